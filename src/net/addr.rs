@@ -1,0 +1,240 @@
+//! Sets of IPv4 and IPv6 addresses, built from prefixes and kept as normalised ranges.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::range;
+
+/// Why an address or prefix did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not an IP address or CIDR prefix: {reason}")]
+pub struct ParseAddrError {
+    /// The text that was given.
+    pub text: String,
+    /// What is wrong with it, and what would be valid.
+    pub reason: String,
+}
+
+/// Parses an IP address (as a host prefix) or a CIDR prefix whose host bits are zero.
+///
+/// Azure rejects a prefix such as `10.0.0.5/24`; so do we, naming the network it probably meant.
+pub fn parse_prefix(text: &str) -> Result<IpNet, ParseAddrError> {
+    let trimmed = text.trim();
+    let err = |reason: String| ParseAddrError { text: text.to_string(), reason };
+    if let Ok(addr) = trimmed.parse::<IpAddr>() {
+        return Ok(IpNet::from(addr));
+    }
+    let net: IpNet = trimmed.parse().map_err(|_| {
+        err("expected an address like 10.0.0.4 or a prefix like 10.0.0.0/24 (IPv4 length 0-32, IPv6 0-128)".into())
+    })?;
+    if net.trunc() != net {
+        return Err(err(format!("host bits are set; the network is {}", net.trunc())));
+    }
+    Ok(net)
+}
+
+/// A set of addresses of both families, each family a normalised list of ranges.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct AddrSet {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl AddrSet {
+    /// The empty set.
+    pub fn empty() -> AddrSet {
+        AddrSet::default()
+    }
+
+    /// Every IPv4 and every IPv6 address (the meaning of `*`).
+    pub fn any() -> AddrSet {
+        AddrSet { v4: vec![(0, u32::MAX)], v6: vec![(0, u128::MAX)] }
+    }
+
+    /// The union of the given prefixes.
+    pub fn from_nets<'a>(nets: impl IntoIterator<Item = &'a IpNet>) -> AddrSet {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for net in nets {
+            match net {
+                IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.broadcast()))),
+                IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.broadcast()))),
+            }
+        }
+        AddrSet { v4: range::normalize(v4), v6: range::normalize(v6) }
+    }
+
+    /// The set of one prefix.
+    pub fn from_net(net: IpNet) -> AddrSet {
+        AddrSet::from_nets([&net])
+    }
+
+    /// The set of one address.
+    pub fn from_addr(addr: IpAddr) -> AddrSet {
+        AddrSet::from_net(IpNet::from(addr))
+    }
+
+    /// The set of the given raw IPv4 and IPv6 ranges (normalised on the way in).
+    pub fn from_ranges(v4: Vec<(u32, u32)>, v6: Vec<(u128, u128)>) -> AddrSet {
+        AddrSet { v4: range::normalize(v4), v6: range::normalize(v6) }
+    }
+
+    /// Whether `addr` is in the set.
+    #[inline]
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => range::contains(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => range::contains(&self.v6, u128::from(a)),
+        }
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    /// Whether the set holds every address of both families.
+    pub fn is_any(&self) -> bool {
+        self.v4 == [(0, u32::MAX)] && self.v6 == [(0, u128::MAX)]
+    }
+
+    /// The IPv4 ranges, ascending.
+    pub fn v4_ranges(&self) -> &[(u32, u32)] {
+        &self.v4
+    }
+
+    /// The IPv6 ranges, ascending.
+    pub fn v6_ranges(&self) -> &[(u128, u128)] {
+        &self.v6
+    }
+
+    /// Set union.
+    pub fn union(&self, other: &AddrSet) -> AddrSet {
+        AddrSet { v4: range::union(&self.v4, &other.v4), v6: range::union(&self.v6, &other.v6) }
+    }
+
+    /// Set intersection.
+    pub fn intersect(&self, other: &AddrSet) -> AddrSet {
+        AddrSet { v4: range::intersect(&self.v4, &other.v4), v6: range::intersect(&self.v6, &other.v6) }
+    }
+
+    /// Set difference `self \ other`.
+    pub fn subtract(&self, other: &AddrSet) -> AddrSet {
+        AddrSet { v4: range::subtract(&self.v4, &other.v4), v6: range::subtract(&self.v6, &other.v6) }
+    }
+
+    /// Whether every address of `self` is in `other`.
+    pub fn is_subset(&self, other: &AddrSet) -> bool {
+        self.subtract(other).is_empty()
+    }
+
+    /// The set as a minimal list of CIDR prefixes (IPv4 first), as Azure's effective rules show it.
+    pub fn to_prefixes(&self) -> Vec<IpNet> {
+        let mut out = Vec::new();
+        for &(lo, hi) in &self.v4 {
+            out.extend(range_to_prefixes_v4(lo, hi).into_iter().map(IpNet::V4));
+        }
+        for &(lo, hi) in &self.v6 {
+            out.extend(range_to_prefixes_v6(lo, hi).into_iter().map(IpNet::V6));
+        }
+        out
+    }
+}
+
+/// The minimal list of IPv4 prefixes covering exactly `lo..=hi`.
+pub fn range_to_prefixes_v4(lo: u32, hi: u32) -> Vec<Ipv4Net> {
+    range_to_prefixes(lo as u128, hi as u128, 32)
+        .into_iter()
+        .filter_map(|(start, len)| Ipv4Net::new(Ipv4Addr::from(start as u32), len).ok())
+        .collect()
+}
+
+/// The minimal list of IPv6 prefixes covering exactly `lo..=hi`.
+pub fn range_to_prefixes_v6(lo: u128, hi: u128) -> Vec<Ipv6Net> {
+    range_to_prefixes(lo, hi, 128)
+        .into_iter()
+        .filter_map(|(start, len)| Ipv6Net::new(Ipv6Addr::from(start), len).ok())
+        .collect()
+}
+
+/// Splits `lo..=hi` within a `bits`-wide space into aligned blocks `(start, prefix_len)`.
+fn range_to_prefixes(lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+    let mut out = Vec::new();
+    let mut start = lo;
+    loop {
+        // The block is as large as both the alignment of `start` and the room left up to `hi` allow.
+        let align = if start == 0 { bits } else { start.trailing_zeros().min(bits) };
+        let remaining = hi - start;
+        let room = if remaining == u128::MAX { 128 } else { 127 - (remaining + 1).leading_zeros() };
+        let size_log = align.min(room);
+        out.push((start, (bits - size_log) as u8));
+        let last = if size_log == 128 { u128::MAX } else { start + ((1u128 << size_log) - 1) };
+        if last >= hi {
+            break;
+        }
+        start = last + 1;
+    }
+    out
+}
+
+impl fmt::Debug for AddrSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for AddrSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_any() {
+            return f.write_str("*");
+        }
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        let parts: Vec<String> = self.to_prefixes().iter().map(|p| p.to_string()).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        parse_prefix(s).expect("valid literal")
+    }
+
+    #[test]
+    fn parses_addresses_and_prefixes() {
+        assert_eq!(net("10.0.0.4").to_string(), "10.0.0.4/32");
+        assert_eq!(net("10.0.0.0/24").to_string(), "10.0.0.0/24");
+        assert_eq!(net("2001:db8::/32").to_string(), "2001:db8::/32");
+        let err = parse_prefix("10.0.0.5/24").expect_err("host bits set");
+        assert!(err.to_string().contains("10.0.0.0/24"), "{err}");
+        assert!(parse_prefix("10.0.0.0/33").is_err());
+        assert!(parse_prefix("10.0.0").is_err());
+    }
+
+    #[test]
+    fn contains_and_algebra() {
+        let set = AddrSet::from_nets(&[net("10.0.0.0/24"), net("10.0.1.0/24")]);
+        assert_eq!(set.to_string(), "10.0.0.0/23");
+        assert!(set.contains("10.0.1.255".parse().expect("ip")));
+        assert!(!set.contains("10.0.2.0".parse().expect("ip")));
+        let minus = set.subtract(&AddrSet::from_net(net("10.0.0.128/25")));
+        assert_eq!(minus.to_string(), "10.0.0.0/25,10.0.1.0/24");
+        assert!(AddrSet::any().contains("::1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn range_to_prefix_edges() {
+        assert_eq!(range_to_prefixes_v4(0, u32::MAX).len(), 1);
+        assert_eq!(range_to_prefixes_v4(0, u32::MAX)[0].to_string(), "0.0.0.0/0");
+        assert_eq!(range_to_prefixes_v6(0, u128::MAX)[0].to_string(), "::/0");
+        let parts: Vec<String> = range_to_prefixes_v4(1, 6).iter().map(|p| p.to_string()).collect();
+        assert_eq!(parts, ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/31", "0.0.0.6/32"]);
+        assert_eq!(range_to_prefixes_v4(u32::MAX, u32::MAX)[0].to_string(), "255.255.255.255/32");
+    }
+}

@@ -8,5 +8,6 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod cli;
 pub mod matcher;
 pub mod net;

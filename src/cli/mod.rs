@@ -1,0 +1,65 @@
+//! The command line: clap definitions and thin handlers that wire the library together.
+//!
+//! Only this module knows about clap, exit codes and `anyhow`. Each subcommand lives in its own
+//! file with the same shape: parse arguments, call the library, render through `report`.
+//! Exit codes: 0 success, 1 an expectation/check failed, 2 invalid input or usage.
+
+mod classbench;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when an expectation, lint or check failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for invalid input or usage.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Output format shared by every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// nsgsim: an offline simulator of Azure NSGs and Defender for Cloud just-in-time VM access.
+#[derive(Debug, Parser)]
+#[command(name = "nsgsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a ClassBench filter set against its header trace and measure lookup speed.
+    Classbench(classbench::Args),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_INVALID } else { EXIT_OK };
+            // clap formats its own help and usage errors.
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Classbench(args) => classbench::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}

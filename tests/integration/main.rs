@@ -1,0 +1,4 @@
+//! The single integration-test binary: end-to-end tests that drive the real `nsgsim` binary on
+//! real scenario files, plus the oracle and property tests of the matcher.
+
+mod matcher;

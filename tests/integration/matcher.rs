@@ -1,0 +1,1 @@
+//! Compiled matcher vs the linear oracle (issue 3).

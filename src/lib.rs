@@ -4,10 +4,19 @@
 //! The layers, bottom up:
 //! - [`net`]: protocols, ports, address sets, the 5-tuple `Flow`; no Azure.
 //! - [`matcher`]: first-match classification of flows against prioritised rule lists.
+//! - [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs) with typed ids.
+//! - [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
+//! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
+//! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
 pub mod cli;
 pub mod matcher;
+pub mod model;
 pub mod net;
+pub mod nsg;
+pub mod path;
+pub mod scenario;
+pub mod sim;

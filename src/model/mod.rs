@@ -1,0 +1,20 @@
+//! The topology: virtual networks, subnets, NICs, VMs, public IPs, NSGs and application security
+//! groups, addressed by typed ids.
+//!
+//! A [`Topology`] is built through checked `add_*` methods, so one that exists is consistent:
+//! subnets lie inside their VNet and do not overlap, NIC addresses lie inside their subnet and
+//! are not among the addresses Azure reserves, every id points at something. References by name
+//! are resolved once, at load time (`scenario`); the engine only passes ids around.
+
+mod ids;
+mod service_tags;
+mod topology;
+mod user;
+
+pub use ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
+pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+pub use topology::{
+    Asg, BASTION_SUBNET, FIREWALL_SUBNET, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology, TopologyError,
+    Vm, Vnet,
+};
+pub use user::User;

@@ -1,0 +1,792 @@
+//! The topology tables and their checked constructors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
+use super::service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+use crate::net::AddrSet;
+use crate::nsg::{Nsg, ResolveContext};
+
+/// The reserved name of the subnet that holds Azure Bastion.
+pub const BASTION_SUBNET: &str = "AzureBastionSubnet";
+/// The reserved name of the subnet that holds Azure Firewall.
+pub const FIREWALL_SUBNET: &str = "AzureFirewallSubnet";
+
+/// A virtual network.
+#[derive(Clone, Debug)]
+pub struct Vnet {
+    /// Name, unique in the topology.
+    pub name: String,
+    /// One or more address spaces.
+    pub address_space: Vec<IpNet>,
+    /// Its subnets.
+    pub subnets: Vec<SubnetId>,
+    /// VNets it is peered with (peering is not transitive).
+    pub peerings: Vec<VnetId>,
+}
+
+/// A subnet of a VNet.
+#[derive(Clone, Debug)]
+pub struct Subnet {
+    /// Name, unique in its VNet.
+    pub name: String,
+    /// The VNet it belongs to.
+    pub vnet: VnetId,
+    /// Its prefix, inside one of the VNet's address spaces.
+    pub prefix: IpNet,
+    /// The NSG associated with the subnet, if any.
+    pub nsg: Option<NsgId>,
+    /// NICs in the subnet.
+    pub nics: Vec<NicId>,
+}
+
+/// A network interface (its primary IP configuration).
+#[derive(Clone, Debug)]
+pub struct Nic {
+    /// Name, unique in the topology.
+    pub name: String,
+    /// The subnet it is attached to.
+    pub subnet: SubnetId,
+    /// Its private address, inside the subnet.
+    pub private_ip: IpAddr,
+    /// The NSG associated with the NIC, if any.
+    pub nsg: Option<NsgId>,
+    /// Application security groups the NIC is a member of.
+    pub asgs: Vec<AsgId>,
+    /// Whether it is its VM's primary NIC.
+    pub primary: bool,
+    /// The VM it is attached to.
+    pub vm: Option<VmId>,
+    /// The public IP associated with it.
+    pub public_ip: Option<PublicIpId>,
+}
+
+/// A VM's operating system, as JIT's defaults and the portal care about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Os {
+    /// Linux.
+    Linux,
+    /// Windows.
+    Windows,
+}
+
+/// A virtual machine.
+#[derive(Clone, Debug)]
+pub struct Vm {
+    /// Name, unique in the topology.
+    pub name: String,
+    /// Operating system.
+    pub os: Os,
+    /// Deployed through the classic (ASM) model rather than Resource Manager.
+    pub classic: bool,
+    /// Its NICs; the primary one first.
+    pub nics: Vec<NicId>,
+}
+
+/// Public IP SKU: decides what happens with no NSG on the path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicIpSku {
+    /// Open to inbound traffic unless an NSG denies it (retired September 2025).
+    Basic,
+    /// Closed to inbound traffic unless an NSG allows it ("secure by default").
+    Standard,
+}
+
+/// A public IP address resource.
+#[derive(Clone, Debug)]
+pub struct PublicIp {
+    /// Name, unique in the topology.
+    pub name: String,
+    /// The address.
+    pub address: IpAddr,
+    /// SKU.
+    pub sku: PublicIpSku,
+    /// The NIC it is associated with, if any.
+    pub nic: Option<NicId>,
+}
+
+/// An application security group.
+#[derive(Clone, Debug)]
+pub struct Asg {
+    /// Name, unique in the topology.
+    pub name: String,
+    /// The VNet of its first member: every member must be in it.
+    pub vnet: Option<VnetId>,
+    /// Member NICs.
+    pub members: Vec<NicId>,
+}
+
+/// Why a topology is not one Azure would accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopologyError {
+    /// A name used twice for one kind of resource.
+    #[error("{kind} name '{name}' is used twice; names must be unique")]
+    DuplicateName {
+        /// Kind of resource.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// Two address spaces of one VNet overlap.
+    #[error("vnet '{vnet}': address spaces {first} and {second} overlap")]
+    AddressSpaceOverlap {
+        /// The VNet.
+        vnet: String,
+        /// One space.
+        first: IpNet,
+        /// The other.
+        second: IpNet,
+    },
+    /// A subnet prefix outside the VNet's address spaces.
+    #[error(
+        "subnet '{subnet}': prefix {prefix} is outside vnet '{vnet}' address space {spaces}; valid: a prefix inside it"
+    )]
+    SubnetOutsideVnet {
+        /// The subnet.
+        subnet: String,
+        /// Its prefix.
+        prefix: IpNet,
+        /// The VNet.
+        vnet: String,
+        /// The VNet's spaces, comma separated.
+        spaces: String,
+    },
+    /// Two subnets of a VNet overlap.
+    #[error(
+        "subnet '{second}' ({second_prefix}) overlaps subnet '{first}' ({first_prefix}) in vnet '{vnet}'"
+    )]
+    SubnetOverlap {
+        /// The VNet.
+        vnet: String,
+        /// The earlier subnet.
+        first: String,
+        /// Its prefix.
+        first_prefix: IpNet,
+        /// The later subnet.
+        second: String,
+        /// Its prefix.
+        second_prefix: IpNet,
+    },
+    /// A NIC address outside its subnet.
+    #[error(
+        "nic '{nic}': private IP {ip} is outside subnet '{subnet}' ({prefix}); valid: an address inside {prefix}"
+    )]
+    IpOutsideSubnet {
+        /// The NIC.
+        nic: String,
+        /// The address.
+        ip: IpAddr,
+        /// The subnet.
+        subnet: String,
+        /// Its prefix.
+        prefix: IpNet,
+    },
+    /// A NIC address Azure reserves (network, .1 gateway, .2-.3 DNS, broadcast).
+    #[error(
+        "nic '{nic}': private IP {ip} is reserved by Azure in subnet {prefix} (the first four addresses and the last); valid: {first_usable}..{last_usable}"
+    )]
+    IpReserved {
+        /// The NIC.
+        nic: String,
+        /// The address.
+        ip: IpAddr,
+        /// The subnet prefix.
+        prefix: IpNet,
+        /// First usable address.
+        first_usable: IpAddr,
+        /// Last usable address.
+        last_usable: IpAddr,
+    },
+    /// Two NICs with one address.
+    #[error("nic '{second}': private IP {ip} is already used by nic '{first}'")]
+    DuplicateIp {
+        /// The address.
+        ip: IpAddr,
+        /// The first NIC.
+        first: String,
+        /// The second NIC.
+        second: String,
+    },
+    /// An ASG with members in two VNets.
+    #[error(
+        "nic '{nic}' cannot join application security group '{asg}': its members are in vnet '{asg_vnet}', the NIC is in vnet '{nic_vnet}' (all members must share one VNet)"
+    )]
+    AsgVnetMismatch {
+        /// The ASG.
+        asg: String,
+        /// The NIC.
+        nic: String,
+        /// The ASG's VNet.
+        asg_vnet: String,
+        /// The NIC's VNet.
+        nic_vnet: String,
+    },
+    /// Peering two VNets whose spaces overlap.
+    #[error("vnets '{first}' and '{second}' cannot be peered: their address spaces overlap")]
+    PeeringOverlap {
+        /// One VNet.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// A public IP associated twice.
+    #[error("public IP '{public_ip}' is already associated with nic '{nic}'")]
+    PublicIpInUse {
+        /// The public IP.
+        public_ip: String,
+        /// The NIC that has it.
+        nic: String,
+    },
+}
+
+/// The whole network: every table, plus the service tag members known to the scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    vnets: Vec<Vnet>,
+    subnets: Vec<Subnet>,
+    nics: Vec<Nic>,
+    vms: Vec<Vm>,
+    public_ips: Vec<PublicIp>,
+    nsgs: Vec<Nsg>,
+    asgs: Vec<Asg>,
+    service_tags: BTreeMap<String, AddrSet>,
+    custom_tags: Vec<String>,
+}
+
+fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+impl Topology {
+    /// An empty topology whose service tags are nsgsim's samples.
+    pub fn new() -> Topology {
+        Topology { service_tags: sample_service_tags(), ..Topology::default() }
+    }
+
+    /// Defines (or redefines) a service tag's members.
+    pub fn define_service_tag(&mut self, name: &str, members: AddrSet) {
+        self.service_tags.insert(name.to_string(), members);
+        self.custom_tags.push(name.to_string());
+    }
+
+    /// Whether a tag of that name is known (built in, sample, or defined by the scenario).
+    pub fn has_service_tag(&self, name: &str) -> bool {
+        matches!(name, "VirtualNetwork" | "Internet" | "AzureLoadBalancer")
+            || self.service_tags.contains_key(name)
+    }
+
+    /// Whether the tag's members come from nsgsim's sample table rather than the scenario.
+    pub fn is_sample_tag(&self, name: &str) -> bool {
+        self.service_tags.contains_key(name) && !self.custom_tags.iter().any(|t| t == name)
+    }
+
+    /// Names of every known tag.
+    pub fn service_tag_names(&self) -> Vec<String> {
+        let mut names: Vec<String> =
+            ["VirtualNetwork", "Internet", "AzureLoadBalancer"].map(String::from).to_vec();
+        names.extend(self.service_tags.keys().cloned());
+        names
+    }
+
+    /// Adds a VNet.
+    ///
+    /// # Errors
+    /// A duplicate name or overlapping address spaces.
+    pub fn add_vnet(&mut self, name: &str, address_space: Vec<IpNet>) -> Result<VnetId, TopologyError> {
+        if self.vnets.iter().any(|v| v.name == name) {
+            return Err(TopologyError::DuplicateName { kind: "vnet", name: name.into() });
+        }
+        for (i, a) in address_space.iter().enumerate() {
+            if let Some(b) = address_space[..i].iter().find(|b| overlaps(a, b)) {
+                return Err(TopologyError::AddressSpaceOverlap { vnet: name.into(), first: *b, second: *a });
+            }
+        }
+        self.vnets.push(Vnet { name: name.into(), address_space, subnets: Vec::new(), peerings: Vec::new() });
+        Ok(VnetId(self.vnets.len() as u32 - 1))
+    }
+
+    /// Peers two VNets (both directions).
+    ///
+    /// # Errors
+    /// When their address spaces overlap.
+    pub fn peer(&mut self, a: VnetId, b: VnetId) -> Result<(), TopologyError> {
+        let overlap = self.vnets[a.index()]
+            .address_space
+            .iter()
+            .any(|x| self.vnets[b.index()].address_space.iter().any(|y| overlaps(x, y)));
+        if overlap || a == b {
+            return Err(TopologyError::PeeringOverlap {
+                first: self.vnets[a.index()].name.clone(),
+                second: self.vnets[b.index()].name.clone(),
+            });
+        }
+        if !self.vnets[a.index()].peerings.contains(&b) {
+            self.vnets[a.index()].peerings.push(b);
+            self.vnets[b.index()].peerings.push(a);
+        }
+        Ok(())
+    }
+
+    /// Adds a subnet to a VNet.
+    ///
+    /// # Errors
+    /// A duplicate name in the VNet, a prefix outside the VNet, or an overlap with a sibling.
+    pub fn add_subnet(&mut self, vnet: VnetId, name: &str, prefix: IpNet) -> Result<SubnetId, TopologyError> {
+        let v = &self.vnets[vnet.index()];
+        if v.subnets.iter().any(|s| self.subnets[s.index()].name == name) {
+            return Err(TopologyError::DuplicateName {
+                kind: "subnet",
+                name: format!("{}/{}", v.name, name),
+            });
+        }
+        if !v.address_space.iter().any(|space| space.contains(&prefix)) {
+            let spaces: Vec<String> = v.address_space.iter().map(|s| s.to_string()).collect();
+            return Err(TopologyError::SubnetOutsideVnet {
+                subnet: name.into(),
+                prefix,
+                vnet: v.name.clone(),
+                spaces: spaces.join(", "),
+            });
+        }
+        if let Some(other) =
+            v.subnets.iter().map(|s| &self.subnets[s.index()]).find(|s| overlaps(&s.prefix, &prefix))
+        {
+            return Err(TopologyError::SubnetOverlap {
+                vnet: v.name.clone(),
+                first: other.name.clone(),
+                first_prefix: other.prefix,
+                second: name.into(),
+                second_prefix: prefix,
+            });
+        }
+        self.subnets.push(Subnet { name: name.into(), vnet, prefix, nsg: None, nics: Vec::new() });
+        let id = SubnetId(self.subnets.len() as u32 - 1);
+        self.vnets[vnet.index()].subnets.push(id);
+        Ok(id)
+    }
+
+    /// Adds an NSG.
+    ///
+    /// # Errors
+    /// A duplicate name.
+    pub fn add_nsg(&mut self, nsg: Nsg) -> Result<NsgId, TopologyError> {
+        if self.nsgs.iter().any(|n| n.name == nsg.name) {
+            return Err(TopologyError::DuplicateName { kind: "nsg", name: nsg.name });
+        }
+        self.nsgs.push(nsg);
+        Ok(NsgId(self.nsgs.len() as u32 - 1))
+    }
+
+    /// Adds an application security group.
+    ///
+    /// # Errors
+    /// A duplicate name.
+    pub fn add_asg(&mut self, name: &str) -> Result<AsgId, TopologyError> {
+        if self.asgs.iter().any(|a| a.name == name) {
+            return Err(TopologyError::DuplicateName {
+                kind: "application security group",
+                name: name.into(),
+            });
+        }
+        self.asgs.push(Asg { name: name.into(), vnet: None, members: Vec::new() });
+        Ok(AsgId(self.asgs.len() as u32 - 1))
+    }
+
+    /// Adds a public IP.
+    ///
+    /// # Errors
+    /// A duplicate name.
+    pub fn add_public_ip(
+        &mut self,
+        name: &str,
+        address: IpAddr,
+        sku: PublicIpSku,
+    ) -> Result<PublicIpId, TopologyError> {
+        if self.public_ips.iter().any(|p| p.name == name) {
+            return Err(TopologyError::DuplicateName { kind: "public IP", name: name.into() });
+        }
+        if let Some(other) = self.public_ips.iter().find(|p| p.address == address) {
+            return Err(TopologyError::DuplicateName {
+                kind: "public IP address",
+                name: format!("{address} (also '{}')", other.name),
+            });
+        }
+        self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None });
+        Ok(PublicIpId(self.public_ips.len() as u32 - 1))
+    }
+
+    /// Adds a VM with no NICs yet.
+    ///
+    /// # Errors
+    /// A duplicate name.
+    pub fn add_vm(&mut self, name: &str, os: Os, classic: bool) -> Result<VmId, TopologyError> {
+        if self.vms.iter().any(|v| v.name == name) {
+            return Err(TopologyError::DuplicateName { kind: "vm", name: name.into() });
+        }
+        self.vms.push(Vm { name: name.into(), os, classic, nics: Vec::new() });
+        Ok(VmId(self.vms.len() as u32 - 1))
+    }
+
+    /// Adds a NIC in `subnet` with `private_ip`, optionally attached to a VM.
+    ///
+    /// # Errors
+    /// A duplicate name, an address outside the subnet, reserved or already used.
+    pub fn add_nic(
+        &mut self,
+        name: &str,
+        subnet: SubnetId,
+        private_ip: IpAddr,
+        vm: Option<VmId>,
+    ) -> Result<NicId, TopologyError> {
+        if self.nics.iter().any(|n| n.name == name) {
+            return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
+        }
+        let s = &self.subnets[subnet.index()];
+        if !s.prefix.contains(&private_ip) {
+            return Err(TopologyError::IpOutsideSubnet {
+                nic: name.into(),
+                ip: private_ip,
+                subnet: s.name.clone(),
+                prefix: s.prefix,
+            });
+        }
+        if let Some((first_usable, last_usable)) = usable_range(&s.prefix)
+            && (private_ip < first_usable || private_ip > last_usable)
+        {
+            return Err(TopologyError::IpReserved {
+                nic: name.into(),
+                ip: private_ip,
+                prefix: s.prefix,
+                first_usable,
+                last_usable,
+            });
+        }
+        if let Some(other) = self.nics.iter().find(|n| n.private_ip == private_ip) {
+            return Err(TopologyError::DuplicateIp {
+                ip: private_ip,
+                first: other.name.clone(),
+                second: name.into(),
+            });
+        }
+        let primary = vm.is_some_and(|v| self.vms[v.index()].nics.is_empty());
+        self.nics.push(Nic {
+            name: name.into(),
+            subnet,
+            private_ip,
+            nsg: None,
+            asgs: Vec::new(),
+            primary,
+            vm,
+            public_ip: None,
+        });
+        let id = NicId(self.nics.len() as u32 - 1);
+        self.subnets[subnet.index()].nics.push(id);
+        if let Some(v) = vm {
+            self.vms[v.index()].nics.push(id);
+        }
+        Ok(id)
+    }
+
+    /// Makes `nic` a member of `asg`.
+    ///
+    /// # Errors
+    /// When the ASG's members are in another VNet.
+    pub fn join_asg(&mut self, nic: NicId, asg: AsgId) -> Result<(), TopologyError> {
+        let nic_vnet = self.subnets[self.nics[nic.index()].subnet.index()].vnet;
+        let a = &mut self.asgs[asg.index()];
+        match a.vnet {
+            Some(v) if v != nic_vnet => {
+                return Err(TopologyError::AsgVnetMismatch {
+                    asg: a.name.clone(),
+                    nic: self.nics[nic.index()].name.clone(),
+                    asg_vnet: self.vnets[v.index()].name.clone(),
+                    nic_vnet: self.vnets[nic_vnet.index()].name.clone(),
+                });
+            }
+            _ => a.vnet = Some(nic_vnet),
+        }
+        if !a.members.contains(&nic) {
+            a.members.push(nic);
+            self.nics[nic.index()].asgs.push(asg);
+        }
+        Ok(())
+    }
+
+    /// Associates a public IP with a NIC.
+    ///
+    /// # Errors
+    /// When the public IP is already associated with another NIC.
+    pub fn associate_public_ip(&mut self, nic: NicId, public_ip: PublicIpId) -> Result<(), TopologyError> {
+        if let Some(other) = self.public_ips[public_ip.index()].nic
+            && other != nic
+        {
+            return Err(TopologyError::PublicIpInUse {
+                public_ip: self.public_ips[public_ip.index()].name.clone(),
+                nic: self.nics[other.index()].name.clone(),
+            });
+        }
+        self.public_ips[public_ip.index()].nic = Some(nic);
+        self.nics[nic.index()].public_ip = Some(public_ip);
+        Ok(())
+    }
+
+    /// Associates (or with `None`, dissociates) an NSG with a subnet.
+    pub fn set_subnet_nsg(&mut self, subnet: SubnetId, nsg: Option<NsgId>) {
+        self.subnets[subnet.index()].nsg = nsg;
+    }
+
+    /// Associates (or with `None`, dissociates) an NSG with a NIC.
+    pub fn set_nic_nsg(&mut self, nic: NicId, nsg: Option<NsgId>) {
+        self.nics[nic.index()].nsg = nsg;
+    }
+
+    /// Mutable access to an NSG's rules (the simulator edits them; callers validate).
+    pub fn nsg_mut(&mut self, id: NsgId) -> &mut Nsg {
+        &mut self.nsgs[id.index()]
+    }
+
+    /// A VNet.
+    pub fn vnet(&self, id: VnetId) -> &Vnet {
+        &self.vnets[id.index()]
+    }
+    /// A subnet.
+    pub fn subnet(&self, id: SubnetId) -> &Subnet {
+        &self.subnets[id.index()]
+    }
+    /// A NIC.
+    pub fn nic(&self, id: NicId) -> &Nic {
+        &self.nics[id.index()]
+    }
+    /// A VM.
+    pub fn vm(&self, id: VmId) -> &Vm {
+        &self.vms[id.index()]
+    }
+    /// A public IP.
+    pub fn public_ip(&self, id: PublicIpId) -> &PublicIp {
+        &self.public_ips[id.index()]
+    }
+    /// An NSG.
+    pub fn nsg(&self, id: NsgId) -> &Nsg {
+        &self.nsgs[id.index()]
+    }
+    /// An ASG.
+    pub fn asg(&self, id: AsgId) -> &Asg {
+        &self.asgs[id.index()]
+    }
+
+    /// Every VNet id.
+    pub fn vnet_ids(&self) -> impl Iterator<Item = VnetId> + '_ {
+        (0..self.vnets.len() as u32).map(VnetId)
+    }
+    /// Every subnet id.
+    pub fn subnet_ids(&self) -> impl Iterator<Item = SubnetId> + '_ {
+        (0..self.subnets.len() as u32).map(SubnetId)
+    }
+    /// Every NIC id.
+    pub fn nic_ids(&self) -> impl Iterator<Item = NicId> + '_ {
+        (0..self.nics.len() as u32).map(NicId)
+    }
+    /// Every VM id.
+    pub fn vm_ids(&self) -> impl Iterator<Item = VmId> + '_ {
+        (0..self.vms.len() as u32).map(VmId)
+    }
+    /// Every NSG id.
+    pub fn nsg_ids(&self) -> impl Iterator<Item = NsgId> + '_ {
+        (0..self.nsgs.len() as u32).map(NsgId)
+    }
+    /// Every public IP id.
+    pub fn public_ip_ids(&self) -> impl Iterator<Item = PublicIpId> + '_ {
+        (0..self.public_ips.len() as u32).map(PublicIpId)
+    }
+
+    /// The VNet with this name.
+    pub fn vnet_by_name(&self, name: &str) -> Option<VnetId> {
+        self.vnets.iter().position(|v| v.name == name).map(|i| VnetId(i as u32))
+    }
+    /// The subnet `name` of VNet `vnet`.
+    pub fn subnet_by_name(&self, vnet: VnetId, name: &str) -> Option<SubnetId> {
+        self.vnets[vnet.index()].subnets.iter().copied().find(|s| self.subnets[s.index()].name == name)
+    }
+    /// The VM with this name.
+    pub fn vm_by_name(&self, name: &str) -> Option<VmId> {
+        self.vms.iter().position(|v| v.name == name).map(|i| VmId(i as u32))
+    }
+    /// The NIC with this name.
+    pub fn nic_by_name(&self, name: &str) -> Option<NicId> {
+        self.nics.iter().position(|v| v.name == name).map(|i| NicId(i as u32))
+    }
+    /// The NSG with this name.
+    pub fn nsg_by_name(&self, name: &str) -> Option<NsgId> {
+        self.nsgs.iter().position(|v| v.name == name).map(|i| NsgId(i as u32))
+    }
+    /// The ASG with this name.
+    pub fn asg_by_name(&self, name: &str) -> Option<AsgId> {
+        self.asgs.iter().position(|v| v.name == name).map(|i| AsgId(i as u32))
+    }
+    /// The public IP with this name.
+    pub fn public_ip_by_name(&self, name: &str) -> Option<PublicIpId> {
+        self.public_ips.iter().position(|v| v.name == name).map(|i| PublicIpId(i as u32))
+    }
+
+    /// The NIC whose private address is `ip`.
+    pub fn nic_by_private_ip(&self, ip: IpAddr) -> Option<NicId> {
+        self.nics.iter().position(|n| n.private_ip == ip).map(|i| NicId(i as u32))
+    }
+    /// The public IP resource whose address is `ip`.
+    pub fn public_ip_by_address(&self, ip: IpAddr) -> Option<PublicIpId> {
+        self.public_ips.iter().position(|p| p.address == ip).map(|i| PublicIpId(i as u32))
+    }
+    /// The VNet whose address space holds `ip`.
+    pub fn vnet_of_ip(&self, ip: IpAddr) -> Option<VnetId> {
+        self.vnets
+            .iter()
+            .position(|v| v.address_space.iter().any(|s| s.contains(&ip)))
+            .map(|i| VnetId(i as u32))
+    }
+    /// The subnet whose prefix holds `ip`.
+    pub fn subnet_of_ip(&self, ip: IpAddr) -> Option<SubnetId> {
+        self.subnets.iter().position(|s| s.prefix.contains(&ip)).map(|i| SubnetId(i as u32))
+    }
+    /// The VNet a NIC is in.
+    pub fn vnet_of_nic(&self, nic: NicId) -> VnetId {
+        self.subnets[self.nics[nic.index()].subnet.index()].vnet
+    }
+    /// The VM's primary NIC.
+    pub fn primary_nic(&self, vm: VmId) -> Option<NicId> {
+        let nics = &self.vms[vm.index()].nics;
+        nics.iter().copied().find(|n| self.nics[n.index()].primary).or_else(|| nics.first().copied())
+    }
+
+    /// The subnets and NICs an NSG is associated with.
+    pub fn associations(&self, nsg: NsgId) -> (Vec<SubnetId>, Vec<NicId>) {
+        let subnets = self.subnet_ids().filter(|s| self.subnets[s.index()].nsg == Some(nsg)).collect();
+        let nics = self.nic_ids().filter(|n| self.nics[n.index()].nsg == Some(nsg)).collect();
+        (subnets, nics)
+    }
+
+    /// The members of `VirtualNetwork` as seen from `vnet`: its address spaces, those of the
+    /// VNets peered with it, and the host platform address 168.63.129.16.
+    pub fn virtual_network_tag(&self, vnet: VnetId) -> AddrSet {
+        let v = &self.vnets[vnet.index()];
+        let mut nets: Vec<IpNet> = v.address_space.clone();
+        for peer in &v.peerings {
+            nets.extend(self.vnets[peer.index()].address_space.iter().copied());
+        }
+        nets.push(IpNet::from(PLATFORM_HOST_ADDRESS));
+        AddrSet::from_nets(&nets)
+    }
+
+    /// What every symbolic address means for an NSG applied inside `vnet`.
+    pub fn resolve_context(&self, vnet: VnetId) -> ResolveContext {
+        let virtual_network = self.virtual_network_tag(vnet);
+        let internet = internet_space().subtract(&virtual_network);
+        let mut asg_members = HashMap::new();
+        for (i, asg) in self.asgs.iter().enumerate() {
+            let ips: Vec<IpNet> =
+                asg.members.iter().map(|n| IpNet::from(self.nics[n.index()].private_ip)).collect();
+            asg_members.insert(AsgId(i as u32), AddrSet::from_nets(&ips));
+        }
+        ResolveContext {
+            virtual_network,
+            internet,
+            load_balancer: AddrSet::from_addr(PLATFORM_HOST_ADDRESS),
+            tags: self.service_tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            asg_members,
+        }
+    }
+}
+
+/// The first and last address Azure lets a NIC use in `prefix`: it reserves the network address,
+/// .1 (gateway), .2 and .3 (DNS) and the broadcast address. `None` for prefixes too small to
+/// apply the rule to (Azure's smallest IPv4 subnet is /29).
+fn usable_range(prefix: &IpNet) -> Option<(IpAddr, IpAddr)> {
+    match prefix {
+        IpNet::V4(n) if n.prefix_len() <= 29 => {
+            let first = u32::from(n.network()) + 4;
+            let last = u32::from(n.broadcast()) - 1;
+            Some((
+                IpAddr::from(std::net::Ipv4Addr::from(first)),
+                IpAddr::from(std::net::Ipv4Addr::from(last)),
+            ))
+        }
+        IpNet::V6(n) if n.prefix_len() <= 124 => {
+            let first = u128::from(n.network()) + 4;
+            let last = u128::from(n.broadcast());
+            Some((
+                IpAddr::from(std::net::Ipv6Addr::from(first)),
+                IpAddr::from(std::net::Ipv6Addr::from(last)),
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().expect("valid literal")
+    }
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("valid literal")
+    }
+
+    fn small() -> (Topology, VnetId, SubnetId) {
+        let mut t = Topology::new();
+        let v = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
+        (t, v, s)
+    }
+
+    #[test]
+    fn subnet_checks() {
+        let (mut t, v, _) = small();
+        assert!(matches!(
+            t.add_subnet(v, "x", net("10.1.0.0/24")),
+            Err(TopologyError::SubnetOutsideVnet { .. })
+        ));
+        assert!(matches!(
+            t.add_subnet(v, "y", net("10.0.1.128/25")),
+            Err(TopologyError::SubnetOverlap { .. })
+        ));
+        assert!(matches!(
+            t.add_subnet(v, "web", net("10.0.2.0/24")),
+            Err(TopologyError::DuplicateName { .. })
+        ));
+        assert!(t.add_subnet(v, "db", net("10.0.2.0/24")).is_ok());
+    }
+
+    #[test]
+    fn nic_address_checks() {
+        let (mut t, _, s) = small();
+        assert!(matches!(
+            t.add_nic("a", s, ip("10.0.2.4"), None),
+            Err(TopologyError::IpOutsideSubnet { .. })
+        ));
+        assert!(matches!(t.add_nic("a", s, ip("10.0.1.1"), None), Err(TopologyError::IpReserved { .. })));
+        assert!(matches!(t.add_nic("a", s, ip("10.0.1.255"), None), Err(TopologyError::IpReserved { .. })));
+        assert!(t.add_nic("a", s, ip("10.0.1.4"), None).is_ok());
+        assert!(matches!(t.add_nic("b", s, ip("10.0.1.4"), None), Err(TopologyError::DuplicateIp { .. })));
+    }
+
+    #[test]
+    fn virtual_network_tag_includes_peers_and_host() {
+        let (mut t, hub, _) = small();
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        let other = t.add_vnet("other", vec![net("10.2.0.0/16")]).expect("vnet");
+        t.peer(hub, spoke).expect("peer");
+        let tag = t.virtual_network_tag(hub);
+        assert!(tag.contains(ip("10.1.5.5")) && tag.contains(ip("168.63.129.16")));
+        assert!(!tag.contains(ip("10.2.0.4")));
+        // Peering is not transitive and is symmetric.
+        assert!(t.virtual_network_tag(spoke).contains(ip("10.0.1.4")));
+        assert!(!t.virtual_network_tag(other).contains(ip("10.0.1.4")));
+        let overlapping = t.add_vnet("clash", vec![net("10.0.128.0/17")]).expect("vnet");
+        assert!(t.peer(hub, overlapping).is_err());
+    }
+}

@@ -1,0 +1,298 @@
+//! The security rule and NSG types, mirroring the REST `SecurityRulePropertiesFormat`.
+
+use std::fmt;
+
+use ipnet::IpNet;
+
+use crate::model::AsgId;
+use crate::net::PortRange;
+
+/// Traffic direction a rule applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// Traffic arriving at the resource.
+    Inbound,
+    /// Traffic leaving the resource.
+    Outbound,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Inbound => "Inbound",
+            Direction::Outbound => "Outbound",
+        })
+    }
+}
+
+/// Whether a matching rule lets traffic through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Let the traffic through.
+    Allow,
+    /// Drop the traffic.
+    Deny,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Access::Allow => "Allow",
+            Access::Deny => "Deny",
+        })
+    }
+}
+
+/// The protocol field of a rule: Azure's `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah` or `*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RuleProtocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP (v4 and v6).
+    Icmp,
+    /// IPsec ESP.
+    Esp,
+    /// IPsec AH.
+    Ah,
+    /// `*`: any protocol.
+    Any,
+}
+
+impl RuleProtocol {
+    /// Parses Azure's spelling (case-insensitive): `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah`, `*` or `Any`.
+    pub fn parse(text: &str) -> Option<RuleProtocol> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "tcp" => RuleProtocol::Tcp,
+            "udp" => RuleProtocol::Udp,
+            "icmp" => RuleProtocol::Icmp,
+            "esp" => RuleProtocol::Esp,
+            "ah" => RuleProtocol::Ah,
+            "*" | "any" | "all" => RuleProtocol::Any,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for RuleProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuleProtocol::Tcp => "Tcp",
+            RuleProtocol::Udp => "Udp",
+            RuleProtocol::Icmp => "Icmp",
+            RuleProtocol::Esp => "Esp",
+            RuleProtocol::Ah => "Ah",
+            RuleProtocol::Any => "*",
+        })
+    }
+}
+
+/// A rule priority. User rules use 100–4096; default rules 65000, 65001 and 65500.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Priority(pub u16);
+
+impl Priority {
+    /// The highest-precedence user priority.
+    pub const MIN_USER: u16 = 100;
+    /// The lowest-precedence user priority.
+    pub const MAX_USER: u16 = 4096;
+
+    /// Whether this is a valid priority for a user rule.
+    pub fn is_user(self) -> bool {
+        (Self::MIN_USER..=Self::MAX_USER).contains(&self.0)
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A service tag: a named, Microsoft-managed group of prefixes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceTag {
+    /// The VNet's address spaces, peered VNets' spaces and the host platform address.
+    VirtualNetwork,
+    /// Public address space outside the virtual network.
+    Internet,
+    /// The platform's health-probe source, 168.63.129.16.
+    AzureLoadBalancer,
+    /// Any other tag (`GatewayManager`, `AzureCloud`, `Storage.WestEurope`, …), whose members
+    /// come from the scenario or from nsgsim's sample table.
+    Other(String),
+}
+
+impl ServiceTag {
+    /// Recognises a service tag name, including the classic spellings (`VIRTUAL_NETWORK`,
+    /// `INTERNET`, `AZURE_LOADBALANCER`). Any name that is not an address and starts with a letter
+    /// is taken as a tag; whether it is known is checked when the rule is resolved.
+    pub fn parse(text: &str) -> Option<ServiceTag> {
+        let first = text.chars().next()?;
+        if !first.is_ascii_alphabetic() || text.contains('/') || text.contains(':') && !text.contains('.') {
+            return None;
+        }
+        if text.parse::<std::net::IpAddr>().is_ok() {
+            return None;
+        }
+        Some(match text {
+            "VirtualNetwork" | "VIRTUAL_NETWORK" => ServiceTag::VirtualNetwork,
+            "Internet" | "INTERNET" => ServiceTag::Internet,
+            "AzureLoadBalancer" | "AZURE_LOADBALANCER" => ServiceTag::AzureLoadBalancer,
+            other if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') => {
+                ServiceTag::Other(other.to_string())
+            }
+            _ => return None,
+        })
+    }
+
+    /// The tag's canonical name.
+    pub fn name(&self) -> &str {
+        match self {
+            ServiceTag::VirtualNetwork => "VirtualNetwork",
+            ServiceTag::Internet => "Internet",
+            ServiceTag::AzureLoadBalancer => "AzureLoadBalancer",
+            ServiceTag::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for ServiceTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The source or destination of a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AddressSpec {
+    /// `*`.
+    Any,
+    /// One or more IP addresses or CIDR prefixes (several = an augmented rule).
+    Prefixes(Vec<IpNet>),
+    /// One service tag.
+    Tag(ServiceTag),
+    /// One or more application security groups.
+    Asgs(Vec<AsgId>),
+}
+
+/// The source or destination ports of a rule: the union of its ranges (`*` is `[0-65535]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PortSpec(pub Vec<PortRange>);
+
+impl PortSpec {
+    /// `*`.
+    pub fn any() -> PortSpec {
+        PortSpec(vec![PortRange::ANY])
+    }
+
+    /// One port.
+    pub fn single(port: u16) -> PortSpec {
+        PortSpec(vec![PortRange::single(port)])
+    }
+
+    /// Whether the spec covers every port.
+    pub fn is_any(&self) -> bool {
+        self.0.iter().any(|r| r.is_any())
+    }
+}
+
+impl fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|r| r.to_string()).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// Whether a rule is a user rule (`securityRules/`) or one of the six defaults
+/// (`defaultSecurityRules/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RuleKind {
+    /// A rule in `securityRules`.
+    Security,
+    /// A rule in `defaultSecurityRules`.
+    Default,
+}
+
+/// One security rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SecurityRule {
+    /// Unique within the NSG (both directions), at most 80 characters.
+    pub name: String,
+    /// Lower is evaluated first.
+    pub priority: Priority,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Allow or deny.
+    pub access: Access,
+    /// Protocol.
+    pub protocol: RuleProtocol,
+    /// Source addresses.
+    pub source: AddressSpec,
+    /// Source ports.
+    pub source_ports: PortSpec,
+    /// Destination addresses.
+    pub destination: AddressSpec,
+    /// Destination ports.
+    pub destination_ports: PortSpec,
+    /// Free text, at most 140 characters.
+    pub description: String,
+    /// User rule or default rule.
+    pub kind: RuleKind,
+}
+
+impl SecurityRule {
+    /// The rule's name as IP flow verify and effective security rules print it:
+    /// `securityRules/NAME` or `defaultSecurityRules/NAME`.
+    pub fn azure_name(&self) -> String {
+        match self.kind {
+            RuleKind::Security => format!("securityRules/{}", self.name),
+            RuleKind::Default => format!("defaultSecurityRules/{}", self.name),
+        }
+    }
+}
+
+/// A network security group: a name and its user rules. The default rules are implied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nsg {
+    /// The NSG's name.
+    pub name: String,
+    /// User rules, in any order (evaluation sorts by priority).
+    pub rules: Vec<SecurityRule>,
+}
+
+impl Nsg {
+    /// The user rules of one direction followed by the default rules, in evaluation order.
+    pub fn evaluation_order(&self, direction: Direction) -> Vec<SecurityRule> {
+        let mut rules: Vec<SecurityRule> =
+            self.rules.iter().filter(|r| r.direction == direction).cloned().collect();
+        rules.sort_by_key(|r| r.priority);
+        rules.extend(super::default_rules().into_iter().filter(|r| r.direction == direction));
+        rules
+    }
+
+    /// The user rule called `name`, if any.
+    pub fn rule(&self, name: &str) -> Option<&SecurityRule> {
+        self.rules.iter().find(|r| r.name == name)
+    }
+}
+
+/// A source or destination field as Azure writes it: `*`, a comma-separated prefix list, a tag
+/// name, or the ASG names.
+pub fn describe_address(spec: &AddressSpec, topology: &crate::model::Topology) -> String {
+    match spec {
+        AddressSpec::Any => "*".into(),
+        AddressSpec::Prefixes(p) => p.iter().map(|n| display_net(n)).collect::<Vec<_>>().join(","),
+        AddressSpec::Tag(t) => t.to_string(),
+        AddressSpec::Asgs(a) => {
+            let names: Vec<String> = a.iter().map(|id| format!("asg:{}", topology.asg(*id).name)).collect();
+            names.join(",")
+        }
+    }
+}
+
+/// A prefix, with host prefixes (/32, /128) written as plain addresses, as Azure shows them.
+pub fn display_net(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
+}

@@ -1,0 +1,106 @@
+//! End-to-end evaluation of one flow through the topology, hop by hop, in Azure's order.
+//!
+//! The order (Microsoft, "How network security groups filter traffic"):
+//! - leaving a NIC: the NIC's NSG, then its subnet's NSG, both outbound;
+//! - arriving at a NIC: its subnet's NSG, then the NIC's NSG, both inbound;
+//! - a level without an NSG lets everything through; the first NSG that denies ends the path;
+//! - inbound NSGs see the destination after public-to-private translation, outbound NSGs see
+//!   the source before private-to-public translation;
+//! - a Standard public IP is closed to inbound traffic unless an NSG on the path allows it.
+//!
+//! Every step is a [`Hop`] in the returned [`Trace`], so a verdict always says which NSG and
+//! which rule decided it. This module reads no clock and does no I/O.
+
+mod evaluate;
+mod policy;
+
+pub use evaluate::{Destination, FlowRequest, Source, evaluate};
+pub use policy::PolicyCache;
+
+use crate::nsg::{Access, Direction};
+
+/// What a hop was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HopKind {
+    /// An NSG was evaluated.
+    Nsg,
+    /// A level (subnet or NIC) had no NSG and let the flow through.
+    NoNsg,
+    /// A public IP translated the destination (inbound) or stood in front of the VM.
+    PublicIp,
+    /// Routing: whether the destination is reachable from the source at all.
+    Route,
+}
+
+impl HopKind {
+    /// The stable name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HopKind::Nsg => "nsg",
+            HopKind::NoNsg => "no-nsg",
+            HopKind::PublicIp => "public-ip",
+            HopKind::Route => "route",
+        }
+    }
+}
+
+/// Where an NSG is associated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// On the subnet.
+    Subnet,
+    /// On the network interface.
+    Nic,
+}
+
+impl Level {
+    /// `subnet` or `networkInterface`, as Azure's effective-rules output names the association.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Subnet => "subnet",
+            Level::Nic => "networkInterface",
+        }
+    }
+}
+
+/// One step of a flow's path and what it decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// What kind of step.
+    pub kind: HopKind,
+    /// The resource: an NSG name, `subnet vnet/name`, `nic name`, a public IP name, …
+    pub resource: String,
+    /// For NSG hops: where the NSG is associated.
+    pub level: Option<Level>,
+    /// For NSG hops: the direction evaluated.
+    pub direction: Option<Direction>,
+    /// For NSG hops: the deciding rule as Azure names it (`securityRules/NAME`,
+    /// `defaultSecurityRules/NAME`).
+    pub rule: Option<String>,
+    /// For NSG hops: the deciding rule's priority.
+    pub priority: Option<u16>,
+    /// What the hop did with the flow.
+    pub access: Access,
+    /// A sentence for people.
+    pub detail: String,
+}
+
+/// The outcome of evaluating a flow: the verdict and every hop that led to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// Allow when every hop allowed.
+    pub verdict: Access,
+    /// The hops in path order; evaluation stops at the first deny.
+    pub hops: Vec<Hop>,
+}
+
+impl Trace {
+    /// The hop that decided the verdict: the denying hop, or for an allowed flow the last NSG hop
+    /// (the rule that let it in), or the last hop when no NSG was on the path.
+    pub fn deciding_hop(&self) -> Option<&Hop> {
+        match self.verdict {
+            Access::Deny => self.hops.iter().find(|h| h.access == Access::Deny),
+            Access::Allow => self.hops.iter().rev().find(|h| h.kind == HopKind::Nsg).or(self.hops.last()),
+        }
+    }
+}

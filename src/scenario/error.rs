@@ -1,0 +1,34 @@
+//! Load errors: where in which file, which field, which value, and what would be valid.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a scenario file could not be loaded. Printed on one line, like a compiler diagnostic:
+/// `scenarios/x.ron:12:27: vms[0].nics[0].private_ip: nic 'vm1-nic': private IP 10.0.2.4 is outside …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line and column, where known.
+    pub position: Option<(usize, usize)>,
+    /// The field path (`nsgs[0].rules[2].priority`), where known.
+    pub field: Option<String>,
+    /// The message: what is wrong, with the bad value and what is valid.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        f.write_str(": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}

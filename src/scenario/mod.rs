@@ -1,0 +1,16 @@
+//! Scenario files: the RON format, loading it with precise errors, and turning it into the
+//! topology, users and timeline the simulator runs.
+//!
+//! Loading happens in two passes. RON parsing (`schema`) catches syntax and shape errors with the
+//! parser's line and column. Conversion (`load`) catches meaning errors (unknown references,
+//! addresses outside their subnet, priority clashes) and points at the offending value with the
+//! help of `locate`. Either way the user gets one line: file, position, field, value, and what
+//! would be valid.
+
+mod error;
+mod load;
+mod locate;
+pub mod schema;
+
+pub use error::LoadError;
+pub use load::{Scenario, load_file, load_str};

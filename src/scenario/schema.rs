@@ -1,0 +1,363 @@
+//! The RON scenario format: serde types only. Field names are the file's field names.
+//!
+//! Only this module (and `import`) derives `Deserialize`; everything here is turned into model,
+//! NSG and simulator types by `load`, which is where meaning and positions are checked.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name.
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// The start instant, RFC 3339 in UTC, e.g. `2025-01-06T09:00:00Z`.
+    pub start: String,
+    /// Members of service tags the scenario defines or overrides: tag → prefixes.
+    #[serde(default)]
+    pub service_tags: BTreeMap<String, Vec<String>>,
+    /// Virtual networks with their subnets.
+    #[serde(default)]
+    pub vnets: Vec<VnetSpec>,
+    /// Peerings between VNets, by name (each peering works both ways).
+    #[serde(default)]
+    pub peerings: Vec<(String, String)>,
+    /// Network security groups.
+    #[serde(default)]
+    pub nsgs: Vec<NsgSpec>,
+    /// Application security group names.
+    #[serde(default)]
+    pub asgs: Vec<String>,
+    /// Public IP addresses.
+    #[serde(default)]
+    pub public_ips: Vec<PublicIpSpec>,
+    /// Virtual machines with their NICs.
+    #[serde(default)]
+    pub vms: Vec<VmSpec>,
+    /// People who send traffic and, later, request JIT access.
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    /// Steps at time offsets from `start`.
+    #[serde(default)]
+    pub timeline: Vec<StepSpec>,
+}
+
+/// A virtual network.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VnetSpec {
+    /// Name.
+    pub name: String,
+    /// Address spaces (CIDR).
+    pub address_space: Vec<String>,
+    /// Subnets.
+    #[serde(default)]
+    pub subnets: Vec<SubnetSpec>,
+}
+
+/// A subnet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetSpec {
+    /// Name (`AzureBastionSubnet` and `AzureFirewallSubnet` are reserved for those services).
+    pub name: String,
+    /// Prefix (CIDR) inside the VNet.
+    pub prefix: String,
+    /// NSG associated with the subnet.
+    #[serde(default)]
+    pub nsg: Option<String>,
+}
+
+/// A network security group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsgSpec {
+    /// Name.
+    pub name: String,
+    /// Security rules (the default rules are implied).
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// Rule direction.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum DirectionSpec {
+    /// Inbound.
+    Inbound,
+    /// Outbound.
+    Outbound,
+}
+
+/// Rule access.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum AccessSpec {
+    /// Allow.
+    Allow,
+    /// Deny.
+    Deny,
+}
+
+/// Protocol of a rule or flow. `Any` is Azure's `*`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum ProtocolSpec {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP.
+    Icmp,
+    /// ESP.
+    Esp,
+    /// AH.
+    Ah,
+    /// `*`.
+    Any,
+}
+
+/// One security rule, in Azure's terms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Name, unique in the NSG.
+    pub name: String,
+    /// 100–4096, lower first.
+    pub priority: u32,
+    /// Inbound or Outbound.
+    pub direction: DirectionSpec,
+    /// Allow or Deny.
+    pub access: AccessSpec,
+    /// Tcp, Udp, Icmp, Esp, Ah or Any.
+    pub protocol: ProtocolSpec,
+    /// `*`, an IP, a CIDR, a comma-separated list of IPs/CIDRs, or one service tag. Default `*`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Application security groups as the source (instead of `source`).
+    #[serde(default)]
+    pub source_asgs: Vec<String>,
+    /// `*`, a port, a range `a-b`, or a comma-separated list. Default `*`.
+    #[serde(default)]
+    pub source_ports: Option<String>,
+    /// Like `source`. Default `*`.
+    #[serde(default)]
+    pub destination: Option<String>,
+    /// Application security groups as the destination (instead of `destination`).
+    #[serde(default)]
+    pub destination_asgs: Vec<String>,
+    /// Like `source_ports`. Required.
+    pub destination_ports: String,
+    /// Free text, at most 140 characters.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A public IP address.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicIpSpec {
+    /// Name.
+    pub name: String,
+    /// The address.
+    pub address: String,
+    /// Basic or Standard (default Standard).
+    #[serde(default)]
+    pub sku: Option<SkuSpec>,
+}
+
+/// Public IP SKU.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum SkuSpec {
+    /// Open unless an NSG denies.
+    Basic,
+    /// Closed unless an NSG allows.
+    Standard,
+}
+
+/// Operating system.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum OsSpec {
+    /// Linux.
+    Linux,
+    /// Windows.
+    Windows,
+}
+
+/// A virtual machine.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmSpec {
+    /// Name.
+    pub name: String,
+    /// Linux or Windows.
+    pub os: OsSpec,
+    /// Deployed through the classic model (JIT does not support it).
+    #[serde(default)]
+    pub classic: bool,
+    /// NICs; the first is the primary.
+    pub nics: Vec<NicSpec>,
+}
+
+/// A network interface.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicSpec {
+    /// Name.
+    pub name: String,
+    /// `vnet/subnet`.
+    pub subnet: String,
+    /// Private IP inside the subnet.
+    pub private_ip: String,
+    /// NSG associated with the NIC.
+    #[serde(default)]
+    pub nsg: Option<String>,
+    /// ASG memberships.
+    #[serde(default)]
+    pub asgs: Vec<String>,
+    /// Public IP associated with the NIC.
+    #[serde(default)]
+    pub public_ip: Option<String>,
+}
+
+/// A person.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    /// Name.
+    pub name: String,
+    /// Azure role names (e.g. `Owner`, `Reader`, `Security Admin`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The public or private address the user's traffic comes from.
+    pub source_ip: String,
+}
+
+/// One timeline step: at an offset, do something, expect something, or just narrate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Offset from the start: `90m`, `2h30m`, `45s`, `0`, or ISO 8601 `PT1H30M`.
+    pub at: String,
+    /// A change to apply.
+    #[serde(default)]
+    pub action: Option<ActionSpec>,
+    /// A check to make.
+    #[serde(default)]
+    pub expect: Option<ExpectSpec>,
+    /// A sentence for the narrative.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Something a step does.
+#[derive(Debug, Deserialize)]
+pub enum ActionSpec {
+    /// Associate an NSG with a subnet (`vnet/subnet`) or a NIC.
+    AttachNsg {
+        /// The NSG.
+        nsg: String,
+        /// `vnet/subnet`.
+        #[serde(default)]
+        subnet: Option<String>,
+        /// A NIC name.
+        #[serde(default)]
+        nic: Option<String>,
+    },
+    /// Remove the NSG association of a subnet or a NIC.
+    DetachNsg {
+        /// `vnet/subnet`.
+        #[serde(default)]
+        subnet: Option<String>,
+        /// A NIC name.
+        #[serde(default)]
+        nic: Option<String>,
+    },
+    /// Add (or replace, by name) a rule in an NSG.
+    AddRule {
+        /// The NSG.
+        nsg: String,
+        /// The rule.
+        rule: RuleSpec,
+    },
+    /// Delete a rule from an NSG.
+    RemoveRule {
+        /// The NSG.
+        nsg: String,
+        /// The rule's name.
+        rule: String,
+    },
+    /// Open a connection (if the flow is allowed) and track it by name.
+    Connect {
+        /// Name to refer to it.
+        name: String,
+        /// Source endpoint.
+        from: String,
+        /// Destination endpoint.
+        to: String,
+        /// Destination port.
+        port: u16,
+        /// Protocol (default Tcp).
+        #[serde(default)]
+        protocol: Option<ProtocolSpec>,
+    },
+    /// Close a tracked connection.
+    Disconnect {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Something a step checks.
+#[derive(Debug, Deserialize)]
+pub enum ExpectSpec {
+    /// A new flow's verdict, and optionally what decided it.
+    Flow {
+        /// Source: a VM, a user, or an IP.
+        from: String,
+        /// Destination: a VM, a public IP name, or an IP.
+        to: String,
+        /// Destination port.
+        port: u16,
+        /// Protocol (default Tcp).
+        #[serde(default)]
+        protocol: Option<ProtocolSpec>,
+        /// Source port (default 50000).
+        #[serde(default)]
+        src_port: Option<u16>,
+        /// Allow or Deny.
+        verdict: AccessSpec,
+        /// The NSG that decided.
+        #[serde(default)]
+        nsg: Option<String>,
+        /// The deciding rule, as Azure names it (`securityRules/NAME`, `defaultSecurityRules/NAME`)
+        /// or just `NAME`.
+        #[serde(default)]
+        rule: Option<String>,
+    },
+    /// Whether reply traffic of a tracked connection gets through.
+    Reply {
+        /// The connection's name.
+        connection: String,
+        /// Allow or Deny.
+        verdict: AccessSpec,
+    },
+    /// Whether a tracked connection is open.
+    Connection {
+        /// Its name.
+        name: String,
+        /// Open (true) or not.
+        open: bool,
+    },
+    /// Whether an NSG has a rule of that name.
+    Rule {
+        /// The NSG.
+        nsg: String,
+        /// The rule name.
+        rule: String,
+        /// Whether it should exist.
+        exists: bool,
+    },
+}

@@ -1,0 +1,21 @@
+//! The simulation: a virtual clock, the timeline of steps, tracked connections, and the checks
+//! of expectations.
+//!
+//! A run is deterministic: steps are applied in time order (file order breaks ties), time only
+//! moves when the timeline says so, and nothing reads the wall clock or does I/O.
+//!
+//! Connections: NSGs are stateful. A flow allowed when it starts creates a flow record; its
+//! replies pass without a rule, and later rule changes do not cut it (Microsoft: "existing
+//! connections remain uninterrupted"). `Connect` steps open such tracked connections so that
+//! scenarios can show both facts.
+
+mod runner;
+mod time;
+mod timeline;
+
+pub use runner::{
+    ActionOutcome, Connection, ExpectationOutcome, RunReport, SimError, Simulator, StepReport, describe_rule,
+    run,
+};
+pub use time::{Duration, Instant};
+pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

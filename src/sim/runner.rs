@@ -1,0 +1,438 @@
+//! Playing a timeline: apply actions, check expectations, record what happened.
+
+use std::collections::BTreeMap;
+
+use crate::model::{NsgId, Topology};
+use crate::nsg::{Access, SecurityRule, validate_nsg};
+use crate::path::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
+
+use super::{Action, Attachment, Duration, Endpoints, Expectation, Instant, Step};
+
+/// A step that cannot be applied: the scenario is inconsistent at that point in time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("step at {at}{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+pub struct SimError {
+    /// The step's offset.
+    pub at: Duration,
+    /// The step's line in the file.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A tracked connection.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// The flow that opened it.
+    pub request: FlowRequest,
+    /// Names for the narrative.
+    pub endpoints: Endpoints,
+    /// When it was opened.
+    pub opened_at: Instant,
+    /// Whether it is still open.
+    pub open: bool,
+}
+
+/// What an action did.
+#[derive(Clone, Debug)]
+pub struct ActionOutcome {
+    /// One line saying what was done.
+    pub summary: String,
+    /// Rule-level changes, one line each (`+ web-nsg securityRules/x (priority 100, Allow …)`).
+    pub changes: Vec<String>,
+    /// For `Connect`: the trace of the opening flow.
+    pub trace: Option<Trace>,
+}
+
+/// What an expectation found.
+#[derive(Clone, Debug)]
+pub struct ExpectationOutcome {
+    /// The expectation in words.
+    pub description: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was expected, in words.
+    pub expected: String,
+    /// What was found, in words.
+    pub actual: String,
+    /// The flow trace behind the answer, when a flow was evaluated.
+    pub trace: Option<Trace>,
+}
+
+/// One step as it played out.
+#[derive(Clone, Debug)]
+pub struct StepReport {
+    /// The offset from the start.
+    pub offset: Duration,
+    /// The instant.
+    pub at: Instant,
+    /// The file line.
+    pub line: Option<usize>,
+    /// The note, if any.
+    pub note: Option<String>,
+    /// The action's outcome, if the step had one.
+    pub action: Option<ActionOutcome>,
+    /// The expectation's outcome, if the step had one.
+    pub expectation: Option<ExpectationOutcome>,
+}
+
+/// A whole run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The start instant.
+    pub start: Instant,
+    /// Every step, in the order played.
+    pub steps: Vec<StepReport>,
+}
+
+impl RunReport {
+    /// How many expectations passed and failed.
+    pub fn tally(&self) -> (usize, usize) {
+        let outcomes = self.steps.iter().filter_map(|s| s.expectation.as_ref());
+        outcomes.fold((0, 0), |(p, f), o| if o.passed { (p + 1, f) } else { (p, f + 1) })
+    }
+}
+
+/// The state of a simulation at one instant.
+#[derive(Debug)]
+pub struct Simulator {
+    topology: Topology,
+    cache: PolicyCache,
+    start: Instant,
+    now: Instant,
+    connections: BTreeMap<String, Connection>,
+}
+
+impl Simulator {
+    /// A simulation of `topology` at `start`.
+    pub fn new(topology: Topology, start: Instant) -> Simulator {
+        let cache = PolicyCache::new(&topology);
+        Simulator { topology, cache, start, now: start, connections: BTreeMap::new() }
+    }
+
+    /// The topology as it is now.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The current virtual instant.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The scenario's start.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Tracked connections by name.
+    pub fn connections(&self) -> &BTreeMap<String, Connection> {
+        &self.connections
+    }
+
+    /// Moves the clock forward to `at` (never backwards).
+    pub fn advance_to(&mut self, at: Instant) {
+        if at > self.now {
+            self.now = at;
+        }
+    }
+
+    /// Evaluates a new flow against the current rules.
+    pub fn evaluate(&self, request: &FlowRequest) -> Trace {
+        evaluate(&self.topology, &self.cache, request)
+    }
+
+    /// Applies one action.
+    ///
+    /// # Errors
+    /// When the action does not fit the current state (a rule priority clash, an unknown rule,
+    /// a connection name reused).
+    pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+        match action {
+            Action::AttachNsg { nsg, target } => {
+                let where_ = self.attachment_name(*target);
+                match *target {
+                    Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, Some(*nsg)),
+                    Attachment::Nic(n) => self.topology.set_nic_nsg(n, Some(*nsg)),
+                }
+                self.cache.rebuild(&self.topology);
+                let name = &self.topology.nsg(*nsg).name;
+                Ok(outcome(format!("associated NSG '{name}' with {where_}"), vec![]))
+            }
+            Action::DetachNsg { target } => {
+                let where_ = self.attachment_name(*target);
+                let previous = match *target {
+                    Attachment::Subnet(s) => self.topology.subnet(s).nsg,
+                    Attachment::Nic(n) => self.topology.nic(n).nsg,
+                };
+                let Some(previous) = previous else {
+                    return Err(format!("{where_} has no NSG to detach"));
+                };
+                match *target {
+                    Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, None),
+                    Attachment::Nic(n) => self.topology.set_nic_nsg(n, None),
+                }
+                self.cache.rebuild(&self.topology);
+                let name = &self.topology.nsg(previous).name;
+                Ok(outcome(format!("dissociated NSG '{name}' from {where_}"), vec![]))
+            }
+            Action::AddRule { nsg, rule } => {
+                let changes = self.put_rule(*nsg, rule.clone())?;
+                let name = &self.topology.nsg(*nsg).name;
+                Ok(outcome(format!("added rule '{}' to NSG '{name}'", rule.name), changes))
+            }
+            Action::RemoveRule { nsg, name } => {
+                let changes = self.delete_rule(*nsg, name)?;
+                let nsg_name = &self.topology.nsg(*nsg).name;
+                Ok(outcome(format!("removed rule '{name}' from NSG '{nsg_name}'"), changes))
+            }
+            Action::Connect { name, request, endpoints } => {
+                if self.connections.get(name).is_some_and(|c| c.open) {
+                    return Err(format!("connection '{name}' is already open"));
+                }
+                let trace = self.evaluate(request);
+                let summary = if trace.verdict == Access::Allow {
+                    self.connections.insert(
+                        name.clone(),
+                        Connection {
+                            request: *request,
+                            endpoints: endpoints.clone(),
+                            opened_at: self.now,
+                            open: true,
+                        },
+                    );
+                    format!(
+                        "{} opened connection '{name}' to {} port {}",
+                        endpoints.from, endpoints.to, request.dst_port
+                    )
+                } else {
+                    format!(
+                        "{} tried to open connection '{name}' to {} port {}: denied",
+                        endpoints.from, endpoints.to, request.dst_port
+                    )
+                };
+                Ok(ActionOutcome { summary, changes: vec![], trace: Some(trace) })
+            }
+            Action::Disconnect { name } => match self.connections.get_mut(name) {
+                Some(c) if c.open => {
+                    c.open = false;
+                    Ok(outcome(format!("closed connection '{name}'"), vec![]))
+                }
+                _ => Err(format!("connection '{name}' is not open")),
+            },
+        }
+    }
+
+    /// Adds `rule` to `nsg` (replacing a rule of the same name), validates the NSG, recompiles it.
+    /// Returns the change lines.
+    ///
+    /// # Errors
+    /// When the NSG would be invalid (e.g. a priority clash); the NSG is left unchanged.
+    pub fn put_rule(&mut self, nsg: NsgId, rule: SecurityRule) -> Result<Vec<String>, String> {
+        let mut candidate = self.topology.nsg(nsg).clone();
+        let mut changes = Vec::new();
+        if let Some(pos) = candidate.rules.iter().position(|r| r.name == rule.name) {
+            let old = candidate.rules.remove(pos);
+            changes.push(format!("- {} {}", candidate.name, describe_rule(&self.topology, &old)));
+        }
+        changes.push(format!("+ {} {}", candidate.name, describe_rule(&self.topology, &rule)));
+        candidate.rules.push(rule);
+        validate_nsg(&candidate).map_err(|e| format!("NSG '{}': {e}", candidate.name))?;
+        *self.topology.nsg_mut(nsg) = candidate;
+        self.cache.refresh(&self.topology, nsg);
+        Ok(changes)
+    }
+
+    /// Deletes the rule called `name` from `nsg` and recompiles it. Returns the change lines.
+    ///
+    /// # Errors
+    /// When there is no such rule.
+    pub fn delete_rule(&mut self, nsg: NsgId, name: &str) -> Result<Vec<String>, String> {
+        let n = self.topology.nsg(nsg);
+        let Some(pos) = n.rules.iter().position(|r| r.name == name) else {
+            return Err(format!("NSG '{}' has no rule '{name}'", n.name));
+        };
+        let line = format!("- {} {}", n.name, describe_rule(&self.topology, &n.rules[pos]));
+        self.topology.nsg_mut(nsg).rules.remove(pos);
+        self.cache.refresh(&self.topology, nsg);
+        Ok(vec![line])
+    }
+
+    /// Checks one expectation against the current state.
+    pub fn check(&self, expectation: &Expectation) -> ExpectationOutcome {
+        match expectation {
+            Expectation::Flow { request, endpoints, verdict, nsg, rule } => {
+                let trace = self.evaluate(request);
+                let description = format!(
+                    "{} -> {} {} port {}",
+                    endpoints.from, endpoints.to, request.protocol, request.dst_port
+                );
+                let decided = trace.deciding_hop();
+                let actual_rule = decided.and_then(|h| h.rule.clone());
+                let actual_nsg = decided.filter(|h| h.rule.is_some()).map(|h| h.resource.clone());
+                let mut expected = verdict.to_string();
+                let mut passed = trace.verdict == *verdict;
+                if let Some(nsg) = nsg {
+                    let want = &self.topology.nsg(*nsg).name;
+                    expected.push_str(&format!(" by NSG '{want}'"));
+                    passed &= actual_nsg.as_deref() == Some(want.as_str());
+                }
+                if let Some(rule) = rule {
+                    expected.push_str(&format!(" by rule {rule}"));
+                    passed &= actual_rule.as_deref().is_some_and(|actual| rule_name_matches(actual, rule));
+                }
+                let mut actual = trace.verdict.to_string();
+                if let (Some(n), Some(r)) = (&actual_nsg, &actual_rule) {
+                    actual.push_str(&format!(" by NSG '{n}' rule {r}"));
+                } else if let Some(h) = decided {
+                    actual.push_str(&format!(" ({})", h.detail));
+                }
+                ExpectationOutcome { description, passed, expected, actual, trace: Some(trace) }
+            }
+            Expectation::Reply { connection, verdict } => {
+                let description = format!("reply traffic of connection '{connection}'");
+                match self.connections.get(connection) {
+                    Some(c) if c.open => ExpectationOutcome {
+                        description,
+                        passed: *verdict == Access::Allow,
+                        expected: verdict.to_string(),
+                        actual: "Allow (stateful: replies of an established connection need no rule)".into(),
+                        trace: None,
+                    },
+                    _ => {
+                        // No flow record: the reply is a new flow from the destination back.
+                        let trace = self.reply_as_new_flow(connection);
+                        let actual = match &trace {
+                            Some(t) => {
+                                format!("{} (no established connection: evaluated as a new flow)", t.verdict)
+                            }
+                            None => "Deny (connection was never opened)".into(),
+                        };
+                        let got = trace.as_ref().map(|t| t.verdict).unwrap_or(Access::Deny);
+                        ExpectationOutcome {
+                            description,
+                            passed: got == *verdict,
+                            expected: verdict.to_string(),
+                            actual,
+                            trace,
+                        }
+                    }
+                }
+            }
+            Expectation::Connection { name, open } => {
+                let is_open = self.connections.get(name).is_some_and(|c| c.open);
+                let word = |b: bool| if b { "open" } else { "closed" };
+                ExpectationOutcome {
+                    description: format!("connection '{name}'"),
+                    passed: is_open == *open,
+                    expected: word(*open).into(),
+                    actual: word(is_open).into(),
+                    trace: None,
+                }
+            }
+            Expectation::Rule { nsg, name, exists } => {
+                let n = self.topology.nsg(*nsg);
+                let found = n.rule(name).is_some();
+                let word = |b: bool| if b { "present" } else { "absent" };
+                ExpectationOutcome {
+                    description: format!("rule '{name}' in NSG '{}'", n.name),
+                    passed: found == *exists,
+                    expected: word(*exists).into(),
+                    actual: word(found).into(),
+                    trace: None,
+                }
+            }
+        }
+    }
+
+    fn reply_as_new_flow(&self, connection: &str) -> Option<Trace> {
+        // Only connections that were attempted have a known flow; a closed one is replayed backwards.
+        let c = self.connections.get(connection)?;
+        let source = match c.request.destination {
+            Destination::Nic(n) => Source::Nic(n),
+            Destination::PublicIp(p) => Source::Nic(self.topology.public_ip(p).nic?),
+            Destination::Address(a) => match self.topology.nic_by_private_ip(a) {
+                Some(n) => Source::Nic(n),
+                None => Source::Address(a),
+            },
+        };
+        let destination = match c.request.source {
+            Source::Nic(n) => Destination::Nic(n),
+            Source::Address(a) => Destination::Address(a),
+        };
+        let reply = FlowRequest {
+            source,
+            destination,
+            protocol: c.request.protocol,
+            src_port: c.request.dst_port,
+            dst_port: c.request.src_port,
+        };
+        Some(self.evaluate(&reply))
+    }
+
+    fn attachment_name(&self, target: Attachment) -> String {
+        match target {
+            Attachment::Subnet(s) => {
+                let subnet = self.topology.subnet(s);
+                format!("subnet '{}/{}'", self.topology.vnet(subnet.vnet).name, subnet.name)
+            }
+            Attachment::Nic(n) => format!("nic '{}'", self.topology.nic(n).name),
+        }
+    }
+}
+
+fn outcome(summary: String, changes: Vec<String>) -> ActionOutcome {
+    ActionOutcome { summary, changes, trace: None }
+}
+
+/// One line describing a rule, for narratives and change lists.
+pub fn describe_rule(topology: &Topology, rule: &SecurityRule) -> String {
+    format!(
+        "{} (priority {}, {} {}, {} {} -> {} port {})",
+        rule.azure_name(),
+        rule.priority,
+        rule.direction,
+        rule.access,
+        rule.protocol,
+        crate::nsg::describe_address(&rule.source, topology),
+        crate::nsg::describe_address(&rule.destination, topology),
+        rule.destination_ports
+    )
+}
+
+/// Whether an actual Azure rule name (`securityRules/x`) matches what a scenario expects
+/// (`securityRules/x`, `defaultSecurityRules/x` or bare `x`).
+fn rule_name_matches(actual: &str, expected: &str) -> bool {
+    actual == expected || actual.rsplit('/').next() == Some(expected)
+}
+
+/// Plays `steps` (sorted by time, file order for ties) on `topology` from `start`.
+///
+/// # Errors
+/// The first step that cannot be applied.
+pub fn run(topology: Topology, start: Instant, steps: &[Step]) -> Result<RunReport, SimError> {
+    let mut sim = Simulator::new(topology, start);
+    let mut order: Vec<&Step> = steps.iter().collect();
+    order.sort_by_key(|s| s.at);
+    let mut reports = Vec::new();
+    for step in order {
+        let at = start.plus(step.at);
+        sim.advance_to(at);
+        let action = match &step.action {
+            Some(a) => {
+                Some(sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?)
+            }
+            None => None,
+        };
+        let expectation = step.expect.as_ref().map(|e| sim.check(e));
+        reports.push(StepReport {
+            offset: step.at,
+            at,
+            line: step.line,
+            note: step.note.clone(),
+            action,
+            expectation,
+        });
+    }
+    Ok(RunReport { start, steps: reports })
+}

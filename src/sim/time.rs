@@ -1,0 +1,198 @@
+//! Virtual time: instants with real calendar meaning, and offsets from a scenario's start.
+//!
+//! The simulator never reads the wall clock. Time moves only when the timeline says so.
+
+use std::fmt;
+
+/// A point in virtual time: whole seconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(i64);
+
+/// A span of virtual time in whole seconds (never negative in a timeline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Duration(i64);
+
+impl Instant {
+    /// Parses an RFC 3339 timestamp such as `2025-01-06T09:00:00Z`.
+    ///
+    /// # Errors
+    /// A message saying what is valid.
+    pub fn parse(text: &str) -> Result<Instant, String> {
+        let ts: jiff::Timestamp = text.parse().map_err(|e| {
+            format!("'{text}' is not an RFC 3339 UTC timestamp ({e}); valid: e.g. 2025-01-06T09:00:00Z")
+        })?;
+        Ok(Instant(ts.as_second()))
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn as_secs(self) -> i64 {
+        self.0
+    }
+
+    /// The instant `d` later.
+    pub fn plus(self, d: Duration) -> Instant {
+        Instant(self.0 + d.0)
+    }
+
+    /// The time from `earlier` to `self`.
+    pub fn since(self, earlier: Instant) -> Duration {
+        Duration(self.0 - earlier.0)
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match jiff::Timestamp::from_second(self.0) {
+            Ok(ts) => write!(f, "{}", ts.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            Err(_) => write!(f, "@{}", self.0),
+        }
+    }
+}
+
+impl Duration {
+    /// A duration of `secs` seconds.
+    pub const fn from_secs(secs: i64) -> Duration {
+        Duration(secs)
+    }
+
+    /// Whole seconds.
+    pub fn as_secs(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `90m`, `2h30m`, `1h 30m`, `45s`, `1d`, `0`, or an ISO 8601 duration `PT1H30M`,
+    /// `P1D`.
+    ///
+    /// # Errors
+    /// A message saying what is valid.
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let invalid = || {
+            format!(
+                "'{text}' is not a duration; valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M"
+            )
+        };
+        let t = text.trim();
+        if t == "0" {
+            return Ok(Duration(0));
+        }
+        let upper = t.to_ascii_uppercase();
+        let (body, iso) = match upper.strip_prefix('P') {
+            Some(rest) => (rest.to_string(), true),
+            None => (upper.replace(' ', ""), false),
+        };
+        if body.is_empty() {
+            return Err(invalid());
+        }
+        let mut total: i64 = 0;
+        let mut number = String::new();
+        let mut in_time = !iso;
+        let mut seen_unit = false;
+        for c in body.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            if iso && c == 'T' {
+                if !number.is_empty() || in_time {
+                    return Err(invalid());
+                }
+                in_time = true;
+                continue;
+            }
+            let n: i64 = number.parse().map_err(|_| invalid())?;
+            number.clear();
+            let unit = match (c, in_time) {
+                ('D', _) => 86_400,
+                ('W', false) if iso => 7 * 86_400,
+                ('H', true) => 3_600,
+                ('M', true) => 60,
+                ('S', true) => 1,
+                _ => return Err(invalid()),
+            };
+            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(invalid)?;
+            seen_unit = true;
+        }
+        if !number.is_empty() || !seen_unit {
+            return Err(invalid());
+        }
+        Ok(Duration(total))
+    }
+
+    /// ISO 8601 form, as the JIT API writes durations (`PT3H`, `PT1H30M`, `PT0S`).
+    pub fn to_iso8601(self) -> String {
+        let (mut s, mut out) = (self.0.abs(), String::from(if self.0 < 0 { "-P" } else { "P" }));
+        let days = s / 86_400;
+        s %= 86_400;
+        if days > 0 {
+            out.push_str(&format!("{days}D"));
+        }
+        if s > 0 || days == 0 {
+            out.push('T');
+            let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+            if h > 0 {
+                out.push_str(&format!("{h}H"));
+            }
+            if m > 0 {
+                out.push_str(&format!("{m}M"));
+            }
+            if sec > 0 || (h == 0 && m == 0) {
+                out.push_str(&format!("{sec}S"));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Duration {
+    /// Compact human form: `0s`, `45s`, `1h30m`, `2d3h`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = self.0;
+        if s < 0 {
+            f.write_str("-")?;
+            s = -s;
+        }
+        if s == 0 {
+            return f.write_str("0s");
+        }
+        let parts = [(s / 86_400, "d"), (s % 86_400 / 3600, "h"), (s % 3600 / 60, "m"), (s % 60, "s")];
+        for (n, unit) in parts {
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_compact_and_iso_durations() {
+        assert_eq!(Duration::parse("90m"), Ok(Duration(5400)));
+        assert_eq!(Duration::parse("2h30m"), Ok(Duration(9000)));
+        assert_eq!(Duration::parse("1h 30m"), Ok(Duration(5400)));
+        assert_eq!(Duration::parse("45s"), Ok(Duration(45)));
+        assert_eq!(Duration::parse("0"), Ok(Duration(0)));
+        assert_eq!(Duration::parse("PT1H30M"), Ok(Duration(5400)));
+        assert_eq!(Duration::parse("PT3H"), Ok(Duration(10800)));
+        assert_eq!(Duration::parse("P1D"), Ok(Duration(86400)));
+        assert_eq!(Duration::parse("P1DT1S"), Ok(Duration(86401)));
+        for bad in ["", "m", "90", "1x", "PT", "P1H", "1h30", "-5m"] {
+            assert!(Duration::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(Duration(5400).to_string(), "1h30m");
+        assert_eq!(Duration(0).to_string(), "0s");
+        assert_eq!(Duration(10800).to_iso8601(), "PT3H");
+        assert_eq!(Duration(5401).to_iso8601(), "PT1H30M1S");
+        assert_eq!(Duration(86400).to_iso8601(), "P1D");
+        let start = Instant::parse("2025-01-06T09:00:00Z").expect("valid");
+        assert_eq!(start.plus(Duration(5400)).to_string(), "2025-01-06T10:30:00Z");
+        assert!(Instant::parse("yesterday").is_err());
+    }
+}

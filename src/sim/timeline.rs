@@ -1,0 +1,126 @@
+//! The timeline's steps, with every name already resolved to ids by the loader.
+
+use crate::model::{NicId, NsgId, SubnetId};
+use crate::nsg::{Access, SecurityRule};
+use crate::path::FlowRequest;
+
+use super::Duration;
+
+/// Where an NSG is associated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attachment {
+    /// A subnet.
+    Subnet(SubnetId),
+    /// A network interface.
+    Nic(NicId),
+}
+
+/// The names a flow was written with, for the narrative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Source as written (`alice`, `vm1`, `203.0.113.5`).
+    pub from: String,
+    /// Destination as written.
+    pub to: String,
+}
+
+/// A change a step makes.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Associate an NSG.
+    AttachNsg {
+        /// The NSG.
+        nsg: NsgId,
+        /// Where.
+        target: Attachment,
+    },
+    /// Remove an association.
+    DetachNsg {
+        /// Where.
+        target: Attachment,
+    },
+    /// Add a rule (replacing one of the same name).
+    AddRule {
+        /// The NSG.
+        nsg: NsgId,
+        /// The rule.
+        rule: SecurityRule,
+    },
+    /// Delete a rule by name.
+    RemoveRule {
+        /// The NSG.
+        nsg: NsgId,
+        /// The rule's name.
+        name: String,
+    },
+    /// Open and track a connection if the flow is allowed.
+    Connect {
+        /// Its name.
+        name: String,
+        /// The flow.
+        request: FlowRequest,
+        /// Names for the narrative.
+        endpoints: Endpoints,
+    },
+    /// Close a tracked connection.
+    Disconnect {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// A check a step makes.
+#[derive(Clone, Debug)]
+pub enum Expectation {
+    /// A new flow's verdict and optionally the deciding NSG and rule.
+    Flow {
+        /// The flow.
+        request: FlowRequest,
+        /// Names for the narrative.
+        endpoints: Endpoints,
+        /// Expected verdict.
+        verdict: Access,
+        /// Expected deciding NSG.
+        nsg: Option<NsgId>,
+        /// Expected deciding rule (`securityRules/NAME`, `defaultSecurityRules/NAME` or `NAME`).
+        rule: Option<String>,
+    },
+    /// Reply traffic of a tracked connection.
+    Reply {
+        /// The connection.
+        connection: String,
+        /// Expected verdict.
+        verdict: Access,
+    },
+    /// A tracked connection's state.
+    Connection {
+        /// Its name.
+        name: String,
+        /// Whether it should be open.
+        open: bool,
+    },
+    /// Whether an NSG has a rule.
+    Rule {
+        /// The NSG.
+        nsg: NsgId,
+        /// The rule name.
+        name: String,
+        /// Whether it should exist.
+        exists: bool,
+    },
+}
+
+/// One step of the timeline.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Offset from the scenario's start.
+    pub at: Duration,
+    /// A change, if any.
+    pub action: Option<Action>,
+    /// A check, if any.
+    pub expect: Option<Expectation>,
+    /// Narrative text, if any.
+    pub note: Option<String>,
+    /// Line of the step in the scenario file, for messages.
+    pub line: Option<usize>,
+}

@@ -18,5 +18,6 @@ pub mod model;
 pub mod net;
 pub mod nsg;
 pub mod path;
+pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -4,7 +4,12 @@
 //! file with the same shape: parse arguments, call the library, render through `report`.
 //! Exit codes: 0 success, 1 an expectation/check failed, 2 invalid input or usage.
 
+mod check;
 mod classbench;
+mod common;
+mod effective;
+mod eval;
+mod run;
 
 use std::process::ExitCode;
 
@@ -37,6 +42,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate scenario files (syntax, references, Azure's rules and limits).
+    Check(check::Args),
+    /// Play scenario timelines and check their expectations.
+    Run(run::Args),
+    /// Evaluate one flow and explain the verdict hop by hop.
+    Eval(eval::Args),
+    /// Show a VM's effective security rules (both NSG levels, tags and ASGs expanded).
+    EffectiveRules(effective::Args),
     /// Check a ClassBench filter set against its header trace and measure lookup speed.
     Classbench(classbench::Args),
 }
@@ -53,6 +66,10 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::EffectiveRules(args) => effective::run(&args),
         Command::Classbench(args) => classbench::run(&args),
     };
     match result {

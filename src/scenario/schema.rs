@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Scenario")]
 pub struct ScenarioFile {
     /// Short name.
     pub name: String,
@@ -49,7 +49,7 @@ pub struct ScenarioFile {
 
 /// A virtual network.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Vnet")]
 pub struct VnetSpec {
     /// Name.
     pub name: String,
@@ -62,7 +62,7 @@ pub struct VnetSpec {
 
 /// A subnet.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Subnet")]
 pub struct SubnetSpec {
     /// Name (`AzureBastionSubnet` and `AzureFirewallSubnet` are reserved for those services).
     pub name: String,
@@ -75,7 +75,7 @@ pub struct SubnetSpec {
 
 /// A network security group.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Nsg")]
 pub struct NsgSpec {
     /// Name.
     pub name: String,
@@ -86,6 +86,7 @@ pub struct NsgSpec {
 
 /// Rule direction.
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "Direction")]
 pub enum DirectionSpec {
     /// Inbound.
     Inbound,
@@ -95,6 +96,7 @@ pub enum DirectionSpec {
 
 /// Rule access.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename = "Access")]
 pub enum AccessSpec {
     /// Allow.
     Allow,
@@ -104,6 +106,7 @@ pub enum AccessSpec {
 
 /// Protocol of a rule or flow. `Any` is Azure's `*`.
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "Protocol")]
 pub enum ProtocolSpec {
     /// TCP.
     Tcp,
@@ -121,7 +124,7 @@ pub enum ProtocolSpec {
 
 /// One security rule, in Azure's terms.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Rule")]
 pub struct RuleSpec {
     /// Name, unique in the NSG.
     pub name: String,
@@ -157,7 +160,7 @@ pub struct RuleSpec {
 
 /// A public IP address.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "PublicIp")]
 pub struct PublicIpSpec {
     /// Name.
     pub name: String,
@@ -170,6 +173,7 @@ pub struct PublicIpSpec {
 
 /// Public IP SKU.
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "Sku")]
 pub enum SkuSpec {
     /// Open unless an NSG denies.
     Basic,
@@ -179,6 +183,7 @@ pub enum SkuSpec {
 
 /// Operating system.
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "Os")]
 pub enum OsSpec {
     /// Linux.
     Linux,
@@ -188,7 +193,7 @@ pub enum OsSpec {
 
 /// A virtual machine.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Vm")]
 pub struct VmSpec {
     /// Name.
     pub name: String,
@@ -203,7 +208,7 @@ pub struct VmSpec {
 
 /// A network interface.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Nic")]
 pub struct NicSpec {
     /// Name.
     pub name: String,
@@ -224,7 +229,7 @@ pub struct NicSpec {
 
 /// A person.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "User")]
 pub struct UserSpec {
     /// Name.
     pub name: String,
@@ -237,7 +242,7 @@ pub struct UserSpec {
 
 /// One timeline step: at an offset, do something, expect something, or just narrate.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Step")]
 pub struct StepSpec {
     /// Offset from the start: `90m`, `2h30m`, `45s`, `0`, or ISO 8601 `PT1H30M`.
     pub at: String,
@@ -254,6 +259,7 @@ pub struct StepSpec {
 
 /// Something a step does.
 #[derive(Debug, Deserialize)]
+#[serde(rename = "Action")]
 pub enum ActionSpec {
     /// Associate an NSG with a subnet (`vnet/subnet`) or a NIC.
     AttachNsg {
@@ -312,6 +318,7 @@ pub enum ActionSpec {
 
 /// Something a step checks.
 #[derive(Debug, Deserialize)]
+#[serde(rename = "Expect")]
 pub enum ExpectSpec {
     /// A new flow's verdict, and optionally what decided it.
     Flow {

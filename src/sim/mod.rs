@@ -15,7 +15,7 @@ mod timeline;
 
 pub use runner::{
     ActionOutcome, Connection, ExpectationOutcome, RunReport, SimError, Simulator, StepReport, describe_rule,
-    run,
+    replay_until, run,
 };
 pub use time::{Duration, Instant};
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

@@ -406,6 +406,30 @@ fn rule_name_matches(actual: &str, expected: &str) -> bool {
     actual == expected || actual.rsplit('/').next() == Some(expected)
 }
 
+/// Applies the actions of every step at or before `offset` (expectations are not checked) and
+/// returns the simulator at that instant: "what does the network look like at 90m?".
+///
+/// # Errors
+/// The first step that cannot be applied.
+pub fn replay_until(
+    topology: Topology,
+    start: Instant,
+    steps: &[Step],
+    offset: Duration,
+) -> Result<Simulator, SimError> {
+    let mut sim = Simulator::new(topology, start);
+    let mut order: Vec<&Step> = steps.iter().filter(|s| s.at <= offset).collect();
+    order.sort_by_key(|s| s.at);
+    for step in order {
+        sim.advance_to(start.plus(step.at));
+        if let Some(a) = &step.action {
+            sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+        }
+    }
+    sim.advance_to(start.plus(offset));
+    Ok(sim)
+}
+
 /// Plays `steps` (sorted by time, file order for ties) on `topology` from `start`.
 ///
 /// # Errors

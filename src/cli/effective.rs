@@ -1,0 +1,46 @@
+//! `nsgsim effective-rules FILE --vm NAME`: Azure's "effective security rules" for a VM's NICs.
+
+use std::path::PathBuf;
+
+use super::common::{load, offset, print_json, style};
+use super::{EXIT_OK, Format};
+use crate::report::{effective_json, effective_rules, effective_text};
+use crate::sim::{Duration, replay_until};
+
+/// Arguments of `nsgsim effective-rules`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// The VM.
+    #[arg(long)]
+    pub vm: String,
+    /// Show the rules at this offset of the timeline.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let scenario = load(&args.file)?;
+    let at = match &args.at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let sim = replay_until(scenario.topology.clone(), scenario.start, &scenario.steps, at)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let t = sim.topology();
+    let vm = t.vm_by_name(&args.vm).ok_or_else(|| {
+        let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();
+        anyhow::anyhow!("--vm: unknown vm '{}'; valid: {}", args.vm, names.join(", "))
+    })?;
+    let rules = effective_rules(t, &t.vm(vm).nics);
+    match args.format {
+        Format::Text => print!("{}", effective_text(&args.vm, &rules, style())),
+        Format::Json => print_json(&effective_json(&args.vm, &rules)),
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,113 @@
+//! `nsgsim eval FILE --from A --to B --port N`: one flow's verdict and the trace behind it.
+
+use std::path::PathBuf;
+
+use super::common::{load, offset, print_json, style};
+use super::{EXIT_FAILED, EXIT_OK, Format};
+use crate::net::IpProtocol;
+use crate::nsg::Access;
+use crate::path::FlowRequest;
+use crate::report::{trace_json, trace_text};
+use crate::sim::{Duration, replay_until};
+
+/// Arguments of `nsgsim eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Source: a VM, a user (their source IP), or an IP address.
+    #[arg(long)]
+    pub from: String,
+    /// Destination: a VM, a public IP name, or an IP address.
+    #[arg(long)]
+    pub to: String,
+    /// Destination port.
+    #[arg(long)]
+    pub port: u16,
+    /// Protocol: tcp, udp, icmp, esp, ah.
+    #[arg(long, default_value = "tcp")]
+    pub protocol: String,
+    /// Source port.
+    #[arg(long, default_value_t = 50000)]
+    pub src_port: u16,
+    /// Evaluate at this offset of the timeline (its actions up to then are applied): 90m, 2h30m, PT1H.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Exit 1 unless the verdict is this (for scripts and CI).
+    #[arg(long, value_enum)]
+    pub expect: Option<ExpectedVerdict>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// A verdict given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExpectedVerdict {
+    /// Allow.
+    Allow,
+    /// Deny.
+    Deny,
+}
+
+/// Runs the command: 0, or 1 when `--expect` was given and not met.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let scenario = load(&args.file)?;
+    let at = match &args.at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let protocol = IpProtocol::parse(&args.protocol)
+        .filter(|p| {
+            [IpProtocol::TCP, IpProtocol::UDP, IpProtocol::ICMP, IpProtocol::ESP, IpProtocol::AH].contains(p)
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--protocol: '{}' is not a protocol; valid: tcp, udp, icmp, esp, ah",
+                args.protocol
+            )
+        })?;
+    let source = scenario.source(&args.from).map_err(|m| anyhow::anyhow!("--from: {m}"))?;
+    let destination = scenario.destination(&args.to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
+    let sim = replay_until(scenario.topology.clone(), scenario.start, &scenario.steps, at)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
+    let request = FlowRequest { source, destination, protocol, src_port, dst_port };
+    let trace = sim.evaluate(&request);
+    let mut code = EXIT_OK;
+    if let Some(expected) = args.expect {
+        let want = match expected {
+            ExpectedVerdict::Allow => Access::Allow,
+            ExpectedVerdict::Deny => Access::Deny,
+        };
+        if trace.verdict != want {
+            code = EXIT_FAILED;
+        }
+    }
+    match args.format {
+        Format::Text => {
+            let proto = if protocol.has_ports() {
+                format!("{protocol} port {dst_port}")
+            } else {
+                protocol.to_string()
+            };
+            println!("{} -> {} {proto} at +{at} ({})", args.from, args.to, sim.now());
+            print!("{}", trace_text(&trace, "  ", style()));
+            if code == EXIT_FAILED {
+                eprintln!("expected {}", if trace.verdict == Access::Allow { "Deny" } else { "Allow" });
+            }
+        }
+        Format::Json => {
+            let mut value = trace_json(&trace);
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("from".into(), args.from.clone().into());
+                obj.insert("to".into(), args.to.clone().into());
+                obj.insert("protocol".into(), protocol.to_string().into());
+                obj.insert("port".into(), dst_port.into());
+                obj.insert("at".into(), sim.now().to_string().into());
+            }
+            print_json(&value);
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,67 @@
+//! `nsgsim run FILE...`: play each scenario's timeline and check its expectations.
+
+use std::path::PathBuf;
+
+use super::common::{load, print_json, style};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
+use crate::report::{run_json, run_text};
+use crate::sim;
+
+/// Arguments of `nsgsim run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print the trace of every evaluated flow, not only of failures.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Output format (JSON: one document per scenario, in an array).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Runs the command: 0 when every expectation passed, 1 when one failed, 2 on invalid input.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let style = style();
+    let mut code = EXIT_OK;
+    let mut documents = Vec::new();
+    for file in &args.files {
+        let scenario = match load(file) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                code = EXIT_INVALID;
+                continue;
+            }
+        };
+        let report = match sim::run(scenario.topology.clone(), scenario.start, &scenario.steps) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                code = EXIT_INVALID;
+                continue;
+            }
+        };
+        let name = file.display().to_string();
+        if report.tally().1 > 0 && code == EXIT_OK {
+            code = EXIT_FAILED;
+        }
+        match args.format {
+            Format::Text => {
+                print!(
+                    "{}",
+                    run_text(&scenario.name, &name, &scenario.description, &report, args.verbose, style)
+                );
+                if args.files.len() > 1 {
+                    println!();
+                }
+            }
+            Format::Json => documents.push(run_json(&scenario.name, &name, &report)),
+        }
+    }
+    if args.format == Format::Json {
+        print_json(&serde_json::Value::Array(documents));
+    }
+    Ok(code)
+}

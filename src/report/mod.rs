@@ -1,0 +1,14 @@
+//! Rendering results for people and programs: narrative text, tables, and JSON.
+//!
+//! The engine produces plain data (`Trace`, `RunReport`, effective rules); this module decides
+//! how they look. JSON is built here with `serde_json::Value` so that model types stay free of
+//! serialisation concerns; its shape is a contract (see DESIGN.md): a flow verdict is
+//! `{"verdict": "Allow"|"Deny", "hops": [{"kind", "resource", "rule", "access", …}], …}`.
+
+mod effective;
+mod json;
+mod text;
+
+pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
+pub use json::{effective_json, run_json, trace_json};
+pub use text::{Style, effective_text, run_text, trace_text};

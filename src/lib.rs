@@ -13,6 +13,7 @@
 #![warn(missing_debug_implementations)]
 
 pub mod cli;
+pub mod jit;
 pub mod matcher;
 pub mod model;
 pub mod net;

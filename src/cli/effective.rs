@@ -30,7 +30,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         Some(text) => offset(text)?,
         None => Duration::from_secs(0),
     };
-    let sim = replay_until(scenario.topology.clone(), scenario.start, &scenario.steps, at)
+    let sim = replay_until(scenario.world(), &scenario.steps, at)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let t = sim.topology();
     let vm = t.vm_by_name(&args.vm).ok_or_else(|| {

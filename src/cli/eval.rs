@@ -69,7 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         })?;
     let source = scenario.source(&args.from).map_err(|m| anyhow::anyhow!("--from: {m}"))?;
     let destination = scenario.destination(&args.to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
-    let sim = replay_until(scenario.topology.clone(), scenario.start, &scenario.steps, at)
+    let sim = replay_until(scenario.world(), &scenario.steps, at)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
     let request = FlowRequest { source, destination, protocol, src_port, dst_port };

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::common::{load, print_json, style};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
-use crate::report::{run_json, run_text};
+use crate::report::{log_text, run_json, run_text};
 use crate::sim;
 
 /// Arguments of `nsgsim run`.
@@ -16,6 +16,9 @@ pub struct Args {
     /// Print the trace of every evaluated flow, not only of failures.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print the activity log (JIT operations and rule writes) after each run.
+    #[arg(long)]
+    pub log: bool,
     /// Output format (JSON: one document per scenario, in an array).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -35,7 +38,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let report = match sim::run(scenario.topology.clone(), scenario.start, &scenario.steps) {
+        let report = match sim::run(scenario.world(), &scenario.steps) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}: {e}", file.display());
@@ -53,6 +56,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     "{}",
                     run_text(&scenario.name, &name, &scenario.description, &report, args.verbose, style)
                 );
+                if args.log {
+                    print!("{}", log_text(report.end.jit().log(), style));
+                }
                 if args.files.len() > 1 {
                     println!();
                 }

@@ -84,6 +84,10 @@ pub struct Vm {
     pub classic: bool,
     /// Its NICs; the primary one first.
     pub nics: Vec<NicId>,
+    /// The resource group it is deployed in (JIT policies can be scoped to it).
+    pub resource_group: String,
+    /// The subscription it is deployed in (JIT policies can be scoped to it).
+    pub subscription: String,
 }
 
 /// Public IP SKU: decides what happens with no NSG on the path.
@@ -419,15 +423,29 @@ impl Topology {
         Ok(PublicIpId(self.public_ips.len() as u32 - 1))
     }
 
-    /// Adds a VM with no NICs yet.
+    /// Adds a VM with no NICs yet, in `placement` = (subscription, resource group).
     ///
     /// # Errors
     /// A duplicate name.
-    pub fn add_vm(&mut self, name: &str, os: Os, classic: bool) -> Result<VmId, TopologyError> {
+    pub fn add_vm(
+        &mut self,
+        name: &str,
+        os: Os,
+        classic: bool,
+        placement: (&str, &str),
+    ) -> Result<VmId, TopologyError> {
         if self.vms.iter().any(|v| v.name == name) {
             return Err(TopologyError::DuplicateName { kind: "vm", name: name.into() });
         }
-        self.vms.push(Vm { name: name.into(), os, classic, nics: Vec::new() });
+        let (subscription, resource_group) = placement;
+        self.vms.push(Vm {
+            name: name.into(),
+            os,
+            classic,
+            nics: Vec::new(),
+            resource_group: resource_group.into(),
+            subscription: subscription.into(),
+        });
         Ok(VmId(self.vms.len() as u32 - 1))
     }
 

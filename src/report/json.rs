@@ -45,9 +45,12 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
                 "at": s.at.to_string(),
                 "line": s.line,
                 "note": s.note,
+                "kind": match s.kind { crate::sim::StepKind::Timeline => "timeline", crate::sim::StepKind::Event => "event" },
                 "action": s.action.as_ref().map(|a| json!({
                     "summary": a.summary,
+                    "accepted": a.accepted,
                     "changes": a.changes,
+                    "warnings": a.warnings,
                     "flow": a.trace.as_ref().map(trace_json),
                 })),
                 "expect": s.expectation.as_ref().map(|e| json!({
@@ -68,7 +71,28 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
         "passed": passed,
         "failed": failed,
         "steps": steps,
+        "activity_log": log_json(report.end.jit().log()),
     })
+}
+
+/// The activity log as a list of entries.
+pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
+    let entries: Vec<Value> = log
+        .entries()
+        .iter()
+        .map(|e| {
+            json!({
+                "time": e.at.to_string(),
+                "caller": e.caller,
+                "operation": e.operation,
+                "resource": e.resource,
+                "status": e.status,
+                "detail": e.detail,
+                "extension": e.extension,
+            })
+        })
+        .collect();
+    Value::Array(entries)
 }
 
 /// Effective rules in the shape of `az network nic list-effective-nsg`.

@@ -10,5 +10,5 @@ mod json;
 mod text;
 
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
-pub use json::{effective_json, run_json, trace_json};
-pub use text::{Style, effective_text, run_text, trace_text};
+pub use json::{effective_json, log_json, run_json, trace_json};
+pub use text::{Style, effective_text, log_text, run_text, trace_text};

@@ -90,9 +90,18 @@ fn step_text(out: &mut String, step: &StepReport, verbose: bool, style: Style) {
         let _ = writeln!(out, "{head} {note}");
     }
     if let Some(action) = &step.action {
-        let _ = writeln!(out, "{head} {}", action.summary);
+        let marker = match (step.kind, action.accepted) {
+            (_, false) => format!("{} ", style.bad("REFUSED")),
+            (crate::sim::StepKind::Event, true) => format!("{} ", style.dim("event:")),
+            _ => String::new(),
+        };
+        let summary = action.summary.strip_prefix("refused: ").unwrap_or(&action.summary);
+        let _ = writeln!(out, "{head} {marker}{summary}");
         for change in &action.changes {
             let _ = writeln!(out, "{pad}{change}");
+        }
+        for warning in &action.warnings {
+            let _ = writeln!(out, "{pad}{} {warning}", style.bad("warning:"));
         }
         if let Some(trace) = &action.trace
             && (verbose || trace.verdict == Access::Deny)
@@ -112,6 +121,23 @@ fn step_text(out: &mut String, step: &StepReport, verbose: bool, style: Style) {
             out.push_str(&trace_text(trace, pad, style));
         }
     }
+}
+
+/// The activity log, one entry per line.
+pub fn log_text(log: &crate::jit::ActivityLog, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.bold("activity log"));
+    for e in log.entries() {
+        let ext = if e.extension { " [nsgsim extension]" } else { "" };
+        let detail = if e.detail.is_empty() { String::new() } else { format!(" — {}", e.detail) };
+        let status = if e.status == "Failed" { style.bad(&e.status) } else { e.status.clone() };
+        let _ = writeln!(
+            out,
+            "  {}  {:<9} {:<40} {} by {}{detail}{ext}",
+            e.at, status, e.operation, e.resource, e.caller
+        );
+    }
+    out
 }
 
 /// The effective rules, one table per NIC and NSG, like the portal's "Effective security rules".

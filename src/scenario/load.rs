@@ -11,6 +11,7 @@ use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, ProtocolSpec, RuleSpec, ScenarioFile, SkuSpec,
     StepSpec,
 };
+use crate::jit::{JitEngine, RoleBook};
 use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, User, VmId};
 use crate::net::{AddrSet, IpProtocol, PortRange, parse_prefix};
 use crate::nsg::{
@@ -18,7 +19,7 @@ use crate::nsg::{
     ServiceTag, validate_nsg,
 };
 use crate::path::{Destination, FlowRequest, Source};
-use crate::sim::{Action, Attachment, Duration, Endpoints, Expectation, Instant, Step};
+use crate::sim::{Action, Attachment, Duration, Endpoints, Expectation, Instant, Step, World};
 
 /// A loaded, validated scenario.
 #[derive(Debug, Clone)]
@@ -37,9 +38,21 @@ pub struct Scenario {
     pub users: Vec<User>,
     /// The timeline, in file order.
     pub steps: Vec<Step>,
+    /// JIT options, roles and scoped policies (nothing enabled yet).
+    pub jit: JitEngine,
 }
 
 impl Scenario {
+    /// The starting point of a simulation of this scenario.
+    pub fn world(&self) -> World {
+        World {
+            topology: self.topology.clone(),
+            start: self.start,
+            users: self.users.clone(),
+            jit: self.jit.clone(),
+        }
+    }
+
     /// Resolves a flow source written as a user name, a VM name, a NIC name or an IP address.
     ///
     /// # Errors
@@ -140,21 +153,21 @@ fn syntax_message(code: &ron::Error) -> String {
     }
 }
 
-struct Loader<'a> {
-    path: &'a Path,
-    locator: Locator<'a>,
+pub(super) struct Loader<'a> {
+    pub(super) path: &'a Path,
+    pub(super) locator: Locator<'a>,
 }
 
 /// A meaning error before it gets its position: the field path, an anchor name to search after,
 /// the offending value, and the message.
-struct Fault {
+pub(super) struct Fault {
     field: String,
     anchor: Option<String>,
     value: String,
     message: String,
 }
 
-fn fault(
+pub(super) fn fault(
     field: impl Into<String>,
     anchor: Option<&str>,
     value: impl Into<String>,
@@ -299,8 +312,13 @@ impl Loader<'_> {
                 OsSpec::Linux => Os::Linux,
                 OsSpec::Windows => Os::Windows,
             };
-            let vm =
-                t.add_vm(&v.name, os, v.classic).map_err(|e| fault(&field, None, &v.name, e.to_string()))?;
+            let placement = (
+                v.subscription.as_deref().unwrap_or("default"),
+                v.resource_group.as_deref().unwrap_or("default"),
+            );
+            let vm = t
+                .add_vm(&v.name, os, v.classic, placement)
+                .map_err(|e| fault(&field, None, &v.name, e.to_string()))?;
             if v.nics.is_empty() {
                 return Err(fault(
                     format!("{field}.nics"),
@@ -314,8 +332,31 @@ impl Loader<'_> {
             }
         }
 
+        let mut roles = RoleBook::default();
+        for (name, actions) in &file.roles {
+            if actions.is_empty() {
+                return Err(fault(
+                    format!("roles[\"{name}\"]"),
+                    None,
+                    name,
+                    format!("custom role '{name}' has no actions"),
+                ));
+            }
+            roles.define(name, actions.clone());
+        }
         let mut users = Vec::new();
         for (ui, u) in file.users.iter().enumerate() {
+            for role in &u.roles {
+                if !roles.has(role) {
+                    let known: Vec<&str> = roles.names().collect();
+                    return Err(fault(
+                        format!("users[{ui}].roles"),
+                        Some(&u.name),
+                        role,
+                        format!("unknown role '{role}'; valid: {}, or define it in roles", known.join(", ")),
+                    ));
+                }
+            }
             let field = format!("users[{ui}].source_ip");
             let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
                 fault(&field, Some(&u.name), &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
@@ -331,6 +372,8 @@ impl Loader<'_> {
             users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
         }
 
+        let options = self.options(&file.options, &t)?;
+        let scoped = self.scoped_policies(&file.jit_policies, &t, &roles)?;
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -339,6 +382,7 @@ impl Loader<'_> {
             topology: t,
             users,
             steps: Vec::new(),
+            jit: JitEngine::new(options, roles, scoped),
         };
         for (si, s) in file.timeline.iter().enumerate() {
             let step = self.step(&scenario, s, si)?;
@@ -347,14 +391,14 @@ impl Loader<'_> {
         Ok(scenario)
     }
 
-    fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
+    pub(super) fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
         t.vnet_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vnet_ids().map(|v| t.vnet(v).name.clone()).collect();
             fault(field, None, name, format!("unknown vnet '{name}'; valid: {}", names.join(", ")))
         })
     }
 
-    fn nsg(
+    pub(super) fn nsg(
         &self,
         t: &Topology,
         name: &str,
@@ -685,6 +729,7 @@ impl Loader<'_> {
                 Action::Connect { name: name.clone(), request, endpoints }
             }
             ActionSpec::Disconnect { name } => Action::Disconnect { name: name.clone() },
+            other => self.jit_action(sc, other, field)?,
         })
     }
 
@@ -704,6 +749,9 @@ impl Loader<'_> {
             }
             ExpectSpec::Connection { name, open } => {
                 Expectation::Connection { name: name.clone(), open: *open }
+            }
+            ExpectSpec::JitStatus { .. } | ExpectSpec::JitRequest { .. } | ExpectSpec::JitRules { .. } => {
+                self.jit_expectation(sc, e, field)?
             }
             ExpectSpec::Rule { nsg, rule, exists } => Expectation::Rule {
                 nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,

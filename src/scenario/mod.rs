@@ -9,6 +9,7 @@
 
 mod error;
 mod load;
+mod load_jit;
 mod locate;
 pub mod schema;
 

@@ -42,9 +42,118 @@ pub struct ScenarioFile {
     /// People who send traffic and, later, request JIT access.
     #[serde(default)]
     pub users: Vec<UserSpec>,
+    /// Custom Azure roles: role name → action patterns (`Microsoft.Security/*`, `*/read`).
+    #[serde(default)]
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// JIT policies scoped to a subscription, resource group or VM.
+    #[serde(default)]
+    pub jit_policies: Vec<JitPolicySpec>,
+    /// Behaviour choices where sources disagree (see docs/fidelity.md).
+    #[serde(default)]
+    pub options: OptionsSpec,
     /// Steps at time offsets from `start`.
     #[serde(default)]
     pub timeline: Vec<StepSpec>,
+}
+
+/// Named behaviour options. Every default follows Microsoft's documentation; the alternatives
+/// reproduce training texts or user reports, and are labelled so in the output.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Options")]
+pub struct OptionsSpec {
+    /// Which NSGs JIT writes into: `Both` (default), `NicOnly`, `SubnetOnly`.
+    #[serde(default)]
+    pub jit_nsg_levels: Option<NsgLevelsSpec>,
+    /// Learn module: the JIT deny rule overrides existing allow rules for the port.
+    #[serde(default)]
+    pub jit_strict_deny_placement: bool,
+    /// Learn module: disabling JIT leaves its deny rules in place.
+    #[serde(default)]
+    pub jit_keep_deny_rules_on_disable: bool,
+    /// Training text: JIT expiry drops established sessions.
+    #[serde(default)]
+    pub jit_expiry_drops_sessions: bool,
+    /// Whether Defender for Servers Plan 2 is enabled (default true; JIT requires it).
+    #[serde(default)]
+    pub defender_for_servers_plan2: Option<bool>,
+    /// Scopes whose security policy disables JIT.
+    #[serde(default)]
+    pub jit_disabled_scopes: Vec<ScopeSpec>,
+    /// Let a requester approve their own request (approval extension).
+    #[serde(default)]
+    pub jit_allow_self_approval: bool,
+}
+
+/// Which NSGs JIT writes into.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "NsgLevels")]
+pub enum NsgLevelsSpec {
+    /// Subnet and NIC NSGs.
+    Both,
+    /// Only the NIC's NSG.
+    NicOnly,
+    /// Only the subnet's NSG.
+    SubnetOnly,
+}
+
+/// Where a JIT policy applies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename = "Scope")]
+pub enum ScopeSpec {
+    /// Every VM of a subscription.
+    Subscription(String),
+    /// Every VM of a resource group.
+    ResourceGroup(String),
+    /// One VM.
+    Vm(String),
+}
+
+/// A scoped JIT policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "JitPolicy")]
+pub struct JitPolicySpec {
+    /// Name, for messages.
+    pub name: String,
+    /// Where it applies.
+    pub scope: ScopeSpec,
+    /// Protected ports (default: 22, 3389, 5985, 5986).
+    #[serde(default)]
+    pub ports: Option<Vec<JitPortSpec>>,
+    /// nsgsim extension: roles that must approve requests (none = no approval step).
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Enable JIT with this policy on every supported VM in scope at the start.
+    #[serde(default)]
+    pub enable_at_start: bool,
+}
+
+/// Protocol of a JIT port: `Tcp`, `Udp` or `Any` (the API's `TCP`, `UDP`, `*`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "JitProtocol")]
+pub enum JitProtocolSpec {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// `*`.
+    Any,
+}
+
+/// One protected port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Port")]
+pub struct JitPortSpec {
+    /// Port number.
+    pub number: u16,
+    /// Protocol (default Any).
+    #[serde(default)]
+    pub protocol: Option<JitProtocolSpec>,
+    /// Allowed source prefixes; `["*"]` or absent = any ("per request").
+    #[serde(default)]
+    pub allowed_sources: Option<Vec<String>>,
+    /// Maximum request duration, PT5M..P1D (default PT3H).
+    #[serde(default)]
+    pub max_duration: Option<String>,
 }
 
 /// A virtual network.
@@ -202,6 +311,12 @@ pub struct VmSpec {
     /// Deployed through the classic model (JIT does not support it).
     #[serde(default)]
     pub classic: bool,
+    /// Subscription name (default `default`); JIT policies can be scoped to it.
+    #[serde(default)]
+    pub subscription: Option<String>,
+    /// Resource group name (default `default`); JIT policies can be scoped to it.
+    #[serde(default)]
+    pub resource_group: Option<String>,
     /// NICs; the first is the primary.
     pub nics: Vec<NicSpec>,
 }
@@ -314,6 +429,121 @@ pub enum ActionSpec {
         /// Its name.
         name: String,
     },
+    /// Enable JIT on a VM (or update its policy, if enabled).
+    EnableJit {
+        /// The VM.
+        vm: String,
+        /// Who (a user); default: the setup principal, an Owner.
+        #[serde(default)]
+        by: Option<String>,
+        /// Ports; default: the scoped policy covering the VM, else 22, 3389, 5985, 5986.
+        #[serde(default)]
+        ports: Option<Vec<JitPortSpec>>,
+        /// nsgsim extension: roles that must approve requests.
+        #[serde(default)]
+        approvers: Option<Vec<String>>,
+    },
+    /// Update a VM's JIT policy (same fields as EnableJit).
+    EditJit {
+        /// The VM.
+        vm: String,
+        /// Who.
+        #[serde(default)]
+        by: Option<String>,
+        /// The new ports.
+        #[serde(default)]
+        ports: Option<Vec<JitPortSpec>>,
+        /// nsgsim extension: roles that must approve requests.
+        #[serde(default)]
+        approvers: Option<Vec<String>>,
+    },
+    /// Disable JIT on a VM.
+    DisableJit {
+        /// The VM.
+        vm: String,
+        /// Who.
+        #[serde(default)]
+        by: Option<String>,
+    },
+    /// Request JIT access.
+    RequestJit {
+        /// A name to refer to the request.
+        id: String,
+        /// The requester.
+        user: String,
+        /// The VMs (or use `vm` for one).
+        #[serde(default)]
+        vms: Vec<String>,
+        /// One VM.
+        #[serde(default)]
+        vm: Option<String>,
+        /// Ports (on every VM named).
+        ports: Vec<u16>,
+        /// How long: `1h`, `PT3H`, ….
+        duration: String,
+        /// Source IP or CIDR to allow (default: the requester's IP).
+        #[serde(default)]
+        source: Option<String>,
+        /// Free text.
+        #[serde(default)]
+        justification: Option<String>,
+    },
+    /// Approve a pending request (nsgsim extension).
+    ApproveJit {
+        /// The request's id.
+        request: String,
+        /// The approver.
+        by: String,
+    },
+    /// Deny a pending request (nsgsim extension).
+    DenyJit {
+        /// The request's id.
+        request: String,
+        /// The approver.
+        by: String,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// End a request's access now (nsgsim extension: the JIT API has no revoke).
+    RevokeJit {
+        /// The request's id.
+        request: String,
+        /// Who.
+        by: String,
+    },
+}
+
+/// A VM's JIT status.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "JitStatus")]
+pub enum JitStatusSpec {
+    /// JIT enabled.
+    Configured,
+    /// Not configured, could be.
+    Recommended,
+    /// Cannot be enabled.
+    Unsupported,
+}
+
+/// A JIT request's status.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "RequestStatus")]
+pub enum RequestStatusSpec {
+    /// Refused by a check.
+    Refused,
+    /// Waiting for approval.
+    Pending,
+    /// Refused by an approver.
+    Denied,
+    /// Access in force.
+    Active,
+    /// Ended at its end time.
+    Expired,
+    /// Ended early.
+    Revoked,
+    /// Replaced by a newer request for the same port.
+    Superseded,
 }
 
 /// Something a step checks.
@@ -357,6 +587,40 @@ pub enum ExpectSpec {
         name: String,
         /// Open (true) or not.
         open: bool,
+    },
+    /// A VM's JIT status: the portal's Configured / Not configured (Recommended) / Unsupported.
+    JitStatus {
+        /// The VM.
+        vm: String,
+        /// Expected status.
+        status: JitStatusSpec,
+        /// Text the unsupported reason must contain.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// A JIT request's status.
+    JitRequest {
+        /// The request's id.
+        request: String,
+        /// Expected status.
+        status: RequestStatusSpec,
+        /// Text the refusal or denial reason must contain.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// How many JIT deny/allow rules for a VM are in an NSG (or in all NSGs).
+    JitRules {
+        /// The VM.
+        vm: String,
+        /// The NSG (default: all).
+        #[serde(default)]
+        nsg: Option<String>,
+        /// Expected number of deny rules.
+        #[serde(default)]
+        deny: Option<usize>,
+        /// Expected number of allow rules.
+        #[serde(default)]
+        allow: Option<usize>,
     },
     /// Whether an NSG has a rule of that name.
     Rule {

@@ -9,13 +9,15 @@
 //! connections remain uninterrupted"). `Connect` steps open such tracked connections so that
 //! scenarios can show both facts.
 
+mod event;
 mod runner;
 mod time;
 mod timeline;
 
+pub use event::{Event, EventQueue};
 pub use runner::{
-    ActionOutcome, Connection, ExpectationOutcome, RunReport, SimError, Simulator, StepReport, describe_rule,
-    replay_until, run,
+    ActionOutcome, Connection, ExpectationOutcome, RunReport, SETUP_PRINCIPAL, SimError, Simulator, StepKind,
+    StepReport, World, describe_rule, replay_until, run,
 };
 pub use time::{Duration, Instant};
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

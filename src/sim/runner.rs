@@ -2,11 +2,29 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{NsgId, Topology};
-use crate::nsg::{Access, SecurityRule, validate_nsg};
+use crate::jit::{JitEngine, JitOutcome, RequestState, is_jit_rule};
+use crate::model::{NsgId, Topology, User, VmId};
+use crate::nsg::{Access, AddressSpec, SecurityRule, validate_nsg};
 use crate::path::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
 
+use super::event::{Event, EventQueue};
 use super::{Action, Attachment, Duration, Endpoints, Expectation, Instant, Step};
+
+/// Everything a simulation starts from.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// The topology at the start.
+    pub topology: Topology,
+    /// The start instant.
+    pub start: Instant,
+    /// The people.
+    pub users: Vec<User>,
+    /// JIT state at the start (options, roles, scoped policies; nothing enabled yet).
+    pub jit: JitEngine,
+}
+
+/// The principal that performs setup actions with no named actor: an Owner.
+pub const SETUP_PRINCIPAL: &str = "scenario-setup";
 
 /// A step that cannot be applied: the scenario is inconsistent at that point in time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +60,10 @@ pub struct ActionOutcome {
     pub changes: Vec<String>,
     /// For `Connect`: the trace of the opening flow.
     pub trace: Option<Trace>,
+    /// Warnings (e.g. existing rules that defeat a JIT deny rule).
+    pub warnings: Vec<String>,
+    /// False when Azure refused the operation (the reason is in `summary`).
+    pub accepted: bool,
 }
 
 /// What an expectation found.
@@ -59,9 +81,20 @@ pub struct ExpectationOutcome {
     pub trace: Option<Trace>,
 }
 
+/// Where a reported step came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// A step of the scenario's timeline.
+    Timeline,
+    /// Something that happened by itself (a grant's expiry, JIT enabled at the start).
+    Event,
+}
+
 /// One step as it played out.
 #[derive(Clone, Debug)]
 pub struct StepReport {
+    /// Timeline step or event.
+    pub kind: StepKind,
     /// The offset from the start.
     pub offset: Duration,
     /// The instant.
@@ -77,12 +110,14 @@ pub struct StepReport {
 }
 
 /// A whole run.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct RunReport {
     /// The start instant.
     pub start: Instant,
     /// Every step, in the order played.
     pub steps: Vec<StepReport>,
+    /// The simulation at the end (for the activity log, final rules, JIT state).
+    pub end: Simulator,
 }
 
 impl RunReport {
@@ -101,13 +136,135 @@ pub struct Simulator {
     start: Instant,
     now: Instant,
     connections: BTreeMap<String, Connection>,
+    users: Vec<User>,
+    jit: JitEngine,
+    events: EventQueue,
 }
 
 impl Simulator {
-    /// A simulation of `topology` at `start`.
-    pub fn new(topology: Topology, start: Instant) -> Simulator {
-        let cache = PolicyCache::new(&topology);
-        Simulator { topology, cache, start, now: start, connections: BTreeMap::new() }
+    /// A simulation of `world` at its start.
+    pub fn new(world: World) -> Simulator {
+        let cache = PolicyCache::new(&world.topology);
+        Simulator {
+            topology: world.topology,
+            cache,
+            start: world.start,
+            now: world.start,
+            connections: BTreeMap::new(),
+            users: world.users,
+            jit: world.jit,
+            events: EventQueue::default(),
+        }
+    }
+
+    /// The JIT state.
+    pub fn jit(&self) -> &JitEngine {
+        &self.jit
+    }
+
+    /// The people.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    fn user(&self, name: &str) -> Result<User, String> {
+        if name == SETUP_PRINCIPAL {
+            return Ok(setup_principal());
+        }
+        self.users.iter().find(|u| u.name == name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = self.users.iter().map(|u| u.name.as_str()).collect();
+            format!("unknown user '{name}'; valid: {}", names.join(", "))
+        })
+    }
+
+    /// Applies the result of a JIT operation: recompile changed NSGs, queue expiries.
+    fn absorb(&mut self, out: JitOutcome) -> ActionOutcome {
+        for nsg in &out.changed_nsgs {
+            self.cache.refresh(&self.topology, *nsg);
+        }
+        for (grant, at) in &out.new_grants {
+            self.events.schedule(*at, Event::GrantExpiry(*grant));
+        }
+        ActionOutcome {
+            summary: out.summary,
+            changes: out.changes,
+            trace: None,
+            warnings: out.warnings,
+            accepted: out.accepted,
+        }
+    }
+
+    /// Enables JIT at the start on every supported VM covered by a scoped policy that asks for it.
+    pub fn enable_scoped_policies(&mut self) -> Vec<ActionOutcome> {
+        let mut outcomes = Vec::new();
+        let vms: Vec<VmId> = self.topology.vm_ids().collect();
+        for vm in vms {
+            let wants = self
+                .jit
+                .scoped_policy_for(&self.topology, vm)
+                .filter(|s| s.enable_at_start)
+                .map(|s| (s.name.clone(), s.policy.clone()));
+            let Some((name, policy)) = wants else { continue };
+            if matches!(self.jit.status(&self.topology, vm), crate::jit::Supportability::Unsupported(_)) {
+                continue;
+            }
+            let out = self.jit.enable(&mut self.topology, vm, Some(policy), &setup_principal(), self.now);
+            let mut outcome = self.absorb(out);
+            outcome.summary = format!("{} (scoped policy '{name}')", outcome.summary);
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Processes every queued event due at or before `until`, each at its own instant.
+    pub fn process_events(&mut self, until: Instant) -> Vec<(Instant, ActionOutcome)> {
+        let mut out = Vec::new();
+        while let Some((at, event)) = self.events.pop_due(until) {
+            self.advance_to(at);
+            match event {
+                Event::GrantExpiry(grant) => {
+                    if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
+                        let mut outcome = self.absorb(result);
+                        if self.jit.options().expiry_drops_sessions {
+                            let vm = self.jit.grant(grant).vm;
+                            outcome.warnings.extend(self.drop_denied_sessions(vm));
+                        }
+                        out.push((at, outcome));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The instant of the next queued event.
+    pub fn next_event_at(&self) -> Option<Instant> {
+        self.events.next_at()
+    }
+
+    /// Training-text option: closes open connections to `vm` that the rules no longer allow.
+    fn drop_denied_sessions(&mut self, vm: VmId) -> Vec<String> {
+        let nics = self.topology.vm(vm).nics.clone();
+        let mut dropped = Vec::new();
+        let names: Vec<String> =
+            self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
+        for name in names {
+            let c = &self.connections[&name];
+            let to_vm = match c.request.destination {
+                Destination::Nic(n) => nics.contains(&n),
+                Destination::PublicIp(p) => self.topology.public_ip(p).nic.is_some_and(|n| nics.contains(&n)),
+                Destination::Address(a) => {
+                    self.topology.nic_by_private_ip(a).is_some_and(|n| nics.contains(&n))
+                }
+            };
+            if to_vm && self.evaluate(&c.request).verdict == Access::Deny {
+                if let Some(c) = self.connections.get_mut(&name) {
+                    c.open = false;
+                }
+                dropped.push(format!("connection '{name}' dropped at expiry (option jit_expiry_drops_sessions, training-text behaviour; Azure keeps established connections)"));
+            }
+        }
+        dropped
     }
 
     /// The topology as it is now.
@@ -211,7 +368,13 @@ impl Simulator {
                         endpoints.from, endpoints.to, request.dst_port
                     )
                 };
-                Ok(ActionOutcome { summary, changes: vec![], trace: Some(trace) })
+                Ok(ActionOutcome {
+                    summary,
+                    changes: vec![],
+                    trace: Some(trace),
+                    warnings: vec![],
+                    accepted: true,
+                })
             }
             Action::Disconnect { name } => match self.connections.get_mut(name) {
                 Some(c) if c.open => {
@@ -220,6 +383,51 @@ impl Simulator {
                 }
                 _ => Err(format!("connection '{name}' is not open")),
             },
+            Action::EnableJit { vm, actor, policy } => {
+                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let out = self.jit.enable(&mut self.topology, *vm, policy.clone(), &actor, self.now);
+                Ok(self.absorb(out))
+            }
+            Action::DisableJit { vm, actor } => {
+                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let out = self.jit.disable(&mut self.topology, *vm, &actor, self.now);
+                Ok(self.absorb(out))
+            }
+            Action::RequestJit { name, user, ports, duration, source, justification } => {
+                let user = self.user(user)?;
+                let out = self.jit.request(
+                    &mut self.topology,
+                    name,
+                    &user,
+                    ports.clone(),
+                    *duration,
+                    *source,
+                    justification.clone(),
+                    self.now,
+                );
+                Ok(self.absorb(out))
+            }
+            Action::ApproveJit { request, approver } => {
+                let approver = self.user(approver)?;
+                let out = self
+                    .jit
+                    .approve(&mut self.topology, request, &approver, self.now)
+                    .map_err(|e| e.to_string())?;
+                Ok(self.absorb(out))
+            }
+            Action::DenyJit { request, approver, reason } => {
+                let approver = self.user(approver)?;
+                let out = self.jit.deny(request, &approver, reason, self.now).map_err(|e| e.to_string())?;
+                Ok(self.absorb(out))
+            }
+            Action::RevokeJit { request, actor } => {
+                let actor = self.user(actor)?;
+                let out = self
+                    .jit
+                    .revoke(&mut self.topology, request, &actor, self.now)
+                    .map_err(|e| e.to_string())?;
+                Ok(self.absorb(out))
+            }
         }
     }
 
@@ -330,6 +538,76 @@ impl Simulator {
                     trace: None,
                 }
             }
+            Expectation::JitStatus { vm, status, reason } => {
+                let actual = self.jit.status(&self.topology, *vm);
+                let mut passed = actual.label().eq_ignore_ascii_case(status);
+                let mut expected = status.clone();
+                if let Some(text) = reason {
+                    expected.push_str(&format!(" (reason containing '{text}')"));
+                    passed &= actual.to_string().to_lowercase().contains(&text.to_lowercase());
+                }
+                ExpectationOutcome {
+                    description: format!("JIT status of vm '{}'", self.topology.vm(*vm).name),
+                    passed,
+                    expected,
+                    actual: actual.to_string(),
+                    trace: None,
+                }
+            }
+            Expectation::JitRequest { request, status, reason } => {
+                let description = format!("JIT request '{request}'");
+                let Some(r) = self.jit.request_by_name(request) else {
+                    return ExpectationOutcome {
+                        description,
+                        passed: false,
+                        expected: status.to_string(),
+                        actual: "no such request has been made".into(),
+                        trace: None,
+                    };
+                };
+                let actual_status = self.jit.request_status(r);
+                let why = match &r.state {
+                    RequestState::Refused(why) => why.clone(),
+                    RequestState::Denied { by, reason } => format!("{by}: {reason}"),
+                    _ => String::new(),
+                };
+                let mut passed = actual_status == *status;
+                let mut expected = status.to_string();
+                if let Some(text) = reason {
+                    expected.push_str(&format!(" (reason containing '{text}')"));
+                    passed &= why.to_lowercase().contains(&text.to_lowercase());
+                }
+                let actual = if why.is_empty() {
+                    actual_status.to_string()
+                } else {
+                    format!("{actual_status}: {why}")
+                };
+                ExpectationOutcome { description, passed, expected, actual, trace: None }
+            }
+            Expectation::JitRules { vm, nsg, deny, allow } => {
+                let (denies, allows) = self.count_jit_rules(*vm, *nsg);
+                let mut expected = Vec::new();
+                let mut passed = true;
+                if let Some(d) = deny {
+                    expected.push(format!("{d} deny"));
+                    passed &= denies == *d;
+                }
+                if let Some(a) = allow {
+                    expected.push(format!("{a} allow"));
+                    passed &= allows == *a;
+                }
+                let scope = match nsg {
+                    Some(n) => format!("NSG '{}'", self.topology.nsg(*n).name),
+                    None => "all NSGs".into(),
+                };
+                ExpectationOutcome {
+                    description: format!("JIT rules for vm '{}' in {scope}", self.topology.vm(*vm).name),
+                    passed,
+                    expected: expected.join(", "),
+                    actual: format!("{denies} deny, {allows} allow"),
+                    trace: None,
+                }
+            }
             Expectation::Rule { nsg, name, exists } => {
                 let n = self.topology.nsg(*nsg);
                 let found = n.rule(name).is_some();
@@ -343,6 +621,29 @@ impl Simulator {
                 }
             }
         }
+    }
+
+    /// Counts the JIT deny and allow rules whose destination is one of `vm`'s addresses.
+    fn count_jit_rules(&self, vm: VmId, nsg: Option<NsgId>) -> (usize, usize) {
+        let ips: Vec<std::net::IpAddr> =
+            self.topology.vm(vm).nics.iter().map(|n| self.topology.nic(*n).private_ip).collect();
+        let nsgs: Vec<NsgId> = match nsg {
+            Some(n) => vec![n],
+            None => self.topology.nsg_ids().collect(),
+        };
+        let mut counts = (0, 0);
+        for id in nsgs {
+            for r in &self.topology.nsg(id).rules {
+                let for_vm = matches!(&r.destination, AddressSpec::Prefixes(p) if p.iter().any(|n| ips.contains(&n.addr())));
+                if is_jit_rule(&r.name) && for_vm {
+                    match r.access {
+                        Access::Deny => counts.0 += 1,
+                        Access::Allow => counts.1 += 1,
+                    }
+                }
+            }
+        }
+        counts
     }
 
     fn reply_as_new_flow(&self, connection: &str) -> Option<Trace> {
@@ -382,7 +683,15 @@ impl Simulator {
 }
 
 fn outcome(summary: String, changes: Vec<String>) -> ActionOutcome {
-    ActionOutcome { summary, changes, trace: None }
+    ActionOutcome { summary, changes, trace: None, warnings: Vec::new(), accepted: true }
+}
+
+fn setup_principal() -> User {
+    User {
+        name: SETUP_PRINCIPAL.into(),
+        roles: vec!["Owner".into()],
+        source_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+    }
 }
 
 /// One line describing a rule, for narratives and change lists.
@@ -406,41 +715,51 @@ fn rule_name_matches(actual: &str, expected: &str) -> bool {
     actual == expected || actual.rsplit('/').next() == Some(expected)
 }
 
-/// Applies the actions of every step at or before `offset` (expectations are not checked) and
-/// returns the simulator at that instant: "what does the network look like at 90m?".
+/// Applies the actions of every step at or before `offset` (expectations are not checked), and
+/// the events due by then, and returns the simulator at that instant: "what does the network look
+/// like at 90m?".
 ///
 /// # Errors
 /// The first step that cannot be applied.
-pub fn replay_until(
-    topology: Topology,
-    start: Instant,
-    steps: &[Step],
-    offset: Duration,
-) -> Result<Simulator, SimError> {
-    let mut sim = Simulator::new(topology, start);
+pub fn replay_until(world: World, steps: &[Step], offset: Duration) -> Result<Simulator, SimError> {
+    let start = world.start;
+    let mut sim = Simulator::new(world);
+    sim.enable_scoped_policies();
     let mut order: Vec<&Step> = steps.iter().filter(|s| s.at <= offset).collect();
     order.sort_by_key(|s| s.at);
     for step in order {
-        sim.advance_to(start.plus(step.at));
+        let at = start.plus(step.at);
+        sim.process_events(at);
+        sim.advance_to(at);
         if let Some(a) = &step.action {
             sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
         }
     }
+    sim.process_events(start.plus(offset));
     sim.advance_to(start.plus(offset));
     Ok(sim)
 }
 
-/// Plays `steps` (sorted by time, file order for ties) on `topology` from `start`.
+/// Plays `steps` (sorted by time, file order for ties) from the world's start. Events (grant
+/// expiries) due at a step's instant happen before the step, so a grant ending at 10:00 is gone
+/// for a check at 10:00 and still there at 09:59:59. Events after the last step are played too.
 ///
 /// # Errors
 /// The first step that cannot be applied.
-pub fn run(topology: Topology, start: Instant, steps: &[Step]) -> Result<RunReport, SimError> {
-    let mut sim = Simulator::new(topology, start);
+pub fn run(world: World, steps: &[Step]) -> Result<RunReport, SimError> {
+    let start = world.start;
+    let mut sim = Simulator::new(world);
+    let mut reports = Vec::new();
+    for outcome in sim.enable_scoped_policies() {
+        reports.push(event_report(start, start, outcome));
+    }
     let mut order: Vec<&Step> = steps.iter().collect();
     order.sort_by_key(|s| s.at);
-    let mut reports = Vec::new();
     for step in order {
         let at = start.plus(step.at);
+        for (when, outcome) in sim.process_events(at) {
+            reports.push(event_report(start, when, outcome));
+        }
         sim.advance_to(at);
         let action = match &step.action {
             Some(a) => {
@@ -450,6 +769,7 @@ pub fn run(topology: Topology, start: Instant, steps: &[Step]) -> Result<RunRepo
         };
         let expectation = step.expect.as_ref().map(|e| sim.check(e));
         reports.push(StepReport {
+            kind: StepKind::Timeline,
             offset: step.at,
             at,
             line: step.line,
@@ -458,5 +778,22 @@ pub fn run(topology: Topology, start: Instant, steps: &[Step]) -> Result<RunRepo
             expectation,
         });
     }
-    Ok(RunReport { start, steps: reports })
+    while let Some(next) = sim.next_event_at() {
+        for (when, outcome) in sim.process_events(next) {
+            reports.push(event_report(start, when, outcome));
+        }
+    }
+    Ok(RunReport { start, steps: reports, end: sim })
+}
+
+fn event_report(start: Instant, at: Instant, outcome: ActionOutcome) -> StepReport {
+    StepReport {
+        kind: StepKind::Event,
+        offset: at.since(start),
+        at,
+        line: None,
+        note: None,
+        action: Some(outcome),
+        expectation: None,
+    }
 }

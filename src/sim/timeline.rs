@@ -1,6 +1,9 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
-use crate::model::{NicId, NsgId, SubnetId};
+use ipnet::IpNet;
+
+use crate::jit::{JitPolicy, PortRequest, RequestStatus};
+use crate::model::{NicId, NsgId, SubnetId, VmId};
 use crate::nsg::{Access, SecurityRule};
 use crate::path::FlowRequest;
 
@@ -67,6 +70,60 @@ pub enum Action {
         /// Its name.
         name: String,
     },
+    /// Enable JIT on a VM, or update its policy.
+    EnableJit {
+        /// The VM.
+        vm: VmId,
+        /// Who does it (a user name); `None` = the scenario's setup principal (Owner).
+        actor: Option<String>,
+        /// The policy; `None` = the scoped policy covering the VM, else Defender's defaults.
+        policy: Option<JitPolicy>,
+    },
+    /// Disable JIT on a VM.
+    DisableJit {
+        /// The VM.
+        vm: VmId,
+        /// Who does it; `None` = the setup principal.
+        actor: Option<String>,
+    },
+    /// Request JIT access.
+    RequestJit {
+        /// The scenario's name for the request.
+        name: String,
+        /// The requester (a user name).
+        user: String,
+        /// VMs and ports.
+        ports: Vec<PortRequest>,
+        /// How long.
+        duration: Duration,
+        /// Source to allow; `None` = the requester's IP.
+        source: Option<IpNet>,
+        /// Free text.
+        justification: Option<String>,
+    },
+    /// Approve a pending request (nsgsim extension).
+    ApproveJit {
+        /// The request's name.
+        request: String,
+        /// The approver (a user name).
+        approver: String,
+    },
+    /// Deny a pending request (nsgsim extension).
+    DenyJit {
+        /// The request's name.
+        request: String,
+        /// The approver.
+        approver: String,
+        /// Why.
+        reason: String,
+    },
+    /// End a request's grants now (nsgsim extension; the JIT API has no revoke).
+    RevokeJit {
+        /// The request's name.
+        request: String,
+        /// Who (a user name).
+        actor: String,
+    },
 }
 
 /// A check a step makes.
@@ -98,6 +155,35 @@ pub enum Expectation {
         name: String,
         /// Whether it should be open.
         open: bool,
+    },
+    /// A VM's JIT status (the portal's three lists).
+    JitStatus {
+        /// The VM.
+        vm: VmId,
+        /// `Configured`, `Recommended` or `Unsupported`.
+        status: String,
+        /// A piece of text the unsupported reason must contain.
+        reason: Option<String>,
+    },
+    /// A JIT request's status.
+    JitRequest {
+        /// The request's name.
+        request: String,
+        /// Expected status.
+        status: RequestStatus,
+        /// A piece of text the refusal or denial reason must contain.
+        reason: Option<String>,
+    },
+    /// How many JIT rules protect/open a VM in one NSG (or all NSGs on its path).
+    JitRules {
+        /// The VM.
+        vm: VmId,
+        /// The NSG; `None` = every NSG.
+        nsg: Option<NsgId>,
+        /// Expected number of JIT deny rules.
+        deny: Option<usize>,
+        /// Expected number of JIT allow rules.
+        allow: Option<usize>,
     },
     /// Whether an NSG has a rule.
     Rule {

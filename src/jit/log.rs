@@ -1,0 +1,44 @@
+//! The activity log: every JIT operation and every NSG rule write, with time, caller, resource
+//! and outcome, in the order they happened.
+
+use crate::sim::Instant;
+
+/// The caller Azure shows for rule writes made by Defender for Cloud itself.
+pub const SECURITY_RP: &str = "Windows Azure Security Resource Provider";
+
+/// One entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When.
+    pub at: Instant,
+    /// Who (a user name, or the Security Resource Provider for automatic rule writes).
+    pub caller: String,
+    /// The operation, as the Activity Log names it.
+    pub operation: String,
+    /// The resource acted on.
+    pub resource: String,
+    /// `Succeeded`, `Failed`, `Accepted` (pending).
+    pub status: String,
+    /// Details: the reason of a failure, the rule written, the end time of a grant.
+    pub detail: String,
+    /// Whether the operation is an nsgsim extension rather than an Azure feature.
+    pub extension: bool,
+}
+
+/// The log itself.
+#[derive(Clone, Debug, Default)]
+pub struct ActivityLog {
+    entries: Vec<LogEntry>,
+}
+
+impl ActivityLog {
+    /// Appends an entry.
+    pub fn push(&mut self, entry: LogEntry) {
+        self.entries.push(entry);
+    }
+
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+}

@@ -1,0 +1,40 @@
+//! Defender for Cloud just-in-time (JIT) VM access: policies, onboarding, requests, approval,
+//! grants, revocation, expiry, and the activity log.
+//!
+//! What Azure does, and what this module reproduces (sources in docs/fidelity.md):
+//! - Enabling JIT on a VM writes a *deny* rule per protected port into the NSGs on the VM's
+//!   inbound path (`SecurityCenter-JITRule_-<int>_<hex>`, source `*`, destination the VM's
+//!   private IP, at a low-precedence priority so that existing rules for the port keep winning;
+//!   Defender warns about those).
+//! - A request (`initiate`) is checked against the requester's role actions and the policy (port
+//!   configured, duration within the maximum, source within the allowed sources). Granted, it
+//!   writes an *allow* rule (`SecurityCenter-JITRule-<int>-<hex>`, priority 100–110) for the
+//!   requester's source until the end time. A newer request for the same port supersedes the
+//!   older (`NewerRequestInitiated`).
+//! - At the end time the allow rule is deleted (`Expired`); established connections survive.
+//!
+//! Two behaviours are nsgsim extensions, labelled as such in every output: the approval workflow
+//! (described by training texts, not an Azure feature) and revoke (the JIT API has none).
+//!
+//! The engine never reads a clock: every operation takes `now`, and the engine reports the
+//! instants at which grants end so the simulator can queue their expiry.
+
+mod engine;
+mod log;
+mod policy;
+mod roles;
+mod rules;
+mod support;
+
+pub use engine::{
+    Grant, GrantId, GrantState, JitEngine, JitError, JitOptions, JitOutcome, NsgLevels, PortRequest, Request,
+    RequestId, RequestState, RequestStatus,
+};
+pub use log::{ActivityLog, LogEntry};
+pub use policy::{
+    AllowedSources, DEFAULT_MAX_DURATION, JitPolicy, JitProtocol, MAX_MAX_DURATION, MIN_MAX_DURATION,
+    PolicyScope, PortPolicy, ScopedPolicy, default_ports,
+};
+pub use roles::{Permission, RoleBook};
+pub use rules::{JIT_RULE_PREFIX, is_jit_rule};
+pub use support::{Supportability, supportability};

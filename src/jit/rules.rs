@@ -1,0 +1,245 @@
+//! The NSG rules JIT writes: their names, their shape, and where their priorities go.
+//!
+//! Names follow what exported templates and Microsoft's support articles show: deny rules
+//! `SecurityCenter-JITRule_-<int>_<32 hex>`, allow rules `SecurityCenter-JITRule-<int>-<32 hex>`.
+//! nsgsim derives the number and hex from a counter, so runs are reproducible.
+//!
+//! Priority placement (model choice, docs/fidelity.md): Microsoft documents only that existing
+//! rules for the port keep precedence over the new deny; observed deny priorities are 1000 and
+//! 4096, allow priorities 100–110. nsgsim puts the deny at the highest free priority (≤ 4096)
+//! below every existing rule that covers the port for the VM, and the allow at the first free
+//! priority in 100–110 (else the first free above the deny). The "strict" option follows the
+//! Learn module instead: the deny goes above existing rules that allow the port.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::matcher::MatchRule;
+use crate::net::{IpProtocol, ProtocolSet};
+use crate::nsg::{
+    Access, AddressSpec, Direction, Nsg, PortSpec, Priority, ResolveContext, RuleKind, RuleProtocol,
+    SecurityRule, resolve_rule,
+};
+
+use super::{JitProtocol, PortPolicy};
+
+/// The prefix of every rule JIT writes.
+pub const JIT_RULE_PREFIX: &str = "SecurityCenter-JITRule";
+
+/// Whether a rule was written by JIT.
+pub fn is_jit_rule(name: &str) -> bool {
+    name.starts_with(JIT_RULE_PREFIX)
+}
+
+/// A deterministic (number, 32-hex) pair from a counter (splitmix64).
+fn rule_id(seed: u64) -> (i32, String) {
+    let mut x = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut next = || {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let number = (next() >> 33) as i32;
+    let hex = format!("{:016X}{:016X}", next(), next());
+    (number, hex)
+}
+
+fn rule_protocol(p: JitProtocol) -> RuleProtocol {
+    match p {
+        JitProtocol::Tcp => RuleProtocol::Tcp,
+        JitProtocol::Udp => RuleProtocol::Udp,
+        JitProtocol::Any => RuleProtocol::Any,
+    }
+}
+
+/// The deny rule for one port of one VM.
+pub fn deny_rule(vm: &str, vm_ip: IpAddr, port: &PortPolicy, priority: u16, seed: u64) -> SecurityRule {
+    let (number, hex) = rule_id(seed);
+    SecurityRule {
+        name: format!("{JIT_RULE_PREFIX}_-{number}_{hex}"),
+        priority: Priority(priority),
+        direction: Direction::Inbound,
+        access: Access::Deny,
+        protocol: rule_protocol(port.protocol),
+        source: AddressSpec::Any,
+        source_ports: PortSpec::any(),
+        destination: AddressSpec::Prefixes(vec![IpNet::from(vm_ip)]),
+        destination_ports: PortSpec::single(port.number),
+        description: format!("ASC JIT Network Access rule for policy 'default' of VM '{vm}'."),
+        kind: RuleKind::Security,
+    }
+}
+
+/// The allow rule of a grant.
+pub fn allow_rule(
+    vm: &str,
+    vm_ip: IpAddr,
+    port: &PortPolicy,
+    source: &AddressSpec,
+    priority: u16,
+    seed: u64,
+) -> SecurityRule {
+    let (number, hex) = rule_id(seed);
+    SecurityRule {
+        name: format!("{JIT_RULE_PREFIX}-{number}-{hex}"),
+        priority: Priority(priority),
+        direction: Direction::Inbound,
+        access: Access::Allow,
+        protocol: rule_protocol(port.protocol),
+        source: source.clone(),
+        source_ports: PortSpec::any(),
+        destination: AddressSpec::Prefixes(vec![IpNet::from(vm_ip)]),
+        destination_ports: PortSpec::single(port.number),
+        description: format!(
+            "ASC JIT Network Access rule created by an initiation request for policy 'default' of VM '{vm}'."
+        ),
+        kind: RuleKind::Security,
+    }
+}
+
+fn taken(nsg: &Nsg, priority: u16) -> bool {
+    nsg.rules.iter().any(|r| r.direction == Direction::Inbound && r.priority.0 == priority)
+}
+
+fn jit_protocols(p: JitProtocol) -> ProtocolSet {
+    match p {
+        JitProtocol::Tcp => ProtocolSet::single(IpProtocol::TCP),
+        JitProtocol::Udp => ProtocolSet::single(IpProtocol::UDP),
+        JitProtocol::Any => ProtocolSet::of(&[IpProtocol::TCP, IpProtocol::UDP]),
+    }
+}
+
+/// Whether `resolved` lets some traffic to `vm_ip` on the port through its match set.
+fn covers(resolved: &MatchRule, port: &PortPolicy, vm_ip: IpAddr) -> bool {
+    let protocols = jit_protocols(port.protocol);
+    resolved.boxes.iter().any(|b| {
+        !b.protocols.intersect(&protocols).is_empty()
+            && b.dst_ports.contains(port.number)
+            && b.dst.contains(vm_ip)
+    })
+}
+
+/// The existing (non-JIT) inbound user rules of `nsg` that cover the port for the VM, in
+/// priority order.
+pub fn covering_rules<'a>(
+    nsg: &'a Nsg,
+    port: &PortPolicy,
+    vm_ip: IpAddr,
+    ctx: &ResolveContext,
+) -> Vec<&'a SecurityRule> {
+    let mut rules: Vec<&SecurityRule> = nsg
+        .rules
+        .iter()
+        .filter(|r| r.direction == Direction::Inbound && !is_jit_rule(&r.name))
+        .filter(|r| covers(&resolve_rule(r, ctx), port, vm_ip))
+        .collect();
+    rules.sort_by_key(|r| r.priority);
+    rules
+}
+
+/// Where the deny rule for `port` goes in `nsg`, and whether that honours the placement intent.
+///
+/// Default: the highest free priority ≤ 4096 below every covering rule. Strict: the highest free
+/// priority above the first covering allow rule. Falls back to the highest free priority
+/// anywhere (returned with `false`) when the intended slot does not exist.
+pub fn deny_priority(
+    nsg: &Nsg,
+    port: &PortPolicy,
+    vm_ip: IpAddr,
+    ctx: &ResolveContext,
+    strict: bool,
+) -> Option<(u16, bool)> {
+    let covering = covering_rules(nsg, port, vm_ip, ctx);
+    let (lo, hi) = if strict {
+        let first_allow = covering.iter().find(|r| r.access == Access::Allow).map(|r| r.priority.0);
+        (Priority::MIN_USER, first_allow.map_or(Priority::MAX_USER, |p| p.saturating_sub(1)))
+    } else {
+        let last = covering.last().map(|r| r.priority.0);
+        (last.map_or(Priority::MIN_USER, |p| p + 1), Priority::MAX_USER)
+    };
+    let intended = (lo..=hi).rev().find(|&p| !taken(nsg, p));
+    match intended {
+        Some(p) => Some((p, true)),
+        None => (Priority::MIN_USER..=Priority::MAX_USER).rev().find(|&p| !taken(nsg, p)).map(|p| (p, false)),
+    }
+}
+
+/// Where an allow rule goes: the first free priority in 100–110, else the first free one above
+/// (numerically below) `deny_priority`.
+pub fn allow_priority(nsg: &Nsg, deny_priority: u16) -> Option<u16> {
+    (100..=110).chain(111..deny_priority).find(|&p| !taken(nsg, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::AllowedSources;
+    use crate::sim::Duration;
+
+    fn port(number: u16) -> PortPolicy {
+        PortPolicy {
+            number,
+            protocol: JitProtocol::Any,
+            allowed_sources: AllowedSources::Any,
+            max_duration: Duration::from_secs(3600),
+        }
+    }
+
+    fn user_rule(name: &str, priority: u16, access: Access, dst_port: u16) -> SecurityRule {
+        SecurityRule {
+            name: name.into(),
+            priority: Priority(priority),
+            direction: Direction::Inbound,
+            access,
+            protocol: RuleProtocol::Tcp,
+            source: AddressSpec::Any,
+            source_ports: PortSpec::any(),
+            destination: AddressSpec::Any,
+            destination_ports: PortSpec::single(dst_port),
+            description: String::new(),
+            kind: RuleKind::Security,
+        }
+    }
+
+    #[test]
+    fn names_have_azure_shape_and_are_reproducible() {
+        let ip: IpAddr = "10.0.0.4".parse().expect("ip");
+        let deny = deny_rule("vm1", ip, &port(22), 4096, 1);
+        let allow = allow_rule("vm1", ip, &port(22), &AddressSpec::Any, 100, 2);
+        assert!(deny.name.starts_with("SecurityCenter-JITRule_-"), "{}", deny.name);
+        assert!(allow.name.starts_with("SecurityCenter-JITRule-"), "{}", allow.name);
+        assert_eq!(deny.name.rsplit('_').next().map(str::len), Some(32));
+        assert_eq!(deny.name, deny_rule("vm1", ip, &port(22), 4096, 1).name);
+        assert_ne!(deny.name, deny_rule("vm1", ip, &port(22), 4096, 3).name);
+        assert_eq!(deny.description, "ASC JIT Network Access rule for policy 'default' of VM 'vm1'.");
+    }
+
+    #[test]
+    fn deny_goes_below_existing_rules_for_the_port() {
+        let ip: IpAddr = "10.0.0.4".parse().expect("ip");
+        let ctx = ResolveContext::default();
+        let empty = Nsg { name: "n".into(), rules: vec![] };
+        assert_eq!(deny_priority(&empty, &port(22), ip, &ctx, false), Some((4096, true)));
+        let with_allow = Nsg {
+            name: "n".into(),
+            rules: vec![user_rule("ssh", 300, Access::Allow, 22), user_rule("x", 4096, Access::Allow, 80)],
+        };
+        assert_eq!(deny_priority(&with_allow, &port(22), ip, &ctx, false), Some((4095, true)));
+        // Strict: above the existing allow.
+        assert_eq!(deny_priority(&with_allow, &port(22), ip, &ctx, true), Some((299, true)));
+        let at_bottom = Nsg { name: "n".into(), rules: vec![user_rule("ssh", 4096, Access::Allow, 22)] };
+        assert_eq!(deny_priority(&at_bottom, &port(22), ip, &ctx, false), Some((4095, false)));
+    }
+
+    #[test]
+    fn allow_takes_first_free_from_100() {
+        let nsg = Nsg {
+            name: "n".into(),
+            rules: vec![user_rule("a", 100, Access::Allow, 80), user_rule("b", 101, Access::Allow, 81)],
+        };
+        assert_eq!(allow_priority(&nsg, 4096), Some(102));
+    }
+}

@@ -9,6 +9,7 @@ mod classbench;
 mod common;
 mod effective;
 mod eval;
+mod jit;
 mod run;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     Eval(eval::Args),
     /// Show a VM's effective security rules (both NSG levels, tags and ASGs expanded).
     EffectiveRules(effective::Args),
+    /// Just-in-time VM access: status of every VM.
+    #[command(subcommand)]
+    Jit(jit::JitCommand),
     /// Check a ClassBench filter set against its header trace and measure lookup speed.
     Classbench(classbench::Args),
 }
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::EffectiveRules(args) => effective::run(&args),
+        Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
     };
     match result {

@@ -26,6 +26,9 @@ pub struct Vnet {
     pub subnets: Vec<SubnetId>,
     /// VNets it is peered with (peering is not transitive).
     pub peerings: Vec<VnetId>,
+    /// On-premises address spaces connected through a VPN or ExpressRoute gateway: routed
+    /// privately to the VNet and part of its `VirtualNetwork` tag.
+    pub on_premises: Vec<IpNet>,
 }
 
 /// A subnet of a VNet.
@@ -309,8 +312,41 @@ impl Topology {
                 return Err(TopologyError::AddressSpaceOverlap { vnet: name.into(), first: *b, second: *a });
             }
         }
-        self.vnets.push(Vnet { name: name.into(), address_space, subnets: Vec::new(), peerings: Vec::new() });
+        self.vnets.push(Vnet {
+            name: name.into(),
+            address_space,
+            subnets: Vec::new(),
+            peerings: Vec::new(),
+            on_premises: Vec::new(),
+        });
         Ok(VnetId(self.vnets.len() as u32 - 1))
+    }
+
+    /// Connects on-premises address spaces to a VNet through a gateway.
+    ///
+    /// # Errors
+    /// When a space overlaps the VNet's own address space.
+    pub fn connect_on_premises(&mut self, vnet: VnetId, spaces: Vec<IpNet>) -> Result<(), TopologyError> {
+        let v = &self.vnets[vnet.index()];
+        for space in &spaces {
+            if let Some(own) = v.address_space.iter().find(|a| overlaps(a, space)) {
+                return Err(TopologyError::AddressSpaceOverlap {
+                    vnet: v.name.clone(),
+                    first: *own,
+                    second: *space,
+                });
+            }
+        }
+        self.vnets[vnet.index()].on_premises.extend(spaces);
+        Ok(())
+    }
+
+    /// The VNet whose gateway connects the on-premises network holding `ip`.
+    pub fn vnet_of_on_premises_ip(&self, ip: IpAddr) -> Option<VnetId> {
+        self.vnets
+            .iter()
+            .position(|v| v.on_premises.iter().any(|s| s.contains(&ip)))
+            .map(|i| VnetId(i as u32))
     }
 
     /// Peers two VNets (both directions).
@@ -686,11 +722,13 @@ impl Topology {
         (subnets, nics)
     }
 
-    /// The members of `VirtualNetwork` as seen from `vnet`: its address spaces, those of the
-    /// VNets peered with it, and the host platform address 168.63.129.16.
+    /// The members of `VirtualNetwork` as seen from `vnet`: its address spaces, its connected
+    /// on-premises spaces, those of the VNets peered with it, and the host platform address
+    /// 168.63.129.16.
     pub fn virtual_network_tag(&self, vnet: VnetId) -> AddrSet {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
+        nets.extend(v.on_premises.iter().copied());
         for peer in &v.peerings {
             nets.extend(self.vnets[peer.index()].address_space.iter().copied());
         }

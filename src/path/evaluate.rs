@@ -62,7 +62,7 @@ pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> 
     let mut hops = Vec::new();
     let (src_ip, src_vnet) = match req.source {
         Source::Nic(n) => (topology.nic(n).private_ip, Some(topology.vnet_of_nic(n))),
-        Source::Address(a) => (a, topology.vnet_of_ip(a)),
+        Source::Address(a) => (a, topology.vnet_of_ip(a).or_else(|| topology.vnet_of_on_premises_ip(a))),
     };
     let reach = reach(topology, src_vnet, req.destination);
     let addressed_ip = match reach {
@@ -98,7 +98,12 @@ pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> 
         }
         Reach::Private(n) => {
             let dst_vnet = topology.vnet_of_nic(n);
+            let on_prem = matches!(req.source, Source::Address(a) if topology.vnet_of_ip(a).is_none());
             let detail = match src_vnet {
+                Some(v) if on_prem => format!(
+                    "on-premises network connected to vnet '{}' through its gateway",
+                    topology.vnet(v).name
+                ),
                 Some(v) if v == dst_vnet => format!("inside vnet '{}'", topology.vnet(v).name),
                 Some(v) => format!(
                     "vnet '{}' to peered vnet '{}'",

@@ -238,6 +238,16 @@ impl Loader<'_> {
             }
             let vnet =
                 t.add_vnet(&v.name, spaces).map_err(|e| fault(&field, None, &v.name, e.to_string()))?;
+            let on_prem = v
+                .on_premises
+                .iter()
+                .map(|s| {
+                    parse_prefix(s)
+                        .map_err(|e| fault(format!("{field}.on_premises"), Some(&v.name), s, e.to_string()))
+                })
+                .collect::<Result<Vec<IpNet>, _>>()?;
+            t.connect_on_premises(vnet, on_prem)
+                .map_err(|e| fault(format!("{field}.on_premises"), None, &v.name, e.to_string()))?;
             for (si, s) in v.subnets.iter().enumerate() {
                 let sfield = format!("{field}.subnets[{si}]");
                 let prefix = parse_prefix(&s.prefix).map_err(|e| {

@@ -167,6 +167,9 @@ pub struct VnetSpec {
     /// Subnets.
     #[serde(default)]
     pub subnets: Vec<SubnetSpec>,
+    /// On-premises address spaces connected through a VPN/ExpressRoute gateway (CIDR).
+    #[serde(default)]
+    pub on_premises: Vec<String>,
 }
 
 /// A subnet.

@@ -147,7 +147,7 @@ pub struct Request {
     pub grants: Vec<GrantId>,
 }
 
-/// A grant's life; every change goes through [`JitEngine::set_grant_state`].
+/// A grant's life; every change goes through one chokepoint in the engine (`end_grant`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GrantState {
     /// The allow rules are in place.
@@ -508,6 +508,14 @@ impl JitEngine {
         );
         let vm_ip = topology.nic(nic).private_ip;
         let ctx = topology.resolve_context(topology.vnet_of_nic(nic));
+        if self.options.strict_deny_placement {
+            out.warnings.push("deny rules placed above existing allow rules for their ports (option jit_strict_deny_placement, Learn module behaviour; Microsoft's JIT docs keep existing rules first)".into());
+        }
+        match self.options.levels {
+            NsgLevels::Both => {}
+            NsgLevels::NicOnly => out.warnings.push("JIT rules written to the NIC's NSG only (option jit_nsg_levels: NicOnly, from user reports)".into()),
+            NsgLevels::SubnetOnly => out.warnings.push("JIT rules written to the subnet's NSG only (option jit_nsg_levels: SubnetOnly, from user reports)".into()),
+        }
         let mut deny_rules = Vec::new();
         for &nsg in &nsgs {
             for port in &policy.ports {
@@ -593,7 +601,7 @@ impl JitEngine {
         }
         if self.options.keep_deny_rules_on_disable {
             out.warnings.push(
-                "deny rules left in place (option keep_deny_rules_on_disable, Learn module behaviour)".into(),
+                "deny rules left in place (option jit_keep_deny_rules_on_disable, Learn module behaviour; Microsoft's cleanup removes them)".into(),
             );
         } else {
             self.remove_deny_rules(topology, vm, now, &mut out);
@@ -1120,4 +1128,255 @@ fn describe_ports(topology: &Topology, ports: &[PortRequest]) -> String {
     let parts: Vec<String> =
         ports.iter().map(|p| format!("{}:{}", topology.vm(p.vm).name, p.number)).collect();
     format!("access to {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::{JitProtocol, PortPolicy};
+    use crate::model::Os;
+    use crate::nsg::{Access, Nsg};
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().expect("valid literal")
+    }
+
+    struct Fixture {
+        topology: Topology,
+        vm: VmId,
+        subnet_nsg: NsgId,
+        nic_nsg: NsgId,
+        t0: Instant,
+    }
+
+    /// One VM with NSGs on both its subnet and its NIC.
+    fn fixture() -> Fixture {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let s = t.add_subnet(v, "s", "10.0.1.0/24".parse().expect("net")).expect("subnet");
+        let subnet_nsg = t.add_nsg(Nsg { name: "subnet-nsg".into(), rules: vec![] }).expect("nsg");
+        let nic_nsg = t.add_nsg(Nsg { name: "nic-nsg".into(), rules: vec![] }).expect("nsg");
+        t.set_subnet_nsg(s, Some(subnet_nsg));
+        let vm = t.add_vm("vm1", Os::Linux, false, ("sub", "rg")).expect("vm");
+        let nic = t.add_nic("nic1", s, ip("10.0.1.4"), Some(vm)).expect("nic");
+        t.set_nic_nsg(nic, Some(nic_nsg));
+        Fixture {
+            topology: t,
+            vm,
+            subnet_nsg,
+            nic_nsg,
+            t0: Instant::parse("2025-01-01T00:00:00Z").expect("valid"),
+        }
+    }
+
+    fn user(name: &str, roles: &[&str], source: &str) -> User {
+        User {
+            name: name.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            source_ip: ip(source),
+        }
+    }
+
+    fn ssh_policy(max_secs: i64, approvers: &[&str]) -> JitPolicy {
+        JitPolicy {
+            ports: vec![PortPolicy {
+                number: 22,
+                protocol: JitProtocol::Tcp,
+                allowed_sources: AllowedSources::Prefixes(vec!["203.0.113.0/24".parse().expect("net")]),
+                max_duration: Duration::from_secs(max_secs),
+            }],
+            approver_roles: approvers.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn jit_rules(t: &Topology, nsg: NsgId, access: Access) -> usize {
+        t.nsg(nsg).rules.iter().filter(|r| crate::jit::is_jit_rule(&r.name) && r.access == access).count()
+    }
+
+    #[test]
+    fn enable_writes_deny_rules_into_both_levels() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended);
+        let out = jit.enable(&mut f.topology, f.vm, None, &owner, f.t0);
+        assert!(out.accepted, "{}", out.summary);
+        assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Deny), 4);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 4);
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Configured);
+    }
+
+    #[test]
+    fn refusal_reasons() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let reader = user("r", &["Reader"], "203.0.113.2");
+        let refused = jit.enable(&mut f.topology, f.vm, None, &reader, f.t0);
+        assert!(
+            !refused.accepted && refused.summary.contains("jitNetworkAccessPolicies/write"),
+            "{}",
+            refused.summary
+        );
+        let not_configured = jit.request(
+            &mut f.topology,
+            "r0",
+            &owner,
+            vec![PortRequest { vm: f.vm, number: 22 }],
+            Duration::from_secs(60),
+            None,
+            None,
+            f.t0,
+        );
+        assert!(not_configured.summary.contains("not configured"), "{}", not_configured.summary);
+        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &[])), &owner, f.t0);
+        let cases = [
+            (&reader, 22, 600, None, "initiate/action"),
+            (&owner, 3389, 600, None, "not in the JIT policy"),
+            (&owner, 22, 3601, None, "exceeds the maximum"),
+            (&owner, 22, 600, Some("198.51.100.0/24"), "outside the allowed source prefixes"),
+        ];
+        for (i, (who, port, secs, source, reason)) in cases.into_iter().enumerate() {
+            let source = source.map(|s| s.parse().expect("net"));
+            let out = jit.request(
+                &mut f.topology,
+                &format!("r{i}"),
+                who,
+                vec![PortRequest { vm: f.vm, number: port }],
+                Duration::from_secs(secs),
+                source,
+                None,
+                f.t0,
+            );
+            assert!(!out.accepted && out.summary.contains(reason), "case {i}: {}", out.summary);
+            let r = jit.request_by_name(&format!("r{i}")).expect("recorded");
+            assert_eq!(jit.request_status(r), RequestStatus::Refused);
+        }
+        // A narrower prefix inside the allowed range is accepted.
+        let ok = jit.request(
+            &mut f.topology,
+            "narrow",
+            &owner,
+            vec![PortRequest { vm: f.vm, number: 22 }],
+            Duration::from_secs(600),
+            Some("203.0.113.128/25".parse().expect("net")),
+            None,
+            f.t0,
+        );
+        assert!(ok.accepted, "{}", ok.summary);
+        assert!(
+            jit.log()
+                .entries()
+                .iter()
+                .any(|e| e.status == "Failed" && e.detail.contains("exceeds the maximum"))
+        );
+    }
+
+    #[test]
+    fn grant_lives_until_its_end_instant_and_supersession_keeps_the_newer() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let other = user("p", &["Contributor"], "203.0.113.9");
+        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &[])), &owner, f.t0);
+        let first = jit.request(
+            &mut f.topology,
+            "first",
+            &owner,
+            vec![PortRequest { vm: f.vm, number: 22 }],
+            Duration::from_secs(600),
+            None,
+            None,
+            f.t0,
+        );
+        assert_eq!(first.new_grants.len(), 1);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 1);
+        assert_eq!(jit.next_deadline(), Some(f.t0.plus(Duration::from_secs(600))));
+        let (g1, end1) = first.new_grants[0];
+        assert!(
+            jit.expire(&mut f.topology, g1, end1.plus(Duration::from_secs(-1))).is_none(),
+            "not due one second early"
+        );
+        let second = jit.request(
+            &mut f.topology,
+            "second",
+            &other,
+            vec![PortRequest { vm: f.vm, number: 22 }],
+            Duration::from_secs(1200),
+            None,
+            None,
+            f.t0.plus(Duration::from_secs(60)),
+        );
+        assert_eq!(
+            jit.request_status(jit.request_by_name("first").expect("made")),
+            RequestStatus::Superseded
+        );
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 1, "the older allow rule is replaced");
+        // The older grant's end passes with no effect on the newer one.
+        assert!(jit.expire(&mut f.topology, g1, end1).is_none());
+        let (g2, end2) = second.new_grants[0];
+        let expired = jit.expire(&mut f.topology, g2, end2).expect("due");
+        assert_eq!(expired.ended_grants, vec![g2]);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+        assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Allow), 0);
+        assert_eq!(jit.request_status(jit.request_by_name("second").expect("made")), RequestStatus::Expired);
+    }
+
+    #[test]
+    fn approval_and_revoke() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let approver = user("sec", &["Security Admin"], "203.0.113.6");
+        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &["Security Admin"])), &owner, f.t0);
+        let pending = jit.request(
+            &mut f.topology,
+            "r",
+            &dev,
+            vec![PortRequest { vm: f.vm, number: 22 }],
+            Duration::from_secs(900),
+            None,
+            None,
+            f.t0,
+        );
+        assert!(pending.new_grants.is_empty());
+        assert_eq!(jit.request_status(jit.request_by_name("r").expect("made")), RequestStatus::Pending);
+        let wrong = jit.approve(&mut f.topology, "r", &owner, f.t0).expect("request exists");
+        assert!(!wrong.accepted && wrong.summary.contains("approver roles"), "{}", wrong.summary);
+        let later = f.t0.plus(Duration::from_secs(300));
+        let ok = jit.approve(&mut f.topology, "r", &approver, later).expect("request exists");
+        assert_eq!(ok.new_grants[0].1, later.plus(Duration::from_secs(900)), "the window starts at approval");
+        let revoked = jit.revoke(&mut f.topology, "r", &dev, later).expect("request exists");
+        assert_eq!(revoked.ended_grants.len(), 1);
+        assert_eq!(jit.request_status(jit.request_by_name("r").expect("made")), RequestStatus::Revoked);
+        assert!(jit.log().entries().iter().any(|e| e.operation == "Revoke JIT access" && e.extension));
+        assert!(jit.approve(&mut f.topology, "nope", &approver, later).is_err());
+    }
+
+    #[test]
+    fn nic_only_option_and_unsupported_vms() {
+        let mut f = fixture();
+        let options = JitOptions { levels: NsgLevels::NicOnly, ..JitOptions::default() };
+        let mut jit = JitEngine::new(options, RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        jit.enable(&mut f.topology, f.vm, None, &owner, f.t0);
+        assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Deny), 0);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 4);
+
+        let mut t = fixture().topology;
+        let s = t.subnet_ids().next().expect("subnet");
+        let classic = t.add_vm("old", Os::Windows, true, ("sub", "rg")).expect("vm");
+        t.add_nic("old-nic", s, ip("10.0.1.5"), Some(classic)).expect("nic");
+        let jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        assert!(matches!(jit.status(&t, classic), Supportability::Unsupported(r) if r.contains("Classic")));
+        let no_plan = JitEngine::new(
+            JitOptions { defender_plan2: false, ..JitOptions::default() },
+            RoleBook::default(),
+            vec![],
+        );
+        assert!(
+            matches!(no_plan.status(&t, classic), Supportability::Unsupported(r) if r.contains("Plan 2"))
+        );
+    }
 }

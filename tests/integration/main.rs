@@ -1,4 +1,7 @@
 //! The single integration-test binary: end-to-end tests that drive the real `nsgsim` binary on
 //! real scenario files, plus the oracle and property tests of the matcher.
 
+mod cli_foundation;
 mod matcher;
+mod scenarios;
+mod util;

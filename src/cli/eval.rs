@@ -33,6 +33,9 @@ pub struct Args {
     /// Evaluate at this offset of the timeline (its actions up to then are applied): 90m, 2h30m, PT1H.
     #[arg(long)]
     pub at: Option<String>,
+    /// Go through this Bastion host: the user connects to it on 443 and it opens the session.
+    #[arg(long)]
+    pub via: Option<String>,
     /// Exit 1 unless the verdict is this (for scripts and CI).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectedVerdict>,
@@ -72,7 +75,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let sim = replay_until(scenario.world(), &scenario.steps, at)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
-    let request = FlowRequest { source, destination, protocol, src_port, dst_port };
+    let via = args
+        .via
+        .as_deref()
+        .map(|b| scenario.bastion(b))
+        .transpose()
+        .map_err(|m| anyhow::anyhow!("--via: {m}"))?;
+    let request = FlowRequest { source, destination, protocol, src_port, dst_port, via };
     let trace = sim.evaluate(&request);
     let mut code = EXIT_OK;
     if let Some(expected) = args.expect {

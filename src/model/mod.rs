@@ -6,11 +6,16 @@
 //! are not among the addresses Azure reserves, every id points at something. References by name
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
 
+mod appliance;
 mod ids;
 mod service_tags;
 mod topology;
 mod user;
 
+pub use appliance::{
+    ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
+    FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
+};
 pub use ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::appliance::{Bastion, BastionId, Firewall, FirewallId, RouteTable, RouteTableId};
 use super::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 use super::service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 use crate::net::AddrSet;
@@ -42,6 +43,8 @@ pub struct Subnet {
     pub prefix: IpNet,
     /// The NSG associated with the subnet, if any.
     pub nsg: Option<NsgId>,
+    /// The route table associated with the subnet, if any.
+    pub route_table: Option<RouteTableId>,
     /// NICs in the subnet.
     pub nics: Vec<NicId>,
 }
@@ -240,6 +243,42 @@ pub enum TopologyError {
         /// The other.
         second: String,
     },
+    /// A resource placed in a subnet reserved for Azure Bastion or Azure Firewall.
+    #[error(
+        "subnet '{subnet}' is reserved for {service} and can't contain other resources; put {resource} in another subnet"
+    )]
+    ReservedSubnet {
+        /// The subnet.
+        subnet: String,
+        /// The service it is reserved for.
+        service: &'static str,
+        /// The resource that was put there.
+        resource: String,
+    },
+    /// A service whose dedicated subnet is missing or wrongly sized.
+    #[error("{service} '{name}' needs a subnet named '{subnet}' {requirement} in vnet '{vnet}'{found}")]
+    ServiceSubnet {
+        /// Azure Bastion or Azure Firewall.
+        service: &'static str,
+        /// The resource.
+        name: String,
+        /// The required subnet name.
+        subnet: &'static str,
+        /// The size requirement.
+        requirement: &'static str,
+        /// The VNet.
+        vnet: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A route table on the Bastion subnet.
+    #[error(
+        "route table '{table}' cannot be associated with AzureBastionSubnet: UDR isn't supported on an Azure Bastion subnet"
+    )]
+    UdrOnBastionSubnet {
+        /// The route table.
+        table: String,
+    },
     /// A public IP associated twice.
     #[error("public IP '{public_ip}' is already associated with nic '{nic}'")]
     PublicIpInUse {
@@ -262,6 +301,9 @@ pub struct Topology {
     asgs: Vec<Asg>,
     service_tags: BTreeMap<String, AddrSet>,
     custom_tags: Vec<String>,
+    route_tables: Vec<RouteTable>,
+    firewalls: Vec<Firewall>,
+    bastions: Vec<Bastion>,
 }
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
@@ -403,7 +445,14 @@ impl Topology {
                 second_prefix: prefix,
             });
         }
-        self.subnets.push(Subnet { name: name.into(), vnet, prefix, nsg: None, nics: Vec::new() });
+        self.subnets.push(Subnet {
+            name: name.into(),
+            vnet,
+            prefix,
+            nsg: None,
+            route_table: None,
+            nics: Vec::new(),
+        });
         let id = SubnetId(self.subnets.len() as u32 - 1);
         self.vnets[vnet.index()].subnets.push(id);
         Ok(id)
@@ -500,6 +549,13 @@ impl Topology {
             return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
         }
         let s = &self.subnets[subnet.index()];
+        if let Some(service) = reserved_service(&s.name) {
+            return Err(TopologyError::ReservedSubnet {
+                subnet: s.name.clone(),
+                service,
+                resource: format!("nic '{name}'"),
+            });
+        }
         if !s.prefix.contains(&private_ip) {
             return Err(TopologyError::IpOutsideSubnet {
                 nic: name.into(),
@@ -586,6 +642,168 @@ impl Topology {
         self.public_ips[public_ip.index()].nic = Some(nic);
         self.nics[nic.index()].public_ip = Some(public_ip);
         Ok(())
+    }
+
+    /// Adds a route table.
+    ///
+    /// # Errors
+    /// A duplicate name.
+    pub fn add_route_table(&mut self, table: RouteTable) -> Result<RouteTableId, TopologyError> {
+        if self.route_tables.iter().any(|t| t.name == table.name) {
+            return Err(TopologyError::DuplicateName { kind: "route table", name: table.name });
+        }
+        self.route_tables.push(table);
+        Ok(RouteTableId(self.route_tables.len() as u32 - 1))
+    }
+
+    /// Associates a route table with a subnet.
+    ///
+    /// # Errors
+    /// On `AzureBastionSubnet`, which does not support UDRs.
+    pub fn set_subnet_route_table(
+        &mut self,
+        subnet: SubnetId,
+        table: RouteTableId,
+    ) -> Result<(), TopologyError> {
+        if self.subnets[subnet.index()].name == BASTION_SUBNET {
+            return Err(TopologyError::UdrOnBastionSubnet {
+                table: self.route_tables[table.0 as usize].name.clone(),
+            });
+        }
+        self.subnets[subnet.index()].route_table = Some(table);
+        Ok(())
+    }
+
+    /// Adds an Azure Firewall in its VNet's `AzureFirewallSubnet` at `private_ip`.
+    ///
+    /// # Errors
+    /// A duplicate name, no `AzureFirewallSubnet`, an address outside it, a public IP in use.
+    pub fn add_firewall(
+        &mut self,
+        mut firewall: Firewall,
+        vnet: VnetId,
+    ) -> Result<FirewallId, TopologyError> {
+        if self.firewalls.iter().any(|f| f.name == firewall.name) {
+            return Err(TopologyError::DuplicateName { kind: "firewall", name: firewall.name });
+        }
+        let vnet_name = self.vnets[vnet.index()].name.clone();
+        let Some(subnet) = self.subnet_by_name(vnet, FIREWALL_SUBNET) else {
+            return Err(TopologyError::ServiceSubnet {
+                service: "Azure Firewall",
+                name: firewall.name,
+                subnet: FIREWALL_SUBNET,
+                requirement: "(/26)",
+                vnet: vnet_name,
+                found: String::new(),
+            });
+        };
+        let prefix = self.subnets[subnet.index()].prefix;
+        if !prefix.contains(&firewall.private_ip) {
+            return Err(TopologyError::IpOutsideSubnet {
+                nic: format!("firewall {}", firewall.name),
+                ip: firewall.private_ip,
+                subnet: FIREWALL_SUBNET.into(),
+                prefix,
+            });
+        }
+        if let Some(p) = firewall.public_ip
+            && let Some(other) = self.firewalls.iter().find(|f| f.public_ip == Some(p))
+        {
+            return Err(TopologyError::PublicIpInUse {
+                public_ip: self.public_ips[p.index()].name.clone(),
+                nic: format!("firewall {}", other.name),
+            });
+        }
+        firewall.subnet = subnet;
+        self.firewalls.push(firewall);
+        Ok(FirewallId(self.firewalls.len() as u32 - 1))
+    }
+
+    /// Adds an Azure Bastion host in `vnet`'s `AzureBastionSubnet` (/26 or larger).
+    ///
+    /// # Errors
+    /// A duplicate name, or no suitable `AzureBastionSubnet`.
+    pub fn add_bastion(
+        &mut self,
+        name: &str,
+        vnet: VnetId,
+        public_ip: Option<PublicIpId>,
+    ) -> Result<BastionId, TopologyError> {
+        if self.bastions.iter().any(|b| b.name == name) {
+            return Err(TopologyError::DuplicateName { kind: "bastion", name: name.into() });
+        }
+        let vnet_name = self.vnets[vnet.index()].name.clone();
+        let missing = |found: String| TopologyError::ServiceSubnet {
+            service: "Azure Bastion",
+            name: name.into(),
+            subnet: BASTION_SUBNET,
+            requirement: "of /26 or larger",
+            vnet: vnet_name.clone(),
+            found,
+        };
+        let Some(subnet) = self.subnet_by_name(vnet, BASTION_SUBNET) else {
+            return Err(missing(String::new()));
+        };
+        let prefix = self.subnets[subnet.index()].prefix;
+        if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
+            return Err(missing(format!("; found {prefix}")));
+        }
+        let private_ip = usable_range(&prefix).map(|(first, _)| first).unwrap_or(prefix.network());
+        self.bastions.push(Bastion { name: name.into(), vnet, subnet, public_ip, private_ip });
+        Ok(BastionId(self.bastions.len() as u32 - 1))
+    }
+
+    /// A route table.
+    pub fn route_table(&self, id: RouteTableId) -> &RouteTable {
+        &self.route_tables[id.0 as usize]
+    }
+    /// A firewall.
+    pub fn firewall(&self, id: FirewallId) -> &Firewall {
+        &self.firewalls[id.0 as usize]
+    }
+    /// Mutable access to a firewall (JIT adds DNAT rules).
+    pub fn firewall_mut(&mut self, id: FirewallId) -> &mut Firewall {
+        &mut self.firewalls[id.0 as usize]
+    }
+    /// A Bastion host.
+    pub fn bastion(&self, id: BastionId) -> &Bastion {
+        &self.bastions[id.0 as usize]
+    }
+    /// Every firewall id.
+    pub fn firewall_ids(&self) -> impl Iterator<Item = FirewallId> + '_ {
+        (0..self.firewalls.len() as u32).map(FirewallId)
+    }
+    /// Every Bastion id.
+    pub fn bastion_ids(&self) -> impl Iterator<Item = BastionId> + '_ {
+        (0..self.bastions.len() as u32).map(BastionId)
+    }
+    /// Every route table id.
+    pub fn route_table_ids(&self) -> impl Iterator<Item = RouteTableId> + '_ {
+        (0..self.route_tables.len() as u32).map(RouteTableId)
+    }
+    /// The route table with this name.
+    pub fn route_table_by_name(&self, name: &str) -> Option<RouteTableId> {
+        self.route_tables.iter().position(|t| t.name == name).map(|i| RouteTableId(i as u32))
+    }
+    /// The firewall with this name.
+    pub fn firewall_by_name(&self, name: &str) -> Option<FirewallId> {
+        self.firewalls.iter().position(|f| f.name == name).map(|i| FirewallId(i as u32))
+    }
+    /// The Bastion host with this name.
+    pub fn bastion_by_name(&self, name: &str) -> Option<BastionId> {
+        self.bastions.iter().position(|b| b.name == name).map(|i| BastionId(i as u32))
+    }
+    /// The firewall whose private address is `ip`.
+    pub fn firewall_by_private_ip(&self, ip: IpAddr) -> Option<FirewallId> {
+        self.firewalls.iter().position(|f| f.private_ip == ip).map(|i| FirewallId(i as u32))
+    }
+    /// The firewall whose public IP resource is `p`.
+    pub fn firewall_by_public_ip(&self, p: PublicIpId) -> Option<FirewallId> {
+        self.firewalls.iter().position(|f| f.public_ip == Some(p)).map(|i| FirewallId(i as u32))
+    }
+    /// The Bastion host whose public IP resource is `p`.
+    pub fn bastion_by_public_ip(&self, p: PublicIpId) -> Option<BastionId> {
+        self.bastions.iter().position(|b| b.public_ip == Some(p)).map(|i| BastionId(i as u32))
     }
 
     /// Associates (or with `None`, dissociates) an NSG with a subnet.
@@ -753,6 +971,15 @@ impl Topology {
             tags: self.service_tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             asg_members,
         }
+    }
+}
+
+/// The service a subnet name is reserved for.
+fn reserved_service(name: &str) -> Option<&'static str> {
+    match name {
+        BASTION_SUBNET => Some("Azure Bastion"),
+        FIREWALL_SUBNET => Some("Azure Firewall"),
+        _ => None,
     }
 }
 

@@ -12,7 +12,9 @@
 //! which rule decided it. This module reads no clock and does no I/O.
 
 mod evaluate;
+mod firewall;
 mod policy;
+pub mod route;
 
 pub use evaluate::{Destination, FlowRequest, Source, evaluate};
 pub use policy::PolicyCache;
@@ -30,6 +32,10 @@ pub enum HopKind {
     PublicIp,
     /// Routing: whether the destination is reachable from the source at all.
     Route,
+    /// Azure Firewall: DNAT, network and application rules.
+    Firewall,
+    /// Azure Bastion: the portal on 443 and the session it opens.
+    Bastion,
 }
 
 impl HopKind {
@@ -40,6 +46,8 @@ impl HopKind {
             HopKind::NoNsg => "no-nsg",
             HopKind::PublicIp => "public-ip",
             HopKind::Route => "route",
+            HopKind::Firewall => "firewall",
+            HopKind::Bastion => "bastion",
         }
     }
 }
@@ -100,7 +108,12 @@ impl Trace {
     pub fn deciding_hop(&self) -> Option<&Hop> {
         match self.verdict {
             Access::Deny => self.hops.iter().find(|h| h.access == Access::Deny),
-            Access::Allow => self.hops.iter().rev().find(|h| h.kind == HopKind::Nsg).or(self.hops.last()),
+            Access::Allow => self
+                .hops
+                .iter()
+                .rev()
+                .find(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall))
+                .or(self.hops.last()),
         }
     }
 }

@@ -96,6 +96,18 @@ impl Scenario {
         Err(self.unknown_endpoint(text))
     }
 
+    /// Resolves a Bastion host by name.
+    ///
+    /// # Errors
+    /// A message listing the Bastion hosts.
+    pub fn bastion(&self, name: &str) -> Result<crate::model::BastionId, String> {
+        self.topology.bastion_by_name(name).ok_or_else(|| {
+            let names: Vec<String> =
+                self.topology.bastion_ids().map(|b| self.topology.bastion(b).name.clone()).collect();
+            format!("unknown bastion '{name}'; valid: {}", list_or_none(&names))
+        })
+    }
+
     fn nic_of(&self, name: &str) -> Option<NicId> {
         match self.topology.vm_by_name(name) {
             Some(vm) => self.topology.primary_nic(vm),
@@ -316,6 +328,13 @@ impl Loader<'_> {
                 .map_err(|e| fault(&field, None, &p.name, e.to_string()))?;
         }
 
+        self.network(&file, &mut t)?;
+        if file.options.firewall_dnat_legacy_network_rules {
+            for fw in t.firewall_ids().collect::<Vec<_>>() {
+                t.firewall_mut(fw).legacy_dnat = true;
+            }
+        }
+
         for (vi, v) in file.vms.iter().enumerate() {
             let field = format!("vms[{vi}]");
             let os = match v.os {
@@ -421,7 +440,13 @@ impl Loader<'_> {
         })
     }
 
-    fn subnet(&self, t: &Topology, path: &str, field: &str, anchor: Option<&str>) -> Result<SubnetId, Fault> {
+    pub(super) fn subnet(
+        &self,
+        t: &Topology,
+        path: &str,
+        field: &str,
+        anchor: Option<&str>,
+    ) -> Result<SubnetId, Fault> {
         let all = || -> Vec<String> {
             t.subnet_ids()
                 .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
@@ -686,8 +711,11 @@ impl Loader<'_> {
         port: u16,
         protocol: Option<ProtocolSpec>,
         src_port: Option<u16>,
+        via: Option<&str>,
         field: &str,
     ) -> Result<(FlowRequest, Endpoints), Fault> {
+        let via =
+            via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), None, b, m))).transpose()?;
         let source = sc.source(from).map_err(|m| fault(format!("{field}.from"), None, from, m))?;
         let destination = sc.destination(to).map_err(|m| fault(format!("{field}.to"), None, to, m))?;
         let protocol = match protocol.unwrap_or(ProtocolSpec::Tcp) {
@@ -708,7 +736,7 @@ impl Loader<'_> {
         let (src_port, dst_port) =
             if protocol.has_ports() { (src_port.unwrap_or(50000), port) } else { (0, 0) };
         Ok((
-            FlowRequest { source, destination, protocol, src_port, dst_port },
+            FlowRequest { source, destination, protocol, src_port, dst_port, via },
             Endpoints { from: from.to_string(), to: to.to_string() },
         ))
     }
@@ -735,7 +763,7 @@ impl Loader<'_> {
                 name: rule.clone(),
             },
             ActionSpec::Connect { name, from, to, port, protocol } => {
-                let (request, endpoints) = self.flow(sc, from, to, *port, *protocol, None, field)?;
+                let (request, endpoints) = self.flow(sc, from, to, *port, *protocol, None, None, field)?;
                 Action::Connect { name: name.clone(), request, endpoints }
             }
             ActionSpec::Disconnect { name } => Action::Disconnect { name: name.clone() },
@@ -746,8 +774,9 @@ impl Loader<'_> {
     fn expectation(&self, sc: &Scenario, e: &ExpectSpec, field: &str) -> Result<Expectation, Fault> {
         let t = &sc.topology;
         Ok(match e {
-            ExpectSpec::Flow { from, to, port, protocol, src_port, verdict, nsg, rule } => {
-                let (request, endpoints) = self.flow(sc, from, to, *port, *protocol, *src_port, field)?;
+            ExpectSpec::Flow { from, to, port, protocol, src_port, via, verdict, nsg, rule } => {
+                let (request, endpoints) =
+                    self.flow(sc, from, to, *port, *protocol, *src_port, via.as_deref(), field)?;
                 let nsg = match nsg {
                     Some(n) => Some(self.nsg(t, n, &format!("{field}.nsg"), None)?),
                     None => None,

@@ -10,6 +10,7 @@
 mod error;
 mod load;
 mod load_jit;
+mod load_network;
 mod locate;
 pub mod schema;
 

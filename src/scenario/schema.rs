@@ -42,6 +42,15 @@ pub struct ScenarioFile {
     /// People who send traffic and, later, request JIT access.
     #[serde(default)]
     pub users: Vec<UserSpec>,
+    /// Route tables (user-defined routes), associated with subnets by `route_table`.
+    #[serde(default)]
+    pub route_tables: Vec<RouteTableSpec>,
+    /// Azure Firewalls.
+    #[serde(default)]
+    pub firewalls: Vec<FirewallSpec>,
+    /// Azure Bastion hosts.
+    #[serde(default)]
+    pub bastions: Vec<BastionSpec>,
     /// Custom Azure roles: role name → action patterns (`Microsoft.Security/*`, `*/read`).
     #[serde(default)]
     pub roles: BTreeMap<String, Vec<String>>,
@@ -82,6 +91,10 @@ pub struct OptionsSpec {
     /// Let a requester approve their own request (approval extension).
     #[serde(default)]
     pub jit_allow_self_approval: bool,
+    /// Older Azure Firewall documentation: DNAT adds an implicit network allow that explicit
+    /// network deny rules override (current docs: DNAT'd traffic skips network rules).
+    #[serde(default)]
+    pub firewall_dnat_legacy_network_rules: bool,
 }
 
 /// Which NSGs JIT writes into.
@@ -183,6 +196,221 @@ pub struct SubnetSpec {
     /// NSG associated with the subnet.
     #[serde(default)]
     pub nsg: Option<String>,
+    /// Route table associated with the subnet.
+    #[serde(default)]
+    pub route_table: Option<String>,
+}
+
+/// A route table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "RouteTable")]
+pub struct RouteTableSpec {
+    /// Name.
+    pub name: String,
+    /// Routes.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// A user-defined route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Route")]
+pub struct RouteSpec {
+    /// Name.
+    pub name: String,
+    /// Destination prefix (CIDR).
+    pub prefix: String,
+    /// Next hop.
+    pub next_hop: NextHopSpec,
+}
+
+/// Next hop of a user-defined route.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "NextHop")]
+pub enum NextHopSpec {
+    /// A virtual appliance (e.g. an Azure Firewall) at this private IP.
+    VirtualAppliance(String),
+    /// The Internet.
+    Internet,
+    /// The VNet itself.
+    VnetLocal,
+    /// The VNet's gateway.
+    VirtualNetworkGateway,
+    /// Drop.
+    None,
+}
+
+/// An Azure Firewall.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Firewall")]
+pub struct FirewallSpec {
+    /// Name.
+    pub name: String,
+    /// The VNet whose `AzureFirewallSubnet` holds it.
+    pub vnet: String,
+    /// Its private IP (inside `AzureFirewallSubnet`); UDRs point at it.
+    pub private_ip: String,
+    /// Its public IP (name of a `public_ips` entry).
+    #[serde(default)]
+    pub public_ip: Option<String>,
+    /// `Classic` (rules) or `Policy` (Firewall Policy / Firewall Manager). Default Classic.
+    #[serde(default)]
+    pub mode: Option<FirewallModeSpec>,
+    /// FQDN → addresses, for application rules.
+    #[serde(default)]
+    pub fqdns: BTreeMap<String, Vec<String>>,
+    /// Rule collections of a classic firewall (one implicit group).
+    #[serde(default)]
+    pub collections: Vec<CollectionSpec>,
+    /// Rule collection groups (Firewall Policy).
+    #[serde(default)]
+    pub rule_collection_groups: Vec<RuleCollectionGroupSpec>,
+}
+
+/// Firewall management mode.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "FirewallMode")]
+pub enum FirewallModeSpec {
+    /// Rules (classic).
+    Classic,
+    /// Firewall Policy.
+    Policy,
+}
+
+/// A rule collection group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "RuleCollectionGroup")]
+pub struct RuleCollectionGroupSpec {
+    /// Name.
+    pub name: String,
+    /// 100–65000, lower first.
+    pub priority: u32,
+    /// Collections.
+    pub collections: Vec<CollectionSpec>,
+}
+
+/// Allow or Deny.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "FirewallAction")]
+pub enum FirewallActionSpec {
+    /// Allow.
+    Allow,
+    /// Deny.
+    Deny,
+}
+
+/// Application protocol of an application rule.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "AppProtocol")]
+pub enum AppProtocolSpec {
+    /// HTTP, port 80.
+    Http,
+    /// HTTPS, port 443.
+    Https,
+    /// MSSQL, port 1433.
+    Mssql,
+}
+
+/// A rule collection.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "Collection")]
+pub enum CollectionSpec {
+    /// DNAT rules.
+    Dnat {
+        /// Name.
+        name: String,
+        /// 100–65000.
+        priority: u32,
+        /// Rules.
+        rules: Vec<DnatRuleSpec>,
+    },
+    /// Network rules.
+    Network {
+        /// Name.
+        name: String,
+        /// 100–65000.
+        priority: u32,
+        /// Allow or Deny.
+        action: FirewallActionSpec,
+        /// Rules.
+        rules: Vec<NetworkRuleSpec>,
+    },
+    /// Application rules.
+    Application {
+        /// Name.
+        name: String,
+        /// 100–65000.
+        priority: u32,
+        /// Allow or Deny.
+        action: FirewallActionSpec,
+        /// Rules.
+        rules: Vec<ApplicationRuleSpec>,
+    },
+}
+
+/// A DNAT rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "DnatRule")]
+pub struct DnatRuleSpec {
+    /// Name.
+    pub name: String,
+    /// Protocols (Tcp, Udp).
+    pub protocols: Vec<ProtocolSpec>,
+    /// Source addresses (`*`, IPs, CIDRs). Default `*`.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Public destination (default: the firewall's public IP).
+    #[serde(default)]
+    pub destination: Option<String>,
+    /// Public destination port.
+    pub destination_port: u16,
+    /// Private target address.
+    pub translated_address: String,
+    /// Private target port.
+    pub translated_port: u16,
+}
+
+/// A network rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "NetworkRule")]
+pub struct NetworkRuleSpec {
+    /// Name.
+    pub name: String,
+    /// Protocols (Tcp, Udp, Icmp, Any).
+    pub protocols: Vec<ProtocolSpec>,
+    /// Sources (`*`, IPs, CIDRs).
+    pub sources: Vec<String>,
+    /// Destinations (`*`, IPs, CIDRs, or one service tag).
+    pub destinations: Vec<String>,
+    /// Destination ports (`*`, ports, ranges).
+    pub destination_ports: Vec<String>,
+}
+
+/// An application rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "ApplicationRule")]
+pub struct ApplicationRuleSpec {
+    /// Name.
+    pub name: String,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// Protocols.
+    pub protocols: Vec<AppProtocolSpec>,
+    /// Target FQDNs (resolved through the firewall's `fqdns`).
+    pub fqdns: Vec<String>,
+}
+
+/// An Azure Bastion host.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Bastion")]
+pub struct BastionSpec {
+    /// Name.
+    pub name: String,
+    /// The VNet whose `AzureBastionSubnet` holds it.
+    pub vnet: String,
+    /// Its public IP (name of a `public_ips` entry).
+    #[serde(default)]
+    pub public_ip: Option<String>,
 }
 
 /// A network security group.
@@ -567,6 +795,9 @@ pub enum ExpectSpec {
         /// Source port (default 50000).
         #[serde(default)]
         src_port: Option<u16>,
+        /// Go through this Bastion host (the user connects to it on 443; it opens the session).
+        #[serde(default)]
+        via: Option<String>,
         /// Allow or Deny.
         verdict: AccessSpec,
         /// The NSG that decided.

@@ -667,6 +667,7 @@ impl Simulator {
             protocol: c.request.protocol,
             src_port: c.request.dst_port,
             dst_port: c.request.src_port,
+            via: None,
         };
         Some(self.evaluate(&reply))
     }

@@ -507,7 +507,7 @@ impl JitEngine {
             format!("ports {}", ports.join(", ")),
         );
         let vm_ip = topology.nic(nic).private_ip;
-        let ctx = topology.resolve_context(topology.vnet_of_nic(nic));
+        let ctx = topology.resolve_context_for_subnet(topology.nic(nic).subnet);
         if self.options.strict_deny_placement {
             out.warnings.push("deny rules placed above existing allow rules for their ports (option jit_strict_deny_placement, Learn module behaviour; Microsoft's JIT docs keep existing rules first)".into());
         }

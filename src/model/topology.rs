@@ -954,7 +954,36 @@ impl Topology {
         AddrSet::from_nets(&nets)
     }
 
-    /// What every symbolic address means for an NSG applied inside `vnet`.
+    /// What every symbolic address means for an NSG applied to `subnet` or to a NIC in it.
+    ///
+    /// `VirtualNetwork` also holds the prefixes of the user-defined routes of the subnet's route
+    /// table (Microsoft: "address prefixes used on user-defined routes"); with forced tunnelling
+    /// (`0.0.0.0/0` to an appliance) it therefore covers everything, a known surprise.
+    pub fn resolve_context_for_subnet(&self, subnet: SubnetId) -> ResolveContext {
+        let s = &self.subnets[subnet.index()];
+        let mut ctx = self.resolve_context(s.vnet);
+        if let Some(rt) = s.route_table {
+            let udr: Vec<IpNet> = self.route_tables[rt.0 as usize]
+                .routes
+                .iter()
+                .filter(|r| r.next_hop != super::appliance::NextHop::None)
+                .map(|r| r.prefix)
+                .collect();
+            ctx.virtual_network = ctx.virtual_network.union(&AddrSet::from_nets(&udr));
+            ctx.internet = ctx.internet.subtract(&ctx.virtual_network);
+        }
+        ctx
+    }
+
+    /// The key under which NSGs applied to `subnet` (or its NICs) are compiled: NSGs resolve the
+    /// same way in subnets of one VNet with the same route table.
+    pub fn context_key(&self, subnet: SubnetId) -> (VnetId, Option<RouteTableId>) {
+        let s = &self.subnets[subnet.index()];
+        (s.vnet, s.route_table)
+    }
+
+    /// What every symbolic address means for an NSG applied inside `vnet`, before any
+    /// user-defined route is considered.
     pub fn resolve_context(&self, vnet: VnetId) -> ResolveContext {
         let virtual_network = self.virtual_network_tag(vnet);
         let internet = internet_space().subtract(&virtual_network);

@@ -534,7 +534,7 @@ impl Walk<'_> {
         let t = self.topology;
         let s = t.subnet(subnet);
         let where_ = format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name);
-        self.nsg_hop(flow, s.nsg, s.vnet, Level::Subnet, direction, where_)
+        self.nsg_hop(flow, s.nsg, subnet, Level::Subnet, direction, where_)
     }
 
     fn level(&mut self, flow: &Flow, nic: NicId, level: Level, direction: Direction) -> bool {
@@ -547,14 +547,14 @@ impl Walk<'_> {
                 (s.nsg, format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name))
             }
         };
-        self.nsg_hop(flow, nsg, t.vnet_of_nic(nic), level, direction, where_)
+        self.nsg_hop(flow, nsg, n.subnet, level, direction, where_)
     }
 
     fn nsg_hop(
         &mut self,
         flow: &Flow,
         nsg: Option<crate::model::NsgId>,
-        vnet: VnetId,
+        subnet: SubnetId,
         level: Level,
         direction: Direction,
         where_: String,
@@ -580,10 +580,10 @@ impl Walk<'_> {
         // The cache normally holds every association; compiling on a miss keeps the answer
         // right even if a caller forgot to refresh it.
         let fresh;
-        let compiled = match self.cache.get(nsg, vnet, direction) {
+        let compiled = match self.cache.get(t, nsg, subnet, direction) {
             Some(c) => c,
             None => {
-                fresh = CompiledNsg::compile(t.nsg(nsg), direction, &t.resolve_context(vnet));
+                fresh = CompiledNsg::compile(t.nsg(nsg), direction, &t.resolve_context_for_subnet(subnet));
                 &fresh
             }
         };

@@ -1,18 +1,22 @@
-//! Compiled NSGs, one per (NSG, VNet context, direction), kept in step with the topology.
+//! Compiled NSGs, one per (NSG, resolution context, direction), kept in step with the topology.
 
 use std::collections::HashMap;
 
-use crate::model::{NsgId, Topology, VnetId};
+use crate::model::{NsgId, RouteTableId, SubnetId, Topology, VnetId};
 use crate::nsg::{CompiledNsg, Direction};
 
-/// Every NSG in use, compiled for each VNet it is applied in and each direction.
+/// Where an NSG is compiled: the VNet and the route table of the subnet it applies in.
+type Context = (VnetId, Option<RouteTableId>);
+
+/// Every NSG in use, compiled for each context it is applied in and each direction.
 ///
-/// `VirtualNetwork` and ASG membership depend on where an NSG is applied, so the key includes the
-/// VNet. When the simulator edits an NSG (a JIT grant, a rule added by a step) it calls
+/// `VirtualNetwork` and ASG membership depend on where an NSG is applied (the VNet, and the
+/// subnet's route table, whose prefixes join `VirtualNetwork`), so the key includes both. When
+/// the simulator edits an NSG (a JIT grant, a rule added by a step) it calls
 /// [`PolicyCache::refresh`], which recompiles only that NSG.
 #[derive(Debug, Default)]
 pub struct PolicyCache {
-    compiled: HashMap<(NsgId, VnetId, Direction), CompiledNsg>,
+    compiled: HashMap<(NsgId, Context, Direction), CompiledNsg>,
 }
 
 impl PolicyCache {
@@ -26,47 +30,57 @@ impl PolicyCache {
     /// Recompiles everything (after associations or the topology changed).
     pub fn rebuild(&mut self, topology: &Topology) {
         self.compiled.clear();
-        for (nsg, vnet) in associations(topology) {
-            self.compile(topology, nsg, vnet);
+        for (nsg, subnet) in associations(topology) {
+            self.compile(topology, nsg, subnet);
         }
     }
 
     /// Recompiles one NSG wherever it is applied (after its rules changed).
     pub fn refresh(&mut self, topology: &Topology, nsg: NsgId) {
         self.compiled.retain(|(id, _, _), _| *id != nsg);
-        for (id, vnet) in associations(topology) {
+        for (id, subnet) in associations(topology) {
             if id == nsg {
-                self.compile(topology, id, vnet);
+                self.compile(topology, id, subnet);
             }
         }
     }
 
-    fn compile(&mut self, topology: &Topology, nsg: NsgId, vnet: VnetId) {
-        let ctx = topology.resolve_context(vnet);
+    fn compile(&mut self, topology: &Topology, nsg: NsgId, subnet: SubnetId) {
+        let key = topology.context_key(subnet);
+        if self.compiled.contains_key(&(nsg, key, Direction::Inbound)) {
+            return;
+        }
+        let ctx = topology.resolve_context_for_subnet(subnet);
         for direction in [Direction::Inbound, Direction::Outbound] {
             self.compiled
-                .entry((nsg, vnet, direction))
-                .or_insert_with(|| CompiledNsg::compile(topology.nsg(nsg), direction, &ctx));
+                .insert((nsg, key, direction), CompiledNsg::compile(topology.nsg(nsg), direction, &ctx));
         }
     }
 
-    /// The compiled NSG for an association, compiling nothing: `None` if it is not associated.
-    pub fn get(&self, nsg: NsgId, vnet: VnetId, direction: Direction) -> Option<&CompiledNsg> {
-        self.compiled.get(&(nsg, vnet, direction))
+    /// The compiled NSG applied to `subnet` (or a NIC in it), compiling nothing: `None` if it is
+    /// not associated there.
+    pub fn get(
+        &self,
+        topology: &Topology,
+        nsg: NsgId,
+        subnet: SubnetId,
+        direction: Direction,
+    ) -> Option<&CompiledNsg> {
+        self.compiled.get(&(nsg, topology.context_key(subnet), direction))
     }
 }
 
-fn associations(topology: &Topology) -> Vec<(NsgId, VnetId)> {
+/// Every (NSG, subnet it applies in) pair: subnet associations and NIC associations.
+fn associations(topology: &Topology) -> Vec<(NsgId, SubnetId)> {
     let mut out = Vec::new();
     for s in topology.subnet_ids() {
-        let subnet = topology.subnet(s);
-        if let Some(nsg) = subnet.nsg {
-            out.push((nsg, subnet.vnet));
+        if let Some(nsg) = topology.subnet(s).nsg {
+            out.push((nsg, s));
         }
     }
     for n in topology.nic_ids() {
         if let Some(nsg) = topology.nic(n).nsg {
-            out.push((nsg, topology.vnet_of_nic(n)));
+            out.push((nsg, topology.nic(n).subnet));
         }
     }
     out.sort();

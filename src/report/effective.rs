@@ -55,8 +55,7 @@ pub fn effective_rules(topology: &Topology, nics: &[NicId]) -> Vec<NicEffectiveR
     nics.iter()
         .map(|&nic| {
             let n = topology.nic(nic);
-            let vnet = topology.vnet_of_nic(nic);
-            let ctx = topology.resolve_context(vnet);
+            let ctx = topology.resolve_context_for_subnet(n.subnet);
             let levels = [(Level::Subnet, topology.subnet(n.subnet).nsg), (Level::Nic, n.nsg)];
             let nsgs = levels
                 .into_iter()

@@ -280,3 +280,58 @@ fn evaluation_order_scenario_verbose_traces() {
     quiet.assert_code(0);
     assert!(!quiet.stdout.contains("    verdict:"), "{}", quiet.stdout);
 }
+
+/// The text of `docs/scenario-format.md`.
+fn format_doc() -> String {
+    std::fs::read_to_string(crate::util::root().join("docs/scenario-format.md"))
+        .expect("docs/scenario-format.md is readable")
+}
+
+#[test]
+fn the_documented_example_runs() {
+    let doc = format_doc();
+    let (_, rest) = doc.split_once("<!-- example:begin -->").expect("the doc marks its example");
+    let (example, _) = rest.split_once("<!-- example:end -->").expect("the example ends");
+    let ron: String = example.lines().filter(|l| !l.starts_with("```")).map(|l| format!("{l}\n")).collect();
+    let dir = crate::util::TempDir::new("doc-example");
+    let file = dir.write("example.ron", &ron);
+    nsgsim(&["check", &file]).assert_code(0);
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&["example: 9 passed, 0 failed"]);
+}
+
+#[test]
+fn the_format_doc_names_every_field_and_variant_of_the_schema() {
+    let doc = format_doc();
+    let schema = std::fs::read_to_string(crate::util::root().join("src/scenario/schema.rs"))
+        .expect("src/scenario/schema.rs is readable");
+    let mut missing = Vec::new();
+    for line in schema.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("//") || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        // Struct fields (`pub name: T`) and fields of struct-like enum variants (`name: T`).
+        let field = trimmed.strip_prefix("pub ").unwrap_or(trimmed);
+        if let Some((name, _)) = field.split_once(": ")
+            && !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            if !doc.contains(&format!("`{name}`")) && !doc.contains(&format!("{name}:")) {
+                missing.push(format!("field {name}"));
+            }
+            continue;
+        }
+        // Enum variants: `Name,`, `Name {`, `Name(...)` at the first level of an enum body.
+        let variant: String = trimmed.chars().take_while(char::is_ascii_alphanumeric).collect();
+        let after = &trimmed[variant.len()..];
+        if indent == 4
+            && variant.starts_with(|c: char| c.is_ascii_uppercase())
+            && (after.starts_with(',') || after.starts_with(" {") || after.starts_with('('))
+            && !doc.contains(&variant)
+        {
+            missing.push(format!("variant {variant}"));
+        }
+    }
+    assert!(missing.is_empty(), "docs/scenario-format.md does not mention: {missing:?}");
+}

@@ -35,10 +35,24 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     s.users.len(),
                     s.steps.len()
                 );
+                let mut warnings = Vec::new();
+                for b in t.bastion_ids() {
+                    for m in crate::path::missing_bastion_rules(t, b) {
+                        warnings.push(format!(
+                            "bastion '{}': the NSG on AzureBastionSubnet lacks Azure's required rule {} ({})",
+                            t.bastion(b).name,
+                            m.rule,
+                            m.detail
+                        ));
+                    }
+                }
                 if args.format == Format::Text {
                     println!("ok: {} ({}: {summary})", file.display(), s.name);
+                    for w in &warnings {
+                        println!("  warning: {w}");
+                    }
                 }
-                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary}));
+                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings}));
             }
             Err(e) => {
                 code = EXIT_INVALID;

@@ -279,6 +279,12 @@ pub enum TopologyError {
         /// The route table.
         table: String,
     },
+    /// A VNet peered with itself.
+    #[error("vnet '{vnet}' cannot be peered with itself")]
+    SelfPeering {
+        /// The VNet.
+        vnet: String,
+    },
     /// A public IP associated twice.
     #[error("public IP '{public_ip}' is already associated with nic '{nic}'")]
     PublicIpInUse {
@@ -400,7 +406,10 @@ impl Topology {
             .address_space
             .iter()
             .any(|x| self.vnets[b.index()].address_space.iter().any(|y| overlaps(x, y)));
-        if overlap || a == b {
+        if a == b {
+            return Err(TopologyError::SelfPeering { vnet: self.vnets[a.index()].name.clone() });
+        }
+        if overlap {
             return Err(TopologyError::PeeringOverlap {
                 first: self.vnets[a.index()].name.clone(),
                 second: self.vnets[b.index()].name.clone(),

@@ -143,6 +143,44 @@ impl AddrSet {
     }
 }
 
+/// Splits `set` at the given cut points (each cut starts a new piece): the pieces are the
+/// non-empty intersections of `set` with the intervals between consecutive cuts. Used to find
+/// one representative address per class of addresses that rules treat alike.
+pub fn split_at(set: &AddrSet, v4_cuts: &mut Vec<u32>, v6_cuts: &mut Vec<u128>) -> Vec<AddrSet> {
+    v4_cuts.sort_unstable();
+    v4_cuts.dedup();
+    v6_cuts.sort_unstable();
+    v6_cuts.dedup();
+    let mut out = Vec::new();
+    for &(lo, hi) in &set.v4 {
+        let mut start = lo;
+        for &cut in v4_cuts.iter().filter(|&&c| c > lo && c <= hi) {
+            out.push(AddrSet { v4: vec![(start, cut - 1)], v6: Vec::new() });
+            start = cut;
+        }
+        out.push(AddrSet { v4: vec![(start, hi)], v6: Vec::new() });
+    }
+    for &(lo, hi) in &set.v6 {
+        let mut start = lo;
+        for &cut in v6_cuts.iter().filter(|&&c| c > lo && c <= hi) {
+            out.push(AddrSet { v4: Vec::new(), v6: vec![(start, cut - 1)] });
+            start = cut;
+        }
+        out.push(AddrSet { v4: Vec::new(), v6: vec![(start, hi)] });
+    }
+    out
+}
+
+impl AddrSet {
+    /// The lowest address of the set (IPv4 first), if any.
+    pub fn first(&self) -> Option<IpAddr> {
+        if let Some(&(lo, _)) = self.v4.first() {
+            return Some(IpAddr::V4(Ipv4Addr::from(lo)));
+        }
+        self.v6.first().map(|&(lo, _)| IpAddr::V6(Ipv6Addr::from(lo)))
+    }
+}
+
 /// The minimal list of IPv4 prefixes covering exactly `lo..=hi`.
 pub fn range_to_prefixes_v4(lo: u32, hi: u32) -> Vec<Ipv4Net> {
     range_to_prefixes(lo as u128, hi as u128, 32)
@@ -226,6 +264,16 @@ mod tests {
         let minus = set.subtract(&AddrSet::from_net(net("10.0.0.128/25")));
         assert_eq!(minus.to_string(), "10.0.0.0/25,10.0.1.0/24");
         assert!(AddrSet::any().contains("::1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn split_at_cuts_inside_ranges_only() {
+        let set = AddrSet::from_nets(&[net("10.0.0.0/24")]);
+        let (mut v4, mut v6) = (vec![u32::from(std::net::Ipv4Addr::new(10, 0, 0, 128)), 5], Vec::new());
+        let pieces = split_at(&set, &mut v4, &mut v6);
+        let shown: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/25", "10.0.0.128/25"]);
+        assert_eq!(pieces[1].first(), Some("10.0.0.128".parse().expect("ip")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One NSG, one direction, one context: its rules in evaluation order and a matcher over them.
 
-use crate::matcher::LinearMatcher;
+use crate::matcher::{LinearMatcher, MatchRule};
+use crate::net::AddrSet;
 use crate::net::Flow;
 
 use super::{Direction, Nsg, ResolveContext, SecurityRule, resolve_rule};
@@ -20,14 +21,15 @@ pub struct CompiledNsg {
     direction: Direction,
     rules: Vec<SecurityRule>,
     matcher: LinearMatcher,
+    resolved: Vec<MatchRule>,
 }
 
 impl CompiledNsg {
     /// Compiles the rules of `nsg` for `direction`, resolving tags and ASGs through `ctx`.
     pub fn compile(nsg: &Nsg, direction: Direction, ctx: &ResolveContext) -> CompiledNsg {
         let rules = nsg.evaluation_order(direction);
-        let resolved = rules.iter().map(|r| resolve_rule(r, ctx)).collect();
-        CompiledNsg { direction, rules, matcher: LinearMatcher::new(resolved) }
+        let resolved: Vec<MatchRule> = rules.iter().map(|r| resolve_rule(r, ctx)).collect();
+        CompiledNsg { direction, rules, matcher: LinearMatcher::new(resolved.clone()), resolved }
     }
 
     /// The direction this NSG was compiled for.
@@ -45,6 +47,37 @@ impl CompiledNsg {
     pub fn evaluate(&self, flow: &Flow) -> RuleHit<'_> {
         let index = self.matcher.first_match(flow).unwrap_or(self.rules.len() - 1);
         RuleHit { index, rule: &self.rules[index] }
+    }
+
+    /// The rules resolved to concrete sets, in evaluation order.
+    pub fn resolved(&self) -> &[MatchRule] {
+        &self.resolved
+    }
+
+    /// Splits `set` into pieces on which every rule's source (`source == true`) or destination
+    /// address condition is constant: one representative address per piece then stands for the
+    /// whole piece in any question about this NSG.
+    pub fn address_pieces(&self, set: &AddrSet, source: bool) -> Vec<AddrSet> {
+        let mut v4: Vec<u32> = Vec::new();
+        let mut v6: Vec<u128> = Vec::new();
+        for rule in &self.resolved {
+            for b in &rule.boxes {
+                let field = if source { &b.src } else { &b.dst };
+                for &(lo, hi) in field.v4_ranges() {
+                    v4.push(lo);
+                    if let Some(next) = hi.checked_add(1) {
+                        v4.push(next);
+                    }
+                }
+                for &(lo, hi) in field.v6_ranges() {
+                    v6.push(lo);
+                    if let Some(next) = hi.checked_add(1) {
+                        v6.push(next);
+                    }
+                }
+            }
+        }
+        crate::net::split_at(set, &mut v4, &mut v6)
     }
 
     /// Every rule that matches `flow`, in evaluation order (the first one decides).

@@ -283,7 +283,7 @@ impl Nsg {
 pub fn describe_address(spec: &AddressSpec, topology: &crate::model::Topology) -> String {
     match spec {
         AddressSpec::Any => "*".into(),
-        AddressSpec::Prefixes(p) => p.iter().map(|n| display_net(n)).collect::<Vec<_>>().join(","),
+        AddressSpec::Prefixes(p) => p.iter().map(display_net).collect::<Vec<_>>().join(","),
         AddressSpec::Tag(t) => t.to_string(),
         AddressSpec::Asgs(a) => {
             let names: Vec<String> = a.iter().map(|id| format!("asg:{}", topology.asg(*id).name)).collect();

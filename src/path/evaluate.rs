@@ -61,6 +61,9 @@ enum Position {
     Unmodelled(VnetId),
     /// From the Internet.
     Internet,
+    /// From the host platform address 168.63.129.16 (health probes, DNS, DHCP): it reaches every
+    /// VNet privately.
+    Platform,
 }
 
 /// Evaluates `req` through `topology`, using the compiled NSGs in `cache`.
@@ -112,6 +115,9 @@ impl Walk<'_> {
 
     fn position_of_address(&self, a: IpAddr) -> Position {
         let t = self.topology;
+        if a == crate::model::PLATFORM_HOST_ADDRESS {
+            return Position::Platform;
+        }
         if let Some(s) = t.subnet_of_ip(a) {
             return Position::Subnet(s);
         }
@@ -131,6 +137,7 @@ impl Walk<'_> {
             Position::Subnet(s) => t.subnet(s).vnet,
             Position::OnPremises(v) | Position::Unmodelled(v) => v,
             Position::Internet => return false,
+            Position::Platform => return true,
         };
         from_vnet == vnet || t.vnet(from_vnet).peerings.contains(&vnet)
     }
@@ -192,6 +199,15 @@ impl Walk<'_> {
                         t.vnet(dst_vnet).name
                     ),
                 ),
+                Position::Platform => {
+                    self.push(
+                        HopKind::Route,
+                        "routing",
+                        Access::Allow,
+                        "from the host platform address 168.63.129.16, which reaches every VNet",
+                    );
+                    self.arrive_private(flow)
+                }
                 Position::OnPremises(v) | Position::Unmodelled(v) => {
                     if self.privately_reaches(position, dst_vnet) {
                         let how = if matches!(position, Position::OnPremises(_)) {

@@ -11,11 +11,13 @@
 //! Every step is a [`Hop`] in the returned [`Trace`], so a verdict always says which NSG and
 //! which rule decided it. This module reads no clock and does no I/O.
 
+mod bastion;
 mod evaluate;
 mod firewall;
 mod policy;
 pub mod route;
 
+pub use bastion::{MissingBastionRule, missing_bastion_rules};
 pub use evaluate::{Destination, FlowRequest, Source, evaluate};
 pub use policy::PolicyCache;
 

@@ -160,8 +160,8 @@ pub fn effective_text(vm: &str, nics: &[NicEffectiveRules], style: Style) -> Str
                 let _ = writeln!(out, "    {direction}");
                 let _ = writeln!(
                     out,
-                    "      {:<48} {:>8} {:<6} {:<5} {:<22} {:<11} {:<22} {}",
-                    "name", "priority", "access", "proto", "source", "src ports", "destination", "dst ports"
+                    "      {:<48} {:>8} {:<6} {:<5} {:<22} {:<11} {:<22} dst ports",
+                    "name", "priority", "access", "proto", "source", "src ports", "destination"
                 );
                 for r in nsg.rules.iter().filter(|r| r.rule.direction == direction) {
                     let proto = match r.rule.protocol.to_string().as_str() {

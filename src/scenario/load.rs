@@ -294,16 +294,12 @@ impl Loader<'_> {
             t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}]"), None, &n.name, e.to_string()))?;
         }
 
-        for v in &file.vnets {
+        for (vi, v) in file.vnets.iter().enumerate() {
             let vnet = t.vnet_by_name(&v.name).expect("added above");
             for (si, s) in v.subnets.iter().enumerate() {
                 if let Some(nsg_name) = &s.nsg {
-                    let nsg = self.nsg(
-                        &t,
-                        nsg_name,
-                        &format!("vnets[{}].subnets[{si}].nsg", v.name),
-                        Some(&s.name),
-                    )?;
+                    let nsg =
+                        self.nsg(&t, nsg_name, &format!("vnets[{vi}].subnets[{si}].nsg"), Some(&s.name))?;
                     let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
                     t.set_subnet_nsg(subnet, Some(nsg));
                 }
@@ -401,6 +397,7 @@ impl Loader<'_> {
             users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
         }
 
+        self.unambiguous_names(&t, &users)?;
         let options = self.options(&file.options, &t)?;
         let scoped = self.scoped_policies(&file.jit_policies, &t, &roles)?;
         let mut scenario = Scenario {
@@ -418,6 +415,30 @@ impl Loader<'_> {
             scenario.steps.push(step);
         }
         Ok(scenario)
+    }
+
+    /// Flow endpoints are written by name, so one name must not mean two things.
+    fn unambiguous_names(&self, t: &Topology, users: &[User]) -> Result<(), Fault> {
+        let mut seen: std::collections::HashMap<String, &'static str> = std::collections::HashMap::new();
+        let names = users
+            .iter()
+            .map(|u| (u.name.clone(), "user"))
+            .chain(t.vm_ids().map(|v| (t.vm(v).name.clone(), "vm")))
+            .chain(t.nic_ids().map(|n| (t.nic(n).name.clone(), "nic")))
+            .chain(t.public_ip_ids().map(|p| (t.public_ip(p).name.clone(), "public IP")));
+        for (name, kind) in names {
+            if let Some(other) = seen.insert(name.clone(), kind) {
+                return Err(fault(
+                    "names",
+                    None,
+                    &name,
+                    format!(
+                        "'{name}' names both a {other} and a {kind}; flows refer to endpoints by name, so names of users, VMs, NICs and public IPs must be distinct"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
@@ -673,7 +694,7 @@ impl Loader<'_> {
     fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
         let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), None, &s.at, m))?;
-        let line = self.locator.nth("at:", si).map(|(l, _)| l);
+        let line = self.locator.step_line(si);
         if s.action.is_none() && s.expect.is_none() && s.note.is_none() {
             return Err(fault(&field, None, &s.at, "a step needs an action, an expect or a note"));
         }
@@ -706,14 +727,10 @@ impl Loader<'_> {
     fn flow(
         &self,
         sc: &Scenario,
-        from: &str,
-        to: &str,
-        port: u16,
-        protocol: Option<ProtocolSpec>,
-        src_port: Option<u16>,
-        via: Option<&str>,
+        spec: FlowSpec<'_>,
         field: &str,
     ) -> Result<(FlowRequest, Endpoints), Fault> {
+        let FlowSpec { from, to, port, protocol, src_port, via } = spec;
         let via =
             via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), None, b, m))).transpose()?;
         let source = sc.source(from).map_err(|m| fault(format!("{field}.from"), None, from, m))?;
@@ -763,7 +780,8 @@ impl Loader<'_> {
                 name: rule.clone(),
             },
             ActionSpec::Connect { name, from, to, port, protocol } => {
-                let (request, endpoints) = self.flow(sc, from, to, *port, *protocol, None, None, field)?;
+                let spec = FlowSpec { from, to, port: *port, protocol: *protocol, src_port: None, via: None };
+                let (request, endpoints) = self.flow(sc, spec, field)?;
                 Action::Connect { name: name.clone(), request, endpoints }
             }
             ActionSpec::Disconnect { name } => Action::Disconnect { name: name.clone() },
@@ -775,8 +793,15 @@ impl Loader<'_> {
         let t = &sc.topology;
         Ok(match e {
             ExpectSpec::Flow { from, to, port, protocol, src_port, via, verdict, nsg, rule } => {
-                let (request, endpoints) =
-                    self.flow(sc, from, to, *port, *protocol, *src_port, via.as_deref(), field)?;
+                let spec = FlowSpec {
+                    from,
+                    to,
+                    port: *port,
+                    protocol: *protocol,
+                    src_port: *src_port,
+                    via: via.as_deref(),
+                };
+                let (request, endpoints) = self.flow(sc, spec, field)?;
                 let nsg = match nsg {
                     Some(n) => Some(self.nsg(t, n, &format!("{field}.nsg"), None)?),
                     None => None,
@@ -792,6 +817,12 @@ impl Loader<'_> {
             ExpectSpec::JitStatus { .. } | ExpectSpec::JitRequest { .. } | ExpectSpec::JitRules { .. } => {
                 self.jit_expectation(sc, e, field)?
             }
+            ExpectSpec::BastionRules { bastion, missing } => Expectation::BastionRules {
+                bastion: sc
+                    .bastion(bastion)
+                    .map_err(|m| fault(format!("{field}.bastion"), None, bastion, m))?,
+                missing: missing.clone(),
+            },
             ExpectSpec::Rule { nsg, rule, exists } => Expectation::Rule {
                 nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,
                 name: rule.clone(),
@@ -799,6 +830,16 @@ impl Loader<'_> {
             },
         })
     }
+}
+
+/// A flow as written in a step, before its names are resolved.
+struct FlowSpec<'a> {
+    from: &'a str,
+    to: &'a str,
+    port: u16,
+    protocol: Option<ProtocolSpec>,
+    src_port: Option<u16>,
+    via: Option<&'a str>,
 }
 
 fn access(a: AccessSpec) -> Access {

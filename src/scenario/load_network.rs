@@ -39,11 +39,11 @@ impl Loader<'_> {
             t.add_route_table(RouteTable { name: table.name.clone(), routes })
                 .map_err(|e| fault(&field, None, &table.name, e.to_string()))?;
         }
-        for v in &file.vnets {
+        for (vi, v) in file.vnets.iter().enumerate() {
             let Some(vnet) = t.vnet_by_name(&v.name) else { continue };
             for (si, s) in v.subnets.iter().enumerate() {
                 let Some(name) = &s.route_table else { continue };
-                let field = format!("vnets[{}].subnets[{si}].route_table", v.name);
+                let field = format!("vnets[{vi}].subnets[{si}].route_table");
                 let table = t.route_table_by_name(name).ok_or_else(|| {
                     let names: Vec<String> =
                         t.route_table_ids().map(|r| t.route_table(r).name.clone()).collect();

@@ -856,6 +856,14 @@ pub enum ExpectSpec {
         #[serde(default)]
         allow: Option<usize>,
     },
+    /// Which of Azure's required rules the NSG on a Bastion host's subnet lacks.
+    BastionRules {
+        /// The Bastion host.
+        bastion: String,
+        /// The names of the missing rules (Microsoft's names, e.g. `AllowGatewayManagerInbound`);
+        /// empty = the NSG has them all.
+        missing: Vec<String>,
+    },
     /// Whether an NSG has a rule of that name.
     Rule {
         /// The NSG.

@@ -490,8 +490,10 @@ impl Simulator {
                     passed &= actual_rule.as_deref().is_some_and(|actual| rule_name_matches(actual, rule));
                 }
                 let mut actual = trace.verdict.to_string();
+                let by_firewall = decided.is_some_and(|h| h.kind == crate::path::HopKind::Firewall);
                 if let (Some(n), Some(r)) = (&actual_nsg, &actual_rule) {
-                    actual.push_str(&format!(" by NSG '{n}' rule {r}"));
+                    let what = if by_firewall { "Azure Firewall" } else { "NSG" };
+                    actual.push_str(&format!(" by {what} '{n}' rule {r}"));
                 } else if let Some(h) = decided {
                     actual.push_str(&format!(" ({})", h.detail));
                 }
@@ -605,6 +607,33 @@ impl Simulator {
                     passed,
                     expected: expected.join(", "),
                     actual: format!("{denies} deny, {allows} allow"),
+                    trace: None,
+                }
+            }
+            Expectation::BastionRules { bastion, missing } => {
+                let found: Vec<String> = crate::path::missing_bastion_rules(&self.topology, *bastion)
+                    .into_iter()
+                    .map(|m| m.rule.to_string())
+                    .collect();
+                let mut want = missing.clone();
+                want.sort();
+                let mut got = found.clone();
+                got.sort();
+                let list = |v: &[String]| {
+                    if v.is_empty() {
+                        "none missing".to_string()
+                    } else {
+                        format!("missing {}", v.join(", "))
+                    }
+                };
+                ExpectationOutcome {
+                    description: format!(
+                        "required rules of the NSG on the subnet of Bastion '{}'",
+                        self.topology.bastion(*bastion).name
+                    ),
+                    passed: want == got,
+                    expected: list(&want),
+                    actual: list(&found),
                     trace: None,
                 }
             }

@@ -185,6 +185,13 @@ pub enum Expectation {
         /// Expected number of JIT allow rules.
         allow: Option<usize>,
     },
+    /// Which required rules the Bastion subnet's NSG lacks.
+    BastionRules {
+        /// The Bastion host.
+        bastion: crate::model::BastionId,
+        /// Expected missing rule names.
+        missing: Vec<String>,
+    },
     /// Whether an NSG has a rule.
     Rule {
         /// The NSG.

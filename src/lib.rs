@@ -7,6 +7,7 @@
 //! - [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs) with typed ids.
 //! - [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
 //! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
+//! - [`reach`]: exact reachability: who can reach a VM, and its management-port exposure over time.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -19,6 +20,7 @@ pub mod model;
 pub mod net;
 pub mod nsg;
 pub mod path;
+pub mod reach;
 pub mod report;
 pub mod scenario;
 pub mod sim;

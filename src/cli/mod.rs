@@ -9,7 +9,9 @@ mod classbench;
 mod common;
 mod effective;
 mod eval;
+mod exposure;
 mod jit;
+mod reach;
 mod run;
 
 use std::process::ExitCode;
@@ -51,6 +53,10 @@ enum Command {
     Eval(eval::Args),
     /// Show a VM's effective security rules (both NSG levels, tags and ASGs expanded).
     EffectiveRules(effective::Args),
+    /// Every source class that can reach a VM, on which ports, and what allowed it.
+    Reach(reach::Args),
+    /// When each VM's management ports were reachable from the Internet over the timeline.
+    Exposure(exposure::Args),
     /// Just-in-time VM access: status of every VM.
     #[command(subcommand)]
     Jit(jit::JitCommand),
@@ -74,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::EffectiveRules(args) => effective::run(&args),
+        Command::Reach(args) => reach::run(&args),
+        Command::Exposure(args) => exposure::run(&args),
         Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
     };

@@ -172,6 +172,25 @@ pub fn split_at(set: &AddrSet, v4_cuts: &mut Vec<u32>, v6_cuts: &mut Vec<u128>) 
 }
 
 impl AddrSet {
+    /// A short description of `self` as a part of `whole` (named `name`): `all of NAME`,
+    /// `NAME except A,B`, or the prefix list, cut after `limit` prefixes.
+    pub fn describe_within(&self, whole: &AddrSet, name: &str, limit: usize) -> String {
+        if self == whole {
+            return format!("all of {name}");
+        }
+        let list = |set: &AddrSet| {
+            let prefixes = set.to_prefixes();
+            let shown: Vec<String> = prefixes.iter().take(limit).map(|p| p.to_string()).collect();
+            let more = prefixes.len().saturating_sub(limit);
+            if more > 0 { format!("{} (+{more} more)", shown.join(",")) } else { shown.join(",") }
+        };
+        let missing = whole.subtract(self);
+        if self.is_subset(whole) && missing.to_prefixes().len() < self.to_prefixes().len() {
+            return format!("{name} except {}", list(&missing));
+        }
+        list(self)
+    }
+
     /// The lowest address of the set (IPv4 first), if any.
     pub fn first(&self) -> Option<IpAddr> {
         if let Some(&(lo, _)) = self.v4.first() {

@@ -54,29 +54,42 @@ impl CompiledNsg {
         &self.resolved
     }
 
-    /// Splits `set` into pieces on which every rule's source (`source == true`) or destination
-    /// address condition is constant: one representative address per piece then stands for the
-    /// whole piece in any question about this NSG.
-    pub fn address_pieces(&self, set: &AddrSet, source: bool) -> Vec<AddrSet> {
-        let mut v4: Vec<u32> = Vec::new();
-        let mut v6: Vec<u128> = Vec::new();
+    /// Adds to `v4`/`v6` the points where some rule's source (`source == true`) or destination
+    /// address condition changes: every range start and every range end + 1.
+    pub fn address_cuts(&self, source: bool, v4: &mut Vec<u32>, v6: &mut Vec<u128>) {
         for rule in &self.resolved {
             for b in &rule.boxes {
                 let field = if source { &b.src } else { &b.dst };
                 for &(lo, hi) in field.v4_ranges() {
                     v4.push(lo);
-                    if let Some(next) = hi.checked_add(1) {
-                        v4.push(next);
-                    }
+                    v4.extend(hi.checked_add(1));
                 }
                 for &(lo, hi) in field.v6_ranges() {
                     v6.push(lo);
-                    if let Some(next) = hi.checked_add(1) {
-                        v6.push(next);
-                    }
+                    v6.extend(hi.checked_add(1));
                 }
             }
         }
+    }
+
+    /// Adds to `cuts` the destination ports where some rule's port condition changes.
+    pub fn port_cuts(&self, cuts: &mut Vec<u32>) {
+        for rule in &self.resolved {
+            for b in &rule.boxes {
+                for &(lo, hi) in b.dst_ports.as_pairs() {
+                    cuts.push(lo as u32);
+                    cuts.push(hi as u32 + 1);
+                }
+            }
+        }
+    }
+
+    /// Splits `set` into pieces on which every rule's source (`source == true`) or destination
+    /// address condition is constant: one representative address per piece then stands for the
+    /// whole piece in any question about this NSG.
+    pub fn address_pieces(&self, set: &AddrSet, source: bool) -> Vec<AddrSet> {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        self.address_cuts(source, &mut v4, &mut v6);
         crate::net::split_at(set, &mut v4, &mut v6)
     }
 

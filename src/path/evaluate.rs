@@ -162,10 +162,19 @@ impl Walk<'_> {
             Destination::Address(a) => a,
         };
         let flow = Flow::new(req.protocol, src_ip, req.src_port, dst, req.dst_port);
-        if let Source::Nic(nic) = req.source
-            && !self.chain(&flow, nic, Direction::Outbound)
-        {
-            return false;
+        match (req.source, position) {
+            (Source::Nic(nic), _) => {
+                if !self.chain(&flow, nic, Direction::Outbound) {
+                    return false;
+                }
+            }
+            // A host in a subnet that is not a modelled NIC still sends through its subnet's NSG.
+            (Source::Address(_), Position::Subnet(subnet)) => {
+                if !self.subnet_nsg(&flow, subnet, Direction::Outbound) {
+                    return false;
+                }
+            }
+            _ => {}
         }
         let snat = match req.source {
             Source::Nic(n) => t.nic(n).public_ip.map(|p| t.public_ip(p).address),
@@ -485,6 +494,13 @@ impl Walk<'_> {
                 "Bastion connects to VMs by their private IP; the destination is not a modelled NIC",
             );
         };
+        if req.protocol != IpProtocol::TCP || ![22, 3389].contains(&req.dst_port) {
+            return self.deny(
+                HopKind::Bastion,
+                &name,
+                format!("Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {} port {} is not one (custom ports need the Standard SKU, not modelled)", req.protocol, req.dst_port),
+            );
+        }
         let target_vnet = t.vnet_of_nic(target);
         if !(bastion.vnet == target_vnet || t.vnet(bastion.vnet).peerings.contains(&target_vnet)) {
             return self.deny(

@@ -17,7 +17,7 @@ mod timeline;
 pub use event::{Event, EventQueue};
 pub use runner::{
     ActionOutcome, Connection, ExpectationOutcome, RunReport, SETUP_PRINCIPAL, SimError, Simulator, StepKind,
-    StepReport, World, describe_rule, replay_until, run,
+    StepReport, World, describe_rule, observe, replay_until, run,
 };
 pub use time::{Duration, Instant};
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

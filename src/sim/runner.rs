@@ -294,6 +294,11 @@ impl Simulator {
         }
     }
 
+    /// The compiled NSGs in force.
+    pub fn policies(&self) -> &PolicyCache {
+        &self.cache
+    }
+
     /// Evaluates a new flow against the current rules.
     pub fn evaluate(&self, request: &FlowRequest) -> Trace {
         evaluate(&self.topology, &self.cache, request)
@@ -767,6 +772,50 @@ pub fn replay_until(world: World, steps: &[Step], offset: Duration) -> Result<Si
     }
     sim.process_events(start.plus(offset));
     sim.advance_to(start.plus(offset));
+    Ok(sim)
+}
+
+/// Plays the timeline's actions and events (expectations are not checked) and calls `observe`
+/// with the simulator at the start and after every instant at which something changed, up to
+/// `until` (the last step or event when `None`). Used by analyses over time, such as exposure.
+///
+/// # Errors
+/// The first step that cannot be applied.
+pub fn observe(
+    world: World,
+    steps: &[Step],
+    until: Option<Duration>,
+    mut observe: impl FnMut(&Simulator),
+) -> Result<Simulator, SimError> {
+    let start = world.start;
+    let mut sim = Simulator::new(world);
+    sim.enable_scoped_policies();
+    observe(&sim);
+    let end = until.map(|d| start.plus(d));
+    let mut order: Vec<&Step> = steps.iter().filter(|s| end.is_none_or(|e| start.plus(s.at) <= e)).collect();
+    order.sort_by_key(|s| s.at);
+    let mut i = 0;
+    loop {
+        let next_step = order.get(i).map(|s| start.plus(s.at));
+        let next_event = sim.next_event_at().filter(|at| end.is_none_or(|e| *at <= e));
+        let at = match (next_step, next_event) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => break,
+        };
+        sim.process_events(at);
+        sim.advance_to(at);
+        while let Some(step) = order.get(i).filter(|s| start.plus(s.at) == at) {
+            if let Some(a) = &step.action {
+                sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+            }
+            i += 1;
+        }
+        observe(&sim);
+    }
+    if let Some(e) = end {
+        sim.advance_to(e);
+    }
     Ok(sim)
 }
 

@@ -1,0 +1,99 @@
+//! `nsgsim exposure FILE [--from OFFSET --to OFFSET]`: for each VM, when its management ports
+//! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::common::{load, print_json};
+use super::{EXIT_OK, Format};
+use crate::reach::{MANAGEMENT_PORTS, exposure};
+use crate::sim::Duration;
+
+/// Arguments of `nsgsim exposure`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Start of the period (offset; default the scenario's start).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period (offset; default the end of the timeline).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn parse(flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> {
+    text.as_deref().map(|t| Duration::parse(t).map_err(|m| anyhow::anyhow!("{flag}: {m}"))).transpose()
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let scenario = load(&args.file)?;
+    let from = parse("--from", &args.from)?.unwrap_or_default();
+    let to = parse("--to", &args.to)?;
+    if to.is_some_and(|t| t < from) {
+        anyhow::bail!("--to must not be before --from");
+    }
+    let windows = exposure(scenario.world(), &scenario.steps, from, to)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    match args.format {
+        Format::Json => {
+            let list: Vec<_> = windows
+                .iter()
+                .map(|w| {
+                    json!({
+                        "vm": w.vm,
+                        "port": w.port,
+                        "from": w.from.to_string(),
+                        "to": w.to.map(|t| t.to_string()),
+                        "from_offset": w.from.since(scenario.start).to_string(),
+                        "to_offset": w.to.map(|t| t.since(scenario.start).to_string()),
+                        "sources": w.sources.to_string(),
+                        "ways": w.ways,
+                    })
+                })
+                .collect();
+            print_json(&json!({ "management_ports": MANAGEMENT_PORTS, "windows": list }));
+        }
+        Format::Text => {
+            println!("management ports (22, 3389, 5985, 5986) reachable from the Internet:");
+            if windows.is_empty() {
+                println!("  none, at any time in the period");
+            }
+            let t = &scenario.topology;
+            for vm in t.vm_ids().map(|v| t.vm(v).name.clone()) {
+                let mine: Vec<_> = windows.iter().filter(|w| w.vm == vm).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                println!("  vm '{vm}'");
+                for w in mine {
+                    let end = match w.to {
+                        Some(t) => format!("+{} ({t})", t.since(scenario.start)),
+                        None => "end of period".into(),
+                    };
+                    let internet = t
+                        .vm_by_name(&vm)
+                        .and_then(|v| t.primary_nic(v))
+                        .map(|n| t.resolve_context(t.vnet_of_nic(n)).internet)
+                        .unwrap_or_default();
+                    let from = w.sources.describe_within(&internet, "the Internet", 6);
+                    println!(
+                        "    port {:<5} +{} ({}) -> {end}  from {from}",
+                        w.port,
+                        w.from.since(scenario.start),
+                        w.from
+                    );
+                    for way in &w.ways {
+                        println!("        {way}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::model::{NicId, Topology, User, VmId};
+use crate::model::{CollectionRules, NicId, SubnetId, Topology, User, VmId};
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, split_at};
 use crate::nsg::{Access, Direction};
 use crate::path::{Destination, FlowRequest, HopKind, PolicyCache, Source, evaluate};
@@ -48,6 +48,8 @@ struct EntryPoint {
 
 /// A source class with its sources and entry points.
 struct Class {
+    /// The subnet the class's sources sit in, when they do.
+    subnet: Option<SubnetId>,
     label: String,
     addresses: AddrSet,
     addresses_name: String,
@@ -75,14 +77,19 @@ pub fn reach(
 ) -> Vec<ClassReach> {
     let Some(nic) = topology.primary_nic(vm) else { return Vec::new() };
     let classes = classes(topology, nic, which);
-    let (mut v4, mut v6, mut port_cuts) = (Vec::new(), Vec::new(), Vec::new());
-    cuts(topology, cache, &mut v4, &mut v6, &mut port_cuts);
+    let mut base = Cuts::default();
+    base.add_subnet(topology, cache, topology.nic(nic).subnet);
+    base.add_appliances(topology, cache);
     let all_ports = ports.cloned().unwrap_or_else(PortSet::any);
-    let port_pieces = split_ports(&all_ports, &mut port_cuts);
     classes
         .into_iter()
         .map(|class| {
-            let pieces = split_at(&class.addresses, &mut v4.clone(), &mut v6.clone());
+            let mut cuts = base.clone();
+            if let Some(subnet) = class.subnet {
+                cuts.add_subnet(topology, cache, subnet);
+            }
+            let pieces = split_at(&class.addresses, &mut cuts.v4, &mut cuts.v6);
+            let port_pieces = split_ports(&all_ports, &mut cuts.ports);
             let mut jobs = Vec::new();
             for entry in &class.entries {
                 for protocol in [IpProtocol::TCP, IpProtocol::UDP] {
@@ -191,66 +198,73 @@ fn split_ports(set: &PortSet, cuts: &mut Vec<u32>) -> Vec<(u16, u16)> {
     out
 }
 
-/// Every boundary of every compiled NSG and firewall rule, plus every NIC address (NICs have
-/// NSGs of their own, so each is its own piece).
-fn cuts(
-    topology: &Topology,
-    cache: &PolicyCache,
-    v4: &mut Vec<u32>,
-    v6: &mut Vec<u128>,
-    ports: &mut Vec<u32>,
-) {
-    for subnet in topology.subnet_ids() {
-        let mut nsgs: Vec<_> = topology.subnet(subnet).nsg.into_iter().collect();
-        nsgs.extend(topology.subnet(subnet).nics.iter().filter_map(|n| topology.nic(*n).nsg));
+/// The points where some rule on the relevant paths changes its mind: address cuts (source
+/// side) and destination-port cuts.
+#[derive(Clone, Debug, Default)]
+struct Cuts {
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+    ports: Vec<u32>,
+}
+
+impl Cuts {
+    fn add_set(&mut self, set: &AddrSet) {
+        for &(lo, hi) in set.v4_ranges() {
+            self.v4.push(lo);
+            self.v4.extend(hi.checked_add(1));
+        }
+        for &(lo, hi) in set.v6_ranges() {
+            self.v6.push(lo);
+            self.v6.extend(hi.checked_add(1));
+        }
+    }
+
+    fn add_ports(&mut self, set: &PortSet) {
+        for &(lo, hi) in set.as_pairs() {
+            self.ports.push(lo as u32);
+            self.ports.push(hi as u32 + 1);
+        }
+    }
+
+    /// A subnet's NSG, its NICs' NSGs, and every NIC address in it (each NIC is its own piece,
+    /// having an NSG of its own).
+    fn add_subnet(&mut self, topology: &Topology, cache: &PolicyCache, subnet: SubnetId) {
+        let s = topology.subnet(subnet);
+        let mut nsgs: Vec<_> = s.nsg.into_iter().collect();
+        nsgs.extend(s.nics.iter().filter_map(|n| topology.nic(*n).nsg));
         for nsg in nsgs {
             for direction in [Direction::Inbound, Direction::Outbound] {
                 if let Some(c) = cache.get(topology, nsg, subnet, direction) {
-                    c.address_cuts(true, v4, v6);
-                    c.port_cuts(ports);
+                    c.address_cuts(true, &mut self.v4, &mut self.v6);
+                    c.port_cuts(&mut self.ports);
                 }
             }
         }
+        for n in &s.nics {
+            self.add_set(&AddrSet::from_addr(topology.nic(*n).private_ip));
+        }
     }
-    for fw in topology.firewall_ids() {
-        for group in &topology.firewall(fw).groups {
-            for c in &group.collections {
-                let mut add = |set: &AddrSet| {
-                    for &(lo, hi) in set.v4_ranges() {
-                        v4.push(lo);
-                        v4.extend(hi.checked_add(1));
-                    }
-                    for &(lo, hi) in set.v6_ranges() {
-                        v6.push(lo);
-                        v6.extend(hi.checked_add(1));
-                    }
-                };
-                match &c.rules {
-                    crate::model::CollectionRules::Dnat(rules) => rules.iter().for_each(|r| add(&r.sources)),
-                    crate::model::CollectionRules::Network(_, rules) => rules.iter().for_each(|r| {
-                        add(&r.sources);
-                        for &(lo, hi) in r.destination_ports.as_pairs() {
-                            ports.push(lo as u32);
-                            ports.push(hi as u32 + 1);
+
+    /// Every firewall rule's sources and ports, and every Bastion subnet.
+    fn add_appliances(&mut self, topology: &Topology, cache: &PolicyCache) {
+        for fw in topology.firewall_ids() {
+            for group in &topology.firewall(fw).groups {
+                for c in &group.collections {
+                    match &c.rules {
+                        CollectionRules::Dnat(rules) => rules.iter().for_each(|r| self.add_set(&r.sources)),
+                        CollectionRules::Network(_, rules) => rules.iter().for_each(|r| {
+                            self.add_set(&r.sources);
+                            self.add_ports(&r.destination_ports);
+                        }),
+                        CollectionRules::Application(_, rules) => {
+                            rules.iter().for_each(|r| self.add_set(&r.sources))
                         }
-                    }),
-                    crate::model::CollectionRules::Application(_, rules) => {
-                        rules.iter().for_each(|r| add(&r.sources))
                     }
                 }
             }
         }
-    }
-    for n in topology.nic_ids() {
-        match topology.nic(n).private_ip {
-            std::net::IpAddr::V4(a) => {
-                v4.push(u32::from(a));
-                v4.extend(u32::from(a).checked_add(1));
-            }
-            std::net::IpAddr::V6(a) => {
-                v6.push(u128::from(a));
-                v6.extend(u128::from(a).checked_add(1));
-            }
+        for b in topology.bastion_ids() {
+            self.add_subnet(topology, cache, topology.bastion(b).subnet);
         }
     }
 }
@@ -306,6 +320,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
         })
         .collect();
     out.push(Class {
+        subnet: None,
         label: "Internet".into(),
         addresses: internet.clone(),
         addresses_name: "the Internet".into(),
@@ -314,6 +329,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     let Classes::All(users) = which else { return out };
     for u in users {
         out.push(Class {
+            subnet: None,
             label: format!("user {} ({})", u.name, u.source_ip),
             addresses: AddrSet::from_addr(u.source_ip),
             addresses_name: u.source_ip.to_string(),
@@ -322,6 +338,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     }
     if !bastion_entries.is_empty() {
         out.push(Class {
+            subnet: None,
             label: "Bastion users (anyone on the Internet who can sign in)".into(),
             addresses: internet.clone(),
             addresses_name: "the Internet".into(),
@@ -331,6 +348,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     for v in topology.vnet_ids() {
         for space in &topology.vnet(v).on_premises {
             out.push(Class {
+                subnet: None,
                 label: format!("on-premises {space} (gateway of vnet '{}')", topology.vnet(v).name),
                 addresses: AddrSet::from_net(*space),
                 addresses_name: space.to_string(),
@@ -350,6 +368,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
         }
         out.push(Class {
             label: format!("subnet '{}/{}'", topology.vnet(subnet.vnet).name, subnet.name),
+            subnet: Some(s),
             addresses: AddrSet::from_net(subnet.prefix).subtract(&AddrSet::from_addr(target_ip)),
             addresses_name: subnet.prefix.to_string(),
             entries: vec![EntryPoint {

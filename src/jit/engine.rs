@@ -5,7 +5,10 @@ use std::fmt;
 
 use ipnet::IpNet;
 
-use crate::model::{NsgId, Topology, User, VmId};
+use crate::model::{
+    CollectionRules, DnatRule, FirewallId, FirewallMode, NsgId, RuleCollection, RuleCollectionGroup,
+    Topology, User, VmId,
+};
 use crate::net::AddrSet;
 use crate::nsg::{AddressSpec, Direction, SecurityRule, describe_address};
 use crate::sim::{Duration, Instant};
@@ -198,6 +201,9 @@ pub struct Grant {
     pub expires_at: Instant,
     /// The allow rules written, by NSG.
     pub rules: Vec<(NsgId, String)>,
+    /// The DNAT rule collection written on the firewall, and the public port mapped to the VM's
+    /// port (the API's `mappedPort`), for a VM behind an Azure Firewall.
+    pub firewall_rule: Option<(FirewallId, String, u16)>,
     /// Where it is.
     pub state: GrantState,
 }
@@ -232,6 +238,8 @@ struct VmJit {
     /// The NSGs JIT wrote into, and the deny rule per (NSG, port).
     nsgs: Vec<NsgId>,
     deny_rules: Vec<(NsgId, u16, String)>,
+    /// The classic Azure Firewall in the VM's VNet (with a public IP) JIT also manages.
+    firewall: Option<FirewallId>,
 }
 
 /// All JIT state of a simulation.
@@ -562,7 +570,17 @@ impl JitEngine {
             if editing { "updated" } else { "enabled" },
             ports.join(", ")
         );
-        self.configured.insert(vm, VmJit { policy, nsgs, deny_rules });
+        let firewall = super::support::firewall_for(topology, vm).filter(|&f| {
+            let fw = topology.firewall(f);
+            fw.mode == FirewallMode::Classic && fw.public_ip.is_some()
+        });
+        if let Some(f) = firewall {
+            out.warnings.push(format!(
+                "vm '{vm_name}' is protected by Azure Firewall '{}': grants will also add a DNAT rule there (connect to the firewall's public IP and the mapped port)",
+                topology.firewall(f).name
+            ));
+        }
+        self.configured.insert(vm, VmJit { policy, nsgs, deny_rules, firewall });
         out
     }
 
@@ -695,12 +713,34 @@ impl JitEngine {
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
         self.grant_request(topology, id, now, &mut out);
         out.summary = format!(
-            "{} was granted {what} from {} until {}",
+            "{} was granted {what} from {} until {}{}",
             user.name,
             describe_address(&source_spec, topology),
-            now.plus(duration)
+            now.plus(duration),
+            self.mapped_ports(topology, &out.new_grants)
         );
         out
+    }
+
+    /// " (connect through firewall 'fw' at IP:port for vm:port, …)" for grants behind a firewall.
+    fn mapped_ports(&self, topology: &Topology, grants: &[(GrantId, Instant)]) -> String {
+        let parts: Vec<String> = grants
+            .iter()
+            .filter_map(|(g, _)| {
+                let grant = self.grant(*g);
+                let (fw, _, mapped) = grant.firewall_rule.as_ref()?;
+                let f = topology.firewall(*fw);
+                let public =
+                    f.public_ip.map(|p| topology.public_ip(p).address.to_string()).unwrap_or_default();
+                Some(format!(
+                    "{}:{} through firewall '{}' at {public}:{mapped}",
+                    topology.vm(grant.vm).name,
+                    grant.port,
+                    f.name
+                ))
+            })
+            .collect();
+        if parts.is_empty() { String::new() } else { format!(" (connect to {})", parts.join(", ")) }
     }
 
     fn check_request(
@@ -995,6 +1035,9 @@ impl JitEngine {
                 rules.push((nsg, rule.name.clone()));
                 self.write_rule(topology, nsg, rule, now, out);
             }
+            let firewall_rule = config.firewall.map(|fw| {
+                self.write_dnat(topology, fw, &vm_name, vm_ip, &port, &request.source, gid, now, out)
+            });
             self.grants.push(Grant {
                 id: gid,
                 request: id,
@@ -1005,6 +1048,7 @@ impl JitEngine {
                 granted_at: now,
                 expires_at,
                 rules,
+                firewall_rule,
                 state: GrantState::Active,
             });
             self.requests[id.0 as usize].grants.push(gid);
@@ -1040,6 +1084,23 @@ impl JitEngine {
         for (nsg, name) in &g.rules {
             self.delete_rule(topology, *nsg, name, now, out);
         }
+        if let Some((fw, collection, mapped)) = &g.firewall_rule {
+            let f = topology.firewall_mut(*fw);
+            for group in &mut f.groups {
+                group.collections.retain(|c| &c.name != collection);
+            }
+            let name = f.name.clone();
+            out.changes
+                .push(format!("- firewall {name} DNAT collection {collection} (public port {mapped})"));
+            self.record(
+                now,
+                SECURITY_RP,
+                "Create or Update Azure Firewall",
+                &format!("{name}/natRuleCollections/{collection}"),
+                "Succeeded",
+                "JIT DNAT rule removed".into(),
+            );
+        }
         let reason = match &state {
             GrantState::Expired => "Expired",
             GrantState::Revoked { .. } => "UserRequested",
@@ -1060,6 +1121,85 @@ impl JitEngine {
         );
         self.grants[grant.0 as usize].state = state;
         out.ended_grants.push(grant);
+    }
+
+    /// Adds the JIT DNAT rule collection for one grant on a classic firewall; returns where it is.
+    #[allow(clippy::too_many_arguments)]
+    fn write_dnat(
+        &mut self,
+        topology: &mut Topology,
+        fw: FirewallId,
+        vm_name: &str,
+        vm_ip: std::net::IpAddr,
+        port: &super::PortPolicy,
+        source: &AddressSpec,
+        gid: GrantId,
+        now: Instant,
+        out: &mut JitOutcome,
+    ) -> (FirewallId, String, u16) {
+        let f = topology.firewall(fw);
+        let used: Vec<u16> = f
+            .groups
+            .iter()
+            .flat_map(|g| &g.collections)
+            .filter_map(|c| match &c.rules {
+                CollectionRules::Dnat(rules) => Some(rules.iter().map(|r| r.destination_port)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        // The API reports the chosen public port as `mappedPort`; nsgsim takes the first free one
+        // from 50000 (model choice: Azure's choice is undocumented).
+        let mapped = (50000..=u16::MAX).find(|p| !used.contains(p)).unwrap_or(50000);
+        let public = f.public_ip.map(|p| topology.public_ip(p).address).unwrap_or(f.private_ip);
+        let sources = match source {
+            AddressSpec::Prefixes(p) => AddrSet::from_nets(p),
+            _ => AddrSet::any(),
+        };
+        let protocols = match port.protocol {
+            super::JitProtocol::Tcp => crate::net::ProtocolSet::single(crate::net::IpProtocol::TCP),
+            super::JitProtocol::Udp => crate::net::ProtocolSet::single(crate::net::IpProtocol::UDP),
+            super::JitProtocol::Any => {
+                crate::net::ProtocolSet::of(&[crate::net::IpProtocol::TCP, crate::net::IpProtocol::UDP])
+            }
+        };
+        let collection = format!("JIT-{vm_name}-{}-{}", port.number, gid.0);
+        let rule = DnatRule {
+            name: format!("JIT-{vm_name}-{}", port.number),
+            protocols,
+            sources,
+            destination: public,
+            destination_port: mapped,
+            translated_address: vm_ip,
+            translated_port: port.number,
+        };
+        let f = topology.firewall_mut(fw);
+        if f.groups.is_empty() {
+            f.groups.push(RuleCollectionGroup {
+                name: "classic".into(),
+                priority: 100,
+                collections: Vec::new(),
+            });
+        }
+        let priority = (100..=65000u32)
+            .find(|p| !f.groups.iter().flat_map(|g| &g.collections).any(|c| c.priority == *p))
+            .unwrap_or(65000);
+        f.groups[0].collections.push(RuleCollection {
+            name: collection.clone(),
+            priority,
+            rules: CollectionRules::Dnat(vec![rule]),
+        });
+        let name = f.name.clone();
+        out.changes.push(format!("+ firewall {name} DNAT collection {collection}: {public}:{mapped} -> {vm_ip}:{} (priority {priority})", port.number));
+        self.record(
+            now,
+            SECURITY_RP,
+            "Create or Update Azure Firewall",
+            &format!("{name}/natRuleCollections/{collection}"),
+            "Succeeded",
+            format!("JIT DNAT {public}:{mapped} -> {vm_ip}:{}", port.number),
+        );
+        (fw, collection, mapped)
     }
 
     fn remove_deny_rules(&mut self, topology: &mut Topology, vm: VmId, now: Instant, out: &mut JitOutcome) {

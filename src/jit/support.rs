@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::model::{Topology, VmId};
+use crate::model::{FirewallId, FirewallMode, Topology, VmId};
 
 use super::PolicyScope;
 
@@ -69,9 +69,37 @@ pub fn supportability(
         nic.nsg.is_some() || topology.subnet(nic.subnet).nsg.is_some()
     });
     if !has_nsg {
-        return Supportability::Unsupported(
-            "Missing network security group (NSG) or Azure Firewall: JIT requires an NSG on the VM's subnet or network interface, or an Azure Firewall configuration".into(),
-        );
+        return match protecting_firewall(topology, vm) {
+            Some((_, FirewallMode::Classic)) => {
+                if configured {
+                    Supportability::Configured
+                } else {
+                    Supportability::Recommended
+                }
+            }
+            Some((name, FirewallMode::Policy)) => Supportability::Unsupported(format!(
+                "VMs protected by Azure Firewalls controlled by Azure Firewall Manager are not supported: firewall '{name}' uses a Firewall Policy, and the VM has no NSG"
+            )),
+            None => Supportability::Unsupported(
+                "Missing network security group (NSG) or Azure Firewall: JIT requires an NSG on the VM's subnet or network interface, or an Azure Firewall configuration".into(),
+            ),
+        };
     }
     if configured { Supportability::Configured } else { Supportability::Recommended }
+}
+
+/// The Azure Firewall in the VM's own VNet, if any (JIT supports VMs "protected by Azure
+/// Firewalls on the same VNET as the VM"), with its name and mode.
+pub fn protecting_firewall(topology: &Topology, vm: VmId) -> Option<(String, FirewallMode)> {
+    firewall_for(topology, vm).map(|f| {
+        let fw = topology.firewall(f);
+        (fw.name.clone(), fw.mode)
+    })
+}
+
+/// The id of the Azure Firewall in the VM's VNet, if any.
+pub fn firewall_for(topology: &Topology, vm: VmId) -> Option<FirewallId> {
+    let nic = topology.primary_nic(vm)?;
+    let vnet = topology.vnet_of_nic(nic);
+    topology.firewall_ids().find(|&f| topology.subnet(topology.firewall(f).subnet).vnet == vnet)
 }

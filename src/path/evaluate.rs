@@ -162,19 +162,17 @@ impl Walk<'_> {
             Destination::Address(a) => a,
         };
         let flow = Flow::new(req.protocol, src_ip, req.src_port, dst, req.dst_port);
-        match (req.source, position) {
-            (Source::Nic(nic), _) => {
-                if !self.chain(&flow, nic, Direction::Outbound) {
-                    return false;
-                }
-            }
-            // A host in a subnet that is not a modelled NIC still sends through its subnet's NSG.
+        // Leaving: the NIC's chain, or, for a host in a subnet that is not a modelled NIC, its
+        // subnet's NSG.
+        let leaves = match (req.source, position) {
+            (Source::Nic(nic), _) => self.chain(&flow, nic, Direction::Outbound),
             (Source::Address(_), Position::Subnet(subnet)) => {
-                if !self.subnet_nsg(&flow, subnet, Direction::Outbound) {
-                    return false;
-                }
+                self.subnet_nsg(&flow, subnet, Direction::Outbound)
             }
-            _ => {}
+            _ => true,
+        };
+        if !leaves {
+            return false;
         }
         let snat = match req.source {
             Source::Nic(n) => t.nic(n).public_ip.map(|p| t.public_ip(p).address),
@@ -428,7 +426,17 @@ impl Walk<'_> {
                 HopKind::Firewall,
                 &name,
                 Access::Allow,
-                format!("Azure Firewall '{name}': DNAT rule {rule} translates {}:{} to {address}:{port}; the source becomes {} (AzureFirewallSubnet)", flow.dst, flow.dst_port, f.private_ip),
+                format!(
+                    "Azure Firewall '{name}': DNAT rule {rule} translates {}:{} to {address}:{port}; the source becomes {} (AzureFirewallSubnet){}",
+                    flow.dst,
+                    flow.dst_port,
+                    f.private_ip,
+                    if rule.contains("/JIT-") {
+                        ". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)"
+                    } else {
+                        ""
+                    }
+                ),
             )
         });
         if f.legacy_dnat

@@ -105,7 +105,7 @@ pub fn reach(
                     }
                 }
             }
-            let allowed: Vec<(String, IpProtocol, (u16, u16), AddrSet, String)> = jobs
+            let allowed: Vec<Allowed> = jobs
                 .par_iter()
                 .filter_map(|(entry, protocol, (lo, hi), piece)| {
                     let src = piece.first()?;
@@ -143,8 +143,11 @@ pub fn reach(
         .collect()
 }
 
+/// One allowed piece: (entry label, protocol, port range, sources, deciding rule).
+type Allowed = (String, IpProtocol, (u16, u16), AddrSet, String);
+
 /// Groups allowed pieces by (entry, protocol, deciding rule), uniting ports and sources.
-fn merge(allowed: Vec<(String, IpProtocol, (u16, u16), AddrSet, String)>) -> Vec<ReachEntry> {
+fn merge(allowed: Vec<Allowed>) -> Vec<ReachEntry> {
     let mut out: Vec<ReachEntry> = Vec::new();
     // Ports first: for each group, the sources allowed on every port piece of that group can be
     // reported together only when they agree; keep (ports, sources) pairs merged per exact source set.

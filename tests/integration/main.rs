@@ -4,5 +4,6 @@
 mod cli_foundation;
 mod jit_cli;
 mod matcher;
+mod paths;
 mod scenarios;
 mod util;

@@ -1,0 +1,196 @@
+//! End-to-end tests of paths through the whole network (issue 5): every hop of the traces of a
+//! public IP, Bastion, firewall DNAT, spoke to spoke through the hub firewall, non-transitive
+//! peering, a Bastion NSG missing rules, JIT behind a firewall; and the reach and exposure queries.
+
+use serde_json::Value;
+
+use super::util::{nsgsim, scenario};
+
+const HUB: &str = "20-hub-spoke-firewall-bastion.ron";
+
+fn eval(file: &str, args: &[&str]) -> Value {
+    let mut all = vec!["eval", file];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    nsgsim(&all).assert_code(0).json()
+}
+
+/// The hops as (kind, resource, access, rule or "").
+fn hops(trace: &Value) -> Vec<(String, String, String, String)> {
+    trace["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| {
+            (
+                h["kind"].as_str().unwrap_or_default().to_string(),
+                h["resource"].as_str().unwrap_or_default().to_string(),
+                h["access"].as_str().unwrap_or_default().to_string(),
+                h["rule"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn h(kind: &str, resource: &str, access: &str, rule: &str) -> (String, String, String, String) {
+    (kind.into(), resource.into(), access.into(), rule.into())
+}
+
+#[test]
+fn public_ip_reached_directly() {
+    let t = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-dmz", "--port", "22"]);
+    assert_eq!(t["verdict"], "Allow");
+    assert_eq!(
+        hops(&t),
+        vec![
+            h("public-ip", "vm-dmz-pip", "Allow", ""),
+            h("nsg", "dmz-nsg", "Allow", "securityRules/allow-ssh-admin"),
+            h("no-nsg", "nic 'vm-dmz-nic'", "Allow", ""),
+        ]
+    );
+}
+
+#[test]
+fn vm_without_public_ip_only_through_bastion() {
+    let direct = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "22"]);
+    assert_eq!(direct["verdict"], "Deny");
+    assert_eq!(hops(&direct), vec![h("route", "routing", "Deny", "")]);
+    let t = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "22", "--via", "hub-bastion"]);
+    assert_eq!(t["verdict"], "Allow");
+    assert_eq!(
+        hops(&t),
+        vec![
+            h("bastion", "hub-bastion", "Allow", ""),
+            h("nsg", "bastion-nsg", "Allow", "securityRules/AllowHttpsInbound"),
+            h("bastion", "hub-bastion", "Allow", ""),
+            h("nsg", "bastion-nsg", "Allow", "securityRules/AllowSshRdpOutbound"),
+            h("nsg", "spoke1-nsg", "Allow", "securityRules/allow-ssh-from-bastion"),
+            h("no-nsg", "nic 'vm-app1-nic'", "Allow", ""),
+        ]
+    );
+    let rdp_port_80 = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "80", "--via", "hub-bastion"]);
+    assert_eq!(rdp_port_80["verdict"], "Deny", "Bastion opens 22/3389 sessions only");
+}
+
+#[test]
+fn firewall_dnat_translates_and_rewrites_the_source() {
+    let t = eval(&scenario(HUB), &["--from", "admin", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(t["verdict"], "Allow");
+    assert_eq!(
+        hops(&t),
+        vec![
+            h("firewall", "hub-fw", "Allow", "classic/inbound-ssh/ssh-to-app2"),
+            h("route", "subnet 'hub/AzureFirewallSubnet'", "Allow", ""),
+            h("nsg", "spoke2-nsg", "Allow", "securityRules/allow-ssh-from-firewall"),
+            h("no-nsg", "nic 'vm-app2-nic'", "Allow", ""),
+        ]
+    );
+    let detail = t["hops"][0]["detail"].as_str().expect("detail");
+    assert!(detail.contains("the source becomes 10.0.1.4"), "{detail}");
+    let stranger = eval(&scenario(HUB), &["--from", "stranger", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(hops(&stranger), vec![h("firewall", "hub-fw", "Deny", "")]);
+}
+
+#[test]
+fn spoke_to_spoke_goes_through_the_hub_firewall() {
+    let t = eval(&scenario(HUB), &["--from", "vm-app1", "--to", "vm-app2", "--port", "443"]);
+    assert_eq!(t["verdict"], "Allow");
+    assert_eq!(
+        hops(&t),
+        vec![
+            h("no-nsg", "nic 'vm-app1-nic'", "Allow", ""),
+            h("nsg", "spoke1-nsg", "Allow", "defaultSecurityRules/AllowVnetOutBound"),
+            h("route", "subnet 'spoke1/workload'", "Allow", ""),
+            h("firewall", "hub-fw", "Allow", "classic/spoke-to-spoke/app1-to-app2-https"),
+            h("route", "subnet 'hub/AzureFirewallSubnet'", "Allow", ""),
+            h("nsg", "spoke2-nsg", "Allow", "securityRules/allow-https-from-spoke1"),
+            h("no-nsg", "nic 'vm-app2-nic'", "Allow", ""),
+        ]
+    );
+    let ssh = eval(&scenario(HUB), &["--from", "vm-app1", "--to", "vm-app2", "--port", "22"]);
+    assert_eq!(ssh["verdict"], "Deny");
+    assert_eq!(hops(&ssh).last().map(|x| (x.0.as_str(), x.2.as_str())), Some(("firewall", "Deny")));
+}
+
+#[test]
+fn peering_is_not_transitive() {
+    let t = eval(&scenario(HUB), &["--from", "vm-dmz", "--to", "10.2.1.4", "--port", "443"]);
+    assert_eq!(t["verdict"], "Deny");
+    let last = t["hops"].as_array().and_then(|a| a.last()).expect("a hop");
+    assert_eq!(last["kind"], "route");
+    assert!(last["detail"].as_str().is_some_and(|d| d.contains("not peered") && d.contains("not transitive")), "{last}");
+}
+
+#[test]
+fn bastion_nsg_missing_rules_are_reported_and_stop_the_session() {
+    let file = scenario("21-bastion-nsg-missing-rules.ron");
+    nsgsim(&["check", &file])
+        .assert_code(0)
+        .stdout_has(&["lacks Azure's required rule AllowGatewayManagerInbound", "lacks Azure's required rule AllowSshRdpOutbound"]);
+    let t = eval(&file, &["--from", "admin", "--to", "vm-win", "--port", "3389", "--via", "prod-bastion"]);
+    assert_eq!(t["verdict"], "Deny");
+    assert_eq!(
+        hops(&t),
+        vec![
+            h("bastion", "prod-bastion", "Allow", ""),
+            h("nsg", "bastion-nsg", "Allow", "securityRules/AllowHttpsInbound"),
+            h("bastion", "prod-bastion", "Allow", ""),
+            h("nsg", "bastion-nsg", "Deny", "securityRules/DenyVnetOutbound"),
+        ]
+    );
+    let fixed = eval(&file, &["--from", "admin", "--to", "vm-win", "--port", "3389", "--via", "prod-bastion", "--at", "10m"]);
+    assert_eq!(fixed["verdict"], "Allow");
+}
+
+#[test]
+fn jit_behind_a_firewall_shows_the_source_nat_pitfall() {
+    let file = scenario("22-jit-behind-firewall.ron");
+    let t = eval(&file, &["--from", "dba", "--to", "fw-pip", "--port", "50000", "--at", "5m"]);
+    assert_eq!(t["verdict"], "Deny");
+    let kinds: Vec<String> = hops(&t).into_iter().map(|x| x.0).collect();
+    assert_eq!(kinds, ["firewall", "route", "nsg"]);
+    assert!(t["hops"][0]["detail"].as_str().is_some_and(|d| d.contains("azure-docs#46777")));
+    assert!(t["rule"].as_str().is_some_and(|r| r.starts_with("securityRules/SecurityCenter-JITRule_-")), "{t}");
+}
+
+#[test]
+fn reach_lists_source_classes_with_ports_and_rules() {
+    let json = nsgsim(&["reach", &scenario(HUB), "--to", "vm-app2", "--format", "json"]).assert_code(0).json();
+    let classes = json["classes"].as_array().expect("classes");
+    let class = |name: &str| classes.iter().find(|c| c["class"].as_str().is_some_and(|n| n.starts_with(name))).unwrap_or_else(|| panic!("class {name}"));
+    let internet = class("Internet");
+    assert_eq!(internet["entries"][0]["ports"], "50022");
+    assert_eq!(internet["entries"][0]["sources"], "203.0.113.0/24");
+    assert!(internet["entries"][0]["entry"].as_str().is_some_and(|e| e.contains("DNAT")));
+    let spoke1 = class("subnet 'spoke1/workload'");
+    assert_eq!(spoke1["entries"][0]["ports"], "443");
+    assert_eq!(spoke1["entries"][0]["allowed_by"], "spoke2-nsg securityRules/allow-https-from-spoke1");
+    assert_eq!(class("subnet 'spoke1/dmz'")["reachable"], false);
+    let bastion = class("Bastion users");
+    assert_eq!(bastion["entries"][0]["ports"], "22,3389");
+}
+
+#[test]
+fn exposure_follows_jit_grants_over_time() {
+    let json = nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron"), "--format", "json"]).assert_code(0).json();
+    let windows = json["windows"].as_array().expect("windows");
+    let ssh: Vec<(String, Option<String>, String)> = windows
+        .iter()
+        .filter(|w| w["vm"] == "vm1" && w["port"] == 22)
+        .map(|w| {
+            (
+                w["from_offset"].as_str().unwrap_or_default().to_string(),
+                w["to_offset"].as_str().map(String::from),
+                w["sources"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ssh.len(), 3, "{ssh:?}");
+    assert_eq!((ssh[0].0.as_str(), ssh[0].1.as_deref()), ("0s", Some("1m")), "open to all until the rule is removed");
+    assert_eq!(ssh[1], ("15m".into(), Some("1h15m".into()), "203.0.113.10/32".into()));
+    assert_eq!(ssh[2].0, "2h");
+    let clipped = nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron"), "--from", "20m", "--to", "1h", "--format", "json"]).assert_code(0).json();
+    let w = &clipped["windows"][0];
+    assert_eq!(w["from_offset"], "20m");
+    assert_eq!(w["to_offset"], Value::Null, "still open at the end of the period");
+}

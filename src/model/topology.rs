@@ -310,6 +310,9 @@ pub struct Topology {
     route_tables: Vec<RouteTable>,
     firewalls: Vec<Firewall>,
     bastions: Vec<Bastion>,
+    /// Address indexes: every flow looks its endpoints up, so these must not be linear scans.
+    nic_by_ip: HashMap<IpAddr, NicId>,
+    public_ip_by_addr: HashMap<IpAddr, PublicIpId>,
 }
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
@@ -507,14 +510,16 @@ impl Topology {
         if self.public_ips.iter().any(|p| p.name == name) {
             return Err(TopologyError::DuplicateName { kind: "public IP", name: name.into() });
         }
-        if let Some(other) = self.public_ips.iter().find(|p| p.address == address) {
+        if let Some(other) = self.public_ip_by_addr.get(&address).map(|p| &self.public_ips[p.index()]) {
             return Err(TopologyError::DuplicateName {
                 kind: "public IP address",
                 name: format!("{address} (also '{}')", other.name),
             });
         }
         self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None });
-        Ok(PublicIpId(self.public_ips.len() as u32 - 1))
+        let id = PublicIpId(self.public_ips.len() as u32 - 1);
+        self.public_ip_by_addr.insert(address, id);
+        Ok(id)
     }
 
     /// Adds a VM with no NICs yet, in `placement` = (subscription, resource group).
@@ -584,7 +589,7 @@ impl Topology {
                 last_usable,
             });
         }
-        if let Some(other) = self.nics.iter().find(|n| n.private_ip == private_ip) {
+        if let Some(other) = self.nic_by_ip.get(&private_ip).map(|n| &self.nics[n.index()]) {
             return Err(TopologyError::DuplicateIp {
                 ip: private_ip,
                 first: other.name.clone(),
@@ -603,6 +608,7 @@ impl Topology {
             public_ip: None,
         });
         let id = NicId(self.nics.len() as u32 - 1);
+        self.nic_by_ip.insert(private_ip, id);
         self.subnets[subnet.index()].nics.push(id);
         if let Some(v) = vm {
             self.vms[v.index()].nics.push(id);
@@ -915,11 +921,11 @@ impl Topology {
 
     /// The NIC whose private address is `ip`.
     pub fn nic_by_private_ip(&self, ip: IpAddr) -> Option<NicId> {
-        self.nics.iter().position(|n| n.private_ip == ip).map(|i| NicId(i as u32))
+        self.nic_by_ip.get(&ip).copied()
     }
     /// The public IP resource whose address is `ip`.
     pub fn public_ip_by_address(&self, ip: IpAddr) -> Option<PublicIpId> {
-        self.public_ips.iter().position(|p| p.address == ip).map(|i| PublicIpId(i as u32))
+        self.public_ip_by_addr.get(&ip).copied()
     }
     /// The VNet whose address space holds `ip`.
     pub fn vnet_of_ip(&self, ip: IpAddr) -> Option<VnetId> {

@@ -10,6 +10,7 @@ mod common;
 mod effective;
 mod eval;
 mod exposure;
+mod graph;
 mod jit;
 mod reach;
 mod run;
@@ -57,6 +58,8 @@ enum Command {
     Reach(reach::Args),
     /// When each VM's management ports were reachable from the Internet over the timeline.
     Exposure(exposure::Args),
+    /// The topology as a graph (Graphviz DOT; render with `dot -Tsvg`).
+    Graph(graph::Args),
     /// Just-in-time VM access: status of every VM.
     #[command(subcommand)]
     Jit(jit::JitCommand),
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::EffectiveRules(args) => effective::run(&args),
         Command::Reach(args) => reach::run(&args),
         Command::Exposure(args) => exposure::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
     };

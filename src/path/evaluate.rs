@@ -288,7 +288,12 @@ impl Walk<'_> {
                     return self.deny(
                         HopKind::Route,
                         where_,
-                        format!("{} is in vnet '{dst_vnet}', which is not peered with vnet '{}' (peering is not transitive); the default route sends it to the Internet, where private addresses are dropped", flow.dst, t.vnet(s.vnet).name),
+                        format!(
+                            "{} is in vnet '{dst_vnet}', which is not peered with vnet '{}'; the default route sends it to the Internet, where private addresses are dropped{}",
+                            flow.dst,
+                            t.vnet(s.vnet).name,
+                            peering_hint(t, s.vnet, flow.dst)
+                        ),
                     );
                 }
                 self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
@@ -648,5 +653,19 @@ impl Walk<'_> {
             ),
         });
         access == Access::Allow
+    }
+}
+
+/// "; the VNets connect only through a, b: peering is not transitive, so add a UDR to an
+/// appliance there or peer them directly", found on the topology graph.
+fn peering_hint(t: &Topology, from: VnetId, dst: IpAddr) -> String {
+    let Some(to) = t.vnet_of_ip(dst) else { return String::new() };
+    match crate::model::TopologyGraph::new(t).peering_path(from, to) {
+        Some(path) if path.len() > 2 => format!(
+            "; the VNets connect only through {} ({}): peering is not transitive, so route through an appliance there (a UDR) or peer them directly",
+            path[1..path.len() - 1].join(", "),
+            path.join(" - ")
+        ),
+        _ => " (peering is not transitive)".into(),
     }
 }

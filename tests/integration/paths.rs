@@ -55,7 +55,8 @@ fn vm_without_public_ip_only_through_bastion() {
     let direct = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "22"]);
     assert_eq!(direct["verdict"], "Deny");
     assert_eq!(hops(&direct), vec![h("route", "routing", "Deny", "")]);
-    let t = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "22", "--via", "hub-bastion"]);
+    let t =
+        eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "22", "--via", "hub-bastion"]);
     assert_eq!(t["verdict"], "Allow");
     assert_eq!(
         hops(&t),
@@ -68,7 +69,8 @@ fn vm_without_public_ip_only_through_bastion() {
             h("no-nsg", "nic 'vm-app1-nic'", "Allow", ""),
         ]
     );
-    let rdp_port_80 = eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "80", "--via", "hub-bastion"]);
+    let rdp_port_80 =
+        eval(&scenario(HUB), &["--from", "admin", "--to", "vm-app1", "--port", "80", "--via", "hub-bastion"]);
     assert_eq!(rdp_port_80["verdict"], "Deny", "Bastion opens 22/3389 sessions only");
 }
 
@@ -118,15 +120,19 @@ fn peering_is_not_transitive() {
     assert_eq!(t["verdict"], "Deny");
     let last = t["hops"].as_array().and_then(|a| a.last()).expect("a hop");
     assert_eq!(last["kind"], "route");
-    assert!(last["detail"].as_str().is_some_and(|d| d.contains("not peered") && d.contains("not transitive")), "{last}");
+    assert!(
+        last["detail"].as_str().is_some_and(|d| d.contains("not peered") && d.contains("not transitive")),
+        "{last}"
+    );
 }
 
 #[test]
 fn bastion_nsg_missing_rules_are_reported_and_stop_the_session() {
     let file = scenario("21-bastion-nsg-missing-rules.ron");
-    nsgsim(&["check", &file])
-        .assert_code(0)
-        .stdout_has(&["lacks Azure's required rule AllowGatewayManagerInbound", "lacks Azure's required rule AllowSshRdpOutbound"]);
+    nsgsim(&["check", &file]).assert_code(0).stdout_has(&[
+        "lacks Azure's required rule AllowGatewayManagerInbound",
+        "lacks Azure's required rule AllowSshRdpOutbound",
+    ]);
     let t = eval(&file, &["--from", "admin", "--to", "vm-win", "--port", "3389", "--via", "prod-bastion"]);
     assert_eq!(t["verdict"], "Deny");
     assert_eq!(
@@ -138,7 +144,10 @@ fn bastion_nsg_missing_rules_are_reported_and_stop_the_session() {
             h("nsg", "bastion-nsg", "Deny", "securityRules/DenyVnetOutbound"),
         ]
     );
-    let fixed = eval(&file, &["--from", "admin", "--to", "vm-win", "--port", "3389", "--via", "prod-bastion", "--at", "10m"]);
+    let fixed = eval(
+        &file,
+        &["--from", "admin", "--to", "vm-win", "--port", "3389", "--via", "prod-bastion", "--at", "10m"],
+    );
     assert_eq!(fixed["verdict"], "Allow");
 }
 
@@ -150,14 +159,23 @@ fn jit_behind_a_firewall_shows_the_source_nat_pitfall() {
     let kinds: Vec<String> = hops(&t).into_iter().map(|x| x.0).collect();
     assert_eq!(kinds, ["firewall", "route", "nsg"]);
     assert!(t["hops"][0]["detail"].as_str().is_some_and(|d| d.contains("azure-docs#46777")));
-    assert!(t["rule"].as_str().is_some_and(|r| r.starts_with("securityRules/SecurityCenter-JITRule_-")), "{t}");
+    assert!(
+        t["rule"].as_str().is_some_and(|r| r.starts_with("securityRules/SecurityCenter-JITRule_-")),
+        "{t}"
+    );
 }
 
 #[test]
 fn reach_lists_source_classes_with_ports_and_rules() {
-    let json = nsgsim(&["reach", &scenario(HUB), "--to", "vm-app2", "--format", "json"]).assert_code(0).json();
+    let json =
+        nsgsim(&["reach", &scenario(HUB), "--to", "vm-app2", "--format", "json"]).assert_code(0).json();
     let classes = json["classes"].as_array().expect("classes");
-    let class = |name: &str| classes.iter().find(|c| c["class"].as_str().is_some_and(|n| n.starts_with(name))).unwrap_or_else(|| panic!("class {name}"));
+    let class = |name: &str| {
+        classes
+            .iter()
+            .find(|c| c["class"].as_str().is_some_and(|n| n.starts_with(name)))
+            .unwrap_or_else(|| panic!("class {name}"))
+    };
     let internet = class("Internet");
     assert_eq!(internet["entries"][0]["ports"], "50022");
     assert_eq!(internet["entries"][0]["sources"], "203.0.113.0/24");
@@ -172,7 +190,8 @@ fn reach_lists_source_classes_with_ports_and_rules() {
 
 #[test]
 fn exposure_follows_jit_grants_over_time() {
-    let json = nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron"), "--format", "json"]).assert_code(0).json();
+    let json =
+        nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron"), "--format", "json"]).assert_code(0).json();
     let windows = json["windows"].as_array().expect("windows");
     let ssh: Vec<(String, Option<String>, String)> = windows
         .iter()
@@ -186,11 +205,40 @@ fn exposure_follows_jit_grants_over_time() {
         })
         .collect();
     assert_eq!(ssh.len(), 3, "{ssh:?}");
-    assert_eq!((ssh[0].0.as_str(), ssh[0].1.as_deref()), ("0s", Some("1m")), "open to all until the rule is removed");
+    assert_eq!(
+        (ssh[0].0.as_str(), ssh[0].1.as_deref()),
+        ("0s", Some("1m")),
+        "open to all until the rule is removed"
+    );
     assert_eq!(ssh[1], ("15m".into(), Some("1h15m".into()), "203.0.113.10/32".into()));
     assert_eq!(ssh[2].0, "2h");
-    let clipped = nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron"), "--from", "20m", "--to", "1h", "--format", "json"]).assert_code(0).json();
+    let clipped = nsgsim(&[
+        "exposure",
+        &scenario("10-jit-lifecycle.ron"),
+        "--from",
+        "20m",
+        "--to",
+        "1h",
+        "--format",
+        "json",
+    ])
+    .assert_code(0)
+    .json();
     let w = &clipped["windows"][0];
     assert_eq!(w["from_offset"], "20m");
     assert_eq!(w["to_offset"], Value::Null, "still open at the end of the period");
+}
+
+#[test]
+fn graph_draws_peerings_routes_and_appliances() {
+    let out = nsgsim(&["graph", &scenario(HUB)]);
+    out.assert_code(0).stdout_has(&[
+        "graph topology {",
+        "VNet hub",
+        "label=\"peering\"",
+        "Azure Firewall hub-fw",
+        "Azure Bastion hub-bastion",
+        "UDR spoke1-via-fw/default 0.0.0.0/0",
+    ]);
+    assert_eq!(out.stdout.matches("label=\"peering\"").count(), 2, "hub-spoke1 and hub-spoke2 only");
 }

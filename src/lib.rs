@@ -8,6 +8,7 @@
 //! - [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
 //! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
 //! - [`reach`]: exact reachability: who can reach a VM, and its management-port exposure over time.
+//! - [`quiz`]: exam practice: a run's expectations as questions with explained answers.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -20,6 +21,7 @@ pub mod model;
 pub mod net;
 pub mod nsg;
 pub mod path;
+pub mod quiz;
 pub mod reach;
 pub mod report;
 pub mod scenario;

@@ -12,7 +12,9 @@ mod eval;
 mod exposure;
 mod graph;
 mod jit;
+mod quiz;
 mod reach;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -58,6 +60,10 @@ enum Command {
     Reach(reach::Args),
     /// When each VM's management ports were reachable from the Internet over the timeline.
     Exposure(exposure::Args),
+    /// Pictures of a run: a self-contained HTML report (--html) and the grant timeline as SVG (--svg).
+    Report(report::Args),
+    /// Exam practice: the scenario's expectations as questions, answered on stdin or with --answers.
+    Quiz(quiz::Args),
     /// The topology as a graph (Graphviz DOT; render with `dot -Tsvg`).
     Graph(graph::Args),
     /// Just-in-time VM access: status of every VM.
@@ -86,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Reach(args) => reach::run(&args),
         Command::Exposure(args) => exposure::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Quiz(args) => quiz::run(&args),
         Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
     };

@@ -253,6 +253,7 @@ pub struct JitEngine {
     grants: Vec<Grant>,
     log: ActivityLog,
     seq: u64,
+    ended_at: BTreeMap<GrantId, Instant>,
 }
 
 impl JitEngine {
@@ -267,6 +268,7 @@ impl JitEngine {
             grants: Vec::new(),
             log: ActivityLog::default(),
             seq: 0,
+            ended_at: BTreeMap::new(),
         }
     }
 
@@ -308,6 +310,11 @@ impl JitEngine {
     /// A grant.
     pub fn grant(&self, id: GrantId) -> &Grant {
         &self.grants[id.0 as usize]
+    }
+
+    /// When a grant that is no longer active ended (from the activity log of its state change).
+    pub fn grant_ended_at(&self, id: GrantId) -> Option<Instant> {
+        self.ended_at.get(&id).copied()
     }
 
     /// The policy of a configured VM.
@@ -1120,6 +1127,7 @@ impl JitEngine {
             ),
         );
         self.grants[grant.0 as usize].state = state;
+        self.ended_at.insert(grant, now);
         out.ended_grants.push(grant);
     }
 

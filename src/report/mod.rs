@@ -6,9 +6,13 @@
 //! `{"verdict": "Allow"|"Deny", "hops": [{"kind", "resource", "rule", "access", …}], …}`.
 
 mod effective;
+mod html;
 mod json;
+mod svg;
 mod text;
 
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
+pub use html::{report_html, rule_diff_table};
 pub use json::{effective_json, log_json, run_json, trace_json};
+pub use svg::{escape, timeline_svg, topology_svg};
 pub use text::{Style, effective_text, log_text, run_text, trace_text};

@@ -16,8 +16,8 @@ mod timeline;
 
 pub use event::{Event, EventQueue};
 pub use runner::{
-    ActionOutcome, Connection, ExpectationOutcome, RunReport, SETUP_PRINCIPAL, SimError, Simulator, StepKind,
-    StepReport, World, describe_rule, observe, replay_until, run,
+    ActionOutcome, Connection, ExpectationOutcome, NsgChange, RunReport, SETUP_PRINCIPAL, SimError,
+    Simulator, StepKind, StepReport, World, describe_rule, observe, replay_until, run,
 };
 pub use time::{Duration, Instant};
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

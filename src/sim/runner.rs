@@ -64,6 +64,19 @@ pub struct ActionOutcome {
     pub warnings: Vec<String>,
     /// False when Azure refused the operation (the reason is in `summary`).
     pub accepted: bool,
+    /// Every NSG whose rules the action changed, with its rules before and after.
+    pub nsg_changes: Vec<NsgChange>,
+}
+
+/// One NSG's user rules before and after an action.
+#[derive(Clone, Debug)]
+pub struct NsgChange {
+    /// The NSG's name.
+    pub nsg: String,
+    /// Its rules before.
+    pub before: Vec<SecurityRule>,
+    /// Its rules after.
+    pub after: Vec<SecurityRule>,
 }
 
 /// What an expectation found.
@@ -191,6 +204,7 @@ impl Simulator {
             trace: None,
             warnings: out.warnings,
             accepted: out.accepted,
+            nsg_changes: Vec::new(),
         }
     }
 
@@ -208,8 +222,10 @@ impl Simulator {
             if matches!(self.jit.status(&self.topology, vm), crate::jit::Supportability::Unsupported(_)) {
                 continue;
             }
+            let before = self.rules_snapshot();
             let out = self.jit.enable(&mut self.topology, vm, Some(policy), &setup_principal(), self.now);
             let mut outcome = self.absorb(out);
+            outcome.nsg_changes = self.changes_since(before);
             outcome.summary = format!("{} (scoped policy '{name}')", outcome.summary);
             outcomes.push(outcome);
         }
@@ -223,8 +239,10 @@ impl Simulator {
             self.advance_to(at);
             match event {
                 Event::GrantExpiry(grant) => {
+                    let before = self.rules_snapshot();
                     if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
                         let mut outcome = self.absorb(result);
+                        outcome.nsg_changes = self.changes_since(before);
                         if self.jit.options().expiry_drops_sessions {
                             let vm = self.jit.grant(grant).vm;
                             outcome.warnings.extend(self.drop_denied_sessions(vm));
@@ -310,6 +328,30 @@ impl Simulator {
     /// When the action does not fit the current state (a rule priority clash, an unknown rule,
     /// a connection name reused).
     pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+        let before = self.rules_snapshot();
+        let mut outcome = self.apply_inner(action)?;
+        outcome.nsg_changes = self.changes_since(before);
+        Ok(outcome)
+    }
+
+    /// Every NSG's user rules, to compare after a change.
+    fn rules_snapshot(&self) -> Vec<(String, Vec<SecurityRule>)> {
+        self.topology
+            .nsg_ids()
+            .map(|n| (self.topology.nsg(n).name.clone(), self.topology.nsg(n).rules.clone()))
+            .collect()
+    }
+
+    fn changes_since(&self, before: Vec<(String, Vec<SecurityRule>)>) -> Vec<NsgChange> {
+        before
+            .into_iter()
+            .zip(self.topology.nsg_ids())
+            .filter(|((_, rules), id)| *rules != self.topology.nsg(*id).rules)
+            .map(|((nsg, before), id)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
+            .collect()
+    }
+
+    fn apply_inner(&mut self, action: &Action) -> Result<ActionOutcome, String> {
         match action {
             Action::AttachNsg { nsg, target } => {
                 let where_ = self.attachment_name(*target);
@@ -379,6 +421,7 @@ impl Simulator {
                     trace: Some(trace),
                     warnings: vec![],
                     accepted: true,
+                    nsg_changes: vec![],
                 })
             }
             Action::Disconnect { name } => match self.connections.get_mut(name) {
@@ -718,7 +761,14 @@ impl Simulator {
 }
 
 fn outcome(summary: String, changes: Vec<String>) -> ActionOutcome {
-    ActionOutcome { summary, changes, trace: None, warnings: Vec::new(), accepted: true }
+    ActionOutcome {
+        summary,
+        changes,
+        trace: None,
+        warnings: Vec::new(),
+        accepted: true,
+        nsg_changes: Vec::new(),
+    }
 }
 
 fn setup_principal() -> User {

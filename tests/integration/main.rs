@@ -5,5 +5,6 @@ mod cli_foundation;
 mod jit_cli;
 mod matcher;
 mod paths;
+mod report;
 mod scenarios;
 mod util;

@@ -4,6 +4,7 @@
 //! The layers, bottom up:
 //! - [`net`]: protocols, ports, address sets, the 5-tuple `Flow`; no Azure.
 //! - [`matcher`]: first-match classification of flows against prioritised rule lists.
+//! - [`classbench`]: ClassBench filter sets and traces, to test and measure the matcher.
 //! - [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs) with typed ids.
 //! - [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
 //! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
@@ -14,6 +15,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod classbench;
 pub mod cli;
 pub mod jit;
 pub mod matcher;

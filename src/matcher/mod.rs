@@ -13,8 +13,15 @@
 //! [`LinearMatcher`] is the obviously-correct oracle: it scans the rules in order. The fast
 //! engines are tested against it.
 
+mod compiled;
+mod dynamic;
+mod facade;
 mod linear;
+pub mod synth;
 
+pub use compiled::CompiledMatcher;
+pub use dynamic::{Dynamic, REBUILD_THRESHOLD};
+pub use facade::{Engine, Matcher};
 pub use linear::LinearMatcher;
 
 use crate::net::{AddrSet, Flow, PortSet, ProtocolSet};
@@ -85,4 +92,28 @@ impl MatchRule {
     pub fn contains(&self, flow: &Flow) -> bool {
         self.boxes.iter().any(|b| b.contains(flow))
     }
+}
+
+/// Why a rule list could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The rules hold more non-empty boxes than the compiled matcher can number.
+    #[error("the rules hold {given} non-empty boxes; the compiled matcher takes at most {limit}")]
+    TooManyBoxes {
+        /// Boxes counted so far.
+        given: usize,
+        /// The most allowed.
+        limit: usize,
+    },
+    /// One field's class bitsets would exceed the size limit.
+    #[error("one field would need {classes} classes ({bytes} bytes of bitsets); the limit is {limit} bytes")]
+    TooLarge {
+        /// Bytes needed so far.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+        /// Classes needed so far.
+        classes: usize,
+    },
 }

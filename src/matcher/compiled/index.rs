@@ -23,13 +23,7 @@ pub(super) struct ClassTable {
 impl ClassTable {
     /// An empty table for bitsets of `words` words.
     pub(super) fn new(words: usize, limit: usize) -> ClassTable {
-        ClassTable {
-            words,
-            summary: words.div_ceil(64),
-            bits: Vec::new(),
-            map: HashMap::default(),
-            limit,
-        }
+        ClassTable { words, summary: words.div_ceil(64), bits: Vec::new(), map: HashMap::default(), limit }
     }
 
     /// Words per class including the summary.
@@ -77,18 +71,13 @@ impl ClassTable {
         debug_assert_eq!(active.len(), self.words);
         let mut hash = hash_words(active);
         let stride = self.stride();
-        loop {
-            match self.map.get(&hash) {
-                Some(&id) => {
-                    let start = id as usize * stride + self.summary;
-                    if self.bits[start..start + self.words] == *active {
-                        return Ok(id);
-                    }
-                    // A different bitset has this hash: probe the next hash value.
-                    hash = hash.wrapping_add(1);
-                }
-                None => break,
+        while let Some(&id) = self.map.get(&hash) {
+            let start = id as usize * stride + self.summary;
+            if self.bits[start..start + self.words] == *active {
+                return Ok(id);
             }
+            // A different bitset has this hash: probe the next hash value.
+            hash = hash.wrapping_add(1);
         }
         let id = self.len();
         let bytes = (self.bits.len() + stride) * 8;
@@ -338,7 +327,8 @@ mod tests {
     #[test]
     fn v4_index_direct_and_searched_blocks() {
         let mut table = ClassTable::new(1, usize::MAX);
-        let ranges = [(0x0A00_0000u32, 0x0AFF_FFFF, 0), (0x0A00_0005, 0x0A00_0005, 1), (u32::MAX, u32::MAX, 1)];
+        let ranges =
+            [(0x0A00_0000u32, 0x0AFF_FFFF, 0), (0x0A00_0005, 0x0A00_0005, 1), (u32::MAX, u32::MAX, 1)];
         let v4 = sweep(&ranges, &mut table).expect("small");
         let idx = AddrIndex::new(v4, Intervals { bounds: vec![0], classes: vec![0] });
         let bits = |a: u32| table.class(idx.class_v4(a))[1];

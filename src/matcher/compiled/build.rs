@@ -1,0 +1,172 @@
+//! Compiling a rule list into a [`CompiledMatcher`]: number the boxes, sweep each field, build
+//! the direct tables.
+
+use std::collections::HashMap;
+
+use super::CompiledMatcher;
+use super::index::{AddrIndex, ClassTable, Intervals, Key, sweep};
+use crate::matcher::{BuildError, MatchRule};
+use crate::net::{IpProtocol, ProtocolSet};
+
+/// Default cap on the bytes of one field's class bitsets. Far above what 10,000 ClassBench rules
+/// need (a few MiB per field) but low enough that a pathological rule list fails with an error
+/// instead of exhausting memory.
+pub const DEFAULT_FIELD_LIMIT: usize = 1 << 30;
+
+/// Most box bits a matcher can hold (box ids are `u32`, and the class tables must stay sane).
+pub const MAX_BOXES: usize = 1 << 24;
+
+impl CompiledMatcher {
+    /// Compiles `rules` (index 0 first).
+    ///
+    /// # Errors
+    /// [`BuildError::TooManyBoxes`] when the rules hold more than 2²⁴ non-empty boxes, and
+    /// [`BuildError::TooLarge`] when one field's class bitsets would exceed 1 GiB.
+    pub fn build(rules: &[MatchRule]) -> Result<CompiledMatcher, BuildError> {
+        Self::build_with_limit(rules, DEFAULT_FIELD_LIMIT)
+    }
+
+    /// [`CompiledMatcher::build`] with a cap of `field_limit` bytes on each field's bitsets.
+    ///
+    /// # Errors
+    /// As [`CompiledMatcher::build`], with `field_limit` as the size cap.
+    pub fn build_with_limit(rules: &[MatchRule], field_limit: usize) -> Result<CompiledMatcher, BuildError> {
+        // Number the non-empty boxes in rule order: bit order is priority order.
+        let mut box_rule = Vec::new();
+        let mut rule_first_box = Vec::with_capacity(rules.len() + 1);
+        for (r, rule) in rules.iter().enumerate() {
+            rule_first_box.push(box_rule.len() as u32);
+            for b in &rule.boxes {
+                if !b.is_empty() {
+                    box_rule.push(r as u32);
+                }
+            }
+            if box_rule.len() > MAX_BOXES {
+                return Err(BuildError::TooManyBoxes { given: box_rule.len(), limit: MAX_BOXES });
+            }
+        }
+        rule_first_box.push(box_rule.len() as u32);
+        let boxes = || rules.iter().flat_map(|r| r.boxes.iter()).filter(|b| !b.is_empty());
+        // At least one word, so that an empty rule list still has well-formed (empty) classes.
+        let words = box_rule.len().div_ceil(64).max(1);
+
+        // Protocol sets repeat a lot (Any, Tcp, Udp), so turn each distinct set into runs once.
+        let mut proto_runs: HashMap<ProtocolSet, Vec<(u16, u16)>> = HashMap::new();
+        let mut proto = Vec::new();
+        let mut sport = Vec::new();
+        let mut dport = Vec::new();
+        let (mut src4, mut src6, mut dst4, mut dst6) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, b) in boxes().enumerate() {
+            let i = i as u32;
+            let runs = proto_runs.entry(b.protocols).or_insert_with(|| protocol_runs(&b.protocols));
+            proto.extend(runs.iter().map(|&(lo, hi)| (lo, hi, i)));
+            sport.extend(b.src_ports.as_pairs().iter().map(|&(lo, hi)| (lo, hi, i)));
+            dport.extend(b.dst_ports.as_pairs().iter().map(|&(lo, hi)| (lo, hi, i)));
+            src4.extend(b.src.v4_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+            src6.extend(b.src.v6_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+            dst4.extend(b.dst.v4_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+            dst6.extend(b.dst.v6_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
+        }
+
+        let mut proto_classes = ClassTable::new(words, field_limit);
+        let proto_table = direct_table(&sweep(&proto, &mut proto_classes)?, 256);
+        let mut sport_classes = ClassTable::new(words, field_limit);
+        let sport_table = direct_table(&sweep(&sport, &mut sport_classes)?, 1 << 16);
+        let mut dport_classes = ClassTable::new(words, field_limit);
+        let dport_table = direct_table(&sweep(&dport, &mut dport_classes)?, 1 << 16);
+        let mut src_classes = ClassTable::new(words, field_limit);
+        let src_index = AddrIndex::new(sweep(&src4, &mut src_classes)?, sweep(&src6, &mut src_classes)?);
+        let mut dst_classes = ClassTable::new(words, field_limit);
+        let dst_index = AddrIndex::new(sweep(&dst4, &mut dst_classes)?, sweep(&dst6, &mut dst_classes)?);
+        for table in
+            [&mut proto_classes, &mut sport_classes, &mut dport_classes, &mut src_classes, &mut dst_classes]
+        {
+            table.finish();
+        }
+        Ok(CompiledMatcher {
+            n_rules: rules.len(),
+            box_rule,
+            rule_first_box,
+            proto_table,
+            sport_table,
+            dport_table,
+            src_index,
+            dst_index,
+            proto_classes,
+            sport_classes,
+            dport_classes,
+            src_classes,
+            dst_classes,
+        })
+    }
+
+    /// Numbers of IPv4 and IPv6 elementary intervals of the source and destination fields.
+    pub fn address_interval_counts(&self) -> [(usize, usize); 2] {
+        [self.src_index.interval_counts(), self.dst_index.interval_counts()]
+    }
+}
+
+/// The runs of consecutive protocol numbers in `set`.
+fn protocol_runs(set: &ProtocolSet) -> Vec<(u16, u16)> {
+    let mut runs: Vec<(u16, u16)> = Vec::new();
+    for p in 0..=255u8 {
+        if set.contains(IpProtocol(p)) {
+            match runs.last_mut() {
+                Some(last) if last.1 + 1 == u16::from(p) => last.1 = u16::from(p),
+                _ => runs.push((u16::from(p), u16::from(p))),
+            }
+        }
+    }
+    runs
+}
+
+/// A direct value → class table of `size` entries from a field's intervals. Port and protocol
+/// fields have at most 65,536 intervals, so class ids fit in `u16`.
+fn direct_table<K: Key + Into<u128>>(intervals: &Intervals<K>, size: usize) -> Vec<u16> {
+    let mut table = Vec::with_capacity(size);
+    for (i, &class) in intervals.classes.iter().enumerate() {
+        let end = intervals.bounds.get(i + 1).map_or(size, |&b| Into::<u128>::into(b) as usize);
+        table.resize(end, class as u16);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::MatchBox;
+    use crate::net::{AddrSet, PortRange, PortSet};
+
+    #[test]
+    fn protocol_runs_groups_neighbours() {
+        let set = ProtocolSet::of(&[IpProtocol(0), IpProtocol(1), IpProtocol(6), IpProtocol(255)]);
+        assert_eq!(protocol_runs(&set), vec![(0, 1), (6, 6), (255, 255)]);
+        assert_eq!(protocol_runs(&ProtocolSet::ALL), vec![(0, 255)]);
+    }
+
+    #[test]
+    fn empty_boxes_get_no_bit() {
+        let empty = MatchBox { dst: AddrSet::empty(), ..MatchBox::any() };
+        let ssh = MatchBox { dst_ports: PortSet::from_ranges([PortRange::single(22)]), ..MatchBox::any() };
+        let rules = [MatchRule::from_box(empty), MatchRule { boxes: vec![ssh, MatchBox::any()] }];
+        let m = CompiledMatcher::build(&rules).expect("small");
+        assert_eq!(m.box_count(), 2);
+        assert_eq!(m.rule_boxes(0), 0..0);
+        assert_eq!(m.rule_boxes(1), 0..2);
+        assert_eq!(m.class_counts()[1], 1, "every box has every source port");
+    }
+
+    #[test]
+    fn size_limit_is_an_error() {
+        let rules: Vec<MatchRule> = (0..100u16)
+            .map(|p| {
+                MatchRule::from_box(MatchBox {
+                    dst_ports: PortSet::from_ranges([PortRange::single(p)]),
+                    ..MatchBox::any()
+                })
+            })
+            .collect();
+        let err = CompiledMatcher::build_with_limit(&rules, 64).expect_err("tiny limit");
+        assert!(matches!(err, BuildError::TooLarge { .. }), "{err}");
+    }
+}

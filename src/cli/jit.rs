@@ -15,6 +15,37 @@ use crate::sim::{Duration, Simulator, replay_until};
 pub enum JitCommand {
     /// List VMs as Configured, Not configured (recommended) and Unsupported (with the reason).
     Status(StatusArgs),
+    /// Request access at a point of the timeline ("what if alice asks for SSH at 30m?"): prints
+    /// the outcome, the rules written and the requester's flows afterwards. Exit 1 if refused.
+    Request(RequestArgs),
+}
+
+/// Arguments of `nsgsim jit request`.
+#[derive(Debug, clap::Args)]
+pub struct RequestArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// The requester (a user of the scenario).
+    #[arg(long)]
+    pub user: String,
+    /// The VM (repeat for several).
+    #[arg(long = "vm", required = true)]
+    pub vms: Vec<String>,
+    /// The port (repeat for several).
+    #[arg(long = "port", required = true)]
+    pub ports: Vec<u16>,
+    /// How long: 1h, 90m, PT3H.
+    #[arg(long, default_value = "1h")]
+    pub duration: String,
+    /// Source IP or CIDR to allow (default: the requester's IP).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// When, as an offset of the timeline (its steps up to then are applied first).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Arguments of `nsgsim jit status`.
@@ -34,6 +65,7 @@ pub struct StatusArgs {
 pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
     match command {
         JitCommand::Status(args) => status(args),
+        JitCommand::Request(args) => request(args),
     }
 }
 
@@ -89,6 +121,95 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(EXIT_OK)
+}
+
+fn request(args: &RequestArgs) -> anyhow::Result<u8> {
+    use crate::jit::PortRequest;
+    use crate::net::IpProtocol;
+    use crate::path::{Destination, FlowRequest};
+    use crate::sim::Action;
+
+    let scenario = load(&args.file)?;
+    let at = match &args.at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
+    let source = match &args.source {
+        Some(s) => Some(crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?),
+        None => None,
+    };
+    let user = scenario.users.iter().find(|u| u.name == args.user).ok_or_else(|| {
+        let names: Vec<&str> = scenario.users.iter().map(|u| u.name.as_str()).collect();
+        anyhow::anyhow!("--user: unknown user '{}'; valid: {}", args.user, names.join(", "))
+    })?;
+    let mut ports = Vec::new();
+    let mut vm_ids = Vec::new();
+    for name in &args.vms {
+        let vm =
+            scenario.topology.vm_by_name(name).ok_or_else(|| anyhow::anyhow!("--vm: unknown vm '{name}'"))?;
+        vm_ids.push(vm);
+        ports.extend(args.ports.iter().map(|&number| PortRequest { vm, number }));
+    }
+    let mut sim = replay_until(scenario.world(), &scenario.steps, at)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let action = Action::RequestJit {
+        name: "cli-request".into(),
+        user: user.name.clone(),
+        ports,
+        duration,
+        source,
+        justification: Some("requested from the command line".into()),
+    };
+    let outcome = sim.apply(&action).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let source_of = crate::path::Source::Address(user.source_ip);
+    let mut flows = Vec::new();
+    for &vm in &vm_ids {
+        let Some(nic) = sim.topology().primary_nic(vm) else { continue };
+        for &port in &args.ports {
+            let req = FlowRequest {
+                source: source_of,
+                destination: Destination::Nic(nic),
+                protocol: IpProtocol::TCP,
+                src_port: 50000,
+                dst_port: port,
+                via: None,
+            };
+            let trace = sim.evaluate(&req);
+            flows.push((sim.topology().vm(vm).name.clone(), port, trace));
+        }
+    }
+    match args.format {
+        Format::Json => print_json(&json!({
+            "at": sim.now().to_string(),
+            "accepted": outcome.accepted,
+            "summary": outcome.summary,
+            "changes": outcome.changes,
+            "warnings": outcome.warnings,
+            "flows": flows.iter().map(|(vm, port, t)| {
+                let mut v = crate::report::trace_json(t);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("vm".into(), vm.clone().into());
+                    o.insert("port".into(), (*port).into());
+                }
+                v
+            }).collect::<Vec<_>>(),
+        })),
+        Format::Text => {
+            println!("at +{at} ({}): {}", sim.now(), outcome.summary);
+            for c in &outcome.changes {
+                println!("  {c}");
+            }
+            for w in &outcome.warnings {
+                println!("  warning: {w}");
+            }
+            for (vm, port, t) in &flows {
+                println!("{} -> {vm} Tcp port {port}:", args.user);
+                print!("{}", crate::report::trace_text(t, "  ", super::common::style()));
+            }
+        }
+    }
+    Ok(if outcome.accepted { EXIT_OK } else { super::EXIT_FAILED })
 }
 
 fn vm_rows(sim: &Simulator) -> Vec<Value> {

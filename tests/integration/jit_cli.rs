@@ -146,3 +146,43 @@ fn unknown_jit_references_are_load_errors() {
         nsgsim(&["check", &file]).assert_code(2).stderr_has(&[message, &format!("case{i}.ron:")]);
     }
 }
+
+#[test]
+fn jit_request_from_the_command_line() {
+    let file = scenario("11-jit-policies-approval.ron");
+    let granted = nsgsim(&[
+        "jit",
+        "request",
+        &file,
+        "--user",
+        "ops",
+        "--vm",
+        "vm-win",
+        "--port",
+        "3389",
+        "--duration",
+        "30m",
+        "--at",
+        "1h",
+        "--format",
+        "json",
+    ])
+    .assert_code(0)
+    .json();
+    assert_eq!(granted["accepted"], true);
+    assert_eq!(granted["flows"][0]["verdict"], "Allow");
+    // dev's active grant on the same port is superseded: its rules are removed.
+    let removed = granted["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c.as_str().is_some_and(|c| c.starts_with("- ")))
+        .count();
+    assert_eq!(removed, 2, "{granted}");
+    nsgsim(&["jit", "request", &file, "--user", "ops-home", "--vm", "vm-win", "--port", "3389"])
+        .assert_code(1)
+        .stdout_has(&["refused: source 81.2.69.160 is outside the allowed source prefixes 10.0.0.0/8"]);
+    nsgsim(&["jit", "request", &file, "--user", "nobody", "--vm", "vm-win", "--port", "3389"])
+        .assert_code(2)
+        .stderr_has(&["unknown user 'nobody'"]);
+}

@@ -10,13 +10,17 @@
 //! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
 //! - [`reach`]: exact reachability: who can reach a VM, and its management-port exposure over time.
 //! - [`quiz`]: exam practice: a run's expectations as questions with explained answers.
+//! - [`import`]: Azure JSON (ARM templates, `az` output, JIT REST policies) to scenarios; assertion files.
+//! - [`analysis`]: lint, exact diff of two policies, and the box algebra behind them.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod analysis;
 pub mod classbench;
 pub mod cli;
+pub mod import;
 pub mod jit;
 pub mod matcher;
 pub mod model;

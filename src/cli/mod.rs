@@ -11,6 +11,7 @@ mod effective;
 mod eval;
 mod exposure;
 mod graph;
+mod import;
 mod jit;
 mod quiz;
 mod reach;
@@ -71,6 +72,8 @@ enum Command {
     Jit(jit::JitCommand),
     /// Check a ClassBench filter set against its header trace and measure lookup speed.
     Classbench(classbench::Args),
+    /// Import Azure JSON (ARM templates, `az` output, JIT policies) as a scenario file.
+    Import(import::Args),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -96,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Quiz(args) => quiz::run(&args),
         Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
+        Command::Import(args) => import::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,6 +2,7 @@
 //! real scenario files, plus the oracle and property tests of the matcher.
 
 mod cli_foundation;
+mod engineer;
 mod jit_cli;
 mod matcher;
 mod paths;

@@ -1,0 +1,343 @@
+//! Exact set algebra on flow boxes: intersection, subtraction, first-match partitions, merging.
+//!
+//! A [`MatchBox`] is a product of five sets (protocols, source addresses, source ports,
+//! destination addresses, destination ports). The difference of two boxes is a union of at most
+//! five disjoint boxes: peel off, field by field, the part of `a` outside `b` in that field while
+//! keeping the earlier fields inside `b`. A [`Region`] is a union of pairwise-disjoint boxes, so
+//! emptiness and membership are exact, and first-match evaluation of a rule list becomes a
+//! [`partition`]: rule `i` decides `rule_i \ (rule_0 ∪ … ∪ rule_{i-1})`.
+//!
+//! Because every field is a *set* (not one interval), merging two boxes that agree on four fields
+//! is a single union, which keeps reported regions small ([`merge`]).
+
+use std::collections::HashMap;
+
+use crate::matcher::{MatchBox, MatchRule};
+use crate::net::{AddrSet, Flow, PortSet, ProtocolSet};
+
+/// The intersection of two boxes, `None` when empty.
+pub fn intersect(a: &MatchBox, b: &MatchBox) -> Option<MatchBox> {
+    let out = MatchBox {
+        protocols: a.protocols.intersect(&b.protocols),
+        src: a.src.intersect(&b.src),
+        src_ports: a.src_ports.intersect(&b.src_ports),
+        dst: a.dst.intersect(&b.dst),
+        dst_ports: a.dst_ports.intersect(&b.dst_ports),
+    };
+    (!out.is_empty()).then_some(out)
+}
+
+/// `a \ b` as at most five pairwise-disjoint non-empty boxes.
+pub fn subtract(a: &MatchBox, b: &MatchBox) -> Vec<MatchBox> {
+    if intersect(a, b).is_none() {
+        return vec![a.clone()];
+    }
+    let mut out = Vec::with_capacity(5);
+    let mut rest = a.clone();
+    let protocols = rest.protocols.subtract(&b.protocols);
+    if !protocols.is_empty() {
+        out.push(MatchBox { protocols, ..rest.clone() });
+    }
+    rest.protocols = rest.protocols.intersect(&b.protocols);
+    let src = rest.src.subtract(&b.src);
+    if !src.is_empty() {
+        out.push(MatchBox { src, ..rest.clone() });
+    }
+    rest.src = rest.src.intersect(&b.src);
+    let src_ports = rest.src_ports.subtract(&b.src_ports);
+    if !src_ports.is_empty() {
+        out.push(MatchBox { src_ports, ..rest.clone() });
+    }
+    rest.src_ports = rest.src_ports.intersect(&b.src_ports);
+    let dst = rest.dst.subtract(&b.dst);
+    if !dst.is_empty() {
+        out.push(MatchBox { dst, ..rest.clone() });
+    }
+    rest.dst = rest.dst.intersect(&b.dst);
+    let dst_ports = rest.dst_ports.subtract(&b.dst_ports);
+    if !dst_ports.is_empty() {
+        out.push(MatchBox { dst_ports, ..rest });
+    }
+    out
+}
+
+/// A union of pairwise-disjoint, non-empty boxes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Region {
+    boxes: Vec<MatchBox>,
+}
+
+impl Region {
+    /// No flow.
+    pub fn empty() -> Region {
+        Region::default()
+    }
+
+    /// Every flow.
+    pub fn all() -> Region {
+        Region::from_box(MatchBox::any())
+    }
+
+    /// One box (empty boxes give the empty region).
+    pub fn from_box(b: MatchBox) -> Region {
+        if b.is_empty() { Region::empty() } else { Region { boxes: vec![b] } }
+    }
+
+    /// The flows a rule matches (its boxes may overlap; the region's do not).
+    pub fn from_rule(rule: &MatchRule) -> Region {
+        let mut out = Region::empty();
+        for b in &rule.boxes {
+            out = out.union(&Region::from_box(b.clone()));
+        }
+        out
+    }
+
+    /// The disjoint boxes.
+    pub fn boxes(&self) -> &[MatchBox] {
+        &self.boxes
+    }
+
+    /// Whether the region holds no flow.
+    pub fn is_empty(&self) -> bool {
+        self.boxes.is_empty()
+    }
+
+    /// Whether `flow` is in the region.
+    pub fn contains(&self, flow: &Flow) -> bool {
+        self.boxes.iter().any(|b| b.contains(flow))
+    }
+
+    /// `self \ b`.
+    pub fn subtract_box(&self, b: &MatchBox) -> Region {
+        let mut boxes = Vec::with_capacity(self.boxes.len());
+        for a in &self.boxes {
+            boxes.extend(subtract(a, b));
+        }
+        Region { boxes }
+    }
+
+    /// `self \ other`.
+    pub fn subtract(&self, other: &Region) -> Region {
+        let mut out = self.clone();
+        for b in &other.boxes {
+            if out.is_empty() {
+                break;
+            }
+            out = out.subtract_box(b);
+        }
+        out
+    }
+
+    /// `self ∩ b`.
+    pub fn intersect_box(&self, b: &MatchBox) -> Region {
+        Region { boxes: self.boxes.iter().filter_map(|a| intersect(a, b)).collect() }
+    }
+
+    /// `self ∩ other` (disjoint, since both sides are).
+    pub fn intersect(&self, other: &Region) -> Region {
+        let mut boxes = Vec::new();
+        for a in &self.boxes {
+            for b in &other.boxes {
+                boxes.extend(intersect(a, b));
+            }
+        }
+        Region { boxes }
+    }
+
+    /// `self ∪ other`.
+    pub fn union(&self, other: &Region) -> Region {
+        let mut boxes = self.boxes.clone();
+        boxes.extend(other.subtract(self).boxes);
+        Region { boxes }
+    }
+
+    /// The same region with adjacent boxes merged (see [`merge`]).
+    pub fn merged(&self) -> Region {
+        Region { boxes: merge(self.boxes.clone()) }
+    }
+}
+
+/// First-match partition of `universe` by `rules` (index 0 first): element `i` is the part of
+/// the universe that rule `i` decides. The part no rule matches is returned last.
+pub fn partition(rules: &[MatchRule], universe: &Region) -> (Vec<Region>, Region) {
+    let mut remaining = universe.clone();
+    let mut out = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let mut decided = Region::empty();
+        for b in &rule.boxes {
+            if remaining.is_empty() {
+                break;
+            }
+            decided.boxes.extend(remaining.intersect_box(b).boxes);
+            remaining = remaining.subtract_box(b);
+        }
+        out.push(decided);
+    }
+    (out, remaining)
+}
+
+fn blank(b: &MatchBox, field: usize) -> MatchBox {
+    let mut k = b.clone();
+    match field {
+        0 => k.protocols = ProtocolSet::EMPTY,
+        1 => k.src = AddrSet::empty(),
+        2 => k.src_ports = PortSet::empty(),
+        3 => k.dst = AddrSet::empty(),
+        _ => k.dst_ports = PortSet::empty(),
+    }
+    k
+}
+
+fn absorb(into: &mut MatchBox, from: &MatchBox, field: usize) {
+    match field {
+        0 => into.protocols = into.protocols.union(&from.protocols),
+        1 => into.src = into.src.union(&from.src),
+        2 => into.src_ports = into.src_ports.union(&from.src_ports),
+        3 => into.dst = into.dst.union(&from.dst),
+        _ => into.dst_ports = into.dst_ports.union(&from.dst_ports),
+    }
+}
+
+/// Merges boxes that agree on four fields into one (the union of the fifth), until no two do.
+/// The union of the boxes is unchanged; disjoint inputs stay disjoint.
+pub fn merge(mut boxes: Vec<MatchBox>) -> Vec<MatchBox> {
+    loop {
+        let before = boxes.len();
+        for field in 0..5 {
+            let mut index: HashMap<MatchBox, usize> = HashMap::new();
+            let mut out: Vec<MatchBox> = Vec::with_capacity(boxes.len());
+            for b in boxes {
+                let k = blank(&b, field);
+                match index.get(&k) {
+                    Some(&i) => absorb(&mut out[i], &b, field),
+                    None => {
+                        index.insert(k, out.len());
+                        out.push(b);
+                    }
+                }
+            }
+            boxes = out;
+        }
+        if boxes.len() == before {
+            return boxes;
+        }
+    }
+}
+
+/// A set of addresses for people: `*`, `Internet`-style names are the caller's; here prefixes,
+/// cut after `limit` with a count of the rest.
+pub fn describe_addrs(set: &AddrSet, limit: usize) -> String {
+    if set.is_any() {
+        return "*".into();
+    }
+    let prefixes = set.to_prefixes();
+    let shown: Vec<String> = prefixes.iter().take(limit).map(crate::nsg::display_net).collect();
+    let more = prefixes.len().saturating_sub(limit);
+    if more > 0 { format!("{} (+{more} more)", shown.join(",")) } else { shown.join(",") }
+}
+
+/// One box in one line: `Tcp from 203.0.113.0/24 to 10.0.1.4 ports 22`.
+pub fn describe_box(b: &MatchBox) -> String {
+    let mut out = format!("{} from {}", b.protocols, describe_addrs(&b.src, 4));
+    if !b.src_ports.is_any() {
+        out.push_str(&format!(" ports {}", b.src_ports));
+    }
+    out.push_str(&format!(" to {}", describe_addrs(&b.dst, 4)));
+    if !b.dst_ports.is_any() {
+        out.push_str(&format!(" ports {}", b.dst_ports));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{IpProtocol, PortRange};
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    fn small_box(rng: &mut StdRng) -> MatchBox {
+        let mut range = |max: u32| {
+            let a = rng.random_range(0..max);
+            let b = rng.random_range(a..max);
+            (a, b)
+        };
+        let (p0, p1) = range(4);
+        let protocols = ProtocolSet::of(&(p0..=p1).map(|p| IpProtocol(p as u8)).collect::<Vec<_>>());
+        let (s0, s1) = range(16);
+        let (d0, d1) = range(16);
+        let (q0, q1) = range(8);
+        MatchBox {
+            protocols,
+            src: AddrSet::from_ranges(vec![(s0, s1)], vec![]),
+            src_ports: PortSet::any(),
+            dst: AddrSet::from_ranges(vec![(d0, d1)], vec![]),
+            dst_ports: PortSet::from_ranges([PortRange::new(q0 as u16, q1 as u16).expect("ordered")]),
+        }
+    }
+
+    fn flows() -> Vec<Flow> {
+        let mut out = Vec::new();
+        for p in 0..4u8 {
+            for s in 0..16u32 {
+                for d in 0..16u32 {
+                    for q in 0..8u16 {
+                        out.push(Flow {
+                            protocol: IpProtocol(p),
+                            src: std::net::IpAddr::V4(s.into()),
+                            src_port: 1,
+                            dst: std::net::IpAddr::V4(d.into()),
+                            dst_port: q,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn subtraction_partition_and_merge_are_exact() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let universe = flows();
+        for _ in 0..40 {
+            let rules: Vec<MatchRule> = (0..rng.random_range(1..6))
+                .map(|_| MatchRule {
+                    boxes: (0..rng.random_range(1..3)).map(|_| small_box(&mut rng)).collect(),
+                })
+                .collect();
+            let (parts, rest) = partition(&rules, &Region::all());
+            for f in &universe {
+                let first = rules.iter().position(|r| r.contains(f));
+                for (i, part) in parts.iter().enumerate() {
+                    assert_eq!(part.contains(f), first == Some(i), "rule {i} flow {f}");
+                    assert_eq!(part.merged().contains(f), first == Some(i));
+                }
+                assert_eq!(rest.contains(f), first.is_none());
+            }
+            let a = Region::from_rule(&rules[0]);
+            let b = Region::from_rule(&rules[rules.len() - 1]);
+            let (diff, inter, uni) = (a.subtract(&b), a.intersect(&b), a.union(&b));
+            for f in &universe {
+                let (x, y) = (a.contains(f), b.contains(f));
+                assert_eq!(diff.contains(f), x && !y);
+                assert_eq!(inter.contains(f), x && y);
+                assert_eq!(uni.contains(f), x || y);
+            }
+            // Disjointness: no flow is in two boxes of a region.
+            for f in &universe {
+                assert!(uni.boxes().iter().filter(|b| b.contains(f)).count() <= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn merge_joins_neighbours() {
+        let a = MatchBox { dst_ports: PortSet::from_ranges([PortRange::single(22)]), ..MatchBox::any() };
+        let b = MatchBox { dst_ports: PortSet::from_ranges([PortRange::single(23)]), ..MatchBox::any() };
+        let merged = merge(vec![a, b]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].dst_ports.to_string(), "22-23");
+        assert!(describe_box(&merged[0]).contains("ports 22-23"));
+    }
+}

@@ -1,0 +1,271 @@
+//! Writing a [`ScenarioFile`] as RON in the layout of the hand-written scenarios: one resource
+//! per block, one rule per line, optional fields only when set.
+//!
+//! A printer of our own rather than `ron::ser`: the schema types stay `Deserialize`-only (the
+//! loader's contract), and the output reads like the files in `scenarios/`, which is what people
+//! edit after an import. The import tests load every output back with `scenario::load_str`.
+
+use std::fmt::Write;
+
+use crate::scenario::schema::{
+    AccessSpec, DirectionSpec, JitPortSpec, JitProtocolSpec, NicSpec, OsSpec, ProtocolSpec, RuleSpec,
+    ScenarioFile, ScopeSpec, SkuSpec,
+};
+
+/// A RON string literal.
+fn s(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|i| s(i)).collect::<Vec<_>>().join(", "))
+}
+
+fn rule(r: &RuleSpec) -> String {
+    let direction = match r.direction {
+        DirectionSpec::Inbound => "Inbound",
+        DirectionSpec::Outbound => "Outbound",
+    };
+    let access = match r.access {
+        AccessSpec::Allow => "Allow",
+        AccessSpec::Deny => "Deny",
+    };
+    let protocol = match r.protocol {
+        ProtocolSpec::Tcp => "Tcp",
+        ProtocolSpec::Udp => "Udp",
+        ProtocolSpec::Icmp => "Icmp",
+        ProtocolSpec::Esp => "Esp",
+        ProtocolSpec::Ah => "Ah",
+        ProtocolSpec::Any => "Any",
+    };
+    let mut out = format!(
+        "Rule(name: {}, priority: {}, direction: {direction}, access: {access}, protocol: {protocol}",
+        s(&r.name),
+        r.priority
+    );
+    if let Some(v) = &r.source {
+        let _ = write!(out, ", source: {}", s(v));
+    }
+    if !r.source_asgs.is_empty() {
+        let _ = write!(out, ", source_asgs: {}", list(&r.source_asgs));
+    }
+    if let Some(v) = &r.source_ports {
+        let _ = write!(out, ", source_ports: {}", s(v));
+    }
+    if let Some(v) = &r.destination {
+        let _ = write!(out, ", destination: {}", s(v));
+    }
+    if !r.destination_asgs.is_empty() {
+        let _ = write!(out, ", destination_asgs: {}", list(&r.destination_asgs));
+    }
+    let _ = write!(out, ", destination_ports: {}", s(&r.destination_ports));
+    if !r.description.is_empty() {
+        let _ = write!(out, ", description: {}", s(&r.description));
+    }
+    out.push(')');
+    out
+}
+
+fn nic(n: &NicSpec) -> String {
+    let mut out =
+        format!("Nic(name: {}, subnet: {}, private_ip: {}", s(&n.name), s(&n.subnet), s(&n.private_ip));
+    if let Some(v) = &n.nsg {
+        let _ = write!(out, ", nsg: {}", s(v));
+    }
+    if !n.asgs.is_empty() {
+        let _ = write!(out, ", asgs: {}", list(&n.asgs));
+    }
+    if let Some(v) = &n.public_ip {
+        let _ = write!(out, ", public_ip: {}", s(v));
+    }
+    out.push(')');
+    out
+}
+
+fn port(p: &JitPortSpec) -> String {
+    let mut out = format!("Port(number: {}", p.number);
+    if let Some(proto) = p.protocol {
+        let name = match proto {
+            JitProtocolSpec::Tcp => "Tcp",
+            JitProtocolSpec::Udp => "Udp",
+            JitProtocolSpec::Any => "Any",
+        };
+        let _ = write!(out, ", protocol: {name}");
+    }
+    if let Some(sources) = &p.allowed_sources {
+        let _ = write!(out, ", allowed_sources: {}", list(sources));
+    }
+    if let Some(d) = &p.max_duration {
+        let _ = write!(out, ", max_duration: {}", s(d));
+    }
+    out.push(')');
+    out
+}
+
+/// The scenario as RON text. Covers what import produces: VNets, peerings, ASGs, NSGs, public
+/// IPs, VMs, Bastion hosts and JIT policies (other sections are written only as comments saying
+/// they are empty, since import never fills them).
+pub fn to_ron(f: &ScenarioFile) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "// {}", f.description.replace('\n', " "));
+    o.push_str("// Check it with `nsgsim check`; lint it with `nsgsim lint`.\n");
+    o.push_str("Scenario(\n");
+    let _ = writeln!(o, "    name: {},", s(&f.name));
+    let _ = writeln!(o, "    description: {},", s(&f.description));
+    let _ = writeln!(o, "    start: {},", s(&f.start));
+    if !f.vnets.is_empty() {
+        o.push_str("    vnets: [\n");
+        for v in &f.vnets {
+            o.push_str("        Vnet(\n");
+            let _ = writeln!(o, "            name: {},", s(&v.name));
+            let _ = writeln!(o, "            address_space: {},", list(&v.address_space));
+            if !v.subnets.is_empty() {
+                o.push_str("            subnets: [\n");
+                for sub in &v.subnets {
+                    let _ = write!(
+                        o,
+                        "                Subnet(name: {}, prefix: {}",
+                        s(&sub.name),
+                        s(&sub.prefix)
+                    );
+                    if let Some(n) = &sub.nsg {
+                        let _ = write!(o, ", nsg: {}", s(n));
+                    }
+                    if let Some(r) = &sub.route_table {
+                        let _ = write!(o, ", route_table: {}", s(r));
+                    }
+                    o.push_str("),\n");
+                }
+                o.push_str("            ],\n");
+            }
+            if !v.on_premises.is_empty() {
+                let _ = writeln!(o, "            on_premises: {},", list(&v.on_premises));
+            }
+            o.push_str("        ),\n");
+        }
+        o.push_str("    ],\n");
+    }
+    if !f.peerings.is_empty() {
+        let pairs: Vec<String> = f.peerings.iter().map(|(a, b)| format!("({}, {})", s(a), s(b))).collect();
+        let _ = writeln!(o, "    peerings: [{}],", pairs.join(", "));
+    }
+    if !f.asgs.is_empty() {
+        let _ = writeln!(o, "    asgs: {},", list(&f.asgs));
+    }
+    if !f.nsgs.is_empty() {
+        o.push_str("    nsgs: [\n");
+        for n in &f.nsgs {
+            let _ = writeln!(o, "        Nsg(name: {}, rules: [", s(&n.name));
+            for r in &n.rules {
+                let _ = writeln!(o, "            {},", rule(r));
+            }
+            o.push_str("        ]),\n");
+        }
+        o.push_str("    ],\n");
+    }
+    if !f.public_ips.is_empty() {
+        o.push_str("    public_ips: [\n");
+        for p in &f.public_ips {
+            let _ = write!(o, "        PublicIp(name: {}, address: {}", s(&p.name), s(&p.address));
+            match p.sku {
+                Some(SkuSpec::Basic) => o.push_str(", sku: Basic"),
+                Some(SkuSpec::Standard) => o.push_str(", sku: Standard"),
+                None => {}
+            }
+            o.push_str("),\n");
+        }
+        o.push_str("    ],\n");
+    }
+    if !f.vms.is_empty() {
+        o.push_str("    vms: [\n");
+        for v in &f.vms {
+            let os = match v.os {
+                OsSpec::Linux => "Linux",
+                OsSpec::Windows => "Windows",
+            };
+            let _ = write!(o, "        Vm(name: {}, os: {os}", s(&v.name));
+            if v.classic {
+                o.push_str(", classic: true");
+            }
+            if let Some(sub) = &v.subscription {
+                let _ = write!(o, ", subscription: {}", s(sub));
+            }
+            if let Some(rg) = &v.resource_group {
+                let _ = write!(o, ", resource_group: {}", s(rg));
+            }
+            o.push_str(", nics: [\n");
+            for n in &v.nics {
+                let _ = writeln!(o, "            {},", nic(n));
+            }
+            o.push_str("        ]),\n");
+        }
+        o.push_str("    ],\n");
+    }
+    if !f.bastions.is_empty() {
+        o.push_str("    bastions: [\n");
+        for b in &f.bastions {
+            let _ = write!(o, "        Bastion(name: {}, vnet: {}", s(&b.name), s(&b.vnet));
+            if let Some(p) = &b.public_ip {
+                let _ = write!(o, ", public_ip: {}", s(p));
+            }
+            o.push_str("),\n");
+        }
+        o.push_str("    ],\n");
+    }
+    if !f.jit_policies.is_empty() {
+        o.push_str("    jit_policies: [\n");
+        for j in &f.jit_policies {
+            let scope = match &j.scope {
+                ScopeSpec::Subscription(x) => format!("Subscription({})", s(x)),
+                ScopeSpec::ResourceGroup(x) => format!("ResourceGroup({})", s(x)),
+                ScopeSpec::Vm(x) => format!("Vm({})", s(x)),
+            };
+            let _ = write!(o, "        JitPolicy(name: {}, scope: {scope}", s(&j.name));
+            if j.enable_at_start {
+                o.push_str(", enable_at_start: true");
+            }
+            if !j.approvers.is_empty() {
+                let _ = write!(o, ", approvers: {}", list(&j.approvers));
+            }
+            match &j.ports {
+                Some(ports) => {
+                    o.push_str(", ports: [\n");
+                    for p in ports {
+                        let _ = writeln!(o, "            {},", port(p));
+                    }
+                    o.push_str("        ]),\n");
+                }
+                None => o.push_str("),\n"),
+            }
+        }
+        o.push_str("    ],\n");
+    }
+    o.push_str(")\n");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        assert_eq!(s("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(s("x\u{1}"), "\"x\\u{1}\"");
+    }
+}

@@ -1,0 +1,153 @@
+//! Reading files that are not scenarios: Azure's own JSON (ARM templates, `az` output, REST
+//! responses) turned into a scenario, and the assertion files of `nsgsim test`.
+//!
+//! Import takes what Azure prints and produces the scenario types of `scenario::schema`, then
+//! writes them as RON ([`to_ron`]) so the result is an ordinary scenario file that `nsgsim check`
+//! accepts and people can edit. The mapping (see docs/engineers.md):
+//!
+//! | Azure | scenario |
+//! |---|---|
+//! | `Microsoft.Network/networkSecurityGroups` (+ `securityRules`, inline or child) | `nsgs` |
+//! | `Microsoft.Network/virtualNetworks` (+ `subnets`, `virtualNetworkPeerings`) | `vnets`, `peerings` |
+//! | `Microsoft.Network/networkInterfaces` (primary IP configuration) | a VM's `nics` |
+//! | `Microsoft.Network/publicIPAddresses`, `applicationSecurityGroups`, `bastionHosts` | `public_ips`, `asgs`, `bastions` |
+//! | `Microsoft.Compute/virtualMachines` | `vms` |
+//! | `Microsoft.Security/locations/jitNetworkAccessPolicies` | `jit_policies` scoped to each VM, enabled at the start |
+//!
+//! Contract: an unresolvable reference or a bad value is an [`ImportError`] naming the file, the
+//! JSON path and the value; anything nsgsim does not model is a [`Warning`] and is skipped.
+//! Only this module and `scenario` derive `Deserialize`.
+
+mod arm;
+pub mod assertions;
+mod azure;
+mod emit;
+
+use std::path::{Path, PathBuf};
+
+pub use arm::{ArmValue, ResourceRef, TemplateScope, eval_string, parse_id};
+pub use emit::to_ron;
+
+use crate::scenario::schema::ScenarioFile;
+
+/// Why Azure JSON could not be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("{}: cannot read the file: {source}", file.display())]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{}:{line}:{column}: not valid JSON: {message}", file.display())]
+    Json {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// A reference to a resource that is not in the input (or of the wrong kind).
+    #[error("{}: {path}: cannot resolve {reference}: {message}", file.display())]
+    Unresolved {
+        /// The file.
+        file: PathBuf,
+        /// The JSON path of the reference, e.g. `resources[3].properties.subnet.id`.
+        path: String,
+        /// The resource referred to, `type/name`.
+        reference: String,
+        /// Why, and what exists.
+        message: String,
+    },
+    /// A value nsgsim cannot use.
+    #[error("{}: {path}: {}{message}", file.display(), if value.is_empty() { String::new() } else { format!("'{value}': ") })]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// The JSON path.
+        path: String,
+        /// The value given (empty when missing).
+        value: String,
+        /// What is wrong and what is valid.
+        message: String,
+    },
+}
+
+/// Something skipped or assumed during import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The file.
+    pub file: PathBuf,
+    /// The JSON path.
+    pub path: String,
+    /// What was skipped or assumed.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file.display(), self.path, self.message)
+        }
+    }
+}
+
+/// Choices for the produced scenario.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// The scenario's name.
+    pub name: String,
+    /// The scenario's start instant (RFC 3339).
+    pub start: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> ImportOptions {
+        ImportOptions { name: "imported".into(), start: "2025-01-06T09:00:00Z".into() }
+    }
+}
+
+/// An imported scenario and what was skipped on the way.
+#[derive(Debug)]
+pub struct Imported {
+    /// The scenario, in the file format's types.
+    pub scenario: ScenarioFile,
+    /// Skipped properties and resources, and assumptions made.
+    pub warnings: Vec<Warning>,
+}
+
+/// Imports the given `(path, contents)` inputs together: references may cross files.
+///
+/// # Errors
+/// The first invalid JSON, bad value or unresolvable reference.
+pub fn import_texts(inputs: &[(PathBuf, String)], options: &ImportOptions) -> Result<Imported, ImportError> {
+    let mut importer = azure::Importer::default();
+    for (path, text) in inputs {
+        importer.add_file(path, text)?;
+    }
+    importer.finish(options)
+}
+
+/// Reads and imports the given files.
+///
+/// # Errors
+/// An unreadable file, or see [`import_texts`].
+pub fn import_files(paths: &[&Path], options: &ImportOptions) -> Result<Imported, ImportError> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ImportError::Read { file: path.to_path_buf(), source })?;
+        inputs.push((path.to_path_buf(), text));
+    }
+    import_texts(&inputs, options)
+}

@@ -959,6 +959,12 @@ impl Topology {
     /// on-premises spaces, those of the VNets peered with it, and the host platform address
     /// 168.63.129.16.
     pub fn virtual_network_tag(&self, vnet: VnetId) -> AddrSet {
+        AddrSet::from_nets(&self.virtual_network_prefixes(vnet))
+    }
+
+    /// The prefixes `VirtualNetwork` is made of in `vnet`, unmerged: address spaces, connected
+    /// on-premises spaces, peered VNets' spaces, the host platform address.
+    pub fn virtual_network_prefixes(&self, vnet: VnetId) -> Vec<IpNet> {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
         nets.extend(v.on_premises.iter().copied());
@@ -966,7 +972,7 @@ impl Topology {
             nets.extend(self.vnets[peer.index()].address_space.iter().copied());
         }
         nets.push(IpNet::from(PLATFORM_HOST_ADDRESS));
-        AddrSet::from_nets(&nets)
+        nets
     }
 
     /// What every symbolic address means for an NSG applied to `subnet` or to a NIC in it.
@@ -985,6 +991,12 @@ impl Topology {
                 .map(|r| r.prefix)
                 .collect();
             ctx.virtual_network = ctx.virtual_network.union(&AddrSet::from_nets(&udr));
+            for prefix in udr {
+                if !ctx.virtual_network_prefixes.contains(&prefix) {
+                    let host = ctx.virtual_network_prefixes.len().saturating_sub(1);
+                    ctx.virtual_network_prefixes.insert(host, prefix);
+                }
+            }
             ctx.internet = ctx.internet.subtract(&ctx.virtual_network);
         }
         ctx
@@ -1009,6 +1021,7 @@ impl Topology {
             asg_members.insert(AsgId(i as u32), AddrSet::from_nets(&ips));
         }
         ResolveContext {
+            virtual_network_prefixes: self.virtual_network_prefixes(vnet),
             virtual_network,
             internet,
             load_balancer: AddrSet::from_addr(PLATFORM_HOST_ADDRESS),

@@ -25,6 +25,9 @@ pub struct ResolveContext {
     pub tags: HashMap<String, AddrSet>,
     /// The private addresses of the NICs in each application security group.
     pub asg_members: HashMap<AsgId, AddrSet>,
+    /// `VirtualNetwork` as the list of prefixes it is made of, unmerged, in the order Azure's
+    /// effective rules list them (address spaces, peers, on-premises, UDRs, the host address).
+    pub virtual_network_prefixes: Vec<ipnet::IpNet>,
 }
 
 impl ResolveContext {

@@ -43,11 +43,25 @@ pub struct NicEffectiveRules {
     pub nsgs: Vec<EffectiveNsg>,
 }
 
-fn expand(set: &AddrSet, spec: &AddressSpec) -> Vec<String> {
-    if matches!(spec, AddressSpec::Any) {
-        return vec!["0.0.0.0/0".into(), "::/0".into()];
+/// A field expanded as Azure's effective rules list it: `VirtualNetwork` as its constituent
+/// prefixes (not merged), ASGs as each member's address, other tags as prefixes.
+fn expand(
+    set: &AddrSet,
+    spec: &AddressSpec,
+    ctx: &crate::nsg::ResolveContext,
+    topology: &Topology,
+) -> Vec<String> {
+    match spec {
+        AddressSpec::Any => vec!["0.0.0.0/0".into(), "::/0".into()],
+        AddressSpec::Tag(crate::nsg::ServiceTag::VirtualNetwork) => {
+            ctx.virtual_network_prefixes.iter().map(display_net).collect()
+        }
+        AddressSpec::Asgs(ids) => ids
+            .iter()
+            .flat_map(|id| topology.asg(*id).members.iter().map(|n| topology.nic(*n).private_ip.to_string()))
+            .collect(),
+        _ => set.to_prefixes().iter().map(display_net).collect(),
     }
-    set.to_prefixes().iter().map(display_net).collect()
 }
 
 /// The effective rules of each of `nics`.
@@ -68,10 +82,17 @@ pub fn effective_rules(topology: &Topology, nics: &[NicId]) -> Vec<NicEffectiveR
                         .map(|rule| EffectiveRule {
                             source: describe_address(&rule.source, topology),
                             destination: describe_address(&rule.destination, topology),
-                            expanded_source: expand(&ctx.addresses(&rule.source), &rule.source),
+                            expanded_source: expand(
+                                &ctx.addresses(&rule.source),
+                                &rule.source,
+                                &ctx,
+                                topology,
+                            ),
                             expanded_destination: expand(
                                 &ctx.addresses(&rule.destination),
                                 &rule.destination,
+                                &ctx,
+                                topology,
                             ),
                             rule,
                         })

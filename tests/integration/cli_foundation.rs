@@ -866,10 +866,11 @@ fn effective_rules_expand_peered_space_asgs_and_scenario_tags() {
     assert_eq!(spoke["networkSecurityGroup"], "spoke-nsg");
     assert_eq!(array(&array(&json, "nics")[0], "value").len(), 1, "no NIC NSG on vm-spoke");
     let vnet = effective_rule(spoke, "securityRules/allow-vnet-8080");
-    // hub is peered and included; lab (10.2.0.0/16) is not.
+    // The spoke's own space, then peered hub's, then the host address, each listed on its own
+    // as Azure's effective rules do; lab (10.2.0.0/16) is not peered and not included.
     assert_eq!(
         strings(&vnet["expandedSourceAddressPrefix"]),
-        ["10.0.0.0/16", "10.5.0.0/16", "168.63.129.16"]
+        ["10.5.0.0/16", "10.0.0.0/16", "168.63.129.16"]
     );
 
     let json = nsgsim(&["effective-rules", &file, "--vm", "vm-db", "--format", "json"]).assert_code(0).json();

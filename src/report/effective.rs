@@ -56,10 +56,15 @@ fn expand(
         AddressSpec::Tag(crate::nsg::ServiceTag::VirtualNetwork) => {
             ctx.virtual_network_prefixes.iter().map(display_net).collect()
         }
-        AddressSpec::Asgs(ids) => ids
-            .iter()
-            .flat_map(|id| topology.asg(*id).members.iter().map(|n| topology.nic(*n).private_ip.to_string()))
-            .collect(),
+        AddressSpec::Asgs(ids) => {
+            let mut ips: Vec<std::net::IpAddr> = ids
+                .iter()
+                .flat_map(|id| topology.asg(*id).members.iter().map(|n| topology.nic(*n).private_ip))
+                .collect();
+            ips.sort();
+            ips.dedup();
+            ips.iter().map(|ip| ip.to_string()).collect()
+        }
         _ => set.to_prefixes().iter().map(display_net).collect(),
     }
 }

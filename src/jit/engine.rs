@@ -16,8 +16,8 @@ use crate::sim::{Duration, Instant};
 use super::log::SECURITY_RP;
 use super::rules::{allow_priority, allow_rule, covering_rules, deny_priority, deny_rule};
 use super::{
-    ActivityLog, AllowedSources, JitPolicy, LogEntry, Permission, PolicyScope, RoleBook, ScopedPolicy,
-    Supportability, default_ports, supportability,
+    ActivityLog, AllowedSources, JitPolicy, LogEntry, Permission, PolicyChange, PolicyScope, RoleBook,
+    ScopedPolicy, Supportability, default_ports, supportability,
 };
 
 /// Which NSGs on a VM's inbound path JIT writes its rules into.
@@ -292,6 +292,19 @@ impl JitEngine {
         &self.log
     }
 
+    /// Records an operation made outside JIT (a rule or association changed by hand), so the
+    /// activity log shows every write, as Azure's does.
+    pub fn record_manual(
+        &mut self,
+        at: Instant,
+        caller: &str,
+        operation: &str,
+        resource: &str,
+        detail: String,
+    ) {
+        self.record(at, caller, operation, resource, "Succeeded", detail);
+    }
+
     /// Every request, oldest first.
     pub fn requests(&self) -> &[Request] {
         &self.requests
@@ -454,12 +467,13 @@ impl JitEngine {
 
     /// Enables JIT on `vm` (or updates its policy when already enabled): writes a deny rule per
     /// protected port into the NSGs on the VM's path and warns about existing rules that keep
-    /// precedence. With no `policy`, the most specific scoped policy applies, else the defaults.
+    /// precedence. Fields `change` leaves out keep their current values on an edit; on a first
+    /// enable they come from the most specific scoped policy, else Defender's defaults.
     pub fn enable(
         &mut self,
         topology: &mut Topology,
         vm: VmId,
-        policy: Option<JitPolicy>,
+        change: PolicyChange,
         actor: &User,
         now: Instant,
     ) -> JitOutcome {
@@ -490,9 +504,16 @@ impl JitEngine {
                 format!("the policy name 'default' and vm name '{vm_name}' together exceed 56 characters");
             return self.refuse(now, &actor.name, operation, &resource, reason);
         }
-        let policy = policy
+        let base = self
+            .configured
+            .get(&vm)
+            .map(|c| c.policy.clone())
             .or_else(|| self.scoped_policy_for(topology, vm).map(|s| s.policy.clone()))
             .unwrap_or(JitPolicy { ports: default_ports(), approver_roles: Vec::new() });
+        let policy = JitPolicy {
+            ports: change.ports.unwrap_or(base.ports),
+            approver_roles: change.approver_roles.unwrap_or(base.approver_roles),
+        };
         let editing = self.configured.contains_key(&vm);
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
         if editing {
@@ -581,6 +602,12 @@ impl JitEngine {
             let fw = topology.firewall(f);
             fw.mode == FirewallMode::Classic && fw.public_ip.is_some()
         });
+        if deny_rules.is_empty() && firewall.is_none() {
+            out.warnings.push(format!(
+                "JIT wrote no rule for vm '{vm_name}': with jit_nsg_levels {:?} no NSG of the VM is at that level, so grants will open nothing",
+                self.options.levels
+            ));
+        }
         if let Some(f) = firewall {
             out.warnings.push(format!(
                 "vm '{vm_name}' is protected by Azure Firewall '{}': grants will also add a DNAT rule there (connect to the firewall's public IP and the mapped port)",
@@ -1347,7 +1374,7 @@ mod tests {
         let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
         let owner = user("o", &["Owner"], "203.0.113.1");
         assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended);
-        let out = jit.enable(&mut f.topology, f.vm, None, &owner, f.t0);
+        let out = jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &owner, f.t0);
         assert!(out.accepted, "{}", out.summary);
         assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Deny), 4);
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 4);
@@ -1360,7 +1387,7 @@ mod tests {
         let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
         let owner = user("o", &["Owner"], "203.0.113.1");
         let reader = user("r", &["Reader"], "203.0.113.2");
-        let refused = jit.enable(&mut f.topology, f.vm, None, &reader, f.t0);
+        let refused = jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &reader, f.t0);
         assert!(
             !refused.accepted && refused.summary.contains("jitNetworkAccessPolicies/write"),
             "{}",
@@ -1377,7 +1404,7 @@ mod tests {
             f.t0,
         );
         assert!(not_configured.summary.contains("not configured"), "{}", not_configured.summary);
-        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &[])), &owner, f.t0);
+        jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
         let cases = [
             (&reader, 22, 600, None, "initiate/action"),
             (&owner, 3389, 600, None, "not in the JIT policy"),
@@ -1426,7 +1453,7 @@ mod tests {
         let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
         let owner = user("o", &["Owner"], "203.0.113.1");
         let other = user("p", &["Contributor"], "203.0.113.9");
-        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &[])), &owner, f.t0);
+        jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
         let first = jit.request(
             &mut f.topology,
             "first",
@@ -1477,7 +1504,7 @@ mod tests {
         let owner = user("o", &["Owner"], "203.0.113.1");
         let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
         let approver = user("sec", &["Security Admin"], "203.0.113.6");
-        jit.enable(&mut f.topology, f.vm, Some(ssh_policy(3600, &["Security Admin"])), &owner, f.t0);
+        jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &["Security Admin"]).into(), &owner, f.t0);
         let pending = jit.request(
             &mut f.topology,
             "r",
@@ -1508,7 +1535,7 @@ mod tests {
         let options = JitOptions { levels: NsgLevels::NicOnly, ..JitOptions::default() };
         let mut jit = JitEngine::new(options, RoleBook::default(), vec![]);
         let owner = user("o", &["Owner"], "203.0.113.1");
-        jit.enable(&mut f.topology, f.vm, None, &owner, f.t0);
+        jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &owner, f.t0);
         assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Deny), 0);
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 4);
 

@@ -33,7 +33,7 @@ pub use engine::{
 pub use log::{ActivityLog, LogEntry};
 pub use policy::{
     AllowedSources, DEFAULT_MAX_DURATION, JitPolicy, JitProtocol, MAX_MAX_DURATION, MIN_MAX_DURATION,
-    PolicyScope, PortPolicy, ScopedPolicy, default_ports,
+    PolicyChange, PolicyScope, PortPolicy, ScopedPolicy, default_ports,
 };
 pub use roles::{Permission, RoleBook};
 pub use rules::{JIT_RULE_PREFIX, is_jit_rule};

@@ -154,3 +154,19 @@ pub struct ScopedPolicy {
     /// Enable JIT with this policy on every supported VM in scope at the scenario's start.
     pub enable_at_start: bool,
 }
+
+/// What an enable or edit sets: fields left `None` keep their current value (on an edit), or
+/// take the scoped policy's or Defender's defaults (on a first enable), as the portal's Edit does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyChange {
+    /// New ports.
+    pub ports: Option<Vec<PortPolicy>>,
+    /// New approver roles (approval extension).
+    pub approver_roles: Option<Vec<String>>,
+}
+
+impl From<JitPolicy> for PolicyChange {
+    fn from(p: JitPolicy) -> Self {
+        PolicyChange { ports: Some(p.ports), approver_roles: Some(p.approver_roles) }
+    }
+}

@@ -8,7 +8,8 @@ use super::schema::{
 };
 use crate::jit::{
     AllowedSources, DEFAULT_MAX_DURATION, JitOptions, JitPolicy, JitProtocol, MAX_MAX_DURATION,
-    MIN_MAX_DURATION, NsgLevels, PolicyScope, PortPolicy, PortRequest, RequestStatus, RoleBook, ScopedPolicy,
+    MIN_MAX_DURATION, NsgLevels, PolicyChange, PolicyScope, PortPolicy, PortRequest, RequestStatus, RoleBook,
+    ScopedPolicy,
 };
 use crate::model::{Topology, VmId};
 use crate::net::parse_prefix;
@@ -199,12 +200,14 @@ impl Loader<'_> {
             | ActionSpec::EditJit { vm, by, ports, approvers } => {
                 let id = self.vm(t, vm, &format!("{field}.vm"))?;
                 let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
-                let policy = if ports.is_none() && approvers.is_none() {
-                    None
-                } else {
-                    Some(self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field, None)?)
+                // Validate what is given; leave out what is not, so an edit keeps it.
+                let parsed =
+                    self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field, None)?;
+                let change = PolicyChange {
+                    ports: ports.as_ref().map(|_| parsed.ports.clone()),
+                    approver_roles: approvers.as_ref().map(|_| parsed.approver_roles.clone()),
                 };
-                Action::EnableJit { vm: id, actor, policy }
+                Action::EnableJit { vm: id, actor, change }
             }
             ActionSpec::DisableJit { vm, by } => Action::DisableJit {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,

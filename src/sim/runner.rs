@@ -223,7 +223,7 @@ impl Simulator {
                 continue;
             }
             let before = self.rules_snapshot();
-            let out = self.jit.enable(&mut self.topology, vm, Some(policy), &setup_principal(), self.now);
+            let out = self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now);
             let mut outcome = self.absorb(out);
             outcome.nsg_changes = self.changes_since(before);
             outcome.summary = format!("{} (scoped policy '{name}')", outcome.summary);
@@ -331,7 +331,32 @@ impl Simulator {
         let before = self.rules_snapshot();
         let mut outcome = self.apply_inner(action)?;
         outcome.nsg_changes = self.changes_since(before);
+        self.log_manual(action, &outcome);
         Ok(outcome)
+    }
+
+    /// Rule and association changes made by the scenario go to the activity log too.
+    fn log_manual(&mut self, action: &Action, outcome: &ActionOutcome) {
+        let operation = match action {
+            Action::AddRule { .. } => "Create or Update Security Rule",
+            Action::RemoveRule { .. } => "Delete Security Rule",
+            Action::AttachNsg { .. } | Action::DetachNsg { .. } => {
+                "Update network security group association"
+            }
+            _ => return,
+        };
+        for change in &outcome.nsg_changes {
+            self.jit.record_manual(
+                self.now,
+                SETUP_PRINCIPAL,
+                operation,
+                &change.nsg,
+                outcome.summary.clone(),
+            );
+        }
+        if outcome.nsg_changes.is_empty() {
+            self.jit.record_manual(self.now, SETUP_PRINCIPAL, operation, "", outcome.summary.clone());
+        }
     }
 
     /// Every NSG's user rules, to compare after a change.
@@ -431,9 +456,9 @@ impl Simulator {
                 }
                 _ => Err(format!("connection '{name}' is not open")),
             },
-            Action::EnableJit { vm, actor, policy } => {
+            Action::EnableJit { vm, actor, change } => {
                 let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
-                let out = self.jit.enable(&mut self.topology, *vm, policy.clone(), &actor, self.now);
+                let out = self.jit.enable(&mut self.topology, *vm, change.clone(), &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::DisableJit { vm, actor } => {

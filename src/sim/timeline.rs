@@ -2,7 +2,7 @@
 
 use ipnet::IpNet;
 
-use crate::jit::{JitPolicy, PortRequest, RequestStatus};
+use crate::jit::{PolicyChange, PortRequest, RequestStatus};
 use crate::model::{NicId, NsgId, SubnetId, VmId};
 use crate::nsg::{Access, SecurityRule};
 use crate::path::FlowRequest;
@@ -76,8 +76,9 @@ pub enum Action {
         vm: VmId,
         /// Who does it (a user name); `None` = the scenario's setup principal (Owner).
         actor: Option<String>,
-        /// The policy; `None` = the scoped policy covering the VM, else Defender's defaults.
-        policy: Option<JitPolicy>,
+        /// What to set; fields left out keep their values on an edit (or take the scoped policy's
+        /// or Defender's defaults on a first enable).
+        change: PolicyChange,
     },
     /// Disable JIT on a VM.
     DisableJit {

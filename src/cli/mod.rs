@@ -7,16 +7,19 @@
 mod check;
 mod classbench;
 mod common;
+mod diff;
 mod effective;
 mod eval;
 mod exposure;
 mod graph;
 mod import;
 mod jit;
+mod lint;
 mod quiz;
 mod reach;
 mod report;
 mod run;
+mod test;
 
 use std::process::ExitCode;
 
@@ -74,6 +77,12 @@ enum Command {
     Classbench(classbench::Args),
     /// Import Azure JSON (ARM templates, `az` output, JIT policies) as a scenario file.
     Import(import::Args),
+    /// Lint a policy: shadowed, redundant and conflicting rules, open management ports, JIT and Bastion problems.
+    Lint(lint::Args),
+    /// Exactly which flows change verdict between two policies, per VM and direction.
+    Diff(diff::Args),
+    /// Run assertion files (named flows and expected verdicts) for CI; optional JUnit XML.
+    Test(test::Args),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -100,6 +109,9 @@ pub fn main() -> ExitCode {
         Command::Jit(command) => jit::run(&command),
         Command::Classbench(args) => classbench::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Test(args) => test::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

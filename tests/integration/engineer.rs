@@ -169,3 +169,157 @@ fn import_unresolvable_reference_names_the_json_path() {
         "no defaultValue",
     ]);
 }
+
+#[test]
+fn lint_finds_each_kind_of_problem() {
+    let out = nsgsim(&["lint", &data("lint/problems.ron")]);
+    out.assert_code(1).stdout_has(&[
+        "error[NSG004-management-port-open] nsg 'web-nsg': securityRules/allow-ssh-any (priority 110) allows TCP 22 from *",
+        "22730e10-96f6-4aac-ad84-9383d35b5917",
+        "b0f33259-77d7-4c9e-aac6-3aabcfae693c",
+        "error[JIT001-rule-defeats-jit] nsg 'app-nsg': securityRules/allow-rdp-corp (priority 300) allows Tcp from 10.8.0.0/16 to 10.0.2.4 ports 3389",
+        "error[BAS001-bastion-missing-rule] nsg 'bastion-nsg'",
+        "AllowSshRdpOutbound (Outbound TCP/UDP 22,3389 to VirtualNetwork): blocked by securityRules/DenyVnetOutbound",
+        "warning[NSG001-shadowed-rule] nsg 'web-nsg': securityRules/allow-https-partner",
+        "warning[NSG003-level-conflict] nsg 'web-nsg'",
+        "allows by securityRules/allow-https what the NIC NSG 'web-nic-nsg' denies by securityRules/deny-https",
+        "warning[JIT002-any-source] vm 'vm-app'",
+        "info[NSG002-redundant-rule] nsg 'web-nsg': removing securityRules/allow-vnet-web",
+        "info[NSG005-unassociated-nsg] nsg 'orphan-nsg'",
+        "fix: ",
+    ]);
+    let json = nsgsim(&["lint", &data("lint/problems.ron"), "--format", "json"]);
+    json.assert_code(1);
+    let v = json.json();
+    let codes: Vec<&str> =
+        crate::util::array(&v, "findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    for code in [
+        "NSG001-shadowed-rule",
+        "NSG002-redundant-rule",
+        "NSG003-level-conflict",
+        "NSG004-management-port-open",
+        "NSG005-unassociated-nsg",
+        "JIT001-rule-defeats-jit",
+        "JIT002-any-source",
+        "BAS001-bastion-missing-rule",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let first = &crate::util::array(&v, "findings")[0];
+    assert_eq!(first["severity"], "error");
+    assert!(first["rules"].is_array() && first["fix"].is_string());
+    assert_eq!(v["summary"]["error"], 6);
+    // The Bastion scenario of the corpus: the same code as `check` reports there.
+    nsgsim(&["lint", "scenarios/21-bastion-nsg-missing-rules.ron"])
+        .assert_code(1)
+        .stdout_has(&["BAS001-bastion-missing-rule", "AllowGatewayManagerInbound"]);
+}
+
+#[test]
+fn lint_reports_nothing_on_a_clean_policy() {
+    nsgsim(&["lint", &data("lint/clean.ron")]).assert_code(0).stdout_has(&["no findings"]);
+    let v = nsgsim(&["lint", &data("lint/clean.ron"), "--format", "json"]).json();
+    assert_eq!(crate::util::array(&v, "findings").len(), 0);
+    nsgsim(&["lint", "missing.ron"]).assert_code(2);
+}
+
+#[test]
+fn lint_at_sees_the_jit_state_of_the_timeline() {
+    // A rule added at 1h above the JIT deny rule defeats JIT from then on.
+    let dir = TempDir::new("lint-at");
+    let base = std::fs::read_to_string(data("lint/clean.ron")).expect("fixture");
+    let text = base.replace(
+        "    jit_policies: [",
+        r#"    timeline: [
+        (at: "1h", action: AddRule(nsg: "app-nsg", rule: Rule(name: "allow-rdp-ssh", priority: 200,
+            direction: Inbound, access: Allow, protocol: Tcp, source: "10.0.1.0/24", destination_ports: "22"))),
+    ],
+    jit_policies: ["#,
+    );
+    let file = dir.write("timeline.ron", &text);
+    nsgsim(&["lint", &file]).assert_code(0).stdout_has(&["no findings"]);
+    nsgsim(&["lint", &file, "--at", "90m"]).assert_code(1).stdout_has(&[
+        "JIT001-rule-defeats-jit",
+        "securityRules/allow-rdp-ssh (priority 200) allows Tcp from 10.0.1.0/24 to 10.0.2.4 ports 22",
+    ]);
+}
+
+#[test]
+fn diff_reports_exactly_the_changed_flows() {
+    let dir = TempDir::new("diff");
+    let old = data("import/expected-arm.ron");
+    let base = std::fs::read_to_string(&old).expect("fixture");
+    // The new policy narrows the admin range to a /25 and opens 8090 on the app tier.
+    let new_text = crate::util::replace_once(
+        &base,
+        "source: \"203.0.113.0/24\", destination_ports: \"22\"",
+        "source: \"203.0.113.0/25\", destination_ports: \"22\"",
+    );
+    let new_text = crate::util::replace_once(
+        &new_text,
+        "destination_ports: \"8080-8089\"",
+        "destination_ports: \"8080-8090\"",
+    );
+    let new = dir.write("new.ron", &new_text);
+    let out = nsgsim(&["diff", &old, &new]);
+    out.assert_code(0).stdout_has(&[
+        "vm-app inbound: Deny -> Allow",
+        "Tcp from 10.0.1.4 to 10.0.2.4 ports 8090",
+        "before: app-nsg securityRules/deny-vnet-in (4000, Deny)",
+        "after:  app-nsg securityRules/allow-web-to-app (100, Allow)",
+    ]);
+    // SSH from 203.0.113.128/25 now stops at the subnet, but the NIC NSG denied it before too: no change.
+    assert!(!out.stdout.contains("vm-web inbound"), "{}", out.stdout);
+    let v = nsgsim(&["diff", &old, &new, "--format", "json"]).json();
+    let changes = crate::util::array(&v, "changes");
+    assert_eq!(changes.len(), 1, "{v}");
+    assert_eq!(changes[0]["vm"], "vm-app");
+    assert_eq!(changes[0]["flows"][0]["destination_ports"][0], "8090");
+    assert_eq!(changes[0]["flows"][0]["sources"][0], "10.0.1.4/32");
+    assert_eq!(changes[0]["new_rules"][0]["rule"], "securityRules/allow-web-to-app");
+    nsgsim(&["diff", &old, &new, "--fail-on-change"]).assert_code(1);
+    nsgsim(&["diff", &old, &old, "--fail-on-change"]).assert_code(0).stdout_has(&["no verdict changes"]);
+}
+
+#[test]
+fn diff_of_an_import_against_the_hand_written_scenario_is_empty() {
+    let dir = TempDir::new("diff-import");
+    let (_, imported) = import(&dir, &["import/arm-template.json"]);
+    nsgsim(&["diff", &data("import/expected-arm.ron"), &imported, "--fail-on-change"])
+        .assert_code(0)
+        .stdout_has(&["no verdict changes"]);
+}
+
+#[test]
+fn test_runs_assertions_with_junit_output() {
+    nsgsim(&["test", &data("assertions/arm-gating.ron")])
+        .assert_code(0)
+        .stdout_has(&["PASS customers reach HTTPS on the public IP", "6 passed, 0 failed, 0 invalid"]);
+    // The same gate against a fresh import of the ARM template.
+    let dir = TempDir::new("test-junit");
+    let (_, imported) = import(&dir, &["import/arm-template.json"]);
+    nsgsim(&["test", &data("assertions/arm-gating.ron"), "--scenario", &imported]).assert_code(0);
+    let junit = dir.path().join("junit.xml");
+    let out = nsgsim(&["test", &data("assertions/failing.ron"), "--junit", &junit.display().to_string()]);
+    out.assert_code(1).stdout_has(&[
+        "FAIL ssh from admins is open (it is not): expected Allow, got Deny (web-nic-nsg securityRules/deny-ssh)",
+        "FAIL wrong deciding rule: expected rule 'allow-web-to-app' to decide",
+        "1 passed, 2 failed, 0 invalid",
+    ]);
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testsuite name=\"failing\" tests=\"3\" failures=\"2\" errors=\"0\""), "{xml}");
+    assert!(xml.contains("<testcase name=\"https is open\" classname=\"failing\" time=\"0\">"), "{xml}");
+    assert!(xml.contains("<failure message=\"expected Allow, got Deny (web-nic-nsg securityRules/deny-ssh)\" type=\"verdict\">"), "{xml}");
+    assert!(xml.contains("securityRules/deny-ssh denies (priority 300)"), "{xml}");
+    // Invalid cases and files: exit 2.
+    let bad = dir.write(
+        "bad.ron",
+        &format!(
+            "Assertions(scenario: {:?}, cases: [Case(name: \"x\", from: \"nobody\", to: \"vm-web\", port: 22, verdict: Deny)])",
+            data("import/expected-arm.ron")
+        ),
+    );
+    nsgsim(&["test", &bad]).assert_code(2).stdout_has(&["ERROR x: from: 'nobody' is not a VM"]);
+    let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
+    nsgsim(&["test", &syntax]).assert_code(2).stderr_has(&["syntax.ron:1:"]);
+}

@@ -1,0 +1,125 @@
+//! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change]`: exactly which flows
+//! change verdict for each VM present in both policies, with the deciding rules on each side.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::common::{load, offset, print_json};
+use super::{EXIT_FAILED, EXIT_OK, Format};
+use crate::analysis::chain::Decider;
+use crate::analysis::diff::{Change, diff};
+use crate::analysis::space::{describe_box, describe_protocols};
+use crate::matcher::MatchBox;
+use crate::sim::{Duration, replay_until};
+
+/// Arguments of `nsgsim diff`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy before (scenario file).
+    pub old: PathBuf,
+    /// The policy after (scenario file).
+    pub new: PathBuf,
+    /// Compare both policies at this offset of their timelines (default: the start).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Exit 1 when any verdict changes (for CI gates); without it, diff exits 0.
+    #[arg(long)]
+    pub fail_on_change: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn decider_json(d: &Decider) -> serde_json::Value {
+    json!({"nsg": d.nsg, "level": d.level.as_str(), "rule": d.rule, "priority": d.priority, "access": d.access.to_string()})
+}
+
+fn box_json(b: &MatchBox) -> serde_json::Value {
+    let cidrs =
+        |s: &crate::net::AddrSet| -> Vec<String> { s.to_prefixes().iter().map(|p| p.to_string()).collect() };
+    let ports = |p: &crate::net::PortSet| -> Vec<String> { p.ranges().map(|r| r.to_string()).collect() };
+    json!({
+        "protocols": describe_protocols(&b.protocols),
+        "sources": cidrs(&b.src),
+        "source_ports": ports(&b.src_ports),
+        "destinations": cidrs(&b.dst),
+        "destination_ports": ports(&b.dst_ports),
+    })
+}
+
+fn change_json(c: &Change) -> serde_json::Value {
+    json!({
+        "vm": c.vm,
+        "direction": c.direction.to_string(),
+        "old_verdict": c.old_verdict.to_string(),
+        "new_verdict": c.new_verdict.to_string(),
+        "old_rules": c.old.iter().map(decider_json).collect::<Vec<_>>(),
+        "new_rules": c.new.iter().map(decider_json).collect::<Vec<_>>(),
+        "flows": c.boxes.iter().map(box_json).collect::<Vec<_>>(),
+    })
+}
+
+fn rules(ds: &[Decider]) -> String {
+    ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
+}
+
+/// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let at = match &args.at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let state = |path: &PathBuf| -> anyhow::Result<crate::sim::Simulator> {
+        let s = load(path)?;
+        replay_until(s.world(), &s.steps, at).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    };
+    let (old, new) = (state(&args.old)?, state(&args.new)?);
+    let d = diff(old.topology(), new.topology());
+    match args.format {
+        Format::Text => {
+            println!("{} -> {} at +{at}", args.old.display(), args.new.display());
+            for vm in &d.removed_vms {
+                println!("vm '{vm}' is only in the old policy (not compared)");
+            }
+            for vm in &d.added_vms {
+                println!("vm '{vm}' is only in the new policy (not compared)");
+            }
+            for (vm, a, b) in &d.moved_vms {
+                println!(
+                    "vm '{vm}' moved from {a} to {b}; flows are compared with the VM's address standing for both"
+                );
+            }
+            for c in &d.changes {
+                println!(
+                    "{} {}: {} -> {}",
+                    c.vm,
+                    c.direction.to_string().to_lowercase(),
+                    c.old_verdict,
+                    c.new_verdict
+                );
+                for b in &c.boxes {
+                    println!("  {}", describe_box(b));
+                }
+                println!("  before: {}", rules(&c.old));
+                println!("  after:  {}", rules(&c.new));
+            }
+            if d.is_empty() {
+                println!("no verdict changes");
+            } else {
+                let boxes: usize = d.changes.iter().map(|c| c.boxes.len()).sum();
+                println!("{} change(s) in {boxes} flow box(es)", d.changes.len());
+            }
+        }
+        Format::Json => print_json(&json!({
+            "old": args.old.display().to_string(),
+            "new": args.new.display().to_string(),
+            "at": at.to_string(),
+            "changes": d.changes.iter().map(change_json).collect::<Vec<_>>(),
+            "added_vms": d.added_vms,
+            "removed_vms": d.removed_vms,
+            "moved_vms": d.moved_vms.iter().map(|(v, a, b)| json!({"vm": v, "old": a, "new": b})).collect::<Vec<_>>(),
+        })),
+    }
+    Ok(if args.fail_on_change && !d.is_empty() { EXIT_FAILED } else { EXIT_OK })
+}

@@ -1,0 +1,83 @@
+//! `nsgsim lint FILE [--at OFFSET] [--format json]`: findings with severity, code, NSG, rules,
+//! why and a fix. Exit 1 when any finding is an error.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::common::{load, offset, print_json};
+use super::{EXIT_FAILED, EXIT_OK, Format};
+use crate::analysis::lint::{Finding, Severity, lint};
+use crate::sim::{Duration, replay_until};
+
+/// Arguments of `nsgsim lint`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario file (hand-written or produced by `nsgsim import`).
+    pub file: PathBuf,
+    /// Lint the policy as it is at this offset of the timeline (JIT rules, steps applied): 90m, PT1H.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "severity": f.severity.to_string(),
+        "code": f.code,
+        "nsg": f.nsg,
+        "vm": f.vm,
+        "rules": f.rules,
+        "message": f.message,
+        "fix": f.fix,
+        "policies": f.policies,
+    })
+}
+
+/// Runs the command: 0 (no errors), 1 (an error finding), or an error for invalid input.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let scenario = load(&args.file)?;
+    let at = match &args.at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let sim = replay_until(scenario.world(), &scenario.steps, at)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let findings = lint(sim.topology(), sim.jit());
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+    match args.format {
+        Format::Text => {
+            println!("{} at +{at} ({})", args.file.display(), sim.now());
+            for f in &findings {
+                let subject = match (&f.nsg, &f.vm) {
+                    (Some(nsg), _) => format!(" nsg '{nsg}'"),
+                    (None, Some(vm)) => format!(" vm '{vm}'"),
+                    (None, None) => String::new(),
+                };
+                println!("{}[{}]{subject}: {}", f.severity, f.code, f.message);
+                if !f.rules.is_empty() {
+                    println!("  rules: {}", f.rules.join(", "));
+                }
+                println!("  fix: {}", f.fix);
+                for p in &f.policies {
+                    println!("  see: {p}");
+                }
+            }
+            if findings.is_empty() {
+                println!("no findings");
+            } else {
+                println!("{errors} error(s), {warnings} warning(s), {infos} info");
+            }
+        }
+        Format::Json => print_json(&json!({
+            "file": args.file.display().to_string(),
+            "at": sim.now().to_string(),
+            "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
+            "summary": {"error": errors, "warning": warnings, "info": infos},
+        })),
+    }
+    Ok(if errors > 0 { EXIT_FAILED } else { EXIT_OK })
+}

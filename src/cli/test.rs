@@ -1,0 +1,337 @@
+//! `nsgsim test FILE... [--scenario PATH] [--junit OUT.xml]`: assertion files (named flows with
+//! the verdict each must get) run against a scenario or an imported policy, for CI gates.
+//! Exit 1 when a case fails, 2 when a file or case is invalid.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::common::load;
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
+use crate::import::assertions::{AssertionsFile, CaseProtocol, CaseSpec, CaseVerdict, parse};
+use crate::net::IpProtocol;
+use crate::nsg::Access;
+use crate::path::FlowRequest;
+use crate::report::{Style, trace_text};
+use crate::scenario::Scenario;
+use crate::sim::{Duration, Simulator, replay_until};
+
+/// Arguments of `nsgsim test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Assertion files (RON; see docs/engineers.md).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Run every file against this scenario instead of the one it names (e.g. an imported policy).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Also write the results as JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// What happened to one case.
+#[derive(Debug)]
+enum Outcome {
+    Pass,
+    Fail(String),
+    Error(String),
+}
+
+#[derive(Debug)]
+struct CaseResult {
+    name: String,
+    outcome: Outcome,
+    trace: String,
+}
+
+#[derive(Debug)]
+struct Suite {
+    name: String,
+    scenario: String,
+    cases: Vec<CaseResult>,
+}
+
+fn protocol(p: Option<CaseProtocol>) -> IpProtocol {
+    match p.unwrap_or(CaseProtocol::Tcp) {
+        CaseProtocol::Tcp => IpProtocol::TCP,
+        CaseProtocol::Udp => IpProtocol::UDP,
+        CaseProtocol::Icmp => IpProtocol::ICMP,
+        CaseProtocol::Esp => IpProtocol::ESP,
+        CaseProtocol::Ah => IpProtocol::AH,
+    }
+}
+
+/// Whether the expected rule name (`securityRules/X`, `defaultSecurityRules/X` or `X`) is `actual`.
+fn rule_matches(expected: &str, actual: &str) -> bool {
+    actual == expected || actual.rsplit('/').next() == Some(expected)
+}
+
+fn run_case(
+    scenario: &Scenario,
+    file: &AssertionsFile,
+    case: &CaseSpec,
+    sims: &mut HashMap<i64, Simulator>,
+) -> CaseResult {
+    let result = |outcome, trace| CaseResult { name: case.name.clone(), outcome, trace };
+    let at_text = case.at.as_deref().or(file.at.as_deref()).unwrap_or("0");
+    let at = match Duration::parse(at_text) {
+        Ok(d) => d,
+        Err(m) => return result(Outcome::Error(format!("at: {m}")), String::new()),
+    };
+    let sim = match sims.entry(at.as_secs()) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            match replay_until(scenario.world(), &scenario.steps, at) {
+                Ok(sim) => e.insert(sim),
+                Err(err) => return result(Outcome::Error(err.to_string()), String::new()),
+            }
+        }
+    };
+    let source = match scenario.source(&case.from) {
+        Ok(s) => s,
+        Err(m) => return result(Outcome::Error(format!("from: {m}")), String::new()),
+    };
+    let destination = match scenario.destination(&case.to) {
+        Ok(d) => d,
+        Err(m) => return result(Outcome::Error(format!("to: {m}")), String::new()),
+    };
+    let via = match case.via.as_deref().map(|b| scenario.bastion(b)).transpose() {
+        Ok(v) => v,
+        Err(m) => return result(Outcome::Error(format!("via: {m}")), String::new()),
+    };
+    let protocol = protocol(case.protocol);
+    let (src_port, dst_port) =
+        if protocol.has_ports() { (case.src_port.unwrap_or(50000), case.port) } else { (0, 0) };
+    let trace = sim.evaluate(&FlowRequest { source, destination, protocol, src_port, dst_port, via });
+    let text = format!(
+        "{} -> {} {protocol} port {dst_port} at +{at}\n{}",
+        case.from,
+        case.to,
+        trace_text(&trace, "  ", Style { color: false })
+    );
+    let want = match case.verdict {
+        CaseVerdict::Allow => Access::Allow,
+        CaseVerdict::Deny => Access::Deny,
+    };
+    let hop = trace.deciding_hop();
+    let decided = hop
+        .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()).trim().to_string())
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    if trace.verdict != want {
+        problems.push(format!("expected {want}, got {} ({decided})", trace.verdict));
+    }
+    if let Some(nsg) = &case.nsg
+        && hop.map(|h| h.resource.as_str()) != Some(nsg.as_str())
+    {
+        problems.push(format!("expected NSG '{nsg}' to decide, got '{decided}'"));
+    }
+    if let Some(rule) = &case.rule
+        && !hop.and_then(|h| h.rule.as_deref()).is_some_and(|r| rule_matches(rule, r))
+    {
+        problems.push(format!("expected rule '{rule}' to decide, got '{decided}'"));
+    }
+    if problems.is_empty() {
+        result(Outcome::Pass, text)
+    } else {
+        result(Outcome::Fail(problems.join("; ")), text)
+    }
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn junit(suites: &[Suite]) -> String {
+    let count = |s: &Suite, f: fn(&Outcome) -> bool| s.cases.iter().filter(|c| f(&c.outcome)).count();
+    let failed = |o: &Outcome| matches!(o, Outcome::Fail(_));
+    let errored = |o: &Outcome| matches!(o, Outcome::Error(_));
+    let total: usize = suites.iter().map(|s| s.cases.len()).sum();
+    let failures: usize = suites.iter().map(|s| count(s, failed)).sum();
+    let errors: usize = suites.iter().map(|s| count(s, errored)).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"nsgsim\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">"
+    );
+    for s in suites {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"0\">",
+            xml(&s.name),
+            s.cases.len(),
+            count(s, failed),
+            count(s, errored)
+        );
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"scenario\" value=\"{}\"/></properties>",
+            xml(&s.scenario)
+        );
+        for c in &s.cases {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+                xml(&c.name),
+                xml(&s.name)
+            );
+            match &c.outcome {
+                Outcome::Pass => {
+                    let _ =
+                        writeln!(out, ">\n      <system-out>{}</system-out>\n    </testcase>", xml(&c.trace));
+                }
+                Outcome::Fail(m) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"verdict\">{}</failure>\n    </testcase>",
+                        xml(m),
+                        xml(&c.trace)
+                    );
+                }
+                Outcome::Error(m) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <error message=\"{}\" type=\"invalid-case\"/>\n    </testcase>",
+                        xml(m)
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Suite> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", path.display()))?;
+    let file = parse(&text, path)?;
+    let scenario_path = match (override_scenario, &file.scenario) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(rel)) => path.parent().unwrap_or(Path::new(".")).join(rel),
+        (None, None) => anyhow::bail!(
+            "{}: the file names no scenario; add `scenario: \"path/to/scenario.ron\"` or pass --scenario",
+            path.display()
+        ),
+    };
+    let scenario = load(&scenario_path)?;
+    let mut sims = HashMap::new();
+    let cases = file.cases.iter().map(|c| run_case(&scenario, &file, c, &mut sims)).collect();
+    let name = file.name.clone().unwrap_or_else(|| {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "assertions".into())
+    });
+    Ok(Suite { name, scenario: scenario_path.display().to_string(), cases })
+}
+
+/// Runs the command: 0 when every case passes, 1 when one fails, 2 for invalid files or cases.
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let mut suites = Vec::new();
+    for path in &args.files {
+        suites.push(suite(path, args.scenario.as_deref())?);
+    }
+    let all: Vec<&CaseResult> = suites.iter().flat_map(|s| s.cases.iter()).collect();
+    let failed = all.iter().filter(|c| matches!(c.outcome, Outcome::Fail(_))).count();
+    let errored = all.iter().filter(|c| matches!(c.outcome, Outcome::Error(_))).count();
+    let passed = all.len() - failed - errored;
+    match args.format {
+        Format::Text => {
+            for s in &suites {
+                println!("{} ({})", s.name, s.scenario);
+                for c in &s.cases {
+                    match &c.outcome {
+                        Outcome::Pass => println!("  PASS {}", c.name),
+                        Outcome::Fail(m) => {
+                            println!("  FAIL {}: {m}", c.name);
+                            for line in c.trace.lines() {
+                                println!("    {line}");
+                            }
+                        }
+                        Outcome::Error(m) => println!("  ERROR {}: {m}", c.name),
+                    }
+                }
+            }
+            println!("{passed} passed, {failed} failed, {errored} invalid");
+        }
+        Format::Json => super::common::print_json(&serde_json::json!({
+            "suites": suites.iter().map(|s| serde_json::json!({
+                "name": s.name,
+                "scenario": s.scenario,
+                "cases": s.cases.iter().map(|c| {
+                    let (status, message) = match &c.outcome {
+                        Outcome::Pass => ("pass", None),
+                        Outcome::Fail(m) => ("fail", Some(m.clone())),
+                        Outcome::Error(m) => ("error", Some(m.clone())),
+                    };
+                    serde_json::json!({"name": c.name, "status": status, "message": message, "trace": c.trace})
+                }).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "summary": {"passed": passed, "failed": failed, "invalid": errored},
+        })),
+    }
+    if let Some(out) = &args.junit {
+        std::fs::write(out, junit(&suites))
+            .map_err(|e| anyhow::anyhow!("{}: cannot write JUnit XML: {e}", out.display()))?;
+    }
+    Ok(if errored > 0 {
+        EXIT_INVALID
+    } else if failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_match_with_or_without_prefix() {
+        assert!(rule_matches("deny-ssh", "securityRules/deny-ssh"));
+        assert!(rule_matches("securityRules/deny-ssh", "securityRules/deny-ssh"));
+        assert!(rule_matches("DenyAllInBound", "defaultSecurityRules/DenyAllInBound"));
+        assert!(!rule_matches("deny", "securityRules/deny-ssh"));
+    }
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let s = Suite {
+            name: "a<b".into(),
+            scenario: "x.ron".into(),
+            cases: vec![
+                CaseResult { name: "ok".into(), outcome: Outcome::Pass, trace: "t".into() },
+                CaseResult {
+                    name: "bad \"one\"".into(),
+                    outcome: Outcome::Fail("expected Deny & more".into()),
+                    trace: "hop <1>".into(),
+                },
+            ],
+        };
+        let x = junit(&[s]);
+        assert!(x.contains("<testsuite name=\"a&lt;b\" tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");
+        assert!(
+            x.contains(
+                "<failure message=\"expected Deny &amp; more\" type=\"verdict\">hop &lt;1&gt;</failure>"
+            ),
+            "{x}"
+        );
+        assert!(x.contains("name=\"bad &quot;one&quot;\""), "{x}");
+    }
+}

@@ -17,10 +17,34 @@ pub fn offset(text: &str) -> anyhow::Result<Duration> {
     Duration::parse(text).map_err(|m| anyhow::anyhow!("--at: {m}"))
 }
 
+/// When to colour text output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
 /// Colour only for a terminal, and never when `NO_COLOR` is set (https://no-color.org).
 pub fn style() -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Style { color: !no_color && std::io::stdout().is_terminal() }
+    style_for(ColorChoice::Auto)
+}
+
+/// The style for an explicit `--color` choice.
+pub fn style_for(choice: ColorChoice) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            !no_color && std::io::stdout().is_terminal()
+        }
+    };
+    Style { color }
 }
 
 /// Prints a JSON value, pretty.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::common::{load, print_json, style};
+use super::common::{ColorChoice, load, print_json, style_for};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::report::{log_text, run_json, run_text};
 use crate::sim;
@@ -19,6 +19,9 @@ pub struct Args {
     /// Print the activity log (JIT operations and rule writes) after each run.
     #[arg(long)]
     pub log: bool,
+    /// Colour: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Output format (JSON: one document per scenario, in an array).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -26,7 +29,7 @@ pub struct Args {
 
 /// Runs the command: 0 when every expectation passed, 1 when one failed, 2 on invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let style = style();
+    let style = style_for(args.color);
     let mut code = EXIT_OK;
     let mut documents = Vec::new();
     for file in &args.files {

@@ -186,3 +186,33 @@ fn jit_request_from_the_command_line() {
         .assert_code(2)
         .stderr_has(&["unknown user 'nobody'"]);
 }
+
+#[test]
+fn narrative_colour_follows_the_terminal_and_no_color() {
+    let file = scenario("10-jit-lifecycle.ron");
+    // Piped output (as in this test) has no colour by default...
+    let plain = nsgsim(&["run", &file]);
+    assert!(!plain.assert_code(0).stdout.contains('\u{1b}'), "no escape codes when not a terminal");
+    // ...colour can be forced, and then PASS is green and REFUSED red...
+    let coloured = nsgsim(&["run", &file, "--color", "always"]);
+    assert!(coloured.assert_code(0).stdout.contains("\u{1b}[32mPASS\u{1b}[0m"));
+    assert!(coloured.stdout.contains("\u{1b}[31;1mREFUSED\u{1b}[0m"));
+    // ...and the words are the same either way.
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for d in chars.by_ref() {
+                    if d == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    assert_eq!(strip(&coloured.stdout), plain.stdout);
+}

@@ -29,7 +29,7 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Colour only for a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+/// Colour only for a terminal, and never when `NO_COLOR` is set (<https://no-color.org>).
 pub fn style() -> Style {
     style_for(ColorChoice::Auto)
 }

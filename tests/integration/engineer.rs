@@ -282,6 +282,17 @@ fn diff_reports_exactly_the_changed_flows() {
 }
 
 #[test]
+fn diff_example_of_the_docs() {
+    nsgsim(&["diff", &data("import/expected-arm.ron"), &data("import/expected-arm-next.ron")])
+        .assert_code(0)
+        .stdout_has(&[
+            "vm-app inbound: Deny -> Allow",
+            "Tcp from 10.0.1.4 to 10.0.2.4 ports 8090",
+            "1 change(s) in 1 flow box(es)",
+        ]);
+}
+
+#[test]
 fn diff_of_an_import_against_the_hand_written_scenario_is_empty() {
     let dir = TempDir::new("diff-import");
     let (_, imported) = import(&dir, &["import/arm-template.json"]);

@@ -12,6 +12,21 @@ pub fn load(path: &Path) -> anyhow::Result<Scenario> {
     load_file(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The simulation of `scenario` at the `--at` offset (its start when absent): every step and
+/// event up to then applied.
+pub fn simulate_at(
+    scenario: &Scenario,
+    at: Option<&str>,
+) -> anyhow::Result<(crate::sim::Simulator, Duration)> {
+    let offset = match at {
+        Some(text) => offset(text)?,
+        None => Duration::from_secs(0),
+    };
+    let sim = crate::sim::replay_until(scenario.world(), &scenario.steps, offset)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.file.display()))?;
+    Ok((sim, offset))
+}
+
 /// Parses an `--at` offset.
 pub fn offset(text: &str) -> anyhow::Result<Duration> {
     Duration::parse(text).map_err(|m| anyhow::anyhow!("--at: {m}"))

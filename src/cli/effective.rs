@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::common::{load, offset, print_json, style};
+use super::common::{load, print_json, simulate_at, style};
 use super::{EXIT_OK, Format};
 use crate::report::{effective_json, effective_rules, effective_text};
-use crate::sim::{Duration, replay_until};
 
 /// Arguments of `nsgsim effective-rules`.
 #[derive(Debug, clap::Args)]
@@ -26,12 +25,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
-    let sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (sim, _) = simulate_at(&scenario, args.at.as_deref())?;
     let t = sim.topology();
     let vm = t.vm_by_name(&args.vm).ok_or_else(|| {
         let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();

@@ -2,13 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::common::{load, offset, print_json, style};
+use super::common::{load, print_json, simulate_at, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
 use crate::report::{trace_json, trace_text};
-use crate::sim::{Duration, replay_until};
 
 /// Arguments of `nsgsim eval`.
 #[derive(Debug, clap::Args)]
@@ -56,10 +55,6 @@ pub enum ExpectedVerdict {
 /// Runs the command: 0, or 1 when `--expect` was given and not met.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
     let protocol = IpProtocol::parse(&args.protocol)
         .filter(|p| {
             [IpProtocol::TCP, IpProtocol::UDP, IpProtocol::ICMP, IpProtocol::ESP, IpProtocol::AH].contains(p)
@@ -72,8 +67,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         })?;
     let source = scenario.source(&args.from).map_err(|m| anyhow::anyhow!("--from: {m}"))?;
     let destination = scenario.destination(&args.to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
-    let sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
     let via = args
         .via

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::common::{load, offset, print_json};
+use super::common::{load, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::jit::{GrantState, Supportability};
 use crate::nsg::describe_address;
-use crate::sim::{Duration, Simulator, replay_until};
+use crate::sim::{Duration, Simulator};
 
 /// `nsgsim jit …` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -71,12 +71,7 @@ pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
 
 fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
-    let sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let rows = vm_rows(&sim);
     match args.format {
         Format::Json => print_json(&json!({ "at": sim.now().to_string(), "vms": rows })),
@@ -130,10 +125,6 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     use crate::sim::Action;
 
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let source = match &args.source {
         Some(s) => Some(crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?),
@@ -151,8 +142,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         vm_ids.push(vm);
         ports.extend(args.ports.iter().map(|&number| PortRequest { vm, number }));
     }
-    let mut sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (mut sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let action = Action::RequestJit {
         name: "cli-request".into(),
         user: user.name.clone(),

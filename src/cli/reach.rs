@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, offset, print_json};
+use super::common::{load, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::net::{PortRange, PortSet};
 use crate::reach::{Classes, reach};
-use crate::sim::{Duration, replay_until};
 
 /// Arguments of `nsgsim reach`.
 #[derive(Debug, clap::Args)]
@@ -33,18 +32,13 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
     let ports = match &args.port {
         Some(p) => Some(PortSet::from_ranges([p
             .parse::<PortRange>()
             .map_err(|e| anyhow::anyhow!("--port: {e}"))?])),
         None => None,
     };
-    let sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let t = sim.topology();
     let vm = t.vm_by_name(&args.to).ok_or_else(|| {
         let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();

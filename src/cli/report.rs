@@ -38,13 +38,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         println!("wrote {}", path.display());
     }
     if let Some(path) = &args.svg {
-        let end = report
-            .steps
-            .iter()
-            .map(|s| s.at)
-            .chain(report.end.jit().grants().iter().map(|g| g.expires_at))
-            .max()
-            .unwrap_or(report.start);
+        let end = report.last_instant();
         let svg = timeline_svg(report.end.jit(), report.end.topology(), report.start, end);
         std::fs::write(path, svg).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());

@@ -465,6 +465,19 @@ impl JitEngine {
         JitOutcome { summary: format!("refused: {reason}"), accepted: false, ..JitOutcome::default() }
     }
 
+    /// A refusal of an nsgsim-extension operation (approve, deny, revoke), logged as such.
+    fn refuse_extension(
+        &mut self,
+        at: Instant,
+        actor: &str,
+        operation: &str,
+        resource: &str,
+        reason: String,
+    ) -> JitOutcome {
+        self.record_extension(at, actor, operation, resource, "Failed", reason.clone());
+        JitOutcome { summary: format!("refused: {reason}"), accepted: false, ..JitOutcome::default() }
+    }
+
     /// Enables JIT on `vm` (or updates its policy when already enabled): writes a deny rule per
     /// protected port into the NSGs on the VM's path and warns about existing rules that keep
     /// precedence. Fields `change` leaves out keep their current values on an edit; on a first
@@ -856,19 +869,7 @@ impl JitEngine {
         let id = self.request_id(name)?;
         let resource = format!("JIT request '{name}'");
         if let Some(reason) = self.approval_refusal(id, approver) {
-            self.record_extension(
-                now,
-                &approver.name,
-                "Approve JIT request",
-                &resource,
-                "Failed",
-                reason.clone(),
-            );
-            return Ok(JitOutcome {
-                summary: format!("refused: {reason}"),
-                accepted: false,
-                ..JitOutcome::default()
-            });
+            return Ok(self.refuse_extension(now, &approver.name, "Approve JIT request", &resource, reason));
         }
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
         self.record_extension(
@@ -905,19 +906,7 @@ impl JitEngine {
         let id = self.request_id(name)?;
         let resource = format!("JIT request '{name}'");
         if let Some(refusal) = self.approval_refusal(id, approver) {
-            self.record_extension(
-                now,
-                &approver.name,
-                "Deny JIT request",
-                &resource,
-                "Failed",
-                refusal.clone(),
-            );
-            return Ok(JitOutcome {
-                summary: format!("refused: {refusal}"),
-                accepted: false,
-                ..JitOutcome::default()
-            });
+            return Ok(self.refuse_extension(now, &approver.name, "Deny JIT request", &resource, refusal));
         }
         self.requests[id.0 as usize].state =
             RequestState::Denied { by: approver.name.clone(), reason: reason.into() };
@@ -975,12 +964,7 @@ impl JitEngine {
         if !may {
             let reason =
                 format!("user '{}' is neither the requester nor allowed to configure JIT", actor.name);
-            self.record_extension(now, &actor.name, "Revoke JIT access", &resource, "Failed", reason.clone());
-            return Ok(JitOutcome {
-                summary: format!("refused: {reason}"),
-                accepted: false,
-                ..JitOutcome::default()
-            });
+            return Ok(self.refuse_extension(now, &actor.name, "Revoke JIT access", &resource, reason));
         }
         let active: Vec<GrantId> =
             r.grants.iter().copied().filter(|g| self.grant(*g).state == GrantState::Active).collect();

@@ -81,13 +81,7 @@ pub fn report_html(
     report: &RunReport,
 ) -> String {
     let (passed, failed) = report.tally();
-    let end = report
-        .steps
-        .iter()
-        .map(|s| s.at)
-        .chain(report.end.jit().grants().iter().map(|g| g.expires_at))
-        .max()
-        .unwrap_or(report.start);
+    let end = report.last_instant();
     let final_topology = report.end.topology();
     let mut html = String::new();
     let _ = write!(

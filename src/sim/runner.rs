@@ -134,6 +134,16 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The last instant the run covers: its last step or event, or the end of the last grant.
+    pub fn last_instant(&self) -> Instant {
+        self.steps
+            .iter()
+            .map(|s| s.at)
+            .chain(self.end.jit().grants().iter().map(|g| g.expires_at))
+            .max()
+            .unwrap_or(self.start)
+    }
+
     /// How many expectations passed and failed.
     pub fn tally(&self) -> (usize, usize) {
         let outcomes = self.steps.iter().filter_map(|s| s.expectation.as_ref());

@@ -1,6 +1,6 @@
 //! One NSG, one direction, one context: its rules in evaluation order and a matcher over them.
 
-use crate::matcher::{LinearMatcher, MatchRule};
+use crate::matcher::{Engine, MatchRule, Matcher};
 use crate::net::AddrSet;
 use crate::net::Flow;
 
@@ -20,7 +20,7 @@ pub struct RuleHit<'a> {
 pub struct CompiledNsg {
     direction: Direction,
     rules: Vec<SecurityRule>,
-    matcher: LinearMatcher,
+    matcher: Matcher,
     resolved: Vec<MatchRule>,
 }
 
@@ -29,7 +29,12 @@ impl CompiledNsg {
     pub fn compile(nsg: &Nsg, direction: Direction, ctx: &ResolveContext) -> CompiledNsg {
         let rules = nsg.evaluation_order(direction);
         let resolved: Vec<MatchRule> = rules.iter().map(|r| resolve_rule(r, ctx)).collect();
-        CompiledNsg { direction, rules, matcher: LinearMatcher::new(resolved.clone()), resolved }
+        // The compiled engine refuses only rule sets beyond its size budget; the linear scan then
+        // answers the same questions, more slowly.
+        let matcher = Matcher::build(Engine::Compiled, resolved.clone())
+            .or_else(|_| Matcher::build(Engine::Linear, resolved.clone()))
+            .expect("the linear engine never fails to build");
+        CompiledNsg { direction, rules, matcher, resolved }
     }
 
     /// The direction this NSG was compiled for.

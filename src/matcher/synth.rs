@@ -64,19 +64,38 @@ fn hosts<R: Rng + ?Sized>(rng: &mut R) -> AddrSet {
     AddrSet::from_ranges(v4, Vec::new())
 }
 
-/// Any address condition an NSG rule has.
-fn addresses<R: Rng + ?Sized>(rng: &mut R) -> AddrSet {
-    match rng.random_range(0..10) {
-        0..=2 => AddrSet::any(),
-        3..=4 => virtual_network(rng),
-        5..=6 => hosts(rng),
-        7..=8 => {
-            let count = rng.random_range(1..=60);
-            service_tag(rng, count)
-        }
-        _ => {
-            let a = rng.random::<u32>();
-            AddrSet::from_ranges(vec![(a & 0xFFFF_FF00, a | 0xFF)], Vec::new())
+/// The named address sets one NSG draws on: a handful of service tags, one virtual network and
+/// some application security groups. Real NSGs reuse the same few tags and ASGs across many
+/// rules, which is what keeps their elementary intervals few.
+struct Pools {
+    tags: Vec<AddrSet>,
+    vnet: AddrSet,
+    asgs: Vec<AddrSet>,
+}
+
+impl Pools {
+    fn new<R: Rng + ?Sized>(rng: &mut R, rules: usize) -> Pools {
+        let tags = (0..4 + rules / 100)
+            .map(|_| {
+                let count = rng.random_range(5..=150);
+                service_tag(rng, count)
+            })
+            .collect();
+        let asgs = (0..4 + rules / 20).map(|_| hosts(rng)).collect();
+        Pools { tags, vnet: virtual_network(rng), asgs }
+    }
+
+    /// Any address condition an NSG rule has.
+    fn addresses<R: Rng + ?Sized>(&self, rng: &mut R) -> AddrSet {
+        match rng.random_range(0..10) {
+            0..=2 => AddrSet::any(),
+            3..=4 => self.vnet.clone(),
+            5..=6 => self.asgs.choose(rng).expect("non-empty").clone(),
+            7..=8 => self.tags.choose(rng).expect("non-empty").clone(),
+            _ => {
+                let a = rng.random::<u32>();
+                AddrSet::from_ranges(vec![(a & 0xFFFF_FF00, a | 0xFF)], Vec::new())
+            }
         }
     }
 }
@@ -103,13 +122,15 @@ fn ports<R: Rng + ?Sized>(rng: &mut R) -> PortSet {
     PortSet::from_ranges(ranges)
 }
 
-/// `n` NSG-like rules in priority order, the last being an allow-all/deny-all catch-all like
-/// Azure's default rules.
+/// `n` NSG-like rules in priority order, drawing addresses from a few shared service tags, one
+/// VirtualNetwork set and a few ASGs (plus per-rule host lists and /24s); the last rule is a
+/// catch-all like Azure's default rules.
 pub fn nsg_rules<R: Rng + ?Sized>(rng: &mut R, n: usize) -> Vec<MatchRule> {
+    let pools = Pools::new(rng, n);
     let mut rules = Vec::with_capacity(n);
     for _ in 0..n.saturating_sub(1) {
-        let src = addresses(rng);
-        let dst = if rng.random_bool(0.6) { hosts(rng) } else { addresses(rng) };
+        let src = pools.addresses(rng);
+        let dst = if rng.random_bool(0.6) { hosts(rng) } else { pools.addresses(rng) };
         let src_ports = if rng.random_bool(0.9) { PortSet::any() } else { ports(rng) };
         let dst_ports = ports(rng);
         let proto = match rng.random_range(0..4) {
@@ -178,7 +199,7 @@ pub fn flows<R: Rng + ?Sized>(rng: &mut R, rules: &[MatchRule], count: usize) ->
             };
             let src_port = port(rng, &b.src_ports);
             let dst_port = port(rng, &b.dst_ports);
-            let v6 = rng.random_bool(0.15);
+            let v6 = rng.random_bool(0.1);
             let addr = |rng: &mut R, set: &AddrSet| -> IpAddr {
                 if v6 {
                     IpAddr::V6(Ipv6Addr::from(pick(rng, set.v6_ranges(), u128::MAX)))

@@ -171,7 +171,7 @@ fn flows_for(rules: &[MatchRule], seeds: &[(u64, u16, u16, u8)]) -> Vec<Flow> {
             };
             IpAddr::V4(Ipv4Addr::from(value))
         } else if let Some(&(lo, hi)) = v6.get(i - v4.len()) {
-            IpAddr::V6(Ipv6Addr::from(if pick % 2 == 0 { lo } else { hi }))
+            IpAddr::V6(Ipv6Addr::from(if pick.is_multiple_of(2) { lo } else { hi }))
         } else {
             IpAddr::V4(Ipv4Addr::from(pick as u32))
         }
@@ -196,7 +196,7 @@ fn flows_for(rules: &[MatchRule], seeds: &[(u64, u16, u16, u8)]) -> Vec<Flow> {
             };
         }
         let port = |set: &PortSet, p: u16| {
-            set.as_pairs().first().map(|&(lo, hi)| if p % 2 == 0 { lo } else { hi }).unwrap_or(p)
+            set.as_pairs().first().map(|&(lo, hi)| if p.is_multiple_of(2) { lo } else { hi }).unwrap_or(p)
         };
         out.push(Flow::new(protocol, src, port(&b.src_ports, sport), dst, port(&b.dst_ports, dport)));
         out.push(Flow::new(protocol, src, sport, dst, dport));

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::CompiledMatcher;
 use super::index::{AddrIndex, ClassTable, Intervals, Key, sweep};
+use super::{CompiledMatcher, PortStage};
 use crate::matcher::{BuildError, MatchRule};
 use crate::net::{IpProtocol, ProtocolSet};
 
@@ -68,21 +68,20 @@ impl CompiledMatcher {
             dst6.extend(b.dst.v6_ranges().iter().map(|&(lo, hi)| (lo, hi, i)));
         }
 
-        let mut proto_classes = ClassTable::new(words, field_limit);
-        let proto_table = direct_table(&sweep(&proto, &mut proto_classes)?, 256);
-        let mut sport_classes = ClassTable::new(words, field_limit);
-        let sport_table = direct_table(&sweep(&sport, &mut sport_classes)?, 1 << 16);
-        let mut dport_classes = ClassTable::new(words, field_limit);
-        let dport_table = direct_table(&sweep(&dport, &mut dport_classes)?, 1 << 16);
+        let mut proto = ClassTable::new(words, field_limit).with_sweep(&proto)?;
+        let proto_table = direct_table(&proto.1, 256);
+        let mut sport = ClassTable::new(words, field_limit).with_sweep(&sport)?;
+        let sport_table = direct_table(&sport.1, 1 << 16);
+        let mut dport = ClassTable::new(words, field_limit).with_sweep(&dport)?;
+        let dport_table = direct_table(&dport.1, 1 << 16);
         let mut src_classes = ClassTable::new(words, field_limit);
         let src_index = AddrIndex::new(sweep(&src4, &mut src_classes)?, sweep(&src6, &mut src_classes)?);
         let mut dst_classes = ClassTable::new(words, field_limit);
         let dst_index = AddrIndex::new(sweep(&dst4, &mut dst_classes)?, sweep(&dst6, &mut dst_classes)?);
-        for table in
-            [&mut proto_classes, &mut sport_classes, &mut dport_classes, &mut src_classes, &mut dst_classes]
-        {
+        for table in [&mut proto.0, &mut sport.0, &mut dport.0, &mut src_classes, &mut dst_classes] {
             table.finish();
         }
+        let ports = cross_ports(proto.0, sport.0, dport.0, field_limit.min(CROSS_BYTES));
         Ok(CompiledMatcher {
             n_rules: rules.len(),
             box_rule,
@@ -90,11 +89,9 @@ impl CompiledMatcher {
             proto_table,
             sport_table,
             dport_table,
+            ports,
             src_index,
             dst_index,
-            proto_classes,
-            sport_classes,
-            dport_classes,
             src_classes,
             dst_classes,
         })
@@ -104,6 +101,63 @@ impl CompiledMatcher {
     pub fn address_interval_counts(&self) -> [(usize, usize); 2] {
         [self.src_index.interval_counts(), self.dst_index.interval_counts()]
     }
+}
+
+/// Most bytes of crossed protocol/port bitsets; above it the fields stay apart.
+const CROSS_BYTES: usize = 16 << 20;
+
+/// Most entries of a crossing table (`u32` each).
+const CROSS_ENTRIES: usize = 1 << 18;
+
+impl ClassTable {
+    /// Sweeps `ranges` into this table, returning both.
+    fn with_sweep<K: Key>(
+        mut self,
+        ranges: &[(K, K, u32)],
+    ) -> Result<(ClassTable, Intervals<K>), BuildError> {
+        let intervals = sweep(ranges, &mut self)?;
+        Ok((self, intervals))
+    }
+}
+
+/// The classes of `a` × `b`: `table[i * b.len() + j]` is the class of `a[i] & b[j]`.
+fn cross(a: &ClassTable, b: &ClassTable, limit: usize) -> Option<(Vec<u32>, ClassTable)> {
+    let entries = a.len().checked_mul(b.len()).filter(|&n| n <= CROSS_ENTRIES)?;
+    let (words, summary) = (a.words(), a.summary_words());
+    let mut out = ClassTable::new(words, limit);
+    let mut table = Vec::with_capacity(entries);
+    let mut and = vec![0u64; words];
+    for i in 0..a.len() {
+        let x = &a.class(i)[summary..];
+        for j in 0..b.len() {
+            let y = &b.class(j)[summary..];
+            for ((o, &x), &y) in and.iter_mut().zip(x).zip(y) {
+                *o = x & y;
+            }
+            table.push(out.intern(&and).ok()?);
+        }
+    }
+    out.finish();
+    Some((table, out))
+}
+
+/// Crosses protocol × source port, then × destination port, as far as the size limits allow.
+fn cross_ports(proto: ClassTable, sport: ClassTable, dport: ClassTable, limit: usize) -> PortStage {
+    let Some((pair_table, pair)) = cross(&proto, &sport, limit) else {
+        return PortStage::Separate { proto, sport, dport };
+    };
+    let sports = sport.len();
+    let dports = dport.len();
+    let full = pair_table.len().checked_mul(dports).filter(|&n| n <= CROSS_ENTRIES);
+    if let Some((by_pair, classes)) = full.and_then(|_| cross(&pair, &dport, limit)) {
+        // Compose (proto, sport) → pair class → (pair, dport) class into one table.
+        let table = pair_table
+            .iter()
+            .flat_map(|&q| by_pair[q as usize * dports..(q as usize + 1) * dports].iter().copied())
+            .collect();
+        return PortStage::Crossed { table, sports, dports, classes };
+    }
+    PortStage::Paired { table: pair_table, sports, pair, dport }
 }
 
 /// The runs of consecutive protocol numbers in `set`.
@@ -153,7 +207,7 @@ mod tests {
         assert_eq!(m.box_count(), 2);
         assert_eq!(m.rule_boxes(0), 0..0);
         assert_eq!(m.rule_boxes(1), 0..2);
-        assert_eq!(m.class_counts()[1], 1, "every box has every source port");
+        assert_eq!(m.bitsets_per_lookup(), 3, "protocol and ports are crossed");
     }
 
     #[test]

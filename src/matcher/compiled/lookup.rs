@@ -3,69 +3,33 @@
 
 use rayon::prelude::*;
 
-use super::CompiledMatcher;
+use super::{CompiledMatcher, PortStage};
 use crate::net::Flow;
 
 /// Flows per rayon task in batch lookups: large enough to amortise scheduling, small enough to
 /// balance two to a few dozen cores.
 const BATCH_CHUNK: usize = 2048;
 
-/// The five class bitsets (each `summary ++ words`) of one flow.
-struct Classes<'a> {
-    proto: &'a [u64],
-    sport: &'a [u64],
-    dport: &'a [u64],
-    src: &'a [u64],
-    dst: &'a [u64],
+/// A computation over the class bitsets of one flow, for any number of fields.
+trait Scan<R> {
+    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> R;
 }
 
-impl CompiledMatcher {
-    /// The class bitsets of the flow's five fields.
+/// The first set bit of the AND of the bitsets (and of `live`), visiting only the words whose
+/// summary bits survive the AND of the summaries.
+struct FirstBox<'a> {
+    live: Option<&'a [u64]>,
+}
+
+impl Scan<Option<usize>> for FirstBox<'_> {
     #[inline(always)]
-    fn classes(&self, flow: &Flow) -> Classes<'_> {
-        let proto = self.proto_table[usize::from(flow.protocol.0)] as usize;
-        let sport = self.sport_table[usize::from(flow.src_port)] as usize;
-        let dport = self.dport_table[usize::from(flow.dst_port)] as usize;
-        let src = self.src_index.class(flow.src);
-        let dst = self.dst_index.class(flow.dst);
-        Classes {
-            proto: self.proto_classes.class(proto),
-            sport: self.sport_classes.class(sport),
-            dport: self.dport_classes.class(dport),
-            src: self.src_classes.class(src),
-            dst: self.dst_classes.class(dst),
-        }
-    }
-
-    /// The index of the first rule that matches `flow`, if any.
-    #[inline]
-    pub fn first_match(&self, flow: &Flow) -> Option<usize> {
-        self.first_box(flow, None).map(|b| self.box_rule[b] as usize)
-    }
-
-    /// The rule that box bit `b` belongs to.
-    #[inline]
-    pub(crate) fn rule_of_box(&self, b: usize) -> usize {
-        self.box_rule[b] as usize
-    }
-
-    /// The first box bit matching `flow` that is also set in `live` (when given; `live` has one
-    /// bit per box bit, [`CompiledMatcher::words`] words).
-    #[inline]
-    pub(crate) fn first_box(&self, flow: &Flow, live: Option<&[u64]>) -> Option<usize> {
-        let c = self.classes(flow);
-        let summary = self.proto_classes.summary_words();
-        let (sp, wp) = c.proto.split_at(summary);
-        let (ss, ws) = c.sport.split_at(summary);
-        let (sd, wd) = c.dport.split_at(summary);
-        let (sa, wa) = c.src.split_at(summary);
-        let (sb, wb) = c.dst.split_at(summary);
-        for (i, ((((&p, &s), &d), &a), &b)) in sp.iter().zip(ss).zip(sd).zip(sa).zip(sb).enumerate() {
-            let mut candidates = p & s & d & a & b;
+    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> Option<usize> {
+        for i in 0..summary {
+            let mut candidates = sets.iter().fold(u64::MAX, |acc, s| acc & s[i]);
             while candidates != 0 {
                 let w = i * 64 + candidates.trailing_zeros() as usize;
-                let mut hit = wp[w] & ws[w] & wd[w] & wa[w] & wb[w];
-                if let Some(live) = live {
+                let mut hit = sets.iter().fold(u64::MAX, |acc, s| acc & s[summary + w]);
+                if let Some(live) = self.live {
                     hit &= live[w];
                 }
                 if hit != 0 {
@@ -76,6 +40,69 @@ impl CompiledMatcher {
         }
         None
     }
+}
+
+/// Every word of the AND of the bitsets (and of `live`).
+struct AllBoxes<'a> {
+    live: Option<&'a [u64]>,
+    words: usize,
+}
+
+impl Scan<Vec<u64>> for AllBoxes<'_> {
+    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> Vec<u64> {
+        (0..self.words)
+            .map(|w| {
+                let hit = sets.iter().fold(u64::MAX, |acc, s| acc & s[summary + w]);
+                self.live.map_or(hit, |live| hit & live[w])
+            })
+            .collect()
+    }
+}
+
+impl CompiledMatcher {
+    /// The rule that box bit `b` belongs to.
+    #[inline]
+    pub(crate) fn rule_of_box(&self, b: usize) -> usize {
+        self.box_rule[b] as usize
+    }
+
+    /// Calls `scan` with the class bitsets (each `summary ++ words`) of the flow's fields: three,
+    /// four or five of them, depending on how the port fields were crossed.
+    #[inline(always)]
+    fn with_classes<R>(&self, flow: &Flow, scan: impl Scan<R>) -> R {
+        let proto = self.proto_table[usize::from(flow.protocol.0)] as usize;
+        let sport = self.sport_table[usize::from(flow.src_port)] as usize;
+        let dport = self.dport_table[usize::from(flow.dst_port)] as usize;
+        let src = self.src_classes.class(self.src_index.class(flow.src));
+        let dst = self.dst_classes.class(self.dst_index.class(flow.dst));
+        let summary = self.src_classes.summary_words();
+        match &self.ports {
+            PortStage::Crossed { table, sports, dports, classes } => {
+                let c = table[(proto * sports + sport) * dports + dport] as usize;
+                scan.scan([classes.class(c), src, dst], summary)
+            }
+            PortStage::Paired { table, sports, pair, dport: dports } => {
+                let c = table[proto * sports + sport] as usize;
+                scan.scan([pair.class(c), dports.class(dport), src, dst], summary)
+            }
+            PortStage::Separate { proto: p, sport: s, dport: d } => {
+                scan.scan([p.class(proto), s.class(sport), d.class(dport), src, dst], summary)
+            }
+        }
+    }
+
+    /// The index of the first rule that matches `flow`, if any.
+    #[inline]
+    pub fn first_match(&self, flow: &Flow) -> Option<usize> {
+        self.first_box(flow, None).map(|b| self.box_rule[b] as usize)
+    }
+
+    /// The first box bit matching `flow` that is also set in `live` (when given; `live` has one
+    /// bit per box bit, [`CompiledMatcher::words`] words).
+    #[inline]
+    pub(crate) fn first_box(&self, flow: &Flow, live: Option<&[u64]>) -> Option<usize> {
+        self.with_classes(flow, FirstBox { live })
+    }
 
     /// The indices of every rule that matches `flow`, ascending (the winner first).
     pub fn all_matches(&self, flow: &Flow) -> Vec<usize> {
@@ -84,16 +111,9 @@ impl CompiledMatcher {
 
     /// The rules of every matching box that is set in `live` (when given), ascending, deduplicated.
     pub(crate) fn all_boxes_masked(&self, flow: &Flow, live: Option<&[u64]>) -> Vec<usize> {
-        let c = self.classes(flow);
-        let summary = self.proto_classes.summary_words();
+        let words = self.with_classes(flow, AllBoxes { live, words: self.words() });
         let mut out: Vec<usize> = Vec::new();
-        let words = self.words();
-        for w in 0..words {
-            let i = summary + w;
-            let mut hit = c.proto[i] & c.sport[i] & c.dport[i] & c.src[i] & c.dst[i];
-            if let Some(live) = live {
-                hit &= live[w];
-            }
+        for (w, mut hit) in words.into_iter().enumerate() {
             while hit != 0 {
                 let rule = self.box_rule[w * 64 + hit.trailing_zeros() as usize] as usize;
                 // Boxes of one rule are adjacent bits, so duplicates are neighbours.

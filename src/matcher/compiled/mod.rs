@@ -81,16 +81,52 @@ pub struct CompiledMatcher {
     sport_table: Vec<u16>,
     /// Destination port → destination-port class.
     dport_table: Vec<u16>,
+    /// How the protocol and port classes become bitsets.
+    ports: PortStage,
     /// Source address → source-address class (IPv4 and IPv6).
     src_index: AddrIndex,
     /// Destination address → destination-address class.
     dst_index: AddrIndex,
-    /// Class bitsets of each field.
-    proto_classes: ClassTable,
-    sport_classes: ClassTable,
-    dport_classes: ClassTable,
+    /// Class bitsets of the address fields.
     src_classes: ClassTable,
     dst_classes: ClassTable,
+}
+
+/// The protocol and port fields, crossed into fewer bitsets when that stays small (RFC's
+/// phase-one cross-producting): every bitset fewer saves a summary word and a candidate word per
+/// lookup, and the crossed bitsets are exact, so fewer summary candidates turn out empty.
+#[derive(Clone, Debug)]
+enum PortStage {
+    /// One bitset for protocol × source port × destination port:
+    /// `table[(proto * sports + sport) * dports + dport]` is its class.
+    Crossed { table: Vec<u32>, sports: usize, dports: usize, classes: ClassTable },
+    /// One bitset for protocol × source port, one for the destination port.
+    Paired { table: Vec<u32>, sports: usize, pair: ClassTable, dport: ClassTable },
+    /// Three bitsets.
+    Separate { proto: ClassTable, sport: ClassTable, dport: ClassTable },
+}
+
+impl PortStage {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            PortStage::Crossed { table, classes, .. } => table.capacity() * 4 + classes.heap_bytes(),
+            PortStage::Paired { table, pair, dport, .. } => {
+                table.capacity() * 4 + pair.heap_bytes() + dport.heap_bytes()
+            }
+            PortStage::Separate { proto, sport, dport } => {
+                proto.heap_bytes() + sport.heap_bytes() + dport.heap_bytes()
+            }
+        }
+    }
+
+    /// Number of bitsets ANDed per lookup.
+    fn bitsets(&self) -> usize {
+        match self {
+            PortStage::Crossed { .. } => 3,
+            PortStage::Paired { .. } => 4,
+            PortStage::Separate { .. } => 5,
+        }
+    }
 }
 
 impl CompiledMatcher {
@@ -119,19 +155,18 @@ impl CompiledMatcher {
 
     /// Number of 64-bit words of one class bitset (without its summary).
     pub fn words(&self) -> usize {
-        self.proto_classes.words()
+        self.src_classes.words()
     }
 
-    /// Number of classes per field: protocol, source port, destination port, source address,
-    /// destination address.
-    pub fn class_counts(&self) -> [usize; 5] {
-        [
-            self.proto_classes.len(),
-            self.sport_classes.len(),
-            self.dport_classes.len(),
-            self.src_classes.len(),
-            self.dst_classes.len(),
-        ]
+    /// Number of classes of the source and destination address fields.
+    pub fn address_class_counts(&self) -> [usize; 2] {
+        [self.src_classes.len(), self.dst_classes.len()]
+    }
+
+    /// Number of bitsets ANDed per lookup: 3 when protocol and both ports were crossed into one
+    /// field, 4 when protocol and source port were, 5 otherwise.
+    pub fn bitsets_per_lookup(&self) -> usize {
+        self.ports.bitsets()
     }
 
     /// Bytes of heap memory owned by the structure (tables, bitsets, indexes), from the
@@ -147,9 +182,7 @@ impl CompiledMatcher {
             + vec_bytes(&self.dport_table)
             + self.src_index.heap_bytes()
             + self.dst_index.heap_bytes()
-            + self.proto_classes.heap_bytes()
-            + self.sport_classes.heap_bytes()
-            + self.dport_classes.heap_bytes()
+            + self.ports.heap_bytes()
             + self.src_classes.heap_bytes()
             + self.dst_classes.heap_bytes()
     }

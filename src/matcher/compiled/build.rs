@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::index::{AddrIndex, ClassTable, Intervals, Key, sweep};
-use super::{CompiledMatcher, PortStage};
+use super::trie::Trie;
+use super::{ClassCounts, CompiledMatcher, PortStage};
 use crate::matcher::{BuildError, MatchRule};
 use crate::net::{IpProtocol, ProtocolSet};
 
@@ -71,9 +72,9 @@ impl CompiledMatcher {
         let mut proto = ClassTable::new(words, field_limit).with_sweep(&proto)?;
         let proto_table = direct_table(&proto.1, 256);
         let mut sport = ClassTable::new(words, field_limit).with_sweep(&sport)?;
-        let sport_table = direct_table(&sport.1, 1 << 16);
+        let sport_index = Trie::new(&sport.1, 16);
         let mut dport = ClassTable::new(words, field_limit).with_sweep(&dport)?;
-        let dport_table = direct_table(&dport.1, 1 << 16);
+        let dport_index = Trie::new(&dport.1, 16);
         let mut src_classes = ClassTable::new(words, field_limit);
         let src_index = AddrIndex::new(sweep(&src4, &mut src_classes)?, sweep(&src6, &mut src_classes)?);
         let mut dst_classes = ClassTable::new(words, field_limit);
@@ -81,19 +82,42 @@ impl CompiledMatcher {
         for table in [&mut proto.0, &mut sport.0, &mut dport.0, &mut src_classes, &mut dst_classes] {
             table.finish();
         }
-        let ports = cross_ports(proto.0, sport.0, dport.0, field_limit.min(CROSS_BYTES));
+        let crossed = cross_ports(proto.0, sport.0, dport.0, field_limit.min(CROSS_BYTES));
+        let class_counts =
+            ClassCounts { ports: crossed.classes(), src: src_classes.len(), dst: dst_classes.len() };
+
+        // Lay every field's bitsets end to end and turn class ids into word offsets.
+        let summary = words.div_ceil(64);
+        let stride = (summary + words) as u32;
+        let mut layout = Layout::default();
+        let ports = crossed.place(&mut layout, stride);
+        let src_base = layout.place(src_classes);
+        let dst_base = layout.place(dst_classes);
+        if layout.bits.len() >= MAX_OFFSET {
+            return Err(BuildError::TooLarge {
+                bytes: layout.bits.len() * 8,
+                limit: MAX_OFFSET * 8,
+                classes: class_counts.ports + class_counts.src + class_counts.dst,
+            });
+        }
+        let mut src_index = src_index;
+        src_index.relocate(|c| src_base + c * stride);
+        let mut dst_index = dst_index;
+        dst_index.relocate(|c| dst_base + c * stride);
         Ok(CompiledMatcher {
             n_rules: rules.len(),
             box_rule,
             rule_first_box,
+            words,
+            summary,
+            bits: layout.bits,
             proto_table,
-            sport_table,
-            dport_table,
+            sport_index,
+            dport_index,
             ports,
             src_index,
             dst_index,
-            src_classes,
-            dst_classes,
+            class_counts,
         })
     }
 
@@ -141,10 +165,74 @@ fn cross(a: &ClassTable, b: &ClassTable, limit: usize) -> Option<(Vec<u32>, Clas
     Some((table, out))
 }
 
+/// Offsets of class bitsets must fit an index entry (2³⁰, the top two bits being its tag).
+const MAX_OFFSET: usize = 1 << 30;
+
+/// The class bitsets of every field, end to end.
+#[derive(Default)]
+struct Layout {
+    bits: Vec<u64>,
+}
+
+impl Layout {
+    /// Appends `table`'s bitsets; returns the word offset of its class 0.
+    fn place(&mut self, table: ClassTable) -> u32 {
+        // Offsets past MAX_OFFSET are caught by the caller before any is used; saturating keeps
+        // this conversion from wrapping in the meantime.
+        let base = u32::try_from(self.bits.len()).unwrap_or(u32::MAX);
+        self.bits.extend(table.into_bits());
+        base
+    }
+}
+
+/// The protocol and port classes as crossed, with class ids not yet placed.
+enum Crossing {
+    Crossed { table: Vec<u32>, sports: usize, dports: usize, classes: ClassTable },
+    Paired { table: Vec<u32>, sports: usize, pair: ClassTable, dport: ClassTable },
+    Separate { proto: ClassTable, sport: ClassTable, dport: ClassTable },
+}
+
+impl Crossing {
+    /// Number of distinct bitsets.
+    fn classes(&self) -> usize {
+        match self {
+            Crossing::Crossed { classes, .. } => classes.len(),
+            Crossing::Paired { pair, dport, .. } => pair.len() + dport.len(),
+            Crossing::Separate { proto, sport, dport } => proto.len() + sport.len() + dport.len(),
+        }
+    }
+
+    /// Places the bitsets in `layout` and maps every class id to its offset.
+    fn place(self, layout: &mut Layout, stride: u32) -> PortStage {
+        let offsets = |layout: &mut Layout, table: ClassTable| -> Vec<u32> {
+            let n = table.len() as u32;
+            let base = layout.place(table);
+            (0..n).map(|c| base.saturating_add(c * stride)).collect()
+        };
+        match self {
+            Crossing::Crossed { table, sports, dports, classes } => {
+                let base = layout.place(classes);
+                let table = table.into_iter().map(|c| base.saturating_add(c * stride)).collect();
+                PortStage::Crossed { table, sports, dports }
+            }
+            Crossing::Paired { table, sports, pair, dport } => {
+                let base = layout.place(pair);
+                let table = table.into_iter().map(|c| base.saturating_add(c * stride)).collect();
+                PortStage::Paired { table, sports, dport: offsets(layout, dport) }
+            }
+            Crossing::Separate { proto, sport, dport } => PortStage::Separate {
+                proto: offsets(layout, proto),
+                sport: offsets(layout, sport),
+                dport: offsets(layout, dport),
+            },
+        }
+    }
+}
+
 /// Crosses protocol × source port, then × destination port, as far as the size limits allow.
-fn cross_ports(proto: ClassTable, sport: ClassTable, dport: ClassTable, limit: usize) -> PortStage {
+fn cross_ports(proto: ClassTable, sport: ClassTable, dport: ClassTable, limit: usize) -> Crossing {
     let Some((pair_table, pair)) = cross(&proto, &sport, limit) else {
-        return PortStage::Separate { proto, sport, dport };
+        return Crossing::Separate { proto, sport, dport };
     };
     let sports = sport.len();
     let dports = dport.len();
@@ -155,9 +243,9 @@ fn cross_ports(proto: ClassTable, sport: ClassTable, dport: ClassTable, limit: u
             .iter()
             .flat_map(|&q| by_pair[q as usize * dports..(q as usize + 1) * dports].iter().copied())
             .collect();
-        return PortStage::Crossed { table, sports, dports, classes };
+        return Crossing::Crossed { table, sports, dports, classes };
     }
-    PortStage::Paired { table: pair_table, sports, pair, dport }
+    Crossing::Paired { table: pair_table, sports, pair, dport }
 }
 
 /// The runs of consecutive protocol numbers in `set`.

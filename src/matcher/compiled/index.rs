@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::trie::Trie;
 use crate::matcher::BuildError;
 
 /// Interned class bitsets of one field. Each class is stored as `summary ++ words`: `summary`
@@ -56,9 +57,9 @@ impl ClassTable {
         &self.bits[class * stride..(class + 1) * stride]
     }
 
-    /// Heap bytes of the bitsets (the intern map is dropped by [`ClassTable::finish`]).
-    pub(super) fn heap_bytes(&self) -> usize {
-        self.bits.capacity() * 8 + self.map.capacity() * 16
+    /// The bitsets of every class, `stride()` words each, in class order.
+    pub(super) fn into_bits(self) -> Vec<u64> {
+        self.bits
     }
 
     /// Drops the build-time intern map and spare capacity.
@@ -200,107 +201,24 @@ pub(super) fn sweep<K: Key>(
     Ok(out)
 }
 
-/// Tag (top two bits) of an IPv4 index entry: the rest is a class id.
-const DIRECT: u32 = 0;
-/// Tag of an entry whose rest indexes `v4_spans`: a short run of intervals to search.
-const SPAN: u32 = 1 << 30;
-/// Tag of a /16 entry whose rest indexes a 256-entry /24 child table.
-const CHILD: u32 = 2 << 30;
-/// Mask of the tag bits.
-const TAG: u32 = 3 << 30;
-/// A /16 spanning more intervals than this gets a /24 child table instead of a search.
-const DENSE: usize = 6;
-
-/// Address → class for one address field, both families.
-///
-/// IPv4 uses a two-level table (16 then 8 bits, as in DIR-24-8 routing tables, but only where a
-/// /16 is busy): an entry is a class when its block lies in one interval, a short run of
-/// intervals to count through, or (for a busy /16) a /24 child table of such entries. ClassBench
-/// ACL sets put dozens of boundaries in some /16s; without the child tables a lookup counted
-/// through 52 boundaries on average on acl1_10K.
-#[derive(Clone, Debug, Default)]
+/// Address → class for one address field, both families: a multibit trie for IPv4 (see
+/// [`Trie`]) and a binary search over the `u128` boundaries for IPv6, whose rules are few.
+#[derive(Clone, Debug)]
 pub(super) struct AddrIndex {
-    /// One entry per /16.
-    pub(super) v4_top: Vec<u32>,
-    /// The /24 child tables, 256 entries each.
-    v4_child: Vec<u32>,
-    /// `(first, last)` interval of each searched block.
-    pub(super) v4_spans: Vec<(u32, u32)>,
-    v4: Intervals<u32>,
+    v4: Trie,
     v6: Intervals<u128>,
-}
-
-/// The first and last intervals that meet `start..=end`, searching from interval `from` on.
-fn span(bounds: &[u32], start: u32, end: u32, mut from: usize) -> (usize, usize) {
-    while from + 1 < bounds.len() && bounds[from + 1] <= start {
-        from += 1;
-    }
-    let mut last = from;
-    while last + 1 < bounds.len() && bounds[last + 1] <= end {
-        last += 1;
-    }
-    (from, last)
 }
 
 impl AddrIndex {
     /// The index over the given IPv4 and IPv6 intervals.
     pub(super) fn new(v4: Intervals<u32>, v6: Intervals<u128>) -> AddrIndex {
-        let mut index = AddrIndex { v4_top: Vec::with_capacity(1 << 16), v4, v6, ..AddrIndex::default() };
-        let mut first = 0usize;
-        for block in 0..(1u32 << 16) {
-            let start = block << 16;
-            let (f, last) = span(&index.v4.bounds, start, start | 0xFFFF, first);
-            first = f;
-            let entry = if last - first <= DENSE {
-                index.leaf(first, last)
-            } else {
-                let child = index.v4_child.len() / 256;
-                let mut sub_first = first;
-                for sub in 0..256u32 {
-                    let sub_start = start | sub << 8;
-                    let (f, l) = span(&index.v4.bounds, sub_start, sub_start | 0xFF, sub_first);
-                    sub_first = f;
-                    let leaf = index.leaf(f, l);
-                    index.v4_child.push(leaf);
-                }
-                CHILD | child as u32
-            };
-            index.v4_top.push(entry);
-        }
-        index
-    }
-
-    /// The entry for a block meeting intervals `first..=last`.
-    fn leaf(&mut self, first: usize, last: usize) -> u32 {
-        if first == last {
-            DIRECT | self.v4.classes[first]
-        } else {
-            self.v4_spans.push((first as u32, last as u32));
-            SPAN | (self.v4_spans.len() - 1) as u32
-        }
+        AddrIndex { v4: Trie::new(&v4, 32), v6 }
     }
 
     /// The class of IPv4 address `addr`.
     #[inline]
     pub(super) fn class_v4(&self, addr: u32) -> usize {
-        let mut entry = self.v4_top[(addr >> 16) as usize];
-        if entry & TAG == CHILD {
-            entry = self.v4_child[((entry & !TAG) as usize) << 8 | ((addr >> 8) & 0xFF) as usize];
-        }
-        if entry & TAG == DIRECT {
-            return entry as usize;
-        }
-        let (first, last) = self.v4_spans[(entry & !TAG) as usize];
-        let (first, last) = (first as usize, last as usize);
-        // Count the boundaries after `first` that lie at or below `addr`: the result is the
-        // interval holding `addr`. Runs are short, so a branch-free count beats a search.
-        let tail = &self.v4.bounds[first + 1..=last];
-        let idx = if tail.len() <= 16 {
-            first + tail.iter().map(|&b| usize::from(b <= addr)).sum::<usize>()
-        } else {
-            first + tail.partition_point(|&b| b <= addr)
-        };
-        self.v4.classes[idx] as usize
+        self.v4.class(addr)
     }
 
     /// The class of IPv6 address `addr`.
@@ -322,18 +240,20 @@ impl AddrIndex {
 
     /// Number of IPv4 and IPv6 elementary intervals.
     pub(super) fn interval_counts(&self) -> (usize, usize) {
-        (self.v4.bounds.len(), self.v6.bounds.len())
+        (self.v4.intervals(), self.v6.bounds.len())
+    }
+
+    /// Replaces every class id `c` by `f(c)` (below 2³⁰), as [`Trie::relocate`].
+    pub(super) fn relocate(&mut self, f: impl Fn(u32) -> u32) {
+        self.v4.relocate(&f);
+        for c in &mut self.v6.classes {
+            *c = f(*c);
+        }
     }
 
     /// Heap bytes of the index.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.v4_top.capacity() * 4
-            + self.v4_child.capacity() * 4
-            + self.v4_spans.capacity() * 8
-            + self.v4.bounds.capacity() * 4
-            + self.v4.classes.capacity() * 4
-            + self.v6.bounds.capacity() * 16
-            + self.v6.classes.capacity() * 4
+        self.v4.heap_bytes() + self.v6.bounds.capacity() * 16 + self.v6.classes.capacity() * 4
     }
 }
 
@@ -365,40 +285,5 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(table.intern(&[2]).expect("small"), b);
         assert_eq!(table.intern(&[1]).expect("small"), a);
-    }
-
-    #[test]
-    fn v4_index_dense_blocks_get_child_tables() {
-        let mut table = ClassTable::new(1, usize::MAX);
-        // Twenty single addresses in 10.0.0.0/16 (some in one /24, some spread), box i each.
-        let addrs: Vec<u32> = (0..20u32).map(|i| 0x0A00_0000 | if i < 10 { i * 3 } else { i << 9 }).collect();
-        let ranges: Vec<(u32, u32, u32)> =
-            addrs.iter().enumerate().map(|(i, &a)| (a, a, i as u32 % 64)).collect();
-        let v4 = sweep(&ranges, &mut table).expect("small");
-        let idx = AddrIndex::new(v4, Intervals { bounds: vec![0], classes: vec![0] });
-        assert_eq!(idx.v4_top[0x0A00] & TAG, CHILD);
-        for (i, &a) in addrs.iter().enumerate() {
-            assert_eq!(table.class(idx.class_v4(a))[1], 1 << (i % 64), "{a:#x}");
-            assert_eq!(table.class(idx.class_v4(a + 1))[1], 0, "{:#x}", a + 1);
-        }
-        assert_eq!(table.class(idx.class_v4(0x0A00_FFFF))[1], 0);
-    }
-
-    #[test]
-    fn v4_index_direct_and_searched_blocks() {
-        let mut table = ClassTable::new(1, usize::MAX);
-        let ranges =
-            [(0x0A00_0000u32, 0x0AFF_FFFF, 0), (0x0A00_0005, 0x0A00_0005, 1), (u32::MAX, u32::MAX, 1)];
-        let v4 = sweep(&ranges, &mut table).expect("small");
-        let idx = AddrIndex::new(v4, Intervals { bounds: vec![0], classes: vec![0] });
-        let bits = |a: u32| table.class(idx.class_v4(a))[1];
-        assert_eq!(bits(0), 0);
-        assert_eq!(bits(0x0A00_0004), 0b01);
-        assert_eq!(bits(0x0A00_0005), 0b11);
-        assert_eq!(bits(0x0A00_0006), 0b01);
-        assert_eq!(bits(0x0A01_0000), 0b01);
-        assert_eq!(bits(0x0B00_0000), 0);
-        assert_eq!(bits(u32::MAX - 1), 0);
-        assert_eq!(bits(u32::MAX), 0b10);
     }
 }

@@ -10,9 +10,10 @@ use crate::net::Flow;
 /// balance two to a few dozen cores.
 const BATCH_CHUNK: usize = 2048;
 
-/// A computation over the class bitsets of one flow, for any number of fields.
+/// A computation over the class bitsets of one flow, for any number of fields. Each bitset is
+/// given by its word offset in `bits`, where it is stored as `summary ++ words`.
 trait Scan<R> {
-    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> R;
+    fn scan<const N: usize>(self, bits: &[u64], sets: [usize; N], summary: usize) -> R;
 }
 
 /// The first set bit of the AND of the bitsets (and of `live`), visiting only the words whose
@@ -23,12 +24,12 @@ struct FirstBox<'a> {
 
 impl Scan<Option<usize>> for FirstBox<'_> {
     #[inline(always)]
-    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> Option<usize> {
+    fn scan<const N: usize>(self, bits: &[u64], sets: [usize; N], summary: usize) -> Option<usize> {
         for i in 0..summary {
-            let mut candidates = sets.iter().fold(u64::MAX, |acc, s| acc & s[i]);
+            let mut candidates = sets.iter().fold(u64::MAX, |acc, &s| acc & bits[s + i]);
             while candidates != 0 {
                 let w = i * 64 + candidates.trailing_zeros() as usize;
-                let mut hit = sets.iter().fold(u64::MAX, |acc, s| acc & s[summary + w]);
+                let mut hit = sets.iter().fold(u64::MAX, |acc, &s| acc & bits[s + summary + w]);
                 if let Some(live) = self.live {
                     hit &= live[w];
                 }
@@ -49,10 +50,10 @@ struct AllBoxes<'a> {
 }
 
 impl Scan<Vec<u64>> for AllBoxes<'_> {
-    fn scan<const N: usize>(self, sets: [&[u64]; N], summary: usize) -> Vec<u64> {
+    fn scan<const N: usize>(self, bits: &[u64], sets: [usize; N], summary: usize) -> Vec<u64> {
         (0..self.words)
             .map(|w| {
-                let hit = sets.iter().fold(u64::MAX, |acc, s| acc & s[summary + w]);
+                let hit = sets.iter().fold(u64::MAX, |acc, &s| acc & bits[s + summary + w]);
                 self.live.map_or(hit, |live| hit & live[w])
             })
             .collect()
@@ -66,27 +67,28 @@ impl CompiledMatcher {
         self.box_rule[b] as usize
     }
 
-    /// Calls `scan` with the class bitsets (each `summary ++ words`) of the flow's fields: three,
-    /// four or five of them, depending on how the port fields were crossed.
+    /// Calls `scan` with the offsets of the class bitsets of the flow's fields: three, four or
+    /// five of them, depending on how the port fields were crossed.
     #[inline(always)]
     fn with_classes<R>(&self, flow: &Flow, scan: impl Scan<R>) -> R {
-        let proto = self.proto_table[usize::from(flow.protocol.0)] as usize;
-        let sport = self.sport_table[usize::from(flow.src_port)] as usize;
-        let dport = self.dport_table[usize::from(flow.dst_port)] as usize;
-        let src = self.src_classes.class(self.src_index.class(flow.src));
-        let dst = self.dst_classes.class(self.dst_index.class(flow.dst));
-        let summary = self.src_classes.summary_words();
+        let proto = usize::from(self.proto_table[usize::from(flow.protocol.0)]);
+        let sport = self.sport_index.class(u32::from(flow.src_port));
+        let dport = self.dport_index.class(u32::from(flow.dst_port));
+        let src = self.src_index.class(flow.src);
+        let dst = self.dst_index.class(flow.dst);
+        let bits = self.bits.as_slice();
         match &self.ports {
-            PortStage::Crossed { table, sports, dports, classes } => {
+            PortStage::Crossed { table, sports, dports } => {
                 let c = table[(proto * sports + sport) * dports + dport] as usize;
-                scan.scan([classes.class(c), src, dst], summary)
+                scan.scan(bits, [c, src, dst], self.summary)
             }
-            PortStage::Paired { table, sports, pair, dport: dports } => {
+            PortStage::Paired { table, sports, dport: dports } => {
                 let c = table[proto * sports + sport] as usize;
-                scan.scan([pair.class(c), dports.class(dport), src, dst], summary)
+                scan.scan(bits, [c, dports[dport] as usize, src, dst], self.summary)
             }
             PortStage::Separate { proto: p, sport: s, dport: d } => {
-                scan.scan([p.class(proto), s.class(sport), d.class(dport), src, dst], summary)
+                let sets = [p[proto] as usize, s[sport] as usize, d[dport] as usize, src, dst];
+                scan.scan(bits, sets, self.summary)
             }
         }
     }
@@ -111,7 +113,7 @@ impl CompiledMatcher {
 
     /// The rules of every matching box that is set in `live` (when given), ascending, deduplicated.
     pub(crate) fn all_boxes_masked(&self, flow: &Flow, live: Option<&[u64]>) -> Vec<usize> {
-        let words = self.with_classes(flow, AllBoxes { live, words: self.words() });
+        let words = self.with_classes(flow, AllBoxes { live, words: self.words });
         let mut out: Vec<usize> = Vec::new();
         for (w, mut hit) in words.into_iter().enumerate() {
             while hit != 0 {

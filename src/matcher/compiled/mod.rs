@@ -45,8 +45,10 @@
 mod build;
 mod index;
 mod lookup;
+mod trie;
 
-use index::{AddrIndex, ClassTable};
+use index::AddrIndex;
+use trie::Trie;
 
 /// A rule list compiled for fast first-match lookups. Immutable: see [`Matcher`](super::Matcher)
 /// for inserts and removals.
@@ -75,47 +77,63 @@ pub struct CompiledMatcher {
     box_rule: Vec<u32>,
     /// The first box bit of each rule; `n_rules + 1` entries.
     rule_first_box: Vec<u32>,
+    /// Words per class bitset without its summary, and summary words (one bit per word).
+    words: usize,
+    summary: usize,
+    /// Every class bitset of every field, each `summary ++ words`. The indexes below hold word
+    /// offsets into it rather than class ids, so a lookup goes from a field value to its bitset
+    /// without a multiply or a per-field table.
+    bits: Vec<u64>,
     /// Protocol number → protocol class.
     proto_table: Vec<u16>,
     /// Source port → source-port class.
-    sport_table: Vec<u16>,
+    sport_index: Trie,
     /// Destination port → destination-port class.
-    dport_table: Vec<u16>,
-    /// How the protocol and port classes become bitsets.
+    dport_index: Trie,
+    /// Protocol and port classes → bitset offsets.
     ports: PortStage,
-    /// Source address → source-address class (IPv4 and IPv6).
+    /// Source address → bitset offset (IPv4 and IPv6).
     src_index: AddrIndex,
-    /// Destination address → destination-address class.
+    /// Destination address → bitset offset.
     dst_index: AddrIndex,
-    /// Class bitsets of the address fields.
-    src_classes: ClassTable,
-    dst_classes: ClassTable,
+    /// Classes per field (after crossing), for the statistics.
+    class_counts: ClassCounts,
+}
+
+/// Numbers of distinct class bitsets, per field after crossing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClassCounts {
+    /// Bitsets of the protocol and port fields (one crossed field, or two or three fields).
+    pub ports: usize,
+    /// Bitsets of the source address field.
+    pub src: usize,
+    /// Bitsets of the destination address field.
+    pub dst: usize,
 }
 
 /// The protocol and port fields, crossed into fewer bitsets when that stays small (RFC's
 /// phase-one cross-producting): every bitset fewer saves a summary word and a candidate word per
-/// lookup, and the crossed bitsets are exact, so fewer summary candidates turn out empty.
+/// lookup, and the crossed bitsets are exact, so fewer summary candidates turn out empty. Every
+/// table holds bitset offsets.
 #[derive(Clone, Debug)]
 enum PortStage {
     /// One bitset for protocol × source port × destination port:
-    /// `table[(proto * sports + sport) * dports + dport]` is its class.
-    Crossed { table: Vec<u32>, sports: usize, dports: usize, classes: ClassTable },
-    /// One bitset for protocol × source port, one for the destination port.
-    Paired { table: Vec<u32>, sports: usize, pair: ClassTable, dport: ClassTable },
-    /// Three bitsets.
-    Separate { proto: ClassTable, sport: ClassTable, dport: ClassTable },
+    /// `table[(proto * sports + sport) * dports + dport]`.
+    Crossed { table: Vec<u32>, sports: usize, dports: usize },
+    /// One bitset for protocol × source port (`table[proto * sports + sport]`), one for the
+    /// destination port (`dport[class]`).
+    Paired { table: Vec<u32>, sports: usize, dport: Vec<u32> },
+    /// Three bitsets, one per field class.
+    Separate { proto: Vec<u32>, sport: Vec<u32>, dport: Vec<u32> },
 }
 
 impl PortStage {
     fn heap_bytes(&self) -> usize {
+        let bytes = |v: &Vec<u32>| v.capacity() * 4;
         match self {
-            PortStage::Crossed { table, classes, .. } => table.capacity() * 4 + classes.heap_bytes(),
-            PortStage::Paired { table, pair, dport, .. } => {
-                table.capacity() * 4 + pair.heap_bytes() + dport.heap_bytes()
-            }
-            PortStage::Separate { proto, sport, dport } => {
-                proto.heap_bytes() + sport.heap_bytes() + dport.heap_bytes()
-            }
+            PortStage::Crossed { table, .. } => bytes(table),
+            PortStage::Paired { table, dport, .. } => bytes(table) + bytes(dport),
+            PortStage::Separate { proto, sport, dport } => bytes(proto) + bytes(sport) + bytes(dport),
         }
     }
 
@@ -155,12 +173,12 @@ impl CompiledMatcher {
 
     /// Number of 64-bit words of one class bitset (without its summary).
     pub fn words(&self) -> usize {
-        self.src_classes.words()
+        self.words
     }
 
-    /// Number of classes of the source and destination address fields.
-    pub fn address_class_counts(&self) -> [usize; 2] {
-        [self.src_classes.len(), self.dst_classes.len()]
+    /// Numbers of distinct class bitsets per field.
+    pub fn class_counts(&self) -> ClassCounts {
+        self.class_counts
     }
 
     /// Number of bitsets ANDed per lookup: 3 when protocol and both ports were crossed into one
@@ -177,13 +195,12 @@ impl CompiledMatcher {
         }
         vec_bytes(&self.box_rule)
             + vec_bytes(&self.rule_first_box)
+            + vec_bytes(&self.bits)
             + vec_bytes(&self.proto_table)
-            + vec_bytes(&self.sport_table)
-            + vec_bytes(&self.dport_table)
+            + self.sport_index.heap_bytes()
+            + self.dport_index.heap_bytes()
             + self.src_index.heap_bytes()
             + self.dst_index.heap_bytes()
             + self.ports.heap_bytes()
-            + self.src_classes.heap_bytes()
-            + self.dst_classes.heap_bytes()
     }
 }

@@ -108,7 +108,9 @@ impl Trie {
         if first == last {
             return DIRECT | self.classes[first];
         }
-        if last - first <= DENSE {
+        // Port fields take a child block (1 KiB of direct entries) for every mixed block: there
+        // are at most 256 of them, and a direct entry is cheaper to read than a run to count.
+        if last - first <= DENSE && self.width == 32 {
             let mut run = Run { bounds: [u32::MAX; DENSE], classes: [self.classes[last]; DENSE + 1] };
             run.bounds[..last - first].copy_from_slice(&self.bounds[first + 1..=last]);
             run.classes[..=last - first].copy_from_slice(&self.classes[first..=last]);

@@ -1,4 +1,5 @@
-//! `nsgsim jit status FILE [--at OFFSET]`: the portal's three lists of VMs.
+//! `nsgsim jit status FILE [--at OFFSET]`: the portal's three lists of VMs, with the warning
+//! Defender gives for protected ports that existing allow rules still open.
 
 use std::path::PathBuf;
 
@@ -37,7 +38,7 @@ pub struct RequestArgs {
     /// How long: 1h, 90m, PT3H.
     #[arg(long, default_value = "1h")]
     pub duration: String,
-    /// Source IP or CIDR to allow (default: the requester's IP).
+    /// Source IP or CIDR to allow, or `*` for any (default: the requester's IP).
     #[arg(long)]
     pub source: Option<String>,
     /// When, as an offset of the timeline (its steps up to then are applied first).
@@ -107,6 +108,9 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
                             g["until"].as_str().unwrap_or_default()
                         );
                     }
+                    for o in r["open_ports"].as_array().into_iter().flatten() {
+                        println!("      warning: {}", o["warning"].as_str().unwrap_or_default());
+                    }
                     if let Some(a) = r["approvers"].as_array().filter(|a| !a.is_empty()) {
                         let names: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
                         println!("      approval by {} (nsgsim extension)", names.join(" or "));
@@ -126,8 +130,11 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
 
     let scenario = load(&args.file)?;
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
-    let source = match &args.source {
-        Some(s) => Some(crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?),
+    let source = match args.source.as_deref().map(str::trim) {
+        Some("*") => Some(crate::nsg::AddressSpec::Any),
+        Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
+            crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?,
+        ])),
         None => None,
     };
     let user = scenario.users.iter().find(|u| u.name == args.user).ok_or_else(|| {
@@ -241,11 +248,27 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                     })
                 })
                 .collect();
+            // Protected ports that existing allow rules still open, as the portal warns.
+            let open: Vec<Value> = jit
+                .open_ports(t, vm)
+                .iter()
+                .map(|o| {
+                    json!({
+                        "nsg": o.nsg,
+                        "port": o.port,
+                        "rule": o.rule,
+                        "priority": o.priority,
+                        "source": o.source,
+                        "warning": o.warning(),
+                    })
+                })
+                .collect();
             json!({
                 "vm": t.vm(vm).name,
                 "status": status.label(),
                 "reason": reason,
                 "ports": ports,
+                "open_ports": open,
                 "approvers": jit.policy(vm).map(|p| p.approver_roles.clone()).unwrap_or_default(),
                 "active_grants": grants,
             })

@@ -10,11 +10,13 @@ use crate::model::{
     Topology, User, VmId,
 };
 use crate::net::AddrSet;
-use crate::nsg::{AddressSpec, Direction, SecurityRule, describe_address};
+use crate::nsg::{
+    AddressSpec, Direction, MAX_RULES_PER_NSG, NsgError, Priority, SecurityRule, describe_address,
+};
 use crate::sim::{Duration, Instant};
 
 use super::log::SECURITY_RP;
-use super::rules::{allow_priority, allow_rule, covering_rules, deny_priority, deny_rule};
+use super::rules::{allow_blocker, allow_priority, allow_rule, covering_rules, deny_priority, deny_rule};
 use super::{
     ActivityLog, AllowedSources, JitPolicy, LogEntry, Permission, PolicyChange, PolicyScope, RoleBook,
     ScopedPolicy, Supportability, default_ports, supportability,
@@ -98,6 +100,9 @@ pub enum RequestState {
     },
     /// Granted: see its grants.
     Granted,
+    /// Withdrawn while it waited for approval, with the reason (approval extension: JIT was
+    /// disabled on one of its VMs).
+    Cancelled(String),
 }
 
 /// The status a scenario can expect of a request, summarising its grants.
@@ -117,6 +122,8 @@ pub enum RequestStatus {
     Revoked,
     /// Every grant was superseded by a newer request.
     Superseded,
+    /// Withdrawn before approval because JIT was disabled on its VM (approval extension).
+    Cancelled,
 }
 
 impl fmt::Display for RequestStatus {
@@ -208,6 +215,32 @@ pub struct Grant {
     pub state: GrantState,
 }
 
+/// A protected port that an existing rule still opens: the rule allows the port ahead of JIT's
+/// deny rule, so JIT does not protect it (Defender's portal warns about these).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenPort {
+    /// The NSG.
+    pub nsg: String,
+    /// The protected port.
+    pub port: u16,
+    /// The existing allow rule.
+    pub rule: String,
+    /// Its priority.
+    pub priority: u16,
+    /// Its source, in words.
+    pub source: String,
+}
+
+impl OpenPort {
+    /// The warning Defender gives, in one line.
+    pub fn warning(&self) -> String {
+        format!(
+            "NSG '{}': existing rule '{}' (priority {}) allows port {} from {} and keeps precedence over the JIT deny rule: JIT does not protect this port until it is removed",
+            self.nsg, self.rule, self.priority, self.port, self.source
+        )
+    }
+}
+
 /// A scenario-level fault in a JIT action (not a refusal, which is an outcome).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -230,6 +263,17 @@ pub struct JitOutcome {
     pub new_grants: Vec<(GrantId, Instant)>,
     /// Grants that ended (to re-check sessions when expiry drops them).
     pub ended_grants: Vec<GrantId>,
+}
+
+/// One grant of a request, worked out before anything is written: the port, the VM's address,
+/// the priority of its allow rule in each NSG, and the firewall that also gets a DNAT rule.
+#[derive(Clone, Debug)]
+struct PlannedGrant {
+    vm: VmId,
+    port: super::PortPolicy,
+    vm_ip: std::net::IpAddr,
+    rules: Vec<(NsgId, u16)>,
+    firewall: Option<FirewallId>,
 }
 
 #[derive(Clone, Debug)]
@@ -352,9 +396,15 @@ impl JitEngine {
             RequestState::Refused(_) => RequestStatus::Refused,
             RequestState::Pending => RequestStatus::Pending,
             RequestState::Denied { .. } => RequestStatus::Denied,
+            RequestState::Cancelled(_) => RequestStatus::Cancelled,
             RequestState::Granted => {
                 let states: Vec<&GrantState> = request.grants.iter().map(|g| &self.grant(*g).state).collect();
-                if states.iter().any(|s| **s == GrantState::Active) {
+                if states.is_empty() {
+                    // A granted request always has a grant (grants are planned in full before
+                    // the state changes); should one ever have none, it never gave access, and
+                    // `all()` on the empty list must not call it superseded.
+                    RequestStatus::Refused
+                } else if states.iter().any(|s| **s == GrantState::Active) {
                     RequestStatus::Active
                 } else if states.iter().any(|s| matches!(s, GrantState::Revoked { .. })) {
                     RequestStatus::Revoked
@@ -490,6 +540,32 @@ impl JitEngine {
         actor: &User,
         now: Instant,
     ) -> JitOutcome {
+        self.write_policy(topology, vm, change, actor, now, false)
+    }
+
+    /// Edits the JIT policy of a configured VM, as the portal's Edit does (it is offered only on
+    /// the Configured tab): what `change` gives replaces, the rest is kept. Refused, with the
+    /// reason, on a VM where JIT is not enabled: an edit never enables JIT silently.
+    pub fn edit(
+        &mut self,
+        topology: &mut Topology,
+        vm: VmId,
+        change: PolicyChange,
+        actor: &User,
+        now: Instant,
+    ) -> JitOutcome {
+        self.write_policy(topology, vm, change, actor, now, true)
+    }
+
+    fn write_policy(
+        &mut self,
+        topology: &mut Topology,
+        vm: VmId,
+        change: PolicyChange,
+        actor: &User,
+        now: Instant,
+        edit_only: bool,
+    ) -> JitOutcome {
         let vm_name = topology.vm(vm).name.clone();
         let resource = format!("jitNetworkAccessPolicies/default (vm '{vm_name}')");
         let operation = "Update JIT Network Access Policy";
@@ -498,6 +574,14 @@ impl JitEngine {
                 "user '{}' (roles: {}) lacks {action}, needed to configure JIT",
                 actor.name,
                 roles_text(&actor.roles)
+            );
+            return self.refuse(now, &actor.name, operation, &resource, reason);
+        }
+        let editing = self.configured.contains_key(&vm);
+        if edit_only && !editing {
+            let reason = format!(
+                "vm '{vm_name}' is not configured for JIT ({}): Edit changes the policy of a configured VM; enable JIT on it first (EnableJit)",
+                self.status(topology, vm)
             );
             return self.refuse(now, &actor.name, operation, &resource, reason);
         }
@@ -527,7 +611,24 @@ impl JitEngine {
             ports: change.ports.unwrap_or(base.ports),
             approver_roles: change.approver_roles.unwrap_or(base.approver_roles),
         };
-        let editing = self.configured.contains_key(&vm);
+        let nsgs = self.path_nsgs(topology, vm);
+        let Some(nic) = topology.primary_nic(vm) else {
+            return self.refuse(now, &actor.name, operation, &resource, format!("vm '{vm_name}' has no NIC"));
+        };
+        // Azure's limit of rules per NSG holds for JIT's writes as for anyone's: refuse before
+        // changing anything.
+        for &nsg in &nsgs {
+            let n = topology.nsg(nsg);
+            let own = self.configured.get(&vm).map_or(0, |c| {
+                c.deny_rules.iter().filter(|(d, _, name)| *d == nsg && n.rule(name).is_some()).count()
+            });
+            let count = n.rules.len() - own + policy.ports.len();
+            if count > MAX_RULES_PER_NSG {
+                let limit = NsgError::TooManyRules { nsg: n.name.clone(), count };
+                let reason = format!("JIT cannot write its deny rules for vm '{vm_name}': {limit}");
+                return self.refuse(now, &actor.name, operation, &resource, reason);
+            }
+        }
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
         if editing {
             self.remove_deny_rules(topology, vm, now, &mut out);
@@ -542,10 +643,6 @@ impl JitEngine {
                 self.end_grant(topology, g, GrantState::Revoked { by: actor.name.clone() }, now, &mut out);
             }
         }
-        let nsgs = self.path_nsgs(topology, vm);
-        let Some(nic) = topology.primary_nic(vm) else {
-            return self.refuse(now, &actor.name, operation, &resource, format!("vm '{vm_name}' has no NIC"));
-        };
         let ports: Vec<String> = policy.ports.iter().map(|p| p.number.to_string()).collect();
         self.record(
             now,
@@ -586,17 +683,6 @@ impl JitEngine {
                         port.number
                     ));
                 }
-                for existing in covering_rules(topology.nsg(nsg), port, vm_ip, &ctx) {
-                    if existing.access == crate::nsg::Access::Allow && existing.priority.0 < priority {
-                        out.warnings.push(format!(
-                            "NSG '{nsg_name}': existing rule '{}' (priority {}) allows port {} from {} and keeps precedence over the JIT deny rule: JIT does not protect this port until it is removed",
-                            existing.name,
-                            existing.priority,
-                            port.number,
-                            describe_address(&existing.source, topology)
-                        ));
-                    }
-                }
                 self.write_rule(topology, nsg, rule.clone(), now, &mut out);
                 deny_rules.push((nsg, port.number, rule.name));
             }
@@ -615,7 +701,9 @@ impl JitEngine {
             let fw = topology.firewall(f);
             fw.mode == FirewallMode::Classic && fw.public_ip.is_some()
         });
-        if deny_rules.is_empty() && firewall.is_none() {
+        let config = VmJit { policy, nsgs, deny_rules, firewall };
+        out.warnings.extend(open_ports_of(&config, topology, vm).iter().map(OpenPort::warning));
+        if config.deny_rules.is_empty() && firewall.is_none() {
             out.warnings.push(format!(
                 "JIT wrote no rule for vm '{vm_name}': with jit_nsg_levels {:?} no NSG of the VM is at that level, so grants will open nothing",
                 self.options.levels
@@ -627,12 +715,20 @@ impl JitEngine {
                 topology.firewall(f).name
             ));
         }
-        self.configured.insert(vm, VmJit { policy, nsgs, deny_rules, firewall });
+        self.configured.insert(vm, config);
         out
     }
 
-    /// Disables JIT on `vm`: removes it from the policy, ends its active grants and (unless the
-    /// Learn-module option says otherwise) removes its deny rules.
+    /// The protected ports of `vm` that existing rules still open: allow rules for the port that
+    /// come before JIT's deny rule in an NSG JIT manages (Defender's portal warns about these;
+    /// they keep precedence until someone removes them). Empty when JIT is not enabled.
+    pub fn open_ports(&self, topology: &Topology, vm: VmId) -> Vec<OpenPort> {
+        self.configured.get(&vm).map(|config| open_ports_of(config, topology, vm)).unwrap_or_default()
+    }
+
+    /// Disables JIT on `vm`: removes it from the policy, ends its active grants, cancels the
+    /// requests that wait for approval on it (approval extension), and (unless the Learn-module
+    /// option says otherwise) removes its deny rules.
     pub fn disable(&mut self, topology: &mut Topology, vm: VmId, actor: &User, now: Instant) -> JitOutcome {
         let vm_name = topology.vm(vm).name.clone();
         let resource = format!("jitNetworkAccessPolicies/default (vm '{vm_name}')");
@@ -672,13 +768,45 @@ impl JitEngine {
             self.remove_deny_rules(topology, vm, now, &mut out);
         }
         self.configured.remove(&vm);
-        out.summary = format!("disabled JIT on vm '{vm_name}'");
         self.record(now, &actor.name, operation, &resource, "Succeeded", "JIT was disabled on the VM".into());
+        // A request waiting for approval on this VM could never be granted now: cancel it
+        // rather than leave it pending for ever.
+        let mut cancelled = Vec::new();
+        for i in 0..self.requests.len() {
+            let r = &self.requests[i];
+            if r.state != RequestState::Pending || !r.ports.iter().any(|p| p.vm == vm) {
+                continue;
+            }
+            let reason = format!(
+                "JIT was disabled on vm '{vm_name}' by {} while the request waited for approval (nsgsim extension)",
+                actor.name
+            );
+            let (name, requester) = (r.name.clone(), r.requester.clone());
+            self.requests[i].state = RequestState::Cancelled(reason.clone());
+            self.record_extension(
+                now,
+                &actor.name,
+                "Cancel JIT request",
+                &format!("JIT request '{name}'"),
+                "Succeeded",
+                reason,
+            );
+            cancelled.push(format!("'{name}' of {requester}"));
+        }
+        out.summary = format!("disabled JIT on vm '{vm_name}'");
+        if !cancelled.is_empty() {
+            out.summary.push_str(&format!(
+                "; pending request {} cancelled (nsgsim extension: it waited for approval)",
+                cancelled.join(", ")
+            ));
+        }
         out
     }
 
     /// Requests access (`initiate`). Refusals are outcomes (`accepted == false`), recorded in the
-    /// log and on the request.
+    /// log and on the request. `source` is what to allow: `None` = the requester's IP,
+    /// `AddressSpec::Any` = `*` (every IPv4 and IPv6 source, written `*` as Azure does), or
+    /// prefixes.
     #[allow(clippy::too_many_arguments)]
     pub fn request(
         &mut self,
@@ -687,21 +815,13 @@ impl JitEngine {
         user: &User,
         ports: Vec<PortRequest>,
         duration: Duration,
-        source: Option<IpNet>,
+        source: Option<AddressSpec>,
         justification: Option<String>,
         now: Instant,
     ) -> JitOutcome {
-        let source_spec = match source {
-            Some(net) => AddressSpec::Prefixes(vec![net]),
-            None => AddressSpec::Prefixes(vec![IpNet::from(user.source_ip)]),
-        };
-        let vms: Vec<String> = ports
-            .iter()
-            .map(|p| topology.vm(p.vm).name.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let resource = format!("jitNetworkAccessPolicies/default (vm {})", vms.join(", "));
+        let source_spec = source.unwrap_or_else(|| AddressSpec::Prefixes(vec![IpNet::from(user.source_ip)]));
+        let resource = request_resource(topology, &ports);
+        let operation = "Initiate JIT Network Access Policy";
         let id = RequestId(self.requests.len() as u32);
         let mut request = Request {
             id,
@@ -715,56 +835,67 @@ impl JitEngine {
             state: RequestState::Pending,
             grants: Vec::new(),
         };
-        if let Err(reason) = self.check_request(topology, user, &ports, duration, &source_spec) {
+        let checked =
+            self.check_role(user).and_then(|()| self.check_request(topology, &ports, duration, &source_spec));
+        if let Err(reason) = checked {
             request.state = RequestState::Refused(reason.clone());
             self.requests.push(request);
-            return self.refuse(now, &user.name, "Initiate JIT Network Access Policy", &resource, reason);
+            return self.refuse(now, &user.name, operation, &resource, reason);
         }
-        let approvers: Vec<String> = ports
+        let mut approvers: Vec<String> = ports
             .iter()
             .filter_map(|p| self.configured.get(&p.vm))
             .flat_map(|c| c.policy.approver_roles.iter().cloned())
             .collect();
-        self.requests.push(request);
+        approvers.sort();
+        approvers.dedup();
         let what = describe_ports(topology, &ports);
         if !approvers.is_empty() {
-            let mut roles = approvers.clone();
-            roles.sort();
-            roles.dedup();
+            self.requests.push(request);
             self.record_extension(
                 now,
                 &user.name,
-                "Initiate JIT Network Access Policy",
+                operation,
                 &resource,
                 "Accepted",
-                format!("pending approval by {}", roles.join(" or ")),
+                format!("pending approval by {}", approvers.join(" or ")),
             );
             return JitOutcome {
                 summary: format!(
                     "{} requested {what} for {duration}: pending approval by {} (nsgsim extension)",
                     user.name,
-                    roles.join(" or ")
+                    approvers.join(" or ")
                 ),
                 accepted: true,
                 ..JitOutcome::default()
             };
         }
+        let plan = match self.plan_grants(topology, &request) {
+            Ok(plan) => plan,
+            Err(reason) => {
+                request.state = RequestState::Refused(reason.clone());
+                self.requests.push(request);
+                return self.refuse(now, &user.name, operation, &resource, reason);
+            }
+        };
+        self.requests.push(request);
         self.record(
             now,
             &user.name,
-            "Initiate JIT Network Access Policy",
+            operation,
             &resource,
             "Succeeded",
             format!("{what} for {duration} from {}", describe_address(&source_spec, topology)),
         );
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
-        self.grant_request(topology, id, now, &mut out);
+        let superseded = self.grant_request(topology, id, plan, now, &mut out);
         out.summary = format!(
-            "{} was granted {what} from {} until {}{}",
+            "{} was granted {what} from {} until {}{}{}",
             user.name,
             describe_address(&source_spec, topology),
             now.plus(duration),
-            self.mapped_ports(topology, &out.new_grants)
+            self.mapped_ports(topology, &out.new_grants),
+            superseded_text(&superseded)
         );
         out
     }
@@ -790,21 +921,28 @@ impl JitEngine {
         if parts.is_empty() { String::new() } else { format!(" (connect to {})", parts.join(", ")) }
     }
 
+    /// Whether `user`'s roles allow requesting access.
+    fn check_role(&self, user: &User) -> Result<(), String> {
+        self.roles.check(&user.roles, Permission::Request).map_err(|action| {
+            format!(
+                "user '{}' (roles: {}) lacks {action}, needed to request JIT access",
+                user.name,
+                roles_text(&user.roles)
+            )
+        })
+    }
+
+    /// The policy checks of a request: every VM configured, every port in its policy, the
+    /// duration within each port's maximum, the source within each port's allowed sources.
+    /// Run when the request is made and again when it is approved, since the policy may have
+    /// changed in between.
     fn check_request(
         &self,
         topology: &Topology,
-        user: &User,
         ports: &[PortRequest],
         duration: Duration,
         source: &AddressSpec,
     ) -> Result<(), String> {
-        if let Err(action) = self.roles.check(&user.roles, Permission::Request) {
-            return Err(format!(
-                "user '{}' (roles: {}) lacks {action}, needed to request JIT access",
-                user.name,
-                roles_text(&user.roles)
-            ));
-        }
         if ports.is_empty() {
             return Err("the request names no port".into());
         }
@@ -857,6 +995,10 @@ impl JitEngine {
 
     /// Approves a pending request (nsgsim extension): the access window starts now.
     ///
+    /// The request's checks run again first, since the policy may have changed while it waited
+    /// (a port removed, a shorter maximum, no room for the allow rule): if they fail, the
+    /// approval is refused with the reason and the request is refused.
+    ///
     /// # Errors
     /// When no request has that name.
     pub fn approve(
@@ -868,26 +1010,34 @@ impl JitEngine {
     ) -> Result<JitOutcome, JitError> {
         let id = self.request_id(name)?;
         let resource = format!("JIT request '{name}'");
-        if let Some(reason) = self.approval_refusal(id, approver) {
-            return Ok(self.refuse_extension(now, &approver.name, "Approve JIT request", &resource, reason));
+        let operation = "Approve JIT request";
+        if let Some(reason) = self.approval_refusal(topology, id, approver) {
+            return Ok(self.refuse_extension(now, &approver.name, operation, &resource, reason));
         }
+        let request = self.requests[id.0 as usize].clone();
+        let plan = self
+            .check_request(topology, &request.ports, request.duration, &request.source)
+            .and_then(|()| self.plan_grants(topology, &request));
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(reason) => {
+                let reason = format!("request '{name}' no longer passes its checks: {reason}");
+                self.requests[id.0 as usize].state = RequestState::Refused(reason.clone());
+                return Ok(self.refuse_extension(now, &approver.name, operation, &resource, reason));
+            }
+        };
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
-        self.record_extension(
-            now,
-            &approver.name,
-            "Approve JIT request",
-            &resource,
-            "Succeeded",
-            "approved".into(),
-        );
-        self.grant_request(topology, id, now, &mut out);
-        let r = &self.requests[id.0 as usize];
+        self.record_extension(now, &approver.name, operation, &resource, "Succeeded", "approved".into());
+        let superseded = self.grant_request(topology, id, plan, now, &mut out);
         out.summary = format!(
-            "{} approved request '{name}' (nsgsim extension): {} has {} until {}",
+            "{} approved request '{name}' (nsgsim extension): {} has {} from {} until {}{}{}",
             approver.name,
-            r.requester,
-            describe_ports(topology, &r.ports),
-            now.plus(r.duration)
+            request.requester,
+            describe_ports(topology, &request.ports),
+            describe_address(&request.source, topology),
+            now.plus(request.duration),
+            self.mapped_ports(topology, &out.new_grants),
+            superseded_text(&superseded)
         );
         Ok(out)
     }
@@ -898,6 +1048,7 @@ impl JitEngine {
     /// When no request has that name.
     pub fn deny(
         &mut self,
+        topology: &Topology,
         name: &str,
         approver: &User,
         reason: &str,
@@ -905,7 +1056,7 @@ impl JitEngine {
     ) -> Result<JitOutcome, JitError> {
         let id = self.request_id(name)?;
         let resource = format!("JIT request '{name}'");
-        if let Some(refusal) = self.approval_refusal(id, approver) {
+        if let Some(refusal) = self.approval_refusal(topology, id, approver) {
             return Ok(self.refuse_extension(now, &approver.name, "Deny JIT request", &resource, refusal));
         }
         self.requests[id.0 as usize].state =
@@ -918,29 +1069,48 @@ impl JitEngine {
         })
     }
 
-    fn approval_refusal(&self, id: RequestId, approver: &User) -> Option<String> {
+    /// Why `approver` may not approve or deny request `id`: it is not pending, it is their own,
+    /// or they hold none of the approver roles its VMs' policies name now.
+    fn approval_refusal(&self, topology: &Topology, id: RequestId, approver: &User) -> Option<String> {
         let r = &self.requests[id.0 as usize];
         if r.state != RequestState::Pending {
-            return Some(format!("request '{}' is not pending (it is {})", r.name, self.request_status(r)));
+            let why = match &r.state {
+                RequestState::Cancelled(why) | RequestState::Refused(why) => format!(": {why}"),
+                _ => String::new(),
+            };
+            return Some(format!(
+                "request '{}' is not pending (it is {}{why})",
+                r.name,
+                self.request_status(r)
+            ));
         }
         if r.requester == approver.name && !self.options.allow_self_approval {
             return Some(format!("'{}' cannot approve their own request", approver.name));
         }
-        let allowed: Vec<&String> = r
+        let mut allowed: Vec<String> = r
             .ports
             .iter()
             .filter_map(|p| self.configured.get(&p.vm))
-            .flat_map(|c| c.policy.approver_roles.iter())
+            .flat_map(|c| c.policy.approver_roles.iter().cloned())
             .collect();
-        if !approver.roles.iter().any(|role| allowed.contains(&role)) {
-            let mut names: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
-            names.sort();
-            names.dedup();
+        allowed.sort();
+        allowed.dedup();
+        if allowed.is_empty() {
+            let mut vms: Vec<&str> = r.ports.iter().map(|p| topology.vm(p.vm).name.as_str()).collect();
+            vms.sort();
+            vms.dedup();
+            return Some(format!(
+                "the JIT policy of vm {} names no approver roles any more, so nobody can approve or deny request '{}'",
+                vms.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", "),
+                r.name
+            ));
+        }
+        if !approver.roles.iter().any(|role| allowed.contains(role)) {
             return Some(format!(
                 "user '{}' (roles: {}) holds none of the approver roles {}",
                 approver.name,
                 roles_text(&approver.roles),
-                names.join(", ")
+                allowed.join(", ")
             ));
         }
         None
@@ -1012,56 +1182,180 @@ impl JitEngine {
         })
     }
 
-    fn grant_request(&mut self, topology: &mut Topology, id: RequestId, now: Instant, out: &mut JitOutcome) {
-        let request = self.requests[id.0 as usize].clone();
-        let expires_at = now.plus(request.duration);
+    /// Works out every allow rule a request needs, without writing anything, so that a request
+    /// either gets all its grants or none: each NSG JIT manages for the VM must have a free
+    /// priority ahead of the JIT deny rule for the port and of any existing deny rule that
+    /// would defeat the grant, and room under Azure's limit of rules per NSG.
+    ///
+    /// # Errors
+    /// The reason the grant cannot take effect.
+    fn plan_grants(&self, topology: &Topology, request: &Request) -> Result<Vec<PlannedGrant>, String> {
+        let source = match &request.source {
+            AddressSpec::Prefixes(p) => AddrSet::from_nets(p),
+            _ => AddrSet::any(),
+        };
+        // Rules that older grants on the same ports will give up, and priorities this plan
+        // has already taken, per NSG.
+        let mut freed: BTreeMap<NsgId, Vec<String>> = BTreeMap::new();
         for p in &request.ports {
-            let Some(config) = self.configured.get(&p.vm).cloned() else { continue };
-            let Some(port) = config.policy.port(p.number).cloned() else { continue };
-            let gid = GrantId(self.grants.len() as u32);
-            // A newer request for the same port supersedes the older one.
-            let older: Vec<GrantId> = self
+            for g in self
                 .grants
                 .iter()
                 .filter(|g| g.vm == p.vm && g.port == p.number && g.state == GrantState::Active)
+            {
+                for (nsg, name) in &g.rules {
+                    freed.entry(*nsg).or_default().push(name.clone());
+                }
+            }
+        }
+        let mut reserved: BTreeMap<NsgId, Vec<u16>> = BTreeMap::new();
+        let mut plan = Vec::new();
+        for p in &request.ports {
+            let vm_name = &topology.vm(p.vm).name;
+            let config = self
+                .configured
+                .get(&p.vm)
+                .ok_or_else(|| format!("vm '{vm_name}' is not configured for JIT"))?;
+            let port = config
+                .policy
+                .port(p.number)
+                .cloned()
+                .ok_or_else(|| format!("port {} is not in the JIT policy of vm '{vm_name}'", p.number))?;
+            let nic = topology.primary_nic(p.vm).ok_or_else(|| format!("vm '{vm_name}' has no NIC"))?;
+            let vm_ip = topology.nic(nic).private_ip;
+            let ctx = topology.resolve_context_for_subnet(topology.nic(nic).subnet);
+            let mut rules = Vec::new();
+            for &nsg in &config.nsgs {
+                let n = topology.nsg(nsg);
+                let gone = freed.get(&nsg).cloned().unwrap_or_default();
+                let taken_here = reserved.entry(nsg).or_default();
+                let count = n.rules.iter().filter(|r| !gone.contains(&r.name)).count() + taken_here.len() + 1;
+                if count > MAX_RULES_PER_NSG {
+                    let limit = NsgError::TooManyRules { nsg: n.name.clone(), count };
+                    return Err(format!(
+                        "JIT cannot write the allow rule for port {} of vm '{vm_name}': {limit}",
+                        p.number
+                    ));
+                }
+                let jit_deny = config
+                    .deny_rules
+                    .iter()
+                    .find(|(d, port_no, _)| *d == nsg && *port_no == p.number)
+                    .and_then(|(_, _, name)| n.rule(name))
+                    .map(|r| (r.priority.0, r.name.as_str()));
+                let blocker = allow_blocker(n, &port, vm_ip, &source, &ctx, jit_deny);
+                let free = |priority: u16| {
+                    !taken_here.contains(&priority)
+                        && !n.rules.iter().any(|r| {
+                            r.direction == Direction::Inbound
+                                && r.priority.0 == priority
+                                && !gone.contains(&r.name)
+                        })
+                };
+                let Some(priority) = allow_priority(blocker.as_ref(), free) else {
+                    // Without a blocker, 3,997 priorities serve at most 1,000 rules: one is free.
+                    let Some(b) = blocker else {
+                        return Err(format!("NSG '{}' has no free inbound priority", n.name));
+                    };
+                    let what = if b.is_jit_deny {
+                        format!("the JIT deny rule '{}'", b.name)
+                    } else {
+                        format!(
+                            "existing rule '{}', which denies port {} from {}",
+                            b.name,
+                            p.number,
+                            describe_address(&request.source, topology)
+                        )
+                    };
+                    let taken = match b.priority - Priority::MIN_USER {
+                        0 => "no priority comes before it".to_string(),
+                        1 => format!("priority {} is taken", Priority::MIN_USER),
+                        _ => format!("priorities {}-{} are all taken", Priority::MIN_USER, b.priority - 1),
+                    };
+                    return Err(format!(
+                        "NSG '{}' has no free priority ahead of {what} (priority {}) for port {} of vm '{vm_name}': {taken}, and an allow rule placed after it would not open the port",
+                        n.name, b.priority, p.number
+                    ));
+                };
+                taken_here.push(priority);
+                rules.push((nsg, priority));
+            }
+            plan.push(PlannedGrant { vm: p.vm, port, vm_ip, rules, firewall: config.firewall });
+        }
+        Ok(plan)
+    }
+
+    /// Grants a request as `plan` (from [`Self::plan_grants`]) says: supersedes older grants on
+    /// the same ports, writes the allow rules (and DNAT rules), and marks the request granted.
+    /// Returns, one line each, the grants it superseded, for the narrative.
+    fn grant_request(
+        &mut self,
+        topology: &mut Topology,
+        id: RequestId,
+        plan: Vec<PlannedGrant>,
+        now: Instant,
+        out: &mut JitOutcome,
+    ) -> Vec<String> {
+        let request = self.requests[id.0 as usize].clone();
+        let expires_at = now.plus(request.duration);
+        let first = self.grants.len() as u32;
+        // A newer request for the same port supersedes the older one, whoever made it.
+        let mut superseded = Vec::new();
+        for (i, planned) in plan.iter().enumerate() {
+            let gid = GrantId(first + i as u32);
+            let older: Vec<GrantId> = self
+                .grants
+                .iter()
+                .filter(|g| {
+                    g.vm == planned.vm && g.port == planned.port.number && g.state == GrantState::Active
+                })
                 .map(|g| g.id)
                 .collect();
             for o in older {
+                let g = self.grant(o);
+                superseded.push(format!(
+                    "{}'s grant #{} for {}:{} from {} (request '{}', until {})",
+                    g.requester,
+                    o.0,
+                    topology.vm(g.vm).name,
+                    g.port,
+                    describe_address(&g.source, topology),
+                    self.requests[g.request.0 as usize].name,
+                    g.expires_at
+                ));
                 self.end_grant(topology, o, GrantState::Superseded { by: gid }, now, out);
             }
-            let vm_name = topology.vm(p.vm).name.clone();
-            let Some(nic) = topology.primary_nic(p.vm) else { continue };
-            let vm_ip = topology.nic(nic).private_ip;
+        }
+        for (i, planned) in plan.into_iter().enumerate() {
+            let gid = GrantId(first + i as u32);
+            let vm_name = topology.vm(planned.vm).name.clone();
             let mut rules = Vec::new();
-            for &nsg in &config.nsgs {
-                let deny_at = config
-                    .deny_rules
-                    .iter()
-                    .find(|(n, port_no, _)| *n == nsg && *port_no == p.number)
-                    .and_then(|(_, _, name)| topology.nsg(nsg).rule(name))
-                    .map_or(4096, |r| r.priority.0);
-                let Some(priority) = allow_priority(topology.nsg(nsg), deny_at) else {
-                    out.warnings.push(format!(
-                        "NSG '{}' has no free priority above the JIT deny rule for port {}",
-                        topology.nsg(nsg).name,
-                        p.number
-                    ));
-                    continue;
-                };
+            for (nsg, priority) in planned.rules {
                 let seed = self.next_seed();
-                let rule = allow_rule(&vm_name, vm_ip, &port, &request.source, priority, seed);
+                let rule =
+                    allow_rule(&vm_name, planned.vm_ip, &planned.port, &request.source, priority, seed);
                 rules.push((nsg, rule.name.clone()));
                 self.write_rule(topology, nsg, rule, now, out);
             }
-            let firewall_rule = config.firewall.map(|fw| {
-                self.write_dnat(topology, fw, &vm_name, vm_ip, &port, &request.source, gid, now, out)
+            let firewall_rule = planned.firewall.map(|fw| {
+                self.write_dnat(
+                    topology,
+                    fw,
+                    &vm_name,
+                    planned.vm_ip,
+                    &planned.port,
+                    &request.source,
+                    gid,
+                    now,
+                    out,
+                )
             });
             self.grants.push(Grant {
                 id: gid,
                 request: id,
                 requester: request.requester.clone(),
-                vm: p.vm,
-                port: p.number,
+                vm: planned.vm,
+                port: planned.port.number,
                 source: request.source.clone(),
                 granted_at: now,
                 expires_at,
@@ -1073,6 +1367,7 @@ impl JitEngine {
             out.new_grants.push((gid, expires_at));
         }
         self.requests[id.0 as usize].state = RequestState::Granted;
+        superseded
     }
 
     /// The one place a grant changes state: removes its rules when it leaves `Active`, logs it.
@@ -1279,8 +1574,58 @@ impl JitEngine {
     }
 }
 
+/// The protected ports of `vm` (configured as `config`) that existing allow rules still open.
+fn open_ports_of(config: &VmJit, topology: &Topology, vm: VmId) -> Vec<OpenPort> {
+    let Some(nic) = topology.primary_nic(vm) else { return Vec::new() };
+    let vm_ip = topology.nic(nic).private_ip;
+    let ctx = topology.resolve_context_for_subnet(topology.nic(nic).subnet);
+    let mut open = Vec::new();
+    for &nsg in &config.nsgs {
+        let n = topology.nsg(nsg);
+        for port in &config.policy.ports {
+            let deny_at = config
+                .deny_rules
+                .iter()
+                .find(|(d, number, _)| *d == nsg && *number == port.number)
+                .and_then(|(_, _, name)| n.rule(name))
+                .map_or(u16::MAX, |r| r.priority.0);
+            for existing in covering_rules(n, port, vm_ip, &ctx) {
+                if existing.access == crate::nsg::Access::Allow && existing.priority.0 < deny_at {
+                    open.push(OpenPort {
+                        nsg: n.name.clone(),
+                        port: port.number,
+                        rule: existing.name.clone(),
+                        priority: existing.priority.0,
+                        source: describe_address(&existing.source, topology),
+                    });
+                }
+            }
+        }
+    }
+    open
+}
+
 fn roles_text(roles: &[String]) -> String {
     if roles.is_empty() { "none".into() } else { roles.join(", ") }
+}
+
+/// The resource a request acts on, as its log entries name it.
+fn request_resource(topology: &Topology, ports: &[PortRequest]) -> String {
+    let vms: std::collections::BTreeSet<&str> =
+        ports.iter().map(|p| topology.vm(p.vm).name.as_str()).collect();
+    format!("jitNetworkAccessPolicies/default (vm {})", vms.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// "; this supersedes …" for the grants a new grant replaced, or nothing.
+fn superseded_text(superseded: &[String]) -> String {
+    if superseded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; this supersedes {} (statusReason NewerRequestInitiated: that access ends now)",
+            superseded.join(" and ")
+        )
+    }
 }
 
 fn describe_ports(topology: &Topology, ports: &[PortRequest]) -> String {
@@ -1396,7 +1741,7 @@ mod tests {
             (&owner, 22, 600, Some("198.51.100.0/24"), "outside the allowed source prefixes"),
         ];
         for (i, (who, port, secs, source, reason)) in cases.into_iter().enumerate() {
-            let source = source.map(|s| s.parse().expect("net"));
+            let source = source.map(net);
             let out = jit.request(
                 &mut f.topology,
                 &format!("r{i}"),
@@ -1418,7 +1763,7 @@ mod tests {
             &owner,
             vec![PortRequest { vm: f.vm, number: 22 }],
             Duration::from_secs(600),
-            Some("203.0.113.128/25".parse().expect("net")),
+            Some(net("203.0.113.128/25")),
             None,
             f.t0,
         );
@@ -1537,5 +1882,647 @@ mod tests {
         assert!(
             matches!(no_plan.status(&t, classic), Supportability::Unsupported(r) if r.contains("Plan 2"))
         );
+    }
+
+    // ---- helpers for the focused tests below ----
+
+    fn rule(name: &str, priority: u16, access: Access, port: u16, source: AddressSpec) -> SecurityRule {
+        SecurityRule {
+            name: name.into(),
+            priority: crate::nsg::Priority(priority),
+            direction: Direction::Inbound,
+            access,
+            protocol: crate::nsg::RuleProtocol::Tcp,
+            source,
+            source_ports: crate::nsg::PortSpec::any(),
+            destination: AddressSpec::Any,
+            destination_ports: crate::nsg::PortSpec::single(port),
+            description: String::new(),
+            kind: crate::nsg::RuleKind::Security,
+        }
+    }
+
+    fn at(t0: Instant, secs: i64) -> Instant {
+        t0.plus(Duration::from_secs(secs))
+    }
+
+    /// Requests port `port` of the fixture's VM for `secs` seconds, `at_secs` after the start.
+    #[allow(clippy::too_many_arguments)]
+    fn ask(
+        jit: &mut JitEngine,
+        f: &mut Fixture,
+        name: &str,
+        who: &User,
+        port: u16,
+        secs: i64,
+        source: Option<AddressSpec>,
+        at_secs: i64,
+    ) -> JitOutcome {
+        let now = f.t0.plus(Duration::from_secs(at_secs));
+        jit.request(
+            &mut f.topology,
+            name,
+            who,
+            vec![PortRequest { vm: f.vm, number: port }],
+            Duration::from_secs(secs),
+            source,
+            None,
+            now,
+        )
+    }
+
+    fn status_of(jit: &JitEngine, name: &str) -> RequestStatus {
+        jit.request_status(jit.request_by_name(name).expect("request made"))
+    }
+
+    fn allow_sources(t: &Topology, nsg: NsgId) -> Vec<AddressSpec> {
+        t.nsg(nsg)
+            .rules
+            .iter()
+            .filter(|r| crate::jit::is_jit_rule(&r.name) && r.access == Access::Allow)
+            .map(|r| r.source.clone())
+            .collect()
+    }
+
+    fn net(s: &str) -> AddressSpec {
+        AddressSpec::Prefixes(vec![s.parse().expect("valid literal")])
+    }
+
+    /// An engine with the fixture's VM enabled for SSH (max one hour, sources 203.0.113.0/24).
+    fn enabled(options: JitOptions, approvers: &[&str]) -> (Fixture, JitEngine, User) {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(options, RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let out = jit.enable(&mut f.topology, f.vm, ssh_policy(3600, approvers).into(), &owner, f.t0);
+        assert!(out.accepted, "{}", out.summary);
+        (f, jit, owner)
+    }
+
+    /// A refused request writes nothing, is Refused with the reason, and is logged as Failed.
+    #[track_caller]
+    fn assert_refused(jit: &JitEngine, f: &Fixture, name: &str, out: &JitOutcome, reason: &str) {
+        assert!(!out.accepted, "{}", out.summary);
+        assert!(out.summary.contains(reason), "{} lacks {reason:?}", out.summary);
+        assert!(out.new_grants.is_empty() && out.changed_nsgs.is_empty());
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+        assert_eq!(status_of(jit, name), RequestStatus::Refused);
+        let r = jit.request_by_name(name).expect("recorded");
+        assert!(matches!(&r.state, RequestState::Refused(why) if why.contains(reason)), "{:?}", r.state);
+        let last = jit.log().entries().last().expect("logged");
+        assert_eq!(
+            (last.status.as_str(), last.operation.as_str()),
+            ("Failed", "Initiate JIT Network Access Policy")
+        );
+        assert!(last.detail.contains(reason), "{}", last.detail);
+    }
+
+    // ---- refusal reasons, one each ----
+
+    #[test]
+    fn refuses_a_role_without_initiate() {
+        let (mut f, mut jit, _) = enabled(JitOptions::default(), &[]);
+        let reader = user("r", &["Reader"], "203.0.113.2");
+        let out = ask(&mut jit, &mut f, "r", &reader, 22, 600, None, 0);
+        assert_refused(&jit, &f, "r", &out, "user 'r' (roles: Reader) lacks");
+        assert!(out.summary.contains("initiate/action"), "{}", out.summary);
+        // Security Reader may only view (S17), whatever a training text says.
+        let sec_reader = user("sr", &["Security Reader"], "203.0.113.2");
+        let out = ask(&mut jit, &mut f, "sr", &sec_reader, 22, 600, None, 0);
+        assert_refused(&jit, &f, "sr", &out, "initiate/action");
+        let nobody = user("n", &[], "203.0.113.2");
+        let out = ask(&mut jit, &mut f, "n", &nobody, 22, 600, None, 0);
+        assert_refused(&jit, &f, "n", &out, "(roles: none)");
+    }
+
+    #[test]
+    fn refuses_a_vm_not_configured() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let out = ask(&mut jit, &mut f, "r", &owner, 22, 600, None, 0);
+        assert_refused(&jit, &f, "r", &out, "vm 'vm1' is not configured for JIT (Recommended)");
+    }
+
+    #[test]
+    fn refuses_a_port_not_in_the_policy() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let out = ask(&mut jit, &mut f, "r", &owner, 3389, 600, None, 0);
+        assert_refused(
+            &jit,
+            &f,
+            "r",
+            &out,
+            "port 3389 is not in the JIT policy of vm 'vm1' (configured: 22)",
+        );
+    }
+
+    #[test]
+    fn refuses_a_duration_over_the_maximum_and_accepts_the_maximum() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let out = ask(&mut jit, &mut f, "long", &owner, 22, 3601, None, 0);
+        assert_refused(&jit, &f, "long", &out, "exceeds the maximum 1h (PT1H) for port 22");
+        let out = ask(&mut jit, &mut f, "zero", &owner, 22, 0, None, 0);
+        assert_refused(&jit, &f, "zero", &out, "is not positive");
+        let exact = ask(&mut jit, &mut f, "exact", &owner, 22, 3600, None, 0);
+        assert!(exact.accepted, "{}", exact.summary);
+        assert_eq!(exact.new_grants[0].1, at(f.t0, 3600));
+    }
+
+    #[test]
+    fn refuses_a_source_outside_the_allowed_range() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let outsider = user("x", &["Owner"], "198.51.100.7");
+        // The requester's own IP is the default source.
+        let out = ask(&mut jit, &mut f, "own-ip", &outsider, 22, 600, None, 0);
+        assert_refused(
+            &jit,
+            &f,
+            "own-ip",
+            &out,
+            "source 198.51.100.7 is outside the allowed source prefixes 203.0.113.0/24",
+        );
+        // A range that only overlaps the allowed one is outside it.
+        let out = ask(&mut jit, &mut f, "wide", &owner, 22, 600, Some(net("203.0.112.0/23")), 0);
+        assert_refused(&jit, &f, "wide", &out, "outside the allowed source prefixes");
+        // `*` is outside any list of prefixes.
+        let out = ask(&mut jit, &mut f, "any", &owner, 22, 600, Some(AddressSpec::Any), 0);
+        assert_refused(&jit, &f, "any", &out, "source * is outside");
+    }
+
+    // ---- the allow rule's placement (audit: strict deny placement) ----
+
+    #[test]
+    fn strict_placement_refuses_a_grant_whose_allow_could_not_precede_the_deny() {
+        let mut f = fixture();
+        let options =
+            JitOptions { levels: NsgLevels::NicOnly, strict_deny_placement: true, ..JitOptions::default() };
+        let mut jit = JitEngine::new(options, RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let rules = &mut f.topology.nsg_mut(f.nic_nsg).rules;
+        for p in 100..=104 {
+            rules.push(rule(&format!("r{p}"), p, Access::Allow, 8000 + p, AddressSpec::Any));
+        }
+        rules.push(rule("ssh-office", 106, Access::Allow, 22, net("198.51.100.0/24")));
+        let policy = JitPolicy {
+            ports: vec![PortPolicy {
+                number: 22,
+                protocol: JitProtocol::Tcp,
+                allowed_sources: AllowedSources::Any,
+                max_duration: Duration::from_secs(3600),
+            }],
+            approver_roles: vec![],
+        };
+        jit.enable(&mut f.topology, f.vm, policy.into(), &owner, f.t0);
+        let deny = f
+            .topology
+            .nsg(f.nic_nsg)
+            .rules
+            .iter()
+            .find(|r| r.name.starts_with("SecurityCenter-JITRule_-"))
+            .expect("deny written")
+            .priority
+            .0;
+        assert_eq!(deny, 105, "strict: above ssh-office at 106");
+        let out = ask(&mut jit, &mut f, "r", &owner, 22, 600, None, 60);
+        assert_refused(&jit, &f, "r", &out, "NSG 'nic-nsg' has no free priority ahead of the JIT deny rule");
+        assert!(
+            out.summary.contains("(priority 105)")
+                && out.summary.contains("priorities 100-104 are all taken"),
+            "{}",
+            out.summary
+        );
+    }
+
+    #[test]
+    fn an_existing_deny_for_the_source_is_respected_and_other_sources_are_not_blocked() {
+        let mut f = fixture();
+        let options = JitOptions { levels: NsgLevels::NicOnly, ..JitOptions::default() };
+        let mut jit = JitEngine::new(options, RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let rules = &mut f.topology.nsg_mut(f.nic_nsg).rules;
+        rules.push(rule("taken", 100, Access::Allow, 80, AddressSpec::Any));
+        rules.push(rule("deny-bad-range", 101, Access::Deny, 22, net("203.0.113.128/25")));
+        jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        let bad = user("b", &["Owner"], "203.0.113.200");
+        let out = ask(&mut jit, &mut f, "bad", &bad, 22, 600, None, 0);
+        assert_refused(
+            &jit,
+            &f,
+            "bad",
+            &out,
+            "ahead of existing rule 'deny-bad-range', which denies port 22 from 203.0.113.200",
+        );
+        let ok = ask(&mut jit, &mut f, "ok", &owner, 22, 600, None, 0);
+        assert!(ok.accepted, "{}", ok.summary);
+        let allow = f
+            .topology
+            .nsg(f.nic_nsg)
+            .rules
+            .iter()
+            .find(|r| r.access == Access::Allow && crate::jit::is_jit_rule(&r.name))
+            .expect("written");
+        assert_eq!(
+            allow.priority.0, 102,
+            "the first free priority: the deny for other sources does not matter"
+        );
+    }
+
+    #[test]
+    fn jit_rule_writes_respect_the_rule_limit_per_nsg() {
+        let mut f = fixture();
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        // 997 rules: enabling the four default ports would make 1,001.
+        let filler: Vec<SecurityRule> = (0..997)
+            .map(|i| rule(&format!("f{i}"), 1000 + i, Access::Allow, 8080, AddressSpec::Any))
+            .collect();
+        f.topology.nsg_mut(f.nic_nsg).rules = filler.clone();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let out = jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &owner, f.t0);
+        assert!(!out.accepted, "{}", out.summary);
+        assert!(
+            out.summary.contains("NSG 'nic-nsg' has 1001 rules; Azure allows at most 1000"),
+            "{}",
+            out.summary
+        );
+        assert_eq!(f.topology.nsg(f.nic_nsg).rules.len(), 997, "nothing written");
+        assert_eq!(
+            jit_rules(&f.topology, f.subnet_nsg, Access::Deny),
+            0,
+            "nothing written at the other level either"
+        );
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended);
+        // One port fits (998); its grant would be the 999th... and with one more filler, the 1,001st.
+        let out = jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        assert!(out.accepted, "{}", out.summary);
+        f.topology.nsg_mut(f.nic_nsg).rules.push(rule("f-last", 999, Access::Allow, 8081, AddressSpec::Any));
+        f.topology.nsg_mut(f.nic_nsg).rules.push(rule("f-last2", 998, Access::Allow, 8081, AddressSpec::Any));
+        assert_eq!(f.topology.nsg(f.nic_nsg).rules.len(), 1000);
+        let out = ask(&mut jit, &mut f, "full", &owner, 22, 600, None, 0);
+        assert_refused(&jit, &f, "full", &out, "NSG 'nic-nsg' has 1001 rules; Azure allows at most 1000");
+        assert_eq!(
+            jit_rules(&f.topology, f.subnet_nsg, Access::Allow),
+            0,
+            "no half grant at the subnet level"
+        );
+    }
+
+    #[test]
+    fn a_source_of_star_is_written_as_star() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let policy = JitPolicy { ports: default_ports(), approver_roles: vec![] };
+        jit.edit(&mut f.topology, f.vm, policy.into(), &owner, f.t0);
+        let out = ask(&mut jit, &mut f, "any", &owner, 22, 600, Some(AddressSpec::Any), 0);
+        assert!(out.accepted, "{}", out.summary);
+        assert!(out.summary.contains("from * until"), "{}", out.summary);
+        assert_eq!(allow_sources(&f.topology, f.nic_nsg), vec![AddressSpec::Any]);
+        assert_eq!(allow_sources(&f.topology, f.subnet_nsg), vec![AddressSpec::Any]);
+        let grant = jit.grant(out.new_grants[0].0);
+        assert_eq!(grant.source, AddressSpec::Any, "IPv4 and IPv6, not 0.0.0.0/0");
+    }
+
+    // ---- expiry, revoke, overlap, supersession ----
+
+    #[test]
+    fn expiry_happens_at_the_exact_end_instant() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let out = ask(&mut jit, &mut f, "r", &owner, 22, 600, None, 60);
+        let (g, end) = out.new_grants[0];
+        assert_eq!(end, at(f.t0, 660));
+        assert_eq!(jit.next_deadline(), Some(end));
+        let early = end.plus(Duration::from_secs(-1));
+        assert!(jit.expire(&mut f.topology, g, early).is_none(), "one second before the end: still active");
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 1);
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Active);
+        let expired = jit.expire(&mut f.topology, g, end).expect("due at the end instant");
+        assert_eq!(expired.ended_grants, vec![g]);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+        assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Allow), 0);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 1, "the deny rule stays");
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Expired);
+        assert_eq!(jit.grant_ended_at(g), Some(end));
+        assert_eq!(jit.next_deadline(), None);
+        assert!(jit.expire(&mut f.topology, g, end).is_none(), "expires once");
+        assert!(jit.log().entries().iter().any(|e| e.detail.contains("statusReason: Expired")));
+    }
+
+    #[test]
+    fn revoke_ends_grants_for_the_requester_or_a_configurer_only() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let stranger = user("s", &["JIT Access Role"], "203.0.113.6");
+        ask(&mut jit, &mut f, "r", &dev, 22, 600, None, 0);
+        let refused = jit.revoke(&mut f.topology, "r", &stranger, at(f.t0, 10)).expect("exists");
+        assert!(
+            !refused.accepted
+                && refused.summary.contains("neither the requester nor allowed to configure JIT")
+        );
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Active);
+        let by_owner = jit.revoke(&mut f.topology, "r", &owner, at(f.t0, 20)).expect("exists");
+        assert!(by_owner.accepted && by_owner.summary.contains("1 grant(s) ended"), "{}", by_owner.summary);
+        assert!(by_owner.summary.contains("nsgsim extension"));
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Revoked);
+        assert_eq!(jit.grant_ended_at(jit.request_by_name("r").expect("made").grants[0]), Some(at(f.t0, 20)));
+        // Its queued expiry later does nothing.
+        let g = jit.request_by_name("r").expect("made").grants[0];
+        assert!(jit.expire(&mut f.topology, g, at(f.t0, 600)).is_none());
+        // The requester may revoke their own, once there is something to revoke.
+        ask(&mut jit, &mut f, "r2", &dev, 22, 600, None, 30);
+        let own = jit.revoke(&mut f.topology, "r2", &dev, at(f.t0, 40)).expect("exists");
+        assert!(own.accepted, "{}", own.summary);
+        assert!(jit.log().entries().iter().any(|e| e.detail.contains("statusReason: UserRequested")));
+        assert!(jit.revoke(&mut f.topology, "none", &dev, at(f.t0, 40)).is_err());
+    }
+
+    #[test]
+    fn a_superseded_grant_ending_leaves_the_newer_grant_for_the_port_alone() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let bob = user("bob", &["Contributor"], "203.0.113.9");
+        let first = ask(&mut jit, &mut f, "a", &owner, 22, 600, None, 0);
+        let second = ask(&mut jit, &mut f, "b", &bob, 22, 3600, None, 60);
+        let (g1, end1) = first.new_grants[0];
+        let (g2, end2) = second.new_grants[0];
+        assert!(jit.expire(&mut f.topology, g1, end1).is_none(), "the superseded grant's end passes quietly");
+        assert_eq!(allow_sources(&f.topology, f.nic_nsg), vec![net("203.0.113.9/32")]);
+        assert_eq!(status_of(&jit, "b"), RequestStatus::Active);
+        assert_eq!(jit.next_deadline(), Some(end2));
+        jit.expire(&mut f.topology, g2, end2).expect("due");
+        assert!(allow_sources(&f.topology, f.nic_nsg).is_empty());
+    }
+
+    #[test]
+    fn grants_for_the_same_port_on_two_vms_end_independently() {
+        let mut f = fixture();
+        let s = f.topology.subnet_ids().next().expect("subnet");
+        let vm2 = f.topology.add_vm("vm2", Os::Linux, false, ("sub", "rg")).expect("vm");
+        f.topology.add_nic("nic2", s, ip("10.0.1.5"), Some(vm2)).expect("nic");
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        jit.enable(&mut f.topology, vm2, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        let short = ask(&mut jit, &mut f, "short", &owner, 22, 600, None, 0);
+        let long = jit.request(
+            &mut f.topology,
+            "long",
+            &owner,
+            vec![PortRequest { vm: vm2, number: 22 }],
+            Duration::from_secs(1200),
+            None,
+            None,
+            f.t0,
+        );
+        assert_eq!(status_of(&jit, "short"), RequestStatus::Active, "another VM's grant supersedes nothing");
+        let (g1, end1) = short.new_grants[0];
+        jit.expire(&mut f.topology, g1, end1).expect("due");
+        assert_eq!(status_of(&jit, "short"), RequestStatus::Expired);
+        assert_eq!(status_of(&jit, "long"), RequestStatus::Active);
+        assert_eq!(jit.next_deadline(), Some(long.new_grants[0].1));
+        assert_eq!(
+            jit_rules(&f.topology, f.subnet_nsg, Access::Allow),
+            1,
+            "vm2's allow stays in the shared subnet NSG"
+        );
+    }
+
+    #[test]
+    fn supersession_names_the_grant_it_replaces_and_for_whom() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
+        let bob = user("bob", &["Contributor"], "203.0.113.9");
+        ask(&mut jit, &mut f, "mine", &owner, 22, 600, None, 0);
+        let newer = ask(&mut jit, &mut f, "bobs", &bob, 22, 600, None, 60);
+        assert!(newer.accepted, "{}", newer.summary);
+        assert!(
+            newer.summary.contains("this supersedes o's grant #0 for vm1:22 from 203.0.113.1 (request 'mine', until 2025-01-01T00:10:00Z)"),
+            "{}",
+            newer.summary
+        );
+        assert!(newer.summary.contains("NewerRequestInitiated"));
+        assert_eq!(status_of(&jit, "mine"), RequestStatus::Superseded);
+        let g0 = jit.request_by_name("mine").expect("made").grants[0];
+        assert_eq!(jit.grant(g0).state, GrantState::Superseded { by: newer.new_grants[0].0 });
+        assert!(jit.log().entries().iter().any(|e| e.detail.contains("statusReason: NewerRequestInitiated")));
+        // A request that supersedes nothing says nothing about it.
+        let plain = ask(&mut jit, &mut f, "plain", &owner, 22, 600, None, 120);
+        assert!(plain.summary.contains("supersedes bob's grant"), "{}", plain.summary);
+        let mut g = fixture();
+        let mut fresh = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        fresh.enable(&mut g.topology, g.vm, ssh_policy(3600, &[]).into(), &owner, g.t0);
+        let first = ask(&mut fresh, &mut g, "first", &owner, 22, 600, None, 0);
+        assert!(!first.summary.contains("supersedes"), "{}", first.summary);
+    }
+
+    #[test]
+    fn a_granted_request_without_grants_is_not_called_superseded() {
+        let (f, mut jit, _) = enabled(JitOptions::default(), &[]);
+        jit.requests.push(Request {
+            id: RequestId(0),
+            name: "empty".into(),
+            requester: "o".into(),
+            requested_at: f.t0,
+            ports: vec![],
+            source: AddressSpec::Any,
+            duration: Duration::from_secs(60),
+            justification: None,
+            state: RequestState::Granted,
+            grants: vec![],
+        });
+        assert_eq!(status_of(&jit, "empty"), RequestStatus::Refused);
+    }
+
+    // ---- approval (nsgsim extension) ----
+
+    #[test]
+    fn approval_approve_deny_wrong_approver_and_self_approval() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &["Security Admin"]);
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let sec = user("sec", &["Security Admin"], "203.0.113.6");
+        let pending = ask(&mut jit, &mut f, "r", &dev, 22, 900, None, 0);
+        assert!(pending.accepted && pending.new_grants.is_empty(), "{}", pending.summary);
+        assert!(pending.summary.contains("pending approval by Security Admin (nsgsim extension)"));
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+        // Wrong approver: the message names the roles on both sides.
+        let wrong = jit.approve(&mut f.topology, "r", &owner, f.t0).expect("exists");
+        assert!(!wrong.accepted, "{}", wrong.summary);
+        assert!(
+            wrong.summary.contains("user 'o' (roles: Owner) holds none of the approver roles Security Admin"),
+            "{}",
+            wrong.summary
+        );
+        // Self-approval is refused, even by someone holding the role.
+        let self_approver = user("dev", &["Security Admin", "JIT Access Role"], "203.0.113.5");
+        let own = jit.approve(&mut f.topology, "r", &self_approver, f.t0).expect("exists");
+        assert!(!own.accepted && own.summary.contains("cannot approve their own request"), "{}", own.summary);
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Pending);
+        // Approval: the window starts then.
+        let later = at(f.t0, 300);
+        let ok = jit.approve(&mut f.topology, "r", &sec, later).expect("exists");
+        assert!(ok.accepted, "{}", ok.summary);
+        assert_eq!(ok.new_grants[0].1, later.plus(Duration::from_secs(900)));
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Active);
+        let again = jit.approve(&mut f.topology, "r", &sec, later).expect("exists");
+        assert!(
+            !again.accepted && again.summary.contains("is not pending (it is Active)"),
+            "{}",
+            again.summary
+        );
+        // Deny.
+        ask(&mut jit, &mut f, "r2", &dev, 22, 900, None, 300);
+        let denied = jit.deny(&f.topology, "r2", &sec, "not in a change window", later).expect("exists");
+        assert!(denied.accepted && denied.summary.contains("not in a change window"), "{}", denied.summary);
+        assert_eq!(status_of(&jit, "r2"), RequestStatus::Denied);
+        let wrong_deny = jit.deny(&f.topology, "r2", &owner, "x", later).expect("exists");
+        assert!(!wrong_deny.accepted && wrong_deny.summary.contains("is not pending (it is Denied)"));
+        assert!(jit.log().entries().iter().any(|e| e.operation == "Deny JIT request" && e.extension));
+        // With the option, a requester holding an approver role may approve their own request.
+        let (mut g, mut jit2, _) =
+            enabled(JitOptions { allow_self_approval: true, ..JitOptions::default() }, &["Security Admin"]);
+        ask(&mut jit2, &mut g, "mine", &self_approver, 22, 900, None, 0);
+        let ok = jit2.approve(&mut g.topology, "mine", &self_approver, g.t0).expect("exists");
+        assert!(ok.accepted, "{}", ok.summary);
+    }
+
+    #[test]
+    fn approval_rechecks_the_request_against_the_edited_policy() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &["Security Admin"]);
+        let two_ports = JitPolicy {
+            ports: vec![
+                ssh_policy(3600, &[]).ports[0].clone(),
+                PortPolicy { number: 3389, ..ssh_policy(3600, &[]).ports[0].clone() },
+            ],
+            approver_roles: vec!["Security Admin".into()],
+        };
+        jit.edit(&mut f.topology, f.vm, two_ports.into(), &owner, f.t0);
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let sec = user("sec", &["Security Admin"], "203.0.113.6");
+        ask(&mut jit, &mut f, "rdp", &dev, 3389, 3000, None, 0);
+        ask(&mut jit, &mut f, "ssh", &dev, 22, 3000, None, 0);
+        // The edit drops 3389 and shortens the maximum.
+        let edit = PolicyChange { ports: Some(ssh_policy(1800, &[]).ports), approver_roles: None };
+        jit.edit(&mut f.topology, f.vm, edit, &owner, at(f.t0, 60));
+        let rdp = jit.approve(&mut f.topology, "rdp", &sec, at(f.t0, 120)).expect("exists");
+        assert!(!rdp.accepted, "{}", rdp.summary);
+        assert!(
+            rdp.summary.contains("port 3389 is not in the JIT policy of vm 'vm1' (configured: 22)"),
+            "{}",
+            rdp.summary
+        );
+        assert!(!rdp.summary.contains("has access"), "no access is announced: {}", rdp.summary);
+        assert_eq!(status_of(&jit, "rdp"), RequestStatus::Refused);
+        let ssh = jit.approve(&mut f.topology, "ssh", &sec, at(f.t0, 120)).expect("exists");
+        assert!(ssh.summary.contains("exceeds the maximum 30m"), "{}", ssh.summary);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0, "no rule written");
+        let failed = jit
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.operation == "Approve JIT request" && e.status == "Failed")
+            .count();
+        assert_eq!(failed, 2);
+    }
+
+    #[test]
+    fn disabling_jit_cancels_requests_waiting_for_approval() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &["Security Admin"]);
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let sec = user("sec", &["Security Admin"], "203.0.113.6");
+        ask(&mut jit, &mut f, "r", &dev, 22, 900, None, 0);
+        let off = jit.disable(&mut f.topology, f.vm, &owner, at(f.t0, 60));
+        assert!(
+            off.summary.contains("pending request 'r' of dev cancelled (nsgsim extension"),
+            "{}",
+            off.summary
+        );
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Cancelled);
+        assert!(jit.log().entries().iter().any(|e| e.operation == "Cancel JIT request" && e.extension));
+        let late = jit.approve(&mut f.topology, "r", &sec, at(f.t0, 120)).expect("exists");
+        assert!(!late.accepted, "{}", late.summary);
+        assert!(
+            late.summary.contains("is not pending (it is Cancelled: JIT was disabled on vm 'vm1' by o"),
+            "{}",
+            late.summary
+        );
+        assert!(!late.summary.contains("approver roles "), "{}", late.summary);
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0);
+    }
+
+    #[test]
+    fn removing_the_approvers_never_prints_an_empty_role_list() {
+        let (mut f, mut jit, owner) = enabled(JitOptions::default(), &["Security Admin"]);
+        let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
+        let sec = user("sec", &["Security Admin"], "203.0.113.6");
+        ask(&mut jit, &mut f, "r", &dev, 22, 900, None, 0);
+        jit.edit(
+            &mut f.topology,
+            f.vm,
+            PolicyChange { ports: None, approver_roles: Some(vec![]) },
+            &owner,
+            f.t0,
+        );
+        let out = jit.approve(&mut f.topology, "r", &sec, f.t0).expect("exists");
+        assert!(!out.accepted);
+        assert!(
+            out.summary.contains("the JIT policy of vm 'vm1' names no approver roles any more"),
+            "{}",
+            out.summary
+        );
+        assert!(
+            !out.summary.contains("approver roles ,") && !out.summary.ends_with("roles "),
+            "{}",
+            out.summary
+        );
+    }
+
+    // ---- edit and open ports ----
+
+    #[test]
+    fn edit_refuses_a_vm_that_is_not_configured() {
+        let mut f = fixture();
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        let out = jit.edit(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        assert!(!out.accepted, "{}", out.summary);
+        assert!(out.summary.contains("vm 'vm1' is not configured for JIT (Recommended)"), "{}", out.summary);
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended, "not enabled silently");
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 0);
+        let last = jit.log().entries().last().expect("logged");
+        assert_eq!(last.status, "Failed");
+        // Enabled first, the same edit works.
+        jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &owner, f.t0);
+        let out = jit.edit(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        assert!(
+            out.accepted && out.summary.starts_with("updated JIT on vm 'vm1' for ports 22"),
+            "{}",
+            out.summary
+        );
+        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 1);
+    }
+
+    #[test]
+    fn open_ports_lists_allows_ahead_of_the_deny_until_they_go() {
+        let mut f = fixture();
+        f.topology.nsg_mut(f.nic_nsg).rules.push(rule("ssh-any", 300, Access::Allow, 22, AddressSpec::Any));
+        let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
+        let owner = user("o", &["Owner"], "203.0.113.1");
+        assert!(jit.open_ports(&f.topology, f.vm).is_empty(), "nothing to say before JIT is enabled");
+        let out = jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        let open = jit.open_ports(&f.topology, f.vm);
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(
+            (open[0].nsg.as_str(), open[0].rule.as_str(), open[0].priority, open[0].port),
+            ("nic-nsg", "ssh-any", 300, 22)
+        );
+        assert!(out.warnings.contains(&open[0].warning()), "enable warns the same: {:?}", out.warnings);
+        f.topology.nsg_mut(f.nic_nsg).rules.retain(|r| r.name != "ssh-any");
+        assert!(jit.open_ports(&f.topology, f.vm).is_empty());
+        // Strict placement puts the deny first: nothing stays open.
+        let mut g = fixture();
+        g.topology.nsg_mut(g.nic_nsg).rules.push(rule("ssh-any", 300, Access::Allow, 22, AddressSpec::Any));
+        let mut strict = JitEngine::new(
+            JitOptions { strict_deny_placement: true, ..JitOptions::default() },
+            RoleBook::default(),
+            vec![],
+        );
+        strict.enable(&mut g.topology, g.vm, ssh_policy(3600, &[]).into(), &owner, g.t0);
+        assert!(strict.open_ports(&g.topology, g.vm).is_empty());
     }
 }

@@ -42,3 +42,35 @@ impl ActivityLog {
         &self.entries
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(at: &str, operation: &str, extension: bool) -> LogEntry {
+        LogEntry {
+            at: Instant::parse(at).expect("valid"),
+            caller: SECURITY_RP.into(),
+            operation: operation.into(),
+            resource: "nsg/securityRules/x".into(),
+            status: "Succeeded".into(),
+            detail: String::new(),
+            extension,
+        }
+    }
+
+    #[test]
+    fn entries_keep_the_order_they_happened_in() {
+        let mut log = ActivityLog::default();
+        assert!(log.entries().is_empty());
+        let first = entry("2025-01-06T09:00:00Z", "Update JIT Network Access Policy", false);
+        let second = entry("2025-01-06T09:00:00Z", "Create or Update Security Rule", false);
+        let third = entry("2025-01-06T09:05:00Z", "Revoke JIT access", true);
+        for e in [&first, &second, &third] {
+            log.push(e.clone());
+        }
+        assert_eq!(log.entries(), [first, second, third.clone()]);
+        assert!(log.entries()[2].extension, "extensions stay flagged");
+        assert_eq!(third.caller, "Windows Azure Security Resource Provider");
+    }
+}

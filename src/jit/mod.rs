@@ -9,12 +9,16 @@
 //! - A request (`initiate`) is checked against the requester's role actions and the policy (port
 //!   configured, duration within the maximum, source within the allowed sources). Granted, it
 //!   writes an *allow* rule (`SecurityCenter-JITRule-<int>-<hex>`, priority 100–110) for the
-//!   requester's source until the end time. A newer request for the same port supersedes the
-//!   older (`NewerRequestInitiated`).
+//!   requester's source until the end time, ahead of the deny rule; a request whose allow rule
+//!   could not come first, or would break the 1,000-rule limit, is refused rather than granted
+//!   to no effect. A newer request for the same port supersedes the older
+//!   (`NewerRequestInitiated`), and says whose grant it replaced.
 //! - At the end time the allow rule is deleted (`Expired`); established connections survive.
 //!
 //! Two behaviours are nsgsim extensions, labelled as such in every output: the approval workflow
-//! (described by training texts, not an Azure feature) and revoke (the JIT API has none).
+//! (described by training texts, not an Azure feature) and revoke (the JIT API has none). An
+//! approval re-runs the request's checks against the policy of that moment, and disabling JIT
+//! cancels the requests still waiting for approval.
 //!
 //! The engine never reads a clock: every operation takes `now`, and the engine reports the
 //! instants at which grants end so the simulator can queue their expiry.
@@ -27,8 +31,8 @@ mod rules;
 mod support;
 
 pub use engine::{
-    Grant, GrantId, GrantState, JitEngine, JitError, JitOptions, JitOutcome, NsgLevels, PortRequest, Request,
-    RequestId, RequestState, RequestStatus,
+    Grant, GrantId, GrantState, JitEngine, JitError, JitOptions, JitOutcome, NsgLevels, OpenPort,
+    PortRequest, Request, RequestId, RequestState, RequestStatus,
 };
 pub use log::{ActivityLog, LogEntry};
 pub use policy::{

@@ -170,3 +170,66 @@ impl From<JitPolicy> for PolicyChange {
         PolicyChange { ports: Some(p.ports), approver_roles: Some(p.approver_roles) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Os, Topology};
+
+    #[test]
+    fn defender_defaults_are_the_four_management_ports_any_source_three_hours() {
+        let ports = default_ports();
+        let numbers: Vec<u16> = ports.iter().map(|p| p.number).collect();
+        assert_eq!(numbers, vec![22, 3389, 5985, 5986], "5986, not a training text's 5989");
+        for p in &ports {
+            assert_eq!(p.protocol, JitProtocol::Any);
+            assert_eq!(p.allowed_sources, AllowedSources::Any);
+            assert_eq!(p.max_duration, DEFAULT_MAX_DURATION);
+        }
+        assert_eq!(DEFAULT_MAX_DURATION.to_iso8601(), "PT3H");
+        assert_eq!(MIN_MAX_DURATION.as_secs(), 300);
+        assert_eq!(MAX_MAX_DURATION.as_secs(), 86_400);
+    }
+
+    #[test]
+    fn protocols_and_sources_print_as_the_api_writes_them() {
+        assert_eq!(JitProtocol::Tcp.to_string(), "TCP");
+        assert_eq!(JitProtocol::Udp.to_string(), "UDP");
+        assert_eq!(JitProtocol::Any.to_string(), "*");
+        assert_eq!(AllowedSources::Any.to_string(), "* (per request)");
+        let two = AllowedSources::Prefixes(vec![
+            "10.0.0.0/8".parse().expect("net"),
+            "2001:db8::/32".parse().expect("net"),
+        ]);
+        assert_eq!(two.to_string(), "10.0.0.0/8,2001:db8::/32");
+    }
+
+    #[test]
+    fn a_policy_finds_its_ports() {
+        let policy = JitPolicy { ports: default_ports(), approver_roles: vec![] };
+        assert_eq!(policy.port(3389).map(|p| p.number), Some(3389));
+        assert!(policy.port(23).is_none());
+        let change = PolicyChange::from(policy.clone());
+        assert_eq!(change.ports.as_deref(), Some(policy.ports.as_slice()));
+        assert_eq!(change.approver_roles, Some(vec![]));
+        assert_eq!(PolicyChange::default(), PolicyChange { ports: None, approver_roles: None });
+    }
+
+    #[test]
+    fn scopes_cover_their_vms_and_rank_by_specificity() {
+        let mut t = Topology::new();
+        let vm = t.add_vm("vm1", Os::Linux, false, ("sub-a", "rg-a")).expect("vm");
+        let v = t.vm(vm);
+        let sub = PolicyScope::Subscription("sub-a".into());
+        let rg = PolicyScope::ResourceGroup("rg-a".into());
+        let one = PolicyScope::Vm("vm1".into());
+        assert!(sub.covers(v) && rg.covers(v) && one.covers(v));
+        assert!(!PolicyScope::Subscription("sub-b".into()).covers(v));
+        assert!(!PolicyScope::ResourceGroup("rg-b".into()).covers(v));
+        assert!(!PolicyScope::Vm("vm2".into()).covers(v));
+        assert!(sub.specificity() < rg.specificity() && rg.specificity() < one.specificity());
+        assert_eq!(sub.to_string(), "subscription 'sub-a'");
+        assert_eq!(rg.to_string(), "resource group 'rg-a'");
+        assert_eq!(one.to_string(), "vm 'vm1'");
+    }
+}

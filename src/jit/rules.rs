@@ -8,15 +8,17 @@
 //! rules for the port keep precedence over the new deny; observed deny priorities are 1000 and
 //! 4096, allow priorities 100–110. nsgsim puts the deny at the highest free priority (≤ 4096)
 //! below every existing rule that covers the port for the VM, and the allow at the first free
-//! priority in 100–110 (else the first free above the deny). The "strict" option follows the
-//! Learn module instead: the deny goes above existing rules that allow the port.
+//! priority in 100–110 (else the first free after 110), always ahead of the JIT deny rule and of
+//! any existing deny rule that would defeat the grant: an allow placed after one of those would
+//! open nothing, so the grant is refused instead. The "strict" option follows the Learn module
+//! for the deny: it goes above existing rules that allow the port.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::matcher::MatchRule;
-use crate::net::{IpProtocol, ProtocolSet};
+use crate::net::{AddrSet, IpProtocol, ProtocolSet};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, ResolveContext, RuleKind, RuleProtocol,
     SecurityRule, resolve_rule,
@@ -167,10 +169,58 @@ pub fn deny_priority(
     }
 }
 
-/// Where an allow rule goes: the first free priority in 100–110, else the first free one above
-/// (numerically below) `deny_priority`.
-pub fn allow_priority(nsg: &Nsg, deny_priority: u16) -> Option<u16> {
-    (100..=110).chain(111..deny_priority).find(|&p| !taken(nsg, p))
+/// The rule an allow rule has to precede to take effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocker {
+    /// Its priority.
+    pub priority: u16,
+    /// Its name.
+    pub name: String,
+    /// Whether it is the VM's own JIT deny rule for the port (else an existing deny rule).
+    pub is_jit_deny: bool,
+}
+
+/// The deny rule an allow rule for `port` from `source` must precede in `nsg`: the VM's JIT deny
+/// rule for the port (`jit_deny`: its priority and name), or an earlier existing deny rule that
+/// covers the port for the VM from some of `source`, whichever comes first. An allow placed
+/// after it would leave (some of) the granted traffic denied.
+pub fn allow_blocker(
+    nsg: &Nsg,
+    port: &PortPolicy,
+    vm_ip: IpAddr,
+    source: &AddrSet,
+    ctx: &ResolveContext,
+    jit_deny: Option<(u16, &str)>,
+) -> Option<Blocker> {
+    let protocols = jit_protocols(port.protocol);
+    let existing = nsg
+        .rules
+        .iter()
+        .filter(|r| r.direction == Direction::Inbound && r.access == Access::Deny && !is_jit_rule(&r.name))
+        .filter(|r| {
+            resolve_rule(r, ctx).boxes.iter().any(|b| {
+                !b.protocols.intersect(&protocols).is_empty()
+                    && b.dst_ports.contains(port.number)
+                    && b.dst.contains(vm_ip)
+                    && !b.src.intersect(source).is_empty()
+            })
+        })
+        .min_by_key(|r| r.priority)
+        .map(|r| Blocker { priority: r.priority.0, name: r.name.clone(), is_jit_deny: false });
+    let jit =
+        jit_deny.map(|(priority, name)| Blocker { priority, name: name.to_string(), is_jit_deny: true });
+    match (existing, jit) {
+        (Some(e), Some(j)) => Some(if e.priority < j.priority { e } else { j }),
+        (e, j) => e.or(j),
+    }
+}
+
+/// Where an allow rule goes: the first priority in 100–110 that `free` accepts, else the first
+/// one after 110, always ahead of (numerically below) `blocker`. `None` when every priority
+/// ahead of the blocker is taken: the grant cannot take effect in this NSG.
+pub fn allow_priority(blocker: Option<&Blocker>, free: impl Fn(u16) -> bool) -> Option<u16> {
+    let limit = blocker.map_or(Priority::MAX_USER + 1, |b| b.priority);
+    (Priority::MIN_USER..limit).find(|&p| free(p))
 }
 
 #[cfg(test)]
@@ -240,6 +290,58 @@ mod tests {
             name: "n".into(),
             rules: vec![user_rule("a", 100, Access::Allow, 80), user_rule("b", 101, Access::Allow, 81)],
         };
-        assert_eq!(allow_priority(&nsg, 4096), Some(102));
+        let free = |p: u16| !taken(&nsg, p);
+        assert_eq!(allow_priority(None, free), Some(102));
+        let deny = Blocker { priority: 4096, name: "jit".into(), is_jit_deny: true };
+        assert_eq!(allow_priority(Some(&deny), free), Some(102));
+    }
+
+    #[test]
+    fn allow_must_precede_its_blocker() {
+        // The strict-placement case of the audit: the deny at 105, 100-104 taken.
+        let nsg = Nsg {
+            name: "n".into(),
+            rules: (100..=104).map(|p| user_rule(&format!("r{p}"), p, Access::Allow, 80)).collect(),
+        };
+        let free = |p: u16| !taken(&nsg, p);
+        let deny = Blocker { priority: 105, name: "jit".into(), is_jit_deny: true };
+        assert_eq!(allow_priority(Some(&deny), free), None, "106 or 107 would come after the deny");
+        let later = Blocker { priority: 107, name: "jit".into(), is_jit_deny: true };
+        assert_eq!(allow_priority(Some(&later), free), Some(105));
+        let at_floor = Blocker { priority: 100, name: "x".into(), is_jit_deny: false };
+        assert_eq!(allow_priority(Some(&at_floor), |_| true), None);
+    }
+
+    #[test]
+    fn an_existing_deny_for_the_source_blocks_like_the_jit_deny() {
+        let ip: IpAddr = "10.0.0.4".parse().expect("ip");
+        let ctx = ResolveContext::default();
+        let mut deny_office = user_rule("deny-office", 102, Access::Deny, 22);
+        deny_office.source = AddressSpec::Prefixes(vec!["198.51.100.0/24".parse().expect("net")]);
+        let nsg = Nsg {
+            name: "n".into(),
+            rules: vec![
+                deny_office,
+                user_rule("deny-web", 101, Access::Deny, 80),
+                user_rule("x", 100, Access::Allow, 22),
+            ],
+        };
+        let office = AddrSet::from_net("198.51.100.7/32".parse().expect("net"));
+        let home = AddrSet::from_net("203.0.113.5/32".parse().expect("net"));
+        let jit = Some((4000, "jit-deny"));
+        let blocker = allow_blocker(&nsg, &port(22), ip, &office, &ctx, jit).expect("blocked");
+        assert_eq!(
+            (blocker.priority, blocker.name.as_str(), blocker.is_jit_deny),
+            (102, "deny-office", false)
+        );
+        // A deny for other sources or other ports does not defeat the grant: the JIT deny does.
+        let blocker = allow_blocker(&nsg, &port(22), ip, &home, &ctx, jit).expect("blocked");
+        assert_eq!((blocker.priority, blocker.is_jit_deny), (4000, true));
+        assert_eq!(allow_blocker(&nsg, &port(22), ip, &home, &ctx, None), None);
+        // A source of `*` overlaps every deny for the port.
+        let blocker = allow_blocker(&nsg, &port(22), ip, &AddrSet::any(), &ctx, jit).expect("blocked");
+        assert_eq!(blocker.name, "deny-office");
+        let free = |p: u16| !taken(&nsg, p);
+        assert_eq!(allow_priority(Some(&blocker), free), None, "100-101 taken, 102 is the deny");
     }
 }

@@ -103,3 +103,131 @@ pub fn firewall_for(topology: &Topology, vm: VmId) -> Option<FirewallId> {
     let vnet = topology.vnet_of_nic(nic);
     topology.firewall_ids().find(|&f| topology.subnet(topology.firewall(f).subnet).vnet == vnet)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Firewall, Os, SubnetId, VnetId};
+    use crate::nsg::Nsg;
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().expect("valid literal")
+    }
+
+    /// A VNet with a workload subnet (no NSG) and an `AzureFirewallSubnet`, and one VM.
+    fn bare() -> (Topology, VnetId, SubnetId, VmId) {
+        let mut t = Topology::new();
+        let v = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let s = t.add_subnet(v, "work", "10.0.1.0/24".parse().expect("net")).expect("subnet");
+        t.add_subnet(v, "AzureFirewallSubnet", "10.0.9.0/26".parse().expect("net")).expect("subnet");
+        let vm = t.add_vm("vm1", Os::Linux, false, ("sub-a", "rg-a")).expect("vm");
+        t.add_nic("nic1", s, ip("10.0.1.4"), Some(vm)).expect("nic");
+        (t, v, s, vm)
+    }
+
+    fn firewall(t: &mut Topology, v: VnetId, mode: FirewallMode) -> FirewallId {
+        let fw = Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.9.4"),
+            public_ip: None,
+            mode,
+            groups: Vec::new(),
+            legacy_dnat: false,
+        };
+        t.add_firewall(fw, v).expect("firewall")
+    }
+
+    #[test]
+    fn an_nsg_at_either_level_makes_a_vm_supported() {
+        let (mut t, _, s, vm) = bare();
+        let reason = match supportability(&t, vm, false, true, &[]) {
+            Supportability::Unsupported(r) => r,
+            other => panic!("expected unsupported, got {other}"),
+        };
+        assert!(reason.starts_with("Missing network security group (NSG) or Azure Firewall"), "{reason}");
+        let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
+        t.set_subnet_nsg(s, Some(nsg));
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, true, true, &[]), Supportability::Configured);
+        t.set_subnet_nsg(s, None);
+        let nic = t.vm(vm).nics[0];
+        t.set_nic_nsg(nic, Some(nsg));
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+    }
+
+    #[test]
+    fn the_reasons_come_in_the_portal_order() {
+        let (mut t, _, s, _) = bare();
+        let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
+        t.set_subnet_nsg(s, Some(nsg));
+        let classic = t.add_vm("old", Os::Windows, true, ("sub-a", "rg-a")).expect("vm");
+        t.add_nic("old-nic", s, ip("10.0.1.5"), Some(classic)).expect("nic");
+        let unsupported = |st: Supportability| match st {
+            Supportability::Unsupported(r) => r,
+            other => panic!("expected unsupported, got {other}"),
+        };
+        // Plan 2 off trumps everything, naming the subscription.
+        let r = unsupported(supportability(&t, classic, false, false, &[]));
+        assert!(r.contains("Plan 2") && r.contains("'sub-a'"), "{r}");
+        let r = unsupported(supportability(&t, classic, false, true, &[]));
+        assert!(r.starts_with("Classic VM"), "{r}");
+        // A disabled scope covers the VM by subscription, resource group or name.
+        let vm = t.vm_by_name("vm1").expect("vm");
+        for scope in [
+            PolicyScope::Subscription("sub-a".into()),
+            PolicyScope::ResourceGroup("rg-a".into()),
+            PolicyScope::Vm("vm1".into()),
+        ] {
+            let r = unsupported(supportability(&t, vm, false, true, std::slice::from_ref(&scope)));
+            assert_eq!(r, format!("Other: the JIT solution is disabled in the security policy of {scope}"));
+        }
+        let elsewhere = [PolicyScope::ResourceGroup("rg-b".into())];
+        assert_eq!(supportability(&t, vm, false, true, &elsewhere), Supportability::Recommended);
+    }
+
+    #[test]
+    fn a_firewall_in_the_vnet_supports_a_vm_without_nsg_only_with_classic_rules() {
+        let (mut t, v, _, vm) = bare();
+        let fw = firewall(&mut t, v, FirewallMode::Classic);
+        assert_eq!(firewall_for(&t, vm), Some(fw));
+        assert_eq!(protecting_firewall(&t, vm), Some(("fw".to_string(), FirewallMode::Classic)));
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, true, true, &[]), Supportability::Configured);
+        t.firewall_mut(fw).mode = FirewallMode::Policy;
+        match supportability(&t, vm, false, true, &[]) {
+            Supportability::Unsupported(r) => {
+                assert!(r.contains("Azure Firewall Manager") && r.contains("'fw'"), "{r}")
+            }
+            other => panic!("expected unsupported, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_firewall_in_another_vnet_does_not_count() {
+        let (mut t, _, _, vm) = bare();
+        let other = t.add_vnet("other", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
+        t.add_subnet(other, "AzureFirewallSubnet", "10.1.9.0/26".parse().expect("net")).expect("subnet");
+        let fw = Firewall {
+            name: "far".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.1.9.4"),
+            public_ip: None,
+            mode: FirewallMode::Classic,
+            groups: Vec::new(),
+            legacy_dnat: false,
+        };
+        t.add_firewall(fw, other).expect("firewall");
+        assert_eq!(firewall_for(&t, vm), None);
+        assert!(matches!(supportability(&t, vm, false, true, &[]), Supportability::Unsupported(_)));
+    }
+
+    #[test]
+    fn labels_and_display() {
+        assert_eq!(Supportability::Configured.label(), "Configured");
+        assert_eq!(Supportability::Recommended.to_string(), "Recommended");
+        let u = Supportability::Unsupported("Classic VM".into());
+        assert_eq!(u.label(), "Unsupported");
+        assert_eq!(u.to_string(), "Unsupported: Classic VM");
+    }
+}

@@ -24,4 +24,4 @@ pub use rule::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
     ServiceTag, describe_address, display_net,
 };
-pub use validate::{NsgError, validate_nsg, validate_rule};
+pub use validate::{MAX_RULES_PER_NSG, NsgError, validate_nsg, validate_rule};

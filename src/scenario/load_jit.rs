@@ -207,7 +207,7 @@ impl Loader<'_> {
                     ports: ports.as_ref().map(|_| parsed.ports.clone()),
                     approver_roles: approvers.as_ref().map(|_| parsed.approver_roles.clone()),
                 };
-                Action::EnableJit { vm: id, actor, change }
+                Action::EnableJit { vm: id, actor, change, edit: matches!(a, ActionSpec::EditJit { .. }) }
             }
             ActionSpec::DisableJit { vm, by } => Action::DisableJit {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,
@@ -228,11 +228,11 @@ impl Loader<'_> {
                 let duration = Duration::parse(duration)
                     .map_err(|m| fault(format!("{field}.duration"), None, duration, m))?;
                 let source = match source {
-                    Some(s) if s.trim() == "*" => Some(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
-                    Some(s) => Some(
+                    Some(s) if s.trim() == "*" => Some(crate::nsg::AddressSpec::Any),
+                    Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
                         parse_prefix(s)
                             .map_err(|e| fault(format!("{field}.source"), None, s, e.to_string()))?,
-                    ),
+                    ])),
                     None => None,
                 };
                 Action::RequestJit {
@@ -289,6 +289,7 @@ impl Loader<'_> {
                     RequestStatusSpec::Expired => RequestStatus::Expired,
                     RequestStatusSpec::Revoked => RequestStatus::Revoked,
                     RequestStatusSpec::Superseded => RequestStatus::Superseded,
+                    RequestStatusSpec::Cancelled => RequestStatus::Cancelled,
                 },
                 reason: reason.clone(),
             },

@@ -775,6 +775,8 @@ pub enum RequestStatusSpec {
     Revoked,
     /// Replaced by a newer request for the same port.
     Superseded,
+    /// Withdrawn before approval: JIT was disabled on its VM (approval extension).
+    Cancelled,
 }
 
 /// Something a step checks.

@@ -466,9 +466,13 @@ impl Simulator {
                 }
                 _ => Err(format!("connection '{name}' is not open")),
             },
-            Action::EnableJit { vm, actor, change } => {
+            Action::EnableJit { vm, actor, change, edit } => {
                 let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
-                let out = self.jit.enable(&mut self.topology, *vm, change.clone(), &actor, self.now);
+                let out = if *edit {
+                    self.jit.edit(&mut self.topology, *vm, change.clone(), &actor, self.now)
+                } else {
+                    self.jit.enable(&mut self.topology, *vm, change.clone(), &actor, self.now)
+                };
                 Ok(self.absorb(out))
             }
             Action::DisableJit { vm, actor } => {
@@ -484,7 +488,7 @@ impl Simulator {
                     &user,
                     ports.clone(),
                     *duration,
-                    *source,
+                    source.clone(),
                     justification.clone(),
                     self.now,
                 );
@@ -500,7 +504,10 @@ impl Simulator {
             }
             Action::DenyJit { request, approver, reason } => {
                 let approver = self.user(approver)?;
-                let out = self.jit.deny(request, &approver, reason, self.now).map_err(|e| e.to_string())?;
+                let out = self
+                    .jit
+                    .deny(&self.topology, request, &approver, reason, self.now)
+                    .map_err(|e| e.to_string())?;
                 Ok(self.absorb(out))
             }
             Action::RevokeJit { request, actor } => {
@@ -654,6 +661,7 @@ impl Simulator {
                 let why = match &r.state {
                     RequestState::Refused(why) => why.clone(),
                     RequestState::Denied { by, reason } => format!("{by}: {reason}"),
+                    RequestState::Cancelled(why) => why.clone(),
                     _ => String::new(),
                 };
                 let mut passed = actual_status == *status;

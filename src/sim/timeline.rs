@@ -1,10 +1,8 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
-use ipnet::IpNet;
-
 use crate::jit::{PolicyChange, PortRequest, RequestStatus};
 use crate::model::{NicId, NsgId, SubnetId, VmId};
-use crate::nsg::{Access, SecurityRule};
+use crate::nsg::{Access, AddressSpec, SecurityRule};
 use crate::path::FlowRequest;
 
 use super::Duration;
@@ -79,6 +77,8 @@ pub enum Action {
         /// What to set; fields left out keep their values on an edit (or take the scoped policy's
         /// or Defender's defaults on a first enable).
         change: PolicyChange,
+        /// Whether this is an `EditJit`, which is refused on a VM where JIT is not enabled.
+        edit: bool,
     },
     /// Disable JIT on a VM.
     DisableJit {
@@ -97,8 +97,8 @@ pub enum Action {
         ports: Vec<PortRequest>,
         /// How long.
         duration: Duration,
-        /// Source to allow; `None` = the requester's IP.
-        source: Option<IpNet>,
+        /// Source to allow; `None` = the requester's IP, `AddressSpec::Any` = `*`.
+        source: Option<AddressSpec>,
         /// Free text.
         justification: Option<String>,
     },

@@ -216,3 +216,251 @@ fn narrative_colour_follows_the_terminal_and_no_color() {
     };
     assert_eq!(strip(&coloured.stdout), plain.stdout);
 }
+
+/// A one-VM scenario (NIC NSG `nn` with `rules`, a public IP) with `users`, `options` and
+/// `timeline` filled in, as the audit's reproductions are written.
+fn one_vm(rules: &str, users: &str, options: &str, timeline: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "jit-audit",
+    start: "2025-01-06T09:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.1.0/24")])],
+    nsgs: [Nsg(name: "nn", rules: [{rules}])],
+    public_ips: [PublicIp(name: "p1", address: "20.0.0.1")],
+    vms: [Vm(name: "vm1", os: Linux, nics: [Nic(name: "nic1", subnet: "v/s", private_ip: "10.0.1.4", nsg: "nn", public_ip: "p1")])],
+    users: [{users}],
+    options: Options({options}),
+    timeline: [{timeline}],
+)
+"#
+    )
+}
+
+const TWO_USERS: &str = r#"User(name: "u", roles: ["Owner"], source_ip: "203.0.113.5"), User(name: "boss", roles: ["Owner"], source_ip: "203.0.113.6")"#;
+
+#[test]
+fn r_audit24_strict_placement_refuses_a_grant_that_could_not_open_the_port() {
+    // /tmp/audit24/strict.ron: the deny lands at 105; the allow used to go to 107, after it,
+    // and the request reported Active while the flow stayed denied.
+    let dir = super::util::TempDir::new("jit-strict");
+    let rules = (100..=104)
+        .map(|p| format!(r#"Rule(name: "r{p}", priority: {p}, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "{}"),"#, p - 20))
+        .collect::<String>()
+        + r#"Rule(name: "ssh-office", priority: 106, direction: Inbound, access: Allow, protocol: Tcp, source: "198.51.100.0/24", destination_ports: "22"),"#;
+    let timeline = r#"
+        (at: "0", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)])),
+        (at: "1m", action: RequestJit(id: "ra", user: "u", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "2m", expect: JitRequest(request: "ra", status: Refused, reason: "no free priority ahead of the JIT deny rule")),
+        (at: "2m", expect: JitRules(vm: "vm1", deny: 1, allow: 0)),
+        (at: "2m", expect: Flow(from: "u", to: "vm1", port: 22, verdict: Deny)),
+    "#;
+    let file =
+        dir.write("strict.ron", &one_vm(&rules, TWO_USERS, "jit_strict_deny_placement: true", timeline));
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
+        "REFUSED NSG 'nn' has no free priority ahead of the JIT deny rule 'SecurityCenter-JITRule_-",
+        "(priority 105) for port 22 of vm 'vm1': priorities 100-104 are all taken",
+        "3 passed, 0 failed",
+    ]);
+    let log = nsgsim(&["run", &file, "--log"]);
+    assert!(
+        log.stdout.lines().any(|l| l.contains("Failed") && l.contains("Initiate JIT Network Access Policy")),
+        "the refusal is logged:\n{}",
+        log.stdout
+    );
+}
+
+#[test]
+fn r_audit24_approval_rechecks_the_policy_and_disable_cancels_pending_requests() {
+    let dir = super::util::TempDir::new("jit-approval");
+    let rule = r#"Rule(name: "a", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "80"),"#;
+    // /tmp/audit24/appr2.ron: approving after EditJit removed port 3389.
+    let edited = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22), Port(number: 3389)], approvers: ["Owner"])),
+        (at: "2m", action: RequestJit(id: "r", user: "u", vm: "vm1", ports: [3389], duration: "1h")),
+        (at: "4m", action: EditJit(vm: "vm1", by: "boss", ports: [Port(number: 22)])),
+        (at: "6m", action: ApproveJit(request: "r", by: "boss")),
+        (at: "7m", expect: JitRequest(request: "r", status: Refused, reason: "port 3389 is not in the JIT policy")),
+        (at: "7m", expect: JitRules(vm: "vm1", allow: 0)),
+    "#;
+    let file = dir.write("appr2.ron", &one_vm(rule, TWO_USERS, "", edited));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0).stdout_has(&[
+        "REFUSED request 'r' no longer passes its checks: port 3389 is not in the JIT policy of vm 'vm1' (configured: 22)",
+        "2 passed, 0 failed",
+    ]);
+    assert!(!out.stdout.contains("has access"), "no access is announced:\n{}", out.stdout);
+    // /tmp/audit24/appr.ron: DisableJit while a request waits.
+    let disabled = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)], approvers: ["Owner"])),
+        (at: "2m", action: RequestJit(id: "r", user: "u", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "3m", expect: JitRequest(request: "r", status: Pending)),
+        (at: "4m", action: DisableJit(vm: "vm1", by: "boss")),
+        (at: "5m", expect: JitRequest(request: "r", status: Cancelled, reason: "JIT was disabled on vm 'vm1'")),
+        (at: "6m", action: ApproveJit(request: "r", by: "boss")),
+        (at: "7m", expect: JitRequest(request: "r", status: Cancelled)),
+        (at: "7m", expect: JitStatus(vm: "vm1", status: Recommended)),
+    "#;
+    let file = dir.write("appr.ron", &one_vm(rule, TWO_USERS, "", disabled));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0).stdout_has(&[
+        "disabled JIT on vm 'vm1'; pending request 'r' of u cancelled (nsgsim extension",
+        "REFUSED request 'r' is not pending (it is Cancelled: JIT was disabled on vm 'vm1' by boss",
+        "4 passed, 0 failed",
+    ]);
+    assert!(
+        !out.stdout.contains("approver roles \n") && !out.stdout.contains("approver roles  "),
+        "{}",
+        out.stdout
+    );
+    // A wrong approver is told which roles approve.
+    let wrong = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)], approvers: ["Security Admin"])),
+        (at: "2m", action: RequestJit(id: "r", user: "u", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "3m", action: ApproveJit(request: "r", by: "boss")),
+        (at: "3m", action: DenyJit(request: "r", by: "boss", reason: "no")),
+        (at: "4m", expect: JitRequest(request: "r", status: Pending)),
+    "#;
+    let file = dir.write("wrong.ron", &one_vm(rule, TWO_USERS, "", wrong));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout
+            .matches("user 'boss' (roles: Owner) holds none of the approver roles Security Admin")
+            .count(),
+        2,
+        "approve and deny both name the roles:\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn r_audit24_edit_jit_on_an_unconfigured_vm_is_refused() {
+    let dir = super::util::TempDir::new("jit-edit");
+    let rule = r#"Rule(name: "a", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "80"),"#;
+    let timeline = r#"
+        (at: "1m", action: EditJit(vm: "vm1", by: "u", ports: [Port(number: 22)])),
+        (at: "1m", expect: JitStatus(vm: "vm1", status: Recommended)),
+        (at: "1m", expect: JitRules(vm: "vm1", deny: 0)),
+        (at: "2m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)])),
+        (at: "3m", action: EditJit(vm: "vm1", by: "u", ports: [Port(number: 22), Port(number: 3389)])),
+        (at: "3m", expect: JitRules(vm: "vm1", deny: 2)),
+    "#;
+    let file = dir.write("edit.ron", &one_vm(rule, TWO_USERS, "", timeline));
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
+        "REFUSED vm 'vm1' is not configured for JIT (Recommended): Edit changes the policy of a configured VM",
+        "updated JIT on vm 'vm1' for ports 22, 3389",
+        "3 passed, 0 failed",
+    ]);
+}
+
+#[test]
+fn r_audit24_jit_writes_obey_the_limit_of_rules_per_nsg() {
+    let dir = super::util::TempDir::new("jit-limit");
+    let rules: String = (0..997)
+        .map(|i| format!(r#"Rule(name: "f{i}", priority: {}, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "8080"),"#, 1000 + i))
+        .collect();
+    let timeline = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u")),
+        (at: "1m", expect: JitStatus(vm: "vm1", status: Recommended)),
+        (at: "1m", expect: JitRules(vm: "vm1", deny: 0)),
+    "#;
+    let file = dir.write("limit.ron", &one_vm(&rules, TWO_USERS, "", timeline));
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
+        "REFUSED JIT cannot write its deny rules for vm 'vm1': NSG 'nn' has 1001 rules; Azure allows at most 1000",
+        "2 passed, 0 failed",
+    ]);
+}
+
+#[test]
+fn r_audit24_a_request_from_star_writes_source_star() {
+    let dir = super::util::TempDir::new("jit-star");
+    let rule = r#"Rule(name: "a", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "80"),"#;
+    let timeline = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)])),
+        (at: "2m", action: RequestJit(id: "any", user: "u", vm: "vm1", ports: [22], duration: "1h", source: "*")),
+        (at: "3m", expect: Flow(from: "198.51.100.77", to: "vm1", port: 22, verdict: Allow)),
+    "#;
+    let file = dir.write("star.ron", &one_vm(rule, TWO_USERS, "", timeline));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0).stdout_has(&["u was granted access to vm1:22 from * until"]);
+    let allow_line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("+ nn securityRules/SecurityCenter-JITRule-"))
+        .unwrap_or_else(|| panic!("an allow rule is written:\n{}", out.stdout));
+    assert!(
+        allow_line.contains("Inbound Allow, * * -> 10.0.1.4 port 22"),
+        "source `*`, not 0.0.0.0/0: {allow_line}"
+    );
+    assert!(!out.stdout.contains("0.0.0.0/0"), "{}", out.stdout);
+    let status = nsgsim(&["jit", "status", &file, "--at", "3m", "--format", "json"]).assert_code(0).json();
+    assert_eq!(status["vms"][0]["active_grants"][0]["source"], "*");
+    // The command line takes `*` too.
+    nsgsim(&[
+        "jit", "request", &file, "--user", "boss", "--vm", "vm1", "--port", "22", "--source", "*", "--at",
+        "1m",
+    ])
+    .assert_code(0)
+    .stdout_has(&["boss was granted access to vm1:22 from * until"]);
+}
+
+#[test]
+fn r_audit24_the_narrative_says_whose_grant_a_newer_request_supersedes() {
+    // /tmp/audit24/ov.ron, trimmed: b's request for vm1:22 replaces a's.
+    let dir = super::util::TempDir::new("jit-ov");
+    let users = r#"User(name: "a", roles: ["Owner"], source_ip: "203.0.113.5"), User(name: "b", roles: ["Contributor"], source_ip: "198.51.100.9")"#;
+    let timeline = r#"
+        (at: "0", action: EnableJit(vm: "vm1", by: "a")),
+        (at: "1m", action: RequestJit(id: "ra", user: "a", vm: "vm1", ports: [22, 3389], duration: "1h")),
+        (at: "2m", action: RequestJit(id: "rb", user: "b", vm: "vm1", ports: [22], duration: "30m")),
+        (at: "3m", expect: Flow(from: "a", to: "vm1", port: 22, verdict: Deny)),
+        (at: "3m", expect: Flow(from: "b", to: "vm1", port: 22, verdict: Allow)),
+        (at: "3m", expect: JitRequest(request: "ra", status: Active)),
+    "#;
+    let file = dir.write("ov.ron", &one_vm("", users, "", timeline));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("b was granted access to vm1:22"))
+        .unwrap_or_else(|| panic!("b's grant is narrated:\n{}", out.stdout));
+    assert!(
+        line.contains("this supersedes a's grant #0 for vm1:22 from 203.0.113.5 (request 'ra', until 2025-01-06T10:01:00Z)"),
+        "{line}"
+    );
+    let json = nsgsim(&["run", &file, "--format", "json"]).assert_code(0).json();
+    let summaries: Vec<String> = json[0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["action"]["summary"].as_str().map(String::from))
+        .collect();
+    assert!(summaries.iter().any(|s| s.contains("supersedes a's grant")), "{summaries:?}");
+}
+
+#[test]
+fn r_audit24_jit_status_flags_ports_left_open_by_existing_allow_rules() {
+    let dir = super::util::TempDir::new("jit-open");
+    let rule = r#"Rule(name: "ssh-anywhere", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "22"),"#;
+    let timeline = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22), Port(number: 3389)])),
+        (at: "10m", action: RemoveRule(nsg: "nn", rule: "ssh-anywhere")),
+        (at: "10m", expect: JitStatus(vm: "vm1", status: Configured)),
+    "#;
+    let file = dir.write("open.ron", &one_vm(rule, TWO_USERS, "", timeline));
+    let warning = "warning: NSG 'nn': existing rule 'ssh-anywhere' (priority 300) allows port 22 from * and keeps precedence over the JIT deny rule";
+    nsgsim(&["jit", "status", &file, "--at", "5m"]).assert_code(0).stdout_has(&["Configured: 1", warning]);
+    let json = nsgsim(&["jit", "status", &file, "--at", "5m", "--format", "json"]).assert_code(0).json();
+    let open = json["vms"][0]["open_ports"].as_array().expect("open_ports");
+    assert_eq!(open.len(), 1, "{json}");
+    assert_eq!(open[0]["port"], 22);
+    assert_eq!(open[0]["rule"], "ssh-anywhere");
+    assert_eq!(open[0]["priority"], 300);
+    assert_eq!(open[0]["nsg"], "nn");
+    // Once the rule is gone, JIT protects the port and the warning goes.
+    let later = nsgsim(&["jit", "status", &file, "--at", "10m"]);
+    assert!(!later.assert_code(0).stdout.contains("warning:"), "{}", later.stdout);
+    let json = nsgsim(&["jit", "status", &file, "--at", "10m", "--format", "json"]).assert_code(0).json();
+    assert_eq!(json["vms"][0]["open_ports"], serde_json::json!([]));
+}

@@ -334,3 +334,133 @@ fn test_runs_assertions_with_junit_output() {
     let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
     nsgsim(&["test", &syntax]).assert_code(2).stderr_has(&["syntax.ron:1:"]);
 }
+
+/// Audit 7 (1): the portal's "Export template" lists each rule and subnet inline and again as a
+/// child resource; `az network nsg show` with `az network nsg rule list` does the same.
+#[test]
+fn import_rules_given_inline_and_as_child_resources_once() {
+    let dir = TempDir::new("import-export");
+    let (s, file) = import(&dir, &["import/export-template.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert_eq!(text.matches("Rule(name: \"allow-https\"").count(), 1, "{text}");
+    assert_eq!(s.topology.subnet_ids().count(), 1);
+    let out = nsgsim(&["import", &data("import/az-nsg-list.json"), &data("import/az-nsg-rule-list.json")]);
+    out.assert_code(0);
+    assert_eq!(out.stdout.matches("Rule(name: \"allow-ssh-any\"").count(), 1, "{}", out.stdout);
+    assert!(!out.stderr.contains("differently"), "{}", out.stderr);
+}
+
+/// Audit 7 (2): a variable that refers to itself used to overflow the stack (exit 134).
+#[test]
+fn import_self_referencing_variables_are_an_error_with_their_path() {
+    let dir = TempDir::new("import-selfref");
+    let file = dir.write(
+        "selfref.json",
+        r#"{"variables": {"a": "[variables('b')]", "b": "[concat(variables('a'), 'x')]"},
+            "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#,
+    );
+    nsgsim(&["import", &file]).assert_code(2).stderr_has(&[
+        "selfref.json: resources[0].name",
+        "variables('a') refers to itself: variables('a') -> variables('b') -> variables('a')",
+    ]);
+}
+
+/// Audit 7 (3, 4, 7): property and resource copy loops, `condition`, `format()`, and a JIT
+/// policy named after `resourceGroup().location`.
+#[test]
+fn import_template_copy_loops_conditions_and_deployment_functions() {
+    let out = nsgsim(&["import", &data("import/template-functions.json"), "--location", "northeurope"]);
+    out.assert_code(0).stdout_has(&[
+        "Rule(name: \"allow-web-0\", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: \"Internet\", destination_ports: \"80\")",
+        "Rule(name: \"allow-web-1\", priority: 101, direction: Inbound, access: Allow, protocol: Tcp, source: \"Internet\", destination_ports: \"443\")",
+        "Rule(name: \"deny-22\", priority: 1000, direction: Inbound, access: Deny, protocol: Tcp, source: \"Internet\", destination_ports: \"22\")",
+        "Rule(name: \"deny-3389\", priority: 1001,",
+        "JitPolicy(name: \"default/demo-vm\", scope: Vm(\"demo-vm\"), enable_at_start: true",
+    ]);
+    out.stderr_has(&[
+        "resources[2]: the condition \"[parameters('deployDenyAll')]\" is false",
+        "resourceGroup() is only known at deployment; evaluated offline as resource group 'nsgsim-rg' in location 'northeurope'",
+    ]);
+    assert!(!out.stdout.contains("deny-all"), "{}", out.stdout);
+    let dir = TempDir::new("import-template");
+    let (s, _) = import(&dir, &["import/template-functions.json"]);
+    assert_eq!(s.topology.vm_ids().count(), 1);
+}
+
+/// Audit 7 (5): real service tags, in any case.
+#[test]
+fn import_service_tags_unknown_to_nsgsim_become_placeholders() {
+    let dir = TempDir::new("import-tags");
+    let (_, file) = import(&dir, &["import/service-tags.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    for needle in [
+        "\"AzureFrontDoor.Backend\": [],",
+        "\"AzureKeyVault\": [],",
+        "\"Sql.WestEurope\": [],",
+        "\"Storage.WestEurope\": [],",
+        "// Placeholder: fill in this tag's prefixes",
+        "destination: \"Internet\"",
+        "destination: \"Storage\"",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    nsgsim(&["check", &file]).assert_code(0);
+    nsgsim(&["import", &data("import/service-tags.json")])
+        .assert_code(0)
+        .stderr_has(&["securityRules[2].properties.destinationAddressPrefix: service tag 'AzureKeyVault' has no members in nsgsim"]);
+}
+
+/// Audit 7 (6): bad values are reported at their JSON path, and nothing is written.
+#[test]
+fn import_value_errors_name_the_json_path_and_write_nothing() {
+    let dir = TempDir::new("import-values");
+    let out = dir.path().join("out.ron");
+    let out_arg = out.display().to_string();
+    let bad_port = dir.write(
+        "port.json",
+        r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"securityRules": [
+            {"name": "r", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+             "destinationPortRanges": ["80", "443", "8080-80"]}}]}}]}"#,
+    );
+    nsgsim(&["import", &bad_port, "-o", &out_arg]).assert_code(2).stderr_has(&[
+        "port.json: resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '8080-80'",
+    ]);
+    assert!(!out.exists(), "an invalid import was written");
+    // A subnet outside its VNet's space is found by the scenario check; still reported at the JSON.
+    let outside = dir.write(
+        "outside.json",
+        r#"[{"type": "Microsoft.Network/virtualNetworks", "name": "w", "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+             "subnets": [{"name": "s", "addressPrefix": "10.2.1.0/24"}]}]"#,
+    );
+    let o = nsgsim(&["import", &outside, "-o", &out_arg]);
+    o.assert_code(2).stderr_has(&[
+        "outside.json: [0].subnets[0]: subnet 's': prefix 10.2.1.0/24 is outside vnet 'w' address space 10.1.0.0/16",
+        "(scenario field vnets[0].subnets[0].prefix); nothing written",
+    ]);
+    assert!(!o.stderr.contains("<stdout>"), "{}", o.stderr);
+    assert!(!out.exists(), "an invalid import was written");
+    // A read error says its reason once; a root that is no resource says so.
+    let missing = nsgsim(&["import", "no-such-file.json"]);
+    missing.assert_code(2);
+    assert_eq!(missing.stderr.matches("No such file").count(), 1, "{}", missing.stderr);
+    let number = dir.write("num.json", "42");
+    nsgsim(&["import", &number]).assert_code(2).stderr_has(&["num.json: (root): '42': the file is neither"]);
+}
+
+/// Audit 7 (12, 13): the REST list shape, nested child resources and a byte order mark.
+#[test]
+fn import_rest_lists_nested_children_and_a_byte_order_mark() {
+    let dir = TempDir::new("import-shapes");
+    let (rest, _) = import(&dir, &["import/rest-list.json"]);
+    let (bom, _) = import(&dir, &["import/bom.json"]);
+    for s in [&rest, &bom] {
+        let nsg = s.topology.nsg_ids().next().expect("one nsg");
+        assert_eq!(s.topology.nsg(nsg).name, "rest-nsg");
+        assert!(s.topology.nsg(nsg).rule("allow-https").is_some());
+    }
+    let (nested, file) = import(&dir, &["import/nested-children.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert!(text.contains("Subnet(name: \"app\", prefix: \"10.9.1.0/24\", nsg: \"nested-nsg\")"), "{text}");
+    let nsg = nested.topology.nsg_ids().next().expect("one nsg");
+    assert!(nested.topology.nsg(nsg).rule("deny-ssh").is_some());
+}

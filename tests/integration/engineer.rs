@@ -174,13 +174,16 @@ fn import_unresolvable_reference_names_the_json_path() {
 fn lint_finds_each_kind_of_problem() {
     let out = nsgsim(&["lint", &data("lint/problems.ron")]);
     out.assert_code(1).stdout_has(&[
-        "error[NSG004-management-port-open] nsg 'web-nsg': securityRules/allow-ssh-any (priority 110) allows TCP 22 from *",
+        "error[NSG004-management-port-open] nsg 'dmz-nsg': VM 'vm-dmz' (NIC 'vm-dmz-nic', public IP 'dmz-pip' 20.50.1.10, Standard SKU) accepts TCP 3389 from any Internet address: remote management ports are open to the Internet, allowed by dmz-nsg securityRules/allow-rdp-halves (100, Allow) then no NSG on the networkInterface (Allow)",
+        "error[NSG004-management-port-open] vm 'vm-legacy': VM 'vm-legacy' (NIC 'vm-legacy-nic', public IP 'legacy-pip' 20.50.1.11, Basic SKU) accepts TCP 22,3389,5985-5986 from any Internet address: remote management ports are open to the Internet, no NSG on the subnet or the NIC filters them",
+        "error[NSG006-internet-facing-vm-without-nsg] vm 'vm-legacy'",
+        "f6de0be7-9a8a-4b8a-b349-43cf02d22f7c",
         "22730e10-96f6-4aac-ad84-9383d35b5917",
         "b0f33259-77d7-4c9e-aac6-3aabcfae693c",
         "error[JIT001-rule-defeats-jit] nsg 'app-nsg': securityRules/allow-rdp-corp (priority 300) allows Tcp from 10.8.0.0/16 to 10.0.2.4 ports 3389",
         "error[BAS001-bastion-missing-rule] nsg 'bastion-nsg'",
         "AllowSshRdpOutbound (Outbound TCP/UDP 22,3389 to VirtualNetwork): blocked by securityRules/DenyVnetOutbound",
-        "warning[NSG001-shadowed-rule] nsg 'web-nsg': securityRules/allow-https-partner",
+        "warning[NSG001-shadowed-rule] nsg 'web-nsg': securityRules/allow-https-partner (priority 200, Inbound, Allow) is never matched: securityRules/allow-https of the same NSG",
         "warning[NSG003-level-conflict] nsg 'web-nsg'",
         "allows by securityRules/allow-https what the NIC NSG 'web-nic-nsg' denies by securityRules/deny-https",
         "warning[JIT002-any-source] vm 'vm-app'",
@@ -188,6 +191,9 @@ fn lint_finds_each_kind_of_problem() {
         "info[NSG005-unassociated-nsg] nsg 'orphan-nsg'",
         "fix: ",
     ]);
+    // SSH passes the subnet NSG of vm-web, but its NIC NSG denies it and it has no public IP.
+    assert!(!out.stdout.contains("VM 'vm-web' (NIC"), "{}", out.stdout);
+    assert!(!out.stdout.contains("allow-https, securityRules/allow-ssh-any"), "{}", out.stdout);
     let json = nsgsim(&["lint", &data("lint/problems.ron"), "--format", "json"]);
     json.assert_code(1);
     let v = json.json();
@@ -199,6 +205,7 @@ fn lint_finds_each_kind_of_problem() {
         "NSG003-level-conflict",
         "NSG004-management-port-open",
         "NSG005-unassociated-nsg",
+        "NSG006-internet-facing-vm-without-nsg",
         "JIT001-rule-defeats-jit",
         "JIT002-any-source",
         "BAS001-bastion-missing-rule",
@@ -208,7 +215,7 @@ fn lint_finds_each_kind_of_problem() {
     let first = &crate::util::array(&v, "findings")[0];
     assert_eq!(first["severity"], "error");
     assert!(first["rules"].is_array() && first["fix"].is_string());
-    assert_eq!(v["summary"]["error"], 6);
+    assert_eq!(v["summary"]["error"], 8);
     // The Bastion scenario of the corpus: the same code as `check` reports there.
     nsgsim(&["lint", "scenarios/21-bastion-nsg-missing-rules.ron"])
         .assert_code(1)
@@ -463,4 +470,22 @@ fn import_rest_lists_nested_children_and_a_byte_order_mark() {
     assert!(text.contains("Subnet(name: \"app\", prefix: \"10.9.1.0/24\", nsg: \"nested-nsg\")"), "{text}");
     let nsg = nested.topology.nsg_ids().next().expect("one nsg");
     assert!(nested.topology.nsg(nsg).rule("deny-ssh").is_some());
+}
+
+/// Audit 7 (8): an allow in the subnet NSG does not defeat the JIT deny rule in the NIC NSG.
+#[test]
+fn lint_jit_and_management_ports_follow_the_whole_chain() {
+    let jit = data("lint/jit-two-levels.ron");
+    let out = nsgsim(&["lint", &jit]);
+    assert!(!out.stdout.contains("JIT001"), "{}", out.stdout);
+    nsgsim(&["eval", &jit, "--from", "10.0.2.4", "--to", "vm1", "--port", "22", "--expect", "deny"])
+        .assert_code(0);
+    // Audit 7 (9, 13): sources compared as sets, and only effective covering rules listed.
+    let open = nsgsim(&["lint", &data("lint/open-sources.ron")]);
+    open.assert_code(1).stdout_has(&[
+        "accepts TCP 3389 from any Internet address: remote management ports are open to the Internet, allowed by sub-nsg securityRules/halves (100, Allow)",
+        "accepts TCP 22 from any Internet address",
+        "securityRules/deny-after (priority 150, Inbound, Deny) is never matched: securityRules/web1 of the same NSG",
+    ]);
+    assert!(!open.stdout.contains("web1, securityRules/web-both"), "{}", open.stdout);
 }

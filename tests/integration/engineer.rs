@@ -489,3 +489,27 @@ fn lint_jit_and_management_ports_follow_the_whole_chain() {
     ]);
     assert!(!open.stdout.contains("web1, securityRules/web-both"), "{}", open.stdout);
 }
+
+/// Audit 7 (10): a change on a secondary NIC's NSG is a change.
+#[test]
+fn diff_compares_every_nic_of_a_vm() {
+    let dir = TempDir::new("diff-nics");
+    let scenario = |ports: &str| {
+        format!(
+            r#"Scenario(name: "m", start: "2025-01-06T09:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24"), Subnet(name: "t", prefix: "10.0.1.0/24")])],
+    nsgs: [Nsg(name: "n2nsg", rules: [
+        Rule(name: "ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.1.0.0/16", destination_ports: "{ports}"),
+    ])],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n1", subnet: "v/s", private_ip: "10.0.0.4"), Nic(name: "n2", subnet: "v/t", private_ip: "10.0.1.4", nsg: "n2nsg")])])"#
+        )
+    };
+    let old = dir.write("a.ron", &scenario("22"));
+    let new = dir.write("b.ron", &scenario("22,3389"));
+    nsgsim(&["diff", &old, &new, "--fail-on-change"])
+        .assert_code(1)
+        .stdout_has(&["vm nic 'n2' inbound: Deny -> Allow", "Tcp from 10.1.0.0/16 to 10.0.1.4 ports 3389"]);
+    let v = nsgsim(&["diff", &old, &new, "--format", "json"]).json();
+    assert_eq!(v["changes"][0]["nic"], "n2");
+    assert_eq!(v["changes"][0]["primary_nic"], false);
+}

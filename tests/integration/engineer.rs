@@ -513,3 +513,35 @@ fn diff_compares_every_nic_of_a_vm() {
     assert_eq!(v["changes"][0]["nic"], "n2");
     assert_eq!(v["changes"][0]["primary_nic"], false);
 }
+
+/// Audit 7 (11): one bad assertions file no longer loses the JUnit report of the others.
+#[test]
+fn test_reports_a_bad_file_as_an_errored_suite_and_runs_the_rest() {
+    let dir = TempDir::new("test-bad-file");
+    let junit = dir.path().join("junit.xml");
+    let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
+    let empty = dir.write(
+        "empty.ron",
+        &format!("Assertions(scenario: {:?}, cases: [])", data("import/expected-arm.ron")),
+    );
+    let out = nsgsim(&[
+        "test",
+        &syntax,
+        &data("assertions/arm-gating.ron"),
+        &empty,
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    out.assert_code(2).stdout_has(&[
+        "PASS customers reach HTTPS on the public IP",
+        "ERROR (file):",
+        "the file has no cases",
+        "6 passed, 0 failed, 0 invalid, 2 invalid file(s)",
+    ]);
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testsuite name=\"syntax\" tests=\"1\" failures=\"0\" errors=\"1\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"empty\" tests=\"1\" failures=\"0\" errors=\"1\""), "{xml}");
+    assert!(xml.contains("type=\"invalid-file\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"arm-gating\" tests=\"6\" failures=\"0\" errors=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuites name=\"nsgsim\" tests=\"8\" failures=\"0\" errors=\"2\">"), "{xml}");
+}

@@ -144,3 +144,116 @@ pub fn chain(topology: &Topology, nic: NicId, direction: Direction) -> Vec<Piece
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::path::Path;
+
+    use super::*;
+    use crate::net::{Flow, IpProtocol};
+    use crate::scenario::load_str;
+
+    fn topology(subnet_nsg: bool, nic_nsg: bool) -> Topology {
+        let text = format!(
+            r#"Scenario(name: "c", start: "2025-01-06T09:00:00Z",
+                vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24"{})])],
+                nsgs: [
+                    Nsg(name: "sub", rules: [
+                        Rule(name: "deny-telnet", priority: 100, direction: Inbound, access: Deny, protocol: Tcp, destination_ports: "23"),
+                        Rule(name: "allow-web", priority: 200, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "80,443"),
+                        Rule(name: "no-smtp", priority: 100, direction: Outbound, access: Deny, protocol: Tcp, destination: "Internet", destination_ports: "25"),
+                    ]),
+                    Nsg(name: "nic", rules: [
+                        Rule(name: "deny-443", priority: 100, direction: Inbound, access: Deny, protocol: Tcp, source: "203.0.113.0/24", destination_ports: "443"),
+                        Rule(name: "allow-web", priority: 110, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "80-443"),
+                    ]),
+                ],
+                vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n", subnet: "v/s", private_ip: "10.0.0.4"{})])])"#,
+            if subnet_nsg { ", nsg: \"sub\"" } else { "" },
+            if nic_nsg { ", nsg: \"nic\"" } else { "" },
+        );
+        load_str(&text, Path::new("c.ron")).expect("loads").topology
+    }
+
+    /// The verdict of one flow, level by level (the oracle): the first level that denies decides.
+    fn oracle(t: &Topology, nic: NicId, direction: Direction, flow: &Flow) -> (Access, Vec<String>) {
+        let levels = match direction {
+            Direction::Inbound => [Level::Subnet, Level::Nic],
+            Direction::Outbound => [Level::Nic, Level::Subnet],
+        };
+        let mut rules = Vec::new();
+        for level in levels {
+            let Some(nsg) = nsg_at(t, nic, level) else {
+                rules.push("(no NSG)".to_string());
+                continue;
+            };
+            let c = compile(t, nsg, t.nic(nic).subnet, direction);
+            let hit = c.evaluate(flow);
+            rules.push(hit.rule.azure_name());
+            if hit.rule.access == Access::Deny {
+                return (Access::Deny, rules);
+            }
+        }
+        (Access::Allow, rules)
+    }
+
+    #[test]
+    fn the_chain_partitions_the_nic_flows_as_level_by_level_evaluation_decides() {
+        let others: Vec<IpAddr> =
+            ["10.0.0.9", "10.0.5.1", "203.0.113.7", "198.51.100.1", "192.168.1.1", "168.63.129.16"]
+                .iter()
+                .map(|a| a.parse().expect("ip"))
+                .collect();
+        let mut checked = 0;
+        for (subnet_nsg, nic_nsg) in [(true, true), (true, false), (false, true), (false, false)] {
+            let t = topology(subnet_nsg, nic_nsg);
+            let nic = t.nic_ids().next().expect("a nic");
+            let own = t.nic(nic).private_ip;
+            for direction in [Direction::Inbound, Direction::Outbound] {
+                let pieces = chain(&t, nic, direction);
+                for &other in &others {
+                    for protocol in [IpProtocol::TCP, IpProtocol::UDP] {
+                        for port in [22u16, 23, 25, 80, 81, 443, 444] {
+                            let (src, dst) = match direction {
+                                Direction::Inbound => (other, own),
+                                Direction::Outbound => (own, other),
+                            };
+                            let flow = Flow::new(protocol, src, 50000, dst, port);
+                            let holding: Vec<&Piece> =
+                                pieces.iter().filter(|p| p.region.contains(&flow)).collect();
+                            assert_eq!(holding.len(), 1, "{flow}: in {} pieces", holding.len());
+                            let (verdict, rules) = oracle(&t, nic, direction, &flow);
+                            assert_eq!(holding[0].verdict, verdict, "{flow} ({subnet_nsg}, {nic_nsg})");
+                            let deciders: Vec<String> =
+                                holding[0].deciders.iter().map(|d| d.rule.clone()).collect();
+                            assert_eq!(deciders, rules, "{flow}");
+                            checked += 1;
+                        }
+                    }
+                }
+                // Nothing outside the NIC's own flows.
+                let stranger = Flow::new(
+                    IpProtocol::TCP,
+                    "10.0.0.9".parse().expect("ip"),
+                    1,
+                    "10.0.0.10".parse().expect("ip"),
+                    80,
+                );
+                assert!(pieces.iter().all(|p| !p.region.contains(&stranger)));
+            }
+        }
+        assert!(checked > 500);
+    }
+
+    #[test]
+    fn a_level_without_an_nsg_allows_everything_and_says_so() {
+        let t = topology(false, false);
+        let nic = t.nic_ids().next().expect("a nic");
+        let pieces = chain(&t, nic, Direction::Inbound);
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(pieces[0].verdict, Access::Allow);
+        assert_eq!(pieces[0].deciders[0].to_string(), "no NSG on the subnet (Allow)");
+        assert!(!pieces[0].deciders[0].user_rule);
+    }
+}

@@ -6,13 +6,16 @@
 //! exactly the changed flows, already grouped by (old rules, new rules). Each group is merged
 //! into few boxes ([`super::space::merge`]) for display.
 //!
-//! Scope: the NSG chain at the VM's primary NIC (subnet and NIC NSGs, both directions), which is
-//! where policy changes act. Routing, public IPs, firewalls and Bastion are the same code on
-//! both sides and are not diffed. A VM whose address changed is compared flow for flow with the
-//! destination (inbound) or source (outbound) standing for "the VM".
+//! Scope: the NSG chain at every NIC of the VM (subnet and NIC NSGs, both directions), which is
+//! where policy changes act; a change on a secondary NIC opens or closes the VM as surely as one
+//! on the primary. NICs are matched by name (the primary NICs with each other when their names
+//! differ); a NIC on one side only is listed, not compared. Routing, public IPs, firewalls and
+//! Bastion are the same code on both sides and are not diffed. A NIC whose address changed is
+//! compared flow for flow with the destination (inbound) or source (outbound) standing for "the
+//! NIC".
 
 use crate::matcher::MatchBox;
-use crate::model::Topology;
+use crate::model::{NicId, Topology};
 use crate::net::AddrSet;
 use crate::nsg::{Access, Direction};
 
@@ -23,6 +26,10 @@ use super::chain::{Decider, Piece, chain};
 pub struct Change {
     /// The VM.
     pub vm: String,
+    /// The NIC (its name in the new policy).
+    pub nic: String,
+    /// Whether that is the VM's primary NIC.
+    pub primary: bool,
     /// Inbound (to the VM) or outbound (from it).
     pub direction: Direction,
     /// The changed flows: disjoint, merged boxes (the VM's own field is its new address).
@@ -46,8 +53,12 @@ pub struct PolicyDiff {
     pub removed_vms: Vec<String>,
     /// VMs only in the new policy.
     pub added_vms: Vec<String>,
-    /// VMs whose primary address changed: (vm, old, new).
-    pub moved_vms: Vec<(String, String, String)>,
+    /// NICs whose address changed: (vm, nic, old, new).
+    pub moved_vms: Vec<(String, String, String, String)>,
+    /// NICs only in the old policy, of VMs in both: (vm, nic).
+    pub removed_nics: Vec<(String, String)>,
+    /// NICs only in the new policy, of VMs in both: (vm, nic).
+    pub added_nics: Vec<(String, String)>,
 }
 
 impl PolicyDiff {
@@ -96,12 +107,58 @@ pub fn diff(old: &Topology, new: &Topology) -> PolicyDiff {
             out.added_vms.push(name);
             continue;
         };
-        let (Some(on), Some(nn)) = (old.primary_nic(ov), new.primary_nic(nv)) else { continue };
-        let (old_ip, new_ip) = (old.nic(on).private_ip, new.nic(nn).private_ip);
-        if old_ip != new_ip {
-            out.moved_vms.push((name.clone(), old_ip.to_string(), new_ip.to_string()));
+        for (on, nn) in nic_pairs(old, ov, new, nv, &mut out) {
+            diff_nic(old, on, new, nn, &name, &mut out);
         }
-        let own = AddrSet::from_addr(new_ip);
+    }
+    out
+}
+
+/// The NICs of a VM on both sides, matched by name, then primary with primary; the rest are
+/// recorded as added or removed.
+fn nic_pairs(
+    old: &Topology,
+    ov: crate::model::VmId,
+    new: &Topology,
+    nv: crate::model::VmId,
+    out: &mut PolicyDiff,
+) -> Vec<(NicId, NicId)> {
+    let (olds, news) = (&old.vm(ov).nics, &new.vm(nv).nics);
+    let mut pairs = Vec::new();
+    let mut unmatched_old: Vec<NicId> = Vec::new();
+    for &o in olds {
+        match news.iter().find(|&&n| new.nic(n).name == old.nic(o).name) {
+            Some(&n) => pairs.push((o, n)),
+            None => unmatched_old.push(o),
+        }
+    }
+    let mut unmatched_new: Vec<NicId> =
+        news.iter().copied().filter(|n| !pairs.iter().any(|(_, m)| m == n)).collect();
+    if let (Some(op), Some(np)) = (old.primary_nic(ov), new.primary_nic(nv))
+        && unmatched_old.contains(&op)
+        && unmatched_new.contains(&np)
+    {
+        pairs.push((op, np));
+        unmatched_old.retain(|n| *n != op);
+        unmatched_new.retain(|n| *n != np);
+    }
+    let vm = new.vm(nv).name.clone();
+    out.removed_nics.extend(unmatched_old.iter().map(|n| (vm.clone(), old.nic(*n).name.clone())));
+    out.added_nics.extend(unmatched_new.iter().map(|n| (vm.clone(), new.nic(*n).name.clone())));
+    pairs
+}
+
+/// The changed flows of one NIC in both directions.
+fn diff_nic(old: &Topology, on: NicId, new: &Topology, nn: NicId, name: &str, out: &mut PolicyDiff) {
+    let name = name.to_string();
+    let (old_ip, new_ip) = (old.nic(on).private_ip, new.nic(nn).private_ip);
+    let nic = new.nic(nn).name.clone();
+    let primary = new.nic(nn).primary;
+    if old_ip != new_ip {
+        out.moved_vms.push((name.clone(), nic.clone(), old_ip.to_string(), new_ip.to_string()));
+    }
+    let own = AddrSet::from_addr(new_ip);
+    {
         for direction in [Direction::Inbound, Direction::Outbound] {
             let before = rebase(chain(old, on, direction), direction, &own);
             let after = chain(new, nn, direction);
@@ -116,6 +173,8 @@ pub fn diff(old: &Topology, new: &Topology) -> PolicyDiff {
                     }
                     out.changes.push(Change {
                         vm: name.clone(),
+                        nic: nic.clone(),
+                        primary,
                         direction,
                         boxes: region.merged().boxes().to_vec(),
                         old_verdict: a.verdict,
@@ -127,13 +186,12 @@ pub fn diff(old: &Topology, new: &Topology) -> PolicyDiff {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use std::fmt::Write;
-    use std::net::{IpAddr, Ipv4Addr};
+    use std::net::IpAddr;
     use std::path::Path;
 
     use rand::rngs::StdRng;
@@ -154,8 +212,10 @@ mod tests {
         "Internet",
         "VirtualNetwork",
         "192.0.2.0/28,10.0.0.128/26",
+        "ASG",
     ];
     const PORTS: &[&str] = &["*", "22", "20-25", "80", "22,80", "1000-2000"];
+    const SOURCE_PORTS: &[&str] = &["*", "*", "1024-65535", "50000", "20-25"];
     const PROTOCOLS: &[&str] = &["Tcp", "Udp", "Icmp", "Any"];
 
     fn rules(rng: &mut StdRng, n: usize) -> String {
@@ -170,29 +230,36 @@ mod tests {
             let direction = if rng.random_range(0..3) == 0 { "Outbound" } else { "Inbound" };
             let access = if rng.random_range(0..2) == 0 { "Allow" } else { "Deny" };
             let proto = PROTOCOLS[rng.random_range(0..PROTOCOLS.len())];
-            let src = SOURCES[rng.random_range(0..SOURCES.len())];
-            let dst = SOURCES[rng.random_range(0..SOURCES.len())];
+            let side = |rng: &mut StdRng, field: &str| match SOURCES[rng.random_range(0..SOURCES.len())] {
+                "ASG" => format!("{field}_asgs: [\"asg1\"]"),
+                other => format!("{field}: \"{other}\""),
+            };
+            let (src, dst) = (side(rng, "source"), side(rng, "destination"));
             let port = PORTS[rng.random_range(0..PORTS.len())];
+            let sport = SOURCE_PORTS[rng.random_range(0..SOURCE_PORTS.len())];
             let _ = write!(
                 out,
-                "Rule(name: \"r{i}\", priority: {priority}, direction: {direction}, access: {access}, protocol: {proto}, source: \"{src}\", destination: \"{dst}\", destination_ports: \"{port}\"),"
+                "Rule(name: \"r{i}\", priority: {priority}, direction: {direction}, access: {access}, protocol: {proto}, {src}, {dst}, source_ports: \"{sport}\", destination_ports: \"{port}\"),"
             );
         }
         out
     }
 
-    fn scenario(subnet_rules: &str, nic_rules: &str) -> String {
+    /// One VM with two NICs: the primary in subnet `s` (subnet NSG `sub`, NIC NSG `nic`, member
+    /// of `asg1`), the secondary in subnet `t` (NIC NSG `nic2` only).
+    fn scenario(subnet_rules: &str, nic_rules: &str, nic2_rules: &str) -> String {
         format!(
             r#"Scenario(name: "r", start: "2025-01-06T09:00:00Z",
-                vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24", nsg: "sub")])],
-                nsgs: [Nsg(name: "sub", rules: [{subnet_rules}]), Nsg(name: "nic", rules: [{nic_rules}])],
-                vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n", subnet: "v/s", private_ip: "10.0.0.4", nsg: "nic")])])"#
+                vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24", nsg: "sub"), Subnet(name: "t", prefix: "10.0.2.0/24")])],
+                asgs: ["asg1"],
+                nsgs: [Nsg(name: "sub", rules: [{subnet_rules}]), Nsg(name: "nic", rules: [{nic_rules}]), Nsg(name: "nic2", rules: [{nic2_rules}])],
+                vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n", subnet: "v/s", private_ip: "10.0.0.4", nsg: "nic", asgs: ["asg1"]),
+                                                      Nic(name: "n2", subnet: "v/t", private_ip: "10.0.2.4", nsg: "nic2")])])"#
         )
     }
 
-    /// The chain of the one NIC, compiled, in evaluation order.
-    fn chain_nsgs(t: &Topology, direction: Direction) -> Vec<crate::nsg::CompiledNsg> {
-        let nic = t.nic_ids().next().expect("one nic");
+    /// The chain of one NIC, compiled, in evaluation order.
+    fn chain_nsgs(t: &Topology, nic: NicId, direction: Direction) -> Vec<crate::nsg::CompiledNsg> {
         let levels = match direction {
             Direction::Inbound => [Level::Subnet, Level::Nic],
             Direction::Outbound => [Level::Nic, Level::Subnet],
@@ -228,56 +295,73 @@ mod tests {
             "203.0.113.5",
             "172.16.0.1",
             "168.63.129.16",
+            "10.0.2.9",
         ]
         .iter()
         .map(|a| a.parse().expect("ip"))
         .collect();
         let ports = [0u16, 19, 20, 22, 25, 26, 79, 80, 81, 999, 1000, 2000, 2001, 65535];
         let protocols = [IpProtocol::TCP, IpProtocol::UDP, IpProtocol::ICMP, IpProtocol::ESP];
-        let own: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 4));
         let mut checked = 0usize;
         let mut changed = 0usize;
+        let mut changed_secondary = 0usize;
         for round in 0..25 {
-            let (s_old, n_old) = (rules(&mut rng, 4), rules(&mut rng, 3));
-            // The new policy keeps one level and redraws the other, so the two overlap.
-            let (s_new, n_new) = if round % 2 == 0 {
-                (s_old.clone(), rules(&mut rng, 3))
-            } else {
-                (rules(&mut rng, 4), n_old.clone())
+            let (s_old, n_old, m_old) = (rules(&mut rng, 4), rules(&mut rng, 3), rules(&mut rng, 2));
+            // The new policy keeps some levels and redraws the others, so the two overlap.
+            let (s_new, n_new, m_new) = match round % 3 {
+                0 => (s_old.clone(), rules(&mut rng, 3), m_old.clone()),
+                1 => (rules(&mut rng, 4), n_old.clone(), m_old.clone()),
+                _ => (s_old.clone(), n_old.clone(), rules(&mut rng, 2)),
             };
-            let old = load_str(&scenario(&s_old, &n_old), Path::new("old.ron")).expect("old loads").topology;
-            let new = load_str(&scenario(&s_new, &n_new), Path::new("new.ron")).expect("new loads").topology;
+            let old = load_str(&scenario(&s_old, &n_old, &m_old), Path::new("old.ron"))
+                .expect("old loads")
+                .topology;
+            let new = load_str(&scenario(&s_new, &n_new, &m_new), Path::new("new.ron"))
+                .expect("new loads")
+                .topology;
             let d = diff(&old, &new);
-            for direction in [Direction::Inbound, Direction::Outbound] {
-                let (old_chain, new_chain) = (chain_nsgs(&old, direction), chain_nsgs(&new, direction));
-                for &other in &addresses {
-                    for &protocol in &protocols {
-                        for &port in &ports {
-                            for src_port in [50000u16, 22] {
-                                let (src, dst) = match direction {
-                                    Direction::Inbound => (other, own),
-                                    Direction::Outbound => (own, other),
-                                };
-                                let flow = Flow::new(protocol, src, src_port, dst, port);
-                                let differs = verdict(&old_chain, &flow) != verdict(&new_chain, &flow);
-                                let reported: Vec<&Change> = d
-                                    .changes
-                                    .iter()
-                                    .filter(|c| {
-                                        c.direction == direction && c.boxes.iter().any(|b| b.contains(&flow))
-                                    })
-                                    .collect();
-                                assert!(reported.len() <= 1, "flow {flow} in {} changes", reported.len());
-                                assert_eq!(
-                                    differs,
-                                    !reported.is_empty(),
-                                    "round {round} {direction} {flow}\nold {s_old} | {n_old}\nnew {s_new} | {n_new}"
-                                );
-                                if let Some(c) = reported.first() {
-                                    assert_eq!(c.new_verdict, verdict(&new_chain, &flow));
-                                    changed += 1;
+            for nic_name in ["n", "n2"] {
+                let (on, nn) = (
+                    old.nic_by_name(nic_name).expect("old nic"),
+                    new.nic_by_name(nic_name).expect("new nic"),
+                );
+                let own = new.nic(nn).private_ip;
+                for direction in [Direction::Inbound, Direction::Outbound] {
+                    let (old_chain, new_chain) =
+                        (chain_nsgs(&old, on, direction), chain_nsgs(&new, nn, direction));
+                    for &other in &addresses {
+                        for &protocol in &protocols {
+                            for &port in &ports {
+                                for src_port in [50000u16, 50001, 22, 80, 1023] {
+                                    let (src, dst) = match direction {
+                                        Direction::Inbound => (other, own),
+                                        Direction::Outbound => (own, other),
+                                    };
+                                    let flow = Flow::new(protocol, src, src_port, dst, port);
+                                    let differs = verdict(&old_chain, &flow) != verdict(&new_chain, &flow);
+                                    let reported: Vec<&Change> = d
+                                        .changes
+                                        .iter()
+                                        .filter(|c| {
+                                            c.nic == nic_name
+                                                && c.direction == direction
+                                                && c.boxes.iter().any(|b| b.contains(&flow))
+                                        })
+                                        .collect();
+                                    assert!(reported.len() <= 1, "flow {flow} in {} changes", reported.len());
+                                    assert_eq!(
+                                        differs,
+                                        !reported.is_empty(),
+                                        "round {round} {nic_name} {direction} {flow}\nold {s_old} | {n_old} | {m_old}\nnew {s_new} | {n_new} | {m_new}"
+                                    );
+                                    if let Some(c) = reported.first() {
+                                        assert_eq!(c.new_verdict, verdict(&new_chain, &flow));
+                                        assert_eq!(c.primary, nic_name == "n");
+                                        changed += 1;
+                                        changed_secondary += usize::from(nic_name == "n2");
+                                    }
+                                    checked += 1;
                                 }
-                                checked += 1;
                             }
                         }
                     }
@@ -285,13 +369,14 @@ mod tests {
             }
         }
         assert!(changed > 100, "too few changed flows to be a test: {changed} of {checked}");
+        assert!(changed_secondary > 20, "too few changes on the secondary NIC: {changed_secondary}");
     }
 
     #[test]
     fn identical_policies_have_no_diff() {
         let mut rng = StdRng::seed_from_u64(1);
-        let (s, n) = (rules(&mut rng, 5), rules(&mut rng, 5));
-        let t = load_str(&scenario(&s, &n), Path::new("x.ron")).expect("loads").topology;
+        let (s, n, m) = (rules(&mut rng, 5), rules(&mut rng, 5), rules(&mut rng, 3));
+        let t = load_str(&scenario(&s, &n, &m), Path::new("x.ron")).expect("loads").topology;
         assert!(diff(&t, &t).is_empty());
     }
 }

@@ -23,19 +23,22 @@ use std::fmt;
 
 use crate::jit::{AllowedSources, JitEngine, is_jit_rule};
 use crate::matcher::MatchBox;
-use crate::model::{BASTION_SUBNET, NsgId, SubnetId, Topology};
+use crate::model::{BASTION_SUBNET, NsgId, PublicIpSku, SubnetId, Topology};
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
-use crate::nsg::{Access, AddressSpec, CompiledNsg, Direction, RuleKind, ServiceTag};
+use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, ServiceTag};
 use crate::path::Level;
 
-use super::chain::{compile, level_partition, universe};
-use super::space::{Region, describe_box, partition};
+use super::chain::{Decider, chain, compile, level_partition, universe};
+use super::space::{Region, describe_addrs, describe_box, partition};
 
 /// Azure Policy "Management ports should be closed on your virtual machines".
 pub const POLICY_MANAGEMENT_PORTS_CLOSED: &str = "Azure Policy 22730e10-96f6-4aac-ad84-9383d35b5917 \"Management ports should be closed on your virtual machines\"";
 /// Azure Policy "Management ports of virtual machines should be protected with just-in-time
 /// network access control".
 pub const POLICY_MANAGEMENT_PORTS_JIT: &str = "Azure Policy b0f33259-77d7-4c9e-aac6-3aabcfae693c \"Management ports of virtual machines should be protected with just-in-time network access control\"";
+
+/// Azure Policy "Internet-facing virtual machines should be protected with network security groups".
+pub const POLICY_INTERNET_FACING_NSG: &str = "Azure Policy f6de0be7-9a8a-4b8a-b349-43cf02d22f7c \"Internet-facing virtual machines should be protected with network security groups\"";
 
 /// The remote management ports Defender for Cloud and the policies above watch.
 pub const MANAGEMENT_PORTS: [u16; 4] = [22, 3389, 5985, 5986];
@@ -89,6 +92,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
         nsg_checks(topology, nsg, &mut out);
     }
     level_conflicts(topology, &mut out);
+    management_exposure(topology, &mut out);
     jit_checks(topology, jit, &mut out);
     bastion_checks(topology, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
@@ -102,21 +106,6 @@ fn contexts(topology: &Topology, nsg: NsgId) -> Vec<SubnetId> {
     all.extend(nics.iter().map(|n| topology.nic(*n).subnet));
     let mut seen = BTreeSet::new();
     all.into_iter().filter(|s| seen.insert(topology.context_key(*s))).collect()
-}
-
-/// The VMs behind an NSG: on its NICs, and on NICs in its subnets.
-fn vms_behind(topology: &Topology, nsg: NsgId) -> Vec<String> {
-    let (subnets, nics) = topology.associations(nsg);
-    let mut out = BTreeSet::new();
-    for n in topology.nic_ids() {
-        let nic = topology.nic(n);
-        if (nics.contains(&n) || subnets.contains(&nic.subnet))
-            && let Some(vm) = nic.vm
-        {
-            out.insert(topology.vm(vm).name.clone());
-        }
-    }
-    out.into_iter().collect()
 }
 
 fn list(items: &[String]) -> String {
@@ -176,13 +165,12 @@ fn nsg_checks(topology: &Topology, nsg: NsgId, out: &mut Vec<Finding>) {
                     });
                     continue;
                 }
+                // Only the rules that actually decide some of its flows: an earlier rule that is
+                // itself shadowed, or whose overlap a still earlier rule takes, covers nothing.
                 let mut covering = Vec::new();
                 for (j, earlier) in rules[..i].iter().enumerate() {
-                    let overlaps = compiled
-                        .iter()
-                        .zip(&own)
-                        .any(|((_, c), o)| !o.intersect(&Region::from_rule(&c.resolved()[j])).is_empty());
-                    if overlaps {
+                    let decides = parts.iter().zip(&own).any(|(p, o)| !o.intersect(&p[j]).is_empty());
+                    if decides {
                         covering.push(earlier.azure_name());
                     }
                 }
@@ -244,62 +232,120 @@ fn nsg_checks(topology: &Topology, nsg: NsgId, out: &mut Vec<Finding>) {
                     policies: Vec::new(),
                 });
             }
-            if direction == Direction::Inbound && rule.access == Access::Allow {
-                management_ports(topology, nsg, &name, rule, i, &compiled, &parts, out);
-            }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn management_ports(
-    topology: &Topology,
-    nsg: NsgId,
-    name: &str,
-    rule: &crate::nsg::SecurityRule,
-    i: usize,
-    compiled: &[(SubnetId, CompiledNsg)],
-    parts: &[Vec<Region>],
-    out: &mut Vec<Finding>,
-) {
-    let open_source = match &rule.source {
-        AddressSpec::Any => Some("*"),
-        AddressSpec::Tag(ServiceTag::Internet) => Some("Internet"),
-        AddressSpec::Prefixes(p) if p.iter().any(|n| n.prefix_len() == 0) => Some("0.0.0.0/0"),
-        _ => None,
-    };
-    let Some(open_source) = open_source else { return };
+/// What the Internet can reach of a VM: its NICs' public IPs, their SKUs, and the whole NSG
+/// chain (subnet then NIC) decide together, as in `path` (docs/fidelity.md): a Basic public IP
+/// is open where no NSG denies; a Standard one is closed unless an NSG on the path allows.
+fn management_exposure(topology: &Topology, out: &mut Vec<Finding>) {
     let mgmt = PortSet::from_ranges(MANAGEMENT_PORTS.map(PortRange::single));
-    let mut exposed = PortSet::empty();
-    for ((subnet, _), p) in compiled.iter().zip(parts) {
-        let internet = topology.resolve_context_for_subnet(*subnet).internet;
-        let b = MatchBox {
-            protocols: ProtocolSet::single(IpProtocol::TCP),
-            src: internet,
-            dst_ports: mgmt.clone(),
-            ..MatchBox::any()
-        };
-        exposed = exposed.union(&ports_of(&p[i].intersect_box(&b)));
+    for vm in topology.vm_ids() {
+        let vm_name = topology.vm(vm).name.clone();
+        for &nic in &topology.vm(vm).nics {
+            let n = topology.nic(nic);
+            let no_nsg = n.nsg.is_none() && topology.subnet(n.subnet).nsg.is_none();
+            let pip = n.public_ip.map(|p| topology.public_ip(p));
+            let pip_text = pip.map(|p| format!("public IP '{}' {}, {:?} SKU", p.name, p.address, p.sku));
+            if no_nsg && let (Some(p), Some(pip_text)) = (pip, &pip_text) {
+                let basic = p.sku == PublicIpSku::Basic;
+                out.push(Finding {
+                    severity: if basic { Severity::Error } else { Severity::Warning },
+                    code: "NSG006-internet-facing-vm-without-nsg",
+                    nsg: None,
+                    vm: Some(vm_name.clone()),
+                    rules: Vec::new(),
+                    message: if basic {
+                        format!("VM '{vm_name}' (NIC '{}', {pip_text}) has no NSG on its subnet or NIC: a Basic public IP is open by default, so every port is reachable from the Internet", n.name)
+                    } else {
+                        format!("VM '{vm_name}' (NIC '{}', {pip_text}) has no NSG on its subnet or NIC: a Standard public IP stays closed to inbound traffic until an NSG allows it, so nothing is reachable yet, but nothing states what should be", n.name)
+                    },
+                    fix: "associate an NSG with the subnet or the NIC that allows only the traffic the VM serves".into(),
+                    policies: vec![POLICY_INTERNET_FACING_NSG],
+                });
+            }
+            // A flow to the NIC's address comes from its own address family.
+            let family = if n.private_ip.is_ipv4() {
+                AddrSet::from_ranges(vec![(0, u32::MAX)], vec![])
+            } else {
+                AddrSet::from_ranges(vec![], vec![(0, u128::MAX)])
+            };
+            let internet = topology.resolve_context_for_subnet(n.subnet).internet.intersect(&family);
+            let probe = MatchBox {
+                protocols: ProtocolSet::single(IpProtocol::TCP),
+                src: internet.clone(),
+                dst_ports: mgmt.clone(),
+                ..MatchBox::any()
+            };
+            let mut groups: Vec<(Vec<Decider>, Region)> = Vec::new();
+            for piece in chain(topology, nic, Direction::Inbound) {
+                if piece.verdict != Access::Allow {
+                    continue;
+                }
+                let open = piece.region.intersect_box(&probe);
+                if open.is_empty() {
+                    continue;
+                }
+                match groups.iter_mut().find(|(d, _)| *d == piece.deciders) {
+                    Some(g) => g.1 = g.1.union(&open),
+                    None => groups.push((piece.deciders, open)),
+                }
+            }
+            for (deciders, region) in groups {
+                // Without any NSG, only a Basic public IP lets the Internet in (NSG006 says so).
+                let reachable = match pip {
+                    Some(p) => p.sku == PublicIpSku::Basic || !no_nsg,
+                    None => false,
+                };
+                if no_nsg && !reachable {
+                    continue;
+                }
+                let ports = ports_of(&region);
+                let sources = region.boxes().iter().fold(AddrSet::empty(), |acc, b| acc.union(&b.src));
+                let from = if sources == internet {
+                    "any Internet address".to_string()
+                } else {
+                    format!("the Internet addresses {}", describe_addrs(&sources, 4))
+                };
+                let by = if deciders.iter().all(|d| d.nsg.is_none()) {
+                    "no NSG on the subnet or the NIC filters them".to_string()
+                } else {
+                    format!(
+                        "allowed by {}",
+                        deciders.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
+                    )
+                };
+                let user: Vec<&Decider> = deciders.iter().filter(|d| d.user_rule).collect();
+                let (severity, message) = match &pip_text {
+                    Some(pip_text) if reachable => (
+                        Severity::Error,
+                        format!(
+                            "VM '{vm_name}' (NIC '{}', {pip_text}) accepts TCP {ports} from {from}: remote management ports are open to the Internet, {by}",
+                            n.name
+                        ),
+                    ),
+                    _ => (
+                        Severity::Warning,
+                        format!(
+                            "the NSGs of VM '{vm_name}' (NIC '{}') allow TCP {ports} from {from} ({by}), but the NIC has no public IP, so the Internet cannot reach it directly; attaching a public IP would open these ports at once",
+                            n.name
+                        ),
+                    ),
+                };
+                out.push(Finding {
+                    severity,
+                    code: "NSG004-management-port-open",
+                    nsg: user.first().and_then(|d| d.nsg.clone()),
+                    vm: Some(vm_name.clone()),
+                    rules: user.iter().map(|d| d.rule.clone()).collect(),
+                    message,
+                    fix: "restrict the source to your admin ranges or remove the rule, and enable just-in-time VM access (Defender for Cloud) or use Azure Bastion".into(),
+                    policies: vec![POLICY_MANAGEMENT_PORTS_CLOSED, POLICY_MANAGEMENT_PORTS_JIT],
+                });
+            }
+        }
     }
-    if exposed.is_empty() {
-        return;
-    }
-    let azure = rule.azure_name();
-    let vms = vms_behind(topology, nsg);
-    out.push(Finding {
-        severity: Severity::Error,
-        code: "NSG004-management-port-open",
-        nsg: Some(name.to_string()),
-        vm: None,
-        rules: vec![azure.clone()],
-        message: format!(
-            "{azure} (priority {}) allows TCP {exposed} from {open_source}: remote management ports are open to the Internet for {}",
-            rule.priority,
-            if vms.is_empty() { "whatever the NSG protects".to_string() } else { format!("VM(s) {}", vms.join(", ")) }
-        ),
-        fix: "restrict the source to your admin ranges or remove the rule, and enable just-in-time VM access (Defender for Cloud) or use Azure Bastion".into(),
-        policies: vec![POLICY_MANAGEMENT_PORTS_CLOSED, POLICY_MANAGEMENT_PORTS_JIT],
-    });
 }
 
 fn level_conflicts(topology: &Topology, out: &mut Vec<Finding>) {
@@ -393,43 +439,72 @@ fn jit_checks(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
                 policies: Vec::new(),
             });
         }
-        let Some(nic) = topology.primary_nic(vm) else { continue };
-        for level in [Level::Subnet, Level::Nic] {
-            let Some(nsg) = super::chain::nsg_at(topology, nic, level) else { continue };
-            let c = compile(topology, nsg, topology.nic(nic).subnet, Direction::Inbound);
-            let (parts, _) = partition(c.resolved(), &universe(topology, nic, Direction::Inbound));
-            for (k, deny) in c.rules().iter().enumerate() {
-                if !(is_jit_rule(&deny.name) && deny.access == Access::Deny) {
+        // The whole inbound chain decides, as in `path`: a flow is open without a request only
+        // if both levels allow it, and the JIT deny rule of a level is defeated only by a user
+        // allow of that same level with higher precedence.
+        for &nic in &topology.vm(vm).nics {
+            let mut denies = Vec::new();
+            for level in [Level::Subnet, Level::Nic] {
+                let Some(nsg) = super::chain::nsg_at(topology, nic, level) else { continue };
+                let c = compile(topology, nsg, topology.nic(nic).subnet, Direction::Inbound);
+                for (k, deny) in c.rules().iter().enumerate() {
+                    if is_jit_rule(&deny.name) && deny.access == Access::Deny {
+                        denies.push((
+                            level,
+                            topology.nsg(nsg).name.clone(),
+                            deny.clone(),
+                            Region::from_rule(&c.resolved()[k]),
+                        ));
+                    }
+                }
+            }
+            if denies.is_empty() {
+                continue;
+            }
+            let mut groups: Vec<(Decider, usize, Region)> = Vec::new();
+            for piece in chain(topology, nic, Direction::Inbound) {
+                if piece.verdict != Access::Allow {
                     continue;
                 }
-                let deny_region = Region::from_rule(&c.resolved()[k]);
-                for (i, allow) in c.rules()[..k].iter().enumerate() {
-                    if allow.access != Access::Allow || is_jit_rule(&allow.name) {
-                        continue;
-                    }
-                    let open = parts[i].intersect(&deny_region);
+                for (d, (level, _, _, deny_region)) in denies.iter().enumerate() {
+                    let open = piece.region.intersect(deny_region);
                     if open.is_empty() {
                         continue;
                     }
-                    let merged = open.merged();
-                    let example = merged.boxes().first().map(describe_box).unwrap_or_default();
-                    out.push(Finding {
-                        severity: Severity::Error,
-                        code: "JIT001-rule-defeats-jit",
-                        nsg: Some(topology.nsg(nsg).name.clone()),
-                        vm: Some(vm_name.clone()),
-                        rules: vec![allow.azure_name(), deny.azure_name()],
-                        message: format!(
-                            "{} (priority {}) allows {example} ahead of the JIT deny rule {} (priority {}) for VM '{vm_name}': the port is open without a JIT request (Defender keeps existing rules for a port above its deny rule)",
-                            allow.azure_name(),
-                            allow.priority,
-                            deny.azure_name(),
-                            deny.priority
-                        ),
-                        fix: format!("remove {} or narrow it so it no longer covers the JIT-protected port; request access through JIT instead", allow.azure_name()),
-                        policies: vec![POLICY_MANAGEMENT_PORTS_JIT],
-                    });
+                    let Some(allow) = piece.deciders.iter().find(|x| x.level == *level) else { continue };
+                    let bare = allow.rule.rsplit('/').next().unwrap_or_default();
+                    // A JIT allow rule is a granted request, not a defeat.
+                    if !allow.user_rule || is_jit_rule(bare) {
+                        continue;
+                    }
+                    match groups.iter_mut().find(|(a, i, _)| a == allow && *i == d) {
+                        Some(g) => g.2 = g.2.union(&open),
+                        None => groups.push((allow.clone(), d, open)),
+                    }
                 }
+            }
+            for (allow, d, open) in groups {
+                let (_, nsg_name, deny, _) = &denies[d];
+                let merged = open.merged();
+                let example = merged.boxes().first().map(describe_box).unwrap_or_default();
+                let more = merged.boxes().len().saturating_sub(1);
+                out.push(Finding {
+                    severity: Severity::Error,
+                    code: "JIT001-rule-defeats-jit",
+                    nsg: Some(nsg_name.clone()),
+                    vm: Some(vm_name.clone()),
+                    rules: vec![allow.rule.clone(), deny.azure_name()],
+                    message: format!(
+                        "{} (priority {}) allows {example}{} ahead of the JIT deny rule {} (priority {}) for VM '{vm_name}', and the other NSG level lets it through too: the port is open without a JIT request (Defender keeps existing rules for a port above its deny rule)",
+                        allow.rule,
+                        allow.priority.unwrap_or_default(),
+                        if more > 0 { format!(" (+{more} more boxes)") } else { String::new() },
+                        deny.azure_name(),
+                        deny.priority
+                    ),
+                    fix: format!("remove {} or narrow it so it no longer covers the JIT-protected port; request access through JIT instead", allow.rule),
+                    policies: vec![POLICY_MANAGEMENT_PORTS_JIT],
+                });
             }
         }
     }
@@ -619,5 +694,285 @@ fn bastion_checks(topology: &Topology, out: &mut Vec<Finding>) {
                 policies: Vec::new(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::net::IpAddr;
+    use std::path::Path;
+
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    use super::*;
+    use crate::net::Flow;
+    use crate::scenario::load_str;
+    use crate::sim::{Duration, replay_until};
+
+    fn findings(text: &str) -> Vec<Finding> {
+        let s = load_str(text, Path::new("t.ron")).unwrap_or_else(|e| panic!("loads: {e}\n{text}"));
+        let sim = replay_until(s.world(), &s.steps, Duration::from_secs(0)).expect("replays");
+        lint(sim.topology(), sim.jit())
+    }
+
+    fn scenario(subnet_rules: &str, nic: &str, extra: &str) -> String {
+        format!(
+            r#"Scenario(name: "t", start: "2025-01-06T09:00:00Z",
+                vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24", nsg: "sub")])],
+                asgs: ["asg1"],
+                nsgs: [Nsg(name: "sub", rules: [{subnet_rules}]), Nsg(name: "nic", rules: [])],
+                vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n", subnet: "v/s", private_ip: "10.0.0.4"{nic})])],
+                {extra})"#
+        )
+    }
+
+    const SOURCES: &[&str] = &[
+        "*",
+        "10.0.0.0/24",
+        "10.0.0.0/25",
+        "10.0.0.128/25",
+        "10.0.1.0/24",
+        "Internet",
+        "VirtualNetwork",
+        "192.0.2.0/28,10.0.0.128/26",
+        "203.0.113.0/24",
+        "ASG",
+    ];
+    const PORTS: &[&str] = &["*", "22", "20-25", "80", "22,80", "1000-2000"];
+    const SOURCE_PORTS: &[&str] = &["*", "*", "1024-65535", "50000"];
+    const PROTOCOLS: &[&str] = &["Tcp", "Udp", "Icmp", "Any"];
+
+    fn random_rules(rng: &mut StdRng, n: usize) -> String {
+        let mut out = String::new();
+        let mut used = Vec::new();
+        for i in 0..n {
+            let mut priority = 100 + rng.random_range(0..20u32) * 10;
+            while used.contains(&priority) {
+                priority += 1;
+            }
+            used.push(priority);
+            let direction = if rng.random_range(0..4) == 0 { "Outbound" } else { "Inbound" };
+            let access = if rng.random_range(0..2) == 0 { "Allow" } else { "Deny" };
+            let proto = PROTOCOLS[rng.random_range(0..PROTOCOLS.len())];
+            let side = |rng: &mut StdRng, field: &str| match SOURCES[rng.random_range(0..SOURCES.len())] {
+                "ASG" => format!("{field}_asgs: [\"asg1\"]"),
+                other => format!("{field}: \"{other}\""),
+            };
+            let (src, dst) = (side(rng, "source"), side(rng, "destination"));
+            let port = PORTS[rng.random_range(0..PORTS.len())];
+            let sport = SOURCE_PORTS[rng.random_range(0..SOURCE_PORTS.len())];
+            let _ = write!(
+                out,
+                "Rule(name: \"r{i}\", priority: {priority}, direction: {direction}, access: {access}, protocol: {proto}, {src}, {dst}, source_ports: \"{sport}\", destination_ports: \"{port}\"),"
+            );
+        }
+        out
+    }
+
+    /// One address of every class the rules above can tell apart (both families, since `*` and
+    /// `Internet` hold IPv6 too), and the ports around every boundary.
+    fn sweep() -> Vec<Flow> {
+        let addresses: Vec<IpAddr> = [
+            "10.0.0.1",
+            "10.0.0.4",
+            "10.0.0.130",
+            "10.0.0.200",
+            "10.0.1.9",
+            "10.0.9.1",
+            "10.1.0.1",
+            "192.0.2.3",
+            "192.0.2.20",
+            "203.0.113.5",
+            "168.63.129.16",
+            "2001:db8::1",
+            "fd00::1",
+        ]
+        .iter()
+        .map(|a| a.parse().expect("ip"))
+        .collect();
+        let mut out = Vec::new();
+        for &src in &addresses {
+            for &dst in &addresses {
+                for protocol in [IpProtocol::TCP, IpProtocol::UDP, IpProtocol::ICMP, IpProtocol::ESP] {
+                    for dst_port in [0u16, 19, 20, 22, 23, 26, 80, 81, 1000, 2000, 2001, 65535] {
+                        for src_port in [80u16, 1024, 50000, 50001] {
+                            out.push(Flow::new(protocol, src, src_port, dst, dst_port));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// NSG001 and NSG002 are exact: checked against first-match evaluation of every flow of a
+    /// universe that holds a witness of every class the rules distinguish.
+    #[test]
+    fn shadowed_and_redundant_rules_agree_with_brute_force() {
+        let mut rng = StdRng::seed_from_u64(77);
+        let flows = sweep();
+        let (mut shadowed_seen, mut redundant_seen, mut live_seen) = (0, 0, 0);
+        for round in 0..12 {
+            let rules = random_rules(&mut rng, 6);
+            let text = scenario(&rules, ", asgs: [\"asg1\"]", "");
+            let s = load_str(&text, Path::new("t.ron")).expect("loads");
+            let t = &s.topology;
+            let found = findings(&text);
+            let nsg_id = t.nsg_by_name("sub").expect("sub");
+            let subnet = t.subnet_ids().next().expect("a subnet");
+            let ctx = t.resolve_context_for_subnet(subnet);
+            let nsg = t.nsg(nsg_id).clone();
+            for direction in [Direction::Inbound, Direction::Outbound] {
+                let whole = CompiledNsg::compile(&nsg, direction, &ctx);
+                let winners: Vec<Option<String>> =
+                    flows.iter().map(|f| Some(whole.evaluate(f).rule.name.clone())).collect();
+                for rule in nsg.rules.iter().filter(|r| r.direction == direction) {
+                    let azure = rule.azure_name();
+                    let report = |code: &str| {
+                        found.iter().find(|f| f.code == code && f.rules.first() == Some(&azure)).cloned()
+                    };
+                    let wins = winners.iter().any(|w| w.as_deref() == Some(rule.name.as_str()));
+                    let shadowed = report("NSG001-shadowed-rule");
+                    assert_eq!(
+                        shadowed.is_some(),
+                        !wins,
+                        "round {round} {azure}: shadowed {shadowed:?}, wins {wins}\n{rules}"
+                    );
+                    if let Some(f) = &shadowed {
+                        shadowed_seen += 1;
+                        // Every rule listed as covering decides some flow the shadowed rule matches.
+                        for coverer in &f.rules[1..] {
+                            let decides = flows.iter().zip(&winners).any(|(flow, w)| {
+                                whole.all_matches(flow).iter().any(|h| h.rule.name == rule.name)
+                                    && w.as_deref().map(|n| format!("securityRules/{n}"))
+                                        == Some(coverer.clone())
+                            });
+                            assert!(
+                                decides,
+                                "round {round}: {coverer} listed as covering {azure} but decides none of its flows\n{rules}"
+                            );
+                        }
+                        continue;
+                    }
+                    live_seen += 1;
+                    let mut without = nsg.clone();
+                    without.rules.retain(|r| r.name != rule.name);
+                    let cut = CompiledNsg::compile(&without, direction, &ctx);
+                    let changes =
+                        flows.iter().any(|f| cut.evaluate(f).rule.access != whole.evaluate(f).rule.access);
+                    let redundant = report("NSG002-redundant-rule");
+                    assert_eq!(
+                        redundant.is_some(),
+                        !changes,
+                        "round {round} {azure}: redundant {redundant:?}\n{rules}"
+                    );
+                    redundant_seen += usize::from(redundant.is_some());
+                }
+            }
+        }
+        assert!(
+            shadowed_seen > 3 && redundant_seen > 3 && live_seen > 10,
+            "{shadowed_seen} {redundant_seen} {live_seen}"
+        );
+    }
+
+    #[test]
+    fn covering_rules_are_only_those_that_take_effect() {
+        let rules = r#"Rule(name: "web1", priority: 120, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "80-90"),
+            Rule(name: "web-both", priority: 140, direction: Inbound, access: Allow, protocol: Tcp, source: "8.8.8.0/24", destination_ports: "85-95"),
+            Rule(name: "deny-after", priority: 150, direction: Inbound, access: Deny, protocol: Tcp, source: "8.8.8.8", destination_ports: "85"),"#;
+        let found = findings(&scenario(rules, "", ""));
+        let f = found.iter().find(|f| f.rules[0] == "securityRules/deny-after").expect("shadowed");
+        assert_eq!(f.rules, ["securityRules/deny-after", "securityRules/web1"]);
+    }
+
+    fn codes(found: &[Finding], code: &str) -> Vec<Finding> {
+        found.iter().filter(|f| f.code == code).cloned().collect()
+    }
+
+    #[test]
+    fn management_ports_count_only_what_the_internet_reaches() {
+        let halves = r#"Rule(name: "halves", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "0.0.0.0/1,128.0.0.0/1", destination_ports: "3389"),"#;
+        let pip = r#"public_ips: [PublicIp(name: "pip", address: "20.1.1.1")]"#;
+        // Standard public IP, open subnet rule: an error naming the rule and all of the Internet.
+        let found =
+            codes(&findings(&scenario(halves, ", public_ip: \"pip\"", pip)), "NSG004-management-port-open");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert!(
+            found[0].message.contains("accepts TCP 3389 from any Internet address"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(found[0].rules, ["securityRules/halves"]);
+        // The NIC's NSG denies it: nothing is open.
+        assert!(
+            codes(
+                &findings(&scenario(halves, ", public_ip: \"pip\", nsg: \"nic\"", pip)),
+                "NSG004-management-port-open"
+            )
+            .is_empty()
+        );
+        // No public IP: only a warning that says why.
+        let found = codes(&findings(&scenario(halves, "", "")), "NSG004-management-port-open");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.contains("has no public IP"), "{}", found[0].message);
+        // A source narrower than the Internet is named.
+        let narrow = halves.replace("0.0.0.0/1,128.0.0.0/1", "203.0.113.0/24");
+        let found =
+            codes(&findings(&scenario(&narrow, ", public_ip: \"pip\"", pip)), "NSG004-management-port-open");
+        assert!(
+            found[0].message.contains("from the Internet addresses 203.0.113.0/24"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn internet_facing_vms_without_an_nsg() {
+        let text = |sku: &str| {
+            format!(
+                r#"Scenario(name: "t", start: "2025-01-06T09:00:00Z",
+                    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24")])],
+                    public_ips: [PublicIp(name: "pip", address: "20.1.1.1", sku: {sku})],
+                    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n", subnet: "v/s", private_ip: "10.0.0.4", public_ip: "pip")])])"#
+            )
+        };
+        let basic = findings(&text("Basic"));
+        assert_eq!(codes(&basic, "NSG006-internet-facing-vm-without-nsg")[0].severity, Severity::Error);
+        let open = codes(&basic, "NSG004-management-port-open");
+        assert_eq!(open.len(), 1);
+        assert!(
+            open[0].message.contains("TCP 22,3389,5985-5986 from any Internet address"),
+            "{}",
+            open[0].message
+        );
+        // Standard: closed by default, so no open port, but the missing NSG is still reported.
+        let standard = findings(&text("Standard"));
+        assert_eq!(codes(&standard, "NSG006-internet-facing-vm-without-nsg")[0].severity, Severity::Warning);
+        assert!(codes(&standard, "NSG004-management-port-open").is_empty());
+    }
+
+    #[test]
+    fn jit_is_defeated_only_when_the_whole_chain_lets_the_port_through() {
+        let jit = r#"jit_policies: [JitPolicy(name: "p", scope: Vm("vm"), enable_at_start: true, ports: [
+            Port(number: 22, protocol: Tcp, allowed_sources: ["10.8.0.0/16"], max_duration: "PT1H")])]"#;
+        let allow = r#"Rule(name: "allow-ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.0.0.0/8", destination_ports: "22"),"#;
+        // The subnet allows, the JIT deny rule in the NIC NSG still denies: JIT works.
+        let both = findings(&scenario(allow, ", nsg: \"nic\"", jit));
+        assert!(codes(&both, "JIT001-rule-defeats-jit").is_empty(), "{both:?}");
+        // Without a NIC NSG, the subnet's allow lets SSH through ahead of the JIT deny rule.
+        let subnet_only = codes(&findings(&scenario(allow, "", jit)), "JIT001-rule-defeats-jit");
+        assert_eq!(subnet_only.len(), 1);
+        assert_eq!(subnet_only[0].nsg.as_deref(), Some("sub"));
+        assert_eq!(subnet_only[0].rules[0], "securityRules/allow-ssh");
+        assert!(
+            subnet_only[0].message.contains("Tcp from 10.0.0.0/8 to 10.0.0.4 ports 22"),
+            "{}",
+            subnet_only[0].message
+        );
     }
 }

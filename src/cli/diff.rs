@@ -51,6 +51,8 @@ fn box_json(b: &MatchBox) -> serde_json::Value {
 fn change_json(c: &Change) -> serde_json::Value {
     json!({
         "vm": c.vm,
+        "nic": c.nic,
+        "primary_nic": c.primary,
         "direction": c.direction.to_string(),
         "old_verdict": c.old_verdict.to_string(),
         "new_verdict": c.new_verdict.to_string(),
@@ -85,14 +87,21 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             for vm in &d.added_vms {
                 println!("vm '{vm}' is only in the new policy (not compared)");
             }
-            for (vm, a, b) in &d.moved_vms {
+            for (vm, nic) in &d.removed_nics {
+                println!("vm '{vm}': nic '{nic}' is only in the old policy (not compared)");
+            }
+            for (vm, nic) in &d.added_nics {
+                println!("vm '{vm}': nic '{nic}' is only in the new policy (not compared)");
+            }
+            for (vm, nic, a, b) in &d.moved_vms {
                 println!(
-                    "vm '{vm}' moved from {a} to {b}; flows are compared with the VM's address standing for both"
+                    "vm '{vm}' nic '{nic}' moved from {a} to {b}; flows are compared with the NIC's address standing for both"
                 );
             }
             for c in &d.changes {
+                let nic = if c.primary { String::new() } else { format!(" nic '{}'", c.nic) };
                 println!(
-                    "{} {}: {} -> {}",
+                    "{}{nic} {}: {} -> {}",
                     c.vm,
                     c.direction.to_string().to_lowercase(),
                     c.old_verdict,
@@ -118,7 +127,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "changes": d.changes.iter().map(change_json).collect::<Vec<_>>(),
             "added_vms": d.added_vms,
             "removed_vms": d.removed_vms,
-            "moved_vms": d.moved_vms.iter().map(|(v, a, b)| json!({"vm": v, "old": a, "new": b})).collect::<Vec<_>>(),
+            "moved_vms": d.moved_vms.iter().map(|(v, n, a, b)| json!({"vm": v, "nic": n, "old": a, "new": b})).collect::<Vec<_>>(),
+            "added_nics": d.added_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
+            "removed_nics": d.removed_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
         })),
     }
     Ok(if args.fail_on_change && !d.is_empty() { EXIT_FAILED } else { EXIT_OK })

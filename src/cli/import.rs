@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::EXIT_OK;
-use crate::import::{ImportOptions, import_files, to_ron};
+use crate::import::{Deployment, ImportOptions, import_files, to_ron};
 use crate::scenario::load_str;
 
 /// Arguments of `nsgsim import`.
@@ -22,6 +22,15 @@ pub struct Args {
     /// The scenario's start instant, RFC 3339 UTC.
     #[arg(long, default_value = "2025-01-06T09:00:00Z")]
     pub start: String,
+    /// What `resourceGroup().location` answers in templates (only a deployment knows it).
+    #[arg(long, default_value = "westeurope")]
+    pub location: String,
+    /// What `resourceGroup().name` answers in templates.
+    #[arg(long, default_value = "nsgsim-rg")]
+    pub resource_group: String,
+    /// What `subscription().subscriptionId` answers in templates.
+    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
+    pub subscription: String,
 }
 
 /// Runs the command: 0, or an error (exit 2) for invalid input or unresolvable references.
@@ -33,7 +42,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "imported".into())
     });
-    let options = ImportOptions { name, start: args.start.clone() };
+    let deployment = Deployment {
+        location: args.location.clone(),
+        resource_group: args.resource_group.clone(),
+        subscription: args.subscription.clone(),
+    };
+    let options = ImportOptions { name, start: args.start.clone(), deployment };
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let imported = import_files(&paths, &options)?;
     for warning in &imported.warnings {
@@ -41,16 +55,25 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     let text = to_ron(&imported.scenario);
     let shown = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
-    // The output must be a scenario nsgsim accepts; if Azure's data breaks one of its rules
-    // (a priority clash, an address outside its subnet), say so in scenario terms.
-    let checked = load_str(&text, &shown);
+    // The output must be a scenario nsgsim accepts, and nothing is written unless it is. Import
+    // checks values where it reads them; this catches the rest (overlapping address spaces, a
+    // reserved address) and reports it at the JSON that defines the part concerned.
+    if let Err(e) = load_str(&text, &shown) {
+        let field = e.field.clone().unwrap_or_default();
+        match imported.origin_of(&field) {
+            Some(o) => anyhow::bail!(
+                "{}: {}: {} (scenario field {field}); nothing written",
+                o.file.display(),
+                o.path,
+                e.message
+            ),
+            None => anyhow::bail!("the imported scenario does not pass check: {e}; nothing written"),
+        }
+    }
     match &args.output {
         Some(path) => std::fs::write(path, &text)
             .map_err(|e| anyhow::anyhow!("{}: cannot write the scenario: {e}", path.display()))?,
         None => print!("{text}"),
-    }
-    if let Err(e) = checked {
-        anyhow::bail!("the imported scenario does not pass check: {e}");
     }
     if let Some(path) = &args.output {
         let s = &imported.scenario;

@@ -53,6 +53,9 @@ struct Suite {
     name: String,
     scenario: String,
     cases: Vec<CaseResult>,
+    /// Why the whole file could not be run (unreadable, invalid, no cases, its scenario does
+    /// not load); its cases are then not run.
+    error: Option<String>,
 }
 
 fn protocol(p: Option<CaseProtocol>) -> IpProtocol {
@@ -162,9 +165,12 @@ fn junit(suites: &[Suite]) -> String {
     let count = |s: &Suite, f: fn(&Outcome) -> bool| s.cases.iter().filter(|c| f(&c.outcome)).count();
     let failed = |o: &Outcome| matches!(o, Outcome::Fail(_));
     let errored = |o: &Outcome| matches!(o, Outcome::Error(_));
-    let total: usize = suites.iter().map(|s| s.cases.len()).sum();
+    // A file that could not be run counts as one errored test case, so that CI shows it.
+    let tests = |s: &Suite| s.cases.len() + usize::from(s.error.is_some());
+    let errs = |s: &Suite| count(s, errored) + usize::from(s.error.is_some());
+    let total: usize = suites.iter().map(tests).sum();
     let failures: usize = suites.iter().map(|s| count(s, failed)).sum();
-    let errors: usize = suites.iter().map(|s| count(s, errored)).sum();
+    let errors: usize = suites.iter().map(errs).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -175,15 +181,23 @@ fn junit(suites: &[Suite]) -> String {
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"0\">",
             xml(&s.name),
-            s.cases.len(),
+            tests(s),
             count(s, failed),
-            count(s, errored)
+            errs(s)
         );
         let _ = writeln!(
             out,
             "    <properties><property name=\"scenario\" value=\"{}\"/></properties>",
             xml(&s.scenario)
         );
+        if let Some(m) = &s.error {
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"(file)\" classname=\"{}\" time=\"0\">\n      <error message=\"{}\" type=\"invalid-file\"/>\n    </testcase>",
+                xml(&s.name),
+                xml(m)
+            );
+        }
         for c in &s.cases {
             let _ = write!(
                 out,
@@ -219,10 +233,31 @@ fn junit(suites: &[Suite]) -> String {
     out
 }
 
-fn suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Suite> {
+/// Runs one assertions file; a file that cannot be run becomes a suite with an error, so that
+/// the other files still run and the JUnit report still says what happened.
+fn suite(path: &Path, override_scenario: Option<&Path>) -> Suite {
+    run_suite(path, override_scenario).unwrap_or_else(|e| Suite {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "assertions".into()),
+        scenario: override_scenario.map(|p| p.display().to_string()).unwrap_or_default(),
+        cases: Vec::new(),
+        error: Some(format!("{e:#}")),
+    })
+}
+
+fn run_suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Suite> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", path.display()))?;
     let file = parse(&text, path)?;
+    // A gate that checks nothing must not pass quietly.
+    if file.cases.is_empty() {
+        anyhow::bail!(
+            "{}: the file has no cases; a gate with no cases would pass without checking anything",
+            path.display()
+        );
+    }
     let scenario_path = match (override_scenario, &file.scenario) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(rel)) => path.parent().unwrap_or(Path::new(".")).join(rel),
@@ -237,22 +272,26 @@ fn suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Suite>
     let name = file.name.clone().unwrap_or_else(|| {
         path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "assertions".into())
     });
-    Ok(Suite { name, scenario: scenario_path.display().to_string(), cases })
+    Ok(Suite { name, scenario: scenario_path.display().to_string(), cases, error: None })
 }
 
 /// Runs the command: 0 when every case passes, 1 when one fails, 2 for invalid files or cases.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let mut suites = Vec::new();
-    for path in &args.files {
-        suites.push(suite(path, args.scenario.as_deref())?);
-    }
+    let suites: Vec<Suite> = args.files.iter().map(|path| suite(path, args.scenario.as_deref())).collect();
     let all: Vec<&CaseResult> = suites.iter().flat_map(|s| s.cases.iter()).collect();
     let failed = all.iter().filter(|c| matches!(c.outcome, Outcome::Fail(_))).count();
     let errored = all.iter().filter(|c| matches!(c.outcome, Outcome::Error(_))).count();
     let passed = all.len() - failed - errored;
+    let bad_files = suites.iter().filter(|s| s.error.is_some()).count();
     match args.format {
         Format::Text => {
             for s in &suites {
+                if let Some(m) = &s.error {
+                    println!("{}", s.name);
+                    println!("  ERROR (file): {m}");
+                    eprintln!("error: {m}");
+                    continue;
+                }
                 println!("{} ({})", s.name, s.scenario);
                 for c in &s.cases {
                     match &c.outcome {
@@ -267,12 +306,14 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed, {errored} invalid");
+            let files = if bad_files > 0 { format!(", {bad_files} invalid file(s)") } else { String::new() };
+            println!("{passed} passed, {failed} failed, {errored} invalid{files}");
         }
         Format::Json => super::common::print_json(&serde_json::json!({
             "suites": suites.iter().map(|s| serde_json::json!({
                 "name": s.name,
                 "scenario": s.scenario,
+                "error": s.error,
                 "cases": s.cases.iter().map(|c| {
                     let (status, message) = match &c.outcome {
                         Outcome::Pass => ("pass", None),
@@ -282,14 +323,14 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     serde_json::json!({"name": c.name, "status": status, "message": message, "trace": c.trace})
                 }).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "summary": {"passed": passed, "failed": failed, "invalid": errored},
+            "summary": {"passed": passed, "failed": failed, "invalid": errored, "invalid_files": bad_files},
         })),
     }
     if let Some(out) = &args.junit {
         std::fs::write(out, junit(&suites))
             .map_err(|e| anyhow::anyhow!("{}: cannot write JUnit XML: {e}", out.display()))?;
     }
-    Ok(if errored > 0 {
+    Ok(if errored > 0 || bad_files > 0 {
         EXIT_INVALID
     } else if failed > 0 {
         EXIT_FAILED
@@ -323,6 +364,7 @@ mod tests {
                     trace: "hop <1>".into(),
                 },
             ],
+            error: None,
         };
         let x = junit(&[s]);
         assert!(x.contains("<testsuite name=\"a&lt;b\" tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");

@@ -16,8 +16,13 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::arm::{ArmValue, ResourceRef, TemplateScope, eval_string, eval_value, key, parse_id};
-use super::{ImportError, ImportOptions, Imported, Warning};
+use super::arm::{
+    ArmValue, ResourceRef, TemplateScope, eval_condition, eval_count, eval_string, eval_value,
+    expand_property_copies, key, parse_id,
+};
+use super::{ImportError, ImportOptions, Imported, Origin, Warning};
+use crate::net::{PortRange, parse_prefix};
+use crate::nsg::ServiceTag;
 use crate::scenario::schema::{
     AccessSpec, BastionSpec, DirectionSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, NicSpec, NsgSpec,
     OptionsSpec, OsSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec, SubnetSpec,
@@ -34,6 +39,11 @@ struct Src {
 }
 
 impl Src {
+    /// The path for people: `(root)` for the document itself.
+    fn shown(&self) -> String {
+        if self.path.is_empty() { "(root)".into() } else { self.path.clone() }
+    }
+
     fn at(&self, field: &str) -> Src {
         let path = if self.path.is_empty() {
             field.to_string()
@@ -85,22 +95,29 @@ const META: &[&str] = &[
     "managedBy",
     "plan",
     "resources",
+    "copy",
 ];
 
 struct RuleRec {
     spec: RuleSpec,
     asgs: Vec<(ResourceRef, Src)>,
+    /// Where the rule is defined (its object).
+    src: Src,
+    /// Where its properties are.
+    psrc: Src,
 }
 
 struct NsgRec {
     name: String,
     rules: Vec<RuleRec>,
+    src: Src,
 }
 
 struct SubnetRec {
     name: String,
     prefix: String,
     nsg: Option<(ResourceRef, Src)>,
+    src: Src,
 }
 
 struct VnetRec {
@@ -108,12 +125,15 @@ struct VnetRec {
     spaces: Vec<String>,
     subnets: Vec<SubnetRec>,
     peers: Vec<(ResourceRef, Src)>,
+    src: Src,
 }
 
 struct NicRec {
     name: String,
     subnet: (ResourceRef, Src),
     private_ip: Option<String>,
+    /// Where the private IP is given (or, when it is not, the IP configuration).
+    ip_src: Src,
     nsg: Option<(ResourceRef, Src)>,
     public_ip: Option<(ResourceRef, Src)>,
     asgs: Vec<(ResourceRef, Src)>,
@@ -139,6 +159,7 @@ struct VmRec {
 
 struct BastionRec {
     name: String,
+    src: Src,
     subnet: (ResourceRef, Src),
     public_ip: Option<(ResourceRef, Src)>,
 }
@@ -152,6 +173,7 @@ struct JitRec {
 /// Collects resources from every input, then resolves them into a scenario.
 #[derive(Default)]
 pub(super) struct Importer {
+    options: ImportOptions,
     files: Vec<PathBuf>,
     warnings: Vec<Warning>,
     /// (resource kind, property) → (first file, first path, count), for one warning each.
@@ -169,6 +191,8 @@ pub(super) struct Importer {
     jit: Vec<JitRec>,
     /// Every resource defined: key → display name.
     defined: HashMap<String, String>,
+    /// Service tags nsgsim does not know, by lower-case name: (the first spelling, where).
+    placeholder_tags: BTreeMap<String, (String, Src)>,
 }
 
 fn kind_label(kind: &str) -> &'static str {
@@ -186,9 +210,15 @@ fn kind_label(kind: &str) -> &'static str {
 }
 
 impl Importer {
+    pub(super) fn new(options: &ImportOptions) -> Importer {
+        Importer { options: options.clone(), ..Importer::default() }
+    }
+
     pub(super) fn add_file(&mut self, path: &Path, text: &str) -> Res<()> {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
+        // Windows tools (PowerShell's Out-File, Notepad) write a UTF-8 byte order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Json {
             file: path.to_path_buf(),
             line: e.line(),
@@ -196,34 +226,47 @@ impl Importer {
             message: e.to_string(),
         })?;
         let top = Src { file, path: String::new() };
+        let plain = TemplateScope::new(self.options.deployment.clone());
+        let mut scope = plain.clone();
         match &root {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.resource(item, &top.at(&format!("[{i}]")), &TemplateScope::default(), None)?;
+                    self.resource(item, &top.at(&format!("[{i}]")), &plain, None)?;
                 }
             }
             Value::Object(obj) if obj.get("resources").is_some_and(Value::is_array) => {
-                let scope = TemplateScope {
-                    parameters: obj.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default(),
-                    variables: obj.get("variables").and_then(Value::as_object).cloned().unwrap_or_default(),
-                };
+                scope.parameters =
+                    obj.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+                scope.variables =
+                    obj.get("variables").and_then(Value::as_object).cloned().unwrap_or_default();
                 for (i, item) in obj["resources"].as_array().into_iter().flatten().enumerate() {
                     self.resource(item, &top.at(&format!("resources[{i}]")), &scope, None)?;
                 }
             }
             Value::Object(obj) if obj.get("value").is_some_and(Value::is_array) => {
                 for (i, item) in obj["value"].as_array().into_iter().flatten().enumerate() {
-                    self.resource(item, &top.at(&format!("value[{i}]")), &TemplateScope::default(), None)?;
+                    self.resource(item, &top.at(&format!("value[{i}]")), &plain, None)?;
                 }
             }
-            Value::Object(_) => self.resource(&root, &top, &TemplateScope::default(), None)?,
-            _ => {
+            Value::Object(_) => self.resource(&root, &top, &plain, None)?,
+            other => {
                 return Err(self.invalid(
                     &top,
-                    "",
-                    "the file is neither an ARM template, a resource, nor a list of resources",
+                    &other.to_string(),
+                    "the file is neither an ARM template (an object with 'resources'), a resource (an object with 'type'), a REST list ({\"value\": [...]}) nor a list of resources",
                 ));
             }
+        }
+        for function in scope.take_stand_ins().into_iter().chain(plain.take_stand_ins()) {
+            let d = &self.options.deployment;
+            let answer = match function.as_str() {
+                "resourceGroup()" => format!(
+                    "resource group '{}' in location '{}' (set them with --resource-group and --location)",
+                    d.resource_group, d.location
+                ),
+                _ => format!("subscription '{}' (set it with --subscription)", d.subscription),
+            };
+            self.warn(&top, format!("{function} is only known at deployment; evaluated offline as {answer}"));
         }
         Ok(())
     }
@@ -239,7 +282,7 @@ impl Importer {
     fn invalid(&self, src: &Src, value: &str, message: impl Into<String>) -> ImportError {
         ImportError::Invalid {
             file: self.files[src.file].clone(),
-            path: src.path.clone(),
+            path: src.shown(),
             value: value.to_string(),
             message: message.into(),
         }
@@ -248,7 +291,7 @@ impl Importer {
     fn unresolved(&self, src: &Src, reference: &ResourceRef, message: impl Into<String>) -> ImportError {
         ImportError::Unresolved {
             file: self.files[src.file].clone(),
-            path: src.path.clone(),
+            path: src.shown(),
             reference: format!("{}/{}", reference.kind, reference.names.join("/")),
             message: message.into(),
         }
@@ -281,7 +324,8 @@ impl Importer {
             return Ok(None);
         }
         let at = src.at(field);
-        match eval_value(v, scope).map_err(|e| self.invalid(&at, &v.to_string(), e))? {
+        let shown = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        match eval_value(v, scope).map_err(|e| self.invalid(&at, &shown, e))? {
             ArmValue::Str(s) => Ok(Some(s)),
             ArmValue::Int(n) => Ok(Some(n.to_string())),
             ArmValue::Json(Value::Bool(b)) => Ok(Some(b.to_string())),
@@ -389,8 +433,8 @@ impl Importer {
         true
     }
 
-    /// One resource, at `src`. `parent` = (type, names) of the enclosing resource for nested
-    /// template resources.
+    /// One resource, at `src`, or one per iteration of its resource copy loop. `parent` =
+    /// (type, names) of the enclosing resource for nested template resources.
     fn resource(
         &mut self,
         item: &Value,
@@ -400,6 +444,59 @@ impl Importer {
     ) -> Res<()> {
         let Value::Object(obj) = item else {
             return Err(self.invalid(src, &item.to_string(), "expected a resource object"));
+        };
+        let Some(copy) = obj.get("copy") else {
+            return self.deployed_resource(obj, src, scope, parent);
+        };
+        // A resource copy loop: `"copy": {"name": "loop", "count": n}`; copyIndex() is the
+        // iteration. (`mode` and `batchSize` order the deployment and change nothing here.)
+        let at = src.at("copy");
+        let Value::Object(copy) = copy else {
+            return Err(self.invalid(
+                &at,
+                &copy.to_string(),
+                "a resource copy loop is an object {\"name\": ..., \"count\": ...} (property loops go inside 'properties')",
+            ));
+        };
+        let name = match copy.get("name") {
+            Some(Value::String(n)) => n.clone(),
+            _ => return Err(self.invalid(&at.at("name"), "", "a resource copy loop needs a name")),
+        };
+        let Some(count) = copy.get("count") else {
+            return Err(self.invalid(&at.at("count"), "", "a resource copy loop needs a count"));
+        };
+        let count =
+            eval_count(count, scope).map_err(|e| self.invalid(&at.at("count"), &count.to_string(), e))?;
+        for i in 0..count {
+            let inner = scope.with_copy(&name, i, true);
+            let isrc = Src { file: src.file, path: format!("{}(copyIndex={i})", src.path) };
+            self.deployed_resource(obj, &isrc, &inner, parent)?;
+        }
+        Ok(())
+    }
+
+    /// One resource as deployed: skipped when its `condition` is false, its property copy
+    /// loops expanded.
+    fn deployed_resource(
+        &mut self,
+        obj: &Map<String, Value>,
+        src: &Src,
+        scope: &TemplateScope,
+        parent: Option<(&str, &[String])>,
+    ) -> Res<()> {
+        let deploy = match obj.get("condition") {
+            Some(condition) => eval_condition(condition, scope)
+                .map_err(|e| self.invalid(&src.at("condition"), &condition.to_string(), e))?,
+            None => true,
+        };
+        let expanded = if deploy {
+            expand_property_copies(&Value::Object(obj.clone()), scope)
+                .map_err(|(path, e)| self.invalid(&src.at(&path), "", e))?
+        } else {
+            Value::Object(obj.clone())
+        };
+        let Value::Object(obj) = &expanded else {
+            return Err(self.invalid(src, "", "expected a resource object"));
         };
         let Some(mut kind) = self.string(obj, "type", src, scope)? else {
             self.warn(
@@ -439,10 +536,46 @@ impl Importer {
             Some(Value::Object(p)) => (p, src.at("properties")),
             _ => (obj, src.clone()),
         };
-        match lower.as_str() {
+        if !deploy {
+            // ARM does not cascade a condition to child resources: they keep their own.
+            let condition = obj.get("condition").map(Value::to_string).unwrap_or_default();
+            self.warn(
+                src,
+                format!(
+                    "the condition {condition} is false: {kind} '{}' is not deployed, and not imported",
+                    names.join("/")
+                ),
+            );
+        } else {
+            self.deployed(&lower, &kind, &names, obj, props, src, &psrc, scope)?;
+        }
+        if let Some(Value::Array(children)) = obj.get("resources") {
+            for (i, child) in children.iter().enumerate() {
+                self.resource(child, &src.at(&format!("resources[{i}]")), scope, Some((&kind, &names)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a deployed resource of type `lower` into its record.
+    #[allow(clippy::too_many_arguments)]
+    fn deployed(
+        &mut self,
+        lower: &str,
+        kind: &str,
+        names: &[String],
+        obj: &Map<String, Value>,
+        props: &Map<String, Value>,
+        src: &Src,
+        psrc: &Src,
+        scope: &TemplateScope,
+    ) -> Res<()> {
+        let names = names.to_vec();
+        let psrc = psrc.clone();
+        match lower {
             NSG => self.nsg(&names, props, &psrc, scope)?,
             RULE => {
-                let rule = self.rule(names[1].clone(), props, &psrc, scope)?;
+                let rule = self.rule(names[1].clone(), props, &psrc, src, scope)?;
                 self.child_rules.push((names[..1].to_vec(), rule, src.clone()));
             }
             VNET => self.vnet(&names, props, &psrc, scope)?,
@@ -461,6 +594,11 @@ impl Importer {
                 self.check_props(PIP, props, &["ipAddress", "publicIPAllocationMethod", "publicIPAddressVersion", "ipConfiguration", "idleTimeoutInMinutes", "dnsSettings", "ipTags", "ddosSettings", "natGateway"], &psrc);
                 if self.define(PIP, &names, src) {
                     let address = self.string(props, "ipAddress", &psrc, scope)?;
+                    if let Some(a) = address.as_deref().filter(|a| !a.is_empty())
+                        && a.trim().parse::<IpAddr>().is_err()
+                    {
+                        return Err(self.invalid(&psrc.at("ipAddress"), a, "not an IP address (valid: e.g. 20.50.1.10)"));
+                    }
                     let sku = match obj.get("sku").and_then(|s| s.get("name")).and_then(Value::as_str) {
                         Some(s) if s.eq_ignore_ascii_case("basic") => SkuSpec::Basic,
                         _ => SkuSpec::Standard,
@@ -477,11 +615,6 @@ impl Importer {
             BASTION => self.bastion(&names, props, &psrc, scope, src)?,
             JIT | JIT_SHORT => self.jit_policy(&names, props, &psrc, scope)?,
             _ => self.warn(src, format!("resource type '{kind}' is not imported (nsgsim models NSGs, VNets, NICs, public IPs, ASGs, VMs, Bastion hosts and JIT policies)")),
-        }
-        if let Some(Value::Array(children)) = obj.get("resources") {
-            for (i, child) in children.iter().enumerate() {
-                self.resource(child, &src.at(&format!("resources[{i}]")), scope, Some((&kind, &names)))?;
-            }
         }
         Ok(())
     }
@@ -530,18 +663,32 @@ impl Importer {
                     Some(Value::Object(p)) => (p, rsrc.at("properties")),
                     _ => (robj, rsrc.clone()),
                 };
-                rules.push(self.rule(name, rprops, &rpsrc, scope)?);
+                if let Some(first) = rules.iter().find(|r: &&RuleRec| r.spec.name.eq_ignore_ascii_case(&name))
+                {
+                    return Err(self.invalid(
+                        &rsrc.at("name"),
+                        &name,
+                        format!(
+                            "rule name '{name}' is used twice in the NSG's securityRules (first at {}); names must be unique within an NSG, across both directions (Azure rejects the NSG)",
+                            first.src.shown()
+                        ),
+                    ));
+                }
+                rules.push(self.rule(name, rprops, &rpsrc, &rsrc, scope)?);
             }
         }
-        self.nsgs.push(NsgRec { name: names[0].clone(), rules });
+        self.nsgs.push(NsgRec { name: names[0].clone(), rules, src: src.clone() });
         Ok(())
     }
 
+    /// One security rule: `p` its properties (at `src`), `rsrc` the rule object. Every value is
+    /// checked here, where its JSON path is known, with the checks the scenario loader makes.
     fn rule(
         &mut self,
         name: String,
         p: &Map<String, Value>,
         src: &Src,
+        rsrc: &Src,
         scope: &TemplateScope,
     ) -> Res<RuleRec> {
         self.check_props(
@@ -572,9 +719,16 @@ impl Importer {
             })
         };
         let priority_text = required(self, "priority")?;
-        let priority: u32 = priority_text.trim().parse().map_err(|_| {
-            self.invalid(&src.at("priority"), &priority_text, "a priority is an integer 100-4096")
-        })?;
+        let priority: u32 = match priority_text.trim().parse() {
+            Ok(n) if (100..=4096).contains(&n) => n,
+            _ => {
+                return Err(self.invalid(
+                    &src.at("priority"),
+                    &priority_text,
+                    format!("security rule '{name}': a rule's priority is an integer 100-4096 (lower is evaluated first)"),
+                ));
+            }
+        };
         let direction_text = required(self, "direction")?;
         let direction = match direction_text.to_ascii_lowercase().as_str() {
             "inbound" => DirectionSpec::Inbound,
@@ -613,6 +767,13 @@ impl Importer {
             let single = me.string(p, prefix_field, src, scope)?;
             let mut names = Vec::new();
             if let Some(Value::Array(items)) = p.get(asg_field) {
+                if items.len() > crate::nsg::MAX_ASGS_PER_FIELD {
+                    return Err(me.invalid(
+                        &src.at(asg_field),
+                        &items.len().to_string(),
+                        format!("security rule '{name}' lists {} application security groups; Azure allows at most {}", items.len(), crate::nsg::MAX_ASGS_PER_FIELD),
+                    ));
+                }
                 for (i, item) in items.iter().enumerate() {
                     let at = src.at(&format!("{asg_field}[{i}]"));
                     let Value::Object(obj) = item else {
@@ -624,11 +785,24 @@ impl Importer {
                 }
             }
             let address = if !list.is_empty() {
-                Some(list.join(","))
+                let entries: Vec<(String, Src)> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.clone(), src.at(&format!("{list_field}[{i}]"))))
+                    .collect();
+                Some(me.addresses(&entries, &name)?)
             } else if !names.is_empty() {
                 None
             } else {
-                Some(single.unwrap_or_else(|| "*".into()))
+                match single {
+                    Some(text) => {
+                        let at = src.at(prefix_field);
+                        let entries: Vec<(String, Src)> =
+                            text.split(',').map(|e| (e.trim().to_string(), at.clone())).collect();
+                        Some(me.addresses(&entries, &name)?)
+                    }
+                    None => Some("*".into()),
+                }
             };
             Ok((address, names))
         };
@@ -643,9 +817,16 @@ impl Importer {
         let ports = |me: &mut Self, single: &str, list: &str| -> Res<Option<String>> {
             let many = me.strings(p, list, src, scope)?;
             if !many.is_empty() {
+                for (i, entry) in many.iter().enumerate() {
+                    me.port_range(entry, &src.at(&format!("{list}[{i}]")))?;
+                }
                 return Ok(Some(many.join(",")));
             }
-            me.string(p, single, src, scope)
+            let one = me.string(p, single, src, scope)?;
+            if let Some(text) = &one {
+                me.port_range(text, &src.at(single))?;
+            }
+            Ok(one)
         };
         let source_ports = ports(self, "sourcePortRange", "sourcePortRanges")?;
         let destination_ports = match ports(self, "destinationPortRange", "destinationPortRanges")? {
@@ -659,6 +840,29 @@ impl Importer {
             }
         };
         let description = self.string(p, "description", src, scope)?.unwrap_or_default();
+        // Azure's rules for names and descriptions, as the scenario loader applies them.
+        let probe = crate::nsg::SecurityRule {
+            name: name.clone(),
+            priority: crate::nsg::Priority(100),
+            direction: crate::nsg::Direction::Inbound,
+            access: crate::nsg::Access::Allow,
+            protocol: crate::nsg::RuleProtocol::Any,
+            source: crate::nsg::AddressSpec::Any,
+            source_ports: crate::nsg::PortSpec::any(),
+            destination: crate::nsg::AddressSpec::Any,
+            destination_ports: crate::nsg::PortSpec::any(),
+            description: description.clone(),
+            kind: crate::nsg::RuleKind::Security,
+        };
+        if let Err(e) = crate::nsg::validate_rule(&probe) {
+            let (at, value) = match e {
+                crate::nsg::NsgError::DescriptionTooLong { .. } => {
+                    (src.at("description"), description.clone())
+                }
+                _ => (rsrc.at("name"), name.clone()),
+            };
+            return Err(self.invalid(&at, &value, e.to_string()));
+        }
         let spec = RuleSpec {
             name,
             priority,
@@ -673,7 +877,104 @@ impl Importer {
             destination_ports,
             description,
         };
-        Ok(RuleRec { spec, asgs })
+        Ok(RuleRec { spec, asgs, src: rsrc.clone(), psrc: src.clone() })
+    }
+
+    /// A port, a range `1000-2000`, `*`, or a comma-separated list of those.
+    fn port_range(&self, text: &str, at: &Src) -> Res<()> {
+        for piece in text.split(',').map(str::trim) {
+            if piece == "*" {
+                continue;
+            }
+            if let Err(e) = piece.parse::<PortRange>() {
+                return Err(self.invalid(
+                    at,
+                    piece,
+                    format!("{e} (valid: a port 0-65535, a range like 1000-2000, or '*')"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The address field of a rule from its entries (each with its JSON path): `*`, one
+    /// service tag (spelt as nsgsim knows it), or IPs and CIDRs.
+    fn addresses(&mut self, entries: &[(String, Src)], rule: &str) -> Res<String> {
+        if entries.len() > crate::nsg::MAX_PREFIXES_PER_FIELD {
+            let at = &entries[0].1;
+            return Err(self.invalid(
+                at,
+                &entries.len().to_string(),
+                format!(
+                    "security rule '{rule}' lists {} addresses; Azure allows at most {}",
+                    entries.len(),
+                    crate::nsg::MAX_PREFIXES_PER_FIELD
+                ),
+            ));
+        }
+        if let [(one, at)] = entries {
+            if one == "*" || one.eq_ignore_ascii_case("any") {
+                return Ok("*".into());
+            }
+            if parse_prefix(one).is_err() && ServiceTag::parse(one).is_some() {
+                return Ok(self.service_tag(one, at));
+            }
+        }
+        let mut out = Vec::new();
+        for (entry, at) in entries {
+            if entry.is_empty() {
+                return Err(self.invalid(
+                    at,
+                    entry,
+                    format!("security rule '{rule}': an empty address entry"),
+                ));
+            }
+            match parse_prefix(entry) {
+                Ok(_) => out.push(entry.clone()),
+                Err(_) if entry == "*" || ServiceTag::parse(entry).is_some() => {
+                    return Err(self.invalid(
+                        at,
+                        entry,
+                        format!("security rule '{rule}': '{entry}' cannot be combined with other entries; a rule holds '*', one service tag, or a list of IPs/CIDRs"),
+                    ));
+                }
+                Err(e) => {
+                    return Err(self.invalid(
+                        at,
+                        entry,
+                        format!("{} (or '*', or a service tag such as Internet)", e.reason),
+                    ));
+                }
+            }
+        }
+        Ok(out.join(","))
+    }
+
+    /// A service tag as nsgsim spells it. Azure compares tag names without regard to case.
+    /// Tags that are neither computed (`VirtualNetwork`, `Internet`, `AzureLoadBalancer`) nor
+    /// in nsgsim's sample table become placeholders in the scenario's `service_tags`, with a
+    /// warning: their members are Microsoft's current prefixes, which only the user can supply.
+    fn service_tag(&mut self, text: &str, at: &Src) -> String {
+        let lower = text.to_ascii_lowercase();
+        let computed = match lower.as_str() {
+            "virtualnetwork" | "virtual_network" => Some("VirtualNetwork"),
+            "internet" => Some("Internet"),
+            "azureloadbalancer" | "azure_loadbalancer" => Some("AzureLoadBalancer"),
+            _ => None,
+        };
+        if let Some(name) = computed {
+            return name.to_string();
+        }
+        if let Some(name) =
+            crate::model::sample_service_tags().into_keys().find(|k| k.eq_ignore_ascii_case(text))
+        {
+            return name;
+        }
+        if let Some((first, _)) = self.placeholder_tags.get(&lower) {
+            return first.clone();
+        }
+        self.placeholder_tags.insert(lower, (text.to_string(), at.clone()));
+        text.to_string()
     }
 
     fn vnet(
@@ -704,6 +1005,10 @@ impl Importer {
             Some(Value::Object(a)) => self.strings(a, "addressPrefixes", &src.at("addressSpace"), scope)?,
             _ => Vec::new(),
         };
+        for (i, space) in spaces.iter().enumerate() {
+            let at = src.at(&format!("addressSpace.addressPrefixes[{i}]"));
+            parse_prefix(space).map_err(|e| self.invalid(&at, space, e.reason))?;
+        }
         if spaces.is_empty() {
             return Err(self.invalid(
                 &src.at("addressSpace.addressPrefixes"),
@@ -746,7 +1051,7 @@ impl Importer {
                 }
             }
         }
-        self.vnets.push(VnetRec { name: names[0].clone(), spaces, subnets, peers });
+        self.vnets.push(VnetRec { name: names[0].clone(), spaces, subnets, peers, src: src.clone() });
         Ok(())
     }
 
@@ -790,6 +1095,12 @@ impl Importer {
                 format!("subnet '{name}' has no addressPrefix"),
             ));
         };
+        let at = if p.get("addressPrefixes").is_some_and(|v| !v.is_null()) {
+            src.at("addressPrefixes[0]")
+        } else {
+            src.at("addressPrefix")
+        };
+        parse_prefix(&prefix).map_err(|e| self.invalid(&at, &prefix, e.reason))?;
         if prefixes.len() > 1 {
             self.warn(
                 &src.at("addressPrefixes"),
@@ -797,7 +1108,7 @@ impl Importer {
             );
         }
         let nsg = self.reference(p, "networkSecurityGroup", src, scope)?;
-        Ok(SubnetRec { name, prefix, nsg })
+        Ok(SubnetRec { name, prefix, nsg, src: src.clone() })
     }
 
     fn nic(&mut self, names: &[String], p: &Map<String, Value>, src: &Src, scope: &TemplateScope) -> Res<()> {
@@ -885,6 +1196,12 @@ impl Importer {
         if private_ip.as_deref() == Some("") {
             private_ip = None;
         }
+        let ip_src = if private_ip.is_some() { cpsrc.at("privateIPAddress") } else { cpsrc.clone() };
+        if let Some(ip) = &private_ip
+            && ip.trim().parse::<IpAddr>().is_err()
+        {
+            return Err(self.invalid(&ip_src, ip, "not an IP address (valid: e.g. 10.0.1.4)"));
+        }
         let mut asgs = Vec::new();
         if let Some(Value::Array(items)) = cp.get("applicationSecurityGroups") {
             for (i, item) in items.iter().enumerate() {
@@ -902,6 +1219,7 @@ impl Importer {
             name: names[0].clone(),
             subnet,
             private_ip,
+            ip_src,
             nsg,
             public_ip,
             asgs,
@@ -920,6 +1238,49 @@ impl Importer {
         scope: &TemplateScope,
         rsrc: &Src,
     ) -> Res<()> {
+        // Properties that say nothing about traffic are known; anything else is reported.
+        self.check_props(
+            VM,
+            p,
+            &[
+                "storageProfile",
+                "osProfile",
+                "networkProfile",
+                "hardwareProfile",
+                "diagnosticsProfile",
+                "securityProfile",
+                "additionalCapabilities",
+                "availabilitySet",
+                "proximityPlacementGroup",
+                "virtualMachineScaleSet",
+                "host",
+                "hostGroup",
+                "capacityReservation",
+                "billingProfile",
+                "priority",
+                "evictionPolicy",
+                "licenseType",
+                "vmId",
+                "userData",
+                "instanceView",
+                "timeCreated",
+                "extensionsTimeBudget",
+                "platformFaultDomain",
+                "scheduledEventsProfile",
+                "scheduledEventsPolicy",
+                "applicationProfile",
+                "osImageNotificationProfile",
+            ],
+            src,
+        );
+        if let Some(Value::Object(np)) = p.get("networkProfile") {
+            self.check_props(
+                "networkProfile",
+                np,
+                &["networkInterfaces", "networkApiVersion"],
+                &src.at("networkProfile"),
+            );
+        }
         if !self.define(VM, names, rsrc) {
             return Ok(());
         }
@@ -981,6 +1342,23 @@ impl Importer {
         scope: &TemplateScope,
         rsrc: &Src,
     ) -> Res<()> {
+        self.check_props(
+            BASTION,
+            p,
+            &[
+                "ipConfigurations",
+                "dnsName",
+                "scaleUnits",
+                "enableTunneling",
+                "enableIpConnect",
+                "enableShareableLink",
+                "enableFileCopy",
+                "disableCopyPaste",
+                "enableKerberos",
+                "enableSessionRecording",
+            ],
+            src,
+        );
         if !self.define(BASTION, names, rsrc) {
             return Ok(());
         }
@@ -1003,7 +1381,7 @@ impl Importer {
             .reference(cp, "subnet", &cpsrc, scope)?
             .ok_or_else(|| self.invalid(&cpsrc.at("subnet"), "", "a bastion host needs a subnet"))?;
         let public_ip = self.reference(cp, "publicIPAddress", &cpsrc, scope)?;
-        self.bastions.push(BastionRec { name: names[0].clone(), subnet, public_ip });
+        self.bastions.push(BastionRec { name: names[0].clone(), src: rsrc.clone(), subnet, public_ip });
         Ok(())
     }
 
@@ -1140,8 +1518,64 @@ impl Importer {
                 resource_group: None,
             };
             let name = self.resolve(&r, &src.at("name"), NSG)?;
-            if let Some(n) = self.nsgs.iter_mut().find(|n| n.name == name) {
-                n.rules.push(rule);
+            let Some(ni) = self.nsgs.iter().position(|n| n.name == name) else { continue };
+            // The same rule inline and as a child resource (the portal's "Export template", or
+            // `az network nsg show` with `az network nsg rule list`): ARM deploys the child
+            // after its NSG, so the child's definition is the one that stands.
+            let same =
+                self.nsgs[ni].rules.iter().position(|r| r.spec.name.eq_ignore_ascii_case(&rule.spec.name));
+            match same {
+                Some(k) => {
+                    let (was, now) = (
+                        super::emit::rule_line(&self.nsgs[ni].rules[k].spec),
+                        super::emit::rule_line(&rule.spec),
+                    );
+                    if was != now {
+                        let first = &self.nsgs[ni].rules[k].src;
+                        let message = format!(
+                            "security rule '{}' of NSG '{name}' is also defined at {}: {}, differently; the child resource is deployed after its NSG, so its definition stands (as in Azure): {now} (the other said {was})",
+                            rule.spec.name,
+                            self.files[first.file].display(),
+                            first.shown()
+                        );
+                        self.warn(&rule.src, message);
+                    }
+                    self.nsgs[ni].rules[k] = rule;
+                }
+                None => self.nsgs[ni].rules.push(rule),
+            }
+        }
+        // Azure's rules for a whole NSG, reported where the JSON says them.
+        for n in &self.nsgs {
+            if n.rules.len() > crate::nsg::MAX_RULES_PER_NSG {
+                return Err(self.invalid(
+                    &n.src,
+                    &n.rules.len().to_string(),
+                    format!(
+                        "NSG '{}' has {} rules; Azure allows at most {}",
+                        n.name,
+                        n.rules.len(),
+                        crate::nsg::MAX_RULES_PER_NSG
+                    ),
+                ));
+            }
+            for (i, r) in n.rules.iter().enumerate() {
+                if let Some(e) = n.rules[..i].iter().find(|e| {
+                    e.spec.direction as u8 == r.spec.direction as u8 && e.spec.priority == r.spec.priority
+                }) {
+                    return Err(self.invalid(
+                        &r.psrc.at("priority"),
+                        &r.spec.priority.to_string(),
+                        format!(
+                            "security rules '{}' ({}: {}) and '{}' of NSG '{}' have the same priority and direction; Azure rejects this (SecurityRuleConflict): give one of them another priority",
+                            e.spec.name,
+                            self.files[e.src.file].display(),
+                            e.src.shown(),
+                            r.spec.name,
+                            n.name
+                        ),
+                    ));
+                }
             }
         }
         for (parent, subnet, src) in std::mem::take(&mut self.child_subnets) {
@@ -1154,11 +1588,33 @@ impl Importer {
             let name = self.resolve(&r, &src.at("name"), VNET)?;
             let mut names = parent;
             names.push(subnet.name.clone());
-            if !self.define(SUBNET, &names, &src) {
-                continue;
-            }
-            if let Some(v) = self.vnets.iter_mut().find(|v| v.name == name) {
-                v.subnets.push(subnet);
+            let Some(vi) = self.vnets.iter().position(|v| v.name == name) else { continue };
+            // Inline in its VNet and again as a child resource (the portal's export): as with
+            // rules, the child is deployed after its VNet and its definition stands.
+            let same = self.vnets[vi].subnets.iter().position(|s| s.name.eq_ignore_ascii_case(&subnet.name));
+            match same {
+                Some(k) => {
+                    let old = &self.vnets[vi].subnets[k];
+                    let nsg_key = |s: &SubnetRec| s.nsg.as_ref().map(|(r, _)| r.key());
+                    if old.prefix != subnet.prefix || nsg_key(old) != nsg_key(&subnet) {
+                        let message = format!(
+                            "subnet '{}' is also defined at {}: {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): prefix {}, NSG {} (the other said prefix {}, NSG {})",
+                            names.join("/"),
+                            self.files[old.src.file].display(),
+                            old.src.shown(),
+                            subnet.prefix,
+                            subnet.nsg.as_ref().map_or("none", |(r, _)| r.name()),
+                            old.prefix,
+                            old.nsg.as_ref().map_or("none", |(r, _)| r.name()),
+                        );
+                        self.warn(&src, message);
+                    }
+                    self.vnets[vi].subnets[k] = subnet;
+                }
+                None => {
+                    self.define(SUBNET, &names, &src);
+                    self.vnets[vi].subnets.push(subnet);
+                }
             }
         }
         for (parent, remote, _) in std::mem::take(&mut self.child_peerings) {
@@ -1244,6 +1700,28 @@ impl Importer {
                 n.src.clone(),
             ));
         }
+        let subnet_prefix = |subnet: &str| {
+            vnets
+                .iter()
+                .flat_map(|v| v.subnets.iter().map(move |s| (format!("{}/{}", v.name, s.name), &s.prefix)))
+                .find(|(name, _)| *name == subnet)
+                .and_then(|(_, p)| p.parse::<IpNet>().ok())
+        };
+        for (n, (spec, _, _)) in self.nics.iter().zip(&nic_specs) {
+            let Ok(ip) = spec.private_ip.trim().parse::<IpAddr>() else { continue };
+            if let Some(prefix) = subnet_prefix(&spec.subnet)
+                && !prefix.contains(&ip)
+            {
+                return Err(self.invalid(
+                    &n.ip_src,
+                    &spec.private_ip,
+                    format!(
+                        "network interface '{}': the address is outside its subnet '{}' ({prefix})",
+                        spec.name, spec.subnet
+                    ),
+                ));
+            }
+        }
         let mut taken: Vec<IpAddr> =
             nic_specs.iter().filter_map(|(n, _, _)| n.private_ip.parse().ok()).collect();
         for (nic, _, src) in nic_specs.iter_mut().filter(|(n, _, _)| n.private_ip.is_empty()) {
@@ -1320,7 +1798,10 @@ impl Importer {
             if claimed.contains_key(&nic.name) {
                 continue;
             }
-            let vm_name = vm_ref.as_ref().map(|r| r.name().to_string()).unwrap_or_else(|| nic.name.clone());
+            // Scenario names of VMs and NICs share one namespace (flows name either), so a VM made
+            // for a lone NIC cannot take the NIC's own name.
+            let vm_name =
+                vm_ref.as_ref().map(|r| r.name().to_string()).unwrap_or_else(|| format!("{}-vm", nic.name));
             let message = match vm_ref {
                 Some(_) => format!(
                     "network interface '{}' belongs to virtual machine '{vm_name}', which is not in the input; imported as a Linux VM '{vm_name}'",
@@ -1388,7 +1869,7 @@ impl Importer {
             });
         }
 
-        let nsgs = self
+        let nsgs: Vec<NsgSpec> = self
             .nsgs
             .iter()
             .map(|n| {
@@ -1397,12 +1878,27 @@ impl Importer {
                 NsgSpec { name: n.name.clone(), rules }
             })
             .collect();
+        let mut service_tags = BTreeMap::new();
+        let used = |tag: &str| {
+            nsgs.iter()
+                .flat_map(|n| n.rules.iter())
+                .any(|r| r.source.as_deref() == Some(tag) || r.destination.as_deref() == Some(tag))
+        };
+        for (name, src) in std::mem::take(&mut self.placeholder_tags).into_values().filter(|(n, _)| used(n)) {
+            let message = format!(
+                "service tag '{name}' has no members in nsgsim (it computes VirtualNetwork, Internet and AzureLoadBalancer and has samples of {}); the scenario gets a placeholder `service_tags` entry with no members, so rules naming it match nothing until you fill in its prefixes (from `az network list-service-tags --location <region>` or Microsoft's weekly JSON)",
+                crate::model::sample_service_tags().into_keys().collect::<Vec<_>>().join(", ")
+            );
+            self.warn(&src, message);
+            service_tags.insert(name, Vec::new());
+        }
+        let origins = self.origins(&vnets, &nsgs, &vms, &public_ips, &bastions, &jit_policies);
         let sources: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
         let scenario = ScenarioFile {
             name: options.name.clone(),
             description: format!("Imported by nsgsim from {}", sources.join(", ")),
             start: options.start.clone(),
-            service_tags: BTreeMap::new(),
+            service_tags,
             vnets,
             peerings,
             nsgs,
@@ -1418,7 +1914,68 @@ impl Importer {
             options: OptionsSpec::default(),
             timeline: Vec::new(),
         };
-        Ok(Imported { scenario, warnings: self.warnings })
+        Ok(Imported { scenario, warnings: self.warnings, origins })
+    }
+
+    /// Where each part of the scenario came from, so that a problem the scenario loader finds
+    /// can still be reported at its JSON path.
+    fn origins(
+        &self,
+        vnets: &[VnetSpec],
+        nsgs: &[NsgSpec],
+        vms: &[VmSpec],
+        public_ips: &[PublicIpSpec],
+        bastions: &[BastionSpec],
+        jit: &[JitPolicySpec],
+    ) -> Vec<Origin> {
+        let mut out = Vec::new();
+        let mut add = |field: String, src: &Src| {
+            out.push(Origin { field, file: self.files[src.file].clone(), path: src.shown() });
+        };
+        for (i, v) in vnets.iter().enumerate() {
+            let Some(rec) = self.vnets.iter().find(|r| r.name == v.name) else { continue };
+            add(format!("vnets[{i}]"), &rec.src);
+            for (j, s) in v.subnets.iter().enumerate() {
+                if let Some(sr) = rec.subnets.iter().find(|r| r.name == s.name) {
+                    add(format!("vnets[{i}].subnets[{j}]"), &sr.src);
+                }
+            }
+        }
+        for (i, n) in nsgs.iter().enumerate() {
+            let Some(rec) = self.nsgs.iter().find(|r| r.name == n.name) else { continue };
+            add(format!("nsgs[{i}]"), &rec.src);
+            for (j, r) in n.rules.iter().enumerate() {
+                if let Some(rr) = rec.rules.iter().find(|x| x.spec.name == r.name) {
+                    add(format!("nsgs[{i}].rules[{j}]"), &rr.psrc);
+                }
+            }
+        }
+        for (i, v) in vms.iter().enumerate() {
+            if let Some(rec) = self.vms.iter().find(|r| r.name == v.name) {
+                add(format!("vms[{i}]"), &rec.src);
+            }
+            for (j, n) in v.nics.iter().enumerate() {
+                if let Some(rec) = self.nics.iter().find(|r| r.name == n.name) {
+                    add(format!("vms[{i}].nics[{j}]"), &rec.src);
+                }
+            }
+        }
+        for (i, p) in public_ips.iter().enumerate() {
+            if let Some(rec) = self.pips.iter().find(|r| r.name == p.name) {
+                add(format!("public_ips[{i}]"), &rec.src);
+            }
+        }
+        for (i, b) in bastions.iter().enumerate() {
+            if let Some(rec) = self.bastions.iter().find(|r| r.name == b.name) {
+                add(format!("bastions[{i}]"), &rec.src);
+            }
+        }
+        for (i, _) in jit.iter().enumerate() {
+            if let Some(rec) = self.jit.get(i) {
+                add(format!("jit_policies[{i}]"), &rec.vm.1);
+            }
+        }
+        out
     }
 }
 
@@ -1449,5 +2006,322 @@ fn first_free(prefix: &IpNet, taken: &[IpAddr]) -> Option<IpAddr> {
                 .map(|n| IpAddr::from(std::net::Ipv6Addr::from(n)))
                 .find(|a| !taken.contains(a))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::import::{ImportError, import_texts, to_ron};
+    use crate::scenario::load_str;
+
+    fn import(files: &[(&str, &str)]) -> Result<Imported, ImportError> {
+        let inputs: Vec<(PathBuf, String)> =
+            files.iter().map(|(name, text)| (PathBuf::from(name), text.to_string())).collect();
+        import_texts(&inputs, &ImportOptions::default())
+    }
+
+    /// Imports one file, checks that the scenario loader accepts the output, returns both.
+    fn ok(text: &str) -> (Imported, String) {
+        let imported = import(&[("t.json", text)]).unwrap_or_else(|e| panic!("import fails: {e}"));
+        let ron = to_ron(&imported.scenario);
+        load_str(&ron, Path::new("t.ron")).unwrap_or_else(|e| panic!("the output does not load: {e}\n{ron}"));
+        (imported, ron)
+    }
+
+    fn err(text: &str) -> String {
+        match import(&[("t.json", text)]) {
+            Ok(i) => panic!("imported, expected an error:\n{}", to_ron(&i.scenario)),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn warnings(i: &Imported) -> String {
+        i.warnings.iter().map(|w| format!("{w}\n")).collect()
+    }
+
+    const RULE: &str = r#"{"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "443", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow", "priority": 100, "direction": "Inbound"}"#;
+
+    fn nsg_with(rules: &str) -> String {
+        format!(
+            r#"{{"resources": [{{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {{"securityRules": [{rules}]}}}}]}}"#
+        )
+    }
+
+    fn rule_with(field: &str, value: &str) -> String {
+        let mut v: Value = serde_json::from_str(RULE).expect("json");
+        v[field] = serde_json::from_str(value).expect("json value");
+        format!(r#"{{"name": "r", "properties": {v}}}"#)
+    }
+
+    #[test]
+    fn export_template_rules_inline_and_as_child_resources_import_once() {
+        let text = format!(
+            r#"{{"resources": [
+                {{"type": "Microsoft.Network/networkSecurityGroups", "name": "web-nsg", "properties": {{"securityRules": [{{"name": "allow-https", "properties": {RULE}}}]}}}},
+                {{"type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "web-nsg/allow-https", "properties": {RULE}}},
+                {{"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {{"addressSpace": {{"addressPrefixes": ["10.0.0.0/16"]}},
+                    "subnets": [{{"name": "web", "properties": {{"addressPrefix": "10.0.1.0/24"}}}}]}}}},
+                {{"type": "Microsoft.Network/virtualNetworks/subnets", "name": "v/web", "properties": {{"addressPrefix": "10.0.1.0/24"}}}}
+            ]}}"#
+        );
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.nsgs[0].rules.len(), 1);
+        assert_eq!(i.scenario.vnets[0].subnets.len(), 1);
+        let w = warnings(&i);
+        assert!(!w.contains("more than once") && !w.contains("differently"), "{w}");
+    }
+
+    #[test]
+    fn a_differing_child_rule_replaces_the_inline_one_with_a_warning() {
+        let child = RULE.replace("\"443\"", "\"8443\"");
+        let text = format!(
+            r#"{{"resources": [
+                {{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {{"securityRules": [{{"name": "R", "properties": {RULE}}}]}}}},
+                {{"type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "n/r", "properties": {child}}}
+            ]}}"#
+        );
+        let (i, _) = ok(&text);
+        let rules = &i.scenario.nsgs[0].rules;
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].destination_ports, "8443");
+        let w = warnings(&i);
+        assert!(w.contains("t.json: resources[1]: security rule 'r' of NSG 'n' is also defined at t.json: resources[0].properties.securityRules[0], differently"), "{w}");
+    }
+
+    #[test]
+    fn az_show_with_az_rule_list_of_the_same_nsg() {
+        let show = format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "name": "nsgA",
+                "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsgA",
+                "securityRules": [{{"name": "web", {}}}]}}"#,
+            &RULE[1..RULE.len() - 1]
+        );
+        let list = format!(
+            r#"[{{"name": "web", "type": "Microsoft.Network/networkSecurityGroups/securityRules",
+                "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsgA/securityRules/web", {}}}]"#,
+            &RULE[1..RULE.len() - 1]
+        );
+        let i = import(&[("show.json", &show), ("list.json", &list)]).expect("imports");
+        assert_eq!(i.scenario.nsgs[0].rules.len(), 1);
+    }
+
+    #[test]
+    fn rest_list_shape_nested_children_and_bom() {
+        let rest = format!(
+            "\u{feff}{{\"value\": [{{\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"a\", \"properties\": {{\"securityRules\": []}},
+                \"resources\": [{{\"type\": \"securityRules\", \"name\": \"nested\", \"properties\": {RULE}}}]}}]}}"
+        );
+        let (i, ron) = ok(&rest);
+        assert_eq!(i.scenario.nsgs[0].rules[0].name, "nested");
+        assert!(ron.contains("Rule(name: \"nested\", priority: 100"), "{ron}");
+    }
+
+    #[test]
+    fn template_expressions_copy_loops_and_conditions() {
+        let text = r#"{"parameters": {"ports": {"type": "array", "defaultValue": ["22", "3389"]},
+                                      "withWeb": {"type": "bool", "defaultValue": false},
+                                      "location": {"type": "string", "defaultValue": "[resourceGroup().location]"}},
+            "variables": {"nsg": "[format('{0}-nsg', 'app')]"},
+            "resources": [
+              {"type": "Microsoft.Network/networkSecurityGroups", "name": "[variables('nsg')]", "location": "[parameters('location')]",
+               "properties": {"copy": [{"name": "securityRules", "count": "[length(parameters('ports'))]",
+                 "input": {"name": "[concat('deny-', parameters('ports')[copyIndex('securityRules')])]",
+                   "properties": {"priority": "[add(100, copyIndex('securityRules'))]", "direction": "Inbound", "access": "Deny",
+                     "protocol": "Tcp", "sourceAddressPrefix": "*", "destinationPortRange": "[parameters('ports')[copyIndex('securityRules')]]"}}}]}},
+              {"type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "[concat(variables('nsg'), '/allow-', copyIndex(1))]",
+               "copy": {"name": "extra", "count": 2},
+               "properties": {"priority": "[add(200, copyIndex())]", "direction": "Inbound", "access": "Allow", "protocol": "Udp",
+                 "sourceAddressPrefix": "VirtualNetwork", "destinationPortRange": "[string(add(5000, copyIndex()))]"}},
+              {"condition": "[parameters('withWeb')]", "type": "Microsoft.Network/networkSecurityGroups/securityRules", "name": "app-nsg/web",
+               "properties": {"priority": 300, "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "destinationPortRange": "80"}},
+              {"condition": false, "type": "Microsoft.Compute/virtualMachines", "name": "skipped", "properties": {}},
+              {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat('asg-', parameters('location'))]"}
+            ]}"#;
+        let (i, _) = ok(text);
+        let n = &i.scenario.nsgs[0];
+        assert_eq!(n.name, "app-nsg");
+        let names: Vec<(&str, u32, &str)> =
+            n.rules.iter().map(|r| (r.name.as_str(), r.priority, r.destination_ports.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("deny-22", 100, "22"),
+                ("deny-3389", 101, "3389"),
+                ("allow-1", 200, "5000"),
+                ("allow-2", 201, "5001")
+            ]
+        );
+        let w = warnings(&i);
+        assert!(w.contains("resources[2]: the condition \"[parameters('withWeb')]\" is false"), "{w}");
+        assert!(w.contains("resources[3]: the condition false is false"), "{w}");
+        assert!(w.contains("resourceGroup() is only known at deployment"), "{w}");
+        assert_eq!(i.scenario.asgs, ["asg-westeurope"]);
+    }
+
+    #[test]
+    fn expression_errors_name_the_json_path() {
+        let e = err(
+            r#"{"variables": {"a": "[variables('a')]"}, "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#,
+        );
+        assert!(
+            e.contains("t.json: resources[0].name: '[variables('a')]': variables('a') refers to itself"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"copy": [{"name": "securityRules", "count": 1, "input": {"name": "[concat('r', copyIndex('other'))]"}}]}}]}"#,
+        );
+        assert!(e.contains("t.json: resources[0].properties.copy[0].input.name"), "{e}");
+        let e = err(
+            r#"{"resources": [{"condition": "[reference('x').enabled]", "type": "Microsoft.Network/applicationSecurityGroups", "name": "a"}]}"#,
+        );
+        assert!(e.contains("t.json: resources[0].condition") && e.contains("deployment"), "{e}");
+        assert!(err("42").contains("t.json: (root): '42'"));
+    }
+
+    #[test]
+    fn service_tags_compare_without_case_and_unknown_ones_become_placeholders() {
+        let rules = [
+            "Storage.WestEurope",
+            "sql.westeurope",
+            "AzureKeyVault",
+            "AzureFrontDoor.Backend",
+            "internet",
+            "STORAGE",
+            "storage.westeurope",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, tag)| {
+            rule_with("destinationAddressPrefix", &format!("{tag:?}"))
+                .replace("\"name\": \"r\"", &format!("\"name\": \"r{k}\""))
+                .replace("\"priority\":100", &format!("\"priority\":{}", 100 + k))
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+        let (i, ron) = ok(&nsg_with(&rules));
+        let destinations: Vec<&str> =
+            i.scenario.nsgs[0].rules.iter().filter_map(|r| r.destination.as_deref()).collect();
+        assert_eq!(
+            destinations,
+            [
+                "Storage.WestEurope",
+                "sql.westeurope",
+                "AzureKeyVault",
+                "AzureFrontDoor.Backend",
+                "Internet",
+                "Storage",
+                "Storage.WestEurope"
+            ]
+        );
+        let tags: Vec<&String> = i.scenario.service_tags.keys().collect();
+        assert_eq!(tags, ["AzureFrontDoor.Backend", "AzureKeyVault", "Storage.WestEurope", "sql.westeurope"]);
+        assert!(ron.contains("// Placeholder: fill in this tag's prefixes"), "{ron}");
+        assert!(warnings(&i).contains("service tag 'AzureKeyVault' has no members in nsgsim"));
+    }
+
+    #[test]
+    fn rule_values_are_checked_at_their_json_path() {
+        let at = |field: &str, value: &str| err(&nsg_with(&rule_with(field, value)));
+        let e = at("destinationPortRanges", r#"["80", "443", "70000"]"#);
+        assert!(
+            e.contains(
+                "resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '70000'"
+            ),
+            "{e}"
+        );
+        let e = at("destinationPortRange", r#""443-80""#);
+        assert!(e.contains("securityRules[0].properties.destinationPortRange: '443-80'"), "{e}");
+        let e = at("sourceAddressPrefixes", r#"["10.0.0.0/8", "10.1.2.3/16"]"#);
+        assert!(e.contains("properties.sourceAddressPrefixes[1]: '10.1.2.3/16': host bits are set"), "{e}");
+        let e = at("priority", "5000");
+        assert!(e.contains("properties.priority: '5000'") && e.contains("100-4096"), "{e}");
+        let e = at("sourceAddressPrefix", r#""10.0.0.0/8,Internet""#);
+        assert!(
+            e.contains("properties.sourceAddressPrefix: 'Internet'") && e.contains("cannot be combined"),
+            "{e}"
+        );
+        let e = at("sourceAddressPrefix", r#""10.0.0.300""#);
+        assert!(e.contains("properties.sourceAddressPrefix: '10.0.0.300'"), "{e}");
+        let bad_name = rule_with("priority", "100").replace("\"name\": \"r\"", "\"name\": \"-r\"");
+        let e = err(&nsg_with(&bad_name));
+        assert!(e.contains("securityRules[0].name: '-r': rule name '-r' is invalid"), "{e}");
+        let two = format!(
+            "{},{}",
+            rule_with("priority", "100"),
+            rule_with("priority", "200").replace("\"r\"", "\"R\"")
+        );
+        let e = err(&nsg_with(&two));
+        assert!(
+            e.contains("securityRules[1].name: 'R': rule name 'R' is used twice")
+                && e.contains("first at resources[0].properties.securityRules[0]"),
+            "{e}"
+        );
+        let clash = format!(
+            "{},{}",
+            rule_with("priority", "100"),
+            rule_with("priority", "100").replace("\"r\"", "\"s\"")
+        );
+        let e = err(&nsg_with(&clash));
+        assert!(e.contains("securityRules[1].properties.priority: '100': security rules 'r' (t.json: resources[0].properties.securityRules[0]) and 's'") && e.contains("SecurityRuleConflict"), "{e}");
+    }
+
+    #[test]
+    fn network_values_are_checked_at_their_json_path() {
+        let vnet = |space: &str, subnet: &str, ip: &str| {
+            format!(
+                r#"{{"resources": [{{"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {{"addressSpace": {{"addressPrefixes": ["{space}"]}},
+                    "subnets": [{{"name": "s", "properties": {{"addressPrefix": "{subnet}"}}}}]}}}},
+                  {{"type": "Microsoft.Network/networkInterfaces", "name": "nic", "properties": {{"ipConfigurations": [{{"name": "c", "properties": {{
+                    "privateIPAddress": "{ip}", "subnet": {{"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 's')]"}}}}}}]}}}}]}}"#
+            )
+        };
+        ok(&vnet("10.0.0.0/16", "10.0.1.0/24", "10.0.1.4"));
+        let e = err(&vnet("10.0.0.0/33", "10.0.1.0/24", "10.0.1.4"));
+        assert!(e.contains("resources[0].properties.addressSpace.addressPrefixes[0]: '10.0.0.0/33'"), "{e}");
+        let e = err(&vnet("10.0.0.0/16", "10.0.1.1/24", "10.0.1.4"));
+        assert!(
+            e.contains("resources[0].properties.subnets[0].properties.addressPrefix: '10.0.1.1/24'"),
+            "{e}"
+        );
+        let e = err(&vnet("10.0.0.0/16", "10.0.1.0/24", "10.0.2.4"));
+        assert!(
+            e.contains("resources[1].properties.ipConfigurations[0].properties.privateIPAddress: '10.0.2.4'")
+                && e.contains("outside its subnet"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn scenario_fields_map_back_to_their_json() {
+        let (i, _) = ok(&nsg_with(&rule_with("priority", "100")));
+        let o = i.origin_of("nsgs[0].rules[0].destination_ports").expect("an origin");
+        assert_eq!(o.path, "resources[0].properties.securityRules[0].properties");
+        assert_eq!(i.origin_of("nsgs[0]").map(|o| o.path.as_str()), Some("resources[0].properties"));
+        assert!(i.origin_of("nsgs[10]").is_none());
+    }
+
+    #[test]
+    fn unmodelled_properties_of_vms_and_bastions_are_reported() {
+        let text = r#"[{"type": "Microsoft.Compute/virtualMachines", "name": "vm", "properties": {"hardwareProfile": {}, "spotMagic": 1,
+                        "networkProfile": {"networkInterfaceConfigurations": []}}},
+                       {"type": "Microsoft.Network/bastionHosts", "name": "b", "properties": {"virtualNetwork": {"id": "x"}, "ipConfigurations": [
+                        {"name": "c", "properties": {"subnet": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/AzureBastionSubnet"}}}]}}]"#;
+        let imported = import(&[("t.json", text)]);
+        // The bastion's subnet is not in the input: an error, but the warnings come first.
+        assert!(imported.is_err());
+        let mut importer = Importer::new(&ImportOptions::default());
+        importer.add_file(Path::new("t.json"), text).expect("reads");
+        let notes: Vec<String> = importer.ignored.keys().map(|(k, p)| format!("{k}.{p}")).collect();
+        assert_eq!(
+            notes,
+            [
+                "microsoft.compute/virtualmachines.spotMagic",
+                "microsoft.network/bastionhosts.virtualNetwork",
+                "networkProfile.networkInterfaceConfigurations"
+            ]
+        );
     }
 }

@@ -36,7 +36,8 @@ fn list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|i| s(i)).collect::<Vec<_>>().join(", "))
 }
 
-fn rule(r: &RuleSpec) -> String {
+/// One rule as the single RON line the scenario holds.
+pub(super) fn rule_line(r: &RuleSpec) -> String {
     let direction = match r.direction {
         DirectionSpec::Inbound => "Inbound",
         DirectionSpec::Outbound => "Outbound",
@@ -128,6 +129,19 @@ pub fn to_ron(f: &ScenarioFile) -> String {
     let _ = writeln!(o, "    name: {},", s(&f.name));
     let _ = writeln!(o, "    description: {},", s(&f.description));
     let _ = writeln!(o, "    start: {},", s(&f.start));
+    if !f.service_tags.is_empty() {
+        o.push_str("    service_tags: {\n");
+        for (tag, members) in &f.service_tags {
+            if members.is_empty() {
+                o.push_str(
+                    "        // Placeholder: fill in this tag's prefixes (`az network list-service-tags`);\n",
+                );
+                o.push_str("        // until then, rules that name it match nothing.\n");
+            }
+            let _ = writeln!(o, "        {}: {},", s(tag), list(members));
+        }
+        o.push_str("    },\n");
+    }
     if !f.vnets.is_empty() {
         o.push_str("    vnets: [\n");
         for v in &f.vnets {
@@ -172,7 +186,7 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         for n in &f.nsgs {
             let _ = writeln!(o, "        Nsg(name: {}, rules: [", s(&n.name));
             for r in &n.rules {
-                let _ = writeln!(o, "            {},", rule(r));
+                let _ = writeln!(o, "            {},", rule_line(r));
             }
             o.push_str("        ]),\n");
         }

@@ -25,7 +25,7 @@ mod emit;
 
 use std::path::{Path, PathBuf};
 
-pub use arm::{ArmValue, ResourceRef, TemplateScope, eval_string, parse_id};
+pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
 pub use emit::to_ron;
 
 use crate::scenario::schema::ScenarioFile;
@@ -35,7 +35,7 @@ use crate::scenario::schema::ScenarioFile;
 #[non_exhaustive]
 pub enum ImportError {
     /// The file could not be read.
-    #[error("{}: cannot read the file: {source}", file.display())]
+    #[error("{}: cannot read the file", file.display())]
     Read {
         /// The file.
         file: PathBuf,
@@ -109,12 +109,30 @@ pub struct ImportOptions {
     pub name: String,
     /// The scenario's start instant (RFC 3339).
     pub start: String,
+    /// What `resourceGroup()` and `subscription()` answer in templates.
+    pub deployment: Deployment,
 }
 
 impl Default for ImportOptions {
     fn default() -> ImportOptions {
-        ImportOptions { name: "imported".into(), start: "2025-01-06T09:00:00Z".into() }
+        ImportOptions {
+            name: "imported".into(),
+            start: "2025-01-06T09:00:00Z".into(),
+            deployment: Deployment::default(),
+        }
     }
+}
+
+/// Where a part of the produced scenario came from: a scenario field path prefix
+/// (`nsgs[0].rules[2]`) and the JSON file and path that define it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The scenario field path, as the scenario loader names fields.
+    pub field: String,
+    /// The JSON file.
+    pub file: PathBuf,
+    /// The JSON path.
+    pub path: String,
 }
 
 /// An imported scenario and what was skipped on the way.
@@ -124,6 +142,22 @@ pub struct Imported {
     pub scenario: ScenarioFile,
     /// Skipped properties and resources, and assumptions made.
     pub warnings: Vec<Warning>,
+    /// Where the scenario's parts came from.
+    pub origins: Vec<Origin>,
+}
+
+impl Imported {
+    /// The JSON origin of a scenario field (`nsgs[0].rules[2].destination_ports`): the origin
+    /// with the longest field path that is a prefix of it.
+    pub fn origin_of(&self, field: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .filter(|o| {
+                field == o.field
+                    || field.strip_prefix(o.field.as_str()).is_some_and(|rest| rest.starts_with(['.', '[']))
+            })
+            .max_by_key(|o| o.field.len())
+    }
 }
 
 /// Imports the given `(path, contents)` inputs together: references may cross files.
@@ -131,7 +165,7 @@ pub struct Imported {
 /// # Errors
 /// The first invalid JSON, bad value or unresolvable reference.
 pub fn import_texts(inputs: &[(PathBuf, String)], options: &ImportOptions) -> Result<Imported, ImportError> {
-    let mut importer = azure::Importer::default();
+    let mut importer = azure::Importer::new(options);
     for (path, text) in inputs {
         importer.add_file(path, text)?;
     }

@@ -24,4 +24,6 @@ pub use rule::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
     ServiceTag, describe_address, display_net,
 };
-pub use validate::{MAX_RULES_PER_NSG, NsgError, validate_nsg, validate_rule};
+pub use validate::{
+    MAX_ASGS_PER_FIELD, MAX_PREFIXES_PER_FIELD, MAX_RULES_PER_NSG, NsgError, validate_nsg, validate_rule,
+};

@@ -174,13 +174,16 @@ fn import_unresolvable_reference_names_the_json_path() {
 fn lint_finds_each_kind_of_problem() {
     let out = nsgsim(&["lint", &data("lint/problems.ron")]);
     out.assert_code(1).stdout_has(&[
-        "error[NSG004-management-port-open] nsg 'web-nsg': securityRules/allow-ssh-any (priority 110) allows TCP 22 from *",
+        "error[NSG004-management-port-open] nsg 'dmz-nsg': VM 'vm-dmz' (NIC 'vm-dmz-nic', public IP 'dmz-pip' 20.50.1.10, Standard SKU) accepts TCP 3389 from any Internet address: remote management ports are open to the Internet, allowed by dmz-nsg securityRules/allow-rdp-halves (100, Allow) then no NSG on the networkInterface (Allow)",
+        "error[NSG004-management-port-open] vm 'vm-legacy': VM 'vm-legacy' (NIC 'vm-legacy-nic', public IP 'legacy-pip' 20.50.1.11, Basic SKU) accepts TCP 22,3389,5985-5986 from any Internet address: remote management ports are open to the Internet, no NSG on the subnet or the NIC filters them",
+        "error[NSG006-internet-facing-vm-without-nsg] vm 'vm-legacy'",
+        "f6de0be7-9a8a-4b8a-b349-43cf02d22f7c",
         "22730e10-96f6-4aac-ad84-9383d35b5917",
         "b0f33259-77d7-4c9e-aac6-3aabcfae693c",
         "error[JIT001-rule-defeats-jit] nsg 'app-nsg': securityRules/allow-rdp-corp (priority 300) allows Tcp from 10.8.0.0/16 to 10.0.2.4 ports 3389",
         "error[BAS001-bastion-missing-rule] nsg 'bastion-nsg'",
         "AllowSshRdpOutbound (Outbound TCP/UDP 22,3389 to VirtualNetwork): blocked by securityRules/DenyVnetOutbound",
-        "warning[NSG001-shadowed-rule] nsg 'web-nsg': securityRules/allow-https-partner",
+        "warning[NSG001-shadowed-rule] nsg 'web-nsg': securityRules/allow-https-partner (priority 200, Inbound, Allow) is never matched: securityRules/allow-https of the same NSG",
         "warning[NSG003-level-conflict] nsg 'web-nsg'",
         "allows by securityRules/allow-https what the NIC NSG 'web-nic-nsg' denies by securityRules/deny-https",
         "warning[JIT002-any-source] vm 'vm-app'",
@@ -188,6 +191,9 @@ fn lint_finds_each_kind_of_problem() {
         "info[NSG005-unassociated-nsg] nsg 'orphan-nsg'",
         "fix: ",
     ]);
+    // SSH passes the subnet NSG of vm-web, but its NIC NSG denies it and it has no public IP.
+    assert!(!out.stdout.contains("VM 'vm-web' (NIC"), "{}", out.stdout);
+    assert!(!out.stdout.contains("allow-https, securityRules/allow-ssh-any"), "{}", out.stdout);
     let json = nsgsim(&["lint", &data("lint/problems.ron"), "--format", "json"]);
     json.assert_code(1);
     let v = json.json();
@@ -199,6 +205,7 @@ fn lint_finds_each_kind_of_problem() {
         "NSG003-level-conflict",
         "NSG004-management-port-open",
         "NSG005-unassociated-nsg",
+        "NSG006-internet-facing-vm-without-nsg",
         "JIT001-rule-defeats-jit",
         "JIT002-any-source",
         "BAS001-bastion-missing-rule",
@@ -208,7 +215,7 @@ fn lint_finds_each_kind_of_problem() {
     let first = &crate::util::array(&v, "findings")[0];
     assert_eq!(first["severity"], "error");
     assert!(first["rules"].is_array() && first["fix"].is_string());
-    assert_eq!(v["summary"]["error"], 6);
+    assert_eq!(v["summary"]["error"], 8);
     // The Bastion scenario of the corpus: the same code as `check` reports there.
     nsgsim(&["lint", "scenarios/21-bastion-nsg-missing-rules.ron"])
         .assert_code(1)
@@ -333,4 +340,208 @@ fn test_runs_assertions_with_junit_output() {
     nsgsim(&["test", &bad]).assert_code(2).stdout_has(&["ERROR x: from: 'nobody' is not a VM"]);
     let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
     nsgsim(&["test", &syntax]).assert_code(2).stderr_has(&["syntax.ron:1:"]);
+}
+
+/// Audit 7 (1): the portal's "Export template" lists each rule and subnet inline and again as a
+/// child resource; `az network nsg show` with `az network nsg rule list` does the same.
+#[test]
+fn import_rules_given_inline_and_as_child_resources_once() {
+    let dir = TempDir::new("import-export");
+    let (s, file) = import(&dir, &["import/export-template.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert_eq!(text.matches("Rule(name: \"allow-https\"").count(), 1, "{text}");
+    assert_eq!(s.topology.subnet_ids().count(), 1);
+    let out = nsgsim(&["import", &data("import/az-nsg-list.json"), &data("import/az-nsg-rule-list.json")]);
+    out.assert_code(0);
+    assert_eq!(out.stdout.matches("Rule(name: \"allow-ssh-any\"").count(), 1, "{}", out.stdout);
+    assert!(!out.stderr.contains("differently"), "{}", out.stderr);
+}
+
+/// Audit 7 (2): a variable that refers to itself used to overflow the stack (exit 134).
+#[test]
+fn import_self_referencing_variables_are_an_error_with_their_path() {
+    let dir = TempDir::new("import-selfref");
+    let file = dir.write(
+        "selfref.json",
+        r#"{"variables": {"a": "[variables('b')]", "b": "[concat(variables('a'), 'x')]"},
+            "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#,
+    );
+    nsgsim(&["import", &file]).assert_code(2).stderr_has(&[
+        "selfref.json: resources[0].name",
+        "variables('a') refers to itself: variables('a') -> variables('b') -> variables('a')",
+    ]);
+}
+
+/// Audit 7 (3, 4, 7): property and resource copy loops, `condition`, `format()`, and a JIT
+/// policy named after `resourceGroup().location`.
+#[test]
+fn import_template_copy_loops_conditions_and_deployment_functions() {
+    let out = nsgsim(&["import", &data("import/template-functions.json"), "--location", "northeurope"]);
+    out.assert_code(0).stdout_has(&[
+        "Rule(name: \"allow-web-0\", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: \"Internet\", destination_ports: \"80\")",
+        "Rule(name: \"allow-web-1\", priority: 101, direction: Inbound, access: Allow, protocol: Tcp, source: \"Internet\", destination_ports: \"443\")",
+        "Rule(name: \"deny-22\", priority: 1000, direction: Inbound, access: Deny, protocol: Tcp, source: \"Internet\", destination_ports: \"22\")",
+        "Rule(name: \"deny-3389\", priority: 1001,",
+        "JitPolicy(name: \"default/demo-vm\", scope: Vm(\"demo-vm\"), enable_at_start: true",
+    ]);
+    out.stderr_has(&[
+        "resources[2]: the condition \"[parameters('deployDenyAll')]\" is false",
+        "resourceGroup() is only known at deployment; evaluated offline as resource group 'nsgsim-rg' in location 'northeurope'",
+    ]);
+    assert!(!out.stdout.contains("deny-all"), "{}", out.stdout);
+    let dir = TempDir::new("import-template");
+    let (s, _) = import(&dir, &["import/template-functions.json"]);
+    assert_eq!(s.topology.vm_ids().count(), 1);
+}
+
+/// Audit 7 (5): real service tags, in any case.
+#[test]
+fn import_service_tags_unknown_to_nsgsim_become_placeholders() {
+    let dir = TempDir::new("import-tags");
+    let (_, file) = import(&dir, &["import/service-tags.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    for needle in [
+        "\"AzureFrontDoor.Backend\": [],",
+        "\"AzureKeyVault\": [],",
+        "\"Sql.WestEurope\": [],",
+        "\"Storage.WestEurope\": [],",
+        "// Placeholder: fill in this tag's prefixes",
+        "destination: \"Internet\"",
+        "destination: \"Storage\"",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    nsgsim(&["check", &file]).assert_code(0);
+    nsgsim(&["import", &data("import/service-tags.json")])
+        .assert_code(0)
+        .stderr_has(&["securityRules[2].properties.destinationAddressPrefix: service tag 'AzureKeyVault' has no members in nsgsim"]);
+}
+
+/// Audit 7 (6): bad values are reported at their JSON path, and nothing is written.
+#[test]
+fn import_value_errors_name_the_json_path_and_write_nothing() {
+    let dir = TempDir::new("import-values");
+    let out = dir.path().join("out.ron");
+    let out_arg = out.display().to_string();
+    let bad_port = dir.write(
+        "port.json",
+        r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"securityRules": [
+            {"name": "r", "properties": {"priority": 100, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+             "destinationPortRanges": ["80", "443", "8080-80"]}}]}}]}"#,
+    );
+    nsgsim(&["import", &bad_port, "-o", &out_arg]).assert_code(2).stderr_has(&[
+        "port.json: resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '8080-80'",
+    ]);
+    assert!(!out.exists(), "an invalid import was written");
+    // A subnet outside its VNet's space is found by the scenario check; still reported at the JSON.
+    let outside = dir.write(
+        "outside.json",
+        r#"[{"type": "Microsoft.Network/virtualNetworks", "name": "w", "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+             "subnets": [{"name": "s", "addressPrefix": "10.2.1.0/24"}]}]"#,
+    );
+    let o = nsgsim(&["import", &outside, "-o", &out_arg]);
+    o.assert_code(2).stderr_has(&[
+        "outside.json: [0].subnets[0]: subnet 's': prefix 10.2.1.0/24 is outside vnet 'w' address space 10.1.0.0/16",
+        "(scenario field vnets[0].subnets[0].prefix); nothing written",
+    ]);
+    assert!(!o.stderr.contains("<stdout>"), "{}", o.stderr);
+    assert!(!out.exists(), "an invalid import was written");
+    // A read error says its reason once; a root that is no resource says so.
+    let missing = nsgsim(&["import", "no-such-file.json"]);
+    missing.assert_code(2);
+    assert_eq!(missing.stderr.matches("No such file").count(), 1, "{}", missing.stderr);
+    let number = dir.write("num.json", "42");
+    nsgsim(&["import", &number]).assert_code(2).stderr_has(&["num.json: (root): '42': the file is neither"]);
+}
+
+/// Audit 7 (12, 13): the REST list shape, nested child resources and a byte order mark.
+#[test]
+fn import_rest_lists_nested_children_and_a_byte_order_mark() {
+    let dir = TempDir::new("import-shapes");
+    let (rest, _) = import(&dir, &["import/rest-list.json"]);
+    let (bom, _) = import(&dir, &["import/bom.json"]);
+    for s in [&rest, &bom] {
+        let nsg = s.topology.nsg_ids().next().expect("one nsg");
+        assert_eq!(s.topology.nsg(nsg).name, "rest-nsg");
+        assert!(s.topology.nsg(nsg).rule("allow-https").is_some());
+    }
+    let (nested, file) = import(&dir, &["import/nested-children.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert!(text.contains("Subnet(name: \"app\", prefix: \"10.9.1.0/24\", nsg: \"nested-nsg\")"), "{text}");
+    let nsg = nested.topology.nsg_ids().next().expect("one nsg");
+    assert!(nested.topology.nsg(nsg).rule("deny-ssh").is_some());
+}
+
+/// Audit 7 (8): an allow in the subnet NSG does not defeat the JIT deny rule in the NIC NSG.
+#[test]
+fn lint_jit_and_management_ports_follow_the_whole_chain() {
+    let jit = data("lint/jit-two-levels.ron");
+    let out = nsgsim(&["lint", &jit]);
+    assert!(!out.stdout.contains("JIT001"), "{}", out.stdout);
+    nsgsim(&["eval", &jit, "--from", "10.0.2.4", "--to", "vm1", "--port", "22", "--expect", "deny"])
+        .assert_code(0);
+    // Audit 7 (9, 13): sources compared as sets, and only effective covering rules listed.
+    let open = nsgsim(&["lint", &data("lint/open-sources.ron")]);
+    open.assert_code(1).stdout_has(&[
+        "accepts TCP 3389 from any Internet address: remote management ports are open to the Internet, allowed by sub-nsg securityRules/halves (100, Allow)",
+        "accepts TCP 22 from any Internet address",
+        "securityRules/deny-after (priority 150, Inbound, Deny) is never matched: securityRules/web1 of the same NSG",
+    ]);
+    assert!(!open.stdout.contains("web1, securityRules/web-both"), "{}", open.stdout);
+}
+
+/// Audit 7 (10): a change on a secondary NIC's NSG is a change.
+#[test]
+fn diff_compares_every_nic_of_a_vm() {
+    let dir = TempDir::new("diff-nics");
+    let scenario = |ports: &str| {
+        format!(
+            r#"Scenario(name: "m", start: "2025-01-06T09:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.0.0/24"), Subnet(name: "t", prefix: "10.0.1.0/24")])],
+    nsgs: [Nsg(name: "n2nsg", rules: [
+        Rule(name: "ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.1.0.0/16", destination_ports: "{ports}"),
+    ])],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "n1", subnet: "v/s", private_ip: "10.0.0.4"), Nic(name: "n2", subnet: "v/t", private_ip: "10.0.1.4", nsg: "n2nsg")])])"#
+        )
+    };
+    let old = dir.write("a.ron", &scenario("22"));
+    let new = dir.write("b.ron", &scenario("22,3389"));
+    nsgsim(&["diff", &old, &new, "--fail-on-change"])
+        .assert_code(1)
+        .stdout_has(&["vm nic 'n2' inbound: Deny -> Allow", "Tcp from 10.1.0.0/16 to 10.0.1.4 ports 3389"]);
+    let v = nsgsim(&["diff", &old, &new, "--format", "json"]).json();
+    assert_eq!(v["changes"][0]["nic"], "n2");
+    assert_eq!(v["changes"][0]["primary_nic"], false);
+}
+
+/// Audit 7 (11): one bad assertions file no longer loses the JUnit report of the others.
+#[test]
+fn test_reports_a_bad_file_as_an_errored_suite_and_runs_the_rest() {
+    let dir = TempDir::new("test-bad-file");
+    let junit = dir.path().join("junit.xml");
+    let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
+    let empty = dir.write(
+        "empty.ron",
+        &format!("Assertions(scenario: {:?}, cases: [])", data("import/expected-arm.ron")),
+    );
+    let out = nsgsim(&[
+        "test",
+        &syntax,
+        &data("assertions/arm-gating.ron"),
+        &empty,
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    out.assert_code(2).stdout_has(&[
+        "PASS customers reach HTTPS on the public IP",
+        "ERROR (file):",
+        "the file has no cases",
+        "6 passed, 0 failed, 0 invalid, 2 invalid file(s)",
+    ]);
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testsuite name=\"syntax\" tests=\"1\" failures=\"0\" errors=\"1\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"empty\" tests=\"1\" failures=\"0\" errors=\"1\""), "{xml}");
+    assert!(xml.contains("type=\"invalid-file\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"arm-gating\" tests=\"6\" failures=\"0\" errors=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuites name=\"nsgsim\" tests=\"8\" failures=\"0\" errors=\"2\">"), "{xml}");
 }

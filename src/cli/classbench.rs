@@ -155,6 +155,16 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "engine": engine_name,
             "build_ms": build.as_secs_f64() * 1e3,
             "heap_bytes": matcher.heap_bytes(),
+            "structure": matcher.compiled_stats().map(|st| json!({
+                "boxes": st.boxes,
+                "words_per_bitset": st.words,
+                "bitsets_per_lookup": st.bitsets_per_lookup,
+                "classes": { "ports": st.classes.ports, "src": st.classes.src, "dst": st.classes.dst },
+                "intervals": {
+                    "src": { "v4": st.src_intervals.0, "v6": st.src_intervals.1 },
+                    "dst": { "v4": st.dst_intervals.0, "v6": st.dst_intervals.1 },
+                },
+            })),
             "trace_mismatches": trace_mismatches,
             "oracle_mismatches": oracle.map(|(n, _)| n),
             "linear_lookups_per_sec": oracle.map(|(_, r)| r.lookups_per_sec),
@@ -180,6 +190,19 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             line(format!("engine:       {engine_name}"));
             line(format!("build:        {:.2} ms", build.as_secs_f64() * 1e3));
             line(format!("memory:       {:.2} MiB", matcher.heap_bytes() as f64 / (1024.0 * 1024.0)));
+            if let Some(st) = matcher.compiled_stats() {
+                line(format!(
+                    "structure:    {} boxes, {} words a bitset, {} bitsets a lookup; classes: ports {}, src {}, dst {}; IPv4 intervals: src {}, dst {}",
+                    st.boxes,
+                    st.words,
+                    st.bitsets_per_lookup,
+                    st.classes.ports,
+                    st.classes.src,
+                    st.classes.dst,
+                    st.src_intervals.0,
+                    st.dst_intervals.0
+                ));
+            }
             line(format!("trace check:  {trace_mismatches} mismatches in {} lookups", trace.len()));
             match oracle {
                 Some((n, rate)) => line(format!(

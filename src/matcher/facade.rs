@@ -159,6 +159,14 @@ impl Matcher {
         }
     }
 
+    /// The shape of the compiled base structure (`None` for the linear engine).
+    pub fn compiled_stats(&self) -> Option<super::CompiledStats> {
+        match &self.inner {
+            Inner::Linear(_) => None,
+            Inner::Compiled(m) => Some(m.base().stats()),
+        }
+    }
+
     /// Heap bytes of the lookup structure (0 for the linear engine, which only holds the rules).
     pub fn heap_bytes(&self) -> usize {
         match &self.inner {

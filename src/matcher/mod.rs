@@ -19,7 +19,7 @@ mod facade;
 mod linear;
 pub mod synth;
 
-pub use compiled::{ClassCounts, CompiledMatcher};
+pub use compiled::{ClassCounts, CompiledMatcher, CompiledStats};
 pub use dynamic::{Dynamic, REBUILD_THRESHOLD};
 pub use facade::{Engine, Matcher};
 pub use linear::LinearMatcher;

@@ -120,11 +120,6 @@ impl CompiledMatcher {
             class_counts,
         })
     }
-
-    /// Numbers of IPv4 and IPv6 elementary intervals of the source and destination fields.
-    pub fn address_interval_counts(&self) -> [(usize, usize); 2] {
-        [self.src_index.interval_counts(), self.dst_index.interval_counts()]
-    }
 }
 
 /// Most bytes of crossed protocol/port bitsets; above it the fields stay apart.
@@ -295,7 +290,7 @@ mod tests {
         assert_eq!(m.box_count(), 2);
         assert_eq!(m.rule_boxes(0), 0..0);
         assert_eq!(m.rule_boxes(1), 0..2);
-        assert_eq!(m.bitsets_per_lookup(), 3, "protocol and ports are crossed");
+        assert_eq!(m.stats().bitsets_per_lookup, 3, "protocol and ports are crossed");
     }
 
     #[test]

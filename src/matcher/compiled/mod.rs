@@ -111,6 +111,27 @@ pub struct ClassCounts {
     pub dst: usize,
 }
 
+/// The shape of a [`CompiledMatcher`]: what its lookups cost and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompiledStats {
+    /// Rules compiled.
+    pub rules: usize,
+    /// Box bits (non-empty boxes over all rules).
+    pub boxes: usize,
+    /// 64-bit words per class bitset (without the summary).
+    pub words: usize,
+    /// Bitsets ANDed per lookup (3 when protocol and ports are crossed into one).
+    pub bitsets_per_lookup: usize,
+    /// Distinct bitsets per field.
+    pub classes: ClassCounts,
+    /// Elementary intervals of the source address field, IPv4 and IPv6.
+    pub src_intervals: (usize, usize),
+    /// Elementary intervals of the destination address field, IPv4 and IPv6.
+    pub dst_intervals: (usize, usize),
+    /// Heap bytes of the structure.
+    pub heap_bytes: usize,
+}
+
 /// The protocol and port fields, crossed into fewer bitsets when that stays small (RFC's
 /// phase-one cross-producting): every bitset fewer saves a summary word and a candidate word per
 /// lookup, and the crossed bitsets are exact, so fewer summary candidates turn out empty. Every
@@ -176,15 +197,18 @@ impl CompiledMatcher {
         self.words
     }
 
-    /// Numbers of distinct class bitsets per field.
-    pub fn class_counts(&self) -> ClassCounts {
-        self.class_counts
-    }
-
-    /// Number of bitsets ANDed per lookup: 3 when protocol and both ports were crossed into one
-    /// field, 4 when protocol and source port were, 5 otherwise.
-    pub fn bitsets_per_lookup(&self) -> usize {
-        self.ports.bitsets()
+    /// The shape of the compiled structure, for reports and tuning.
+    pub fn stats(&self) -> CompiledStats {
+        CompiledStats {
+            rules: self.n_rules,
+            boxes: self.box_rule.len(),
+            words: self.words,
+            bitsets_per_lookup: self.ports.bitsets(),
+            classes: self.class_counts,
+            src_intervals: self.src_index.interval_counts(),
+            dst_intervals: self.dst_index.interval_counts(),
+            heap_bytes: self.heap_bytes(),
+        }
     }
 
     /// Bytes of heap memory owned by the structure (tables, bitsets, indexes), from the

@@ -64,6 +64,9 @@ pub struct Dynamic {
     live: Vec<u64>,
     /// Whether every base rule is still present (`live` is then not consulted).
     all_live: bool,
+    /// Whether the base is exactly the current rule list (no overlay, no removals), so that a
+    /// lookup is the base's own, with no index translation.
+    fresh: bool,
     removed: usize,
     /// Current indices of the rules not in the base, ascending.
     overlay: Vec<u32>,
@@ -95,6 +98,7 @@ impl Clone for Dynamic {
             base_to_current: self.base_to_current.clone(),
             live: self.live.clone(),
             all_live: self.all_live,
+            fresh: self.fresh,
             removed: self.removed,
             overlay: self.overlay.clone(),
             pending: None,
@@ -117,6 +121,7 @@ impl Dynamic {
             base_to_current: (0..n as u32).collect(),
             live: Vec::new(),
             all_live: true,
+            fresh: true,
             removed: 0,
             overlay: Vec::new(),
             pending: None,
@@ -145,6 +150,9 @@ impl Dynamic {
     /// The index of the first rule that matches `flow`, if any.
     #[inline]
     pub fn first_match(&self, flow: &Flow) -> Option<usize> {
+        if self.fresh {
+            return self.base.first_match(flow);
+        }
         let live = if self.all_live { None } else { Some(self.live.as_slice()) };
         let limit = match self.base.first_box(flow, live) {
             Some(b) => self.base_to_current[self.base.rule_of_box(b)],
@@ -210,6 +218,7 @@ impl Dynamic {
         self.origin.insert(index, NONE);
         self.ids.insert(index, self.next_id);
         self.next_id += 1;
+        self.fresh = false;
         self.maybe_start_rebuild();
     }
 
@@ -247,6 +256,8 @@ impl Dynamic {
         self.origin.remove(index);
         self.ids.remove(index);
         let rule = self.rules.remove(index);
+        // Removing an inserted rule can restore the base exactly (a grant and its expiry).
+        self.fresh = self.overlay.is_empty() && self.removed == 0;
         self.maybe_start_rebuild();
         rule
     }
@@ -341,6 +352,7 @@ impl Dynamic {
             }
         }
         self.all_live = self.removed == 0;
+        self.fresh = self.all_live && self.overlay.is_empty();
     }
 }
 
@@ -422,6 +434,25 @@ mod tests {
         d.insert(5, port_rule(7));
         oracle.insert(5, port_rule(7));
         d.adopt(base, &pending.ids);
+        check(&d, &oracle);
+    }
+
+    #[test]
+    fn a_grant_and_its_expiry_restore_the_fresh_base() {
+        let rules: Vec<MatchRule> = (0..10u16).map(port_rule).collect();
+        let mut d = Dynamic::build(rules.clone()).expect("small");
+        let mut oracle = LinearMatcher::new(rules);
+        assert!(d.fresh);
+        d.insert(2, port_rule(33));
+        oracle.insert(2, port_rule(33));
+        assert!(!d.fresh, "an inserted rule lives in the overlay");
+        check(&d, &oracle);
+        assert_eq!(d.remove(2), oracle.remove(2));
+        assert!(d.fresh, "removing the only inserted rule leaves the base exact");
+        check(&d, &oracle);
+        d.remove(0);
+        oracle.remove(0);
+        assert!(!d.fresh, "a removed base rule must be masked");
         check(&d, &oracle);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, AddressSpec, Direction};
 use crate::path::Trace;
 use crate::sim::{RunReport, StepReport};
 
@@ -183,12 +183,14 @@ pub fn effective_text(vm: &str, nics: &[NicEffectiveRules], style: Style) -> Str
                         r.destination,
                         ports(&r.rule.destination_ports)
                     );
-                    for (label, expanded, written) in [
-                        ("source", &r.expanded_source, &r.source),
-                        ("destination", &r.expanded_destination, &r.destination),
+                    // Service tags and ASGs name addresses symbolically: show what they stand
+                    // for. Decided from the rule's address kind, not from how the name is spelt
+                    // (`Storage.WestEurope` and `asg:web` are symbolic too).
+                    for (label, expanded, spec) in [
+                        ("source", &r.expanded_source, &r.rule.source),
+                        ("destination", &r.expanded_destination, &r.rule.destination),
                     ] {
-                        let is_symbolic = !written.contains('.') && !written.contains(':') && written != "*";
-                        if is_symbolic {
+                        if matches!(spec, AddressSpec::Tag(_) | AddressSpec::Asgs(_)) {
                             let shown = if expanded.is_empty() {
                                 "(no members)".to_string()
                             } else {

@@ -938,6 +938,43 @@ fn effective_rules_follow_the_timeline_and_show_no_nsg() {
     ]);
 }
 
+/// Audit: the text table expanded a symbol only when its name had no `.` or `:`, so ASGs
+/// (`asg:web-servers`) and dotted tags (`Storage.WestEurope`) had no "expanded" line.
+#[test]
+fn effective_rules_text_expands_asgs_and_dotted_tags() {
+    let file = scenario("01-nsg-evaluation-order.ron");
+    let out = nsgsim(&["effective-rules", &file, "--vm", "vm-web"]);
+    let lines: Vec<&str> = out.assert_code(0).stdout.lines().collect();
+    let https = lines
+        .iter()
+        .position(|l| l.contains("securityRules/allow-https") && l.contains("asg:web-servers"))
+        .unwrap_or_else(|| panic!("no allow-https row:\n{}", out.stdout));
+    assert!(lines[https + 1].trim_start().starts_with("expanded source: 1.0.0.0/8"), "{}", lines[https + 1]);
+    assert_eq!(lines[https + 2].trim(), "expanded destination: 10.0.1.4");
+    // Prefixes and `*` are shown as written, with no expansion line.
+    let admins = lines.iter().position(|l| l.contains("securityRules/allow-ssh-admins")).expect("admins row");
+    assert!(!lines[admins + 1].contains("expanded"), "{}", lines[admins + 1]);
+
+    let dir = TempDir::new("effective-dotted");
+    let text = replace_once(
+        BASE,
+        r#"destination: "Internet", destination_ports: "80""#,
+        r#"destination: "Storage.WestEurope", destination_ports: "443""#,
+    );
+    let text = replace_once(
+        &text,
+        "    vnets: [",
+        "    service_tags: {\"Storage.WestEurope\": [\"20.38.96.0/19\"]},\n    vnets: [",
+    );
+    let text = text.replace(r#"nsg: "nsg-a", rule: "deny-web-out""#, r#"nsg: "nsg-a""#);
+    let file = dir.write("dotted.ron", &text);
+    let out = nsgsim(&["effective-rules", &file, "--vm", "vm1"]);
+    let lines: Vec<&str> = out.assert_code(0).stdout.lines().collect();
+    let row = lines.iter().position(|l| l.contains("securityRules/deny-web-out")).expect("the rule's row");
+    assert!(lines[row].contains("Storage.WestEurope"), "{}", lines[row]);
+    assert_eq!(lines[row + 1].trim(), "expanded destination: 20.38.96.0/19");
+}
+
 #[test]
 fn effective_rules_unknown_vm_exits_2() {
     let file = scenario("04-nsg-levels.ron");

@@ -661,7 +661,7 @@ impl Importer {
         let description = self.string(p, "description", src, scope)?.unwrap_or_default();
         let spec = RuleSpec {
             name,
-            priority,
+            priority: priority.into(),
             direction,
             access,
             protocol,
@@ -1081,7 +1081,7 @@ impl Importer {
                 }
                 let max_duration = self.string(pobj, "maxRequestAccessDuration", &psrc, scope)?;
                 out.push(JitPortSpec {
-                    number,
+                    number: number.into(),
                     protocol: Some(protocol),
                     allowed_sources: if sources.is_empty() { None } else { Some(sources) },
                     max_duration,

@@ -6,20 +6,20 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 
 use super::LoadError;
-use super::locate::Locator;
+use super::locate::SourceMap;
 use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, ProtocolSpec, RuleSpec, ScenarioFile, SkuSpec,
     StepSpec,
 };
 use crate::jit::{JitEngine, RoleBook};
-use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, User, VmId};
+use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId};
 use crate::net::{AddrSet, IpProtocol, PortRange, parse_prefix};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
-    ServiceTag, validate_nsg,
+    ServiceTag, default_rules, validate_nsg,
 };
 use crate::path::{Destination, FlowRequest, Source};
-use crate::sim::{Action, Attachment, Duration, Endpoints, Expectation, Instant, Step, World};
+use crate::sim::{Action, Attachment, Duration, Endpoints, Expectation, Instant, SimError, Step, World};
 
 /// A loaded, validated scenario.
 #[derive(Debug, Clone)]
@@ -40,6 +40,9 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// JIT options, roles and scoped policies (nothing enabled yet).
     pub jit: JitEngine,
+    /// Things Azure accepts but that probably do not do what the author meant (a port on an
+    /// `Icmp` rule), each a one-line diagnostic like a load error. `check` prints them.
+    pub warnings: Vec<LoadError>,
 }
 
 impl Scenario {
@@ -108,6 +111,25 @@ impl Scenario {
         })
     }
 
+    /// A step that could not be applied, as a diagnostic of this file:
+    /// `file:line:col: timeline[3].action.rule: step at 6m: NSG 'web' has no rule 'x'`.
+    pub fn step_error(&self, e: &SimError) -> LoadError {
+        LoadError {
+            file: self.file.clone(),
+            position: e.line.zip(e.column),
+            field: Some(e.field.clone()),
+            message: format!("step at {}: {}", e.at, e.message),
+        }
+    }
+
+    /// The instant `offset` after the start, if the calendar reaches it.
+    ///
+    /// # Errors
+    /// A message with the last offset that is valid.
+    pub fn instant_at(&self, offset: Duration) -> Result<Instant, String> {
+        self.start.checked_plus(offset).ok_or_else(|| out_of_time(self.start, offset))
+    }
+
     fn nic_of(&self, name: &str) -> Option<NicId> {
         match self.topology.vm_by_name(name) {
             Some(vm) => self.topology.primary_nic(vm),
@@ -152,7 +174,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, LoadError> {
         field: None,
         message: syntax_message(&e.code),
     })?;
-    Loader { path, locator: Locator::new(text) }.load(file)
+    Loader { path, map: SourceMap::new(text), warnings: Default::default() }.load(file)
 }
 
 fn syntax_message(code: &ron::Error) -> String {
@@ -167,48 +189,46 @@ fn syntax_message(code: &ron::Error) -> String {
 
 pub(super) struct Loader<'a> {
     pub(super) path: &'a Path,
-    pub(super) locator: Locator<'a>,
+    pub(super) map: SourceMap<'a>,
+    /// Warnings found while converting (conversion takes `&self`, hence the cell).
+    pub(super) warnings: std::cell::RefCell<Vec<LoadError>>,
 }
 
-/// A meaning error before it gets its position: the field path, an anchor name to search after,
-/// the offending value, and the message.
+/// A meaning error before it gets its position: the field path (which locates it in the file),
+/// the offending value (pointed at when it is written inside that field), and the message.
 pub(super) struct Fault {
     field: String,
-    anchor: Option<String>,
     value: String,
     message: String,
 }
 
-pub(super) fn fault(
-    field: impl Into<String>,
-    anchor: Option<&str>,
-    value: impl Into<String>,
-    message: impl Into<String>,
-) -> Fault {
-    Fault {
-        field: field.into(),
-        anchor: anchor.map(String::from),
-        value: value.into(),
-        message: message.into(),
-    }
+pub(super) fn fault(field: impl Into<String>, value: impl Into<String>, message: impl Into<String>) -> Fault {
+    Fault { field: field.into(), value: value.into(), message: message.into() }
 }
 
 impl Loader<'_> {
     fn error(&self, f: Fault) -> LoadError {
         LoadError {
             file: self.path.to_path_buf(),
-            position: self.locator.find(f.anchor.as_deref(), &f.value),
+            position: self.map.find(&f.field, &f.value),
             field: Some(f.field),
             message: f.message,
         }
     }
 
     fn load(&self, file: ScenarioFile) -> Result<Scenario, LoadError> {
-        self.build(file).map_err(|f| self.error(f))
+        let mut scenario = self.build(file).map_err(|f| self.error(f))?;
+        scenario.warnings = self.warnings.take();
+        Ok(scenario)
+    }
+
+    fn warn(&self, f: Fault) {
+        let warning = self.error(f);
+        self.warnings.borrow_mut().push(warning);
     }
 
     fn build(&self, file: ScenarioFile) -> Result<Scenario, Fault> {
-        let start = Instant::parse(&file.start).map_err(|m| fault("start", None, &file.start, m))?;
+        let start = Instant::parse(&file.start).map_err(|m| fault("start", &file.start, m))?;
         let mut t = Topology::new();
 
         for (tag, prefixes) in &file.service_tags {
@@ -216,7 +236,6 @@ impl Loader<'_> {
             if ServiceTag::parse(tag).is_none_or(|t| !matches!(t, ServiceTag::Other(_))) {
                 return Err(fault(
                     &field,
-                    None,
                     tag,
                     format!(
                         "'{tag}' cannot be defined: VirtualNetwork, Internet and AzureLoadBalancer are computed from the topology, and a tag name uses letters, digits, '.', '_' or '-'"
@@ -225,7 +244,8 @@ impl Loader<'_> {
             }
             let nets = prefixes
                 .iter()
-                .map(|p| parse_prefix(p).map_err(|e| fault(&field, Some(tag), p, e.to_string())))
+                .enumerate()
+                .map(|(i, p)| parse_prefix(p).map_err(|e| fault(format!("{field}[{i}]"), p, e.to_string())))
                 .collect::<Result<Vec<_>, _>>()?;
             t.define_service_tag(tag, AddrSet::from_nets(&nets));
         }
@@ -235,51 +255,66 @@ impl Loader<'_> {
             let spaces = v
                 .address_space
                 .iter()
-                .map(|s| {
+                .enumerate()
+                .map(|(i, s)| {
                     parse_prefix(s)
-                        .map_err(|e| fault(format!("{field}.address_space"), Some(&v.name), s, e.to_string()))
+                        .map_err(|e| fault(format!("{field}.address_space[{i}]"), s, e.to_string()))
                 })
                 .collect::<Result<Vec<IpNet>, _>>()?;
             if spaces.is_empty() {
                 return Err(fault(
                     format!("{field}.address_space"),
-                    None,
                     &v.name,
                     "a VNet needs at least one address space",
                 ));
             }
-            let vnet =
-                t.add_vnet(&v.name, spaces).map_err(|e| fault(&field, None, &v.name, e.to_string()))?;
+            let vnet = t.add_vnet(&v.name, spaces).map_err(|e| match e {
+                TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &v.name, e.to_string()),
+                TopologyError::ReservedAddressSpace { space, .. } => {
+                    fault(format!("{field}.address_space"), space.to_string(), e.to_string())
+                }
+                TopologyError::AddressSpaceOverlap { second, .. } => {
+                    fault(format!("{field}.address_space"), second.to_string(), e.to_string())
+                }
+                _ => fault(format!("{field}.address_space"), "", e.to_string()),
+            })?;
             let on_prem = v
                 .on_premises
                 .iter()
-                .map(|s| {
-                    parse_prefix(s)
-                        .map_err(|e| fault(format!("{field}.on_premises"), Some(&v.name), s, e.to_string()))
+                .enumerate()
+                .map(|(i, s)| {
+                    parse_prefix(s).map_err(|e| fault(format!("{field}.on_premises[{i}]"), s, e.to_string()))
                 })
                 .collect::<Result<Vec<IpNet>, _>>()?;
-            t.connect_on_premises(vnet, on_prem)
-                .map_err(|e| fault(format!("{field}.on_premises"), None, &v.name, e.to_string()))?;
+            t.connect_on_premises(vnet, on_prem).map_err(|e| {
+                let value = match &e {
+                    TopologyError::AddressSpaceOverlap { second, .. } => second.to_string(),
+                    _ => String::new(),
+                };
+                fault(format!("{field}.on_premises"), value, e.to_string())
+            })?;
             for (si, s) in v.subnets.iter().enumerate() {
                 let sfield = format!("{field}.subnets[{si}]");
-                let prefix = parse_prefix(&s.prefix).map_err(|e| {
-                    fault(format!("{sfield}.prefix"), Some(&s.name), &s.prefix, e.to_string())
-                })?;
-                t.add_subnet(vnet, &s.name, prefix).map_err(|e| {
-                    fault(format!("{sfield}.prefix"), Some(&s.name), &s.prefix, e.to_string())
+                let prefix = parse_prefix(&s.prefix)
+                    .map_err(|e| fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()))?;
+                t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
+                    TopologyError::DuplicateName { .. } => {
+                        fault(format!("{sfield}.name"), &s.name, e.to_string())
+                    }
+                    _ => fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()),
                 })?;
             }
         }
 
         for (pi, (a, b)) in file.peerings.iter().enumerate() {
             let field = format!("peerings[{pi}]");
-            let va = self.vnet(&t, a, &field)?;
-            let vb = self.vnet(&t, b, &field)?;
-            t.peer(va, vb).map_err(|e| fault(&field, None, b, e.to_string()))?;
+            let va = self.vnet(&t, a, &format!("{field}[0]"))?;
+            let vb = self.vnet(&t, b, &format!("{field}[1]"))?;
+            t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?;
         }
 
         for (ai, name) in file.asgs.iter().enumerate() {
-            t.add_asg(name).map_err(|e| fault(format!("asgs[{ai}]"), None, name, e.to_string()))?;
+            t.add_asg(name).map_err(|e| fault(format!("asgs[{ai}]"), name, e.to_string()))?;
         }
 
         // NSGs are added before their rules are converted so that rules may name ASGs; rules are
@@ -291,15 +326,14 @@ impl Loader<'_> {
             }
             let nsg = Nsg { name: n.name.clone(), rules };
             validate_nsg(&nsg).map_err(|e| self.nsg_fault(&e, ni, n))?;
-            t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}]"), None, &n.name, e.to_string()))?;
+            t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
         }
 
         for (vi, v) in file.vnets.iter().enumerate() {
             let vnet = t.vnet_by_name(&v.name).expect("added above");
             for (si, s) in v.subnets.iter().enumerate() {
                 if let Some(nsg_name) = &s.nsg {
-                    let nsg =
-                        self.nsg(&t, nsg_name, &format!("vnets[{vi}].subnets[{si}].nsg"), Some(&s.name))?;
+                    let nsg = self.nsg(&t, nsg_name, &format!("vnets[{vi}].subnets[{si}].nsg"))?;
                     let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
                     t.set_subnet_nsg(subnet, Some(nsg));
                 }
@@ -309,19 +343,18 @@ impl Loader<'_> {
         for (pi, p) in file.public_ips.iter().enumerate() {
             let field = format!("public_ips[{pi}]");
             let address: IpAddr = p.address.parse().map_err(|_| {
-                fault(
-                    format!("{field}.address"),
-                    Some(&p.name),
-                    &p.address,
-                    format!("'{}' is not an IP address", p.address),
-                )
+                fault(format!("{field}.address"), &p.address, format!("'{}' is not an IP address", p.address))
             })?;
             let sku = match p.sku {
                 Some(SkuSpec::Basic) => PublicIpSku::Basic,
                 Some(SkuSpec::Standard) | None => PublicIpSku::Standard,
             };
-            t.add_public_ip(&p.name, address, sku)
-                .map_err(|e| fault(&field, None, &p.name, e.to_string()))?;
+            t.add_public_ip(&p.name, address, sku).map_err(|e| match e {
+                TopologyError::DuplicateName { kind: "public IP", .. } => {
+                    fault(format!("{field}.name"), &p.name, e.to_string())
+                }
+                _ => fault(format!("{field}.address"), &p.address, e.to_string()),
+            })?;
         }
 
         self.network(&file, &mut t)?;
@@ -343,12 +376,11 @@ impl Loader<'_> {
             );
             let vm = t
                 .add_vm(&v.name, os, v.classic, placement)
-                .map_err(|e| fault(&field, None, &v.name, e.to_string()))?;
+                .map_err(|e| fault(format!("{field}.name"), &v.name, e.to_string()))?;
             if v.nics.is_empty() {
                 return Err(fault(
                     format!("{field}.nics"),
-                    None,
-                    &v.name,
+                    "",
                     format!("vm '{}' has no NIC; a VM needs at least one", v.name),
                 ));
             }
@@ -362,7 +394,6 @@ impl Loader<'_> {
             if actions.is_empty() {
                 return Err(fault(
                     format!("roles[\"{name}\"]"),
-                    None,
                     name,
                     format!("custom role '{name}' has no actions"),
                 ));
@@ -371,12 +402,11 @@ impl Loader<'_> {
         }
         let mut users = Vec::new();
         for (ui, u) in file.users.iter().enumerate() {
-            for role in &u.roles {
+            for (ri, role) in u.roles.iter().enumerate() {
                 if !roles.has(role) {
                     let known: Vec<&str> = roles.names().collect();
                     return Err(fault(
-                        format!("users[{ui}].roles"),
-                        Some(&u.name),
+                        format!("users[{ui}].roles[{ri}]"),
                         role,
                         format!("unknown role '{role}'; valid: {}, or define it in roles", known.join(", ")),
                     ));
@@ -384,12 +414,11 @@ impl Loader<'_> {
             }
             let field = format!("users[{ui}].source_ip");
             let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
-                fault(&field, Some(&u.name), &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
+                fault(&field, &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
             })?;
             if users.iter().any(|x: &User| x.name == u.name) {
                 return Err(fault(
-                    format!("users[{ui}]"),
-                    None,
+                    format!("users[{ui}].name"),
                     &u.name,
                     format!("user name '{}' is used twice", u.name),
                 ));
@@ -397,7 +426,7 @@ impl Loader<'_> {
             users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
         }
 
-        self.unambiguous_names(&t, &users)?;
+        self.unambiguous_names(&file)?;
         let options = self.options(&file.options, &t)?;
         let scoped = self.scoped_policies(&file.jit_policies, &t, &roles)?;
         let mut scenario = Scenario {
@@ -409,29 +438,50 @@ impl Loader<'_> {
             users,
             steps: Vec::new(),
             jit: JitEngine::new(options, roles, scoped),
+            warnings: Vec::new(),
         };
+        let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {
             let step = self.step(&scenario, s, si)?;
             scenario.steps.push(step);
+            if let Some(ActionSpec::RequestJit { id, .. }) = &s.action
+                && let Some(first) = request_ids.insert(id, si)
+            {
+                return Err(fault(
+                    format!("timeline[{si}].action.id"),
+                    id,
+                    format!(
+                        "request id '{id}' is already used by timeline[{first}]; each RequestJit needs its own id, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
+                    ),
+                ));
+            }
         }
         Ok(scenario)
     }
 
-    /// Flow endpoints are written by name, so one name must not mean two things.
-    fn unambiguous_names(&self, t: &Topology, users: &[User]) -> Result<(), Fault> {
-        let mut seen: std::collections::HashMap<String, &'static str> = std::collections::HashMap::new();
-        let names = users
+    /// Flow endpoints are written by name, so one name must not mean two things. The second
+    /// writing of a name is reported, at its own field.
+    fn unambiguous_names(&self, file: &ScenarioFile) -> Result<(), Fault> {
+        let mut seen: std::collections::HashMap<&str, &'static str> = std::collections::HashMap::new();
+        let users =
+            file.users.iter().enumerate().map(|(i, u)| (u.name.as_str(), "user", format!("users[{i}].name")));
+        let vms = file.vms.iter().enumerate().map(|(i, v)| (v.name.as_str(), "vm", format!("vms[{i}].name")));
+        let nics = file.vms.iter().enumerate().flat_map(|(i, v)| {
+            v.nics
+                .iter()
+                .enumerate()
+                .map(move |(j, n)| (n.name.as_str(), "nic", format!("vms[{i}].nics[{j}].name")))
+        });
+        let pips = file
+            .public_ips
             .iter()
-            .map(|u| (u.name.clone(), "user"))
-            .chain(t.vm_ids().map(|v| (t.vm(v).name.clone(), "vm")))
-            .chain(t.nic_ids().map(|n| (t.nic(n).name.clone(), "nic")))
-            .chain(t.public_ip_ids().map(|p| (t.public_ip(p).name.clone(), "public IP")));
-        for (name, kind) in names {
-            if let Some(other) = seen.insert(name.clone(), kind) {
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), "public IP", format!("public_ips[{i}].name")));
+        for (name, kind, field) in users.chain(vms).chain(nics).chain(pips) {
+            if let Some(other) = seen.insert(name, kind) {
                 return Err(fault(
-                    "names",
-                    None,
-                    &name,
+                    field,
+                    name,
                     format!(
                         "'{name}' names both a {other} and a {kind}; flows refer to endpoints by name, so names of users, VMs, NICs and public IPs must be distinct"
                     ),
@@ -444,30 +494,18 @@ impl Loader<'_> {
     pub(super) fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
         t.vnet_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vnet_ids().map(|v| t.vnet(v).name.clone()).collect();
-            fault(field, None, name, format!("unknown vnet '{name}'; valid: {}", names.join(", ")))
+            fault(field, name, format!("unknown vnet '{name}'; valid: {}", names.join(", ")))
         })
     }
 
-    pub(super) fn nsg(
-        &self,
-        t: &Topology,
-        name: &str,
-        field: &str,
-        anchor: Option<&str>,
-    ) -> Result<crate::model::NsgId, Fault> {
+    pub(super) fn nsg(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::NsgId, Fault> {
         t.nsg_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.nsg_ids().map(|n| t.nsg(n).name.clone()).collect();
-            fault(field, anchor, name, format!("unknown nsg '{name}'; valid: {}", list_or_none(&names)))
+            fault(field, name, format!("unknown nsg '{name}'; valid: {}", list_or_none(&names)))
         })
     }
 
-    pub(super) fn subnet(
-        &self,
-        t: &Topology,
-        path: &str,
-        field: &str,
-        anchor: Option<&str>,
-    ) -> Result<SubnetId, Fault> {
+    pub(super) fn subnet(&self, t: &Topology, path: &str, field: &str) -> Result<SubnetId, Fault> {
         let all = || -> Vec<String> {
             t.subnet_ids()
                 .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
@@ -478,7 +516,6 @@ impl Loader<'_> {
         found.ok_or_else(|| {
             fault(
                 field,
-                anchor,
                 path,
                 format!("unknown subnet '{path}'; write it as vnet/subnet, valid: {}", list_or_none(&all())),
             )
@@ -488,103 +525,116 @@ impl Loader<'_> {
     fn nic_ref(&self, t: &Topology, name: &str, field: &str) -> Result<NicId, Fault> {
         t.nic_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.nic_ids().map(|n| t.nic(n).name.clone()).collect();
-            fault(field, None, name, format!("unknown nic '{name}'; valid: {}", list_or_none(&names)))
+            fault(field, name, format!("unknown nic '{name}'; valid: {}", list_or_none(&names)))
         })
     }
 
     fn nic(&self, t: &mut Topology, vm: VmId, n: &super::schema::NicSpec, field: &str) -> Result<(), Fault> {
-        let subnet = self.subnet(t, &n.subnet, &format!("{field}.subnet"), Some(&n.name))?;
+        let subnet = self.subnet(t, &n.subnet, &format!("{field}.subnet"))?;
         let ip: IpAddr = n.private_ip.parse().map_err(|_| {
             fault(
                 format!("{field}.private_ip"),
-                Some(&n.name),
                 &n.private_ip,
                 format!("'{}' is not an IP address", n.private_ip),
             )
         })?;
-        let nic = t
-            .add_nic(&n.name, subnet, ip, Some(vm))
-            .map_err(|e| fault(format!("{field}.private_ip"), Some(&n.name), &n.private_ip, e.to_string()))?;
+        let nic = t.add_nic(&n.name, subnet, ip, Some(vm)).map_err(|e| match e {
+            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &n.name, e.to_string()),
+            TopologyError::ReservedSubnet { .. } => {
+                fault(format!("{field}.subnet"), &n.subnet, e.to_string())
+            }
+            _ => fault(format!("{field}.private_ip"), &n.private_ip, e.to_string()),
+        })?;
         if let Some(nsg_name) = &n.nsg {
-            let nsg = self.nsg(t, nsg_name, &format!("{field}.nsg"), Some(&n.name))?;
+            let nsg = self.nsg(t, nsg_name, &format!("{field}.nsg"))?;
             t.set_nic_nsg(nic, Some(nsg));
         }
-        for asg_name in &n.asgs {
+        for (ai, asg_name) in n.asgs.iter().enumerate() {
             let asg = t.asg_by_name(asg_name).ok_or_else(|| {
                 fault(
-                    format!("{field}.asgs"),
-                    Some(&n.name),
+                    format!("{field}.asgs[{ai}]"),
                     asg_name,
                     format!("unknown application security group '{asg_name}'; declare it in asgs"),
                 )
             })?;
             t.join_asg(nic, asg)
-                .map_err(|e| fault(format!("{field}.asgs"), Some(&n.name), asg_name, e.to_string()))?;
+                .map_err(|e| fault(format!("{field}.asgs[{ai}]"), asg_name, e.to_string()))?;
         }
         if let Some(pip_name) = &n.public_ip {
             let pip = t.public_ip_by_name(pip_name).ok_or_else(|| {
                 fault(
                     format!("{field}.public_ip"),
-                    Some(&n.name),
                     pip_name,
                     format!("unknown public IP '{pip_name}'; declare it in public_ips"),
                 )
             })?;
             t.associate_public_ip(nic, pip)
-                .map_err(|e| fault(format!("{field}.public_ip"), Some(&n.name), pip_name, e.to_string()))?;
+                .map_err(|e| fault(format!("{field}.public_ip"), pip_name, e.to_string()))?;
         }
         Ok(())
     }
 
     fn nsg_fault(&self, e: &crate::nsg::NsgError, ni: usize, n: &super::schema::NsgSpec) -> Fault {
         use crate::nsg::NsgError as E;
-        let position_of = |name: &str| n.rules.iter().position(|r| r.name == name).unwrap_or(0);
+        // Azure compares rule names case-insensitively, and so does `validate_nsg`: look the rule
+        // up the same way, or a clash of `a` and `A` would be reported at rule 0.
         let positions_of = |name: &str| {
-            n.rules.iter().enumerate().filter(|(_, r)| r.name == name).map(|(i, _)| i).collect::<Vec<_>>()
+            n.rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.name.eq_ignore_ascii_case(name))
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
         };
-        let (ri, sub, value) = match e {
-            E::PriorityOutOfRange { rule, priority } => (position_of(rule), "priority", priority.to_string()),
-            E::DuplicatePriority { second, priority, .. } => {
-                (position_of(second), "priority", priority.to_string())
+        let position_of = |name: &str| positions_of(name).first().copied().unwrap_or(0);
+        let ri = match e {
+            E::PriorityOutOfRange { rule, .. }
+            | E::InvalidName { name: rule, .. }
+            | E::DescriptionTooLong { rule, .. }
+            | E::TooManyEntries { rule, .. }
+            | E::EmptyField { rule, .. } => position_of(rule),
+            E::DuplicatePriority { first, second, .. } => {
+                // The later of the two rules: when both share a name too, the second writing.
+                let after_first = position_of(first);
+                positions_of(second).into_iter().find(|&i| i > after_first).unwrap_or(0)
             }
-            E::DuplicateName { name } => {
-                (positions_of(name).get(1).copied().unwrap_or(0), "name", name.clone())
-            }
-            E::InvalidName { name, .. } => (position_of(name), "name", name.clone()),
-            E::DescriptionTooLong { rule, .. } => (position_of(rule), "description", rule.clone()),
-            E::TooManyEntries { rule, field, .. } | E::EmptyField { rule, field, .. } => {
-                (position_of(rule), *field, rule.clone())
-            }
-            E::TooManyRules { .. } => (0, "rules", n.name.clone()),
+            E::DuplicateName { name } => positions_of(name).get(1).copied().unwrap_or(0),
+            _ => return fault(format!("nsgs[{ni}].rules"), "", e.to_string()),
         };
-        let anchor = n.rules.get(ri).map(|r| r.name.as_str());
-        fault(format!("nsgs[{ni}].rules[{ri}].{sub}"), anchor, value, e.to_string())
+        let (sub, value) = rule_error_part(e);
+        fault(format!("nsgs[{ni}].rules[{ri}].{sub}"), value, e.to_string())
     }
 
     fn rule(&self, t: &Topology, r: &RuleSpec, field: &str) -> Result<SecurityRule, Fault> {
-        let anchor = Some(r.name.as_str());
-        let priority = u16::try_from(r.priority).unwrap_or(u16::MAX);
-        if !(Priority::MIN_USER as u32..=Priority::MAX_USER as u32).contains(&r.priority) {
-            return Err(fault(
+        let priority = in_range(r.priority, Priority::MIN_USER, Priority::MAX_USER).ok_or_else(|| {
+            fault(
                 format!("{field}.priority"),
-                anchor,
                 r.priority.to_string(),
                 format!("rule '{}': priority {} is outside 100..=4096", r.name, r.priority),
-            ));
-        }
-        let source =
-            self.address(t, r.source.as_deref(), &r.source_asgs, &format!("{field}.source"), anchor)?;
-        let destination = self.address(
-            t,
-            r.destination.as_deref(),
-            &r.destination_asgs,
-            &format!("{field}.destination"),
-            anchor,
-        )?;
+            )
+        })?;
+        let source = self.address(t, r.source.as_deref(), &r.source_asgs, &format!("{field}.source"))?;
+        let destination =
+            self.address(t, r.destination.as_deref(), &r.destination_asgs, &format!("{field}.destination"))?;
         let source_ports = ports(r.source_ports.as_deref().unwrap_or("*"))
-            .map_err(|(v, m)| fault(format!("{field}.source_ports"), anchor, v, m))?;
+            .map_err(|(v, m)| fault(format!("{field}.source_ports"), v, m))?;
         let destination_ports = ports(&r.destination_ports)
-            .map_err(|(v, m)| fault(format!("{field}.destination_ports"), anchor, v, m))?;
+            .map_err(|(v, m)| fault(format!("{field}.destination_ports"), v, m))?;
+        if let ProtocolSpec::Icmp | ProtocolSpec::Esp | ProtocolSpec::Ah = r.protocol {
+            for (name, given) in [("source_ports", &source_ports), ("destination_ports", &destination_ports)]
+            {
+                if !given.is_any() {
+                    self.warn(fault(
+                        format!("{field}.{name}"),
+                        given.to_string(),
+                        format!(
+                            "rule '{}': protocol {:?} has no ports, so {name} '{given}' makes the rule match no traffic in nsgsim (a rule of a portless protocol matches only with '*' ports). Azure accepts such a rule, but what it does with the port is undocumented; Microsoft says to use '*' (the portal sets it); valid: '*'",
+                            r.name, r.protocol
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(SecurityRule {
             name: r.name.clone(),
             priority: Priority(priority),
@@ -616,13 +666,11 @@ impl Loader<'_> {
         text: Option<&str>,
         asgs: &[String],
         field: &str,
-        anchor: Option<&str>,
     ) -> Result<AddressSpec, Fault> {
         if !asgs.is_empty() {
             if let Some(text) = text {
                 return Err(fault(
                     field,
-                    anchor,
                     text,
                     format!(
                         "'{text}' cannot be combined with application security groups in one field; give either addresses/a tag or ASGs (Azure: *AddressPrefix and *ApplicationSecurityGroups are exclusive)"
@@ -631,11 +679,11 @@ impl Loader<'_> {
             }
             let ids = asgs
                 .iter()
-                .map(|a| {
+                .enumerate()
+                .map(|(i, a)| {
                     t.asg_by_name(a).ok_or_else(|| {
                         fault(
-                            format!("{field}_asgs"),
-                            anchor,
+                            format!("{field}_asgs[{i}]"),
                             a,
                             format!("unknown application security group '{a}'; declare it in asgs"),
                         )
@@ -655,7 +703,6 @@ impl Loader<'_> {
             if !t.has_service_tag(tag.name()) {
                 return Err(fault(
                     field,
-                    anchor,
                     text,
                     format!(
                         "unknown service tag '{}'; valid: {}, or define it in service_tags",
@@ -671,7 +718,6 @@ impl Loader<'_> {
             if p.is_empty() {
                 return Err(fault(
                     field,
-                    anchor,
                     text,
                     format!("'{text}' has an empty entry; write a comma-separated list of IPs or CIDRs"),
                 ));
@@ -679,24 +725,24 @@ impl Loader<'_> {
             if ServiceTag::parse(p).is_some() && p.parse::<IpAddr>().is_err() {
                 return Err(fault(
                     field,
-                    anchor,
                     p,
                     format!(
                         "service tag '{p}' cannot be combined with other entries; a rule holds one tag, or a list of IPs/CIDRs"
                     ),
                 ));
             }
-            nets.push(parse_prefix(p).map_err(|e| fault(field, anchor, p, e.to_string()))?);
+            nets.push(parse_prefix(p).map_err(|e| fault(field, p, e.to_string()))?);
         }
         Ok(AddressSpec::Prefixes(nets))
     }
 
     fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
-        let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), None, &s.at, m))?;
-        let line = self.locator.step_line(si);
+        let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
+        sc.instant_at(at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
+        let position = self.map.start(&field);
         if s.action.is_none() && s.expect.is_none() && s.note.is_none() {
-            return Err(fault(&field, None, &s.at, "a step needs an action, an expect or a note"));
+            return Err(fault(&field, &s.at, "a step needs an action, an expect or a note"));
         }
         let action = match &s.action {
             Some(a) => Some(self.action(sc, a, &format!("{field}.action"))?),
@@ -706,7 +752,15 @@ impl Loader<'_> {
             Some(e) => Some(self.expectation(sc, e, &format!("{field}.expect"))?),
             None => None,
         };
-        Ok(Step { at, action, expect, note: s.note.clone(), line })
+        Ok(Step {
+            at,
+            action,
+            expect,
+            note: s.note.clone(),
+            line: position.map(|p| p.0),
+            column: position.map(|p| p.1),
+            path: field,
+        })
     }
 
     fn attachment(
@@ -717,10 +771,12 @@ impl Loader<'_> {
         field: &str,
     ) -> Result<Attachment, Fault> {
         match (subnet, nic) {
-            (Some(s), None) => Ok(Attachment::Subnet(self.subnet(t, s, &format!("{field}.subnet"), None)?)),
+            (Some(s), None) => Ok(Attachment::Subnet(self.subnet(t, s, &format!("{field}.subnet"))?)),
             (None, Some(n)) => Ok(Attachment::Nic(self.nic_ref(t, n, &format!("{field}.nic"))?)),
-            (Some(s), Some(_)) => Err(fault(field, None, s, "give either subnet or nic, not both")),
-            (None, None) => Err(fault(field, None, "Nsg", "give a subnet (vnet/subnet) or a nic")),
+            (Some(_), Some(n)) => {
+                Err(fault(format!("{field}.nic"), n, "give either subnet or nic, not both"))
+            }
+            (None, None) => Err(fault(field, "", "give a subnet (vnet/subnet) or a nic")),
         }
     }
 
@@ -731,10 +787,9 @@ impl Loader<'_> {
         field: &str,
     ) -> Result<(FlowRequest, Endpoints), Fault> {
         let FlowSpec { from, to, port, protocol, src_port, via } = spec;
-        let via =
-            via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), None, b, m))).transpose()?;
-        let source = sc.source(from).map_err(|m| fault(format!("{field}.from"), None, from, m))?;
-        let destination = sc.destination(to).map_err(|m| fault(format!("{field}.to"), None, to, m))?;
+        let via = via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), b, m))).transpose()?;
+        let source = sc.source(from).map_err(|m| fault(format!("{field}.from"), from, m))?;
+        let destination = sc.destination(to).map_err(|m| fault(format!("{field}.to"), to, m))?;
         let protocol = match protocol.unwrap_or(ProtocolSpec::Tcp) {
             ProtocolSpec::Tcp => IpProtocol::TCP,
             ProtocolSpec::Udp => IpProtocol::UDP,
@@ -744,12 +799,22 @@ impl Loader<'_> {
             ProtocolSpec::Any => {
                 return Err(fault(
                     format!("{field}.protocol"),
-                    None,
                     "Any",
                     "a flow has one protocol: Tcp, Udp, Icmp, Esp or Ah",
                 ));
             }
         };
+        let port_in_range = |number: i64, name: &str| {
+            in_range(number, 0u16, u16::MAX).ok_or_else(|| {
+                fault(
+                    format!("{field}.{name}"),
+                    number.to_string(),
+                    format!("port {number} is outside 0..=65535"),
+                )
+            })
+        };
+        let port = port_in_range(port, "port")?;
+        let src_port = src_port.map(|p| port_in_range(p, "src_port")).transpose()?;
         let (src_port, dst_port) =
             if protocol.has_ports() { (src_port.unwrap_or(50000), port) } else { (0, 0) };
         Ok((
@@ -762,23 +827,36 @@ impl Loader<'_> {
         let t = &sc.topology;
         Ok(match a {
             ActionSpec::AttachNsg { nsg, subnet, nic } => Action::AttachNsg {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,
+                nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?,
                 target: self.attachment(t, subnet, nic, field)?,
             },
             ActionSpec::DetachNsg { subnet, nic } => {
                 Action::DetachNsg { target: self.attachment(t, subnet, nic, field)? }
             }
             ActionSpec::AddRule { nsg, rule } => {
-                let id = self.nsg(t, nsg, &format!("{field}.nsg"), None)?;
+                let id = self.nsg(t, nsg, &format!("{field}.nsg"))?;
                 let rule = self.rule(t, rule, &format!("{field}.rule"))?;
-                crate::nsg::validate_rule(&rule)
-                    .map_err(|e| fault(format!("{field}.rule"), None, &rule.name, e.to_string()))?;
+                crate::nsg::validate_rule(&rule).map_err(|e| {
+                    let (sub, value) = rule_error_part(&e);
+                    fault(format!("{field}.rule.{sub}"), value, e.to_string())
+                })?;
                 Action::AddRule { nsg: id, rule }
             }
-            ActionSpec::RemoveRule { nsg, rule } => Action::RemoveRule {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,
-                name: rule.clone(),
-            },
+            ActionSpec::RemoveRule { nsg, rule } => {
+                let id = self.nsg(t, nsg, &format!("{field}.nsg"))?;
+                if let Some(default) = default_rules().into_iter().find(|d| d.name.eq_ignore_ascii_case(rule))
+                {
+                    return Err(fault(
+                        format!("{field}.rule"),
+                        rule,
+                        format!(
+                            "'{}' is one of the default rules, which cannot be removed (Azure: they can only be overridden by user rules of higher priority); valid: the name of a user rule",
+                            default.name
+                        ),
+                    ));
+                }
+                Action::RemoveRule { nsg: id, name: rule.clone() }
+            }
             ActionSpec::Connect { name, from, to, port, protocol } => {
                 let spec = FlowSpec { from, to, port: *port, protocol: *protocol, src_port: None, via: None };
                 let (request, endpoints) = self.flow(sc, spec, field)?;
@@ -803,7 +881,7 @@ impl Loader<'_> {
                 };
                 let (request, endpoints) = self.flow(sc, spec, field)?;
                 let nsg = match nsg {
-                    Some(n) => Some(self.nsg(t, n, &format!("{field}.nsg"), None)?),
+                    Some(n) => Some(self.nsg(t, n, &format!("{field}.nsg"))?),
                     None => None,
                 };
                 Expectation::Flow { request, endpoints, verdict: access(*verdict), nsg, rule: rule.clone() }
@@ -818,13 +896,11 @@ impl Loader<'_> {
                 self.jit_expectation(sc, e, field)?
             }
             ExpectSpec::BastionRules { bastion, missing } => Expectation::BastionRules {
-                bastion: sc
-                    .bastion(bastion)
-                    .map_err(|m| fault(format!("{field}.bastion"), None, bastion, m))?,
+                bastion: sc.bastion(bastion).map_err(|m| fault(format!("{field}.bastion"), bastion, m))?,
                 missing: missing.clone(),
             },
             ExpectSpec::Rule { nsg, rule, exists } => Expectation::Rule {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,
+                nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?,
                 name: rule.clone(),
                 exists: *exists,
             },
@@ -836,10 +912,24 @@ impl Loader<'_> {
 struct FlowSpec<'a> {
     from: &'a str,
     to: &'a str,
-    port: u16,
+    port: i64,
     protocol: Option<ProtocolSpec>,
-    src_port: Option<u16>,
+    src_port: Option<i64>,
     via: Option<&'a str>,
+}
+
+/// The field of a rule an NSG validation error is about, and the value to point at.
+fn rule_error_part(e: &crate::nsg::NsgError) -> (&'static str, String) {
+    use crate::nsg::NsgError as E;
+    match e {
+        E::PriorityOutOfRange { priority, .. } | E::DuplicatePriority { priority, .. } => {
+            ("priority", priority.to_string())
+        }
+        E::DuplicateName { name } | E::InvalidName { name, .. } => ("name", name.clone()),
+        E::DescriptionTooLong { .. } => ("description", String::new()),
+        E::TooManyEntries { field, .. } | E::EmptyField { field, .. } => (field, String::new()),
+        _ => ("name", String::new()),
+    }
 }
 
 fn access(a: AccessSpec) -> Access {
@@ -849,12 +939,57 @@ fn access(a: AccessSpec) -> Access {
     }
 }
 
+/// A port field: `*`, a port, a range `a-b`, or a comma-separated list of ports and ranges.
+/// Errors carry the offending entry and the message.
 fn ports(text: &str) -> Result<PortSpec, (String, String)> {
-    let ranges = text
-        .split(',')
-        .map(|p| p.trim().parse::<PortRange>().map_err(|e| (p.trim().to_string(), e.to_string())))
+    let entries: Vec<&str> = text.split(',').map(str::trim).collect();
+    if entries.len() > 1 {
+        if entries.iter().any(|e| e.is_empty()) {
+            return Err((
+                String::new(),
+                format!(
+                    "'{text}' has an empty entry; valid: '*', a port, a range like 1000-2000, or a comma-separated list of ports and ranges"
+                ),
+            ));
+        }
+        if entries.contains(&"*") {
+            return Err((
+                "*".into(),
+                format!(
+                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port): write '*' or list the ports"
+                ),
+            ));
+        }
+    } else if entries[0].is_empty() {
+        return Err((
+            String::new(),
+            format!(
+                "'{text}' is empty; valid: '*', a port, a range like 1000-2000, or a comma-separated list"
+            ),
+        ));
+    }
+    let ranges = entries
+        .iter()
+        .map(|p| p.parse::<PortRange>().map_err(|e| (p.to_string(), e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PortSpec(ranges))
+}
+
+/// `value` as a `T` when it lies in `lo..=hi`.
+pub(super) fn in_range<T>(value: i64, lo: T, hi: T) -> Option<T>
+where
+    T: TryFrom<i64> + Into<i64> + Copy,
+{
+    T::try_from(value).ok().filter(|_| (lo.into()..=hi.into()).contains(&value))
+}
+
+/// The message for an offset that takes the clock past the last instant nsgsim can represent.
+fn out_of_time(start: Instant, offset: Duration) -> String {
+    format!(
+        "offset {offset} after the start {start} is past {}, the last instant nsgsim can represent; valid: an offset up to {}",
+        Instant::MAX,
+        Instant::MAX.since(start)
+    )
 }
 
 fn list_or_none(names: &[String]) -> String {

@@ -1,7 +1,7 @@
 //! Converting the JIT parts of a scenario: options, scoped policies, JIT actions and
 //! expectations.
 
-use super::load::{Fault, Loader, Scenario, fault};
+use super::load::{Fault, Loader, Scenario, fault, in_range};
 use super::schema::{
     ActionSpec, ExpectSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, JitStatusSpec, NsgLevelsSpec,
     OptionsSpec, RequestStatusSpec, ScopeSpec,
@@ -57,7 +57,7 @@ impl Loader<'_> {
         for (i, p) in specs.iter().enumerate() {
             let field = format!("jit_policies[{i}]");
             let scope = self.scope(&p.scope, t, &format!("{field}.scope"))?;
-            let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field, Some(&p.name))?;
+            let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field)?;
             out.push(ScopedPolicy {
                 name: p.name.clone(),
                 scope,
@@ -75,7 +75,6 @@ impl Loader<'_> {
         approvers: Option<&Vec<String>>,
         roles: &RoleBook,
         field: &str,
-        anchor: Option<&str>,
     ) -> Result<JitPolicy, Fault> {
         let ports = match ports {
             None => crate::jit::default_ports(),
@@ -83,20 +82,22 @@ impl Loader<'_> {
                 let mut out: Vec<PortPolicy> = Vec::new();
                 for (i, p) in list.iter().enumerate() {
                     let pf = format!("{field}.ports[{i}]");
-                    if out.iter().any(|x| x.number == p.number) {
+                    let port = self.port(p, &pf)?;
+                    if let Some(first) = out.iter().position(|x| x.number == port.number) {
                         return Err(fault(
-                            &pf,
-                            anchor,
+                            format!("{pf}.number"),
                             p.number.to_string(),
-                            format!("port {} is listed twice", p.number),
+                            format!(
+                                "port {} is listed twice (also {field}.ports[{first}]); a policy lists each port once",
+                                p.number
+                            ),
                         ));
                     }
-                    out.push(self.port(p, &pf, anchor)?);
+                    out.push(port);
                 }
                 if out.is_empty() {
                     return Err(fault(
                         format!("{field}.ports"),
-                        anchor,
                         "ports",
                         "a JIT policy needs at least one port (omit `ports` for the defaults 22, 3389, 5985, 5986)",
                     ));
@@ -105,12 +106,11 @@ impl Loader<'_> {
             }
         };
         let approver_roles = approvers.cloned().unwrap_or_default();
-        for r in &approver_roles {
+        for (i, r) in approver_roles.iter().enumerate() {
             if !roles.has(r) {
                 let known: Vec<&str> = roles.names().collect();
                 return Err(fault(
-                    format!("{field}.approvers"),
-                    anchor,
+                    format!("{field}.approvers[{i}]"),
                     r,
                     format!("unknown role '{r}'; valid: {}", known.join(", ")),
                 ));
@@ -119,16 +119,21 @@ impl Loader<'_> {
         Ok(JitPolicy { ports, approver_roles })
     }
 
-    fn port(&self, p: &JitPortSpec, field: &str, anchor: Option<&str>) -> Result<PortPolicy, Fault> {
+    fn port(&self, p: &JitPortSpec, field: &str) -> Result<PortPolicy, Fault> {
+        let number = in_range(p.number, 0u16, u16::MAX).ok_or_else(|| {
+            fault(
+                format!("{field}.number"),
+                p.number.to_string(),
+                format!("port {} is outside 0..=65535", p.number),
+            )
+        })?;
         let max_duration = match &p.max_duration {
             None => DEFAULT_MAX_DURATION,
             Some(text) => {
-                let d = Duration::parse(text)
-                    .map_err(|m| fault(format!("{field}.max_duration"), anchor, text, m))?;
+                let d = Duration::parse(text).map_err(|m| fault(format!("{field}.max_duration"), text, m))?;
                 if d < MIN_MAX_DURATION || d > MAX_MAX_DURATION {
                     return Err(fault(
                         format!("{field}.max_duration"),
-                        anchor,
                         text,
                         format!("maximum request duration {text} is outside PT5M..P1D (5 minutes to 1 day)"),
                     ));
@@ -142,7 +147,6 @@ impl Loader<'_> {
                 if list.len() > 1 {
                     return Err(fault(
                         format!("{field}.allowed_sources"),
-                        anchor,
                         "*",
                         "'*' cannot be combined with prefixes (allowedSourceAddressPrefix and allowedSourceAddressPrefixes are exclusive)",
                     ));
@@ -152,22 +156,22 @@ impl Loader<'_> {
             Some(list) if list.is_empty() => {
                 return Err(fault(
                     format!("{field}.allowed_sources"),
-                    anchor,
                     "allowed_sources",
                     "give '*' or at least one IP/CIDR",
                 ));
             }
             Some(list) => AllowedSources::Prefixes(
                 list.iter()
-                    .map(|s| {
+                    .enumerate()
+                    .map(|(i, s)| {
                         parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.allowed_sources"), anchor, s, e.to_string()))
+                            .map_err(|e| fault(format!("{field}.allowed_sources[{i}]"), s, e.to_string()))
                     })
                     .collect::<Result<_, _>>()?,
             ),
         };
         Ok(PortPolicy {
-            number: p.number,
+            number,
             protocol: match p.protocol {
                 Some(JitProtocolSpec::Tcp) => JitProtocol::Tcp,
                 Some(JitProtocolSpec::Udp) => JitProtocol::Udp,
@@ -181,7 +185,7 @@ impl Loader<'_> {
     fn vm(&self, t: &Topology, name: &str, field: &str) -> Result<VmId, Fault> {
         t.vm_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();
-            fault(field, None, name, format!("unknown vm '{name}'; valid: {}", names.join(", ")))
+            fault(field, name, format!("unknown vm '{name}'; valid: {}", names.join(", ")))
         })
     }
 
@@ -190,7 +194,7 @@ impl Loader<'_> {
             return Ok(name.to_string());
         }
         let names: Vec<&str> = sc.users.iter().map(|u| u.name.as_str()).collect();
-        Err(fault(field, None, name, format!("unknown user '{name}'; valid: {}", names.join(", "))))
+        Err(fault(field, name, format!("unknown user '{name}'; valid: {}", names.join(", "))))
     }
 
     pub(super) fn jit_action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
@@ -201,8 +205,7 @@ impl Loader<'_> {
                 let id = self.vm(t, vm, &format!("{field}.vm"))?;
                 let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
                 // Validate what is given; leave out what is not, so an edit keeps it.
-                let parsed =
-                    self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field, None)?;
+                let parsed = self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field)?;
                 let change = PolicyChange {
                     ports: ports.as_ref().map(|_| parsed.ports.clone()),
                     approver_roles: approvers.as_ref().map(|_| parsed.approver_roles.clone()),
@@ -215,23 +218,34 @@ impl Loader<'_> {
             },
             ActionSpec::RequestJit { id, user, vms, vm, ports, duration, source, justification } => {
                 let user = self.user(sc, user, &format!("{field}.user"))?;
-                let mut names: Vec<&String> = vms.iter().collect();
-                names.extend(vm.iter());
+                let mut names: Vec<(&String, String)> =
+                    vms.iter().enumerate().map(|(i, v)| (v, format!("{field}.vms[{i}]"))).collect();
+                names.extend(vm.iter().map(|v| (v, format!("{field}.vm"))));
                 if names.is_empty() {
-                    return Err(fault(field, None, id, "a request names at least one VM (vm or vms)"));
+                    return Err(fault(field, id, "a request names at least one VM (vm or vms)"));
+                }
+                let mut numbers = Vec::new();
+                for (i, &number) in ports.iter().enumerate() {
+                    let port = in_range(number, 0u16, u16::MAX).ok_or_else(|| {
+                        fault(
+                            format!("{field}.ports[{i}]"),
+                            number.to_string(),
+                            format!("port {number} is outside 0..=65535"),
+                        )
+                    })?;
+                    numbers.push(port);
                 }
                 let mut requested = Vec::new();
-                for name in names {
-                    let vm = self.vm(t, name, &format!("{field}.vms"))?;
-                    requested.extend(ports.iter().map(|&number| PortRequest { vm, number }));
+                for (name, vm_field) in names {
+                    let vm = self.vm(t, name, &vm_field)?;
+                    requested.extend(numbers.iter().map(|&number| PortRequest { vm, number }));
                 }
-                let duration = Duration::parse(duration)
-                    .map_err(|m| fault(format!("{field}.duration"), None, duration, m))?;
+                let duration =
+                    Duration::parse(duration).map_err(|m| fault(format!("{field}.duration"), duration, m))?;
                 let source = match source {
                     Some(s) if s.trim() == "*" => Some(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
                     Some(s) => Some(
-                        parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.source"), None, s, e.to_string()))?,
+                        parse_prefix(s).map_err(|e| fault(format!("{field}.source"), s, e.to_string()))?,
                     ),
                     None => None,
                 };
@@ -257,7 +271,7 @@ impl Loader<'_> {
                 request: request.clone(),
                 actor: self.user(sc, by, &format!("{field}.by"))?,
             },
-            _ => return Err(fault(field, None, "action", "internal: not a JIT action")),
+            _ => return Err(fault(field, "action", "internal: not a JIT action")),
         })
     }
 
@@ -294,11 +308,22 @@ impl Loader<'_> {
             },
             ExpectSpec::JitRules { vm, nsg, deny, allow } => Expectation::JitRules {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,
-                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &format!("{field}.nsg"), None)).transpose()?,
-                deny: *deny,
-                allow: *allow,
+                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &format!("{field}.nsg"))).transpose()?,
+                deny: count(*deny, &format!("{field}.deny"))?,
+                allow: count(*allow, &format!("{field}.allow"))?,
             },
-            _ => return Err(fault(field, None, "expect", "internal: not a JIT expectation")),
+            _ => return Err(fault(field, "expect", "internal: not a JIT expectation")),
         })
     }
+}
+
+/// An expected number of rules: 0 or more.
+fn count(value: Option<i64>, field: &str) -> Result<Option<usize>, Fault> {
+    value
+        .map(|n| {
+            usize::try_from(n).map_err(|_| {
+                fault(field, n.to_string(), format!("{n} is negative; valid: a count of 0 or more"))
+            })
+        })
+        .transpose()
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::jit::{JitEngine, JitOutcome, RequestState, is_jit_rule};
 use crate::model::{NsgId, Topology, User, VmId};
-use crate::nsg::{Access, AddressSpec, SecurityRule, validate_nsg};
+use crate::nsg::{Access, AddressSpec, NsgError, SecurityRule, default_rules, validate_nsg};
 use crate::path::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
 
 use super::event::{Event, EventQueue};
@@ -26,16 +26,57 @@ pub struct World {
 /// The principal that performs setup actions with no named actor: an Owner.
 pub const SETUP_PRINCIPAL: &str = "scenario-setup";
 
-/// A step that cannot be applied: the scenario is inconsistent at that point in time.
+/// A step that cannot be applied: the scenario is inconsistent at that point in time (a priority
+/// clash, a rule or request that does not exist then). Printed as
+/// `timeline[3].action.rule: step at 6m (line 19, column 9): NSG 'web' has no rule 'x'`;
+/// `scenario::Scenario::step_error` turns it into a `file:line:col` diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("step at {at}{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+#[error("{field}: step at {at}{}: {message}", position_text(*line, *column))]
 pub struct SimError {
     /// The step's offset.
     pub at: Duration,
     /// The step's line in the file.
     pub line: Option<usize>,
+    /// The step's column in the file.
+    pub column: Option<usize>,
+    /// The field the problem is in (`timeline[3].action.rule`).
+    pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+fn position_text(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    }
+}
+
+/// Why an action could not be applied: the field of the action at fault (`rule.priority`,
+/// `request`; empty for the action as a whole) and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ActionError {
+    field: &'static str,
+    message: String,
+}
+
+impl ActionError {
+    fn new(field: &'static str, message: impl Into<String>) -> ActionError {
+        ActionError { field, message: message.into() }
+    }
+
+    /// The error of `step`, whose action this is.
+    fn at_step(self, step: &Step) -> SimError {
+        let action = format!("{}.action", step.path);
+        SimError {
+            at: step.at,
+            line: step.line,
+            column: step.column,
+            field: if self.field.is_empty() { action } else { format!("{action}.{}", self.field) },
+            message: self.message,
+        }
+    }
 }
 
 /// A tracked connection.
@@ -338,6 +379,11 @@ impl Simulator {
     /// When the action does not fit the current state (a rule priority clash, an unknown rule,
     /// a connection name reused).
     pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+        self.apply_action(action).map_err(|e| e.message)
+    }
+
+    /// [`Simulator::apply`], keeping the field at fault for the step's diagnostic.
+    fn apply_action(&mut self, action: &Action) -> Result<ActionOutcome, ActionError> {
         let before = self.rules_snapshot();
         let mut outcome = self.apply_inner(action)?;
         outcome.nsg_changes = self.changes_since(before);
@@ -386,7 +432,7 @@ impl Simulator {
             .collect()
     }
 
-    fn apply_inner(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+    fn apply_inner(&mut self, action: &Action) -> Result<ActionOutcome, ActionError> {
         match action {
             Action::AttachNsg { nsg, target } => {
                 let where_ = self.attachment_name(*target);
@@ -405,7 +451,11 @@ impl Simulator {
                     Attachment::Nic(n) => self.topology.nic(n).nsg,
                 };
                 let Some(previous) = previous else {
-                    return Err(format!("{where_} has no NSG to detach"));
+                    let field = match target {
+                        Attachment::Subnet(_) => "subnet",
+                        Attachment::Nic(_) => "nic",
+                    };
+                    return Err(ActionError::new(field, format!("{where_} has no NSG to detach")));
                 };
                 match *target {
                     Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, None),
@@ -416,18 +466,26 @@ impl Simulator {
                 Ok(outcome(format!("dissociated NSG '{name}' from {where_}"), vec![]))
             }
             Action::AddRule { nsg, rule } => {
-                let changes = self.put_rule(*nsg, rule.clone())?;
+                let changes = self.try_put_rule(*nsg, rule.clone()).map_err(|(e, message)| match e {
+                    NsgError::DuplicatePriority { .. } | NsgError::PriorityOutOfRange { .. } => {
+                        ActionError::new("rule.priority", message)
+                    }
+                    NsgError::DuplicateName { .. } | NsgError::InvalidName { .. } => {
+                        ActionError::new("rule.name", message)
+                    }
+                    _ => ActionError::new("rule", message),
+                })?;
                 let name = &self.topology.nsg(*nsg).name;
                 Ok(outcome(format!("added rule '{}' to NSG '{name}'", rule.name), changes))
             }
             Action::RemoveRule { nsg, name } => {
-                let changes = self.delete_rule(*nsg, name)?;
+                let changes = self.delete_rule(*nsg, name).map_err(|e| ActionError::new("rule", e))?;
                 let nsg_name = &self.topology.nsg(*nsg).name;
                 Ok(outcome(format!("removed rule '{name}' from NSG '{nsg_name}'"), changes))
             }
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {
-                    return Err(format!("connection '{name}' is already open"));
+                    return Err(ActionError::new("name", format!("connection '{name}' is already open")));
                 }
                 let trace = self.evaluate(request);
                 let summary = if trace.verdict == Access::Allow {
@@ -464,20 +522,24 @@ impl Simulator {
                     c.open = false;
                     Ok(outcome(format!("closed connection '{name}'"), vec![]))
                 }
-                _ => Err(format!("connection '{name}' is not open")),
+                _ => Err(ActionError::new("name", format!("connection '{name}' is not open"))),
             },
             Action::EnableJit { vm, actor, change } => {
-                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
                 let out = self.jit.enable(&mut self.topology, *vm, change.clone(), &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::DisableJit { vm, actor } => {
-                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
                 let out = self.jit.disable(&mut self.topology, *vm, &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::RequestJit { name, user, ports, duration, source, justification } => {
-                let user = self.user(user)?;
+                let user = self.user(user).map_err(|e| ActionError::new("user", e))?;
                 let out = self.jit.request(
                     &mut self.topology,
                     name,
@@ -491,24 +553,27 @@ impl Simulator {
                 Ok(self.absorb(out))
             }
             Action::ApproveJit { request, approver } => {
-                let approver = self.user(approver)?;
+                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
                 let out = self
                     .jit
                     .approve(&mut self.topology, request, &approver, self.now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
             Action::DenyJit { request, approver, reason } => {
-                let approver = self.user(approver)?;
-                let out = self.jit.deny(request, &approver, reason, self.now).map_err(|e| e.to_string())?;
+                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
+                let out = self
+                    .jit
+                    .deny(request, &approver, reason, self.now)
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
             Action::RevokeJit { request, actor } => {
-                let actor = self.user(actor)?;
+                let actor = self.user(actor).map_err(|e| ActionError::new("by", e))?;
                 let out = self
                     .jit
                     .revoke(&mut self.topology, request, &actor, self.now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
         }
@@ -520,28 +585,46 @@ impl Simulator {
     /// # Errors
     /// When the NSG would be invalid (e.g. a priority clash); the NSG is left unchanged.
     pub fn put_rule(&mut self, nsg: NsgId, rule: SecurityRule) -> Result<Vec<String>, String> {
+        self.try_put_rule(nsg, rule).map_err(|(_, message)| message)
+    }
+
+    /// [`Simulator::put_rule`], keeping the validation error. Rule names are compared as Azure
+    /// compares resource names, case-insensitively: writing `Allow-SSH` replaces `allow-ssh`.
+    fn try_put_rule(&mut self, nsg: NsgId, rule: SecurityRule) -> Result<Vec<String>, (NsgError, String)> {
         let mut candidate = self.topology.nsg(nsg).clone();
         let mut changes = Vec::new();
-        if let Some(pos) = candidate.rules.iter().position(|r| r.name == rule.name) {
+        if let Some(pos) = candidate.rules.iter().position(|r| r.name.eq_ignore_ascii_case(&rule.name)) {
             let old = candidate.rules.remove(pos);
             changes.push(format!("- {} {}", candidate.name, describe_rule(&self.topology, &old)));
         }
         changes.push(format!("+ {} {}", candidate.name, describe_rule(&self.topology, &rule)));
         candidate.rules.push(rule);
-        validate_nsg(&candidate).map_err(|e| format!("NSG '{}': {e}", candidate.name))?;
+        validate_nsg(&candidate).map_err(|e| {
+            let message = format!("NSG '{}': {e}", candidate.name);
+            (e, message)
+        })?;
         *self.topology.nsg_mut(nsg) = candidate;
         self.cache.refresh(&self.topology, nsg);
         Ok(changes)
     }
 
-    /// Deletes the rule called `name` from `nsg` and recompiles it. Returns the change lines.
+    /// Deletes the rule called `name` (compared case-insensitively, as Azure does) from `nsg` and
+    /// recompiles it. Returns the change lines.
     ///
     /// # Errors
-    /// When there is no such rule.
+    /// When there is no such user rule (default rules cannot be deleted).
     pub fn delete_rule(&mut self, nsg: NsgId, name: &str) -> Result<Vec<String>, String> {
         let n = self.topology.nsg(nsg);
-        let Some(pos) = n.rules.iter().position(|r| r.name == name) else {
-            return Err(format!("NSG '{}' has no rule '{name}'", n.name));
+        let Some(pos) = n.rules.iter().position(|r| r.name.eq_ignore_ascii_case(name)) else {
+            let names: Vec<&str> = n.rules.iter().map(|r| r.name.as_str()).collect();
+            let valid = if names.is_empty() { "(none)".to_string() } else { names.join(", ") };
+            if default_rules().iter().any(|d| d.name.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "'{name}' is a default rule of NSG '{}'; default rules cannot be deleted; valid: a user rule ({valid})",
+                    n.name
+                ));
+            }
+            return Err(format!("NSG '{}' has no rule '{name}'; valid: {valid}", n.name));
         };
         let line = format!("- {} {}", n.name, describe_rule(&self.topology, &n.rules[pos]));
         self.topology.nsg_mut(nsg).rules.remove(pos);
@@ -852,7 +935,7 @@ pub fn replay_until(world: World, steps: &[Step], offset: Duration) -> Result<Si
         sim.process_events(at);
         sim.advance_to(at);
         if let Some(a) = &step.action {
-            sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+            sim.apply_action(a).map_err(|e| e.at_step(step))?;
         }
     }
     sim.process_events(start.plus(offset));
@@ -892,7 +975,7 @@ pub fn observe(
         sim.advance_to(at);
         while let Some(step) = order.get(i).filter(|s| start.plus(s.at) == at) {
             if let Some(a) = &step.action {
-                sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+                sim.apply_action(a).map_err(|e| e.at_step(step))?;
             }
             i += 1;
         }
@@ -926,9 +1009,7 @@ pub fn run(world: World, steps: &[Step]) -> Result<RunReport, SimError> {
         }
         sim.advance_to(at);
         let action = match &step.action {
-            Some(a) => {
-                Some(sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?)
-            }
+            Some(a) => Some(sim.apply_action(a).map_err(|e| e.at_step(step))?),
             None => None,
         };
         let expectation = step.expect.as_ref().map(|e| sim.check(e));

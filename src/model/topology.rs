@@ -1177,6 +1177,50 @@ mod tests {
         assert!(t.add_subnet(v, "db", net("10.0.2.0/24")).is_ok());
     }
 
+    /// Microsoft's VNet FAQ: IPv4 subnets /2 to /29, IPv6 subnets exactly /64 (audit: /30 and /32
+    /// were accepted).
+    #[test]
+    fn subnet_sizes_are_azures() {
+        let (mut t, v, _) = small();
+        for too_small in ["10.0.9.0/30", "10.0.9.4/32", "10.0.9.0/31"] {
+            let e = t.add_subnet(v, "x", net(too_small)).expect_err(too_small);
+            assert!(matches!(e, TopologyError::SubnetSize { .. }), "{too_small}: {e}");
+            assert!(e.to_string().contains("valid: a prefix length of /2 to /29"), "{e}");
+        }
+        assert!(t.add_subnet(v, "smallest", net("10.0.9.0/29")).is_ok());
+        let big = t.add_vnet("big", vec![net("0.0.0.0/2")]).expect("a /2 space");
+        assert!(t.add_subnet(big, "largest", net("0.0.0.0/2")).is_ok());
+        let v6 = t.add_vnet("v6", vec![net("fd00::/48")]).expect("vnet");
+        assert!(t.add_subnet(v6, "ok", net("fd00::/64")).is_ok());
+        for wrong in ["fd00:0:0:1::/80", "fd00:0:0:2::/63"] {
+            let e = t.add_subnet(v6, "x", net(wrong)).expect_err(wrong);
+            assert!(e.to_string().contains("exactly /64"), "{e}");
+        }
+    }
+
+    /// Microsoft's VNet FAQ lists ranges an address space may not take in (audit: 0.0.0.0/0 was
+    /// accepted).
+    #[test]
+    fn address_spaces_may_not_take_in_reserved_ranges() {
+        let mut t = Topology::new();
+        for (space, reserved) in [
+            ("0.0.0.0/0", "224.0.0.0/4"),
+            ("224.1.0.0/16", "224.0.0.0/4"),
+            ("255.255.255.255/32", "255.255.255.255/32"),
+            ("127.0.0.0/16", "127.0.0.0/8"),
+            ("169.254.0.0/24", "169.254.0.0/16"),
+            ("168.63.0.0/16", "168.63.129.16/32"),
+        ] {
+            let e = t.add_vnet("x", vec![net("10.0.0.0/16"), net(space)]).expect_err(space);
+            assert!(
+                matches!(&e, TopologyError::ReservedAddressSpace { space: s, reserved: r, .. } if *s == net(space) && *r == net(reserved)),
+                "{space}: {e}"
+            );
+        }
+        assert!(t.add_vnet("public", vec![net("20.0.0.0/16")]).is_ok(), "public ranges are allowed");
+        assert!(t.add_vnet("near", vec![net("168.63.128.0/24")]).is_ok());
+    }
+
     #[test]
     fn nic_address_checks() {
         let (mut t, _, s) = small();
@@ -1186,6 +1230,12 @@ mod tests {
         ));
         assert!(matches!(t.add_nic("a", s, ip("10.0.1.1"), None), Err(TopologyError::IpReserved { .. })));
         assert!(matches!(t.add_nic("a", s, ip("10.0.1.255"), None), Err(TopologyError::IpReserved { .. })));
+        for reserved in ["10.0.1.0", "10.0.1.2", "10.0.1.3"] {
+            assert!(
+                matches!(t.add_nic("a", s, ip(reserved), None), Err(TopologyError::IpReserved { .. })),
+                "{reserved}"
+            );
+        }
         assert!(t.add_nic("a", s, ip("10.0.1.4"), None).is_ok());
         assert!(matches!(t.add_nic("b", s, ip("10.0.1.4"), None), Err(TopologyError::DuplicateIp { .. })));
     }

@@ -320,6 +320,19 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
         let part = match parse_prefix(a) {
             Ok(net) => AddrSet::from_net(net),
             Err(e) => match ServiceTag::parse(a) {
+                // An unknown tag would resolve to no address at all, silently.
+                Some(ServiceTag::Other(name)) if !ctx.tags.contains_key(&name) => {
+                    let mut known: Vec<&str> = ctx.tags.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    return Err(fault(
+                        format!("{field}[{i}]"),
+                        a,
+                        format!(
+                            "'{a}' is neither an address nor a known service tag ({e}); valid: '*', an IP, a CIDR prefix, VirtualNetwork, Internet, AzureLoadBalancer, {}, or a tag defined in service_tags",
+                            known.join(", ")
+                        ),
+                    ));
+                }
                 Some(tag) => ctx.tag(&tag),
                 None => return Err(fault(format!("{field}[{i}]"), a, e.to_string())),
             },
@@ -338,4 +351,239 @@ fn ports(list: &[String], field: &str) -> Result<PortSet, Fault> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PortSet::from_ranges(ranges))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{LoadError, Scenario, load_str};
+    use crate::model::{CollectionRules, FirewallAction, FirewallMode, NextHop};
+
+    const BASE: &str = r#"Scenario(
+    name: "net",
+    start: "2025-01-06T09:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+            Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26"),
+            Subnet(name: "AzureBastionSubnet", prefix: "10.0.2.0/26"),
+        ]),
+        Vnet(name: "spoke", address_space: ["10.1.0.0/16"], subnets: [
+            Subnet(name: "work", prefix: "10.1.1.0/24", route_table: "via-fw"),
+        ]),
+    ],
+    peerings: [("hub", "spoke")],
+    route_tables: [
+        RouteTable(name: "via-fw", routes: [
+            Route(name: "default", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4")),
+            Route(name: "drop", prefix: "10.9.0.0/16", next_hop: None),
+        ]),
+    ],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.30.0.10"), PublicIp(name: "bastion-pip", address: "20.30.0.20")],
+    firewalls: [
+        Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip",
+            fqdns: {"www.example.com": ["93.184.216.34"]},
+            collections: [
+                Dnat(name: "in", priority: 100, rules: [
+                    DnatRule(name: "ssh", protocols: [Tcp], sources: ["203.0.113.0/24"],
+                             destination_port: 50022, translated_address: "10.1.1.4", translated_port: 22),
+                ]),
+                Network(name: "net", priority: 200, action: Deny, rules: [
+                    NetworkRule(name: "web", protocols: [Tcp, Udp], sources: ["10.1.0.0/16"],
+                                destinations: ["*"], destination_ports: ["443", "8000-8080"]),
+                ]),
+                Application(name: "app", priority: 300, action: Allow, rules: [
+                    ApplicationRule(name: "site", sources: ["10.1.0.0/16"], protocols: [Https, Http], fqdns: ["www.example.com"]),
+                ]),
+            ]),
+    ],
+    bastions: [Bastion(name: "bastion", vnet: "hub", public_ip: "bastion-pip")],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "vm-nic", subnet: "spoke/work", private_ip: "10.1.1.4")])],
+)
+"#;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str(text, Path::new("n.ron"))
+    }
+
+    fn broken(from: &str, to: &str) -> (String, LoadError) {
+        assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
+        let text = BASE.replacen(from, to, 1);
+        let e = load(&text).expect_err(to);
+        (text, e)
+    }
+
+    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
+        let before = &text[..offset];
+        (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+    }
+
+    /// A broken-file case: the text to replace, its replacement, the field path of the error,
+    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
+    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
+
+    #[test]
+    fn loads_route_tables_firewalls_and_bastions() {
+        let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let table = t.route_table(t.route_table_by_name("via-fw").expect("table"));
+        assert_eq!(table.routes.len(), 2);
+        assert_eq!(table.routes[0].next_hop, NextHop::VirtualAppliance("10.0.1.4".parse().expect("ip")));
+        assert_eq!(table.routes[1].next_hop, NextHop::None);
+        let spoke = t.vnet_by_name("spoke").expect("spoke");
+        let work = t.subnet_by_name(spoke, "work").expect("work");
+        assert_eq!(t.subnet(work).route_table, t.route_table_by_name("via-fw"));
+
+        let fw = t.firewall(t.firewall_by_name("fw").expect("fw"));
+        assert_eq!(
+            (fw.mode, fw.legacy_dnat, fw.public_ip),
+            (FirewallMode::Classic, false, t.public_ip_by_name("fw-pip"))
+        );
+        let collections = &fw.groups[0].collections;
+        let priorities: Vec<u32> = collections.iter().map(|c| c.priority).collect();
+        assert_eq!(priorities, [100, 200, 300]);
+        let CollectionRules::Dnat(dnat) = &collections[0].rules else { panic!("a DNAT collection") };
+        assert_eq!((dnat[0].destination_port, dnat[0].translated_port), (50022, 22));
+        assert_eq!(
+            dnat[0].destination,
+            "20.30.0.10".parse::<std::net::IpAddr>().expect("ip"),
+            "the firewall's public IP by default"
+        );
+        let CollectionRules::Network(action, net) = &collections[1].rules else {
+            panic!("a network collection")
+        };
+        assert_eq!(*action, FirewallAction::Deny);
+        assert!(net[0].destination_ports.contains(8080) && !net[0].destination_ports.contains(8081));
+        let CollectionRules::Application(_, app) = &collections[2].rules else {
+            panic!("an application collection")
+        };
+        assert!(app[0].ports.contains(443) && app[0].ports.contains(80) && !app[0].ports.contains(1433));
+        assert!(app[0].destinations.contains("93.184.216.34".parse().expect("ip")));
+
+        let bastion = t.bastion(t.bastion_by_name("bastion").expect("bastion"));
+        assert_eq!(bastion.public_ip, t.public_ip_by_name("bastion-pip"));
+    }
+
+    #[test]
+    fn each_error_names_its_field_and_position() {
+        let cases: &[Case] = &[
+            (
+                r#"prefix: "0.0.0.0/0""#,
+                r#"prefix: "0.0.0.0/99""#,
+                "route_tables[0].routes[0].prefix",
+                (r#""0.0.0.0/99""#, 0),
+                "IPv4 length",
+            ),
+            (
+                r#"VirtualAppliance("10.0.1.4")"#,
+                r#"VirtualAppliance("fw")"#,
+                "route_tables[0].routes[0].next_hop",
+                (r#""fw""#, 0),
+                "VirtualAppliance takes the appliance's private IP",
+            ),
+            (
+                r#"route_table: "via-fw""#,
+                r#"route_table: "via""#,
+                "vnets[1].subnets[0].route_table",
+                (r#""via""#, 0),
+                "unknown route table 'via'; valid: via-fw",
+            ),
+            (
+                r#"Dnat(name: "in", priority: 100"#,
+                r#"Dnat(name: "in", priority: 70000"#,
+                "firewalls[0].collections[0].priority",
+                ("70000", 0),
+                "'in': priority 70000 is outside 100..=65000",
+            ),
+            (
+                r#"destination_port: 50022"#,
+                r#"destination_port: -1"#,
+                "firewalls[0].collections[0].rules[0].destination_port",
+                ("-1", 0),
+                "port -1 is outside 0..=65535",
+            ),
+            (
+                r#"translated_port: 22"#,
+                r#"translated_port: 65536"#,
+                "firewalls[0].collections[0].rules[0].translated_port",
+                ("65536", 0),
+                "port 65536 is outside 0..=65535",
+            ),
+            (
+                r#"translated_address: "10.1.1.4""#,
+                r#"translated_address: "vm""#,
+                "firewalls[0].collections[0].rules[0].translated_address",
+                (r#""vm""#, 0),
+                "is not an IP address",
+            ),
+            (
+                r#"destination_ports: ["443", "8000-8080"]"#,
+                r#"destination_ports: ["443", "8080-8000"]"#,
+                "firewalls[0].collections[1].rules[0].destination_ports[1]",
+                (r#""8080-8000""#, 0),
+                "the start is above the end",
+            ),
+            // A name that is not a known tag used to resolve to no address at all, silently.
+            (
+                r#"sources: ["203.0.113.0/24"]"#,
+                r#"sources: ["somewhere"]"#,
+                "firewalls[0].collections[0].rules[0].sources[0]",
+                (r#""somewhere""#, 0),
+                "is neither an address nor a known service tag",
+            ),
+            (
+                r#"fqdns: ["www.example.com"]"#,
+                r#"fqdns: ["www.example.org"]"#,
+                "firewalls[0].collections[2].rules[0].fqdns[0]",
+                (r#""www.example.org""#, 0),
+                "has no addresses",
+            ),
+            (
+                r#""www.example.com": ["93.184.216.34"]"#,
+                r#""www.example.com": ["93.184.216.340"]"#,
+                r#"firewalls[0].fqdns["www.example.com"][0]"#,
+                (r#""93.184.216.340""#, 0),
+                "is not an IP address",
+            ),
+            (
+                r#"Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4""#,
+                r#"Firewall(name: "fw", vnet: "hub", private_ip: "10.0.3.4""#,
+                "firewalls[0].private_ip",
+                (r#""10.0.3.4""#, 0),
+                "outside subnet",
+            ),
+            (
+                r#"Firewall(name: "fw", vnet: "hub""#,
+                r#"Firewall(name: "fw", vnet: "spoke""#,
+                "firewalls[0].vnet",
+                (r#""spoke""#, 2),
+                "AzureFirewallSubnet",
+            ),
+            (
+                r#"Bastion(name: "bastion", vnet: "hub""#,
+                r#"Bastion(name: "bastion", vnet: "spoke""#,
+                "bastions[0].vnet",
+                (r#""spoke""#, 2),
+                "AzureBastionSubnet",
+            ),
+            (
+                r#"public_ip: "bastion-pip""#,
+                r#"public_ip: "none-pip""#,
+                "bastions[0].public_ip",
+                (r#""none-pip""#, 0),
+                "unknown public IP 'none-pip'",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (from, to, field, (needle, nth), message) in cases {
+            let (text, e) = broken(from, to);
+            let (line, col) = at(&text, needle, *nth);
+            let prefix = format!("n.ron:{line}:{col}: {field}: ");
+            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
+                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
 }

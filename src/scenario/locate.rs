@@ -312,7 +312,13 @@ impl Scanner<'_> {
                 return;
             }
             self.pos += 1;
-            self.value(format!("{path}[\"{key}\"]"));
+            // A map entry spans its key and its value, so that an error about the key (a tag
+            // that cannot be defined) points at the key.
+            let entry = format!("{path}[\"{key}\"]");
+            self.value(entry.clone());
+            if let Some(span) = self.spans.get_mut(&entry) {
+                span.0 = key_start;
+            }
             if !self.separator(b'}') {
                 self.pos = self.bytes.len();
                 return;
@@ -436,7 +442,8 @@ Scenario(
         assert_eq!(map.find("nsgs[0].rules[1].source_ports", "x"), map.start("nsgs[0].rules[1]"));
         assert_eq!(map.start("nsgs[0].rules[1]"), Some(nth("Rule(name: \"A\"", 0)));
         assert_eq!(map.start("timeline[1]"), Some(nth("(at: \"5m\"", 0)));
-        assert_eq!(map.start("service_tags[\"Office\"]"), Some(nth("[\"203", 0)));
+        assert_eq!(map.start("service_tags[\"Office\"]"), Some(nth("\"Office\"", 0)));
+        assert_eq!(map.start("service_tags[\"Office\"][0]"), Some(nth("\"203", 0)));
         assert_eq!(map.find("no_such_field", "x"), None);
     }
 

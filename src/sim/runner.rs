@@ -1042,3 +1042,233 @@ fn event_report(start: Instant, at: Instant, outcome: ActionOutcome) -> StepRepo
         expectation: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The scenarios are written in the file format (the loader is the quickest way to build a
+    //! world and a timeline); what is tested is the runner.
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::{Scenario, load_str};
+
+    const BASE: &str = r#"Scenario(
+        name: "t",
+        start: "2025-01-06T09:00:00Z",
+        vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [
+            Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "nsg-a"),
+            Subnet(name: "b", prefix: "10.0.2.0/24"),
+        ])],
+        nsgs: [Nsg(name: "nsg-a", rules: [
+            Rule(name: "allow-ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp,
+                 source: "10.0.2.0/24", destination_ports: "22"),
+        ])],
+        vms: [
+            Vm(name: "vm1", os: Linux, nics: [Nic(name: "vm1-nic", subnet: "v/a", private_ip: "10.0.1.4")]),
+            Vm(name: "vm2", os: Linux, nics: [Nic(name: "vm2-nic", subnet: "v/b", private_ip: "10.0.2.4")]),
+        ],
+        users: [User(name: "alice", roles: ["Owner"], source_ip: "203.0.113.5")],
+        timeline: [TIMELINE],
+    )"#;
+
+    fn scenario(timeline: &str) -> Scenario {
+        load_str(&BASE.replace("TIMELINE", timeline), Path::new("t.ron")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn play(timeline: &str) -> RunReport {
+        let s = scenario(timeline);
+        run(s.world(), &s.steps).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn outcomes(report: &RunReport) -> Vec<(bool, String, String)> {
+        report
+            .steps
+            .iter()
+            .filter_map(|s| s.expectation.as_ref())
+            .map(|e| (e.passed, e.expected.clone(), e.actual.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn flow_expectations_check_the_verdict_the_nsg_and_the_rule() {
+        let report = play(
+            r#"(at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "securityRules/allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "defaultSecurityRules/allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Deny)),
+               (at: "0", expect: Flow(from: "alice", to: "vm1", port: 22, verdict: Deny, rule: "DenyAllInBound")),
+               (at: "0", expect: Flow(from: "vm1", to: "vm2", port: 22, verdict: Allow, nsg: "nsg-a"))"#,
+        );
+        let got = outcomes(&report);
+        assert!(got[0].0 && got[1].0, "{got:?}");
+        assert!(!got[2].0, "a default-rule name must not match a user rule: {got:?}");
+        assert_eq!(
+            got[3],
+            (false, "Deny".into(), "Allow by NSG 'nsg-a' rule securityRules/allow-ssh".into())
+        );
+        // No NSG decided (no route from the Internet to a VM without a public IP): an expectation
+        // that names a rule fails even though the verdict matches.
+        assert!(!got[4].0 && got[4].2.contains("not routable from the Internet"), "{got:?}");
+        // vm1 -> vm2: nsg-a decides outbound (vm2 has no NSG), by AllowVnetOutBound.
+        assert_eq!(
+            got[5],
+            (
+                true,
+                "Allow by NSG 'nsg-a'".into(),
+                "Allow by NSG 'nsg-a' rule defaultSecurityRules/AllowVnetOutBound".into()
+            )
+        );
+        assert_eq!(report.tally(), (3, 3));
+    }
+
+    #[test]
+    fn established_connections_survive_rule_changes_and_replies_need_no_rule() {
+        let report = play(
+            r#"(at: "0", action: Connect(name: "ssh", from: "vm2", to: "vm1", port: 22)),
+               (at: "1m", action: RemoveRule(nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "1m", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "AllowVnetInBound")),
+               (at: "1m", expect: Connection(name: "ssh", open: true)),
+               (at: "1m", expect: Reply(connection: "ssh", verdict: Allow)),
+               (at: "2m", action: Disconnect(name: "ssh")),
+               (at: "2m", expect: Connection(name: "ssh", open: false)),
+               (at: "2m", expect: Reply(connection: "ssh", verdict: Allow)),
+               (at: "2m", expect: Reply(connection: "never", verdict: Deny)),
+               (at: "2m", expect: Connection(name: "never", open: false))"#,
+        );
+        let got = outcomes(&report);
+        assert!(got.iter().all(|g| g.0), "{got:?}");
+        assert!(got[2].2.contains("stateful"), "{got:?}");
+        assert!(got[4].2.contains("no established connection: evaluated as a new flow"), "{got:?}");
+        assert_eq!(got[5].2, "Deny (connection was never opened)");
+        let removed = report.steps[1].action.as_ref().expect("an action");
+        assert_eq!(removed.summary, "removed rule 'allow-ssh' from NSG 'nsg-a'");
+        assert_eq!(removed.nsg_changes.len(), 1);
+        assert!(removed.nsg_changes[0].after.is_empty());
+    }
+
+    #[test]
+    fn steps_run_in_time_order_then_file_order() {
+        let report =
+            play(r#"(at: "10m", note: "third"), (at: "5m", note: "first"), (at: "5m", note: "second")"#);
+        let notes: Vec<(&str, String)> =
+            report.steps.iter().map(|s| (s.note.as_deref().unwrap_or(""), s.offset.to_string())).collect();
+        assert_eq!(notes, [("first", "5m".into()), ("second", "5m".into()), ("third", "10m".into())]);
+        assert_eq!(report.steps[2].at.to_string(), "2025-01-06T09:10:00Z");
+        assert_eq!(report.last_instant().to_string(), "2025-01-06T09:10:00Z");
+    }
+
+    #[test]
+    fn a_step_that_does_not_apply_names_its_position_and_field() {
+        let s = scenario(
+            r#"(at: "0", note: "x"),
+        (at: "6m", action: AddRule(nsg: "nsg-a", rule: Rule(name: "clash", priority: 100, direction: Inbound,
+            access: Deny, protocol: Any, destination_ports: "*")))"#,
+        );
+        let e = run(s.world(), &s.steps).expect_err("a priority clash");
+        assert_eq!((e.at.to_string().as_str(), e.field.as_str()), ("6m", "timeline[1].action.rule.priority"));
+        assert_eq!((e.line, e.column), (s.steps[1].line, s.steps[1].column));
+        assert!(e.line.is_some() && e.column.is_some());
+        assert!(e.message.contains("SecurityRuleConflict"), "{e}");
+        assert!(e.to_string().starts_with("timeline[1].action.rule.priority: step at 6m (line "), "{e}");
+        let shown = s.step_error(&e).to_string();
+        assert!(shown.starts_with("t.ron:"), "{shown}");
+        assert!(
+            shown.contains(": timeline[1].action.rule.priority: step at 6m: NSG 'nsg-a': rule 'clash'"),
+            "{shown}"
+        );
+
+        for (step, field, message) in [
+            (
+                r#"(at: "1m", action: RemoveRule(nsg: "nsg-a", rule: "gone"))"#,
+                "rule",
+                "NSG 'nsg-a' has no rule 'gone'; valid: allow-ssh",
+            ),
+            (r#"(at: "1m", action: DetachNsg(nic: "vm1-nic"))"#, "nic", "nic 'vm1-nic' has no NSG to detach"),
+            (
+                r#"(at: "1m", action: DetachNsg(subnet: "v/b"))"#,
+                "subnet",
+                "subnet 'v/b' has no NSG to detach",
+            ),
+            (r#"(at: "1m", action: Disconnect(name: "ghost"))"#, "name", "connection 'ghost' is not open"),
+            (
+                r#"(at: "1m", action: ApproveJit(request: "none", by: "alice"))"#,
+                "request",
+                "no JIT request named 'none'",
+            ),
+            (
+                r#"(at: "1m", action: RevokeJit(request: "none", by: "alice"))"#,
+                "request",
+                "no JIT request named 'none'",
+            ),
+        ] {
+            let s = scenario(step);
+            let e = run(s.world(), &s.steps).expect_err(step);
+            assert_eq!(e.field, format!("timeline[0].action.{field}"), "{step}");
+            assert!(e.message.contains(message), "{step}: {e}");
+            // The same step stops a replay to a later offset.
+            let replayed = replay_until(s.world(), &s.steps, Duration::from_secs(3600)).expect_err(step);
+            assert_eq!(replayed, e);
+        }
+    }
+
+    #[test]
+    fn rule_names_are_compared_as_azure_compares_them() {
+        let s = scenario("");
+        let mut sim = Simulator::new(s.world());
+        let nsg = sim.topology().nsg_by_name("nsg-a").expect("nsg");
+        let mut rule = sim.topology().nsg(nsg).rules[0].clone();
+        rule.name = "Allow-SSH".into();
+        rule.priority = crate::nsg::Priority(200);
+        let changes = sim.put_rule(nsg, rule).expect("a PUT of the same name in another case replaces it");
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(changes[0].starts_with("- nsg-a securityRules/allow-ssh"), "{changes:?}");
+        let names: Vec<&str> = sim.topology().nsg(nsg).rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["Allow-SSH"]);
+        let e = sim.delete_rule(nsg, "DenyAllInBound").expect_err("default rules cannot be deleted");
+        assert!(e.contains("is a default rule") && e.contains("valid: a user rule (Allow-SSH)"), "{e}");
+        sim.delete_rule(nsg, "allow-ssh").expect("deleted whatever the case");
+        assert!(sim.topology().nsg(nsg).rules.is_empty());
+    }
+
+    #[test]
+    fn replay_until_applies_actions_up_to_the_offset_only() {
+        let s = scenario(
+            r#"(at: "5m", action: RemoveRule(nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "10m", action: DetachNsg(subnet: "v/a"))"#,
+        );
+        let at = |secs| replay_until(s.world(), &s.steps, Duration::from_secs(secs)).expect("replays");
+        let nsg =
+            |sim: &Simulator| sim.topology().nsg_by_name("nsg-a").map(|n| sim.topology().nsg(n).rules.len());
+        let before = at(299);
+        assert_eq!((nsg(&before), before.now().to_string().as_str()), (Some(1), "2025-01-06T09:04:59Z"));
+        assert_eq!(nsg(&at(300)), Some(0));
+        let subnet = |sim: &Simulator| {
+            let t = sim.topology();
+            t.subnet_ids().find(|&id| t.subnet(id).name == "a").and_then(|id| t.subnet(id).nsg)
+        };
+        assert!(subnet(&at(599)).is_some());
+        assert!(subnet(&at(600)).is_none());
+    }
+
+    #[test]
+    fn jit_expectations_and_expiry_events() {
+        let report = play(
+            r#"(at: "0", action: EnableJit(vm: "vm1", ports: [Port(number: 22)])),
+               (at: "0", expect: JitStatus(vm: "vm1", status: Configured)),
+               (at: "0", expect: JitRules(vm: "vm1", deny: 1, allow: 0)),
+               (at: "1m", action: RequestJit(id: "r1", user: "alice", vm: "vm1", ports: [22], duration: "1h")),
+               (at: "1m", expect: JitRequest(request: "r1", status: Active)),
+               (at: "1m", expect: JitRules(vm: "vm1", nsg: "nsg-a", allow: 1)),
+               (at: "1m", expect: JitRequest(request: "nope", status: Active)),
+               (at: "1h1m", expect: JitRules(vm: "vm1", allow: 0)),
+               (at: "1h1m", expect: JitRequest(request: "r1", status: Expired))"#,
+        );
+        let got = outcomes(&report);
+        assert_eq!(got.iter().filter(|g| !g.0).count(), 1, "{got:?}");
+        assert_eq!(got[4].2, "no such request has been made");
+        // The expiry is an event at its own instant, before the steps at that instant.
+        let expiry = report.steps.iter().position(|s| s.kind == StepKind::Event).expect("an expiry event");
+        assert_eq!(report.steps[expiry].at.to_string(), "2025-01-06T10:01:00Z");
+        assert!(report.steps[expiry + 1].expectation.as_ref().is_some_and(|e| e.passed));
+    }
+}

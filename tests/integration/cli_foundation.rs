@@ -1252,3 +1252,39 @@ fn help_and_version_exit_0() {
     nsgsim(&["--version"]).assert_code(0).stdout_has(&[concat!("nsgsim ", env!("CARGO_PKG_VERSION"))]);
     nsgsim(&["eval", "--help"]).assert_code(0).stdout_has(&["--from", "--to", "--port", "--at", "--expect"]);
 }
+
+/// README: "Every command that prints a result takes `--format text|json`; `report` …, `import` …
+/// and `quiz` … have no `--format`." (audit: it said every command).
+#[test]
+fn the_readme_says_exactly_which_commands_take_format() {
+    let readme =
+        std::fs::read_to_string(crate::util::root().join("README.md")).expect("README.md is readable");
+    assert!(
+        readme.contains("Every command that prints a result takes `--format text|json`"),
+        "README sentence changed"
+    );
+    let with: &[&[&str]] = &[
+        &["check"],
+        &["run"],
+        &["eval"],
+        &["effective-rules"],
+        &["reach"],
+        &["exposure"],
+        &["graph"],
+        &["jit", "status"],
+        &["jit", "request"],
+        &["classbench"],
+        &["lint"],
+        &["diff"],
+        &["test"],
+    ];
+    for command in with {
+        let out = nsgsim(&[*command, &["--help"]].concat());
+        assert!(out.assert_code(0).stdout.contains("--format"), "{command:?} lacks --format");
+    }
+    for command in ["report", "quiz", "import"] {
+        assert!(readme.contains(&format!("`{command}`")), "README does not name {command}");
+        let out = nsgsim(&[command, "--help"]);
+        assert!(!out.assert_code(0).stdout.contains("--format"), "{command} has --format: fix the README");
+    }
+}

@@ -1,4 +1,6 @@
-//! `nsgsim check FILE...`: load and validate scenario files without running them.
+//! `nsgsim check FILE...`: load and validate scenario files, and replay their timelines (without
+//! the narrative or the verdicts of expectations) so that a step `run` would refuse (a priority
+//! clash, a rule or request that does not exist at that time) is reported here too.
 
 use std::path::PathBuf;
 
@@ -23,7 +25,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut results = Vec::new();
     let mut code = EXIT_OK;
     for file in &args.files {
-        match load(file) {
+        // Every step must apply at its time: replay the timeline, ignoring what it prints and
+        // whether its expectations hold (that is `run`'s answer, exit 1, not invalid input).
+        let checked = load(file).and_then(|s| match crate::sim::run(s.world(), &s.steps) {
+            Ok(_) => Ok(s),
+            Err(e) => Err(anyhow::anyhow!("{}", s.step_error(&e))),
+        });
+        match checked {
             Ok(s) => {
                 let t = &s.topology;
                 let summary = format!(
@@ -35,7 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     s.users.len(),
                     s.steps.len()
                 );
-                let mut warnings = Vec::new();
+                let mut warnings: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
                 for b in t.bastion_ids() {
                     for m in crate::path::missing_bastion_rules(t, b) {
                         warnings.push(format!(

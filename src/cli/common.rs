@@ -22,8 +22,9 @@ pub fn simulate_at(
         Some(text) => offset(text)?,
         None => Duration::from_secs(0),
     };
+    scenario.instant_at(offset).map_err(|m| anyhow::anyhow!("--at: {m}"))?;
     let sim = crate::sim::replay_until(scenario.world(), &scenario.steps, offset)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))?;
     Ok((sim, offset))
 }
 

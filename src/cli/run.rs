@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         let report = match sim::run(scenario.world(), &scenario.steps) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}: {e}", file.display());
+                eprintln!("error: {}", scenario.step_error(&e));
                 code = EXIT_INVALID;
                 continue;
             }

@@ -865,7 +865,7 @@ impl Importer {
         }
         let spec = RuleSpec {
             name,
-            priority,
+            priority: priority.into(),
             direction,
             access,
             protocol,
@@ -1459,7 +1459,7 @@ impl Importer {
                 }
                 let max_duration = self.string(pobj, "maxRequestAccessDuration", &psrc, scope)?;
                 out.push(JitPortSpec {
-                    number,
+                    number: number.into(),
                     protocol: Some(protocol),
                     allowed_sources: if sources.is_empty() { None } else { Some(sources) },
                     max_duration,

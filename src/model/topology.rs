@@ -151,6 +151,32 @@ pub enum TopologyError {
         /// The other.
         second: IpNet,
     },
+    /// An address space that takes in a range Azure does not allow in a VNet.
+    #[error(
+        "vnet '{vnet}': address space {space} includes {reserved} ({what}), which Azure does not allow in a virtual network; valid: a range outside 224.0.0.0/4, 255.255.255.255/32, 127.0.0.0/8, 169.254.0.0/16 and 168.63.129.16/32, such as a private RFC 1918 range like 10.0.0.0/16"
+    )]
+    ReservedAddressSpace {
+        /// The VNet.
+        vnet: String,
+        /// The address space given.
+        space: IpNet,
+        /// The disallowed range it overlaps.
+        reserved: IpNet,
+        /// What that range is.
+        what: &'static str,
+    },
+    /// A subnet whose size Azure does not allow.
+    #[error("subnet '{subnet}': prefix {prefix} is {problem}; valid: {valid}")]
+    SubnetSize {
+        /// The subnet.
+        subnet: String,
+        /// Its prefix.
+        prefix: IpNet,
+        /// What is wrong.
+        problem: &'static str,
+        /// What would be valid.
+        valid: &'static str,
+    },
     /// A subnet prefix outside the VNet's address spaces.
     #[error(
         "subnet '{subnet}': prefix {prefix} is outside vnet '{vnet}' address space {spaces}; valid: a prefix inside it"
@@ -319,6 +345,43 @@ fn overlaps(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// The ranges Azure refuses in a VNet's address space (Microsoft's Virtual Network FAQ, "What
+/// address ranges can I use in my virtual networks?").
+const RESERVED_SPACES: [(&str, &str); 5] = [
+    ("224.0.0.0/4", "multicast"),
+    ("255.255.255.255/32", "broadcast"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("168.63.129.16/32", "the Azure platform address used for DNS and health probes"),
+];
+
+/// The first range of [`RESERVED_SPACES`] that `space` overlaps.
+fn reserved_overlap(space: &IpNet) -> Option<(IpNet, &'static str)> {
+    RESERVED_SPACES.iter().find_map(|(text, what)| {
+        let reserved: IpNet = text.parse().expect("the table holds valid prefixes");
+        overlaps(space, &reserved).then_some((reserved, *what))
+    })
+}
+
+/// Why Azure would refuse `prefix` as a subnet's size: IPv4 subnets are /2 to /29, IPv6 subnets
+/// exactly /64 (Microsoft's Virtual Network FAQ, "How small and how large can virtual networks and
+/// subnets be?").
+fn subnet_size_problem(prefix: &IpNet) -> Option<(&'static str, &'static str)> {
+    match prefix {
+        IpNet::V4(n) if n.prefix_len() > 29 => Some((
+            "smaller than Azure allows (the smallest IPv4 subnet is /29: Azure reserves five addresses in each subnet)",
+            "a prefix length of /2 to /29",
+        )),
+        IpNet::V4(n) if n.prefix_len() < 2 => {
+            Some(("larger than Azure allows (the largest IPv4 subnet is /2)", "a prefix length of /2 to /29"))
+        }
+        IpNet::V6(n) if n.prefix_len() != 64 => {
+            Some(("not a /64 (Azure's IPv6 subnets are exactly /64)", "an IPv6 prefix of length /64"))
+        }
+        _ => None,
+    }
+}
+
 impl Topology {
     /// An empty topology whose service tags are nsgsim's samples.
     pub fn new() -> Topology {
@@ -353,12 +416,21 @@ impl Topology {
     /// Adds a VNet.
     ///
     /// # Errors
-    /// A duplicate name or overlapping address spaces.
+    /// A duplicate name, overlapping address spaces, or a space that takes in a range Azure
+    /// refuses (multicast, broadcast, loopback, link-local, the platform address).
     pub fn add_vnet(&mut self, name: &str, address_space: Vec<IpNet>) -> Result<VnetId, TopologyError> {
         if self.vnets.iter().any(|v| v.name == name) {
             return Err(TopologyError::DuplicateName { kind: "vnet", name: name.into() });
         }
         for (i, a) in address_space.iter().enumerate() {
+            if let Some((reserved, what)) = reserved_overlap(a) {
+                return Err(TopologyError::ReservedAddressSpace {
+                    vnet: name.into(),
+                    space: *a,
+                    reserved,
+                    what,
+                });
+            }
             if let Some(b) = address_space[..i].iter().find(|b| overlaps(a, b)) {
                 return Err(TopologyError::AddressSpaceOverlap { vnet: name.into(), first: *b, second: *a });
             }
@@ -428,7 +500,8 @@ impl Topology {
     /// Adds a subnet to a VNet.
     ///
     /// # Errors
-    /// A duplicate name in the VNet, a prefix outside the VNet, or an overlap with a sibling.
+    /// A duplicate name in the VNet, a size Azure does not allow, a prefix outside the VNet, or an
+    /// overlap with a sibling.
     pub fn add_subnet(&mut self, vnet: VnetId, name: &str, prefix: IpNet) -> Result<SubnetId, TopologyError> {
         let v = &self.vnets[vnet.index()];
         if v.subnets.iter().any(|s| self.subnets[s.index()].name == name) {
@@ -436,6 +509,9 @@ impl Topology {
                 kind: "subnet",
                 name: format!("{}/{}", v.name, name),
             });
+        }
+        if let Some((problem, valid)) = subnet_size_problem(&prefix) {
+            return Err(TopologyError::SubnetSize { subnet: name.into(), prefix, problem, valid });
         }
         if !v.address_space.iter().any(|space| space.contains(&prefix)) {
             let spaces: Vec<String> = v.address_space.iter().map(|s| s.to_string()).collect();
@@ -1101,6 +1177,50 @@ mod tests {
         assert!(t.add_subnet(v, "db", net("10.0.2.0/24")).is_ok());
     }
 
+    /// Microsoft's VNet FAQ: IPv4 subnets /2 to /29, IPv6 subnets exactly /64 (audit: /30 and /32
+    /// were accepted).
+    #[test]
+    fn subnet_sizes_are_azures() {
+        let (mut t, v, _) = small();
+        for too_small in ["10.0.9.0/30", "10.0.9.4/32", "10.0.9.0/31"] {
+            let e = t.add_subnet(v, "x", net(too_small)).expect_err(too_small);
+            assert!(matches!(e, TopologyError::SubnetSize { .. }), "{too_small}: {e}");
+            assert!(e.to_string().contains("valid: a prefix length of /2 to /29"), "{e}");
+        }
+        assert!(t.add_subnet(v, "smallest", net("10.0.9.0/29")).is_ok());
+        let big = t.add_vnet("big", vec![net("0.0.0.0/2")]).expect("a /2 space");
+        assert!(t.add_subnet(big, "largest", net("0.0.0.0/2")).is_ok());
+        let v6 = t.add_vnet("v6", vec![net("fd00::/48")]).expect("vnet");
+        assert!(t.add_subnet(v6, "ok", net("fd00::/64")).is_ok());
+        for wrong in ["fd00:0:0:1::/80", "fd00:0:0:2::/63"] {
+            let e = t.add_subnet(v6, "x", net(wrong)).expect_err(wrong);
+            assert!(e.to_string().contains("exactly /64"), "{e}");
+        }
+    }
+
+    /// Microsoft's VNet FAQ lists ranges an address space may not take in (audit: 0.0.0.0/0 was
+    /// accepted).
+    #[test]
+    fn address_spaces_may_not_take_in_reserved_ranges() {
+        let mut t = Topology::new();
+        for (space, reserved) in [
+            ("0.0.0.0/0", "224.0.0.0/4"),
+            ("224.1.0.0/16", "224.0.0.0/4"),
+            ("255.255.255.255/32", "255.255.255.255/32"),
+            ("127.0.0.0/16", "127.0.0.0/8"),
+            ("169.254.0.0/24", "169.254.0.0/16"),
+            ("168.63.0.0/16", "168.63.129.16/32"),
+        ] {
+            let e = t.add_vnet("x", vec![net("10.0.0.0/16"), net(space)]).expect_err(space);
+            assert!(
+                matches!(&e, TopologyError::ReservedAddressSpace { space: s, reserved: r, .. } if *s == net(space) && *r == net(reserved)),
+                "{space}: {e}"
+            );
+        }
+        assert!(t.add_vnet("public", vec![net("20.0.0.0/16")]).is_ok(), "public ranges are allowed");
+        assert!(t.add_vnet("near", vec![net("168.63.128.0/24")]).is_ok());
+    }
+
     #[test]
     fn nic_address_checks() {
         let (mut t, _, s) = small();
@@ -1110,6 +1230,12 @@ mod tests {
         ));
         assert!(matches!(t.add_nic("a", s, ip("10.0.1.1"), None), Err(TopologyError::IpReserved { .. })));
         assert!(matches!(t.add_nic("a", s, ip("10.0.1.255"), None), Err(TopologyError::IpReserved { .. })));
+        for reserved in ["10.0.1.0", "10.0.1.2", "10.0.1.3"] {
+            assert!(
+                matches!(t.add_nic("a", s, ip(reserved), None), Err(TopologyError::IpReserved { .. })),
+                "{reserved}"
+            );
+        }
         assert!(t.add_nic("a", s, ip("10.0.1.4"), None).is_ok());
         assert!(matches!(t.add_nic("b", s, ip("10.0.1.4"), None), Err(TopologyError::DuplicateIp { .. })));
     }

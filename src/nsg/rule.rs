@@ -296,3 +296,120 @@ pub fn describe_address(spec: &AddressSpec, topology: &crate::model::Topology) -
 pub fn display_net(net: &IpNet) -> String {
     if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, priority: u16, direction: Direction) -> SecurityRule {
+        SecurityRule {
+            name: name.into(),
+            priority: Priority(priority),
+            direction,
+            access: Access::Allow,
+            protocol: RuleProtocol::Tcp,
+            source: AddressSpec::Any,
+            source_ports: PortSpec::any(),
+            destination: AddressSpec::Any,
+            destination_ports: PortSpec::single(22),
+            description: String::new(),
+            kind: RuleKind::Security,
+        }
+    }
+
+    #[test]
+    fn protocols_parse_in_any_case_and_print_as_azure() {
+        assert_eq!(RuleProtocol::parse("TCP"), Some(RuleProtocol::Tcp));
+        assert_eq!(RuleProtocol::parse("udp"), Some(RuleProtocol::Udp));
+        assert_eq!(RuleProtocol::parse("Icmp"), Some(RuleProtocol::Icmp));
+        assert_eq!(RuleProtocol::parse("esp"), Some(RuleProtocol::Esp));
+        assert_eq!(RuleProtocol::parse("AH"), Some(RuleProtocol::Ah));
+        for any in ["*", "Any", "all"] {
+            assert_eq!(RuleProtocol::parse(any), Some(RuleProtocol::Any), "{any}");
+        }
+        assert_eq!(RuleProtocol::parse("gre"), None);
+        assert_eq!(RuleProtocol::Any.to_string(), "*");
+        assert_eq!(RuleProtocol::Icmp.to_string(), "Icmp");
+    }
+
+    #[test]
+    fn service_tags_are_names_not_addresses() {
+        assert_eq!(ServiceTag::parse("VirtualNetwork"), Some(ServiceTag::VirtualNetwork));
+        assert_eq!(ServiceTag::parse("VIRTUAL_NETWORK"), Some(ServiceTag::VirtualNetwork));
+        assert_eq!(ServiceTag::parse("INTERNET"), Some(ServiceTag::Internet));
+        assert_eq!(ServiceTag::parse("AZURE_LOADBALANCER"), Some(ServiceTag::AzureLoadBalancer));
+        assert_eq!(
+            ServiceTag::parse("Storage.WestEurope"),
+            Some(ServiceTag::Other("Storage.WestEurope".into()))
+        );
+        assert_eq!(
+            ServiceTag::parse("Storage.WestEurope").map(|t| t.to_string()).as_deref(),
+            Some("Storage.WestEurope")
+        );
+        for not_a_tag in ["10.0.0.4", "10.0.0.0/8", "2001:db8::1", "fd00::/8", "*", "", "1abc", "Bad Tag"] {
+            assert_eq!(ServiceTag::parse(not_a_tag), None, "{not_a_tag}");
+        }
+    }
+
+    #[test]
+    fn port_specs() {
+        assert!(PortSpec::any().is_any());
+        assert!(!PortSpec::single(22).is_any());
+        let list = PortSpec(vec![PortRange::single(22), "3389-3390".parse().expect("a range")]);
+        assert_eq!(list.to_string(), "22,3389-3390");
+        assert_eq!(PortSpec::any().to_string(), "*");
+    }
+
+    #[test]
+    fn azure_names_and_priorities() {
+        let mut r = rule("allow-ssh", 100, Direction::Inbound);
+        assert_eq!(r.azure_name(), "securityRules/allow-ssh");
+        r.kind = RuleKind::Default;
+        assert_eq!(r.azure_name(), "defaultSecurityRules/allow-ssh");
+        assert!(Priority(100).is_user() && Priority(4096).is_user());
+        assert!(!Priority(99).is_user() && !Priority(4097).is_user() && !Priority(65000).is_user());
+    }
+
+    #[test]
+    fn evaluation_order_is_by_priority_then_the_defaults_of_that_direction() {
+        let nsg = Nsg {
+            name: "n".into(),
+            rules: vec![
+                rule("late", 300, Direction::Inbound),
+                rule("out", 100, Direction::Outbound),
+                rule("early", 110, Direction::Inbound),
+            ],
+        };
+        let names: Vec<String> =
+            nsg.evaluation_order(Direction::Inbound).iter().map(|r| r.azure_name()).collect();
+        assert_eq!(
+            names,
+            [
+                "securityRules/early",
+                "securityRules/late",
+                "defaultSecurityRules/AllowVnetInBound",
+                "defaultSecurityRules/AllowAzureLoadBalancerInBound",
+                "defaultSecurityRules/DenyAllInBound",
+            ]
+        );
+        let out = nsg.evaluation_order(Direction::Outbound);
+        assert_eq!(out.first().map(|r| r.name.as_str()), Some("out"));
+        assert_eq!(out.last().map(|r| r.name.as_str()), Some("DenyAllOutBound"));
+        assert!(nsg.rule("early").is_some());
+        assert!(nsg.rule("DenyAllInBound").is_none(), "default rules are not user rules");
+    }
+
+    #[test]
+    fn addresses_are_written_as_azure_writes_them() {
+        let mut t = crate::model::Topology::new();
+        let web = t.add_asg("web").expect("asg");
+        let db = t.add_asg("db").expect("asg");
+        let nets: Vec<IpNet> = vec!["10.0.0.4/32".parse().expect("net"), "10.1.0.0/16".parse().expect("net")];
+        assert_eq!(describe_address(&AddressSpec::Prefixes(nets), &t), "10.0.0.4,10.1.0.0/16");
+        assert_eq!(describe_address(&AddressSpec::Any, &t), "*");
+        assert_eq!(describe_address(&AddressSpec::Tag(ServiceTag::Internet), &t), "Internet");
+        assert_eq!(describe_address(&AddressSpec::Asgs(vec![web, db]), &t), "asg:web,asg:db");
+        assert_eq!(display_net(&"2001:db8::1/128".parse().expect("net")), "2001:db8::1");
+        assert_eq!(display_net(&"2001:db8::/32".parse().expect("net")), "2001:db8::/32");
+    }
+}

@@ -109,3 +109,93 @@ pub fn effective_rules(topology: &Topology, nics: &[NicId]) -> Vec<NicEffectiveR
         })
         .collect()
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::load_str;
+
+    /// A VM whose NIC has an NSG in a subnet that has one too; the NIC is in an ASG.
+    pub(crate) const SCENARIO: &str = r#"Scenario(
+        name: "eff",
+        start: "2025-01-06T09:00:00Z",
+        service_tags: {"Storage.WestEurope": ["20.38.96.0/19"]},
+        vnets: [
+            Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "sub")]),
+            Vnet(name: "peer", address_space: ["10.5.0.0/16"]),
+        ],
+        peerings: [("v", "peer")],
+        asgs: ["web"],
+        nsgs: [
+            Nsg(name: "sub", rules: [
+                Rule(name: "to-web", priority: 100, direction: Inbound, access: Allow, protocol: Tcp,
+                     source: "Internet", destination_asgs: ["web"], destination_ports: "443"),
+                Rule(name: "admins", priority: 110, direction: Inbound, access: Allow, protocol: Tcp,
+                     source: "203.0.113.0/24, 198.51.100.7", destination_ports: "22,3389-3390"),
+            ]),
+            Nsg(name: "nic", rules: [
+                Rule(name: "no-storage", priority: 100, direction: Outbound, access: Deny, protocol: Any,
+                     destination: "Storage.WestEurope", destination_ports: "*"),
+            ]),
+        ],
+        vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "vm-nic", subnet: "v/a", private_ip: "10.0.1.4", nsg: "nic", asgs: ["web"])])],
+    )"#;
+
+    pub(crate) fn rules() -> Vec<NicEffectiveRules> {
+        let s = load_str(SCENARIO, Path::new("eff.ron")).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let vm = t.vm_by_name("vm").expect("vm");
+        effective_rules(t, &t.vm(vm).nics)
+    }
+
+    fn rule<'a>(nsg: &'a EffectiveNsg, name: &str) -> &'a EffectiveRule {
+        nsg.rules.iter().find(|r| r.rule.azure_name() == name).unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    #[test]
+    fn subnet_then_nic_each_in_evaluation_order() {
+        let nics = rules();
+        assert_eq!(
+            (nics.len(), nics[0].nic.as_str(), nics[0].private_ip.as_str()),
+            (1, "vm-nic", "10.0.1.4")
+        );
+        let levels: Vec<(&str, &str)> =
+            nics[0].nsgs.iter().map(|n| (n.nsg.as_str(), n.association.as_str())).collect();
+        assert_eq!(levels, [("sub", "subnet"), ("nic", "networkInterface")]);
+        let names: Vec<String> = nics[0].nsgs[0].rules.iter().map(|r| r.rule.azure_name()).collect();
+        assert_eq!(
+            names[..3],
+            ["securityRules/to-web", "securityRules/admins", "defaultSecurityRules/AllowVnetInBound"]
+        );
+        assert_eq!(names.len(), 8, "two user rules and the six defaults");
+        assert_eq!(
+            nics[0].nsgs[1].rules[3].rule.azure_name(),
+            "securityRules/no-storage",
+            "outbound after inbound"
+        );
+    }
+
+    #[test]
+    fn symbolic_addresses_are_expanded_as_azure_lists_them() {
+        let nics = rules();
+        let (sub, nic) = (&nics[0].nsgs[0], &nics[0].nsgs[1]);
+        let to_web = rule(sub, "securityRules/to-web");
+        assert_eq!((to_web.source.as_str(), to_web.destination.as_str()), ("Internet", "asg:web"));
+        assert_eq!(to_web.expanded_destination, ["10.0.1.4"]);
+        assert!(!to_web.expanded_source.iter().any(|p| p.starts_with("10.")), "{:?}", to_web.expanded_source);
+        let admins = rule(sub, "securityRules/admins");
+        assert_eq!(admins.source, "203.0.113.0/24,198.51.100.7");
+        assert_eq!(admins.expanded_source, ["198.51.100.7", "203.0.113.0/24"]);
+        assert_eq!(admins.expanded_destination, ["0.0.0.0/0", "::/0"]);
+        // VirtualNetwork: each constituent prefix on its own (own space, peer, host address).
+        let vnet = rule(sub, "defaultSecurityRules/AllowVnetInBound");
+        assert_eq!(vnet.expanded_source, ["10.0.0.0/16", "10.5.0.0/16", "168.63.129.16"]);
+        let storage = rule(nic, "securityRules/no-storage");
+        assert_eq!(
+            (storage.destination.as_str(), storage.expanded_destination.as_slice()),
+            ("Storage.WestEurope", ["20.38.96.0/19".to_string()].as_slice())
+        );
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, AddressSpec, Direction};
 use crate::path::Trace;
 use crate::sim::{RunReport, StepReport};
 
@@ -183,12 +183,14 @@ pub fn effective_text(vm: &str, nics: &[NicEffectiveRules], style: Style) -> Str
                         r.destination,
                         ports(&r.rule.destination_ports)
                     );
-                    for (label, expanded, written) in [
-                        ("source", &r.expanded_source, &r.source),
-                        ("destination", &r.expanded_destination, &r.destination),
+                    // Service tags and ASGs name addresses symbolically: show what they stand
+                    // for. Decided from the rule's address kind, not from how the name is spelt
+                    // (`Storage.WestEurope` and `asg:web` are symbolic too).
+                    for (label, expanded, spec) in [
+                        ("source", &r.expanded_source, &r.rule.source),
+                        ("destination", &r.expanded_destination, &r.rule.destination),
                     ] {
-                        let is_symbolic = !written.contains('.') && !written.contains(':') && written != "*";
-                        if is_symbolic {
+                        if matches!(spec, AddressSpec::Tag(_) | AddressSpec::Asgs(_)) {
                             let shown = if expanded.is_empty() {
                                 "(no members)".to_string()
                             } else {
@@ -202,4 +204,89 @@ pub fn effective_text(vm: &str, nics: &[NicEffectiveRules], style: Style) -> Str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::load_str;
+
+    #[test]
+    fn effective_text_expands_tags_and_asgs_but_not_prefixes_or_any() {
+        let text = effective_text("vm", &super::super::effective::tests::rules(), Style::default());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "effective security rules: vm 'vm' nic 'vm-nic' (10.0.1.4)");
+        assert_eq!(lines[1], "  NSG 'sub' (association: subnet)");
+        let after = |name: &str| {
+            let i =
+                lines.iter().position(|l| l.contains(name)).unwrap_or_else(|| panic!("no {name}:\n{text}"));
+            (lines[i], lines.get(i + 1).copied().unwrap_or(""), lines.get(i + 2).copied().unwrap_or(""))
+        };
+        let (row, source, destination) = after("securityRules/to-web");
+        assert!(
+            row.contains("Allow") && row.contains("Tcp") && row.contains("asg:web") && row.ends_with("443"),
+            "{row}"
+        );
+        assert!(source.trim().starts_with("expanded source: 1.0.0.0/8"), "{source}");
+        assert_eq!(destination.trim(), "expanded destination: 10.0.1.4");
+        let (row, next, _) = after("securityRules/admins");
+        assert!(row.contains("203.0.113.0/24,198.51.100.7") && row.ends_with("22,3389-3390"), "{row}");
+        assert!(!next.contains("expanded"), "prefixes and * are shown as written: {next}");
+        let (_, next, _) = after("securityRules/no-storage");
+        assert_eq!(next.trim(), "expanded destination: 20.38.96.0/19");
+        let (row, _, _) = after("defaultSecurityRules/DenyAllInBound");
+        assert!(row.contains("All") && row.contains("0-65535"), "{row}");
+    }
+
+    #[test]
+    fn effective_text_says_when_there_is_no_nsg() {
+        let nics = vec![NicEffectiveRules { nic: "n".into(), private_ip: "10.0.0.4".into(), nsgs: vec![] }];
+        let text = effective_text("vm", &nics, Style::default());
+        assert!(text.contains("no NSG on the subnet or the NIC: all traffic passes both levels"), "{text}");
+    }
+
+    #[test]
+    fn run_text_tells_the_story_and_the_tally() {
+        let s = load_str(
+            r#"Scenario(name: "story", description: "What it shows.", start: "2025-01-06T09:00:00Z",
+                vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "n")])],
+                nsgs: [Nsg(name: "n", rules: [Rule(name: "deny-ssh", priority: 100, direction: Inbound, access: Deny, protocol: Tcp, destination_ports: "22")])],
+                vms: [Vm(name: "a", os: Linux, nics: [Nic(name: "a-nic", subnet: "v/a", private_ip: "10.0.1.4")]),
+                      Vm(name: "b", os: Linux, nics: [Nic(name: "b-nic", subnet: "v/a", private_ip: "10.0.1.5")])],
+                timeline: [
+                    (at: "0", note: "Intra-subnet SSH meets the deny rule."),
+                    (at: "0", expect: Flow(from: "a", to: "b", port: 22, verdict: Deny)),
+                    (at: "90m", action: RemoveRule(nsg: "n", rule: "deny-ssh")),
+                    (at: "90m", expect: Flow(from: "a", to: "b", port: 22, verdict: Deny)),
+                ])"#,
+            Path::new("story.ron"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let report = crate::sim::run(s.world(), &s.steps).expect("runs");
+        let text = run_text("story", "story.ron", "What it shows.", &report, false, Style::default());
+        for line in [
+            "scenario story  (story.ron)",
+            "  What it shows.",
+            "  starts 2025-01-06T09:00:00Z",
+            "[+0s     2025-01-06T09:00:00Z] Intra-subnet SSH meets the deny rule.",
+            "[+0s     2025-01-06T09:00:00Z] PASS expect a -> b Tcp port 22: Deny by NSG 'n' rule securityRules/deny-ssh",
+            "[+1h30m  2025-01-06T10:30:00Z] removed rule 'deny-ssh' from NSG 'n'",
+            "    - n securityRules/deny-ssh (priority 100, Inbound Deny, Tcp * -> * port 22)",
+            "[+1h30m  2025-01-06T10:30:00Z] FAIL expect a -> b Tcp port 22: Allow by NSG 'n' rule defaultSecurityRules/AllowVnetInBound",
+            "    expected Deny",
+            "    verdict: Allow",
+            "story: 1 passed, 1 failed",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+        }
+        // Only the failure prints its trace without --verbose.
+        assert_eq!(text.matches("verdict: ").count(), 1, "{text}");
+        let verbose = run_text("story", "story.ron", "", &report, true, Style::default());
+        assert_eq!(verbose.matches("verdict: ").count(), 2, "{verbose}");
+        // Colour changes the look, not the words.
+        let coloured = run_text("story", "story.ron", "", &report, false, Style { color: true });
+        assert!(coloured.contains("\x1b[") && coloured.contains("FAIL"), "{coloured}");
+    }
 }

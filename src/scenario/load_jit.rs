@@ -1,7 +1,7 @@
 //! Converting the JIT parts of a scenario: options, scoped policies, JIT actions and
 //! expectations.
 
-use super::load::{Fault, Loader, Scenario, fault};
+use super::load::{Fault, Loader, Scenario, fault, in_range};
 use super::schema::{
     ActionSpec, ExpectSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, JitStatusSpec, NsgLevelsSpec,
     OptionsSpec, RequestStatusSpec, ScopeSpec,
@@ -57,7 +57,7 @@ impl Loader<'_> {
         for (i, p) in specs.iter().enumerate() {
             let field = format!("jit_policies[{i}]");
             let scope = self.scope(&p.scope, t, &format!("{field}.scope"))?;
-            let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field, Some(&p.name))?;
+            let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field)?;
             out.push(ScopedPolicy {
                 name: p.name.clone(),
                 scope,
@@ -75,7 +75,6 @@ impl Loader<'_> {
         approvers: Option<&Vec<String>>,
         roles: &RoleBook,
         field: &str,
-        anchor: Option<&str>,
     ) -> Result<JitPolicy, Fault> {
         let ports = match ports {
             None => crate::jit::default_ports(),
@@ -83,20 +82,22 @@ impl Loader<'_> {
                 let mut out: Vec<PortPolicy> = Vec::new();
                 for (i, p) in list.iter().enumerate() {
                     let pf = format!("{field}.ports[{i}]");
-                    if out.iter().any(|x| x.number == p.number) {
+                    let port = self.port(p, &pf)?;
+                    if let Some(first) = out.iter().position(|x| x.number == port.number) {
                         return Err(fault(
-                            &pf,
-                            anchor,
+                            format!("{pf}.number"),
                             p.number.to_string(),
-                            format!("port {} is listed twice", p.number),
+                            format!(
+                                "port {} is listed twice (also {field}.ports[{first}]); a policy lists each port once",
+                                p.number
+                            ),
                         ));
                     }
-                    out.push(self.port(p, &pf, anchor)?);
+                    out.push(port);
                 }
                 if out.is_empty() {
                     return Err(fault(
                         format!("{field}.ports"),
-                        anchor,
                         "ports",
                         "a JIT policy needs at least one port (omit `ports` for the defaults 22, 3389, 5985, 5986)",
                     ));
@@ -105,12 +106,11 @@ impl Loader<'_> {
             }
         };
         let approver_roles = approvers.cloned().unwrap_or_default();
-        for r in &approver_roles {
+        for (i, r) in approver_roles.iter().enumerate() {
             if !roles.has(r) {
                 let known: Vec<&str> = roles.names().collect();
                 return Err(fault(
-                    format!("{field}.approvers"),
-                    anchor,
+                    format!("{field}.approvers[{i}]"),
                     r,
                     format!("unknown role '{r}'; valid: {}", known.join(", ")),
                 ));
@@ -119,16 +119,21 @@ impl Loader<'_> {
         Ok(JitPolicy { ports, approver_roles })
     }
 
-    fn port(&self, p: &JitPortSpec, field: &str, anchor: Option<&str>) -> Result<PortPolicy, Fault> {
+    fn port(&self, p: &JitPortSpec, field: &str) -> Result<PortPolicy, Fault> {
+        let number = in_range(p.number, 0u16, u16::MAX).ok_or_else(|| {
+            fault(
+                format!("{field}.number"),
+                p.number.to_string(),
+                format!("port {} is outside 0..=65535", p.number),
+            )
+        })?;
         let max_duration = match &p.max_duration {
             None => DEFAULT_MAX_DURATION,
             Some(text) => {
-                let d = Duration::parse(text)
-                    .map_err(|m| fault(format!("{field}.max_duration"), anchor, text, m))?;
+                let d = Duration::parse(text).map_err(|m| fault(format!("{field}.max_duration"), text, m))?;
                 if d < MIN_MAX_DURATION || d > MAX_MAX_DURATION {
                     return Err(fault(
                         format!("{field}.max_duration"),
-                        anchor,
                         text,
                         format!("maximum request duration {text} is outside PT5M..P1D (5 minutes to 1 day)"),
                     ));
@@ -142,7 +147,6 @@ impl Loader<'_> {
                 if list.len() > 1 {
                     return Err(fault(
                         format!("{field}.allowed_sources"),
-                        anchor,
                         "*",
                         "'*' cannot be combined with prefixes (allowedSourceAddressPrefix and allowedSourceAddressPrefixes are exclusive)",
                     ));
@@ -152,22 +156,22 @@ impl Loader<'_> {
             Some(list) if list.is_empty() => {
                 return Err(fault(
                     format!("{field}.allowed_sources"),
-                    anchor,
                     "allowed_sources",
                     "give '*' or at least one IP/CIDR",
                 ));
             }
             Some(list) => AllowedSources::Prefixes(
                 list.iter()
-                    .map(|s| {
+                    .enumerate()
+                    .map(|(i, s)| {
                         parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.allowed_sources"), anchor, s, e.to_string()))
+                            .map_err(|e| fault(format!("{field}.allowed_sources[{i}]"), s, e.to_string()))
                     })
                     .collect::<Result<_, _>>()?,
             ),
         };
         Ok(PortPolicy {
-            number: p.number,
+            number,
             protocol: match p.protocol {
                 Some(JitProtocolSpec::Tcp) => JitProtocol::Tcp,
                 Some(JitProtocolSpec::Udp) => JitProtocol::Udp,
@@ -181,7 +185,7 @@ impl Loader<'_> {
     fn vm(&self, t: &Topology, name: &str, field: &str) -> Result<VmId, Fault> {
         t.vm_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();
-            fault(field, None, name, format!("unknown vm '{name}'; valid: {}", names.join(", ")))
+            fault(field, name, format!("unknown vm '{name}'; valid: {}", names.join(", ")))
         })
     }
 
@@ -190,7 +194,7 @@ impl Loader<'_> {
             return Ok(name.to_string());
         }
         let names: Vec<&str> = sc.users.iter().map(|u| u.name.as_str()).collect();
-        Err(fault(field, None, name, format!("unknown user '{name}'; valid: {}", names.join(", "))))
+        Err(fault(field, name, format!("unknown user '{name}'; valid: {}", names.join(", "))))
     }
 
     pub(super) fn jit_action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
@@ -201,8 +205,7 @@ impl Loader<'_> {
                 let id = self.vm(t, vm, &format!("{field}.vm"))?;
                 let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
                 // Validate what is given; leave out what is not, so an edit keeps it.
-                let parsed =
-                    self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field, None)?;
+                let parsed = self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field)?;
                 let change = PolicyChange {
                     ports: ports.as_ref().map(|_| parsed.ports.clone()),
                     approver_roles: approvers.as_ref().map(|_| parsed.approver_roles.clone()),
@@ -215,23 +218,34 @@ impl Loader<'_> {
             },
             ActionSpec::RequestJit { id, user, vms, vm, ports, duration, source, justification } => {
                 let user = self.user(sc, user, &format!("{field}.user"))?;
-                let mut names: Vec<&String> = vms.iter().collect();
-                names.extend(vm.iter());
+                let mut names: Vec<(&String, String)> =
+                    vms.iter().enumerate().map(|(i, v)| (v, format!("{field}.vms[{i}]"))).collect();
+                names.extend(vm.iter().map(|v| (v, format!("{field}.vm"))));
                 if names.is_empty() {
-                    return Err(fault(field, None, id, "a request names at least one VM (vm or vms)"));
+                    return Err(fault(field, "", "a request names at least one VM (vm or vms)"));
+                }
+                let mut numbers = Vec::new();
+                for (i, &number) in ports.iter().enumerate() {
+                    let port = in_range(number, 0u16, u16::MAX).ok_or_else(|| {
+                        fault(
+                            format!("{field}.ports[{i}]"),
+                            number.to_string(),
+                            format!("port {number} is outside 0..=65535"),
+                        )
+                    })?;
+                    numbers.push(port);
                 }
                 let mut requested = Vec::new();
-                for name in names {
-                    let vm = self.vm(t, name, &format!("{field}.vms"))?;
-                    requested.extend(ports.iter().map(|&number| PortRequest { vm, number }));
+                for (name, vm_field) in names {
+                    let vm = self.vm(t, name, &vm_field)?;
+                    requested.extend(numbers.iter().map(|&number| PortRequest { vm, number }));
                 }
-                let duration = Duration::parse(duration)
-                    .map_err(|m| fault(format!("{field}.duration"), None, duration, m))?;
+                let duration =
+                    Duration::parse(duration).map_err(|m| fault(format!("{field}.duration"), duration, m))?;
                 let source = match source {
                     Some(s) if s.trim() == "*" => Some(crate::nsg::AddressSpec::Any),
                     Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
-                        parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.source"), None, s, e.to_string()))?,
+                        parse_prefix(s).map_err(|e| fault(format!("{field}.source"), s, e.to_string()))?,
                     ])),
                     None => None,
                 };
@@ -257,7 +271,7 @@ impl Loader<'_> {
                 request: request.clone(),
                 actor: self.user(sc, by, &format!("{field}.by"))?,
             },
-            _ => return Err(fault(field, None, "action", "internal: not a JIT action")),
+            _ => return Err(fault(field, "action", "internal: not a JIT action")),
         })
     }
 
@@ -295,11 +309,306 @@ impl Loader<'_> {
             },
             ExpectSpec::JitRules { vm, nsg, deny, allow } => Expectation::JitRules {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,
-                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &format!("{field}.nsg"), None)).transpose()?,
-                deny: *deny,
-                allow: *allow,
+                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &format!("{field}.nsg"))).transpose()?,
+                deny: count(*deny, &format!("{field}.deny"))?,
+                allow: count(*allow, &format!("{field}.allow"))?,
             },
-            _ => return Err(fault(field, None, "expect", "internal: not a JIT expectation")),
+            _ => return Err(fault(field, "expect", "internal: not a JIT expectation")),
         })
+    }
+}
+
+/// An expected number of rules: 0 or more.
+fn count(value: Option<i64>, field: &str) -> Result<Option<usize>, Fault> {
+    value
+        .map(|n| {
+            usize::try_from(n).map_err(|_| {
+                fault(field, n.to_string(), format!("{n} is negative; valid: a count of 0 or more"))
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{LoadError, Scenario, load_str};
+    use crate::jit::{AllowedSources, JitProtocol, NsgLevels, PolicyScope, RequestStatus};
+    use crate::sim::{Action, Duration, Expectation};
+
+    const BASE: &str = r#"Scenario(
+    name: "jit",
+    start: "2025-01-06T09:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.1.0/24", nsg: "n")])],
+    nsgs: [Nsg(name: "n")],
+    vms: [
+        Vm(name: "vm1", os: Linux, resource_group: "rg1", nics: [Nic(name: "vm1-nic", subnet: "v/s", private_ip: "10.0.1.4")]),
+        Vm(name: "vm2", os: Windows, nics: [Nic(name: "vm2-nic", subnet: "v/s", private_ip: "10.0.1.5")]),
+    ],
+    roles: {"Jit Requester": ["Microsoft.Security/locations/jitNetworkAccessPolicies/*", "*/read"]},
+    users: [
+        User(name: "alice", roles: ["Owner"], source_ip: "203.0.113.10"),
+        User(name: "bob", roles: ["Jit Requester"], source_ip: "198.51.100.7"),
+    ],
+    jit_policies: [
+        JitPolicy(name: "rg1-policy", scope: ResourceGroup("rg1"), approvers: ["Owner"], enable_at_start: true,
+            ports: [Port(number: 22, protocol: Tcp, allowed_sources: ["203.0.113.0/24"], max_duration: "PT1H")]),
+        JitPolicy(name: "vm2-policy", scope: Vm("vm2")),
+    ],
+    options: Options(jit_nsg_levels: NicOnly, jit_strict_deny_placement: true, defender_for_servers_plan2: false,
+                     jit_disabled_scopes: [Subscription("lab")], jit_allow_self_approval: true),
+    timeline: [
+        (at: "0", action: EnableJit(vm: "vm2", by: "alice", ports: [Port(number: 3389, allowed_sources: ["*"])], approvers: ["Owner"])),
+        (at: "1m", action: EditJit(vm: "vm2", by: "alice", approvers: [])),
+        (at: "2m", action: RequestJit(id: "r1", user: "bob", vms: ["vm1", "vm2"], ports: [22, 3389], duration: "PT30M",
+                                      source: "198.51.100.0/24", justification: "patching")),
+        (at: "3m", action: ApproveJit(request: "r1", by: "alice")),
+        (at: "4m", action: DenyJit(request: "r1", by: "alice")),
+        (at: "5m", action: RevokeJit(request: "r1", by: "alice")),
+        (at: "6m", action: DisableJit(vm: "vm2")),
+        (at: "6m", expect: JitStatus(vm: "vm1", status: Configured, reason: "x")),
+        (at: "6m", expect: JitRequest(request: "r1", status: Revoked)),
+        (at: "6m", expect: JitRules(vm: "vm1", nsg: "n", deny: 1, allow: 0)),
+    ],
+)
+"#;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str(text, Path::new("j.ron"))
+    }
+
+    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
+        let before = &text[..offset];
+        (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+    }
+
+    /// A broken-file case: the text to replace, its replacement, the field path of the error,
+    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
+    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
+
+    #[test]
+    fn loads_options_and_scoped_policies() {
+        let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
+        let o = s.jit.options();
+        assert_eq!(o.levels, NsgLevels::NicOnly);
+        assert!(o.strict_deny_placement && o.allow_self_approval && !o.defender_plan2);
+        assert!(!o.keep_deny_rules_on_disable && !o.expiry_drops_sessions);
+        assert_eq!(o.disabled_scopes, [PolicyScope::Subscription("lab".into())]);
+        assert!(s.jit.roles().has("Jit Requester"));
+        let scoped = s.jit.scoped_policies();
+        assert_eq!(scoped.len(), 2);
+        assert_eq!(
+            (scoped[0].scope.clone(), scoped[0].enable_at_start),
+            (PolicyScope::ResourceGroup("rg1".into()), true)
+        );
+        assert_eq!(scoped[0].policy.approver_roles, ["Owner"]);
+        let p = &scoped[0].policy.ports[0];
+        assert_eq!((p.number, p.protocol, p.max_duration), (22, JitProtocol::Tcp, Duration::from_secs(3600)));
+        assert_eq!(p.allowed_sources, AllowedSources::Prefixes(vec!["203.0.113.0/24".parse().expect("net")]));
+        // Left out: Defender's defaults, any protocol, any source, PT3H.
+        let defaults: Vec<u16> = scoped[1].policy.ports.iter().map(|p| p.number).collect();
+        assert_eq!(defaults, [22, 3389, 5985, 5986]);
+        assert_eq!(scoped[1].policy.ports[0].protocol, JitProtocol::Any);
+        assert_eq!(scoped[1].policy.ports[0].max_duration, Duration::from_secs(3 * 3600));
+        assert_eq!(scoped[1].scope, PolicyScope::Vm("vm2".into()));
+    }
+
+    #[test]
+    fn loads_every_jit_action_and_expectation() {
+        let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let (vm1, vm2) = (t.vm_by_name("vm1").expect("vm1"), t.vm_by_name("vm2").expect("vm2"));
+        let actions: Vec<&Action> = s.steps.iter().filter_map(|st| st.action.as_ref()).collect();
+        let Action::EnableJit { vm, actor, change } = actions[0] else { panic!("{:?}", actions[0]) };
+        assert_eq!((*vm, actor.as_deref()), (vm2, Some("alice")));
+        let ports = change.ports.as_ref().expect("ports given");
+        assert_eq!((ports[0].number, &ports[0].allowed_sources), (3389, &AllowedSources::Any));
+        assert_eq!(change.approver_roles.as_deref(), Some(&["Owner".to_string()][..]));
+        // An edit changes only what it gives.
+        let Action::EnableJit { change, .. } = actions[1] else { panic!("{:?}", actions[1]) };
+        assert_eq!((change.ports.is_none(), change.approver_roles.as_deref()), (true, Some(&[][..])));
+        let Action::RequestJit { name, user, ports, duration, source, justification } = actions[2] else {
+            panic!("{:?}", actions[2])
+        };
+        assert_eq!((name.as_str(), user.as_str(), *duration), ("r1", "bob", Duration::from_secs(1800)));
+        let asked: Vec<(bool, u16)> = ports.iter().map(|p| (p.vm == vm1, p.number)).collect();
+        assert_eq!(asked, [(true, 22), (true, 3389), (false, 22), (false, 3389)]);
+        assert_eq!(*source, Some("198.51.100.0/24".parse().expect("net")));
+        assert_eq!(justification.as_deref(), Some("patching"));
+        assert!(
+            matches!(actions[3], Action::ApproveJit { request, approver } if request == "r1" && approver == "alice")
+        );
+        assert!(matches!(actions[4], Action::DenyJit { reason, .. } if reason == "denied"));
+        assert!(matches!(actions[5], Action::RevokeJit { actor, .. } if actor == "alice"));
+        assert!(matches!(actions[6], Action::DisableJit { vm, actor: None } if *vm == vm2));
+        let expects: Vec<&Expectation> = s.steps.iter().filter_map(|st| st.expect.as_ref()).collect();
+        assert!(
+            matches!(expects[0], Expectation::JitStatus { vm, status, reason: Some(r) } if *vm == vm1 && status == "Configured" && r == "x")
+        );
+        assert!(matches!(expects[1], Expectation::JitRequest { status: RequestStatus::Revoked, .. }));
+        assert!(matches!(
+            expects[2],
+            Expectation::JitRules { nsg: Some(_), deny: Some(1), allow: Some(0), .. }
+        ));
+    }
+
+    #[test]
+    fn each_error_names_its_field_and_position() {
+        let cases: &[Case] = &[
+            (
+                r#"scope: Vm("vm2")"#,
+                r#"scope: Vm("vm3")"#,
+                "jit_policies[1].scope",
+                (r#""vm3""#, 0),
+                "unknown vm 'vm3'; valid: vm1, vm2",
+            ),
+            (
+                r#"max_duration: "PT1H""#,
+                r#"max_duration: "PT2D""#,
+                "jit_policies[0].ports[0].max_duration",
+                (r#""PT2D""#, 0),
+                "outside PT5M..P1D",
+            ),
+            (
+                r#"allowed_sources: ["203.0.113.0/24"]"#,
+                r#"allowed_sources: ["203.0.113.0/24", "*"]"#,
+                "jit_policies[0].ports[0].allowed_sources",
+                (r#""*""#, 0),
+                "'*' cannot be combined",
+            ),
+            (
+                r#"allowed_sources: ["203.0.113.0/24"]"#,
+                r#"allowed_sources: []"#,
+                "jit_policies[0].ports[0].allowed_sources",
+                ("[]", 0),
+                "give '*' or at least one IP/CIDR",
+            ),
+            (
+                r#"allowed_sources: ["203.0.113.0/24"]"#,
+                r#"allowed_sources: ["203.0.113.1/24"]"#,
+                "jit_policies[0].ports[0].allowed_sources[0]",
+                (r#""203.0.113.1/24""#, 0),
+                "host bits are set",
+            ),
+            (
+                r#"Port(number: 22, protocol: Tcp"#,
+                r#"Port(number: 65536, protocol: Tcp"#,
+                "jit_policies[0].ports[0].number",
+                ("65536", 0),
+                "port 65536 is outside 0..=65535",
+            ),
+            (
+                r#"approvers: ["Owner"], enable"#,
+                r#"approvers: ["Owners"], enable"#,
+                "jit_policies[0].approvers[0]",
+                (r#""Owners""#, 0),
+                "unknown role 'Owners'",
+            ),
+            (
+                r#"vm2-policy", scope: Vm("vm2"))"#,
+                r#"vm2-policy", scope: Vm("vm2"), ports: [])"#,
+                "jit_policies[1].ports",
+                ("[]", 0),
+                "at least one port",
+            ),
+            (
+                r#"jit_disabled_scopes: [Subscription("lab")]"#,
+                r#"jit_disabled_scopes: [Vm("lab")]"#,
+                "options.jit_disabled_scopes[0]",
+                (r#""lab""#, 0),
+                "unknown vm 'lab'",
+            ),
+            (
+                r#"allowed_sources: ["*"])], approvers"#,
+                r#"allowed_sources: ["*"]), Port(number: 3389)], approvers"#,
+                "timeline[0].action.ports[1].number",
+                ("3389", 1),
+                "port 3389 is listed twice (also timeline[0].action.ports[0])",
+            ),
+            (
+                r#"EnableJit(vm: "vm2", by: "alice""#,
+                r#"EnableJit(vm: "vm2", by: "carol""#,
+                "timeline[0].action.by",
+                (r#""carol""#, 0),
+                "unknown user 'carol'; valid: alice, bob",
+            ),
+            (
+                r#"vms: ["vm1", "vm2"]"#,
+                r#"vms: ["vm1", "vm9"]"#,
+                "timeline[2].action.vms[1]",
+                (r#""vm9""#, 0),
+                "unknown vm 'vm9'",
+            ),
+            (
+                r#"vms: ["vm1", "vm2"]"#,
+                r#"vms: []"#,
+                "timeline[2].action",
+                ("RequestJit", 0),
+                "at least one VM",
+            ),
+            (
+                r#"ports: [22, 3389], duration"#,
+                r#"ports: [22, 70000], duration"#,
+                "timeline[2].action.ports[1]",
+                ("70000", 0),
+                "port 70000 is outside 0..=65535",
+            ),
+            (
+                r#"duration: "PT30M""#,
+                r#"duration: "half an hour""#,
+                "timeline[2].action.duration",
+                (r#""half an hour""#, 0),
+                "is not a duration",
+            ),
+            (
+                r#"source: "198.51.100.0/24""#,
+                r#"source: "bob""#,
+                "timeline[2].action.source",
+                (r#""bob""#, 2),
+                "is not an IP address",
+            ),
+            (
+                r#"ApproveJit(request: "r1", by: "alice")"#,
+                r#"ApproveJit(request: "r1", by: "eve")"#,
+                "timeline[3].action.by",
+                (r#""eve""#, 0),
+                "unknown user 'eve'",
+            ),
+            (
+                r#"JitStatus(vm: "vm1""#,
+                r#"JitStatus(vm: "vm0""#,
+                "timeline[7].expect.vm",
+                (r#""vm0""#, 0),
+                "unknown vm 'vm0'",
+            ),
+            (
+                r#"nsg: "n", deny: 1"#,
+                r#"nsg: "m", deny: 1"#,
+                "timeline[9].expect.nsg",
+                (r#""m""#, 0),
+                "unknown nsg 'm'; valid: n",
+            ),
+            (
+                r#"deny: 1, allow: 0"#,
+                r#"deny: 1, allow: -2"#,
+                "timeline[9].expect.allow",
+                ("-2", 0),
+                "-2 is negative; valid: a count of 0 or more",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (from, to, field, (needle, nth), message) in cases {
+            assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
+            let text = BASE.replacen(from, to, 1);
+            let e = load(&text).expect_err(to);
+            let (line, col) = at(&text, needle, *nth);
+            let prefix = format!("j.ron:{line}:{col}: {field}: ");
+            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
+                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

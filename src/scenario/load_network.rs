@@ -3,14 +3,14 @@
 
 use std::net::IpAddr;
 
-use super::load::{Fault, Loader, fault};
+use super::load::{Fault, Loader, fault, in_range};
 use super::schema::{
     AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
     ProtocolSpec, ScenarioFile,
 };
 use crate::model::{
     ApplicationRule, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallMode, NetworkRule, NextHop,
-    Route, RouteTable, RuleCollection, RuleCollectionGroup, SubnetId, Topology,
+    Route, RouteTable, RuleCollection, RuleCollectionGroup, SubnetId, Topology, TopologyError,
 };
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet, parse_prefix};
 use crate::nsg::ServiceTag;
@@ -24,10 +24,10 @@ impl Loader<'_> {
             for (ri, r) in table.routes.iter().enumerate() {
                 let rf = format!("{field}.routes[{ri}]");
                 let prefix = parse_prefix(&r.prefix)
-                    .map_err(|e| fault(format!("{rf}.prefix"), Some(&r.name), &r.prefix, e.to_string()))?;
+                    .map_err(|e| fault(format!("{rf}.prefix"), &r.prefix, e.to_string()))?;
                 let next_hop = match &r.next_hop {
                     NextHopSpec::VirtualAppliance(ip) => NextHop::VirtualAppliance(ip.parse::<IpAddr>().map_err(|_| {
-                        fault(format!("{rf}.next_hop"), Some(&r.name), ip, format!("'{ip}' is not an IP address; VirtualAppliance takes the appliance's private IP"))
+                        fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; VirtualAppliance takes the appliance's private IP"))
                     })?),
                     NextHopSpec::Internet => NextHop::Internet,
                     NextHopSpec::VnetLocal => NextHop::VnetLocal,
@@ -37,7 +37,7 @@ impl Loader<'_> {
                 routes.push(Route { name: r.name.clone(), prefix, next_hop });
             }
             t.add_route_table(RouteTable { name: table.name.clone(), routes })
-                .map_err(|e| fault(&field, None, &table.name, e.to_string()))?;
+                .map_err(|e| fault(format!("{field}.name"), &table.name, e.to_string()))?;
         }
         for (vi, v) in file.vnets.iter().enumerate() {
             let Some(vnet) = t.vnet_by_name(&v.name) else { continue };
@@ -49,7 +49,6 @@ impl Loader<'_> {
                         t.route_table_ids().map(|r| t.route_table(r).name.clone()).collect();
                     fault(
                         &field,
-                        Some(&s.name),
                         name,
                         format!(
                             "unknown route table '{name}'; valid: {}",
@@ -58,8 +57,7 @@ impl Loader<'_> {
                     )
                 })?;
                 let subnet = t.subnet_by_name(vnet, &s.name).expect("added by the caller");
-                t.set_subnet_route_table(subnet, table)
-                    .map_err(|e| fault(&field, Some(&s.name), name, e.to_string()))?;
+                t.set_subnet_route_table(subnet, table).map_err(|e| fault(&field, name, e.to_string()))?;
             }
         }
         for (fi, f) in file.firewalls.iter().enumerate() {
@@ -72,26 +70,26 @@ impl Loader<'_> {
                 Some(name) => Some(t.public_ip_by_name(name).ok_or_else(|| {
                     fault(
                         format!("{field}.public_ip"),
-                        Some(&b.name),
                         name,
                         format!("unknown public IP '{name}'; declare it in public_ips"),
                     )
                 })?),
                 None => None,
             };
-            t.add_bastion(&b.name, vnet, public_ip)
-                .map_err(|e| fault(&field, None, &b.name, e.to_string()))?;
+            t.add_bastion(&b.name, vnet, public_ip).map_err(|e| match e {
+                TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &b.name, e.to_string()),
+                TopologyError::PublicIpInUse { .. } => fault(format!("{field}.public_ip"), "", e.to_string()),
+                _ => fault(format!("{field}.vnet"), &b.vnet, e.to_string()),
+            })?;
         }
         Ok(())
     }
 
     fn firewall(&self, f: &FirewallSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
-        let anchor = Some(f.name.as_str());
         let vnet = self.vnet(t, &f.vnet, &format!("{field}.vnet"))?;
         let private_ip: IpAddr = f.private_ip.parse().map_err(|_| {
             fault(
                 format!("{field}.private_ip"),
-                anchor,
                 &f.private_ip,
                 format!("'{}' is not an IP address", f.private_ip),
             )
@@ -100,7 +98,6 @@ impl Loader<'_> {
             Some(name) => Some(t.public_ip_by_name(name).ok_or_else(|| {
                 fault(
                     format!("{field}.public_ip"),
-                    anchor,
                     name,
                     format!("unknown public IP '{name}'; declare it in public_ips"),
                 )
@@ -112,8 +109,10 @@ impl Loader<'_> {
         for (name, addrs) in &f.fqdns {
             let nets = addrs
                 .iter()
-                .map(|a| {
-                    parse_prefix(a).map_err(|e| fault(format!("{field}.fqdns"), anchor, a, e.to_string()))
+                .enumerate()
+                .map(|(i, a)| {
+                    parse_prefix(a)
+                        .map_err(|e| fault(format!("{field}.fqdns[\"{name}\"][{i}]"), a, e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             fqdns.insert(name.clone(), AddrSet::from_nets(&nets));
@@ -127,22 +126,15 @@ impl Loader<'_> {
                 &fqdns,
                 public_address,
                 &format!("{field}.collections"),
-                anchor,
             )?;
             groups.push(RuleCollectionGroup { name: "classic".into(), priority: 100, collections });
         }
         for (gi, g) in f.rule_collection_groups.iter().enumerate() {
             let gf = format!("{field}.rule_collection_groups[{gi}]");
-            check_priority(g.priority, &format!("{gf}.priority"), &g.name)?;
-            let collections = self.collections(
-                &g.collections,
-                &ctx,
-                &fqdns,
-                public_address,
-                &format!("{gf}.collections"),
-                anchor,
-            )?;
-            groups.push(RuleCollectionGroup { name: g.name.clone(), priority: g.priority, collections });
+            let priority = check_priority(g.priority, &format!("{gf}.priority"), &g.name)?;
+            let collections =
+                self.collections(&g.collections, &ctx, &fqdns, public_address, &format!("{gf}.collections"))?;
+            groups.push(RuleCollectionGroup { name: g.name.clone(), priority, collections });
         }
         let mode = match f.mode {
             Some(FirewallModeSpec::Policy) => FirewallMode::Policy,
@@ -157,7 +149,14 @@ impl Loader<'_> {
             groups,
             legacy_dnat: false,
         };
-        t.add_firewall(firewall, vnet).map_err(|e| fault(field, None, &f.name, e.to_string()))?;
+        t.add_firewall(firewall, vnet).map_err(|e| match e {
+            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &f.name, e.to_string()),
+            TopologyError::IpOutsideSubnet { .. } => {
+                fault(format!("{field}.private_ip"), &f.private_ip, e.to_string())
+            }
+            TopologyError::PublicIpInUse { .. } => fault(format!("{field}.public_ip"), "", e.to_string()),
+            _ => fault(format!("{field}.vnet"), &f.vnet, e.to_string()),
+        })?;
         Ok(())
     }
 
@@ -168,31 +167,24 @@ impl Loader<'_> {
         fqdns: &std::collections::BTreeMap<String, AddrSet>,
         public_address: Option<IpAddr>,
         field: &str,
-        anchor: Option<&str>,
     ) -> Result<Vec<RuleCollection>, Fault> {
         let mut out = Vec::new();
         for (ci, c) in specs.iter().enumerate() {
             let cf = format!("{field}[{ci}]");
             let collection = match c {
                 CollectionSpec::Dnat { name, priority, rules } => {
-                    check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
                         let rf = format!("{cf}.rules[{ri}]");
                         let destination = match (&r.destination, public_address) {
                             (Some(d), _) => d.parse::<IpAddr>().map_err(|_| {
-                                fault(
-                                    format!("{rf}.destination"),
-                                    Some(&r.name),
-                                    d,
-                                    format!("'{d}' is not an IP address"),
-                                )
+                                fault(format!("{rf}.destination"), d, format!("'{d}' is not an IP address"))
                             })?,
                             (None, Some(p)) => p,
                             (None, None) => {
                                 return Err(fault(
                                     format!("{rf}.destination"),
-                                    Some(&r.name),
                                     &r.name,
                                     "the firewall has no public IP; give the DNAT rule a destination",
                                 ));
@@ -201,7 +193,6 @@ impl Loader<'_> {
                         let translated_address = r.translated_address.parse::<IpAddr>().map_err(|_| {
                             fault(
                                 format!("{rf}.translated_address"),
-                                Some(&r.name),
                                 &r.translated_address,
                                 format!("'{}' is not an IP address", r.translated_address),
                             )
@@ -209,58 +200,47 @@ impl Loader<'_> {
                         out_rules.push(DnatRule {
                             name: r.name.clone(),
                             protocols: protocols(&r.protocols),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"), Some(&r.name))?,
+                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
                             destination,
-                            destination_port: r.destination_port,
+                            destination_port: port(r.destination_port, &format!("{rf}.destination_port"))?,
                             translated_address,
-                            translated_port: r.translated_port,
+                            translated_port: port(r.translated_port, &format!("{rf}.translated_port"))?,
                         });
                     }
-                    RuleCollection {
-                        name: name.clone(),
-                        priority: *priority,
-                        rules: CollectionRules::Dnat(out_rules),
-                    }
+                    RuleCollection { name: name.clone(), priority, rules: CollectionRules::Dnat(out_rules) }
                 }
                 CollectionSpec::Network { name, priority, action, rules } => {
-                    check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
                         let rf = format!("{cf}.rules[{ri}]");
                         out_rules.push(NetworkRule {
                             name: r.name.clone(),
                             protocols: protocols(&r.protocols),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"), Some(&r.name))?,
-                            destinations: addresses(
-                                &r.destinations,
-                                ctx,
-                                &format!("{rf}.destinations"),
-                                Some(&r.name),
-                            )?,
+                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
+                            destinations: addresses(&r.destinations, ctx, &format!("{rf}.destinations"))?,
                             destination_ports: ports(
                                 &r.destination_ports,
                                 &format!("{rf}.destination_ports"),
-                                Some(&r.name),
                             )?,
                         });
                     }
                     RuleCollection {
                         name: name.clone(),
-                        priority: *priority,
+                        priority,
                         rules: CollectionRules::Network(action_of(*action), out_rules),
                     }
                 }
                 CollectionSpec::Application { name, priority, action, rules } => {
-                    check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
                         let rf = format!("{cf}.rules[{ri}]");
                         let mut destinations = AddrSet::empty();
-                        for fqdn in &r.fqdns {
+                        for (i, fqdn) in r.fqdns.iter().enumerate() {
                             let set = fqdns.get(fqdn).ok_or_else(|| {
                                 fault(
-                                    format!("{rf}.fqdns"),
-                                    Some(&r.name),
+                                    format!("{rf}.fqdns[{i}]"),
                                     fqdn,
                                     format!(
                                         "FQDN '{fqdn}' has no addresses; add it to the firewall's fqdns map"
@@ -278,7 +258,7 @@ impl Loader<'_> {
                         }));
                         out_rules.push(ApplicationRule {
                             name: r.name.clone(),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"), Some(&r.name))?,
+                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
                             fqdns: r.fqdns.clone(),
                             destinations,
                             ports,
@@ -286,29 +266,26 @@ impl Loader<'_> {
                     }
                     RuleCollection {
                         name: name.clone(),
-                        priority: *priority,
+                        priority,
                         rules: CollectionRules::Application(action_of(*action), out_rules),
                     }
                 }
             };
-            let _ = anchor;
             out.push(collection);
         }
         Ok(out)
     }
 }
 
-fn check_priority(priority: u32, field: &str, name: &str) -> Result<(), Fault> {
-    if (100..=65000).contains(&priority) {
-        Ok(())
-    } else {
-        Err(fault(
-            field,
-            Some(name),
-            priority.to_string(),
-            format!("'{name}': priority {priority} is outside 100..=65000"),
-        ))
-    }
+fn check_priority(priority: i64, field: &str, name: &str) -> Result<u32, Fault> {
+    in_range(priority, 100u32, 65000).ok_or_else(|| {
+        fault(field, priority.to_string(), format!("'{name}': priority {priority} is outside 100..=65000"))
+    })
+}
+
+fn port(number: i64, field: &str) -> Result<u16, Fault> {
+    in_range(number, 0u16, u16::MAX)
+        .ok_or_else(|| fault(field, number.to_string(), format!("port {number} is outside 0..=65535")))
 }
 
 fn action_of(a: FirewallActionSpec) -> FirewallAction {
@@ -334,22 +311,30 @@ fn protocols(list: &[ProtocolSpec]) -> ProtocolSet {
 }
 
 /// `*`, IPs, CIDRs, or service tags (resolved in the firewall's VNet).
-fn addresses(
-    list: &[String],
-    ctx: &crate::nsg::ResolveContext,
-    field: &str,
-    anchor: Option<&str>,
-) -> Result<AddrSet, Fault> {
+fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> Result<AddrSet, Fault> {
     if list.is_empty() || list.iter().any(|a| a.trim() == "*") {
         return Ok(AddrSet::any());
     }
     let mut set = AddrSet::empty();
-    for a in list {
+    for (i, a) in list.iter().enumerate() {
         let part = match parse_prefix(a) {
             Ok(net) => AddrSet::from_net(net),
             Err(e) => match ServiceTag::parse(a) {
+                // An unknown tag would resolve to no address at all, silently.
+                Some(ServiceTag::Other(name)) if !ctx.tags.contains_key(&name) => {
+                    let mut known: Vec<&str> = ctx.tags.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    return Err(fault(
+                        format!("{field}[{i}]"),
+                        a,
+                        format!(
+                            "'{a}' is neither an address nor a known service tag ({e}); valid: '*', an IP, a CIDR prefix, VirtualNetwork, Internet, AzureLoadBalancer, {}, or a tag defined in service_tags",
+                            known.join(", ")
+                        ),
+                    ));
+                }
                 Some(tag) => ctx.tag(&tag),
-                None => return Err(fault(field, anchor, a, e.to_string())),
+                None => return Err(fault(format!("{field}[{i}]"), a, e.to_string())),
             },
         };
         set = set.union(&part);
@@ -357,10 +342,248 @@ fn addresses(
     Ok(set)
 }
 
-fn ports(list: &[String], field: &str, anchor: Option<&str>) -> Result<PortSet, Fault> {
+fn ports(list: &[String], field: &str) -> Result<PortSet, Fault> {
     let ranges = list
         .iter()
-        .map(|p| p.trim().parse::<PortRange>().map_err(|e| fault(field, anchor, p, e.to_string())))
+        .enumerate()
+        .map(|(i, p)| {
+            p.trim().parse::<PortRange>().map_err(|e| fault(format!("{field}[{i}]"), p, e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PortSet::from_ranges(ranges))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{LoadError, Scenario, load_str};
+    use crate::model::{CollectionRules, FirewallAction, FirewallMode, NextHop};
+
+    const BASE: &str = r#"Scenario(
+    name: "net",
+    start: "2025-01-06T09:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+            Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26"),
+            Subnet(name: "AzureBastionSubnet", prefix: "10.0.2.0/26"),
+        ]),
+        Vnet(name: "spoke", address_space: ["10.1.0.0/16"], subnets: [
+            Subnet(name: "work", prefix: "10.1.1.0/24", route_table: "via-fw"),
+        ]),
+    ],
+    peerings: [("hub", "spoke")],
+    route_tables: [
+        RouteTable(name: "via-fw", routes: [
+            Route(name: "default", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4")),
+            Route(name: "drop", prefix: "10.9.0.0/16", next_hop: None),
+        ]),
+    ],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.30.0.10"), PublicIp(name: "bastion-pip", address: "20.30.0.20")],
+    firewalls: [
+        Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip",
+            fqdns: {"www.example.com": ["93.184.216.34"]},
+            collections: [
+                Dnat(name: "in", priority: 100, rules: [
+                    DnatRule(name: "ssh", protocols: [Tcp], sources: ["203.0.113.0/24"],
+                             destination_port: 50022, translated_address: "10.1.1.4", translated_port: 22),
+                ]),
+                Network(name: "net", priority: 200, action: Deny, rules: [
+                    NetworkRule(name: "web", protocols: [Tcp, Udp], sources: ["10.1.0.0/16"],
+                                destinations: ["*"], destination_ports: ["443", "8000-8080"]),
+                ]),
+                Application(name: "app", priority: 300, action: Allow, rules: [
+                    ApplicationRule(name: "site", sources: ["10.1.0.0/16"], protocols: [Https, Http], fqdns: ["www.example.com"]),
+                ]),
+            ]),
+    ],
+    bastions: [Bastion(name: "bastion", vnet: "hub", public_ip: "bastion-pip")],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "vm-nic", subnet: "spoke/work", private_ip: "10.1.1.4")])],
+)
+"#;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str(text, Path::new("n.ron"))
+    }
+
+    fn broken(from: &str, to: &str) -> (String, LoadError) {
+        assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
+        let text = BASE.replacen(from, to, 1);
+        let e = load(&text).expect_err(to);
+        (text, e)
+    }
+
+    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
+        let before = &text[..offset];
+        (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+    }
+
+    /// A broken-file case: the text to replace, its replacement, the field path of the error,
+    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
+    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
+
+    #[test]
+    fn loads_route_tables_firewalls_and_bastions() {
+        let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let table = t.route_table(t.route_table_by_name("via-fw").expect("table"));
+        assert_eq!(table.routes.len(), 2);
+        assert_eq!(table.routes[0].next_hop, NextHop::VirtualAppliance("10.0.1.4".parse().expect("ip")));
+        assert_eq!(table.routes[1].next_hop, NextHop::None);
+        let spoke = t.vnet_by_name("spoke").expect("spoke");
+        let work = t.subnet_by_name(spoke, "work").expect("work");
+        assert_eq!(t.subnet(work).route_table, t.route_table_by_name("via-fw"));
+
+        let fw = t.firewall(t.firewall_by_name("fw").expect("fw"));
+        assert_eq!(
+            (fw.mode, fw.legacy_dnat, fw.public_ip),
+            (FirewallMode::Classic, false, t.public_ip_by_name("fw-pip"))
+        );
+        let collections = &fw.groups[0].collections;
+        let priorities: Vec<u32> = collections.iter().map(|c| c.priority).collect();
+        assert_eq!(priorities, [100, 200, 300]);
+        let CollectionRules::Dnat(dnat) = &collections[0].rules else { panic!("a DNAT collection") };
+        assert_eq!((dnat[0].destination_port, dnat[0].translated_port), (50022, 22));
+        assert_eq!(
+            dnat[0].destination,
+            "20.30.0.10".parse::<std::net::IpAddr>().expect("ip"),
+            "the firewall's public IP by default"
+        );
+        let CollectionRules::Network(action, net) = &collections[1].rules else {
+            panic!("a network collection")
+        };
+        assert_eq!(*action, FirewallAction::Deny);
+        assert!(net[0].destination_ports.contains(8080) && !net[0].destination_ports.contains(8081));
+        let CollectionRules::Application(_, app) = &collections[2].rules else {
+            panic!("an application collection")
+        };
+        assert!(app[0].ports.contains(443) && app[0].ports.contains(80) && !app[0].ports.contains(1433));
+        assert!(app[0].destinations.contains("93.184.216.34".parse().expect("ip")));
+
+        let bastion = t.bastion(t.bastion_by_name("bastion").expect("bastion"));
+        assert_eq!(bastion.public_ip, t.public_ip_by_name("bastion-pip"));
+    }
+
+    #[test]
+    fn each_error_names_its_field_and_position() {
+        let cases: &[Case] = &[
+            (
+                r#"prefix: "0.0.0.0/0""#,
+                r#"prefix: "0.0.0.0/99""#,
+                "route_tables[0].routes[0].prefix",
+                (r#""0.0.0.0/99""#, 0),
+                "IPv4 length",
+            ),
+            (
+                r#"VirtualAppliance("10.0.1.4")"#,
+                r#"VirtualAppliance("fw")"#,
+                "route_tables[0].routes[0].next_hop",
+                (r#""fw""#, 0),
+                "VirtualAppliance takes the appliance's private IP",
+            ),
+            (
+                r#"route_table: "via-fw""#,
+                r#"route_table: "via""#,
+                "vnets[1].subnets[0].route_table",
+                (r#""via""#, 0),
+                "unknown route table 'via'; valid: via-fw",
+            ),
+            (
+                r#"Dnat(name: "in", priority: 100"#,
+                r#"Dnat(name: "in", priority: 70000"#,
+                "firewalls[0].collections[0].priority",
+                ("70000", 0),
+                "'in': priority 70000 is outside 100..=65000",
+            ),
+            (
+                r#"destination_port: 50022"#,
+                r#"destination_port: -1"#,
+                "firewalls[0].collections[0].rules[0].destination_port",
+                ("-1", 0),
+                "port -1 is outside 0..=65535",
+            ),
+            (
+                r#"translated_port: 22"#,
+                r#"translated_port: 65536"#,
+                "firewalls[0].collections[0].rules[0].translated_port",
+                ("65536", 0),
+                "port 65536 is outside 0..=65535",
+            ),
+            (
+                r#"translated_address: "10.1.1.4""#,
+                r#"translated_address: "vm""#,
+                "firewalls[0].collections[0].rules[0].translated_address",
+                (r#""vm""#, 0),
+                "is not an IP address",
+            ),
+            (
+                r#"destination_ports: ["443", "8000-8080"]"#,
+                r#"destination_ports: ["443", "8080-8000"]"#,
+                "firewalls[0].collections[1].rules[0].destination_ports[1]",
+                (r#""8080-8000""#, 0),
+                "the start is above the end",
+            ),
+            // A name that is not a known tag used to resolve to no address at all, silently.
+            (
+                r#"sources: ["203.0.113.0/24"]"#,
+                r#"sources: ["somewhere"]"#,
+                "firewalls[0].collections[0].rules[0].sources[0]",
+                (r#""somewhere""#, 0),
+                "is neither an address nor a known service tag",
+            ),
+            (
+                r#"fqdns: ["www.example.com"]"#,
+                r#"fqdns: ["www.example.org"]"#,
+                "firewalls[0].collections[2].rules[0].fqdns[0]",
+                (r#""www.example.org""#, 0),
+                "has no addresses",
+            ),
+            (
+                r#""www.example.com": ["93.184.216.34"]"#,
+                r#""www.example.com": ["93.184.216.340"]"#,
+                r#"firewalls[0].fqdns["www.example.com"][0]"#,
+                (r#""93.184.216.340""#, 0),
+                "is not an IP address",
+            ),
+            (
+                r#"Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4""#,
+                r#"Firewall(name: "fw", vnet: "hub", private_ip: "10.0.3.4""#,
+                "firewalls[0].private_ip",
+                (r#""10.0.3.4""#, 0),
+                "outside subnet",
+            ),
+            (
+                r#"Firewall(name: "fw", vnet: "hub""#,
+                r#"Firewall(name: "fw", vnet: "spoke""#,
+                "firewalls[0].vnet",
+                (r#""spoke""#, 2),
+                "AzureFirewallSubnet",
+            ),
+            (
+                r#"Bastion(name: "bastion", vnet: "hub""#,
+                r#"Bastion(name: "bastion", vnet: "spoke""#,
+                "bastions[0].vnet",
+                (r#""spoke""#, 2),
+                "AzureBastionSubnet",
+            ),
+            (
+                r#"public_ip: "bastion-pip""#,
+                r#"public_ip: "none-pip""#,
+                "bastions[0].public_ip",
+                (r#""none-pip""#, 0),
+                "unknown public IP 'none-pip'",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (from, to, field, (needle, nth), message) in cases {
+            let (text, e) = broken(from, to);
+            let (line, col) = at(&text, needle, *nth);
+            let prefix = format!("n.ron:{line}:{col}: {field}: ");
+            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
+                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
 }

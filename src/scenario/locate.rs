@@ -1,62 +1,82 @@
-//! Finding where in the source text a value was written, so that errors found after parsing
-//! (an unknown reference, an address outside its subnet) still point at a line and column.
+//! Where in the source text each value was written, so that errors found after parsing (an
+//! unknown reference, an address outside its subnet, a priority clash) point at a line and column.
 //!
-//! RON's parser reports positions only for syntax errors. For meaning errors we know the entity
-//! (its name) and the offending value; the value's first occurrence after the entity's name is
-//! where the user wrote it.
+//! RON's parser reports positions only for syntax errors, and serde hands the loader plain values.
+//! So once a file has parsed, [`SourceMap::new`] walks the same text again with a small RON
+//! scanner and records the byte span of every value under its field path, in the loader's own
+//! spelling: `nsgs[0].rules[2].priority`, `timeline[4].action.ports[1]`,
+//! `service_tags["Office"]`. Struct and enum-variant names are transparent (`AddRule(nsg: …)` is
+//! the value of `action`, its fields are `action.nsg`, …); positional elements of tuples and
+//! tuple variants (`("hub", "spoke")`, `Some("x")`, `VirtualAppliance("10.0.0.4")`) are `[i]`.
+//!
+//! An error then names its field path and its offending value; [`SourceMap::find`] looks the path
+//! up (or its longest recorded prefix, for fields left out of the file), and points at the value
+//! inside that span when it is written there, else at the span's start. Positions therefore come
+//! from the entity's own place in the file, never from the first look-alike text elsewhere.
+//!
+//! The scanner only ever sees text that RON has already accepted; on anything unexpected it stops
+//! recording rather than failing, and lookups fall back to shorter prefixes.
 
-/// Searches one source text.
-#[derive(Debug, Clone, Copy)]
-pub struct Locator<'a> {
+use std::collections::HashMap;
+
+/// The byte span of every value of one source text, by field path.
+#[derive(Debug, Clone)]
+pub struct SourceMap<'a> {
     text: &'a str,
+    spans: HashMap<String, (usize, usize)>,
 }
 
-impl<'a> Locator<'a> {
-    /// A locator over `text`.
-    pub fn new(text: &'a str) -> Locator<'a> {
-        Locator { text }
-    }
-
-    /// The 1-based (line, column) of `value` as first written after the quoted `anchor`
-    /// (or anywhere, without an anchor or if not found after it).
-    pub fn find(&self, anchor: Option<&str>, value: &str) -> Option<(usize, usize)> {
-        // Search after the anchor, so that a value equal to the anchor (a duplicate name) is found
-        // at its second writing.
-        let start = anchor
-            .and_then(|a| {
-                let quoted = format!("\"{a}\"");
-                self.text.find(&quoted).map(|o| o + quoted.len())
-            })
-            .unwrap_or(0);
-        let quoted = format!("\"{value}\"");
-        let offset = self.text[start..]
-            .find(&quoted)
-            .map(|o| o + start)
-            .or_else(|| find_word(&self.text[start..], value).map(|o| o + start))
-            .or_else(|| self.text.find(&quoted))
-            .or_else(|| find_word(self.text, value))?;
-        Some(self.position(offset))
-    }
-
-    /// The line of the `n`th (0-based) timeline step: the `n`th `(at:` after `timeline:`, outside
-    /// comments.
-    pub fn step_line(&self, n: usize) -> Option<usize> {
-        let start = self.text.find("timeline:")?;
-        let mut seen = 0;
-        let mut offset = start;
-        for line in self.text[start..].split_inclusive('\n') {
-            let code = line.split("//").next().unwrap_or("");
-            let mut from = 0;
-            while let Some(i) = code[from..].find("(at:") {
-                if seen == n {
-                    return Some(self.position(offset + from + i).0);
-                }
-                seen += 1;
-                from += i + 4;
+impl<'a> SourceMap<'a> {
+    /// Scans `text` (which RON has parsed) and records every value's span.
+    pub fn new(text: &'a str) -> SourceMap<'a> {
+        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: HashMap::new(), depth: 0 };
+        scanner.skip_trivia();
+        // Inner attributes such as `#![enable(implicit_some)]` come before the value.
+        while scanner.bytes[scanner.pos..].starts_with(b"#!") {
+            while scanner.pos < scanner.bytes.len() && scanner.bytes[scanner.pos] != b']' {
+                scanner.pos += 1;
             }
-            offset += line.len();
+            scanner.pos += 1;
+            scanner.skip_trivia();
         }
-        None
+        scanner.value(String::new());
+        SourceMap { text, spans: scanner.spans }
+    }
+
+    /// The byte span of the value at exactly `path`.
+    #[cfg(test)]
+    pub fn span(&self, path: &str) -> Option<(usize, usize)> {
+        self.spans.get(path).copied()
+    }
+
+    /// The 1-based (line, column) of the value at `path` (or of the nearest recorded enclosing
+    /// value), pointing at `value` where it is written inside that span.
+    pub fn find(&self, path: &str, value: &str) -> Option<(usize, usize)> {
+        let (start, end) = self.enclosing_span(path)?;
+        let inside = &self.text[start..end];
+        let offset = if value.is_empty() {
+            None
+        } else {
+            inside.find(&format!("\"{value}\"")).or_else(|| find_word(inside, value))
+        };
+        Some(self.position(start + offset.unwrap_or(0)))
+    }
+
+    /// The 1-based (line, column) where the value at `path` (or its nearest recorded enclosing
+    /// value) starts.
+    pub fn start(&self, path: &str) -> Option<(usize, usize)> {
+        self.enclosing_span(path).map(|(start, _)| self.position(start))
+    }
+
+    /// The span of `path`, or of its longest prefix that was written in the file.
+    fn enclosing_span(&self, path: &str) -> Option<(usize, usize)> {
+        let mut path = path;
+        loop {
+            if let Some(span) = self.spans.get(path) {
+                return Some(*span);
+            }
+            path = parent(path)?;
+        }
     }
 
     /// Converts a byte offset to 1-based (line, column in characters).
@@ -68,11 +88,23 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// The offset of `word` where it is not part of a longer identifier or number.
-fn find_word(text: &str, word: &str) -> Option<usize> {
-    if word.is_empty() {
+/// The path one level up: `a.b[2]` → `a.b`, `a.b` → `a`, `a` → none. Brackets inside a quoted map
+/// key (`roles["x[1]"]`) are not taken for an index.
+fn parent(path: &str) -> Option<&str> {
+    if path.is_empty() {
         return None;
     }
+    if let Some(stripped) = path.strip_suffix("\"]") {
+        // A map key: cut at the `["` that opens it.
+        let open = stripped.rfind("[\"")?;
+        return Some(&path[..open]);
+    }
+    let cut = path.rfind(['.', '['])?;
+    Some(&path[..cut])
+}
+
+/// The offset of `word` where it is not part of a longer identifier or number.
+fn find_word(text: &str, word: &str) -> Option<usize> {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(word).map(|(o, _)| o).find(|&o| {
         let before_ok = text[..o].chars().next_back().is_none_or(|c| !is_ident(c));
@@ -81,30 +113,346 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
     })
 }
 
+/// Nesting deeper than this is not recorded (scenario files are a few levels deep; this only
+/// bounds the recursion on pathological input).
+const MAX_DEPTH: usize = 64;
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    spans: HashMap<String, (usize, usize)>,
+    depth: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips whitespace, line comments and (nested) block comments.
+    fn skip_trivia(&mut self) {
+        loop {
+            match self.peek() {
+                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
+                Some(b'/') if self.bytes.get(self.pos + 1) == Some(&b'/') => {
+                    while self.peek().is_some_and(|c| c != b'\n') {
+                        self.pos += 1;
+                    }
+                }
+                Some(b'/') if self.bytes.get(self.pos + 1) == Some(&b'*') => {
+                    let mut nesting = 0usize;
+                    while self.pos < self.bytes.len() {
+                        if self.bytes[self.pos..].starts_with(b"/*") {
+                            nesting += 1;
+                            self.pos += 2;
+                        } else if self.bytes[self.pos..].starts_with(b"*/") {
+                            nesting -= 1;
+                            self.pos += 2;
+                            if nesting == 0 {
+                                break;
+                            }
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Scans one value and records its span under `path`.
+    fn value(&mut self, path: String) {
+        self.skip_trivia();
+        let start = self.pos;
+        if self.depth > MAX_DEPTH {
+            self.pos = self.bytes.len();
+            return;
+        }
+        self.depth += 1;
+        match self.peek() {
+            Some(b'"') => self.string(),
+            Some(b'\'') => self.char_literal(),
+            Some(b'r') if matches!(self.bytes.get(self.pos + 1), Some(b'"' | b'#')) => self.raw_string(),
+            Some(b'b') if self.bytes.get(self.pos + 1) == Some(&b'"') => {
+                self.pos += 1;
+                self.string();
+            }
+            Some(b'[') => self.list(&path),
+            Some(b'{') => self.map(&path),
+            Some(b'(') => self.body(&path),
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                self.identifier();
+                self.skip_trivia();
+                if self.peek() == Some(b'(') {
+                    self.body(&path);
+                }
+            }
+            Some(_) => self.atom(),
+            None => {}
+        }
+        self.depth -= 1;
+        if self.pos > start {
+            self.spans.insert(path, (start, self.pos.min(self.bytes.len())));
+        }
+    }
+
+    fn string(&mut self) {
+        self.pos += 1;
+        while let Some(c) = self.peek() {
+            self.pos += 1;
+            match c {
+                b'\\' => self.pos += 1,
+                b'"' => return,
+                _ => {}
+            }
+        }
+    }
+
+    fn char_literal(&mut self) {
+        self.pos += 1;
+        while let Some(c) = self.peek() {
+            self.pos += 1;
+            match c {
+                b'\\' => self.pos += 1,
+                b'\'' => return,
+                _ => {}
+            }
+        }
+    }
+
+    fn raw_string(&mut self) {
+        self.pos += 1;
+        let mut hashes = 0;
+        while self.peek() == Some(b'#') {
+            hashes += 1;
+            self.pos += 1;
+        }
+        self.pos += 1;
+        let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+        while self.pos < self.bytes.len() && !self.bytes[self.pos..].starts_with(&close) {
+            self.pos += 1;
+        }
+        self.pos += close.len();
+    }
+
+    fn identifier(&mut self) {
+        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            self.pos += 1;
+        }
+    }
+
+    /// A number, or anything else up to the next separator.
+    fn atom(&mut self) {
+        while self.peek().is_some_and(|c| !matches!(c, b',' | b')' | b']' | b'}') && !c.is_ascii_whitespace())
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// After an element: a comma, or the closing bracket `close` (left for the caller). Returns
+    /// false when neither follows (the scan is lost; stop recording this container).
+    fn separator(&mut self, close: u8) -> bool {
+        self.skip_trivia();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                true
+            }
+            Some(c) => c == close,
+            None => false,
+        }
+    }
+
+    fn list(&mut self, path: &str) {
+        self.pos += 1;
+        let mut i = 0;
+        loop {
+            self.skip_trivia();
+            match self.peek() {
+                Some(b']') => {
+                    self.pos += 1;
+                    return;
+                }
+                None => return,
+                _ => {}
+            }
+            let before = self.pos;
+            self.value(format!("{path}[{i}]"));
+            i += 1;
+            if self.pos == before || !self.separator(b']') {
+                self.pos = self.bytes.len();
+                return;
+            }
+        }
+    }
+
+    fn map(&mut self, path: &str) {
+        self.pos += 1;
+        loop {
+            self.skip_trivia();
+            match self.peek() {
+                Some(b'}') => {
+                    self.pos += 1;
+                    return;
+                }
+                None => return,
+                _ => {}
+            }
+            let key_start = self.pos;
+            match self.peek() {
+                Some(b'"') => self.string(),
+                _ => self.atom(),
+            }
+            let key = self.text[key_start..self.pos].trim_matches('"').to_string();
+            self.skip_trivia();
+            if self.peek() != Some(b':') {
+                self.pos = self.bytes.len();
+                return;
+            }
+            self.pos += 1;
+            // A map entry spans its key and its value, so that an error about the key (a tag
+            // that cannot be defined) points at the key.
+            let entry = format!("{path}[\"{key}\"]");
+            self.value(entry.clone());
+            if let Some(span) = self.spans.get_mut(&entry) {
+                span.0 = key_start;
+            }
+            if !self.separator(b'}') {
+                self.pos = self.bytes.len();
+                return;
+            }
+        }
+    }
+
+    /// The inside of `( … )`: named fields (`name: value`) or positional elements.
+    fn body(&mut self, path: &str) {
+        self.pos += 1;
+        let mut i = 0;
+        loop {
+            self.skip_trivia();
+            match self.peek() {
+                Some(b')') => {
+                    self.pos += 1;
+                    return;
+                }
+                None => return,
+                _ => {}
+            }
+            let before = self.pos;
+            match self.field_name() {
+                Some(name) => {
+                    let child = if path.is_empty() { name } else { format!("{path}.{name}") };
+                    self.value(child);
+                }
+                None => {
+                    self.value(format!("{path}[{i}]"));
+                    i += 1;
+                }
+            }
+            if self.pos == before || !self.separator(b')') {
+                self.pos = self.bytes.len();
+                return;
+            }
+        }
+    }
+
+    /// `ident :` (not `::`) at the cursor: consumes it and returns the name.
+    fn field_name(&mut self) -> Option<String> {
+        let start = self.pos;
+        if !self.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') {
+            return None;
+        }
+        self.identifier();
+        let name = self.text[start..self.pos].to_string();
+        self.skip_trivia();
+        if self.peek() == Some(b':') && self.bytes.get(self.pos + 1) != Some(&b':') {
+            self.pos += 1;
+            return Some(name);
+        }
+        self.pos = start;
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const TEXT: &str = r##"// a comment with "vm1" and (at: "0") in it
+Scenario(
+    name: "t", /* block /* nested */ comment */
+    service_tags: {"Office": ["203.0.113.0/24"], "Storage.WestEurope": ["20.0.0.0/8"]},
+    vnets: [ Vnet(name: "v", address_space: ["10.9.0.0/16"]),
+        Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.1.0/24", nsg: Some("n1"))]),
+    ],
+    peerings: [("v", "w")],
+    nsgs: [Nsg(name: "n1", rules: [
+        Rule(name: "a", priority: 100, destination_ports: "22,,23", description: r#"raw "quoted" text"#),
+        Rule(name: "A", priority: -1, destination_ports: "22"),
+    ])],
+    timeline: [
+        (at: "0", note: "(at: nothing)"),
+        (at: "5m", action: EnableJit(vm: "vm1", ports: [Port(number: 22), Port(number: 22)])),
+    ],
+)
+"##;
+
     #[test]
-    fn finds_value_after_anchor() {
-        let text = "a: \"x\",\nname: \"vm1\",\n  ip: \"10.0.0.4\",\nname: \"vm2\", ip: \"10.0.0.4\"";
-        let loc = Locator::new(text);
-        assert_eq!(loc.find(Some("vm2"), "10.0.0.4"), Some((4, 18)));
-        assert_eq!(loc.find(Some("vm1"), "10.0.0.4"), Some((3, 7)));
-        assert_eq!(loc.find(None, "x"), Some((1, 4)));
-        assert_eq!(loc.find(None, "nothing"), None);
-        assert_eq!(Locator::new("priority: 5000,").find(None, "5000"), Some((1, 11)));
-        assert_eq!(Locator::new("p: 15000, q: 500").find(None, "500"), Some((1, 14)));
-        let dup = "rules: [(name: \"a\"), (name: \"b\"), (name: \"a\")]";
-        assert_eq!(Locator::new(dup).find(Some("a"), "a"), Some((1, 42)));
+    fn records_every_value_by_field_path() {
+        let map = SourceMap::new(TEXT);
+        let at = |path: &str| map.span(path).map(|(s, e)| &TEXT[s..e]);
+        assert_eq!(at("name"), Some("\"t\""));
+        assert_eq!(at("service_tags[\"Storage.WestEurope\"][0]"), Some("\"20.0.0.0/8\""));
+        assert_eq!(at("vnets[1].name"), Some("\"v\""));
+        assert_eq!(at("vnets[1].subnets[0].nsg"), Some("Some(\"n1\")"));
+        assert_eq!(at("vnets[1].subnets[0].nsg[0]"), Some("\"n1\""));
+        assert_eq!(at("peerings[0][1]"), Some("\"w\""));
+        assert_eq!(at("nsgs[0].rules[1].priority"), Some("-1"));
+        assert_eq!(at("nsgs[0].rules[0].description"), Some("r#\"raw \"quoted\" text\"#"));
+        assert_eq!(at("timeline[1].action.ports[1].number"), Some("22"));
+        assert_eq!(at("timeline[1].action.vm"), Some("\"vm1\""));
+        assert!(at("timeline[1].at").is_some());
+        assert_eq!(at("timeline[2]"), None);
+    }
+
+    /// The (line, column) of the `nth` occurrence of `needle` in `TEXT`.
+    fn nth(needle: &str, nth: usize) -> (usize, usize) {
+        let (offset, _) = TEXT.match_indices(needle).nth(nth).expect("the needle occurs");
+        SourceMap::new(TEXT).position(offset)
     }
 
     #[test]
-    fn step_lines_skip_comments_and_notes() {
-        let text = "x: \"at: 1\",\ntimeline: [\n  // (at: \"0\") in a comment\n  (at: \"0\", note: \"(at: nothing)\"),\n  (at: \"5m\", note: \"b\"),\n]";
-        let loc = Locator::new(text);
-        assert_eq!(loc.step_line(0), Some(4));
-        // Notes that contain "(at:" are rare; they would shift later steps, which is tolerated.
-        assert_eq!(loc.step_line(2), Some(5));
+    fn finds_the_value_inside_its_own_entity() {
+        let map = SourceMap::new(TEXT);
+        // The second VNet's name, not the first's.
+        assert_eq!(map.find("vnets[1].name", "v"), Some(nth("\"v\"", 1)));
+        assert_eq!(map.find("vnets[0].name", "v"), Some(nth("\"v\"", 0)));
+        // The second Port of the step, not the NSG rule's "22" nor the first Port.
+        assert_eq!(map.find("timeline[1].action.ports[1]", "22"), Some(nth("22)", 1)));
+        assert_eq!(map.find("timeline[1].action.ports[0].number", "22"), Some(nth("22)", 0)));
+        // A rule name differing only in case.
+        assert_eq!(map.find("nsgs[0].rules[1].name", "A"), Some(nth("\"A\"", 0)));
+        // The value is not written (an empty port entry): the field's start.
+        assert_eq!(map.find("nsgs[0].rules[0].destination_ports", ""), Some(nth("\"22,,23\"", 0)));
+        // A value inside a longer string is found where it is written.
+        assert_eq!(map.find("nsgs[0].rules[0].destination_ports", "23"), Some(nth("23\"", 0)));
+        // A field left out of the file: its nearest written parent.
+        assert_eq!(map.find("nsgs[0].rules[1].source_ports", "x"), map.start("nsgs[0].rules[1]"));
+        assert_eq!(map.start("nsgs[0].rules[1]"), Some(nth("Rule(name: \"A\"", 0)));
+        assert_eq!(map.start("timeline[1]"), Some(nth("(at: \"5m\"", 0)));
+        assert_eq!(map.start("service_tags[\"Office\"]"), Some(nth("\"Office\"", 0)));
+        assert_eq!(map.start("service_tags[\"Office\"][0]"), Some(nth("\"203", 0)));
+        assert_eq!(map.find("no_such_field", "x"), None);
+    }
+
+    #[test]
+    fn parents() {
+        assert_eq!(parent("a.b[2]"), Some("a.b"));
+        assert_eq!(parent("a.b"), Some("a"));
+        assert_eq!(parent("roles[\"x[1].y\"]"), Some("roles"));
+        assert_eq!(parent("a"), None);
+        assert_eq!(parent(""), None);
     }
 }

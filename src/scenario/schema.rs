@@ -2,6 +2,11 @@
 //!
 //! Only this module (and `import`) derives `Deserialize`; everything here is turned into model,
 //! NSG and simulator types by `load`, which is where meaning and positions are checked.
+//!
+//! Numbers (priorities, ports, counts) are read as `i64`, wider than the values they hold, so
+//! that an out-of-range number such as `priority: -1` or `port: 70000` reaches the loader, which
+//! names the field, the value and the valid range; the parser alone would only say "Integer is
+//! out of bounds".
 
 use std::collections::BTreeMap;
 
@@ -157,7 +162,7 @@ pub enum JitProtocolSpec {
 #[serde(deny_unknown_fields, rename = "Port")]
 pub struct JitPortSpec {
     /// Port number.
-    pub number: u16,
+    pub number: i64,
     /// Protocol (default Any).
     #[serde(default)]
     pub protocol: Option<JitProtocolSpec>,
@@ -284,7 +289,7 @@ pub struct RuleCollectionGroupSpec {
     /// Name.
     pub name: String,
     /// 100–65000, lower first.
-    pub priority: u32,
+    pub priority: i64,
     /// Collections.
     pub collections: Vec<CollectionSpec>,
 }
@@ -320,7 +325,7 @@ pub enum CollectionSpec {
         /// Name.
         name: String,
         /// 100–65000.
-        priority: u32,
+        priority: i64,
         /// Rules.
         rules: Vec<DnatRuleSpec>,
     },
@@ -329,7 +334,7 @@ pub enum CollectionSpec {
         /// Name.
         name: String,
         /// 100–65000.
-        priority: u32,
+        priority: i64,
         /// Allow or Deny.
         action: FirewallActionSpec,
         /// Rules.
@@ -340,7 +345,7 @@ pub enum CollectionSpec {
         /// Name.
         name: String,
         /// 100–65000.
-        priority: u32,
+        priority: i64,
         /// Allow or Deny.
         action: FirewallActionSpec,
         /// Rules.
@@ -363,11 +368,11 @@ pub struct DnatRuleSpec {
     #[serde(default)]
     pub destination: Option<String>,
     /// Public destination port.
-    pub destination_port: u16,
+    pub destination_port: i64,
     /// Private target address.
     pub translated_address: String,
     /// Private target port.
-    pub translated_port: u16,
+    pub translated_port: i64,
 }
 
 /// A network rule.
@@ -469,7 +474,7 @@ pub struct RuleSpec {
     /// Name, unique in the NSG.
     pub name: String,
     /// 100–4096, lower first.
-    pub priority: u32,
+    pub priority: i64,
     /// Inbound or Outbound.
     pub direction: DirectionSpec,
     /// Allow or Deny.
@@ -650,7 +655,7 @@ pub enum ActionSpec {
         /// Destination endpoint.
         to: String,
         /// Destination port.
-        port: u16,
+        port: i64,
         /// Protocol (default Tcp).
         #[serde(default)]
         protocol: Option<ProtocolSpec>,
@@ -709,7 +714,7 @@ pub enum ActionSpec {
         #[serde(default)]
         vm: Option<String>,
         /// Ports (on every VM named).
-        ports: Vec<u16>,
+        ports: Vec<i64>,
         /// How long: `1h`, `PT3H`, ….
         duration: String,
         /// Source IP or CIDR to allow (default: the requester's IP).
@@ -790,13 +795,13 @@ pub enum ExpectSpec {
         /// Destination: a VM, a public IP name, or an IP.
         to: String,
         /// Destination port.
-        port: u16,
+        port: i64,
         /// Protocol (default Tcp).
         #[serde(default)]
         protocol: Option<ProtocolSpec>,
         /// Source port (default 50000).
         #[serde(default)]
-        src_port: Option<u16>,
+        src_port: Option<i64>,
         /// Go through this Bastion host (the user connects to it on 443; it opens the session).
         #[serde(default)]
         via: Option<String>,
@@ -853,10 +858,10 @@ pub enum ExpectSpec {
         nsg: Option<String>,
         /// Expected number of deny rules.
         #[serde(default)]
-        deny: Option<usize>,
+        deny: Option<i64>,
         /// Expected number of allow rules.
         #[serde(default)]
-        allow: Option<usize>,
+        allow: Option<i64>,
     },
     /// Which of Azure's required rules the NSG on a Bastion host's subnet lacks.
     BastionRules {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::jit::{JitEngine, JitOutcome, RequestState, is_jit_rule};
 use crate::model::{NsgId, Topology, User, VmId};
-use crate::nsg::{Access, AddressSpec, SecurityRule, validate_nsg};
+use crate::nsg::{Access, AddressSpec, NsgError, SecurityRule, default_rules, validate_nsg};
 use crate::path::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
 
 use super::event::{Event, EventQueue};
@@ -26,16 +26,57 @@ pub struct World {
 /// The principal that performs setup actions with no named actor: an Owner.
 pub const SETUP_PRINCIPAL: &str = "scenario-setup";
 
-/// A step that cannot be applied: the scenario is inconsistent at that point in time.
+/// A step that cannot be applied: the scenario is inconsistent at that point in time (a priority
+/// clash, a rule or request that does not exist then). Printed as
+/// `timeline[3].action.rule: step at 6m (line 19, column 9): NSG 'web' has no rule 'x'`;
+/// `scenario::Scenario::step_error` turns it into a `file:line:col` diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("step at {at}{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+#[error("{field}: step at {at}{}: {message}", position_text(*line, *column))]
 pub struct SimError {
     /// The step's offset.
     pub at: Duration,
     /// The step's line in the file.
     pub line: Option<usize>,
+    /// The step's column in the file.
+    pub column: Option<usize>,
+    /// The field the problem is in (`timeline[3].action.rule`).
+    pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+fn position_text(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    }
+}
+
+/// Why an action could not be applied: the field of the action at fault (`rule.priority`,
+/// `request`; empty for the action as a whole) and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ActionError {
+    field: &'static str,
+    message: String,
+}
+
+impl ActionError {
+    fn new(field: &'static str, message: impl Into<String>) -> ActionError {
+        ActionError { field, message: message.into() }
+    }
+
+    /// The error of `step`, whose action this is.
+    fn at_step(self, step: &Step) -> SimError {
+        let action = format!("{}.action", step.path);
+        SimError {
+            at: step.at,
+            line: step.line,
+            column: step.column,
+            field: if self.field.is_empty() { action } else { format!("{action}.{}", self.field) },
+            message: self.message,
+        }
+    }
 }
 
 /// A tracked connection.
@@ -338,6 +379,11 @@ impl Simulator {
     /// When the action does not fit the current state (a rule priority clash, an unknown rule,
     /// a connection name reused).
     pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+        self.apply_action(action).map_err(|e| e.message)
+    }
+
+    /// [`Simulator::apply`], keeping the field at fault for the step's diagnostic.
+    fn apply_action(&mut self, action: &Action) -> Result<ActionOutcome, ActionError> {
         let before = self.rules_snapshot();
         let mut outcome = self.apply_inner(action)?;
         outcome.nsg_changes = self.changes_since(before);
@@ -386,7 +432,7 @@ impl Simulator {
             .collect()
     }
 
-    fn apply_inner(&mut self, action: &Action) -> Result<ActionOutcome, String> {
+    fn apply_inner(&mut self, action: &Action) -> Result<ActionOutcome, ActionError> {
         match action {
             Action::AttachNsg { nsg, target } => {
                 let where_ = self.attachment_name(*target);
@@ -405,7 +451,11 @@ impl Simulator {
                     Attachment::Nic(n) => self.topology.nic(n).nsg,
                 };
                 let Some(previous) = previous else {
-                    return Err(format!("{where_} has no NSG to detach"));
+                    let field = match target {
+                        Attachment::Subnet(_) => "subnet",
+                        Attachment::Nic(_) => "nic",
+                    };
+                    return Err(ActionError::new(field, format!("{where_} has no NSG to detach")));
                 };
                 match *target {
                     Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, None),
@@ -416,18 +466,26 @@ impl Simulator {
                 Ok(outcome(format!("dissociated NSG '{name}' from {where_}"), vec![]))
             }
             Action::AddRule { nsg, rule } => {
-                let changes = self.put_rule(*nsg, rule.clone())?;
+                let changes = self.try_put_rule(*nsg, rule.clone()).map_err(|(e, message)| match e {
+                    NsgError::DuplicatePriority { .. } | NsgError::PriorityOutOfRange { .. } => {
+                        ActionError::new("rule.priority", message)
+                    }
+                    NsgError::DuplicateName { .. } | NsgError::InvalidName { .. } => {
+                        ActionError::new("rule.name", message)
+                    }
+                    _ => ActionError::new("rule", message),
+                })?;
                 let name = &self.topology.nsg(*nsg).name;
                 Ok(outcome(format!("added rule '{}' to NSG '{name}'", rule.name), changes))
             }
             Action::RemoveRule { nsg, name } => {
-                let changes = self.delete_rule(*nsg, name)?;
+                let changes = self.delete_rule(*nsg, name).map_err(|e| ActionError::new("rule", e))?;
                 let nsg_name = &self.topology.nsg(*nsg).name;
                 Ok(outcome(format!("removed rule '{name}' from NSG '{nsg_name}'"), changes))
             }
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {
-                    return Err(format!("connection '{name}' is already open"));
+                    return Err(ActionError::new("name", format!("connection '{name}' is already open")));
                 }
                 let trace = self.evaluate(request);
                 let summary = if trace.verdict == Access::Allow {
@@ -464,10 +522,12 @@ impl Simulator {
                     c.open = false;
                     Ok(outcome(format!("closed connection '{name}'"), vec![]))
                 }
-                _ => Err(format!("connection '{name}' is not open")),
+                _ => Err(ActionError::new("name", format!("connection '{name}' is not open"))),
             },
             Action::EnableJit { vm, actor, change, edit } => {
-                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
                 let out = if *edit {
                     self.jit.edit(&mut self.topology, *vm, change.clone(), &actor, self.now)
                 } else {
@@ -476,12 +536,14 @@ impl Simulator {
                 Ok(self.absorb(out))
             }
             Action::DisableJit { vm, actor } => {
-                let actor = self.user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))?;
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
                 let out = self.jit.disable(&mut self.topology, *vm, &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::RequestJit { name, user, ports, duration, source, justification } => {
-                let user = self.user(user)?;
+                let user = self.user(user).map_err(|e| ActionError::new("user", e))?;
                 let out = self.jit.request(
                     &mut self.topology,
                     name,
@@ -495,27 +557,27 @@ impl Simulator {
                 Ok(self.absorb(out))
             }
             Action::ApproveJit { request, approver } => {
-                let approver = self.user(approver)?;
+                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
                 let out = self
                     .jit
                     .approve(&mut self.topology, request, &approver, self.now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
             Action::DenyJit { request, approver, reason } => {
-                let approver = self.user(approver)?;
+                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
                 let out = self
                     .jit
                     .deny(&self.topology, request, &approver, reason, self.now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
             Action::RevokeJit { request, actor } => {
-                let actor = self.user(actor)?;
+                let actor = self.user(actor).map_err(|e| ActionError::new("by", e))?;
                 let out = self
                     .jit
                     .revoke(&mut self.topology, request, &actor, self.now)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| ActionError::new("request", e.to_string()))?;
                 Ok(self.absorb(out))
             }
         }
@@ -527,28 +589,46 @@ impl Simulator {
     /// # Errors
     /// When the NSG would be invalid (e.g. a priority clash); the NSG is left unchanged.
     pub fn put_rule(&mut self, nsg: NsgId, rule: SecurityRule) -> Result<Vec<String>, String> {
+        self.try_put_rule(nsg, rule).map_err(|(_, message)| message)
+    }
+
+    /// [`Simulator::put_rule`], keeping the validation error. Rule names are compared as Azure
+    /// compares resource names, case-insensitively: writing `Allow-SSH` replaces `allow-ssh`.
+    fn try_put_rule(&mut self, nsg: NsgId, rule: SecurityRule) -> Result<Vec<String>, (NsgError, String)> {
         let mut candidate = self.topology.nsg(nsg).clone();
         let mut changes = Vec::new();
-        if let Some(pos) = candidate.rules.iter().position(|r| r.name == rule.name) {
+        if let Some(pos) = candidate.rules.iter().position(|r| r.name.eq_ignore_ascii_case(&rule.name)) {
             let old = candidate.rules.remove(pos);
             changes.push(format!("- {} {}", candidate.name, describe_rule(&self.topology, &old)));
         }
         changes.push(format!("+ {} {}", candidate.name, describe_rule(&self.topology, &rule)));
         candidate.rules.push(rule);
-        validate_nsg(&candidate).map_err(|e| format!("NSG '{}': {e}", candidate.name))?;
+        validate_nsg(&candidate).map_err(|e| {
+            let message = format!("NSG '{}': {e}", candidate.name);
+            (e, message)
+        })?;
         *self.topology.nsg_mut(nsg) = candidate;
         self.cache.refresh(&self.topology, nsg);
         Ok(changes)
     }
 
-    /// Deletes the rule called `name` from `nsg` and recompiles it. Returns the change lines.
+    /// Deletes the rule called `name` (compared case-insensitively, as Azure does) from `nsg` and
+    /// recompiles it. Returns the change lines.
     ///
     /// # Errors
-    /// When there is no such rule.
+    /// When there is no such user rule (default rules cannot be deleted).
     pub fn delete_rule(&mut self, nsg: NsgId, name: &str) -> Result<Vec<String>, String> {
         let n = self.topology.nsg(nsg);
-        let Some(pos) = n.rules.iter().position(|r| r.name == name) else {
-            return Err(format!("NSG '{}' has no rule '{name}'", n.name));
+        let Some(pos) = n.rules.iter().position(|r| r.name.eq_ignore_ascii_case(name)) else {
+            let names: Vec<&str> = n.rules.iter().map(|r| r.name.as_str()).collect();
+            let valid = if names.is_empty() { "(none)".to_string() } else { names.join(", ") };
+            if default_rules().iter().any(|d| d.name.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "'{name}' is a default rule of NSG '{}'; default rules cannot be deleted; valid: a user rule ({valid})",
+                    n.name
+                ));
+            }
+            return Err(format!("NSG '{}' has no rule '{name}'; valid: {valid}", n.name));
         };
         let line = format!("- {} {}", n.name, describe_rule(&self.topology, &n.rules[pos]));
         self.topology.nsg_mut(nsg).rules.remove(pos);
@@ -860,7 +940,7 @@ pub fn replay_until(world: World, steps: &[Step], offset: Duration) -> Result<Si
         sim.process_events(at);
         sim.advance_to(at);
         if let Some(a) = &step.action {
-            sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+            sim.apply_action(a).map_err(|e| e.at_step(step))?;
         }
     }
     sim.process_events(start.plus(offset));
@@ -900,7 +980,7 @@ pub fn observe(
         sim.advance_to(at);
         while let Some(step) = order.get(i).filter(|s| start.plus(s.at) == at) {
             if let Some(a) = &step.action {
-                sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?;
+                sim.apply_action(a).map_err(|e| e.at_step(step))?;
             }
             i += 1;
         }
@@ -934,9 +1014,7 @@ pub fn run(world: World, steps: &[Step]) -> Result<RunReport, SimError> {
         }
         sim.advance_to(at);
         let action = match &step.action {
-            Some(a) => {
-                Some(sim.apply(a).map_err(|message| SimError { at: step.at, line: step.line, message })?)
-            }
+            Some(a) => Some(sim.apply_action(a).map_err(|e| e.at_step(step))?),
             None => None,
         };
         let expectation = step.expect.as_ref().map(|e| sim.check(e));
@@ -967,5 +1045,235 @@ fn event_report(start: Instant, at: Instant, outcome: ActionOutcome) -> StepRepo
         note: None,
         action: Some(outcome),
         expectation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scenarios are written in the file format (the loader is the quickest way to build a
+    //! world and a timeline); what is tested is the runner.
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::{Scenario, load_str};
+
+    const BASE: &str = r#"Scenario(
+        name: "t",
+        start: "2025-01-06T09:00:00Z",
+        vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [
+            Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "nsg-a"),
+            Subnet(name: "b", prefix: "10.0.2.0/24"),
+        ])],
+        nsgs: [Nsg(name: "nsg-a", rules: [
+            Rule(name: "allow-ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp,
+                 source: "10.0.2.0/24", destination_ports: "22"),
+        ])],
+        vms: [
+            Vm(name: "vm1", os: Linux, nics: [Nic(name: "vm1-nic", subnet: "v/a", private_ip: "10.0.1.4")]),
+            Vm(name: "vm2", os: Linux, nics: [Nic(name: "vm2-nic", subnet: "v/b", private_ip: "10.0.2.4")]),
+        ],
+        users: [User(name: "alice", roles: ["Owner"], source_ip: "203.0.113.5")],
+        timeline: [TIMELINE],
+    )"#;
+
+    fn scenario(timeline: &str) -> Scenario {
+        load_str(&BASE.replace("TIMELINE", timeline), Path::new("t.ron")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn play(timeline: &str) -> RunReport {
+        let s = scenario(timeline);
+        run(s.world(), &s.steps).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn outcomes(report: &RunReport) -> Vec<(bool, String, String)> {
+        report
+            .steps
+            .iter()
+            .filter_map(|s| s.expectation.as_ref())
+            .map(|e| (e.passed, e.expected.clone(), e.actual.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn flow_expectations_check_the_verdict_the_nsg_and_the_rule() {
+        let report = play(
+            r#"(at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "securityRules/allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "defaultSecurityRules/allow-ssh")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Deny)),
+               (at: "0", expect: Flow(from: "alice", to: "vm1", port: 22, verdict: Deny, rule: "DenyAllInBound")),
+               (at: "0", expect: Flow(from: "vm1", to: "vm2", port: 22, verdict: Allow, nsg: "nsg-a"))"#,
+        );
+        let got = outcomes(&report);
+        assert!(got[0].0 && got[1].0, "{got:?}");
+        assert!(!got[2].0, "a default-rule name must not match a user rule: {got:?}");
+        assert_eq!(
+            got[3],
+            (false, "Deny".into(), "Allow by NSG 'nsg-a' rule securityRules/allow-ssh".into())
+        );
+        // No NSG decided (no route from the Internet to a VM without a public IP): an expectation
+        // that names a rule fails even though the verdict matches.
+        assert!(!got[4].0 && got[4].2.contains("not routable from the Internet"), "{got:?}");
+        // vm1 -> vm2: nsg-a decides outbound (vm2 has no NSG), by AllowVnetOutBound.
+        assert_eq!(
+            got[5],
+            (
+                true,
+                "Allow by NSG 'nsg-a'".into(),
+                "Allow by NSG 'nsg-a' rule defaultSecurityRules/AllowVnetOutBound".into()
+            )
+        );
+        assert_eq!(report.tally(), (3, 3));
+    }
+
+    #[test]
+    fn established_connections_survive_rule_changes_and_replies_need_no_rule() {
+        let report = play(
+            r#"(at: "0", action: Connect(name: "ssh", from: "vm2", to: "vm1", port: 22)),
+               (at: "1m", action: RemoveRule(nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "1m", expect: Flow(from: "vm2", to: "vm1", port: 22, verdict: Allow, rule: "AllowVnetInBound")),
+               (at: "1m", expect: Connection(name: "ssh", open: true)),
+               (at: "1m", expect: Reply(connection: "ssh", verdict: Allow)),
+               (at: "2m", action: Disconnect(name: "ssh")),
+               (at: "2m", expect: Connection(name: "ssh", open: false)),
+               (at: "2m", expect: Reply(connection: "ssh", verdict: Allow)),
+               (at: "2m", expect: Reply(connection: "never", verdict: Deny)),
+               (at: "2m", expect: Connection(name: "never", open: false))"#,
+        );
+        let got = outcomes(&report);
+        assert!(got.iter().all(|g| g.0), "{got:?}");
+        assert!(got[2].2.contains("stateful"), "{got:?}");
+        assert!(got[4].2.contains("no established connection: evaluated as a new flow"), "{got:?}");
+        assert_eq!(got[5].2, "Deny (connection was never opened)");
+        let removed = report.steps[1].action.as_ref().expect("an action");
+        assert_eq!(removed.summary, "removed rule 'allow-ssh' from NSG 'nsg-a'");
+        assert_eq!(removed.nsg_changes.len(), 1);
+        assert!(removed.nsg_changes[0].after.is_empty());
+    }
+
+    #[test]
+    fn steps_run_in_time_order_then_file_order() {
+        let report =
+            play(r#"(at: "10m", note: "third"), (at: "5m", note: "first"), (at: "5m", note: "second")"#);
+        let notes: Vec<(&str, String)> =
+            report.steps.iter().map(|s| (s.note.as_deref().unwrap_or(""), s.offset.to_string())).collect();
+        assert_eq!(notes, [("first", "5m".into()), ("second", "5m".into()), ("third", "10m".into())]);
+        assert_eq!(report.steps[2].at.to_string(), "2025-01-06T09:10:00Z");
+        assert_eq!(report.last_instant().to_string(), "2025-01-06T09:10:00Z");
+    }
+
+    #[test]
+    fn a_step_that_does_not_apply_names_its_position_and_field() {
+        let s = scenario(
+            r#"(at: "0", note: "x"),
+        (at: "6m", action: AddRule(nsg: "nsg-a", rule: Rule(name: "clash", priority: 100, direction: Inbound,
+            access: Deny, protocol: Any, destination_ports: "*")))"#,
+        );
+        let e = run(s.world(), &s.steps).expect_err("a priority clash");
+        assert_eq!((e.at.to_string().as_str(), e.field.as_str()), ("6m", "timeline[1].action.rule.priority"));
+        assert_eq!((e.line, e.column), (s.steps[1].line, s.steps[1].column));
+        assert!(e.line.is_some() && e.column.is_some());
+        assert!(e.message.contains("SecurityRuleConflict"), "{e}");
+        assert!(e.to_string().starts_with("timeline[1].action.rule.priority: step at 6m (line "), "{e}");
+        let shown = s.step_error(&e).to_string();
+        assert!(shown.starts_with("t.ron:"), "{shown}");
+        assert!(
+            shown.contains(": timeline[1].action.rule.priority: step at 6m: NSG 'nsg-a': rule 'clash'"),
+            "{shown}"
+        );
+
+        for (step, field, message) in [
+            (
+                r#"(at: "1m", action: RemoveRule(nsg: "nsg-a", rule: "gone"))"#,
+                "rule",
+                "NSG 'nsg-a' has no rule 'gone'; valid: allow-ssh",
+            ),
+            (r#"(at: "1m", action: DetachNsg(nic: "vm1-nic"))"#, "nic", "nic 'vm1-nic' has no NSG to detach"),
+            (
+                r#"(at: "1m", action: DetachNsg(subnet: "v/b"))"#,
+                "subnet",
+                "subnet 'v/b' has no NSG to detach",
+            ),
+            (r#"(at: "1m", action: Disconnect(name: "ghost"))"#, "name", "connection 'ghost' is not open"),
+            (
+                r#"(at: "1m", action: ApproveJit(request: "none", by: "alice"))"#,
+                "request",
+                "no JIT request named 'none'",
+            ),
+            (
+                r#"(at: "1m", action: RevokeJit(request: "none", by: "alice"))"#,
+                "request",
+                "no JIT request named 'none'",
+            ),
+        ] {
+            let s = scenario(step);
+            let e = run(s.world(), &s.steps).expect_err(step);
+            assert_eq!(e.field, format!("timeline[0].action.{field}"), "{step}");
+            assert!(e.message.contains(message), "{step}: {e}");
+            // The same step stops a replay to a later offset.
+            let replayed = replay_until(s.world(), &s.steps, Duration::from_secs(3600)).expect_err(step);
+            assert_eq!(replayed, e);
+        }
+    }
+
+    #[test]
+    fn rule_names_are_compared_as_azure_compares_them() {
+        let s = scenario("");
+        let mut sim = Simulator::new(s.world());
+        let nsg = sim.topology().nsg_by_name("nsg-a").expect("nsg");
+        let mut rule = sim.topology().nsg(nsg).rules[0].clone();
+        rule.name = "Allow-SSH".into();
+        rule.priority = crate::nsg::Priority(200);
+        let changes = sim.put_rule(nsg, rule).expect("a PUT of the same name in another case replaces it");
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(changes[0].starts_with("- nsg-a securityRules/allow-ssh"), "{changes:?}");
+        let names: Vec<&str> = sim.topology().nsg(nsg).rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["Allow-SSH"]);
+        let e = sim.delete_rule(nsg, "DenyAllInBound").expect_err("default rules cannot be deleted");
+        assert!(e.contains("is a default rule") && e.contains("valid: a user rule (Allow-SSH)"), "{e}");
+        sim.delete_rule(nsg, "allow-ssh").expect("deleted whatever the case");
+        assert!(sim.topology().nsg(nsg).rules.is_empty());
+    }
+
+    #[test]
+    fn replay_until_applies_actions_up_to_the_offset_only() {
+        let s = scenario(
+            r#"(at: "5m", action: RemoveRule(nsg: "nsg-a", rule: "allow-ssh")),
+               (at: "10m", action: DetachNsg(subnet: "v/a"))"#,
+        );
+        let at = |secs| replay_until(s.world(), &s.steps, Duration::from_secs(secs)).expect("replays");
+        let nsg =
+            |sim: &Simulator| sim.topology().nsg_by_name("nsg-a").map(|n| sim.topology().nsg(n).rules.len());
+        let before = at(299);
+        assert_eq!((nsg(&before), before.now().to_string().as_str()), (Some(1), "2025-01-06T09:04:59Z"));
+        assert_eq!(nsg(&at(300)), Some(0));
+        let subnet = |sim: &Simulator| {
+            let t = sim.topology();
+            t.subnet_ids().find(|&id| t.subnet(id).name == "a").and_then(|id| t.subnet(id).nsg)
+        };
+        assert!(subnet(&at(599)).is_some());
+        assert!(subnet(&at(600)).is_none());
+    }
+
+    #[test]
+    fn jit_expectations_and_expiry_events() {
+        let report = play(
+            r#"(at: "0", action: EnableJit(vm: "vm1", ports: [Port(number: 22)])),
+               (at: "0", expect: JitStatus(vm: "vm1", status: Configured)),
+               (at: "0", expect: JitRules(vm: "vm1", deny: 1, allow: 0)),
+               (at: "1m", action: RequestJit(id: "r1", user: "alice", vm: "vm1", ports: [22], duration: "1h")),
+               (at: "1m", expect: JitRequest(request: "r1", status: Active)),
+               (at: "1m", expect: JitRules(vm: "vm1", nsg: "nsg-a", allow: 1)),
+               (at: "1m", expect: JitRequest(request: "nope", status: Active)),
+               (at: "1h1m", expect: JitRules(vm: "vm1", allow: 0)),
+               (at: "1h1m", expect: JitRequest(request: "r1", status: Expired))"#,
+        );
+        let got = outcomes(&report);
+        assert_eq!(got.iter().filter(|g| !g.0).count(), 1, "{got:?}");
+        assert_eq!(got[4].2, "no such request has been made");
+        // The expiry is an event at its own instant, before the steps at that instant.
+        let expiry = report.steps.iter().position(|s| s.kind == StepKind::Event).expect("an expiry event");
+        assert_eq!(report.steps[expiry].at.to_string(), "2025-01-06T10:01:00Z");
+        assert!(report.steps[expiry + 1].expectation.as_ref().is_some_and(|e| e.passed));
     }
 }

@@ -1,6 +1,11 @@
 //! Virtual time: instants with real calendar meaning, and offsets from a scenario's start.
 //!
 //! The simulator never reads the wall clock. Time moves only when the timeline says so.
+//!
+//! Instants stay within the calendar's range ([`Instant::MIN`]..=[`Instant::MAX`], the years
+//! -9999 to 9999), so that every instant prints as a timestamp. Offsets that would leave it are
+//! rejected where they are read (`scenario` for a step's `at`, `cli` for `--at`), through
+//! [`Instant::checked_plus`]; [`Instant::plus`] saturates at the ends instead of overflowing.
 
 use std::fmt;
 
@@ -13,6 +18,12 @@ pub struct Instant(i64);
 pub struct Duration(i64);
 
 impl Instant {
+    /// The earliest instant: the first second of the year -9999 in every time zone.
+    pub const MIN: Instant = Instant(-377_705_023_201);
+    /// The last instant: the last second of the year 9999 in every time zone
+    /// (9999-12-30T22:00:00Z).
+    pub const MAX: Instant = Instant(253_402_207_200);
+
     /// Parses an RFC 3339 timestamp such as `2025-01-06T09:00:00Z`.
     ///
     /// # Errors
@@ -21,7 +32,8 @@ impl Instant {
         let ts: jiff::Timestamp = text.parse().map_err(|e| {
             format!("'{text}' is not an RFC 3339 UTC timestamp ({e}); valid: e.g. 2025-01-06T09:00:00Z")
         })?;
-        Ok(Instant(ts.as_second()))
+        // jiff's range is the calendar's; keep to it even if that ever changes.
+        Ok(Instant(ts.as_second().clamp(Self::MIN.0, Self::MAX.0)))
     }
 
     /// Seconds since the Unix epoch.
@@ -29,14 +41,21 @@ impl Instant {
         self.0
     }
 
-    /// The instant `d` later.
+    /// The instant `d` later, or `None` when that is past [`Instant::MAX`] (or before
+    /// [`Instant::MIN`]).
+    pub fn checked_plus(self, d: Duration) -> Option<Instant> {
+        self.0.checked_add(d.0).filter(|s| (Self::MIN.0..=Self::MAX.0).contains(s)).map(Instant)
+    }
+
+    /// The instant `d` later, saturating at [`Instant::MIN`] and [`Instant::MAX`]. Use
+    /// [`Instant::checked_plus`] where an offset comes from the user.
     pub fn plus(self, d: Duration) -> Instant {
-        Instant(self.0 + d.0)
+        Instant(self.0.saturating_add(d.0).clamp(Self::MIN.0, Self::MAX.0))
     }
 
     /// The time from `earlier` to `self`.
     pub fn since(self, earlier: Instant) -> Duration {
-        Duration(self.0 - earlier.0)
+        Duration(self.0.saturating_sub(earlier.0))
     }
 }
 
@@ -71,6 +90,13 @@ impl Duration {
                 "'{text}' is not a duration; valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M"
             )
         };
+        let too_long = || {
+            format!(
+                "'{text}' is too long: a duration is at most {} seconds (and an offset must stay within the calendar, up to {}); valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
+                i64::MAX,
+                Instant::MAX
+            )
+        };
         let t = text.trim();
         if t == "0" {
             return Ok(Duration(0));
@@ -99,7 +125,10 @@ impl Duration {
                 in_time = true;
                 continue;
             }
-            let n: i64 = number.parse().map_err(|_| invalid())?;
+            if number.is_empty() {
+                return Err(invalid());
+            }
+            let n: i64 = number.parse().map_err(|_| too_long())?;
             number.clear();
             let unit = match (c, in_time) {
                 ('D', _) => 86_400,
@@ -109,7 +138,7 @@ impl Duration {
                 ('S', true) => 1,
                 _ => return Err(invalid()),
             };
-            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(invalid)?;
+            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(too_long)?;
             seen_unit = true;
         }
         if !number.is_empty() || !seen_unit {
@@ -120,7 +149,7 @@ impl Duration {
 
     /// ISO 8601 form, as the JIT API writes durations (`PT3H`, `PT1H30M`, `PT0S`).
     pub fn to_iso8601(self) -> String {
-        let (mut s, mut out) = (self.0.abs(), String::from(if self.0 < 0 { "-P" } else { "P" }));
+        let (mut s, mut out) = (self.0.unsigned_abs(), String::from(if self.0 < 0 { "-P" } else { "P" }));
         let days = s / 86_400;
         s %= 86_400;
         if days > 0 {
@@ -146,10 +175,9 @@ impl Duration {
 impl fmt::Display for Duration {
     /// Compact human form: `0s`, `45s`, `1h30m`, `2d3h`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = self.0;
-        if s < 0 {
+        let s = self.0.unsigned_abs();
+        if self.0 < 0 {
             f.write_str("-")?;
-            s = -s;
         }
         if s == 0 {
             return f.write_str("0s");
@@ -182,6 +210,10 @@ mod tests {
         for bad in ["", "m", "90", "1x", "PT", "P1H", "1h30", "-5m"] {
             assert!(Duration::parse(bad).is_err(), "{bad}");
         }
+        for huge in ["999999999999999d", "99999999999999999999h", "9223372036854775808s"] {
+            let err = Duration::parse(huge).expect_err(huge);
+            assert!(err.contains("is too long"), "{err}");
+        }
     }
 
     #[test]
@@ -194,5 +226,32 @@ mod tests {
         let start = Instant::parse("2025-01-06T09:00:00Z").expect("valid");
         assert_eq!(start.plus(Duration(5400)).to_string(), "2025-01-06T10:30:00Z");
         assert!(Instant::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn the_range_is_the_calendars() {
+        assert_eq!(Instant::MAX.as_secs(), jiff::Timestamp::MAX.as_second());
+        assert_eq!(Instant::MIN.as_secs(), jiff::Timestamp::MIN.as_second());
+        assert_eq!(Instant::MAX.to_string(), "9999-12-30T22:00:00Z");
+        assert!(!Instant::MIN.to_string().starts_with('@'), "{}", Instant::MIN);
+    }
+
+    #[test]
+    fn adding_never_overflows() {
+        let start = Instant::parse("2025-01-06T09:00:00Z").expect("valid");
+        let huge = Duration::parse("9223372036854775807s").expect("a valid duration");
+        assert_eq!(huge, Duration(i64::MAX));
+        assert_eq!(start.checked_plus(huge), None);
+        assert_eq!(start.plus(huge), Instant::MAX);
+        assert_eq!(Instant::MAX.checked_plus(Duration(1)), None);
+        assert_eq!(Instant::MAX.checked_plus(Duration(0)), Some(Instant::MAX));
+        assert_eq!(start.checked_plus(Duration(60)), Some(start.plus(Duration(60))));
+        assert_eq!(
+            Instant::MIN.since(Instant::MAX).as_secs(),
+            Instant::MIN.as_secs() - Instant::MAX.as_secs()
+        );
+        // Display and ISO 8601 of the extremes do not overflow.
+        assert_eq!(Duration(i64::MIN).to_string().chars().next(), Some('-'));
+        assert!(Duration(i64::MIN).to_iso8601().starts_with("-P"));
     }
 }

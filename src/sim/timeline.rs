@@ -217,4 +217,8 @@ pub struct Step {
     pub note: Option<String>,
     /// Line of the step in the scenario file, for messages.
     pub line: Option<usize>,
+    /// Column of the step in the scenario file, for messages.
+    pub column: Option<usize>,
+    /// The step's field path in the file (`timeline[3]`), for messages.
+    pub path: String,
 }

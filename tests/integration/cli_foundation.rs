@@ -72,8 +72,7 @@ const BROKEN: &[Broken] = &[
         from: r#"nsg: "nsg-a")"#,
         to: r#"nsg: "nsg-zz")"#,
         at: Some((r#""nsg-zz""#, 0)),
-        // The loader writes the VNet's name here, not its index (reported as a bug).
-        field: "subnets[0].nsg",
+        field: "vnets[0].subnets[0].nsg",
         message: &["unknown nsg 'nsg-zz'", "valid: nsg-a"],
     },
     Broken {
@@ -160,10 +159,119 @@ const BROKEN: &[Broken] = &[
         label: "duplicate-rule-name",
         from: r#"name: "deny-web-out""#,
         to: r#"name: "allow-ssh""#,
-        // The position points at the first rule, not the duplicate (reported as a bug).
-        at: None,
+        // The duplicate, not the first rule of that name.
+        at: Some((r#""allow-ssh""#, 1)),
         field: "nsgs[0].rules[1].name",
         message: &["rule name 'allow-ssh' is used twice"],
+    },
+    Broken {
+        // Azure compares rule names case-insensitively (audit: reported at rules[0]).
+        label: "duplicate-rule-name-other-case",
+        from: r#"name: "deny-web-out""#,
+        to: r#"name: "Allow-SSH""#,
+        at: Some((r#""Allow-SSH""#, 0)),
+        field: "nsgs[0].rules[1].name",
+        message: &["rule name 'Allow-SSH' is used twice", "unique within the NSG"],
+    },
+    Broken {
+        label: "duplicate-vnet-name",
+        from: r#"    ],
+    asgs"#,
+        to: r#"        Vnet(name: "net", address_space: ["10.9.0.0/16"]),
+    ],
+    asgs"#,
+        // The second VNet's name, not the first's line (audit).
+        at: Some((r#""net""#, 1)),
+        field: "vnets[1].name",
+        message: &["vnet name 'net' is used twice"],
+    },
+    Broken {
+        label: "priority-negative",
+        from: "priority: 100, direction: Inbound",
+        to: "priority: -1, direction: Inbound",
+        at: Some(("-1", 0)),
+        field: "nsgs[0].rules[0].priority",
+        message: &["rule 'allow-ssh': priority -1 is outside 100..=4096"],
+    },
+    Broken {
+        label: "priority-huge",
+        from: "priority: 100, direction: Inbound",
+        to: "priority: 99999999999, direction: Inbound",
+        at: Some(("99999999999", 0)),
+        field: "nsgs[0].rules[0].priority",
+        message: &["priority 99999999999 is outside 100..=4096"],
+    },
+    Broken {
+        label: "flow-port-too-big",
+        from: "to: \"vm1\", port: 22,",
+        to: "to: \"vm1\", port: 70000,",
+        at: Some(("70000", 0)),
+        field: "timeline[0].expect.port",
+        message: &["port 70000 is outside 0..=65535"],
+    },
+    Broken {
+        label: "port-empty-entry",
+        from: r#"destination_ports: "22""#,
+        to: r#"destination_ports: "22,,23""#,
+        at: Some((r#""22,,23""#, 0)),
+        field: "nsgs[0].rules[0].destination_ports",
+        message: &["'22,,23' has an empty entry", "valid: '*', a port"],
+    },
+    Broken {
+        label: "port-blank",
+        from: r#"destination_ports: "22""#,
+        to: r#"destination_ports: " ""#,
+        at: Some((r#"" ""#, 0)),
+        field: "nsgs[0].rules[0].destination_ports",
+        message: &["' ' is empty", "valid: '*', a port"],
+    },
+    Broken {
+        label: "port-star-in-list",
+        from: r#"destination_ports: "22""#,
+        to: r#"destination_ports: "*,22""#,
+        at: Some(("*,22", 0)),
+        field: "nsgs[0].rules[0].destination_ports",
+        message: &["'*,22' lists '*' with other entries", "write '*' or list the ports"],
+    },
+    Broken {
+        label: "subnet-30",
+        from: r#"prefix: "10.0.2.0/24""#,
+        to: r#"prefix: "10.0.2.0/30""#,
+        at: Some((r#""10.0.2.0/30""#, 0)),
+        field: "vnets[0].subnets[1].prefix",
+        message: &["prefix 10.0.2.0/30 is smaller than Azure allows", "valid: a prefix length of /2 to /29"],
+    },
+    Broken {
+        label: "address-space-everything",
+        from: r#"address_space: ["10.0.0.0/16"]"#,
+        to: r#"address_space: ["0.0.0.0/0"]"#,
+        at: Some((r#""0.0.0.0/0""#, 0)),
+        field: "vnets[0].address_space",
+        message: &["address space 0.0.0.0/0 includes 224.0.0.0/4 (multicast)", "valid: a range outside"],
+    },
+    Broken {
+        label: "address-space-platform",
+        from: r#"address_space: ["10.0.0.0/16"]"#,
+        to: r#"address_space: ["10.0.0.0/16", "168.63.0.0/16"]"#,
+        at: Some((r#""168.63.0.0/16""#, 0)),
+        field: "vnets[0].address_space",
+        message: &["includes 168.63.129.16/32"],
+    },
+    Broken {
+        label: "offset-past-the-calendar",
+        from: r#"at: "5m""#,
+        to: r#"at: "9223372036854775807s""#,
+        at: Some((r#""9223372036854775807s""#, 0)),
+        field: "timeline[1].at",
+        message: &["is past 9999-12-30T22:00:00Z", "valid: an offset up to"],
+    },
+    Broken {
+        label: "remove-default-rule",
+        from: "    ],\n)\n",
+        to: "        (at: \"6m\", action: RemoveRule(nsg: \"nsg-a\", rule: \"DenyAllInBound\")),\n    ],\n)\n",
+        at: Some((r#""DenyAllInBound""#, 0)),
+        field: "timeline[2].action.rule",
+        message: &["'DenyAllInBound' is one of the default rules, which cannot be removed"],
     },
     Broken {
         label: "cidr-host-bits",
@@ -241,7 +349,7 @@ const BROKEN: &[Broken] = &[
         from: r#"asgs: ["web"])"#,
         to: r#"asgs: ["db"])"#,
         at: Some((r#""db""#, 0)),
-        field: "vms[1].nics[0].asgs",
+        field: "vms[1].nics[0].asgs[0]",
         message: &["unknown application security group 'db'", "declare it in asgs"],
     },
     Broken {
@@ -448,33 +556,161 @@ fn run_exits_1_for_a_reply_of_a_connection_never_opened() {
         .stdout_has(&["FAIL expect reply traffic of connection 'ghost': Deny (connection was never opened)"]);
 }
 
+/// Steps that load but cannot be applied at their time: `run` and `check` both refuse them (exit 2)
+/// with `file:line:col` of the step, its field, and what is wrong (audit: `check` passed them).
 #[test]
-fn run_exits_2_when_a_step_cannot_be_applied() {
+fn check_and_run_exit_2_when_a_step_cannot_be_applied() {
     let dir = TempDir::new("run-step");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "(at: \"6m\", action: RemoveRule(nsg: \"nsg-a\", rule: \"no-such-rule\"))",
+            "timeline[2].action.rule",
+            "step at 6m: NSG 'nsg-a' has no rule 'no-such-rule'; valid: allow-ssh, deny-web-out",
+        ),
+        (
+            "(at: \"6m\", action: AddRule(nsg: \"nsg-a\", rule: Rule(name: \"clash\", priority: 100, \
+             direction: Inbound, access: Deny, protocol: Any, destination_ports: \"*\")))",
+            "timeline[2].action.rule.priority",
+            "step at 6m: NSG 'nsg-a': rule 'clash' conflicts with rule 'allow-ssh'",
+        ),
+        (
+            "(at: \"6m\", action: ApproveJit(request: \"nothing\", by: \"alice\"))",
+            "timeline[2].action.request",
+            "step at 6m: no JIT request named 'nothing' has been made",
+        ),
+        (
+            "(at: \"6m\", action: DetachNsg(nic: \"vm1-nic\"))",
+            "timeline[2].action.nic",
+            "step at 6m: nic 'vm1-nic' has no NSG to detach",
+        ),
+    ];
+    for (i, (step, field, message)) in cases.iter().enumerate() {
+        let text = replace_once(BASE, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+        let file = dir.write(&format!("step{i}.ron"), &text);
+        let (line, col) = position(&text, "(at: \"6m\"", 0);
+        let expected = format!("error: {file}:{line}:{col}: {field}: {message}");
+        for command in ["check", "run"] {
+            let out = nsgsim(&[command, &file]);
+            out.assert_code(2).stderr_has(&[&expected]);
+            assert!(!out.stdout.contains("ok:"), "{command} {step}: {}", out.stdout);
+        }
+    }
+}
+
+/// An `AddRule` whose name differs only in case from an existing rule replaces it, as a PUT of
+/// the rule resource does in Azure (names are case-insensitive); it is not a duplicate.
+#[test]
+fn add_rule_replaces_a_rule_named_in_another_case() {
+    let dir = TempDir::new("run-case");
     let text = replace_once(
         BASE,
         "    ],\n)\n",
-        "        (at: \"6m\", action: RemoveRule(nsg: \"nsg-a\", rule: \"DenyAllInBound\")),\n    ],\n)\n",
+        "        (at: \"6m\", action: AddRule(nsg: \"nsg-a\", rule: Rule(name: \"Allow-SSH\", priority: 100, \
+         direction: Inbound, access: Deny, protocol: Tcp, source: \"10.0.2.0/24\", destination_ports: \"22\"))),\n\
+         (at: \"6m\", expect: Flow(from: \"vm2\", to: \"vm1\", port: 22, verdict: Deny, rule: \"Allow-SSH\")),\n    ],\n)\n",
     );
-    let file = dir.write("step.ron", &text);
-    let (line, _) = position(&text, "RemoveRule", 0);
+    let file = dir.write("case.ron", &text);
     nsgsim(&["check", &file]).assert_code(0);
-    nsgsim(&["run", &file]).assert_code(2).stderr_has(&[&format!(
-        "error: {file}: step at 6m (line {line}): NSG 'nsg-a' has no rule 'DenyAllInBound'"
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
+        "- nsg-a securityRules/allow-ssh",
+        "+ nsg-a securityRules/Allow-SSH",
+        "broken: 3 passed, 0 failed",
+    ]);
+}
+
+/// Audit: `RequestJit` ids that repeat were accepted silently; the second is refused where it is
+/// written, and JIT ports listed twice are refused at the second listing, not at an NSG rule.
+#[test]
+fn jit_ids_and_ports_are_refused_where_they_repeat() {
+    let dir = TempDir::new("jit-repeat");
+    let steps = "        (at: \"1m\", action: EnableJit(vm: \"vm1\", ports: [Port(number: 22), Port(number: 3389)])),\n\
+                 (at: \"2m\", action: RequestJit(id: \"r\", user: \"alice\", vm: \"vm1\", ports: [22], duration: \"1h\")),\n\
+                 (at: \"3m\", action: RequestJit(id: \"r\", user: \"alice\", vm: \"vm1\", ports: [22], duration: \"1h\")),\n";
+    let text = replace_once(BASE, "    ],\n)\n", &format!("{steps}    ],\n)\n"));
+    let text =
+        text.replace("users: [User(name: \"alice\",", "users: [User(name: \"alice\", roles: [\"Owner\"],");
+    let file = dir.write("ids.ron", &text);
+    let (line, col) = position(&text, "id: \"r\"", 1);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[&format!(
+        "error: {file}:{line}:{}: timeline[4].action.id: request id 'r' is already used by timeline[3]",
+        col + 4
+    )]);
+
+    let text = text.replace("Port(number: 3389)", "Port(number: 22)").replacen("id: \"r\"", "id: \"r2\"", 1);
+    let file = dir.write("ports.ron", &text);
+    let (line, col) = position(&text, "22)", 1);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[&format!(
+        "error: {file}:{line}:{col}: timeline[2].action.ports[1].number: port 22 is listed twice"
     )]);
 }
 
+/// Audit: `Port(number: 70000)` and `RequestJit(ports: [70000])` gave a bare "Integer is out of
+/// bounds"; now the field, the value and the range are named.
 #[test]
-fn run_exits_2_when_an_added_rule_clashes() {
-    let dir = TempDir::new("run-clash");
+fn jit_port_numbers_out_of_range_name_field_value_and_range() {
+    let dir = TempDir::new("jit-range");
+    for (step, needle, field) in [
+        (
+            "(at: \"1m\", action: EnableJit(vm: \"vm1\", ports: [Port(number: 70000)]))",
+            "70000",
+            "timeline[2].action.ports[0].number",
+        ),
+        (
+            "(at: \"1m\", action: RequestJit(id: \"r\", user: \"alice\", vm: \"vm1\", ports: [22, -5], duration: \"1h\"))",
+            "-5",
+            "timeline[2].action.ports[1]",
+        ),
+        ("(at: \"1m\", expect: JitRules(vm: \"vm1\", deny: -1))", "-1", "timeline[2].expect.deny"),
+    ] {
+        let text = replace_once(BASE, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+        let file = dir.write("range.ron", &text);
+        let (line, col) = position(&text, needle, 0);
+        let out = nsgsim(&["check", &file]);
+        out.assert_code(2).stderr_has(&[&format!("error: {file}:{line}:{col}: {field}: ")]);
+        assert!(out.stderr.contains(needle) && !out.stderr.contains("out of bounds"), "{}", out.stderr);
+    }
+}
+
+/// A port on an `Icmp` rule is accepted, as Azure accepts it, but `check` warns that it makes the
+/// rule match nothing, with the position of the port field.
+#[test]
+fn check_warns_about_ports_on_an_icmp_rule() {
+    let dir = TempDir::new("icmp-port");
     let text = replace_once(
         BASE,
-        "    ],\n)\n",
-        "        (at: \"6m\", action: AddRule(nsg: \"nsg-a\", rule: Rule(name: \"clash\", priority: 100, \
-         direction: Inbound, access: Deny, protocol: Any, destination_ports: \"*\"))),\n    ],\n)\n",
+        r#"protocol: Tcp,
+                 source: "10.0.2.0/24", destination_ports: "22""#,
+        r#"protocol: Icmp,
+                 source: "10.0.2.0/24", destination_ports: "22""#,
     );
-    let file = dir.write("clash.ron", &text);
-    nsgsim(&["run", &file]).assert_code(2).stderr_has(&["NSG 'nsg-a'", "SecurityRuleConflict"]);
+    let text = text.replace(
+        r#"port: 22, verdict: Allow, rule: "securityRules/allow-ssh""#,
+        r#"port: 22, verdict: Allow, rule: "AllowVnetInBound""#,
+    );
+    let file = dir.write("icmp.ron", &text);
+    let (line, col) = position(&text, r#""22""#, 0);
+    nsgsim(&["check", &file]).assert_code(0).stdout_has(&[&format!(
+        "  warning: {file}:{line}:{col}: nsgs[0].rules[0].destination_ports: rule 'allow-ssh': protocol Icmp has no ports"
+    )]);
+    let json = nsgsim(&["check", "--format", "json", &file]).assert_code(0).json();
+    assert!(json["files"][0]["warnings"][0].as_str().is_some_and(|w| w.contains("valid: '*'")), "{json}");
+    // The rule matches no ping: ICMP falls through to the default rules.
+    let eval = nsgsim(&[
+        "eval",
+        &file,
+        "--from",
+        "vm2",
+        "--to",
+        "vm1",
+        "--port",
+        "0",
+        "--protocol",
+        "icmp",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(eval.assert_code(0).json()["rule"], "defaultSecurityRules/AllowVnetInBound");
+    nsgsim(&["run", &file]).assert_code(0);
 }
 
 // ---- eval ----
@@ -739,8 +975,14 @@ fn eval_expect_sets_the_exit_code() {
 fn eval_bad_arguments_exit_2() {
     let file = scenario("01-nsg-evaluation-order.ron");
     let base = ["eval", &file, "--from", "admin", "--to", "vm-web", "--port", "22"];
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--at", "soon"], "--at: 'soon' is not a duration"),
+        // Audit: this evaluated at the start (the offset overflowed).
+        (
+            &["--at", "9223372036854775807s"],
+            "is past 9999-12-30T22:00:00Z, the last instant nsgsim can represent; valid: an offset up to",
+        ),
+        (&["--at", "99999999999999999999h"], "--at: '99999999999999999999h' is too long"),
         (&["--protocol", "gre"], "--protocol: 'gre' is not a protocol; valid: tcp, udp, icmp, esp, ah"),
         (&["--format", "yaml"], "invalid value 'yaml'"),
         (&["--expect", "maybe"], "invalid value 'maybe'"),
@@ -938,6 +1180,43 @@ fn effective_rules_follow_the_timeline_and_show_no_nsg() {
     ]);
 }
 
+/// Audit: the text table expanded a symbol only when its name had no `.` or `:`, so ASGs
+/// (`asg:web-servers`) and dotted tags (`Storage.WestEurope`) had no "expanded" line.
+#[test]
+fn effective_rules_text_expands_asgs_and_dotted_tags() {
+    let file = scenario("01-nsg-evaluation-order.ron");
+    let out = nsgsim(&["effective-rules", &file, "--vm", "vm-web"]);
+    let lines: Vec<&str> = out.assert_code(0).stdout.lines().collect();
+    let https = lines
+        .iter()
+        .position(|l| l.contains("securityRules/allow-https") && l.contains("asg:web-servers"))
+        .unwrap_or_else(|| panic!("no allow-https row:\n{}", out.stdout));
+    assert!(lines[https + 1].trim_start().starts_with("expanded source: 1.0.0.0/8"), "{}", lines[https + 1]);
+    assert_eq!(lines[https + 2].trim(), "expanded destination: 10.0.1.4");
+    // Prefixes and `*` are shown as written, with no expansion line.
+    let admins = lines.iter().position(|l| l.contains("securityRules/allow-ssh-admins")).expect("admins row");
+    assert!(!lines[admins + 1].contains("expanded"), "{}", lines[admins + 1]);
+
+    let dir = TempDir::new("effective-dotted");
+    let text = replace_once(
+        BASE,
+        r#"destination: "Internet", destination_ports: "80""#,
+        r#"destination: "Storage.WestEurope", destination_ports: "443""#,
+    );
+    let text = replace_once(
+        &text,
+        "    vnets: [",
+        "    service_tags: {\"Storage.WestEurope\": [\"20.38.96.0/19\"]},\n    vnets: [",
+    );
+    let text = text.replace(r#"nsg: "nsg-a", rule: "deny-web-out""#, r#"nsg: "nsg-a""#);
+    let file = dir.write("dotted.ron", &text);
+    let out = nsgsim(&["effective-rules", &file, "--vm", "vm1"]);
+    let lines: Vec<&str> = out.assert_code(0).stdout.lines().collect();
+    let row = lines.iter().position(|l| l.contains("securityRules/deny-web-out")).expect("the rule's row");
+    assert!(lines[row].contains("Storage.WestEurope"), "{}", lines[row]);
+    assert_eq!(lines[row + 1].trim(), "expanded destination: 20.38.96.0/19");
+}
+
 #[test]
 fn effective_rules_unknown_vm_exits_2() {
     let file = scenario("04-nsg-levels.ron");
@@ -972,4 +1251,40 @@ fn help_and_version_exit_0() {
     nsgsim(&["--help"]).assert_code(0).stdout_has(&["check", "run", "eval", "effective-rules"]);
     nsgsim(&["--version"]).assert_code(0).stdout_has(&[concat!("nsgsim ", env!("CARGO_PKG_VERSION"))]);
     nsgsim(&["eval", "--help"]).assert_code(0).stdout_has(&["--from", "--to", "--port", "--at", "--expect"]);
+}
+
+/// README: "Every command that prints a result takes `--format text|json`; `report` …, `import` …
+/// and `quiz` … have no `--format`." (audit: it said every command).
+#[test]
+fn the_readme_says_exactly_which_commands_take_format() {
+    let readme =
+        std::fs::read_to_string(crate::util::root().join("README.md")).expect("README.md is readable");
+    assert!(
+        readme.contains("Every command that prints a result takes `--format text|json`"),
+        "README sentence changed"
+    );
+    let with: &[&[&str]] = &[
+        &["check"],
+        &["run"],
+        &["eval"],
+        &["effective-rules"],
+        &["reach"],
+        &["exposure"],
+        &["graph"],
+        &["jit", "status"],
+        &["jit", "request"],
+        &["classbench"],
+        &["lint"],
+        &["diff"],
+        &["test"],
+    ];
+    for command in with {
+        let out = nsgsim(&[*command, &["--help"]].concat());
+        assert!(out.assert_code(0).stdout.contains("--format"), "{command:?} lacks --format");
+    }
+    for command in ["report", "quiz", "import"] {
+        assert!(readme.contains(&format!("`{command}`")), "README does not name {command}");
+        let out = nsgsim(&[command, "--help"]);
+        assert!(!out.assert_code(0).stdout.contains("--format"), "{command} has --format: fix the README");
+    }
 }

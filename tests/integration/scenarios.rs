@@ -296,7 +296,12 @@ fn the_documented_example_runs() {
     let dir = crate::util::TempDir::new("doc-example");
     let file = dir.write("example.ron", &ron);
     nsgsim(&["check", &file]).assert_code(0);
-    nsgsim(&["run", &file]).assert_code(0).stdout_has(&["example: 9 passed, 0 failed"]);
+    // The example covers the NSG foundation and the JIT lifecycle (enable, request, expiry).
+    nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
+        "PASS expect JIT request 'admin-ssh': Active",
+        "event: JIT access of admin to vm 'vm-web' port 22 expired",
+        "example: 15 passed, 0 failed",
+    ]);
 }
 
 #[test]

@@ -2143,7 +2143,7 @@ mod tests {
         let (i, _) = ok(text);
         let n = &i.scenario.nsgs[0];
         assert_eq!(n.name, "app-nsg");
-        let names: Vec<(&str, u32, &str)> =
+        let names: Vec<(&str, i64, &str)> =
             n.rules.iter().map(|r| (r.name.as_str(), r.priority, r.destination_ports.as_str())).collect();
         assert_eq!(
             names,

@@ -421,21 +421,23 @@ mod tests {
         let t = &s.topology;
         let (vm1, vm2) = (t.vm_by_name("vm1").expect("vm1"), t.vm_by_name("vm2").expect("vm2"));
         let actions: Vec<&Action> = s.steps.iter().filter_map(|st| st.action.as_ref()).collect();
-        let Action::EnableJit { vm, actor, change } = actions[0] else { panic!("{:?}", actions[0]) };
-        assert_eq!((*vm, actor.as_deref()), (vm2, Some("alice")));
+        let Action::EnableJit { vm, actor, change, edit } = actions[0] else { panic!("{:?}", actions[0]) };
+        assert_eq!((*vm, actor.as_deref(), *edit), (vm2, Some("alice"), false));
         let ports = change.ports.as_ref().expect("ports given");
         assert_eq!((ports[0].number, &ports[0].allowed_sources), (3389, &AllowedSources::Any));
         assert_eq!(change.approver_roles.as_deref(), Some(&["Owner".to_string()][..]));
         // An edit changes only what it gives.
-        let Action::EnableJit { change, .. } = actions[1] else { panic!("{:?}", actions[1]) };
+        let Action::EnableJit { change, edit, .. } = actions[1] else { panic!("{:?}", actions[1]) };
         assert_eq!((change.ports.is_none(), change.approver_roles.as_deref()), (true, Some(&[][..])));
+        assert!(*edit, "EditJit is an edit");
         let Action::RequestJit { name, user, ports, duration, source, justification } = actions[2] else {
             panic!("{:?}", actions[2])
         };
         assert_eq!((name.as_str(), user.as_str(), *duration), ("r1", "bob", Duration::from_secs(1800)));
         let asked: Vec<(bool, u16)> = ports.iter().map(|p| (p.vm == vm1, p.number)).collect();
         assert_eq!(asked, [(true, 22), (true, 3389), (false, 22), (false, 3389)]);
-        assert_eq!(*source, Some("198.51.100.0/24".parse().expect("net")));
+        let net = "198.51.100.0/24".parse().expect("net");
+        assert_eq!(*source, Some(crate::nsg::AddressSpec::Prefixes(vec![net])));
         assert_eq!(justification.as_deref(), Some("patching"));
         assert!(
             matches!(actions[3], Action::ApproveJit { request, approver } if request == "r1" && approver == "alice")

@@ -20,6 +20,7 @@
 pub mod analysis;
 pub mod classbench;
 pub mod cli;
+pub mod ids;
 pub mod import;
 pub mod jit;
 pub mod matcher;
@@ -32,3 +33,4 @@ pub mod reach;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod time;

@@ -13,7 +13,7 @@ use crate::net::AddrSet;
 use crate::nsg::{
     AddressSpec, Direction, MAX_RULES_PER_NSG, NsgError, Priority, SecurityRule, describe_address,
 };
-use crate::sim::{Duration, Instant};
+use crate::time::{Duration, Instant};
 
 use super::log::SECURITY_RP;
 use super::rules::{allow_blocker, allow_priority, allow_rule, covering_rules, deny_priority, deny_rule};

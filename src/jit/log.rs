@@ -1,7 +1,7 @@
 //! The activity log: every JIT operation and every NSG rule write, with time, caller, resource
 //! and outcome, in the order they happened.
 
-use crate::sim::Instant;
+use crate::time::Instant;
 
 /// The caller Azure shows for rule writes made by Defender for Cloud itself.
 pub const SECURITY_RP: &str = "Windows Azure Security Resource Provider";

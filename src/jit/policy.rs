@@ -5,7 +5,7 @@ use std::fmt;
 use ipnet::IpNet;
 
 use crate::model::Vm;
-use crate::sim::Duration;
+use crate::time::Duration;
 
 /// The protocol of a JIT port rule: the API's `TCP`, `UDP` or `*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -227,7 +227,7 @@ pub fn allow_priority(blocker: Option<&Blocker>, free: impl Fn(u16) -> bool) -> 
 mod tests {
     use super::*;
     use crate::jit::AllowedSources;
-    use crate::sim::Duration;
+    use crate::time::Duration;
 
     fn port(number: u16) -> PortPolicy {
         PortPolicy {

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::ids::{PublicIpId, SubnetId, VnetId};
+use crate::ids::{PublicIpId, SubnetId, VnetId};
 use crate::net::{AddrSet, PortSet, ProtocolSet};
 
 /// Identifies a route table.

@@ -8,17 +8,18 @@
 
 mod appliance;
 mod graph;
-mod ids;
 mod service_tags;
 mod topology;
 mod user;
 
+/// The typed ids live in the bottom layer ([`crate::ids`]) so that `nsg`, below the model, can
+/// name application security groups; re-exported here beside the tables they index.
+pub use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
 pub use graph::{GraphEdge, GraphNode, TopologyGraph};
-pub use ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology, TopologyError,

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::appliance::{Bastion, BastionId, Firewall, FirewallId, RouteTable, RouteTableId};
-use super::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 use super::service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 use crate::net::AddrSet;
 use crate::nsg::{Nsg, ResolveContext};
 

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::ids::AsgId;
 use crate::matcher::{MatchBox, MatchRule};
-use crate::model::AsgId;
 use crate::net::{AddrSet, IpProtocol, PortSet, ProtocolSet};
 
 use super::{AddressSpec, PortSpec, RuleProtocol, SecurityRule, ServiceTag};

@@ -4,7 +4,7 @@ use std::fmt;
 
 use ipnet::IpNet;
 
-use crate::model::AsgId;
+use crate::ids::AsgId;
 use crate::net::PortRange;
 
 /// Traffic direction a rule applies to.

@@ -11,13 +11,14 @@
 
 mod event;
 mod runner;
-mod time;
 mod timeline;
 
+/// Virtual time lives in the bottom layer ([`crate::time`]) so that `jit` can use it without
+/// depending on the simulator; re-exported here, where scenarios and timelines meet it.
+pub use crate::time::{Duration, Instant};
 pub use event::{Event, EventQueue};
 pub use runner::{
     ActionOutcome, Connection, ExpectationOutcome, NsgChange, RunReport, SETUP_PRINCIPAL, SimError,
     Simulator, StepKind, StepReport, World, describe_rule, observe, replay_until, run,
 };
-pub use time::{Duration, Instant};
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

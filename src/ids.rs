@@ -1,4 +1,4 @@
-//! Typed indices into a [`super::Topology`]'s tables. An id is only meaningful for the topology
+//! Typed indices into a [`Topology`](crate::model::Topology)'s tables. An id is only meaningful for the topology
 //! that issued it.
 
 use std::fmt;

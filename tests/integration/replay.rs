@@ -190,3 +190,44 @@ fn output_does_not_depend_on_the_number_of_threads() {
         assert_eq!(one.stdout, two.stdout, "--threads 1 and --threads 2 differ ({format})");
     }
 }
+
+#[test]
+fn a_flow_denied_before_the_logging_nsg_is_compared_with_that_nsg_alone() {
+    // Azure logged SSH from the Internet as denied by web-nic-nsg's deny-ssh; in nsgsim the
+    // subnet NSG's DenyAllInBound stops it first. web-nic-nsg alone denies it with deny-ssh, so
+    // nsgsim agrees, and says how it found that.
+    let dir = TempDir::new("replay-denied-before");
+    let text = std::fs::read_to_string(log("nsg-v1-web-nic.json")).expect("fixture");
+    let text = text.replace("203.0.113.10,10.0.1.4,50200,22,T,I,D", "198.18.0.1,10.0.1.4,50200,22,T,I,D");
+    let file = dir.write("denied-earlier.json", &text);
+    let out = nsgsim(&["replay", &scenario(SCENARIO), &file, "--at", "0", "--format", "json"]);
+    out.assert_code(0);
+    let json = out.json();
+    assert_eq!(json["compared"], 4);
+    // Counted at the subnet NSG that denied it on the path, and at web-nic-nsg evaluated alone.
+    assert_eq!(flows_of(&json, "web-subnet-nsg", "Inbound", "defaultSecurityRules/DenyAllInBound"), 1);
+    assert_eq!(flows_of(&json, "web-nic-nsg", "Inbound", "securityRules/deny-ssh"), 1);
+    // Logged as allowed there instead: nsgsim disagrees and explains why.
+    let allowed = dir.write(
+        "allowed-there.json",
+        &text.replace("198.18.0.1,10.0.1.4,50200,22,T,I,D", "198.18.0.1,10.0.1.4,50200,22,T,I,A"),
+    );
+    let out = nsgsim(&["replay", &scenario(SCENARIO), &allowed, "--at", "0"]);
+    out.assert_code(1).stdout_has(&["note:   the flow is denied before it reaches NSG 'web-nic-nsg'"]);
+}
+
+#[test]
+fn a_vnet_flow_log_is_compared_at_the_nsgs_of_the_logging_nic() {
+    // SSH from the admin range passes web-subnet-nsg (allow-ssh-admins) and dies at web-nic-nsg
+    // (deny-ssh). A VNet flow log names neither NSG (aclID is a GUID): deny-ssh agrees; a rule
+    // that is at neither level does not.
+    let dir = TempDir::new("replay-vnet-acl");
+    let text = std::fs::read_to_string(log("vnet-flowlog.json")).expect("fixture");
+    replay(&["vnet-flowlog.json"], &["--at", "0"]).assert_code(0);
+    let wrong =
+        dir.write("wrong-rule.json", &text.replace("\"UserRule_deny-ssh\"", "\"UserRule_deny-everything\""));
+    nsgsim(&["replay", &scenario(SCENARIO), &wrong, "--at", "0"]).assert_code(1).stdout_has(&[
+        "logged as UserRule_deny-everything",
+        "nsgsim: Deny by web-nic-nsg securityRules/deny-ssh",
+    ]);
+}

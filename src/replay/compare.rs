@@ -321,3 +321,109 @@ fn describe_alone(results: &[(RuleHit, Access)]) -> String {
         .collect();
     parts.join(", then ")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::import::flowlog::FlowState;
+    use crate::net::{Flow, IpProtocol};
+    use crate::scenario::load_str;
+    use crate::sim::{Duration, replay_until};
+
+    const SCENARIO: &str = include_str!("../../scenarios/01-nsg-evaluation-order.ron");
+
+    /// A version 2 NSG flow-log record, inbound TCP to `dst`:`port`, logged at `nsg` with `rule`.
+    fn logged(src: &str, dst: &str, port: u16, nsg: &str, access: Access, rule: &str) -> FlowRecord {
+        FlowRecord {
+            origin: "test".into(),
+            flow: Flow::new(IpProtocol::TCP, src.parse().expect("ip"), 50000, dst.parse().expect("ip"), port),
+            time: None,
+            at: None,
+            logged: Some(Logged {
+                at: LoggedAt::Nsg(nsg.into()),
+                direction: Direction::Inbound,
+                access,
+                rule: LoggedRule::parse(rule),
+                state: Some(FlowState::Begin),
+            }),
+            expected: None,
+        }
+    }
+
+    fn outcome(record: &FlowRecord) -> Outcome {
+        let scenario = load_str(SCENARIO, Path::new("01.ron")).expect("the scenario loads");
+        let sim = replay_until(scenario.world(), &scenario.steps, Duration::from_secs(0)).expect("replays");
+        evaluate_record(sim.topology(), sim.policies(), record, scenario.start)
+    }
+
+    fn check(outcome: &Outcome) -> &Check {
+        match outcome {
+            Outcome::Evaluated(Evaluation { check: Some(c), .. }) => c,
+            other => panic!("not a compared evaluation: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_logged_nsg_decides_and_its_rule_must_match() {
+        let agree = outcome(&logged(
+            "203.0.113.10",
+            "10.0.1.4",
+            22,
+            "WEB-NIC-NSG",
+            Access::Deny,
+            "UserRule_deny-ssh",
+        ));
+        let c = check(&agree);
+        assert!(c.agrees, "{c:?}");
+        assert_eq!(c.nsgsim.rule.as_deref(), Some("securityRules/deny-ssh"));
+        let other_rule = outcome(&logged(
+            "203.0.113.10",
+            "10.0.1.4",
+            22,
+            "web-nic-nsg",
+            Access::Deny,
+            "UserRule_block-ssh",
+        ));
+        assert!(!check(&other_rule).agrees);
+        assert!(check(&other_rule).trace.is_some(), "a disagreement keeps its trace");
+        // Logged at the subnet NSG, which allows SSH from the admin range: the same flow is then
+        // an allow there (Azure may log at either level).
+        let subnet = outcome(&logged(
+            "203.0.113.10",
+            "10.0.1.4",
+            22,
+            "web-subnet-nsg",
+            Access::Allow,
+            "UserRule_allow-ssh-admins",
+        ));
+        assert!(check(&subnet).agrees, "{subnet:?}");
+    }
+
+    #[test]
+    fn records_outside_the_scenario_are_unmapped_with_their_unknown_addresses() {
+        let unknown_nic =
+            outcome(&logged("198.18.0.1", "172.16.0.4", 22, "web-nic-nsg", Access::Deny, "UserRule_x"));
+        match unknown_nic {
+            Outcome::Unmapped(u) => assert_eq!(u.unknown, vec!["172.16.0.4".parse::<IpAddr>().expect("ip")]),
+            other => panic!("{other:?}"),
+        }
+        let unknown_nsg =
+            outcome(&logged("198.18.0.1", "10.0.1.4", 22, "prod-nsg", Access::Deny, "UserRule_x"));
+        match unknown_nsg {
+            Outcome::Unmapped(u) => {
+                assert!(u.reason.contains("NSG 'prod-nsg'"), "{}", u.reason);
+                assert!(u.unknown.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // app-subnet-nsg exists but is not where 10.0.1.4 is.
+        let elsewhere =
+            outcome(&logged("198.18.0.1", "10.0.1.4", 22, "app-subnet-nsg", Access::Deny, "UserRule_x"));
+        assert!(matches!(elsewhere, Outcome::Unmapped(u) if u.reason.contains("is not on nic 'vm-web-nic'")));
+        let admin_rule =
+            outcome(&logged("198.18.0.1", "10.0.1.4", 22, "web-nic-nsg", Access::Deny, "unspecified"));
+        assert!(matches!(admin_rule, Outcome::Unmapped(u) if u.reason.contains("not an NSG rule")));
+    }
+}

@@ -12,6 +12,7 @@
 //! - [`quiz`]: exam practice: a run's expectations as questions with explained answers.
 //! - [`import`]: Azure JSON (ARM templates, `az` output, JIT REST policies) to scenarios; assertion files.
 //! - [`analysis`]: lint, exact diff of two policies, and the box algebra behind them.
+//! - [`replay`]: real traffic (flow logs, CSV) replayed against a scenario and compared with Azure's log.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -30,6 +31,7 @@ pub mod nsg;
 pub mod path;
 pub mod quiz;
 pub mod reach;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;

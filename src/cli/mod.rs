@@ -17,6 +17,7 @@ mod jit;
 mod lint;
 mod quiz;
 mod reach;
+mod replay;
 mod report;
 mod run;
 mod test;
@@ -83,6 +84,8 @@ enum Command {
     Diff(diff::Args),
     /// Run assertion files (named flows and expected verdicts) for CI; optional JUnit XML.
     Test(test::Args),
+    /// Replay real traffic (Azure NSG/VNet flow logs, CSV) against a scenario: flows per rule, unused rules, disagreements with Azure's log.
+    Replay(replay::Args),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -112,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Replay(args) => replay::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -22,6 +22,7 @@ mod arm;
 pub mod assertions;
 mod azure;
 mod emit;
+pub mod flowlog;
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@ mod engineer;
 mod jit_cli;
 mod matcher;
 mod paths;
+mod replay;
 mod report;
 mod scenarios;
 mod util;

@@ -1277,6 +1277,7 @@ fn the_readme_says_exactly_which_commands_take_format() {
         &["lint"],
         &["diff"],
         &["test"],
+        &["replay"],
     ];
     for command in with {
         let out = nsgsim(&[*command, &["--help"]].concat());

@@ -1142,6 +1142,79 @@ fn effective_rules_expand_peered_space_asgs_and_scenario_tags() {
     );
 }
 
+/// A subnet whose route table sends 0.0.0.0/0 to a firewall (forced tunnelling), with a user
+/// rule that denies the Internet outbound.
+const FORCED_TUNNEL: &str = r#"Scenario(
+    name: "forced-tunnel",
+    start: "2025-09-01T07:00:00Z",
+    vnets: [
+        Vnet(name: "secure", address_space: ["10.70.0.0/16"], subnets: [
+            Subnet(name: "AzureFirewallSubnet", prefix: "10.70.0.0/26"),
+            Subnet(name: "servers", prefix: "10.70.1.0/24", nsg: "servers-nsg", route_table: "via-fw"),
+        ]),
+    ],
+    route_tables: [
+        RouteTable(name: "via-fw", routes: [
+            Route(name: "default", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.70.0.4")),
+        ]),
+    ],
+    firewalls: [Firewall(name: "fw", vnet: "secure", private_ip: "10.70.0.4")],
+    nsgs: [Nsg(name: "servers-nsg", rules: [
+        Rule(name: "DenyInternet", priority: 110, direction: Outbound, access: Deny, protocol: Any,
+             destination: "Internet", destination_ports: "*"),
+    ])],
+    vms: [Vm(name: "vm-db", os: Linux, nics: [Nic(name: "vm-db-nic", subnet: "secure/servers", private_ip: "10.70.1.4")])],
+)
+"#;
+
+/// Audit (fidelity review, item 3): with a 0.0.0.0/0 UDR the `Internet` tag was computed minus
+/// the UDR prefixes and became empty for IPv4, so "deny Internet outbound" never matched.
+/// `VirtualNetwork` takes in the UDR prefixes (Microsoft documents that); `Internet` stays the
+/// public space, and the rule's priority decides.
+#[test]
+fn forced_tunnelling_keeps_the_internet_tag_public() {
+    let dir = TempDir::new("forced-tunnel");
+    let file = dir.write("forced.ron", FORCED_TUNNEL);
+    let json = nsgsim(&["effective-rules", &file, "--vm", "vm-db", "--format", "json"]).assert_code(0).json();
+    let subnet = association(&json, 0, 0);
+    let deny = effective_rule(subnet, "securityRules/DenyInternet");
+    let internet = strings(&deny["expandedDestinationAddressPrefix"]);
+    assert!(internet.contains(&"8.0.0.0/7"), "Internet keeps the public space: {internet:?}");
+    assert!(!internet.contains(&"10.70.0.0/16") && !internet.contains(&"0.0.0.0/0"), "{internet:?}");
+    let internet_out = effective_rule(subnet, "defaultSecurityRules/AllowInternetOutBound");
+    assert_eq!(strings(&internet_out["expandedDestinationAddressPrefix"]), internet);
+    let vnet_out = effective_rule(subnet, "defaultSecurityRules/AllowVnetOutBound");
+    assert_eq!(
+        strings(&vnet_out["expandedDestinationAddressPrefix"]),
+        ["10.70.0.0/16", "0.0.0.0/0", "168.63.129.16"],
+        "VirtualNetwork takes in the UDR prefix"
+    );
+
+    let eval = nsgsim(&[
+        "eval",
+        &file,
+        "--from",
+        "vm-db",
+        "--to",
+        "93.184.216.34",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ])
+    .assert_code(0)
+    .json();
+    assert_eq!(
+        (string(&eval, "verdict"), string(&eval, "nsg"), string(&eval, "rule")),
+        ("Deny", "servers-nsg", "securityRules/DenyInternet")
+    );
+    // Private traffic in the VNet is not Internet: the default rule still lets it out.
+    let eval =
+        nsgsim(&["eval", &file, "--from", "vm-db", "--to", "10.70.1.9", "--port", "443", "--format", "json"])
+            .json();
+    assert_eq!(string(&eval, "rule"), "defaultSecurityRules/AllowVnetOutBound", "{eval:#}");
+}
+
 #[test]
 fn effective_rules_follow_the_timeline_and_show_no_nsg() {
     let file = scenario("04-nsg-levels.ron");

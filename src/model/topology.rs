@@ -405,6 +405,16 @@ impl Topology {
             || self.service_tags.contains_key(name)
     }
 
+    /// The canonical spelling of a known tag written in any case (`internet` → `Internet`,
+    /// `gatewaymanager` → `GatewayManager`): Azure compares tag names without regard to case.
+    pub fn service_tag_name(&self, name: &str) -> Option<String> {
+        ["VirtualNetwork", "Internet", "AzureLoadBalancer"]
+            .into_iter()
+            .map(String::from)
+            .chain(self.service_tags.keys().cloned())
+            .find(|known| known.eq_ignore_ascii_case(name))
+    }
+
     /// Whether the tag's members come from nsgsim's sample table rather than the scenario.
     pub fn is_sample_tag(&self, name: &str) -> bool {
         self.service_tags.contains_key(name) && !self.custom_tags.iter().any(|t| t == name)

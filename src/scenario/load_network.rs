@@ -323,7 +323,13 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
     for (i, a) in list.iter().enumerate() {
         let part = match parse_prefix(a) {
             Ok(net) => AddrSet::from_net(net),
-            Err(e) => match ServiceTag::parse(a) {
+            // Tag names in any case, as Azure accepts them.
+            Err(e) => match ServiceTag::parse(a).map(|tag| match tag {
+                ServiceTag::Other(name) => ServiceTag::Other(
+                    ctx.tags.keys().find(|k| k.eq_ignore_ascii_case(&name)).cloned().unwrap_or(name),
+                ),
+                builtin => builtin,
+            }) {
                 // An unknown tag would resolve to no address at all, silently.
                 Some(ServiceTag::Other(name)) if !ctx.tags.contains_key(&name) => {
                     let mut known: Vec<&str> = ctx.tags.keys().map(String::as_str).collect();

@@ -11,6 +11,10 @@ use super::service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_
 use crate::net::AddrSet;
 use crate::nsg::{Nsg, ResolveContext};
 
+/// Most application security groups one NIC (IP configuration) can join (Azure limits,
+/// "Networking limits").
+pub const MAX_ASGS_PER_NIC: usize = 20;
+
 /// The reserved name of the subnet that holds Azure Bastion.
 pub const BASTION_SUBNET: &str = "AzureBastionSubnet";
 /// The reserved name of the subnet that holds Azure Firewall.
@@ -260,6 +264,18 @@ pub enum TopologyError {
         asg_vnet: String,
         /// The NIC's VNet.
         nic_vnet: String,
+    },
+    /// A NIC in more application security groups than Azure allows.
+    #[error(
+        "nic '{nic}' cannot join application security group '{asg}': it is already in {limit}, and Azure allows at most {limit} per NIC (Azure limits, Networking limits: \"Application security groups per IP configuration, per NIC: 20\")"
+    )]
+    TooManyAsgsOnNic {
+        /// The ASG.
+        asg: String,
+        /// The NIC.
+        nic: String,
+        /// The limit.
+        limit: usize,
     },
     /// Peering two VNets whose spaces overlap.
     #[error("vnets '{first}' and '{second}' cannot be peered: their address spaces overlap")]
@@ -723,13 +739,61 @@ impl Topology {
                     nic_vnet: self.vnets[nic_vnet.index()].name.clone(),
                 });
             }
-            _ => a.vnet = Some(nic_vnet),
+            _ => {}
         }
         if !a.members.contains(&nic) {
+            if self.nics[nic.index()].asgs.len() >= MAX_ASGS_PER_NIC {
+                return Err(TopologyError::TooManyAsgsOnNic {
+                    asg: a.name.clone(),
+                    nic: self.nics[nic.index()].name.clone(),
+                    limit: MAX_ASGS_PER_NIC,
+                });
+            }
+            a.vnet = Some(nic_vnet);
             a.members.push(nic);
             self.nics[nic.index()].asgs.push(asg);
         }
         Ok(())
+    }
+
+    /// Why Azure would refuse `rule` for its application security groups: every ASG in its source
+    /// and destination must have its members in one VNet (Microsoft, "Application security
+    /// groups": "If you specify an application security group as the source and destination in a
+    /// security rule, the network interfaces in both application security groups must exist in the
+    /// same virtual network"). ASGs without members yet are not bound to a VNet.
+    ///
+    /// Returns the field (`source` or `destination`) and name of the ASG at fault, and the message.
+    pub fn rule_asgs_vnet_conflict(
+        &self,
+        rule: &crate::nsg::SecurityRule,
+    ) -> Option<(&'static str, String, String)> {
+        use crate::nsg::AddressSpec;
+        let mut seen: Option<(&str, VnetId)> = None;
+        for (field, spec) in [("source", &rule.source), ("destination", &rule.destination)] {
+            let AddressSpec::Asgs(ids) = spec else { continue };
+            for id in ids {
+                let asg = &self.asgs[id.index()];
+                let Some(vnet) = asg.vnet else { continue };
+                match seen {
+                    Some((first, v)) if v != vnet => {
+                        return Some((
+                            field,
+                            asg.name.clone(),
+                            format!(
+                                "rule '{}': application security groups '{first}' (vnet '{}') and '{}' (vnet '{}') are in different VNets; Azure requires the network interfaces of every ASG in a rule, source and destination, to be in one virtual network",
+                                rule.name,
+                                self.vnets[v.index()].name,
+                                asg.name,
+                                self.vnets[vnet.index()].name
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => seen = Some((&asg.name, vnet)),
+                }
+            }
+        }
+        None
     }
 
     /// Associates a public IP with a NIC.
@@ -1201,6 +1265,59 @@ mod tests {
         let v = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
         let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
         (t, v, s)
+    }
+
+    /// Audit (fidelity, F4): a NIC joins at most 20 ASGs; a rule's ASGs (source and destination)
+    /// must all have their members in one VNet.
+    #[test]
+    fn asg_limits_and_one_vnet_per_rule() {
+        use crate::nsg::{
+            Access, AddressSpec, Direction, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
+        };
+        let (mut t, _, s) = small();
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let asgs: Vec<AsgId> = (0..21).map(|i| t.add_asg(&format!("asg{i}")).expect("asg")).collect();
+        for &a in &asgs[..20] {
+            t.join_asg(nic, a).expect("20 ASGs are allowed");
+        }
+        t.join_asg(nic, asgs[0]).expect("joining again changes nothing");
+        let e = t.join_asg(nic, asgs[20]).expect_err("the 21st");
+        assert!(matches!(e, TopologyError::TooManyAsgsOnNic { limit: 20, .. }), "{e}");
+        assert!(
+            e.to_string().contains("Application security groups per IP configuration, per NIC: 20"),
+            "{e}"
+        );
+        assert_eq!(t.asg(asgs[20]).vnet, None, "a refused join binds the ASG to no VNet");
+
+        let other = t.add_vnet("spoke", vec![net("10.9.0.0/16")]).expect("vnet");
+        let far = t.add_subnet(other, "db", net("10.9.1.0/24")).expect("subnet");
+        let far_nic = t.add_nic("far-nic", far, ip("10.9.1.4"), None).expect("nic");
+        let db = t.add_asg("db").expect("asg");
+        t.join_asg(far_nic, db).expect("join");
+        let rule = |source: Vec<AsgId>, destination: Vec<AsgId>| SecurityRule {
+            name: "r".into(),
+            priority: Priority(100),
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: RuleProtocol::Tcp,
+            source: AddressSpec::Asgs(source),
+            source_ports: PortSpec::any(),
+            destination: AddressSpec::Asgs(destination),
+            destination_ports: PortSpec::single(1433),
+            description: String::new(),
+            kind: RuleKind::Security,
+        };
+        let (field, asg, message) =
+            t.rule_asgs_vnet_conflict(&rule(vec![asgs[0]], vec![db])).expect("different VNets");
+        assert_eq!((field, asg.as_str()), ("destination", "db"));
+        assert!(message.contains("'asg0' (vnet 'hub') and 'db' (vnet 'spoke')"), "{message}");
+        assert!(t.rule_asgs_vnet_conflict(&rule(vec![asgs[0], db], vec![asgs[1]])).is_some(), "one field");
+        assert_eq!(t.rule_asgs_vnet_conflict(&rule(vec![asgs[0]], vec![asgs[1]])), None);
+        assert_eq!(
+            t.rule_asgs_vnet_conflict(&rule(vec![asgs[20]], vec![db])),
+            None,
+            "an empty ASG has no VNet"
+        );
     }
 
     #[test]

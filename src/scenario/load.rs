@@ -388,6 +388,15 @@ impl Loader<'_> {
                 self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
             }
         }
+        // ASGs are bound to a VNet by their members, known only now.
+        for (ni, n) in file.nsgs.iter().enumerate() {
+            let Some(id) = t.nsg_by_name(&n.name) else { continue };
+            for (ri, rule) in t.nsg(id).rules.iter().enumerate() {
+                if let Some((side, asg, message)) = t.rule_asgs_vnet_conflict(rule) {
+                    return Err(fault(format!("nsgs[{ni}].rules[{ri}].{side}_asgs"), &asg, message));
+                }
+            }
+        }
 
         let mut roles = RoleBook::default();
         for (name, actions) in &file.roles {

@@ -1361,3 +1361,41 @@ fn the_readme_says_exactly_which_commands_take_format() {
         assert!(!out.assert_code(0).stdout.contains("--format"), "{command} has --format: fix the README");
     }
 }
+
+/// Audit (fidelity, F4): a rule whose source and destination ASGs have their members in different
+/// VNets is refused where the ASG is named, as Azure refuses it ("Application security groups":
+/// both ASGs' network interfaces "must exist in the same virtual network"); also when a timeline
+/// step adds such a rule.
+#[test]
+fn a_rule_with_asgs_in_two_vnets_is_refused() {
+    let dir = TempDir::new("asg-vnets");
+    let two_vnets = BASE
+        .replace(
+            "    ],\n    asgs: [\"web\"],",
+            "        Vnet(name: \"other\", address_space: [\"10.9.0.0/16\"], subnets: [Subnet(name: \"c\", prefix: \"10.9.1.0/24\")]),\n    ],\n    asgs: [\"web\", \"db\"],",
+        )
+        .replace(
+            "    ],\n    users:",
+            "        Vm(name: \"vm3\", os: Linux, nics: [Nic(name: \"vm3-nic\", subnet: \"other/c\", private_ip: \"10.9.1.4\", asgs: [\"db\"])]),\n    ],\n    users:",
+        );
+    let ok = dir.write("ok.ron", &two_vnets);
+    nsgsim(&["check", &ok]).assert_code(0);
+    let text = replace_once(
+        &two_vnets,
+        r#"source: "10.0.2.0/24", destination_ports: "22"),"#,
+        r#"source_asgs: ["web"], destination_asgs: ["db"], destination_ports: "22"),"#,
+    );
+    let file = dir.write("asgs.ron", &text);
+    let (line, col) = position(&text, r#""db"]"#, 1);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[&format!(
+        "error: {file}:{line}:{col}: nsgs[0].rules[0].destination_asgs: rule 'allow-ssh': application security groups 'web' (vnet 'net') and 'db' (vnet 'other') are in different VNets"
+    )]);
+
+    let step = "(at: \"6m\", action: AddRule(nsg: \"nsg-a\", rule: Rule(name: \"cross\", priority: 200, \
+                direction: Inbound, access: Allow, protocol: Tcp, source_asgs: [\"db\"], destination_asgs: [\"web\"], destination_ports: \"22\")))";
+    let text = replace_once(&two_vnets, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+    let file = dir.write("step.ron", &text);
+    nsgsim(&["run", &file]).assert_code(2).stderr_has(&[
+        "timeline[2].action.rule: step at 6m: NSG 'nsg-a': rule 'cross': application security groups 'db' (vnet 'other') and 'web' (vnet 'net') are in different VNets",
+    ]);
+}

@@ -597,6 +597,35 @@ fn check_and_run_exit_2_when_a_step_cannot_be_applied() {
     }
 }
 
+/// Audit (F6): every command that replays a timeline reports a step that cannot be applied as
+/// `run` does (`file:line:col: field: step at …`) and exits 2, instead of a message without the
+/// step's position.
+#[test]
+fn every_timeline_command_reports_a_step_that_cannot_be_applied() {
+    let dir = TempDir::new("replay-step");
+    let step = "(at: \"6m\", action: RemoveRule(nsg: \"nsg-a\", rule: \"no-such-rule\"))";
+    let text = replace_once(BASE, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+    let file = dir.write("broken-step.ron", &text);
+    let good = dir.write("good.ron", BASE);
+    let (line, col) = position(&text, "(at: \"6m\"", 0);
+    let expected = format!(
+        "error: {file}:{line}:{col}: timeline[2].action.rule: step at 6m: NSG 'nsg-a' has no rule 'no-such-rule'"
+    );
+    let html = dir.path().join("out.html").display().to_string();
+    let commands: [Vec<&str>; 5] = [
+        vec!["diff", &good, &file, "--at", "10m"],
+        vec!["lint", &file, "--at", "10m"],
+        vec!["quiz", &file, "--answers", "allow"],
+        vec!["report", &file, "--html", &html],
+        vec!["eval", &file, "--from", "vm1", "--to", "vm2", "--port", "22", "--at", "10m"],
+    ];
+    for args in commands {
+        let out = nsgsim(&args);
+        out.assert_code(2).stderr_has(&[&expected]);
+        assert!(!out.stdout.contains("Q1."), "{args:?}: {}", out.stdout);
+    }
+}
+
 /// An `AddRule` whose name differs only in case from an existing rule replaces it, as a PUT of
 /// the rule resource does in Azure (names are case-insensitive); it is not a duplicate.
 #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json};
+use super::common::{load, print_json, run_timeline};
 use super::{EXIT_INVALID, EXIT_OK, Format};
 
 /// Arguments of `nsgsim check`.
@@ -27,10 +27,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     for file in &args.files {
         // Every step must apply at its time: replay the timeline, ignoring what it prints and
         // whether its expectations hold (that is `run`'s answer, exit 1, not invalid input).
-        let checked = load(file).and_then(|s| match crate::sim::run(s.world(), &s.steps) {
-            Ok(_) => Ok(s),
-            Err(e) => Err(anyhow::anyhow!("{}", s.step_error(&e))),
-        });
+        let checked = load(file).and_then(|s| run_timeline(&s).map(|_| s));
         match checked {
             Ok(s) => {
                 let t = &s.topology;

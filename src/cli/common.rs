@@ -23,9 +23,22 @@ pub fn simulate_at(
         None => Duration::from_secs(0),
     };
     scenario.instant_at(offset).map_err(|m| anyhow::anyhow!("--at: {m}"))?;
-    let sim = crate::sim::replay_until(scenario.world(), &scenario.steps, offset)
-        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))?;
-    Ok((sim, offset))
+    Ok((replay(scenario, offset)?, offset))
+}
+
+/// The simulation of `scenario` at `offset`. A timeline step that cannot be applied is an error
+/// of the file (`file:line:col: timeline[3].action.rule: step at 6m: …`), reported alike by every
+/// command that replays a timeline, which then exits 2.
+pub fn replay(scenario: &Scenario, offset: Duration) -> anyhow::Result<crate::sim::Simulator> {
+    crate::sim::replay_until(scenario.world(), &scenario.steps, offset)
+        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))
+}
+
+/// The whole timeline of `scenario` played with its expectations checked; a step that cannot be
+/// applied is reported as by [`replay`].
+pub fn run_timeline(scenario: &Scenario) -> anyhow::Result<crate::sim::RunReport> {
+    crate::sim::run(scenario.world(), &scenario.steps)
+        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))
 }
 
 /// Parses an `--at` offset.

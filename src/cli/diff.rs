@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, offset, print_json};
+use super::common::{load, offset, print_json, replay};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, diff};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
-use crate::sim::{Duration, replay_until};
+use crate::sim::Duration;
 
 /// Arguments of `nsgsim diff`.
 #[derive(Debug, clap::Args)]
@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     };
     let state = |path: &PathBuf| -> anyhow::Result<crate::sim::Simulator> {
         let s = load(path)?;
-        replay_until(s.world(), &s.steps, at).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        replay(&s, at)
     };
     let (old, new) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());

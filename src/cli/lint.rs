@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, offset, print_json};
+use super::common::{load, offset, print_json, replay};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::lint::{Finding, Severity, lint};
-use crate::sim::{Duration, replay_until};
+use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
 #[derive(Debug, clap::Args)]
@@ -43,8 +43,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         Some(text) => offset(text)?,
         None => Duration::from_secs(0),
     };
-    let sim = replay_until(scenario.world(), &scenario.steps, at)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let sim = replay(&scenario, at)?;
     let findings = lint(sim.topology(), sim.jit());
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));

@@ -4,10 +4,9 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use super::common::load;
+use super::common::{load, run_timeline};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::quiz::{normalise, questions};
-use crate::sim;
 
 /// Arguments of `nsgsim quiz`.
 #[derive(Debug, clap::Args)]
@@ -22,8 +21,7 @@ pub struct Args {
 /// Runs the quiz: 0 when every answer was right, 1 otherwise.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let report = sim::run(scenario.world(), &scenario.steps)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let report = run_timeline(&scenario)?;
     let questions = questions(&scenario.steps, &report);
     let mut given: Option<std::vec::IntoIter<String>> =
         args.answers.as_ref().map(|a| a.split(',').map(str::to_string).collect::<Vec<_>>().into_iter());

@@ -3,10 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::common::load;
+use super::common::{load, run_timeline};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use crate::report::{report_html, timeline_svg};
-use crate::sim;
 
 /// Arguments of `nsgsim report`.
 #[derive(Debug, clap::Args)]
@@ -29,8 +28,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         return Ok(EXIT_INVALID);
     }
     let scenario = load(&args.file)?;
-    let report = sim::run(scenario.world(), &scenario.steps)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let report = run_timeline(&scenario)?;
     let file = args.file.display().to_string();
     if let Some(path) = &args.html {
         let page = report_html(&scenario.name, &scenario.description, &file, &scenario.topology, &report);

@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::common::{ColorChoice, load, print_json, style_for};
+use super::common::{ColorChoice, load, print_json, run_timeline, style_for};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::report::{log_text, run_json, run_text};
-use crate::sim;
 
 /// Arguments of `nsgsim run`.
 #[derive(Debug, clap::Args)]
@@ -41,10 +40,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 continue;
             }
         };
-        let report = match sim::run(scenario.world(), &scenario.steps) {
+        let report = match run_timeline(&scenario) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}", scenario.step_error(&e));
+                eprintln!("error: {e:#}");
                 code = EXIT_INVALID;
                 continue;
             }

@@ -90,7 +90,9 @@ fn run_case(
         std::collections::hash_map::Entry::Vacant(e) => {
             match replay_until(scenario.world(), &scenario.steps, at) {
                 Ok(sim) => e.insert(sim),
-                Err(err) => return result(Outcome::Error(err.to_string()), String::new()),
+                Err(err) => {
+                    return result(Outcome::Error(scenario.step_error(&err).to_string()), String::new());
+                }
             }
         }
     };

@@ -38,6 +38,16 @@ impl fmt::Display for Supportability {
     }
 }
 
+/// The label on the Plan 2 reason: Microsoft documents that JIT requires Defender for Servers
+/// Plan 2, not that the portal lists such VMs as Unsupported (without the plan it offers no JIT
+/// page at all), so this reason is nsgsim's, not the portal's.
+pub const PLAN2_MODEL_CHOICE: &str = "model choice: without Plan 2 the portal offers no JIT page; its documented Unsupported reasons are a missing NSG or firewall, a classic VM and a disabled security policy";
+
+/// The label on the Firewall Manager reason: Microsoft documents that such VMs are not supported,
+/// not which reason the portal shows for them.
+pub const FIREWALL_POLICY_MODEL_CHOICE: &str =
+    "model choice: Microsoft documents that these VMs are not supported, not the reason the portal shows";
+
 /// The status of `vm`. `configured` says whether JIT is enabled on it; `plan2` whether Defender
 /// for Servers Plan 2 is on; `disabled_scopes` where the security policy turns JIT off.
 pub fn supportability(
@@ -50,7 +60,7 @@ pub fn supportability(
     let v = topology.vm(vm);
     if !plan2 {
         return Supportability::Unsupported(format!(
-            "Microsoft Defender for Servers Plan 2 is not enabled on subscription '{}' (JIT requires it)",
+            "Microsoft Defender for Servers Plan 2 is not enabled on subscription '{}' (JIT requires it) [{PLAN2_MODEL_CHOICE}]",
             v.subscription
         ));
     }
@@ -78,7 +88,7 @@ pub fn supportability(
                 }
             }
             Some((name, FirewallMode::Policy)) => Supportability::Unsupported(format!(
-                "VMs protected by Azure Firewalls controlled by Azure Firewall Manager are not supported: firewall '{name}' uses a Firewall Policy, and the VM has no NSG"
+                "VMs protected by Azure Firewalls controlled by Azure Firewall Manager are not supported: firewall '{name}' uses a Firewall Policy, and the VM has no NSG [{FIREWALL_POLICY_MODEL_CHOICE}]"
             )),
             None => Supportability::Unsupported(
                 "Missing network security group (NSG) or Azure Firewall: JIT requires an NSG on the VM's subnet or network interface, or an Azure Firewall configuration".into(),
@@ -170,8 +180,10 @@ mod tests {
         // Plan 2 off trumps everything, naming the subscription.
         let r = unsupported(supportability(&t, classic, false, false, &[]));
         assert!(r.contains("Plan 2") && r.contains("'sub-a'"), "{r}");
+        // Audit (fidelity, F5): a reason nsgsim chose, not one Microsoft documents, says so.
+        assert!(r.contains("[model choice: "), "{r}");
         let r = unsupported(supportability(&t, classic, false, true, &[]));
-        assert!(r.starts_with("Classic VM"), "{r}");
+        assert!(r.starts_with("Classic VM") && !r.contains("model choice"), "{r}");
         // A disabled scope covers the VM by subscription, resource group or name.
         let vm = t.vm_by_name("vm1").expect("vm");
         for scope in [
@@ -197,7 +209,8 @@ mod tests {
         t.firewall_mut(fw).mode = FirewallMode::Policy;
         match supportability(&t, vm, false, true, &[]) {
             Supportability::Unsupported(r) => {
-                assert!(r.contains("Azure Firewall Manager") && r.contains("'fw'"), "{r}")
+                assert!(r.contains("Azure Firewall Manager") && r.contains("'fw'"), "{r}");
+                assert!(r.ends_with(&format!("[{FIREWALL_POLICY_MODEL_CHOICE}]")), "{r}");
             }
             other => panic!("expected unsupported, got {other}"),
         }

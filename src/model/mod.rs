@@ -22,7 +22,7 @@ pub use appliance::{
 pub use graph::{GraphEdge, GraphNode, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{
-    Asg, BASTION_SUBNET, FIREWALL_SUBNET, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology, TopologyError,
-    Vm, Vnet,
+    Asg, BASTION_SUBNET, FIREWALL_SUBNET, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology,
+    TopologyError, Vm, Vnet,
 };
 pub use user::User;

@@ -35,6 +35,15 @@ pub fn sample_service_tags() -> BTreeMap<String, AddrSet> {
     tags.insert("Sql".to_string(), nets(&["13.66.140.0/24", "40.78.224.0/21"]));
     tags.insert("AzureMonitor".to_string(), nets(&["13.66.143.220/30", "20.42.64.0/24"]));
     tags.insert("AzureActiveDirectory".to_string(), nets(&["20.190.128.0/18", "40.126.0.0/18"]));
+    // The platform services' tags (Microsoft, NSG overview, "Azure platform considerations"):
+    // DNS and IMDS are the documented host addresses; LKM holds the KMS hosts
+    // kms.core.windows.net and azkms.core.windows.net (a sample, like the tags above).
+    tags.insert("AzurePlatformDNS".to_string(), nets(&["168.63.129.16/32"]));
+    tags.insert("AzurePlatformIMDS".to_string(), nets(&["169.254.169.254/32"]));
+    tags.insert(
+        "AzurePlatformLKM".to_string(),
+        nets(&["23.102.135.246/32", "20.118.99.224/32", "40.83.235.53/32"]),
+    );
     tags
 }
 

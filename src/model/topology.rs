@@ -11,6 +11,10 @@ use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 use crate::net::AddrSet;
 use crate::nsg::{Nsg, ResolveContext};
 
+/// Most application security groups one NIC (IP configuration) can join (Azure limits,
+/// "Networking limits").
+pub const MAX_ASGS_PER_NIC: usize = 20;
+
 /// The reserved name of the subnet that holds Azure Bastion.
 pub const BASTION_SUBNET: &str = "AzureBastionSubnet";
 /// The reserved name of the subnet that holds Azure Firewall.
@@ -261,6 +265,18 @@ pub enum TopologyError {
         /// The NIC's VNet.
         nic_vnet: String,
     },
+    /// A NIC in more application security groups than Azure allows.
+    #[error(
+        "nic '{nic}' cannot join application security group '{asg}': it is already in {limit}, and Azure allows at most {limit} per NIC (Azure limits, Networking limits: \"Application security groups per IP configuration, per NIC: 20\")"
+    )]
+    TooManyAsgsOnNic {
+        /// The ASG.
+        asg: String,
+        /// The NIC.
+        nic: String,
+        /// The limit.
+        limit: usize,
+    },
     /// Peering two VNets whose spaces overlap.
     #[error("vnets '{first}' and '{second}' cannot be peered: their address spaces overlap")]
     PeeringOverlap {
@@ -311,13 +327,18 @@ pub enum TopologyError {
         /// The VNet.
         vnet: String,
     },
-    /// A public IP associated twice.
-    #[error("public IP '{public_ip}' is already associated with nic '{nic}'")]
+    /// A public IP associated with a second resource: Azure associates a public IP address
+    /// resource with one resource only (a NIC's IP configuration, a firewall, a Bastion host).
+    #[error(
+        "public IP '{public_ip}' is already associated with {holder}; Azure associates a public IP with one resource only, so give {resource} a public IP of its own"
+    )]
     PublicIpInUse {
         /// The public IP.
         public_ip: String,
-        /// The NIC that has it.
-        nic: String,
+        /// The resource that has it: `nic 'x'`, `firewall 'y'` or `bastion 'z'`.
+        holder: String,
+        /// The resource that asked for it, written the same way.
+        resource: String,
     },
 }
 
@@ -398,6 +419,16 @@ impl Topology {
     pub fn has_service_tag(&self, name: &str) -> bool {
         matches!(name, "VirtualNetwork" | "Internet" | "AzureLoadBalancer")
             || self.service_tags.contains_key(name)
+    }
+
+    /// The canonical spelling of a known tag written in any case (`internet` → `Internet`,
+    /// `gatewaymanager` → `GatewayManager`): Azure compares tag names without regard to case.
+    pub fn service_tag_name(&self, name: &str) -> Option<String> {
+        ["VirtualNetwork", "Internet", "AzureLoadBalancer"]
+            .into_iter()
+            .map(String::from)
+            .chain(self.service_tags.keys().cloned())
+            .find(|known| known.eq_ignore_ascii_case(name))
     }
 
     /// Whether the tag's members come from nsgsim's sample table rather than the scenario.
@@ -708,26 +739,74 @@ impl Topology {
                     nic_vnet: self.vnets[nic_vnet.index()].name.clone(),
                 });
             }
-            _ => a.vnet = Some(nic_vnet),
+            _ => {}
         }
         if !a.members.contains(&nic) {
+            if self.nics[nic.index()].asgs.len() >= MAX_ASGS_PER_NIC {
+                return Err(TopologyError::TooManyAsgsOnNic {
+                    asg: a.name.clone(),
+                    nic: self.nics[nic.index()].name.clone(),
+                    limit: MAX_ASGS_PER_NIC,
+                });
+            }
+            a.vnet = Some(nic_vnet);
             a.members.push(nic);
             self.nics[nic.index()].asgs.push(asg);
         }
         Ok(())
     }
 
+    /// Why Azure would refuse `rule` for its application security groups: every ASG in its source
+    /// and destination must have its members in one VNet (Microsoft, "Application security
+    /// groups": "If you specify an application security group as the source and destination in a
+    /// security rule, the network interfaces in both application security groups must exist in the
+    /// same virtual network"). ASGs without members yet are not bound to a VNet.
+    ///
+    /// Returns the field (`source` or `destination`) and name of the ASG at fault, and the message.
+    pub fn rule_asgs_vnet_conflict(
+        &self,
+        rule: &crate::nsg::SecurityRule,
+    ) -> Option<(&'static str, String, String)> {
+        use crate::nsg::AddressSpec;
+        let mut seen: Option<(&str, VnetId)> = None;
+        for (field, spec) in [("source", &rule.source), ("destination", &rule.destination)] {
+            let AddressSpec::Asgs(ids) = spec else { continue };
+            for id in ids {
+                let asg = &self.asgs[id.index()];
+                let Some(vnet) = asg.vnet else { continue };
+                match seen {
+                    Some((first, v)) if v != vnet => {
+                        return Some((
+                            field,
+                            asg.name.clone(),
+                            format!(
+                                "rule '{}': application security groups '{first}' (vnet '{}') and '{}' (vnet '{}') are in different VNets; Azure requires the network interfaces of every ASG in a rule, source and destination, to be in one virtual network",
+                                rule.name,
+                                self.vnets[v.index()].name,
+                                asg.name,
+                                self.vnets[vnet.index()].name
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => seen = Some((&asg.name, vnet)),
+                }
+            }
+        }
+        None
+    }
+
     /// Associates a public IP with a NIC.
     ///
     /// # Errors
-    /// When the public IP is already associated with another NIC.
+    /// When the public IP is already associated with another resource (NIC, firewall or Bastion).
     pub fn associate_public_ip(&mut self, nic: NicId, public_ip: PublicIpId) -> Result<(), TopologyError> {
-        if let Some(other) = self.public_ips[public_ip.index()].nic
-            && other != nic
-        {
+        let resource = format!("nic '{}'", self.nics[nic.index()].name);
+        if let Some(holder) = self.public_ip_holder(public_ip).filter(|h| *h != resource) {
             return Err(TopologyError::PublicIpInUse {
                 public_ip: self.public_ips[public_ip.index()].name.clone(),
-                nic: self.nics[other.index()].name.clone(),
+                holder,
+                resource,
             });
         }
         self.public_ips[public_ip.index()].nic = Some(nic);
@@ -768,7 +847,8 @@ impl Topology {
     /// Adds an Azure Firewall in its VNet's `AzureFirewallSubnet` at `private_ip`.
     ///
     /// # Errors
-    /// A duplicate name, no `AzureFirewallSubnet`, an address outside it, a public IP in use.
+    /// A duplicate name, no `AzureFirewallSubnet`, an address outside it, a public IP already
+    /// associated with another resource (NIC, firewall or Bastion).
     pub fn add_firewall(
         &mut self,
         mut firewall: Firewall,
@@ -798,11 +878,12 @@ impl Topology {
             });
         }
         if let Some(p) = firewall.public_ip
-            && let Some(other) = self.firewalls.iter().find(|f| f.public_ip == Some(p))
+            && let Some(holder) = self.public_ip_holder(p)
         {
             return Err(TopologyError::PublicIpInUse {
                 public_ip: self.public_ips[p.index()].name.clone(),
-                nic: format!("firewall {}", other.name),
+                holder,
+                resource: format!("firewall '{}'", firewall.name),
             });
         }
         firewall.subnet = subnet;
@@ -813,7 +894,8 @@ impl Topology {
     /// Adds an Azure Bastion host in `vnet`'s `AzureBastionSubnet` (/26 or larger).
     ///
     /// # Errors
-    /// A duplicate name, or no suitable `AzureBastionSubnet`.
+    /// A duplicate name, no suitable `AzureBastionSubnet`, or a public IP already associated
+    /// with another resource.
     pub fn add_bastion(
         &mut self,
         name: &str,
@@ -839,9 +921,30 @@ impl Topology {
         if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
             return Err(missing(format!("; found {prefix}")));
         }
+        if let Some(p) = public_ip
+            && let Some(holder) = self.public_ip_holder(p)
+        {
+            return Err(TopologyError::PublicIpInUse {
+                public_ip: self.public_ips[p.index()].name.clone(),
+                holder,
+                resource: format!("bastion '{name}'"),
+            });
+        }
         let private_ip = usable_range(&prefix).map(|(first, _)| first).unwrap_or(prefix.network());
         self.bastions.push(Bastion { name: name.into(), vnet, subnet, public_ip, private_ip });
         Ok(BastionId(self.bastions.len() as u32 - 1))
+    }
+
+    /// The resource a public IP is associated with, written as errors name it (`nic 'x'`,
+    /// `firewall 'y'`, `bastion 'z'`), or `None` when it is free.
+    pub fn public_ip_holder(&self, public_ip: PublicIpId) -> Option<String> {
+        if let Some(nic) = self.public_ips[public_ip.index()].nic {
+            return Some(format!("nic '{}'", self.nics[nic.index()].name));
+        }
+        if let Some(f) = self.firewalls.iter().find(|f| f.public_ip == Some(public_ip)) {
+            return Some(format!("firewall '{}'", f.name));
+        }
+        self.bastions.iter().find(|b| b.public_ip == Some(public_ip)).map(|b| format!("bastion '{}'", b.name))
     }
 
     /// A route table.
@@ -1056,6 +1159,12 @@ impl Topology {
     /// `VirtualNetwork` also holds the prefixes of the user-defined routes of the subnet's route
     /// table (Microsoft: "address prefixes used on user-defined routes"); with forced tunnelling
     /// (`0.0.0.0/0` to an appliance) it therefore covers everything, a known surprise.
+    ///
+    /// `Internet` does not shrink with those routes (model choice, docs/fidelity.md): Microsoft
+    /// describes it as the public address space outside the virtual network and nowhere ties it
+    /// to routes, so it stays the public space minus the VNet's own, peered and on-premises
+    /// spaces. With forced tunnelling both tags then cover the public space, and a rule's
+    /// priority decides, as it would in Azure: a user rule "deny Internet outbound" still matches.
     pub fn resolve_context_for_subnet(&self, subnet: SubnetId) -> ResolveContext {
         let s = &self.subnets[subnet.index()];
         let mut ctx = self.resolve_context(s.vnet);
@@ -1073,7 +1182,6 @@ impl Topology {
                     ctx.virtual_network_prefixes.insert(host, prefix);
                 }
             }
-            ctx.internet = ctx.internet.subtract(&ctx.virtual_network);
         }
         ctx
     }
@@ -1159,6 +1267,59 @@ mod tests {
         (t, v, s)
     }
 
+    /// Audit (fidelity, F4): a NIC joins at most 20 ASGs; a rule's ASGs (source and destination)
+    /// must all have their members in one VNet.
+    #[test]
+    fn asg_limits_and_one_vnet_per_rule() {
+        use crate::nsg::{
+            Access, AddressSpec, Direction, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
+        };
+        let (mut t, _, s) = small();
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let asgs: Vec<AsgId> = (0..21).map(|i| t.add_asg(&format!("asg{i}")).expect("asg")).collect();
+        for &a in &asgs[..20] {
+            t.join_asg(nic, a).expect("20 ASGs are allowed");
+        }
+        t.join_asg(nic, asgs[0]).expect("joining again changes nothing");
+        let e = t.join_asg(nic, asgs[20]).expect_err("the 21st");
+        assert!(matches!(e, TopologyError::TooManyAsgsOnNic { limit: 20, .. }), "{e}");
+        assert!(
+            e.to_string().contains("Application security groups per IP configuration, per NIC: 20"),
+            "{e}"
+        );
+        assert_eq!(t.asg(asgs[20]).vnet, None, "a refused join binds the ASG to no VNet");
+
+        let other = t.add_vnet("spoke", vec![net("10.9.0.0/16")]).expect("vnet");
+        let far = t.add_subnet(other, "db", net("10.9.1.0/24")).expect("subnet");
+        let far_nic = t.add_nic("far-nic", far, ip("10.9.1.4"), None).expect("nic");
+        let db = t.add_asg("db").expect("asg");
+        t.join_asg(far_nic, db).expect("join");
+        let rule = |source: Vec<AsgId>, destination: Vec<AsgId>| SecurityRule {
+            name: "r".into(),
+            priority: Priority(100),
+            direction: Direction::Inbound,
+            access: Access::Allow,
+            protocol: RuleProtocol::Tcp,
+            source: AddressSpec::Asgs(source),
+            source_ports: PortSpec::any(),
+            destination: AddressSpec::Asgs(destination),
+            destination_ports: PortSpec::single(1433),
+            description: String::new(),
+            kind: RuleKind::Security,
+        };
+        let (field, asg, message) =
+            t.rule_asgs_vnet_conflict(&rule(vec![asgs[0]], vec![db])).expect("different VNets");
+        assert_eq!((field, asg.as_str()), ("destination", "db"));
+        assert!(message.contains("'asg0' (vnet 'hub') and 'db' (vnet 'spoke')"), "{message}");
+        assert!(t.rule_asgs_vnet_conflict(&rule(vec![asgs[0], db], vec![asgs[1]])).is_some(), "one field");
+        assert_eq!(t.rule_asgs_vnet_conflict(&rule(vec![asgs[0]], vec![asgs[1]])), None);
+        assert_eq!(
+            t.rule_asgs_vnet_conflict(&rule(vec![asgs[20]], vec![db])),
+            None,
+            "an empty ASG has no VNet"
+        );
+    }
+
     #[test]
     fn subnet_checks() {
         let (mut t, v, _) = small();
@@ -1238,6 +1399,86 @@ mod tests {
         }
         assert!(t.add_nic("a", s, ip("10.0.1.4"), None).is_ok());
         assert!(matches!(t.add_nic("b", s, ip("10.0.1.4"), None), Err(TopologyError::DuplicateIp { .. })));
+    }
+
+    /// Azure associates a public IP with one resource only (audit: a Bastion, a firewall and a
+    /// NIC could share one).
+    #[test]
+    fn a_public_ip_serves_one_resource_only() {
+        let (mut t, v, s) = small();
+        t.add_subnet(v, FIREWALL_SUBNET, net("10.0.8.0/26")).expect("subnet");
+        t.add_subnet(v, BASTION_SUBNET, net("10.0.9.0/26")).expect("subnet");
+        let pip = t.add_public_ip("pip", ip("20.0.0.1"), PublicIpSku::Standard).expect("pip");
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let other = t.add_nic("other", s, ip("10.0.1.5"), None).expect("nic");
+        assert_eq!(t.public_ip_holder(pip), None);
+        t.associate_public_ip(nic, pip).expect("first use");
+        t.associate_public_ip(nic, pip).expect("the same NIC again is no change");
+        assert_eq!(t.public_ip_holder(pip).as_deref(), Some("nic 'nic'"));
+        let firewall = |name: &str, public_ip| Firewall {
+            name: name.into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.8.4"),
+            public_ip,
+            mode: crate::model::FirewallMode::Classic,
+            groups: Vec::new(),
+            legacy_dnat: false,
+        };
+        let e = t.associate_public_ip(other, pip).expect_err("a second NIC");
+        assert_eq!(
+            e.to_string(),
+            "public IP 'pip' is already associated with nic 'nic'; Azure associates a public IP with one resource only, so give nic 'other' a public IP of its own"
+        );
+        let e = t.add_firewall(firewall("fw", Some(pip)), v).expect_err("a firewall after a NIC");
+        assert!(
+            matches!(&e, TopologyError::PublicIpInUse { holder, resource, .. } if holder == "nic 'nic'" && resource == "firewall 'fw'"),
+            "{e}"
+        );
+        let e = t.add_bastion("bas", v, Some(pip)).expect_err("a Bastion after a NIC");
+        assert!(e.to_string().contains("already associated with nic 'nic'"), "{e}");
+
+        let fw_pip = t.add_public_ip("fw-pip", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
+        t.add_firewall(firewall("fw", Some(fw_pip)), v).expect("a free public IP");
+        let e = t.add_bastion("bas", v, Some(fw_pip)).expect_err("a Bastion after a firewall");
+        assert!(e.to_string().contains("already associated with firewall 'fw'"), "{e}");
+        let e = t.associate_public_ip(other, fw_pip).expect_err("a NIC after a firewall");
+        assert!(e.to_string().contains("already associated with firewall 'fw'"), "{e}");
+
+        let bastion_pip = t.add_public_ip("bas-pip", ip("20.0.0.3"), PublicIpSku::Standard).expect("pip");
+        t.add_bastion("bas", v, Some(bastion_pip)).expect("a free public IP");
+        let e =
+            t.add_firewall(firewall("fw2", Some(bastion_pip)), v).expect_err("a firewall after a Bastion");
+        assert!(e.to_string().contains("already associated with bastion 'bas'"), "{e}");
+        let e = t.associate_public_ip(other, bastion_pip).expect_err("a NIC after a Bastion");
+        assert!(e.to_string().contains("already associated with bastion 'bas'"), "{e}");
+    }
+
+    /// Audit: a 0.0.0.0/0 UDR emptied `Internet` (it was computed minus `VirtualNetwork`, which
+    /// takes in UDR prefixes), so a rule "deny Internet outbound" never matched.
+    #[test]
+    fn forced_tunnelling_widens_virtual_network_but_leaves_internet_alone() {
+        let (mut t, v, s) = small();
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        t.peer(v, spoke).expect("peer");
+        let table = t
+            .add_route_table(RouteTable {
+                name: "to-fw".into(),
+                routes: vec![super::super::appliance::Route {
+                    name: "default".into(),
+                    prefix: net("0.0.0.0/0"),
+                    next_hop: super::super::appliance::NextHop::VirtualAppliance(ip("10.0.8.4")),
+                }],
+            })
+            .expect("table");
+        let before = t.resolve_context_for_subnet(s);
+        t.set_subnet_route_table(s, table).expect("route table");
+        let ctx = t.resolve_context_for_subnet(s);
+        assert!(ctx.virtual_network.contains(ip("8.8.8.8")), "UDR prefixes are VirtualNetwork");
+        assert_eq!(ctx.internet, before.internet, "Internet does not depend on routes");
+        assert!(ctx.internet.contains(ip("8.8.8.8")));
+        for private in ["10.0.1.4", "10.1.0.4", "168.63.129.16"] {
+            assert!(!ctx.internet.contains(ip(private)), "{private}");
+        }
     }
 
     #[test]

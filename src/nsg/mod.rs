@@ -25,5 +25,6 @@ pub use rule::{
     ServiceTag, describe_address, display_net,
 };
 pub use validate::{
-    MAX_ASGS_PER_FIELD, MAX_PREFIXES_PER_FIELD, MAX_RULES_PER_NSG, NsgError, validate_nsg, validate_rule,
+    MAX_ASGS_PER_FIELD, MAX_ASGS_PER_NSG, MAX_PREFIXES_PER_FIELD, MAX_RULES_PER_NSG, NsgError, validate_nsg,
+    validate_rule,
 };

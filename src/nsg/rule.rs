@@ -125,9 +125,11 @@ pub enum ServiceTag {
 }
 
 impl ServiceTag {
-    /// Recognises a service tag name, including the classic spellings (`VIRTUAL_NETWORK`,
-    /// `INTERNET`, `AZURE_LOADBALANCER`). Any name that is not an address and starts with a letter
-    /// is taken as a tag; whether it is known is checked when the rule is resolved.
+    /// Recognises a service tag name in any case, including the classic spellings
+    /// (`VIRTUAL_NETWORK`, `INTERNET`, `AZURE_LOADBALANCER`); the three built-in tags come back in
+    /// their canonical spelling, other names as written (see `Topology::service_tag_name`). Any
+    /// name that is not an address and starts with a letter is taken as a tag; whether it is
+    /// known is checked when the rule is resolved.
     pub fn parse(text: &str) -> Option<ServiceTag> {
         let first = text.chars().next()?;
         if !first.is_ascii_alphabetic() || text.contains('/') || text.contains(':') && !text.contains('.') {
@@ -136,12 +138,14 @@ impl ServiceTag {
         if text.parse::<std::net::IpAddr>().is_ok() {
             return None;
         }
-        Some(match text {
-            "VirtualNetwork" | "VIRTUAL_NETWORK" => ServiceTag::VirtualNetwork,
-            "Internet" | "INTERNET" => ServiceTag::Internet,
-            "AzureLoadBalancer" | "AZURE_LOADBALANCER" => ServiceTag::AzureLoadBalancer,
-            other if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') => {
-                ServiceTag::Other(other.to_string())
+        // Azure accepts tag names in any case ("internet", "virtualnetwork"); the canonical
+        // spelling is what nsgsim prints.
+        Some(match text.to_ascii_lowercase().as_str() {
+            "virtualnetwork" | "virtual_network" => ServiceTag::VirtualNetwork,
+            "internet" => ServiceTag::Internet,
+            "azureloadbalancer" | "azure_loadbalancer" => ServiceTag::AzureLoadBalancer,
+            _ if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-') => {
+                ServiceTag::Other(text.to_string())
             }
             _ => return None,
         })

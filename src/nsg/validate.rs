@@ -8,6 +8,8 @@ pub const MAX_RULES_PER_NSG: usize = 1000;
 pub const MAX_PREFIXES_PER_FIELD: usize = 4000;
 /// Most application security groups in one source or destination field.
 pub const MAX_ASGS_PER_FIELD: usize = 10;
+/// Most distinct application security groups all the rules of one NSG can reference.
+pub const MAX_ASGS_PER_NSG: usize = 100;
 /// Longest rule name.
 pub const MAX_NAME_LEN: usize = 80;
 /// Longest rule description.
@@ -64,7 +66,7 @@ pub enum NsgError {
         len: usize,
     },
     /// Too many prefixes or ASGs in one field.
-    #[error("rule '{rule}': {field} lists {count} entries; at most {limit} are allowed")]
+    #[error("rule '{rule}': {field} lists {count} entries; at most {limit} are allowed ({})", field_limit_source(*limit))]
     TooManyEntries {
         /// The rule.
         rule: String,
@@ -83,6 +85,27 @@ pub enum NsgError {
         /// The field.
         field: &'static str,
     },
+    /// More distinct ASGs across the NSG's rules than Azure allows.
+    #[error(
+        "NSG '{nsg}' references {count} application security groups across its rules; Azure allows at most {limit} (Azure limits, Networking limits: \"Application security groups that can be specified within all security rules of a network security group: 100\")"
+    )]
+    TooManyAsgs {
+        /// The NSG.
+        nsg: String,
+        /// How many distinct ASGs.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A rule whose application security groups are in different VNets (found with the
+    /// topology, see `Topology::rule_asgs_vnet_conflict`).
+    #[error("{message}")]
+    AsgsInDifferentVnets {
+        /// The rule.
+        rule: String,
+        /// The whole explanation.
+        message: String,
+    },
     /// More than 1,000 rules.
     #[error("NSG '{nsg}' has {count} rules; Azure allows at most 1000")]
     TooManyRules {
@@ -91,6 +114,15 @@ pub enum NsgError {
         /// How many rules.
         count: usize,
     },
+}
+
+/// Where a per-field limit comes from, quoted from Azure's limits page.
+fn field_limit_source(limit: usize) -> &'static str {
+    if limit == MAX_ASGS_PER_FIELD {
+        "Azure limits, Networking limits: \"Application security groups referenced as source/destination per NSG rule: 10\""
+    } else {
+        "Azure limits, Networking limits: \"IP addresses and ranges specified for source or destination in a security group: 4,000\""
+    }
 }
 
 /// Checks one rule on its own.
@@ -160,6 +192,23 @@ pub fn validate_nsg(nsg: &Nsg) -> Result<(), NsgError> {
     if nsg.rules.len() > MAX_RULES_PER_NSG {
         return Err(NsgError::TooManyRules { nsg: nsg.name.clone(), count: nsg.rules.len() });
     }
+    let mut asgs: Vec<crate::model::AsgId> = Vec::new();
+    for rule in &nsg.rules {
+        for spec in [&rule.source, &rule.destination] {
+            if let AddressSpec::Asgs(ids) = spec {
+                asgs.extend(ids.iter().copied());
+            }
+        }
+    }
+    asgs.sort_unstable();
+    asgs.dedup();
+    if asgs.len() > MAX_ASGS_PER_NSG {
+        return Err(NsgError::TooManyAsgs {
+            nsg: nsg.name.clone(),
+            count: asgs.len(),
+            limit: MAX_ASGS_PER_NSG,
+        });
+    }
     for (i, rule) in nsg.rules.iter().enumerate() {
         validate_rule(rule)?;
         for earlier in &nsg.rules[..i] {
@@ -198,6 +247,45 @@ mod tests {
             description: String::new(),
             kind: RuleKind::Security,
         }
+    }
+
+    /// Audit (fidelity, F4): the per-field and per-NSG ASG limits of Azure's limits page, each
+    /// refused with the limit and where it comes from.
+    #[test]
+    fn asg_limits_per_field_and_per_nsg_name_their_source() {
+        use crate::model::AsgId;
+        let mut eleven = rule("many", 100, Direction::Inbound);
+        eleven.destination = AddressSpec::Asgs((0..11).map(AsgId).collect());
+        let e = validate_rule(&eleven).expect_err("11 ASGs in one field");
+        assert!(
+            e.to_string().contains("at most 10 are allowed")
+                && e.to_string().contains(
+                    "Application security groups referenced as source/destination per NSG rule: 10"
+                ),
+            "{e}"
+        );
+        let mut ten = rule("ten", 100, Direction::Inbound);
+        ten.destination = AddressSpec::Asgs((0..10).map(AsgId).collect());
+        assert!(validate_rule(&ten).is_ok());
+        // 11 rules of 10 distinct ASGs each (110 in all) exceed the 100 per NSG; 10 rules (100) do not.
+        let rules: Vec<SecurityRule> = (0..11u32)
+            .map(|i| {
+                let mut r = rule(&format!("r{i}"), 100 + i as u16, Direction::Inbound);
+                r.destination = AddressSpec::Asgs((i * 10..i * 10 + 10).map(AsgId).collect());
+                r
+            })
+            .collect();
+        let nsg = Nsg { name: "n".into(), rules: rules[..10].to_vec() };
+        assert!(validate_nsg(&nsg).is_ok());
+        let nsg = Nsg { name: "n".into(), rules };
+        let e = validate_nsg(&nsg).expect_err("110 ASGs in one NSG");
+        assert_eq!(e, NsgError::TooManyAsgs { nsg: "n".into(), count: 110, limit: 100 });
+        assert!(e.to_string().contains("within all security rules of a network security group: 100"), "{e}");
+        // The prefix limit names its source too.
+        let mut prefixes = rule("wide", 100, Direction::Inbound);
+        prefixes.source = AddressSpec::Prefixes(vec!["10.0.0.0/8".parse().expect("net"); 4001]);
+        let e = validate_rule(&prefixes).expect_err("4001 prefixes");
+        assert!(e.to_string().contains("at most 4000") && e.to_string().contains("4,000"), "{e}");
     }
 
     #[test]

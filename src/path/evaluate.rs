@@ -7,6 +7,7 @@ use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction};
 
 use super::firewall::{self, Decision};
+use super::platform::{self, PlatformService};
 use super::route::{self, Hop as RouteHop};
 use super::{Hop, HopKind, Level, PolicyCache, Trace};
 
@@ -162,6 +163,11 @@ impl Walk<'_> {
             Destination::Address(a) => a,
         };
         let flow = Flow::new(req.protocol, src_ip, req.src_port, dst, req.dst_port);
+        if let Some(service) = platform::service_of(&flow)
+            && let Position::Subnet(subnet) = position
+        {
+            return self.answer_platform(req, &flow, subnet, service);
+        }
         // Leaving: the NIC's chain, or, for a host in a subnet that is not a modelled NIC, its
         // subnet's NSG.
         let leaves = match (req.source, position) {
@@ -179,6 +185,50 @@ impl Walk<'_> {
             Source::Address(_) => None,
         };
         self.deliver(flow, position, snat)
+    }
+
+    /// A flow from a VM to a platform service (168.63.129.16, 169.254.169.254): the host node
+    /// answers it without the NSGs, unless an outbound NSG on the path names the service's tag
+    /// (see `platform`). It is not routed: user-defined routes do not take it away.
+    fn answer_platform(
+        &mut self,
+        req: &FlowRequest,
+        flow: &Flow,
+        subnet: SubnetId,
+        service: PlatformService,
+    ) -> bool {
+        let t = self.topology;
+        let nsgs: Vec<crate::model::NsgId> = match req.source {
+            Source::Nic(n) => [t.nic(n).nsg, t.subnet(subnet).nsg].into_iter().flatten().collect(),
+            Source::Address(_) => t.subnet(subnet).nsg.into_iter().collect(),
+        };
+        let targeted = service.tag.filter(|tag| nsgs.iter().any(|&id| platform::targets_tag(t.nsg(id), tag)));
+        let detail = match targeted {
+            Some(tag) => {
+                let leaves = match req.source {
+                    Source::Nic(n) => self.chain(flow, n, Direction::Outbound),
+                    Source::Address(_) => self.subnet_nsg(flow, subnet, Direction::Outbound),
+                };
+                if !leaves {
+                    return false;
+                }
+                format!(
+                    "{} at {} answers; the NSGs evaluated this flow because a rule on the path names the {tag} service tag",
+                    service.name, flow.dst
+                )
+            }
+            None => format!(
+                "{} at {} is answered by the host node without NSG evaluation ({}){}",
+                service.name,
+                flow.dst,
+                platform::SOURCE,
+                match service.tag {
+                    Some(tag) => format!("; an outbound deny rule to the {tag} service tag would block it"),
+                    None => String::new(),
+                }
+            ),
+        };
+        self.push(HopKind::Platform, "Azure platform", Access::Allow, detail)
     }
 
     /// Routes `flow` from `position` to its destination. `snat` is the public address the sender
@@ -211,7 +261,7 @@ impl Walk<'_> {
                         HopKind::Route,
                         "routing",
                         Access::Allow,
-                        "from the host platform address 168.63.129.16, which reaches every VNet",
+                        "from the host platform address 168.63.129.16, which reaches every VNet; traffic from it is the Azure Load Balancer's health probe, which NSGs filter (the AzureLoadBalancer tag, AllowAzureLoadBalancerInBound)",
                     );
                     self.arrive_private(flow)
                 }

@@ -14,6 +14,7 @@
 mod bastion;
 mod evaluate;
 mod firewall;
+pub mod platform;
 mod policy;
 pub mod route;
 
@@ -38,6 +39,9 @@ pub enum HopKind {
     Firewall,
     /// Azure Bastion: the portal on 443 and the session it opens.
     Bastion,
+    /// The host node answered a platform service (DNS, IMDS, DHCP, health) that NSGs do not
+    /// filter by default.
+    Platform,
 }
 
 impl HopKind {
@@ -50,6 +54,7 @@ impl HopKind {
             HopKind::Route => "route",
             HopKind::Firewall => "firewall",
             HopKind::Bastion => "bastion",
+            HopKind::Platform => "platform",
         }
     }
 }

@@ -388,6 +388,15 @@ impl Loader<'_> {
                 self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
             }
         }
+        // ASGs are bound to a VNet by their members, known only now.
+        for (ni, n) in file.nsgs.iter().enumerate() {
+            let Some(id) = t.nsg_by_name(&n.name) else { continue };
+            for (ri, rule) in t.nsg(id).rules.iter().enumerate() {
+                if let Some((side, asg, message)) = t.rule_asgs_vnet_conflict(rule) {
+                    return Err(fault(format!("nsgs[{ni}].rules[{ri}].{side}_asgs"), &asg, message));
+                }
+            }
+        }
 
         let mut roles = RoleBook::default();
         for (name, actions) in &file.roles {
@@ -706,7 +715,8 @@ impl Loader<'_> {
         if parts.len() == 1
             && let Some(tag) = ServiceTag::parse(parts[0])
         {
-            if !t.has_service_tag(tag.name()) {
+            // Azure accepts a tag in any case; keep its canonical spelling.
+            let Some(canonical) = t.service_tag_name(tag.name()) else {
                 return Err(fault(
                     field,
                     text,
@@ -716,7 +726,11 @@ impl Loader<'_> {
                         t.service_tag_names().join(", ")
                     ),
                 ));
-            }
+            };
+            let tag = match tag {
+                ServiceTag::Other(_) => ServiceTag::Other(canonical),
+                builtin => builtin,
+            };
             return Ok(AddressSpec::Tag(tag));
         }
         let mut nets = Vec::new();
@@ -1072,6 +1086,36 @@ Scenario(
     /// A broken-file case: the text to replace, its replacement, the field path of the error,
     /// where it must point (the nth occurrence of a needle), and a fragment of its message.
     type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
+
+    /// Audit (fidelity, F3): Azure accepts service tag names in any case; nsgsim keeps the
+    /// canonical spelling (built-in, sample and scenario-defined tags alike).
+    #[test]
+    fn service_tags_in_any_case_keep_their_canonical_spelling() {
+        let text = BASE
+            .replace(r#"source: "Internet", destination_asgs"#, r#"source: "internet", destination_asgs"#)
+            .replace(r#"source: "Office", source_ports"#, r#"source: "OFFICE", source_ports"#);
+        let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let nsg = t.nsg(t.nsg_by_name("web-nsg").expect("nsg"));
+        assert_eq!(nsg.rule("allow-https").expect("rule").source, AddressSpec::Tag(ServiceTag::Internet));
+        assert_eq!(
+            nsg.rules
+                .iter()
+                .find(|r| r.source == AddressSpec::Tag(ServiceTag::Other("Office".into())))
+                .map(|r| r.name.as_str()),
+            Some("allow-office")
+        );
+        for (written, canonical) in [
+            ("virtualnetwork", "VirtualNetwork"),
+            ("AZURELOADBALANCER", "AzureLoadBalancer"),
+            ("gatewaymanager", "GatewayManager"),
+        ] {
+            assert_eq!(t.service_tag_name(written).as_deref(), Some(canonical));
+            let tag = ServiceTag::parse(written).expect("a tag");
+            assert_eq!(t.service_tag_name(tag.name()).as_deref(), Some(canonical));
+        }
+        assert_eq!(t.service_tag_name("NoSuchTag"), None);
+    }
 
     #[test]
     fn loads_every_entity() {

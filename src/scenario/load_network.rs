@@ -78,7 +78,9 @@ impl Loader<'_> {
             };
             t.add_bastion(&b.name, vnet, public_ip).map_err(|e| match e {
                 TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &b.name, e.to_string()),
-                TopologyError::PublicIpInUse { .. } => fault(format!("{field}.public_ip"), "", e.to_string()),
+                TopologyError::PublicIpInUse { .. } => {
+                    fault(format!("{field}.public_ip"), b.public_ip.as_deref().unwrap_or(""), e.to_string())
+                }
                 _ => fault(format!("{field}.vnet"), &b.vnet, e.to_string()),
             })?;
         }
@@ -154,7 +156,9 @@ impl Loader<'_> {
             TopologyError::IpOutsideSubnet { .. } => {
                 fault(format!("{field}.private_ip"), &f.private_ip, e.to_string())
             }
-            TopologyError::PublicIpInUse { .. } => fault(format!("{field}.public_ip"), "", e.to_string()),
+            TopologyError::PublicIpInUse { .. } => {
+                fault(format!("{field}.public_ip"), f.public_ip.as_deref().unwrap_or(""), e.to_string())
+            }
             _ => fault(format!("{field}.vnet"), &f.vnet, e.to_string()),
         })?;
         Ok(())
@@ -319,7 +323,13 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
     for (i, a) in list.iter().enumerate() {
         let part = match parse_prefix(a) {
             Ok(net) => AddrSet::from_net(net),
-            Err(e) => match ServiceTag::parse(a) {
+            // Tag names in any case, as Azure accepts them.
+            Err(e) => match ServiceTag::parse(a).map(|tag| match tag {
+                ServiceTag::Other(name) => ServiceTag::Other(
+                    ctx.tags.keys().find(|k| k.eq_ignore_ascii_case(&name)).cloned().unwrap_or(name),
+                ),
+                builtin => builtin,
+            }) {
                 // An unknown tag would resolve to no address at all, silently.
                 Some(ServiceTag::Other(name)) if !ctx.tags.contains_key(&name) => {
                     let mut known: Vec<&str> = ctx.tags.keys().map(String::as_str).collect();
@@ -573,6 +583,22 @@ mod tests {
                 "bastions[0].public_ip",
                 (r#""none-pip""#, 0),
                 "unknown public IP 'none-pip'",
+            ),
+            // Azure associates a public IP with one resource only (audit: a Bastion, a firewall
+            // and a NIC could share one).
+            (
+                r#"public_ip: "bastion-pip""#,
+                r#"public_ip: "fw-pip""#,
+                "bastions[0].public_ip",
+                (r#""fw-pip""#, 2),
+                "public IP 'fw-pip' is already associated with firewall 'fw'; Azure associates a public IP with one resource only, so give bastion 'bastion' a public IP of its own",
+            ),
+            (
+                r#"private_ip: "10.1.1.4")"#,
+                r#"private_ip: "10.1.1.4", public_ip: "bastion-pip")"#,
+                "vms[0].nics[0].public_ip",
+                (r#""bastion-pip""#, 2),
+                "public IP 'bastion-pip' is already associated with bastion 'bastion'",
             ),
         ];
         let mut wrong = Vec::new();

@@ -602,6 +602,11 @@ impl Simulator {
             changes.push(format!("- {} {}", candidate.name, describe_rule(&self.topology, &old)));
         }
         changes.push(format!("+ {} {}", candidate.name, describe_rule(&self.topology, &rule)));
+        if let Some((_, _, message)) = self.topology.rule_asgs_vnet_conflict(&rule) {
+            let e = NsgError::AsgsInDifferentVnets { rule: rule.name.clone(), message };
+            let message = format!("NSG '{}': {e}", candidate.name);
+            return Err((e, message));
+        }
         candidate.rules.push(rule);
         validate_nsg(&candidate).map_err(|e| {
             let message = format!("NSG '{}': {e}", candidate.name);

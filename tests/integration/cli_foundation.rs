@@ -597,6 +597,35 @@ fn check_and_run_exit_2_when_a_step_cannot_be_applied() {
     }
 }
 
+/// Audit (F6): every command that replays a timeline reports a step that cannot be applied as
+/// `run` does (`file:line:col: field: step at …`) and exits 2, instead of a message without the
+/// step's position.
+#[test]
+fn every_timeline_command_reports_a_step_that_cannot_be_applied() {
+    let dir = TempDir::new("replay-step");
+    let step = "(at: \"6m\", action: RemoveRule(nsg: \"nsg-a\", rule: \"no-such-rule\"))";
+    let text = replace_once(BASE, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+    let file = dir.write("broken-step.ron", &text);
+    let good = dir.write("good.ron", BASE);
+    let (line, col) = position(&text, "(at: \"6m\"", 0);
+    let expected = format!(
+        "error: {file}:{line}:{col}: timeline[2].action.rule: step at 6m: NSG 'nsg-a' has no rule 'no-such-rule'"
+    );
+    let html = dir.path().join("out.html").display().to_string();
+    let commands: [Vec<&str>; 5] = [
+        vec!["diff", &good, &file, "--at", "10m"],
+        vec!["lint", &file, "--at", "10m"],
+        vec!["quiz", &file, "--answers", "allow"],
+        vec!["report", &file, "--html", &html],
+        vec!["eval", &file, "--from", "vm1", "--to", "vm2", "--port", "22", "--at", "10m"],
+    ];
+    for args in commands {
+        let out = nsgsim(&args);
+        out.assert_code(2).stderr_has(&[&expected]);
+        assert!(!out.stdout.contains("Q1."), "{args:?}: {}", out.stdout);
+    }
+}
+
 /// An `AddRule` whose name differs only in case from an existing rule replaces it, as a PUT of
 /// the rule resource does in Azure (names are case-insensitive); it is not a duplicate.
 #[test]
@@ -1142,6 +1171,79 @@ fn effective_rules_expand_peered_space_asgs_and_scenario_tags() {
     );
 }
 
+/// A subnet whose route table sends 0.0.0.0/0 to a firewall (forced tunnelling), with a user
+/// rule that denies the Internet outbound.
+const FORCED_TUNNEL: &str = r#"Scenario(
+    name: "forced-tunnel",
+    start: "2025-09-01T07:00:00Z",
+    vnets: [
+        Vnet(name: "secure", address_space: ["10.70.0.0/16"], subnets: [
+            Subnet(name: "AzureFirewallSubnet", prefix: "10.70.0.0/26"),
+            Subnet(name: "servers", prefix: "10.70.1.0/24", nsg: "servers-nsg", route_table: "via-fw"),
+        ]),
+    ],
+    route_tables: [
+        RouteTable(name: "via-fw", routes: [
+            Route(name: "default", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.70.0.4")),
+        ]),
+    ],
+    firewalls: [Firewall(name: "fw", vnet: "secure", private_ip: "10.70.0.4")],
+    nsgs: [Nsg(name: "servers-nsg", rules: [
+        Rule(name: "DenyInternet", priority: 110, direction: Outbound, access: Deny, protocol: Any,
+             destination: "Internet", destination_ports: "*"),
+    ])],
+    vms: [Vm(name: "vm-db", os: Linux, nics: [Nic(name: "vm-db-nic", subnet: "secure/servers", private_ip: "10.70.1.4")])],
+)
+"#;
+
+/// Audit (fidelity review, item 3): with a 0.0.0.0/0 UDR the `Internet` tag was computed minus
+/// the UDR prefixes and became empty for IPv4, so "deny Internet outbound" never matched.
+/// `VirtualNetwork` takes in the UDR prefixes (Microsoft documents that); `Internet` stays the
+/// public space, and the rule's priority decides.
+#[test]
+fn forced_tunnelling_keeps_the_internet_tag_public() {
+    let dir = TempDir::new("forced-tunnel");
+    let file = dir.write("forced.ron", FORCED_TUNNEL);
+    let json = nsgsim(&["effective-rules", &file, "--vm", "vm-db", "--format", "json"]).assert_code(0).json();
+    let subnet = association(&json, 0, 0);
+    let deny = effective_rule(subnet, "securityRules/DenyInternet");
+    let internet = strings(&deny["expandedDestinationAddressPrefix"]);
+    assert!(internet.contains(&"8.0.0.0/7"), "Internet keeps the public space: {internet:?}");
+    assert!(!internet.contains(&"10.70.0.0/16") && !internet.contains(&"0.0.0.0/0"), "{internet:?}");
+    let internet_out = effective_rule(subnet, "defaultSecurityRules/AllowInternetOutBound");
+    assert_eq!(strings(&internet_out["expandedDestinationAddressPrefix"]), internet);
+    let vnet_out = effective_rule(subnet, "defaultSecurityRules/AllowVnetOutBound");
+    assert_eq!(
+        strings(&vnet_out["expandedDestinationAddressPrefix"]),
+        ["10.70.0.0/16", "0.0.0.0/0", "168.63.129.16"],
+        "VirtualNetwork takes in the UDR prefix"
+    );
+
+    let eval = nsgsim(&[
+        "eval",
+        &file,
+        "--from",
+        "vm-db",
+        "--to",
+        "93.184.216.34",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ])
+    .assert_code(0)
+    .json();
+    assert_eq!(
+        (string(&eval, "verdict"), string(&eval, "nsg"), string(&eval, "rule")),
+        ("Deny", "servers-nsg", "securityRules/DenyInternet")
+    );
+    // Private traffic in the VNet is not Internet: the default rule still lets it out.
+    let eval =
+        nsgsim(&["eval", &file, "--from", "vm-db", "--to", "10.70.1.9", "--port", "443", "--format", "json"])
+            .json();
+    assert_eq!(string(&eval, "rule"), "defaultSecurityRules/AllowVnetOutBound", "{eval:#}");
+}
+
 #[test]
 fn effective_rules_follow_the_timeline_and_show_no_nsg() {
     let file = scenario("04-nsg-levels.ron");
@@ -1288,4 +1390,42 @@ fn the_readme_says_exactly_which_commands_take_format() {
         let out = nsgsim(&[command, "--help"]);
         assert!(!out.assert_code(0).stdout.contains("--format"), "{command} has --format: fix the README");
     }
+}
+
+/// Audit (fidelity, F4): a rule whose source and destination ASGs have their members in different
+/// VNets is refused where the ASG is named, as Azure refuses it ("Application security groups":
+/// both ASGs' network interfaces "must exist in the same virtual network"); also when a timeline
+/// step adds such a rule.
+#[test]
+fn a_rule_with_asgs_in_two_vnets_is_refused() {
+    let dir = TempDir::new("asg-vnets");
+    let two_vnets = BASE
+        .replace(
+            "    ],\n    asgs: [\"web\"],",
+            "        Vnet(name: \"other\", address_space: [\"10.9.0.0/16\"], subnets: [Subnet(name: \"c\", prefix: \"10.9.1.0/24\")]),\n    ],\n    asgs: [\"web\", \"db\"],",
+        )
+        .replace(
+            "    ],\n    users:",
+            "        Vm(name: \"vm3\", os: Linux, nics: [Nic(name: \"vm3-nic\", subnet: \"other/c\", private_ip: \"10.9.1.4\", asgs: [\"db\"])]),\n    ],\n    users:",
+        );
+    let ok = dir.write("ok.ron", &two_vnets);
+    nsgsim(&["check", &ok]).assert_code(0);
+    let text = replace_once(
+        &two_vnets,
+        r#"source: "10.0.2.0/24", destination_ports: "22"),"#,
+        r#"source_asgs: ["web"], destination_asgs: ["db"], destination_ports: "22"),"#,
+    );
+    let file = dir.write("asgs.ron", &text);
+    let (line, col) = position(&text, r#""db"]"#, 1);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[&format!(
+        "error: {file}:{line}:{col}: nsgs[0].rules[0].destination_asgs: rule 'allow-ssh': application security groups 'web' (vnet 'net') and 'db' (vnet 'other') are in different VNets"
+    )]);
+
+    let step = "(at: \"6m\", action: AddRule(nsg: \"nsg-a\", rule: Rule(name: \"cross\", priority: 200, \
+                direction: Inbound, access: Allow, protocol: Tcp, source_asgs: [\"db\"], destination_asgs: [\"web\"], destination_ports: \"22\")))";
+    let text = replace_once(&two_vnets, "    ],\n)\n", &format!("        {step},\n    ],\n)\n"));
+    let file = dir.write("step.ron", &text);
+    nsgsim(&["run", &file]).assert_code(2).stderr_has(&[
+        "timeline[2].action.rule: step at 6m: NSG 'nsg-a': rule 'cross': application security groups 'db' (vnet 'other') and 'web' (vnet 'net') are in different VNets",
+    ]);
 }

@@ -242,3 +242,74 @@ fn graph_draws_peerings_routes_and_appliances() {
     ]);
     assert_eq!(out.stdout.matches("label=\"peering\"").count(), 2, "hub-spoke1 and hub-spoke2 only");
 }
+
+/// A VM whose NSG denies all outbound traffic, a second NSG rule (added per case) and a route
+/// table that sends everything to an appliance address.
+const PLATFORM: &str = r#"Scenario(
+    name: "platform-services",
+    start: "2025-09-01T07:00:00Z",
+    vnets: [Vnet(name: "app", address_space: ["10.80.0.0/16"], subnets: [
+        Subnet(name: "web", prefix: "10.80.1.0/24", nsg: "web-nsg"),
+    ])],
+    nsgs: [Nsg(name: "web-nsg", rules: [
+        Rule(name: "DenyAllOut", priority: 4000, direction: Outbound, access: Deny, protocol: Any,
+             destination: "*", destination_ports: "*"),
+        EXTRA
+        Rule(name: "DenyProbes", priority: 4000, direction: Inbound, access: Deny, protocol: Any,
+             source: "AzureLoadBalancer", destination_ports: "*"),
+    ])],
+    vms: [Vm(name: "vm-web", os: Linux, nics: [Nic(name: "vm-web-nic", subnet: "app/web", private_ip: "10.80.1.4")])],
+)
+"#;
+
+/// Audit (fidelity, F1): Azure answers DNS, DHCP, health and IMDS traffic to 168.63.129.16 and
+/// 169.254.169.254 without the NSGs, unless a rule names the service's tag (Microsoft, NSG
+/// overview, "Azure platform considerations"); health probes *from* 168.63.129.16 are filtered.
+#[test]
+fn platform_services_bypass_nsgs_unless_their_tag_is_named() {
+    let dir = super::util::TempDir::new("platform");
+    let plain = dir.write("plain.ron", &PLATFORM.replace("EXTRA", ""));
+    let dns =
+        eval(&plain, &["--from", "vm-web", "--to", "168.63.129.16", "--protocol", "udp", "--port", "53"]);
+    assert_eq!(dns["verdict"], "Allow", "{dns:#}");
+    let last = hops(&dns).pop().expect("a hop");
+    assert_eq!((last.0.as_str(), last.2.as_str()), ("platform", "Allow"), "{dns:#}");
+    let detail =
+        dns["hops"].as_array().and_then(|h| h.last()).map(|h| h["detail"].to_string()).unwrap_or_default();
+    assert!(
+        detail.contains("Azure platform considerations") && detail.contains("AzurePlatformDNS"),
+        "{detail}"
+    );
+    let imds = eval(&plain, &["--from", "vm-web", "--to", "169.254.169.254", "--port", "80"]);
+    assert_eq!(imds["verdict"], "Allow", "{imds:#}");
+    // Ordinary traffic is still denied by the rule, and the probe from the host is filtered.
+    let web = eval(&plain, &["--from", "vm-web", "--to", "93.184.216.34", "--port", "443"]);
+    assert_eq!(
+        (web["verdict"].as_str(), web["rule"].as_str()),
+        (Some("Deny"), Some("securityRules/DenyAllOut"))
+    );
+    let probe = eval(&plain, &["--from", "168.63.129.16", "--to", "vm-web", "--port", "80"]);
+    assert_eq!(
+        (probe["verdict"].as_str(), probe["rule"].as_str()),
+        (Some("Deny"), Some("securityRules/DenyProbes"))
+    );
+
+    // A rule naming AzurePlatformDNS brings DNS under the NSGs; IMDS stays exempt.
+    let tagged = dir.write(
+        "tagged.ron",
+        &PLATFORM.replace(
+            "EXTRA",
+            r#"Rule(name: "NoAzureDns", priority: 100, direction: Outbound, access: Deny, protocol: Any,
+             destination: "AzurePlatformDNS", destination_ports: "*"),"#,
+        ),
+    );
+    let dns =
+        eval(&tagged, &["--from", "vm-web", "--to", "168.63.129.16", "--protocol", "udp", "--port", "53"]);
+    assert_eq!(
+        (dns["verdict"].as_str(), dns["rule"].as_str()),
+        (Some("Deny"), Some("securityRules/NoAzureDns")),
+        "{dns:#}"
+    );
+    let imds = eval(&tagged, &["--from", "vm-web", "--to", "169.254.169.254", "--port", "80"]);
+    assert_eq!(imds["verdict"], "Allow", "{imds:#}");
+}

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::common::{load, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::jit::{GrantState, Supportability};
-use crate::nsg::describe_address;
 use crate::sim::{Duration, Simulator};
 
 /// `nsgsim jit …` subcommands.
@@ -243,7 +242,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                     json!({
                         "port": g.port,
                         "requester": g.requester,
-                        "source": describe_address(&g.source, t),
+                        "source": t.describe_address(&g.source),
                         "until": g.expires_at.to_string(),
                     })
                 })

@@ -10,9 +10,7 @@ use crate::model::{
     Topology, User, VmId,
 };
 use crate::net::AddrSet;
-use crate::nsg::{
-    AddressSpec, Direction, MAX_RULES_PER_NSG, NsgError, Priority, SecurityRule, describe_address,
-};
+use crate::nsg::{AddressSpec, Direction, MAX_RULES_PER_NSG, NsgError, Priority, SecurityRule};
 use crate::time::{Duration, Instant};
 
 use super::log::SECURITY_RP;
@@ -885,14 +883,14 @@ impl JitEngine {
             operation,
             &resource,
             "Succeeded",
-            format!("{what} for {duration} from {}", describe_address(&source_spec, topology)),
+            format!("{what} for {duration} from {}", topology.describe_address(&source_spec)),
         );
         let mut out = JitOutcome { accepted: true, ..JitOutcome::default() };
         let superseded = self.grant_request(topology, id, plan, now, &mut out);
         out.summary = format!(
             "{} was granted {what} from {} until {}{}{}",
             user.name,
-            describe_address(&source_spec, topology),
+            topology.describe_address(&source_spec),
             now.plus(duration),
             self.mapped_ports(topology, &out.new_grants),
             superseded_text(&superseded)
@@ -984,7 +982,7 @@ impl JitEngine {
             {
                 return Err(format!(
                     "source {} is outside the allowed source prefixes {} for port {} on vm '{vm_name}'",
-                    describe_address(source, topology),
+                    topology.describe_address(source),
                     port.allowed_sources,
                     p.number
                 ));
@@ -1034,7 +1032,7 @@ impl JitEngine {
             approver.name,
             request.requester,
             describe_ports(topology, &request.ports),
-            describe_address(&request.source, topology),
+            topology.describe_address(&request.source),
             now.plus(request.duration),
             self.mapped_ports(topology, &out.new_grants),
             superseded_text(&superseded)
@@ -1264,7 +1262,7 @@ impl JitEngine {
                             "existing rule '{}', which denies port {} from {}",
                             b.name,
                             p.number,
-                            describe_address(&request.source, topology)
+                            topology.describe_address(&request.source)
                         )
                     };
                     let taken = match b.priority - Priority::MIN_USER {
@@ -1319,7 +1317,7 @@ impl JitEngine {
                     o.0,
                     topology.vm(g.vm).name,
                     g.port,
-                    describe_address(&g.source, topology),
+                    topology.describe_address(&g.source),
                     self.requests[g.request.0 as usize].name,
                     g.expires_at
                 ));
@@ -1535,7 +1533,7 @@ impl JitEngine {
         out: &mut JitOutcome,
     ) {
         let nsg_name = topology.nsg(nsg).name.clone();
-        let line = format!("+ {nsg_name} {}", crate::sim::describe_rule(topology, &rule));
+        let line = format!("+ {nsg_name} {}", topology.describe_rule(&rule));
         self.record(
             now,
             SECURITY_RP,
@@ -1563,7 +1561,7 @@ impl JitEngine {
         let Some(rule) = n.rules.iter().find(|r| r.name == name && r.direction == Direction::Inbound) else {
             return;
         };
-        let line = format!("- {} {}", n.name, crate::sim::describe_rule(topology, rule));
+        let line = format!("- {} {}", n.name, topology.describe_rule(rule));
         let resource = format!("{}/securityRules/{name}", n.name);
         topology.nsg_mut(nsg).rules.retain(|r| r.name != name);
         self.record(now, SECURITY_RP, "Delete Security Rule", &resource, "Succeeded", String::new());
@@ -1596,7 +1594,7 @@ fn open_ports_of(config: &VmJit, topology: &Topology, vm: VmId) -> Vec<OpenPort>
                         port: port.number,
                         rule: existing.name.clone(),
                         priority: existing.priority.0,
-                        source: describe_address(&existing.source, topology),
+                        source: topology.describe_address(&existing.source),
                     });
                 }
             }

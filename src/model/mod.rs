@@ -7,6 +7,7 @@
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
 
 mod appliance;
+mod describe;
 mod graph;
 mod service_tags;
 mod topology;

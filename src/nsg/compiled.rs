@@ -143,7 +143,7 @@ mod tests {
 
     /// VNet 10.0.0.0/16 with `web` (10.0.1.4, in ASG `web-servers`) and `db` (10.0.2.4), and the
     /// resolution context of that VNet.
-    fn context() -> (Topology, ResolveContext, crate::model::AsgId) {
+    fn context() -> (Topology, ResolveContext, crate::ids::AsgId) {
         let mut t = Topology::new();
         let v = t.add_vnet("v", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
         let a = t.add_subnet(v, "a", "10.0.1.0/24".parse().expect("net")).expect("subnet");

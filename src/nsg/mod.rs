@@ -22,7 +22,7 @@ pub use default_rules::default_rules;
 pub use resolve::{ResolveContext, resolve_rule};
 pub use rule::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
-    ServiceTag, describe_address, display_net,
+    ServiceTag, display_net,
 };
 pub use validate::{
     MAX_ASGS_PER_FIELD, MAX_ASGS_PER_NSG, MAX_PREFIXES_PER_FIELD, MAX_RULES_PER_NSG, NsgError, validate_nsg,

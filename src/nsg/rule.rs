@@ -282,20 +282,6 @@ impl Nsg {
     }
 }
 
-/// A source or destination field as Azure writes it: `*`, a comma-separated prefix list, a tag
-/// name, or the ASG names.
-pub fn describe_address(spec: &AddressSpec, topology: &crate::model::Topology) -> String {
-    match spec {
-        AddressSpec::Any => "*".into(),
-        AddressSpec::Prefixes(p) => p.iter().map(display_net).collect::<Vec<_>>().join(","),
-        AddressSpec::Tag(t) => t.to_string(),
-        AddressSpec::Asgs(a) => {
-            let names: Vec<String> = a.iter().map(|id| format!("asg:{}", topology.asg(*id).name)).collect();
-            names.join(",")
-        }
-    }
-}
-
 /// A prefix, with host prefixes (/32, /128) written as plain addresses, as Azure shows them.
 pub fn display_net(net: &IpNet) -> String {
     if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
@@ -404,15 +390,9 @@ mod tests {
     }
 
     #[test]
-    fn addresses_are_written_as_azure_writes_them() {
-        let mut t = crate::model::Topology::new();
-        let web = t.add_asg("web").expect("asg");
-        let db = t.add_asg("db").expect("asg");
-        let nets: Vec<IpNet> = vec!["10.0.0.4/32".parse().expect("net"), "10.1.0.0/16".parse().expect("net")];
-        assert_eq!(describe_address(&AddressSpec::Prefixes(nets), &t), "10.0.0.4,10.1.0.0/16");
-        assert_eq!(describe_address(&AddressSpec::Any, &t), "*");
-        assert_eq!(describe_address(&AddressSpec::Tag(ServiceTag::Internet), &t), "Internet");
-        assert_eq!(describe_address(&AddressSpec::Asgs(vec![web, db]), &t), "asg:web,asg:db");
+    fn host_prefixes_are_written_as_plain_addresses() {
+        assert_eq!(display_net(&"10.0.0.4/32".parse().expect("net")), "10.0.0.4");
+        assert_eq!(display_net(&"10.1.0.0/16".parse().expect("net")), "10.1.0.0/16");
         assert_eq!(display_net(&"2001:db8::1/128".parse().expect("net")), "2001:db8::1");
         assert_eq!(display_net(&"2001:db8::/32".parse().expect("net")), "2001:db8::/32");
     }

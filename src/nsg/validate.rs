@@ -192,7 +192,7 @@ pub fn validate_nsg(nsg: &Nsg) -> Result<(), NsgError> {
     if nsg.rules.len() > MAX_RULES_PER_NSG {
         return Err(NsgError::TooManyRules { nsg: nsg.name.clone(), count: nsg.rules.len() });
     }
-    let mut asgs: Vec<crate::model::AsgId> = Vec::new();
+    let mut asgs: Vec<crate::ids::AsgId> = Vec::new();
     for rule in &nsg.rules {
         for spec in [&rule.source, &rule.destination] {
             if let AddressSpec::Asgs(ids) = spec {
@@ -253,7 +253,7 @@ mod tests {
     /// refused with the limit and where it comes from.
     #[test]
     fn asg_limits_per_field_and_per_nsg_name_their_source() {
-        use crate::model::AsgId;
+        use crate::ids::AsgId;
         let mut eleven = rule("many", 100, Direction::Inbound);
         eleven.destination = AddressSpec::Asgs((0..11).map(AsgId).collect());
         let e = validate_rule(&eleven).expect_err("11 ASGs in one field");

@@ -3,7 +3,7 @@
 
 use crate::model::{NicId, Topology};
 use crate::net::AddrSet;
-use crate::nsg::{AddressSpec, Direction, SecurityRule, describe_address, display_net};
+use crate::nsg::{AddressSpec, Direction, SecurityRule, display_net};
 use crate::path::Level;
 
 /// One rule with its expansion.
@@ -85,8 +85,8 @@ pub fn effective_rules(topology: &Topology, nics: &[NicId]) -> Vec<NicEffectiveR
                         .into_iter()
                         .flat_map(|d| nsg.evaluation_order(d))
                         .map(|rule| EffectiveRule {
-                            source: describe_address(&rule.source, topology),
-                            destination: describe_address(&rule.destination, topology),
+                            source: topology.describe_address(&rule.source),
+                            destination: topology.describe_address(&rule.destination),
                             expanded_source: expand(
                                 &ctx.addresses(&rule.source),
                                 &rule.source,

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::model::Topology;
-use crate::nsg::{Direction, SecurityRule, describe_address};
+use crate::nsg::{Direction, SecurityRule};
 use crate::sim::{RunReport, StepKind};
 
 use super::svg::{escape, timeline_svg, topology_svg};
@@ -32,9 +32,9 @@ fn rule_row(class: &str, mark: &str, r: &SecurityRule, topology: &Topology) -> S
         r.direction,
         r.access,
         r.protocol,
-        escape(&describe_address(&r.source, topology)),
+        escape(&topology.describe_address(&r.source)),
         escape(&r.source_ports.to_string()),
-        escape(&describe_address(&r.destination, topology)),
+        escape(&topology.describe_address(&r.destination)),
         escape(&r.destination_ports.to_string())
     )
 }

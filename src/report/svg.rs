@@ -7,7 +7,6 @@ use std::fmt::Write;
 
 use crate::jit::{GrantState, JitEngine, RequestState};
 use crate::model::Topology;
-use crate::nsg::describe_address;
 use crate::sim::{Duration, Instant};
 
 /// Escapes text for HTML and SVG.
@@ -110,7 +109,7 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
             let title = format!(
                 "{} from {} on {vm}:{port}, {} to {} ({})",
                 g.requester,
-                describe_address(&g.source, topology),
+                topology.describe_address(&g.source),
                 g.granted_at,
                 ended,
                 g.state

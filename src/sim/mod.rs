@@ -19,6 +19,6 @@ pub use crate::time::{Duration, Instant};
 pub use event::{Event, EventQueue};
 pub use runner::{
     ActionOutcome, Connection, ExpectationOutcome, NsgChange, RunReport, SETUP_PRINCIPAL, SimError,
-    Simulator, StepKind, StepReport, World, describe_rule, observe, replay_until, run,
+    Simulator, StepKind, StepReport, World, observe, replay_until, run,
 };
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

@@ -599,9 +599,9 @@ impl Simulator {
         let mut changes = Vec::new();
         if let Some(pos) = candidate.rules.iter().position(|r| r.name.eq_ignore_ascii_case(&rule.name)) {
             let old = candidate.rules.remove(pos);
-            changes.push(format!("- {} {}", candidate.name, describe_rule(&self.topology, &old)));
+            changes.push(format!("- {} {}", candidate.name, self.topology.describe_rule(&old)));
         }
-        changes.push(format!("+ {} {}", candidate.name, describe_rule(&self.topology, &rule)));
+        changes.push(format!("+ {} {}", candidate.name, self.topology.describe_rule(&rule)));
         if let Some((_, _, message)) = self.topology.rule_asgs_vnet_conflict(&rule) {
             let e = NsgError::AsgsInDifferentVnets { rule: rule.name.clone(), message };
             let message = format!("NSG '{}': {e}", candidate.name);
@@ -635,7 +635,7 @@ impl Simulator {
             }
             return Err(format!("NSG '{}' has no rule '{name}'; valid: {valid}", n.name));
         };
-        let line = format!("- {} {}", n.name, describe_rule(&self.topology, &n.rules[pos]));
+        let line = format!("- {} {}", n.name, self.topology.describe_rule(&n.rules[pos]));
         self.topology.nsg_mut(nsg).rules.remove(pos);
         self.cache.refresh(&self.topology, nsg);
         Ok(vec![line])
@@ -905,21 +905,6 @@ fn setup_principal() -> User {
         roles: vec!["Owner".into()],
         source_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
     }
-}
-
-/// One line describing a rule, for narratives and change lists.
-pub fn describe_rule(topology: &Topology, rule: &SecurityRule) -> String {
-    format!(
-        "{} (priority {}, {} {}, {} {} -> {} port {})",
-        rule.azure_name(),
-        rule.priority,
-        rule.direction,
-        rule.access,
-        rule.protocol,
-        crate::nsg::describe_address(&rule.source, topology),
-        crate::nsg::describe_address(&rule.destination, topology),
-        rule.destination_ports
-    )
 }
 
 /// Whether an actual Azure rule name (`securityRules/x`) matches what a scenario expects

@@ -1,19 +1,21 @@
 //! nsgsim: an offline simulator of Azure network security groups and Defender for Cloud
 //! just-in-time VM access.
 //!
-//! The layers, bottom up:
-//! - [`net`]: protocols, ports, address sets, the 5-tuple `Flow`; no Azure.
-//! - [`matcher`]: first-match classification of flows against prioritised rule lists.
-//! - [`classbench`]: ClassBench filter sets and traces, to test and measure the matcher.
-//! - [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs) with typed ids.
-//! - [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
-//! - [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace.
-//! - [`reach`]: exact reachability: who can reach a VM, and its management-port exposure over time.
-//! - [`quiz`]: exam practice: a run's expectations as questions with explained answers.
-//! - [`import`]: Azure JSON (ARM templates, `az` output, JIT REST policies) to scenarios; assertion files.
-//! - [`analysis`]: lint, exact diff of two policies, and the box algebra behind them.
-//! - [`replay`]: real traffic (flow logs, CSV) replayed against a scenario and compared with Azure's log.
-//! - [`cli`]: the command line.
+//! The layers, bottom up (a module imports only from its own layer or below):
+//! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
+//!    instants and durations), [`ids`] (typed indices into the topology's tables).
+//! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
+//!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
+//! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
+//! 4. [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs, route tables,
+//!    Azure Firewall, Bastion). It holds NSGs, so it sits above `nsg`.
+//! 5. [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace;
+//!    [`jit`]: policies, requests, grants and the activity log.
+//! 6. [`sim`]: the timeline runner on a virtual clock; [`scenario`]: the RON format and loading.
+//! 7. Analyses and outputs: [`reach`] (who can reach a VM, exposure over time), [`analysis`]
+//!    (lint, exact diff), [`replay`] (flow logs against a scenario), [`quiz`], [`report`],
+//!    [`import`] (Azure JSON and flow logs in).
+//! 8. [`cli`]: the command line; the only module that knows clap, exit codes and `anyhow`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]

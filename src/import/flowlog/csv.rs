@@ -19,7 +19,7 @@ use std::path::Path;
 use super::{FlowLogError, FlowRecord, Input, InputFormat};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::Access;
-use crate::sim::Duration;
+use crate::time::Duration;
 
 /// The header, for messages.
 pub(super) const HEADER: &str = "src,dst,src_port,dst_port,protocol[,expected][,at]";

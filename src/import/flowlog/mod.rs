@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
-use crate::sim::{Duration, Instant};
+use crate::time::{Duration, Instant};
 
 /// Which kind of input a file was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -250,9 +250,11 @@ impl Simulator {
             match event {
                 Event::GrantExpiry(grant) => {
                     let before = self.rules_snapshot();
+                    let firewalls_before = self.firewall_rules();
                     if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
                         let mut outcome = self.absorb(result);
                         outcome.nsg_changes = self.changes_since(before);
+                        outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
                         if self.jit.options().expiry_drops_sessions {
                             let vm = self.jit.grant(grant).vm;
                             outcome.warnings.extend(self.drop_denied_sessions(vm));
@@ -268,6 +270,55 @@ impl Simulator {
     /// The instant of the next queued event.
     pub fn next_event_at(&self) -> Option<Instant> {
         self.events.next_at()
+    }
+
+    /// Every firewall's rule collection groups, to compare after a change.
+    fn firewall_rules(&self) -> Vec<Vec<crate::model::RuleCollectionGroup>> {
+        self.topology.firewall_ids().map(|f| self.topology.firewall(f).groups.clone()).collect()
+    }
+
+    /// Azure Firewall, unlike an NSG, drops existing sessions when a rule change denies them
+    /// ("If you change a rule to deny previously allowed traffic, any relevant existing sessions
+    /// are dropped", Azure Firewall rule processing). After the rules of some firewalls changed
+    /// (`before` is [`Simulator::firewall_rules`] from before the change), every open connection
+    /// is evaluated again and closed when a changed firewall is now what denies it. Returns one
+    /// narrative line per closed connection.
+    fn drop_sessions_denied_by_firewalls(
+        &mut self,
+        before: Vec<Vec<crate::model::RuleCollectionGroup>>,
+    ) -> Vec<String> {
+        let t = &self.topology;
+        let changed: Vec<String> = before
+            .iter()
+            .zip(t.firewall_ids())
+            .filter(|(groups, f)| **groups != t.firewall(*f).groups)
+            .map(|(_, f)| t.firewall(f).name.clone())
+            .collect();
+        if changed.is_empty() {
+            return Vec::new();
+        }
+        let mut dropped = Vec::new();
+        let open: Vec<String> =
+            self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
+        for name in open {
+            let trace = self.evaluate(&self.connections[&name].request);
+            let Some(hop) = trace
+                .deciding_hop()
+                .filter(|h| trace.verdict == Access::Deny && h.kind == crate::path::HopKind::Firewall)
+                .filter(|h| changed.contains(&h.resource))
+            else {
+                continue;
+            };
+            let line = format!(
+                "connection '{name}' dropped: the rules of Azure Firewall '{}' changed and now deny it ({}); a firewall drops existing sessions that a rule change denies, unlike an NSG",
+                hop.resource, hop.detail
+            );
+            if let Some(c) = self.connections.get_mut(&name) {
+                c.open = false;
+            }
+            dropped.push(line);
+        }
+        dropped
     }
 
     /// Training-text option: closes open connections to `vm` that the rules no longer allow.
@@ -339,8 +390,10 @@ impl Simulator {
     /// a connection name reused).
     pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
         let before = self.rules_snapshot();
+        let firewalls_before = self.firewall_rules();
         let mut outcome = self.apply_inner(action)?;
         outcome.nsg_changes = self.changes_since(before);
+        outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
         self.log_manual(action, &outcome);
         Ok(outcome)
     }

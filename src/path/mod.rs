@@ -16,6 +16,8 @@ mod evaluate;
 mod firewall;
 mod policy;
 pub mod route;
+#[cfg(test)]
+mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
 pub use evaluate::{Destination, FlowRequest, Source, evaluate};

@@ -285,6 +285,14 @@ pub enum TopologyError {
         /// The VNet.
         vnet: String,
     },
+    /// A resource that breaks one of Azure's requirements for it.
+    #[error("{resource}: {problem}")]
+    Requirement {
+        /// The resource, e.g. `firewall 'hub-fw'`.
+        resource: String,
+        /// What is wrong and what would be valid.
+        problem: String,
+    },
     /// A public IP associated twice.
     #[error("public IP '{public_ip}' is already associated with nic '{nic}'")]
     PublicIpInUse {
@@ -707,12 +715,23 @@ impl Topology {
                 service: "Azure Firewall",
                 name: firewall.name,
                 subnet: FIREWALL_SUBNET,
-                requirement: "(/26)",
+                requirement: "of /26 or larger",
                 vnet: vnet_name,
                 found: String::new(),
             });
         };
         let prefix = self.subnets[subnet.index()].prefix;
+        if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
+            return Err(TopologyError::ServiceSubnet {
+                service: "Azure Firewall",
+                name: firewall.name,
+                subnet: FIREWALL_SUBNET,
+                requirement: "of /26 or larger",
+                vnet: vnet_name,
+                found: format!("; found {prefix}"),
+            });
+        }
+        self.check_firewall_subnet(&firewall, subnet)?;
         if !prefix.contains(&firewall.private_ip) {
             return Err(TopologyError::IpOutsideSubnet {
                 nic: format!("firewall {}", firewall.name),
@@ -732,6 +751,65 @@ impl Topology {
         firewall.subnet = subnet;
         self.firewalls.push(firewall);
         Ok(FirewallId(self.firewalls.len() as u32 - 1))
+    }
+
+    /// Azure's requirements on the firewall's subnet and public IP, checked when it is added: no
+    /// NSG on `AzureFirewallSubnet` (the platform blocks the association), a route table there
+    /// must send `0.0.0.0/0` to the Internet (Azure's `AzureFirewallSubnetRouteTableMustHaveDefaultRouteToInternet`),
+    /// and the public IP must be Standard.
+    fn check_firewall_subnet(&self, firewall: &Firewall, subnet: SubnetId) -> Result<(), TopologyError> {
+        let resource = format!("firewall '{}'", firewall.name);
+        let s = &self.subnets[subnet.index()];
+        if let Some(nsg) = s.nsg {
+            return Err(TopologyError::Requirement {
+                resource,
+                problem: format!(
+                    "AzureFirewallSubnet has NSG '{}', but NSGs are not supported on AzureFirewallSubnet (Azure blocks the association; the firewall has its own platform protection); remove the subnet's nsg",
+                    self.nsgs[nsg.index()].name
+                ),
+            });
+        }
+        if let Some(rt) = s.route_table {
+            let table = &self.route_tables[rt.0 as usize];
+            let default =
+                table.routes.iter().find(|r| r.prefix.prefix_len() == 0 && r.prefix.addr().is_ipv4());
+            if default.is_none_or(|r| r.next_hop != super::appliance::NextHop::Internet) {
+                let found = match default {
+                    Some(r) => format!("its 0.0.0.0/0 route '{}' goes to {}", r.name, r.next_hop),
+                    None => "it has no 0.0.0.0/0 route".into(),
+                };
+                return Err(TopologyError::Requirement {
+                    resource,
+                    problem: format!(
+                        "route table '{}' on AzureFirewallSubnet must have a 0.0.0.0/0 route with next hop Internet (the firewall needs direct Internet connectivity); {found}",
+                        table.name
+                    ),
+                });
+            }
+        }
+        if let Some(p) = firewall.public_ip {
+            self.require_standard_ip(p, resource, "Azure Firewall")?;
+        }
+        Ok(())
+    }
+
+    fn require_standard_ip(
+        &self,
+        p: PublicIpId,
+        resource: String,
+        service: &str,
+    ) -> Result<(), TopologyError> {
+        let pip = &self.public_ips[p.index()];
+        if pip.sku == PublicIpSku::Standard {
+            return Ok(());
+        }
+        Err(TopologyError::Requirement {
+            resource,
+            problem: format!(
+                "public IP '{}' is {:?} SKU; {service} requires a Standard SKU public IP",
+                pip.name, pip.sku
+            ),
+        })
     }
 
     /// Adds an Azure Bastion host in `vnet`'s `AzureBastionSubnet` (/26 or larger).
@@ -762,6 +840,9 @@ impl Topology {
         let prefix = self.subnets[subnet.index()].prefix;
         if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
             return Err(missing(format!("; found {prefix}")));
+        }
+        if let Some(p) = public_ip {
+            self.require_standard_ip(p, format!("bastion '{name}'"), "Azure Bastion")?;
         }
         let private_ip = usable_range(&prefix).map(|(first, _)| first).unwrap_or(prefix.network());
         self.bastions.push(Bastion { name: name.into(), vnet, subnet, public_ip, private_ip });

@@ -761,10 +761,20 @@ impl Loader<'_> {
     fn action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
         let t = &sc.topology;
         Ok(match a {
-            ActionSpec::AttachNsg { nsg, subnet, nic } => Action::AttachNsg {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?,
-                target: self.attachment(t, subnet, nic, field)?,
-            },
+            ActionSpec::AttachNsg { nsg, subnet, nic } => {
+                let target = self.attachment(t, subnet, nic, field)?;
+                if let crate::sim::Attachment::Subnet(s) = target
+                    && t.subnet(s).name == crate::model::FIREWALL_SUBNET
+                {
+                    return Err(fault(
+                        format!("{field}.subnet"),
+                        None,
+                        subnet.as_deref().unwrap_or_default(),
+                        "NSGs are not supported on AzureFirewallSubnet (Azure blocks the association); valid: another subnet or a NIC",
+                    ));
+                }
+                Action::AttachNsg { nsg: self.nsg(t, nsg, &format!("{field}.nsg"), None)?, target }
+            }
             ActionSpec::DetachNsg { subnet, nic } => {
                 Action::DetachNsg { target: self.attachment(t, subnet, nic, field)? }
             }

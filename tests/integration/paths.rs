@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::util::{nsgsim, scenario};
+use super::util::{TempDir, nsgsim, scenario};
 
 const HUB: &str = "20-hub-spoke-firewall-bastion.ron";
 
@@ -241,4 +241,106 @@ fn graph_draws_peerings_routes_and_appliances() {
         "UDR spoke1-via-fw/default 0.0.0.0/0",
     ]);
     assert_eq!(out.stdout.matches("label=\"peering\"").count(), 2, "hub-spoke1 and hub-spoke2 only");
+}
+
+/// A hub with a firewall (and optionally more) for the validation tests: `subnet_extra` goes into
+/// the AzureFirewallSubnet's `Subnet(...)`, `firewall_extra` into the `Firewall(...)`, `rest` at
+/// the end of the scenario.
+fn firewall_scenario(
+    fw_prefix: &str,
+    subnet_extra: &str,
+    sku: &str,
+    firewall_extra: &str,
+    rest: &str,
+) -> String {
+    format!(
+        r#"Scenario(
+    name: "fw-validation", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+        Subnet(name: "AzureFirewallSubnet", prefix: "{fw_prefix}"{subnet_extra}),
+        Subnet(name: "AzureBastionSubnet", prefix: "10.0.2.0/26"),
+        Subnet(name: "work", prefix: "10.0.3.0/24"),
+    ])],
+    nsgs: [Nsg(name: "n")],
+    route_tables: [
+        RouteTable(name: "to-fw", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4"))]),
+        RouteTable(name: "to-internet", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: Internet)]),
+    ],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.0.0.2", sku: {sku}), PublicIp(name: "b-pip", address: "20.0.0.3", sku: {sku})],
+    firewalls: [Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip"{firewall_extra})],
+    {rest}
+)"#
+    )
+}
+
+const NET: &str = r#"Network(name: "c", priority: 100, action: Allow, rules: [NetworkRule(name: "r", protocols: [Any], sources: ["*"], destinations: ["*"], destination_ports: ["*"])])"#;
+
+/// r56-5: Azure's requirements for Azure Firewall and Bastion are checked (exit 2, one line saying
+/// what is valid); before, `check` accepted all of these.
+#[test]
+fn r56_firewall_and_bastion_requirements_are_enforced() {
+    let dir = TempDir::new("fw-validation");
+    let check = |name: &str, text: String| nsgsim(&["check", &dir.write(name, &text)]);
+    check("ok.ron", firewall_scenario("10.0.1.0/26", "", "Standard", "", "")).assert_code(0);
+    check(
+        "ok-route.ron",
+        firewall_scenario("10.0.1.0/26", r#", route_table: "to-internet""#, "Standard", "", ""),
+    )
+    .assert_code(0);
+    check("small.ron", firewall_scenario("10.0.1.0/28", "", "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&["AzureFirewallSubnet", "of /26 or larger", "found 10.0.1.0/28"]);
+    check("nsg.ron", firewall_scenario("10.0.1.0/26", r#", nsg: "n""#, "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&["NSGs are not supported on AzureFirewallSubnet", "remove the subnet's nsg"]);
+    check("route.ron", firewall_scenario("10.0.1.0/26", r#", route_table: "to-fw""#, "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&[
+            "must have a 0.0.0.0/0 route with next hop Internet",
+            "goes to VirtualAppliance 10.0.1.4",
+        ]);
+    check("basic.ron", firewall_scenario("10.0.1.0/26", "", "Basic", "", ""))
+        .assert_code(2)
+        .stderr_has(&["public IP 'fw-pip' is Basic SKU", "Azure Firewall requires a Standard SKU public IP"]);
+    let basic_bastion = firewall_scenario("10.0.1.0/26", "", "Standard", "", "")
+        .replace(r#"sku: Standard)],"#, r#"sku: Basic)],"#)
+        .replace(
+            "    \n)",
+            r#"    bastions: [Bastion(name: "b", vnet: "hub", public_ip: "b-pip")],
+)"#,
+        );
+    check("basic-bastion.ron", basic_bastion)
+        .assert_code(2)
+        .stderr_has(&["bastion 'b'", "Azure Bastion requires a Standard SKU public IP"]);
+    let attach = firewall_scenario(
+        "10.0.1.0/26",
+        "",
+        "Standard",
+        "",
+        r#"timeline: [(at: "1m", action: AttachNsg(nsg: "n", subnet: "hub/AzureFirewallSubnet"))],"#,
+    );
+    check("attach.ron", attach).assert_code(2).stderr_has(&["not supported on AzureFirewallSubnet"]);
+}
+
+/// r56-5: classic rule collections and a Firewall Policy's rule collection groups are exclusive.
+#[test]
+fn r56_classic_rules_and_firewall_policy_do_not_mix() {
+    let dir = TempDir::new("fw-modes");
+    let check = |name: &str, extra: String| {
+        nsgsim(&["check", &dir.write(name, &firewall_scenario("10.0.1.0/26", "", "Standard", &extra, ""))])
+    };
+    let groups = format!(
+        r#"rule_collection_groups: [RuleCollectionGroup(name: "g", priority: 200, collections: [{NET}])]"#
+    );
+    check("both.ron", format!(", collections: [{NET}], {groups}")).assert_code(2).stderr_has(&[
+        "classic rule collections (collections) or a Firewall Policy (rule_collection_groups), not both",
+    ]);
+    check("classic-groups.ron", format!(", mode: Classic, {groups}"))
+        .assert_code(2)
+        .stderr_has(&["rule collection groups belong to a Firewall Policy", "mode: Policy"]);
+    check("policy-collections.ron", format!(", mode: Policy, collections: [{NET}]"))
+        .assert_code(2)
+        .stderr_has(&["classic rule collections need mode: Classic"]);
+    check("groups.ron", format!(", {groups}")).assert_code(0);
+    check("classic.ron", format!(", collections: [{NET}]")).assert_code(0);
 }

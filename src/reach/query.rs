@@ -254,14 +254,16 @@ impl Cuts {
             for group in &topology.firewall(fw).groups {
                 for c in &group.collections {
                     match &c.rules {
+                        // DNAT entries are evaluated at their own public port (`fixed_port`).
                         CollectionRules::Dnat(rules) => rules.iter().for_each(|r| self.add_set(&r.sources)),
                         CollectionRules::Network(_, rules) => rules.iter().for_each(|r| {
                             self.add_set(&r.sources);
                             self.add_ports(&r.destination_ports);
                         }),
-                        CollectionRules::Application(_, rules) => {
-                            rules.iter().for_each(|r| self.add_set(&r.sources))
-                        }
+                        CollectionRules::Application(_, rules) => rules.iter().for_each(|r| {
+                            self.add_set(&r.sources);
+                            self.add_ports(&r.ports);
+                        }),
                     }
                 }
             }

@@ -344,3 +344,46 @@ fn r56_classic_rules_and_firewall_policy_do_not_mix() {
     check("groups.ron", format!(", {groups}")).assert_code(0);
     check("classic.ron", format!(", collections: [{NET}]")).assert_code(0);
 }
+
+/// r56-3: access that only a firewall application rule allows is found by `reach` (the rule's
+/// ports cut the port space; before, 443 was tested as part of a wider range at another port).
+#[test]
+fn r56_reach_finds_access_allowed_only_by_an_application_rule() {
+    let text = r#"Scenario(
+    name: "appreach", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26")]),
+        Vnet(name: "spoke1", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "w", prefix: "10.1.1.0/24", route_table: "via-fw")]),
+        Vnet(name: "spoke2", address_space: ["10.2.0.0/16"], subnets: [Subnet(name: "w", prefix: "10.2.1.0/24", nsg: "n2", route_table: "via-fw")]),
+    ],
+    peerings: [("hub", "spoke1"), ("hub", "spoke2")],
+    route_tables: [RouteTable(name: "via-fw", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4"))])],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.30.0.10", sku: Standard)],
+    firewalls: [Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip",
+        fqdns: { "app2.internal": ["10.2.1.4"] },
+        collections: [Application(name: "spoke-app", priority: 200, action: Allow, rules: [
+            ApplicationRule(name: "app2-https", sources: ["10.1.0.0/16"], protocols: [Https], fqdns: ["app2.internal"]),
+        ])])],
+    nsgs: [Nsg(name: "n2", rules: [
+        Rule(name: "ssh-from-fw", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.0.1.0/26", destination_ports: "22"),
+    ])],
+    vms: [
+        Vm(name: "app1", os: Linux, nics: [Nic(name: "app1-nic", subnet: "spoke1/w", private_ip: "10.1.1.4")]),
+        Vm(name: "app2", os: Linux, nics: [Nic(name: "app2-nic", subnet: "spoke2/w", private_ip: "10.2.1.4")]),
+    ],
+)"#;
+    let dir = TempDir::new("appreach");
+    let file = dir.write("appreach.ron", text);
+    let eval =
+        nsgsim(&["eval", &file, "--from", "app1", "--to", "app2", "--port", "443", "--format", "json"])
+            .assert_code(0)
+            .json();
+    assert_eq!(eval["verdict"], "Allow");
+    let json = nsgsim(&["reach", &file, "--to", "app2", "--format", "json"]).assert_code(0).json();
+    let spoke1 = json["classes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["class"] == "subnet 'spoke1/w'"))
+        .expect("the spoke1 class");
+    assert_eq!(spoke1["reachable"], true, "{spoke1}");
+    assert_eq!(spoke1["entries"][0]["ports"], "443", "{spoke1}");
+}

@@ -20,8 +20,8 @@ use super::arm::{ArmValue, ResourceRef, TemplateScope, eval_string, eval_value, 
 use super::{ImportError, ImportOptions, Imported, Warning};
 use crate::scenario::schema::{
     AccessSpec, BastionSpec, DirectionSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, NicSpec, NsgSpec,
-    OptionsSpec, OsSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec, SubnetSpec,
-    VmSpec, VnetSpec,
+    OptionsSpec, OsSpec, PeeringSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec,
+    SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -1184,6 +1184,7 @@ impl Importer {
                     prefix: s.prefix.clone(),
                     nsg,
                     route_table: None,
+                    default_outbound_access: None,
                 });
             }
             for (r, src) in &v.peers {
@@ -1404,7 +1405,7 @@ impl Importer {
             start: options.start.clone(),
             service_tags: BTreeMap::new(),
             vnets,
-            peerings,
+            peerings: peerings.into_iter().map(PeeringSpec::from).collect(),
             nsgs,
             asgs: self.asgs.clone(),
             public_ips,

@@ -17,7 +17,7 @@ pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
-pub use graph::{GraphEdge, GraphNode, TopologyGraph};
+pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{

@@ -30,6 +30,10 @@ pub struct Vnet {
     /// On-premises address spaces connected through a VPN or ExpressRoute gateway: routed
     /// privately to the VNet and part of its `VirtualNetwork` tag.
     pub on_premises: Vec<IpNet>,
+    /// The peered VNet whose gateway this VNet uses (gateway transit: that VNet's peering allows
+    /// gateway transit and this VNet's uses remote gateways); its on-premises spaces are then
+    /// routed to this VNet too.
+    pub remote_gateway: Option<VnetId>,
 }
 
 /// A subnet of a VNet.
@@ -47,6 +51,9 @@ pub struct Subnet {
     pub route_table: Option<RouteTableId>,
     /// NICs in the subnet.
     pub nics: Vec<NicId>,
+    /// Azure's `defaultOutboundAccess`: a VM without its own public IP reaches the Internet
+    /// through an implicit Microsoft address. `false` makes it a private subnet.
+    pub default_outbound_access: bool,
 }
 
 /// A network interface (its primary IP configuration).
@@ -377,6 +384,7 @@ impl Topology {
             subnets: Vec::new(),
             peerings: Vec::new(),
             on_premises: Vec::new(),
+            remote_gateway: None,
         });
         Ok(VnetId(self.vnets.len() as u32 - 1))
     }
@@ -433,6 +441,42 @@ impl Topology {
         Ok(())
     }
 
+    /// Lets `vnet` use the gateway of the peered VNet `remote` (gateway transit).
+    ///
+    /// # Errors
+    /// As Azure refuses it: the VNets are not peered, `remote` has no gateway (no on-premises
+    /// spaces), `vnet` has a gateway of its own, or `vnet` already uses another remote gateway.
+    pub fn use_remote_gateway(&mut self, vnet: VnetId, remote: VnetId) -> Result<(), TopologyError> {
+        let (v, r) = (&self.vnets[vnet.index()], &self.vnets[remote.index()]);
+        let problem = if !v.peerings.contains(&remote) {
+            Some(format!("is not peered with vnet '{}'; peer them first", r.name))
+        } else if r.on_premises.is_empty() {
+            Some(format!("cannot use the gateway of vnet '{}': it has none (no on_premises spaces)", r.name))
+        } else if !v.on_premises.is_empty() {
+            Some(
+                "has a gateway of its own (on_premises); a VNet with a gateway cannot use remote gateways"
+                    .into(),
+            )
+        } else if let Some(other) = v.remote_gateway.filter(|o| *o != remote) {
+            Some(format!(
+                "already uses the gateway of vnet '{}'; a VNet can use one remote gateway",
+                self.vnets[other.index()].name
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(TopologyError::Requirement { resource: format!("vnet '{}'", v.name), problem });
+        }
+        self.vnets[vnet.index()].remote_gateway = Some(remote);
+        Ok(())
+    }
+
+    /// Sets a subnet's `defaultOutboundAccess` (`false` = a private subnet).
+    pub fn set_subnet_default_outbound_access(&mut self, subnet: SubnetId, enabled: bool) {
+        self.subnets[subnet.index()].default_outbound_access = enabled;
+    }
+
     /// Adds a subnet to a VNet.
     ///
     /// # Errors
@@ -472,6 +516,7 @@ impl Topology {
             nsg: None,
             route_table: None,
             nics: Vec::new(),
+            default_outbound_access: true,
         });
         let id = SubnetId(self.subnets.len() as u32 - 1);
         self.vnets[vnet.index()].subnets.push(id);
@@ -1049,6 +1094,9 @@ impl Topology {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
         nets.extend(v.on_premises.iter().copied());
+        if let Some(remote) = v.remote_gateway {
+            nets.extend(self.vnets[remote.index()].on_premises.iter().copied());
+        }
         for peer in &v.peerings {
             nets.extend(self.vnets[peer.index()].address_space.iter().copied());
         }

@@ -66,6 +66,28 @@ enum Position {
     Platform,
 }
 
+/// Where a packet leaving a subnet for the Internet gets its public source address (Microsoft,
+/// "Default outbound access in Azure" and "Outbound connectivity"): traffic to a public address,
+/// even another VM's public IP in the same VNet, leaves through outbound SNAT, so the receiver's
+/// NSGs see a public source and the `Internet` rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Egress {
+    /// A public IP of the sender (the VM's own, or the firewall's): the source becomes it.
+    Public(IpAddr),
+    /// No public IP, in a subnet with default outbound access: an implicit Microsoft address.
+    DefaultOutbound,
+    /// No public IP, in a private subnet (`defaultOutboundAccess` false): no way out.
+    NoOutbound,
+    /// A sender outside Azure's VNets (an Internet or on-premises client): the source is kept.
+    Keep,
+}
+
+/// The source address nsgsim gives traffic that leaves through default outbound access. Azure
+/// uses an implicit, changing Microsoft address that no scenario can name; nsgsim stands in one
+/// fixed public address for it (model choice, docs/fidelity.md) and labels it in every trace. It
+/// lies in nsgsim's sample `AzureCloud` prefixes, as Microsoft's own addresses do.
+pub const DEFAULT_OUTBOUND_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(40, 64, 0, 1));
+
 /// Evaluates `req` through `topology`, using the compiled NSGs in `cache`.
 pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> Trace {
     let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0 };
@@ -130,16 +152,36 @@ impl Walk<'_> {
         Position::Internet
     }
 
-    /// Whether traffic from `from` can reach `vnet` without leaving the private network.
+    /// Whether traffic from `from` can reach `vnet` without leaving the private network: its own
+    /// VNet and peered VNets (not transitively); from on-premises, the VNet whose gateway connects
+    /// it and the VNets that use that gateway through peering (gateway transit). The answer comes
+    /// from the topology graph (`model::PrivateReach`).
     fn privately_reaches(&self, from: Position, vnet: VnetId) -> bool {
         let t = self.topology;
-        let from_vnet = match from {
-            Position::Subnet(s) => t.subnet(s).vnet,
-            Position::OnPremises(v) | Position::Unmodelled(v) => v,
-            Position::Internet => return false,
-            Position::Platform => return true,
+        let reach = self.cache.private_reach();
+        match from {
+            Position::Subnet(s) => reach.vnet_reaches(t.subnet(s).vnet, vnet),
+            Position::Unmodelled(v) => reach.vnet_reaches(v, vnet),
+            Position::OnPremises(v) => reach.on_premises_reaches(v, vnet),
+            Position::Internet => false,
+            Position::Platform => true,
+        }
+    }
+
+    /// How a sender at `position` leaves for the Internet when it does so directly.
+    fn egress(&self, source: Source, position: Position) -> Egress {
+        let t = self.topology;
+        let subnet = match (source, position) {
+            (Source::Nic(n), _) => {
+                if let Some(p) = t.nic(n).public_ip {
+                    return Egress::Public(t.public_ip(p).address);
+                }
+                t.nic(n).subnet
+            }
+            (Source::Address(_), Position::Subnet(s)) => s,
+            _ => return Egress::Keep,
         };
-        from_vnet == vnet || t.vnet(from_vnet).peerings.contains(&vnet)
+        if t.subnet(subnet).default_outbound_access { Egress::DefaultOutbound } else { Egress::NoOutbound }
     }
 
     fn start(&mut self, req: &FlowRequest) -> bool {
@@ -174,16 +216,13 @@ impl Walk<'_> {
         if !leaves {
             return false;
         }
-        let snat = match req.source {
-            Source::Nic(n) => t.nic(n).public_ip.map(|p| t.public_ip(p).address),
-            Source::Address(_) => None,
-        };
-        self.deliver(flow, position, snat)
+        let egress = self.egress(req.source, position);
+        self.deliver(flow, position, egress)
     }
 
-    /// Routes `flow` from `position` to its destination. `snat` is the public address the sender
-    /// uses when it leaves for the Internet directly.
-    fn deliver(&mut self, flow: Flow, position: Position, snat: Option<IpAddr>) -> bool {
+    /// Routes `flow` from `position` to its destination. `egress` says which public source the
+    /// sender takes when it leaves for the Internet directly.
+    fn deliver(&mut self, flow: Flow, position: Position, egress: Egress) -> bool {
         let t = self.topology;
         self.depth += 1;
         if self.depth > 8 {
@@ -191,7 +230,7 @@ impl Walk<'_> {
         }
         if let Some(p) = t.public_ip_by_address(flow.dst) {
             return match position {
-                Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+                Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
                 _ => self.arrive_public(flow, p),
             };
         }
@@ -216,17 +255,36 @@ impl Walk<'_> {
                     self.arrive_private(flow)
                 }
                 Position::OnPremises(v) | Position::Unmodelled(v) => {
+                    let on_premises = matches!(position, Position::OnPremises(_));
                     if self.privately_reaches(position, dst_vnet) {
-                        let how = if matches!(position, Position::OnPremises(_)) {
-                            format!(
+                        let how = match (on_premises, v == dst_vnet) {
+                            (true, true) => format!(
                                 "on-premises network connected to vnet '{}' through its gateway",
                                 t.vnet(v).name
-                            )
-                        } else {
-                            format!("inside vnet '{}'", t.vnet(v).name)
+                            ),
+                            (true, false) => format!(
+                                "on-premises network connected to vnet '{}' through its gateway; vnet '{}' uses that gateway through peering (gateway transit)",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            ),
+                            (false, _) => format!("inside vnet '{}'", t.vnet(v).name),
                         };
                         self.push(HopKind::Route, "routing", Access::Allow, how);
                         self.arrive_private(flow)
+                    } else if on_premises && t.vnet(v).peerings.contains(&dst_vnet) {
+                        self.deny(
+                            HopKind::Route,
+                            "routing",
+                            format!(
+                                "the on-premises network behind the gateway of vnet '{}' reaches peered vnet '{}' only through gateway transit, which is off (in Azure: 'allow gateway transit' on {}'s peering and 'use remote gateways' on {}'s; scenario: Peering(vnets: (\"{}\", \"{}\"), allow_gateway_transit: true, use_remote_gateways: true))",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name,
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name,
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            ),
+                        )
                     } else {
                         self.deny(
                             HopKind::Route,
@@ -239,11 +297,11 @@ impl Walk<'_> {
                         )
                     }
                 }
-                Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+                Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
             };
         }
         match position {
-            Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+            Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
             _ => self.push(
                 HopKind::Route,
                 "routing",
@@ -253,7 +311,7 @@ impl Walk<'_> {
         }
     }
 
-    fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, snat: Option<IpAddr>) -> bool {
+    fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, egress: Egress) -> bool {
         let t = self.topology;
         let s = t.subnet(subnet);
         let where_ = format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name);
@@ -296,8 +354,40 @@ impl Walk<'_> {
                         ),
                     );
                 }
-                self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
-                let out = Flow { src: snat.unwrap_or(flow.src), ..flow };
+                if !crate::model::internet_space().contains(flow.dst) {
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "{via}: {} is a private address outside every connected network; the Internet drops it",
+                            flow.dst
+                        ),
+                    );
+                }
+                let (src, how) = match egress {
+                    Egress::Public(a) if a == flow.src => (a, String::new()),
+                    Egress::Public(a) => {
+                        (a, format!("; outbound SNAT: the source becomes the public IP {a}"))
+                    }
+                    Egress::DefaultOutbound => (
+                        DEFAULT_OUTBOUND_ADDRESS,
+                        format!(
+                            "; no public IP, so default outbound access: the source becomes an implicit Microsoft public address (nsgsim shows it as {DEFAULT_OUTBOUND_ADDRESS}; model choice, see docs/fidelity.md)"
+                        ),
+                    ),
+                    Egress::NoOutbound => {
+                        return self.deny(
+                            HopKind::Route,
+                            where_,
+                            format!(
+                                "{via}: the subnet is private (default_outbound_access: false) and the sender has no public IP, so it has no outbound Internet connectivity; add a public IP, a NAT gateway or a route to a firewall"
+                            ),
+                        );
+                    }
+                    Egress::Keep => (flow.src, String::new()),
+                };
+                self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}{how}", flow.dst));
+                let out = Flow { src, ..flow };
                 match t.public_ip_by_address(flow.dst) {
                     Some(p) => self.arrive_public(out, p),
                     None => true,
@@ -323,8 +413,8 @@ impl Walk<'_> {
         let t = self.topology;
         let f = t.firewall(fw);
         let name = f.name.clone();
-        match firewall::filter(f, &flow) {
-            Decision::Allow { rule } => {
+        let application = match firewall::filter(f, &flow) {
+            Decision::Allow { rule, application } => {
                 self.hops.push(Hop {
                     rule: Some(rule.clone()),
                     ..hop(
@@ -334,6 +424,7 @@ impl Walk<'_> {
                         format!("Azure Firewall '{name}': rule {rule} allows {flow}"),
                     )
                 });
+                application
             }
             Decision::Deny { rule } => {
                 self.hops.push(Hop {
@@ -350,14 +441,31 @@ impl Walk<'_> {
             Decision::DefaultDeny | Decision::Dnat { .. } => {
                 return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
             }
-        }
-        // Leaving the firewall: to the Internet with its public IP, or on to a private address
-        // with the source kept (network rules do not SNAT private destinations).
-        let snat = f.public_ip.map(|p| t.public_ip(p).address);
+        };
+        // Leaving the firewall: to the Internet with its public IP; on to a private address with
+        // the source kept after a network rule ("Azure Firewall doesn't SNAT when the destination
+        // IP address is a private IP range"), but with the firewall's own address after an
+        // application rule ("traffic processed by application rules are always SNAT-ed", FAQ).
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
         let leaving_to_internet =
             t.vnet_of_ip(flow.dst).is_none() && t.vnet_of_on_premises_ip(flow.dst).is_none();
-        let out = if leaving_to_internet { Flow { src: snat.unwrap_or(flow.src), ..flow } } else { flow };
-        self.deliver(out, Position::Subnet(f.subnet), snat)
+        let out = match egress {
+            Egress::Public(a) if leaving_to_internet => Flow { src: a, ..flow },
+            _ if application => {
+                if let Some(last) = self.hops.last_mut() {
+                    last.detail.push_str(&format!(
+                        "; application rules always SNAT, so the source becomes {} (AzureFirewallSubnet)",
+                        f.private_ip
+                    ));
+                }
+                Flow { src: f.private_ip, ..flow }
+            }
+            _ => flow,
+        };
+        self.deliver(out, Position::Subnet(f.subnet), egress)
     }
 
     /// Traffic arriving at a public IP from the Internet.
@@ -453,7 +561,11 @@ impl Walk<'_> {
             });
             return false;
         }
-        self.deliver(translated, Position::Subnet(f.subnet), None)
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
+        self.deliver(translated, Position::Subnet(f.subnet), egress)
     }
 
     /// A user reaching the Bastion host's portal on 443.
@@ -491,7 +603,7 @@ impl Walk<'_> {
             return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
         };
         let portal = Flow::new(IpProtocol::TCP, src_ip, req.src_port, t.public_ip(pip).address, 443);
-        if !self.deliver(portal, position, None) {
+        if !self.deliver(portal, position, self.egress(req.source, position)) {
             return false;
         }
         self.depth = 0;
@@ -515,7 +627,7 @@ impl Walk<'_> {
             );
         }
         let target_vnet = t.vnet_of_nic(target);
-        if !(bastion.vnet == target_vnet || t.vnet(bastion.vnet).peerings.contains(&target_vnet)) {
+        if !self.cache.private_reach().vnet_reaches(bastion.vnet, target_vnet) {
             return self.deny(
                 HopKind::Bastion,
                 &name,
@@ -667,5 +779,239 @@ fn peering_hint(t: &Topology, from: VnetId, dst: IpAddr) -> String {
             path.join(" - ")
         ),
         _ => " (peering is not transitive)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Firewall, FirewallAction, FirewallMode, NetworkRule, NextHop, Route, RouteTable, RuleCollection,
+        RuleCollectionGroup,
+    };
+    use crate::net::{AddrSet, PortSet, ProtocolSet};
+    use crate::nsg::{AddressSpec, Direction::*, RuleProtocol::Tcp};
+    use crate::path::testing::{ip, net, nsg, prefix, rule, tag, vm};
+
+    fn tcp(source: Source, destination: Destination, port: u16) -> FlowRequest {
+        FlowRequest {
+            source,
+            destination,
+            protocol: IpProtocol::TCP,
+            src_port: 50000,
+            dst_port: port,
+            via: None,
+        }
+    }
+
+    fn run(t: &Topology, req: FlowRequest) -> Trace {
+        evaluate(t, &PolicyCache::new(t), &req)
+    }
+
+    /// The rule names of the NSG hops, in order.
+    fn rules(trace: &Trace) -> Vec<String> {
+        trace.hops.iter().filter_map(|h| h.rule.clone()).collect()
+    }
+
+    #[test]
+    fn public_ip_is_translated_before_the_inbound_nsgs() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
+        let web = vm(&mut t, "web", s, "10.0.1.4", Some("20.1.1.1"));
+        // Keyed on the public address: never matches, inbound NSGs see the private one.
+        let public_rule = rule(
+            "ssh-to-public",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (AddressSpec::Any, prefix("20.1.1.1")),
+            "22",
+        );
+        let private_rule = rule(
+            "ssh-to-private",
+            110,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (AddressSpec::Any, prefix("10.0.1.4")),
+            "22",
+        );
+        let id = nsg(&mut t, "web-nsg", vec![public_rule, private_rule]);
+        t.set_subnet_nsg(s, Some(id));
+        let trace = run(&t, tcp(Source::Address(ip("198.51.100.7")), Destination::Nic(web), 22));
+        assert_eq!(trace.verdict, Access::Allow);
+        assert_eq!(trace.hops[0].kind, HopKind::PublicIp);
+        assert_eq!(rules(&trace), ["securityRules/ssh-to-private"]);
+    }
+
+    #[test]
+    fn outbound_nsgs_see_the_private_source_before_translation_and_the_receiver_the_public_one() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "app", net("10.0.1.0/24")).expect("subnet");
+        let a = vm(&mut t, "a", s, "10.0.1.4", Some("20.1.1.1"));
+        let b = vm(&mut t, "b", s, "10.0.1.5", Some("20.1.1.2"));
+        let out_private = rule(
+            "out-from-private",
+            100,
+            Outbound,
+            Access::Allow,
+            Tcp,
+            (prefix("10.0.1.4"), AddressSpec::Any),
+            "22",
+        );
+        let in_from_a = rule(
+            "in-from-a-public",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix("20.1.1.1"), AddressSpec::Any),
+            "22",
+        );
+        let id = nsg(&mut t, "app-nsg", vec![out_private, in_from_a]);
+        t.set_subnet_nsg(s, Some(id));
+        let b_pip = t.nic(b).public_ip.expect("b has a public IP");
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace), ["securityRules/out-from-private", "securityRules/in-from-a-public"]);
+    }
+
+    #[test]
+    fn a_vm_without_a_public_ip_reaches_public_addresses_through_default_outbound_access() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "app", net("10.0.1.0/24")).expect("subnet");
+        let a = vm(&mut t, "a", s, "10.0.1.4", None);
+        let b = vm(&mut t, "b", s, "10.0.1.5", Some("20.1.1.2"));
+        let id = nsg(&mut t, "app-nsg", vec![]);
+        t.set_subnet_nsg(s, Some(id));
+        let b_pip = t.nic(b).public_ip.expect("b has a public IP");
+        // The receiver sees a public source: AllowVnetInBound does not apply, DenyAllInBound does.
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert_eq!(
+            trace.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            Some("defaultSecurityRules/DenyAllInBound")
+        );
+        let route = trace.hops.iter().find(|h| h.kind == HopKind::Route).expect("a route hop");
+        assert!(route.detail.contains("default outbound access"), "{}", route.detail);
+        // An Internet rule admits it, with the stand-in address as the source.
+        let internet_ssh = rule(
+            "ssh-from-internet",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (tag("Internet"), AddressSpec::Any),
+            "22",
+        );
+        t.nsg_mut(id).rules.push(internet_ssh);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Allow);
+        assert!(trace.hops.iter().any(|h| h.detail.contains(&DEFAULT_OUTBOUND_ADDRESS.to_string())));
+        // A private subnet has no default outbound access: the flow ends at the route hop.
+        t.set_subnet_default_outbound_access(s, false);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route);
+        assert!(last.detail.contains("private"), "{}", last.detail);
+        // A VM with its own public IP is not affected by the subnet's setting.
+        let trace = run(&t, tcp(Source::Nic(b), Destination::Address(ip("8.8.8.8")), 443));
+        assert_eq!(trace.verdict, Access::Allow);
+    }
+
+    /// hub (firewall at 10.0.1.4) peered with spoke1 and spoke2; a VM in each spoke.
+    fn hub_and_spokes(routes: Vec<Route>) -> (Topology, NicId, NicId) {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s1 = t.add_vnet("spoke1", vec![net("10.1.0.0/16")]).expect("vnet");
+        let s2 = t.add_vnet("spoke2", vec![net("10.2.0.0/16")]).expect("vnet");
+        t.peer(hub, s1).expect("peer");
+        t.peer(hub, s2).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", net("10.0.1.0/26")).expect("subnet");
+        let w1 = t.add_subnet(s1, "work", net("10.1.1.0/24")).expect("subnet");
+        let w2 = t.add_subnet(s2, "work", net("10.2.1.0/24")).expect("subnet");
+        let allow_all = NetworkRule {
+            name: "all".into(),
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            sources: AddrSet::any(),
+            destinations: AddrSet::any(),
+            destination_ports: PortSet::any(),
+        };
+        let firewall = Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: None,
+            mode: FirewallMode::Classic,
+            groups: vec![RuleCollectionGroup {
+                name: "classic".into(),
+                priority: 100,
+                collections: vec![RuleCollection {
+                    name: "net".into(),
+                    priority: 100,
+                    rules: crate::model::CollectionRules::Network(FirewallAction::Allow, vec![allow_all]),
+                }],
+            }],
+            legacy_dnat: false,
+        };
+        t.add_firewall(firewall, hub).expect("firewall");
+        if !routes.is_empty() {
+            let rt = t.add_route_table(RouteTable { name: "rt".into(), routes }).expect("table");
+            t.set_subnet_route_table(w1, rt).expect("associate");
+        }
+        let a = vm(&mut t, "a", w1, "10.1.1.4", None);
+        let b = vm(&mut t, "b", w2, "10.2.1.4", None);
+        (t, a, b)
+    }
+
+    fn route(name: &str, prefix: &str, next_hop: NextHop) -> Route {
+        Route { name: name.into(), prefix: net(prefix), next_hop }
+    }
+
+    #[test]
+    fn peering_is_not_transitive() {
+        let (t, a, b) = hub_and_spokes(vec![]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route);
+        assert!(last.detail.contains("not peered") && last.detail.contains("hub"), "{}", last.detail);
+    }
+
+    #[test]
+    fn a_udr_to_the_firewall_joins_the_spokes_and_the_longest_prefix_wins() {
+        let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
+        let (t, a, b) = hub_and_spokes(vec![route("spoke2", "10.2.0.0/16", to_fw)]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert!(trace.hops.iter().any(|h| h.kind == HopKind::Firewall && h.resource == "fw"));
+        // A longer user prefix for b's subnet drops it even though the /16 leads to the firewall.
+        let (t, a, b) = hub_and_spokes(vec![
+            route("spoke2", "10.2.0.0/16", to_fw),
+            route("drop", "10.2.1.0/24", NextHop::None),
+        ]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert!(
+            trace.hops.last().is_some_and(|h| h.detail.contains("10.2.1.0/24") && h.detail.contains("None"))
+        );
+    }
+
+    #[test]
+    fn a_udr_beats_the_system_route_of_the_same_prefix() {
+        // The system route for the peered hub (10.0.0.0/16, VNetPeering) ties with the UDR.
+        let (t, a, _) = hub_and_spokes(vec![route("no-hub", "10.0.0.0/16", NextHop::None)]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert!(last.detail.contains("user route 'rt/no-hub'"), "{}", last.detail);
+        let (t, a, _) = hub_and_spokes(vec![]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
+        assert_eq!(trace.verdict, Access::Allow, "without the UDR the peering route carries it");
     }
 }

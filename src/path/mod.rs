@@ -20,7 +20,7 @@ pub mod route;
 mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
-pub use evaluate::{Destination, FlowRequest, Source, evaluate};
+pub use evaluate::{DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, evaluate};
 pub use policy::PolicyCache;
 
 use crate::nsg::{Access, Direction};

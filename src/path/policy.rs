@@ -1,8 +1,9 @@
-//! Compiled NSGs, one per (NSG, resolution context, direction), kept in step with the topology.
+//! Compiled NSGs, one per (NSG, resolution context, direction), kept in step with the topology;
+//! and which networks reach which privately, read once off the topology graph.
 
 use std::collections::HashMap;
 
-use crate::model::{NsgId, RouteTableId, SubnetId, Topology, VnetId};
+use crate::model::{NsgId, PrivateReach, RouteTableId, SubnetId, Topology, TopologyGraph, VnetId};
 use crate::nsg::{CompiledNsg, Direction};
 
 /// Where an NSG is compiled: the VNet and the route table of the subnet it applies in.
@@ -14,21 +15,31 @@ type Context = (VnetId, Option<RouteTableId>);
 /// subnet's route table, whose prefixes join `VirtualNetwork`), so the key includes both. When
 /// the simulator edits an NSG (a JIT grant, a rule added by a step) it calls
 /// [`PolicyCache::refresh`], which recompiles only that NSG.
-#[derive(Debug, Default)]
+///
+/// It also holds the [`PrivateReach`] of the topology's graph (peerings and gateways do not change
+/// during a simulation; [`PolicyCache::rebuild`] reads it again).
+#[derive(Debug)]
 pub struct PolicyCache {
     compiled: HashMap<(NsgId, Context, Direction), CompiledNsg>,
+    reach: PrivateReach,
 }
 
 impl PolicyCache {
     /// Compiles every NSG association of `topology`.
     pub fn new(topology: &Topology) -> PolicyCache {
-        let mut cache = PolicyCache::default();
+        let mut cache = PolicyCache { compiled: HashMap::new(), reach: PrivateReach::default() };
         cache.rebuild(topology);
         cache
     }
 
+    /// Which networks reach which privately.
+    pub fn private_reach(&self) -> &PrivateReach {
+        &self.reach
+    }
+
     /// Recompiles everything (after associations or the topology changed).
     pub fn rebuild(&mut self, topology: &Topology) {
+        self.reach = TopologyGraph::new(topology).private_reach();
         self.compiled.clear();
         for (nsg, subnet) in associations(topology) {
             self.compile(topology, nsg, subnet);

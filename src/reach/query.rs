@@ -76,7 +76,7 @@ pub fn reach(
     which: Classes<'_>,
 ) -> Vec<ClassReach> {
     let Some(nic) = topology.primary_nic(vm) else { return Vec::new() };
-    let classes = classes(topology, nic, which);
+    let classes = classes(topology, cache, nic, which);
     let mut base = Cuts::default();
     base.add_subnet(topology, cache, topology.nic(nic).subnet);
     base.add_appliances(topology, cache);
@@ -274,7 +274,7 @@ impl Cuts {
     }
 }
 
-fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
+fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     let target_vnet = topology.vnet_of_nic(nic);
     let target_ip = topology.nic(nic).private_ip;
     let mut out = Vec::new();
@@ -313,10 +313,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     }
     let bastion_entries: Vec<EntryPoint> = topology
         .bastion_ids()
-        .filter(|&b| {
-            let bastion = topology.bastion(b);
-            bastion.vnet == target_vnet || topology.vnet(bastion.vnet).peerings.contains(&target_vnet)
-        })
+        .filter(|&b| cache.private_reach().vnet_reaches(topology.bastion(b).vnet, target_vnet))
         .map(|b| EntryPoint {
             destination: Destination::Nic(nic),
             label: format!("Bastion '{}'", topology.bastion(b).name),

@@ -265,17 +265,36 @@ impl Loader<'_> {
                 let prefix = parse_prefix(&s.prefix).map_err(|e| {
                     fault(format!("{sfield}.prefix"), Some(&s.name), &s.prefix, e.to_string())
                 })?;
-                t.add_subnet(vnet, &s.name, prefix).map_err(|e| {
+                let subnet = t.add_subnet(vnet, &s.name, prefix).map_err(|e| {
                     fault(format!("{sfield}.prefix"), Some(&s.name), &s.prefix, e.to_string())
                 })?;
+                if let Some(enabled) = s.default_outbound_access {
+                    t.set_subnet_default_outbound_access(subnet, enabled);
+                }
             }
         }
 
-        for (pi, (a, b)) in file.peerings.iter().enumerate() {
+        for (pi, p) in file.peerings.iter().enumerate() {
             let field = format!("peerings[{pi}]");
+            let (a, b) = p.vnets();
             let va = self.vnet(&t, a, &field)?;
             let vb = self.vnet(&t, b, &field)?;
             t.peer(va, vb).map_err(|e| fault(&field, None, b, e.to_string()))?;
+            let (allow_gateway_transit, use_remote_gateways) = p.gateway_flags();
+            if use_remote_gateways {
+                if !allow_gateway_transit {
+                    return Err(fault(
+                        format!("{field}.use_remote_gateways"),
+                        None,
+                        b,
+                        format!(
+                            "vnet '{b}' cannot use the gateway of vnet '{a}': its peering does not allow gateway transit; valid: allow_gateway_transit: true with use_remote_gateways: true"
+                        ),
+                    ));
+                }
+                t.use_remote_gateway(vb, va)
+                    .map_err(|e| fault(format!("{field}.use_remote_gateways"), None, b, e.to_string()))?;
+            }
         }
 
         for (ai, name) in file.asgs.iter().enumerate() {

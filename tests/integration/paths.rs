@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::util::{TempDir, nsgsim, scenario};
+use super::util::{TempDir, nsgsim, replace_once, scenario};
 
 const HUB: &str = "20-hub-spoke-firewall-bastion.ron";
 
@@ -386,4 +386,146 @@ fn r56_reach_finds_access_allowed_only_by_an_application_rule() {
         .expect("the spoke1 class");
     assert_eq!(spoke1["reachable"], true, "{spoke1}");
     assert_eq!(spoke1["entries"][0]["ports"], "443", "{spoke1}");
+}
+
+/// Two VMs in one subnet; `b` has a public IP. `subnet_extra` goes into the subnet.
+fn snat_scenario(subnet_extra: &str, nsg_rules: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "snat", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "na"{subnet_extra})])],
+    public_ips: [PublicIp(name: "bpip", address: "20.0.0.9", sku: Standard)],
+    nsgs: [Nsg(name: "na", rules: [{nsg_rules}])],
+    vms: [
+        Vm(name: "a", os: Linux, nics: [Nic(name: "an", subnet: "v/a", private_ip: "10.0.1.4")]),
+        Vm(name: "b", os: Linux, nics: [Nic(name: "bn", subnet: "v/a", private_ip: "10.0.1.5", public_ip: "bpip")]),
+    ],
+)"#
+    )
+}
+
+/// r56-1: a VM without a public IP that connects to another VM's public IP leaves through outbound
+/// SNAT (default outbound access), so the target's NSG sees a public source: before, it kept
+/// 10.0.1.4 and AllowVnetInBound admitted it.
+#[test]
+fn r56_traffic_to_a_public_ip_leaves_through_outbound_snat() {
+    let dir = TempDir::new("snat");
+    let file = dir.write("snat.ron", &snat_scenario("", ""));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert_eq!(t["rule"], "defaultSecurityRules/DenyAllInBound", "{t}");
+    let route =
+        t["hops"].as_array().and_then(|h| h.iter().find(|h| h["kind"] == "route")).expect("a route hop");
+    assert!(
+        route["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("default outbound access") && d.contains("40.64.0.1"))
+    );
+    // The Internet rules apply to it.
+    let internet = r#"Rule(name: "ssh-from-internet", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "22")"#;
+    let file = dir.write("snat-internet.ron", &snat_scenario("", internet));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Allow", "{t}");
+    assert_eq!(t["rule"], "securityRules/ssh-from-internet");
+    // A private subnet has no default outbound access: the flow stops at the route hop.
+    let file = dir.write("snat-private.ron", &snat_scenario(", default_outbound_access: false", internet));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny");
+    let last = t["hops"].as_array().and_then(|h| h.last()).expect("a hop");
+    assert_eq!(last["kind"], "route");
+    assert!(
+        last["detail"].as_str().is_some_and(|d| d.contains("private") && d.contains("no outbound Internet"))
+    );
+    // By name, b is reached privately: AllowVnetInBound, as before.
+    let t = eval(&file, &["--from", "a", "--to", "b", "--port", "22"]);
+    assert_eq!(t["rule"], "defaultSecurityRules/AllowVnetInBound");
+}
+
+/// A hub with a VPN gateway to 192.168.0.0/16 and a spoke; `peering` is the peerings entry.
+fn transit_scenario(peering: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "transit", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], on_premises: ["192.168.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.1.0/24")]),
+        Vnet(name: "spoke", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.1.1.0/24")]),
+    ],
+    peerings: [{peering}],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "vm-nic", subnet: "spoke/s", private_ip: "10.1.1.4")])],
+    users: [User(name: "office", source_ip: "192.168.10.20")],
+)"#
+    )
+}
+
+/// r56-6: on-premises networks reach a hub's peered VNets only with gateway transit (Azure's
+/// allowGatewayTransit on the hub's peering and useRemoteGateways on the spoke's); before, transit
+/// was assumed for every peering.
+#[test]
+fn r56_on_premises_reaches_a_spoke_only_with_gateway_transit() {
+    let dir = TempDir::new("transit");
+    let plain = dir.write("plain.ron", &transit_scenario(r#"("hub", "spoke")"#));
+    let t = eval(&plain, &["--from", "office", "--to", "vm", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert!(t["hops"][0]["detail"].as_str().is_some_and(|d| d.contains("gateway transit")), "{t}");
+    let back = eval(&plain, &["--from", "vm", "--to", "192.168.10.20", "--port", "22"]);
+    assert_eq!(back["verdict"], "Deny", "the spoke has no route to on-premises: {back}");
+    let transit = dir.write(
+        "transit.ron",
+        &transit_scenario(
+            r#"Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)"#,
+        ),
+    );
+    let t = eval(&transit, &["--from", "office", "--to", "vm", "--port", "22"]);
+    assert_eq!(t["verdict"], "Allow", "{t}");
+    assert_eq!(t["rule"], serde_json::Value::Null, "no NSG on the path: {t}");
+    let back = eval(&transit, &["--from", "vm", "--to", "192.168.10.20", "--port", "22"]);
+    assert_eq!(back["verdict"], "Allow", "{back}");
+    assert!(back.to_string().contains("VirtualNetworkGateway of peered vnet 'hub'"), "{back}");
+    nsgsim(&["graph", &transit]).assert_code(0).stdout_has(&["uses remote gateway"]);
+    // Azure refuses use_remote_gateways without allow_gateway_transit, and without a gateway.
+    let half = dir.write(
+        "half.ron",
+        &transit_scenario(r#"Peering(vnets: ("hub", "spoke"), use_remote_gateways: true)"#),
+    );
+    nsgsim(&["check", &half]).assert_code(2).stderr_has(&["does not allow gateway transit"]);
+    let reversed = dir.write(
+        "reversed.ron",
+        &transit_scenario(
+            r#"Peering(vnets: ("spoke", "hub"), allow_gateway_transit: true, use_remote_gateways: true)"#,
+        ),
+    );
+    nsgsim(&["check", &reversed]).assert_code(2).stderr_has(&["cannot use the gateway of vnet 'spoke'"]);
+    let typo = dir
+        .write("typo.ron", &transit_scenario(r#"Peering(vnets: ("hub", "spoke"), gateway_transit: true)"#));
+    nsgsim(&["check", &typo]).assert_code(2).stderr_has(&["a peering: (\"vnet-a\", \"vnet-b\") or Peering("]);
+}
+
+/// r56-7: option firewall_dnat_legacy_network_rules (older documentation): a network deny rule
+/// matching the translated traffic overrides the DNAT; an application rule cannot; without the
+/// option DNAT'd traffic skips network rules.
+#[test]
+fn r56_legacy_dnat_option_lets_network_deny_rules_override_dnat() {
+    let base = std::fs::read_to_string(scenario(HUB)).expect("the hub scenario");
+    let deny = replace_once(
+        &base,
+        r#"                Application(name: "egress", priority: 300"#,
+        r#"                Network(name: "no-ssh-to-app2", priority: 150, action: Deny, rules: [
+                    NetworkRule(name: "ssh", protocols: [Tcp], sources: ["*"], destinations: ["10.2.1.4"], destination_ports: ["22"]),
+                ]),
+                Application(name: "egress", priority: 300"#,
+    );
+    let legacy = replace_once(
+        &deny,
+        "    timeline: [",
+        "    options: Options(firewall_dnat_legacy_network_rules: true),\n    timeline: [",
+    );
+    let dir = TempDir::new("legacy");
+    let current =
+        eval(&dir.write("current.ron", &deny), &["--from", "admin", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(current["verdict"], "Allow", "current docs: DNAT'd traffic skips network rules: {current}");
+    let old =
+        eval(&dir.write("legacy.ron", &legacy), &["--from", "admin", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(old["verdict"], "Deny", "{old}");
+    assert_eq!(old["rule"], "classic/no-ssh-to-app2/ssh", "{old}");
+    assert!(old.to_string().contains("firewall_dnat_legacy_network_rules"));
 }

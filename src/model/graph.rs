@@ -104,12 +104,18 @@ pub enum GraphEdge {
 /// Which networks reach which privately, read off the graph: a VNet reaches itself and the VNets
 /// it is peered with (peering is not transitive); the on-premises networks behind a VNet's
 /// gateway reach that VNet and the VNets that use its gateway through peering.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// It also keeps the peering graph of the VNets alone (small: one node per VNet), so that the
+/// peering path between two VNets is found without walking the whole topology graph, which a
+/// flow evaluation cannot afford.
+#[derive(Clone, Debug, Default)]
 pub struct PrivateReach {
     /// Per VNet index: the VNets it reaches privately, sorted.
     vnets: Vec<Vec<VnetId>>,
     /// Per VNet index: the VNets that the on-premises networks behind its gateway reach, sorted.
     on_premises: Vec<Vec<VnetId>>,
+    /// The VNets (node weight: the VNet's name) and their peerings; node `i` is `VnetId(i)`.
+    peerings: UnGraph<String, ()>,
 }
 
 impl PrivateReach {
@@ -126,6 +132,16 @@ impl PrivateReach {
     /// The VNets a sender in `from` reaches privately.
     pub fn vnets_reached_from(&self, from: VnetId) -> &[VnetId] {
         self.vnets.get(from.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The names along the shortest chain of peerings from `from` to `to` (both included), if any.
+    pub fn peering_path(&self, from: VnetId, to: VnetId) -> Option<Vec<String>> {
+        let node = |v: VnetId| NodeIndex::new(v.index());
+        if from.index() >= self.peerings.node_count() || to.index() >= self.peerings.node_count() {
+            return None;
+        }
+        let (_, path) = astar(&self.peerings, node(from), |n| n == node(to), |_| 1, |_| 0)?;
+        Some(path.into_iter().map(|n| self.peerings[n].clone()).collect())
     }
 }
 
@@ -257,6 +273,16 @@ impl TopologyGraph {
     pub fn private_reach(&self) -> PrivateReach {
         let mut vnets = Vec::with_capacity(self.vnets.len());
         let mut on_premises = Vec::with_capacity(self.vnets.len());
+        let mut peerings = UnGraph::new_undirected();
+        for &node in &self.vnets {
+            if let GraphNode::Vnet { name, .. } = &self.graph[node] {
+                peerings.add_node(name.clone());
+            }
+        }
+        for (a, b) in self.vnet_links(&GraphEdge::Peering) {
+            let (a, b) = (self.vnet_of_node[&a], self.vnet_of_node[&b]);
+            peerings.add_edge(NodeIndex::new(a.index()), NodeIndex::new(b.index()), ());
+        }
         for (i, &node) in self.vnets.iter().enumerate() {
             let me = VnetId(i as u32);
             let mut reached: Vec<VnetId> = self.vnet_neighbours(node, &GraphEdge::Peering).collect();
@@ -278,23 +304,13 @@ impl TopologyGraph {
             }
             on_premises.push(from_gateway);
         }
-        PrivateReach { vnets, on_premises }
+        PrivateReach { vnets, on_premises, peerings }
     }
 
-    /// The shortest chain of peerings from `from` to `to` (both included), if any.
+    /// The shortest chain of peerings from `from` to `to` (both included), if any. (For many
+    /// questions, keep the [`PrivateReach`] and ask it.)
     pub fn peering_path(&self, from: VnetId, to: VnetId) -> Option<Vec<String>> {
-        let (start, goal) = (self.vnets[from.index()], self.vnets[to.index()]);
-        let filtered =
-            self.graph.filter_map(|_, n| Some(n.clone()), |_, e| (*e == GraphEdge::Peering).then_some(()));
-        let (_, path) = astar(&filtered, start, |n| n == goal, |_| 1, |_| 0)?;
-        Some(
-            path.into_iter()
-                .filter_map(|i| match &self.graph[i] {
-                    GraphNode::Vnet { name, .. } => Some(name.clone()),
-                    _ => None,
-                })
-                .collect(),
-        )
+        self.private_reach().peering_path(from, to)
     }
 
     /// The graph.

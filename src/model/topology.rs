@@ -1062,7 +1062,16 @@ impl Topology {
     }
     /// The subnet whose prefix holds `ip`.
     pub fn subnet_of_ip(&self, ip: IpAddr) -> Option<SubnetId> {
-        self.subnets.iter().position(|s| s.prefix.contains(&ip)).map(|i| SubnetId(i as u32))
+        // Every subnet lies inside its VNet's address space, so only the subnets of the VNets
+        // that contain `ip` can: an Internet address (most of what `reach` and `exposure` ask
+        // about) is then answered without scanning every subnet. The lowest id wins, as a scan
+        // of all subnets would give when VNets overlap.
+        self.vnets
+            .iter()
+            .filter(|v| v.address_space.iter().any(|space| space.contains(&ip)))
+            .flat_map(|v| v.subnets.iter().copied())
+            .filter(|s| self.subnets[s.index()].prefix.contains(&ip))
+            .min()
     }
     /// The VNet a NIC is in.
     pub fn vnet_of_nic(&self, nic: NicId) -> VnetId {

@@ -350,7 +350,7 @@ impl Walk<'_> {
                             "{} is in vnet '{dst_vnet}', which is not peered with vnet '{}'; the default route sends it to the Internet, where private addresses are dropped{}",
                             flow.dst,
                             t.vnet(s.vnet).name,
-                            peering_hint(t, s.vnet, flow.dst)
+                            peering_hint(t, self.cache, s.vnet, flow.dst)
                         ),
                     );
                 }
@@ -770,9 +770,9 @@ impl Walk<'_> {
 
 /// "; the VNets connect only through a, b: peering is not transitive, so add a UDR to an
 /// appliance there or peer them directly", found on the topology graph.
-fn peering_hint(t: &Topology, from: VnetId, dst: IpAddr) -> String {
+fn peering_hint(t: &Topology, cache: &PolicyCache, from: VnetId, dst: IpAddr) -> String {
     let Some(to) = t.vnet_of_ip(dst) else { return String::new() };
-    match crate::model::TopologyGraph::new(t).peering_path(from, to) {
+    match cache.private_reach().peering_path(from, to) {
         Some(path) if path.len() > 2 => format!(
             "; the VNets connect only through {} ({}): peering is not transitive, so route through an appliance there (a UDR) or peer them directly",
             path[1..path.len() - 1].join(", "),

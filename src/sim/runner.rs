@@ -200,10 +200,11 @@ impl Simulator {
         })
     }
 
-    /// Applies the result of a JIT operation: recompile changed NSGs, queue expiries.
+    /// Applies the result of a JIT operation: mark changed NSGs for recompilation (the caller
+    /// flushes the cache once its batch of operations is done), queue expiries.
     fn absorb(&mut self, out: JitOutcome) -> ActionOutcome {
         for nsg in &out.changed_nsgs {
-            self.cache.refresh(&self.topology, *nsg);
+            self.cache.invalidate(*nsg);
         }
         for (grant, at) in &out.new_grants {
             self.events.schedule(*at, Event::GrantExpiry(*grant));
@@ -232,13 +233,14 @@ impl Simulator {
             if matches!(self.jit.status(&self.topology, vm), crate::jit::Supportability::Unsupported(_)) {
                 continue;
             }
-            let before = self.rules_snapshot();
+            let before = self.rules_snapshot_of(self.nsgs_of_vm(vm));
             let out = self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now);
             let mut outcome = self.absorb(out);
             outcome.nsg_changes = self.changes_since(before);
             outcome.summary = format!("{} (scoped policy '{name}')", outcome.summary);
             outcomes.push(outcome);
         }
+        self.cache.flush(&self.topology);
         outcomes
     }
 
@@ -249,10 +251,11 @@ impl Simulator {
             self.advance_to(at);
             match event {
                 Event::GrantExpiry(grant) => {
-                    let before = self.rules_snapshot();
+                    let before = self.rules_snapshot_of(self.nsgs_of_vm(self.jit.grant(grant).vm));
                     let firewalls_before = self.firewall_rules();
                     if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
                         let mut outcome = self.absorb(result);
+                        self.cache.flush(&self.topology);
                         outcome.nsg_changes = self.changes_since(before);
                         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
                         if self.jit.options().expiry_drops_sessions {
@@ -389,9 +392,14 @@ impl Simulator {
     /// When the action does not fit the current state (a rule priority clash, an unknown rule,
     /// a connection name reused).
     pub fn apply(&mut self, action: &Action) -> Result<ActionOutcome, String> {
-        let before = self.rules_snapshot();
+        let before = match self.nsgs_touched_by(action) {
+            Some(nsgs) => self.rules_snapshot_of(nsgs),
+            None => self.rules_snapshot(),
+        };
         let firewalls_before = self.firewall_rules();
-        let mut outcome = self.apply_inner(action)?;
+        let result = self.apply_inner(action);
+        self.cache.flush(&self.topology);
+        let mut outcome = result?;
         outcome.nsg_changes = self.changes_since(before);
         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
         self.log_manual(action, &outcome);
@@ -423,19 +431,66 @@ impl Simulator {
     }
 
     /// Every NSG's user rules, to compare after a change.
-    fn rules_snapshot(&self) -> Vec<(String, Vec<SecurityRule>)> {
-        self.topology
-            .nsg_ids()
-            .map(|n| (self.topology.nsg(n).name.clone(), self.topology.nsg(n).rules.clone()))
+    fn rules_snapshot(&self) -> Vec<(NsgId, String, Vec<SecurityRule>)> {
+        self.rules_snapshot_of(self.topology.nsg_ids())
+    }
+
+    /// The rules of some NSGs, to compare after a change that can touch only them.
+    fn rules_snapshot_of(
+        &self,
+        nsgs: impl IntoIterator<Item = NsgId>,
+    ) -> Vec<(NsgId, String, Vec<SecurityRule>)> {
+        nsgs.into_iter()
+            .map(|n| (n, self.topology.nsg(n).name.clone(), self.topology.nsg(n).rules.clone()))
             .collect()
     }
 
-    fn changes_since(&self, before: Vec<(String, Vec<SecurityRule>)>) -> Vec<NsgChange> {
+    /// The NSGs whose rules `action` can change, when that is known without applying it (`None` =
+    /// any). Copying every NSG before each step costs too much at thousands of VMs.
+    fn nsgs_touched_by(&self, action: &Action) -> Option<Vec<NsgId>> {
+        let of_vms = |vms: &mut dyn Iterator<Item = VmId>| {
+            let mut nsgs: Vec<NsgId> = vms.flat_map(|vm| self.nsgs_of_vm(vm)).collect();
+            nsgs.sort();
+            nsgs.dedup();
+            nsgs
+        };
+        let of_request =
+            |name: &str| self.jit.request_by_name(name).map(|r| of_vms(&mut r.ports.iter().map(|p| p.vm)));
+        match action {
+            Action::AddRule { nsg, .. } | Action::RemoveRule { nsg, .. } => Some(vec![*nsg]),
+            Action::AttachNsg { .. }
+            | Action::DetachNsg { .. }
+            | Action::Connect { .. }
+            | Action::Disconnect { .. }
+            | Action::DenyJit { .. } => Some(Vec::new()),
+            Action::EnableJit { vm, .. } | Action::DisableJit { vm, .. } => Some(self.nsgs_of_vm(*vm)),
+            // A new grant also supersedes older grants for the same VM and port: same NSGs.
+            Action::RequestJit { ports, .. } => Some(of_vms(&mut ports.iter().map(|p| p.vm))),
+            Action::ApproveJit { request, .. } | Action::RevokeJit { request, .. } => of_request(request),
+        }
+    }
+
+    /// The NSGs on `vm`'s paths: its NICs' and their subnets'. Enabling JIT writes only there, so
+    /// enabling a scoped policy on thousands of VMs need not copy every NSG for each of them.
+    fn nsgs_of_vm(&self, vm: VmId) -> Vec<NsgId> {
+        let t = &self.topology;
+        let mut out: Vec<NsgId> = t
+            .vm(vm)
+            .nics
+            .iter()
+            .flat_map(|n| [t.nic(*n).nsg, t.subnet(t.nic(*n).subnet).nsg])
+            .flatten()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn changes_since(&self, before: Vec<(NsgId, String, Vec<SecurityRule>)>) -> Vec<NsgChange> {
         before
             .into_iter()
-            .zip(self.topology.nsg_ids())
-            .filter(|((_, rules), id)| *rules != self.topology.nsg(*id).rules)
-            .map(|((nsg, before), id)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
+            .filter(|(id, _, rules)| *rules != self.topology.nsg(*id).rules)
+            .map(|(id, nsg, before)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
             .collect()
     }
 

@@ -529,3 +529,18 @@ fn r56_legacy_dnat_option_lets_network_deny_rules_override_dnat() {
     assert_eq!(old["rule"], "classic/no-ssh-to-app2/ssh", "{old}");
     assert!(old.to_string().contains("firewall_dnat_legacy_network_rules"));
 }
+
+/// A VM published by a firewall DNAT rule is exposed on the port the rule translates to, whatever
+/// the public port. Exposure asks one reach query per VM for the four management ports at once;
+/// a DNAT entry's addressed port (50022) is none of them, and must still count for port 22.
+#[test]
+fn exposure_counts_a_dnat_rule_to_a_management_port() {
+    let json = nsgsim(&["exposure", &scenario(HUB), "--format", "json"]).assert_code(0).json();
+    let windows = json["windows"].as_array().expect("windows");
+    let app2: Vec<&Value> = windows.iter().filter(|w| w["vm"] == "vm-app2").collect();
+    assert_eq!(app2.len(), 1, "{app2:?}");
+    assert_eq!(app2[0]["port"], 22);
+    assert_eq!(app2[0]["sources"], "203.0.113.0/24");
+    let ways = app2[0]["ways"].to_string();
+    assert!(ways.contains("Tcp 50022 via DNAT on firewall 'hub-fw' 20.30.0.10:50022 -> :22"), "{ways}");
+}

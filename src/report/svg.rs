@@ -443,7 +443,8 @@ mod tests {
         assert!(svg.contains(">Internet</text>"));
         assert!(svg.contains("Azure Firewall hub-fw  10.0.1.4") && svg.contains("Azure Bastion hub-bastion"));
         assert!(
-            svg.contains("⇄ 20.30.0.10") && svg.contains("⇄ 20.30.0.20"),
+            svg.contains("⇄ public IP fw-pip 20.30.0.10")
+                && svg.contains("⇄ public IP bastion-pip 20.30.0.20"),
             "firewall and Bastion public IPs"
         );
         assert_eq!(svg.matches(r#"<line class="public""#).count(), 2, "each public IP faces the Internet");

@@ -317,8 +317,18 @@ impl Loader<'_> {
             let vnet = t.vnet_by_name(&v.name).expect("added above");
             for (si, s) in v.subnets.iter().enumerate() {
                 if let Some(nsg_name) = &s.nsg {
-                    let nsg =
-                        self.nsg(&t, nsg_name, &format!("vnets[{vi}].subnets[{si}].nsg"), Some(&s.name))?;
+                    let field = format!("vnets[{vi}].subnets[{si}].nsg");
+                    let nsg = self.nsg(&t, nsg_name, &field, Some(&s.name))?;
+                    // Azure disables subnet NSGs on AzureFirewallSubnet, with or without a
+                    // firewall in it yet (Azure Firewall FAQ).
+                    if s.name == crate::model::FIREWALL_SUBNET {
+                        return Err(fault(
+                            field,
+                            Some(&s.name),
+                            nsg_name,
+                            "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there; the firewall has its own platform protection); remove the subnet's nsg",
+                        ));
+                    }
                     let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
                     t.set_subnet_nsg(subnet, Some(nsg));
                 }

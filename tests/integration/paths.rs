@@ -530,6 +530,31 @@ fn r56_legacy_dnat_option_lets_network_deny_rules_override_dnat() {
     assert!(old.to_string().contains("firewall_dnat_legacy_network_rules"));
 }
 
+/// Azure disables subnet NSGs on AzureFirewallSubnet whether or not a firewall is deployed in it
+/// yet: the association is refused (exit 2) even in a VNet without a firewall.
+#[test]
+fn an_nsg_on_azure_firewall_subnet_is_refused_without_a_firewall_too() {
+    let dir = TempDir::new("fw-subnet-nsg");
+    let text = |nsg: &str| {
+        format!(
+            r#"Scenario(
+    name: "fw-subnet-nsg", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+        Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26"{nsg}),
+        Subnet(name: "work", prefix: "10.0.3.0/24", nsg: "n"),
+    ])],
+    nsgs: [Nsg(name: "n")],
+)"#
+        )
+    };
+    nsgsim(&["check", &dir.write("ok.ron", &text(""))]).assert_code(0);
+    nsgsim(&["check", &dir.write("nsg.ron", &text(r#", nsg: "n""#))]).assert_code(2).stderr_has(&[
+        "subnets[0].nsg",
+        "NSGs are not supported on AzureFirewallSubnet",
+        "remove the subnet's nsg",
+    ]);
+}
+
 /// A VM published by a firewall DNAT rule is exposed on the port the rule translates to, whatever
 /// the public port. Exposure asks one reach query per VM for the four management ports at once;
 /// a DNAT entry's addressed port (50022) is none of them, and must still count for port 22.

@@ -1267,4 +1267,68 @@ mod tests {
         let overlapping = t.add_vnet("clash", vec![net("10.0.128.0/17")]).expect("vnet");
         assert!(t.peer(hub, overlapping).is_err());
     }
+
+    #[test]
+    fn bastion_needs_its_subnet_of_at_least_26_without_udr_and_a_standard_ip() {
+        let (mut t, v, _) = small();
+        let standard = t.add_public_ip("std", ip("20.0.0.1"), PublicIpSku::Standard).expect("pip");
+        let basic = t.add_public_ip("basic", ip("20.0.0.2"), PublicIpSku::Basic).expect("pip");
+        assert!(matches!(t.add_bastion("b", v, Some(standard)), Err(TopologyError::ServiceSubnet { .. })));
+        let small_subnet = t.add_subnet(v, BASTION_SUBNET, net("10.0.2.0/27")).expect("subnet");
+        let err = t.add_bastion("b", v, Some(standard)).expect_err("a /27 is too small");
+        assert!(err.to_string().contains("found 10.0.2.0/27"), "{err}");
+        // A /26 in another VNet: the basic IP is refused, the standard one accepted.
+        let v2 = t.add_vnet("v2", vec![net("10.9.0.0/16")]).expect("vnet");
+        let good = t.add_subnet(v2, BASTION_SUBNET, net("10.9.0.0/26")).expect("subnet");
+        let err = t.add_bastion("b", v2, Some(basic)).expect_err("basic SKU");
+        assert!(err.to_string().contains("requires a Standard SKU public IP"), "{err}");
+        let b = t.add_bastion("b", v2, Some(standard)).expect("a valid Bastion");
+        assert_eq!(t.bastion(b).subnet, good);
+        assert_eq!(t.bastion(b).private_ip, ip("10.9.0.4"), "the first usable address");
+        // No UDR on AzureBastionSubnet.
+        let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![] }).expect("table");
+        assert!(matches!(t.set_subnet_route_table(good, rt), Err(TopologyError::UdrOnBastionSubnet { .. })));
+        assert!(matches!(
+            t.set_subnet_route_table(small_subnet, rt),
+            Err(TopologyError::UdrOnBastionSubnet { .. })
+        ));
+    }
+
+    #[test]
+    fn firewall_subnet_refuses_an_nsg_and_a_default_route_not_to_the_internet() {
+        use super::super::appliance::{FirewallMode, NextHop, Route};
+        let firewall = |name: &str| Firewall {
+            name: name.into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: None,
+            mode: FirewallMode::Classic,
+            groups: vec![],
+            legacy_dnat: false,
+        };
+        let (mut t, v, _) = small();
+        let fw_subnet = t.add_subnet(v, FIREWALL_SUBNET, net("10.0.1.0/26"));
+        assert!(fw_subnet.is_err(), "overlaps 'web' (10.0.1.0/24)");
+        let s = t.add_subnet(v, FIREWALL_SUBNET, net("10.0.2.0/26")).expect("subnet");
+        let mut fw = firewall("fw");
+        fw.private_ip = ip("10.0.2.4");
+        let nsg = t.add_nsg(crate::nsg::Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
+        t.set_subnet_nsg(s, Some(nsg));
+        let err = t.add_firewall(fw.clone(), v).expect_err("an NSG on AzureFirewallSubnet");
+        assert!(err.to_string().contains("NSGs are not supported on AzureFirewallSubnet"), "{err}");
+        t.set_subnet_nsg(s, None);
+        let to_itself = Route {
+            name: "d".into(),
+            prefix: net("0.0.0.0/0"),
+            next_hop: NextHop::VirtualAppliance(ip("10.0.2.4")),
+        };
+        let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![to_itself] }).expect("table");
+        t.set_subnet_route_table(s, rt).expect("associate");
+        let err = t.add_firewall(fw.clone(), v).expect_err("a default route back at the firewall");
+        assert!(err.to_string().contains("next hop Internet"), "{err}");
+        let internet = Route { name: "d".into(), prefix: net("0.0.0.0/0"), next_hop: NextHop::Internet };
+        let ok = t.add_route_table(RouteTable { name: "ok".into(), routes: vec![internet] }).expect("table");
+        t.set_subnet_route_table(s, ok).expect("associate");
+        assert!(t.add_firewall(fw, v).is_ok());
+    }
 }

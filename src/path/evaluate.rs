@@ -1014,4 +1014,143 @@ mod tests {
         let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
         assert_eq!(trace.verdict, Access::Allow, "without the UDR the peering route carries it");
     }
+
+    #[test]
+    fn a_flow_the_firewall_has_no_rule_for_is_denied_at_the_firewall_hop() {
+        // The firewall's only rule allows TCP: a UDP flow sent to it by the UDR matches nothing.
+        let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
+        let (t, a, b) = hub_and_spokes(vec![route("spoke2", "10.2.0.0/16", to_fw)]);
+        let mut req = tcp(Source::Nic(a), Destination::Nic(b), 53);
+        req.protocol = IpProtocol::UDP;
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!((last.kind, last.access), (HopKind::Firewall, Access::Deny));
+        assert!(last.detail.contains("denies by default"), "{}", last.detail);
+        // The same flow over TCP is allowed by the rule, which the hop names.
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 53));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        let fw = trace.hops.iter().find(|h| h.kind == HopKind::Firewall).expect("a firewall hop");
+        assert_eq!(fw.rule.as_deref(), Some("classic/net/all"));
+    }
+
+    /// hub (firewall 10.0.1.4 with public IP 20.0.0.1, DNAT 50022 -> 10.1.1.4:22) peered with a
+    /// spoke whose subnet NSG holds `rules`; the spoke VM has no public IP.
+    fn dnat_topology(rules: Vec<crate::nsg::SecurityRule>) -> (Topology, crate::model::PublicIpId) {
+        use crate::model::{CollectionRules, DnatRule, PublicIpSku};
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        t.peer(hub, spoke).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", net("10.0.1.0/26")).expect("subnet");
+        let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+        let pip = t.add_public_ip("fw-pip", ip("20.0.0.1"), PublicIpSku::Standard).expect("pip");
+        let dnat = DnatRule {
+            name: "ssh".into(),
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            sources: AddrSet::any(),
+            destination: ip("20.0.0.1"),
+            destination_port: 50022,
+            translated_address: ip("10.1.1.4"),
+            translated_port: 22,
+        };
+        let firewall = Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: Some(pip),
+            mode: FirewallMode::Classic,
+            groups: vec![RuleCollectionGroup {
+                name: "classic".into(),
+                priority: 100,
+                collections: vec![RuleCollection {
+                    name: "in".into(),
+                    priority: 100,
+                    rules: CollectionRules::Dnat(vec![dnat]),
+                }],
+            }],
+            legacy_dnat: false,
+        };
+        t.add_firewall(firewall, hub).expect("firewall");
+        let id = nsg(&mut t, "work-nsg", rules);
+        t.set_subnet_nsg(work, Some(id));
+        vm(&mut t, "app", work, "10.1.1.4", None);
+        (t, pip)
+    }
+
+    #[test]
+    fn dnat_translates_at_the_firewall_and_the_nsgs_see_the_firewall_as_the_source() {
+        let client = "203.0.113.9";
+        let from_client = rule(
+            "ssh-from-client",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix(client), AddressSpec::Any),
+            "22",
+        );
+        let deny_ssh =
+            rule("deny-ssh", 200, Inbound, Access::Deny, Tcp, (AddressSpec::Any, AddressSpec::Any), "22");
+        let (t, pip) = dnat_topology(vec![from_client, deny_ssh.clone()]);
+        let req = tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50022);
+        // The client's own address never reaches the NSG: its rule does not match, the deny does.
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Deny, "{trace:#?}");
+        let kinds: Vec<HopKind> = trace.hops.iter().map(|h| h.kind).collect();
+        let fw = kinds.iter().position(|k| *k == HopKind::Firewall).expect("a firewall hop");
+        let nsg_hop = kinds.iter().position(|k| *k == HopKind::Nsg).expect("an NSG hop");
+        assert!(fw < nsg_hop, "DNAT happens before the NSGs: {kinds:?}");
+        assert_eq!(trace.hops[fw].access, Access::Allow);
+        assert_eq!(trace.hops[fw].rule.as_deref(), Some("classic/in/ssh"));
+        assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/deny-ssh"));
+        // A rule for the firewall's subnet admits it, on the translated port.
+        let from_firewall = rule(
+            "ssh-from-firewall",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix("10.0.1.0/26"), AddressSpec::Any),
+            "22",
+        );
+        let (t, pip) = dnat_topology(vec![from_firewall, deny_ssh]);
+        let trace = run(&t, tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50022));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/ssh-from-firewall"));
+        // No DNAT rule for another public port: the firewall denies.
+        let trace = run(&t, tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50023));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert_eq!(trace.deciding_hop().map(|h| h.kind), Some(HopKind::Firewall));
+    }
+
+    #[test]
+    fn on_premises_reaches_a_spoke_only_through_gateway_transit() {
+        let build = |transit: bool| {
+            let mut t = Topology::new();
+            let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+            let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+            t.connect_on_premises(hub, vec![net("192.168.0.0/16")]).expect("gateway");
+            t.peer(hub, spoke).expect("peer");
+            if transit {
+                t.use_remote_gateway(spoke, hub).expect("transit");
+            }
+            let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+            let id = nsg(&mut t, "work-nsg", vec![]);
+            t.set_subnet_nsg(work, Some(id));
+            let nic = vm(&mut t, "app", work, "10.1.1.4", None);
+            (t, nic)
+        };
+        let (t, nic) = build(false);
+        let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route, "{trace:#?}");
+        assert!(last.detail.contains("gateway transit, which is off"), "{}", last.detail);
+        // With transit the on-premises space joins the spoke's VirtualNetwork tag.
+        let (t, nic) = build(true);
+        let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace), ["defaultSecurityRules/AllowVnetInBound"]);
+    }
 }

@@ -25,8 +25,8 @@ use crate::net::{PortRange, parse_prefix};
 use crate::nsg::ServiceTag;
 use crate::scenario::schema::{
     AccessSpec, BastionSpec, DirectionSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, NicSpec, NsgSpec,
-    OptionsSpec, OsSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec, SubnetSpec,
-    VmSpec, VnetSpec,
+    OptionsSpec, OsSpec, PeeringSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec,
+    SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -1640,6 +1640,7 @@ impl Importer {
                     prefix: s.prefix.clone(),
                     nsg,
                     route_table: None,
+                    default_outbound_access: None,
                 });
             }
             for (r, src) in &v.peers {
@@ -1900,7 +1901,7 @@ impl Importer {
             start: options.start.clone(),
             service_tags,
             vnets,
-            peerings,
+            peerings: peerings.into_iter().map(PeeringSpec::from).collect(),
             nsgs,
             asgs: self.asgs.clone(),
             public_ips,

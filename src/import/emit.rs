@@ -175,7 +175,21 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         o.push_str("    ],\n");
     }
     if !f.peerings.is_empty() {
-        let pairs: Vec<String> = f.peerings.iter().map(|(a, b)| format!("({}, {})", s(a), s(b))).collect();
+        let pairs: Vec<String> = f
+            .peerings
+            .iter()
+            .map(|p| {
+                let (a, b) = p.vnets();
+                match p.gateway_flags() {
+                    (false, false) => format!("({}, {})", s(a), s(b)),
+                    (allow, use_remote) => format!(
+                        "Peering(vnets: ({}, {}), allow_gateway_transit: {allow}, use_remote_gateways: {use_remote})",
+                        s(a),
+                        s(b)
+                    ),
+                }
+            })
+            .collect();
         let _ = writeln!(o, "    peerings: [{}],", pairs.join(", "));
     }
     if !f.asgs.is_empty() {

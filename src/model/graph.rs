@@ -1,35 +1,85 @@
-//! The topology as a graph (petgraph): VNets, subnets, NICs, public IPs, firewalls and Bastion
-//! hosts as nodes; containment, peering, association and routing as edges.
+//! The topology as a graph (petgraph): the Internet, VNets, subnets, NICs, public IPs, firewalls,
+//! Bastion hosts and on-premises networks as nodes; containment, peering, gateways, gateway
+//! transit, public exposure and user-defined routes as edges.
 //!
-//! Used to find how VNets connect (a peering path, for explaining non-transitive peering) and to
-//! draw the network (Graphviz DOT, and the pictures of reports).
+//! It answers the questions that are about connections rather than rules:
+//! - which networks reach which privately ([`PrivateReach`]: peering, not transitive; on-premises
+//!   through a VNet's gateway and, with gateway transit, the VNets that use it), which the path
+//!   evaluation and the reachability queries use;
+//! - how two VNets connect when they are not peered (a peering path, for explaining
+//!   non-transitive peering);
+//! - what to draw: Graphviz DOT (`nsgsim graph`) and the topology picture of reports
+//!   (`report::topology_svg`), both walk this graph.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use petgraph::algo::astar;
 use petgraph::graph::{NodeIndex, UnGraph};
+use petgraph::visit::EdgeRef;
 
-use super::{NextHop, Topology, VnetId};
+use super::{NextHop, PublicIpId, Topology, VnetId};
 
 /// A node of the topology graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GraphNode {
     /// The Internet.
     Internet,
-    /// A VNet (name, address spaces).
-    Vnet(String, String),
-    /// A subnet (`vnet/subnet`, prefix).
-    Subnet(String, String),
-    /// A VM's NIC (VM name, private IP).
-    Nic(String, String),
-    /// A public IP (name, address).
-    PublicIp(String, String),
-    /// An Azure Firewall (name, private IP).
-    Firewall(String, String),
+    /// A VNet.
+    Vnet {
+        /// Name.
+        name: String,
+        /// Address spaces, comma separated.
+        spaces: String,
+    },
+    /// A subnet.
+    Subnet {
+        /// `vnet/subnet`.
+        name: String,
+        /// Prefix.
+        prefix: String,
+        /// The associated NSG's name.
+        nsg: Option<String>,
+        /// The associated route table's name.
+        route_table: Option<String>,
+        /// Whether default outbound access is off (a private subnet).
+        private: bool,
+    },
+    /// A NIC.
+    Nic {
+        /// The VM's name (the NIC's when it has no VM).
+        vm: String,
+        /// Private IP.
+        ip: String,
+        /// The NIC's own NSG.
+        nsg: Option<String>,
+    },
+    /// A public IP.
+    PublicIp {
+        /// Name.
+        name: String,
+        /// Address.
+        address: String,
+        /// `Basic` or `Standard`.
+        sku: String,
+    },
+    /// An Azure Firewall.
+    Firewall {
+        /// Name.
+        name: String,
+        /// Private IP (the next hop of UDRs).
+        ip: String,
+    },
     /// An Azure Bastion host.
-    Bastion(String),
-    /// An on-premises network behind a gateway.
-    OnPremises(String),
+    Bastion {
+        /// Name.
+        name: String,
+    },
+    /// An on-premises network behind a VNet's gateway.
+    OnPremises {
+        /// Its address space.
+        space: String,
+    },
 }
 
 /// An edge of the topology graph.
@@ -41,17 +91,67 @@ pub enum GraphEdge {
     Peering,
     /// A public IP associated with a NIC, firewall or Bastion; or a public IP facing the Internet.
     Public,
-    /// A gateway connection to on-premises.
+    /// A VPN/ExpressRoute gateway connection from a VNet to an on-premises network.
     Gateway,
-    /// A user-defined route from a subnet to an appliance (the route table and route names).
+    /// Gateway transit: a VNet uses the gateway of the peered VNet at the other end (the end that
+    /// has `Gateway` edges).
+    GatewayTransit,
+    /// A user-defined route from a subnet to an appliance (the route table and route names, and
+    /// the prefix).
     Route(String),
+}
+
+/// Which networks reach which privately, read off the graph: a VNet reaches itself and the VNets
+/// it is peered with (peering is not transitive); the on-premises networks behind a VNet's
+/// gateway reach that VNet and the VNets that use its gateway through peering.
+///
+/// It also keeps the peering graph of the VNets alone (small: one node per VNet), so that the
+/// peering path between two VNets is found without walking the whole topology graph, which a
+/// flow evaluation cannot afford.
+#[derive(Clone, Debug, Default)]
+pub struct PrivateReach {
+    /// Per VNet index: the VNets it reaches privately, sorted.
+    vnets: Vec<Vec<VnetId>>,
+    /// Per VNet index: the VNets that the on-premises networks behind its gateway reach, sorted.
+    on_premises: Vec<Vec<VnetId>>,
+    /// The VNets (node weight: the VNet's name) and their peerings; node `i` is `VnetId(i)`.
+    peerings: UnGraph<String, ()>,
+}
+
+impl PrivateReach {
+    /// Whether a sender in `from` reaches `to` without leaving the private network.
+    pub fn vnet_reaches(&self, from: VnetId, to: VnetId) -> bool {
+        self.vnets.get(from.index()).is_some_and(|r| r.binary_search(&to).is_ok())
+    }
+
+    /// Whether the on-premises networks behind `gateway`'s gateway reach `to` privately.
+    pub fn on_premises_reaches(&self, gateway: VnetId, to: VnetId) -> bool {
+        self.on_premises.get(gateway.index()).is_some_and(|r| r.binary_search(&to).is_ok())
+    }
+
+    /// The VNets a sender in `from` reaches privately.
+    pub fn vnets_reached_from(&self, from: VnetId) -> &[VnetId] {
+        self.vnets.get(from.index()).map_or(&[], Vec::as_slice)
+    }
+
+    /// The names along the shortest chain of peerings from `from` to `to` (both included), if any.
+    pub fn peering_path(&self, from: VnetId, to: VnetId) -> Option<Vec<String>> {
+        let node = |v: VnetId| NodeIndex::new(v.index());
+        if from.index() >= self.peerings.node_count() || to.index() >= self.peerings.node_count() {
+            return None;
+        }
+        let (_, path) = astar(&self.peerings, node(from), |n| n == node(to), |_| 1, |_| 0)?;
+        Some(path.into_iter().map(|n| self.peerings[n].clone()).collect())
+    }
 }
 
 /// The graph and where each VNet sits in it.
 #[derive(Debug)]
 pub struct TopologyGraph {
     graph: UnGraph<GraphNode, GraphEdge>,
+    internet: NodeIndex,
     vnets: Vec<NodeIndex>,
+    vnet_of_node: HashMap<NodeIndex, VnetId>,
 }
 
 impl TopologyGraph {
@@ -60,41 +160,61 @@ impl TopologyGraph {
         let mut g = UnGraph::new_undirected();
         let internet = g.add_node(GraphNode::Internet);
         let mut vnets = Vec::new();
+        let mut vnet_of_node = HashMap::new();
         for v in topology.vnet_ids() {
             let vnet = topology.vnet(v);
             let spaces: Vec<String> = vnet.address_space.iter().map(|s| s.to_string()).collect();
-            vnets.push(g.add_node(GraphNode::Vnet(vnet.name.clone(), spaces.join(", "))));
+            let node = g.add_node(GraphNode::Vnet { name: vnet.name.clone(), spaces: spaces.join(", ") });
+            vnets.push(node);
+            vnet_of_node.insert(node, v);
         }
         for v in topology.vnet_ids() {
-            for peer in &topology.vnet(v).peerings {
+            let vnet = topology.vnet(v);
+            for peer in &vnet.peerings {
                 if v < *peer {
                     g.add_edge(vnets[v.index()], vnets[peer.index()], GraphEdge::Peering);
                 }
             }
-            for space in &topology.vnet(v).on_premises {
-                let on_prem = g.add_node(GraphNode::OnPremises(space.to_string()));
+            for space in &vnet.on_premises {
+                let on_prem = g.add_node(GraphNode::OnPremises { space: space.to_string() });
                 g.add_edge(vnets[v.index()], on_prem, GraphEdge::Gateway);
+            }
+            if let Some(remote) = vnet.remote_gateway {
+                g.add_edge(vnets[v.index()], vnets[remote.index()], GraphEdge::GatewayTransit);
             }
         }
         let mut subnets = Vec::new();
         for s in topology.subnet_ids() {
             let subnet = topology.subnet(s);
-            let name = format!("{}/{}", topology.vnet(subnet.vnet).name, subnet.name);
-            let node = g.add_node(GraphNode::Subnet(name, subnet.prefix.to_string()));
+            let node = g.add_node(GraphNode::Subnet {
+                name: format!("{}/{}", topology.vnet(subnet.vnet).name, subnet.name),
+                prefix: subnet.prefix.to_string(),
+                nsg: subnet.nsg.map(|n| topology.nsg(n).name.clone()),
+                route_table: subnet.route_table.map(|r| topology.route_table(r).name.clone()),
+                private: !subnet.default_outbound_access,
+            });
             g.add_edge(vnets[subnet.vnet.index()], node, GraphEdge::Contains);
             subnets.push(node);
         }
-        let public = |g: &mut UnGraph<GraphNode, GraphEdge>, owner: NodeIndex, p: super::PublicIpId| {
+        let public = |g: &mut UnGraph<GraphNode, GraphEdge>, owner: NodeIndex, p: PublicIpId| {
             let pip = topology.public_ip(p);
-            let node = g.add_node(GraphNode::PublicIp(pip.name.clone(), pip.address.to_string()));
+            let node = g.add_node(GraphNode::PublicIp {
+                name: pip.name.clone(),
+                address: pip.address.to_string(),
+                sku: format!("{:?}", pip.sku),
+            });
             g.add_edge(owner, node, GraphEdge::Public);
             g.add_edge(node, internet, GraphEdge::Public);
         };
         for n in topology.nic_ids() {
             let nic = topology.nic(n);
-            let label = nic.vm.map(|v| topology.vm(v).name.clone()).unwrap_or_else(|| nic.name.clone());
-            let node = g.add_node(GraphNode::Nic(label, nic.private_ip.to_string()));
-            g.add_edge(subnets[nic.subnet.0 as usize], node, GraphEdge::Contains);
+            let vm = nic.vm.map(|v| topology.vm(v).name.clone()).unwrap_or_else(|| nic.name.clone());
+            let node = g.add_node(GraphNode::Nic {
+                vm,
+                ip: nic.private_ip.to_string(),
+                nsg: nic.nsg.map(|x| topology.nsg(x).name.clone()),
+            });
+            g.add_edge(subnets[nic.subnet.index()], node, GraphEdge::Contains);
             if let Some(p) = nic.public_ip {
                 public(&mut g, node, p);
             }
@@ -102,8 +222,9 @@ impl TopologyGraph {
         let mut firewall_nodes = Vec::new();
         for f in topology.firewall_ids() {
             let fw = topology.firewall(f);
-            let node = g.add_node(GraphNode::Firewall(fw.name.clone(), fw.private_ip.to_string()));
-            g.add_edge(subnets[fw.subnet.0 as usize], node, GraphEdge::Contains);
+            let node =
+                g.add_node(GraphNode::Firewall { name: fw.name.clone(), ip: fw.private_ip.to_string() });
+            g.add_edge(subnets[fw.subnet.index()], node, GraphEdge::Contains);
             if let Some(p) = fw.public_ip {
                 public(&mut g, node, p);
             }
@@ -111,8 +232,8 @@ impl TopologyGraph {
         }
         for b in topology.bastion_ids() {
             let bastion = topology.bastion(b);
-            let node = g.add_node(GraphNode::Bastion(bastion.name.clone()));
-            g.add_edge(subnets[bastion.subnet.0 as usize], node, GraphEdge::Contains);
+            let node = g.add_node(GraphNode::Bastion { name: bastion.name.clone() });
+            g.add_edge(subnets[bastion.subnet.index()], node, GraphEdge::Contains);
             if let Some(p) = bastion.public_ip {
                 public(&mut g, node, p);
             }
@@ -125,35 +246,136 @@ impl TopologyGraph {
                     && let Some((_, fw)) = firewall_nodes.iter().find(|(a, _)| *a == ip)
                 {
                     g.add_edge(
-                        subnets[s.0 as usize],
+                        subnets[s.index()],
                         *fw,
                         GraphEdge::Route(format!("{}/{} {}", table.name, route.name, route.prefix)),
                     );
                 }
             }
         }
-        TopologyGraph { graph: g, vnets }
+        TopologyGraph { graph: g, internet, vnets, vnet_of_node }
     }
 
-    /// The shortest chain of peerings from `from` to `to` (both included), if any.
+    /// The VNets at the other end of `node`'s edges of kind `kind`.
+    fn vnet_neighbours(&self, node: NodeIndex, kind: &GraphEdge) -> impl Iterator<Item = VnetId> + '_ {
+        let kind = kind.clone();
+        self.graph.edges(node).filter(move |e| *e.weight() == kind).filter_map(move |e| {
+            let other = if e.source() == node { e.target() } else { e.source() };
+            self.vnet_of_node.get(&other).copied()
+        })
+    }
+
+    fn has_gateway(&self, vnet: NodeIndex) -> bool {
+        self.graph.edges(vnet).any(|e| *e.weight() == GraphEdge::Gateway)
+    }
+
+    /// Which networks reach which privately (see [`PrivateReach`]).
+    pub fn private_reach(&self) -> PrivateReach {
+        let mut vnets = Vec::with_capacity(self.vnets.len());
+        let mut on_premises = Vec::with_capacity(self.vnets.len());
+        let mut peerings = UnGraph::new_undirected();
+        for &node in &self.vnets {
+            if let GraphNode::Vnet { name, .. } = &self.graph[node] {
+                peerings.add_node(name.clone());
+            }
+        }
+        for (a, b) in self.vnet_links(&GraphEdge::Peering) {
+            let (a, b) = (self.vnet_of_node[&a], self.vnet_of_node[&b]);
+            peerings.add_edge(NodeIndex::new(a.index()), NodeIndex::new(b.index()), ());
+        }
+        for (i, &node) in self.vnets.iter().enumerate() {
+            let me = VnetId(i as u32);
+            let mut reached: Vec<VnetId> = self.vnet_neighbours(node, &GraphEdge::Peering).collect();
+            reached.push(me);
+            reached.sort_unstable();
+            reached.dedup();
+            vnets.push(reached);
+            // The on-premises networks behind this VNet's gateway reach it, and the VNets at the
+            // other end of its gateway-transit edges (which use this gateway: they have none).
+            let mut from_gateway = Vec::new();
+            if self.has_gateway(node) {
+                from_gateway.push(me);
+                from_gateway.extend(
+                    self.vnet_neighbours(node, &GraphEdge::GatewayTransit)
+                        .filter(|v| !self.has_gateway(self.vnets[v.index()])),
+                );
+                from_gateway.sort_unstable();
+                from_gateway.dedup();
+            }
+            on_premises.push(from_gateway);
+        }
+        PrivateReach { vnets, on_premises, peerings }
+    }
+
+    /// The shortest chain of peerings from `from` to `to` (both included), if any. (For many
+    /// questions, keep the [`PrivateReach`] and ask it.)
     pub fn peering_path(&self, from: VnetId, to: VnetId) -> Option<Vec<String>> {
-        let (start, goal) = (self.vnets[from.index()], self.vnets[to.index()]);
-        let filtered =
-            self.graph.filter_map(|_, n| Some(n.clone()), |_, e| (*e == GraphEdge::Peering).then_some(()));
-        let (_, path) = astar(&filtered, start, |n| n == goal, |_| 1, |_| 0)?;
-        Some(
-            path.into_iter()
-                .filter_map(|i| match &self.graph[i] {
-                    GraphNode::Vnet(name, _) => Some(name.clone()),
-                    _ => None,
-                })
-                .collect(),
-        )
+        self.private_reach().peering_path(from, to)
     }
 
     /// The graph.
     pub fn graph(&self) -> &UnGraph<GraphNode, GraphEdge> {
         &self.graph
+    }
+
+    /// The Internet's node.
+    pub fn internet(&self) -> NodeIndex {
+        self.internet
+    }
+
+    /// The VNets' nodes, in the topology's order.
+    pub fn vnet_nodes(&self) -> &[NodeIndex] {
+        &self.vnets
+    }
+
+    /// The nodes joined to `node` by edges of kind `kind`, in the order they were added.
+    pub fn neighbours(&self, node: NodeIndex, kind: &GraphEdge) -> Vec<NodeIndex> {
+        let mut out: Vec<NodeIndex> = self
+            .graph
+            .edges(node)
+            .filter(|e| e.weight() == kind)
+            .map(|e| if e.source() == node { e.target() } else { e.source() })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The nodes contained in `node` (a VNet's subnets, a subnet's NICs and appliances), in the
+    /// order they were added. Containment edges run from the container (added first) to its parts.
+    pub fn parts(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        self.neighbours(node, &GraphEdge::Contains).into_iter().filter(|n| *n > node).collect()
+    }
+
+    /// The public IP nodes of `node` (a NIC, firewall or Bastion host).
+    pub fn public_ips(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        if matches!(self.graph[node], GraphNode::PublicIp { .. } | GraphNode::Internet) {
+            return Vec::new();
+        }
+        self.neighbours(node, &GraphEdge::Public)
+    }
+
+    /// Every route edge: (subnet node, firewall node, label).
+    pub fn routes(&self) -> Vec<(NodeIndex, NodeIndex, &str)> {
+        self.graph
+            .edge_references()
+            .filter_map(|e| match e.weight() {
+                GraphEdge::Route(label) => Some((e.source(), e.target(), label.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every edge of kind `kind` between two VNets: (one, other).
+    pub fn vnet_links(&self, kind: &GraphEdge) -> Vec<(NodeIndex, NodeIndex)> {
+        self.graph
+            .edge_references()
+            .filter(|e| e.weight() == kind)
+            .filter(|e| {
+                self.vnet_of_node.contains_key(&e.source()) && self.vnet_of_node.contains_key(&e.target())
+            })
+            .map(|e| (e.source(), e.target()))
+            .collect()
     }
 
     /// Graphviz DOT text of the graph.
@@ -163,15 +385,33 @@ impl TopologyGraph {
         for i in self.graph.node_indices() {
             let (label, shape) = match &self.graph[i] {
                 GraphNode::Internet => ("Internet".to_string(), "doublecircle"),
-                GraphNode::Vnet(n, s) => (format!("VNet {n}\\n{s}"), "box3d"),
-                GraphNode::Subnet(n, p) => (format!("subnet {n}\\n{p}"), "folder"),
-                GraphNode::Nic(n, ip) => (format!("{n}\\n{ip}"), "box"),
-                GraphNode::PublicIp(n, a) => (format!("{n}\\n{a}"), "ellipse"),
-                GraphNode::Firewall(n, ip) => (format!("Azure Firewall {n}\\n{ip}"), "hexagon"),
-                GraphNode::Bastion(n) => (format!("Azure Bastion {n}"), "octagon"),
-                GraphNode::OnPremises(s) => (format!("on-premises\\n{s}"), "cylinder"),
+                GraphNode::Vnet { name, spaces } => (format!("VNet {name}\\n{spaces}"), "box3d"),
+                GraphNode::Subnet { name, prefix, nsg, route_table, private } => {
+                    let mut label = format!("subnet {name}\\n{prefix}");
+                    if let Some(nsg) = nsg {
+                        let _ = write!(label, "\\nNSG {nsg}");
+                    }
+                    if let Some(rt) = route_table {
+                        let _ = write!(label, "\\nroutes {rt}");
+                    }
+                    if *private {
+                        label.push_str("\\nprivate (no default outbound access)");
+                    }
+                    (label, "folder")
+                }
+                GraphNode::Nic { vm, ip, nsg } => {
+                    let nsg = nsg.as_ref().map(|n| format!("\\nNIC NSG {n}")).unwrap_or_default();
+                    (format!("{vm}\\n{ip}{nsg}"), "box")
+                }
+                GraphNode::PublicIp { name, address, sku } => {
+                    (format!("{name}\\n{address} ({sku})"), "ellipse")
+                }
+                GraphNode::Firewall { name, ip } => (format!("Azure Firewall {name}\\n{ip}"), "hexagon"),
+                GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "octagon"),
+                GraphNode::OnPremises { space } => (format!("on-premises\\n{space}"), "cylinder"),
             };
-            let _ = writeln!(out, "  n{} [label=\"{label}\", shape={shape}];", i.index());
+            let _ =
+                writeln!(out, "  n{} [label=\"{}\", shape={shape}];", i.index(), label.replace('"', "\\\""));
         }
         for e in self.graph.edge_indices() {
             let Some((a, b)) = self.graph.edge_endpoints(e) else { continue };
@@ -180,6 +420,7 @@ impl TopologyGraph {
                 GraphEdge::Peering => " [label=\"peering\", style=bold]".into(),
                 GraphEdge::Public => " [style=dashed]".into(),
                 GraphEdge::Gateway => " [label=\"gateway\", style=dotted]".into(),
+                GraphEdge::GatewayTransit => " [label=\"uses remote gateway\", style=dotted]".into(),
                 GraphEdge::Route(r) => format!(" [label=\"UDR {r}\", color=red]"),
             };
             let _ = writeln!(out, "  n{} -- n{}{style};", a.index(), b.index());
@@ -206,5 +447,63 @@ mod tests {
         assert_eq!(g.peering_path(a, b), Some(vec!["a".into(), "hub".into(), "b".into()]));
         assert_eq!(g.peering_path(a, lonely), None);
         assert!(g.to_dot().contains("peering"));
+    }
+
+    #[test]
+    fn private_reach_is_not_transitive_and_gateway_transit_needs_the_flags() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
+        let b = t.add_vnet("b", vec!["10.2.0.0/16".parse().expect("net")]).expect("vnet");
+        t.connect_on_premises(hub, vec!["192.168.0.0/16".parse().expect("net")]).expect("gateway");
+        t.peer(hub, a).expect("peer");
+        t.peer(hub, b).expect("peer");
+        t.use_remote_gateway(a, hub).expect("a uses the hub's gateway");
+        let reach = TopologyGraph::new(&t).private_reach();
+        assert!(reach.vnet_reaches(a, hub) && reach.vnet_reaches(hub, b) && reach.vnet_reaches(a, a));
+        assert!(!reach.vnet_reaches(a, b), "peering is not transitive");
+        assert!(reach.on_premises_reaches(hub, hub));
+        assert!(reach.on_premises_reaches(hub, a), "a uses the hub's gateway");
+        assert!(!reach.on_premises_reaches(hub, b), "b is peered but does not use the gateway");
+        assert!(!reach.on_premises_reaches(a, a), "a has no gateway of its own");
+        assert!(TopologyGraph::new(&t).to_dot().contains("uses remote gateway"));
+    }
+
+    #[test]
+    fn remote_gateways_are_refused_as_azure_refuses_them() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
+        let err = t.use_remote_gateway(a, hub).expect_err("not peered").to_string();
+        assert!(err.contains("not peered"), "{err}");
+        t.peer(hub, a).expect("peer");
+        let err = t.use_remote_gateway(a, hub).expect_err("no gateway").to_string();
+        assert!(err.contains("has none"), "{err}");
+        t.connect_on_premises(hub, vec!["192.168.0.0/16".parse().expect("net")]).expect("gateway");
+        t.connect_on_premises(a, vec!["172.16.0.0/16".parse().expect("net")]).expect("gateway");
+        let err = t.use_remote_gateway(a, hub).expect_err("own gateway").to_string();
+        assert!(err.contains("gateway of its own"), "{err}");
+    }
+
+    #[test]
+    fn the_graph_holds_what_the_drawing_needs() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let s = t.add_subnet(hub, "app", "10.0.1.0/24".parse().expect("net")).expect("subnet");
+        let vm = t.add_vm("vm1", super::super::Os::Linux, false, ("s", "rg")).expect("vm");
+        let nic = t.add_nic("vm1-nic", s, "10.0.1.4".parse().expect("ip"), Some(vm)).expect("nic");
+        let p = t
+            .add_public_ip("vm1-pip", "20.1.2.3".parse().expect("ip"), super::super::PublicIpSku::Standard)
+            .expect("pip");
+        t.associate_public_ip(nic, p).expect("associate");
+        let g = TopologyGraph::new(&t);
+        let vnet = g.vnet_nodes()[0];
+        let subnets = g.parts(vnet);
+        assert_eq!(subnets.len(), 1);
+        let nics = g.parts(subnets[0]);
+        assert!(matches!(&g.graph()[nics[0]], GraphNode::Nic { vm, .. } if vm == "vm1"));
+        let pips = g.public_ips(nics[0]);
+        assert!(matches!(&g.graph()[pips[0]], GraphNode::PublicIp { address, .. } if address == "20.1.2.3"));
+        assert_eq!(g.neighbours(pips[0], &GraphEdge::Public), vec![g.internet(), nics[0]]);
     }
 }

@@ -20,7 +20,7 @@ pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
-pub use graph::{GraphEdge, GraphNode, TopologyGraph};
+pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology,

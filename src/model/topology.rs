@@ -34,6 +34,10 @@ pub struct Vnet {
     /// On-premises address spaces connected through a VPN or ExpressRoute gateway: routed
     /// privately to the VNet and part of its `VirtualNetwork` tag.
     pub on_premises: Vec<IpNet>,
+    /// The peered VNet whose gateway this VNet uses (gateway transit: that VNet's peering allows
+    /// gateway transit and this VNet's uses remote gateways); its on-premises spaces are then
+    /// routed to this VNet too.
+    pub remote_gateway: Option<VnetId>,
 }
 
 /// A subnet of a VNet.
@@ -51,6 +55,9 @@ pub struct Subnet {
     pub route_table: Option<RouteTableId>,
     /// NICs in the subnet.
     pub nics: Vec<NicId>,
+    /// Azure's `defaultOutboundAccess`: a VM without its own public IP reaches the Internet
+    /// through an implicit Microsoft address. `false` makes it a private subnet.
+    pub default_outbound_access: bool,
 }
 
 /// A network interface (its primary IP configuration).
@@ -327,6 +334,14 @@ pub enum TopologyError {
         /// The VNet.
         vnet: String,
     },
+    /// A resource that breaks one of Azure's requirements for it.
+    #[error("{resource}: {problem}")]
+    Requirement {
+        /// The resource, e.g. `firewall 'hub-fw'`.
+        resource: String,
+        /// What is wrong and what would be valid.
+        problem: String,
+    },
     /// A public IP associated with a second resource: Azure associates a public IP address
     /// resource with one resource only (a NIC's IP configuration, a firewall, a Bastion host).
     #[error(
@@ -472,6 +487,7 @@ impl Topology {
             subnets: Vec::new(),
             peerings: Vec::new(),
             on_premises: Vec::new(),
+            remote_gateway: None,
         });
         Ok(VnetId(self.vnets.len() as u32 - 1))
     }
@@ -528,6 +544,42 @@ impl Topology {
         Ok(())
     }
 
+    /// Lets `vnet` use the gateway of the peered VNet `remote` (gateway transit).
+    ///
+    /// # Errors
+    /// As Azure refuses it: the VNets are not peered, `remote` has no gateway (no on-premises
+    /// spaces), `vnet` has a gateway of its own, or `vnet` already uses another remote gateway.
+    pub fn use_remote_gateway(&mut self, vnet: VnetId, remote: VnetId) -> Result<(), TopologyError> {
+        let (v, r) = (&self.vnets[vnet.index()], &self.vnets[remote.index()]);
+        let problem = if !v.peerings.contains(&remote) {
+            Some(format!("is not peered with vnet '{}'; peer them first", r.name))
+        } else if r.on_premises.is_empty() {
+            Some(format!("cannot use the gateway of vnet '{}': it has none (no on_premises spaces)", r.name))
+        } else if !v.on_premises.is_empty() {
+            Some(
+                "has a gateway of its own (on_premises); a VNet with a gateway cannot use remote gateways"
+                    .into(),
+            )
+        } else if let Some(other) = v.remote_gateway.filter(|o| *o != remote) {
+            Some(format!(
+                "already uses the gateway of vnet '{}'; a VNet can use one remote gateway",
+                self.vnets[other.index()].name
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(TopologyError::Requirement { resource: format!("vnet '{}'", v.name), problem });
+        }
+        self.vnets[vnet.index()].remote_gateway = Some(remote);
+        Ok(())
+    }
+
+    /// Sets a subnet's `defaultOutboundAccess` (`false` = a private subnet).
+    pub fn set_subnet_default_outbound_access(&mut self, subnet: SubnetId, enabled: bool) {
+        self.subnets[subnet.index()].default_outbound_access = enabled;
+    }
+
     /// Adds a subnet to a VNet.
     ///
     /// # Errors
@@ -571,6 +623,7 @@ impl Topology {
             nsg: None,
             route_table: None,
             nics: Vec::new(),
+            default_outbound_access: true,
         });
         let id = SubnetId(self.subnets.len() as u32 - 1);
         self.vnets[vnet.index()].subnets.push(id);
@@ -863,12 +916,23 @@ impl Topology {
                 service: "Azure Firewall",
                 name: firewall.name,
                 subnet: FIREWALL_SUBNET,
-                requirement: "(/26)",
+                requirement: "of /26 or larger",
                 vnet: vnet_name,
                 found: String::new(),
             });
         };
         let prefix = self.subnets[subnet.index()].prefix;
+        if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
+            return Err(TopologyError::ServiceSubnet {
+                service: "Azure Firewall",
+                name: firewall.name,
+                subnet: FIREWALL_SUBNET,
+                requirement: "of /26 or larger",
+                vnet: vnet_name,
+                found: format!("; found {prefix}"),
+            });
+        }
+        self.check_firewall_subnet(&firewall, subnet)?;
         if !prefix.contains(&firewall.private_ip) {
             return Err(TopologyError::IpOutsideSubnet {
                 nic: format!("firewall {}", firewall.name),
@@ -889,6 +953,65 @@ impl Topology {
         firewall.subnet = subnet;
         self.firewalls.push(firewall);
         Ok(FirewallId(self.firewalls.len() as u32 - 1))
+    }
+
+    /// Azure's requirements on the firewall's subnet and public IP, checked when it is added: no
+    /// NSG on `AzureFirewallSubnet` (the platform blocks the association), a route table there
+    /// must send `0.0.0.0/0` to the Internet (Azure's `AzureFirewallSubnetRouteTableMustHaveDefaultRouteToInternet`),
+    /// and the public IP must be Standard.
+    fn check_firewall_subnet(&self, firewall: &Firewall, subnet: SubnetId) -> Result<(), TopologyError> {
+        let resource = format!("firewall '{}'", firewall.name);
+        let s = &self.subnets[subnet.index()];
+        if let Some(nsg) = s.nsg {
+            return Err(TopologyError::Requirement {
+                resource,
+                problem: format!(
+                    "AzureFirewallSubnet has NSG '{}', but NSGs are not supported on AzureFirewallSubnet (Azure blocks the association; the firewall has its own platform protection); remove the subnet's nsg",
+                    self.nsgs[nsg.index()].name
+                ),
+            });
+        }
+        if let Some(rt) = s.route_table {
+            let table = &self.route_tables[rt.0 as usize];
+            let default =
+                table.routes.iter().find(|r| r.prefix.prefix_len() == 0 && r.prefix.addr().is_ipv4());
+            if default.is_none_or(|r| r.next_hop != super::appliance::NextHop::Internet) {
+                let found = match default {
+                    Some(r) => format!("its 0.0.0.0/0 route '{}' goes to {}", r.name, r.next_hop),
+                    None => "it has no 0.0.0.0/0 route".into(),
+                };
+                return Err(TopologyError::Requirement {
+                    resource,
+                    problem: format!(
+                        "route table '{}' on AzureFirewallSubnet must have a 0.0.0.0/0 route with next hop Internet (the firewall needs direct Internet connectivity); {found}",
+                        table.name
+                    ),
+                });
+            }
+        }
+        if let Some(p) = firewall.public_ip {
+            self.require_standard_ip(p, resource, "Azure Firewall")?;
+        }
+        Ok(())
+    }
+
+    fn require_standard_ip(
+        &self,
+        p: PublicIpId,
+        resource: String,
+        service: &str,
+    ) -> Result<(), TopologyError> {
+        let pip = &self.public_ips[p.index()];
+        if pip.sku == PublicIpSku::Standard {
+            return Ok(());
+        }
+        Err(TopologyError::Requirement {
+            resource,
+            problem: format!(
+                "public IP '{}' is {:?} SKU; {service} requires a Standard SKU public IP",
+                pip.name, pip.sku
+            ),
+        })
     }
 
     /// Adds an Azure Bastion host in `vnet`'s `AzureBastionSubnet` (/26 or larger).
@@ -929,6 +1052,9 @@ impl Topology {
                 holder,
                 resource: format!("bastion '{name}'"),
             });
+        }
+        if let Some(p) = public_ip {
+            self.require_standard_ip(p, format!("bastion '{name}'"), "Azure Bastion")?;
         }
         let private_ip = usable_range(&prefix).map(|(first, _)| first).unwrap_or(prefix.network());
         self.bastions.push(Bastion { name: name.into(), vnet, subnet, public_ip, private_ip });
@@ -1115,7 +1241,16 @@ impl Topology {
     }
     /// The subnet whose prefix holds `ip`.
     pub fn subnet_of_ip(&self, ip: IpAddr) -> Option<SubnetId> {
-        self.subnets.iter().position(|s| s.prefix.contains(&ip)).map(|i| SubnetId(i as u32))
+        // Every subnet lies inside its VNet's address space, so only the subnets of the VNets
+        // that contain `ip` can: an Internet address (most of what `reach` and `exposure` ask
+        // about) is then answered without scanning every subnet. The lowest id wins, as a scan
+        // of all subnets would give when VNets overlap.
+        self.vnets
+            .iter()
+            .filter(|v| v.address_space.iter().any(|space| space.contains(&ip)))
+            .flat_map(|v| v.subnets.iter().copied())
+            .filter(|s| self.subnets[s.index()].prefix.contains(&ip))
+            .min()
     }
     /// The VNet a NIC is in.
     pub fn vnet_of_nic(&self, nic: NicId) -> VnetId {
@@ -1147,6 +1282,9 @@ impl Topology {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
         nets.extend(v.on_premises.iter().copied());
+        if let Some(remote) = v.remote_gateway {
+            nets.extend(self.vnets[remote.index()].on_premises.iter().copied());
+        }
         for peer in &v.peerings {
             nets.extend(self.vnets[peer.index()].address_space.iter().copied());
         }
@@ -1495,5 +1633,69 @@ mod tests {
         assert!(!t.virtual_network_tag(other).contains(ip("10.0.1.4")));
         let overlapping = t.add_vnet("clash", vec![net("10.0.128.0/17")]).expect("vnet");
         assert!(t.peer(hub, overlapping).is_err());
+    }
+
+    #[test]
+    fn bastion_needs_its_subnet_of_at_least_26_without_udr_and_a_standard_ip() {
+        let (mut t, v, _) = small();
+        let standard = t.add_public_ip("std", ip("20.0.0.1"), PublicIpSku::Standard).expect("pip");
+        let basic = t.add_public_ip("basic", ip("20.0.0.2"), PublicIpSku::Basic).expect("pip");
+        assert!(matches!(t.add_bastion("b", v, Some(standard)), Err(TopologyError::ServiceSubnet { .. })));
+        let small_subnet = t.add_subnet(v, BASTION_SUBNET, net("10.0.2.0/27")).expect("subnet");
+        let err = t.add_bastion("b", v, Some(standard)).expect_err("a /27 is too small");
+        assert!(err.to_string().contains("found 10.0.2.0/27"), "{err}");
+        // A /26 in another VNet: the basic IP is refused, the standard one accepted.
+        let v2 = t.add_vnet("v2", vec![net("10.9.0.0/16")]).expect("vnet");
+        let good = t.add_subnet(v2, BASTION_SUBNET, net("10.9.0.0/26")).expect("subnet");
+        let err = t.add_bastion("b", v2, Some(basic)).expect_err("basic SKU");
+        assert!(err.to_string().contains("requires a Standard SKU public IP"), "{err}");
+        let b = t.add_bastion("b", v2, Some(standard)).expect("a valid Bastion");
+        assert_eq!(t.bastion(b).subnet, good);
+        assert_eq!(t.bastion(b).private_ip, ip("10.9.0.4"), "the first usable address");
+        // No UDR on AzureBastionSubnet.
+        let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![] }).expect("table");
+        assert!(matches!(t.set_subnet_route_table(good, rt), Err(TopologyError::UdrOnBastionSubnet { .. })));
+        assert!(matches!(
+            t.set_subnet_route_table(small_subnet, rt),
+            Err(TopologyError::UdrOnBastionSubnet { .. })
+        ));
+    }
+
+    #[test]
+    fn firewall_subnet_refuses_an_nsg_and_a_default_route_not_to_the_internet() {
+        use super::super::appliance::{FirewallMode, NextHop, Route};
+        let firewall = |name: &str| Firewall {
+            name: name.into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: None,
+            mode: FirewallMode::Classic,
+            groups: vec![],
+            legacy_dnat: false,
+        };
+        let (mut t, v, _) = small();
+        let fw_subnet = t.add_subnet(v, FIREWALL_SUBNET, net("10.0.1.0/26"));
+        assert!(fw_subnet.is_err(), "overlaps 'web' (10.0.1.0/24)");
+        let s = t.add_subnet(v, FIREWALL_SUBNET, net("10.0.2.0/26")).expect("subnet");
+        let mut fw = firewall("fw");
+        fw.private_ip = ip("10.0.2.4");
+        let nsg = t.add_nsg(crate::nsg::Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
+        t.set_subnet_nsg(s, Some(nsg));
+        let err = t.add_firewall(fw.clone(), v).expect_err("an NSG on AzureFirewallSubnet");
+        assert!(err.to_string().contains("NSGs are not supported on AzureFirewallSubnet"), "{err}");
+        t.set_subnet_nsg(s, None);
+        let to_itself = Route {
+            name: "d".into(),
+            prefix: net("0.0.0.0/0"),
+            next_hop: NextHop::VirtualAppliance(ip("10.0.2.4")),
+        };
+        let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![to_itself] }).expect("table");
+        t.set_subnet_route_table(s, rt).expect("associate");
+        let err = t.add_firewall(fw.clone(), v).expect_err("a default route back at the firewall");
+        assert!(err.to_string().contains("next hop Internet"), "{err}");
+        let internet = Route { name: "d".into(), prefix: net("0.0.0.0/0"), next_hop: NextHop::Internet };
+        let ok = t.add_route_table(RouteTable { name: "ok".into(), routes: vec![internet] }).expect("table");
+        t.set_subnet_route_table(s, ok).expect("associate");
+        assert!(t.add_firewall(fw, v).is_ok());
     }
 }

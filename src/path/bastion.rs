@@ -131,7 +131,14 @@ pub fn missing_bastion_rules(topology: &Topology, bastion: BastionId) -> Vec<Mis
     let mut missing = Vec::new();
     for req in REQUIRED {
         let compiled = CompiledNsg::compile(topology.nsg(nsg), req.direction, &ctx);
-        let sources = members(&ctx, req.source, b.private_ip);
+        let mut sources = members(&ctx, req.source, b.private_ip);
+        if req.any_source {
+            // Users connect from the Internet; the platform's own sources (GatewayManager and
+            // AzureLoadBalancer, which are public addresses too) do not count as users.
+            for platform in ["GatewayManager", "AzureLoadBalancer"] {
+                sources = sources.subtract(&members(&ctx, Endpoint::Tag(platform), b.private_ip));
+            }
+        }
         let destinations = members(&ctx, req.destination, b.private_ip);
         let protocols: &[IpProtocol] =
             if req.tcp_only { &[IpProtocol::TCP] } else { &[IpProtocol::TCP, IpProtocol::UDP] };
@@ -142,14 +149,19 @@ pub fn missing_bastion_rules(topology: &Topology, bastion: BastionId) -> Vec<Mis
             for &port in req.ports {
                 let mut allowed_somewhere = false;
                 let mut first_denial = None;
-                for s in src_pieces.iter().filter_map(AddrSet::first) {
-                    for d in dst_pieces.iter().filter_map(AddrSet::first) {
+                // One flow per piece decides for the whole piece; the message names the pieces
+                // (prefixes), not the representative addresses.
+                for (sp, s) in src_pieces.iter().filter_map(|p| Some((p, p.first()?))) {
+                    for (dp, d) in dst_pieces.iter().filter_map(|p| Some((p, p.first()?))) {
                         let flow = Flow::new(protocol, s, 50000, d, port);
                         let hit = compiled.evaluate(&flow);
                         if hit.rule.access == Access::Allow {
                             allowed_somewhere = true;
                         } else if first_denial.is_none() {
-                            first_denial = Some(format!("{flow} is denied by {}", hit.rule.azure_name()));
+                            first_denial = Some(format!(
+                                "{protocol} from {sp} to {dp} port {port} is denied by {}",
+                                hit.rule.azure_name()
+                            ));
                         }
                     }
                 }
@@ -165,4 +177,157 @@ pub fn missing_bastion_rules(topology: &Topology, bastion: BastionId) -> Vec<Mis
         }
     }
     missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Topology;
+    use crate::nsg::{Access::*, Direction::*, RuleProtocol::*};
+    use crate::path::testing::{net, nsg, prefix, rule, tag};
+
+    /// The eight rules of "Working with NSG access and Azure Bastion".
+    fn required_rules() -> Vec<crate::nsg::SecurityRule> {
+        vec![
+            rule("AllowHttpsInbound", 120, Inbound, Allow, Tcp, (tag("Internet"), AddressSpec::Any), "443"),
+            rule(
+                "AllowGatewayManagerInbound",
+                130,
+                Inbound,
+                Allow,
+                Tcp,
+                (tag("GatewayManager"), AddressSpec::Any),
+                "443",
+            ),
+            rule(
+                "AllowAzureLoadBalancerInbound",
+                140,
+                Inbound,
+                Allow,
+                Tcp,
+                (tag("AzureLoadBalancer"), AddressSpec::Any),
+                "443",
+            ),
+            rule(
+                "AllowBastionHostCommunication",
+                150,
+                Inbound,
+                Allow,
+                Any,
+                (tag("VirtualNetwork"), tag("VirtualNetwork")),
+                "8080,5701",
+            ),
+            rule(
+                "AllowSshRdpOutbound",
+                100,
+                Outbound,
+                Allow,
+                Any,
+                (AddressSpec::Any, tag("VirtualNetwork")),
+                "22,3389",
+            ),
+            rule(
+                "AllowAzureCloudOutbound",
+                110,
+                Outbound,
+                Allow,
+                Tcp,
+                (AddressSpec::Any, tag("AzureCloud")),
+                "443",
+            ),
+            rule(
+                "AllowBastionCommunication",
+                120,
+                Outbound,
+                Allow,
+                Any,
+                (tag("VirtualNetwork"), tag("VirtualNetwork")),
+                "8080,5701",
+            ),
+            rule("AllowHttpOutbound", 130, Outbound, Allow, Any, (AddressSpec::Any, tag("Internet")), "80"),
+        ]
+    }
+
+    use crate::nsg::AddressSpec;
+
+    /// A VNet 10.60.0.0/16 with a Bastion whose subnet has an NSG of `rules` (or none).
+    fn bastion_with(rules: Option<Vec<crate::nsg::SecurityRule>>) -> (Topology, BastionId) {
+        let mut t = Topology::new();
+        let v = t.add_vnet("prod", vec![net("10.60.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "AzureBastionSubnet", net("10.60.0.0/26")).expect("subnet");
+        if let Some(rules) = rules {
+            let id = nsg(&mut t, "bastion-nsg", rules);
+            t.set_subnet_nsg(s, Some(id));
+        }
+        let b = t.add_bastion("prod-bastion", v, None).expect("bastion");
+        (t, b)
+    }
+
+    #[test]
+    fn every_required_rule_present_or_no_nsg_means_nothing_missing() {
+        let (t, b) = bastion_with(Some(required_rules()));
+        assert_eq!(missing_bastion_rules(&t, b), vec![]);
+        let (t, b) = bastion_with(None);
+        assert_eq!(missing_bastion_rules(&t, b), vec![], "Azure does not require an NSG there");
+    }
+
+    #[test]
+    fn blocked_required_traffic_is_reported_with_the_rule_and_the_prefixes() {
+        let mut rules: Vec<_> =
+            required_rules().into_iter().filter(|r| r.name != "AllowSshRdpOutbound").collect();
+        rules.push(rule(
+            "DenyVnetOutbound",
+            200,
+            Outbound,
+            Deny,
+            Any,
+            (AddressSpec::Any, tag("VirtualNetwork")),
+            "*",
+        ));
+        rules.push(rule(
+            "DenyGatewayManager",
+            100,
+            Inbound,
+            Deny,
+            Tcp,
+            (tag("GatewayManager"), AddressSpec::Any),
+            "443",
+        ));
+        let (t, b) = bastion_with(Some(rules));
+        let missing = missing_bastion_rules(&t, b);
+        let names: Vec<&str> = missing.iter().map(|m| m.rule).collect();
+        assert_eq!(names, ["AllowGatewayManagerInbound", "AllowSshRdpOutbound"]);
+        // The destination is named as the VNet's prefix, not as its network address
+        // (`10.60.0.0:22` would read as a host).
+        assert_eq!(
+            missing[1].detail,
+            "Tcp from 10.60.0.4/32 to 10.60.0.0/16 port 22 is denied by securityRules/DenyVnetOutbound"
+        );
+        assert!(
+            missing[0].detail.contains("is denied by securityRules/DenyGatewayManager"),
+            "{}",
+            missing[0].detail
+        );
+    }
+
+    #[test]
+    fn https_inbound_may_be_narrowed_to_some_internet_sources() {
+        let mut rules: Vec<_> =
+            required_rules().into_iter().filter(|r| r.name != "AllowHttpsInbound").collect();
+        rules.push(rule(
+            "AllowHttpsFromOffice",
+            120,
+            Inbound,
+            Allow,
+            Tcp,
+            (prefix("203.0.113.0/24"), AddressSpec::Any),
+            "443",
+        ));
+        let (t, b) = bastion_with(Some(rules.clone()));
+        assert_eq!(missing_bastion_rules(&t, b), vec![], "Microsoft allows narrowing the Internet source");
+        rules.retain(|r| r.name != "AllowHttpsFromOffice");
+        let (t, b) = bastion_with(Some(rules));
+        let names: Vec<&str> = missing_bastion_rules(&t, b).iter().map(|m| m.rule).collect();
+        assert_eq!(names, ["AllowHttpsInbound"]);
+    }
 }

@@ -67,6 +67,28 @@ enum Position {
     Platform,
 }
 
+/// Where a packet leaving a subnet for the Internet gets its public source address (Microsoft,
+/// "Default outbound access in Azure" and "Outbound connectivity"): traffic to a public address,
+/// even another VM's public IP in the same VNet, leaves through outbound SNAT, so the receiver's
+/// NSGs see a public source and the `Internet` rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Egress {
+    /// A public IP of the sender (the VM's own, or the firewall's): the source becomes it.
+    Public(IpAddr),
+    /// No public IP, in a subnet with default outbound access: an implicit Microsoft address.
+    DefaultOutbound,
+    /// No public IP, in a private subnet (`defaultOutboundAccess` false): no way out.
+    NoOutbound,
+    /// A sender outside Azure's VNets (an Internet or on-premises client): the source is kept.
+    Keep,
+}
+
+/// The source address nsgsim gives traffic that leaves through default outbound access. Azure
+/// uses an implicit, changing Microsoft address that no scenario can name; nsgsim stands in one
+/// fixed public address for it (model choice, docs/fidelity.md) and labels it in every trace. It
+/// lies in nsgsim's sample `AzureCloud` prefixes, as Microsoft's own addresses do.
+pub const DEFAULT_OUTBOUND_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(40, 64, 0, 1));
+
 /// Evaluates `req` through `topology`, using the compiled NSGs in `cache`.
 pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> Trace {
     let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0 };
@@ -131,16 +153,36 @@ impl Walk<'_> {
         Position::Internet
     }
 
-    /// Whether traffic from `from` can reach `vnet` without leaving the private network.
+    /// Whether traffic from `from` can reach `vnet` without leaving the private network: its own
+    /// VNet and peered VNets (not transitively); from on-premises, the VNet whose gateway connects
+    /// it and the VNets that use that gateway through peering (gateway transit). The answer comes
+    /// from the topology graph (`model::PrivateReach`).
     fn privately_reaches(&self, from: Position, vnet: VnetId) -> bool {
         let t = self.topology;
-        let from_vnet = match from {
-            Position::Subnet(s) => t.subnet(s).vnet,
-            Position::OnPremises(v) | Position::Unmodelled(v) => v,
-            Position::Internet => return false,
-            Position::Platform => return true,
+        let reach = self.cache.private_reach();
+        match from {
+            Position::Subnet(s) => reach.vnet_reaches(t.subnet(s).vnet, vnet),
+            Position::Unmodelled(v) => reach.vnet_reaches(v, vnet),
+            Position::OnPremises(v) => reach.on_premises_reaches(v, vnet),
+            Position::Internet => false,
+            Position::Platform => true,
+        }
+    }
+
+    /// How a sender at `position` leaves for the Internet when it does so directly.
+    fn egress(&self, source: Source, position: Position) -> Egress {
+        let t = self.topology;
+        let subnet = match (source, position) {
+            (Source::Nic(n), _) => {
+                if let Some(p) = t.nic(n).public_ip {
+                    return Egress::Public(t.public_ip(p).address);
+                }
+                t.nic(n).subnet
+            }
+            (Source::Address(_), Position::Subnet(s)) => s,
+            _ => return Egress::Keep,
         };
-        from_vnet == vnet || t.vnet(from_vnet).peerings.contains(&vnet)
+        if t.subnet(subnet).default_outbound_access { Egress::DefaultOutbound } else { Egress::NoOutbound }
     }
 
     fn start(&mut self, req: &FlowRequest) -> bool {
@@ -180,11 +222,8 @@ impl Walk<'_> {
         if !leaves {
             return false;
         }
-        let snat = match req.source {
-            Source::Nic(n) => t.nic(n).public_ip.map(|p| t.public_ip(p).address),
-            Source::Address(_) => None,
-        };
-        self.deliver(flow, position, snat)
+        let egress = self.egress(req.source, position);
+        self.deliver(flow, position, egress)
     }
 
     /// A flow from a VM to a platform service (168.63.129.16, 169.254.169.254): the host node
@@ -231,9 +270,9 @@ impl Walk<'_> {
         self.push(HopKind::Platform, "Azure platform", Access::Allow, detail)
     }
 
-    /// Routes `flow` from `position` to its destination. `snat` is the public address the sender
-    /// uses when it leaves for the Internet directly.
-    fn deliver(&mut self, flow: Flow, position: Position, snat: Option<IpAddr>) -> bool {
+    /// Routes `flow` from `position` to its destination. `egress` says which public source the
+    /// sender takes when it leaves for the Internet directly.
+    fn deliver(&mut self, flow: Flow, position: Position, egress: Egress) -> bool {
         let t = self.topology;
         self.depth += 1;
         if self.depth > 8 {
@@ -241,7 +280,7 @@ impl Walk<'_> {
         }
         if let Some(p) = t.public_ip_by_address(flow.dst) {
             return match position {
-                Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+                Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
                 _ => self.arrive_public(flow, p),
             };
         }
@@ -266,17 +305,36 @@ impl Walk<'_> {
                     self.arrive_private(flow)
                 }
                 Position::OnPremises(v) | Position::Unmodelled(v) => {
+                    let on_premises = matches!(position, Position::OnPremises(_));
                     if self.privately_reaches(position, dst_vnet) {
-                        let how = if matches!(position, Position::OnPremises(_)) {
-                            format!(
+                        let how = match (on_premises, v == dst_vnet) {
+                            (true, true) => format!(
                                 "on-premises network connected to vnet '{}' through its gateway",
                                 t.vnet(v).name
-                            )
-                        } else {
-                            format!("inside vnet '{}'", t.vnet(v).name)
+                            ),
+                            (true, false) => format!(
+                                "on-premises network connected to vnet '{}' through its gateway; vnet '{}' uses that gateway through peering (gateway transit)",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            ),
+                            (false, _) => format!("inside vnet '{}'", t.vnet(v).name),
                         };
                         self.push(HopKind::Route, "routing", Access::Allow, how);
                         self.arrive_private(flow)
+                    } else if on_premises && t.vnet(v).peerings.contains(&dst_vnet) {
+                        self.deny(
+                            HopKind::Route,
+                            "routing",
+                            format!(
+                                "the on-premises network behind the gateway of vnet '{}' reaches peered vnet '{}' only through gateway transit, which is off (in Azure: 'allow gateway transit' on {}'s peering and 'use remote gateways' on {}'s; scenario: Peering(vnets: (\"{}\", \"{}\"), allow_gateway_transit: true, use_remote_gateways: true))",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name,
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name,
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            ),
+                        )
                     } else {
                         self.deny(
                             HopKind::Route,
@@ -289,11 +347,11 @@ impl Walk<'_> {
                         )
                     }
                 }
-                Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+                Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
             };
         }
         match position {
-            Position::Subnet(s) => self.route_from_subnet(flow, s, snat),
+            Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
             _ => self.push(
                 HopKind::Route,
                 "routing",
@@ -303,7 +361,7 @@ impl Walk<'_> {
         }
     }
 
-    fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, snat: Option<IpAddr>) -> bool {
+    fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, egress: Egress) -> bool {
         let t = self.topology;
         let s = t.subnet(subnet);
         let where_ = format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name);
@@ -342,12 +400,44 @@ impl Walk<'_> {
                             "{} is in vnet '{dst_vnet}', which is not peered with vnet '{}'; the default route sends it to the Internet, where private addresses are dropped{}",
                             flow.dst,
                             t.vnet(s.vnet).name,
-                            peering_hint(t, s.vnet, flow.dst)
+                            peering_hint(t, self.cache, s.vnet, flow.dst)
                         ),
                     );
                 }
-                self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
-                let out = Flow { src: snat.unwrap_or(flow.src), ..flow };
+                if !crate::model::internet_space().contains(flow.dst) {
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "{via}: {} is a private address outside every connected network; the Internet drops it",
+                            flow.dst
+                        ),
+                    );
+                }
+                let (src, how) = match egress {
+                    Egress::Public(a) if a == flow.src => (a, String::new()),
+                    Egress::Public(a) => {
+                        (a, format!("; outbound SNAT: the source becomes the public IP {a}"))
+                    }
+                    Egress::DefaultOutbound => (
+                        DEFAULT_OUTBOUND_ADDRESS,
+                        format!(
+                            "; no public IP, so default outbound access: the source becomes an implicit Microsoft public address (nsgsim shows it as {DEFAULT_OUTBOUND_ADDRESS}; model choice, see docs/fidelity.md)"
+                        ),
+                    ),
+                    Egress::NoOutbound => {
+                        return self.deny(
+                            HopKind::Route,
+                            where_,
+                            format!(
+                                "{via}: the subnet is private (default_outbound_access: false) and the sender has no public IP, so it has no outbound Internet connectivity; add a public IP, a NAT gateway or a route to a firewall"
+                            ),
+                        );
+                    }
+                    Egress::Keep => (flow.src, String::new()),
+                };
+                self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}{how}", flow.dst));
+                let out = Flow { src, ..flow };
                 match t.public_ip_by_address(flow.dst) {
                     Some(p) => self.arrive_public(out, p),
                     None => true,
@@ -373,8 +463,8 @@ impl Walk<'_> {
         let t = self.topology;
         let f = t.firewall(fw);
         let name = f.name.clone();
-        match firewall::filter(f, &flow) {
-            Decision::Allow { rule } => {
+        let application = match firewall::filter(f, &flow) {
+            Decision::Allow { rule, application } => {
                 self.hops.push(Hop {
                     rule: Some(rule.clone()),
                     ..hop(
@@ -384,6 +474,7 @@ impl Walk<'_> {
                         format!("Azure Firewall '{name}': rule {rule} allows {flow}"),
                     )
                 });
+                application
             }
             Decision::Deny { rule } => {
                 self.hops.push(Hop {
@@ -400,14 +491,31 @@ impl Walk<'_> {
             Decision::DefaultDeny | Decision::Dnat { .. } => {
                 return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
             }
-        }
-        // Leaving the firewall: to the Internet with its public IP, or on to a private address
-        // with the source kept (network rules do not SNAT private destinations).
-        let snat = f.public_ip.map(|p| t.public_ip(p).address);
+        };
+        // Leaving the firewall: to the Internet with its public IP; on to a private address with
+        // the source kept after a network rule ("Azure Firewall doesn't SNAT when the destination
+        // IP address is a private IP range"), but with the firewall's own address after an
+        // application rule ("traffic processed by application rules are always SNAT-ed", FAQ).
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
         let leaving_to_internet =
             t.vnet_of_ip(flow.dst).is_none() && t.vnet_of_on_premises_ip(flow.dst).is_none();
-        let out = if leaving_to_internet { Flow { src: snat.unwrap_or(flow.src), ..flow } } else { flow };
-        self.deliver(out, Position::Subnet(f.subnet), snat)
+        let out = match egress {
+            Egress::Public(a) if leaving_to_internet => Flow { src: a, ..flow },
+            _ if application => {
+                if let Some(last) = self.hops.last_mut() {
+                    last.detail.push_str(&format!(
+                        "; application rules always SNAT, so the source becomes {} (AzureFirewallSubnet)",
+                        f.private_ip
+                    ));
+                }
+                Flow { src: f.private_ip, ..flow }
+            }
+            _ => flow,
+        };
+        self.deliver(out, Position::Subnet(f.subnet), egress)
     }
 
     /// Traffic arriving at a public IP from the Internet.
@@ -503,7 +611,11 @@ impl Walk<'_> {
             });
             return false;
         }
-        self.deliver(translated, Position::Subnet(f.subnet), None)
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
+        self.deliver(translated, Position::Subnet(f.subnet), egress)
     }
 
     /// A user reaching the Bastion host's portal on 443.
@@ -541,7 +653,7 @@ impl Walk<'_> {
             return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
         };
         let portal = Flow::new(IpProtocol::TCP, src_ip, req.src_port, t.public_ip(pip).address, 443);
-        if !self.deliver(portal, position, None) {
+        if !self.deliver(portal, position, self.egress(req.source, position)) {
             return false;
         }
         self.depth = 0;
@@ -565,7 +677,7 @@ impl Walk<'_> {
             );
         }
         let target_vnet = t.vnet_of_nic(target);
-        if !(bastion.vnet == target_vnet || t.vnet(bastion.vnet).peerings.contains(&target_vnet)) {
+        if !self.cache.private_reach().vnet_reaches(bastion.vnet, target_vnet) {
             return self.deny(
                 HopKind::Bastion,
                 &name,
@@ -708,14 +820,387 @@ impl Walk<'_> {
 
 /// "; the VNets connect only through a, b: peering is not transitive, so add a UDR to an
 /// appliance there or peer them directly", found on the topology graph.
-fn peering_hint(t: &Topology, from: VnetId, dst: IpAddr) -> String {
+fn peering_hint(t: &Topology, cache: &PolicyCache, from: VnetId, dst: IpAddr) -> String {
     let Some(to) = t.vnet_of_ip(dst) else { return String::new() };
-    match crate::model::TopologyGraph::new(t).peering_path(from, to) {
+    match cache.private_reach().peering_path(from, to) {
         Some(path) if path.len() > 2 => format!(
             "; the VNets connect only through {} ({}): peering is not transitive, so route through an appliance there (a UDR) or peer them directly",
             path[1..path.len() - 1].join(", "),
             path.join(" - ")
         ),
         _ => " (peering is not transitive)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Firewall, FirewallAction, FirewallMode, NetworkRule, NextHop, Route, RouteTable, RuleCollection,
+        RuleCollectionGroup,
+    };
+    use crate::net::{AddrSet, PortSet, ProtocolSet};
+    use crate::nsg::{AddressSpec, Direction::*, RuleProtocol::Tcp};
+    use crate::path::testing::{ip, net, nsg, prefix, rule, tag, vm};
+
+    fn tcp(source: Source, destination: Destination, port: u16) -> FlowRequest {
+        FlowRequest {
+            source,
+            destination,
+            protocol: IpProtocol::TCP,
+            src_port: 50000,
+            dst_port: port,
+            via: None,
+        }
+    }
+
+    fn run(t: &Topology, req: FlowRequest) -> Trace {
+        evaluate(t, &PolicyCache::new(t), &req)
+    }
+
+    /// The rule names of the NSG hops, in order.
+    fn rules(trace: &Trace) -> Vec<String> {
+        trace.hops.iter().filter_map(|h| h.rule.clone()).collect()
+    }
+
+    #[test]
+    fn public_ip_is_translated_before_the_inbound_nsgs() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
+        let web = vm(&mut t, "web", s, "10.0.1.4", Some("20.1.1.1"));
+        // Keyed on the public address: never matches, inbound NSGs see the private one.
+        let public_rule = rule(
+            "ssh-to-public",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (AddressSpec::Any, prefix("20.1.1.1")),
+            "22",
+        );
+        let private_rule = rule(
+            "ssh-to-private",
+            110,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (AddressSpec::Any, prefix("10.0.1.4")),
+            "22",
+        );
+        let id = nsg(&mut t, "web-nsg", vec![public_rule, private_rule]);
+        t.set_subnet_nsg(s, Some(id));
+        let trace = run(&t, tcp(Source::Address(ip("198.51.100.7")), Destination::Nic(web), 22));
+        assert_eq!(trace.verdict, Access::Allow);
+        assert_eq!(trace.hops[0].kind, HopKind::PublicIp);
+        assert_eq!(rules(&trace), ["securityRules/ssh-to-private"]);
+    }
+
+    #[test]
+    fn outbound_nsgs_see_the_private_source_before_translation_and_the_receiver_the_public_one() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "app", net("10.0.1.0/24")).expect("subnet");
+        let a = vm(&mut t, "a", s, "10.0.1.4", Some("20.1.1.1"));
+        let b = vm(&mut t, "b", s, "10.0.1.5", Some("20.1.1.2"));
+        let out_private = rule(
+            "out-from-private",
+            100,
+            Outbound,
+            Access::Allow,
+            Tcp,
+            (prefix("10.0.1.4"), AddressSpec::Any),
+            "22",
+        );
+        let in_from_a = rule(
+            "in-from-a-public",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix("20.1.1.1"), AddressSpec::Any),
+            "22",
+        );
+        let id = nsg(&mut t, "app-nsg", vec![out_private, in_from_a]);
+        t.set_subnet_nsg(s, Some(id));
+        let b_pip = t.nic(b).public_ip.expect("b has a public IP");
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace), ["securityRules/out-from-private", "securityRules/in-from-a-public"]);
+    }
+
+    #[test]
+    fn a_vm_without_a_public_ip_reaches_public_addresses_through_default_outbound_access() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "app", net("10.0.1.0/24")).expect("subnet");
+        let a = vm(&mut t, "a", s, "10.0.1.4", None);
+        let b = vm(&mut t, "b", s, "10.0.1.5", Some("20.1.1.2"));
+        let id = nsg(&mut t, "app-nsg", vec![]);
+        t.set_subnet_nsg(s, Some(id));
+        let b_pip = t.nic(b).public_ip.expect("b has a public IP");
+        // The receiver sees a public source: AllowVnetInBound does not apply, DenyAllInBound does.
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert_eq!(
+            trace.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            Some("defaultSecurityRules/DenyAllInBound")
+        );
+        let route = trace.hops.iter().find(|h| h.kind == HopKind::Route).expect("a route hop");
+        assert!(route.detail.contains("default outbound access"), "{}", route.detail);
+        // An Internet rule admits it, with the stand-in address as the source.
+        let internet_ssh = rule(
+            "ssh-from-internet",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (tag("Internet"), AddressSpec::Any),
+            "22",
+        );
+        t.nsg_mut(id).rules.push(internet_ssh);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Allow);
+        assert!(trace.hops.iter().any(|h| h.detail.contains(&DEFAULT_OUTBOUND_ADDRESS.to_string())));
+        // A private subnet has no default outbound access: the flow ends at the route hop.
+        t.set_subnet_default_outbound_access(s, false);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route);
+        assert!(last.detail.contains("private"), "{}", last.detail);
+        // A VM with its own public IP is not affected by the subnet's setting.
+        let trace = run(&t, tcp(Source::Nic(b), Destination::Address(ip("8.8.8.8")), 443));
+        assert_eq!(trace.verdict, Access::Allow);
+    }
+
+    /// hub (firewall at 10.0.1.4) peered with spoke1 and spoke2; a VM in each spoke.
+    fn hub_and_spokes(routes: Vec<Route>) -> (Topology, NicId, NicId) {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s1 = t.add_vnet("spoke1", vec![net("10.1.0.0/16")]).expect("vnet");
+        let s2 = t.add_vnet("spoke2", vec![net("10.2.0.0/16")]).expect("vnet");
+        t.peer(hub, s1).expect("peer");
+        t.peer(hub, s2).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", net("10.0.1.0/26")).expect("subnet");
+        let w1 = t.add_subnet(s1, "work", net("10.1.1.0/24")).expect("subnet");
+        let w2 = t.add_subnet(s2, "work", net("10.2.1.0/24")).expect("subnet");
+        let allow_all = NetworkRule {
+            name: "all".into(),
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            sources: AddrSet::any(),
+            destinations: AddrSet::any(),
+            destination_ports: PortSet::any(),
+        };
+        let firewall = Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: None,
+            mode: FirewallMode::Classic,
+            groups: vec![RuleCollectionGroup {
+                name: "classic".into(),
+                priority: 100,
+                collections: vec![RuleCollection {
+                    name: "net".into(),
+                    priority: 100,
+                    rules: crate::model::CollectionRules::Network(FirewallAction::Allow, vec![allow_all]),
+                }],
+            }],
+            legacy_dnat: false,
+        };
+        t.add_firewall(firewall, hub).expect("firewall");
+        if !routes.is_empty() {
+            let rt = t.add_route_table(RouteTable { name: "rt".into(), routes }).expect("table");
+            t.set_subnet_route_table(w1, rt).expect("associate");
+        }
+        let a = vm(&mut t, "a", w1, "10.1.1.4", None);
+        let b = vm(&mut t, "b", w2, "10.2.1.4", None);
+        (t, a, b)
+    }
+
+    fn route(name: &str, prefix: &str, next_hop: NextHop) -> Route {
+        Route { name: name.into(), prefix: net(prefix), next_hop }
+    }
+
+    #[test]
+    fn peering_is_not_transitive() {
+        let (t, a, b) = hub_and_spokes(vec![]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route);
+        assert!(last.detail.contains("not peered") && last.detail.contains("hub"), "{}", last.detail);
+    }
+
+    #[test]
+    fn a_udr_to_the_firewall_joins_the_spokes_and_the_longest_prefix_wins() {
+        let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
+        let (t, a, b) = hub_and_spokes(vec![route("spoke2", "10.2.0.0/16", to_fw)]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert!(trace.hops.iter().any(|h| h.kind == HopKind::Firewall && h.resource == "fw"));
+        // A longer user prefix for b's subnet drops it even though the /16 leads to the firewall.
+        let (t, a, b) = hub_and_spokes(vec![
+            route("spoke2", "10.2.0.0/16", to_fw),
+            route("drop", "10.2.1.0/24", NextHop::None),
+        ]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert!(
+            trace.hops.last().is_some_and(|h| h.detail.contains("10.2.1.0/24") && h.detail.contains("None"))
+        );
+    }
+
+    #[test]
+    fn a_udr_beats_the_system_route_of_the_same_prefix() {
+        // The system route for the peered hub (10.0.0.0/16, VNetPeering) ties with the UDR.
+        let (t, a, _) = hub_and_spokes(vec![route("no-hub", "10.0.0.0/16", NextHop::None)]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert!(last.detail.contains("user route 'rt/no-hub'"), "{}", last.detail);
+        let (t, a, _) = hub_and_spokes(vec![]);
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
+        assert_eq!(trace.verdict, Access::Allow, "without the UDR the peering route carries it");
+    }
+
+    #[test]
+    fn a_flow_the_firewall_has_no_rule_for_is_denied_at_the_firewall_hop() {
+        // The firewall's only rule allows TCP: a UDP flow sent to it by the UDR matches nothing.
+        let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
+        let (t, a, b) = hub_and_spokes(vec![route("spoke2", "10.2.0.0/16", to_fw)]);
+        let mut req = tcp(Source::Nic(a), Destination::Nic(b), 53);
+        req.protocol = IpProtocol::UDP;
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!((last.kind, last.access), (HopKind::Firewall, Access::Deny));
+        assert!(last.detail.contains("denies by default"), "{}", last.detail);
+        // The same flow over TCP is allowed by the rule, which the hop names.
+        let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 53));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        let fw = trace.hops.iter().find(|h| h.kind == HopKind::Firewall).expect("a firewall hop");
+        assert_eq!(fw.rule.as_deref(), Some("classic/net/all"));
+    }
+
+    /// hub (firewall 10.0.1.4 with public IP 20.0.0.1, DNAT 50022 -> 10.1.1.4:22) peered with a
+    /// spoke whose subnet NSG holds `rules`; the spoke VM has no public IP.
+    fn dnat_topology(rules: Vec<crate::nsg::SecurityRule>) -> (Topology, crate::model::PublicIpId) {
+        use crate::model::{CollectionRules, DnatRule, PublicIpSku};
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        t.peer(hub, spoke).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", net("10.0.1.0/26")).expect("subnet");
+        let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+        let pip = t.add_public_ip("fw-pip", ip("20.0.0.1"), PublicIpSku::Standard).expect("pip");
+        let dnat = DnatRule {
+            name: "ssh".into(),
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            sources: AddrSet::any(),
+            destination: ip("20.0.0.1"),
+            destination_port: 50022,
+            translated_address: ip("10.1.1.4"),
+            translated_port: 22,
+        };
+        let firewall = Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: Some(pip),
+            mode: FirewallMode::Classic,
+            groups: vec![RuleCollectionGroup {
+                name: "classic".into(),
+                priority: 100,
+                collections: vec![RuleCollection {
+                    name: "in".into(),
+                    priority: 100,
+                    rules: CollectionRules::Dnat(vec![dnat]),
+                }],
+            }],
+            legacy_dnat: false,
+        };
+        t.add_firewall(firewall, hub).expect("firewall");
+        let id = nsg(&mut t, "work-nsg", rules);
+        t.set_subnet_nsg(work, Some(id));
+        vm(&mut t, "app", work, "10.1.1.4", None);
+        (t, pip)
+    }
+
+    #[test]
+    fn dnat_translates_at_the_firewall_and_the_nsgs_see_the_firewall_as_the_source() {
+        let client = "203.0.113.9";
+        let from_client = rule(
+            "ssh-from-client",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix(client), AddressSpec::Any),
+            "22",
+        );
+        let deny_ssh =
+            rule("deny-ssh", 200, Inbound, Access::Deny, Tcp, (AddressSpec::Any, AddressSpec::Any), "22");
+        let (t, pip) = dnat_topology(vec![from_client, deny_ssh.clone()]);
+        let req = tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50022);
+        // The client's own address never reaches the NSG: its rule does not match, the deny does.
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Deny, "{trace:#?}");
+        let kinds: Vec<HopKind> = trace.hops.iter().map(|h| h.kind).collect();
+        let fw = kinds.iter().position(|k| *k == HopKind::Firewall).expect("a firewall hop");
+        let nsg_hop = kinds.iter().position(|k| *k == HopKind::Nsg).expect("an NSG hop");
+        assert!(fw < nsg_hop, "DNAT happens before the NSGs: {kinds:?}");
+        assert_eq!(trace.hops[fw].access, Access::Allow);
+        assert_eq!(trace.hops[fw].rule.as_deref(), Some("classic/in/ssh"));
+        assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/deny-ssh"));
+        // A rule for the firewall's subnet admits it, on the translated port.
+        let from_firewall = rule(
+            "ssh-from-firewall",
+            100,
+            Inbound,
+            Access::Allow,
+            Tcp,
+            (prefix("10.0.1.0/26"), AddressSpec::Any),
+            "22",
+        );
+        let (t, pip) = dnat_topology(vec![from_firewall, deny_ssh]);
+        let trace = run(&t, tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50022));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/ssh-from-firewall"));
+        // No DNAT rule for another public port: the firewall denies.
+        let trace = run(&t, tcp(Source::Address(ip(client)), Destination::PublicIp(pip), 50023));
+        assert_eq!(trace.verdict, Access::Deny);
+        assert_eq!(trace.deciding_hop().map(|h| h.kind), Some(HopKind::Firewall));
+    }
+
+    #[test]
+    fn on_premises_reaches_a_spoke_only_through_gateway_transit() {
+        let build = |transit: bool| {
+            let mut t = Topology::new();
+            let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+            let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+            t.connect_on_premises(hub, vec![net("192.168.0.0/16")]).expect("gateway");
+            t.peer(hub, spoke).expect("peer");
+            if transit {
+                t.use_remote_gateway(spoke, hub).expect("transit");
+            }
+            let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+            let id = nsg(&mut t, "work-nsg", vec![]);
+            t.set_subnet_nsg(work, Some(id));
+            let nic = vm(&mut t, "app", work, "10.1.1.4", None);
+            (t, nic)
+        };
+        let (t, nic) = build(false);
+        let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
+        assert_eq!(trace.verdict, Access::Deny);
+        let last = trace.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route, "{trace:#?}");
+        assert!(last.detail.contains("gateway transit, which is off"), "{}", last.detail);
+        // With transit the on-premises space joins the spoke's VirtualNetwork tag.
+        let (t, nic) = build(true);
+        let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        assert_eq!(rules(&trace), ["defaultSecurityRules/AllowVnetInBound"]);
     }
 }

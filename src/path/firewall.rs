@@ -28,6 +28,9 @@ pub enum Decision {
     Allow {
         /// `group/collection/rule`.
         rule: String,
+        /// Whether an application rule allowed it: application-rule traffic is always SNAT-ed
+        /// (Azure Firewall FAQ), network-rule traffic to private addresses keeps its source.
+        application: bool,
     },
     /// A network or application rule denied it.
     Deny {
@@ -76,7 +79,14 @@ pub fn dnat(firewall: &Firewall, flow: &Flow) -> Option<Decision> {
 /// Network then application phases for traffic passing through the firewall.
 pub fn filter(firewall: &Firewall, flow: &Flow) -> Decision {
     let collections = ordered(firewall);
-    for (group, c) in &collections {
+    network_phase(&collections, flow)
+        .or_else(|| application_phase(&collections, flow))
+        .unwrap_or(Decision::DefaultDeny)
+}
+
+/// The first network rule, across every group and collection in order, that matches `flow`.
+fn network_phase(collections: &[(&str, &RuleCollection)], flow: &Flow) -> Option<Decision> {
+    for (group, c) in collections {
         if let CollectionRules::Network(action, rules) = &c.rules {
             for r in rules {
                 if r.protocols.contains(flow.protocol)
@@ -84,42 +94,278 @@ pub fn filter(firewall: &Firewall, flow: &Flow) -> Decision {
                     && r.destinations.contains(flow.dst)
                     && r.destination_ports.contains(flow.dst_port)
                 {
-                    let rule = format!("{group}/{}/{}", c.name, r.name);
-                    return match action {
-                        FirewallAction::Allow => Decision::Allow { rule },
-                        FirewallAction::Deny => Decision::Deny { rule },
-                    };
+                    return Some(decide(*action, format!("{group}/{}/{}", c.name, r.name), false));
                 }
             }
         }
     }
-    // Application rules apply to HTTP, HTTPS and MSSQL (TCP).
-    if flow.protocol == crate::net::IpProtocol::TCP {
-        for (group, c) in &collections {
-            if let CollectionRules::Application(action, rules) = &c.rules {
-                for r in rules {
-                    if r.sources.contains(flow.src)
-                        && r.destinations.contains(flow.dst)
-                        && r.ports.contains(flow.dst_port)
-                    {
-                        let rule = format!("{group}/{}/{}", c.name, r.name);
-                        return match action {
-                            FirewallAction::Allow => Decision::Allow { rule },
-                            FirewallAction::Deny => Decision::Deny { rule },
-                        };
-                    }
+    None
+}
+
+/// The first application rule that matches `flow`. Application rules apply to HTTP, HTTPS and
+/// MSSQL, all over TCP.
+fn application_phase(collections: &[(&str, &RuleCollection)], flow: &Flow) -> Option<Decision> {
+    if flow.protocol != crate::net::IpProtocol::TCP {
+        return None;
+    }
+    for (group, c) in collections {
+        if let CollectionRules::Application(action, rules) = &c.rules {
+            for r in rules {
+                if r.sources.contains(flow.src)
+                    && r.destinations.contains(flow.dst)
+                    && r.ports.contains(flow.dst_port)
+                {
+                    return Some(decide(*action, format!("{group}/{}/{}", c.name, r.name), true));
                 }
             }
         }
     }
-    Decision::DefaultDeny
+    None
+}
+
+fn decide(action: FirewallAction, rule: String, application: bool) -> Decision {
+    match action {
+        FirewallAction::Allow => Decision::Allow { rule, application },
+        FirewallAction::Deny => Decision::Deny { rule },
+    }
 }
 
 /// Under the legacy DNAT behaviour: the network deny rule that overrides the implicit allow of
-/// translated traffic, if any.
+/// translated traffic, if any. Only network rules can: the older documentation's override is "a
+/// network rule collection with deny rules that match the translated traffic", and application
+/// rules are not applied to inbound connections.
 pub fn legacy_network_deny(firewall: &Firewall, translated: &Flow) -> Option<String> {
-    match filter(firewall, translated) {
-        Decision::Deny { rule } => Some(rule),
+    match network_phase(&ordered(firewall), translated) {
+        Some(Decision::Deny { rule }) => Some(rule),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApplicationRule, DnatRule, FirewallMode, NetworkRule, RuleCollectionGroup, SubnetId};
+    use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
+    }
+
+    fn net(text: &str) -> AddrSet {
+        AddrSet::from_net(text.parse().expect("net"))
+    }
+
+    fn port(p: u16) -> PortSet {
+        PortSet::from_ranges([PortRange::single(p)])
+    }
+
+    fn net_rules(name: &str, action: FirewallAction, dst: &str, p: u16) -> CollectionRules {
+        CollectionRules::Network(
+            action,
+            vec![NetworkRule {
+                name: name.into(),
+                protocols: ProtocolSet::single(IpProtocol::TCP),
+                sources: AddrSet::any(),
+                destinations: net(dst),
+                destination_ports: port(p),
+            }],
+        )
+    }
+
+    fn app_rules(name: &str, action: FirewallAction, dst: &str, p: u16) -> CollectionRules {
+        CollectionRules::Application(
+            action,
+            vec![ApplicationRule {
+                name: name.into(),
+                sources: AddrSet::any(),
+                fqdns: vec!["app.example".into()],
+                destinations: net(dst),
+                ports: port(p),
+            }],
+        )
+    }
+
+    fn dnat_rules(name: &str, public_port: u16, to: &str, to_port: u16) -> CollectionRules {
+        CollectionRules::Dnat(vec![DnatRule {
+            name: name.into(),
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            sources: AddrSet::any(),
+            destination: ip("20.0.0.1"),
+            destination_port: public_port,
+            translated_address: ip(to),
+            translated_port: to_port,
+        }])
+    }
+
+    fn collection(name: &str, priority: u32, rules: CollectionRules) -> RuleCollection {
+        RuleCollection { name: name.into(), priority, rules }
+    }
+
+    fn firewall(groups: Vec<RuleCollectionGroup>) -> Firewall {
+        Firewall {
+            name: "fw".into(),
+            subnet: SubnetId(0),
+            private_ip: ip("10.0.1.4"),
+            public_ip: None,
+            mode: FirewallMode::Policy,
+            groups,
+            legacy_dnat: false,
+        }
+    }
+
+    fn group(name: &str, priority: u32, collections: Vec<RuleCollection>) -> RuleCollectionGroup {
+        RuleCollectionGroup { name: name.into(), priority, collections }
+    }
+
+    fn tcp(dst: &str, p: u16) -> Flow {
+        Flow::new(IpProtocol::TCP, ip("10.1.1.4"), 50000, ip(dst), p)
+    }
+
+    #[test]
+    fn rule_collection_groups_run_by_priority_then_collections_by_priority() {
+        // The group listed first has the higher number: the other group's deny must win, and
+        // inside a group the lower-numbered collection wins whatever the file order.
+        let fw = firewall(vec![
+            group(
+                "late",
+                300,
+                vec![collection(
+                    "allow-ssh",
+                    100,
+                    net_rules("ssh", FirewallAction::Allow, "10.2.0.0/16", 22),
+                )],
+            ),
+            group(
+                "early",
+                200,
+                vec![
+                    collection(
+                        "allow-https",
+                        500,
+                        net_rules("https", FirewallAction::Allow, "10.2.0.0/16", 443),
+                    ),
+                    collection("deny-ssh", 400, net_rules("ssh", FirewallAction::Deny, "10.2.0.0/16", 22)),
+                    collection(
+                        "deny-https",
+                        600,
+                        net_rules("https", FirewallAction::Deny, "10.2.0.0/16", 443),
+                    ),
+                ],
+            ),
+        ]);
+        assert_eq!(filter(&fw, &tcp("10.2.1.4", 22)), Decision::Deny { rule: "early/deny-ssh/ssh".into() });
+        assert_eq!(
+            filter(&fw, &tcp("10.2.1.4", 443)),
+            Decision::Allow { rule: "early/allow-https/https".into(), application: false }
+        );
+    }
+
+    #[test]
+    fn network_rules_run_before_application_rules_whatever_their_priority() {
+        // The application deny sits in a higher-priority group and collection; network rules are
+        // still processed first ("regardless of rule collection group or rule collection priority").
+        let fw = firewall(vec![
+            group(
+                "apps",
+                100,
+                vec![collection("deny-app", 100, app_rules("app", FirewallAction::Deny, "10.2.1.4/32", 443))],
+            ),
+            group(
+                "net",
+                900,
+                vec![collection(
+                    "allow-net",
+                    900,
+                    net_rules("net", FirewallAction::Allow, "10.2.0.0/16", 443),
+                )],
+            ),
+        ]);
+        assert_eq!(
+            filter(&fw, &tcp("10.2.1.4", 443)),
+            Decision::Allow { rule: "net/allow-net/net".into(), application: false }
+        );
+        // Where no network rule matches, the application phase decides.
+        let only_app = firewall(vec![group(
+            "apps",
+            100,
+            vec![collection("allow-app", 100, app_rules("app", FirewallAction::Allow, "10.2.1.4/32", 443))],
+        )]);
+        assert_eq!(
+            filter(&only_app, &tcp("10.2.1.4", 443)),
+            Decision::Allow { rule: "apps/allow-app/app".into(), application: true }
+        );
+        // Application rules are HTTP(S)/MSSQL over TCP: UDP to the same port is not theirs.
+        let udp = Flow::new(IpProtocol::UDP, ip("10.1.1.4"), 50000, ip("10.2.1.4"), 443);
+        assert_eq!(filter(&only_app, &udp), Decision::DefaultDeny);
+    }
+
+    #[test]
+    fn dnat_is_its_own_phase_and_only_for_the_public_address() {
+        let fw = firewall(vec![
+            group(
+                "net",
+                100,
+                vec![collection("deny-all", 100, net_rules("all", FirewallAction::Deny, "0.0.0.0/0", 2222))],
+            ),
+            group("nat", 500, vec![collection("inbound", 100, dnat_rules("ssh", 2222, "10.2.1.4", 22))]),
+        ]);
+        let inbound = Flow::new(IpProtocol::TCP, ip("203.0.113.9"), 50000, ip("20.0.0.1"), 2222);
+        assert_eq!(
+            dnat(&fw, &inbound),
+            Some(Decision::Dnat { rule: "nat/inbound/ssh".into(), address: ip("10.2.1.4"), port: 22 })
+        );
+        assert_eq!(dnat(&fw, &tcp("20.0.0.1", 2223)), None, "another port has no DNAT rule");
+        assert_eq!(dnat(&fw, &tcp("20.0.0.2", 2222)), None, "another address is not the rule's destination");
+        // Filtering (traffic routed through the firewall) never translates.
+        assert_eq!(filter(&fw, &inbound), Decision::Deny { rule: "net/deny-all/all".into() });
+    }
+
+    #[test]
+    fn nothing_matching_is_denied_by_default() {
+        assert_eq!(filter(&firewall(vec![]), &tcp("10.2.1.4", 22)), Decision::DefaultDeny);
+        let fw = firewall(vec![group(
+            "g",
+            100,
+            vec![collection("c", 100, net_rules("other", FirewallAction::Allow, "10.9.0.0/16", 22))],
+        )]);
+        assert_eq!(filter(&fw, &tcp("10.2.1.4", 22)), Decision::DefaultDeny);
+    }
+
+    #[test]
+    fn legacy_dnat_override_comes_from_network_rules_only() {
+        let translated = Flow::new(IpProtocol::TCP, ip("10.0.1.4"), 50000, ip("10.2.1.4"), 22);
+        let app_deny = firewall(vec![group(
+            "g",
+            100,
+            vec![collection("deny-app", 100, app_rules("app", FirewallAction::Deny, "10.2.1.4/32", 22))],
+        )]);
+        assert_eq!(
+            filter(&app_deny, &translated),
+            Decision::Deny { rule: "g/deny-app/app".into() },
+            "the application phase would deny it when filtering"
+        );
+        assert_eq!(legacy_network_deny(&app_deny, &translated), None, "but it cannot override a DNAT");
+        let net_deny = firewall(vec![group(
+            "g",
+            100,
+            vec![
+                collection("deny-net", 200, net_rules("ssh", FirewallAction::Deny, "10.2.0.0/16", 22)),
+                collection("allow-net", 300, net_rules("ssh", FirewallAction::Allow, "10.2.0.0/16", 22)),
+            ],
+        )]);
+        assert_eq!(legacy_network_deny(&net_deny, &translated), Some("g/deny-net/ssh".into()));
+        let net_allow_first = firewall(vec![group(
+            "g",
+            100,
+            vec![
+                collection("allow-net", 100, net_rules("ssh", FirewallAction::Allow, "10.2.0.0/16", 22)),
+                collection("deny-net", 200, net_rules("ssh", FirewallAction::Deny, "10.2.0.0/16", 22)),
+            ],
+        )]);
+        assert_eq!(
+            legacy_network_deny(&net_allow_first, &translated),
+            None,
+            "an earlier allow matches first"
+        );
     }
 }

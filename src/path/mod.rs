@@ -17,9 +17,11 @@ mod firewall;
 pub mod platform;
 mod policy;
 pub mod route;
+#[cfg(test)]
+mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
-pub use evaluate::{Destination, FlowRequest, Source, evaluate};
+pub use evaluate::{DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, evaluate};
 pub use policy::PolicyCache;
 
 use crate::nsg::{Access, Direction};

@@ -3,7 +3,8 @@
 //! Azure picks the route with the longest matching prefix; on a tie a user-defined route beats a
 //! system route. System routes of a subnet: its VNet's address spaces (`VnetLocal`), each peered
 //! VNet's spaces (`VNetPeering`: peering is not transitive), the on-premises spaces behind the
-//! VNet's gateway (`VirtualNetworkGateway`), and `0.0.0.0/0` to the Internet.
+//! VNet's gateway (`VirtualNetworkGateway`) or, with gateway transit, behind the gateway of the
+//! peered VNet it uses, and `0.0.0.0/0` to the Internet.
 
 use std::net::IpAddr;
 
@@ -57,6 +58,17 @@ pub fn select(topology: &Topology, subnet: SubnetId, dst: IpAddr) -> Option<Sele
     }
     for space in &vnet.on_premises {
         candidates.push((*space, false, Hop::Gateway, "system (VirtualNetworkGateway)".into()));
+    }
+    if let Some(remote) = vnet.remote_gateway {
+        let remote = topology.vnet(remote);
+        for space in &remote.on_premises {
+            candidates.push((
+                *space,
+                false,
+                Hop::Gateway,
+                format!("system (VirtualNetworkGateway of peered vnet '{}', gateway transit)", remote.name),
+            ));
+        }
     }
     let default: IpNet = match dst {
         IpAddr::V4(_) => "0.0.0.0/0".parse().expect("literal"),

@@ -14,6 +14,9 @@ pub struct ReachEntry {
     pub protocol: IpProtocol,
     /// Destination ports the traffic is addressed to (for DNAT, the public port).
     pub ports: PortSet,
+    /// For DNAT: the VM port that the public port is translated to (`None`: the VM port is the
+    /// port addressed, one of `ports`).
+    pub translated_port: Option<u16>,
     /// The sources (within the class) that get through.
     pub sources: AddrSet,
     /// How the traffic enters: `private`, `public IP <name>`, `DNAT <firewall> <ip>:<port> -> :<port>`,
@@ -76,7 +79,7 @@ pub fn reach(
     which: Classes<'_>,
 ) -> Vec<ClassReach> {
     let Some(nic) = topology.primary_nic(vm) else { return Vec::new() };
-    let classes = classes(topology, nic, which);
+    let classes = classes(topology, cache, nic, which);
     let mut base = Cuts::default();
     base.add_subnet(topology, cache, topology.nic(nic).subnet);
     base.add_appliances(topology, cache);
@@ -130,7 +133,8 @@ pub fn reach(
                         .filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall))
                         .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()))
                         .unwrap_or_else(|| "no NSG on the path".into());
-                    Some((entry.label.clone(), *protocol, (*lo, *hi), (*piece).clone(), by))
+                    let translated = entry.fixed_port.map(|(_, target)| target);
+                    Some((entry.label.clone(), *protocol, (*lo, *hi), (*piece).clone(), by, translated))
                 })
                 .collect();
             ClassReach {
@@ -144,14 +148,15 @@ pub fn reach(
 }
 
 /// One allowed piece: (entry label, protocol, port range, sources, deciding rule).
-type Allowed = (String, IpProtocol, (u16, u16), AddrSet, String);
+/// An allowed piece: entry label, protocol, ports, sources, deciding rule, DNAT target port.
+type Allowed = (String, IpProtocol, (u16, u16), AddrSet, String, Option<u16>);
 
 /// Groups allowed pieces by (entry, protocol, deciding rule), uniting ports and sources.
 fn merge(allowed: Vec<Allowed>) -> Vec<ReachEntry> {
     let mut out: Vec<ReachEntry> = Vec::new();
     // Ports first: for each group, the sources allowed on every port piece of that group can be
     // reported together only when they agree; keep (ports, sources) pairs merged per exact source set.
-    for (entry, protocol, (lo, hi), sources, by) in allowed {
+    for (entry, protocol, (lo, hi), sources, by, translated_port) in allowed {
         let range = PortSet::from_ranges([PortRange::new(lo, hi).unwrap_or(PortRange::single(lo))]);
         if let Some(e) = out
             .iter_mut()
@@ -160,7 +165,7 @@ fn merge(allowed: Vec<Allowed>) -> Vec<ReachEntry> {
             e.sources = e.sources.union(&sources);
             continue;
         }
-        out.push(ReachEntry { protocol, ports: range, sources, entry, allowed_by: by });
+        out.push(ReachEntry { protocol, ports: range, translated_port, sources, entry, allowed_by: by });
     }
     // Then merge entries that differ only in ports.
     let mut merged: Vec<ReachEntry> = Vec::new();
@@ -254,14 +259,16 @@ impl Cuts {
             for group in &topology.firewall(fw).groups {
                 for c in &group.collections {
                     match &c.rules {
+                        // DNAT entries are evaluated at their own public port (`fixed_port`).
                         CollectionRules::Dnat(rules) => rules.iter().for_each(|r| self.add_set(&r.sources)),
                         CollectionRules::Network(_, rules) => rules.iter().for_each(|r| {
                             self.add_set(&r.sources);
                             self.add_ports(&r.destination_ports);
                         }),
-                        CollectionRules::Application(_, rules) => {
-                            rules.iter().for_each(|r| self.add_set(&r.sources))
-                        }
+                        CollectionRules::Application(_, rules) => rules.iter().for_each(|r| {
+                            self.add_set(&r.sources);
+                            self.add_ports(&r.ports);
+                        }),
                     }
                 }
             }
@@ -272,7 +279,7 @@ impl Cuts {
     }
 }
 
-fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
+fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     let target_vnet = topology.vnet_of_nic(nic);
     let target_ip = topology.nic(nic).private_ip;
     let mut out = Vec::new();
@@ -311,10 +318,7 @@ fn classes(topology: &Topology, nic: NicId, which: Classes<'_>) -> Vec<Class> {
     }
     let bastion_entries: Vec<EntryPoint> = topology
         .bastion_ids()
-        .filter(|&b| {
-            let bastion = topology.bastion(b);
-            bastion.vnet == target_vnet || topology.vnet(bastion.vnet).peerings.contains(&target_vnet)
-        })
+        .filter(|&b| cache.private_reach().vnet_reaches(topology.bastion(b).vnet, target_vnet))
         .map(|b| EntryPoint {
             destination: Destination::Nic(nic),
             label: format!("Bastion '{}'", topology.bastion(b).name),

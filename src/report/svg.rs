@@ -1,12 +1,16 @@
-//! Pictures as SVG: the timeline of JIT grants, and a drawing of the topology.
+//! Pictures as SVG: the timeline of JIT grants, and a drawing of the topology (from its graph).
 //!
 //! Both are plain SVG text with no scripts and no external resources, so they can be embedded in
 //! a self-contained HTML page or saved on their own.
 
 use std::fmt::Write;
 
+use std::collections::HashMap;
+
+use petgraph::graph::NodeIndex;
+
 use crate::jit::{GrantState, JitEngine, RequestState};
-use crate::model::Topology;
+use crate::model::{GraphEdge, GraphNode, Topology, TopologyGraph};
 use crate::sim::{Duration, Instant};
 
 /// Escapes text for HTML and SVG.
@@ -177,140 +181,275 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
     svg
 }
 
-/// A drawing of the topology: one column per VNet with its subnets, NICs and appliances; public
-/// IPs, NSGs and route tables labelled; peerings drawn between VNet headers.
+/// A drawing of the topology, walked off the topology graph (`model::TopologyGraph`): the
+/// Internet on top; one column per VNet with its subnets (NSG, route table, private subnets
+/// marked) and what they contain (VMs with their NIC NSGs, Azure Firewall, Azure Bastion); every
+/// public IP beside its owner with a dashed line to the Internet; peerings and gateway transit
+/// between VNet headers; on-premises networks behind gateways; and every user-defined route to the
+/// firewall as a red arrow from the subnet to the firewall.
 pub fn topology_svg(topology: &Topology) -> String {
-    let col_w = 280.0;
-    let gap = 40.0;
-    let mut body = String::new();
-    let mut max_y: f64 = 0.0;
-    let vnets: Vec<_> = topology.vnet_ids().collect();
-    let mut header_x = Vec::new();
+    let graph = TopologyGraph::new(topology);
+    let g = graph.graph();
+    let (col_w, gap, top) = (300.0, 50.0, 120.0);
+    let vnets = graph.vnet_nodes();
+    let total_w = 40.0 + vnets.len().max(1) as f64 * (col_w + gap);
+    let internet = (total_w / 2.0, 34.0);
+    let mut boxes = String::new();
+    let mut texts = String::new();
+    let mut header_x: HashMap<NodeIndex, f64> = HashMap::new();
+    // Where edges attach: a subnet's box (left x, top y, right x) and a part's row (its subnet
+    // box's left and right x, and the row's y).
+    let mut subnet_at: HashMap<NodeIndex, (f64, f64, f64)> = HashMap::new();
+    let mut row_at: HashMap<NodeIndex, (f64, f64, f64)> = HashMap::new();
+    let mut public_lines = Vec::new();
+    let mut max_y: f64 = top;
+    let line = |out: &mut String, x: f64, y: f64, class: &str, text: &str| {
+        let _ = write!(out, r#"<text x="{x}" y="{y}" class="{class}">{}</text>"#, escape(text));
+    };
     for (ci, &v) in vnets.iter().enumerate() {
-        let vnet = topology.vnet(v);
         let x0 = 20.0 + ci as f64 * (col_w + gap);
-        header_x.push(x0 + col_w / 2.0);
-        let mut y = 80.0;
-        let spaces: Vec<String> = vnet.address_space.iter().map(|s| s.to_string()).collect();
-        let mut inner = String::new();
-        let _ = write!(
-            inner,
-            r#"<text x="{}" y="{}" font-weight="bold">VNet {}</text><text x="{}" y="{}" class="small">{}</text>"#,
-            x0 + 10.0,
-            y + 18.0,
-            escape(&vnet.name),
-            x0 + 10.0,
-            y + 32.0,
-            escape(&spaces.join(", "))
-        );
-        if !vnet.on_premises.is_empty() {
-            let onp: Vec<String> = vnet.on_premises.iter().map(|s| s.to_string()).collect();
-            let _ = write!(
-                inner,
-                r#"<text x="{}" y="{}" class="small">gateway to on-premises {}</text>"#,
-                x0 + 10.0,
-                y + 46.0,
-                escape(&onp.join(", "))
-            );
-            y += 14.0;
+        header_x.insert(v, x0 + col_w / 2.0);
+        let GraphNode::Vnet { name, spaces } = &g[v] else { continue };
+        let mut y = top;
+        // The column's subnet boxes and public IP pills, painted over the VNet's box.
+        let mut col = String::new();
+        line(&mut texts, x0 + 10.0, y + 18.0, "title", &format!("VNet {name}"));
+        line(&mut texts, x0 + 10.0, y + 32.0, "small", spaces);
+        y += 32.0;
+        for on_prem in graph.neighbours(v, &GraphEdge::Gateway) {
+            if let GraphNode::OnPremises { space } = &g[on_prem] {
+                y += 14.0;
+                line(&mut texts, x0 + 10.0, y, "gateway", &format!("gateway ⇄ on-premises {space}"));
+            }
         }
-        y += 44.0;
-        for &s in &vnet.subnets {
-            let subnet = topology.subnet(s);
-            let sy = y;
-            let mut lines: Vec<(String, &str)> = Vec::new();
-            for &n in &subnet.nics {
-                let nic = topology.nic(n);
-                let name = nic.vm.map(|vm| topology.vm(vm).name.clone()).unwrap_or_else(|| nic.name.clone());
-                let mut text = format!("{name}  {}", nic.private_ip);
-                if let Some(p) = nic.public_ip {
-                    text.push_str(&format!("  ⇄ {}", topology.public_ip(p).address));
-                }
-                lines.push((text, "vm"));
-                if let Some(nsg) = nic.nsg {
-                    lines.push((format!("    NIC NSG {}", topology.nsg(nsg).name), "nsg"));
-                }
-            }
-            for f in topology.firewall_ids().filter(|f| topology.firewall(*f).subnet == s) {
-                let fw = topology.firewall(f);
-                lines.push((format!("Azure Firewall {}  {}", fw.name, fw.private_ip), "appliance"));
-            }
-            for b in topology.bastion_ids().filter(|b| topology.bastion(*b).subnet == s) {
-                lines.push((format!("Azure Bastion {}", topology.bastion(b).name), "appliance"));
-            }
-            let h = 40.0 + 16.0 * lines.len() as f64;
-            let _ = write!(
-                inner,
-                r#"<rect class="subnet" x="{}" y="{sy}" width="{}" height="{h}" rx="4"/>"#,
-                x0 + 10.0,
-                col_w - 20.0
-            );
-            let _ = write!(
-                inner,
-                r#"<text x="{}" y="{}" font-weight="bold">{} {}</text>"#,
-                x0 + 18.0,
-                sy + 16.0,
-                escape(&subnet.name),
-                subnet.prefix
-            );
-            let mut tags = Vec::new();
-            if let Some(nsg) = subnet.nsg {
-                tags.push(format!("NSG {}", topology.nsg(nsg).name));
-            }
-            if let Some(rt) = subnet.route_table {
-                tags.push(format!("routes {}", topology.route_table(rt).name));
-            }
-            let _ = write!(
-                inner,
-                r#"<text x="{}" y="{}" class="small">{}</text>"#,
-                x0 + 18.0,
-                sy + 30.0,
-                escape(&tags.join(" · "))
-            );
-            for (i, (text, class)) in lines.iter().enumerate() {
-                let _ = write!(
-                    inner,
-                    r#"<text x="{}" y="{}" class="{class}">{}</text>"#,
-                    x0 + 22.0,
-                    sy + 48.0 + 16.0 * i as f64,
-                    escape(text)
+        for hub in graph.neighbours(v, &GraphEdge::GatewayTransit) {
+            let uses = graph.neighbours(v, &GraphEdge::Gateway).is_empty();
+            if let (true, GraphNode::Vnet { name: hub_name, .. }) = (uses, &g[hub]) {
+                y += 14.0;
+                line(
+                    &mut texts,
+                    x0 + 10.0,
+                    y,
+                    "gateway",
+                    &format!("uses the gateway of {hub_name} (gateway transit)"),
                 );
+            }
+        }
+        y += 12.0;
+        for subnet in graph.parts(v) {
+            let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
+            let short = name.split_once('/').map_or(name.as_str(), |(_, s)| s);
+            let parts = graph.parts(subnet);
+            let mut tags = Vec::new();
+            if let Some(nsg) = nsg {
+                tags.push(format!("NSG {nsg}"));
+            }
+            if let Some(rt) = route_table {
+                tags.push(format!("routes {rt}"));
+            }
+            if *private {
+                tags.push("private: no default outbound access".into());
+            }
+            // One row per part, plus one per public IP and one for a NIC's own NSG.
+            let rows: f64 = parts
+                .iter()
+                .map(|p| {
+                    let nsg_row = matches!(&g[*p], GraphNode::Nic { nsg: Some(_), .. });
+                    1.0 + graph.public_ips(*p).len() as f64 + if nsg_row { 1.0 } else { 0.0 }
+                })
+                .sum();
+            let tag_h = if tags.is_empty() { 0.0 } else { 14.0 };
+            let h = 28.0 + tag_h + 16.0 * rows;
+            let (sx, sw) = (x0 + 10.0, col_w - 20.0);
+            let _ =
+                write!(col, r#"<rect class="subnet" x="{sx}" y="{y}" width="{sw}" height="{h}" rx="4"/>"#);
+            subnet_at.insert(subnet, (sx, y, sx + sw));
+            line(&mut texts, sx + 8.0, y + 16.0, "title", &format!("{short} {prefix}"));
+            if !tags.is_empty() {
+                line(&mut texts, sx + 8.0, y + 30.0, "small", &tags.join(" · "));
+            }
+            let mut ry = y + 30.0 + tag_h;
+            for part in parts {
+                let (text, class) = match &g[part] {
+                    GraphNode::Nic { vm, ip, .. } => (format!("{vm}  {ip}"), "vm"),
+                    GraphNode::Firewall { name, ip } => (format!("Azure Firewall {name}  {ip}"), "appliance"),
+                    GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "appliance"),
+                    _ => continue,
+                };
+                line(&mut texts, sx + 12.0, ry + 4.0, class, &text);
+                row_at.insert(part, (sx, sx + sw, ry));
+                for pip in graph.public_ips(part) {
+                    if let GraphNode::PublicIp { name, address, sku } = &g[pip] {
+                        ry += 16.0;
+                        let label = format!("⇄ public IP {name} {address}");
+                        let (px, pw) = (sx + 22.0, 12.0 + 5.6 * label.chars().count() as f64);
+                        let _ = write!(
+                            col,
+                            r#"<rect class="pip" x="{px}" y="{}" width="{pw:.0}" height="14" rx="7"><title>{}</title></rect>"#,
+                            ry - 7.0,
+                            escape(&format!("public IP {name} {address} ({sku} SKU)"))
+                        );
+                        line(&mut texts, px + 6.0, ry + 3.5, "pip-text", &label);
+                        public_lines.push((px + pw, ry));
+                    }
+                }
+                if let GraphNode::Nic { nsg: Some(nsg), .. } = &g[part] {
+                    ry += 16.0;
+                    line(&mut texts, sx + 24.0, ry + 4.0, "nsg", &format!("NIC NSG {nsg}"));
+                }
+                ry += 16.0;
             }
             y += h + 10.0;
         }
         let _ = write!(
-            body,
-            r#"<rect class="vnet" x="{x0}" y="80" width="{col_w}" height="{}" rx="6"/>{inner}"#,
-            y - 80.0
+            boxes,
+            r#"<rect class="vnet" x="{x0}" y="{top}" width="{col_w}" height="{}" rx="6"/>"#,
+            y - top
         );
+        boxes.push_str(&col);
         max_y = max_y.max(y);
     }
-    let total_w = 40.0 + vnets.len().max(1) as f64 * (col_w + gap);
+    let mut edges = String::new();
+    // Peerings and gateway transit: arcs between VNet headers.
+    for (kind, class, label, lift) in [
+        (GraphEdge::Peering, "peering", "peering", 45.0),
+        (GraphEdge::GatewayTransit, "transit", "gateway transit", 25.0),
+    ] {
+        for (a, b) in graph.vnet_links(&kind) {
+            let (Some(&xa), Some(&xb)) = (header_x.get(&a), header_x.get(&b)) else { continue };
+            let _ = write!(
+                edges,
+                r#"<path class="{class}" d="M{xa},{top} C{xa},{c} {xb},{c} {xb},{top}"/><text x="{}" y="{}" class="small" text-anchor="middle">{label}</text>"#,
+                (xa + xb) / 2.0,
+                top - lift + 10.0,
+                c = top - lift
+            );
+        }
+    }
+    for (x, y) in &public_lines {
+        let _ = write!(
+            edges,
+            r#"<line class="public" x1="{x}" y1="{y}" x2="{}" y2="{}"/>"#,
+            internet.0,
+            internet.1 + 14.0
+        );
+    }
+    for (subnet, firewall, label) in graph.routes() {
+        let (Some(&(sx, sy, sr)), Some(&(fl, fr, fy))) = (subnet_at.get(&subnet), row_at.get(&firewall))
+        else {
+            continue;
+        };
+        // From the subnet's side that faces the firewall to the side of the firewall's subnet box
+        // that faces the subnet, at the firewall's row.
+        let y1 = sy + 12.0;
+        let (x1, x2, c1, c2) = if (sx - fl).abs() < 1.0 {
+            // Same column: leave and enter on the left, bulging into the margin.
+            (sx - 2.0, fl - 2.0, sx - 28.0, fl - 28.0)
+        } else if sx > fl {
+            let mid = (sx + fr) / 2.0;
+            (sx, fr + 2.0, mid, mid)
+        } else {
+            let mid = (sr + fl) / 2.0;
+            (sr, fl - 2.0, mid, mid)
+        };
+        let y2 = fy;
+        let _ = write!(
+            edges,
+            r#"<path class="route" d="M{x1},{y1} C{c1},{y1} {c2},{y2} {x2},{y2}" marker-end="url(#arrow)"><title>{}</title></path>"#,
+            escape(&format!("UDR {label}"))
+        );
+    }
     let mut svg = String::new();
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{total_w}" height="{h}" viewBox="0 0 {total_w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
-        h = max_y + 20.0
+        h = max_y + 40.0
     );
-    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.small{fill:#555;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}</style>"##);
+    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
+    svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##);
     let _ = write!(
         svg,
-        r#"<text x="{}" y="24" font-weight="bold" text-anchor="middle">Internet</text>"#,
-        total_w / 2.0
+        r#"<rect class="internet" x="{}" y="{}" width="160" height="28" rx="14"/><text x="{}" y="{}" font-weight="bold" text-anchor="middle">Internet</text>"#,
+        internet.0 - 80.0,
+        internet.1 - 14.0,
+        internet.0,
+        internet.1 + 4.0
     );
-    for &v in &vnets {
-        for peer in &topology.vnet(v).peerings {
-            if v < *peer {
-                let (a, b) = (header_x[v.index()], header_x[peer.index()]);
-                let _ = write!(
-                    svg,
-                    r#"<path class="peering" d="M{a},80 C{a},45 {b},45 {b},80"/><text x="{}" y="48" class="small" text-anchor="middle">peering</text>"#,
-                    (a + b) / 2.0
-                );
-            }
-        }
-    }
-    svg.push_str(&body);
+    svg.push_str(&boxes);
+    svg.push_str(&edges);
+    svg.push_str(&texts);
+    let ly = max_y + 24.0;
+    let _ = write!(
+        svg,
+        r##"<line class="route legend" x1="20" y1="{ly}" x2="50" y2="{ly}" marker-end="url(#arrow)"/><text class="small" x="56" y="{}">user-defined route to the firewall</text><line class="public legend" x1="240" y1="{ly}" x2="270" y2="{ly}"/><text class="small" x="276" y="{}">public IP to the Internet</text>"##,
+        ly + 3.0,
+        ly + 3.0
+    );
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Firewall, FirewallMode, NextHop, Os, PublicIpSku, Route, RouteTable, SubnetId};
+
+    fn hub_and_spoke() -> Topology {
+        let ip = |x: &str| x.parse::<std::net::IpAddr>().expect("ip");
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
+        t.peer(hub, spoke).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", "10.0.1.0/26".parse().expect("net")).expect("subnet");
+        t.add_subnet(hub, "AzureBastionSubnet", "10.0.2.0/26".parse().expect("net")).expect("subnet");
+        let work = t.add_subnet(spoke, "work", "10.1.1.0/24".parse().expect("net")).expect("subnet");
+        let fw_pip = t.add_public_ip("fw-pip", ip("20.30.0.10"), PublicIpSku::Standard).expect("pip");
+        let b_pip = t.add_public_ip("bastion-pip", ip("20.30.0.20"), PublicIpSku::Standard).expect("pip");
+        t.add_firewall(
+            Firewall {
+                name: "hub-fw".into(),
+                subnet: SubnetId(0),
+                private_ip: ip("10.0.1.4"),
+                public_ip: Some(fw_pip),
+                mode: FirewallMode::Classic,
+                groups: vec![],
+                legacy_dnat: false,
+            },
+            hub,
+        )
+        .expect("firewall");
+        t.add_bastion("hub-bastion", hub, Some(b_pip)).expect("bastion");
+        let rt = t
+            .add_route_table(RouteTable {
+                name: "via-fw".into(),
+                routes: vec![Route {
+                    name: "default".into(),
+                    prefix: "0.0.0.0/0".parse().expect("net"),
+                    next_hop: NextHop::VirtualAppliance(ip("10.0.1.4")),
+                }],
+            })
+            .expect("table");
+        t.set_subnet_route_table(work, rt).expect("associate");
+        let vm = t.add_vm("app", Os::Linux, false, ("s", "rg")).expect("vm");
+        t.add_nic("app-nic", work, ip("10.1.1.4"), Some(vm)).expect("nic");
+        t
+    }
+
+    #[test]
+    fn topology_drawing_shows_routes_public_ips_internet_and_appliances() {
+        let svg = topology_svg(&hub_and_spoke());
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(">Internet</text>"));
+        assert!(svg.contains("Azure Firewall hub-fw  10.0.1.4") && svg.contains("Azure Bastion hub-bastion"));
+        assert!(
+            svg.contains("⇄ public IP fw-pip 20.30.0.10")
+                && svg.contains("⇄ public IP bastion-pip 20.30.0.20"),
+            "firewall and Bastion public IPs"
+        );
+        assert_eq!(svg.matches(r#"<line class="public""#).count(), 2, "each public IP faces the Internet");
+        assert!(svg.contains("<title>UDR via-fw/default 0.0.0.0/0</title>"), "the route to the firewall");
+        assert!(svg.contains(">peering</text>"));
+        assert!(svg.contains("routes via-fw"));
+        assert!(!svg.contains(r#"class="small"></text>"#), "no empty label for a subnet without an NSG");
+    }
 }

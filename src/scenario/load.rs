@@ -8,8 +8,8 @@ use ipnet::IpNet;
 use super::LoadError;
 use super::locate::SourceMap;
 use super::schema::{
-    AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, ProtocolSpec, RuleSpec, ScenarioFile, SkuSpec,
-    StepSpec,
+    AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, PeeringSpec, ProtocolSpec, RuleSpec,
+    ScenarioFile, SkuSpec, StepSpec,
 };
 use crate::jit::{JitEngine, RoleBook};
 use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId};
@@ -297,20 +297,42 @@ impl Loader<'_> {
                 let sfield = format!("{field}.subnets[{si}]");
                 let prefix = parse_prefix(&s.prefix)
                     .map_err(|e| fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()))?;
-                t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
+                let subnet = t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
                     TopologyError::DuplicateName { .. } => {
                         fault(format!("{sfield}.name"), &s.name, e.to_string())
                     }
                     _ => fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()),
                 })?;
+                if let Some(enabled) = s.default_outbound_access {
+                    t.set_subnet_default_outbound_access(subnet, enabled);
+                }
             }
         }
 
-        for (pi, (a, b)) in file.peerings.iter().enumerate() {
+        for (pi, p) in file.peerings.iter().enumerate() {
             let field = format!("peerings[{pi}]");
-            let va = self.vnet(&t, a, &format!("{field}[0]"))?;
-            let vb = self.vnet(&t, b, &format!("{field}[1]"))?;
+            let (a, b) = p.vnets();
+            let (field_a, field_b) = match p {
+                PeeringSpec::Pair(..) => (format!("{field}[0]"), format!("{field}[1]")),
+                PeeringSpec::Options(_) => (format!("{field}.vnets[0]"), format!("{field}.vnets[1]")),
+            };
+            let va = self.vnet(&t, a, &field_a)?;
+            let vb = self.vnet(&t, b, &field_b)?;
             t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?;
+            let (allow_gateway_transit, use_remote_gateways) = p.gateway_flags();
+            if use_remote_gateways {
+                if !allow_gateway_transit {
+                    return Err(fault(
+                        format!("{field}.use_remote_gateways"),
+                        "true",
+                        format!(
+                            "vnet '{b}' cannot use the gateway of vnet '{a}': its peering does not allow gateway transit; valid: allow_gateway_transit: true with use_remote_gateways: true"
+                        ),
+                    ));
+                }
+                t.use_remote_gateway(vb, va)
+                    .map_err(|e| fault(format!("{field}.use_remote_gateways"), "true", e.to_string()))?;
+            }
         }
 
         for (ai, name) in file.asgs.iter().enumerate() {
@@ -333,7 +355,17 @@ impl Loader<'_> {
             let vnet = t.vnet_by_name(&v.name).expect("added above");
             for (si, s) in v.subnets.iter().enumerate() {
                 if let Some(nsg_name) = &s.nsg {
-                    let nsg = self.nsg(&t, nsg_name, &format!("vnets[{vi}].subnets[{si}].nsg"))?;
+                    let field = format!("vnets[{vi}].subnets[{si}].nsg");
+                    let nsg = self.nsg(&t, nsg_name, &field)?;
+                    // Azure disables subnet NSGs on AzureFirewallSubnet, with or without a
+                    // firewall in it yet (Azure Firewall FAQ).
+                    if s.name == crate::model::FIREWALL_SUBNET {
+                        return Err(fault(
+                            field,
+                            nsg_name,
+                            "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there; the firewall has its own platform protection); remove the subnet's nsg",
+                        ));
+                    }
                     let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
                     t.set_subnet_nsg(subnet, Some(nsg));
                 }
@@ -846,10 +878,19 @@ impl Loader<'_> {
     fn action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
         let t = &sc.topology;
         Ok(match a {
-            ActionSpec::AttachNsg { nsg, subnet, nic } => Action::AttachNsg {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?,
-                target: self.attachment(t, subnet, nic, field)?,
-            },
+            ActionSpec::AttachNsg { nsg, subnet, nic } => {
+                let target = self.attachment(t, subnet, nic, field)?;
+                if let crate::sim::Attachment::Subnet(s) = target
+                    && t.subnet(s).name == crate::model::FIREWALL_SUBNET
+                {
+                    return Err(fault(
+                        format!("{field}.subnet"),
+                        subnet.as_deref().unwrap_or_default(),
+                        "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there, Azure Firewall FAQ); valid: another subnet or a NIC",
+                    ));
+                }
+                Action::AttachNsg { nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?, target }
+            }
             ActionSpec::DetachNsg { subnet, nic } => {
                 Action::DetachNsg { target: self.attachment(t, subnet, nic, field)? }
             }

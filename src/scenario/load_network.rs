@@ -119,6 +119,32 @@ impl Loader<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             fqdns.insert(name.clone(), AddrSet::from_nets(&nets));
         }
+        // Classic rules and a Firewall Policy are two ways of managing a firewall, never both.
+        let mode = match (f.mode, f.collections.is_empty(), f.rule_collection_groups.is_empty()) {
+            (_, false, false) => {
+                return Err(fault(
+                    format!("{field}.rule_collection_groups"),
+                    "",
+                    "a firewall has classic rule collections (collections) or a Firewall Policy (rule_collection_groups), not both; valid: move the collections into a RuleCollectionGroup, or remove rule_collection_groups",
+                ));
+            }
+            (Some(FirewallModeSpec::Classic), _, false) => {
+                return Err(fault(
+                    format!("{field}.rule_collection_groups"),
+                    "",
+                    "rule collection groups belong to a Firewall Policy, but the firewall has mode: Classic; valid: mode: Policy, or classic rules in collections",
+                ));
+            }
+            (Some(FirewallModeSpec::Policy), false, _) => {
+                return Err(fault(
+                    format!("{field}.collections"),
+                    "",
+                    "classic rule collections need mode: Classic, but the firewall has mode: Policy; valid: put them in rule_collection_groups, or mode: Classic",
+                ));
+            }
+            (Some(FirewallModeSpec::Policy), _, _) | (None, _, false) => FirewallMode::Policy,
+            (Some(FirewallModeSpec::Classic), _, _) | (None, _, true) => FirewallMode::Classic,
+        };
         let ctx = t.resolve_context(vnet);
         let mut groups = Vec::new();
         if !f.collections.is_empty() {
@@ -138,10 +164,6 @@ impl Loader<'_> {
                 self.collections(&g.collections, &ctx, &fqdns, public_address, &format!("{gf}.collections"))?;
             groups.push(RuleCollectionGroup { name: g.name.clone(), priority, collections });
         }
-        let mode = match f.mode {
-            Some(FirewallModeSpec::Policy) => FirewallMode::Policy,
-            Some(FirewallModeSpec::Classic) | None => FirewallMode::Classic,
-        };
         let firewall = Firewall {
             name: f.name.clone(),
             subnet: SubnetId(0),

@@ -31,7 +31,7 @@ pub struct ScenarioFile {
     pub vnets: Vec<VnetSpec>,
     /// Peerings between VNets, by name (each peering works both ways).
     #[serde(default)]
-    pub peerings: Vec<(String, String)>,
+    pub peerings: Vec<PeeringSpec>,
     /// Network security groups.
     #[serde(default)]
     pub nsgs: Vec<NsgSpec>,
@@ -190,6 +190,71 @@ pub struct VnetSpec {
     pub on_premises: Vec<String>,
 }
 
+/// A peering: `("hub", "spoke")`, or with gateway transit
+/// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`.
+///
+/// RON hands a named struct inside an untagged enum over as a one-entry map from the name to the
+/// fields, so the second form is an externally tagged enum ([`PeeringOptionsSpec`]) and its name
+/// `Peering` must be written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool)"
+)]
+pub enum PeeringSpec {
+    /// Two VNets, no gateway transit.
+    Pair(String, String),
+    /// Two VNets and the gateway flags.
+    Options(PeeringOptionsSpec),
+}
+
+/// A peering with Azure's gateway flags (one variant, so that RON's `Peering(...)` is accepted).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "PeeringOptions")]
+pub enum PeeringOptionsSpec {
+    /// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`.
+    Peering {
+        /// The two VNets: the first may share its gateway, the second may use it.
+        vnets: (String, String),
+        /// The first VNet's peering allows gateway transit (Azure's `allowGatewayTransit`).
+        /// Default false.
+        #[serde(default)]
+        allow_gateway_transit: bool,
+        /// The second VNet's peering uses the first's gateway (Azure's `useRemoteGateways`).
+        /// Default false.
+        #[serde(default)]
+        use_remote_gateways: bool,
+    },
+}
+
+impl From<(String, String)> for PeeringSpec {
+    fn from((a, b): (String, String)) -> PeeringSpec {
+        PeeringSpec::Pair(a, b)
+    }
+}
+
+impl PeeringSpec {
+    /// The two VNets.
+    pub fn vnets(&self) -> (&str, &str) {
+        match self {
+            PeeringSpec::Pair(a, b)
+            | PeeringSpec::Options(PeeringOptionsSpec::Peering { vnets: (a, b), .. }) => (a, b),
+        }
+    }
+
+    /// (allow gateway transit on the first VNet's side, use remote gateways on the second's).
+    pub fn gateway_flags(&self) -> (bool, bool) {
+        match self {
+            PeeringSpec::Pair(..) => (false, false),
+            PeeringSpec::Options(PeeringOptionsSpec::Peering {
+                allow_gateway_transit,
+                use_remote_gateways,
+                ..
+            }) => (*allow_gateway_transit, *use_remote_gateways),
+        }
+    }
+}
+
 /// A subnet.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Subnet")]
@@ -204,6 +269,9 @@ pub struct SubnetSpec {
     /// Route table associated with the subnet.
     #[serde(default)]
     pub route_table: Option<String>,
+    /// Azure's `defaultOutboundAccess`; `false` makes a private subnet. Default true.
+    #[serde(default)]
+    pub default_outbound_access: Option<bool>,
 }
 
 /// A route table.

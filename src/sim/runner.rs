@@ -241,10 +241,11 @@ impl Simulator {
         })
     }
 
-    /// Applies the result of a JIT operation: recompile changed NSGs, queue expiries.
+    /// Applies the result of a JIT operation: mark changed NSGs for recompilation (the caller
+    /// flushes the cache once its batch of operations is done), queue expiries.
     fn absorb(&mut self, out: JitOutcome) -> ActionOutcome {
         for nsg in &out.changed_nsgs {
-            self.cache.refresh(&self.topology, *nsg);
+            self.cache.invalidate(*nsg);
         }
         for (grant, at) in &out.new_grants {
             self.events.schedule(*at, Event::GrantExpiry(*grant));
@@ -261,6 +262,17 @@ impl Simulator {
 
     /// Enables JIT at the start on every supported VM covered by a scoped policy that asks for it.
     pub fn enable_scoped_policies(&mut self) -> Vec<ActionOutcome> {
+        self.enable_scoped(true)
+    }
+
+    /// As [`Simulator::enable_scoped_policies`], for callers that only need the resulting state
+    /// (`reach`, `exposure`): the outcomes carry no NSG changes, which spares copying a VM's NSGs
+    /// before and after each enabling (most of the start-up time at thousands of VMs).
+    pub fn enable_scoped_policies_without_changes(&mut self) {
+        self.enable_scoped(false);
+    }
+
+    fn enable_scoped(&mut self, record_changes: bool) -> Vec<ActionOutcome> {
         let mut outcomes = Vec::new();
         let vms: Vec<VmId> = self.topology.vm_ids().collect();
         for vm in vms {
@@ -273,13 +285,15 @@ impl Simulator {
             if matches!(self.jit.status(&self.topology, vm), crate::jit::Supportability::Unsupported(_)) {
                 continue;
             }
-            let before = self.rules_snapshot();
+            let before =
+                if record_changes { self.rules_snapshot_of(self.nsgs_of_vm(vm)) } else { Vec::new() };
             let out = self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now);
             let mut outcome = self.absorb(out);
             outcome.nsg_changes = self.changes_since(before);
             outcome.summary = format!("{} (scoped policy '{name}')", outcome.summary);
             outcomes.push(outcome);
         }
+        self.cache.flush(&self.topology);
         outcomes
     }
 
@@ -290,10 +304,13 @@ impl Simulator {
             self.advance_to(at);
             match event {
                 Event::GrantExpiry(grant) => {
-                    let before = self.rules_snapshot();
+                    let before = self.rules_snapshot_of(self.nsgs_of_vm(self.jit.grant(grant).vm));
+                    let firewalls_before = self.firewall_rules();
                     if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
                         let mut outcome = self.absorb(result);
+                        self.cache.flush(&self.topology);
                         outcome.nsg_changes = self.changes_since(before);
+                        outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
                         if self.jit.options().expiry_drops_sessions {
                             let vm = self.jit.grant(grant).vm;
                             outcome.warnings.extend(self.drop_denied_sessions(vm));
@@ -309,6 +326,55 @@ impl Simulator {
     /// The instant of the next queued event.
     pub fn next_event_at(&self) -> Option<Instant> {
         self.events.next_at()
+    }
+
+    /// Every firewall's rule collection groups, to compare after a change.
+    fn firewall_rules(&self) -> Vec<Vec<crate::model::RuleCollectionGroup>> {
+        self.topology.firewall_ids().map(|f| self.topology.firewall(f).groups.clone()).collect()
+    }
+
+    /// Azure Firewall, unlike an NSG, drops existing sessions when a rule change denies them
+    /// ("If you change a rule to deny previously allowed traffic, any relevant existing sessions
+    /// are dropped", Azure Firewall rule processing). After the rules of some firewalls changed
+    /// (`before` is [`Simulator::firewall_rules`] from before the change), every open connection
+    /// is evaluated again and closed when a changed firewall is now what denies it. Returns one
+    /// narrative line per closed connection.
+    fn drop_sessions_denied_by_firewalls(
+        &mut self,
+        before: Vec<Vec<crate::model::RuleCollectionGroup>>,
+    ) -> Vec<String> {
+        let t = &self.topology;
+        let changed: Vec<String> = before
+            .iter()
+            .zip(t.firewall_ids())
+            .filter(|(groups, f)| **groups != t.firewall(*f).groups)
+            .map(|(_, f)| t.firewall(f).name.clone())
+            .collect();
+        if changed.is_empty() {
+            return Vec::new();
+        }
+        let mut dropped = Vec::new();
+        let open: Vec<String> =
+            self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
+        for name in open {
+            let trace = self.evaluate(&self.connections[&name].request);
+            let Some(hop) = trace
+                .deciding_hop()
+                .filter(|h| trace.verdict == Access::Deny && h.kind == crate::path::HopKind::Firewall)
+                .filter(|h| changed.contains(&h.resource))
+            else {
+                continue;
+            };
+            let line = format!(
+                "connection '{name}' dropped: the rules of Azure Firewall '{}' changed and now deny it ({}); a firewall drops existing sessions that a rule change denies, unlike an NSG",
+                hop.resource, hop.detail
+            );
+            if let Some(c) = self.connections.get_mut(&name) {
+                c.open = false;
+            }
+            dropped.push(line);
+        }
+        dropped
     }
 
     /// Training-text option: closes open connections to `vm` that the rules no longer allow.
@@ -384,9 +450,16 @@ impl Simulator {
 
     /// [`Simulator::apply`], keeping the field at fault for the step's diagnostic.
     fn apply_action(&mut self, action: &Action) -> Result<ActionOutcome, ActionError> {
-        let before = self.rules_snapshot();
-        let mut outcome = self.apply_inner(action)?;
+        let before = match self.nsgs_touched_by(action) {
+            Some(nsgs) => self.rules_snapshot_of(nsgs),
+            None => self.rules_snapshot(),
+        };
+        let firewalls_before = self.firewall_rules();
+        let result = self.apply_inner(action);
+        self.cache.flush(&self.topology);
+        let mut outcome = result?;
         outcome.nsg_changes = self.changes_since(before);
+        outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
         self.log_manual(action, &outcome);
         Ok(outcome)
     }
@@ -416,19 +489,66 @@ impl Simulator {
     }
 
     /// Every NSG's user rules, to compare after a change.
-    fn rules_snapshot(&self) -> Vec<(String, Vec<SecurityRule>)> {
-        self.topology
-            .nsg_ids()
-            .map(|n| (self.topology.nsg(n).name.clone(), self.topology.nsg(n).rules.clone()))
+    fn rules_snapshot(&self) -> Vec<(NsgId, String, Vec<SecurityRule>)> {
+        self.rules_snapshot_of(self.topology.nsg_ids())
+    }
+
+    /// The rules of some NSGs, to compare after a change that can touch only them.
+    fn rules_snapshot_of(
+        &self,
+        nsgs: impl IntoIterator<Item = NsgId>,
+    ) -> Vec<(NsgId, String, Vec<SecurityRule>)> {
+        nsgs.into_iter()
+            .map(|n| (n, self.topology.nsg(n).name.clone(), self.topology.nsg(n).rules.clone()))
             .collect()
     }
 
-    fn changes_since(&self, before: Vec<(String, Vec<SecurityRule>)>) -> Vec<NsgChange> {
+    /// The NSGs whose rules `action` can change, when that is known without applying it (`None` =
+    /// any). Copying every NSG before each step costs too much at thousands of VMs.
+    fn nsgs_touched_by(&self, action: &Action) -> Option<Vec<NsgId>> {
+        let of_vms = |vms: &mut dyn Iterator<Item = VmId>| {
+            let mut nsgs: Vec<NsgId> = vms.flat_map(|vm| self.nsgs_of_vm(vm)).collect();
+            nsgs.sort();
+            nsgs.dedup();
+            nsgs
+        };
+        let of_request =
+            |name: &str| self.jit.request_by_name(name).map(|r| of_vms(&mut r.ports.iter().map(|p| p.vm)));
+        match action {
+            Action::AddRule { nsg, .. } | Action::RemoveRule { nsg, .. } => Some(vec![*nsg]),
+            Action::AttachNsg { .. }
+            | Action::DetachNsg { .. }
+            | Action::Connect { .. }
+            | Action::Disconnect { .. }
+            | Action::DenyJit { .. } => Some(Vec::new()),
+            Action::EnableJit { vm, .. } | Action::DisableJit { vm, .. } => Some(self.nsgs_of_vm(*vm)),
+            // A new grant also supersedes older grants for the same VM and port: same NSGs.
+            Action::RequestJit { ports, .. } => Some(of_vms(&mut ports.iter().map(|p| p.vm))),
+            Action::ApproveJit { request, .. } | Action::RevokeJit { request, .. } => of_request(request),
+        }
+    }
+
+    /// The NSGs on `vm`'s paths: its NICs' and their subnets'. Enabling JIT writes only there, so
+    /// enabling a scoped policy on thousands of VMs need not copy every NSG for each of them.
+    fn nsgs_of_vm(&self, vm: VmId) -> Vec<NsgId> {
+        let t = &self.topology;
+        let mut out: Vec<NsgId> = t
+            .vm(vm)
+            .nics
+            .iter()
+            .flat_map(|n| [t.nic(*n).nsg, t.subnet(t.nic(*n).subnet).nsg])
+            .flatten()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn changes_since(&self, before: Vec<(NsgId, String, Vec<SecurityRule>)>) -> Vec<NsgChange> {
         before
             .into_iter()
-            .zip(self.topology.nsg_ids())
-            .filter(|((_, rules), id)| *rules != self.topology.nsg(*id).rules)
-            .map(|((nsg, before), id)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
+            .filter(|(id, _, rules)| *rules != self.topology.nsg(*id).rules)
+            .map(|(id, nsg, before)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
             .collect()
     }
 
@@ -922,7 +1042,7 @@ fn rule_name_matches(actual: &str, expected: &str) -> bool {
 pub fn replay_until(world: World, steps: &[Step], offset: Duration) -> Result<Simulator, SimError> {
     let start = world.start;
     let mut sim = Simulator::new(world);
-    sim.enable_scoped_policies();
+    sim.enable_scoped_policies_without_changes();
     let mut order: Vec<&Step> = steps.iter().filter(|s| s.at <= offset).collect();
     order.sort_by_key(|s| s.at);
     for step in order {
@@ -952,7 +1072,7 @@ pub fn observe(
 ) -> Result<Simulator, SimError> {
     let start = world.start;
     let mut sim = Simulator::new(world);
-    sim.enable_scoped_policies();
+    sim.enable_scoped_policies_without_changes();
     observe(&sim);
     let end = until.map(|d| start.plus(d));
     let mut order: Vec<&Step> = steps.iter().filter(|s| end.is_none_or(|e| start.plus(s.at) <= e)).collect();

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::util::{nsgsim, scenario};
+use super::util::{TempDir, nsgsim, replace_once, scenario};
 
 const HUB: &str = "20-hub-spoke-firewall-bastion.ron";
 
@@ -312,4 +312,331 @@ fn platform_services_bypass_nsgs_unless_their_tag_is_named() {
     );
     let imds = eval(&tagged, &["--from", "vm-web", "--to", "169.254.169.254", "--port", "80"]);
     assert_eq!(imds["verdict"], "Allow", "{imds:#}");
+}
+
+/// A hub with a firewall (and optionally more) for the validation tests: `subnet_extra` goes into
+/// the AzureFirewallSubnet's `Subnet(...)`, `firewall_extra` into the `Firewall(...)`, `rest` at
+/// the end of the scenario.
+fn firewall_scenario(
+    fw_prefix: &str,
+    subnet_extra: &str,
+    sku: &str,
+    firewall_extra: &str,
+    rest: &str,
+) -> String {
+    format!(
+        r#"Scenario(
+    name: "fw-validation", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+        Subnet(name: "AzureFirewallSubnet", prefix: "{fw_prefix}"{subnet_extra}),
+        Subnet(name: "AzureBastionSubnet", prefix: "10.0.2.0/26"),
+        Subnet(name: "work", prefix: "10.0.3.0/24"),
+    ])],
+    nsgs: [Nsg(name: "n")],
+    route_tables: [
+        RouteTable(name: "to-fw", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4"))]),
+        RouteTable(name: "to-internet", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: Internet)]),
+    ],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.0.0.2", sku: {sku}), PublicIp(name: "b-pip", address: "20.0.0.3", sku: {sku})],
+    firewalls: [Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip"{firewall_extra})],
+    {rest}
+)"#
+    )
+}
+
+const NET: &str = r#"Network(name: "c", priority: 100, action: Allow, rules: [NetworkRule(name: "r", protocols: [Any], sources: ["*"], destinations: ["*"], destination_ports: ["*"])])"#;
+
+/// r56-5: Azure's requirements for Azure Firewall and Bastion are checked (exit 2, one line saying
+/// what is valid); before, `check` accepted all of these.
+#[test]
+fn r56_firewall_and_bastion_requirements_are_enforced() {
+    let dir = TempDir::new("fw-validation");
+    let check = |name: &str, text: String| nsgsim(&["check", &dir.write(name, &text)]);
+    check("ok.ron", firewall_scenario("10.0.1.0/26", "", "Standard", "", "")).assert_code(0);
+    check(
+        "ok-route.ron",
+        firewall_scenario("10.0.1.0/26", r#", route_table: "to-internet""#, "Standard", "", ""),
+    )
+    .assert_code(0);
+    check("small.ron", firewall_scenario("10.0.1.0/28", "", "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&["AzureFirewallSubnet", "of /26 or larger", "found 10.0.1.0/28"]);
+    check("nsg.ron", firewall_scenario("10.0.1.0/26", r#", nsg: "n""#, "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&["NSGs are not supported on AzureFirewallSubnet", "remove the subnet's nsg"]);
+    check("route.ron", firewall_scenario("10.0.1.0/26", r#", route_table: "to-fw""#, "Standard", "", ""))
+        .assert_code(2)
+        .stderr_has(&[
+            "must have a 0.0.0.0/0 route with next hop Internet",
+            "goes to VirtualAppliance 10.0.1.4",
+        ]);
+    check("basic.ron", firewall_scenario("10.0.1.0/26", "", "Basic", "", ""))
+        .assert_code(2)
+        .stderr_has(&["public IP 'fw-pip' is Basic SKU", "Azure Firewall requires a Standard SKU public IP"]);
+    let basic_bastion = firewall_scenario("10.0.1.0/26", "", "Standard", "", "")
+        .replace(r#"sku: Standard)],"#, r#"sku: Basic)],"#)
+        .replace(
+            "    \n)",
+            r#"    bastions: [Bastion(name: "b", vnet: "hub", public_ip: "b-pip")],
+)"#,
+        );
+    check("basic-bastion.ron", basic_bastion)
+        .assert_code(2)
+        .stderr_has(&["bastion 'b'", "Azure Bastion requires a Standard SKU public IP"]);
+    let attach = firewall_scenario(
+        "10.0.1.0/26",
+        "",
+        "Standard",
+        "",
+        r#"timeline: [(at: "1m", action: AttachNsg(nsg: "n", subnet: "hub/AzureFirewallSubnet"))],"#,
+    );
+    check("attach.ron", attach).assert_code(2).stderr_has(&["not supported on AzureFirewallSubnet"]);
+}
+
+/// r56-5: classic rule collections and a Firewall Policy's rule collection groups are exclusive.
+#[test]
+fn r56_classic_rules_and_firewall_policy_do_not_mix() {
+    let dir = TempDir::new("fw-modes");
+    let check = |name: &str, extra: String| {
+        nsgsim(&["check", &dir.write(name, &firewall_scenario("10.0.1.0/26", "", "Standard", &extra, ""))])
+    };
+    let groups = format!(
+        r#"rule_collection_groups: [RuleCollectionGroup(name: "g", priority: 200, collections: [{NET}])]"#
+    );
+    check("both.ron", format!(", collections: [{NET}], {groups}")).assert_code(2).stderr_has(&[
+        "classic rule collections (collections) or a Firewall Policy (rule_collection_groups), not both",
+    ]);
+    check("classic-groups.ron", format!(", mode: Classic, {groups}"))
+        .assert_code(2)
+        .stderr_has(&["rule collection groups belong to a Firewall Policy", "mode: Policy"]);
+    check("policy-collections.ron", format!(", mode: Policy, collections: [{NET}]"))
+        .assert_code(2)
+        .stderr_has(&["classic rule collections need mode: Classic"]);
+    check("groups.ron", format!(", {groups}")).assert_code(0);
+    check("classic.ron", format!(", collections: [{NET}]")).assert_code(0);
+}
+
+/// r56-3: access that only a firewall application rule allows is found by `reach` (the rule's
+/// ports cut the port space; before, 443 was tested as part of a wider range at another port).
+#[test]
+fn r56_reach_finds_access_allowed_only_by_an_application_rule() {
+    let text = r#"Scenario(
+    name: "appreach", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26")]),
+        Vnet(name: "spoke1", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "w", prefix: "10.1.1.0/24", route_table: "via-fw")]),
+        Vnet(name: "spoke2", address_space: ["10.2.0.0/16"], subnets: [Subnet(name: "w", prefix: "10.2.1.0/24", nsg: "n2", route_table: "via-fw")]),
+    ],
+    peerings: [("hub", "spoke1"), ("hub", "spoke2")],
+    route_tables: [RouteTable(name: "via-fw", routes: [Route(name: "d", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4"))])],
+    public_ips: [PublicIp(name: "fw-pip", address: "20.30.0.10", sku: Standard)],
+    firewalls: [Firewall(name: "fw", vnet: "hub", private_ip: "10.0.1.4", public_ip: "fw-pip",
+        fqdns: { "app2.internal": ["10.2.1.4"] },
+        collections: [Application(name: "spoke-app", priority: 200, action: Allow, rules: [
+            ApplicationRule(name: "app2-https", sources: ["10.1.0.0/16"], protocols: [Https], fqdns: ["app2.internal"]),
+        ])])],
+    nsgs: [Nsg(name: "n2", rules: [
+        Rule(name: "ssh-from-fw", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.0.1.0/26", destination_ports: "22"),
+    ])],
+    vms: [
+        Vm(name: "app1", os: Linux, nics: [Nic(name: "app1-nic", subnet: "spoke1/w", private_ip: "10.1.1.4")]),
+        Vm(name: "app2", os: Linux, nics: [Nic(name: "app2-nic", subnet: "spoke2/w", private_ip: "10.2.1.4")]),
+    ],
+)"#;
+    let dir = TempDir::new("appreach");
+    let file = dir.write("appreach.ron", text);
+    let eval =
+        nsgsim(&["eval", &file, "--from", "app1", "--to", "app2", "--port", "443", "--format", "json"])
+            .assert_code(0)
+            .json();
+    assert_eq!(eval["verdict"], "Allow");
+    let json = nsgsim(&["reach", &file, "--to", "app2", "--format", "json"]).assert_code(0).json();
+    let spoke1 = json["classes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["class"] == "subnet 'spoke1/w'"))
+        .expect("the spoke1 class");
+    assert_eq!(spoke1["reachable"], true, "{spoke1}");
+    assert_eq!(spoke1["entries"][0]["ports"], "443", "{spoke1}");
+}
+
+/// Two VMs in one subnet; `b` has a public IP. `subnet_extra` goes into the subnet.
+fn snat_scenario(subnet_extra: &str, nsg_rules: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "snat", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "a", prefix: "10.0.1.0/24", nsg: "na"{subnet_extra})])],
+    public_ips: [PublicIp(name: "bpip", address: "20.0.0.9", sku: Standard)],
+    nsgs: [Nsg(name: "na", rules: [{nsg_rules}])],
+    vms: [
+        Vm(name: "a", os: Linux, nics: [Nic(name: "an", subnet: "v/a", private_ip: "10.0.1.4")]),
+        Vm(name: "b", os: Linux, nics: [Nic(name: "bn", subnet: "v/a", private_ip: "10.0.1.5", public_ip: "bpip")]),
+    ],
+)"#
+    )
+}
+
+/// r56-1: a VM without a public IP that connects to another VM's public IP leaves through outbound
+/// SNAT (default outbound access), so the target's NSG sees a public source: before, it kept
+/// 10.0.1.4 and AllowVnetInBound admitted it.
+#[test]
+fn r56_traffic_to_a_public_ip_leaves_through_outbound_snat() {
+    let dir = TempDir::new("snat");
+    let file = dir.write("snat.ron", &snat_scenario("", ""));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert_eq!(t["rule"], "defaultSecurityRules/DenyAllInBound", "{t}");
+    let route =
+        t["hops"].as_array().and_then(|h| h.iter().find(|h| h["kind"] == "route")).expect("a route hop");
+    assert!(
+        route["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("default outbound access") && d.contains("40.64.0.1"))
+    );
+    // The Internet rules apply to it.
+    let internet = r#"Rule(name: "ssh-from-internet", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "22")"#;
+    let file = dir.write("snat-internet.ron", &snat_scenario("", internet));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Allow", "{t}");
+    assert_eq!(t["rule"], "securityRules/ssh-from-internet");
+    // A private subnet has no default outbound access: the flow stops at the route hop.
+    let file = dir.write("snat-private.ron", &snat_scenario(", default_outbound_access: false", internet));
+    let t = eval(&file, &["--from", "a", "--to", "bpip", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny");
+    let last = t["hops"].as_array().and_then(|h| h.last()).expect("a hop");
+    assert_eq!(last["kind"], "route");
+    assert!(
+        last["detail"].as_str().is_some_and(|d| d.contains("private") && d.contains("no outbound Internet"))
+    );
+    // By name, b is reached privately: AllowVnetInBound, as before.
+    let t = eval(&file, &["--from", "a", "--to", "b", "--port", "22"]);
+    assert_eq!(t["rule"], "defaultSecurityRules/AllowVnetInBound");
+}
+
+/// A hub with a VPN gateway to 192.168.0.0/16 and a spoke; `peering` is the peerings entry.
+fn transit_scenario(peering: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "transit", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [
+        Vnet(name: "hub", address_space: ["10.0.0.0/16"], on_premises: ["192.168.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.0.1.0/24")]),
+        Vnet(name: "spoke", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.1.1.0/24")]),
+    ],
+    peerings: [{peering}],
+    vms: [Vm(name: "vm", os: Linux, nics: [Nic(name: "vm-nic", subnet: "spoke/s", private_ip: "10.1.1.4")])],
+    users: [User(name: "office", source_ip: "192.168.10.20")],
+)"#
+    )
+}
+
+/// r56-6: on-premises networks reach a hub's peered VNets only with gateway transit (Azure's
+/// allowGatewayTransit on the hub's peering and useRemoteGateways on the spoke's); before, transit
+/// was assumed for every peering.
+#[test]
+fn r56_on_premises_reaches_a_spoke_only_with_gateway_transit() {
+    let dir = TempDir::new("transit");
+    let plain = dir.write("plain.ron", &transit_scenario(r#"("hub", "spoke")"#));
+    let t = eval(&plain, &["--from", "office", "--to", "vm", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert!(t["hops"][0]["detail"].as_str().is_some_and(|d| d.contains("gateway transit")), "{t}");
+    let back = eval(&plain, &["--from", "vm", "--to", "192.168.10.20", "--port", "22"]);
+    assert_eq!(back["verdict"], "Deny", "the spoke has no route to on-premises: {back}");
+    let transit = dir.write(
+        "transit.ron",
+        &transit_scenario(
+            r#"Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)"#,
+        ),
+    );
+    let t = eval(&transit, &["--from", "office", "--to", "vm", "--port", "22"]);
+    assert_eq!(t["verdict"], "Allow", "{t}");
+    assert_eq!(t["rule"], serde_json::Value::Null, "no NSG on the path: {t}");
+    let back = eval(&transit, &["--from", "vm", "--to", "192.168.10.20", "--port", "22"]);
+    assert_eq!(back["verdict"], "Allow", "{back}");
+    assert!(back.to_string().contains("VirtualNetworkGateway of peered vnet 'hub'"), "{back}");
+    nsgsim(&["graph", &transit]).assert_code(0).stdout_has(&["uses remote gateway"]);
+    // Azure refuses use_remote_gateways without allow_gateway_transit, and without a gateway.
+    let half = dir.write(
+        "half.ron",
+        &transit_scenario(r#"Peering(vnets: ("hub", "spoke"), use_remote_gateways: true)"#),
+    );
+    nsgsim(&["check", &half]).assert_code(2).stderr_has(&["does not allow gateway transit"]);
+    let reversed = dir.write(
+        "reversed.ron",
+        &transit_scenario(
+            r#"Peering(vnets: ("spoke", "hub"), allow_gateway_transit: true, use_remote_gateways: true)"#,
+        ),
+    );
+    nsgsim(&["check", &reversed]).assert_code(2).stderr_has(&["cannot use the gateway of vnet 'spoke'"]);
+    let typo = dir
+        .write("typo.ron", &transit_scenario(r#"Peering(vnets: ("hub", "spoke"), gateway_transit: true)"#));
+    nsgsim(&["check", &typo]).assert_code(2).stderr_has(&["a peering: (\"vnet-a\", \"vnet-b\") or Peering("]);
+}
+
+/// r56-7: option firewall_dnat_legacy_network_rules (older documentation): a network deny rule
+/// matching the translated traffic overrides the DNAT; an application rule cannot; without the
+/// option DNAT'd traffic skips network rules.
+#[test]
+fn r56_legacy_dnat_option_lets_network_deny_rules_override_dnat() {
+    let base = std::fs::read_to_string(scenario(HUB)).expect("the hub scenario");
+    let deny = replace_once(
+        &base,
+        r#"                Application(name: "egress", priority: 300"#,
+        r#"                Network(name: "no-ssh-to-app2", priority: 150, action: Deny, rules: [
+                    NetworkRule(name: "ssh", protocols: [Tcp], sources: ["*"], destinations: ["10.2.1.4"], destination_ports: ["22"]),
+                ]),
+                Application(name: "egress", priority: 300"#,
+    );
+    let legacy = replace_once(
+        &deny,
+        "    timeline: [",
+        "    options: Options(firewall_dnat_legacy_network_rules: true),\n    timeline: [",
+    );
+    let dir = TempDir::new("legacy");
+    let current =
+        eval(&dir.write("current.ron", &deny), &["--from", "admin", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(current["verdict"], "Allow", "current docs: DNAT'd traffic skips network rules: {current}");
+    let old =
+        eval(&dir.write("legacy.ron", &legacy), &["--from", "admin", "--to", "fw-pip", "--port", "50022"]);
+    assert_eq!(old["verdict"], "Deny", "{old}");
+    assert_eq!(old["rule"], "classic/no-ssh-to-app2/ssh", "{old}");
+    assert!(old.to_string().contains("firewall_dnat_legacy_network_rules"));
+}
+
+/// Azure disables subnet NSGs on AzureFirewallSubnet whether or not a firewall is deployed in it
+/// yet: the association is refused (exit 2) even in a VNet without a firewall.
+#[test]
+fn an_nsg_on_azure_firewall_subnet_is_refused_without_a_firewall_too() {
+    let dir = TempDir::new("fw-subnet-nsg");
+    let text = |nsg: &str| {
+        format!(
+            r#"Scenario(
+    name: "fw-subnet-nsg", description: "x", start: "2025-06-02T10:00:00Z",
+    vnets: [Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [
+        Subnet(name: "AzureFirewallSubnet", prefix: "10.0.1.0/26"{nsg}),
+        Subnet(name: "work", prefix: "10.0.3.0/24", nsg: "n"),
+    ])],
+    nsgs: [Nsg(name: "n")],
+)"#
+        )
+    };
+    nsgsim(&["check", &dir.write("ok.ron", &text(""))]).assert_code(0);
+    nsgsim(&["check", &dir.write("nsg.ron", &text(r#", nsg: "n""#))]).assert_code(2).stderr_has(&[
+        "subnets[0].nsg",
+        "NSGs are not supported on AzureFirewallSubnet",
+        "remove the subnet's nsg",
+    ]);
+}
+
+/// A VM published by a firewall DNAT rule is exposed on the port the rule translates to, whatever
+/// the public port. Exposure asks one reach query per VM for the four management ports at once;
+/// a DNAT entry's addressed port (50022) is none of them, and must still count for port 22.
+#[test]
+fn exposure_counts_a_dnat_rule_to_a_management_port() {
+    let json = nsgsim(&["exposure", &scenario(HUB), "--format", "json"]).assert_code(0).json();
+    let windows = json["windows"].as_array().expect("windows");
+    let app2: Vec<&Value> = windows.iter().filter(|w| w["vm"] == "vm-app2").collect();
+    assert_eq!(app2.len(), 1, "{app2:?}");
+    assert_eq!(app2[0]["port"], 22);
+    assert_eq!(app2[0]["sources"], "203.0.113.0/24");
+    let ways = app2[0]["ways"].to_string();
+    assert!(ways.contains("Tcp 50022 via DNAT on firewall 'hub-fw' 20.30.0.10:50022 -> :22"), "{ways}");
 }

@@ -13,12 +13,13 @@
 //! destination address) the build sweeps the field's value space once, left to right, keeping the
 //! set of boxes whose field set covers the current value. Each elementary interval (a maximal run
 //! of values that every box treats alike) gets the bitset of the boxes covering it, and equal
-//! bitsets are interned into one *class*. A lookup then maps each field value to its class
-//! through a direct table (protocol: 256 entries; ports: 65,536 entries; IPv4: a /16 table whose
-//! entries are either the class itself or a short run of interval boundaries to search; IPv6: a
-//! binary search over `u128` boundaries), ANDs the five class bitsets and takes the lowest set
-//! bit. Because bits are in rule order, the lowest bit is the first matching box, whose rule is
-//! the first matching rule.
+//! bitsets are interned into one *class*. The protocol and port fields are crossed into one class
+//! when the product stays small (RFC's phase one), so a lookup ANDs three bitsets, not five. A
+//! lookup maps each field value to its class through an index (protocol: a 256-entry table;
+//! ports and IPv4 addresses: a multibit trie, 8 bits a level, see `trie.rs`; IPv6: a binary
+//! search over `u128` boundaries), ANDs the class bitsets and takes the lowest set bit. Because
+//! bits are in rule order, the lowest bit is the first matching box, whose rule is the first
+//! matching rule.
 //!
 //! Each class bitset is stored behind its summary: one bit per 64-bit word, set when that word is
 //! non-zero. The lookup ANDs the five summaries first and only visits words whose summary bit
@@ -27,10 +28,12 @@
 //!
 //! # Why this technique
 //!
-//! The choice was made by measurement (`docs/matcher.md` has the full tables and the commands).
-//! On this 2-core Zen 5 VM, single core, release build, trace order, the ClassBench 10K sets run
-//! at 40–75 M lookups/s, 180–350× the linear scan, and build in 12–40 ms into 6–18 MiB; a
-//! 1,000-rule NSG-like set runs at about 100 M lookups/s. The alternatives in
+//! The choice was made by measurement; `docs/matcher.md` has the full tables and the commands.
+//! On this project's 2-core KVM guest (AMD EPYC, Zen 3), single core, release build, trace order,
+//! the ClassBench 10K sets run at 4–11 M lookups/s, 300–700× the linear scan, and build in
+//! 25–65 ms into 12–17 MiB; the ClassBench 1K sets at 18–22 M lookups/s; a 1,000-rule NSG-like
+//! set with flows aimed at random rules at about 10 M lookups/s, limited by L2 misses (the
+//! structure is 2.7 MiB). The alternatives in
 //! `classification.md` were rejected for this crate's workload: decision trees and DPDK-style
 //! tries build in seconds and blow up on firewall-style sets, and tuple-space search needs every
 //! NSG list expanded into a cross-product of single-valued rules, while the bitset scheme takes

@@ -117,6 +117,8 @@ struct SubnetRec {
     name: String,
     prefix: String,
     nsg: Option<(ResourceRef, Src)>,
+    /// Azure's `defaultOutboundAccess` (false: a private subnet), when the JSON says.
+    default_outbound_access: Option<bool>,
     src: Src,
 }
 
@@ -1108,7 +1110,19 @@ impl Importer {
             );
         }
         let nsg = self.reference(p, "networkSecurityGroup", src, scope)?;
-        Ok(SubnetRec { name, prefix, nsg, src: src.clone() })
+        let default_outbound_access = match self.string(p, "defaultOutboundAccess", src, scope)? {
+            None => None,
+            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+            Some(v) => {
+                return Err(self.invalid(
+                    &src.at("defaultOutboundAccess"),
+                    &v,
+                    format!("subnet '{name}': defaultOutboundAccess must be true or false"),
+                ));
+            }
+        };
+        Ok(SubnetRec { name, prefix, nsg, default_outbound_access, src: src.clone() })
     }
 
     fn nic(&mut self, names: &[String], p: &Map<String, Value>, src: &Src, scope: &TemplateScope) -> Res<()> {
@@ -1640,7 +1654,7 @@ impl Importer {
                     prefix: s.prefix.clone(),
                     nsg,
                     route_table: None,
-                    default_outbound_access: None,
+                    default_outbound_access: s.default_outbound_access,
                 });
             }
             for (r, src) in &v.peers {
@@ -2160,6 +2174,35 @@ mod tests {
         assert!(w.contains("resources[3]: the condition false is false"), "{w}");
         assert!(w.contains("resourceGroup() is only known at deployment"), "{w}");
         assert_eq!(i.scenario.asgs, ["asg-westeurope"]);
+    }
+
+    #[test]
+    fn default_outbound_access_makes_a_private_subnet() {
+        let vnet = |value: &str| {
+            format!(
+                r#"{{"resources": [{{"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {{"addressSpace": {{"addressPrefixes": ["10.0.0.0/16"]}}, "subnets": [{{"name": "private", "properties": {{"addressPrefix": "10.0.1.0/24", "defaultOutboundAccess": {value}}}}}, {{"name": "plain", "properties": {{"addressPrefix": "10.0.2.0/24"}}}}]}}}}]}}"#
+            )
+        };
+        let (imported, ron) = ok(&vnet("false"));
+        let subnets = &imported.scenario.vnets[0].subnets;
+        assert_eq!(subnets[0].default_outbound_access, Some(false), "{ron}");
+        assert_eq!(subnets[1].default_outbound_access, None, "{ron}");
+        assert!(
+            ron.contains(
+                "Subnet(name: \"private\", prefix: \"10.0.1.0/24\", default_outbound_access: false)"
+            ),
+            "{ron}"
+        );
+        assert!(warnings(&imported).is_empty(), "{}", warnings(&imported));
+        let (imported, _) = ok(&vnet("true"));
+        assert_eq!(imported.scenario.vnets[0].subnets[0].default_outbound_access, Some(true));
+        let e = err(&vnet("\"sometimes\""));
+        assert!(
+            e.contains("resources[0].properties.subnets[0].properties.defaultOutboundAccess")
+                && e.contains("'sometimes'")
+                && e.contains("must be true or false"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -163,6 +163,9 @@ pub fn to_ron(f: &ScenarioFile) -> String {
                     if let Some(r) = &sub.route_table {
                         let _ = write!(o, ", route_table: {}", s(r));
                     }
+                    if let Some(enabled) = sub.default_outbound_access {
+                        let _ = write!(o, ", default_outbound_access: {enabled}");
+                    }
                     o.push_str("),\n");
                 }
                 o.push_str("            ],\n");

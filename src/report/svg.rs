@@ -38,7 +38,8 @@ fn tick_step(span: i64) -> i64 {
 
 /// The timeline of every JIT grant: one row per VM and port, one bar per grant from its start
 /// to its end (expired, revoked, superseded, or still active at `end`), and a cross for every
-/// refused request. `start..end` is the period drawn.
+/// request that ended without a grant (refused by a check, denied by an approver, or cancelled).
+/// `start..end` is the period drawn.
 pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: Instant) -> String {
     let mut rows: Vec<(String, u16)> =
         jit.grants().iter().map(|g| (topology.vm(g.vm).name.clone(), g.port)).collect();
@@ -138,7 +139,14 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
             }
         }
         for r in jit.requests() {
-            let RequestState::Refused(reason) = &r.state else { continue };
+            // Every request that ended without a grant gets a cross: refused by a check, denied
+            // by an approver, or cancelled while it waited.
+            let outcome = match &r.state {
+                RequestState::Refused(reason) => format!("refused: {reason}"),
+                RequestState::Denied { by, reason } => format!("denied by {by}: {reason}"),
+                RequestState::Cancelled(reason) => format!("cancelled: {reason}"),
+                RequestState::Pending | RequestState::Granted => continue,
+            };
             if !r.ports.iter().any(|p| &topology.vm(p.vm).name == vm && p.number == *port) {
                 continue;
             }
@@ -146,7 +154,7 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
             let _ = write!(
                 svg,
                 r#"<g class="refused"><title>{}</title><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/></g>"#,
-                escape(&format!("{} refused at {}: {reason}", r.requester, r.requested_at)),
+                escape(&format!("{} at {}: {outcome}", r.requester, r.requested_at)),
                 cx - 5.0,
                 cy - 5.0,
                 cx + 5.0,
@@ -174,7 +182,7 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
     }
     let _ = write!(
         svg,
-        r##"<text class="tick" x="{}" y="{ly}" fill="#c62828">✕ refused request</text>"##,
+        r##"<text class="tick" x="{}" y="{ly}" fill="#c62828">✕ request refused, denied or cancelled</text>"##,
         left + 450.0
     );
     svg.push_str("</svg>");

@@ -38,6 +38,8 @@ fn html_report_is_self_contained_and_draws_every_grant() {
     assert!(page.contains("class=\"grant Superseded\" data-requester=\"ops\""));
     assert!(page.contains("class=\"grant Expired\" data-requester=\"dev\""));
     assert!(page.contains("<g class=\"refused\">"), "refused requests are marked");
+    // The request an approver denied (db-again, at 4h05) is marked too, with the approver's reason.
+    assert!(page.contains(": denied by secadmin: no change ticket</title>"), "denied requests are marked");
     assert!(page.contains("SecurityCenter-JITRule_-"), "rule tables show the JIT deny rules");
     assert!(page.contains("<tr class=\"added\">"), "rule changes are shown before/after");
     assert!(page.contains("33 expectations passed, 0 failed"));

@@ -23,7 +23,7 @@ pub struct Args {
     /// Scenario file.
     pub scenario: PathBuf,
     /// Traffic records: Azure NSG or virtual network flow logs (JSON as stored by Network
-    /// Watcher), or CSV with the header src,dst,src_port,dst_port,protocol[,expected][,at].
+    /// Watcher), or CSV with the header `src,dst,src_port,dst_port,protocol[,expected][,at]`.
     #[arg(required = true)]
     pub flowlogs: Vec<PathBuf>,
     /// Evaluate records at this offset of the timeline: 90m, 2h30m, PT1H (default: its end, after

@@ -17,7 +17,7 @@
 //! pool (`ThreadPool::install`); results are stored by record index, so the output does not
 //! depend on the number of threads.
 //!
-//! What is compared (see [`Check`]) and counted (see [`tally`]) is documented on the items; the
+//! What is compared (see [`Check`]) and counted (see [`tally()`]) is documented on the items; the
 //! choices are recorded in docs/fidelity.md. This module reads no clock and does no I/O.
 
 mod compare;
@@ -120,7 +120,7 @@ pub struct Evaluation {
     /// The direction of the totals: the logged direction, or for a CSV row the direction of the
     /// hop that decided (`None` when no NSG decided: routing, a firewall, Bastion).
     pub direction: Option<Direction>,
-    /// The NSG rules that decided it, one per NSG evaluated (see [`tally`] for which count).
+    /// The NSG rules that decided it, one per NSG evaluated (see [`tally()`] for which count).
     pub hits: Vec<RuleHit>,
     /// The comparison with Azure's log or the expectation, when the record has one.
     pub check: Option<Check>,

@@ -911,26 +911,20 @@ impl Topology {
             return Err(TopologyError::DuplicateName { kind: "firewall", name: firewall.name });
         }
         let vnet_name = self.vnets[vnet.index()].name.clone();
+        let missing = |name: String, found: String| TopologyError::ServiceSubnet {
+            service: "Azure Firewall",
+            name,
+            subnet: FIREWALL_SUBNET,
+            requirement: "of /26 or larger",
+            vnet: vnet_name.clone(),
+            found,
+        };
         let Some(subnet) = self.subnet_by_name(vnet, FIREWALL_SUBNET) else {
-            return Err(TopologyError::ServiceSubnet {
-                service: "Azure Firewall",
-                name: firewall.name,
-                subnet: FIREWALL_SUBNET,
-                requirement: "of /26 or larger",
-                vnet: vnet_name,
-                found: String::new(),
-            });
+            return Err(missing(firewall.name, String::new()));
         };
         let prefix = self.subnets[subnet.index()].prefix;
         if prefix.prefix_len() > 26 || !matches!(prefix, IpNet::V4(_)) {
-            return Err(TopologyError::ServiceSubnet {
-                service: "Azure Firewall",
-                name: firewall.name,
-                subnet: FIREWALL_SUBNET,
-                requirement: "of /26 or larger",
-                vnet: vnet_name,
-                found: format!("; found {prefix}"),
-            });
+            return Err(missing(firewall.name, format!("; found {prefix}")));
         }
         self.check_firewall_subnet(&firewall, subnet)?;
         if !prefix.contains(&firewall.private_ip) {

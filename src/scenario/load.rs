@@ -1059,6 +1059,7 @@ fn list_or_none(names: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{self, Case, at};
     use super::*;
 
     /// One of each foundation entity. Tests change one thing in it.
@@ -1106,27 +1107,16 @@ Scenario(
 )
 "#;
 
+    const FILE: &str = "u.ron";
+
     fn load(text: &str) -> Result<Scenario, LoadError> {
-        load_str(text, Path::new("u.ron"))
+        testing::load(text, FILE)
     }
 
     /// The error of `BASE` with `from` replaced (once) by `to`.
     fn broken(from: &str, to: &str) -> (String, LoadError) {
-        assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
-        let text = BASE.replacen(from, to, 1);
-        let e = load(&text).expect_err(to);
-        (text, e)
+        testing::broken(BASE, FILE, from, to)
     }
-
-    /// The (line, column) of the `nth` occurrence of `needle` in `text`.
-    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
-        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
-        SourceMap::new(text).position(offset)
-    }
-
-    /// A broken-file case: the text to replace, its replacement, the field path of the error,
-    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
-    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
 
     /// Audit (fidelity, F3): Azure accepts service tag names in any case; nsgsim keeps the
     /// canonical spelling (built-in, sample and scenario-defined tags alike).
@@ -1508,16 +1498,7 @@ Scenario(
                 "unknown nsg",
             ),
         ];
-        let mut wrong = Vec::new();
-        for (from, to, field, (needle, nth), message) in cases {
-            let (text, e) = broken(from, to);
-            let (line, col) = at(&text, needle, *nth);
-            let prefix = format!("u.ron:{line}:{col}: {field}: ");
-            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
-                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
-            }
-        }
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        testing::assert_cases(BASE, FILE, cases);
     }
 
     #[test]

@@ -331,9 +331,8 @@ fn count(value: Option<i64>, field: &str) -> Result<Option<usize>, Fault> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::{LoadError, Scenario, load_str};
+    use super::super::testing::{self, Case};
+    use super::super::{LoadError, Scenario};
     use crate::jit::{AllowedSources, JitProtocol, NsgLevels, PolicyScope, RequestStatus};
     use crate::sim::{Action, Duration, Expectation};
 
@@ -374,19 +373,11 @@ mod tests {
 )
 "#;
 
+    const FILE: &str = "j.ron";
+
     fn load(text: &str) -> Result<Scenario, LoadError> {
-        load_str(text, Path::new("j.ron"))
+        testing::load(text, FILE)
     }
-
-    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
-        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
-        let before = &text[..offset];
-        (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
-    }
-
-    /// A broken-file case: the text to replace, its replacement, the field path of the error,
-    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
-    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
 
     #[test]
     fn loads_options_and_scoped_policies() {
@@ -600,17 +591,6 @@ mod tests {
                 "-2 is negative; valid: a count of 0 or more",
             ),
         ];
-        let mut wrong = Vec::new();
-        for (from, to, field, (needle, nth), message) in cases {
-            assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
-            let text = BASE.replacen(from, to, 1);
-            let e = load(&text).expect_err(to);
-            let (line, col) = at(&text, needle, *nth);
-            let prefix = format!("j.ron:{line}:{col}: {field}: ");
-            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
-                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
-            }
-        }
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        testing::assert_cases(BASE, FILE, cases);
     }
 }

@@ -387,9 +387,8 @@ fn ports(list: &[String], field: &str) -> Result<PortSet, Fault> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::{LoadError, Scenario, load_str};
+    use super::super::testing::{self, Case};
+    use super::super::{LoadError, Scenario};
     use crate::model::{CollectionRules, FirewallAction, FirewallMode, NextHop};
 
     const BASE: &str = r#"Scenario(
@@ -434,26 +433,11 @@ mod tests {
 )
 "#;
 
+    const FILE: &str = "n.ron";
+
     fn load(text: &str) -> Result<Scenario, LoadError> {
-        load_str(text, Path::new("n.ron"))
+        testing::load(text, FILE)
     }
-
-    fn broken(from: &str, to: &str) -> (String, LoadError) {
-        assert_eq!(BASE.matches(from).count(), 1, "{from:?} must occur once");
-        let text = BASE.replacen(from, to, 1);
-        let e = load(&text).expect_err(to);
-        (text, e)
-    }
-
-    fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
-        let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
-        let before = &text[..offset];
-        (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
-    }
-
-    /// A broken-file case: the text to replace, its replacement, the field path of the error,
-    /// where it must point (the nth occurrence of a needle), and a fragment of its message.
-    type Case<'a> = (&'a str, &'a str, &'a str, (&'a str, usize), &'a str);
 
     #[test]
     fn loads_route_tables_firewalls_and_bastions() {
@@ -623,15 +607,6 @@ mod tests {
                 "public IP 'bastion-pip' is already associated with bastion 'bastion'",
             ),
         ];
-        let mut wrong = Vec::new();
-        for (from, to, field, (needle, nth), message) in cases {
-            let (text, e) = broken(from, to);
-            let (line, col) = at(&text, needle, *nth);
-            let prefix = format!("n.ron:{line}:{col}: {field}: ");
-            if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
-                wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
-            }
-        }
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        testing::assert_cases(BASE, FILE, cases);
     }
 }

@@ -13,6 +13,8 @@ mod load_jit;
 mod load_network;
 mod locate;
 pub mod schema;
+#[cfg(test)]
+mod testing;
 
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};

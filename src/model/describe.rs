@@ -42,7 +42,7 @@ mod tests {
     use ipnet::IpNet;
 
     use super::*;
-    use crate::nsg::{Access, Direction, PortSpec, Priority, RuleKind, RuleProtocol, ServiceTag};
+    use crate::nsg::{Direction, ServiceTag};
 
     #[test]
     fn addresses_are_written_as_azure_writes_them() {
@@ -61,17 +61,9 @@ mod tests {
         let mut t = Topology::new();
         let admins = t.add_asg("admins").expect("asg");
         let rule = SecurityRule {
-            name: "ssh".into(),
-            priority: Priority(100),
-            direction: Direction::Inbound,
-            access: Access::Allow,
-            protocol: RuleProtocol::Tcp,
             source: AddressSpec::Asgs(vec![admins]),
-            source_ports: PortSpec::any(),
             destination: AddressSpec::Prefixes(vec!["10.0.0.4/32".parse().expect("net")]),
-            destination_ports: PortSpec::single(22),
-            description: String::new(),
-            kind: RuleKind::Security,
+            ..SecurityRule::ssh_for_tests("ssh", 100, Direction::Inbound)
         };
         assert_eq!(
             t.describe_rule(&rule),

@@ -282,16 +282,11 @@ impl Nsg {
     }
 }
 
-/// A prefix, with host prefixes (/32, /128) written as plain addresses, as Azure shows them.
-pub fn display_net(net: &IpNet) -> String {
-    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
-}
-
+/// Test fixture shared by the unit tests of several modules.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rule(name: &str, priority: u16, direction: Direction) -> SecurityRule {
+impl SecurityRule {
+    /// A user rule allowing TCP from anywhere to anywhere on port 22.
+    pub(crate) fn ssh_for_tests(name: &str, priority: u16, direction: Direction) -> SecurityRule {
         SecurityRule {
             name: name.into(),
             priority: Priority(priority),
@@ -305,6 +300,20 @@ mod tests {
             description: String::new(),
             kind: RuleKind::Security,
         }
+    }
+}
+
+/// A prefix, with host prefixes (/32, /128) written as plain addresses, as Azure shows them.
+pub fn display_net(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, priority: u16, direction: Direction) -> SecurityRule {
+        SecurityRule::ssh_for_tests(name, priority, direction)
     }
 
     #[test]

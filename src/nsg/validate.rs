@@ -231,22 +231,9 @@ pub fn validate_nsg(nsg: &Nsg) -> Result<(), NsgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nsg::{Access, PortSpec, RuleKind, RuleProtocol};
 
     fn rule(name: &str, priority: u16, direction: Direction) -> SecurityRule {
-        SecurityRule {
-            name: name.into(),
-            priority: Priority(priority),
-            direction,
-            access: Access::Allow,
-            protocol: RuleProtocol::Tcp,
-            source: AddressSpec::Any,
-            source_ports: PortSpec::any(),
-            destination: AddressSpec::Any,
-            destination_ports: PortSpec::single(22),
-            description: String::new(),
-            kind: RuleKind::Security,
-        }
+        SecurityRule::ssh_for_tests(name, priority, direction)
     }
 
     /// Audit (fidelity, F4): the per-field and per-NSG ASG limits of Azure's limits page, each

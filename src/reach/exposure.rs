@@ -204,22 +204,10 @@ pub fn exposure(
 mod tests {
     use super::*;
     use crate::model::Os;
-    use crate::nsg::{Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol};
+    use crate::nsg::{Direction, Nsg};
 
     fn ssh_rule(name: &str) -> SecurityRule {
-        SecurityRule {
-            name: name.into(),
-            priority: Priority(100),
-            direction: Direction::Inbound,
-            access: Access::Allow,
-            protocol: RuleProtocol::Tcp,
-            source: AddressSpec::Any,
-            source_ports: PortSpec::any(),
-            destination: AddressSpec::Any,
-            destination_ports: PortSpec(vec![crate::net::PortRange::single(22)]),
-            description: String::new(),
-            kind: RuleKind::Security,
-        }
+        SecurityRule::ssh_for_tests(name, 100, Direction::Inbound)
     }
 
     /// Two VMs in two subnets with an NSG each, and a Bastion subnet with its own NSG.

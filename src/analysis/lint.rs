@@ -699,12 +699,12 @@ fn bastion_checks(topology: &Topology, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
+    use super::super::testing::{self, RulePools};
     use std::net::IpAddr;
     use std::path::Path;
 
+    use rand::SeedableRng;
     use rand::rngs::StdRng;
-    use rand::{RngExt, SeedableRng};
 
     use super::*;
     use crate::net::Flow;
@@ -728,47 +728,26 @@ mod tests {
         )
     }
 
-    const SOURCES: &[&str] = &[
-        "*",
-        "10.0.0.0/24",
-        "10.0.0.0/25",
-        "10.0.0.128/25",
-        "10.0.1.0/24",
-        "Internet",
-        "VirtualNetwork",
-        "192.0.2.0/28,10.0.0.128/26",
-        "203.0.113.0/24",
-        "ASG",
-    ];
-    const PORTS: &[&str] = &["*", "22", "20-25", "80", "22,80", "1000-2000"];
-    const SOURCE_PORTS: &[&str] = &["*", "*", "1024-65535", "50000"];
-    const PROTOCOLS: &[&str] = &["Tcp", "Udp", "Icmp", "Any"];
+    const POOLS: RulePools = RulePools {
+        sources: &[
+            "*",
+            "10.0.0.0/24",
+            "10.0.0.0/25",
+            "10.0.0.128/25",
+            "10.0.1.0/24",
+            "Internet",
+            "VirtualNetwork",
+            "192.0.2.0/28,10.0.0.128/26",
+            "203.0.113.0/24",
+            "ASG",
+        ],
+        source_ports: &["*", "*", "1024-65535", "50000"],
+        priority_slots: 20,
+        outbound_one_in: 4,
+    };
 
     fn random_rules(rng: &mut StdRng, n: usize) -> String {
-        let mut out = String::new();
-        let mut used = Vec::new();
-        for i in 0..n {
-            let mut priority = 100 + rng.random_range(0..20u32) * 10;
-            while used.contains(&priority) {
-                priority += 1;
-            }
-            used.push(priority);
-            let direction = if rng.random_range(0..4) == 0 { "Outbound" } else { "Inbound" };
-            let access = if rng.random_range(0..2) == 0 { "Allow" } else { "Deny" };
-            let proto = PROTOCOLS[rng.random_range(0..PROTOCOLS.len())];
-            let side = |rng: &mut StdRng, field: &str| match SOURCES[rng.random_range(0..SOURCES.len())] {
-                "ASG" => format!("{field}_asgs: [\"asg1\"]"),
-                other => format!("{field}: \"{other}\""),
-            };
-            let (src, dst) = (side(rng, "source"), side(rng, "destination"));
-            let port = PORTS[rng.random_range(0..PORTS.len())];
-            let sport = SOURCE_PORTS[rng.random_range(0..SOURCE_PORTS.len())];
-            let _ = write!(
-                out,
-                "Rule(name: \"r{i}\", priority: {priority}, direction: {direction}, access: {access}, protocol: {proto}, {src}, {dst}, source_ports: \"{sport}\", destination_ports: \"{port}\"),"
-            );
-        }
-        out
+        testing::random_rules(rng, n, &POOLS)
     }
 
     /// One address of every class the rules above can tell apart (both families, since `*` and

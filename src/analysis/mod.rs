@@ -10,3 +10,5 @@ pub mod chain;
 pub mod diff;
 pub mod lint;
 pub mod space;
+#[cfg(test)]
+mod testing;

@@ -71,7 +71,7 @@ enum Command {
     Quiz(quiz::Args),
     /// The topology as a graph (Graphviz DOT; render with `dot -Tsvg`).
     Graph(graph::Args),
-    /// Just-in-time VM access: status of every VM.
+    /// Just-in-time VM access: the status of every VM (`status`), or a what-if request (`request`).
     #[command(subcommand)]
     Jit(jit::JitCommand),
     /// Check a ClassBench filter set against its header trace and measure lookup speed.

@@ -123,6 +123,8 @@ fn alone(
     direction: Direction,
     record: &FlowRecord,
 ) -> (RuleHit, Access) {
+    // `nsg` is one of the NSGs associated at the logging NIC or its subnet, and the cache holds
+    // every association, so this always hits; compiling here is a fallback, not a hot path.
     let fresh;
     let compiled = match cache.get(topology, nsg, subnet, direction) {
         Some(c) => c,

@@ -74,7 +74,7 @@ fn topology(vms: usize) -> (Topology, Vec<VmId>) {
                 ],
             })
             .expect("nsg");
-        t.set_subnet_nsg(subnet, Some(nsg));
+        t.set_subnet_nsg(subnet, Some(nsg)).expect("the subnet takes an NSG");
         for i in 0..100.min(vms - s * 100) {
             let name = format!("vm{s}-{i}");
             let vm = t.add_vm(&name, Os::Linux, false, ("sub", "rg")).expect("vm");

@@ -1658,7 +1658,7 @@ mod tests {
         let s = t.add_subnet(v, "s", "10.0.1.0/24".parse().expect("net")).expect("subnet");
         let subnet_nsg = t.add_nsg(Nsg { name: "subnet-nsg".into(), rules: vec![] }).expect("nsg");
         let nic_nsg = t.add_nsg(Nsg { name: "nic-nsg".into(), rules: vec![] }).expect("nsg");
-        t.set_subnet_nsg(s, Some(subnet_nsg));
+        t.set_subnet_nsg(s, Some(subnet_nsg)).expect("the subnet takes an NSG");
         let vm = t.add_vm("vm1", Os::Linux, false, ("sub", "rg")).expect("vm");
         let nic = t.add_nic("nic1", s, ip("10.0.1.4"), Some(vm)).expect("nic");
         t.set_nic_nsg(nic, Some(nic_nsg));

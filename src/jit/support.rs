@@ -157,10 +157,10 @@ mod tests {
         };
         assert!(reason.starts_with("Missing network security group (NSG) or Azure Firewall"), "{reason}");
         let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
-        t.set_subnet_nsg(s, Some(nsg));
+        t.set_subnet_nsg(s, Some(nsg)).expect("the subnet takes an NSG");
         assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
         assert_eq!(supportability(&t, vm, true, true, &[]), Supportability::Configured);
-        t.set_subnet_nsg(s, None);
+        t.set_subnet_nsg(s, None).expect("the subnet takes an NSG");
         let nic = t.vm(vm).nics[0];
         t.set_nic_nsg(nic, Some(nsg));
         assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
@@ -170,7 +170,7 @@ mod tests {
     fn the_reasons_come_in_the_portal_order() {
         let (mut t, _, s, _) = bare();
         let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
-        t.set_subnet_nsg(s, Some(nsg));
+        t.set_subnet_nsg(s, Some(nsg)).expect("the subnet takes an NSG");
         let classic = t.add_vm("old", Os::Windows, true, ("sub-a", "rg-a")).expect("vm");
         t.add_nic("old-nic", s, ip("10.0.1.5"), Some(classic)).expect("nic");
         let unsupported = |st: Supportability| match st {

@@ -949,22 +949,12 @@ impl Topology {
         Ok(FirewallId(self.firewalls.len() as u32 - 1))
     }
 
-    /// Azure's requirements on the firewall's subnet and public IP, checked when it is added: no
-    /// NSG on `AzureFirewallSubnet` (the platform blocks the association), a route table there
-    /// must send `0.0.0.0/0` to the Internet (Azure's `AzureFirewallSubnetRouteTableMustHaveDefaultRouteToInternet`),
+    /// Azure's requirements on the firewall's subnet and public IP, checked when it is added (an
+    /// NSG cannot be there: [`Topology::check_subnet_nsg`]): a route table there must send `0.0.0.0/0` to the Internet (Azure's `AzureFirewallSubnetRouteTableMustHaveDefaultRouteToInternet`),
     /// and the public IP must be Standard.
     fn check_firewall_subnet(&self, firewall: &Firewall, subnet: SubnetId) -> Result<(), TopologyError> {
         let resource = format!("firewall '{}'", firewall.name);
         let s = &self.subnets[subnet.index()];
-        if let Some(nsg) = s.nsg {
-            return Err(TopologyError::Requirement {
-                resource,
-                problem: format!(
-                    "AzureFirewallSubnet has NSG '{}', but NSGs are not supported on AzureFirewallSubnet (Azure blocks the association; the firewall has its own platform protection); remove the subnet's nsg",
-                    self.nsgs[nsg.index()].name
-                ),
-            });
-        }
         if let Some(rt) = s.route_table {
             let table = &self.route_tables[rt.0 as usize];
             let default =
@@ -1120,9 +1110,33 @@ impl Topology {
         self.bastions.iter().position(|b| b.public_ip == Some(p)).map(|i| BastionId(i as u32))
     }
 
+    /// Whether Azure lets an NSG be associated with `subnet`: not with `AzureFirewallSubnet`,
+    /// where subnet-level NSGs "are disabled to ensure no service interruption" (Azure Firewall
+    /// FAQ), whether or not a firewall is deployed there yet.
+    ///
+    /// # Errors
+    /// [`TopologyError::Requirement`] for `AzureFirewallSubnet`.
+    pub fn check_subnet_nsg(&self, subnet: SubnetId) -> Result<(), TopologyError> {
+        let s = &self.subnets[subnet.index()];
+        if s.name == FIREWALL_SUBNET {
+            return Err(TopologyError::Requirement {
+                resource: format!("subnet '{}/{}'", self.vnets[s.vnet.index()].name, s.name),
+                problem: "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there; the firewall has its own platform protection); remove the subnet's nsg, or put the NSG on another subnet or a NIC".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Associates (or with `None`, dissociates) an NSG with a subnet.
-    pub fn set_subnet_nsg(&mut self, subnet: SubnetId, nsg: Option<NsgId>) {
+    ///
+    /// # Errors
+    /// As [`Topology::check_subnet_nsg`] when associating.
+    pub fn set_subnet_nsg(&mut self, subnet: SubnetId, nsg: Option<NsgId>) -> Result<(), TopologyError> {
+        if nsg.is_some() {
+            self.check_subnet_nsg(subnet)?;
+        }
         self.subnets[subnet.index()].nsg = nsg;
+        Ok(())
     }
 
     /// Associates (or with `None`, dissociates) an NSG with a NIC.
@@ -1674,10 +1688,11 @@ mod tests {
         let mut fw = firewall("fw");
         fw.private_ip = ip("10.0.2.4");
         let nsg = t.add_nsg(crate::nsg::Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
-        t.set_subnet_nsg(s, Some(nsg));
-        let err = t.add_firewall(fw.clone(), v).expect_err("an NSG on AzureFirewallSubnet");
+        // The association itself is refused, firewall or not, so no firewall ever meets one.
+        let err = t.set_subnet_nsg(s, Some(nsg)).expect_err("an NSG on AzureFirewallSubnet");
         assert!(err.to_string().contains("NSGs are not supported on AzureFirewallSubnet"), "{err}");
-        t.set_subnet_nsg(s, None);
+        assert_eq!(t.subnet(s).nsg, None);
+        t.set_subnet_nsg(s, None).expect("dissociating always works");
         let to_itself = Route {
             name: "d".into(),
             prefix: net("0.0.0.0/0"),

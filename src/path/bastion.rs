@@ -257,7 +257,7 @@ mod tests {
         let s = t.add_subnet(v, "AzureBastionSubnet", net("10.60.0.0/26")).expect("subnet");
         if let Some(rules) = rules {
             let id = nsg(&mut t, "bastion-nsg", rules);
-            t.set_subnet_nsg(s, Some(id));
+            t.set_subnet_nsg(s, Some(id)).expect("the subnet takes an NSG");
         }
         let b = t.add_bastion("prod-bastion", v, None).expect("bastion");
         (t, b)

@@ -889,7 +889,7 @@ mod tests {
             "22",
         );
         let id = nsg(&mut t, "web-nsg", vec![public_rule, private_rule]);
-        t.set_subnet_nsg(s, Some(id));
+        t.set_subnet_nsg(s, Some(id)).expect("the subnet takes an NSG");
         let trace = run(&t, tcp(Source::Address(ip("198.51.100.7")), Destination::Nic(web), 22));
         assert_eq!(trace.verdict, Access::Allow);
         assert_eq!(trace.hops[0].kind, HopKind::PublicIp);
@@ -922,7 +922,7 @@ mod tests {
             "22",
         );
         let id = nsg(&mut t, "app-nsg", vec![out_private, in_from_a]);
-        t.set_subnet_nsg(s, Some(id));
+        t.set_subnet_nsg(s, Some(id)).expect("the subnet takes an NSG");
         let b_pip = t.nic(b).public_ip.expect("b has a public IP");
         let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
         assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
@@ -937,7 +937,7 @@ mod tests {
         let a = vm(&mut t, "a", s, "10.0.1.4", None);
         let b = vm(&mut t, "b", s, "10.0.1.5", Some("20.1.1.2"));
         let id = nsg(&mut t, "app-nsg", vec![]);
-        t.set_subnet_nsg(s, Some(id));
+        t.set_subnet_nsg(s, Some(id)).expect("the subnet takes an NSG");
         let b_pip = t.nic(b).public_ip.expect("b has a public IP");
         // The receiver sees a public source: AllowVnetInBound does not apply, DenyAllInBound does.
         let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
@@ -1123,7 +1123,7 @@ mod tests {
         };
         t.add_firewall(firewall, hub).expect("firewall");
         let id = nsg(&mut t, "work-nsg", rules);
-        t.set_subnet_nsg(work, Some(id));
+        t.set_subnet_nsg(work, Some(id)).expect("the subnet takes an NSG");
         vm(&mut t, "app", work, "10.1.1.4", None);
         (t, pip)
     }
@@ -1187,7 +1187,7 @@ mod tests {
             }
             let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
             let id = nsg(&mut t, "work-nsg", vec![]);
-            t.set_subnet_nsg(work, Some(id));
+            t.set_subnet_nsg(work, Some(id)).expect("the subnet takes an NSG");
             let nic = vm(&mut t, "app", work, "10.1.1.4", None);
             (t, nic)
         };

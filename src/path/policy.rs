@@ -135,7 +135,7 @@ mod tests {
         let s = t.add_subnet(v, "app", net("10.0.1.0/24")).expect("subnet");
         vm(&mut t, "app", s, "10.0.1.4", None);
         let id = nsg(&mut t, "app-nsg", vec![]);
-        t.set_subnet_nsg(s, Some(id));
+        t.set_subnet_nsg(s, Some(id)).expect("the subnet takes an NSG");
         let mut cache = PolicyCache::new(&t);
         let flow = Flow::new(crate::net::IpProtocol::TCP, ip("203.0.113.5"), 50000, ip("10.0.1.4"), 22);
         let verdict = |c: &PolicyCache, t: &Topology| {

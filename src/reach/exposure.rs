@@ -222,9 +222,9 @@ mod tests {
         t.add_bastion("bastion", v, None).expect("bastion");
         let nsgs = ["a-nsg", "b-nsg", "bastion-nsg"]
             .map(|n| t.add_nsg(Nsg { name: n.into(), rules: vec![] }).expect("nsg"));
-        t.set_subnet_nsg(a, Some(nsgs[0]));
-        t.set_subnet_nsg(b, Some(nsgs[1]));
-        t.set_subnet_nsg(bastion, Some(nsgs[2]));
+        t.set_subnet_nsg(a, Some(nsgs[0])).expect("the subnet takes an NSG");
+        t.set_subnet_nsg(b, Some(nsgs[1])).expect("the subnet takes an NSG");
+        t.set_subnet_nsg(bastion, Some(nsgs[2])).expect("the subnet takes an NSG");
         let vms = [("vm-a", a, "10.0.1.4"), ("vm-b", b, "10.0.2.4")].map(|(name, subnet, address)| {
             let vm = t.add_vm(name, Os::Linux, false, ("sub", "rg")).expect("vm");
             t.add_nic(&format!("{name}-nic"), subnet, ip(address), Some(vm)).expect("nic");

@@ -357,17 +357,8 @@ impl Loader<'_> {
                 if let Some(nsg_name) = &s.nsg {
                     let field = format!("vnets[{vi}].subnets[{si}].nsg");
                     let nsg = self.nsg(&t, nsg_name, &field)?;
-                    // Azure disables subnet NSGs on AzureFirewallSubnet, with or without a
-                    // firewall in it yet (Azure Firewall FAQ).
-                    if s.name == crate::model::FIREWALL_SUBNET {
-                        return Err(fault(
-                            field,
-                            nsg_name,
-                            "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there; the firewall has its own platform protection); remove the subnet's nsg",
-                        ));
-                    }
                     let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
-                    t.set_subnet_nsg(subnet, Some(nsg));
+                    t.set_subnet_nsg(subnet, Some(nsg)).map_err(|e| fault(field, nsg_name, e.to_string()))?;
                 }
             }
         }
@@ -880,14 +871,11 @@ impl Loader<'_> {
         Ok(match a {
             ActionSpec::AttachNsg { nsg, subnet, nic } => {
                 let target = self.attachment(t, subnet, nic, field)?;
-                if let crate::sim::Attachment::Subnet(s) = target
-                    && t.subnet(s).name == crate::model::FIREWALL_SUBNET
-                {
-                    return Err(fault(
-                        format!("{field}.subnet"),
-                        subnet.as_deref().unwrap_or_default(),
-                        "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there, Azure Firewall FAQ); valid: another subnet or a NIC",
-                    ));
+                // Refused here too, so that `check` names the step before anything is replayed.
+                if let crate::sim::Attachment::Subnet(s) = target {
+                    t.check_subnet_nsg(s).map_err(|e| {
+                        fault(format!("{field}.subnet"), subnet.as_deref().unwrap_or_default(), e.to_string())
+                    })?;
                 }
                 Action::AttachNsg { nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?, target }
             }

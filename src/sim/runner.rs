@@ -557,7 +557,10 @@ impl Simulator {
             Action::AttachNsg { nsg, target } => {
                 let where_ = self.attachment_name(*target);
                 match *target {
-                    Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, Some(*nsg)),
+                    Attachment::Subnet(s) => self
+                        .topology
+                        .set_subnet_nsg(s, Some(*nsg))
+                        .map_err(|e| ActionError::new("subnet", e.to_string()))?,
                     Attachment::Nic(n) => self.topology.set_nic_nsg(n, Some(*nsg)),
                 }
                 self.cache.rebuild(&self.topology);
@@ -578,7 +581,10 @@ impl Simulator {
                     return Err(ActionError::new(field, format!("{where_} has no NSG to detach")));
                 };
                 match *target {
-                    Attachment::Subnet(s) => self.topology.set_subnet_nsg(s, None),
+                    // Dissociating never fails.
+                    Attachment::Subnet(s) => {
+                        let _ = self.topology.set_subnet_nsg(s, None);
+                    }
                     Attachment::Nic(n) => self.topology.set_nic_nsg(n, None),
                 }
                 self.cache.rebuild(&self.topology);

@@ -5,7 +5,9 @@
 //!   on-premises, every subnet) in a generated hub-and-spoke scenario with a firewall, Bastion,
 //!   gateway transit and JIT enabled on every VM;
 //! - `exposure/timeline-with-jit-grants`: `exposure` over that scenario's timeline of 40 JIT
-//!   requests (each an instant, and each expiry another), replayed from the start.
+//!   requests (each an instant, and each expiry another), replayed from the start;
+//! - `lint/all-checks`: every lint check over that scenario with JIT enabled on every VM (10,000
+//!   VMs share 100 NSGs, so each NSG holds 200 JIT rules).
 //!
 //! Run: `cargo bench --bench reach`. `NSGSIM_WRITE_SCENARIO=FILE cargo bench --bench reach`
 //! writes the generated 10,000-VM scenario to FILE and runs nothing, so that the CLI can be timed
@@ -15,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, criterion_group};
 use ipnet::{IpNet, Ipv4Net};
+use nsgsim::analysis::lint::lint;
 use nsgsim::model::{Os, PublicIpSku, Topology, VmId};
 use nsgsim::net::{PortRange, PortSet};
 use nsgsim::nsg::{
@@ -246,7 +249,25 @@ fn bench_exposure(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_reach, bench_full_reach, bench_exposure);
+fn bench_lint(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lint/all-checks");
+    group.sample_size(10);
+    for vms in [1_000usize, 10_000] {
+        let scenario = load(vms);
+        let mut sim = Simulator::new(scenario.world());
+        sim.enable_scoped_policies_without_changes();
+        group.bench_function(format!("{vms}"), |b| {
+            b.iter(|| {
+                let findings = lint(sim.topology(), sim.jit());
+                assert!(findings.len() >= vms, "every VM has an allow ahead of its JIT deny rule");
+                findings.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_reach, bench_full_reach, bench_exposure, bench_lint);
 
 fn main() {
     if let Ok(path) = std::env::var("NSGSIM_WRITE_SCENARIO") {

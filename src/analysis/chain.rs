@@ -6,6 +6,14 @@
 //! denied there, a piece it allows is cut by the second NSG's partition. A level without an NSG
 //! allows everything. Flows are restricted to the NIC's own address (destination inbound,
 //! source outbound), since that is what the NSGs on its path decide about.
+//!
+//! Lint and diff ask for the chain of every NIC, and thousands of NICs share a few NSGs, so
+//! [`Chains`] compiles each NSG once per place it applies and reuses it: compiling (resolving
+//! service tags, building the matcher) once per NIC made `lint` on 10,000 VMs take a minute.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::matcher::MatchBox;
 use crate::model::{NicId, NsgId, SubnetId, Topology};
@@ -68,47 +76,6 @@ pub fn compile(topology: &Topology, nsg: NsgId, subnet: SubnetId, direction: Dir
     CompiledNsg::compile(topology.nsg(nsg), direction, &topology.resolve_context_for_subnet(subnet))
 }
 
-/// One level's partition of `universe`: (decider, region) for every rule that decides something.
-pub fn level_partition(
-    topology: &Topology,
-    nic: NicId,
-    level: Level,
-    direction: Direction,
-    universe: &Region,
-) -> Vec<(Decider, Region)> {
-    let Some(id) = nsg_at(topology, nic, level) else {
-        let d = Decider {
-            nsg: None,
-            level,
-            rule: "(no NSG)".into(),
-            priority: None,
-            access: Access::Allow,
-            user_rule: false,
-        };
-        return vec![(d, universe.clone())];
-    };
-    let compiled = compile(topology, id, topology.nic(nic).subnet, direction);
-    let (parts, _) = partition(compiled.resolved(), universe);
-    let name = topology.nsg(id).name.clone();
-    parts
-        .into_iter()
-        .enumerate()
-        .filter(|(_, r)| !r.is_empty())
-        .map(|(i, region)| {
-            let rule = &compiled.rules()[i];
-            let d = Decider {
-                nsg: Some(name.clone()),
-                level,
-                rule: rule.azure_name(),
-                priority: Some(rule.priority.0),
-                access: rule.access,
-                user_rule: rule.kind == RuleKind::Security,
-            };
-            (d, region)
-        })
-        .collect()
-}
-
 /// The flows that concern `nic` in `direction`: those to its address (inbound) or from it
 /// (outbound).
 pub fn universe(topology: &Topology, nic: NicId, direction: Direction) -> Region {
@@ -120,29 +87,109 @@ pub fn universe(topology: &Topology, nic: NicId, direction: Direction) -> Region
     Region::from_box(b)
 }
 
-/// The chain of `nic` in `direction` as labelled pieces covering its whole universe.
+/// The chain of `nic` in `direction` as labelled pieces covering its whole universe. For many
+/// NICs of one topology, use one [`Chains`], which compiles each NSG once.
 pub fn chain(topology: &Topology, nic: NicId, direction: Direction) -> Vec<Piece> {
-    let levels = match direction {
-        Direction::Inbound => [Level::Subnet, Level::Nic],
-        Direction::Outbound => [Level::Nic, Level::Subnet],
-    };
-    let all = universe(topology, nic, direction);
-    let first = level_partition(topology, nic, levels[0], direction, &all);
-    let second = level_partition(topology, nic, levels[1], direction, &all);
-    let mut out = Vec::new();
-    for (d1, r1) in &first {
-        if d1.access == Access::Deny {
-            out.push(Piece { region: r1.clone(), verdict: Access::Deny, deciders: vec![d1.clone()] });
-            continue;
+    Chains::new(topology).chain(nic, direction)
+}
+
+/// One topology's NSG chains, with each NSG compiled once per (subnet, direction) it applies
+/// to and shared by every NIC there.
+#[derive(Debug)]
+pub struct Chains<'t> {
+    topology: &'t Topology,
+    compiled: RefCell<HashMap<(NsgId, SubnetId, Direction), Rc<CompiledNsg>>>,
+}
+
+impl<'t> Chains<'t> {
+    /// No NSG compiled yet.
+    pub fn new(topology: &'t Topology) -> Chains<'t> {
+        Chains { topology, compiled: RefCell::new(HashMap::new()) }
+    }
+
+    /// The topology the chains are of.
+    pub fn topology(&self) -> &'t Topology {
+        self.topology
+    }
+
+    /// `nsg` compiled where it applies to `subnet` (or a NIC in it), compiled on first use.
+    pub fn compile(&self, nsg: NsgId, subnet: SubnetId, direction: Direction) -> Rc<CompiledNsg> {
+        let key = (nsg, subnet, direction);
+        if let Some(c) = self.compiled.borrow().get(&key) {
+            return Rc::clone(c);
         }
-        for (d2, r2) in &second {
-            let region = r1.intersect(r2);
-            if !region.is_empty() {
-                out.push(Piece { region, verdict: d2.access, deciders: vec![d1.clone(), d2.clone()] });
+        let c = Rc::new(compile(self.topology, nsg, subnet, direction));
+        self.compiled.borrow_mut().insert(key, Rc::clone(&c));
+        c
+    }
+
+    /// One level's partition of `universe`: (decider, region) for every rule that decides
+    /// something.
+    pub fn level_partition(
+        &self,
+        nic: NicId,
+        level: Level,
+        direction: Direction,
+        universe: &Region,
+    ) -> Vec<(Decider, Region)> {
+        let topology = self.topology;
+        let Some(id) = nsg_at(topology, nic, level) else {
+            let d = Decider {
+                nsg: None,
+                level,
+                rule: "(no NSG)".into(),
+                priority: None,
+                access: Access::Allow,
+                user_rule: false,
+            };
+            return vec![(d, universe.clone())];
+        };
+        let compiled = self.compile(id, topology.nic(nic).subnet, direction);
+        let (parts, _) = partition(compiled.resolved(), universe);
+        let name = &topology.nsg(id).name;
+        parts
+            .into_iter()
+            .enumerate()
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(i, region)| {
+                let rule = &compiled.rules()[i];
+                let d = Decider {
+                    nsg: Some(name.clone()),
+                    level,
+                    rule: rule.azure_name(),
+                    priority: Some(rule.priority.0),
+                    access: rule.access,
+                    user_rule: rule.kind == RuleKind::Security,
+                };
+                (d, region)
+            })
+            .collect()
+    }
+
+    /// The chain of `nic` in `direction` as labelled pieces covering its whole universe.
+    pub fn chain(&self, nic: NicId, direction: Direction) -> Vec<Piece> {
+        let levels = match direction {
+            Direction::Inbound => [Level::Subnet, Level::Nic],
+            Direction::Outbound => [Level::Nic, Level::Subnet],
+        };
+        let all = universe(self.topology, nic, direction);
+        let first = self.level_partition(nic, levels[0], direction, &all);
+        let second = self.level_partition(nic, levels[1], direction, &all);
+        let mut out = Vec::new();
+        for (d1, r1) in &first {
+            if d1.access == Access::Deny {
+                out.push(Piece { region: r1.clone(), verdict: Access::Deny, deciders: vec![d1.clone()] });
+                continue;
+            }
+            for (d2, r2) in &second {
+                let region = r1.intersect(r2);
+                if !region.is_empty() {
+                    out.push(Piece { region, verdict: d2.access, deciders: vec![d1.clone(), d2.clone()] });
+                }
             }
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::model::{NicId, Topology};
 use crate::net::AddrSet;
 use crate::nsg::{Access, Direction};
 
-use super::chain::{Decider, Piece, chain};
+use super::chain::{Chains, Decider, Piece};
 
 /// The flows of one VM and direction whose verdict changes, with what decides them on each side.
 #[derive(Clone, Debug)]
@@ -95,6 +95,7 @@ fn rebase(pieces: Vec<Piece>, direction: Direction, own: &AddrSet) -> Vec<Piece>
 /// Compares the NSG chains of every VM present (by name) in both topologies.
 pub fn diff(old: &Topology, new: &Topology) -> PolicyDiff {
     let mut out = PolicyDiff::default();
+    let (old_chains, new_chains) = (Chains::new(old), Chains::new(new));
     for v in old.vm_ids() {
         let name = &old.vm(v).name;
         if new.vm_by_name(name).is_none() {
@@ -108,7 +109,7 @@ pub fn diff(old: &Topology, new: &Topology) -> PolicyDiff {
             continue;
         };
         for (on, nn) in nic_pairs(old, ov, new, nv, &mut out) {
-            diff_nic(old, on, new, nn, &name, &mut out);
+            diff_nic(&old_chains, on, &new_chains, nn, &name, &mut out);
         }
     }
     out
@@ -149,7 +150,15 @@ fn nic_pairs(
 }
 
 /// The changed flows of one NIC in both directions.
-fn diff_nic(old: &Topology, on: NicId, new: &Topology, nn: NicId, name: &str, out: &mut PolicyDiff) {
+fn diff_nic(
+    old_chains: &Chains,
+    on: NicId,
+    new_chains: &Chains,
+    nn: NicId,
+    name: &str,
+    out: &mut PolicyDiff,
+) {
+    let (old, new) = (old_chains.topology(), new_chains.topology());
     let name = name.to_string();
     let (old_ip, new_ip) = (old.nic(on).private_ip, new.nic(nn).private_ip);
     let nic = new.nic(nn).name.clone();
@@ -160,8 +169,8 @@ fn diff_nic(old: &Topology, on: NicId, new: &Topology, nn: NicId, name: &str, ou
     let own = AddrSet::from_addr(new_ip);
     {
         for direction in [Direction::Inbound, Direction::Outbound] {
-            let before = rebase(chain(old, on, direction), direction, &own);
-            let after = chain(new, nn, direction);
+            let before = rebase(old_chains.chain(on, direction), direction, &own);
+            let after = new_chains.chain(nn, direction);
             for a in &before {
                 for b in &after {
                     if a.verdict == b.verdict {

@@ -28,7 +28,7 @@ use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
 use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, ServiceTag};
 use crate::path::Level;
 
-use super::chain::{Decider, chain, compile, level_partition, universe};
+use super::chain::{Chains, Decider, compile, universe};
 use super::space::{Region, describe_addrs, describe_box, partition};
 
 /// Azure Policy "Management ports should be closed on your virtual machines".
@@ -91,9 +91,10 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     for nsg in topology.nsg_ids() {
         nsg_checks(topology, nsg, &mut out);
     }
-    level_conflicts(topology, &mut out);
-    management_exposure(topology, &mut out);
-    jit_checks(topology, jit, &mut out);
+    let chains = Chains::new(topology);
+    level_conflicts(&chains, &mut out);
+    management_exposure(&chains, &mut out);
+    jit_checks(&chains, jit, &mut out);
     bastion_checks(topology, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     out
@@ -239,7 +240,8 @@ fn nsg_checks(topology: &Topology, nsg: NsgId, out: &mut Vec<Finding>) {
 /// What the Internet can reach of a VM: its NICs' public IPs, their SKUs, and the whole NSG
 /// chain (subnet then NIC) decide together, as in `path` (docs/fidelity.md): a Basic public IP
 /// is open where no NSG denies; a Standard one is closed unless an NSG on the path allows.
-fn management_exposure(topology: &Topology, out: &mut Vec<Finding>) {
+fn management_exposure(chains: &Chains, out: &mut Vec<Finding>) {
+    let topology = chains.topology();
     let mgmt = PortSet::from_ranges(MANAGEMENT_PORTS.map(PortRange::single));
     for vm in topology.vm_ids() {
         let vm_name = topology.vm(vm).name.clone();
@@ -279,7 +281,7 @@ fn management_exposure(topology: &Topology, out: &mut Vec<Finding>) {
                 ..MatchBox::any()
             };
             let mut groups: Vec<(Vec<Decider>, Region)> = Vec::new();
-            for piece in chain(topology, nic, Direction::Inbound) {
+            for piece in chains.chain(nic, Direction::Inbound) {
                 if piece.verdict != Access::Allow {
                     continue;
                 }
@@ -348,7 +350,8 @@ fn management_exposure(topology: &Topology, out: &mut Vec<Finding>) {
     }
 }
 
-fn level_conflicts(topology: &Topology, out: &mut Vec<Finding>) {
+fn level_conflicts(chains: &Chains, out: &mut Vec<Finding>) {
+    let topology = chains.topology();
     for vm in topology.vm_ids() {
         for &nic in &topology.vm(vm).nics {
             let n = topology.nic(nic);
@@ -358,8 +361,8 @@ fn level_conflicts(topology: &Topology, out: &mut Vec<Finding>) {
             }
             for direction in [Direction::Inbound, Direction::Outbound] {
                 let all = universe(topology, nic, direction);
-                let subnet = level_partition(topology, nic, Level::Subnet, direction, &all);
-                let nic_level = level_partition(topology, nic, Level::Nic, direction, &all);
+                let subnet = chains.level_partition(nic, Level::Subnet, direction, &all);
+                let nic_level = chains.level_partition(nic, Level::Nic, direction, &all);
                 for (ds, rs) in &subnet {
                     for (dn, rn) in &nic_level {
                         let (allow, deny) = match (ds.access, dn.access) {
@@ -414,7 +417,8 @@ fn level_conflicts(topology: &Topology, out: &mut Vec<Finding>) {
     }
 }
 
-fn jit_checks(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
+fn jit_checks(chains: &Chains, jit: &JitEngine, out: &mut Vec<Finding>) {
+    let topology = chains.topology();
     for vm in topology.vm_ids() {
         let Some(policy) = jit.policy(vm) else { continue };
         let vm_name = topology.vm(vm).name.clone();
@@ -443,12 +447,16 @@ fn jit_checks(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
         // if both levels allow it, and the JIT deny rule of a level is defeated only by a user
         // allow of that same level with higher precedence.
         for &nic in &topology.vm(vm).nics {
+            // Only deny rules that reach this NIC's flows can be defeated here; an NSG shared
+            // by many VMs holds the JIT rules of all of them.
+            let own = universe(topology, nic, Direction::Inbound);
             let mut denies = Vec::new();
             for level in [Level::Subnet, Level::Nic] {
                 let Some(nsg) = super::chain::nsg_at(topology, nic, level) else { continue };
-                let c = compile(topology, nsg, topology.nic(nic).subnet, Direction::Inbound);
+                let c = chains.compile(nsg, topology.nic(nic).subnet, Direction::Inbound);
                 for (k, deny) in c.rules().iter().enumerate() {
-                    if is_jit_rule(&deny.name) && deny.access == Access::Deny {
+                    let reaches = || c.resolved()[k].boxes.iter().any(|b| own.overlaps_box(b));
+                    if is_jit_rule(&deny.name) && deny.access == Access::Deny && reaches() {
                         denies.push((
                             level,
                             topology.nsg(nsg).name.clone(),
@@ -462,7 +470,7 @@ fn jit_checks(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
                 continue;
             }
             let mut groups: Vec<(Decider, usize, Region)> = Vec::new();
-            for piece in chain(topology, nic, Direction::Inbound) {
+            for piece in chains.chain(nic, Direction::Inbound) {
                 if piece.verdict != Access::Allow {
                     continue;
                 }

@@ -64,6 +64,15 @@ impl MatchBox {
             && self.src.contains(flow.src)
     }
 
+    /// Whether some flow lies in both boxes. Allocates nothing; the cheap fields go first.
+    pub fn overlaps(&self, other: &MatchBox) -> bool {
+        self.protocols.overlaps(&other.protocols)
+            && self.dst_ports.overlaps(&other.dst_ports)
+            && self.src_ports.overlaps(&other.src_ports)
+            && self.dst.overlaps(&other.dst)
+            && self.src.overlaps(&other.src)
+    }
+
     /// Whether the box holds no flow at all (some field is empty).
     pub fn is_empty(&self) -> bool {
         self.protocols.is_empty()

@@ -120,6 +120,11 @@ impl AddrSet {
         AddrSet { v4: range::intersect(&self.v4, &other.v4), v6: range::intersect(&self.v6, &other.v6) }
     }
 
+    /// Whether the two sets share an address (without building their intersection).
+    pub fn overlaps(&self, other: &AddrSet) -> bool {
+        range::overlaps(&self.v4, &other.v4) || range::overlaps(&self.v6, &other.v6)
+    }
+
     /// Set difference `self \ other`.
     pub fn subtract(&self, other: &AddrSet) -> AddrSet {
         AddrSet { v4: range::subtract(&self.v4, &other.v4), v6: range::subtract(&self.v6, &other.v6) }

@@ -160,6 +160,11 @@ impl PortSet {
         PortSet(range::intersect(&self.0, &other.0))
     }
 
+    /// Whether the two sets share a port (without building their intersection).
+    pub fn overlaps(&self, other: &PortSet) -> bool {
+        range::overlaps(&self.0, &other.0)
+    }
+
     /// Set difference.
     pub fn subtract(&self, other: &PortSet) -> PortSet {
         PortSet(range::subtract(&self.0, &other.0))

@@ -106,6 +106,11 @@ impl ProtocolSet {
         self.0 == [u64::MAX; 4]
     }
 
+    /// Whether the two sets share a protocol.
+    pub fn overlaps(&self, other: &ProtocolSet) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+
     /// Set intersection.
     pub fn intersect(&self, other: &ProtocolSet) -> ProtocolSet {
         let mut out = *self;

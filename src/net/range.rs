@@ -102,6 +102,23 @@ pub fn intersect<T: Bound>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
     out
 }
 
+/// Whether two normalised sets share a value; allocates nothing (the set algebra of `analysis`
+/// asks this far more often than it needs the intersection itself).
+pub fn overlaps<T: Bound>(a: &[(T, T)], b: &[(T, T)]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].0.max(b[j].0) <= a[i].1.min(b[j].1) {
+            return true;
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
+}
+
 /// Difference `a \ b` of two normalised sets.
 pub fn subtract<T: Bound>(a: &[(T, T)], b: &[(T, T)]) -> Vec<(T, T)> {
     intersect(a, &complement(b))
@@ -120,6 +137,17 @@ mod tests {
     fn normalize_merges_overlap_and_adjacency() {
         assert_eq!(normalize(vec![(5u16, 9), (1, 3), (4, 4), (20, 30), (25, 26)]), vec![(1, 9), (20, 30)]);
         assert_eq!(normalize(vec![(0u16, u16::MAX), (3, 4)]), vec![(0, u16::MAX)]);
+    }
+
+    #[test]
+    fn overlaps_agrees_with_a_non_empty_intersection() {
+        let sets: [&[(u16, u16)]; 6] =
+            [&[], &[(0, u16::MAX)], &[(5, 9)], &[(10, 20)], &[(0, 4), (21, 30)], &[(9, 10)]];
+        for a in sets {
+            for b in sets {
+                assert_eq!(overlaps(a, b), !intersect(a, b).is_empty(), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

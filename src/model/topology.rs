@@ -375,6 +375,11 @@ pub struct Topology {
     /// Address indexes: every flow looks its endpoints up, so these must not be linear scans.
     nic_by_ip: HashMap<IpAddr, NicId>,
     public_ip_by_addr: HashMap<IpAddr, PublicIpId>,
+    /// Name indexes of the resources a scenario has thousands of: loading checks every new name
+    /// against them, and a linear scan made loading 10,000 VMs quadratic.
+    vm_by_name: HashMap<String, VmId>,
+    nic_by_name: HashMap<String, NicId>,
+    public_ip_by_name: HashMap<String, PublicIpId>,
 }
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
@@ -667,7 +672,7 @@ impl Topology {
         address: IpAddr,
         sku: PublicIpSku,
     ) -> Result<PublicIpId, TopologyError> {
-        if self.public_ips.iter().any(|p| p.name == name) {
+        if self.public_ip_by_name.contains_key(name) {
             return Err(TopologyError::DuplicateName { kind: "public IP", name: name.into() });
         }
         if let Some(other) = self.public_ip_by_addr.get(&address).map(|p| &self.public_ips[p.index()]) {
@@ -679,6 +684,7 @@ impl Topology {
         self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None });
         let id = PublicIpId(self.public_ips.len() as u32 - 1);
         self.public_ip_by_addr.insert(address, id);
+        self.public_ip_by_name.insert(name.into(), id);
         Ok(id)
     }
 
@@ -693,7 +699,7 @@ impl Topology {
         classic: bool,
         placement: (&str, &str),
     ) -> Result<VmId, TopologyError> {
-        if self.vms.iter().any(|v| v.name == name) {
+        if self.vm_by_name.contains_key(name) {
             return Err(TopologyError::DuplicateName { kind: "vm", name: name.into() });
         }
         let (subscription, resource_group) = placement;
@@ -705,7 +711,9 @@ impl Topology {
             resource_group: resource_group.into(),
             subscription: subscription.into(),
         });
-        Ok(VmId(self.vms.len() as u32 - 1))
+        let id = VmId(self.vms.len() as u32 - 1);
+        self.vm_by_name.insert(name.into(), id);
+        Ok(id)
     }
 
     /// Adds a NIC in `subnet` with `private_ip`, optionally attached to a VM.
@@ -719,7 +727,7 @@ impl Topology {
         private_ip: IpAddr,
         vm: Option<VmId>,
     ) -> Result<NicId, TopologyError> {
-        if self.nics.iter().any(|n| n.name == name) {
+        if self.nic_by_name.contains_key(name) {
             return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
         }
         let s = &self.subnets[subnet.index()];
@@ -769,6 +777,7 @@ impl Topology {
         });
         let id = NicId(self.nics.len() as u32 - 1);
         self.nic_by_ip.insert(private_ip, id);
+        self.nic_by_name.insert(name.into(), id);
         self.subnets[subnet.index()].nics.push(id);
         if let Some(v) = vm {
             self.vms[v.index()].nics.push(id);
@@ -1213,11 +1222,11 @@ impl Topology {
     }
     /// The VM with this name.
     pub fn vm_by_name(&self, name: &str) -> Option<VmId> {
-        self.vms.iter().position(|v| v.name == name).map(|i| VmId(i as u32))
+        self.vm_by_name.get(name).copied()
     }
     /// The NIC with this name.
     pub fn nic_by_name(&self, name: &str) -> Option<NicId> {
-        self.nics.iter().position(|v| v.name == name).map(|i| NicId(i as u32))
+        self.nic_by_name.get(name).copied()
     }
     /// The NSG with this name.
     pub fn nsg_by_name(&self, name: &str) -> Option<NsgId> {
@@ -1229,7 +1238,7 @@ impl Topology {
     }
     /// The public IP with this name.
     pub fn public_ip_by_name(&self, name: &str) -> Option<PublicIpId> {
-        self.public_ips.iter().position(|v| v.name == name).map(|i| PublicIpId(i as u32))
+        self.public_ip_by_name.get(name).copied()
     }
 
     /// The NIC whose private address is `ip`.

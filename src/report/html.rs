@@ -4,6 +4,7 @@
 //! One file, no network access: styles and SVG are inline, and the only script is a few lines
 //! that count what was drawn (so a browser test can check the page rendered).
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::model::Topology;
@@ -109,6 +110,10 @@ pub fn report_html(
         timeline_svg(report.end.jit(), final_topology, report.start, end)
     );
     html.push_str("<h2>Timeline</h2><table id=\"steps\"><tr><th>time</th><th>what happened</th></tr>");
+    // A step records only the rules it added and removed; the tables show the whole NSG, so
+    // each NSG's rules are carried forward from the start.
+    let mut rules: HashMap<&str, Vec<SecurityRule>> =
+        initial.nsg_ids().map(|id| (initial.nsg(id).name.as_str(), initial.nsg(id).rules.clone())).collect();
     for step in &report.steps {
         let mut cell = String::new();
         if let Some(note) = &step.note {
@@ -134,7 +139,10 @@ pub fn report_html(
                 let _ = write!(cell, "<p class=\"refused\">warning: {}</p>", escape(w));
             }
             for change in &a.nsg_changes {
-                cell.push_str(&rule_diff_table(&change.nsg, &change.before, &change.after, final_topology));
+                let before = rules.remove(change.nsg.as_str()).unwrap_or_default();
+                let after = change.apply(&before);
+                cell.push_str(&rule_diff_table(&change.nsg, &before, &after, final_topology));
+                rules.insert(change.nsg.as_str(), after);
             }
             if let Some(trace) = &a.trace {
                 let _ = write!(

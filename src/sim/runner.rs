@@ -105,19 +105,42 @@ pub struct ActionOutcome {
     pub warnings: Vec<String>,
     /// False when Azure refused the operation (the reason is in `summary`).
     pub accepted: bool,
-    /// Every NSG whose rules the action changed, with its rules before and after.
+    /// Every NSG whose rules the action changed, with the rules added and removed.
     pub nsg_changes: Vec<NsgChange>,
 }
 
-/// One NSG's user rules before and after an action.
-#[derive(Clone, Debug)]
+/// The user rules an action added to and removed from one NSG (a rule changed in place is
+/// removed in its old form and added in its new one).
+///
+/// Only the difference is kept, not the NSG before and after: enabling JIT on 10,000 VMs that
+/// share a few NSGs would otherwise hold 20,000 copies of rule lists hundreds long. The full
+/// list at any step can be rebuilt from an earlier one with [`NsgChange::apply`].
+#[derive(Clone, Debug, PartialEq)]
 pub struct NsgChange {
     /// The NSG's name.
     pub nsg: String,
-    /// Its rules before.
-    pub before: Vec<SecurityRule>,
-    /// Its rules after.
-    pub after: Vec<SecurityRule>,
+    /// Rules present after the action and not before.
+    pub added: Vec<SecurityRule>,
+    /// Rules present before the action and not after.
+    pub removed: Vec<SecurityRule>,
+}
+
+impl NsgChange {
+    /// The difference between two rule lists of the NSG `nsg` (`None` when they hold the same
+    /// rules).
+    pub fn between(nsg: &str, before: &[SecurityRule], after: &[SecurityRule]) -> Option<NsgChange> {
+        let added: Vec<SecurityRule> = after.iter().filter(|r| !before.contains(r)).cloned().collect();
+        let removed: Vec<SecurityRule> = before.iter().filter(|r| !after.contains(r)).cloned().collect();
+        (!added.is_empty() || !removed.is_empty()).then(|| NsgChange { nsg: nsg.to_string(), added, removed })
+    }
+
+    /// The NSG's rules after the action, given its rules before it.
+    pub fn apply(&self, before: &[SecurityRule]) -> Vec<SecurityRule> {
+        let mut after: Vec<SecurityRule> =
+            before.iter().filter(|r| !self.removed.contains(r)).cloned().collect();
+        after.extend(self.added.iter().cloned());
+        after
+    }
 }
 
 /// What an expectation found.
@@ -548,7 +571,7 @@ impl Simulator {
         before
             .into_iter()
             .filter(|(id, _, rules)| *rules != self.topology.nsg(*id).rules)
-            .map(|(id, nsg, before)| NsgChange { nsg, before, after: self.topology.nsg(id).rules.clone() })
+            .filter_map(|(id, nsg, before)| NsgChange::between(&nsg, &before, &self.topology.nsg(id).rules))
             .collect()
     }
 
@@ -1264,7 +1287,10 @@ mod tests {
         let removed = report.steps[1].action.as_ref().expect("an action");
         assert_eq!(removed.summary, "removed rule 'allow-ssh' from NSG 'nsg-a'");
         assert_eq!(removed.nsg_changes.len(), 1);
-        assert!(removed.nsg_changes[0].after.is_empty());
+        let change = &removed.nsg_changes[0];
+        assert!(change.added.is_empty());
+        assert_eq!(change.removed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["allow-ssh"]);
+        assert!(change.apply(&change.removed).is_empty());
     }
 
     #[test]

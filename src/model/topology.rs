@@ -451,6 +451,12 @@ impl Topology {
             .find(|known| known.eq_ignore_ascii_case(name))
     }
 
+    /// The members of a tag from the sample table or the scenario (not the three tags computed
+    /// per VNet: `VirtualNetwork`, `Internet`, `AzureLoadBalancer`).
+    pub fn service_tag_members(&self, name: &str) -> Option<&AddrSet> {
+        self.service_tags.get(name)
+    }
+
     /// Whether the tag's members come from nsgsim's sample table rather than the scenario.
     pub fn is_sample_tag(&self, name: &str) -> bool {
         self.service_tags.contains_key(name) && !self.custom_tags.iter().any(|t| t == name)

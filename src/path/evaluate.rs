@@ -205,10 +205,21 @@ impl Walk<'_> {
             Destination::Address(a) => a,
         };
         let flow = Flow::new(req.protocol, src_ip, req.src_port, dst, req.dst_port);
-        if let Some(service) = platform::service_of(&flow)
+        if let Some(service) = platform::service_of(&flow, t)
             && let Position::Subnet(subnet) = position
         {
-            return self.answer_platform(req, &flow, subnet, service);
+            match self.kms_exemption_disabled_by(service, subnet) {
+                Some(route) => {
+                    let detail = format!(
+                        "{} at {}: the platform rule that lets it past the NSGs is disabled by route '{route}' (0.0.0.0/0) of this subnet, so the flow is filtered and routed like any other ({}; reading a user-defined 0.0.0.0/0 route as that configuration is a model choice)",
+                        service.name,
+                        flow.dst,
+                        platform::KMS_SOURCE
+                    );
+                    self.push(HopKind::Route, "Azure platform", Access::Allow, detail);
+                }
+                None => return self.answer_platform(req, &flow, subnet, service),
+            }
         }
         // Leaving: the NIC's chain, or, for a host in a subnet that is not a modelled NIC, its
         // subnet's NSG.
@@ -226,9 +237,22 @@ impl Walk<'_> {
         self.deliver(flow, position, egress)
     }
 
-    /// A flow from a VM to a platform service (168.63.129.16, 169.254.169.254): the host node
+    /// The user-defined 0.0.0.0/0 route of `subnet` that disables the licensing (KMS) exemption,
+    /// when `service` is KMS and the subnet has one (see `platform`).
+    fn kms_exemption_disabled_by(&self, service: PlatformService, subnet: SubnetId) -> Option<String> {
+        if service.name != platform::KMS_NAME {
+            return None;
+        }
+        let t = self.topology;
+        let table = t.route_table(t.subnet(subnet).route_table?);
+        let default: ipnet::IpNet = ipnet::Ipv4Net::default().into();
+        table.routes.iter().find(|r| r.prefix == default).map(|r| r.name.clone())
+    }
+
+    /// A flow from a VM to a platform service (168.63.129.16, 169.254.169.254, KMS): the host node
     /// answers it without the NSGs, unless an outbound NSG on the path names the service's tag
-    /// (see `platform`). It is not routed: user-defined routes do not take it away.
+    /// (see `platform`). It is not routed: user-defined routes do not take it away (except a
+    /// 0.0.0.0/0 route for KMS, handled before this).
     fn answer_platform(
         &mut self,
         req: &FlowRequest,
@@ -256,6 +280,13 @@ impl Walk<'_> {
                     service.name, flow.dst
                 )
             }
+            None if service.name == platform::KMS_NAME => format!(
+                "{} at {} is let out by a platform rule without NSG evaluation ({}); an outbound deny rule to the {} service tag would block it, and a user-defined 0.0.0.0/0 route in the subnet would disable the platform rule",
+                service.name,
+                flow.dst,
+                platform::KMS_SOURCE,
+                platform::KMS_TAG
+            ),
             None => format!(
                 "{} at {} is answered by the host node without NSG evaluation ({}){}",
                 service.name,

@@ -16,15 +16,36 @@
 //! filtered. Traffic *from* 168.63.129.16 into a VNet is the Azure Load Balancer's health probe,
 //! which NSGs do filter (the `AzureLoadBalancer` tag and `AllowAzureLoadBalancerInBound`); that
 //! direction is not handled here.
+//!
+//! Windows licensing is the third platform service of that section: "Licensing (Key Management
+//! Service): […] The request is made outbound through port 1688. For deployments using default
+//! route 0.0.0.0/0 configuration, this platform rule is disabled." So TCP 1688 to the KMS hosts
+//! (the members of `AzurePlatformLKM`) passes the NSGs like DNS, an outbound rule naming
+//! `AzurePlatformLKM` brings it under them, and a user-defined `0.0.0.0/0` route in the source
+//! subnet disables the exemption (the flow is then routed and filtered like any other). Reading
+//! "default route 0.0.0.0/0 configuration" as a *user-defined* route is a model choice: every
+//! subnet has the system route 0.0.0.0/0, and the exemption would otherwise never apply.
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::model::PLATFORM_HOST_ADDRESS;
+use crate::model::{PLATFORM_HOST_ADDRESS, Topology};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{AddressSpec, Direction, Nsg, ServiceTag};
 
 /// The Azure Instance Metadata Service address.
 pub const IMDS_ADDRESS: IpAddr = IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254));
+
+/// The port of the Key Management Service (Windows activation).
+pub const KMS_PORT: u16 = 1688;
+
+/// The service tag of the KMS hosts.
+pub const KMS_TAG: &str = "AzurePlatformLKM";
+
+/// The name of the licensing service, as traces print it.
+pub const KMS_NAME: &str = "Windows licensing (Key Management Service)";
+
+/// Where the KMS exemption and its exception are documented, for traces.
+pub const KMS_SOURCE: &str = "Microsoft, NSG overview, \"Azure platform considerations\": licensing requests are \"made outbound through port 1688. For deployments using default route 0.0.0.0/0 configuration, this platform rule is disabled\"";
 
 /// Where the exemption is documented, for traces.
 pub const SOURCE: &str = "Microsoft, NSG overview, \"Azure platform considerations\": these services \"aren't subject to the configured network security groups unless targeted by service tags specific to each service\"";
@@ -38,8 +59,15 @@ pub struct PlatformService {
     pub tag: Option<&'static str>,
 }
 
-/// The platform service `flow` is addressed to, if it is one.
-pub fn service_of(flow: &Flow) -> Option<PlatformService> {
+/// The platform service `flow` is addressed to, if it is one. The KMS hosts are the members of
+/// `AzurePlatformLKM` in `topology` (a sample unless the scenario defines the tag).
+pub fn service_of(flow: &Flow, topology: &Topology) -> Option<PlatformService> {
+    if flow.protocol == IpProtocol::TCP
+        && flow.dst_port == KMS_PORT
+        && topology.service_tag_members(KMS_TAG).is_some_and(|hosts| hosts.contains(flow.dst))
+    {
+        return Some(PlatformService { name: KMS_NAME, tag: Some(KMS_TAG) });
+    }
     if flow.dst == IMDS_ADDRESS {
         return Some(PlatformService {
             name: "Instance Metadata Service (IMDS)",
@@ -76,7 +104,9 @@ mod tests {
     }
 
     #[test]
-    fn recognises_dns_imds_and_other_host_services() {
+    fn recognises_dns_imds_kms_and_other_host_services() {
+        let t = Topology::new();
+        let service_of = |f: &Flow| super::service_of(f, &t);
         let dns = service_of(&flow(IpProtocol::UDP, PLATFORM_HOST_ADDRESS, 53)).expect("dns");
         assert_eq!(dns.tag, Some("AzurePlatformDNS"));
         assert_eq!(
@@ -88,6 +118,12 @@ mod tests {
         let wire = service_of(&flow(IpProtocol::TCP, PLATFORM_HOST_ADDRESS, 32526)).expect("host");
         assert_eq!(wire.tag, None);
         assert_eq!(service_of(&flow(IpProtocol::TCP, "168.63.129.17".parse().expect("ip"), 53)), None);
+        let kms_host: IpAddr = "23.102.135.246".parse().expect("ip");
+        let kms = service_of(&flow(IpProtocol::TCP, kms_host, KMS_PORT)).expect("kms");
+        assert_eq!((kms.name, kms.tag), (KMS_NAME, Some(KMS_TAG)));
+        assert_eq!(service_of(&flow(IpProtocol::UDP, kms_host, KMS_PORT)), None, "KMS is TCP");
+        assert_eq!(service_of(&flow(IpProtocol::TCP, kms_host, 443)), None);
+        assert_eq!(service_of(&flow(IpProtocol::TCP, "23.102.135.247".parse().expect("ip"), KMS_PORT)), None);
     }
 
     #[test]

@@ -314,6 +314,63 @@ fn platform_services_bypass_nsgs_unless_their_tag_is_named() {
     assert_eq!(imds["verdict"], "Allow", "{imds:#}");
 }
 
+/// Audit (fidelity): Windows licensing requests (TCP 1688 to the KMS hosts, `AzurePlatformLKM`)
+/// pass the NSGs by a platform rule; a rule naming the tag brings them under the NSGs, and "for
+/// deployments using default route 0.0.0.0/0 configuration, this platform rule is disabled"
+/// (Microsoft, NSG overview, "Azure platform considerations").
+#[test]
+fn windows_licensing_passes_the_nsgs_unless_tagged_or_forced_through_a_default_route() {
+    let dir = super::util::TempDir::new("kms");
+    let kms = ["--from", "vm-web", "--to", "23.102.135.246", "--port", "1688"];
+    let plain = dir.write("plain.ron", &PLATFORM.replace("EXTRA", ""));
+    let licensing = eval(&plain, &kms);
+    assert_eq!(licensing["verdict"], "Allow", "{licensing:#}");
+    let last = hops(&licensing).pop().expect("a hop");
+    assert_eq!((last.0.as_str(), last.2.as_str()), ("platform", "Allow"), "{licensing:#}");
+    let detail = licensing["hops"].as_array().and_then(|h| h.last()).map(|h| h["detail"].to_string());
+    let detail = detail.unwrap_or_default();
+    assert!(detail.contains("port 1688") && detail.contains("AzurePlatformLKM"), "{detail}");
+    // Only licensing: another port of the same host is denied by the NSG.
+    let https = eval(&plain, &["--from", "vm-web", "--to", "23.102.135.246", "--port", "443"]);
+    assert_eq!(https["rule"], "securityRules/DenyAllOut", "{https:#}");
+
+    let tagged = dir.write(
+        "tagged.ron",
+        &PLATFORM.replace(
+            "EXTRA",
+            r#"Rule(name: "NoLicensing", priority: 100, direction: Outbound, access: Deny, protocol: Tcp,
+             destination: "AzurePlatformLKM", destination_ports: "1688"),"#,
+        ),
+    );
+    let licensing = eval(&tagged, &kms);
+    assert_eq!(
+        (licensing["verdict"].as_str(), licensing["rule"].as_str()),
+        (Some("Deny"), Some("securityRules/NoLicensing")),
+        "{licensing:#}"
+    );
+
+    // A user-defined 0.0.0.0/0 route disables the platform rule: the NSG's DenyAllOut decides.
+    let forced = PLATFORM
+        .replace("EXTRA", "")
+        .replace(r#"nsg: "web-nsg"),"#, r#"nsg: "web-nsg", route_table: "force"),"#)
+        .replace(
+            "    vms: [",
+            r#"    route_tables: [RouteTable(name: "force", routes: [
+        Route(name: "to-appliance", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.80.1.200")),
+    ])],
+    vms: ["#,
+        );
+    let forced = dir.write("forced.ron", &forced);
+    let licensing = eval(&forced, &kms);
+    assert_eq!(
+        (licensing["verdict"].as_str(), licensing["rule"].as_str()),
+        (Some("Deny"), Some("securityRules/DenyAllOut")),
+        "{licensing:#}"
+    );
+    let first = licensing["hops"].as_array().and_then(|h| h.first()).map(|h| h["detail"].to_string());
+    assert!(first.unwrap_or_default().contains("route 'to-appliance'"), "{licensing:#}");
+}
+
 /// A hub with a firewall (and optionally more) for the validation tests: `subnet_extra` goes into
 /// the AzureFirewallSubnet's `Subnet(...)`, `firewall_extra` into the `Firewall(...)`, `rest` at
 /// the end of the scenario.

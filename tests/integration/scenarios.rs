@@ -136,6 +136,13 @@ fn service_tags_asgs_augmented_scenario_decisions() {
     // Public IP SKUs with no NSG: no rule decides.
     assert_eq!(rule("stranger -> vm-lab-basic Tcp port 80"), ("Allow".to_string(), None));
     assert_eq!(rule("stranger -> vm-lab-standard Tcp port 80"), ("Deny".to_string(), None));
+    // Platform services pass the NSGs (no rule decides); other traffic to the KMS host does not.
+    assert_eq!(rule("vm-web -> 168.63.129.16 Udp port 53"), ("Allow".to_string(), None));
+    assert_eq!(rule("vm-web -> 23.102.135.246 Tcp port 1688"), ("Allow".to_string(), None));
+    assert_eq!(
+        rule("vm-web -> 23.102.135.246 Tcp port 443"),
+        some("Deny", "securityRules/deny-internet-out")
+    );
 }
 
 #[test]

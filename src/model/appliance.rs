@@ -67,6 +67,14 @@ pub struct RouteTable {
     pub routes: Vec<Route>,
 }
 
+impl RouteTable {
+    /// Its IPv4 default route (`0.0.0.0/0`), if it has one: the route that forced tunnelling, the
+    /// firewall subnet's requirement and the licensing platform rule all turn on.
+    pub fn default_route(&self) -> Option<&Route> {
+        self.routes.iter().find(|r| r.prefix.prefix_len() == 0 && r.prefix.addr().is_ipv4())
+    }
+}
+
 /// Whether the firewall uses classic rules or a Firewall Policy (Firewall Manager).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FirewallMode {

@@ -972,8 +972,7 @@ impl Topology {
         let s = &self.subnets[subnet.index()];
         if let Some(rt) = s.route_table {
             let table = &self.route_tables[rt.0 as usize];
-            let default =
-                table.routes.iter().find(|r| r.prefix.prefix_len() == 0 && r.prefix.addr().is_ipv4());
+            let default = table.default_route();
             if default.is_none_or(|r| r.next_hop != super::appliance::NextHop::Internet) {
                 let found = match default {
                     Some(r) => format!("its 0.0.0.0/0 route '{}' goes to {}", r.name, r.next_hop),

@@ -7,7 +7,7 @@ use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction};
 
 use super::firewall::{self, Decision};
-use super::platform::{self, PlatformService};
+use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
 use super::{Hop, HopKind, Level, PolicyCache, Trace};
 
@@ -208,7 +208,7 @@ impl Walk<'_> {
         if let Some(service) = platform::service_of(&flow, t)
             && let Position::Subnet(subnet) = position
         {
-            match self.kms_exemption_disabled_by(service, subnet) {
+            match self.platform_rule_disabled_by(service, subnet) {
                 Some(route) => {
                     let detail = format!(
                         "{} at {}: the platform rule that lets it past the NSGs is disabled by route '{route}' (0.0.0.0/0) of this subnet, so the flow is filtered and routed like any other ({}; reading a user-defined 0.0.0.0/0 route as that configuration is a model choice)",
@@ -237,16 +237,15 @@ impl Walk<'_> {
         self.deliver(flow, position, egress)
     }
 
-    /// The user-defined 0.0.0.0/0 route of `subnet` that disables the licensing (KMS) exemption,
-    /// when `service` is KMS and the subnet has one (see `platform`).
-    fn kms_exemption_disabled_by(&self, service: PlatformService, subnet: SubnetId) -> Option<String> {
-        if service.name != platform::KMS_NAME {
+    /// The user-defined 0.0.0.0/0 route of `subnet` that disables the platform rule letting
+    /// `service` past the NSGs (Windows licensing), if the service has such a rule and the subnet
+    /// such a route (see `platform`).
+    fn platform_rule_disabled_by(&self, service: PlatformService, subnet: SubnetId) -> Option<String> {
+        if service.exemption != Exemption::PlatformRule {
             return None;
         }
         let t = self.topology;
-        let table = t.route_table(t.subnet(subnet).route_table?);
-        let default: ipnet::IpNet = ipnet::Ipv4Net::default().into();
-        table.routes.iter().find(|r| r.prefix == default).map(|r| r.name.clone())
+        t.route_table(t.subnet(subnet).route_table?).default_route().map(|r| r.name.clone())
     }
 
     /// A flow from a VM to a platform service (168.63.129.16, 169.254.169.254, KMS): the host node
@@ -280,7 +279,7 @@ impl Walk<'_> {
                     service.name, flow.dst
                 )
             }
-            None if service.name == platform::KMS_NAME => format!(
+            None if service.exemption == Exemption::PlatformRule => format!(
                 "{} at {} is let out by a platform rule without NSG evaluation ({}); an outbound deny rule to the {} service tag would block it, and a user-defined 0.0.0.0/0 route in the subnet would disable the platform rule",
                 service.name,
                 flow.dst,

@@ -50,6 +50,16 @@ pub const KMS_SOURCE: &str = "Microsoft, NSG overview, \"Azure platform consider
 /// Where the exemption is documented, for traces.
 pub const SOURCE: &str = "Microsoft, NSG overview, \"Azure platform considerations\": these services \"aren't subject to the configured network security groups unless targeted by service tags specific to each service\"";
 
+/// How the platform serves a flow it exempts from the NSGs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exemption {
+    /// The host node answers it (168.63.129.16, 169.254.169.254); routes never take it away.
+    HostNode,
+    /// A platform rule lets it out (Windows licensing); a user-defined 0.0.0.0/0 route in the
+    /// source subnet disables that rule.
+    PlatformRule,
+}
+
 /// A platform service a flow is addressed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlatformService {
@@ -57,6 +67,8 @@ pub struct PlatformService {
     pub name: &'static str,
     /// The service tag with which an NSG rule brings the service under the NSGs, if any.
     pub tag: Option<&'static str>,
+    /// How the flow passes the NSGs when no rule names the tag.
+    pub exemption: Exemption,
 }
 
 /// The platform service `flow` is addressed to, if it is one. The KMS hosts are the members of
@@ -66,12 +78,17 @@ pub fn service_of(flow: &Flow, topology: &Topology) -> Option<PlatformService> {
         && flow.dst_port == KMS_PORT
         && topology.service_tag_members(KMS_TAG).is_some_and(|hosts| hosts.contains(flow.dst))
     {
-        return Some(PlatformService { name: KMS_NAME, tag: Some(KMS_TAG) });
+        return Some(PlatformService {
+            name: KMS_NAME,
+            tag: Some(KMS_TAG),
+            exemption: Exemption::PlatformRule,
+        });
     }
     if flow.dst == IMDS_ADDRESS {
         return Some(PlatformService {
             name: "Instance Metadata Service (IMDS)",
             tag: Some("AzurePlatformIMDS"),
+            exemption: Exemption::HostNode,
         });
     }
     if flow.dst != PLATFORM_HOST_ADDRESS {
@@ -79,9 +96,17 @@ pub fn service_of(flow: &Flow, topology: &Topology) -> Option<PlatformService> {
     }
     let dns = flow.dst_port == 53 && (flow.protocol == IpProtocol::UDP || flow.protocol == IpProtocol::TCP);
     Some(if dns {
-        PlatformService { name: "Azure-provided DNS", tag: Some("AzurePlatformDNS") }
+        PlatformService {
+            name: "Azure-provided DNS",
+            tag: Some("AzurePlatformDNS"),
+            exemption: Exemption::HostNode,
+        }
     } else {
-        PlatformService { name: "the host node's services (DHCP, health monitoring, WireServer)", tag: None }
+        PlatformService {
+            name: "the host node's services (DHCP, health monitoring, WireServer)",
+            tag: None,
+            exemption: Exemption::HostNode,
+        }
     })
 }
 
@@ -120,7 +145,8 @@ mod tests {
         assert_eq!(service_of(&flow(IpProtocol::TCP, "168.63.129.17".parse().expect("ip"), 53)), None);
         let kms_host: IpAddr = "23.102.135.246".parse().expect("ip");
         let kms = service_of(&flow(IpProtocol::TCP, kms_host, KMS_PORT)).expect("kms");
-        assert_eq!((kms.name, kms.tag), (KMS_NAME, Some(KMS_TAG)));
+        assert_eq!((kms.name, kms.tag, kms.exemption), (KMS_NAME, Some(KMS_TAG), Exemption::PlatformRule));
+        assert_eq!(dns.exemption, Exemption::HostNode);
         assert_eq!(service_of(&flow(IpProtocol::UDP, kms_host, KMS_PORT)), None, "KMS is TCP");
         assert_eq!(service_of(&flow(IpProtocol::TCP, kms_host, 443)), None);
         assert_eq!(service_of(&flow(IpProtocol::TCP, "23.102.135.247".parse().expect("ip"), KMS_PORT)), None);

@@ -32,6 +32,11 @@ fn hops(trace: &Value) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// The detail of the trace's last hop (the one that decided).
+fn last_detail(trace: &Value) -> &str {
+    trace["hops"].as_array().and_then(|h| h.last()).and_then(|h| h["detail"].as_str()).unwrap_or_default()
+}
+
 fn h(kind: &str, resource: &str, access: &str, rule: &str) -> (String, String, String, String) {
     (kind.into(), resource.into(), access.into(), rule.into())
 }
@@ -274,8 +279,7 @@ fn platform_services_bypass_nsgs_unless_their_tag_is_named() {
     assert_eq!(dns["verdict"], "Allow", "{dns:#}");
     let last = hops(&dns).pop().expect("a hop");
     assert_eq!((last.0.as_str(), last.2.as_str()), ("platform", "Allow"), "{dns:#}");
-    let detail =
-        dns["hops"].as_array().and_then(|h| h.last()).map(|h| h["detail"].to_string()).unwrap_or_default();
+    let detail = last_detail(&dns);
     assert!(
         detail.contains("Azure platform considerations") && detail.contains("AzurePlatformDNS"),
         "{detail}"
@@ -327,8 +331,7 @@ fn windows_licensing_passes_the_nsgs_unless_tagged_or_forced_through_a_default_r
     assert_eq!(licensing["verdict"], "Allow", "{licensing:#}");
     let last = hops(&licensing).pop().expect("a hop");
     assert_eq!((last.0.as_str(), last.2.as_str()), ("platform", "Allow"), "{licensing:#}");
-    let detail = licensing["hops"].as_array().and_then(|h| h.last()).map(|h| h["detail"].to_string());
-    let detail = detail.unwrap_or_default();
+    let detail = last_detail(&licensing);
     assert!(detail.contains("port 1688") && detail.contains("AzurePlatformLKM"), "{detail}");
     // Only licensing: another port of the same host is denied by the NSG.
     let https = eval(&plain, &["--from", "vm-web", "--to", "23.102.135.246", "--port", "443"]);
@@ -367,8 +370,8 @@ fn windows_licensing_passes_the_nsgs_unless_tagged_or_forced_through_a_default_r
         (Some("Deny"), Some("securityRules/DenyAllOut")),
         "{licensing:#}"
     );
-    let first = licensing["hops"].as_array().and_then(|h| h.first()).map(|h| h["detail"].to_string());
-    assert!(first.unwrap_or_default().contains("route 'to-appliance'"), "{licensing:#}");
+    let first = licensing["hops"][0]["detail"].as_str().unwrap_or_default();
+    assert!(first.contains("route 'to-appliance'"), "{licensing:#}");
 }
 
 /// A hub with a firewall (and optionally more) for the validation tests: `subnet_extra` goes into

@@ -1,14 +1,15 @@
 //! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change]`: exactly which flows
 //! change verdict for each VM present in both policies, with the deciding rules on each side.
 
-use std::path::PathBuf;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use super::common::{load, offset, print_json, replay};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
-use crate::analysis::diff::{Change, diff};
+use crate::analysis::diff::{Change, PolicyDiff, diff};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
 use crate::sim::Duration;
@@ -66,6 +67,54 @@ fn rules(ds: &[Decider]) -> String {
     ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
 }
 
+/// The verdict changes as text: what was not compared, then one block per change, then the
+/// totals. Built whole and printed at once (see `lint`'s `findings_text`).
+fn diff_text(old: &Path, new: &Path, at: Duration, d: &PolicyDiff) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    writeln!(out, "{} -> {} at +{at}", old.display(), new.display())?;
+    for vm in &d.removed_vms {
+        writeln!(out, "vm '{vm}' is only in the old policy (not compared)")?;
+    }
+    for vm in &d.added_vms {
+        writeln!(out, "vm '{vm}' is only in the new policy (not compared)")?;
+    }
+    for (vm, nic) in &d.removed_nics {
+        writeln!(out, "vm '{vm}': nic '{nic}' is only in the old policy (not compared)")?;
+    }
+    for (vm, nic) in &d.added_nics {
+        writeln!(out, "vm '{vm}': nic '{nic}' is only in the new policy (not compared)")?;
+    }
+    for (vm, nic, a, b) in &d.moved_vms {
+        writeln!(
+            out,
+            "vm '{vm}' nic '{nic}' moved from {a} to {b}; flows are compared with the NIC's address standing for both"
+        )?;
+    }
+    for c in &d.changes {
+        let nic = if c.primary { String::new() } else { format!(" nic '{}'", c.nic) };
+        writeln!(
+            out,
+            "{}{nic} {}: {} -> {}",
+            c.vm,
+            c.direction.to_string().to_lowercase(),
+            c.old_verdict,
+            c.new_verdict
+        )?;
+        for b in &c.boxes {
+            writeln!(out, "  {}", describe_box(b))?;
+        }
+        writeln!(out, "  before: {}", rules(&c.old))?;
+        writeln!(out, "  after:  {}", rules(&c.new))?;
+    }
+    if d.is_empty() {
+        writeln!(out, "no verdict changes")?;
+    } else {
+        let boxes: usize = d.changes.iter().map(|c| c.boxes.len()).sum();
+        writeln!(out, "{} change(s) in {boxes} flow box(es)", d.changes.len())?;
+    }
+    Ok(out)
+}
+
 /// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let at = match &args.at {
@@ -79,47 +128,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let (old, new) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());
     match args.format {
-        Format::Text => {
-            println!("{} -> {} at +{at}", args.old.display(), args.new.display());
-            for vm in &d.removed_vms {
-                println!("vm '{vm}' is only in the old policy (not compared)");
-            }
-            for vm in &d.added_vms {
-                println!("vm '{vm}' is only in the new policy (not compared)");
-            }
-            for (vm, nic) in &d.removed_nics {
-                println!("vm '{vm}': nic '{nic}' is only in the old policy (not compared)");
-            }
-            for (vm, nic) in &d.added_nics {
-                println!("vm '{vm}': nic '{nic}' is only in the new policy (not compared)");
-            }
-            for (vm, nic, a, b) in &d.moved_vms {
-                println!(
-                    "vm '{vm}' nic '{nic}' moved from {a} to {b}; flows are compared with the NIC's address standing for both"
-                );
-            }
-            for c in &d.changes {
-                let nic = if c.primary { String::new() } else { format!(" nic '{}'", c.nic) };
-                println!(
-                    "{}{nic} {}: {} -> {}",
-                    c.vm,
-                    c.direction.to_string().to_lowercase(),
-                    c.old_verdict,
-                    c.new_verdict
-                );
-                for b in &c.boxes {
-                    println!("  {}", describe_box(b));
-                }
-                println!("  before: {}", rules(&c.old));
-                println!("  after:  {}", rules(&c.new));
-            }
-            if d.is_empty() {
-                println!("no verdict changes");
-            } else {
-                let boxes: usize = d.changes.iter().map(|c| c.boxes.len()).sum();
-                println!("{} change(s) in {boxes} flow box(es)", d.changes.len());
-            }
-        }
+        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d)?),
         Format::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),

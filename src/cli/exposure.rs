@@ -1,13 +1,16 @@
 //! `nsgsim exposure FILE [--from OFFSET --to OFFSET]`: for each VM, when its management ports
 //! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline.
 
+use std::collections::HashMap;
+use std::fmt::Write;
 use std::path::PathBuf;
 
 use serde_json::json;
 
 use super::common::{load, print_json};
 use super::{EXIT_OK, Format};
-use crate::reach::{MANAGEMENT_PORTS, exposure};
+use crate::reach::{ExposureWindow, MANAGEMENT_PORTS, exposure};
+use crate::scenario::Scenario;
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim exposure`.
@@ -28,6 +31,46 @@ pub struct Args {
 
 fn parse(flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> {
     text.as_deref().map(|t| Duration::parse(t).map_err(|m| anyhow::anyhow!("{flag}: {m}"))).transpose()
+}
+
+/// The windows as text, grouped by VM in the topology's order. Built whole and printed at once
+/// (see `lint`'s `findings_text`).
+fn exposure_text(scenario: &Scenario, windows: &[ExposureWindow]) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    writeln!(out, "management ports (22, 3389, 5985, 5986) reachable from the Internet:")?;
+    if windows.is_empty() {
+        writeln!(out, "  none, at any time in the period")?;
+    }
+    let mut by_vm: HashMap<&str, Vec<&ExposureWindow>> = HashMap::new();
+    for w in windows {
+        by_vm.entry(w.vm.as_str()).or_default().push(w);
+    }
+    let t = &scenario.topology;
+    for v in t.vm_ids() {
+        let vm = t.vm(v).name.as_str();
+        let Some(mine) = by_vm.get(vm) else { continue };
+        writeln!(out, "  vm '{vm}'")?;
+        let internet =
+            t.primary_nic(v).map(|n| t.resolve_context(t.vnet_of_nic(n)).internet).unwrap_or_default();
+        for w in mine {
+            let end = match w.to {
+                Some(t) => format!("+{} ({t})", t.since(scenario.start)),
+                None => "end of period".into(),
+            };
+            let from = w.sources.describe_within(&internet, "the Internet", 6);
+            writeln!(
+                out,
+                "    port {:<5} +{} ({}) -> {end}  from {from}",
+                w.port,
+                w.from.since(scenario.start),
+                w.from
+            )?;
+            for way in &w.ways {
+                writeln!(out, "        {way}")?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Runs the command.
@@ -59,41 +102,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 .collect();
             print_json(&json!({ "management_ports": MANAGEMENT_PORTS, "windows": list }));
         }
-        Format::Text => {
-            println!("management ports (22, 3389, 5985, 5986) reachable from the Internet:");
-            if windows.is_empty() {
-                println!("  none, at any time in the period");
-            }
-            let t = &scenario.topology;
-            for vm in t.vm_ids().map(|v| t.vm(v).name.clone()) {
-                let mine: Vec<_> = windows.iter().filter(|w| w.vm == vm).collect();
-                if mine.is_empty() {
-                    continue;
-                }
-                println!("  vm '{vm}'");
-                for w in mine {
-                    let end = match w.to {
-                        Some(t) => format!("+{} ({t})", t.since(scenario.start)),
-                        None => "end of period".into(),
-                    };
-                    let internet = t
-                        .vm_by_name(&vm)
-                        .and_then(|v| t.primary_nic(v))
-                        .map(|n| t.resolve_context(t.vnet_of_nic(n)).internet)
-                        .unwrap_or_default();
-                    let from = w.sources.describe_within(&internet, "the Internet", 6);
-                    println!(
-                        "    port {:<5} +{} ({}) -> {end}  from {from}",
-                        w.port,
-                        w.from.since(scenario.start),
-                        w.from
-                    );
-                    for way in &w.ways {
-                        println!("        {way}");
-                    }
-                }
-            }
-        }
+        Format::Text => print!("{}", exposure_text(&scenario, &windows)?),
     }
     Ok(EXIT_OK)
 }

@@ -1,6 +1,7 @@
 //! `nsgsim lint FILE [--at OFFSET] [--format json]`: findings with severity, code, NSG, rules,
 //! why and a fix. Exit 1 when any finding is an error.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -21,6 +22,39 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// The findings as text, one block per finding under `heading`, then the totals. Built whole and
+/// printed at once: a large policy has 100,000 lines of findings, and stdout writes each line
+/// separately when printed line by line.
+fn findings_text(
+    heading: &str,
+    findings: &[Finding],
+    (errors, warnings, infos): (usize, usize, usize),
+) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    writeln!(out, "{heading}")?;
+    for f in findings {
+        let subject = match (&f.nsg, &f.vm) {
+            (Some(nsg), _) => format!(" nsg '{nsg}'"),
+            (None, Some(vm)) => format!(" vm '{vm}'"),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "{}[{}]{subject}: {}", f.severity, f.code, f.message)?;
+        if !f.rules.is_empty() {
+            writeln!(out, "  rules: {}", f.rules.join(", "))?;
+        }
+        writeln!(out, "  fix: {}", f.fix)?;
+        for p in &f.policies {
+            writeln!(out, "  see: {p}")?;
+        }
+    }
+    if findings.is_empty() {
+        writeln!(out, "no findings")?;
+    } else {
+        writeln!(out, "{errors} error(s), {warnings} warning(s), {infos} info")?;
+    }
+    Ok(out)
 }
 
 fn finding_json(f: &Finding) -> serde_json::Value {
@@ -49,27 +83,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     match args.format {
         Format::Text => {
-            println!("{} at +{at} ({})", args.file.display(), sim.now());
-            for f in &findings {
-                let subject = match (&f.nsg, &f.vm) {
-                    (Some(nsg), _) => format!(" nsg '{nsg}'"),
-                    (None, Some(vm)) => format!(" vm '{vm}'"),
-                    (None, None) => String::new(),
-                };
-                println!("{}[{}]{subject}: {}", f.severity, f.code, f.message);
-                if !f.rules.is_empty() {
-                    println!("  rules: {}", f.rules.join(", "));
-                }
-                println!("  fix: {}", f.fix);
-                for p in &f.policies {
-                    println!("  see: {p}");
-                }
-            }
-            if findings.is_empty() {
-                println!("no findings");
-            } else {
-                println!("{errors} error(s), {warnings} warning(s), {infos} info");
-            }
+            let heading = format!("{} at +{at} ({})", args.file.display(), sim.now());
+            print!("{}", findings_text(&heading, &findings, (errors, warnings, infos))?);
         }
         Format::Json => print_json(&json!({
             "file": args.file.display().to_string(),

@@ -235,6 +235,22 @@ fn exposure_follows_jit_grants_over_time() {
 }
 
 #[test]
+fn exposure_text_lists_each_vm_once_with_its_windows_in_order() {
+    let out = nsgsim(&["exposure", &scenario("10-jit-lifecycle.ron")]);
+    let text = &out.assert_code(0).stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "management ports (22, 3389, 5985, 5986) reachable from the Internet:");
+    assert_eq!(lines[1], "  vm 'vm1'");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("  vm ")).count(), 1, "{text}");
+    let windows: Vec<&str> = lines.iter().filter(|l| l.starts_with("    port ")).copied().collect();
+    assert_eq!(windows.len(), 4, "{text}");
+    assert!(windows[0].starts_with("    port 22    +0s (2025-01-06T09:00:00Z) -> +1m"), "{text}");
+    assert!(windows[1].ends_with("from 203.0.113.10/32"), "{text}");
+    assert!(windows[3].starts_with("    port 5985  +2h"), "{text}");
+    assert!(lines[3].contains("allowed by servers-nsg securityRules/allow-ssh-anywhere"), "{text}");
+}
+
+#[test]
 fn graph_draws_peerings_routes_and_appliances() {
     let out = nsgsim(&["graph", &scenario(HUB)]);
     out.assert_code(0).stdout_has(&[

@@ -120,7 +120,8 @@ pub enum RequestStatus {
     Revoked,
     /// Every grant was superseded by a newer request.
     Superseded,
-    /// Withdrawn before approval because JIT was disabled on its VM (approval extension).
+    /// Withdrawn before approval because JIT was disabled on its VM, or an edit left its VMs with
+    /// no approver role (approval extension).
     Cancelled,
 }
 
@@ -714,6 +715,24 @@ impl JitEngine {
             ));
         }
         self.configured.insert(vm, config);
+        if editing {
+            // A request that waits for approval on this VM and whose VMs now name no approver
+            // role could never be approved or denied: cancel it rather than leave it pending for
+            // ever. The requester asks again, and the new request is decided at once.
+            let reason = format!(
+                "the JIT policy of vm '{vm_name}' no longer names approver roles (edited by {}), so nobody could approve the request; request access again (nsgsim extension)",
+                actor.name
+            );
+            let cancelled = self.cancel_pending(now, &actor.name, &reason, |jit, r| {
+                r.ports.iter().any(|p| p.vm == vm) && jit.approvers_of(r).is_empty()
+            });
+            if !cancelled.is_empty() {
+                out.summary.push_str(&format!(
+                    "; pending request {} cancelled: no approver role is left (nsgsim extension)",
+                    cancelled.join(", ")
+                ));
+            }
+        }
         out
     }
 
@@ -769,28 +788,12 @@ impl JitEngine {
         self.record(now, &actor.name, operation, &resource, "Succeeded", "JIT was disabled on the VM".into());
         // A request waiting for approval on this VM could never be granted now: cancel it
         // rather than leave it pending for ever.
-        let mut cancelled = Vec::new();
-        for i in 0..self.requests.len() {
-            let r = &self.requests[i];
-            if r.state != RequestState::Pending || !r.ports.iter().any(|p| p.vm == vm) {
-                continue;
-            }
-            let reason = format!(
-                "JIT was disabled on vm '{vm_name}' by {} while the request waited for approval (nsgsim extension)",
-                actor.name
-            );
-            let (name, requester) = (r.name.clone(), r.requester.clone());
-            self.requests[i].state = RequestState::Cancelled(reason.clone());
-            self.record_extension(
-                now,
-                &actor.name,
-                "Cancel JIT request",
-                &format!("JIT request '{name}'"),
-                "Succeeded",
-                reason,
-            );
-            cancelled.push(format!("'{name}' of {requester}"));
-        }
+        let reason = format!(
+            "JIT was disabled on vm '{vm_name}' by {} while the request waited for approval (nsgsim extension)",
+            actor.name
+        );
+        let cancelled =
+            self.cancel_pending(now, &actor.name, &reason, |_, r| r.ports.iter().any(|p| p.vm == vm));
         out.summary = format!("disabled JIT on vm '{vm_name}'");
         if !cancelled.is_empty() {
             out.summary.push_str(&format!(
@@ -1067,6 +1070,50 @@ impl JitEngine {
         })
     }
 
+    /// Cancels every pending request that `stuck` picks, recording `reason` as `actor`'s
+    /// cancellation in the log; returns `'name' of requester` for each, for the summary.
+    fn cancel_pending(
+        &mut self,
+        now: Instant,
+        actor: &str,
+        reason: &str,
+        stuck: impl Fn(&Self, &Request) -> bool,
+    ) -> Vec<String> {
+        let picked: Vec<usize> = (0..self.requests.len())
+            .filter(|&i| self.requests[i].state == RequestState::Pending && stuck(self, &self.requests[i]))
+            .collect();
+        let mut cancelled = Vec::new();
+        for i in picked {
+            let r = &self.requests[i];
+            let (name, requester) = (r.name.clone(), r.requester.clone());
+            self.requests[i].state = RequestState::Cancelled(reason.to_string());
+            let resource = format!("JIT request '{name}'");
+            self.record_extension(
+                now,
+                actor,
+                "Cancel JIT request",
+                &resource,
+                "Succeeded",
+                reason.to_string(),
+            );
+            cancelled.push(format!("'{name}' of {requester}"));
+        }
+        cancelled
+    }
+
+    /// The approver roles the current policies of request `r`'s VMs name, sorted, deduplicated.
+    fn approvers_of(&self, r: &Request) -> Vec<String> {
+        let mut allowed: Vec<String> = r
+            .ports
+            .iter()
+            .filter_map(|p| self.configured.get(&p.vm))
+            .flat_map(|c| c.policy.approver_roles.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        allowed
+    }
+
     /// Why `approver` may not approve or deny request `id`: it is not pending, it is their own,
     /// or they hold none of the approver roles its VMs' policies name now.
     fn approval_refusal(&self, topology: &Topology, id: RequestId, approver: &User) -> Option<String> {
@@ -1085,14 +1132,7 @@ impl JitEngine {
         if r.requester == approver.name && !self.options.allow_self_approval {
             return Some(format!("'{}' cannot approve their own request", approver.name));
         }
-        let mut allowed: Vec<String> = r
-            .ports
-            .iter()
-            .filter_map(|p| self.configured.get(&p.vm))
-            .flat_map(|c| c.policy.approver_roles.iter().cloned())
-            .collect();
-        allowed.sort();
-        allowed.dedup();
+        let allowed = self.approvers_of(r);
         if allowed.is_empty() {
             let mut vms: Vec<&str> = r.ports.iter().map(|p| topology.vm(p.vm).name.as_str()).collect();
             vms.sort();
@@ -2444,30 +2484,48 @@ mod tests {
     }
 
     #[test]
-    fn removing_the_approvers_never_prints_an_empty_role_list() {
+    fn removing_the_approvers_cancels_the_requests_that_wait_for_them() {
         let (mut f, mut jit, owner) = enabled(JitOptions::default(), &["Security Admin"]);
         let dev = user("dev", &["JIT Access Role"], "203.0.113.5");
         let sec = user("sec", &["Security Admin"], "203.0.113.6");
         ask(&mut jit, &mut f, "r", &dev, 22, 900, None, 0);
-        jit.edit(
-            &mut f.topology,
-            f.vm,
-            PolicyChange { ports: None, approver_roles: Some(vec![]) },
-            &owner,
-            f.t0,
-        );
-        let out = jit.approve(&mut f.topology, "r", &sec, f.t0).expect("exists");
-        assert!(!out.accepted);
+        // An edit that keeps an approver role leaves the request waiting.
+        let kept = PolicyChange { ports: None, approver_roles: Some(vec!["Owner".into()]) };
+        let out = jit.edit(&mut f.topology, f.vm, kept, &owner, f.t0);
+        assert!(!out.summary.contains("cancelled"), "{}", out.summary);
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Pending);
+        // Removing the last one cancels it: nobody could approve or deny it any more.
+        let none = PolicyChange { ports: None, approver_roles: Some(vec![]) };
+        let out = jit.edit(&mut f.topology, f.vm, none, &owner, at(f.t0, 60));
+        assert!(out.accepted, "{}", out.summary);
         assert!(
-            out.summary.contains("the JIT policy of vm 'vm1' names no approver roles any more"),
+            out.summary.ends_with(
+                "; pending request 'r' of dev cancelled: no approver role is left (nsgsim extension)"
+            ),
             "{}",
             out.summary
         );
+        assert_eq!(status_of(&jit, "r"), RequestStatus::Cancelled);
+        let cancel =
+            jit.log().entries().iter().find(|e| e.operation == "Cancel JIT request").expect("logged");
+        assert!(cancel.extension && cancel.status == "Succeeded", "{cancel:?}");
+        let late = jit.approve(&mut f.topology, "r", &sec, at(f.t0, 120)).expect("exists");
+        assert!(!late.accepted);
         assert!(
-            !out.summary.contains("approver roles ,") && !out.summary.ends_with("roles "),
+            late.summary.contains(
+                "is not pending (it is Cancelled: the JIT policy of vm 'vm1' no longer names approver roles (edited by o)"
+            ),
             "{}",
-            out.summary
+            late.summary
         );
+        assert!(
+            !late.summary.contains("approver roles ,") && !late.summary.ends_with("roles "),
+            "{}",
+            late.summary
+        );
+        // Asked again, the request is decided at once.
+        ask(&mut jit, &mut f, "r2", &dev, 22, 900, None, 180);
+        assert_eq!(status_of(&jit, "r2"), RequestStatus::Active);
     }
 
     // ---- edit and open ports ----

@@ -312,6 +312,21 @@ fn r_audit24_approval_rechecks_the_policy_and_disable_cancels_pending_requests()
         "{}",
         out.stdout
     );
+    // An edit that removes the last approver role cancels the request that waited for one.
+    let unapproved = r#"
+        (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)], approvers: ["Owner"])),
+        (at: "2m", action: RequestJit(id: "r", user: "u", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "4m", action: EditJit(vm: "vm1", by: "boss", approvers: [])),
+        (at: "5m", expect: JitRequest(request: "r", status: Cancelled, reason: "no longer names approver roles (edited by boss)")),
+        (at: "6m", action: RequestJit(id: "again", user: "u", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "7m", expect: JitRequest(request: "again", status: Active)),
+    "#;
+    let file = dir.write("unapproved.ron", &one_vm(rule, TWO_USERS, "", unapproved));
+    let out = nsgsim(&["run", &file]);
+    out.assert_code(0).stdout_has(&[
+        "updated JIT on vm 'vm1' for ports 22; pending request 'r' of u cancelled: no approver role is left (nsgsim extension)",
+        "2 passed, 0 failed",
+    ]);
     // A wrong approver is told which roles approve.
     let wrong = r#"
         (at: "1m", action: EnableJit(vm: "vm1", by: "u", ports: [Port(number: 22)], approvers: ["Security Admin"])),

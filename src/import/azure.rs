@@ -25,8 +25,8 @@ use crate::net::{PortRange, parse_prefix};
 use crate::nsg::ServiceTag;
 use crate::scenario::schema::{
     AccessSpec, BastionSpec, DirectionSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, NicSpec, NsgSpec,
-    OptionsSpec, OsSpec, PeeringSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec,
-    SubnetSpec, VmSpec, VnetSpec,
+    OptionsSpec, OsSpec, PeeringOptionsSpec, PeeringSpec, ProtocolSpec, PublicIpSpec, RuleSpec, ScenarioFile,
+    ScopeSpec, SkuSpec, SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -65,6 +65,9 @@ const NIC: &str = "microsoft.network/networkinterfaces";
 const PIP: &str = "microsoft.network/publicipaddresses";
 const ASG: &str = "microsoft.network/applicationsecuritygroups";
 const BASTION: &str = "microsoft.network/bastionhosts";
+const GATEWAY: &str = "microsoft.network/virtualnetworkgateways";
+const LOCAL_GATEWAY: &str = "microsoft.network/localnetworkgateways";
+const CONNECTION: &str = "microsoft.network/connections";
 const VM: &str = "microsoft.compute/virtualmachines";
 const JIT: &str = "microsoft.security/locations/jitnetworkaccesspolicies";
 const JIT_SHORT: &str = "microsoft.security/jitnetworkaccesspolicies";
@@ -126,7 +129,52 @@ struct VnetRec {
     name: String,
     spaces: Vec<String>,
     subnets: Vec<SubnetRec>,
-    peers: Vec<(ResourceRef, Src)>,
+    peers: Vec<PeeringRec>,
+    src: Src,
+}
+
+/// One side of a peering, as Azure stores it: the peering resource of one VNet to another.
+/// The scenario's peering is both sides merged (see `Importer::peerings`).
+struct PeeringRec {
+    /// The peering's own name (`hub-to-spoke`).
+    name: String,
+    remote: (ResourceRef, Src),
+    /// `allowGatewayTransit`: the remote VNet may use this VNet's gateway.
+    allow_gateway_transit: bool,
+    /// `useRemoteGateways`: this VNet uses the remote VNet's gateway.
+    use_remote_gateways: bool,
+    /// `allowVirtualNetworkAccess` (default true).
+    allow_virtual_network_access: bool,
+    /// `peeringState` as exported (`Connected`, `Initiated`, `Disconnected`); absent in templates.
+    state: Option<String>,
+    /// Where its properties are.
+    src: Src,
+}
+
+/// A virtual network gateway (VPN or ExpressRoute) and the subnet it sits in.
+struct GatewayRec {
+    name: String,
+    subnet: Option<(ResourceRef, Src)>,
+    /// `vpnClientConfiguration.vpnClientAddressPool.addressPrefixes`: point-to-site clients.
+    client_pool: Vec<String>,
+    src: Src,
+}
+
+/// A local network gateway: an on-premises site and its address space.
+struct LocalGatewayRec {
+    name: String,
+    prefixes: Vec<String>,
+    src: Src,
+}
+
+/// A gateway connection (`Microsoft.Network/connections`).
+struct ConnectionRec {
+    name: String,
+    /// `connectionType`: `IPsec`, `Vnet2Vnet`, `ExpressRoute`, `VPNClient`.
+    kind: String,
+    gateway: Option<(ResourceRef, Src)>,
+    local: Option<(ResourceRef, Src)>,
+    bgp: bool,
     src: Src,
 }
 
@@ -184,7 +232,10 @@ pub(super) struct Importer {
     child_rules: Vec<(Vec<String>, RuleRec, Src)>,
     vnets: Vec<VnetRec>,
     child_subnets: Vec<(Vec<String>, SubnetRec, Src)>,
-    child_peerings: Vec<(Vec<String>, (ResourceRef, Src), Src)>,
+    child_peerings: Vec<(Vec<String>, PeeringRec, Src)>,
+    gateways: Vec<GatewayRec>,
+    local_gateways: Vec<LocalGatewayRec>,
+    connections: Vec<ConnectionRec>,
     nics: Vec<NicRec>,
     pips: Vec<PipRec>,
     asgs: Vec<String>,
@@ -207,6 +258,9 @@ fn kind_label(kind: &str) -> &'static str {
         PIP => "public IP address",
         ASG => "application security group",
         VM => "virtual machine",
+        GATEWAY => "virtual network gateway",
+        LOCAL_GATEWAY => "local network gateway",
+        CONNECTION => "connection",
         _ => "resource",
     }
 }
@@ -586,9 +640,8 @@ impl Importer {
                 self.child_subnets.push((names[..1].to_vec(), subnet, src.clone()));
             }
             PEERING => {
-                self.check_props(PEERING, props, &["remoteVirtualNetwork", "allowVirtualNetworkAccess", "allowForwardedTraffic", "allowGatewayTransit", "useRemoteGateways", "peeringState", "peeringSyncLevel", "remoteAddressSpace", "remoteVirtualNetworkAddressSpace", "doNotVerifyRemoteGateways", "remoteBgpCommunities", "remoteGateways"], &psrc);
-                if let Some(remote) = self.reference(props, "remoteVirtualNetwork", &psrc, scope)? {
-                    self.child_peerings.push((names[..1].to_vec(), remote, src.clone()));
+                if let Some(peering) = self.peering(names[1].clone(), props, &psrc, scope)? {
+                    self.child_peerings.push((names[..1].to_vec(), peering, src.clone()));
                 }
             }
             NIC => self.nic(&names, props, &psrc, scope)?,
@@ -615,8 +668,11 @@ impl Importer {
             }
             VM => self.vm(&names, obj, props, &psrc, scope, src)?,
             BASTION => self.bastion(&names, props, &psrc, scope, src)?,
+            GATEWAY => self.gateway(&names, props, &psrc, scope, src)?,
+            LOCAL_GATEWAY => self.local_gateway(&names, props, &psrc, scope, src)?,
+            CONNECTION => self.connection(&names, props, &psrc, scope, src)?,
             JIT | JIT_SHORT => self.jit_policy(&names, props, &psrc, scope)?,
-            _ => self.warn(src, format!("resource type '{kind}' is not imported (nsgsim models NSGs, VNets, NICs, public IPs, ASGs, VMs, Bastion hosts and JIT policies)")),
+            _ => self.warn(src, format!("resource type '{kind}' is not imported (nsgsim models NSGs, VNets, NICs, public IPs, ASGs, VMs, Bastion hosts, VPN gateways with their connections and local network gateways, and JIT policies)")),
         }
         Ok(())
     }
@@ -1047,14 +1103,83 @@ impl Importer {
                     Some(Value::Object(x)) => x,
                     _ => pobj,
                 };
-                let ppsrc = if pobj.get("properties").is_some() { psrc.at("properties") } else { psrc };
-                if let Some(r) = self.reference(pp, "remoteVirtualNetwork", &ppsrc, scope)? {
-                    peers.push(r);
+                let ppsrc =
+                    if pobj.get("properties").is_some() { psrc.at("properties") } else { psrc.clone() };
+                let name = self.string(pobj, "name", &psrc, scope)?.unwrap_or_else(|| format!("peering{i}"));
+                if let Some(peering) = self.peering(name, pp, &ppsrc, scope)? {
+                    peers.push(peering);
                 }
             }
         }
         self.vnets.push(VnetRec { name: names[0].clone(), spaces, subnets, peers, src: src.clone() });
         Ok(())
+    }
+
+    /// A boolean property (`true`/`false`, or an expression that gives one); `None` when absent.
+    fn flag(
+        &self,
+        m: &Map<String, Value>,
+        field: &str,
+        src: &Src,
+        scope: &TemplateScope,
+        what: &str,
+    ) -> Res<Option<bool>> {
+        match self.string(m, field, src, scope)? {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => {
+                Err(self.invalid(&src.at(field), &v, format!("{what}: {field} must be true or false")))
+            }
+        }
+    }
+
+    /// One side of a peering (inline in its VNet or a child resource), `p` its properties at
+    /// `src`; `None` when it names no remote VNet.
+    fn peering(
+        &mut self,
+        name: String,
+        p: &Map<String, Value>,
+        src: &Src,
+        scope: &TemplateScope,
+    ) -> Res<Option<PeeringRec>> {
+        self.check_props(
+            PEERING,
+            p,
+            &[
+                "remoteVirtualNetwork",
+                "allowVirtualNetworkAccess",
+                "allowForwardedTraffic",
+                "allowGatewayTransit",
+                "useRemoteGateways",
+                "peeringState",
+                "peeringSyncLevel",
+                "remoteAddressSpace",
+                "remoteVirtualNetworkAddressSpace",
+                "doNotVerifyRemoteGateways",
+                "remoteBgpCommunities",
+                "remoteGateways",
+            ],
+            src,
+        );
+        let Some(remote) = self.reference(p, "remoteVirtualNetwork", src, scope)? else { return Ok(None) };
+        let what = format!("peering '{name}'");
+        let allow_gateway_transit = self.flag(p, "allowGatewayTransit", src, scope, &what)?.unwrap_or(false);
+        let use_remote_gateways = self.flag(p, "useRemoteGateways", src, scope, &what)?.unwrap_or(false);
+        let allow_virtual_network_access =
+            self.flag(p, "allowVirtualNetworkAccess", src, scope, &what)?.unwrap_or(true);
+        // `allowForwardedTraffic` is not read: nsgsim passes forwarded traffic over every
+        // peering, and the import brings no appliance that could forward any (docs/fidelity.md).
+        let state = self.string(p, "peeringState", src, scope)?;
+        Ok(Some(PeeringRec {
+            name,
+            remote,
+            allow_gateway_transit,
+            use_remote_gateways,
+            allow_virtual_network_access,
+            state,
+            src: src.clone(),
+        }))
     }
 
     fn subnet(
@@ -1110,18 +1235,8 @@ impl Importer {
             );
         }
         let nsg = self.reference(p, "networkSecurityGroup", src, scope)?;
-        let default_outbound_access = match self.string(p, "defaultOutboundAccess", src, scope)? {
-            None => None,
-            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
-            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
-            Some(v) => {
-                return Err(self.invalid(
-                    &src.at("defaultOutboundAccess"),
-                    &v,
-                    format!("subnet '{name}': defaultOutboundAccess must be true or false"),
-                ));
-            }
-        };
+        let default_outbound_access =
+            self.flag(p, "defaultOutboundAccess", src, scope, &format!("subnet '{name}'"))?;
         Ok(SubnetRec { name, prefix, nsg, default_outbound_access, src: src.clone() })
     }
 
@@ -1399,6 +1514,164 @@ impl Importer {
         Ok(())
     }
 
+    /// A virtual network gateway: which VNet it serves (from its IP configuration's subnet) and
+    /// its point-to-site client pool.
+    fn gateway(
+        &mut self,
+        names: &[String],
+        p: &Map<String, Value>,
+        src: &Src,
+        scope: &TemplateScope,
+        rsrc: &Src,
+    ) -> Res<()> {
+        self.check_props(
+            GATEWAY,
+            p,
+            &[
+                "ipConfigurations",
+                "gatewayType",
+                "vpnType",
+                "vpnGatewayGeneration",
+                "activeActive",
+                "enableBgp",
+                "bgpSettings",
+                "vpnClientConfiguration",
+                "enablePrivateIpAddress",
+            ],
+            src,
+        );
+        if !self.define(GATEWAY, names, rsrc) {
+            return Ok(());
+        }
+        let mut subnet = None;
+        if let Some(Value::Array(configs)) = p.get("ipConfigurations") {
+            for (i, config) in configs.iter().enumerate() {
+                let csrc = src.at(&format!("ipConfigurations[{i}]"));
+                let Value::Object(cobj) = config else {
+                    return Err(self.invalid(
+                        &csrc,
+                        &config.to_string(),
+                        "expected an IP configuration object",
+                    ));
+                };
+                let (cp, cpsrc) = match cobj.get("properties") {
+                    Some(Value::Object(x)) => (x, csrc.at("properties")),
+                    _ => (cobj, csrc.clone()),
+                };
+                // Active-active gateways have two configurations, both in the GatewaySubnet.
+                if let Some(r) = self.reference(cp, "subnet", &cpsrc, scope)? {
+                    subnet.get_or_insert(r);
+                }
+            }
+        }
+        let mut client_pool = Vec::new();
+        if let Some(Value::Object(vpn)) = p.get("vpnClientConfiguration") {
+            let vsrc = src.at("vpnClientConfiguration");
+            if let Some(Value::Object(pool)) = vpn.get("vpnClientAddressPool") {
+                let psrc = vsrc.at("vpnClientAddressPool");
+                client_pool = self.prefixes(pool, "addressPrefixes", &psrc, scope)?;
+            }
+        }
+        self.gateways.push(GatewayRec { name: names[0].clone(), subnet, client_pool, src: rsrc.clone() });
+        Ok(())
+    }
+
+    /// A local network gateway: the on-premises site's address space.
+    fn local_gateway(
+        &mut self,
+        names: &[String],
+        p: &Map<String, Value>,
+        src: &Src,
+        scope: &TemplateScope,
+        rsrc: &Src,
+    ) -> Res<()> {
+        self.check_props(
+            LOCAL_GATEWAY,
+            p,
+            &["localNetworkAddressSpace", "gatewayIpAddress", "fqdn", "bgpSettings"],
+            src,
+        );
+        if !self.define(LOCAL_GATEWAY, names, rsrc) {
+            return Ok(());
+        }
+        let prefixes = match p.get("localNetworkAddressSpace") {
+            Some(Value::Object(a)) => {
+                self.prefixes(a, "addressPrefixes", &src.at("localNetworkAddressSpace"), scope)?
+            }
+            _ => Vec::new(),
+        };
+        self.local_gateways.push(LocalGatewayRec { name: names[0].clone(), prefixes, src: rsrc.clone() });
+        Ok(())
+    }
+
+    /// A gateway connection: which gateway connects to which site.
+    fn connection(
+        &mut self,
+        names: &[String],
+        p: &Map<String, Value>,
+        src: &Src,
+        scope: &TemplateScope,
+        rsrc: &Src,
+    ) -> Res<()> {
+        self.check_props(
+            CONNECTION,
+            p,
+            &[
+                "connectionType",
+                "virtualNetworkGateway1",
+                "virtualNetworkGateway2",
+                "localNetworkGateway2",
+                "peer",
+                "enableBgp",
+                "sharedKey",
+                "authorizationKey",
+                "connectionStatus",
+                "tunnelConnectionStatus",
+                "connectionProtocol",
+                "connectionMode",
+                "routingWeight",
+                "ipsecPolicies",
+                "dpdTimeoutSeconds",
+                "ingressBytesTransferred",
+                "egressBytesTransferred",
+            ],
+            src,
+        );
+        if !self.define(CONNECTION, names, rsrc) {
+            return Ok(());
+        }
+        let kind = self.string(p, "connectionType", src, scope)?.unwrap_or_default();
+        let what = format!("connection '{}'", names[0]);
+        let bgp = self.flag(p, "enableBgp", src, scope, &what)?.unwrap_or(false);
+        let gateway = self.reference(p, "virtualNetworkGateway1", src, scope)?;
+        let local = self.reference(p, "localNetworkGateway2", src, scope)?;
+        self.connections.push(ConnectionRec {
+            name: names[0].clone(),
+            kind,
+            gateway,
+            local,
+            bgp,
+            src: rsrc.clone(),
+        });
+        Ok(())
+    }
+
+    /// A list of CIDR prefixes at `m[field]`, each checked at its JSON path.
+    fn prefixes(
+        &self,
+        m: &Map<String, Value>,
+        field: &str,
+        src: &Src,
+        scope: &TemplateScope,
+    ) -> Res<Vec<String>> {
+        let prefixes = self.strings(m, field, src, scope)?;
+        for (i, prefix) in prefixes.iter().enumerate() {
+            parse_prefix(prefix)
+                .map_err(|e| self.invalid(&src.at(&format!("{field}[{i}]")), prefix, e.reason))?;
+        }
+        Ok(prefixes)
+    }
+
     fn jit_policy(
         &mut self,
         names: &[String],
@@ -1511,6 +1784,355 @@ impl Importer {
                 if known.is_empty() { "none".into() } else { known.join(", ") }
             ),
         ))
+    }
+
+    /// The VNets with a gateway in the input, by VNet name, and the on-premises spaces behind
+    /// each: the address spaces of the local network gateways its IPsec connections name, and
+    /// its point-to-site client pool. Routes Azure learns at run time (ExpressRoute, BGP) are
+    /// not in the JSON; what cannot be placed is reported.
+    fn sites(&mut self) -> Res<BTreeMap<String, Site>> {
+        let mut sites: BTreeMap<String, Site> = BTreeMap::new();
+        let mut notes: Vec<(Src, String)> = Vec::new();
+        // Gateway key → the name of its VNet.
+        let mut located: HashMap<String, String> = HashMap::new();
+        for g in &self.gateways {
+            let Some((r, rsrc)) = &g.subnet else {
+                notes.push((
+                    g.src.clone(),
+                    format!(
+                        "virtual network gateway '{}' names no subnet in its ipConfigurations, so its virtual network is unknown; not modelled",
+                        g.name
+                    ),
+                ));
+                continue;
+            };
+            if !r.kind.eq_ignore_ascii_case(SUBNET) || r.names.len() != 2 {
+                return Err(self.unresolved(
+                    rsrc,
+                    r,
+                    format!("expected a reference to a {SUBNET}, found {}", r.kind),
+                ));
+            }
+            let Some(vnet) = self.defined.get(&key(VNET, &r.names[..1])).cloned() else {
+                notes.push((
+                    rsrc.clone(),
+                    format!(
+                        "virtual network gateway '{}' is in virtual network '{}', which is not in the input; not modelled",
+                        g.name, r.names[0]
+                    ),
+                ));
+                continue;
+            };
+            located.insert(key(GATEWAY, std::slice::from_ref(&g.name)), vnet.clone());
+            let site = sites.entry(vnet).or_insert_with(|| Site {
+                gateway: g.name.clone(),
+                src: g.src.clone(),
+                spaces: Vec::new(),
+            });
+            for prefix in &g.client_pool {
+                if !site.spaces.contains(prefix) {
+                    site.spaces.push(prefix.clone());
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for c in &self.connections {
+            let (name, kind) = (&c.name, c.kind.as_str());
+            let skip = match kind.to_ascii_lowercase().as_str() {
+                "ipsec" => None,
+                "expressroute" => Some(format!(
+                    "connection '{name}' is an ExpressRoute connection: the on-premises routes come from the circuit's BGP sessions, which are not in Azure's JSON; not modelled (write the on-premises spaces as on_premises of the gateway's virtual network)"
+                )),
+                "vnet2vnet" => {
+                    Some(format!("connection '{name}' is a VNet-to-VNet connection; not modelled"))
+                }
+                _ => Some(format!(
+                    "connection '{name}' has connectionType '{kind}'; nsgsim models IPsec (site-to-site) connections only; not modelled"
+                )),
+            };
+            if let Some(message) = skip {
+                notes.push((c.src.clone(), message));
+                continue;
+            }
+            let (Some((g, gsrc)), Some((l, lsrc))) = (&c.gateway, &c.local) else {
+                notes.push((
+                    c.src.clone(),
+                    format!("connection '{name}' names no virtualNetworkGateway1 or no localNetworkGateway2; not modelled"),
+                ));
+                continue;
+            };
+            for (r, at, expected) in [(g, gsrc, GATEWAY), (l, lsrc, LOCAL_GATEWAY)] {
+                if !r.kind.eq_ignore_ascii_case(expected) {
+                    return Err(self.unresolved(
+                        at,
+                        r,
+                        format!("expected a reference to a {expected}, found {}", r.kind),
+                    ));
+                }
+            }
+            let missing = [(g, gsrc, GATEWAY), (l, lsrc, LOCAL_GATEWAY)]
+                .into_iter()
+                .find(|(r, _, _)| !self.defined.contains_key(&r.key()));
+            if let Some((r, at, kind)) = missing {
+                notes.push((
+                    at.clone(),
+                    format!(
+                        "connection '{name}': {} '{}' is not in the input, so the on-premises spaces of the connection are unknown; not modelled",
+                        kind_label(kind),
+                        r.name()
+                    ),
+                ));
+                continue;
+            }
+            // A gateway whose VNet is unknown was reported above.
+            let Some(vnet) = located.get(&g.key()).cloned() else { continue };
+            let Some(local) = self
+                .local_gateways
+                .iter()
+                .find(|x| key(LOCAL_GATEWAY, std::slice::from_ref(&x.name)) == l.key())
+            else {
+                continue;
+            };
+            used.push(local.name.clone());
+            if c.bgp {
+                notes.push((
+                    c.src.clone(),
+                    format!(
+                        "connection '{name}' uses BGP: the routes on-premises advertises are not in Azure's JSON; only the address space of local network gateway '{}' ({}) is imported",
+                        local.name,
+                        if local.prefixes.is_empty() { "none".into() } else { local.prefixes.join(", ") }
+                    ),
+                ));
+            } else if local.prefixes.is_empty() {
+                notes.push((
+                    local.src.clone(),
+                    format!(
+                        "local network gateway '{}' has no localNetworkAddressSpace: nothing on-premises is routed through connection '{name}'",
+                        local.name
+                    ),
+                ));
+            }
+            let own: Vec<IpNet> = self
+                .vnets
+                .iter()
+                .find(|v| v.name == vnet)
+                .map(|v| v.spaces.iter().filter_map(|s| parse_prefix(s).ok()).collect())
+                .unwrap_or_default();
+            let Some(site) = sites.get_mut(&vnet) else { continue };
+            for prefix in &local.prefixes {
+                let Ok(net) = parse_prefix(prefix) else { continue };
+                if let Some(space) =
+                    own.iter().find(|s| s.contains(&net.network()) || net.contains(&s.network()))
+                {
+                    notes.push((
+                        local.src.clone(),
+                        format!(
+                            "the address space {prefix} of local network gateway '{}' overlaps virtual network '{vnet}' ({space}), which its connection '{name}' serves; not modelled as on-premises (a virtual network routes its own spaces to itself)",
+                            local.name
+                        ),
+                    ));
+                } else if !site.spaces.contains(prefix) {
+                    site.spaces.push(prefix.clone());
+                }
+            }
+        }
+        for local in &self.local_gateways {
+            if !used.contains(&local.name) {
+                notes.push((
+                    local.src.clone(),
+                    format!(
+                        "local network gateway '{}' is named by no IPsec connection in the input; its address space is not routed anywhere",
+                        local.name
+                    ),
+                ));
+            }
+        }
+        for (src, message) in notes {
+            self.warn(&src, message);
+        }
+        Ok(sites)
+    }
+
+    /// The scenario's peerings. Azure stores a peering as two resources, one on each VNet; each
+    /// pair of sides becomes one scenario peering, with the VNet that allows gateway transit
+    /// first and `use_remote_gateways` only where Azure would route through the remote gateway
+    /// and the scenario can say it (the remote VNet's on-premises spaces are known). Whatever
+    /// is dropped is reported with the reason, so the output always loads.
+    fn peerings(&mut self, sites: &BTreeMap<String, Site>) -> Res<Vec<PeeringSpec>> {
+        struct Side<'a> {
+            local: &'a str,
+            remote: String,
+            rec: &'a PeeringRec,
+        }
+        let mut notes: Vec<(Src, String)> = Vec::new();
+        let mut sides: Vec<Side> = Vec::new();
+        for v in &self.vnets {
+            for p in &v.peers {
+                let (r, rsrc) = &p.remote;
+                if !self.defined.contains_key(&r.key()) {
+                    notes.push((
+                        rsrc.clone(),
+                        format!(
+                            "peering to virtual network '{}', which is not in the input; not modelled",
+                            r.name()
+                        ),
+                    ));
+                    continue;
+                }
+                let remote = self.resolve(r, rsrc, VNET)?;
+                if remote == v.name {
+                    notes.push((
+                        rsrc.clone(),
+                        format!(
+                            "peering '{}' of virtual network '{remote}' names the virtual network itself; Azure refuses it; not imported",
+                            p.name
+                        ),
+                    ));
+                    continue;
+                }
+                if let Some(first) = sides.iter().find(|s| s.local == v.name && s.remote == remote) {
+                    notes.push((
+                        p.src.clone(),
+                        format!(
+                            "virtual network '{}' already has a peering to '{remote}' ('{}' at {}: {}); Azure allows one; '{}' is ignored",
+                            v.name,
+                            first.rec.name,
+                            self.files[first.rec.src.file].display(),
+                            first.rec.src.shown(),
+                            p.name
+                        ),
+                    ));
+                    continue;
+                }
+                sides.push(Side { local: &v.name, remote, rec: p });
+            }
+        }
+        let at = |s: &Side| format!("{}: {}", self.files[s.rec.src.file].display(), s.rec.src.shown());
+        // The first peering of each VNet that sets useRemoteGateways: Azure refuses the flag
+        // on a second one.
+        let mut first_use: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in sides.iter().enumerate() {
+            if s.rec.use_remote_gateways {
+                first_use.entry(s.local).or_insert(i);
+            }
+        }
+        let mut paired = vec![false; sides.len()];
+        let mut out = Vec::new();
+        for i in 0..sides.len() {
+            if paired[i] {
+                continue;
+            }
+            let j = (i + 1..sides.len())
+                .find(|&j| sides[j].local == sides[i].remote && sides[j].remote == sides[i].local);
+            if let Some(j) = j {
+                paired[j] = true;
+            }
+            let (ab, ba) = (&sides[i], j.map(|j| &sides[j]));
+            let (a, b) = (ab.local, ab.remote.as_str());
+            let present = std::iter::once(ab).chain(ba);
+            if let Some(side) = present
+                .clone()
+                .find(|s| s.rec.state.as_deref().is_some_and(|st| !st.eq_ignore_ascii_case("connected")))
+            {
+                notes.push((
+                    side.rec.src.clone(),
+                    format!(
+                        "peering '{}' of virtual network '{}' to '{}' is {}: Azure passes traffic over a peering only when both virtual networks peer with each other (peeringState Connected); not imported",
+                        side.rec.name,
+                        side.local,
+                        side.remote,
+                        side.rec.state.as_deref().unwrap_or_default()
+                    ),
+                ));
+                continue;
+            }
+            if ba.is_none() && ab.rec.state.is_none() {
+                notes.push((
+                    ab.rec.src.clone(),
+                    format!(
+                        "virtual network '{b}' is in the input but has no peering back to '{a}'; Azure connects a peering only when both virtual networks have one (until then it is Initiated and carries no traffic); imported as connected, as if '{b}''s side existed outside the input"
+                    ),
+                ));
+            }
+            for side in present {
+                if !side.rec.allow_virtual_network_access {
+                    notes.push((
+                        side.rec.src.clone(),
+                        format!(
+                            "peering '{}' of virtual network '{}' to '{}' sets allowVirtualNetworkAccess false: in Azure the VMs of '{}' cannot reach those of '{}' over it; nsgsim does not model this setting and imports the peering open",
+                            side.rec.name, side.local, side.remote, side.local, side.remote
+                        ),
+                    ));
+                }
+            }
+            // Gateway transit, in each direction the JSON asks for: the spoke's side sets
+            // useRemoteGateways, the hub's side allowGatewayTransit.
+            let mut transit: Option<(&str, &str)> = None;
+            for (spoke, hub) in [(Some(ab), ba), (ba, Some(ab))] {
+                let Some(spoke) = spoke.filter(|s| s.rec.use_remote_gateways) else { continue };
+                let (s, h) = (spoke.local, spoke.remote.as_str());
+                let first = first_use.get(s).map(|&k| &sides[k]);
+                let problem = if let Some(first) = first.filter(|f| !std::ptr::eq(*f, spoke)) {
+                    Some(format!(
+                        "'{s}' already sets useRemoteGateways on its peering '{}' to '{}' ({}); Azure allows it on one peering of a virtual network and refuses it on the others",
+                        first.rec.name,
+                        first.remote,
+                        at(first)
+                    ))
+                } else if let Some(g) = sites.get(s) {
+                    Some(format!(
+                        "'{s}' has a virtual network gateway of its own ('{}', {}: {}); Azure refuses useRemoteGateways on a virtual network with a gateway",
+                        g.gateway,
+                        self.files[g.src.file].display(),
+                        g.src.shown()
+                    ))
+                } else {
+                    match hub {
+                        None => Some(format!(
+                            "the peering of '{h}' back to '{s}' is not in the input, so whether it sets allowGatewayTransit is unknown, and Azure uses a remote gateway only when it does"
+                        )),
+                        Some(hub) if !hub.rec.allow_gateway_transit => Some(format!(
+                            "the peering '{}' of '{h}' back to '{s}' ({}) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does",
+                            hub.rec.name,
+                            at(hub)
+                        )),
+                        Some(_) => match sites.get(h) {
+                            None => Some(format!(
+                                "'{h}' has no virtual network gateway in the input (Azure refuses useRemoteGateways when the remote virtual network has none: RemoteVnetHasNoGateways); if it has one, import it too, with its connections and local network gateways"
+                            )),
+                            Some(g) if g.spaces.is_empty() => Some(format!(
+                                "the gateway of '{h}' ('{}') has no on-premises address space in the input: nsgsim takes them from the local network gateways of its IPsec connections and from its point-to-site address pool (ExpressRoute and BGP-learned routes are not in Azure's JSON); write them as on_premises of '{h}' and set use_remote_gateways: true on the peering",
+                                g.gateway
+                            )),
+                            Some(_) => None,
+                        },
+                    }
+                };
+                match problem {
+                    None => transit = Some((h, s)),
+                    Some(why) => notes.push((
+                        spoke.rec.src.clone(),
+                        format!(
+                            "useRemoteGateways of peering '{}' (virtual network '{s}' to '{h}') is not imported: {why}; the peering is imported without gateway transit",
+                            spoke.rec.name
+                        ),
+                    )),
+                }
+            }
+            let allow_b = ba.is_some_and(|s| s.rec.allow_gateway_transit);
+            let peering = match transit {
+                Some((hub, spoke)) => options(hub, spoke, true),
+                None if ab.rec.allow_gateway_transit => options(a, b, false),
+                None if allow_b => options(b, a, false),
+                None if a <= b => PeeringSpec::Pair(a.to_string(), b.to_string()),
+                None => PeeringSpec::Pair(b.to_string(), a.to_string()),
+            };
+            out.push(peering);
+        }
+        for (src, message) in notes {
+            self.warn(&src, message);
+        }
+        Ok(out)
     }
 
     /// Resolves every reference and builds the scenario.
@@ -1631,17 +2253,38 @@ impl Importer {
                 }
             }
         }
-        for (parent, remote, _) in std::mem::take(&mut self.child_peerings) {
-            if let Some(v) = self.vnets.iter_mut().find(|v| v.name.eq_ignore_ascii_case(&parent[0])) {
-                v.peers.push(remote);
+        for (parent, peering, src) in std::mem::take(&mut self.child_peerings) {
+            let Some(vi) = self.vnets.iter().position(|v| v.name.eq_ignore_ascii_case(&parent[0])) else {
+                continue;
+            };
+            // Inline in its VNet and again as a child resource (the portal's export): as with
+            // subnets, the child is deployed after its VNet and its definition stands.
+            let same = self.vnets[vi].peers.iter().position(|p| p.name.eq_ignore_ascii_case(&peering.name));
+            match same {
+                Some(k) => {
+                    let old = &self.vnets[vi].peers[k];
+                    let (was, now) = (peering_line(old), peering_line(&peering));
+                    if was != now {
+                        let message = format!(
+                            "peering '{}/{}' is also defined at {}: {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): {now} (the other said {was})",
+                            self.vnets[vi].name,
+                            peering.name,
+                            self.files[old.src.file].display(),
+                            old.src.shown(),
+                        );
+                        self.warn(&src, message);
+                    }
+                    self.vnets[vi].peers[k] = peering;
+                }
+                None => self.vnets[vi].peers.push(peering),
             }
         }
         for asg_ref in self.nsgs.iter().flat_map(|n| n.rules.iter().flat_map(|r| r.asgs.iter())) {
             self.resolve(&asg_ref.0, &asg_ref.1, ASG)?;
         }
 
+        let sites = self.sites()?;
         let mut vnets = Vec::new();
-        let mut peerings: Vec<(String, String)> = Vec::new();
         for v in &self.vnets {
             let mut subnets = Vec::new();
             for s in &v.subnets {
@@ -1657,33 +2300,15 @@ impl Importer {
                     default_outbound_access: s.default_outbound_access,
                 });
             }
-            for (r, src) in &v.peers {
-                if self.defined.contains_key(&r.key()) {
-                    let other = self.resolve(r, src, VNET)?;
-                    let pair =
-                        if v.name <= other { (v.name.clone(), other) } else { (other, v.name.clone()) };
-                    if !peerings.contains(&pair) {
-                        peerings.push(pair);
-                    }
-                } else {
-                    let (file, path) = (self.files[src.file].clone(), src.path.clone());
-                    self.warnings.push(Warning {
-                        file,
-                        path,
-                        message: format!(
-                            "peering to virtual network '{}', which is not in the input; not modelled",
-                            r.name()
-                        ),
-                    });
-                }
-            }
+            let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
             vnets.push(VnetSpec {
                 name: v.name.clone(),
                 address_space: v.spaces.clone(),
                 subnets,
-                on_premises: Vec::new(),
+                on_premises,
             });
         }
+        let peerings = self.peerings(&sites)?;
 
         // NICs: resolve, then give dynamic addresses the subnet's first free ones.
         let mut nic_specs: Vec<(NicSpec, Option<ResourceRef>, Src)> = Vec::new();
@@ -1915,7 +2540,7 @@ impl Importer {
             start: options.start.clone(),
             service_tags,
             vnets,
-            peerings: peerings.into_iter().map(PeeringSpec::from).collect(),
+            peerings,
             nsgs,
             asgs: self.asgs.clone(),
             public_ips,
@@ -1992,6 +2617,34 @@ impl Importer {
         }
         out
     }
+}
+
+/// A VNet's gateway as the import sees it: which gateway, and the on-premises spaces behind it.
+struct Site {
+    gateway: String,
+    src: Src,
+    spaces: Vec<String>,
+}
+
+/// A peering that allows gateway transit on `hub`'s side, and, with `use_remote`, lets `spoke`
+/// use `hub`'s gateway.
+fn options(hub: &str, spoke: &str, use_remote: bool) -> PeeringSpec {
+    PeeringSpec::Options(PeeringOptionsSpec::Peering {
+        vnets: (hub.to_string(), spoke.to_string()),
+        allow_gateway_transit: true,
+        use_remote_gateways: use_remote,
+    })
+}
+
+/// One side of a peering as the warnings show it.
+fn peering_line(p: &PeeringRec) -> String {
+    format!(
+        "remote '{}', allowGatewayTransit {}, useRemoteGateways {}, allowVirtualNetworkAccess {}",
+        p.remote.0.name(),
+        p.allow_gateway_transit,
+        p.use_remote_gateways,
+        p.allow_virtual_network_access
+    )
 }
 
 fn clone_nic(n: &NicSpec) -> NicSpec {
@@ -2367,5 +3020,357 @@ mod tests {
                 "networkProfile.networkInterfaceConfigurations"
             ]
         );
+    }
+
+    /// Gateway transit: a hub with a VPN gateway to one on-premises site, and a spoke.
+    mod transit {
+        use super::*;
+
+        /// An inline peering of the VNet to `remote` with the given extra properties.
+        fn side(name: &str, remote: &str, flags: &str) -> String {
+            let comma = if flags.is_empty() { "" } else { ", " };
+            format!(
+                r#"{{"name": "{name}", "properties": {{"remoteVirtualNetwork": {{"id": "[resourceId('Microsoft.Network/virtualNetworks', '{remote}')]"}}{comma}{flags}}}}}"#
+            )
+        }
+
+        /// The same peering as a child resource of `vnet`.
+        fn child(vnet: &str, name: &str, remote: &str, flags: &str) -> String {
+            let comma = if flags.is_empty() { "" } else { ", " };
+            format!(
+                r#"{{"type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", "name": "{vnet}/{name}", "properties": {{"remoteVirtualNetwork": {{"id": "[resourceId('Microsoft.Network/virtualNetworks', '{remote}')]"}}{comma}{flags}}}}}"#
+            )
+        }
+
+        fn vnet(name: &str, space: &str, subnet: &str, peers: &[String]) -> String {
+            format!(
+                r#"{{"type": "Microsoft.Network/virtualNetworks", "name": "{name}", "properties": {{"addressSpace": {{"addressPrefixes": ["{space}"]}},
+                    "subnets": [{{"name": "GatewaySubnet", "properties": {{"addressPrefix": "{subnet}"}}}}], "virtualNetworkPeerings": [{}]}}}}"#,
+                peers.join(", ")
+            )
+        }
+
+        /// A VPN gateway in `vnet`'s GatewaySubnet, a local network gateway for `site` and the
+        /// IPsec connection between them (`bgp` on the connection).
+        fn vpn(vnet: &str, site: &str, bgp: bool) -> String {
+            format!(
+                r#"{{"type": "Microsoft.Network/virtualNetworkGateways", "name": "{vnet}-gw", "properties": {{"gatewayType": "Vpn", "vpnType": "RouteBased",
+                    "ipConfigurations": [{{"name": "c", "properties": {{"subnet": {{"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', '{vnet}', 'GatewaySubnet')]"}}}}}}]}}}},
+                  {{"type": "Microsoft.Network/localNetworkGateways", "name": "{vnet}-onprem", "properties": {{"gatewayIpAddress": "203.0.113.1",
+                    "localNetworkAddressSpace": {{"addressPrefixes": ["{site}"]}}}}}},
+                  {{"type": "Microsoft.Network/connections", "name": "{vnet}-s2s", "properties": {{"connectionType": "IPsec", "enableBgp": {bgp},
+                    "virtualNetworkGateway1": {{"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', '{vnet}-gw')]"}},
+                    "localNetworkGateway2": {{"id": "[resourceId('Microsoft.Network/localNetworkGateways', '{vnet}-onprem')]"}}}}}}"#
+            )
+        }
+
+        const ALLOW: &str = r#""allowGatewayTransit": true"#;
+        const USE: &str = r#""useRemoteGateways": true"#;
+
+        fn hub(peers: &[String]) -> String {
+            vnet("hub", "10.0.0.0/16", "10.0.255.0/27", peers)
+        }
+
+        fn spoke(peers: &[String]) -> String {
+            vnet("spoke", "10.1.0.0/16", "10.1.255.0/27", peers)
+        }
+
+        fn template(resources: &[String]) -> String {
+            format!(r#"{{"resources": [{}]}}"#, resources.join(",\n"))
+        }
+
+        fn transit(hub: &str, spoke: &str) -> PeeringSpec {
+            options(hub, spoke, true)
+        }
+
+        /// The warnings about peerings and gateways, one per line.
+        fn peering_warnings(i: &Imported) -> String {
+            i.warnings
+                .iter()
+                .filter(|w| {
+                    ["peering", "gateway", "connection"].iter().any(|k| w.message.contains(k))
+                        && !w.message.contains("is not modelled; ignored")
+                })
+                .map(|w| format!("{w}\n"))
+                .collect()
+        }
+
+        #[test]
+        fn both_sides_merge_into_one_peering_with_the_hub_first_in_either_order() {
+            let hub_vnet = hub(&[side("hub-to-spoke", "spoke", ALLOW)]);
+            let spoke_vnet = spoke(&[side("spoke-to-hub", "hub", USE)]);
+            let gw = vpn("hub", "192.168.0.0/16", false);
+            for resources in [
+                [hub_vnet.clone(), spoke_vnet.clone(), gw.clone()],
+                [gw.clone(), spoke_vnet.clone(), hub_vnet.clone()],
+            ] {
+                let (i, ron) = ok(&template(&resources));
+                assert_eq!(i.scenario.peerings, [transit("hub", "spoke")], "{ron}");
+                let hub = i.scenario.vnets.iter().find(|v| v.name == "hub").expect("hub");
+                assert_eq!(hub.on_premises, ["192.168.0.0/16"]);
+                assert!(
+                    ron.contains(r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)],"#),
+                    "{ron}"
+                );
+                assert!(ron.contains(r#"on_premises: ["192.168.0.0/16"],"#), "{ron}");
+                assert_eq!(peering_warnings(&i), "");
+            }
+        }
+
+        #[test]
+        fn child_resources_and_az_output_merge_like_inline_sides() {
+            // Child resources (the spoke's side first), flags from template expressions.
+            let text = format!(
+                r#"{{"parameters": {{"transit": {{"type": "bool", "defaultValue": true}}}}, "resources": [{}, {}, {}, {}, {}]}}"#,
+                child("spoke", "spoke-to-hub", "hub", r#""useRemoteGateways": "[parameters('transit')]""#),
+                spoke(&[]),
+                hub(&[]),
+                child(
+                    "hub",
+                    "hub-to-spoke",
+                    "spoke",
+                    r#""allowGatewayTransit": "[parameters('transit')]", "allowForwardedTraffic": true"#
+                ),
+                vpn("hub", "192.168.0.0/16", false)
+            );
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+            assert_eq!(peering_warnings(&i), "");
+            // `az network vnet peering list` of each VNet: flattened, the parent in the id.
+            let az = |vnet: &str, name: &str, remote: &str, flags: &str| {
+                format!(
+                    r#"[{{"type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", "name": "{name}", "peeringState": "Connected",
+                        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{vnet}/virtualNetworkPeerings/{name}",
+                        "remoteVirtualNetwork": {{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{remote}"}},
+                        "allowVirtualNetworkAccess": true, "allowForwardedTraffic": false, {flags}}}]"#
+                )
+            };
+            let i = import(&[
+                ("net.json", &template(&[hub(&[]), spoke(&[]), vpn("hub", "192.168.0.0/16", false)])),
+                (
+                    "spoke.json",
+                    &az(
+                        "spoke",
+                        "spoke-to-hub",
+                        "hub",
+                        r#""allowGatewayTransit": false, "useRemoteGateways": true"#,
+                    ),
+                ),
+                (
+                    "hub.json",
+                    &az(
+                        "hub",
+                        "hub-to-spoke",
+                        "spoke",
+                        r#""allowGatewayTransit": true, "useRemoteGateways": false"#,
+                    ),
+                ),
+            ])
+            .expect("imports");
+            assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+            assert_eq!(peering_warnings(&i), "");
+        }
+
+        #[test]
+        fn a_child_peering_replaces_its_inline_twin() {
+            let text = template(&[
+                hub(&[side("hub-to-spoke", "spoke", "")]),
+                child("hub", "hub-to-spoke", "spoke", ALLOW),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+                vpn("hub", "192.168.0.0/16", false),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+            let w = peering_warnings(&i);
+            assert!(
+                w.contains("t.json: resources[1]: peering 'hub/hub-to-spoke' is also defined at t.json: resources[0].properties.virtualNetworkPeerings[0].properties, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): remote 'spoke', allowGatewayTransit true"),
+                "{w}"
+            );
+        }
+
+        #[test]
+        fn one_side_only_keeps_what_it_can_say() {
+            // The spoke's side alone: whether the hub allows transit is unknown.
+            let text = template(&[
+                hub(&[]),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+                vpn("hub", "192.168.0.0/16", false),
+            ]);
+            let (i, ron) = ok(&text);
+            assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())], "{ron}");
+            let w = peering_warnings(&i);
+            assert!(w.contains("t.json: resources[1].properties.virtualNetworkPeerings[0].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering of 'hub' back to 'spoke' is not in the input, so whether it sets allowGatewayTransit is unknown"), "{w}");
+            assert!(
+                w.contains("virtual network 'hub' is in the input but has no peering back to 'spoke'"),
+                "{w}"
+            );
+            // The hub's side alone: it allows transit, and no one uses it yet.
+            let text = template(&[
+                spoke(&[]),
+                hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+                vpn("hub", "192.168.0.0/16", false),
+            ]);
+            let (i, ron) = ok(&text);
+            assert_eq!(i.scenario.peerings, [options("hub", "spoke", false)], "{ron}");
+            assert!(ron.contains("allow_gateway_transit: true, use_remote_gateways: false"), "{ron}");
+            // An exported side that says Connected: the other side exists in Azure.
+            let text = template(&[
+                hub(&[]),
+                spoke(&[side("spoke-to-hub", "hub", r#""peeringState": "Connected""#)]),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+            assert_eq!(peering_warnings(&i), "");
+        }
+
+        #[test]
+        fn inconsistent_flags_are_dropped_with_the_reason() {
+            let gw = vpn("hub", "192.168.0.0/16", false);
+            let case = |resources: &[String]| {
+                let (i, _) = ok(&template(resources));
+                (i.scenario.peerings.clone(), peering_warnings(&i))
+            };
+            // Use remote gateways, but the hub's side does not allow transit.
+            let (p, w) = case(&[
+                hub(&[side("hub-to-spoke", "spoke", "")]),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+                gw.clone(),
+            ]);
+            assert_eq!(p, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+            assert!(w.contains("useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke' (t.json: resources[0].properties.virtualNetworkPeerings[0].properties) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does; the peering is imported without gateway transit"), "{w}");
+            // Both sides use remote gateways: the hub has a gateway, so only the spoke can.
+            let both = format!(r#"{ALLOW}, {USE}"#);
+            let (p, w) = case(&[
+                hub(&[side("hub-to-spoke", "spoke", &both)]),
+                spoke(&[side("spoke-to-hub", "hub", &both)]),
+                gw.clone(),
+            ]);
+            assert_eq!(p, [transit("hub", "spoke")]);
+            assert!(w.contains("useRemoteGateways of peering 'hub-to-spoke' (virtual network 'hub' to 'spoke') is not imported: 'hub' has a virtual network gateway of its own ('hub-gw', t.json: resources[2]); Azure refuses useRemoteGateways on a virtual network with a gateway"), "{w}");
+            assert_eq!(w.lines().count(), 1, "{w}");
+            // The hub has no gateway in the input.
+            let (p, w) = case(&[
+                hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+            ]);
+            assert_eq!(p, [options("hub", "spoke", false)]);
+            assert!(w.contains("'hub' has no virtual network gateway in the input (Azure refuses useRemoteGateways when the remote virtual network has none: RemoteVnetHasNoGateways)"), "{w}");
+            // A gateway whose on-premises routes are not in the JSON (ExpressRoute).
+            let er = gw.replace(r#""connectionType": "IPsec""#, r#""connectionType": "ExpressRoute""#);
+            let (p, w) = case(&[
+                hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+                er,
+            ]);
+            assert_eq!(p, [options("hub", "spoke", false)]);
+            assert!(w.contains("connection 'hub-s2s' is an ExpressRoute connection"), "{w}");
+            assert!(
+                w.contains("the gateway of 'hub' ('hub-gw') has no on-premises address space in the input"),
+                "{w}"
+            );
+            assert!(
+                w.contains(
+                    "write them as on_premises of 'hub' and set use_remote_gateways: true on the peering"
+                ),
+                "{w}"
+            );
+        }
+
+        #[test]
+        fn a_vnet_uses_remote_gateways_on_one_peering_only() {
+            let text = template(&[
+                hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+                vnet("hub2", "10.2.0.0/16", "10.2.255.0/27", &[side("hub2-to-spoke", "spoke", ALLOW)]),
+                spoke(&[side("spoke-to-hub", "hub", USE), side("spoke-to-hub2", "hub2", USE)]),
+                vpn("hub", "192.168.0.0/16", false),
+                vpn("hub2", "172.16.0.0/16", false),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [transit("hub", "spoke"), options("hub2", "spoke", false)]);
+            let w = peering_warnings(&i);
+            assert!(w.contains("t.json: resources[2].properties.virtualNetworkPeerings[1].properties: useRemoteGateways of peering 'spoke-to-hub2' (virtual network 'spoke' to 'hub2') is not imported: 'spoke' already sets useRemoteGateways on its peering 'spoke-to-hub' to 'hub' (t.json: resources[2].properties.virtualNetworkPeerings[0].properties); Azure allows it on one peering of a virtual network"), "{w}");
+        }
+
+        #[test]
+        fn a_spoke_with_its_own_gateway_cannot_use_the_hubs() {
+            let text = template(&[
+                hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+                spoke(&[side("spoke-to-hub", "hub", USE)]),
+                vpn("hub", "192.168.0.0/16", false),
+                vpn("spoke", "172.16.0.0/16", false),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [options("hub", "spoke", false)]);
+            assert!(
+                peering_warnings(&i).contains("'spoke' has a virtual network gateway of its own ('spoke-gw'")
+            );
+        }
+
+        #[test]
+        fn access_and_state_of_a_side() {
+            let text = template(&[
+                hub(&[side("hub-to-spoke", "spoke", r#""allowVirtualNetworkAccess": false"#)]),
+                spoke(&[side("spoke-to-hub", "hub", "")]),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+            assert!(peering_warnings(&i).contains("peering 'hub-to-spoke' of virtual network 'hub' to 'spoke' sets allowVirtualNetworkAccess false: in Azure the VMs of 'hub' cannot reach those of 'spoke' over it; nsgsim does not model this setting and imports the peering open"));
+            let text = template(&[
+                hub(&[side("hub-to-spoke", "spoke", r#""peeringState": "Disconnected""#)]),
+                spoke(&[]),
+            ]);
+            let (i, _) = ok(&text);
+            assert!(i.scenario.peerings.is_empty());
+            assert!(peering_warnings(&i).contains("peering 'hub-to-spoke' of virtual network 'hub' to 'spoke' is Disconnected: Azure passes traffic over a peering only when both virtual networks peer with each other (peeringState Connected); not imported"));
+            let e = err(&template(&[
+                hub(&[side("hub-to-spoke", "spoke", r#""useRemoteGateways": "sometimes""#)]),
+                spoke(&[]),
+            ]));
+            assert!(
+                e.contains("resources[0].properties.virtualNetworkPeerings[0].properties.useRemoteGateways: 'sometimes': peering 'hub-to-spoke': useRemoteGateways must be true or false"),
+                "{e}"
+            );
+        }
+
+        #[test]
+        fn on_premises_spaces_come_from_connected_sites_and_the_client_pool() {
+            let p2s = vpn("hub", "192.168.0.0/16", true).replace(
+                r#""gatewayType": "Vpn""#,
+                r#""gatewayType": "Vpn", "vpnClientConfiguration": {"vpnClientAddressPool": {"addressPrefixes": ["172.20.0.0/24"]}}"#,
+            );
+            let text = template(&[
+                hub(&[]),
+                p2s,
+                r#"{"type": "Microsoft.Network/localNetworkGateways", "name": "unused", "properties": {"localNetworkAddressSpace": {"addressPrefixes": ["192.0.2.0/24"]}}}"#.into(),
+                r#"{"type": "Microsoft.Network/localNetworkGateways", "name": "inside", "properties": {"localNetworkAddressSpace": {"addressPrefixes": ["10.0.5.0/24", "198.18.0.0/15"]}}}"#.into(),
+                r#"{"type": "Microsoft.Network/connections", "name": "inside-s2s", "properties": {"connectionType": "IPsec",
+                    "virtualNetworkGateway1": {"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"},
+                    "localNetworkGateway2": {"id": "[resourceId('Microsoft.Network/localNetworkGateways', 'inside')]"}}}"#.into(),
+                r#"{"type": "Microsoft.Network/connections", "name": "elsewhere", "properties": {"connectionType": "IPsec",
+                    "virtualNetworkGateway1": {"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"},
+                    "localNetworkGateway2": {"id": "[resourceId('Microsoft.Network/localNetworkGateways', 'missing')]"}}}"#.into(),
+            ]);
+            let (i, _) = ok(&text);
+            assert_eq!(i.scenario.vnets[0].on_premises, ["172.20.0.0/24", "192.168.0.0/16", "198.18.0.0/15"]);
+            let w = peering_warnings(&i);
+            for expected in [
+                "connection 'hub-s2s' uses BGP: the routes on-premises advertises are not in Azure's JSON; only the address space of local network gateway 'hub-onprem' (192.168.0.0/16) is imported",
+                "t.json: resources[5]: the address space 10.0.5.0/24 of local network gateway 'inside' overlaps virtual network 'hub' (10.0.0.0/16)",
+                "connection 'elsewhere': local network gateway 'missing' is not in the input",
+                "t.json: resources[4]: local network gateway 'unused' is named by no IPsec connection in the input",
+            ] {
+                assert!(w.contains(expected), "{expected}\n{w}");
+            }
+            // A gateway whose VNet is not in the input.
+            let (i, _) = ok(&template(&[vpn("far", "192.168.0.0/16", false)]));
+            assert!(peering_warnings(&i).contains("virtual network gateway 'far-gw' is in virtual network 'far', which is not in the input; not modelled"));
+            let e = err(&template(&[vpn("hub", "192.168.0.0/33", false), hub(&[])]));
+            assert!(
+                e.contains(
+                    "resources[1].properties.localNetworkAddressSpace.addressPrefixes[0]: '192.168.0.0/33'"
+                ),
+                "{e}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use nsgsim::path::{Destination, FlowRequest, Source};
 use nsgsim::scenario::{Scenario, load_file, load_str};
 use nsgsim::sim::{Duration, replay_until};
 
-use crate::util::{TempDir, nsgsim, root};
+use crate::util::{TempDir, nsgsim, replace_once, root};
 
 fn data(rel: &str) -> String {
     let path = root().join("tests/data").join(rel);
@@ -146,6 +146,93 @@ fn import_az_output_and_jit_policy() {
     nsgsim(&["eval", &file, "--from", "10.20.1.50", "--to", "jumpbox", "--port", "22", "--expect", "allow"])
         .assert_code(0)
         .stdout_has(&["securityRules/allow-ssh-any"]);
+}
+
+/// Imports a hub-and-spoke ARM template whose peerings set Azure's gateway flags (the hub's side
+/// allowGatewayTransit, the spoke's useRemoteGateways) and whose hub has a site-to-site VPN, then
+/// runs the real binary on the output: the office behind the hub's gateway reaches the spoke's VM
+/// through gateway transit. Before the importer read the flags, every peering came out plain and
+/// the office had no route to the spoke.
+#[test]
+fn import_maps_gateway_transit_and_the_on_premises_site_behind_the_hub() {
+    let dir = TempDir::new("import-transit");
+    let (s, file) = import(&dir, &["import/hub-spoke-transit.json"]);
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert!(
+        text.contains(
+            r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)],"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"on_premises: ["192.168.0.0/16"],"#), "{text}");
+    let hub = s.topology.vnet_by_name("hub").expect("hub");
+    let spoke = s.topology.vnet_by_name("spoke").expect("spoke");
+    assert_eq!(s.topology.vnet(spoke).remote_gateway, Some(hub));
+    nsgsim(&["check", &file]).assert_code(0);
+    nsgsim(&["run", &file]).assert_code(0);
+    let office = ["--from", "192.168.10.20", "--to", "vm-app", "--port", "22", "--expect", "allow"];
+    let mut args = vec!["eval", file.as_str()];
+    args.extend(office);
+    nsgsim(&args).assert_code(0).stdout_has(&[
+        "on-premises network connected to vnet 'hub' through its gateway; vnet 'spoke' uses that gateway through peering (gateway transit)",
+        "securityRules/allow-ssh-from-office",
+    ]);
+    nsgsim(&[
+        "eval",
+        &file,
+        "--from",
+        "vm-app",
+        "--to",
+        "192.168.10.20",
+        "--port",
+        "443",
+        "--expect",
+        "allow",
+    ])
+    .assert_code(0)
+    .stdout_has(&["VirtualNetworkGateway of peered vnet 'hub', gateway transit"]);
+
+    // The spoke does not use the hub's gateway: a plain peering, and the office has no route.
+    let fixture = std::fs::read_to_string(data("import/hub-spoke-transit.json")).expect("fixture");
+    let off = dir.write(
+        "off.json",
+        &replace_once(
+            &fixture,
+            r#""useHubGateway": { "type": "bool", "defaultValue": true }"#,
+            r#""useHubGateway": { "type": "bool", "defaultValue": false }"#,
+        ),
+    );
+    let off_ron = dir.path().join("off.ron").display().to_string();
+    nsgsim(&["import", &off, "-o", &off_ron]).assert_code(0);
+    let text = std::fs::read_to_string(&off_ron).expect("written");
+    assert!(
+        text.contains(
+            r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: false)],"#
+        ),
+        "{text}"
+    );
+    let mut args = vec!["eval", off_ron.as_str()];
+    args.extend(&office[..6]);
+    args.extend(["--expect", "deny"]);
+    nsgsim(&args).assert_code(0).stdout_has(&["gateway transit, which is off"]);
+
+    // The hub's side does not allow transit: Azure does not route through the remote gateway;
+    // the importer says so, drops the flag, and the output still loads.
+    let half = dir.write(
+        "half.json",
+        &replace_once(&fixture, r#""allowGatewayTransit": true,"#, r#""allowGatewayTransit": false,"#),
+    );
+    let half_ron = dir.path().join("half.ron").display().to_string();
+    nsgsim(&["import", &half, "-o", &half_ron]).assert_code(0).stderr_has(&[
+        "warning: ",
+        "half.json: resources[7].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke'",
+        "does not set allowGatewayTransit, and Azure uses a remote gateway only when it does",
+    ]);
+    nsgsim(&["check", &half_ron]).assert_code(0);
+    let mut args = vec!["eval", half_ron.as_str()];
+    args.extend(&office[..6]);
+    args.extend(["--expect", "deny"]);
+    nsgsim(&args).assert_code(0);
 }
 
 #[test]

@@ -24,11 +24,13 @@ pub mod assertions;
 mod azure;
 mod emit;
 pub mod flowlog;
+pub mod json_position;
 
 use std::path::{Path, PathBuf};
 
 pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
 pub use emit::to_ron;
+pub use json_position::Position;
 
 use crate::scenario::schema::ScenarioFile;
 

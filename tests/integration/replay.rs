@@ -158,7 +158,7 @@ fn malformed_inputs_exit_2_with_file_position_value_and_what_is_valid() {
     let text = std::fs::read_to_string(log("nsg-v1-web-nic.json")).expect("fixture");
     let bad = dir.write("bad-protocol.json", &text.replace("50200,22,T,I,D", "50200,22,X,I,D"));
     nsgsim(&["replay", &scenario(SCENARIO), &bad]).assert_code(2).stderr_has(&[
-        "bad-protocol.json: records[0].properties.flows[1].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP)",
+        "bad-protocol.json:30:19: records[0].properties.flows[1].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP)",
     ]);
     let truncated = dir.write("truncated.json", &text[..text.len() / 2]);
     nsgsim(&["replay", &scenario(SCENARIO), &truncated])
@@ -171,6 +171,30 @@ fn malformed_inputs_exit_2_with_file_position_value_and_what_is_valid() {
     nsgsim(&["replay", &scenario(SCENARIO), &dir.path().join("missing.json").display().to_string()])
         .assert_code(2)
         .stderr_has(&["missing.json: cannot read the file"]);
+}
+
+/// A flow log that is JSON but has a wrong field (found after parsing) is placed at the field's
+/// line and column, like a syntax error, and keeps its JSON path; exit 2.
+#[test]
+fn malformed_flow_log_fields_exit_2_at_their_line_and_column() {
+    let dir = TempDir::new("replay-fields");
+    let text = std::fs::read_to_string(log("nsg-v1-web-nic.json")).expect("fixture");
+    let version = dir.write("bad-version.json", &text.replace("\"Version\": 1,", "\"Version\": \"one\","));
+    nsgsim(&["replay", &scenario(SCENARIO), &version])
+        .assert_code(2)
+        .stderr_has(&["bad-version.json:10:20: records[0].properties.Version: \"one\": valid: 1 or 2\n"]);
+    // A missing field is placed at the object that lacks it.
+    let no_rule = dir.write("no-rule.json", &text.replace("\"rule\": \"UserRule_deny-ssh\",", ""));
+    nsgsim(&["replay", &scenario(SCENARIO), &no_rule]).assert_code(2).stderr_has(&[
+        "no-rule.json:24:11: records[0].properties.flows[1].rule: missing; a flow log has rule here",
+    ]);
+    let not_array = dir.write(
+        "not-array.json",
+        &text.replacen("\"flowTuples\": [", "\"flowTuples\": {\"x\": [", 1).replacen("]", "]}", 1),
+    );
+    nsgsim(&["replay", &scenario(SCENARIO), &not_array])
+        .assert_code(2)
+        .stderr_has(&["not-array.json:17:31: records[0].properties.flows[0].flows[0].flowTuples: {\"x\":"]);
 }
 
 #[test]

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::{
     FlowLogError, FlowRecord, FlowState, Input, InputFormat, Logged, LoggedAt, LoggedRule, unix_instant,
 };
+use crate::import::json_position;
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
@@ -40,17 +41,19 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Input, FlowLogError> {
         column: e.column(),
         message: format!("not valid JSON: {e}"),
     })?;
-    let p = Parser { path };
+    let p = Parser { path, text };
     let records = p.object(&root, "")?;
-    let records = p.field(records, "", "records")?;
+    let (records_key, records) = p.field(records, "", "records")?;
     let Some(records) = records.as_array() else {
-        return Err(p.error("records", format!("{}: expected an array of flow-log records", shown(records))));
+        return Err(
+            p.error(records_key, format!("{}: expected an array of flow-log records", shown(records)))
+        );
     };
     let mut out = Vec::new();
     let mut nsg_version = None;
     let mut vnet = false;
     for (i, record) in records.iter().enumerate() {
-        let at = format!("records[{i}]");
+        let at = format!("{records_key}[{i}]");
         let obj = p.object(record, &at)?;
         if obj.contains_key("flowRecords") {
             p.category(obj, &at, VNET_CATEGORY)?;
@@ -90,12 +93,20 @@ enum Kind {
 
 struct Parser<'a> {
     path: &'a Path,
+    /// The text parsed, to place errors (scanned again only when there is one).
+    text: &'a str,
+}
+
+/// `at.name`, or `name` at the top.
+fn member(at: &str, name: &str) -> String {
+    if at.is_empty() { name.to_string() } else { format!("{at}.{name}") }
 }
 
 impl Parser<'_> {
     fn error(&self, at: &str, message: String) -> FlowLogError {
         FlowLogError::Field {
             file: self.path.to_path_buf(),
+            position: json_position::locate(self.text, at),
             path: if at.is_empty() { "(document)".into() } else { at.to_string() },
             message,
         }
@@ -106,19 +117,18 @@ impl Parser<'_> {
     }
 
     /// A member of `obj`, found without regard to case (Microsoft's field list writes
-    /// `resourceid`, its samples `resourceId`).
+    /// `resourceid`, its samples `resourceId`), with its key as the file spells it (which paths
+    /// use, so that they name the file's field and can be found in its text).
     fn field<'v>(
         &self,
         obj: &'v Map<String, Value>,
         at: &str,
         name: &str,
-    ) -> Result<&'v Value, FlowLogError> {
-        obj.get(name)
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
-            .ok_or_else(|| {
-                let path = if at.is_empty() { name.to_string() } else { format!("{at}.{name}") };
-                self.error(&path, format!("missing; a flow log has {name} here"))
-            })
+    ) -> Result<(&'v str, &'v Value), FlowLogError> {
+        obj.get_key_value(name)
+            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or_else(|| self.error(&member(at, name), format!("missing; a flow log has {name} here")))
     }
 
     fn array<'v>(
@@ -126,18 +136,28 @@ impl Parser<'_> {
         obj: &'v Map<String, Value>,
         at: &str,
         name: &str,
-    ) -> Result<&'v [Value], FlowLogError> {
-        let value = self.field(obj, at, name)?;
-        value.as_array().map(Vec::as_slice).ok_or_else(|| {
-            self.error(&format!("{at}.{name}"), format!("{}: expected an array", shown(value)))
-        })
+    ) -> Result<(String, &'v [Value]), FlowLogError> {
+        let (key, value) = self.field(obj, at, name)?;
+        let path = member(at, key);
+        match value.as_array() {
+            Some(items) => Ok((path, items)),
+            None => Err(self.error(&path, format!("{}: expected an array", shown(value)))),
+        }
     }
 
-    fn string<'v>(&self, obj: &'v Map<String, Value>, at: &str, name: &str) -> Result<&'v str, FlowLogError> {
-        let value = self.field(obj, at, name)?;
-        value.as_str().ok_or_else(|| {
-            self.error(&format!("{at}.{name}"), format!("{}: expected a string", shown(value)))
-        })
+    /// A string member and its path.
+    fn string<'v>(
+        &self,
+        obj: &'v Map<String, Value>,
+        at: &str,
+        name: &str,
+    ) -> Result<(String, &'v str), FlowLogError> {
+        let (key, value) = self.field(obj, at, name)?;
+        let path = member(at, key);
+        match value.as_str() {
+            Some(text) => Ok((path, text)),
+            None => Err(self.error(&path, format!("{}: expected a string", shown(value)))),
+        }
     }
 
     fn category(&self, obj: &Map<String, Value>, at: &str, expected: &str) -> Result<(), FlowLogError> {
@@ -158,32 +178,35 @@ impl Parser<'_> {
         at: &str,
         out: &mut Vec<FlowRecord>,
     ) -> Result<u8, FlowLogError> {
-        let resource = self.string(obj, at, "resourceId")?;
+        let (resource_at, resource) = self.string(obj, at, "resourceId")?;
         let nsg = nsg_name(resource).ok_or_else(|| {
             self.error(
-                &format!("{at}.resourceId"),
+                &resource_at,
                 format!("'{resource}': expected an NSG resource ID ending in /NETWORKSECURITYGROUPS/NAME"),
             )
         })?;
-        let props_at = format!("{at}.properties");
-        let props = self.object(self.field(obj, at, "properties")?, &props_at)?;
-        let version_value = self.field(props, &props_at, "Version")?;
+        let (props_key, props) = self.field(obj, at, "properties")?;
+        let props_at = member(at, props_key);
+        let props = self.object(props, &props_at)?;
+        let (version_key, version_value) = self.field(props, &props_at, "Version")?;
         let version = match version_value.as_u64() {
             Some(1) => 1,
             Some(2) => 2,
             _ => {
                 return Err(self.error(
-                    &format!("{props_at}.Version"),
+                    &member(&props_at, version_key),
                     format!("{}: valid: 1 or 2", shown(version_value)),
                 ));
             }
         };
-        for (i, group) in self.array(props, &props_at, "flows")?.iter().enumerate() {
-            let group_at = format!("{props_at}.flows[{i}]");
+        let (groups_at, groups) = self.array(props, &props_at, "flows")?;
+        for (i, group) in groups.iter().enumerate() {
+            let group_at = format!("{groups_at}[{i}]");
             let group = self.object(group, &group_at)?;
-            let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?);
-            for (j, per_mac) in self.array(group, &group_at, "flows")?.iter().enumerate() {
-                let mac_at = format!("{group_at}.flows[{j}]");
+            let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?.1);
+            let (macs_at, macs) = self.array(group, &group_at, "flows")?;
+            for (j, per_mac) in macs.iter().enumerate() {
+                let mac_at = format!("{macs_at}[{j}]");
                 let per_mac = self.object(per_mac, &mac_at)?;
                 let at_nsg = LoggedAt::Nsg(nsg.to_string());
                 self.tuples(per_mac, &mac_at, Kind::Nsg { version }, &at_nsg, &rule, out)?;
@@ -199,16 +222,19 @@ impl Parser<'_> {
         at: &str,
         out: &mut Vec<FlowRecord>,
     ) -> Result<(), FlowLogError> {
-        let records_at = format!("{at}.flowRecords");
-        let records = self.object(self.field(obj, at, "flowRecords")?, &records_at)?;
-        for (i, acl) in self.array(records, &records_at, "flows")?.iter().enumerate() {
-            let acl_at = format!("{records_at}.flows[{i}]");
+        let (records_key, records) = self.field(obj, at, "flowRecords")?;
+        let records_at = member(at, records_key);
+        let records = self.object(records, &records_at)?;
+        let (acls_at, acls) = self.array(records, &records_at, "flows")?;
+        for (i, acl) in acls.iter().enumerate() {
+            let acl_at = format!("{acls_at}[{i}]");
             let acl = self.object(acl, &acl_at)?;
-            let acl_id = LoggedAt::Acl(self.string(acl, &acl_at, "aclID")?.to_string());
-            for (j, group) in self.array(acl, &acl_at, "flowGroups")?.iter().enumerate() {
-                let group_at = format!("{acl_at}.flowGroups[{j}]");
+            let acl_id = LoggedAt::Acl(self.string(acl, &acl_at, "aclID")?.1.to_string());
+            let (groups_at, groups) = self.array(acl, &acl_at, "flowGroups")?;
+            for (j, group) in groups.iter().enumerate() {
+                let group_at = format!("{groups_at}[{j}]");
                 let group = self.object(group, &group_at)?;
-                let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?);
+                let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?.1);
                 self.tuples(group, &group_at, Kind::Vnet, &acl_id, &rule, out)?;
             }
         }
@@ -224,8 +250,9 @@ impl Parser<'_> {
         rule: &LoggedRule,
         out: &mut Vec<FlowRecord>,
     ) -> Result<(), FlowLogError> {
-        for (k, tuple) in self.array(obj, at, "flowTuples")?.iter().enumerate() {
-            let tuple_at = format!("{at}.flowTuples[{k}]");
+        let (tuples_at, tuples) = self.array(obj, at, "flowTuples")?;
+        for (k, tuple) in tuples.iter().enumerate() {
+            let tuple_at = format!("{tuples_at}[{k}]");
             let Some(text) = tuple.as_str() else {
                 return Err(
                     self.error(&tuple_at, format!("{}: expected a comma-separated string", shown(tuple)))
@@ -503,10 +530,10 @@ mod tests {
         let text = NSG_V2.replace("28746,443,U,I,D,B", "28746,443,X,I,D,B");
         assert_eq!(
             error(&text),
-            "log.json: records[0].properties.flows[0].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP) in \"1542110402,192.0.2.190,10.5.16.4,28746,443,X,I,D,B,,,,\""
+            "log.json:18:10: records[0].properties.flows[0].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP) in \"1542110402,192.0.2.190,10.5.16.4,28746,443,X,I,D,B,,,,\""
         );
         let text = NSG_V2.replace("203.0.113.118,59831,443,T,O,A,B", "203.0.113.118,59831,443,T,O,A,Q");
-        assert!(error(&text).contains("flows[1].flows[0].flowTuples[0]: field 9 (flow state) 'Q': valid: B (begin), C (continuing) or E (end)"));
+        assert!(error(&text).starts_with("log.json:30:10: records[0].properties.flows[1].flows[0].flowTuples[0]: field 9 (flow state) 'Q': valid: B (begin), C (continuing) or E (end)"));
         let text = NSG_V2.replace("10.5.16.4,28746,443", "10.5.16.400,28746,443");
         assert!(
             error(&text).contains("field 3 (destination IP) '10.5.16.400': valid: an IPv4 or IPv6 address")
@@ -514,7 +541,7 @@ mod tests {
         let text = NSG_V2.replace("28746,443,U", "28746,70000,U");
         assert!(error(&text).contains("field 5 (destination port) '70000': valid: a port 0-65535"));
         let text = VNET.replace("10.0.0.6,55188,22,6,I,D", "10.0.0.6,55188,22,6,X,D");
-        assert!(error(&text).contains("flowRecords.flows[1].flowGroups[0].flowTuples[0]: field 7 (direction) 'X': valid: I (inbound) or O (outbound)"));
+        assert!(error(&text).starts_with("log.json:12:8: records[0].flowRecords.flows[1].flowGroups[0].flowTuples[0]: field 7 (direction) 'X': valid: I (inbound) or O (outbound)"));
         let text = VNET.replace("55188,22,6,I", "55188,22,tcp,I");
         assert!(error(&text).contains("field 6 (protocol) 'tcp': valid: an IANA protocol number"));
     }
@@ -528,32 +555,75 @@ mod tests {
     }
 
     #[test]
-    fn the_shape_of_records_is_checked_with_paths() {
-        assert_eq!(error("{\"value\": []}"), "log.json: records: missing; a flow log has records here");
+    fn the_shape_of_records_is_checked_with_line_column_and_path() {
+        // A missing member is placed at the object that lacks it.
+        assert_eq!(error("{\"value\": []}"), "log.json:1:1: records: missing; a flow log has records here");
         assert_eq!(
             error("{\"records\": {}}"),
-            "log.json: records: {}: expected an array of flow-log records"
+            "log.json:1:13: records: {}: expected an array of flow-log records"
         );
         assert!(
             error("{\"records\": [{\"time\": 1}]}")
-                .starts_with("log.json: records[0]: neither an NSG flow-log record")
+                .starts_with("log.json:1:14: records[0]: neither an NSG flow-log record")
         );
         let text = NSG_V2.replace("\"Version\": 2", "\"Version\": 3");
-        assert_eq!(error(&text), "log.json: records[0].properties.Version: 3: valid: 1 or 2");
+        assert_eq!(error(&text), "log.json:10:16: records[0].properties.Version: 3: valid: 1 or 2");
+        let text = NSG_V2.replace("\"Version\": 2,", "");
+        assert_eq!(
+            error(&text),
+            "log.json:9:18: records[0].properties.Version: missing; a flow log has Version here"
+        );
         let text = NSG_V2.replace("NETWORKSECURITYGROUPS/FABRIAKMVM1-NSG", "VIRTUALNETWORKS/X");
-        assert!(error(&text).contains("records[0].resourceId: '/SUBSCRIPTIONS/"), "{}", error(&text));
+        assert!(
+            error(&text).starts_with("log.json:7:18: records[0].resourceId: '/SUBSCRIPTIONS/"),
+            "{}",
+            error(&text)
+        );
         assert!(error(&text).contains("expected an NSG resource ID ending in /NETWORKSECURITYGROUPS/NAME"));
         let text = NSG_V2
             .replace("\"category\": \"NetworkSecurityGroupFlowEvent\"", "\"category\": \"FlowLogFlowEvent\"");
         assert_eq!(
             error(&text),
-            "log.json: records[0].category: \"FlowLogFlowEvent\": valid for this record's shape: \"NetworkSecurityGroupFlowEvent\""
+            "log.json:6:16: records[0].category: \"FlowLogFlowEvent\": valid for this record's shape: \"NetworkSecurityGroupFlowEvent\""
         );
         let text = NSG_V2.replacen("\"1542110402,192.0.2.190,10.5.16.4,28746,443,U,I,D,B,,,,\"", "42", 1);
         assert_eq!(
             error(&text),
-            "log.json: records[0].properties.flows[0].flows[0].flowTuples[0]: 42: expected a comma-separated string"
+            "log.json:18:10: records[0].properties.flows[0].flows[0].flowTuples[0]: 42: expected a comma-separated string"
         );
+    }
+
+    #[test]
+    fn a_field_found_without_regard_to_case_is_named_and_placed_as_the_file_spells_it() {
+        let text = NSG_V2
+            .replace("\"resourceId\"", "\"resourceid\"")
+            .replace("NETWORKSECURITYGROUPS/FABRIAKMVM1-NSG", "VIRTUALNETWORKS/X");
+        assert!(
+            error(&text).starts_with("log.json:7:18: records[0].resourceid: '/SUBSCRIPTIONS/"),
+            "{}",
+            error(&text)
+        );
+        let text = NSG_V2.replace("\"flowTuples\"", "\"FLOWTUPLES\"").replace("28746,443,U", "28746,443,X");
+        assert!(
+            error(&text).starts_with(
+                "log.json:18:10: records[0].properties.flows[0].flows[0].FLOWTUPLES[0]: field 6"
+            ),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        // Field errors and syntax errors count the same way: from the character after the mark.
+        let err = super::super::parse(Path::new("log.json"), "\u{feff}{\"records\": {}}")
+            .expect_err("records is not an array")
+            .to_string();
+        assert!(err.starts_with("log.json:1:13: records: {}"), "{err}");
+        let err = super::super::parse(Path::new("log.json"), "\u{feff}{\"records\": }")
+            .expect_err("not JSON")
+            .to_string();
+        assert!(err.starts_with("log.json:1:13: not valid JSON"), "{err}");
     }
 
     #[test]

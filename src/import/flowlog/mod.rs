@@ -14,8 +14,9 @@
 //! counts as a flow.
 //!
 //! Contract: parsing never panics; a malformed input is a [`FlowLogError`] that names the file,
-//! the line and column (CSV, JSON syntax) or the JSON path (flow-log fields), the bad value and
-//! what would be valid. Nothing here evaluates anything: see `crate::replay`.
+//! the line and column, the JSON path (flow-log fields, placed in the text by
+//! `import::json_position`), the bad value and what would be valid. Nothing here evaluates
+//! anything: see `crate::replay`.
 
 mod azure;
 mod csv;
@@ -24,6 +25,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use super::json_position::{Position, file_position};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 use crate::time::{Duration, Instant};
@@ -198,12 +200,16 @@ pub enum FlowLogError {
         /// The bad value and what is valid.
         message: String,
     },
-    /// A problem in a flow-log field.
-    #[error("{}: {path}: {message}", file.display())]
+    /// A problem in a flow-log field: printed `file:LINE:COLUMN: PATH: message`.
+    #[error("{}: {path}: {message}", file_position(file, *position))]
     Field {
         /// The file.
         file: PathBuf,
-        /// The JSON path, e.g. `records[0].properties.flows[1].flows[0].flowTuples[3]`.
+        /// Where the field's value starts (for a missing field, the object that lacks it);
+        /// `None` only if the path cannot be found in the text.
+        position: Option<Position>,
+        /// The JSON path, e.g. `records[0].properties.flows[1].flows[0].flowTuples[3]`;
+        /// `(document)` for the whole document.
         path: String,
         /// The bad value and what is valid.
         message: String,

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::EXIT_OK;
+use crate::import::json_position::file_position;
 use crate::import::{Deployment, ImportOptions, import_files, to_ron};
 use crate::scenario::load_str;
 
@@ -63,7 +64,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         match imported.origin_of(&field) {
             Some(o) => anyhow::bail!(
                 "{}: {}: {} (scenario field {field}); nothing written",
-                o.file.display(),
+                file_position(&o.file, o.position),
                 o.path,
                 e.message
             ),

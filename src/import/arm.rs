@@ -252,6 +252,46 @@ pub fn expand_property_copies(value: &Value, scope: &TemplateScope) -> Result<Va
     expand(value, scope, "", true)
 }
 
+/// The property copy loops of a resource object, as [`expand_property_copies`] finds them: for
+/// each, the path of the array it makes (`properties.securityRules`) and the path of the loop
+/// itself (`properties.copy[0]`), relative to `value`. A loop nested in another's `input` is
+/// given at its place in the text (`properties.copy[0].input.properties.copy[0]`), so that an
+/// expanded path can be rewritten loop by loop into the text's path.
+pub fn property_copy_loops(value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    copy_loops(value, "", true, &mut out);
+    out
+}
+
+fn copy_loops(value: &Value, path: &str, top: bool, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if !(top && k == "resources" || k == "copy" && v.is_array()) {
+                    copy_loops(v, &join_path(path, k), false, out);
+                }
+            }
+            if let Some(Value::Array(loops)) = m.get("copy") {
+                for (i, l) in loops.iter().enumerate() {
+                    let at = join_path(path, &format!("copy[{i}]"));
+                    if let Some(name) = l.get("name").and_then(Value::as_str) {
+                        out.push((join_path(path, name), at.clone()));
+                    }
+                    if let Some(input) = l.get("input") {
+                        copy_loops(input, &join_path(&at, "input"), false, out);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                copy_loops(v, &format!("{path}[{i}]"), false, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn join_path(base: &str, field: &str) -> String {
     if base.is_empty() {
         field.to_string()

@@ -9,6 +9,8 @@
 //! names; the second resolves references between them (a NIC's subnet, a subnet's NSG, a rule's
 //! ASGs, a VM's NICs, a JIT policy's VMs) and builds the scenario types.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -18,8 +20,9 @@ use serde_json::{Map, Value};
 
 use super::arm::{
     ArmValue, ResourceRef, TemplateScope, eval_condition, eval_count, eval_string, eval_value,
-    expand_property_copies, key, parse_id,
+    expand_property_copies, key, parse_id, property_copy_loops,
 };
+use super::json_position::{JsonIndex, Position};
 use super::{ImportError, ImportOptions, Imported, Origin, Warning};
 use crate::net::{PortRange, parse_prefix};
 use crate::nsg::ServiceTag;
@@ -31,7 +34,10 @@ use crate::scenario::schema::{
 
 type Res<T> = Result<T, ImportError>;
 
-/// Where a value was read: the file (index) and the JSON path.
+/// Where a value was read: the file (index) and the JSON path. The path is that of the value as
+/// read: after a resource copy loop it carries the iteration (`resources[2](copyIndex=1)`), and
+/// inside a property copy loop it names the array the loop makes (`securityRules[3]`); see
+/// [`Importer::text_path`] for the path of the text that wrote it.
 #[derive(Clone, Debug)]
 struct Src {
     file: usize,
@@ -222,9 +228,15 @@ struct JitRec {
 
 /// Collects resources from every input, then resolves them into a scenario.
 #[derive(Default)]
-pub(super) struct Importer {
+pub(super) struct Importer<'t> {
     options: ImportOptions,
     files: Vec<PathBuf>,
+    /// Each file's text as parsed (without a byte order mark), to place errors and warnings.
+    texts: Vec<&'t str>,
+    /// Each file's index of value positions, built when a first position is wanted.
+    indexes: Vec<OnceCell<Option<JsonIndex<'t>>>>,
+    /// (file, text path of the array a property copy loop makes) → text path of the loop.
+    copy_loops: HashMap<(usize, String), String>,
     warnings: Vec<Warning>,
     /// (resource kind, property) → (first file, first path, count), for one warning each.
     ignored: BTreeMap<(String, String), (usize, String, usize)>,
@@ -265,16 +277,19 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-impl Importer {
-    pub(super) fn new(options: &ImportOptions) -> Importer {
+impl<'t> Importer<'t> {
+    pub(super) fn new(options: &ImportOptions) -> Importer<'t> {
         Importer { options: options.clone(), ..Importer::default() }
     }
 
-    pub(super) fn add_file(&mut self, path: &Path, text: &str) -> Res<()> {
+    pub(super) fn add_file(&mut self, path: &Path, text: &'t str) -> Res<()> {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
-        // Windows tools (PowerShell's Out-File, Notepad) write a UTF-8 byte order mark.
+        // Windows tools (PowerShell's Out-File, Notepad) write a UTF-8 byte order mark. Positions
+        // are counted without it, as serde_json counts those of syntax errors.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        self.texts.push(text);
+        self.indexes.push(OnceCell::new());
         let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Json {
             file: path.to_path_buf(),
             line: e.line(),
@@ -327,17 +342,66 @@ impl Importer {
         Ok(())
     }
 
-    fn warn(&mut self, src: &Src, message: impl Into<String>) {
-        self.warnings.push(Warning {
+    /// The path in the file's text of the value read at `src`: without the iteration of a
+    /// resource copy loop (every iteration is the one template), and with a property copy loop's
+    /// array item rewritten to the loop's `input` (`securityRules[3].properties` →
+    /// `copy[0].input.properties`), loop by loop for nested loops.
+    fn text_path<'p>(&self, src: &'p Src) -> Cow<'p, str> {
+        let mut path = without_copy_index(&src.path);
+        if self.copy_loops.is_empty() {
+            return path;
+        }
+        // Each rewrite consumes one item index of a made array; the bound guards against a loop
+        // whose name makes the rewritten path match again (a loop named `copy`).
+        for _ in 0..=path.matches('[').count() {
+            let rewrite = path.char_indices().filter(|&(_, c)| c == '[').map(|(k, _)| k).find_map(|k| {
+                let made = self.copy_loops.get(&(src.file, path[..k].to_string()))?;
+                let close = k + path[k..].find(']')?;
+                Some(format!("{made}.input{}", &path[close + 1..]))
+            });
+            match rewrite {
+                Some(p) => path = Cow::Owned(p),
+                None => break,
+            }
+        }
+        if let Some(made) = self.copy_loops.get(&(src.file, path.to_string())) {
+            // The made array itself: its loop.
+            path = Cow::Owned(made.clone());
+        }
+        path
+    }
+
+    /// Where the value read at `src` starts in its file (for a missing member, the object that
+    /// lacks it); `None` when the text has no such value (one made by a template expression).
+    fn position(&self, src: &Src) -> Option<Position> {
+        let index = self.indexes[src.file].get_or_init(|| JsonIndex::new(self.texts[src.file]));
+        index.as_ref()?.value_or_object_at(&self.text_path(src))
+    }
+
+    /// `file:LINE:COLUMN: PATH` (or `file: PATH`), for messages that point at another place.
+    fn place(&self, src: &Src) -> String {
+        let file = super::json_position::file_position(&self.files[src.file], self.position(src));
+        format!("{file}: {}", src.shown())
+    }
+
+    fn warning(&self, src: &Src, message: impl Into<String>) -> Warning {
+        Warning {
             file: self.files[src.file].clone(),
+            position: if src.path.is_empty() { None } else { self.position(src) },
             path: src.path.clone(),
             message: message.into(),
-        });
+        }
+    }
+
+    fn warn(&mut self, src: &Src, message: impl Into<String>) {
+        let warning = self.warning(src, message);
+        self.warnings.push(warning);
     }
 
     fn invalid(&self, src: &Src, value: &str, message: impl Into<String>) -> ImportError {
         ImportError::Invalid {
             file: self.files[src.file].clone(),
+            position: self.position(src),
             path: src.shown(),
             value: value.to_string(),
             message: message.into(),
@@ -347,6 +411,7 @@ impl Importer {
     fn unresolved(&self, src: &Src, reference: &ResourceRef, message: impl Into<String>) -> ImportError {
         ImportError::Unresolved {
             file: self.files[src.file].clone(),
+            position: self.position(src),
             path: src.shown(),
             reference: format!("{}/{}", reference.kind, reference.names.join("/")),
             message: message.into(),
@@ -546,8 +611,15 @@ impl Importer {
             None => true,
         };
         let expanded = if deploy {
-            expand_property_copies(&Value::Object(obj.clone()), scope)
-                .map_err(|(path, e)| self.invalid(&src.at(&path), "", e))?
+            let original = Value::Object(obj.clone());
+            let expanded = expand_property_copies(&original, scope)
+                .map_err(|(path, e)| self.invalid(&src.at(&path), "", e))?;
+            let base = without_copy_index(&src.path).into_owned();
+            for (made, copy) in property_copy_loops(&original) {
+                let full = |p: &str| Src { file: src.file, path: base.clone() }.at(p).path;
+                self.copy_loops.insert((src.file, full(&made)), full(&copy));
+            }
+            expanded
         } else {
             Value::Object(obj.clone())
         };
@@ -728,7 +800,7 @@ impl Importer {
                         &name,
                         format!(
                             "rule name '{name}' is used twice in the NSG's securityRules (first at {}); names must be unique within an NSG, across both directions (Azure rejects the NSG)",
-                            first.src.shown()
+                            self.place(&first.src)
                         ),
                     ));
                 }
@@ -2139,11 +2211,11 @@ impl Importer {
     pub(super) fn finish(mut self, options: &ImportOptions) -> Res<Imported> {
         for ((kind, prop), (file, path, count)) in std::mem::take(&mut self.ignored) {
             let times = if count > 1 { format!(" ({count} times)") } else { String::new() };
-            self.warnings.push(Warning {
-                file: self.files[file].clone(),
-                path,
-                message: format!("property '{prop}' of {kind} is not modelled; ignored{times}"),
-            });
+            let warning = self.warning(
+                &Src { file, path },
+                format!("property '{prop}' of {kind} is not modelled; ignored{times}"),
+            );
+            self.warnings.push(warning);
         }
         // Child resources join their parents.
         for (parent, rule, src) in std::mem::take(&mut self.child_rules) {
@@ -2169,10 +2241,9 @@ impl Importer {
                     if was != now {
                         let first = &self.nsgs[ni].rules[k].src;
                         let message = format!(
-                            "security rule '{}' of NSG '{name}' is also defined at {}: {}, differently; the child resource is deployed after its NSG, so its definition stands (as in Azure): {now} (the other said {was})",
+                            "security rule '{}' of NSG '{name}' is also defined at {}, differently; the child resource is deployed after its NSG, so its definition stands (as in Azure): {now} (the other said {was})",
                             rule.spec.name,
-                            self.files[first.file].display(),
-                            first.shown()
+                            self.place(first)
                         );
                         self.warn(&rule.src, message);
                     }
@@ -2203,10 +2274,9 @@ impl Importer {
                         &r.psrc.at("priority"),
                         &r.spec.priority.to_string(),
                         format!(
-                            "security rules '{}' ({}: {}) and '{}' of NSG '{}' have the same priority and direction; Azure rejects this (SecurityRuleConflict): give one of them another priority",
+                            "security rules '{}' ({}) and '{}' of NSG '{}' have the same priority and direction; Azure rejects this (SecurityRuleConflict): give one of them another priority",
                             e.spec.name,
-                            self.files[e.src.file].display(),
-                            e.src.shown(),
+                            self.place(&e.src),
                             r.spec.name,
                             n.name
                         ),
@@ -2234,10 +2304,9 @@ impl Importer {
                     let nsg_key = |s: &SubnetRec| s.nsg.as_ref().map(|(r, _)| r.key());
                     if old.prefix != subnet.prefix || nsg_key(old) != nsg_key(&subnet) {
                         let message = format!(
-                            "subnet '{}' is also defined at {}: {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): prefix {}, NSG {} (the other said prefix {}, NSG {})",
+                            "subnet '{}' is also defined at {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): prefix {}, NSG {} (the other said prefix {}, NSG {})",
                             names.join("/"),
-                            self.files[old.src.file].display(),
-                            old.src.shown(),
+                            self.place(&old.src),
                             subnet.prefix,
                             subnet.nsg.as_ref().map_or("none", |(r, _)| r.name()),
                             old.prefix,
@@ -2403,28 +2472,27 @@ impl Importer {
                 }
             }
             if nics.is_empty() {
-                let (file, path) = (self.files[v.src.file].clone(), v.src.path.clone());
-                self.warnings.push(Warning {
-                    file,
-                    path,
-                    message: format!(
+                let warning = self.warning(
+                    &v.src,
+                    format!(
                         "virtual machine '{}' has no network interface in the input; not imported",
                         v.name
                     ),
-                });
+                );
+                self.warnings.push(warning);
                 continue;
             }
-            let os = v.os.unwrap_or_else(|| {
-                self.warnings.push(Warning {
-                    file: self.files[v.src.file].clone(),
-                    path: v.src.path.clone(),
-                    message: format!(
-                        "virtual machine '{}': the OS type is not given; imported as Linux",
-                        v.name
-                    ),
-                });
-                OsSpec::Linux
-            });
+            let os = match v.os {
+                Some(os) => os,
+                None => {
+                    let warning = self.warning(
+                        &v.src,
+                        format!("virtual machine '{}': the OS type is not given; imported as Linux", v.name),
+                    );
+                    self.warnings.push(warning);
+                    OsSpec::Linux
+                }
+            };
             vms.push(VmSpec {
                 name: v.name.clone(),
                 os,
@@ -2452,11 +2520,8 @@ impl Importer {
                     nic.name
                 ),
             };
-            self.warnings.push(Warning {
-                file: self.files[src.file].clone(),
-                path: src.path.clone(),
-                message,
-            });
+            let warning = self.warning(src, message);
+            self.warnings.push(warning);
             self.defined.entry(key(VM, std::slice::from_ref(&vm_name))).or_insert_with(|| vm_name.clone());
             match vms.iter_mut().find(|v: &&mut VmSpec| v.name == vm_name) {
                 Some(vm) => vm.nics.push(clone_nic(nic)),
@@ -2479,7 +2544,8 @@ impl Importer {
                 _ => {
                     let a = format!("192.0.2.{next_placeholder}");
                     next_placeholder = next_placeholder.saturating_add(1);
-                    self.warnings.push(Warning { file: self.files[p.src.file].clone(), path: p.src.path.clone(), message: format!("public IP '{}' has no ipAddress (it is allocated at deployment); imported as the placeholder {a}", p.name) });
+                    let warning = self.warning(&p.src, format!("public IP '{}' has no ipAddress (it is allocated at deployment); imported as the placeholder {a}", p.name));
+                    self.warnings.push(warning);
                     a
                 }
             };
@@ -2570,7 +2636,12 @@ impl Importer {
     ) -> Vec<Origin> {
         let mut out = Vec::new();
         let mut add = |field: String, src: &Src| {
-            out.push(Origin { field, file: self.files[src.file].clone(), path: src.shown() });
+            out.push(Origin {
+                field,
+                file: self.files[src.file].clone(),
+                position: self.position(src),
+                path: src.shown(),
+            });
         };
         for (i, v) in vnets.iter().enumerate() {
             let Some(rec) = self.vnets.iter().find(|r| r.name == v.name) else { continue };
@@ -2647,6 +2718,30 @@ fn peering_line(p: &PeeringRec) -> String {
     )
 }
 
+/// `path` without the iterations of resource copy loops (`resources[2](copyIndex=1).name` →
+/// `resources[2].name`): every iteration is read from the one template in the text.
+fn without_copy_index(path: &str) -> Cow<'_, str> {
+    const MARK: &str = "(copyIndex=";
+    if !path.contains(MARK) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(k) = rest.find(MARK) {
+        let after = &rest[k + MARK.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with(')') {
+            out.push_str(&rest[..k]);
+            rest = &after[digits + 1..];
+        } else {
+            out.push_str(&rest[..k + MARK.len()]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 fn clone_nic(n: &NicSpec) -> NicSpec {
     NicSpec {
         name: n.name.clone(),
@@ -2710,6 +2805,14 @@ mod tests {
         i.warnings.iter().map(|w| format!("{w}\n")).collect()
     }
 
+    /// `t.json:LINE:COLUMN` of the `nth` (0-based) occurrence of `needle` in `text`, the column
+    /// in bytes; counted here independently of the scanner under test.
+    fn place_of(text: &str, needle: &str, nth: usize) -> String {
+        let (offset, _) = text.match_indices(needle).nth(nth).expect("the needle occurs");
+        let line_start = text[..offset].rfind('\n').map_or(0, |n| n + 1);
+        format!("t.json:{}:{}", text[..offset].matches('\n').count() + 1, offset - line_start + 1)
+    }
+
     const RULE: &str = r#"{"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "443", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow", "priority": 100, "direction": "Inbound"}"#;
 
     fn nsg_with(rules: &str) -> String {
@@ -2756,7 +2859,7 @@ mod tests {
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].destination_ports, "8443");
         let w = warnings(&i);
-        assert!(w.contains("t.json: resources[1]: security rule 'r' of NSG 'n' is also defined at t.json: resources[0].properties.securityRules[0], differently"), "{w}");
+        assert!(w.contains("t.json:3:17: resources[1]: security rule 'r' of NSG 'n' is also defined at t.json:2:115: resources[0].properties.securityRules[0], differently"), "{w}");
     }
 
     #[test]
@@ -2860,22 +2963,103 @@ mod tests {
 
     #[test]
     fn expression_errors_name_the_json_path() {
-        let e = err(
-            r#"{"variables": {"a": "[variables('a')]"}, "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#,
-        );
+        let text = r#"{"variables": {"a": "[variables('a')]"}, "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#;
+        let e = err(text);
         assert!(
-            e.contains("t.json: resources[0].name: '[variables('a')]': variables('a') refers to itself"),
+            e.starts_with(&format!(
+                "{}: resources[0].name: '[variables('a')]': variables('a') refers to itself",
+                place_of(text, "\"[variables('a')]\"", 1)
+            )),
             "{e}"
         );
-        let e = err(
-            r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"copy": [{"name": "securityRules", "count": 1, "input": {"name": "[concat('r', copyIndex('other'))]"}}]}}]}"#,
+        let text = r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"copy": [{"name": "securityRules", "count": 1, "input": {"name": "[concat('r', copyIndex('other'))]"}}]}}]}"#;
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!(
+                "{}: resources[0].properties.copy[0].input.name",
+                place_of(text, "\"[concat", 0)
+            )),
+            "{e}"
         );
-        assert!(e.contains("t.json: resources[0].properties.copy[0].input.name"), "{e}");
-        let e = err(
-            r#"{"resources": [{"condition": "[reference('x').enabled]", "type": "Microsoft.Network/applicationSecurityGroups", "name": "a"}]}"#,
+        let text = r#"{"resources": [{"condition": "[reference('x').enabled]", "type": "Microsoft.Network/applicationSecurityGroups", "name": "a"}]}"#;
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!("{}: resources[0].condition", place_of(text, "\"[reference", 0)))
+                && e.contains("deployment"),
+            "{e}"
         );
-        assert!(e.contains("t.json: resources[0].condition") && e.contains("deployment"), "{e}");
-        assert!(err("42").contains("t.json: (root): '42'"));
+        assert!(err("42").starts_with("t.json:1:1: (root): '42'"));
+        assert!(err("\n  [42]").starts_with("t.json:2:4: [0]: '42': expected a resource object"));
+    }
+
+    #[test]
+    fn values_made_by_copy_loops_are_placed_at_the_template_that_wrote_them() {
+        // A property copy loop: the rule the loop makes is placed in the loop's input, not in a
+        // literal `securityRules` array of the same name, which the loop replaces.
+        let text = r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {
+            "securityRules": [{"name": "literal", "properties": {"protocol": "Tcp"}}],
+            "copy": [{"name": "securityRules", "count": 2, "input": {
+                "name": "[concat('r', copyIndex('securityRules'))]",
+                "properties": {"priority": "[add(100, copyIndex('securityRules'))]", "direction": "Inbound", "access": "Allow", "protocol": "Foo"}}}]}}]}"#;
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!(
+                "{}: resources[0].properties.securityRules[0].properties.protocol: 'Foo': valid: Tcp",
+                place_of(text, "\"Foo\"", 0)
+            )),
+            "{e}"
+        );
+        // A rule with no priority: placed at the input's properties object that lacks it.
+        let text = text.replace("\"priority\": \"[add(100, copyIndex('securityRules'))]\", ", "");
+        let e = err(&text);
+        assert!(
+            e.starts_with(&format!(
+                "{}: resources[0].properties.securityRules[0].properties.priority: security rule 'r0' has no 'priority'",
+                place_of(&text, "{\"direction\"", 0)
+            )),
+            "{e}"
+        );
+        // A resource copy loop: every iteration is placed at the one template.
+        let text = r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "[concat('n', copyIndex())]",
+            "copy": {"name": "nsgs", "count": 2},
+            "properties": {"securityRules": [{"name": "r", "properties": {"priority": 100, "direction": "Sideways", "access": "Allow", "protocol": "Tcp"}}]}}]}"#;
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!(
+                "{}: resources[0](copyIndex=0).properties.securityRules[0].properties.direction: 'Sideways'",
+                place_of(text, "\"Sideways\"", 0)
+            )),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn warnings_and_origins_carry_line_and_column() {
+        let text = "{\"resources\": [\n  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"n\", \"properties\": {\"odd.key\": {\"x\": 1}, \"securityRules\": []}},\n  {\"type\": \"Microsoft.Storage/storageAccounts\", \"name\": \"s\"}\n]}";
+        let (i, _) = ok(text);
+        let w = warnings(&i);
+        // A key with a dot is found as the key it is.
+        assert!(
+            w.contains(&format!(
+                "{}: resources[0].properties.odd.key: property 'odd.key' of microsoft.network/networksecuritygroups is not modelled",
+                place_of(text, "{\"x\"", 0)
+            )),
+            "{w}"
+        );
+        assert!(
+            w.contains(
+                "t.json:3:3: resources[1]: resource type 'Microsoft.Storage/storageAccounts' is not imported"
+            ),
+            "{w}"
+        );
+        let o = i.origin_of("nsgs[0]").expect("an origin");
+        assert_eq!(o.position, Some(Position { line: 2, column: 82 }), "{o:?}");
+        assert_eq!(&text.lines().nth(1).expect("line 2")[81..82], "{");
+        // With a byte order mark, columns start after it (as serde_json's do).
+        let e = err("\u{feff}[42]");
+        assert!(e.starts_with("t.json:1:2: [0]: '42': expected a resource object"), "{e}");
+        let e = err("\u{feff}[{\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": []}]");
+        assert!(e.starts_with("t.json:1:62: [0].name: '[]'"), "{e}");
     }
 
     #[test]
@@ -2923,10 +3107,12 @@ mod tests {
     fn rule_values_are_checked_at_their_json_path() {
         let at = |field: &str, value: &str| err(&nsg_with(&rule_with(field, value)));
         let e = at("destinationPortRanges", r#"["80", "443", "70000"]"#);
+        let text = nsg_with(&rule_with("destinationPortRanges", r#"["80", "443", "70000"]"#));
         assert!(
-            e.contains(
-                "resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '70000'"
-            ),
+            e.starts_with(&format!(
+                "{}: resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '70000'",
+                place_of(&text, "\"70000\"", 0)
+            )),
             "{e}"
         );
         let e = at("destinationPortRange", r#""443-80""#);
@@ -2934,7 +3120,13 @@ mod tests {
         let e = at("sourceAddressPrefixes", r#"["10.0.0.0/8", "10.1.2.3/16"]"#);
         assert!(e.contains("properties.sourceAddressPrefixes[1]: '10.1.2.3/16': host bits are set"), "{e}");
         let e = at("priority", "5000");
-        assert!(e.contains("properties.priority: '5000'") && e.contains("100-4096"), "{e}");
+        let text = nsg_with(&rule_with("priority", "5000"));
+        assert!(
+            e.starts_with(&format!("{}: resources[0]", place_of(&text, "5000", 0)))
+                && e.contains("properties.priority: '5000'")
+                && e.contains("100-4096"),
+            "{e}"
+        );
         let e = at("sourceAddressPrefix", r#""10.0.0.0/8,Internet""#);
         assert!(
             e.contains("properties.sourceAddressPrefix: 'Internet'") && e.contains("cannot be combined"),
@@ -2951,9 +3143,12 @@ mod tests {
             rule_with("priority", "200").replace("\"r\"", "\"R\"")
         );
         let e = err(&nsg_with(&two));
+        let first = place_of(&nsg_with(&two), "{\"name\": \"r\"", 0);
         assert!(
-            e.contains("securityRules[1].name: 'R': rule name 'R' is used twice")
-                && e.contains("first at resources[0].properties.securityRules[0]"),
+            e.starts_with(&format!(
+                "{}: resources[0].properties.securityRules[1].name: 'R': rule name 'R' is used twice",
+                place_of(&nsg_with(&two), "\"R\"", 0)
+            )) && e.contains(&format!("first at {first}: resources[0].properties.securityRules[0]")),
             "{e}"
         );
         let clash = format!(
@@ -2962,7 +3157,13 @@ mod tests {
             rule_with("priority", "100").replace("\"r\"", "\"s\"")
         );
         let e = err(&nsg_with(&clash));
-        assert!(e.contains("securityRules[1].properties.priority: '100': security rules 'r' (t.json: resources[0].properties.securityRules[0]) and 's'") && e.contains("SecurityRuleConflict"), "{e}");
+        let rules = nsg_with(&clash);
+        let expected = format!(
+            "{}: resources[0].properties.securityRules[1].properties.priority: '100': security rules 'r' ({}: resources[0].properties.securityRules[0]) and 's'",
+            place_of(&rules, "100", 1),
+            place_of(&rules, "{\"name\": \"r\"", 0)
+        );
+        assert!(e.starts_with(&expected) && e.contains("SecurityRuleConflict"), "{e}");
     }
 
     #[test]

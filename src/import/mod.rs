@@ -16,8 +16,9 @@
 //! | `Microsoft.Security/locations/jitNetworkAccessPolicies` | `jit_policies` scoped to each VM, enabled at the start |
 //!
 //! Contract: an unresolvable reference or a bad value is an [`ImportError`] naming the file, the
-//! JSON path and the value; anything nsgsim does not model is a [`Warning`] and is skipped.
-//! Only this module and `scenario` derive `Deserialize`.
+//! line and column where the value starts ([`json_position`]), the JSON path and the value;
+//! anything nsgsim does not model is a [`Warning`] and is skipped. Only this module and
+//! `scenario` derive `Deserialize`.
 
 mod arm;
 pub mod assertions;
@@ -60,10 +61,13 @@ pub enum ImportError {
         message: String,
     },
     /// A reference to a resource that is not in the input (or of the wrong kind).
-    #[error("{}: {path}: cannot resolve {reference}: {message}", file.display())]
+    #[error("{}: {path}: cannot resolve {reference}: {message}", json_position::file_position(file, *position))]
     Unresolved {
         /// The file.
         file: PathBuf,
+        /// Where the reference starts in the file; `None` when the path is not in the text (a
+        /// value made by a template expression).
+        position: Option<Position>,
         /// The JSON path of the reference, e.g. `resources[3].properties.subnet.id`.
         path: String,
         /// The resource referred to, `type/name`.
@@ -72,10 +76,13 @@ pub enum ImportError {
         message: String,
     },
     /// A value nsgsim cannot use.
-    #[error("{}: {path}: {}{message}", file.display(), if value.is_empty() { String::new() } else { format!("'{value}': ") })]
+    #[error("{}: {path}: {}{message}", json_position::file_position(file, *position), if value.is_empty() { String::new() } else { format!("'{value}': ") })]
     Invalid {
         /// The file.
         file: PathBuf,
+        /// Where the value starts in the file (for a missing value, the object that lacks it);
+        /// `None` when the path is not in the text (a value made by a template expression).
+        position: Option<Position>,
         /// The JSON path.
         path: String,
         /// The value given (empty when missing).
@@ -90,7 +97,10 @@ pub enum ImportError {
 pub struct Warning {
     /// The file.
     pub file: PathBuf,
-    /// The JSON path.
+    /// Where the value at `path` starts in the file; `None` for the file as a whole (an empty
+    /// path) or when the path is not in the text.
+    pub position: Option<Position>,
+    /// The JSON path; empty for the file as a whole.
     pub path: String,
     /// What was skipped or assumed.
     pub message: String,
@@ -101,7 +111,8 @@ impl std::fmt::Display for Warning {
         if self.path.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}: {}: {}", self.file.display(), self.path, self.message)
+            let place = json_position::file_position(&self.file, self.position);
+            write!(f, "{place}: {}: {}", self.path, self.message)
         }
     }
 }
@@ -135,6 +146,8 @@ pub struct Origin {
     pub field: String,
     /// The JSON file.
     pub file: PathBuf,
+    /// Where the value at `path` starts in the file, when the path is in the text.
+    pub position: Option<Position>,
     /// The JSON path.
     pub path: String,
 }

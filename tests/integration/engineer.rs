@@ -105,7 +105,8 @@ fn import_reports_warnings_and_the_check_accepts_the_output() {
     let out = dir.path().join("arm.ron").display().to_string();
     nsgsim(&["import", &data("import/arm-template.json"), "-o", &out]).assert_code(0).stderr_has(&[
         "warning: ",
-        "resources[14]: resource type 'Microsoft.Storage/storageAccounts' is not imported",
+        "arm-template.json:259:5: resources[14]: resource type 'Microsoft.Storage/storageAccounts' is not imported",
+        "arm-template.json:196:27: resources[9].properties.ipConfigurations[0].properties: network interface 'vm-app-nic' has no privateIPAddress",
         "'vm-app-nic' has no privateIPAddress",
         "placeholder 192.0.2.10",
     ]);
@@ -238,7 +239,7 @@ fn import_maps_gateway_transit_and_the_on_premises_site_behind_the_hub() {
 #[test]
 fn import_unresolvable_reference_names_the_json_path() {
     nsgsim(&["import", &data("import/bad-ref.json")]).assert_code(2).stderr_has(&[
-        "bad-ref.json: resources[1].properties.ipConfigurations[0].properties.subnet.id",
+        "bad-ref.json:18:47: resources[1].properties.ipConfigurations[0].properties.subnet.id: cannot resolve",
         "subnet 'prod/db' is not in the input",
         "defined: prod/web",
     ]);
@@ -251,7 +252,7 @@ fn import_unresolvable_reference_names_the_json_path() {
             {"type": "Microsoft.Network/networkSecurityGroups", "name": "[parameters('n')]", "properties": {}}]}"#,
     );
     nsgsim(&["import", &missing_param]).assert_code(2).stderr_has(&[
-        "p.json: resources[0].name",
+        "p.json:2:73: resources[0].name",
         "parameters('n')",
         "no defaultValue",
     ]);
@@ -454,7 +455,7 @@ fn import_self_referencing_variables_are_an_error_with_their_path() {
             "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('a')]"}]}"#,
     );
     nsgsim(&["import", &file]).assert_code(2).stderr_has(&[
-        "selfref.json: resources[0].name",
+        "selfref.json:2:91: resources[0].name",
         "variables('a') refers to itself: variables('a') -> variables('b') -> variables('a')",
     ]);
 }
@@ -472,7 +473,7 @@ fn import_template_copy_loops_conditions_and_deployment_functions() {
         "JitPolicy(name: \"default/demo-vm\", scope: Vm(\"demo-vm\"), enable_at_start: true",
     ]);
     out.stderr_has(&[
-        "resources[2]: the condition \"[parameters('deployDenyAll')]\" is false",
+        "template-functions.json:83:5: resources[2]: the condition \"[parameters('deployDenyAll')]\" is false",
         "resourceGroup() is only known at deployment; evaluated offline as resource group 'nsgsim-rg' in location 'northeurope'",
     ]);
     assert!(!out.stdout.contains("deny-all"), "{}", out.stdout);
@@ -517,7 +518,7 @@ fn import_value_errors_name_the_json_path_and_write_nothing() {
              "destinationPortRanges": ["80", "443", "8080-80"]}}]}}]}"#,
     );
     nsgsim(&["import", &bad_port, "-o", &out_arg]).assert_code(2).stderr_has(&[
-        "port.json: resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '8080-80'",
+        "port.json:3:53: resources[0].properties.securityRules[0].properties.destinationPortRanges[2]: '8080-80'",
     ]);
     assert!(!out.exists(), "an invalid import was written");
     // A subnet outside its VNet's space is found by the scenario check; still reported at the JSON.
@@ -528,7 +529,7 @@ fn import_value_errors_name_the_json_path_and_write_nothing() {
     );
     let o = nsgsim(&["import", &outside, "-o", &out_arg]);
     o.assert_code(2).stderr_has(&[
-        "outside.json: [0].subnets[0]: subnet 's': prefix 10.2.1.0/24 is outside vnet 'w' address space 10.1.0.0/16",
+        "outside.json:2:26: [0].subnets[0]: subnet 's': prefix 10.2.1.0/24 is outside vnet 'w' address space 10.1.0.0/16",
         "(scenario field vnets[0].subnets[0].prefix); nothing written",
     ]);
     assert!(!o.stderr.contains("<stdout>"), "{}", o.stderr);
@@ -538,7 +539,59 @@ fn import_value_errors_name_the_json_path_and_write_nothing() {
     missing.assert_code(2);
     assert_eq!(missing.stderr.matches("No such file").count(), 1, "{}", missing.stderr);
     let number = dir.write("num.json", "42");
-    nsgsim(&["import", &number]).assert_code(2).stderr_has(&["num.json: (root): '42': the file is neither"]);
+    nsgsim(&["import", &number])
+        .assert_code(2)
+        .stderr_has(&["num.json:1:1: (root): '42': the file is neither"]);
+}
+
+/// Errors and warnings found after parsing (a bad value, a missing field, a value made by a copy
+/// loop) are printed `file:LINE:COLUMN: PATH: message`, the column counted after a byte order
+/// mark, like serde_json's syntax errors; exit 2 for an error.
+#[test]
+fn import_errors_and_warnings_are_placed_at_line_and_column() {
+    let dir = TempDir::new("import-positions");
+    let template = "\u{feff}{\"resources\": [
+  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"web-nsg\",
+   \"properties\": {\"flowMagic\": true, \"securityRules\": [
+     {\"name\": \"allow-https\", \"properties\": {\"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\",
+       \"protocol\": \"Tcp\", \"destinationPortRange\": \"443\"}},
+     {\"name\": \"allow-ssh\", \"properties\": {\"priority\": 5000, \"direction\": \"Inbound\", \"access\": \"Allow\",
+       \"protocol\": \"Tcp\", \"destinationPortRange\": \"22\"}}]}}
+]}
+";
+    let bad = dir.write("bad-priority.json", template);
+    nsgsim(&["import", &bad]).assert_code(2).stderr_has(&[
+        "bad-priority.json:6:55: resources[0].properties.securityRules[1].properties.priority: '5000': security rule 'allow-ssh': a rule's priority is an integer 100-4096",
+    ]);
+    // A missing field: placed at the object that lacks it.
+    let missing = dir.write(
+        "no-direction.json",
+        &template.replace("\"direction\": \"Inbound\", ", "").replace("5000", "200"),
+    );
+    nsgsim(&["import", &missing]).assert_code(2).stderr_has(&[
+        "no-direction.json:4:44: resources[0].properties.securityRules[0].properties.direction: security rule 'allow-https' has no 'direction'",
+    ]);
+    // Warnings too.
+    let ok = dir.write("ok.json", &template.replace("5000", "200"));
+    nsgsim(&["import", &ok]).assert_code(0).stderr_has(&[
+        "ok.json:3:32: resources[0].properties.flowMagic: property 'flowMagic' of microsoft.network/networksecuritygroups is not modelled; ignored",
+    ]);
+    // The byte order mark before line 1 is not a column.
+    let bom = dir.write("bom.json", "\u{feff}[42]");
+    nsgsim(&["import", &bom])
+        .assert_code(2)
+        .stderr_has(&["bom.json:1:2: [0]: '42': expected a resource object"]);
+    // A value a property copy loop makes is placed in the loop's input.
+    let copy = dir.write(
+        "copy.json",
+        r#"{"resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {
+  "copy": [{"name": "securityRules", "count": 2, "input": {"name": "[concat('r', copyIndex('securityRules'))]",
+    "properties": {"priority": "[add(100, copyIndex('securityRules'))]", "direction": "Inbound", "access": "Allow",
+                   "protocol": "Tcp", "destinationPortRange": "[if(equals(copyIndex('securityRules'), 1), '99999', '80')]"}}}]}}]}"#,
+    );
+    nsgsim(&["import", &copy]).assert_code(2).stderr_has(&[
+        "copy.json:4:63: resources[0].properties.securityRules[1].properties.destinationPortRange: '99999'",
+    ]);
 }
 
 /// Audit 7 (12, 13): the REST list shape, nested child resources and a byte order mark.

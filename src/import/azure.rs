@@ -290,11 +290,9 @@ impl<'t> Importer<'t> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         self.texts.push(text);
         self.indexes.push(OnceCell::new());
-        let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Json {
-            file: path.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let root: Value = serde_json::from_str(text).map_err(|e| {
+            let (at, message) = super::json_position::serde_error(text, &e);
+            ImportError::Json { file: path.to_path_buf(), line: at.line, column: at.column, message }
         })?;
         let top = Src { file, path: String::new() };
         let plain = TemplateScope::new(self.options.deployment.clone());
@@ -2066,11 +2064,10 @@ impl<'t> Importer<'t> {
                     notes.push((
                         p.src.clone(),
                         format!(
-                            "virtual network '{}' already has a peering to '{remote}' ('{}' at {}: {}); Azure allows one; '{}' is ignored",
+                            "virtual network '{}' already has a peering to '{remote}' ('{}' at {}); Azure allows one; '{}' is ignored",
                             v.name,
                             first.rec.name,
-                            self.files[first.rec.src.file].display(),
-                            first.rec.src.shown(),
+                            self.place(&first.rec.src),
                             p.name
                         ),
                     ));
@@ -2079,7 +2076,7 @@ impl<'t> Importer<'t> {
                 sides.push(Side { local: &v.name, remote, rec: p });
             }
         }
-        let at = |s: &Side| format!("{}: {}", self.files[s.rec.src.file].display(), s.rec.src.shown());
+        let at = |s: &Side| self.place(&s.rec.src);
         // The first peering of each VNet that sets useRemoteGateways: Azure refuses the flag
         // on a second one.
         let mut first_use: HashMap<&str, usize> = HashMap::new();
@@ -2153,10 +2150,9 @@ impl<'t> Importer<'t> {
                     ))
                 } else if let Some(g) = sites.get(s) {
                     Some(format!(
-                        "'{s}' has a virtual network gateway of its own ('{}', {}: {}); Azure refuses useRemoteGateways on a virtual network with a gateway",
+                        "'{s}' has a virtual network gateway of its own ('{}', {}); Azure refuses useRemoteGateways on a virtual network with a gateway",
                         g.gateway,
-                        self.files[g.src.file].display(),
-                        g.src.shown()
+                        self.place(&g.src)
                     ))
                 } else {
                     match hub {
@@ -2335,11 +2331,10 @@ impl<'t> Importer<'t> {
                     let (was, now) = (peering_line(old), peering_line(&peering));
                     if was != now {
                         let message = format!(
-                            "peering '{}/{}' is also defined at {}: {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): {now} (the other said {was})",
+                            "peering '{}/{}' is also defined at {}, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): {now} (the other said {was})",
                             self.vnets[vi].name,
                             peering.name,
-                            self.files[old.src.file].display(),
-                            old.src.shown(),
+                            self.place(&old.src),
                         );
                         self.warn(&src, message);
                     }
@@ -2806,11 +2801,12 @@ mod tests {
     }
 
     /// `t.json:LINE:COLUMN` of the `nth` (0-based) occurrence of `needle` in `text`, the column
-    /// in bytes; counted here independently of the scanner under test.
+    /// in characters; counted here independently of the scanner under test.
     fn place_of(text: &str, needle: &str, nth: usize) -> String {
         let (offset, _) = text.match_indices(needle).nth(nth).expect("the needle occurs");
         let line_start = text[..offset].rfind('\n').map_or(0, |n| n + 1);
-        format!("t.json:{}:{}", text[..offset].matches('\n').count() + 1, offset - line_start + 1)
+        let column = text[line_start..offset].chars().count() + 1;
+        format!("t.json:{}:{column}", text[..offset].matches('\n').count() + 1)
     }
 
     const RULE: &str = r#"{"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "443", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow", "priority": 100, "direction": "Inbound"}"#;
@@ -3104,6 +3100,19 @@ mod tests {
     }
 
     #[test]
+    fn columns_count_characters_after_non_ascii_text() {
+        // The NSG's name, before the bad value on the same line, has 2-byte characters: the
+        // column is the character column, as in syntax errors and scenario errors.
+        let text =
+            nsg_with(&rule_with("priority", "5000")).replace("\"name\": \"n\"", "\"name\": \"réseau-ü\"");
+        let e = err(&text);
+        let at = place_of(&text, "5000", 0);
+        assert!(e.starts_with(&format!("{at}: resources[0]")), "{e}");
+        let bytes = text.find("5000").expect("there") + 1;
+        assert_ne!(at, format!("t.json:1:{bytes}"), "the byte column differs: the test would prove nothing");
+    }
+
+    #[test]
     fn rule_values_are_checked_at_their_json_path() {
         let at = |field: &str, value: &str| err(&nsg_with(&rule_with(field, value)));
         let e = at("destinationPortRanges", r#"["80", "443", "70000"]"#);
@@ -3384,7 +3393,7 @@ mod tests {
             assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
             let w = peering_warnings(&i);
             assert!(
-                w.contains("t.json: resources[1]: peering 'hub/hub-to-spoke' is also defined at t.json: resources[0].properties.virtualNetworkPeerings[0].properties, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): remote 'spoke', allowGatewayTransit true"),
+                w.contains("t.json:3:1: resources[1]: peering 'hub/hub-to-spoke' is also defined at t.json:2:177: resources[0].properties.virtualNetworkPeerings[0].properties, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): remote 'spoke', allowGatewayTransit true"),
                 "{w}"
             );
         }
@@ -3400,7 +3409,7 @@ mod tests {
             let (i, ron) = ok(&text);
             assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())], "{ron}");
             let w = peering_warnings(&i);
-            assert!(w.contains("t.json: resources[1].properties.virtualNetworkPeerings[0].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering of 'hub' back to 'spoke' is not in the input, so whether it sets allowGatewayTransit is unknown"), "{w}");
+            assert!(w.contains("t.json:4:177: resources[1].properties.virtualNetworkPeerings[0].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering of 'hub' back to 'spoke' is not in the input, so whether it sets allowGatewayTransit is unknown"), "{w}");
             assert!(
                 w.contains("virtual network 'hub' is in the input but has no peering back to 'spoke'"),
                 "{w}"
@@ -3438,7 +3447,7 @@ mod tests {
                 gw.clone(),
             ]);
             assert_eq!(p, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
-            assert!(w.contains("useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke' (t.json: resources[0].properties.virtualNetworkPeerings[0].properties) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does; the peering is imported without gateway transit"), "{w}");
+            assert!(w.contains("useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke' (t.json:2:177: resources[0].properties.virtualNetworkPeerings[0].properties) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does; the peering is imported without gateway transit"), "{w}");
             // Both sides use remote gateways: the hub has a gateway, so only the spoke can.
             let both = format!(r#"{ALLOW}, {USE}"#);
             let (p, w) = case(&[
@@ -3447,7 +3456,7 @@ mod tests {
                 gw.clone(),
             ]);
             assert_eq!(p, [transit("hub", "spoke")]);
-            assert!(w.contains("useRemoteGateways of peering 'hub-to-spoke' (virtual network 'hub' to 'spoke') is not imported: 'hub' has a virtual network gateway of its own ('hub-gw', t.json: resources[2]); Azure refuses useRemoteGateways on a virtual network with a gateway"), "{w}");
+            assert!(w.contains("useRemoteGateways of peering 'hub-to-spoke' (virtual network 'hub' to 'spoke') is not imported: 'hub' has a virtual network gateway of its own ('hub-gw', t.json:5:1: resources[2]); Azure refuses useRemoteGateways on a virtual network with a gateway"), "{w}");
             assert_eq!(w.lines().count(), 1, "{w}");
             // The hub has no gateway in the input.
             let (p, w) = case(&[
@@ -3489,7 +3498,7 @@ mod tests {
             let (i, _) = ok(&text);
             assert_eq!(i.scenario.peerings, [transit("hub", "spoke"), options("hub2", "spoke", false)]);
             let w = peering_warnings(&i);
-            assert!(w.contains("t.json: resources[2].properties.virtualNetworkPeerings[1].properties: useRemoteGateways of peering 'spoke-to-hub2' (virtual network 'spoke' to 'hub2') is not imported: 'spoke' already sets useRemoteGateways on its peering 'spoke-to-hub' to 'hub' (t.json: resources[2].properties.virtualNetworkPeerings[0].properties); Azure allows it on one peering of a virtual network"), "{w}");
+            assert!(w.contains("t.json:6:339: resources[2].properties.virtualNetworkPeerings[1].properties: useRemoteGateways of peering 'spoke-to-hub2' (virtual network 'spoke' to 'hub2') is not imported: 'spoke' already sets useRemoteGateways on its peering 'spoke-to-hub' to 'hub' (t.json:6:177: resources[2].properties.virtualNetworkPeerings[0].properties); Azure allows it on one peering of a virtual network"), "{w}");
         }
 
         #[test]
@@ -3556,9 +3565,9 @@ mod tests {
             let w = peering_warnings(&i);
             for expected in [
                 "connection 'hub-s2s' uses BGP: the routes on-premises advertises are not in Azure's JSON; only the address space of local network gateway 'hub-onprem' (192.168.0.0/16) is imported",
-                "t.json: resources[5]: the address space 10.0.5.0/24 of local network gateway 'inside' overlaps virtual network 'hub' (10.0.0.0/16)",
+                "t.json:11:1: resources[5]: the address space 10.0.5.0/24 of local network gateway 'inside' overlaps virtual network 'hub' (10.0.0.0/16)",
                 "connection 'elsewhere': local network gateway 'missing' is not in the input",
-                "t.json: resources[4]: local network gateway 'unused' is named by no IPsec connection in the input",
+                "t.json:10:1: resources[4]: local network gateway 'unused' is named by no IPsec connection in the input",
             ] {
                 assert!(w.contains(expected), "{expected}\n{w}");
             }

@@ -12,11 +12,12 @@
 //! then walk the path down that tree. One scan serves any number of lookups, which matters for
 //! an import that reports a warning per resource.
 //!
-//! Conventions, chosen to agree with `serde_json`, whose positions the readers print for syntax
-//! errors in the same files:
+//! Conventions, chosen to agree with the other positions nsgsim prints (RON scenario errors, the
+//! flow-log CSV reader) and with what editors show:
 //! - lines and columns are 1-based; a line ends at `\n`;
-//! - a column counts **bytes** (UTF-8), as serde_json's do: a value after `"é": ` on the same line
-//!   is one column further right than after `"e": `. For ASCII text, bytes and characters agree;
+//! - a column counts **characters**: a value after `"é": ` on the same line is at the same column
+//!   as after `"e": `. serde_json counts bytes in its syntax errors; the readers convert those with
+//!   [`from_serde`], so a syntax error and a field error in one file agree;
 //! - the text is what serde_json parsed: the readers strip a UTF-8 byte order mark first, so the
 //!   mark is not a column;
 //! - a key that occurs twice in one object is found at its last occurrence, the one serde_json
@@ -34,12 +35,12 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-/// A 1-based line and column in a text; the column counts bytes, as serde_json's do.
+/// A 1-based line and column in a text; the column counts characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Position {
     /// 1-based line.
     pub line: usize,
-    /// 1-based column, in bytes from the start of the line.
+    /// 1-based column, in characters from the start of the line.
     pub column: usize,
 }
 
@@ -47,6 +48,34 @@ impl std::fmt::Display for Position {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.line, self.column)
     }
+}
+
+/// The position of a serde_json error (`line`, and `column` in bytes, as serde_json counts) in
+/// `text`, with the column in characters. A column past the end of its line stays past it by as
+/// many columns.
+pub fn from_serde(text: &str, line: usize, column: usize) -> Position {
+    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return Position { line, column };
+    };
+    let bytes = column.saturating_sub(1);
+    let within = bytes.min(line_text.len());
+    Position { line, column: chars_in(&line_text.as_bytes()[..within]) + (bytes - within) + 1 }
+}
+
+/// The characters in a run of UTF-8 bytes that starts on a character boundary: the bytes that do
+/// not continue a multi-byte sequence. A run cut inside a character counts that character.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// Where serde_json's syntax error `e` in `text` is (column in characters, see [`from_serde`]),
+/// and its message without serde_json's own "at line L column C" (bytes), which the position
+/// replaces.
+pub fn serde_error(text: &str, e: &serde_json::Error) -> (Position, String) {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = message.strip_suffix(&suffix).map_or(message.clone(), str::to_string);
+    (from_serde(text, e.line(), e.column()), message)
 }
 
 /// `file:LINE:COLUMN` when the position is known, else `file`: the start of an error line.
@@ -64,6 +93,8 @@ const MAX_DEPTH: usize = 256;
 /// Where every value of one JSON text starts, and its structure.
 #[derive(Debug)]
 pub struct JsonIndex<'t> {
+    /// The text scanned, for counting the characters before a value on its line.
+    text: &'t str,
     root: Node<'t>,
     /// The byte offset of every `\n`, in order.
     newlines: Vec<usize>,
@@ -104,7 +135,7 @@ impl<'t> JsonIndex<'t> {
             return None;
         }
         let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
-        Some(JsonIndex { root, newlines })
+        Some(JsonIndex { text, root, newlines })
     }
 
     /// Where the value at `path` starts; `None` when the text has no value there.
@@ -127,7 +158,7 @@ impl<'t> JsonIndex<'t> {
     fn position(&self, offset: usize) -> Position {
         let before = self.newlines.partition_point(|&n| n < offset);
         let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
-        Position { line: before + 1, column: offset - line_start + 1 }
+        Position { line: before + 1, column: chars_in(&self.text.as_bytes()[line_start..offset]) + 1 }
     }
 }
 
@@ -388,15 +419,22 @@ mod tests {
     }
 
     #[test]
-    fn columns_count_bytes_as_serde_json_does() {
+    fn columns_count_characters_and_serde_json_errors_are_converted_alike() {
         // serde_json's own position of an error at the same place as the value looked up.
         let good = "{\"é\": 1,\n \"ü→\": {\"n\": 2}}";
         let bad = "{\"é\": 1,\n \"ü→\": {\"n\": x}}";
         let err = serde_json::from_str::<serde_json::Value>(bad).expect_err("x is not JSON");
-        assert_eq!(at(good, "ü→.n"), Some((err.line(), err.column())));
         // 'ü' and '→' are 2 and 3 bytes: the value is at byte column 17, character column 14.
-        assert_eq!(at(good, "ü→.n"), Some((2, 17)));
-        assert_eq!(at(good, "é"), Some((1, 8)));
+        assert_eq!((err.line(), err.column()), (2, 17), "serde_json counts bytes");
+        assert_eq!(at(good, "ü→.n"), Some((2, 14)));
+        let converted = from_serde(bad, err.line(), err.column());
+        assert_eq!((converted.line, converted.column), (2, 14));
+        assert_eq!(at(good, "é"), Some((1, 7)));
+        // Past the end of the line (an unexpected end), and a line that does not exist.
+        assert_eq!(from_serde("{\"é\"", 1, 7), Position { line: 1, column: 6 });
+        assert_eq!(from_serde("{}", 5, 3), Position { line: 5, column: 3 });
+        let (at, message) = serde_error(bad, &err);
+        assert_eq!((at.line, at.column, message.as_str()), (2, 14, "expected value"));
     }
 
     #[test]

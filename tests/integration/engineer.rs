@@ -226,7 +226,8 @@ fn import_maps_gateway_transit_and_the_on_premises_site_behind_the_hub() {
     let half_ron = dir.path().join("half.ron").display().to_string();
     nsgsim(&["import", &half, "-o", &half_ron]).assert_code(0).stderr_has(&[
         "warning: ",
-        "half.json: resources[7].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke'",
+        "half.json:131:21: resources[7].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke' (",
+        "half.json:147:21: resources[8].properties) does not set allowGatewayTransit",
         "does not set allowGatewayTransit, and Azure uses a remote gateway only when it does",
     ]);
     nsgsim(&["check", &half_ron]).assert_code(0);

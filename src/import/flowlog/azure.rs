@@ -35,11 +35,14 @@ const MILLISECONDS_FROM: i64 = 100_000_000_000;
 
 /// Parses a flow-log JSON document.
 pub(super) fn parse(path: &Path, text: &str) -> Result<Input, FlowLogError> {
-    let root: Value = serde_json::from_str(text).map_err(|e| FlowLogError::At {
-        file: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: format!("not valid JSON: {e}"),
+    let root: Value = serde_json::from_str(text).map_err(|e| {
+        let (at, message) = crate::import::json_position::serde_error(text, &e);
+        FlowLogError::At {
+            file: path.to_path_buf(),
+            line: at.line,
+            column: at.column,
+            message: format!("not valid JSON: {message}"),
+        }
     })?;
     let p = Parser { path, text };
     let records = p.object(&root, "")?;

@@ -1,0 +1,737 @@
+//! Peerings and gateway transit in the import: the two sides Azure stores of each peering become
+//! one scenario peering, and the VNets' VPN gateways give the on-premises spaces behind them.
+//!
+//! Azure keeps a peering as two resources, one on each VNet, each with its own flags
+//! (`allowGatewayTransit` on the hub's side, `useRemoteGateways` on the spoke's). The scenario
+//! has one `Peering` with both flags, and refuses combinations Azure refuses; so the merge lives
+//! here, apart from reading the resources, and drops with a warning whatever would not load.
+
+use super::*;
+
+impl Importer<'_> {
+    /// The VNets with a gateway in the input, by VNet name, and the on-premises spaces behind
+    /// each: the address spaces of the local network gateways its IPsec connections name, and
+    /// its point-to-site client pool. Routes Azure learns at run time (ExpressRoute, BGP) are
+    /// not in the JSON; what cannot be placed is reported.
+    pub(super) fn sites(&mut self) -> Res<BTreeMap<String, Site>> {
+        let mut sites: BTreeMap<String, Site> = BTreeMap::new();
+        let mut notes: Vec<(Src, String)> = Vec::new();
+        // Gateway key → the name of its VNet.
+        let mut located: HashMap<String, String> = HashMap::new();
+        for g in &self.gateways {
+            let Some((r, rsrc)) = &g.subnet else {
+                notes.push((
+                    g.src.clone(),
+                    format!(
+                        "virtual network gateway '{}' names no subnet in its ipConfigurations, so its virtual network is unknown; not modelled",
+                        g.name
+                    ),
+                ));
+                continue;
+            };
+            if !r.kind.eq_ignore_ascii_case(SUBNET) || r.names.len() != 2 {
+                return Err(self.unresolved(
+                    rsrc,
+                    r,
+                    format!("expected a reference to a {SUBNET}, found {}", r.kind),
+                ));
+            }
+            let Some(vnet) = self.defined.get(&key(VNET, &r.names[..1])).cloned() else {
+                notes.push((
+                    rsrc.clone(),
+                    format!(
+                        "virtual network gateway '{}' is in virtual network '{}', which is not in the input; not modelled",
+                        g.name, r.names[0]
+                    ),
+                ));
+                continue;
+            };
+            located.insert(key(GATEWAY, std::slice::from_ref(&g.name)), vnet.clone());
+            let site = sites.entry(vnet).or_insert_with(|| Site {
+                gateway: g.name.clone(),
+                src: g.src.clone(),
+                spaces: Vec::new(),
+            });
+            for prefix in &g.client_pool {
+                if !site.spaces.contains(prefix) {
+                    site.spaces.push(prefix.clone());
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for c in &self.connections {
+            let (name, kind) = (&c.name, c.kind.as_str());
+            let skip = match kind.to_ascii_lowercase().as_str() {
+                "ipsec" => None,
+                "expressroute" => Some(format!(
+                    "connection '{name}' is an ExpressRoute connection: the on-premises routes come from the circuit's BGP sessions, which are not in Azure's JSON; not modelled (write the on-premises spaces as on_premises of the gateway's virtual network)"
+                )),
+                "vnet2vnet" => {
+                    Some(format!("connection '{name}' is a VNet-to-VNet connection; not modelled"))
+                }
+                _ => Some(format!(
+                    "connection '{name}' has connectionType '{kind}'; nsgsim models IPsec (site-to-site) connections only; not modelled"
+                )),
+            };
+            if let Some(message) = skip {
+                notes.push((c.src.clone(), message));
+                continue;
+            }
+            let (Some((g, gsrc)), Some((l, lsrc))) = (&c.gateway, &c.local) else {
+                notes.push((
+                    c.src.clone(),
+                    format!("connection '{name}' names no virtualNetworkGateway1 or no localNetworkGateway2; not modelled"),
+                ));
+                continue;
+            };
+            for (r, at, expected) in [(g, gsrc, GATEWAY), (l, lsrc, LOCAL_GATEWAY)] {
+                if !r.kind.eq_ignore_ascii_case(expected) {
+                    return Err(self.unresolved(
+                        at,
+                        r,
+                        format!("expected a reference to a {expected}, found {}", r.kind),
+                    ));
+                }
+            }
+            let missing = [(g, gsrc, GATEWAY), (l, lsrc, LOCAL_GATEWAY)]
+                .into_iter()
+                .find(|(r, _, _)| !self.defined.contains_key(&r.key()));
+            if let Some((r, at, kind)) = missing {
+                notes.push((
+                    at.clone(),
+                    format!(
+                        "connection '{name}': {} '{}' is not in the input, so the on-premises spaces of the connection are unknown; not modelled",
+                        kind_label(kind),
+                        r.name()
+                    ),
+                ));
+                continue;
+            }
+            // A gateway whose VNet is unknown was reported above.
+            let Some(vnet) = located.get(&g.key()).cloned() else { continue };
+            let Some(local) = self
+                .local_gateways
+                .iter()
+                .find(|x| key(LOCAL_GATEWAY, std::slice::from_ref(&x.name)) == l.key())
+            else {
+                continue;
+            };
+            used.push(local.name.clone());
+            if c.bgp {
+                notes.push((
+                    c.src.clone(),
+                    format!(
+                        "connection '{name}' uses BGP: the routes on-premises advertises are not in Azure's JSON; only the address space of local network gateway '{}' ({}) is imported",
+                        local.name,
+                        if local.prefixes.is_empty() { "none".into() } else { local.prefixes.join(", ") }
+                    ),
+                ));
+            } else if local.prefixes.is_empty() {
+                notes.push((
+                    local.src.clone(),
+                    format!(
+                        "local network gateway '{}' has no localNetworkAddressSpace: nothing on-premises is routed through connection '{name}'",
+                        local.name
+                    ),
+                ));
+            }
+            let own: Vec<IpNet> = self
+                .vnets
+                .iter()
+                .find(|v| v.name == vnet)
+                .map(|v| v.spaces.iter().filter_map(|s| parse_prefix(s).ok()).collect())
+                .unwrap_or_default();
+            let Some(site) = sites.get_mut(&vnet) else { continue };
+            for prefix in &local.prefixes {
+                let Ok(net) = parse_prefix(prefix) else { continue };
+                if let Some(space) =
+                    own.iter().find(|s| s.contains(&net.network()) || net.contains(&s.network()))
+                {
+                    notes.push((
+                        local.src.clone(),
+                        format!(
+                            "the address space {prefix} of local network gateway '{}' overlaps virtual network '{vnet}' ({space}), which its connection '{name}' serves; not modelled as on-premises (a virtual network routes its own spaces to itself)",
+                            local.name
+                        ),
+                    ));
+                } else if !site.spaces.contains(prefix) {
+                    site.spaces.push(prefix.clone());
+                }
+            }
+        }
+        for local in &self.local_gateways {
+            if !used.contains(&local.name) {
+                notes.push((
+                    local.src.clone(),
+                    format!(
+                        "local network gateway '{}' is named by no IPsec connection in the input; its address space is not routed anywhere",
+                        local.name
+                    ),
+                ));
+            }
+        }
+        for (src, message) in notes {
+            self.warn(&src, message);
+        }
+        Ok(sites)
+    }
+
+    /// The scenario's peerings. Azure stores a peering as two resources, one on each VNet; each
+    /// pair of sides becomes one scenario peering, with the VNet that allows gateway transit
+    /// first and `use_remote_gateways` only where Azure would route through the remote gateway
+    /// and the scenario can say it (the remote VNet's on-premises spaces are known). Whatever
+    /// is dropped is reported with the reason, so the output always loads.
+    pub(super) fn peerings(&mut self, sites: &BTreeMap<String, Site>) -> Res<Vec<PeeringSpec>> {
+        struct Side<'a> {
+            local: &'a str,
+            remote: String,
+            rec: &'a PeeringRec,
+        }
+        let mut notes: Vec<(Src, String)> = Vec::new();
+        let mut sides: Vec<Side> = Vec::new();
+        for v in &self.vnets {
+            for p in &v.peers {
+                let (r, rsrc) = &p.remote;
+                if !self.defined.contains_key(&r.key()) {
+                    notes.push((
+                        rsrc.clone(),
+                        format!(
+                            "peering to virtual network '{}', which is not in the input; not modelled",
+                            r.name()
+                        ),
+                    ));
+                    continue;
+                }
+                let remote = self.resolve(r, rsrc, VNET)?;
+                if remote == v.name {
+                    notes.push((
+                        rsrc.clone(),
+                        format!(
+                            "peering '{}' of virtual network '{remote}' names the virtual network itself; Azure refuses it; not imported",
+                            p.name
+                        ),
+                    ));
+                    continue;
+                }
+                if let Some(first) = sides.iter().find(|s| s.local == v.name && s.remote == remote) {
+                    notes.push((
+                        p.src.clone(),
+                        format!(
+                            "virtual network '{}' already has a peering to '{remote}' ('{}' at {}); Azure allows one; '{}' is ignored",
+                            v.name,
+                            first.rec.name,
+                            self.place(&first.rec.src),
+                            p.name
+                        ),
+                    ));
+                    continue;
+                }
+                sides.push(Side { local: &v.name, remote, rec: p });
+            }
+        }
+        let at = |s: &Side| self.place(&s.rec.src);
+        // The first peering of each VNet that sets useRemoteGateways: Azure refuses the flag
+        // on a second one.
+        let mut first_use: HashMap<&str, usize> = HashMap::new();
+        for (i, s) in sides.iter().enumerate() {
+            if s.rec.use_remote_gateways {
+                first_use.entry(s.local).or_insert(i);
+            }
+        }
+        let mut paired = vec![false; sides.len()];
+        let mut out = Vec::new();
+        for i in 0..sides.len() {
+            if paired[i] {
+                continue;
+            }
+            let j = (i + 1..sides.len())
+                .find(|&j| sides[j].local == sides[i].remote && sides[j].remote == sides[i].local);
+            if let Some(j) = j {
+                paired[j] = true;
+            }
+            let (ab, ba) = (&sides[i], j.map(|j| &sides[j]));
+            let (a, b) = (ab.local, ab.remote.as_str());
+            let present = std::iter::once(ab).chain(ba);
+            if let Some(side) = present
+                .clone()
+                .find(|s| s.rec.state.as_deref().is_some_and(|st| !st.eq_ignore_ascii_case("connected")))
+            {
+                notes.push((
+                    side.rec.src.clone(),
+                    format!(
+                        "peering '{}' of virtual network '{}' to '{}' is {}: Azure passes traffic over a peering only when both virtual networks peer with each other (peeringState Connected); not imported",
+                        side.rec.name,
+                        side.local,
+                        side.remote,
+                        side.rec.state.as_deref().unwrap_or_default()
+                    ),
+                ));
+                continue;
+            }
+            if ba.is_none() && ab.rec.state.is_none() {
+                notes.push((
+                    ab.rec.src.clone(),
+                    format!(
+                        "virtual network '{b}' is in the input but has no peering back to '{a}'; Azure connects a peering only when both virtual networks have one (until then it is Initiated and carries no traffic); imported as connected, as if '{b}''s side existed outside the input"
+                    ),
+                ));
+            }
+            for side in present {
+                if !side.rec.allow_virtual_network_access {
+                    notes.push((
+                        side.rec.src.clone(),
+                        format!(
+                            "peering '{}' of virtual network '{}' to '{}' sets allowVirtualNetworkAccess false: in Azure the VMs of '{}' cannot reach those of '{}' over it; nsgsim does not model this setting and imports the peering open",
+                            side.rec.name, side.local, side.remote, side.local, side.remote
+                        ),
+                    ));
+                }
+            }
+            // Gateway transit, in each direction the JSON asks for: the spoke's side sets
+            // useRemoteGateways, the hub's side allowGatewayTransit.
+            let mut transit: Option<(&str, &str)> = None;
+            for (spoke, hub) in [(Some(ab), ba), (ba, Some(ab))] {
+                let Some(spoke) = spoke.filter(|s| s.rec.use_remote_gateways) else { continue };
+                let (s, h) = (spoke.local, spoke.remote.as_str());
+                let first = first_use.get(s).map(|&k| &sides[k]);
+                let problem = if let Some(first) = first.filter(|f| !std::ptr::eq(*f, spoke)) {
+                    Some(format!(
+                        "'{s}' already sets useRemoteGateways on its peering '{}' to '{}' ({}); Azure allows it on one peering of a virtual network and refuses it on the others",
+                        first.rec.name,
+                        first.remote,
+                        at(first)
+                    ))
+                } else if let Some(g) = sites.get(s) {
+                    Some(format!(
+                        "'{s}' has a virtual network gateway of its own ('{}', {}); Azure refuses useRemoteGateways on a virtual network with a gateway",
+                        g.gateway,
+                        self.place(&g.src)
+                    ))
+                } else {
+                    match hub {
+                        None => Some(format!(
+                            "the peering of '{h}' back to '{s}' is not in the input, so whether it sets allowGatewayTransit is unknown, and Azure uses a remote gateway only when it does"
+                        )),
+                        Some(hub) if !hub.rec.allow_gateway_transit => Some(format!(
+                            "the peering '{}' of '{h}' back to '{s}' ({}) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does",
+                            hub.rec.name,
+                            at(hub)
+                        )),
+                        Some(_) => match sites.get(h) {
+                            None => Some(format!(
+                                "'{h}' has no virtual network gateway in the input (Azure refuses useRemoteGateways when the remote virtual network has none: RemoteVnetHasNoGateways); if it has one, import it too, with its connections and local network gateways"
+                            )),
+                            Some(g) if g.spaces.is_empty() => Some(format!(
+                                "the gateway of '{h}' ('{}') has no on-premises address space in the input: nsgsim takes them from the local network gateways of its IPsec connections and from its point-to-site address pool (ExpressRoute and BGP-learned routes are not in Azure's JSON); write them as on_premises of '{h}' and set use_remote_gateways: true on the peering",
+                                g.gateway
+                            )),
+                            Some(_) => None,
+                        },
+                    }
+                };
+                match problem {
+                    None => transit = Some((h, s)),
+                    Some(why) => notes.push((
+                        spoke.rec.src.clone(),
+                        format!(
+                            "useRemoteGateways of peering '{}' (virtual network '{s}' to '{h}') is not imported: {why}; the peering is imported without gateway transit",
+                            spoke.rec.name
+                        ),
+                    )),
+                }
+            }
+            let allow_b = ba.is_some_and(|s| s.rec.allow_gateway_transit);
+            let peering = match transit {
+                Some((hub, spoke)) => options(hub, spoke, true),
+                None if ab.rec.allow_gateway_transit => options(a, b, false),
+                None if allow_b => options(b, a, false),
+                None if a <= b => PeeringSpec::Pair(a.to_string(), b.to_string()),
+                None => PeeringSpec::Pair(b.to_string(), a.to_string()),
+            };
+            out.push(peering);
+        }
+        for (src, message) in notes {
+            self.warn(&src, message);
+        }
+        Ok(out)
+    }
+}
+
+/// A VNet's gateway as the import sees it: which gateway, and the on-premises spaces behind it.
+pub(super) struct Site {
+    /// The virtual network gateway's name.
+    gateway: String,
+    /// Where the gateway is defined.
+    src: Src,
+    /// The on-premises address spaces behind it, as the scenario's `on_premises`.
+    pub(super) spaces: Vec<String>,
+}
+
+/// A peering that allows gateway transit on `hub`'s side, and, with `use_remote`, lets `spoke`
+/// use `hub`'s gateway.
+fn options(hub: &str, spoke: &str, use_remote: bool) -> PeeringSpec {
+    PeeringSpec::Options(PeeringOptionsSpec::Peering {
+        vnets: (hub.to_string(), spoke.to_string()),
+        allow_gateway_transit: true,
+        use_remote_gateways: use_remote,
+    })
+}
+
+/// One side of a peering as the warnings show it.
+pub(super) fn peering_line(p: &PeeringRec) -> String {
+    format!(
+        "remote '{}', allowGatewayTransit {}, useRemoteGateways {}, allowVirtualNetworkAccess {}",
+        p.remote.0.name(),
+        p.allow_gateway_transit,
+        p.use_remote_gateways,
+        p.allow_virtual_network_access
+    )
+}
+
+/// Gateway transit: a hub with a VPN gateway to one on-premises site, and a spoke.
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{err, import, ok};
+    use super::*;
+
+    /// An inline peering of the VNet to `remote` with the given extra properties.
+    fn side(name: &str, remote: &str, flags: &str) -> String {
+        let comma = if flags.is_empty() { "" } else { ", " };
+        format!(
+            r#"{{"name": "{name}", "properties": {{"remoteVirtualNetwork": {{"id": "[resourceId('Microsoft.Network/virtualNetworks', '{remote}')]"}}{comma}{flags}}}}}"#
+        )
+    }
+
+    /// The same peering as a child resource of `vnet`.
+    fn child(vnet: &str, name: &str, remote: &str, flags: &str) -> String {
+        let comma = if flags.is_empty() { "" } else { ", " };
+        format!(
+            r#"{{"type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", "name": "{vnet}/{name}", "properties": {{"remoteVirtualNetwork": {{"id": "[resourceId('Microsoft.Network/virtualNetworks', '{remote}')]"}}{comma}{flags}}}}}"#
+        )
+    }
+
+    fn vnet(name: &str, space: &str, subnet: &str, peers: &[String]) -> String {
+        format!(
+            r#"{{"type": "Microsoft.Network/virtualNetworks", "name": "{name}", "properties": {{"addressSpace": {{"addressPrefixes": ["{space}"]}},
+                "subnets": [{{"name": "GatewaySubnet", "properties": {{"addressPrefix": "{subnet}"}}}}], "virtualNetworkPeerings": [{}]}}}}"#,
+            peers.join(", ")
+        )
+    }
+
+    /// A VPN gateway in `vnet`'s GatewaySubnet, a local network gateway for `site` and the
+    /// IPsec connection between them (`bgp` on the connection).
+    fn vpn(vnet: &str, site: &str, bgp: bool) -> String {
+        format!(
+            r#"{{"type": "Microsoft.Network/virtualNetworkGateways", "name": "{vnet}-gw", "properties": {{"gatewayType": "Vpn", "vpnType": "RouteBased",
+                "ipConfigurations": [{{"name": "c", "properties": {{"subnet": {{"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', '{vnet}', 'GatewaySubnet')]"}}}}}}]}}}},
+              {{"type": "Microsoft.Network/localNetworkGateways", "name": "{vnet}-onprem", "properties": {{"gatewayIpAddress": "203.0.113.1",
+                "localNetworkAddressSpace": {{"addressPrefixes": ["{site}"]}}}}}},
+              {{"type": "Microsoft.Network/connections", "name": "{vnet}-s2s", "properties": {{"connectionType": "IPsec", "enableBgp": {bgp},
+                "virtualNetworkGateway1": {{"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', '{vnet}-gw')]"}},
+                "localNetworkGateway2": {{"id": "[resourceId('Microsoft.Network/localNetworkGateways', '{vnet}-onprem')]"}}}}}}"#
+        )
+    }
+
+    const ALLOW: &str = r#""allowGatewayTransit": true"#;
+    const USE: &str = r#""useRemoteGateways": true"#;
+
+    fn hub(peers: &[String]) -> String {
+        vnet("hub", "10.0.0.0/16", "10.0.255.0/27", peers)
+    }
+
+    fn spoke(peers: &[String]) -> String {
+        vnet("spoke", "10.1.0.0/16", "10.1.255.0/27", peers)
+    }
+
+    fn template(resources: &[String]) -> String {
+        format!(r#"{{"resources": [{}]}}"#, resources.join(",\n"))
+    }
+
+    fn transit(hub: &str, spoke: &str) -> PeeringSpec {
+        options(hub, spoke, true)
+    }
+
+    /// The warnings about peerings and gateways, one per line.
+    fn peering_warnings(i: &Imported) -> String {
+        i.warnings
+            .iter()
+            .filter(|w| {
+                ["peering", "gateway", "connection"].iter().any(|k| w.message.contains(k))
+                    && !w.message.contains("is not modelled; ignored")
+            })
+            .map(|w| format!("{w}\n"))
+            .collect()
+    }
+
+    #[test]
+    fn both_sides_merge_into_one_peering_with_the_hub_first_in_either_order() {
+        let hub_vnet = hub(&[side("hub-to-spoke", "spoke", ALLOW)]);
+        let spoke_vnet = spoke(&[side("spoke-to-hub", "hub", USE)]);
+        let gw = vpn("hub", "192.168.0.0/16", false);
+        for resources in [
+            [hub_vnet.clone(), spoke_vnet.clone(), gw.clone()],
+            [gw.clone(), spoke_vnet.clone(), hub_vnet.clone()],
+        ] {
+            let (i, ron) = ok(&template(&resources));
+            assert_eq!(i.scenario.peerings, [transit("hub", "spoke")], "{ron}");
+            let hub = i.scenario.vnets.iter().find(|v| v.name == "hub").expect("hub");
+            assert_eq!(hub.on_premises, ["192.168.0.0/16"]);
+            assert!(
+                ron.contains(r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)],"#),
+                "{ron}"
+            );
+            assert!(ron.contains(r#"on_premises: ["192.168.0.0/16"],"#), "{ron}");
+            assert_eq!(peering_warnings(&i), "");
+        }
+    }
+
+    #[test]
+    fn child_resources_and_az_output_merge_like_inline_sides() {
+        // Child resources (the spoke's side first), flags from template expressions.
+        let text = format!(
+            r#"{{"parameters": {{"transit": {{"type": "bool", "defaultValue": true}}}}, "resources": [{}, {}, {}, {}, {}]}}"#,
+            child("spoke", "spoke-to-hub", "hub", r#""useRemoteGateways": "[parameters('transit')]""#),
+            spoke(&[]),
+            hub(&[]),
+            child(
+                "hub",
+                "hub-to-spoke",
+                "spoke",
+                r#""allowGatewayTransit": "[parameters('transit')]", "allowForwardedTraffic": true"#
+            ),
+            vpn("hub", "192.168.0.0/16", false)
+        );
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+        assert_eq!(peering_warnings(&i), "");
+        // `az network vnet peering list` of each VNet: flattened, the parent in the id.
+        let az = |vnet: &str, name: &str, remote: &str, flags: &str| {
+            format!(
+                r#"[{{"type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", "name": "{name}", "peeringState": "Connected",
+                    "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{vnet}/virtualNetworkPeerings/{name}",
+                    "remoteVirtualNetwork": {{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{remote}"}},
+                    "allowVirtualNetworkAccess": true, "allowForwardedTraffic": false, {flags}}}]"#
+            )
+        };
+        let i = import(&[
+            ("net.json", &template(&[hub(&[]), spoke(&[]), vpn("hub", "192.168.0.0/16", false)])),
+            (
+                "spoke.json",
+                &az(
+                    "spoke",
+                    "spoke-to-hub",
+                    "hub",
+                    r#""allowGatewayTransit": false, "useRemoteGateways": true"#,
+                ),
+            ),
+            (
+                "hub.json",
+                &az(
+                    "hub",
+                    "hub-to-spoke",
+                    "spoke",
+                    r#""allowGatewayTransit": true, "useRemoteGateways": false"#,
+                ),
+            ),
+        ])
+        .expect("imports");
+        assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+        assert_eq!(peering_warnings(&i), "");
+    }
+
+    #[test]
+    fn a_child_peering_replaces_its_inline_twin() {
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", "")]),
+            child("hub", "hub-to-spoke", "spoke", ALLOW),
+            spoke(&[side("spoke-to-hub", "hub", USE)]),
+            vpn("hub", "192.168.0.0/16", false),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
+        let w = peering_warnings(&i);
+        assert!(
+            w.contains("t.json:3:1: resources[1]: peering 'hub/hub-to-spoke' is also defined at t.json:2:173: resources[0].properties.virtualNetworkPeerings[0].properties, differently; the child resource is deployed after its virtual network, so its definition stands (as in Azure): remote 'spoke', allowGatewayTransit true"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn one_side_only_keeps_what_it_can_say() {
+        // The spoke's side alone: whether the hub allows transit is unknown.
+        let text = template(&[
+            hub(&[]),
+            spoke(&[side("spoke-to-hub", "hub", USE)]),
+            vpn("hub", "192.168.0.0/16", false),
+        ]);
+        let (i, ron) = ok(&text);
+        assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())], "{ron}");
+        let w = peering_warnings(&i);
+        assert!(w.contains("t.json:4:173: resources[1].properties.virtualNetworkPeerings[0].properties: useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering of 'hub' back to 'spoke' is not in the input, so whether it sets allowGatewayTransit is unknown"), "{w}");
+        assert!(
+            w.contains("virtual network 'hub' is in the input but has no peering back to 'spoke'"),
+            "{w}"
+        );
+        // The hub's side alone: it allows transit, and no one uses it yet.
+        let text = template(&[
+            spoke(&[]),
+            hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+            vpn("hub", "192.168.0.0/16", false),
+        ]);
+        let (i, ron) = ok(&text);
+        assert_eq!(i.scenario.peerings, [options("hub", "spoke", false)], "{ron}");
+        assert!(ron.contains("allow_gateway_transit: true, use_remote_gateways: false"), "{ron}");
+        // An exported side that says Connected: the other side exists in Azure.
+        let text =
+            template(&[hub(&[]), spoke(&[side("spoke-to-hub", "hub", r#""peeringState": "Connected""#)])]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+        assert_eq!(peering_warnings(&i), "");
+    }
+
+    #[test]
+    fn inconsistent_flags_are_dropped_with_the_reason() {
+        let gw = vpn("hub", "192.168.0.0/16", false);
+        let case = |resources: &[String]| {
+            let (i, _) = ok(&template(resources));
+            (i.scenario.peerings.clone(), peering_warnings(&i))
+        };
+        // Use remote gateways, but the hub's side does not allow transit.
+        let (p, w) = case(&[
+            hub(&[side("hub-to-spoke", "spoke", "")]),
+            spoke(&[side("spoke-to-hub", "hub", USE)]),
+            gw.clone(),
+        ]);
+        assert_eq!(p, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+        assert!(w.contains("useRemoteGateways of peering 'spoke-to-hub' (virtual network 'spoke' to 'hub') is not imported: the peering 'hub-to-spoke' of 'hub' back to 'spoke' (t.json:2:173: resources[0].properties.virtualNetworkPeerings[0].properties) does not set allowGatewayTransit, and Azure uses a remote gateway only when it does; the peering is imported without gateway transit"), "{w}");
+        // Both sides use remote gateways: the hub has a gateway, so only the spoke can.
+        let both = format!(r#"{ALLOW}, {USE}"#);
+        let (p, w) = case(&[
+            hub(&[side("hub-to-spoke", "spoke", &both)]),
+            spoke(&[side("spoke-to-hub", "hub", &both)]),
+            gw.clone(),
+        ]);
+        assert_eq!(p, [transit("hub", "spoke")]);
+        assert!(w.contains("useRemoteGateways of peering 'hub-to-spoke' (virtual network 'hub' to 'spoke') is not imported: 'hub' has a virtual network gateway of its own ('hub-gw', t.json:5:1: resources[2]); Azure refuses useRemoteGateways on a virtual network with a gateway"), "{w}");
+        assert_eq!(w.lines().count(), 1, "{w}");
+        // The hub has no gateway in the input.
+        let (p, w) =
+            case(&[hub(&[side("hub-to-spoke", "spoke", ALLOW)]), spoke(&[side("spoke-to-hub", "hub", USE)])]);
+        assert_eq!(p, [options("hub", "spoke", false)]);
+        assert!(w.contains("'hub' has no virtual network gateway in the input (Azure refuses useRemoteGateways when the remote virtual network has none: RemoteVnetHasNoGateways)"), "{w}");
+        // A gateway whose on-premises routes are not in the JSON (ExpressRoute).
+        let er = gw.replace(r#""connectionType": "IPsec""#, r#""connectionType": "ExpressRoute""#);
+        let (p, w) = case(&[
+            hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+            spoke(&[side("spoke-to-hub", "hub", USE)]),
+            er,
+        ]);
+        assert_eq!(p, [options("hub", "spoke", false)]);
+        assert!(w.contains("connection 'hub-s2s' is an ExpressRoute connection"), "{w}");
+        assert!(
+            w.contains("the gateway of 'hub' ('hub-gw') has no on-premises address space in the input"),
+            "{w}"
+        );
+        assert!(
+            w.contains("write them as on_premises of 'hub' and set use_remote_gateways: true on the peering"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn a_vnet_uses_remote_gateways_on_one_peering_only() {
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+            vnet("hub2", "10.2.0.0/16", "10.2.255.0/27", &[side("hub2-to-spoke", "spoke", ALLOW)]),
+            spoke(&[side("spoke-to-hub", "hub", USE), side("spoke-to-hub2", "hub2", USE)]),
+            vpn("hub", "192.168.0.0/16", false),
+            vpn("hub2", "172.16.0.0/16", false),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [transit("hub", "spoke"), options("hub2", "spoke", false)]);
+        let w = peering_warnings(&i);
+        assert!(w.contains("t.json:6:335: resources[2].properties.virtualNetworkPeerings[1].properties: useRemoteGateways of peering 'spoke-to-hub2' (virtual network 'spoke' to 'hub2') is not imported: 'spoke' already sets useRemoteGateways on its peering 'spoke-to-hub' to 'hub' (t.json:6:173: resources[2].properties.virtualNetworkPeerings[0].properties); Azure allows it on one peering of a virtual network"), "{w}");
+    }
+
+    #[test]
+    fn a_spoke_with_its_own_gateway_cannot_use_the_hubs() {
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+            spoke(&[side("spoke-to-hub", "hub", USE)]),
+            vpn("hub", "192.168.0.0/16", false),
+            vpn("spoke", "172.16.0.0/16", false),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [options("hub", "spoke", false)]);
+        assert!(
+            peering_warnings(&i).contains("'spoke' has a virtual network gateway of its own ('spoke-gw'")
+        );
+    }
+
+    #[test]
+    fn access_and_state_of_a_side() {
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", r#""allowVirtualNetworkAccess": false"#)]),
+            spoke(&[side("spoke-to-hub", "hub", "")]),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+        assert!(peering_warnings(&i).contains("peering 'hub-to-spoke' of virtual network 'hub' to 'spoke' sets allowVirtualNetworkAccess false: in Azure the VMs of 'hub' cannot reach those of 'spoke' over it; nsgsim does not model this setting and imports the peering open"));
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", r#""peeringState": "Disconnected""#)]),
+            spoke(&[]),
+        ]);
+        let (i, _) = ok(&text);
+        assert!(i.scenario.peerings.is_empty());
+        assert!(peering_warnings(&i).contains("peering 'hub-to-spoke' of virtual network 'hub' to 'spoke' is Disconnected: Azure passes traffic over a peering only when both virtual networks peer with each other (peeringState Connected); not imported"));
+        let e = err(&template(&[
+            hub(&[side("hub-to-spoke", "spoke", r#""useRemoteGateways": "sometimes""#)]),
+            spoke(&[]),
+        ]));
+        assert!(
+            e.contains("resources[0].properties.virtualNetworkPeerings[0].properties.useRemoteGateways: 'sometimes': peering 'hub-to-spoke': useRemoteGateways must be true or false"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn on_premises_spaces_come_from_connected_sites_and_the_client_pool() {
+        let p2s = vpn("hub", "192.168.0.0/16", true).replace(
+            r#""gatewayType": "Vpn""#,
+            r#""gatewayType": "Vpn", "vpnClientConfiguration": {"vpnClientAddressPool": {"addressPrefixes": ["172.20.0.0/24"]}}"#,
+        );
+        let text = template(&[
+            hub(&[]),
+            p2s,
+            r#"{"type": "Microsoft.Network/localNetworkGateways", "name": "unused", "properties": {"localNetworkAddressSpace": {"addressPrefixes": ["192.0.2.0/24"]}}}"#.into(),
+            r#"{"type": "Microsoft.Network/localNetworkGateways", "name": "inside", "properties": {"localNetworkAddressSpace": {"addressPrefixes": ["10.0.5.0/24", "198.18.0.0/15"]}}}"#.into(),
+            r#"{"type": "Microsoft.Network/connections", "name": "inside-s2s", "properties": {"connectionType": "IPsec",
+                "virtualNetworkGateway1": {"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"},
+                "localNetworkGateway2": {"id": "[resourceId('Microsoft.Network/localNetworkGateways', 'inside')]"}}}"#.into(),
+            r#"{"type": "Microsoft.Network/connections", "name": "elsewhere", "properties": {"connectionType": "IPsec",
+                "virtualNetworkGateway1": {"id": "[resourceId('Microsoft.Network/virtualNetworkGateways', 'hub-gw')]"},
+                "localNetworkGateway2": {"id": "[resourceId('Microsoft.Network/localNetworkGateways', 'missing')]"}}}"#.into(),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.vnets[0].on_premises, ["172.20.0.0/24", "192.168.0.0/16", "198.18.0.0/15"]);
+        let w = peering_warnings(&i);
+        for expected in [
+            "connection 'hub-s2s' uses BGP: the routes on-premises advertises are not in Azure's JSON; only the address space of local network gateway 'hub-onprem' (192.168.0.0/16) is imported",
+            "t.json:11:1: resources[5]: the address space 10.0.5.0/24 of local network gateway 'inside' overlaps virtual network 'hub' (10.0.0.0/16)",
+            "connection 'elsewhere': local network gateway 'missing' is not in the input",
+            "t.json:10:1: resources[4]: local network gateway 'unused' is named by no IPsec connection in the input",
+        ] {
+            assert!(w.contains(expected), "{expected}\n{w}");
+        }
+        // A gateway whose VNet is not in the input.
+        let (i, _) = ok(&template(&[vpn("far", "192.168.0.0/16", false)]));
+        assert!(peering_warnings(&i).contains("virtual network gateway 'far-gw' is in virtual network 'far', which is not in the input; not modelled"));
+        let e = err(&template(&[vpn("hub", "192.168.0.0/33", false), hub(&[])]));
+        assert!(
+            e.contains(
+                "resources[1].properties.localNetworkAddressSpace.addressPrefixes[0]: '192.168.0.0/33'"
+            ),
+            "{e}"
+        );
+    }
+}

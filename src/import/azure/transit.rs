@@ -251,6 +251,15 @@ impl Importer<'_> {
             }
             let (ab, ba) = (&sides[i], j.map(|j| &sides[j]));
             let (a, b) = (ab.local, ab.remote.as_str());
+            if let Some((x, y)) = self.overlapping_spaces(a, b) {
+                notes.push((
+                    ab.rec.src.clone(),
+                    format!(
+                        "virtual networks '{a}' and '{b}' have overlapping address spaces ({x} and {y}): Azure refuses a peering between them; not imported"
+                    ),
+                ));
+                continue;
+            }
             let present = std::iter::once(ab).chain(ba);
             if let Some(side) = present
                 .clone()
@@ -354,6 +363,27 @@ impl Importer<'_> {
             self.warn(&src, message);
         }
         Ok(out)
+    }
+}
+
+impl Importer<'_> {
+    /// A space of VNet `a` and one of VNet `b` that overlap, if any: Azure refuses to peer such
+    /// VNets, and the scenario loader refuses the peering too.
+    fn overlapping_spaces(&self, a: &str, b: &str) -> Option<(String, String)> {
+        let spaces = |name: &str| -> Vec<(String, IpNet)> {
+            self.vnets
+                .iter()
+                .filter(|v| v.name == name)
+                .flat_map(|v| &v.spaces)
+                .filter_map(|s| crate::net::parse_prefix(s).ok().map(|net| (s.clone(), net)))
+                .collect()
+        };
+        let (xs, ys) = (spaces(a), spaces(b));
+        xs.iter().find_map(|(x, xn)| {
+            ys.iter()
+                .find(|(_, yn)| xn.contains(&yn.network()) || yn.contains(&xn.network()))
+                .map(|(y, _)| (x.clone(), y.clone()))
+        })
     }
 }
 
@@ -537,6 +567,24 @@ mod tests {
         .expect("imports");
         assert_eq!(i.scenario.peerings, [transit("hub", "spoke")]);
         assert_eq!(peering_warnings(&i), "");
+    }
+
+    #[test]
+    fn vnets_with_overlapping_spaces_are_not_peered() {
+        // Azure refuses the peering; imported, it would make a scenario that does not load.
+        let text = template(&[
+            hub(&[side("hub-to-clash", "clash", ""), side("hub-to-spoke", "spoke", "")]),
+            vnet("clash", "10.0.128.0/17", "10.0.200.0/27", &[side("clash-to-hub", "hub", "")]),
+            spoke(&[side("spoke-to-hub", "hub", "")]),
+        ]);
+        let (i, _) = ok(&text);
+        assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
+        let w = peering_warnings(&i);
+        assert!(
+            w.contains("virtual networks 'hub' and 'clash' have overlapping address spaces (10.0.0.0/16 and 10.0.128.0/17): Azure refuses a peering between them; not imported"),
+            "{w}"
+        );
+        assert_eq!(w.matches("overlapping").count(), 1, "one warning for the two sides: {w}");
     }
 
     #[test]

@@ -724,7 +724,7 @@ impl JitEngine {
                 actor.name
             );
             let cancelled = self.cancel_pending(now, &actor.name, &reason, |jit, r| {
-                r.ports.iter().any(|p| p.vm == vm) && jit.approvers_of(r).is_empty()
+                r.ports.iter().any(|p| p.vm == vm) && jit.approvers_for(&r.ports).is_empty()
             });
             if !cancelled.is_empty() {
                 out.summary.push_str(&format!(
@@ -843,13 +843,7 @@ impl JitEngine {
             self.requests.push(request);
             return self.refuse(now, &user.name, operation, &resource, reason);
         }
-        let mut approvers: Vec<String> = ports
-            .iter()
-            .filter_map(|p| self.configured.get(&p.vm))
-            .flat_map(|c| c.policy.approver_roles.iter().cloned())
-            .collect();
-        approvers.sort();
-        approvers.dedup();
+        let approvers = self.approvers_for(&ports);
         let what = describe_ports(topology, &ports);
         if !approvers.is_empty() {
             self.requests.push(request);
@@ -1101,10 +1095,9 @@ impl JitEngine {
         cancelled
     }
 
-    /// The approver roles the current policies of request `r`'s VMs name, sorted, deduplicated.
-    fn approvers_of(&self, r: &Request) -> Vec<String> {
-        let mut allowed: Vec<String> = r
-            .ports
+    /// The approver roles the current policies of the VMs of `ports` name, sorted, deduplicated.
+    fn approvers_for(&self, ports: &[PortRequest]) -> Vec<String> {
+        let mut allowed: Vec<String> = ports
             .iter()
             .filter_map(|p| self.configured.get(&p.vm))
             .flat_map(|c| c.policy.approver_roles.iter().cloned())
@@ -1132,7 +1125,7 @@ impl JitEngine {
         if r.requester == approver.name && !self.options.allow_self_approval {
             return Some(format!("'{}' cannot approve their own request", approver.name));
         }
-        let allowed = self.approvers_of(r);
+        let allowed = self.approvers_for(&r.ports);
         if allowed.is_empty() {
             let mut vms: Vec<&str> = r.ports.iter().map(|p| topology.vm(p.vm).name.as_str()).collect();
             vms.sort();

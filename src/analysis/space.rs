@@ -115,13 +115,6 @@ impl Region {
         self.boxes.iter().any(|a| a.overlaps(b))
     }
 
-    /// `self \ b`.
-    pub fn subtract_box(&self, b: &MatchBox) -> Region {
-        let mut out = self.clone();
-        out.remove_box(b);
-        out
-    }
-
     /// Removes `b` from the region in place. Boxes that miss `b` are kept as they are, not
     /// copied: `partition` removes every rule's boxes from a region of hundreds of boxes, most of
     /// which each rule misses.

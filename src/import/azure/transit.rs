@@ -8,6 +8,10 @@
 
 use super::*;
 
+/// The one subnet a virtual network gateway can be deployed into (Microsoft: "The gateway subnet
+/// must be named 'GatewaySubnet' to work properly"). ARM names compare without case.
+const GATEWAY_SUBNET: &str = "GatewaySubnet";
+
 impl Importer<'_> {
     /// The VNets with a gateway in the input, by VNet name, and the on-premises spaces behind
     /// each: the address spaces of the local network gateways its IPsec connections name, and
@@ -46,6 +50,16 @@ impl Importer<'_> {
                 ));
                 continue;
             };
+            if !r.names[1].eq_ignore_ascii_case(GATEWAY_SUBNET) {
+                notes.push((
+                    rsrc.clone(),
+                    format!(
+                        "virtual network gateway '{}' is in subnet '{}' of virtual network '{}': Azure deploys a virtual network gateway only into the subnet named {GATEWAY_SUBNET}; not modelled",
+                        g.name, r.names[1], r.names[0]
+                    ),
+                ));
+                continue;
+            }
             located.insert(key(GATEWAY, std::slice::from_ref(&g.name)), vnet.clone());
             let site = sites.entry(vnet).or_insert_with(|| Site {
                 gateway: g.name.clone(),
@@ -107,8 +121,20 @@ impl Importer<'_> {
                 ));
                 continue;
             }
-            // A gateway whose VNet is unknown was reported above.
-            let Some(vnet) = located.get(&g.key()).cloned() else { continue };
+            let Some(vnet) = located.get(&g.key()).cloned() else {
+                // Why the gateway is not modelled was reported above; say what it costs here,
+                // rather than later call the local network gateway unnamed.
+                used.push(l.name().to_string());
+                notes.push((
+                    c.src.clone(),
+                    format!(
+                        "connection '{name}' goes through virtual network gateway '{}', which is not modelled, so the address space of local network gateway '{}' is not routed anywhere",
+                        g.name(),
+                        l.name()
+                    ),
+                ));
+                continue;
+            };
             let Some(local) = self
                 .local_gateways
                 .iter()
@@ -771,6 +797,20 @@ mod tests {
         ] {
             assert!(w.contains(expected), "{expected}\n{w}");
         }
+        // A gateway outside the GatewaySubnet: Azure refuses it, so no on-premises spaces.
+        let misplaced =
+            vpn("hub", "192.168.0.0/16", false).replace("'hub', 'GatewaySubnet'", "'hub', 'workload'");
+        let (i, _) = ok(&template(&[hub(&[]), misplaced]));
+        assert!(i.scenario.vnets[0].on_premises.is_empty());
+        let w = peering_warnings(&i);
+        assert!(w.contains("t.json:4:84: resources[1].properties.ipConfigurations[0].properties.subnet.id: virtual network gateway 'hub-gw' is in subnet 'workload' of virtual network 'hub': Azure deploys a virtual network gateway only into the subnet named GatewaySubnet; not modelled"), "{w}");
+        assert!(w.contains("connection 'hub-s2s' goes through virtual network gateway 'hub-gw', which is not modelled, so the address space of local network gateway 'hub-onprem' is not routed anywhere"), "{w}");
+        assert!(!w.contains("named by no IPsec connection"), "{w}");
+        // The name compares without case, as ARM names do.
+        let lower =
+            vpn("hub", "192.168.0.0/16", false).replace("'hub', 'GatewaySubnet'", "'hub', 'gatewaysubnet'");
+        let (i, _) = ok(&template(&[hub(&[]), lower]));
+        assert_eq!(i.scenario.vnets[0].on_premises, ["192.168.0.0/16"]);
         // A gateway whose VNet is not in the input.
         let (i, _) = ok(&template(&[vpn("far", "192.168.0.0/16", false)]));
         assert!(peering_warnings(&i).contains("virtual network gateway 'far-gw' is in virtual network 'far', which is not in the input; not modelled"));

@@ -10,7 +10,8 @@
 //   /tmp/rte_acl tests/data/classbench/acl1_10K tests/data/classbench/acl1_10K_trace 64
 // It prints, for the scalar, SSE and AVX2 classifiers: build time, the median and the best of 50
 // rounds over the trace in batches of BATCH flows (ns per lookup, millions per second, one core),
-// and how many results agree with the trace. DPDK runs without huge pages here (--no-huge), as on a shared VM.
+// and how many results agree with the trace. DPDK runs without huge pages here (--no-huge), as on a shared VM,
+// with 12 GiB of EAL memory (-m): building the 1,000-rule NSG set's 436,852 filters peaks at about 4 GiB.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

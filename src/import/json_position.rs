@@ -121,6 +121,9 @@ enum Walk {
     Value(usize),
     /// The path names a member that the object at this offset lacks.
     MissingFrom(usize),
+    /// The path goes on inside a template expression string (`"[variables('rules')]"`) at this
+    /// offset: the expression makes the value, which the text does not hold.
+    Expression(usize),
     /// Nothing.
     None,
 }
@@ -140,17 +143,29 @@ impl<'t> JsonIndex<'t> {
 
     /// Where the value at `path` starts; `None` when the text has no value there.
     pub fn value_at(&self, path: &str) -> Option<Position> {
-        match walk(&self.root, path) {
+        match walk(&self.root, path, None) {
             Walk::Value(offset) => Some(self.position(offset)),
-            Walk::MissingFrom(_) | Walk::None => None,
+            Walk::MissingFrom(_) | Walk::Expression(_) | Walk::None => None,
         }
     }
 
     /// Where the value at `path` starts or, when `path` names a member that its object lacks
     /// (`a.b` where `a` has no `b`), where that object starts: where the member would go.
     pub fn value_or_object_at(&self, path: &str) -> Option<Position> {
-        match walk(&self.root, path) {
+        match walk(&self.root, path, None) {
             Walk::Value(offset) | Walk::MissingFrom(offset) => Some(self.position(offset)),
+            Walk::Expression(_) | Walk::None => None,
+        }
+    }
+
+    /// As [`JsonIndex::value_or_object_at`], and for a value that an ARM template expression
+    /// makes (`securityRules[3].priority` where `securityRules` is `"[variables('rules')]"`),
+    /// where that expression starts: the nearest place in the text that the value comes from.
+    pub fn value_object_or_expression_at(&self, path: &str) -> Option<Position> {
+        match walk(&self.root, path, Some(self.text)) {
+            Walk::Value(offset) | Walk::MissingFrom(offset) | Walk::Expression(offset) => {
+                Some(self.position(offset))
+            }
             Walk::None => None,
         }
     }
@@ -164,12 +179,20 @@ impl<'t> JsonIndex<'t> {
 
 /// Follows `rest` from `node`. Keys are matched against the text (see the module docs); a key
 /// that occurs twice counts at its last occurrence only.
-fn walk(node: &Node<'_>, rest: &str) -> Walk {
+/// Follows `rest` down from `node`. With `expressions` (the whole text), a path that goes on
+/// inside an ARM template expression string (`"[…]"`, but not the escaped literal `"[[…"`) ends
+/// there as [`Walk::Expression`].
+fn walk(node: &Node<'_>, rest: &str, expressions: Option<&str>) -> Walk {
     if rest.is_empty() {
         return Walk::Value(node.start);
     }
     match &node.kind {
-        Kind::Scalar => Walk::None,
+        Kind::Scalar => match expressions.and_then(|text| text.get(node.start..)) {
+            Some(value) if value.starts_with("\"[") && !value.starts_with("\"[[") => {
+                Walk::Expression(node.start)
+            }
+            _ => Walk::None,
+        },
         Kind::Array(items) => {
             let Some((index, after)) = rest.strip_prefix('[').and_then(|r| r.split_once(']')) else {
                 return Walk::None;
@@ -178,7 +201,7 @@ fn walk(node: &Node<'_>, rest: &str) -> Walk {
                 return Walk::None;
             }
             match (index.parse::<usize>().ok().and_then(|i| items.get(i)), continuation(after)) {
-                (Some(item), Some(next)) => walk(item, next),
+                (Some(item), Some(next)) => walk(item, next, expressions),
                 _ => Walk::None,
             }
         }
@@ -201,8 +224,9 @@ fn walk(node: &Node<'_>, rest: &str) -> Walk {
             candidates.sort_by_key(|(key, _, _)| std::cmp::Reverse(key.len()));
             let mut missing = Walk::None;
             for (_, child, next) in candidates {
-                match walk(child, next) {
+                match walk(child, next, expressions) {
                     Walk::Value(offset) => return Walk::Value(offset),
+                    Walk::Expression(offset) => return Walk::Expression(offset),
                     Walk::MissingFrom(offset) if matches!(missing, Walk::None) => {
                         missing = Walk::MissingFrom(offset);
                     }
@@ -386,6 +410,22 @@ mod tests {
         assert_eq!(at("\n\n   []  \n", ""), Some((3, 4)));
         assert_eq!(at("42", ""), Some((1, 1)));
         assert_eq!(at("[{\"x\": 1}]", "[0].x"), Some((1, 8)));
+    }
+
+    #[test]
+    fn a_path_into_a_template_expression_ends_at_the_expression_when_asked() {
+        let text = r#"{"a": "[variables('list')]", "b": "[[literal]", "c": "plain", "d": ["[f()]"]}"#;
+        let index = JsonIndex::new(text).expect("JSON");
+        let expr = |path: &str| index.value_object_or_expression_at(path).map(|p| (p.line, p.column));
+        assert_eq!(expr("a[3].name"), Some(of(text, r#""[variables"#)));
+        assert_eq!(expr("d[0].x"), Some(of(text, r#""[f()]""#)));
+        // `[[` escapes a literal bracket: not an expression; nor is a plain string.
+        assert_eq!(expr("b[0]"), None);
+        assert_eq!(expr("c.x"), None);
+        // Values in the text are found as before, and the other lookups do not follow expressions.
+        assert_eq!(expr("c"), Some(of(text, r#""plain""#)));
+        assert_eq!(at(text, "a[3].name"), None);
+        assert_eq!(index.value_or_object_at("a[3].name"), None);
     }
 
     #[test]

@@ -65,8 +65,8 @@ pub enum ImportError {
     Unresolved {
         /// The file.
         file: PathBuf,
-        /// Where the reference starts in the file; `None` when the path is not in the text (a
-        /// value made by a template expression).
+        /// Where the reference starts in the file (for a value a template expression makes, that
+        /// expression); `None` when the text holds neither.
         position: Option<Position>,
         /// The JSON path of the reference, e.g. `resources[3].properties.subnet.id`.
         path: String,
@@ -80,8 +80,9 @@ pub enum ImportError {
     Invalid {
         /// The file.
         file: PathBuf,
-        /// Where the value starts in the file (for a missing value, the object that lacks it);
-        /// `None` when the path is not in the text (a value made by a template expression).
+        /// Where the value starts in the file (for a missing value, the object that lacks it; for
+        /// a value a template expression makes, that expression); `None` when the text holds
+        /// none of these.
         position: Option<Position>,
         /// The JSON path.
         path: String,
@@ -97,8 +98,9 @@ pub enum ImportError {
 pub struct Warning {
     /// The file.
     pub file: PathBuf,
-    /// Where the value at `path` starts in the file; `None` for the file as a whole (an empty
-    /// path) or when the path is not in the text.
+    /// Where the value at `path` starts in the file (for a value a template expression makes,
+    /// that expression); `None` for the file as a whole (an empty path) or when the text holds
+    /// neither.
     pub position: Option<Position>,
     /// The JSON path; empty for the file as a whole.
     pub path: String,

@@ -446,6 +446,24 @@ fn import_rules_given_inline_and_as_child_resources_once() {
     assert!(!out.stderr.contains("differently"), "{}", out.stderr);
 }
 
+/// A value that a template expression makes is not in the text: the error points at the
+/// expression (it used to give the file and the path only).
+#[test]
+fn import_errors_in_values_an_expression_makes_point_at_the_expression() {
+    let dir = TempDir::new("import-exprpos");
+    let file = dir.write(
+        "ports.json",
+        r#"{"variables": {"ports": ["443", "70000"]},
+  "resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {"securityRules": [
+    {"name": "r", "properties": {"protocol": "Tcp", "access": "Allow", "direction": "Inbound", "priority": 100,
+      "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRanges": "[variables('ports')]"}}]}}]}"#,
+    );
+    nsgsim(&["import", &file]).assert_code(2).stderr_has(&[
+        "ports.json:4:117: resources[0].properties.securityRules[0].properties.destinationPortRanges[1]: '70000'",
+        "a port must be at most 65535 (valid: '*', a port 0-65535, or a range like '1000-2000')",
+    ]);
+}
+
 /// Audit 7 (2): a variable that refers to itself used to overflow the stack (exit 134).
 #[test]
 fn import_self_referencing_variables_are_an_error_with_their_path() {

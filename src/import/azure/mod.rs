@@ -373,11 +373,11 @@ impl<'t> Importer<'t> {
         path
     }
 
-    /// Where the value read at `src` starts in its file (for a missing member, the object that
-    /// lacks it); `None` when the text has no such value (one made by a template expression).
+    /// Where the value read at `src` starts in its file: for a missing member, the object that
+    /// lacks it; for a value a template expression makes, that expression.
     fn position(&self, src: &Src) -> Option<Position> {
         let index = self.indexes[src.file].get_or_init(|| JsonIndex::new(self.texts[src.file]));
-        index.as_ref()?.value_or_object_at(&self.text_path(src))
+        index.as_ref()?.value_object_or_expression_at(&self.text_path(src))
     }
 
     /// `file:LINE:COLUMN: PATH` (or `file: PATH`), for messages that point at another place.
@@ -1019,11 +1019,8 @@ impl<'t> Importer<'t> {
                 continue;
             }
             if let Err(e) = piece.parse::<PortRange>() {
-                return Err(self.invalid(
-                    at,
-                    piece,
-                    format!("{e} (valid: a port 0-65535, a range like 1000-2000, or '*')"),
-                ));
+                // The parse error already says what is valid.
+                return Err(self.invalid(at, piece, e.to_string()));
             }
         }
         Ok(())
@@ -2615,6 +2612,27 @@ mod tests {
         );
         assert!(err("42").starts_with("t.json:1:1: (root): '42'"));
         assert!(err("\n  [42]").starts_with("t.json:2:4: [0]: '42': expected a resource object"));
+    }
+
+    #[test]
+    fn a_value_an_expression_makes_is_placed_at_the_expression() {
+        let rule = RULE.replace(
+            r#""destinationPortRange": "443""#,
+            r#""destinationPortRanges": "[variables('ports')]""#,
+        );
+        let text = format!(
+            r#"{{"variables": {{"ports": ["443", "70000"]}},
+              "resources": [{{"type": "Microsoft.Network/networkSecurityGroups", "name": "n",
+                "properties": {{"securityRules": [{{"name": "r", "properties": {rule}}}]}}}}]}}"#
+        );
+        let e = err(&text);
+        assert_eq!(
+            e,
+            format!(
+                "{}: resources[0].properties.securityRules[0].properties.destinationPortRanges[1]: '70000': '70000' is not a port range: a port must be at most 65535 (valid: '*', a port 0-65535, or a range like '1000-2000')",
+                place_of(&text, "\"[variables('ports')]\"", 0)
+            )
+        );
     }
 
     #[test]

@@ -345,8 +345,37 @@ fn expand(value: &Value, scope: &TemplateScope, path: &str, top: bool) -> Result
             .map(|(i, v)| expand(v, scope, &format!("{path}[{i}]"), false))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
+        Value::String(s) => match structured(s, scope) {
+            Some(made) => expand(&made, scope, path, false),
+            None => Ok(value.clone()),
+        },
         other => Ok(other.clone()),
     }
+}
+
+/// The array or object that the expression `text` makes, when it is a variable or a parameter
+/// that evaluates offline to one (`"securityRules": "[variables('rules')]"`), so that readers
+/// find the structure where a literal would be. Anything else is left to the reader that uses
+/// it, which evaluates it and reports its errors at its path. A deployment function met on the
+/// way (`resourceGroup()`) is noted only when the structure is kept: for anything else the
+/// reader, if there is one, evaluates the expression again and notes it then.
+fn structured(text: &str, scope: &TemplateScope) -> Option<Value> {
+    let lower = text.trim_start().to_ascii_lowercase();
+    if !(lower.starts_with("[variables(") || lower.starts_with("[parameters(")) {
+        return None;
+    }
+    let before = scope.take_stand_ins();
+    let made = match (Eval { scope, stack: Vec::new() }).text(text).map(|v| v.into_arm()) {
+        Ok(ArmValue::Json(v @ (Value::Array(_) | Value::Object(_)))) => Some(v),
+        _ => None,
+    };
+    let met = scope.take_stand_ins();
+    let mut keep = scope.stand_ins.borrow_mut();
+    keep.extend(before);
+    if made.is_some() {
+        keep.extend(met);
+    }
+    made
 }
 
 /// Evaluates every expression in `value` that can be; keeps the others as written, except those

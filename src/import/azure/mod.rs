@@ -457,6 +457,24 @@ impl<'t> Importer<'t> {
     }
 
     /// A list of strings (each evaluated); empty when absent.
+    /// The array at `field` of `m`: `None` when absent or null; an error naming what was expected
+    /// for anything else (such as a string that no expression turned into a list).
+    fn list<'v>(
+        &self,
+        m: &'v Map<String, Value>,
+        field: &str,
+        src: &Src,
+        what: &str,
+    ) -> Res<Option<&'v Vec<Value>>> {
+        match m.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(list)) => Ok(Some(list)),
+            Some(other) => {
+                Err(self.invalid(&src.at(field), &other.to_string(), format!("expected a list of {what}")))
+            }
+        }
+    }
+
     fn strings(
         &self,
         m: &Map<String, Value>,
@@ -775,14 +793,7 @@ impl<'t> Importer<'t> {
             return Ok(());
         }
         let mut rules = Vec::new();
-        if let Some(list) = props.get("securityRules") {
-            let Value::Array(list) = list else {
-                return Err(self.invalid(
-                    &src.at("securityRules"),
-                    &list.to_string(),
-                    "expected a list of rules",
-                ));
-            };
+        if let Some(list) = self.list(props, "securityRules", src, "rules")? {
             for (i, r) in list.iter().enumerate() {
                 let rsrc = src.at(&format!("securityRules[{i}]"));
                 let Value::Object(robj) = r else {
@@ -1146,7 +1157,7 @@ impl<'t> Importer<'t> {
             ));
         }
         let mut subnets = Vec::new();
-        if let Some(Value::Array(list)) = p.get("subnets") {
+        if let Some(list) = self.list(p, "subnets", src, "subnets")? {
             for (i, s) in list.iter().enumerate() {
                 let ssrc = src.at(&format!("subnets[{i}]"));
                 let Value::Object(sobj) = s else {
@@ -1166,7 +1177,7 @@ impl<'t> Importer<'t> {
             }
         }
         let mut peers = Vec::new();
-        if let Some(Value::Array(list)) = p.get("virtualNetworkPeerings") {
+        if let Some(list) = self.list(p, "virtualNetworkPeerings", src, "peerings")? {
             for (i, peering) in list.iter().enumerate() {
                 let psrc = src.at(&format!("virtualNetworkPeerings[{i}]"));
                 let Value::Object(pobj) = peering else { continue };
@@ -2612,6 +2623,43 @@ mod tests {
         );
         assert!(err("42").starts_with("t.json:1:1: (root): '42'"));
         assert!(err("\n  [42]").starts_with("t.json:2:4: [0]: '42': expected a resource object"));
+    }
+
+    #[test]
+    fn arrays_from_variables_and_parameters_are_read_like_literal_ones() {
+        let text = format!(
+            r#"{{"parameters": {{"prefixes": {{"type": "array", "defaultValue": ["10.0.0.0/16"]}},
+                              "subnets": {{"type": "array", "defaultValue": [{{"name": "app", "properties": {{"addressPrefix": "10.0.1.0/24"}}}}]}}}},
+              "variables": {{"rules": [{{"name": "https", "properties": {RULE}}}]}},
+              "resources": [
+                {{"type": "Microsoft.Network/networkSecurityGroups", "name": "n", "properties": {{"securityRules": "[variables('rules')]"}}}},
+                {{"type": "Microsoft.Network/virtualNetworks", "name": "v",
+                  "properties": {{"addressSpace": {{"addressPrefixes": "[parameters('prefixes')]"}}, "subnets": "[parameters('subnets')]"}}}}]}}"#
+        );
+        let (i, ron) = ok(&text);
+        assert_eq!(i.scenario.vnets[0].subnets.len(), 1, "{ron}");
+        assert!(ron.contains(r#"Subnet(name: "app", prefix: "10.0.1.0/24")"#), "{ron}");
+        assert!(ron.contains(r#"Rule(name: "https", priority: 100"#), "{ron}");
+        assert!(warnings(&i).is_empty(), "{}", warnings(&i));
+        // An error inside the made array names the item and points at the expression.
+        let bad = text.replace(r#""priority": 100"#, r#""priority": 99"#);
+        assert_eq!(
+            err(&bad),
+            format!(
+                "{}: resources[0].properties.securityRules[0].properties.priority: '99': security rule 'https': a rule's priority is an integer 100-4096 (lower is evaluated first)",
+                place_of(&bad, "\"[variables('rules')]\"", 0)
+            )
+        );
+        // An expression that makes a string stays a string, read (and reported) where it is used.
+        let text = r#"{"variables": {"s": "10.0.1.0/24"}, "resources": [{"type": "Microsoft.Network/virtualNetworks", "name": "v",
+            "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}, "subnets": "[variables('s')]"}}]}"#;
+        let e = err(text);
+        assert!(
+            e.ends_with(
+                r#"resources[0].properties.subnets: '"[variables('s')]"': expected a list of subnets"#
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -457,20 +457,29 @@ impl<'t> Importer<'t> {
     }
 
     /// A list of strings (each evaluated); empty when absent.
-    /// The array at `field` of `m`: `None` when absent or null; an error naming what was expected
-    /// for anything else (such as a string that no expression turned into a list).
+    /// The array at `field` of `m`: `None` when absent or null; an error for anything else: the
+    /// expression's own error when it is one that cannot be evaluated (a variable that refers to
+    /// itself), else what was expected. (An expression that makes a list was already replaced by
+    /// it, see `arm::expand_property_copies`.)
     fn list<'v>(
         &self,
         m: &'v Map<String, Value>,
         field: &str,
         src: &Src,
         what: &str,
+        scope: &TemplateScope,
     ) -> Res<Option<&'v Vec<Value>>> {
+        let at = src.at(field);
         match m.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(list)) => Ok(Some(list)),
             Some(other) => {
-                Err(self.invalid(&src.at(field), &other.to_string(), format!("expected a list of {what}")))
+                if let Value::String(text) = other
+                    && let Err(e) = eval_string(text, scope)
+                {
+                    return Err(self.invalid(&at, text, e));
+                }
+                Err(self.invalid(&at, &other.to_string(), format!("expected a list of {what}")))
             }
         }
     }
@@ -793,7 +802,7 @@ impl<'t> Importer<'t> {
             return Ok(());
         }
         let mut rules = Vec::new();
-        if let Some(list) = self.list(props, "securityRules", src, "rules")? {
+        if let Some(list) = self.list(props, "securityRules", src, "rules", scope)? {
             for (i, r) in list.iter().enumerate() {
                 let rsrc = src.at(&format!("securityRules[{i}]"));
                 let Value::Object(robj) = r else {
@@ -1157,7 +1166,7 @@ impl<'t> Importer<'t> {
             ));
         }
         let mut subnets = Vec::new();
-        if let Some(list) = self.list(p, "subnets", src, "subnets")? {
+        if let Some(list) = self.list(p, "subnets", src, "subnets", scope)? {
             for (i, s) in list.iter().enumerate() {
                 let ssrc = src.at(&format!("subnets[{i}]"));
                 let Value::Object(sobj) = s else {
@@ -1177,7 +1186,7 @@ impl<'t> Importer<'t> {
             }
         }
         let mut peers = Vec::new();
-        if let Some(list) = self.list(p, "virtualNetworkPeerings", src, "peerings")? {
+        if let Some(list) = self.list(p, "virtualNetworkPeerings", src, "peerings", scope)? {
             for (i, peering) in list.iter().enumerate() {
                 let psrc = src.at(&format!("virtualNetworkPeerings[{i}]"));
                 let Value::Object(pobj) = peering else { continue };
@@ -2660,6 +2669,10 @@ mod tests {
             ),
             "{e}"
         );
+        // A list variable that refers to itself reports that, not the shape.
+        let text = text.replace(r#""s": "10.0.1.0/24""#, r#""s": ["[variables('s')]"]"#);
+        let e = err(&text);
+        assert!(e.ends_with("variables('s') refers to itself: variables('s') -> variables('s')"), "{e}");
     }
 
     #[test]

@@ -353,15 +353,15 @@ fn expand(value: &Value, scope: &TemplateScope, path: &str, top: bool) -> Result
     }
 }
 
-/// The array or object that the expression `text` makes, when it is a variable or a parameter
-/// that evaluates offline to one (`"securityRules": "[variables('rules')]"`), so that readers
-/// find the structure where a literal would be. Anything else is left to the reader that uses
+/// The array or object that the expression `text` makes, when it evaluates offline to one
+/// (`"securityRules": "[variables('rules')]"`, `"[concat(variables('base'), variables('extra'))]"`),
+/// so that readers find the structure where a literal would be. Anything else is left to the reader that uses
 /// it, which evaluates it and reports its errors at its path. A deployment function met on the
 /// way (`resourceGroup()`) is noted only when the structure is kept: for anything else the
 /// reader, if there is one, evaluates the expression again and notes it then.
 fn structured(text: &str, scope: &TemplateScope) -> Option<Value> {
-    let lower = text.trim_start().to_ascii_lowercase();
-    if !(lower.starts_with("[variables(") || lower.starts_with("[parameters(")) {
+    // `[[` escapes a literal bracket; anything not in brackets is a plain string.
+    if !text.starts_with('[') || text.starts_with("[[") || !text.ends_with(']') {
         return None;
     }
     let before = scope.take_stand_ins();

@@ -2650,6 +2650,20 @@ mod tests {
         assert!(ron.contains(r#"Subnet(name: "app", prefix: "10.0.1.0/24")"#), "{ron}");
         assert!(ron.contains(r#"Rule(name: "https", priority: 100"#), "{ron}");
         assert!(warnings(&i).is_empty(), "{}", warnings(&i));
+        // Any expression that makes an array: ARM's idiom for a base list plus additions.
+        let extra = RULE.replace(r#""priority": 100"#, r#""priority": 200"#).replace("443", "80");
+        let joined = text
+            .replace(r#""[variables('rules')]""#, r#""[concat(variables('rules'), variables('more'))]""#)
+            .replace(
+                r#""variables": {"#,
+                &format!(r#""variables": {{"more": [{{"name": "http", "properties": {extra}}}],"#),
+            );
+        let (_, ron) = ok(&joined);
+        assert!(
+            ron.contains(r#"Rule(name: "https", priority: 100"#)
+                && ron.contains(r#"Rule(name: "http", priority: 200"#),
+            "{ron}"
+        );
         // An error inside the made array names the item and points at the expression.
         let bad = text.replace(r#""priority": 100"#, r#""priority": 99"#);
         assert_eq!(

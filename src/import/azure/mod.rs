@@ -918,7 +918,7 @@ impl<'t> Importer<'t> {
             let list = me.strings(p, list_field, src, scope)?;
             let single = me.string(p, prefix_field, src, scope)?;
             let mut names = Vec::new();
-            if let Some(Value::Array(items)) = p.get(asg_field) {
+            if let Some(items) = me.list(p, asg_field, src, "application security groups", scope)? {
                 if items.len() > crate::nsg::MAX_ASGS_PER_FIELD {
                     return Err(me.invalid(
                         &src.at(asg_field),
@@ -1357,7 +1357,7 @@ impl<'t> Importer<'t> {
         if !self.define(NIC, names, src) {
             return Ok(());
         }
-        let Some(Value::Array(configs)) = p.get("ipConfigurations") else {
+        let Some(configs) = self.list(p, "ipConfigurations", src, "IP configurations", scope)? else {
             return Err(self.invalid(
                 &src.at("ipConfigurations"),
                 "",
@@ -1423,7 +1423,9 @@ impl<'t> Importer<'t> {
             return Err(self.invalid(&ip_src, ip, "not an IP address (valid: e.g. 10.0.1.4)"));
         }
         let mut asgs = Vec::new();
-        if let Some(Value::Array(items)) = cp.get("applicationSecurityGroups") {
+        if let Some(items) =
+            self.list(cp, "applicationSecurityGroups", &cpsrc, "application security groups", scope)?
+        {
             for (i, item) in items.iter().enumerate() {
                 let at = cpsrc.at(&format!("applicationSecurityGroups[{i}]"));
                 let Value::Object(obj) = item else {
@@ -1527,7 +1529,9 @@ impl<'t> Importer<'t> {
         };
         let mut nics = Vec::new();
         let nsrc = src.at("networkProfile");
-        if let Some(Value::Array(list)) = p.get("networkProfile").and_then(|n| n.get("networkInterfaces")) {
+        if let Some(Value::Object(profile)) = p.get("networkProfile")
+            && let Some(list) = self.list(profile, "networkInterfaces", &nsrc, "network interfaces", scope)?
+        {
             let mut refs = Vec::new();
             for (i, item) in list.iter().enumerate() {
                 let at = nsrc.at(&format!("networkInterfaces[{i}]"));
@@ -1582,7 +1586,7 @@ impl<'t> Importer<'t> {
         if !self.define(BASTION, names, rsrc) {
             return Ok(());
         }
-        let Some(Value::Array(configs)) = p.get("ipConfigurations") else {
+        let Some(configs) = self.list(p, "ipConfigurations", src, "IP configurations", scope)? else {
             return Err(self.invalid(
                 &src.at("ipConfigurations"),
                 "",
@@ -1635,7 +1639,7 @@ impl<'t> Importer<'t> {
             return Ok(());
         }
         let mut subnet = None;
-        if let Some(Value::Array(configs)) = p.get("ipConfigurations") {
+        if let Some(configs) = self.list(p, "ipConfigurations", src, "IP configurations", scope)? {
             for (i, config) in configs.iter().enumerate() {
                 let csrc = src.at(&format!("ipConfigurations[{i}]"));
                 let Value::Object(cobj) = config else {
@@ -1778,7 +1782,7 @@ impl<'t> Importer<'t> {
             );
         }
         let policy = names.last().cloned().unwrap_or_default();
-        let Some(Value::Array(vms)) = p.get("virtualMachines") else {
+        let Some(vms) = self.list(p, "virtualMachines", src, "virtual machines", scope)? else {
             return Err(self.invalid(&src.at("virtualMachines"), "", "a JIT policy needs virtualMachines"));
         };
         for (i, v) in vms.iter().enumerate() {
@@ -1794,7 +1798,7 @@ impl<'t> Importer<'t> {
                 );
             }
             let vm = self.id(vobj, &vsrc, scope)?;
-            let Some(Value::Array(ports)) = vobj.get("ports") else {
+            let Some(ports) = self.list(vobj, "ports", &vsrc, "ports", scope)? else {
                 return Err(self.invalid(&vsrc.at("ports"), "", "a JIT virtual machine needs ports"));
             };
             let mut out = Vec::new();
@@ -2848,6 +2852,13 @@ mod tests {
         );
         let e = at("destinationPortRange", r#""443-80""#);
         assert!(e.contains("securityRules[0].properties.destinationPortRange: '443-80'"), "{e}");
+        // An ASG field that is not a list used to be ignored, which widened the rule to any
+        // source; now it is an error.
+        let e = at("sourceApplicationSecurityGroups", r#""web""#);
+        assert!(
+            e.ends_with(r#"securityRules[0].properties.sourceApplicationSecurityGroups: '"web"': expected a list of application security groups"#),
+            "{e}"
+        );
         let e = at("sourceAddressPrefixes", r#"["10.0.0.0/8", "10.1.2.3/16"]"#);
         assert!(e.contains("properties.sourceAddressPrefixes[1]: '10.1.2.3/16': host bits are set"), "{e}");
         let e = at("priority", "5000");

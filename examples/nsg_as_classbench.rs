@@ -23,27 +23,16 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use nsgsim::matcher::{CompiledMatcher, LinearMatcher, MatchBox, synth};
-use nsgsim::net::Flow;
+use nsgsim::net::{Flow, range_to_prefixes_v4};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-/// The prefixes covering `lo..=hi` exactly, as (network, length), over a `width`-bit space.
-fn prefixes(lo: u64, hi: u64, width: u32) -> Vec<(u64, u32)> {
-    let mut out = Vec::new();
-    let mut cur = lo;
-    while cur <= hi {
-        let mut len = width;
-        while len > 0 {
-            let size = 1u64 << (width - len + 1);
-            if !cur.is_multiple_of(size) || cur + size - 1 > hi {
-                break;
-            }
-            len -= 1;
-        }
-        out.push((cur, len));
-        cur += 1u64 << (width - len);
-    }
-    out
+/// The IPv4 prefixes covering `lo..=hi` exactly, as (network, length).
+fn prefixes(lo: u32, hi: u32) -> Vec<(u64, u32)> {
+    range_to_prefixes_v4(lo, hi)
+        .into_iter()
+        .map(|net| (u64::from(u32::from(net.network())), u32::from(net.prefix_len())))
+        .collect()
 }
 
 /// The runs of consecutive protocol numbers in a box, as value/mask pairs.
@@ -56,8 +45,10 @@ fn protocol_masks(b: &MatchBox) -> Vec<(u64, u64)> {
         while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
             i += 1;
         }
-        for (value, len) in prefixes(lo, numbers[i], 8) {
-            out.push((value, (0xFFu64 << (8 - len)) & 0xFF));
+        // The protocol byte as the top byte of an address: its prefixes are value/mask pairs.
+        let (lo, hi) = (lo as u32, numbers[i] as u32);
+        for (value, len) in prefixes(lo << 24, hi << 24 | 0x00FF_FFFF) {
+            out.push((value >> 24, (0xFFu64 << (8 - len.min(8))) & 0xFF));
         }
         i += 1;
     }
@@ -84,7 +75,7 @@ fn main() -> ExitCode {
     for (index, rule) in rules.iter().enumerate() {
         for b in &rule.boxes {
             let v4 = |set: &nsgsim::net::AddrSet| -> Vec<(u64, u32)> {
-                set.v4_ranges().iter().flat_map(|&(lo, hi)| prefixes(lo.into(), hi.into(), 32)).collect()
+                set.v4_ranges().iter().flat_map(|&(lo, hi)| prefixes(lo, hi)).collect()
             };
             let (src, dst) = (v4(&b.src), v4(&b.dst));
             for (pv, pm) in protocol_masks(b) {

@@ -430,6 +430,7 @@ fn options(hub: &str, spoke: &str, use_remote: bool) -> PeeringSpec {
         vnets: (hub.to_string(), spoke.to_string()),
         allow_gateway_transit: true,
         use_remote_gateways: use_remote,
+        allow_virtual_network_access: (true, true),
     })
 }
 

@@ -952,8 +952,12 @@ impl Walk<'_> {
             return String::new();
         }
         let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
+        let default_rule = match direction {
+            Direction::Inbound => "AllowVnetInBound",
+            Direction::Outbound => "AllowVnetOutBound",
+        };
         format!(
-            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which takes '{p}' out of '{h}''s VirtualNetwork tag, so AllowVnetInBound/AllowVnetOutBound and rules naming VirtualNetwork do not match it; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
         )
     }
 }

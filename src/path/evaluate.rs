@@ -956,8 +956,13 @@ impl Walk<'_> {
             Direction::Inbound => "AllowVnetInBound",
             Direction::Outbound => "AllowVnetOutBound",
         };
+        let then = if t.peering_access_blocks_all_traffic() {
+            "; under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
+        } else {
+            "; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+        };
         format!(
-            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it{then}"
         )
     }
 }

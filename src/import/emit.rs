@@ -183,10 +183,15 @@ pub fn to_ron(f: &ScenarioFile) -> String {
             .iter()
             .map(|p| {
                 let (a, b) = p.vnets();
+                let access = match p.virtual_network_access() {
+                    (true, true) => String::new(),
+                    (x, y) => format!(", allow_virtual_network_access: ({x}, {y})"),
+                };
                 match p.gateway_flags() {
-                    (false, false) => format!("({}, {})", s(a), s(b)),
+                    (false, false) if access.is_empty() => format!("({}, {})", s(a), s(b)),
+                    (false, false) => format!("Peering(vnets: ({}, {}){access})", s(a), s(b)),
                     (allow, use_remote) => format!(
-                        "Peering(vnets: ({}, {}), allow_gateway_transit: {allow}, use_remote_gateways: {use_remote})",
+                        "Peering(vnets: ({}, {}), allow_gateway_transit: {allow}, use_remote_gateways: {use_remote}{access})",
                         s(a),
                         s(b)
                     ),

@@ -8,7 +8,7 @@
 //! | Azure | scenario |
 //! |---|---|
 //! | `Microsoft.Network/networkSecurityGroups` (+ `securityRules`, inline or child) | `nsgs` |
-//! | `Microsoft.Network/virtualNetworks` (+ `subnets`, `virtualNetworkPeerings`) | `vnets`, `peerings` (both sides merged, with the gateway transit flags) |
+//! | `Microsoft.Network/virtualNetworks` (+ `subnets`, `virtualNetworkPeerings`) | `vnets`, `peerings` (both sides merged, with the gateway transit flags and each side's `allowVirtualNetworkAccess`) |
 //! | `Microsoft.Network/virtualNetworkGateways`, `connections`, `localNetworkGateways` | a VNet's `on_premises` |
 //! | `Microsoft.Network/networkInterfaces` (primary IP configuration) | a VM's `nics` |
 //! | `Microsoft.Network/publicIPAddresses`, `applicationSecurityGroups`, `bastionHosts` | `public_ips`, `asgs`, `bastions` |

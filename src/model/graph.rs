@@ -4,8 +4,10 @@
 //!
 //! It answers the questions that are about connections rather than rules:
 //! - which networks reach which privately ([`PrivateReach`]: peering, not transitive; on-premises
-//!   through a VNet's gateway and, with gateway transit, the VNets that use it), which the path
-//!   evaluation and the reachability queries use;
+//!   through a VNet's gateway and, with gateway transit, the VNets that use it; under option
+//!   `peering_access_blocks_all_traffic`, not over a peering whose side sets
+//!   `allowVirtualNetworkAccess: false`), which the path evaluation and the reachability queries
+//!   use;
 //! - how two VNets connect when they are not peered (a peering path, for explaining
 //!   non-transitive peering);
 //! - what to draw: Graphviz DOT (`nsgsim graph`) and the topology picture of reports
@@ -108,17 +110,35 @@ pub enum GraphEdge {
 /// It also keeps the peering graph of the VNets alone (small: one node per VNet), so that the
 /// peering path between two VNets is found without walking the whole topology graph, which a
 /// flow evaluation cannot afford.
+///
+/// A peering with `allowVirtualNetworkAccess: false` on a side still connects the two VNets
+/// (Microsoft's current documentation: the setting "only changes the definition of the
+/// VirtualNetwork service tag"; the NSGs then decide). Only under option
+/// `peering_access_blocks_all_traffic` (the older documentation: "traffic doesn't flow between the
+/// peered virtual networks") is such a peering left out, both ways, with the gateway transit over
+/// it; [`PrivateReach::blocked_by`] then says which side blocks, for the explanation.
 #[derive(Clone, Debug, Default)]
 pub struct PrivateReach {
     /// Per VNet index: the VNets it reaches privately, sorted.
     vnets: Vec<Vec<VnetId>>,
     /// Per VNet index: the VNets that the on-premises networks behind its gateway reach, sorted.
     on_premises: Vec<Vec<VnetId>>,
-    /// The VNets (node weight: the VNet's name) and their peerings; node `i` is `VnetId(i)`.
+    /// The VNets (node weight: the VNet's name) and their peerings that carry traffic; node `i`
+    /// is `VnetId(i)`.
     peerings: UnGraph<String, ()>,
+    /// Peerings that carry no traffic (option `peering_access_blocks_all_traffic`): the two VNets,
+    /// lower id first, and the VNet whose side sets `allowVirtualNetworkAccess: false`.
+    blocked: Vec<(VnetId, VnetId, VnetId)>,
 }
 
 impl PrivateReach {
+    /// When the peering of `a` and `b` carries no traffic (option
+    /// `peering_access_blocks_all_traffic`), the VNet whose side blocks it.
+    pub fn blocked_by(&self, a: VnetId, b: VnetId) -> Option<VnetId> {
+        let key = if a <= b { (a, b) } else { (b, a) };
+        self.blocked.iter().find(|(x, y, _)| (*x, *y) == key).map(|(_, _, side)| *side)
+    }
+
     /// Whether a sender in `from` reaches `to` without leaving the private network.
     pub fn vnet_reaches(&self, from: VnetId, to: VnetId) -> bool {
         self.vnets.get(from.index()).is_some_and(|r| r.binary_search(&to).is_ok())
@@ -152,6 +172,11 @@ pub struct TopologyGraph {
     internet: NodeIndex,
     vnets: Vec<NodeIndex>,
     vnet_of_node: HashMap<NodeIndex, VnetId>,
+    /// Peering sides that set `allowVirtualNetworkAccess: false`: (the VNet of that side, the
+    /// remote VNet).
+    no_access: Vec<(VnetId, VnetId)>,
+    /// Option `peering_access_blocks_all_traffic`: such a peering carries no traffic.
+    blocks_all_traffic: bool,
 }
 
 impl TopologyGraph {
@@ -161,6 +186,10 @@ impl TopologyGraph {
         let internet = g.add_node(GraphNode::Internet);
         let mut vnets = Vec::new();
         let mut vnet_of_node = HashMap::new();
+        let mut no_access = Vec::new();
+        for v in topology.vnet_ids() {
+            no_access.extend(topology.vnet(v).peerings_without_access.iter().map(|r| (v, *r)));
+        }
         for v in topology.vnet_ids() {
             let vnet = topology.vnet(v);
             let spaces: Vec<String> = vnet.address_space.iter().map(|s| s.to_string()).collect();
@@ -253,7 +282,26 @@ impl TopologyGraph {
                 }
             }
         }
-        TopologyGraph { graph: g, internet, vnets, vnet_of_node }
+        TopologyGraph {
+            graph: g,
+            internet,
+            vnets,
+            vnet_of_node,
+            no_access,
+            blocks_all_traffic: topology.peering_access_blocks_all_traffic(),
+        }
+    }
+
+    /// The VNet (`a` first) whose side of the peering of `a` and `b` sets
+    /// `allowVirtualNetworkAccess: false`, if any.
+    fn no_access_side(&self, a: VnetId, b: VnetId) -> Option<VnetId> {
+        [(a, b), (b, a)].into_iter().find(|side| self.no_access.contains(side)).map(|(x, _)| x)
+    }
+
+    /// Whether the peering of `a` and `b` carries no traffic (option
+    /// `peering_access_blocks_all_traffic` and a side without access), and which side blocks it.
+    fn blocked_side(&self, a: VnetId, b: VnetId) -> Option<VnetId> {
+        if self.blocks_all_traffic { self.no_access_side(a, b) } else { None }
     }
 
     /// The VNets at the other end of `node`'s edges of kind `kind`.
@@ -279,13 +327,22 @@ impl TopologyGraph {
                 peerings.add_node(name.clone());
             }
         }
+        let mut blocked = Vec::new();
         for (a, b) in self.vnet_links(&GraphEdge::Peering) {
             let (a, b) = (self.vnet_of_node[&a], self.vnet_of_node[&b]);
-            peerings.add_edge(NodeIndex::new(a.index()), NodeIndex::new(b.index()), ());
+            match self.blocked_side(a, b) {
+                Some(side) => blocked.push((a.min(b), a.max(b), side)),
+                None => {
+                    peerings.add_edge(NodeIndex::new(a.index()), NodeIndex::new(b.index()), ());
+                }
+            }
         }
         for (i, &node) in self.vnets.iter().enumerate() {
             let me = VnetId(i as u32);
-            let mut reached: Vec<VnetId> = self.vnet_neighbours(node, &GraphEdge::Peering).collect();
+            let mut reached: Vec<VnetId> = self
+                .vnet_neighbours(node, &GraphEdge::Peering)
+                .filter(|peer| self.blocked_side(me, *peer).is_none())
+                .collect();
             reached.push(me);
             reached.sort_unstable();
             reached.dedup();
@@ -295,16 +352,20 @@ impl TopologyGraph {
             let mut from_gateway = Vec::new();
             if self.has_gateway(node) {
                 from_gateway.push(me);
+                // Gateway transit crosses the peering: a peering that carries no traffic
+                // carries none to the gateway either (model choice, docs/fidelity.md).
                 from_gateway.extend(
                     self.vnet_neighbours(node, &GraphEdge::GatewayTransit)
-                        .filter(|v| !self.has_gateway(self.vnets[v.index()])),
+                        .filter(|v| !self.has_gateway(self.vnets[v.index()]))
+                        .filter(|v| self.blocked_side(me, *v).is_none()),
                 );
                 from_gateway.sort_unstable();
                 from_gateway.dedup();
             }
             on_premises.push(from_gateway);
         }
-        PrivateReach { vnets, on_premises, peerings }
+        blocked.sort_unstable();
+        PrivateReach { vnets, on_premises, peerings, blocked }
     }
 
     /// The shortest chain of peerings from `from` to `to` (both included), if any. (For many
@@ -417,7 +478,25 @@ impl TopologyGraph {
             let Some((a, b)) = self.graph.edge_endpoints(e) else { continue };
             let style = match &self.graph[e] {
                 GraphEdge::Contains => String::new(),
-                GraphEdge::Peering => " [label=\"peering\", style=bold]".into(),
+                GraphEdge::Peering => {
+                    let side = match (self.vnet_of_node.get(&a), self.vnet_of_node.get(&b)) {
+                        (Some(x), Some(y)) => self.no_access_side(*x, *y),
+                        _ => None,
+                    };
+                    let name = side.and_then(|v| match &self.graph[self.vnets[v.index()]] {
+                        GraphNode::Vnet { name, .. } => Some(name.replace('"', "\\\"")),
+                        _ => None,
+                    });
+                    match name {
+                        Some(name) if self.blocks_all_traffic => format!(
+                            " [label=\"peering, no traffic (allowVirtualNetworkAccess false on {name}'s side)\", style=dashed]"
+                        ),
+                        Some(name) => format!(
+                            " [label=\"peering (allowVirtualNetworkAccess false on {name}'s side)\", style=bold]"
+                        ),
+                        None => " [label=\"peering\", style=bold]".into(),
+                    }
+                }
                 GraphEdge::Public => " [style=dashed]".into(),
                 GraphEdge::Gateway => " [label=\"gateway\", style=dotted]".into(),
                 GraphEdge::GatewayTransit => " [label=\"uses remote gateway\", style=dotted]".into(),
@@ -467,6 +546,39 @@ mod tests {
         assert!(!reach.on_premises_reaches(hub, b), "b is peered but does not use the gateway");
         assert!(!reach.on_premises_reaches(a, a), "a has no gateway of its own");
         assert!(TopologyGraph::new(&t).to_dot().contains("uses remote gateway"));
+    }
+
+    /// Microsoft's current documentation: `allowVirtualNetworkAccess: false` leaves the peering
+    /// connected (only the tag changes). Option `peering_access_blocks_all_traffic` (the older
+    /// documentation) takes the peering out both ways, with the gateway transit over it.
+    #[test]
+    fn a_peering_without_access_connects_unless_the_legacy_option_blocks_it() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
+        let b = t.add_vnet("b", vec!["10.2.0.0/16".parse().expect("net")]).expect("vnet");
+        t.connect_on_premises(hub, vec!["192.168.0.0/16".parse().expect("net")]).expect("gateway");
+        t.peer(hub, a).expect("peer");
+        t.peer(hub, b).expect("peer");
+        t.use_remote_gateway(a, hub).expect("a uses the hub's gateway");
+        t.set_peering_access(a, hub, false).expect("a's side");
+        let reach = TopologyGraph::new(&t).private_reach();
+        assert!(reach.vnet_reaches(a, hub) && reach.vnet_reaches(hub, a), "still connected");
+        assert!(reach.on_premises_reaches(hub, a));
+        assert_eq!(reach.blocked_by(a, hub), None);
+        assert!(
+            TopologyGraph::new(&t).to_dot().contains("peering (allowVirtualNetworkAccess false on a's side)")
+        );
+        t.set_peering_access_blocks_all_traffic(true);
+        let g = TopologyGraph::new(&t);
+        let reach = g.private_reach();
+        assert!(!reach.vnet_reaches(a, hub) && !reach.vnet_reaches(hub, a), "no traffic either way");
+        assert!(!reach.on_premises_reaches(hub, a), "nor through the hub's gateway");
+        assert_eq!((reach.blocked_by(a, hub), reach.blocked_by(hub, a)), (Some(a), Some(a)));
+        assert_eq!(reach.blocked_by(hub, b), None);
+        assert!(reach.vnet_reaches(hub, b), "the other peering is untouched");
+        assert_eq!(reach.peering_path(a, b), None, "a blocked peering connects nothing");
+        assert!(g.to_dot().contains("peering, no traffic (allowVirtualNetworkAccess false on a's side)"));
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub struct Vnet {
     pub subnets: Vec<SubnetId>,
     /// VNets it is peered with (peering is not transitive).
     pub peerings: Vec<VnetId>,
+    /// The peered VNets to which this VNet's side of the peering does not allow virtual network
+    /// access (Azure's `allowVirtualNetworkAccess: false` on this VNet's peering resource): their
+    /// address spaces are left out of this VNet's `VirtualNetwork` tag. Every entry is also in
+    /// `peerings`.
+    pub peerings_without_access: Vec<VnetId>,
     /// On-premises address spaces connected through a VPN or ExpressRoute gateway: routed
     /// privately to the VNet and part of its `VirtualNetwork` tag.
     pub on_premises: Vec<IpNet>,
@@ -380,6 +385,9 @@ pub struct Topology {
     vm_by_name: HashMap<String, VmId>,
     nic_by_name: HashMap<String, NicId>,
     public_ip_by_name: HashMap<String, PublicIpId>,
+    /// Scenario option `peering_access_blocks_all_traffic` (older documentation): a peering with
+    /// `allowVirtualNetworkAccess: false` on either side carries no traffic at all.
+    peering_access_blocks_all_traffic: bool,
 }
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
@@ -497,6 +505,7 @@ impl Topology {
             address_space,
             subnets: Vec::new(),
             peerings: Vec::new(),
+            peerings_without_access: Vec::new(),
             on_premises: Vec::new(),
             remote_gateway: None,
         });
@@ -553,6 +562,66 @@ impl Topology {
             self.vnets[b.index()].peerings.push(a);
         }
         Ok(())
+    }
+
+    /// Sets Azure's `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`
+    /// (Azure's default: true). With `false`, `remote`'s address spaces leave `vnet`'s
+    /// `VirtualNetwork` tag (Microsoft's current documentation: "only changes the definition of
+    /// the VirtualNetwork service tag"); under option `peering_access_blocks_all_traffic` the
+    /// peering also carries no traffic (see [`Topology::peering_access_blocked_by`]).
+    ///
+    /// # Errors
+    /// When the two VNets are not peered.
+    pub fn set_peering_access(
+        &mut self,
+        vnet: VnetId,
+        remote: VnetId,
+        allow: bool,
+    ) -> Result<(), TopologyError> {
+        let v = &self.vnets[vnet.index()];
+        if !v.peerings.contains(&remote) {
+            return Err(TopologyError::Requirement {
+                resource: format!("vnet '{}'", v.name),
+                problem: format!(
+                    "is not peered with vnet '{}'; peer them first",
+                    self.vnets[remote.index()].name
+                ),
+            });
+        }
+        let without = &mut self.vnets[vnet.index()].peerings_without_access;
+        without.retain(|r| *r != remote);
+        if !allow {
+            without.push(remote);
+        }
+        Ok(())
+    }
+
+    /// Whether `vnet`'s side of its peering with `remote` allows virtual network access (Azure's
+    /// `allowVirtualNetworkAccess`); true when they are not peered, as there is no side to say no.
+    pub fn allows_virtual_network_access(&self, vnet: VnetId, remote: VnetId) -> bool {
+        !self.vnets[vnet.index()].peerings_without_access.contains(&remote)
+    }
+
+    /// The VNet (`a` or `b`, `a` first) whose side of their peering sets
+    /// `allowVirtualNetworkAccess: false`, if they are peered and one does.
+    pub fn peering_access_blocked_by(&self, a: VnetId, b: VnetId) -> Option<VnetId> {
+        if !self.vnets[a.index()].peerings.contains(&b) {
+            return None;
+        }
+        [(a, b), (b, a)].into_iter().find(|&(x, y)| !self.allows_virtual_network_access(x, y)).map(|(x, _)| x)
+    }
+
+    /// Turns on scenario option `peering_access_blocks_all_traffic`: the older peering
+    /// documentation ("When this setting is disabled, traffic doesn't flow between the peered
+    /// virtual networks"), where a peering with `allowVirtualNetworkAccess: false` on either side
+    /// carries no traffic whatever the NSGs say.
+    pub fn set_peering_access_blocks_all_traffic(&mut self, on: bool) {
+        self.peering_access_blocks_all_traffic = on;
+    }
+
+    /// Whether option `peering_access_blocks_all_traffic` is on.
+    pub fn peering_access_blocks_all_traffic(&self) -> bool {
+        self.peering_access_blocks_all_traffic
     }
 
     /// Lets `vnet` use the gateway of the peered VNet `remote` (gateway transit).
@@ -1292,14 +1361,22 @@ impl Topology {
     }
 
     /// The members of `VirtualNetwork` as seen from `vnet`: its address spaces, its connected
-    /// on-premises spaces, those of the VNets peered with it, and the host platform address
-    /// 168.63.129.16.
+    /// on-premises spaces, those of the VNets peered with it whose peering from `vnet` allows
+    /// virtual network access, and the host platform address 168.63.129.16.
     pub fn virtual_network_tag(&self, vnet: VnetId) -> AddrSet {
         AddrSet::from_nets(&self.virtual_network_prefixes(vnet))
     }
 
     /// The prefixes `VirtualNetwork` is made of in `vnet`, unmerged: address spaces, connected
     /// on-premises spaces, peered VNets' spaces, the host platform address.
+    ///
+    /// A peered VNet's spaces are left out when `vnet`'s own side of the peering sets
+    /// `allowVirtualNetworkAccess: false`: Microsoft's peering page describes the setting on
+    /// "This virtual network" ("The VirtualNetwork service tag for network security groups
+    /// encompasses the virtual network and peered virtual network when this setting is set to
+    /// Allow"), so the remote side's flag shapes only the remote VNet's tag. On-premises spaces
+    /// reached through gateway transit stay, whatever the flag: Microsoft ties the setting to the
+    /// peered virtual network's space only (model choice, docs/fidelity.md).
     pub fn virtual_network_prefixes(&self, vnet: VnetId) -> Vec<IpNet> {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
@@ -1307,11 +1384,26 @@ impl Topology {
         if let Some(remote) = v.remote_gateway {
             nets.extend(self.vnets[remote.index()].on_premises.iter().copied());
         }
-        for peer in &v.peerings {
+        for peer in v.peerings.iter().filter(|p| !v.peerings_without_access.contains(p)) {
             nets.extend(self.vnets[peer.index()].address_space.iter().copied());
         }
         nets.push(IpNet::from(PLATFORM_HOST_ADDRESS));
         nets
+    }
+
+    /// Whether `ip` is a member of `VirtualNetwork` for an NSG applied to `subnet` (or a NIC in
+    /// it): [`Topology::virtual_network_prefixes`] plus the subnet's user-defined route prefixes,
+    /// as [`Topology::resolve_context_for_subnet`] resolves the tag, without building the rest of
+    /// the context.
+    pub fn virtual_network_tag_contains(&self, subnet: SubnetId, ip: IpAddr) -> bool {
+        let s = &self.subnets[subnet.index()];
+        self.virtual_network_prefixes(s.vnet).iter().any(|n| n.contains(&ip))
+            || s.route_table.is_some_and(|rt| {
+                self.route_tables[rt.0 as usize]
+                    .routes
+                    .iter()
+                    .any(|r| r.next_hop != super::appliance::NextHop::None && r.prefix.contains(&ip))
+            })
     }
 
     /// What every symbolic address means for an NSG applied to `subnet` or to a NIC in it.
@@ -1357,7 +1449,15 @@ impl Topology {
     /// user-defined route is considered.
     pub fn resolve_context(&self, vnet: VnetId) -> ResolveContext {
         let virtual_network = self.virtual_network_tag(vnet);
-        let internet = internet_space().subtract(&virtual_network);
+        // A peered VNet's spaces are routed over the peering, never to the Internet, so they stay
+        // out of `Internet` even when `allowVirtualNetworkAccess: false` takes them out of
+        // `VirtualNetwork` (model choice for a peer with public address space, docs/fidelity.md).
+        let peers: Vec<IpNet> = self.vnets[vnet.index()]
+            .peerings
+            .iter()
+            .flat_map(|p| self.vnets[p.index()].address_space.iter().copied())
+            .collect();
+        let internet = internet_space().subtract(&virtual_network).subtract(&AddrSet::from_nets(&peers));
         let mut asg_members = HashMap::new();
         for (i, asg) in self.asgs.iter().enumerate() {
             let ips: Vec<IpNet> =
@@ -1655,6 +1755,52 @@ mod tests {
         assert!(!t.virtual_network_tag(other).contains(ip("10.0.1.4")));
         let overlapping = t.add_vnet("clash", vec![net("10.0.128.0/17")]).expect("vnet");
         assert!(t.peer(hub, overlapping).is_err());
+    }
+
+    /// `allowVirtualNetworkAccess: false` on one side takes the remote VNet's spaces out of that
+    /// side's `VirtualNetwork` only; the other side's tag keeps them (Microsoft's peering page
+    /// sets it under "This virtual network"). The spaces never become `Internet`.
+    #[test]
+    fn peering_access_shapes_the_virtual_network_tag_of_its_own_side_only() {
+        let (mut t, hub, _) = small();
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        let public = t.add_vnet("public", vec![net("20.50.0.0/16")]).expect("vnet");
+        let web = t.subnet_by_name(hub, "web").expect("web");
+        assert!(t.set_peering_access(hub, spoke, false).is_err(), "not peered yet");
+        t.peer(hub, spoke).expect("peer");
+        t.peer(hub, public).expect("peer");
+        assert!(t.allows_virtual_network_access(hub, spoke), "Azure's default");
+        assert_eq!(t.peering_access_blocked_by(hub, spoke), None);
+        t.set_peering_access(hub, spoke, false).expect("hub's side");
+        t.set_peering_access(hub, public, false).expect("hub's side");
+        assert!(!t.allows_virtual_network_access(hub, spoke));
+        assert!(t.allows_virtual_network_access(spoke, hub));
+        assert_eq!(t.peering_access_blocked_by(spoke, hub), Some(hub));
+        assert!(!t.virtual_network_tag(hub).contains(ip("10.1.5.5")), "hub's tag loses the spoke");
+        assert!(t.virtual_network_tag(hub).contains(ip("10.0.1.4")), "and keeps its own space");
+        assert!(t.virtual_network_tag(spoke).contains(ip("10.0.1.4")), "the spoke's tag keeps the hub");
+        assert!(!t.virtual_network_tag_contains(web, ip("10.1.5.5")));
+        assert!(t.virtual_network_tag_contains(web, ip("168.63.129.16")));
+        let ctx = t.resolve_context(hub);
+        assert!(!ctx.internet.contains(ip("20.50.1.1")), "a peer's public space is not Internet");
+        assert!(!ctx.virtual_network.contains(ip("20.50.1.1")));
+        // Setting it back restores the tag; a forced-tunnelling UDR puts everything in it anyway.
+        t.set_peering_access(hub, spoke, true).expect("hub's side");
+        assert!(t.virtual_network_tag(hub).contains(ip("10.1.5.5")));
+        t.set_peering_access(hub, spoke, false).expect("hub's side");
+        let rt = t
+            .add_route_table(RouteTable {
+                name: "rt".into(),
+                routes: vec![super::super::appliance::Route {
+                    name: "all".into(),
+                    prefix: net("0.0.0.0/0"),
+                    next_hop: super::super::appliance::NextHop::Internet,
+                }],
+            })
+            .expect("table");
+        t.set_subnet_route_table(web, rt).expect("associate");
+        assert!(t.virtual_network_tag_contains(web, ip("10.1.5.5")), "UDR prefixes are VirtualNetwork");
+        assert!(t.resolve_context_for_subnet(web).virtual_network.contains(ip("10.1.5.5")));
     }
 
     #[test]

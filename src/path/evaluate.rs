@@ -169,6 +169,41 @@ impl Walk<'_> {
         }
     }
 
+    /// Under option `peering_access_blocks_all_traffic`, the peering that a packet from `from`
+    /// to `vnet` would cross and that carries no traffic: (from's VNet, `vnet`, the VNet whose
+    /// side sets `allowVirtualNetworkAccess: false`). From on-premises, that is the peering the
+    /// gateway transit crosses.
+    fn blocked_peering(&self, from: Position, vnet: VnetId) -> Option<(VnetId, VnetId, VnetId)> {
+        let t = self.topology;
+        let src = match from {
+            Position::Subnet(s) => t.subnet(s).vnet,
+            Position::Unmodelled(v) => v,
+            Position::OnPremises(v) if t.vnet(vnet).remote_gateway == Some(v) => v,
+            _ => return None,
+        };
+        if src == vnet {
+            return None;
+        }
+        self.cache.private_reach().blocked_by(src, vnet).map(|side| (src, vnet, side))
+    }
+
+    /// Denies at `resource` a packet that would cross the peering of `from` and `to`, which
+    /// carries no traffic because `side` sets `allowVirtualNetworkAccess: false` (option
+    /// `peering_access_blocks_all_traffic`). `prefix` goes before the explanation.
+    fn deny_blocked_peering(
+        &mut self,
+        resource: impl Into<String>,
+        prefix: &str,
+        (from, to, side): (VnetId, VnetId, VnetId),
+    ) -> bool {
+        let t = self.topology;
+        let (a, b, side) = (&t.vnet(from).name, &t.vnet(to).name, &t.vnet(side).name);
+        let detail = format!(
+            "{prefix}the peering {a}->{b} blocks virtual network access (allowVirtualNetworkAccess false on {side}'s side) and carries no traffic either way: option peering_access_blocks_all_traffic follows Microsoft's older peering documentation (\"When this setting is disabled, traffic doesn't flow between the peered virtual networks\"); without the option only {side}'s VirtualNetwork tag changes, as the current documentation says"
+        );
+        self.deny(HopKind::Route, resource, detail)
+    }
+
     /// How a sender at `position` leaves for the Internet when it does so directly.
     fn egress(&self, source: Source, position: Position) -> Egress {
         let t = self.topology;
@@ -196,8 +231,15 @@ impl Walk<'_> {
         let dst = match req.destination {
             Destination::Nic(n) => {
                 let vnet = t.vnet_of_nic(n);
+                // A peering that carries no traffic still routes the private address (its system
+                // route stays): the trace then shows the peering stopping it.
                 match t.nic(n).public_ip {
-                    Some(p) if !self.privately_reaches(position, vnet) => t.public_ip(p).address,
+                    Some(p)
+                        if !self.privately_reaches(position, vnet)
+                            && self.blocked_peering(position, vnet).is_none() =>
+                    {
+                        t.public_ip(p).address
+                    }
                     _ => t.nic(n).private_ip,
                 }
             }
@@ -336,6 +378,18 @@ impl Walk<'_> {
                 }
                 Position::OnPremises(v) | Position::Unmodelled(v) => {
                     let on_premises = matches!(position, Position::OnPremises(_));
+                    if let Some(blocked) = self.blocked_peering(position, dst_vnet) {
+                        let prefix = if on_premises {
+                            format!(
+                                "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering; ",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            )
+                        } else {
+                            String::new()
+                        };
+                        return self.deny_blocked_peering("routing", &prefix, blocked);
+                    }
                     if self.privately_reaches(position, dst_vnet) {
                         let how = match (on_premises, v == dst_vnet) {
                             (true, true) => format!(
@@ -404,6 +458,9 @@ impl Walk<'_> {
                 self.deny(HopKind::Route, where_, format!("{via}: next hop None drops the traffic"))
             }
             RouteHop::Vnet(v) => {
+                if let Some(blocked) = self.blocked_peering(Position::Subnet(subnet), v) {
+                    return self.deny_blocked_peering(where_, &format!("to {}: {via}; ", flow.dst), blocked);
+                }
                 self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
                 if t.nic_by_private_ip(flow.dst).is_none() && t.vnet_of_ip(flow.dst) != Some(v) {
                     return self.deny(
@@ -414,12 +471,24 @@ impl Walk<'_> {
                 }
                 self.arrive_private(flow)
             }
-            RouteHop::Gateway => self.push(
-                HopKind::Route,
-                where_,
-                Access::Allow,
-                format!("to {}: {via}; leaves through the gateway to on-premises", flow.dst),
-            ),
+            RouteHop::Gateway => {
+                // Through a remote gateway (gateway transit), the packet crosses the peering.
+                if let Some(remote) = t.vnet(s.vnet).remote_gateway
+                    && let Some(side) = self.cache.private_reach().blocked_by(s.vnet, remote)
+                {
+                    return self.deny_blocked_peering(
+                        where_,
+                        &format!("to {}: {via}; ", flow.dst),
+                        (s.vnet, remote, side),
+                    );
+                }
+                self.push(
+                    HopKind::Route,
+                    where_,
+                    Access::Allow,
+                    format!("to {}: {via}; leaves through the gateway to on-premises", flow.dst),
+                )
+            }
             RouteHop::Internet => {
                 if t.vnet_of_ip(flow.dst).is_some() {
                     let dst_vnet = t.vnet_of_ip(flow.dst).map(|v| t.vnet(v).name.clone()).unwrap_or_default();
@@ -477,6 +546,14 @@ impl Walk<'_> {
                 let Some(fw) = t.firewall_by_private_ip(ip) else {
                     return self.deny(HopKind::Route, where_, format!("{via}: {ip} is not a modelled appliance; nsgsim models Azure Firewall as the only virtual appliance"));
                 };
+                let fw_vnet = t.subnet(t.firewall(fw).subnet).vnet;
+                if let Some(blocked) = self.blocked_peering(Position::Subnet(subnet), fw_vnet) {
+                    return self.deny_blocked_peering(
+                        where_,
+                        &format!("to {}: {via} (Azure Firewall '{}'); ", flow.dst, t.firewall(fw).name),
+                        blocked,
+                    );
+                }
                 self.push(
                     HopKind::Route,
                     where_,
@@ -707,6 +784,10 @@ impl Walk<'_> {
             );
         }
         let target_vnet = t.vnet_of_nic(target);
+        if let Some(blocked) = self.blocked_peering(Position::Subnet(bastion.subnet), target_vnet) {
+            let prefix = format!("Azure Bastion '{name}' reaches VMs in peered VNets over the peering; ");
+            return self.deny_blocked_peering(name, &prefix, blocked);
+        }
         if !self.cache.private_reach().vnet_reaches(bastion.vnet, target_vnet) {
             return self.deny(
                 HopKind::Bastion,
@@ -830,6 +911,10 @@ impl Walk<'_> {
             Access::Allow => "allows",
             Access::Deny => "denies",
         };
+        let note = match access {
+            Access::Deny => self.peering_tag_note(flow, subnet, direction),
+            Access::Allow => String::new(),
+        };
         self.hops.push(Hop {
             kind: HopKind::Nsg,
             resource: name.clone(),
@@ -839,12 +924,46 @@ impl Walk<'_> {
             priority: Some(hit.rule.priority.0),
             access,
             detail: format!(
-                "NSG '{name}' on {where_} ({direction}): {} {verb} (priority {})",
+                "NSG '{name}' on {where_} ({direction}): {} {verb} (priority {}){note}",
                 hit.rule.azure_name(),
                 hit.rule.priority
             ),
         });
         access == Access::Allow
+    }
+
+    /// Why a denied flow to or from a peered VNet missed the `VirtualNetwork` rules: the NSG's
+    /// own VNet sets `allowVirtualNetworkAccess: false` on its peering to that VNet, which takes
+    /// the remote spaces out of its `VirtualNetwork` tag (Microsoft: the setting "only changes the
+    /// definition of the VirtualNetwork service tag"). Empty when that is not the case.
+    fn peering_tag_note(&self, flow: &Flow, subnet: SubnetId, direction: Direction) -> String {
+        let t = self.topology;
+        let here = t.subnet(subnet).vnet;
+        let remote = match direction {
+            Direction::Inbound => flow.src,
+            Direction::Outbound => flow.dst,
+        };
+        let Some(peer) = t.vnet_of_ip(remote) else { return String::new() };
+        if peer == here
+            || !t.vnet(here).peerings.contains(&peer)
+            || t.allows_virtual_network_access(here, peer)
+            || t.virtual_network_tag_contains(subnet, remote)
+        {
+            return String::new();
+        }
+        let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
+        let default_rule = match direction {
+            Direction::Inbound => "AllowVnetInBound",
+            Direction::Outbound => "AllowVnetOutBound",
+        };
+        let then = if t.peering_access_blocks_all_traffic() {
+            "; under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
+        } else {
+            "; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+        };
+        format!(
+            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it{then}"
+        )
     }
 }
 
@@ -1063,6 +1182,159 @@ mod tests {
         assert!(last.detail.contains("not peered") && last.detail.contains("hub"), "{}", last.detail);
     }
 
+    /// hub (10.0.0.0/16: VM h at 10.0.1.4, a Bastion with public IP 20.0.0.9) peered with spoke
+    /// (10.1.0.0/16: VM s at 10.1.1.4); the hub's side of the peering sets
+    /// `allowVirtualNetworkAccess: false`. Both work subnets carry an NSG with the default rules
+    /// only.
+    fn access_blocked_on_the_hubs_side() -> (Topology, NicId, NicId, BastionId, crate::model::NsgId) {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        t.peer(hub, spoke).expect("peer");
+        t.set_peering_access(hub, spoke, false).expect("hub's side");
+        let hw = t.add_subnet(hub, "work", net("10.0.1.0/24")).expect("subnet");
+        let sw = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+        t.add_subnet(hub, crate::model::BASTION_SUBNET, net("10.0.2.0/26")).expect("subnet");
+        let pip = t.add_public_ip("bastion-pip", ip("20.0.0.9"), PublicIpSku::Standard).expect("pip");
+        let b = t.add_bastion("bastion", hub, Some(pip)).expect("bastion");
+        let defaults = nsg(&mut t, "defaults", vec![]);
+        t.set_subnet_nsg(hw, Some(defaults)).expect("nsg");
+        t.set_subnet_nsg(sw, Some(defaults)).expect("nsg");
+        let h = vm(&mut t, "h", hw, "10.0.1.4", None);
+        let s = vm(&mut t, "s", sw, "10.1.1.4", None);
+        (t, h, s, b, defaults)
+    }
+
+    /// Microsoft's current peering documentation: `allowVirtualNetworkAccess: false` "only changes
+    /// the definition of the VirtualNetwork service tag": traffic still crosses the peering, and
+    /// the hub's NSGs stop it at their default deny rules, both ways, saying why.
+    #[test]
+    fn a_side_without_virtual_network_access_loses_the_peer_from_its_virtual_network_tag() {
+        let (mut t, h, s, _, defaults) = access_blocked_on_the_hubs_side();
+        let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
+        assert_eq!(out.verdict, Access::Deny);
+        let deny = out.deciding_hop().expect("a deciding hop");
+        assert_eq!(deny.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{out:#?}");
+        assert!(
+            deny.detail.contains(
+                "the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on hub's side)"
+            ),
+            "{}",
+            deny.detail
+        );
+        // The reverse direction leaves the spoke (its tag keeps the hub) and is stopped as it
+        // arrives in the hub.
+        let back = run(&t, tcp(Source::Nic(s), Destination::Nic(h), 22));
+        assert_eq!(back.verdict, Access::Deny);
+        assert_eq!(
+            rules(&back),
+            ["defaultSecurityRules/AllowVnetOutBound", "defaultSecurityRules/DenyAllInBound"]
+        );
+        assert!(
+            back.hops.last().is_some_and(|h| h.detail.contains("is not in this NSG's VirtualNetwork tag"))
+        );
+        // A rule naming the spoke's prefix lets it through: the peering itself is open.
+        let by_prefix = rule(
+            "to-spoke",
+            100,
+            Outbound,
+            Access::Allow,
+            Tcp,
+            (AddressSpec::Any, prefix("10.1.0.0/16")),
+            "22",
+        );
+        t.nsg_mut(defaults).rules.push(by_prefix);
+        let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
+        assert_eq!(out.verdict, Access::Allow, "{out:#?}");
+        assert_eq!(rules(&out), ["securityRules/to-spoke", "defaultSecurityRules/AllowVnetInBound"]);
+        // With the flag back to true, AllowVnetOutBound matches again and no note is given.
+        let (mut t, h, s, _, _) = access_blocked_on_the_hubs_side();
+        let (hub, spoke) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        t.set_peering_access(hub, spoke, true).expect("hub's side");
+        let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
+        assert_eq!(out.verdict, Access::Allow);
+        assert!(out.hops.iter().all(|h| !h.detail.contains("VirtualNetwork tag")));
+    }
+
+    /// Option `peering_access_blocks_all_traffic` (the older documentation: "traffic doesn't flow
+    /// between the peered virtual networks"): the peering carries nothing, either way, whatever
+    /// the NSGs allow; the route hop says which side blocks it.
+    #[test]
+    fn the_legacy_option_stops_all_traffic_over_a_peering_without_access() {
+        let (mut t, h, s, _, defaults) = access_blocked_on_the_hubs_side();
+        let any = rule("any", 100, Outbound, Access::Allow, Tcp, (AddressSpec::Any, AddressSpec::Any), "*");
+        let any_in =
+            rule("any-in", 100, Inbound, Access::Allow, Tcp, (AddressSpec::Any, AddressSpec::Any), "*");
+        t.nsg_mut(defaults).rules.extend([any, any_in]);
+        assert_eq!(run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22)).verdict, Access::Allow);
+        t.set_peering_access_blocks_all_traffic(true);
+        for (from, to) in [(h, s), (s, h)] {
+            let out = run(&t, tcp(Source::Nic(from), Destination::Nic(to), 22));
+            assert_eq!(out.verdict, Access::Deny, "{out:#?}");
+            let last = out.hops.last().expect("a hop");
+            assert_eq!(last.kind, HopKind::Route);
+            assert!(last.detail.contains("blocks virtual network access (allowVirtualNetworkAccess false on hub's side) and carries no traffic either way"), "{}", last.detail);
+            assert!(last.detail.contains("option peering_access_blocks_all_traffic"), "{}", last.detail);
+        }
+        // Addressed by a raw private address the route still selects the peering, which drops it.
+        let out = run(&t, tcp(Source::Nic(h), Destination::Address(ip("10.1.1.9")), 22));
+        assert_eq!(out.verdict, Access::Deny);
+        assert!(out.hops.last().is_some_and(|h| h.detail.contains("VNetPeering to 'spoke'")));
+    }
+
+    /// Bastion reaches VMs in peered VNets over the peering. By default the session is traffic
+    /// from the Bastion subnet like any other (the target's own tag decides); under the legacy
+    /// option a peering without access carries no session.
+    #[test]
+    fn bastion_sessions_over_a_peering_without_access() {
+        let (mut t, _, s, b, _) = access_blocked_on_the_hubs_side();
+        let mut req = tcp(Source::Address(ip("198.51.100.7")), Destination::Nic(s), 22);
+        req.via = Some(b);
+        // The spoke's side allows access, so its tag holds the Bastion subnet: AllowVnetInBound.
+        let out = run(&t, req);
+        assert_eq!(out.verdict, Access::Allow, "{out:#?}");
+        assert_eq!(rules(&out), ["defaultSecurityRules/AllowVnetInBound"]);
+        t.set_peering_access_blocks_all_traffic(true);
+        let out = run(&t, req);
+        assert_eq!(out.verdict, Access::Deny);
+        let last = out.hops.last().expect("a hop");
+        assert_eq!(last.kind, HopKind::Route);
+        assert_eq!(last.resource, "bastion");
+        assert!(last.detail.starts_with("Azure Bastion 'bastion' reaches VMs in peered VNets over the peering; the peering hub->spoke blocks"), "{}", last.detail);
+    }
+
+    /// Under the legacy option the gateway transit over a blocked peering carries nothing either
+    /// (model choice): on-premises does not reach the spoke, and the spoke's route to on-premises
+    /// is stopped at the peering.
+    #[test]
+    fn the_legacy_option_stops_gateway_transit_over_a_blocked_peering() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
+        t.connect_on_premises(hub, vec![net("192.168.0.0/16")]).expect("gateway");
+        t.peer(hub, spoke).expect("peer");
+        t.use_remote_gateway(spoke, hub).expect("transit");
+        let work = t.add_subnet(spoke, "work", net("10.1.1.0/24")).expect("subnet");
+        let s = vm(&mut t, "s", work, "10.1.1.4", None);
+        t.set_peering_access(spoke, hub, false).expect("spoke's side");
+        let office = Source::Address(ip("192.168.10.20"));
+        assert_eq!(
+            run(&t, tcp(office, Destination::Nic(s), 22)).verdict,
+            Access::Allow,
+            "no NSG: default model"
+        );
+        t.set_peering_access_blocks_all_traffic(true);
+        let out = run(&t, tcp(office, Destination::Nic(s), 22));
+        assert_eq!(out.verdict, Access::Deny);
+        assert!(out.hops[0].detail.contains("through gateway transit, over the peering; the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on spoke's side)"), "{}", out.hops[0].detail);
+        let back = run(&t, tcp(Source::Nic(s), Destination::Address(ip("192.168.10.20")), 22));
+        assert_eq!(back.verdict, Access::Deny);
+        assert!(
+            back.hops.last().is_some_and(|h| h.detail.contains("the peering spoke->hub blocks")),
+            "{back:#?}"
+        );
+    }
+
     #[test]
     fn a_udr_to_the_firewall_joins_the_spokes_and_the_longest_prefix_wins() {
         let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
@@ -1093,6 +1365,32 @@ mod tests {
         let (t, a, _) = hub_and_spokes(vec![]);
         let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
         assert_eq!(trace.verdict, Access::Allow, "without the UDR the peering route carries it");
+    }
+
+    /// Under the legacy option a spoke whose peering to the hub carries no traffic cannot reach
+    /// the hub's firewall either, and the firewall cannot forward into it.
+    #[test]
+    fn the_legacy_option_stops_routes_to_and_from_the_firewall_over_a_blocked_peering() {
+        let to_fw = NextHop::VirtualAppliance(ip("10.0.1.4"));
+        let (mut t, a, b) = hub_and_spokes(vec![route("spoke2", "10.2.0.0/16", to_fw)]);
+        let (hub, s1, s2) = (VnetId(0), VnetId(1), VnetId(2));
+        t.set_peering_access_blocks_all_traffic(true);
+        t.set_peering_access(s1, hub, false).expect("spoke1's side");
+        let out = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(out.verdict, Access::Deny);
+        let last = out.hops.last().expect("a hop");
+        assert!(
+            last.detail.contains("(Azure Firewall 'fw'); the peering spoke1->hub blocks"),
+            "{}",
+            last.detail
+        );
+        t.set_peering_access(s1, hub, true).expect("spoke1's side");
+        t.set_peering_access(hub, s2, false).expect("the hub's side to spoke2");
+        let out = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
+        assert_eq!(out.verdict, Access::Deny);
+        assert!(out.hops.iter().any(|h| h.kind == HopKind::Firewall && h.access == Access::Allow));
+        let last = out.hops.last().expect("a hop");
+        assert!(last.detail.contains("the peering hub->spoke2 blocks"), "{}", last.detail);
     }
 
     #[test]

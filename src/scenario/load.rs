@@ -319,6 +319,16 @@ impl Loader<'_> {
             let va = self.vnet(&t, a, &field_a)?;
             let vb = self.vnet(&t, b, &field_b)?;
             t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?;
+            let (a_access, b_access) = p.virtual_network_access();
+            for (from, to, allow, i) in [(va, vb, a_access, 0), (vb, va, b_access, 1)] {
+                t.set_peering_access(from, to, allow).map_err(|e| {
+                    fault(
+                        format!("{field}.allow_virtual_network_access[{i}]"),
+                        allow.to_string(),
+                        e.to_string(),
+                    )
+                })?;
+            }
             let (allow_gateway_transit, use_remote_gateways) = p.gateway_flags();
             if use_remote_gateways {
                 if !allow_gateway_transit {
@@ -381,6 +391,7 @@ impl Loader<'_> {
         }
 
         self.network(&file, &mut t)?;
+        t.set_peering_access_blocks_all_traffic(file.options.peering_access_blocks_all_traffic);
         if file.options.firewall_dnat_legacy_network_rules {
             for fw in t.firewall_ids().collect::<Vec<_>>() {
                 t.firewall_mut(fw).legacy_dnat = true;
@@ -1134,6 +1145,48 @@ Scenario(
             assert_eq!(t.service_tag_name(tag.name()).as_deref(), Some(canonical));
         }
         assert_eq!(t.service_tag_name("NoSuchTag"), None);
+    }
+
+    /// `allow_virtual_network_access: (first side, second side)` reaches the topology, Azure's
+    /// default (true) holds for a pair and for a `Peering` without the field, and the option
+    /// `peering_access_blocks_all_traffic` is read.
+    #[test]
+    fn peering_sides_carry_allow_virtual_network_access() {
+        let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let (hub, spoke) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        assert!(t.allows_virtual_network_access(hub, spoke) && t.allows_virtual_network_access(spoke, hub));
+        assert!(!t.peering_access_blocks_all_traffic());
+        let text = BASE.replace(
+            r#"peerings: [("hub", "spoke")],"#,
+            r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))],
+    options: Options(peering_access_blocks_all_traffic: true),"#,
+        );
+        let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        assert!(!t.allows_virtual_network_access(hub, spoke), "the first VNet's side");
+        assert!(t.allows_virtual_network_access(spoke, hub), "the second VNet's side");
+        assert!(t.peering_access_blocks_all_traffic());
+        assert!(!t.virtual_network_tag(hub).contains("10.5.1.4".parse().expect("ip")));
+        let text = BASE.replace(
+            r#"peerings: [("hub", "spoke")],"#,
+            r#"peerings: [Peering(vnets: ("spoke", "hub"), allow_virtual_network_access: (true, false))],"#,
+        );
+        let t = load(&text).unwrap_or_else(|e| panic!("{e}")).topology;
+        assert!(!t.allows_virtual_network_access(hub, spoke), "sides follow the order of vnets");
+        let text = BASE
+            .replace(r#"peerings: [("hub", "spoke")],"#, r#"peerings: [Peering(vnets: ("hub", "spoke"))],"#);
+        let t = load(&text).unwrap_or_else(|e| panic!("{e}")).topology;
+        assert!(t.allows_virtual_network_access(hub, spoke) && t.allows_virtual_network_access(spoke, hub));
+        // Anything but two booleans is refused, at the peering, saying what the field takes.
+        for bad in ["false", "(false)", r#"(false, "no")"#, "(true, true, false)"] {
+            let line = format!(
+                r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: {bad})],"#
+            );
+            let (text, e) = broken(r#"peerings: [("hub", "spoke")],"#, &line);
+            assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, "peerings:", 0).0), "{bad}: {e}");
+            assert!(e.to_string().contains("allow_virtual_network_access: (bool, bool)"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub struct OptionsSpec {
     /// network deny rules override (current docs: DNAT'd traffic skips network rules).
     #[serde(default)]
     pub firewall_dnat_legacy_network_rules: bool,
+    /// Older peering documentation: a peering with `allow_virtual_network_access` false on either
+    /// side carries no traffic at all (current docs: only the `VirtualNetwork` tag changes).
+    #[serde(default)]
+    pub peering_access_blocks_all_traffic: bool,
 }
 
 /// Which NSGs JIT writes into.
@@ -191,7 +195,9 @@ pub struct VnetSpec {
 }
 
 /// A peering: `("hub", "spoke")`, or with gateway transit
-/// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`.
+/// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`,
+/// or with a side that does not allow virtual network access
+/// `Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))`.
 ///
 /// RON hands a named struct inside an untagged enum over as a one-entry map from the name to the
 /// fields, so the second form is an externally tagged enum ([`PeeringOptionsSpec`]) and its name
@@ -199,7 +205,7 @@ pub struct VnetSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(
     untagged,
-    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool)"
+    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool, allow_virtual_network_access: (bool, bool)) where only vnets is required"
 )]
 pub enum PeeringSpec {
     /// Two VNets, no gateway transit.
@@ -224,7 +230,16 @@ pub enum PeeringOptionsSpec {
         /// Default false.
         #[serde(default)]
         use_remote_gateways: bool,
+        /// Azure's `allowVirtualNetworkAccess` on each side: (the first VNet's peering to the
+        /// second, the second's to the first). Default `(true, true)`, as in Azure.
+        #[serde(default = "both_sides_allow_access")]
+        allow_virtual_network_access: (bool, bool),
     },
+}
+
+/// Azure's default `allowVirtualNetworkAccess` on both sides of a peering.
+fn both_sides_allow_access() -> (bool, bool) {
+    (true, true)
 }
 
 impl From<(String, String)> for PeeringSpec {
@@ -251,6 +266,17 @@ impl PeeringSpec {
                 use_remote_gateways,
                 ..
             }) => (*allow_gateway_transit, *use_remote_gateways),
+        }
+    }
+
+    /// Azure's `allowVirtualNetworkAccess` on (the first VNet's side, the second's); a pair
+    /// allows it on both, as Azure's peerings do by default.
+    pub fn virtual_network_access(&self) -> (bool, bool) {
+        match self {
+            PeeringSpec::Pair(..) => both_sides_allow_access(),
+            PeeringSpec::Options(PeeringOptionsSpec::Peering { allow_virtual_network_access, .. }) => {
+                *allow_virtual_network_access
+            }
         }
     }
 }

@@ -237,6 +237,52 @@ fn import_maps_gateway_transit_and_the_on_premises_site_behind_the_hub() {
     nsgsim(&args).assert_code(0);
 }
 
+/// The spoke's side of the hub-spoke peering sets allowVirtualNetworkAccess false: the import
+/// writes it into the peering (it used to warn and import the peering open), the output loads,
+/// and the real binary shows the hub leaving the spoke's VirtualNetwork tag: the spoke's default
+/// rules no longer let it reach the hub, while the office still reaches the spoke through the
+/// hub's gateway (only the peered VNet's space leaves the tag).
+#[test]
+fn import_reads_allow_virtual_network_access_per_side() {
+    let dir = TempDir::new("import-access");
+    let fixture = std::fs::read_to_string(data("import/hub-spoke-transit.json")).expect("fixture");
+    let spoke_side = r#""allowVirtualNetworkAccess": true,
+        "allowForwardedTraffic": true,
+        "allowGatewayTransit": false,"#;
+    let blocked = dir.write(
+        "blocked.json",
+        &replace_once(&fixture, spoke_side, &spoke_side.replace("Access\": true", "Access\": false")),
+    );
+    let ron = dir.path().join("blocked.ron").display().to_string();
+    let out = nsgsim(&["import", &blocked, "-o", &ron]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("allowVirtualNetworkAccess"), "nothing to warn about: {}", out.stderr);
+    let text = std::fs::read_to_string(&ron).expect("written");
+    assert!(
+        text.contains(
+            r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true, allow_virtual_network_access: (true, false))],"#
+        ),
+        "{text}"
+    );
+    nsgsim(&["check", &ron]).assert_code(0);
+    // vm-app (spoke) to a host in the hub: the hub is not in the spoke's VirtualNetwork tag.
+    nsgsim(&["eval", &ron, "--from", "vm-app", "--to", "10.0.1.50", "--port", "443", "--expect", "deny"])
+        .assert_code(0)
+        .stdout_has(&[
+            "defaultSecurityRules/DenyAllOutBound",
+            "the peering spoke->hub blocks virtual network access (allowVirtualNetworkAccess false on spoke's side)",
+        ]);
+    // The office behind the hub's gateway still reaches the spoke through gateway transit.
+    nsgsim(&["eval", &ron, "--from", "192.168.10.20", "--to", "vm-app", "--port", "22", "--expect", "allow"])
+        .assert_code(0)
+        .stdout_has(&["securityRules/allow-ssh-from-office"]);
+    // The untouched fixture: both sides allow access, the spoke reaches the hub.
+    let (_, open) = import(&dir, &["import/hub-spoke-transit.json"]);
+    nsgsim(&["eval", &open, "--from", "vm-app", "--to", "10.0.1.50", "--port", "443", "--expect", "allow"])
+        .assert_code(0)
+        .stdout_has(&["defaultSecurityRules/AllowVnetOutBound"]);
+}
+
 #[test]
 fn import_unresolvable_reference_names_the_json_path() {
     nsgsim(&["import", &data("import/bad-ref.json")]).assert_code(2).stderr_has(&[

@@ -716,3 +716,101 @@ fn exposure_counts_a_dnat_rule_to_a_management_port() {
     let ways = app2[0]["ways"].to_string();
     assert!(ways.contains("Tcp 50022 via DNAT on firewall 'hub-fw' 20.30.0.10:50022 -> :22"), "{ways}");
 }
+
+/// A hub-spoke peering whose hub side sets allowVirtualNetworkAccess false
+/// (`tests/data/peering/virtual-network-access.ron`).
+const PEERING_ACCESS: &str = "tests/data/peering/virtual-network-access.ron";
+
+/// Microsoft's current peering documentation: allowVirtualNetworkAccess false on the hub's side
+/// "only changes the definition of the VirtualNetwork service tag". The scenario's expectations
+/// hold (the hub's default rules stop traffic both ways, Bastion reaches the spoke, a rule naming
+/// the spoke's prefix opens the way); the deciding hop says why. Option
+/// peering_access_blocks_all_traffic (the older documentation) stops everything at the peering,
+/// and the same expectations then fail. Before this was modelled, every peering was open.
+#[test]
+fn peering_without_virtual_network_access_changes_the_tag_and_the_option_blocks_it() {
+    nsgsim(&["run", PEERING_ACCESS]).assert_code(0).stdout_has(&["4 passed, 0 failed"]);
+    let t = eval(PEERING_ACCESS, &["--from", "vm-hub", "--to", "vm-app", "--port", "22"]);
+    assert_eq!(
+        (t["verdict"].as_str(), t["rule"].as_str()),
+        (Some("Deny"), Some("defaultSecurityRules/DenyAllOutBound")),
+        "{t}"
+    );
+    assert!(
+        last_detail(&t).contains("10.1.1.4 (vnet 'spoke') is not in this NSG's VirtualNetwork tag: the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on hub's side)"),
+        "{t}"
+    );
+    assert!(
+        last_detail(&t).contains("so AllowVnetOutBound and rules naming VirtualNetwork do not match it"),
+        "{t}"
+    );
+    let back = eval(PEERING_ACCESS, &["--from", "vm-app", "--to", "vm-hub", "--port", "22"]);
+    assert_eq!(
+        hops(&back).last(),
+        Some(&h("nsg", "hub-nsg", "Deny", "defaultSecurityRules/DenyAllInBound")),
+        "{back}"
+    );
+    assert!(last_detail(&back).contains("so AllowVnetInBound and rules naming"), "{back}");
+    // Both sides at Azure's default: the default rules allow both ways.
+    let text = std::fs::read_to_string(PEERING_ACCESS).expect("the scenario");
+    let dir = TempDir::new("peering-access");
+    let open = dir.write(
+        "open.ron",
+        &replace_once(
+            &text,
+            "allow_virtual_network_access: (false, true)",
+            "allow_virtual_network_access: (true, true)",
+        ),
+    );
+    let t = eval(&open, &["--from", "vm-hub", "--to", "vm-app", "--port", "22"]);
+    assert_eq!(
+        (t["verdict"].as_str(), t["rule"].as_str()),
+        (Some("Allow"), Some("defaultSecurityRules/AllowVnetInBound")),
+        "{t}"
+    );
+    // The older documentation, as a named option: no traffic crosses the peering, either way.
+    let legacy = dir.write(
+        "legacy.ron",
+        &replace_once(
+            &text,
+            "    peerings: [",
+            "    options: Options(peering_access_blocks_all_traffic: true),\n    peerings: [",
+        ),
+    );
+    // vm-hub to vm-app: after +10m the hub's NSG allows the spoke's prefix, and the peering
+    // stops it; vm-app to vm-hub leaves the spoke and is stopped at the peering too.
+    for (from, to, at) in [("vm-hub", "vm-app", "10m"), ("vm-app", "vm-hub", "0s")] {
+        let t = eval(&legacy, &["--from", from, "--to", to, "--port", "22", "--at", at]);
+        assert_eq!(t["verdict"], "Deny", "{t}");
+        assert_eq!(hops(&t).last().map(|h| h.0.as_str()), Some("route"), "{t}");
+        assert!(last_detail(&t).contains("blocks virtual network access (allowVirtualNetworkAccess false on hub's side) and carries no traffic either way: option peering_access_blocks_all_traffic"), "{t}");
+    }
+    // Before the rule, the hub's NSG stops it first, and its note does not promise a way round.
+    let t = eval(&legacy, &["--from", "vm-hub", "--to", "vm-app", "--port", "22"]);
+    assert_eq!(t["rule"], "defaultSecurityRules/DenyAllOutBound", "{t}");
+    assert!(
+        last_detail(&t).ends_with(
+            "under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
+        ),
+        "{t}"
+    );
+    let t = eval(&legacy, &["--from", "admin", "--to", "vm-app", "--port", "22", "--via", "hub-bastion"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert!(last_detail(&t).starts_with("Azure Bastion 'hub-bastion' reaches VMs in peered VNets over the peering; the peering hub->spoke blocks"), "{t}");
+    nsgsim(&["run", &legacy]).assert_code(1).stdout_has(&["1 passed, 3 failed"]);
+    nsgsim(&["graph", &legacy])
+        .assert_code(0)
+        .stdout_has(&["peering, no traffic (allowVirtualNetworkAccess false on hub's side)"]);
+    // Anything but two booleans is refused, exit 2, naming the field's type.
+    let bad = dir.write(
+        "bad.ron",
+        &replace_once(
+            &text,
+            "allow_virtual_network_access: (false, true)",
+            "allow_virtual_network_access: false",
+        ),
+    );
+    nsgsim(&["check", &bad])
+        .assert_code(2)
+        .stderr_has(&["bad.ron:", "allow_virtual_network_access: (bool, bool)"]);
+}

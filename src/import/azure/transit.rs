@@ -2,9 +2,11 @@
 //! one scenario peering, and the VNets' VPN gateways give the on-premises spaces behind them.
 //!
 //! Azure keeps a peering as two resources, one on each VNet, each with its own flags
-//! (`allowGatewayTransit` on the hub's side, `useRemoteGateways` on the spoke's). The scenario
-//! has one `Peering` with both flags, and refuses combinations Azure refuses; so the merge lives
-//! here, apart from reading the resources, and drops with a warning whatever would not load.
+//! (`allowGatewayTransit` on the hub's side, `useRemoteGateways` on the spoke's,
+//! `allowVirtualNetworkAccess` on each). The scenario has one `Peering` with both gateway flags
+//! and both sides' access (`allow_virtual_network_access`, in the order of its `vnets`), and
+//! refuses combinations Azure refuses; so the merge lives here, apart from reading the resources,
+//! and drops with a warning whatever would not load.
 
 use super::*;
 
@@ -205,8 +207,9 @@ impl Importer<'_> {
     /// The scenario's peerings. Azure stores a peering as two resources, one on each VNet; each
     /// pair of sides becomes one scenario peering, with the VNet that allows gateway transit
     /// first and `use_remote_gateways` only where Azure would route through the remote gateway
-    /// and the scenario can say it (the remote VNet's on-premises spaces are known). Whatever
-    /// is dropped is reported with the reason, so the output always loads.
+    /// and the scenario can say it (the remote VNet's on-premises spaces are known), and each
+    /// side's `allowVirtualNetworkAccess` (Azure's default, true, for a side not in the input).
+    /// Whatever is dropped is reported with the reason, so the output always loads.
     pub(super) fn peerings(&mut self, sites: &BTreeMap<String, Site>) -> Res<Vec<PeeringSpec>> {
         struct Side<'a> {
             local: &'a str,
@@ -307,21 +310,15 @@ impl Importer<'_> {
                 notes.push((
                     ab.rec.src.clone(),
                     format!(
-                        "virtual network '{b}' is in the input but has no peering back to '{a}'; Azure connects a peering only when both virtual networks have one (until then it is Initiated and carries no traffic); imported as connected, as if '{b}''s side existed outside the input"
+                        "virtual network '{b}' is in the input but has no peering back to '{a}'; Azure connects a peering only when both virtual networks have one (until then it is Initiated and carries no traffic); imported as connected, as if '{b}''s side existed outside the input with Azure's defaults (allowVirtualNetworkAccess true)"
                     ),
                 ));
             }
-            for side in present {
-                if !side.rec.allow_virtual_network_access {
-                    notes.push((
-                        side.rec.src.clone(),
-                        format!(
-                            "peering '{}' of virtual network '{}' to '{}' sets allowVirtualNetworkAccess false: in Azure the VMs of '{}' cannot reach those of '{}' over it; nsgsim does not model this setting and imports the peering open",
-                            side.rec.name, side.local, side.remote, side.local, side.remote
-                        ),
-                    ));
-                }
-            }
+            // allowVirtualNetworkAccess of each side (Azure's default, true, for a side not in
+            // the input): the scenario's `allow_virtual_network_access` models it.
+            let access_of = |vnet: &str| {
+                present.clone().find(|s| s.local == vnet).is_none_or(|s| s.rec.allow_virtual_network_access)
+            };
             // Gateway transit, in each direction the JSON asks for: the spoke's side sets
             // useRemoteGateways, the hub's side allowGatewayTransit.
             let mut transit: Option<(&str, &str)> = None;
@@ -376,14 +373,14 @@ impl Importer<'_> {
                 }
             }
             let allow_b = ba.is_some_and(|s| s.rec.allow_gateway_transit);
-            let peering = match transit {
-                Some((hub, spoke)) => options(hub, spoke, true),
-                None if ab.rec.allow_gateway_transit => options(a, b, false),
-                None if allow_b => options(b, a, false),
-                None if a <= b => PeeringSpec::Pair(a.to_string(), b.to_string()),
-                None => PeeringSpec::Pair(b.to_string(), a.to_string()),
+            let (first, second, flags) = match transit {
+                Some((hub, spoke)) => (hub, spoke, (true, true)),
+                None if ab.rec.allow_gateway_transit => (a, b, (true, false)),
+                None if allow_b => (b, a, (true, false)),
+                None if a <= b => (a, b, (false, false)),
+                None => (b, a, (false, false)),
             };
-            out.push(peering);
+            out.push(peering_spec(first, second, flags, (access_of(first), access_of(second))));
         }
         for (src, message) in notes {
             self.warn(&src, message);
@@ -423,13 +420,18 @@ pub(super) struct Site {
     pub(super) spaces: Vec<String>,
 }
 
-/// A peering that allows gateway transit on `hub`'s side, and, with `use_remote`, lets `spoke`
-/// use `hub`'s gateway.
-fn options(hub: &str, spoke: &str, use_remote: bool) -> PeeringSpec {
+/// The scenario peering of `first` and `second`: `(allow_gateway_transit, use_remote_gateways)`
+/// as `gateway` (on `first`'s and `second`'s sides), and `allowVirtualNetworkAccess` of each side
+/// as `access`. A plain pair when everything is Azure's default.
+fn peering_spec(first: &str, second: &str, gateway: (bool, bool), access: (bool, bool)) -> PeeringSpec {
+    if gateway == (false, false) && access == (true, true) {
+        return PeeringSpec::Pair(first.to_string(), second.to_string());
+    }
     PeeringSpec::Options(PeeringOptionsSpec::Peering {
-        vnets: (hub.to_string(), spoke.to_string()),
-        allow_gateway_transit: true,
-        use_remote_gateways: use_remote,
+        vnets: (first.to_string(), second.to_string()),
+        allow_gateway_transit: gateway.0,
+        use_remote_gateways: gateway.1,
+        allow_virtual_network_access: access,
     })
 }
 
@@ -501,6 +503,12 @@ mod tests {
 
     fn template(resources: &[String]) -> String {
         format!(r#"{{"resources": [{}]}}"#, resources.join(",\n"))
+    }
+
+    /// A peering that allows gateway transit on `hub`'s side, and, with `use_remote`, lets
+    /// `spoke` use `hub`'s gateway.
+    fn options(hub: &str, spoke: &str, use_remote: bool) -> PeeringSpec {
+        peering_spec(hub, spoke, (true, use_remote), (true, true))
     }
 
     fn transit(hub: &str, spoke: &str) -> PeeringSpec {
@@ -742,15 +750,57 @@ mod tests {
         );
     }
 
+    /// `allowVirtualNetworkAccess: false` on a side is imported into
+    /// `allow_virtual_network_access`, in the order of the peering's `vnets`, with nothing to
+    /// warn about; the emitted scenario loads with that side's access off. (Until this was
+    /// modelled the import warned and imported the peering open.)
     #[test]
-    fn access_and_state_of_a_side() {
+    fn a_side_without_virtual_network_access_is_imported_and_round_trips() {
+        let no_access = r#""allowVirtualNetworkAccess": false"#;
         let text = template(&[
-            hub(&[side("hub-to-spoke", "spoke", r#""allowVirtualNetworkAccess": false"#)]),
+            hub(&[side("hub-to-spoke", "spoke", no_access)]),
             spoke(&[side("spoke-to-hub", "hub", "")]),
         ]);
-        let (i, _) = ok(&text);
+        let (i, ron) = ok(&text);
+        assert_eq!(i.scenario.peerings, [peering_spec("hub", "spoke", (false, false), (false, true))]);
+        assert!(
+            ron.contains(
+                r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))],"#
+            ),
+            "{ron}"
+        );
+        assert_eq!(peering_warnings(&i), "", "a modelled setting needs no warning");
+        let t = crate::scenario::load_str(&ron, std::path::Path::new("t.ron")).expect("loads").topology;
+        let (h, s) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        assert!(!t.allows_virtual_network_access(h, s) && t.allows_virtual_network_access(s, h));
+        // The spoke's side, with gateway transit: the hub stays first, the flag follows its side.
+        let both = format!("{USE}, {no_access}");
+        let text = template(&[
+            hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
+            spoke(&[side("spoke-to-hub", "hub", &both)]),
+            vpn("hub", "192.168.0.0/16", false),
+        ]);
+        let (i, ron) = ok(&text);
+        assert_eq!(i.scenario.peerings, [peering_spec("hub", "spoke", (true, true), (true, false))]);
+        assert!(ron.contains(r#"Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true, allow_virtual_network_access: (true, false))"#), "{ron}");
+        let t = crate::scenario::load_str(&ron, std::path::Path::new("t.ron")).expect("loads").topology;
+        let (h, s) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        assert!(t.allows_virtual_network_access(h, s) && !t.allows_virtual_network_access(s, h));
+        // One side only: the missing side gets Azure's default, and the warning says so.
+        let (i, _) = ok(&template(&[hub(&[side("hub-to-spoke", "spoke", no_access)]), spoke(&[])]));
+        assert_eq!(i.scenario.peerings, [peering_spec("hub", "spoke", (false, false), (false, true))]);
+        assert!(peering_warnings(&i).contains("as if 'spoke''s side existed outside the input with Azure's defaults (allowVirtualNetworkAccess true)"));
+        // Both sides true, or absent: a plain pair, as before.
+        let yes = r#""allowVirtualNetworkAccess": true"#;
+        let (i, _) = ok(&template(&[
+            hub(&[side("hub-to-spoke", "spoke", yes)]),
+            spoke(&[side("spoke-to-hub", "hub", "")]),
+        ]));
         assert_eq!(i.scenario.peerings, [PeeringSpec::Pair("hub".into(), "spoke".into())]);
-        assert!(peering_warnings(&i).contains("peering 'hub-to-spoke' of virtual network 'hub' to 'spoke' sets allowVirtualNetworkAccess false: in Azure the VMs of 'hub' cannot reach those of 'spoke' over it; nsgsim does not model this setting and imports the peering open"));
+    }
+
+    #[test]
+    fn state_and_flag_values_of_a_side() {
         let text = template(&[
             hub(&[side("hub-to-spoke", "spoke", r#""peeringState": "Disconnected""#)]),
             spoke(&[]),
@@ -764,6 +814,14 @@ mod tests {
         ]));
         assert!(
             e.contains("resources[0].properties.virtualNetworkPeerings[0].properties.useRemoteGateways: 'sometimes': peering 'hub-to-spoke': useRemoteGateways must be true or false"),
+            "{e}"
+        );
+        let e = err(&template(&[
+            hub(&[side("hub-to-spoke", "spoke", r#""allowVirtualNetworkAccess": "no""#)]),
+            spoke(&[]),
+        ]));
+        assert!(
+            e.contains("resources[0].properties.virtualNetworkPeerings[0].properties.allowVirtualNetworkAccess: 'no': peering 'hub-to-spoke': allowVirtualNetworkAccess must be true or false"),
             "{e}"
         );
     }

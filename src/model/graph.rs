@@ -439,6 +439,27 @@ impl TopologyGraph {
             .collect()
     }
 
+    /// How a peering between the VNet nodes `a` and `b` is labelled in pictures, and whether it
+    /// carries traffic: "peering", or which side sets `allowVirtualNetworkAccess: false` (and,
+    /// under option `peering_access_blocks_all_traffic`, that nothing crosses it).
+    pub fn peering_label(&self, a: NodeIndex, b: NodeIndex) -> (String, bool) {
+        let side = match (self.vnet_of_node.get(&a), self.vnet_of_node.get(&b)) {
+            (Some(x), Some(y)) => self.no_access_side(*x, *y),
+            _ => None,
+        };
+        let name = side.and_then(|v| match &self.graph[self.vnets[v.index()]] {
+            GraphNode::Vnet { name, .. } => Some(name.as_str()),
+            _ => None,
+        });
+        match name {
+            Some(name) if self.blocks_all_traffic => {
+                (format!("peering, no traffic (allowVirtualNetworkAccess false on {name}'s side)"), false)
+            }
+            Some(name) => (format!("peering (allowVirtualNetworkAccess false on {name}'s side)"), true),
+            None => ("peering".to_string(), true),
+        }
+    }
+
     /// Graphviz DOT text of the graph.
     pub fn to_dot(&self) -> String {
         let mut out =
@@ -479,23 +500,9 @@ impl TopologyGraph {
             let style = match &self.graph[e] {
                 GraphEdge::Contains => String::new(),
                 GraphEdge::Peering => {
-                    let side = match (self.vnet_of_node.get(&a), self.vnet_of_node.get(&b)) {
-                        (Some(x), Some(y)) => self.no_access_side(*x, *y),
-                        _ => None,
-                    };
-                    let name = side.and_then(|v| match &self.graph[self.vnets[v.index()]] {
-                        GraphNode::Vnet { name, .. } => Some(name.replace('"', "\\\"")),
-                        _ => None,
-                    });
-                    match name {
-                        Some(name) if self.blocks_all_traffic => format!(
-                            " [label=\"peering, no traffic (allowVirtualNetworkAccess false on {name}'s side)\", style=dashed]"
-                        ),
-                        Some(name) => format!(
-                            " [label=\"peering (allowVirtualNetworkAccess false on {name}'s side)\", style=bold]"
-                        ),
-                        None => " [label=\"peering\", style=bold]".into(),
-                    }
+                    let (label, carries_traffic) = self.peering_label(a, b);
+                    let style = if carries_traffic { "bold" } else { "dashed" };
+                    format!(" [label=\"{}\", style={style}]", label.replace('"', "\\\""))
                 }
                 GraphEdge::Public => " [style=dashed]".into(),
                 GraphEdge::Gateway => " [label=\"gateway\", style=dotted]".into(),

@@ -319,17 +319,22 @@ pub fn topology_svg(topology: &Topology) -> String {
     }
     let mut edges = String::new();
     // Peerings and gateway transit: arcs between VNet headers.
-    for (kind, class, label, lift) in [
-        (GraphEdge::Peering, "peering", "peering", 45.0),
-        (GraphEdge::GatewayTransit, "transit", "gateway transit", 25.0),
-    ] {
+    for (kind, lift) in [(GraphEdge::Peering, 45.0), (GraphEdge::GatewayTransit, 25.0)] {
         for (a, b) in graph.vnet_links(&kind) {
             let (Some(&xa), Some(&xb)) = (header_x.get(&a), header_x.get(&b)) else { continue };
+            let (class, label) = match kind {
+                GraphEdge::Peering => match graph.peering_label(a, b) {
+                    (label, true) => ("peering", label),
+                    (label, false) => ("peering blocked", label),
+                },
+                _ => ("transit", "gateway transit".to_string()),
+            };
             let _ = write!(
                 edges,
-                r#"<path class="{class}" d="M{xa},{top} C{xa},{c} {xb},{c} {xb},{top}"/><text x="{}" y="{}" class="small" text-anchor="middle">{label}</text>"#,
+                r#"<path class="{class}" d="M{xa},{top} C{xa},{c} {xb},{c} {xb},{top}"/><text x="{}" y="{}" class="small" text-anchor="middle">{}</text>"#,
                 (xa + xb) / 2.0,
                 top - lift + 10.0,
+                escape(&label),
                 c = top - lift
             );
         }
@@ -373,7 +378,7 @@ pub fn topology_svg(topology: &Topology) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{total_w}" height="{h}" viewBox="0 0 {total_w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
         h = max_y + 40.0
     );
-    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
+    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.blocked{stroke:#c62828;stroke-dasharray:6,4}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##);
     let _ = write!(
         svg,
@@ -459,5 +464,28 @@ mod tests {
         assert!(svg.contains(">peering</text>"));
         assert!(svg.contains("routes via-fw"));
         assert!(!svg.contains(r#"class="small"></text>"#), "no empty label for a subnet without an NSG");
+    }
+
+    /// A peering side without virtual network access is named on the arc, and under option
+    /// `peering_access_blocks_all_traffic` the arc is drawn as blocked.
+    #[test]
+    fn topology_drawing_labels_a_peering_without_access() {
+        let mut t = hub_and_spoke();
+        let (Some(hub), Some(spoke)) = (t.vnet_by_name("hub"), t.vnet_by_name("spoke")) else {
+            panic!("the fixture has VNets 'hub' and 'spoke'")
+        };
+        t.set_peering_access(spoke, hub, false).expect("peered");
+        let svg = topology_svg(&t);
+        assert!(
+            svg.contains(">peering (allowVirtualNetworkAccess false on spoke&#39;s side)</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"<path class="peering" "#), "still carries traffic");
+        t.set_peering_access_blocks_all_traffic(true);
+        let svg = topology_svg(&t);
+        assert!(
+            svg.contains(">peering, no traffic (allowVirtualNetworkAccess false on spoke&#39;s side)</text>")
+        );
+        assert!(svg.contains(r#"<path class="peering blocked" "#));
     }
 }

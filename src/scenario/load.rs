@@ -917,6 +917,23 @@ impl Loader<'_> {
                 }
                 Action::RemoveRule { nsg: id, name: rule.clone() }
             }
+            ActionSpec::SetPeeringAccess { vnet, remote, allow } => {
+                let id = self.vnet(t, vnet, &format!("{field}.vnet"))?;
+                let remote_id = self.vnet(t, remote, &format!("{field}.remote"))?;
+                if !t.vnet(id).peerings.contains(&remote_id) {
+                    let peers: Vec<String> =
+                        t.vnet(id).peerings.iter().map(|p| t.vnet(*p).name.clone()).collect();
+                    return Err(fault(
+                        format!("{field}.remote"),
+                        remote,
+                        format!(
+                            "vnet '{vnet}' is not peered with '{remote}'; valid: a VNet peered with '{vnet}' ({})",
+                            list_or_none(&peers)
+                        ),
+                    ));
+                }
+                Action::SetPeeringAccess { vnet: id, remote: remote_id, allow: *allow }
+            }
             ActionSpec::Connect { name, from, to, port, protocol } => {
                 let spec = FlowSpec { from, to, port: *port, protocol: *protocol, src_port: None, via: None };
                 let (request, endpoints) = self.flow(sc, spec, field)?;

@@ -740,6 +740,16 @@ pub enum ActionSpec {
         /// The rule's name.
         rule: String,
     },
+    /// Set Azure's `allowVirtualNetworkAccess` on one VNet's side of a peering (the portal's
+    /// "Allow 'vnet' to access 'remote'").
+    SetPeeringAccess {
+        /// The VNet whose side of the peering changes.
+        vnet: String,
+        /// The VNet it is peered with.
+        remote: String,
+        /// The new value.
+        allow: bool,
+    },
     /// Open a connection (if the flow is allowed) and track it by name.
     Connect {
         /// Name to refer to it.

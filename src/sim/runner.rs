@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::jit::{JitEngine, JitOutcome, RequestState, is_jit_rule};
-use crate::model::{NsgId, Topology, User, VmId};
+use crate::model::{NsgId, Topology, User, VmId, VnetId};
 use crate::nsg::{Access, AddressSpec, NsgError, SecurityRule, default_rules, validate_nsg};
 use crate::path::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
 
@@ -413,6 +413,77 @@ impl Simulator {
         dropped
     }
 
+    /// What setting `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`
+    /// did. By default only `vnet`'s `VirtualNetwork` tag changes, and open connections stay open
+    /// (NSGs are stateful, as for a rule change). Under option `peering_access_blocks_all_traffic`
+    /// a peering with a side set to false carries no traffic, so connections across it close: the
+    /// option's premise is that the peering itself stops forwarding (model choice).
+    fn peering_access_set(&mut self, vnet: VnetId, remote: VnetId, allow: bool) -> ActionOutcome {
+        let t = &self.topology;
+        let (v, r) = (t.vnet(vnet).name.clone(), t.vnet(remote).name.clone());
+        let tag = if allow { "joins" } else { "leaves" };
+        let mut summary = format!(
+            "set allowVirtualNetworkAccess {allow} on the peering of vnet '{v}' to '{r}': '{r}' {tag} the VirtualNetwork tag of '{v}'"
+        );
+        let mut changes = Vec::new();
+        if !t.peering_access_blocks_all_traffic() {
+            summary.push_str("; open connections stay open (NSGs are stateful)");
+            return outcome(summary, changes);
+        }
+        let Some(side) = t.peering_access_blocked_by(vnet, remote) else {
+            summary
+                .push_str("; the peering carries traffic again (option peering_access_blocks_all_traffic)");
+            return outcome(summary, changes);
+        };
+        summary.push_str(&format!(
+            "; the peering carries no traffic while the side of '{}' sets it false (option peering_access_blocks_all_traffic)",
+            t.vnet(side).name
+        ));
+        // The sessions whose two ends are in the two VNets (a Bastion session counts from the
+        // Bastion's VNet); a session relayed across the peering by a firewall in a third VNet is
+        // not followed (model choice).
+        let pair = |a: Option<VnetId>, b: Option<VnetId>| matches!((a, b), (Some(a), Some(b)) if (a, b) == (vnet, remote) || (b, a) == (vnet, remote));
+        let crossing: Vec<String> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.open)
+            .filter(|(_, c)| pair(self.source_vnet(&c.request), self.destination_vnet(&c.request)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in crossing {
+            changes.push(format!(
+                "connection '{name}' dropped: the peering of '{v}' and '{r}' carries no traffic now (option peering_access_blocks_all_traffic; model choice: the peering stops forwarding established sessions too)"
+            ));
+            if let Some(c) = self.connections.get_mut(&name) {
+                c.open = false;
+            }
+        }
+        outcome(summary, changes)
+    }
+
+    /// The VNet a flow starts in: its NIC's, its address's, or its Bastion's (a Bastion session
+    /// starts in the Bastion's subnet); `None` outside every VNet.
+    fn source_vnet(&self, request: &FlowRequest) -> Option<VnetId> {
+        let t = &self.topology;
+        if let Some(b) = request.via {
+            return Some(t.bastion(b).vnet);
+        }
+        match request.source {
+            Source::Nic(n) => Some(t.subnet(t.nic(n).subnet).vnet),
+            Source::Address(ip) => t.subnet_of_ip(ip).map(|s| t.subnet(s).vnet),
+        }
+    }
+
+    /// The VNet a flow is addressed into privately; `None` for a public IP or an outside address.
+    fn destination_vnet(&self, request: &FlowRequest) -> Option<VnetId> {
+        let t = &self.topology;
+        match request.destination {
+            Destination::Nic(n) => Some(t.subnet(t.nic(n).subnet).vnet),
+            Destination::Address(ip) => t.subnet_of_ip(ip).map(|s| t.subnet(s).vnet),
+            Destination::PublicIp(_) => None,
+        }
+    }
+
     /// Training-text option: closes open connections to `vm` that the rules no longer allow.
     fn drop_denied_sessions(&mut self, vm: VmId) -> Vec<String> {
         let nics = self.topology.vm(vm).nics.clone();
@@ -508,6 +579,7 @@ impl Simulator {
             Action::AttachNsg { .. } | Action::DetachNsg { .. } => {
                 "Update network security group association"
             }
+            Action::SetPeeringAccess { .. } => "Create or Update Virtual Network Peering",
             _ => return,
         };
         for change in &outcome.nsg_changes {
@@ -554,6 +626,7 @@ impl Simulator {
             Action::AddRule { nsg, .. } | Action::RemoveRule { nsg, .. } => Some(vec![*nsg]),
             Action::AttachNsg { .. }
             | Action::DetachNsg { .. }
+            | Action::SetPeeringAccess { .. }
             | Action::Connect { .. }
             | Action::Disconnect { .. }
             | Action::DenyJit { .. } => Some(Vec::new()),
@@ -645,6 +718,13 @@ impl Simulator {
                 let changes = self.delete_rule(*nsg, name).map_err(|e| ActionError::new("rule", e))?;
                 let nsg_name = &self.topology.nsg(*nsg).name;
                 Ok(outcome(format!("removed rule '{name}' from NSG '{nsg_name}'"), changes))
+            }
+            Action::SetPeeringAccess { vnet, remote, allow } => {
+                self.topology
+                    .set_peering_access(*vnet, *remote, *allow)
+                    .map_err(|e| ActionError::new("remote", e.to_string()))?;
+                self.cache.rebuild(&self.topology);
+                Ok(self.peering_access_set(*vnet, *remote, *allow))
             }
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {

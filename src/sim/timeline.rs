@@ -1,7 +1,7 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
 use crate::jit::{PolicyChange, PortRequest, RequestStatus};
-use crate::model::{NicId, NsgId, SubnetId, VmId};
+use crate::model::{NicId, NsgId, SubnetId, VmId, VnetId};
 use crate::nsg::{Access, AddressSpec, SecurityRule};
 use crate::path::FlowRequest;
 
@@ -53,6 +53,15 @@ pub enum Action {
         nsg: NsgId,
         /// The rule's name.
         name: String,
+    },
+    /// Set `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`.
+    SetPeeringAccess {
+        /// The VNet whose side changes.
+        vnet: VnetId,
+        /// The peered VNet.
+        remote: VnetId,
+        /// The new value.
+        allow: bool,
     },
     /// Open and track a connection if the flow is allowed.
     Connect {

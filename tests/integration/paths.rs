@@ -814,3 +814,53 @@ fn peering_without_virtual_network_access_changes_the_tag_and_the_option_blocks_
         .assert_code(2)
         .stderr_has(&["bad.ron:", "allow_virtual_network_access: (bool, bool)"]);
 }
+
+/// A live peering whose access is cleared and restored (`SetPeeringAccess`,
+/// `tests/data/peering/toggle-access.ron`): by default only the hub's VirtualNetwork tag changes,
+/// so new flows meet the default deny and an open session survives (NSGs are stateful); under
+/// option peering_access_blocks_all_traffic the peering stops, and the session with it.
+#[test]
+fn setting_peering_access_on_a_live_peering_changes_new_flows_and_keeps_sessions() {
+    const TOGGLE: &str = "tests/data/peering/toggle-access.ron";
+    nsgsim(&["run", TOGGLE]).assert_code(0).stdout_has(&[
+        "set allowVirtualNetworkAccess false on the peering of vnet 'hub' to 'spoke': 'spoke' leaves the VirtualNetwork tag of 'hub'; open connections stay open (NSGs are stateful)",
+        "set allowVirtualNetworkAccess true on the peering of vnet 'hub' to 'spoke': 'spoke' joins the VirtualNetwork tag of 'hub'",
+        "4 passed, 0 failed",
+    ]);
+    let text = std::fs::read_to_string(TOGGLE).expect("the scenario");
+    let dir = TempDir::new("peering-toggle");
+    let legacy = replace_once(
+        &text,
+        "    peerings: [",
+        "    options: Options(peering_access_blocks_all_traffic: true),\n    peerings: [",
+    );
+    let legacy = replace_once(
+        &legacy,
+        "expect: Connection(name: \"ssh\", open: true)",
+        "expect: Connection(name: \"ssh\", open: false)",
+    );
+    let legacy = replace_once(
+        &legacy,
+        "verdict: Deny,\n            nsg: \"hub-nsg\", rule: \"defaultSecurityRules/DenyAllOutBound\")",
+        "verdict: Deny)",
+    );
+    let legacy = dir.write("legacy.ron", &legacy);
+    nsgsim(&["run", &legacy]).assert_code(0).stdout_has(&[
+        "the peering carries no traffic while the side of 'hub' sets it false (option peering_access_blocks_all_traffic)",
+        "connection 'ssh' dropped: the peering of 'hub' and 'spoke' carries no traffic now (option peering_access_blocks_all_traffic; model choice",
+        "the peering carries traffic again (option peering_access_blocks_all_traffic)",
+        "4 passed, 0 failed",
+    ]);
+    // A VNet that is not peered is refused at load, positioned, with the valid choices.
+    let unpeered = dir.write(
+        "unpeered.ron",
+        &replace_once(
+            &text,
+            "SetPeeringAccess(vnet: \"hub\", remote: \"spoke\", allow: false)",
+            "SetPeeringAccess(vnet: \"hub\", remote: \"hub\", allow: false)",
+        ),
+    );
+    nsgsim(&["check", &unpeered]).assert_code(2).stderr_has(&[
+        "unpeered.ron:32:66: timeline[3].action.remote: vnet 'hub' is not peered with 'hub'; valid: a VNet peered with 'hub' (spoke)",
+    ]);
+}

@@ -432,6 +432,7 @@ fn peering_spec(first: &str, second: &str, gateway: (bool, bool), access: (bool,
         allow_gateway_transit: gateway.0,
         use_remote_gateways: gateway.1,
         allow_virtual_network_access: access,
+        subnets: None,
     })
 }
 

@@ -183,10 +183,14 @@ pub fn to_ron(f: &ScenarioFile) -> String {
             .iter()
             .map(|p| {
                 let (a, b) = p.vnets();
-                let access = match p.virtual_network_access() {
+                let mut access = match p.virtual_network_access() {
                     (true, true) => String::new(),
                     (x, y) => format!(", allow_virtual_network_access: ({x}, {y})"),
                 };
+                if let Some((x, y)) = p.subnets() {
+                    let list = |names: &[String]| names.iter().map(|n| s(n)).collect::<Vec<_>>().join(", ");
+                    access.push_str(&format!(", subnets: ([{}], [{}])", list(x), list(y)));
+                }
                 match p.gateway_flags() {
                     (false, false) if access.is_empty() => format!("({}, {})", s(a), s(b)),
                     (false, false) => format!("Peering(vnets: ({}, {}){access})", s(a), s(b)),

@@ -177,6 +177,9 @@ pub struct TopologyGraph {
     no_access: Vec<(VnetId, VnetId)>,
     /// Option `peering_access_blocks_all_traffic`: such a peering carries no traffic.
     blocks_all_traffic: bool,
+    /// Subnet peerings (`peerCompleteVnets: false`): (the lower VNet, the higher) and the label
+    /// naming each side's peered subnets.
+    subnet_peerings: HashMap<(VnetId, VnetId), String>,
 }
 
 impl TopologyGraph {
@@ -210,6 +213,22 @@ impl TopologyGraph {
             }
             if let Some(remote) = vnet.remote_gateway {
                 g.add_edge(vnets[v.index()], vnets[remote.index()], GraphEdge::GatewayTransit);
+            }
+        }
+        let mut subnet_peerings = HashMap::new();
+        for v in topology.vnet_ids() {
+            for peer in topology.vnet(v).peerings.iter().filter(|p| v < **p) {
+                let names = |x: VnetId, y: VnetId| -> Option<String> {
+                    let list: Vec<&str> = topology
+                        .peered_subnets(x, y)?
+                        .iter()
+                        .map(|s| topology.subnet(*s).name.as_str())
+                        .collect();
+                    Some(format!("{}: {}", topology.vnet(x).name, list.join(", ")))
+                };
+                if let (Some(a), Some(b)) = (names(v, *peer), names(*peer, v)) {
+                    subnet_peerings.insert((v, *peer), format!("subnet peering ({a}; {b})"));
+                }
             }
         }
         let mut subnets = Vec::new();
@@ -289,6 +308,7 @@ impl TopologyGraph {
             vnet_of_node,
             no_access,
             blocks_all_traffic: topology.peering_access_blocks_all_traffic(),
+            subnet_peerings,
         }
     }
 
@@ -440,7 +460,8 @@ impl TopologyGraph {
     }
 
     /// How a peering between the VNet nodes `a` and `b` is labelled in pictures, and whether it
-    /// carries traffic: "peering", or which side sets `allowVirtualNetworkAccess: false` (and,
+    /// carries traffic: "peering" or "subnet peering (…)", and which side sets
+    /// `allowVirtualNetworkAccess: false` (and,
     /// under option `peering_access_blocks_all_traffic`, that nothing crosses it).
     pub fn peering_label(&self, a: NodeIndex, b: NodeIndex) -> (String, bool) {
         let side = match (self.vnet_of_node.get(&a), self.vnet_of_node.get(&b)) {
@@ -451,12 +472,17 @@ impl TopologyGraph {
             GraphNode::Vnet { name, .. } => Some(name.as_str()),
             _ => None,
         });
+        let kind = match (self.vnet_of_node.get(&a), self.vnet_of_node.get(&b)) {
+            (Some(x), Some(y)) => self.subnet_peerings.get(&(*x.min(y), *x.max(y))).cloned(),
+            _ => None,
+        }
+        .unwrap_or_else(|| "peering".to_string());
         match name {
             Some(name) if self.blocks_all_traffic => {
-                (format!("peering, no traffic (allowVirtualNetworkAccess false on {name}'s side)"), false)
+                (format!("{kind}, no traffic (allowVirtualNetworkAccess false on {name}'s side)"), false)
             }
-            Some(name) => (format!("peering (allowVirtualNetworkAccess false on {name}'s side)"), true),
-            None => ("peering".to_string(), true),
+            Some(name) => (format!("{kind} (allowVirtualNetworkAccess false on {name}'s side)"), true),
+            None => (kind, true),
         }
     }
 

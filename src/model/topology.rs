@@ -36,6 +36,10 @@ pub struct Vnet {
     /// address spaces are left out of this VNet's `VirtualNetwork` tag. Every entry is also in
     /// `peerings`.
     pub peerings_without_access: Vec<VnetId>,
+    /// Subnet peerings (Azure's `peerCompleteVnets: false`): for a peered VNet, this VNet's
+    /// subnets in the peering (Azure's `localSubnetNames` on this VNet's side). A peered VNet
+    /// missing here is peered whole. Every VNet here is also in `peerings`.
+    pub subnet_peerings: Vec<(VnetId, Vec<SubnetId>)>,
     /// On-premises address spaces connected through a VPN or ExpressRoute gateway: routed
     /// privately to the VNet and part of its `VirtualNetwork` tag.
     pub on_premises: Vec<IpNet>,
@@ -506,6 +510,7 @@ impl Topology {
             subnets: Vec::new(),
             peerings: Vec::new(),
             peerings_without_access: Vec::new(),
+            subnet_peerings: Vec::new(),
             on_premises: Vec::new(),
             remote_gateway: None,
         });
@@ -562,6 +567,110 @@ impl Topology {
             self.vnets[b.index()].peerings.push(a);
         }
         Ok(())
+    }
+
+    /// Peers subnets of two VNets (Azure's subnet peering, `peerCompleteVnets: false`):
+    /// `a_subnets` of `a` with `b_subnets` of `b` (Azure's `localSubnetNames` and
+    /// `remoteSubnetNames`). The VNets' address spaces may overlap; Microsoft's rule holds
+    /// instead: "The participating subnets must be unique and must belong to unique address
+    /// spaces", i.e. no address space of a VNet that holds one of its peered subnets overlaps an
+    /// address space of the other VNet.
+    ///
+    /// Every subnet of each VNet gets routes to the other side's peered subnets only; traffic
+    /// from a subnet that is not in the peering is dropped (see [`Topology::subnet_in_peering`]).
+    ///
+    /// # Errors
+    /// A VNet peered with itself, VNets already peered (Azure allows one peering link between two
+    /// VNets), an empty list, a subnet of another VNet, or the overlap above.
+    pub fn peer_subnets(
+        &mut self,
+        a: VnetId,
+        b: VnetId,
+        a_subnets: &[SubnetId],
+        b_subnets: &[SubnetId],
+    ) -> Result<(), TopologyError> {
+        let (an, bn) = (self.vnets[a.index()].name.clone(), self.vnets[b.index()].name.clone());
+        if a == b {
+            return Err(TopologyError::SelfPeering { vnet: an });
+        }
+        let requirement = |problem: String| TopologyError::Requirement {
+            resource: format!("the subnet peering of vnets '{an}' and '{bn}'"),
+            problem,
+        };
+        if self.vnets[a.index()].peerings.contains(&b) {
+            return Err(requirement(
+                "the vnets are already peered; Azure allows only one peering link between two virtual networks".into(),
+            ));
+        }
+        for (vnet, other, list) in [(a, b, a_subnets), (b, a, b_subnets)] {
+            let (vname, oname) = (&self.vnets[vnet.index()].name, &self.vnets[other.index()].name);
+            if list.is_empty() {
+                return Err(requirement(format!(
+                    "names no subnet of vnet '{vname}'; a subnet peering needs at least one subnet on each side"
+                )));
+            }
+            for s in list {
+                let sub = &self.subnets[s.index()];
+                if sub.vnet != vnet {
+                    return Err(requirement(format!("subnet '{}' is not in vnet '{vname}'", sub.name)));
+                }
+                for space in
+                    self.vnets[vnet.index()].address_space.iter().filter(|x| overlaps(x, &sub.prefix))
+                {
+                    if let Some(theirs) =
+                        self.vnets[other.index()].address_space.iter().find(|y| overlaps(space, y))
+                    {
+                        return Err(requirement(format!(
+                            "subnet '{}' ({}) of vnet '{vname}' belongs to address space {space}, which overlaps {theirs} of vnet '{oname}'; Azure: \"The participating subnets must be unique and must belong to unique address spaces\"",
+                            sub.name, sub.prefix
+                        )));
+                    }
+                }
+            }
+        }
+        let dedup = |list: &[SubnetId]| {
+            let mut v = list.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        self.vnets[a.index()].peerings.push(b);
+        self.vnets[b.index()].peerings.push(a);
+        self.vnets[a.index()].subnet_peerings.push((b, dedup(a_subnets)));
+        self.vnets[b.index()].subnet_peerings.push((a, dedup(b_subnets)));
+        Ok(())
+    }
+
+    /// `vnet`'s subnets in its subnet peering with `remote` (Azure's `localSubnetNames`), or
+    /// `None` when the two are peered whole or not peered.
+    pub fn peered_subnets(&self, vnet: VnetId, remote: VnetId) -> Option<&[SubnetId]> {
+        self.vnets[vnet.index()].subnet_peerings.iter().find(|(r, _)| *r == remote).map(|(_, s)| s.as_slice())
+    }
+
+    /// Whether `subnet` takes part in its VNet's peering with `remote`: always for a peering of
+    /// whole VNets, only a listed subnet for a subnet peering. Microsoft: a subnet outside the
+    /// peering still has the route to the remote peered subnets ("forward route from non-peered
+    /// subnet to peered subnet exists") but "the packet is dropped and doesn't reach the virtual
+    /// machine".
+    pub fn subnet_in_peering(&self, subnet: SubnetId, remote: VnetId) -> bool {
+        self.peered_subnets(self.subnets[subnet.index()].vnet, remote)
+            .is_none_or(|list| list.contains(&subnet))
+    }
+
+    /// The prefixes of `remote` that `vnet` reaches over their peering (routes `VNetPeering`,
+    /// and the peered part of `VirtualNetwork`): `remote`'s address spaces, or for a subnet
+    /// peering the prefixes of `remote`'s peered subnets (Azure's `remoteAddressSpace`). Every
+    /// subnet of `vnet` gets them, peered or not (Microsoft, Marc de Droog's subnet peering
+    /// walkthrough: "the ip space of the subnets listed in --remote-subnet-names is propagated to
+    /// all subnets in the local vnet"). Empty when they are not peered.
+    pub fn peered_prefixes(&self, vnet: VnetId, remote: VnetId) -> Vec<IpNet> {
+        if !self.vnets[vnet.index()].peerings.contains(&remote) {
+            return Vec::new();
+        }
+        match self.peered_subnets(remote, vnet) {
+            Some(list) => list.iter().map(|s| self.subnets[s.index()].prefix).collect(),
+            None => self.vnets[remote.index()].address_space.clone(),
+        }
     }
 
     /// Sets Azure's `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`
@@ -1377,6 +1486,10 @@ impl Topology {
     /// Allow"), so the remote side's flag shapes only the remote VNet's tag. On-premises spaces
     /// reached through gateway transit stay, whatever the flag: Microsoft ties the setting to the
     /// peered virtual network's space only (model choice, docs/fidelity.md).
+    ///
+    /// Over a subnet peering only the remote peered subnets' prefixes join, in every subnet of
+    /// `vnet` (model choice, docs/fidelity.md: Microsoft does not say; the tag follows what the
+    /// peering routes and what Azure shows as the peering's `remoteAddressSpace`).
     pub fn virtual_network_prefixes(&self, vnet: VnetId) -> Vec<IpNet> {
         let v = &self.vnets[vnet.index()];
         let mut nets: Vec<IpNet> = v.address_space.clone();
@@ -1385,7 +1498,7 @@ impl Topology {
             nets.extend(self.vnets[remote.index()].on_premises.iter().copied());
         }
         for peer in v.peerings.iter().filter(|p| !v.peerings_without_access.contains(p)) {
-            nets.extend(self.vnets[peer.index()].address_space.iter().copied());
+            nets.extend(self.peered_prefixes(vnet, *peer));
         }
         nets.push(IpNet::from(PLATFORM_HOST_ADDRESS));
         nets
@@ -1452,11 +1565,8 @@ impl Topology {
         // A peered VNet's spaces are routed over the peering, never to the Internet, so they stay
         // out of `Internet` even when `allowVirtualNetworkAccess: false` takes them out of
         // `VirtualNetwork` (model choice for a peer with public address space, docs/fidelity.md).
-        let peers: Vec<IpNet> = self.vnets[vnet.index()]
-            .peerings
-            .iter()
-            .flat_map(|p| self.vnets[p.index()].address_space.iter().copied())
-            .collect();
+        let peers: Vec<IpNet> =
+            self.vnets[vnet.index()].peerings.iter().flat_map(|p| self.peered_prefixes(vnet, *p)).collect();
         let internet = internet_space().subtract(&virtual_network).subtract(&AddrSet::from_nets(&peers));
         let mut asg_members = HashMap::new();
         for (i, asg) in self.asgs.iter().enumerate() {
@@ -1755,6 +1865,56 @@ mod tests {
         assert!(!t.virtual_network_tag(other).contains(ip("10.0.1.4")));
         let overlapping = t.add_vnet("clash", vec![net("10.0.128.0/17")]).expect("vnet");
         assert!(t.peer(hub, overlapping).is_err());
+    }
+
+    /// Subnet peering: each VNet's `VirtualNetwork` tag and routes get the other side's peered
+    /// subnets only (the same for every local subnet), the VNets' shared 172.16.0.0/16 is
+    /// allowed, and Microsoft's "unique address spaces" rule refuses a peered subnet whose
+    /// address space overlaps the other VNet's, as well as a second link or an empty side.
+    #[test]
+    fn subnet_peering_shares_only_the_peered_subnets() {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16"), net("172.16.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16"), net("172.16.0.0/16")]).expect("vnet");
+        let web = t.add_subnet(hub, "web", net("10.0.1.0/24")).expect("subnet");
+        let db = t.add_subnet(hub, "db", net("10.0.2.0/24")).expect("subnet");
+        let shared = t.add_subnet(hub, "shared", net("172.16.1.0/24")).expect("subnet");
+        let app = t.add_subnet(spoke, "app", net("10.1.1.0/24")).expect("subnet");
+        let data = t.add_subnet(spoke, "data", net("10.1.2.0/24")).expect("subnet");
+        assert!(t.peer(hub, spoke).is_err(), "whole VNets with overlapping spaces");
+        let e = t.peer_subnets(hub, spoke, &[web, shared], &[app]).expect_err("172.16.0.0/16 is in both");
+        assert!(e.to_string().contains("subnet 'shared' (172.16.1.0/24) of vnet 'hub' belongs to address space 172.16.0.0/16, which overlaps 172.16.0.0/16 of vnet 'spoke'"), "{e}");
+        assert!(
+            t.peer_subnets(hub, spoke, &[], &[app])
+                .expect_err("empty")
+                .to_string()
+                .contains("names no subnet of vnet 'hub'")
+        );
+        assert!(
+            t.peer_subnets(hub, spoke, &[app], &[app])
+                .expect_err("wrong vnet")
+                .to_string()
+                .contains("subnet 'app' is not in vnet 'hub'")
+        );
+        assert!(t.vnet(hub).peerings.is_empty(), "a refused peering leaves nothing behind");
+        t.peer_subnets(hub, spoke, &[web], &[app]).expect("subnet peering");
+        assert!(t.peer_subnets(hub, spoke, &[web], &[app]).is_err(), "one link between two VNets");
+        assert_eq!(t.peered_prefixes(hub, spoke), [net("10.1.1.0/24")]);
+        assert_eq!(t.peered_prefixes(spoke, hub), [net("10.0.1.0/24")]);
+        assert!(t.subnet_in_peering(web, spoke) && !t.subnet_in_peering(db, spoke));
+        assert!(t.subnet_in_peering(app, hub) && !t.subnet_in_peering(data, hub));
+        let tag = t.virtual_network_tag(hub);
+        assert!(tag.contains(ip("10.1.1.9")) && !tag.contains(ip("10.1.2.9")), "hub's tag: spoke's app only");
+        let tag = t.virtual_network_tag(spoke);
+        assert!(tag.contains(ip("10.0.1.9")) && !tag.contains(ip("10.0.2.9")), "spoke's tag: hub's web only");
+        // Every hub subnet has the tag and the route, peered or not.
+        assert!(t.virtual_network_tag_contains(db, ip("10.1.1.9")));
+        let hop = |s, d| crate::path::route::select(&t, s, ip(d)).map(|r| r.next_hop);
+        use crate::path::route::Hop;
+        assert_eq!(hop(db, "10.1.1.9"), Some(Hop::Vnet(spoke)), "Microsoft: the forward route exists");
+        assert_eq!(hop(web, "10.1.2.9"), Some(Hop::Internet), "no route to a subnet left out");
+        assert_eq!(hop(app, "10.0.2.9"), Some(Hop::Internet));
+        assert_eq!(hop(app, "172.16.1.9"), Some(Hop::Vnet(spoke)), "the shared space stays local");
     }
 
     /// `allowVirtualNetworkAccess: false` on one side takes the remote VNet's spaces out of that

@@ -204,6 +204,29 @@ impl Walk<'_> {
         self.deny(HopKind::Route, resource, detail)
     }
 
+    /// Why `subnet` cannot use its VNet's subnet peering with `remote` (Azure's
+    /// `peerCompleteVnets: false`), or `None` when it can (a listed subnet, or a peering of whole
+    /// VNets). `role` says what the subnet is to the packet ("sender", "destination").
+    fn outside_subnet_peering(&self, subnet: SubnetId, remote: VnetId, role: &str) -> Option<String> {
+        let t = self.topology;
+        if t.subnet_in_peering(subnet, remote) {
+            return None;
+        }
+        let s = t.subnet(subnet);
+        let (here, there) = (&t.vnet(s.vnet).name, &t.vnet(remote).name);
+        let listed: Vec<&str> = t
+            .peered_subnets(s.vnet, remote)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| t.subnet(*p).name.as_str())
+            .collect();
+        Some(format!(
+            "the {role}'s subnet '{}' of '{here}' is not in the subnet peering {here}<->{there} (peerCompleteVnets false; peered subnets of '{here}': {})",
+            s.name,
+            listed.join(", ")
+        ))
+    }
+
     /// How a sender at `position` leaves for the Internet when it does so directly.
     fn egress(&self, source: Source, position: Position) -> Egress {
         let t = self.topology;
@@ -390,6 +413,23 @@ impl Walk<'_> {
                         };
                         return self.deny_blocked_peering("routing", &prefix, blocked);
                     }
+                    if v != dst_vnet
+                        && self.privately_reaches(position, dst_vnet)
+                        && let Some(why) = t
+                            .subnet_of_ip(flow.dst)
+                            .and_then(|d| self.outside_subnet_peering(d, v, "destination"))
+                    {
+                        let how = if on_premises {
+                            format!(
+                                "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering, and only its peered subnets: Microsoft, subnet peering \"prevents unnecessary exposure of the entire virtual network address space through gateways to on-premises environments\"",
+                                t.vnet(v).name,
+                                t.vnet(dst_vnet).name
+                            )
+                        } else {
+                            format!("from vnet '{}' over the peering", t.vnet(v).name)
+                        };
+                        return self.deny(HopKind::Route, "routing", format!("{how}; {why}"));
+                    }
                     if self.privately_reaches(position, dst_vnet) {
                         let how = match (on_premises, v == dst_vnet) {
                             (true, true) => format!(
@@ -461,6 +501,18 @@ impl Walk<'_> {
                 if let Some(blocked) = self.blocked_peering(Position::Subnet(subnet), v) {
                     return self.deny_blocked_peering(where_, &format!("to {}: {via}; ", flow.dst), blocked);
                 }
+                if v != s.vnet
+                    && let Some(why) = self.outside_subnet_peering(subnet, v, "sender")
+                {
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "to {}: {via}; {why}: Azure gives every subnet the route to the remote peered subnets, but Microsoft: \"the nonpeered subnets can send packet to destination node in the peered subnet, although the packet is dropped and doesn't reach the virtual machine\"",
+                            flow.dst
+                        ),
+                    );
+                }
                 self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
                 if t.nic_by_private_ip(flow.dst).is_none() && t.vnet_of_ip(flow.dst) != Some(v) {
                     return self.deny(
@@ -482,6 +534,18 @@ impl Walk<'_> {
                         (s.vnet, remote, side),
                     );
                 }
+                if let Some(remote) = t.vnet(s.vnet).remote_gateway
+                    && let Some(why) = self.outside_subnet_peering(subnet, remote, "sender")
+                {
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "to {}: {via}; {why}: the remote gateway is reached over the peering, and a subnet outside a subnet peering is not advertised to on-premises and its packets over the peering are dropped (model choice, docs/fidelity.md)",
+                            flow.dst
+                        ),
+                    );
+                }
                 self.push(
                     HopKind::Route,
                     where_,
@@ -490,6 +554,24 @@ impl Walk<'_> {
                 )
             }
             RouteHop::Internet => {
+                if let Some(dst_vnet) = t.vnet_of_ip(flow.dst)
+                    && t.peered_subnets(dst_vnet, s.vnet).is_some()
+                    && selected.source == "system (Internet)"
+                {
+                    let (here, there) = (&t.vnet(s.vnet).name, &t.vnet(dst_vnet).name);
+                    let what = match t.subnet_of_ip(flow.dst) {
+                        Some(d) => format!("subnet '{}' of '{there}'", t.subnet(d).name),
+                        None => format!("an address of '{there}' in no modelled subnet"),
+                    };
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "{} is in {what}, which is not in the subnet peering {here}<->{there} (peerCompleteVnets false): Azure routes only the peered subnets' prefixes over it, so the default route sends it to the Internet, where private addresses are dropped",
+                            flow.dst
+                        ),
+                    );
+                }
                 if t.vnet_of_ip(flow.dst).is_some() {
                     let dst_vnet = t.vnet_of_ip(flow.dst).map(|v| t.vnet(v).name.clone()).unwrap_or_default();
                     return self.deny(
@@ -553,6 +635,23 @@ impl Walk<'_> {
                         &format!("to {}: {via} (Azure Firewall '{}'); ", flow.dst, t.firewall(fw).name),
                         blocked,
                     );
+                }
+                if fw_vnet != s.vnet {
+                    let fw_subnet = t.firewall(fw).subnet;
+                    let why = self
+                        .outside_subnet_peering(subnet, fw_vnet, "sender")
+                        .or_else(|| self.outside_subnet_peering(fw_subnet, s.vnet, "appliance"));
+                    if let Some(why) = why {
+                        return self.deny(
+                            HopKind::Route,
+                            where_,
+                            format!(
+                                "to {}: {via} (Azure Firewall '{}'); {why}: the next hop is reached over the peering, which drops the packet (model choice, docs/fidelity.md)",
+                                flow.dst,
+                                t.firewall(fw).name
+                            ),
+                        );
+                    }
                 }
                 self.push(
                     HopKind::Route,
@@ -788,6 +887,20 @@ impl Walk<'_> {
             let prefix = format!("Azure Bastion '{name}' reaches VMs in peered VNets over the peering; ");
             return self.deny_blocked_peering(name, &prefix, blocked);
         }
+        if target_vnet != bastion.vnet {
+            let why = self
+                .outside_subnet_peering(bastion.subnet, target_vnet, "Bastion host")
+                .or_else(|| self.outside_subnet_peering(t.nic(target).subnet, bastion.vnet, "destination"));
+            if let Some(why) = why {
+                return self.deny(
+                    HopKind::Bastion,
+                    &name,
+                    format!(
+                        "Azure Bastion '{name}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+                    ),
+                );
+            }
+        }
         if !self.cache.private_reach().vnet_reaches(bastion.vnet, target_vnet) {
             return self.deny(
                 HopKind::Bastion,
@@ -946,9 +1059,23 @@ impl Walk<'_> {
         let Some(peer) = t.vnet_of_ip(remote) else { return String::new() };
         if peer == here
             || !t.vnet(here).peerings.contains(&peer)
-            || t.allows_virtual_network_access(here, peer)
             || t.virtual_network_tag_contains(subnet, remote)
         {
+            return String::new();
+        }
+        if t.peered_subnets(peer, here).is_some()
+            && !t.peered_prefixes(here, peer).iter().any(|n| n.contains(&remote))
+        {
+            let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
+            let what = match t.subnet_of_ip(remote) {
+                Some(d) => format!("subnet '{}' of '{p}'", t.subnet(d).name),
+                None => format!("no modelled subnet of '{p}'"),
+            };
+            return format!(
+                "; {remote} is not in this NSG's VirtualNetwork tag: it is in {what}, which is not in the subnet peering {h}<->{p} (peerCompleteVnets false), and only the peered subnets' prefixes join vnet '{h}''s VirtualNetwork tag (model choice, docs/fidelity.md)"
+            );
+        }
+        if t.allows_virtual_network_access(here, peer) {
             return String::new();
         }
         let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
@@ -1530,5 +1657,113 @@ mod tests {
         let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
         assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
         assert_eq!(rules(&trace), ["defaultSecurityRules/AllowVnetInBound"]);
+    }
+
+    /// Subnet peering (`peerCompleteVnets: false`) of hub's `web` and `AzureBastionSubnet` with
+    /// spoke's `app`; hub's `db` and spoke's `data` are left out. Both VNets also hold
+    /// 172.16.0.0/16, which Azure allows because no peered subnet is in it. Every subnet has an
+    /// NSG with the default rules only. Returns (topology, web VM, db VM, app VM, data VM, Bastion).
+    fn subnet_peered() -> (Topology, [NicId; 4], BastionId) {
+        let mut t = Topology::new();
+        let hub = t.add_vnet("hub", vec![net("10.0.0.0/16"), net("172.16.0.0/16")]).expect("vnet");
+        let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16"), net("172.16.0.0/16")]).expect("vnet");
+        let web = t.add_subnet(hub, "web", net("10.0.1.0/24")).expect("subnet");
+        let db = t.add_subnet(hub, "db", net("10.0.2.0/24")).expect("subnet");
+        let bas = t.add_subnet(hub, crate::model::BASTION_SUBNET, net("10.0.3.0/26")).expect("subnet");
+        let app = t.add_subnet(spoke, "app", net("10.1.1.0/24")).expect("subnet");
+        let data = t.add_subnet(spoke, "data", net("10.1.2.0/24")).expect("subnet");
+        t.peer_subnets(hub, spoke, &[web, bas], &[app]).expect("subnet peering");
+        let pip = t.add_public_ip("bastion-pip", ip("20.0.0.9"), PublicIpSku::Standard).expect("pip");
+        let b = t.add_bastion("bastion", hub, Some(pip)).expect("bastion");
+        let defaults = nsg(&mut t, "defaults", vec![]);
+        for s in [web, db, app, data] {
+            t.set_subnet_nsg(s, Some(defaults)).expect("nsg");
+        }
+        let nics = [
+            vm(&mut t, "w", web, "10.0.1.4", None),
+            vm(&mut t, "d", db, "10.0.2.4", None),
+            vm(&mut t, "a", app, "10.1.1.4", None),
+            vm(&mut t, "x", data, "10.1.2.4", None),
+        ];
+        (t, nics, b)
+    }
+
+    /// Peered subnets reach each other (each side's VirtualNetwork tag holds the other's peered
+    /// subnet, so the default rules allow it); a subnet left out is stopped at the route, both
+    /// as sender (the route exists, Azure drops the packet) and as destination (no route).
+    #[test]
+    fn subnet_peering_carries_only_the_peered_subnets() {
+        let (t, [w, d, a, x], b) = subnet_peered();
+        let ok = run(&t, tcp(Source::Nic(w), Destination::Nic(a), 22));
+        assert_eq!(ok.verdict, Access::Allow, "{ok:#?}");
+        assert_eq!(
+            rules(&ok),
+            ["defaultSecurityRules/AllowVnetOutBound", "defaultSecurityRules/AllowVnetInBound"]
+        );
+        let back = run(&t, tcp(Source::Nic(a), Destination::Nic(w), 22));
+        assert_eq!(back.verdict, Access::Allow, "{back:#?}");
+
+        let from_db = run(&t, tcp(Source::Nic(d), Destination::Nic(a), 22));
+        assert_eq!(from_db.verdict, Access::Deny);
+        let hop = from_db.deciding_hop().expect("deciding hop");
+        assert_eq!(hop.kind, HopKind::Route, "{from_db:#?}");
+        assert!(hop.detail.contains("10.1.1.0/24 via system (VNetPeering to 'spoke')"), "{}", hop.detail);
+        assert!(
+            hop.detail.contains("the sender's subnet 'db' of 'hub' is not in the subnet peering hub<->spoke (peerCompleteVnets false; peered subnets of 'hub': web, AzureBastionSubnet)"),
+            "{}",
+            hop.detail
+        );
+
+        // To a subnet left out, the sender's NSG already stops it: the VirtualNetwork tag holds
+        // only the peered subnets, and the note says so.
+        let to_data = run(&t, tcp(Source::Nic(w), Destination::Nic(x), 22));
+        assert_eq!(to_data.verdict, Access::Deny);
+        let hop = to_data.deciding_hop().expect("deciding hop");
+        assert_eq!(hop.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{to_data:#?}");
+        assert!(
+            hop.detail.contains("10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
+            "{}",
+            hop.detail
+        );
+        // Without NSGs the route stops it: no route over the peering, the default route sends
+        // it to the Internet.
+        let mut open = t.clone();
+        for s in open.subnet_ids().collect::<Vec<_>>() {
+            open.set_subnet_nsg(s, None).expect("no nsg");
+        }
+        let to_data = run(&open, tcp(Source::Nic(w), Destination::Nic(x), 22));
+        assert_eq!(to_data.verdict, Access::Deny);
+        let hop = to_data.deciding_hop().expect("deciding hop");
+        assert_eq!(hop.kind, HopKind::Route);
+        assert!(
+            hop.detail.contains("10.1.2.4 is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
+            "{}",
+            hop.detail
+        );
+        let to_db = run(&open, tcp(Source::Nic(a), Destination::Nic(d), 22));
+        assert_eq!(to_db.verdict, Access::Deny);
+        assert!(
+            to_db.deciding_hop().expect("hop").detail.contains(
+                "10.0.2.4 is in subnet 'db' of 'hub', which is not in the subnet peering spoke<->hub"
+            )
+        );
+
+        // Bastion in hub's peered AzureBastionSubnet reaches app, not data.
+        let mut req = tcp(Source::Address(ip("198.51.100.7")), Destination::Nic(a), 22);
+        req.via = Some(b);
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
+        req.destination = Destination::Nic(x);
+        let trace = run(&t, req);
+        assert_eq!(trace.verdict, Access::Deny);
+        let hop = trace.deciding_hop().expect("hop");
+        assert_eq!(hop.kind, HopKind::Bastion);
+        assert!(
+            hop.detail.contains(
+                "the destination's subnet 'data' of 'spoke' is not in the subnet peering spoke<->hub"
+            ),
+            "{}",
+            hop.detail
+        );
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Azure picks the route with the longest matching prefix; on a tie a user-defined route beats a
 //! system route. System routes of a subnet: its VNet's address spaces (`VnetLocal`), each peered
-//! VNet's spaces (`VNetPeering`: peering is not transitive), the on-premises spaces behind the
+//! VNet's spaces (`VNetPeering`: peering is not transitive; over a subnet peering only the remote
+//! peered subnets' prefixes, in every local subnet, peered or not), the on-premises spaces behind the
 //! VNet's gateway (`VirtualNetworkGateway`) or, with gateway transit, behind the gateway of the
 //! peered VNet it uses, and `0.0.0.0/0` to the Internet.
 
@@ -47,9 +48,9 @@ pub fn select(topology: &Topology, subnet: SubnetId, dst: IpAddr) -> Option<Sele
         candidates.push((*space, false, Hop::Vnet(s.vnet), "system (VnetLocal)".into()));
     }
     for peer in &vnet.peerings {
-        for space in &topology.vnet(*peer).address_space {
+        for space in topology.peered_prefixes(s.vnet, *peer) {
             candidates.push((
-                *space,
+                space,
                 false,
                 Hop::Vnet(*peer),
                 format!("system (VNetPeering to '{}')", topology.vnet(*peer).name),

@@ -318,7 +318,54 @@ impl Loader<'_> {
             };
             let va = self.vnet(&t, a, &field_a)?;
             let vb = self.vnet(&t, b, &field_b)?;
-            t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?;
+            match p.subnets() {
+                None => t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?,
+                Some((names_a, names_b)) => {
+                    let mut ids = [Vec::new(), Vec::new()];
+                    for (i, (vnet, vname, names)) in
+                        [(va, a, names_a), (vb, b, names_b)].into_iter().enumerate()
+                    {
+                        let sfield = format!("{field}.subnets[{i}]");
+                        if names.is_empty() {
+                            return Err(fault(
+                                &sfield,
+                                "[]",
+                                format!(
+                                    "a subnet peering names at least one subnet of vnet '{vname}'; valid: the names of its subnets, or no subnets field to peer the whole vnets"
+                                ),
+                            ));
+                        }
+                        for (k, name) in names.iter().enumerate() {
+                            let Some(id) = t.subnet_by_name(vnet, name) else {
+                                let known: Vec<&str> =
+                                    t.vnet(vnet).subnets.iter().map(|s| t.subnet(*s).name.as_str()).collect();
+                                return Err(fault(
+                                    format!("{sfield}[{k}]"),
+                                    name,
+                                    format!(
+                                        "vnet '{vname}' has no subnet '{name}'; valid: {}",
+                                        if known.is_empty() {
+                                            "none (it has no subnets)".into()
+                                        } else {
+                                            known.join(", ")
+                                        }
+                                    ),
+                                ));
+                            };
+                            if ids[i].contains(&id) {
+                                return Err(fault(
+                                    format!("{sfield}[{k}]"),
+                                    name,
+                                    format!("subnet '{name}' of vnet '{vname}' is listed twice"),
+                                ));
+                            }
+                            ids[i].push(id);
+                        }
+                    }
+                    t.peer_subnets(va, vb, &ids[0], &ids[1])
+                        .map_err(|e| fault(format!("{field}.subnets"), "", e.to_string()))?;
+                }
+            }
             let (a_access, b_access) = p.virtual_network_access();
             for (from, to, allow, i) in [(va, vb, a_access, 0), (vb, va, b_access, 1)] {
                 t.set_peering_access(from, to, allow).map_err(|e| {
@@ -1162,6 +1209,63 @@ Scenario(
             assert_eq!(t.service_tag_name(tag.name()).as_deref(), Some(canonical));
         }
         assert_eq!(t.service_tag_name("NoSuchTag"), None);
+    }
+
+    /// `subnets: (first VNet's, second VNet's)` makes a subnet peering; unknown names, an empty
+    /// list, a name twice and a peered subnet in an address space the other VNet also holds are
+    /// refused at the peering, saying what is valid; the overlap of the whole spaces is allowed.
+    #[test]
+    fn peering_subnets_make_a_subnet_peering() {
+        let pair = r#"peerings: [("hub", "spoke")],"#;
+        let with =
+            |subnets: &str| format!(r#"peerings: [Peering(vnets: ("hub", "spoke"), subnets: {subnets})],"#);
+        let text = BASE.replace(pair, &with(r#"(["web"], ["app"])"#));
+        let t = load(&text).unwrap_or_else(|e| panic!("{e}")).topology;
+        let (hub, spoke) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        let web = t.subnet_by_name(hub, "web").expect("web");
+        assert_eq!(t.peered_subnets(hub, spoke), Some(&[web][..]));
+        assert!(!t.subnet_in_peering(t.subnet_by_name(hub, "db").expect("db"), spoke));
+        assert!(!t.virtual_network_tag(spoke).contains("10.0.2.5".parse().expect("ip")));
+        for (bad, field, says) in [
+            (
+                r#"(["web", "nope"], ["app"])"#,
+                "peerings[0].subnets[0][1]",
+                "vnet 'hub' has no subnet 'nope'; valid: web, db",
+            ),
+            (
+                r#"(["web"], [])"#,
+                "peerings[0].subnets[1]",
+                "a subnet peering names at least one subnet of vnet 'spoke'",
+            ),
+            (
+                r#"(["web", "web"], ["app"])"#,
+                "peerings[0].subnets[0][1]",
+                "subnet 'web' of vnet 'hub' is listed twice",
+            ),
+        ] {
+            let (text, e) = broken(pair, &with(bad));
+            let msg = e.to_string();
+            assert!(msg.contains(field) && msg.contains(says), "{bad}: {msg}");
+            assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, "peerings:", 0).0), "{bad}: {e}");
+        }
+        // Overlapping spaces: refused for whole VNets, allowed for subnets outside the overlap,
+        // refused for a peered subnet inside it.
+        let overlap = BASE
+            .replace(r#"address_space: ["10.5.0.0/16"]"#, r#"address_space: ["10.5.0.0/16", "172.16.0.0/16"]"#)
+            .replace(r#"address_space: ["10.0.0.0/16"]"#, r#"address_space: ["10.0.0.0/16", "172.16.0.0/16"]"#)
+            .replace(
+                r#"Subnet(name: "db", prefix: "10.0.2.0/24"),"#,
+                r#"Subnet(name: "db", prefix: "10.0.2.0/24"), Subnet(name: "shared", prefix: "172.16.1.0/24"),"#,
+            );
+        assert!(load(&overlap).is_err());
+        let ok = overlap.replace(pair, &with(r#"(["web"], ["app"])"#));
+        load(&ok).unwrap_or_else(|e| panic!("{e}"));
+        let e = load(&overlap.replace(pair, &with(r#"(["shared"], ["app"])"#)))
+            .expect_err("shared is in the overlap");
+        assert!(
+            e.to_string().contains("peerings[0].subnets") && e.to_string().contains("unique address spaces"),
+            "{e}"
+        );
     }
 
     /// `allow_virtual_network_access: (first side, second side)` reaches the topology, Azure's

@@ -197,7 +197,8 @@ pub struct VnetSpec {
 /// A peering: `("hub", "spoke")`, or with gateway transit
 /// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`,
 /// or with a side that does not allow virtual network access
-/// `Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))`.
+/// `Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))`, or only some
+/// subnets of each (subnet peering) `Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["app"]))`.
 ///
 /// RON hands a named struct inside an untagged enum over as a one-entry map from the name to the
 /// fields, so the second form is an externally tagged enum ([`PeeringOptionsSpec`]) and its name
@@ -205,7 +206,7 @@ pub struct VnetSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(
     untagged,
-    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool, allow_virtual_network_access: (bool, bool)) where only vnets is required"
+    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool, allow_virtual_network_access: (bool, bool), subnets: ([\"subnet of vnet-a\"], [\"subnet of vnet-b\"])) where only vnets is required"
 )]
 pub enum PeeringSpec {
     /// Two VNets, no gateway transit.
@@ -234,6 +235,12 @@ pub enum PeeringOptionsSpec {
         /// second, the second's to the first). Default `(true, true)`, as in Azure.
         #[serde(default = "both_sides_allow_access")]
         allow_virtual_network_access: (bool, bool),
+        /// Subnet peering (Azure's `peerCompleteVnets: false`): (the first VNet's subnets, the
+        /// second VNet's subnets) in the peering, Azure's `localSubnetNames` and
+        /// `remoteSubnetNames` of the first VNet's side, e.g. `subnets: (["web"], ["app"])`.
+        /// Default: none, the whole VNets are peered.
+        #[serde(default)]
+        subnets: Option<(Vec<String>, Vec<String>)>,
     },
 }
 
@@ -266,6 +273,17 @@ impl PeeringSpec {
                 use_remote_gateways,
                 ..
             }) => (*allow_gateway_transit, *use_remote_gateways),
+        }
+    }
+
+    /// The subnets in a subnet peering (the first VNet's, the second's); `None` for a peering of
+    /// whole VNets.
+    pub fn subnets(&self) -> Option<(&[String], &[String])> {
+        match self {
+            PeeringSpec::Pair(..) => None,
+            PeeringSpec::Options(PeeringOptionsSpec::Peering { subnets, .. }) => {
+                subnets.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice()))
+            }
         }
     }
 

@@ -750,3 +750,33 @@ fn test_reports_a_bad_file_as_an_errored_suite_and_runs_the_rest() {
     assert!(xml.contains("<testsuite name=\"arm-gating\" tests=\"6\" failures=\"0\" errors=\"0\""), "{xml}");
     assert!(xml.contains("<testsuites name=\"nsgsim\" tests=\"8\" failures=\"0\" errors=\"2\">"), "{xml}");
 }
+
+/// An ARM template whose peering sets `peerCompleteVnets: false` (web with app; the VNets share
+/// 172.16.0.0/16) is imported as a subnet peering, not as whole VNets, with no warning about the
+/// subnet peering properties; through the binary, db is stopped at its route and web reaches app.
+#[test]
+fn import_reads_a_subnet_peering() {
+    let dir = TempDir::new("import-subnet-peering");
+    let ron = dir.path().join("sp.ron").display().to_string();
+    let out = nsgsim(&["import", &data("import/subnet-peering.json"), "-o", &ron]);
+    out.assert_code(0);
+    for prop in ["peerCompleteVnets", "localSubnetNames", "remoteSubnetNames", "enableOnlyIPv6Peering"] {
+        assert!(!out.stderr.contains(prop), "{prop} is read, not warned about: {}", out.stderr);
+    }
+    let text = std::fs::read_to_string(&ron).expect("written");
+    assert!(
+        text.contains(r#"peerings: [Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["app"]))],"#),
+        "{text}"
+    );
+    nsgsim(&["check", &ron]).assert_code(0);
+    nsgsim(&["eval", &ron, "--from", "10.0.2.4", "--to", "10.1.1.4", "--port", "22", "--expect", "deny"])
+        .assert_code(0)
+        .stdout_has(&["the sender's subnet 'db' of 'hub' is not in the subnet peering hub<->spoke"]);
+    nsgsim(&["eval", &ron, "--from", "10.0.1.4", "--to", "10.1.2.4", "--port", "22", "--expect", "deny"])
+        .assert_code(0)
+        .stdout_has(&[
+            "10.1.2.4 is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke",
+        ]);
+    nsgsim(&["eval", &ron, "--from", "10.0.1.4", "--to", "10.1.1.4", "--port", "22", "--expect", "allow"])
+        .assert_code(0);
+}

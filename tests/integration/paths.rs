@@ -864,3 +864,54 @@ fn setting_peering_access_on_a_live_peering_changes_new_flows_and_keeps_sessions
         "unpeered.ron:32:66: timeline[3].action.remote: vnet 'hub' is not peered with 'hub'; valid: a VNet peered with 'hub' (spoke)",
     ]);
 }
+
+/// A subnet peering (`peerCompleteVnets: false`) of hub/web and hub/AzureBastionSubnet with
+/// spoke/app (`tests/data/peering/subnet-peering.ron`).
+const SUBNET_PEERING: &str = "tests/data/peering/subnet-peering.ron";
+
+/// Microsoft's subnet peering: the peered subnets reach each other, a hub subnet left out has the
+/// route but its packet is dropped (the route hop says so), a spoke subnet left out is neither in
+/// the VirtualNetwork tag nor routed, Bastion reaches only peered subnets, and the graph names the
+/// subnets. Peering the whole VNets instead is refused (their spaces overlap), and an unknown
+/// subnet name exits 2. Before this was modelled, the scenario could not say it, and the import
+/// peered the whole VNets.
+#[test]
+fn subnet_peering_reaches_only_the_peered_subnets() {
+    nsgsim(&["run", SUBNET_PEERING]).assert_code(0).stdout_has(&["6 passed, 0 failed"]);
+    let t = eval(SUBNET_PEERING, &["--from", "vm-db", "--to", "vm-app", "--port", "22"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert_eq!(hops(&t).last().map(|h| h.0.as_str()), Some("route"), "{t}");
+    assert!(
+        last_detail(&t).contains("the sender's subnet 'db' of 'hub' is not in the subnet peering hub<->spoke (peerCompleteVnets false; peered subnets of 'hub': web, AzureBastionSubnet)"),
+        "{t}"
+    );
+    let t = eval(SUBNET_PEERING, &["--from", "vm-web", "--to", "vm-data", "--port", "22"]);
+    assert_eq!(t["rule"], "defaultSecurityRules/DenyAllOutBound", "{t}");
+    assert!(
+        last_detail(&t).contains("10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke"),
+        "{t}"
+    );
+    let t =
+        eval(SUBNET_PEERING, &["--from", "admin", "--to", "vm-data", "--port", "22", "--via", "hub-bastion"]);
+    assert_eq!(t["verdict"], "Deny", "{t}");
+    assert!(
+        last_detail(&t).contains("the destination's subnet 'data' of 'spoke' is not in the subnet peering"),
+        "{t}"
+    );
+    nsgsim(&["graph", SUBNET_PEERING])
+        .assert_code(0)
+        .stdout_has(&["subnet peering (hub: web, AzureBastionSubnet; spoke: app)"]);
+
+    let text = std::fs::read_to_string(SUBNET_PEERING).expect("the scenario");
+    let dir = TempDir::new("subnet-peering");
+    let peering = r#"Peering(vnets: ("hub", "spoke"), subnets: (["web", "AzureBastionSubnet"], ["app"]))"#;
+    let whole = dir.write("whole.ron", &replace_once(&text, peering, r#"("hub", "spoke")"#));
+    nsgsim(&["check", &whole]).assert_code(2).stderr_has(&["cannot be peered: their address spaces overlap"]);
+    let unknown = dir.write(
+        "unknown.ron",
+        &replace_once(&text, peering, r#"Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["nope"]))"#),
+    );
+    nsgsim(&["check", &unknown])
+        .assert_code(2)
+        .stderr_has(&["peerings[0].subnets[1][0]", "vnet 'spoke' has no subnet 'nope'; valid: app, data"]);
+}

@@ -157,6 +157,11 @@ struct PeeringRec {
     allow_virtual_network_access: bool,
     /// `peeringState` as exported (`Connected`, `Initiated`, `Disconnected`); absent in templates.
     state: Option<String>,
+    /// Subnet peering: `Some((localSubnetNames, remoteSubnetNames))` when `peerCompleteVnets` is
+    /// false; `None` for a peering of whole VNets (Azure's default).
+    subnets: Option<(Vec<String>, Vec<String>)>,
+    /// `enableOnlyIPv6Peering` (default false).
+    only_ipv6: bool,
     /// Where its properties are.
     src: Src,
 }
@@ -1250,6 +1255,12 @@ impl<'t> Importer<'t> {
                 "doNotVerifyRemoteGateways",
                 "remoteBgpCommunities",
                 "remoteGateways",
+                "peerCompleteVnets",
+                "localSubnetNames",
+                "remoteSubnetNames",
+                "enableOnlyIPv6Peering",
+                "localAddressSpace",
+                "localVirtualNetworkAddressSpace",
             ],
             src,
         );
@@ -1262,6 +1273,19 @@ impl<'t> Importer<'t> {
         // `allowForwardedTraffic` is not read: nsgsim passes forwarded traffic over every
         // peering, and the import brings no appliance that could forward any (docs/fidelity.md).
         let state = self.string(p, "peeringState", src, scope)?;
+        // Subnet peering: the subnets are Azure's `localSubnetNames` and `remoteSubnetNames`
+        // (`localAddressSpace`/`remoteAddressSpace` are their prefixes, derived by Azure, so not
+        // read); `Importer::peerings` merges and checks the two sides.
+        let complete = self.flag(p, "peerCompleteVnets", src, scope, &what)?.unwrap_or(true);
+        let subnets = if complete {
+            None
+        } else {
+            Some((
+                self.strings(p, "localSubnetNames", src, scope)?,
+                self.strings(p, "remoteSubnetNames", src, scope)?,
+            ))
+        };
+        let only_ipv6 = self.flag(p, "enableOnlyIPv6Peering", src, scope, &what)?.unwrap_or(false);
         Ok(Some(PeeringRec {
             name,
             remote,
@@ -1269,6 +1293,8 @@ impl<'t> Importer<'t> {
             use_remote_gateways,
             allow_virtual_network_access,
             state,
+            subnets,
+            only_ipv6,
             src: src.clone(),
         }))
     }

@@ -280,7 +280,27 @@ impl Importer<'_> {
             }
             let (ab, ba) = (&sides[i], j.map(|j| &sides[j]));
             let (a, b) = (ab.local, ab.remote.as_str());
-            if let Some((x, y)) = self.overlapping_spaces(a, b) {
+            if let Some(side) = std::iter::once(ab).chain(ba).find(|s| s.rec.only_ipv6) {
+                notes.push((
+                    side.rec.src.clone(),
+                    format!(
+                        "peering '{}' of virtual network '{}' to '{}' sets enableOnlyIPv6Peering (subnet peering over IPv6 only): not modelled; not imported, rather than imported as an IPv4 peering Azure does not make",
+                        side.rec.name, side.local, side.remote
+                    ),
+                ));
+                continue;
+            }
+            // Subnet peering (peerCompleteVnets false on a side): each VNet's peered subnets.
+            let subnets = match self.subnet_peering(a, b, ab.rec, ba.map(|s| s.rec), &mut notes) {
+                Ok(subnets) => subnets,
+                Err((src, why)) => {
+                    notes.push((src, why));
+                    continue;
+                }
+            };
+            if subnets.is_none()
+                && let Some((x, y)) = self.overlapping_spaces(a, b)
+            {
                 notes.push((
                     ab.rec.src.clone(),
                     format!(
@@ -380,7 +400,12 @@ impl Importer<'_> {
                 None if a <= b => (a, b, (false, false)),
                 None => (b, a, (false, false)),
             };
-            out.push(peering_spec(first, second, flags, (access_of(first), access_of(second))));
+            let mut spec = peering_spec(first, second, flags, (access_of(first), access_of(second)));
+            if let Some((sa, sb)) = subnets {
+                let (x, y) = if first == a { (sa, sb) } else { (sb, sa) };
+                spec = with_subnets(spec, (x, y));
+            }
+            out.push(spec);
         }
         for (src, message) in notes {
             self.warn(&src, message);
@@ -390,6 +415,108 @@ impl Importer<'_> {
 }
 
 impl Importer<'_> {
+    /// The subnets of a subnet peering of `a` and `b` (`ab` is `a`'s side, `ba` `b`'s if in the
+    /// input): `Ok(None)` for whole VNets, `Ok(Some((a's subnets, b's subnets)))`, or `Err` with
+    /// where and why the peering is not imported.
+    ///
+    /// Azure keeps the lists on each side (`localSubnetNames`, `remoteSubnetNames`); when the
+    /// two sides disagree (an update not yet synced: Microsoft's how-to updates and then runs
+    /// `az network vnet peering sync` on both sides), a VNet's peered subnets are those both sides
+    /// name, and a warning says so (model choice, docs/fidelity.md: never wider than either side).
+    /// A side that peers whole VNets facing one that peers subnets is read as the subnet peering
+    /// (Microsoft: "You can't change a given peering link type"), with a warning.
+    #[allow(clippy::type_complexity)]
+    fn subnet_peering(
+        &self,
+        a: &str,
+        b: &str,
+        ab: &PeeringRec,
+        ba: Option<&PeeringRec>,
+        notes: &mut Vec<(Src, String)>,
+    ) -> Result<Option<(Vec<String>, Vec<String>)>, (Src, String)> {
+        let from_ab = ab.subnets.clone();
+        let from_ba = ba.and_then(|r| r.subnets.clone()).map(|(local, remote)| (remote, local));
+        let (lists, warn_at) = match (from_ab, from_ba) {
+            (None, None) => return Ok(None),
+            (Some(x), None) | (None, Some(x)) => {
+                let one_sided = ba.is_some();
+                (x, one_sided.then(|| "one side sets peerCompleteVnets false and the other does not (Azure: \"You can't change a given peering link type\"); imported as the subnet peering the other side names".to_string()))
+            }
+            (Some(x), Some(y)) if x == y => (x, None),
+            (Some(x), Some(y)) => {
+                let keep = |p: &[String], q: &[String]| -> Vec<String> {
+                    p.iter().filter(|n| q.contains(n)).cloned().collect()
+                };
+                let merged = (keep(&x.0, &y.0), keep(&x.1, &y.1));
+                (
+                    merged,
+                    Some(format!(
+                        "the two sides name different subnets ('{a}''s side: local [{}], remote [{}]; '{b}''s side: local [{}], remote [{}]): a subnet peering not yet synced; imported with the subnets both sides name (model choice, never wider than either side)",
+                        x.0.join(", "),
+                        x.1.join(", "),
+                        y.1.join(", "),
+                        y.0.join(", ")
+                    )),
+                )
+            }
+        };
+        if let Some(why) = warn_at {
+            notes
+                .push((ab.src.clone(), format!("subnet peering of virtual networks '{a}' and '{b}': {why}")));
+        }
+        let subnets_of = |vnet: &str| -> Vec<(String, Option<ipnet::IpNet>)> {
+            self.vnets
+                .iter()
+                .filter(|v| v.name == vnet)
+                .flat_map(|v| &v.subnets)
+                .map(|s| (s.name.clone(), crate::net::parse_prefix(&s.prefix).ok()))
+                .collect()
+        };
+        let spaces_of = |vnet: &str| -> Vec<ipnet::IpNet> {
+            self.vnets
+                .iter()
+                .filter(|v| v.name == vnet)
+                .flat_map(|v| &v.spaces)
+                .filter_map(|s| crate::net::parse_prefix(s).ok())
+                .collect()
+        };
+        let overlap =
+            |x: &ipnet::IpNet, y: &ipnet::IpNet| x.contains(&y.network()) || y.contains(&x.network());
+        for (vnet, other, names) in [(a, b, &lists.0), (b, a, &lists.1)] {
+            if names.is_empty() {
+                return Err((
+                    ab.src.clone(),
+                    format!(
+                        "subnet peering of virtual networks '{a}' and '{b}' (peerCompleteVnets false) names no subnet of '{vnet}' that both sides agree on; not imported"
+                    ),
+                ));
+            }
+            let known = subnets_of(vnet);
+            for n in names {
+                let Some((_, prefix)) = known.iter().find(|(k, _)| k == n) else {
+                    return Err((
+                        ab.src.clone(),
+                        format!(
+                            "subnet peering of virtual networks '{a}' and '{b}' names subnet '{n}' of '{vnet}', which is not in the input; not imported (import the subnet too)"
+                        ),
+                    ));
+                };
+                let Some(prefix) = prefix else { continue };
+                for space in spaces_of(vnet).iter().filter(|s| overlap(s, prefix)) {
+                    if let Some(theirs) = spaces_of(other).iter().find(|y| overlap(space, y)) {
+                        return Err((
+                            ab.src.clone(),
+                            format!(
+                                "subnet peering of virtual networks '{a}' and '{b}': subnet '{n}' of '{vnet}' belongs to address space {space}, which overlaps {theirs} of '{other}'; Azure refuses it (\"The participating subnets must be unique and must belong to unique address spaces\"); not imported"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(Some(lists))
+    }
+
     /// A space of VNet `a` and one of VNet `b` that overlap, if any: Azure refuses to peer such
     /// VNets, and the scenario loader refuses the peering too.
     fn overlapping_spaces(&self, a: &str, b: &str) -> Option<(String, String)> {
@@ -432,6 +559,28 @@ fn peering_spec(first: &str, second: &str, gateway: (bool, bool), access: (bool,
         allow_gateway_transit: gateway.0,
         use_remote_gateways: gateway.1,
         allow_virtual_network_access: access,
+        subnets: None,
+    })
+}
+
+/// `spec` as a subnet peering of (its first VNet's subnets, its second's).
+fn with_subnets(spec: PeeringSpec, subnets: (Vec<String>, Vec<String>)) -> PeeringSpec {
+    let (vnets, gateway, access) = match spec {
+        PeeringSpec::Pair(a, b) => ((a, b), (false, false), (true, true)),
+        PeeringSpec::Options(PeeringOptionsSpec::Peering {
+            vnets,
+            allow_gateway_transit,
+            use_remote_gateways,
+            allow_virtual_network_access,
+            ..
+        }) => (vnets, (allow_gateway_transit, use_remote_gateways), allow_virtual_network_access),
+    };
+    PeeringSpec::Options(PeeringOptionsSpec::Peering {
+        vnets,
+        allow_gateway_transit: gateway.0,
+        use_remote_gateways: gateway.1,
+        allow_virtual_network_access: access,
+        subnets: Some(subnets),
     })
 }
 
@@ -878,6 +1027,94 @@ mod tests {
                 "resources[1].properties.localNetworkAddressSpace.addressPrefixes[0]: '192.168.0.0/33'"
             ),
             "{e}"
+        );
+    }
+
+    /// A VNet with address spaces `spaces` and subnets `(name, prefix)`, and peerings `peers`.
+    fn vnet_with(name: &str, spaces: &[&str], subnets: &[(&str, &str)], peers: &[String]) -> String {
+        let spaces: Vec<String> = spaces.iter().map(|s| format!("\"{s}\"")).collect();
+        let subnets: Vec<String> = subnets
+            .iter()
+            .map(|(n, p)| format!(r#"{{"name": "{n}", "properties": {{"addressPrefix": "{p}"}}}}"#))
+            .collect();
+        format!(
+            r#"{{"type": "Microsoft.Network/virtualNetworks", "name": "{name}", "properties": {{"addressSpace": {{"addressPrefixes": [{}]}},
+                "subnets": [{}], "virtualNetworkPeerings": [{}]}}}}"#,
+            spaces.join(", "),
+            subnets.join(", "),
+            peers.join(", ")
+        )
+    }
+
+    /// `peerCompleteVnets: false` with `localSubnetNames`/`remoteSubnetNames` is imported as a
+    /// subnet peering (no longer as whole VNets, which widened reachability), round-trips through
+    /// the emitted RON, and is allowed despite the VNets' overlapping 172.16.0.0/16. Sides that
+    /// disagree keep the subnets both name, with a warning; `enableOnlyIPv6Peering` and a peered
+    /// subnet in the overlap are not imported, with the reason.
+    #[test]
+    fn subnet_peering_is_imported_and_round_trips() {
+        let sides = |hub_side: &str, spoke_side: &str, hub_subnets: &[(&str, &str)]| {
+            template(&[
+                vnet_with(
+                    "hub",
+                    &["10.0.0.0/16", "172.16.0.0/16"],
+                    hub_subnets,
+                    &[side("hub-to-spoke", "spoke", hub_side)],
+                ),
+                vnet_with(
+                    "spoke",
+                    &["10.1.0.0/16", "172.16.0.0/16"],
+                    &[("app", "10.1.1.0/24"), ("data", "10.1.2.0/24")],
+                    &[side("spoke-to-hub", "hub", spoke_side)],
+                ),
+            ])
+        };
+        let hub_subnets = [("web", "10.0.1.0/24"), ("db", "10.0.2.0/24"), ("shared", "172.16.1.0/24")];
+        let hub_side =
+            r#""peerCompleteVnets": false, "localSubnetNames": ["web"], "remoteSubnetNames": ["app"]"#;
+        let spoke_side =
+            r#""peerCompleteVnets": false, "localSubnetNames": ["app"], "remoteSubnetNames": ["web"]"#;
+        let (i, ron) = ok(&sides(hub_side, spoke_side, &hub_subnets));
+        assert_eq!(peering_warnings(&i), "", "a modelled setting needs no warning");
+        assert!(!i.warnings.iter().any(|w| w.message.contains("peerCompleteVnets")), "{:?}", i.warnings);
+        assert!(
+            ron.contains(r#"peerings: [Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["app"]))],"#),
+            "{ron}"
+        );
+        let t = crate::scenario::load_str(&ron, std::path::Path::new("t.ron")).expect("loads").topology;
+        let (h, s) = (t.vnet_by_name("hub").expect("hub"), t.vnet_by_name("spoke").expect("spoke"));
+        assert_eq!(t.peered_prefixes(h, s), ["10.1.1.0/24".parse::<IpNet>().expect("net")]);
+        assert_eq!(t.peered_prefixes(s, h), ["10.0.1.0/24".parse::<IpNet>().expect("net")]);
+
+        // The sides disagree (an update not synced): the subnets both name.
+        let wider = r#""peerCompleteVnets": false, "localSubnetNames": ["web", "db"], "remoteSubnetNames": ["app", "data"]"#;
+        let (i, ron) = ok(&sides(wider, spoke_side, &hub_subnets));
+        assert!(ron.contains(r#"subnets: (["web"], ["app"])"#), "{ron}");
+        assert!(
+            peering_warnings(&i).contains("the two sides name different subnets"),
+            "{}",
+            peering_warnings(&i)
+        );
+
+        // A peered subnet in an address space both VNets hold: Azure refuses it.
+        let in_overlap =
+            r#""peerCompleteVnets": false, "localSubnetNames": ["shared"], "remoteSubnetNames": ["app"]"#;
+        let spoke_back =
+            r#""peerCompleteVnets": false, "localSubnetNames": ["app"], "remoteSubnetNames": ["shared"]"#;
+        let (i, ron) = ok(&sides(in_overlap, spoke_back, &hub_subnets));
+        assert!(i.scenario.peerings.is_empty(), "{ron}");
+        assert!(peering_warnings(&i).contains("subnet 'shared' of 'hub' belongs to address space 172.16.0.0/16, which overlaps 172.16.0.0/16 of 'spoke'"), "{}", peering_warnings(&i));
+
+        // IPv6-only peering is not modelled: not imported, saying so.
+        let v6 = format!(r#"{hub_side}, "enableOnlyIPv6Peering": true"#);
+        let (i, _) = ok(&sides(&v6, spoke_side, &hub_subnets));
+        assert!(i.scenario.peerings.is_empty());
+        assert!(
+            peering_warnings(&i).contains(
+                "enableOnlyIPv6Peering (subnet peering over IPv6 only): not modelled; not imported"
+            ),
+            "{}",
+            peering_warnings(&i)
         );
     }
 }

@@ -561,8 +561,9 @@ mod tests {
         assert!(g.to_dot().contains("peering"));
     }
 
-    #[test]
-    fn private_reach_is_not_transitive_and_gateway_transit_needs_the_flags() {
+    /// A hub with an on-premises gateway, peered with spokes `a` (which uses the hub's gateway)
+    /// and `b` (which does not).
+    fn hub_with_gateway_and_two_spokes() -> (Topology, VnetId, VnetId, VnetId) {
         let mut t = Topology::new();
         let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
         let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
@@ -571,6 +572,12 @@ mod tests {
         t.peer(hub, a).expect("peer");
         t.peer(hub, b).expect("peer");
         t.use_remote_gateway(a, hub).expect("a uses the hub's gateway");
+        (t, hub, a, b)
+    }
+
+    #[test]
+    fn private_reach_is_not_transitive_and_gateway_transit_needs_the_flags() {
+        let (t, hub, a, b) = hub_with_gateway_and_two_spokes();
         let reach = TopologyGraph::new(&t).private_reach();
         assert!(reach.vnet_reaches(a, hub) && reach.vnet_reaches(hub, b) && reach.vnet_reaches(a, a));
         assert!(!reach.vnet_reaches(a, b), "peering is not transitive");
@@ -586,14 +593,7 @@ mod tests {
     /// documentation) takes the peering out both ways, with the gateway transit over it.
     #[test]
     fn a_peering_without_access_connects_unless_the_legacy_option_blocks_it() {
-        let mut t = Topology::new();
-        let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
-        let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
-        let b = t.add_vnet("b", vec!["10.2.0.0/16".parse().expect("net")]).expect("vnet");
-        t.connect_on_premises(hub, vec!["192.168.0.0/16".parse().expect("net")]).expect("gateway");
-        t.peer(hub, a).expect("peer");
-        t.peer(hub, b).expect("peer");
-        t.use_remote_gateway(a, hub).expect("a uses the hub's gateway");
+        let (mut t, hub, a, b) = hub_with_gateway_and_two_spokes();
         t.set_peering_access(a, hub, false).expect("a's side");
         let reach = TopologyGraph::new(&t).private_reach();
         assert!(reach.vnet_reaches(a, hub) && reach.vnet_reaches(hub, a), "still connected");

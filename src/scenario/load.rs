@@ -1310,6 +1310,53 @@ Scenario(
         }
     }
 
+    /// A bad peering is reported at the value at fault, naming the field and what it takes; the
+    /// pair form and `Peering(...)` are told apart without buffering the value.
+    #[test]
+    fn peering_errors_name_the_field_at_its_value() {
+        let cases = [
+            (
+                r#"Peering(vnets: ("hub", "spoke"), allow_gateway_transit: "yes")"#,
+                r#""yes""#,
+                "peering field allow_gateway_transit: ",
+            ),
+            (
+                r#"Peering(vnets: ("hub", "spoke"), gateway_transit: true)"#,
+                "gateway_transit",
+                "unknown peering field 'gateway_transit'; valid: vnets, allow_gateway_transit, use_remote_gateways, allow_virtual_network_access, subnets",
+            ),
+            (
+                r#"Peering(vnets: ("hub", "spoke"), use_remote_gateways: true, use_remote_gateways: false)"#,
+                "false)",
+                "peering field use_remote_gateways is given twice",
+            ),
+            (r#"Peering(allow_gateway_transit: true)"#, ")]", "the peering has no vnets"),
+            (
+                r#"Peering(vnets: ("hub", "spoke"), subnets: ("web", ["app"]))"#,
+                r#""web""#,
+                "valid: subnets: (",
+            ),
+            (r#"("hub")"#, ")]", "but found one element instead"),
+            (r#"("hub", "spoke", "shared")"#, r#""shared""#, "a peering: "),
+        ];
+        for (peering, at_value, message) in cases {
+            let line = format!("peerings: [{peering}],");
+            let (text, e) = broken(r#"peerings: [("hub", "spoke")],"#, &line);
+            assert!(e.to_string().contains(message), "{peering}: {e}");
+            let row = at(&text, &line, 0).0;
+            let col = line.find(at_value).unwrap_or_else(|| panic!("no {at_value:?}"))
+                + 1
+                + text.lines().nth(row - 1).map_or(0, |l| l.len() - l.trim_start().len());
+            // RON places the error where it started reading the value, the space before it included.
+            let (erow, ecol) = e.position.unwrap_or_else(|| panic!("{peering}: no position in {e}"));
+            assert_eq!(erow, row, "{peering}: {e}");
+            assert!(
+                (col - 1..=col + at_value.len()).contains(&ecol),
+                "{peering}: error at column {ecol}, the value at {col}: {e}"
+            );
+        }
+    }
+
     #[test]
     fn loads_every_entity() {
         let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));

@@ -9,8 +9,10 @@
 //! out of bounds".
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -200,14 +202,11 @@ pub struct VnetSpec {
 /// `Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))`, or only some
 /// subnets of each (subnet peering) `Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["app"]))`.
 ///
-/// RON hands a named struct inside an untagged enum over as a one-entry map from the name to the
-/// fields, so the second form is an externally tagged enum ([`PeeringOptionsSpec`]) and its name
-/// `Peering` must be written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool, allow_virtual_network_access: (bool, bool), subnets: ([\"subnet of vnet-a\"], [\"subnet of vnet-b\"])) where only vnets is required"
-)]
+/// Deserialized by hand ([`PeeringVisitor`]) rather than as an untagged enum: an untagged enum
+/// buffers the value and, when no form fits, can only say "a peering: …" at the end of it. The
+/// visitor reads a tuple as the pair and the fields of `Peering(...)` one by one, so a bad field
+/// is reported at its value, by name, with what it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeeringSpec {
     /// Two VNets, no gateway transit.
     Pair(String, String),
@@ -215,9 +214,8 @@ pub enum PeeringSpec {
     Options(PeeringOptionsSpec),
 }
 
-/// A peering with Azure's gateway flags (one variant, so that RON's `Peering(...)` is accepted).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename = "PeeringOptions")]
+/// A peering written `Peering(...)`, with Azure's flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeeringOptionsSpec {
     /// `Peering(vnets: ("hub", "spoke"), allow_gateway_transit: true, use_remote_gateways: true)`.
     Peering {
@@ -225,21 +223,17 @@ pub enum PeeringOptionsSpec {
         vnets: (String, String),
         /// The first VNet's peering allows gateway transit (Azure's `allowGatewayTransit`).
         /// Default false.
-        #[serde(default)]
         allow_gateway_transit: bool,
         /// The second VNet's peering uses the first's gateway (Azure's `useRemoteGateways`).
         /// Default false.
-        #[serde(default)]
         use_remote_gateways: bool,
         /// Azure's `allowVirtualNetworkAccess` on each side: (the first VNet's peering to the
         /// second, the second's to the first). Default `(true, true)`, as in Azure.
-        #[serde(default = "both_sides_allow_access")]
         allow_virtual_network_access: (bool, bool),
         /// Subnet peering (Azure's `peerCompleteVnets: false`): (the first VNet's subnets, the
         /// second VNet's subnets) in the peering, Azure's `localSubnetNames` and
         /// `remoteSubnetNames` of the first VNet's side, e.g. `subnets: (["web"], ["app"])`.
         /// Default: none, the whole VNets are peered.
-        #[serde(default)]
         subnets: Option<(Vec<String>, Vec<String>)>,
     },
 }
@@ -247,6 +241,96 @@ pub enum PeeringOptionsSpec {
 /// Azure's default `allowVirtualNetworkAccess` on both sides of a peering.
 fn both_sides_allow_access() -> (bool, bool) {
     (true, true)
+}
+
+/// What a peering may be, for errors that name no single field.
+const PEERING_EXPECTED: &str = "a peering: (\"vnet-a\", \"vnet-b\") or Peering(vnets: (\"hub\", \"spoke\"), allow_gateway_transit: bool, use_remote_gateways: bool, allow_virtual_network_access: (bool, bool), subnets: ([\"subnet of vnet-a\"], [\"subnet of vnet-b\"])) where only vnets is required";
+
+/// The fields of `Peering(...)`, with what each takes (for errors).
+const PEERING_FIELDS: [(&str, &str); 5] = [
+    ("vnets", "(\"vnet-a\", \"vnet-b\")"),
+    ("allow_gateway_transit", "bool"),
+    ("use_remote_gateways", "bool"),
+    ("allow_virtual_network_access", "(bool, bool): the first VNet's side, then the second's"),
+    ("subnets", "([\"subnet of vnet-a\", ...], [\"subnet of vnet-b\", ...])"),
+];
+
+impl<'de> Deserialize<'de> for PeeringSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PeeringSpec, D::Error> {
+        deserializer.deserialize_any(PeeringVisitor)
+    }
+}
+
+/// Reads `("a", "b")` as [`PeeringSpec::Pair`] and `Peering(field: value, ...)` field by field.
+struct PeeringVisitor;
+
+impl PeeringVisitor {
+    /// The next value of `map` as field `name`'s type; a bad value is reported there, naming the
+    /// field and what it takes.
+    fn field<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: &mut A, name: &str) -> Result<T, A::Error> {
+        map.next_value().map_err(|e| {
+            let takes = PEERING_FIELDS.iter().find(|(f, _)| *f == name).map_or("", |(_, t)| *t);
+            de::Error::custom(format!("peering field {name}: {e}; valid: {name}: {takes}"))
+        })
+    }
+}
+
+impl<'de> Visitor<'de> for PeeringVisitor {
+    type Value = PeeringSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(PEERING_EXPECTED)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PeeringSpec, A::Error> {
+        let a: String = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+        let b: String = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::invalid_length(3, &self));
+        }
+        Ok(PeeringSpec::Pair(a, b))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PeeringSpec, A::Error> {
+        let mut vnets = None;
+        let mut allow_gateway_transit = None;
+        let mut use_remote_gateways = None;
+        let mut allow_virtual_network_access = None;
+        let mut subnets = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let seen = match key.as_str() {
+                "vnets" => vnets.replace(Self::field(&mut map, &key)?).is_some(),
+                "allow_gateway_transit" => {
+                    allow_gateway_transit.replace(Self::field(&mut map, &key)?).is_some()
+                }
+                "use_remote_gateways" => use_remote_gateways.replace(Self::field(&mut map, &key)?).is_some(),
+                "allow_virtual_network_access" => {
+                    allow_virtual_network_access.replace(Self::field(&mut map, &key)?).is_some()
+                }
+                "subnets" => subnets.replace(Self::field(&mut map, &key)?).is_some(),
+                other => {
+                    let names: Vec<&str> = PEERING_FIELDS.iter().map(|(f, _)| *f).collect();
+                    return Err(de::Error::custom(format!(
+                        "unknown peering field '{other}'; valid: {}",
+                        names.join(", ")
+                    )));
+                }
+            };
+            if seen {
+                return Err(de::Error::custom(format!("peering field {key} is given twice")));
+            }
+        }
+        let vnets = vnets
+            .ok_or_else(|| de::Error::custom(format!("the peering has no vnets; {PEERING_EXPECTED}")))?;
+        Ok(PeeringSpec::Options(PeeringOptionsSpec::Peering {
+            vnets,
+            allow_gateway_transit: allow_gateway_transit.unwrap_or(false),
+            use_remote_gateways: use_remote_gateways.unwrap_or(false),
+            allow_virtual_network_access: allow_virtual_network_access
+                .unwrap_or_else(both_sides_allow_access),
+            subnets,
+        }))
+    }
 }
 
 impl From<(String, String)> for PeeringSpec {

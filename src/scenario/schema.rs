@@ -202,7 +202,7 @@ pub struct VnetSpec {
 /// `Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: (false, true))`, or only some
 /// subnets of each (subnet peering) `Peering(vnets: ("hub", "spoke"), subnets: (["web"], ["app"]))`.
 ///
-/// Deserialized by hand ([`PeeringVisitor`]) rather than as an untagged enum: an untagged enum
+/// Deserialized by hand (`PeeringVisitor`) rather than as an untagged enum: an untagged enum
 /// buffers the value and, when no form fits, can only say "a peering: …" at the end of it. The
 /// visitor reads a tuple as the pair and the fields of `Peering(...)` one by one, so a bad field
 /// is reported at its value, by name, with what it takes.

@@ -318,6 +318,20 @@ impl Loader<'_> {
             };
             let va = self.vnet(&t, a, &field_a)?;
             let vb = self.vnet(&t, b, &field_b)?;
+            // Azure: "There can be only one peering link between any two virtual networks". A
+            // second entry for the pair would otherwise be merged, its flags silently winning.
+            if let Some(first) = file.peerings[..pi].iter().position(|q| {
+                let (x, y) = q.vnets();
+                (x == a && y == b) || (x == b && y == a)
+            }) {
+                return Err(fault(
+                    &field,
+                    "",
+                    format!(
+                        "vnets '{a}' and '{b}' are already peered by peerings[{first}]; Azure allows one peering link between two virtual networks: put all its settings in one entry"
+                    ),
+                ));
+            }
             match p.subnets() {
                 None => t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?,
                 Some((names_a, names_b)) => {
@@ -1354,6 +1368,26 @@ Scenario(
                 (col - 1..=col + at_value.len()).contains(&ecol),
                 "{peering}: error at column {ecol}, the value at {col}: {e}"
             );
+        }
+    }
+
+    /// Azure allows one peering link between two VNets: a second entry for the same pair, in
+    /// either order, is refused at the second entry.
+    #[test]
+    fn a_pair_peered_twice_is_refused() {
+        for second in
+            [r#"("hub", "spoke")"#, r#"Peering(vnets: ("spoke", "hub"), allow_gateway_transit: true)"#]
+        {
+            let line = format!(r#"peerings: [("hub", "spoke"), {second}],"#);
+            let (text, e) = broken(r#"peerings: [("hub", "spoke")],"#, &line);
+            assert!(
+                e.to_string()
+                    .contains("peerings[1]: vnets 'hub' and 'spoke' are already peered by peerings[0]")
+                    || e.to_string()
+                        .contains("peerings[1]: vnets 'spoke' and 'hub' are already peered by peerings[0]"),
+                "{second}: {e}"
+            );
+            assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, &line, 0).0), "{second}: {e}");
         }
     }
 

@@ -1509,14 +1509,19 @@ impl Topology {
     /// as [`Topology::resolve_context_for_subnet`] resolves the tag, without building the rest of
     /// the context.
     pub fn virtual_network_tag_contains(&self, subnet: SubnetId, ip: IpAddr) -> bool {
-        let s = &self.subnets[subnet.index()];
-        self.virtual_network_prefixes(s.vnet).iter().any(|n| n.contains(&ip))
-            || s.route_table.is_some_and(|rt| {
-                self.route_tables[rt.0 as usize]
-                    .routes
-                    .iter()
-                    .any(|r| r.next_hop != super::appliance::NextHop::None && r.prefix.contains(&ip))
-            })
+        self.virtual_network_prefixes(self.subnets[subnet.index()].vnet).iter().any(|n| n.contains(&ip))
+            || self.route_tag_prefixes(subnet).any(|p| p.contains(&ip))
+    }
+
+    /// The prefixes of the user-defined routes of `subnet`'s route table that join its
+    /// `VirtualNetwork` tag: every route's but those with next hop `None`.
+    fn route_tag_prefixes(&self, subnet: SubnetId) -> impl Iterator<Item = IpNet> + '_ {
+        self.subnets[subnet.index()]
+            .route_table
+            .into_iter()
+            .flat_map(|rt| &self.route_tables[rt.0 as usize].routes)
+            .filter(|r| r.next_hop != super::appliance::NextHop::None)
+            .map(|r| r.prefix)
     }
 
     /// What every symbolic address means for an NSG applied to `subnet` or to a NIC in it.
@@ -1533,13 +1538,8 @@ impl Topology {
     pub fn resolve_context_for_subnet(&self, subnet: SubnetId) -> ResolveContext {
         let s = &self.subnets[subnet.index()];
         let mut ctx = self.resolve_context(s.vnet);
-        if let Some(rt) = s.route_table {
-            let udr: Vec<IpNet> = self.route_tables[rt.0 as usize]
-                .routes
-                .iter()
-                .filter(|r| r.next_hop != super::appliance::NextHop::None)
-                .map(|r| r.prefix)
-                .collect();
+        if s.route_table.is_some() {
+            let udr: Vec<IpNet> = self.route_tag_prefixes(subnet).collect();
             ctx.virtual_network = ctx.virtual_network.union(&AddrSet::from_nets(&udr));
             for prefix in udr {
                 if !ctx.virtual_network_prefixes.contains(&prefix) {

@@ -469,8 +469,8 @@ impl Simulator {
             return Some(t.bastion(b).vnet);
         }
         match request.source {
-            Source::Nic(n) => Some(t.subnet(t.nic(n).subnet).vnet),
-            Source::Address(ip) => t.subnet_of_ip(ip).map(|s| t.subnet(s).vnet),
+            Source::Nic(n) => Some(t.vnet_of_nic(n)),
+            Source::Address(ip) => t.vnet_of_ip(ip),
         }
     }
 
@@ -478,8 +478,8 @@ impl Simulator {
     fn destination_vnet(&self, request: &FlowRequest) -> Option<VnetId> {
         let t = &self.topology;
         match request.destination {
-            Destination::Nic(n) => Some(t.subnet(t.nic(n).subnet).vnet),
-            Destination::Address(ip) => t.subnet_of_ip(ip).map(|s| t.subnet(s).vnet),
+            Destination::Nic(n) => Some(t.vnet_of_nic(n)),
+            Destination::Address(ip) => t.vnet_of_ip(ip),
             Destination::PublicIp(_) => None,
         }
     }

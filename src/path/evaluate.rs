@@ -525,26 +525,24 @@ impl Walk<'_> {
             }
             RouteHop::Gateway => {
                 // Through a remote gateway (gateway transit), the packet crosses the peering.
-                if let Some(remote) = t.vnet(s.vnet).remote_gateway
-                    && let Some(side) = self.cache.private_reach().blocked_by(s.vnet, remote)
-                {
-                    return self.deny_blocked_peering(
-                        where_,
-                        &format!("to {}: {via}; ", flow.dst),
-                        (s.vnet, remote, side),
-                    );
-                }
-                if let Some(remote) = t.vnet(s.vnet).remote_gateway
-                    && let Some(why) = self.outside_subnet_peering(subnet, remote, "sender")
-                {
-                    return self.deny(
-                        HopKind::Route,
-                        where_,
-                        format!(
-                            "to {}: {via}; {why}: the remote gateway is reached over the peering, and a subnet outside a subnet peering is not advertised to on-premises and its packets over the peering are dropped (model choice, docs/fidelity.md)",
-                            flow.dst
-                        ),
-                    );
+                if let Some(remote) = t.vnet(s.vnet).remote_gateway {
+                    if let Some(blocked) = self.blocked_peering(Position::Subnet(subnet), remote) {
+                        return self.deny_blocked_peering(
+                            where_,
+                            &format!("to {}: {via}; ", flow.dst),
+                            blocked,
+                        );
+                    }
+                    if let Some(why) = self.outside_subnet_peering(subnet, remote, "sender") {
+                        return self.deny(
+                            HopKind::Route,
+                            where_,
+                            format!(
+                                "to {}: {via}; {why}: the remote gateway is reached over the peering, and a subnet outside a subnet peering is not advertised to on-premises and its packets over the peering are dropped (model choice, docs/fidelity.md)",
+                                flow.dst
+                            ),
+                        );
+                    }
                 }
                 self.push(
                     HopKind::Route,

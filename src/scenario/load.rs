@@ -12,7 +12,7 @@ use super::schema::{
     ScenarioFile, SkuSpec, StepSpec,
 };
 use crate::jit::{JitEngine, RoleBook};
-use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId};
+use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId};
 use crate::net::{AddrSet, IpProtocol, PortRange, parse_prefix};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
@@ -309,6 +309,8 @@ impl Loader<'_> {
             }
         }
 
+        // The VNet pairs peered so far (by id, as names are matched without case), with their entry.
+        let mut peered_pairs: Vec<((VnetId, VnetId), usize)> = Vec::new();
         for (pi, p) in file.peerings.iter().enumerate() {
             let field = format!("peerings[{pi}]");
             let (a, b) = p.vnets();
@@ -320,10 +322,8 @@ impl Loader<'_> {
             let vb = self.vnet(&t, b, &field_b)?;
             // Azure: "There can be only one peering link between any two virtual networks". A
             // second entry for the pair would otherwise be merged, its flags silently winning.
-            if let Some(first) = file.peerings[..pi].iter().position(|q| {
-                let (x, y) = q.vnets();
-                (x == a && y == b) || (x == b && y == a)
-            }) {
+            let pair = (va.min(vb), va.max(vb));
+            if let Some(&(_, first)) = peered_pairs.iter().find(|(p, _)| *p == pair) {
                 return Err(fault(
                     &field,
                     "",
@@ -332,6 +332,7 @@ impl Loader<'_> {
                     ),
                 ));
             }
+            peered_pairs.push((pair, pi));
             match p.subnets() {
                 None => t.peer(va, vb).map_err(|e| fault(&field, "", e.to_string()))?,
                 Some((names_a, names_b)) => {

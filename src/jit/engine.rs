@@ -457,7 +457,7 @@ impl JitEngine {
         self.push_log(at, caller, operation, resource, status, detail, true);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one activity-log entry's fields")]
     fn push_log(
         &mut self,
         at: Instant,
@@ -808,7 +808,7 @@ impl JitEngine {
     /// log and on the request. `source` is what to allow: `None` = the requester's IP,
     /// `AddressSpec::Any` = `*` (every IPv4 and IPv6 source, written `*` as Azure does), or
     /// prefixes.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the fields of the API's initiate request")]
     pub fn request(
         &mut self,
         topology: &mut Topology,
@@ -1469,7 +1469,7 @@ impl JitEngine {
     }
 
     /// Adds the JIT DNAT rule collection for one grant on a classic firewall; returns where it is.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the grant's facts a DNAT rule is made of")]
     fn write_dnat(
         &mut self,
         topology: &mut Topology,
@@ -1938,7 +1938,7 @@ mod tests {
     }
 
     /// Requests port `port` of the fixture's VM for `secs` seconds, `at_secs` after the start.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "a request's fields, spelt out in each test")]
     fn ask(
         jit: &mut JitEngine,
         f: &mut Fixture,

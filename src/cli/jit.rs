@@ -130,8 +130,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let source = match args.source.as_deref().map(str::trim) {
-        Some("*") => Some(crate::nsg::AddressSpec::Any),
-        Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
+        Some("*") => Some(crate::jit::RequestSource::Any),
+        Some(s) => Some(crate::jit::RequestSource::Prefixes(vec![
             crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?,
         ])),
         None => None,
@@ -175,13 +175,15 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             flows.push((sim.topology().vm(vm).name.clone(), port, trace));
         }
     }
+    let changes: Vec<String> =
+        outcome.changes.iter().map(|c| crate::report::change_text(c, sim.topology())).collect();
     match args.format {
         Format::Json => print_json(&json!({
             "at": sim.now().to_string(),
-            "accepted": outcome.accepted,
-            "summary": outcome.summary,
-            "changes": outcome.changes,
-            "warnings": outcome.warnings,
+            "accepted": outcome.accepted(),
+            "summary": outcome.what.to_string(),
+            "changes": changes,
+            "warnings": outcome.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "flows": flows.iter().map(|(vm, port, t)| {
                 let mut v = crate::report::trace_json(t);
                 if let Some(o) = v.as_object_mut() {
@@ -192,8 +194,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             }).collect::<Vec<_>>(),
         })),
         Format::Text => {
-            println!("at +{at} ({}): {}", sim.now(), outcome.summary);
-            for c in &outcome.changes {
+            println!("at +{at} ({}): {}", sim.now(), outcome.what);
+            for c in &changes {
                 println!("  {c}");
             }
             for w in &outcome.warnings {
@@ -205,7 +207,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(if outcome.accepted { EXIT_OK } else { super::EXIT_FAILED })
+    Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
 }
 
 fn vm_rows(sim: &Simulator) -> Vec<Value> {
@@ -215,7 +217,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
         .map(|vm| {
             let status = jit.status(t, vm);
             let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.clone()),
+                Supportability::Unsupported(r) => Some(r.to_string()),
                 _ => None,
             };
             let ports: Vec<Value> = jit
@@ -242,7 +244,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                     json!({
                         "port": g.port,
                         "requester": g.requester,
-                        "source": t.describe_address(&g.source),
+                        "source": g.source.to_string(),
                         "until": g.expires_at.to_string(),
                     })
                 })
@@ -258,7 +260,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                         "rule": o.rule,
                         "priority": o.priority,
                         "source": o.source,
-                        "warning": o.warning(),
+                        "warning": o.to_string(),
                     })
                 })
                 .collect();

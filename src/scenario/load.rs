@@ -118,7 +118,7 @@ impl Scenario {
             file: self.file.clone(),
             position: e.line.zip(e.column),
             field: Some(e.field.clone()),
-            message: format!("step at {}: {}", e.at, e.message),
+            message: format!("step at {}: {}", e.at, e.fault),
         }
     }
 

@@ -28,11 +28,9 @@ const MAX_LINES: usize = 1200;
 const AWAITING_SPLIT: &[&str] = &[
     "src/import/azure/mod.rs",
     "src/import/arm.rs",
-    "src/jit/engine.rs",
     "src/model/topology.rs",
     "src/path/evaluate.rs",
     "src/scenario/load.rs",
-    "src/sim/runner.rs",
 ];
 
 fn root() -> PathBuf {

@@ -2318,6 +2318,7 @@ impl<'t> Importer<'t> {
             jit_policies,
             options: OptionsSpec::default(),
             timeline: Vec::new(),
+            caveats: Vec::new(),
         };
         Ok(Imported { scenario, warnings: self.warnings, origins })
     }

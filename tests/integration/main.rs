@@ -1,6 +1,7 @@
 //! The single integration-test binary: end-to-end tests that drive the real `nsgsim` binary on
 //! real scenario files, plus the oracle and property tests of the matcher.
 
+mod caveats;
 mod cli_foundation;
 mod engineer;
 mod jit_cli;

@@ -11,7 +11,8 @@
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
 //! 4. [`model`]: the topology (VNets, subnets, NICs, VMs, public IPs, NSGs, ASGs, route tables,
-//!    Azure Firewall, Bastion). It holds NSGs, so it sits above `nsg`.
+//!    Azure Firewall, Bastion), and the caveats a scenario records about what it does not model.
+//!    It holds NSGs, so it sits above `nsg`.
 //! 5. [`path`]: hop-by-hop evaluation of a flow through the topology, with a trace;
 //!    [`jit`]: policies, requests, grants and the activity log.
 //! 6. [`sim`]: the timeline runner on a virtual clock; [`scenario`]: the RON format and loading.

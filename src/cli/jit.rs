@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::common::{load, print_json, simulate_at};
+use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::jit::{GrantState, Supportability};
+use crate::model::Caveat;
+use crate::report::caveats_json;
 use crate::sim::{Duration, Simulator};
 
 /// `nsgsim jit …` subcommands.
@@ -73,8 +75,12 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let rows = vm_rows(&sim);
+    // The status lists every VM, so every caveat concerns it.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
-        Format::Json => print_json(&json!({ "at": sim.now().to_string(), "vms": rows })),
+        Format::Json => print_json(
+            &json!({ "at": sim.now().to_string(), "vms": rows, "caveats": caveats_json(&caveats) }),
+        ),
         Format::Text => {
             println!("JIT status at +{at} ({})", sim.now());
             for (label, title) in [
@@ -118,6 +124,7 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }
 
@@ -158,6 +165,12 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         justification: Some("requested from the command line".into()),
     };
     let outcome = sim.apply(&action).map_err(|m| anyhow::anyhow!("{m}"))?;
+    // The answer is about the requested VMs' flows.
+    let caveats: Vec<&Caveat> = scenario
+        .caveats
+        .iter()
+        .filter(|c| vm_ids.iter().any(|&vm| c.touches_vm(&scenario.topology, vm)))
+        .collect();
     let source_of = crate::path::Source::Address(user.source_ip);
     let mut flows = Vec::new();
     for &vm in &vm_ids {
@@ -192,6 +205,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
                 }
                 v
             }).collect::<Vec<_>>(),
+            "caveats": caveats_json(&caveats),
         })),
         Format::Text => {
             println!("at +{at} ({}): {}", sim.now(), outcome.what);
@@ -207,6 +221,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    print_caveats(&args.file, &caveats);
     Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
 }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::model::Topology;
+use crate::model::{Caveat, Topology};
 use crate::nsg::{Direction, SecurityRule};
 use crate::sim::{RunReport, StepKind};
 
@@ -74,13 +74,14 @@ pub fn rule_diff_table(
     out
 }
 
-/// The whole page.
+/// The whole page; `caveats` (what the scenario could not model) are named under the result.
 pub fn report_html(
     name: &str,
     description: &str,
     file: &str,
     initial: &Topology,
     report: &RunReport,
+    caveats: &[&Caveat],
 ) -> String {
     let (passed, failed) = report.tally();
     let end = report.last_instant();
@@ -104,6 +105,7 @@ pub fn report_html(
         html,
         "<p id=\"result\" class=\"{verdict}\">{passed} expectations passed, {failed} failed</p>"
     );
+    html.push_str(&super::caveats_html(caveats));
     let _ = write!(html, "<h2>Topology</h2><div class=\"figure\">{}</div>", topology_svg(initial));
     let _ = write!(
         html,

@@ -3,6 +3,7 @@
 //! invariants read from the source tree.
 
 mod architecture;
+mod caveats;
 mod cli_foundation;
 mod engineer;
 mod jit_cli;

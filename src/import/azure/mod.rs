@@ -2321,6 +2321,7 @@ impl<'t> Importer<'t> {
             jit_policies,
             options: OptionsSpec::default(),
             timeline: Vec::new(),
+            caveats: Vec::new(),
         };
         Ok(Imported { scenario, warnings: self.warnings, origins })
     }

@@ -2,13 +2,14 @@
 
 use serde_json::{Value, json};
 
-use crate::jit::{GrantState, Supportability, is_jit_rule};
-use crate::model::Topology;
+use crate::jit::{GrantState, RequestState, Supportability, is_jit_rule};
+use crate::model::{Caveat, Topology};
+use crate::net::IpProtocol;
 use crate::nsg::{Access, Direction, SecurityRule};
 use crate::path::Trace;
-use crate::sim::{RunReport, Simulator, StepKind, StepReport};
+use crate::sim::{Instant, RunReport, Simulator, StepKind, StepReport};
 
-use super::{NicEffectiveRules, change_text};
+use super::{NicEffectiveRules, caveats_json, change_text};
 
 /// A flow verdict with its hops.
 pub fn trace_json(trace: &Trace) -> Value {
@@ -149,6 +150,70 @@ pub fn jit_status_json(sim: &Simulator) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// Every JIT request with its status (as a `JitRequest` expectation names it), the reason of a
+/// refusal, denial or cancellation, and what it asked for: the list the live classroom offers
+/// Approve, Deny and Revoke on.
+pub fn requests_json(sim: &Simulator) -> Value {
+    let t = sim.topology();
+    let jit = sim.jit();
+    let requests: Vec<Value> = jit
+        .requests()
+        .iter()
+        .map(|r| {
+            let reason = match &r.state {
+                RequestState::Refused(e) => Some(e.to_string()),
+                RequestState::Denied { by, reason } => Some(format!("denied by {by}: {reason}")),
+                RequestState::Cancelled(c) => Some(c.to_string()),
+                RequestState::Pending | RequestState::Granted => None,
+            };
+            let ports: Vec<Value> =
+                r.ports.iter().map(|p| json!({ "vm": t.vm(p.vm).name, "port": p.number })).collect();
+            json!({
+                "id": r.name,
+                "requester": r.requester,
+                "requested_at": r.requested_at.to_string(),
+                "status": jit.request_status(r).to_string(),
+                "reason": reason,
+                "ports": ports,
+                "source": r.source.to_string(),
+                "duration": r.duration.to_string(),
+                "justification": r.justification,
+            })
+        })
+        .collect();
+    Value::Array(requests)
+}
+
+/// One flow's verdict as `eval --format json` prints it: the trace, what was asked (`from`,
+/// `to`, `protocol`, `port`), when, and the caveats that can change the answer.
+pub fn flow_json(trace: &Trace, asked: &FlowAsked<'_>, caveats: &[&Caveat]) -> Value {
+    let mut value = trace_json(trace);
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("from".into(), asked.from.into());
+        obj.insert("to".into(), asked.to.into());
+        obj.insert("protocol".into(), asked.protocol.to_string().into());
+        obj.insert("port".into(), asked.port.into());
+        obj.insert("at".into(), asked.at.to_string().into());
+        obj.insert("caveats".into(), caveats_json(caveats));
+    }
+    value
+}
+
+/// What a flow question asked, as written: the endpoints, the protocol and port, and the instant.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowAsked<'a> {
+    /// The source as written.
+    pub from: &'a str,
+    /// The destination as written.
+    pub to: &'a str,
+    /// The protocol.
+    pub protocol: IpProtocol,
+    /// The destination port (0 for a portless protocol).
+    pub port: u16,
+    /// When it was evaluated.
+    pub at: Instant,
 }
 
 /// Every NSG with where it is associated and its user rules in evaluation order (inbound, then

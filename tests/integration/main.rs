@@ -14,4 +14,5 @@ mod replay;
 mod report;
 mod scenarios;
 mod serve;
+mod serve_browser;
 mod util;

@@ -532,6 +532,8 @@ async function start() {
 
   await refresh();
   await loadTopology();
+  // When the page became usable, in milliseconds since navigation started (the first-load figure).
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = "yes";
 }
 

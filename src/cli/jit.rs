@@ -73,7 +73,8 @@ pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
 fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
-    let rows = jit_status_json(&sim);
+    let vms: Vec<crate::model::VmId> = sim.topology().vm_ids().collect();
+    let rows = jit_status_json(&sim, &vms);
     // The status lists every VM, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {

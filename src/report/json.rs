@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::jit::{GrantState, RequestState, Supportability, is_jit_rule};
-use crate::model::{Caveat, Topology};
+use crate::jit::{GrantState, LogEntry, RequestState, Supportability, is_jit_rule};
+use crate::model::{Caveat, NsgId, Topology, VmId};
 use crate::net::IpProtocol;
 use crate::nsg::{Access, Direction, SecurityRule};
 use crate::path::Trace;
@@ -84,12 +84,12 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
 /// The portal's JIT page as `jit status --format json` lists it: one row per VM with its status
 /// (`Configured`, `Recommended` or `Unsupported` with the reason), its policy's ports, the
 /// protected ports that existing allow rules still open (Defender's warning), the approver roles
-/// and the active grants.
-pub fn jit_status_json(sim: &Simulator) -> Vec<Value> {
+/// and the active grants. `vms` chooses the rows (all of `topology.vm_ids()` for the whole page).
+pub fn jit_status_json(sim: &Simulator, vms: &[VmId]) -> Vec<Value> {
     let t = sim.topology();
     let jit = sim.jit();
-    t.vm_ids()
-        .map(|vm| {
+    vms.iter()
+        .map(|&vm| {
             let status = jit.status(t, vm);
             let reason = match &status {
                 Supportability::Unsupported(r) => Some(r.to_string()),
@@ -218,10 +218,11 @@ pub struct FlowAsked<'a> {
 
 /// Every NSG with where it is associated and its user rules in evaluation order (inbound, then
 /// outbound, by priority), each rule marked `"jit": "deny"` or `"allow"` when JIT wrote it.
-pub fn nsgs_json(topology: &Topology) -> Value {
-    let nsgs: Vec<Value> = topology
-        .nsg_ids()
-        .map(|id| {
+/// `nsgs` chooses which (all of `topology.nsg_ids()` for every NSG).
+pub fn nsgs_json(topology: &Topology, nsgs: &[NsgId]) -> Value {
+    let nsgs: Vec<Value> = nsgs
+        .iter()
+        .map(|&id| {
             let nsg = topology.nsg(id);
             let mut attached: Vec<String> = topology
                 .subnet_ids()
@@ -269,8 +270,12 @@ pub fn nsgs_json(topology: &Topology) -> Value {
 
 /// The activity log as a list of entries.
 pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
-    let entries: Vec<Value> = log
-        .entries()
+    log_entries_json(log.entries())
+}
+
+/// Some entries of the activity log (the newest, for a page that shows only those).
+pub fn log_entries_json(entries: &[LogEntry]) -> Value {
+    let entries: Vec<Value> = entries
         .iter()
         .map(|e| {
             json!({

@@ -21,8 +21,8 @@ pub use caveat::{
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};
 pub use json::{
-    FlowAsked, effective_json, flow_json, jit_status_json, log_json, nsgs_json, requests_json, run_json,
-    step_json, trace_json,
+    FlowAsked, effective_json, flow_json, jit_status_json, log_entries_json, log_json, nsgs_json,
+    requests_json, run_json, step_json, trace_json,
 };
 pub use outcome::{change_text, happened_text, rule_change_text};
 pub use svg::{escape, timeline_svg, topology_svg};

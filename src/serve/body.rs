@@ -180,6 +180,98 @@ fn wrong_type(field: &str, value: &Value, what: &str) -> ApiError {
     )
 }
 
+/// A URL's query (`?status=Configured&limit=200`), percent-decoded.
+#[derive(Debug, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Parses a query string (without the `?`).
+    pub fn parse(query: Option<&str>) -> Query {
+        let pairs = query
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        Query { pairs }
+    }
+
+    /// Refuses parameters other than `known`.
+    ///
+    /// # Errors
+    /// 422 naming the first unknown parameter.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self.pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            Some((k, _)) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                shown(k),
+                format!(
+                    "unknown query parameter '{}'; valid: {}",
+                    shown(k),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The count at `name` (1 to 100,000), if given.
+    ///
+    /// # Errors
+    /// 422 when it is not such a number.
+    pub fn limit(&self, name: &str) -> Result<Option<usize>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                v.parse::<usize>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        name,
+                        format!("'{}' is not a count; valid: an integer from 1 to 100000", shown(v)),
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Percent-decoding of a query component (`+` is a space); a bad escape is kept as written.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 3 <= bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex
+                    .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +315,18 @@ mod tests {
         assert_eq!(shown("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         let long = "x".repeat(500);
         assert_eq!(shown(&long).chars().count(), 201);
+    }
+
+    #[test]
+    fn queries_are_decoded_and_checked() {
+        let q = Query::parse(Some("filter=vm+1%2F2&limit=20&x=%zz&y=%4"));
+        assert_eq!(q.get("filter"), Some("vm 1/2"));
+        assert_eq!(q.get("x"), Some("%zz"));
+        assert_eq!(q.get("y"), Some("%4"));
+        assert_eq!(q.limit("limit").expect("a count"), Some(20));
+        assert_eq!(q.only(&["filter", "limit"]).expect_err("x is unknown").field.as_deref(), Some("x"));
+        let bad = Query::parse(Some("limit=0"));
+        assert_eq!(bad.limit("limit").expect_err("zero").field.as_deref(), Some("limit"));
+        assert!(Query::parse(None).only(&[]).is_ok());
     }
 }

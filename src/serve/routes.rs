@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use super::App;
 use super::assets::asset;
-use super::body::{Fields, MAX_BODY, action};
+use super::body::{Fields, MAX_BODY, Query, action};
 use super::error::ApiError;
 use super::session::{Mode, Session};
 use super::sessions::lock;
@@ -116,7 +116,9 @@ async fn answer(app: &App, parts: &axum::http::request::Parts, body: Body) -> Re
             let state = lock(&shared).state(&app.lesson, &id);
             Ok(json_response(StatusCode::CREATED, &state))
         }
-        ["sessions", id, rest @ ..] => session_route(app, id, rest, method, &bytes),
+        ["sessions", id, rest @ ..] => {
+            session_route(app, id, rest, method, &Query::parse(parts.uri.query()), &bytes)
+        }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "path",
@@ -130,6 +132,7 @@ fn session_route(
     id: &str,
     rest: &[&str],
     method: &Method,
+    query: &Query,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     if rest.is_empty() && method == Method::DELETE {
@@ -145,10 +148,10 @@ fn session_route(
     let ok = |value: Value| Ok(json_response(StatusCode::OK, &value));
     match rest {
         [] => only(method, Method::GET).and_then(|()| ok(session.state(lesson, id))),
-        ["jit"] => only(method, Method::GET).and_then(|()| ok(session.jit(lesson))),
-        ["nsgs"] => only(method, Method::GET).and_then(|()| ok(session.nsgs())),
+        ["jit"] => only(method, Method::GET).and_then(|()| ok(session.jit(lesson, query)?)),
+        ["nsgs"] => only(method, Method::GET).and_then(|()| ok(session.nsgs(query)?)),
         ["requests"] => only(method, Method::GET).and_then(|()| ok(session.requests())),
-        ["log"] => only(method, Method::GET).and_then(|()| ok(session.log())),
+        ["log"] => only(method, Method::GET).and_then(|()| ok(session.log(query)?)),
         ["topology.svg"] => {
             only(method, Method::GET).map(|()| text_response("image/svg+xml", session.topology_svg()))
         }

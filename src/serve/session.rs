@@ -10,19 +10,19 @@
 //! stays recorded. Saving writes the recorded steps as the timeline of the scenario's own text,
 //! so `nsgsim run` replays them: the same actions at the same offsets, after the same events.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::body::{Fields, shown};
+use super::body::{Fields, Query, shown};
 use super::error::ApiError;
 use super::lesson::Lesson;
-use crate::model::Caveat;
+use crate::model::{Caveat, NsgId};
 use crate::nsg::Access;
 use crate::report::{
-    FlowAsked, caveats_json, flow_json, jit_status_json, log_json, nsgs_json, requests_json, step_json,
-    timeline_svg, topology_svg,
+    FlowAsked, caveats_json, flow_json, jit_status_json, log_entries_json, nsgs_json, requests_json,
+    step_json, timeline_svg, topology_svg,
 };
 use crate::scenario::schema::{AccessSpec, ActionSpec, ExpectSpec, ProtocolSpec, StepSpec};
 use crate::scenario::{load_str, with_timeline, write};
@@ -166,19 +166,81 @@ impl Session {
         })
     }
 
-    /// The JIT page, as `jit status --format json` prints it.
-    pub fn jit(&self, lesson: &Lesson) -> Value {
-        json!({ "at": self.sim.now().to_string(), "vms": jit_status_json(&self.sim), "caveats": caveats_json(&Self::caveats(lesson)) })
+    /// The JIT page, as `jit status --format json` prints it, with the number of VMs in each
+    /// status. `?status=Configured|Recommended|Unsupported`, `?filter=TEXT` (in the VM's name,
+    /// any case) and `?limit=N` choose the rows, so that a page of a 10,000-VM scenario loads
+    /// only what it shows.
+    ///
+    /// # Errors
+    /// 422 for an unknown parameter, status or count.
+    pub fn jit(&self, lesson: &Lesson, query: &Query) -> Result<Value, ApiError> {
+        query.only(&["status", "filter", "limit"])?;
+        let wanted = query.get("status");
+        if let Some(s) = wanted.filter(|s| !["Configured", "Recommended", "Unsupported"].contains(s)) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "status",
+                format!("'{}' is not a JIT status; valid: Configured, Recommended, Unsupported", shown(s)),
+            ));
+        }
+        let filter = query.get("filter").map(str::to_lowercase);
+        let limit = query.limit("limit")?.unwrap_or(usize::MAX);
+        let t = self.sim.topology();
+        let mut counts = BTreeMap::from([("Configured", 0), ("Recommended", 0), ("Unsupported", 0)]);
+        let mut matched = 0;
+        let mut chosen = Vec::new();
+        for vm in t.vm_ids() {
+            let status = self.sim.jit().status(t, vm).label();
+            *counts.entry(status).or_default() += 1;
+            let named = filter.as_deref().is_none_or(|f| t.vm(vm).name.to_lowercase().contains(f));
+            if wanted.is_none_or(|w| w == status) && named {
+                matched += 1;
+                if chosen.len() < limit {
+                    chosen.push(vm);
+                }
+            }
+        }
+        Ok(json!({
+            "at": self.sim.now().to_string(),
+            "vms": jit_status_json(&self.sim, &chosen),
+            "counts": counts,
+            "matched": matched,
+            "caveats": caveats_json(&Self::caveats(lesson)),
+        }))
     }
 
-    /// Every NSG and its rules now.
-    pub fn nsgs(&self) -> Value {
-        json!({ "at": self.sim.now().to_string(), "nsgs": nsgs_json(self.sim.topology()) })
+    /// Every NSG and its rules now; `?filter=TEXT` (in the name) and `?limit=N` choose which.
+    ///
+    /// # Errors
+    /// 422 for an unknown parameter or a bad count.
+    pub fn nsgs(&self, query: &Query) -> Result<Value, ApiError> {
+        query.only(&["filter", "limit"])?;
+        let filter = query.get("filter").map(str::to_lowercase);
+        let limit = query.limit("limit")?.unwrap_or(usize::MAX);
+        let t = self.sim.topology();
+        let matched: Vec<NsgId> = t
+            .nsg_ids()
+            .filter(|&n| filter.as_deref().is_none_or(|f| t.nsg(n).name.to_lowercase().contains(f)))
+            .collect();
+        let shown = &matched[..matched.len().min(limit)];
+        Ok(
+            json!({ "at": self.sim.now().to_string(), "nsgs": nsgs_json(t, shown), "matched": matched.len(), "total": t.nsg_ids().count() }),
+        )
     }
 
-    /// The activity log, as `run --format json` prints it.
-    pub fn log(&self) -> Value {
-        json!({ "at": self.sim.now().to_string(), "activity_log": log_json(self.sim.jit().log()) })
+    /// The activity log, as `run --format json` prints it; `?limit=N` keeps the newest N.
+    ///
+    /// # Errors
+    /// 422 for an unknown parameter or a bad count.
+    pub fn log(&self, query: &Query) -> Result<Value, ApiError> {
+        query.only(&["limit"])?;
+        let entries = self.sim.jit().log().entries();
+        let limit = query.limit("limit")?.unwrap_or(usize::MAX).min(entries.len());
+        Ok(json!({
+            "at": self.sim.now().to_string(),
+            "activity_log": log_entries_json(&entries[entries.len() - limit..]),
+            "total": entries.len(),
+        }))
     }
 
     /// Every JIT request with its status.

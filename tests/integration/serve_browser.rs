@@ -157,7 +157,12 @@ impl Browser {
         self.eval(&js).as_str().unwrap_or_default().to_string()
     }
 
+    /// Clicks `selector` once it is on the page and enabled (lists are fetched as they change).
     fn click(&mut self, selector: &str) {
+        let quoted = serde_json::to_string(selector).expect("json");
+        self.wait_for(&format!(
+            "document.querySelector({quoted}) && !document.querySelector({quoted}).disabled"
+        ));
         let js = format!(
             "(() => {{ const b = document.querySelector({s}); if (!b || b.disabled) throw new Error('cannot click ' + {s}); b.click(); return true; }})()",
             s = serde_json::to_string(selector).expect("json")

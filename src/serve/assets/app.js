@@ -5,6 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 200; // rows drawn per list; the filter finds the rest
+const NSGS = 20; // NSG tables drawn; the filter finds the rest
 
 const ui = {
   session: null, info: null, state: null, jit: null, tab: "Recommended",
@@ -156,22 +157,20 @@ function renderHistory() {
 }
 
 function renderJit() {
-  const rows = ui.jit.vms;
+  const page = ui.jit;
   for (const tab of ["Configured", "Recommended", "Unsupported"]) {
-    const n = rows.filter((r) => r.status === tab).length;
     const name = tab === "Recommended" ? "Not configured" : tab;
-    $(`tab-${tab}`).textContent = `${name} (${n})`;
+    $(`tab-${tab}`).textContent = `${name} (${page.counts[tab]})`;
     $(`tab-${tab}`).setAttribute("aria-selected", String(ui.tab === tab));
   }
-  const filter = $("vm-filter").value.trim().toLowerCase();
-  const shown = rows.filter((r) => r.status === ui.tab && (!filter || r.vm.toLowerCase().includes(filter)));
+  const shown = page.vms;
   const head = {
     Configured: ["VM", "Ports (protocol, sources, max)", "Approval", "Active access", "Warnings", ""],
     Recommended: ["VM", "", ""],
     Unsupported: ["VM", "Reason"],
   }[ui.tab];
   fill($("jit-table").tHead, el("tr", {}, head.map((h) => el("th", {}, h))));
-  const body = shown.slice(0, LIMIT).map((r) => {
+  const body = shown.map((r) => {
     if (ui.tab === "Unsupported") return el("tr", {}, el("td", {}, r.vm), el("td", {}, r.reason));
     if (ui.tab === "Recommended") {
       return el("tr", {}, el("td", {}, r.vm), el("td", {},
@@ -193,7 +192,7 @@ function renderJit() {
           onclick: () => act(async () => showStep(await sendAction({ DisableJit: { vm: r.vm, by: actor() } }))) }, "Disable")));
   });
   fill($("jit-table").tBodies[0], body);
-  $("jit-more").textContent = shown.length > LIMIT ? `showing ${LIMIT} of ${shown.length}: filter to find the others` : "";
+  $("jit-more").textContent = page.matched > shown.length ? `showing ${shown.length} of ${page.matched}: filter to find the others` : "";
 }
 
 function renderRequests(requests) {
@@ -222,11 +221,12 @@ function renderRequests(requests) {
 
 function ruleKey(r) { return `${r.direction} ${r.priority} ${r.name} ${r.access} ${r.source} ${r.destination} ${r.destination_ports}`; }
 
-function renderNsgs(nsgs) {
+function renderNsgs(page) {
+  const nsgs = page.nsgs;
   const list = $("nsg-list");
   const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.dataset.nsg));
   const first = ui.rules.size === 0;
-  const blocks = nsgs.slice(0, LIMIT).map((nsg) => {
+  const blocks = nsgs.map((nsg) => {
     const before = ui.rules.get(nsg.name);
     const keys = new Set(nsg.rules.map(ruleKey));
     const added = before ? nsg.rules.filter((r) => !before.has(ruleKey(r))) : [];
@@ -247,15 +247,16 @@ function renderNsgs(nsgs) {
     return el("details", { "data-nsg": nsg.name, class: changed ? "changed" : "", open: changed || open.has(nsg.name) || (first && nsgs.length <= 4) },
       el("summary", {}, summary), table, el("p", { class: "meta" }, "Default rules (65000–65500) follow and cannot be changed."));
   });
-  fill(list, blocks, nsgs.length > LIMIT ? el("p", { class: "meta" }, `showing ${LIMIT} of ${nsgs.length} NSGs`) : null);
+  fill(list, blocks, page.matched > nsgs.length ? el("p", { class: "meta" }, `showing ${nsgs.length} of ${page.matched} NSGs: filter to find the others`) : null);
 }
 
-function renderLog(log) {
-  const rows = log.slice().reverse().slice(0, LIMIT).map((e) => el("tr", {},
+function renderLog(page) {
+  const log = page.activity_log;
+  const rows = log.slice().reverse().map((e) => el("tr", {},
     el("td", {}, e.time.replace("T", " ")), el("td", {}, e.caller), el("td", {}, e.operation),
     el("td", {}, e.resource), el("td", {}, e.status), el("td", {}, e.detail, e.extension ? " (nsgsim extension)" : "")));
   fill($("log-table").tBodies[0], rows);
-  $("log-more").textContent = log.length > LIMIT ? `the newest ${LIMIT} of ${log.length} entries` : "";
+  $("log-more").textContent = page.total > log.length ? `the newest ${log.length} of ${page.total} entries` : "";
 }
 
 function renderFlow(flow) {
@@ -296,18 +297,26 @@ function markPath(flow) {
   }
 }
 
+const query = (params) => new URLSearchParams(params).toString();
+
+async function fetchJit() {
+  ui.jit = await api("GET", sessionPath(`/jit?${query({ status: ui.tab, filter: $("vm-filter").value.trim(), limit: LIMIT })}`));
+  renderJit();
+}
+
+async function fetchNsgs() {
+  renderNsgs(await api("GET", sessionPath(`/nsgs?${query({ filter: $("nsg-filter").value.trim(), limit: NSGS })}`)));
+}
+
 async function refresh() {
-  const [state, jit, nsgs, requests, log, timeline] = await Promise.all([
-    api("GET", sessionPath("")), api("GET", sessionPath("/jit")), api("GET", sessionPath("/nsgs")),
-    api("GET", sessionPath("/requests")), api("GET", sessionPath("/log")), api("GET", sessionPath("/timeline.svg")),
+  const [state, requests, log, timeline] = await Promise.all([
+    api("GET", sessionPath("")), api("GET", sessionPath("/requests")),
+    api("GET", sessionPath(`/log?limit=${LIMIT}`)), api("GET", sessionPath("/timeline.svg")), fetchJit(), fetchNsgs(),
   ]);
   ui.state = state;
-  ui.jit = jit;
   renderState();
-  renderJit();
-  renderNsgs(nsgs.nsgs);
   renderRequests(requests.requests);
-  renderLog(log.activity_log);
+  renderLog(log);
   $("timeline-svg").innerHTML = timeline;
   for (const b of document.querySelectorAll("[data-sandbox]")) b.disabled = state.mode === "presenter";
 }
@@ -504,9 +513,10 @@ async function start() {
   $("reset-mode").value = wanted === "presenter" ? "presenter" : "sandbox";
 
   for (const tab of document.querySelectorAll("[data-tab]")) {
-    tab.addEventListener("click", () => { ui.tab = tab.dataset.tab; renderJit(); });
+    tab.addEventListener("click", () => { ui.tab = tab.dataset.tab; fetchJit().catch(showError); });
   }
-  $("vm-filter").addEventListener("input", renderJit);
+  $("vm-filter").addEventListener("input", () => fetchJit().catch(showError));
+  $("nsg-filter").addEventListener("input", () => fetchNsgs().catch(showError));
   $("enable-form").addEventListener("submit", submitEnable);
   $("enable-cancel").addEventListener("click", () => { $("enable-form").hidden = true; });
   $("add-port").addEventListener("click", () => $("port-rows").tBodies[0].append(portRow({ number: "" })));

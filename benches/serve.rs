@@ -198,7 +198,7 @@ fn actions() -> Vec<Action> {
         Action {
             name: "nsgs",
             setup: no_setup,
-            request: |s, _| ("GET", format!("/api/sessions/{s}/nsgs?limit=20"), String::new()),
+            request: |s, _| ("GET", format!("/api/sessions/{s}/nsgs?limit=10"), String::new()),
         },
         Action {
             name: "activity-log",
@@ -208,7 +208,7 @@ fn actions() -> Vec<Action> {
         Action {
             name: "requests",
             setup: no_setup,
-            request: |s, _| ("GET", format!("/api/sessions/{s}/requests"), String::new()),
+            request: |s, _| ("GET", format!("/api/sessions/{s}/requests?limit=200"), String::new()),
         },
     ]
 }

@@ -154,12 +154,12 @@ pub fn jit_status_json(sim: &Simulator, vms: &[VmId]) -> Vec<Value> {
 
 /// Every JIT request with its status (as a `JitRequest` expectation names it), the reason of a
 /// refusal, denial or cancellation, and what it asked for: the list the live classroom offers
-/// Approve, Deny and Revoke on.
-pub fn requests_json(sim: &Simulator) -> Value {
+/// Approve, Deny and Revoke on. `newest` keeps only the last requests made (all with `usize::MAX`).
+pub fn requests_json(sim: &Simulator, newest: usize) -> Value {
     let t = sim.topology();
     let jit = sim.jit();
-    let requests: Vec<Value> = jit
-        .requests()
+    let all = jit.requests();
+    let requests: Vec<Value> = all[all.len() - newest.min(all.len())..]
         .iter()
         .map(|r| {
             let reason = match &r.state {

@@ -40,6 +40,8 @@ use lesson::Lesson;
 use sessions::Sessions;
 
 use crate::scenario::Scenario;
+use crate::sim::Simulator;
+use sessions::lock;
 
 /// How a server is set up.
 #[derive(Debug, Clone)]
@@ -77,6 +79,26 @@ struct App {
     scenario_info: Value,
     sessions: Mutex<Sessions>,
     guard: HostGuard,
+    /// A copy of the simulation at the start, made ahead of the next session or reset.
+    spare: Mutex<Option<Simulator>>,
+}
+
+impl App {
+    /// A copy of the lesson's simulation at the start, for a new session or a reset. Copying a
+    /// 10,000-VM simulation (its topology and compiled NSGs) takes a few hundred milliseconds, so
+    /// one copy is made ahead, on tokio's blocking pool, and the request only takes it; the next
+    /// copy is made after. Without a spare (the first session, or two in quick succession) the
+    /// copy is made on the spot.
+    fn fresh_simulation(self: &Arc<App>) -> Simulator {
+        let ready = lock(&self.spare).take();
+        let sim = ready.unwrap_or_else(|| self.lesson.start.clone());
+        let app = Arc::clone(self);
+        drop(tokio::task::spawn_blocking(move || {
+            let copy = app.lesson.start.clone();
+            *lock(&app.spare) = Some(copy);
+        }));
+        sim
+    }
 }
 
 /// A server bound to its address, ready to run.
@@ -103,6 +125,7 @@ impl Server {
             lesson,
             sessions: Mutex::new(Sessions::new(config.max_sessions)),
             guard: HostGuard::new(addr.port(), &config.allowed_hosts),
+            spare: Mutex::new(None),
         };
         Ok(Server { listener, addr, app: Arc::new(app) })
     }

@@ -75,7 +75,7 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     response
 }
 
-async fn answer(app: &App, parts: &axum::http::request::Parts, body: Body) -> Result<Response, ApiError> {
+async fn answer(app: &Arc<App>, parts: &axum::http::request::Parts, body: Body) -> Result<Response, ApiError> {
     app.guard.check(&parts.headers)?;
     let declared = parts
         .headers
@@ -111,7 +111,7 @@ async fn answer(app: &App, parts: &axum::http::request::Parts, body: Body) -> Re
                 Some(m) => Mode::parse(&m, "mode")?,
                 None => Mode::Sandbox,
             };
-            let id = lock(&app.sessions).insert(Session::new(&app.lesson, mode));
+            let id = lock(&app.sessions).insert(Session::new(app.fresh_simulation(), mode));
             let shared = lock(&app.sessions).get(&id).ok_or_else(|| no_session(&id))?;
             let state = lock(&shared).state(&app.lesson, &id);
             Ok(json_response(StatusCode::CREATED, &state))
@@ -128,7 +128,7 @@ async fn answer(app: &App, parts: &axum::http::request::Parts, body: Body) -> Re
 }
 
 fn session_route(
-    app: &App,
+    app: &Arc<App>,
     id: &str,
     rest: &[&str],
     method: &Method,
@@ -150,7 +150,7 @@ fn session_route(
         [] => only(method, Method::GET).and_then(|()| ok(session.state(lesson, id))),
         ["jit"] => only(method, Method::GET).and_then(|()| ok(session.jit(lesson, query)?)),
         ["nsgs"] => only(method, Method::GET).and_then(|()| ok(session.nsgs(query)?)),
-        ["requests"] => only(method, Method::GET).and_then(|()| ok(session.requests())),
+        ["requests"] => only(method, Method::GET).and_then(|()| ok(session.requests(query)?)),
         ["log"] => only(method, Method::GET).and_then(|()| ok(session.log(query)?)),
         ["topology.svg"] => {
             only(method, Method::GET).map(|()| text_response("image/svg+xml", session.topology_svg()))
@@ -201,7 +201,7 @@ fn session_route(
                 Some(m) => Mode::parse(&m, "mode")?,
                 None => Mode::Sandbox,
             };
-            *session = Session::new(lesson, mode);
+            *session = Session::new(app.fresh_simulation(), mode);
             ok(session.state(lesson, id))
         }
         _ => Err(ApiError::new(

@@ -87,10 +87,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session at the start of `lesson`.
-    pub fn new(lesson: &Lesson, mode: Mode) -> Session {
+    /// A session of `sim`, a copy of the lesson's simulation at the start.
+    pub fn new(sim: Simulator, mode: Mode) -> Session {
         Session {
-            sim: lesson.start.clone(),
+            sim,
             mode,
             next: 0,
             recorded: Vec::new(),
@@ -243,9 +243,18 @@ impl Session {
         }))
     }
 
-    /// Every JIT request with its status.
-    pub fn requests(&self) -> Value {
-        json!({ "at": self.sim.now().to_string(), "requests": requests_json(&self.sim) })
+    /// Every JIT request with its status; `?limit=N` keeps the newest N.
+    ///
+    /// # Errors
+    /// 422 for an unknown parameter or a bad count.
+    pub fn requests(&self, query: &Query) -> Result<Value, ApiError> {
+        query.only(&["limit"])?;
+        let limit = query.limit("limit")?.unwrap_or(usize::MAX);
+        Ok(json!({
+            "at": self.sim.now().to_string(),
+            "requests": requests_json(&self.sim, limit),
+            "total": self.sim.jit().requests().len(),
+        }))
     }
 
     /// The topology drawing as it is now.

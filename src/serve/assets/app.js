@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const LIMIT = 200; // rows drawn per list; the filter finds the rest
-const NSGS = 20; // NSG tables drawn; the filter finds the rest
+const NSGS = 10; // NSG tables drawn; the filter finds the rest
 
 const ui = {
   session: null, info: null, state: null, jit: null, tab: "Recommended",
@@ -310,7 +310,7 @@ async function fetchNsgs() {
 
 async function refresh() {
   const [state, requests, log, timeline] = await Promise.all([
-    api("GET", sessionPath("")), api("GET", sessionPath("/requests")),
+    api("GET", sessionPath("")), api("GET", sessionPath(`/requests?limit=${LIMIT}`)),
     api("GET", sessionPath(`/log?limit=${LIMIT}`)), api("GET", sessionPath("/timeline.svg")), fetchJit(), fetchNsgs(),
   ]);
   ui.state = state;
@@ -419,8 +419,10 @@ async function submitRequest(event) {
   const justification = $("request-justification").value.trim();
   if (justification) body.justification = justification;
   const done = await act(async () => {
-    const taken = new Set((await api("GET", sessionPath("/requests"))).requests.map((r) => r.id));
-    let n = taken.size + 1;
+    // Ids are unique per session: the server refuses one already used, so count on from the total.
+    const listed = await api("GET", sessionPath(`/requests?limit=${LIMIT}`));
+    const taken = new Set(listed.requests.map((r) => r.id));
+    let n = listed.total + 1;
     while (taken.has(`req-${n}`)) n += 1;
     body.id = `req-${n}`;
     const result = await sendAction({ RequestJit: body });

@@ -16,7 +16,7 @@ mod text;
 
 pub use caveat::{
     caveat_detail, caveat_json, caveat_line, caveat_name, caveat_names, caveats_html, caveats_json,
-    summary_with_caveats,
+    printable, summary_with_caveats,
 };
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};

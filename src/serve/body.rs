@@ -9,30 +9,16 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use crate::report::printable;
 use crate::scenario::schema::ActionSpec;
 
 /// The longest body the API reads, in bytes. Actions, flows and clock moves are a few hundred
 /// bytes; this leaves room for an `EnableJit` with many ports and long justifications.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The longest bad value an error shows, in characters.
-const SHOWN: usize = 200;
-
 /// `value` as an error shows it: control characters escaped, cut to 200 characters.
 pub fn shown(value: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in value.chars().enumerate() {
-        if i == SHOWN {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    printable(value)
 }
 
 /// A JSON object body; an empty body is an empty object.

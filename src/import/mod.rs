@@ -25,6 +25,7 @@ pub mod assertions;
 mod azure;
 mod emit;
 pub mod flowlog;
+pub mod json;
 pub mod json_position;
 
 use std::path::{Path, PathBuf};

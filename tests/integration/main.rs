@@ -2,7 +2,9 @@
 //! real scenario files, plus the oracle and property tests of the matcher.
 
 mod cli_foundation;
+mod corpus;
 mod engineer;
+mod import_pipeline;
 mod jit_cli;
 mod matcher;
 mod paths;

@@ -4,15 +4,15 @@
 //! Import is a pipeline (DESIGN.md's import row), each stage one concept:
 //! 1. [`json`] reads each input as ARM reads JSON (comments, multi-line strings, a byte order
 //!    mark, keys without case) into a tree with the position of every value;
-//! 2. **readers**, one per source, turn inputs into the same [`resource::Resource`] records (full
-//!    type, names, body, provenance): [`arm`] evaluates a template with its parameter values
+//! 2. **readers**, one per source, turn inputs into the same `resource::Resource` records (full
+//!    type, names, body, provenance): `arm` evaluates a template with its parameter values
 //!    (expressions, copy loops, conditions; a value an expression makes keeps the expression's
-//!    position), [`rest`] takes `az`/REST output as it is. A resource of a type nsgsim does not
+//!    position), `rest` takes `az`/REST output as it is. A resource of a type nsgsim does not
 //!    model is skipped before anything of it is evaluated, and counted;
-//! 3. the **inventory** ([`inventory`]) reads each resource into a typed record of its kind, one
+//! 3. the **inventory** (`inventory`) reads each resource into a typed record of its kind, one
 //!    small file per kind, checking values where they are and keeping references as
 //!    [`ResourceRef`]s with their positions;
-//! 4. the **builder** ([`builder`]) resolves references across files and builds the
+//! 4. the **builder** (`builder`) resolves references across files and builds the
 //!    [`ScenarioFile`], where each part came from ([`Origin`]), the warnings and the
 //!    [`Summary`] of what was read, imported and skipped per resource type.
 //!

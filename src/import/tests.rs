@@ -725,3 +725,13 @@ fn bytes_that_are_not_utf8_are_placed() {
     let e = super::import_inputs(&[input], &ImportOptions::default()).expect_err("not UTF-8").to_string();
     assert!(e.starts_with("latin1.json:2:65: not valid JSON: not UTF-8: byte 0xE9"), "{e}");
 }
+
+/// The syntax page's own example: an expression broken over lines, and a resource id type with
+/// a trailing slash.
+#[test]
+fn expressions_over_several_lines_and_types_with_a_trailing_slash_evaluate() {
+    let text = "{\"parameters\": {\"prefix\": {\"type\": \"string\", \"defaultValue\": \"web\"}}, \"resources\": [\n  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"[\n    concat(parameters('prefix'), '-nsg')\n    ]\"},\n  {\"type\": \"Microsoft.Network/virtualNetworks\", \"name\": \"v\", \"properties\": {\"addressSpace\": {\"addressPrefixes\": [\"10.0.0.0/16\"]},\n   \"subnets\": [{\"name\": \"s\", \"properties\": {\"addressPrefix\": \"10.0.1.0/24\",\n     \"networkSecurityGroup\": {\"id\": \"[resourceId('Microsoft.Network/networkSecurityGroups/', concat(parameters('prefix'), '-nsg'))]\"}}}]}}]}";
+    let (i, _) = ok(text);
+    assert_eq!(i.scenario.nsgs[0].name, "web-nsg");
+    assert_eq!(i.scenario.vnets[0].subnets[0].nsg.as_deref(), Some("web-nsg"));
+}

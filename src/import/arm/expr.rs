@@ -26,6 +26,7 @@ use std::rc::Rc;
 use serde_json::{Map, Number, Value};
 
 use super::id::ResourceRef;
+use crate::import::json::kind_of as type_name;
 
 mod functions;
 
@@ -248,17 +249,6 @@ impl V {
             V::J(Value::String(s)) => format!("the string '{s}'"),
             V::J(v) => format!("{v}"),
         }
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

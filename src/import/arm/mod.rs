@@ -262,22 +262,12 @@ impl Reader<'_> {
                 text,
                 format!("expected a string, found the resource id of {}", r.kind),
             )),
-            ArmValue::Json(other) => {
-                Err(self.diag.invalid(src, text, format!("expected a string, found {}", json_kind(&other))))
-            }
+            ArmValue::Json(other) => Err(self.diag.invalid(
+                src,
+                text,
+                format!("expected a string, found {}", super::json::kind_of(&other)),
+            )),
         }
-    }
-}
-
-/// What kind of JSON value `v` is, for messages.
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
     }
 }
 

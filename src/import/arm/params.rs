@@ -307,16 +307,9 @@ fn same(allowed: &J, value: &J) -> bool {
     }
 }
 
+/// What kind of value `value` is, for messages, integers named as the `int` type does.
 fn kind(value: &J) -> &'static str {
-    match value {
-        J::Null => "null",
-        J::Bool(_) => "a boolean",
-        J::Number(n) if n.is_i64() => "an integer",
-        J::Number(_) => "a number",
-        J::String(_) => "a string",
-        J::Array(_) => "an array",
-        J::Object(_) => "an object",
-    }
+    if value.is_i64() { "an integer" } else { crate::import::json::kind_of(value) }
 }
 
 #[cfg(test)]

@@ -236,12 +236,7 @@ impl Inventory {
     /// Security rules given as resources of their own join their NSGs.
     fn join_rules(&mut self) -> Res<()> {
         for child in std::mem::take(&mut self.child_rules) {
-            let r = ResourceRef {
-                kind: "Microsoft.Network/networkSecurityGroups".into(),
-                names: child.parent.clone(),
-                subscription: None,
-                resource_group: None,
-            };
+            let r = parent_ref(Kind::Nsg, &child.parent);
             let name = self.resolve(&r, &child.src.at("name"), NSG)?;
             let Some(ni) = self.nsgs.iter().position(|n| n.name == name) else { continue };
             let rule = child.record;
@@ -313,12 +308,7 @@ impl Inventory {
     /// Subnets given as resources of their own join their VNets.
     fn join_subnets(&mut self) -> Res<()> {
         for child in std::mem::take(&mut self.child_subnets) {
-            let r = ResourceRef {
-                kind: "Microsoft.Network/virtualNetworks".into(),
-                names: child.parent.clone(),
-                subscription: None,
-                resource_group: None,
-            };
+            let r = parent_ref(Kind::Vnet, &child.parent);
             let name = self.resolve(&r, &child.src.at("name"), VNET)?;
             let mut names = child.parent.clone();
             let subnet = child.record;
@@ -646,6 +636,16 @@ impl Inventory {
             }
         }
         out
+    }
+}
+
+/// The reference of a child resource to its parent of kind `kind` named `names`.
+fn parent_ref(kind: Kind, names: &[String]) -> ResourceRef {
+    ResourceRef {
+        kind: kind.azure_type().into(),
+        names: names.to_vec(),
+        subscription: None,
+        resource_group: None,
     }
 }
 

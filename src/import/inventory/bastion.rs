@@ -52,13 +52,9 @@ impl Inventory {
         if !self.define(Kind::Bastion, names, rsrc, res) {
             return Ok(());
         }
-        let Some((configs, csrc)) = self.list(p, "ipConfigurations", src, "IP configurations")? else {
-            return Err(self.diag.invalid(
-                &member(p, "ipConfigurations", src).1,
-                "",
-                format!("bastion host '{}' has no ipConfigurations", names[0]),
-            ));
-        };
+        let (configs, csrc) = self.required_list(p, "ipConfigurations", src, "IP configurations", || {
+            format!("bastion host '{}' has no ipConfigurations", names[0])
+        })?;
         let Some((cp, cpsrc)) = configs.first().and_then(|c| properties(c, &csrc.item(0, c))) else {
             return Err(self.diag.invalid(&csrc.at("[0]"), "", "expected an IP configuration object"));
         };

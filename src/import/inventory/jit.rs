@@ -32,13 +32,9 @@ impl Inventory {
             );
         }
         let policy = names.last().cloned().unwrap_or_default();
-        let Some((vms, vsrc)) = self.list(p, "virtualMachines", src, "virtual machines")? else {
-            return Err(self.diag.invalid(
-                &member(p, "virtualMachines", src).1,
-                "",
-                "a JIT policy needs virtualMachines",
-            ));
-        };
+        let (vms, vsrc) = self.required_list(p, "virtualMachines", src, "virtual machines", || {
+            "a JIT policy needs virtualMachines".into()
+        })?;
         for (i, v) in vms.iter().enumerate() {
             let at = vsrc.item(i, v);
             let Some(vobj) = v.as_object() else {
@@ -52,13 +48,8 @@ impl Inventory {
                 );
             }
             let vm = self.id(v, &at)?;
-            let Some((ports, psrc)) = self.list(vobj, "ports", &at, "ports")? else {
-                return Err(self.diag.invalid(
-                    &member(vobj, "ports", &at).1,
-                    "",
-                    "a JIT virtual machine needs ports",
-                ));
-            };
+            let (ports, psrc) = self
+                .required_list(vobj, "ports", &at, "ports", || "a JIT virtual machine needs ports".into())?;
             let mut out = Vec::new();
             for (j, port) in ports.iter().enumerate() {
                 let port_at = psrc.item(j, port);

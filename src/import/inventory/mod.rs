@@ -95,6 +95,14 @@ pub struct Child<T> {
     pub res: usize,
 }
 
+impl<T> Child<T> {
+    /// The record of child resource `r` (index `res`), whose first names are its parent's.
+    fn of(r: &Resource, res: usize, record: T) -> Child<T> {
+        let parent = r.names[..r.names.len().saturating_sub(1)].to_vec();
+        Child { parent, record, src: r.src.clone(), res }
+    }
+}
+
 /// Every resource of the input, by kind, and what the builder needs to resolve them.
 #[derive(Debug, Default)]
 pub struct Inventory {
@@ -167,33 +175,18 @@ impl Inventory {
             Kind::SecurityRule => {
                 let name_at = r.src.member(&r.body, "name");
                 let rule = self.rule(names[1].clone(), &name_at, props, &psrc, &r.src)?;
-                self.child_rules.push(Child {
-                    parent: names[..1].to_vec(),
-                    record: rule,
-                    src: r.src.clone(),
-                    res,
-                });
+                self.child_rules.push(Child::of(r, res, rule));
                 Ok(())
             }
             Kind::Vnet => self.vnet(res, names, props, &psrc, &r.src),
             Kind::Subnet => {
                 let subnet = self.subnet(names[1].clone(), props, &psrc)?;
-                self.child_subnets.push(Child {
-                    parent: names[..1].to_vec(),
-                    record: subnet,
-                    src: r.src.clone(),
-                    res,
-                });
+                self.child_subnets.push(Child::of(r, res, subnet));
                 Ok(())
             }
             Kind::Peering => {
                 if let Some(peering) = self.peering(names[1].clone(), props, &psrc)? {
-                    self.child_peerings.push(Child {
-                        parent: names[..1].to_vec(),
-                        record: peering,
-                        src: r.src.clone(),
-                        res,
-                    });
+                    self.child_peerings.push(Child::of(r, res, peering));
                 }
                 Ok(())
             }
@@ -305,6 +298,22 @@ impl Inventory {
                     self.diag.invalid(&at, &node.shown(), format!("expected a list of {what}"))
                 }))
             }
+        }
+    }
+
+    /// The array at `field` that must be there: as [`Inventory::list`], and when it is absent
+    /// or null, an error at the object that lacks it saying `missing`.
+    fn required_list<'n>(
+        &self,
+        m: &'n Object,
+        field: &str,
+        src: &Src,
+        what: &str,
+        missing: impl FnOnce() -> String,
+    ) -> Res<(&'n Vec<Node>, Src)> {
+        match self.list(m, field, src, what)? {
+            Some(found) => Ok(found),
+            None => Err(self.diag.invalid(&member(m, field, src).1, "", missing())),
         }
     }
 

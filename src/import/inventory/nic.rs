@@ -63,13 +63,9 @@ impl Inventory {
         if !self.define(Kind::Nic, names, rsrc, res) {
             return Ok(());
         }
-        let Some((configs, csrc)) = self.list(p, "ipConfigurations", src, "IP configurations")? else {
-            return Err(self.diag.invalid(
-                &member(p, "ipConfigurations", src).1,
-                "",
-                format!("network interface '{}' has no ipConfigurations", names[0]),
-            ));
-        };
+        let (configs, csrc) = self.required_list(p, "ipConfigurations", src, "IP configurations", || {
+            format!("network interface '{}' has no ipConfigurations", names[0])
+        })?;
         let is_primary = |c: &Node| {
             let props = c.get("properties").filter(|p| p.as_object().is_some()).unwrap_or(c);
             props.get("primary").and_then(Node::as_bool) == Some(true)

@@ -4,7 +4,7 @@
 //! tree of [`Node`]s: each value with the line and column where it starts, so that anything found
 //! later (a bad priority, an unresolvable reference) is reported where it is, without scanning
 //! the text again. ARM's reader is more lenient than strict JSON, and templates published by
-//! Microsoft rely on it, so [`parse`] accepts what ARM accepts:
+//! Microsoft rely on it, so [`parse()`] accepts what ARM accepts:
 //! - `//` line comments and `/* */` block comments wherever whitespace may be;
 //! - raw line breaks (and other control characters) inside string literals, which multi-line
 //!   strings in Bicep-built and hand-written templates use;
@@ -24,7 +24,7 @@
 //! evaluated offline becomes a [`Value::Unknown`] that says why, so that a property nobody reads
 //! never fails an import while one that is read gives a positioned error.
 //!
-//! Contract: [`parse`] never panics and is bounded: at most [`MAX_INPUT_BYTES`] of input and
+//! Contract: [`parse()`] never panics and is bounded: at most [`MAX_INPUT_BYTES`] of input and
 //! [`MAX_DEPTH`] levels of nesting, each refused with a positioned [`SyntaxError`], as is text
 //! that is not UTF-8 (at the first bad byte).
 
@@ -60,7 +60,7 @@ pub enum Value {
     /// An object.
     Object(Object),
     /// A value a template expression makes that cannot be known offline (never made by
-    /// [`parse`]).
+    /// [`parse()`]).
     Unknown(Box<Unknown>),
 }
 
@@ -239,6 +239,18 @@ impl Node {
             Value::Object(_) => "an object",
             Value::Unknown(_) => "a value only known at deployment",
         }
+    }
+}
+
+/// What kind of value a `serde_json` value is, for messages (`a string`, `an array`, …).
+pub fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 

@@ -574,7 +574,7 @@ fn import_with(files: &[(&str, &str)], parameters: &[&str]) -> Result<Imported, 
 /// Issue 17, wrong answer (h): a parameters file given as an input used to be read as an empty
 /// resource file, and the template failed on its first parameter without a default.
 #[test]
-fn r17_a_parameters_file_among_the_inputs_applies_to_the_template() {
+fn r17_h_a_parameters_file_among_the_inputs_applies_to_the_template() {
     let i =
         import_with(&[("t.json", PARAMETERISED), ("t.parameters.json", PARAMETERS)], &[]).expect("imports");
     let nsg = &i.scenario.nsgs[0];
@@ -675,7 +675,7 @@ fn the_summary_counts_each_type_read_imported_and_skipped() {
 /// Issue 17, wrong answer (b): `az vm show` output with extensions (`resources`) was read as a
 /// template and the VM dropped, exit 0.
 #[test]
-fn r17_az_vm_show_with_extensions_is_a_vm() {
+fn r17_b_az_vm_show_with_extensions_is_a_vm() {
     let vm = r#"{"type": "Microsoft.Compute/virtualMachines", "name": "vm1",
         "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
         "storageProfile": {"osDisk": {"osType": "Windows"}},
@@ -734,4 +734,21 @@ fn expressions_over_several_lines_and_types_with_a_trailing_slash_evaluate() {
     let (i, _) = ok(text);
     assert_eq!(i.scenario.nsgs[0].name, "web-nsg");
     assert_eq!(i.scenario.vnets[0].subnets[0].nsg.as_deref(), Some("web-nsg"));
+}
+
+/// Issue 17, wrong answer (c): `az` output with the older casing `privateIpAddress` and
+/// `publicIpAddress` lost the NIC's address and public IP. Property names are compared without
+/// case, as ARM compares them.
+#[test]
+fn r17_c_older_property_casings_are_read() {
+    let text = r#"[{"type": "Microsoft.Network/virtualNetworks", "name": "v", "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+        "subnets": [{"name": "s", "addressPrefix": "10.0.1.0/24"}]},
+      {"type": "Microsoft.Network/publicIPAddresses", "name": "pip", "ipAddress": "20.1.2.3", "sku": {"name": "Standard"}},
+      {"type": "Microsoft.Network/networkInterfaces", "name": "nic", "ipConfigurations": [{"name": "c", "privateIpAddress": "10.0.1.9",
+        "privateIpAllocationMethod": "Static", "publicIpAddress": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/publicIPAddresses/pip"},
+        "subnet": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/s"}}]}]"#;
+    let (i, _) = ok(text);
+    let nic = &i.scenario.vms[0].nics[0];
+    assert_eq!((nic.private_ip.as_str(), nic.public_ip.as_deref()), ("10.0.1.9", Some("pip")));
+    assert!(!warnings(&i).contains("privateIpAddress"), "{}", warnings(&i));
 }

@@ -52,7 +52,11 @@ fn empty_object() -> &'static Object {
 pub struct Skipped {
     /// The full resource type as written (empty when the object has none).
     pub kind: String,
-    /// Why it was skipped (the warning at the resource says where it is).
+    /// Its name as written (an expression is not evaluated); empty when it has none.
+    pub name: String,
+    /// Where it is.
+    pub src: Src,
+    /// Why it was skipped.
     pub reason: SkipReason,
 }
 
@@ -209,7 +213,8 @@ pub fn resource_names(
 pub fn skip_unmodelled(kind: &str, node: &Node, src: &Src, out: &mut Collected, diag: &mut Diagnostics) {
     let reason = SkipReason::NotModelled(relevance(kind));
     diag.warn(src, format!("resource type '{kind}' is not imported: {reason}"));
-    out.skipped.push(Skipped { kind: kind.to_string(), reason });
+    let name = node.get("name").map(Node::shown).unwrap_or_default();
+    out.skipped.push(Skipped { kind: kind.to_string(), name, src: src.clone(), reason });
     let children = src.member(node, "resources");
     for (i, child) in node.get("resources").and_then(Node::as_array).into_iter().flatten().enumerate() {
         let csrc = children.item(i, child);
@@ -223,7 +228,12 @@ pub fn skip_unmodelled(kind: &str, node: &Node, src: &Src, out: &mut Collected, 
 /// Records an object with no `type`, with a warning.
 pub fn skip_untyped(src: &Src, out: &mut Collected, diag: &mut Diagnostics) {
     diag.warn(src, "the object has no 'type'; skipped (nsgsim imports Azure resources by their type)");
-    out.skipped.push(Skipped { kind: String::new(), reason: SkipReason::NoType });
+    out.skipped.push(Skipped {
+        kind: String::new(),
+        name: String::new(),
+        src: src.clone(),
+        reason: SkipReason::NoType,
+    });
 }
 
 #[cfg(test)]

@@ -107,6 +107,7 @@ fn corpus_files(corpus: &Path) -> BTreeSet<String> {
 }
 
 #[test]
+#[expect(clippy::print_stdout, reason = "the test prints its tally, and says when it skips")]
 fn real_world_corpus_outcomes_match_the_expectations() {
     let corpus: PathBuf = root().join("../shared/data/real-world");
     if !corpus.is_dir() {

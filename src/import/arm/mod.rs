@@ -235,7 +235,12 @@ impl Reader<'_> {
                     names.join("/")
                 ),
             );
-            self.out.skipped.push(Skipped { kind: kind.to_string(), reason: SkipReason::ConditionFalse });
+            self.out.skipped.push(Skipped {
+                kind: kind.to_string(),
+                name: names.join("/"),
+                src: src.clone(),
+                reason: SkipReason::ConditionFalse,
+            });
         }
         let children_src = src.member(node, "resources");
         for (i, child) in node.get("resources").and_then(Node::as_array).into_iter().flatten().enumerate() {

@@ -21,13 +21,14 @@ use ipnet::IpNet;
 
 use super::arm::{ResourceRef, key};
 use super::inventory::{Inventory, Outcome, SubnetRec};
+use super::json_position::file_position;
 use super::resource::{Kind, Skipped};
-use super::source::Src;
-use super::summary::{SkipReason, Summary};
+use super::source::{Diagnostics, Src};
+use super::summary::{Relevance, SkipReason, Summary};
 use super::{ImportError, ImportOptions, Imported, Origin};
 use crate::scenario::schema::{
-    BastionSpec, JitPolicySpec, NicSpec, NsgSpec, OptionsSpec, OsSpec, PublicIpSpec, RuleSpec, ScenarioFile,
-    ScopeSpec, SubnetSpec, VmSpec, VnetSpec,
+    BastionSpec, CaveatKindSpec, CaveatSpec, JitPolicySpec, NicSpec, NsgSpec, OptionsSpec, OsSpec,
+    PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -58,7 +59,12 @@ pub fn build(
     skipped: &[Skipped],
     options: &ImportOptions,
 ) -> Res<Imported> {
-    let (scenario, origins) = inventory.scenario(options)?;
+    let (mut scenario, origins) = inventory.scenario(options)?;
+    scenario.caveats = skipped
+        .iter()
+        .filter(|s| s.reason.can_change_traffic())
+        .map(|s| caveat(s, &inventory.diag))
+        .collect();
     let mut summary = Summary::default();
     for (kind, outcome) in kinds.iter().zip(&inventory.outcomes) {
         match outcome {
@@ -229,6 +235,7 @@ impl Inventory {
             jit_policies,
             options: OptionsSpec::default(),
             timeline: Vec::new(),
+            caveats: Vec::new(),
         };
         Ok((scenario, origins))
     }
@@ -637,6 +644,18 @@ impl Inventory {
         }
         out
     }
+}
+
+/// The caveat the scenario records for a skipped resource that can change traffic: it affects
+/// everything, since nothing of the resource was read.
+fn caveat(s: &Skipped, diag: &Diagnostics) -> CaveatSpec {
+    let resource = if s.name.is_empty() { s.kind.clone() } else { format!("{}/{}", s.kind, s.name) };
+    let reason = match s.reason {
+        SkipReason::NotModelled(Relevance::Traffic(why)) => format!("not modelled: {why}"),
+        _ => "not modelled, and nsgsim does not know whether it changes traffic".to_string(),
+    };
+    let source = file_position(diag.file(s.src.file), s.src.position);
+    CaveatSpec::new(CaveatKindSpec::UnmodelledResource, resource, source, reason)
 }
 
 /// The reference of a child resource to its parent of kind `kind` named `names`.

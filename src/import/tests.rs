@@ -752,3 +752,34 @@ fn r17_c_older_property_casings_are_read() {
     assert_eq!((nic.private_ip.as_str(), nic.public_ip.as_deref()), ("10.0.1.9", Some("pip")));
     assert!(!warnings(&i).contains("privateIpAddress"), "{}", warnings(&i));
 }
+
+/// A skipped resource that can change traffic is recorded in the scenario's caveats (named as
+/// written, where it is), so every answer that depends on it says so; a harmless one is not.
+#[test]
+fn skipped_resources_that_can_change_traffic_become_caveats() {
+    let text = r#"{"resources": [
+  {"type": "Microsoft.Storage/storageAccounts", "name": "[uniqueString('x')]"},
+  {"type": "Microsoft.Network/loadBalancers", "name": "[variables('lb')]"},
+  {"type": "Microsoft.Example/gadgets", "name": "g"},
+  {"type": "Microsoft.Network/networkSecurityGroups", "name": "n"}]}"#;
+    let (i, ron) = ok(text);
+    let caveats: Vec<(&str, &str)> =
+        i.scenario.caveats.iter().map(|c| (c.resource.as_str(), c.source.as_str())).collect();
+    assert_eq!(
+        caveats,
+        [
+            ("Microsoft.Network/loadBalancers/[variables('lb')]", "t.json:3:3"),
+            ("Microsoft.Example/gadgets/g", "t.json:4:3")
+        ]
+    );
+    assert!(i.scenario.caveats[0].reason.starts_with("not modelled: load-balancing and inbound NAT rules"));
+    assert_eq!(
+        i.scenario.caveats[1].reason,
+        "not modelled, and nsgsim does not know whether it changes traffic"
+    );
+    assert!(
+        i.scenario.caveats.iter().all(|c| c.affects.is_empty()),
+        "nothing of them was read: they affect all"
+    );
+    assert!(ron.contains("kind: UnmodelledResource,"), "{ron}");
+}

@@ -177,3 +177,24 @@ fn import_places_invalid_utf8_at_the_bad_byte() {
         .assert_code(2)
         .stderr_has(&["latin1.json:2:15: not valid JSON: not UTF-8: byte 0xE9"]);
 }
+
+/// What the import skipped that can change traffic is written into the scenario's caveats, so
+/// `lint` does not say "no findings" alone and `--strict` refuses the incomplete model.
+#[test]
+fn skipped_resources_that_can_change_traffic_are_named_by_every_answer() {
+    let dir = TempDir::new("import-caveats");
+    let template = dir.write(
+        "lb.json",
+        "{\"resources\": [\n  {\"type\": \"Microsoft.Network/loadBalancers\", \"name\": \"lb-web\"},\n  {\"type\": \"Microsoft.Storage/storageAccounts\", \"name\": \"[uniqueString('x')]\"},\n  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"n\"}]}",
+    );
+    let out = dir.path().join("lb.ron").display().to_string();
+    nsgsim(&["import", &template, "-o", &out]).assert_code(0);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("resource: \"Microsoft.Network/loadBalancers/lb-web\","), "{text}");
+    assert!(!text.contains("storageAccounts"), "a harmless type is no caveat:\n{text}");
+    nsgsim(&["lint", &out]).assert_code(0).stdout_has(&[
+        "but 1 caveat: Microsoft.Network/loadBalancers/lb-web (",
+        "lb.json:2:3) — answers may be incomplete",
+    ]);
+    nsgsim(&["lint", &out, "--strict"]).assert_code(1);
+}

@@ -5,9 +5,14 @@
 //! subnets lie inside their VNet and do not overlap, NIC addresses lie inside their subnet and
 //! are not among the addresses Azure reserves, every id points at something. References by name
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
+//!
+//! A private address is unique only within a routing domain (a VNet and the VNets peered with it):
+//! VNets that are not connected may reuse addresses, as Azure lets them, so address lookups take
+//! the VNet they are seen from (see `domain`, and [`Site`]).
 
 mod appliance;
 mod describe;
+mod domain;
 mod graph;
 mod service_tags;
 mod topology;
@@ -20,6 +25,7 @@ pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
+pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{

@@ -7,6 +7,7 @@
 //! help of `locate`. Either way the user gets one line: file, position, field, value, and what
 //! would be valid.
 
+mod endpoint;
 mod error;
 mod load;
 mod load_jit;
@@ -16,5 +17,6 @@ pub mod schema;
 #[cfg(test)]
 mod testing;
 
+pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};

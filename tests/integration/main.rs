@@ -5,6 +5,7 @@ mod cli_foundation;
 mod engineer;
 mod jit_cli;
 mod matcher;
+mod overlap;
 mod paths;
 mod replay;
 mod report;

@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use super::common::{load, offset, print_json, style};
+use super::common::{load, offset, print_caveats, print_json, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::import::flowlog::{self, FlowRecord, Input};
+use crate::model::Caveat;
 use crate::nsg::Direction;
 use crate::replay::{Check, Outcome, Replay, Tally, Timing, replay, tally};
-use crate::report::{Style, trace_json, trace_text};
+use crate::report::{Style, caveats_json, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
 
 /// Arguments of `nsgsim replay`.
@@ -94,10 +95,19 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         threads,
         seconds,
     };
+    // Records come from anywhere in the network, so every caveat concerns the replay.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
         Format::Text => print!("{}", run.text(style())),
-        Format::Json => print_json(&run.json()),
+        Format::Json => {
+            let mut value = run.json();
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("caveats".into(), caveats_json(&caveats));
+            }
+            print_json(&value);
+        }
     }
+    print_caveats(&args.scenario, &caveats);
     eprintln!("{}", run.throughput());
     if totals.compared == 0 && totals.evaluated > 0 {
         eprintln!("note: no record carries Azure's decision or an expected verdict, so nothing was compared");

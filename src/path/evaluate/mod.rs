@@ -387,24 +387,20 @@ impl Walk<'_> {
             Position::Platform => return self.deliver_from_platform(flow),
             Position::OnPremises(v) | Position::Unmodelled(v) => v,
         };
-        let holders: Vec<VnetId>;
-        let dst_vnet = match t.vnet_seen_from(v, flow.dst) {
-            Some(d) => d,
-            None => {
-                holders = t.vnets_holding(flow.dst).collect();
-                if holders.is_empty() {
-                    return self.outside_every_network(flow);
-                }
-                return self.deny(
-                    HopKind::Route,
-                    "routing",
-                    format!(
-                        "vnet '{}' is not peered with {} (peering is not transitive)",
-                        t.vnet(v).name,
-                        vnet_names(t, &holders)
-                    ),
-                );
+        let Some(dst_vnet) = t.vnet_seen_from(v, flow.dst) else {
+            let holders: Vec<VnetId> = t.vnets_holding(flow.dst).collect();
+            if holders.is_empty() {
+                return self.outside_every_network(flow);
             }
+            return self.deny(
+                HopKind::Route,
+                "routing",
+                format!(
+                    "vnet '{}' is not peered with {} (peering is not transitive)",
+                    t.vnet(v).name,
+                    vnet_names(t, &holders)
+                ),
+            );
         };
         let on_premises = matches!(position, Position::OnPremises(_));
         if let Some(blocked) = self.blocked_peering(position, dst_vnet) {

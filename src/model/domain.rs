@@ -42,7 +42,8 @@ impl Topology {
     /// Every VNet whose address space holds `ip`, in id order: more than one only when VNets
     /// that are not connected reuse the address.
     pub fn vnets_holding(&self, ip: IpAddr) -> impl Iterator<Item = VnetId> + '_ {
-        self.vnet_ids().filter(move |v| self.vnet_holds(*v, ip))
+        let networked = self.is_networked(ip);
+        self.vnet_ids().filter(move |v| networked && self.vnet_holds(*v, ip))
     }
 
     /// The subnet of `vnet` whose prefix holds `ip`.
@@ -107,6 +108,9 @@ impl Topology {
     /// Empty for an Internet address; more than one site when separate routing domains share the
     /// address, and the caller must say which one it means.
     pub fn sites_of(&self, ip: IpAddr) -> Vec<Site> {
+        if !self.is_networked(ip) {
+            return Vec::new();
+        }
         let vnets: Vec<VnetId> = self.vnets_holding(ip).collect();
         let gateways = self.vnet_ids().filter(|g| {
             self.vnet(*g).on_premises.iter().any(|s| s.contains(&ip))
@@ -275,6 +279,11 @@ mod tests {
         assert_eq!(t.sites_of(ip("10.9.1.4")), [Site::Vnet(c)]);
         assert_eq!(t.sites_of(ip("192.168.1.1")), [Site::OnPremises(a)]);
         assert!(t.sites_of(ip("203.0.113.9")).is_empty());
+        assert!(
+            !t.is_networked(ip("203.0.113.9"))
+                && t.is_networked(ip("192.168.1.1"))
+                && t.is_networked(ip("10.9.0.1"))
+        );
         assert!(t.site_reaches(Site::Vnet(a), c) && !t.site_reaches(Site::Vnet(b), c));
         assert!(t.site_reaches(Site::OnPremises(a), a) && !t.site_reaches(Site::OnPremises(a), c));
         assert_eq!(t.site_sees(Site::Vnet(c), ip("10.0.1.4")), Some(Site::Vnet(a)));

@@ -406,6 +406,10 @@ pub struct Topology {
     /// same addresses (see `model::domain`), one NIC per VNet at most.
     nics_by_ip: HashMap<IpAddr, Vec<NicId>>,
     public_ip_by_addr: HashMap<IpAddr, PublicIpId>,
+    /// Every VNet address space and on-premises space together: an address outside it (most of
+    /// what `reach` and `exposure` ask about) is in no routing domain, answered without scanning
+    /// the VNets.
+    networked: AddrSet,
     /// Name indexes of the resources a scenario has thousands of: loading checks every new name
     /// against them, and a linear scan made loading 10,000 VMs quadratic.
     vm_by_name: HashMap<String, VmId>,
@@ -527,6 +531,7 @@ impl Topology {
                 return Err(TopologyError::AddressSpaceOverlap { vnet: name.into(), first: *b, second: *a });
             }
         }
+        self.networked = self.networked.union(&AddrSet::from_nets(&address_space));
         self.vnets.push(Vnet {
             name: name.into(),
             address_space,
@@ -555,6 +560,7 @@ impl Topology {
                 });
             }
         }
+        self.networked = self.networked.union(&AddrSet::from_nets(&spaces));
         self.vnets[vnet.index()].on_premises.extend(spaces);
         Ok(())
     }
@@ -1456,6 +1462,11 @@ impl Topology {
             [only] => Some(*only),
             _ => None,
         }
+    }
+    /// Whether a VNet's address space or an on-premises space behind a gateway holds `ip` (one
+    /// lookup, not a scan of the VNets).
+    pub fn is_networked(&self, ip: IpAddr) -> bool {
+        self.networked.contains(ip)
     }
     /// Every NIC whose private address is `ip`, in the order they were added: one per VNet at
     /// most, so more than one only when VNets that are not connected reuse the address.

@@ -477,7 +477,11 @@ impl Walk<'_> {
     /// is not routable there; anything else is outside every modelled network.
     fn deliver_from_internet(&mut self, flow: Flow) -> bool {
         let t = self.topology;
-        let holders: Vec<VnetId> = t.vnets_holding(flow.dst).collect();
+        // A VM named as the destination is in its own VNet (no need to look for the others).
+        let holders: Vec<VnetId> = match self.intended {
+            Some(n) => vec![t.vnet_of_nic(n)],
+            None => t.vnets_holding(flow.dst).collect(),
+        };
         if holders.is_empty() {
             return self.outside_every_network(flow);
         }

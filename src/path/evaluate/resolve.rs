@@ -400,6 +400,30 @@ mod tests {
         assert!(t.resolve_context(t.vnet_of_nic(b)).asg_members[&asg].contains(ip("10.0.1.5")));
     }
 
+    /// A user route more specific than `VnetLocal` wins, as longest-prefix match says; the
+    /// appliance then routes the packet in its own routing domain, which holds vnet-a's copy of
+    /// the address, not vnet-b's.
+    #[test]
+    fn a_more_specific_udr_beats_vnet_local_and_the_appliance_routes_in_its_own_domain() {
+        let (mut t, [a1, ..]) = twins();
+        let vnet_a = t.vnet_of_nic(a1);
+        let hub = t.add_vnet("hub", vec![net("10.100.0.0/16")]).expect("vnet");
+        t.peer(hub, vnet_a).expect("peer");
+        t.add_subnet(hub, "AzureFirewallSubnet", net("10.100.1.0/26")).expect("subnet");
+        t.add_firewall(tcp_firewall("fw", "10.100.1.4", None), hub).expect("firewall");
+        let to_fw = Route {
+            name: "a2-via-fw".into(),
+            prefix: net("10.0.1.5/32"),
+            next_hop: NextHop::VirtualAppliance(ip("10.100.1.4")),
+        };
+        let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![to_fw] }).expect("table");
+        t.set_subnet_route_table(t.nic(a1).subnet, rt).expect("associate");
+        let trace = run(&t, tcp(Source::Nic(a1), Destination::Address(ip("10.0.1.5")), 22));
+        assert!(trace.hops.iter().any(|h| h.kind == HopKind::Firewall && h.resource == "fw"), "{trace:#?}");
+        assert_eq!(trace.deciding_hop().and_then(|h| h.rule.as_deref()), Some("securityRules/deny-ssh-in"));
+        assert!(!nsgs(&trace).contains(&"b-nsg"), "{trace:#?}");
+    }
+
     /// hub1 and hub2, unpeered, both 10.100.0.0/16 with a firewall at 10.100.1.4 (fw1, fw2);
     /// spoke1 is peered with hub1 and spoke2 with nothing, and both send 0.0.0.0/0 to 10.100.1.4.
     fn twin_hubs() -> (Topology, NicId, NicId) {

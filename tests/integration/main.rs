@@ -10,6 +10,7 @@ mod engineer;
 mod import_pipeline;
 mod jit_cli;
 mod matcher;
+mod overlap;
 mod paths;
 mod replay;
 mod report;

@@ -8,6 +8,7 @@
 //! would be valid.
 
 mod caveats;
+mod endpoint;
 mod error;
 mod load;
 mod load_jit;
@@ -19,6 +20,7 @@ pub mod schema;
 mod testing;
 pub mod write;
 
+pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};
 pub use rewrite::{timeline_steps, with_timeline};

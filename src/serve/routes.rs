@@ -75,7 +75,11 @@ pub async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     response
 }
 
-async fn answer(app: &Arc<App>, parts: &axum::http::request::Parts, body: Body) -> Result<Response, ApiError> {
+async fn answer(
+    app: &Arc<App>,
+    parts: &axum::http::request::Parts,
+    body: Body,
+) -> Result<Response, ApiError> {
     app.guard.check(&parts.headers)?;
     let declared = parts
         .headers

@@ -105,7 +105,7 @@ impl Session {
         self.sim.now().since(self.sim.start())
     }
 
-    fn caveats<'a>(lesson: &'a Lesson) -> Vec<&'a Caveat> {
+    fn caveats(lesson: &Lesson) -> Vec<&Caveat> {
         lesson.scenario.caveats.iter().collect()
     }
 

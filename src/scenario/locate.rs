@@ -18,18 +18,59 @@
 //! recording rather than failing, and lookups fall back to shorter prefixes.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for field paths (the multiply-rotate hash of rustc's `FxHasher`, finalised): the map is
+/// built from the scenario's own text and holds a key per value written (three per timeline
+/// step), so SipHash's protection against chosen collisions buys nothing here and cost a third
+/// of loading a long timeline.
+#[derive(Default, Clone, Copy)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits (the bucket index) depending on the low bits of the
+        // input only; MurmurHash3's finaliser spreads every bit over all of them.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Field path → byte span.
+type Spans = HashMap<String, (usize, usize), BuildHasherDefault<PathHasher>>;
 
 /// The byte span of every value of one source text, by field path.
 #[derive(Debug, Clone)]
 pub struct SourceMap<'a> {
     text: &'a str,
-    spans: HashMap<String, (usize, usize)>,
+    spans: Spans,
+    /// The byte offset of every `\n`, in order: a position is a binary search, not a scan of
+    /// the text before it (a loader asks once per timeline step, so a scan made loading
+    /// quadratic in the number of steps).
+    newlines: Vec<usize>,
 }
 
 impl<'a> SourceMap<'a> {
     /// Scans `text` (which RON has parsed) and records every value's span.
     pub fn new(text: &'a str) -> SourceMap<'a> {
-        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: HashMap::new(), depth: 0 };
+        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: Spans::default(), depth: 0 };
         scanner.skip_trivia();
         // Inner attributes such as `#![enable(implicit_some)]` come before the value.
         while scanner.bytes[scanner.pos..].starts_with(b"#!") {
@@ -40,7 +81,8 @@ impl<'a> SourceMap<'a> {
             scanner.skip_trivia();
         }
         scanner.value(String::new());
-        SourceMap { text, spans: scanner.spans }
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
+        SourceMap { text, spans: scanner.spans, newlines }
     }
 
     /// The byte span of the value at exactly `path`.
@@ -81,10 +123,12 @@ impl<'a> SourceMap<'a> {
 
     /// Converts a byte offset to 1-based (line, column in characters).
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        (line, col)
+        let offset = offset.min(self.text.len());
+        // The newlines before `offset`, and where its line starts.
+        let before = self.newlines.partition_point(|&n| n < offset);
+        let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
+        let col = self.text.get(line_start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (before + 1, col)
     }
 }
 
@@ -121,7 +165,7 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    spans: HashMap<String, (usize, usize)>,
+    spans: Spans,
     depth: usize,
 }
 
@@ -415,6 +459,19 @@ Scenario(
         assert_eq!(at("timeline[1].action.vm"), Some("\"vm1\""));
         assert!(at("timeline[1].at").is_some());
         assert_eq!(at("timeline[2]"), None);
+    }
+
+    #[test]
+    fn positions_agree_with_counting_lines_and_characters_at_every_offset() {
+        let text = format!("{TEXT}\n\"é\": 1,\n\n  x");
+        let map = SourceMap::new(&text);
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            assert_eq!(map.position(offset), (line, column), "offset {offset}");
+        }
+        assert_eq!(map.position(text.len() + 5), map.position(text.len()));
     }
 
     /// The (line, column) of the `nth` occurrence of `needle` in `TEXT`.

@@ -3,7 +3,8 @@
 //!
 //! The layers, bottom up (a module imports only from its own layer or below):
 //! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
-//!    instants and durations), [`ids`] (typed indices into the topology's tables).
+//!    instants and durations), [`ids`] (typed indices into the topology's tables), [`hash`] (a
+//!    fast hasher for tables of nsgsim's own keys).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -23,6 +24,7 @@
 pub mod analysis;
 pub mod classbench;
 pub mod cli;
+pub mod hash;
 pub mod ids;
 pub mod import;
 pub mod jit;

@@ -24,7 +24,6 @@ mod arm;
 pub mod assertions;
 mod azure;
 mod emit;
-pub mod flowlog;
 pub mod json_position;
 
 use std::path::{Path, PathBuf};

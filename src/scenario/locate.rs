@@ -17,44 +17,15 @@
 //! The scanner only ever sees text that RON has already accepted; on anything unexpected it stops
 //! recording rather than failing, and lookups fall back to shorter prefixes.
 
+use crate::hash::FastBuild;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// A fast hasher for field paths (the multiply-rotate hash of rustc's `FxHasher`, finalised): the map is
-/// built from the scenario's own text and holds a key per value written (three per timeline
-/// step), so SipHash's protection against chosen collisions buys nothing here and cost a third
-/// of loading a long timeline.
-#[derive(Default, Clone, Copy)]
-struct PathHasher(u64);
-
-impl Hasher for PathHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        // The multiply leaves the low bits (the bucket index) depending on the low bits of the
-        // input only; MurmurHash3's finaliser spreads every bit over all of them.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
 
 /// Field path → byte span.
-type Spans = HashMap<String, (usize, usize), BuildHasherDefault<PathHasher>>;
+///
+/// The map is built from the scenario's own text and holds a key per value written (three per
+/// timeline step), so it uses nsgsim's fast hasher: SipHash cost a third of loading a long
+/// timeline.
+type Spans = HashMap<String, (usize, usize), FastBuild>;
 
 /// The byte span of every value of one source text, by field path.
 #[derive(Debug, Clone)]

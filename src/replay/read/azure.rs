@@ -13,16 +13,22 @@
 //! Counts and encryption are not used. Times are Unix seconds; a virtual network flow log time
 //! above 10^11 is taken as milliseconds (Microsoft's sample record writes milliseconds, its
 //! bandwidth example seconds; 10^11 seconds is the year 5138).
+//!
+//! One record is read at a time from its chunk ([`super::RawChunk`]): its members are found
+//! first (so that they may come in any order), then its tuples are read in place. Inside a record
+//! the members that a level needs before its tuples (`Version`, `rule`) are read first when the
+//! file writes them first, as Network Watcher does; otherwise the tuples are read after them.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
 
-use serde_json::{Map, Value};
-
+use super::json::{Cursor, Kind as JsonKind, SyntaxError, value_end};
+use super::source::shown;
 use super::{
-    FlowLogError, FlowRecord, FlowState, Input, InputFormat, Logged, LoggedAt, LoggedRule, unix_instant,
+    BadInput, BadKind, Catalog, Chunk, FlowLogError, FlowState, Group, LoggedAt, LoggedRule, Origin,
+    RawChunk, Tuple, TupleLog, unix_instant,
 };
-use crate::import::json_position;
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
@@ -33,71 +39,75 @@ const VNET_CATEGORY: &str = "FlowLogFlowEvent";
 /// Times above this are milliseconds (virtual network flow logs).
 const MILLISECONDS_FROM: i64 = 100_000_000_000;
 
-/// Parses a flow-log JSON document.
-pub(super) fn parse(path: &Path, text: &str) -> Result<Input, FlowLogError> {
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        let (at, message) = crate::import::json_position::serde_error(text, &e);
-        FlowLogError::At {
-            file: path.to_path_buf(),
-            line: at.line,
-            column: at.column,
-            message: format!("not valid JSON: {message}"),
-        }
-    })?;
-    let p = Parser { path, text };
-    let records = p.object(&root, "")?;
-    let (records_key, records) = p.field(records, "", "records")?;
-    let Some(records) = records.as_array() else {
-        return Err(
-            p.error(records_key, format!("{}: expected an array of flow-log records", shown(records)))
-        );
-    };
-    let mut out = Vec::new();
-    let mut nsg_version = None;
-    let mut vnet = false;
-    for (i, record) in records.iter().enumerate() {
-        let at = format!("{records_key}[{i}]");
-        let obj = p.object(record, &at)?;
-        if obj.contains_key("flowRecords") {
-            p.category(obj, &at, VNET_CATEGORY)?;
-            p.vnet_record(obj, &at, &mut out)?;
-            vnet = true;
-        } else if obj.contains_key("properties") {
-            p.category(obj, &at, NSG_CATEGORY)?;
-            let version = p.nsg_record(obj, &at, &mut out)?;
-            nsg_version = nsg_version.max(Some(version));
-        } else {
-            return Err(p.error(
-                &at,
-                "neither an NSG flow-log record (with properties.flows) nor a virtual network flow-log record (with flowRecords.flows)".into(),
-            ));
-        }
-    }
-    let format = match (nsg_version, vnet) {
-        (Some(version), _) => InputFormat::NsgFlowLog { version },
-        (None, true) => InputFormat::VnetFlowLog,
-        (None, false) => InputFormat::NsgFlowLog { version: 2 },
-    };
-    Ok(Input { file: path.to_path_buf(), format, records: out })
-}
-
-/// A value as it appears in a message: strings quoted, long values cut.
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
-}
-
 /// Which flow log a tuple comes from.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Nsg { version: u8 },
     Vnet,
 }
 
-struct Parser<'a> {
-    path: &'a Path,
-    /// The text parsed, to place errors (scanned again only when there is one).
+/// Parses the records of a chunk into `chunk`.
+pub(super) fn parse(
+    raw: &RawChunk,
+    records: &[(u32, usize)],
+    records_key: &str,
+    catalog: &Catalog,
+    name: &Path,
+    skip_bad: bool,
+    chunk: &mut Chunk,
+) -> Result<(), FlowLogError> {
+    for (k, &(index, offset)) in records.iter().enumerate() {
+        let end = records.get(k + 1).map_or(raw.bytes.len(), |r| r.1);
+        let before = (chunk.tuples.len(), chunk.groups.len(), chunk.bad.len());
+        let result = match std::str::from_utf8(&raw.bytes[offset..end]) {
+            Ok(text) => {
+                let mut w =
+                    Walker { text, base: offset, raw, name, catalog, chunk: &mut *chunk, skip_bad, index };
+                w.record(records_key)
+            }
+            Err(e) => {
+                let p = raw.position(offset + e.valid_up_to());
+                Err(FlowLogError::At {
+                    file: name.into(),
+                    line: p.line,
+                    column: p.column,
+                    message: "invalid UTF-8 (flow logs are UTF-8 JSON)".into(),
+                })
+            }
+        };
+        if let Err(error) = result {
+            if !skip_bad {
+                return Err(error);
+            }
+            // The whole record goes: drop what was read of it.
+            chunk.tuples.truncate(before.0);
+            chunk.groups.truncate(before.1);
+            chunk.bad.truncate(before.2);
+            let ordinal = chunk.ordinal(before.0);
+            chunk.bad.push(BadInput { ordinal, error, what: BadKind::Record });
+        }
+    }
+    Ok(())
+}
+
+/// A member of an object: its key as written, where the key and the value start.
+struct Member<'a> {
+    key: Cow<'a, str>,
+    value: usize,
+}
+
+/// Reads one record.
+struct Walker<'a, 'c> {
+    /// The record's text (and what follows it in the chunk, up to the next record).
     text: &'a str,
+    /// Where `text` starts in the chunk.
+    base: usize,
+    raw: &'c RawChunk,
+    name: &'c Path,
+    catalog: &'c Catalog,
+    chunk: &'c mut Chunk,
+    skip_bad: bool,
+    index: u32,
 }
 
 /// `at.name`, or `name` at the top.
@@ -105,165 +115,339 @@ fn member(at: &str, name: &str) -> String {
     if at.is_empty() { name.to_string() } else { format!("{at}.{name}") }
 }
 
-impl Parser<'_> {
-    fn error(&self, at: &str, message: String) -> FlowLogError {
+impl<'a> Walker<'a, '_> {
+    fn field_error(&self, pos: usize, path: &str, message: String) -> FlowLogError {
         FlowLogError::Field {
-            file: self.path.to_path_buf(),
-            position: json_position::locate(self.text, at),
-            path: if at.is_empty() { "(document)".into() } else { at.to_string() },
+            file: self.name.into(),
+            position: Some(self.raw.position(self.base + pos)),
+            path: path.to_string(),
             message,
         }
     }
 
-    fn object<'v>(&self, value: &'v Value, at: &str) -> Result<&'v Map<String, Value>, FlowLogError> {
-        value.as_object().ok_or_else(|| self.error(at, format!("{}: expected an object", shown(value))))
-    }
-
-    /// A member of `obj`, found without regard to case (Microsoft's field list writes
-    /// `resourceid`, its samples `resourceId`), with its key as the file spells it (which paths
-    /// use, so that they name the file's field and can be found in its text).
-    fn field<'v>(
-        &self,
-        obj: &'v Map<String, Value>,
-        at: &str,
-        name: &str,
-    ) -> Result<(&'v str, &'v Value), FlowLogError> {
-        obj.get_key_value(name)
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
-            .map(|(k, v)| (k.as_str(), v))
-            .ok_or_else(|| self.error(&member(at, name), format!("missing; a flow log has {name} here")))
-    }
-
-    fn array<'v>(
-        &self,
-        obj: &'v Map<String, Value>,
-        at: &str,
-        name: &str,
-    ) -> Result<(String, &'v [Value]), FlowLogError> {
-        let (key, value) = self.field(obj, at, name)?;
-        let path = member(at, key);
-        match value.as_array() {
-            Some(items) => Ok((path, items)),
-            None => Err(self.error(&path, format!("{}: expected an array", shown(value)))),
+    fn syntax(&self, e: SyntaxError) -> FlowLogError {
+        let p = self.raw.position(self.base + e.offset);
+        FlowLogError::At {
+            file: self.name.into(),
+            line: p.line,
+            column: p.column,
+            message: format!("not valid JSON: {}", e.message),
         }
     }
 
-    /// A string member and its path.
-    fn string<'v>(
-        &self,
-        obj: &'v Map<String, Value>,
-        at: &str,
-        name: &str,
-    ) -> Result<(String, &'v str), FlowLogError> {
-        let (key, value) = self.field(obj, at, name)?;
-        let path = member(at, key);
-        match value.as_str() {
-            Some(text) => Ok((path, text)),
-            None => Err(self.error(&path, format!("{}: expected a string", shown(value)))),
+    fn cursor(&self, pos: usize) -> Cursor<'a> {
+        Cursor::new(self.text, pos)
+    }
+
+    /// The value at `pos` as written, for messages.
+    fn shown_at(&self, pos: usize) -> String {
+        let mut c = self.cursor(pos);
+        match c.skip() {
+            Ok(start) => shown(c.text_since(start)),
+            Err(_) => shown(&self.text[pos..]),
         }
     }
 
-    fn category(&self, obj: &Map<String, Value>, at: &str, expected: &str) -> Result<(), FlowLogError> {
-        match obj.get("category") {
-            None => Ok(()),
-            Some(Value::String(c)) if c.eq_ignore_ascii_case(expected) => Ok(()),
-            Some(other) => Err(self.error(
-                &format!("{at}.category"),
-                format!("{}: valid for this record's shape: \"{expected}\"", shown(other)),
-            )),
-        }
-    }
-
-    /// One NSG flow-log record; returns its version.
-    fn nsg_record(
+    /// The members of the object at `pos`; the cursor after it. The values of the members named
+    /// in `walked` (the ones the caller walks into, such as the tuples) are only skipped over by
+    /// their structure here, to be checked as they are walked; every other value is checked now.
+    fn members(
         &self,
-        obj: &Map<String, Value>,
-        at: &str,
-        out: &mut Vec<FlowRecord>,
-    ) -> Result<u8, FlowLogError> {
-        let (resource_at, resource) = self.string(obj, at, "resourceId")?;
-        let nsg = nsg_name(resource).ok_or_else(|| {
-            self.error(
-                &resource_at,
-                format!("'{resource}': expected an NSG resource ID ending in /NETWORKSECURITYGROUPS/NAME"),
-            )
-        })?;
-        let (props_key, props) = self.field(obj, at, "properties")?;
-        let props_at = member(at, props_key);
-        let props = self.object(props, &props_at)?;
-        let (version_key, version_value) = self.field(props, &props_at, "Version")?;
-        let version = match version_value.as_u64() {
-            Some(1) => 1,
-            Some(2) => 2,
-            _ => {
-                return Err(self.error(
-                    &member(&props_at, version_key),
-                    format!("{}: valid: 1 or 2", shown(version_value)),
-                ));
+        pos: usize,
+        path: &str,
+        walked: &[&str],
+    ) -> Result<(Vec<Member<'a>>, usize), FlowLogError> {
+        let mut c = self.cursor(pos);
+        if c.kind() != JsonKind::Object {
+            let at = c.pos();
+            return Err(self.field_error(at, path, format!("{}: expected an object", self.shown_at(at))));
+        }
+        let mut m = c.members().map_err(|e| self.syntax(e))?;
+        let mut out = Vec::new();
+        let mut stack = Vec::new();
+        while let Some((key, _)) = m.next_key(&mut c).map_err(|e| self.syntax(e))? {
+            let value = c.pos();
+            if walked.iter().any(|w| key.eq_ignore_ascii_case(w)) {
+                match value_end(&self.text.as_bytes()[value..], &mut stack) {
+                    Ok(Some(len)) => c = self.cursor(value + len),
+                    Ok(None) => {
+                        return Err(self.syntax(SyntaxError {
+                            offset: self.text.len(),
+                            message: "the record ends inside a value".into(),
+                        }));
+                    }
+                    Err(e) => {
+                        return Err(self.syntax(SyntaxError { offset: value + e.offset, message: e.message }));
+                    }
+                }
+            } else {
+                c.skip().map_err(|e| self.syntax(e))?;
             }
+            out.push(Member { key, value });
+        }
+        Ok((out, c.pos()))
+    }
+
+    /// A member found without regard to case (Microsoft's field list writes `resourceid`, its
+    /// samples `resourceId`), preferring the exact spelling and, for a repeated key, the last.
+    fn find<'m>(members: &'m [Member<'a>], name: &str) -> Option<&'m Member<'a>> {
+        members
+            .iter()
+            .rev()
+            .find(|m| m.key == name)
+            .or_else(|| members.iter().find(|m| m.key.eq_ignore_ascii_case(name)))
+    }
+
+    fn required<'m>(
+        &self,
+        members: &'m [Member<'a>],
+        object_at: usize,
+        path: &str,
+        name: &str,
+    ) -> Result<&'m Member<'a>, FlowLogError> {
+        Self::find(members, name).ok_or_else(|| {
+            self.field_error(object_at, &member(path, name), format!("missing; a flow log has {name} here"))
+        })
+    }
+
+    /// A string member: its text.
+    fn string_of(&self, m: &Member<'a>, path: &str) -> Result<Cow<'a, str>, FlowLogError> {
+        let mut c = self.cursor(m.value);
+        if c.kind() != JsonKind::String {
+            return Err(self.field_error(
+                m.value,
+                &member(path, &m.key),
+                format!("{}: expected a string", self.shown_at(m.value)),
+            ));
+        }
+        c.string().map_err(|e| self.syntax(e))
+    }
+
+    fn record(&mut self, records_key: &str) -> Result<(), FlowLogError> {
+        let at = format!("{records_key}[{}]", self.index);
+        let (members, _) = self.members(0, &at, &["properties", "flowRecords"])?;
+        let start = {
+            let mut c = self.cursor(0);
+            c.skip_ws();
+            c.pos()
         };
-        let (groups_at, groups) = self.array(props, &props_at, "flows")?;
-        for (i, group) in groups.iter().enumerate() {
-            let group_at = format!("{groups_at}[{i}]");
-            let group = self.object(group, &group_at)?;
-            let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?.1);
-            let (macs_at, macs) = self.array(group, &group_at, "flows")?;
-            for (j, per_mac) in macs.iter().enumerate() {
-                let mac_at = format!("{macs_at}[{j}]");
-                let per_mac = self.object(per_mac, &mac_at)?;
-                let at_nsg = LoggedAt::Nsg(nsg.to_string());
-                self.tuples(per_mac, &mac_at, Kind::Nsg { version }, &at_nsg, &rule, out)?;
-            }
+        if let Some(m) = Self::find(&members, "flowRecords") {
+            self.category(&members, &at, VNET_CATEGORY)?;
+            self.chunk.vnet = true;
+            let path = member(&at, &m.key);
+            let key = m.key.clone();
+            let (inner, _) = self.members(m.value, &path, &["flows"])?;
+            let acls = self.required(&inner, m.value, &path, "flows")?;
+            let acls_key = acls.key.clone();
+            let acls_path = member(&path, &acls.key);
+            self.array(acls.value, &acls_path, |w, i, pos| {
+                let acl_at = format!("{acls_path}[{i}]");
+                let (obj, end) = w.members(pos, &acl_at, &["flowGroups"])?;
+                let acl = w.string_of(w.required(&obj, pos, &acl_at, "aclID")?, &acl_at)?;
+                let place = LoggedAt::Acl(acl.into_owned());
+                let groups = w.required(&obj, pos, &acl_at, "flowGroups")?;
+                let groups_path = member(&acl_at, &groups.key);
+                let keys = [records_key, &key, &acls_key, &groups.key, "flowTuples"];
+                let groups_key = groups.key.clone();
+                w.array(groups.value, &groups_path, |w, j, pos| {
+                    let group_at = format!("{groups_path}[{j}]");
+                    w.rule_group(
+                        pos,
+                        &group_at,
+                        &place,
+                        Kind::Vnet,
+                        [keys[0], keys[1], keys[2], &groups_key],
+                        (i, j),
+                    )
+                })?;
+                Ok(end)
+            })
+            .map(|_| ())
+        } else if let Some(m) = Self::find(&members, "properties") {
+            self.category(&members, &at, NSG_CATEGORY)?;
+            let resource = self.required(&members, start, &at, "resourceId")?;
+            let resource_at = member(&at, &resource.key);
+            let resource_id = self.string_of(resource, &at)?;
+            let Some(nsg) = nsg_name(&resource_id) else {
+                return Err(self.field_error(
+                    resource.value,
+                    &resource_at,
+                    format!(
+                        "'{resource_id}': expected an NSG resource ID ending in /NETWORKSECURITYGROUPS/NAME"
+                    ),
+                ));
+            };
+            let place = LoggedAt::Nsg(nsg.to_string());
+            let path = member(&at, &m.key);
+            let props_key = m.key.clone();
+            let (props, _) = self.members(m.value, &path, &["flows"])?;
+            let props_start = m.value;
+            let version = self.required(&props, props_start, &path, "Version")?;
+            let version_value = {
+                let mut c = self.cursor(version.value);
+                let start = c.skip().map_err(|e| self.syntax(e))?;
+                c.text_since(start)
+            };
+            let version = match version_value {
+                "1" => 1,
+                "2" => 2,
+                _ => {
+                    return Err(self.field_error(
+                        version.value,
+                        &member(&path, &version.key),
+                        format!("{}: valid: 1 or 2", shown(version_value)),
+                    ));
+                }
+            };
+            self.chunk.nsg_version = self.chunk.nsg_version.max(Some(version));
+            let groups = self.required(&props, props_start, &path, "flows")?;
+            let groups_path = member(&path, &groups.key);
+            let groups_key = groups.key.clone();
+            self.array(groups.value, &groups_path, |w, i, pos| {
+                let group_at = format!("{groups_path}[{i}]");
+                let (obj, end) = w.members(pos, &group_at, &["flows"])?;
+                let rule =
+                    LoggedRule::parse(&w.string_of(w.required(&obj, pos, &group_at, "rule")?, &group_at)?);
+                let macs = w.required(&obj, pos, &group_at, "flows")?;
+                let macs_path = member(&group_at, &macs.key);
+                let macs_key = macs.key.clone();
+                w.array(macs.value, &macs_path, |w, j, pos| {
+                    let mac_at = format!("{macs_path}[{j}]");
+                    let (obj, end) = w.members(pos, &mac_at, &["flowTuples"])?;
+                    let tuples = w.required(&obj, pos, &mac_at, "flowTuples")?;
+                    let spelling =
+                        w.catalog.spelling([records_key, &props_key, &groups_key, &macs_key, &tuples.key]);
+                    let group = w.group(place.clone(), rule.clone());
+                    w.tuples(tuples, &mac_at, Kind::Nsg { version }, group, spelling, (i, j))?;
+                    Ok(end)
+                })?;
+                Ok(end)
+            })
+            .map(|_| ())
+        } else {
+            Err(self.field_error(
+                start,
+                &at,
+                "neither an NSG flow-log record (with properties.flows) nor a virtual network flow-log record (with flowRecords.flows)".into(),
+            ))
         }
-        Ok(version)
     }
 
-    /// One virtual network flow-log record.
-    fn vnet_record(
-        &self,
-        obj: &Map<String, Value>,
+    /// A virtual network flow-log rule group.
+    fn rule_group(
+        &mut self,
+        pos: usize,
         at: &str,
-        out: &mut Vec<FlowRecord>,
-    ) -> Result<(), FlowLogError> {
-        let (records_key, records) = self.field(obj, at, "flowRecords")?;
-        let records_at = member(at, records_key);
-        let records = self.object(records, &records_at)?;
-        let (acls_at, acls) = self.array(records, &records_at, "flows")?;
-        for (i, acl) in acls.iter().enumerate() {
-            let acl_at = format!("{acls_at}[{i}]");
-            let acl = self.object(acl, &acl_at)?;
-            let acl_id = LoggedAt::Acl(self.string(acl, &acl_at, "aclID")?.1.to_string());
-            let (groups_at, groups) = self.array(acl, &acl_at, "flowGroups")?;
-            for (j, group) in groups.iter().enumerate() {
-                let group_at = format!("{groups_at}[{j}]");
-                let group = self.object(group, &group_at)?;
-                let rule = LoggedRule::parse(self.string(group, &group_at, "rule")?.1);
-                self.tuples(group, &group_at, Kind::Vnet, &acl_id, &rule, out)?;
-            }
-        }
-        Ok(())
+        place: &LoggedAt,
+        kind: Kind,
+        keys: [&str; 4],
+        (outer, inner): (u32, u32),
+    ) -> Result<usize, FlowLogError> {
+        let (obj, end) = self.members(pos, at, &["flowTuples"])?;
+        let rule = LoggedRule::parse(&self.string_of(self.required(&obj, pos, at, "rule")?, at)?);
+        let tuples = self.required(&obj, pos, at, "flowTuples")?;
+        let spelling = self.catalog.spelling([keys[0], keys[1], keys[2], keys[3], &tuples.key]);
+        let group = self.group(place.clone(), rule);
+        self.tuples(tuples, at, kind, group, spelling, (outer, inner))?;
+        Ok(end)
     }
 
+    fn group(&mut self, at: LoggedAt, rule: LoggedRule) -> u32 {
+        let place = self.catalog.place(&at);
+        let rule_id = self.catalog.rule(&rule);
+        self.chunk.groups.push(Group { at, rule, place, rule_id });
+        (self.chunk.groups.len() - 1) as u32
+    }
+
+    fn category(&self, members: &[Member<'a>], at: &str, expected: &str) -> Result<(), FlowLogError> {
+        let Some(m) = members.iter().rev().find(|m| m.key == "category") else {
+            return Ok(());
+        };
+        let mut c = self.cursor(m.value);
+        if c.kind() == JsonKind::String && c.string().is_ok_and(|v| v.eq_ignore_ascii_case(expected)) {
+            return Ok(());
+        }
+        Err(self.field_error(
+            m.value,
+            &format!("{at}.category"),
+            format!("{}: valid for this record's shape: \"{expected}\"", self.shown_at(m.value)),
+        ))
+    }
+
+    /// Calls `each(walker, index, position)` for every item of the array at `pos`.
+    fn array(
+        &mut self,
+        pos: usize,
+        path: &str,
+        mut each: impl FnMut(&mut Self, u32, usize) -> Result<usize, FlowLogError>,
+    ) -> Result<usize, FlowLogError> {
+        let mut c = self.cursor(pos);
+        if c.kind() != JsonKind::Array {
+            let at = c.pos();
+            return Err(self.field_error(at, path, format!("{}: expected an array", self.shown_at(at))));
+        }
+        let mut items = c.items().map_err(|e| self.syntax(e))?;
+        let mut i = 0u32;
+        while items.next(&mut c).map_err(|e| self.syntax(e))? {
+            let item = c.pos();
+            let end = each(self, i, item)?;
+            c = self.cursor(end);
+            i += 1;
+        }
+        Ok(c.pos())
+    }
+
+    /// The tuples of `m` (a `flowTuples` member), read in place.
     fn tuples(
-        &self,
-        obj: &Map<String, Value>,
+        &mut self,
+        m: &Member<'a>,
         at: &str,
         kind: Kind,
-        logged_at: &LoggedAt,
-        rule: &LoggedRule,
-        out: &mut Vec<FlowRecord>,
+        group: u32,
+        spelling: u32,
+        (outer, inner): (u32, u32),
     ) -> Result<(), FlowLogError> {
-        let (tuples_at, tuples) = self.array(obj, at, "flowTuples")?;
-        for (k, tuple) in tuples.iter().enumerate() {
-            let tuple_at = format!("{tuples_at}[{k}]");
-            let Some(text) = tuple.as_str() else {
-                return Err(
-                    self.error(&tuple_at, format!("{}: expected a comma-separated string", shown(tuple)))
-                );
+        let path = member(at, &m.key);
+        let mut c = self.cursor(m.value);
+        if c.kind() != JsonKind::Array {
+            let at = c.pos();
+            return Err(self.field_error(at, &path, format!("{}: expected an array", self.shown_at(at))));
+        }
+        let mut items = c.items().map_err(|e| self.syntax(e))?;
+        let mut k = 0u32;
+        while items.next(&mut c).map_err(|e| self.syntax(e))? {
+            let item = c.pos();
+            let result = if c.kind() == JsonKind::String {
+                let text = c.string().map_err(|e| self.syntax(e))?;
+                parse_tuple(&text, kind).map_err(|m| format!("{m} in \"{text}\""))
+            } else {
+                c.skip().map_err(|e| self.syntax(e))?;
+                Err(format!("{}: expected a comma-separated string", self.shown_at(item)))
             };
-            let record = parse_tuple(text, kind, logged_at, rule)
-                .map_err(|m| self.error(&tuple_at, format!("{m} in \"{text}\"")))?;
-            out.push(FlowRecord { origin: format!("{}: {tuple_at}", self.path.display()), ..record });
+            match result {
+                Ok(parsed) => self.chunk.tuples.push(Tuple {
+                    flow: parsed.flow,
+                    time: Some(parsed.time),
+                    at: None,
+                    expected: None,
+                    logged: Some(TupleLog {
+                        group,
+                        direction: parsed.direction,
+                        access: parsed.access,
+                        state: parsed.state,
+                    }),
+                    origin: Origin::Json { record: self.index, outer, inner, tuple: k, spelling },
+                }),
+                Err(message) => {
+                    let error = self.field_error(item, &format!("{path}[{k}]"), message);
+                    if !self.skip_bad {
+                        return Err(error);
+                    }
+                    let ordinal = self.chunk.ordinal(self.chunk.tuples.len());
+                    self.chunk.bad.push(BadInput { ordinal, error, what: BadKind::Tuple });
+                }
+            }
+            k += 1;
         }
         Ok(())
     }
@@ -294,19 +478,30 @@ fn field_name(index: usize, kind: Kind) -> &'static str {
     }
 }
 
-/// Parses one tuple; the error says which field is wrong, the value, and what is valid.
-fn parse_tuple(
-    text: &str,
-    kind: Kind,
-    logged_at: &LoggedAt,
-    rule: &LoggedRule,
-) -> Result<FlowRecord, String> {
-    let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+/// A tuple's fields.
+struct Parsed {
+    flow: Flow,
+    time: crate::time::Instant,
+    direction: Direction,
+    access: Access,
+    state: Option<FlowState>,
+}
+
+/// Parses one tuple in place; the error says which field is wrong, the value, and what is valid.
+fn parse_tuple(text: &str, kind: Kind) -> Result<Parsed, String> {
+    let mut fields = [""; 13];
+    let mut count = 0;
+    for field in text.split(',') {
+        if count < fields.len() {
+            fields[count] = field.trim();
+        }
+        count += 1;
+    }
     let expected = match kind {
         Kind::Nsg { version: 1 } => 8,
         Kind::Nsg { .. } | Kind::Vnet => 13,
     };
-    if fields.len() != expected {
+    if count != expected {
         let what = match kind {
             Kind::Nsg { version: 1 } => {
                 "a version 1 NSG flow tuple has 8 fields (time,src,dst,sport,dport,T|U,I|O,A|D)"
@@ -318,7 +513,7 @@ fn parse_tuple(
                 "a virtual network flow tuple has 13 fields (time,src,dst,sport,dport,protocol number,I|O,B|C|E|D,encryption, then 4 counts)"
             }
         };
-        return Err(format!("{} fields; {what}", fields.len()));
+        return Err(format!("{count} fields; {what}"));
     }
     let bad = |i: usize, valid: &str| {
         format!("field {} ({}) '{}': valid: {valid}", i + 1, field_name(i, kind), fields[i])
@@ -380,19 +575,13 @@ fn parse_tuple(
             (access, Some(state))
         }
     };
-    Ok(FlowRecord {
-        origin: String::new(),
-        flow: Flow::new(protocol, src, src_port, dst, dst_port),
-        time: Some(time),
-        at: None,
-        logged: Some(Logged { at: logged_at.clone(), direction, access, rule: rule.clone(), state }),
-        expected: None,
-    })
+    Ok(Parsed { flow: Flow::new(protocol, src, src_port, dst, dst_port), time, direction, access, state })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::read::{Input, InputFormat};
 
     /// Microsoft's version 2 sample (abridged): one record, two rules.
     const NSG_V2: &str = r#"{
@@ -461,7 +650,7 @@ mod tests {
        "1663145998065,101.33.218.153,10.0.0.6,55188,22,6,I,D,NX,0,0,0,0"]}]}]}}]}"#;
 
     fn parse_str(text: &str) -> Result<Input, FlowLogError> {
-        super::parse(Path::new("log.json"), text)
+        super::super::parse(Path::new("log.json"), text)
     }
 
     fn error(text: &str) -> String {

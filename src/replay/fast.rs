@@ -1,0 +1,518 @@
+//! The batched evaluation: what the reference evaluation ([`super::compare`]) would answer for a
+//! tuple, without walking the whole path for every tuple.
+//!
+//! Two things make it fast, and neither changes an answer:
+//! - **Shared evaluations.** Tuples that the path cannot tell apart get one evaluation: the same
+//!   state of the timeline, addresses, protocol, destination port, logged place, decision and rule
+//!   (and source port, when some NSG rule of that state restricts source ports). Internal traffic
+//!   repeats such keys all the time.
+//! - **The logging NIC's NSG chain per tuple.** For a flow-log tuple whose remote address (the
+//!   source of an inbound flow, the destination of an outbound one) is outside everything the
+//!   scenario places (no NIC, public IP, VNet or on-premises space, not a platform service), the
+//!   path up to the logging NIC cannot depend on which such address it is: it is the same Internet
+//!   ingress or egress. One evaluation of the whole path per (state, logging NIC, ports, protocol,
+//!   logged decision, and for outbound flows the user-defined route the destination takes) gives
+//!   the path's *shape*: whether it reaches the NIC's NSGs or is stopped before them, and that no
+//!   other NSG, firewall or Bastion hop on the way could depend on the address. Every tuple is then
+//!   decided by its own walk through the NIC's compiled NSG chain (subnet then NIC inbound, NIC
+//!   then subnet outbound), exactly as the path evaluates those hops. A shape is kept only if the
+//!   walk gives, for the tuple the shape was learnt from, exactly the reference's answer;
+//!   otherwise that key is evaluated tuple by tuple.
+//!
+//! The tables are per worker and bounded ([`MAX_MEMO`]): when full they are cleared, which costs
+//! time, never correctness. `tests/integration/replay.rs` checks the result against the reference
+//! evaluation on every fixture and on generated logs.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use crate::hash::FastMap;
+use crate::model::{NsgId, SubnetId, Topology};
+use crate::net::Flow;
+use crate::nsg::{Access, CompiledNsg, Direction};
+use crate::path::{HopKind, Trace, platform};
+use crate::sim::Instant;
+
+use super::compare::evaluate_traced;
+use super::read::{FlowRecord, Group, Logged, LoggedAt, Tuple};
+use super::states::{Snapshot, States};
+use super::{Outcome, RuleHit};
+
+/// Entries a worker's tables hold before they are cleared.
+pub(crate) const MAX_MEMO: usize = 1 << 16;
+
+/// A rule hit, numbered by its worker ([`HitTable`]).
+pub(crate) type HitId = u32;
+
+/// What became of one tuple, compactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fact {
+    /// Not placed in the scenario; the addresses it does not know.
+    Unmapped { unknown: Vec<IpAddr> },
+    /// Evaluated.
+    Evaluated {
+        /// nsgsim's verdict as counted in the totals.
+        verdict: Access,
+        /// The direction of the totals.
+        direction: Option<Direction>,
+        /// The NSG rules that decided it (may repeat).
+        hits: Vec<HitId>,
+        /// The comparison, when the record has a reference answer.
+        compared: Option<Compared>,
+    },
+}
+
+/// A comparison's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Compared {
+    /// Whether nsgsim agrees.
+    pub agrees: bool,
+    /// The reference's decision.
+    pub reference: Access,
+    /// Whether the reference is Azure's log (not a CSV expectation).
+    pub logged: bool,
+}
+
+/// Rule hits and their numbers.
+#[derive(Debug, Default)]
+pub(crate) struct HitTable {
+    ids: FastMap<RuleHit, HitId>,
+    hits: Vec<RuleHit>,
+}
+
+impl HitTable {
+    /// The number of `hit`.
+    pub fn id(&mut self, hit: &RuleHit) -> HitId {
+        if let Some(&id) = self.ids.get(hit) {
+            return id;
+        }
+        self.hits.push(hit.clone());
+        let id = (self.hits.len() - 1) as HitId;
+        self.ids.insert(hit.clone(), id);
+        id
+    }
+
+    /// The hit numbered `id`.
+    pub fn get(&self, id: HitId) -> &RuleHit {
+        &self.hits[id as usize]
+    }
+}
+
+/// What an evaluation is shared by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    state: u32,
+    flow: Flow,
+    /// Place, direction, decision, rule (all numbered by the catalog).
+    logged: Option<(u32, Direction, Access, u32)>,
+    expected: Option<Access>,
+    /// For a shape: the user-defined route an outbound flow's destination takes (its index + 1,
+    /// 0 for none).
+    route: u32,
+}
+
+/// Whether the path reaches the logging NIC's NSGs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Upstream {
+    Reached,
+    DeniedBefore,
+}
+
+/// One NSG of a logging NIC's chain, compiled where it applies.
+#[derive(Clone, Copy, Debug)]
+struct Link<'s> {
+    nsg: NsgId,
+    compiled: &'s CompiledNsg,
+    /// Whether Azure logged the flow at this NSG.
+    point: bool,
+}
+
+/// A path's shape, for tuples whose remote address is outside the scenario.
+#[derive(Clone, Debug)]
+struct Shape<'s> {
+    /// The NSGs at the logging NIC, in the order Azure evaluates them.
+    chain: Vec<Link<'s>>,
+    /// How many of them are the point.
+    points: usize,
+    upstream: Upstream,
+    direction: Direction,
+    logged_access: Access,
+    /// The logged rule as nsgsim names it (`securityRules/NAME`).
+    logged_rule: String,
+}
+
+#[derive(Clone, Debug)]
+enum Memo<'s> {
+    Fact(Fact),
+    Shape(Arc<Shape<'s>>),
+    /// The key's tuples must be evaluated one by one.
+    PerTuple,
+}
+
+/// Counts of how tuples were evaluated, for the bench and the docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvaluationCounts {
+    /// Answered from a shared evaluation.
+    pub shared: u64,
+    /// Answered by walking the logging NIC's NSG chain.
+    pub chain: u64,
+    /// Evaluated end to end.
+    pub full: u64,
+}
+
+/// One worker's evaluator.
+#[derive(Debug)]
+pub(crate) struct Evaluator<'s> {
+    states: &'s States,
+    memo: FastMap<Key, Memo<'s>>,
+    /// (state, NSG, direction, rule index) → hit.
+    chain_hits: FastMap<(u32, NsgId, Direction, u32), HitId>,
+    /// The rules numbered so far.
+    pub hits: HitTable,
+    scratch: Fact,
+    /// How tuples were evaluated.
+    pub counts: EvaluationCounts,
+}
+
+/// The unspecified address of `ip`'s family: what an outside address becomes in a key.
+fn unspecified(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// The user-defined route of `subnet` that `dst` takes (its index + 1), 0 for none.
+fn udr_index(t: &Topology, subnet: SubnetId, dst: IpAddr) -> u32 {
+    let Some(table) = t.subnet(subnet).route_table else { return 0 };
+    let routes = &t.route_table(table).routes;
+    routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.prefix.contains(&dst))
+        .max_by_key(|(i, r)| (r.prefix.prefix_len(), std::cmp::Reverse(*i)))
+        .map_or(0, |(i, _)| i as u32 + 1)
+}
+
+/// The record the reference evaluates (its origin is not needed to evaluate it).
+pub(crate) fn record_of(group: Option<&Group>, t: &Tuple) -> FlowRecord {
+    FlowRecord {
+        origin: String::new(),
+        flow: t.flow,
+        time: t.time,
+        at: t.at,
+        logged: t.logged.zip(group).map(|(l, g)| Logged {
+            at: g.at.clone(),
+            direction: l.direction,
+            access: l.access,
+            rule: g.rule.clone(),
+            state: l.state,
+        }),
+        expected: t.expected,
+    }
+}
+
+impl<'s> Evaluator<'s> {
+    /// An evaluator over the states of a replay.
+    pub fn new(states: &'s States) -> Evaluator<'s> {
+        Evaluator {
+            states,
+            memo: FastMap::default(),
+            chain_hits: FastMap::default(),
+            hits: HitTable::default(),
+            scratch: Fact::Unmapped { unknown: Vec::new() },
+            counts: EvaluationCounts::default(),
+        }
+    }
+
+    /// What the reference evaluation answers for `t` in state `state`, at `at`. `rule_id`
+    /// numbers the group's rule.
+    pub fn evaluate(&mut self, state: usize, group: Option<(&Group, u32)>, t: &Tuple, at: Instant) -> &Fact {
+        let snap = &self.states.snapshots[state];
+        let mut flow = t.flow;
+        if !snap.source_ports_matter {
+            flow.src_port = 0;
+        }
+        let logged = t.logged.zip(group).map(|(l, (g, rule))| (g.place, l.direction, l.access, rule));
+        let key = Key { state: state as u32, flow, logged, expected: t.expected, route: 0 };
+        if self.memo.len() >= MAX_MEMO {
+            self.memo.clear();
+        }
+        if self.chain_hits.len() >= MAX_MEMO {
+            self.chain_hits.clear();
+        }
+        if let (Some(l), Some((g, _))) = (t.logged, group)
+            && let Some(shape_key) = self.shape_key(snap, key, l.direction, t)
+        {
+            match self.memo.get(&shape_key) {
+                Some(Memo::Shape(shape)) => {
+                    let shape = Arc::clone(shape);
+                    self.counts.chain += 1;
+                    if self.apply(state, snap, &shape, &t.flow) {
+                        return &self.scratch;
+                    }
+                }
+                Some(Memo::Fact(_)) => {
+                    self.counts.shared += 1;
+                    let Some(Memo::Fact(f)) = self.memo.get(&shape_key) else { unreachable!() };
+                    return f;
+                }
+                Some(Memo::PerTuple) => {}
+                None => {
+                    let (fact, trace) = self.reference(snap, Some(g), t, at);
+                    self.counts.full += 1;
+                    let memo = match &fact {
+                        Fact::Unmapped { .. } => Memo::Fact(fact.clone()),
+                        Fact::Evaluated { .. } => match self.learn(state, g, t, trace.as_ref(), &fact) {
+                            Some(shape) => Memo::Shape(Arc::new(shape)),
+                            None => Memo::PerTuple,
+                        },
+                    };
+                    self.memo.insert(shape_key, memo);
+                    self.scratch = fact;
+                    return &self.scratch;
+                }
+            }
+        }
+        if self.memo.contains_key(&key) {
+            self.counts.shared += 1;
+            let Some(Memo::Fact(f)) = self.memo.get(&key) else { unreachable!("exact keys hold facts") };
+            return f;
+        }
+        self.counts.full += 1;
+        let (fact, _) = self.reference(snap, group.map(|g| g.0), t, at);
+        self.memo.insert(key, Memo::Fact(fact));
+        let Some(Memo::Fact(f)) = self.memo.get(&key) else { unreachable!("just inserted") };
+        f
+    }
+
+    /// The key of the shape `t` would share, when its remote address is outside the scenario.
+    fn shape_key(&self, snap: &Snapshot, key: Key, direction: Direction, t: &Tuple) -> Option<Key> {
+        let topology = &snap.topology;
+        let (remote, local) = match direction {
+            Direction::Inbound => (t.flow.src, t.flow.dst),
+            Direction::Outbound => (t.flow.dst, t.flow.src),
+        };
+        if !snap.is_outside(remote) || platform::service_of(&t.flow, topology).is_some() {
+            return None;
+        }
+        let nic = topology.nic_by_private_ip(local)?;
+        let mut shape_key = key;
+        shape_key.route = u32::MAX;
+        match direction {
+            Direction::Inbound => shape_key.flow.src = unspecified(remote),
+            Direction::Outbound => {
+                shape_key.flow.dst = unspecified(remote);
+                shape_key.route = udr_index(topology, topology.nic(nic).subnet, remote);
+            }
+        }
+        Some(shape_key)
+    }
+
+    /// The reference evaluation of `t`, as a fact with this worker's hit numbers.
+    fn reference(
+        &mut self,
+        snap: &Snapshot,
+        group: Option<&Group>,
+        t: &Tuple,
+        at: Instant,
+    ) -> (Fact, Option<Trace>) {
+        let record = record_of(group, t);
+        let (outcome, trace) = evaluate_traced(&snap.topology, &snap.cache, &record, at);
+        let fact = match outcome {
+            Outcome::BeforeStart => Fact::Unmapped { unknown: Vec::new() },
+            Outcome::Unmapped(u) => Fact::Unmapped { unknown: u.unknown },
+            Outcome::Evaluated(e) => Fact::Evaluated {
+                verdict: e.verdict,
+                direction: e.direction,
+                hits: e.hits.iter().map(|h| self.hits.id(h)).collect(),
+                compared: e.check.as_ref().map(|c| Compared {
+                    agrees: c.agrees,
+                    reference: c.reference.access,
+                    logged: c.logged_rule.is_some(),
+                }),
+            },
+        };
+        (fact, trace)
+    }
+
+    /// Learns a shape from the reference evaluation of one tuple; `None` when the path could
+    /// depend on the remote address, or when walking the chain does not give the reference's
+    /// answer for this very tuple.
+    fn learn(
+        &mut self,
+        state: usize,
+        group: &Group,
+        t: &Tuple,
+        trace: Option<&Trace>,
+        reference: &Fact,
+    ) -> Option<Shape<'s>> {
+        let snap: &'s Snapshot = &self.states.snapshots[state];
+        let topology = &snap.topology;
+        let trace = trace?;
+        let l = t.logged?;
+        let logged_rule = group.rule.azure_name()?;
+        let local = match l.direction {
+            Direction::Inbound => t.flow.dst,
+            Direction::Outbound => t.flow.src,
+        };
+        let nic = topology.nic_by_private_ip(local)?;
+        let subnet = topology.nic(nic).subnet;
+        let (nic_nsg, subnet_nsg) = (topology.nic(nic).nsg, topology.subnet(subnet).nsg);
+        let chain: Vec<NsgId> = match l.direction {
+            Direction::Inbound => [subnet_nsg, nic_nsg],
+            Direction::Outbound => [nic_nsg, subnet_nsg],
+        }
+        .into_iter()
+        .flatten()
+        .collect();
+        let point: Vec<NsgId> = match &group.at {
+            LoggedAt::Nsg(name) => chain
+                .iter()
+                .copied()
+                .filter(|&id| topology.nsg(id).name.eq_ignore_ascii_case(name))
+                .take(1)
+                .collect(),
+            LoggedAt::Acl(acl) => {
+                match chain.iter().find(|&&id| topology.nsg(id).name.eq_ignore_ascii_case(acl)) {
+                    Some(&id) => vec![id],
+                    None => chain.clone(),
+                }
+            }
+        };
+        if point.is_empty() {
+            return None;
+        }
+        let in_chain = |name: &str| chain.iter().any(|&id| topology.nsg(id).name.eq_ignore_ascii_case(name));
+        let mut reached = false;
+        for hop in &trace.hops {
+            match hop.kind {
+                HopKind::Nsg => {
+                    if hop.direction != Some(l.direction) || !in_chain(&hop.resource) {
+                        return None;
+                    }
+                    reached = true;
+                }
+                HopKind::PublicIp | HopKind::Route | HopKind::NoNsg => {}
+                // After the chain of an outbound flow, a firewall decides the path's verdict,
+                // which the logged decision does not depend on.
+                HopKind::Firewall if l.direction == Direction::Outbound && reached => {}
+                HopKind::Firewall | HopKind::Bastion | HopKind::Platform => return None,
+            }
+        }
+        let upstream = match (reached, trace.verdict) {
+            (true, _) => Upstream::Reached,
+            (false, Access::Deny) => Upstream::DeniedBefore,
+            (false, Access::Allow) => return None,
+        };
+        // The point first in the chain's order is all `apply` needs: keep the chain's order and
+        // mark the point.
+        let mut links = Vec::new();
+        for &nsg in &chain {
+            let compiled = snap.cache.get(topology, nsg, subnet, l.direction)?;
+            links.push(Link { nsg, compiled, point: point.contains(&nsg) });
+        }
+        let shape = Shape {
+            chain: links,
+            points: point.len(),
+            upstream,
+            direction: l.direction,
+            logged_access: l.access,
+            logged_rule,
+        };
+        (self.apply(state, snap, &shape, &t.flow) && self.scratch == *reference).then_some(shape)
+    }
+
+    /// One NSG of the chain on `flow`: its hit and access.
+    fn chain_hit(
+        &mut self,
+        state: usize,
+        snap: &Snapshot,
+        link: &Link<'_>,
+        direction: Direction,
+        flow: &Flow,
+    ) -> (HitId, Access) {
+        let hit = link.compiled.evaluate(flow);
+        let key = (state as u32, link.nsg, direction, hit.index as u32);
+        let id = match self.chain_hits.get(&key) {
+            Some(&id) => id,
+            None => {
+                let rule = RuleHit {
+                    nsg: snap.topology.nsg(link.nsg).name.clone(),
+                    direction,
+                    rule: hit.rule.azure_name(),
+                };
+                let id = self.hits.id(&rule);
+                self.chain_hits.insert(key, id);
+                id
+            }
+        };
+        (id, hit.rule.access)
+    }
+
+    fn is_logged_rule(&self, shape: &Shape<'_>, id: HitId) -> bool {
+        self.hits.get(id).rule.eq_ignore_ascii_case(&shape.logged_rule)
+    }
+
+    /// Decides `flow` with `shape` into `self.scratch`, as `compare::logged_record` would;
+    /// false if the shape does not apply (the caller then evaluates in full).
+    fn apply(&mut self, state: usize, snap: &Snapshot, shape: &Shape<'_>, flow: &Flow) -> bool {
+        let direction = shape.direction;
+        // The chain's walk, up to the first deny: (hit, access, on the point).
+        let mut walk: [(HitId, Access, bool); 2] = [(0, Access::Allow, false); 2];
+        let mut walked = 0;
+        if shape.upstream == Upstream::Reached {
+            for link in shape.chain.iter().take(2) {
+                let (id, access) = self.chain_hit(state, snap, link, direction, flow);
+                walk[walked] = (id, access, link.point);
+                walked += 1;
+                if access == Access::Deny {
+                    break;
+                }
+            }
+        }
+        let walk = &walk[..walked];
+        let mut hits = match std::mem::replace(&mut self.scratch, Fact::Unmapped { unknown: Vec::new() }) {
+            Fact::Evaluated { mut hits, .. } => {
+                hits.clear();
+                hits
+            }
+            Fact::Unmapped { .. } => Vec::new(),
+        };
+        hits.extend(walk.iter().map(|w| w.0));
+        let hop = walk.iter().filter(|w| w.2).find(|w| w.1 == Access::Deny).or(walk.iter().rfind(|w| w.2));
+        let (verdict, agrees) = if let Some(&(id, access, _)) = hop {
+            let mut same_rule = self.is_logged_rule(shape, id);
+            if !same_rule && shape.points > 1 {
+                for link in shape.chain.iter().filter(|l| l.point) {
+                    let (id, a) = self.chain_hit(state, snap, link, direction, flow);
+                    same_rule |= a == access && self.is_logged_rule(shape, id);
+                }
+            }
+            (access, access == shape.logged_access && same_rule)
+        } else {
+            // Denied before the point (upstream, or by an NSG of the chain that is not the
+            // point): the point's NSGs alone, up to the first deny.
+            if walk.last().is_some_and(|w| w.1 == Access::Allow) {
+                return false;
+            }
+            let mut denies_with_rule = false;
+            for link in shape.chain.iter().filter(|l| l.point) {
+                let (id, a) = self.chain_hit(state, snap, link, direction, flow);
+                hits.push(id);
+                if a == Access::Deny {
+                    denies_with_rule = self.is_logged_rule(shape, id);
+                    break;
+                }
+            }
+            (Access::Deny, shape.logged_access == Access::Deny && denies_with_rule)
+        };
+        self.scratch = Fact::Evaluated {
+            verdict,
+            direction: Some(direction),
+            hits,
+            compared: Some(Compared { agrees, reference: shape.logged_access, logged: true }),
+        };
+        true
+    }
+}

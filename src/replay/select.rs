@@ -1,0 +1,190 @@
+//! One flow per connection, decided as the records stream by.
+//!
+//! A flow log that carries flow states writes a connection when it begins (`B`), while it
+//! continues (`C`) and when it ends (`E`), all with the same 5-tuple, decision and rule. The `B`
+//! record stands for the connection; its `C` and `E` records are dropped. A connection whose `B`
+//! is not in the inputs (it began before the logs start) is represented by its first `C` or `E`
+//! record. A denied flow (`D`, virtual network flow logs) counts every time: each is an attempt
+//! that was dropped. Records without a state (version 1, CSV) all count. Connections are told
+//! apart by where they were logged, the direction, the protocol and both addresses and ports.
+//!
+//! Streaming needs only the connections open now: a `B` (or an orphan `C`) opens one, its `E`
+//! closes and forgets it. The records of a connection must come in time order, as Network
+//! Watcher writes them (a `C` read before its own `B` would count twice). A log in which
+//! connections never end would grow the set without bound, so it is capped at
+//! [`MAX_OPEN`] connections per shard: past that the oldest half is forgotten (their later `C` or
+//! `E` records then count as flows), and the number forgotten is reported.
+
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+use crate::hash::{FastHasher, FastMap};
+use crate::net::IpProtocol;
+use crate::nsg::Direction;
+
+use super::read::FlowState;
+
+/// Open connections kept per shard before the oldest are forgotten.
+pub(crate) const MAX_OPEN: usize = 1 << 17;
+
+/// What tells connections apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ConnectionKey {
+    /// Where it was logged ([`super::read::Catalog::place`]).
+    pub place: u32,
+    /// The direction at the logging NIC.
+    pub direction: Direction,
+    /// The protocol.
+    pub protocol: IpProtocol,
+    /// Source address and port.
+    pub src: (IpAddr, u16),
+    /// Destination address and port.
+    pub dst: (IpAddr, u16),
+}
+
+impl ConnectionKey {
+    /// A hash that does not depend on the process (to shard keys the same way every run; std's
+    /// default hasher is keyed at random).
+    pub fn shard_hash(&self) -> u64 {
+        let mut h = FastHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The open connections of one shard.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    /// Open connection → how many are open with this key (a 5-tuple reused while an earlier
+    /// connection's end is still to come) and its number in `order`.
+    open: FastMap<ConnectionKey, (u32, u64)>,
+    /// Keys in the order they opened, for forgetting the oldest (stale entries are skipped).
+    order: VecDeque<(u64, ConnectionKey)>,
+    next: u64,
+    /// Connections forgotten because too many were open.
+    pub forgotten: u64,
+}
+
+impl Connections {
+    /// Whether a record with this key and state counts as a flow.
+    pub fn counts(&mut self, key: ConnectionKey, state: Option<FlowState>) -> bool {
+        match state {
+            None | Some(FlowState::Denied) => true,
+            Some(FlowState::Begin) => {
+                self.open_key(key);
+                true
+            }
+            Some(FlowState::Continuing) => {
+                if self.open.contains_key(&key) {
+                    false
+                } else {
+                    self.open_key(key);
+                    true
+                }
+            }
+            Some(FlowState::End) => match self.open.get_mut(&key) {
+                Some((n, _)) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => {
+                    self.open.remove(&key);
+                    false
+                }
+                None => true,
+            },
+        }
+    }
+
+    fn open_key(&mut self, key: ConnectionKey) {
+        self.next += 1;
+        let entry = self.open.entry(key).or_insert((0, 0));
+        entry.0 += 1;
+        entry.1 = self.next;
+        self.order.push_back((self.next, key));
+        if self.order.len() > 2 * MAX_OPEN {
+            // Drop stale entries (closed or reopened connections) first.
+            let open = &self.open;
+            self.order.retain(|(n, k)| open.get(k).is_some_and(|e| e.1 == *n));
+        }
+        while self.open.len() > MAX_OPEN {
+            let Some((n, k)) = self.order.pop_front() else { break };
+            if self.open.get(&k).is_some_and(|e| e.1 == n) {
+                self.open.remove(&k);
+                self.forgotten += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(src_port: u16) -> ConnectionKey {
+        ConnectionKey {
+            place: 0,
+            direction: Direction::Outbound,
+            protocol: IpProtocol::TCP,
+            src: ("10.0.0.4".parse().expect("ip"), src_port),
+            dst: ("203.0.113.1".parse().expect("ip"), 443),
+        }
+    }
+
+    #[test]
+    fn begin_records_stand_for_their_connection_and_orphans_keep_their_first_record() {
+        use FlowState::*;
+        let records = [
+            (1, Some(Begin)),
+            (1, Some(Continuing)),
+            (1, Some(End)),
+            // Began before the log: its first C stands for it, its E is dropped.
+            (2, Some(Continuing)),
+            (2, Some(End)),
+            // Only an E.
+            (3, Some(End)),
+            // Denied attempts all count.
+            (4, Some(Denied)),
+            (4, Some(Denied)),
+            // No state (version 1): every record counts.
+            (5, None),
+            (5, None),
+            // The same 5-tuple again after its end: a new connection.
+            (1, Some(Begin)),
+            (1, Some(End)),
+            // Two connections on one 5-tuple at once: each begin counts, no end does.
+            (6, Some(Begin)),
+            (6, Some(Begin)),
+            (6, Some(End)),
+            (6, Some(Continuing)),
+            (6, Some(End)),
+        ];
+        let mut c = Connections::default();
+        let kept: Vec<u16> = records.iter().filter(|(p, s)| c.counts(key(*p), *s)).map(|(p, _)| *p).collect();
+        assert_eq!(kept, vec![1, 2, 3, 4, 4, 5, 5, 1, 6, 6]);
+        assert!(c.open.is_empty());
+    }
+
+    #[test]
+    fn too_many_open_connections_forget_the_oldest() {
+        let mut c = Connections::default();
+        let n = MAX_OPEN as u32 + 10;
+        for i in 0..n {
+            let mut k = key(0);
+            k.src.1 = (i % 65_536) as u16;
+            k.place = i / 65_536;
+            assert!(c.counts(k, Some(FlowState::Begin)));
+        }
+        assert_eq!(c.open.len(), MAX_OPEN);
+        assert_eq!(c.forgotten, 10);
+        // The first connection was forgotten: its end counts as a flow of its own.
+        assert!(c.counts(key(0), Some(FlowState::End)));
+    }
+
+    #[test]
+    fn shard_hashes_are_stable() {
+        assert_eq!(key(1).shard_hash(), key(1).shard_hash());
+        assert_ne!(key(1).shard_hash(), key(2).shard_hash());
+    }
+}

@@ -8,7 +8,8 @@
 //!   repeats such keys all the time.
 //! - **The logging NIC's NSG chain per tuple.** For a flow-log tuple whose remote address (the
 //!   source of an inbound flow, the destination of an outbound one) is outside everything the
-//!   scenario places (no NIC, public IP, VNet or on-premises space, not a platform service), the
+//!   scenario places (no NIC, public IP, VNet or on-premises space, not the host platform address
+//!   168.63.129.16, IMDS or a platform service), the
 //!   path up to the logging NIC cannot depend on which such address it is: it is the same Internet
 //!   ingress or egress. One evaluation of the whole path per (state, logging NIC, ports, protocol,
 //!   logged decision, and for outbound flows the user-defined route the destination takes) gives
@@ -27,7 +28,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use crate::hash::FastMap;
-use crate::model::{NsgId, SubnetId, Topology};
+use crate::model::{NsgId, PLATFORM_HOST_ADDRESS, SubnetId, Topology};
 use crate::net::Flow;
 use crate::nsg::{Access, CompiledNsg, Direction};
 use crate::path::{HopKind, Trace, platform};
@@ -293,7 +294,13 @@ impl<'s> Evaluator<'s> {
             Direction::Inbound => (t.flow.src, t.flow.dst),
             Direction::Outbound => (t.flow.dst, t.flow.src),
         };
-        if !snap.is_outside(remote) || platform::service_of(&t.flow, topology).is_some() {
+        // The host platform address is a source of its own kind (the load balancer's probes),
+        // and platform services are destinations of their own.
+        if !snap.is_outside(remote)
+            || remote == PLATFORM_HOST_ADDRESS
+            || remote == platform::IMDS_ADDRESS
+            || platform::service_of(&t.flow, topology).is_some()
+        {
             return None;
         }
         let nic = topology.nic_by_private_ip(local)?;
@@ -514,5 +521,189 @@ impl<'s> Evaluator<'s> {
             compared: Some(Compared { agrees, reference: shape.logged_access, logged: true }),
         };
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The batched evaluation against the reference, tuple by tuple, on generated tuples over
+    //! scenarios with NIC and subnet NSGs, ASGs, public IPs, a firewall with UDRs, Bastion and
+    //! JIT: every answer must be the reference's.
+    use std::path::Path;
+
+    use super::*;
+    use crate::replay::read::{LoggedRule, Origin, TupleLog};
+    use crate::scenario::load_str;
+
+    /// SplitMix64, seeded: the tuples are the same every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    fn oracle(
+        file: &str,
+        text: &str,
+        locals: &[&str],
+        remotes: &[&str],
+        rules: &[&str],
+        places: &[LoggedAt],
+    ) {
+        let scenario = load_str(text, Path::new(file)).expect("the scenario loads");
+        let states = States::build(&scenario.world(), &scenario.steps).expect("the timeline plays");
+        let mut evaluator = Evaluator::new(&states);
+        let mut reference_hits = HitTable::default();
+        let mut rng = Rng(7);
+        let groups: Vec<Group> = places
+            .iter()
+            .flat_map(|p| rules.iter().map(move |r| (p.clone(), LoggedRule::parse(r))))
+            .enumerate()
+            .map(|(i, (at, rule))| Group {
+                at,
+                rule,
+                place: i as u32 / rules.len() as u32,
+                rule_id: i as u32,
+            })
+            .collect();
+        let ports = [22u16, 25, 80, 443, 3389, 8080, 8085, 53, 1688];
+        let mut shapes = 0;
+        for i in 0..6000 {
+            let local: IpAddr = rng.pick(locals).parse().expect("ip");
+            let remote: IpAddr = match rng.next() % 3 {
+                0 => IpAddr::from([
+                    20 + (rng.next() % 60) as u8,
+                    rng.next() as u8,
+                    rng.next() as u8,
+                    1 + (rng.next() % 250) as u8,
+                ]),
+                _ => rng.pick(remotes).parse().expect("ip"),
+            };
+            let direction = if rng.next() % 2 == 0 { Direction::Inbound } else { Direction::Outbound };
+            let (src, dst) = match direction {
+                Direction::Inbound => (remote, local),
+                Direction::Outbound => (local, remote),
+            };
+            let protocol = *rng.pick(&[crate::net::IpProtocol::TCP, crate::net::IpProtocol::UDP]);
+            let flow = Flow::new(protocol, src, 1024 + (rng.next() % 60000) as u16, dst, *rng.pick(&ports));
+            let g = (rng.next() % groups.len() as u64) as usize;
+            let access = if rng.next() % 2 == 0 { Access::Allow } else { Access::Deny };
+            let state = (rng.next() % states.snapshots.len() as u64) as usize;
+            let at = states.snapshots[state].from;
+            let t = Tuple {
+                flow,
+                time: Some(at),
+                at: None,
+                expected: None,
+                logged: Some(TupleLog { group: g as u32, direction, access, state: None }),
+                origin: Origin::Json { record: 0, outer: 0, inner: 0, tuple: i, spelling: 0 },
+            };
+            let group = &groups[g];
+            let fast = evaluator.evaluate(state, Some((group, group.rule_id)), &t, at).clone();
+            let fast = named(&fast, &evaluator.hits);
+            let snap = &states.snapshots[state];
+            let outcome = super::super::compare::evaluate_record(
+                &snap.topology,
+                &snap.cache,
+                &record_of(Some(group), &t),
+                at,
+            );
+            let reference = match outcome {
+                Outcome::Evaluated(e) => Fact::Evaluated {
+                    verdict: e.verdict,
+                    direction: e.direction,
+                    hits: e.hits.iter().map(|h| reference_hits.id(h)).collect(),
+                    compared: e.check.map(|c| Compared {
+                        agrees: c.agrees,
+                        reference: c.reference.access,
+                        logged: c.logged_rule.is_some(),
+                    }),
+                },
+                Outcome::Unmapped(u) => Fact::Unmapped { unknown: u.unknown },
+                Outcome::BeforeStart => Fact::Unmapped { unknown: Vec::new() },
+            };
+            assert_eq!(
+                fast,
+                named(&reference, &reference_hits),
+                "{file}: tuple {i}: {flow} {direction} at {at}, {group:?}"
+            );
+            shapes = evaluator.counts.chain;
+        }
+        assert!(shapes > 0, "{file}: no tuple took the NSG chain: the test tests nothing fast");
+    }
+
+    /// A fact with rule names instead of numbers.
+    fn named(fact: &Fact, hits: &HitTable) -> (String, Vec<RuleHit>) {
+        match fact {
+            Fact::Evaluated { hits: ids, verdict, direction, compared } => (
+                format!("{verdict:?} {direction:?} {compared:?}"),
+                ids.iter().map(|&id| hits.get(id).clone()).collect(),
+            ),
+            Fact::Unmapped { unknown } => (format!("unmapped {unknown:?}"), Vec::new()),
+        }
+    }
+
+    #[test]
+    fn batched_answers_are_the_reference_answers_in_scenario_01() {
+        oracle(
+            "01.ron",
+            include_str!("../../scenarios/01-nsg-evaluation-order.ron"),
+            &["10.0.1.4", "10.0.1.5", "10.0.2.4", "10.0.3.4", "10.0.1.77"],
+            &["203.0.113.10", "198.51.100.7", "10.0.1.4", "10.0.2.4", "168.63.129.16", "20.50.60.70"],
+            &[
+                "UserRule_allow-https",
+                "UserRule_deny-ssh",
+                "DefaultRule_DenyAllInBound",
+                "DefaultRule_AllowInternetOutBound",
+                "UserRule_allow-web-to-app",
+                "UserRule_deny-vnet-in",
+                "UserRule_deny-smtp-out",
+            ],
+            &[
+                LoggedAt::Nsg("web-nic-nsg".into()),
+                LoggedAt::Nsg("WEB-SUBNET-NSG".into()),
+                LoggedAt::Nsg("app-subnet-nsg".into()),
+                LoggedAt::Acl("00000000-0000-0000-0000-000000000001".into()),
+            ],
+        );
+    }
+
+    #[test]
+    fn batched_answers_are_the_reference_answers_behind_a_firewall_and_with_jit() {
+        oracle(
+            "20.ron",
+            include_str!("../../scenarios/20-hub-spoke-firewall-bastion.ron"),
+            &["10.1.1.4", "10.1.2.4", "10.2.1.4"],
+            &["10.0.2.4", "10.1.1.4", "10.2.1.4", "10.0.1.4"],
+            &[
+                "DefaultRule_DenyAllInBound",
+                "DefaultRule_AllowVnetInBound",
+                "DefaultRule_AllowInternetOutBound",
+                "UserRule_allow-https",
+            ],
+            &[LoggedAt::Nsg("spoke1-nsg".into()), LoggedAt::Nsg("dmz-nsg".into()), LoggedAt::Acl("x".into())],
+        );
+        oracle(
+            "10.ron",
+            include_str!("../../scenarios/10-jit-lifecycle.ron"),
+            &["10.1.1.4", "10.1.1.9"],
+            &["203.0.113.10", "198.51.100.20"],
+            &[
+                "DefaultRule_DenyAllInBound",
+                "UserRule_SecurityCenter-JITRule-1",
+                "DefaultRule_AllowInternetOutBound",
+            ],
+            &[LoggedAt::Acl("x".into())],
+        );
     }
 }

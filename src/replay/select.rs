@@ -11,11 +11,10 @@
 //! Streaming needs only the connections open now: a `B` (or an orphan `C`) opens one, its `E`
 //! closes and forgets it. The records of a connection must come in time order, as Network
 //! Watcher writes them (a `C` read before its own `B` would count twice). A log in which
-//! connections never end would grow the set without bound, so it is capped at
-//! [`MAX_OPEN`] connections per shard: past that the oldest half is forgotten (their later `C` or
+//! connections never end would grow the set without bound, so it is capped at about
+//! [`MAX_OPEN`] connections per shard: past that the older half is forgotten (their later `C` or
 //! `E` records then count as flows), and the number forgotten is reported.
 
-use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
@@ -53,15 +52,14 @@ impl ConnectionKey {
     }
 }
 
-/// The open connections of one shard.
+/// The open connections of one shard, in two generations: when the young one is full, the old
+/// one is forgotten and the young one becomes old (a cheap stand-in for least recently opened).
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
     /// Open connection → how many are open with this key (a 5-tuple reused while an earlier
-    /// connection's end is still to come) and its number in `order`.
-    open: FastMap<ConnectionKey, (u32, u64)>,
-    /// Keys in the order they opened, for forgetting the oldest (stale entries are skipped).
-    order: VecDeque<(u64, ConnectionKey)>,
-    next: u64,
+    /// connection's end is still to come).
+    young: FastMap<ConnectionKey, u32>,
+    old: FastMap<ConnectionKey, u32>,
     /// Connections forgotten because too many were open.
     pub forgotten: u64,
 }
@@ -76,45 +74,50 @@ impl Connections {
                 true
             }
             Some(FlowState::Continuing) => {
-                if self.open.contains_key(&key) {
+                if self.is_open(&key) {
                     false
                 } else {
                     self.open_key(key);
                     true
                 }
             }
-            Some(FlowState::End) => match self.open.get_mut(&key) {
-                Some((n, _)) if *n > 1 => {
-                    *n -= 1;
-                    false
-                }
-                Some(_) => {
-                    self.open.remove(&key);
-                    false
-                }
-                None => true,
-            },
+            Some(FlowState::End) => !self.close(&key),
         }
     }
 
-    fn open_key(&mut self, key: ConnectionKey) {
-        self.next += 1;
-        let entry = self.open.entry(key).or_insert((0, 0));
-        entry.0 += 1;
-        entry.1 = self.next;
-        self.order.push_back((self.next, key));
-        if self.order.len() > 2 * MAX_OPEN {
-            // Drop stale entries (closed or reopened connections) first.
-            let open = &self.open;
-            self.order.retain(|(n, k)| open.get(k).is_some_and(|e| e.1 == *n));
-        }
-        while self.open.len() > MAX_OPEN {
-            let Some((n, k)) = self.order.pop_front() else { break };
-            if self.open.get(&k).is_some_and(|e| e.1 == n) {
-                self.open.remove(&k);
-                self.forgotten += 1;
+    fn is_open(&self, key: &ConnectionKey) -> bool {
+        self.young.contains_key(key) || self.old.contains_key(key)
+    }
+
+    /// Closes one connection with `key`; false if none is open.
+    fn close(&mut self, key: &ConnectionKey) -> bool {
+        for map in [&mut self.young, &mut self.old] {
+            if let Some(n) = map.get_mut(key) {
+                if *n > 1 {
+                    *n -= 1;
+                } else {
+                    map.remove(key);
+                }
+                return true;
             }
         }
+        false
+    }
+
+    fn open_key(&mut self, key: ConnectionKey) {
+        // A connection still open in the old generation moves to the young one.
+        let earlier = self.old.remove(&key).unwrap_or(0);
+        *self.young.entry(key).or_insert(earlier) += 1;
+        if self.young.len() >= MAX_OPEN / 2 {
+            self.forgotten += self.old.len() as u64;
+            self.old = std::mem::take(&mut self.young);
+        }
+    }
+
+    /// Connections open now.
+    #[cfg(test)]
+    fn open(&self) -> usize {
+        self.young.len() + self.old.len()
     }
 }
 
@@ -163,7 +166,7 @@ mod tests {
         let mut c = Connections::default();
         let kept: Vec<u16> = records.iter().filter(|(p, s)| c.counts(key(*p), *s)).map(|(p, _)| *p).collect();
         assert_eq!(kept, vec![1, 2, 3, 4, 4, 5, 5, 1, 6, 6]);
-        assert!(c.open.is_empty());
+        assert_eq!(c.open(), 0);
     }
 
     #[test]
@@ -176,10 +179,15 @@ mod tests {
             k.place = i / 65_536;
             assert!(c.counts(k, Some(FlowState::Begin)));
         }
-        assert_eq!(c.open.len(), MAX_OPEN);
-        assert_eq!(c.forgotten, 10);
+        assert!(c.open() <= MAX_OPEN, "{} open", c.open());
+        assert_eq!(c.forgotten as usize + c.open(), n as usize);
         // The first connection was forgotten: its end counts as a flow of its own.
         assert!(c.counts(key(0), Some(FlowState::End)));
+        // The last one is still open.
+        let mut last = key(0);
+        last.src.1 = ((n - 1) % 65_536) as u16;
+        last.place = (n - 1) / 65_536;
+        assert!(!c.counts(last, Some(FlowState::End)));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::nsg::Direction;
 use crate::replay::read::{self, FlowRecord};
 use crate::replay::{
-    Check, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Timing, replay,
+    Check, Impact, ImpactClass, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Side,
+    Timing, replay_against,
 };
 use crate::report::{Style, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
@@ -58,6 +59,13 @@ pub struct Args {
     /// No progress and no throughput line on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+    /// A proposed scenario: evaluate every observed flow under it too, and class each observed
+    /// path Impacted, Not impacted or Indeterminate (as Microsoft's Rule Impact Analyzer does).
+    #[arg(long, value_name = "PROPOSED.ron")]
+    pub against: Option<PathBuf>,
+    /// With --against: exit 1 when an observed flow allowed now would be denied.
+    #[arg(long, requires = "against")]
+    pub fail_on_break: bool,
 }
 
 /// Progress on standard error, drawn by indicatif.
@@ -115,18 +123,27 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let timing = Timing { at, log_start };
     let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list) };
     let world = scenario.world();
+    let proposal = args.against.as_deref().map(load).transpose()?;
+    let proposed_world = proposal.as_ref().map(|p| p.world());
+    let proposed = proposal.as_ref().zip(proposed_world.as_ref()).map(|(p, w)| (w, p.steps.as_slice()));
     let bar = progress_bar(args.quiet);
     // The wall clock is read here, in the CLI, only to report throughput.
     let started = std::time::Instant::now();
     let result = pool.install(|| match &bar {
-        Some(bar) => replay(&world, &scenario.steps, &sources, &options, bar),
-        None => replay(&world, &scenario.steps, &sources, &options, &crate::replay::NoProgress),
+        Some(bar) => replay_against(&world, &scenario.steps, proposed, &sources, &options, bar),
+        None => {
+            replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress)
+        }
     });
     if let Some(bar) = &bar {
         bar.0.finish_and_clear();
     }
     let result = result.map_err(|e| match e {
         ReplayError::Sim(e) => anyhow::anyhow!("{}", scenario.step_error(&e)),
+        ReplayError::ProposedSim(e) => match &proposal {
+            Some(p) => anyhow::anyhow!("{}", p.step_error(&e)),
+            None => anyhow::anyhow!("{e}"),
+        },
         other => anyhow::anyhow!("{other}"),
     })?;
     let seconds = started.elapsed().as_secs_f64();
@@ -145,7 +162,100 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     if result.skipped.any() {
         eprintln!("warning: {}", skipped_line(&result));
     }
-    Ok(if t.disagreements == 0 { EXIT_OK } else { EXIT_FAILED })
+    let breaks = result.impact.as_ref().is_some_and(|i| i.breaks > 0);
+    Ok(if t.disagreements == 0 && !(args.fail_on_break && breaks) { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// `Allow by NSG securityRules/x (priority 100)`.
+fn side_text(side: Option<&Side>) -> String {
+    let Some(s) = side else { return "not placed in this scenario".into() };
+    let mut out = s.access.to_string();
+    match (&s.nsg, &s.rule) {
+        (Some(nsg), Some(rule)) => out.push_str(&format!(" by {nsg} {rule}")),
+        (None, Some(rule)) => out.push_str(&format!(" by {rule}")),
+        (Some(nsg), None) => out.push_str(&format!(" at {nsg}")),
+        (None, None) => {}
+    }
+    if let Some(p) = s.priority {
+        out.push_str(&format!(" (priority {p})"));
+    }
+    out
+}
+
+fn side_json(side: Option<&Side>) -> Value {
+    match side {
+        None => Value::Null,
+        Some(s) => {
+            json!({"access": s.access.to_string(), "nsg": s.nsg, "rule": s.rule, "priority": s.priority})
+        }
+    }
+}
+
+/// The --against section of the text report.
+fn impact_text(out: &mut String, impact: &Impact, proposed: &std::path::Path, show: usize) {
+    let flows = |c: ImpactClass| impact.flows.get(&c).copied().unwrap_or(0);
+    let _ = writeln!(out, "\nimpact of {} on the observed flows", proposed.display());
+    let _ = writeln!(
+        out,
+        "  flows  impacted {}, not impacted {}, indeterminate {}",
+        flows(ImpactClass::Impacted),
+        flows(ImpactClass::NotImpacted),
+        flows(ImpactClass::Indeterminate)
+    );
+    let _ = writeln!(
+        out,
+        "  would break {} (allowed now, denied then); would newly pass {}",
+        impact.breaks, impact.passes
+    );
+    for p in impact.paths.iter().take(show) {
+        let k = &p.path;
+        let _ = writeln!(
+            out,
+            "  {}  {} {} -> {}:{} ({})",
+            p.class,
+            k.protocol,
+            k.src,
+            k.dst,
+            k.dst_port,
+            plural(p.flows, "flow")
+        );
+        let _ = writeln!(out, "    now:      {}", side_text(p.before.as_ref()));
+        let _ = writeln!(out, "    proposed: {}", side_text(p.after.as_ref()));
+    }
+    let hidden = impact.paths.len().saturating_sub(show) + impact.paths_not_listed;
+    if hidden > 0 {
+        let _ =
+            writeln!(out, "  ({} more impacted or indeterminate paths; --show or JSON lists more)", hidden);
+    }
+}
+
+fn impact_json(impact: &Impact, listed: usize) -> Value {
+    let flows: serde_json::Map<String, Value> =
+        impact.flows.iter().map(|(c, n)| (c.to_string(), (*n).into())).collect();
+    let paths: Vec<Value> = impact
+        .paths
+        .iter()
+        .take(listed)
+        .map(|p| {
+            json!({
+                "class": p.class.to_string(),
+                "protocol": p.path.protocol.to_string(),
+                "src": p.path.src.to_string(),
+                "dst": p.path.dst.to_string(),
+                "dst_port": p.path.dst_port,
+                "flows": p.flows,
+                "before": side_json(p.before.as_ref()),
+                "after": side_json(p.after.as_ref()),
+            })
+        })
+        .collect();
+    json!({
+        "flows": flows,
+        "would_break": impact.breaks,
+        "would_newly_pass": impact.passes,
+        "paths": paths,
+        "paths_not_listed": impact.paths_not_listed + impact.paths.len().saturating_sub(listed),
+    })
 }
 
 /// What was skipped, as one line.
@@ -255,7 +365,7 @@ impl Run<'_> {
                 out,
                 "  note   {} forgotten: more than {} were open at once; their later records counted as flows",
                 plural(r.forgotten as usize, "open connection"),
-                grouped((crate::replay::SHARDS * 131_072) as u64)
+                grouped((crate::replay::SHARDS * 65_536) as u64)
             );
         }
         let _ = writeln!(out, "  time   {}", self.when_text());
@@ -358,6 +468,9 @@ impl Run<'_> {
                     crate::replay::MAX_UNKNOWN_ADDRESSES
                 );
             }
+        }
+        if let (Some(impact), Some(proposed)) = (&r.impact, &self.args.against) {
+            impact_text(&mut out, impact, proposed, self.args.show);
         }
         out
     }
@@ -483,6 +596,9 @@ impl Run<'_> {
             }
             if r.forgotten > 0 {
                 obj.insert("forgotten_connections".into(), r.forgotten.into());
+            }
+            if let Some(impact) = &r.impact {
+                obj.insert("impact".into(), impact_json(impact, listed));
             }
             if r.skipped.any() {
                 let s = &r.skipped;

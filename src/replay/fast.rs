@@ -40,7 +40,7 @@ use super::states::{Snapshot, States};
 use super::{Outcome, RuleHit};
 
 /// Entries a worker's tables hold before they are cleared.
-pub(crate) const MAX_MEMO: usize = 1 << 16;
+pub(crate) const MAX_MEMO: usize = 1 << 14;
 
 /// A rule hit, numbered by its worker ([`HitTable`]).
 pub(crate) type HitId = u32;

@@ -25,6 +25,7 @@
 //! workers change nothing in the result: totals are sums, lists are sorted or kept in input order.
 //! This module reads no clock; it reads the inputs it is given.
 
+mod against;
 mod compare;
 mod fast;
 pub mod read;
@@ -50,6 +51,7 @@ use select::{ConnectionKey, Connections};
 use states::States;
 use tally::Partial;
 
+pub use against::{Impact, ImpactClass, MAX_PATHS, PathImpact, PathKey, Side};
 pub use fast::EvaluationCounts;
 pub use tally::{MAX_UNKNOWN_ADDRESSES, RuleCount, Sample, Tally, VerdictCounts};
 
@@ -292,6 +294,8 @@ pub struct Replay {
     pub skipped: Skipped,
     /// How the tuples were evaluated.
     pub counts: EvaluationCounts,
+    /// With a proposed scenario: what it does to the observed flows.
+    pub impact: Option<Impact>,
 }
 
 /// Why a replay stopped.
@@ -301,6 +305,9 @@ pub enum ReplayError {
     /// A step of the timeline cannot be applied.
     #[error("{0}")]
     Sim(SimError),
+    /// A step of the proposed scenario's timeline cannot be applied.
+    #[error("{0}")]
+    ProposedSim(SimError),
     /// An input cannot be read.
     #[error(transparent)]
     Input(#[from] FlowLogError),
@@ -375,6 +382,7 @@ fn read_inputs(
 
 /// One shard: its open connections, evaluator and totals.
 struct Shard<'s> {
+    impact: Option<against::ImpactPartial>,
     connections: Connections,
     evaluator: Evaluator<'s>,
     partial: Partial,
@@ -385,6 +393,7 @@ struct Shard<'s> {
 /// What every shard reads.
 struct Context<'a> {
     states: &'a States,
+    proposed: Option<&'a States>,
     catalog: &'a Catalog,
     at: Duration,
     options: &'a Options,
@@ -402,7 +411,7 @@ impl Shard<'_> {
                 src: (t.flow.src, t.flow.src_port),
                 dst: (t.flow.dst, t.flow.dst_port),
             };
-            if !self.connections.counts(key, l.state) {
+            if !self.connections.counts(key, l.state, l.access) {
                 self.dropped += 1;
                 return;
             }
@@ -414,6 +423,11 @@ impl Shard<'_> {
         };
         let when = ctx.states.start.plus(offset);
         let state = ctx.states.index_at(when);
+        if let (Some(impact), Some(then)) = (&mut self.impact, ctx.proposed) {
+            let logged = t.logged.zip(group).map(|(l, g)| (g.place, g.rule_id, l.direction as u8));
+            let record = fast::record_of(group, t);
+            impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when);
+        }
         let Shard { evaluator, partial, .. } = self;
         let fact = evaluator.evaluate(state, group.map(|g| (g, g.rule_id)), t, when);
         if partial.add(fact, t.time.unwrap_or(when), state) {
@@ -474,7 +488,27 @@ pub fn replay(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Replay, ReplayError> {
+    replay_against(world, steps, None, sources, options, progress)
+}
+
+/// [`replay`], and with `proposed` (a second scenario's world and timeline) the impact of the
+/// proposal on every observed flow ([`Impact`]).
+///
+/// # Errors
+/// As [`replay`]; a step of the proposed timeline that cannot be applied.
+pub fn replay_against(
+    world: &World,
+    steps: &[Step],
+    proposed: Option<(&World, &[Step])>,
+    sources: &[Source],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Replay, ReplayError> {
     let states = States::build(world, steps).map_err(ReplayError::Sim)?;
+    let proposed_states = match proposed {
+        Some((w, s)) => Some(States::build(w, s).map_err(ReplayError::ProposedSim)?),
+        None => None,
+    };
     let at = options.timing.at.unwrap_or(states.end);
     let catalog = Catalog::default();
     let bytes = Arc::new(AtomicU64::new(0));
@@ -487,6 +521,7 @@ pub fn replay(
     let shards: Vec<Mutex<Shard<'_>>> = (0..SHARDS)
         .map(|_| {
             Mutex::new(Shard {
+                impact: proposed_states.as_ref().map(|_| against::ImpactPartial::default()),
                 connections: Connections::default(),
                 evaluator: Evaluator::new(&states),
                 partial: Partial::default(),
@@ -495,7 +530,7 @@ pub fn replay(
             })
         })
         .collect();
-    let ctx = Context { states: &states, catalog: &catalog, at, options };
+    let ctx = Context { states: &states, proposed: proposed_states.as_ref(), catalog: &catalog, at, options };
     let mut inputs: Vec<InputSummary> = Vec::new();
     let mut formats: Vec<(Option<u8>, bool, bool)> = Vec::new();
     let mut skipped = Skipped::default();
@@ -623,10 +658,13 @@ pub fn replay(
     }
     // Move the partials out (the hit tables stay borrowed).
     let mut partials: Vec<Partial> = Vec::new();
+    let mut impacts = Vec::new();
     let mut shards = shards;
     for shard in &mut shards {
         partials.push(std::mem::take(&mut shard.partial));
+        impacts.extend(shard.impact.take());
     }
+    let impact = proposed_states.as_ref().map(|_| against::Impact::merge(impacts));
     let parts: Vec<(Partial, &fast::HitTable)> =
         partials.into_iter().zip(shards.iter().map(|s| &s.evaluator.hits)).collect();
     let tally = Tally::merge(parts, &inventory, options.samples);
@@ -659,6 +697,7 @@ pub fn replay(
         unmapped,
         skipped,
         counts,
+        impact,
     })
 }
 

@@ -4,8 +4,8 @@
 //! continues (`C`) and when it ends (`E`), all with the same 5-tuple, decision and rule. The `B`
 //! record stands for the connection; its `C` and `E` records are dropped. A connection whose `B`
 //! is not in the inputs (it began before the logs start) is represented by its first `C` or `E`
-//! record. A denied flow (`D`, virtual network flow logs) counts every time: each is an attempt
-//! that was dropped. Records without a state (version 1, CSV) all count. Connections are told
+//! record. A denied flow (`D` in virtual network flow logs, a `B` with decision `D` in NSG flow
+//! logs) counts every time: each is an attempt that was dropped, and no connection is kept for it. Records without a state (version 1, CSV) all count. Connections are told
 //! apart by where they were logged, the direction, the protocol and both addresses and ports.
 //!
 //! Streaming needs only the connections open now: a `B` (or an orphan `C`) opens one, its `E`
@@ -20,12 +20,12 @@ use std::net::IpAddr;
 
 use crate::hash::{FastHasher, FastMap};
 use crate::net::IpProtocol;
-use crate::nsg::Direction;
+use crate::nsg::{Access, Direction};
 
 use super::read::FlowState;
 
 /// Open connections kept per shard before the oldest are forgotten.
-pub(crate) const MAX_OPEN: usize = 1 << 17;
+pub(crate) const MAX_OPEN: usize = 1 << 16;
 
 /// What tells connections apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,10 +65,12 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    /// Whether a record with this key and state counts as a flow.
-    pub fn counts(&mut self, key: ConnectionKey, state: Option<FlowState>) -> bool {
+    /// Whether a record with this key, state and decision counts as a flow.
+    pub fn counts(&mut self, key: ConnectionKey, state: Option<FlowState>, access: Access) -> bool {
         match state {
+            // A denied attempt opens no connection: each counts, and none is remembered.
             None | Some(FlowState::Denied) => true,
+            Some(_) if access == Access::Deny => true,
             Some(FlowState::Begin) => {
                 self.open_key(key);
                 true
@@ -164,7 +166,8 @@ mod tests {
             (6, Some(End)),
         ];
         let mut c = Connections::default();
-        let kept: Vec<u16> = records.iter().filter(|(p, s)| c.counts(key(*p), *s)).map(|(p, _)| *p).collect();
+        let kept: Vec<u16> =
+            records.iter().filter(|(p, s)| c.counts(key(*p), *s, Access::Allow)).map(|(p, _)| *p).collect();
         assert_eq!(kept, vec![1, 2, 3, 4, 4, 5, 5, 1, 6, 6]);
         assert_eq!(c.open(), 0);
     }
@@ -177,17 +180,21 @@ mod tests {
             let mut k = key(0);
             k.src.1 = (i % 65_536) as u16;
             k.place = i / 65_536;
-            assert!(c.counts(k, Some(FlowState::Begin)));
+            assert!(c.counts(k, Some(FlowState::Begin), Access::Allow));
         }
         assert!(c.open() <= MAX_OPEN, "{} open", c.open());
         assert_eq!(c.forgotten as usize + c.open(), n as usize);
         // The first connection was forgotten: its end counts as a flow of its own.
-        assert!(c.counts(key(0), Some(FlowState::End)));
+        assert!(c.counts(key(0), Some(FlowState::End), Access::Allow));
         // The last one is still open.
         let mut last = key(0);
         last.src.1 = ((n - 1) % 65_536) as u16;
         last.place = (n - 1) / 65_536;
-        assert!(!c.counts(last, Some(FlowState::End)));
+        assert!(!c.counts(last, Some(FlowState::End), Access::Allow));
+        // A denied attempt is not remembered.
+        let mut d = Connections::default();
+        assert!(d.counts(key(9), Some(FlowState::Begin), Access::Deny));
+        assert_eq!(d.open(), 0);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod jit_cli;
 mod matcher;
 mod paths;
 mod replay;
+mod replay_stream;
 mod report;
 mod scenarios;
 mod util;

@@ -136,7 +136,7 @@ pub fn write_nsg_v2(out: &mut impl Write, tuples: usize, seed: u64) -> io::Resul
             let budget = per_record.min(tuples - written);
             // This minute's tuples of this NSG, by rule: the due later states first.
             let mut by_rule: Vec<(&'static str, Vec<String>)> = Vec::new();
-            let mut push =
+            let push =
                 |rule: &'static str, text: String, by_rule: &mut Vec<(&'static str, Vec<String>)>| {
                     match by_rule.iter_mut().find(|(r, _)| *r == rule) {
                         Some((_, v)) => v.push(text),
@@ -201,7 +201,7 @@ pub fn write_nsg_v2(out: &mut impl Write, tuples: usize, seed: u64) -> io::Resul
                 if g > 0 {
                     out.write_all(b",")?;
                 }
-                write!(out, "{{\"rule\":\"{rule}\",\"flows\":[{{\"mac\":\"{mac}\",\"flowTuples\":[\n")?;
+                writeln!(out, "{{\"rule\":\"{rule}\",\"flows\":[{{\"mac\":\"{mac}\",\"flowTuples\":[")?;
                 for (i, t) in texts.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b",\n")?;

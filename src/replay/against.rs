@@ -107,6 +107,10 @@ pub struct Impact {
     pub paths_not_listed: usize,
 }
 
+/// What an evaluation under both scenarios is shared by: the two states, the flow, and the
+/// logging place, rule and direction.
+type SharedKey = (u32, u32, Flow, Option<(u32, u32, u8)>);
+
 /// One worker's share.
 #[derive(Debug, Default)]
 pub(crate) struct ImpactPartial {
@@ -115,7 +119,7 @@ pub(crate) struct ImpactPartial {
     passes: usize,
     paths: FastMap<PathKey, PathImpact>,
     not_listed: usize,
-    memo: FastMap<(u32, u32, Flow, Option<(u32, u32, u8)>), (Option<Side>, Option<Side>)>,
+    memo: FastMap<SharedKey, (Option<Side>, Option<Side>)>,
 }
 
 /// The deciding side of an outcome and its trace.
@@ -230,7 +234,7 @@ impl Impact {
             }
         }
         let mut paths: Vec<PathImpact> = paths.into_values().collect();
-        paths.sort_by(|a, b| (a.class, a.path).cmp(&(b.class, b.path)));
+        paths.sort_by_key(|p| (p.class, p.path));
         out.paths = paths;
         out
     }

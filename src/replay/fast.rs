@@ -589,7 +589,7 @@ mod tests {
                 ]),
                 _ => rng.pick(remotes).parse().expect("ip"),
             };
-            let direction = if rng.next() % 2 == 0 { Direction::Inbound } else { Direction::Outbound };
+            let direction = if rng.next().is_multiple_of(2) { Direction::Inbound } else { Direction::Outbound };
             let (src, dst) = match direction {
                 Direction::Inbound => (remote, local),
                 Direction::Outbound => (local, remote),
@@ -597,7 +597,7 @@ mod tests {
             let protocol = *rng.pick(&[crate::net::IpProtocol::TCP, crate::net::IpProtocol::UDP]);
             let flow = Flow::new(protocol, src, 1024 + (rng.next() % 60000) as u16, dst, *rng.pick(&ports));
             let g = (rng.next() % groups.len() as u64) as usize;
-            let access = if rng.next() % 2 == 0 { Access::Allow } else { Access::Deny };
+            let access = if rng.next().is_multiple_of(2) { Access::Allow } else { Access::Deny };
             let state = (rng.next() % states.snapshots.len() as u64) as usize;
             let at = states.snapshots[state].from;
             let t = Tuple {

@@ -144,7 +144,7 @@ pub struct Evaluation {
     /// The direction of the totals: the logged direction, or for a CSV row the direction of the
     /// hop that decided (`None` when no NSG decided: routing, a firewall, Bastion).
     pub direction: Option<Direction>,
-    /// The NSG rules that decided it, one per NSG evaluated (see [`tally()`] for which count).
+    /// The NSG rules that decided it, one per NSG evaluated (see [`Tally`] for which count).
     pub hits: Vec<RuleHit>,
     /// The comparison with Azure's log or the expectation, when the record has one.
     pub check: Option<Check>,

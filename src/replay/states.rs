@@ -60,7 +60,7 @@ impl Snapshot {
     pub fn is_outside(&self, ip: IpAddr) -> bool {
         let k = key(ip);
         let i = self.placed.partition_point(|r| r.1 < k);
-        !self.placed.get(i).is_some_and(|r| r.0 <= k)
+        self.placed.get(i).is_none_or(|r| r.0 > k)
     }
 }
 

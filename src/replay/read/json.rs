@@ -98,25 +98,23 @@ impl<'a> Cursor<'a> {
         self.pos += 1;
         let start = self.pos;
         let bytes = self.bytes();
-        loop {
-            let Some(i) = memchr::memchr2(b'"', b'\\', &bytes[self.pos..]) else {
-                self.pos = bytes.len();
-                return self.error("a string is not closed");
-            };
-            let at = self.pos + i;
-            // Checked over the whole run at once (it vectorises); found only on error.
-            if bytes[self.pos..at].iter().fold(false, |any, &b| any | (b < 0x20)) {
-                self.pos += bytes[self.pos..at].iter().position(|&b| b < 0x20).unwrap_or(0);
-                return self.error("a control character inside a string (write it as an escape)");
-            }
-            self.pos = at;
-            if bytes[at] == b'"' {
-                self.pos += 1;
-                return Ok(Cow::Borrowed(&self.text[start..at]));
-            }
-            // An escape: unescape the whole string.
-            return self.escaped(start).map(Cow::Owned);
+        let Some(i) = memchr::memchr2(b'"', b'\\', &bytes[self.pos..]) else {
+            self.pos = bytes.len();
+            return self.error("a string is not closed");
+        };
+        let at = self.pos + i;
+        // Checked over the whole run at once (it vectorises); found only on error.
+        if bytes[self.pos..at].iter().fold(false, |any, &b| any | (b < 0x20)) {
+            self.pos += bytes[self.pos..at].iter().position(|&b| b < 0x20).unwrap_or(0);
+            return self.error("a control character inside a string (write it as an escape)");
         }
+        self.pos = at;
+        if bytes[at] == b'"' {
+            self.pos += 1;
+            return Ok(Cow::Borrowed(&self.text[start..at]));
+        }
+        // An escape: unescape the whole string.
+        self.escaped(start).map(Cow::Owned)
     }
 
     /// Unescapes a string that starts at `start` (after its quote); the cursor is at its first

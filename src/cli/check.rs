@@ -1,6 +1,8 @@
 //! `nsgsim check FILE...`: load and validate scenario files, and replay their timelines (without
 //! the narrative or the verdicts of expectations) so that a step `run` would refuse (a priority
-//! clash, a rule or request that does not exist at that time) is reported here too.
+//! clash, a rule or request that does not exist at that time) is reported here too. A valid
+//! file's caveats (what could not be read or modelled and can change traffic) are listed in
+//! full, one per line; they do not make the file invalid.
 
 use std::path::PathBuf;
 
@@ -8,6 +10,8 @@ use serde_json::json;
 
 use super::common::{load, print_json, run_timeline};
 use super::{EXIT_INVALID, EXIT_OK, Format};
+use crate::model::Caveat;
+use crate::report::{caveat_detail, caveat_line, caveats_json};
 
 /// Arguments of `nsgsim check`.
 #[derive(Debug, clap::Args)]
@@ -51,13 +55,22 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                         ));
                     }
                 }
+                let caveats: Vec<&Caveat> = s.caveats.iter().collect();
                 if args.format == Format::Text {
                     println!("ok: {} ({}: {summary})", file.display(), s.name);
                     for w in &warnings {
                         println!("  warning: {w}");
                     }
+                    // Check is where caveats are listed in full: the line that names them,
+                    // then each with its reason and what it affects.
+                    if let Some(line) = caveat_line(&file.display().to_string(), &caveats) {
+                        println!("  {line}");
+                        for c in &caveats {
+                            println!("    {}", caveat_detail(c));
+                        }
+                    }
                 }
-                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings}));
+                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings, "caveats": caveats_json(&caveats)}));
             }
             Err(e) => {
                 code = EXIT_INVALID;

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::report::Style;
+use crate::model::Caveat;
+use crate::report::{Style, caveat_line};
 use crate::scenario::{Scenario, load_file};
 use crate::sim::Duration;
 
@@ -79,4 +80,26 @@ pub fn style_for(choice: ColorChoice) -> Style {
 /// Prints a JSON value, pretty.
 pub fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+}
+
+/// Prints the caveat line of `file` on stderr when `caveats` is not empty. Stderr, whatever the
+/// format, so that a user sees it even when the answer on stdout is piped into a file or `jq`;
+/// the JSON answer carries the same caveats as data.
+pub fn print_caveats(file: &Path, caveats: &[&Caveat]) {
+    if let Some(line) = caveat_line(&file.display().to_string(), caveats) {
+        eprintln!("{line}");
+    }
+}
+
+/// The exit code under `--strict`: when the answer depends on caveats, 1 with a message on
+/// stderr (so that CI can refuse an incomplete model); otherwise `code` unchanged.
+pub fn strict_code(strict: bool, caveats: usize, code: u8) -> u8 {
+    if !strict || caveats == 0 {
+        return code;
+    }
+    let noun = if caveats == 1 { "caveat" } else { "caveats" };
+    eprintln!(
+        "error: --strict: the answer depends on {caveats} {noun} (things that can change traffic were not modelled, named above); refusing an incomplete model"
+    );
+    code.max(super::EXIT_FAILED)
 }

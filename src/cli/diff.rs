@@ -1,17 +1,21 @@
-//! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change]`: exactly which flows
-//! change verdict for each VM present in both policies, with the deciding rules on each side.
+//! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change] [--strict]`: exactly
+//! which flows change verdict for each VM present in both policies, with the deciding rules on
+//! each side, and both scenarios' caveats.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::common::{load, offset, print_json, replay};
+use super::common::{load, offset, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, PolicyDiff, diff};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
+use crate::model::Caveat;
+use crate::report::{caveat_json, summary_with_caveats};
+use crate::scenario::Scenario;
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim diff`.
@@ -27,6 +31,10 @@ pub struct Args {
     /// Exit 1 when any verdict changes (for CI gates); without it, diff exits 0.
     #[arg(long)]
     pub fail_on_change: bool,
+    /// Exit 1 when either scenario has caveats (things that can change traffic were not
+    /// modelled), so that CI refuses to compare incomplete models.
+    #[arg(long)]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -68,8 +76,15 @@ fn rules(ds: &[Decider]) -> String {
 }
 
 /// The verdict changes as text: what was not compared, then one block per change, then the
-/// totals. Built whole and printed at once (see `lint`'s `findings_text`).
-fn diff_text(old: &Path, new: &Path, at: Duration, d: &PolicyDiff) -> Result<String, std::fmt::Error> {
+/// totals, which name both sides' caveats. Built whole and printed at once (see `lint`'s
+/// `findings_text`).
+fn diff_text(
+    old: &Path,
+    new: &Path,
+    at: Duration,
+    d: &PolicyDiff,
+    caveats: &[&Caveat],
+) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     writeln!(out, "{} -> {} at +{at}", old.display(), new.display())?;
     for vm in &d.removed_vms {
@@ -106,29 +121,47 @@ fn diff_text(old: &Path, new: &Path, at: Duration, d: &PolicyDiff) -> Result<Str
         writeln!(out, "  before: {}", rules(&c.old))?;
         writeln!(out, "  after:  {}", rules(&c.new))?;
     }
-    if d.is_empty() {
-        writeln!(out, "no verdict changes")?;
+    let totals = if d.is_empty() {
+        "no verdict changes".to_string()
     } else {
         let boxes: usize = d.changes.iter().map(|c| c.boxes.len()).sum();
-        writeln!(out, "{} change(s) in {boxes} flow box(es)", d.changes.len())?;
-    }
+        format!("{} change(s) in {boxes} flow box(es)", d.changes.len())
+    };
+    writeln!(out, "{}", summary_with_caveats(&totals, caveats))?;
     Ok(out)
 }
 
-/// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes.
+/// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes (or with
+/// `--strict` when either scenario has caveats).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let at = match &args.at {
         Some(text) => offset(text)?,
         None => Duration::from_secs(0),
     };
-    let state = |path: &PathBuf| -> anyhow::Result<crate::sim::Simulator> {
+    let state = |path: &PathBuf| -> anyhow::Result<(Scenario, crate::sim::Simulator)> {
         let s = load(path)?;
-        replay(&s, at)
+        let sim = replay(&s, at)?;
+        Ok((s, sim))
     };
-    let (old, new) = (state(&args.old)?, state(&args.new)?);
+    let ((old_scenario, old), (new_scenario, new)) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());
+    // A diff compares every VM of both, so every caveat of either side concerns it.
+    let (old_caveats, new_caveats): (Vec<&Caveat>, Vec<&Caveat>) =
+        (old_scenario.caveats.iter().collect(), new_scenario.caveats.iter().collect());
+    let both: Vec<&Caveat> = old_caveats.iter().chain(&new_caveats).copied().collect();
+    // In JSON, each caveat says which side it belongs to.
+    let sided = |side: &'static str, caveats: &[&Caveat]| -> Vec<serde_json::Value> {
+        caveats
+            .iter()
+            .map(|c| {
+                let mut value = caveat_json(c);
+                value["scenario"] = side.into();
+                value
+            })
+            .collect()
+    };
     match args.format {
-        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d)?),
+        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &both)?),
         Format::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),
@@ -139,7 +172,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "moved_vms": d.moved_vms.iter().map(|(v, n, a, b)| json!({"vm": v, "nic": n, "old": a, "new": b})).collect::<Vec<_>>(),
             "added_nics": d.added_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
             "removed_nics": d.removed_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
+            "caveats": sided("old", &old_caveats).into_iter().chain(sided("new", &new_caveats)).collect::<Vec<_>>(),
         })),
     }
-    Ok(if args.fail_on_change && !d.is_empty() { EXIT_FAILED } else { EXIT_OK })
+    print_caveats(&args.old, &old_caveats);
+    print_caveats(&args.new, &new_caveats);
+    let code = if args.fail_on_change && !d.is_empty() { EXIT_FAILED } else { EXIT_OK };
+    Ok(strict_code(args.strict, both.len(), code))
 }

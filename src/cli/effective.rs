@@ -1,10 +1,11 @@
-//! `nsgsim effective-rules FILE --vm NAME`: Azure's "effective security rules" for a VM's NICs.
+//! `nsgsim effective-rules FILE --vm NAME`: Azure's "effective security rules" for a VM's NICs,
+//! with the caveats that can change the VM's traffic.
 
 use std::path::PathBuf;
 
-use super::common::{load, print_json, simulate_at, style};
+use super::common::{load, print_caveats, print_json, simulate_at, style};
 use super::{EXIT_OK, Format};
-use crate::report::{effective_json, effective_rules, effective_text};
+use crate::report::{caveats_json, effective_json, effective_rules, effective_text};
 
 /// Arguments of `nsgsim effective-rules`.
 #[derive(Debug, clap::Args)]
@@ -32,9 +33,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         anyhow::anyhow!("--vm: unknown vm '{}'; valid: {}", args.vm, names.join(", "))
     })?;
     let rules = effective_rules(t, &t.vm(vm).nics);
+    let caveats = scenario.caveats_for_vm(vm);
     match args.format {
         Format::Text => print!("{}", effective_text(&args.vm, &rules, style())),
-        Format::Json => print_json(&effective_json(&args.vm, &rules)),
+        Format::Json => {
+            let mut value = effective_json(&args.vm, &rules);
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("caveats".into(), caveats_json(&caveats));
+            }
+            print_json(&value);
+        }
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }

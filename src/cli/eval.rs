@@ -1,13 +1,14 @@
-//! `nsgsim eval FILE --from A --to B --port N`: one flow's verdict and the trace behind it.
+//! `nsgsim eval FILE --from A --to B --port N`: one flow's verdict and the trace behind it, and
+//! the caveats that can change it (those of either end).
 
 use std::path::PathBuf;
 
-use super::common::{load, print_json, simulate_at, style};
+use super::common::{load, print_caveats, print_json, simulate_at, strict_code, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
-use crate::report::{trace_json, trace_text};
+use crate::report::{caveats_json, trace_json, trace_text};
 
 /// Arguments of `nsgsim eval`.
 #[derive(Debug, clap::Args)]
@@ -38,6 +39,10 @@ pub struct Args {
     /// Exit 1 unless the verdict is this (for scripts and CI).
     #[arg(long, value_enum)]
     pub expect: Option<ExpectedVerdict>,
+    /// With --expect: exit 1 also when caveats can change this flow's answer (things that can
+    /// change traffic were not modelled), so that CI refuses an incomplete model.
+    #[arg(long, requires = "expect")]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -52,7 +57,8 @@ pub enum ExpectedVerdict {
     Deny,
 }
 
-/// Runs the command: 0, or 1 when `--expect` was given and not met.
+/// Runs the command: 0, or 1 when `--expect` was given and not met (or, with `--strict`, when
+/// caveats can change the answer).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let protocol = IpProtocol::parse(&args.protocol)
@@ -77,6 +83,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         .map_err(|m| anyhow::anyhow!("--via: {m}"))?;
     let request = FlowRequest { source, destination, protocol, src_port, dst_port, via };
     let trace = sim.evaluate(&request);
+    let caveats = scenario.caveats_for_flow(&request);
     let mut code = EXIT_OK;
     if let Some(expected) = args.expect {
         let want = match expected {
@@ -108,9 +115,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 obj.insert("protocol".into(), protocol.to_string().into());
                 obj.insert("port".into(), dst_port.into());
                 obj.insert("at".into(), sim.now().to_string().into());
+                obj.insert("caveats".into(), caveats_json(&caveats));
             }
             print_json(&value);
         }
     }
-    Ok(code)
+    print_caveats(&args.file, &caveats);
+    Ok(strict_code(args.strict, caveats.len(), code))
 }

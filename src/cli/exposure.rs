@@ -1,5 +1,6 @@
 //! `nsgsim exposure FILE [--from OFFSET --to OFFSET]`: for each VM, when its management ports
-//! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline.
+//! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline, with the
+//! scenario's caveats.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -7,9 +8,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json};
+use super::common::{load, print_caveats, print_json};
 use super::{EXIT_OK, Format};
+use crate::model::Caveat;
 use crate::reach::{ExposureWindow, MANAGEMENT_PORTS, exposure};
+use crate::report::{caveats_json, summary_with_caveats};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
 
@@ -35,11 +38,16 @@ fn parse(flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> 
 
 /// The windows as text, grouped by VM in the topology's order. Built whole and printed at once
 /// (see `lint`'s `findings_text`).
-fn exposure_text(scenario: &Scenario, windows: &[ExposureWindow]) -> Result<String, std::fmt::Error> {
+fn exposure_text(
+    scenario: &Scenario,
+    windows: &[ExposureWindow],
+    caveats: &[&Caveat],
+) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     writeln!(out, "management ports (22, 3389, 5985, 5986) reachable from the Internet:")?;
     if windows.is_empty() {
-        writeln!(out, "  none, at any time in the period")?;
+        // The all-clear names the caveats: an unmodelled load balancer can publish a port.
+        writeln!(out, "  {}", summary_with_caveats("none, at any time in the period", caveats))?;
     }
     let mut by_vm: HashMap<&str, Vec<&ExposureWindow>> = HashMap::new();
     for w in windows {
@@ -83,6 +91,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     let windows = exposure(scenario.world(), &scenario.steps, from, to)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    // Exposure answers about every VM, so every caveat concerns it.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
         Format::Json => {
             let list: Vec<_> = windows
@@ -100,9 +110,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     })
                 })
                 .collect();
-            print_json(&json!({ "management_ports": MANAGEMENT_PORTS, "windows": list }));
+            print_json(
+                &json!({ "management_ports": MANAGEMENT_PORTS, "windows": list, "caveats": caveats_json(&caveats) }),
+            );
         }
-        Format::Text => print!("{}", exposure_text(&scenario, &windows)?),
+        Format::Text => print!("{}", exposure_text(&scenario, &windows, &caveats)?),
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }

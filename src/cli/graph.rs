@@ -1,12 +1,14 @@
-//! `nsgsim graph FILE`: the topology as a Graphviz DOT graph (render with `dot -Tsvg`).
+//! `nsgsim graph FILE`: the topology as a Graphviz DOT graph (render with `dot -Tsvg`); the
+//! scenario's caveats (what is not drawn because it was not modelled) go to stderr.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json};
+use super::common::{load, print_caveats, print_json};
 use super::{EXIT_OK, Format};
-use crate::model::TopologyGraph;
+use crate::model::{Caveat, TopologyGraph};
+use crate::report::caveats_json;
 
 /// Arguments of `nsgsim graph`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +24,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let graph = TopologyGraph::new(&scenario.topology);
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
         Format::Text => print!("{}", graph.to_dot()),
         Format::Json => {
@@ -36,8 +39,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     )
                 })
                 .collect();
-            print_json(&json!({ "nodes": nodes, "edges": edges }));
+            print_json(&json!({ "nodes": nodes, "edges": edges, "caveats": caveats_json(&caveats) }));
         }
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }

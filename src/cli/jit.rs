@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::common::{load, print_json, simulate_at};
+use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::jit::{GrantState, Supportability};
+use crate::model::Caveat;
+use crate::report::caveats_json;
 use crate::sim::{Duration, Simulator};
 
 /// `nsgsim jit …` subcommands.
@@ -73,8 +75,12 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let rows = vm_rows(&sim);
+    // The status lists every VM, so every caveat concerns it.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
-        Format::Json => print_json(&json!({ "at": sim.now().to_string(), "vms": rows })),
+        Format::Json => print_json(
+            &json!({ "at": sim.now().to_string(), "vms": rows, "caveats": caveats_json(&caveats) }),
+        ),
         Format::Text => {
             println!("JIT status at +{at} ({})", sim.now());
             for (label, title) in [
@@ -118,6 +124,7 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }
 
@@ -130,8 +137,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let source = match args.source.as_deref().map(str::trim) {
-        Some("*") => Some(crate::nsg::AddressSpec::Any),
-        Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
+        Some("*") => Some(crate::jit::RequestSource::Any),
+        Some(s) => Some(crate::jit::RequestSource::Prefixes(vec![
             crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?,
         ])),
         None => None,
@@ -158,6 +165,12 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         justification: Some("requested from the command line".into()),
     };
     let outcome = sim.apply(&action).map_err(|m| anyhow::anyhow!("{m}"))?;
+    // The answer is about the requested VMs' flows.
+    let caveats: Vec<&Caveat> = scenario
+        .caveats
+        .iter()
+        .filter(|c| vm_ids.iter().any(|&vm| c.touches_vm(&scenario.topology, vm)))
+        .collect();
     let source_of = crate::path::Source::Address(user.source_ip);
     let mut flows = Vec::new();
     for &vm in &vm_ids {
@@ -175,13 +188,15 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             flows.push((sim.topology().vm(vm).name.clone(), port, trace));
         }
     }
+    let changes: Vec<String> =
+        outcome.changes.iter().map(|c| crate::report::change_text(c, sim.topology())).collect();
     match args.format {
         Format::Json => print_json(&json!({
             "at": sim.now().to_string(),
-            "accepted": outcome.accepted,
-            "summary": outcome.summary,
-            "changes": outcome.changes,
-            "warnings": outcome.warnings,
+            "accepted": outcome.accepted(),
+            "summary": outcome.what.to_string(),
+            "changes": changes,
+            "warnings": outcome.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "flows": flows.iter().map(|(vm, port, t)| {
                 let mut v = crate::report::trace_json(t);
                 if let Some(o) = v.as_object_mut() {
@@ -190,10 +205,11 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
                 }
                 v
             }).collect::<Vec<_>>(),
+            "caveats": caveats_json(&caveats),
         })),
         Format::Text => {
-            println!("at +{at} ({}): {}", sim.now(), outcome.summary);
-            for c in &outcome.changes {
+            println!("at +{at} ({}): {}", sim.now(), outcome.what);
+            for c in &changes {
                 println!("  {c}");
             }
             for w in &outcome.warnings {
@@ -205,7 +221,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(if outcome.accepted { EXIT_OK } else { super::EXIT_FAILED })
+    print_caveats(&args.file, &caveats);
+    Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
 }
 
 fn vm_rows(sim: &Simulator) -> Vec<Value> {
@@ -215,7 +232,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
         .map(|vm| {
             let status = jit.status(t, vm);
             let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.clone()),
+                Supportability::Unsupported(r) => Some(r.to_string()),
                 _ => None,
             };
             let ports: Vec<Value> = jit
@@ -242,7 +259,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                     json!({
                         "port": g.port,
                         "requester": g.requester,
-                        "source": t.describe_address(&g.source),
+                        "source": g.source.to_string(),
                         "until": g.expires_at.to_string(),
                     })
                 })
@@ -258,7 +275,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                         "rule": o.rule,
                         "priority": o.priority,
                         "source": o.source,
-                        "warning": o.warning(),
+                        "warning": o.to_string(),
                     })
                 })
                 .collect();

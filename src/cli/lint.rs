@@ -1,14 +1,17 @@
-//! `nsgsim lint FILE [--at OFFSET] [--format json]`: findings with severity, code, NSG, rules,
-//! why and a fix. Exit 1 when any finding is an error.
+//! `nsgsim lint FILE [--at OFFSET] [--format json] [--strict]`: findings with severity, code, NSG,
+//! rules, why and a fix, and the scenario's caveats. Exit 1 when any finding is an error, or with
+//! `--strict` when the scenario has caveats.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, offset, print_json, replay};
+use super::common::{load, offset, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::lint::{Finding, Severity, lint};
+use crate::model::Caveat;
+use crate::report::{caveats_json, summary_with_caveats};
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
@@ -22,15 +25,21 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Exit 1 when the scenario has caveats (things that can change traffic were not modelled),
+    /// so that CI refuses an incomplete model.
+    #[arg(long)]
+    pub strict: bool,
 }
 
-/// The findings as text, one block per finding under `heading`, then the totals. Built whole and
-/// printed at once: a large policy has 100,000 lines of findings, and stdout writes each line
-/// separately when printed line by line.
+/// The findings as text, one block per finding under `heading`, then the totals, which name the
+/// caveats (`no findings` is never printed alone when caveats exist). Built whole and printed at
+/// once: a large policy has 100,000 lines of findings, and stdout writes each line separately
+/// when printed line by line.
 fn findings_text(
     heading: &str,
     findings: &[Finding],
     (errors, warnings, infos): (usize, usize, usize),
+    caveats: &[&Caveat],
 ) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     writeln!(out, "{heading}")?;
@@ -49,11 +58,12 @@ fn findings_text(
             writeln!(out, "  see: {p}")?;
         }
     }
-    if findings.is_empty() {
-        writeln!(out, "no findings")?;
+    let totals = if findings.is_empty() {
+        "no findings".to_string()
     } else {
-        writeln!(out, "{errors} error(s), {warnings} warning(s), {infos} info")?;
-    }
+        format!("{errors} error(s), {warnings} warning(s), {infos} info")
+    };
+    writeln!(out, "{}", summary_with_caveats(&totals, caveats))?;
     Ok(out)
 }
 
@@ -70,7 +80,8 @@ fn finding_json(f: &Finding) -> serde_json::Value {
     })
 }
 
-/// Runs the command: 0 (no errors), 1 (an error finding), or an error for invalid input.
+/// Runs the command: 0 (no errors), 1 (an error finding, or caveats under `--strict`), or an
+/// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let at = match &args.at {
@@ -81,17 +92,21 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let findings = lint(sim.topology(), sim.jit());
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+    // Lint answers about the whole scenario, so every caveat concerns it.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
         Format::Text => {
             let heading = format!("{} at +{at} ({})", args.file.display(), sim.now());
-            print!("{}", findings_text(&heading, &findings, (errors, warnings, infos))?);
+            print!("{}", findings_text(&heading, &findings, (errors, warnings, infos), &caveats)?);
         }
         Format::Json => print_json(&json!({
             "file": args.file.display().to_string(),
             "at": sim.now().to_string(),
             "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
             "summary": {"error": errors, "warning": warnings, "info": infos},
+            "caveats": caveats_json(&caveats),
         })),
     }
-    Ok(if errors > 0 { EXIT_FAILED } else { EXIT_OK })
+    print_caveats(&args.file, &caveats);
+    Ok(strict_code(args.strict, caveats.len(), if errors > 0 { EXIT_FAILED } else { EXIT_OK }))
 }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use super::common::{load, run_timeline};
+use super::common::{load, print_caveats, run_timeline};
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::quiz::{normalise, questions};
 
@@ -23,6 +23,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let report = run_timeline(&scenario)?;
     let questions = questions(&scenario.steps, &report);
+    // Said before the first question, on stderr: the answers come from a model that lacks these.
+    print_caveats(&args.file, &scenario.caveats.iter().collect::<Vec<_>>());
     let mut given: Option<std::vec::IntoIter<String>> =
         args.answers.as_ref().map(|a| a.split(',').map(str::to_string).collect::<Vec<_>>().into_iter());
     let stdin = std::io::stdin();

@@ -1,14 +1,15 @@
 //! `nsgsim reach FILE --to VM [--port N] [--at OFFSET]`: every source class that can reach a VM,
-//! on which ports, and what allowed it.
+//! on which ports, and what allowed it, with the caveats that can change the VM's traffic.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json, simulate_at};
+use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::net::{PortRange, PortSet};
 use crate::reach::{Classes, reach};
+use crate::report::caveats_json;
 
 /// Arguments of `nsgsim reach`.
 #[derive(Debug, clap::Args)]
@@ -46,6 +47,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     })?;
     let classes = reach(t, sim.policies(), vm, ports.as_ref(), Classes::All(sim.users()));
     let ip = t.primary_nic(vm).map(|n| t.nic(n).private_ip.to_string()).unwrap_or_default();
+    let caveats = scenario.caveats_for_vm(vm);
     match args.format {
         Format::Json => {
             let classes: Vec<_> = classes
@@ -66,7 +68,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 })
                 .collect();
             print_json(
-                &json!({ "vm": args.to, "private_ip": ip, "at": sim.now().to_string(), "classes": classes }),
+                &json!({ "vm": args.to, "private_ip": ip, "at": sim.now().to_string(), "classes": classes, "caveats": caveats_json(&caveats) }),
             );
         }
         Format::Text => {
@@ -90,5 +92,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             }
         }
     }
+    print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
 }

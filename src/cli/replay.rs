@@ -10,15 +10,16 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use super::common::{load, offset, print_json, style};
+use super::common::{load, offset, print_caveats, print_json, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
+use crate::model::Caveat;
 use crate::nsg::Direction;
 use crate::replay::read::{self, FlowRecord};
 use crate::replay::{
     Check, Impact, ImpactClass, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Side,
     Timing, replay_against,
 };
-use crate::report::{Style, trace_json, trace_text};
+use crate::report::{Style, caveats_json, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
 
 /// Arguments of `nsgsim replay`.
@@ -148,10 +149,19 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     })?;
     let seconds = started.elapsed().as_secs_f64();
     let run = Run { args, result: &result, timing, threads, seconds };
+    // Records come from anywhere in the network, so every caveat concerns the replay.
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
         Format::Text => print!("{}", run.text(style())),
-        Format::Json => print_json(&run.json()),
+        Format::Json => {
+            let mut value = run.json();
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("caveats".into(), caveats_json(&caveats));
+            }
+            print_json(&value);
+        }
     }
+    print_caveats(&args.scenario, &caveats);
     if !args.quiet {
         eprintln!("{}", run.throughput());
     }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::common::{load, run_timeline};
+use super::common::{load, print_caveats, run_timeline};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
 use crate::report::{report_html, timeline_svg};
 
@@ -30,8 +30,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let report = run_timeline(&scenario)?;
     let file = args.file.display().to_string();
+    let caveats: Vec<&crate::model::Caveat> = scenario.caveats.iter().collect();
     if let Some(path) = &args.html {
-        let page = report_html(&scenario.name, &scenario.description, &file, &scenario.topology, &report);
+        let page =
+            report_html(&scenario.name, &scenario.description, &file, &scenario.topology, &report, &caveats);
         std::fs::write(path, page).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());
     }
@@ -41,5 +43,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         std::fs::write(path, svg).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());
     }
+    print_caveats(&args.file, &caveats);
     Ok(if report.tally().1 > 0 { EXIT_FAILED } else { EXIT_OK })
 }

@@ -1,10 +1,11 @@
-//! `nsgsim run FILE...`: play each scenario's timeline and check its expectations.
+//! `nsgsim run FILE...`: play each scenario's timeline and check its expectations; each
+//! scenario's caveats are named after its run (stderr) and in its JSON document.
 
 use std::path::PathBuf;
 
-use super::common::{ColorChoice, load, print_json, run_timeline, style_for};
+use super::common::{ColorChoice, load, print_caveats, print_json, run_timeline, style_for};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
-use crate::report::{log_text, run_json, run_text};
+use crate::report::{caveats_json, log_text, run_json, run_text};
 
 /// Arguments of `nsgsim run`.
 #[derive(Debug, clap::Args)]
@@ -49,6 +50,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             }
         };
         let name = file.display().to_string();
+        let caveats: Vec<&crate::model::Caveat> = scenario.caveats.iter().collect();
         if report.tally().1 > 0 && code == EXIT_OK {
             code = EXIT_FAILED;
         }
@@ -65,8 +67,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     println!();
                 }
             }
-            Format::Json => documents.push(run_json(&scenario.name, &name, &report)),
+            Format::Json => {
+                let mut document = run_json(&scenario.name, &name, &report);
+                if let Some(obj) = document.as_object_mut() {
+                    obj.insert("caveats".into(), caveats_json(&caveats));
+                }
+                documents.push(document);
+            }
         }
+        print_caveats(file, &caveats);
     }
     if args.format == Format::Json {
         print_json(&serde_json::Value::Array(documents));

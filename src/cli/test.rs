@@ -1,18 +1,21 @@
-//! `nsgsim test FILE... [--scenario PATH] [--junit OUT.xml]`: assertion files (named flows with
-//! the verdict each must get) run against a scenario or an imported policy, for CI gates.
-//! Exit 1 when a case fails, 2 when a file or case is invalid.
+//! `nsgsim test FILE... [--scenario PATH] [--junit OUT.xml] [--strict]`: assertion files (named
+//! flows with the verdict each must get) run against a scenario or an imported policy, for CI
+//! gates. Each case names the caveats that can change its answer (those of either end of its
+//! flow); `--strict` fails such a case. Exit 1 when a case fails, 2 when a file or case is
+//! invalid.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::common::load;
+use super::common::{load, print_caveats};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::import::assertions::{AssertionsFile, CaseProtocol, CaseSpec, CaseVerdict, parse};
+use crate::model::Caveat;
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
-use crate::report::{Style, trace_text};
+use crate::report::{Style, caveat_line, caveat_names, caveats_json, summary_with_caveats, trace_text};
 use crate::scenario::Scenario;
 use crate::sim::{Duration, Simulator, replay_until};
 
@@ -28,6 +31,10 @@ pub struct Args {
     /// Also write the results as JUnit XML here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// Fail every case whose answer caveats can change (things that can change traffic were not
+    /// modelled), so that CI refuses an incomplete model.
+    #[arg(long)]
+    pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -46,6 +53,8 @@ struct CaseResult {
     name: String,
     outcome: Outcome,
     trace: String,
+    /// The scenario's caveats that can change this case's answer.
+    caveats: Vec<Caveat>,
 }
 
 #[derive(Debug)]
@@ -56,6 +65,8 @@ struct Suite {
     /// Why the whole file could not be run (unreadable, invalid, no cases, its scenario does
     /// not load); its cases are then not run.
     error: Option<String>,
+    /// The caveats that can change some case's answer, each once, in the scenario's order.
+    caveats: Vec<Caveat>,
 }
 
 fn protocol(p: Option<CaseProtocol>) -> IpProtocol {
@@ -78,8 +89,9 @@ fn run_case(
     file: &AssertionsFile,
     case: &CaseSpec,
     sims: &mut HashMap<i64, Simulator>,
+    strict: bool,
 ) -> CaseResult {
-    let result = |outcome, trace| CaseResult { name: case.name.clone(), outcome, trace };
+    let result = |outcome, trace| CaseResult { name: case.name.clone(), outcome, trace, caveats: Vec::new() };
     let at_text = case.at.as_deref().or(file.at.as_deref()).unwrap_or("0");
     let at = match Duration::parse(at_text) {
         Ok(d) => d,
@@ -111,13 +123,18 @@ fn run_case(
     let protocol = protocol(case.protocol);
     let (src_port, dst_port) =
         if protocol.has_ports() { (case.src_port.unwrap_or(50000), case.port) } else { (0, 0) };
-    let trace = sim.evaluate(&FlowRequest { source, destination, protocol, src_port, dst_port, via });
-    let text = format!(
+    let request = FlowRequest { source, destination, protocol, src_port, dst_port, via };
+    let trace = sim.evaluate(&request);
+    let caveats = scenario.caveats_for_flow(&request);
+    let mut text = format!(
         "{} -> {} {protocol} port {dst_port} at +{at}\n{}",
         case.from,
         case.to,
         trace_text(&trace, "  ", Style { color: false })
     );
+    if let Some(line) = caveat_line(&scenario.file.display().to_string(), &caveats) {
+        text.push_str(&format!("  {line}\n"));
+    }
     let want = match case.verdict {
         CaseVerdict::Allow => Access::Allow,
         CaseVerdict::Deny => Access::Deny,
@@ -140,11 +157,15 @@ fn run_case(
     {
         problems.push(format!("expected rule '{rule}' to decide, got '{decided}'"));
     }
-    if problems.is_empty() {
-        result(Outcome::Pass, text)
-    } else {
-        result(Outcome::Fail(problems.join("; ")), text)
+    if strict && !caveats.is_empty() {
+        problems.push(format!(
+            "--strict: {} caveat(s) can change this answer: {}",
+            caveats.len(),
+            caveat_names(&caveats)
+        ));
     }
+    let outcome = if problems.is_empty() { Outcome::Pass } else { Outcome::Fail(problems.join("; ")) };
+    CaseResult { caveats: caveats.into_iter().cloned().collect(), ..result(outcome, text) }
 }
 
 fn xml(text: &str) -> String {
@@ -237,8 +258,8 @@ fn junit(suites: &[Suite]) -> String {
 
 /// Runs one assertions file; a file that cannot be run becomes a suite with an error, so that
 /// the other files still run and the JUnit report still says what happened.
-fn suite(path: &Path, override_scenario: Option<&Path>) -> Suite {
-    run_suite(path, override_scenario).unwrap_or_else(|e| Suite {
+fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> Suite {
+    run_suite(path, override_scenario, strict).unwrap_or_else(|e| Suite {
         name: path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -246,10 +267,11 @@ fn suite(path: &Path, override_scenario: Option<&Path>) -> Suite {
         scenario: override_scenario.map(|p| p.display().to_string()).unwrap_or_default(),
         cases: Vec::new(),
         error: Some(format!("{e:#}")),
+        caveats: Vec::new(),
     })
 }
 
-fn run_suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Suite> {
+fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> anyhow::Result<Suite> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", path.display()))?;
     let file = parse(&text, path)?;
@@ -270,21 +292,32 @@ fn run_suite(path: &Path, override_scenario: Option<&Path>) -> anyhow::Result<Su
     };
     let scenario = load(&scenario_path)?;
     let mut sims = HashMap::new();
-    let cases = file.cases.iter().map(|c| run_case(&scenario, &file, c, &mut sims)).collect();
+    let cases: Vec<CaseResult> =
+        file.cases.iter().map(|c| run_case(&scenario, &file, c, &mut sims, strict)).collect();
+    let caveats =
+        scenario.caveats.iter().filter(|c| cases.iter().any(|r| r.caveats.contains(c))).cloned().collect();
     let name = file.name.clone().unwrap_or_else(|| {
         path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "assertions".into())
     });
-    Ok(Suite { name, scenario: scenario_path.display().to_string(), cases, error: None })
+    Ok(Suite { name, scenario: scenario_path.display().to_string(), cases, error: None, caveats })
 }
 
 /// Runs the command: 0 when every case passes, 1 when one fails, 2 for invalid files or cases.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let suites: Vec<Suite> = args.files.iter().map(|path| suite(path, args.scenario.as_deref())).collect();
+    let suites: Vec<Suite> =
+        args.files.iter().map(|path| suite(path, args.scenario.as_deref(), args.strict)).collect();
     let all: Vec<&CaseResult> = suites.iter().flat_map(|s| s.cases.iter()).collect();
     let failed = all.iter().filter(|c| matches!(c.outcome, Outcome::Fail(_))).count();
     let errored = all.iter().filter(|c| matches!(c.outcome, Outcome::Error(_))).count();
     let passed = all.len() - failed - errored;
     let bad_files = suites.iter().filter(|s| s.error.is_some()).count();
+    // Every caveat that can change some case's answer, once (suites often share a scenario).
+    let mut caveats: Vec<&Caveat> = Vec::new();
+    for c in suites.iter().flat_map(|s| &s.caveats) {
+        if !caveats.contains(&c) {
+            caveats.push(c);
+        }
+    }
     match args.format {
         Format::Text => {
             for s in &suites {
@@ -309,24 +342,29 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 }
             }
             let files = if bad_files > 0 { format!(", {bad_files} invalid file(s)") } else { String::new() };
-            println!("{passed} passed, {failed} failed, {errored} invalid{files}");
+            let totals = format!("{passed} passed, {failed} failed, {errored} invalid{files}");
+            println!("{}", summary_with_caveats(&totals, &caveats));
         }
         Format::Json => super::common::print_json(&serde_json::json!({
             "suites": suites.iter().map(|s| serde_json::json!({
                 "name": s.name,
                 "scenario": s.scenario,
                 "error": s.error,
+                "caveats": caveats_json(&s.caveats.iter().collect::<Vec<_>>()),
                 "cases": s.cases.iter().map(|c| {
                     let (status, message) = match &c.outcome {
                         Outcome::Pass => ("pass", None),
                         Outcome::Fail(m) => ("fail", Some(m.clone())),
                         Outcome::Error(m) => ("error", Some(m.clone())),
                     };
-                    serde_json::json!({"name": c.name, "status": status, "message": message, "trace": c.trace})
+                    serde_json::json!({"name": c.name, "status": status, "message": message, "trace": c.trace, "caveats": caveats_json(&c.caveats.iter().collect::<Vec<_>>())})
                 }).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "summary": {"passed": passed, "failed": failed, "invalid": errored, "invalid_files": bad_files},
         })),
+    }
+    for s in &suites {
+        print_caveats(Path::new(&s.scenario), &s.caveats.iter().collect::<Vec<_>>());
     }
     if let Some(out) = &args.junit {
         std::fs::write(out, junit(&suites))
@@ -359,14 +397,21 @@ mod tests {
             name: "a<b".into(),
             scenario: "x.ron".into(),
             cases: vec![
-                CaseResult { name: "ok".into(), outcome: Outcome::Pass, trace: "t".into() },
+                CaseResult {
+                    name: "ok".into(),
+                    outcome: Outcome::Pass,
+                    trace: "t".into(),
+                    caveats: Vec::new(),
+                },
                 CaseResult {
                     name: "bad \"one\"".into(),
                     outcome: Outcome::Fail("expected Deny & more".into()),
                     trace: "hop <1>".into(),
+                    caveats: Vec::new(),
                 },
             ],
             error: None,
+            caveats: Vec::new(),
         };
         let x = junit(&[s]);
         assert!(x.contains("<testsuite name=\"a&lt;b\" tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");

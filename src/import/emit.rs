@@ -8,8 +8,8 @@
 use std::fmt::Write;
 
 use crate::scenario::schema::{
-    AccessSpec, DirectionSpec, JitPortSpec, JitProtocolSpec, NicSpec, OsSpec, ProtocolSpec, RuleSpec,
-    ScenarioFile, ScopeSpec, SkuSpec,
+    AccessSpec, CaveatKindSpec, CaveatSpec, DirectionSpec, JitPortSpec, JitProtocolSpec, NicSpec, OsSpec,
+    ProtocolSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec,
 };
 
 /// A RON string literal.
@@ -118,6 +118,38 @@ fn port(p: &JitPortSpec) -> String {
     out
 }
 
+/// The `caveats` field, written near the top of the file where people read first; nothing when
+/// there are none.
+fn caveats(o: &mut String, caveats: &[CaveatSpec]) {
+    if caveats.is_empty() {
+        return;
+    }
+    o.push_str(
+        "    // What nsgsim could not read or model and can change traffic: every answer that depends\n",
+    );
+    o.push_str("    // on one names it (affects: the VMs, subnets or VNets whose traffic it can change; [] = all).\n");
+    o.push_str("    caveats: [\n");
+    for c in caveats {
+        let kind = match c.kind {
+            CaveatKindSpec::UnmodelledResource => "UnmodelledResource",
+            CaveatKindSpec::UnresolvedLink => "UnresolvedLink",
+            CaveatKindSpec::UnresolvedReference => "UnresolvedReference",
+            CaveatKindSpec::Placeholder => "Placeholder",
+            CaveatKindSpec::Other => "Other",
+        };
+        o.push_str("        Caveat(\n");
+        let _ = writeln!(o, "            kind: {kind},");
+        let _ = writeln!(o, "            resource: {},", s(&c.resource));
+        let _ = writeln!(o, "            source: {},", s(&c.source));
+        let _ = writeln!(o, "            reason: {},", s(&c.reason));
+        if !c.affects.is_empty() {
+            let _ = writeln!(o, "            affects: {},", list(&c.affects));
+        }
+        o.push_str("        ),\n");
+    }
+    o.push_str("    ],\n");
+}
+
 /// The scenario as RON text. Covers what import produces: VNets, peerings, ASGs, NSGs, public
 /// IPs, VMs, Bastion hosts and JIT policies (other sections are written only as comments saying
 /// they are empty, since import never fills them).
@@ -129,6 +161,7 @@ pub fn to_ron(f: &ScenarioFile) -> String {
     let _ = writeln!(o, "    name: {},", s(&f.name));
     let _ = writeln!(o, "    description: {},", s(&f.description));
     let _ = writeln!(o, "    start: {},", s(&f.start));
+    caveats(&mut o, &f.caveats);
     if !f.service_tags.is_empty() {
         o.push_str("    service_tags: {\n");
         for (tag, members) in &f.service_tags {
@@ -302,6 +335,51 @@ pub fn to_ron(f: &ScenarioFile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caveats_round_trip_through_the_loader() {
+        let text = r#"Scenario(
+            name: "c",
+            start: "2025-01-06T09:00:00Z",
+            vnets: [Vnet(name: "prod", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "web", prefix: "10.0.1.0/24")])],
+            vms: [Vm(name: "vm-web", os: Linux, nics: [Nic(name: "n", subnet: "prod/web", private_ip: "10.0.1.4")])],
+        )"#;
+        let options =
+            ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let mut file: ScenarioFile = options.from_str(text).expect("the base parses");
+        assert!(!to_ron(&file).contains("caveats"), "no caveats, no field");
+        file.caveats = vec![
+            CaveatSpec::new(
+                CaveatKindSpec::UnmodelledResource,
+                "Microsoft.Network/loadBalancers/lb-web",
+                "azuredeploy.json:120:7",
+                "load balancers are not modelled: their \"NAT\" rules\ncan publish ports",
+            )
+            .affecting(["vm-web", "prod/web", "prod"]),
+            CaveatSpec::new(CaveatKindSpec::UnresolvedLink, "https://example.com/t.json", "", "remote"),
+            CaveatSpec::new(
+                CaveatKindSpec::UnresolvedReference,
+                "Microsoft.Network/routeTables/rt",
+                "a:1:2",
+                "r",
+            ),
+            CaveatSpec::new(CaveatKindSpec::Placeholder, "privateIPAddress of nic n", "a:3:4", "dynamic"),
+            CaveatSpec::new(CaveatKindSpec::Other, "x", "", "y"),
+        ];
+        let ron = to_ron(&file);
+        let again: ScenarioFile = options.from_str(&ron).unwrap_or_else(|e| panic!("{e}\n{ron}"));
+        assert_eq!(again.caveats, file.caveats, "{ron}");
+        let loaded = crate::scenario::load_str(&ron, std::path::Path::new("emitted.ron"))
+            .unwrap_or_else(|e| panic!("{e}\n{ron}"));
+        let kinds: Vec<&str> = loaded.caveats.iter().map(|c| c.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["UnmodelledResource", "UnresolvedLink", "UnresolvedReference", "Placeholder", "Other"]
+        );
+        let names: Vec<&str> = loaded.caveats[0].affects.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["vm-web", "prod/web", "prod"]);
+        assert!(loaded.caveats[1].affects_everything());
+    }
 
     #[test]
     fn strings_are_escaped() {

@@ -5,8 +5,12 @@
 //! subnets lie inside their VNet and do not overlap, NIC addresses lie inside their subnet and
 //! are not among the addresses Azure reserves, every id points at something. References by name
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
+//!
+//! [`Caveat`]s live beside the topology rather than in it: they say what the topology lacks
+//! (a load balancer, a remote template) and whose traffic that can change, by id.
 
 mod appliance;
+mod caveat;
 mod describe;
 mod graph;
 mod service_tags;
@@ -20,6 +24,7 @@ pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
+pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{

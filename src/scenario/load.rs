@@ -12,7 +12,7 @@ use super::schema::{
     ScenarioFile, SkuSpec, StepSpec,
 };
 use crate::jit::{JitEngine, RoleBook};
-use crate::model::{NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId};
+use crate::model::{Caveat, NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId};
 use crate::net::{AddrSet, IpProtocol, PortRange, parse_prefix};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
@@ -43,6 +43,9 @@ pub struct Scenario {
     /// Things Azure accepts but that probably do not do what the author meant (a port on an
     /// `Icmp` rule), each a one-line diagnostic like a load error. `check` prints them.
     pub warnings: Vec<LoadError>,
+    /// What could not be read or modelled and can change traffic: every answer that depends on
+    /// one names it ([`Scenario::caveats_for_vm`], [`Scenario::caveats_for_flow`]).
+    pub caveats: Vec<Caveat>,
 }
 
 impl Scenario {
@@ -118,7 +121,7 @@ impl Scenario {
             file: self.file.clone(),
             position: e.line.zip(e.column),
             field: Some(e.field.clone()),
-            message: format!("step at {}: {}", e.at, e.message),
+            message: format!("step at {}: {}", e.at, e.fault),
         }
     }
 
@@ -532,6 +535,7 @@ impl Loader<'_> {
         }
 
         self.unambiguous_names(&file)?;
+        let caveats = self.caveats(&file.caveats, &t)?;
         let options = self.options(&file.options, &t)?;
         let scoped = self.scoped_policies(&file.jit_policies, &t, &roles)?;
         let mut scenario = Scenario {
@@ -544,6 +548,7 @@ impl Loader<'_> {
             steps: Vec::new(),
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
+            caveats,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {

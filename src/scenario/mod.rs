@@ -7,6 +7,7 @@
 //! help of `locate`. Either way the user gets one line: file, position, field, value, and what
 //! would be valid.
 
+mod caveats;
 mod error;
 mod load;
 mod load_jit;

@@ -70,6 +70,75 @@ pub struct ScenarioFile {
     /// Steps at time offsets from `start`.
     #[serde(default)]
     pub timeline: Vec<StepSpec>,
+    /// What could not be read or modelled and can change traffic (written by `nsgsim import`, or
+    /// by hand); every answer that depends on one names it.
+    #[serde(default)]
+    pub caveats: Vec<CaveatSpec>,
+}
+
+/// One thing that could not be read or modelled and can change traffic:
+/// `Caveat(kind: UnmodelledResource, resource: "Microsoft.Network/loadBalancers/lb-web",
+/// source: "azuredeploy.json:120:7", reason: "…", affects: ["vm-web"])`.
+///
+/// The importer builds these directly ([`CaveatSpec::new`], then [`CaveatSpec::affecting`]) and
+/// `import::to_ron` writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Caveat")]
+pub struct CaveatSpec {
+    /// What kind of gap.
+    pub kind: CaveatKindSpec,
+    /// The resource concerned (`Microsoft.Network/loadBalancers/lb-web`), or the template link.
+    pub resource: String,
+    /// Where it is in the imported input (`azuredeploy.json:120:7`); may be empty.
+    #[serde(default)]
+    pub source: String,
+    /// What it can do to traffic, for people.
+    pub reason: String,
+    /// The VMs, subnets (`vnet/subnet`) and VNets whose traffic it can change, by scenario name;
+    /// empty = all.
+    #[serde(default)]
+    pub affects: Vec<String>,
+}
+
+impl CaveatSpec {
+    /// A caveat that affects everything (add names with [`CaveatSpec::affecting`]).
+    pub fn new(
+        kind: CaveatKindSpec,
+        resource: impl Into<String>,
+        source: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CaveatSpec {
+        CaveatSpec {
+            kind,
+            resource: resource.into(),
+            source: source.into(),
+            reason: reason.into(),
+            affects: Vec::new(),
+        }
+    }
+
+    /// The same caveat, affecting only these VMs, subnets (`vnet/subnet`) and VNets (by scenario
+    /// name).
+    pub fn affecting<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> CaveatSpec {
+        self.affects.extend(names.into_iter().map(Into::into));
+        self
+    }
+}
+
+/// The kind of a caveat (see `model::CaveatKind` for each meaning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename = "CaveatKind")]
+pub enum CaveatKindSpec {
+    /// A resource of a type nsgsim does not model that can change traffic.
+    UnmodelledResource,
+    /// A nested template that is not local.
+    UnresolvedLink,
+    /// A reference to a resource not in the input.
+    UnresolvedReference,
+    /// A value only known at deployment, replaced by a labelled placeholder.
+    Placeholder,
+    /// Anything else.
+    Other,
 }
 
 /// Named behaviour options. Every default follows Microsoft's documentation; the alternatives

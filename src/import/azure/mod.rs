@@ -720,7 +720,10 @@ impl<'t> Importer<'t> {
     }
 
     /// Reads a deployed resource of type `lower` into its record.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the resource's fields as the caller read them; phase 2 of issue 23 gives them a type"
+    )]
     fn deployed(
         &mut self,
         lower: &str,
@@ -2318,6 +2321,7 @@ impl<'t> Importer<'t> {
             jit_policies,
             options: OptionsSpec::default(),
             timeline: Vec::new(),
+            caveats: Vec::new(),
         };
         Ok(Imported { scenario, warnings: self.warnings, origins })
     }

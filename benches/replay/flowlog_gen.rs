@@ -136,13 +136,12 @@ pub fn write_nsg_v2(out: &mut impl Write, tuples: usize, seed: u64) -> io::Resul
             let budget = per_record.min(tuples - written);
             // This minute's tuples of this NSG, by rule: the due later states first.
             let mut by_rule: Vec<(&'static str, Vec<String>)> = Vec::new();
-            let push =
-                |rule: &'static str, text: String, by_rule: &mut Vec<(&'static str, Vec<String>)>| {
-                    match by_rule.iter_mut().find(|(r, _)| *r == rule) {
-                        Some((_, v)) => v.push(text),
-                        None => by_rule.push((rule, vec![text])),
-                    }
-                };
+            let push = |rule: &'static str, text: String, by_rule: &mut Vec<(&'static str, Vec<String>)>| {
+                match by_rule.iter_mut().find(|(r, _)| *r == rule) {
+                    Some((_, v)) => v.push(text),
+                    None => by_rule.push((rule, vec![text])),
+                }
+            };
             let mut count = 0usize;
             let mut kept = Vec::with_capacity(later.len());
             for item in later.drain(..) {

@@ -42,7 +42,10 @@ fn bench_read(c: &mut Criterion) {
                 Splitter::new(Box::new(std::io::Cursor::new(bytes.clone())), file, "gen.json".into(), false);
             let mut tuples = 0;
             while let Some(raw) = splitter.next_chunk().expect("the log splits") {
-                tuples += parse_chunk(&raw, &catalog, Path::new("gen.json"), false).expect("it parses").tuples.len();
+                tuples += parse_chunk(&raw, &catalog, Path::new("gen.json"), false)
+                    .expect("it parses")
+                    .tuples
+                    .len();
             }
             assert_eq!(tuples, TUPLES);
             tuples

@@ -138,7 +138,10 @@ impl ImpactPartial {
     /// Adds one observed flow, evaluated at `at` in state `current` of `now` and `proposed` of
     /// `then`. `logged` numbers the record's logging place, rule and direction (they decide
     /// whether it can be placed), `None` for a CSV row.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the two timelines, their states, the record and its instant are all needed; a struct would only rename them"
+    )]
     pub fn add(
         &mut self,
         now: &States,

@@ -35,7 +35,7 @@ use crate::path::{HopKind, Trace, platform};
 use crate::sim::Instant;
 
 use super::compare::evaluate_traced;
-use super::read::{FlowRecord, Group, Logged, LoggedAt, Tuple};
+use super::read::{FlowRecord, Group, LoggedAt, Tuple};
 use super::states::{Snapshot, States};
 use super::{Outcome, RuleHit};
 
@@ -197,20 +197,7 @@ fn udr_index(t: &Topology, subnet: SubnetId, dst: IpAddr) -> u32 {
 
 /// The record the reference evaluates (its origin is not needed to evaluate it).
 pub(crate) fn record_of(group: Option<&Group>, t: &Tuple) -> FlowRecord {
-    FlowRecord {
-        origin: String::new(),
-        flow: t.flow,
-        time: t.time,
-        at: t.at,
-        logged: t.logged.zip(group).map(|(l, g)| Logged {
-            at: g.at.clone(),
-            direction: l.direction,
-            access: l.access,
-            rule: g.rule.clone(),
-            state: l.state,
-        }),
-        expected: t.expected,
-    }
+    FlowRecord::of(String::new(), group, t)
 }
 
 impl<'s> Evaluator<'s> {
@@ -589,7 +576,8 @@ mod tests {
                 ]),
                 _ => rng.pick(remotes).parse().expect("ip"),
             };
-            let direction = if rng.next().is_multiple_of(2) { Direction::Inbound } else { Direction::Outbound };
+            let direction =
+                if rng.next().is_multiple_of(2) { Direction::Inbound } else { Direction::Outbound };
             let (src, dst) = match direction {
                 Direction::Inbound => (remote, local),
                 Direction::Outbound => (local, remote),

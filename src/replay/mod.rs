@@ -403,18 +403,11 @@ impl Shard<'_> {
     fn handle(&mut self, ctx: &Context<'_>, chunk: &Chunk, index: usize) {
         let t = &chunk.tuples[index];
         let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
-        if let (Some(l), Some(g)) = (t.logged, group) {
-            let key = ConnectionKey {
-                place: g.place,
-                direction: l.direction,
-                protocol: t.flow.protocol,
-                src: (t.flow.src, t.flow.src_port),
-                dst: (t.flow.dst, t.flow.dst_port),
-            };
-            if !self.connections.counts(key, l.state, l.access) {
-                self.dropped += 1;
-                return;
-            }
+        if let (Some(l), Some(g)) = (t.logged, group)
+            && !self.connections.counts(ConnectionKey::of(g, t), l.state, l.access)
+        {
+            self.dropped += 1;
+            return;
         }
         self.flows += 1;
         let Some(offset) = placement(t, ctx.at, &ctx.options.timing) else {
@@ -458,14 +451,7 @@ fn deal(chunk: Chunk) -> Dealt {
     for (i, t) in chunk.tuples.iter().enumerate() {
         let shard = match t.logged {
             Some(l) => {
-                let g = &chunk.groups[l.group as usize];
-                let key = ConnectionKey {
-                    place: g.place,
-                    direction: l.direction,
-                    protocol: t.flow.protocol,
-                    src: (t.flow.src, t.flow.src_port),
-                    dst: (t.flow.dst, t.flow.dst_port),
-                };
+                let key = ConnectionKey::of(&chunk.groups[l.group as usize], t);
                 (key.shard_hash() % SHARDS as u64) as usize
             }
             None => (i + chunk.seq as usize) % SHARDS,

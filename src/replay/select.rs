@@ -22,7 +22,7 @@ use crate::hash::{FastHasher, FastMap};
 use crate::net::IpProtocol;
 use crate::nsg::{Access, Direction};
 
-use super::read::FlowState;
+use super::read::{FlowState, Group, Tuple};
 
 /// Open connections kept per shard before the oldest are forgotten.
 pub(crate) const MAX_OPEN: usize = 1 << 16;
@@ -43,6 +43,18 @@ pub(crate) struct ConnectionKey {
 }
 
 impl ConnectionKey {
+    /// The connection of flow-log tuple `t` of `group` (its direction is the tuple's own; a tuple
+    /// without one is taken as inbound, which only a hand-made record can be).
+    pub fn of(group: &Group, t: &Tuple) -> ConnectionKey {
+        ConnectionKey {
+            place: group.place,
+            direction: t.logged.map_or(Direction::Inbound, |l| l.direction),
+            protocol: t.flow.protocol,
+            src: (t.flow.src, t.flow.src_port),
+            dst: (t.flow.dst, t.flow.dst_port),
+        }
+    }
+
     /// A hash that does not depend on the process (to shard keys the same way every run; std's
     /// default hasher is keyed at random).
     pub fn shard_hash(&self) -> u64 {

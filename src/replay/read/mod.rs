@@ -372,20 +372,25 @@ impl Catalog {
     /// The full record of tuple `index` of `chunk`.
     pub fn record(&self, chunk: &Chunk, index: usize) -> FlowRecord {
         let t = &chunk.tuples[index];
+        let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
+        FlowRecord::of(self.origin(chunk.file, t.origin), group, t)
+    }
+}
+
+impl FlowRecord {
+    /// The full record of tuple `t` of a flow-log `group` (none for CSV), with its origin.
+    pub fn of(origin: String, group: Option<&Group>, t: &Tuple) -> FlowRecord {
         FlowRecord {
-            origin: self.origin(chunk.file, t.origin),
+            origin,
             flow: t.flow,
             time: t.time,
             at: t.at,
-            logged: t.logged.map(|l| {
-                let g = &chunk.groups[l.group as usize];
-                Logged {
-                    at: g.at.clone(),
-                    direction: l.direction,
-                    access: l.access,
-                    rule: g.rule.clone(),
-                    state: l.state,
-                }
+            logged: t.logged.zip(group).map(|(l, g)| Logged {
+                at: g.at.clone(),
+                direction: l.direction,
+                access: l.access,
+                rule: g.rule.clone(),
+                state: l.state,
             }),
             expected: t.expected,
         }

@@ -7,13 +7,15 @@
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
 //!
 //! [`Caveat`]s live beside the topology rather than in it: they say what the topology lacks
-//! (a load balancer, a remote template) and whose traffic that can change, by id.
+//! (a load balancer, a remote template) and whose traffic that can change, by id. So does a
+//! scenario's teaching material ([`Correction`]s of training texts, [`ConceptQuestion`]s).
 
 mod appliance;
 mod caveat;
 mod describe;
 mod graph;
 mod service_tags;
+mod teaching;
 mod topology;
 mod user;
 
@@ -27,6 +29,7 @@ pub use appliance::{
 pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology,
     TopologyError, Vm, Vnet,

@@ -3,14 +3,15 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
-use crate::jit::{GrantState, Supportability};
 use crate::model::Caveat;
-use crate::report::caveats_json;
-use crate::sim::{Duration, Simulator};
+use crate::report::{
+    CorrectionsShown, caveats_json, correction_json, correction_line, jit_status_json, jit_status_text,
+};
+use crate::sim::Duration;
 
 /// `nsgsim jit …` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -45,6 +46,9 @@ pub struct RequestArgs {
     /// When, as an offset of the timeline (its steps up to then are applied first).
     #[arg(long)]
     pub at: Option<String>,
+    /// Why access is needed (the request's justification, shown in the log and the JIT page).
+    #[arg(long)]
+    pub justification: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -74,55 +78,15 @@ pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
 fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
-    let rows = vm_rows(&sim);
     // The status lists every VM, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
-        Format::Json => print_json(
-            &json!({ "at": sim.now().to_string(), "vms": rows, "caveats": caveats_json(&caveats) }),
-        ),
-        Format::Text => {
-            println!("JIT status at +{at} ({})", sim.now());
-            for (label, title) in [
-                ("Configured", "Configured"),
-                ("Recommended", "Not configured (recommended)"),
-                ("Unsupported", "Unsupported"),
-            ] {
-                let group: Vec<&Value> = rows.iter().filter(|r| r["status"] == label).collect();
-                println!("{title}: {}", group.len());
-                for r in group {
-                    println!("  {}", r["vm"].as_str().unwrap_or_default());
-                    if let Some(reason) = r["reason"].as_str() {
-                        println!("      reason: {reason}");
-                    }
-                    for p in r["ports"].as_array().into_iter().flatten() {
-                        println!(
-                            "      port {:<5} protocol {:<3} allowed sources {:<24} max {}",
-                            p["number"].to_string(),
-                            p["protocol"].as_str().unwrap_or_default(),
-                            p["allowed_sources"].as_str().unwrap_or_default(),
-                            p["max_duration"].as_str().unwrap_or_default()
-                        );
-                    }
-                    for g in r["active_grants"].as_array().into_iter().flatten() {
-                        println!(
-                            "      open: port {} to {} from {} until {}",
-                            g["port"],
-                            g["requester"].as_str().unwrap_or_default(),
-                            g["source"].as_str().unwrap_or_default(),
-                            g["until"].as_str().unwrap_or_default()
-                        );
-                    }
-                    for o in r["open_ports"].as_array().into_iter().flatten() {
-                        println!("      warning: {}", o["warning"].as_str().unwrap_or_default());
-                    }
-                    if let Some(a) = r["approvers"].as_array().filter(|a| !a.is_empty()) {
-                        let names: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                        println!("      approval by {} (nsgsim extension)", names.join(" or "));
-                    }
-                }
-            }
-        }
+        Format::Json => print_json(&json!({
+            "at": sim.now().to_string(),
+            "vms": jit_status_json(&sim),
+            "caveats": caveats_json(&caveats),
+        })),
+        Format::Text => print!("{}", jit_status_text(&sim, at)),
     }
     print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
@@ -162,9 +126,23 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         ports,
         duration,
         source,
-        justification: Some("requested from the command line".into()),
+        justification: args.justification.clone(),
     };
     let outcome = sim.apply(&action).map_err(|m| anyhow::anyhow!("{m}"))?;
+    // The training texts' claims this outcome calls for (a Security Reader refused, a VM without
+    // a public IP granted anyway), with Microsoft's answer.
+    let step = crate::sim::StepReport {
+        kind: crate::sim::StepKind::Timeline,
+        offset: at,
+        at: sim.now(),
+        line: None,
+        note: None,
+        correction: None,
+        question: None,
+        action: Some(outcome.clone()),
+        expectation: None,
+    };
+    let corrections = CorrectionsShown::default().for_step(&step, sim.topology());
     // The answer is about the requested VMs' flows.
     let caveats: Vec<&Caveat> = scenario
         .caveats
@@ -197,6 +175,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             "summary": outcome.what.to_string(),
             "changes": changes,
             "warnings": outcome.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "justification": args.justification,
+            "corrections": corrections.iter().map(correction_json).collect::<Vec<_>>(),
             "flows": flows.iter().map(|(vm, port, t)| {
                 let mut v = crate::report::trace_json(t);
                 if let Some(o) = v.as_object_mut() {
@@ -215,6 +195,9 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             for w in &outcome.warnings {
                 println!("  warning: {w}");
             }
+            for c in &corrections {
+                println!("  {}", correction_line(c));
+            }
             for (vm, port, t) in &flows {
                 println!("{} -> {vm} Tcp port {port}:", args.user);
                 print!("{}", crate::report::trace_text(t, "  ", super::common::style()));
@@ -223,71 +206,4 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     }
     print_caveats(&args.file, &caveats);
     Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
-}
-
-fn vm_rows(sim: &Simulator) -> Vec<Value> {
-    let t = sim.topology();
-    let jit = sim.jit();
-    t.vm_ids()
-        .map(|vm| {
-            let status = jit.status(t, vm);
-            let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.to_string()),
-                _ => None,
-            };
-            let ports: Vec<Value> = jit
-                .policy(vm)
-                .map(|p| {
-                    p.ports
-                        .iter()
-                        .map(|port| {
-                            json!({
-                                "number": port.number,
-                                "protocol": port.protocol.to_string(),
-                                "allowed_sources": port.allowed_sources.to_string(),
-                                "max_duration": port.max_duration.to_iso8601(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let grants: Vec<Value> = jit
-                .grants()
-                .iter()
-                .filter(|g| g.vm == vm && g.state == GrantState::Active)
-                .map(|g| {
-                    json!({
-                        "port": g.port,
-                        "requester": g.requester,
-                        "source": g.source.to_string(),
-                        "until": g.expires_at.to_string(),
-                    })
-                })
-                .collect();
-            // Protected ports that existing allow rules still open, as the portal warns.
-            let open: Vec<Value> = jit
-                .open_ports(t, vm)
-                .iter()
-                .map(|o| {
-                    json!({
-                        "nsg": o.nsg,
-                        "port": o.port,
-                        "rule": o.rule,
-                        "priority": o.priority,
-                        "source": o.source,
-                        "warning": o.to_string(),
-                    })
-                })
-                .collect();
-            json!({
-                "vm": t.vm(vm).name,
-                "status": status.label(),
-                "reason": reason,
-                "ports": ports,
-                "open_ports": open,
-                "approvers": jit.policy(vm).map(|p| p.approver_roles.clone()).unwrap_or_default(),
-                "active_grants": grants,
-            })
-        })
-        .collect()
 }

@@ -2,9 +2,11 @@
 
 use serde_json::{Value, json};
 
+use crate::jit::{JitEvent, LogKind};
 use crate::path::Trace;
-use crate::sim::RunReport;
+use crate::sim::{Happened, RunReport};
 
+use super::teach::{CorrectionsShown, correction_json};
 use super::{NicEffectiveRules, change_text};
 
 /// A flow verdict with its hops.
@@ -37,11 +39,14 @@ pub fn trace_json(trace: &Trace) -> Value {
 /// A whole run: every step's outcome and the tally.
 pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
     let topology = report.end.topology();
+    let mut shown = CorrectionsShown::default();
     let steps: Vec<Value> = report
         .steps
         .iter()
         .map(|s| {
+            let corrections: Vec<Value> = shown.for_step(s, topology).iter().map(correction_json).collect();
             json!({
+                "corrections": corrections,
                 "offset": s.offset.to_string(),
                 "at": s.at.to_string(),
                 "line": s.line,
@@ -50,6 +55,7 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
                 "action": s.action.as_ref().map(|a| json!({
                     "summary": a.what.to_string(),
                     "accepted": a.accepted(),
+                    "justification": justification_of(&a.what),
                     "changes": a.changes.iter().map(|c| change_text(c, topology)).collect::<Vec<_>>(),
                     "warnings": a.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "flow": a.trace.as_ref().map(trace_json),
@@ -76,6 +82,22 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
     })
 }
 
+/// The justification of a request the step made or decided, if it had one.
+fn justification_of(what: &Happened) -> Option<String> {
+    fn of(event: &JitEvent) -> Option<String> {
+        match event {
+            JitEvent::Granted(g) | JitEvent::Approved { grant: g, .. } => g.justification.clone(),
+            JitEvent::Pending { justification, .. } => justification.clone(),
+            JitEvent::ConnectPage { request, .. } => of(request),
+            _ => None,
+        }
+    }
+    match what {
+        Happened::Jit(event) | Happened::ScopedPolicy { event, .. } => of(event),
+        _ => None,
+    }
+}
+
 /// The activity log as a list of entries.
 pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
     let entries: Vec<Value> = log
@@ -83,6 +105,12 @@ pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
         .iter()
         .map(|e| {
             json!({
+                "kind": match e.kind {
+                    LogKind::Policy => "policy",
+                    LogKind::Request => "request",
+                    LogKind::Rule => "rule",
+                    LogKind::Network => "network",
+                },
                 "time": e.at.to_string(),
                 "caller": e.caller,
                 "operation": e.operation,

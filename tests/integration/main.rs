@@ -12,4 +12,5 @@ mod paths;
 mod replay;
 mod report;
 mod scenarios;
+mod teach;
 mod util;

@@ -9,6 +9,7 @@
 //! every independent error of a file at once.
 
 mod caveats;
+mod endpoint;
 mod error;
 mod load;
 mod load_jit;
@@ -21,6 +22,7 @@ mod schema_teach;
 #[cfg(test)]
 mod testing;
 
+pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_file_all, load_str, load_str_all};
 pub use recover::LoadErrors;

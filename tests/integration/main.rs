@@ -5,9 +5,12 @@
 mod architecture;
 mod caveats;
 mod cli_foundation;
+mod corpus;
 mod engineer;
+mod import_pipeline;
 mod jit_cli;
 mod matcher;
+mod overlap;
 mod paths;
 mod replay;
 mod report;

@@ -363,7 +363,7 @@ fn r_audit24_edit_jit_on_an_unconfigured_vm_is_refused() {
     let file = dir.write("edit.ron", &one_vm(rule, TWO_USERS, "", timeline));
     nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
         "REFUSED vm 'vm1' is not configured for JIT (Not configured): Edit changes the policy of a configured VM",
-        "updated JIT on vm 'vm1' for ports 22, 3389",
+        "updated JIT on vm 'vm1': added port 3389 (ports now 22, 3389)",
         "3 passed, 0 failed",
     ]);
 }

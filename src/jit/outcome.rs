@@ -385,7 +385,12 @@ impl fmt::Display for JitEvent {
                     })
                     .collect();
                 let noun = if each.len() == 1 { "VM" } else { "VMs" };
-                write!(f, "enabled JIT on {} {noun} (Enable JIT on VMs): {}", each.len(), parts.join("; "))
+                let n = each.len();
+                write!(
+                    f,
+                    "enabled JIT on {n} {noun} in one action (the portal's 'Enable JIT on {n} {noun}'): {}",
+                    parts.join("; ")
+                )
             }
             JitEvent::Plan2Set { enabled: true, configured } => write!(
                 f,

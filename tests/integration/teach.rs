@@ -373,7 +373,7 @@ fn jit_status_shows_the_configured_tab_and_every_request() {
 #[test]
 fn portal_actions_enable_several_vms_turn_plan2_and_request_from_the_connect_page() {
     nsgsim(&["run", &scenario("30-portal-walkthrough.ron")]).assert_code(0).stdout_has(&[
-        "enabled JIT on 2 VMs (Enable JIT on VMs): vm 'vm-iis02' ports 22, 3389, 5985, 5986; vm 'vm-api01' ports 22, 3389, 5985, 5986",
+        "enabled JIT on 2 VMs in one action (the portal's 'Enable JIT on 2 VMs'): vm 'vm-iis02' ports 22, 3389, 5985, 5986; vm 'vm-api01' ports 22, 3389, 5985, 5986",
         "REFUSED from the Connect page of vm 'vm-tools01': JIT is not enabled on vm 'vm-tools01': its Connect page prompts to enable it",
         "from the Connect page of vm 'vm-tools01': JIT was not enabled, the page prompted to enable it and it was accepted: enabled JIT on vm 'vm-tools01' for ports 3389; then alex was granted access to vm-tools01:3389",
     ]);

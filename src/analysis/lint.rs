@@ -13,6 +13,8 @@
 //! | `NSG005-unassociated-nsg` | info | the NSG is on no subnet or NIC, so its rules are not analysed |
 //! | `JIT001-rule-defeats-jit` | error | an allow with higher precedence than a JIT deny rule keeps the port open |
 //! | `JIT002-any-source` | warning | a JIT policy lets requests name any source (`*`) |
+//! | `JIT003-active-grant` | info | a management port open to the Internet only by an active JIT grant (it closes at the grant's end) |
+//! | `JIT004-port-5989` | warning | a JIT policy protects 5989, a training text's typo for WinRM's 5986 |
 //! | `BAS001-bastion-missing-rule` | error | the NSG on `AzureBastionSubnet` lacks one of Azure's required rules |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
@@ -319,6 +321,29 @@ fn management_exposure(chains: &Chains, out: &mut Vec<Finding>) {
                     )
                 };
                 let user: Vec<&Decider> = deciders.iter().filter(|d| d.user_rule).collect();
+                // Open only by JIT's own allow rules: a granted request, which closes at its end
+                // time. That is JIT working, not a management port left open.
+                let jit_grant = !user.is_empty()
+                    && user.iter().all(|d| {
+                        d.access == Access::Allow
+                            && is_jit_rule(d.rule.rsplit('/').next().unwrap_or_default())
+                    });
+                if jit_grant {
+                    out.push(Finding {
+                        severity: Severity::Info,
+                        code: "JIT003-active-grant",
+                        nsg: user.first().and_then(|d| d.nsg.clone()),
+                        vm: Some(vm_name.clone()),
+                        rules: user.iter().map(|d| d.rule.clone()).collect(),
+                        message: format!(
+                            "VM '{vm_name}' (NIC '{}') accepts TCP {ports} from {from} through an active JIT grant ({by}): opened on request, it closes at the grant's end time",
+                            n.name
+                        ),
+                        fix: "nothing to fix: JIT opened it on request; `nsgsim jit status --at OFFSET` shows the grant and its end".into(),
+                        policies: Vec::new(),
+                    });
+                    continue;
+                }
                 let (severity, message) = match &pip_text {
                     Some(pip_text) if reachable => (
                         Severity::Error,
@@ -428,6 +453,20 @@ fn jit_checks(chains: &Chains, jit: &JitEngine, out: &mut Vec<Finding>) {
             .filter(|p| p.allowed_sources == AllowedSources::Any)
             .map(|p| p.number.to_string())
             .collect();
+        if policy.port(5989).is_some() {
+            out.push(Finding {
+                severity: Severity::Warning,
+                code: "JIT004-port-5989",
+                nsg: None,
+                vm: Some(vm_name.clone()),
+                rules: Vec::new(),
+                message: format!(
+                    "the JIT policy of VM '{vm_name}' protects port 5989, which is not a WinRM port (WinRM uses 5985 for HTTP and 5986 for HTTPS): a training text's typo for 5986, so 5986 is probably left unprotected"
+                ),
+                fix: "protect 5986 (and 5985) instead of 5989, as Defender for Cloud's default ports do".into(),
+                policies: Vec::new(),
+            });
+        }
         if !any.is_empty() {
             out.push(Finding {
                 severity: Severity::Warning,

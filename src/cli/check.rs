@@ -1,6 +1,8 @@
 //! `nsgsim check FILE...`: load and validate scenario files, and replay their timelines (without
 //! the narrative or the verdicts of expectations) so that a step `run` would refuse (a priority
-//! clash, a rule or request that does not exist at that time) is reported here too. A valid
+//! clash, a rule or request that does not exist at that time) is reported here too. Every error
+//! it can find is reported, not only the first: each wrong top-level item and each step that
+//! cannot be applied, one per line. A valid
 //! file's caveats (what could not be read or modelled and can change traffic) are listed in
 //! full, one per line; they do not make the file invalid.
 
@@ -8,10 +10,12 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json, run_timeline};
+use super::common::print_json;
 use super::{EXIT_INVALID, EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::report::{caveat_detail, caveat_line, caveats_json};
+use crate::scenario::{Scenario, load_file_all};
+use crate::sim::Step;
 
 /// Arguments of `nsgsim check`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +28,31 @@ pub struct Args {
     pub format: Format,
 }
 
+/// The steps of the timeline that cannot be applied at their time, each as a diagnostic. The
+/// timeline is replayed; a step that fails is reported, left out, and the replay starts again
+/// without it, so that the later steps are checked too (up to [`MAX_REPLAY_ERRORS`]). A later
+/// step that fails only because an earlier one was left out is reported as well: it would fail
+/// in `run` once the first is fixed the way the file reads now.
+fn replay_errors(scenario: &Scenario) -> Vec<String> {
+    let mut steps: Vec<Step> = scenario.steps.clone();
+    let mut errors = Vec::new();
+    while errors.len() < MAX_REPLAY_ERRORS {
+        let Err(e) = crate::sim::run(scenario.world(), &steps) else { break };
+        errors.push(scenario.step_error(&e).to_string());
+        let failing = steps.iter().position(|s| s.at == e.at && s.line == e.line && s.column == e.column);
+        match failing {
+            Some(i) if e.line.is_some() => {
+                steps.remove(i);
+            }
+            _ => break,
+        }
+    }
+    errors
+}
+
+/// The most failing steps one `check` reports per file.
+const MAX_REPLAY_ERRORS: usize = 100;
+
 /// Runs the command: exit 0 when every file is valid, 2 otherwise (each error on one line).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut results = Vec::new();
@@ -31,7 +60,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     for file in &args.files {
         // Every step must apply at its time: replay the timeline, ignoring what it prints and
         // whether its expectations hold (that is `run`'s answer, exit 1, not invalid input).
-        let checked = load(file).and_then(|s| run_timeline(&s).map(|_| s));
+        let checked = match load_file_all(file) {
+            Ok(s) => match replay_errors(&s) {
+                errors if errors.is_empty() => Ok(s),
+                errors => Err(errors),
+            },
+            Err(errors) => Err(errors.iter().map(ToString::to_string).collect()),
+        };
         match checked {
             Ok(s) => {
                 let t = &s.topology;
@@ -72,14 +107,22 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 }
                 results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings, "caveats": caveats_json(&caveats)}));
             }
-            Err(e) => {
+            Err(errors) => {
                 code = EXIT_INVALID;
                 if args.format == Format::Text {
-                    eprintln!("error: {e:#}");
+                    for e in &errors {
+                        eprintln!("error: {e}");
+                    }
+                    if errors.len() > 1 {
+                        eprintln!("{}: {} errors", file.display(), errors.len());
+                    }
                 }
-                results.push(
-                    json!({"file": file.display().to_string(), "valid": false, "error": format!("{e:#}")}),
-                );
+                results.push(json!({
+                    "file": file.display().to_string(),
+                    "valid": false,
+                    "error": errors.first(),
+                    "errors": errors,
+                }));
             }
         }
     }

@@ -18,6 +18,10 @@ pub struct Args {
     /// Show the rules at this offset of the timeline.
     #[arg(long)]
     pub at: Option<String>,
+    /// List every prefix of an expanded service tag or ASG (the Internet tag has dozens); by
+    /// default the text shows the first few and how many more there are. JSON always lists all.
+    #[arg(long)]
+    pub full: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -35,7 +39,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let rules = effective_rules(t, &t.vm(vm).nics);
     let caveats = scenario.caveats_for_vm(vm);
     match args.format {
-        Format::Text => print!("{}", effective_text(&args.vm, &rules, style())),
+        Format::Text => print!("{}", effective_text(&args.vm, &rules, style(), args.full)),
         Format::Json => {
             let mut value = effective_json(&args.vm, &rules);
             if let Some(obj) = value.as_object_mut() {

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
 use crate::model::Caveat;
-use crate::report::{caveats_json, jit_status_json};
+use crate::report::{
+    CorrectionsShown, caveats_json, correction_json, correction_line, jit_status_json, jit_status_text,
+};
 use crate::sim::Duration;
 
 /// `nsgsim jit …` subcommands.
@@ -44,6 +46,9 @@ pub struct RequestArgs {
     /// When, as an offset of the timeline (its steps up to then are applied first).
     #[arg(long)]
     pub at: Option<String>,
+    /// Why access is needed (the request's justification, shown in the log and the JIT page).
+    #[arg(long)]
+    pub justification: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -74,55 +79,15 @@ fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let vms: Vec<crate::model::VmId> = sim.topology().vm_ids().collect();
-    let rows = jit_status_json(&sim, &vms);
     // The status lists every VM, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
-        Format::Json => print_json(
-            &json!({ "at": sim.now().to_string(), "vms": rows, "caveats": caveats_json(&caveats) }),
-        ),
-        Format::Text => {
-            println!("JIT status at +{at} ({})", sim.now());
-            for (label, title) in [
-                ("Configured", "Configured"),
-                ("Recommended", "Not configured (recommended)"),
-                ("Unsupported", "Unsupported"),
-            ] {
-                let group: Vec<&Value> = rows.iter().filter(|r| r["status"] == label).collect();
-                println!("{title}: {}", group.len());
-                for r in group {
-                    println!("  {}", r["vm"].as_str().unwrap_or_default());
-                    if let Some(reason) = r["reason"].as_str() {
-                        println!("      reason: {reason}");
-                    }
-                    for p in r["ports"].as_array().into_iter().flatten() {
-                        println!(
-                            "      port {:<5} protocol {:<3} allowed sources {:<24} max {}",
-                            p["number"].to_string(),
-                            p["protocol"].as_str().unwrap_or_default(),
-                            p["allowed_sources"].as_str().unwrap_or_default(),
-                            p["max_duration"].as_str().unwrap_or_default()
-                        );
-                    }
-                    for g in r["active_grants"].as_array().into_iter().flatten() {
-                        println!(
-                            "      open: port {} to {} from {} until {}",
-                            g["port"],
-                            g["requester"].as_str().unwrap_or_default(),
-                            g["source"].as_str().unwrap_or_default(),
-                            g["until"].as_str().unwrap_or_default()
-                        );
-                    }
-                    for o in r["open_ports"].as_array().into_iter().flatten() {
-                        println!("      warning: {}", o["warning"].as_str().unwrap_or_default());
-                    }
-                    if let Some(a) = r["approvers"].as_array().filter(|a| !a.is_empty()) {
-                        let names: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                        println!("      approval by {} (nsgsim extension)", names.join(" or "));
-                    }
-                }
-            }
-        }
+        Format::Json => print_json(&json!({
+            "at": sim.now().to_string(),
+            "vms": jit_status_json(&sim, &vms),
+            "caveats": caveats_json(&caveats),
+        })),
+        Format::Text => print!("{}", jit_status_text(&sim, at)),
     }
     print_caveats(&args.file, &caveats);
     Ok(EXIT_OK)
@@ -162,9 +127,23 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         ports,
         duration,
         source,
-        justification: Some("requested from the command line".into()),
+        justification: args.justification.clone(),
     };
     let outcome = sim.apply(&action).map_err(|m| anyhow::anyhow!("{m}"))?;
+    // The training texts' claims this outcome calls for (a Security Reader refused, a VM without
+    // a public IP granted anyway), with Microsoft's answer.
+    let step = crate::sim::StepReport {
+        kind: crate::sim::StepKind::Timeline,
+        offset: at,
+        at: sim.now(),
+        line: None,
+        note: None,
+        correction: None,
+        question: None,
+        action: Some(outcome.clone()),
+        expectation: None,
+    };
+    let corrections = CorrectionsShown::default().for_step(&step, sim.topology());
     // The answer is about the requested VMs' flows.
     let caveats: Vec<&Caveat> = scenario
         .caveats
@@ -205,6 +184,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             "summary": outcome.what.to_string(),
             "changes": changes,
             "warnings": outcome.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "justification": args.justification,
+            "corrections": corrections.iter().map(correction_json).collect::<Vec<_>>(),
             "flows": flows.iter().map(|(vm, port, t)| {
                 let mut v = crate::report::trace_json(t);
                 if let Some(o) = v.as_object_mut() {
@@ -222,6 +203,9 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             }
             for w in &outcome.warnings {
                 println!("  warning: {w}");
+            }
+            for c in &corrections {
+                println!("  {}", correction_line(c));
             }
             for (vm, port, t) in &flows {
                 println!("{} -> {vm} Tcp port {port}:", args.user);

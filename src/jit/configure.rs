@@ -3,22 +3,24 @@
 //!
 //! Enabling writes a deny rule per protected port into the NSGs on the VM's inbound path (the
 //! levels the options name), where existing rules for the port keep precedence, and warns about
-//! those (Defender's portal does). Editing rewrites the deny rules and ends the grants of ports
-//! no longer protected. Disabling ends the VM's grants and removes its deny rules.
+//! those (Defender's portal does). "Enable JIT on n VMs" enables several VMs in one action, all
+//! or none. Editing rewrites the deny rules of the ports it changes (the others stay as they
+//! are) and ends the grants of ports no longer protected. Disabling ends the VM's grants and
+//! removes its deny rules. Turning Defender for Servers Plan 2 off makes JIT unavailable.
 
 use std::fmt;
 
-use crate::model::{FirewallMode, NsgId, Topology, User, VmId};
+use crate::model::{FirewallMode, NicId, NsgId, Topology, User, VmId};
 use crate::nsg::{MAX_RULES_PER_NSG, NsgError};
 use crate::time::Instant;
 
 use super::engine::VmJit;
-use super::log::LogStatus;
+use super::log::{LogKind, LogStatus};
 use super::outcome::Effects;
-use super::rules::{covering_rules, deny_priority, deny_rule};
+use super::rules::{covering_rules, deny_priority, deny_rule, is_deny_rule_for};
 use super::{
     CancelReason, GrantId, GrantState, JitEngine, JitError, JitEvent, JitOutcome, JitPolicy, JitWarning,
-    NsgLevels, Permission, PolicyChange, Supportability, default_ports, supportability,
+    NsgLevels, Permission, PolicyChange, PolicyEdit, Supportability, default_ports, supportability,
 };
 
 /// A protected port that an existing rule still opens: the rule allows the port ahead of JIT's
@@ -93,35 +95,31 @@ impl JitEngine {
         })
     }
 
-    fn write_policy(
-        &mut self,
-        topology: &mut Topology,
+    /// The policy an enable or edit of `vm` would write, and where: refused (with the reason)
+    /// when `actor` may not configure JIT, an edit names a VM not configured, the VM is
+    /// unsupported, the policy's name would be too long, or the deny rules would break Azure's
+    /// limit of rules per NSG. Nothing is written or logged here, so that "Enable JIT on n VMs"
+    /// can check every VM before it writes anything.
+    fn plan_policy(
+        &self,
+        topology: &Topology,
         vm: VmId,
         change: PolicyChange,
         actor: &User,
-        now: Instant,
         edit_only: bool,
-    ) -> JitOutcome {
+    ) -> Result<(JitPolicy, Vec<NsgId>, NicId), JitError> {
         let vm_name = topology.vm(vm).name.clone();
-        let resource = policy_resource(&vm_name);
-        let operation = "Update JIT Network Access Policy";
-        if let Err(e) = self.check_configure(actor) {
-            return self.refuse(now, &actor.name, operation, &resource, e);
-        }
-        let editing = self.configured.contains_key(&vm);
-        if edit_only && !editing {
-            let e = JitError::EditNotConfigured { vm: vm_name, status: self.status(topology, vm) };
-            return self.refuse(now, &actor.name, operation, &resource, e);
+        self.check_configure(actor)?;
+        if edit_only && !self.configured.contains_key(&vm) {
+            return Err(JitError::EditNotConfigured { vm: vm_name, status: self.status(topology, vm) });
         }
         let status =
             supportability(topology, vm, false, self.options.defender_plan2, &self.options.disabled_scopes);
         if let Supportability::Unsupported(reason) = status {
-            let e = JitError::Unsupported { vm: vm_name, reason };
-            return self.refuse(now, &actor.name, operation, &resource, e);
+            return Err(JitError::Unsupported { vm: vm_name, reason });
         }
         if format!("default{vm_name}").len() > 56 {
-            let e = JitError::PolicyNameTooLong { vm: vm_name };
-            return self.refuse(now, &actor.name, operation, &resource, e);
+            return Err(JitError::PolicyNameTooLong { vm: vm_name });
         }
         let base = self
             .configured
@@ -135,7 +133,7 @@ impl JitEngine {
         };
         let nsgs = self.path_nsgs(topology, vm);
         let Some(nic) = topology.primary_nic(vm) else {
-            return self.refuse(now, &actor.name, operation, &resource, JitError::NoNic { vm: vm_name });
+            return Err(JitError::NoNic { vm: vm_name });
         };
         // Azure's limit of rules per NSG holds for JIT's writes as for anyone's: refuse before
         // changing anything.
@@ -147,13 +145,32 @@ impl JitEngine {
             let count = n.rules.len() - own + policy.ports.len();
             if count > MAX_RULES_PER_NSG {
                 let limit = NsgError::TooManyRules { nsg: n.name.clone(), count };
-                let e = JitError::DenyRulesOverLimit { vm: vm_name, limit };
-                return self.refuse(now, &actor.name, operation, &resource, e);
+                return Err(JitError::DenyRulesOverLimit { vm: vm_name, limit });
             }
         }
+        Ok((policy, nsgs, nic))
+    }
+
+    fn write_policy(
+        &mut self,
+        topology: &mut Topology,
+        vm: VmId,
+        change: PolicyChange,
+        actor: &User,
+        now: Instant,
+        edit_only: bool,
+    ) -> JitOutcome {
+        let vm_name = topology.vm(vm).name.clone();
+        let resource = policy_resource(&vm_name);
+        let operation = "Update JIT Network Access Policy";
+        let (policy, nsgs, nic) = match self.plan_policy(topology, vm, change, actor, edit_only) {
+            Ok(planned) => planned,
+            Err(e) => return self.refuse(LogKind::Policy, now, &actor.name, operation, &resource, e),
+        };
+        let editing = self.configured.contains_key(&vm);
+        let before = self.configured.get(&vm).map(|c| c.policy.clone());
         let mut out = Effects::default();
         if editing {
-            self.remove_deny_rules(topology, vm, now, &mut out);
             // Grants on ports the new policy no longer protects end now.
             let dropped: Vec<GrantId> = self
                 .grants
@@ -168,6 +185,7 @@ impl JitEngine {
         let ports: Vec<u16> = policy.ports.iter().map(|p| p.number).collect();
         let listed: Vec<String> = ports.iter().map(u16::to_string).collect();
         self.record(
+            LogKind::Policy,
             now,
             &actor.name,
             operation,
@@ -185,9 +203,27 @@ impl JitEngine {
             NsgLevels::NicOnly => out.warnings.push(JitWarning::NicLevelOnly),
             NsgLevels::SubnetOnly => out.warnings.push(JitWarning::SubnetLevelOnly),
         }
-        let mut deny_rules = Vec::new();
+        // "Defender for Cloud ensures 'deny all inbound traffic' rules exist for your selected
+        // ports": on an edit, a deny rule that is still right (same NSG, port and protocol) stays
+        // as it is, and only the rules of removed or changed ports are deleted and rewritten, so
+        // an edit changes (and shows) only what it changes.
+        let old_rules = self.configured.get(&vm).map(|c| c.deny_rules.clone()).unwrap_or_default();
+        let still_right = |(nsg, number, name): &(NsgId, u16, String)| {
+            nsgs.contains(nsg)
+                && policy.port(*number).is_some_and(|port| {
+                    topology.nsg(*nsg).rule(name).is_some_and(|r| is_deny_rule_for(r, vm_ip, port))
+                })
+        };
+        let (kept, stale): (Vec<_>, Vec<_>) = old_rules.into_iter().partition(|r| still_right(r));
+        for (nsg, _, name) in &stale {
+            self.delete_rule(topology, *nsg, name, now, &mut out);
+        }
+        let mut deny_rules = kept;
         for &nsg in &nsgs {
             for port in &policy.ports {
+                if deny_rules.iter().any(|(n, p, _)| *n == nsg && *p == port.number) {
+                    continue;
+                }
                 let nsg_name = topology.nsg(nsg).name.clone();
                 let Some((priority, as_intended)) =
                     deny_priority(topology.nsg(nsg), port, vm_ip, &ctx, self.options.strict_deny_placement)
@@ -213,6 +249,7 @@ impl JitEngine {
             let fw = topology.firewall(f);
             fw.mode == FirewallMode::Classic && fw.public_ip.is_some()
         });
+        let edit = before.map(|b| PolicyEdit::between(&b, &policy));
         let config = VmJit { policy, nsgs, deny_rules, firewall };
         out.warnings.extend(open_ports_of(&config, topology, vm).into_iter().map(JitWarning::OpenPort));
         if config.deny_rules.is_empty() && firewall.is_none() {
@@ -221,6 +258,19 @@ impl JitEngine {
         if let Some(f) = firewall {
             let firewall = topology.firewall(f).name.clone();
             out.warnings.push(JitWarning::BehindFirewall { vm: vm_name.clone(), firewall });
+        }
+        // JIT's rules name one destination, the VM's (primary) private IP; a VM's other NICs get
+        // none, so the protected ports there are whatever their own NSGs say (model choice).
+        let others: Vec<(String, std::net::IpAddr)> = topology
+            .vm(vm)
+            .nics
+            .iter()
+            .filter(|&&n| n != nic)
+            .map(|&n| (topology.nic(n).name.clone(), topology.nic(n).private_ip))
+            .collect();
+        if !others.is_empty() {
+            let primary = (topology.nic(nic).name.clone(), vm_ip);
+            out.warnings.push(JitWarning::OtherNicsUnprotected { vm: vm_name.clone(), primary, others });
         }
         self.configured.insert(vm, config);
         let mut cancelled = Vec::new();
@@ -233,7 +283,85 @@ impl JitEngine {
                 r.ports.iter().any(|p| p.vm == vm) && jit.approvers_for(&r.ports).is_empty()
             });
         }
-        out.finish(JitEvent::Enabled { vm: vm_name, ports, approver_roles, updated: editing, cancelled })
+        out.finish(JitEvent::Enabled {
+            vm: vm_name,
+            ports,
+            approver_roles,
+            updated: editing,
+            edit,
+            cancelled,
+        })
+    }
+
+    /// "Enable JIT on n VMs" (the portal's Not configured tab, several VMs selected): one action
+    /// that writes one policy. Every VM is checked first, and when one of them cannot be enabled
+    /// the action is refused with that VM's reason and nothing is written, as one policy PUT is
+    /// accepted or refused whole.
+    pub fn enable_many(
+        &mut self,
+        topology: &mut Topology,
+        vms: &[VmId],
+        change: PolicyChange,
+        actor: &User,
+        now: Instant,
+    ) -> JitOutcome {
+        for &vm in vms {
+            if let Err(e) = self.plan_policy(topology, vm, change.clone(), actor, false) {
+                let resource = policy_resource(&topology.vm(vm).name);
+                return self.refuse(
+                    LogKind::Policy,
+                    now,
+                    &actor.name,
+                    "Update JIT Network Access Policy",
+                    &resource,
+                    e,
+                );
+            }
+        }
+        let mut out = Effects::default();
+        let mut events = Vec::new();
+        for &vm in vms {
+            let one = self.write_policy(topology, vm, change.clone(), actor, now, false);
+            events.push(out.absorb(one));
+        }
+        out.finish(JitEvent::EnabledOnVms(events))
+    }
+
+    /// Turns Defender for Servers Plan 2 on or off. JIT requires the plan: while it is off no VM
+    /// can be enabled and every request is refused. What happens to VMs already configured is
+    /// undocumented; nsgsim keeps their policies and deny rules (nobody deletes them), and their
+    /// open grants end at their end time (model choice, [`super::PLAN2_OFF_MODEL_CHOICE`]).
+    pub fn set_plan2(
+        &mut self,
+        topology: &Topology,
+        enabled: bool,
+        actor: &User,
+        now: Instant,
+    ) -> JitOutcome {
+        let operation = "Update Defender plan (Microsoft.Security/pricings/write)";
+        let resource = "pricings/VirtualMachines (Defender for Servers Plan 2)";
+        if let Err(action) = self.roles.check(&actor.roles, Permission::SetPlan) {
+            let e = JitError::MissingPermission {
+                user: actor.name.clone(),
+                roles: actor.roles.clone(),
+                action,
+                permission: Permission::SetPlan,
+            };
+            return self.refuse(LogKind::Policy, now, &actor.name, operation, resource, e);
+        }
+        self.options.defender_plan2 = enabled;
+        let state = if enabled { "on" } else { "off" };
+        self.record(
+            LogKind::Policy,
+            now,
+            &actor.name,
+            operation,
+            resource,
+            LogStatus::Succeeded,
+            format!("Plan 2 {state}"),
+        );
+        let configured = self.configured.keys().map(|&vm| topology.vm(vm).name.clone()).collect();
+        Effects::default().finish(JitEvent::Plan2Set { enabled, configured })
     }
 
     /// The protected ports of `vm` that existing rules still open: allow rules for the port that
@@ -251,11 +379,11 @@ impl JitEngine {
         let resource = policy_resource(&vm_name);
         let operation = "Delete JIT Network Access Policy";
         if let Err(e) = self.check_configure(actor) {
-            return self.refuse(now, &actor.name, operation, &resource, e);
+            return self.refuse(LogKind::Policy, now, &actor.name, operation, &resource, e);
         }
         if !self.configured.contains_key(&vm) {
             let e = JitError::DisableNotConfigured { vm: vm_name };
-            return self.refuse(now, &actor.name, operation, &resource, e);
+            return self.refuse(LogKind::Policy, now, &actor.name, operation, &resource, e);
         }
         let mut out = Effects::default();
         let active: Vec<GrantId> = self
@@ -274,6 +402,7 @@ impl JitEngine {
         }
         self.configured.remove(&vm);
         self.record(
+            LogKind::Policy,
             now,
             &actor.name,
             operation,
@@ -372,7 +501,7 @@ mod tests {
         let mut f = fixture();
         let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
         let owner = user("o", &["Owner"], "203.0.113.1");
-        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended);
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::NotConfigured);
         let out = jit.enable(&mut f.topology, f.vm, PolicyChange::default(), &owner, f.t0);
         assert!(out.accepted(), "{}", out.event);
         assert_eq!(jit_rules(&f.topology, f.subnet_nsg, Access::Deny), 4);
@@ -472,7 +601,7 @@ mod tests {
             0,
             "nothing written at the other level either"
         );
-        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended);
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::NotConfigured);
         // One port fits (998); its grant would be the 999th... and with one more filler, the 1,001st.
         let out = jit.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
         assert!(out.accepted(), "{}", out.event);
@@ -502,9 +631,9 @@ mod tests {
         let out = jit.edit(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
         assert_eq!(
             out.refusal(),
-            Some(&JitError::EditNotConfigured { vm: "vm1".into(), status: Supportability::Recommended })
+            Some(&JitError::EditNotConfigured { vm: "vm1".into(), status: Supportability::NotConfigured })
         );
-        assert_eq!(jit.status(&f.topology, f.vm), Supportability::Recommended, "not enabled silently");
+        assert_eq!(jit.status(&f.topology, f.vm), Supportability::NotConfigured, "not enabled silently");
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 0);
         let last = jit.log().entries().last().expect("logged");
         assert_eq!(last.status, LogStatus::Failed);

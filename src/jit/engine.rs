@@ -12,7 +12,7 @@ use crate::model::{FirewallId, NsgId, Topology, VmId};
 use crate::nsg::{Direction, SecurityRule};
 use crate::time::Instant;
 
-use super::log::{LogStatus, SECURITY_RP};
+use super::log::{LogKind, LogStatus, SECURITY_RP};
 use super::outcome::Effects;
 use super::{
     ActivityLog, Grant, GrantId, GrantState, JitError, JitOutcome, JitPolicy, LogEntry, PolicyScope, Request,
@@ -130,13 +130,14 @@ impl JitEngine {
     /// activity log shows every write, as Azure's does.
     pub fn record_manual(
         &mut self,
+        kind: LogKind,
         at: Instant,
         caller: &str,
         operation: &str,
         resource: &str,
         detail: String,
     ) {
-        self.record(at, caller, operation, resource, LogStatus::Succeeded, detail);
+        self.record(kind, at, caller, operation, resource, LogStatus::Succeeded, detail);
     }
 
     /// Every request, oldest first.
@@ -225,8 +226,10 @@ impl JitEngine {
     }
 
     /// Logs an operation of Azure's.
+    #[expect(clippy::too_many_arguments, reason = "one activity-log entry's fields")]
     pub(super) fn record(
         &mut self,
+        kind: LogKind,
         at: Instant,
         caller: &str,
         operation: &str,
@@ -234,12 +237,14 @@ impl JitEngine {
         status: LogStatus,
         detail: String,
     ) {
-        self.push_log(at, caller, operation, resource, status, detail, false);
+        self.push_log(kind, at, caller, operation, resource, status, detail, false);
     }
 
     /// Logs an operation that is an nsgsim extension rather than an Azure feature.
+    #[expect(clippy::too_many_arguments, reason = "one activity-log entry's fields")]
     pub(super) fn record_extension(
         &mut self,
+        kind: LogKind,
         at: Instant,
         caller: &str,
         operation: &str,
@@ -247,12 +252,13 @@ impl JitEngine {
         status: LogStatus,
         detail: String,
     ) {
-        self.push_log(at, caller, operation, resource, status, detail, true);
+        self.push_log(kind, at, caller, operation, resource, status, detail, true);
     }
 
     #[expect(clippy::too_many_arguments, reason = "one activity-log entry's fields")]
     fn push_log(
         &mut self,
+        kind: LogKind,
         at: Instant,
         caller: &str,
         operation: &str,
@@ -262,6 +268,7 @@ impl JitEngine {
         extension: bool,
     ) {
         self.log.push(LogEntry {
+            kind,
             at,
             caller: caller.into(),
             operation: operation.into(),
@@ -275,26 +282,28 @@ impl JitEngine {
     /// Refuses an operation of Azure's: logs it as failed with the reason, writes nothing.
     pub(super) fn refuse(
         &mut self,
+        kind: LogKind,
         at: Instant,
         actor: &str,
         operation: &str,
         resource: &str,
         reason: JitError,
     ) -> JitOutcome {
-        self.record(at, actor, operation, resource, LogStatus::Failed, reason.to_string());
+        self.record(kind, at, actor, operation, resource, LogStatus::Failed, reason.to_string());
         JitOutcome::from(reason)
     }
 
     /// A refusal of an nsgsim-extension operation (approve, deny, revoke), logged as such.
     pub(super) fn refuse_extension(
         &mut self,
+        kind: LogKind,
         at: Instant,
         actor: &str,
         operation: &str,
         resource: &str,
         reason: JitError,
     ) -> JitOutcome {
-        self.record_extension(at, actor, operation, resource, LogStatus::Failed, reason.to_string());
+        self.record_extension(kind, at, actor, operation, resource, LogStatus::Failed, reason.to_string());
         JitOutcome::from(reason)
     }
 
@@ -309,6 +318,7 @@ impl JitEngine {
     ) {
         let nsg_name = topology.nsg(nsg).name.clone();
         self.record(
+            LogKind::Rule,
             now,
             SECURITY_RP,
             "Create or Update Security Rule",
@@ -340,7 +350,15 @@ impl JitEngine {
         let change = RuleChange::Removed { nsg: n.name.clone(), rule: rule.clone() };
         let resource = format!("{}/securityRules/{name}", n.name);
         topology.nsg_mut(nsg).rules.retain(|r| r.name != name);
-        self.record(now, SECURITY_RP, "Delete Security Rule", &resource, LogStatus::Succeeded, String::new());
+        self.record(
+            LogKind::Rule,
+            now,
+            SECURITY_RP,
+            "Delete Security Rule",
+            &resource,
+            LogStatus::Succeeded,
+            String::new(),
+        );
         out.changes.push(change);
         if !out.changed_nsgs.contains(&nsg) {
             out.changed_nsgs.push(nsg);
@@ -378,7 +396,7 @@ mod tests {
     fn queries_see_configuration_requests_and_deadlines() {
         let fresh = fixture();
         let jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
-        assert_eq!(jit.status(&fresh.topology, fresh.vm), Supportability::Recommended);
+        assert_eq!(jit.status(&fresh.topology, fresh.vm), Supportability::NotConfigured);
         assert!(jit.policy(fresh.vm).is_none() && jit.next_deadline().is_none());
         let (mut f, mut jit, owner) = enabled(JitOptions::default(), &[]);
         assert_eq!(jit.status(&f.topology, f.vm), Supportability::Configured);

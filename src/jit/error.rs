@@ -68,6 +68,14 @@ pub enum JitError {
         /// Its JIT status.
         status: Supportability,
     },
+    /// A request from a VM's Connect page while JIT is not enabled on the VM: the page prompts to
+    /// enable JIT, and the prompt was not accepted.
+    ConnectPageNotEnabled {
+        /// The VM.
+        vm: String,
+        /// The port the page would enable (RDP 3389 on Windows, SSH 22 on Linux).
+        port: u16,
+    },
     /// Disabling JIT on a VM where it is not enabled.
     DisableNotConfigured {
         /// The VM.
@@ -212,6 +220,7 @@ impl fmt::Display for JitError {
                     Permission::Configure => "configure JIT",
                     Permission::Request => "request JIT access",
                     Permission::Read => "read JIT policies",
+                    Permission::SetPlan => "turn a Defender plan on or off",
                 };
                 write!(f, "user '{user}' (roles: {}) lacks {action}, needed to {needed}", list_or_none(roles))
             }
@@ -231,6 +240,11 @@ impl fmt::Display for JitError {
                 "vm '{vm}' is not configured for JIT ({status}): Edit changes the policy of a configured VM; enable JIT on it first (EnableJit)"
             ),
             JitError::DisableNotConfigured { vm } => write!(f, "vm '{vm}' is not configured for JIT"),
+            JitError::ConnectPageNotEnabled { vm, port } => write!(
+                f,
+                "JIT is not enabled on vm '{vm}': its Connect page prompts to enable it (with the VM page's parameters: port {port}, any source, 3 hours), and the prompt was not accepted"
+            ),
+
             JitError::NoPort => f.write_str("the request names no port"),
             JitError::DurationNotPositive { duration } => {
                 write!(f, "the requested duration {duration} is not positive")
@@ -388,8 +402,8 @@ mod tests {
                 "JIT cannot write its deny rules for vm 'vm1': NSG 'n' has 1001 rules; Azure allows at most 1000",
             ),
             (
-                JitError::NotConfigured { vm: "vm1".into(), status: Supportability::Recommended },
-                "vm 'vm1' is not configured for JIT (Recommended)",
+                JitError::NotConfigured { vm: "vm1".into(), status: Supportability::NotConfigured },
+                "vm 'vm1' is not configured for JIT (Not configured)",
             ),
             (JitError::DisableNotConfigured { vm: "vm1".into() }, "vm 'vm1' is not configured for JIT"),
             (

@@ -7,7 +7,7 @@ use crate::model::{CollectionRules, DnatRule, FirewallId, RuleCollection, RuleCo
 use crate::net::{IpProtocol, ProtocolSet};
 use crate::time::Instant;
 
-use super::log::{LogStatus, SECURITY_RP};
+use super::log::{LogKind, LogStatus, SECURITY_RP};
 use super::outcome::Effects;
 use super::{GrantId, JitEngine, JitProtocol, MappedPort, PortPolicy, RequestSource, RuleChange};
 
@@ -110,6 +110,7 @@ impl JitEngine {
     fn record_dnat(&mut self, now: Instant, firewall: &str, collection: &str, detail: String) {
         let resource = format!("{firewall}/natRuleCollections/{collection}");
         self.record(
+            LogKind::Rule,
             now,
             SECURITY_RP,
             "Create or Update Azure Firewall",

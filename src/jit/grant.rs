@@ -10,7 +10,7 @@ use crate::model::{FirewallId, NsgId, Topology, User, VmId};
 use crate::nsg::{Direction, MAX_RULES_PER_NSG, NsgError};
 use crate::time::Instant;
 
-use super::log::{LogStatus, SECURITY_RP};
+use super::log::{LogKind, LogStatus, SECURITY_RP};
 use super::outcome::Effects;
 use super::rules::{allow_blocker, allow_priority, allow_rule};
 use super::{
@@ -38,6 +38,8 @@ pub enum GrantState {
     Superseded {
         /// The newer grant.
         by: GrantId,
+        /// The request the newer grant comes from.
+        request: RequestId,
     },
 }
 
@@ -47,7 +49,7 @@ impl fmt::Display for GrantState {
             GrantState::Active => f.write_str("Active"),
             GrantState::Expired => f.write_str("Expired"),
             GrantState::Revoked { by } => write!(f, "Revoked by {by}"),
-            GrantState::Superseded { by } => write!(f, "Superseded by grant #{}", by.0),
+            GrantState::Superseded { .. } => f.write_str("Superseded"),
         }
     }
 }
@@ -220,7 +222,7 @@ impl JitEngine {
                     request: self.requests[g.request.0 as usize].name.clone(),
                     expires_at: g.expires_at,
                 });
-                self.end_grant(topology, o, GrantState::Superseded { by: gid }, now, out);
+                self.end_grant(topology, o, GrantState::Superseded { by: gid, request: id }, now, out);
             }
         }
         let source = request.source.address_spec();
@@ -288,23 +290,27 @@ impl JitEngine {
         if let Some((fw, collection, mapped)) = &g.firewall_rule {
             self.remove_dnat(topology, *fw, collection, *mapped, now, out);
         }
+        // The API's port status goes Initiated => Revoked with a statusReason; who revoked and
+        // which request superseded it are said only where they add something.
         let reason = match &state {
-            GrantState::Expired => "Expired",
-            GrantState::Revoked { .. } => "UserRequested",
-            GrantState::Superseded { .. } => "NewerRequestInitiated",
-            GrantState::Active => "Initiated",
+            GrantState::Expired => "Expired".to_string(),
+            GrantState::Revoked { by } => format!("UserRequested; revoked by {by}"),
+            GrantState::Superseded { request, .. } => {
+                let newer = &self.requests[request.0 as usize].name;
+                format!("NewerRequestInitiated; superseded by request '{newer}'")
+            }
+            GrantState::Active => "Initiated".to_string(),
         };
         let vm_name = topology.vm(g.vm).name.clone();
+        let request = &self.requests[g.request.0 as usize].name;
         self.record(
+            LogKind::Request,
             now,
             SECURITY_RP,
             "JIT port status change",
             &format!("vm '{vm_name}' port {}", g.port),
             LogStatus::Succeeded,
-            format!(
-                "grant #{} of {}: Initiated => Revoked (statusReason: {reason}; {state})",
-                g.id.0, g.requester
-            ),
+            format!("request '{request}' of {}: Initiated => Revoked (statusReason: {reason})", g.requester),
         );
         self.grants[grant.0 as usize].state = state;
         self.ended_at.insert(grant, now);
@@ -328,7 +334,14 @@ impl JitEngine {
         let may = r.requester == actor.name || self.roles.check(&actor.roles, Permission::Configure).is_ok();
         if !may {
             let reason = JitError::MayNotRevoke { user: actor.name.clone() };
-            return Ok(self.refuse_extension(now, &actor.name, "Revoke JIT access", &resource, reason));
+            return Ok(self.refuse_extension(
+                LogKind::Request,
+                now,
+                &actor.name,
+                "Revoke JIT access",
+                &resource,
+                reason,
+            ));
         }
         let active: Vec<GrantId> =
             r.grants.iter().copied().filter(|g| self.grant(*g).state == GrantState::Active).collect();
@@ -337,6 +350,7 @@ impl JitEngine {
             self.end_grant(topology, *g, GrantState::Revoked { by: actor.name.clone() }, now, &mut out);
         }
         self.record_extension(
+            LogKind::Request,
             now,
             &actor.name,
             "Revoke JIT access",
@@ -531,14 +545,18 @@ mod tests {
         );
         assert!(
             newer.event.to_string().ends_with(
-                "; this supersedes o's grant #0 for vm1:22 from 203.0.113.1 (request 'mine', until 2025-01-01T00:10:00Z) (statusReason NewerRequestInitiated: that access ends now)"
+                "; this supersedes o's grant for vm1:22 from 203.0.113.1 (request 'mine', until 2025-01-01T00:10:00Z) (statusReason NewerRequestInitiated: that access ends now)"
             ),
             "{}",
             newer.event
         );
         assert_eq!(status_of(&jit, "mine"), RequestStatus::Superseded);
         let g0 = jit.request_by_name("mine").expect("made").grants[0];
-        assert_eq!(jit.grant(g0).state, GrantState::Superseded { by: newer.new_grants[0].0 });
+        assert!(
+            matches!(jit.grant(g0).state, GrantState::Superseded { by, .. } if by == newer.new_grants[0].0),
+            "{:?}",
+            jit.grant(g0).state
+        );
         assert!(jit.log().entries().iter().any(|e| e.detail.contains("statusReason: NewerRequestInitiated")));
         // A request that supersedes nothing says nothing about it.
         let plain = ask(&mut jit, &mut f, "plain", &owner, 22, 600, None, 120);

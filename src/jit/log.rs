@@ -29,9 +29,25 @@ impl fmt::Display for LogStatus {
     }
 }
 
+/// What an entry is about, so that a narrative can show part of the log (`--log requests`,
+/// `--log rules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogKind {
+    /// A JIT policy written or deleted, or a Defender plan changed.
+    Policy,
+    /// A request, its approval or denial, a revoke, or a port's status change.
+    Request,
+    /// A security rule or DNAT rule written or deleted (by Defender or by hand).
+    Rule,
+    /// Another change made by hand: an NSG association, a peering setting.
+    Network,
+}
+
 /// One entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
+    /// What it is about.
+    pub kind: LogKind,
     /// When.
     pub at: Instant,
     /// Who (a user name, or the Security Resource Provider for automatic rule writes).
@@ -72,6 +88,7 @@ mod tests {
 
     fn entry(at: &str, operation: &str, extension: bool) -> LogEntry {
         LogEntry {
+            kind: LogKind::Policy,
             at: Instant::parse(at).expect("valid"),
             caller: SECURITY_RP.into(),
             operation: operation.into(),

@@ -34,6 +34,7 @@ mod engine;
 mod error;
 mod firewall;
 mod grant;
+mod history;
 mod log;
 mod outcome;
 mod policy;
@@ -48,17 +49,22 @@ pub use configure::OpenPort;
 pub use engine::{JitEngine, JitOptions, NsgLevels};
 pub use error::{CancelReason, JitError};
 pub use grant::{Grant, GrantId, GrantState};
-pub use log::{ActivityLog, LogEntry, LogStatus};
+pub use history::{APPROVED_WINDOW, ConfiguredRow, ConnectionVia, GrantRecord};
+pub use log::{ActivityLog, LogEntry, LogKind, LogStatus};
 pub use outcome::{
     GrantSummary, JitEvent, JitOutcome, JitWarning, MappedPort, PortAccess, RuleChange, SupersededGrant,
 };
 pub use policy::{
     AllowedSources, DEFAULT_MAX_DURATION, JitPolicy, JitProtocol, MAX_MAX_DURATION, MIN_MAX_DURATION,
-    PolicyChange, PolicyScope, PortPolicy, ScopedPolicy, default_ports, vm_page_default_port,
+    PolicyChange, PolicyEdit, PolicyScope, PortEdit, PortPolicy, ScopedPolicy, default_ports,
+    vm_page_default_port, vm_page_ports,
 };
 pub use request::{
     CancelledRequest, PortRequest, Request, RequestId, RequestSource, RequestState, RequestStatus,
 };
 pub use roles::{Permission, RoleBook};
 pub use rules::{Blocker, JIT_RULE_PREFIX, is_jit_rule};
-pub use support::{Supportability, UnsupportedReason, supportability};
+pub use support::{
+    PLAN2_OFF_MODEL_CHOICE, Supportability, UnsupportedReason, firewall_for, protecting_firewall,
+    supportability,
+};

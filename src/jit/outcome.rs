@@ -12,7 +12,7 @@ use crate::model::NsgId;
 use crate::nsg::SecurityRule;
 use crate::time::{Duration, Instant};
 
-use super::{CancelledRequest, GrantId, JitError, NsgLevels, OpenPort, RequestSource};
+use super::{CancelledRequest, GrantId, JitError, NsgLevels, OpenPort, PolicyEdit, RequestSource};
 
 /// What an operation did.
 #[derive(Clone, Debug)]
@@ -39,10 +39,7 @@ impl JitOutcome {
 
     /// Why the operation was refused, if it was.
     pub fn refusal(&self) -> Option<&JitError> {
-        match &self.event {
-            JitEvent::Refused(e) => Some(e),
-            _ => None,
-        }
+        self.event.refusal()
     }
 }
 
@@ -58,6 +55,21 @@ pub(super) struct Effects {
 }
 
 impl Effects {
+    /// Takes in what another operation of the same action did (each VM of "Enable JIT on n
+    /// VMs", the enabling before a Connect-page request), and returns its event.
+    pub(super) fn absorb(&mut self, other: JitOutcome) -> JitEvent {
+        self.changes.extend(other.changes);
+        self.warnings.extend(other.warnings);
+        for nsg in other.changed_nsgs {
+            if !self.changed_nsgs.contains(&nsg) {
+                self.changed_nsgs.push(nsg);
+            }
+        }
+        self.new_grants.extend(other.new_grants);
+        self.ended_grants.extend(other.ended_grants);
+        other.event
+    }
+
     /// The outcome of an operation that did these things.
     pub(super) fn finish(self, event: JitEvent) -> JitOutcome {
         JitOutcome {
@@ -146,6 +158,8 @@ pub struct GrantSummary {
     pub mapped: Vec<MappedPort>,
     /// The grants this one replaced.
     pub superseded: Vec<SupersededGrant>,
+    /// The requester's justification (the API's `justification`), if they gave one.
+    pub justification: Option<String>,
 }
 
 impl fmt::Display for GrantSummary {
@@ -169,8 +183,8 @@ impl fmt::Display for GrantSummary {
                 .iter()
                 .map(|s| {
                     format!(
-                        "{}'s grant #{} for {}:{} from {} (request '{}', until {})",
-                        s.requester, s.grant.0, s.vm, s.port, s.source, s.request, s.expires_at
+                        "{}'s grant for {}:{} from {} (request '{}', until {})",
+                        s.requester, s.vm, s.port, s.source, s.request, s.expires_at
                     )
                 })
                 .collect();
@@ -179,6 +193,9 @@ impl fmt::Display for GrantSummary {
                 "; this supersedes {} (statusReason NewerRequestInitiated: that access ends now)",
                 parts.join(" and ")
             )?;
+        }
+        if let Some(why) = &self.justification {
+            write!(f, "; justification: \"{why}\"")?;
         }
         Ok(())
     }
@@ -197,8 +214,30 @@ pub enum JitEvent {
         approver_roles: Vec<String>,
         /// Whether JIT was already enabled (an update).
         updated: bool,
+        /// For an update, what it changed in the policy.
+        edit: Option<PolicyEdit>,
         /// Requests that waited for approval and were cancelled: the update left no approver.
         cancelled: Vec<CancelledRequest>,
+    },
+    /// "Enable JIT on n VMs": one action of the portal's Not configured tab, every VM enabled
+    /// (each an [`JitEvent::Enabled`]) or, when one of them cannot be, none.
+    EnabledOnVms(Vec<JitEvent>),
+    /// Defender for Servers Plan 2 was turned on or off.
+    Plan2Set {
+        /// On or off.
+        enabled: bool,
+        /// The VMs where JIT is configured (their policies and deny rules stay).
+        configured: Vec<String>,
+    },
+    /// A request made from a VM's Connect page: if JIT was not enabled, the user accepted the
+    /// page's prompt and JIT was enabled with the VM page's parameters first.
+    ConnectPage {
+        /// The VM.
+        vm: String,
+        /// The enabling, when the page enabled JIT first.
+        enabled: Option<Box<JitEvent>>,
+        /// The request (granted, pending or refused).
+        request: Box<JitEvent>,
     },
     /// JIT was disabled on a VM.
     Disabled {
@@ -217,6 +256,8 @@ pub enum JitEvent {
         duration: Duration,
         /// Who may approve it.
         approver_roles: Vec<String>,
+        /// The requester's justification, if any.
+        justification: Option<String>,
     },
     /// A request was granted.
     Granted(GrantSummary),
@@ -260,6 +301,18 @@ pub enum JitEvent {
     Refused(JitError),
 }
 
+impl JitEvent {
+    /// Why the operation was refused, if it was (a Connect-page request whose request was
+    /// refused counts as refused).
+    pub fn refusal(&self) -> Option<&JitError> {
+        match self {
+            JitEvent::Refused(e) => Some(e),
+            JitEvent::ConnectPage { request, .. } => request.refusal(),
+            _ => None,
+        }
+    }
+}
+
 /// `'name' of requester` for each request, joined with `, `.
 fn cancelled_list(cancelled: &[CancelledRequest]) -> String {
     let parts: Vec<String> =
@@ -270,10 +323,17 @@ fn cancelled_list(cancelled: &[CancelledRequest]) -> String {
 impl fmt::Display for JitEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JitEvent::Enabled { vm, ports, approver_roles, updated, cancelled } => {
+            JitEvent::Enabled { vm, ports, approver_roles, updated, edit, cancelled } => {
                 let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
-                let verb = if *updated { "updated" } else { "enabled" };
-                write!(f, "{verb} JIT on vm '{vm}' for ports {}", ports.join(", "))?;
+                match edit.as_ref().filter(|_| *updated) {
+                    Some(edit) => {
+                        write!(f, "updated JIT on vm '{vm}': {edit} (ports now {})", ports.join(", "))?
+                    }
+                    None => {
+                        let verb = if *updated { "updated" } else { "enabled" };
+                        write!(f, "{verb} JIT on vm '{vm}' for ports {}", ports.join(", "))?;
+                    }
+                }
                 if !approver_roles.is_empty() {
                     write!(
                         f,
@@ -301,11 +361,54 @@ impl fmt::Display for JitEvent {
                 }
                 Ok(())
             }
-            JitEvent::Pending { requester, access, duration, approver_roles } => write!(
+            JitEvent::Pending { requester, access, duration, approver_roles, justification } => {
+                write!(
+                    f,
+                    "{requester} requested {} for {duration}: pending approval by {} (nsgsim extension)",
+                    AccessList(access),
+                    approver_roles.join(" or ")
+                )?;
+                if let Some(why) = justification {
+                    write!(f, "; justification: \"{why}\"")?;
+                }
+                Ok(())
+            }
+            JitEvent::EnabledOnVms(each) => {
+                let parts: Vec<String> = each
+                    .iter()
+                    .map(|e| match e {
+                        JitEvent::Enabled { vm, ports, .. } => {
+                            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+                            format!("vm '{vm}' ports {}", ports.join(", "))
+                        }
+                        other => other.to_string(),
+                    })
+                    .collect();
+                let noun = if each.len() == 1 { "VM" } else { "VMs" };
+                let n = each.len();
+                write!(
+                    f,
+                    "enabled JIT on {n} {noun} in one action (the portal's 'Enable JIT on {n} {noun}'): {}",
+                    parts.join("; ")
+                )
+            }
+            JitEvent::Plan2Set { enabled: true, configured } => write!(
                 f,
-                "{requester} requested {} for {duration}: pending approval by {} (nsgsim extension)",
-                AccessList(access),
-                approver_roles.join(" or ")
+                "turned Microsoft Defender for Servers Plan 2 on: JIT is available again ({} configured VM(s) keep their policies)",
+                configured.len()
+            ),
+            JitEvent::Plan2Set { enabled: false, configured } => write!(
+                f,
+                "turned Microsoft Defender for Servers Plan 2 off: JIT requires it, so no VM can be enabled and requests are refused; the {} configured VM(s) keep their policies and deny rules, and open grants end at their end time [{}]",
+                configured.len(),
+                super::PLAN2_OFF_MODEL_CHOICE
+            ),
+            JitEvent::ConnectPage { vm, enabled: None, request } => {
+                write!(f, "from the Connect page of vm '{vm}': {request}")
+            }
+            JitEvent::ConnectPage { vm, enabled: Some(enabled), request } => write!(
+                f,
+                "from the Connect page of vm '{vm}': JIT was not enabled, the page prompted to enable it and it was accepted: {enabled}; then {request}"
             ),
             JitEvent::Granted(grant) => write!(f, "{} was granted {grant}", grant.requester),
             JitEvent::Approved { approver, request, grant } => write!(
@@ -415,6 +518,15 @@ pub enum JitWarning {
     },
     /// Option `jit_keep_deny_rules_on_disable` left the deny rules in place.
     DenyRulesKept,
+    /// The VM has more than one NIC: JIT's rules protect the primary NIC's address only.
+    OtherNicsUnprotected {
+        /// The VM.
+        vm: String,
+        /// The primary NIC and its private IP (the rules' destination).
+        primary: (String, IpAddr),
+        /// The other NICs and their private IPs.
+        others: Vec<(String, IpAddr)>,
+    },
 }
 
 impl fmt::Display for JitWarning {
@@ -448,6 +560,17 @@ impl fmt::Display for JitWarning {
             JitWarning::DenyRulesKept => f.write_str(
                 "deny rules left in place (option jit_keep_deny_rules_on_disable, Learn module behaviour; Microsoft's cleanup removes them)",
             ),
+            JitWarning::OtherNicsUnprotected { vm, primary, others } => {
+                let list: Vec<String> = others.iter().map(|(n, ip)| format!("'{n}' ({ip})")).collect();
+                write!(
+                    f,
+                    "vm '{vm}' has {} NICs: JIT's rules protect the primary NIC '{}' ({}) only, so on NIC {} the protected ports are open or closed as its own NSGs say [model choice: Microsoft's rules name \"the VM's internal IP address\", one destination]",
+                    others.len() + 1,
+                    primary.0,
+                    primary.1,
+                    list.join(", ")
+                )
+            }
         }
     }
 }
@@ -481,7 +604,9 @@ mod tests {
                 mapped: 50000,
             }],
             superseded: vec![],
+            justification: Some("patch Tuesday".into()),
         };
+        let edit = crate::jit::PolicyEdit { removed: vec![5986], ..Default::default() };
         let cases = [
             (
                 JitEvent::Enabled {
@@ -489,9 +614,36 @@ mod tests {
                     ports: vec![22, 3389],
                     approver_roles: vec!["Owner".into(), "Security Admin".into()],
                     updated: true,
+                    edit: None,
                     cancelled: vec![cancelled("r", "dev"), cancelled("s", "ops")],
                 },
                 "updated JIT on vm 'vm1' for ports 22, 3389; requests need approval by Owner or Security Admin (nsgsim extension); pending request 'r' of dev, 's' of ops cancelled: no approver role is left (nsgsim extension)",
+            ),
+            (
+                JitEvent::Enabled {
+                    vm: "vm1".into(),
+                    ports: vec![22, 3389],
+                    approver_roles: vec![],
+                    updated: true,
+                    edit: Some(edit),
+                    cancelled: vec![],
+                },
+                "updated JIT on vm 'vm1': removed port 5986 (ports now 22, 3389)",
+            ),
+            (
+                JitEvent::Plan2Set { enabled: false, configured: vec!["vm1".into()] },
+                "turned Microsoft Defender for Servers Plan 2 off: JIT requires it, so no VM can be enabled and requests are refused; the 1 configured VM(s) keep their policies and deny rules, and open grants end at their end time [model choice: Microsoft documents that JIT requires Defender for Servers Plan 2, not what turning it off does to configured VMs]",
+            ),
+            (
+                JitEvent::ConnectPage {
+                    vm: "vm1".into(),
+                    enabled: None,
+                    request: Box::new(JitEvent::Refused(JitError::ConnectPageNotEnabled {
+                        vm: "vm1".into(),
+                        port: 3389,
+                    })),
+                },
+                "from the Connect page of vm 'vm1': refused: JIT is not enabled on vm 'vm1': its Connect page prompts to enable it (with the VM page's parameters: port 3389, any source, 3 hours), and the prompt was not accepted",
             ),
             (
                 JitEvent::Disabled { vm: "vm1".into(), cancelled: vec![cancelled("r", "dev")] },
@@ -503,12 +655,13 @@ mod tests {
                     access: ssh,
                     duration: Duration::from_secs(5400),
                     approver_roles: vec!["Owner".into()],
+                    justification: None,
                 },
                 "dev requested access to vm1:22, vm2:22 for 1h30m: pending approval by Owner (nsgsim extension)",
             ),
             (
                 JitEvent::Approved { approver: "sec".into(), request: "r".into(), grant },
-                "sec approved request 'r' (nsgsim extension): dev has access to vm1:22, vm2:22 from * until 2025-01-06T10:00:00Z (connect to vm2:22 through firewall 'fw' at 20.0.0.9:50000)",
+                "sec approved request 'r' (nsgsim extension): dev has access to vm1:22, vm2:22 from * until 2025-01-06T10:00:00Z (connect to vm2:22 through firewall 'fw' at 20.0.0.9:50000); justification: \"patch Tuesday\"",
             ),
             (
                 JitEvent::Revoked { by: "o".into(), request: "r".into(), ended: 2 },
@@ -537,5 +690,14 @@ mod tests {
         );
         assert!(JitWarning::SubnetLevelOnly.to_string().contains("option jit_nsg_levels: SubnetOnly"));
         assert!(JitWarning::DenyRulesKept.to_string().contains("option jit_keep_deny_rules_on_disable"));
+        let two_nics = JitWarning::OtherNicsUnprotected {
+            vm: "vm1".into(),
+            primary: ("nic-a".into(), "10.0.1.4".parse().expect("ip")),
+            others: vec![("nic-b".into(), "10.0.2.4".parse().expect("ip"))],
+        };
+        assert_eq!(
+            two_nics.to_string(),
+            "vm 'vm1' has 2 NICs: JIT's rules protect the primary NIC 'nic-a' (10.0.1.4) only, so on NIC 'nic-b' (10.0.2.4) the protected ports are open or closed as its own NSGs say [model choice: Microsoft's rules name \"the VM's internal IP address\", one destination]"
+        );
     }
 }

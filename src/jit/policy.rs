@@ -93,6 +93,17 @@ pub fn vm_page_default_port(os: crate::model::Os) -> u16 {
     }
 }
 
+/// The ports JIT gets when it is enabled from the VM's own pages (Configuration, or the Connect
+/// page's prompt): [`vm_page_default_port`], any source, three hours.
+pub fn vm_page_ports(os: crate::model::Os) -> Vec<PortPolicy> {
+    vec![PortPolicy {
+        number: vm_page_default_port(os),
+        protocol: JitProtocol::Any,
+        allowed_sources: AllowedSources::Any,
+        max_duration: DEFAULT_MAX_DURATION,
+    }]
+}
+
 /// A VM's JIT configuration: its ports and whether requests need an approver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JitPolicy {
@@ -175,6 +186,107 @@ pub struct PolicyChange {
     pub approver_roles: Option<Vec<String>>,
 }
 
+/// What changed in one protected port: each field that changed, as (before, after).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortEdit {
+    /// The port.
+    pub port: u16,
+    /// Its protocol, if it changed.
+    pub protocol: Option<(JitProtocol, JitProtocol)>,
+    /// Its allowed sources, if they changed.
+    pub allowed_sources: Option<(AllowedSources, AllowedSources)>,
+    /// Its maximum request duration, if it changed.
+    pub max_duration: Option<(Duration, Duration)>,
+}
+
+/// What an edit changed in a VM's policy: the ports added and removed, the ports whose settings
+/// changed, and the approver roles (approval extension), so that a narrative says what changed
+/// rather than the whole policy again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyEdit {
+    /// Ports now protected that were not.
+    pub added: Vec<u16>,
+    /// Ports no longer protected.
+    pub removed: Vec<u16>,
+    /// Ports kept with other settings.
+    pub changed: Vec<PortEdit>,
+    /// The approver roles, if they changed (before, after).
+    pub approvers: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl PolicyEdit {
+    /// The difference between a policy and its edited form.
+    pub fn between(before: &JitPolicy, after: &JitPolicy) -> PolicyEdit {
+        let added =
+            after.ports.iter().filter(|p| before.port(p.number).is_none()).map(|p| p.number).collect();
+        let removed =
+            before.ports.iter().filter(|p| after.port(p.number).is_none()).map(|p| p.number).collect();
+        let changed = after
+            .ports
+            .iter()
+            .filter_map(|new| {
+                let old = before.port(new.number)?;
+                fn differs<T: PartialEq + Clone>(a: &T, b: &T) -> Option<(T, T)> {
+                    (a != b).then(|| (a.clone(), b.clone()))
+                }
+                let edit = PortEdit {
+                    port: new.number,
+                    protocol: differs(&old.protocol, &new.protocol),
+                    allowed_sources: differs(&old.allowed_sources, &new.allowed_sources),
+                    max_duration: differs(&old.max_duration, &new.max_duration),
+                };
+                (edit.protocol.is_some() || edit.allowed_sources.is_some() || edit.max_duration.is_some())
+                    .then_some(edit)
+            })
+            .collect();
+        let approvers = (before.approver_roles != after.approver_roles)
+            .then(|| (before.approver_roles.clone(), after.approver_roles.clone()));
+        PolicyEdit { added, removed, changed, approvers }
+    }
+
+    /// Whether the edit changed nothing.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.approvers.is_none()
+    }
+}
+
+impl fmt::Display for PolicyEdit {
+    /// `added port 80; removed port 5986; port 80 maximum PT3H -> PT1H`, or `no change`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |ports: &[u16]| ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+        let mut parts = Vec::new();
+        if !self.added.is_empty() {
+            let noun = if self.added.len() == 1 { "port" } else { "ports" };
+            parts.push(format!("added {noun} {}", list(&self.added)));
+        }
+        if !self.removed.is_empty() {
+            let noun = if self.removed.len() == 1 { "port" } else { "ports" };
+            parts.push(format!("removed {noun} {}", list(&self.removed)));
+        }
+        for c in &self.changed {
+            let mut fields = Vec::new();
+            if let Some((a, b)) = c.protocol {
+                fields.push(format!("protocol {a} -> {b}"));
+            }
+            if let Some((a, b)) = &c.allowed_sources {
+                fields.push(format!("allowed sources {a} -> {b}"));
+            }
+            if let Some((a, b)) = c.max_duration {
+                fields.push(format!("maximum {} -> {}", a.to_iso8601(), b.to_iso8601()));
+            }
+            parts.push(format!("port {} {}", c.port, fields.join(", ")));
+        }
+        if let Some((a, b)) = &self.approvers {
+            let roles = |r: &[String]| if r.is_empty() { "none".to_string() } else { r.join(" or ") };
+            parts.push(format!("approvers {} -> {} (nsgsim extension)", roles(a), roles(b)));
+        }
+        if parts.is_empty() { f.write_str("no change") } else { f.write_str(&parts.join("; ")) }
+    }
+}
+
 impl From<JitPolicy> for PolicyChange {
     fn from(p: JitPolicy) -> Self {
         PolicyChange { ports: Some(p.ports), approver_roles: Some(p.approver_roles) }
@@ -223,6 +335,39 @@ mod tests {
         assert_eq!(change.ports.as_deref(), Some(policy.ports.as_slice()));
         assert_eq!(change.approver_roles, Some(vec![]));
         assert_eq!(PolicyChange::default(), PolicyChange { ports: None, approver_roles: None });
+    }
+
+    #[test]
+    fn an_edit_names_only_what_changed() {
+        let before = JitPolicy { ports: default_ports(), approver_roles: vec![] };
+        let mut after = before.clone();
+        after.ports.retain(|p| p.number != 5986);
+        after.ports.push(PortPolicy {
+            number: 80,
+            protocol: JitProtocol::Tcp,
+            allowed_sources: AllowedSources::Any,
+            max_duration: DEFAULT_MAX_DURATION,
+        });
+        after.ports[0].max_duration = Duration::from_secs(3600);
+        after.approver_roles = vec!["Owner".into()];
+        let edit = PolicyEdit::between(&before, &after);
+        assert_eq!((edit.added.as_slice(), edit.removed.as_slice()), (&[80][..], &[5986][..]));
+        assert_eq!(edit.changed.len(), 1);
+        assert_eq!(
+            edit.to_string(),
+            "added port 80; removed port 5986; port 22 maximum PT3H -> PT1H; approvers none -> Owner (nsgsim extension)"
+        );
+        assert!(PolicyEdit::between(&before, &before).is_empty());
+        assert_eq!(PolicyEdit::between(&before, &before).to_string(), "no change");
+    }
+
+    #[test]
+    fn the_vm_pages_enable_the_os_port_for_three_hours() {
+        let windows = vm_page_ports(crate::model::Os::Windows);
+        assert_eq!(windows.iter().map(|p| p.number).collect::<Vec<_>>(), [3389]);
+        assert_eq!(windows[0].max_duration, DEFAULT_MAX_DURATION);
+        assert_eq!(windows[0].allowed_sources, AllowedSources::Any);
+        assert_eq!(vm_page_ports(crate::model::Os::Linux)[0].number, 22);
     }
 
     #[test]

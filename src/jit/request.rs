@@ -15,7 +15,7 @@ use crate::net::AddrSet;
 use crate::nsg::{AddressSpec, display_net};
 use crate::time::{Duration, Instant};
 
-use super::log::LogStatus;
+use super::log::{LogKind, LogStatus};
 use super::outcome::{AccessList, Effects, PortAccess};
 use super::{
     AllowedSources, CancelReason, GrantId, GrantSummary, JitEngine, JitError, JitEvent, JitOutcome,
@@ -166,6 +166,11 @@ fn request_resource(topology: &Topology, ports: &[PortRequest]) -> String {
     format!("jitNetworkAccessPolicies/default (vm {})", vms.into_iter().collect::<Vec<_>>().join(", "))
 }
 
+/// `; justification: "…"` for a log entry, or nothing.
+fn justified(justification: &Option<String>) -> String {
+    justification.as_ref().map(|j| format!("; justification: \"{j}\"")).unwrap_or_default()
+}
+
 /// The ports of a request, by name.
 pub(super) fn port_access(topology: &Topology, ports: &[PortRequest]) -> Vec<PortAccess> {
     ports.iter().map(|p| PortAccess { vm: topology.vm(p.vm).name.clone(), port: p.number }).collect()
@@ -209,21 +214,29 @@ impl JitEngine {
         if let Err(reason) = checked {
             request.state = RequestState::Refused(reason.clone());
             self.requests.push(request);
-            return self.refuse(now, &user.name, operation, &resource, reason);
+            return self.refuse(LogKind::Request, now, &user.name, operation, &resource, reason);
         }
         let approver_roles = self.approvers_for(&ports);
         let access = port_access(topology, &ports);
         if !approver_roles.is_empty() {
+            let justification = request.justification.clone();
             self.requests.push(request);
             self.record_extension(
+                LogKind::Request,
                 now,
                 &user.name,
                 operation,
                 &resource,
                 LogStatus::Accepted,
-                format!("pending approval by {}", approver_roles.join(" or ")),
+                format!("pending approval by {}{}", approver_roles.join(" or "), justified(&justification)),
             );
-            let event = JitEvent::Pending { requester: user.name.clone(), access, duration, approver_roles };
+            let event = JitEvent::Pending {
+                requester: user.name.clone(),
+                access,
+                duration,
+                approver_roles,
+                justification,
+            };
             return Effects::default().finish(event);
         }
         let plan = match self.plan_grants(topology, &request) {
@@ -231,17 +244,19 @@ impl JitEngine {
             Err(reason) => {
                 request.state = RequestState::Refused(reason.clone());
                 self.requests.push(request);
-                return self.refuse(now, &user.name, operation, &resource, reason);
+                return self.refuse(LogKind::Request, now, &user.name, operation, &resource, reason);
             }
         };
+        let justification = request.justification.clone();
         self.requests.push(request);
         self.record(
+            LogKind::Request,
             now,
             &user.name,
             operation,
             &resource,
             LogStatus::Succeeded,
-            format!("{} for {duration} from {source}", AccessList(&access)),
+            format!("{} for {duration} from {source}{}", AccessList(&access), justified(&justification)),
         );
         let mut out = Effects::default();
         let superseded = self.grant_request(topology, id, plan, now, &mut out);
@@ -252,8 +267,107 @@ impl JitEngine {
             expires_at: now.plus(duration),
             mapped: self.mapped_ports(topology, &out.new_grants),
             superseded,
+            justification,
         };
         out.finish(JitEvent::Granted(grant))
+    }
+
+    /// A request from the VM's Connect page. Microsoft: "Azure checks to see if JIT is enabled
+    /// on that VM. If JIT isn't enabled for the VM, you're prompted to enable it. If JIT is
+    /// enabled, select Request access to pass an access request with the requesting IP, time
+    /// range, and ports that were configured for that VM."
+    ///
+    /// So the request is for every port of the VM's policy, from the requester's IP, for the
+    /// shortest of those ports' maximum durations (one request has one duration: model choice).
+    /// When JIT is not enabled and `accept_prompt` is false the request is refused with the
+    /// prompt; when it is true JIT is first enabled with the VM page's parameters (RDP 3389 on
+    /// Windows, SSH 22 on Linux, any source, three hours) by the requester, who then needs the
+    /// rights to configure JIT too.
+    #[expect(clippy::too_many_arguments, reason = "the request's fields and the prompt's answer")]
+    pub fn connect_page(
+        &mut self,
+        topology: &mut Topology,
+        name: &str,
+        user: &User,
+        vm: VmId,
+        accept_prompt: bool,
+        justification: Option<String>,
+        now: Instant,
+    ) -> JitOutcome {
+        let vm_name = topology.vm(vm).name.clone();
+        let mut out = Effects::default();
+        let mut enabled = None;
+        if !self.configured.contains_key(&vm) {
+            let page_ports = super::vm_page_ports(topology.vm(vm).os);
+            let page_port = vec![PortRequest { vm, number: page_ports[0].number }];
+            let refused = |reason: JitError| JitEvent::ConnectPage {
+                vm: vm_name.clone(),
+                enabled: None,
+                request: Box::new(JitEvent::Refused(reason)),
+            };
+            if !accept_prompt {
+                let reason =
+                    JitError::ConnectPageNotEnabled { vm: vm_name.clone(), port: page_port[0].number };
+                self.refuse_request(topology, name, user, page_port, justification, reason.clone(), now);
+                return Effects::default().finish(refused(reason));
+            }
+            let change = super::PolicyChange { ports: Some(page_ports), approver_roles: None };
+            let enabling = self.enable(topology, vm, change, user, now);
+            if let Some(reason) = enabling.refusal().cloned() {
+                self.refuse_request(topology, name, user, page_port, justification, reason.clone(), now);
+                return Effects::default().finish(refused(reason));
+            }
+            enabled = Some(Box::new(out.absorb(enabling)));
+        }
+        let policy = self
+            .configured
+            .get(&vm)
+            .map(|c| c.policy.clone())
+            .unwrap_or_else(|| super::JitPolicy { ports: Vec::new(), approver_roles: Vec::new() });
+        let ports: Vec<PortRequest> =
+            policy.ports.iter().map(|p| PortRequest { vm, number: p.number }).collect();
+        let duration =
+            policy.ports.iter().map(|p| p.max_duration).min().unwrap_or(super::DEFAULT_MAX_DURATION);
+        let requested = self.request(topology, name, user, ports, duration, None, justification, now);
+        let request = Box::new(out.absorb(requested));
+        out.finish(JitEvent::ConnectPage { vm: vm_name, enabled, request })
+    }
+
+    /// Records a request refused before its checks ran (a Connect page whose prompt was not
+    /// accepted, or whose enabling was refused), so that it can be expected and is logged.
+    #[expect(clippy::too_many_arguments, reason = "the request's fields and the reason")]
+    fn refuse_request(
+        &mut self,
+        topology: &Topology,
+        name: &str,
+        user: &User,
+        ports: Vec<PortRequest>,
+        justification: Option<String>,
+        reason: JitError,
+        now: Instant,
+    ) {
+        let resource = request_resource(topology, &ports);
+        let id = RequestId(self.requests.len() as u32);
+        self.requests.push(Request {
+            id,
+            name: name.into(),
+            requester: user.name.clone(),
+            requested_at: now,
+            ports,
+            source: RequestSource::Prefixes(vec![IpNet::from(user.source_ip)]),
+            duration: super::DEFAULT_MAX_DURATION,
+            justification,
+            state: RequestState::Refused(reason.clone()),
+            grants: Vec::new(),
+        });
+        self.refuse(
+            LogKind::Request,
+            now,
+            &user.name,
+            "Initiate JIT Network Access Policy",
+            &resource,
+            reason,
+        );
     }
 
     /// Whether `user`'s roles allow requesting access.
@@ -286,6 +400,13 @@ impl JitEngine {
         let requested = source.addresses();
         for p in ports {
             let vm = &topology.vm(p.vm).name;
+            // JIT requires Defender for Servers Plan 2: with the plan off, a configured VM keeps
+            // its policy but nobody can request (model choice, see PLAN2_OFF_MODEL_CHOICE).
+            if !self.options.defender_plan2 {
+                let subscription = topology.vm(p.vm).subscription.clone();
+                let reason = super::UnsupportedReason::NoPlan2 { subscription };
+                return Err(JitError::Unsupported { vm: vm.clone(), reason });
+            }
             let Some(config) = self.configured.get(&p.vm) else {
                 return Err(JitError::NotConfigured { vm: vm.clone(), status: self.status(topology, p.vm) });
             };
@@ -337,7 +458,14 @@ impl JitEngine {
         let resource = format!("JIT request '{name}'");
         let operation = "Approve JIT request";
         if let Some(reason) = self.approval_refusal(topology, id, approver) {
-            return Ok(self.refuse_extension(now, &approver.name, operation, &resource, reason));
+            return Ok(self.refuse_extension(
+                LogKind::Request,
+                now,
+                &approver.name,
+                operation,
+                &resource,
+                reason,
+            ));
         }
         let request = self.requests[id.0 as usize].clone();
         let plan = self
@@ -348,11 +476,19 @@ impl JitEngine {
             Err(reason) => {
                 let reason = JitError::NoLongerPasses { request: name.into(), reason: Box::new(reason) };
                 self.requests[id.0 as usize].state = RequestState::Refused(reason.clone());
-                return Ok(self.refuse_extension(now, &approver.name, operation, &resource, reason));
+                return Ok(self.refuse_extension(
+                    LogKind::Request,
+                    now,
+                    &approver.name,
+                    operation,
+                    &resource,
+                    reason,
+                ));
             }
         };
         let mut out = Effects::default();
         self.record_extension(
+            LogKind::Request,
             now,
             &approver.name,
             operation,
@@ -368,6 +504,7 @@ impl JitEngine {
             expires_at: now.plus(request.duration),
             mapped: self.mapped_ports(topology, &out.new_grants),
             superseded,
+            justification: request.justification.clone(),
         };
         Ok(out.finish(JitEvent::Approved { approver: approver.name.clone(), request: name.into(), grant }))
     }
@@ -387,11 +524,19 @@ impl JitEngine {
         let id = self.request_id(name)?;
         let resource = format!("JIT request '{name}'");
         if let Some(refusal) = self.approval_refusal(topology, id, approver) {
-            return Ok(self.refuse_extension(now, &approver.name, "Deny JIT request", &resource, refusal));
+            return Ok(self.refuse_extension(
+                LogKind::Request,
+                now,
+                &approver.name,
+                "Deny JIT request",
+                &resource,
+                refusal,
+            ));
         }
         self.requests[id.0 as usize].state =
             RequestState::Denied { by: approver.name.clone(), reason: reason.into() };
         self.record_extension(
+            LogKind::Request,
             now,
             &approver.name,
             "Deny JIT request",
@@ -423,6 +568,7 @@ impl JitEngine {
             self.requests[i].state = RequestState::Cancelled(reason.clone());
             let resource = format!("JIT request '{name}'");
             self.record_extension(
+                LogKind::Request,
                 now,
                 actor,
                 "Cancel JIT request",
@@ -543,7 +689,7 @@ mod tests {
         let (mut f, mut jit, owner) = bare();
         let out = ask(&mut jit, &mut f, "r", &owner, 22, 600, None, 0);
         assert_refused(&jit, &f, "r", &out, |e| {
-            *e == JitError::NotConfigured { vm: "vm1".into(), status: Supportability::Recommended }
+            *e == JitError::NotConfigured { vm: "vm1".into(), status: Supportability::NotConfigured }
         });
     }
 

@@ -17,6 +17,8 @@ pub enum Permission {
     Request,
     /// See JIT status.
     Read,
+    /// Turn a Defender for Cloud plan (Defender for Servers Plan 2) on or off.
+    SetPlan,
 }
 
 impl Permission {
@@ -35,6 +37,7 @@ impl Permission {
                 "Microsoft.Network/publicIPAddresses/read",
             ],
             Permission::Read => &["Microsoft.Security/locations/jitNetworkAccessPolicies/read"],
+            Permission::SetPlan => &["Microsoft.Security/pricings/write"],
         }
     }
 }
@@ -96,7 +99,9 @@ impl Default for RoleBook {
                 "Microsoft.Resources/subscriptions/resourceGroups/read",
             ],
         );
-        // The least-privilege role of Microsoft's JIT scripts (Set-JitLeastPrivilegedRole.ps1).
+        // Not a built-in role: the custom least-privilege role that Microsoft's script
+        // Set-JitLeastPrivilegedRole.ps1 creates under this name. nsgsim predefines it with the
+        // script's actions so that scenarios need not write it out.
         add(
             "JIT Access Role",
             &[
@@ -203,6 +208,11 @@ mod tests {
         );
         assert!(book.check(&roles(&["JIT Access Role"]), Permission::Request).is_ok());
         assert!(book.check(&roles(&["JIT Access Role"]), Permission::Configure).is_err());
+        assert!(book.check(&roles(&["Security Admin"]), Permission::SetPlan).is_ok());
+        assert_eq!(
+            book.check(&roles(&["Security Reader"]), Permission::SetPlan),
+            Err("Microsoft.Security/pricings/write")
+        );
         assert!(book.check(&roles(&["No Such Role"]), Permission::Read).is_err());
     }
 }

@@ -75,6 +75,17 @@ pub fn deny_rule(vm: &str, vm_ip: IpAddr, port: &PortPolicy, priority: u16, seed
     }
 }
 
+/// Whether `rule` is the deny rule JIT writes for `port` of the VM at `vm_ip` (whatever its
+/// name and priority), so that an edit can keep it.
+pub fn is_deny_rule_for(rule: &SecurityRule, vm_ip: IpAddr, port: &PortPolicy) -> bool {
+    rule.access == Access::Deny
+        && rule.direction == Direction::Inbound
+        && is_jit_rule(&rule.name)
+        && rule.protocol == rule_protocol(port.protocol)
+        && rule.destination == AddressSpec::Prefixes(vec![IpNet::from(vm_ip)])
+        && rule.destination_ports == PortSpec::single(port.number)
+}
+
 /// The allow rule of a grant.
 pub fn allow_rule(
     vm: &str,

@@ -1,5 +1,5 @@
-//! Which of the portal's three lists a VM is on: Configured, Not configured (recommended), or
-//! Unsupported with the reason.
+//! Which of the portal's three lists a VM is on: Configured, Not configured, or Unsupported with
+//! the reason.
 
 use std::fmt;
 
@@ -12,8 +12,9 @@ use super::PolicyScope;
 pub enum Supportability {
     /// JIT is enabled on the VM.
     Configured,
-    /// JIT is not enabled but could be (the portal's "Not configured" tab, a recommendation).
-    Recommended,
+    /// JIT is not enabled but could be: the portal's "Not configured" tab (Defender recommends
+    /// enabling JIT there; older portals said "Recommended", and scenarios may still write it).
+    NotConfigured,
     /// JIT cannot be enabled, with the portal's reason.
     Unsupported(UnsupportedReason),
 }
@@ -69,11 +70,22 @@ impl fmt::Display for UnsupportedReason {
 }
 
 impl Supportability {
-    /// `Configured`, `Recommended` or `Unsupported`.
+    /// The keyword a scenario and the JSON output write: `Configured`, `NotConfigured` or
+    /// `Unsupported`.
     pub fn label(&self) -> &'static str {
         match self {
             Supportability::Configured => "Configured",
-            Supportability::Recommended => "Recommended",
+            Supportability::NotConfigured => "NotConfigured",
+            Supportability::Unsupported(_) => "Unsupported",
+        }
+    }
+
+    /// The tab of the portal's JIT page the VM is on: `Configured`, `Not configured` or
+    /// `Unsupported`.
+    pub fn tab(&self) -> &'static str {
+        match self {
+            Supportability::Configured => "Configured",
+            Supportability::NotConfigured => "Not configured",
             Supportability::Unsupported(_) => "Unsupported",
         }
     }
@@ -83,7 +95,7 @@ impl fmt::Display for Supportability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Supportability::Unsupported(reason) => write!(f, "Unsupported: {reason}"),
-            other => f.write_str(other.label()),
+            other => f.write_str(other.tab()),
         }
     }
 }
@@ -92,6 +104,11 @@ impl fmt::Display for Supportability {
 /// Plan 2, not that the portal lists such VMs as Unsupported (without the plan it offers no JIT
 /// page at all), so this reason is nsgsim's, not the portal's.
 pub const PLAN2_MODEL_CHOICE: &str = "model choice: without Plan 2 the portal offers no JIT page; its documented Unsupported reasons are a missing NSG or firewall, a classic VM and a disabled security policy";
+
+/// The label on what turning Defender for Servers Plan 2 off does to VMs where JIT is configured:
+/// Microsoft documents that JIT requires the plan, not what happens to existing policies, rules
+/// and grants when it is turned off.
+pub const PLAN2_OFF_MODEL_CHOICE: &str = "model choice: Microsoft documents that JIT requires Defender for Servers Plan 2, not what turning it off does to configured VMs";
 
 /// The label on the Firewall Manager reason: Microsoft documents that such VMs are not supported,
 /// not which reason the portal shows for them.
@@ -129,7 +146,7 @@ pub fn supportability(
                 if configured {
                     Supportability::Configured
                 } else {
-                    Supportability::Recommended
+                    Supportability::NotConfigured
                 }
             }
             Some((firewall, FirewallMode::Policy)) => {
@@ -138,7 +155,7 @@ pub fn supportability(
             None => Supportability::Unsupported(UnsupportedReason::NoNsgOrFirewall),
         };
     }
-    if configured { Supportability::Configured } else { Supportability::Recommended }
+    if configured { Supportability::Configured } else { Supportability::NotConfigured }
 }
 
 /// The Azure Firewall in the VM's own VNet, if any (JIT supports VMs "protected by Azure
@@ -200,12 +217,12 @@ mod tests {
         );
         let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
         t.set_subnet_nsg(s, Some(nsg)).expect("the subnet takes an NSG");
-        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::NotConfigured);
         assert_eq!(supportability(&t, vm, true, true, &[]), Supportability::Configured);
         t.set_subnet_nsg(s, None).expect("the subnet takes an NSG");
         let nic = t.vm(vm).nics[0];
         t.set_nic_nsg(nic, Some(nsg));
-        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::NotConfigured);
     }
 
     #[test]
@@ -244,7 +261,7 @@ mod tests {
             );
         }
         let elsewhere = [PolicyScope::ResourceGroup("rg-b".into())];
-        assert_eq!(supportability(&t, vm, false, true, &elsewhere), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, false, true, &elsewhere), Supportability::NotConfigured);
     }
 
     #[test]
@@ -253,7 +270,7 @@ mod tests {
         let fw = firewall(&mut t, v, FirewallMode::Classic);
         assert_eq!(firewall_for(&t, vm), Some(fw));
         assert_eq!(protecting_firewall(&t, vm), Some(("fw".to_string(), FirewallMode::Classic)));
-        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
+        assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::NotConfigured);
         assert_eq!(supportability(&t, vm, true, true, &[]), Supportability::Configured);
         t.firewall_mut(fw).mode = FirewallMode::Policy;
         match supportability(&t, vm, false, true, &[]) {
@@ -289,7 +306,8 @@ mod tests {
     #[test]
     fn labels_and_display() {
         assert_eq!(Supportability::Configured.label(), "Configured");
-        assert_eq!(Supportability::Recommended.to_string(), "Recommended");
+        assert_eq!(Supportability::NotConfigured.to_string(), "Not configured");
+        assert_eq!(Supportability::NotConfigured.label(), "NotConfigured");
         let u = Supportability::Unsupported(UnsupportedReason::Classic);
         assert_eq!(u.label(), "Unsupported");
         assert_eq!(

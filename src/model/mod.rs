@@ -11,7 +11,8 @@
 //! the VNet they are seen from (see `domain`, and [`Site`]).
 //!
 //! [`Caveat`]s live beside the topology rather than in it: they say what the topology lacks
-//! (a load balancer, a remote template) and whose traffic that can change, by id.
+//! (a load balancer, a remote template) and whose traffic that can change, by id. So does a
+//! scenario's teaching material ([`Correction`]s of training texts, [`ConceptQuestion`]s).
 
 mod appliance;
 mod caveat;
@@ -19,6 +20,7 @@ mod describe;
 mod domain;
 mod graph;
 mod service_tags;
+mod teaching;
 mod topology;
 mod user;
 
@@ -33,6 +35,7 @@ pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology,
     TopologyError, Vm, Vnet,

@@ -1,5 +1,6 @@
 //! The self-contained HTML report of a run: topology drawing, timeline of grants, every step
-//! with its rule changes (before and after), the NSG tables at the start, the activity log.
+//! with its rule changes (before and after) and the corrections of training texts it calls for,
+//! the NSG tables at the start, the activity log.
 //!
 //! One file, no network access: styles and SVG are inline, and the only script is a few lines
 //! that count what was drawn (so a browser test can check the page rendered).
@@ -13,6 +14,7 @@ use crate::sim::{RunReport, StepKind};
 
 use super::happened_text;
 use super::svg::{escape, timeline_svg, topology_svg};
+use super::teach::CorrectionsShown;
 
 const STYLE: &str = r#"
 body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -24,6 +26,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#eceff1}tr.added td{background:#e8f5e9}tr.removed td{background:#ffebee;text-decoration:line-through}
 tr.same td{color:#777}.trace{font-family:monospace;font-size:12px;white-space:pre-wrap;color:#333}
 .figure{overflow-x:auto;border:1px solid #ddd;padding:8px;background:#fafafa}
+.correction{background:#fff8e1;border-left:4px solid #f9a825;padding:4px 8px}
 "#;
 
 fn rule_row(class: &str, mark: &str, r: &SecurityRule, topology: &Topology) -> String {
@@ -117,6 +120,7 @@ pub fn report_html(
     // each NSG's rules are carried forward from the start.
     let mut rules: HashMap<&str, Vec<SecurityRule>> =
         initial.nsg_ids().map(|id| (initial.nsg(id).name.as_str(), initial.nsg(id).rules.clone())).collect();
+    let mut shown = CorrectionsShown::default();
     for step in &report.steps {
         let mut cell = String::new();
         if let Some(note) = &step.note {
@@ -150,6 +154,20 @@ pub fn report_html(
                     escape(&super::trace_text(trace, "", super::Style::default()))
                 );
             }
+        }
+        for c in shown.for_step(step, final_topology) {
+            let links: Vec<String> = c
+                .sources
+                .iter()
+                .map(|s| format!("<a href=\"{}\">{}</a>", escape(&s.url), escape(&s.title)))
+                .collect();
+            let _ = write!(
+                cell,
+                "<p class=\"correction\"><strong>Correction.</strong> Some training texts say {}. Microsoft: {} ({})</p>",
+                escape(&c.claim),
+                escape(&c.answer),
+                links.join("; ")
+            );
         }
         if let Some(e) = &step.expectation {
             let (class, word) = if e.passed { ("pass", "PASS") } else { ("fail", "FAIL") };

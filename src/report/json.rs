@@ -2,13 +2,14 @@
 
 use serde_json::{Value, json};
 
-use crate::jit::{GrantState, LogEntry, RequestState, Supportability, is_jit_rule};
-use crate::model::{Caveat, NsgId, Topology, VmId};
+use crate::jit::{JitEvent, LogEntry, LogKind, RequestState, is_jit_rule};
+use crate::model::{Caveat, NsgId, Topology};
 use crate::net::IpProtocol;
 use crate::nsg::{Access, Direction, SecurityRule};
 use crate::path::Trace;
-use crate::sim::{Instant, RunReport, Simulator, StepKind, StepReport};
+use crate::sim::{Happened, Instant, RunReport, Simulator, StepKind, StepReport};
 
+use super::teach::{CorrectionsShown, correction_json};
 use super::{NicEffectiveRules, caveats_json, change_text};
 
 /// A flow verdict with its hops.
@@ -51,6 +52,7 @@ pub fn step_json(step: &StepReport, topology: &Topology) -> Value {
         "action": step.action.as_ref().map(|a| json!({
             "summary": a.what.to_string(),
             "accepted": a.accepted(),
+            "justification": justification_of(&a.what),
             "changes": a.changes.iter().map(|c| change_text(c, topology)).collect::<Vec<_>>(),
             "warnings": a.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "flow": a.trace.as_ref().map(trace_json),
@@ -68,7 +70,19 @@ pub fn step_json(step: &StepReport, topology: &Topology) -> Value {
 /// A whole run: every step's outcome and the tally.
 pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
     let topology = report.end.topology();
-    let steps: Vec<Value> = report.steps.iter().map(|s| step_json(s, topology)).collect();
+    let mut shown = CorrectionsShown::default();
+    let steps: Vec<Value> = report
+        .steps
+        .iter()
+        .map(|s| {
+            let corrections: Vec<Value> = shown.for_step(s, topology).iter().map(correction_json).collect();
+            let mut step = step_json(s, topology);
+            if let Some(obj) = step.as_object_mut() {
+                obj.insert("corrections".into(), Value::Array(corrections));
+            }
+            step
+        })
+        .collect();
     let (passed, failed) = report.tally();
     json!({
         "scenario": name,
@@ -79,77 +93,6 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
         "steps": steps,
         "activity_log": log_json(report.end.jit().log()),
     })
-}
-
-/// The portal's JIT page as `jit status --format json` lists it: one row per VM with its status
-/// (`Configured`, `Recommended` or `Unsupported` with the reason), its policy's ports, the
-/// protected ports that existing allow rules still open (Defender's warning), the approver roles
-/// and the active grants. `vms` chooses the rows (all of `topology.vm_ids()` for the whole page).
-pub fn jit_status_json(sim: &Simulator, vms: &[VmId]) -> Vec<Value> {
-    let t = sim.topology();
-    let jit = sim.jit();
-    vms.iter()
-        .map(|&vm| {
-            let status = jit.status(t, vm);
-            let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.to_string()),
-                _ => None,
-            };
-            let ports: Vec<Value> = jit
-                .policy(vm)
-                .map(|p| {
-                    p.ports
-                        .iter()
-                        .map(|port| {
-                            json!({
-                                "number": port.number,
-                                "protocol": port.protocol.to_string(),
-                                "allowed_sources": port.allowed_sources.to_string(),
-                                "max_duration": port.max_duration.to_iso8601(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let grants: Vec<Value> = jit
-                .grants()
-                .iter()
-                .filter(|g| g.vm == vm && g.state == GrantState::Active)
-                .map(|g| {
-                    json!({
-                        "port": g.port,
-                        "requester": g.requester,
-                        "source": g.source.to_string(),
-                        "until": g.expires_at.to_string(),
-                    })
-                })
-                .collect();
-            // Protected ports that existing allow rules still open, as the portal warns.
-            let open: Vec<Value> = jit
-                .open_ports(t, vm)
-                .iter()
-                .map(|o| {
-                    json!({
-                        "nsg": o.nsg,
-                        "port": o.port,
-                        "rule": o.rule,
-                        "priority": o.priority,
-                        "source": o.source,
-                        "warning": o.to_string(),
-                    })
-                })
-                .collect();
-            json!({
-                "vm": t.vm(vm).name,
-                "status": status.label(),
-                "reason": reason,
-                "ports": ports,
-                "open_ports": open,
-                "approvers": jit.policy(vm).map(|p| p.approver_roles.clone()).unwrap_or_default(),
-                "active_grants": grants,
-            })
-        })
-        .collect()
 }
 
 /// Every JIT request with its status (as a `JitRequest` expectation names it), the reason of a
@@ -268,6 +211,22 @@ pub fn nsgs_json(topology: &Topology, nsgs: &[NsgId]) -> Value {
     Value::Array(nsgs)
 }
 
+/// The justification of a request the step made or decided, if it had one.
+fn justification_of(what: &Happened) -> Option<String> {
+    fn of(event: &JitEvent) -> Option<String> {
+        match event {
+            JitEvent::Granted(g) | JitEvent::Approved { grant: g, .. } => g.justification.clone(),
+            JitEvent::Pending { justification, .. } => justification.clone(),
+            JitEvent::ConnectPage { request, .. } => of(request),
+            _ => None,
+        }
+    }
+    match what {
+        Happened::Jit(event) | Happened::ScopedPolicy { event, .. } => of(event),
+        _ => None,
+    }
+}
+
 /// The activity log as a list of entries.
 pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
     log_entries_json(log.entries())
@@ -279,6 +238,12 @@ pub fn log_entries_json(entries: &[LogEntry]) -> Value {
         .iter()
         .map(|e| {
             json!({
+                "kind": match e.kind {
+                    LogKind::Policy => "policy",
+                    LogKind::Request => "request",
+                    LogKind::Rule => "rule",
+                    LogKind::Network => "network",
+                },
                 "time": e.at.to_string(),
                 "caller": e.caller,
                 "operation": e.operation,

@@ -6,24 +6,35 @@
 //! serialisation concerns; its shape is a contract (see DESIGN.md): a flow verdict is
 //! `{"verdict": "Allow"|"Deny", "hops": [{"kind", "resource", "rule", "access", …}], …}`.
 
+mod brief;
 mod caveat;
 mod effective;
 mod html;
+mod jit_status;
 mod json;
 mod outcome;
+mod situation;
 mod svg;
+mod teach;
 mod text;
 
+pub use brief::brief_changes;
 pub use caveat::{
     caveat_detail, caveat_json, caveat_line, caveat_name, caveat_names, caveats_html, caveats_json,
     printable, summary_with_caveats,
 };
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};
+pub use jit_status::{jit_status_json, jit_status_text};
 pub use json::{
-    FlowAsked, effective_json, flow_json, jit_status_json, log_entries_json, log_json, nsgs_json,
-    requests_json, run_json, step_json, trace_json,
+    FlowAsked, effective_json, flow_json, log_entries_json, log_json, nsgs_json, requests_json, run_json,
+    step_json, trace_json,
 };
 pub use outcome::{change_text, happened_text, rule_change_text};
+pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};
-pub use text::{Style, effective_text, log_text, run_text, trace_text};
+pub use teach::{CorrectionsShown, correction_json, correction_line, known_claims_for};
+pub use text::{
+    EXPANDED_SHOWN, LogFilter, Narration, Narrator, Style, effective_text, log_text, run_footer, run_header,
+    run_text, trace_text,
+};

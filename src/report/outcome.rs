@@ -38,6 +38,12 @@ pub fn happened_text(what: &Happened) -> String {
         Happened::ScopedPolicy { policy, event: JitEvent::Refused(e) } => {
             format!("{e} (scoped policy '{policy}')")
         }
+        Happened::Jit(JitEvent::ConnectPage { vm, enabled: None, request })
+            if request.refusal().is_some() =>
+        {
+            let reason = request.refusal().map(ToString::to_string).unwrap_or_default();
+            format!("from the Connect page of vm '{vm}': {reason}")
+        }
         other => other.to_string(),
     }
 }

@@ -194,8 +194,10 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
 pub fn topology_svg(topology: &Topology) -> String {
     let graph = TopologyGraph::new(topology);
     let g = graph.graph();
-    let (col_w, gap, top) = (300.0, 50.0, 120.0);
     let vnets = graph.vnet_nodes();
+    // Every column is as wide as the longest line any column holds, so that a long VM or NIC
+    // name stays inside its box.
+    let (col_w, gap, top) = (column_width(&graph, vnets), 50.0, 120.0);
     let total_w = 40.0 + vnets.len().max(1) as f64 * (col_w + gap);
     let internet = (total_w / 2.0, 34.0);
     let mut boxes = String::new();
@@ -417,15 +419,86 @@ pub fn topology_svg(topology: &Topology) -> String {
     svg.push_str(&boxes);
     svg.push_str(&edges);
     svg.push_str(&texts);
+    // The legend explains only what the drawing shows.
     let ly = max_y + 24.0;
-    let _ = write!(
-        svg,
-        r##"<line class="route legend" x1="20" y1="{ly}" x2="50" y2="{ly}" marker-end="url(#arrow)"/><text class="small" x="56" y="{}">user-defined route to the firewall</text><line class="public legend" x1="240" y1="{ly}" x2="270" y2="{ly}"/><text class="small" x="276" y="{}">public IP to the Internet</text>"##,
-        ly + 3.0,
-        ly + 3.0
-    );
+    let mut lx = 20.0;
+    if !graph.routes().is_empty() {
+        let _ = write!(
+            svg,
+            r##"<line class="route legend" x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" marker-end="url(#arrow)"/><text class="small" x="{}" y="{}">user-defined route to the firewall</text>"##,
+            lx + 30.0,
+            lx + 36.0,
+            ly + 3.0
+        );
+        lx += 220.0;
+    }
+    if !public_lines.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<line class="public legend" x1="{lx}" y1="{ly}" x2="{}" y2="{ly}"/><text class="small" x="{}" y="{}">public IP to the Internet</text>"##,
+            lx + 30.0,
+            lx + 36.0,
+            ly + 3.0
+        );
+    }
     svg.push_str("</svg>");
     svg
+}
+
+/// The approximate width of `text` in the drawing's font: 12 px Helvetica averages about 7 px a
+/// character (bold a little more), the 10 px labels about 6.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.6
+}
+
+/// The width of a VNet column: the widest line any column holds, with its indent and margins,
+/// and at least 300 px.
+fn column_width(graph: &TopologyGraph, vnets: &[NodeIndex]) -> f64 {
+    let g = graph.graph();
+    let mut widest: f64 = 300.0;
+    let mut fit =
+        |indent: f64, text: &str, size: f64| widest = widest.max(indent + text_width(text, size) + 20.0);
+    for &v in vnets {
+        if let GraphNode::Vnet { name, spaces } = &g[v] {
+            fit(10.0, &format!("VNet {name}"), 13.0);
+            fit(10.0, spaces, 10.0);
+        }
+        for subnet in graph.parts(v) {
+            let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
+            let short = name.split_once('/').map_or(name.as_str(), |(_, s)| s);
+            fit(18.0, &format!("{short} {prefix}"), 13.0);
+            let tags: Vec<String> = [
+                nsg.as_ref().map(|n| format!("NSG {n}")),
+                route_table.as_ref().map(|r| format!("routes {r}")),
+                private.then(|| "private: no default outbound access".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            fit(18.0, &tags.join(" · "), 10.0);
+            for part in graph.parts(subnet) {
+                match &g[part] {
+                    GraphNode::Nic { vm, ip, nsg, .. } => {
+                        fit(22.0, &format!("{vm}  {ip}"), 12.0);
+                        if let Some(nsg) = nsg {
+                            fit(34.0, &format!("NIC NSG {nsg}"), 10.0);
+                        }
+                    }
+                    GraphNode::Firewall { name, ip } => {
+                        fit(22.0, &format!("Azure Firewall {name}  {ip}"), 13.0)
+                    }
+                    GraphNode::Bastion { name } => fit(22.0, &format!("Azure Bastion {name}"), 13.0),
+                    _ => {}
+                }
+                for pip in graph.public_ips(part) {
+                    if let GraphNode::PublicIp { name, address, .. } = &g[pip] {
+                        fit(38.0, &format!("⇄ public IP {name} {address}"), 10.0);
+                    }
+                }
+            }
+        }
+    }
+    widest.ceil()
 }
 
 #[cfg(test)]
@@ -490,6 +563,36 @@ mod tests {
         assert!(svg.contains(">peering</text>"));
         assert!(svg.contains("routes via-fw"));
         assert!(!svg.contains(r#"class="small"></text>"#), "no empty label for a subnet without an NSG");
+    }
+
+    /// The legend explains only what the drawing shows, and a long VM name widens the columns
+    /// so that it stays inside its subnet's box.
+    #[test]
+    fn the_legend_names_what_is_drawn_and_long_names_fit_their_box() {
+        let svg = topology_svg(&hub_and_spoke());
+        assert!(
+            svg.contains("user-defined route to the firewall") && svg.contains("public IP to the Internet")
+        );
+        let mut t = Topology::new();
+        let v = t.add_vnet("v", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
+        let s = t.add_subnet(v, "s", "10.0.1.0/24".parse().expect("net")).expect("subnet");
+        let long = "vm-adatum-weu-prod-reporting-analytics-backend-001";
+        let vm = t.add_vm(long, Os::Linux, false, ("sub", "rg")).expect("vm");
+        t.add_nic("nic", s, "10.0.1.4".parse().expect("ip"), Some(vm)).expect("nic");
+        let svg = topology_svg(&t);
+        assert!(!svg.contains("user-defined route to the firewall"), "no firewall, no route legend");
+        assert!(!svg.contains("public IP to the Internet"), "no public IP, no public IP legend");
+        let attr = |name: &str, from: &str| -> f64 {
+            let tail = &from[from.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2..];
+            tail[..tail.find('"').expect("closing quote")].parse().expect("a number")
+        };
+        let subnet = &svg[svg.find(r#"<rect class="subnet""#).expect("a subnet box")..];
+        let (x, width) = (attr("x", subnet), attr("width", subnet));
+        let row = svg.find(&format!(">{long}  10.0.1.4<")).expect("the VM's row");
+        let row_x = attr("x", &svg[svg[..row].rfind("<text").expect("its text element")..]);
+        // 12 px text averages under 7 px a character: the row ends inside the box.
+        let row_end = row_x + 7.0 * format!("{long}  10.0.1.4").chars().count() as f64;
+        assert!(row_end <= x + width, "row ends at {row_end}, box at {}", x + width);
     }
 
     /// A peering side without virtual network access is named on the arc, and under option

@@ -1,7 +1,7 @@
 //! Converting the JIT parts of a scenario: options, scoped policies, JIT actions and
 //! expectations.
 
-use super::load::{Fault, Loader, Scenario, fault, in_range};
+use super::load::{Fault, Loader, Scenario, dependent, fault, in_range};
 use super::schema::{
     ActionSpec, ExpectSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, JitStatusSpec, NsgLevelsSpec,
     OptionsSpec, RequestStatusSpec, ScopeSpec,
@@ -170,6 +170,15 @@ impl Loader<'_> {
                     .collect::<Result<_, _>>()?,
             ),
         };
+        if number == 5989 {
+            // A training text's list of default ports reads 5989 for WinRM over HTTPS; Azure
+            // accepts any port, so this is a warning, not an error.
+            self.warn(fault(
+                format!("{field}.number"),
+                "5989",
+                "port 5989 is not a WinRM port (WinRM uses 5985 for HTTP and 5986 for HTTPS, the ports Defender for Cloud pre-lists with 22 and 3389); a training text's typo: did you mean 5986?",
+            ));
+        }
         Ok(PortPolicy {
             number,
             protocol: match p.protocol {
@@ -183,6 +192,9 @@ impl Loader<'_> {
     }
 
     fn vm(&self, t: &Topology, name: &str, field: &str) -> Result<VmId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
         t.vm_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();
             fault(field, name, format!("unknown vm '{name}'; valid: {}", names.join(", ")))
@@ -190,6 +202,9 @@ impl Loader<'_> {
     }
 
     fn user(&self, sc: &Scenario, name: &str, field: &str) -> Result<String, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
         if name == SETUP_PRINCIPAL || sc.users.iter().any(|u| u.name == name) {
             return Ok(name.to_string());
         }
@@ -197,20 +212,82 @@ impl Loader<'_> {
         Err(fault(field, name, format!("unknown user '{name}'; valid: {}", names.join(", "))))
     }
 
+    /// What an enable or edit sets: what is given, validated; what is left out stays `None`, so
+    /// that an edit keeps it.
+    fn policy_change(
+        &self,
+        sc: &Scenario,
+        ports: Option<&[JitPortSpec]>,
+        approvers: Option<&Vec<String>>,
+        field: &str,
+    ) -> Result<PolicyChange, Fault> {
+        let parsed = self.policy(ports, approvers, sc.jit.roles(), field)?;
+        Ok(PolicyChange {
+            ports: ports.map(|_| parsed.ports.clone()),
+            approver_roles: approvers.map(|_| parsed.approver_roles.clone()),
+        })
+    }
+
     pub(super) fn jit_action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
         let t = &sc.topology;
         Ok(match a {
-            ActionSpec::EnableJit { vm, by, ports, approvers }
-            | ActionSpec::EditJit { vm, by, ports, approvers } => {
+            ActionSpec::EnableJit { vm, vms, by, ports, approvers } => {
+                let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
+                let change = self.policy_change(sc, ports.as_deref(), approvers.as_ref(), field)?;
+                match (vm, vms.is_empty()) {
+                    (Some(vm), true) => {
+                        let id = self.vm(t, vm, &format!("{field}.vm"))?;
+                        Action::EnableJit { vm: id, actor, change, edit: false }
+                    }
+                    (None, false) => {
+                        let mut ids = Vec::new();
+                        for (i, name) in vms.iter().enumerate() {
+                            let id = self.vm(t, name, &format!("{field}.vms[{i}]"))?;
+                            if ids.contains(&id) {
+                                return Err(fault(
+                                    format!("{field}.vms[{i}]"),
+                                    name,
+                                    format!("vm '{name}' is listed twice"),
+                                ));
+                            }
+                            ids.push(id);
+                        }
+                        Action::EnableJitOnVms { vms: ids, actor, change }
+                    }
+                    (Some(vm), false) => {
+                        return Err(fault(
+                            format!("{field}.vm"),
+                            vm,
+                            "give either vm (one VM) or vms (Enable JIT on n VMs), not both",
+                        ));
+                    }
+                    (None, true) => {
+                        return Err(fault(
+                            field,
+                            "",
+                            "EnableJit names a VM: vm: \"name\" or vms: [\"a\", \"b\"]",
+                        ));
+                    }
+                }
+            }
+            ActionSpec::EditJit { vm, by, ports, approvers } => {
                 let id = self.vm(t, vm, &format!("{field}.vm"))?;
                 let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
-                // Validate what is given; leave out what is not, so an edit keeps it.
-                let parsed = self.policy(ports.as_deref(), approvers.as_ref(), sc.jit.roles(), field)?;
-                let change = PolicyChange {
-                    ports: ports.as_ref().map(|_| parsed.ports.clone()),
-                    approver_roles: approvers.as_ref().map(|_| parsed.approver_roles.clone()),
-                };
-                Action::EnableJit { vm: id, actor, change, edit: matches!(a, ActionSpec::EditJit { .. }) }
+                let change = self.policy_change(sc, ports.as_deref(), approvers.as_ref(), field)?;
+                Action::EnableJit { vm: id, actor, change, edit: true }
+            }
+            ActionSpec::SetDefenderPlan2 { enabled, by } => Action::SetDefenderPlan2 {
+                enabled: *enabled,
+                actor: by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?,
+            },
+            ActionSpec::ConnectPageRequest { id, user, vm, enable, justification } => {
+                Action::ConnectPageRequest {
+                    name: id.clone(),
+                    user: self.user(sc, user, &format!("{field}.user"))?,
+                    vm: self.vm(t, vm, &format!("{field}.vm"))?,
+                    enable: *enable,
+                    justification: justification.clone(),
+                }
             }
             ActionSpec::DisableJit { vm, by } => Action::DisableJit {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,
@@ -287,7 +364,8 @@ impl Loader<'_> {
                 vm: self.vm(t, vm, &format!("{field}.vm"))?,
                 status: match status {
                     JitStatusSpec::Configured => "Configured",
-                    JitStatusSpec::Recommended => "Recommended",
+                    // The portal's tab says "Not configured"; "Recommended" is the older keyword.
+                    JitStatusSpec::NotConfigured | JitStatusSpec::Recommended => "NotConfigured",
                     JitStatusSpec::Unsupported => "Unsupported",
                 }
                 .into(),

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::load::{Fault, Loader, fault, in_range};
+use super::load::{Fault, Loader, dependent, fault, in_range};
 use super::schema::{
     AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
     ProtocolSpec, ScenarioFile,
@@ -17,74 +17,104 @@ use crate::nsg::ServiceTag;
 
 impl Loader<'_> {
     /// Route tables (and their subnet associations), firewalls and Bastion hosts.
-    pub(super) fn network(&self, file: &ScenarioFile, t: &mut Topology) -> Result<(), Fault> {
+    /// Each is its own item: one that is wrong is reported and left out, and the others are
+    /// still checked.
+    pub(super) fn network(&self, file: &ScenarioFile, t: &mut Topology) {
         for (ti, table) in file.route_tables.iter().enumerate() {
-            let field = format!("route_tables[{ti}]");
-            let mut routes = Vec::new();
-            for (ri, r) in table.routes.iter().enumerate() {
-                let rf = format!("{field}.routes[{ri}]");
-                let prefix = parse_prefix(&r.prefix)
-                    .map_err(|e| fault(format!("{rf}.prefix"), &r.prefix, e.to_string()))?;
-                let next_hop = match &r.next_hop {
-                    NextHopSpec::VirtualAppliance(ip) => NextHop::VirtualAppliance(ip.parse::<IpAddr>().map_err(|_| {
-                        fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; VirtualAppliance takes the appliance's private IP"))
-                    })?),
-                    NextHopSpec::Internet => NextHop::Internet,
-                    NextHopSpec::VnetLocal => NextHop::VnetLocal,
-                    NextHopSpec::VirtualNetworkGateway => NextHop::VirtualNetworkGateway,
-                    NextHopSpec::None => NextHop::None,
-                };
-                routes.push(Route { name: r.name.clone(), prefix, next_hop });
-            }
-            t.add_route_table(RouteTable { name: table.name.clone(), routes })
-                .map_err(|e| fault(format!("{field}.name"), &table.name, e.to_string()))?;
+            self.item(&[&table.name], || self.route_table(table, t, &format!("route_tables[{ti}]")));
         }
         for (vi, v) in file.vnets.iter().enumerate() {
-            let Some(vnet) = t.vnet_by_name(&v.name) else { continue };
+            let Some(vnet) = t.vnet_by_name(&v.name).filter(|_| !self.is_skipped(&v.name)) else { continue };
             for (si, s) in v.subnets.iter().enumerate() {
                 let Some(name) = &s.route_table else { continue };
+                let Some(subnet) = t.subnet_by_name(vnet, &s.name) else { continue };
                 let field = format!("vnets[{vi}].subnets[{si}].route_table");
-                let table = t.route_table_by_name(name).ok_or_else(|| {
-                    let names: Vec<String> =
-                        t.route_table_ids().map(|r| t.route_table(r).name.clone()).collect();
-                    fault(
-                        &field,
-                        name,
-                        format!(
-                            "unknown route table '{name}'; valid: {}",
-                            if names.is_empty() { "(none declared)".into() } else { names.join(", ") }
-                        ),
-                    )
-                })?;
-                let subnet = t.subnet_by_name(vnet, &s.name).expect("added by the caller");
-                t.set_subnet_route_table(subnet, table).map_err(|e| fault(&field, name, e.to_string()))?;
+                self.item(&[], || -> Result<(), Fault> {
+                    if self.is_skipped(name) {
+                        return Err(dependent(&field));
+                    }
+                    let table = t.route_table_by_name(name).ok_or_else(|| {
+                        let names: Vec<String> =
+                            t.route_table_ids().map(|r| t.route_table(r).name.clone()).collect();
+                        fault(
+                            &field,
+                            name,
+                            format!(
+                                "unknown route table '{name}'; valid: {}",
+                                if names.is_empty() { "(none declared)".into() } else { names.join(", ") }
+                            ),
+                        )
+                    })?;
+                    t.set_subnet_route_table(subnet, table).map_err(|e| fault(&field, name, e.to_string()))
+                });
             }
         }
         for (fi, f) in file.firewalls.iter().enumerate() {
-            self.firewall(f, t, &format!("firewalls[{fi}]"))?;
+            self.item(&[&f.name], || self.firewall(f, t, &format!("firewalls[{fi}]")));
         }
         for (bi, b) in file.bastions.iter().enumerate() {
-            let field = format!("bastions[{bi}]");
-            let vnet = self.vnet(t, &b.vnet, &format!("{field}.vnet"))?;
-            let public_ip = match &b.public_ip {
-                Some(name) => Some(t.public_ip_by_name(name).ok_or_else(|| {
-                    fault(
-                        format!("{field}.public_ip"),
-                        name,
-                        format!("unknown public IP '{name}'; declare it in public_ips"),
-                    )
-                })?),
-                None => None,
-            };
-            t.add_bastion(&b.name, vnet, public_ip).map_err(|e| match e {
-                TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &b.name, e.to_string()),
-                TopologyError::PublicIpInUse { .. } => {
-                    fault(format!("{field}.public_ip"), b.public_ip.as_deref().unwrap_or(""), e.to_string())
-                }
-                _ => fault(format!("{field}.vnet"), &b.vnet, e.to_string()),
-            })?;
+            self.item(&[&b.name], || self.bastion(b, t, &format!("bastions[{bi}]")));
         }
+    }
+
+    fn route_table(
+        &self,
+        table: &super::schema::RouteTableSpec,
+        t: &mut Topology,
+        field: &str,
+    ) -> Result<(), Fault> {
+        let mut routes = Vec::new();
+        for (ri, r) in table.routes.iter().enumerate() {
+            let rf = format!("{field}.routes[{ri}]");
+            let prefix = parse_prefix(&r.prefix)
+                .map_err(|e| fault(format!("{rf}.prefix"), &r.prefix, e.to_string()))?;
+            let next_hop = match &r.next_hop {
+                NextHopSpec::VirtualAppliance(ip) => NextHop::VirtualAppliance(ip.parse::<IpAddr>().map_err(|_| {
+                    fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; VirtualAppliance takes the appliance's private IP"))
+                })?),
+                NextHopSpec::Internet => NextHop::Internet,
+                NextHopSpec::VnetLocal => NextHop::VnetLocal,
+                NextHopSpec::VirtualNetworkGateway => NextHop::VirtualNetworkGateway,
+                NextHopSpec::None => NextHop::None,
+            };
+            routes.push(Route { name: r.name.clone(), prefix, next_hop });
+        }
+        t.add_route_table(RouteTable { name: table.name.clone(), routes })
+            .map_err(|e| fault(format!("{field}.name"), &table.name, e.to_string()))?;
         Ok(())
+    }
+
+    fn bastion(&self, b: &super::schema::BastionSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
+        let vnet = self.vnet(t, &b.vnet, &format!("{field}.vnet"))?;
+        let public_ip = self.public_ip_ref(t, b.public_ip.as_deref(), field)?;
+        t.add_bastion(&b.name, vnet, public_ip).map_err(|e| match e {
+            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &b.name, e.to_string()),
+            TopologyError::PublicIpInUse { .. } => {
+                fault(format!("{field}.public_ip"), b.public_ip.as_deref().unwrap_or(""), e.to_string())
+            }
+            _ => fault(format!("{field}.vnet"), &b.vnet, e.to_string()),
+        })?;
+        Ok(())
+    }
+
+    /// The public IP an appliance (`field`) names, if it names one.
+    fn public_ip_ref(
+        &self,
+        t: &Topology,
+        name: Option<&str>,
+        field: &str,
+    ) -> Result<Option<crate::model::PublicIpId>, Fault> {
+        let Some(name) = name else { return Ok(None) };
+        if self.is_skipped(name) {
+            return Err(dependent(format!("{field}.public_ip")));
+        }
+        t.public_ip_by_name(name).map(Some).ok_or_else(|| {
+            fault(
+                format!("{field}.public_ip"),
+                name,
+                format!("unknown public IP '{name}'; declare it in public_ips"),
+            )
+        })
     }
 
     fn firewall(&self, f: &FirewallSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
@@ -96,16 +126,7 @@ impl Loader<'_> {
                 format!("'{}' is not an IP address", f.private_ip),
             )
         })?;
-        let public_ip = match &f.public_ip {
-            Some(name) => Some(t.public_ip_by_name(name).ok_or_else(|| {
-                fault(
-                    format!("{field}.public_ip"),
-                    name,
-                    format!("unknown public IP '{name}'; declare it in public_ips"),
-                )
-            })?),
-            None => None,
-        };
+        let public_ip = self.public_ip_ref(t, f.public_ip.as_deref(), field)?;
         let public_address = public_ip.map(|p| t.public_ip(p).address);
         let mut fqdns = std::collections::BTreeMap::new();
         for (name, addrs) in &f.fqdns {

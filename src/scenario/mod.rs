@@ -5,7 +5,8 @@
 //! parser's line and column. Conversion (`load`) catches meaning errors (unknown references,
 //! addresses outside their subnet, priority clashes) and points at the offending value with the
 //! help of `locate`. Either way the user gets one line: file, position, field, value, and what
-//! would be valid.
+//! would be valid. Conversion goes on after an error (`recover`), so that `check` can report
+//! every independent error of a file at once.
 
 mod caveats;
 mod endpoint;
@@ -13,14 +14,18 @@ mod error;
 mod load;
 mod load_jit;
 mod load_network;
+mod load_teach;
 mod locate;
+mod recover;
 mod rewrite;
 pub mod schema;
+mod schema_teach;
 #[cfg(test)]
 mod testing;
 pub mod write;
 
 pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
-pub use load::{Scenario, load_file, load_str};
+pub use load::{Scenario, load_file, load_file_all, load_str, load_str_all};
+pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};

@@ -21,7 +21,13 @@ impl Scenario {
     /// The loader's error, with the field path of the value at fault
     /// (`timeline[3].action.user`) and no position (the step has no text).
     pub fn resolve_step(&self, spec: &StepSpec, index: usize) -> Result<Step, LoadError> {
-        let loader = Loader { path: &self.file, map: SourceMap::new(""), warnings: Default::default() };
+        let loader = Loader {
+            path: &self.file,
+            map: SourceMap::new(""),
+            warnings: Default::default(),
+            errors: Default::default(),
+            skipped: Default::default(),
+        };
         loader.step(self, spec, index).map_err(|f| loader.error(f))
     }
 }

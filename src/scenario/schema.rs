@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
+
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
@@ -871,6 +873,12 @@ pub struct StepSpec {
     /// A sentence for the narrative.
     #[serde(default)]
     pub note: Option<String>,
+    /// A training text's claim and Microsoft's answer, shown with the step.
+    #[serde(default)]
+    pub correction: Option<CorrectionSpec>,
+    /// A concept question the quiz asks at this point of the story.
+    #[serde(default)]
+    pub question: Option<QuestionSpec>,
 }
 
 /// Something a step does.
@@ -940,10 +948,15 @@ pub enum ActionSpec {
         /// Its name.
         name: String,
     },
-    /// Enable JIT on a VM (or update its policy, if enabled).
+    /// Enable JIT on a VM (or update its policy, if enabled), or on several VMs in one action
+    /// (the portal's "Enable JIT on n VMs", with `vms`).
     EnableJit {
         /// The VM.
-        vm: String,
+        #[serde(default)]
+        vm: Option<String>,
+        /// Several VMs, enabled in one action (all or none).
+        #[serde(default)]
+        vms: Vec<String>,
         /// Who (a user); default: the setup principal, an Owner.
         #[serde(default)]
         by: Option<String>,
@@ -967,6 +980,32 @@ pub enum ActionSpec {
         /// nsgsim extension: roles that must approve requests.
         #[serde(default)]
         approvers: Option<Vec<String>>,
+    },
+    /// Turn Microsoft Defender for Servers Plan 2 on or off (JIT requires it).
+    SetDefenderPlan2 {
+        /// On (true) or off (false).
+        enabled: bool,
+        /// Who (needs Microsoft.Security/pricings/write); default: the scenario's Owner.
+        #[serde(default)]
+        by: Option<String>,
+    },
+    /// Request access from a VM's Connect page: every port of the VM's policy, from the
+    /// requester's IP, for the shortest of their maximum durations. When JIT is not enabled the
+    /// page prompts to enable it: `enable: true` accepts (RDP 3389 on Windows, SSH 22 on Linux,
+    /// any source, 3 hours), otherwise the request is refused.
+    ConnectPageRequest {
+        /// A name to refer to the request.
+        id: String,
+        /// The requester.
+        user: String,
+        /// The VM.
+        vm: String,
+        /// Accept the prompt to enable JIT when it is not enabled.
+        #[serde(default)]
+        enable: bool,
+        /// Free text.
+        #[serde(default)]
+        justification: Option<String>,
     },
     /// Disable JIT on a VM.
     DisableJit {
@@ -1031,7 +1070,9 @@ pub enum ActionSpec {
 pub enum JitStatusSpec {
     /// JIT enabled.
     Configured,
-    /// Not configured, could be.
+    /// Not configured, could be: the portal's "Not configured" tab.
+    NotConfigured,
+    /// The older keyword for `NotConfigured` (the tab once read "Recommended"), kept as an alias.
     Recommended,
     /// Cannot be enabled.
     Unsupported,

@@ -175,15 +175,41 @@ pub fn action(a: &ActionSpec) -> String {
             ],
         ),
         ActionSpec::Disconnect { name } => format!("Disconnect(name: {})", string(name)),
-        ActionSpec::EnableJit { vm, by, ports: p, approvers }
-        | ActionSpec::EditJit { vm, by, ports: p, approvers } => {
-            let name = if matches!(a, ActionSpec::EnableJit { .. }) { "EnableJit" } else { "EditJit" };
+        ActionSpec::EnableJit { vm, vms, by, ports: p, approvers } => {
+            // One VM (`vm`), or several in one action (`vms`), or both as written.
+            let (first, vms) = match vm {
+                Some(vm) => (("vm", string(vm)), (!vms.is_empty()).then(|| list(vms))),
+                None => (("vms", list(vms)), None),
+            };
             call(
-                name,
-                ("vm", string(vm)),
-                &[("by", quoted(by)), ("ports", ports(p)), ("approvers", approvers.as_deref().map(list))],
+                "EnableJit",
+                first,
+                &[
+                    ("vms", vms),
+                    ("by", quoted(by)),
+                    ("ports", ports(p)),
+                    ("approvers", approvers.as_deref().map(list)),
+                ],
             )
         }
+        ActionSpec::EditJit { vm, by, ports: p, approvers } => call(
+            "EditJit",
+            ("vm", string(vm)),
+            &[("by", quoted(by)), ("ports", ports(p)), ("approvers", approvers.as_deref().map(list))],
+        ),
+        ActionSpec::SetDefenderPlan2 { enabled, by } => {
+            call("SetDefenderPlan2", ("enabled", enabled.to_string()), &[("by", quoted(by))])
+        }
+        ActionSpec::ConnectPageRequest { id, user, vm, enable, justification } => call(
+            "ConnectPageRequest",
+            ("id", string(id)),
+            &[
+                ("user", Some(string(user))),
+                ("vm", Some(string(vm))),
+                ("enable", enable.then(|| "true".to_string())),
+                ("justification", quoted(justification)),
+            ],
+        ),
         ActionSpec::DisableJit { vm, by } => call("DisableJit", ("vm", string(vm)), &[("by", quoted(by))]),
         ActionSpec::RequestJit { id, user, vms, vm, ports: p, duration, source, justification } => call(
             "RequestJit",
@@ -236,6 +262,7 @@ pub fn expectation(e: &ExpectSpec) -> String {
         ExpectSpec::JitStatus { vm, status, reason } => {
             let status = match status {
                 JitStatusSpec::Configured => "Configured",
+                JitStatusSpec::NotConfigured => "NotConfigured",
                 JitStatusSpec::Recommended => "Recommended",
                 JitStatusSpec::Unsupported => "Unsupported",
             };

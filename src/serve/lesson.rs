@@ -53,6 +53,8 @@ impl Lesson {
                     note: None,
                     action: Some(outcome),
                     expectation: None,
+                    correction: None,
+                    question: None,
                 };
                 step_json(&report, start.topology())
             })

@@ -167,7 +167,8 @@ impl Session {
     }
 
     /// The JIT page, as `jit status --format json` prints it, with the number of VMs in each
-    /// status. `?status=Configured|Recommended|Unsupported`, `?filter=TEXT` (in the VM's name,
+    /// status. `?status=Configured|NotConfigured|Unsupported` (`Recommended`, the older portal's word,
+    /// for `NotConfigured`), `?filter=TEXT` (in the VM's name,
     /// any case) and `?limit=N` choose the rows, so that a page of a 10,000-VM scenario loads
     /// only what it shows.
     ///
@@ -175,18 +176,18 @@ impl Session {
     /// 422 for an unknown parameter, status or count.
     pub fn jit(&self, lesson: &Lesson, query: &Query) -> Result<Value, ApiError> {
         query.only(&["status", "filter", "limit"])?;
-        let wanted = query.get("status");
-        if let Some(s) = wanted.filter(|s| !["Configured", "Recommended", "Unsupported"].contains(s)) {
+        let wanted = query.get("status").map(|s| if s == "Recommended" { "NotConfigured" } else { s });
+        if let Some(s) = wanted.filter(|s| !["Configured", "NotConfigured", "Unsupported"].contains(s)) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "status",
-                format!("'{}' is not a JIT status; valid: Configured, Recommended, Unsupported", shown(s)),
+                format!("'{}' is not a JIT status; valid: Configured, NotConfigured, Unsupported", shown(s)),
             ));
         }
         let filter = query.get("filter").map(str::to_lowercase);
         let limit = query.limit("limit")?.unwrap_or(usize::MAX);
         let t = self.sim.topology();
-        let mut counts = BTreeMap::from([("Configured", 0), ("Recommended", 0), ("Unsupported", 0)]);
+        let mut counts = BTreeMap::from([("Configured", 0), ("NotConfigured", 0), ("Unsupported", 0)]);
         let mut matched = 0;
         let mut chosen = Vec::new();
         for vm in t.vm_ids() {
@@ -345,7 +346,14 @@ impl Session {
                 format!("request id '{}' is already used; each request needs its own id", shown(id)),
             ));
         }
-        let spec = StepSpec { at: self.offset().to_string(), action: Some(action), expect: None, note: None };
+        let spec = StepSpec {
+            at: self.offset().to_string(),
+            action: Some(action),
+            expect: None,
+            note: None,
+            correction: None,
+            question: None,
+        };
         let step = self.resolve(lesson, &spec)?;
         let Some(resolved) = &step.action else {
             return Err(ApiError::general(
@@ -423,6 +431,8 @@ impl Session {
             action: None,
             expect: Some(expect(AccessSpec::Allow, None)),
             note: None,
+            correction: None,
+            question: None,
         };
         let step = self.resolve(lesson, &spec)?;
         let Some(Expectation::Flow { request, .. }) = &step.expect else {
@@ -586,5 +596,5 @@ fn report(
     note: Option<String>,
     action: Option<ActionOutcome>,
 ) -> StepReport {
-    StepReport { kind, offset, at, line, note, action, expectation: None }
+    StepReport { kind, offset, at, line, note, action, expectation: None, correction: None, question: None }
 }

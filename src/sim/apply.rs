@@ -3,7 +3,7 @@
 //! added and removed, the manual writes in the activity log, and the sessions that a firewall
 //! or a blocked peering closes.
 
-use crate::jit::{JitOutcome, RuleChange};
+use crate::jit::{JitOutcome, LogKind, RuleChange};
 use crate::model::{NsgId, RuleCollectionGroup, User, VmId, VnetId};
 use crate::nsg::{Access, NsgError, SecurityRule, default_rules, validate_nsg};
 use crate::path::{FlowRequest, HopKind};
@@ -44,6 +44,7 @@ impl Simulator {
             trace: None,
             warnings: out.warnings.into_iter().map(Warning::Jit).collect(),
             nsg_changes: Vec::new(),
+            log: 0..0,
         }
     }
 
@@ -178,32 +179,34 @@ impl Simulator {
             None => self.rules_snapshot_of(self.topology.nsg_ids()),
         };
         let firewalls_before = self.firewall_rules();
+        let logged = self.jit.log().entries().len();
         let result = self.apply_inner(action);
         self.cache.flush(&self.topology);
         let mut outcome = result?;
         outcome.nsg_changes = self.changes_since(before);
         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
         self.log_manual(action, &outcome);
+        outcome.log = logged..self.jit.log().entries().len();
         Ok(outcome)
     }
 
     /// Rule and association changes made by the scenario go to the activity log too.
     fn log_manual(&mut self, action: &Action, outcome: &ActionOutcome) {
-        let operation = match action {
-            Action::AddRule { .. } => "Create or Update Security Rule",
-            Action::RemoveRule { .. } => "Delete Security Rule",
+        let (kind, operation) = match action {
+            Action::AddRule { .. } => (LogKind::Rule, "Create or Update Security Rule"),
+            Action::RemoveRule { .. } => (LogKind::Rule, "Delete Security Rule"),
             Action::AttachNsg { .. } | Action::DetachNsg { .. } => {
-                "Update network security group association"
+                (LogKind::Network, "Update network security group association")
             }
-            Action::SetPeeringAccess { .. } => "Create or Update Virtual Network Peering",
+            Action::SetPeeringAccess { .. } => (LogKind::Network, "Create or Update Virtual Network Peering"),
             _ => return,
         };
         let summary = outcome.what.to_string();
         for change in &outcome.nsg_changes {
-            self.jit.record_manual(self.now, SETUP_PRINCIPAL, operation, &change.nsg, summary.clone());
+            self.jit.record_manual(kind, self.now, SETUP_PRINCIPAL, operation, &change.nsg, summary.clone());
         }
         if outcome.nsg_changes.is_empty() {
-            self.jit.record_manual(self.now, SETUP_PRINCIPAL, operation, "", summary);
+            self.jit.record_manual(kind, self.now, SETUP_PRINCIPAL, operation, "", summary);
         }
     }
 
@@ -233,7 +236,11 @@ impl Simulator {
             | Action::Connect { .. }
             | Action::Disconnect { .. }
             | Action::DenyJit { .. } => Some(Vec::new()),
-            Action::EnableJit { vm, .. } | Action::DisableJit { vm, .. } => Some(self.nsgs_of_vm(*vm)),
+            Action::EnableJit { vm, .. }
+            | Action::DisableJit { vm, .. }
+            | Action::ConnectPageRequest { vm, .. } => Some(self.nsgs_of_vm(*vm)),
+            Action::EnableJitOnVms { vms, .. } => Some(of_vms(&mut vms.iter().copied())),
+            Action::SetDefenderPlan2 { .. } => Some(Vec::new()),
             // A new grant also supersedes older grants for the same VM and port: same NSGs.
             Action::RequestJit { ports, .. } => Some(of_vms(&mut ports.iter().map(|p| p.vm))),
             Action::ApproveJit { request, .. } | Action::RevokeJit { request, .. } => of_request(request),
@@ -387,6 +394,33 @@ impl Simulator {
                 } else {
                     self.jit.enable(&mut self.topology, *vm, change.clone(), &actor, self.now)
                 };
+                Ok(self.absorb(out))
+            }
+            Action::EnableJitOnVms { vms, actor, change } => {
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
+                let out = self.jit.enable_many(&mut self.topology, vms, change.clone(), &actor, self.now);
+                Ok(self.absorb(out))
+            }
+            Action::SetDefenderPlan2 { enabled, actor } => {
+                let actor = self
+                    .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
+                    .map_err(|e| ActionError::new("by", e))?;
+                let out = self.jit.set_plan2(&self.topology, *enabled, &actor, self.now);
+                Ok(self.absorb(out))
+            }
+            Action::ConnectPageRequest { name, user, vm, enable, justification } => {
+                let user = self.user(user).map_err(|e| ActionError::new("user", e))?;
+                let out = self.jit.connect_page(
+                    &mut self.topology,
+                    name,
+                    &user,
+                    *vm,
+                    *enable,
+                    justification.clone(),
+                    self.now,
+                );
                 Ok(self.absorb(out))
             }
             Action::DisableJit { vm, actor } => {

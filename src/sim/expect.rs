@@ -160,8 +160,14 @@ impl Simulator {
         match expectation {
             Expectation::Flow { request, endpoints, verdict, nsg, rule } => {
                 let trace = self.evaluate(request);
+                // A flow through Bastion is not the same flow as the direct one (it arrives from the
+                // Bastion subnet): the line says so, or Allow then Deny would read as a contradiction.
+                let via = request
+                    .via
+                    .map(|b| format!(" via bastion '{}'", self.topology.bastion(b).name))
+                    .unwrap_or_default();
                 let description = format!(
-                    "{} -> {} {} port {}",
+                    "{} -> {} {} port {}{via}",
                     endpoints.from, endpoints.to, request.protocol, request.dst_port
                 );
                 let decided = trace.deciding_hop().cloned();

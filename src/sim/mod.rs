@@ -36,6 +36,6 @@ pub use outcome::{
 };
 pub use runner::{
     Connection, RunReport, SETUP_PRINCIPAL, Simulator, StepKind, StepReport, World, observe, replay_until,
-    run,
+    run, run_until,
 };
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

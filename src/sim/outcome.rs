@@ -22,6 +22,9 @@ pub struct ActionOutcome {
     pub warnings: Vec<Warning>,
     /// Every NSG whose rules the action changed, with the rules added and removed.
     pub nsg_changes: Vec<NsgChange>,
+    /// The activity-log entries the action wrote (indices into the JIT engine's log), so that a
+    /// narrative can show the log beside the step that wrote it.
+    pub log: std::ops::Range<usize>,
 }
 
 impl ActionOutcome {
@@ -33,6 +36,7 @@ impl ActionOutcome {
             trace: None,
             warnings: Vec::new(),
             nsg_changes: Vec::new(),
+            log: 0..0,
         }
     }
 
@@ -44,8 +48,7 @@ impl ActionOutcome {
     /// Why Azure refused the operation, if it did.
     pub fn refusal(&self) -> Option<&JitError> {
         match &self.what {
-            Happened::Jit(JitEvent::Refused(e))
-            | Happened::ScopedPolicy { event: JitEvent::Refused(e), .. } => Some(e),
+            Happened::Jit(event) | Happened::ScopedPolicy { event, .. } => event.refusal(),
             _ => None,
         }
     }

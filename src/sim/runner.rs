@@ -28,7 +28,7 @@ pub struct World {
 }
 
 /// The principal that performs setup actions with no named actor: an Owner.
-pub const SETUP_PRINCIPAL: &str = "scenario-setup";
+pub const SETUP_PRINCIPAL: &str = "the scenario's Owner";
 /// A tracked connection.
 #[derive(Clone, Debug)]
 pub struct Connection {
@@ -63,6 +63,10 @@ pub struct StepReport {
     pub line: Option<usize>,
     /// The note, if any.
     pub note: Option<String>,
+    /// The training-text correction the step carries, if any.
+    pub correction: Option<crate::model::Correction>,
+    /// The concept question the step carries, if any (for the quiz).
+    pub question: Option<crate::model::ConceptQuestion>,
     /// The action's outcome, if the step had one.
     pub action: Option<ActionOutcome>,
     /// The expectation's outcome, if the step had one.
@@ -164,9 +168,11 @@ impl Simulator {
             }
             let before =
                 if record_changes { self.rules_snapshot_of(self.nsgs_of_vm(vm)) } else { Vec::new() };
+            let logged = self.jit.log().entries().len();
             let out = self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now);
             let mut outcome = self.absorb(out);
             outcome.nsg_changes = self.changes_since(before);
+            outcome.log = logged..self.jit.log().entries().len();
             if let Happened::Jit(event) = outcome.what {
                 outcome.what = Happened::ScopedPolicy { policy: name, event };
             }
@@ -185,8 +191,10 @@ impl Simulator {
                 Event::GrantExpiry(grant) => {
                     let before = self.rules_snapshot_of(self.nsgs_of_vm(self.jit.grant(grant).vm));
                     let firewalls_before = self.firewall_rules();
+                    let logged = self.jit.log().entries().len();
                     if let Some(result) = self.jit.expire(&mut self.topology, grant, at) {
                         let mut outcome = self.absorb(result);
+                        outcome.log = logged..self.jit.log().entries().len();
                         self.cache.flush(&self.topology);
                         outcome.nsg_changes = self.changes_since(before);
                         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
@@ -321,13 +329,24 @@ pub fn observe(
 /// # Errors
 /// The first step that cannot be applied.
 pub fn run(world: World, steps: &[Step]) -> Result<RunReport, SimError> {
+    run_until(world, steps, None)
+}
+
+/// As [`run`], stopping the story at `until` (an offset from the start): the steps after it are
+/// not played and only the events due by then happen, so a trainer can stop at a point of the
+/// story (`nsgsim run --until 30m`). `None` plays everything, as [`run`] does.
+///
+/// # Errors
+/// The first step that cannot be applied.
+pub fn run_until(world: World, steps: &[Step], until: Option<Duration>) -> Result<RunReport, SimError> {
     let start = world.start;
+    let end = until.map(|d| start.plus(d));
     let mut sim = Simulator::new(world);
     let mut reports = Vec::new();
     for outcome in sim.enable_scoped_policies() {
         reports.push(event_report(start, start, outcome));
     }
-    let mut order: Vec<&Step> = steps.iter().collect();
+    let mut order: Vec<&Step> = steps.iter().filter(|s| until.is_none_or(|u| s.at <= u)).collect();
     order.sort_by_key(|s| s.at);
     for step in order {
         let at = start.plus(step.at);
@@ -346,14 +365,19 @@ pub fn run(world: World, steps: &[Step]) -> Result<RunReport, SimError> {
             at,
             line: step.line,
             note: step.note.clone(),
+            correction: step.correction.clone(),
+            question: step.question.clone(),
             action,
             expectation,
         });
     }
-    while let Some(next) = sim.next_event_at() {
+    while let Some(next) = sim.next_event_at().filter(|at| end.is_none_or(|e| *at <= e)) {
         for (when, outcome) in sim.process_events(next) {
             reports.push(event_report(start, when, outcome));
         }
+    }
+    if let Some(e) = end {
+        sim.advance_to(e);
     }
     Ok(RunReport { start, steps: reports, end: sim })
 }
@@ -365,6 +389,8 @@ fn event_report(start: Instant, at: Instant, outcome: ActionOutcome) -> StepRepo
         at,
         line: None,
         note: None,
+        correction: None,
+        question: None,
         action: Some(outcome),
         expectation: None,
     }

@@ -1,7 +1,7 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
 use crate::jit::{PolicyChange, PortRequest, RequestSource, RequestStatus};
-use crate::model::{NicId, NsgId, SubnetId, VmId, VnetId};
+use crate::model::{ConceptQuestion, Correction, NicId, NsgId, SubnetId, VmId, VnetId};
 use crate::nsg::{Access, SecurityRule};
 use crate::path::FlowRequest;
 
@@ -89,6 +89,36 @@ pub enum Action {
         /// Whether this is an `EditJit`, which is refused on a VM where JIT is not enabled.
         edit: bool,
     },
+    /// "Enable JIT on n VMs": several VMs in one action of the portal, all or none.
+    EnableJitOnVms {
+        /// The VMs.
+        vms: Vec<VmId>,
+        /// Who does it; `None` = the scenario's Owner.
+        actor: Option<String>,
+        /// What to set (fields left out take each VM's scoped policy or Defender's defaults).
+        change: PolicyChange,
+    },
+    /// Turn Microsoft Defender for Servers Plan 2 on or off (JIT requires it).
+    SetDefenderPlan2 {
+        /// On or off.
+        enabled: bool,
+        /// Who does it; `None` = the scenario's Owner.
+        actor: Option<String>,
+    },
+    /// Request access from a VM's Connect page: every port of its policy, from the requester's
+    /// IP; when JIT is not enabled, the page prompts to enable it.
+    ConnectPageRequest {
+        /// The scenario's name for the request.
+        name: String,
+        /// The requester (a user name).
+        user: String,
+        /// The VM.
+        vm: VmId,
+        /// Whether the requester accepts the prompt to enable JIT, when it is not enabled.
+        enable: bool,
+        /// Free text.
+        justification: Option<String>,
+    },
     /// Disable JIT on a VM.
     DisableJit {
         /// The VM.
@@ -170,7 +200,7 @@ pub enum Expectation {
     JitStatus {
         /// The VM.
         vm: VmId,
-        /// `Configured`, `Recommended` or `Unsupported`.
+        /// `Configured`, `NotConfigured` or `Unsupported` ([`crate::jit::Supportability::label`]).
         status: String,
         /// A piece of text the unsupported reason must contain.
         reason: Option<String>,
@@ -224,6 +254,11 @@ pub struct Step {
     pub expect: Option<Expectation>,
     /// Narrative text, if any.
     pub note: Option<String>,
+    /// A training text's claim and Microsoft's answer, shown with the step, if any.
+    pub correction: Option<Correction>,
+    /// A concept question for the quiz, asked at this point of the story, if any (the run
+    /// itself ignores it).
+    pub question: Option<ConceptQuestion>,
     /// Line of the step in the scenario file, for messages.
     pub line: Option<usize>,
     /// Column of the step in the scenario file, for messages.

@@ -52,7 +52,7 @@ fn jit_status_lists_the_three_portal_tabs() {
     let out = nsgsim(&["jit", "status", &scenario("11-jit-policies-approval.ron")]);
     out.assert_code(0).stdout_has(&[
         "Configured: 3",
-        "Not configured (recommended): 0",
+        "Not configured: 0",
         "Unsupported: 2",
         "Classic VM",
         "Missing network security group",
@@ -324,7 +324,7 @@ fn r_audit24_approval_rechecks_the_policy_and_disable_cancels_pending_requests()
     let file = dir.write("unapproved.ron", &one_vm(rule, TWO_USERS, "", unapproved));
     let out = nsgsim(&["run", &file]);
     out.assert_code(0).stdout_has(&[
-        "updated JIT on vm 'vm1' for ports 22; pending request 'r' of u cancelled: no approver role is left (nsgsim extension)",
+        "updated JIT on vm 'vm1': approvers Owner -> none (nsgsim extension) (ports now 22); pending request 'r' of u cancelled: no approver role is left (nsgsim extension)",
         "2 passed, 0 failed",
     ]);
     // A wrong approver is told which roles approve.
@@ -362,8 +362,8 @@ fn r_audit24_edit_jit_on_an_unconfigured_vm_is_refused() {
     "#;
     let file = dir.write("edit.ron", &one_vm(rule, TWO_USERS, "", timeline));
     nsgsim(&["run", &file]).assert_code(0).stdout_has(&[
-        "REFUSED vm 'vm1' is not configured for JIT (Recommended): Edit changes the policy of a configured VM",
-        "updated JIT on vm 'vm1' for ports 22, 3389",
+        "REFUSED vm 'vm1' is not configured for JIT (Not configured): Edit changes the policy of a configured VM",
+        "updated JIT on vm 'vm1': added port 3389 (ports now 22, 3389)",
         "3 passed, 0 failed",
     ]);
 }
@@ -441,7 +441,9 @@ fn r_audit24_the_narrative_says_whose_grant_a_newer_request_supersedes() {
         .find(|l| l.contains("b was granted access to vm1:22"))
         .unwrap_or_else(|| panic!("b's grant is narrated:\n{}", out.stdout));
     assert!(
-        line.contains("this supersedes a's grant #0 for vm1:22 from 203.0.113.5 (request 'ra', until 2025-01-06T10:01:00Z)"),
+        line.contains(
+            "this supersedes a's grant for vm1:22 from 203.0.113.5 (request 'ra', until 2025-01-06T10:01:00Z)"
+        ),
         "{line}"
     );
     let json = nsgsim(&["run", &file, "--format", "json"]).assert_code(0).json();

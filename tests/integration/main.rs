@@ -19,4 +19,5 @@ mod report;
 mod scenarios;
 mod serve;
 mod serve_browser;
+mod teach;
 mod util;

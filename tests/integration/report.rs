@@ -45,8 +45,10 @@ fn html_report_is_self_contained_and_draws_every_grant() {
     assert!(page.contains("SecurityCenter-JITRule_-"), "rule tables show the JIT deny rules");
     assert!(page.contains("<tr class=\"added\">"), "rule changes are shown before/after");
     assert!(page.contains("33 expectations passed, 0 failed"));
+    // A link to a Microsoft page (a correction's source) is navigation, not a fetch.
     for external in ["http://", "https://", "<link", "src=\""] {
-        let outside = page.replace("http://www.w3.org/2000/svg", "");
+        let outside =
+            page.replace("http://www.w3.org/2000/svg", "").replace("<a href=\"https://", "<a href=\"");
         assert!(!outside.contains(external), "the page must not load anything: found {external}");
     }
     let timeline = std::fs::read_to_string(&svg).expect("svg written");
@@ -154,10 +156,15 @@ fn the_console_filter_catches_console_error_and_exceptions_but_not_chromium_nois
 fn quiz_with_answers_scores_and_explains() {
     // Scenario 21: BastionRules is context; the questions are the three flows.
     let all_right = nsgsim(&["quiz", &scenario("21-bastion-nsg-missing-rules.ron"), "--answers", "n,y,n"]);
-    all_right.assert_code(0).stdout_has(&["Q1.", "through Bastion", "correct.", "score: 3/3 correct"]);
+    all_right.assert_code(0).stdout_has(&[
+        "Q1 of 3",
+        "through Azure Bastion",
+        "correct: no.",
+        "score: 3/3 correct",
+    ]);
     let one_wrong = nsgsim(&["quiz", &scenario("21-bastion-nsg-missing-rules.ron"), "--answers", "y,y,n"]);
     one_wrong.assert_code(1).stdout_has(&[
-        "wrong: the answer is 'n'.",
+        "wrong: the answer is n) no.",
         "DenyVnetOutbound",
         "score: 2/3 correct",
     ]);
@@ -175,7 +182,7 @@ fn quiz_reads_answers_on_stdin_and_asks_again_on_nonsense() {
     let out = child.wait_with_output().expect("finish");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("please answer one of y/n"), "{stdout}");
+    assert!(stdout.contains("please answer one of y, n"), "{stdout}");
     assert!(stdout.contains("score: 3/3 correct"), "{stdout}");
 }
 
@@ -215,9 +222,13 @@ fn every_shipped_scenario_gets_a_self_contained_report_with_every_section() {
         nsgsim(&["report", &file, "--html", &html]).assert_code(0);
         let page = std::fs::read_to_string(&html).expect("report written");
         assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"), "{name}");
-        // Self-contained: the only URL is the SVG namespace, which is a name, not a fetch, and
-        // `url(#id)` points inside the page (the topology drawing's arrow markers).
-        let outside = page.replace("http://www.w3.org/2000/svg", "").replace("url(#", "");
+        // Self-contained: the only URL is the SVG namespace, which is a name, not a fetch,
+        // `url(#id)` points inside the page (the topology drawing's arrow markers), and a link
+        // to a correction's Microsoft source is navigation, not a fetch.
+        let outside = page
+            .replace("http://www.w3.org/2000/svg", "")
+            .replace("url(#", "")
+            .replace("<a href=\"https://", "<a href=\"");
         for external in ["http://", "https://", "<link", "src=", "url(", "@import", "<iframe", "<object"] {
             assert!(!outside.contains(external), "{name}: the page must not load anything: found {external}");
         }
@@ -325,7 +336,7 @@ fn quiz_notes_come_after_the_answer_they_would_give_away() {
         .filter_map(|l| l.split_once("note: \"").map(|(_, n)| n.split_once("\")").map_or(n, |(n, _)| n)))
         .collect();
     assert!(notes.len() >= 8, "{notes:?}");
-    let answers = "y,n,n,y,y,n,y,n,n,y,n";
+    let answers = "y,n,n,y,y,n,y,n,n,y,n,a";
     let out = nsgsim(&["quiz", &file, "--answers", answers]);
     out.assert_no_panic();
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -342,23 +353,26 @@ fn quiz_notes_come_after_the_answer_they_would_give_away() {
     assert!(
         lines[question + 1..shown]
             .iter()
-            .any(|l| l.contains("correct.") || l.contains("wrong: the answer is")),
+            .any(|l| l.contains("correct:") || l.contains("wrong: the answer is")),
         "...and after its answer:\n{}",
         out.stdout
     );
-    // No note is ever shown as context before a question: every occurrence is an explanation line.
+    // No note is ever shown as context before a question: every occurrence is an explanation
+    // line, under a question's "Why:".
     for note in notes {
         for line in lines.iter().filter(|l| l.contains(note)) {
-            assert!(line.starts_with("  note [+"), "a note outside an explanation: {line}");
+            assert!(line.starts_with("    note [+"), "a note outside an explanation: {line}");
         }
     }
-    // The story before a question stays: actions are context in scenario 10.
+    // The story before a question stays, without its outcome: in scenario 10, Q3's situation
+    // tells what alice did ("enables"), never what came of it ("enabled JIT ... for ports").
     let story = nsgsim(&["quiz", &scenario("10-jit-lifecycle.ron"), "--answers", "r,y,r,c"]);
-    let enabled = story.stdout.find("  [+2m] enabled JIT on vm 'vm1'").expect("the enable is told");
-    let next_q = story.stdout[enabled..].find("Q3.").expect("a later question");
+    let q3 = story.stdout.find("Q3 of ").expect("a third question");
+    let asked = story.stdout[q3..].find("on which tab").expect("Q3 asks for the tab");
+    let situation = &story.stdout[q3..q3 + asked];
     assert!(
-        !story.stdout[enabled..enabled + next_q].contains("correct."),
-        "told before Q3:\n{}",
-        story.stdout
+        situation.contains("    [+2m] alice enables JIT on vm 'vm1'"),
+        "the enable is told:\n{situation}"
     );
+    assert!(!situation.contains("enabled JIT"), "the outcome is told before Q3:\n{situation}");
 }

@@ -374,7 +374,7 @@ fn each_session_has_its_own_simulation_and_their_number_is_bounded() {
     served.post_json(&format!("/api/sessions/{a}/actions"), r#"{"EnableJit": {"vm": "vm1"}}"#, 200);
     served.post_json(&format!("/api/sessions/{a}/clock"), r#"{"advance": "1h"}"#, 200);
     let status = |id: &str| served.get_json(&format!("/api/sessions/{id}/jit"))["vms"][0]["status"].clone();
-    assert_eq!((status(&a), status(&b)), (json!("Configured"), json!("Recommended")));
+    assert_eq!((status(&a), status(&b)), (json!("Configured"), json!("NotConfigured")));
     assert_eq!(served.get_json(&format!("/api/sessions/{b}"))["offset"], "0s");
     // A third session forgets the least recently used (b: a was used last).
     served.get_json(&format!("/api/sessions/{a}"));

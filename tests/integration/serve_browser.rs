@@ -255,7 +255,7 @@ fn a_class_enables_jit_requests_access_and_watches_it_expire_in_the_browser() {
     let mut page = Browser::start(&command, 1600, 1000);
     page.open(&format!("http://{}/", served.addr));
     assert_eq!(page.text("#mode"), "sandbox");
-    assert!(page.text("#tab-Recommended").contains("Not configured (2)"));
+    assert!(page.text("#tab-NotConfigured").contains("Not configured (2)"));
 
     // Enable JIT on vm1 from the Not configured tab: the form pre-lists the Linux default, 22.
     page.click("button[data-act=enable][data-vm=vm1]");

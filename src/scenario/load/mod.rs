@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use super::LoadError;
 use super::endpoint::End;
 use super::locate::SourceMap;
+use super::recover::LoadErrors;
 use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, PeeringSpec, ProtocolSpec, RuleSpec,
     ScenarioFile, SkuSpec, StepSpec,
@@ -97,13 +98,23 @@ impl Scenario {
 /// # Errors
 /// Unreadable file, RON syntax, or meaning errors, each with the position.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        position: None,
-        field: None,
-        message: format!("cannot read the file: {e}"),
+    load_file_all(path).map_err(|errors| errors.first)
+}
+
+/// Reads and loads a scenario file, reporting every independent error (see [`load_str_all`]).
+///
+/// # Errors
+/// An unreadable file, a RON syntax error, or every meaning error found.
+pub fn load_file_all(path: &Path) -> Result<Scenario, LoadErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LoadErrors::one(LoadError {
+            file: path.to_path_buf(),
+            position: None,
+            field: None,
+            message: format!("cannot read the file: {e}"),
+        })
     })?;
-    load_str(&text, path)
+    load_str_all(&text, path)
 }
 
 /// Loads a scenario from `text`, naming `path` in errors.
@@ -111,14 +122,33 @@ pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
 /// # Errors
 /// RON syntax or meaning errors, each with the position.
 pub fn load_str(text: &str, path: &Path) -> Result<Scenario, LoadError> {
+    load_str_all(text, path).map_err(|errors| errors.first)
+}
+
+/// Loads a scenario from `text`, naming `path` in errors, and reports every independent error
+/// rather than the first: each top-level item (a VNet, an NSG, a VM, a timeline step…) that is
+/// wrong is reported and left out, and its references elsewhere are not reported again.
+///
+/// # Errors
+/// A RON syntax error (alone: nothing after it can be read), or every meaning error found.
+pub fn load_str_all(text: &str, path: &Path) -> Result<Scenario, LoadErrors> {
     let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    let file: ScenarioFile = options.from_str(text).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        position: Some((e.span.start.line, e.span.start.col)),
-        field: None,
-        message: syntax_message(&e.code),
+    let file: ScenarioFile = options.from_str(text).map_err(|e| {
+        LoadErrors::one(LoadError {
+            file: path.to_path_buf(),
+            position: Some((e.span.start.line, e.span.start.col)),
+            field: None,
+            message: syntax_message(&e.code),
+        })
     })?;
-    Loader { path, map: SourceMap::new(text), warnings: Default::default() }.load(file)
+    let loader = Loader {
+        path,
+        map: SourceMap::new(text),
+        warnings: Default::default(),
+        errors: Default::default(),
+        skipped: Default::default(),
+    };
+    loader.load(file)
 }
 
 fn syntax_message(code: &ron::Error) -> String {
@@ -136,6 +166,10 @@ pub(super) struct Loader<'a> {
     pub(super) map: SourceMap<'a>,
     /// Warnings found while converting (conversion takes `&self`, hence the cell).
     pub(super) warnings: std::cell::RefCell<Vec<LoadError>>,
+    /// The errors found so far (see `recover.rs`).
+    pub(super) errors: std::cell::RefCell<Vec<LoadError>>,
+    /// The names of items refused, whose references are not errors of their own.
+    pub(super) skipped: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 /// A meaning error before it gets its position: the field path (which locates it in the file),
@@ -144,10 +178,18 @@ pub(super) struct Fault {
     field: String,
     value: String,
     message: String,
+    /// The fault only follows from an item already refused (a reference to a VNet whose own
+    /// definition was wrong): it is not reported again.
+    pub(super) dependent: bool,
 }
 
 pub(super) fn fault(field: impl Into<String>, value: impl Into<String>, message: impl Into<String>) -> Fault {
-    Fault { field: field.into(), value: value.into(), message: message.into() }
+    Fault { field: field.into(), value: value.into(), message: message.into(), dependent: false }
+}
+
+/// A fault at `field` that follows from an item already refused.
+pub(super) fn dependent(field: impl Into<String>) -> Fault {
+    Fault { field: field.into(), value: String::new(), message: String::new(), dependent: true }
 }
 
 impl Loader<'_> {
@@ -160,22 +202,33 @@ impl Loader<'_> {
         }
     }
 
-    fn load(&self, file: ScenarioFile) -> Result<Scenario, LoadError> {
-        let mut scenario = self.build(file).map_err(|f| self.error(f))?;
+    /// The scenario, or every independent error found in it, in the order found.
+    fn load(&self, file: ScenarioFile) -> Result<Scenario, LoadErrors> {
+        let mut scenario = self.build(file);
+        let mut errors = self.errors.take().into_iter();
+        if let Some(first) = errors.next() {
+            return Err(LoadErrors { first, more: errors.collect() });
+        }
         scenario.warnings = self.warnings.take();
         Ok(scenario)
     }
 
-    fn warn(&self, f: Fault) {
+    pub(super) fn warn(&self, f: Fault) {
         let warning = self.error(f);
         self.warnings.borrow_mut().push(warning);
     }
 
-    fn build(&self, file: ScenarioFile) -> Result<Scenario, Fault> {
-        let start = Instant::parse(&file.start).map_err(|m| fault("start", &file.start, m))?;
+    /// Converts every top-level item of the file. An item that cannot be converted is recorded
+    /// (see `recover.rs`) and left out, and conversion goes on with the next, so that `check`
+    /// reports every independent error; the scenario is returned only when there was none.
+    fn build(&self, file: ScenarioFile) -> Scenario {
+        let start = self
+            .item(&[], || Instant::parse(&file.start).map_err(|m| fault("start", &file.start, m)))
+            .unwrap_or(Instant::MIN);
         let mut t = Topology::new();
 
         for (tag, prefixes) in &file.service_tags {
+            self.item(&[tag], || -> Result<(), Fault> {
             let field = format!("service_tags[\"{tag}\"]");
             if ServiceTag::parse(tag).is_none_or(|t| !matches!(t, ServiceTag::Other(_))) {
                 return Err(fault(
@@ -192,70 +245,79 @@ impl Loader<'_> {
                 .map(|(i, p)| parse_prefix(p).map_err(|e| fault(format!("{field}[{i}]"), p, e.to_string())))
                 .collect::<Result<Vec<_>, _>>()?;
             t.define_service_tag(tag, AddrSet::from_nets(&nets));
+            Ok(())
+            });
         }
 
         for (vi, v) in file.vnets.iter().enumerate() {
-            let field = format!("vnets[{vi}]");
-            let spaces = v
-                .address_space
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    parse_prefix(s)
-                        .map_err(|e| fault(format!("{field}.address_space[{i}]"), s, e.to_string()))
-                })
-                .collect::<Result<Vec<IpNet>, _>>()?;
-            if spaces.is_empty() {
-                return Err(fault(
-                    format!("{field}.address_space"),
-                    &v.name,
-                    "a VNet needs at least one address space",
-                ));
-            }
-            let vnet = t.add_vnet(&v.name, spaces).map_err(|e| match e {
-                TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &v.name, e.to_string()),
-                TopologyError::ReservedAddressSpace { space, .. } => {
-                    fault(format!("{field}.address_space"), space.to_string(), e.to_string())
+            self.item(&[&v.name], || -> Result<(), Fault> {
+                let field = format!("vnets[{vi}]");
+                let spaces = v
+                    .address_space
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        parse_prefix(s)
+                            .map_err(|e| fault(format!("{field}.address_space[{i}]"), s, e.to_string()))
+                    })
+                    .collect::<Result<Vec<IpNet>, _>>()?;
+                if spaces.is_empty() {
+                    return Err(fault(
+                        format!("{field}.address_space"),
+                        &v.name,
+                        "a VNet needs at least one address space",
+                    ));
                 }
-                TopologyError::AddressSpaceOverlap { second, .. } => {
-                    fault(format!("{field}.address_space"), second.to_string(), e.to_string())
-                }
-                _ => fault(format!("{field}.address_space"), "", e.to_string()),
-            })?;
-            let on_prem = v
-                .on_premises
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    parse_prefix(s).map_err(|e| fault(format!("{field}.on_premises[{i}]"), s, e.to_string()))
-                })
-                .collect::<Result<Vec<IpNet>, _>>()?;
-            t.connect_on_premises(vnet, on_prem).map_err(|e| {
-                let value = match &e {
-                    TopologyError::AddressSpaceOverlap { second, .. } => second.to_string(),
-                    _ => String::new(),
-                };
-                fault(format!("{field}.on_premises"), value, e.to_string())
-            })?;
-            for (si, s) in v.subnets.iter().enumerate() {
-                let sfield = format!("{field}.subnets[{si}]");
-                let prefix = parse_prefix(&s.prefix)
-                    .map_err(|e| fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()))?;
-                let subnet = t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
+                let vnet = t.add_vnet(&v.name, spaces).map_err(|e| match e {
                     TopologyError::DuplicateName { .. } => {
-                        fault(format!("{sfield}.name"), &s.name, e.to_string())
+                        fault(format!("{field}.name"), &v.name, e.to_string())
                     }
-                    _ => fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()),
+                    TopologyError::ReservedAddressSpace { space, .. } => {
+                        fault(format!("{field}.address_space"), space.to_string(), e.to_string())
+                    }
+                    TopologyError::AddressSpaceOverlap { second, .. } => {
+                        fault(format!("{field}.address_space"), second.to_string(), e.to_string())
+                    }
+                    _ => fault(format!("{field}.address_space"), "", e.to_string()),
                 })?;
-                if let Some(enabled) = s.default_outbound_access {
-                    t.set_subnet_default_outbound_access(subnet, enabled);
+                let on_prem = v
+                    .on_premises
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        parse_prefix(s)
+                            .map_err(|e| fault(format!("{field}.on_premises[{i}]"), s, e.to_string()))
+                    })
+                    .collect::<Result<Vec<IpNet>, _>>()?;
+                t.connect_on_premises(vnet, on_prem).map_err(|e| {
+                    let value = match &e {
+                        TopologyError::AddressSpaceOverlap { second, .. } => second.to_string(),
+                        _ => String::new(),
+                    };
+                    fault(format!("{field}.on_premises"), value, e.to_string())
+                })?;
+                for (si, s) in v.subnets.iter().enumerate() {
+                    let sfield = format!("{field}.subnets[{si}]");
+                    let prefix = parse_prefix(&s.prefix)
+                        .map_err(|e| fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()))?;
+                    let subnet = t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
+                        TopologyError::DuplicateName { .. } => {
+                            fault(format!("{sfield}.name"), &s.name, e.to_string())
+                        }
+                        _ => fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()),
+                    })?;
+                    if let Some(enabled) = s.default_outbound_access {
+                        t.set_subnet_default_outbound_access(subnet, enabled);
+                    }
                 }
-            }
+                Ok(())
+            });
         }
 
         // The VNet pairs peered so far (by id, as names are matched without case), with their entry.
         let mut peered_pairs: Vec<((VnetId, VnetId), usize)> = Vec::new();
         for (pi, p) in file.peerings.iter().enumerate() {
+            self.item(&[], || -> Result<(), Fault> {
             let field = format!("peerings[{pi}]");
             let (a, b) = p.vnets();
             let (field_a, field_b) = match p {
@@ -349,54 +411,72 @@ impl Loader<'_> {
                 t.use_remote_gateway(vb, va)
                     .map_err(|e| fault(format!("{field}.use_remote_gateways"), "true", e.to_string()))?;
             }
+            Ok(())
+            });
         }
 
         for (ai, name) in file.asgs.iter().enumerate() {
-            t.add_asg(name).map_err(|e| fault(format!("asgs[{ai}]"), name, e.to_string()))?;
+            self.item(&[name], || {
+                t.add_asg(name).map_err(|e| fault(format!("asgs[{ai}]"), name, e.to_string()))
+            });
         }
 
         // NSGs are added before their rules are converted so that rules may name ASGs; rules are
         // then checked together (duplicate priorities and names need the whole list).
         for (ni, n) in file.nsgs.iter().enumerate() {
-            let mut rules = Vec::new();
-            for (ri, r) in n.rules.iter().enumerate() {
-                rules.push(self.rule(&t, r, &format!("nsgs[{ni}].rules[{ri}]"))?);
-            }
-            let nsg = Nsg { name: n.name.clone(), rules };
-            validate_nsg(&nsg).map_err(|e| self.nsg_fault(&e, ni, n))?;
-            t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
+            self.item(&[&n.name], || -> Result<(), Fault> {
+                let mut rules = Vec::new();
+                for (ri, r) in n.rules.iter().enumerate() {
+                    rules.push(self.rule(&t, r, &format!("nsgs[{ni}].rules[{ri}]"))?);
+                }
+                let nsg = Nsg { name: n.name.clone(), rules };
+                validate_nsg(&nsg).map_err(|e| self.nsg_fault(&e, ni, n))?;
+                t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
+                Ok(())
+            });
         }
 
         for (vi, v) in file.vnets.iter().enumerate() {
-            let vnet = t.vnet_by_name(&v.name).expect("added above");
+            // A VNet or subnet refused above is not there: its association is not checked.
+            let Some(vnet) = t.vnet_by_name(&v.name).filter(|_| !self.is_skipped(&v.name)) else { continue };
             for (si, s) in v.subnets.iter().enumerate() {
+                let Some(subnet) = t.subnet_by_name(vnet, &s.name) else { continue };
                 if let Some(nsg_name) = &s.nsg {
                     let field = format!("vnets[{vi}].subnets[{si}].nsg");
-                    let nsg = self.nsg(&t, nsg_name, &field)?;
-                    let subnet = t.subnet_by_name(vnet, &s.name).expect("added above");
-                    t.set_subnet_nsg(subnet, Some(nsg)).map_err(|e| fault(field, nsg_name, e.to_string()))?;
+                    self.item(&[], || -> Result<(), Fault> {
+                        let nsg = self.nsg(&t, nsg_name, &field)?;
+                        t.set_subnet_nsg(subnet, Some(nsg))
+                            .map_err(|e| fault(&field, nsg_name, e.to_string()))
+                    });
                 }
             }
         }
 
         for (pi, p) in file.public_ips.iter().enumerate() {
-            let field = format!("public_ips[{pi}]");
-            let address: IpAddr = p.address.parse().map_err(|_| {
-                fault(format!("{field}.address"), &p.address, format!("'{}' is not an IP address", p.address))
-            })?;
-            let sku = match p.sku {
-                Some(SkuSpec::Basic) => PublicIpSku::Basic,
-                Some(SkuSpec::Standard) | None => PublicIpSku::Standard,
-            };
-            t.add_public_ip(&p.name, address, sku).map_err(|e| match e {
-                TopologyError::DuplicateName { kind: "public IP", .. } => {
-                    fault(format!("{field}.name"), &p.name, e.to_string())
-                }
-                _ => fault(format!("{field}.address"), &p.address, e.to_string()),
-            })?;
+            self.item(&[&p.name], || -> Result<(), Fault> {
+                let field = format!("public_ips[{pi}]");
+                let address: IpAddr = p.address.parse().map_err(|_| {
+                    fault(
+                        format!("{field}.address"),
+                        &p.address,
+                        format!("'{}' is not an IP address", p.address),
+                    )
+                })?;
+                let sku = match p.sku {
+                    Some(SkuSpec::Basic) => PublicIpSku::Basic,
+                    Some(SkuSpec::Standard) | None => PublicIpSku::Standard,
+                };
+                t.add_public_ip(&p.name, address, sku).map_err(|e| match e {
+                    TopologyError::DuplicateName { kind: "public IP", .. } => {
+                        fault(format!("{field}.name"), &p.name, e.to_string())
+                    }
+                    _ => fault(format!("{field}.address"), &p.address, e.to_string()),
+                })?;
+                Ok(())
+            });
         }
 
-        self.network(&file, &mut t)?;
+        self.network(&file, &mut t);
         t.set_peering_access_blocks_all_traffic(file.options.peering_access_blocks_all_traffic);
         if file.options.firewall_dnat_legacy_network_rules {
             for fw in t.firewall_ids().collect::<Vec<_>>() {
@@ -405,35 +485,43 @@ impl Loader<'_> {
         }
 
         for (vi, v) in file.vms.iter().enumerate() {
-            let field = format!("vms[{vi}]");
-            let os = match v.os {
-                OsSpec::Linux => Os::Linux,
-                OsSpec::Windows => Os::Windows,
-            };
-            let placement = (
-                v.subscription.as_deref().unwrap_or("default"),
-                v.resource_group.as_deref().unwrap_or("default"),
-            );
-            let vm = t
-                .add_vm(&v.name, os, v.classic, placement)
-                .map_err(|e| fault(format!("{field}.name"), &v.name, e.to_string()))?;
-            if v.nics.is_empty() {
-                return Err(fault(
-                    format!("{field}.nics"),
-                    "",
-                    format!("vm '{}' has no NIC; a VM needs at least one", v.name),
-                ));
-            }
-            for (ni, n) in v.nics.iter().enumerate() {
-                self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
-            }
+            let mut names: Vec<&str> = vec![&v.name];
+            names.extend(v.nics.iter().map(|n| n.name.as_str()));
+            self.item(&names, || -> Result<(), Fault> {
+                let field = format!("vms[{vi}]");
+                let os = match v.os {
+                    OsSpec::Linux => Os::Linux,
+                    OsSpec::Windows => Os::Windows,
+                };
+                let placement = (
+                    v.subscription.as_deref().unwrap_or("default"),
+                    v.resource_group.as_deref().unwrap_or("default"),
+                );
+                let vm = t
+                    .add_vm(&v.name, os, v.classic, placement)
+                    .map_err(|e| fault(format!("{field}.name"), &v.name, e.to_string()))?;
+                if v.nics.is_empty() {
+                    return Err(fault(
+                        format!("{field}.nics"),
+                        "",
+                        format!("vm '{}' has no NIC; a VM needs at least one", v.name),
+                    ));
+                }
+                for (ni, n) in v.nics.iter().enumerate() {
+                    self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
+                }
+                Ok(())
+            });
         }
         // ASGs are bound to a VNet by their members, known only now.
         for (ni, n) in file.nsgs.iter().enumerate() {
             let Some(id) = t.nsg_by_name(&n.name) else { continue };
             for (ri, rule) in t.nsg(id).rules.iter().enumerate() {
                 if let Some((side, asg, message)) = t.rule_asgs_vnet_conflict(rule) {
-                    return Err(fault(format!("nsgs[{ni}].rules[{ri}].{side}_asgs"), &asg, message));
+                    self.refuse_item(
+                        fault(format!("nsgs[{ni}].rules[{ri}].{side}_asgs"), &asg, message),
+                        &[],
+                    );
                 }
             }
         }
@@ -441,44 +529,53 @@ impl Loader<'_> {
         let mut roles = RoleBook::default();
         for (name, actions) in &file.roles {
             if actions.is_empty() {
-                return Err(fault(
-                    format!("roles[\"{name}\"]"),
-                    name,
-                    format!("custom role '{name}' has no actions"),
-                ));
+                let f =
+                    fault(format!("roles[\"{name}\"]"), name, format!("custom role '{name}' has no actions"));
+                self.refuse_item(f, &[name]);
+                continue;
             }
             roles.define(name, actions.clone());
         }
         let mut users = Vec::new();
         for (ui, u) in file.users.iter().enumerate() {
-            for (ri, role) in u.roles.iter().enumerate() {
-                if !roles.has(role) {
-                    let known: Vec<&str> = roles.names().collect();
+            self.item(&[&u.name], || -> Result<(), Fault> {
+                for (ri, role) in u.roles.iter().enumerate() {
+                    if self.is_skipped(role) {
+                        return Err(dependent(format!("users[{ui}].roles[{ri}]")));
+                    }
+                    if !roles.has(role) {
+                        let known: Vec<&str> = roles.names().collect();
+                        return Err(fault(
+                            format!("users[{ui}].roles[{ri}]"),
+                            role,
+                            format!(
+                                "unknown role '{role}'; valid: {}, or define it in roles",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                let field = format!("users[{ui}].source_ip");
+                let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
+                    fault(&field, &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
+                })?;
+                if users.iter().any(|x: &User| x.name == u.name) {
                     return Err(fault(
-                        format!("users[{ui}].roles[{ri}]"),
-                        role,
-                        format!("unknown role '{role}'; valid: {}, or define it in roles", known.join(", ")),
+                        format!("users[{ui}].name"),
+                        &u.name,
+                        format!("user name '{}' is used twice", u.name),
                     ));
                 }
-            }
-            let field = format!("users[{ui}].source_ip");
-            let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
-                fault(&field, &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
-            })?;
-            if users.iter().any(|x: &User| x.name == u.name) {
-                return Err(fault(
-                    format!("users[{ui}].name"),
-                    &u.name,
-                    format!("user name '{}' is used twice", u.name),
-                ));
-            }
-            users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
+                users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
+                Ok(())
+            });
         }
 
-        self.unambiguous_names(&file)?;
-        let caveats = self.caveats(&file.caveats, &t)?;
-        let options = self.options(&file.options, &t)?;
-        let scoped = self.scoped_policies(&file.jit_policies, &t, &roles)?;
+        self.item(&[], || self.unambiguous_names(&file));
+        let caveats = self.item(&[], || self.caveats(&file.caveats, &t)).unwrap_or_default();
+        let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
+        let scoped =
+            self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -493,21 +590,22 @@ impl Loader<'_> {
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {
-            let step = self.step(&scenario, s, si)?;
+            let Some(step) = self.item(&[], || self.step(&scenario, s, si)) else { continue };
             scenario.steps.push(step);
-            if let Some(ActionSpec::RequestJit { id, .. }) = &s.action
+            if let Some(ActionSpec::RequestJit { id, .. } | ActionSpec::ConnectPageRequest { id, .. }) =
+                &s.action
                 && let Some(first) = request_ids.insert(id, si)
             {
-                return Err(fault(
+                self.refuse_item(fault(
                     format!("timeline[{si}].action.id"),
                     id,
                     format!(
                         "request id '{id}' is already used by timeline[{first}]; each RequestJit needs its own id, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
                     ),
-                ));
+                ), &[]);
             }
         }
-        Ok(scenario)
+        scenario
     }
 
     /// Flow endpoints are written by name, so one name must not mean two things. Of two
@@ -549,6 +647,9 @@ impl Loader<'_> {
     }
 
     pub(super) fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
         t.vnet_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.vnet_ids().map(|v| t.vnet(v).name.clone()).collect();
             fault(field, name, format!("unknown vnet '{name}'; valid: {}", names.join(", ")))
@@ -556,6 +657,9 @@ impl Loader<'_> {
     }
 
     pub(super) fn nsg(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::NsgId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
         t.nsg_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.nsg_ids().map(|n| t.nsg(n).name.clone()).collect();
             fault(field, name, format!("unknown nsg '{name}'; valid: {}", list_or_none(&names)))
@@ -568,6 +672,9 @@ impl Loader<'_> {
                 .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
                 .collect()
         };
+        if path.split_once('/').is_some_and(|(v, _)| self.is_skipped(v)) {
+            return Err(dependent(field));
+        }
         let found =
             path.split_once('/').and_then(|(v, s)| t.vnet_by_name(v).and_then(|v| t.subnet_by_name(v, s)));
         found.ok_or_else(|| {
@@ -580,6 +687,9 @@ impl Loader<'_> {
     }
 
     fn nic_ref(&self, t: &Topology, name: &str, field: &str) -> Result<NicId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
         t.nic_by_name(name).ok_or_else(|| {
             let names: Vec<String> = t.nic_ids().map(|n| t.nic(n).name.clone()).collect();
             fault(field, name, format!("unknown nic '{name}'; valid: {}", list_or_none(&names)))
@@ -607,6 +717,9 @@ impl Loader<'_> {
             t.set_nic_nsg(nic, Some(nsg));
         }
         for (ai, asg_name) in n.asgs.iter().enumerate() {
+            if self.is_skipped(asg_name) {
+                return Err(dependent(format!("{field}.asgs[{ai}]")));
+            }
             let asg = t.asg_by_name(asg_name).ok_or_else(|| {
                 fault(
                     format!("{field}.asgs[{ai}]"),
@@ -618,6 +731,9 @@ impl Loader<'_> {
                 .map_err(|e| fault(format!("{field}.asgs[{ai}]"), asg_name, e.to_string()))?;
         }
         if let Some(pip_name) = &n.public_ip {
+            if self.is_skipped(pip_name) {
+                return Err(dependent(format!("{field}.public_ip")));
+            }
             let pip = t.public_ip_by_name(pip_name).ok_or_else(|| {
                 fault(
                     format!("{field}.public_ip"),
@@ -631,180 +747,22 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn nsg_fault(&self, e: &crate::nsg::NsgError, ni: usize, n: &super::schema::NsgSpec) -> Fault {
-        use crate::nsg::NsgError as E;
-        // Azure compares rule names case-insensitively, and so does `validate_nsg`: look the rule
-        // up the same way, or a clash of `a` and `A` would be reported at rule 0.
-        let positions_of = |name: &str| {
-            n.rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.name.eq_ignore_ascii_case(name))
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>()
-        };
-        let position_of = |name: &str| positions_of(name).first().copied().unwrap_or(0);
-        let ri = match e {
-            E::PriorityOutOfRange { rule, .. }
-            | E::InvalidName { name: rule, .. }
-            | E::DescriptionTooLong { rule, .. }
-            | E::TooManyEntries { rule, .. }
-            | E::EmptyField { rule, .. } => position_of(rule),
-            E::DuplicatePriority { first, second, .. } => {
-                // The later of the two rules: when both share a name too, the second writing.
-                let after_first = position_of(first);
-                positions_of(second).into_iter().find(|&i| i > after_first).unwrap_or(0)
-            }
-            E::DuplicateName { name } => positions_of(name).get(1).copied().unwrap_or(0),
-            _ => return fault(format!("nsgs[{ni}].rules"), "", e.to_string()),
-        };
-        let (sub, value) = rule_error_part(e);
-        fault(format!("nsgs[{ni}].rules[{ri}].{sub}"), value, e.to_string())
-    }
-
-    fn rule(&self, t: &Topology, r: &RuleSpec, field: &str) -> Result<SecurityRule, Fault> {
-        let priority = in_range(r.priority, Priority::MIN_USER, Priority::MAX_USER).ok_or_else(|| {
-            fault(
-                format!("{field}.priority"),
-                r.priority.to_string(),
-                format!("rule '{}': priority {} is outside 100..=4096", r.name, r.priority),
-            )
-        })?;
-        let source = self.address(t, r.source.as_deref(), &r.source_asgs, &format!("{field}.source"))?;
-        let destination =
-            self.address(t, r.destination.as_deref(), &r.destination_asgs, &format!("{field}.destination"))?;
-        let source_ports = ports(r.source_ports.as_deref().unwrap_or("*"))
-            .map_err(|(v, m)| fault(format!("{field}.source_ports"), v, m))?;
-        let destination_ports = ports(&r.destination_ports)
-            .map_err(|(v, m)| fault(format!("{field}.destination_ports"), v, m))?;
-        if let ProtocolSpec::Icmp | ProtocolSpec::Esp | ProtocolSpec::Ah = r.protocol {
-            for (name, given) in [("source_ports", &source_ports), ("destination_ports", &destination_ports)]
-            {
-                if !given.is_any() {
-                    self.warn(fault(
-                        format!("{field}.{name}"),
-                        given.to_string(),
-                        format!(
-                            "rule '{}': protocol {:?} has no ports, so {name} '{given}' makes the rule match no traffic in nsgsim (a rule of a portless protocol matches only with '*' ports). Azure accepts such a rule, but what it does with the port is undocumented; Microsoft says to use '*' (the portal sets it); valid: '*'",
-                            r.name, r.protocol
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(SecurityRule {
-            name: r.name.clone(),
-            priority: Priority(priority),
-            direction: match r.direction {
-                DirectionSpec::Inbound => Direction::Inbound,
-                DirectionSpec::Outbound => Direction::Outbound,
-            },
-            access: access(r.access),
-            protocol: match r.protocol {
-                ProtocolSpec::Tcp => RuleProtocol::Tcp,
-                ProtocolSpec::Udp => RuleProtocol::Udp,
-                ProtocolSpec::Icmp => RuleProtocol::Icmp,
-                ProtocolSpec::Esp => RuleProtocol::Esp,
-                ProtocolSpec::Ah => RuleProtocol::Ah,
-                ProtocolSpec::Any => RuleProtocol::Any,
-            },
-            source,
-            source_ports,
-            destination,
-            destination_ports,
-            description: r.description.clone(),
-            kind: RuleKind::Security,
-        })
-    }
-
-    fn address(
-        &self,
-        t: &Topology,
-        text: Option<&str>,
-        asgs: &[String],
-        field: &str,
-    ) -> Result<AddressSpec, Fault> {
-        if !asgs.is_empty() {
-            if let Some(text) = text {
-                return Err(fault(
-                    field,
-                    text,
-                    format!(
-                        "'{text}' cannot be combined with application security groups in one field; give either addresses/a tag or ASGs (Azure: *AddressPrefix and *ApplicationSecurityGroups are exclusive)"
-                    ),
-                ));
-            }
-            let ids = asgs
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    t.asg_by_name(a).ok_or_else(|| {
-                        fault(
-                            format!("{field}_asgs[{i}]"),
-                            a,
-                            format!("unknown application security group '{a}'; declare it in asgs"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(AddressSpec::Asgs(ids));
-        }
-        let text = text.unwrap_or("*").trim();
-        if text == "*" || text.eq_ignore_ascii_case("any") {
-            return Ok(AddressSpec::Any);
-        }
-        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-        if parts.len() == 1
-            && let Some(tag) = ServiceTag::parse(parts[0])
-        {
-            // Azure accepts a tag in any case; keep its canonical spelling.
-            let Some(canonical) = t.service_tag_name(tag.name()) else {
-                return Err(fault(
-                    field,
-                    text,
-                    format!(
-                        "unknown service tag '{}'; valid: {}, or define it in service_tags",
-                        tag.name(),
-                        t.service_tag_names().join(", ")
-                    ),
-                ));
-            };
-            let tag = match tag {
-                ServiceTag::Other(_) => ServiceTag::Other(canonical),
-                builtin => builtin,
-            };
-            return Ok(AddressSpec::Tag(tag));
-        }
-        let mut nets = Vec::new();
-        for p in parts {
-            if p.is_empty() {
-                return Err(fault(
-                    field,
-                    text,
-                    format!("'{text}' has an empty entry; write a comma-separated list of IPs or CIDRs"),
-                ));
-            }
-            if ServiceTag::parse(p).is_some() && p.parse::<IpAddr>().is_err() {
-                return Err(fault(
-                    field,
-                    p,
-                    format!(
-                        "service tag '{p}' cannot be combined with other entries; a rule holds one tag, or a list of IPs/CIDRs"
-                    ),
-                ));
-            }
-            nets.push(parse_prefix(p).map_err(|e| fault(field, p, e.to_string()))?);
-        }
-        Ok(AddressSpec::Prefixes(nets))
-    }
-
     pub(super) fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
         let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
         sc.instant_at(at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
         let position = self.map.start(&field);
-        if s.action.is_none() && s.expect.is_none() && s.note.is_none() {
-            return Err(fault(&field, "", "a step needs an action, an expect or a note"));
+        if s.action.is_none()
+            && s.expect.is_none()
+            && s.note.is_none()
+            && s.correction.is_none()
+            && s.question.is_none()
+        {
+            return Err(fault(
+                &field,
+                "",
+                "a step needs an action, an expect, a note, a correction or a question",
+            ));
         }
         let action = match &s.action {
             Some(a) => Some(self.action(sc, a, &format!("{field}.action"))?),
@@ -814,11 +772,17 @@ impl Loader<'_> {
             Some(e) => Some(self.expectation(sc, e, &format!("{field}.expect"))?),
             None => None,
         };
+        let correction =
+            s.correction.as_ref().map(|c| self.correction(c, &format!("{field}.correction"))).transpose()?;
+        let question =
+            s.question.as_ref().map(|q| self.question(q, &format!("{field}.question"))).transpose()?;
         Ok(Step {
             at,
             action,
             expect,
             note: s.note.clone(),
+            correction,
+            question,
             line: position.map(|p| p.0),
             column: position.map(|p| p.1),
             path: field,
@@ -1005,63 +969,6 @@ struct FlowSpec<'a> {
     via: Option<&'a str>,
 }
 
-/// The field of a rule an NSG validation error is about, and the value to point at.
-fn rule_error_part(e: &crate::nsg::NsgError) -> (&'static str, String) {
-    use crate::nsg::NsgError as E;
-    match e {
-        E::PriorityOutOfRange { priority, .. } | E::DuplicatePriority { priority, .. } => {
-            ("priority", priority.to_string())
-        }
-        E::DuplicateName { name } | E::InvalidName { name, .. } => ("name", name.clone()),
-        E::DescriptionTooLong { .. } => ("description", String::new()),
-        E::TooManyEntries { field, .. } | E::EmptyField { field, .. } => (field, String::new()),
-        _ => ("name", String::new()),
-    }
-}
-
-fn access(a: AccessSpec) -> Access {
-    match a {
-        AccessSpec::Allow => Access::Allow,
-        AccessSpec::Deny => Access::Deny,
-    }
-}
-
-/// A port field: `*`, a port, a range `a-b`, or a comma-separated list of ports and ranges.
-/// Errors carry the offending entry and the message.
-fn ports(text: &str) -> Result<PortSpec, (String, String)> {
-    let entries: Vec<&str> = text.split(',').map(str::trim).collect();
-    if entries.len() > 1 {
-        if entries.iter().any(|e| e.is_empty()) {
-            return Err((
-                String::new(),
-                format!(
-                    "'{text}' has an empty entry; valid: '*', a port, a range like 1000-2000, or a comma-separated list of ports and ranges"
-                ),
-            ));
-        }
-        if entries.contains(&"*") {
-            return Err((
-                "*".into(),
-                format!(
-                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port): write '*' or list the ports"
-                ),
-            ));
-        }
-    } else if entries[0].is_empty() {
-        return Err((
-            String::new(),
-            format!(
-                "'{text}' is empty; valid: '*', a port, a range like 1000-2000, or a comma-separated list"
-            ),
-        ));
-    }
-    let ranges = entries
-        .iter()
-        .map(|p| p.parse::<PortRange>().map_err(|e| (p.to_string(), e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(PortSpec(ranges))
-}
-
 /// `value` as a `T` when it lies in `lo..=hi`.
 pub(super) fn in_range<T>(value: i64, lo: T, hi: T) -> Option<T>
 where
@@ -1082,6 +989,9 @@ fn out_of_time(start: Instant, offset: Duration) -> String {
 fn list_or_none(names: &[String]) -> String {
     if names.is_empty() { "(none declared)".into() } else { names.join(", ") }
 }
+
+mod rules;
+use rules::{access, rule_error_part};
 
 #[cfg(test)]
 mod tests;

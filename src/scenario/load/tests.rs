@@ -569,7 +569,7 @@ fn each_validation_error_names_its_field_and_position() {
             r#"(at: "0")"#,
             "timeline[0]",
             ("(at: \"0\")", 0),
-            "a step needs an action, an expect or a note",
+            "a step needs an action, an expect, a note, a correction or a question",
         ),
         (r#"at: "1h""#, r#"at: "1y""#, "timeline[2].at", (r#""1y""#, 0), "is not a duration"),
         (

@@ -8,7 +8,7 @@ const LIMIT = 200; // rows drawn per list; the filter finds the rest
 const NSGS = 10; // NSG tables drawn; the filter finds the rest
 
 const ui = {
-  session: null, info: null, state: null, jit: null, tab: "Recommended",
+  session: null, info: null, state: null, jit: null, tab: "NotConfigured",
   rules: new Map(), requestCount: 0, playing: null, busy: false,
   editing: null, requesting: null,
 };
@@ -158,21 +158,21 @@ function renderHistory() {
 
 function renderJit() {
   const page = ui.jit;
-  for (const tab of ["Configured", "Recommended", "Unsupported"]) {
-    const name = tab === "Recommended" ? "Not configured" : tab;
+  for (const tab of ["Configured", "NotConfigured", "Unsupported"]) {
+    const name = tab === "NotConfigured" ? "Not configured" : tab;
     $(`tab-${tab}`).textContent = `${name} (${page.counts[tab]})`;
     $(`tab-${tab}`).setAttribute("aria-selected", String(ui.tab === tab));
   }
   const shown = page.vms;
   const head = {
     Configured: ["VM", "Ports (protocol, sources, max)", "Approval", "Active access", "Warnings", ""],
-    Recommended: ["VM", "", ""],
+    NotConfigured: ["VM", "", ""],
     Unsupported: ["VM", "Reason"],
   }[ui.tab];
   fill($("jit-table").tHead, el("tr", {}, head.map((h) => el("th", {}, h))));
   const body = shown.map((r) => {
     if (ui.tab === "Unsupported") return el("tr", {}, el("td", {}, r.vm), el("td", {}, r.reason));
-    if (ui.tab === "Recommended") {
+    if (ui.tab === "NotConfigured") {
       return el("tr", {}, el("td", {}, r.vm), el("td", {},
         el("button", { type: "button", "data-sandbox": true, "data-act": "enable", "data-vm": r.vm,
           onclick: () => openEnable(r.vm, null) }, "Enable JIT")), el("td", {}));

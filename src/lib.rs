@@ -3,7 +3,8 @@
 //!
 //! The layers, bottom up (a module imports only from its own layer or below):
 //! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
-//!    instants and durations), [`ids`] (typed indices into the topology's tables).
+//!    instants and durations), [`ids`] (typed indices into the topology's tables), [`text`] (user
+//!    text made safe to print in messages, files decoded as UTF-8 with a position).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -38,4 +39,5 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod text;
 pub mod time;

@@ -198,8 +198,15 @@ pub fn import_texts(inputs: &[(PathBuf, String)], options: &ImportOptions) -> Re
 pub fn import_files(paths: &[&Path], options: &ImportOptions) -> Result<Imported, ImportError> {
     let mut inputs = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ImportError::Read { file: path.to_path_buf(), source })?;
+        let text = crate::text::read_file(path).map_err(|e| match e {
+            crate::text::ReadError::Io(source) => ImportError::Read { file: path.to_path_buf(), source },
+            crate::text::ReadError::NotUtf8(at) => ImportError::Json {
+                file: path.to_path_buf(),
+                line: at.line,
+                column: at.column,
+                message: at.to_string(),
+            },
+        })?;
         inputs.push((path.to_path_buf(), text));
     }
     import_texts(&inputs, options)

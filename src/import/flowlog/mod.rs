@@ -221,8 +221,15 @@ pub enum FlowLogError {
 /// # Errors
 /// An unreadable file, or see [`parse`].
 pub fn read(path: &Path) -> Result<Input, FlowLogError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| FlowLogError::Read { file: path.to_path_buf(), source })?;
+    let text = crate::text::read_file(path).map_err(|e| match e {
+        crate::text::ReadError::Io(source) => FlowLogError::Read { file: path.to_path_buf(), source },
+        crate::text::ReadError::NotUtf8(at) => FlowLogError::At {
+            file: path.to_path_buf(),
+            line: at.line,
+            column: at.column,
+            message: at.to_string(),
+        },
+    })?;
     parse(path, &text)
 }
 

@@ -133,6 +133,35 @@ impl Scenario {
         self.start.checked_plus(offset).ok_or_else(|| out_of_time(self.start, offset))
     }
 
+    /// Reads an offset of this scenario's timeline (`90m`, `PT1H`): a duration of 0 or more that
+    /// stays within the calendar. The one rule for every offset a user gives, in a file or on
+    /// the command line.
+    ///
+    /// # Errors
+    /// A message with the value and what is valid (the last offset the calendar reaches).
+    pub fn offset(&self, text: &str) -> Result<Duration, String> {
+        let offset = Duration::parse(text)?;
+        self.instant_at(offset)?;
+        Ok(offset)
+    }
+
+    /// Checks that a JIT grant of `duration` from `offset` ends within the calendar, so that it
+    /// is never cut short at the calendar's end.
+    ///
+    /// # Errors
+    /// A message with the longest duration that is valid at `offset`.
+    pub fn grant_fits(&self, offset: Duration, duration: Duration) -> Result<(), String> {
+        let from = self.instant_at(offset)?;
+        match from.checked_plus(duration) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "a {duration} grant from offset {offset} would end past {}, the last instant nsgsim can represent; valid: a duration up to {} at this offset",
+                Instant::MAX,
+                Instant::MAX.since(from)
+            )),
+        }
+    }
+
     fn nic_of(&self, name: &str) -> Option<NicId> {
         match self.topology.vm_by_name(name) {
             Some(vm) => self.topology.primary_nic(vm),
@@ -156,11 +185,14 @@ impl Scenario {
 /// # Errors
 /// Unreadable file, RON syntax, or meaning errors, each with the position.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+    let text = crate::text::read_file(path).map_err(|e| LoadError {
         file: path.to_path_buf(),
-        position: None,
+        position: match &e {
+            crate::text::ReadError::NotUtf8(at) => Some((at.line, at.column)),
+            crate::text::ReadError::Io(_) => None,
+        },
         field: None,
-        message: format!("cannot read the file: {e}"),
+        message: e.to_string(),
     })?;
     load_str(&text, path)
 }
@@ -443,6 +475,21 @@ impl Loader<'_> {
             let address: IpAddr = p.address.parse().map_err(|_| {
                 fault(format!("{field}.address"), &p.address, format!("'{}' is not an IP address", p.address))
             })?;
+            if let Some((range, what)) = crate::net::non_public_range(address) {
+                return Err(fault(
+                    format!("{field}.address"),
+                    &p.address,
+                    format!(
+                        "public IP '{}': {address} is a {} address ({range}, {what}); valid: a public, Internet-routable address such as 20.10.0.4 (Azure allocates public IPs from its public ranges)",
+                        p.name,
+                        if what.starts_with("RFC 1918") || what == "unique local" {
+                            "private"
+                        } else {
+                            "non-public"
+                        },
+                    ),
+                ));
+            }
             let sku = match p.sku {
                 Some(SkuSpec::Basic) => PublicIpSku::Basic,
                 Some(SkuSpec::Standard) | None => PublicIpSku::Standard,
@@ -487,6 +534,7 @@ impl Loader<'_> {
                 self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
             }
         }
+        self.public_ips_not_private(&file, &t)?;
         // ASGs are bound to a VNet by their members, known only now.
         for (ni, n) in file.nsgs.iter().enumerate() {
             let Some(id) = t.nsg_by_name(&n.name) else { continue };
@@ -553,6 +601,7 @@ impl Loader<'_> {
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {
             let step = self.step(&scenario, s, si)?;
+            self.grant_in_calendar(&scenario, &step, &file.timeline, &request_ids, si)?;
             scenario.steps.push(step);
             if let Some(ActionSpec::RequestJit { id, .. }) = &s.action
                 && let Some(first) = request_ids.insert(id, si)
@@ -567,6 +616,33 @@ impl Loader<'_> {
             }
         }
         Ok(scenario)
+    }
+
+    /// A grant starts when a request is granted (at the request, or at its approval) and must
+    /// end within the calendar: a grant cut at the calendar's end would expire the instant it is
+    /// granted. Refused at the request's duration.
+    fn grant_in_calendar(
+        &self,
+        sc: &Scenario,
+        step: &Step,
+        timeline: &[StepSpec],
+        request_ids: &std::collections::HashMap<&str, usize>,
+        si: usize,
+    ) -> Result<(), Fault> {
+        let request_step = match &step.action {
+            Some(Action::RequestJit { .. }) => Some(si),
+            Some(Action::ApproveJit { request, .. }) => request_ids.get(request.as_str()).copied(),
+            _ => None,
+        };
+        let Some(ri) = request_step else { return Ok(()) };
+        let Some(ActionSpec::RequestJit { duration, .. }) = &timeline[ri].action else { return Ok(()) };
+        let request = if ri == si { Some(step) } else { sc.steps.get(ri) };
+        let Some(Action::RequestJit { duration: length, .. }) = request.and_then(|s| s.action.as_ref())
+        else {
+            return Ok(());
+        };
+        sc.grant_fits(step.at, *length)
+            .map_err(|m| fault(format!("timeline[{ri}].action.duration"), duration, m))
     }
 
     /// Flow endpoints are written by name, so one name must not mean two things. Of two
@@ -843,6 +919,15 @@ impl Loader<'_> {
                     format!("'{text}' has an empty entry; write a comma-separated list of IPs or CIDRs"),
                 ));
             }
+            if p == "*" || p.eq_ignore_ascii_case("any") {
+                return Err(fault(
+                    field,
+                    p,
+                    format!(
+                        "'{p}' (any address) cannot be combined with other entries; valid: '{p}' alone, one service tag, or a comma-separated list of IPs/CIDRs"
+                    ),
+                ));
+            }
             if ServiceTag::parse(p).is_some() && p.parse::<IpAddr>().is_err() {
                 return Err(fault(
                     field,
@@ -859,8 +944,7 @@ impl Loader<'_> {
 
     fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
-        let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
-        sc.instant_at(at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
+        let at = sc.offset(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
         let position = self.map.start(&field);
         if s.action.is_none() && s.expect.is_none() && s.note.is_none() {
             return Err(fault(&field, "", "a step needs an action, an expect or a note"));

@@ -224,6 +224,13 @@ impl Loader<'_> {
                 if names.is_empty() {
                     return Err(fault(field, "", "a request names at least one VM (vm or vms)"));
                 }
+                if ports.is_empty() {
+                    return Err(fault(
+                        format!("{field}.ports"),
+                        "",
+                        "a request names at least one port; valid: ports of the VM's JIT policy, e.g. [22]",
+                    ));
+                }
                 let mut numbers = Vec::new();
                 for (i, &number) in ports.iter().enumerate() {
                     let port = in_range(number, 0u16, u16::MAX).ok_or_else(|| {

@@ -16,6 +16,27 @@ use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet, parse_pre
 use crate::nsg::ServiceTag;
 
 impl Loader<'_> {
+    /// A public IP is never also a NIC's private IP: Azure takes public IPs from its public
+    /// ranges, and one address meaning two endpoints would make every answer about it wrong.
+    /// (Private-use addresses are refused where the public IP is read; this catches a VNet
+    /// that uses a public range.)
+    pub(super) fn public_ips_not_private(&self, file: &ScenarioFile, t: &Topology) -> Result<(), Fault> {
+        for (pi, p) in file.public_ips.iter().enumerate() {
+            let Ok(address) = p.address.parse::<IpAddr>() else { continue };
+            if let Some(nic) = t.nic_ids().map(|n| t.nic(n)).find(|nic| nic.private_ip == address) {
+                return Err(fault(
+                    format!("public_ips[{pi}].address"),
+                    &p.address,
+                    format!(
+                        "public IP '{}': {address} is the private IP of nic '{}'; valid: a public address that no NIC uses as its private IP",
+                        p.name, nic.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Route tables (and their subnet associations), firewalls and Bastion hosts.
     pub(super) fn network(&self, file: &ScenarioFile, t: &mut Topology) -> Result<(), Fault> {
         for (ti, table) in file.route_tables.iter().enumerate() {

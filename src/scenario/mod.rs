@@ -19,3 +19,4 @@ mod testing;
 
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};
+pub use locate::SourceMap;

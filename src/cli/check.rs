@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_json, run_timeline};
+use super::common::{load, print_error, print_json, run_timeline};
 use super::{EXIT_INVALID, EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::report::{caveat_detail, caveat_line, caveats_json};
@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 if args.format == Format::Text {
                     println!("ok: {} ({}: {summary})", file.display(), s.name);
                     for w in &warnings {
-                        println!("  warning: {w}");
+                        println!("  warning: {}", crate::text::safe_message(w));
                     }
                     // Check is where caveats are listed in full: the line that names them,
                     // then each with its reason and what it affects.
@@ -75,7 +75,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             Err(e) => {
                 code = EXIT_INVALID;
                 if args.format == Format::Text {
-                    eprintln!("error: {e:#}");
+                    print_error(&format_args!("{e:#}"));
                 }
                 results.push(
                     json!({"file": file.display().to_string(), "valid": false, "error": format!("{e:#}")}),

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub vm: String,
     /// Show the rules at this offset of the timeline.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use super::EXIT_OK;
+use super::common::print_warning;
 use crate::import::json_position::file_position;
 use crate::import::{Deployment, ImportOptions, import_files, to_ron};
 use crate::scenario::load_str;
+use crate::sim::Instant;
 
 /// Arguments of `nsgsim import`.
 #[derive(Debug, clap::Args)]
@@ -48,11 +50,14 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         resource_group: args.resource_group.clone(),
         subscription: args.subscription.clone(),
     };
+    // Checked here, as the argument it is: otherwise the first to read it is the check of the
+    // scenario about to be written, whose position is in a file that is never written.
+    Instant::parse(&args.start).map_err(|m| anyhow::anyhow!("--start: {m}"))?;
     let options = ImportOptions { name, start: args.start.clone(), deployment };
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     let imported = import_files(&paths, &options)?;
     for warning in &imported.warnings {
-        eprintln!("warning: {warning}");
+        print_warning(warning);
     }
     let text = to_ron(&imported.scenario);
     let shown = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
@@ -68,7 +73,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 o.path,
                 e.message
             ),
-            None => anyhow::bail!("the imported scenario does not pass check: {e}; nothing written"),
+            // The position would be in the scenario text, which is not written: name the field.
+            None => anyhow::bail!(
+                "the imported scenario does not pass check: {}{}; nothing written",
+                e.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default(),
+                e.message
+            ),
         }
     }
     match &args.output {

@@ -92,11 +92,16 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            // clap formats its own usage errors; they quote the argument, which is the user's
+            // text, so it goes through the same escaping and cutting as every other message.
+            eprint!("{}", crate::text::safe_message(&err.render().to_string()));
+            return ExitCode::from(EXIT_INVALID);
+        }
         Err(err) => {
-            let code = if err.use_stderr() { EXIT_INVALID } else { EXIT_OK };
-            // clap formats its own help and usage errors.
+            // Help and version.
             let _ = err.print();
-            return ExitCode::from(code);
+            return ExitCode::from(EXIT_OK);
         }
     };
     let result = match cli.command {
@@ -120,7 +125,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            common::print_error(&format_args!("{err:#}"));
             ExitCode::from(EXIT_INVALID)
         }
     }

@@ -6,10 +6,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use super::common::{load, offset, print_caveats, print_json, style};
+use super::common::{flag_offset, load, print_caveats, print_json, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::import::flowlog::{self, FlowRecord, Input};
 use crate::model::Caveat;
@@ -29,7 +28,7 @@ pub struct Args {
     pub flowlogs: Vec<PathBuf>,
     /// Evaluate records at this offset of the timeline: 90m, 2h30m, PT1H (default: its end, after
     /// the last step and JIT expiry). With --log-start, only records without a time of their own.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Evaluate each flow-log record at its own time: this instant (RFC 3339, or `scenario` for
     /// the scenario's start) is offset 0; records logged earlier are not evaluated.
@@ -50,10 +49,7 @@ pub struct Args {
 /// disagrees with one.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.scenario)?;
-    let at = args.at.as_deref().map(offset).transpose()?;
-    if let Some(at) = at {
-        scenario.instant_at(at).map_err(|m| anyhow::anyhow!("--at: {m}"))?;
-    }
+    let at = args.at.as_deref().map(|text| flag_offset(&scenario, "--at", text)).transpose()?;
     let log_start = match args.log_start.as_deref() {
         None => None,
         Some(text) if text.eq_ignore_ascii_case("scenario") => Some(scenario.start),
@@ -68,11 +64,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let tuples: usize = inputs.iter().map(|i| i.records.len()).sum();
     let all: Vec<FlowRecord> = inputs.iter_mut().flat_map(|i| std::mem::take(&mut i.records)).collect();
     let (records, dropped) = flowlog::select_flows(all);
+    // The CSV `at` column is an offset like `--at`, under the same rule.
+    if let Some((record, m)) =
+        records.iter().find_map(|r| r.at.and_then(|at| scenario.instant_at(at).err()).map(|m| (r, m)))
+    {
+        anyhow::bail!("{}: at: {m}", record.origin);
+    }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.map_or(0, usize::from))
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(args.threads.map_or(0, usize::from)).build().map_err(
+            |e| anyhow::anyhow!("--threads: cannot start the worker threads ({e}); valid: fewer threads"),
+        )?;
     let threads = pool.current_num_threads();
     let timing = Timing { at, log_start };
     let world = scenario.world();

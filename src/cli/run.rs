@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::common::{ColorChoice, load, print_caveats, print_json, run_timeline, style_for};
+use super::common::{ColorChoice, load, print_caveats, print_error, print_json, run_timeline, style_for};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::report::{caveats_json, log_text, run_json, run_text};
 
@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         let scenario = match load(file) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                print_error(&format_args!("{e:#}"));
                 code = EXIT_INVALID;
                 continue;
             }
@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         let report = match run_timeline(&scenario) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                print_error(&format_args!("{e:#}"));
                 code = EXIT_INVALID;
                 continue;
             }

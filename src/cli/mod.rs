@@ -95,7 +95,15 @@ pub fn main() -> ExitCode {
         Err(err) if err.use_stderr() => {
             // clap formats its own usage errors; they quote the argument, which is the user's
             // text, so it goes through the same escaping and cutting as every other message.
-            eprint!("{}", crate::text::safe_message(&err.render().to_string()));
+            let mut text = err.render().to_string();
+            // A value with a line break would split the message: show each argument that holds
+            // an unsafe character escaped first, where clap quotes it.
+            for arg in std::env::args_os().map(|a| a.to_string_lossy().into_owned()) {
+                if arg.chars().any(crate::text::is_unsafe) && text.contains(&arg) {
+                    text = text.replace(&arg, &crate::text::shown(&arg));
+                }
+            }
+            eprint!("{}", crate::text::safe_message(&text));
             return ExitCode::from(EXIT_INVALID);
         }
         Err(err) => {

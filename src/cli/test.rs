@@ -94,7 +94,13 @@ struct Places<'a> {
 impl Places<'_> {
     /// `file:line:col: field: message`, pointing at `value` where it is written in the field.
     fn error(&self, field: &str, value: &str, message: &str) -> String {
-        let position = self.map.find(field, value).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        // A field left out of the file: the start of the file's value (`Assertions(`).
+        let position = self
+            .map
+            .find(field, value)
+            .or_else(|| self.map.start(""))
+            .map(|(l, c)| format!(":{l}:{c}"))
+            .unwrap_or_default();
         format!("{}{position}: {field}: {message}", self.file.display())
     }
 }
@@ -308,18 +314,42 @@ fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> any
     // A gate that checks nothing must not pass quietly.
     if file.cases.is_empty() {
         anyhow::bail!(
-            "{}: the file has no cases; a gate with no cases would pass without checking anything",
-            path.display()
+            "{}",
+            places.error(
+                "cases",
+                "",
+                "the file has no cases; a gate with no cases would pass without checking anything; valid: one Case(...) or more"
+            )
         );
     }
     let scenario_path = match (override_scenario, &file.scenario) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(rel)) => path.parent().unwrap_or(Path::new(".")).join(rel),
         (None, None) => anyhow::bail!(
-            "{}: the file names no scenario; add `scenario: \"path/to/scenario.ron\"` or pass --scenario",
-            path.display()
+            "{}",
+            places.error(
+                "scenario",
+                "",
+                "the file names no scenario; valid: `scenario: \"path/to/scenario.ron\"` in the file, or --scenario"
+            )
         ),
     };
+    if override_scenario.is_none()
+        && let Some(named) = &file.scenario
+        && !scenario_path.is_file()
+    {
+        anyhow::bail!(
+            "{}",
+            places.error(
+                "scenario",
+                named,
+                &format!(
+                    "{} is not a file; valid: the path of a scenario file, relative to this assertion file",
+                    scenario_path.display()
+                )
+            )
+        );
+    }
     let scenario = match (load(&scenario_path), override_scenario, &file.scenario) {
         (Ok(s), _, _) => s,
         // The scenario this file names: say which file names it, and where.

@@ -30,7 +30,11 @@ pub fn parse_prefix(text: &str) -> Result<IpNet, ParseAddrError> {
         err("expected an address like 10.0.0.4 or a prefix like 10.0.0.0/24 (IPv4 length 0-32, IPv6 0-128)".into())
     })?;
     if net.trunc() != net {
-        return Err(err(format!("host bits are set; the network is {}", net.trunc())));
+        return Err(err(format!(
+            "host bits are set; the network is {}; valid: that network, or the address {} alone",
+            net.trunc(),
+            net.addr()
+        )));
     }
     Ok(net)
 }

@@ -218,7 +218,10 @@ fn syntax_message(code: &ron::Error) -> String {
         ron::Error::NoSuchStructField { .. } | ron::Error::MissingStructField { .. } => {
             format!("{text} (see docs/scenario-format.md for every field)")
         }
-        _ => text,
+        // RON's syntax messages say what it expected, but not always ("Non-whitespace trailing
+        // characters"): every one points at the format, so that no refusal leaves the user
+        // without what is valid.
+        _ => format!("{text} (valid: the scenario format of docs/scenario-format.md)"),
     }
 }
 
@@ -472,9 +475,10 @@ impl Loader<'_> {
 
         for (pi, p) in file.public_ips.iter().enumerate() {
             let field = format!("public_ips[{pi}]");
-            let address: IpAddr = p.address.parse().map_err(|_| {
-                fault(format!("{field}.address"), &p.address, format!("'{}' is not an IP address", p.address))
-            })?;
+            let address: IpAddr = p
+                .address
+                .parse()
+                .map_err(|_| fault(format!("{field}.address"), &p.address, not_an_ip(&p.address)))?;
             if let Some((range, what)) = crate::net::non_public_range(address) {
                 return Err(fault(
                     format!("{field}.address"),
@@ -569,14 +573,13 @@ impl Loader<'_> {
                 }
             }
             let field = format!("users[{ui}].source_ip");
-            let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
-                fault(&field, &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
-            })?;
+            let source_ip: IpAddr =
+                u.source_ip.parse().map_err(|_| fault(&field, &u.source_ip, not_an_ip(&u.source_ip)))?;
             if users.iter().any(|x: &User| x.name == u.name) {
                 return Err(fault(
                     format!("users[{ui}].name"),
                     &u.name,
-                    format!("user name '{}' is used twice", u.name),
+                    format!("user name '{}' is used twice; names must be unique", u.name),
                 ));
             }
             users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
@@ -610,7 +613,7 @@ impl Loader<'_> {
                     format!("timeline[{si}].action.id"),
                     id,
                     format!(
-                        "request id '{id}' is already used by timeline[{first}]; each RequestJit needs its own id, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
+                        "request id '{id}' is already used by timeline[{first}]; valid: an id of its own for each RequestJit, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
                     ),
                 ));
             }
@@ -723,13 +726,10 @@ impl Loader<'_> {
 
     fn nic(&self, t: &mut Topology, vm: VmId, n: &super::schema::NicSpec, field: &str) -> Result<(), Fault> {
         let subnet = self.subnet(t, &n.subnet, &format!("{field}.subnet"))?;
-        let ip: IpAddr = n.private_ip.parse().map_err(|_| {
-            fault(
-                format!("{field}.private_ip"),
-                &n.private_ip,
-                format!("'{}' is not an IP address", n.private_ip),
-            )
-        })?;
+        let ip: IpAddr = n
+            .private_ip
+            .parse()
+            .map_err(|_| fault(format!("{field}.private_ip"), &n.private_ip, not_an_ip(&n.private_ip)))?;
         let nic = t.add_nic(&n.name, subnet, ip, Some(vm)).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &n.name, e.to_string()),
             TopologyError::ReservedSubnet { .. } => {
@@ -916,7 +916,7 @@ impl Loader<'_> {
                 return Err(fault(
                     field,
                     text,
-                    format!("'{text}' has an empty entry; write a comma-separated list of IPs or CIDRs"),
+                    format!("'{text}' has an empty entry; valid: a comma-separated list of IPs or CIDRs"),
                 ));
             }
             if p == "*" || p.eq_ignore_ascii_case("any") {
@@ -1184,7 +1184,7 @@ fn ports(text: &str) -> Result<PortSpec, (String, String)> {
             return Err((
                 "*".into(),
                 format!(
-                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port): write '*' or list the ports"
+                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port); valid: '*' alone, or a list of ports"
                 ),
             ));
         }
@@ -1217,6 +1217,14 @@ fn out_of_time(start: Instant, offset: Duration) -> String {
         "offset {offset} after the start {start} is past {}, the last instant nsgsim can represent; valid: an offset up to {}",
         Instant::MAX,
         Instant::MAX.since(start)
+    )
+}
+
+/// The refusal of a text that should be an IP address, with what is valid.
+pub(super) fn not_an_ip(text: &str) -> String {
+    format!(
+        "'{}' is not an IP address; valid: an IPv4 or IPv6 address such as 10.0.1.4",
+        crate::text::shown(text)
     )
 }
 

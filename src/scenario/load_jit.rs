@@ -88,7 +88,7 @@ impl Loader<'_> {
                             format!("{pf}.number"),
                             p.number.to_string(),
                             format!(
-                                "port {} is listed twice (also {field}.ports[{first}]); a policy lists each port once",
+                                "port {} is listed twice (also {field}.ports[{first}]); valid: each port once in a policy",
                                 p.number
                             ),
                         ));

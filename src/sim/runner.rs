@@ -728,7 +728,10 @@ impl Simulator {
             }
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {
-                    return Err(ActionError::new("name", format!("connection '{name}' is already open")));
+                    return Err(ActionError::new(
+                        "name",
+                        format!("connection '{name}' is already open; valid: a name no open connection uses"),
+                    ));
                 }
                 let trace = self.evaluate(request);
                 let summary = if trace.verdict == Access::Allow {

@@ -9,5 +9,6 @@ mod matcher;
 mod paths;
 mod replay;
 mod report;
+mod robustness;
 mod scenarios;
 mod util;

@@ -13,6 +13,7 @@
 //!
 //! Run: `cargo run --release --example nsg_as_classbench -- 1000 /tmp` writes
 //! `/tmp/nsg_1000.rules` and `/tmp/nsg_1000.trace`.
+#![expect(clippy::print_stdout, clippy::print_stderr, reason = "an example program reports on the terminal")]
 
 use std::fmt::Write as _;
 use std::net::IpAddr;

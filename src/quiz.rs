@@ -10,7 +10,9 @@
 //! answer, in the explanation: notes usually explain the very next expectation ("the DNAT rule
 //! only admits 203.0.113.0/24"), so shown first they would give the answer away.
 
-use crate::sim::{Expectation, RunReport, Step, StepKind};
+use crate::jit::{RequestStatus, Supportability};
+use crate::nsg::Access;
+use crate::sim::{Expectation, Found, RunReport, Step, StepKind};
 
 /// One question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +46,7 @@ pub fn questions(steps: &[Step], report: &RunReport) -> Vec<Question> {
         }
         if let Some(a) = &step.action {
             let prefix = if step.kind == StepKind::Event { "event: " } else { "" };
-            context.push(format!("[+{}] {prefix}{}", step.offset, a.summary));
+            context.push(format!("[+{}] {prefix}{}", step.offset, a.what));
         }
         let Some(outcome) = &step.expectation else { continue };
         let Some(expectation) = expectations.next() else { break };
@@ -72,30 +74,29 @@ pub fn questions(steps: &[Step], report: &RunReport) -> Vec<Question> {
                         endpoints.from, endpoints.to
                     ),
                     vec!["y".into(), "n".into()],
-                    yes_no(outcome.actual.starts_with("Allow")),
+                    yes_no(matches!(outcome.actual, Found::Flow { verdict: Access::Allow, .. })),
                 )
             }
             Expectation::Reply { connection, .. } => (
                 format!("{when}, does reply traffic of connection '{connection}' get through? [y/n]"),
                 vec!["y".into(), "n".into()],
-                yes_no(outcome.actual.starts_with("Allow")),
+                yes_no(matches!(outcome.actual, Found::Reply(r) if r.verdict() == Access::Allow)),
             ),
             Expectation::Connection { name, .. } => (
                 format!("{when}, is connection '{name}' still open? [y/n]"),
                 vec!["y".into(), "n".into()],
-                yes_no(outcome.actual == "open"),
+                yes_no(matches!(outcome.actual, Found::Connection { open: true })),
             ),
-            Expectation::JitStatus { .. } => {
-                let status = outcome.actual.split(':').next().unwrap_or("").trim().to_string();
-                let answer = match status.as_str() {
-                    "Configured" => "c",
-                    "Recommended" => "r",
+            Expectation::JitStatus { vm, .. } => {
+                let answer = match &outcome.actual {
+                    Found::JitStatus(Supportability::Configured) => "c",
+                    Found::JitStatus(Supportability::Recommended) => "r",
                     _ => "u",
                 };
                 (
                     format!(
-                        "{when}, on which list of Defender's JIT page is {}? [c]onfigured, [r]ecommended (not configured), [u]nsupported",
-                        outcome.description.trim_start_matches("JIT status of ")
+                        "{when}, on which list of Defender's JIT page is vm '{}'? [c]onfigured, [r]ecommended (not configured), [u]nsupported",
+                        report.end.topology().vm(*vm).name
                     ),
                     vec!["c".into(), "r".into(), "u".into()],
                     answer.to_string(),
@@ -104,7 +105,7 @@ pub fn questions(steps: &[Step], report: &RunReport) -> Vec<Question> {
             Expectation::JitRequest { request, .. } => (
                 format!("{when}, does JIT request '{request}' give access right now? [y/n]"),
                 vec!["y".into(), "n".into()],
-                yes_no(outcome.actual.starts_with("Active")),
+                yes_no(matches!(outcome.actual, Found::JitRequest { status: RequestStatus::Active, .. })),
             ),
             Expectation::JitRules { .. } | Expectation::Rule { .. } | Expectation::BastionRules { .. } => {
                 commentary
@@ -112,8 +113,11 @@ pub fn questions(steps: &[Step], report: &RunReport) -> Vec<Question> {
                 continue;
             }
         };
-        let mut explanation =
-            if trace.is_empty() { outcome.actual.clone() } else { format!("{}\n{trace}", outcome.actual) };
+        let mut explanation = if trace.is_empty() {
+            outcome.actual.to_string()
+        } else {
+            format!("{}\n{trace}", outcome.actual)
+        };
         for line in commentary.drain(..) {
             if !explanation.ends_with('\n') {
                 explanation.push('\n');

@@ -1,10 +1,12 @@
-//! `nsgsim import FILE... [-o OUT]`: Azure JSON (ARM templates, `az` output, JIT REST policies)
-//! to a scenario file that `nsgsim check` accepts.
+//! `nsgsim import FILE... [--parameters FILE]... [--parameter NAME=VALUE]... [-o OUT]`: Azure
+//! JSON (ARM templates with their parameters, `az` output, JIT REST policies) to a scenario file
+//! that `nsgsim check` accepts, with a summary per resource type of what was read, imported and
+//! skipped.
 
 use std::path::{Path, PathBuf};
 
-use super::EXIT_OK;
 use super::common::print_warning;
+use super::{EXIT_FAILED, EXIT_OK};
 use crate::import::json_position::file_position;
 use crate::import::{Deployment, ImportOptions, import_files, to_ron};
 use crate::scenario::load_str;
@@ -13,9 +15,19 @@ use crate::sim::Instant;
 /// Arguments of `nsgsim import`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// JSON files: ARM templates, `az network nsg|vnet|nic show|list` output, JIT policies (REST).
+    /// JSON files: ARM templates, parameters files (recognised by their `$schema` or shape),
+    /// `az network nsg|vnet|nic show|list` output, JIT policies (REST).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// A parameters file for the templates (`{"parameters": {"NAME": {"value": ...}}}`, or the
+    /// bare `{"NAME": {"value": ...}}`; `@FILE` as `az` writes it is accepted); repeatable,
+    /// later files win.
+    #[arg(long = "parameters", value_name = "FILE")]
+    pub parameter_files: Vec<String>,
+    /// A template parameter value, read as JSON when it is JSON, else as a string; repeatable,
+    /// wins over parameters files.
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
     /// Write the scenario here (default: standard output).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -36,7 +48,9 @@ pub struct Args {
     pub subscription: String,
 }
 
-/// Runs the command: 0, or an error (exit 2) for invalid input or unresolvable references.
+/// Runs the command: 0; 1 when the input yields no VNet and no NSG (nothing is written); or an
+/// error (exit 2) for invalid input or unresolvable references. The summary per resource type
+/// goes to standard error in every case but an error.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let name = args.name.clone().unwrap_or_else(|| {
         args.output
@@ -53,11 +67,22 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // Checked here, as the argument it is: otherwise the first to read it is the check of the
     // scenario about to be written, whose position is in a file that is never written.
     Instant::parse(&args.start).map_err(|m| anyhow::anyhow!("--start: {m}"))?;
-    let options = ImportOptions { name, start: args.start.clone(), deployment };
+    let options =
+        ImportOptions { name, start: args.start.clone(), deployment, parameters: args.parameters.clone() };
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
-    let imported = import_files(&paths, &options)?;
+    // `az` takes a parameters file as `@FILE`; nsgsim takes it with or without the `@`.
+    let parameter_files: Vec<&Path> =
+        args.parameter_files.iter().map(|f| Path::new(f.strip_prefix('@').unwrap_or(f))).collect();
+    let imported = import_files(&paths, &parameter_files, &options)?;
     for warning in &imported.warnings {
         print_warning(warning);
+    }
+    eprint!("{}", imported.summary);
+    if imported.is_empty() {
+        eprintln!(
+            "error: the input yields no virtual network and no network security group, so there is nothing to simulate (see the summary above); nothing written"
+        );
+        return Ok(EXIT_FAILED);
     }
     let text = to_ron(&imported.scenario);
     let shown = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));

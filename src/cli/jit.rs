@@ -137,8 +137,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let source = match args.source.as_deref().map(str::trim) {
-        Some("*") => Some(crate::nsg::AddressSpec::Any),
-        Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
+        Some("*") => Some(crate::jit::RequestSource::Any),
+        Some(s) => Some(crate::jit::RequestSource::Prefixes(vec![
             crate::net::parse_prefix(s).map_err(|e| anyhow::anyhow!("--source: {e}"))?,
         ])),
         None => None,
@@ -172,13 +172,21 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|c| vm_ids.iter().any(|&vm| c.touches_vm(&scenario.topology, vm)))
         .collect();
-    let source_of = crate::path::Source::Address(user.source_ip);
     let mut flows = Vec::new();
     for &vm in &vm_ids {
         let Some(nic) = sim.topology().primary_nic(vm) else { continue };
+        // The requester's address as given; one that separate routing domains share is placed
+        // in the one that reaches the VM (when none or several do it stays bare, and the trace
+        // says it is ambiguous).
+        let t = sim.topology();
+        let shared = t.sites_of(user.source_ip).len() > 1;
+        let source = match t.sites_toward(user.source_ip, t.vnet_of_nic(nic)).as_slice() {
+            [site] if shared => crate::path::source_at(t, user.source_ip, *site),
+            _ => crate::path::Source::Address(user.source_ip),
+        };
         for &port in &args.ports {
             let req = FlowRequest {
-                source: source_of,
+                source,
                 destination: Destination::Nic(nic),
                 protocol: IpProtocol::TCP,
                 src_port: 50000,
@@ -189,13 +197,15 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             flows.push((sim.topology().vm(vm).name.clone(), port, trace));
         }
     }
+    let changes: Vec<String> =
+        outcome.changes.iter().map(|c| crate::report::change_text(c, sim.topology())).collect();
     match args.format {
         Format::Json => print_json(&json!({
             "at": sim.now().to_string(),
-            "accepted": outcome.accepted,
-            "summary": outcome.summary,
-            "changes": outcome.changes,
-            "warnings": outcome.warnings,
+            "accepted": outcome.accepted(),
+            "summary": outcome.what.to_string(),
+            "changes": changes,
+            "warnings": outcome.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "flows": flows.iter().map(|(vm, port, t)| {
                 let mut v = crate::report::trace_json(t);
                 if let Some(o) = v.as_object_mut() {
@@ -207,8 +217,8 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
             "caveats": caveats_json(&caveats),
         })),
         Format::Text => {
-            println!("at +{at} ({}): {}", sim.now(), outcome.summary);
-            for c in &outcome.changes {
+            println!("at +{at} ({}): {}", sim.now(), outcome.what);
+            for c in &changes {
                 println!("  {c}");
             }
             for w in &outcome.warnings {
@@ -221,7 +231,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         }
     }
     print_caveats(&args.file, &caveats);
-    Ok(if outcome.accepted { EXIT_OK } else { super::EXIT_FAILED })
+    Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
 }
 
 fn vm_rows(sim: &Simulator) -> Vec<Value> {
@@ -231,7 +241,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
         .map(|vm| {
             let status = jit.status(t, vm);
             let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.clone()),
+                Supportability::Unsupported(r) => Some(r.to_string()),
                 _ => None,
             };
             let ports: Vec<Value> = jit
@@ -258,7 +268,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                     json!({
                         "port": g.port,
                         "requester": g.requester,
-                        "source": t.describe_address(&g.source),
+                        "source": g.source.to_string(),
                         "until": g.expires_at.to_string(),
                     })
                 })
@@ -274,7 +284,7 @@ fn vm_rows(sim: &Simulator) -> Vec<Value> {
                         "rule": o.rule,
                         "priority": o.priority,
                         "source": o.source,
-                        "warning": o.warning(),
+                        "warning": o.to_string(),
                     })
                 })
                 .collect();

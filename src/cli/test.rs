@@ -16,7 +16,7 @@ use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
 use crate::report::{Style, caveat_line, caveat_names, caveats_json, summary_with_caveats, trace_text};
-use crate::scenario::{Scenario, SourceMap};
+use crate::scenario::{End, Scenario, SourceMap};
 use crate::sim::{Duration, Simulator, replay_until};
 use crate::text::{ReadError, read_file, safe_message};
 
@@ -141,13 +141,15 @@ fn run_case(
             }
         }
     };
-    let source = match scenario.source(&case.from) {
-        Ok(s) => s,
-        Err(m) => return invalid("from", &case.from, &m),
-    };
-    let destination = match scenario.destination(&case.to) {
-        Ok(d) => d,
-        Err(m) => return invalid("to", &case.to, &m),
+    let (source, destination) = match scenario.endpoints(&case.from, &case.to) {
+        Ok(ends) => ends,
+        Err(e) => {
+            let value = match e.end {
+                End::From => &case.from,
+                End::To => &case.to,
+            };
+            return invalid(e.end.field(), value, &e.message);
+        }
     };
     let via = match case.via.as_deref().map(|b| scenario.bastion(b)).transpose() {
         Ok(v) => v,

@@ -1,37 +1,53 @@
-//! Reading files that are not scenarios: Azure's own JSON (ARM templates, `az` output, REST
-//! responses) turned into a scenario, and the assertion files of `nsgsim test`.
+//! Reading files that are not scenarios: Azure's own JSON (ARM templates with their parameters,
+//! `az` output, REST responses) turned into a scenario, and the assertion files of `nsgsim test`.
 //!
-//! Import takes what Azure prints and produces the scenario types of `scenario::schema`, then
-//! writes them as RON ([`to_ron`]) so the result is an ordinary scenario file that `nsgsim check`
-//! accepts and people can edit. The mapping (see docs/engineers.md):
+//! Import is a pipeline (DESIGN.md's import row), each stage one concept:
+//! 1. [`json`] reads each input as ARM reads JSON (comments, multi-line strings, a byte order
+//!    mark, keys without case) into a tree with the position of every value;
+//! 2. **readers**, one per source, turn inputs into the same `resource::Resource` records (full
+//!    type, names, body, provenance): `arm` evaluates a template with its parameter values
+//!    (expressions, copy loops, conditions; a value an expression makes keeps the expression's
+//!    position), `rest` takes `az`/REST output as it is. A resource of a type nsgsim does not
+//!    model is skipped before anything of it is evaluated, and counted;
+//! 3. the **inventory** (`inventory`) reads each resource into a typed record of its kind, one
+//!    small file per kind, checking values where they are and keeping references as
+//!    [`ResourceRef`]s with their positions;
+//! 4. the **builder** (`builder`) resolves references across files and builds the
+//!    [`ScenarioFile`], where each part came from ([`Origin`]), the warnings and the
+//!    [`Summary`] of what was read, imported and skipped per resource type.
 //!
-//! | Azure | scenario |
-//! |---|---|
-//! | `Microsoft.Network/networkSecurityGroups` (+ `securityRules`, inline or child) | `nsgs` |
-//! | `Microsoft.Network/virtualNetworks` (+ `subnets`, `virtualNetworkPeerings`) | `vnets`, `peerings` (both sides merged, with the gateway transit flags and each side's `allowVirtualNetworkAccess`) |
-//! | `Microsoft.Network/virtualNetworkGateways`, `connections`, `localNetworkGateways` | a VNet's `on_premises` |
-//! | `Microsoft.Network/networkInterfaces` (primary IP configuration) | a VM's `nics` |
-//! | `Microsoft.Network/publicIPAddresses`, `applicationSecurityGroups`, `bastionHosts` | `public_ips`, `asgs`, `bastions` |
-//! | `Microsoft.Compute/virtualMachines` | `vms` |
-//! | `Microsoft.Security/locations/jitNetworkAccessPolicies` | `jit_policies` scoped to each VM, enabled at the start |
+//! Splitting reading from evaluation from building is what lets a storage account named with
+//! `uniqueString()` cost nothing, lets a later Terraform reader feed the same inventory, and
+//! keeps every message at `file:line:column: json.path`. The output is written as RON
+//! ([`to_ron`]) so the result is an ordinary scenario file that `nsgsim check` accepts and
+//! people can edit. The mapping of Azure types to scenario parts is in docs/engineers.md.
 //!
 //! Contract: an unresolvable reference or a bad value is an [`ImportError`] naming the file, the
-//! line and column where the value starts ([`json_position`]), the JSON path and the value;
-//! anything nsgsim does not model is a [`Warning`] and is skipped. Only this module and
-//! `scenario` derive `Deserialize`.
+//! line and column where the value starts, the JSON path and the value; anything nsgsim does not
+//! model is a [`Warning`] and a line of the [`Summary`]. Only this module and `scenario` derive
+//! `Deserialize`.
 
 mod arm;
 pub mod assertions;
-mod azure;
+mod builder;
 mod emit;
 pub mod flowlog;
+mod inventory;
+pub mod json;
 pub mod json_position;
+mod resource;
+mod rest;
+mod source;
+mod summary;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
 pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
 pub use emit::to_ron;
 pub use json_position::Position;
+pub use summary::{Relevance, SkipReason, Summary, TypeSummary};
 
 use crate::scenario::schema::ScenarioFile;
 
@@ -48,7 +64,7 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not JSON.
+    /// The file is not JSON as ARM reads it (or not UTF-8, or too large or deep).
     #[error("{}:{line}:{column}: not valid JSON: {message}", file.display())]
     Json {
         /// The file.
@@ -58,6 +74,14 @@ pub enum ImportError {
         /// 1-based column.
         column: usize,
         /// The parser's message.
+        message: String,
+    },
+    /// A `--parameter NAME=VALUE` argument that is malformed or that the template refuses.
+    #[error("--parameter {argument}: {message}")]
+    Parameter {
+        /// The argument as given.
+        argument: String,
+        /// What is wrong and what is valid.
         message: String,
     },
     /// A reference to a resource that is not in the input (or of the wrong kind).
@@ -119,7 +143,7 @@ impl std::fmt::Display for Warning {
     }
 }
 
-/// Choices for the produced scenario.
+/// Choices for the produced scenario, and what a deployment would be given.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// The scenario's name.
@@ -128,6 +152,9 @@ pub struct ImportOptions {
     pub start: String,
     /// What `resourceGroup()` and `subscription()` answer in templates.
     pub deployment: Deployment,
+    /// Template parameter values as `NAME=VALUE` (`--parameter`), in order: they win over
+    /// parameters files, and a later one over an earlier one.
+    pub parameters: Vec<String>,
 }
 
 impl Default for ImportOptions {
@@ -136,8 +163,21 @@ impl Default for ImportOptions {
             name: "imported".into(),
             start: "2025-01-06T09:00:00Z".into(),
             deployment: Deployment::default(),
+            parameters: Vec::new(),
         }
     }
+}
+
+/// One input of an import.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The file's name, for messages.
+    pub path: PathBuf,
+    /// Its contents.
+    pub bytes: Vec<u8>,
+    /// Given as a parameters file (`--parameters`); otherwise what it is is recognised from its
+    /// shape: a template, a parameters file, or `az`/REST output.
+    pub parameters: bool,
 }
 
 /// Where a part of the produced scenario came from: a scenario field path prefix
@@ -163,9 +203,16 @@ pub struct Imported {
     pub warnings: Vec<Warning>,
     /// Where the scenario's parts came from.
     pub origins: Vec<Origin>,
+    /// What was read, imported and skipped, per resource type.
+    pub summary: Summary,
 }
 
 impl Imported {
+    /// Whether the scenario has neither a VNet nor an NSG: nothing any answer could rest on.
+    pub fn is_empty(&self) -> bool {
+        self.scenario.vnets.is_empty() && self.scenario.nsgs.is_empty()
+    }
+
     /// The JSON origin of a scenario field (`nsgs[0].rules[2].destination_ports`): the origin
     /// with the longest field path that is a prefix of it.
     pub fn origin_of(&self, field: &str) -> Option<&Origin> {
@@ -179,35 +226,116 @@ impl Imported {
     }
 }
 
-/// Imports the given `(path, contents)` inputs together: references may cross files.
+/// Imports the given `(path, contents)` inputs together: references may cross files, and
+/// parameters files among them (recognised by their `$schema` or shape) apply to the templates.
 ///
 /// # Errors
-/// The first invalid JSON, bad value or unresolvable reference.
+/// See [`import_inputs`].
 pub fn import_texts(inputs: &[(PathBuf, String)], options: &ImportOptions) -> Result<Imported, ImportError> {
-    let mut importer = azure::Importer::new(options);
-    for (path, text) in inputs {
-        importer.add_file(path, text)?;
-    }
-    importer.finish(options)
+    let inputs: Vec<Input> = inputs
+        .iter()
+        .map(|(path, text)| Input { path: path.clone(), bytes: text.clone().into_bytes(), parameters: false })
+        .collect();
+    import_inputs(&inputs, options)
 }
 
-/// Reads and imports the given files.
+/// Reads and imports the given files, with `parameter_files` (`--parameters`) applied to the
+/// templates among them, later files winning.
 ///
 /// # Errors
-/// An unreadable file, or see [`import_texts`].
-pub fn import_files(paths: &[&Path], options: &ImportOptions) -> Result<Imported, ImportError> {
+/// An unreadable file, or see [`import_inputs`].
+pub fn import_files(
+    paths: &[&Path],
+    parameter_files: &[&Path],
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
     let mut inputs = Vec::new();
-    for path in paths {
-        let text = crate::text::read_file(path).map_err(|e| match e {
-            crate::text::ReadError::Io(source) => ImportError::Read { file: path.to_path_buf(), source },
-            crate::text::ReadError::NotUtf8(at) => ImportError::Json {
-                file: path.to_path_buf(),
-                line: at.line,
-                column: at.column,
-                message: at.to_string(),
-            },
-        })?;
-        inputs.push((path.to_path_buf(), text));
+    for (path, parameters) in
+        paths.iter().map(|p| (p, false)).chain(parameter_files.iter().map(|p| (p, true)))
+    {
+        let bytes =
+            std::fs::read(path).map_err(|source| ImportError::Read { file: path.to_path_buf(), source })?;
+        inputs.push(Input { path: path.to_path_buf(), bytes, parameters });
     }
-    import_texts(&inputs, options)
+    import_inputs(&inputs, options)
+}
+
+/// Imports `inputs` together: each is parsed, parameters files are gathered (those recognised
+/// among the inputs first, then those given as parameters files, then `options.parameters`,
+/// later ones winning), each template and `az`/REST document is read into resources, and the
+/// inventory and the builder make the scenario.
+///
+/// # Errors
+/// The first input that is not JSON, bad value, value a template cannot evaluate where nsgsim
+/// needs it, refused parameter value, or unresolvable reference.
+pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Imported, ImportError> {
+    let mut diag = source::Diagnostics::default();
+    let mut documents = Vec::new();
+    for input in inputs {
+        let file = diag.add_file(&input.path);
+        let root = json::parse(&input.bytes).map_err(|e| ImportError::Json {
+            file: input.path.clone(),
+            line: e.position.line,
+            column: e.position.column,
+            message: e.message,
+        })?;
+        documents.push((file, root, input.parameters));
+    }
+    let mut parameters = arm::Parameters::default();
+    let mut parameter_files = Vec::new();
+    for explicit in [false, true] {
+        for (file, root, given_as) in &documents {
+            if *given_as == explicit && (explicit || arm::is_parameters_file(root)) {
+                parameters.extend(arm::read_parameters_file(root, *file, &mut diag)?);
+                parameter_files.push(*file);
+            }
+        }
+    }
+    for argument in &options.parameters {
+        parameters.extend(vec![arm::command_line(argument)?]);
+    }
+    let mut collected = resource::Collected::default();
+    let mut declared: Vec<String> = Vec::new();
+    let mut templates = 0;
+    for (file, root, _) in documents.iter().filter(|(file, _, _)| !parameter_files.contains(file)) {
+        if arm::is_template(root) {
+            templates += 1;
+            declared.extend(arm::read_template(
+                root,
+                *file,
+                &parameters,
+                &options.deployment,
+                &mut diag,
+                &mut collected,
+            )?);
+        } else {
+            rest::read(root, *file, &mut diag, &mut collected)?;
+        }
+    }
+    for given in parameters.iter() {
+        if declared.iter().any(|d| d.eq_ignore_ascii_case(&given.name)) {
+            continue;
+        }
+        let message = if templates == 0 {
+            format!("parameter '{}' is given, but no ARM template is in the input; ignored", given.name)
+        } else {
+            format!(
+                "parameter '{}' is not declared by the template; Azure refuses a deployment given a parameter its template does not declare; ignored",
+                given.name
+            )
+        };
+        match &given.origin {
+            arm::Origin::File(src) => diag.warn(src, message),
+            arm::Origin::CommandLine(argument) => diag.push(Warning {
+                file: PathBuf::from(format!("--parameter {argument}")),
+                position: None,
+                path: String::new(),
+                message,
+            }),
+        }
+    }
+    let kinds: Vec<String> = collected.resources.iter().map(|r| r.kind.clone()).collect();
+    let mut inventory = inventory::Inventory::new(diag);
+    inventory.read_all(&collected.resources)?;
+    builder::build(inventory, &kinds, &collected.skipped, options)
 }

@@ -1,10 +1,33 @@
 //! The activity log: every JIT operation and every NSG rule write, with time, caller, resource
 //! and outcome, in the order they happened.
 
+use std::fmt;
+
 use crate::time::Instant;
 
 /// The caller Azure shows for rule writes made by Defender for Cloud itself.
 pub const SECURITY_RP: &str = "Windows Azure Security Resource Provider";
+
+/// How an operation ended, as the Activity Log's status column says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogStatus {
+    /// Done.
+    Succeeded,
+    /// Refused, with the reason in the entry's detail.
+    Failed,
+    /// Accepted and waiting (a request pending approval).
+    Accepted,
+}
+
+impl fmt::Display for LogStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LogStatus::Succeeded => "Succeeded",
+            LogStatus::Failed => "Failed",
+            LogStatus::Accepted => "Accepted",
+        })
+    }
+}
 
 /// One entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,8 +40,8 @@ pub struct LogEntry {
     pub operation: String,
     /// The resource acted on.
     pub resource: String,
-    /// `Succeeded`, `Failed`, `Accepted` (pending).
-    pub status: String,
+    /// How it ended.
+    pub status: LogStatus,
     /// Details: the reason of a failure, the rule written, the end time of a grant.
     pub detail: String,
     /// Whether the operation is an nsgsim extension rather than an Azure feature.
@@ -53,7 +76,7 @@ mod tests {
             caller: SECURITY_RP.into(),
             operation: operation.into(),
             resource: "nsg/securityRules/x".into(),
-            status: "Succeeded".into(),
+            status: LogStatus::Succeeded,
             detail: String::new(),
             extension,
         }

@@ -22,23 +22,43 @@
 //!
 //! The engine never reads a clock: every operation takes `now`, and the engine reports the
 //! instants at which grants end so the simulator can queue their expiry.
+//!
+//! Outcomes are data: an operation returns a [`JitOutcome`] whose [`JitEvent`] says what
+//! happened (or carries the [`JitError`] of a refusal), with the [`RuleChange`]s written and the
+//! [`JitWarning`]s Defender gives; their `Display` impls are the sentences, and `report` writes
+//! the rule changes out. The engine itself is one state ([`JitEngine`], `engine.rs`) with one file
+//! per stage: `configure.rs`, `request.rs`, `grant.rs`, `firewall.rs`.
 
+mod configure;
 mod engine;
+mod error;
+mod firewall;
+mod grant;
 mod log;
+mod outcome;
 mod policy;
+mod request;
 mod roles;
 mod rules;
 mod support;
+#[cfg(test)]
+mod testing;
 
-pub use engine::{
-    Grant, GrantId, GrantState, JitEngine, JitError, JitOptions, JitOutcome, NsgLevels, OpenPort,
-    PortRequest, Request, RequestId, RequestState, RequestStatus,
+pub use configure::OpenPort;
+pub use engine::{JitEngine, JitOptions, NsgLevels};
+pub use error::{CancelReason, JitError};
+pub use grant::{Grant, GrantId, GrantState};
+pub use log::{ActivityLog, LogEntry, LogStatus};
+pub use outcome::{
+    GrantSummary, JitEvent, JitOutcome, JitWarning, MappedPort, PortAccess, RuleChange, SupersededGrant,
 };
-pub use log::{ActivityLog, LogEntry};
 pub use policy::{
     AllowedSources, DEFAULT_MAX_DURATION, JitPolicy, JitProtocol, MAX_MAX_DURATION, MIN_MAX_DURATION,
     PolicyChange, PolicyScope, PortPolicy, ScopedPolicy, default_ports,
 };
+pub use request::{
+    CancelledRequest, PortRequest, Request, RequestId, RequestSource, RequestState, RequestStatus,
+};
 pub use roles::{Permission, RoleBook};
-pub use rules::{JIT_RULE_PREFIX, is_jit_rule};
-pub use support::{Supportability, supportability};
+pub use rules::{Blocker, JIT_RULE_PREFIX, is_jit_rule};
+pub use support::{Supportability, UnsupportedReason, supportability};

@@ -15,7 +15,57 @@ pub enum Supportability {
     /// JIT is not enabled but could be (the portal's "Not configured" tab, a recommendation).
     Recommended,
     /// JIT cannot be enabled, with the portal's reason.
-    Unsupported(String),
+    Unsupported(UnsupportedReason),
+}
+
+/// Why a VM is on the Unsupported tab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnsupportedReason {
+    /// Defender for Servers Plan 2 is off on the VM's subscription (a reason nsgsim chose and
+    /// labels as a model choice).
+    NoPlan2 {
+        /// The subscription.
+        subscription: String,
+    },
+    /// A classic (Azure Service Manager) VM.
+    Classic,
+    /// The security policy of a scope covering the VM disables the JIT solution.
+    DisabledByPolicy {
+        /// The scope.
+        scope: PolicyScope,
+    },
+    /// No NSG, and the VM's firewall is controlled by Azure Firewall Manager (a Firewall Policy);
+    /// the wording is nsgsim's and labelled as a model choice.
+    FirewallPolicy {
+        /// The firewall.
+        firewall: String,
+    },
+    /// No NSG on the subnet or NIC, and no Azure Firewall in the VNet.
+    NoNsgOrFirewall,
+}
+
+impl fmt::Display for UnsupportedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnsupportedReason::NoPlan2 { subscription } => write!(
+                f,
+                "Microsoft Defender for Servers Plan 2 is not enabled on subscription '{subscription}' (JIT requires it) [{PLAN2_MODEL_CHOICE}]"
+            ),
+            UnsupportedReason::Classic => {
+                f.write_str("Classic VM: JIT supports only VMs deployed through Azure Resource Manager")
+            }
+            UnsupportedReason::DisabledByPolicy { scope } => {
+                write!(f, "Other: the JIT solution is disabled in the security policy of {scope}")
+            }
+            UnsupportedReason::FirewallPolicy { firewall } => write!(
+                f,
+                "VMs protected by Azure Firewalls controlled by Azure Firewall Manager are not supported: firewall '{firewall}' uses a Firewall Policy, and the VM has no NSG [{FIREWALL_POLICY_MODEL_CHOICE}]"
+            ),
+            UnsupportedReason::NoNsgOrFirewall => f.write_str(
+                "Missing network security group (NSG) or Azure Firewall: JIT requires an NSG on the VM's subnet or network interface, or an Azure Firewall configuration",
+            ),
+        }
+    }
 }
 
 impl Supportability {
@@ -59,20 +109,15 @@ pub fn supportability(
 ) -> Supportability {
     let v = topology.vm(vm);
     if !plan2 {
-        return Supportability::Unsupported(format!(
-            "Microsoft Defender for Servers Plan 2 is not enabled on subscription '{}' (JIT requires it) [{PLAN2_MODEL_CHOICE}]",
-            v.subscription
-        ));
+        return Supportability::Unsupported(UnsupportedReason::NoPlan2 {
+            subscription: v.subscription.clone(),
+        });
     }
     if v.classic {
-        return Supportability::Unsupported(
-            "Classic VM: JIT supports only VMs deployed through Azure Resource Manager".into(),
-        );
+        return Supportability::Unsupported(UnsupportedReason::Classic);
     }
     if let Some(scope) = disabled_scopes.iter().find(|s| s.covers(v)) {
-        return Supportability::Unsupported(format!(
-            "Other: the JIT solution is disabled in the security policy of {scope}"
-        ));
+        return Supportability::Unsupported(UnsupportedReason::DisabledByPolicy { scope: scope.clone() });
     }
     let has_nsg = v.nics.iter().any(|&n| {
         let nic = topology.nic(n);
@@ -87,12 +132,10 @@ pub fn supportability(
                     Supportability::Recommended
                 }
             }
-            Some((name, FirewallMode::Policy)) => Supportability::Unsupported(format!(
-                "VMs protected by Azure Firewalls controlled by Azure Firewall Manager are not supported: firewall '{name}' uses a Firewall Policy, and the VM has no NSG [{FIREWALL_POLICY_MODEL_CHOICE}]"
-            )),
-            None => Supportability::Unsupported(
-                "Missing network security group (NSG) or Azure Firewall: JIT requires an NSG on the VM's subnet or network interface, or an Azure Firewall configuration".into(),
-            ),
+            Some((firewall, FirewallMode::Policy)) => {
+                Supportability::Unsupported(UnsupportedReason::FirewallPolicy { firewall })
+            }
+            None => Supportability::Unsupported(UnsupportedReason::NoNsgOrFirewall),
         };
     }
     if configured { Supportability::Configured } else { Supportability::Recommended }
@@ -151,11 +194,10 @@ mod tests {
     #[test]
     fn an_nsg_at_either_level_makes_a_vm_supported() {
         let (mut t, _, s, vm) = bare();
-        let reason = match supportability(&t, vm, false, true, &[]) {
-            Supportability::Unsupported(r) => r,
-            other => panic!("expected unsupported, got {other}"),
-        };
-        assert!(reason.starts_with("Missing network security group (NSG) or Azure Firewall"), "{reason}");
+        assert_eq!(
+            supportability(&t, vm, false, true, &[]),
+            Supportability::Unsupported(UnsupportedReason::NoNsgOrFirewall)
+        );
         let nsg = t.add_nsg(Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
         t.set_subnet_nsg(s, Some(nsg)).expect("the subnet takes an NSG");
         assert_eq!(supportability(&t, vm, false, true, &[]), Supportability::Recommended);
@@ -177,12 +219,15 @@ mod tests {
             Supportability::Unsupported(r) => r,
             other => panic!("expected unsupported, got {other}"),
         };
+        let text = |st: Supportability| unsupported(st).to_string();
         // Plan 2 off trumps everything, naming the subscription.
         let r = unsupported(supportability(&t, classic, false, false, &[]));
-        assert!(r.contains("Plan 2") && r.contains("'sub-a'"), "{r}");
+        assert_eq!(r, UnsupportedReason::NoPlan2 { subscription: "sub-a".into() });
         // Audit (fidelity, F5): a reason nsgsim chose, not one Microsoft documents, says so.
-        assert!(r.contains("[model choice: "), "{r}");
-        let r = unsupported(supportability(&t, classic, false, true, &[]));
+        let shown = r.to_string();
+        assert!(shown.contains("Plan 2") && shown.contains("'sub-a'"), "{shown}");
+        assert!(shown.contains("[model choice: "), "{shown}");
+        let r = text(supportability(&t, classic, false, true, &[]));
         assert!(r.starts_with("Classic VM") && !r.contains("model choice"), "{r}");
         // A disabled scope covers the VM by subscription, resource group or name.
         let vm = t.vm_by_name("vm1").expect("vm");
@@ -192,7 +237,11 @@ mod tests {
             PolicyScope::Vm("vm1".into()),
         ] {
             let r = unsupported(supportability(&t, vm, false, true, std::slice::from_ref(&scope)));
-            assert_eq!(r, format!("Other: the JIT solution is disabled in the security policy of {scope}"));
+            assert_eq!(r, UnsupportedReason::DisabledByPolicy { scope: scope.clone() });
+            assert_eq!(
+                r.to_string(),
+                format!("Other: the JIT solution is disabled in the security policy of {scope}")
+            );
         }
         let elsewhere = [PolicyScope::ResourceGroup("rg-b".into())];
         assert_eq!(supportability(&t, vm, false, true, &elsewhere), Supportability::Recommended);
@@ -209,6 +258,8 @@ mod tests {
         t.firewall_mut(fw).mode = FirewallMode::Policy;
         match supportability(&t, vm, false, true, &[]) {
             Supportability::Unsupported(r) => {
+                assert_eq!(r, UnsupportedReason::FirewallPolicy { firewall: "fw".into() });
+                let r = r.to_string();
                 assert!(r.contains("Azure Firewall Manager") && r.contains("'fw'"), "{r}");
                 assert!(r.ends_with(&format!("[{FIREWALL_POLICY_MODEL_CHOICE}]")), "{r}");
             }
@@ -239,8 +290,11 @@ mod tests {
     fn labels_and_display() {
         assert_eq!(Supportability::Configured.label(), "Configured");
         assert_eq!(Supportability::Recommended.to_string(), "Recommended");
-        let u = Supportability::Unsupported("Classic VM".into());
+        let u = Supportability::Unsupported(UnsupportedReason::Classic);
         assert_eq!(u.label(), "Unsupported");
-        assert_eq!(u.to_string(), "Unsupported: Classic VM");
+        assert_eq!(
+            u.to_string(),
+            "Unsupported: Classic VM: JIT supports only VMs deployed through Azure Resource Manager"
+        );
     }
 }

@@ -18,6 +18,9 @@ pub(super) fn evaluate_record(
     record: &FlowRecord,
     at: Instant,
 ) -> Outcome {
+    if let Some(outcome) = ambiguous(topology, record) {
+        return outcome;
+    }
     match &record.logged {
         Some(logged) => logged_record(topology, cache, record, logged, at),
         None => plain_record(topology, cache, record, at),
@@ -26,6 +29,24 @@ pub(super) fn evaluate_record(
 
 fn unmapped(reason: String, unknown: Vec<IpAddr>) -> Outcome {
     Outcome::Unmapped(Unmapped { reason, unknown })
+}
+
+/// A record with an address that VNets of separate routing domains share: a record gives
+/// addresses only, so it is not mapped to one of them (never to the first VNet that holds it).
+fn ambiguous(topology: &Topology, record: &FlowRecord) -> Option<Outcome> {
+    [record.flow.src, record.flow.dst].into_iter().find_map(|ip| {
+        let sites = topology.sites_of(ip);
+        (sites.len() > 1).then(|| {
+            let labels: Vec<String> = sites.iter().map(|s| topology.site_label(*s, ip)).collect();
+            unmapped(
+                format!(
+                    "{ip} is in more than one routing domain ({}): the record does not say which one it is",
+                    labels.join(", ")
+                ),
+                Vec::new(),
+            )
+        })
+    })
 }
 
 /// The flow as a request: a NIC's private address is that NIC (so the Internet reaches it
@@ -52,9 +73,9 @@ fn request(topology: &Topology, record: &FlowRecord) -> FlowRequest {
 
 /// Whether `ip` belongs to the scenario: a NIC, a public IP, or a VNet's address space.
 fn in_topology(topology: &Topology, ip: IpAddr) -> bool {
-    topology.nic_by_private_ip(ip).is_some()
+    !topology.nics_with_ip(ip).is_empty()
         || topology.public_ip_by_address(ip).is_some()
-        || topology.vnet_of_ip(ip).is_some()
+        || topology.vnets_holding(ip).next().is_some()
 }
 
 /// The NSG hops of a trace as rule hits, optionally only one direction's.
@@ -165,7 +186,9 @@ fn logged_record(
         Direction::Outbound => (record.flow.src, "the source of an outbound flow"),
     };
     let nic = t.nic_by_private_ip(local);
-    let Some(subnet) = nic.map(|n| t.nic(n).subnet).or_else(|| t.subnet_of_ip(local)) else {
+    // `local` is in one routing domain at most (see `ambiguous`).
+    let in_subnet = || t.vnets_holding(local).find_map(|v| t.subnet_in_vnet(v, local));
+    let Some(subnet) = nic.map(|n| t.nic(n).subnet).or_else(in_subnet) else {
         return unmapped(
             format!(
                 "{local} ({role}, where Azure logged it) is not a NIC's address or in a subnet of the scenario"

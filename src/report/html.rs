@@ -11,6 +11,7 @@ use crate::model::{Caveat, Topology};
 use crate::nsg::{Direction, SecurityRule};
 use crate::sim::{RunReport, StepKind};
 
+use super::happened_text;
 use super::svg::{escape, timeline_svg, topology_svg};
 
 const STYLE: &str = r#"
@@ -122,23 +123,19 @@ pub fn report_html(
             let _ = write!(cell, "<p><em>{}</em></p>", escape(note));
         }
         if let Some(a) = &step.action {
-            let class = match (a.accepted, step.kind) {
+            let class = match (a.accepted(), step.kind) {
                 (false, _) => "refused",
                 (true, StepKind::Event) => "event",
                 _ => "",
             };
-            let prefix = match (a.accepted, step.kind) {
+            let prefix = match (a.accepted(), step.kind) {
                 (false, _) => "REFUSED ",
                 (true, StepKind::Event) => "event: ",
                 _ => "",
             };
-            let _ = write!(
-                cell,
-                "<p class=\"{class}\">{prefix}{}</p>",
-                escape(a.summary.strip_prefix("refused: ").unwrap_or(&a.summary))
-            );
+            let _ = write!(cell, "<p class=\"{class}\">{prefix}{}</p>", escape(&happened_text(&a.what)));
             for w in &a.warnings {
-                let _ = write!(cell, "<p class=\"refused\">warning: {}</p>", escape(w));
+                let _ = write!(cell, "<p class=\"refused\">warning: {}</p>", escape(&w.to_string()));
             }
             for change in &a.nsg_changes {
                 let before = rules.remove(change.nsg.as_str()).unwrap_or_default();
@@ -160,7 +157,7 @@ pub fn report_html(
                 cell,
                 "<p><span class=\"{class}\">{word}</span> expect {}: {}</p>",
                 escape(&e.description),
-                escape(&e.actual)
+                escape(&e.actual.to_string())
             );
             if !e.passed {
                 let _ = write!(cell, "<p class=\"fail\">expected {}</p>", escape(&e.expected));
@@ -195,7 +192,7 @@ pub fn report_html(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}{ext}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e.at,
-            escape(&e.status),
+            e.status,
             escape(&e.operation),
             escape(&e.resource),
             escape(&e.caller),

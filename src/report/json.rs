@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::path::Trace;
 use crate::sim::RunReport;
 
-use super::NicEffectiveRules;
+use super::{NicEffectiveRules, change_text};
 
 /// A flow verdict with its hops.
 pub fn trace_json(trace: &Trace) -> Value {
@@ -36,6 +36,7 @@ pub fn trace_json(trace: &Trace) -> Value {
 
 /// A whole run: every step's outcome and the tally.
 pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
+    let topology = report.end.topology();
     let steps: Vec<Value> = report
         .steps
         .iter()
@@ -47,17 +48,17 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
                 "note": s.note,
                 "kind": match s.kind { crate::sim::StepKind::Timeline => "timeline", crate::sim::StepKind::Event => "event" },
                 "action": s.action.as_ref().map(|a| json!({
-                    "summary": a.summary,
-                    "accepted": a.accepted,
-                    "changes": a.changes,
-                    "warnings": a.warnings,
+                    "summary": a.what.to_string(),
+                    "accepted": a.accepted(),
+                    "changes": a.changes.iter().map(|c| change_text(c, topology)).collect::<Vec<_>>(),
+                    "warnings": a.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "flow": a.trace.as_ref().map(trace_json),
                 })),
                 "expect": s.expectation.as_ref().map(|e| json!({
                     "description": e.description,
                     "passed": e.passed,
                     "expected": e.expected,
-                    "actual": e.actual,
+                    "actual": e.actual.to_string(),
                     "flow": e.trace.as_ref().map(trace_json),
                 })),
             })
@@ -86,7 +87,7 @@ pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
                 "caller": e.caller,
                 "operation": e.operation,
                 "resource": e.resource,
-                "status": e.status,
+                "status": e.status.to_string(),
                 "detail": e.detail,
                 "extension": e.extension,
             })

@@ -1,7 +1,8 @@
 //! Rendering results for people and programs: narrative text, tables, and JSON.
 //!
-//! The engine produces plain data (`Trace`, `RunReport`, effective rules, caveats); this module
-//! decides how they look. JSON is built here with `serde_json::Value` so that model types stay free of
+//! The engine produces plain data (`Trace`, `RunReport` with its outcomes, effective rules,
+//! caveats); this module decides how they look, and only here (and in `Display` impls) are
+//! sentences made. JSON is built here with `serde_json::Value` so that model types stay free of
 //! serialisation concerns; its shape is a contract (see DESIGN.md): a flow verdict is
 //! `{"verdict": "Allow"|"Deny", "hops": [{"kind", "resource", "rule", "access", …}], …}`.
 
@@ -9,6 +10,7 @@ mod caveat;
 mod effective;
 mod html;
 mod json;
+mod outcome;
 mod svg;
 mod text;
 
@@ -19,5 +21,6 @@ pub use caveat::{
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};
 pub use json::{effective_json, log_json, run_json, trace_json};
+pub use outcome::{change_text, happened_text, rule_change_text};
 pub use svg::{escape, timeline_svg, topology_svg};
 pub use text::{Style, effective_text, log_text, run_text, trace_text};

@@ -113,11 +113,7 @@ pub fn timeline_svg(jit: &JitEngine, topology: &Topology, start: Instant, end: I
             let (x0, x1) = (x(g.granted_at), x(ended));
             let title = format!(
                 "{} from {} on {vm}:{port}, {} to {} ({})",
-                g.requester,
-                topology.describe_address(&g.source),
-                g.granted_at,
-                ended,
-                g.state
+                g.requester, g.source, g.granted_at, ended, g.state
             );
             let _ = write!(
                 svg,

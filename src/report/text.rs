@@ -5,11 +5,13 @@
 
 use std::fmt::Write;
 
+use crate::jit::LogStatus;
+use crate::model::Topology;
 use crate::nsg::{Access, AddressSpec, Direction};
 use crate::path::Trace;
 use crate::sim::{RunReport, StepReport};
 
-use super::NicEffectiveRules;
+use super::{NicEffectiveRules, change_text, happened_text};
 
 /// How text output is styled.
 #[derive(Clone, Copy, Debug, Default)]
@@ -74,7 +76,7 @@ pub fn run_text(
     }
     let _ = writeln!(out, "  starts {}", report.start);
     for step in &report.steps {
-        step_text(&mut out, step, verbose, style);
+        step_text(&mut out, step, report.end.topology(), verbose, style);
     }
     let (passed, failed) = report.tally();
     let summary = format!("{passed} passed, {failed} failed");
@@ -83,22 +85,21 @@ pub fn run_text(
     out
 }
 
-fn step_text(out: &mut String, step: &StepReport, verbose: bool, style: Style) {
+fn step_text(out: &mut String, step: &StepReport, topology: &Topology, verbose: bool, style: Style) {
     let head = style.dim(&format!("[+{:<6} {}]", step.offset.to_string(), step.at));
     let pad = "    ";
     if let Some(note) = &step.note {
         let _ = writeln!(out, "{head} {note}");
     }
     if let Some(action) = &step.action {
-        let marker = match (step.kind, action.accepted) {
+        let marker = match (step.kind, action.accepted()) {
             (_, false) => format!("{} ", style.bad("REFUSED")),
             (crate::sim::StepKind::Event, true) => format!("{} ", style.dim("event:")),
             _ => String::new(),
         };
-        let summary = action.summary.strip_prefix("refused: ").unwrap_or(&action.summary);
-        let _ = writeln!(out, "{head} {marker}{summary}");
+        let _ = writeln!(out, "{head} {marker}{}", happened_text(&action.what));
         for change in &action.changes {
-            let _ = writeln!(out, "{pad}{change}");
+            let _ = writeln!(out, "{pad}{}", change_text(change, topology));
         }
         for warning in &action.warnings {
             let _ = writeln!(out, "{pad}{} {warning}", style.bad("warning:"));
@@ -130,7 +131,8 @@ pub fn log_text(log: &crate::jit::ActivityLog, style: Style) -> String {
     for e in log.entries() {
         let ext = if e.extension { " [nsgsim extension]" } else { "" };
         let detail = if e.detail.is_empty() { String::new() } else { format!(" — {}", e.detail) };
-        let status = if e.status == "Failed" { style.bad(&e.status) } else { e.status.clone() };
+        let status = e.status.to_string();
+        let status = if e.status == LogStatus::Failed { style.bad(&status) } else { status };
         let _ = writeln!(
             out,
             "  {}  {:<9} {:<40} {} by {}{detail}{ext}",

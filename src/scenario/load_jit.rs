@@ -250,8 +250,8 @@ impl Loader<'_> {
                 let duration =
                     Duration::parse(duration).map_err(|m| fault(format!("{field}.duration"), duration, m))?;
                 let source = match source {
-                    Some(s) if s.trim() == "*" => Some(crate::nsg::AddressSpec::Any),
-                    Some(s) => Some(crate::nsg::AddressSpec::Prefixes(vec![
+                    Some(s) if s.trim() == "*" => Some(crate::jit::RequestSource::Any),
+                    Some(s) => Some(crate::jit::RequestSource::Prefixes(vec![
                         parse_prefix(s).map_err(|e| fault(format!("{field}.source"), s, e.to_string()))?,
                     ])),
                     None => None,
@@ -435,7 +435,7 @@ mod tests {
         let asked: Vec<(bool, u16)> = ports.iter().map(|p| (p.vm == vm1, p.number)).collect();
         assert_eq!(asked, [(true, 22), (true, 3389), (false, 22), (false, 3389)]);
         let net = "198.51.100.0/24".parse().expect("net");
-        assert_eq!(*source, Some(crate::nsg::AddressSpec::Prefixes(vec![net])));
+        assert_eq!(*source, Some(crate::jit::RequestSource::Prefixes(vec![net])));
         assert_eq!(justification.as_deref(), Some("patching"));
         assert!(
             matches!(actions[3], Action::ApproveJit { request, approver } if request == "r1" && approver == "alice")

@@ -8,17 +8,34 @@
 //! replies pass without a rule, and later rule changes do not cut it (Microsoft: "existing
 //! connections remain uninterrupted"). `Connect` steps open such tracked connections so that
 //! scenarios can show both facts.
+//!
+//! Outcomes are data: a step's [`ActionOutcome`] says what [`Happened`] (with the JIT event or
+//! refusal), the [`Change`]s and [`Warning`]s; an expectation's [`Found`] what was found. `report`
+//! renders them. The [`Simulator`]'s state and the runs are in `runner.rs`; applying an action in
+//! `apply.rs`; checking an expectation in `expect.rs`.
 
+mod apply;
+mod error;
 mod event;
+mod expect;
+mod outcome;
 mod runner;
+#[cfg(test)]
+mod testing;
 mod timeline;
 
 /// Virtual time lives in the bottom layer ([`crate::time`]) so that `jit` can use it without
 /// depending on the simulator; re-exported here, where scenarios and timelines meet it.
 pub use crate::time::{Duration, Instant};
+pub use error::{ActionError, ActionFault, SimError};
 pub use event::{Event, EventQueue};
+pub use expect::{ExpectationOutcome, Found, ReplyFound};
+pub use outcome::{
+    ActionOutcome, Attached, Change, DropCause, DroppedConnection, Happened, NsgChange, PeeringEffect,
+    Warning,
+};
 pub use runner::{
-    ActionOutcome, Connection, ExpectationOutcome, NsgChange, RunReport, SETUP_PRINCIPAL, SimError,
-    Simulator, StepKind, StepReport, World, observe, replay_until, run,
+    Connection, RunReport, SETUP_PRINCIPAL, Simulator, StepKind, StepReport, World, observe, replay_until,
+    run,
 };
 pub use timeline::{Action, Attachment, Endpoints, Expectation, Step};

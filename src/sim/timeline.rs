@@ -1,8 +1,8 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
-use crate::jit::{PolicyChange, PortRequest, RequestStatus};
+use crate::jit::{PolicyChange, PortRequest, RequestSource, RequestStatus};
 use crate::model::{NicId, NsgId, SubnetId, VmId, VnetId};
-use crate::nsg::{Access, AddressSpec, SecurityRule};
+use crate::nsg::{Access, SecurityRule};
 use crate::path::FlowRequest;
 
 use super::Duration;
@@ -106,8 +106,8 @@ pub enum Action {
         ports: Vec<PortRequest>,
         /// How long.
         duration: Duration,
-        /// Source to allow; `None` = the requester's IP, `AddressSpec::Any` = `*`.
-        source: Option<AddressSpec>,
+        /// Source to allow; `None` = the requester's IP, `RequestSource::Any` = `*`.
+        source: Option<RequestSource>,
         /// Free text.
         justification: Option<String>,
     },

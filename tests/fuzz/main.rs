@@ -17,6 +17,8 @@
 //!   command and expected exit code.
 //! - `pending_regressions` (ignored): the reproducers that other work still has to fix.
 
+#![expect(clippy::print_stderr, reason = "the fuzz run prints its seeds, for reproduction, and its counts")]
+
 mod invariant;
 mod mutate;
 mod targets;

@@ -1,11 +1,16 @@
 //! The single integration-test binary: end-to-end tests that drive the real `nsgsim` binary on
-//! real scenario files, plus the oracle and property tests of the matcher.
+//! real scenario files, the oracle and property tests of the matcher, and the architecture's
+//! invariants read from the source tree.
 
+mod architecture;
 mod caveats;
 mod cli_foundation;
+mod corpus;
 mod engineer;
+mod import_pipeline;
 mod jit_cli;
 mod matcher;
+mod overlap;
 mod paths;
 mod replay;
 mod report;

@@ -19,6 +19,7 @@ fn chromium() -> Option<String> {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "without a browser the test says it skips its second half")]
 fn html_report_is_self_contained_and_draws_every_grant() {
     let dir = TempDir::new("report");
     let html = dir.path().join("r11.html");
@@ -285,6 +286,7 @@ fn on_a_terminal(args: &[&str], no_color: Option<&str>) -> String {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "without `script` the test says it skips")]
 fn colour_appears_on_a_terminal_unless_no_color_is_set() {
     if script().is_none() {
         eprintln!("skipping: `script` (util-linux) is not installed, so no pseudo-terminal can be had");

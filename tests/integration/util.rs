@@ -128,7 +128,6 @@ impl TempDir {
     }
 
     /// The directory.
-    #[allow(dead_code)]
     pub fn path(&self) -> &Path {
         &self.path
     }

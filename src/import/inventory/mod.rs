@@ -1,0 +1,440 @@
+//! The typed inventory: each [`Resource`] the readers made, read into a typed record of its
+//! kind, with every reference to another resource as a [`ResourceRef`] and where it is.
+//!
+//! One file per kind (Batfish's Azure representation has one class per resource): [`nsg`]
+//! (network security groups and their rules), [`vnet`] (virtual networks, subnets, peerings),
+//! [`nic`], [`public_ip`], [`asg`], [`vm`], [`bastion`], [`gateway`] (VPN gateways, local
+//! network gateways, connections) and [`jit`]. Each reads the body's values where they are and
+//! checks them with the scenario loader's rules, so that a bad value is reported at its JSON
+//! path and position. References are only recorded here; the builder resolves them across all
+//! inputs.
+//!
+//! Bodies come evaluated: a value is a literal, or an unknown value an expression could not
+//! make offline, which the helpers below turn into an error at the value, with the reason.
+
+mod asg;
+mod bastion;
+mod gateway;
+mod jit;
+mod nic;
+mod nsg;
+mod public_ip;
+mod vm;
+mod vnet;
+
+use std::collections::{BTreeMap, HashMap};
+
+pub use bastion::BastionRec;
+pub use gateway::{ConnectionRec, GatewayRec, LocalGatewayRec};
+pub use jit::JitRec;
+pub use nic::NicRec;
+pub use nsg::{NsgRec, RuleRec};
+pub use public_ip::PipRec;
+pub use vm::VmRec;
+pub use vnet::{PeeringRec, SubnetRec, VnetRec};
+
+use super::ImportError;
+use super::arm::{ResourceRef, key, parse_id};
+use super::json::{Node, Object, Value};
+use super::resource::{Kind, Resource};
+use super::source::{Diagnostics, Src};
+use super::summary::SkipReason;
+
+type Res<T> = Result<T, ImportError>;
+
+/// Properties every resource may carry that say nothing about traffic.
+const META: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "etag",
+    "location",
+    "tags",
+    "provisioningState",
+    "resourceGuid",
+    "resourceGroup",
+    "apiVersion",
+    "dependsOn",
+    "comments",
+    "zones",
+    "kind",
+    "extendedLocation",
+    "systemData",
+    "properties",
+    "sku",
+    "condition",
+    "scope",
+    "identity",
+    "managedBy",
+    "plan",
+    "resources",
+    "copy",
+];
+
+/// What happened to each resource the inventory was given, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read; not (yet) known to be in the scenario.
+    Read,
+    /// In the scenario.
+    Imported,
+    /// Not in the scenario, and why.
+    Skipped(SkipReason),
+}
+
+/// A child resource given apart from its parent (`parent/child`), to join it in the builder.
+#[derive(Debug)]
+pub struct Child<T> {
+    /// The parent's names.
+    pub parent: Vec<String>,
+    /// The child's record.
+    pub record: T,
+    /// Where the child resource is.
+    pub src: Src,
+    /// The resource's index.
+    pub res: usize,
+}
+
+impl<T> Child<T> {
+    /// The record of child resource `r` (index `res`), whose first names are its parent's.
+    fn of(r: &Resource, res: usize, record: T) -> Child<T> {
+        let parent = r.names[..r.names.len().saturating_sub(1)].to_vec();
+        Child { parent, record, src: r.src.clone(), res }
+    }
+}
+
+/// Every resource of the input, by kind, and what the builder needs to resolve them.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Where everything is, and the warnings so far.
+    pub diag: Diagnostics,
+    /// Network security groups.
+    pub nsgs: Vec<NsgRec>,
+    /// Security rules given as resources of their own.
+    pub child_rules: Vec<Child<RuleRec>>,
+    /// Virtual networks.
+    pub vnets: Vec<VnetRec>,
+    /// Subnets given as resources of their own.
+    pub child_subnets: Vec<Child<SubnetRec>>,
+    /// Peerings given as resources of their own.
+    pub child_peerings: Vec<Child<PeeringRec>>,
+    /// Virtual network gateways.
+    pub gateways: Vec<GatewayRec>,
+    /// Local network gateways.
+    pub local_gateways: Vec<LocalGatewayRec>,
+    /// Gateway connections.
+    pub connections: Vec<ConnectionRec>,
+    /// Network interfaces.
+    pub nics: Vec<NicRec>,
+    /// Public IP addresses.
+    pub pips: Vec<PipRec>,
+    /// Application security groups: (name, resource index).
+    pub asgs: Vec<(String, usize)>,
+    /// Virtual machines.
+    pub vms: Vec<VmRec>,
+    /// Bastion hosts.
+    pub bastions: Vec<BastionRec>,
+    /// JIT policies, one record per VM.
+    pub jit: Vec<JitRec>,
+    /// Every resource defined: key → name.
+    pub defined: HashMap<String, String>,
+    /// Service tags nsgsim does not know, by lower-case name: (the first spelling, where).
+    pub placeholder_tags: BTreeMap<String, (String, Src)>,
+    /// What happened to each resource, by index.
+    pub outcomes: Vec<Outcome>,
+    /// (resource kind, property) → (first place, count), for one warning each.
+    ignored: BTreeMap<(String, String), (Src, usize)>,
+}
+
+impl Inventory {
+    /// An inventory that reports through `diag`.
+    pub fn new(diag: Diagnostics) -> Inventory {
+        Inventory { diag, ..Inventory::default() }
+    }
+
+    /// Reads every resource into its record.
+    ///
+    /// # Errors
+    /// The first bad value, at its path.
+    pub fn read_all(&mut self, resources: &[Resource]) -> Res<()> {
+        self.outcomes = vec![Outcome::Read; resources.len()];
+        for (res, resource) in resources.iter().enumerate() {
+            self.read(res, resource)?;
+        }
+        self.report_ignored();
+        Ok(())
+    }
+
+    /// Reads one resource into its record.
+    fn read(&mut self, res: usize, r: &Resource) -> Res<()> {
+        let (props, psrc) = r.properties();
+        let names = r.names.as_slice();
+        let Some(kind) = Kind::of(&r.kind) else { return Ok(()) };
+        match kind {
+            Kind::Nsg => self.nsg(res, names, props, &psrc, &r.src),
+            Kind::SecurityRule => {
+                let name_at = r.src.member(&r.body, "name");
+                let rule = self.rule(names[1].clone(), &name_at, props, &psrc, &r.src)?;
+                self.child_rules.push(Child::of(r, res, rule));
+                Ok(())
+            }
+            Kind::Vnet => self.vnet(res, names, props, &psrc, &r.src),
+            Kind::Subnet => {
+                let subnet = self.subnet(names[1].clone(), props, &psrc)?;
+                self.child_subnets.push(Child::of(r, res, subnet));
+                Ok(())
+            }
+            Kind::Peering => {
+                if let Some(peering) = self.peering(names[1].clone(), props, &psrc)? {
+                    self.child_peerings.push(Child::of(r, res, peering));
+                }
+                Ok(())
+            }
+            Kind::Nic => self.nic(res, names, props, &psrc, &r.src),
+            Kind::PublicIp => self.public_ip(res, names, &r.body, props, &psrc, &r.src),
+            Kind::Asg => self.asg(res, names, &r.src),
+            Kind::Vm => self.vm(res, names, &r.body, props, &psrc, &r.src),
+            Kind::Bastion => self.bastion(res, names, props, &psrc, &r.src),
+            Kind::Gateway => self.gateway(res, names, props, &psrc, &r.src),
+            Kind::LocalGateway => self.local_gateway(res, names, props, &psrc, &r.src),
+            Kind::Connection => self.connection(res, names, props, &psrc, &r.src),
+            Kind::JitPolicy => self.jit_policy(res, names, props, &psrc),
+        }
+    }
+
+    /// Records `kind` `names` as defined; `false` (with a warning, and the resource marked a
+    /// duplicate) when it already is.
+    fn define(&mut self, kind: Kind, names: &[String], src: &Src, res: usize) -> bool {
+        let k = key(kind.azure_type(), names);
+        if self.defined.contains_key(&k) {
+            self.diag.warn(
+                src,
+                format!(
+                    "{} '{}' is defined more than once; the first definition is kept",
+                    kind.label(),
+                    names.join("/")
+                ),
+            );
+            if let Some(o) = self.outcomes.get_mut(res) {
+                *o = Outcome::Skipped(SkipReason::Duplicate);
+            }
+            return false;
+        }
+        self.defined.insert(k, names.last().cloned().unwrap_or_default());
+        true
+    }
+
+    /// Notes every property of `m` that is neither metadata nor in `known` (any case), for one
+    /// warning per (kind, property).
+    fn check_props(&mut self, kind: &str, m: &Object, known: &[&str], src: &Src) {
+        for (prop, node) in m.iter() {
+            let listed = |list: &[&str]| list.iter().any(|k| k.eq_ignore_ascii_case(prop));
+            if listed(META) || listed(known) {
+                continue;
+            }
+            let entry = self
+                .ignored
+                .entry((kind.to_string(), prop.to_string()))
+                .or_insert_with(|| (src.child(prop, node), 0));
+            entry.1 += 1;
+        }
+    }
+
+    fn report_ignored(&mut self) {
+        for ((kind, prop), (src, count)) in std::mem::take(&mut self.ignored) {
+            let times = if count > 1 { format!(" ({count} times)") } else { String::new() };
+            self.diag.warn(&src, format!("property '{prop}' of {kind} is not modelled; ignored{times}"));
+        }
+    }
+
+    /// The error for an unknown value at `src`: the expression and why it cannot be evaluated.
+    fn unknown(&self, node: &Node, src: &Src) -> Option<ImportError> {
+        match &node.value {
+            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, u.reason.clone())),
+            _ => None,
+        }
+    }
+
+    /// A string field; `None` when absent or null. Numbers and booleans read as their text.
+    fn string(&self, m: &Object, field: &str, src: &Src) -> Res<Option<String>> {
+        let (node, at) = member(m, field, src);
+        match node {
+            None => Ok(None),
+            Some(n) => self.text(n, &at),
+        }
+    }
+
+    /// A value as text (see [`Inventory::string`]); `None` for null.
+    fn text(&self, node: &Node, at: &Src) -> Res<Option<String>> {
+        match &node.value {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, u.reason.clone())),
+            _ => {
+                Err(self.diag.invalid(at, &node.shown(), format!("expected a string, found {}", node.kind())))
+            }
+        }
+    }
+
+    /// The array at `field` of `m` and where it is: `None` when absent or null; an error for
+    /// anything else, saying what was expected (a list of `what`), or why an expression could
+    /// not make it.
+    fn list<'n>(
+        &self,
+        m: &'n Object,
+        field: &str,
+        src: &Src,
+        what: &str,
+    ) -> Res<Option<(&'n Vec<Node>, Src)>> {
+        let (node, at) = member(m, field, src);
+        match node.map(|n| &n.value) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => Ok(Some((items, at))),
+            Some(_) => {
+                let node = node.expect("matched Some above");
+                Err(self.unknown(node, &at).unwrap_or_else(|| {
+                    self.diag.invalid(&at, &node.shown(), format!("expected a list of {what}"))
+                }))
+            }
+        }
+    }
+
+    /// The array at `field` that must be there: as [`Inventory::list`], and when it is absent
+    /// or null, an error at the object that lacks it saying `missing`.
+    fn required_list<'n>(
+        &self,
+        m: &'n Object,
+        field: &str,
+        src: &Src,
+        what: &str,
+        missing: impl FnOnce() -> String,
+    ) -> Res<(&'n Vec<Node>, Src)> {
+        match self.list(m, field, src, what)? {
+            Some(found) => Ok(found),
+            None => Err(self.diag.invalid(&member(m, field, src).1, "", missing())),
+        }
+    }
+
+    /// A list of strings at `field`, each with where it is; empty when absent. A single string
+    /// reads as a list of one.
+    fn strings(&self, m: &Object, field: &str, src: &Src) -> Res<Vec<(String, Src)>> {
+        let (node, at) = member(m, field, src);
+        let Some(node) = node else { return Ok(Vec::new()) };
+        match &node.value {
+            Value::Null => Ok(Vec::new()),
+            Value::String(s) => Ok(vec![(s.clone(), at)]),
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let item_at = at.item(i, item);
+                    match &item.value {
+                        Value::String(_) | Value::Number(_) | Value::Unknown(_) => {
+                            if let Some(text) = self.text(item, &item_at)? {
+                                out.push((text, item_at));
+                            }
+                        }
+                        _ => {
+                            return Err(self.diag.invalid(
+                                &item_at,
+                                &item.shown(),
+                                format!("expected a string, found {}", item.kind()),
+                            ));
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            _ => Err(self
+                .unknown(node, &at)
+                .unwrap_or_else(|| self.diag.invalid(&at, &node.shown(), "expected a list of strings"))),
+        }
+    }
+
+    /// A reference `{"id": …}` at `field`; `None` when absent or null.
+    fn reference(&self, m: &Object, field: &str, src: &Src) -> Res<Option<(ResourceRef, Src)>> {
+        let (node, at) = member(m, field, src);
+        match node {
+            None => Ok(None),
+            Some(n) if n.is_null() => Ok(None),
+            Some(n) if n.as_object().is_some() => self.id(n, &at).map(Some),
+            Some(n) => Err(self
+                .unknown(n, &at)
+                .unwrap_or_else(|| self.diag.invalid(&at, &n.shown(), "expected an object with an 'id'"))),
+        }
+    }
+
+    /// The `id` of the reference object `node` at `src`.
+    fn id(&self, node: &Node, src: &Src) -> Res<(ResourceRef, Src)> {
+        let Some(obj) = node.as_object() else {
+            return Err(self.unknown(node, src).unwrap_or_else(|| {
+                self.diag.invalid(src, &node.shown(), "expected an object with an 'id'")
+            }));
+        };
+        let (value, at) = member(obj, "id", src);
+        let Some(value) = value else {
+            return Err(self.diag.invalid(src, &node.shown(), "the reference has no 'id'"));
+        };
+        if let Some(e) = self.unknown(value, &at) {
+            return Err(e);
+        }
+        let Some(text) = value.as_str() else {
+            return Err(self.diag.invalid(
+                &at,
+                &value.shown(),
+                format!("expected a resource id, found {}", value.kind()),
+            ));
+        };
+        match parse_id(text) {
+            Some(r) => Ok((r, at)),
+            None => Err(self.diag.invalid(
+                &at,
+                text,
+                "not a resource id; valid: '/subscriptions/…/providers/Microsoft.Network/<type>/<name>' or \"[resourceId('Microsoft.Network/<type>', '<name>')]\"",
+            )),
+        }
+    }
+
+    /// A boolean property (`true`/`false`, or the strings); `None` when absent.
+    fn flag(&self, m: &Object, field: &str, src: &Src, what: &str) -> Res<Option<bool>> {
+        match self.string(m, field, src)? {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => {
+                let (_, at) = member(m, field, src);
+                Err(self.diag.invalid(&at, &v, format!("{what}: {field} must be true or false")))
+            }
+        }
+    }
+
+    /// A list of CIDR prefixes at `field`, each checked where it is.
+    fn prefixes(&self, m: &Object, field: &str, src: &Src) -> Res<Vec<String>> {
+        let mut out = Vec::new();
+        for (prefix, at) in self.strings(m, field, src)? {
+            crate::net::parse_prefix(&prefix).map_err(|e| self.diag.invalid(&at, &prefix, e.reason))?;
+            out.push(prefix);
+        }
+        Ok(out)
+    }
+}
+
+/// The member `field` of `m` (any case) and where it is: at its value, or at the object (`src`)
+/// when it is missing.
+fn member<'n>(m: &'n Object, field: &str, src: &Src) -> (Option<&'n Node>, Src) {
+    match m.member(field) {
+        Some((key, node)) => (Some(node), src.child(key, node)),
+        None => (None, src.at(field)),
+    }
+}
+
+/// The properties of the object `node` at `src` (its `properties` when it has them, else the
+/// object itself, as `az` flattens them) and where they are.
+fn properties<'n>(node: &'n Node, src: &Src) -> Option<(&'n Object, Src)> {
+    let obj = node.as_object()?;
+    match obj.member("properties") {
+        Some((key, p)) if p.as_object().is_some() => p.as_object().map(|po| (po, src.child(key, p))),
+        _ => Some((obj, src.clone())),
+    }
+}

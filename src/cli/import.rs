@@ -77,7 +77,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     for warning in &imported.warnings {
         print_warning(warning);
     }
-    eprint!("{}", imported.summary);
+    // The summary names resource types as the input wrote them: made safe like every message.
+    eprint!("{}", crate::text::safe_message(&imported.summary.to_string()));
     if imported.is_empty() {
         eprintln!(
             "error: the input yields no virtual network and no network security group, so there is nothing to simulate (see the summary above); nothing written"

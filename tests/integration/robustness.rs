@@ -18,6 +18,16 @@ fn regression_text(name: &str) -> String {
     std::fs::read_to_string(regression(name)).expect("the regression input is UTF-8")
 }
 
+/// Runs `nsgsim COMMAND` on the regression input `name` and asserts exit 2 with an error at the
+/// position of `needle` in the file: `NAME:LINE:COLUMN: ` followed by `message`.
+#[track_caller]
+fn refused_at(command: &str, name: &str, needle: &str, message: &str) -> crate::util::Output {
+    let (line, column) = position(&regression_text(name), needle, 0);
+    let out = nsgsim(&[command, &regression(name)]);
+    out.assert_code(2).stderr_has(&[&format!("{name}:{line}:{column}: {message}")]);
+    out
+}
+
 /// The `error:` lines of stderr.
 fn error_lines(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| l.starts_with("error:")).collect()
@@ -94,12 +104,12 @@ fn r21_invalid_utf8_has_a_position_in_every_input_kind() {
 
 #[test]
 fn r21_a_raw_identifier_keeps_every_later_position() {
-    let text = regression_text("poor-ron-raw-identifier.ron");
-    let (line, column) = position(&text, "99", 0);
-    let out = nsgsim(&["check", &regression("poor-ron-raw-identifier.ron")]);
-    out.assert_code(2).stderr_has(&[&format!(
-        "poor-ron-raw-identifier.ron:{line}:{column}: nsgs[0].rules[1].priority: rule 'allow-https': priority 99 is outside 100..=4096"
-    )]);
+    refused_at(
+        "check",
+        "poor-ron-raw-identifier.ron",
+        "99",
+        "nsgs[0].rules[1].priority: rule 'allow-https': priority 99 is outside 100..=4096",
+    );
 }
 
 #[test]
@@ -135,12 +145,12 @@ fn r21_test_names_the_assertion_file_of_a_missing_scenario() {
 
 #[test]
 fn r21_star_in_a_list_says_that_it_cannot_be_combined() {
-    let text = regression_text("poor-star-and-tag.ron");
-    let (line, column) = position(&text, "*, Internet", 0);
-    let out = nsgsim(&["check", &regression("poor-star-and-tag.ron")]);
-    out.assert_code(2).stderr_has(&[&format!(
-        "poor-star-and-tag.ron:{line}:{column}: nsgs[0].rules[0].source: '*' (any address) cannot be combined with other entries; valid: '*' alone, one service tag, or a comma-separated list of IPs/CIDRs"
-    )]);
+    let out = refused_at(
+        "check",
+        "poor-star-and-tag.ron",
+        "*, Internet",
+        "nsgs[0].rules[0].source: '*' (any address) cannot be combined with other entries; valid: '*' alone, one service tag, or a comma-separated list of IPs/CIDRs",
+    );
     assert!(!out.stderr.contains("is not an IP address"), "{}", out.stderr);
 }
 
@@ -203,12 +213,12 @@ fn r21_a_negative_offset_is_read_as_a_value_and_refused_with_what_is_valid() {
 
 #[test]
 fn r21_assertion_offsets_past_the_calendar_are_refused_at_their_position() {
-    let text = regression_text("assert-at-beyond-calendar.ron");
-    let (line, column) = position(&text, "\"99999999999h\"", 0);
-    let out = nsgsim(&["test", &regression("assert-at-beyond-calendar.ron")]);
-    out.assert_code(2).stderr_has(&[&format!(
-        "assert-at-beyond-calendar.ron:{line}:{column}: at: offset 4166666666d15h after the start 2025-01-06T09:00:00Z is past 9999-12-30T22:00:00Z"
-    )]);
+    let out = refused_at(
+        "test",
+        "assert-at-beyond-calendar.ron",
+        "\"99999999999h\"",
+        "at: offset 4166666666d15h after the start 2025-01-06T09:00:00Z is past 9999-12-30T22:00:00Z",
+    );
     assert!(!out.stdout.contains("+4166666666d15h"), "nothing is evaluated there:\n{}", out.stdout);
 
     let text = regression_text("assert-case-at-beyond-calendar.ron");
@@ -273,14 +283,26 @@ fn r21_import_start_is_checked_as_an_argument() {
 }
 
 #[test]
-fn r21_classbench_threads_have_a_clear_limit() {
-    let rules = "tests/data/classbench/acl1_1K";
-    let trace = "tests/data/classbench/acl1_1K_trace";
-    let out = nsgsim(&["classbench", rules, trace, "--threads", "65535"]);
-    out.assert_code(2).stderr_has(&["--threads", "65535", "1..=1024"]);
-    assert!(!out.stderr.contains("os error"), "{}", out.stderr);
-    let out = nsgsim(&["classbench", rules, trace, "--threads", "0"]);
-    out.assert_code(2).stderr_has(&["--threads", "1..=1024"]);
+fn r21_thread_counts_are_refused_before_any_thread_starts() {
+    // The input files do not exist: the count is refused while the arguments are read, before any
+    // file is opened or any thread started. Were that check ever lost, these runs would stop at the
+    // missing file instead (the test fails) and still start no thread: the test itself can never
+    // ask the machine for 65,535 threads.
+    let dir = TempDir::new("threads");
+    let missing = |name: &str| dir.path().join(name).display().to_string();
+    let (rules, trace, log) = (missing("no-rules"), missing("no-trace"), missing("no-log.csv"));
+    let s01 = scenario("01-nsg-evaluation-order.ron");
+    for count in ["65535", "1025", "0"] {
+        for args in [
+            vec!["classbench", &rules, &trace, "--threads", count],
+            vec!["replay", &s01, &log, "--threads", count],
+        ] {
+            let out = nsgsim(&args);
+            out.assert_code(2).stderr_has(&["--threads", count, "1..=1024"]);
+            assert!(!out.stderr.contains("no-"), "refused after reading the inputs: {}", out.stderr);
+            assert!(!out.stderr.contains("os error"), "{}", out.stderr);
+        }
+    }
 }
 
 #[test]
@@ -314,13 +336,15 @@ fn r21_messages_cut_long_values_and_escape_control_characters() {
 
 #[test]
 fn r21_a_public_ip_must_be_a_public_address() {
-    let text = regression_text("sem-public-ip-equals-private-ip.ron");
-    let (line, column) = position(&text, "\"10.0.1.4\"", 0);
-    let out = nsgsim(&["check", &regression("sem-public-ip-equals-private-ip.ron")]);
-    out.assert_code(2).stderr_has(&[&format!(
-        "sem-public-ip-equals-private-ip.ron:{line}:{column}: public_ips[0].address: public IP 'pip': 10.0.1.4 is a private address (10.0.0.0/8, RFC 1918)"
-    )]);
+    let out = refused_at(
+        "check",
+        "sem-public-ip-equals-private-ip.ron",
+        "\"10.0.1.4\"",
+        "public_ips[0].address: public IP 'pip': 10.0.1.4 is a private address (10.0.0.0/8, RFC 1918)",
+    );
+    assert!(out.stderr.contains("valid: a public"), "{}", out.stderr);
     // A public range used inside a VNet: the public IP may not be a NIC's private address.
+    let text = regression_text("sem-public-ip-equals-private-ip.ron");
     let dir = TempDir::new("pip");
     let same = text
         .replace("\"10.0.0.0/16\"", "\"20.0.0.0/16\"")

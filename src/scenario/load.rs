@@ -156,8 +156,9 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, LoadError> {
 fn syntax_message(code: &ron::Error) -> String {
     let text = code.to_string();
     match code {
-        ron::Error::NoSuchStructField { .. } | ron::Error::MissingStructField { .. } => {
-            format!("{text} (see docs/scenario-format.md for every field)")
+        ron::Error::NoSuchStructField { .. } => format!("{text} (see docs/scenario-format.md for every field)"),
+        ron::Error::MissingStructField { .. } => {
+            format!("{text}; valid: the field is required (see docs/scenario-format.md for every field)")
         }
         // RON's syntax messages say what it expected, but not always ("Non-whitespace trailing
         // characters"): every one points at the format, so that no refusal leaves the user
@@ -874,7 +875,7 @@ impl Loader<'_> {
                     field,
                     p,
                     format!(
-                        "service tag '{p}' cannot be combined with other entries; a rule holds one tag, or a list of IPs/CIDRs"
+                        "service tag '{p}' cannot be combined with other entries; valid: one service tag alone, '*' alone, or a comma-separated list of IPs/CIDRs"
                     ),
                 ));
             }

@@ -283,6 +283,30 @@ fn r21_import_start_is_checked_as_an_argument() {
 }
 
 #[test]
+fn r21_import_errors_name_their_position_and_field() {
+    // Both reproducers gave a JSON path without a line and column before the import rewrite's
+    // positioned reader (issue 23); kept here so that they stay positioned.
+    let dir = TempDir::new("import-pos");
+    let out_file = dir.path().join("out.ron").display().to_string();
+    for (name, needle, message) in [
+        (
+            "poor-import-string-for-list.json",
+            "\"-\"",
+            "resources[0].properties.securityRules[0].properties.sourcePortRanges: '-': '-' is not a port range",
+        ),
+        (
+            "poor-import-missing-addressspace.json",
+            "{\n        \"subnets\"",
+            "resources[2].properties.addressSpace.addressPrefixes: virtual network 'prod' has no address space",
+        ),
+    ] {
+        let (line, column) = position(&regression_text(name), needle, 0);
+        let out = nsgsim(&["import", &regression(name), "-o", &out_file]);
+        out.assert_code(2).stderr_has(&[&format!("{name}:{line}:{column}: {message}")]);
+    }
+}
+
+#[test]
 fn r21_thread_counts_are_refused_before_any_thread_starts() {
     // The input files do not exist: the count is refused while the arguments are read, before any
     // file is opened or any thread started. Were that check ever lost, these runs would stop at the

@@ -179,6 +179,24 @@ impl fmt::Display for NotUtf8 {
 
 impl std::error::Error for NotUtf8 {}
 
+/// What [`NotUtf8`] says of the first invalid sequence in `bytes` (the byte, and what is valid),
+/// for readers that track the line and column themselves.
+///
+/// # Examples
+/// ```
+/// let bytes = b"ab\xFEc";
+/// let error = std::str::from_utf8(bytes).expect_err("not UTF-8");
+/// assert_eq!(
+///     nsgsim::text::not_utf8_message(bytes, error),
+///     "byte 0xFE is not valid UTF-8; valid: text encoded as UTF-8 (save the file as UTF-8)"
+/// );
+/// ```
+pub fn not_utf8_message(bytes: &[u8], error: std::str::Utf8Error) -> String {
+    let good = error.valid_up_to();
+    let bad = error.error_len().map_or(&[][..], |n| bytes.get(good..good + n).unwrap_or_default());
+    NotUtf8 { line: 0, column: 0, bytes: bad.to_vec() }.to_string()
+}
+
 /// `bytes` as text, or where the first byte that is not UTF-8 is.
 ///
 /// # Errors

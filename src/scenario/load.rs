@@ -156,7 +156,9 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, LoadError> {
 fn syntax_message(code: &ron::Error) -> String {
     let text = code.to_string();
     match code {
-        ron::Error::NoSuchStructField { .. } => format!("{text} (see docs/scenario-format.md for every field)"),
+        ron::Error::NoSuchStructField { .. } => {
+            format!("{text} (see docs/scenario-format.md for every field)")
+        }
         ron::Error::MissingStructField { .. } => {
             format!("{text}; valid: the field is required (see docs/scenario-format.md for every field)")
         }

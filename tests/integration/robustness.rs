@@ -193,6 +193,14 @@ fn r21_every_command_refuses_an_offset_past_the_calendar() {
         );
         assert!(out.stderr.contains(last), "{args:?}: {}", out.stderr);
     }
+    // The CSV `at` column is an offset like `--at`, under the same rule, at its cell.
+    let dir = TempDir::new("csv-at");
+    let csv = dir.write(
+        "late.csv",
+        "src,dst,src_port,dst_port,protocol,expected,at\n203.0.113.9,10.0.1.4,50000,22,tcp,,99999999h\n",
+    );
+    let out = nsgsim(&["replay", &jit, &csv]);
+    out.assert_code(2).stderr_has(&["late.csv:2:36: at: offset 4166666d15h ", last]);
 }
 
 #[test]

@@ -155,10 +155,10 @@ const SAYS_WHAT_IS_VALID: &[&str] = &[
 fn says_what_is_valid(text: &str) -> bool {
     let lower = text.to_lowercase();
     SAYS_WHAT_IS_VALID.iter().any(|w| {
+        // The match starts a word (or is not a word itself).
         lower.match_indices(w).any(|(i, _)| {
-            let starts_a_word = !w.starts_with(|c: char| c.is_alphanumeric())
-                || !lower[..i].ends_with(|c: char| c.is_alphanumeric());
-            starts_a_word
+            !w.starts_with(|c: char| c.is_alphanumeric())
+                || !lower[..i].ends_with(|c: char| c.is_alphanumeric())
         })
     })
 }

@@ -201,6 +201,18 @@ fn r21_every_command_refuses_an_offset_past_the_calendar() {
     );
     let out = nsgsim(&["replay", &jit, &csv]);
     out.assert_code(2).stderr_has(&["late.csv:2:36: at: offset 4166666d15h ", last]);
+    // A long bad cell is cut, and what is valid still follows it (the streamed reader cut the
+    // whole message, and "valid" with it: found by the fuzz run, tests/data/regressions).
+    let cell = format!("\u{202E}{}", "x".repeat(10_000));
+    let long = dir.write(
+        "long.csv",
+        &format!(
+            "src,dst,src_port,dst_port,protocol,expected,at\n203.0.113.9,10.0.1.4,50000,22,tcp,,{cell}\n"
+        ),
+    );
+    let out = nsgsim(&["replay", &jit, &long]);
+    out.assert_code(2).stderr_has(&["long.csv:2:36: at: '\\u{202e}xxx", "(9801 more characters)", "valid: "]);
+    assert!(!out.stderr.contains('\u{202E}'), "{}", out.stderr);
 }
 
 #[test]

@@ -16,7 +16,6 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::source::shown;
 use super::{BadInput, BadKind, Chunk, FlowLogError, Origin, RawChunk, Tuple};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::Access;
@@ -218,7 +217,8 @@ fn row(
     };
     let at = if columns.contains(&Column::At) && !cell(Column::At).text.is_empty() {
         let c = cell(Column::At);
-        let at = Duration::parse(c.text).map_err(|m| error(c.column, format!("at: {}", shown(&m))))?;
+        // The message shows the value already (cut and escaped), and says what is valid.
+        let at = Duration::parse(c.text).map_err(|m| error(c.column, format!("at: {m}")))?;
         if let Some(latest) = latest_at.filter(|&latest| at > latest) {
             return Err(error(
                 c.column,

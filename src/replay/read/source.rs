@@ -663,22 +663,9 @@ impl Splitter {
     }
 }
 
-/// A value as it appears in a message: control characters escaped, cut at 60 characters.
-pub(super) fn shown(text: &str) -> String {
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == 60 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// A value as it appears in a message: the one helper of every error path ([`crate::text::shown`]:
+/// control and bidirectional characters escaped, cut at 200 characters).
+pub(super) use crate::text::shown;
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The file is not UTF-8 text.
+    #[error("{}:{}:{}: {error}", path.display(), error.line, error.column)]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Where, and which bytes.
+        error: crate::text::NotUtf8,
+    },
     /// A line is malformed.
     #[error("{}:{line}:{column}: invalid {field} '{value}': {reason}", path.display())]
     Parse {
@@ -108,7 +116,10 @@ pub fn load_trace(path: &Path, rule_count: usize, base: MatchBase) -> Result<Vec
 }
 
 fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    crate::text::read_file(path).map_err(|e| match e {
+        crate::text::ReadError::Io(source) => Error::Io { path: path.to_path_buf(), source },
+        crate::text::ReadError::NotUtf8(error) => Error::NotUtf8 { path: path.to_path_buf(), error },
+    })
 }
 
 /// A whitespace-separated token and its 1-based column.

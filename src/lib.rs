@@ -7,7 +7,8 @@
 //! path that runs up a layer, or on a module that is in no layer.
 //! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
 //!    instants and durations), [`ids`] (typed indices into the topology's tables), [`hash`] (a
-//!    fast hasher for tables of nsgsim's own keys).
+//!    fast hasher for tables of nsgsim's own keys), [`text`] (user text made safe to print in
+//!    messages, files decoded as UTF-8 with a position).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -44,4 +45,5 @@ pub mod report;
 pub mod scenario;
 pub mod serve;
 pub mod sim;
+pub mod text;
 pub mod time;

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::text::shown;
+
 /// A point in virtual time: whole seconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(i64);
@@ -30,7 +32,21 @@ impl Instant {
     /// A message saying what is valid.
     pub fn parse(text: &str) -> Result<Instant, String> {
         let ts: jiff::Timestamp = text.parse().map_err(|e| {
-            format!("'{text}' is not an RFC 3339 UTC timestamp ({e}); valid: e.g. 2025-01-06T09:00:00Z")
+            // A date and time that reads well but lies outside the calendar (9999-12-31T23:59:59Z)
+            // gets the range, not the date library's arithmetic.
+            if jiff::fmt::temporal::Pieces::parse(text).is_ok() {
+                format!(
+                    "'{}' is outside the calendar nsgsim can represent; valid: a UTC timestamp from {} to {}",
+                    shown(text),
+                    Self::MIN,
+                    Self::MAX
+                )
+            } else {
+                format!(
+                    "'{}' is not an RFC 3339 UTC timestamp ({e}); valid: e.g. 2025-01-06T09:00:00Z",
+                    shown(text)
+                )
+            }
         })?;
         // jiff's range is the calendar's; keep to it even if that ever changes.
         Ok(Instant(ts.as_second().clamp(Self::MIN.0, Self::MAX.0)))
@@ -92,17 +108,25 @@ impl Duration {
     pub fn parse(text: &str) -> Result<Duration, String> {
         let invalid = || {
             format!(
-                "'{text}' is not a duration; valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M"
+                "'{}' is not a duration; valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
+                shown(text)
             )
         };
         let too_long = || {
             format!(
-                "'{text}' is too long: a duration is at most {} seconds (and an offset must stay within the calendar, up to {}); valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
+                "'{}' is too long: a duration is at most {} seconds (and an offset must stay within the calendar, up to {}); valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
+                shown(text),
                 i64::MAX,
                 Instant::MAX
             )
         };
         let t = text.trim();
+        if t.starts_with('-') {
+            return Err(format!(
+                "'{}' is negative; valid: 0 or more, e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
+                shown(text)
+            ));
+        }
         if t == "0" {
             return Ok(Duration(0));
         }
@@ -231,6 +255,22 @@ mod tests {
         let start = Instant::parse("2025-01-06T09:00:00Z").expect("valid");
         assert_eq!(start.plus(Duration(5400)).to_string(), "2025-01-06T10:30:00Z");
         assert!(Instant::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn refusals_give_the_valid_range_and_not_the_date_librarys_words() {
+        let err = Instant::parse("9999-12-31T23:59:59Z").expect_err("past the calendar");
+        assert_eq!(
+            err,
+            "'9999-12-31T23:59:59Z' is outside the calendar nsgsim can represent; valid: a UTC timestamp from -9999-01-02T01:59:59Z to 9999-12-30T22:00:00Z"
+        );
+        assert!(Instant::parse("9999-12-30T22:00:00Z").is_ok());
+        let err = Instant::parse("2025-13-01T00:00:00Z").expect_err("no month 13");
+        assert!(err.contains("is not an RFC 3339 UTC timestamp"), "{err}");
+        let err = Duration::parse("-5m").expect_err("negative");
+        assert!(err.starts_with("'-5m' is negative; valid: 0 or more"), "{err}");
+        let err = Duration::parse(&format!("{}\u{202e}", "9".repeat(10_000))).expect_err("too long");
+        assert!(err.len() < 600 && !err.contains('\u{202e}'), "{err}");
     }
 
     #[test]

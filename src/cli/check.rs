@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::print_json;
+use super::common::{print_error, print_json};
 use super::{EXIT_INVALID, EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::report::{caveat_detail, caveat_line, caveats_json};
@@ -94,7 +94,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 if args.format == Format::Text {
                     println!("ok: {} ({}: {summary})", file.display(), s.name);
                     for w in &warnings {
-                        println!("  warning: {w}");
+                        println!("  warning: {}", crate::text::safe_message(w));
                     }
                     // Check is where caveats are listed in full: the line that names them,
                     // then each with its reason and what it affects.
@@ -111,7 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 code = EXIT_INVALID;
                 if args.format == Format::Text {
                     for e in &errors {
-                        eprintln!("error: {e}");
+                        print_error(e);
                     }
                     if errors.len() > 1 {
                         eprintln!("{}: {} errors", file.display(), errors.len());

@@ -40,9 +40,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = EngineArg::Compiled)]
     pub engine: EngineArg,
     /// Largest number of threads for the batch run (it runs 1, 2, 4, … up to this); default: the
-    /// available cores.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// available cores. At most 1024, like `replay --threads`.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Skip the comparison with the linear oracle (it takes about 3 µs per lookup at 10K rules).
     #[arg(long)]
     pub no_oracle: bool,
@@ -137,8 +137,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut shuffled_flows = flows.clone();
     shuffled_flows.shuffle(&mut StdRng::seed_from_u64(0x5EED));
     let shuffled = single_core(&matcher, &shuffled_flows, args.rounds);
-    let max_threads =
-        args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let max_threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let batch = batch_scaling(&matcher, &flows, max_threads.max(1), args.rounds)?;
 
     let code = if mismatches.is_empty() { EXIT_OK } else { EXIT_FAILED };
@@ -304,10 +306,13 @@ fn batch_scaling(
     let mut out = vec![None; flows.len()];
     let mut rates = Vec::new();
     for threads in counts {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .context("cannot start the thread pool")?;
+        // The system may refuse threads below the limit (a low ulimit): say so once, with the
+        // flag, instead of the pool's error and its cause repeating each other.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
+            anyhow::anyhow!(
+                "--threads: cannot start {threads} threads ({e}); valid: fewer threads, from 1 to what the system allows"
+            )
+        })?;
         let rate = pool.install(|| {
             matcher.first_match_batch(flows, &mut out);
             median((0..rounds).map(|_| {

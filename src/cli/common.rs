@@ -7,6 +7,7 @@ use crate::model::Caveat;
 use crate::report::{Style, caveat_line};
 use crate::scenario::{Scenario, load_file};
 use crate::sim::Duration;
+use crate::text::safe_message;
 
 /// Loads a scenario, turning a load error into the one-line diagnostic.
 pub fn load(path: &Path) -> anyhow::Result<Scenario> {
@@ -19,11 +20,7 @@ pub fn simulate_at(
     scenario: &Scenario,
     at: Option<&str>,
 ) -> anyhow::Result<(crate::sim::Simulator, Duration)> {
-    let offset = match at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
-    scenario.instant_at(offset).map_err(|m| anyhow::anyhow!("--at: {m}"))?;
+    let offset = at_offset(scenario, at)?;
     Ok((replay(scenario, offset)?, offset))
 }
 
@@ -42,9 +39,26 @@ pub fn run_timeline(scenario: &Scenario) -> anyhow::Result<crate::sim::RunReport
         .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))
 }
 
-/// Parses an `--at` offset.
-pub fn offset(text: &str) -> anyhow::Result<Duration> {
-    Duration::parse(text).map_err(|m| anyhow::anyhow!("--at: {m}"))
+/// Reads the offset given to `flag` for `scenario` (`Scenario::offset`: 0 or more, within the
+/// calendar), the one rule of every command.
+pub fn flag_offset(scenario: &Scenario, flag: &str, text: &str) -> anyhow::Result<Duration> {
+    scenario.offset(text).map_err(|m| anyhow::anyhow!("{flag}: {m}"))
+}
+
+/// The `--at` offset for `scenario`, or its start when absent.
+pub fn at_offset(scenario: &Scenario, at: Option<&str>) -> anyhow::Result<Duration> {
+    at.map_or(Ok(Duration::from_secs(0)), |text| flag_offset(scenario, "--at", text))
+}
+
+/// Prints an error on stderr as `error: …`, made safe to print ([`safe_message`]: control
+/// characters escaped, long values cut), whatever built the message.
+pub fn print_error(message: &dyn std::fmt::Display) {
+    eprintln!("error: {}", safe_message(&message.to_string()));
+}
+
+/// Prints a warning on stderr as `warning: …`, made safe to print like [`print_error`].
+pub fn print_warning(message: &dyn std::fmt::Display) {
+    eprintln!("warning: {}", safe_message(&message.to_string()));
 }
 
 /// When to colour text output.
@@ -87,7 +101,7 @@ pub fn print_json(value: &serde_json::Value) {
 /// the JSON answer carries the same caveats as data.
 pub fn print_caveats(file: &Path, caveats: &[&Caveat]) {
     if let Some(line) = caveat_line(&file.display().to_string(), caveats) {
-        eprintln!("{line}");
+        eprintln!("{}", safe_message(&line));
     }
 }
 

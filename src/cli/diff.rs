@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::common::{load, offset, print_caveats, print_json, replay, strict_code};
+use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, PolicyDiff, diff};
@@ -26,7 +26,7 @@ pub struct Args {
     /// The policy after (scenario file).
     pub new: PathBuf,
     /// Compare both policies at this offset of their timelines (default: the start).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Exit 1 when any verdict changes (for CI gates); without it, diff exits 0.
     #[arg(long)]
@@ -134,16 +134,14 @@ fn diff_text(
 /// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes (or with
 /// `--strict` when either scenario has caveats).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
-    let state = |path: &PathBuf| -> anyhow::Result<(Scenario, crate::sim::Simulator)> {
+    // The offset is checked against each scenario's calendar (their starts may differ).
+    let state = |path: &PathBuf| -> anyhow::Result<(Scenario, crate::sim::Simulator, Duration)> {
         let s = load(path)?;
+        let at = at_offset(&s, args.at.as_deref())?;
         let sim = replay(&s, at)?;
-        Ok((s, sim))
+        Ok((s, sim, at))
     };
-    let ((old_scenario, old), (new_scenario, new)) = (state(&args.old)?, state(&args.new)?);
+    let ((old_scenario, old, at), (new_scenario, new, _)) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());
     // A diff compares every VM of both, so every caveat of either side concerns it.
     let (old_caveats, new_caveats): (Vec<&Caveat>, Vec<&Caveat>) =

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub vm: String,
     /// Show the rules at this offset of the timeline.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// List every prefix of an expanded service tag or ASG (the Internet tag has dozens); by
     /// default the text shows the first few and how many more there are. JSON always lists all.

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value_t = 50000)]
     pub src_port: u16,
     /// Evaluate at this offset of the timeline (its actions up to then are applied): 90m, 2h30m, PT1H.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Go through this Bastion host: the user connects to it on 443 and it opens the session.
     #[arg(long)]

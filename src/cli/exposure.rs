@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, print_caveats, print_json};
+use super::common::{flag_offset, load, print_caveats, print_json};
 use super::{EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::reach::{ExposureWindow, MANAGEMENT_PORTS, exposure};
@@ -22,18 +22,18 @@ pub struct Args {
     /// Scenario file.
     pub file: PathBuf,
     /// Start of the period (offset; default the scenario's start).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
     /// End of the period (offset; default the end of the timeline).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-fn parse(flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> {
-    text.as_deref().map(|t| Duration::parse(t).map_err(|m| anyhow::anyhow!("{flag}: {m}"))).transpose()
+fn parse(scenario: &Scenario, flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> {
+    text.as_deref().map(|t| flag_offset(scenario, flag, t)).transpose()
 }
 
 /// The windows as text, grouped by VM in the topology's order. Built whole and printed at once
@@ -84,8 +84,8 @@ fn exposure_text(
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let from = parse("--from", &args.from)?.unwrap_or_default();
-    let to = parse("--to", &args.to)?;
+    let from = parse(&scenario, "--from", &args.from)?.unwrap_or_default();
+    let to = parse(&scenario, "--to", &args.to)?;
     if to.is_some_and(|t| t < from) {
         anyhow::bail!("--to must not be before --from");
     }

@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::common::print_warning;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::import::json_position::file_position;
 use crate::import::{Deployment, ImportOptions, import_files, to_ron};
 use crate::scenario::load_str;
+use crate::sim::Instant;
 
 /// Arguments of `nsgsim import`.
 #[derive(Debug, clap::Args)]
@@ -62,6 +64,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         resource_group: args.resource_group.clone(),
         subscription: args.subscription.clone(),
     };
+    // Checked here, as the argument it is: otherwise the first to read it is the check of the
+    // scenario about to be written, whose position is in a file that is never written.
+    Instant::parse(&args.start).map_err(|m| anyhow::anyhow!("--start: {m}"))?;
     let options =
         ImportOptions { name, start: args.start.clone(), deployment, parameters: args.parameters.clone() };
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
@@ -70,9 +75,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         args.parameter_files.iter().map(|f| Path::new(f.strip_prefix('@').unwrap_or(f))).collect();
     let imported = import_files(&paths, &parameter_files, &options)?;
     for warning in &imported.warnings {
-        eprintln!("warning: {warning}");
+        print_warning(warning);
     }
-    eprint!("{}", imported.summary);
+    // The summary names resource types as the input wrote them: made safe like every message.
+    eprint!("{}", crate::text::safe_message(&imported.summary.to_string()));
     if imported.is_empty() {
         eprintln!(
             "error: the input yields no virtual network and no network security group, so there is nothing to simulate (see the summary above); nothing written"
@@ -93,7 +99,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 o.path,
                 e.message
             ),
-            None => anyhow::bail!("the imported scenario does not pass check: {e}; nothing written"),
+            // The position would be in the scenario text, which is not written: name the field.
+            None => anyhow::bail!(
+                "the imported scenario does not pass check: {}{}; nothing written",
+                e.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default(),
+                e.message
+            ),
         }
     }
     match &args.output {

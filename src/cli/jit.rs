@@ -38,13 +38,13 @@ pub struct RequestArgs {
     #[arg(long = "port", required = true)]
     pub ports: Vec<u16>,
     /// How long: 1h, 90m, PT3H.
-    #[arg(long, default_value = "1h")]
+    #[arg(long, default_value = "1h", allow_hyphen_values = true)]
     pub duration: String,
     /// Source IP or CIDR to allow, or `*` for any (default: the requester's IP).
     #[arg(long)]
     pub source: Option<String>,
     /// When, as an offset of the timeline (its steps up to then are applied first).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Why access is needed (the request's justification, shown in the log and the JIT page).
     #[arg(long)]
@@ -60,7 +60,7 @@ pub struct StatusArgs {
     /// Scenario file.
     pub file: PathBuf,
     /// Show the status at this offset of the timeline: 90m, 2h30m, PT1H.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -121,6 +121,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         ports.extend(args.ports.iter().map(|&number| PortRequest { vm, number }));
     }
     let (mut sim, at) = simulate_at(&scenario, args.at.as_deref())?;
+    scenario.grant_fits(at, duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let action = Action::RequestJit {
         name: "cli-request".into(),
         user: user.name.clone(),

@@ -7,12 +7,11 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::common::{load, offset, print_caveats, print_json, replay, strict_code};
+use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
 use crate::report::{caveats_json, summary_with_caveats};
-use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
 #[derive(Debug, clap::Args)]
@@ -20,7 +19,7 @@ pub struct Args {
     /// Scenario file (hand-written or produced by `nsgsim import`).
     pub file: PathBuf,
     /// Lint the policy as it is at this offset of the timeline (JIT rules, steps applied): 90m, PT1H.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -84,10 +83,7 @@ fn finding_json(f: &Finding) -> serde_json::Value {
 /// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
-    let at = match &args.at {
-        Some(text) => offset(text)?,
-        None => Duration::from_secs(0),
-    };
+    let at = at_offset(&scenario, args.at.as_deref())?;
     let sim = replay(&scenario, at)?;
     let findings = lint(sim.topology(), sim.jit());
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();

@@ -95,11 +95,24 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            // clap formats its own usage errors; they quote the argument, which is the user's
+            // text, so it goes through the same escaping and cutting as every other message.
+            let mut text = err.render().to_string();
+            // A value with a line break would split the message: show each argument that holds
+            // an unsafe character escaped first, where clap quotes it.
+            for arg in std::env::args_os().map(|a| a.to_string_lossy().into_owned()) {
+                if arg.chars().any(crate::text::is_unsafe) && text.contains(&arg) {
+                    text = text.replace(&arg, &crate::text::shown(&arg));
+                }
+            }
+            eprint!("{}", crate::text::safe_message(&text));
+            return ExitCode::from(EXIT_INVALID);
+        }
         Err(err) => {
-            let code = if err.use_stderr() { EXIT_INVALID } else { EXIT_OK };
-            // clap formats its own help and usage errors.
+            // Help and version.
             let _ = err.print();
-            return ExitCode::from(code);
+            return ExitCode::from(EXIT_OK);
         }
     };
     let result = match cli.command {
@@ -124,7 +137,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            common::print_error(&format_args!("{err:#}"));
             ExitCode::from(EXIT_INVALID)
         }
     }

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long)]
     pub port: Option<String>,
     /// At this offset of the timeline: 90m, 2h30m, PT1H.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

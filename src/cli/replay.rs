@@ -7,10 +7,9 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use super::common::{load, offset, print_caveats, print_json, style};
+use super::common::{flag_offset, load, print_caveats, print_json, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::nsg::Direction;
@@ -34,7 +33,7 @@ pub struct Args {
     pub flowlogs: Vec<PathBuf>,
     /// Evaluate records at this offset of the timeline: 90m, 2h30m, PT1H (default: its end, after
     /// the last step and JIT expiry). With --log-start, only records without a time of their own.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Evaluate each flow-log record at its own time: this instant (RFC 3339, or `scenario` for
     /// the scenario's start) is offset 0; records logged earlier are not evaluated.
@@ -104,10 +103,7 @@ fn progress_bar(quiet: bool) -> Option<Bar> {
 /// disagrees with one.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.scenario)?;
-    let at = args.at.as_deref().map(offset).transpose()?;
-    if let Some(at) = at {
-        scenario.instant_at(at).map_err(|m| anyhow::anyhow!("--at: {m}"))?;
-    }
+    let at = args.at.as_deref().map(|text| flag_offset(&scenario, "--at", text)).transpose()?;
     let log_start = match args.log_start.as_deref() {
         None => None,
         Some(text) if text.eq_ignore_ascii_case("scenario") => Some(scenario.start),
@@ -116,10 +112,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
     };
     let sources = read::expand(&args.flowlogs)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.map_or(0, usize::from))
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(args.threads.map_or(0, usize::from)).build().map_err(
+            |e| anyhow::anyhow!("--threads: cannot start the worker threads ({e}); valid: fewer threads"),
+        )?;
     let threads = pool.current_num_threads();
     let timing = Timing { at, log_start };
     let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list) };

@@ -8,7 +8,7 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use super::common::{ColorChoice, load, offset, print_caveats, print_json, style_for};
+use super::common::{ColorChoice, flag_offset, load, print_caveats, print_error, print_json, style_for};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::report::{LogFilter, Narration, Narrator, caveats_json, run_footer, run_header, run_json};
 use crate::sim::{Duration, RunReport};
@@ -58,8 +58,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     if args.step && args.format == Format::Json {
         anyhow::bail!("--step pauses a text narrative; it cannot be used with --format json");
     }
-    let until =
-        args.until.as_deref().map(offset).transpose().map_err(|e| anyhow::anyhow!("--until: {e:#}"))?;
     let how = Narration {
         verbose: args.verbose,
         brief: args.brief,
@@ -77,18 +75,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         let scenario = match load(file) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                print_error(&format_args!("{e:#}"));
                 code = EXIT_INVALID;
                 continue;
             }
         };
-        if let Some(u) = until {
-            scenario.instant_at(u).map_err(|m| anyhow::anyhow!("--until: {m}"))?;
-        }
+        // The one rule of every offset: 0 or more, within the scenario's calendar.
+        let until = args.until.as_deref().map(|text| flag_offset(&scenario, "--until", text)).transpose()?;
         let report = match crate::sim::run_until(scenario.world(), &scenario.steps, until) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}", scenario.step_error(&e));
+                print_error(&scenario.step_error(&e));
                 code = EXIT_INVALID;
                 continue;
             }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::common::{load, print_caveats};
+use super::common::{load, print_caveats, print_error};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
 use crate::import::assertions::{AssertionsFile, CaseProtocol, CaseSpec, CaseVerdict, parse};
 use crate::model::Caveat;
@@ -16,8 +16,9 @@ use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
 use crate::report::{Style, caveat_line, caveat_names, caveats_json, summary_with_caveats, trace_text};
-use crate::scenario::Scenario;
+use crate::scenario::{End, Scenario, SourceMap};
 use crate::sim::{Duration, Simulator, replay_until};
+use crate::text::{ReadError, read_file, safe_message};
 
 /// Arguments of `nsgsim test`.
 #[derive(Debug, clap::Args)]
@@ -84,18 +85,50 @@ fn rule_matches(expected: &str, actual: &str) -> bool {
     actual == expected || actual.rsplit('/').next() == Some(expected)
 }
 
+/// Where a field of an assertions file is written, for messages: `file:line:col: cases[2].from`.
+struct Places<'a> {
+    file: &'a Path,
+    map: SourceMap<'a>,
+}
+
+impl Places<'_> {
+    /// `file:line:col: field: message`, pointing at `value` where it is written in the field.
+    fn error(&self, field: &str, value: &str, message: &str) -> String {
+        // A field left out of the file: the start of the file's value (`Assertions(`).
+        let position = self
+            .map
+            .find(field, value)
+            .or_else(|| self.map.start(""))
+            .map(|(l, c)| format!(":{l}:{c}"))
+            .unwrap_or_default();
+        format!("{}{position}: {field}: {message}", self.file.display())
+    }
+}
+
 fn run_case(
     scenario: &Scenario,
     file: &AssertionsFile,
-    case: &CaseSpec,
+    (index, case): (usize, &CaseSpec),
+    places: &Places,
     sims: &mut HashMap<i64, Simulator>,
     strict: bool,
 ) -> CaseResult {
     let result = |outcome, trace| CaseResult { name: case.name.clone(), outcome, trace, caveats: Vec::new() };
-    let at_text = case.at.as_deref().or(file.at.as_deref()).unwrap_or("0");
-    let at = match Duration::parse(at_text) {
-        Ok(d) => d,
-        Err(m) => return result(Outcome::Error(format!("at: {m}")), String::new()),
+    let invalid = |field: &str, value: &str, message: &str| {
+        result(
+            Outcome::Error(places.error(&format!("cases[{index}].{field}"), value, message)),
+            String::new(),
+        )
+    };
+    // The file's own `at` was checked before any case ran.
+    let at = match &case.at {
+        Some(text) => match scenario.offset(text) {
+            Ok(d) => d,
+            Err(m) => return invalid("at", text, &m),
+        },
+        None => {
+            file.at.as_deref().map_or(Ok(Duration::from_secs(0)), |t| scenario.offset(t)).unwrap_or_default()
+        }
     };
     let sim = match sims.entry(at.as_secs()) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -110,11 +143,17 @@ fn run_case(
     };
     let (source, destination) = match scenario.endpoints(&case.from, &case.to) {
         Ok(ends) => ends,
-        Err(e) => return result(Outcome::Error(format!("{}: {e}", e.end.field())), String::new()),
+        Err(e) => {
+            let value = match e.end {
+                End::From => &case.from,
+                End::To => &case.to,
+            };
+            return invalid(e.end.field(), value, &e.message);
+        }
     };
     let via = match case.via.as_deref().map(|b| scenario.bastion(b)).transpose() {
         Ok(v) => v,
-        Err(m) => return result(Outcome::Error(format!("via: {m}")), String::new()),
+        Err(m) => return invalid("via", case.via.as_deref().unwrap_or_default(), &m),
     };
     let protocol = protocol(case.protocol);
     let (src_port, dst_port) =
@@ -268,28 +307,71 @@ fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> Suite {
 }
 
 fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> anyhow::Result<Suite> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", path.display()))?;
+    let text = read_file(path).map_err(|e| match e {
+        ReadError::NotUtf8(at) => anyhow::anyhow!("{}:{}:{}: {at}", path.display(), at.line, at.column),
+        ReadError::Io(e) => anyhow::anyhow!("{}: cannot read the file: {e}", path.display()),
+    })?;
     let file = parse(&text, path)?;
+    let places = Places { file: path, map: SourceMap::new(&text) };
     // A gate that checks nothing must not pass quietly.
     if file.cases.is_empty() {
         anyhow::bail!(
-            "{}: the file has no cases; a gate with no cases would pass without checking anything",
-            path.display()
+            "{}",
+            places.error(
+                "cases",
+                "",
+                "the file has no cases; a gate with no cases would pass without checking anything; valid: one Case(...) or more"
+            )
         );
     }
     let scenario_path = match (override_scenario, &file.scenario) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(rel)) => path.parent().unwrap_or(Path::new(".")).join(rel),
         (None, None) => anyhow::bail!(
-            "{}: the file names no scenario; add `scenario: \"path/to/scenario.ron\"` or pass --scenario",
-            path.display()
+            "{}",
+            places.error(
+                "scenario",
+                "",
+                "the file names no scenario; valid: `scenario: \"path/to/scenario.ron\"` in the file, or --scenario"
+            )
         ),
     };
-    let scenario = load(&scenario_path)?;
+    if override_scenario.is_none()
+        && let Some(named) = &file.scenario
+        && !scenario_path.is_file()
+    {
+        anyhow::bail!(
+            "{}",
+            places.error(
+                "scenario",
+                named,
+                &format!(
+                    "{} is not a file; valid: the path of a scenario file, relative to this assertion file",
+                    scenario_path.display()
+                )
+            )
+        );
+    }
+    let scenario = match (load(&scenario_path), override_scenario, &file.scenario) {
+        (Ok(s), _, _) => s,
+        // The scenario this file names: say which file names it, and where.
+        (Err(e), None, Some(named)) => anyhow::bail!(
+            "{}",
+            places.error("scenario", named, &format!("the scenario this file names does not load: {e:#}"))
+        ),
+        (Err(e), _, _) => return Err(e),
+    };
+    // The file's `at` is every case's default: an invalid one is the file's error, once.
+    if let Some(at) = &file.at {
+        scenario.offset(at).map_err(|m| anyhow::anyhow!("{}", places.error("at", at, &m)))?;
+    }
     let mut sims = HashMap::new();
-    let cases: Vec<CaseResult> =
-        file.cases.iter().map(|c| run_case(&scenario, &file, c, &mut sims, strict)).collect();
+    let cases: Vec<CaseResult> = file
+        .cases
+        .iter()
+        .enumerate()
+        .map(|c| run_case(&scenario, &file, c, &places, &mut sims, strict))
+        .collect();
     let caveats =
         scenario.caveats.iter().filter(|c| cases.iter().any(|r| r.caveats.contains(c))).cloned().collect();
     let name = file.name.clone().unwrap_or_else(|| {
@@ -319,8 +401,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             for s in &suites {
                 if let Some(m) = &s.error {
                     println!("{}", s.name);
-                    println!("  ERROR (file): {m}");
-                    eprintln!("error: {m}");
+                    println!("  ERROR (file): {}", safe_message(m));
+                    print_error(m);
                     continue;
                 }
                 println!("{} ({})", s.name, s.scenario);
@@ -333,7 +415,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                                 println!("    {line}");
                             }
                         }
-                        Outcome::Error(m) => println!("  ERROR {}: {m}", c.name),
+                        Outcome::Error(m) => {
+                            // On stdout with the results, and on stderr like every invalid input.
+                            println!("  ERROR {}: {}", safe_message(&c.name), safe_message(m));
+                            print_error(m);
+                        }
                     }
                 }
             }

@@ -118,7 +118,7 @@ pub fn parse(text: &str, path: &Path) -> Result<AssertionsFile, AssertionsError>
     let file: AssertionsFile = options.from_str(text).map_err(|e| AssertionsError {
         file: path.to_path_buf(),
         position: Some((e.span.start.line, e.span.start.col)),
-        message: format!("{} (see docs/engineers.md, \"Assertions\")", e.code),
+        message: format!("{} (valid: the assertion format of docs/engineers.md, \"Assertions\")", e.code),
     })?;
     for (i, case) in file.cases.iter().enumerate() {
         if file.cases[..i].iter().any(|c| c.name == case.name) {

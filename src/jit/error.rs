@@ -327,7 +327,11 @@ impl fmt::Display for JitError {
                 write!(f, "user '{user}' is neither the requester nor allowed to configure JIT")
             }
             JitError::UnknownRequest { name, made } => {
-                write!(f, "no JIT request named '{name}' has been made; made so far: {}", list_or_none(made))
+                write!(
+                    f,
+                    "no JIT request named '{name}' has been made; valid: the name of one made so far ({})",
+                    list_or_none(made)
+                )
             }
         }
     }
@@ -477,7 +481,7 @@ mod tests {
             ),
             (
                 JitError::UnknownRequest { name: "x".into(), made: vec![] },
-                "no JIT request named 'x' has been made; made so far: none",
+                "no JIT request named 'x' has been made; valid: the name of one made so far (none)",
             ),
         ];
         for (error, text) in cases {

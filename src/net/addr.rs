@@ -9,7 +9,7 @@ use super::range;
 
 /// Why an address or prefix did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{text}' is not an IP address or CIDR prefix: {reason}")]
+#[error("'{}' is not an IP address or CIDR prefix: {reason}", crate::text::shown(text))]
 pub struct ParseAddrError {
     /// The text that was given.
     pub text: String,
@@ -30,9 +30,42 @@ pub fn parse_prefix(text: &str) -> Result<IpNet, ParseAddrError> {
         err("expected an address like 10.0.0.4 or a prefix like 10.0.0.0/24 (IPv4 length 0-32, IPv6 0-128)".into())
     })?;
     if net.trunc() != net {
-        return Err(err(format!("host bits are set; the network is {}", net.trunc())));
+        return Err(err(format!(
+            "host bits are set; the network is {}; valid: that network, or the address {} alone",
+            net.trunc(),
+            net.addr()
+        )));
     }
     Ok(net)
+}
+
+/// The special-purpose range `addr` is in, when it is one that no public (Internet-routable)
+/// address is taken from: private use (RFC 1918, fc00::/7), shared address space (RFC 6598),
+/// loopback, link-local, "this network", multicast and reserved. Returns the range and its name.
+///
+/// The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are
+/// not listed: examples and tests use them for public addresses.
+pub fn non_public_range(addr: IpAddr) -> Option<(&'static str, &'static str)> {
+    const V4: &[(&str, &str)] = &[
+        ("10.0.0.0/8", "RFC 1918"),
+        ("172.16.0.0/12", "RFC 1918"),
+        ("192.168.0.0/16", "RFC 1918"),
+        ("100.64.0.0/10", "shared address space, RFC 6598"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("0.0.0.0/8", "this network"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved"),
+    ];
+    const V6: &[(&str, &str)] = &[
+        ("fc00::/7", "unique local"),
+        ("fe80::/10", "link-local"),
+        ("::1/128", "loopback"),
+        ("::/128", "unspecified"),
+        ("ff00::/8", "multicast"),
+    ];
+    let table = if addr.is_ipv4() { V4 } else { V6 };
+    table.iter().copied().find(|(net, _)| net.parse::<IpNet>().is_ok_and(|n| n.contains(&addr)))
 }
 
 /// A set of addresses of both families, each family a normalised list of ranges.
@@ -263,6 +296,25 @@ impl fmt::Display for AddrSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_public_ranges() {
+        let range = |a: &str| non_public_range(a.parse().expect("an address")).map(|(net, _)| net);
+        assert_eq!(range("10.0.1.4"), Some("10.0.0.0/8"));
+        assert_eq!(range("172.31.255.255"), Some("172.16.0.0/12"));
+        assert_eq!(range("172.32.0.1"), None);
+        assert_eq!(range("192.168.0.1"), Some("192.168.0.0/16"));
+        assert_eq!(range("100.64.0.1"), Some("100.64.0.0/10"));
+        assert_eq!(range("127.0.0.1"), Some("127.0.0.0/8"));
+        assert_eq!(range("224.0.0.1"), Some("224.0.0.0/4"));
+        assert_eq!(range("255.255.255.255"), Some("240.0.0.0/4"));
+        assert_eq!(range("fd00::1"), Some("fc00::/7"));
+        assert_eq!(range("::1"), Some("::1/128"));
+        for public in ["20.10.0.4", "52.1.1.10", "192.0.2.10", "203.0.113.10", "2001:db8::1", "2603:1000::1"]
+        {
+            assert_eq!(range(public), None, "{public}");
+        }
+    }
 
     fn net(s: &str) -> IpNet {
         parse_prefix(s).expect("valid literal")

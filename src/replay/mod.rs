@@ -496,6 +496,8 @@ pub fn replay_against(
         None => None,
     };
     let at = options.timing.at.unwrap_or(states.end);
+    // The last offset the calendar reaches: a CSV `at` past it is refused, as `--at` is.
+    let latest_at = Instant::MAX.since(states.start);
     let catalog = Catalog::default();
     let bytes = Arc::new(AtomicU64::new(0));
     let sizes: Vec<Option<u64>> = sources.iter().map(Source::size).collect();
@@ -560,7 +562,10 @@ pub fn replay_against(
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
             let parsed: Vec<Result<Chunk, FlowLogError>> = raws
                 .par_iter()
-                .map(|raw| read::parse_chunk(raw, catalog, &names[raw.file as usize], options.skip_bad))
+                .map(|raw| {
+                    let name = &names[raw.file as usize];
+                    read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
+                })
                 .collect();
             drop(raws);
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());

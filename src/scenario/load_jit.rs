@@ -88,7 +88,7 @@ impl Loader<'_> {
                             format!("{pf}.number"),
                             p.number.to_string(),
                             format!(
-                                "port {} is listed twice (also {field}.ports[{first}]); a policy lists each port once",
+                                "port {} is listed twice (also {field}.ports[{first}]); valid: each port once in a policy",
                                 p.number
                             ),
                         ));
@@ -300,6 +300,13 @@ impl Loader<'_> {
                 names.extend(vm.iter().map(|v| (v, format!("{field}.vm"))));
                 if names.is_empty() {
                     return Err(fault(field, "", "a request names at least one VM (vm or vms)"));
+                }
+                if ports.is_empty() {
+                    return Err(fault(
+                        format!("{field}.ports"),
+                        "",
+                        "a request names at least one port; valid: ports of the VM's JIT policy, e.g. [22]",
+                    ));
                 }
                 let mut numbers = Vec::new();
                 for (i, &number) in ports.iter().enumerate() {

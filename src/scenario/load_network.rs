@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::load::{Fault, Loader, dependent, fault, in_range};
+use super::load::{Fault, Loader, dependent, fault, in_range, not_an_ip};
 use super::schema::{
     AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
     ProtocolSpec, ScenarioFile,
@@ -16,6 +16,27 @@ use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet, parse_pre
 use crate::nsg::ServiceTag;
 
 impl Loader<'_> {
+    /// A public IP is never also a NIC's private IP: Azure takes public IPs from its public
+    /// ranges, and one address meaning two endpoints would make every answer about it wrong.
+    /// (Private-use addresses are refused where the public IP is read; this catches a VNet
+    /// that uses a public range.)
+    pub(super) fn public_ips_not_private(&self, file: &ScenarioFile, t: &Topology) -> Result<(), Fault> {
+        for (pi, p) in file.public_ips.iter().enumerate() {
+            let Ok(address) = p.address.parse::<IpAddr>() else { continue };
+            if let Some(nic) = t.nic_ids().map(|n| t.nic(n)).find(|nic| nic.private_ip == address) {
+                return Err(fault(
+                    format!("public_ips[{pi}].address"),
+                    &p.address,
+                    format!(
+                        "public IP '{}': {address} is the private IP of nic '{}'; valid: a public address that no NIC uses as its private IP",
+                        p.name, nic.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Route tables (and their subnet associations), firewalls and Bastion hosts.
     /// Each is its own item: one that is wrong is reported and left out, and the others are
     /// still checked.
@@ -70,7 +91,7 @@ impl Loader<'_> {
                 .map_err(|e| fault(format!("{rf}.prefix"), &r.prefix, e.to_string()))?;
             let next_hop = match &r.next_hop {
                 NextHopSpec::VirtualAppliance(ip) => NextHop::VirtualAppliance(ip.parse::<IpAddr>().map_err(|_| {
-                    fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; VirtualAppliance takes the appliance's private IP"))
+                    fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; valid: the appliance's private IP, such as 10.0.0.4"))
                 })?),
                 NextHopSpec::Internet => NextHop::Internet,
                 NextHopSpec::VnetLocal => NextHop::VnetLocal,
@@ -119,13 +140,10 @@ impl Loader<'_> {
 
     fn firewall(&self, f: &FirewallSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
         let vnet = self.vnet(t, &f.vnet, &format!("{field}.vnet"))?;
-        let private_ip: IpAddr = f.private_ip.parse().map_err(|_| {
-            fault(
-                format!("{field}.private_ip"),
-                &f.private_ip,
-                format!("'{}' is not an IP address", f.private_ip),
-            )
-        })?;
+        let private_ip: IpAddr = f
+            .private_ip
+            .parse()
+            .map_err(|_| fault(format!("{field}.private_ip"), &f.private_ip, not_an_ip(&f.private_ip)))?;
         let public_ip = self.public_ip_ref(t, f.public_ip.as_deref(), field)?;
         let public_address = public_ip.map(|p| t.public_ip(p).address);
         let mut fqdns = std::collections::BTreeMap::new();
@@ -225,9 +243,9 @@ impl Loader<'_> {
                     for (ri, r) in rules.iter().enumerate() {
                         let rf = format!("{cf}.rules[{ri}]");
                         let destination = match (&r.destination, public_address) {
-                            (Some(d), _) => d.parse::<IpAddr>().map_err(|_| {
-                                fault(format!("{rf}.destination"), d, format!("'{d}' is not an IP address"))
-                            })?,
+                            (Some(d), _) => d
+                                .parse::<IpAddr>()
+                                .map_err(|_| fault(format!("{rf}.destination"), d, not_an_ip(d)))?,
                             (None, Some(p)) => p,
                             (None, None) => {
                                 return Err(fault(
@@ -241,7 +259,7 @@ impl Loader<'_> {
                             fault(
                                 format!("{rf}.translated_address"),
                                 &r.translated_address,
-                                format!("'{}' is not an IP address", r.translated_address),
+                                not_an_ip(&r.translated_address),
                             )
                         })?;
                         out_rules.push(DnatRule {
@@ -290,7 +308,7 @@ impl Loader<'_> {
                                     format!("{rf}.fqdns[{i}]"),
                                     fqdn,
                                     format!(
-                                        "FQDN '{fqdn}' has no addresses; add it to the firewall's fqdns map"
+                                        "FQDN '{fqdn}' has no addresses; valid: an FQDN that the firewall's fqdns map lists"
                                     ),
                                 )
                             })?;
@@ -517,7 +535,7 @@ mod tests {
                 r#"VirtualAppliance("fw")"#,
                 "route_tables[0].routes[0].next_hop",
                 (r#""fw""#, 0),
-                "VirtualAppliance takes the appliance's private IP",
+                "valid: the appliance's private IP",
             ),
             (
                 r#"route_table: "via-fw""#,

@@ -188,7 +188,7 @@ impl Scanner<'_> {
         match self.peek() {
             Some(b'"') => self.string(),
             Some(b'\'') => self.char_literal(),
-            Some(b'r') if matches!(self.bytes.get(self.pos + 1), Some(b'"' | b'#')) => self.raw_string(),
+            Some(b'r') if self.at_raw_string() => self.raw_string(),
             Some(b'b') if self.bytes.get(self.pos + 1) == Some(&b'"') => {
                 self.pos += 1;
                 self.string();
@@ -236,6 +236,13 @@ impl Scanner<'_> {
         }
     }
 
+    /// Whether a raw string (`r"…"`, `r#"…"#`) starts at the cursor, rather than a raw
+    /// identifier (`r#name`).
+    fn at_raw_string(&self) -> bool {
+        let hashes = self.bytes[self.pos + 1..].iter().take_while(|&&c| c == b'#').count();
+        self.bytes.get(self.pos + 1 + hashes) == Some(&b'"')
+    }
+
     fn raw_string(&mut self) {
         self.pos += 1;
         let mut hashes = 0;
@@ -251,7 +258,13 @@ impl Scanner<'_> {
         self.pos += close.len();
     }
 
+    /// An identifier, or a raw identifier (`r#name`, which RON accepts wherever a name goes).
     fn identifier(&mut self) {
+        if self.bytes[self.pos..].starts_with(b"r#")
+            && self.bytes.get(self.pos + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
+            self.pos += 2;
+        }
         while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
             self.pos += 1;
         }
@@ -379,7 +392,9 @@ impl Scanner<'_> {
             return None;
         }
         self.identifier();
-        let name = self.text[start..self.pos].to_string();
+        // A raw identifier names the field without its `r#`.
+        let written = &self.text[start..self.pos];
+        let name = written.strip_prefix("r#").unwrap_or(written).to_string();
         self.skip_trivia();
         if self.peek() == Some(b':') && self.bytes.get(self.pos + 1) != Some(&b':') {
             self.pos += 1;
@@ -472,6 +487,18 @@ Scenario(
         assert_eq!(map.start("service_tags[\"Office\"]"), Some(nth("\"Office\"", 0)));
         assert_eq!(map.start("service_tags[\"Office\"][0]"), Some(nth("\"203", 0)));
         assert_eq!(map.find("no_such_field", "x"), None);
+    }
+
+    #[test]
+    fn raw_identifiers_name_their_fields_and_keep_later_positions() {
+        let text = "Scenario(\n    r#name: \"t\",\n    r#vnets: [r#Vnet(name: \"v\", r#type: r#\"raw\"#)],\n    nsgs: [Nsg(name: \"n\")],\n)";
+        let map = SourceMap::new(text);
+        let at = |path: &str| map.span(path).map(|(s, e)| &text[s..e]);
+        assert_eq!(at("name"), Some("\"t\""));
+        assert_eq!(at("vnets[0].name"), Some("\"v\""));
+        assert_eq!(at("vnets[0].type"), Some("r#\"raw\"#"));
+        assert_eq!(at("nsgs[0].name"), Some("\"n\""));
+        assert_eq!(map.start("nsgs[0].name"), Some((4, 22)));
     }
 
     #[test]

@@ -27,5 +27,6 @@ pub mod write;
 pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_file_all, load_str, load_str_all};
+pub use locate::SourceMap;
 pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};

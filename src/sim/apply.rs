@@ -382,7 +382,12 @@ impl Simulator {
                     Ok(ActionOutcome::of(Happened::ConnectionClosed { connection: name.clone() }))
                 }
                 _ => {
-                    Err(ActionError::new("name", ActionFault::ConnectionNotOpen { connection: name.clone() }))
+                    let open =
+                        self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
+                    Err(ActionError::new(
+                        "name",
+                        ActionFault::ConnectionNotOpen { connection: name.clone(), open },
+                    ))
                 }
             },
             Action::EnableJit { vm, actor, change, edit } => {

@@ -55,6 +55,8 @@ pub enum ActionFault {
     ConnectionNotOpen {
         /// The connection.
         connection: String,
+        /// The connections open now (what would be valid).
+        open: Vec<String>,
     },
     /// No user has that name.
     UnknownUser {
@@ -84,10 +86,12 @@ impl fmt::Display for ActionFault {
             ActionFault::NoNsgToDetach { target } => write!(f, "{target} has no NSG to detach"),
             ActionFault::Topology(e) => write!(f, "{e}"),
             ActionFault::ConnectionOpen { connection } => {
-                write!(f, "connection '{connection}' is already open")
+                write!(f, "connection '{connection}' is already open; valid: a name no open connection uses")
             }
-            ActionFault::ConnectionNotOpen { connection } => {
-                write!(f, "connection '{connection}' is not open")
+            ActionFault::ConnectionNotOpen { connection, open } => {
+                let valid =
+                    if open.is_empty() { "(no connection is open)".to_string() } else { open.join(", ") };
+                write!(f, "connection '{connection}' is not open; valid: an open connection: {valid}")
             }
             ActionFault::UnknownUser { name, valid } => {
                 write!(f, "unknown user '{name}'; valid: {}", valid.join(", "))

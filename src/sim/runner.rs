@@ -465,7 +465,7 @@ mod tests {
             (
                 r#"(at: "1m", action: Disconnect(name: "ghost"))"#,
                 "name",
-                ActionFault::ConnectionNotOpen { connection: "ghost".into() },
+                ActionFault::ConnectionNotOpen { connection: "ghost".into(), open: Vec::new() },
             ),
             (r#"(at: "1m", action: ApproveJit(request: "none", by: "alice"))"#, "request", unknown("none")),
             (r#"(at: "1m", action: RevokeJit(request: "none", by: "alice"))"#, "request", unknown("none")),

@@ -231,7 +231,7 @@ const BROKEN: &[Broken] = &[
         to: r#"destination_ports: "*,22""#,
         at: Some(("*,22", 0)),
         field: "nsgs[0].rules[0].destination_ports",
-        message: &["'*,22' lists '*' with other entries", "write '*' or list the ports"],
+        message: &["'*,22' lists '*' with other entries", "valid: '*' alone, or a list of ports"],
     },
     Broken {
         label: "subnet-30",

@@ -472,7 +472,11 @@ fn test_runs_assertions_with_junit_output() {
             data("import/expected-arm.ron")
         ),
     );
-    nsgsim(&["test", &bad]).assert_code(2).stdout_has(&["ERROR x: from: 'nobody' is not a VM"]);
+    nsgsim(&["test", &bad]).assert_code(2).stdout_has(&[
+        "ERROR x: ",
+        "bad.ron:1:",
+        ": cases[0].from: 'nobody' is not a VM",
+    ]);
     let syntax = dir.write("syntax.ron", "Assertions(cases: [Case(name: \"x\")])");
     nsgsim(&["test", &syntax]).assert_code(2).stderr_has(&["syntax.ron:1:"]);
 }

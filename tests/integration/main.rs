@@ -16,6 +16,7 @@ mod paths;
 mod replay;
 mod replay_stream;
 mod report;
+mod robustness;
 mod scenarios;
 mod serve;
 mod serve_browser;

@@ -116,9 +116,12 @@ fn r17_an_ambiguous_address_is_refused_with_its_candidates() {
             super::util::root().join(TWINS).display().to_string()
         ),
     );
-    nsgsim(&["test", &cases])
-        .assert_code(2)
-        .stdout_has(&["ERROR shared: from: 10.0.1.5 is in more than one routing domain", "PASS decided"]);
+    nsgsim(&["test", &cases]).assert_code(2).stdout_has(&[
+        "ERROR shared: ",
+        "cases.ron:1:",
+        ": cases[0].from: 10.0.1.5 is in more than one routing domain",
+        "PASS decided",
+    ]);
 }
 
 /// What Azure refuses stays refused: peering VNets whose spaces overlap, peering a VNet whose

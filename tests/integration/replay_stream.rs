@@ -172,7 +172,7 @@ fn truncated_gzip_and_invalid_utf8_are_positioned_errors() {
     std::fs::write(&utf8, &bytes).expect("write");
     nsgsim(&["replay", &scenario(SCENARIO), &utf8.display().to_string(), "--at", "0"])
         .assert_code(2)
-        .stderr_has(&["latin.json:18:33: invalid UTF-8"]);
+        .stderr_has(&["latin.json:18:33: byte 0xFF is not valid UTF-8; valid: text encoded as UTF-8"]);
 }
 
 /// A version 2 log of `records` records, each a copy of the fixture's with its own times and

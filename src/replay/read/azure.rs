@@ -71,7 +71,7 @@ pub(super) fn parse(
                     file: name.into(),
                     line: p.line,
                     column: p.column,
-                    message: "invalid UTF-8 (flow logs are UTF-8 JSON)".into(),
+                    message: crate::text::not_utf8_message(&raw.bytes[offset..end], e),
                 })
             }
         };

@@ -16,7 +16,6 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::source::shown;
 use super::{BadInput, BadKind, Chunk, FlowLogError, Origin, RawChunk, Tuple};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::Access;
@@ -110,13 +109,13 @@ impl Header {
     }
 }
 
-/// Parses the lines of a chunk; the first is line `first_line`.
+/// Parses the lines of a chunk; the first is line `first_line`. An `at` past `latest_at` is
+/// refused like any bad cell.
 pub(super) fn parse(
     raw: &RawChunk,
-    first_line: usize,
-    header: &Header,
+    (first_line, header): (usize, &Header),
     path: &Path,
-    skip_bad: bool,
+    (skip_bad, latest_at): (bool, Option<Duration>),
     chunk: &mut Chunk,
 ) -> Result<(), FlowLogError> {
     let text = match std::str::from_utf8(&raw.bytes) {
@@ -127,7 +126,7 @@ pub(super) fn parse(
                 file: path.to_path_buf(),
                 line: p.line,
                 column: p.column,
-                message: "invalid UTF-8 (CSV is read as UTF-8)".into(),
+                message: crate::text::not_utf8_message(&raw.bytes, e),
             };
             if !skip_bad {
                 return Err(error);
@@ -143,7 +142,7 @@ pub(super) fn parse(
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        match row(path, header, number, line) {
+        match row(path, header, number, line, latest_at) {
             Ok(tuple) => chunk.tuples.push(tuple),
             Err(error) => {
                 if !skip_bad {
@@ -158,7 +157,13 @@ pub(super) fn parse(
 }
 
 /// One data line.
-fn row(path: &Path, header: &Header, number: usize, line: &str) -> Result<Tuple, FlowLogError> {
+fn row(
+    path: &Path,
+    header: &Header,
+    number: usize,
+    line: &str,
+    latest_at: Option<Duration>,
+) -> Result<Tuple, FlowLogError> {
     let error = |column: usize, message: String| FlowLogError::At {
         file: path.to_path_buf(),
         line: number,
@@ -212,7 +217,18 @@ fn row(path: &Path, header: &Header, number: usize, line: &str) -> Result<Tuple,
     };
     let at = if columns.contains(&Column::At) && !cell(Column::At).text.is_empty() {
         let c = cell(Column::At);
-        Some(Duration::parse(c.text).map_err(|m| error(c.column, format!("at: {}", shown(&m))))?)
+        // The message shows the value already (cut and escaped), and says what is valid.
+        let at = Duration::parse(c.text).map_err(|m| error(c.column, format!("at: {m}")))?;
+        if let Some(latest) = latest_at.filter(|&latest| at > latest) {
+            return Err(error(
+                c.column,
+                format!(
+                    "at: offset {at} after the scenario's start is past {}, the last instant nsgsim can represent; valid: an offset up to {latest}",
+                    crate::time::Instant::MAX
+                ),
+            ));
+        }
+        Some(at)
     } else {
         None
     };

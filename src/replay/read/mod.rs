@@ -408,6 +408,21 @@ pub fn parse_chunk(
     name: &Path,
     skip_bad: bool,
 ) -> Result<Chunk, FlowLogError> {
+    parse_chunk_until(raw, catalog, name, skip_bad, None)
+}
+
+/// [`parse_chunk`], refusing a CSV `at` offset past `latest_at` (the last offset the calendar
+/// reaches from the scenario's start): the one rule of every offset, like `--at`.
+///
+/// # Errors
+/// As [`parse_chunk`]; an `at` cell past `latest_at`, at its line and column.
+pub fn parse_chunk_until(
+    raw: &RawChunk,
+    catalog: &Catalog,
+    name: &Path,
+    skip_bad: bool,
+    latest_at: Option<Duration>,
+) -> Result<Chunk, FlowLogError> {
     let mut chunk = Chunk { file: raw.file, seq: raw.seq, ..Chunk::default() };
     match &raw.kind {
         RawKind::Json { records, records_key } => {
@@ -415,7 +430,7 @@ pub fn parse_chunk(
         }
         RawKind::Csv { first_line, header } => {
             chunk.csv = true;
-            csv::parse(raw, *first_line, header, name, skip_bad, &mut chunk)?;
+            csv::parse(raw, (*first_line, header), name, (skip_bad, latest_at), &mut chunk)?;
         }
     }
     Ok(chunk)

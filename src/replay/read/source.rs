@@ -500,8 +500,9 @@ impl Splitter {
             }
         }
         let key_len = s.value_len(&mut self.stack)?;
-        let key_text = std::str::from_utf8(&s.available()[..key_len])
-            .map_err(|e| s.error_at(e.valid_up_to(), "invalid UTF-8".into()))?
+        let key_bytes = &s.available()[..key_len];
+        let key_text = std::str::from_utf8(key_bytes)
+            .map_err(|e| s.error_at(e.valid_up_to(), crate::text::not_utf8_message(key_bytes, e)))?
             .to_string();
         let key = Cursor::new(&key_text, 0).string().map_err(|e| s.syntax(e))?.into_owned();
         s.advance(key_len, None);
@@ -538,8 +539,9 @@ impl Splitter {
         } else {
             // Another member: read it whole, check it is JSON, and drop it.
             let len = s.value_len(&mut self.stack)?;
-            let text = std::str::from_utf8(&s.available()[..len])
-                .map_err(|e| s.error_at(e.valid_up_to(), "invalid UTF-8".into()))?;
+            let bytes = &s.available()[..len];
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| s.error_at(e.valid_up_to(), crate::text::not_utf8_message(bytes, e)))?;
             let mut c = Cursor::new(text, 0);
             c.skip().and_then(|_| c.end()).map_err(|e| s.syntax(e))?;
             s.advance(len, None);
@@ -606,7 +608,7 @@ impl Splitter {
                 file: self.file(),
                 line: line_no,
                 column: 1 + chars_in(&line[..e.valid_up_to()]),
-                message: "invalid UTF-8".into(),
+                message: crate::text::not_utf8_message(&line, e),
             })?;
             let text = text.strip_suffix('\r').unwrap_or(text);
             if text.trim().is_empty() || text.trim_start().starts_with('#') {
@@ -661,22 +663,9 @@ impl Splitter {
     }
 }
 
-/// A value as it appears in a message: control characters escaped, cut at 60 characters.
-pub(super) fn shown(text: &str) -> String {
-    let mut out = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == 60 {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// A value as it appears in a message: the one helper of every error path ([`crate::text::shown`]:
+/// control and bidirectional characters escaped, cut at 200 characters).
+pub(super) use crate::text::shown;
 
 #[cfg(test)]
 mod tests {

@@ -91,6 +91,35 @@ impl Scenario {
     pub fn instant_at(&self, offset: Duration) -> Result<Instant, String> {
         self.start.checked_plus(offset).ok_or_else(|| out_of_time(self.start, offset))
     }
+
+    /// Reads an offset of this scenario's timeline (`90m`, `PT1H`): a duration of 0 or more that
+    /// stays within the calendar. The one rule for every offset a user gives, in a file or on
+    /// the command line.
+    ///
+    /// # Errors
+    /// A message with the value and what is valid (the last offset the calendar reaches).
+    pub fn offset(&self, text: &str) -> Result<Duration, String> {
+        let offset = Duration::parse(text)?;
+        self.instant_at(offset)?;
+        Ok(offset)
+    }
+
+    /// Checks that a JIT grant of `duration` from `offset` ends within the calendar, so that it
+    /// is never cut short at the calendar's end.
+    ///
+    /// # Errors
+    /// A message with the longest duration that is valid at `offset`.
+    pub fn grant_fits(&self, offset: Duration, duration: Duration) -> Result<(), String> {
+        let from = self.instant_at(offset)?;
+        match from.checked_plus(duration) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "a {duration} grant from offset {offset} would end past {}, the last instant nsgsim can represent; valid: a duration up to {} at this offset",
+                Instant::MAX,
+                Instant::MAX.since(from)
+            )),
+        }
+    }
 }
 
 /// Reads and loads a scenario file.
@@ -104,14 +133,18 @@ pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
 /// Reads and loads a scenario file, reporting every independent error (see [`load_str_all`]).
 ///
 /// # Errors
-/// An unreadable file, a RON syntax error, or every meaning error found.
+/// An unreadable file (or one that is not UTF-8, at the first bad byte), a RON syntax error, or
+/// every meaning error found.
 pub fn load_file_all(path: &Path) -> Result<Scenario, LoadErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::text::read_file(path).map_err(|e| {
         LoadErrors::one(LoadError {
             file: path.to_path_buf(),
-            position: None,
+            position: match &e {
+                crate::text::ReadError::NotUtf8(at) => Some((at.line, at.column)),
+                crate::text::ReadError::Io(_) => None,
+            },
             field: None,
-            message: format!("cannot read the file: {e}"),
+            message: e.to_string(),
         })
     })?;
     load_str_all(&text, path)
@@ -154,10 +187,16 @@ pub fn load_str_all(text: &str, path: &Path) -> Result<Scenario, LoadErrors> {
 fn syntax_message(code: &ron::Error) -> String {
     let text = code.to_string();
     match code {
-        ron::Error::NoSuchStructField { .. } | ron::Error::MissingStructField { .. } => {
+        ron::Error::NoSuchStructField { .. } => {
             format!("{text} (see docs/scenario-format.md for every field)")
         }
-        _ => text,
+        ron::Error::MissingStructField { .. } => {
+            format!("{text}; valid: the field is required (see docs/scenario-format.md for every field)")
+        }
+        // RON's syntax messages say what it expected, but not always ("Non-whitespace trailing
+        // characters"): every one points at the format, so that no refusal leaves the user
+        // without what is valid.
+        _ => format!("{text} (valid: the scenario format of docs/scenario-format.md)"),
     }
 }
 
@@ -455,13 +494,25 @@ impl Loader<'_> {
         for (pi, p) in file.public_ips.iter().enumerate() {
             self.item(&[&p.name], || -> Result<(), Fault> {
                 let field = format!("public_ips[{pi}]");
-                let address: IpAddr = p.address.parse().map_err(|_| {
-                    fault(
+                let address: IpAddr = p
+                    .address
+                    .parse()
+                    .map_err(|_| fault(format!("{field}.address"), &p.address, not_an_ip(&p.address)))?;
+                if let Some((range, what)) = crate::net::non_public_range(address) {
+                    return Err(fault(
                         format!("{field}.address"),
                         &p.address,
-                        format!("'{}' is not an IP address", p.address),
-                    )
-                })?;
+                        format!(
+                            "public IP '{}': {address} is a {} address ({range}, {what}); valid: a public, Internet-routable address such as 20.10.0.4 (Azure allocates public IPs from its public ranges)",
+                            p.name,
+                            if what.starts_with("RFC 1918") || what == "unique local" {
+                                "private"
+                            } else {
+                                "non-public"
+                            },
+                        ),
+                    ));
+                }
                 let sku = match p.sku {
                     Some(SkuSpec::Basic) => PublicIpSku::Basic,
                     Some(SkuSpec::Standard) | None => PublicIpSku::Standard,
@@ -513,6 +564,7 @@ impl Loader<'_> {
                 Ok(())
             });
         }
+        self.item(&[], || self.public_ips_not_private(&file, &t));
         // ASGs are bound to a VNet by their members, known only now.
         for (ni, n) in file.nsgs.iter().enumerate() {
             let Some(id) = t.nsg_by_name(&n.name) else { continue };
@@ -556,14 +608,13 @@ impl Loader<'_> {
                     }
                 }
                 let field = format!("users[{ui}].source_ip");
-                let source_ip: IpAddr = u.source_ip.parse().map_err(|_| {
-                    fault(&field, &u.source_ip, format!("'{}' is not an IP address", u.source_ip))
-                })?;
+                let source_ip: IpAddr =
+                    u.source_ip.parse().map_err(|_| fault(&field, &u.source_ip, not_an_ip(&u.source_ip)))?;
                 if users.iter().any(|x: &User| x.name == u.name) {
                     return Err(fault(
                         format!("users[{ui}].name"),
                         &u.name,
-                        format!("user name '{}' is used twice", u.name),
+                        format!("user name '{}' is used twice; names must be unique", u.name),
                     ));
                 }
                 users.push(User { name: u.name.clone(), roles: u.roles.clone(), source_ip });
@@ -590,7 +641,13 @@ impl Loader<'_> {
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {
-            let Some(step) = self.item(&[], || self.step(&scenario, s, si)) else { continue };
+            let Some(step) = self.item(&[], || -> Result<Step, Fault> {
+                let step = self.step(&scenario, s, si)?;
+                self.grant_in_calendar(&scenario, &step, &file.timeline, &request_ids, si)?;
+                Ok(step)
+            }) else {
+                continue;
+            };
             scenario.steps.push(step);
             if let Some(ActionSpec::RequestJit { id, .. } | ActionSpec::ConnectPageRequest { id, .. }) =
                 &s.action
@@ -600,12 +657,39 @@ impl Loader<'_> {
                     format!("timeline[{si}].action.id"),
                     id,
                     format!(
-                        "request id '{id}' is already used by timeline[{first}]; each RequestJit needs its own id, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
+                        "request id '{id}' is already used by timeline[{first}]; valid: an id of its own for each RequestJit, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
                     ),
                 ), &[]);
             }
         }
         scenario
+    }
+
+    /// A grant starts when a request is granted (at the request, or at its approval) and must
+    /// end within the calendar: a grant cut at the calendar's end would expire the instant it is
+    /// granted. Refused at the request's duration.
+    fn grant_in_calendar(
+        &self,
+        sc: &Scenario,
+        step: &Step,
+        timeline: &[StepSpec],
+        request_ids: &std::collections::HashMap<&str, usize>,
+        si: usize,
+    ) -> Result<(), Fault> {
+        let request_step = match &step.action {
+            Some(Action::RequestJit { .. }) => Some(si),
+            Some(Action::ApproveJit { request, .. }) => request_ids.get(request.as_str()).copied(),
+            _ => None,
+        };
+        let Some(ri) = request_step else { return Ok(()) };
+        let Some(ActionSpec::RequestJit { duration, .. }) = &timeline[ri].action else { return Ok(()) };
+        let request = if ri == si { Some(step) } else { sc.steps.get(ri) };
+        let Some(Action::RequestJit { duration: length, .. }) = request.and_then(|s| s.action.as_ref())
+        else {
+            return Ok(());
+        };
+        sc.grant_fits(step.at, *length)
+            .map_err(|m| fault(format!("timeline[{ri}].action.duration"), duration, m))
     }
 
     /// Flow endpoints are written by name, so one name must not mean two things. Of two
@@ -698,13 +782,10 @@ impl Loader<'_> {
 
     fn nic(&self, t: &mut Topology, vm: VmId, n: &super::schema::NicSpec, field: &str) -> Result<(), Fault> {
         let subnet = self.subnet(t, &n.subnet, &format!("{field}.subnet"))?;
-        let ip: IpAddr = n.private_ip.parse().map_err(|_| {
-            fault(
-                format!("{field}.private_ip"),
-                &n.private_ip,
-                format!("'{}' is not an IP address", n.private_ip),
-            )
-        })?;
+        let ip: IpAddr = n
+            .private_ip
+            .parse()
+            .map_err(|_| fault(format!("{field}.private_ip"), &n.private_ip, not_an_ip(&n.private_ip)))?;
         let nic = t.add_nic(&n.name, subnet, ip, Some(vm)).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &n.name, e.to_string()),
             TopologyError::ReservedSubnet { .. } => {
@@ -749,8 +830,7 @@ impl Loader<'_> {
 
     pub(super) fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
-        let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
-        sc.instant_at(at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
+        let at = sc.offset(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
         let position = self.map.start(&field);
         if s.action.is_none()
             && s.expect.is_none()
@@ -983,6 +1063,14 @@ fn out_of_time(start: Instant, offset: Duration) -> String {
         "offset {offset} after the start {start} is past {}, the last instant nsgsim can represent; valid: an offset up to {}",
         Instant::MAX,
         Instant::MAX.since(start)
+    )
+}
+
+/// The refusal of a text that should be an IP address, with what is valid.
+pub(super) fn not_an_ip(text: &str) -> String {
+    format!(
+        "'{}' is not an IP address; valid: an IPv4 or IPv6 address such as 10.0.1.4",
+        crate::text::shown(text)
     )
 }
 

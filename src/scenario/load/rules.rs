@@ -160,7 +160,16 @@ impl Loader<'_> {
                 return Err(fault(
                     field,
                     text,
-                    format!("'{text}' has an empty entry; write a comma-separated list of IPs or CIDRs"),
+                    format!("'{text}' has an empty entry; valid: a comma-separated list of IPs or CIDRs"),
+                ));
+            }
+            if p == "*" || p.eq_ignore_ascii_case("any") {
+                return Err(fault(
+                    field,
+                    p,
+                    format!(
+                        "'{p}' (any address) cannot be combined with other entries; valid: '{p}' alone, one service tag, or a comma-separated list of IPs/CIDRs"
+                    ),
                 ));
             }
             if ServiceTag::parse(p).is_some() && p.parse::<IpAddr>().is_err() {
@@ -168,7 +177,7 @@ impl Loader<'_> {
                     field,
                     p,
                     format!(
-                        "service tag '{p}' cannot be combined with other entries; a rule holds one tag, or a list of IPs/CIDRs"
+                        "service tag '{p}' cannot be combined with other entries; valid: one service tag alone, '*' alone, or a comma-separated list of IPs/CIDRs"
                     ),
                 ));
             }
@@ -216,7 +225,7 @@ pub(super) fn ports(text: &str) -> Result<PortSpec, (String, String)> {
             return Err((
                 "*".into(),
                 format!(
-                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port): write '*' or list the ports"
+                    "'{text}' lists '*' with other entries; Azure accepts '*' only on its own (it already means every port); valid: '*' alone, or a list of ports"
                 ),
             ));
         }

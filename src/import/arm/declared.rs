@@ -180,7 +180,11 @@ impl Declared {
             if let Value::Object(m) = &mut body {
                 let names: Vec<String> = name.split('/').map(str::to_string).collect();
                 let r = crate::import::arm::id::ResourceRef { kind: kind.clone(), names, subscription: None, resource_group: None };
-                m.insert("id".into(), Value::String(r.id(&scope.deployment)));
+                let id = r.id(&scope.deployment);
+                if let Some(Value::Object(p)) = m.get_mut("properties") {
+                    add_child_ids(p, &id);
+                }
+                m.insert("id".into(), Value::String(id));
                 m.insert("name".into(), Value::String(name));
                 m.insert("type".into(), Value::String(kind));
                 if let Some(location) = self.text(entry, "location", iteration) {
@@ -235,6 +239,27 @@ impl Resources for Declared {
         };
         let api = entry.node.get("apiVersion").and_then(Node::as_str).unwrap_or_default();
         Some(Ok(json!({"id": r.id(&entry.scope.deployment), "name": name, "type": kind, "apiVersion": api})))
+    }
+}
+
+/// Gives each child resource declared inline (an object with a `name` and `properties` in an
+/// array property, as a VNet's `subnets`, an NSG's `securityRules`, a NIC's `ipConfigurations`) the
+/// `id` Azure gives it at deployment, `{parent id}/{array property}/{name}`, unless it has one:
+/// what `reference(vnet).subnets[0].id` reads. **Model choice**: the runtime state's other
+/// read-only properties are not invented.
+fn add_child_ids(properties: &mut Map<String, Value>, parent: &str) {
+    for (key, value) in properties.iter_mut() {
+        let Value::Array(items) = value else { continue };
+        for item in items {
+            let Value::Object(child) = item else { continue };
+            if child.contains_key("id") || !child.contains_key("properties") {
+                continue;
+            }
+            if let Some(Value::String(name)) = child.get("name") {
+                let id = format!("{parent}/{key}/{name}");
+                child.insert("id".into(), Value::String(id));
+            }
+        }
     }
 }
 

@@ -325,7 +325,7 @@ impl Reader<'_> {
             nested::Link::Inline(t) => {
                 let props = node.get("properties").unwrap_or(node);
                 let at = src.member(node, "properties").member(props, "template");
-                (t, at, scope.deployment.template_uri.clone())
+                (t, at, None)
             }
             nested::Link::Remote(uri) => {
                 let why =

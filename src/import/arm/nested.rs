@@ -8,12 +8,13 @@
 //! link is **never fetched**: a warning names it and the scenario records an `UnresolvedLink`
 //! caveat.
 //!
-//! `properties.expressionEvaluationOptions.scope` decides what the nested template's
-//! expressions see: `outer` (the default) the parent's parameters and variables; `inner` its own,
-//! with `properties.parameters` evaluated in the parent and passed in. The deployment's
-//! `resourceGroup` and `subscriptionId` properties set the context of what it deploys, and its
+//! `properties.expressionEvaluationOptions.scope` decides what an inline template's
+//! expressions see: `outer` (the default) the parent's parameters, variables and context; `inner`
+//! its own, with `properties.parameters` evaluated in the parent and passed in. A linked template
+//! always has its own. In its own scope, the deployment's `resourceGroup` and `subscriptionId`
+//! set the context of what it deploys (see [`inner_scope`]), and its
 //! name becomes `deployment().name` inside. `reference()` of the deployment answers its
-//! template's `outputs`, evaluated in its scope ([`outputs_of`]).
+//! template's `outputs` (output copy loops included), evaluated in its scope ([`outputs_of`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::declared::marker;
-use super::expr::{ArmValue, Supplied, TemplateScope, eval_json, eval_string};
+use super::expr::{ArmValue, Supplied, TemplateScope, eval_count, eval_json, eval_string};
 use super::template;
 use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
 
@@ -126,7 +127,16 @@ pub fn load(path: &Path) -> Result<Node, String> {
 }
 
 /// The scope of the template `root` that the deployment `node` deploys, given the parent's
-/// `scope`, and where the template is (`uri`, for `deployment()` inside).
+/// `scope`, and, for a linked template, where it is (`uri`, for `deployment()` inside; `None` for
+/// an inline template).
+///
+/// As Microsoft's "ARM template functions in deployment scopes" says: "When you link to an
+/// external template, the functions always resolve to the scope for that template. When you nest
+/// a template within a parent template, use the expressionEvaluationOptions property to specify
+/// whether the functions resolve to the resource group and subscription for the parent template
+/// or the nested template." So a linked template, or an inline one with scope `inner`, has its own
+/// parameters, variables and context (the deployment's `resourceGroup`, `subscriptionId` and
+/// name); an inline one with scope `outer` (the default) is evaluated wholly in the parent's.
 ///
 /// # Errors
 /// A spent budget while evaluating the parameters passed in.
@@ -137,14 +147,20 @@ pub fn inner_scope(
     uri: Option<String>,
 ) -> Result<TemplateScope, String> {
     let props = node.get("properties");
-    let inner = props
-        .and_then(|p| p.get("expressionEvaluationOptions"))
-        .and_then(|o| o.get("scope"))
-        .and_then(Node::as_str)
-        .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+    let inner = uri.is_some()
+        || props
+            .and_then(|p| p.get("expressionEvaluationOptions"))
+            .and_then(|o| o.get("scope"))
+            .and_then(Node::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+    if !inner {
+        return Ok(scope.clone());
+    }
     let mut deployment = scope.deployment.clone();
+    // `resourceGroup` and `subscriptionId` are members of the deployment resource itself.
     let text = |field: &str| -> Option<String> {
-        match eval_string(props?.get(field)?.as_str()?, scope).ok()? {
+        let raw = node.get(field).or_else(|| props?.get(field))?.as_str()?;
+        match eval_string(raw, scope).ok()? {
             ArmValue::Str(s) => Some(s),
             _ => None,
         }
@@ -162,11 +178,6 @@ pub fn inner_scope(
     }
     if uri.is_some() {
         deployment.template_uri = uri;
-    }
-    if !inner {
-        let mut outer = scope.clone();
-        outer.deployment = deployment;
-        return Ok(outer);
     }
     let mut supplied = HashMap::new();
     for (name, given) in
@@ -201,7 +212,7 @@ pub fn inner_scope(
 pub fn outputs_of(node: Node, file: PathBuf) -> Rc<dyn Fn(&TemplateScope) -> Result<Value, String>> {
     Rc::new(move |scope: &TemplateScope| {
         let (root, path, uri) = match link(&node, scope, &file)? {
-            Link::Inline(t) => (t, file.clone(), scope.deployment.template_uri.clone()),
+            Link::Inline(t) => (t, file.clone(), None),
             Link::Local(p) => {
                 let uri = template::file_uri(&p);
                 (load(&p)?, p, Some(uri))
@@ -222,13 +233,37 @@ pub fn outputs_of(node: Node, file: PathBuf) -> Rc<dyn Fn(&TemplateScope) -> Res
         for (name, output) in root.get("outputs").and_then(Node::as_object).into_iter().flat_map(|o| o.iter())
         {
             let kind = output.get("type").map(Node::to_json).unwrap_or(Value::Null);
-            let value = match output.get("value").map(|v| eval_json(&v.to_json(), &inner)) {
-                Some(Ok(v)) => v,
-                Some(Err(e)) => marker(&e),
-                None => marker("the output has no value nsgsim evaluates (an output copy loop)"),
+            let value = match output.get("copy") {
+                Some(copy) => output_copy(copy, &inner),
+                None => match output.get("value") {
+                    Some(v) => eval_json(&v.to_json(), &inner),
+                    None => Err("the output has neither a value nor a copy loop".to_string()),
+                },
+            };
+            let value = match value {
+                Ok(v) => v,
+                Err(e) if inner.budget().is_exceeded() => return Err(e),
+                Err(e) => marker(&e),
             };
             out.insert(name.to_string(), serde_json::json!({"type": kind, "value": value}));
         }
         Ok(Value::Object(out))
     })
+}
+
+/// An output's copy loop (`"copy": {"count": n, "input": …}`): the array of its `input`
+/// evaluated for each index, `copyIndex()` answering the index, as ARM's "Output iteration in ARM
+/// templates" describes it.
+///
+/// # Errors
+/// A count that is not 0-800, or an input that cannot be evaluated offline.
+fn output_copy(copy: &Node, scope: &TemplateScope) -> Result<Value, String> {
+    let count = copy.get("count").ok_or("the output's copy loop has no count")?;
+    let count = eval_count(&count.to_json(), scope)?;
+    let input = copy.get("input").map(Node::to_json).unwrap_or(Value::Null);
+    let mut items = Vec::new();
+    for index in 0..count {
+        items.push(eval_json(&input, &scope.with_copy("output", index, true))?);
+    }
+    Ok(Value::Array(items))
 }

@@ -152,8 +152,8 @@ fn nested_deployments_inner_and_outer_scopes_outputs_and_context() {
                            {"type": "Microsoft.Resources/deployments", "name": "deeper", "properties": {"template": {"resources": [
                               {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat('deep-', parameters('p'))]"}]}}}],
              "outputs": {"made": {"type": "string", "value": "[concat('out-', parameters('p'))]"}}}}},
-        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "outer",
-         "properties": {"template": {"resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[variables('v')]"}]}}},
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "outer", "resourceGroup": "other-rg",
+         "properties": {"template": {"resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat(variables('v'), '-', resourceGroup().name, '-', deployment().name)]"}]}}},
         {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[reference('mod').outputs.made.value]"}]}"#;
     let (out, _) = read(text, &Parameters::default()).expect("reads");
     assert_eq!(
@@ -161,7 +161,8 @@ fn nested_deployments_inner_and_outer_scopes_outputs_and_context() {
         [
             "Microsoft.Network/applicationSecurityGroups|parent-given-inner-var-spoke-rg-mod",
             "Microsoft.Network/applicationSecurityGroups|deep-parent-given",
-            "Microsoft.Network/applicationSecurityGroups|outer-var",
+            // An outer-scoped inline template resolves the context in the parent's scope too.
+            "Microsoft.Network/applicationSecurityGroups|outer-var-nsgsim-rg-nsgsim-import",
             "Microsoft.Network/applicationSecurityGroups|out-parent-given"
         ]
     );
@@ -199,4 +200,32 @@ fn more_than_800_resources_is_refused_before_anything_is_expanded() {
     let e = read(text, &Parameters::default()).expect_err("801 resources").to_string();
     assert!(e.starts_with("t.json:4:9: resources[1]: the template declares more than 800 resources"), "{e}");
     assert!(start.elapsed().as_secs() < 2);
+}
+
+#[test]
+fn an_output_copy_loop_is_an_array_of_its_input() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Resources/deployments", "name": "mod",
+         "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "template": {"resources": [],
+           "outputs": {"names": {"type": "array", "copy": {"count": 2, "input": "[concat('asg-', string(copyIndex()))]"}}}}}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[reference('mod').outputs.names.value[1]]"}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(names_of(&out), ["Microsoft.Network/applicationSecurityGroups|asg-1"]);
+}
+
+#[test]
+fn a_referenced_child_resource_declared_inline_has_the_id_azure_gives_it() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/virtualNetworks", "name": "vnet", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+          "subnets": [{"name": "web", "properties": {"addressPrefix": "10.0.1.0/24"}}]}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[last(split(reference(resourceId('Microsoft.Network/virtualNetworks', 'vnet')).subnets[0].id, '/subnets/'))]"},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[if(equals(reference('vnet').subnets[0].id, resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'web')), 'same-id', 'another-id')]"}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out)[1..],
+        [
+            "Microsoft.Network/applicationSecurityGroups|web".to_string(),
+            "Microsoft.Network/applicationSecurityGroups|same-id".to_string()
+        ]
+    );
 }

@@ -220,13 +220,20 @@ impl<'p, 'a> Parser<'p, 'a> {
                 self.pos += 1;
                 break;
             }
-            // `if` evaluates only the branch it takes.
-            let skip = lower == "if"
-                && match (args.len(), args.first()) {
+            // `if` evaluates only the branch it takes; `and` stops at the first `false`, `or` at
+            // the first `true` (templates rely on it: `and(contains(x, 'a'), x.a)`, as Bicep
+            // writes `contains(x, 'a') && x.a`; see Azure/PSRule.Rules.Azure#1026).
+            let decided = |value: bool| args.iter().any(|a| matches!(a, V::J(Value::Bool(b)) if *b == value));
+            let skip = match lower.as_str() {
+                "if" => match (args.len(), args.first()) {
                     (1, Some(V::J(Value::Bool(c)))) => !*c,
                     (2, Some(V::J(Value::Bool(c)))) => *c,
                     _ => false,
-                };
+                },
+                "and" => decided(false),
+                "or" => decided(true),
+                _ => false,
+            };
             if skip {
                 self.skipping += 1;
             }

@@ -53,8 +53,15 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
             if a.len() < 2 {
                 return Err("takes at least 2 booleans".into());
             }
-            let values = (0..a.len()).map(|i| a.boolean(i)).collect::<Result<Vec<_>, _>>()?;
-            Ok(V::bool(if name == "and" { values.iter().all(|b| *b) } else { values.iter().any(|b| *b) }))
+            // Left to right, stopping where the answer is known: the arguments after it were
+            // not evaluated (the parser skipped them).
+            let decisive = name == "or";
+            for i in 0..a.len() {
+                if a.boolean(i)? == decisive {
+                    return Ok(V::bool(decisive));
+                }
+            }
+            Ok(V::bool(!decisive))
         })(),
         "if" => a
             .arity(3)

@@ -102,6 +102,10 @@ fn numeric_comparison_and_logical_functions() {
     assert_eq!(ev("[equals(createObject('A', 1), createObject('a', 1))]"), true);
     assert_eq!(ev("[coalesce(null(), null(), 'x')]"), "x");
     assert_eq!(ev("[and(true(), or(false(), not(false())))]"), true);
+    // `and` stops at the first false, `or` at the first true: what follows is not evaluated.
+    assert_eq!(ev("[and(contains(createObject(), 'enabled'), createObject().enabled)]"), false);
+    assert_eq!(ev("[or(empty(createArray()), equals(createArray()[0], 'x'))]"), true);
+    assert!(ev("[and(true(), createObject().enabled)]").as_str().is_some_and(|e| e.contains("no property")));
     assert_eq!(ev("[bool('TRUE')]"), true);
     assert_eq!(ev("[if(equals(1, 2), 'y', 'n')]"), "n");
 }

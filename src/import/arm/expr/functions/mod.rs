@@ -94,7 +94,8 @@ impl Args {
     /// Argument `i`, which must be a string.
     fn string(&self, i: usize) -> Result<String, String> {
         match (self.vals.get(i), self.json.get(i)) {
-            (Some(V::Ref(_)), Some(Value::String(s))) | (_, Some(Value::String(s))) => Ok(s.clone()),
+            // A resource reference's JSON form is its id string.
+            (_, Some(Value::String(s))) => Ok(s.clone()),
             (_, Some(other)) => {
                 Err(format!("argument {} must be a string, found {}", i + 1, type_name(other)))
             }

@@ -42,8 +42,11 @@ pub struct Entry {
     pub outputs: Option<Outputs>,
 }
 
+/// Evaluates a nested deployment's outputs in the scope it is declared in.
+pub type OutputsFn = Rc<dyn Fn(&TemplateScope) -> Result<Value, String>>;
+
 /// How a nested deployment's outputs are evaluated, given the scope it is declared in.
-pub struct Outputs(pub Rc<dyn Fn(&TemplateScope) -> Result<Value, String>>);
+pub struct Outputs(pub OutputsFn);
 
 impl std::fmt::Debug for Outputs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

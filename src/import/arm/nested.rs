@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use super::declared::marker;
+use super::declared::{OutputsFn, marker};
 use super::expr::{ArmValue, Supplied, TemplateScope, eval_count, eval_json, eval_string};
 use super::template;
 use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
@@ -209,7 +209,7 @@ pub fn inner_scope(
 /// What `reference()` of the deployment `node` (declared in `file`) answers under
 /// `properties.outputs`: each output of its template, `{"type": …, "value": …}`, evaluated in the
 /// deployment's scope; an output that cannot be evaluated offline is an unknown value.
-pub fn outputs_of(node: Node, file: PathBuf) -> Rc<dyn Fn(&TemplateScope) -> Result<Value, String>> {
+pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
     Rc::new(move |scope: &TemplateScope| {
         let (root, path, uri) = match link(&node, scope, &file)? {
             Link::Inline(t) => (t, file.clone(), None),

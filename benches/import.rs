@@ -3,7 +3,7 @@
 //!   with five rules, VNets with a subnet, public IPs, NICs and VMs), with parameters, variables,
 //!   a copy loop and `resourceId()` references, imported into a scenario;
 //! - `import/sharepoint-adfs`: the largest published template of the real-world corpus (1.6 MB,
-//!   five nested deployments, skipped by type), when `../shared/data/real-world/` is here.
+//!   five nested deployments, evaluated), when `../shared/data/real-world/` is here.
 //!
 //! Run: `cargo bench --bench import`.
 
@@ -70,8 +70,13 @@ fn bench_import(c: &mut Criterion) {
     let sharepoint = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
         "../shared/data/real-world/arm/application-workloads-sharepoint-sharepoint-adfs.azuredeploy.json",
     );
-    if let Ok(text) = std::fs::read_to_string(&sharepoint) {
-        let inputs = vec![(sharepoint.clone(), text)];
+    let parameters = sharepoint
+        .with_file_name("application-workloads-sharepoint-sharepoint-adfs.azuredeploy.parameters.json");
+    if let (Ok(text), Ok(given)) =
+        (std::fs::read_to_string(&sharepoint), std::fs::read_to_string(&parameters))
+    {
+        // With its parameters file, as the corpus test imports it.
+        let inputs = vec![(sharepoint.clone(), text), (parameters.clone(), given)];
         group.bench_function("sharepoint-adfs", |b| b.iter(|| import_texts(&inputs, &options).is_ok()));
     }
     group.finish();

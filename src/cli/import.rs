@@ -43,9 +43,23 @@ pub struct Args {
     /// What `resourceGroup().name` answers in templates.
     #[arg(long, default_value = "nsgsim-rg")]
     pub resource_group: String,
-    /// What `subscription().subscriptionId` answers in templates.
-    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
+    /// What `subscription().subscriptionId` answers in templates (`resourceId()`,
+    /// `uniqueString(resourceGroup().id)` and every id depend on it).
+    #[arg(
+        long = "subscription-id",
+        visible_alias = "subscription",
+        default_value = "00000000-0000-0000-0000-000000000000"
+    )]
     pub subscription: String,
+    /// What `subscription().tenantId` and `tenant()` answer in templates.
+    #[arg(long = "tenant-id", default_value = "00000000-0000-0000-0000-000000000000")]
+    pub tenant: String,
+    /// What `deployment().name` answers in templates (`az deployment group create --name`).
+    #[arg(long = "deployment-name", default_value = "nsgsim-import")]
+    pub deployment_name: String,
+    /// What `utcNow()` answers in parameter defaults, RFC 3339.
+    #[arg(long = "utc-now", default_value = "2025-01-06T09:00:00Z")]
+    pub utc_now: String,
 }
 
 /// Runs the command: 0; 1 when the input yields no VNet and no NSG (nothing is written); or an
@@ -63,6 +77,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         location: args.location.clone(),
         resource_group: args.resource_group.clone(),
         subscription: args.subscription.clone(),
+        tenant: args.tenant.clone(),
+        name: args.deployment_name.clone(),
+        utc_now: args.utc_now.clone(),
+        template_uri: None,
     };
     // Checked here, as the argument it is: otherwise the first to read it is the check of the
     // scenario about to be written, whose position is in a file that is never written.

@@ -39,12 +39,21 @@ pub enum SkipReason {
     /// Read, but left out of the scenario (the warnings say why: a VM without a NIC in the
     /// input, a peering Azure would not connect, a gateway outside `GatewaySubnet`, …).
     NotImported,
+    /// A nested deployment whose template is not local (or cannot be read): never fetched, so
+    /// what it deploys is unknown.
+    UnresolvedLink,
+    /// A nested deployment that was read: what it deploys is counted by type.
+    NestedDeployment,
 }
 
 impl SkipReason {
     /// Whether the skipped resource can (or may) change traffic.
     pub fn can_change_traffic(self) -> bool {
-        matches!(self, SkipReason::NotModelled(Relevance::Traffic(_) | Relevance::Unclassified))
+        matches!(
+            self,
+            SkipReason::NotModelled(Relevance::Traffic(_) | Relevance::Unclassified)
+                | SkipReason::UnresolvedLink
+        )
     }
 }
 
@@ -64,6 +73,15 @@ impl fmt::Display for SkipReason {
             SkipReason::Duplicate => write!(f, "defined more than once; the first definition is kept"),
             SkipReason::NoType => write!(f, "no 'type': not an Azure resource"),
             SkipReason::NotImported => write!(f, "left out, see the warnings"),
+            SkipReason::UnresolvedLink => {
+                write!(
+                    f,
+                    "a linked template that is not local, never fetched; CAN change traffic: what it deploys is unknown"
+                )
+            }
+            SkipReason::NestedDeployment => {
+                write!(f, "a nested deployment: what it deploys is read and counted by type")
+            }
         }
     }
 }

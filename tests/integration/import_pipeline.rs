@@ -122,13 +122,15 @@ fn import_of_nothing_to_simulate_exits_1_with_the_summary() {
     ]);
     assert!(!out.exists(), "an empty import was written");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
-    // A nested deployment is not evaluated yet: said, not silently empty.
+    // A nested deployment whose template deploys nothing: read (stage 2 evaluates nested
+    // deployments) and counted, and the import is still refused as empty, never silently.
     let nested = dir.write(
         "nested.json",
         r#"{"resources": [{"type": "Microsoft.Resources/deployments", "name": "[uniqueString('x')]", "properties": {"template": {}}}]}"#,
     );
     nsgsim(&["import", &nested]).assert_code(1).stderr_has(&[
-        "Microsoft.Resources/deployments: 1 read, 0 imported, 1 skipped (not modelled yet; CAN change traffic: a nested deployment may deploy network resources",
+        "Microsoft.Resources/deployments: 1 read, 0 imported, 1 skipped (a nested deployment: what it deploys is read and counted by type)",
+        "the input yields no virtual network and no network security group",
     ]);
 }
 

@@ -3,6 +3,7 @@
 //! invariants read from the source tree.
 
 mod architecture;
+mod arm_evaluator;
 mod caveats;
 mod cli_foundation;
 mod corpus;

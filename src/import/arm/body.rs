@@ -14,6 +14,7 @@
 //! count cannot be evaluated makes an unknown array. A loop that is malformed (no name, no
 //! input) is an error, as ARM refuses the template.
 
+use super::declared::UNKNOWN_MARKER;
 use super::expr::{ArmValue, TemplateScope, eval_count, eval_string};
 use crate::import::json::{Node, Object, Unknown, Value};
 use crate::import::source::join;
@@ -63,7 +64,7 @@ pub fn evaluate_resource(node: &Node, scope: &TemplateScope) -> Result<Node, Bod
 /// See [`evaluate_resource`].
 pub fn evaluate(node: &Node, scope: &TemplateScope, path: &str) -> Result<Node, BodyError> {
     let value = match &node.value {
-        Value::String(text) => return Ok(evaluate_string(text, node, scope)),
+        Value::String(text) => return evaluate_string(text, node, scope, path),
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -88,22 +89,61 @@ pub fn evaluate(node: &Node, scope: &TemplateScope, path: &str) -> Result<Node, 
 }
 
 /// A string as deployed: an expression's value at its position, a literal as it is (`[[`
-/// unescaped), or an unknown value saying why the expression cannot be evaluated.
-fn evaluate_string(text: &str, node: &Node, scope: &TemplateScope) -> Node {
+/// unescaped), or an unknown value saying why the expression cannot be evaluated. A value made
+/// from a referenced resource keeps its unknown parts unknown.
+///
+/// # Errors
+/// The import's budget is spent: the template is too big, wherever it is read.
+fn evaluate_string(text: &str, node: &Node, scope: &TemplateScope, path: &str) -> Result<Node, BodyError> {
     if !text.trim_start().starts_with('[') {
-        return node.clone();
+        return Ok(node.clone());
     }
-    match eval_string(text, scope) {
+    Ok(match eval_string(text, scope) {
         Ok(ArmValue::Str(s)) => Node::new(Value::String(s), node.position),
         Ok(ArmValue::Int(n)) => Node::new(Value::Number(n.into()), node.position),
         Ok(ArmValue::Ref(r)) => Node::new(Value::String(r.id(&scope.deployment)), node.position),
-        Ok(ArmValue::Json(v)) => Node::from_json(&v, node.position),
+        Ok(ArmValue::Json(v)) => with_unknowns(Node::from_json(&v, node.position)),
+        Err(reason) if scope.budget().is_exceeded() => {
+            return Err(BodyError { path: path.to_string(), position: node.position, message: reason });
+        }
         Err(reason) => unknown(text, reason, node),
+    })
+}
+
+/// `node` with every marker of a value only known at deployment made an unknown value again.
+fn with_unknowns(node: Node) -> Node {
+    if let Value::Object(o) = &node.value
+        && o.len() == 1
+        && let Some(reason) = o.get(UNKNOWN_MARKER).and_then(Node::as_str)
+    {
+        return unknown("[reference(...)]", reason.to_string(), &node);
     }
+    let value = match node.value {
+        Value::Array(items) => Value::Array(items.into_iter().map(with_unknowns).collect()),
+        Value::Object(o) => {
+            let mut out = Object::new();
+            for (k, n) in o.iter() {
+                out.insert(k.to_string(), with_unknowns(n.clone()));
+            }
+            Value::Object(out)
+        }
+        other => other,
+    };
+    Node::new(value, node.position)
 }
 
 fn unknown(expression: &str, reason: String, at: &Node) -> Node {
     Node::new(Value::Unknown(Box::new(Unknown { expression: expression.to_string(), reason })), at.position)
+}
+
+/// The approximate size in bytes of what `node` holds, as the budget counts it.
+fn node_size(node: &Node) -> u64 {
+    match &node.value {
+        Value::String(s) => 16 + s.len() as u64,
+        Value::Array(items) => 16 + items.iter().map(node_size).sum::<u64>(),
+        Value::Object(o) => 16 + o.iter().map(|(k, n)| k.len() as u64 + node_size(n)).sum::<u64>(),
+        _ => 16,
+    }
 }
 
 /// Adds to `out` the arrays the property copy loops of `members` make.
@@ -136,7 +176,10 @@ fn expand_loops(
                 let mut items = Vec::new();
                 for n in 0..n {
                     let inner = scope.with_copy(name, n, false);
-                    items.push(evaluate(input, &inner, &join(&at, "input"))?);
+                    let item = evaluate(input, &inner, &join(&at, "input"))?;
+                    // What a loop makes counts against the budget as it is made.
+                    scope.budget().charge(node_size(&item)).map_err(|message| error("input", &message))?;
+                    items.push(item);
                 }
                 Node::new(Value::Array(items), l.position)
             }

@@ -1,39 +1,47 @@
 //! The ARM template reader: a template and its parameter values in, the resources it deploys
 //! out, as Azure Resource Manager would deploy them, offline.
 //!
-//! For each entry of `resources` (and each resource nested in one) the reader reads the `type`
-//! first: a type nsgsim does not model is recorded as skipped and nothing else of it is
-//! evaluated (its name may use `uniqueString()`, which only a deployment knows). For the others
-//! it applies the resource copy loop (`copy`, one resource per iteration, `copyIndex()` the
+//! For each resource declaration (a list, or an object keyed by symbolic name in
+//! `languageVersion` 2.0, see [`template`]) the reader reads the `type` first: a type nsgsim does
+//! not model is recorded as skipped and nothing else of it is evaluated (unless a `reference()`
+//! asks for it). An `existing` resource is a reference target, never deployed. For the others it
+//! applies the resource copy loop (`copy`, one resource per iteration, `copyIndex()` the
 //! iteration, the path marked `(copyIndex=i)`), the `condition` (false: not deployed, with a
 //! warning; as in ARM it does not cascade to nested resources), evaluates the name, and
-//! evaluates the body ([`body`]: every expression, every property copy loop). What cannot be
-//! evaluated offline becomes an unknown value in the body, an error only where the inventory
-//! reads it.
+//! evaluates the body ([`body`]: every expression, every property copy loop). A nested
+//! deployment (`Microsoft.Resources/deployments`) is evaluated in turn ([`nested`]). What
+//! cannot be evaluated offline becomes an unknown value in the body, an error only where the
+//! inventory reads it; a template too big to evaluate ([`expr::budget`], ARM's 800 resources)
+//! is a positioned error.
 //!
 //! The expression language is in [`expr`], resource ids in [`id`], parameter values in
-//! [`params`]. Still to come (and refused or skipped with a message until then):
-//! `languageVersion` 2.0 (resources keyed by symbolic name) and nested deployments
-//! (`Microsoft.Resources/deployments`, skipped as a type that can change traffic).
+//! [`params`], what `reference()` answers in [`declared`].
 
 mod body;
+mod declared;
 mod expr;
 mod id;
+mod nested;
 mod params;
+mod template;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
 
 pub use expr::{ArmValue, Deployment, TemplateScope, eval_condition, eval_count, eval_string};
 pub use id::{ResourceRef, key, parse_id};
 pub use params::{Origin, Parameters, command_line, is_parameters_file, read_file as read_parameters_file};
 
 use super::ImportError;
-use super::json::{Node, Value};
+use super::json::Node;
 use super::resource::{
     Collected, Kind, Resource, Skipped, full_kind, resource_names, skip_unmodelled, skip_untyped,
 };
 use super::source::{Diagnostics, Src, join};
 use super::summary::SkipReason;
+use declared::Declared;
+use template::Decl;
 
 /// Whether `root` is an ARM template: an object with `resources` that is not itself a resource
 /// (`az vm show` output has `resources`, its extensions, and a `type`), or one whose `$schema`
@@ -45,12 +53,13 @@ pub fn is_template(root: &Node) -> bool {
 }
 
 /// Reads the template `root` of file `file` with the given parameter values: the resources it
-/// deploys go to `out`. Returns the names of the parameters the template declares.
+/// deploys (and those its nested deployments deploy) go to `out`. Returns the names of the
+/// parameters the template declares.
 ///
 /// # Errors
 /// Anything the template needs that is wrong or cannot be evaluated: a resource's type, name,
-/// condition or copy count, a malformed property copy loop, a parameter value its declaration
-/// refuses; and a `languageVersion` 2.0 template, not read yet.
+/// condition or copy count, a malformed property copy loop or nested deployment, a parameter
+/// value its declaration refuses, more than 800 resources, a template too big to evaluate.
 pub fn read_template(
     root: &Node,
     file: usize,
@@ -59,43 +68,28 @@ pub fn read_template(
     diag: &mut Diagnostics,
     out: &mut Collected,
 ) -> Result<Vec<String>, ImportError> {
-    let top = Src::root(file, root);
-    let resources_src = top.member(root, "resources");
-    let resources = match root.get("resources").map(|r| &r.value) {
-        None => &[][..],
-        Some(Value::Array(items)) => items.as_slice(),
-        Some(Value::Object(_)) => {
-            let version = root.get("languageVersion").map(Node::shown).unwrap_or_default();
-            return Err(diag.invalid(
-                &resources_src,
-                "",
-                format!(
-                    "the resources are an object keyed by symbolic name (languageVersion {}), as Bicep builds templates with user-defined types; nsgsim does not read these templates yet",
-                    if version.is_empty() { "2.0".to_string() } else { version }
-                ),
-            ));
-        }
-        Some(_) => {
-            let shown = root.get("resources").map(Node::shown).unwrap_or_default();
-            return Err(diag.invalid(&resources_src, &shown, "expected a list of resources"));
-        }
-    };
-    let object = |key: &str| match root.get(key).map(Node::to_json) {
-        Some(serde_json::Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    let declarations = object("parameters");
+    let declarations = template::parameter_declarations(root);
     let mut supplied = HashMap::new();
     for (name, declaration) in &declarations {
         if let Some(given) = parameters.get(name) {
             supplied.insert(name.clone(), params::supplied(name, declaration, given, diag)?);
         }
     }
-    let declared: Vec<String> = declarations.keys().cloned().collect();
-    let scope = TemplateScope::template(declarations, object("variables"), supplied, deployment.clone());
-    let mut reader = Reader { diag, out };
-    for (i, item) in resources.iter().enumerate() {
-        reader.resource(item, &resources_src.item(i, item), &scope, None)?;
+    let mut deployment = deployment.clone();
+    if deployment.template_uri.is_none() {
+        deployment.template_uri = Some(template::file_uri(diag.file(file)));
+    }
+    let scope = template::scope(root, supplied, deployment.clone());
+    let top = Src::root(file, root);
+    let mut reader = Reader { diag, out, links: Vec::new(), depth: 0 };
+    reader.links.push(reader.diag.file(file).to_path_buf());
+    reader.template(root, &top, &scope, None)?;
+    let file_level = Src { file, path: String::new(), position: None };
+    if root.get("definitions").and_then(Node::as_object).is_some_and(|d| !d.is_empty()) {
+        reader.diag.warn(
+            &file_level,
+            "the template declares user-defined types ('definitions'); nsgsim does not validate values against them (Azure would refuse a value that does not match its type)",
+        );
     }
     for function in scope.take_stand_ins() {
         let answer = match function.as_str() {
@@ -103,35 +97,80 @@ pub fn read_template(
                 "resource group '{}' in location '{}' (set them with --resource-group and --location)",
                 deployment.resource_group, deployment.location
             ),
-            _ => format!("subscription '{}' (set it with --subscription)", deployment.subscription),
+            "subscription()" => {
+                format!("subscription '{}' (set it with --subscription-id)", deployment.subscription)
+            }
+            "tenant()" | "managementGroup()" | "deployer()" => {
+                format!("tenant '{}' (set it with --tenant-id)", deployment.tenant)
+            }
+            "deployment()" => {
+                format!("deployment '{}' of this file (set the name with --deployment-name)", deployment.name)
+            }
+            "environment()" => "the public cloud, AzureCloud".to_string(),
+            "utcNow()" => format!("{} (set it with --utc-now)", deployment.utc_now),
+            "newGuid()" => {
+                "a GUID made from the parameter's and the deployment's names, the same on every run".into()
+            }
+            "pickZones()" => "a region with availability zones 1, 2 and 3".into(),
+            other => other.to_string(),
         };
-        let file_level = Src { file, path: String::new(), position: None };
         reader.diag.warn(
             &file_level,
             format!("{function} is only known at deployment; evaluated offline as {answer}"),
         );
     }
-    Ok(declared)
+    Ok(declarations.keys().cloned().collect())
 }
 
+/// The walk over a template's resources, and the nested templates it reaches.
 struct Reader<'a> {
     diag: &'a mut Diagnostics,
     out: &'a mut Collected,
+    /// The files of the templates being read, outermost first (cycles of linked templates).
+    links: Vec<PathBuf>,
+    /// How deep nested deployments are.
+    depth: usize,
 }
 
-/// The enclosing resource of a nested one: its full type and names.
-type Parent<'p> = Option<(&'p str, &'p [String])>;
+/// A child resource's parent: its full type and names.
+type Parent<'a> = Option<(&'a str, &'a [String])>;
 
 impl Reader<'_> {
-    /// One entry of `resources`, at `src`: skipped by type, or one resource per iteration of its
-    /// copy loop.
+    /// The template `root` at `at`, in `scope` (without its resource table yet); `parent` is the
+    /// resource table of the template that deploys it.
+    fn template(
+        &mut self,
+        root: &Node,
+        at: &Src,
+        scope: &TemplateScope,
+        parent: Option<Rc<Declared>>,
+    ) -> Result<(), ImportError> {
+        let decls = template::declarations(root, at)
+            .map_err(|(src, shown, message)| self.diag.invalid(&src, &shown, message))?;
+        let file = self.diag.file(at.file).to_path_buf();
+        let table = template::table(&decls, scope, &file, parent);
+        let resources: Rc<dyn expr::Resources> = table.clone();
+        let scope = scope.clone().with_resources(resources);
+        if let Some((i, message)) = template::count_resources(&decls, &scope) {
+            return Err(self.diag.invalid(&decls[i].src, "", message));
+        }
+        for d in &decls {
+            if d.existing() {
+                continue;
+            }
+            self.resource(d, &scope, None, &table)?;
+        }
+        Ok(())
+    }
+
     fn resource(
         &mut self,
-        node: &Node,
-        src: &Src,
+        d: &Decl<'_>,
         scope: &TemplateScope,
         parent: Parent<'_>,
+        table: &Rc<Declared>,
     ) -> Result<(), ImportError> {
+        let (node, src) = (d.node, &d.src);
         let Some(obj) = node.as_object() else {
             return Err(self.diag.invalid(src, &node.shown(), "expected a resource object"));
         };
@@ -142,12 +181,13 @@ impl Reader<'_> {
         let written = self.text(type_node, &src.member(node, "type"), scope)?;
         let relative = parent.is_some() && !written.contains('/');
         let kind = full_kind(&written, parent.map(|p| p.0));
-        if Kind::of(&kind).is_none() {
+        let nested = kind.eq_ignore_ascii_case(nested::DEPLOYMENTS);
+        if Kind::of(&kind).is_none() && !nested {
             skip_unmodelled(&kind, node, src, self.out, self.diag);
             return Ok(());
         }
         let Some(copy) = obj.get("copy") else {
-            return self.deployed(node, src, scope, parent, &kind, relative);
+            return self.deployed(node, src, scope, parent, &kind, relative, table);
         };
         // A resource copy loop: `"copy": {"name": "loop", "count": n}`; copyIndex() is the
         // iteration. (`mode` and `batchSize` order the deployment and change nothing here.)
@@ -174,13 +214,14 @@ impl Reader<'_> {
         for i in 0..count {
             let inner = scope.with_copy(name, i, true);
             let isrc = Src { path: join(&src.path, &format!("(copyIndex={i})")), ..src.clone() };
-            self.deployed(node, &isrc, &inner, parent, &kind, relative)?;
+            self.deployed(node, &isrc, &inner, parent, &kind, relative, table)?;
         }
         Ok(())
     }
 
-    /// One resource as deployed: skipped when its `condition` is false, else evaluated; then
-    /// the resources nested in it.
+    /// One resource as deployed: skipped when its `condition` is false, else evaluated (a
+    /// nested deployment: its template read); then the resources nested in it.
+    #[expect(clippy::too_many_arguments, reason = "the walk's state, passed down one level")]
     fn deployed(
         &mut self,
         node: &Node,
@@ -189,6 +230,7 @@ impl Reader<'_> {
         parent: Parent<'_>,
         kind: &str,
         relative: bool,
+        table: &Rc<Declared>,
     ) -> Result<(), ImportError> {
         let deploy = match node.get("condition") {
             Some(condition) => eval_condition(&condition.to_json(), scope)
@@ -214,20 +256,12 @@ impl Reader<'_> {
             None => resource_names(kind, "", relative, parent_names, id)
                 .map_err(|e| self.diag.invalid(&name_src, "", e))?,
         };
-        if deploy {
-            let body = body::evaluate_resource(node, scope).map_err(|e| {
-                let at = Src { file: src.file, path: join(&src.path, &e.path), position: Some(e.position) };
-                self.diag.invalid(&at, "", e.message)
-            })?;
-            self.out.resources.push(Resource {
-                kind: kind.to_string(),
-                names: names.clone(),
-                body,
-                src: src.clone(),
-            });
-        } else {
+        if !deploy {
             // ARM does not cascade a condition to nested resources: they keep their own.
-            let condition = node.get("condition").map(|c| c.to_json().to_string()).unwrap_or_default();
+            let condition = node
+                .get("condition")
+                .map(|c| super::json::shorten(&c.to_json().to_string()))
+                .unwrap_or_default();
             self.diag.warn(
                 src,
                 format!(
@@ -241,12 +275,110 @@ impl Reader<'_> {
                 src: src.clone(),
                 reason: SkipReason::ConditionFalse,
             });
+        } else if kind.eq_ignore_ascii_case(nested::DEPLOYMENTS) {
+            self.nested(node, src, scope, kind, &names, table)?;
+        } else {
+            let body = body::evaluate_resource(node, scope).map_err(|e| {
+                let at = Src { file: src.file, path: join(&src.path, &e.path), position: Some(e.position) };
+                self.diag.invalid(&at, "", e.message)
+            })?;
+            self.out.resources.push(Resource {
+                kind: kind.to_string(),
+                names: names.clone(),
+                body,
+                src: src.clone(),
+            });
         }
         let children_src = src.member(node, "resources");
         for (i, child) in node.get("resources").and_then(Node::as_array).into_iter().flatten().enumerate() {
-            self.resource(child, &children_src.item(i, child), scope, Some((kind, &names)))?;
+            let d = Decl { symbolic: None, node: child, src: children_src.item(i, child) };
+            self.resource(&d, scope, Some((kind, &names)), table)?;
         }
         Ok(())
+    }
+
+    /// A nested deployment named `names`: its template read in its scope, or, when it is not
+    /// local, a warning and an unresolved link.
+    fn nested(
+        &mut self,
+        node: &Node,
+        src: &Src,
+        scope: &TemplateScope,
+        kind: &str,
+        names: &[String],
+        table: &Rc<Declared>,
+    ) -> Result<(), ImportError> {
+        let file = self.diag.file(src.file).to_path_buf();
+        let link = nested::link(node, scope, &file)
+            .map_err(|e| self.diag.invalid(&src.member(node, "properties"), "", e))?;
+        let name = names.join("/");
+        let unresolved = |me: &mut Self, what: String, why: String| {
+            me.diag.warn(src, format!("nested deployment '{name}': {why}; what it deploys is not imported"));
+            me.out.skipped.push(Skipped {
+                kind: kind.to_string(),
+                name: what,
+                src: src.clone(),
+                reason: SkipReason::UnresolvedLink,
+            });
+        };
+        let (root, at, uri) = match link {
+            nested::Link::Inline(t) => {
+                let props = node.get("properties").unwrap_or(node);
+                let at = src.member(node, "properties").member(props, "template");
+                (t, at, None)
+            }
+            nested::Link::Remote(uri) => {
+                let why =
+                    format!("the linked template {} is not local and is never fetched", json_shown(&uri));
+                unresolved(self, uri, why);
+                return Ok(());
+            }
+            nested::Link::Local(path) => {
+                if self.depth >= nested::MAX_NESTING {
+                    return Err(self.diag.invalid(
+                        src,
+                        "",
+                        format!("nested deployments nest more than {} levels deep", nested::MAX_NESTING),
+                    ));
+                }
+                let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if self
+                    .links
+                    .iter()
+                    .any(|l| std::fs::canonicalize(l).unwrap_or_else(|_| l.clone()) == canonical)
+                {
+                    return Err(self.diag.invalid(
+                        src,
+                        &path.display().to_string(),
+                        "the linked template links back to a template that links it: a cycle",
+                    ));
+                }
+                let root = match nested::load(&path) {
+                    Ok(root) => root,
+                    Err(why) => {
+                        unresolved(self, path.display().to_string(), why);
+                        return Ok(());
+                    }
+                };
+                let f = self.diag.add_file(&path);
+                let at = Src::root(f, &root);
+                (root, at, Some(template::file_uri(&path)))
+            }
+        };
+        let inner =
+            nested::inner_scope(node, &root, scope, uri).map_err(|e| self.diag.invalid(src, "", e))?;
+        self.out.skipped.push(Skipped {
+            kind: kind.to_string(),
+            name: name.clone(),
+            src: src.clone(),
+            reason: SkipReason::NestedDeployment,
+        });
+        self.depth += 1;
+        self.links.push(self.diag.file(at.file).to_path_buf());
+        let result = self.template(&root, &at, &inner, Some(Rc::clone(table)));
+        self.links.pop();
+        self.depth -= 1;
+        result
     }
 
     /// A string member that the reader needs (a type, a name): evaluated, or an error at `src`.
@@ -276,74 +408,10 @@ impl Reader<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-    use crate::import::json::parse;
-
-    fn read(text: &str, parameters: &Parameters) -> Result<(Collected, Diagnostics), ImportError> {
-        let mut diag = Diagnostics::default();
-        let file = diag.add_file(Path::new("t.json"));
-        let root = parse(text.as_bytes()).expect("JSON");
-        let mut out = Collected::default();
-        read_template(&root, file, parameters, &Deployment::default(), &mut diag, &mut out)?;
-        Ok((out, diag))
-    }
-
-    #[test]
-    fn unmodelled_types_are_skipped_before_their_names_are_evaluated() {
-        let text = r#"{"resources": [
-            {"type": "Microsoft.Storage/storageAccounts", "name": "[concat('sa', uniqueString(resourceGroup().id))]",
-             "resources": [{"type": "blobServices", "name": "[guid()]"}]},
-            {"type": "Microsoft.Network/applicationSecurityGroups", "name": "asg"}]}"#;
-        let (out, diag) = read(text, &Parameters::default()).expect("reads");
-        assert_eq!(out.resources.len(), 1);
-        assert_eq!(out.resources[0].names, ["asg"]);
-        let skipped: Vec<&str> = out.skipped.iter().map(|s| s.kind.as_str()).collect();
-        assert_eq!(
-            skipped,
-            ["Microsoft.Storage/storageAccounts", "Microsoft.Storage/storageAccounts/blobServices"]
-        );
-        let w: Vec<String> = diag.into_warnings().iter().map(ToString::to_string).collect();
-        assert!(w[0].starts_with("t.json:2:13: resources[0]: resource type 'Microsoft.Storage/storageAccounts' is not imported: not modelled; cannot change NSG traffic"), "{w:?}");
-    }
-
-    #[test]
-    fn given_values_win_over_defaults_and_unneeded_unknowns_cost_nothing() {
-        let text = r#"{"parameters": {"name": {"type": "string", "defaultValue": "x"}, "adminPassword": {"type": "securestring"}},
-            "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[parameters('name')]",
-                           "properties": {"secret": "[parameters('adminPassword')]"}}]}"#;
-        let mut parameters = Parameters::default();
-        parameters.extend(vec![command_line("name=from-cli").expect("ok")]);
-        let (out, _) = read(text, &parameters).expect("the password is never read");
-        assert_eq!(out.resources[0].names, ["from-cli"]);
-        let secret = out.resources[0].body.get("properties").and_then(|p| p.get("secret")).expect("kept");
-        assert!(
-            matches!(&secret.value, Value::Unknown(u) if u.reason.contains("--parameter adminPassword=VALUE"))
-        );
-    }
-
-    #[test]
-    fn a_template_keyed_by_symbolic_name_is_refused_with_its_position() {
-        let e = read(
-            r#"{"languageVersion": "2.0", "resources": {"nsg": {"type": "x"}}}"#,
-            &Parameters::default(),
-        )
-        .expect_err("not read yet");
-        assert!(e.to_string().starts_with("t.json:1:41: resources: the resources are an object keyed by symbolic name (languageVersion 2.0)"), "{e}");
-    }
-
-    #[test]
-    fn templates_are_told_from_resources_with_children() {
-        let template = parse(br#"{"resources": []}"#).expect("JSON");
-        let vm_show =
-            parse(br#"{"type": "Microsoft.Compute/virtualMachines", "name": "vm", "resources": []}"#)
-                .expect("JSON");
-        let schema = parse(br#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"}"#)
-            .expect("JSON");
-        assert!(is_template(&template) && is_template(&schema));
-        assert!(!is_template(&vm_show));
-    }
+/// A link or expression as a message quotes it.
+fn json_shown(text: &str) -> String {
+    format!("'{}'", super::json::shorten(text))
 }
+
+#[cfg(test)]
+mod tests;

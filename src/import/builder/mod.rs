@@ -650,11 +650,15 @@ impl Inventory {
 /// everything, since nothing of the resource was read.
 fn caveat(s: &Skipped, diag: &Diagnostics) -> CaveatSpec {
     let resource = if s.name.is_empty() { s.kind.clone() } else { format!("{}/{}", s.kind, s.name) };
+    let source = file_position(diag.file(s.src.file), s.src.position);
     let reason = match s.reason {
         SkipReason::NotModelled(Relevance::Traffic(why)) => format!("not modelled: {why}"),
+        SkipReason::UnresolvedLink => {
+            let reason = "a nested template that is not local is never fetched: what it deploys is not in the scenario";
+            return CaveatSpec::new(CaveatKindSpec::UnresolvedLink, s.name.clone(), source, reason);
+        }
         _ => "not modelled, and nsgsim does not know whether it changes traffic".to_string(),
     };
-    let source = file_position(diag.file(s.src.file), s.src.position);
     CaveatSpec::new(CaveatKindSpec::UnmodelledResource, resource, source, reason)
 }
 

@@ -1,0 +1,289 @@
+//! The resources a template declares, as `reference()`, `list*()` and `resourceInfo()` see them.
+//!
+//! Azure answers `reference()` from the deployed resource; offline, a resource the template
+//! declares answers from its declared body, evaluated on demand in its own scope (a copied
+//! resource in its iteration) and remembered. A resource is found by symbolic name
+//! (`languageVersion` 2.0, `nsgs[1]` for an iteration), by id (its type and evaluated names) or
+//! by bare name. An `existing` resource is declared but not deployed: its properties are only
+//! known at deployment, so reading one is an unknown value saying so. A nested deployment
+//! answers its `outputs`, evaluated by [`super::nested`]. A reference that runs back to itself is
+//! an error naming the cycle.
+//!
+//! A value an expression could not make offline inside a referenced body travels as a marker
+//! object (see [`UNKNOWN_MARKER`]) so that reading it fails with its reason, and the body
+//! evaluator turns a marker that reaches a property back into an unknown value.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use serde_json::{Map, Value, json};
+
+use super::body;
+use super::expr::{ArmValue, Resources, Target, TemplateScope, eval_count, eval_string};
+use super::id::key;
+use crate::import::json::{Node, Value as NodeValue};
+
+/// The key of the marker object that stands for a value only known at deployment.
+pub const UNKNOWN_MARKER: &str = "$nsgsimUnknown";
+
+/// One resource declaration of a template.
+#[derive(Debug)]
+pub struct Entry {
+    /// The symbolic name (`languageVersion` 2.0).
+    pub symbolic: Option<String>,
+    /// The declaration.
+    pub node: Node,
+    /// The scope it is evaluated in (without the table, which it would hold in a cycle).
+    pub scope: TemplateScope,
+    /// Declared `existing`: a reference target, not deployed.
+    pub existing: bool,
+    /// The nested deployment's outputs, for a `Microsoft.Resources/deployments`.
+    pub outputs: Option<Outputs>,
+}
+
+/// Evaluates a nested deployment's outputs in the scope it is declared in.
+pub type OutputsFn = Rc<dyn Fn(&TemplateScope) -> Result<Value, String>>;
+
+/// How a nested deployment's outputs are evaluated, given the scope it is declared in.
+pub struct Outputs(pub OutputsFn);
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outputs")
+    }
+}
+
+/// A template's declared resources.
+#[derive(Debug, Default)]
+pub struct Declared {
+    entries: Vec<Entry>,
+    /// The enclosing template's table, asked when this one has no answer.
+    parent: Option<Rc<Declared>>,
+    me: RefCell<Weak<Declared>>,
+    /// Bodies already evaluated and the evaluations in progress.
+    memo: RefCell<HashMap<(usize, i64), Result<Value, String>>>,
+    active: RefCell<Vec<String>>,
+}
+
+impl Declared {
+    /// The table of `entries`, asking `parent` for what it does not declare.
+    pub fn new(entries: Vec<Entry>, parent: Option<Rc<Declared>>) -> Rc<Declared> {
+        let table = Rc::new(Declared { entries, parent, ..Declared::default() });
+        *table.me.borrow_mut() = Rc::downgrade(&table);
+        table
+    }
+
+    fn scope_of(&self, entry: &Entry) -> TemplateScope {
+        match self.me.borrow().upgrade() {
+            Some(me) => entry.scope.clone().with_resources(me),
+            None => entry.scope.clone(),
+        }
+    }
+
+    /// The iterations of entry `i`: `[None]` without a copy loop, else each index.
+    fn iterations(&self, entry: &Entry) -> Vec<Option<(String, i64)>> {
+        let Some(copy) = entry.node.get("copy") else { return vec![None] };
+        let name = copy.get("name").and_then(Node::as_str).unwrap_or("copy").to_string();
+        let count = copy
+            .get("count")
+            .map(|c| eval_count(&c.to_json(), &self.scope_of(entry)))
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        (0..count).map(|i| Some((name.clone(), i))).collect()
+    }
+
+    fn text(&self, entry: &Entry, field: &str, iteration: Option<&(String, i64)>) -> Option<String> {
+        let scope = self.scope_of(entry);
+        let scope = match iteration {
+            Some((name, i)) => scope.with_copy(name, *i, true),
+            None => scope,
+        };
+        match eval_string(entry.node.get(field)?.as_str()?, &scope).ok()? {
+            ArmValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entry and iteration `target` names.
+    fn find(&self, target: &Target) -> Option<(usize, Option<(String, i64)>)> {
+        match target {
+            Target::Symbolic(s) => {
+                let (name, index) = match s.split_once('[') {
+                    Some((n, rest)) => (n, rest.trim_end_matches(']').trim().parse::<i64>().ok()),
+                    None => (s.as_str(), None),
+                };
+                let Some(i) = self
+                    .entries
+                    .iter()
+                    .position(|e| e.symbolic.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(name)))
+                else {
+                    // Without symbolic names, `reference('name')` names a resource by its name.
+                    return self.find(&Target::Name(s.clone()));
+                };
+                let iteration = match (index, self.entries[i].node.get("copy")) {
+                    (Some(ix), Some(copy)) => {
+                        Some((copy.get("name").and_then(Node::as_str).unwrap_or("copy").to_string(), ix))
+                    }
+                    _ => None,
+                };
+                Some((i, iteration))
+            }
+            Target::Id(r) => {
+                let wanted = r.key();
+                self.entries.iter().enumerate().find_map(|(i, e)| {
+                    let kind = self.text(e, "type", None)?;
+                    if !kind.eq_ignore_ascii_case(&r.kind) {
+                        return None;
+                    }
+                    self.iterations(e).into_iter().find_map(|it| {
+                        let name = self.text(e, "name", it.as_ref())?;
+                        let names: Vec<String> = name.split('/').map(str::to_string).collect();
+                        (key(&kind, &names) == wanted).then_some((i, it))
+                    })
+                })
+            }
+            Target::Name(n) => self.entries.iter().enumerate().find_map(|(i, e)| {
+                self.iterations(e).into_iter().find_map(|it| {
+                    let name = self.text(e, "name", it.as_ref())?;
+                    name.eq_ignore_ascii_case(n).then_some((i, it))
+                })
+            }),
+        }
+    }
+
+    /// The declared body of entry `i` in `iteration`, as JSON with markers for unknown values.
+    fn body(&self, i: usize, iteration: Option<&(String, i64)>) -> Result<Value, String> {
+        let entry = &self.entries[i];
+        let memo_key = (i, iteration.map_or(-1, |(_, ix)| *ix));
+        if let Some(done) = self.memo.borrow().get(&memo_key) {
+            return done.clone();
+        }
+        let label = format!(
+            "{}{}",
+            entry.symbolic.clone().unwrap_or_else(|| format!("resources[{i}]")),
+            iteration.map(|(_, ix)| format!("[{ix}]")).unwrap_or_default()
+        );
+        if self.active.borrow().contains(&label) {
+            let chain = self.active.borrow().join(" -> ");
+            return Err(format!("reference() runs in a cycle: {chain} -> {label}"));
+        }
+        self.active.borrow_mut().push(label);
+        let scope = self.scope_of(entry);
+        let scope = match iteration {
+            Some((name, ix)) => scope.with_copy(name, *ix, true),
+            None => scope,
+        };
+        let out = body::evaluate_resource(&entry.node, &scope)
+            .map(|n| to_json_with_markers(&n))
+            .map_err(|e| e.message);
+        let out = out.and_then(|mut body| {
+            let name = self.text(entry, "name", iteration).unwrap_or_default();
+            let kind = self.text(entry, "type", None).unwrap_or_default();
+            if let Value::Object(m) = &mut body {
+                let names: Vec<String> = name.split('/').map(str::to_string).collect();
+                let r = crate::import::arm::id::ResourceRef { kind: kind.clone(), names, subscription: None, resource_group: None };
+                let id = r.id(&scope.deployment);
+                if let Some(Value::Object(p)) = m.get_mut("properties") {
+                    add_child_ids(p, &id);
+                }
+                m.insert("id".into(), Value::String(id));
+                m.insert("name".into(), Value::String(name));
+                m.insert("type".into(), Value::String(kind));
+                if let Some(location) = self.text(entry, "location", iteration) {
+                    m.insert("location".into(), Value::String(location));
+                }
+                if entry.existing {
+                    m.insert("properties".into(), marker(&format!("the properties of existing resource '{}' are not in the template: only known at deployment", m.get("name").and_then(Value::as_str).unwrap_or_default())));
+                }
+                if let Some(outputs) = &entry.outputs {
+                    let values = (outputs.0)(&scope)?;
+                    let properties = m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(p) = properties {
+                        p.insert("outputs".into(), values);
+                    }
+                }
+            }
+            Ok(body)
+        });
+        self.active.borrow_mut().pop();
+        self.memo.borrow_mut().insert(memo_key, out.clone());
+        out
+    }
+}
+
+impl Resources for Declared {
+    fn reference(&self, target: &Target, full: bool) -> Option<Result<Value, String>> {
+        let Some((i, iteration)) = self.find(target) else {
+            return self.parent.as_ref().and_then(|p| p.reference(target, full));
+        };
+        Some(self.body(i, iteration.as_ref()).map(|body| {
+            if full {
+                body
+            } else {
+                body.get("properties").cloned().unwrap_or_else(|| Value::Object(Map::new()))
+            }
+        }))
+    }
+
+    fn info(&self, symbolic: &str) -> Option<Result<Value, String>> {
+        let Some((i, iteration)) = self.find(&Target::Symbolic(symbolic.to_string())) else {
+            return self.parent.as_ref().and_then(|p| p.info(symbolic));
+        };
+        let entry = &self.entries[i];
+        let kind = self.text(entry, "type", None).unwrap_or_default();
+        let name = self.text(entry, "name", iteration.as_ref()).unwrap_or_default();
+        let names: Vec<String> = name.split('/').map(str::to_string).collect();
+        let r = crate::import::arm::id::ResourceRef {
+            kind: kind.clone(),
+            names,
+            subscription: None,
+            resource_group: None,
+        };
+        let api = entry.node.get("apiVersion").and_then(Node::as_str).unwrap_or_default();
+        Some(Ok(json!({"id": r.id(&entry.scope.deployment), "name": name, "type": kind, "apiVersion": api})))
+    }
+}
+
+/// Gives each child resource declared inline (an object with a `name` and `properties` in an
+/// array property, as a VNet's `subnets`, an NSG's `securityRules`, a NIC's `ipConfigurations`) the
+/// `id` Azure gives it at deployment, `{parent id}/{array property}/{name}`, unless it has one:
+/// what `reference(vnet).subnets[0].id` reads. **Model choice**: the runtime state's other
+/// read-only properties are not invented.
+fn add_child_ids(properties: &mut Map<String, Value>, parent: &str) {
+    for (key, value) in properties.iter_mut() {
+        let Value::Array(items) = value else { continue };
+        for item in items {
+            let Value::Object(child) = item else { continue };
+            if child.contains_key("id") || !child.contains_key("properties") {
+                continue;
+            }
+            if let Some(Value::String(name)) = child.get("name") {
+                let id = format!("{parent}/{key}/{name}");
+                child.insert("id".into(), Value::String(id));
+            }
+        }
+    }
+}
+
+/// The marker object for a value only known at deployment, with the reason.
+pub fn marker(reason: &str) -> Value {
+    json!({ UNKNOWN_MARKER: reason })
+}
+
+/// The reason a marker object gives, if `value` is one.
+pub fn marker_reason(value: &Value) -> Option<&str> {
+    value.as_object().filter(|m| m.len() == 1).and_then(|m| m.get(UNKNOWN_MARKER)).and_then(Value::as_str)
+}
+
+/// A body as JSON, each unknown value a marker.
+fn to_json_with_markers(node: &Node) -> Value {
+    match &node.value {
+        NodeValue::Unknown(u) => marker(&u.reason),
+        NodeValue::Array(items) => Value::Array(items.iter().map(to_json_with_markers).collect()),
+        NodeValue::Object(o) => {
+            Value::Object(o.iter().map(|(k, n)| (k.to_string(), to_json_with_markers(n))).collect())
+        }
+        _ => node.to_json(),
+    }
+}

@@ -1,0 +1,231 @@
+//! Unit tests of the template reader: unmodelled types, parameters, languageVersion 2.0,
+//! references, nested deployments, limits.
+
+use std::path::Path;
+
+use super::*;
+use crate::import::json::Value;
+use crate::import::json::parse;
+
+fn read(text: &str, parameters: &Parameters) -> Result<(Collected, Diagnostics), ImportError> {
+    let mut diag = Diagnostics::default();
+    let file = diag.add_file(Path::new("t.json"));
+    let root = parse(text.as_bytes()).expect("JSON");
+    let mut out = Collected::default();
+    read_template(&root, file, parameters, &Deployment::default(), &mut diag, &mut out)?;
+    Ok((out, diag))
+}
+
+#[test]
+fn unmodelled_types_are_skipped_before_their_names_are_evaluated() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Storage/storageAccounts", "name": "[concat('sa', uniqueString(resourceGroup().id))]",
+         "resources": [{"type": "blobServices", "name": "[guid()]"}]},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "asg"}]}"#;
+    let (out, diag) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(out.resources.len(), 1);
+    assert_eq!(out.resources[0].names, ["asg"]);
+    let skipped: Vec<&str> = out.skipped.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(
+        skipped,
+        ["Microsoft.Storage/storageAccounts", "Microsoft.Storage/storageAccounts/blobServices"]
+    );
+    let w: Vec<String> = diag.into_warnings().iter().map(ToString::to_string).collect();
+    assert!(w[0].starts_with("t.json:2:9: resources[0]: resource type 'Microsoft.Storage/storageAccounts' is not imported: not modelled; cannot change NSG traffic"), "{w:?}");
+}
+
+#[test]
+fn given_values_win_over_defaults_and_unneeded_unknowns_cost_nothing() {
+    let text = r#"{"parameters": {"name": {"type": "string", "defaultValue": "x"}, "adminPassword": {"type": "securestring"}},
+        "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[parameters('name')]",
+                       "properties": {"secret": "[parameters('adminPassword')]"}}]}"#;
+    let mut parameters = Parameters::default();
+    parameters.extend(vec![command_line("name=from-cli").expect("ok")]);
+    let (out, _) = read(text, &parameters).expect("the password is never read");
+    assert_eq!(out.resources[0].names, ["from-cli"]);
+    let secret = out.resources[0].body.get("properties").and_then(|p| p.get("secret")).expect("kept");
+    assert!(
+        matches!(&secret.value, Value::Unknown(u) if u.reason.contains("--parameter adminPassword=VALUE"))
+    );
+}
+
+#[test]
+fn templates_are_told_from_resources_with_children() {
+    let template = parse(br#"{"resources": []}"#).expect("JSON");
+    let vm_show = parse(br#"{"type": "Microsoft.Compute/virtualMachines", "name": "vm", "resources": []}"#)
+        .expect("JSON");
+    let schema = parse(
+        br#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"}"#,
+    )
+    .expect("JSON");
+    assert!(is_template(&template) && is_template(&schema));
+    assert!(!is_template(&vm_show));
+}
+
+fn names_of(out: &Collected) -> Vec<String> {
+    out.resources.iter().map(|r| format!("{}|{}", r.kind, r.names.join("/"))).collect()
+}
+
+fn prop(r: &Resource, path: &[&str]) -> serde_json::Value {
+    let mut node = &r.body;
+    for p in path {
+        match node.get(p) {
+            Some(n) => node = n,
+            None => return serde_json::Value::Null,
+        }
+    }
+    match &node.value {
+        Value::Unknown(u) => serde_json::Value::String(format!("unknown: {}", u.reason)),
+        _ => node.to_json(),
+    }
+}
+
+#[test]
+fn language_version_2_reads_symbolic_resources_existing_references_and_copies() {
+    let text = r##"{"languageVersion": "2.0", "contentVersion": "1.0.0.0",
+      "definitions": {"ruleT": {"type": "object", "properties": {"port": {"type": "int"}}}},
+      "parameters": {"prefix": {"type": "string", "defaultValue": "app"}, "maybe": {"type": "string", "nullable": true},
+                     "rules": {"type": "array", "items": {"$ref": "#/definitions/ruleT"}, "defaultValue": [{"port": 22}, {"port": 3389}]}},
+      "resources": {
+        "hub": {"existing": true, "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "hub-vnet"},
+        "vnet": {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-09-01", "name": "[format('{0}-vnet', parameters('prefix'))]",
+                 "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}, "subnets": [{"name": "web", "properties": {"addressPrefix": "10.0.1.0/24"}}]}},
+        "nsgs": {"copy": {"name": "nsgs", "count": "[length(parameters('rules'))]"}, "type": "Microsoft.Network/networkSecurityGroups",
+                 "apiVersion": "2023-09-01", "name": "[format('nsg-{0}', parameters('rules')[copyIndex()].port)]",
+                 "dependsOn": ["vnet"], "properties": {"securityRules": []}},
+        "asg": {"type": "Microsoft.Network/applicationSecurityGroups", "apiVersion": "2023-09-01",
+                "name": "[format('{0}-{1}', reference('vnet').subnets[0].name, if(equals(parameters('maybe'), null()), 'none', 'x'))]",
+                "tags": {"first": "[resourceInfo('nsgs[1]').name]"},
+                "properties": {"probe": "[reference('hub').addressSpace]", "sibling": "[reference('nsgs[1]', '2023-09-01', 'Full').name]"}}
+      }}"##;
+    let (out, diag) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out),
+        [
+            "Microsoft.Network/virtualNetworks|app-vnet",
+            "Microsoft.Network/networkSecurityGroups|nsg-22",
+            "Microsoft.Network/networkSecurityGroups|nsg-3389",
+            "Microsoft.Network/applicationSecurityGroups|web-none"
+        ],
+        "the existing VNet is a reference target, not deployed"
+    );
+    let asg = &out.resources[3];
+    assert_eq!(prop(asg, &["properties", "sibling"]), "nsg-3389");
+    let probe = prop(asg, &["properties", "probe"]);
+    assert!(
+        probe.as_str().is_some_and(
+            |p| p.contains("existing resource 'hub-vnet'") && p.contains("only known at deployment")
+        ),
+        "{probe}"
+    );
+    let w: Vec<String> = diag.into_warnings().iter().map(ToString::to_string).collect();
+    assert!(w.iter().any(|w| w.contains("nsgsim does not validate values against them")), "{w:?}");
+}
+
+#[test]
+fn reference_resolves_a_declared_resource_by_id_and_a_cycle_is_named() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/networkInterfaces", "name": "nic",
+         "properties": {"ipConfigurations": [{"name": "c", "properties": {"subnet": {"id": "[reference(resourceId('Microsoft.Network/virtualNetworks', 'v')).subnets[0].id]"}}}],
+                        "other": "[reference('nic').other]"}},
+        {"type": "Microsoft.Network/virtualNetworks", "name": "v",
+         "properties": {"subnets": [{"name": "s", "id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 's')]"}]}}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    let nic = &out.resources[0];
+    let id = prop(nic, &["properties", "ipConfigurations"]);
+    assert!(id.to_string().contains("/virtualNetworks/v/subnets/s"), "{id}");
+    let cycle = prop(nic, &["properties", "other"]);
+    assert!(cycle.as_str().is_some_and(|c| c.contains("cycle")), "{cycle}");
+}
+
+#[test]
+fn nested_deployments_inner_and_outer_scopes_outputs_and_context() {
+    let text = r#"{"parameters": {"p": {"type": "string", "defaultValue": "parent"}},
+      "variables": {"v": "outer-var"},
+      "resources": [
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "mod",
+         "resourceGroup": "spoke-rg",
+         "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "mode": "Incremental",
+           "parameters": {"p": {"value": "[concat(parameters('p'), '-given')]"}},
+           "template": {"parameters": {"p": {"type": "string"}}, "variables": {"v": "inner-var"},
+             "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat(parameters('p'), '-', variables('v'), '-', resourceGroup().name, '-', deployment().name)]"},
+                           {"type": "Microsoft.Resources/deployments", "name": "deeper", "properties": {"template": {"resources": [
+                              {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat('deep-', parameters('p'))]"}]}}}],
+             "outputs": {"made": {"type": "string", "value": "[concat('out-', parameters('p'))]"}}}}},
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "outer", "resourceGroup": "other-rg",
+         "properties": {"template": {"resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat(variables('v'), '-', resourceGroup().name, '-', deployment().name)]"}]}}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[reference('mod').outputs.made.value]"}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out),
+        [
+            "Microsoft.Network/applicationSecurityGroups|parent-given-inner-var-spoke-rg-mod",
+            "Microsoft.Network/applicationSecurityGroups|deep-parent-given",
+            // An outer-scoped inline template resolves the context in the parent's scope too.
+            "Microsoft.Network/applicationSecurityGroups|outer-var-nsgsim-rg-nsgsim-import",
+            "Microsoft.Network/applicationSecurityGroups|out-parent-given"
+        ]
+    );
+    assert_eq!(out.resources[0].src.path, "resources[0].properties.template.resources[0]");
+    assert!(out.skipped.iter().filter(|s| s.reason == SkipReason::NestedDeployment).count() == 3);
+}
+
+#[test]
+fn a_remote_link_is_never_fetched_and_is_recorded_unresolved() {
+    let text = r#"{"resources": [{"type": "Microsoft.Resources/deployments", "name": "linked",
+        "properties": {"templateLink": {"uri": "https://example.com/t/nested.json"}, "mode": "Incremental"}}]}"#;
+    let (out, diag) = read(text, &Parameters::default()).expect("reads");
+    assert!(out.resources.is_empty());
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(
+        (out.skipped[0].name.as_str(), out.skipped[0].reason),
+        ("https://example.com/t/nested.json", SkipReason::UnresolvedLink)
+    );
+    let w: Vec<String> = diag.into_warnings().iter().map(ToString::to_string).collect();
+    assert!(
+        w[0].contains(
+            "the linked template 'https://example.com/t/nested.json' is not local and is never fetched"
+        ),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn more_than_800_resources_is_refused_before_anything_is_expanded() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/networkSecurityGroups", "name": "[concat('n', copyIndex())]", "copy": {"name": "c", "count": 800},
+         "properties": {"copy": [{"name": "securityRules", "count": 800, "input": {"name": "[concat('r', copyIndex('securityRules'))]"}}]}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "one-more"}]}"#;
+    let start = std::time::Instant::now();
+    let e = read(text, &Parameters::default()).expect_err("801 resources").to_string();
+    assert!(e.starts_with("t.json:4:9: resources[1]: the template declares more than 800 resources"), "{e}");
+    assert!(start.elapsed().as_secs() < 2);
+}
+
+#[test]
+fn an_output_copy_loop_is_an_array_of_its_input() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Resources/deployments", "name": "mod",
+         "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "template": {"resources": [],
+           "outputs": {"names": {"type": "array", "copy": {"count": 2, "input": "[concat('asg-', string(copyIndex()))]"}}}}}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[reference('mod').outputs.names.value[1]]"}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(names_of(&out), ["Microsoft.Network/applicationSecurityGroups|asg-1"]);
+}
+
+#[test]
+fn a_referenced_child_resource_declared_inline_has_the_id_azure_gives_it() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/virtualNetworks", "name": "vnet", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+          "subnets": [{"name": "web", "properties": {"addressPrefix": "10.0.1.0/24"}}]}},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[last(split(reference(resourceId('Microsoft.Network/virtualNetworks', 'vnet')).subnets[0].id, '/subnets/'))]"},
+        {"type": "Microsoft.Network/applicationSecurityGroups", "name": "[if(equals(reference('vnet').subnets[0].id, resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'web')), 'same-id', 'another-id')]"}]}"#;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out)[1..],
+        [
+            "Microsoft.Network/applicationSecurityGroups|web".to_string(),
+            "Microsoft.Network/applicationSecurityGroups|same-id".to_string()
+        ]
+    );
+}

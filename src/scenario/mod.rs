@@ -14,6 +14,7 @@ mod load;
 mod load_jit;
 mod load_network;
 mod locate;
+pub mod role_spec;
 pub mod schema;
 #[cfg(test)]
 mod testing;

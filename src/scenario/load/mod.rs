@@ -151,7 +151,7 @@ pub(super) fn fault(field: impl Into<String>, value: impl Into<String>, message:
 }
 
 impl Loader<'_> {
-    fn error(&self, f: Fault) -> LoadError {
+    pub(super) fn error(&self, f: Fault) -> LoadError {
         LoadError {
             file: self.path.to_path_buf(),
             position: self.map.find(&f.field, &f.value),
@@ -798,7 +798,7 @@ impl Loader<'_> {
         Ok(AddressSpec::Prefixes(nets))
     }
 
-    fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
+    pub(super) fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
         let field = format!("timeline[{si}]");
         let at = Duration::parse(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
         sc.instant_at(at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;

@@ -29,6 +29,7 @@
 //! the rule changes out. The engine itself is one state ([`JitEngine`], `engine.rs`) with one file
 //! per stage: `configure.rs`, `request.rs`, `grant.rs`, `firewall.rs`.
 
+mod action_pattern;
 mod configure;
 mod engine;
 mod error;

@@ -18,6 +18,7 @@ mod load_teach;
 mod locate;
 mod recover;
 mod rewrite;
+pub mod role_spec;
 pub mod schema;
 mod schema_teach;
 #[cfg(test)]

@@ -60,9 +60,10 @@ pub struct ScenarioFile {
     /// Azure Bastion hosts.
     #[serde(default)]
     pub bastions: Vec<BastionSpec>,
-    /// Custom Azure roles: role name → action patterns (`Microsoft.Security/*`, `*/read`).
+    /// Custom Azure roles: role name → action patterns (`Microsoft.Security/*`, `*/read`), or
+    /// `Role(actions: [...], not_actions: [...])`.
     #[serde(default)]
-    pub roles: BTreeMap<String, Vec<String>>,
+    pub roles: BTreeMap<String, super::role_spec::RoleSpec>,
     /// JIT policies scoped to a subscription, resource group or VM.
     #[serde(default)]
     pub jit_policies: Vec<JitPolicySpec>,

@@ -481,3 +481,48 @@ fn r_audit24_jit_status_flags_ports_left_open_by_existing_allow_rules() {
     let json = nsgsim(&["jit", "status", &file, "--at", "10m", "--format", "json"]).assert_code(0).json();
     assert_eq!(json["vms"][0]["open_ports"], serde_json::json!([]));
 }
+
+/// The JIT lifecycle scenario with custom roles and users added, and a timeline of requests.
+fn lifecycle_with_roles(roles: &str, users: &str, timeline: &str) -> String {
+    let text = std::fs::read_to_string(scenario("10-jit-lifecycle.ron")).expect("shipped scenario");
+    let text = super::util::replace_once(
+        &text,
+        "    users: [\n",
+        &format!("    roles: {{{roles}}},\n    users: [\n{users}"),
+    );
+    let at = text.find("    timeline: [\n").expect("a timeline") + "    timeline: [\n".len();
+    format!("{}{timeline}{}", &text[..at], &text[at..])
+}
+
+#[test]
+fn a_custom_role_built_from_microsofts_permissions_table_can_request() {
+    // Defender for Cloud, "Enable just-in-time access", the table's "Request JIT access to a VM"
+    // row, spelled as Microsoft spells it, wildcards included.
+    let table = r#""Microsoft.Security/locations/jitNetworkAccessPolicies/initiate/action",
+        "Microsoft.Security/locations/jitNetworkAccessPolicies/*/read", "Microsoft.Compute/virtualMachines/read",
+        "Microsoft.Network/networkInterfaces/*/read", "Microsoft.Network/publicIPAddresses/read""#;
+    let roles = format!(
+        r#""JIT Requester": [{table}],
+        "All but initiate": Role(actions: ["*"],
+            not_actions: ["microsoft.security/locations/jitNetworkAccessPolicies/INITIATE/action"])"#
+    );
+    let users = r#"        User(name: "bob", roles: ["JIT Requester"], source_ip: "203.0.113.20"),
+        User(name: "carol", roles: ["All but initiate"], source_ip: "203.0.113.30"),
+"#;
+    let timeline = r#"        (at: "3m", action: RequestJit(id: "bob-ssh", user: "bob", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "3m", expect: JitRequest(request: "bob-ssh", status: Active)),
+        (at: "3m", expect: Flow(from: "bob", to: "vm1", port: 22, verdict: Allow)),
+        (at: "4m", action: RequestJit(id: "carol-ssh", user: "carol", vm: "vm1", ports: [22], duration: "1h")),
+        (at: "4m", expect: JitRequest(request: "carol-ssh", status: Refused, reason: "initiate/action")),
+"#;
+    let dir = super::util::TempDir::new("jit-table-role");
+    let file = dir.write("table-role.ron", &lifecycle_with_roles(&roles, users, timeline));
+    nsgsim(&["run", &file]).assert_code(0);
+    // Without the wildcard reads the same role is refused, naming the table's action.
+    let narrow = roles.replace(
+        "\"Microsoft.Network/networkInterfaces/*/read\"",
+        "\"Microsoft.Network/networkInterfaces/read\"",
+    );
+    let file = dir.write("narrow-role.ron", &lifecycle_with_roles(&narrow, users, timeline));
+    nsgsim(&["run", &file]).assert_code(1).stdout_has(&["Microsoft.Network/networkInterfaces/*/read"]);
+}

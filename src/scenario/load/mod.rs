@@ -579,14 +579,17 @@ impl Loader<'_> {
         }
 
         let mut roles = RoleBook::default();
-        for (name, actions) in &file.roles {
-            if actions.is_empty() {
-                let f =
-                    fault(format!("roles[\"{name}\"]"), name, format!("custom role '{name}' has no actions"));
+        for (name, role) in &file.roles {
+            if role.actions.is_empty() {
+                let f = fault(
+                    format!("roles[\"{name}\"]"),
+                    name,
+                    format!("custom role '{name}' has no actions; valid: at least one action pattern"),
+                );
                 self.refuse_item(f, &[name]);
                 continue;
             }
-            roles.define(name, actions.clone());
+            roles.define_with_exclusions(name, role.actions.clone(), role.not_actions.clone());
         }
         let mut users = Vec::new();
         for (ui, u) in file.users.iter().enumerate() {

@@ -15,7 +15,7 @@ use crate::time::Instant;
 use super::engine::VmJit;
 use super::log::LogStatus;
 use super::outcome::Effects;
-use super::rules::{covering_rules, deny_priority, deny_rule};
+use super::rules::{covering_rules, deny_priority, deny_rule, existing_deny_rule};
 use super::{
     CancelReason, GrantId, GrantState, JitEngine, JitError, JitEvent, JitOutcome, JitPolicy, JitWarning,
     NsgLevels, Permission, PolicyChange, Supportability, default_ports, supportability,
@@ -188,6 +188,13 @@ impl JitEngine {
         let mut deny_rules = Vec::new();
         for &nsg in &nsgs {
             for port in &policy.ports {
+                // A deny rule Defender wrote before (an imported NSG holds it) is JIT's own:
+                // Defender "ensures 'deny all inbound traffic' rules exist", it does not add one
+                // next to another.
+                if let Some(existing) = existing_deny_rule(topology.nsg(nsg), port, vm_ip) {
+                    deny_rules.push((nsg, port.number, existing.name.clone()));
+                    continue;
+                }
                 let nsg_name = topology.nsg(nsg).name.clone();
                 let Some((priority, as_intended)) =
                     deny_priority(topology.nsg(nsg), port, vm_ip, &ctx, self.options.strict_deny_placement)

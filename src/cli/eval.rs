@@ -71,8 +71,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 args.protocol
             )
         })?;
-    let source = scenario.source(&args.from).map_err(|m| anyhow::anyhow!("--from: {m}"))?;
-    let destination = scenario.destination(&args.to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
+    let (source, destination) =
+        scenario.endpoints(&args.from, &args.to).map_err(|e| anyhow::anyhow!("--{}: {e}", e.end.field()))?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
     let via = args

@@ -171,13 +171,21 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|c| vm_ids.iter().any(|&vm| c.touches_vm(&scenario.topology, vm)))
         .collect();
-    let source_of = crate::path::Source::Address(user.source_ip);
     let mut flows = Vec::new();
     for &vm in &vm_ids {
         let Some(nic) = sim.topology().primary_nic(vm) else { continue };
+        // The requester's address as given; one that separate routing domains share is placed
+        // in the one that reaches the VM (when none or several do it stays bare, and the trace
+        // says it is ambiguous).
+        let t = sim.topology();
+        let shared = t.sites_of(user.source_ip).len() > 1;
+        let source = match t.sites_toward(user.source_ip, t.vnet_of_nic(nic)).as_slice() {
+            [site] if shared => crate::path::source_at(t, user.source_ip, *site),
+            _ => crate::path::Source::Address(user.source_ip),
+        };
         for &port in &args.ports {
             let req = FlowRequest {
-                source: source_of,
+                source,
                 destination: Destination::Nic(nic),
                 protocol: IpProtocol::TCP,
                 src_port: 50000,

@@ -108,13 +108,9 @@ fn run_case(
             }
         }
     };
-    let source = match scenario.source(&case.from) {
-        Ok(s) => s,
-        Err(m) => return result(Outcome::Error(format!("from: {m}")), String::new()),
-    };
-    let destination = match scenario.destination(&case.to) {
-        Ok(d) => d,
-        Err(m) => return result(Outcome::Error(format!("to: {m}")), String::new()),
+    let (source, destination) = match scenario.endpoints(&case.from, &case.to) {
+        Ok(ends) => ends,
+        Err(e) => return result(Outcome::Error(format!("{}: {e}", e.end.field())), String::new()),
     };
     let via = match case.via.as_deref().map(|b| scenario.bastion(b)).transpose() {
         Ok(v) => v,

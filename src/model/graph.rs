@@ -276,7 +276,7 @@ impl TopologyGraph {
             if let Some(p) = fw.public_ip {
                 public(&mut g, node, p);
             }
-            firewall_nodes.push((fw.private_ip, node));
+            firewall_nodes.push(node);
         }
         for b in topology.bastion_ids() {
             let bastion = topology.bastion(b);
@@ -290,12 +290,16 @@ impl TopologyGraph {
             let Some(rt) = topology.subnet(s).route_table else { continue };
             let table = topology.route_table(rt);
             for route in &table.routes {
+                // The next hop is looked up where the subnet's routes send it: its VNet or a peered
+                // one, never a firewall of another routing domain that has the same address.
+                let vnet = topology.subnet(s).vnet;
                 if let NextHop::VirtualAppliance(ip) = route.next_hop
-                    && let Some((_, fw)) = firewall_nodes.iter().find(|(a, _)| *a == ip)
+                    && let Some(fw) =
+                        topology.vnet_seen_from(vnet, ip).and_then(|v| topology.firewall_in_vnet(v, ip))
                 {
                     g.add_edge(
                         subnets[s.index()],
-                        *fw,
+                        firewall_nodes[fw.0 as usize],
                         GraphEdge::Route(format!("{}/{} {}", table.name, route.name, route.prefix)),
                     );
                 }

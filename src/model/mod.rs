@@ -6,12 +6,17 @@
 //! are not among the addresses Azure reserves, every id points at something. References by name
 //! are resolved once, at load time (`scenario`); the engine only passes ids around.
 //!
+//! A private address is unique only within a routing domain (a VNet and the VNets peered with it):
+//! VNets that are not connected may reuse addresses, as Azure lets them, so address lookups take
+//! the VNet they are seen from (see `domain`, and [`Site`]).
+//!
 //! [`Caveat`]s live beside the topology rather than in it: they say what the topology lacks
 //! (a load balancer, a remote template) and whose traffic that can change, by id.
 
 mod appliance;
 mod caveat;
 mod describe;
+mod domain;
 mod graph;
 mod service_tags;
 mod topology;
@@ -25,6 +30,7 @@ pub use appliance::{
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
 };
 pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
+pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use topology::{

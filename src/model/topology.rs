@@ -257,8 +257,8 @@ pub enum TopologyError {
         /// Last usable address.
         last_usable: IpAddr,
     },
-    /// Two NICs with one address.
-    #[error("nic '{second}': private IP {ip} is already used by nic '{first}'")]
+    /// Two NICs with one address in one VNet.
+    #[error("nic '{second}': private IP {ip} is already used by nic '{first}' in vnet '{vnet}'")]
     DuplicateIp {
         /// The address.
         ip: IpAddr,
@@ -266,6 +266,8 @@ pub enum TopologyError {
         first: String,
         /// The second NIC.
         second: String,
+        /// The VNet both are in.
+        vnet: String,
     },
     /// An ASG with members in two VNets.
     #[error(
@@ -300,6 +302,24 @@ pub enum TopologyError {
         first: String,
         /// The other.
         second: String,
+    },
+    /// Peering two VNets when one's space overlaps a VNet already peered with the other (Azure's
+    /// `VnetAddressSpaceOverlapsWithAlreadyPeeredVnet`): the VNets one VNet is peered with must
+    /// hold distinct addresses, or its routes would send one address two ways.
+    #[error(
+        "vnets '{first}' and '{second}' cannot be peered: {ours} of vnet '{first}' overlaps {theirs} of vnet '{third}', which is already peered with vnet '{second}' (Azure refuses it: VnetAddressSpaceOverlapsWithAlreadyPeeredVnet); the VNets peered with one VNet must have distinct address spaces"
+    )]
+    PeeringOverlapsPeered {
+        /// The VNet whose space overlaps.
+        first: String,
+        /// The VNet it would be peered with.
+        second: String,
+        /// The VNet already peered with `second`.
+        third: String,
+        /// The prefix of `first` that the peering would route.
+        ours: IpNet,
+        /// The prefix of `third` that `second` already routes over their peering.
+        theirs: IpNet,
     },
     /// A resource placed in a subnet reserved for Azure Bastion or Azure Firewall.
     #[error(
@@ -382,8 +402,14 @@ pub struct Topology {
     firewalls: Vec<Firewall>,
     bastions: Vec<Bastion>,
     /// Address indexes: every flow looks its endpoints up, so these must not be linear scans.
-    nic_by_ip: HashMap<IpAddr, NicId>,
+    /// A private address maps to every NIC that has it: VNets that are not connected may use the
+    /// same addresses (see `model::domain`), one NIC per VNet at most.
+    nics_by_ip: HashMap<IpAddr, Vec<NicId>>,
     public_ip_by_addr: HashMap<IpAddr, PublicIpId>,
+    /// Every VNet address space and on-premises space together: an address outside it (most of
+    /// what `reach` and `exposure` ask about) is in no routing domain, answered without scanning
+    /// the VNets.
+    networked: AddrSet,
     /// Name indexes of the resources a scenario has thousands of: loading checks every new name
     /// against them, and a linear scan made loading 10,000 VMs quadratic.
     vm_by_name: HashMap<String, VmId>,
@@ -394,7 +420,8 @@ pub struct Topology {
     peering_access_blocks_all_traffic: bool,
 }
 
-fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+/// Whether two prefixes share an address.
+pub(super) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
@@ -504,6 +531,7 @@ impl Topology {
                 return Err(TopologyError::AddressSpaceOverlap { vnet: name.into(), first: *b, second: *a });
             }
         }
+        self.networked = self.networked.union(&AddrSet::from_nets(&address_space));
         self.vnets.push(Vnet {
             name: name.into(),
             address_space,
@@ -532,22 +560,15 @@ impl Topology {
                 });
             }
         }
+        self.networked = self.networked.union(&AddrSet::from_nets(&spaces));
         self.vnets[vnet.index()].on_premises.extend(spaces);
         Ok(())
-    }
-
-    /// The VNet whose gateway connects the on-premises network holding `ip`.
-    pub fn vnet_of_on_premises_ip(&self, ip: IpAddr) -> Option<VnetId> {
-        self.vnets
-            .iter()
-            .position(|v| v.on_premises.iter().any(|s| s.contains(&ip)))
-            .map(|i| VnetId(i as u32))
     }
 
     /// Peers two VNets (both directions).
     ///
     /// # Errors
-    /// When their address spaces overlap.
+    /// When their address spaces overlap, or one's overlaps a VNet already peered with the other.
     pub fn peer(&mut self, a: VnetId, b: VnetId) -> Result<(), TopologyError> {
         let overlap = self.vnets[a.index()]
             .address_space
@@ -563,6 +584,9 @@ impl Topology {
             });
         }
         if !self.vnets[a.index()].peerings.contains(&b) {
+            let (sa, sb) =
+                (self.vnets[a.index()].address_space.clone(), self.vnets[b.index()].address_space.clone());
+            self.check_distinct_among_peers(a, b, &sa, &sb)?;
             self.vnets[a.index()].peerings.push(b);
             self.vnets[b.index()].peerings.push(a);
         }
@@ -581,7 +605,10 @@ impl Topology {
     ///
     /// # Errors
     /// A VNet peered with itself, VNets already peered (Azure allows one peering link between two
-    /// VNets), an empty list, a subnet of another VNet, or the overlap above.
+    /// VNets), an empty list, a subnet of another VNet, the overlap above, or a peered subnet that
+    /// overlaps what the other VNet already reaches over another peering (Azure's rule for whole
+    /// VNets, `VnetAddressSpaceOverlapsWithAlreadyPeeredVnet`, applied to the prefixes the subnet
+    /// peering routes: model choice, docs/fidelity.md).
     pub fn peer_subnets(
         &mut self,
         a: VnetId,
@@ -628,6 +655,10 @@ impl Topology {
                 }
             }
         }
+        let prefixes = |list: &[SubnetId]| -> Vec<IpNet> {
+            list.iter().map(|s| self.subnets[s.index()].prefix).collect()
+        };
+        self.check_distinct_among_peers(a, b, &prefixes(a_subnets), &prefixes(b_subnets))?;
         let dedup = |list: &[SubnetId]| {
             let mut v = list.to_vec();
             v.sort();
@@ -941,11 +972,14 @@ impl Topology {
                 last_usable,
             });
         }
-        if let Some(other) = self.nic_by_ip.get(&private_ip).map(|n| &self.nics[n.index()]) {
+        // Unique within the VNet only: VNets that are not connected are separate routing domains
+        // and may reuse addresses, as Azure lets them (see `model::domain`).
+        if let Some(other) = self.nic_in_vnet(s.vnet, private_ip).map(|n| &self.nics[n.index()]) {
             return Err(TopologyError::DuplicateIp {
                 ip: private_ip,
                 first: other.name.clone(),
                 second: name.into(),
+                vnet: self.vnets[s.vnet.index()].name.clone(),
             });
         }
         let primary = vm.is_some_and(|v| self.vms[v.index()].nics.is_empty());
@@ -960,7 +994,7 @@ impl Topology {
             public_ip: None,
         });
         let id = NicId(self.nics.len() as u32 - 1);
-        self.nic_by_ip.insert(private_ip, id);
+        self.nics_by_ip.entry(private_ip).or_default().push(id);
         self.nic_by_name.insert(name.into(), id);
         self.subnets[subnet.index()].nics.push(id);
         if let Some(v) = vm {
@@ -1289,10 +1323,6 @@ impl Topology {
     pub fn bastion_by_name(&self, name: &str) -> Option<BastionId> {
         self.bastions.iter().position(|b| b.name == name).map(|i| BastionId(i as u32))
     }
-    /// The firewall whose private address is `ip`.
-    pub fn firewall_by_private_ip(&self, ip: IpAddr) -> Option<FirewallId> {
-        self.firewalls.iter().position(|f| f.private_ip == ip).map(|i| FirewallId(i as u32))
-    }
     /// The firewall whose public IP resource is `p`.
     pub fn firewall_by_public_ip(&self, p: PublicIpId) -> Option<FirewallId> {
         self.firewalls.iter().position(|f| f.public_ip == Some(p)).map(|i| FirewallId(i as u32))
@@ -1424,33 +1454,32 @@ impl Topology {
         self.public_ip_by_name.get(name).copied()
     }
 
-    /// The NIC whose private address is `ip`.
+    /// The NIC whose private address is `ip`, when exactly one NIC has it. `None` when none does,
+    /// and when NICs of separate routing domains share it: such an address means a NIC only as
+    /// seen from somewhere ([`Topology::nic_in_vnet`], [`Topology::vnet_seen_from`]).
     pub fn nic_by_private_ip(&self, ip: IpAddr) -> Option<NicId> {
-        self.nic_by_ip.get(&ip).copied()
+        match self.nics_with_ip(ip) {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+    /// Whether a VNet's address space or an on-premises space behind a gateway holds `ip` (one
+    /// lookup, not a scan of the VNets).
+    pub fn is_networked(&self, ip: IpAddr) -> bool {
+        self.networked.contains(ip)
+    }
+    /// Every NIC whose private address is `ip`, in the order they were added: one per VNet at
+    /// most, so more than one only when VNets that are not connected reuse the address.
+    pub fn nics_with_ip(&self, ip: IpAddr) -> &[NicId] {
+        self.nics_by_ip.get(&ip).map_or(&[], Vec::as_slice)
+    }
+    /// The NIC of `vnet` whose private address is `ip`.
+    pub fn nic_in_vnet(&self, vnet: VnetId, ip: IpAddr) -> Option<NicId> {
+        self.nics_with_ip(ip).iter().copied().find(|n| self.vnet_of_nic(*n) == vnet)
     }
     /// The public IP resource whose address is `ip`.
     pub fn public_ip_by_address(&self, ip: IpAddr) -> Option<PublicIpId> {
         self.public_ip_by_addr.get(&ip).copied()
-    }
-    /// The VNet whose address space holds `ip`.
-    pub fn vnet_of_ip(&self, ip: IpAddr) -> Option<VnetId> {
-        self.vnets
-            .iter()
-            .position(|v| v.address_space.iter().any(|s| s.contains(&ip)))
-            .map(|i| VnetId(i as u32))
-    }
-    /// The subnet whose prefix holds `ip`.
-    pub fn subnet_of_ip(&self, ip: IpAddr) -> Option<SubnetId> {
-        // Every subnet lies inside its VNet's address space, so only the subnets of the VNets
-        // that contain `ip` can: an Internet address (most of what `reach` and `exposure` ask
-        // about) is then answered without scanning every subnet. The lowest id wins, as a scan
-        // of all subnets would give when VNets overlap.
-        self.vnets
-            .iter()
-            .filter(|v| v.address_space.iter().any(|space| space.contains(&ip)))
-            .flat_map(|v| v.subnets.iter().copied())
-            .filter(|s| self.subnets[s.index()].prefix.contains(&ip))
-            .min()
     }
     /// The VNet a NIC is in.
     pub fn vnet_of_nic(&self, nic: NicId) -> VnetId {
@@ -1568,10 +1597,16 @@ impl Topology {
         let peers: Vec<IpNet> =
             self.vnets[vnet.index()].peerings.iter().flat_map(|p| self.peered_prefixes(vnet, *p)).collect();
         let internet = internet_space().subtract(&virtual_network).subtract(&AddrSet::from_nets(&peers));
+        // An ASG's members are addresses of its VNet; seen from a VNet that neither is nor is
+        // peered with it they are not those NICs (a separate routing domain may reuse the
+        // addresses), so the ASG matches nothing here.
         let mut asg_members = HashMap::new();
         for (i, asg) in self.asgs.iter().enumerate() {
-            let ips: Vec<IpNet> =
-                asg.members.iter().map(|n| IpNet::from(self.nics[n.index()].private_ip)).collect();
+            let ips: Vec<IpNet> = if asg.vnet.is_none_or(|v| self.is_self_or_peer(vnet, v)) {
+                asg.members.iter().map(|n| IpNet::from(self.nics[n.index()].private_ip)).collect()
+            } else {
+                Vec::new()
+            };
             asg_members.insert(AsgId(i as u32), AddrSet::from_nets(&ips));
         }
         ResolveContext {

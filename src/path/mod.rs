@@ -21,7 +21,10 @@ pub mod route;
 mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
-pub use evaluate::{DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, evaluate};
+pub use evaluate::{
+    DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, destination_nic, destination_vnet, evaluate,
+    reply_source, sending_vnet, source_at,
+};
 pub use policy::PolicyCache;
 
 use crate::nsg::{Access, Direction};

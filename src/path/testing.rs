@@ -4,8 +4,14 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::model::{NicId, NsgId, Os, PublicIpSku, SubnetId, Topology};
+use crate::model::{
+    CollectionRules, Firewall, FirewallAction, FirewallMode, NetworkRule, NicId, NsgId, Os, PublicIpId,
+    PublicIpSku, RuleCollection, RuleCollectionGroup, SubnetId, Topology,
+};
 use crate::net::PortRange;
+use crate::net::{AddrSet, IpProtocol, PortSet, ProtocolSet};
+
+use super::{Destination, FlowRequest, PolicyCache, Source, Trace, evaluate};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule, ServiceTag,
 };
@@ -73,4 +79,44 @@ pub fn vm(t: &mut Topology, name: &str, subnet: SubnetId, address: &str, public:
         t.associate_public_ip(nic, pip).expect("a free public IP");
     }
     nic
+}
+
+/// A TCP flow from source port 50000 to `port`.
+pub fn tcp(source: Source, destination: Destination, port: u16) -> FlowRequest {
+    FlowRequest { source, destination, protocol: IpProtocol::TCP, src_port: 50000, dst_port: port, via: None }
+}
+
+/// Evaluates `req` with a fresh policy cache.
+pub fn run(t: &Topology, req: FlowRequest) -> Trace {
+    evaluate(t, &PolicyCache::new(t), &req)
+}
+
+/// A classic-rules Azure Firewall named `name` at `private_ip` whose one network rule
+/// (`classic/net/all`) allows every TCP flow. `add_firewall` places it in its VNet's
+/// `AzureFirewallSubnet`.
+pub fn tcp_firewall(name: &str, private_ip: &str, public_ip: Option<PublicIpId>) -> Firewall {
+    let allow_all = NetworkRule {
+        name: "all".into(),
+        protocols: ProtocolSet::single(IpProtocol::TCP),
+        sources: AddrSet::any(),
+        destinations: AddrSet::any(),
+        destination_ports: PortSet::any(),
+    };
+    Firewall {
+        name: name.into(),
+        subnet: SubnetId(0),
+        private_ip: ip(private_ip),
+        public_ip,
+        mode: FirewallMode::Classic,
+        groups: vec![RuleCollectionGroup {
+            name: "classic".into(),
+            priority: 100,
+            collections: vec![RuleCollection {
+                name: "net".into(),
+                priority: 100,
+                rules: CollectionRules::Network(FirewallAction::Allow, vec![allow_all]),
+            }],
+        }],
+        legacy_dnat: false,
+    }
 }

@@ -2,10 +2,10 @@
 
 use rayon::prelude::*;
 
-use crate::model::{CollectionRules, NicId, SubnetId, Topology, User, VmId};
+use crate::model::{CollectionRules, NicId, Site, SubnetId, Topology, User, VmId};
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, split_at};
 use crate::nsg::{Access, Direction};
-use crate::path::{Destination, FlowRequest, HopKind, PolicyCache, Source, evaluate};
+use crate::path::{Destination, FlowRequest, HopKind, PolicyCache, Source, evaluate, source_at};
 
 /// One way a class reaches the VM: a protocol, ports, the sources that can, and what allowed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +53,9 @@ struct EntryPoint {
 struct Class {
     /// The subnet the class's sources sit in, when they do.
     subnet: Option<SubnetId>,
+    /// Where the class's addresses are: in a VNet, or on-premises behind a gateway (separate
+    /// routing domains may share addresses, so the class says which); `None` on the Internet.
+    site: Option<Site>,
     label: String,
     addresses: AddrSet,
     addresses_name: String,
@@ -112,9 +115,9 @@ pub fn reach(
                 .par_iter()
                 .filter_map(|(entry, protocol, (lo, hi), piece)| {
                     let src = piece.first()?;
-                    let source = match topology.nic_by_private_ip(src) {
-                        Some(n) => Source::Nic(n),
-                        None => Source::Address(src),
+                    let source = match class.site {
+                        Some(site) => source_at(topology, src, site),
+                        None => topology.nic_by_private_ip(src).map_or(Source::Address(src), Source::Nic),
                     };
                     let req = FlowRequest {
                         source,
@@ -301,6 +304,12 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         for group in &f.groups {
             for c in &group.collections {
                 if let crate::model::CollectionRules::Dnat(rules) = &c.rules {
+                    // The DNAT target is routed from the firewall's subnet: it is this VM only as the
+                    // firewall's VNet sees the address.
+                    let fw_vnet = topology.subnet(f.subnet).vnet;
+                    if topology.vnet_seen_from(fw_vnet, target_ip) != Some(target_vnet) {
+                        continue;
+                    }
                     for r in rules.iter().filter(|r| r.translated_address == target_ip) {
                         internet_entries.push(EntryPoint {
                             destination: Destination::PublicIp(pip),
@@ -328,6 +337,7 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         .collect();
     out.push(Class {
         subnet: None,
+        site: None,
         label: "Internet".into(),
         addresses: internet.clone(),
         addresses_name: "the Internet".into(),
@@ -335,17 +345,32 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
     });
     let Classes::All(users) = which else { return out };
     for u in users {
-        out.push(Class {
-            subnet: None,
-            label: format!("user {} ({})", u.name, u.source_ip),
-            addresses: AddrSet::from_addr(u.source_ip),
-            addresses_name: u.source_ip.to_string(),
-            entries: internet_entries.iter().chain(&bastion_entries).cloned().collect(),
-        });
+        // A user's address that separate routing domains share is the one that reaches this
+        // VM; when none or several do, each is its own class, named.
+        let sites = topology.sites_toward(u.source_ip, target_vnet);
+        let placements: Vec<(Option<Site>, String)> = match sites.as_slice() {
+            [] => vec![(None, u.source_ip.to_string())],
+            [one] => vec![(Some(*one), u.source_ip.to_string())],
+            many => many
+                .iter()
+                .map(|s| (Some(*s), format!("{} as {}", u.source_ip, topology.site_label(*s, u.source_ip))))
+                .collect(),
+        };
+        for (site, what) in placements {
+            out.push(Class {
+                subnet: None,
+                site,
+                label: format!("user {} ({what})", u.name),
+                addresses: AddrSet::from_addr(u.source_ip),
+                addresses_name: u.source_ip.to_string(),
+                entries: internet_entries.iter().chain(&bastion_entries).cloned().collect(),
+            });
+        }
     }
     if !bastion_entries.is_empty() {
         out.push(Class {
             subnet: None,
+            site: None,
             label: "Bastion users (anyone on the Internet who can sign in)".into(),
             addresses: internet.clone(),
             addresses_name: "the Internet".into(),
@@ -356,6 +381,7 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         for space in &topology.vnet(v).on_premises {
             out.push(Class {
                 subnet: None,
+                site: Some(Site::OnPremises(v)),
                 label: format!("on-premises {space} (gateway of vnet '{}')", topology.vnet(v).name),
                 addresses: AddrSet::from_net(*space),
                 addresses_name: space.to_string(),
@@ -373,10 +399,14 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         if subnet.name == crate::model::BASTION_SUBNET || subnet.name == crate::model::FIREWALL_SUBNET {
             continue;
         }
+        // The VM itself is left out of its own subnet; a subnet of another routing domain that
+        // reuses its address keeps that address (another host).
+        let own = if subnet.vnet == target_vnet { AddrSet::from_addr(target_ip) } else { AddrSet::default() };
         out.push(Class {
             label: format!("subnet '{}/{}'", topology.vnet(subnet.vnet).name, subnet.name),
             subnet: Some(s),
-            addresses: AddrSet::from_net(subnet.prefix).subtract(&AddrSet::from_addr(target_ip)),
+            site: Some(Site::Vnet(subnet.vnet)),
+            addresses: AddrSet::from_net(subnet.prefix).subtract(&own),
             addresses_name: subnet.prefix.to_string(),
             entries: vec![EntryPoint {
                 destination: Destination::Nic(nic),
@@ -387,4 +417,84 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// vnet-a and vnet-b, unpeered, both 10.0.0.0/16, with a2 and b at 10.0.1.5; vnet-c peered
+    /// with vnet-b; vnet-d alone, its VM with a public IP; a firewall in vnet-a publishing
+    /// 10.0.1.5:22 (a2, as vnet-a sees it); user ops at 10.0.1.5.
+    const TWINS: &str = r#"Scenario(
+        name: "twins",
+        start: "2025-01-06T09:00:00Z",
+        vnets: [
+            Vnet(name: "vnet-a", address_space: ["10.0.0.0/16"], subnets: [
+                Subnet(name: "app", prefix: "10.0.1.0/24"),
+                Subnet(name: "AzureFirewallSubnet", prefix: "10.0.3.0/26"),
+            ]),
+            Vnet(name: "vnet-b", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.0.1.0/24")]),
+            Vnet(name: "vnet-c", address_space: ["10.9.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.9.1.0/24")]),
+            Vnet(name: "vnet-d", address_space: ["10.20.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.20.1.0/24", nsg: "d-nsg")]),
+        ],
+        peerings: [("vnet-b", "vnet-c")],
+        nsgs: [Nsg(name: "d-nsg", rules: [Rule(name: "ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "22")])],
+        public_ips: [
+            PublicIp(name: "fw-pip", address: "20.0.0.1", sku: Standard),
+            PublicIp(name: "d-pip", address: "20.0.0.9", sku: Standard),
+        ],
+        firewalls: [Firewall(name: "fw", vnet: "vnet-a", private_ip: "10.0.3.4", public_ip: "fw-pip", collections: [
+            Dnat(name: "in", priority: 100, rules: [DnatRule(name: "ssh", protocols: [Tcp], sources: ["*"], destination_port: 50022, translated_address: "10.0.1.5", translated_port: 22)]),
+        ])],
+        vms: [
+            Vm(name: "vm-a2", os: Linux, nics: [Nic(name: "a2", subnet: "vnet-a/app", private_ip: "10.0.1.5")]),
+            Vm(name: "vm-b", os: Linux, nics: [Nic(name: "b", subnet: "vnet-b/app", private_ip: "10.0.1.5")]),
+            Vm(name: "vm-c", os: Linux, nics: [Nic(name: "c", subnet: "vnet-c/app", private_ip: "10.9.1.4")]),
+            Vm(name: "vm-d", os: Linux, nics: [Nic(name: "d", subnet: "vnet-d/app", private_ip: "10.20.1.4", public_ip: "d-pip")]),
+        ],
+        users: [User(name: "ops", roles: ["Owner"], source_ip: "10.0.1.5")],
+    )"#;
+
+    fn classes_of(vm: &str) -> Vec<ClassReach> {
+        let s = crate::scenario::load_str(TWINS, std::path::Path::new("twins.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = &s.topology;
+        let vm = t.vm_by_name(vm).expect("vm");
+        reach(
+            t,
+            &PolicyCache::new(t),
+            vm,
+            Some(&PortSet::from_ranges([PortRange::single(22)])),
+            Classes::All(&s.users),
+        )
+    }
+
+    fn class<'a>(classes: &'a [ClassReach], label: &str) -> &'a ClassReach {
+        classes.iter().find(|c| c.class == label).unwrap_or_else(|| panic!("no class {label}: {classes:#?}"))
+    }
+
+    #[test]
+    fn classes_are_placed_in_their_own_routing_domain() {
+        let b = classes_of("vm-b");
+        // The firewall's DNAT to 10.0.1.5 is a2's, as vnet-a sees the address: not an entry to b.
+        assert!(class(&b, "Internet").entries.is_empty(), "{b:#?}");
+        // vnet-a's subnet keeps 10.0.1.5 (a2, another host) and reaches nothing in vnet-b.
+        let a_app = class(&b, "subnet 'vnet-a/app'");
+        assert!(a_app.addresses.contains("10.0.1.5".parse().expect("ip")) && a_app.entries.is_empty());
+        assert!(!class(&b, "subnet 'vnet-c/app'").entries.is_empty(), "vnet-c is peered with vnet-b");
+        // The user at 10.0.1.5 is b itself toward b's routing domain.
+        assert!(!class(&b, "user ops (10.0.1.5)").entries.is_empty());
+
+        let a2 = classes_of("vm-a2");
+        let internet = class(&a2, "Internet");
+        assert_eq!(internet.entries.len(), 1, "{internet:#?}");
+        assert!(internet.entries[0].entry.starts_with("DNAT on firewall 'fw'"), "{internet:#?}");
+
+        // Toward vm-d, whose VNet neither reaches, the user's address is both hosts: two classes.
+        let d = classes_of("vm-d");
+        for label in ["user ops (10.0.1.5 as vm-a2 (vnet-a))", "user ops (10.0.1.5 as vm-b (vnet-b))"] {
+            assert!(!class(&d, label).entries.is_empty(), "through vm-d's public IP: {d:#?}");
+        }
+    }
 }

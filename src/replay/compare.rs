@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::import::flowlog::{FlowRecord, Logged, LoggedAt, LoggedRule};
+use super::read::{FlowRecord, Logged, LoggedAt, LoggedRule};
 use crate::model::{NsgId, SubnetId, Topology};
 use crate::nsg::{Access, CompiledNsg, Direction};
 use crate::path::{Destination, FlowRequest, Hop, HopKind, PolicyCache, Source, Trace, evaluate};
@@ -11,21 +11,54 @@ use crate::sim::Instant;
 
 use super::{Check, Decision, Evaluation, Outcome, RuleHit, Unmapped};
 
-/// Evaluates one record in the state given by `topology` and `cache`, at `at`.
+/// Evaluates one record in the state given by `topology` and `cache`, at `at`: the reference
+/// evaluation (the whole path, every time), which the batched evaluation must agree with.
 pub(super) fn evaluate_record(
     topology: &Topology,
     cache: &PolicyCache,
     record: &FlowRecord,
     at: Instant,
 ) -> Outcome {
+    evaluate_traced(topology, cache, record, at).0
+}
+
+/// [`evaluate_record`], with the trace of the path when one was evaluated.
+pub(super) fn evaluate_traced(
+    topology: &Topology,
+    cache: &PolicyCache,
+    record: &FlowRecord,
+    at: Instant,
+) -> (Outcome, Option<Trace>) {
+    if let Some(outcome) = ambiguous(topology, record) {
+        return (outcome, None);
+    }
     match &record.logged {
         Some(logged) => logged_record(topology, cache, record, logged, at),
         None => plain_record(topology, cache, record, at),
     }
 }
 
-fn unmapped(reason: String, unknown: Vec<IpAddr>) -> Outcome {
-    Outcome::Unmapped(Unmapped { reason, unknown })
+fn unmapped(reason: String, unknown: Vec<IpAddr>) -> (Outcome, Option<Trace>) {
+    (Outcome::Unmapped(Unmapped { reason, unknown }), None)
+}
+
+/// A record with an address that VNets of separate routing domains share: a record gives
+/// addresses only, so it is not mapped to one of them (never to the first VNet that holds it).
+fn ambiguous(topology: &Topology, record: &FlowRecord) -> Option<Outcome> {
+    [record.flow.src, record.flow.dst].into_iter().find_map(|ip| {
+        let sites = topology.sites_of(ip);
+        (sites.len() > 1).then(|| {
+            let labels: Vec<String> = sites.iter().map(|s| topology.site_label(*s, ip)).collect();
+            unmapped(
+                format!(
+                    "{ip} is in more than one routing domain ({}): the record does not say which one it is",
+                    labels.join(", ")
+                ),
+                Vec::new(),
+            )
+            .0
+        })
+    })
 }
 
 /// The flow as a request: a NIC's private address is that NIC (so the Internet reaches it
@@ -52,9 +85,9 @@ fn request(topology: &Topology, record: &FlowRecord) -> FlowRequest {
 
 /// Whether `ip` belongs to the scenario: a NIC, a public IP, or a VNet's address space.
 fn in_topology(topology: &Topology, ip: IpAddr) -> bool {
-    topology.nic_by_private_ip(ip).is_some()
+    !topology.nics_with_ip(ip).is_empty()
         || topology.public_ip_by_address(ip).is_some()
-        || topology.vnet_of_ip(ip).is_some()
+        || topology.vnets_holding(ip).next().is_some()
 }
 
 /// The NSG hops of a trace as rule hits, optionally only one direction's.
@@ -81,7 +114,12 @@ fn decision_of(hop: Option<&Hop>, verdict: Access) -> Decision {
 }
 
 /// A CSV row: the end-to-end verdict, compared with `expected` when given.
-fn plain_record(topology: &Topology, cache: &PolicyCache, record: &FlowRecord, at: Instant) -> Outcome {
+fn plain_record(
+    topology: &Topology,
+    cache: &PolicyCache,
+    record: &FlowRecord,
+    at: Instant,
+) -> (Outcome, Option<Trace>) {
     let f = &record.flow;
     if !in_topology(topology, f.src) && !in_topology(topology, f.dst) {
         return unmapped(
@@ -105,13 +143,14 @@ fn plain_record(topology: &Topology, cache: &PolicyCache, record: &FlowRecord, a
             trace: (!agrees).then(|| trace.clone()),
         }
     });
-    Outcome::Evaluated(Evaluation {
+    let outcome = Outcome::Evaluated(Evaluation {
         at,
         verdict: trace.verdict,
         direction: decided.and_then(|h| h.direction),
         hits: hits_of(&trace, None),
         check,
-    })
+    });
+    (outcome, Some(trace))
 }
 
 /// What one NSG decides on its own for the logged tuple, where it is applied (`subnet`).
@@ -149,7 +188,7 @@ fn logged_record(
     record: &FlowRecord,
     logged: &Logged,
     at: Instant,
-) -> Outcome {
+) -> (Outcome, Option<Trace>) {
     let t = topology;
     if let LoggedRule::Other(name) = &logged.rule {
         return unmapped(
@@ -165,7 +204,9 @@ fn logged_record(
         Direction::Outbound => (record.flow.src, "the source of an outbound flow"),
     };
     let nic = t.nic_by_private_ip(local);
-    let Some(subnet) = nic.map(|n| t.nic(n).subnet).or_else(|| t.subnet_of_ip(local)) else {
+    // `local` is in one routing domain at most (see `ambiguous`).
+    let in_subnet = || t.vnets_holding(local).find_map(|v| t.subnet_in_vnet(v, local));
+    let Some(subnet) = nic.map(|n| t.nic(n).subnet).or_else(in_subnet) else {
         return unmapped(
             format!(
                 "{local} ({role}, where Azure logged it) is not a NIC's address or in a subnet of the scenario"
@@ -298,7 +339,10 @@ fn logged_record(
         note,
         trace: (!agrees).then(|| trace.clone()),
     };
-    Outcome::Evaluated(Evaluation { at, verdict, direction: Some(direction), hits, check: Some(check) })
+    (
+        Outcome::Evaluated(Evaluation { at, verdict, direction: Some(direction), hits, check: Some(check) }),
+        Some(trace),
+    )
 }
 
 /// Every NSG of the point on its own (not stopping at a deny).
@@ -329,8 +373,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::import::flowlog::FlowState;
     use crate::net::{Flow, IpProtocol};
+    use crate::replay::read::FlowState;
     use crate::scenario::load_str;
     use crate::sim::{Duration, replay_until};
 

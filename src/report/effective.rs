@@ -57,9 +57,19 @@ fn expand(
             ctx.virtual_network_prefixes.iter().map(display_net).collect()
         }
         AddressSpec::Asgs(ids) => {
+            // The members as the context resolves them: none from a VNet outside the NIC's
+            // routing domain, whose addresses would be other hosts here.
             let mut ips: Vec<std::net::IpAddr> = ids
                 .iter()
-                .flat_map(|id| topology.asg(*id).members.iter().map(|n| topology.nic(*n).private_ip))
+                .flat_map(|id| {
+                    let members = ctx.asg_members.get(id);
+                    topology
+                        .asg(*id)
+                        .members
+                        .iter()
+                        .map(|n| topology.nic(*n).private_ip)
+                        .filter(move |ip| members.is_some_and(|set| set.contains(*ip)))
+                })
                 .collect();
             ips.sort();
             ips.dedup();

@@ -30,7 +30,9 @@ impl Scenario {
         let t = &self.topology;
         let source = match request.source {
             Source::Nic(nic) => End::Nic(nic),
-            Source::Address(ip) => end_of_address(t, ip),
+            // An address placed in one routing domain is taken as the bare address: every place
+            // that holds it is considered (when in doubt, the caveat is named).
+            Source::Address(ip) | Source::AddressAt(ip, _) => end_of_address(t, ip),
         };
         let destination = match request.destination {
             Destination::Nic(nic) => End::Nic(nic),
@@ -57,10 +59,11 @@ impl End {
         match self {
             End::Nic(nic) => c.touches_nic(t, nic),
             End::Unknown => true,
-            // Every subnet and VNet that holds the address, so that a caveat is not missed where
-            // unpeered VNets share an address space.
+            // Every NIC, subnet and VNet that holds the address, so that a caveat is not missed
+            // where unpeered VNets share an address space or a NIC's address.
             End::Address(ip) => {
-                t.subnet_ids().any(|s| t.subnet(s).prefix.contains(&ip) && c.touches_subnet(t, s))
+                t.nics_with_ip(ip).iter().any(|&nic| c.touches_nic(t, nic))
+                    || t.subnet_ids().any(|s| t.subnet(s).prefix.contains(&ip) && c.touches_subnet(t, s))
                     || t.vnet_ids().any(|v| {
                         t.vnet(v).address_space.iter().any(|space| space.contains(&ip)) && c.touches_vnet(v)
                     })

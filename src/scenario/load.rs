@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 
 use super::LoadError;
+use super::endpoint::End;
 use super::locate::SourceMap;
 use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, PeeringSpec, ProtocolSpec, RuleSpec,
@@ -18,7 +19,7 @@ use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
     ServiceTag, default_rules, validate_nsg,
 };
-use crate::path::{Destination, FlowRequest, Source};
+use crate::path::FlowRequest;
 use crate::sim::{Action, Attachment, Duration, Endpoints, Expectation, Instant, SimError, Step, World};
 
 /// A loaded, validated scenario.
@@ -59,49 +60,6 @@ impl Scenario {
         }
     }
 
-    /// Resolves a flow source written as a user name, a VM name, a NIC name or an IP address.
-    ///
-    /// # Errors
-    /// A message listing what would be valid.
-    pub fn source(&self, text: &str) -> Result<Source, String> {
-        if let Some(user) = self.users.iter().find(|u| u.name == text) {
-            return Ok(match self.topology.nic_by_private_ip(user.source_ip) {
-                Some(n) => Source::Nic(n),
-                None => Source::Address(user.source_ip),
-            });
-        }
-        if let Some(nic) = self.nic_of(text) {
-            return Ok(Source::Nic(nic));
-        }
-        if let Ok(ip) = text.parse::<IpAddr>() {
-            return Ok(match self.topology.nic_by_private_ip(ip) {
-                Some(n) => Source::Nic(n),
-                None => Source::Address(ip),
-            });
-        }
-        Err(self.unknown_endpoint(text))
-    }
-
-    /// Resolves a flow destination written as a VM name, a NIC name, a public IP name or an IP.
-    ///
-    /// # Errors
-    /// A message listing what would be valid.
-    pub fn destination(&self, text: &str) -> Result<Destination, String> {
-        if let Some(nic) = self.nic_of(text) {
-            return Ok(Destination::Nic(nic));
-        }
-        if let Some(p) = self.topology.public_ip_by_name(text) {
-            return Ok(Destination::PublicIp(p));
-        }
-        if let Some(user) = self.users.iter().find(|u| u.name == text) {
-            return Ok(Destination::Address(user.source_ip));
-        }
-        if let Ok(ip) = text.parse::<IpAddr>() {
-            return Ok(Destination::Address(ip));
-        }
-        Err(self.unknown_endpoint(text))
-    }
-
     /// Resolves a Bastion host by name.
     ///
     /// # Errors
@@ -131,23 +89,6 @@ impl Scenario {
     /// A message with the last offset that is valid.
     pub fn instant_at(&self, offset: Duration) -> Result<Instant, String> {
         self.start.checked_plus(offset).ok_or_else(|| out_of_time(self.start, offset))
-    }
-
-    fn nic_of(&self, name: &str) -> Option<NicId> {
-        match self.topology.vm_by_name(name) {
-            Some(vm) => self.topology.primary_nic(vm),
-            None => self.topology.nic_by_name(name),
-        }
-    }
-
-    fn unknown_endpoint(&self, text: &str) -> String {
-        let vms: Vec<String> = self.topology.vm_ids().map(|v| self.topology.vm(v).name.clone()).collect();
-        let users: Vec<String> = self.users.iter().map(|u| u.name.clone()).collect();
-        format!(
-            "'{text}' is not a VM, NIC, public IP, user or IP address; valid: VMs [{}], users [{}], or an IP address",
-            vms.join(", "),
-            users.join(", ")
-        )
     }
 }
 
@@ -909,8 +850,10 @@ impl Loader<'_> {
     ) -> Result<(FlowRequest, Endpoints), Fault> {
         let FlowSpec { from, to, port, protocol, src_port, via } = spec;
         let via = via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), b, m))).transpose()?;
-        let source = sc.source(from).map_err(|m| fault(format!("{field}.from"), from, m))?;
-        let destination = sc.destination(to).map_err(|m| fault(format!("{field}.to"), to, m))?;
+        let (source, destination) = sc.endpoints(from, to).map_err(|e| {
+            let value = if e.end == End::From { from } else { to };
+            fault(format!("{field}.{}", e.end.field()), value, e.message)
+        })?;
         let protocol = match protocol.unwrap_or(ProtocolSpec::Tcp) {
             ProtocolSpec::Tcp => IpProtocol::TCP,
             ProtocolSpec::Udp => IpProtocol::UDP,
@@ -1144,6 +1087,7 @@ fn list_or_none(names: &[String]) -> String {
 mod tests {
     use super::super::testing::{self, Case, at};
     use super::*;
+    use crate::path::{Destination, Source};
 
     /// One of each foundation entity. Tests change one thing in it.
     const BASE: &str = r#"// unit-test base
@@ -1477,15 +1421,17 @@ Scenario(
     fn resolves_endpoints_by_name() {
         let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
         let t = &s.topology;
-        assert_eq!(s.source("vm-web"), Ok(Source::Nic(t.nic_by_name("vm-web-nic").expect("nic"))));
-        assert_eq!(s.source("alice"), Ok(Source::Address("203.0.113.10".parse().expect("ip"))));
-        assert_eq!(s.source("10.0.2.5"), Ok(Source::Nic(t.nic_by_name("vm-web-nic2").expect("nic"))));
+        let source = |text: &str| s.endpoints(text, "vm-web").map(|e| e.0);
+        let destination = |text: &str| s.endpoints("vm-web", text).map(|e| e.1);
+        assert_eq!(source("vm-web"), Ok(Source::Nic(t.nic_by_name("vm-web-nic").expect("nic"))));
+        assert_eq!(source("alice"), Ok(Source::Address("203.0.113.10".parse().expect("ip"))));
+        assert_eq!(source("10.0.2.5"), Ok(Source::Nic(t.nic_by_name("vm-web-nic2").expect("nic"))));
         assert_eq!(
-            s.destination("web-pip"),
+            destination("web-pip"),
             Ok(Destination::PublicIp(t.public_ip_by_name("web-pip").expect("pip")))
         );
-        let e = s.destination("nobody").expect_err("unknown");
-        assert!(e.contains("valid: VMs [vm-web, vm-app], users [alice]"), "{e}");
+        let e = destination("nobody").expect_err("unknown");
+        assert!(e.message.contains("valid: VMs [vm-web, vm-app], users [alice]"), "{e}");
         assert!(s.bastion("b").expect_err("none").contains("(none declared)"));
     }
 

@@ -8,6 +8,7 @@
 //! would be valid.
 
 mod caveats;
+mod endpoint;
 mod error;
 mod load;
 mod load_jit;
@@ -17,5 +18,6 @@ pub mod schema;
 #[cfg(test)]
 mod testing;
 
+pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};

@@ -6,7 +6,7 @@
 use crate::jit::{JitOutcome, RuleChange};
 use crate::model::{NsgId, RuleCollectionGroup, User, VmId, VnetId};
 use crate::nsg::{Access, NsgError, SecurityRule, default_rules, validate_nsg};
-use crate::path::{Destination, FlowRequest, HopKind, Source};
+use crate::path::{FlowRequest, HopKind};
 
 use super::event::Event;
 use super::{
@@ -139,24 +139,12 @@ impl Simulator {
     /// The VNet a flow starts in: its NIC's, its address's, or its Bastion's (a Bastion session
     /// starts in the Bastion's subnet); `None` outside every VNet.
     fn source_vnet(&self, request: &FlowRequest) -> Option<VnetId> {
-        let t = &self.topology;
-        if let Some(b) = request.via {
-            return Some(t.bastion(b).vnet);
-        }
-        match request.source {
-            Source::Nic(n) => Some(t.vnet_of_nic(n)),
-            Source::Address(ip) => t.vnet_of_ip(ip),
-        }
+        crate::path::sending_vnet(&self.topology, request)
     }
 
     /// The VNet a flow is addressed into privately; `None` for a public IP or an outside address.
     fn destination_vnet(&self, request: &FlowRequest) -> Option<VnetId> {
-        let t = &self.topology;
-        match request.destination {
-            Destination::Nic(n) => Some(t.vnet_of_nic(n)),
-            Destination::Address(ip) => t.vnet_of_ip(ip),
-            Destination::PublicIp(_) => None,
-        }
+        crate::path::destination_vnet(&self.topology, request)
     }
 
     /// Training-text option: closes open connections to `vm` that the rules no longer allow.
@@ -167,13 +155,8 @@ impl Simulator {
             self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
         for name in names {
             let c = &self.connections[&name];
-            let to_vm = match c.request.destination {
-                Destination::Nic(n) => nics.contains(&n),
-                Destination::PublicIp(p) => self.topology.public_ip(p).nic.is_some_and(|n| nics.contains(&n)),
-                Destination::Address(a) => {
-                    self.topology.nic_by_private_ip(a).is_some_and(|n| nics.contains(&n))
-                }
-            };
+            let to_vm =
+                crate::path::destination_nic(&self.topology, &c.request).is_some_and(|n| nics.contains(&n));
             if to_vm && self.evaluate(&c.request).verdict == Access::Deny {
                 if let Some(c) = self.connections.get_mut(&name) {
                     c.open = false;

@@ -333,17 +333,10 @@ impl Simulator {
     fn reply_as_new_flow(&self, connection: &str) -> Option<Trace> {
         // Only connections that were attempted have a known flow; a closed one is replayed backwards.
         let c = self.connections.get(connection)?;
-        let source = match c.request.destination {
-            Destination::Nic(n) => Source::Nic(n),
-            Destination::PublicIp(p) => Source::Nic(self.topology.public_ip(p).nic?),
-            Destination::Address(a) => match self.topology.nic_by_private_ip(a) {
-                Some(n) => Source::Nic(n),
-                None => Source::Address(a),
-            },
-        };
+        let source = crate::path::reply_source(&self.topology, &c.request)?;
         let destination = match c.request.source {
             Source::Nic(n) => Destination::Nic(n),
-            Source::Address(a) => Destination::Address(a),
+            Source::Address(a) | Source::AddressAt(a, _) => Destination::Address(a),
         };
         let reply = FlowRequest {
             source,

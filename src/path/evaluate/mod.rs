@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{BastionId, FirewallId, NicId, PublicIpId, PublicIpSku, SubnetId, Topology, VnetId};
+use crate::model::{BastionId, FirewallId, NicId, PublicIpId, PublicIpSku, Site, SubnetId, Topology, VnetId};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction};
 
@@ -11,14 +11,23 @@ use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
 use super::{Hop, HopKind, Level, PolicyCache, Trace};
 
+mod resolve;
+pub use resolve::{destination_nic, destination_vnet, reply_source, sending_vnet, source_at};
+use resolve::{site_labels, vnet_names};
+
 /// Where a flow starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     /// A NIC (a VM): its outbound NSGs apply.
     Nic(NicId),
     /// An address that is not a modelled NIC: an Internet client, an on-premises host, or an
-    /// unmodelled host inside a VNet's address space.
+    /// unmodelled host inside a VNet's address space. When VNets that are not connected share the
+    /// address, the flow cannot start (the trace says so): give [`Source::AddressAt`] instead.
     Address(IpAddr),
+    /// An address at a known site ([`Site`]): a host of that VNet's address space that is not a
+    /// modelled NIC (its subnet's NSG applies), or an on-premises host behind that VNet's gateway.
+    /// It says where an address that separate routing domains share is meant.
+    AddressAt(IpAddr, Site),
 }
 
 /// Where a flow is addressed.
@@ -29,7 +38,8 @@ pub enum Destination {
     Nic(NicId),
     /// A public IP resource (of a NIC, a firewall or a Bastion host).
     PublicIp(PublicIpId),
-    /// A raw address: a NIC's private address, a public IP's address, or something outside.
+    /// A raw address: a public IP's address, an address routed from the source (a NIC's private
+    /// address as seen from the source's VNet: see `model::domain`), or something outside.
     Address(IpAddr),
 }
 
@@ -91,7 +101,7 @@ pub const DEFAULT_OUTBOUND_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(
 
 /// Evaluates `req` through `topology`, using the compiled NSGs in `cache`.
 pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> Trace {
-    let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0 };
+    let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0, intended: None };
     let allowed = match req.via {
         Some(bastion) => walk.via_bastion(req, bastion),
         None => walk.start(req),
@@ -105,6 +115,10 @@ struct Walk<'a> {
     hops: Vec<Hop>,
     /// Guards against routing loops through appliances.
     depth: u8,
+    /// The NIC a VM named as the destination is addressed as, when by its private address: the
+    /// packet must arrive at that NIC, not at another NIC of another routing domain that reuses
+    /// the address.
+    intended: Option<NicId>,
 }
 
 fn hop(kind: HopKind, resource: impl Into<String>, access: Access, detail: impl Into<String>) -> Hop {
@@ -134,23 +148,6 @@ impl Walk<'_> {
 
     fn deny(&mut self, kind: HopKind, resource: impl Into<String>, detail: impl Into<String>) -> bool {
         self.push(kind, resource, Access::Deny, detail)
-    }
-
-    fn position_of_address(&self, a: IpAddr) -> Position {
-        let t = self.topology;
-        if a == crate::model::PLATFORM_HOST_ADDRESS {
-            return Position::Platform;
-        }
-        if let Some(s) = t.subnet_of_ip(a) {
-            return Position::Subnet(s);
-        }
-        if let Some(v) = t.vnet_of_ip(a) {
-            return Position::Unmodelled(v);
-        }
-        if let Some(v) = t.vnet_of_on_premises_ip(a) {
-            return Position::OnPremises(v);
-        }
-        Position::Internet
     }
 
     /// Whether traffic from `from` can reach `vnet` without leaving the private network: its own
@@ -237,7 +234,7 @@ impl Walk<'_> {
                 }
                 t.nic(n).subnet
             }
-            (Source::Address(_), Position::Subnet(s)) => s,
+            (_, Position::Subnet(s)) => s,
             _ => return Egress::Keep,
         };
         if t.subnet(subnet).default_outbound_access { Egress::DefaultOutbound } else { Egress::NoOutbound }
@@ -245,10 +242,7 @@ impl Walk<'_> {
 
     fn start(&mut self, req: &FlowRequest) -> bool {
         let t = self.topology;
-        let (src_ip, position) = match req.source {
-            Source::Nic(n) => (t.nic(n).private_ip, Position::Subnet(t.nic(n).subnet)),
-            Source::Address(a) => (a, self.position_of_address(a)),
-        };
+        let Some((src_ip, position)) = self.position_or_deny(req.source) else { return false };
         // A VM named as the destination is addressed privately when the source can route to it
         // privately, else through its public IP.
         let dst = match req.destination {
@@ -263,7 +257,10 @@ impl Walk<'_> {
                     {
                         t.public_ip(p).address
                     }
-                    _ => t.nic(n).private_ip,
+                    _ => {
+                        self.intended = Some(n);
+                        t.nic(n).private_ip
+                    }
                 }
             }
             Destination::PublicIp(p) => t.public_ip(p).address,
@@ -290,9 +287,7 @@ impl Walk<'_> {
         // subnet's NSG.
         let leaves = match (req.source, position) {
             (Source::Nic(nic), _) => self.chain(&flow, nic, Direction::Outbound),
-            (Source::Address(_), Position::Subnet(subnet)) => {
-                self.subnet_nsg(&flow, subnet, Direction::Outbound)
-            }
+            (_, Position::Subnet(subnet)) => self.subnet_nsg(&flow, subnet, Direction::Outbound),
             _ => true,
         };
         if !leaves {
@@ -327,14 +322,16 @@ impl Walk<'_> {
         let t = self.topology;
         let nsgs: Vec<crate::model::NsgId> = match req.source {
             Source::Nic(n) => [t.nic(n).nsg, t.subnet(subnet).nsg].into_iter().flatten().collect(),
-            Source::Address(_) => t.subnet(subnet).nsg.into_iter().collect(),
+            Source::Address(_) | Source::AddressAt(..) => t.subnet(subnet).nsg.into_iter().collect(),
         };
         let targeted = service.tag.filter(|tag| nsgs.iter().any(|&id| platform::targets_tag(t.nsg(id), tag)));
         let detail = match targeted {
             Some(tag) => {
                 let leaves = match req.source {
                     Source::Nic(n) => self.chain(flow, n, Direction::Outbound),
-                    Source::Address(_) => self.subnet_nsg(flow, subnet, Direction::Outbound),
+                    Source::Address(_) | Source::AddressAt(..) => {
+                        self.subnet_nsg(flow, subnet, Direction::Outbound)
+                    }
                 };
                 if !leaves {
                     return false;
@@ -367,6 +364,11 @@ impl Walk<'_> {
 
     /// Routes `flow` from `position` to its destination. `egress` says which public source the
     /// sender takes when it leaves for the Internet directly.
+    ///
+    /// A private destination is looked up where the packet is: from a subnet, by the subnet's
+    /// routes; from a host of a VNet or an on-premises network, within that VNet and the VNets
+    /// peered with it ([`Topology::vnet_seen_from`]). VNets outside that routing domain are never
+    /// entered, whatever addresses they share with it.
     fn deliver(&mut self, flow: Flow, position: Position, egress: Egress) -> bool {
         let t = self.topology;
         self.depth += 1;
@@ -379,110 +381,162 @@ impl Walk<'_> {
                 _ => self.arrive_public(flow, p),
             };
         }
-        if let Some(dst_vnet) = t.vnet_of_ip(flow.dst) {
-            return match position {
-                Position::Internet => self.deny(
+        let v = match position {
+            Position::Subnet(s) => return self.route_from_subnet(flow, s, egress),
+            Position::Internet => return self.deliver_from_internet(flow),
+            Position::Platform => return self.deliver_from_platform(flow),
+            Position::OnPremises(v) | Position::Unmodelled(v) => v,
+        };
+        let Some(dst_vnet) = t.vnet_seen_from(v, flow.dst) else {
+            let holders: Vec<VnetId> = t.vnets_holding(flow.dst).collect();
+            if holders.is_empty() {
+                return self.outside_every_network(flow);
+            }
+            return self.deny(
+                HopKind::Route,
+                "routing",
+                format!(
+                    "vnet '{}' is not peered with {} (peering is not transitive)",
+                    t.vnet(v).name,
+                    vnet_names(t, &holders)
+                ),
+            );
+        };
+        let on_premises = matches!(position, Position::OnPremises(_));
+        if let Some(blocked) = self.blocked_peering(position, dst_vnet) {
+            let prefix = if on_premises {
+                format!(
+                    "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering; ",
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name
+                )
+            } else {
+                String::new()
+            };
+            return self.deny_blocked_peering("routing", &prefix, blocked);
+        }
+        if v != dst_vnet
+            && self.privately_reaches(position, dst_vnet)
+            && let Some(why) = t
+                .subnet_in_vnet(dst_vnet, flow.dst)
+                .and_then(|d| self.outside_subnet_peering(d, v, "destination"))
+        {
+            let how = if on_premises {
+                format!(
+                    "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering, and only its peered subnets: Microsoft, subnet peering \"prevents unnecessary exposure of the entire virtual network address space through gateways to on-premises environments\"",
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name
+                )
+            } else {
+                format!("from vnet '{}' over the peering", t.vnet(v).name)
+            };
+            return self.deny(HopKind::Route, "routing", format!("{how}; {why}"));
+        }
+        if self.privately_reaches(position, dst_vnet) {
+            let how = match (on_premises, v == dst_vnet) {
+                (true, true) => {
+                    format!("on-premises network connected to vnet '{}' through its gateway", t.vnet(v).name)
+                }
+                (true, false) => format!(
+                    "on-premises network connected to vnet '{}' through its gateway; vnet '{}' uses that gateway through peering (gateway transit)",
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name
+                ),
+                (false, _) => format!("inside vnet '{}'", t.vnet(v).name),
+            };
+            self.push(HopKind::Route, "routing", Access::Allow, how);
+            self.arrive_private(flow, dst_vnet)
+        } else if on_premises && t.vnet(v).peerings.contains(&dst_vnet) {
+            self.deny(
+                HopKind::Route,
+                "routing",
+                format!(
+                    "the on-premises network behind the gateway of vnet '{}' reaches peered vnet '{}' only through gateway transit, which is off (in Azure: 'allow gateway transit' on {}'s peering and 'use remote gateways' on {}'s; scenario: Peering(vnets: (\"{}\", \"{}\"), allow_gateway_transit: true, use_remote_gateways: true))",
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name,
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name,
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name
+                ),
+            )
+        } else {
+            self.deny(
+                HopKind::Route,
+                "routing",
+                format!(
+                    "vnet '{}' is not peered with vnet '{}' (peering is not transitive)",
+                    t.vnet(v).name,
+                    t.vnet(dst_vnet).name
+                ),
+            )
+        }
+    }
+
+    /// A packet from the Internet to an address that is not a public IP: a VNet's private address
+    /// is not routable there; anything else is outside every modelled network.
+    fn deliver_from_internet(&mut self, flow: Flow) -> bool {
+        let t = self.topology;
+        // A VM named as the destination is in its own VNet (no need to look for the others).
+        let holders: Vec<VnetId> = match self.intended {
+            Some(n) => vec![t.vnet_of_nic(n)],
+            None => t.vnets_holding(flow.dst).collect(),
+        };
+        if holders.is_empty() {
+            return self.outside_every_network(flow);
+        }
+        self.deny(
+            HopKind::Route,
+            "routing",
+            format!(
+                "{} is a private address in {}: not routable from the Internet",
+                flow.dst,
+                vnet_names(t, &holders)
+            ),
+        )
+    }
+
+    /// A packet from the host platform address 168.63.129.16, which reaches every VNet: to the
+    /// VNet of the VM named as the destination, or of the address when one VNet holds it.
+    fn deliver_from_platform(&mut self, flow: Flow) -> bool {
+        let t = self.topology;
+        let holders: Vec<VnetId> = match self.intended {
+            Some(n) => vec![t.vnet_of_nic(n)],
+            None => t.vnets_holding(flow.dst).collect(),
+        };
+        let dst_vnet = match holders.as_slice() {
+            [] => return self.outside_every_network(flow),
+            [one] => *one,
+            many => {
+                let sites: Vec<Site> = many.iter().map(|v| Site::Vnet(*v)).collect();
+                return self.deny(
                     HopKind::Route,
                     "routing",
                     format!(
-                        "{} is a private address in vnet '{}': not routable from the Internet",
+                        "168.63.129.16 reaches every VNet, and {} is an address of more than one: {}; name the VM to say which",
                         flow.dst,
-                        t.vnet(dst_vnet).name
+                        site_labels(t, &sites, flow.dst)
                     ),
-                ),
-                Position::Platform => {
-                    self.push(
-                        HopKind::Route,
-                        "routing",
-                        Access::Allow,
-                        "from the host platform address 168.63.129.16, which reaches every VNet; traffic from it is the Azure Load Balancer's health probe, which NSGs filter (the AzureLoadBalancer tag, AllowAzureLoadBalancerInBound)",
-                    );
-                    self.arrive_private(flow)
-                }
-                Position::OnPremises(v) | Position::Unmodelled(v) => {
-                    let on_premises = matches!(position, Position::OnPremises(_));
-                    if let Some(blocked) = self.blocked_peering(position, dst_vnet) {
-                        let prefix = if on_premises {
-                            format!(
-                                "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering; ",
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name
-                            )
-                        } else {
-                            String::new()
-                        };
-                        return self.deny_blocked_peering("routing", &prefix, blocked);
-                    }
-                    if v != dst_vnet
-                        && self.privately_reaches(position, dst_vnet)
-                        && let Some(why) = t
-                            .subnet_of_ip(flow.dst)
-                            .and_then(|d| self.outside_subnet_peering(d, v, "destination"))
-                    {
-                        let how = if on_premises {
-                            format!(
-                                "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering, and only its peered subnets: Microsoft, subnet peering \"prevents unnecessary exposure of the entire virtual network address space through gateways to on-premises environments\"",
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name
-                            )
-                        } else {
-                            format!("from vnet '{}' over the peering", t.vnet(v).name)
-                        };
-                        return self.deny(HopKind::Route, "routing", format!("{how}; {why}"));
-                    }
-                    if self.privately_reaches(position, dst_vnet) {
-                        let how = match (on_premises, v == dst_vnet) {
-                            (true, true) => format!(
-                                "on-premises network connected to vnet '{}' through its gateway",
-                                t.vnet(v).name
-                            ),
-                            (true, false) => format!(
-                                "on-premises network connected to vnet '{}' through its gateway; vnet '{}' uses that gateway through peering (gateway transit)",
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name
-                            ),
-                            (false, _) => format!("inside vnet '{}'", t.vnet(v).name),
-                        };
-                        self.push(HopKind::Route, "routing", Access::Allow, how);
-                        self.arrive_private(flow)
-                    } else if on_premises && t.vnet(v).peerings.contains(&dst_vnet) {
-                        self.deny(
-                            HopKind::Route,
-                            "routing",
-                            format!(
-                                "the on-premises network behind the gateway of vnet '{}' reaches peered vnet '{}' only through gateway transit, which is off (in Azure: 'allow gateway transit' on {}'s peering and 'use remote gateways' on {}'s; scenario: Peering(vnets: (\"{}\", \"{}\"), allow_gateway_transit: true, use_remote_gateways: true))",
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name,
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name,
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name
-                            ),
-                        )
-                    } else {
-                        self.deny(
-                            HopKind::Route,
-                            "routing",
-                            format!(
-                                "vnet '{}' is not peered with vnet '{}' (peering is not transitive)",
-                                t.vnet(v).name,
-                                t.vnet(dst_vnet).name
-                            ),
-                        )
-                    }
-                }
-                Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
-            };
-        }
-        match position {
-            Position::Subnet(s) => self.route_from_subnet(flow, s, egress),
-            _ => self.push(
-                HopKind::Route,
-                "routing",
-                Access::Allow,
-                format!("{} is outside every modelled network", flow.dst),
-            ),
-        }
+                );
+            }
+        };
+        self.push(
+            HopKind::Route,
+            "routing",
+            Access::Allow,
+            "from the host platform address 168.63.129.16, which reaches every VNet; traffic from it is the Azure Load Balancer's health probe, which NSGs filter (the AzureLoadBalancer tag, AllowAzureLoadBalancerInBound)",
+        );
+        self.arrive_private(flow, dst_vnet)
+    }
+
+    /// A packet from outside a subnet to an address no modelled network holds.
+    fn outside_every_network(&mut self, flow: Flow) -> bool {
+        self.push(
+            HopKind::Route,
+            "routing",
+            Access::Allow,
+            format!("{} is outside every modelled network", flow.dst),
+        )
     }
 
     fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, egress: Egress) -> bool {
@@ -514,14 +568,16 @@ impl Walk<'_> {
                     );
                 }
                 self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}", flow.dst));
-                if t.nic_by_private_ip(flow.dst).is_none() && t.vnet_of_ip(flow.dst) != Some(v) {
+                // The route names the VNet: the address is looked up there, never in another
+                // VNet that reuses it (a user route to VnetLocal may name a prefix outside it).
+                if !t.vnet_holds(v, flow.dst) {
                     return self.deny(
                         HopKind::Route,
                         "routing",
                         format!("{} is not in vnet '{}'", flow.dst, t.vnet(v).name),
                     );
                 }
-                self.arrive_private(flow)
+                self.arrive_private(flow, v)
             }
             RouteHop::Gateway => {
                 // Through a remote gateway (gateway transit), the packet crosses the peering.
@@ -552,12 +608,12 @@ impl Walk<'_> {
                 )
             }
             RouteHop::Internet => {
-                if let Some(dst_vnet) = t.vnet_of_ip(flow.dst)
+                if let Some(dst_vnet) = t.vnet_seen_from(s.vnet, flow.dst).filter(|d| *d != s.vnet)
                     && t.peered_subnets(dst_vnet, s.vnet).is_some()
                     && selected.source == "system (Internet)"
                 {
                     let (here, there) = (&t.vnet(s.vnet).name, &t.vnet(dst_vnet).name);
-                    let what = match t.subnet_of_ip(flow.dst) {
+                    let what = match t.subnet_in_vnet(dst_vnet, flow.dst) {
                         Some(d) => format!("subnet '{}' of '{there}'", t.subnet(d).name),
                         None => format!("an address of '{there}' in no modelled subnet"),
                     };
@@ -570,16 +626,29 @@ impl Walk<'_> {
                         ),
                     );
                 }
-                if t.vnet_of_ip(flow.dst).is_some() {
-                    let dst_vnet = t.vnet_of_ip(flow.dst).map(|v| t.vnet(v).name.clone()).unwrap_or_default();
+                let holders: Vec<VnetId> = t.vnets_holding(flow.dst).collect();
+                if holders.contains(&s.vnet) {
                     return self.deny(
                         HopKind::Route,
                         where_,
                         format!(
-                            "{} is in vnet '{dst_vnet}', which is not peered with vnet '{}'; the default route sends it to the Internet, where private addresses are dropped{}",
+                            "{via}: {} is in the address space of vnet '{}' itself, and this route sends it to the Internet, where private addresses are dropped",
                             flow.dst,
+                            t.vnet(s.vnet).name
+                        ),
+                    );
+                }
+                if !holders.is_empty() {
+                    return self.deny(
+                        HopKind::Route,
+                        where_,
+                        format!(
+                            "{} is in {}, which {} not peered with vnet '{}'; the default route sends it to the Internet, where private addresses are dropped{}",
+                            flow.dst,
+                            vnet_names(t, &holders),
+                            if holders.len() == 1 { "is" } else { "are" },
                             t.vnet(s.vnet).name,
-                            peering_hint(t, self.cache, s.vnet, flow.dst)
+                            peering_hint(self.cache, s.vnet, &holders)
                         ),
                     );
                 }
@@ -623,8 +692,10 @@ impl Walk<'_> {
                 }
             }
             RouteHop::Appliance(ip) => {
-                let Some(fw) = t.firewall_by_private_ip(ip) else {
-                    return self.deny(HopKind::Route, where_, format!("{via}: {ip} is not a modelled appliance; nsgsim models Azure Firewall as the only virtual appliance"));
+                // The next hop is an address of this VNet or a VNet peered with it, looked up
+                // there: an appliance of a VNet in another routing domain is not reached.
+                let Some(fw) = t.vnet_seen_from(s.vnet, ip).and_then(|v| t.firewall_in_vnet(v, ip)) else {
+                    return self.deny(HopKind::Route, where_, self.no_appliance_at(s.vnet, ip, &via));
                 };
                 let fw_vnet = t.subnet(t.firewall(fw).subnet).vnet;
                 if let Some(blocked) = self.blocked_peering(Position::Subnet(subnet), fw_vnet) {
@@ -704,8 +775,9 @@ impl Walk<'_> {
             Some(p) => Egress::Public(t.public_ip(p).address),
             None => Egress::Keep,
         };
+        let fw_vnet = t.subnet(f.subnet).vnet;
         let leaving_to_internet =
-            t.vnet_of_ip(flow.dst).is_none() && t.vnet_of_on_premises_ip(flow.dst).is_none();
+            t.vnet_seen_from(fw_vnet, flow.dst).is_none() && t.gateway_seen_from(fw_vnet, flow.dst).is_none();
         let out = match egress {
             Egress::Public(a) if leaving_to_internet => Flow { src: a, ..flow },
             _ if application => {
@@ -849,10 +921,7 @@ impl Walk<'_> {
         let t = self.topology;
         let bastion = t.bastion(b);
         let name = bastion.name.clone();
-        let (src_ip, position) = match req.source {
-            Source::Nic(n) => (t.nic(n).private_ip, Position::Subnet(t.nic(n).subnet)),
-            Source::Address(a) => (a, self.position_of_address(a)),
-        };
+        let Some((src_ip, position)) = self.position_or_deny(req.source) else { return false };
         let Some(pip) = bastion.public_ip else {
             return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
         };
@@ -861,17 +930,18 @@ impl Walk<'_> {
             return false;
         }
         self.depth = 0;
+        // Bastion connects to a private IP as its own VNet sees it (it and the VNets peered with
+        // it); an address outside them that one NIC has is that NIC, and is refused below.
         let target = match req.destination {
             Destination::Nic(n) => Some(n),
             Destination::PublicIp(p) => t.public_ip(p).nic,
-            Destination::Address(a) => t.nic_by_private_ip(a),
+            Destination::Address(a) => match t.vnet_seen_from(bastion.vnet, a) {
+                Some(v) => t.nic_in_vnet(v, a),
+                None => t.nic_by_private_ip(a),
+            },
         };
         let Some(target) = target else {
-            return self.deny(
-                HopKind::Bastion,
-                &name,
-                "Bastion connects to VMs by their private IP; the destination is not a modelled NIC",
-            );
+            return self.deny(HopKind::Bastion, &name, self.no_bastion_target(b, req.destination));
         };
         if req.protocol != IpProtocol::TCP || ![22, 3389].contains(&req.dst_port) {
             return self.deny(
@@ -924,15 +994,20 @@ impl Walk<'_> {
         if !self.subnet_nsg(&session, bastion.subnet, Direction::Outbound) {
             return false;
         }
-        self.arrive_private(session)
+        self.arrive_private(session, target_vnet)
     }
 
-    /// A packet arriving at a private address in a VNet: the NIC's inbound chain.
-    fn arrive_private(&mut self, flow: Flow) -> bool {
+    /// A packet arriving at a private address of `vnet`: the inbound chain of the NIC of `vnet`
+    /// that has it.
+    fn arrive_private(&mut self, flow: Flow, vnet: VnetId) -> bool {
         let t = self.topology;
-        match t.nic_by_private_ip(flow.dst) {
+        let nic = t.nic_in_vnet(vnet, flow.dst);
+        if let Some(why) = self.not_the_intended_nic(&flow, vnet, nic) {
+            return self.deny(HopKind::Route, "routing", why);
+        }
+        match nic {
             Some(nic) => self.chain(&flow, nic, Direction::Inbound),
-            None if t.firewall_by_private_ip(flow.dst).is_some() => self.deny(
+            None if t.firewall_in_vnet(vnet, flow.dst).is_some() => self.deny(
                 HopKind::Route,
                 "routing",
                 format!(
@@ -944,7 +1019,11 @@ impl Walk<'_> {
                 HopKind::Route,
                 "routing",
                 Access::Allow,
-                format!("{} is an unmodelled host in the VNet; no NSG of its is known", flow.dst),
+                format!(
+                    "{} is an unmodelled host in the VNet; no NSG of its is known{}",
+                    flow.dst,
+                    self.elsewhere_note(vnet, flow.dst)
+                ),
             ),
         }
     }
@@ -1054,7 +1133,7 @@ impl Walk<'_> {
             Direction::Inbound => flow.src,
             Direction::Outbound => flow.dst,
         };
-        let Some(peer) = t.vnet_of_ip(remote) else { return String::new() };
+        let Some(peer) = t.vnet_seen_from(here, remote) else { return String::new() };
         if peer == here
             || !t.vnet(here).peerings.contains(&peer)
             || t.virtual_network_tag_contains(subnet, remote)
@@ -1065,7 +1144,7 @@ impl Walk<'_> {
             && !t.peered_prefixes(here, peer).iter().any(|n| n.contains(&remote))
         {
             let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
-            let what = match t.subnet_of_ip(remote) {
+            let what = match t.subnet_in_vnet(peer, remote) {
                 Some(d) => format!("subnet '{}' of '{p}'", t.subnet(d).name),
                 None => format!("no modelled subnet of '{p}'"),
             };
@@ -1093,10 +1172,11 @@ impl Walk<'_> {
 }
 
 /// "; the VNets connect only through a, b: peering is not transitive, so add a UDR to an
-/// appliance there or peer them directly", found on the topology graph.
-fn peering_hint(t: &Topology, cache: &PolicyCache, from: VnetId, dst: IpAddr) -> String {
-    let Some(to) = t.vnet_of_ip(dst) else { return String::new() };
-    match cache.private_reach().peering_path(from, to) {
+/// appliance there or peer them directly", found on the topology graph: the shortest chain of
+/// peerings from `from` to one of the VNets holding the destination (`holders`).
+fn peering_hint(cache: &PolicyCache, from: VnetId, holders: &[VnetId]) -> String {
+    let reach = cache.private_reach();
+    match holders.iter().filter_map(|to| reach.peering_path(from, *to)).min_by_key(Vec::len) {
         Some(path) if path.len() > 2 => format!(
             "; the VNets connect only through {} ({}): peering is not transitive, so route through an appliance there (a UDR) or peer them directly",
             path[1..path.len() - 1].join(", "),
@@ -1110,27 +1190,11 @@ fn peering_hint(t: &Topology, cache: &PolicyCache, from: VnetId, dst: IpAddr) ->
 mod tests {
     use super::*;
     use crate::model::{
-        Firewall, FirewallAction, FirewallMode, NetworkRule, NextHop, Route, RouteTable, RuleCollection,
-        RuleCollectionGroup,
+        Firewall, FirewallMode, NextHop, Route, RouteTable, RuleCollection, RuleCollectionGroup,
     };
-    use crate::net::{AddrSet, PortSet, ProtocolSet};
+    use crate::net::{AddrSet, ProtocolSet};
     use crate::nsg::{AddressSpec, Direction::*, RuleProtocol::Tcp};
-    use crate::path::testing::{ip, net, nsg, prefix, rule, tag, vm};
-
-    fn tcp(source: Source, destination: Destination, port: u16) -> FlowRequest {
-        FlowRequest {
-            source,
-            destination,
-            protocol: IpProtocol::TCP,
-            src_port: 50000,
-            dst_port: port,
-            via: None,
-        }
-    }
-
-    fn run(t: &Topology, req: FlowRequest) -> Trace {
-        evaluate(t, &PolicyCache::new(t), &req)
-    }
+    use crate::path::testing::{ip, net, nsg, prefix, rule, run, tag, tcp, tcp_firewall, vm};
 
     /// The rule names of the NSG hops, in order.
     fn rules(trace: &Trace) -> Vec<String> {
@@ -1259,31 +1323,7 @@ mod tests {
         t.add_subnet(hub, "AzureFirewallSubnet", net("10.0.1.0/26")).expect("subnet");
         let w1 = t.add_subnet(s1, "work", net("10.1.1.0/24")).expect("subnet");
         let w2 = t.add_subnet(s2, "work", net("10.2.1.0/24")).expect("subnet");
-        let allow_all = NetworkRule {
-            name: "all".into(),
-            protocols: ProtocolSet::single(IpProtocol::TCP),
-            sources: AddrSet::any(),
-            destinations: AddrSet::any(),
-            destination_ports: PortSet::any(),
-        };
-        let firewall = Firewall {
-            name: "fw".into(),
-            subnet: SubnetId(0),
-            private_ip: ip("10.0.1.4"),
-            public_ip: None,
-            mode: FirewallMode::Classic,
-            groups: vec![RuleCollectionGroup {
-                name: "classic".into(),
-                priority: 100,
-                collections: vec![RuleCollection {
-                    name: "net".into(),
-                    priority: 100,
-                    rules: crate::model::CollectionRules::Network(FirewallAction::Allow, vec![allow_all]),
-                }],
-            }],
-            legacy_dnat: false,
-        };
-        t.add_firewall(firewall, hub).expect("firewall");
+        t.add_firewall(tcp_firewall("fw", "10.0.1.4", None), hub).expect("firewall");
         if !routes.is_empty() {
             let rt = t.add_route_table(RouteTable { name: "rt".into(), routes }).expect("table");
             t.set_subnet_route_table(w1, rt).expect("associate");

@@ -1,0 +1,373 @@
+//! The two ends of a flow written by people (`eval --from/--to`, `Flow` and `Connect` in a
+//! timeline, assertion files of `nsgsim test`), resolved together.
+//!
+//! A name (VM, NIC, public IP, user) means one thing. An address may not: VNets that are not
+//! connected may reuse addresses, as Azure lets them (see `model::domain`). An address written as
+//! the source is placed where it is; when separate routing domains share it, the other end
+//! decides (the one site whose routing domain reaches a VM named as the destination, or routes an
+//! address written there), and when it does not, the flow is refused with the candidates and how
+//! to choose, never evaluated from the first VNet that holds the address. An address written as
+//! the destination is routed from the source, so the source's routing domain decides, except from
+//! the host platform address 168.63.129.16, which reaches every VNet.
+
+use std::net::IpAddr;
+
+use crate::model::{NicId, PLATFORM_HOST_ADDRESS, PublicIpId, Site};
+use crate::path::{Destination, Source, source_at};
+
+use super::Scenario;
+
+/// Which end of a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The source (`from`).
+    From,
+    /// The destination (`to`).
+    To,
+}
+
+impl End {
+    /// The field's name: `from` or `to`.
+    pub fn field(self) -> &'static str {
+        match self {
+            End::From => "from",
+            End::To => "to",
+        }
+    }
+}
+
+/// An end of a flow that does not resolve: unknown, or an address that more than one routing
+/// domain holds with nothing to say which one is meant. The message names what would be valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EndpointError {
+    /// The end at fault.
+    pub end: End,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+/// An end as written, before its address is placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Written {
+    Nic(NicId),
+    PublicIp(PublicIpId),
+    /// An address, and the user whose `source_ip` it is, if it came from a user's name.
+    Address(IpAddr, Option<usize>),
+}
+
+impl Scenario {
+    /// Resolves a flow's source and destination, written as a user's name (their `source_ip`), a
+    /// VM's name (its primary NIC), a NIC's name, a public IP's name (destination only) or an
+    /// address.
+    ///
+    /// # Errors
+    /// An unknown name, or an address that separate routing domains share when the other end
+    /// does not decide which one is meant; the message lists the candidates and how to choose.
+    pub fn endpoints(&self, from: &str, to: &str) -> Result<(Source, Destination), EndpointError> {
+        let fail = |end, message| EndpointError { end, message };
+        let src = self.written_source(from).map_err(|m| fail(End::From, m))?;
+        let dst = self.written_destination(to).map_err(|m| fail(End::To, m))?;
+        let source = match src {
+            Written::Nic(n) => Source::Nic(n),
+            Written::Address(ip, user) => {
+                self.place_source(ip, user, dst, to).map_err(|m| fail(End::From, m))?
+            }
+            Written::PublicIp(_) => unreachable!("a source is never written as a public IP"),
+        };
+        let destination = match dst {
+            Written::Nic(n) => Destination::Nic(n),
+            Written::PublicIp(p) => Destination::PublicIp(p),
+            Written::Address(ip, user) => {
+                if source == Source::Address(PLATFORM_HOST_ADDRESS) {
+                    self.platform_destination(ip, user).map_err(|m| fail(End::To, m))?;
+                }
+                Destination::Address(ip)
+            }
+        };
+        Ok((source, destination))
+    }
+
+    fn written_source(&self, text: &str) -> Result<Written, String> {
+        if let Some(i) = self.users.iter().position(|u| u.name == text) {
+            return Ok(Written::Address(self.users[i].source_ip, Some(i)));
+        }
+        if let Some(nic) = self.nic_of(text) {
+            return Ok(Written::Nic(nic));
+        }
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(Written::Address(ip, None));
+        }
+        Err(self.unknown_endpoint(text))
+    }
+
+    fn written_destination(&self, text: &str) -> Result<Written, String> {
+        if let Some(nic) = self.nic_of(text) {
+            return Ok(Written::Nic(nic));
+        }
+        if let Some(p) = self.topology.public_ip_by_name(text) {
+            return Ok(Written::PublicIp(p));
+        }
+        if let Some(i) = self.users.iter().position(|u| u.name == text) {
+            return Ok(Written::Address(self.users[i].source_ip, Some(i)));
+        }
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(Written::Address(ip, None));
+        }
+        Err(self.unknown_endpoint(text))
+    }
+
+    /// The source at address `ip`: the NIC with it, or the address at its site; when separate
+    /// routing domains share it, the one whose domain reaches the destination `dst` (written as
+    /// `to`).
+    fn place_source(
+        &self,
+        ip: IpAddr,
+        user: Option<usize>,
+        dst: Written,
+        to: &str,
+    ) -> Result<Source, String> {
+        let t = &self.topology;
+        if ip == PLATFORM_HOST_ADDRESS {
+            return Ok(Source::Address(ip));
+        }
+        let sites = t.sites_of(ip);
+        let site = match sites.as_slice() {
+            [] => return Ok(Source::Address(ip)),
+            [one] => *one,
+            many => {
+                let fits: Vec<Site> = many
+                    .iter()
+                    .copied()
+                    .filter(|s| match dst {
+                        Written::Nic(n) => t.site_reaches(*s, t.vnet_of_nic(n)),
+                        Written::Address(a, _) => t.site_sees(*s, a).is_some(),
+                        Written::PublicIp(_) => false,
+                    })
+                    .collect();
+                let decides = if fits.is_empty() {
+                    "reaches none of them privately"
+                } else {
+                    "reaches more than one of them"
+                };
+                match fits.as_slice() {
+                    [one] => *one,
+                    _ => {
+                        return Err(self.ambiguous(
+                            ip,
+                            user,
+                            many,
+                            &format!("the destination '{to}' {decides}"),
+                            true,
+                        ));
+                    }
+                }
+            }
+        };
+        // An address of one routing domain stays a bare address (the evaluation places it the
+        // same way); a shared one carries its site.
+        Ok(match source_at(t, ip, site) {
+            Source::AddressAt(..) if sites.len() == 1 => Source::Address(ip),
+            source => source,
+        })
+    }
+
+    /// Refuses a destination address of several VNets for a flow from 168.63.129.16, which
+    /// reaches every VNet: nothing says which one is meant.
+    fn platform_destination(&self, ip: IpAddr, user: Option<usize>) -> Result<(), String> {
+        let t = &self.topology;
+        let sites: Vec<Site> = t.vnets_holding(ip).map(Site::Vnet).collect();
+        if sites.len() < 2 {
+            return Ok(());
+        }
+        Err(self.ambiguous(ip, user, &sites, "the source 168.63.129.16 reaches every VNet", false))
+    }
+
+    /// The message for `ip` (a user's `source_ip` when `user` is given) at more than one of
+    /// `sites`, which the other end does not decide (`other` says why); `other_may_decide` when
+    /// another other end could.
+    fn ambiguous(
+        &self,
+        ip: IpAddr,
+        user: Option<usize>,
+        sites: &[Site],
+        other: &str,
+        other_may_decide: bool,
+    ) -> String {
+        let t = &self.topology;
+        let what = match user {
+            Some(i) => format!("user '{}' has source_ip {ip}, which", self.users[i].name),
+            None => ip.to_string(),
+        };
+        let labels: Vec<String> = sites.iter().map(|s| t.site_label(*s, ip)).collect();
+        let vms: Vec<String> = sites
+            .iter()
+            .filter_map(|s| match s {
+                Site::Vnet(v) => t.nic_in_vnet(*v, ip),
+                Site::OnPremises(_) => None,
+            })
+            .map(|n| {
+                let nic = t.nic(n);
+                nic.vm.map_or_else(|| nic.name.clone(), |vm| t.vm(vm).name.clone())
+            })
+            .collect();
+        let mut ways = Vec::new();
+        if !vms.is_empty() {
+            ways.push(format!("name the VM instead ({})", vms.join(" or ")));
+        }
+        if other_may_decide {
+            ways.push("give as the other end a VM, or an address that only one of them reaches".to_string());
+        }
+        if ways.is_empty() {
+            ways.push("give the address of a modelled VM".to_string());
+        }
+        format!(
+            "{what} is in more than one routing domain: {}; {other}, so it does not say which is meant; {}",
+            labels.join(", "),
+            ways.join(", or ")
+        )
+    }
+
+    /// A VM's primary NIC, or the NIC of that name.
+    pub(super) fn nic_of(&self, name: &str) -> Option<NicId> {
+        match self.topology.vm_by_name(name) {
+            Some(vm) => self.topology.primary_nic(vm),
+            None => self.topology.nic_by_name(name),
+        }
+    }
+
+    fn unknown_endpoint(&self, text: &str) -> String {
+        let vms: Vec<String> = self.topology.vm_ids().map(|v| self.topology.vm(v).name.clone()).collect();
+        let users: Vec<String> = self.users.iter().map(|u| u.name.clone()).collect();
+        format!(
+            "'{text}' is not a VM, NIC, public IP, user or IP address; valid: VMs [{}], users [{}], or an IP address",
+            vms.join(", "),
+            users.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Topology;
+    use crate::scenario::load_str;
+    use std::path::Path;
+
+    fn nic(t: &Topology, name: &str) -> NicId {
+        t.nic_by_name(name).expect("a NIC of the test scenario")
+    }
+
+    /// Two unpeered VNets with the same space: vm-a1 and vm-a2 in vnet-a, vm-b in vnet-b at
+    /// vm-a2's address; vnet-c peered with vnet-b; a gateway to 192.168.0.0/16 on each of a and b.
+    const TWINS: &str = r#"Scenario(
+        name: "twins",
+        start: "2025-01-06T09:00:00Z",
+        vnets: [
+            Vnet(name: "vnet-a", address_space: ["10.0.0.0/16"], on_premises: ["192.168.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.0.1.0/24")]),
+            Vnet(name: "vnet-b", address_space: ["10.0.0.0/16"], on_premises: ["192.168.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.0.1.0/24")]),
+            Vnet(name: "vnet-c", address_space: ["10.9.0.0/16"], subnets: [Subnet(name: "app", prefix: "10.9.1.0/24")]),
+        ],
+        peerings: [("vnet-b", "vnet-c")],
+        vms: [
+            Vm(name: "vm-a1", os: Linux, nics: [Nic(name: "a1", subnet: "vnet-a/app", private_ip: "10.0.1.4")]),
+            Vm(name: "vm-a2", os: Linux, nics: [Nic(name: "a2", subnet: "vnet-a/app", private_ip: "10.0.1.5")]),
+            Vm(name: "vm-b", os: Linux, nics: [Nic(name: "b", subnet: "vnet-b/app", private_ip: "10.0.1.5")]),
+            Vm(name: "vm-c", os: Linux, nics: [Nic(name: "c", subnet: "vnet-c/app", private_ip: "10.9.1.4")]),
+        ],
+        users: [User(name: "ops", roles: ["Owner"], source_ip: "10.0.1.5")],
+    )"#;
+
+    fn twins() -> Scenario {
+        load_str(TWINS, Path::new("twins.ron")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_address_of_one_routing_domain_resolves_as_before() {
+        let s = twins();
+        let t = &s.topology;
+        let ip = |x: &str| x.parse::<IpAddr>().expect("ip");
+        assert_eq!(
+            s.endpoints("10.0.1.4", "vm-a2"),
+            Ok((Source::Nic(nic(t, "a1")), Destination::Nic(nic(t, "a2"))))
+        );
+        assert_eq!(
+            s.endpoints("10.9.1.4", "8.8.8.8"),
+            Ok((Source::Nic(nic(t, "c")), Destination::Address(ip("8.8.8.8"))))
+        );
+        assert_eq!(
+            s.endpoints("203.0.113.9", "10.0.1.5"),
+            Ok((Source::Address(ip("203.0.113.9")), Destination::Address(ip("10.0.1.5")))),
+            "from the Internet a private address is routed nowhere, whichever VNet holds it"
+        );
+        assert_eq!(s.endpoints("vm-a1", "10.0.1.5").map(|e| e.1), Ok(Destination::Address(ip("10.0.1.5"))));
+    }
+
+    #[test]
+    fn the_other_end_decides_a_shared_source_address() {
+        let s = twins();
+        let t = &s.topology;
+        let ip = |x: &str| x.parse::<IpAddr>().expect("ip");
+        // 10.0.1.5 is vm-a2 in vnet-a and vm-b in vnet-b: the destination's routing domain decides.
+        assert_eq!(s.endpoints("10.0.1.5", "vm-a1").map(|e| e.0), Ok(Source::Nic(nic(t, "a2"))));
+        assert_eq!(
+            s.endpoints("10.0.1.5", "vm-c").map(|e| e.0),
+            Ok(Source::Nic(nic(t, "b"))),
+            "c is peered with b"
+        );
+        assert_eq!(
+            s.endpoints("ops", "10.9.1.4").map(|e| e.0),
+            Ok(Source::Nic(nic(t, "b"))),
+            "a user's address too"
+        );
+        // vm-a1's address is an unmodelled host of vnet-b: toward vm-b it means that host.
+        assert_eq!(
+            s.endpoints("10.0.1.4", "vm-b").map(|e| e.0),
+            Ok(Source::AddressAt(ip("10.0.1.4"), Site::Vnet(t.vnet_by_name("vnet-b").expect("vnet"))))
+        );
+        // An unmodelled host of both VNets is pinned to the one the destination is in.
+        assert_eq!(
+            s.endpoints("10.0.1.77", "vm-a1").map(|e| e.0),
+            Ok(Source::AddressAt(ip("10.0.1.77"), Site::Vnet(t.vnet_by_name("vnet-a").expect("vnet"))))
+        );
+        // On-premises behind both gateways: the VM decides.
+        assert_eq!(
+            s.endpoints("192.168.7.7", "vm-b").map(|e| e.0),
+            Ok(Source::AddressAt(
+                ip("192.168.7.7"),
+                Site::OnPremises(t.vnet_by_name("vnet-b").expect("vnet"))
+            ))
+        );
+    }
+
+    #[test]
+    fn a_shared_address_nothing_decides_is_refused_with_the_candidates() {
+        let s = twins();
+        let e = s.endpoints("10.0.1.5", "8.8.8.8").expect_err("both reach the Internet");
+        assert_eq!(e.end, End::From);
+        assert_eq!(
+            e.message,
+            "10.0.1.5 is in more than one routing domain: vm-a2 (vnet-a), vm-b (vnet-b); the destination '8.8.8.8' reaches none of them privately, so it does not say which is meant; name the VM instead (vm-a2 or vm-b), or give as the other end a VM, or an address that only one of them reaches"
+        );
+        let e = s.endpoints("ops", "10.0.1.4").expect_err("both VNets hold 10.0.1.4");
+        assert!(
+            e.message
+                .starts_with("user 'ops' has source_ip 10.0.1.5, which is in more than one routing domain"),
+            "{e}"
+        );
+        assert!(e.message.contains("reaches more than one of them"), "{e}");
+        let e = s.endpoints("192.168.7.7", "8.8.8.8").expect_err("two gateways");
+        assert!(e.message.contains("an on-premises host behind the gateway of vnet-a, an on-premises host behind the gateway of vnet-b"), "{e}");
+        assert!(!e.message.contains("name the VM"), "no VM has that address: {e}");
+        let e = s.endpoints("168.63.129.16", "10.0.1.5").expect_err("the platform reaches both");
+        assert_eq!(e.end, End::To);
+        assert!(
+            e.message
+                .contains("vm-a2 (vnet-a), vm-b (vnet-b); the source 168.63.129.16 reaches every VNet, so"),
+            "{e}"
+        );
+        let e = s.endpoints("vm-a1", "nobody").expect_err("unknown");
+        assert_eq!(e.end, End::To);
+        assert!(e.message.contains("valid: VMs [vm-a1, vm-a2, vm-b, vm-c], users [ops]"), "{e}");
+    }
+}

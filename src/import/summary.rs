@@ -198,8 +198,6 @@ const HARMLESS_NAMESPACES: &[&str] = &[
 ];
 
 const LB: &str = "load-balancing and inbound NAT rules forward traffic from the frontend to VMs, past what the import shows";
-const ROUTES: &str = "user-defined routes change where traffic goes (route tables are not imported yet)";
-const FIREWALL: &str = "a firewall filters, translates and forwards traffic (firewalls are not imported yet)";
 const VWAN: &str = "Virtual WAN hubs and gateways route traffic between networks and sites";
 
 /// Types classified one by one (a prefix covers its child types).
@@ -213,11 +211,21 @@ const CLASSIFIED: &[(&str, Relevance)] = &[
         "microsoft.network/applicationgateways",
         Relevance::Traffic("an application gateway forwards traffic from its frontend to back ends"),
     ),
-    ("microsoft.network/applicationgatewaywebapplicationfirewallpolicies", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/routetables", Relevance::Traffic(ROUTES)),
-    ("microsoft.network/azurefirewalls", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/firewallpolicies", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/ipgroups", Relevance::Traffic("IP groups are the addresses of firewall rules")),
+    (
+        "microsoft.network/applicationgatewaywebapplicationfirewallpolicies",
+        Relevance::Traffic(
+            "a web application firewall policy blocks requests to an application gateway's back ends",
+        ),
+    ),
+    // Route tables, routes, Azure Firewalls, Firewall Policies with their rule collection
+    // groups, and IP groups are imported (resource.rs); a Firewall Policy's other children
+    // (signature overrides, draft policies) are not.
+    (
+        "microsoft.network/firewallpolicies",
+        Relevance::Traffic(
+            "a Firewall Policy's settings beyond its rule collection groups (IDPS signature overrides, drafts) filter traffic",
+        ),
+    ),
     (
         "microsoft.network/networkmanagers",
         Relevance::Traffic(

@@ -16,6 +16,7 @@ mod associations;
 mod firewall;
 mod gaps;
 mod jit;
+mod peered_spaces;
 mod routes;
 mod transit;
 mod vms;
@@ -30,8 +31,8 @@ use super::source::{Diagnostics, Src};
 use super::summary::{Relevance, SkipReason, Summary};
 use super::{ImportError, ImportOptions, Imported, Origin};
 use crate::scenario::schema::{
-    BastionSpec, CaveatKindSpec, CaveatSpec, FirewallSpec, NsgSpec, OptionsSpec,
-    PublicIpSpec, RuleSpec, ScenarioFile, SubnetSpec, VmSpec, VnetSpec,
+    BastionSpec, CaveatKindSpec, CaveatSpec, FirewallSpec, NsgSpec, OptionsSpec, PublicIpSpec, RuleSpec,
+    ScenarioFile, SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -231,7 +232,12 @@ impl Inventory {
                 });
             }
             let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
-            vnets.push(VnetSpec { name: v.name.clone(), address_space: v.spaces.clone(), subnets, on_premises });
+            vnets.push(VnetSpec {
+                name: v.name.clone(),
+                address_space: v.spaces.clone(),
+                subnets,
+                on_premises,
+            });
         }
         self.vnets = records;
         Ok(vnets)
@@ -534,7 +540,11 @@ impl Inventory {
             }
         }
         for (i, j) in jit.iter().enumerate() {
-            if let Some(rec) = self.jit.iter().find(|r| format!("{}/{}", r.policy, r.vm.0.name()).eq_ignore_ascii_case(&j.name)) {
+            if let Some(rec) = self
+                .jit
+                .iter()
+                .find(|r| format!("{}/{}", r.policy, r.vm.0.name()).eq_ignore_ascii_case(&j.name))
+            {
                 add(format!("jit_policies[{i}]"), &rec.vm.1);
             }
         }
@@ -573,11 +583,15 @@ fn settle_affects(caveats: &mut [CaveatSpec], scenario: &ScenarioFile) {
     for c in caveats.iter_mut() {
         let mut settled: Vec<String> = Vec::new();
         for name in &c.affects {
-            let found = if let Some(vm) = scenario.vms.iter().find(|v| v.nics.iter().any(|n| &n.name == name)) {
+            let found = if let Some(vm) = scenario.vms.iter().find(|v| v.nics.iter().any(|n| &n.name == name))
+            {
                 Some(vm.name.clone())
             } else if scenario.vms.iter().any(|v| &v.name == name)
                 || scenario.vnets.iter().any(|v| &v.name == name)
-                || scenario.vnets.iter().any(|v| v.subnets.iter().any(|s| format!("{}/{}", v.name, s.name) == *name))
+                || scenario
+                    .vnets
+                    .iter()
+                    .any(|v| v.subnets.iter().any(|s| format!("{}/{}", v.name, s.name) == *name))
             {
                 Some(name.clone())
             } else {

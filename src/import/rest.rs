@@ -38,20 +38,27 @@ fn document(node: &Node, src: &Src, diag: &mut Diagnostics, out: &mut Collected)
                 resource(item, &src.item(i, item), None, diag, out)?;
             }
         }
-        Value::Object(o) if !o.contains_key("type") && o.get("value").is_some_and(|v| v.as_array().is_some()) => {
+        Value::Object(o)
+            if !o.contains_key("type") && o.get("value").is_some_and(|v| v.as_array().is_some()) =>
+        {
             document(o.get("value").expect("checked above"), &src.member(node, "value"), diag, out)?;
         }
-        Value::Object(o) if !o.contains_key("type") && o.get("responses").is_some_and(|r| r.as_object().is_some()) => {
+        Value::Object(o)
+            if !o.contains_key("type") && o.get("responses").is_some_and(|r| r.as_object().is_some()) =>
+        {
             let responses = o.get("responses").expect("checked above");
             let at = src.member(node, "responses");
-            let body = responses.as_object().into_iter().flat_map(|r| r.iter()).find_map(|(status, response)| {
-                let ok = status.len() == 3 && status.starts_with('2');
-                let body = response.as_object().and_then(|r| r.member("body"));
-                if ok { body.map(|(key, b)| (at.child(status, response).child(key, b), b)) } else { None }
-            });
+            let body =
+                responses.as_object().into_iter().flat_map(|r| r.iter()).find_map(|(status, response)| {
+                    let ok = status.len() == 3 && status.starts_with('2');
+                    let body = response.as_object().and_then(|r| r.member("body"));
+                    if ok { body.map(|(key, b)| (at.child(status, response).child(key, b), b)) } else { None }
+                });
             match body {
                 Some((body_src, body)) => document(body, &body_src, diag, out)?,
-                None => diag.warn(src, "a REST API example with no successful response body; nothing to read"),
+                None => {
+                    diag.warn(src, "a REST API example with no successful response body; nothing to read")
+                }
             }
         }
         Value::Object(o) if !o.contains_key("type") && o.get("data").is_some() => {

@@ -37,7 +37,13 @@ pub struct ActiveGrant {
 impl JitEngine {
     /// Takes over `grant` on `vm`, where JIT is enabled, at `now`: see the module docs. Refused
     /// (nothing written) when JIT is not enabled on the VM or the port is not in its policy.
-    pub fn adopt_grant(&mut self, topology: &mut Topology, vm: VmId, grant: &ActiveGrant, now: Instant) -> JitOutcome {
+    pub fn adopt_grant(
+        &mut self,
+        topology: &mut Topology,
+        vm: VmId,
+        grant: &ActiveGrant,
+        now: Instant,
+    ) -> JitOutcome {
         let vm_name = topology.vm(vm).name.clone();
         let resource = format!("jitNetworkAccessPolicies/default (vm '{vm_name}')");
         let operation = "Initiate JIT Network Access Policy";
@@ -73,7 +79,8 @@ impl JitEngine {
                 .and_then(|(_, _, name)| n.rule(name))
                 .map(|r| (r.priority.0, r.name.as_str()));
             let blocker = allow_blocker(n, &port, vm_ip, &grant.source.addresses(), &ctx, jit_deny);
-            let free = |p: u16| !n.rules.iter().any(|r| r.direction == Direction::Inbound && r.priority.0 == p);
+            let free =
+                |p: u16| !n.rules.iter().any(|r| r.direction == Direction::Inbound && r.priority.0 == p);
             let Some(priority) = allow_priority(blocker.as_ref(), free) else { continue };
             let seed = self.next_seed();
             let rule = allow_rule(&vm_name, vm_ip, &port, &source, priority, seed);
@@ -155,27 +162,45 @@ mod tests {
         // No allow rule in place yet: the grant writes one per NSG, as a request would.
         let out = jit.adopt_grant(&mut f.topology, f.vm, &grant, f.t0);
         assert!(out.accepted(), "{}", out.event);
-        assert_eq!((jit_rules(&f.topology, f.nic_nsg, Access::Allow), jit_rules(&f.topology, f.subnet_nsg, Access::Allow)), (1, 1));
+        assert_eq!(
+            (
+                jit_rules(&f.topology, f.nic_nsg, Access::Allow),
+                jit_rules(&f.topology, f.subnet_nsg, Access::Allow)
+            ),
+            (1, 1)
+        );
         assert_eq!(out.new_grants, vec![(GrantId(0), at(f.t0, 1800))]);
 
         // A second engine over the same NSGs stands for an import of them: enabling keeps
         // Defender's deny rules, and the grant takes over its allow rules; nothing is written.
         let mut imported = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);
-        let enabled_again = imported.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
+        let enabled_again =
+            imported.enable(&mut f.topology, f.vm, ssh_policy(3600, &[]).into(), &owner, f.t0);
         assert!(enabled_again.changes.is_empty(), "{:?}", enabled_again.changes);
-        assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 1, "no second deny rule (wrong answer (g))");
+        assert_eq!(
+            jit_rules(&f.topology, f.nic_nsg, Access::Deny),
+            1,
+            "no second deny rule (wrong answer (g))"
+        );
         let again = imported.adopt_grant(&mut f.topology, f.vm, &grant, f.t0);
         assert!(again.accepted() && again.changes.is_empty(), "{:?}", again.changes);
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 1, "no second allow rule");
         assert_eq!(status_of(&imported, "open at the start: vm1:22"), RequestStatus::Active);
         let (g, end) = again.new_grants[0];
-        assert!(imported.expire(&mut f.topology, g, end.plus(crate::time::Duration::from_secs(-1))).is_none());
+        assert!(
+            imported.expire(&mut f.topology, g, end.plus(crate::time::Duration::from_secs(-1))).is_none()
+        );
         let expired = imported.expire(&mut f.topology, g, end).expect("due");
         assert!(matches!(expired.event, JitEvent::Expired { port: 22, .. }));
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Allow), 0, "deleted at its end");
         assert_eq!(jit_rules(&f.topology, f.nic_nsg, Access::Deny), 1, "the deny rule stays");
         // A grant whose end has passed by the start ends at the start.
-        let late = imported.adopt_grant(&mut f.topology, f.vm, &ActiveGrant { ends_at: at(f.t0, -60), ..grant }, f.t0);
+        let late = imported.adopt_grant(
+            &mut f.topology,
+            f.vm,
+            &ActiveGrant { ends_at: at(f.t0, -60), ..grant },
+            f.t0,
+        );
         assert_eq!(late.new_grants[0].1, f.t0);
     }
 

@@ -92,24 +92,35 @@ impl Loader<'_> {
             }
             let vm = self.vm(t, &g.vm, &format!("{gf}.vm"))?;
             if !scope.covers(t.vm(vm)) {
-                return Err(fault(format!("{gf}.vm"), &g.vm, format!("vm '{}' is not in the policy's scope ({scope})", g.vm)));
+                return Err(fault(
+                    format!("{gf}.vm"),
+                    &g.vm,
+                    format!("vm '{}' is not in the policy's scope ({scope})", g.vm),
+                ));
             }
-            let port = in_range(g.port, 0u16, u16::MAX)
-                .filter(|n| policy.port(*n).is_some())
-                .ok_or_else(|| {
+            let port =
+                in_range(g.port, 0u16, u16::MAX).filter(|n| policy.port(*n).is_some()).ok_or_else(|| {
                     let listed: Vec<String> = policy.ports.iter().map(|x| x.number.to_string()).collect();
-                    fault(format!("{gf}.port"), g.port.to_string(), format!("port {} is not in the policy; valid: {}", g.port, listed.join(", ")))
+                    fault(
+                        format!("{gf}.port"),
+                        g.port.to_string(),
+                        format!("port {} is not in the policy; valid: {}", g.port, listed.join(", ")),
+                    )
                 })?;
             let source = if g.source.trim() == "*" {
                 RequestSource::Any
             } else {
                 let mut nets = Vec::new();
                 for part in g.source.split(',') {
-                    nets.push(parse_prefix(part.trim()).map_err(|e| fault(format!("{gf}.source"), &g.source, e.to_string()))?);
+                    nets.push(
+                        parse_prefix(part.trim())
+                            .map_err(|e| fault(format!("{gf}.source"), &g.source, e.to_string()))?,
+                    );
                 }
                 RequestSource::Prefixes(nets)
             };
-            let ends_at = Instant::parse(&g.ends_at).map_err(|m| fault(format!("{gf}.ends_at"), &g.ends_at, m))?;
+            let ends_at =
+                Instant::parse(&g.ends_at).map_err(|m| fault(format!("{gf}.ends_at"), &g.ends_at, m))?;
             out.push(ActiveGrant { vm: g.vm.clone(), port, source, requester: g.requestor.clone(), ends_at });
         }
         Ok(out)

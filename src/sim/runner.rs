@@ -152,11 +152,13 @@ impl Simulator {
         let mut outcomes = Vec::new();
         let vms: Vec<VmId> = self.topology.vm_ids().collect();
         for vm in vms {
-            let wants = self.jit.scoped_policy_for(&self.topology, vm).filter(|s| s.enable_at_start).map(|s| {
-                let vm_name = &self.topology.vm(vm).name;
-                let grants: Vec<ActiveGrant> = s.active_grants.iter().filter(|g| g.vm == *vm_name).cloned().collect();
-                (s.name.clone(), s.policy.clone(), grants)
-            });
+            let wants =
+                self.jit.scoped_policy_for(&self.topology, vm).filter(|s| s.enable_at_start).map(|s| {
+                    let vm_name = &self.topology.vm(vm).name;
+                    let grants: Vec<ActiveGrant> =
+                        s.active_grants.iter().filter(|g| g.vm == *vm_name).cloned().collect();
+                    (s.name.clone(), s.policy.clone(), grants)
+                });
             let Some((name, policy, grants)) = wants else { continue };
             if matches!(self.jit.status(&self.topology, vm), Supportability::Unsupported(_)) {
                 continue;

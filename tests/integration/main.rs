@@ -7,6 +7,7 @@ mod caveats;
 mod cli_foundation;
 mod corpus;
 mod engineer;
+mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod matcher;

@@ -29,13 +29,19 @@ impl Inventory {
         let mut stated: Vec<(Association, ResourceRef, ResourceRef, Src)> = Vec::new();
         for n in &self.nsgs {
             let me = parent_ref(Kind::Nsg, std::slice::from_ref(&n.name));
-            stated.extend(n.subnets.iter().map(|(r, src)| (Association::SubnetNsg, r.clone(), me.clone(), src.clone())));
-            stated.extend(n.nics.iter().map(|(r, src)| (Association::NicNsg, r.clone(), me.clone(), src.clone())));
+            stated.extend(
+                n.subnets.iter().map(|(r, src)| (Association::SubnetNsg, r.clone(), me.clone(), src.clone())),
+            );
+            stated.extend(
+                n.nics.iter().map(|(r, src)| (Association::NicNsg, r.clone(), me.clone(), src.clone())),
+            );
         }
         for t in &self.route_tables {
             let me = parent_ref(Kind::RouteTable, std::slice::from_ref(&t.name));
             stated.extend(
-                t.subnets.iter().map(|(r, src)| (Association::SubnetRouteTable, r.clone(), me.clone(), src.clone())),
+                t.subnets
+                    .iter()
+                    .map(|(r, src)| (Association::SubnetRouteTable, r.clone(), me.clone(), src.clone())),
             );
         }
         for (association, target, owner, src) in stated {
@@ -52,10 +58,15 @@ impl Inventory {
                         // The subnet is not in the input: the association concerns nothing here.
                         continue;
                     };
-                    if matches!(association, Association::SubnetNsg) { &mut s.nsg } else { &mut s.route_table }
+                    if matches!(association, Association::SubnetNsg) {
+                        &mut s.nsg
+                    } else {
+                        &mut s.route_table
+                    }
                 }
                 Association::NicNsg => {
-                    let Some(n) = self.nics.iter_mut().find(|n| n.name.eq_ignore_ascii_case(target.name())) else {
+                    let Some(n) = self.nics.iter_mut().find(|n| n.name.eq_ignore_ascii_case(target.name()))
+                    else {
                         continue;
                     };
                     &mut n.nsg

@@ -61,12 +61,16 @@ impl Inventory {
             }
         }
         self.firewalls = records;
-        let unused: Vec<(String, Src, usize)> = self
-            .policies
-            .iter()
-            .filter(|p| !self.firewalls.iter().any(|f| f.policy.as_ref().is_some_and(|(r, _)| r.name().eq_ignore_ascii_case(&p.name))))
-            .map(|p| (p.name.clone(), p.src.clone(), p.res))
-            .collect();
+        let unused: Vec<(String, Src, usize)> =
+            self.policies
+                .iter()
+                .filter(|p| {
+                    !self.firewalls.iter().any(|f| {
+                        f.policy.as_ref().is_some_and(|(r, _)| r.name().eq_ignore_ascii_case(&p.name))
+                    })
+                })
+                .map(|p| (p.name.clone(), p.src.clone(), p.res))
+                .collect();
         for (name, src, _) in unused {
             self.diag.warn(&src, format!("firewall policy '{name}' is used by no Azure Firewall in the input: its rules apply to nothing nsgsim models"));
         }
@@ -121,7 +125,11 @@ impl Inventory {
                     .and_then(|v| v.subnets.iter().find(|s| s.name.eq_ignore_ascii_case(FIREWALL_SUBNET)))
                     .and_then(|s| s.prefix.parse::<IpNet>().ok());
                 let Some(ip) = prefix.and_then(|p| first_free(&p, &[])) else {
-                    return Err(self.diag.invalid(subnet_src, &subnet, "the subnet has no address for the firewall"));
+                    return Err(self.diag.invalid(
+                        subnet_src,
+                        &subnet,
+                        "the subnet has no address for the firewall",
+                    ));
                 };
                 let reason = format!(
                     "Azure Firewall '{}' has no private IP in the input (Azure allocates it at deployment); nsgsim assumes {ip}, the first address of {FIREWALL_SUBNET} after the four Azure reserves, a placeholder",
@@ -152,7 +160,13 @@ impl Inventory {
                     f.name,
                     public_ip.as_deref().unwrap_or_default()
                 );
-                self.gap(CaveatKindSpec::Other, format!("{resource} public IP '{name}'"), src, reason, Vec::new())?;
+                self.gap(
+                    CaveatKindSpec::Other,
+                    format!("{resource} public IP '{name}'"),
+                    src,
+                    reason,
+                    Vec::new(),
+                )?;
                 addresses.push(address);
             }
         }
@@ -243,7 +257,13 @@ impl Inventory {
                 let reason = format!(
                     "firewall policy '{policy}' runs intrusion detection in {mode} mode: traffic matching its signatures is dropped, which nsgsim does not model"
                 );
-                self.gap(CaveatKindSpec::Other, format!("{resource} intrusionDetection"), &src, reason, Vec::new())?;
+                self.gap(
+                    CaveatKindSpec::Other,
+                    format!("{resource} intrusionDetection"),
+                    &src,
+                    reason,
+                    Vec::new(),
+                )?;
             }
         }
         let mut children: Vec<usize> = (0..self.groups.len())
@@ -254,11 +274,19 @@ impl Inventory {
         for i in children {
             let group = std::mem::replace(
                 &mut self.groups[i].record,
-                crate::import::inventory::GroupRec { name: String::new(), priority: 0, collections: Vec::new() },
+                crate::import::inventory::GroupRec {
+                    name: String::new(),
+                    priority: 0,
+                    collections: Vec::new(),
+                },
             );
             self.imported(self.groups[i].res);
             let collections = self.collections(&group.collections, target)?;
-            out.push(RuleCollectionGroupSpec { name: group.name.clone(), priority: group.priority, collections });
+            out.push(RuleCollectionGroupSpec {
+                name: group.name.clone(),
+                priority: group.priority,
+                collections,
+            });
             self.groups[i].record = group;
         }
         Ok(out)
@@ -288,7 +316,12 @@ impl Inventory {
                             rules.push(rule);
                         }
                     }
-                    CollectionSpec::Network { name: c.name.clone(), priority: c.priority, action: action(allow), rules }
+                    CollectionSpec::Network {
+                        name: c.name.clone(),
+                        priority: c.priority,
+                        action: action(allow),
+                        rules,
+                    }
                 }
                 CollectionKind::Application(allow) => {
                     let mut rules = Vec::new();
@@ -331,10 +364,18 @@ impl Inventory {
             return Ok(None);
         };
         if let Some(fqdn) = translated_fqdn {
-            return self.lost_rule(r, context, &format!("it translates to the FQDN '{fqdn}', which resolves at run time"));
+            return self.lost_rule(
+                r,
+                context,
+                &format!("it translates to the FQDN '{fqdn}', which resolves at run time"),
+            );
         }
         let Some(translated_address) = translated_address.clone() else {
-            return Err(self.diag.invalid(&r.src, "", format!("DNAT rule '{}' has no translatedAddress", r.name)));
+            return Err(self.diag.invalid(
+                &r.src,
+                "",
+                format!("DNAT rule '{}' has no translatedAddress", r.name),
+            ));
         };
         if translated_address.parse::<IpAddr>().is_err() {
             return Err(self.diag.invalid(
@@ -357,7 +398,10 @@ impl Inventory {
             return self.lost_rule(
                 r,
                 context,
-                &format!("nsgsim models a DNAT rule on one public port, and it names {}", destination_ports.join(", ")),
+                &format!(
+                    "nsgsim models a DNAT rule on one public port, and it names {}",
+                    destination_ports.join(", ")
+                ),
             );
         };
         let Some(translated_port) = single_port(self, translated_port.as_ref(), "translatedPort")? else {
@@ -367,7 +411,11 @@ impl Inventory {
             [] => None,
             [Ok(d)] if Some(d) == target.public_address.as_ref() => None,
             [Ok(d)] if target.other_addresses.contains(d) => {
-                return self.lost_rule(r, context, &format!("it listens on {d}, a public IP of the firewall nsgsim does not model"));
+                return self.lost_rule(
+                    r,
+                    context,
+                    &format!("it listens on {d}, a public IP of the firewall nsgsim does not model"),
+                );
             }
             [Ok(d)] => Some(d.clone()),
             [Err(expression)] => {
@@ -376,7 +424,13 @@ impl Inventory {
                     r.name,
                     crate::import::json::shorten(expression)
                 );
-                self.gap(CaveatKindSpec::Placeholder, format!("{context}, rule '{}'", r.name), &r.src, reason, Vec::new())?;
+                self.gap(
+                    CaveatKindSpec::Placeholder,
+                    format!("{context}, rule '{}'", r.name),
+                    &r.src,
+                    reason,
+                    Vec::new(),
+                )?;
                 None
             }
             _ => return self.lost_rule(r, context, "nsgsim models a DNAT rule on one destination address"),
@@ -419,7 +473,9 @@ impl Inventory {
             }
         }
         let Some(sources) = self.side_spec(sources, r, context, "sources")? else { return Ok(None) };
-        let Some(destinations) = self.side_spec(destinations, r, context, "destinations")? else { return Ok(None) };
+        let Some(destinations) = self.side_spec(destinations, r, context, "destinations")? else {
+            return Ok(None);
+        };
         Ok(Some(NetworkRuleSpec {
             name: r.name.clone(),
             protocols,
@@ -441,13 +497,23 @@ impl Inventory {
         if !unmodelled.is_empty() {
             let what = unmodelled.join(", ");
             if fqdns.is_empty() {
-                return self.lost_rule(r, context, &format!("nsgsim does not model what it matches ({what})"));
+                return self.lost_rule(
+                    r,
+                    context,
+                    &format!("nsgsim does not model what it matches ({what})"),
+                );
             }
             let reason = format!(
                 "firewall rule '{}' of {context} also matches {what}, which nsgsim does not model; imported with its targetFqdns only",
                 r.name
             );
-            self.gap(CaveatKindSpec::Other, format!("{context}, rule '{}'", r.name), &r.src, reason, Vec::new())?;
+            self.gap(
+                CaveatKindSpec::Other,
+                format!("{context}, rule '{}'", r.name),
+                &r.src,
+                reason,
+                Vec::new(),
+            )?;
         }
         if fqdns.is_empty() {
             return self.lost_rule(r, context, "it names no targetFqdns");
@@ -478,7 +544,13 @@ impl Inventory {
                 return self.lost_rule(r, context, &why);
             }
             let reason = format!("firewall rule '{}' of {context}: {why}; imported with the others", r.name);
-            self.gap(CaveatKindSpec::Other, format!("{context}, rule '{}'", r.name), &r.src, reason, Vec::new())?;
+            self.gap(
+                CaveatKindSpec::Other,
+                format!("{context}, rule '{}'", r.name),
+                &r.src,
+                reason,
+                Vec::new(),
+            )?;
         }
         let Some(sources) = self.side_spec(sources, r, context, "sources")? else { return Ok(None) };
         let mut placeholders = Vec::new();
@@ -499,7 +571,13 @@ impl Inventory {
                 r.name,
                 placeholders.join(", ")
             );
-            self.gap(CaveatKindSpec::Placeholder, format!("{context}, rule '{}'", r.name), &r.src, reason, Vec::new())?;
+            self.gap(
+                CaveatKindSpec::Placeholder,
+                format!("{context}, rule '{}'", r.name),
+                &r.src,
+                reason,
+                Vec::new(),
+            )?;
         }
         Ok(Some(ApplicationRuleSpec { name: r.name.clone(), sources, protocols: kept, fqdns: fqdns.clone() }))
     }
@@ -531,13 +609,22 @@ impl Inventory {
     /// expanded), or service tags. `None` (after recording the gap) when an IP group is not in
     /// the input: a rule with fewer addresses would be another rule. A side that names nothing
     /// is any (`*`), with a warning.
-    fn side_spec(&mut self, side: &FwAddresses, r: &FwRuleRec, context: &str, what: &str) -> Res<Option<Vec<String>>> {
+    fn side_spec(
+        &mut self,
+        side: &FwAddresses,
+        r: &FwRuleRec,
+        context: &str,
+        what: &str,
+    ) -> Res<Option<Vec<String>>> {
         let mut out = Vec::new();
         for (text, at) in &side.literal {
             out.extend(self.firewall_address(text, at)?);
         }
         for (g, gsrc) in &side.groups {
-            let lost = format!("firewall rule '{}' of {context} is not imported (its {what} would be incomplete)", r.name);
+            let lost = format!(
+                "firewall rule '{}' of {context} is not imported (its {what} would be incomplete)",
+                r.name
+            );
             let Some(name) = self.resolve_or_gap(g, gsrc, IP_GROUP, &lost, Vec::new())? else {
                 return Ok(None);
             };
@@ -552,7 +639,10 @@ impl Inventory {
             }
         }
         if out.is_empty() {
-            self.diag.warn(&r.src, format!("firewall rule '{}' of {context} names no {what}; imported as any ('*')", r.name));
+            self.diag.warn(
+                &r.src,
+                format!("firewall rule '{}' of {context} names no {what}; imported as any ('*')", r.name),
+            );
             out.push("*".into());
         }
         if out.iter().any(|a| a == "*") {
@@ -574,24 +664,36 @@ impl Inventory {
             && let (Ok(lo), Ok(hi)) = (lo.trim().parse::<Ipv4Addr>(), hi.trim().parse::<Ipv4Addr>())
         {
             if lo > hi {
-                return Err(self.diag.invalid(at, text, "an IP range goes from the lower address to the higher"));
+                return Err(self.diag.invalid(
+                    at,
+                    text,
+                    "an IP range goes from the lower address to the higher",
+                ));
             }
             return Ok(range_to_prefixes(lo, hi).into_iter().map(|n| n.to_string()).collect());
         }
         if crate::nsg::ServiceTag::parse(text).is_some() {
             return Ok(vec![self.service_tag(text, at)]);
         }
-        Err(self.diag.invalid(at, text, "valid: '*', an IP, a CIDR prefix, an IP range (10.0.0.1-10.0.0.9) or a service tag"))
+        Err(self.diag.invalid(
+            at,
+            text,
+            "valid: '*', an IP, a CIDR prefix, an IP range (10.0.0.1-10.0.0.9) or a service tag",
+        ))
     }
 }
 
 /// Whether a rule of firewall `f` names `address` as a source or destination.
 pub(super) fn names_address(f: &FirewallSpec, address: &str) -> bool {
     let has = |list: &[String]| list.iter().any(|a| a == address);
-    f.collections.iter().chain(f.rule_collection_groups.iter().flat_map(|g| g.collections.iter())).any(|c| match c {
-        CollectionSpec::Dnat { rules, .. } => rules.iter().any(|r| has(&r.sources)),
-        CollectionSpec::Network { rules, .. } => rules.iter().any(|r| has(&r.sources) || has(&r.destinations)),
-        CollectionSpec::Application { rules, .. } => rules.iter().any(|r| has(&r.sources)),
+    f.collections.iter().chain(f.rule_collection_groups.iter().flat_map(|g| g.collections.iter())).any(|c| {
+        match c {
+            CollectionSpec::Dnat { rules, .. } => rules.iter().any(|r| has(&r.sources)),
+            CollectionSpec::Network { rules, .. } => {
+                rules.iter().any(|r| has(&r.sources) || has(&r.destinations))
+            }
+            CollectionSpec::Application { rules, .. } => rules.iter().any(|r| has(&r.sources)),
+        }
     })
 }
 
@@ -625,7 +727,10 @@ mod tests {
     #[test]
     fn ranges_become_the_fewest_prefixes() {
         let r = |a: &str, b: &str| -> Vec<String> {
-            range_to_prefixes(a.parse().expect("ip"), b.parse().expect("ip")).iter().map(ToString::to_string).collect()
+            range_to_prefixes(a.parse().expect("ip"), b.parse().expect("ip"))
+                .iter()
+                .map(ToString::to_string)
+                .collect()
         };
         assert_eq!(r("10.0.0.0", "10.0.0.255"), ["10.0.0.0/24"]);
         assert_eq!(r("10.0.0.1", "10.0.0.9"), ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/30", "10.0.0.8/31"]);

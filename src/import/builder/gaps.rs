@@ -58,8 +58,7 @@ impl Inventory {
             Err(e) if self.strict => Err(e),
             Err(_) => {
                 let label = Kind::of(expected).map_or("resource", Kind::label);
-                let reason =
-                    format!("{label} '{}' is not in the input: {lost}", r.names.join("/"));
+                let reason = format!("{label} '{}' is not in the input: {lost}", r.names.join("/"));
                 let resource = format!("{}/{}", r.kind, r.names.join("/"));
                 self.gap(CaveatKindSpec::UnresolvedReference, resource, src, reason, affects)?;
                 Ok(None)

@@ -14,8 +14,6 @@ use crate::scenario::schema::{
     CaveatKindSpec, FirewallSpec, NextHopSpec, PeeringSpec, RouteSpec, RouteTableSpec, VnetSpec,
 };
 
-
-
 impl Inventory {
     /// Routes given as resources of their own join their tables; the child's definition
     /// stands over an inline one of the same name, as ARM deploys the child after its parent.
@@ -23,7 +21,8 @@ impl Inventory {
         for child in std::mem::take(&mut self.child_routes) {
             let r = parent_ref(Kind::RouteTable, &child.parent);
             let lost = format!("route '{}' is not imported with it", child.record.name);
-            let Some(name) = self.resolve_or_gap(&r, &child.src.at("name"), ROUTE_TABLE, &lost, Vec::new())?
+            let Some(name) =
+                self.resolve_or_gap(&r, &child.src.at("name"), ROUTE_TABLE, &lost, Vec::new())?
             else {
                 continue;
             };
@@ -169,10 +168,13 @@ impl Inventory {
     ) -> Res<()> {
         for f in firewalls {
             let Some(vnet) = vnets.iter_mut().find(|v| v.name == f.vnet) else { continue };
-            let Some(subnet) = vnet.subnets.iter_mut().find(|s| s.name.eq_ignore_ascii_case("AzureFirewallSubnet")) else {
+            let Some(subnet) =
+                vnet.subnets.iter_mut().find(|s| s.name.eq_ignore_ascii_case("AzureFirewallSubnet"))
+            else {
                 continue;
             };
-            let Some(table) = subnet.route_table.as_deref().and_then(|t| tables.iter().find(|x| x.name == t)) else {
+            let Some(table) = subnet.route_table.as_deref().and_then(|t| tables.iter().find(|x| x.name == t))
+            else {
                 continue;
             };
             let default = table.routes.iter().find(|r| r.prefix == "0.0.0.0/0");
@@ -180,7 +182,9 @@ impl Inventory {
                 continue;
             }
             let goes = match default.map(|r| &r.next_hop) {
-                Some(NextHopSpec::VirtualAppliance(ip)) => format!("sends 0.0.0.0/0 to the appliance at {ip}"),
+                Some(NextHopSpec::VirtualAppliance(ip)) => {
+                    format!("sends 0.0.0.0/0 to the appliance at {ip}")
+                }
                 Some(_) => "sends 0.0.0.0/0 elsewhere than the Internet".to_string(),
                 None => "has no 0.0.0.0/0 route".to_string(),
             };
@@ -196,7 +200,13 @@ impl Inventory {
                 .find(|x| x.name == f.name)
                 .map(|x| x.src.clone())
                 .expect("every firewall of the scenario is built from a record");
-            self.gap(CaveatKindSpec::Other, format!("forced tunneling of Azure Firewall '{}'", f.name), &src, reason, vec![place])?;
+            self.gap(
+                CaveatKindSpec::Other,
+                format!("forced tunneling of Azure Firewall '{}'", f.name),
+                &src,
+                reason,
+                vec![place],
+            )?;
         }
         Ok(())
     }

@@ -120,7 +120,9 @@ impl Inventory {
                 ),
             };
             self.diag.warn(&nic.src, message);
-            self.defined.entry(key(super::VM, std::slice::from_ref(&vm_name))).or_insert_with(|| vm_name.clone());
+            self.defined
+                .entry(key(super::VM, std::slice::from_ref(&vm_name)))
+                .or_insert_with(|| vm_name.clone());
             match vms.iter_mut().find(|v: &&mut VmSpec| v.name == vm_name) {
                 Some(vm) => vm.nics.push(clone_nic(&nic.spec)),
                 None => vms.push(VmSpec {
@@ -134,12 +136,8 @@ impl Inventory {
             }
         }
         // Every NIC placed is in a VM now, its own or one made for it.
-        let placed: Vec<usize> = self
-            .nics
-            .iter()
-            .filter(|n| nics.iter().any(|b| b.spec.name == n.name))
-            .map(|n| n.res)
-            .collect();
+        let placed: Vec<usize> =
+            self.nics.iter().filter(|n| nics.iter().any(|b| b.spec.name == n.name)).map(|n| n.res).collect();
         for res in imported.into_iter().chain(placed) {
             self.imported(res);
         }
@@ -154,7 +152,9 @@ impl Inventory {
                 "network interface '{}' cannot be placed, so it is not imported (nor its VM, unless it has another network interface in the input)",
                 n.name
             );
-            let Some(subnet_name) = self.resolve_or_gap(&n.subnet.0, &n.subnet.1, SUBNET, &lost, Vec::new())? else {
+            let Some(subnet_name) =
+                self.resolve_or_gap(&n.subnet.0, &n.subnet.1, SUBNET, &lost, Vec::new())?
+            else {
                 continue;
             };
             let vnet_name = self.defined.get(&key(VNET, &n.subnet.0.names[..1])).cloned().unwrap_or_default();
@@ -263,7 +263,8 @@ impl Inventory {
                 continue;
             }
             let subnet = nic.spec.subnet.clone();
-            let taken: Vec<IpAddr> = used.keys().filter(|(v, _)| *v == vnet_of(&subnet)).map(|(_, ip)| *ip).collect();
+            let taken: Vec<IpAddr> =
+                used.keys().filter(|(v, _)| *v == vnet_of(&subnet)).map(|(_, ip)| *ip).collect();
             let Some(ip) = subnet_prefix(&subnet).and_then(|p| first_free(&p, &taken)) else {
                 return Err(self.diag.invalid(
                     &nic.ip_src,

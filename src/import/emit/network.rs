@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::{list, s};
 use crate::scenario::schema::{
-    AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec, ProtocolSpec,
-    RouteTableSpec,
+    AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
+    ProtocolSpec, RouteTableSpec,
 };
 
 /// The `route_tables` field; nothing when there are none.
@@ -25,7 +25,12 @@ pub(super) fn route_tables(o: &mut String, tables: &[RouteTableSpec]) {
                 NextHopSpec::VirtualNetworkGateway => "VirtualNetworkGateway".into(),
                 NextHopSpec::None => "None".into(),
             };
-            let _ = writeln!(o, "            Route(name: {}, prefix: {}, next_hop: {hop}),", s(&r.name), s(&r.prefix));
+            let _ = writeln!(
+                o,
+                "            Route(name: {}, prefix: {}, next_hop: {hop}),",
+                s(&r.name),
+                s(&r.prefix)
+            );
         }
         o.push_str("        ]),\n");
     }
@@ -39,7 +44,13 @@ pub(super) fn firewalls(o: &mut String, firewalls: &[FirewallSpec]) {
     }
     o.push_str("    firewalls: [\n");
     for f in firewalls {
-        let _ = write!(o, "        Firewall(name: {}, vnet: {}, private_ip: {}", s(&f.name), s(&f.vnet), s(&f.private_ip));
+        let _ = write!(
+            o,
+            "        Firewall(name: {}, vnet: {}, private_ip: {}",
+            s(&f.name),
+            s(&f.vnet),
+            s(&f.private_ip)
+        );
         if let Some(p) = &f.public_ip {
             let _ = write!(o, ", public_ip: {}", s(p));
         }

@@ -122,7 +122,8 @@ impl Inventory {
         // The SKU is a top-level member in templates and REST output, a property in `az`'s
         // flattened output: look in both.
         let sku = body.get("sku").or_else(|| p.get("sku"));
-        let sku_text = |field: &str| sku.and_then(|s| s.get(field)).and_then(Node::as_str).map(str::to_string);
+        let sku_text =
+            |field: &str| sku.and_then(|s| s.get(field)).and_then(Node::as_str).map(str::to_string);
         let mut subnet = None;
         let mut private_ip = None;
         let mut public_ips = Vec::new();
@@ -130,7 +131,11 @@ impl Inventory {
             for (i, config) in configs.iter().enumerate() {
                 let at = csrc.item(i, config);
                 let Some((cp, cpsrc)) = properties(config, &at) else {
-                    return Err(self.diag.invalid(&at, &config.shown(), "expected an IP configuration object"));
+                    return Err(self.diag.invalid(
+                        &at,
+                        &config.shown(),
+                        "expected an IP configuration object",
+                    ));
                 };
                 if let Some(r) = self.reference(cp, "subnet", &cpsrc)? {
                     subnet.get_or_insert(r);
@@ -212,7 +217,14 @@ impl Inventory {
             Some(o) => self.string(o, "mode", &isrc)?.filter(|m| !m.eq_ignore_ascii_case("off")),
             None => None,
         };
-        self.policies.push(PolicyRec { name: names[0].clone(), base, threat_intel, idps, src: rsrc.clone(), res });
+        self.policies.push(PolicyRec {
+            name: names[0].clone(),
+            base,
+            threat_intel,
+            idps,
+            src: rsrc.clone(),
+            res,
+        });
         Ok(())
     }
 
@@ -224,7 +236,14 @@ impl Inventory {
         Ok(GroupRec { name, priority, collections })
     }
 
-    pub(super) fn ip_group(&mut self, res: usize, names: &[String], p: &Object, src: &Src, rsrc: &Src) -> Res<()> {
+    pub(super) fn ip_group(
+        &mut self,
+        res: usize,
+        names: &[String],
+        p: &Object,
+        src: &Src,
+        rsrc: &Src,
+    ) -> Res<()> {
         self.check_props(IP_GROUP, p, &["ipAddresses", "firewalls", "firewallPolicies"], src);
         if !self.define(Kind::IpGroup, names, rsrc, res) {
             return Ok(());

@@ -159,13 +159,16 @@ impl Inventory {
             let Some(cobj) = c.as_object() else {
                 return Err(self.diag.invalid(&at, &c.shown(), "expected a rule collection object"));
             };
-            self.check_props("ruleCollection", cobj, &["ruleCollectionType", "priority", "action", "rules"], &at);
+            self.check_props(
+                "ruleCollection",
+                cobj,
+                &["ruleCollectionType", "priority", "action", "rules"],
+                &at,
+            );
             let name = self.required_text(cobj, "name", &at, "a rule collection needs a name")?;
             let priority = self.fw_priority(cobj, &at, &name)?;
-            let shape = self
-                .string(cobj, "ruleCollectionType", &at)?
-                .unwrap_or_default()
-                .to_ascii_lowercase();
+            let shape =
+                self.string(cobj, "ruleCollectionType", &at)?.unwrap_or_default().to_ascii_lowercase();
             let action = self.action(cobj, &at, &name)?.to_ascii_lowercase();
             let collection_kind = match (shape.as_str(), action.as_str()) {
                 ("firewallpolicynatrulecollection", "dnat") => CollectionKind::Dnat,
@@ -293,7 +296,8 @@ impl Inventory {
         } else if let Some(Value::Unknown(u)) = node.map(|n| &n.value) {
             destinations.push(Err(u.expression.clone()));
         } else {
-            destinations = self.strings(r, "destinationAddresses", at)?.into_iter().map(|(s, _)| Ok(s)).collect();
+            destinations =
+                self.strings(r, "destinationAddresses", at)?.into_iter().map(|(s, _)| Ok(s)).collect();
         }
         Ok(FwRuleBody::Nat {
             protocols: self.protocol_names(r, at)?,
@@ -364,9 +368,14 @@ impl Inventory {
             for (i, item) in items.iter().enumerate() {
                 let iat = psrc.item(i, item);
                 let Some(pobj) = item.as_object() else {
-                    return Err(self.diag.invalid(&iat, &item.shown(), "expected {\"protocolType\": ..., \"port\": ...}"));
+                    return Err(self.diag.invalid(
+                        &iat,
+                        &item.shown(),
+                        "expected {\"protocolType\": ..., \"port\": ...}",
+                    ));
                 };
-                let kind = self.required_text(pobj, "protocolType", &iat, "a protocol needs a protocolType")?;
+                let kind =
+                    self.required_text(pobj, "protocolType", &iat, "a protocol needs a protocolType")?;
                 let port = match self.string(pobj, "port", &iat)? {
                     None => None,
                     Some(text) => Some(text.trim().parse::<u16>().map_err(|_| {
@@ -423,7 +432,11 @@ impl Inventory {
                 // IP groups are named by their resource ids, as strings.
                 let id = self.text(item, &iat)?.unwrap_or_default();
                 let r = crate::import::arm::parse_id(&id).ok_or_else(|| {
-                    self.diag.invalid(&iat, &id, "not a resource id; valid: the id of a Microsoft.Network/ipGroups")
+                    self.diag.invalid(
+                        &iat,
+                        &id,
+                        "not a resource id; valid: the id of a Microsoft.Network/ipGroups",
+                    )
                 })?;
                 out.groups.push((r, iat));
             }

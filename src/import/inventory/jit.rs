@@ -85,9 +85,17 @@ impl Inventory {
             let Some(robj) = request.as_object() else {
                 return Err(self.diag.invalid(&at, &request.shown(), "expected a request object"));
             };
-            self.check_props("jitRequest", robj, &["virtualMachines", "startTimeUtc", "requestor", "justification"], &at);
-            let requestor = self.string(robj, "requestor", &at)?.unwrap_or_else(|| "(unknown requestor)".into());
-            let Some((vms, vsrc)) = self.list(robj, "virtualMachines", &at, "virtual machines")? else { continue };
+            self.check_props(
+                "jitRequest",
+                robj,
+                &["virtualMachines", "startTimeUtc", "requestor", "justification"],
+                &at,
+            );
+            let requestor =
+                self.string(robj, "requestor", &at)?.unwrap_or_else(|| "(unknown requestor)".into());
+            let Some((vms, vsrc)) = self.list(robj, "virtualMachines", &at, "virtual machines")? else {
+                continue;
+            };
             for (j, v) in vms.iter().enumerate() {
                 let vat = vsrc.item(j, v);
                 let vm = self.id(v, &vat)?;
@@ -100,13 +108,18 @@ impl Inventory {
                     };
                     let status = self.string(pobj, "status", &pat)?.unwrap_or_default();
                     // The spec's enum is Revoked/Initiated; its own example shows Initiating.
-                    if !status.eq_ignore_ascii_case("initiated") && !status.eq_ignore_ascii_case("initiating") {
+                    if !status.eq_ignore_ascii_case("initiated") && !status.eq_ignore_ascii_case("initiating")
+                    {
                         history += 1;
                         continue;
                     }
                     let number_text = self.string(pobj, "number", &pat)?.unwrap_or_default();
                     let number: u16 = number_text.parse().map_err(|_| {
-                        self.diag.invalid(&member(pobj, "number", &pat).1, &number_text, "a port number is 0-65535")
+                        self.diag.invalid(
+                            &member(pobj, "number", &pat).1,
+                            &number_text,
+                            "a port number is 0-65535",
+                        )
                     })?;
                     let end_at = member(pobj, "endTimeUtc", &pat).1;
                     let ends_at = self.string(pobj, "endTimeUtc", &pat)?.ok_or_else(|| {

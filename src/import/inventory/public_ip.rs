@@ -37,16 +37,21 @@ const PIP: &str = "microsoft.network/publicipaddresses";
 /// Basic, and why. The API version is an argument so that the rule has one place to change if
 /// Microsoft documents a later API version that defaults to Standard.
 pub fn default_sku(api_version: Option<&str>, allocation: Option<&str>) -> (SkuSpec, String) {
-    let version = api_version.map_or_else(|| "no API version given".to_string(), |v| format!("API version {v}"));
+    let version =
+        api_version.map_or_else(|| "no API version given".to_string(), |v| format!("API version {v}"));
     if allocation.is_some_and(|a| a.eq_ignore_ascii_case("dynamic")) {
         return (
             SkuSpec::Basic,
-            format!("no sku and Dynamic allocation ({version}): only a Basic public IP can be dynamic (a Standard one is always static), so Azure makes it Basic"),
+            format!(
+                "no sku and Dynamic allocation ({version}): only a Basic public IP can be dynamic (a Standard one is always static), so Azure makes it Basic"
+            ),
         );
     }
     (
         SkuSpec::Basic,
-        format!("no sku ({version}): Azure creates a Basic public IP when none is given (no API version is documented to default to Standard)"),
+        format!(
+            "no sku ({version}): Azure creates a Basic public IP when none is given (no API version is documented to default to Standard)"
+        ),
     )
 }
 
@@ -111,7 +116,11 @@ impl Inventory {
             }
             Some(_) => {
                 let name = sku_name.unwrap_or_default();
-                return Err(self.diag.invalid(&sku_at, &name, "valid public IP SKUs: Basic, Standard, StandardV2"));
+                return Err(self.diag.invalid(
+                    &sku_at,
+                    &name,
+                    "valid public IP SKUs: Basic, Standard, StandardV2",
+                ));
             }
             None => {
                 let (sku, why) = default_sku(r.api_version(), allocation.as_deref());
@@ -125,7 +134,9 @@ impl Inventory {
                 sku
             }
         };
-        if matches!(sku, SkuSpec::Standard) && allocation.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("dynamic")) {
+        if matches!(sku, SkuSpec::Standard)
+            && allocation.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("dynamic"))
+        {
             return Err(self.diag.invalid(
                 &member(p, "publicIPAllocationMethod", src).1,
                 "Dynamic",
@@ -148,7 +159,10 @@ mod tests {
     fn a_public_ip_without_sku_is_basic() {
         let (sku, why) = default_sku(Some("2023-05-01"), Some("Dynamic"));
         assert!(matches!(sku, SkuSpec::Basic));
-        assert!(why.contains("only a Basic public IP can be dynamic") && why.contains("API version 2023-05-01"), "{why}");
+        assert!(
+            why.contains("only a Basic public IP can be dynamic") && why.contains("API version 2023-05-01"),
+            "{why}"
+        );
         let (sku, why) = default_sku(Some("2024-05-01"), Some("Static"));
         assert!(matches!(sku, SkuSpec::Basic));
         assert!(why.starts_with("no sku (API version 2024-05-01): Azure creates a Basic public IP"), "{why}");

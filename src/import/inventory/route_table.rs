@@ -115,11 +115,16 @@ impl Inventory {
 
     /// One route named `name`, its properties `p` at `src`.
     pub(super) fn route(&mut self, name: String, p: &Object, src: &Src, res: usize) -> Res<RouteRec> {
-        self.check_props(ROUTE, p, &["addressPrefix", "nextHopType", "nextHopIpAddress", "hasBgpOverride"], src);
+        self.check_props(
+            ROUTE,
+            p,
+            &["addressPrefix", "nextHopType", "nextHopIpAddress", "hasBgpOverride"],
+            src,
+        );
         let prefix_at = member(p, "addressPrefix", src).1;
-        let prefix = self
-            .string(p, "addressPrefix", src)?
-            .ok_or_else(|| self.diag.invalid(&prefix_at, "", format!("route '{name}' has no addressPrefix")))?;
+        let prefix = self.string(p, "addressPrefix", src)?.ok_or_else(|| {
+            self.diag.invalid(&prefix_at, "", format!("route '{name}' has no addressPrefix"))
+        })?;
         let hop_at = member(p, "nextHopType", src).1;
         let hop = self
             .string(p, "nextHopType", src)?

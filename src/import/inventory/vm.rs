@@ -150,8 +150,19 @@ const LINUX_PUBLISHERS: &[&str] = &[
 
 /// Words in an image's offer or SKU that name its OS.
 const WINDOWS_WORDS: &[&str] = &["windows", "win20", "ws20", "-ws", "datacenter", "win10", "win11"];
-const LINUX_WORDS: &[&str] =
-    &["ubuntu", "rhel", "redhat", "centos", "debian", "sles", "suse", "linux", "oracle-linux", "alma", "rocky"];
+const LINUX_WORDS: &[&str] = &[
+    "ubuntu",
+    "rhel",
+    "redhat",
+    "centos",
+    "debian",
+    "sles",
+    "suse",
+    "linux",
+    "oracle-linux",
+    "alma",
+    "rocky",
+];
 
 /// The OS of a VM's properties `p`, or what was missing to tell it.
 fn os_of(p: &Object) -> Result<OsSpec, String> {
@@ -234,7 +245,9 @@ mod tests {
         assert!(linux(r#"{"osProfile": {"linuxConfiguration": {}}}"#));
         assert!(!windows(r#"{"osProfile": {"windowsConfiguration": null}}"#), "null is no configuration");
         let image = |p: &str, o: &str, s: &str| {
-            format!(r#"{{"storageProfile": {{"imageReference": {{"publisher": "{p}", "offer": "{o}", "sku": "{s}"}}}}}}"#)
+            format!(
+                r#"{{"storageProfile": {{"imageReference": {{"publisher": "{p}", "offer": "{o}", "sku": "{s}"}}}}}}"#
+            )
         };
         assert!(windows(&image("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition")));
         assert!(windows(&image("MicrosoftWindowsDesktop", "windows-11", "win11-22h2-pro")));

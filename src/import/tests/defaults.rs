@@ -27,13 +27,19 @@ fn r17_d_a_public_ip_without_sku_is_basic_as_azure_makes_it() {
     // Static, no SKU: Basic too, Azure's default when none is given.
     let (i, _) = ok(&pip(r#""properties": {"publicIPAllocationMethod": "Static"}"#));
     assert!(matches!(i.scenario.public_ips[0].sku, Some(SkuSpec::Basic)));
-    assert!(warnings(&i).contains("no sku (API version 2020-05-01): Azure creates a Basic public IP when none is given"));
+    assert!(
+        warnings(&i)
+            .contains("no sku (API version 2020-05-01): Azure creates a Basic public IP when none is given")
+    );
     // Given: as given, without a word.
-    let (i, _) = ok(&pip(r#""sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}"#));
+    let (i, _) =
+        ok(&pip(r#""sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}"#));
     assert!(matches!(i.scenario.public_ips[0].sku, Some(SkuSpec::Standard)));
     assert!(!warnings(&i).contains("sku"), "{}", warnings(&i));
     // Azure refuses a Standard public IP with Dynamic allocation.
-    let e = super::err(&pip(r#""sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Dynamic"}"#));
+    let e = super::err(&pip(
+        r#""sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Dynamic"}"#,
+    ));
     assert!(e.contains("properties.publicIPAllocationMethod: 'Dynamic': public IP 'p' is Standard SKU with Dynamic allocation; Azure refuses it"), "{e}");
 }
 
@@ -113,7 +119,12 @@ fn r17_g_defender_rules_are_taken_over_not_written_twice() {
     assert!(w.contains("is Defender's JIT deny rule for VM 'vm1' port 22: JIT policy 'default/vm1' takes it over at the start"), "{w}");
     assert!(w.contains("is the allow rule of an open JIT grant for VM 'vm1' port 22"), "{w}");
     // The allow rule for 3389 belongs to no open request: kept, and named as a caveat.
-    let c = i.scenario.caveats.iter().find(|c| c.resource.contains("SecurityCenter-JITRule-77-AAAA")).expect("caveat");
+    let c = i
+        .scenario
+        .caveats
+        .iter()
+        .find(|c| c.resource.contains("SecurityCenter-JITRule-77-AAAA"))
+        .expect("caveat");
     assert_eq!(c.affects, ["vm1"]);
 
     // Simulated: one deny rule per port, the grant's allow rule until 10:00, then gone.
@@ -128,8 +139,18 @@ fn r17_g_defender_rules_are_taken_over_not_written_twice() {
         .filter(|r| r.name.starts_with("SecurityCenter-JITRule_-") && r.destination_ports.to_string() == "22")
         .map(|r| r.name.as_str())
         .collect();
-    assert_eq!(deny, ["SecurityCenter-JITRule_-1105480617_9EF6964FE766478B9EC568B32FB82045"], "one deny rule for 22");
-    let deny_3389 = nsg.rules.iter().filter(|r| r.name.starts_with("SecurityCenter-JITRule_-") && r.destination_ports.to_string() == "3389").count();
+    assert_eq!(
+        deny,
+        ["SecurityCenter-JITRule_-1105480617_9EF6964FE766478B9EC568B32FB82045"],
+        "one deny rule for 22"
+    );
+    let deny_3389 = nsg
+        .rules
+        .iter()
+        .filter(|r| {
+            r.name.starts_with("SecurityCenter-JITRule_-") && r.destination_ports.to_string() == "3389"
+        })
+        .count();
     assert_eq!(deny_3389, 1, "3389 had none: JIT writes it");
     let grant = sim.jit().grants().iter().find(|g| g.port == 22).expect("adopted");
     assert_eq!(grant.rules.len(), 1);
@@ -138,5 +159,8 @@ fn r17_g_defender_rules_are_taken_over_not_written_twice() {
     sim.process_events(at_ten);
     let t = sim.topology();
     let nsg = t.nsg(t.nsg_by_name("vm1-nsg").expect("nsg"));
-    assert!(nsg.rule("SecurityCenter-JITRule-1105480617-9EF6964FE766478B9EC568B32FB82045").is_none(), "deleted at its end");
+    assert!(
+        nsg.rule("SecurityCenter-JITRule-1105480617-9EF6964FE766478B9EC568B32FB82045").is_none(),
+        "deleted at its end"
+    );
 }

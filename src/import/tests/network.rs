@@ -50,18 +50,33 @@ fn route_tables_import_with_their_subnets_and_say_what_they_cannot_express() {
     let rt = &i.scenario.route_tables[0];
     assert_eq!(rt.name, "rt");
     let routes: Vec<(&str, &str)> = rt.routes.iter().map(|r| (r.name.as_str(), r.prefix.as_str())).collect();
-    assert_eq!(routes, [("to-fw", "0.0.0.0/0"), ("blackhole", "192.168.0.0/16")], "the service tag route is left out");
+    assert_eq!(
+        routes,
+        [("to-fw", "0.0.0.0/0"), ("blackhole", "192.168.0.0/16")],
+        "the service tag route is left out"
+    );
     assert!(matches!(&rt.routes[0].next_hop, NextHopSpec::VirtualAppliance(ip) if ip == "10.0.1.4"));
     assert!(matches!(rt.routes[1].next_hop, NextHopSpec::None));
     assert_eq!(i.scenario.vnets[0].subnets[1].route_table.as_deref(), Some("rt"));
-    assert!(ron.contains(r#"Route(name: "to-fw", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4")),"#), "{ron}");
+    assert!(
+        ron.contains(r#"Route(name: "to-fw", prefix: "0.0.0.0/0", next_hop: VirtualAppliance("10.0.1.4")),"#),
+        "{ron}"
+    );
     assert!(ron.contains(r#"Subnet(name: "work", prefix: "10.0.2.0/24", route_table: "rt")"#), "{ron}");
     let w = warnings(&i);
-    assert!(w.contains("route 'to-storage' of route table 'rt' has the service tag 'Storage' as its addressPrefix"), "{w}");
+    assert!(
+        w.contains(
+            "route 'to-storage' of route table 'rt' has the service tag 'Storage' as its addressPrefix"
+        ),
+        "{w}"
+    );
     // disableBgpRoutePropagation changes nothing here: the hub has no gateway routes.
     assert!(!w.contains("disableBgpRoutePropagation"), "{w}");
     let kinds = caveat_kinds(&i);
-    assert!(kinds.contains(&(CaveatKindSpec::Other, "Microsoft.Network/routeTables/rt/routes/to-storage".into())), "{kinds:?}");
+    assert!(
+        kinds.contains(&(CaveatKindSpec::Other, "Microsoft.Network/routeTables/rt/routes/to-storage".into())),
+        "{kinds:?}"
+    );
     let storage = i.scenario.caveats.iter().find(|c| c.resource.ends_with("to-storage")).expect("caveat");
     assert_eq!(storage.affects, ["hub/work"], "it concerns the subnets the table serves");
     // The route to the firewall's address is the firewall's: no appliance caveat.
@@ -73,7 +88,12 @@ fn a_route_to_an_appliance_that_is_no_firewall_is_a_caveat() {
     let table = ROUTE_TABLE.replace("10.0.1.4", "10.0.2.50");
     let (i, _) = ok(&hub(&table));
     let c = i.scenario.caveats.iter().find(|c| c.resource.ends_with("routes/to-fw")).expect("caveat");
-    assert!(c.reason.contains("network virtual appliance at 10.0.2.50, which is not an Azure Firewall of the input"), "{}", c.reason);
+    assert!(
+        c.reason
+            .contains("network virtual appliance at 10.0.2.50, which is not an Azure Firewall of the input"),
+        "{}",
+        c.reason
+    );
     assert_eq!(c.affects, ["hub/work"]);
 }
 
@@ -96,10 +116,17 @@ fn a_classic_firewall_imports_its_collections() {
     assert_eq!(names, [("inbound", 100), ("net", 200), ("app", 300)]);
     let CollectionSpec::Dnat { rules, .. } = &fw.collections[0] else { panic!("dnat first") };
     assert_eq!((rules[0].destination_port, rules[0].translated_port), (2222, 22));
-    assert_eq!(rules[0].destination, None, "an address only a deployment knows is taken as the firewall's public IP");
+    assert_eq!(
+        rules[0].destination, None,
+        "an address only a deployment knows is taken as the firewall's public IP"
+    );
     let CollectionSpec::Network { rules, .. } = &fw.collections[1] else { panic!("network second") };
     assert_eq!(rules.len(), 1, "the rule by FQDN is left out");
-    assert_eq!(rules[0].destinations, ["10.9.0.1/32", "10.9.0.2/31", "10.9.0.4/31", "10.9.0.6/32"], "a range becomes prefixes");
+    assert_eq!(
+        rules[0].destinations,
+        ["10.9.0.1/32", "10.9.0.2/31", "10.9.0.4/31", "10.9.0.6/32"],
+        "a range becomes prefixes"
+    );
     let CollectionSpec::Application { rules, .. } = &fw.collections[2] else { panic!("application third") };
     let app: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(app, ["updates", "anything"], "an FQDN-tag rule is left out");
@@ -147,10 +174,14 @@ fn a_firewall_policy_imports_its_groups_by_priority_with_ip_groups() {
     let fw = &i.scenario.firewalls[0];
     assert_eq!(fw.private_ip, "10.0.1.5", "az/REST output gives the address");
     assert!(matches!(fw.mode, Some(FirewallModeSpec::Policy)));
-    let groups: Vec<(&str, i64)> = fw.rule_collection_groups.iter().map(|g| (g.name.as_str(), g.priority)).collect();
+    let groups: Vec<(&str, i64)> =
+        fw.rule_collection_groups.iter().map(|g| (g.name.as_str(), g.priority)).collect();
     assert_eq!(groups, [("early", 200), ("late", 300)]);
     let early = &fw.rule_collection_groups[0].collections;
-    assert!(matches!(&early[0], CollectionSpec::Dnat { name, .. } if name == "dnat"), "collections by priority");
+    assert!(
+        matches!(&early[0], CollectionSpec::Dnat { name, .. } if name == "dnat"),
+        "collections by priority"
+    );
     let CollectionSpec::Dnat { rules, .. } = &early[0] else { panic!("dnat") };
     assert_eq!(rules[0].destination.as_deref(), Some("20.1.2.3"));
     let CollectionSpec::Network { rules, .. } = &early[1] else { panic!("network") };
@@ -174,7 +205,11 @@ fn a_firewall_policy_imports_its_groups_by_priority_with_ip_groups() {
     ] {
         assert!(summary.contains(line), "{line}{summary}");
     }
-    assert!(warnings(&i).contains("Azure Firewall 'fw' is Premium: TLS inspection, IDPS and URL filtering are not modelled"));
+    assert!(
+        warnings(&i).contains(
+            "Azure Firewall 'fw' is Premium: TLS inspection, IDPS and URL filtering are not modelled"
+        )
+    );
 }
 
 #[test]
@@ -190,5 +225,10 @@ fn strict_refuses_what_the_firewall_import_leaves_out() {
     );
     let inputs = vec![(std::path::PathBuf::from("t.json"), gone)];
     let e = crate::import::import_texts(&inputs, &options).expect_err("strict").to_string();
-    assert!(e.contains("cannot resolve Microsoft.Network/ipGroups/elsewhere: IP group 'elsewhere' is not in the input"), "{e}");
+    assert!(
+        e.contains(
+            "cannot resolve Microsoft.Network/ipGroups/elsewhere: IP group 'elsewhere' is not in the input"
+        ),
+        "{e}"
+    );
 }

@@ -321,7 +321,12 @@ mod tests {
         );
         assert_eq!(relevance("Microsoft.Network/loadBalancers"), Relevance::Traffic(LB));
         assert_eq!(relevance("microsoft.network/LOADBALANCERS/inboundNatRules"), Relevance::Traffic(LB));
-        assert!(matches!(relevance("Microsoft.Network/routeTables/routes"), Relevance::Traffic(_)));
+        // Route tables and routes are imported now; a Firewall Policy's children other than its
+        // rule collection groups are not, and can change traffic.
+        assert!(matches!(
+            relevance("Microsoft.Network/firewallPolicies/signatureOverrides"),
+            Relevance::Traffic(_)
+        ));
         assert!(matches!(relevance("Microsoft.Resources/deployments"), Relevance::Traffic(_)));
         // A prefix only covers whole segments.
         assert_eq!(relevance("Microsoft.Network/loadBalancersX"), Relevance::Unclassified);

@@ -20,7 +20,9 @@
 //! 7. Analyses and outputs: [`reach`] (who can reach a VM, exposure over time), [`analysis`]
 //!    (lint, exact diff), [`replay`] (flow logs against a scenario), [`quiz`], [`report`],
 //!    [`import`] (Azure JSON and flow logs in).
-//! 8. [`cli`]: the command line; the only module that knows clap, exit codes and `anyhow`.
+//! 8. [`cli`]: the command line; the only module that knows clap, exit codes and `anyhow`;
+//!    [`serve`]: the live classroom, a web page and a JSON API over the simulator (HTTP, no
+//!    printing).
 
 pub mod analysis;
 pub mod classbench;
@@ -40,5 +42,6 @@ pub mod reach;
 pub mod replay;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod sim;
 pub mod time;

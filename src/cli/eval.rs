@@ -8,7 +8,7 @@ use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
-use crate::report::{caveats_json, trace_json, trace_text};
+use crate::report::{FlowAsked, flow_json, trace_text};
 
 /// Arguments of `nsgsim eval`.
 #[derive(Debug, clap::Args)]
@@ -108,15 +108,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             }
         }
         Format::Json => {
-            let mut value = trace_json(&trace);
-            if let Some(obj) = value.as_object_mut() {
-                obj.insert("from".into(), args.from.clone().into());
-                obj.insert("to".into(), args.to.clone().into());
-                obj.insert("protocol".into(), protocol.to_string().into());
-                obj.insert("port".into(), dst_port.into());
-                obj.insert("at".into(), sim.now().to_string().into());
-                obj.insert("caveats".into(), caveats_json(&caveats));
-            }
+            let asked = FlowAsked { from: &args.from, to: &args.to, protocol, port: dst_port, at: sim.now() };
+            let value = flow_json(&trace, &asked, &caveats);
             print_json(&value);
         }
     }

@@ -7,10 +7,9 @@ use serde_json::{Value, json};
 
 use super::common::{load, print_caveats, print_json, simulate_at};
 use super::{EXIT_OK, Format};
-use crate::jit::{GrantState, Supportability};
 use crate::model::Caveat;
-use crate::report::caveats_json;
-use crate::sim::{Duration, Simulator};
+use crate::report::{caveats_json, jit_status_json};
+use crate::sim::Duration;
 
 /// `nsgsim jit …` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -74,7 +73,8 @@ pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
 fn status(args: &StatusArgs) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
-    let rows = vm_rows(&sim);
+    let vms: Vec<crate::model::VmId> = sim.topology().vm_ids().collect();
+    let rows = jit_status_json(&sim, &vms);
     // The status lists every VM, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
@@ -231,71 +231,4 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     }
     print_caveats(&args.file, &caveats);
     Ok(if outcome.accepted() { EXIT_OK } else { super::EXIT_FAILED })
-}
-
-fn vm_rows(sim: &Simulator) -> Vec<Value> {
-    let t = sim.topology();
-    let jit = sim.jit();
-    t.vm_ids()
-        .map(|vm| {
-            let status = jit.status(t, vm);
-            let reason = match &status {
-                Supportability::Unsupported(r) => Some(r.to_string()),
-                _ => None,
-            };
-            let ports: Vec<Value> = jit
-                .policy(vm)
-                .map(|p| {
-                    p.ports
-                        .iter()
-                        .map(|port| {
-                            json!({
-                                "number": port.number,
-                                "protocol": port.protocol.to_string(),
-                                "allowed_sources": port.allowed_sources.to_string(),
-                                "max_duration": port.max_duration.to_iso8601(),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let grants: Vec<Value> = jit
-                .grants()
-                .iter()
-                .filter(|g| g.vm == vm && g.state == GrantState::Active)
-                .map(|g| {
-                    json!({
-                        "port": g.port,
-                        "requester": g.requester,
-                        "source": g.source.to_string(),
-                        "until": g.expires_at.to_string(),
-                    })
-                })
-                .collect();
-            // Protected ports that existing allow rules still open, as the portal warns.
-            let open: Vec<Value> = jit
-                .open_ports(t, vm)
-                .iter()
-                .map(|o| {
-                    json!({
-                        "nsg": o.nsg,
-                        "port": o.port,
-                        "rule": o.rule,
-                        "priority": o.priority,
-                        "source": o.source,
-                        "warning": o.to_string(),
-                    })
-                })
-                .collect();
-            json!({
-                "vm": t.vm(vm).name,
-                "status": status.label(),
-                "reason": reason,
-                "ports": ports,
-                "open_ports": open,
-                "approvers": jit.policy(vm).map(|p| p.approver_roles.clone()).unwrap_or_default(),
-                "active_grants": grants,
-            })
-        })
-        .collect()
 }

@@ -20,6 +20,7 @@ mod reach;
 mod replay;
 mod report;
 mod run;
+mod serve;
 mod test;
 
 use std::process::ExitCode;
@@ -86,6 +87,8 @@ enum Command {
     Test(test::Args),
     /// Replay real traffic (Azure NSG/VNet flow logs, CSV) against a scenario: flows per rule, unused rules, disagreements with Azure's log.
     Replay(replay::Args),
+    /// The live classroom: the JIT page, NSGs, flows, clock and activity log in the browser, with a JSON API.
+    Serve(serve::Args),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -57,7 +57,7 @@ pub use outcome::{
 };
 pub use policy::{
     AllowedSources, DEFAULT_MAX_DURATION, JitPolicy, JitProtocol, MAX_MAX_DURATION, MIN_MAX_DURATION,
-    PolicyChange, PolicyScope, PortPolicy, ScopedPolicy, default_ports,
+    PolicyChange, PolicyScope, PortPolicy, ScopedPolicy, default_ports, vm_page_default_port,
 };
 pub use request::{
     CancelledRequest, PortRequest, Request, RequestId, RequestSource, RequestState, RequestStatus,

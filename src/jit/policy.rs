@@ -83,6 +83,16 @@ pub fn default_ports() -> Vec<PortPolicy> {
         .collect()
 }
 
+/// The port JIT pre-lists when it is enabled from a VM's own page (Configuration, or Connect):
+/// Microsoft's "hard-coded parameters" are RDP 3389 on Windows and SSH 22 on Linux, any source,
+/// three hours. Defender for Cloud's own page pre-lists [`default_ports`] whatever the OS.
+pub fn vm_page_default_port(os: crate::model::Os) -> u16 {
+    match os {
+        crate::model::Os::Windows => 3389,
+        crate::model::Os::Linux => 22,
+    }
+}
+
 /// A VM's JIT configuration: its ports and whether requests need an approver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JitPolicy {

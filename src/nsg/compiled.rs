@@ -16,7 +16,7 @@ pub struct RuleHit<'a> {
 }
 
 /// An NSG compiled for one direction and one resolution context.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CompiledNsg {
     direction: Direction,
     rules: Vec<SecurityRule>,

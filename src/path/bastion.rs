@@ -6,9 +6,12 @@
 //! narrowing it to your own public IPs), on each required port and protocol. The check is exact:
 //! the tag's addresses are split into pieces on which every rule of the NSG behaves alike.
 
-use crate::model::{BastionId, Topology};
+use crate::model::{BastionId, Site, Topology};
 use crate::net::{AddrSet, Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction, ResolveContext, ServiceTag};
+
+use super::evaluate::{Position, Walk};
+use super::{Destination, FlowRequest, HopKind};
 
 /// A source or destination in a required rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +180,130 @@ pub fn missing_bastion_rules(topology: &Topology, bastion: BastionId) -> Vec<Mis
         }
     }
     missing
+}
+
+impl Walk<'_> {
+    /// A user reaching the Bastion host's portal on 443.
+    pub(in crate::path) fn bastion_portal(&mut self, flow: Flow, b: BastionId) -> bool {
+        let t = self.topology;
+        let bastion = t.bastion(b);
+        let name = bastion.name.clone();
+        if flow.protocol != IpProtocol::TCP || flow.dst_port != 443 {
+            return self.deny(
+                HopKind::Bastion,
+                &name,
+                format!("Azure Bastion '{name}' accepts connections on TCP 443 only"),
+            );
+        }
+        self.push(
+            HopKind::Bastion,
+            &name,
+            Access::Allow,
+            format!("{} connects to Azure Bastion '{name}' on 443", flow.src),
+        );
+        let inbound = Flow { dst: bastion.private_ip, ..flow };
+        self.subnet_nsg(&inbound, bastion.subnet, Direction::Inbound)
+    }
+
+    /// A session through Bastion: user → Bastion on 443, then Bastion → target's private IP.
+    pub(in crate::path) fn via_bastion(&mut self, req: &FlowRequest, b: BastionId) -> bool {
+        let t = self.topology;
+        let bastion = t.bastion(b);
+        let name = bastion.name.clone();
+        let Some((src_ip, position)) = self.position_or_deny(req.source) else { return false };
+        let Some(pip) = bastion.public_ip else {
+            return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
+        };
+        let portal = Flow::new(IpProtocol::TCP, src_ip, req.src_port, t.public_ip(pip).address, 443);
+        if !self.deliver(portal, position, self.egress(req.source, position)) {
+            return false;
+        }
+        self.depth = 0;
+        // Bastion connects to a private IP as its own VNet sees it (it and the VNets peered with
+        // it); an address outside them that one NIC has is that NIC, and is refused below.
+        let target = match req.destination {
+            Destination::Nic(n) => Some(n),
+            Destination::PublicIp(p) => t.public_ip(p).nic,
+            Destination::Address(a) => match t.vnet_seen_from(bastion.vnet, a) {
+                Some(v) => t.nic_in_vnet(v, a),
+                None => t.nic_by_private_ip(a),
+            },
+        };
+        let Some(target) = target else {
+            return self.deny(HopKind::Bastion, &name, self.no_bastion_target(b, req.destination));
+        };
+        if req.protocol != IpProtocol::TCP || ![22, 3389].contains(&req.dst_port) {
+            return self.deny(
+                HopKind::Bastion,
+                &name,
+                format!("Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {} port {} is not one (custom ports need the Standard SKU, not modelled)", req.protocol, req.dst_port),
+            );
+        }
+        let target_vnet = t.vnet_of_nic(target);
+        if let Some(blocked) = self.blocked_peering(Position::Subnet(bastion.subnet), target_vnet) {
+            let prefix = format!("Azure Bastion '{name}' reaches VMs in peered VNets over the peering; ");
+            return self.deny_blocked_peering(name, &prefix, blocked);
+        }
+        if target_vnet != bastion.vnet {
+            let why = self
+                .outside_subnet_peering(bastion.subnet, target_vnet, "Bastion host")
+                .or_else(|| self.outside_subnet_peering(t.nic(target).subnet, bastion.vnet, "destination"));
+            if let Some(why) = why {
+                return self.deny(
+                    HopKind::Bastion,
+                    &name,
+                    format!(
+                        "Azure Bastion '{name}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+                    ),
+                );
+            }
+        }
+        if !self.cache.private_reach().vnet_reaches(bastion.vnet, target_vnet) {
+            return self.deny(
+                HopKind::Bastion,
+                &name,
+                format!(
+                    "Azure Bastion '{name}' reaches VMs in vnet '{}' and peered VNets; vnet '{}' is neither",
+                    t.vnet(bastion.vnet).name,
+                    t.vnet(target_vnet).name
+                ),
+            );
+        }
+        let session =
+            Flow::new(req.protocol, bastion.private_ip, req.src_port, t.nic(target).private_ip, req.dst_port);
+        self.push(
+            HopKind::Bastion,
+            &name,
+            Access::Allow,
+            format!(
+                "Azure Bastion '{name}' opens the session from {} (AzureBastionSubnet) to {}:{}",
+                bastion.private_ip, session.dst, session.dst_port
+            ),
+        );
+        if !self.subnet_nsg(&session, bastion.subnet, Direction::Outbound) {
+            return false;
+        }
+        self.arrive_private(session, target_vnet)
+    }
+
+    /// Why Bastion `b` has no VM to open a session to at `destination`.
+    pub(super) fn no_bastion_target(&self, b: BastionId, destination: Destination) -> String {
+        let t = self.topology;
+        let generic = "Bastion connects to VMs by their private IP; the destination is not a modelled NIC";
+        let Destination::Address(a) = destination else { return generic.into() };
+        let nics = t.nics_with_ip(a);
+        if nics.is_empty() {
+            return generic.into();
+        }
+        let labels: Vec<String> =
+            nics.iter().map(|n| t.site_label(Site::Vnet(t.vnet_of_nic(*n)), a)).collect();
+        format!(
+            "Bastion connects to VMs by their private IP as vnet '{}' and the VNets peered with it see it; there {a} is no modelled NIC ({} {} it, in other routing domains: name the VM)",
+            t.vnet(t.bastion(b).vnet).name,
+            labels.join(", "),
+            if labels.len() == 1 { "has" } else { "have" }
+        )
+    }
 }
 
 #[cfg(test)]

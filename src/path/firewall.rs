@@ -9,8 +9,12 @@
 
 use std::net::IpAddr;
 
-use crate::model::{CollectionRules, Firewall, FirewallAction, RuleCollection};
+use crate::model::{CollectionRules, Firewall, FirewallAction, FirewallId, RuleCollection};
 use crate::net::Flow;
+use crate::nsg::Access;
+
+use super::evaluate::{Egress, Position, Walk, hop};
+use super::{Hop, HopKind};
 
 /// What the firewall decided for a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +142,119 @@ pub fn legacy_network_deny(firewall: &Firewall, translated: &Flow) -> Option<Str
     match network_phase(&ordered(firewall), translated) {
         Some(Decision::Deny { rule }) => Some(rule),
         _ => None,
+    }
+}
+
+impl Walk<'_> {
+    /// Traffic routed to the firewall's private address: network and application rules, then on.
+    pub(in crate::path) fn through_firewall(&mut self, flow: Flow, fw: FirewallId) -> bool {
+        let t = self.topology;
+        let f = t.firewall(fw);
+        let name = f.name.clone();
+        let application = match filter(f, &flow) {
+            Decision::Allow { rule, application } => {
+                self.hops.push(Hop {
+                    rule: Some(rule.clone()),
+                    ..hop(
+                        HopKind::Firewall,
+                        &name,
+                        Access::Allow,
+                        format!("Azure Firewall '{name}': rule {rule} allows {flow}"),
+                    )
+                });
+                application
+            }
+            Decision::Deny { rule } => {
+                self.hops.push(Hop {
+                    rule: Some(rule.clone()),
+                    ..hop(
+                        HopKind::Firewall,
+                        &name,
+                        Access::Deny,
+                        format!("Azure Firewall '{name}': rule {rule} denies {flow}"),
+                    )
+                });
+                return false;
+            }
+            Decision::DefaultDeny | Decision::Dnat { .. } => {
+                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
+            }
+        };
+        // Leaving the firewall: to the Internet with its public IP; on to a private address with
+        // the source kept after a network rule ("Azure Firewall doesn't SNAT when the destination
+        // IP address is a private IP range"), but with the firewall's own address after an
+        // application rule ("traffic processed by application rules are always SNAT-ed", FAQ).
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
+        let fw_vnet = t.subnet(f.subnet).vnet;
+        let leaving_to_internet =
+            t.vnet_seen_from(fw_vnet, flow.dst).is_none() && t.gateway_seen_from(fw_vnet, flow.dst).is_none();
+        let out = match egress {
+            Egress::Public(a) if leaving_to_internet => Flow { src: a, ..flow },
+            _ if application => {
+                if let Some(last) = self.hops.last_mut() {
+                    last.detail.push_str(&format!(
+                        "; application rules always SNAT, so the source becomes {} (AzureFirewallSubnet)",
+                        f.private_ip
+                    ));
+                }
+                Flow { src: f.private_ip, ..flow }
+            }
+            _ => flow,
+        };
+        self.deliver(out, Position::Subnet(f.subnet), egress)
+    }
+
+    /// DNAT on the firewall's public IP.
+    pub(in crate::path) fn firewall_dnat(&mut self, flow: Flow, fw: FirewallId) -> bool {
+        let t = self.topology;
+        let f = t.firewall(fw);
+        let name = f.name.clone();
+        let Some(Decision::Dnat { rule, address, port }) = dnat(f, &flow) else {
+            return self.deny(
+                HopKind::Firewall,
+                &name,
+                format!("Azure Firewall '{name}': no DNAT rule for {flow}; the firewall denies by default"),
+            );
+        };
+        // The source becomes the firewall's address in AzureFirewallSubnet (Microsoft, "Azure
+        // Firewall NAT behaviors"); nsgsim uses the firewall's private IP (model choice).
+        let translated = Flow { src: f.private_ip, dst: address, dst_port: port, ..flow };
+        self.hops.push(Hop {
+            rule: Some(rule.clone()),
+            ..hop(
+                HopKind::Firewall,
+                &name,
+                Access::Allow,
+                format!(
+                    "Azure Firewall '{name}': DNAT rule {rule} translates {}:{} to {address}:{port}; the source becomes {} (AzureFirewallSubnet){}",
+                    flow.dst,
+                    flow.dst_port,
+                    f.private_ip,
+                    if rule.contains("/JIT-") {
+                        ". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        });
+        if f.legacy_dnat
+            && let Some(deny_rule) = legacy_network_deny(f, &translated)
+        {
+            self.hops.push(Hop {
+                rule: Some(deny_rule.clone()),
+                ..hop(HopKind::Firewall, &name, Access::Deny, format!("Azure Firewall '{name}': network rule {deny_rule} overrides the implicit DNAT allow (option firewall_dnat_legacy_network_rules, older documentation)"))
+            });
+            return false;
+        }
+        let egress = match f.public_ip {
+            Some(p) => Egress::Public(t.public_ip(p).address),
+            None => Egress::Keep,
+        };
+        self.deliver(translated, Position::Subnet(f.subnet), egress)
     }
 }
 

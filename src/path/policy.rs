@@ -18,7 +18,7 @@ type Context = (VnetId, Option<RouteTableId>);
 ///
 /// It also holds the [`PrivateReach`] of the topology's graph (peerings and gateways do not change
 /// during a simulation; [`PolicyCache::rebuild`] reads it again).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PolicyCache {
     compiled: HashMap<(NsgId, Context, Direction), CompiledNsg>,
     reach: PrivateReach,

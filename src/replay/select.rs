@@ -28,7 +28,7 @@ use super::read::{FlowState, Group, Tuple};
 pub(crate) const MAX_OPEN: usize = 1 << 16;
 
 /// What tells connections apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ConnectionKey {
     /// Where it was logged ([`super::read::Catalog::place`]).
     pub place: u32,
@@ -40,6 +40,29 @@ pub(crate) struct ConnectionKey {
     pub src: (IpAddr, u16),
     /// Destination address and port.
     pub dst: (IpAddr, u16),
+}
+
+/// Three words per key rather than a write per field and per octet (the derived hash): the
+/// connection table is looked up once or twice for every flow tuple. Equal keys give equal
+/// words, as `Hash` requires; the words mix the fields without keeping them apart, which costs
+/// only a rare collision.
+impl Hash for ConnectionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        fn word(ip: IpAddr) -> u64 {
+            match ip {
+                IpAddr::V4(a) => u64::from(a.to_bits()),
+                IpAddr::V6(a) => {
+                    let bits = a.to_bits();
+                    (bits as u64) ^ ((bits >> 64) as u64).rotate_left(29) ^ (1 << 63)
+                }
+            }
+        }
+        state.write_u64(
+            u64::from(self.place) | (self.direction as u64) << 32 | u64::from(self.protocol.0) << 40,
+        );
+        state.write_u64(word(self.src.0) ^ u64::from(self.src.1) << 32);
+        state.write_u64(word(self.dst.0) ^ u64::from(self.dst.1) << 48);
+    }
 }
 
 impl ConnectionKey {
@@ -100,17 +123,21 @@ impl Connections {
     }
 
     fn is_open(&self, key: &ConnectionKey) -> bool {
-        self.young.contains_key(key) || self.old.contains_key(key)
+        self.young.contains_key(key) || (!self.old.is_empty() && self.old.contains_key(key))
     }
 
     /// Closes one connection with `key`; false if none is open.
     fn close(&mut self, key: &ConnectionKey) -> bool {
+        use std::collections::hash_map::Entry;
         for map in [&mut self.young, &mut self.old] {
-            if let Some(n) = map.get_mut(key) {
-                if *n > 1 {
-                    *n -= 1;
+            if map.is_empty() {
+                continue;
+            }
+            if let Entry::Occupied(mut open) = map.entry(*key) {
+                if *open.get() > 1 {
+                    *open.get_mut() -= 1;
                 } else {
-                    map.remove(key);
+                    open.remove();
                 }
                 return true;
             }
@@ -120,7 +147,7 @@ impl Connections {
 
     fn open_key(&mut self, key: ConnectionKey) {
         // A connection still open in the old generation moves to the young one.
-        let earlier = self.old.remove(&key).unwrap_or(0);
+        let earlier = if self.old.is_empty() { 0 } else { self.old.remove(&key).unwrap_or(0) };
         *self.young.entry(key).or_insert(earlier) += 1;
         if self.young.len() >= MAX_OPEN / 2 {
             self.forgotten += self.old.len() as u64;

@@ -20,8 +20,9 @@ const LISTED: usize = 8;
 /// The longest piece of scenario text (a resource, a source, a reason) that text output shows.
 const MAX_TEXT: usize = 200;
 
-/// `text` with control characters escaped and cut to [`MAX_TEXT`] characters (`…` marks a cut).
-fn printable(text: &str) -> String {
+/// `text` with control characters escaped and cut to 200 characters (`…` marks a
+/// cut): how every output shows a piece of scenario text or a bad value.
+pub fn printable(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == MAX_TEXT {

@@ -2,10 +2,14 @@
 
 use serde_json::{Value, json};
 
+use crate::jit::{GrantState, LogEntry, RequestState, Supportability, is_jit_rule};
+use crate::model::{Caveat, NsgId, Topology, VmId};
+use crate::net::IpProtocol;
+use crate::nsg::{Access, Direction, SecurityRule};
 use crate::path::Trace;
-use crate::sim::RunReport;
+use crate::sim::{Instant, RunReport, Simulator, StepKind, StepReport};
 
-use super::{NicEffectiveRules, change_text};
+use super::{NicEffectiveRules, caveats_json, change_text};
 
 /// A flow verdict with its hops.
 pub fn trace_json(trace: &Trace) -> Value {
@@ -34,36 +38,37 @@ pub fn trace_json(trace: &Trace) -> Value {
     })
 }
 
+/// One step of a run as it played out: its offset and instant, its note, the action's outcome
+/// and the expectation's. The elements of `run --format json`'s `steps`, and what `serve`
+/// answers for every action, presenter step and event.
+pub fn step_json(step: &StepReport, topology: &Topology) -> Value {
+    json!({
+        "offset": step.offset.to_string(),
+        "at": step.at.to_string(),
+        "line": step.line,
+        "note": step.note,
+        "kind": match step.kind { StepKind::Timeline => "timeline", StepKind::Event => "event" },
+        "action": step.action.as_ref().map(|a| json!({
+            "summary": a.what.to_string(),
+            "accepted": a.accepted(),
+            "changes": a.changes.iter().map(|c| change_text(c, topology)).collect::<Vec<_>>(),
+            "warnings": a.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "flow": a.trace.as_ref().map(trace_json),
+        })),
+        "expect": step.expectation.as_ref().map(|e| json!({
+            "description": e.description,
+            "passed": e.passed,
+            "expected": e.expected,
+            "actual": e.actual.to_string(),
+            "flow": e.trace.as_ref().map(trace_json),
+        })),
+    })
+}
+
 /// A whole run: every step's outcome and the tally.
 pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
     let topology = report.end.topology();
-    let steps: Vec<Value> = report
-        .steps
-        .iter()
-        .map(|s| {
-            json!({
-                "offset": s.offset.to_string(),
-                "at": s.at.to_string(),
-                "line": s.line,
-                "note": s.note,
-                "kind": match s.kind { crate::sim::StepKind::Timeline => "timeline", crate::sim::StepKind::Event => "event" },
-                "action": s.action.as_ref().map(|a| json!({
-                    "summary": a.what.to_string(),
-                    "accepted": a.accepted(),
-                    "changes": a.changes.iter().map(|c| change_text(c, topology)).collect::<Vec<_>>(),
-                    "warnings": a.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "flow": a.trace.as_ref().map(trace_json),
-                })),
-                "expect": s.expectation.as_ref().map(|e| json!({
-                    "description": e.description,
-                    "passed": e.passed,
-                    "expected": e.expected,
-                    "actual": e.actual.to_string(),
-                    "flow": e.trace.as_ref().map(trace_json),
-                })),
-            })
-        })
-        .collect();
+    let steps: Vec<Value> = report.steps.iter().map(|s| step_json(s, topology)).collect();
     let (passed, failed) = report.tally();
     json!({
         "scenario": name,
@@ -76,10 +81,201 @@ pub fn run_json(name: &str, file: &str, report: &RunReport) -> Value {
     })
 }
 
+/// The portal's JIT page as `jit status --format json` lists it: one row per VM with its status
+/// (`Configured`, `Recommended` or `Unsupported` with the reason), its policy's ports, the
+/// protected ports that existing allow rules still open (Defender's warning), the approver roles
+/// and the active grants. `vms` chooses the rows (all of `topology.vm_ids()` for the whole page).
+pub fn jit_status_json(sim: &Simulator, vms: &[VmId]) -> Vec<Value> {
+    let t = sim.topology();
+    let jit = sim.jit();
+    vms.iter()
+        .map(|&vm| {
+            let status = jit.status(t, vm);
+            let reason = match &status {
+                Supportability::Unsupported(r) => Some(r.to_string()),
+                _ => None,
+            };
+            let ports: Vec<Value> = jit
+                .policy(vm)
+                .map(|p| {
+                    p.ports
+                        .iter()
+                        .map(|port| {
+                            json!({
+                                "number": port.number,
+                                "protocol": port.protocol.to_string(),
+                                "allowed_sources": port.allowed_sources.to_string(),
+                                "max_duration": port.max_duration.to_iso8601(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let grants: Vec<Value> = jit
+                .grants()
+                .iter()
+                .filter(|g| g.vm == vm && g.state == GrantState::Active)
+                .map(|g| {
+                    json!({
+                        "port": g.port,
+                        "requester": g.requester,
+                        "source": g.source.to_string(),
+                        "until": g.expires_at.to_string(),
+                    })
+                })
+                .collect();
+            // Protected ports that existing allow rules still open, as the portal warns.
+            let open: Vec<Value> = jit
+                .open_ports(t, vm)
+                .iter()
+                .map(|o| {
+                    json!({
+                        "nsg": o.nsg,
+                        "port": o.port,
+                        "rule": o.rule,
+                        "priority": o.priority,
+                        "source": o.source,
+                        "warning": o.to_string(),
+                    })
+                })
+                .collect();
+            json!({
+                "vm": t.vm(vm).name,
+                "status": status.label(),
+                "reason": reason,
+                "ports": ports,
+                "open_ports": open,
+                "approvers": jit.policy(vm).map(|p| p.approver_roles.clone()).unwrap_or_default(),
+                "active_grants": grants,
+            })
+        })
+        .collect()
+}
+
+/// Every JIT request with its status (as a `JitRequest` expectation names it), the reason of a
+/// refusal, denial or cancellation, and what it asked for: the list the live classroom offers
+/// Approve, Deny and Revoke on. `newest` keeps only the last requests made (all with `usize::MAX`).
+pub fn requests_json(sim: &Simulator, newest: usize) -> Value {
+    let t = sim.topology();
+    let jit = sim.jit();
+    let all = jit.requests();
+    let requests: Vec<Value> = all[all.len() - newest.min(all.len())..]
+        .iter()
+        .map(|r| {
+            let reason = match &r.state {
+                RequestState::Refused(e) => Some(e.to_string()),
+                RequestState::Denied { by, reason } => Some(format!("denied by {by}: {reason}")),
+                RequestState::Cancelled(c) => Some(c.to_string()),
+                RequestState::Pending | RequestState::Granted => None,
+            };
+            let ports: Vec<Value> =
+                r.ports.iter().map(|p| json!({ "vm": t.vm(p.vm).name, "port": p.number })).collect();
+            json!({
+                "id": r.name,
+                "requester": r.requester,
+                "requested_at": r.requested_at.to_string(),
+                "status": jit.request_status(r).to_string(),
+                "reason": reason,
+                "ports": ports,
+                "source": r.source.to_string(),
+                "duration": r.duration.to_string(),
+                "justification": r.justification,
+            })
+        })
+        .collect();
+    Value::Array(requests)
+}
+
+/// One flow's verdict as `eval --format json` prints it: the trace, what was asked (`from`,
+/// `to`, `protocol`, `port`), when, and the caveats that can change the answer.
+pub fn flow_json(trace: &Trace, asked: &FlowAsked<'_>, caveats: &[&Caveat]) -> Value {
+    let mut value = trace_json(trace);
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("from".into(), asked.from.into());
+        obj.insert("to".into(), asked.to.into());
+        obj.insert("protocol".into(), asked.protocol.to_string().into());
+        obj.insert("port".into(), asked.port.into());
+        obj.insert("at".into(), asked.at.to_string().into());
+        obj.insert("caveats".into(), caveats_json(caveats));
+    }
+    value
+}
+
+/// What a flow question asked, as written: the endpoints, the protocol and port, and the instant.
+#[derive(Clone, Copy, Debug)]
+pub struct FlowAsked<'a> {
+    /// The source as written.
+    pub from: &'a str,
+    /// The destination as written.
+    pub to: &'a str,
+    /// The protocol.
+    pub protocol: IpProtocol,
+    /// The destination port (0 for a portless protocol).
+    pub port: u16,
+    /// When it was evaluated.
+    pub at: Instant,
+}
+
+/// Every NSG with where it is associated and its user rules in evaluation order (inbound, then
+/// outbound, by priority), each rule marked `"jit": "deny"` or `"allow"` when JIT wrote it.
+/// `nsgs` chooses which (all of `topology.nsg_ids()` for every NSG).
+pub fn nsgs_json(topology: &Topology, nsgs: &[NsgId]) -> Value {
+    let nsgs: Vec<Value> = nsgs
+        .iter()
+        .map(|&id| {
+            let nsg = topology.nsg(id);
+            let mut attached: Vec<String> = topology
+                .subnet_ids()
+                .filter(|&s| topology.subnet(s).nsg == Some(id))
+                .map(|s| {
+                    let subnet = topology.subnet(s);
+                    format!("subnet {}/{}", topology.vnet(subnet.vnet).name, subnet.name)
+                })
+                .collect();
+            attached.extend(
+                topology
+                    .nic_ids()
+                    .filter(|&n| topology.nic(n).nsg == Some(id))
+                    .map(|n| format!("nic {}", topology.nic(n).name)),
+            );
+            let mut rules: Vec<&SecurityRule> = nsg.rules.iter().collect();
+            rules.sort_by_key(|r| (r.direction != Direction::Inbound, r.priority));
+            let rules: Vec<Value> = rules
+                .into_iter()
+                .map(|r| {
+                    let jit = is_jit_rule(&r.name).then_some(match r.access {
+                        Access::Allow => "allow",
+                        Access::Deny => "deny",
+                    });
+                    json!({
+                        "name": r.name,
+                        "priority": r.priority.0,
+                        "direction": r.direction.to_string(),
+                        "access": r.access.to_string(),
+                        "protocol": r.protocol.to_string(),
+                        "source": topology.describe_address(&r.source),
+                        "source_ports": r.source_ports.to_string(),
+                        "destination": topology.describe_address(&r.destination),
+                        "destination_ports": r.destination_ports.to_string(),
+                        "description": r.description,
+                        "jit": jit,
+                    })
+                })
+                .collect();
+            json!({ "name": nsg.name, "attached": attached, "rules": rules })
+        })
+        .collect();
+    Value::Array(nsgs)
+}
+
 /// The activity log as a list of entries.
 pub fn log_json(log: &crate::jit::ActivityLog) -> Value {
-    let entries: Vec<Value> = log
-        .entries()
+    log_entries_json(log.entries())
+}
+
+/// Some entries of the activity log (the newest, for a page that shows only those).
+pub fn log_entries_json(entries: &[LogEntry]) -> Value {
+    let entries: Vec<Value> = entries
         .iter()
         .map(|e| {
             json!({

@@ -16,11 +16,14 @@ mod text;
 
 pub use caveat::{
     caveat_detail, caveat_json, caveat_line, caveat_name, caveat_names, caveats_html, caveats_json,
-    summary_with_caveats,
+    printable, summary_with_caveats,
 };
 pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};
-pub use json::{effective_json, log_json, run_json, trace_json};
+pub use json::{
+    FlowAsked, effective_json, flow_json, jit_status_json, log_entries_json, log_json, nsgs_json,
+    requests_json, run_json, step_json, trace_json,
+};
 pub use outcome::{change_text, happened_text, rule_change_text};
 pub use svg::{escape, timeline_svg, topology_svg};
 pub use text::{Style, effective_text, log_text, run_text, trace_text};

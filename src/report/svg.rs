@@ -265,22 +265,44 @@ pub fn topology_svg(topology: &Topology) -> String {
             let tag_h = if tags.is_empty() { 0.0 } else { 14.0 };
             let h = 28.0 + tag_h + 16.0 * rows;
             let (sx, sw) = (x0 + 10.0, col_w - 20.0);
-            let _ =
-                write!(col, r#"<rect class="subnet" x="{sx}" y="{y}" width="{sw}" height="{h}" rx="4"/>"#);
+            let _ = write!(
+                col,
+                r#"<rect class="subnet" data-subnet="{}" x="{sx}" y="{y}" width="{sw}" height="{h}" rx="4"/>"#,
+                escape(name)
+            );
             subnet_at.insert(subnet, (sx, y, sx + sw));
             line(&mut texts, sx + 8.0, y + 16.0, "title", &format!("{short} {prefix}"));
             if !tags.is_empty() {
-                line(&mut texts, sx + 8.0, y + 30.0, "small", &tags.join(" · "));
+                // The subnet's NSG is named on this line; the live classroom marks it on a flow's path.
+                let nsg_attr =
+                    nsg.as_ref().map(|n| format!(r#" data-nsg="{}""#, escape(n))).unwrap_or_default();
+                let _ = write!(
+                    texts,
+                    r#"<text x="{}" y="{}" class="small"{nsg_attr}>{}</text>"#,
+                    sx + 8.0,
+                    y + 30.0,
+                    escape(&tags.join(" · "))
+                );
             }
             let mut ry = y + 30.0 + tag_h;
             for part in parts {
-                let (text, class) = match &g[part] {
-                    GraphNode::Nic { vm, ip, .. } => (format!("{vm}  {ip}"), "vm"),
-                    GraphNode::Firewall { name, ip } => (format!("Azure Firewall {name}  {ip}"), "appliance"),
-                    GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "appliance"),
+                // `data-name` names the VM or appliance, so that a page can mark a flow's path.
+                let (text, class, named) = match &g[part] {
+                    GraphNode::Nic { vm, ip, .. } => (format!("{vm}  {ip}"), "vm", vm),
+                    GraphNode::Firewall { name, ip } => {
+                        (format!("Azure Firewall {name}  {ip}"), "appliance", name)
+                    }
+                    GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "appliance", name),
                     _ => continue,
                 };
-                line(&mut texts, sx + 12.0, ry + 4.0, class, &text);
+                let _ = write!(
+                    texts,
+                    r#"<text x="{}" y="{}" class="{class}" data-name="{}">{}</text>"#,
+                    sx + 12.0,
+                    ry + 4.0,
+                    escape(named),
+                    escape(&text)
+                );
                 row_at.insert(part, (sx, sx + sw, ry));
                 for pip in graph.public_ips(part) {
                     if let GraphNode::PublicIp { name, address, sku } = &g[pip] {
@@ -289,7 +311,8 @@ pub fn topology_svg(topology: &Topology) -> String {
                         let (px, pw) = (sx + 22.0, 12.0 + 5.6 * label.chars().count() as f64);
                         let _ = write!(
                             col,
-                            r#"<rect class="pip" x="{px}" y="{}" width="{pw:.0}" height="14" rx="7"><title>{}</title></rect>"#,
+                            r#"<rect class="pip" data-name="{}" x="{px}" y="{}" width="{pw:.0}" height="14" rx="7"><title>{}</title></rect>"#,
+                            escape(name),
                             ry - 7.0,
                             escape(&format!("public IP {name} {address} ({sku} SKU)"))
                         );
@@ -299,7 +322,14 @@ pub fn topology_svg(topology: &Topology) -> String {
                 }
                 if let GraphNode::Nic { nsg: Some(nsg), .. } = &g[part] {
                     ry += 16.0;
-                    line(&mut texts, sx + 24.0, ry + 4.0, "nsg", &format!("NIC NSG {nsg}"));
+                    let _ = write!(
+                        texts,
+                        r#"<text x="{}" y="{}" class="nsg" data-nsg="{}">{}</text>"#,
+                        sx + 24.0,
+                        ry + 4.0,
+                        escape(nsg),
+                        escape(&format!("NIC NSG {nsg}"))
+                    );
                 }
                 ry += 16.0;
             }

@@ -57,7 +57,6 @@ impl<'a> SourceMap<'a> {
     }
 
     /// The byte span of the value at exactly `path`.
-    #[cfg(test)]
     pub fn span(&self, path: &str) -> Option<(usize, usize)> {
         self.spans.get(path).copied()
     }

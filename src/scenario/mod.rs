@@ -14,10 +14,13 @@ mod load;
 mod load_jit;
 mod load_network;
 mod locate;
+mod rewrite;
 pub mod schema;
 #[cfg(test)]
 mod testing;
+pub mod write;
 
 pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
 pub use load::{Scenario, load_file, load_str};
+pub use rewrite::{timeline_steps, with_timeline};

@@ -900,7 +900,7 @@ pub struct StepSpec {
 
 /// Something a step does.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Action")]
+#[serde(deny_unknown_fields, rename = "Action")]
 pub enum ActionSpec {
     /// Associate an NSG with a subnet (`vnet/subnet`) or a NIC.
     AttachNsg {
@@ -1086,7 +1086,7 @@ pub enum RequestStatusSpec {
 
 /// Something a step checks.
 #[derive(Debug, Deserialize)]
-#[serde(rename = "Expect")]
+#[serde(deny_unknown_fields, rename = "Expect")]
 pub enum ExpectSpec {
     /// A new flow's verdict, and optionally what decided it.
     Flow {

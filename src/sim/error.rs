@@ -116,7 +116,7 @@ impl ActionError {
     }
 
     /// The error of `step`, whose action this is.
-    pub(super) fn at_step(self, step: &Step) -> SimError {
+    pub fn at_step(self, step: &Step) -> SimError {
         let action = format!("{}.action", step.path);
         SimError {
             at: step.at,

@@ -16,7 +16,7 @@ pub enum Event {
 }
 
 /// A min-queue of events; ties at one instant keep their scheduling order.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<(Instant, u64, Event)>>,
     seq: u64,

@@ -98,8 +98,9 @@ impl RunReport {
     }
 }
 
-/// The state of a simulation at one instant.
-#[derive(Debug)]
+/// The state of a simulation at one instant. Cloning it forks the simulation (the live
+/// classroom keeps one at the start of its scenario and clones it for each session and reset).
+#[derive(Clone, Debug)]
 pub struct Simulator {
     pub(super) topology: Topology,
     pub(super) cache: PolicyCache,

@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 
 use super::util::{TempDir, nsgsim, scenario};
 
-fn chromium() -> Option<String> {
+/// The installed Chromium's command, if any (the serve browser test uses it too).
+pub fn chromium() -> Option<String> {
     ["chromium", "chromium-browser", "google-chrome"].into_iter().map(String::from).find(|b| {
         Command::new(b)
             .arg("--version")

@@ -10,84 +10,11 @@ mod network;
 use std::fmt::Write;
 
 use crate::scenario::schema::{
-    AccessSpec, CaveatKindSpec, CaveatSpec, DirectionSpec, JitPortSpec, JitProtocolSpec, NicSpec, OsSpec,
-    ProtocolSpec, RuleSpec, ScenarioFile, ScopeSpec, SkuSpec,
+    CaveatKindSpec, CaveatSpec, NicSpec, OsSpec, ScenarioFile, ScopeSpec, SkuSpec,
 };
-
-/// A RON string literal.
-fn s(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|i| s(i)).collect::<Vec<_>>().join(", "))
-}
-
-/// A protocol as the scenario writes it.
-fn protocol_name(p: ProtocolSpec) -> &'static str {
-    match p {
-        ProtocolSpec::Tcp => "Tcp",
-        ProtocolSpec::Udp => "Udp",
-        ProtocolSpec::Icmp => "Icmp",
-        ProtocolSpec::Esp => "Esp",
-        ProtocolSpec::Ah => "Ah",
-        ProtocolSpec::Any => "Any",
-    }
-}
-
-/// One rule as the single RON line the scenario holds.
-pub(super) fn rule_line(r: &RuleSpec) -> String {
-    let direction = match r.direction {
-        DirectionSpec::Inbound => "Inbound",
-        DirectionSpec::Outbound => "Outbound",
-    };
-    let access = match r.access {
-        AccessSpec::Allow => "Allow",
-        AccessSpec::Deny => "Deny",
-    };
-    let protocol = protocol_name(r.protocol);
-    let mut out = format!(
-        "Rule(name: {}, priority: {}, direction: {direction}, access: {access}, protocol: {protocol}",
-        s(&r.name),
-        r.priority
-    );
-    if let Some(v) = &r.source {
-        let _ = write!(out, ", source: {}", s(v));
-    }
-    if !r.source_asgs.is_empty() {
-        let _ = write!(out, ", source_asgs: {}", list(&r.source_asgs));
-    }
-    if let Some(v) = &r.source_ports {
-        let _ = write!(out, ", source_ports: {}", s(v));
-    }
-    if let Some(v) = &r.destination {
-        let _ = write!(out, ", destination: {}", s(v));
-    }
-    if !r.destination_asgs.is_empty() {
-        let _ = write!(out, ", destination_asgs: {}", list(&r.destination_asgs));
-    }
-    let _ = write!(out, ", destination_ports: {}", s(&r.destination_ports));
-    if !r.description.is_empty() {
-        let _ = write!(out, ", description: {}", s(&r.description));
-    }
-    out.push(')');
-    out
-}
+// The RON writers of single values are the scenario format's own, shared with `serve`.
+pub(super) use crate::scenario::write::rule_line;
+use crate::scenario::write::{jit_port as port, list, string as s};
 
 fn nic(n: &NicSpec) -> String {
     let mut out =
@@ -100,26 +27,6 @@ fn nic(n: &NicSpec) -> String {
     }
     if let Some(v) = &n.public_ip {
         let _ = write!(out, ", public_ip: {}", s(v));
-    }
-    out.push(')');
-    out
-}
-
-fn port(p: &JitPortSpec) -> String {
-    let mut out = format!("Port(number: {}", p.number);
-    if let Some(proto) = p.protocol {
-        let name = match proto {
-            JitProtocolSpec::Tcp => "Tcp",
-            JitProtocolSpec::Udp => "Udp",
-            JitProtocolSpec::Any => "Any",
-        };
-        let _ = write!(out, ", protocol: {name}");
-    }
-    if let Some(sources) = &p.allowed_sources {
-        let _ = write!(out, ", allowed_sources: {}", list(sources));
-    }
-    if let Some(d) = &p.max_duration {
-        let _ = write!(out, ", max_duration: {}", s(d));
     }
     out.push(')');
     out
@@ -401,11 +308,5 @@ mod tests {
         let names: Vec<&str> = loaded.caveats[0].affects.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["vm-web", "prod/web", "prod"]);
         assert!(loaded.caveats[1].affects_everything());
-    }
-
-    #[test]
-    fn strings_are_escaped() {
-        assert_eq!(s("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(s("x\u{1}"), "\"x\\u{1}\"");
     }
 }

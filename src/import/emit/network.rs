@@ -177,6 +177,6 @@ fn action_name(a: FirewallActionSpec) -> &'static str {
 }
 
 fn protocols(list_of: &[ProtocolSpec]) -> String {
-    let names: Vec<&str> = list_of.iter().map(|p| super::protocol_name(*p)).collect();
+    let names: Vec<&str> = list_of.iter().map(|p| crate::scenario::write::protocol(*p)).collect();
     format!("[{}]", names.join(", "))
 }

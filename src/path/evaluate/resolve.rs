@@ -13,7 +13,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{BastionId, NicId, Site, Topology, VnetId};
+use crate::model::{NicId, Site, Topology, VnetId};
 use crate::net::Flow;
 
 use super::{Destination, FlowRequest, HopKind, Position, Source, Walk};
@@ -36,7 +36,7 @@ impl Walk<'_> {
     }
 
     /// [`Walk::position_of`], or a deny hop naming the candidates when the source is ambiguous.
-    pub(super) fn position_or_deny(&mut self, source: Source) -> Option<(IpAddr, Position)> {
+    pub(in crate::path) fn position_or_deny(&mut self, source: Source) -> Option<(IpAddr, Position)> {
         match self.position_of(source) {
             Ok(found) => Some(found),
             Err(sites) => {
@@ -117,25 +117,6 @@ impl Walk<'_> {
             "{via}: the next hop {ip} is not an address of vnet '{}' or of a VNet peered with it ({} has it, in another routing domain); Microsoft: \"A next hop private IP address must have direct connectivity\", and a next hop without it \"results in an invalid user-defined routing configuration\", so the packet is dropped",
             t.vnet(vnet).name,
             elsewhere.join(", ")
-        )
-    }
-
-    /// Why Bastion `b` has no VM to open a session to at `destination`.
-    pub(super) fn no_bastion_target(&self, b: BastionId, destination: Destination) -> String {
-        let t = self.topology;
-        let generic = "Bastion connects to VMs by their private IP; the destination is not a modelled NIC";
-        let Destination::Address(a) = destination else { return generic.into() };
-        let nics = t.nics_with_ip(a);
-        if nics.is_empty() {
-            return generic.into();
-        }
-        let labels: Vec<String> =
-            nics.iter().map(|n| t.site_label(Site::Vnet(t.vnet_of_nic(*n)), a)).collect();
-        format!(
-            "Bastion connects to VMs by their private IP as vnet '{}' and the VNets peered with it see it; there {a} is no modelled NIC ({} {} it, in other routing domains: name the VM)",
-            t.vnet(t.bastion(b).vnet).name,
-            labels.join(", "),
-            if labels.len() == 1 { "has" } else { "have" }
         )
     }
 }

@@ -428,7 +428,14 @@ pub(crate) fn value_end(bytes: &[u8], stack: &mut Vec<u8>) -> Result<Option<usiz
                 }
             }
             _ => {
-                // Skip to the next byte of structure.
+                // Skip to the next byte of structure. Between the strings of an array of tuples
+                // that is a few bytes (`,\n`): look at those directly before searching further.
+                let near =
+                    bytes[i..].iter().take(8).position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'));
+                if let Some(j) = near {
+                    i += j;
+                    continue;
+                }
                 match memchr::memchr3(b'"', b'{', b'[', &bytes[i..]) {
                     Some(j) => {
                         let close = memchr::memchr2(b'}', b']', &bytes[i..i + j]);

@@ -22,7 +22,7 @@ use super::{FlowLogError, csv};
 use crate::import::json_position::Position;
 
 /// The size a chunk is cut at (it ends at the first record boundary past it).
-pub const CHUNK_BYTES: usize = 1 << 20;
+pub const CHUNK_BYTES: usize = 1 << 17;
 /// The largest flow-log record read (Network Watcher writes one a minute per NSG or NIC).
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// How much is read from the stream at a time.

@@ -1,7 +1,8 @@
-//! `nsgsim import FILE... [--parameters FILE]... [--parameter NAME=VALUE]... [-o OUT]`: Azure
-//! JSON (ARM templates with their parameters, `az` output, JIT REST policies) to a scenario file
-//! that `nsgsim check` accepts, with a summary per resource type of what was read, imported and
-//! skipped.
+//! `nsgsim import FILE... [--parameters FILE]... [--parameter NAME=VALUE]... [-o OUT] [--strict]`:
+//! Azure JSON (ARM templates with their parameters, `az` output, REST responses and API examples,
+//! Resource Graph answers) to a scenario file that `nsgsim check` accepts, with a summary per
+//! resource type of what was read, imported and skipped, and the caveats of what was left out
+//! (errors under `--strict`).
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +61,12 @@ pub struct Args {
     /// What `utcNow()` answers in parameter defaults, RFC 3339.
     #[arg(long = "utc-now", default_value = "2025-01-06T09:00:00Z")]
     pub utc_now: String,
+    /// Refuse to leave anything out that can change traffic: a resource type nsgsim does not
+    /// model, a reference to a resource not in the input, a value only a deployment knows (a
+    /// dynamic address, an FQDN's addresses) is an error (exit 2, at its place) instead of a
+    /// caveat in the scenario.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Runs the command: 0; 1 when the input yields no VNet and no NSG (nothing is written); or an
@@ -85,8 +92,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // Checked here, as the argument it is: otherwise the first to read it is the check of the
     // scenario about to be written, whose position is in a file that is never written.
     Instant::parse(&args.start).map_err(|m| anyhow::anyhow!("--start: {m}"))?;
-    let options =
-        ImportOptions { name, start: args.start.clone(), deployment, parameters: args.parameters.clone() };
+    let options = ImportOptions {
+        name,
+        start: args.start.clone(),
+        deployment,
+        parameters: args.parameters.clone(),
+        strict: args.strict,
+    };
     let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     // `az` takes a parameters file as `@FILE`; nsgsim takes it with or without the `@`.
     let parameter_files: Vec<&Path> =

@@ -154,6 +154,10 @@ pub struct ImportOptions {
     /// Template parameter values as `NAME=VALUE` (`--parameter`), in order: they win over
     /// parameters files, and a later one over an earlier one.
     pub parameters: Vec<String>,
+    /// `--strict`: whatever can change traffic and would be left out (a resource type nsgsim
+    /// does not model, a reference to a resource not in the input, a placeholder for a value
+    /// only a deployment knows) is an error instead of a caveat.
+    pub strict: bool,
 }
 
 impl Default for ImportOptions {
@@ -163,6 +167,7 @@ impl Default for ImportOptions {
             start: "2025-01-06T09:00:00Z".into(),
             deployment: Deployment::default(),
             parameters: Vec::new(),
+            strict: false,
         }
     }
 }

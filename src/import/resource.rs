@@ -40,6 +40,12 @@ impl Resource {
             _ => (self.body.as_object().unwrap_or(empty), self.src.clone()),
         }
     }
+
+    /// The API version the resource was written with (`apiVersion`: templates give it, `az`
+    /// and REST output do not); `None` when absent or not a string.
+    pub fn api_version(&self) -> Option<&str> {
+        self.body.get("apiVersion").and_then(Node::as_str)
+    }
 }
 
 fn empty_object() -> &'static Object {
@@ -100,6 +106,18 @@ pub enum Kind {
     Connection,
     /// `Microsoft.Security/locations/jitNetworkAccessPolicies` (also without `locations/`).
     JitPolicy,
+    /// `Microsoft.Network/routeTables`.
+    RouteTable,
+    /// `Microsoft.Network/routeTables/routes`.
+    Route,
+    /// `Microsoft.Network/azureFirewalls`.
+    Firewall,
+    /// `Microsoft.Network/firewallPolicies`.
+    FirewallPolicy,
+    /// `Microsoft.Network/firewallPolicies/ruleCollectionGroups`.
+    RuleCollectionGroup,
+    /// `Microsoft.Network/ipGroups`.
+    IpGroup,
 }
 
 impl Kind {
@@ -121,6 +139,12 @@ impl Kind {
             "microsoft.network/connections" => Kind::Connection,
             "microsoft.security/locations/jitnetworkaccesspolicies"
             | "microsoft.security/jitnetworkaccesspolicies" => Kind::JitPolicy,
+            "microsoft.network/routetables" => Kind::RouteTable,
+            "microsoft.network/routetables/routes" => Kind::Route,
+            "microsoft.network/azurefirewalls" => Kind::Firewall,
+            "microsoft.network/firewallpolicies" => Kind::FirewallPolicy,
+            "microsoft.network/firewallpolicies/rulecollectiongroups" => Kind::RuleCollectionGroup,
+            "microsoft.network/ipgroups" => Kind::IpGroup,
             _ => return None,
         })
     }
@@ -142,6 +166,12 @@ impl Kind {
             Kind::LocalGateway => "Microsoft.Network/localNetworkGateways",
             Kind::Connection => "Microsoft.Network/connections",
             Kind::JitPolicy => "Microsoft.Security/locations/jitNetworkAccessPolicies",
+            Kind::RouteTable => "Microsoft.Network/routeTables",
+            Kind::Route => "Microsoft.Network/routeTables/routes",
+            Kind::Firewall => "Microsoft.Network/azureFirewalls",
+            Kind::FirewallPolicy => "Microsoft.Network/firewallPolicies",
+            Kind::RuleCollectionGroup => "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+            Kind::IpGroup => "Microsoft.Network/ipGroups",
         }
     }
 
@@ -162,6 +192,12 @@ impl Kind {
             Kind::LocalGateway => "local network gateway",
             Kind::Connection => "connection",
             Kind::JitPolicy => "JIT network access policy",
+            Kind::RouteTable => "route table",
+            Kind::Route => "route",
+            Kind::Firewall => "Azure Firewall",
+            Kind::FirewallPolicy => "firewall policy",
+            Kind::RuleCollectionGroup => "rule collection group",
+            Kind::IpGroup => "IP group",
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The `az` and REST reader: resources as Azure prints them, literal values only.
 //!
 //! Shapes: one resource (`az … show`, a REST GET), a list of resources (`az … list`), a REST
-//! list `{"value": [...]}`; properties under `properties` (REST, portal JSON view) or flattened
-//! to the top level (`az`). Child resources may be nested under a resource's `resources` (`az vm
-//! show` lists a VM's extensions there) with a type relative to their parent's, or stand alone
-//! with their parent's name in their `id`. Nothing is evaluated: what Azure prints is what was
-//! deployed, so a string starting with `[` is just a string.
+//! list `{"value": [...]}`; a REST API example file (`{"parameters": …, "responses": {"200":
+//! {"body": …}}}`, as Microsoft's API specs publish them), read as the body of its first
+//! successful response; a Resource Graph answer, `{"data": [...]}` (objects) or `{"data":
+//! {"columns": [...], "rows": [[...]]}}` (a table, each row read as an object keyed by the
+//! column names). Properties sit under `properties` (REST, portal JSON view, Resource Graph) or
+//! are flattened to the top level (`az`). Child resources may be nested under a resource's
+//! `resources` (`az vm show` lists a VM's extensions there) with a type relative to their
+//! parent's, or stand alone with their parent's name in their `id`. Nothing is evaluated: what
+//! Azure prints is what was deployed, so a string starting with `[` is just a string.
 
 use super::ImportError;
 use super::json::{Node, Object, Value};
@@ -23,27 +27,95 @@ pub fn read(
     diag: &mut Diagnostics,
     out: &mut Collected,
 ) -> Result<(), ImportError> {
-    let top = Src::root(file, root);
-    match &root.value {
+    document(root, &Src::root(file, root), diag, out)
+}
+
+/// The resources of the document `node` at `src`, whatever its shape (see the module docs).
+fn document(node: &Node, src: &Src, diag: &mut Diagnostics, out: &mut Collected) -> Result<(), ImportError> {
+    match &node.value {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                resource(item, &top.item(i, item), None, diag, out)?;
+                resource(item, &src.item(i, item), None, diag, out)?;
             }
         }
-        Value::Object(o) if o.get("value").is_some_and(|v| v.as_array().is_some()) => {
-            let at = top.member(root, "value");
-            for (i, item) in o.get("value").and_then(Node::as_array).into_iter().flatten().enumerate() {
-                resource(item, &at.item(i, item), None, diag, out)?;
+        Value::Object(o)
+            if !o.contains_key("type") && o.get("value").is_some_and(|v| v.as_array().is_some()) =>
+        {
+            document(o.get("value").expect("checked above"), &src.member(node, "value"), diag, out)?;
+        }
+        Value::Object(o)
+            if !o.contains_key("type") && o.get("responses").is_some_and(|r| r.as_object().is_some()) =>
+        {
+            let responses = o.get("responses").expect("checked above");
+            let at = src.member(node, "responses");
+            let body =
+                responses.as_object().into_iter().flat_map(|r| r.iter()).find_map(|(status, response)| {
+                    let ok = status.len() == 3 && status.starts_with('2');
+                    let body = response.as_object().and_then(|r| r.member("body"));
+                    if ok { body.map(|(key, b)| (at.child(status, response).child(key, b), b)) } else { None }
+                });
+            match body {
+                Some((body_src, body)) => document(body, &body_src, diag, out)?,
+                None => {
+                    diag.warn(src, "a REST API example with no successful response body; nothing to read")
+                }
             }
         }
-        Value::Object(_) => resource(root, &top, None, diag, out)?,
+        Value::Object(o) if !o.contains_key("type") && o.get("data").is_some() => {
+            let data = o.get("data").expect("checked above");
+            let at = src.member(node, "data");
+            match data.as_object() {
+                Some(table) if table.contains_key("rows") => graph_table(data, table, &at, diag, out)?,
+                _ => document(data, &at, diag, out)?,
+            }
+        }
+        Value::Object(_) => resource(node, src, None, diag, out)?,
         _ => {
             return Err(diag.invalid(
-                &top,
-                &root.shown(),
-                "the file is neither an ARM template (an object with 'resources'), a resource (an object with 'type'), a REST list ({\"value\": [...]}) nor a list of resources",
+                src,
+                &node.shown(),
+                "the file is neither an ARM template (an object with 'resources'), a resource (an object with 'type'), a REST list ({\"value\": [...]}), a REST API example ({\"responses\": …}), a Resource Graph answer ({\"data\": …}) nor a list of resources",
             ));
         }
+    }
+    Ok(())
+}
+
+/// A Resource Graph table (`{"columns": [{"name": …}], "rows": [[…]]}`): each row is read as
+/// the object whose members are the columns' names and the row's cells, placed at the row.
+fn graph_table(
+    node: &Node,
+    table: &Object,
+    src: &Src,
+    diag: &mut Diagnostics,
+    out: &mut Collected,
+) -> Result<(), ImportError> {
+    let columns_at = src.member(node, "columns");
+    let mut names = Vec::new();
+    for (i, column) in table.get("columns").and_then(Node::as_array).into_iter().flatten().enumerate() {
+        let Some(name) = column.get("name").and_then(Node::as_str) else {
+            return Err(diag.invalid(&columns_at.item(i, column), &column.shown(), "a column needs a name"));
+        };
+        names.push(name.to_string());
+    }
+    let rows_at = src.member(node, "rows");
+    for (i, row) in table.get("rows").and_then(Node::as_array).into_iter().flatten().enumerate() {
+        let at = rows_at.item(i, row);
+        let Some(cells) = row.as_array() else {
+            return Err(diag.invalid(&at, &row.shown(), "expected a row (a list of cells)"));
+        };
+        if cells.len() != names.len() {
+            return Err(diag.invalid(
+                &at,
+                &cells.len().to_string(),
+                format!("the row has {} cells and the table {} columns", cells.len(), names.len()),
+            ));
+        }
+        let mut object = Object::new();
+        for (name, cell) in names.iter().zip(cells) {
+            object.insert(name.clone(), cell.clone());
+        }
+        resource(&Node::new(Value::Object(object), row.position), &at, None, diag, out)?;
     }
     Ok(())
 }

@@ -216,8 +216,6 @@ const HARMLESS_NAMESPACES: &[&str] = &[
 ];
 
 const LB: &str = "load-balancing and inbound NAT rules forward traffic from the frontend to VMs, past what the import shows";
-const ROUTES: &str = "user-defined routes change where traffic goes (route tables are not imported yet)";
-const FIREWALL: &str = "a firewall filters, translates and forwards traffic (firewalls are not imported yet)";
 const VWAN: &str = "Virtual WAN hubs and gateways route traffic between networks and sites";
 
 /// Types classified one by one (a prefix covers its child types).
@@ -231,11 +229,21 @@ const CLASSIFIED: &[(&str, Relevance)] = &[
         "microsoft.network/applicationgateways",
         Relevance::Traffic("an application gateway forwards traffic from its frontend to back ends"),
     ),
-    ("microsoft.network/applicationgatewaywebapplicationfirewallpolicies", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/routetables", Relevance::Traffic(ROUTES)),
-    ("microsoft.network/azurefirewalls", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/firewallpolicies", Relevance::Traffic(FIREWALL)),
-    ("microsoft.network/ipgroups", Relevance::Traffic("IP groups are the addresses of firewall rules")),
+    (
+        "microsoft.network/applicationgatewaywebapplicationfirewallpolicies",
+        Relevance::Traffic(
+            "a web application firewall policy blocks requests to an application gateway's back ends",
+        ),
+    ),
+    // Route tables, routes, Azure Firewalls, Firewall Policies with their rule collection
+    // groups, and IP groups are imported (resource.rs); a Firewall Policy's other children
+    // (signature overrides, draft policies) are not.
+    (
+        "microsoft.network/firewallpolicies",
+        Relevance::Traffic(
+            "a Firewall Policy's settings beyond its rule collection groups (IDPS signature overrides, drafts) filter traffic",
+        ),
+    ),
     (
         "microsoft.network/networkmanagers",
         Relevance::Traffic(
@@ -331,7 +339,12 @@ mod tests {
         );
         assert_eq!(relevance("Microsoft.Network/loadBalancers"), Relevance::Traffic(LB));
         assert_eq!(relevance("microsoft.network/LOADBALANCERS/inboundNatRules"), Relevance::Traffic(LB));
-        assert!(matches!(relevance("Microsoft.Network/routeTables/routes"), Relevance::Traffic(_)));
+        // Route tables and routes are imported now; a Firewall Policy's children other than its
+        // rule collection groups are not, and can change traffic.
+        assert!(matches!(
+            relevance("Microsoft.Network/firewallPolicies/signatureOverrides"),
+            Relevance::Traffic(_)
+        ));
         assert!(matches!(relevance("Microsoft.Resources/deployments"), Relevance::Traffic(_)));
         // A prefix only covers whole segments.
         assert_eq!(relevance("Microsoft.Network/loadBalancersX"), Relevance::Unclassified);

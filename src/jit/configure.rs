@@ -17,7 +17,7 @@ use crate::time::Instant;
 use super::engine::VmJit;
 use super::log::{LogKind, LogStatus};
 use super::outcome::Effects;
-use super::rules::{covering_rules, deny_priority, deny_rule, is_deny_rule_for};
+use super::rules::{covering_rules, deny_priority, deny_rule, existing_deny_rule, is_deny_rule_for};
 use super::{
     CancelReason, GrantId, GrantState, JitEngine, JitError, JitEvent, JitOutcome, JitPolicy, JitWarning,
     NsgLevels, Permission, PolicyChange, PolicyEdit, Supportability, default_ports, supportability,
@@ -222,6 +222,13 @@ impl JitEngine {
         for &nsg in &nsgs {
             for port in &policy.ports {
                 if deny_rules.iter().any(|(n, p, _)| *n == nsg && *p == port.number) {
+                    continue;
+                }
+                // A deny rule Defender wrote before (an imported NSG holds it) is JIT's own:
+                // Defender "ensures 'deny all inbound traffic' rules exist", it does not add one
+                // next to another.
+                if let Some(existing) = existing_deny_rule(topology.nsg(nsg), port, vm_ip) {
+                    deny_rules.push((nsg, port.number, existing.name.clone()));
                     continue;
                 }
                 let nsg_name = topology.nsg(nsg).name.clone();

@@ -27,9 +27,11 @@
 //! happened (or carries the [`JitError`] of a refusal), with the [`RuleChange`]s written and the
 //! [`JitWarning`]s Defender gives; their `Display` impls are the sentences, and `report` writes
 //! the rule changes out. The engine itself is one state ([`JitEngine`], `engine.rs`) with one file
-//! per stage: `configure.rs`, `request.rs`, `grant.rs`, `firewall.rs`.
+//! per stage: `configure.rs`, `request.rs`, `grant.rs`, `firewall.rs`, and `adopt.rs` for the
+//! grants an imported policy's requests hold open at the start.
 
 mod action_pattern;
+mod adopt;
 mod configure;
 mod engine;
 mod error;
@@ -46,6 +48,7 @@ mod support;
 #[cfg(test)]
 mod testing;
 
+pub use adopt::ActiveGrant;
 pub use configure::OpenPort;
 pub use engine::{JitEngine, JitOptions, NsgLevels};
 pub use error::{CancelReason, JitError};

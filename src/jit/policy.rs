@@ -174,6 +174,9 @@ pub struct ScopedPolicy {
     pub policy: JitPolicy,
     /// Enable JIT with this policy on every supported VM in scope at the scenario's start.
     pub enable_at_start: bool,
+    /// Access granted before the start and open then, taken over when JIT is enabled at the
+    /// start ([`super::ActiveGrant`]).
+    pub active_grants: Vec<super::ActiveGrant>,
 }
 
 /// What an enable or edit sets: fields left `None` keep their current value (on an edit), or

@@ -34,6 +34,45 @@ pub fn is_jit_rule(name: &str) -> bool {
     name.starts_with(JIT_RULE_PREFIX)
 }
 
+/// The name of every deny rule JIT writes starts with this (`SecurityCenter-JITRule_-<n>_<hex>`).
+const DENY_PREFIX: &str = "SecurityCenter-JITRule_-";
+
+/// Whether `rule` has the shape of the rule JIT writes for `port` of the VM at `vm_ip`: JIT's
+/// name (its deny or its allow form), inbound, the access given, destination the VM's address
+/// alone, the port alone, the port's protocol; a deny rule from any source. This is how JIT
+/// knows its own rules in an NSG it did not write in this run (an imported NSG).
+fn is_own_rule(rule: &SecurityRule, port: &PortPolicy, vm_ip: IpAddr, access: Access) -> bool {
+    let named = match access {
+        Access::Deny => rule.name.starts_with(DENY_PREFIX),
+        Access::Allow => is_jit_rule(&rule.name) && !rule.name.starts_with(DENY_PREFIX),
+    };
+    named
+        && rule.direction == Direction::Inbound
+        && rule.access == access
+        && rule.protocol == rule_protocol(port.protocol)
+        && rule.destination == AddressSpec::Prefixes(vec![IpNet::from(vm_ip)])
+        && rule.destination_ports == PortSpec::single(port.number)
+        && (access == Access::Allow || rule.source == AddressSpec::Any)
+}
+
+/// The deny rule for `port` of the VM at `vm_ip` already in `nsg`, written by Defender before
+/// (an exported NSG holds it): Defender "ensures 'deny all inbound traffic' rules exist for your
+/// selected ports", so enabling keeps it rather than writing a second one.
+pub fn existing_deny_rule<'a>(nsg: &'a Nsg, port: &PortPolicy, vm_ip: IpAddr) -> Option<&'a SecurityRule> {
+    nsg.rules.iter().find(|r| is_own_rule(r, port, vm_ip, Access::Deny))
+}
+
+/// The allow rules of `nsg` that grant `port` of the VM at `vm_ip` to `source`: what an access
+/// granted before JIT's state was read left in the NSG.
+pub fn existing_allow_rules<'a>(
+    nsg: &'a Nsg,
+    port: &PortPolicy,
+    vm_ip: IpAddr,
+    source: &AddressSpec,
+) -> Vec<&'a SecurityRule> {
+    nsg.rules.iter().filter(|r| is_own_rule(r, port, vm_ip, Access::Allow) && r.source == *source).collect()
+}
+
 /// A deterministic (number, 32-hex) pair from a counter (splitmix64).
 fn rule_id(seed: u64) -> (i32, String) {
     let mut x = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);

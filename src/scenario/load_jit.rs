@@ -7,13 +7,13 @@ use super::schema::{
     OptionsSpec, RequestStatusSpec, ScopeSpec,
 };
 use crate::jit::{
-    AllowedSources, DEFAULT_MAX_DURATION, JitOptions, JitPolicy, JitProtocol, MAX_MAX_DURATION,
-    MIN_MAX_DURATION, NsgLevels, PolicyChange, PolicyScope, PortPolicy, PortRequest, RequestStatus, RoleBook,
-    ScopedPolicy,
+    ActiveGrant, AllowedSources, DEFAULT_MAX_DURATION, JitOptions, JitPolicy, JitProtocol, MAX_MAX_DURATION,
+    MIN_MAX_DURATION, NsgLevels, PolicyChange, PolicyScope, PortPolicy, PortRequest, RequestSource,
+    RequestStatus, RoleBook, ScopedPolicy,
 };
 use crate::model::{Topology, VmId};
 use crate::net::parse_prefix;
-use crate::sim::{Action, Duration, Expectation, SETUP_PRINCIPAL};
+use crate::sim::{Action, Duration, Expectation, Instant, SETUP_PRINCIPAL};
 
 impl Loader<'_> {
     pub(super) fn options(&self, o: &OptionsSpec, t: &Topology) -> Result<JitOptions, Fault> {
@@ -58,12 +58,70 @@ impl Loader<'_> {
             let field = format!("jit_policies[{i}]");
             let scope = self.scope(&p.scope, t, &format!("{field}.scope"))?;
             let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field)?;
+            let active_grants = self.active_grants(p, &scope, &policy, t, &field)?;
             out.push(ScopedPolicy {
                 name: p.name.clone(),
                 scope,
                 policy,
                 enable_at_start: p.enable_at_start,
+                active_grants,
             });
+        }
+        Ok(out)
+    }
+
+    /// The grants open at the start of a scoped policy: each names a VM of the policy's scope
+    /// and a port of the policy, a source, and its end; they need `enable_at_start`.
+    fn active_grants(
+        &self,
+        p: &JitPolicySpec,
+        scope: &PolicyScope,
+        policy: &JitPolicy,
+        t: &Topology,
+        field: &str,
+    ) -> Result<Vec<ActiveGrant>, Fault> {
+        let mut out = Vec::new();
+        for (i, g) in p.active_grants.iter().enumerate() {
+            let gf = format!("{field}.active_grants[{i}]");
+            if !p.enable_at_start {
+                return Err(fault(
+                    &gf,
+                    &g.vm,
+                    "grants open at the start are taken over when JIT is enabled at the start; add enable_at_start: true",
+                ));
+            }
+            let vm = self.vm(t, &g.vm, &format!("{gf}.vm"))?;
+            if !scope.covers(t.vm(vm)) {
+                return Err(fault(
+                    format!("{gf}.vm"),
+                    &g.vm,
+                    format!("vm '{}' is not in the policy's scope ({scope})", g.vm),
+                ));
+            }
+            let port =
+                in_range(g.port, 0u16, u16::MAX).filter(|n| policy.port(*n).is_some()).ok_or_else(|| {
+                    let listed: Vec<String> = policy.ports.iter().map(|x| x.number.to_string()).collect();
+                    fault(
+                        format!("{gf}.port"),
+                        g.port.to_string(),
+                        format!("port {} is not in the policy; valid: {}", g.port, listed.join(", ")),
+                    )
+                })?;
+            let source = if g.source.trim() == "*" {
+                RequestSource::Any
+            } else {
+                let mut nets = Vec::new();
+                for part in g.source.split(',') {
+                    nets.push(
+                        parse_prefix(part.trim())
+                            .map_err(|e| fault(format!("{gf}.source"), &g.source, e.to_string()))?,
+                    );
+                }
+                RequestSource::Prefixes(nets)
+            };
+            let ends_at =
+                Instant::parse(&g.ends_at).map_err(|m| fault(format!("{gf}.ends_at"), &g.ends_at, m))?;
+            out.push(ActiveGrant { vm: g.vm.clone(), port, source, requester: g.requestor.clone(), ends_at });
         }
         Ok(out)
     }

@@ -221,6 +221,31 @@ pub struct JitPolicySpec {
     /// Enable JIT with this policy on every supported VM in scope at the start.
     #[serde(default)]
     pub enable_at_start: bool,
+    /// Access granted before the start and still open then (what `nsgsim import` reads from a
+    /// policy's `requests`): when the policy is enabled at the start, JIT takes over the allow
+    /// rules already in the VM's NSGs for each grant (or writes them) and ends the grant at its
+    /// `ends_at`. Needs `enable_at_start`.
+    #[serde(default)]
+    pub active_grants: Vec<ActiveGrantSpec>,
+}
+
+/// Access granted before the scenario's start:
+/// `Grant(vm: "vm1", port: 22, source: "203.0.113.5", requestor: "alice@contoso.com",
+/// ends_at: "2025-01-06T10:00:00Z")`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Grant")]
+pub struct ActiveGrantSpec {
+    /// The VM (in the policy's scope).
+    pub vm: String,
+    /// The port (in the policy).
+    pub port: i64,
+    /// The source allowed: `*`, or IPs and CIDRs separated by commas.
+    pub source: String,
+    /// Who asked (the API's `requestor`).
+    pub requestor: String,
+    /// When the access ends (the API's `endTimeUtc`), RFC 3339; at or before the start, it ends
+    /// at the start.
+    pub ends_at: String,
 }
 
 /// Protocol of a JIT port: `Tcp`, `Udp` or `Any` (the API's `TCP`, `UDP`, `*`).

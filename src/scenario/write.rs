@@ -39,7 +39,8 @@ pub fn list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|i| string(i)).collect::<Vec<_>>().join(", "))
 }
 
-fn protocol(p: ProtocolSpec) -> &'static str {
+/// A rule's protocol as the scenario writes it (`Tcp`, `Udp`, `Icmp`, `Esp`, `Ah`, `Any`).
+pub fn protocol(p: ProtocolSpec) -> &'static str {
     match p {
         ProtocolSpec::Tcp => "Tcp",
         ProtocolSpec::Udp => "Udp",

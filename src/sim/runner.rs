@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::jit::{JitEngine, Supportability};
+use crate::jit::{ActiveGrant, JitEngine, Supportability};
 use crate::model::{Topology, User, VmId};
 use crate::path::{FlowRequest, PolicyCache, Trace, evaluate};
 
@@ -157,12 +157,14 @@ impl Simulator {
         let mut outcomes = Vec::new();
         let vms: Vec<VmId> = self.topology.vm_ids().collect();
         for vm in vms {
-            let wants = self
-                .jit
-                .scoped_policy_for(&self.topology, vm)
-                .filter(|s| s.enable_at_start)
-                .map(|s| (s.name.clone(), s.policy.clone()));
-            let Some((name, policy)) = wants else { continue };
+            let wants =
+                self.jit.scoped_policy_for(&self.topology, vm).filter(|s| s.enable_at_start).map(|s| {
+                    let vm_name = &self.topology.vm(vm).name;
+                    let grants: Vec<ActiveGrant> =
+                        s.active_grants.iter().filter(|g| g.vm == *vm_name).cloned().collect();
+                    (s.name.clone(), s.policy.clone(), grants)
+                });
+            let Some((name, policy, grants)) = wants else { continue };
             if matches!(self.jit.status(&self.topology, vm), Supportability::Unsupported(_)) {
                 continue;
             }
@@ -174,9 +176,21 @@ impl Simulator {
             outcome.nsg_changes = self.changes_since(before);
             outcome.log = logged..self.jit.log().entries().len();
             if let Happened::Jit(event) = outcome.what {
-                outcome.what = Happened::ScopedPolicy { policy: name, event };
+                outcome.what = Happened::ScopedPolicy { policy: name.clone(), event };
             }
             outcomes.push(outcome);
+            // Access granted before the start (an imported policy's open requests).
+            for grant in &grants {
+                let before =
+                    if record_changes { self.rules_snapshot_of(self.nsgs_of_vm(vm)) } else { Vec::new() };
+                let out = self.jit.adopt_grant(&mut self.topology, vm, grant, self.now);
+                let mut outcome = self.absorb(out);
+                outcome.nsg_changes = self.changes_since(before);
+                if let Happened::Jit(event) = outcome.what {
+                    outcome.what = Happened::ScopedPolicy { policy: name.clone(), event };
+                }
+                outcomes.push(outcome);
+            }
         }
         self.cache.flush(&self.topology);
         outcomes

@@ -9,6 +9,7 @@ mod cli_foundation;
 mod corpus;
 mod engineer;
 mod http;
+mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod matcher;

@@ -32,9 +32,10 @@ pub struct BodyError {
 
 /// Members of a template resource that are not part of what it deploys as data: the reader
 /// handles `type`, `condition`, `copy` and child `resources` itself, and the others say nothing
-/// about traffic (evaluating `location` would report `resourceGroup()` for nothing).
+/// about traffic (evaluating `location` would report `resourceGroup()` for nothing). `apiVersion`
+/// is kept: Azure's defaults depend on it (a public IP's SKU).
 const NOT_EVALUATED: &[&str] =
-    &["type", "condition", "copy", "resources", "dependsOn", "apiVersion", "comments", "location", "tags"];
+    &["type", "condition", "copy", "resources", "dependsOn", "comments", "location", "tags"];
 
 /// The resource object `node` as deployed in `scope`: see the module docs.
 ///

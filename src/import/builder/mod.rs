@@ -12,12 +12,16 @@
 //! The builder is the inventory's second half: its methods are `impl Inventory` blocks here, as
 //! smoltcp splits one interface type over files by concern.
 
+mod associations;
+mod firewall;
+mod gaps;
+mod jit;
+mod peered_spaces;
+mod routes;
 mod transit;
+mod vms;
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
-
-use ipnet::IpNet;
+use std::collections::BTreeMap;
 
 use super::arm::{ResourceRef, key};
 use super::inventory::{Inventory, Outcome, SubnetRec};
@@ -27,8 +31,8 @@ use super::source::{Diagnostics, Src};
 use super::summary::{Relevance, SkipReason, Summary};
 use super::{ImportError, ImportOptions, Imported, Origin};
 use crate::scenario::schema::{
-    BastionSpec, CaveatKindSpec, CaveatSpec, JitPolicySpec, NicSpec, NsgSpec, OptionsSpec, OsSpec,
-    PublicIpSpec, RuleSpec, ScenarioFile, ScopeSpec, SubnetSpec, VmSpec, VnetSpec,
+    BastionSpec, CaveatKindSpec, CaveatSpec, FirewallSpec, NsgSpec, OptionsSpec, PublicIpSpec, RuleSpec,
+    ScenarioFile, SubnetSpec, VmSpec, VnetSpec,
 };
 
 type Res<T> = Result<T, ImportError>;
@@ -40,6 +44,7 @@ const NIC: &str = "microsoft.network/networkinterfaces";
 const PIP: &str = "microsoft.network/publicipaddresses";
 const ASG: &str = "microsoft.network/applicationsecuritygroups";
 const VM: &str = "microsoft.compute/virtualmachines";
+const ROUTE_TABLE: &str = "microsoft.network/routetables";
 const GATEWAY: &str = "microsoft.network/virtualnetworkgateways";
 const LOCAL_GATEWAY: &str = "microsoft.network/localnetworkgateways";
 
@@ -59,12 +64,18 @@ pub fn build(
     skipped: &[Skipped],
     options: &ImportOptions,
 ) -> Res<Imported> {
+    inventory.strict = options.strict;
+    let mut caveats = Vec::new();
+    for s in skipped.iter().filter(|s| s.reason.can_change_traffic()) {
+        if options.strict {
+            return Err(inventory.strict_skip(&s.kind, &s.name, &s.src, &s.reason.to_string()));
+        }
+        caveats.push(caveat(s, &inventory.diag));
+    }
     let (mut scenario, origins) = inventory.scenario(options)?;
-    scenario.caveats = skipped
-        .iter()
-        .filter(|s| s.reason.can_change_traffic())
-        .map(|s| caveat(s, &inventory.diag))
-        .collect();
+    caveats.append(&mut inventory.caveats);
+    settle_affects(&mut caveats, &scenario);
+    scenario.caveats = caveats;
     let mut summary = Summary::default();
     for (kind, outcome) in kinds.iter().zip(&inventory.outcomes) {
         match outcome {
@@ -122,79 +133,27 @@ impl Inventory {
         self.check_nsgs()?;
         self.join_subnets()?;
         self.join_peerings();
-        for asg_ref in self.nsgs.iter().flat_map(|n| n.rules.iter().flat_map(|r| r.asgs.iter())) {
-            self.resolve(&asg_ref.0, &asg_ref.1, ASG)?;
+        self.join_routes()?;
+        let rule_asgs: Vec<(ResourceRef, Src)> =
+            self.nsgs.iter().flat_map(|n| n.rules.iter().flat_map(|r| r.asgs.iter().cloned())).collect();
+        for (r, src) in &rule_asgs {
+            self.asg_name(r, src)?;
         }
+        self.nsg_associations();
 
         let sites = self.sites()?;
-        let mut vnets = Vec::new();
-        for v in &self.vnets {
-            let mut subnets = Vec::new();
-            for s in &v.subnets {
-                let nsg = match &s.nsg {
-                    Some((r, src)) => Some(self.resolve(r, src, NSG)?),
-                    None => None,
-                };
-                subnets.push(SubnetSpec {
-                    name: s.name.clone(),
-                    prefix: s.prefix.clone(),
-                    nsg,
-                    route_table: None,
-                    default_outbound_access: s.default_outbound_access,
-                });
-            }
-            let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
-            vnets.push(VnetSpec {
-                name: v.name.clone(),
-                address_space: v.spaces.clone(),
-                subnets,
-                on_premises,
-            });
-        }
+        let mut vnets = self.vnet_specs(&sites)?;
         for res in self.vnets.iter().map(|v| v.res).collect::<Vec<_>>() {
             self.imported(res);
         }
         let peerings = self.peerings(&sites)?;
+        let route_tables = self.route_table_specs(&vnets, &peerings)?;
         let vms = self.vms_with_nics(&vnets)?;
-
-        let mut public_ips = Vec::new();
-        let mut next_placeholder = 10u8;
-        for p in &self.pips {
-            let address = match &p.address {
-                Some(a) if !a.is_empty() => a.clone(),
-                _ => {
-                    let a = format!("192.0.2.{next_placeholder}");
-                    next_placeholder = next_placeholder.saturating_add(1);
-                    self.diag.warn(&p.src, format!("public IP '{}' has no ipAddress (it is allocated at deployment); imported as the placeholder {a}", p.name));
-                    a
-                }
-            };
-            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku) });
-        }
-
-        let mut bastions = Vec::new();
-        for b in &self.bastions {
-            self.resolve(&b.subnet.0, &b.subnet.1, SUBNET)?;
-            let vnet = self.defined.get(&key(VNET, &b.subnet.0.names[..1])).cloned().unwrap_or_default();
-            let public_ip = match &b.public_ip {
-                Some((r, src)) => Some(self.resolve(r, src, PIP)?),
-                None => None,
-            };
-            bastions.push(BastionSpec { name: b.name.clone(), vnet, public_ip });
-        }
-
-        let mut jit_policies = Vec::new();
-        for j in &self.jit {
-            let vm = self.resolve(&j.vm.0, &j.vm.1, VM)?;
-            jit_policies.push(JitPolicySpec {
-                name: format!("{}/{vm}", j.policy),
-                scope: ScopeSpec::Vm(vm),
-                ports: Some(j.ports.clone()),
-                approvers: Vec::new(),
-                enable_at_start: true,
-            });
-        }
-
+        let public_ips = self.public_ip_specs(&vms)?;
+        let firewalls = self.firewall_specs(&vnets, &public_ips)?;
+        self.firewall_subnet_tables(&mut vnets, &route_tables, &firewalls)?;
+        self.appliance_routes(&route_tables, &firewalls, &vnets)?;
+        let bastions = self.bastion_specs()?;
         let nsgs: Vec<NsgSpec> = self
             .nsgs
             .iter()
@@ -204,17 +163,15 @@ impl Inventory {
                 NsgSpec { name: n.name.clone(), rules }
             })
             .collect();
-        let service_tags = self.placeholder_service_tags(&nsgs);
+        let jit_policies = self.jit_policy_specs(&vms, &nsgs)?;
+        let service_tags = self.placeholder_service_tags(&nsgs, &firewalls)?;
         let imported: Vec<usize> = (self.pips.iter().map(|p| p.res))
-            .chain(self.bastions.iter().map(|b| b.res))
-            .chain(self.jit.iter().map(|j| j.res))
             .chain(self.nsgs.iter().map(|n| n.res))
             .chain(self.asgs.iter().map(|(_, res)| *res))
             .collect();
         for res in imported {
             self.imported(res);
         }
-        let origins = self.origins(&vnets, &nsgs, &vms, &public_ips, &bastions, &jit_policies);
         let sources: Vec<String> = self.diag.files().iter().map(|f| f.display().to_string()).collect();
         let scenario = ScenarioFile {
             name: options.name.clone(),
@@ -228,8 +185,8 @@ impl Inventory {
             public_ips,
             vms,
             users: Vec::new(),
-            route_tables: Vec::new(),
-            firewalls: Vec::new(),
+            route_tables,
+            firewalls,
             bastions,
             roles: BTreeMap::new(),
             jit_policies,
@@ -237,14 +194,123 @@ impl Inventory {
             timeline: Vec::new(),
             caveats: Vec::new(),
         };
+        let origins = self.origins(&scenario);
         Ok((scenario, origins))
+    }
+
+    /// The VNets and their subnets, each subnet with its NSG and route table when they are in
+    /// the input (when not, the subnet is imported without, and the gap recorded).
+    fn vnet_specs(&mut self, sites: &BTreeMap<String, transit::Site>) -> Res<Vec<VnetSpec>> {
+        // The records are taken out while gaps are recorded (which needs `self`), and put back;
+        // on an error the inventory is dropped, so nothing needs them then.
+        let records = std::mem::take(&mut self.vnets);
+        let mut vnets = Vec::new();
+        for v in &records {
+            let mut subnets = Vec::new();
+            for s in &v.subnets {
+                let place = format!("{}/{}", v.name, s.name);
+                let nsg = match &s.nsg {
+                    Some((r, src)) => {
+                        let lost = format!("subnet '{place}' is imported without its NSG");
+                        self.resolve_or_gap(r, src, NSG, &lost, vec![place.clone()])?
+                    }
+                    None => None,
+                };
+                let route_table = match &s.route_table {
+                    Some((r, src)) => {
+                        let lost = format!("subnet '{place}' is imported without its route table");
+                        self.resolve_or_gap(r, src, ROUTE_TABLE, &lost, vec![place.clone()])?
+                    }
+                    None => None,
+                };
+                subnets.push(SubnetSpec {
+                    name: s.name.clone(),
+                    prefix: s.prefix.clone(),
+                    nsg,
+                    route_table,
+                    default_outbound_access: s.default_outbound_access,
+                });
+            }
+            let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
+            vnets.push(VnetSpec {
+                name: v.name.clone(),
+                address_space: v.spaces.clone(),
+                subnets,
+                on_premises,
+            });
+        }
+        self.vnets = records;
+        Ok(vnets)
+    }
+
+    /// The public IPs; one whose address is allocated at deployment gets a placeholder from the
+    /// documentation range 192.0.2.0/24, recorded as a gap that concerns the VM using it (or
+    /// everything, for a firewall's or a Bastion's).
+    fn public_ip_specs(&mut self, vms: &[VmSpec]) -> Res<Vec<PublicIpSpec>> {
+        let mut public_ips = Vec::new();
+        let mut next_placeholder = 10u8;
+        let records = std::mem::take(&mut self.pips);
+        for p in &records {
+            let address = match &p.address {
+                Some(a) if !a.is_empty() => a.clone(),
+                _ => {
+                    let a = format!("192.0.2.{next_placeholder}");
+                    next_placeholder = next_placeholder.saturating_add(1);
+                    let users: Vec<String> = vms
+                        .iter()
+                        .filter(|v| v.nics.iter().any(|n| n.public_ip.as_deref() == Some(p.name.as_str())))
+                        .map(|v| v.name.clone())
+                        .collect();
+                    let reason = format!(
+                        "public IP '{}' has no ipAddress (Azure allocates it at deployment); imported as the placeholder {a}, so flows and rules that name its real address do not match it",
+                        p.name
+                    );
+                    let resource = format!("ipAddress of public IP '{}'", p.name);
+                    self.gap(CaveatKindSpec::Placeholder, resource, &p.src, reason, users)?;
+                    a
+                }
+            };
+            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku) });
+        }
+        self.pips = records;
+        Ok(public_ips)
+    }
+
+    /// The Bastion hosts whose subnet is in the input.
+    fn bastion_specs(&mut self) -> Res<Vec<BastionSpec>> {
+        let mut bastions = Vec::new();
+        let records = std::mem::take(&mut self.bastions);
+        for b in &records {
+            let lost = format!("Bastion host '{}' is not imported: its virtual network is not known", b.name);
+            let Some(_) = self.resolve_or_gap(&b.subnet.0, &b.subnet.1, SUBNET, &lost, Vec::new())? else {
+                continue;
+            };
+            let vnet = self.defined.get(&key(VNET, &b.subnet.0.names[..1])).cloned().unwrap_or_default();
+            let public_ip = match &b.public_ip {
+                Some((r, src)) => {
+                    let lost = format!(
+                        "Bastion host '{}' is imported without its public IP, so no session can reach it",
+                        b.name
+                    );
+                    self.resolve_or_gap(r, src, PIP, &lost, Vec::new())?
+                }
+                None => None,
+            };
+            self.imported(b.res);
+            bastions.push(BastionSpec { name: b.name.clone(), vnet, public_ip });
+        }
+        self.bastions = records;
+        Ok(bastions)
     }
 
     /// Security rules given as resources of their own join their NSGs.
     fn join_rules(&mut self) -> Res<()> {
         for child in std::mem::take(&mut self.child_rules) {
             let r = parent_ref(Kind::Nsg, &child.parent);
-            let name = self.resolve(&r, &child.src.at("name"), NSG)?;
+            let lost = format!("security rule '{}' is not imported with it", child.record.spec.name);
+            let Some(name) = self.resolve_or_gap(&r, &child.src.at("name"), NSG, &lost, Vec::new())? else {
+                continue;
+            };
             let Some(ni) = self.nsgs.iter().position(|n| n.name == name) else { continue };
             let rule = child.record;
             self.imported(child.res);
@@ -316,7 +382,10 @@ impl Inventory {
     fn join_subnets(&mut self) -> Res<()> {
         for child in std::mem::take(&mut self.child_subnets) {
             let r = parent_ref(Kind::Vnet, &child.parent);
-            let name = self.resolve(&r, &child.src.at("name"), VNET)?;
+            let lost = format!("subnet '{}' is not imported with it", child.record.name);
+            let Some(name) = self.resolve_or_gap(&r, &child.src.at("name"), VNET, &lost, Vec::new())? else {
+                continue;
+            };
             let mut names = child.parent.clone();
             let subnet = child.record;
             names.push(subnet.name.clone());
@@ -391,205 +460,38 @@ impl Inventory {
         }
     }
 
-    /// The VMs: NICs resolved and given addresses, then joined to the VMs that claim them; a
-    /// NIC no VM claims becomes a VM of its own.
-    fn vms_with_nics(&mut self, vnets: &[VnetSpec]) -> Res<Vec<VmSpec>> {
-        let mut nic_specs: Vec<(NicSpec, Option<ResourceRef>, Src)> = Vec::new();
-        for n in &self.nics {
-            let subnet_name = self.resolve(&n.subnet.0, &n.subnet.1, SUBNET)?;
-            let vnet_name = self.defined.get(&key(VNET, &n.subnet.0.names[..1])).cloned().unwrap_or_default();
-            let nsg = match &n.nsg {
-                Some((r, src)) => Some(self.resolve(r, src, NSG)?),
-                None => None,
-            };
-            let public_ip = match &n.public_ip {
-                Some((r, src)) => Some(self.resolve(r, src, PIP)?),
-                None => None,
-            };
-            let mut asgs = Vec::new();
-            for (r, src) in &n.asgs {
-                asgs.push(self.resolve(r, src, ASG)?);
-            }
-            nic_specs.push((
-                NicSpec {
-                    name: n.name.clone(),
-                    subnet: format!("{vnet_name}/{subnet_name}"),
-                    private_ip: n.private_ip.clone().unwrap_or_default(),
-                    nsg,
-                    asgs,
-                    public_ip,
-                },
-                n.vm.clone(),
-                n.src.clone(),
-            ));
-        }
-        self.allocate_addresses(&mut nic_specs, vnets)?;
-
-        // VMs take their NICs; NICs no VM claims become VMs of their own.
-        let mut vms = Vec::new();
-        let mut claimed: HashMap<String, String> = HashMap::new();
-        let mut imported = Vec::new();
-        for v in &self.vms {
-            let mut nics = Vec::new();
-            for (r, src) in &v.nics {
-                let name = self.resolve(r, src, NIC)?;
-                if let Some(owner) = claimed.insert(name.clone(), v.name.clone()) {
-                    return Err(self.diag.unresolved(
-                        src,
-                        r,
-                        format!(
-                            "network interface '{name}' is already attached to virtual machine '{owner}'"
-                        ),
-                    ));
-                }
-                if let Some((spec, _, _)) = nic_specs.iter().find(|(n, _, _)| n.name == name) {
-                    nics.push(clone_nic(spec));
-                }
-            }
-            if nics.is_empty() {
-                let message = format!(
-                    "virtual machine '{}' has no network interface in the input; not imported",
-                    v.name
-                );
-                self.diag.warn(&v.src, message);
-                continue;
-            }
-            imported.push(v.res);
-            let os = match v.os {
-                Some(os) => os,
-                None => {
-                    let message =
-                        format!("virtual machine '{}': the OS type is not given; imported as Linux", v.name);
-                    self.diag.warn(&v.src, message);
-                    OsSpec::Linux
-                }
-            };
-            vms.push(VmSpec {
-                name: v.name.clone(),
-                os,
-                classic: false,
-                subscription: v.subscription.clone(),
-                resource_group: v.resource_group.clone(),
-                nics,
-            });
-        }
-        for (nic, vm_ref, src) in &nic_specs {
-            if claimed.contains_key(&nic.name) {
-                continue;
-            }
-            // Scenario names of VMs and NICs share one namespace (flows name either), so a VM made
-            // for a lone NIC cannot take the NIC's own name.
-            let vm_name =
-                vm_ref.as_ref().map(|r| r.name().to_string()).unwrap_or_else(|| format!("{}-vm", nic.name));
-            let message = match vm_ref {
-                Some(_) => format!(
-                    "network interface '{}' belongs to virtual machine '{vm_name}', which is not in the input; imported as a Linux VM '{vm_name}'",
-                    nic.name
-                ),
-                None => format!(
-                    "network interface '{}' is attached to no virtual machine; imported as a Linux VM '{vm_name}'",
-                    nic.name
-                ),
-            };
-            self.diag.warn(src, message);
-            self.defined.entry(key(VM, std::slice::from_ref(&vm_name))).or_insert_with(|| vm_name.clone());
-            match vms.iter_mut().find(|v: &&mut VmSpec| v.name == vm_name) {
-                Some(vm) => vm.nics.push(clone_nic(nic)),
-                None => vms.push(VmSpec {
-                    name: vm_name,
-                    os: OsSpec::Linux,
-                    classic: false,
-                    subscription: vm_ref.as_ref().and_then(|r| r.subscription.clone()),
-                    resource_group: vm_ref.as_ref().and_then(|r| r.resource_group.clone()),
-                    nics: vec![clone_nic(nic)],
-                }),
-            }
-        }
-        // Every NIC is in a VM now, its own or one made for it.
-        imported.extend(self.nics.iter().map(|n| n.res));
-        for res in imported {
-            self.imported(res);
-        }
-        Ok(vms)
-    }
-
-    /// Checks the given private addresses against their subnets and gives the others the
-    /// subnet's first free address, as Azure's dynamic allocation does.
-    fn allocate_addresses(
-        &self,
-        nic_specs: &mut [(NicSpec, Option<ResourceRef>, Src)],
-        vnets: &[VnetSpec],
-    ) -> Res<()> {
-        let subnet_prefix = |subnet: &str| {
-            vnets
-                .iter()
-                .flat_map(|v| v.subnets.iter().map(move |s| (format!("{}/{}", v.name, s.name), &s.prefix)))
-                .find(|(name, _)| *name == subnet)
-                .and_then(|(_, p)| p.parse::<IpNet>().ok())
-        };
-        for (n, (spec, _, _)) in self.nics.iter().zip(nic_specs.iter()) {
-            let Ok(ip) = spec.private_ip.trim().parse::<IpAddr>() else { continue };
-            if let Some(prefix) = subnet_prefix(&spec.subnet)
-                && !prefix.contains(&ip)
-            {
-                return Err(self.diag.invalid(
-                    &n.ip_src,
-                    &spec.private_ip,
-                    format!(
-                        "network interface '{}': the address is outside its subnet '{}' ({prefix})",
-                        spec.name, spec.subnet
-                    ),
-                ));
-            }
-        }
-        let mut taken: Vec<IpAddr> =
-            nic_specs.iter().filter_map(|(n, _, _)| n.private_ip.parse().ok()).collect();
-        for (nic, _, src) in nic_specs.iter_mut().filter(|(n, _, _)| n.private_ip.is_empty()) {
-            let free = subnet_prefix(&nic.subnet).and_then(|p| first_free(&p, &taken));
-            let Some(ip) = free else {
-                return Err(self.diag.invalid(
-                    src,
-                    &nic.subnet,
-                    format!("no free address for network interface '{}' in its subnet", nic.name),
-                ));
-            };
-            taken.push(ip);
-            nic.private_ip = ip.to_string();
-        }
-        Ok(())
-    }
-
-    /// The placeholder `service_tags` entries for tags nsgsim does not know that rules use,
-    /// each with a warning.
-    fn placeholder_service_tags(&mut self, nsgs: &[NsgSpec]) -> BTreeMap<String, Vec<String>> {
+    /// The placeholder `service_tags` entries for tags nsgsim does not know that NSG and
+    /// firewall rules use, each a gap: a rule naming one matches nothing until its prefixes
+    /// are filled in.
+    fn placeholder_service_tags(
+        &mut self,
+        nsgs: &[NsgSpec],
+        firewalls: &[FirewallSpec],
+    ) -> Res<BTreeMap<String, Vec<String>>> {
         let mut service_tags = BTreeMap::new();
         let used = |tag: &str| {
             nsgs.iter()
                 .flat_map(|n| n.rules.iter())
                 .any(|r| r.source.as_deref() == Some(tag) || r.destination.as_deref() == Some(tag))
+                || firewalls.iter().any(|f| firewall::names_address(f, tag))
         };
         for (name, src) in std::mem::take(&mut self.placeholder_tags).into_values().filter(|(n, _)| used(n)) {
-            let message = format!(
+            let reason = format!(
                 "service tag '{name}' has no members in nsgsim (it computes VirtualNetwork, Internet and AzureLoadBalancer and has samples of {}); the scenario gets a placeholder `service_tags` entry with no members, so rules naming it match nothing until you fill in its prefixes (from `az network list-service-tags --location <region>` or Microsoft's weekly JSON)",
                 crate::model::sample_service_tags().into_keys().collect::<Vec<_>>().join(", ")
             );
-            self.diag.warn(&src, message);
+            self.gap(CaveatKindSpec::Placeholder, format!("service tag '{name}'"), &src, reason, Vec::new())?;
             service_tags.insert(name, Vec::new());
         }
-        service_tags
+        Ok(service_tags)
     }
 
     /// Where each part of the scenario came from, so that a problem the scenario loader finds
     /// can still be reported at its JSON path.
-    fn origins(
-        &self,
-        vnets: &[VnetSpec],
-        nsgs: &[NsgSpec],
-        vms: &[VmSpec],
-        public_ips: &[PublicIpSpec],
-        bastions: &[BastionSpec],
-        jit: &[JitPolicySpec],
-    ) -> Vec<Origin> {
+    fn origins(&self, scenario: &ScenarioFile) -> Vec<Origin> {
+        let (vnets, nsgs, vms) = (&scenario.vnets, &scenario.nsgs, &scenario.vms);
+        let (public_ips, bastions, jit) = (&scenario.public_ips, &scenario.bastions, &scenario.jit_policies);
+        let firewalls = &scenario.firewalls;
         let mut out = Vec::new();
         let mut add = |field: String, src: &Src| {
             out.push(Origin {
@@ -637,9 +539,24 @@ impl Inventory {
                 add(format!("bastions[{i}]"), &rec.src);
             }
         }
-        for (i, _) in jit.iter().enumerate() {
-            if let Some(rec) = self.jit.get(i) {
+        for (i, j) in jit.iter().enumerate() {
+            if let Some(rec) = self
+                .jit
+                .iter()
+                .find(|r| format!("{}/{}", r.policy, r.vm.0.name()).eq_ignore_ascii_case(&j.name))
+            {
                 add(format!("jit_policies[{i}]"), &rec.vm.1);
+            }
+        }
+        for (i, f) in firewalls.iter().enumerate() {
+            if let Some(rec) = self.firewalls.iter().find(|r| r.name == f.name) {
+                add(format!("firewalls[{i}]"), &rec.src);
+            }
+        }
+        for (i, t) in self.route_tables.iter().enumerate() {
+            add(format!("route_tables[{i}]"), &t.src);
+            for (j, r) in t.routes.iter().enumerate() {
+                add(format!("route_tables[{i}].routes[{j}]"), &r.src);
             }
         }
         out
@@ -662,6 +579,42 @@ fn caveat(s: &Skipped, diag: &Diagnostics) -> CaveatSpec {
     CaveatSpec::new(CaveatKindSpec::UnmodelledResource, resource, source, reason)
 }
 
+/// Makes each caveat's `affects` name only what the scenario holds: a NIC's name (which stands
+/// for its VM while the VMs are built) becomes its VM's; a name the scenario does not hold (a VM
+/// left out) is dropped; a caveat left with none affects everything, since what it concerned is
+/// not modelled.
+fn settle_affects(caveats: &mut [CaveatSpec], scenario: &ScenarioFile) {
+    for c in caveats.iter_mut() {
+        let mut settled: Vec<String> = Vec::new();
+        for name in &c.affects {
+            let found = if let Some(vm) = scenario.vms.iter().find(|v| v.nics.iter().any(|n| &n.name == name))
+            {
+                Some(vm.name.clone())
+            } else if scenario.vms.iter().any(|v| &v.name == name)
+                || scenario.vnets.iter().any(|v| &v.name == name)
+                || scenario
+                    .vnets
+                    .iter()
+                    .any(|v| v.subnets.iter().any(|s| format!("{}/{}", v.name, s.name) == *name))
+            {
+                Some(name.clone())
+            } else {
+                None
+            };
+            if let Some(found) = found
+                && !settled.contains(&found)
+            {
+                settled.push(found);
+            }
+        }
+        if settled.len() < c.affects.len() && settled.is_empty() {
+            c.affects.clear();
+        } else {
+            c.affects = settled;
+        }
+    }
+}
+
 /// The reference of a child resource to its parent of kind `kind` named `names`.
 fn parent_ref(kind: Kind, names: &[String]) -> ResourceRef {
     ResourceRef {
@@ -669,36 +622,5 @@ fn parent_ref(kind: Kind, names: &[String]) -> ResourceRef {
         names: names.to_vec(),
         subscription: None,
         resource_group: None,
-    }
-}
-
-/// A copy of `n` (the schema types are not `Clone`).
-fn clone_nic(n: &NicSpec) -> NicSpec {
-    NicSpec {
-        name: n.name.clone(),
-        subnet: n.subnet.clone(),
-        private_ip: n.private_ip.clone(),
-        nsg: n.nsg.clone(),
-        asgs: n.asgs.clone(),
-        public_ip: n.public_ip.clone(),
-    }
-}
-
-/// The lowest address Azure would hand out in `prefix` (from the fifth; the first four and the
-/// last are reserved) that is not in `taken`.
-fn first_free(prefix: &IpNet, taken: &[IpAddr]) -> Option<IpAddr> {
-    match prefix {
-        IpNet::V4(p) => {
-            let lo = u32::from(p.network()).checked_add(4)?;
-            let hi = u32::from(p.broadcast()).checked_sub(1)?;
-            (lo..=hi).map(|n| IpAddr::from(std::net::Ipv4Addr::from(n))).find(|a| !taken.contains(a))
-        }
-        IpNet::V6(p) => {
-            let lo = u128::from(p.network()).checked_add(4)?;
-            let hi = u128::from(p.broadcast()).checked_sub(1)?;
-            (lo..=hi.min(lo + 65536))
-                .map(|n| IpAddr::from(std::net::Ipv6Addr::from(n)))
-                .find(|a| !taken.contains(a))
-        }
     }
 }

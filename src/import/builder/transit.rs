@@ -12,12 +12,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use ipnet::IpNet;
 
+use super::peered_spaces::refuse_or_keep;
 use super::{GATEWAY, LOCAL_GATEWAY, Res, SUBNET, VNET, kind_label};
 use crate::import::arm::key;
 use crate::import::inventory::{Inventory, PeeringRec};
 use crate::import::source::Src;
 use crate::net::parse_prefix;
-use crate::scenario::schema::{PeeringOptionsSpec, PeeringSpec};
+use crate::scenario::schema::{CaveatKindSpec, PeeringOptionsSpec, PeeringSpec};
 
 /// The one subnet a virtual network gateway can be deployed into (Microsoft: "The gateway subnet
 /// must be named 'GatewaySubnet' to work properly"). ARM names compare without case.
@@ -287,6 +288,8 @@ impl Inventory {
         }
         let mut paired = vec![false; sides.len()];
         let mut out = Vec::new();
+        let mut kept = Vec::new();
+        let mut refused = Vec::new();
         for i in 0..sides.len() {
             if paired[i] {
                 continue;
@@ -341,6 +344,17 @@ impl Inventory {
                         side.remote,
                         side.rec.state.as_deref().unwrap_or_default()
                     ),
+                ));
+                continue;
+            }
+            let carried = |v: &str, s: Option<&Vec<String>>| self.carried(v, s.map(Vec::as_slice));
+            let (sa, sb) = (subnets.as_ref().map(|s| &s.0), subnets.as_ref().map(|s| &s.1));
+            if let Some(why) = refuse_or_keep(&mut kept, (a, carried(a, sa)), (b, carried(b, sb))) {
+                refused.push((
+                    ab.rec.src.clone(),
+                    format!("peering '{}' of '{a}' to '{b}'", ab.rec.name),
+                    why,
+                    vec![a.to_string(), b.to_string()],
                 ));
                 continue;
             }
@@ -428,6 +442,9 @@ impl Inventory {
         }
         for (src, message) in notes {
             self.diag.warn(&src, message);
+        }
+        for (src, resource, why, affects) in refused {
+            self.gap(CaveatKindSpec::Other, resource, &src, why, affects)?;
         }
         for res in modelled {
             self.imported(res);

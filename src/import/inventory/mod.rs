@@ -4,7 +4,9 @@
 //! One file per kind (Batfish's Azure representation has one class per resource): [`nsg`]
 //! (network security groups and their rules), [`vnet`] (virtual networks, subnets, peerings),
 //! [`nic`], [`public_ip`], [`asg`], [`vm`], [`bastion`], [`gateway`] (VPN gateways, local
-//! network gateways, connections) and [`jit`]. Each reads the body's values where they are and
+//! network gateways, connections), [`route_table`] (route tables and routes), [`firewall`]
+//! (Azure Firewalls, Firewall Policies and their rule collection groups, IP groups, with the
+//! rule collections of both shapes in [`firewall_rules`]) and [`jit`]. Each reads the body's values where they are and
 //! checks them with the scenario loader's rules, so that a bad value is reported at its JSON
 //! path and position. References are only recorded here; the builder resolves them across all
 //! inputs.
@@ -14,22 +16,28 @@
 
 mod asg;
 mod bastion;
+mod firewall;
+mod firewall_rules;
 mod gateway;
 mod jit;
 mod nic;
 mod nsg;
 mod public_ip;
+mod route_table;
 mod vm;
 mod vnet;
 
 use std::collections::{BTreeMap, HashMap};
 
 pub use bastion::BastionRec;
+pub use firewall::{FirewallRec, GroupRec, IpGroupRec, PolicyRec};
+pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody, FwRuleRec};
 pub use gateway::{ConnectionRec, GatewayRec, LocalGatewayRec};
-pub use jit::JitRec;
+pub use jit::{JitGrantRec, JitRec};
 pub use nic::NicRec;
 pub use nsg::{NsgRec, RuleRec};
 pub use public_ip::PipRec;
+pub use route_table::{NextHop, RouteRec, RouteTableRec};
 pub use vm::VmRec;
 pub use vnet::{PeeringRec, SubnetRec, VnetRec};
 
@@ -39,6 +47,7 @@ use super::json::{Node, Object, Value};
 use super::resource::{Kind, Resource};
 use super::source::{Diagnostics, Src};
 use super::summary::SkipReason;
+use crate::scenario::schema::CaveatSpec;
 
 type Res<T> = Result<T, ImportError>;
 
@@ -136,6 +145,24 @@ pub struct Inventory {
     pub bastions: Vec<BastionRec>,
     /// JIT policies, one record per VM.
     pub jit: Vec<JitRec>,
+    /// Grants still open in the JIT policies' `requests`.
+    pub jit_grants: Vec<JitGrantRec>,
+    /// Route tables.
+    pub route_tables: Vec<RouteTableRec>,
+    /// Routes given as resources of their own.
+    pub child_routes: Vec<Child<RouteRec>>,
+    /// Azure Firewalls.
+    pub firewalls: Vec<FirewallRec>,
+    /// Firewall Policies.
+    pub policies: Vec<PolicyRec>,
+    /// Rule collection groups (always resources of their own, children of their policy).
+    pub groups: Vec<Child<GroupRec>>,
+    /// IP groups.
+    pub ip_groups: Vec<IpGroupRec>,
+    /// What the builder left out that can change traffic, as the scenario's caveats.
+    pub caveats: Vec<CaveatSpec>,
+    /// `--strict`: what would be a caveat is an error instead.
+    pub strict: bool,
     /// Every resource defined: key → name.
     pub defined: HashMap<String, String>,
     /// Service tags nsgsim does not know, by lower-case name: (the first spelling, where).
@@ -191,7 +218,7 @@ impl Inventory {
                 Ok(())
             }
             Kind::Nic => self.nic(res, names, props, &psrc, &r.src),
-            Kind::PublicIp => self.public_ip(res, names, &r.body, props, &psrc, &r.src),
+            Kind::PublicIp => self.public_ip(res, r, props, &psrc),
             Kind::Asg => self.asg(res, names, &r.src),
             Kind::Vm => self.vm(res, names, &r.body, props, &psrc, &r.src),
             Kind::Bastion => self.bastion(res, names, props, &psrc, &r.src),
@@ -199,6 +226,20 @@ impl Inventory {
             Kind::LocalGateway => self.local_gateway(res, names, props, &psrc, &r.src),
             Kind::Connection => self.connection(res, names, props, &psrc, &r.src),
             Kind::JitPolicy => self.jit_policy(res, names, props, &psrc),
+            Kind::RouteTable => self.route_table(res, names, props, &psrc, &r.src),
+            Kind::Route => {
+                let route = self.route(names[1].clone(), props, &psrc, res)?;
+                self.child_routes.push(Child::of(r, res, route));
+                Ok(())
+            }
+            Kind::Firewall => self.firewall(res, names, &r.body, props, &psrc, &r.src),
+            Kind::FirewallPolicy => self.firewall_policy(res, names, props, &psrc, &r.src),
+            Kind::RuleCollectionGroup => {
+                let group = self.rule_collection_group(names[1].clone(), props, &psrc)?;
+                self.groups.push(Child::of(r, res, group));
+                Ok(())
+            }
+            Kind::IpGroup => self.ip_group(res, names, props, &psrc, &r.src),
         }
     }
 
@@ -350,6 +391,17 @@ impl Inventory {
                 .unknown(node, &at)
                 .unwrap_or_else(|| self.diag.invalid(&at, &node.shown(), "expected a list of strings"))),
         }
+    }
+
+    /// The references `[{"id": …}, …]` at `field`, each with where it is; empty when absent.
+    fn references(&self, m: &Object, field: &str, src: &Src, what: &str) -> Res<Vec<(ResourceRef, Src)>> {
+        let mut out = Vec::new();
+        if let Some((items, at)) = self.list(m, field, src, what)? {
+            for (i, item) in items.iter().enumerate() {
+                out.push(self.id(item, &at.item(i, item))?);
+            }
+        }
+        Ok(out)
     }
 
     /// A reference `{"id": …}` at `field`; `None` when absent or null.

@@ -17,6 +17,11 @@ pub struct NsgRec {
     pub name: String,
     /// Its rules, inline ones first.
     pub rules: Vec<RuleRec>,
+    /// The NICs `az`/REST output says it is associated with (`networkInterfaces`), with where
+    /// each reference is: the association is the NIC's, but an NSG exported alone says it too.
+    pub nics: Vec<(ResourceRef, Src)>,
+    /// The subnets it is associated with (`subnets`), likewise.
+    pub subnets: Vec<(ResourceRef, Src)>,
     /// Where its properties are.
     pub src: Src,
     /// The resource's index.
@@ -91,7 +96,9 @@ impl Inventory {
                 rules.push(self.rule(name, &name_at, rprops, &rpsrc, &rsrc)?);
             }
         }
-        self.nsgs.push(NsgRec { name: names[0].clone(), rules, src: src.clone(), res });
+        let nics = self.references(props, "networkInterfaces", src, "network interfaces")?;
+        let subnets = self.references(props, "subnets", src, "subnets")?;
+        self.nsgs.push(NsgRec { name: names[0].clone(), rules, nics, subnets, src: src.clone(), res });
         Ok(())
     }
 
@@ -375,7 +382,7 @@ impl Inventory {
     /// Tags that are neither computed (`VirtualNetwork`, `Internet`, `AzureLoadBalancer`) nor
     /// in nsgsim's sample table become placeholders in the scenario's `service_tags`, with a
     /// warning: their members are Microsoft's current prefixes, which only the user can supply.
-    fn service_tag(&mut self, text: &str, at: &Src) -> String {
+    pub(crate) fn service_tag(&mut self, text: &str, at: &Src) -> String {
         let lower = text.to_ascii_lowercase();
         let computed = match lower.as_str() {
             "virtualnetwork" | "virtual_network" => Some("VirtualNetwork"),

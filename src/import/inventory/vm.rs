@@ -1,9 +1,15 @@
 //! Virtual machines: their NICs (primary first), OS, and the subscription and resource group of
 //! a literal id.
+//!
+//! The OS is read where Azure records it, first to last: `storageProfile.osDisk.osType`;
+//! `osProfile.windowsConfiguration` or `linuxConfiguration`; the marketplace image
+//! (`storageProfile.imageReference`: publisher, offer, SKU, e.g. `MicrosoftWindowsServer`,
+//! `MicrosoftSQLServer`/`sql2019-ws2019`, `Canonical`). Template values come evaluated, so an
+//! image given through a parameter counts.
 
 use super::{Inventory, Res, member};
 use crate::import::arm::{ResourceRef, parse_id};
-use crate::import::json::{Node, Object};
+use crate::import::json::{Node, Object, Value};
 use crate::import::resource::Kind;
 use crate::import::source::Src;
 use crate::scenario::schema::OsSpec;
@@ -13,8 +19,8 @@ use crate::scenario::schema::OsSpec;
 pub struct VmRec {
     /// Its name.
     pub name: String,
-    /// Its OS, when the JSON says.
-    pub os: Option<OsSpec>,
+    /// Its OS, or what was missing to tell it.
+    pub os: Result<OsSpec, String>,
     /// Its NICs, the primary first, with where each reference is.
     pub nics: Vec<(ResourceRef, Src)>,
     /// The subscription of its literal id.
@@ -81,24 +87,7 @@ impl Inventory {
         if !self.define(Kind::Vm, names, rsrc, res) {
             return Ok(());
         }
-        let storage = p.get("storageProfile");
-        let os_type =
-            storage.and_then(|s| s.get("osDisk")).and_then(|d| d.get("osType")).and_then(Node::as_str);
-        let os_profile = p.get("osProfile");
-        let configured = |key: &str| os_profile.and_then(|o| o.get(key)).is_some_and(|v| !v.is_null());
-        let publisher = storage
-            .and_then(|s| s.get("imageReference"))
-            .and_then(|i| i.get("publisher"))
-            .and_then(Node::as_str)
-            .unwrap_or_default();
-        let os = match os_type {
-            Some(t) if t.eq_ignore_ascii_case("windows") => Some(OsSpec::Windows),
-            Some(t) if t.eq_ignore_ascii_case("linux") => Some(OsSpec::Linux),
-            _ if configured("windowsConfiguration") => Some(OsSpec::Windows),
-            _ if configured("linuxConfiguration") => Some(OsSpec::Linux),
-            _ if publisher.to_ascii_lowercase().contains("windows") => Some(OsSpec::Windows),
-            _ => None,
-        };
+        let os = os_of(p);
         let mut nics = Vec::new();
         if let Some(profile) = profile.and_then(Node::as_object)
             && let Some((list, lsrc)) =
@@ -125,5 +114,155 @@ impl Inventory {
             res,
         });
         Ok(())
+    }
+}
+
+/// Image publishers whose images are all Windows.
+const WINDOWS_PUBLISHERS: &[&str] = &[
+    "microsoftwindowsserver",
+    "microsoftwindowsdesktop",
+    "microsoftvisualstudio",
+    "microsoftwindowsserverhpcpack",
+    "microsoftsharepoint",
+    "microsoftbiztalkserver",
+    "microsoftdynamicsax",
+    "microsoftdynamicsnav",
+    "microsoft-dsvm",
+];
+
+/// Image publishers whose images are all Linux.
+const LINUX_PUBLISHERS: &[&str] = &[
+    "canonical",
+    "redhat",
+    "suse",
+    "openlogic",
+    "debian",
+    "credativ",
+    "kinvolk",
+    "oracle",
+    "almalinux",
+    "resf",
+    "center-for-internet-security-inc",
+    "microsoftcblmariner",
+    "microsoft-aks",
+    "bitnami",
+];
+
+/// Words in an image's offer or SKU that name its OS.
+const WINDOWS_WORDS: &[&str] = &["windows", "win20", "ws20", "-ws", "datacenter", "win10", "win11"];
+const LINUX_WORDS: &[&str] = &[
+    "ubuntu",
+    "rhel",
+    "redhat",
+    "centos",
+    "debian",
+    "sles",
+    "suse",
+    "linux",
+    "oracle-linux",
+    "alma",
+    "rocky",
+];
+
+/// The OS of a VM's properties `p`, or what was missing to tell it.
+fn os_of(p: &Object) -> Result<OsSpec, String> {
+    let text = |node: Option<&Node>| node.and_then(Node::as_str).map(str::to_ascii_lowercase);
+    let storage = p.get("storageProfile");
+    match text(storage.and_then(|s| s.get("osDisk")).and_then(|d| d.get("osType"))).as_deref() {
+        Some("windows") => return Ok(OsSpec::Windows),
+        Some("linux") => return Ok(OsSpec::Linux),
+        _ => {}
+    }
+    let os_profile = p.get("osProfile");
+    let configured = |key: &str| os_profile.and_then(|o| o.get(key)).is_some_and(|v| v.as_object().is_some());
+    if configured("windowsConfiguration") {
+        return Ok(OsSpec::Windows);
+    }
+    if configured("linuxConfiguration") {
+        return Ok(OsSpec::Linux);
+    }
+    let image = storage.and_then(|s| s.get("imageReference"));
+    let publisher = text(image.and_then(|i| i.get("publisher"))).unwrap_or_default();
+    if WINDOWS_PUBLISHERS.contains(&publisher.as_str()) {
+        return Ok(OsSpec::Windows);
+    }
+    if LINUX_PUBLISHERS.contains(&publisher.as_str()) {
+        return Ok(OsSpec::Linux);
+    }
+    let words: String = ["offer", "sku"]
+        .iter()
+        .filter_map(|f| text(image.and_then(|i| i.get(f))))
+        .chain(std::iter::once(publisher.clone()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let windows = WINDOWS_WORDS.iter().any(|w| words.contains(w));
+    let linux = LINUX_WORDS.iter().any(|w| words.contains(w));
+    match (windows, linux) {
+        (true, false) => return Ok(OsSpec::Windows),
+        (false, true) => return Ok(OsSpec::Linux),
+        _ => {}
+    }
+    // Say what was there, so the user knows what to add.
+    let unknown = |node: Option<&Node>| matches!(node.map(|n| &n.value), Some(Value::Unknown(_)));
+    let mut missing = Vec::new();
+    let os_type = storage.and_then(|s| s.get("osDisk")).and_then(|d| d.get("osType"));
+    missing.push(if unknown(os_type) {
+        "storageProfile.osDisk.osType is only known at deployment".to_string()
+    } else {
+        "no storageProfile.osDisk.osType".to_string()
+    });
+    missing.push("no osProfile.windowsConfiguration or linuxConfiguration".to_string());
+    missing.push(match image {
+        None => "no storageProfile.imageReference".to_string(),
+        Some(i) if unknown(Some(i)) || unknown(i.get("publisher")) => {
+            "the image (storageProfile.imageReference) is only known at deployment".to_string()
+        }
+        Some(i) if i.get("id").is_some() && i.get("publisher").is_none() => {
+            "the image is a custom image (imageReference.id), whose OS the JSON does not say".to_string()
+        }
+        Some(_) => format!("an image nsgsim does not know ({})", words.trim()),
+    });
+    Err(missing.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::json::parse;
+
+    fn os(text: &str) -> Result<OsSpec, String> {
+        let node = parse(text.as_bytes()).expect("JSON");
+        os_of(node.as_object().expect("object"))
+    }
+
+    #[test]
+    fn the_os_comes_from_the_disk_the_profile_or_the_image() {
+        let windows = |t: &str| matches!(os(t), Ok(OsSpec::Windows));
+        let linux = |t: &str| matches!(os(t), Ok(OsSpec::Linux));
+        assert!(windows(r#"{"storageProfile": {"osDisk": {"osType": "Windows"}}}"#));
+        assert!(linux(r#"{"storageProfile": {"osDisk": {"osType": "linux"}}}"#));
+        assert!(windows(r#"{"osProfile": {"windowsConfiguration": {"provisionVMAgent": true}}}"#));
+        assert!(linux(r#"{"osProfile": {"linuxConfiguration": {}}}"#));
+        assert!(!windows(r#"{"osProfile": {"windowsConfiguration": null}}"#), "null is no configuration");
+        let image = |p: &str, o: &str, s: &str| {
+            format!(
+                r#"{{"storageProfile": {{"imageReference": {{"publisher": "{p}", "offer": "{o}", "sku": "{s}"}}}}}}"#
+            )
+        };
+        assert!(windows(&image("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition")));
+        assert!(windows(&image("MicrosoftWindowsDesktop", "windows-11", "win11-22h2-pro")));
+        assert!(windows(&image("MicrosoftSQLServer", "sql2019-ws2019", "standard")));
+        assert!(linux(&image("MicrosoftSQLServer", "sql2019-ubuntu2004", "standard")));
+        assert!(linux(&image("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2")));
+        assert!(linux(&image("RedHat", "RHEL", "9-lvm-gen2")));
+        let e = os(&image("contoso", "appliance", "v1")).expect_err("unknown");
+        assert!(e.contains("an image nsgsim does not know (appliance v1 contoso)"), "{e}");
+        let e = os(r#"{"storageProfile": {"imageReference": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/images/golden"}}}"#)
+            .expect_err("custom image");
+        assert!(e.contains("custom image"), "{e}");
+        assert_eq!(
+            os("{}").expect_err("nothing"),
+            "no storageProfile.osDisk.osType, no osProfile.windowsConfiguration or linuxConfiguration, no storageProfile.imageReference"
+        );
     }
 }

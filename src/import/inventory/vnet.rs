@@ -33,6 +33,8 @@ pub struct SubnetRec {
     pub prefix: String,
     /// Its NSG, with where the reference is.
     pub nsg: Option<(ResourceRef, Src)>,
+    /// Its route table, with where the reference is.
+    pub route_table: Option<(ResourceRef, Src)>,
     /// Azure's `defaultOutboundAccess` (false: a private subnet), when the JSON says.
     pub default_outbound_access: Option<bool>,
     /// Where its properties are.
@@ -228,6 +230,7 @@ impl Inventory {
                 "delegations",
                 "serviceEndpoints",
                 "defaultOutboundAccess",
+                "routeTable",
             ],
             src,
         );
@@ -252,8 +255,9 @@ impl Inventory {
             );
         }
         let nsg = self.reference(p, "networkSecurityGroup", src)?;
+        let route_table = self.reference(p, "routeTable", src)?;
         let default_outbound_access =
             self.flag(p, "defaultOutboundAccess", src, &format!("subnet '{name}'"))?;
-        Ok(SubnetRec { name, prefix, nsg, default_outbound_access, src: src.clone() })
+        Ok(SubnetRec { name, prefix, nsg, route_table, default_outbound_access, src: src.clone() })
     }
 }

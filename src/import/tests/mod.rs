@@ -2,6 +2,9 @@
 //! together, through [`import_texts`], with every output loaded back by the scenario loader.
 //! The shared helpers are used by the tests of the builder's peerings too.
 
+mod defaults;
+mod network;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;

@@ -5,6 +5,8 @@
 //! loader's contract), and the output reads like the files in `scenarios/`, which is what people
 //! edit after an import. The import tests load every output back with `scenario::load_str`.
 
+mod network;
+
 use std::fmt::Write;
 
 use crate::scenario::schema::{
@@ -63,8 +65,8 @@ fn caveats(o: &mut String, caveats: &[CaveatSpec]) {
 }
 
 /// The scenario as RON text. Covers what import produces: VNets, peerings, ASGs, NSGs, public
-/// IPs, VMs, Bastion hosts and JIT policies (other sections are written only as comments saying
-/// they are empty, since import never fills them).
+/// IPs, VMs, route tables, Azure Firewalls, Bastion hosts and JIT policies with their open
+/// grants (users, roles, options and the timeline are never filled by import).
 pub fn to_ron(f: &ScenarioFile) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "// {}", f.description.replace('\n', " "));
@@ -201,6 +203,8 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         }
         o.push_str("    ],\n");
     }
+    network::route_tables(&mut o, &f.route_tables);
+    network::firewalls(&mut o, &f.firewalls);
     if !f.bastions.is_empty() {
         o.push_str("    bastions: [\n");
         for b in &f.bastions {
@@ -227,16 +231,29 @@ pub fn to_ron(f: &ScenarioFile) -> String {
             if !j.approvers.is_empty() {
                 let _ = write!(o, ", approvers: {}", list(&j.approvers));
             }
-            match &j.ports {
-                Some(ports) => {
-                    o.push_str(", ports: [\n");
-                    for p in ports {
-                        let _ = writeln!(o, "            {},", port(p));
-                    }
-                    o.push_str("        ]),\n");
+            if let Some(ports) = &j.ports {
+                o.push_str(", ports: [\n");
+                for p in ports {
+                    let _ = writeln!(o, "            {},", port(p));
                 }
-                None => o.push_str("),\n"),
+                o.push_str("        ]");
             }
+            if !j.active_grants.is_empty() {
+                o.push_str(", active_grants: [\n");
+                for g in &j.active_grants {
+                    let _ = writeln!(
+                        o,
+                        "            Grant(vm: {}, port: {}, source: {}, requestor: {}, ends_at: {}),",
+                        s(&g.vm),
+                        g.port,
+                        s(&g.source),
+                        s(&g.requestor),
+                        s(&g.ends_at)
+                    );
+                }
+                o.push_str("        ]");
+            }
+            o.push_str("),\n");
         }
         o.push_str("    ],\n");
     }

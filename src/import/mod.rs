@@ -39,6 +39,7 @@ mod resource;
 mod rest;
 mod source;
 mod summary;
+mod terraform;
 #[cfg(test)]
 mod tests;
 
@@ -298,7 +299,9 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     let mut declared: Vec<String> = Vec::new();
     let mut templates = 0;
     for (file, root, _) in documents.iter().filter(|(file, _, _)| !parameter_files.contains(file)) {
-        if arm::is_template(root) {
+        if terraform::is_terraform(root) {
+            terraform::read(root, *file, &mut diag, &mut collected)?;
+        } else if arm::is_template(root) {
             templates += 1;
             declared.extend(arm::read_template(
                 root,
@@ -334,8 +337,10 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
             }),
         }
     }
-    let kinds: Vec<String> = collected.resources.iter().map(|r| r.kind.clone()).collect();
+    let kinds = collected.summary_types();
     let mut inventory = inventory::Inventory::new(diag);
     inventory.read_all(&collected.resources)?;
-    builder::build(inventory, &kinds, &collected.skipped, options)
+    let mut imported = builder::build(inventory, &kinds, &collected.skipped, options)?;
+    imported.scenario.caveats.extend(collected.caveats);
+    Ok(imported)
 }

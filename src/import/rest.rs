@@ -49,8 +49,8 @@ pub fn read(
 }
 
 /// One resource at `src`, and the resources nested in it. `parent` = (type, names) of the
-/// resource it is nested in.
-fn resource(
+/// resource it is nested in. The Terraform reader hands `azapi_resource` bodies here.
+pub(super) fn resource(
     node: &Node,
     src: &Src,
     parent: Option<(&str, &[String])>,

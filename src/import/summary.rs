@@ -39,6 +39,8 @@ pub enum SkipReason {
     /// Read, but left out of the scenario (the warnings say why: a VM without a NIC in the
     /// input, a peering Azure would not connect, a gateway outside `GatewaySubnet`, …).
     NotImported,
+    /// A Terraform plan destroys it: it exists now and will not after the apply.
+    Destroyed,
 }
 
 impl SkipReason {
@@ -64,6 +66,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Duplicate => write!(f, "defined more than once; the first definition is kept"),
             SkipReason::NoType => write!(f, "no 'type': not an Azure resource"),
             SkipReason::NotImported => write!(f, "left out, see the warnings"),
+            SkipReason::Destroyed => write!(f, "the plan destroys it"),
         }
     }
 }

@@ -9,7 +9,6 @@
 //! engineers.md lists them with the Azure property each becomes).
 
 use super::attrs::{object, text};
-use super::plan::Action;
 use super::{Reader, Res};
 use crate::import::json::Node;
 use crate::import::summary::{Relevance, relevance};
@@ -93,6 +92,17 @@ pub const MAPPINGS: &[Mapping] = &[
     m("azurerm_local_network_gateway", LOCAL_GATEWAY, &["name"]),
     m("azurerm_virtual_network_gateway_connection", CONNECTION, &["name"]),
 ];
+
+/// When an instance of Terraform type `kind` is translated: what others refer to comes first
+/// (VNets, NSGs, public IPs before subnets and rules, those before NICs, NICs before VMs).
+pub fn rank(kind: &str) -> u8 {
+    match mapping(kind).map(|m| m.arm) {
+        Some(VNET | NSG | ASG | PIP | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY) => 0,
+        Some(SUBNET | RULE | ROUTE | PEERING | GROUP) => 1,
+        Some(NIC | BASTION | FIREWALL | GATEWAY) => 2,
+        _ => 3,
+    }
+}
 
 /// The translation of Terraform type `kind`, if nsgsim has one.
 pub fn mapping(kind: &str) -> Option<&'static Mapping> {
@@ -262,11 +272,6 @@ impl<'a> Reader<'a, '_> {
         ];
         all.extend(members);
         object(at, all)
-    }
-
-    /// Whether the plan creates instance `i` anew (so nothing of it exists before the apply).
-    pub(super) fn is_new(&self, i: usize) -> bool {
-        matches!(self.instances[i].action, Action::Create | Action::Replace)
     }
 }
 

@@ -75,9 +75,15 @@ impl<'a> Reader<'a, '_> {
             }
             let mut asgs = self.folded_asgs(i, &name);
             // azurerm 1.x and 2.x wrote a configuration's ASGs inline.
-            if let Some(inline) = self.asg_references(i, b, "application_security_group_ids", &block)?
-                && let Some(items) = inline.as_array()
-            {
+            let (inline, missing) = self.asg_references(i, b, "application_security_group_ids", &block)?;
+            self.not_followed(
+                i,
+                b,
+                "application_security_group_ids",
+                &missing,
+                "left out, so rules naming that ASG do not match this NIC",
+            );
+            if let Some(items) = inline.as_ref().and_then(Node::as_array) {
                 asgs.extend(items.iter().cloned());
             }
             if !asgs.is_empty() {
@@ -171,28 +177,15 @@ impl<'a> Reader<'a, '_> {
     pub(super) fn virtual_machine(&mut self, i: usize) -> Res<Option<Members>> {
         let a = self.values(i)?;
         let kind = self.instances[i].kind.clone();
-        let nics = match self.references(
+        let (nics, missing) =
+            self.references(i, &a, "network_interface_ids", &[Seg::Attr("network_interface_ids")], &[NIC])?;
+        self.not_followed(
             i,
             &a,
             "network_interface_ids",
-            &[Seg::Attr("network_interface_ids")],
-            &[NIC],
-        )? {
-            Ok(nics) => nics,
-            Err(why) => {
-                let address = self.instances[i].address.clone();
-                let message = format!("{address}: {why}; the VM gets no network interface from it");
-                let src = a.src.member(a.node, "network_interface_ids");
-                self.diag.warn(&src, message.clone());
-                self.caveat(
-                    crate::scenario::schema::CaveatKindSpec::UnresolvedReference,
-                    &address,
-                    &src,
-                    message,
-                );
-                Vec::new()
-            }
-        };
+            &missing,
+            "the VM gets no network interface from it",
+        );
         // The primary NIC: `primary_network_interface_id` of azurerm_virtual_machine, else the
         // first of the list.
         let primary = a.text("primary_network_interface_id", self.diag)?.map(|(s, _, _)| s);

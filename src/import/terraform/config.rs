@@ -105,12 +105,6 @@ impl<'a> Config<'a> {
         Some(node)
     }
 
-    /// Whether `instance`'s block writes the attribute or block `name` at all.
-    pub fn writes(&self, instance: &Instance<'_>, name: &str) -> Option<bool> {
-        let block = self.resource(&instance.module, &instance.local_address())?;
-        Some(block.get("expressions").is_some_and(|e| e.get(name).is_some()))
-    }
-
     /// The resource instances the expression `expression` of `instance`'s block refers to, in
     /// the order written, each once.
     pub fn targets(&self, instance: &Instance<'_>, expression: &Node) -> Vec<Target> {
@@ -309,7 +303,5 @@ mod tests {
         let t = config
             .targets(&a, config.expression(&a, &[Seg::Attr("network_security_group_id")]).expect("written"));
         assert!(t[0].data);
-        assert_eq!(config.writes(&a, "subnet_id"), Some(true));
-        assert_eq!(config.writes(&a, "nothing"), Some(false));
     }
 }

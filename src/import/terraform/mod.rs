@@ -34,7 +34,7 @@ mod network;
 mod plan;
 mod security;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use self::attrs::{Attrs, reference};
 use self::config::{Config, Seg, Target};
@@ -72,6 +72,7 @@ pub fn read(root: &Node, file: usize, diag: &mut Diagnostics, out: &mut Collecte
         identities: Vec::new(),
         folds: HashMap::new(),
         ignored: BTreeMap::new(),
+        dropped: HashSet::new(),
         instances,
         diag,
         out,
@@ -130,6 +131,10 @@ struct Reader<'a, 'd> {
     folds: HashMap<(usize, Option<String>), Vec<Fold>>,
     /// (type, attribute) → (first place, count) of set attributes nsgsim does not read.
     ignored: BTreeMap<(String, String), (Src, usize)>,
+    /// The instances skipped so far: a reference to one is not followed (the resource it names
+    /// is not in the result), so that what refers to it is skipped or trimmed with a caveat
+    /// rather than failing on a reference the inventory cannot resolve.
+    dropped: HashSet<usize>,
     diag: &'d mut Diagnostics,
     out: &'d mut Collected,
 }
@@ -154,7 +159,11 @@ impl<'a> Reader<'a, '_> {
                 self.fold(i)?;
             }
         }
-        for i in 0..self.instances.len() {
+        // What is referred to is translated before what refers to it, so that a reference to
+        // a skipped resource is known as one.
+        let mut order: Vec<usize> = (0..self.instances.len()).collect();
+        order.sort_by_key(|&i| azurerm::rank(&self.instances[i].kind));
+        for i in order {
             let inst = &self.instances[i];
             if inst.data
                 || matches!(inst.action, Action::Read | Action::Delete)
@@ -425,6 +434,12 @@ impl<'a> Reader<'a, '_> {
         expected: &[&str],
     ) -> Res<Result<Node, Option<String>>> {
         Ok(match self.locate(i, attrs, name, path, expected)? {
+            Located::Instance(j, _) if self.dropped.contains(&j) => {
+                let address = &self.instances[j].address;
+                return Ok(Err(Some(format!(
+                    "'{name}' names {address}, which is skipped (see its warning)"
+                ))));
+            }
             Located::Instance(j, inline) => {
                 let id = match (self.identities.get(j).and_then(Option::as_ref), inline) {
                     (Some(x), Some(subnet)) => format!("{}/subnets/{subnet}", x.id),
@@ -445,8 +460,9 @@ impl<'a> Reader<'a, '_> {
         })
     }
 
-    /// The references a list attribute makes (`network_interface_ids`), in order, or why they
-    /// cannot all be followed.
+    /// The references a list attribute makes (`network_interface_ids`), in order, and why each
+    /// one that cannot be followed is left out (it names a skipped resource, or only the apply
+    /// knows it and the configuration does not say what it names).
     fn references(
         &self,
         i: usize,
@@ -454,9 +470,12 @@ impl<'a> Reader<'a, '_> {
         name: &str,
         path: &[Seg<'_>],
         expected: &[&str],
-    ) -> Res<Result<Vec<Node>, String>> {
+    ) -> Res<(Vec<Node>, Vec<String>)> {
+        let (mut out, mut missing) = (Vec::new(), Vec::new());
+        let skipped = |j: usize| {
+            format!("'{name}' names {}, which is skipped (see its warning)", self.instances[j].address)
+        };
         if !attrs.has_unknown(name) {
-            let mut out = Vec::new();
             for (text, node, at) in attrs.texts(name, self.diag)? {
                 let Some(r) = parse_id(&text) else {
                     return Err(self.diag.invalid(&at, &text, format!("{name}: not an Azure resource id")));
@@ -468,17 +487,18 @@ impl<'a> Reader<'a, '_> {
                         format!("{name}: expected the id of a {}, found a {}", expected.join(" or "), r.kind),
                     ));
                 }
-                out.push(reference(node.position, &text));
+                match self.by_id(&text) {
+                    Some((j, _)) if self.dropped.contains(&j) => missing.push(skipped(j)),
+                    _ => out.push(reference(node.position, &text)),
+                }
             }
-            return Ok(Ok(out));
+            return Ok((out, missing));
         }
         let inst = &self.instances[i];
         let Some(expression) = self.config.expression(inst, path) else {
-            return Ok(Err(format!(
-                "'{name}' is only known after the apply and the plan's configuration does not show what it refers to"
-            )));
+            missing.push(format!("'{name}' is only known after the apply and the plan's configuration does not show what it refers to"));
+            return Ok((out, missing));
         };
-        let mut out = Vec::new();
         for t in self.config.targets(inst, expression) {
             let mut found = self.find(&t);
             found.sort_by_key(|&j| {
@@ -489,6 +509,7 @@ impl<'a> Reader<'a, '_> {
             });
             for j in found {
                 match self.identities.get(j).and_then(Option::as_ref) {
+                    Some(_) if self.dropped.contains(&j) => missing.push(skipped(j)),
                     Some(x) if expected.is_empty() || expected.contains(&x.kind) => {
                         out.push(reference(attrs.position(), &x.id))
                     }
@@ -496,14 +517,14 @@ impl<'a> Reader<'a, '_> {
                 }
             }
         }
-        if out.is_empty() {
-            return Ok(Err(format!(
+        if out.is_empty() && missing.is_empty() {
+            missing.push(format!(
                 "'{name}' is only known after the apply, and its expression ({}) names no {} of the plan",
                 expression_text(expression),
                 expected.join(" or ")
-            )));
+            ));
         }
-        Ok(Ok(out))
+        Ok((out, missing))
     }
 
     /// Hands instance `i`, translated to Azure's `kind` with this body, to the inventory (or
@@ -546,6 +567,7 @@ impl<'a> Reader<'a, '_> {
 
     /// Records instance `i` as skipped, with a warning.
     fn skip(&mut self, i: usize, reason: SkipReason, message: String) {
+        self.dropped.insert(i);
         let inst = &self.instances[i];
         self.diag.warn(&inst.src, message);
         self.out.skipped.push(Skipped {

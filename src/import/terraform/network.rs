@@ -8,7 +8,7 @@
 //! "Since `subnet` can be configured both inline and via the separate `azurerm_subnet`
 //! resource, we have to explicitly set it to empty slice (`[]`) to remove it").
 
-use super::attrs::{Attrs, Blocks, flag, list, object, reference, text, texts};
+use super::attrs::{Attrs, Blocks, flag, list, object, text, texts};
 use super::azurerm::{ASG, GATEWAY, LOCAL_GATEWAY, NSG, PIP, ROUTE_TABLE, SUBNET, VNET};
 use super::config::Seg;
 use super::fold::FoldKind;
@@ -360,33 +360,38 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// The Azure references of the ASGs a list attribute names (`source_application_security_
-    /// group_ids`), or a warning and a caveat when they cannot be followed.
+    /// group_ids`), and why each one that cannot be followed is left out.
     pub(super) fn asg_references(
         &mut self,
         i: usize,
         a: &Attrs<'_>,
         name: &str,
         block: &[Seg<'_>],
-    ) -> Res<Option<Node>> {
+    ) -> Res<(Option<Node>, Vec<String>)> {
         let mut path = block.to_vec();
         path.push(Seg::Attr(name));
-        match self.references(i, a, name, &path, &[ASG])? {
-            Ok(nodes) if nodes.is_empty() => Ok(None),
-            Ok(nodes) => Ok(Some(list(a.value(name).map_or(a.position(), |(n, _)| n.position), nodes))),
-            Err(why) => {
-                let address = self.instances[i].address.clone();
-                let message = format!("{address}: {why}; left out, so the rule matches no ASG there");
-                let src = a.src.member(a.node, name);
-                self.diag.warn(&src, message.clone());
-                self.caveat(CaveatKindSpec::UnresolvedReference, &address, &src, message);
-                Ok(None)
-            }
-        }
+        let (nodes, missing) = self.references(i, a, name, &path, &[ASG])?;
+        let at = a.value(name).map_or(a.position(), |(n, _)| n.position);
+        Ok(((!nodes.is_empty()).then(|| list(at, nodes)), missing))
     }
 
-    /// A single reference `{"id": …}` of another instance (used by folds).
-    pub(super) fn reference_to(&self, j: usize, at: crate::import::json_position::Position) -> Option<Node> {
-        self.identities.get(j).and_then(Option::as_ref).map(|x| reference(at, &x.id))
+    /// A warning and a caveat at attribute `name` of `a` (of instance `i`) for each reason in
+    /// `missing`, each ending with `consequence`.
+    pub(super) fn not_followed(
+        &mut self,
+        i: usize,
+        a: &Attrs<'_>,
+        name: &str,
+        missing: &[String],
+        consequence: &str,
+    ) {
+        let address = self.instances[i].address.clone();
+        let src = a.src.member(a.node, name);
+        for why in missing {
+            let message = format!("{address}: {why}; {consequence}");
+            self.diag.warn(&src, message.clone());
+            self.caveat(CaveatKindSpec::UnresolvedReference, &address, &src, message);
+        }
     }
 }
 

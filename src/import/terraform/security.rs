@@ -15,6 +15,8 @@ use super::config::Seg;
 use super::network::Members;
 use super::{Reader, Res};
 use crate::import::json::Node;
+use crate::import::resource::Skipped;
+use crate::import::summary::SkipReason;
 
 /// A rule's attributes and the Azure property each is, in Azure's order.
 const RULE_FIELDS: &[(&str, &str)] = &[
@@ -43,7 +45,11 @@ impl<'a> Reader<'a, '_> {
                 let Some((name, name_node, _)) = b.text("name", self.diag)? else {
                     return Err(self.diag.invalid(&b.src, "", "a security_rule block needs a name"));
                 };
-                let properties = self.rule_properties(i, b, &[Seg::Attr("security_rule"), Seg::Index(k)])?;
+                let Some(properties) =
+                    self.rule_properties(i, b, &[Seg::Attr("security_rule"), Seg::Index(k)])?
+                else {
+                    continue;
+                };
                 rules.push(object(
                     b.position(),
                     [("name", text(name_node.position, &name)), ("properties", properties)],
@@ -59,13 +65,28 @@ impl<'a> Reader<'a, '_> {
 
     pub(super) fn security_rule(&mut self, i: usize) -> Res<Option<Members>> {
         let a = self.values(i)?;
-        let properties = self.rule_properties(i, &a, &[])?;
-        Ok(Some(vec![("properties", properties)]))
+        match self.rule_properties(i, &a, &[])? {
+            Some(properties) => Ok(Some(vec![("properties", properties)])),
+            None => {
+                self.dropped.insert(i);
+                let inst = &self.instances[i];
+                let skipped = Skipped {
+                    kind: inst.kind.clone(),
+                    name: inst.address.clone(),
+                    src: inst.src.clone(),
+                    reason: SkipReason::NotImported,
+                };
+                self.out.skipped.push(skipped);
+                Ok(None)
+            }
+        }
     }
 
     /// A rule's properties from an `azurerm_network_security_rule` or a `security_rule` block
-    /// (at `block` in the configuration), attributes nsgsim does not read noted.
-    fn rule_properties(&mut self, i: usize, a: &Attrs<'_>, block: &[Seg<'_>]) -> Res<Node> {
+    /// (at `block` in the configuration), attributes nsgsim does not read noted; `None` when an
+    /// ASG it names cannot be followed: the rule is left out with a caveat, since without that
+    /// ASG it would match other traffic (all of it, when the ASG was its only source).
+    fn rule_properties(&mut self, i: usize, a: &Attrs<'_>, block: &[Seg<'_>]) -> Res<Option<Node>> {
         let mut props: Vec<(&str, Node)> = Vec::new();
         for (terraform, azure) in RULE_FIELDS {
             if let Some((node, _)) = a.value(terraform) {
@@ -76,7 +97,18 @@ impl<'a> Reader<'a, '_> {
             ("source_application_security_group_ids", "sourceApplicationSecurityGroups"),
             ("destination_application_security_group_ids", "destinationApplicationSecurityGroups"),
         ] {
-            if let Some(asgs) = self.asg_references(i, a, terraform, block)? {
+            let (asgs, missing) = self.asg_references(i, a, terraform, block)?;
+            if !missing.is_empty() {
+                self.not_followed(
+                    i,
+                    a,
+                    terraform,
+                    &missing,
+                    "the rule is left out (without the ASG it would match other traffic)",
+                );
+                return Ok(None);
+            }
+            if let Some(asgs) = asgs {
                 props.push((azure, asgs));
             }
         }
@@ -85,6 +117,6 @@ impl<'a> Reader<'a, '_> {
         let mut read: Vec<&str> = RULE_FIELDS.iter().map(|(t, _)| *t).collect();
         read.extend(["source_application_security_group_ids", "destination_application_security_group_ids"]);
         self.note_unread(&kind, a, &read, &["network_security_group_name"]);
-        Ok(object(a.position(), props))
+        Ok(Some(object(a.position(), props)))
     }
 }

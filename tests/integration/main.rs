@@ -15,4 +15,5 @@ mod paths;
 mod replay;
 mod report;
 mod scenarios;
+mod terraform;
 mod util;

@@ -7,7 +7,9 @@
 //! 2. **readers**, one per source, turn inputs into the same `resource::Resource` records (full
 //!    type, names, body, provenance): `arm` evaluates a template with its parameter values
 //!    (expressions, copy loops, conditions; a value an expression makes keeps the expression's
-//!    position), `rest` takes `az`/REST output as it is. A resource of a type nsgsim does not
+//!    position), `rest` takes `az`/REST output as it is, `terraform` translates each resource
+//!    instance of a `terraform show -json` plan or state into Azure's shape, keeping its
+//!    Terraform address in every path. A resource of a type nsgsim does not
 //!    model is skipped before anything of it is evaluated, and counted;
 //! 3. the **inventory** (`inventory`) reads each resource into a typed record of its kind, one
 //!    small file per kind, checking values where they are and keeping references as
@@ -17,7 +19,7 @@
 //!    [`Summary`] of what was read, imported and skipped per resource type.
 //!
 //! Splitting reading from evaluation from building is what lets a storage account named with
-//! `uniqueString()` cost nothing, lets a later Terraform reader feed the same inventory, and
+//! `uniqueString()` cost nothing, lets the Terraform reader feed the same inventory, and
 //! keeps every message at `file:line:column: json.path`. The output is written as RON
 //! ([`to_ron`]) so the result is an ordinary scenario file that `nsgsim check` accepts and
 //! people can edit. The mapping of Azure types to scenario parts is in docs/engineers.md.

@@ -56,12 +56,17 @@ pub enum Seg<'p> {
 #[derive(Clone, Copy, Debug)]
 pub struct Config<'a> {
     root: Option<&'a Node>,
+    /// The plan's root module variable values (`variables.NAME.value`).
+    variables: Option<&'a Node>,
 }
 
 impl<'a> Config<'a> {
     /// The configuration of the document `root`; empty for a state, which has none.
     pub fn new(root: &'a Node) -> Config<'a> {
-        Config { root: root.get("configuration").and_then(|c| c.get("root_module")) }
+        Config {
+            root: root.get("configuration").and_then(|c| c.get("root_module")),
+            variables: root.get("variables"),
+        }
     }
 
     /// Whether the document has a configuration to follow references in.
@@ -103,6 +108,27 @@ impl<'a> Config<'a> {
             };
         }
         Some(node)
+    }
+
+    /// The text a `for_each` reference of `instance`'s block stands for: `each.key` is the
+    /// instance's key; `each.value.ATTR` is read when the block iterates over one root-module
+    /// variable (`for_each = var.subnets`), whose value the plan records, as that value's entry
+    /// for the key. `None` when the plan does not say.
+    pub fn each_text(&self, instance: &Instance<'_>, reference: &str) -> Option<String> {
+        let Some(Key::Name(key)) = &instance.key else { return None };
+        if reference == "each.key" {
+            return Some(key.clone());
+        }
+        let attribute = reference.strip_prefix("each.value.")?;
+        if !instance.module.is_empty() || attribute.contains(['.', '[']) {
+            return None;
+        }
+        let block = self.resource(&instance.module, &instance.local_address())?;
+        let over = references(block.get("for_each_expression")?);
+        let [variable] = over.as_slice() else { return None };
+        let name = variable.strip_prefix("var.")?;
+        let value = self.variables?.get(name)?.get("value")?.get(key)?.get(attribute)?.as_str()?;
+        Some(value.to_string())
     }
 
     /// The resource instances the expression `expression` of `instance`'s block refers to, in
@@ -263,6 +289,31 @@ mod tests {
                  "module": {"resources": [{"address": "azurerm_network_interface.nic", "expressions": {
                     "ip_configuration": [{"subnet_id": {"references": ["var.subnet_id"]}}]}}]}},
           "net": {"module": {"outputs": {"subnet_ids": {"expression": {"references": ["azurerm_subnet.this"]}}}}}}}}}"#;
+
+    #[test]
+    fn each_value_is_read_from_the_root_variable_the_block_iterates_over() {
+        let root = parse(br#"{"variables": {"subnets": {"value": {"web": {"name": "snet-web"}}}},
+          "configuration": {"root_module": {"resources": [{"address": "azurerm_subnet_network_security_group_association.a",
+            "for_each_expression": {"references": ["var.subnets"]}, "expressions": {}}]}}}"#)
+        .expect("JSON");
+        let config = Config::new(&root);
+        let a = instance(
+            Vec::new(),
+            "azurerm_subnet_network_security_group_association",
+            "a",
+            Some(Key::Name("web".into())),
+        );
+        assert_eq!(config.each_text(&a, "each.value.name").as_deref(), Some("snet-web"));
+        assert_eq!(config.each_text(&a, "each.key").as_deref(), Some("web"));
+        assert_eq!(config.each_text(&a, "each.value.prefix"), None);
+        let other = instance(
+            Vec::new(),
+            "azurerm_subnet_network_security_group_association",
+            "a",
+            Some(Key::Name("app".into())),
+        );
+        assert_eq!(config.each_text(&other, "each.value.name"), None);
+    }
 
     #[test]
     fn references_are_followed_through_keys_variables_and_outputs() {

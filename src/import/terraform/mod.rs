@@ -73,6 +73,7 @@ pub fn read(root: &Node, file: usize, diag: &mut Diagnostics, out: &mut Collecte
         folds: HashMap::new(),
         ignored: BTreeMap::new(),
         dropped: HashSet::new(),
+        notes: std::cell::RefCell::new(Vec::new()),
         instances,
         diag,
         out,
@@ -135,6 +136,9 @@ struct Reader<'a, 'd> {
     /// is not in the result), so that what refers to it is skipped or trimmed with a caveat
     /// rather than failing on a reference the inventory cannot resolve.
     dropped: HashSet<usize>,
+    /// Warnings made while following references (which only read the reader), given to
+    /// [`Diagnostics`] at the end.
+    notes: std::cell::RefCell<Vec<(Src, String)>>,
     diag: &'d mut Diagnostics,
     out: &'d mut Collected,
 }
@@ -188,6 +192,9 @@ impl<'a> Reader<'a, '_> {
         }
         self.unfolded();
         self.report_ignored();
+        for (src, message) in self.notes.take() {
+            self.diag.warn(&src, message);
+        }
         Ok(())
     }
 
@@ -400,6 +407,12 @@ impl<'a> Reader<'a, '_> {
             }
         }
         found.dedup();
+        if found.is_empty()
+            && expected == [azurerm::SUBNET]
+            && let Some(located) = self.subnet_of_template(i, expression)
+        {
+            return Ok(located);
+        }
         Ok(match found.as_slice() {
             [j] if self.instances[*j].data => match self.identities.get(*j).and_then(Option::as_ref) {
                 Some(x) => Located::Literal(x.id.clone(), attrs.position()),
@@ -421,6 +434,46 @@ impl<'a> Reader<'a, '_> {
                 many.iter().map(|&j| self.instances[j].address.as_str()).collect::<Vec<_>>().join(", ")
             )),
         })
+    }
+
+    /// A subnet id written as a template of a VNet's id and a subnet name
+    /// (`"${azurerm_virtual_network.vnet.id}/subnets/${each.value.name}"`): the expression names
+    /// one VNet of the plan and one `for_each` value the plan records, and no subnet. The JSON
+    /// has the references, not the template, so this reading is a model choice, said in a
+    /// warning.
+    fn subnet_of_template(&self, i: usize, expression: &Node) -> Option<Located> {
+        let inst = &self.instances[i];
+        let vnets: Vec<usize> = self
+            .config
+            .targets(inst, expression)
+            .iter()
+            // `each.value` beside the VNet gives it the key of the association, which a VNet
+            // without `for_each` does not have.
+            .flat_map(|t| self.find(&Target { key: None, ..t.clone() }))
+            .filter(|&j| self.instances[j].key.is_none())
+            .filter(|&j| {
+                self.identities.get(j).and_then(Option::as_ref).is_some_and(|x| x.kind == azurerm::VNET)
+            })
+            .collect();
+        let [vnet] = vnets[..] else { return None };
+        let refs: Vec<&str> = expression
+            .get("references")
+            .and_then(Node::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Node::as_str)
+            .collect();
+        let names: Vec<(&str, String)> =
+            refs.iter().filter_map(|r| Some((*r, self.config.each_text(inst, r)?))).collect();
+        let [(written, subnet)] = names.as_slice() else { return None };
+        let vnet_id = &self.identities.get(vnet)?.as_ref()?.id;
+        let (j, inline) = self.by_id(&format!("{vnet_id}/subnets/{subnet}"))?;
+        let message = format!(
+            "{}: read as the subnet '{subnet}' of {} (model choice: the expression names that VNet and {written} = '{subnet}', and the plan does not show how they are joined)",
+            inst.address, self.instances[vnet].address
+        );
+        self.notes.borrow_mut().push((inst.src.clone(), message));
+        Some(Located::Instance(j, inline))
     }
 
     /// The Azure reference `{"id": …}` that `name` of `attrs` makes, or why there is none

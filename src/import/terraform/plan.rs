@@ -441,7 +441,7 @@ pub fn parse_module_path(text: &str) -> Option<Vec<Step>> {
         return Some(Vec::new());
     }
     let parts = split_address(text);
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return None;
     }
     parts

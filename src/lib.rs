@@ -6,7 +6,8 @@
 //! links in it: `tests/integration/architecture.rs` reads this list and fails on a `crate::`
 //! path that runs up a layer, or on a module that is in no layer.
 //! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
-//!    instants and durations), [`ids`] (typed indices into the topology's tables).
+//!    instants and durations), [`ids`] (typed indices into the topology's tables), [`hash`] (a
+//!    fast hasher for tables of nsgsim's own keys).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -25,6 +26,7 @@ pub mod analysis;
 pub mod classbench;
 #[expect(clippy::print_stdout, clippy::print_stderr, reason = "the command line is what prints")]
 pub mod cli;
+pub mod hash;
 pub mod ids;
 pub mod import;
 pub mod jit;

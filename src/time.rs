@@ -36,6 +36,11 @@ impl Instant {
         Ok(Instant(ts.as_second().clamp(Self::MIN.0, Self::MAX.0)))
     }
 
+    /// The instant `secs` seconds after the Unix epoch, if the calendar reaches it.
+    pub fn from_unix_secs(secs: i64) -> Option<Instant> {
+        (Self::MIN.0..=Self::MAX.0).contains(&secs).then_some(Instant(secs))
+    }
+
     /// Seconds since the Unix epoch.
     pub fn as_secs(self) -> i64 {
         self.0

@@ -4,6 +4,7 @@
 //! Exit 1 on any disagreement, 2 on invalid input.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -11,10 +12,13 @@ use serde_json::{Value, json};
 
 use super::common::{load, offset, print_caveats, print_json, style};
 use super::{EXIT_FAILED, EXIT_OK, Format};
-use crate::import::flowlog::{self, FlowRecord, Input};
 use crate::model::Caveat;
 use crate::nsg::Direction;
-use crate::replay::{Check, Outcome, Replay, Tally, Timing, replay, tally};
+use crate::replay::read::{self, FlowRecord};
+use crate::replay::{
+    Check, Impact, ImpactClass, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Side,
+    Timing, replay_against,
+};
 use crate::report::{Style, caveats_json, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
 
@@ -24,7 +28,8 @@ pub struct Args {
     /// Scenario file.
     pub scenario: PathBuf,
     /// Traffic records: Azure NSG or virtual network flow logs (JSON as stored by Network
-    /// Watcher), or CSV with the header `src,dst,src_port,dst_port,protocol[,expected][,at]`.
+    /// Watcher), or CSV with the header `src,dst,src_port,dst_port,protocol[,expected][,at]`;
+    /// files, directories (walked for *.json, *.csv and their .gz), gzip, or `-` for standard input.
     #[arg(required = true)]
     pub flowlogs: Vec<PathBuf>,
     /// Evaluate records at this offset of the timeline: 90m, 2h30m, PT1H (default: its end, after
@@ -41,9 +46,58 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
-    /// How many disagreements and unmapped records text output shows (JSON lists them all).
+    /// How many disagreements and unmapped records text output shows.
     #[arg(long, default_value_t = 10)]
     pub show: usize,
+    /// How many disagreements, unmapped records and skipped errors JSON lists (the counts are
+    /// always complete).
+    #[arg(long, default_value_t = 1000)]
+    pub list: usize,
+    /// Count, report and skip malformed records (with their positions) instead of stopping at the
+    /// first with exit 2.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// No progress and no throughput line on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// A proposed scenario: evaluate every observed flow under it too, and class each observed
+    /// path Impacted, Not impacted or Indeterminate (as Microsoft's Rule Impact Analyzer does).
+    #[arg(long, value_name = "PROPOSED.ron")]
+    pub against: Option<PathBuf>,
+    /// With --against: exit 1 when an observed flow allowed now would be denied.
+    #[arg(long, requires = "against")]
+    pub fail_on_break: bool,
+}
+
+/// Progress on standard error, drawn by indicatif.
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn update(&self, state: &ProgressState) {
+        if let Some(total) = state.total_bytes {
+            self.0.set_length(total);
+        }
+        self.0.set_position(state.bytes);
+        self.0.set_message(format!(
+            "{}/{} inputs, {} records",
+            state.inputs_done,
+            state.inputs,
+            grouped(state.tuples)
+        ));
+    }
+}
+
+fn progress_bar(quiet: bool) -> Option<Bar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(Bar(bar))
 }
 
 /// Runs the command: 0 when nsgsim agrees with every logged decision and expectation, 1 when it
@@ -61,40 +115,40 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             Some(Instant::parse(text).map_err(|m| anyhow::anyhow!("--log-start: {m}, or `scenario`"))?)
         }
     };
-    let mut inputs: Vec<Input> = Vec::new();
-    for path in &args.flowlogs {
-        inputs.push(flowlog::read(path)?);
-    }
-    let tuples: usize = inputs.iter().map(|i| i.records.len()).sum();
-    let all: Vec<FlowRecord> = inputs.iter_mut().flat_map(|i| std::mem::take(&mut i.records)).collect();
-    let (records, dropped) = flowlog::select_flows(all);
-
+    let sources = read::expand(&args.flowlogs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, usize::from))
         .build()
         .context("cannot start the worker threads")?;
     let threads = pool.current_num_threads();
     let timing = Timing { at, log_start };
+    let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list) };
     let world = scenario.world();
+    let proposal = args.against.as_deref().map(load).transpose()?;
+    let proposed_world = proposal.as_ref().map(|p| p.world());
+    let proposed = proposal.as_ref().zip(proposed_world.as_ref()).map(|(p, w)| (w, p.steps.as_slice()));
+    let bar = progress_bar(args.quiet);
     // The wall clock is read here, in the CLI, only to report throughput.
     let started = std::time::Instant::now();
-    let result = pool
-        .install(|| replay(&world, &scenario.steps, &records, timing))
-        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))?;
+    let result = pool.install(|| match &bar {
+        Some(bar) => replay_against(&world, &scenario.steps, proposed, &sources, &options, bar),
+        None => {
+            replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress)
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.0.finish_and_clear();
+    }
+    let result = result.map_err(|e| match e {
+        ReplayError::Sim(e) => anyhow::anyhow!("{}", scenario.step_error(&e)),
+        ReplayError::ProposedSim(e) => match &proposal {
+            Some(p) => anyhow::anyhow!("{}", p.step_error(&e)),
+            None => anyhow::anyhow!("{e}"),
+        },
+        other => anyhow::anyhow!("{other}"),
+    })?;
     let seconds = started.elapsed().as_secs_f64();
-    let totals = tally(&result);
-    let run = Run {
-        args,
-        inputs: &inputs,
-        tuples,
-        dropped,
-        records: &records,
-        result: &result,
-        totals: &totals,
-        timing,
-        threads,
-        seconds,
-    };
+    let run = Run { args, result: &result, timing, threads, seconds };
     // Records come from anywhere in the network, so every caveat concerns the replay.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
@@ -108,22 +162,127 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
     }
     print_caveats(&args.scenario, &caveats);
-    eprintln!("{}", run.throughput());
-    if totals.compared == 0 && totals.evaluated > 0 {
+    if !args.quiet {
+        eprintln!("{}", run.throughput());
+    }
+    let t = &result.tally;
+    if t.compared == 0 && t.evaluated > 0 {
         eprintln!("note: no record carries Azure's decision or an expected verdict, so nothing was compared");
     }
-    Ok(if totals.disagreements.is_empty() { EXIT_OK } else { EXIT_FAILED })
+    if result.skipped.any() {
+        eprintln!("warning: {}", skipped_line(&result));
+    }
+    let breaks = result.impact.as_ref().is_some_and(|i| i.breaks > 0);
+    Ok(if t.disagreements == 0 && !(args.fail_on_break && breaks) { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// `Allow by NSG securityRules/x (priority 100)`.
+fn side_text(side: Option<&Side>) -> String {
+    let Some(s) = side else { return "not placed in this scenario".into() };
+    let mut out = s.access.to_string();
+    match (&s.nsg, &s.rule) {
+        (Some(nsg), Some(rule)) => out.push_str(&format!(" by {nsg} {rule}")),
+        (None, Some(rule)) => out.push_str(&format!(" by {rule}")),
+        (Some(nsg), None) => out.push_str(&format!(" at {nsg}")),
+        (None, None) => {}
+    }
+    if let Some(p) = s.priority {
+        out.push_str(&format!(" (priority {p})"));
+    }
+    out
+}
+
+fn side_json(side: Option<&Side>) -> Value {
+    match side {
+        None => Value::Null,
+        Some(s) => {
+            json!({"access": s.access.to_string(), "nsg": s.nsg, "rule": s.rule, "priority": s.priority})
+        }
+    }
+}
+
+/// The --against section of the text report.
+fn impact_text(out: &mut String, impact: &Impact, proposed: &std::path::Path, show: usize) {
+    let flows = |c: ImpactClass| impact.flows.get(&c).copied().unwrap_or(0);
+    let _ = writeln!(out, "\nimpact of {} on the observed flows", proposed.display());
+    let _ = writeln!(
+        out,
+        "  flows  impacted {}, not impacted {}, indeterminate {}",
+        flows(ImpactClass::Impacted),
+        flows(ImpactClass::NotImpacted),
+        flows(ImpactClass::Indeterminate)
+    );
+    let _ = writeln!(
+        out,
+        "  would break {} (allowed now, denied then); would newly pass {}",
+        impact.breaks, impact.passes
+    );
+    for p in impact.paths.iter().take(show) {
+        let k = &p.path;
+        let _ = writeln!(
+            out,
+            "  {}  {} {} -> {}:{} ({})",
+            p.class,
+            k.protocol,
+            k.src,
+            k.dst,
+            k.dst_port,
+            plural(p.flows, "flow")
+        );
+        let _ = writeln!(out, "    now:      {}", side_text(p.before.as_ref()));
+        let _ = writeln!(out, "    proposed: {}", side_text(p.after.as_ref()));
+    }
+    let hidden = impact.paths.len().saturating_sub(show) + impact.paths_not_listed;
+    if hidden > 0 {
+        let _ =
+            writeln!(out, "  ({} more impacted or indeterminate paths; --show or JSON lists more)", hidden);
+    }
+}
+
+fn impact_json(impact: &Impact, listed: usize) -> Value {
+    let flows: serde_json::Map<String, Value> =
+        impact.flows.iter().map(|(c, n)| (c.to_string(), (*n).into())).collect();
+    let paths: Vec<Value> = impact
+        .paths
+        .iter()
+        .take(listed)
+        .map(|p| {
+            json!({
+                "class": p.class.to_string(),
+                "protocol": p.path.protocol.to_string(),
+                "src": p.path.src.to_string(),
+                "dst": p.path.dst.to_string(),
+                "dst_port": p.path.dst_port,
+                "flows": p.flows,
+                "before": side_json(p.before.as_ref()),
+                "after": side_json(p.after.as_ref()),
+            })
+        })
+        .collect();
+    json!({
+        "flows": flows,
+        "would_break": impact.breaks,
+        "would_newly_pass": impact.passes,
+        "paths": paths,
+        "paths_not_listed": impact.paths_not_listed + impact.paths.len().saturating_sub(listed),
+    })
+}
+
+/// What was skipped, as one line.
+fn skipped_line(r: &Replay) -> String {
+    let s = &r.skipped;
+    format!(
+        "--skip-bad skipped {}, {} and the rest of {}: their flows were not evaluated",
+        plural(s.tuples, "malformed tuple or line"),
+        plural(s.records, "malformed record"),
+        plural(s.rest_of_inputs, "input"),
+    )
 }
 
 /// Everything the renderers need.
 struct Run<'a> {
     args: &'a Args,
-    inputs: &'a [Input],
-    tuples: usize,
-    dropped: usize,
-    records: &'a [FlowRecord],
     result: &'a Replay,
-    totals: &'a Tally,
     timing: Timing,
     threads: usize,
     seconds: f64,
@@ -157,7 +316,7 @@ fn grouped(n: u64) -> String {
 
 impl Run<'_> {
     fn flows_per_second(&self) -> f64 {
-        self.totals.evaluated as f64 / self.seconds.max(1e-9)
+        self.result.tally.evaluated as f64 / self.seconds.max(1e-9)
     }
 
     fn when_text(&self) -> String {
@@ -173,10 +332,10 @@ impl Run<'_> {
         }
     }
 
-    fn check_lines(&self, out: &mut String, index: usize, check: &Check, at: Instant, style: Style) {
-        let record = &self.records[index];
+    fn check_lines(&self, out: &mut String, shown: &Shown, check: &Check, at: Instant, style: Style) {
+        let record = &shown.sample.record;
         let direction = record.logged.as_ref().map(|l| format!(" {}", l.direction)).unwrap_or_default();
-        let _ = writeln!(out, "  {}", record.origin);
+        let _ = writeln!(out, "  {}", shown.origin);
         let _ = writeln!(out, "    {}{direction} at {at}", record.flow);
         let who = if check.logged_rule.is_some() { "Azure: " } else { "expected" };
         let logged = check.logged_rule.as_ref().map(|r| format!(" (logged as {r})")).unwrap_or_default();
@@ -191,34 +350,46 @@ impl Run<'_> {
     }
 
     fn text(&self, style: Style) -> String {
-        let (r, t) = (self.result, self.totals);
+        let (r, t) = (self.result, &self.result.tally);
         let mut out = String::new();
         let _ = writeln!(
             out,
             "replay of {} against {}",
-            plural(self.tuples, "record"),
+            plural(r.tuples, "record"),
             self.args.scenario.display()
         );
-        for input in self.inputs {
-            let _ = writeln!(out, "  input  {}: {}", input.file.display(), input.format);
+        for input in &r.inputs {
+            let _ = writeln!(out, "  input  {}: {}", input.name, input.format);
         }
-        let dropped = if self.dropped > 0 {
+        let dropped = if r.dropped > 0 {
             format!(
                 " ({} of connections already counted dropped: only a flow's begin, or its first record, counts)",
-                plural(self.dropped, "record")
+                plural(r.dropped, "record")
             )
         } else {
             String::new()
         };
-        let _ = writeln!(out, "  flows  {}{dropped}", self.records.len());
+        let _ = writeln!(out, "  flows  {}{dropped}", r.flows);
+        if r.forgotten > 0 {
+            let _ = writeln!(
+                out,
+                "  note   {} forgotten: more than {} were open at once; their later records counted as flows",
+                plural(r.forgotten as usize, "open connection"),
+                grouped((crate::replay::SHARDS * 65_536) as u64)
+            );
+        }
         let _ = writeln!(out, "  time   {}", self.when_text());
         let _ = writeln!(
             out,
             "  evaluated {}, unmapped {}, before the log start {}",
-            t.evaluated,
-            t.unmapped.len(),
-            t.before_start
+            t.evaluated, t.unmapped, t.before_start
         );
+        if r.skipped.any() {
+            let _ = writeln!(out, "  skipped {}", skipped_line(r));
+            for error in r.skipped.first.iter().take(self.args.show) {
+                let _ = writeln!(out, "    {error}");
+            }
+        }
 
         let _ =
             writeln!(out, "\nverdicts (nsgsim{})", if t.logged.is_empty() { "" } else { " / Azure's log" });
@@ -263,36 +434,34 @@ impl Run<'_> {
         }
 
         if t.compared > 0 {
-            if t.disagreements.is_empty() {
+            if t.disagreements == 0 {
                 let _ = writeln!(out, "\nagreement: nsgsim agrees on all {} compared flows", t.compared);
             } else {
+                let showing = t.disagreements.min(self.args.show).min(r.disagreements.len());
                 let _ = writeln!(
                     out,
-                    "\ndisagreements: {} of {} compared flows (showing {})",
-                    t.disagreements.len(),
-                    t.compared,
-                    t.disagreements.len().min(self.args.show)
+                    "\ndisagreements: {} of {} compared flows (showing {showing})",
+                    t.disagreements, t.compared,
                 );
-                for &i in t.disagreements.iter().take(self.args.show) {
-                    if let Outcome::Evaluated(e) = &r.outcomes[i]
+                for shown in r.disagreements.iter().take(showing) {
+                    if let Outcome::Evaluated(e) = &shown.outcome
                         && let Some(check) = &e.check
                     {
-                        self.check_lines(&mut out, i, check, e.at, style);
+                        self.check_lines(&mut out, shown, check, e.at, style);
                     }
                 }
             }
         }
-        if !t.unmapped.is_empty() {
+        if t.unmapped > 0 {
+            let showing = t.unmapped.min(self.args.show).min(r.unmapped.len());
             let _ = writeln!(
                 out,
-                "\nunmapped: {} not in the scenario (showing {})",
-                plural(t.unmapped.len(), "record"),
-                t.unmapped.len().min(self.args.show)
+                "\nunmapped: {} not in the scenario (showing {showing})",
+                plural(t.unmapped, "record"),
             );
-            for &i in t.unmapped.iter().take(self.args.show) {
-                if let Outcome::Unmapped(u) = &r.outcomes[i] {
-                    let _ =
-                        writeln!(out, "  {}: {}: {}", self.records[i].origin, self.records[i].flow, u.reason);
+            for shown in r.unmapped.iter().take(showing) {
+                if let Outcome::Unmapped(u) = &shown.outcome {
+                    let _ = writeln!(out, "  {}: {}: {}", shown.origin, shown.sample.record.flow, u.reason);
                 }
             }
         }
@@ -301,6 +470,17 @@ impl Run<'_> {
             for (ip, n) in &t.unknown_addresses {
                 let _ = writeln!(out, "  {:>8}  {ip}", n);
             }
+            if t.unknown_overflow > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  (other addresses: more than {} distinct ones are not listed)",
+                    t.unknown_overflow,
+                    crate::replay::MAX_UNKNOWN_ADDRESSES
+                );
+            }
+        }
+        if let (Some(impact), Some(proposed)) = (&r.impact, &self.args.against) {
+            impact_text(&mut out, impact, proposed, self.args.show);
         }
         out
     }
@@ -308,17 +488,20 @@ impl Run<'_> {
     /// The throughput line, for stderr: it depends on the machine and the thread count, so it
     /// stays out of the (deterministic) report.
     fn throughput(&self) -> String {
+        let r = self.result;
         format!(
-            "throughput: {} flows in {:.3} s = {} flows/s on {}",
-            grouped(self.totals.evaluated as u64),
+            "throughput: {} records, {} flows in {:.3} s = {} records/s, {} flows/s on {}",
+            grouped(r.tuples as u64),
+            grouped(r.tally.evaluated as u64),
             self.seconds,
+            grouped((r.tuples as f64 / self.seconds.max(1e-9)).round() as u64),
             grouped(self.flows_per_second().round() as u64),
             plural(self.threads, "thread")
         )
     }
 
     fn json(&self) -> Value {
-        let (r, t) = (self.result, self.totals);
+        let (r, t) = (self.result, &self.result.tally);
         let counts = |c: &crate::replay::VerdictCounts| json!({"allowed": c.allowed, "denied": c.denied});
         let verdicts: serde_json::Map<String, Value> =
             t.verdicts.iter().map(|(d, c)| (direction_name(*d).to_string(), counts(c))).collect();
@@ -328,7 +511,17 @@ impl Run<'_> {
             .rules
             .iter()
             .map(|rc| {
-                json!({"nsg": rc.hit.nsg, "direction": rc.hit.direction.to_string(), "rule": rc.hit.rule, "flows": rc.flows})
+                let hours: Vec<Value> =
+                    rc.hours.iter().map(|(h, n)| json!({"hour": h.to_string(), "flows": n})).collect();
+                json!({
+                    "nsg": rc.hit.nsg,
+                    "direction": rc.hit.direction.to_string(),
+                    "rule": rc.hit.rule,
+                    "flows": rc.flows,
+                    "first_seen": rc.seen.map(|s| s.0.to_string()),
+                    "last_seen": rc.seen.map(|s| s.1.to_string()),
+                    "hours": hours,
+                })
             })
             .collect();
         let unused: Vec<Value> = t
@@ -337,21 +530,23 @@ impl Run<'_> {
             .map(|u| json!({"nsg": u.nsg, "direction": u.direction.to_string(), "rule": u.rule, "priority": u.priority}))
             .collect();
         let decision = |d: &crate::replay::Decision| json!({"access": d.access.to_string(), "nsg": d.nsg, "rule": d.rule});
-        let disagreements: Vec<Value> = t
+        let listed = self.args.list;
+        let disagreements: Vec<Value> = r
             .disagreements
             .iter()
-            .filter_map(|&i| match &r.outcomes[i] {
-                Outcome::Evaluated(e) => e.check.as_ref().map(|c| (i, e, c)),
+            .take(listed)
+            .filter_map(|s| match &s.outcome {
+                Outcome::Evaluated(e) => e.check.as_ref().map(|c| (s, e, c)),
                 _ => None,
             })
-            .map(|(i, e, c)| {
-                let rec = &self.records[i];
+            .map(|(s, e, c)| {
+                let rec = &s.sample.record;
                 let mut reference = decision(&c.reference);
                 if let Some(obj) = reference.as_object_mut() {
                     obj.insert("logged_rule".into(), c.logged_rule.clone().into());
                 }
                 json!({
-                    "record": rec.origin,
+                    "record": s.origin,
                     "flow": flow_json(rec),
                     "at": e.at.to_string(),
                     "source": if c.logged_rule.is_some() { "azure" } else { "expected" },
@@ -362,27 +557,25 @@ impl Run<'_> {
                 })
             })
             .collect();
-        let unmapped: Vec<Value> = t
+        let unmapped: Vec<Value> = r
             .unmapped
             .iter()
-            .filter_map(|&i| match &r.outcomes[i] {
+            .take(listed)
+            .filter_map(|s| match &s.outcome {
                 Outcome::Unmapped(u) => {
-                    Some(json!({"record": self.records[i].origin, "flow": flow_json(&self.records[i]), "reason": u.reason}))
+                    Some(json!({"record": s.origin, "flow": flow_json(&s.sample.record), "reason": u.reason}))
                 }
                 _ => None,
             })
             .collect();
-        let inputs: Vec<Value> = self
-            .inputs
-            .iter()
-            .map(|i| json!({"file": i.file.display().to_string(), "format": i.format.to_string()}))
-            .collect();
-        json!({
+        let inputs: Vec<Value> =
+            r.inputs.iter().map(|i| json!({"file": i.name, "format": i.format.to_string()})).collect();
+        let mut doc = json!({
             "scenario": self.args.scenario.display().to_string(),
             "inputs": inputs,
-            "records": self.tuples,
-            "flows": self.records.len(),
-            "dropped_records": self.dropped,
+            "records": r.tuples,
+            "flows": r.flows,
+            "dropped_records": r.dropped,
             "time": {
                 "at": format!("+{}", r.at),
                 "at_instant": r.start.plus(r.at).to_string(),
@@ -391,22 +584,46 @@ impl Run<'_> {
             },
             "evaluated": t.evaluated,
             "before_log_start": t.before_start,
-            "unmapped_count": t.unmapped.len(),
+            "unmapped_count": t.unmapped,
             "unmapped": unmapped,
             "verdicts": verdicts,
             "azure_verdicts": logged,
             "rules": rules,
             "unused_rules": unused,
             "compared": t.compared,
-            "agrees": t.disagreements.is_empty(),
-            "disagreement_count": t.disagreements.len(),
+            "agrees": t.disagreements == 0,
+            "disagreement_count": t.disagreements,
             "disagreements": disagreements,
             "unknown_addresses": t
                 .unknown_addresses
                 .iter()
                 .map(|(ip, n)| json!({"address": ip.to_string(), "records": n}))
                 .collect::<Vec<_>>(),
-        })
+        });
+        if let Some(obj) = doc.as_object_mut() {
+            if t.unknown_overflow > 0 {
+                obj.insert("unknown_addresses_not_listed".into(), t.unknown_overflow.into());
+            }
+            if r.forgotten > 0 {
+                obj.insert("forgotten_connections".into(), r.forgotten.into());
+            }
+            if let Some(impact) = &r.impact {
+                obj.insert("impact".into(), impact_json(impact, listed));
+            }
+            if r.skipped.any() {
+                let s = &r.skipped;
+                obj.insert(
+                    "skipped".into(),
+                    json!({
+                        "tuples": s.tuples,
+                        "records": s.records,
+                        "rest_of_inputs": s.rest_of_inputs,
+                        "errors": s.first.iter().take(listed).collect::<Vec<_>>(),
+                    }),
+                );
+            }
+        }
+        doc
     }
 }
 

@@ -33,7 +33,6 @@ mod arm;
 pub mod assertions;
 mod builder;
 mod emit;
-pub mod flowlog;
 mod inventory;
 pub mod json;
 pub mod json_position;

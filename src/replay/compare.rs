@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use crate::import::flowlog::{FlowRecord, Logged, LoggedAt, LoggedRule};
+use super::read::{FlowRecord, Logged, LoggedAt, LoggedRule};
 use crate::model::{NsgId, SubnetId, Topology};
 use crate::nsg::{Access, CompiledNsg, Direction};
 use crate::path::{Destination, FlowRequest, Hop, HopKind, PolicyCache, Source, Trace, evaluate};
@@ -11,15 +11,26 @@ use crate::sim::Instant;
 
 use super::{Check, Decision, Evaluation, Outcome, RuleHit, Unmapped};
 
-/// Evaluates one record in the state given by `topology` and `cache`, at `at`.
+/// Evaluates one record in the state given by `topology` and `cache`, at `at`: the reference
+/// evaluation (the whole path, every time), which the batched evaluation must agree with.
 pub(super) fn evaluate_record(
     topology: &Topology,
     cache: &PolicyCache,
     record: &FlowRecord,
     at: Instant,
 ) -> Outcome {
+    evaluate_traced(topology, cache, record, at).0
+}
+
+/// [`evaluate_record`], with the trace of the path when one was evaluated.
+pub(super) fn evaluate_traced(
+    topology: &Topology,
+    cache: &PolicyCache,
+    record: &FlowRecord,
+    at: Instant,
+) -> (Outcome, Option<Trace>) {
     if let Some(outcome) = ambiguous(topology, record) {
-        return outcome;
+        return (outcome, None);
     }
     match &record.logged {
         Some(logged) => logged_record(topology, cache, record, logged, at),
@@ -27,8 +38,8 @@ pub(super) fn evaluate_record(
     }
 }
 
-fn unmapped(reason: String, unknown: Vec<IpAddr>) -> Outcome {
-    Outcome::Unmapped(Unmapped { reason, unknown })
+fn unmapped(reason: String, unknown: Vec<IpAddr>) -> (Outcome, Option<Trace>) {
+    (Outcome::Unmapped(Unmapped { reason, unknown }), None)
 }
 
 /// A record with an address that VNets of separate routing domains share: a record gives
@@ -45,6 +56,7 @@ fn ambiguous(topology: &Topology, record: &FlowRecord) -> Option<Outcome> {
                 ),
                 Vec::new(),
             )
+            .0
         })
     })
 }
@@ -102,7 +114,12 @@ fn decision_of(hop: Option<&Hop>, verdict: Access) -> Decision {
 }
 
 /// A CSV row: the end-to-end verdict, compared with `expected` when given.
-fn plain_record(topology: &Topology, cache: &PolicyCache, record: &FlowRecord, at: Instant) -> Outcome {
+fn plain_record(
+    topology: &Topology,
+    cache: &PolicyCache,
+    record: &FlowRecord,
+    at: Instant,
+) -> (Outcome, Option<Trace>) {
     let f = &record.flow;
     if !in_topology(topology, f.src) && !in_topology(topology, f.dst) {
         return unmapped(
@@ -126,13 +143,14 @@ fn plain_record(topology: &Topology, cache: &PolicyCache, record: &FlowRecord, a
             trace: (!agrees).then(|| trace.clone()),
         }
     });
-    Outcome::Evaluated(Evaluation {
+    let outcome = Outcome::Evaluated(Evaluation {
         at,
         verdict: trace.verdict,
         direction: decided.and_then(|h| h.direction),
         hits: hits_of(&trace, None),
         check,
-    })
+    });
+    (outcome, Some(trace))
 }
 
 /// What one NSG decides on its own for the logged tuple, where it is applied (`subnet`).
@@ -170,7 +188,7 @@ fn logged_record(
     record: &FlowRecord,
     logged: &Logged,
     at: Instant,
-) -> Outcome {
+) -> (Outcome, Option<Trace>) {
     let t = topology;
     if let LoggedRule::Other(name) = &logged.rule {
         return unmapped(
@@ -321,7 +339,10 @@ fn logged_record(
         note,
         trace: (!agrees).then(|| trace.clone()),
     };
-    Outcome::Evaluated(Evaluation { at, verdict, direction: Some(direction), hits, check: Some(check) })
+    (
+        Outcome::Evaluated(Evaluation { at, verdict, direction: Some(direction), hits, check: Some(check) }),
+        Some(trace),
+    )
 }
 
 /// Every NSG of the point on its own (not stopping at a deny).
@@ -352,8 +373,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::import::flowlog::FlowState;
     use crate::net::{Flow, IpProtocol};
+    use crate::replay::read::FlowState;
     use crate::scenario::load_str;
     use crate::sim::{Duration, replay_until};
 

@@ -1,9 +1,16 @@
 //! Replaying real traffic against a scenario's policy: "does our model of production decide
-//! these flows the way production did?"
+//! these flows the way production did?", at the scale of an estate's flow logs.
 //!
-//! Each [`FlowRecord`] (from `import::flowlog`: Azure NSG or virtual network flow logs, or CSV) is
-//! evaluated end to end with `path::evaluate`, in the state of the scenario at the record's
-//! offset of the timeline:
+//! The inputs are read as streams ([`read`]: NSG and virtual network flow logs, CSV; files,
+//! directories, gzip, standard input) and never held whole: a reader thread cuts each input into
+//! chunks of whole records, a wave of chunks is parsed in parallel, and the wave's tuples are then
+//! handed to [`SHARDS`] shards, by connection, that evaluate them in parallel and keep totals
+//! ([`Tally`]). Memory is bounded by the chunks in flight, the open connections (see `select`),
+//! each worker's bounded tables of shared evaluations (see `fast`), and the totals: per rule and
+//! hour, per unknown address (capped), and the first few records shown.
+//!
+//! Each record is evaluated in the state of the scenario at the record's offset of the timeline
+//! (see `states`):
 //! - by default every record at one offset ([`Timing::at`], the end of the timeline when absent:
 //!   after the last step and the last JIT expiry);
 //! - with [`Timing::log_start`], each flow-log record at its own time: a record logged at
@@ -11,29 +18,46 @@
 //!   changed are seen as they were then; records logged before `log_start` are not evaluated;
 //! - a CSV row with an `at` cell at that offset.
 //!
-//! The timeline is played twice with `sim::observe`: once to learn the instants at which the
-//! policy changes, once to evaluate, at each such instant, the records that fall before the next
-//! change. Within one state the records are evaluated in parallel with rayon, on the caller's
-//! pool (`ThreadPool::install`); results are stored by record index, so the output does not
-//! depend on the number of threads.
-//!
-//! What is compared (see [`Check`]) and counted (see [`tally()`]) is documented on the items; the
-//! choices are recorded in docs/fidelity.md. This module reads no clock and does no I/O.
+//! What is compared (see [`Check`]) and counted (see [`Tally`]) is documented on the items; the
+//! choices are recorded in docs/fidelity.md. The reference evaluation (`compare`: the whole path
+//! for every record) is kept; the batched one (`fast`) must give its answers, and the records
+//! shown to people are evaluated again by the reference, with their traces. Shards, waves and
+//! workers change nothing in the result: totals are sums, lists are sorted or kept in input order.
+//! This module reads no clock; it reads the inputs it is given.
 
+mod against;
 mod compare;
+mod fast;
+pub mod read;
+mod select;
+mod states;
 mod tally;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::import::flowlog::FlowRecord;
 use crate::nsg::{Access, Direction, RuleKind};
 use crate::path::Trace;
-use crate::sim::{Duration, Instant, SimError, Step, World, observe};
+use crate::sim::{Duration, Instant, SimError, Step, World};
 
-pub use tally::{RuleCount, Tally, VerdictCounts, tally};
+use fast::{Evaluator, Fact};
+use read::{BadKind, Catalog, Chunk, FlowLogError, InputFormat, RawChunk, Source, Splitter, Tuple};
+use select::{ConnectionKey, Connections};
+use states::States;
+use tally::Partial;
+
+pub use against::{Impact, ImpactClass, MAX_PATHS, PathImpact, PathKey, Side};
+pub use fast::EvaluationCounts;
+pub use tally::{MAX_UNKNOWN_ADDRESSES, RuleCount, Sample, Tally, VerdictCounts};
+
+/// The number of shards tuples are spread over (fixed, so that nothing depends on the number of
+/// threads).
+pub const SHARDS: usize = 16;
 
 /// When records are evaluated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -120,7 +144,7 @@ pub struct Evaluation {
     /// The direction of the totals: the logged direction, or for a CSV row the direction of the
     /// hop that decided (`None` when no NSG decided: routing, a firewall, Bastion).
     pub direction: Option<Direction>,
-    /// The NSG rules that decided it, one per NSG evaluated (see [`tally()`] for which count).
+    /// The NSG rules that decided it, one per NSG evaluated (see [`Tally`] for which count).
     pub hits: Vec<RuleHit>,
     /// The comparison with Azure's log or the expectation, when the record has one.
     pub check: Option<Check>,
@@ -161,7 +185,87 @@ pub struct InventoryRule {
     pub rule: String,
 }
 
-/// The result of a replay: one outcome per record, in input order.
+/// How a replay runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// When records are evaluated.
+    pub timing: Timing,
+    /// Count, report and skip malformed records instead of stopping at the first.
+    pub skip_bad: bool,
+    /// How many disagreements and unmapped records to keep for showing (each).
+    pub samples: usize,
+}
+
+/// Where a replay is, for a progress display.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgressState {
+    /// Inputs read to their end.
+    pub inputs_done: usize,
+    /// Inputs in all.
+    pub inputs: usize,
+    /// Bytes read from storage (before decompression).
+    pub bytes: u64,
+    /// Bytes in all, when every input's size is known.
+    pub total_bytes: Option<u64>,
+    /// Tuples read.
+    pub tuples: u64,
+}
+
+/// Told how a replay advances (after each wave of chunks).
+pub trait Progress: Sync {
+    /// The replay has advanced to `state`.
+    fn update(&self, state: &ProgressState);
+}
+
+/// No progress display.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&self, _: &ProgressState) {}
+}
+
+/// One input and what it was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputSummary {
+    /// Its name.
+    pub name: String,
+    /// Its format.
+    pub format: InputFormat,
+}
+
+/// What `--skip-bad` skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Malformed tuples or CSV lines.
+    pub tuples: usize,
+    /// Malformed flow-log records (with all their tuples).
+    pub records: usize,
+    /// Inputs read only up to an error that lost their structure (or their UTF-8).
+    pub rest_of_inputs: usize,
+    /// The first errors, positioned, in input order.
+    pub first: Vec<String>,
+}
+
+impl Skipped {
+    /// Whether anything was skipped.
+    pub fn any(&self) -> bool {
+        self.tuples + self.records + self.rest_of_inputs > 0
+    }
+}
+
+/// A record shown to people, with the reference evaluation's full outcome.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    /// The record, where it is, and when it was evaluated.
+    pub sample: Sample,
+    /// Its origin as people read it.
+    pub origin: String,
+    /// What the reference evaluation made of it.
+    pub outcome: Outcome,
+}
+
+/// The result of a replay.
 #[derive(Clone, Debug)]
 pub struct Replay {
     /// The scenario's start.
@@ -170,61 +274,352 @@ pub struct Replay {
     pub end: Duration,
     /// The offset used for records without their own.
     pub at: Duration,
-    /// One outcome per record, in input order.
-    pub outcomes: Vec<Outcome>,
-    /// The user rules of every NSG in the states in which records were evaluated.
-    pub inventory: BTreeSet<InventoryRule>,
+    /// The inputs, in order.
+    pub inputs: Vec<InputSummary>,
+    /// Tuples (records) read.
+    pub tuples: usize,
+    /// Flows after dropping the records of connections already counted.
+    pub flows: usize,
+    /// Records dropped as records of a connection already counted.
+    pub dropped: usize,
+    /// Connections forgotten because too many were open at once (their later records counted).
+    pub forgotten: u64,
+    /// The totals.
+    pub tally: Tally,
+    /// The first disagreements, in input order.
+    pub disagreements: Vec<Shown>,
+    /// The first unmapped records, in input order.
+    pub unmapped: Vec<Shown>,
+    /// What `--skip-bad` skipped.
+    pub skipped: Skipped,
+    /// How the tuples were evaluated.
+    pub counts: EvaluationCounts,
+    /// With a proposed scenario: what it does to the observed flows.
+    pub impact: Option<Impact>,
 }
 
-/// Where on the timeline a record is evaluated: its offset, or `None` before `log_start`.
-fn placement(record: &FlowRecord, at: Duration, timing: &Timing) -> Option<Duration> {
-    if let Some(own) = record.at {
+/// Why a replay stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// A step of the timeline cannot be applied.
+    #[error("{0}")]
+    Sim(SimError),
+    /// A step of the proposed scenario's timeline cannot be applied.
+    #[error("{0}")]
+    ProposedSim(SimError),
+    /// An input cannot be read.
+    #[error(transparent)]
+    Input(#[from] FlowLogError),
+}
+
+/// Where on the timeline a tuple is evaluated: its offset, or `None` before `log_start`.
+fn placement(t: &Tuple, at: Duration, timing: &Timing) -> Option<Duration> {
+    if let Some(own) = t.at {
         return Some(own);
     }
-    match (timing.log_start, record.time) {
+    match (timing.log_start, t.time) {
         (Some(origin), Some(time)) => (time >= origin).then(|| time.since(origin)),
         _ => Some(at),
     }
 }
 
-/// Replays `records` against the scenario made of `world` and `steps`.
+/// What the reader thread sends.
+enum Message {
+    /// An input starts.
+    Start { name: String },
+    /// A chunk of it.
+    Chunk(RawChunk),
+    /// It ends; whether it was JSON.
+    End { file: u32, json: Option<bool> },
+    /// It could not be read on from here.
+    Error { error: FlowLogError },
+}
+
+/// Reads the inputs in order on its own thread, sending chunks.
+fn read_inputs(
+    sources: &[Source],
+    catalog: &Catalog,
+    bytes: &Arc<AtomicU64>,
+    skip_bad: bool,
+    tx: SyncSender<Message>,
+) {
+    for source in sources {
+        let name = source.name();
+        let file = catalog.add_file(name.clone());
+        if tx.send(Message::Start { name: name.clone() }).is_err() {
+            return;
+        }
+        let (reader, gzip) = match read::open(source, bytes.clone()) {
+            Ok(r) => r,
+            Err(error) => {
+                let _ = tx.send(Message::Error { error });
+                return;
+            }
+        };
+        let mut splitter = Splitter::new(reader, file, name.into(), gzip);
+        loop {
+            match splitter.next_chunk() {
+                Ok(Some(chunk)) => {
+                    if tx.send(Message::Chunk(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    if tx.send(Message::Error { error }).is_err() || !skip_bad {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+        if tx.send(Message::End { file, json: splitter.is_json() }).is_err() {
+            return;
+        }
+    }
+}
+
+/// One shard: its open connections, evaluator and totals.
+struct Shard<'s> {
+    impact: Option<against::ImpactPartial>,
+    connections: Connections,
+    evaluator: Evaluator<'s>,
+    partial: Partial,
+    flows: usize,
+    dropped: usize,
+}
+
+/// What every shard reads.
+struct Context<'a> {
+    states: &'a States,
+    proposed: Option<&'a States>,
+    catalog: &'a Catalog,
+    at: Duration,
+    options: &'a Options,
+}
+
+impl Shard<'_> {
+    fn handle(&mut self, ctx: &Context<'_>, chunk: &Chunk, index: usize) {
+        let t = &chunk.tuples[index];
+        let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
+        if let (Some(l), Some(g)) = (t.logged, group)
+            && !self.connections.counts(ConnectionKey::of(g, t), l.state, l.access)
+        {
+            self.dropped += 1;
+            return;
+        }
+        self.flows += 1;
+        let Some(offset) = placement(t, ctx.at, &ctx.options.timing) else {
+            self.partial.before_start += 1;
+            return;
+        };
+        let when = ctx.states.start.plus(offset);
+        let state = ctx.states.index_at(when);
+        if let (Some(impact), Some(then)) = (&mut self.impact, ctx.proposed) {
+            let logged = t.logged.zip(group).map(|(l, g)| (g.place, g.rule_id, l.direction as u8));
+            let record = fast::record_of(group, t);
+            impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when);
+        }
+        let Shard { evaluator, partial, .. } = self;
+        let fact = evaluator.evaluate(state, group.map(|g| (g, g.rule_id)), t, when);
+        if partial.add(fact, t.time.unwrap_or(when), state) {
+            let samples = match fact {
+                Fact::Unmapped { .. } => &mut partial.unmapped_samples,
+                Fact::Evaluated { .. } => &mut partial.disagreement_samples,
+            };
+            if samples.len() < ctx.options.samples {
+                samples.push(Sample {
+                    ordinal: chunk.ordinal(index),
+                    record: ctx.catalog.record(chunk, index),
+                    state,
+                    at: when,
+                });
+            }
+        }
+    }
+}
+
+/// A parsed chunk with its tuples dealt out to shards.
+struct Dealt {
+    chunk: Chunk,
+    shards: Vec<Vec<u32>>,
+}
+
+fn deal(chunk: Chunk) -> Dealt {
+    let mut shards = vec![Vec::new(); SHARDS];
+    for (i, t) in chunk.tuples.iter().enumerate() {
+        let shard = match t.logged {
+            Some(l) => {
+                let key = ConnectionKey::of(&chunk.groups[l.group as usize], t);
+                (key.shard_hash() % SHARDS as u64) as usize
+            }
+            None => (i + chunk.seq as usize) % SHARDS,
+        };
+        shards[shard].push(i as u32);
+    }
+    Dealt { chunk, shards }
+}
+
+/// Replays `sources` against the scenario made of `world` and `steps`, on the caller's rayon
+/// pool (`ThreadPool::install`).
 ///
 /// # Errors
-/// A step of the timeline that cannot be applied (the scenario is inconsistent).
+/// A step of the timeline that cannot be applied, an input that cannot be opened or read, or
+/// (without `skip_bad`) the first malformed record.
 pub fn replay(
     world: &World,
     steps: &[Step],
-    records: &[FlowRecord],
-    timing: Timing,
-) -> Result<Replay, SimError> {
-    let start = world.start;
-    let mut changes: Vec<Instant> = Vec::new();
-    let last = observe(world.clone(), steps, None, |sim| changes.push(sim.now()))?;
-    let end = last.now().since(start);
-    let at = timing.at.unwrap_or(end);
-    let offsets: Vec<Option<Duration>> = records.iter().map(|r| placement(r, at, &timing)).collect();
-    let mut order: Vec<(Instant, usize)> =
-        offsets.iter().enumerate().filter_map(|(i, o)| o.map(|o| (start.plus(o), i))).collect();
-    order.sort();
+    sources: &[Source],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Replay, ReplayError> {
+    replay_against(world, steps, None, sources, options, progress)
+}
 
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+/// [`replay`], and with `proposed` (a second scenario's world and timeline) the impact of the
+/// proposal on every observed flow ([`Impact`]).
+///
+/// # Errors
+/// As [`replay`]; a step of the proposed timeline that cannot be applied.
+pub fn replay_against(
+    world: &World,
+    steps: &[Step],
+    proposed: Option<(&World, &[Step])>,
+    sources: &[Source],
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Replay, ReplayError> {
+    let states = States::build(world, steps).map_err(ReplayError::Sim)?;
+    let proposed_states = match proposed {
+        Some((w, s)) => Some(States::build(w, s).map_err(ReplayError::ProposedSim)?),
+        None => None,
+    };
+    let at = options.timing.at.unwrap_or(states.end);
+    let catalog = Catalog::default();
+    let bytes = Arc::new(AtomicU64::new(0));
+    let sizes: Vec<Option<u64>> = sources.iter().map(Source::size).collect();
+    let mut shown = ProgressState {
+        inputs: sources.len(),
+        total_bytes: sizes.iter().copied().sum::<Option<u64>>(),
+        ..ProgressState::default()
+    };
+    let shards: Vec<Mutex<Shard<'_>>> = (0..SHARDS)
+        .map(|_| {
+            Mutex::new(Shard {
+                impact: proposed_states.as_ref().map(|_| against::ImpactPartial::default()),
+                connections: Connections::default(),
+                evaluator: Evaluator::new(&states),
+                partial: Partial::default(),
+                flows: 0,
+                dropped: 0,
+            })
+        })
+        .collect();
+    let ctx = Context { states: &states, proposed: proposed_states.as_ref(), catalog: &catalog, at, options };
+    let mut inputs: Vec<InputSummary> = Vec::new();
+    let mut formats: Vec<(Option<u8>, bool, bool)> = Vec::new();
+    let mut skipped = Skipped::default();
+    let mut tuples = 0usize;
+    let wave = 2 * rayon::current_num_threads().max(1);
+
+    std::thread::scope(|scope| -> Result<(), ReplayError> {
+        let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
+        let catalog = &catalog;
+        let reader_bytes = bytes.clone();
+        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, options.skip_bad, tx));
+        let mut done = false;
+        while !done {
+            // A wave: the chunks that are ready, at least one, at most `wave`.
+            let mut raws: Vec<RawChunk> = Vec::new();
+            let mut stop: Option<FlowLogError> = None;
+            while raws.len() < wave {
+                let message = if raws.is_empty() { rx.recv().ok() } else { rx.try_recv().ok() };
+                let Some(message) = message else {
+                    done = raws.is_empty() || done;
+                    break;
+                };
+                match message {
+                    Message::Start { name } => {
+                        inputs.push(InputSummary { name, format: InputFormat::Csv });
+                        formats.push((None, false, false));
+                    }
+                    Message::Chunk(raw) => raws.push(raw),
+                    Message::End { file, json } => {
+                        if let Some(f) = formats.get_mut(file as usize) {
+                            f.2 = json == Some(false);
+                        }
+                        shown.inputs_done += 1;
+                    }
+                    Message::Error { error } => {
+                        stop = Some(error);
+                        break;
+                    }
+                }
+            }
+            let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
+            let parsed: Vec<Result<Chunk, FlowLogError>> = raws
+                .par_iter()
+                .map(|raw| read::parse_chunk(raw, catalog, &names[raw.file as usize], options.skip_bad))
+                .collect();
+            drop(raws);
+            let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
+            for chunk in parsed {
+                let chunk = chunk?;
+                if let Some(f) = formats.get_mut(chunk.file as usize) {
+                    f.0 = f.0.max(chunk.nsg_version);
+                    f.1 |= chunk.vnet;
+                    f.2 |= chunk.csv;
+                }
+                for bad in &chunk.bad {
+                    match bad.what {
+                        BadKind::Tuple => skipped.tuples += 1,
+                        BadKind::Record => skipped.records += 1,
+                        BadKind::RestOfInput => skipped.rest_of_inputs += 1,
+                    }
+                    if skipped.first.len() < options.samples {
+                        skipped.first.push(bad.error.to_string());
+                    }
+                }
+                tuples += chunk.tuples.len();
+                dealt.push(deal(chunk));
+            }
+            let dealt = &dealt;
+            let ctx = &ctx;
+            shards.par_iter().enumerate().for_each(|(s, shard)| {
+                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                for d in dealt {
+                    for &i in &d.shards[s] {
+                        shard.handle(ctx, &d.chunk, i as usize);
+                    }
+                }
+            });
+            if let Some(error) = stop {
+                if !options.skip_bad || matches!(error, FlowLogError::Read { .. }) {
+                    return Err(error.into());
+                }
+                skipped.rest_of_inputs += 1;
+                if skipped.first.len() < options.samples {
+                    skipped.first.push(format!("{error} (the rest of this input is skipped)"));
+                }
+                shown.inputs_done += 1;
+            }
+            shown.bytes = bytes.load(Ordering::Relaxed);
+            shown.tuples = tuples as u64;
+            progress.update(&shown);
+        }
+        Ok(())
+    })?;
+
+    for (input, (version, vnet, csv)) in inputs.iter_mut().zip(&formats) {
+        input.format = read::input_format(*version, *vnet, *csv);
+    }
+    let shards: Vec<Shard<'_>> =
+        shards.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
+    let used: BTreeSet<usize> = shards.iter().flat_map(|s| s.partial.states.iter().copied()).collect();
     let mut inventory = BTreeSet::new();
-    let mut state = 0;
-    let mut cursor = 0;
-    observe(world.clone(), steps, None, |sim| {
-        // The records from this state's instant up to the next change are decided by this state;
-        // the last state holds to the end of time.
-        let next = changes.get(state + 1).copied();
-        state += 1;
-        let first = cursor;
-        while cursor < order.len() && next.is_none_or(|n| order[cursor].0 < n) {
-            cursor += 1;
-        }
-        let window = &order[first..cursor];
-        if window.is_empty() {
-            return;
-        }
-        let topology = sim.topology();
+    for &state in &used {
+        let topology = &states.snapshots[state].topology;
         for id in topology.nsg_ids() {
             let nsg = topology.nsg(id);
             for rule in nsg.rules.iter().filter(|r| r.kind == RuleKind::Security) {
@@ -236,27 +631,71 @@ pub fn replay(
                 });
             }
         }
-        let evaluated: Vec<(usize, Outcome)> = window
-            .par_iter()
-            .map(|&(when, i)| (i, compare::evaluate_record(topology, sim.policies(), &records[i], when)))
-            .collect();
-        for (i, outcome) in evaluated {
-            outcomes[i] = Some(outcome);
-        }
-    })?;
-    let outcomes = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::BeforeStart)).collect();
-    Ok(Replay { start, end, at, outcomes, inventory })
+    }
+    let (mut flows, mut dropped, mut forgotten) = (0, 0, 0);
+    let mut counts = EvaluationCounts::default();
+    for shard in &shards {
+        flows += shard.flows;
+        dropped += shard.dropped;
+        forgotten += shard.connections.forgotten;
+        counts.shared += shard.evaluator.counts.shared;
+        counts.chain += shard.evaluator.counts.chain;
+        counts.full += shard.evaluator.counts.full;
+    }
+    // Move the partials out (the hit tables stay borrowed).
+    let mut partials: Vec<Partial> = Vec::new();
+    let mut impacts = Vec::new();
+    let mut shards = shards;
+    for shard in &mut shards {
+        partials.push(std::mem::take(&mut shard.partial));
+        impacts.extend(shard.impact.take());
+    }
+    let impact = proposed_states.as_ref().map(|_| against::Impact::merge(impacts));
+    let parts: Vec<(Partial, &fast::HitTable)> =
+        partials.into_iter().zip(shards.iter().map(|s| &s.evaluator.hits)).collect();
+    let tally = Tally::merge(parts, &inventory, options.samples);
+    let again = |samples: &[Sample]| -> Vec<Shown> {
+        samples
+            .iter()
+            .map(|s| {
+                let snap = &states.snapshots[s.state];
+                Shown {
+                    sample: s.clone(),
+                    origin: s.record.origin.clone(),
+                    outcome: compare::evaluate_record(&snap.topology, &snap.cache, &s.record, s.at),
+                }
+            })
+            .collect()
+    };
+    let disagreements = again(&tally.disagreement_samples);
+    let unmapped = again(&tally.unmapped_samples);
+    Ok(Replay {
+        start: states.start,
+        end: states.end,
+        at,
+        inputs,
+        tuples,
+        flows,
+        dropped,
+        forgotten,
+        tally,
+        disagreements,
+        unmapped,
+        skipped,
+        counts,
+        impact,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::flowlog::{Logged, LoggedAt, LoggedRule};
     use crate::net::{Flow, IpProtocol};
+    use read::{Origin, TupleLog};
 
-    fn record(at: Option<Duration>, time: Option<Instant>) -> FlowRecord {
-        FlowRecord {
-            origin: "t".into(),
+    fn record(at: Option<Duration>, time: Option<Instant>) -> Tuple {
+        Tuple {
+            origin: Origin::Csv { line: 1 },
             flow: Flow::new(
                 IpProtocol::TCP,
                 "198.18.0.1".parse().expect("ip"),
@@ -266,11 +705,10 @@ mod tests {
             ),
             time,
             at,
-            logged: time.map(|_| Logged {
-                at: LoggedAt::Nsg("n".into()),
+            logged: time.map(|_| TupleLog {
+                group: 0,
                 direction: Direction::Inbound,
                 access: Access::Allow,
-                rule: LoggedRule::User("r".into()),
                 state: None,
             }),
             expected: None,

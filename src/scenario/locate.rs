@@ -17,19 +17,31 @@
 //! The scanner only ever sees text that RON has already accepted; on anything unexpected it stops
 //! recording rather than failing, and lookups fall back to shorter prefixes.
 
+use crate::hash::FastBuild;
 use std::collections::HashMap;
+
+/// Field path → byte span.
+///
+/// The map is built from the scenario's own text and holds a key per value written (three per
+/// timeline step), so it uses nsgsim's fast hasher: SipHash cost a third of loading a long
+/// timeline.
+type Spans = HashMap<String, (usize, usize), FastBuild>;
 
 /// The byte span of every value of one source text, by field path.
 #[derive(Debug, Clone)]
 pub struct SourceMap<'a> {
     text: &'a str,
-    spans: HashMap<String, (usize, usize)>,
+    spans: Spans,
+    /// The byte offset of every `\n`, in order: a position is a binary search, not a scan of
+    /// the text before it (a loader asks once per timeline step, so a scan made loading
+    /// quadratic in the number of steps).
+    newlines: Vec<usize>,
 }
 
 impl<'a> SourceMap<'a> {
     /// Scans `text` (which RON has parsed) and records every value's span.
     pub fn new(text: &'a str) -> SourceMap<'a> {
-        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: HashMap::new(), depth: 0 };
+        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: Spans::default(), depth: 0 };
         scanner.skip_trivia();
         // Inner attributes such as `#![enable(implicit_some)]` come before the value.
         while scanner.bytes[scanner.pos..].starts_with(b"#!") {
@@ -40,7 +52,8 @@ impl<'a> SourceMap<'a> {
             scanner.skip_trivia();
         }
         scanner.value(String::new());
-        SourceMap { text, spans: scanner.spans }
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
+        SourceMap { text, spans: scanner.spans, newlines }
     }
 
     /// The byte span of the value at exactly `path`.
@@ -81,10 +94,12 @@ impl<'a> SourceMap<'a> {
 
     /// Converts a byte offset to 1-based (line, column in characters).
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        (line, col)
+        let offset = offset.min(self.text.len());
+        // The newlines before `offset`, and where its line starts.
+        let before = self.newlines.partition_point(|&n| n < offset);
+        let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
+        let col = self.text.get(line_start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (before + 1, col)
     }
 }
 
@@ -121,7 +136,7 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    spans: HashMap<String, (usize, usize)>,
+    spans: Spans,
     depth: usize,
 }
 
@@ -415,6 +430,19 @@ Scenario(
         assert_eq!(at("timeline[1].action.vm"), Some("\"vm1\""));
         assert!(at("timeline[1].at").is_some());
         assert_eq!(at("timeline[2]"), None);
+    }
+
+    #[test]
+    fn positions_agree_with_counting_lines_and_characters_at_every_offset() {
+        let text = format!("{TEXT}\n\"é\": 1,\n\n  x");
+        let map = SourceMap::new(&text);
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            assert_eq!(map.position(offset), (line, column), "offset {offset}");
+        }
+        assert_eq!(map.position(text.len() + 5), map.position(text.len()));
     }
 
     /// The (line, column) of the `nth` occurrence of `needle` in `TEXT`.

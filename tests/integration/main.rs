@@ -13,6 +13,7 @@ mod matcher;
 mod overlap;
 mod paths;
 mod replay;
+mod replay_stream;
 mod report;
 mod scenarios;
 mod terraform;

@@ -16,7 +16,8 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::{FlowLogError, FlowRecord, Input, InputFormat};
+use super::source::shown;
+use super::{BadInput, BadKind, Chunk, FlowLogError, Origin, RawChunk, Tuple};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::Access;
 use crate::time::Duration;
@@ -64,122 +65,171 @@ fn cells(line: &str) -> Vec<Cell<'_>> {
     out
 }
 
-/// Parses the CSV format.
-pub(super) fn parse(path: &Path, text: &str) -> Result<Input, FlowLogError> {
-    let error = |line: usize, column: usize, message: String| FlowLogError::At {
+/// The columns of a CSV input, in the order its header names them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    columns: Vec<Column>,
+    /// The header line as written, for messages.
+    text: String,
+}
+
+impl Header {
+    /// Parses the header line `text`, line `line` of `path`.
+    pub(super) fn parse(path: &Path, line: usize, text: &str) -> Result<Header, FlowLogError> {
+        let error = |column: usize, message: String| FlowLogError::At {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        let mut columns: Vec<Column> = Vec::new();
+        for cell in cells(text) {
+            let Some(&(_, column)) = COLUMNS.iter().find(|(name, _)| name.eq_ignore_ascii_case(cell.text))
+            else {
+                let hint = if line == 1 && columns.is_empty() {
+                    "; the file is neither Azure flow-log JSON nor CSV with a header"
+                } else {
+                    ""
+                };
+                return Err(error(
+                    cell.column,
+                    format!("header: unknown column '{}'; valid: {HEADER}{hint}", cell.text),
+                ));
+            };
+            if columns.contains(&column) {
+                return Err(error(cell.column, format!("header: column '{}' appears twice", cell.text)));
+            }
+            columns.push(column);
+        }
+        for (name, column) in &COLUMNS[..5] {
+            if !columns.contains(column) {
+                return Err(error(1, format!("header: the column '{name}' is missing; valid: {HEADER}")));
+            }
+        }
+        Ok(Header { columns, text: text.trim().to_string() })
+    }
+}
+
+/// Parses the lines of a chunk; the first is line `first_line`.
+pub(super) fn parse(
+    raw: &RawChunk,
+    first_line: usize,
+    header: &Header,
+    path: &Path,
+    skip_bad: bool,
+    chunk: &mut Chunk,
+) -> Result<(), FlowLogError> {
+    let text = match std::str::from_utf8(&raw.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let p = raw.position(e.valid_up_to());
+            let error = FlowLogError::At {
+                file: path.to_path_buf(),
+                line: p.line,
+                column: p.column,
+                message: "invalid UTF-8 (CSV is read as UTF-8)".into(),
+            };
+            if !skip_bad {
+                return Err(error);
+            }
+            let ordinal = chunk.ordinal(0);
+            chunk.bad.push(BadInput { ordinal, error, what: BadKind::RestOfInput });
+            return Ok(());
+        }
+    };
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        let number = first_line + i;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        match row(path, header, number, line) {
+            Ok(tuple) => chunk.tuples.push(tuple),
+            Err(error) => {
+                if !skip_bad {
+                    return Err(error);
+                }
+                let ordinal = chunk.ordinal(chunk.tuples.len());
+                chunk.bad.push(BadInput { ordinal, error, what: BadKind::Tuple });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One data line.
+fn row(path: &Path, header: &Header, number: usize, line: &str) -> Result<Tuple, FlowLogError> {
+    let error = |column: usize, message: String| FlowLogError::At {
         file: path.to_path_buf(),
-        line,
+        line: number,
         column,
         message,
     };
-    let mut content = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let Some((header_line, header)) = content.next() else {
-        return Err(error(1, 1, format!("no header line; valid: {HEADER}")));
+    let columns = &header.columns;
+    let cells = cells(line);
+    if cells.len() != columns.len() {
+        return Err(error(
+            1,
+            format!("{} fields; the header has {}: {}", cells.len(), columns.len(), header.text),
+        ));
+    }
+    let cell = |c: Column| -> &Cell<'_> {
+        let index = columns.iter().position(|x| *x == c).unwrap_or(0);
+        &cells[index]
     };
-    let mut columns: Vec<Column> = Vec::new();
-    for cell in cells(header) {
-        let Some(&(_, column)) = COLUMNS.iter().find(|(name, _)| name.eq_ignore_ascii_case(cell.text)) else {
-            let hint = if header_line == 1 && columns.is_empty() {
-                "; the file is neither Azure flow-log JSON nor CSV with a header"
-            } else {
-                ""
-            };
-            return Err(error(
-                header_line,
-                cell.column,
-                format!("header: unknown column '{}'; valid: {HEADER}{hint}", cell.text),
-            ));
-        };
-        if columns.contains(&column) {
-            return Err(error(
-                header_line,
-                cell.column,
-                format!("header: column '{}' appears twice", cell.text),
-            ));
+    let bad = |c: Column, what: &str, valid: &str| {
+        let cell = cell(c);
+        error(cell.column, format!("{what} '{}': valid: {valid}", cell.text))
+    };
+    let address = |c: Column, what: &str| -> Result<IpAddr, FlowLogError> {
+        cell(c).text.parse().map_err(|_| bad(c, what, "an IPv4 or IPv6 address"))
+    };
+    let src = address(Column::Src, "src")?;
+    let dst = address(Column::Dst, "dst")?;
+    let protocol_text = cell(Column::Protocol).text;
+    let protocol = match IpProtocol::parse(protocol_text) {
+        Some(p) if !protocol_text.is_empty() => p,
+        _ => return Err(bad(Column::Protocol, "protocol", "tcp, udp, icmp or a protocol number 0-255")),
+    };
+    let port = |c: Column, what: &str| -> Result<u16, FlowLogError> {
+        let text = cell(c).text;
+        if text.is_empty() && !protocol.has_ports() {
+            return Ok(0);
         }
-        columns.push(column);
-    }
-    for (name, column) in &COLUMNS[..5] {
-        if !columns.contains(column) {
-            return Err(error(
-                header_line,
-                1,
-                format!("header: the column '{name}' is missing; valid: {HEADER}"),
-            ));
+        text.parse().map_err(|_| bad(c, what, "a port 0-65535"))
+    };
+    let src_port = port(Column::SrcPort, "src_port")?;
+    let dst_port = port(Column::DstPort, "dst_port")?;
+    let expected = if columns.contains(&Column::Expected) {
+        match cell(Column::Expected).text.to_ascii_lowercase().as_str() {
+            "" => None,
+            "allow" => Some(Access::Allow),
+            "deny" => Some(Access::Deny),
+            _ => return Err(bad(Column::Expected, "expected", "allow, deny, or empty")),
         }
-    }
-    let mut records = Vec::new();
-    for (number, line) in content {
-        let cells = cells(line);
-        if cells.len() != columns.len() {
-            return Err(error(
-                number,
-                1,
-                format!("{} fields; the header has {}: {}", cells.len(), columns.len(), header.trim()),
-            ));
-        }
-        let cell = |c: Column| -> &Cell<'_> {
-            let index = columns.iter().position(|x| *x == c).unwrap_or(0);
-            &cells[index]
-        };
-        let bad = |c: Column, what: &str, valid: &str| {
-            let cell = cell(c);
-            error(number, cell.column, format!("{what} '{}': valid: {valid}", cell.text))
-        };
-        let address = |c: Column, what: &str| -> Result<IpAddr, FlowLogError> {
-            cell(c).text.parse().map_err(|_| bad(c, what, "an IPv4 or IPv6 address"))
-        };
-        let src = address(Column::Src, "src")?;
-        let dst = address(Column::Dst, "dst")?;
-        let protocol_text = cell(Column::Protocol).text;
-        let protocol = match IpProtocol::parse(protocol_text) {
-            Some(p) if !protocol_text.is_empty() => p,
-            _ => return Err(bad(Column::Protocol, "protocol", "tcp, udp, icmp or a protocol number 0-255")),
-        };
-        let port = |c: Column, what: &str| -> Result<u16, FlowLogError> {
-            let text = cell(c).text;
-            if text.is_empty() && !protocol.has_ports() {
-                return Ok(0);
-            }
-            text.parse().map_err(|_| bad(c, what, "a port 0-65535"))
-        };
-        let src_port = port(Column::SrcPort, "src_port")?;
-        let dst_port = port(Column::DstPort, "dst_port")?;
-        let expected = if columns.contains(&Column::Expected) {
-            match cell(Column::Expected).text.to_ascii_lowercase().as_str() {
-                "" => None,
-                "allow" => Some(Access::Allow),
-                "deny" => Some(Access::Deny),
-                _ => return Err(bad(Column::Expected, "expected", "allow, deny, or empty")),
-            }
-        } else {
-            None
-        };
-        let at = if columns.contains(&Column::At) && !cell(Column::At).text.is_empty() {
-            let c = cell(Column::At);
-            Some(Duration::parse(c.text).map_err(|m| error(number, c.column, format!("at: {m}")))?)
-        } else {
-            None
-        };
-        records.push(FlowRecord {
-            origin: format!("{}:{number}", path.display()),
-            flow: Flow::new(protocol, src, src_port, dst, dst_port),
-            time: None,
-            at,
-            logged: None,
-            expected,
-        });
-    }
-    Ok(Input { file: path.to_path_buf(), format: InputFormat::Csv, records })
+    } else {
+        None
+    };
+    let at = if columns.contains(&Column::At) && !cell(Column::At).text.is_empty() {
+        let c = cell(Column::At);
+        Some(Duration::parse(c.text).map_err(|m| error(c.column, format!("at: {}", shown(&m))))?)
+    } else {
+        None
+    };
+    Ok(Tuple {
+        flow: Flow::new(protocol, src, src_port, dst, dst_port),
+        time: None,
+        at,
+        expected,
+        logged: None,
+        origin: Origin::Csv { line: number as u32 },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::read::{Input, InputFormat};
 
     fn parse_str(text: &str) -> Result<Input, FlowLogError> {
         super::super::parse(Path::new("flows.csv"), text)

@@ -17,7 +17,8 @@ use crate::sim::Instant;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// JSON files: ARM templates, parameters files (recognised by their `$schema` or shape),
-    /// `az network nsg|vnet|nic show|list` output, JIT policies (REST).
+    /// `az network nsg|vnet|nic show|list` output, JIT policies (REST), Terraform plans and
+    /// state (`terraform show -json`).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// A parameters file for the templates (`{"parameters": {"NAME": {"value": ...}}}`, or the

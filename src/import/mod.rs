@@ -7,7 +7,9 @@
 //! 2. **readers**, one per source, turn inputs into the same `resource::Resource` records (full
 //!    type, names, body, provenance): `arm` evaluates a template with its parameter values
 //!    (expressions, copy loops, conditions; a value an expression makes keeps the expression's
-//!    position), `rest` takes `az`/REST output as it is. A resource of a type nsgsim does not
+//!    position), `rest` takes `az`/REST output as it is, `terraform` translates each resource
+//!    instance of a `terraform show -json` plan or state into Azure's shape, keeping its
+//!    Terraform address in every path. A resource of a type nsgsim does not
 //!    model is skipped before anything of it is evaluated, and counted;
 //! 3. the **inventory** (`inventory`) reads each resource into a typed record of its kind, one
 //!    small file per kind, checking values where they are and keeping references as
@@ -17,7 +19,7 @@
 //!    [`Summary`] of what was read, imported and skipped per resource type.
 //!
 //! Splitting reading from evaluation from building is what lets a storage account named with
-//! `uniqueString()` cost nothing, lets a later Terraform reader feed the same inventory, and
+//! `uniqueString()` cost nothing, lets the Terraform reader feed the same inventory, and
 //! keeps every message at `file:line:column: json.path`. The output is written as RON
 //! ([`to_ron`]) so the result is an ordinary scenario file that `nsgsim check` accepts and
 //! people can edit. The mapping of Azure types to scenario parts is in docs/engineers.md.
@@ -38,6 +40,7 @@ mod resource;
 mod rest;
 mod source;
 mod summary;
+mod terraform;
 #[cfg(test)]
 mod tests;
 
@@ -302,7 +305,9 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     let mut declared: Vec<String> = Vec::new();
     let mut templates = 0;
     for (file, root, _) in documents.iter().filter(|(file, _, _)| !parameter_files.contains(file)) {
-        if arm::is_template(root) {
+        if terraform::is_terraform(root) {
+            terraform::read(root, *file, &mut diag, &mut collected)?;
+        } else if arm::is_template(root) {
             templates += 1;
             declared.extend(arm::read_template(
                 root,
@@ -338,8 +343,10 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
             }),
         }
     }
-    let kinds: Vec<String> = collected.resources.iter().map(|r| r.kind.clone()).collect();
+    let kinds = collected.summary_types();
     let mut inventory = inventory::Inventory::new(diag);
     inventory.read_all(&collected.resources)?;
-    builder::build(inventory, &kinds, &collected.skipped, options)
+    let mut imported = builder::build(inventory, &kinds, &collected.skipped, options)?;
+    imported.scenario.caveats.extend(collected.caveats);
+    Ok(imported)
 }

@@ -73,6 +73,28 @@ pub struct Collected {
     pub resources: Vec<Resource>,
     /// Resources not passed on.
     pub skipped: Vec<Skipped>,
+    /// The types the summary counts a resource under when its source names types its own way,
+    /// by the resource's index in `resources`: Terraform's `azurerm_subnet`, and the Terraform
+    /// associations folded into it (`azurerm_subnet_network_security_group_association`), each
+    /// counted with the resource's outcome. A resource not listed counts under its Azure type.
+    pub counted_as: std::collections::BTreeMap<usize, Vec<String>>,
+    /// What a reader could not read or follow and can change traffic, for the scenario's
+    /// caveats.
+    pub caveats: Vec<crate::scenario::schema::CaveatSpec>,
+}
+
+impl Collected {
+    /// The lines of the summary the resources stand for: `(resource index, type)`, in order.
+    pub fn summary_types(&self) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (i, r) in self.resources.iter().enumerate() {
+            match self.counted_as.get(&i) {
+                Some(kinds) => out.extend(kinds.iter().map(|k| (i, k.clone()))),
+                None => out.push((i, r.kind.clone())),
+            }
+        }
+        out
+    }
 }
 
 /// The kinds of resource the inventory reads.

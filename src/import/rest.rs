@@ -121,8 +121,8 @@ fn graph_table(
 }
 
 /// One resource at `src`, and the resources nested in it. `parent` = (type, names) of the
-/// resource it is nested in.
-fn resource(
+/// resource it is nested in. The Terraform reader hands `azapi_resource` bodies here.
+pub(super) fn resource(
     node: &Node,
     src: &Src,
     parent: Option<(&str, &[String])>,

@@ -5,7 +5,14 @@
 //! tree gave the value (for a value a template expression made, that expression's position).
 //! [`Diagnostics`] owns the list of files and collects warnings, and makes the errors, so that
 //! every message reads `file:LINE:COLUMN: PATH: message`.
+//!
+//! A reader that translates its input into Azure's shape (the Terraform reader turns
+//! `security_rule[0].priority` into `properties.securityRules[0].properties.priority`) keeps
+//! each value's position and records the path the value has in its own file
+//! ([`Diagnostics::alias`]); messages then name that path, so that the path and the position
+//! point at the same text.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::arm::ResourceRef;
@@ -76,11 +83,15 @@ pub fn join(base: &str, field: &str) -> String {
     }
 }
 
-/// The inputs' file names and the warnings collected so far.
+/// The inputs' file names, the warnings collected so far, and the paths values have in their
+/// own files when a reader translated them.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     files: Vec<PathBuf>,
     warnings: Vec<Warning>,
+    /// (file, position of a value) → the value's path in its own file, for values a reader
+    /// moved into another shape.
+    aliases: HashMap<(usize, Position), String>,
 }
 
 impl Diagnostics {
@@ -100,17 +111,34 @@ impl Diagnostics {
         &self.files
     }
 
+    /// Records that the value at `position` of `file` has the path `path` in that file: a
+    /// reader that moves values into Azure's shape says where each was, and messages about it
+    /// name that path.
+    pub fn alias(&mut self, file: usize, position: Position, path: String) {
+        self.aliases.insert((file, position), path);
+    }
+
+    /// The path of the value at `src` as its file has it: the path recorded with
+    /// [`Diagnostics::alias`] for its position, else `src`'s own (`(root)` for the document).
+    pub fn shown(&self, src: &Src) -> String {
+        match src.position.and_then(|p| self.aliases.get(&(src.file, p))) {
+            Some(path) => path.clone(),
+            None => src.shown(),
+        }
+    }
+
     /// `file:LINE:COLUMN: PATH` (or `file: PATH`), for messages that point at another place.
     pub fn place(&self, src: &Src) -> String {
-        format!("{}: {}", file_position(self.file(src.file), src.position), src.shown())
+        format!("{}: {}", file_position(self.file(src.file), src.position), self.shown(src))
     }
 
     /// A warning at `src` (about the file as a whole when the path is empty).
     pub fn warning(&self, src: &Src, message: impl Into<String>) -> Warning {
+        let path = if src.path.is_empty() { String::new() } else { self.shown(src) };
         Warning {
             file: self.file(src.file).to_path_buf(),
             position: if src.path.is_empty() { None } else { src.position },
-            path: src.path.clone(),
+            path,
             message: message.into(),
         }
     }
@@ -137,7 +165,7 @@ impl Diagnostics {
         ImportError::Invalid {
             file: self.file(src.file).to_path_buf(),
             position: src.position,
-            path: src.shown(),
+            path: self.shown(src),
             value: super::json::shorten(value),
             message: message.into(),
         }
@@ -148,7 +176,7 @@ impl Diagnostics {
         ImportError::Unresolved {
             file: self.file(src.file).to_path_buf(),
             position: src.position,
-            path: src.shown(),
+            path: self.shown(src),
             reference: format!("{}/{}", reference.kind, reference.names.join("/")),
             message: message.into(),
         }
@@ -174,6 +202,29 @@ mod tests {
         assert_eq!(join("resources[2]", "(copyIndex=1)"), "resources[2](copyIndex=1)");
         assert_eq!(join("a", "[0]"), "a[0]");
         assert_eq!(Src { file: 0, path: String::new(), position: None }.shown(), "(root)");
+    }
+
+    #[test]
+    fn a_translated_value_is_named_by_its_path_in_its_own_file() {
+        let mut d = Diagnostics::default();
+        let f = d.add_file(Path::new("plan.json"));
+        let at = Position { line: 7, column: 21 };
+        let src = Src {
+            file: f,
+            path: "properties.securityRules[0].properties.priority".into(),
+            position: Some(at),
+        };
+        let terraform =
+            "resource_changes[0](azurerm_network_security_group.web).change.after.security_rule[0].priority";
+        d.alias(f, at, terraform.into());
+        assert_eq!(d.shown(&src), terraform);
+        assert_eq!(
+            d.invalid(&src, "5000", "bad").to_string(),
+            format!("plan.json:7:21: {terraform}: '5000': bad")
+        );
+        assert_eq!(d.warning(&src, "w").path, terraform);
+        let elsewhere = Src { position: Some(Position { line: 8, column: 1 }), ..src };
+        assert_eq!(d.shown(&elsewhere), "properties.securityRules[0].properties.priority");
     }
 
     #[test]

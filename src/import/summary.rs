@@ -44,6 +44,8 @@ pub enum SkipReason {
     UnresolvedLink,
     /// A nested deployment that was read: what it deploys is counted by type.
     NestedDeployment,
+    /// A Terraform plan destroys it: it exists now and will not after the apply.
+    Destroyed,
 }
 
 impl SkipReason {
@@ -82,6 +84,7 @@ impl fmt::Display for SkipReason {
             SkipReason::NestedDeployment => {
                 write!(f, "a nested deployment: what it deploys is read and counted by type")
             }
+            SkipReason::Destroyed => write!(f, "the plan destroys it"),
         }
     }
 }

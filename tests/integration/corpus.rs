@@ -1,6 +1,6 @@
 //! The real-world corpus (issue 17): every published template and `az`/REST file in
 //! `../shared/data/real-world/` (`arm/` with the parameters file beside each template, `az/`,
-//! `az/cassettes/`), imported through the binary and compared with what
+//! `az/cassettes/`, and the `terraform show -json` plans of `terraform/`), imported through the binary and compared with what
 //! `tests/data/real-world-expectations.ron` records for it: the counts it imports (and the output
 //! passes `check`), "empty" (exit 1: nothing to simulate), or the exact positioned error, each
 //! with why Azure itself would need more. An outcome that changes fails the test, so an
@@ -94,7 +94,7 @@ fn agree(expected: &Outcome, got: &Outcome) -> bool {
 /// Every JSON file of the corpus the test covers, relative to it.
 fn corpus_files(corpus: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for dir in ["arm", "az", "az/cassettes"] {
+    for dir in ["arm", "az", "az/cassettes", "terraform"] {
         let Ok(entries) = std::fs::read_dir(corpus.join(dir)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();

@@ -23,4 +23,5 @@ mod scenarios;
 mod serve;
 mod serve_browser;
 mod teach;
+mod terraform;
 mod util;

@@ -53,14 +53,16 @@ fn kind_label(kind: &str) -> &'static str {
     Kind::of(kind).map_or("resource", Kind::label)
 }
 
-/// Builds the scenario from `inventory`, given the resources the readers skipped and the type
-/// of each resource read (by index).
+/// Builds the scenario from `inventory`, given the resources the readers skipped and the lines
+/// of the summary each resource read stands for: `(resource index, type)`, where a resource
+/// may stand for several (a Terraform association folded into the resource it associates)
+/// and each counts with that resource's outcome.
 ///
 /// # Errors
 /// An unresolvable reference, or a rule Azure applies to a whole NSG that the input breaks.
 pub fn build(
     mut inventory: Inventory,
-    kinds: &[String],
+    kinds: &[(usize, String)],
     skipped: &[Skipped],
     options: &ImportOptions,
 ) -> Res<Imported> {
@@ -77,7 +79,8 @@ pub fn build(
     settle_affects(&mut caveats, &scenario);
     scenario.caveats = caveats;
     let mut summary = Summary::default();
-    for (kind, outcome) in kinds.iter().zip(&inventory.outcomes) {
+    for (kind, outcome) in kinds.iter().filter_map(|(res, kind)| Some((kind, inventory.outcomes.get(*res)?)))
+    {
         match outcome {
             Outcome::Imported => summary.imported(kind),
             Outcome::Skipped(reason) => summary.skipped(kind, *reason),
@@ -498,7 +501,7 @@ impl Inventory {
                 field,
                 file: self.diag.file(src.file).to_path_buf(),
                 position: src.position,
-                path: src.shown(),
+                path: self.diag.shown(src),
             });
         };
         for (i, v) in vnets.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Unit tests of the scenario loader: what each field becomes, and each error's field and position.
 
 use super::super::testing::{self, Case, at};
+use super::rules::ports;
 use super::*;
 use crate::path::{Destination, Source};
 

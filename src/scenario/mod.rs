@@ -20,6 +20,7 @@ mod recover;
 mod rewrite;
 pub mod role_spec;
 pub mod schema;
+mod schema_peering;
 mod schema_teach;
 #[cfg(test)]
 mod testing;

@@ -115,6 +115,8 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
             action: Some(ActionSpec::DisableJit { vm: "vm1".into(), by: Some("alice".into()) }),
             expect: None,
             note: None,
+            correction: None,
+            question: None,
         };
         let step = scenario.resolve_step(&spec, 2).expect("resolves");
         assert!(matches!(step.action, Some(crate::sim::Action::DisableJit { .. })));
@@ -124,6 +126,8 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
             action: Some(ActionSpec::DisableJit { vm: "vm9".into(), by: None }),
             expect: None,
             note: None,
+            correction: None,
+            question: None,
         };
         let e = scenario.resolve_step(&spec, 2).expect_err("no such VM");
         assert_eq!(e.field.as_deref(), Some("timeline[2].action.vm"));

@@ -290,7 +290,11 @@ mod tests {
             .expect_err("a string for a number");
         assert_eq!(e.field.as_deref(), Some("EnableJit.ports[1].number"), "{e}");
         let e = action(br#"{"Fly": {}}"#).expect_err("no such action");
-        assert!(e.message.contains("unknown variant `Fly`") && e.message.contains("RequestJit"), "{e}");
+        assert!(
+            e.message.contains("unknown variant `Fly`, expected one of `AttachNsg`")
+                && e.message.contains("EnableJit"),
+            "{e}"
+        );
         let e = action(br#"{"RequestJit": {"id": "r", "usr": "alice"}}"#).expect_err("a misspelt field");
         assert!(e.message.contains("unknown field `usr`"), "{e}");
         assert!(action(br#"{"DisableJit": {"vm": "vm1"}} x"#).is_err(), "trailing text");

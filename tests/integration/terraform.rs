@@ -51,7 +51,11 @@ fn a_plan_with_nested_modules_imports_with_its_unknown_ids_linked_through_the_co
     assert!(!text.contains("nsg-old"), "a destroyed NSG is not in the result:\n{text}");
     nsgsim(&["check", &out]).assert_code(0);
     // The skipped load balancer is a caveat every command names, by its Terraform address.
-    nsgsim(&["lint", &out]).stdout_has(&["1 caveat: azurerm_lb/azurerm_lb.web (", "hub-plan.json:218:18)"]);
+    nsgsim(&["lint", &out]).stdout_has(&[
+        "2 caveats: azurerm_lb/azurerm_lb.web (",
+        "hub-plan.json:218:18)",
+        "a placeholder for privateIPAddress of network interface 'nic-app' (",
+    ]);
 }
 
 #[test]

@@ -370,12 +370,25 @@ impl Inventory {
                 &format!("it translates to the FQDN '{fqdn}', which resolves at run time"),
             );
         }
-        let Some(translated_address) = translated_address.clone() else {
-            return Err(self.diag.invalid(
-                &r.src,
-                "",
-                format!("DNAT rule '{}' has no translatedAddress", r.name),
-            ));
+        let translated_address = match translated_address.clone() {
+            Some(Ok(address)) => address,
+            Some(Err(why)) => {
+                return self.lost_rule(
+                    r,
+                    context,
+                    &format!("its translatedAddress is only known at deployment ({why})"),
+                );
+            }
+            None => {
+                return Err(self.diag.invalid(
+                    &r.src,
+                    "",
+                    format!(
+                        "DNAT rule '{}' has no translatedAddress; valid: the private IP it forwards to",
+                        r.name
+                    ),
+                ));
+            }
         };
         if translated_address.parse::<IpAddr>().is_err() {
             return Err(self.diag.invalid(

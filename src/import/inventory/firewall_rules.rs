@@ -11,7 +11,7 @@
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
-use crate::import::json::{Node, Object, Value};
+use crate::import::json::{Node, Object, Value, shorten};
 use crate::import::source::Src;
 
 /// A rule collection.
@@ -75,8 +75,9 @@ pub enum FwRuleBody {
         destinations: Vec<Result<String, String>>,
         /// Public ports, as written.
         destination_ports: Vec<String>,
-        /// The private target (`None` with a `translatedFqdn`).
-        translated_address: Option<String>,
+        /// The private target (`None` with a `translatedFqdn`); `Err` with the reason when only
+        /// a deployment knows it (a NIC's dynamic private IP read through `reference()`).
+        translated_address: Option<Result<String, String>>,
         /// `translatedFqdn`, which nsgsim does not resolve.
         translated_fqdn: Option<String>,
         /// The private port, as written.
@@ -304,7 +305,10 @@ impl Inventory {
             sources: self.fw_addresses(r, at, "sourceAddresses", "sourceIpGroups", None)?,
             destinations,
             destination_ports: self.strings(r, "destinationPorts", at)?.into_iter().map(|(s, _)| s).collect(),
-            translated_address: self.string(r, "translatedAddress", at)?.filter(|s| !s.is_empty()),
+            translated_address: match member(r, "translatedAddress", at).0.map(|n| &n.value) {
+                Some(Value::Unknown(u)) => Some(Err(format!("'{}': {}", shorten(&u.expression), u.reason))),
+                _ => self.string(r, "translatedAddress", at)?.filter(|s| !s.is_empty()).map(Ok),
+            },
             translated_fqdn: self.string(r, "translatedFqdn", at)?.filter(|s| !s.is_empty()),
             translated_port: self.string(r, "translatedPort", at)?,
         })

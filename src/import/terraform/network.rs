@@ -13,7 +13,7 @@ use super::azurerm::{ASG, GATEWAY, LOCAL_GATEWAY, NSG, PIP, ROUTE_TABLE, SUBNET,
 use super::config::Seg;
 use super::fold::FoldKind;
 use super::{Reader, Res};
-use crate::import::json::Node;
+use crate::import::json::{Node, Unknown, Value};
 use crate::import::resource::Kind;
 use crate::scenario::schema::CaveatKindSpec;
 
@@ -405,6 +405,14 @@ fn route_properties(a: &Attrs<'_>) -> Node {
     ] {
         if let Some((n, _)) = a.value(terraform) {
             props.push((azure, n.clone()));
+        } else if a.is_unknown(terraform) {
+            // Only the apply knows it (a firewall's private IP, most often): a placeholder that
+            // the route table's reader records as such, never an error.
+            let unknown = Unknown {
+                expression: format!("{terraform} (known after apply)"),
+                reason: format!("'{terraform}' is only known after the apply"),
+            };
+            props.push((azure, Node { value: Value::Unknown(Box::new(unknown)), position: a.position() }));
         }
     }
     object(a.position(), props)

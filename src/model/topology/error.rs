@@ -68,7 +68,7 @@ pub enum TopologyError {
     },
     /// Two subnets of a VNet overlap.
     #[error(
-        "subnet '{second}' ({second_prefix}) overlaps subnet '{first}' ({first_prefix}) in vnet '{vnet}'"
+        "subnet '{second}' ({second_prefix}) overlaps subnet '{first}' ({first_prefix}) in vnet '{vnet}'; valid: a prefix that overlaps no other subnet of the VNet"
     )]
     SubnetOverlap {
         /// The VNet.

@@ -407,9 +407,8 @@ impl Eval<'_> {
             ));
         }
         let mut parser = Parser::new(chars, self);
-        let value = parser.expression()?;
-        parser.end()?;
-        Ok(value)
+        let parsed = parser.expression().and_then(|value| parser.end().map(|()| value));
+        parsed.map_err(with_syntax_hint)
     }
 
     /// A JSON value with every expression in it evaluated (a variable's or parameter's value).
@@ -668,3 +667,17 @@ impl Eval<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// A syntax error of a template expression, with what would be valid (once, however deep the
+/// expression that failed is nested).
+fn with_syntax_hint(message: String) -> String {
+    let syntax = message.starts_with("unsupported template expression")
+        || message.contains("unterminated string literal");
+    if syntax && !message.contains("; valid:") {
+        format!(
+            "{message}; valid: an expression as ARM writes it, such as [concat(parameters('name'), '-nsg')]: function calls with their arguments in parentheses, 'single-quoted' strings, numbers, .property and [index]"
+        )
+    } else {
+        message
+    }
+}

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use super::firewall_rules::CollectionRec;
-use super::{Inventory, Res, member, properties};
+use super::{Inventory, Res, member};
 use crate::import::arm::ResourceRef;
 use crate::import::json::{Node, Object};
 use crate::import::resource::Kind;
@@ -127,33 +127,23 @@ impl Inventory {
         let mut subnet = None;
         let mut private_ip = None;
         let mut public_ips = Vec::new();
-        if let Some((configs, csrc)) = self.list(p, "ipConfigurations", src, "IP configurations")? {
-            for (i, config) in configs.iter().enumerate() {
-                let at = csrc.item(i, config);
-                let Some((cp, cpsrc)) = properties(config, &at) else {
-                    return Err(self.diag.invalid(
-                        &at,
-                        &config.shown(),
-                        "expected an IP configuration object",
-                    ));
-                };
-                if let Some(r) = self.reference(cp, "subnet", &cpsrc)? {
-                    subnet.get_or_insert(r);
-                }
-                if i == 0
-                    && let Some(ip) = self.string(cp, "privateIPAddress", &cpsrc)?.filter(|s| !s.is_empty())
-                {
-                    private_ip = Some(ip.trim().parse::<IpAddr>().map_err(|_| {
-                        self.diag.invalid(
-                            &member(cp, "privateIPAddress", &cpsrc).1,
-                            &ip,
-                            "not an IP address (valid: e.g. 10.0.1.4)",
-                        )
-                    })?);
-                }
-                if let Some(r) = self.reference(cp, "publicIPAddress", &cpsrc)? {
-                    public_ips.push(r);
-                }
+        for (i, (cp, cpsrc)) in self.ip_configurations(p, src)?.into_iter().enumerate() {
+            if let Some(r) = self.reference(cp, "subnet", &cpsrc)? {
+                subnet.get_or_insert(r);
+            }
+            if i == 0
+                && let Some(ip) = self.string(cp, "privateIPAddress", &cpsrc)?.filter(|s| !s.is_empty())
+            {
+                private_ip = Some(ip.trim().parse::<IpAddr>().map_err(|_| {
+                    self.diag.invalid(
+                        &member(cp, "privateIPAddress", &cpsrc).1,
+                        &ip,
+                        "not an IP address (valid: e.g. 10.0.1.4)",
+                    )
+                })?);
+            }
+            if let Some(r) = self.reference(cp, "publicIPAddress", &cpsrc)? {
+                public_ips.push(r);
             }
         }
         let collections = self.classic_collections(p, src)?;

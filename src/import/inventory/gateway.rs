@@ -1,7 +1,7 @@
 //! Virtual network gateways, local network gateways and the connections between them: where
 //! the on-premises address spaces behind a VNet come from.
 
-use super::{Inventory, Res, member, properties};
+use super::{Inventory, Res, member};
 use crate::import::arm::ResourceRef;
 use crate::import::json::{Node, Object};
 use crate::import::resource::Kind;
@@ -89,20 +89,10 @@ impl Inventory {
             return Ok(());
         }
         let mut subnet = None;
-        if let Some((configs, csrc)) = self.list(p, "ipConfigurations", src, "IP configurations")? {
-            for (i, config) in configs.iter().enumerate() {
-                let at = csrc.item(i, config);
-                let Some((cp, cpsrc)) = properties(config, &at) else {
-                    return Err(self.diag.invalid(
-                        &at,
-                        &config.shown(),
-                        "expected an IP configuration object",
-                    ));
-                };
-                // Active-active gateways have two configurations, both in the GatewaySubnet.
-                if let Some(r) = self.reference(cp, "subnet", &cpsrc)? {
-                    subnet.get_or_insert(r);
-                }
+        // Active-active gateways have two configurations, both in the GatewaySubnet.
+        for (cp, cpsrc) in self.ip_configurations(p, src)? {
+            if let Some(r) = self.reference(cp, "subnet", &cpsrc)? {
+                subnet.get_or_insert(r);
             }
         }
         let mut client_pool = Vec::new();

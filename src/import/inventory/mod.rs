@@ -358,6 +358,27 @@ impl Inventory {
         }
     }
 
+    /// The properties of each entry of `ipConfigurations` (none when absent), with where each
+    /// is: the loop every resource with IP configurations (firewall, gateway) reads them by.
+    ///
+    /// # Errors
+    /// `ipConfigurations` is not a list, or an entry has no `properties` object.
+    fn ip_configurations<'n>(&self, p: &'n Object, src: &Src) -> Res<Vec<(&'n Object, Src)>> {
+        let Some((configs, csrc)) = self.list(p, "ipConfigurations", src, "IP configurations")? else {
+            return Ok(Vec::new());
+        };
+        configs
+            .iter()
+            .enumerate()
+            .map(|(i, config)| {
+                let at = csrc.item(i, config);
+                properties(config, &at).ok_or_else(|| {
+                    self.diag.invalid(&at, &config.shown(), "expected an IP configuration object")
+                })
+            })
+            .collect()
+    }
+
     /// A list of strings at `field`, each with where it is; empty when absent. A single string
     /// reads as a list of one.
     fn strings(&self, m: &Object, field: &str, src: &Src) -> Res<Vec<(String, Src)>> {

@@ -14,6 +14,7 @@
 //! (a load balancer, a remote template) and whose traffic that can change, by id. So does a
 //! scenario's teaching material ([`Correction`]s of training texts, [`ConceptQuestion`]s).
 
+mod admin;
 mod appliance;
 mod caveat;
 mod describe;
@@ -27,6 +28,10 @@ mod user;
 /// The typed ids live in the bottom layer ([`crate::ids`]) so that `nsg`, below the model, can
 /// name application security groups; re-exported here beside the tables they index.
 pub use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
+pub use admin::{
+    ADMIN_PRIORITY_RANGE, AdminAction, AdminConfigId, AdminRule, AdminRuleCollection, AppliedAdminRule,
+    NetworkGroup, NetworkGroupId, SecurityAdminConfiguration,
+};
 pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
     FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,

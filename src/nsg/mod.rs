@@ -19,7 +19,7 @@ mod validate;
 
 pub use compiled::{CompiledNsg, RuleHit};
 pub use default_rules::default_rules;
-pub use resolve::{ResolveContext, resolve_rule};
+pub use resolve::{ResolveContext, resolve_fields, resolve_rule};
 pub use rule::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
     ServiceTag, display_net,

@@ -81,11 +81,24 @@ pub fn ports(spec: &PortSpec) -> PortSet {
 /// traffic; traffic of a portless protocol (ICMP, ESP, AH, …) matches the rule only when both
 /// port fields are `*` (model choice, docs/fidelity.md): a rule "Any, port 22" does not match a ping.
 pub fn resolve_rule(rule: &SecurityRule, ctx: &ResolveContext) -> MatchRule {
-    let all = protocols(rule.protocol);
     let src = ctx.addresses(&rule.source);
     let dst = ctx.addresses(&rule.destination);
-    let src_ports = ports(&rule.source_ports);
-    let dst_ports = ports(&rule.destination_ports);
+    resolve_fields(rule.protocol, src, &rule.source_ports, dst, &rule.destination_ports)
+}
+
+/// Resolves a rule's fields, its addresses already concrete, to the matcher's form, with the
+/// port semantics of [`resolve_rule`]. Rules that are not NSG rules but take the same fields
+/// (Virtual Network Manager's security admin rules) resolve through it too.
+pub fn resolve_fields(
+    protocol: RuleProtocol,
+    src: AddrSet,
+    source_ports: &PortSpec,
+    dst: AddrSet,
+    destination_ports: &PortSpec,
+) -> MatchRule {
+    let all = protocols(protocol);
+    let src_ports = ports(source_ports);
+    let dst_ports = ports(destination_ports);
     if src_ports.is_any() && dst_ports.is_any() {
         return MatchRule::from_box(MatchBox { protocols: all, src, src_ports, dst, dst_ports });
     }

@@ -5,12 +5,14 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::admin::{NetworkGroup, SecurityAdminConfiguration};
 use super::appliance::{Bastion, Firewall, RouteTable, RouteTableId};
 use super::service_tags::sample_service_tags;
 use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
 use crate::net::AddrSet;
 use crate::nsg::Nsg;
 
+mod admin;
 mod appliances;
 mod error;
 mod peering;
@@ -171,6 +173,9 @@ pub struct Topology {
     route_tables: Vec<RouteTable>,
     firewalls: Vec<Firewall>,
     bastions: Vec<Bastion>,
+    /// Virtual Network Manager's network groups and security admin configurations (`admin.rs`).
+    network_groups: Vec<NetworkGroup>,
+    admin_configurations: Vec<SecurityAdminConfiguration>,
     /// Address indexes: every flow looks its endpoints up, so these must not be linear scans.
     /// A private address maps to every NIC that has it: VNets that are not connected may use the
     /// same addresses (see `model::domain`), one NIC per VNet at most.

@@ -15,8 +15,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::matcher::MatchBox;
-use crate::model::{NicId, NsgId, SubnetId, Topology};
+use crate::matcher::{MatchBox, MatchRule};
+use crate::model::{AdminAction, NicId, NsgId, SubnetId, Topology};
 use crate::net::AddrSet;
 use crate::nsg::{Access, CompiledNsg, Direction, RuleKind};
 use crate::path::Level;
@@ -39,10 +39,22 @@ pub struct Decider {
     pub access: Access,
     /// Whether it is a user rule (not a default rule, not a missing NSG).
     pub user_rule: bool,
+    /// `Some(action)` when the decider is a security admin rule of Virtual Network Manager (Deny
+    /// or AlwaysAllow: an admin Allow leaves the NSGs to decide): then `nsg` is the
+    /// configuration's name, `rule` is `ruleCollections/C/rules/R`, and `level` means nothing.
+    pub admin: Option<AdminAction>,
 }
 
 impl std::fmt::Display for Decider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let (Some(action), Some(config)) = (self.admin, &self.nsg) {
+            return write!(
+                f,
+                "security admin configuration {config} {} ({}, {action})",
+                self.rule,
+                self.priority.unwrap_or_default()
+            );
+        }
         match (&self.nsg, self.priority) {
             (Some(nsg), Some(p)) => write!(f, "{nsg} {} ({p}, {})", self.rule, self.access),
             (Some(nsg), None) => write!(f, "{nsg} {} ({})", self.rule, self.access),
@@ -141,6 +153,7 @@ impl<'t> Chains<'t> {
                 priority: None,
                 access: Access::Allow,
                 user_rule: false,
+                admin: None,
             };
             return vec![(d, universe.clone())];
         };
@@ -160,10 +173,52 @@ impl<'t> Chains<'t> {
                     priority: Some(rule.priority.0),
                     access: rule.access,
                     user_rule: rule.kind == RuleKind::Security,
+                    admin: None,
                 };
                 (d, region)
             })
             .collect()
+    }
+
+    /// Virtual Network Manager's security admin rules of `nic`'s VNet, evaluated before the NSGs
+    /// (`path/admin.rs`): the pieces of `all` an admin Deny or AlwaysAllow decides, and the rest
+    /// (matched by an admin Allow or by no admin rule), which the NSGs decide.
+    fn admin_partition(&self, nic: NicId, direction: Direction, all: Region) -> (Vec<Piece>, Region) {
+        let topology = self.topology;
+        let subnet = topology.nic(nic).subnet;
+        let vnet = topology.subnet(subnet).vnet;
+        if !topology.has_admin_rules(vnet) {
+            return (Vec::new(), all);
+        }
+        let applied = topology.admin_rules_for(vnet, direction);
+        let ctx = topology.resolve_context_for_subnet(subnet);
+        let rules: Vec<MatchRule> = applied.iter().map(|a| a.rule.resolve(&ctx)).collect();
+        let (parts, mut rest) = partition(&rules, &all);
+        let mut out = Vec::new();
+        for (a, region) in applied.iter().zip(parts) {
+            if region.is_empty() {
+                continue;
+            }
+            let verdict = match a.rule.action {
+                AdminAction::Allow => {
+                    rest = rest.union(&region);
+                    continue;
+                }
+                AdminAction::AlwaysAllow => Access::Allow,
+                AdminAction::Deny => Access::Deny,
+            };
+            let d = Decider {
+                nsg: Some(a.configuration.name.clone()),
+                level: Level::Subnet,
+                rule: format!("ruleCollections/{}/rules/{}", a.collection.name, a.rule.name),
+                priority: Some(a.rule.priority),
+                access: verdict,
+                user_rule: false,
+                admin: Some(a.rule.action),
+            };
+            out.push(Piece { region, verdict, deciders: vec![d] });
+        }
+        (out, rest)
     }
 
     /// The chain of `nic` in `direction` as labelled pieces covering its whole universe.
@@ -172,10 +227,9 @@ impl<'t> Chains<'t> {
             Direction::Inbound => [Level::Subnet, Level::Nic],
             Direction::Outbound => [Level::Nic, Level::Subnet],
         };
-        let all = universe(self.topology, nic, direction);
+        let (mut out, all) = self.admin_partition(nic, direction, universe(self.topology, nic, direction));
         let first = self.level_partition(nic, levels[0], direction, &all);
         let second = self.level_partition(nic, levels[1], direction, &all);
-        let mut out = Vec::new();
         for (d1, r1) in &first {
             if d1.access == Access::Deny {
                 out.push(Piece { region: r1.clone(), verdict: Access::Deny, deciders: vec![d1.clone()] });

@@ -6,6 +6,7 @@
 //! decides exactly the part of its boxes that no earlier rule covers. Computing that partition
 //! with box subtraction answers "is this rule ever used?", "would removing it change a verdict?"
 //! and "which flows change verdict between two policies?" exactly, with no sampling.
+mod admin_lint;
 pub mod chain;
 pub mod diff;
 pub mod lint;

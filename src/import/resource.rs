@@ -140,6 +140,18 @@ pub enum Kind {
     RuleCollectionGroup,
     /// `Microsoft.Network/ipGroups`.
     IpGroup,
+    /// `Microsoft.Network/networkManagers`.
+    NetworkManager,
+    /// `Microsoft.Network/networkManagers/networkGroups`.
+    NetworkGroup,
+    /// `Microsoft.Network/networkManagers/networkGroups/staticMembers`.
+    StaticMember,
+    /// `Microsoft.Network/networkManagers/securityAdminConfigurations`.
+    AdminConfiguration,
+    /// `Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections`.
+    AdminRuleCollection,
+    /// `Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules`.
+    AdminRule,
 }
 
 impl Kind {
@@ -167,6 +179,16 @@ impl Kind {
             "microsoft.network/firewallpolicies" => Kind::FirewallPolicy,
             "microsoft.network/firewallpolicies/rulecollectiongroups" => Kind::RuleCollectionGroup,
             "microsoft.network/ipgroups" => Kind::IpGroup,
+            "microsoft.network/networkmanagers" => Kind::NetworkManager,
+            "microsoft.network/networkmanagers/networkgroups" => Kind::NetworkGroup,
+            "microsoft.network/networkmanagers/networkgroups/staticmembers" => Kind::StaticMember,
+            "microsoft.network/networkmanagers/securityadminconfigurations" => Kind::AdminConfiguration,
+            "microsoft.network/networkmanagers/securityadminconfigurations/rulecollections" => {
+                Kind::AdminRuleCollection
+            }
+            "microsoft.network/networkmanagers/securityadminconfigurations/rulecollections/rules" => {
+                Kind::AdminRule
+            }
             _ => return None,
         })
     }
@@ -194,6 +216,12 @@ impl Kind {
             Kind::FirewallPolicy => "Microsoft.Network/firewallPolicies",
             Kind::RuleCollectionGroup => "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
             Kind::IpGroup => "Microsoft.Network/ipGroups",
+            Kind::NetworkManager => "Microsoft.Network/networkManagers",
+            Kind::NetworkGroup => "Microsoft.Network/networkManagers/networkGroups",
+            Kind::StaticMember => "Microsoft.Network/networkManagers/networkGroups/staticMembers",
+            Kind::AdminConfiguration => "Microsoft.Network/networkManagers/securityAdminConfigurations",
+            Kind::AdminRuleCollection => "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections",
+            Kind::AdminRule => "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules",
         }
     }
 
@@ -220,6 +248,12 @@ impl Kind {
             Kind::FirewallPolicy => "firewall policy",
             Kind::RuleCollectionGroup => "rule collection group",
             Kind::IpGroup => "IP group",
+            Kind::NetworkManager => "network manager",
+            Kind::NetworkGroup => "network group",
+            Kind::StaticMember => "static member",
+            Kind::AdminConfiguration => "security admin configuration",
+            Kind::AdminRuleCollection => "admin rule collection",
+            Kind::AdminRule => "security admin rule",
         }
     }
 }

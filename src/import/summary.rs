@@ -247,10 +247,13 @@ const CLASSIFIED: &[(&str, Relevance)] = &[
             "a Firewall Policy's settings beyond its rule collection groups (IDPS signature overrides, drafts) filter traffic",
         ),
     ),
+    // Network managers, network groups, static members and security admin configurations with
+    // their rule collections and rules are imported (resource.rs); the rest of a network manager
+    // (connectivity and routing configurations, IPAM pools) is not.
     (
         "microsoft.network/networkmanagers",
         Relevance::Traffic(
-            "Azure Virtual Network Manager's security admin rules are evaluated before NSGs, and its connectivity configurations peer virtual networks",
+            "Azure Virtual Network Manager's connectivity configurations peer virtual networks and its routing configurations add routes",
         ),
     ),
     (

@@ -11,6 +11,7 @@
 //! Every step is a [`Hop`] in the returned [`Trace`], so a verdict always says which NSG and
 //! which rule decided it. This module reads no clock and does no I/O.
 
+mod admin;
 mod bastion;
 mod evaluate;
 mod firewall;
@@ -47,6 +48,10 @@ pub enum HopKind {
     /// The host node answered a platform service (DNS, IMDS, DHCP, health) that NSGs do not
     /// filter by default.
     Platform,
+    /// Azure Virtual Network Manager's security admin rules of the VNet, evaluated before its
+    /// NSGs: the matching rule (Allow goes on to the NSGs, AlwaysAllow skips them, Deny stops),
+    /// or none.
+    AdminRule,
 }
 
 impl HopKind {
@@ -60,6 +65,7 @@ impl HopKind {
             HopKind::Firewall => "firewall",
             HopKind::Bastion => "bastion",
             HopKind::Platform => "platform",
+            HopKind::AdminRule => "admin-rule",
         }
     }
 }
@@ -120,12 +126,16 @@ impl Trace {
     pub fn deciding_hop(&self) -> Option<&Hop> {
         match self.verdict {
             Access::Deny => self.hops.iter().find(|h| h.access == Access::Deny),
-            Access::Allow => self
-                .hops
-                .iter()
-                .rev()
-                .find(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall))
-                .or(self.hops.last()),
+            // An AlwaysAllow admin rule at the end of the path delivered the flow without NSGs.
+            Access::Allow => match self.hops.last() {
+                Some(last) if last.kind == HopKind::AdminRule && last.rule.is_some() => Some(last),
+                _ => self
+                    .hops
+                    .iter()
+                    .rev()
+                    .find(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall))
+                    .or(self.hops.last()),
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::model::{NsgId, PrivateReach, RouteTableId, SubnetId, Topology, TopologyGraph, VnetId};
+use crate::matcher::MatchRule;
 use crate::nsg::{CompiledNsg, Direction};
 
 /// Where an NSG is compiled: the VNet and the route table of the subnet it applies in.
@@ -21,6 +22,9 @@ type Context = (VnetId, Option<RouteTableId>);
 #[derive(Clone, Debug)]
 pub struct PolicyCache {
     compiled: HashMap<(NsgId, Context, Direction), CompiledNsg>,
+    /// The security admin rules applying in each context, resolved there, in the order
+    /// [`Topology::admin_rules_for`] gives them (see `path/admin.rs`).
+    admin: HashMap<(Context, Direction), Vec<MatchRule>>,
     reach: PrivateReach,
     /// NSGs whose rules changed since they were last compiled ([`PolicyCache::invalidate`]).
     dirty: BTreeSet<NsgId>,
@@ -29,8 +33,12 @@ pub struct PolicyCache {
 impl PolicyCache {
     /// Compiles every NSG association of `topology`.
     pub fn new(topology: &Topology) -> PolicyCache {
-        let mut cache =
-            PolicyCache { compiled: HashMap::new(), reach: PrivateReach::default(), dirty: BTreeSet::new() };
+        let mut cache = PolicyCache {
+            compiled: HashMap::new(),
+            admin: HashMap::new(),
+            reach: PrivateReach::default(),
+            dirty: BTreeSet::new(),
+        };
         cache.rebuild(topology);
         cache
     }
@@ -48,6 +56,25 @@ impl PolicyCache {
         for (nsg, subnet) in associations(topology) {
             self.compile(topology, nsg, subnet);
         }
+        self.admin.clear();
+        for subnet in topology.subnet_ids() {
+            let key = topology.context_key(subnet);
+            if !topology.has_admin_rules(key.0) || self.admin.contains_key(&(key, Direction::Inbound)) {
+                continue;
+            }
+            let ctx = topology.resolve_context_for_subnet(subnet);
+            for direction in [Direction::Inbound, Direction::Outbound] {
+                let rules = topology.admin_rules_for(key.0, direction).iter().map(|a| a.rule.resolve(&ctx)).collect();
+                self.admin.insert((key, direction), rules);
+            }
+        }
+    }
+
+    /// The security admin rules applying in `subnet` in `direction`, resolved, in the order of
+    /// [`Topology::admin_rules_for`]; `None` when none was compiled there (the caller resolves
+    /// them on the spot). Deploying or removing a configuration needs [`PolicyCache::rebuild`].
+    pub fn admin_rules(&self, topology: &Topology, subnet: SubnetId, direction: Direction) -> Option<&[MatchRule]> {
+        self.admin.get(&(topology.context_key(subnet), direction)).map(Vec::as_slice)
     }
 
     /// Recompiles one NSG wherever it is applied (after its rules changed).

@@ -133,7 +133,7 @@ pub fn reach(
                     }
                     let by = trace
                         .deciding_hop()
-                        .filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall))
+                        .filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall | HopKind::AdminRule))
                         .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()))
                         .unwrap_or_else(|| "no NSG on the path".into());
                     let translated = entry.fixed_port.map(|(_, target)| target);

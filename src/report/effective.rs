@@ -41,6 +41,49 @@ pub struct NicEffectiveRules {
     pub private_ip: String,
     /// One entry per associated NSG (subnet first); empty when neither level has one.
     pub nsgs: Vec<EffectiveNsg>,
+    /// The security admin rules of Virtual Network Manager applying to the NIC's VNet (deployed
+    /// configurations only), in evaluation order, inbound then outbound: evaluated before the
+    /// NSGs.
+    pub admin_rules: Vec<EffectiveAdminRule>,
+}
+
+/// One security admin rule as it applies to a NIC's VNet.
+#[derive(Clone, Debug)]
+pub struct EffectiveAdminRule {
+    /// The network manager.
+    pub network_manager: String,
+    /// The security admin configuration.
+    pub configuration: String,
+    /// The rule collection.
+    pub collection: String,
+    /// The rule.
+    pub rule: crate::model::AdminRule,
+    /// Each source as written (a prefix or a tag); `*` when any.
+    pub sources: Vec<String>,
+    /// Each destination as written; `*` when any.
+    pub destinations: Vec<String>,
+}
+
+/// The admin rules applying to `vnet`, inbound then outbound, each in evaluation order.
+fn admin_rules(topology: &Topology, vnet: crate::model::VnetId) -> Vec<EffectiveAdminRule> {
+    let describe = |specs: &[AddressSpec]| -> Vec<String> {
+        if specs.is_empty() {
+            return vec!["*".into()];
+        }
+        specs.iter().map(|s| topology.describe_address(s)).collect()
+    };
+    [Direction::Inbound, Direction::Outbound]
+        .into_iter()
+        .flat_map(|d| topology.admin_rules_for(vnet, d))
+        .map(|a| EffectiveAdminRule {
+            network_manager: a.configuration.network_manager.clone(),
+            configuration: a.configuration.name.clone(),
+            collection: a.collection.name.clone(),
+            sources: describe(&a.rule.sources),
+            destinations: describe(&a.rule.destinations),
+            rule: a.rule.clone(),
+        })
+        .collect()
 }
 
 /// A field expanded as Azure's effective rules list it: `VirtualNetwork` as its constituent
@@ -115,7 +158,8 @@ pub fn effective_rules(topology: &Topology, nics: &[NicId]) -> Vec<NicEffectiveR
                     EffectiveNsg { nsg: nsg.name.clone(), association, rules }
                 })
                 .collect();
-            NicEffectiveRules { nic: n.name.clone(), private_ip: n.private_ip.to_string(), nsgs }
+            let admin_rules = admin_rules(topology, topology.subnet(n.subnet).vnet);
+            NicEffectiveRules { nic: n.name.clone(), private_ip: n.private_ip.to_string(), nsgs, admin_rules }
         })
         .collect()
 }

@@ -295,7 +295,37 @@ pub fn effective_json(vm: &str, nics: &[NicEffectiveRules]) -> Value {
                     })
                 })
                 .collect();
-            json!({ "nic": n.nic, "privateIp": n.private_ip, "value": value })
+            // In the shape of Get-AzNetworkManagerEffectiveSecurityAdminRule's entries.
+            let admin: Vec<Value> = n
+                .admin_rules
+                .iter()
+                .map(|r| {
+                    let ports = |p: &crate::nsg::PortSpec| -> Vec<String> { p.0.iter().map(|x| x.to_string()).collect() };
+                    let prefixes = |list: &[String]| -> Vec<Value> {
+                        list.iter()
+                            .map(|a| {
+                                let kind = if a.parse::<ipnet::IpNet>().is_ok() || a.parse::<std::net::IpAddr>().is_ok() || a == "*" { "IPPrefix" } else { "ServiceTag" };
+                                json!({ "addressPrefix": a, "addressPrefixType": kind })
+                            })
+                            .collect()
+                    };
+                    json!({
+                        "networkManager": r.network_manager,
+                        "configuration": r.configuration,
+                        "ruleCollection": r.collection,
+                        "name": r.rule.name,
+                        "priority": r.rule.priority,
+                        "direction": r.rule.direction.to_string(),
+                        "access": r.rule.action.as_str(),
+                        "protocol": match r.rule.protocol.to_string().as_str() { "*" => "Any".to_string(), p => p.to_string() },
+                        "sources": prefixes(&r.sources),
+                        "destinations": prefixes(&r.destinations),
+                        "sourcePortRanges": ports(&r.rule.source_ports),
+                        "destinationPortRanges": ports(&r.rule.destination_ports),
+                    })
+                })
+                .collect();
+            json!({ "nic": n.nic, "privateIp": n.private_ip, "value": value, "securityAdminRules": admin })
         })
         .collect();
     json!({ "vm": vm, "nics": nics })

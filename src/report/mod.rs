@@ -23,7 +23,7 @@ pub use caveat::{
     caveat_detail, caveat_json, caveat_line, caveat_name, caveat_names, caveats_html, caveats_json,
     printable, summary_with_caveats,
 };
-pub use effective::{EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
+pub use effective::{EffectiveAdminRule, EffectiveNsg, EffectiveRule, NicEffectiveRules, effective_rules};
 pub use html::{report_html, rule_diff_table};
 pub use jit_status::{jit_status_json, jit_status_text};
 pub use json::{

@@ -256,6 +256,39 @@ pub fn log_text(log: &crate::jit::ActivityLog, style: Style) -> String {
 /// the `Internet` tag alone expands to dozens.
 pub const EXPANDED_SHOWN: usize = 6;
 
+/// The security admin rules of a NIC's VNet, before its NSGs (nothing when there are none).
+fn admin_rules_text(out: &mut String, rules: &[super::EffectiveAdminRule]) {
+    if rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  security admin rules (Azure Virtual Network Manager; evaluated before the NSGs: Allow goes on to them, AlwaysAllow skips them, Deny stops)"
+    );
+    for r in rules {
+        let ports = |p: &crate::nsg::PortSpec| if p.is_any() { "0-65535".to_string() } else { p.to_string() };
+        let _ = writeln!(
+            out,
+            "    {} {:>4} {:<11} {} {} ports {} -> {} ports {}  ({}/{}/{} of network manager '{}')",
+            r.rule.direction,
+            r.rule.priority,
+            r.rule.action.as_str(),
+            match r.rule.protocol.to_string().as_str() {
+                "*" => "All".to_string(),
+                p => p.to_string(),
+            },
+            r.sources.join(","),
+            ports(&r.rule.source_ports),
+            r.destinations.join(","),
+            ports(&r.rule.destination_ports),
+            r.configuration,
+            r.collection,
+            r.rule.name,
+            r.network_manager
+        );
+    }
+}
+
 /// The effective rules, one table per NIC and NSG, like the portal's "Effective security rules".
 /// Columns are as wide as their widest cell. An expanded tag or ASG shows its first
 /// [`EXPANDED_SHOWN`] prefixes and how many more there are, unless `full`.
@@ -269,6 +302,7 @@ pub fn effective_text(vm: &str, nics: &[NicEffectiveRules], style: Style, full: 
             nic.nic,
             nic.private_ip
         );
+        admin_rules_text(&mut out, &nic.admin_rules);
         if nic.nsgs.is_empty() {
             let _ = writeln!(out, "  no NSG on the subnet or the NIC: all traffic passes both levels");
         }
@@ -397,7 +431,12 @@ mod tests {
 
     #[test]
     fn effective_text_says_when_there_is_no_nsg() {
-        let nics = vec![NicEffectiveRules { nic: "n".into(), private_ip: "10.0.0.4".into(), nsgs: vec![] }];
+        let nics = vec![NicEffectiveRules {
+            nic: "n".into(),
+            private_ip: "10.0.0.4".into(),
+            nsgs: vec![],
+            admin_rules: vec![],
+        }];
         let text = effective_text("vm", &nics, Style::default(), false);
         assert!(text.contains("no NSG on the subnet or the NIC: all traffic passes both levels"), "{text}");
     }

@@ -9,6 +9,7 @@
 //! every independent error of a file at once.
 
 mod caveats;
+mod load_admin;
 mod endpoint;
 mod error;
 mod load;
@@ -20,6 +21,7 @@ mod recover;
 mod rewrite;
 pub mod role_spec;
 pub mod schema;
+mod schema_admin;
 mod schema_peering;
 mod schema_teach;
 #[cfg(test)]

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use super::schema_admin::{
+    AdminActionSpec, AdminConfigurationSpec, AdminRuleCollectionSpec, AdminRuleSpec, NetworkGroupSpec,
+};
 pub use super::schema_peering::{PeeringOptionsSpec, PeeringSpec};
 pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
 
@@ -59,6 +62,13 @@ pub struct ScenarioFile {
     /// Azure Bastion hosts.
     #[serde(default)]
     pub bastions: Vec<BastionSpec>,
+    /// Azure Virtual Network Manager's network groups: the VNets security admin configurations
+    /// apply to.
+    #[serde(default)]
+    pub network_groups: Vec<NetworkGroupSpec>,
+    /// Azure Virtual Network Manager's security admin configurations, evaluated before the NSGs.
+    #[serde(default)]
+    pub security_admin_configurations: Vec<AdminConfigurationSpec>,
     /// Custom Azure roles: role name → action patterns (`Microsoft.Security/*`, `*/read`), or
     /// `Role(actions: [...], not_actions: [...])`.
     #[serde(default)]

@@ -115,7 +115,11 @@ impl fmt::Display for Found {
                 write!(f, "{verdict}")?;
                 match decided {
                     Some(h) if h.rule.is_some() => {
-                        let what = if h.kind == HopKind::Firewall { "Azure Firewall" } else { "NSG" };
+                        let what = match h.kind {
+                            HopKind::Firewall => "Azure Firewall",
+                            HopKind::AdminRule => "security admin configuration",
+                            _ => "NSG",
+                        };
                         write!(
                             f,
                             " by {what} '{}' rule {}",

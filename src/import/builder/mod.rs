@@ -13,6 +13,7 @@
 //! smoltcp splits one interface type over files by concern.
 
 mod associations;
+mod avnm;
 mod firewall;
 mod gaps;
 mod jit;
@@ -157,6 +158,7 @@ impl Inventory {
         self.firewall_subnet_tables(&mut vnets, &route_tables, &firewalls)?;
         self.appliance_routes(&route_tables, &firewalls, &vnets)?;
         let bastions = self.bastion_specs()?;
+        let (network_groups, security_admin_configurations) = self.avnm_specs()?;
         let nsgs: Vec<NsgSpec> = self
             .nsgs
             .iter()
@@ -191,6 +193,8 @@ impl Inventory {
             route_tables,
             firewalls,
             bastions,
+            network_groups,
+            security_admin_configurations,
             roles: BTreeMap::new(),
             jit_policies,
             options: OptionsSpec::default(),

@@ -216,6 +216,7 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         }
         o.push_str("    ],\n");
     }
+    network::avnm(&mut o, &f.network_groups, &f.security_admin_configurations);
     if !f.jit_policies.is_empty() {
         o.push_str("    jit_policies: [\n");
         for j in &f.jit_policies {

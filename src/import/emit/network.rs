@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::{list, s};
 use crate::scenario::schema::{
-    AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
-    ProtocolSpec, RouteTableSpec,
+    AdminActionSpec, AdminConfigurationSpec, AppProtocolSpec, CollectionSpec, DirectionSpec, FirewallActionSpec,
+    FirewallModeSpec, FirewallSpec, NetworkGroupSpec, NextHopSpec, ProtocolSpec, RouteTableSpec,
 };
 
 /// The `route_tables` field; nothing when there are none.
@@ -179,4 +179,70 @@ fn action_name(a: FirewallActionSpec) -> &'static str {
 fn protocols(list_of: &[ProtocolSpec]) -> String {
     let names: Vec<&str> = list_of.iter().map(|p| crate::scenario::write::protocol(*p)).collect();
     format!("[{}]", names.join(", "))
+}
+
+/// The `network_groups` and `security_admin_configurations` fields (Virtual Network Manager);
+/// nothing when there are none.
+pub(super) fn avnm(o: &mut String, groups: &[NetworkGroupSpec], configs: &[AdminConfigurationSpec]) {
+    if !groups.is_empty() {
+        o.push_str("    network_groups: [\n");
+        for g in groups {
+            let _ = writeln!(o, "        NetworkGroup(name: {}, vnets: {}),", s(&g.name), list(&g.vnets));
+        }
+        o.push_str("    ],\n");
+    }
+    if configs.is_empty() {
+        return;
+    }
+    o.push_str("    security_admin_configurations: [\n");
+    for c in configs {
+        let _ = write!(o, "        SecurityAdminConfiguration(name: {}", s(&c.name));
+        if let Some(m) = &c.network_manager {
+            let _ = write!(o, ", network_manager: {}", s(m));
+        }
+        if let Some(d) = c.deployed {
+            let _ = write!(o, ", deployed: {d}");
+        }
+        o.push_str(", rule_collections: [\n");
+        for k in &c.rule_collections {
+            let _ = writeln!(o, "            AdminRuleCollection(name: {}, applies_to: {}, rules: [", s(&k.name), list(&k.applies_to));
+            for r in &k.rules {
+                let direction = match r.direction {
+                    DirectionSpec::Inbound => "Inbound",
+                    DirectionSpec::Outbound => "Outbound",
+                };
+                let action = match r.action {
+                    AdminActionSpec::Allow => "Allow",
+                    AdminActionSpec::AlwaysAllow => "AlwaysAllow",
+                    AdminActionSpec::Deny => "Deny",
+                };
+                let _ = write!(
+                    o,
+                    "                AdminRule(name: {}, priority: {}, direction: {direction}, action: {action}, protocol: {}",
+                    s(&r.name),
+                    r.priority,
+                    crate::scenario::write::protocol(r.protocol)
+                );
+                if !r.sources.is_empty() {
+                    let _ = write!(o, ", sources: {}", list(&r.sources));
+                }
+                if let Some(p) = &r.source_ports {
+                    let _ = write!(o, ", source_ports: {}", s(p));
+                }
+                if !r.destinations.is_empty() {
+                    let _ = write!(o, ", destinations: {}", list(&r.destinations));
+                }
+                if let Some(p) = &r.destination_ports {
+                    let _ = write!(o, ", destination_ports: {}", s(p));
+                }
+                if !r.description.is_empty() {
+                    let _ = write!(o, ", description: {}", s(&r.description));
+                }
+                o.push_str("),\n");
+            }
+            o.push_str("            ]),\n");
+        }
+        o.push_str("        ]),\n");
+    }
+    o.push_str("    ],\n");
 }

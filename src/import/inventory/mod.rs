@@ -15,6 +15,7 @@
 //! make offline, which the helpers below turn into an error at the value, with the reason.
 
 mod asg;
+mod avnm;
 mod bastion;
 mod firewall;
 mod firewall_rules;
@@ -29,6 +30,7 @@ mod vnet;
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use avnm::{AdminCollectionRec, AdminConfigRec, AdminRuleRec, AvnmRecs, NetworkGroupRec, StaticMemberRec};
 pub use bastion::BastionRec;
 pub use firewall::{FirewallRec, GroupRec, IpGroupRec, PolicyRec};
 pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody, FwRuleRec};
@@ -119,6 +121,8 @@ pub struct Inventory {
     pub diag: Diagnostics,
     /// Network security groups.
     pub nsgs: Vec<NsgRec>,
+    /// Azure Virtual Network Manager's network groups and security admin configurations.
+    pub avnm: AvnmRecs,
     /// Security rules given as resources of their own.
     pub child_rules: Vec<Child<RuleRec>>,
     /// Virtual networks.
@@ -240,6 +244,12 @@ impl Inventory {
                 Ok(())
             }
             Kind::IpGroup => self.ip_group(res, names, props, &psrc, &r.src),
+            Kind::NetworkManager
+            | Kind::NetworkGroup
+            | Kind::StaticMember
+            | Kind::AdminConfiguration
+            | Kind::AdminRuleCollection
+            | Kind::AdminRule => self.avnm(kind, res, names, props, &psrc, &r.src),
         }
     }
 

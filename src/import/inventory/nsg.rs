@@ -312,7 +312,7 @@ impl Inventory {
     }
 
     /// A port, a range `1000-2000`, `*`, or a comma-separated list of those.
-    fn port_range(&self, text: &str, at: &Src) -> Res<()> {
+    pub(super) fn port_range(&self, text: &str, at: &Src) -> Res<()> {
         for piece in text.split(',').map(str::trim) {
             if piece == "*" {
                 continue;

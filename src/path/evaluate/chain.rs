@@ -11,6 +11,9 @@ use super::{Walk, hop};
 impl Walk<'_> {
     /// The NSG chain of a NIC: inbound subnet then NIC, outbound NIC then subnet.
     pub(in crate::path) fn chain(&mut self, flow: &Flow, nic: NicId, direction: Direction) -> bool {
+        if let Some(decided) = self.admin_rules(flow, self.topology.nic(nic).subnet, direction) {
+            return decided;
+        }
         let levels = match direction {
             Direction::Inbound => [Level::Subnet, Level::Nic],
             Direction::Outbound => [Level::Nic, Level::Subnet],
@@ -25,6 +28,9 @@ impl Walk<'_> {
         subnet: SubnetId,
         direction: Direction,
     ) -> bool {
+        if let Some(decided) = self.admin_rules(flow, subnet, direction) {
+            return decided;
+        }
         let t = self.topology;
         let s = t.subnet(subnet);
         let where_ = format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name);

@@ -528,6 +528,7 @@ impl Loader<'_> {
         }
 
         self.network(&file, &mut t);
+        self.admin(&file, &mut t);
         t.set_peering_access_blocks_all_traffic(file.options.peering_access_blocks_all_traffic);
         if file.options.firewall_dnat_legacy_network_rules {
             for fw in t.firewall_ids().collect::<Vec<_>>() {
@@ -1081,7 +1082,7 @@ fn list_or_none(names: &[String]) -> String {
     if names.is_empty() { "(none declared)".into() } else { names.join(", ") }
 }
 
-mod rules;
+pub(super) mod rules;
 use rules::{access, rule_error_part};
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ impl Loader<'_> {
         })
     }
 
-    pub(super) fn address(
+    pub(in crate::scenario) fn address(
         &self,
         t: &Topology,
         text: Option<&str>,
@@ -210,7 +210,7 @@ pub(super) fn access(a: AccessSpec) -> Access {
 
 /// A port field: `*`, a port, a range `a-b`, or a comma-separated list of ports and ranges.
 /// Errors carry the offending entry and the message.
-pub(super) fn ports(text: &str) -> Result<PortSpec, (String, String)> {
+pub(in crate::scenario) fn ports(text: &str) -> Result<PortSpec, (String, String)> {
     let entries: Vec<&str> = text.split(',').map(str::trim).collect();
     if entries.len() > 1 {
         if entries.iter().any(|e| e.is_empty()) {

@@ -1,0 +1,229 @@
+//! Converting a scenario's Azure Virtual Network Manager part: network groups (static members)
+//! and security admin configurations, their rule collections and rules.
+
+use super::load::rules::ports;
+use super::load::{Fault, Loader, dependent, fault, in_range};
+use super::schema::{
+    AdminActionSpec, AdminConfigurationSpec, AdminRuleSpec, DirectionSpec, ProtocolSpec, ScenarioFile,
+};
+use crate::model::{AdminAction, AdminRule, AdminRuleCollection, SecurityAdminConfiguration, Topology};
+use crate::nsg::{AddressSpec, Direction, PortSpec, RuleProtocol};
+
+/// The name a configuration's network manager gets when the scenario does not give one.
+const DEFAULT_NETWORK_MANAGER: &str = "network-manager";
+
+impl Loader<'_> {
+    /// Network groups, then security admin configurations; each is its own item.
+    pub(super) fn admin(&self, file: &ScenarioFile, t: &mut Topology) {
+        for (gi, g) in file.network_groups.iter().enumerate() {
+            self.item(&[&g.name], || -> Result<(), Fault> {
+                let field = format!("network_groups[{gi}]");
+                let members = g
+                    .vnets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        if self.is_skipped(v) {
+                            return Err(dependent(format!("{field}.vnets[{i}]")));
+                        }
+                        self.vnet(t, v, &format!("{field}.vnets[{i}]"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                t.add_network_group(&g.name, members)
+                    .map_err(|e| fault(format!("{field}.name"), &g.name, e.to_string()))?;
+                Ok(())
+            });
+        }
+        for (ci, c) in file.security_admin_configurations.iter().enumerate() {
+            self.item(&[&c.name], || self.admin_configuration(c, t, &format!("security_admin_configurations[{ci}]")));
+        }
+    }
+
+    fn admin_configuration(&self, c: &AdminConfigurationSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
+        let mut collections = Vec::new();
+        for (ki, k) in c.rule_collections.iter().enumerate() {
+            let kf = format!("{field}.rule_collections[{ki}]");
+            if k.applies_to.is_empty() {
+                return Err(fault(
+                    format!("{kf}.applies_to"),
+                    "",
+                    format!(
+                        "rule collection '{}' applies to no network group; Azure requires appliesToGroups; valid: the names of one or more network_groups",
+                        k.name
+                    ),
+                ));
+            }
+            let applies_to = k
+                .applies_to
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let gf = format!("{kf}.applies_to[{i}]");
+                    if self.is_skipped(g) {
+                        return Err(dependent(gf));
+                    }
+                    t.network_group_by_name(g).ok_or_else(|| {
+                        let names: Vec<String> =
+                            t.network_group_ids().map(|id| t.network_group(id).name.clone()).collect();
+                        fault(
+                            &gf,
+                            g,
+                            format!(
+                                "unknown network group '{g}'; valid: {}",
+                                if names.is_empty() { "(none declared in network_groups)".into() } else { names.join(", ") }
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut rules = Vec::new();
+            for (ri, r) in k.rules.iter().enumerate() {
+                let rf = format!("{kf}.rules[{ri}]");
+                let rule = self.admin_rule(t, r, &rf)?;
+                if let Some(o) = rules.iter().find(|o: &&AdminRule| o.priority == rule.priority) {
+                    return Err(fault(
+                        format!("{rf}.priority"),
+                        r.priority.to_string(),
+                        format!(
+                            "admin rule '{}': priority {} is already used by rule '{}' of collection '{}'; Azure: \"The priority number must be unique for each rule in the collection\"; valid: another priority in 1..=4096",
+                            r.name, r.priority, o.name, k.name
+                        ),
+                    ));
+                }
+                if let Some(o) = rules.iter().find(|o: &&AdminRule| o.name.eq_ignore_ascii_case(&r.name)) {
+                    return Err(fault(
+                        format!("{rf}.name"),
+                        &r.name,
+                        format!("admin rule name '{}' is used twice in collection '{}'; valid: a name of its own", o.name, k.name),
+                    ));
+                }
+                rules.push(rule);
+            }
+            collections.push(AdminRuleCollection { name: k.name.clone(), applies_to, rules });
+        }
+        let config = SecurityAdminConfiguration {
+            name: c.name.clone(),
+            network_manager: c.network_manager.clone().unwrap_or_else(|| DEFAULT_NETWORK_MANAGER.into()),
+            deployed: c.deployed.unwrap_or(true),
+            collections,
+        };
+        t.add_admin_configuration(config).map_err(|e| fault(format!("{field}.name"), &c.name, e.to_string()))?;
+        Ok(())
+    }
+
+    fn admin_rule(&self, t: &Topology, r: &AdminRuleSpec, field: &str) -> Result<AdminRule, Fault> {
+        let priority = in_range(r.priority, 1u16, 4096).ok_or_else(|| {
+            fault(
+                format!("{field}.priority"),
+                r.priority.to_string(),
+                format!("admin rule '{}': priority {} is outside 1..=4096", r.name, r.priority),
+            )
+        })?;
+        let addresses = |list: &[String], name: &str| -> Result<Vec<AddressSpec>, Fault> {
+            let mut out = Vec::new();
+            for (i, a) in list.iter().enumerate() {
+                let f = format!("{field}.{name}[{i}]");
+                match self.address(t, Some(a), &[], &f)? {
+                    AddressSpec::Any => return Ok(Vec::new()),
+                    spec => out.push(spec),
+                }
+            }
+            Ok(out)
+        };
+        let sources = addresses(&r.sources, "sources")?;
+        let destinations = addresses(&r.destinations, "destinations")?;
+        let port_field = |text: Option<&str>, name: &str| -> Result<PortSpec, Fault> {
+            ports(text.unwrap_or("*")).map_err(|(v, m)| fault(format!("{field}.{name}"), v, m))
+        };
+        Ok(AdminRule {
+            name: r.name.clone(),
+            priority,
+            direction: match r.direction {
+                DirectionSpec::Inbound => Direction::Inbound,
+                DirectionSpec::Outbound => Direction::Outbound,
+            },
+            action: match r.action {
+                AdminActionSpec::Allow => AdminAction::Allow,
+                AdminActionSpec::AlwaysAllow => AdminAction::AlwaysAllow,
+                AdminActionSpec::Deny => AdminAction::Deny,
+            },
+            protocol: match r.protocol {
+                ProtocolSpec::Tcp => RuleProtocol::Tcp,
+                ProtocolSpec::Udp => RuleProtocol::Udp,
+                ProtocolSpec::Icmp => RuleProtocol::Icmp,
+                ProtocolSpec::Esp => RuleProtocol::Esp,
+                ProtocolSpec::Ah => RuleProtocol::Ah,
+                ProtocolSpec::Any => RuleProtocol::Any,
+            },
+            sources,
+            source_ports: port_field(r.source_ports.as_deref(), "source_ports")?,
+            destinations,
+            destination_ports: port_field(r.destination_ports.as_deref(), "destination_ports")?,
+            description: r.description.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::nsg::Direction;
+    use crate::scenario::load_str;
+
+    const BASE: &str = r#"Scenario(
+    name: "avnm",
+    start: "2025-01-06T09:00:00Z",
+    vnets: [(name: "spoke", address_space: ["10.0.0.0/16"], subnets: [(name: "app", prefix: "10.0.1.0/24")])],
+    network_groups: [NetworkGroup(name: "prod", vnets: ["spoke"])],
+    security_admin_configurations: [SecurityAdminConfiguration(name: "baseline", rule_collections: [
+        AdminRuleCollection(name: "high-risk", applies_to: ["prod"], rules: [RULES]),
+    ])],
+)"#;
+
+    fn with(rules: &str) -> String {
+        BASE.replace("RULES", rules)
+    }
+
+    #[test]
+    fn loads_groups_configurations_and_rules() {
+        let text = with(
+            r#"AdminRule(name: "deny-rdp", priority: 10, direction: Inbound, action: Deny, protocol: Tcp, sources: ["Internet"], destination_ports: "3389")"#,
+        );
+        let sc = load_str(&text, Path::new("a.ron")).expect("loads");
+        let t = &sc.topology;
+        let vnet = t.vnet_by_name("spoke").expect("vnet");
+        let rules = t.admin_rules_for(vnet, Direction::Inbound);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].path(), "baseline/high-risk/deny-rdp");
+        assert!(rules[0].configuration.deployed, "deployed by default");
+    }
+
+    #[test]
+    fn errors_name_the_field_and_what_is_valid() {
+        let cases = [
+            (
+                r#"AdminRule(name: "r", priority: 0, direction: Inbound, action: Deny, protocol: Tcp)"#,
+                "rules[0].priority",
+                "outside 1..=4096",
+            ),
+            (
+                r#"AdminRule(name: "r", priority: 5, direction: Inbound, action: Deny, protocol: Tcp), AdminRule(name: "s", priority: 5, direction: Inbound, action: Allow, protocol: Tcp)"#,
+                "rules[1].priority",
+                "must be unique",
+            ),
+            (
+                r#"AdminRule(name: "r", priority: 5, direction: Inbound, action: Deny, protocol: Tcp, sources: ["NoSuchTag"])"#,
+                "rules[0].sources[0]",
+                "unknown service tag",
+            ),
+        ];
+        for (rules, field, message) in cases {
+            let err = load_str(&with(rules), Path::new("a.ron")).expect_err("refused").to_string();
+            assert!(err.contains(field) && err.contains(message), "{err}");
+        }
+        let bad_group = BASE.replace(r#"applies_to: ["prod"]"#, r#"applies_to: ["test"]"#).replace("RULES", "");
+        let err = load_str(&bad_group, Path::new("a.ron")).expect_err("refused").to_string();
+        assert!(err.contains("applies_to[0]") && err.contains("unknown network group 'test'; valid: prod"), "{err}");
+    }
+}

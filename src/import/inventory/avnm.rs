@@ -17,8 +17,6 @@ use crate::scenario::schema::{AdminActionSpec, AdminRuleSpec, DirectionSpec, Pro
 pub struct NetworkGroupRec {
     /// Network manager, group.
     pub names: Vec<String>,
-    /// Where the resource is.
-    pub src: Src,
     /// The resource's index.
     pub res: usize,
 }
@@ -52,8 +50,6 @@ pub struct AdminCollectionRec {
     pub names: Vec<String>,
     /// `appliesToGroups[].networkGroupId`, each with where it is.
     pub applies_to: Vec<(ResourceRef, Src)>,
-    /// Where the resource is.
-    pub src: Src,
     /// The resource's index.
     pub res: usize,
 }
@@ -65,8 +61,6 @@ pub struct AdminRuleRec {
     pub names: Vec<String>,
     /// The rule.
     pub spec: AdminRuleSpec,
-    /// Where the resource is.
-    pub src: Src,
     /// The resource's index.
     pub res: usize,
 }
@@ -107,7 +101,7 @@ impl Inventory {
             }
             Kind::NetworkGroup => {
                 self.check_props(kind.azure_type(), p, &["description", "memberType"], src);
-                self.avnm.groups.push(NetworkGroupRec { names: names_v, src: rsrc.clone(), res });
+                self.avnm.groups.push(NetworkGroupRec { names: names_v, res });
             }
             Kind::StaticMember => {
                 let (node, at) = member(p, "resourceId", src);
@@ -152,11 +146,11 @@ impl Inventory {
                         applies_to.push((r, id_at));
                     }
                 }
-                self.avnm.collections.push(AdminCollectionRec { names: names_v, applies_to, src: rsrc.clone(), res });
+                self.avnm.collections.push(AdminCollectionRec { names: names_v, applies_to, res });
             }
             Kind::AdminRule => {
                 let spec = self.admin_rule(names.last().cloned().unwrap_or_default(), p, src)?;
-                self.avnm.rules.push(AdminRuleRec { names: names_v, spec, src: rsrc.clone(), res });
+                self.avnm.rules.push(AdminRuleRec { names: names_v, spec, res });
             }
             _ => {}
         }

@@ -30,7 +30,7 @@ mod vnet;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use avnm::{AdminCollectionRec, AdminConfigRec, AdminRuleRec, AvnmRecs, NetworkGroupRec, StaticMemberRec};
+pub use avnm::AvnmRecs;
 pub use bastion::BastionRec;
 pub use firewall::{FirewallRec, GroupRec, IpGroupRec, PolicyRec};
 pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody, FwRuleRec};

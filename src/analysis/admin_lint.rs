@@ -118,7 +118,8 @@ fn always_allowed_management(topology: &Topology, out: &mut Vec<Finding>) {
             if !topology.has_admin_rules(topology.subnet(subnet).vnet) {
                 continue;
             }
-            let own = universe(topology, nic, Direction::Inbound).intersect_box(&internet_management(topology, subnet));
+            let own = universe(topology, nic, Direction::Inbound)
+                .intersect_box(&internet_management(topology, subnet));
             for (a, _, part) in decided(topology, subnet, Direction::Inbound) {
                 if a.rule.action != AdminAction::AlwaysAllow {
                     continue;
@@ -167,7 +168,9 @@ fn jit_blocked(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
             });
             let denied: Vec<&AppliedAdminRule<'_>> = admin
                 .iter()
-                .filter(|(a, _, part)| a.rule.action == AdminAction::Deny && !part.intersect(&wanted).is_empty())
+                .filter(|(a, _, part)| {
+                    a.rule.action == AdminAction::Deny && !part.intersect(&wanted).is_empty()
+                })
                 .map(|(a, _, _)| a)
                 .collect();
             let Some(first) = denied.first() else { continue };

@@ -220,8 +220,12 @@ impl Kind {
             Kind::NetworkGroup => "Microsoft.Network/networkManagers/networkGroups",
             Kind::StaticMember => "Microsoft.Network/networkManagers/networkGroups/staticMembers",
             Kind::AdminConfiguration => "Microsoft.Network/networkManagers/securityAdminConfigurations",
-            Kind::AdminRuleCollection => "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections",
-            Kind::AdminRule => "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules",
+            Kind::AdminRuleCollection => {
+                "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections"
+            }
+            Kind::AdminRule => {
+                "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules"
+            }
         }
     }
 

@@ -20,7 +20,12 @@ impl Walk<'_> {
     /// (`true`) or Deny (`false`) rule decided, so that the NSGs are not evaluated; `None` when the
     /// NSGs decide (an Allow rule matched, or none did, or no deployed configuration applies to
     /// the VNet, in which case no hop is added).
-    pub(in crate::path) fn admin_rules(&mut self, flow: &Flow, subnet: SubnetId, direction: Direction) -> Option<bool> {
+    pub(in crate::path) fn admin_rules(
+        &mut self,
+        flow: &Flow,
+        subnet: SubnetId,
+        direction: Direction,
+    ) -> Option<bool> {
         let t = self.topology;
         let vnet = t.subnet(subnet).vnet;
         if !t.has_admin_rules(vnet) {
@@ -100,9 +105,7 @@ impl Walk<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{
-        AdminAction, AdminRule, AdminRuleCollection, SecurityAdminConfiguration, Topology,
-    };
+    use crate::model::{AdminAction, AdminRule, AdminRuleCollection, SecurityAdminConfiguration, Topology};
     use crate::nsg::{Access, AddressSpec, Direction, PortSpec, RuleProtocol, ServiceTag};
     use crate::path::testing::{ip, net, nsg, rule, vm};
     use crate::path::{Destination, FlowRequest, HopKind, PolicyCache, Source, evaluate};
@@ -187,22 +190,34 @@ mod tests {
     fn always_allow_skips_the_nsgs_and_allow_leaves_them_to_decide() {
         // 8080 is denied by the NSG (DenyAllInBound) but always allowed by the admin rule.
         let t = setup(
-            vec![admin("always", 20, AdminAction::AlwaysAllow, 8080), admin("allow", 30, AdminAction::Allow, 9090)],
+            vec![
+                admin("always", 20, AdminAction::AlwaysAllow, 8080),
+                admin("allow", 30, AdminAction::Allow, 9090),
+            ],
             true,
         );
         let always = from_internet(&t, 8080);
         assert_eq!(always.verdict, Access::Allow, "{always:?}");
-        assert_eq!(always.deciding_hop().and_then(|h| h.rule.clone()).as_deref(), Some("ruleCollections/high-risk/rules/always"));
+        assert_eq!(
+            always.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            Some("ruleCollections/high-risk/rules/always")
+        );
         assert!(!always.hops.iter().any(|h| h.kind == HopKind::Nsg));
         let allow = from_internet(&t, 9090);
         assert_eq!(allow.verdict, Access::Deny, "Allow goes on to the NSG, whose DenyAllInBound denies");
-        assert_eq!(allow.deciding_hop().and_then(|h| h.rule.clone()).as_deref(), Some("defaultSecurityRules/DenyAllInBound"));
+        assert_eq!(
+            allow.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            Some("defaultSecurityRules/DenyAllInBound")
+        );
     }
 
     #[test]
     fn the_lower_priority_number_wins() {
         let t = setup(
-            vec![admin("late-deny", 200, AdminAction::Deny, 3389), admin("early-always", 100, AdminAction::AlwaysAllow, 3389)],
+            vec![
+                admin("late-deny", 200, AdminAction::Deny, 3389),
+                admin("early-always", 100, AdminAction::AlwaysAllow, 3389),
+            ],
             true,
         );
         assert_eq!(from_internet(&t, 3389).verdict, Access::Allow);

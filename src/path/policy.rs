@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::model::{NsgId, PrivateReach, RouteTableId, SubnetId, Topology, TopologyGraph, VnetId};
 use crate::matcher::MatchRule;
+use crate::model::{NsgId, PrivateReach, RouteTableId, SubnetId, Topology, TopologyGraph, VnetId};
 use crate::nsg::{CompiledNsg, Direction};
 
 /// Where an NSG is compiled: the VNet and the route table of the subnet it applies in.
@@ -64,7 +64,8 @@ impl PolicyCache {
             }
             let ctx = topology.resolve_context_for_subnet(subnet);
             for direction in [Direction::Inbound, Direction::Outbound] {
-                let rules = topology.admin_rules_for(key.0, direction).iter().map(|a| a.rule.resolve(&ctx)).collect();
+                let rules =
+                    topology.admin_rules_for(key.0, direction).iter().map(|a| a.rule.resolve(&ctx)).collect();
                 self.admin.insert((key, direction), rules);
             }
         }
@@ -73,7 +74,12 @@ impl PolicyCache {
     /// The security admin rules applying in `subnet` in `direction`, resolved, in the order of
     /// [`Topology::admin_rules_for`]; `None` when none was compiled there (the caller resolves
     /// them on the spot). Deploying or removing a configuration needs [`PolicyCache::rebuild`].
-    pub fn admin_rules(&self, topology: &Topology, subnet: SubnetId, direction: Direction) -> Option<&[MatchRule]> {
+    pub fn admin_rules(
+        &self,
+        topology: &Topology,
+        subnet: SubnetId,
+        direction: Direction,
+    ) -> Option<&[MatchRule]> {
         self.admin.get(&(topology.context_key(subnet), direction)).map(Vec::as_slice)
     }
 

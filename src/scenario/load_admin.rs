@@ -1,13 +1,11 @@
 //! Converting a scenario's Azure Virtual Network Manager part: network groups (static members)
 //! and security admin configurations, their rule collections and rules.
 
-use super::load::rules::ports;
+use super::load::rules::{direction, ports, protocol};
 use super::load::{Fault, Loader, dependent, fault, in_range};
-use super::schema::{
-    AdminActionSpec, AdminConfigurationSpec, AdminRuleSpec, DirectionSpec, ProtocolSpec, ScenarioFile,
-};
+use super::schema::{AdminActionSpec, AdminConfigurationSpec, AdminRuleSpec, ScenarioFile};
 use crate::model::{AdminAction, AdminRule, AdminRuleCollection, SecurityAdminConfiguration, Topology};
-use crate::nsg::{AddressSpec, Direction, PortSpec, RuleProtocol};
+use crate::nsg::{AddressSpec, PortSpec};
 
 /// The name a configuration's network manager gets when the scenario does not give one.
 const DEFAULT_NETWORK_MANAGER: &str = "network-manager";
@@ -35,11 +33,18 @@ impl Loader<'_> {
             });
         }
         for (ci, c) in file.security_admin_configurations.iter().enumerate() {
-            self.item(&[&c.name], || self.admin_configuration(c, t, &format!("security_admin_configurations[{ci}]")));
+            self.item(&[&c.name], || {
+                self.admin_configuration(c, t, &format!("security_admin_configurations[{ci}]"))
+            });
         }
     }
 
-    fn admin_configuration(&self, c: &AdminConfigurationSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
+    fn admin_configuration(
+        &self,
+        c: &AdminConfigurationSpec,
+        t: &mut Topology,
+        field: &str,
+    ) -> Result<(), Fault> {
         let mut collections = Vec::new();
         for (ki, k) in c.rule_collections.iter().enumerate() {
             let kf = format!("{field}.rule_collections[{ki}]");
@@ -70,7 +75,11 @@ impl Loader<'_> {
                             g,
                             format!(
                                 "unknown network group '{g}'; valid: {}",
-                                if names.is_empty() { "(none declared in network_groups)".into() } else { names.join(", ") }
+                                if names.is_empty() {
+                                    "(none declared in network_groups)".into()
+                                } else {
+                                    names.join(", ")
+                                }
                             ),
                         )
                     })
@@ -94,7 +103,10 @@ impl Loader<'_> {
                     return Err(fault(
                         format!("{rf}.name"),
                         &r.name,
-                        format!("admin rule name '{}' is used twice in collection '{}'; valid: a name of its own", o.name, k.name),
+                        format!(
+                            "admin rule name '{}' is used twice in collection '{}'; valid: a name of its own",
+                            o.name, k.name
+                        ),
                     ));
                 }
                 rules.push(rule);
@@ -107,7 +119,8 @@ impl Loader<'_> {
             deployed: c.deployed.unwrap_or(true),
             collections,
         };
-        t.add_admin_configuration(config).map_err(|e| fault(format!("{field}.name"), &c.name, e.to_string()))?;
+        t.add_admin_configuration(config)
+            .map_err(|e| fault(format!("{field}.name"), &c.name, e.to_string()))?;
         Ok(())
     }
 
@@ -138,23 +151,13 @@ impl Loader<'_> {
         Ok(AdminRule {
             name: r.name.clone(),
             priority,
-            direction: match r.direction {
-                DirectionSpec::Inbound => Direction::Inbound,
-                DirectionSpec::Outbound => Direction::Outbound,
-            },
+            direction: direction(r.direction),
             action: match r.action {
                 AdminActionSpec::Allow => AdminAction::Allow,
                 AdminActionSpec::AlwaysAllow => AdminAction::AlwaysAllow,
                 AdminActionSpec::Deny => AdminAction::Deny,
             },
-            protocol: match r.protocol {
-                ProtocolSpec::Tcp => RuleProtocol::Tcp,
-                ProtocolSpec::Udp => RuleProtocol::Udp,
-                ProtocolSpec::Icmp => RuleProtocol::Icmp,
-                ProtocolSpec::Esp => RuleProtocol::Esp,
-                ProtocolSpec::Ah => RuleProtocol::Ah,
-                ProtocolSpec::Any => RuleProtocol::Any,
-            },
+            protocol: protocol(r.protocol),
             sources,
             source_ports: port_field(r.source_ports.as_deref(), "source_ports")?,
             destinations,
@@ -222,8 +225,12 @@ mod tests {
             let err = load_str(&with(rules), Path::new("a.ron")).expect_err("refused").to_string();
             assert!(err.contains(field) && err.contains(message), "{err}");
         }
-        let bad_group = BASE.replace(r#"applies_to: ["prod"]"#, r#"applies_to: ["test"]"#).replace("RULES", "");
+        let bad_group =
+            BASE.replace(r#"applies_to: ["prod"]"#, r#"applies_to: ["test"]"#).replace("RULES", "");
         let err = load_str(&bad_group, Path::new("a.ron")).expect_err("refused").to_string();
-        assert!(err.contains("applies_to[0]") && err.contains("unknown network group 'test'; valid: prod"), "{err}");
+        assert!(
+            err.contains("applies_to[0]") && err.contains("unknown network group 'test'; valid: prod"),
+            "{err}"
+        );
     }
 }

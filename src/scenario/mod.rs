@@ -9,10 +9,10 @@
 //! every independent error of a file at once.
 
 mod caveats;
-mod load_admin;
 mod endpoint;
 mod error;
 mod load;
+mod load_admin;
 mod load_jit;
 mod load_network;
 mod load_teach;

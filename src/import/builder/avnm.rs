@@ -36,7 +36,8 @@ impl Inventory {
         // Groups: the scenario name is the group's, or manager/group when two managers share it.
         let mut groups: Vec<(Vec<String>, NetworkGroupSpec)> = Vec::new();
         for g in &recs.groups {
-            let clash = recs.groups.iter().filter(|o| o.names[1].eq_ignore_ascii_case(&g.names[1])).count() > 1;
+            let clash =
+                recs.groups.iter().filter(|o| o.names[1].eq_ignore_ascii_case(&g.names[1])).count() > 1;
             let name = if clash { g.names.join("/") } else { g.names[1].clone() };
             let mut vnets = Vec::new();
             for m in recs.members.iter().filter(|m| same(&m.names[..2], &g.names)) {
@@ -56,7 +57,10 @@ impl Inventory {
             for k in recs.collections.iter().filter(|k| same(&k.names[..2], &c.names)) {
                 let mut applies_to = Vec::new();
                 for (r, src) in &k.applies_to {
-                    match groups.iter().find(|(names, _)| r.kind.eq_ignore_ascii_case(GROUP) && same(names, &r.names)) {
+                    match groups
+                        .iter()
+                        .find(|(names, _)| r.kind.eq_ignore_ascii_case(GROUP) && same(names, &r.names))
+                    {
                         Some((_, g)) => {
                             applies_to.push(g.name.clone());
                             affected.extend(g.vnets.iter().cloned());
@@ -79,9 +83,7 @@ impl Inventory {
                     .rules
                     .iter()
                     .filter(|r| same(&r.names[..3], &k.names))
-                    .map(|r| {
-                        (r.res, r.spec.clone())
-                    })
+                    .map(|r| (r.res, r.spec.clone()))
                     .collect();
                 for (res, _) in &rules {
                     self.imported(*res);
@@ -97,7 +99,10 @@ impl Inventory {
                 "security admin configuration '{}' of network manager '{}' is imported as deployed: a configuration takes effect only once deployed to a region (a commit, which the input does not record); nsgsim assumes it is (model choice), set deployed: false to see the VNets without it",
                 c.names[1], c.names[0]
             );
-            let resource = format!("Microsoft.Network/networkManagers/{}/securityAdminConfigurations/{}", c.names[0], c.names[1]);
+            let resource = format!(
+                "Microsoft.Network/networkManagers/{}/securityAdminConfigurations/{}",
+                c.names[0], c.names[1]
+            );
             self.gap(CaveatKindSpec::Other, resource, &c.src, reason, affected)?;
             self.imported(c.res);
             configs.push(AdminConfigurationSpec {

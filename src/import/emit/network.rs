@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::{list, s};
 use crate::scenario::schema::{
-    AdminActionSpec, AdminConfigurationSpec, AppProtocolSpec, CollectionSpec, DirectionSpec, FirewallActionSpec,
-    FirewallModeSpec, FirewallSpec, NetworkGroupSpec, NextHopSpec, ProtocolSpec, RouteTableSpec,
+    AdminActionSpec, AdminConfigurationSpec, AppProtocolSpec, CollectionSpec, DirectionSpec,
+    FirewallActionSpec, FirewallModeSpec, FirewallSpec, NetworkGroupSpec, NextHopSpec, ProtocolSpec,
+    RouteTableSpec,
 };
 
 /// The `route_tables` field; nothing when there are none.
@@ -205,7 +206,12 @@ pub(super) fn avnm(o: &mut String, groups: &[NetworkGroupSpec], configs: &[Admin
         }
         o.push_str(", rule_collections: [\n");
         for k in &c.rule_collections {
-            let _ = writeln!(o, "            AdminRuleCollection(name: {}, applies_to: {}, rules: [", s(&k.name), list(&k.applies_to));
+            let _ = writeln!(
+                o,
+                "            AdminRuleCollection(name: {}, applies_to: {}, rules: [",
+                s(&k.name),
+                list(&k.applies_to)
+            );
             for r in &k.rules {
                 let direction = match r.direction {
                     DirectionSpec::Inbound => "Inbound",

@@ -10,7 +10,7 @@ use crate::import::arm::ResourceRef;
 use crate::import::json::Object;
 use crate::import::resource::Kind;
 use crate::import::source::Src;
-use crate::scenario::schema::{AdminActionSpec, AdminRuleSpec, DirectionSpec, ProtocolSpec};
+use crate::scenario::schema::{AdminActionSpec, AdminRuleSpec};
 
 /// A network group: (manager, group) names.
 #[derive(Debug)]
@@ -84,7 +84,15 @@ pub struct AvnmRecs {
 
 impl Inventory {
     /// One Virtual Network Manager resource of `kind`, named `names` (manager first).
-    pub(super) fn avnm(&mut self, kind: Kind, res: usize, names: &[String], p: &Object, src: &Src, rsrc: &Src) -> Res<()> {
+    pub(super) fn avnm(
+        &mut self,
+        kind: Kind,
+        res: usize,
+        names: &[String],
+        p: &Object,
+        src: &Src,
+        rsrc: &Src,
+    ) -> Res<()> {
         if !self.define(kind, names, rsrc, res) {
             return Ok(());
         }
@@ -109,7 +117,11 @@ impl Inventory {
                     self.diag.invalid(&at, "", "a static member needs the resourceId of a virtual network")
                 })?;
                 let Some(vnet) = crate::import::arm::parse_id(id) else {
-                    return Err(self.diag.invalid(&at, id, "not a resource id; valid: the id of a virtual network"));
+                    return Err(self.diag.invalid(
+                        &at,
+                        id,
+                        "not a resource id; valid: the id of a virtual network",
+                    ));
                 };
                 self.avnm.members.push(StaticMemberRec { names: names_v, vnet: (vnet, at), res });
             }
@@ -117,7 +129,11 @@ impl Inventory {
                 self.check_props(
                     kind.azure_type(),
                     p,
-                    &["description", "applyOnNetworkIntentPolicyBasedServices", "networkGroupAddressSpaceAggregationOption"],
+                    &[
+                        "description",
+                        "applyOnNetworkIntentPolicyBasedServices",
+                        "networkGroupAddressSpaceAggregationOption",
+                    ],
                     src,
                 );
                 self.avnm.configs.push(AdminConfigRec { names: names_v, src: rsrc.clone(), res });
@@ -129,19 +145,27 @@ impl Inventory {
                     for (i, item) in items.iter().enumerate() {
                         let item_at = at.item(i, item);
                         let Some(obj) = item.as_object() else {
-                            return Err(self.diag.invalid(&item_at, &item.shown(), "expected {\"networkGroupId\": …}"));
+                            return Err(self.diag.invalid(
+                                &item_at,
+                                &item.shown(),
+                                "expected {\"networkGroupId\": …}",
+                            ));
                         };
                         let (id, id_at) = member(obj, "networkGroupId", &item_at);
                         let text = match id.map(|n| &n.value) {
                             Some(crate::import::json::Value::String(s)) => s.clone(),
                             _ => {
-                                return Err(id
-                                    .and_then(|n| self.unknown(n, &id_at))
-                                    .unwrap_or_else(|| self.diag.invalid(&id_at, "", "expected the network group's id")));
+                                return Err(id.and_then(|n| self.unknown(n, &id_at)).unwrap_or_else(|| {
+                                    self.diag.invalid(&id_at, "", "expected the network group's id")
+                                }));
                             }
                         };
                         let Some(r) = crate::import::arm::parse_id(&text) else {
-                            return Err(self.diag.invalid(&id_at, &text, "not a resource id; valid: the id of a network group"));
+                            return Err(self.diag.invalid(
+                                &id_at,
+                                &text,
+                                "not a resource id; valid: the id of a network group",
+                            ));
                         };
                         applies_to.push((r, id_at));
                     }
@@ -195,11 +219,7 @@ impl Inventory {
             }
         };
         let (text, at) = required(self, "direction")?;
-        let direction = match text.to_ascii_lowercase().as_str() {
-            "inbound" => DirectionSpec::Inbound,
-            "outbound" => DirectionSpec::Outbound,
-            _ => return Err(self.diag.invalid(&at, &text, "valid: Inbound, Outbound")),
-        };
+        let direction = self.direction_spec(&text, &at)?;
         let (text, at) = required(self, "access")?;
         let action = match text.to_ascii_lowercase().as_str() {
             "allow" => AdminActionSpec::Allow,
@@ -208,15 +228,7 @@ impl Inventory {
             _ => return Err(self.diag.invalid(&at, &text, "valid: Allow, AlwaysAllow, Deny")),
         };
         let (text, at) = required(self, "protocol")?;
-        let protocol = match text.to_ascii_lowercase().as_str() {
-            "tcp" => ProtocolSpec::Tcp,
-            "udp" => ProtocolSpec::Udp,
-            "icmp" => ProtocolSpec::Icmp,
-            "esp" => ProtocolSpec::Esp,
-            "ah" => ProtocolSpec::Ah,
-            "any" | "*" => ProtocolSpec::Any,
-            _ => return Err(self.diag.invalid(&at, &text, "valid: Tcp, Udp, Icmp, Esp, Ah, Any")),
-        };
+        let protocol = self.protocol_spec(&text, &at)?;
         let sources = self.admin_addresses(p, "sources", src)?;
         let destinations = self.admin_addresses(p, "destinations", src)?;
         let ports = |me: &Self, field: &str| -> Res<Option<String>> {
@@ -248,15 +260,20 @@ impl Inventory {
         for (i, item) in items.iter().enumerate() {
             let item_at = at.item(i, item);
             let Some(obj) = item.as_object() else {
-                return Err(self.diag.invalid(&item_at, &item.shown(), "expected {\"addressPrefix\": …, \"addressPrefixType\": …}"));
+                return Err(self.diag.invalid(
+                    &item_at,
+                    &item.shown(),
+                    "expected {\"addressPrefix\": …, \"addressPrefixType\": …}",
+                ));
             };
             let prefix_at = member(obj, "addressPrefix", &item_at).1;
-            let prefix = self
-                .string(obj, "addressPrefix", &item_at)?
-                .ok_or_else(|| self.diag.invalid(&prefix_at, "", "an address prefix item needs an addressPrefix"))?;
+            let prefix = self.string(obj, "addressPrefix", &item_at)?.ok_or_else(|| {
+                self.diag.invalid(&prefix_at, "", "an address prefix item needs an addressPrefix")
+            })?;
             let kind = self.string(obj, "addressPrefixType", &item_at)?.unwrap_or_else(|| "IPPrefix".into());
             if kind.eq_ignore_ascii_case("IPPrefix") && prefix != "*" {
-                crate::net::parse_prefix(&prefix).map_err(|e| self.diag.invalid(&prefix_at, &prefix, e.reason))?;
+                crate::net::parse_prefix(&prefix)
+                    .map_err(|e| self.diag.invalid(&prefix_at, &prefix, e.reason))?;
             }
             out.push(prefix);
         }

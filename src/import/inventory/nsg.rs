@@ -154,11 +154,7 @@ impl Inventory {
             }
         };
         let (direction_text, at) = required(self, "direction")?;
-        let direction = match direction_text.to_ascii_lowercase().as_str() {
-            "inbound" => DirectionSpec::Inbound,
-            "outbound" => DirectionSpec::Outbound,
-            _ => return Err(self.diag.invalid(&at, &direction_text, "valid: Inbound, Outbound")),
-        };
+        let direction = self.direction_spec(&direction_text, &at)?;
         let (access_text, at) = required(self, "access")?;
         let access = match access_text.to_ascii_lowercase().as_str() {
             "allow" => AccessSpec::Allow,
@@ -166,15 +162,7 @@ impl Inventory {
             _ => return Err(self.diag.invalid(&at, &access_text, "valid: Allow, Deny")),
         };
         let (protocol_text, at) = required(self, "protocol")?;
-        let protocol = match protocol_text.to_ascii_lowercase().as_str() {
-            "tcp" => ProtocolSpec::Tcp,
-            "udp" => ProtocolSpec::Udp,
-            "icmp" => ProtocolSpec::Icmp,
-            "esp" => ProtocolSpec::Esp,
-            "ah" => ProtocolSpec::Ah,
-            "*" | "any" => ProtocolSpec::Any,
-            _ => return Err(self.diag.invalid(&at, &protocol_text, "valid: Tcp, Udp, Icmp, Esp, Ah, *")),
-        };
+        let protocol = self.protocol_spec(&protocol_text, &at)?;
         let mut asgs = Vec::new();
         let (source, source_asgs) = self.side(
             &name,
@@ -312,6 +300,28 @@ impl Inventory {
     }
 
     /// A port, a range `1000-2000`, `*`, or a comma-separated list of those.
+    /// A rule's `direction` (NSG and admin rules alike).
+    pub(super) fn direction_spec(&self, text: &str, at: &Src) -> Res<DirectionSpec> {
+        match text.to_ascii_lowercase().as_str() {
+            "inbound" => Ok(DirectionSpec::Inbound),
+            "outbound" => Ok(DirectionSpec::Outbound),
+            _ => Err(self.diag.invalid(at, text, "valid: Inbound, Outbound")),
+        }
+    }
+
+    /// A rule's `protocol` (NSG and admin rules alike; `*` and `Any` are the same).
+    pub(super) fn protocol_spec(&self, text: &str, at: &Src) -> Res<ProtocolSpec> {
+        Ok(match text.to_ascii_lowercase().as_str() {
+            "tcp" => ProtocolSpec::Tcp,
+            "udp" => ProtocolSpec::Udp,
+            "icmp" => ProtocolSpec::Icmp,
+            "esp" => ProtocolSpec::Esp,
+            "ah" => ProtocolSpec::Ah,
+            "*" | "any" => ProtocolSpec::Any,
+            _ => return Err(self.diag.invalid(at, text, "valid: Tcp, Udp, Icmp, Esp, Ah, *")),
+        })
+    }
+
     pub(super) fn port_range(&self, text: &str, at: &Src) -> Res<()> {
         for piece in text.split(',').map(str::trim) {
             if piece == "*" {

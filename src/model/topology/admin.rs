@@ -143,9 +143,9 @@ impl Topology {
     /// hop, even when no rule matches.
     pub fn has_admin_rules(&self, vnet: VnetId) -> bool {
         self.admin_configurations.iter().filter(|c| c.deployed).any(|c| {
-            c.collections.iter().any(|col| {
-                col.applies_to.iter().any(|g| self.network_group(*g).members.contains(&vnet))
-            })
+            c.collections
+                .iter()
+                .any(|col| col.applies_to.iter().any(|g| self.network_group(*g).members.contains(&vnet)))
         })
     }
 

@@ -74,19 +74,9 @@ impl Loader<'_> {
         Ok(SecurityRule {
             name: r.name.clone(),
             priority: Priority(priority),
-            direction: match r.direction {
-                DirectionSpec::Inbound => Direction::Inbound,
-                DirectionSpec::Outbound => Direction::Outbound,
-            },
+            direction: direction(r.direction),
             access: access(r.access),
-            protocol: match r.protocol {
-                ProtocolSpec::Tcp => RuleProtocol::Tcp,
-                ProtocolSpec::Udp => RuleProtocol::Udp,
-                ProtocolSpec::Icmp => RuleProtocol::Icmp,
-                ProtocolSpec::Esp => RuleProtocol::Esp,
-                ProtocolSpec::Ah => RuleProtocol::Ah,
-                ProtocolSpec::Any => RuleProtocol::Any,
-            },
+            protocol: protocol(r.protocol),
             source,
             source_ports,
             destination,
@@ -198,6 +188,26 @@ pub(super) fn rule_error_part(e: &crate::nsg::NsgError) -> (&'static str, String
         E::DescriptionTooLong { .. } => ("description", String::new()),
         E::TooManyEntries { field, .. } | E::EmptyField { field, .. } => (field, String::new()),
         _ => ("name", String::new()),
+    }
+}
+
+/// A rule's direction (NSG and admin rules alike).
+pub(in crate::scenario) fn direction(d: DirectionSpec) -> Direction {
+    match d {
+        DirectionSpec::Inbound => Direction::Inbound,
+        DirectionSpec::Outbound => Direction::Outbound,
+    }
+}
+
+/// A rule's protocol field (NSG and admin rules alike).
+pub(in crate::scenario) fn protocol(p: ProtocolSpec) -> RuleProtocol {
+    match p {
+        ProtocolSpec::Tcp => RuleProtocol::Tcp,
+        ProtocolSpec::Udp => RuleProtocol::Udp,
+        ProtocolSpec::Icmp => RuleProtocol::Icmp,
+        ProtocolSpec::Esp => RuleProtocol::Esp,
+        ProtocolSpec::Ah => RuleProtocol::Ah,
+        ProtocolSpec::Any => RuleProtocol::Any,
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! | code | severity | finding |
 //! |---|---|---|
-//! | `AVNM001-nsg-allow-overridden` | warning | an NSG allow rule every flow of which an admin Deny stops first: it can never let anything in |
+//! | `AVNM001-nsg-allow-overridden` | warning | an NSG allow rule every flow of which an admin Deny stops (or an AlwaysAllow takes past the NSGs) first, a Deny among them: it never decides anything |
 //! | `AVNM002-always-allow-management-port` | error | an AlwaysAllow admin rule lets 22/3389/5985/5986 in from the Internet past every NSG, so neither an NSG nor JIT can close it |
 //! | `AVNM003-admin-deny-blocks-jit` | warning | a JIT-protected port that an admin Deny stops: a granted request writes an NSG allow the admin rule overrides, so the connection still fails |
 //!
@@ -65,16 +65,19 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                     if region.is_empty() {
                         continue;
                     }
+                    // The flows an admin Deny or AlwaysAllow decides never reach the NSGs.
                     let mut by = Vec::new();
-                    for (a, _, part) in admin.iter().filter(|(a, _, _)| a.rule.action == AdminAction::Deny) {
+                    let mut denied = false;
+                    for (a, _, part) in admin.iter().filter(|(a, _, _)| a.rule.action != AdminAction::Allow) {
                         let before = region.clone();
                         region = region.subtract(part);
                         if before.boxes() != region.boxes() {
-                            by.push(a.path());
+                            by.push(format!("{} ({})", a.path(), a.rule.action));
+                            denied |= a.rule.action == AdminAction::Deny;
                         }
                     }
                     let nsg_name = &topology.nsg(nsg).name;
-                    if !region.is_empty() || !seen.insert((nsg_name.clone(), rule.name.clone())) {
+                    if !region.is_empty() || !denied || !seen.insert((nsg_name.clone(), rule.name.clone())) {
                         continue;
                     }
                     out.push(Finding {
@@ -84,7 +87,7 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                         vm: None,
                         rules: std::iter::once(rule.azure_name()).chain(by.iter().cloned()).collect(),
                         message: format!(
-                            "{} of NSG '{nsg_name}' (priority {}) allows only {direction} traffic that the security admin rule(s) {} of Virtual Network Manager deny first in vnet '{}': admin rules are evaluated before NSG rules and a Deny stops the traffic, so this allow never lets anything through",
+                            "{} of NSG '{nsg_name}' (priority {}) allows only {direction} traffic that the security admin rule(s) {} of Virtual Network Manager decide first in vnet '{}': admin rules are evaluated before NSG rules, a Deny stops the traffic and an AlwaysAllow skips the NSGs, so this allow never decides anything (what it was meant to let in, a Deny stops)",
                             rule.azure_name(),
                             rule.priority,
                             by.join(", "),

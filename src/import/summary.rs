@@ -253,7 +253,7 @@ const CLASSIFIED: &[(&str, Relevance)] = &[
     (
         "microsoft.network/networkmanagers",
         Relevance::Traffic(
-            "Azure Virtual Network Manager's connectivity configurations peer virtual networks and its routing configurations add routes",
+            "Azure Virtual Network Manager changes traffic: its connectivity configurations peer virtual networks, its routing configurations add routes, and its security admin rules (imported from ARM and az, not yet from Terraform) are evaluated before NSGs",
         ),
     ),
     (

@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use super::schema_admin::{
-    AdminActionSpec, AdminConfigurationSpec, AdminRuleCollectionSpec, AdminRuleSpec, NetworkGroupSpec,
-};
+pub use super::schema_admin::*;
 pub use super::schema_peering::{PeeringOptionsSpec, PeeringSpec};
 pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
 

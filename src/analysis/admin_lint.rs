@@ -11,7 +11,7 @@
 //! match ([`super::space::partition`]); the pieces an admin Deny decides are compared with the
 //! NSG rules' regions.
 
-use crate::jit::JitEngine;
+use crate::jit::{JitEngine, is_jit_rule};
 use crate::matcher::{MatchBox, MatchRule};
 use crate::model::{AdminAction, AppliedAdminRule, SubnetId, Topology};
 use crate::net::{IpProtocol, PortRange, PortSet, ProtocolSet};
@@ -58,7 +58,11 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                 let admin = decided(topology, subnet, direction);
                 let compiled = chains.compile(nsg, subnet, direction);
                 for (rule, resolved) in compiled.rules().iter().zip(compiled.resolved()) {
-                    if rule.kind != RuleKind::Security || rule.access != Access::Allow {
+                    // Defender's own allow rules are grants; AVNM003 reports the port they open.
+                    if rule.kind != RuleKind::Security
+                        || rule.access != Access::Allow
+                        || is_jit_rule(&rule.name)
+                    {
                         continue;
                     }
                     let mut region = Region::from_rule(resolved);

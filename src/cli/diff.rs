@@ -1,6 +1,7 @@
 //! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change] [--strict]`: exactly
 //! which flows change verdict for each VM present in both policies, with the deciding rules on
-//! each side, and both scenarios' caveats.
+//! each side, what an apply of the new policy does to the rules Defender's JIT owns in the old
+//! one (`analysis::jit_drift`), and both scenarios' caveats.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use super::common::{at_offset, load, print_caveats, print_json, replay, strict_c
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, PolicyDiff, diff};
+use crate::analysis::jit_drift::{JitDrift, jit_drift};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
 use crate::model::Caveat;
@@ -71,6 +73,34 @@ fn change_json(c: &Change) -> serde_json::Value {
     })
 }
 
+/// One JIT drift as JSON: its kind, where, the sentence, and the planned rules that let the
+/// Internet in.
+fn drift_json(d: &JitDrift) -> serde_json::Value {
+    let mut value = json!({"vm": d.vm(), "nsg": d.nsg(), "rules": d.rules(), "message": d.to_string()});
+    let (kind, extra) = match d {
+        JitDrift::DenyRuleRemoved { deny, open, was_open } => (
+            "deny_rule_removed",
+            json!({"rule": deny.rule, "priority": deny.priority, "port": deny.port, "level": deny.level.as_str(),
+                   "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                   "was_open": was_open}),
+        ),
+        JitDrift::DenyRulePreceded { deny, open } => (
+            "deny_rule_preceded",
+            json!({"rule": deny.rule, "priority": deny.priority, "port": deny.port, "level": deny.level.as_str(),
+                   "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>()}),
+        ),
+        JitDrift::GrantRemoved { rule, port, requester, source, expires_at, .. } => (
+            "grant_removed",
+            json!({"rule": rule, "port": port, "requestor": requester, "source": source, "expires_at": expires_at.to_string()}),
+        ),
+    };
+    value["kind"] = kind.into();
+    if let (Some(v), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        v.extend(extra.clone());
+    }
+    value
+}
+
 fn rules(ds: &[Decider]) -> String {
     ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
 }
@@ -83,6 +113,7 @@ fn diff_text(
     new: &Path,
     at: Duration,
     d: &PolicyDiff,
+    drifts: &[JitDrift],
     caveats: &[&Caveat],
 ) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
@@ -121,6 +152,12 @@ fn diff_text(
         writeln!(out, "  before: {}", rules(&c.old))?;
         writeln!(out, "  after:  {}", rules(&c.new))?;
     }
+    if !drifts.is_empty() {
+        writeln!(out, "rules Defender for Cloud's JIT owns in {}:", old.display())?;
+        for drift in drifts {
+            writeln!(out, "  {drift}")?;
+        }
+    }
     let totals = if d.is_empty() {
         "no verdict changes".to_string()
     } else {
@@ -143,6 +180,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     };
     let ((old_scenario, old, at), (new_scenario, new, _)) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());
+    let drifts = jit_drift(old.topology(), old.jit(), new.topology());
     // A diff compares every VM of both, so every caveat of either side concerns it.
     let (old_caveats, new_caveats): (Vec<&Caveat>, Vec<&Caveat>) =
         (old_scenario.caveats.iter().collect(), new_scenario.caveats.iter().collect());
@@ -159,7 +197,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .collect()
     };
     match args.format {
-        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &both)?),
+        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &drifts, &both)?),
         Format::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),
@@ -169,6 +207,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "removed_vms": d.removed_vms,
             "moved_vms": d.moved_vms.iter().map(|(v, n, a, b)| json!({"vm": v, "nic": n, "old": a, "new": b})).collect::<Vec<_>>(),
             "added_nics": d.added_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
+            "jit": drifts.iter().map(drift_json).collect::<Vec<_>>(),
             "removed_nics": d.removed_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
             "caveats": sided("old", &old_caveats).into_iter().chain(sided("new", &new_caveats)).collect::<Vec<_>>(),
         })),

@@ -29,9 +29,9 @@ use crate::nsg::{Access, AddressSpec, Direction, PortSpec, SecurityRule};
 use crate::path::Level;
 use crate::time::Instant;
 
-use super::chain::{Chains, Decider, nsg_at};
+use super::chain::{Chains, Decider, internet_seen_by, nsg_at};
 use super::lint::{Finding, POLICY_MANAGEMENT_PORTS_JIT, Severity};
-use super::space::{Region, describe_addrs};
+use super::space::describe_addrs;
 
 /// One JIT deny rule of the old policy, where it was.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +143,9 @@ impl JitDrift {
     }
 }
 
+/// The label of what "an apply removes" assumes (docs/fidelity.md, "Drift and JIT").
+const APPLY_MODEL_CHOICE: &str = " [model choice: the plan's rules are taken as the NSG's after the apply, as for inline security_rule blocks; separate azurerm_network_security_rule resources leave JIT's rules in place]";
+
 /// The service a management port carries, as the portal and Microsoft's pages call it.
 fn service(port: u16) -> String {
     match port {
@@ -205,7 +208,8 @@ impl fmt::Display for JitDrift {
                     (false, true) => {
                         write!(f, "{what} stays {} (the deny rule was already defeated)", allowed_by(open))
                     }
-                }
+                }?;
+                f.write_str(APPLY_MODEL_CHOICE)
             }
             JitDrift::DenyRulePreceded { deny, open } => write!(
                 f,
@@ -220,7 +224,7 @@ impl fmt::Display for JitDrift {
             ),
             JitDrift::GrantRemoved { vm, nsg, rule, port, requester, source, expires_at } => write!(
                 f,
-                "an apply removes the active grant of {requester} (expires {expires_at}) for {} on {vm} from {source} ({rule} in {nsg}): the access ends at the apply",
+                "an apply removes the active grant of {requester} (expires {expires_at}) for {} on {vm} from {source} ({rule} in {nsg}): the access ends at the apply{APPLY_MODEL_CHOICE}",
                 service(*port)
             ),
         }
@@ -300,14 +304,7 @@ fn is_deny_for(rule: &SecurityRule, ip: std::net::IpAddr, port: u16) -> bool {
 /// The flows from the Internet to `port` of `nic` that its inbound chain allows other than by
 /// JIT's own allow rules, grouped by their deciding rules.
 fn open_flows(chains: &Chains, nic: NicId, port: u16, protocol: JitProtocol) -> Vec<OpenFlows> {
-    let topology = chains.topology();
-    let n = topology.nic(nic);
-    let family = if n.private_ip.is_ipv4() {
-        AddrSet::from_ranges(vec![(0, u32::MAX)], vec![])
-    } else {
-        AddrSet::from_ranges(vec![], vec![(0, u128::MAX)])
-    };
-    let internet = topology.resolve_context_for_subnet(n.subnet).internet.intersect(&family);
+    let internet = internet_seen_by(chains.topology(), nic);
     let protocols = match protocol {
         JitProtocol::Tcp => ProtocolSet::single(IpProtocol::TCP),
         JitProtocol::Udp => ProtocolSet::single(IpProtocol::UDP),
@@ -319,22 +316,9 @@ fn open_flows(chains: &Chains, nic: NicId, port: u16, protocol: JitProtocol) -> 
         dst_ports: crate::net::PortSet::from_ranges([crate::net::PortRange::single(port)]),
         ..MatchBox::any()
     };
-    let mut groups: Vec<(Vec<Decider>, Region)> = Vec::new();
-    for piece in chains.chain(nic, Direction::Inbound) {
-        let by_jit = piece.deciders.iter().any(|d| is_jit_rule(short(&d.rule)));
-        if piece.verdict != Access::Allow || by_jit {
-            continue;
-        }
-        let open = piece.region.intersect_box(&probe);
-        if open.is_empty() {
-            continue;
-        }
-        match groups.iter_mut().find(|(d, _)| *d == piece.deciders) {
-            Some(g) => g.1 = g.1.union(&open),
-            None => groups.push((piece.deciders, open)),
-        }
-    }
-    groups
+    let by_jit = |deciders: &[Decider]| deciders.iter().any(|d| is_jit_rule(short(&d.rule)));
+    chains
+        .allowed_inbound(nic, &probe, by_jit)
         .into_iter()
         .map(|(deciders, region)| {
             let sources = region.boxes().iter().fold(AddrSet::empty(), |acc, b| acc.union(&b.src));
@@ -397,4 +381,147 @@ pub fn drift_findings(drifts: &[JitDrift]) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::load_str;
+    use crate::sim::{Duration, Simulator, replay_until};
+
+    const JIT_DENY_3389: &str = "SecurityCenter-JITRule_-1_0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    const JIT_ALLOW_22: &str = "SecurityCenter-JITRule-1-4d5e6f708192a3b4c5d6e7f8091a2b3c";
+
+    /// One VM at 10.1.1.4 with a Standard public IP behind `nsg-web` holding `rules`; with
+    /// `jit`, a JIT policy on 22 and 3389 enabled at the start with alice's grant on 22.
+    fn sim(rules: &str, jit: bool) -> Simulator {
+        let policy = if jit {
+            r#"jit_policies: [JitPolicy(name: "default/vm-web", scope: Vm("vm-web"), enable_at_start: true,
+                ports: [Port(number: 22, protocol: Any), Port(number: 3389, protocol: Any)],
+                active_grants: [Grant(vm: "vm-web", port: 22, source: "198.51.100.9", requestor: "alice@contoso.com", ends_at: "2025-01-06T11:30:00Z")])],"#
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"Scenario(name: "t", start: "2025-01-06T09:00:00Z",
+                vnets: [Vnet(name: "v", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.1.1.0/24", nsg: "nsg-web")])],
+                nsgs: [Nsg(name: "nsg-web", rules: [{rules}])],
+                public_ips: [PublicIp(name: "pip", address: "20.61.10.4", sku: Standard)],
+                vms: [Vm(name: "vm-web", os: Linux, nics: [Nic(name: "nic-web", subnet: "v/s", private_ip: "10.1.1.4", public_ip: "pip")])],
+                {policy})"#
+        );
+        let s = load_str(&text, Path::new("t.ron")).unwrap_or_else(|e| panic!("loads: {e}\n{text}"));
+        replay_until(s.world(), &s.steps, Duration::from_secs(0)).expect("replays")
+    }
+
+    fn live() -> Simulator {
+        sim(
+            &format!(
+                r#"Rule(name: "{JIT_ALLOW_22}", priority: 100, direction: Inbound, access: Allow, protocol: Any, source: "198.51.100.9", destination: "10.1.1.4", destination_ports: "22"),
+                   Rule(name: "{JIT_DENY_3389}", priority: 200, direction: Inbound, access: Deny, protocol: Any, destination: "10.1.1.4", destination_ports: "3389"),
+                   Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#
+            ),
+            true,
+        )
+    }
+
+    fn drift(old: &Simulator, new: &Simulator) -> Vec<JitDrift> {
+        jit_drift(old.topology(), old.jit(), new.topology())
+    }
+
+    #[test]
+    fn a_plan_without_jits_rules_removes_the_deny_rules_and_the_grant_and_names_the_rule_that_opens_rdp() {
+        let plan = sim(
+            r#"Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#,
+            false,
+        );
+        let d = drift(&live(), &plan);
+        let rdp = d
+            .iter()
+            .find_map(|x| match x {
+                JitDrift::DenyRuleRemoved { deny, open, was_open } if deny.port == 3389 => {
+                    Some((deny, open, *was_open))
+                }
+                _ => None,
+            })
+            .expect("the 3389 deny rule is removed");
+        assert_eq!((rdp.0.rule.as_str(), rdp.0.priority, rdp.2), (JIT_DENY_3389, 200, false));
+        assert_eq!(rdp.1.len(), 1);
+        assert!(rdp.1[0].whole_internet);
+        assert!(
+            rdp.1[0]
+                .deciders
+                .iter()
+                .any(|d| d.rule == "securityRules/allow-rdp-legacy" && d.priority == Some(300))
+        );
+        let text = d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+        assert!(
+            text.contains(
+                "RDP from the Internet becomes allowed by allow-rdp-legacy in nsg-web (priority 300)"
+            ),
+            "{text}"
+        );
+        // JIT wrote its own deny rule for 22 at the start (none was in the NSG): removed too,
+        // and SSH stays denied by the default rules.
+        assert!(d.iter().any(|x| matches!(x, JitDrift::DenyRuleRemoved { deny, open, .. } if deny.port == 22 && open.is_empty())));
+        assert!(
+            text.contains(
+                "an apply removes the active grant of alice@contoso.com (expires 2025-01-06T11:30:00Z)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_plan_keeping_the_deny_rule_but_allowing_rdp_before_it_is_a_precedence_finding() {
+        let plan = sim(
+            &format!(
+                r#"Rule(name: "{JIT_ALLOW_22}", priority: 100, direction: Inbound, access: Allow, protocol: Any, source: "198.51.100.9", destination: "10.1.1.4", destination_ports: "22"),
+                   Rule(name: "allow-rdp-vendor", priority: 150, direction: Inbound, access: Allow, protocol: Tcp, source: "203.0.113.0/24", destination_ports: "3389"),
+                   Rule(name: "{JIT_DENY_3389}", priority: 200, direction: Inbound, access: Deny, protocol: Any, destination: "10.1.1.4", destination_ports: "3389"),
+                   Rule(name: "SecurityCenter-JITRule_-2_1b2c3d4e5f60718293a4b5c6d7e8f90a", priority: 201, direction: Inbound, access: Deny, protocol: Any, destination: "10.1.1.4", destination_ports: "22"),"#
+            ),
+            false,
+        );
+        let d = drift(&live(), &plan);
+        assert_eq!(d.len(), 1, "{d:?}");
+        let JitDrift::DenyRulePreceded { deny, open } = &d[0] else { panic!("{d:?}") };
+        assert_eq!(deny.port, 3389);
+        assert!(!open[0].whole_internet);
+        assert_eq!(describe_addrs(&open[0].sources, 4), "203.0.113.0/24");
+        assert!(
+            d[0].to_string()
+                .contains("allowed from 203.0.113.0/24 by allow-rdp-vendor in nsg-web (priority 150)")
+        );
+    }
+
+    #[test]
+    fn the_same_policy_on_both_sides_has_no_drift() {
+        assert!(drift(&live(), &live()).is_empty());
+    }
+
+    #[test]
+    fn lint_findings_carry_the_codes_the_vm_and_the_rules() {
+        let plan = sim(
+            r#"Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#,
+            false,
+        );
+        let findings = drift_findings(&drift(&live(), &plan));
+        let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+        assert!(
+            codes.contains(&"JIT005-apply-removes-jit-deny")
+                && codes.contains(&"JIT007-apply-removes-active-grant")
+        );
+        let rdp = findings.iter().find(|f| f.message.contains("for 3389")).expect("3389");
+        assert_eq!(
+            rdp.rules,
+            vec![format!("securityRules/{JIT_DENY_3389}"), "securityRules/allow-rdp-legacy".into()]
+        );
+        assert_eq!(
+            (rdp.vm.as_deref(), rdp.nsg.as_deref(), rdp.severity),
+            (Some("vm-web"), Some("nsg-web"), Severity::Warning)
+        );
+    }
 }

@@ -101,6 +101,30 @@ fn drift_json(d: &JitDrift) -> serde_json::Value {
     value
 }
 
+/// Where the user rules of `ds` are defined in what `s` was imported from (a Terraform plan's
+/// `file:line:column address`), each once.
+fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in ds.iter().filter(|d| d.user_rule) {
+        if let Some(at) = d.nsg.as_deref().and_then(|nsg| s.origin_of(nsg, Some(&d.rule)))
+            && !out.iter().any(|o| o == at)
+        {
+            out.push(at.to_string());
+        }
+    }
+    out
+}
+
+/// The deciders of the planned rules a drift names (those that let the Internet in).
+fn drift_deciders(d: &JitDrift) -> Vec<Decider> {
+    match d {
+        JitDrift::DenyRuleRemoved { open, .. } | JitDrift::DenyRulePreceded { open, .. } => {
+            open.iter().flat_map(|o| o.deciders.iter().cloned()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn rules(ds: &[Decider]) -> String {
     ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
 }
@@ -109,6 +133,7 @@ fn rules(ds: &[Decider]) -> String {
 /// totals, which name both sides' caveats. Built whole and printed at once (see `lint`'s
 /// `findings_text`).
 fn diff_text(
+    (old_scenario, new_scenario): (&Scenario, &Scenario),
     old: &Path,
     new: &Path,
     at: Duration,
@@ -151,11 +176,20 @@ fn diff_text(
         }
         writeln!(out, "  before: {}", rules(&c.old))?;
         writeln!(out, "  after:  {}", rules(&c.new))?;
+        for at in origins(old_scenario, &c.old) {
+            writeln!(out, "  before, defined at: {at}")?;
+        }
+        for at in origins(new_scenario, &c.new) {
+            writeln!(out, "  after, defined at: {at}")?;
+        }
     }
     if !drifts.is_empty() {
         writeln!(out, "rules Defender for Cloud's JIT owns in {}:", old.display())?;
         for drift in drifts {
             writeln!(out, "  {drift}")?;
+            for at in origins(new_scenario, &drift_deciders(drift)) {
+                writeln!(out, "    defined at: {at}")?;
+            }
         }
     }
     let totals = if d.is_empty() {
@@ -197,17 +231,29 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .collect()
     };
     match args.format {
-        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &drifts, &both)?),
+        Format::Text => print!(
+            "{}",
+            diff_text((&old_scenario, &new_scenario), &args.old, &args.new, at, &d, &drifts, &both)?
+        ),
         Format::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),
             "at": at.to_string(),
-            "changes": d.changes.iter().map(change_json).collect::<Vec<_>>(),
+            "changes": d.changes.iter().map(|c| {
+                let mut value = change_json(c);
+                value["old_defined_at"] = origins(&old_scenario, &c.old).into();
+                value["new_defined_at"] = origins(&new_scenario, &c.new).into();
+                value
+            }).collect::<Vec<_>>(),
             "added_vms": d.added_vms,
             "removed_vms": d.removed_vms,
             "moved_vms": d.moved_vms.iter().map(|(v, n, a, b)| json!({"vm": v, "nic": n, "old": a, "new": b})).collect::<Vec<_>>(),
             "added_nics": d.added_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
-            "jit": drifts.iter().map(drift_json).collect::<Vec<_>>(),
+            "jit": drifts.iter().map(|x| {
+                let mut value = drift_json(x);
+                value["defined_at"] = origins(&new_scenario, &drift_deciders(x)).into();
+                value
+            }).collect::<Vec<_>>(),
             "removed_nics": d.removed_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
             "caveats": sided("old", &old_caveats).into_iter().chain(sided("new", &new_caveats)).collect::<Vec<_>>(),
         })),

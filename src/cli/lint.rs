@@ -15,6 +15,7 @@ use crate::analysis::jit_drift::{drift_findings, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
 use crate::report::{caveats_json, summary_with_caveats};
+use crate::scenario::Scenario;
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
@@ -44,6 +45,7 @@ pub struct Args {
 /// once: a large policy has 100,000 lines of findings, and stdout writes each line separately
 /// when printed line by line.
 fn findings_text(
+    scenarios: &[&Scenario],
     heading: &str,
     findings: &[Finding],
     (errors, warnings, infos): (usize, usize, usize),
@@ -61,6 +63,9 @@ fn findings_text(
         if !f.rules.is_empty() {
             writeln!(out, "  rules: {}", f.rules.join(", "))?;
         }
+        for at in defined_at(scenarios, f) {
+            writeln!(out, "  defined at: {at}")?;
+        }
         writeln!(out, "  fix: {}", f.fix)?;
         for p in &f.policies {
             writeln!(out, "  see: {p}")?;
@@ -75,8 +80,29 @@ fn findings_text(
     Ok(out)
 }
 
-fn finding_json(f: &Finding) -> serde_json::Value {
+/// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
+/// from (a Terraform plan's `file:line:column address`), each once: the plan first, then the
+/// live estate of `--live`.
+fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
+    let Some(nsg) = &f.nsg else { return Vec::new() };
+    let mut out: Vec<String> = Vec::new();
+    for s in scenarios {
+        let rules: Vec<Option<&str>> =
+            if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
+        for rule in rules {
+            if let Some(at) = s.origin_of(nsg, rule)
+                && !out.iter().any(|o| o == at)
+            {
+                out.push(at.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn finding_json(scenarios: &[&Scenario], f: &Finding) -> serde_json::Value {
     json!({
+        "defined_at": defined_at(scenarios, f),
         "severity": f.severity.to_string(),
         "code": f.code,
         "nsg": f.nsg,
@@ -97,13 +123,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut findings = lint(sim.topology(), sim.jit());
     // The live estate's caveats concern the comparison as much as the plan's own.
     let mut live_caveats = Vec::new();
-    if let Some(live_path) = &args.live {
-        let live = load(live_path)?;
+    let live = args.live.as_deref().map(load).transpose()?;
+    if let Some(live) = &live {
         let live_sim = replay(&live, Duration::from_secs(0))?;
         findings.extend(drift_findings(&jit_drift(live_sim.topology(), live_sim.jit(), sim.topology())));
         findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
-        live_caveats = live.caveats;
+        live_caveats = live.caveats.clone();
     }
+    // A finding's rules are looked up in the plan, then in the live estate.
+    let sources: Vec<&Scenario> = std::iter::once(&scenario).chain(live.as_ref()).collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     // Lint answers about the whole scenario, so every caveat concerns it.
@@ -111,12 +139,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     match args.format {
         Format::Text => {
             let heading = format!("{} at +{at} ({})", args.file.display(), sim.now());
-            print!("{}", findings_text(&heading, &findings, (errors, warnings, infos), &caveats)?);
+            print!("{}", findings_text(&sources, &heading, &findings, (errors, warnings, infos), &caveats)?);
         }
         Format::Json => print_json(&json!({
             "file": args.file.display().to_string(),
             "at": sim.now().to_string(),
-            "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
+            "findings": findings.iter().map(|f| finding_json(&sources, f)).collect::<Vec<_>>(),
             "summary": {"error": errors, "warning": warnings, "info": infos},
             "caveats": caveats_json(&caveats),
         })),

@@ -125,7 +125,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut live_caveats = Vec::new();
     let live = args.live.as_deref().map(load).transpose()?;
     if let Some(live) = &live {
-        let live_sim = replay(&live, Duration::from_secs(0))?;
+        let live_sim = replay(live, Duration::from_secs(0))?;
         findings.extend(drift_findings(&jit_drift(live_sim.topology(), live_sim.jit(), sim.topology())));
         findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
         live_caveats = live.caveats.clone();

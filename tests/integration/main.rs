@@ -12,6 +12,7 @@ mod http;
 mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
+mod live;
 mod matcher;
 mod overlap;
 mod paths;

@@ -1,5 +1,6 @@
 //! Converting a parsed scenario file into model, NSG and simulator types.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -48,9 +49,23 @@ pub struct Scenario {
     /// What could not be read or modelled and can change traffic: every answer that depends on
     /// one names it ([`Scenario::caveats_for_vm`], [`Scenario::caveats_for_flow`]).
     pub caveats: Vec<Caveat>,
+    /// Where NSGs and rules are defined in what they were imported from (their `origin`):
+    /// (NSG, rule name, or `None` for the NSG) → `FILE:LINE:COLUMN ADDRESS`.
+    pub origins: BTreeMap<(String, Option<String>), String>,
 }
 
 impl Scenario {
+    /// Where the rule `rule` of NSG `nsg` (as Azure names it, `securityRules/NAME`, or the bare
+    /// name) is defined in what the scenario was imported from, else where the NSG is: the
+    /// `origin` `nsgsim import` wrote (`plan.json:112:9 module.hub.azurerm_network_security_group.web`).
+    pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<&str> {
+        let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r).to_string());
+        self.origins
+            .get(&(nsg.to_string(), rule))
+            .or_else(|| self.origins.get(&(nsg.to_string(), None)))
+            .map(String::as_str)
+    }
+
     /// The starting point of a simulation of this scenario.
     pub fn world(&self) -> World {
         World {
@@ -630,6 +645,17 @@ impl Loader<'_> {
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();
+        let mut origins = BTreeMap::new();
+        for n in &file.nsgs {
+            if let Some(o) = &n.origin {
+                origins.insert((n.name.clone(), None), o.clone());
+            }
+            for r in &n.rules {
+                if let Some(o) = &r.origin {
+                    origins.insert((n.name.clone(), Some(r.name.clone())), o.clone());
+                }
+            }
+        }
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -641,6 +667,7 @@ impl Loader<'_> {
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
             caveats,
+            origins,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {

@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use super::appliance::{Bastion, Firewall, RouteTable, RouteTableId};
 use super::service_tags::sample_service_tags;
 use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
+use crate::name::name_key;
 use crate::net::AddrSet;
 use crate::nsg::Nsg;
 
@@ -244,7 +245,7 @@ impl Topology {
     /// A duplicate name, overlapping address spaces, or a space that takes in a range Azure
     /// refuses (multicast, broadcast, loopback, link-local, the platform address).
     pub fn add_vnet(&mut self, name: &str, address_space: Vec<IpNet>) -> Result<VnetId, TopologyError> {
-        if self.vnets.iter().any(|v| v.name == name) {
+        if self.vnets.iter().any(|v| v.name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName { kind: "vnet", name: name.into() });
         }
         for (i, a) in address_space.iter().enumerate() {
@@ -286,7 +287,7 @@ impl Topology {
     /// overlap with a sibling.
     pub fn add_subnet(&mut self, vnet: VnetId, name: &str, prefix: IpNet) -> Result<SubnetId, TopologyError> {
         let v = &self.vnets[vnet.index()];
-        if v.subnets.iter().any(|s| self.subnets[s.index()].name == name) {
+        if v.subnets.iter().any(|s| self.subnets[s.index()].name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName {
                 kind: "subnet",
                 name: format!("{}/{}", v.name, name),
@@ -334,7 +335,7 @@ impl Topology {
     /// # Errors
     /// A duplicate name.
     pub fn add_nsg(&mut self, nsg: Nsg) -> Result<NsgId, TopologyError> {
-        if self.nsgs.iter().any(|n| n.name == nsg.name) {
+        if self.nsgs.iter().any(|n| n.name.eq_ignore_ascii_case(&nsg.name)) {
             return Err(TopologyError::DuplicateName { kind: "nsg", name: nsg.name });
         }
         self.nsgs.push(nsg);
@@ -346,7 +347,7 @@ impl Topology {
     /// # Errors
     /// A duplicate name.
     pub fn add_asg(&mut self, name: &str) -> Result<AsgId, TopologyError> {
-        if self.asgs.iter().any(|a| a.name == name) {
+        if self.asgs.iter().any(|a| a.name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName {
                 kind: "application security group",
                 name: name.into(),
@@ -366,7 +367,7 @@ impl Topology {
         address: IpAddr,
         sku: PublicIpSku,
     ) -> Result<PublicIpId, TopologyError> {
-        if self.public_ip_by_name.contains_key(name) {
+        if self.public_ip_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "public IP", name: name.into() });
         }
         if let Some(other) = self.public_ip_by_addr.get(&address).map(|p| &self.public_ips[p.index()]) {
@@ -378,7 +379,7 @@ impl Topology {
         self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None });
         let id = PublicIpId(self.public_ips.len() as u32 - 1);
         self.public_ip_by_addr.insert(address, id);
-        self.public_ip_by_name.insert(name.into(), id);
+        self.public_ip_by_name.insert(name_key(name), id);
         Ok(id)
     }
 
@@ -393,7 +394,7 @@ impl Topology {
         classic: bool,
         placement: (&str, &str),
     ) -> Result<VmId, TopologyError> {
-        if self.vm_by_name.contains_key(name) {
+        if self.vm_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "vm", name: name.into() });
         }
         let (subscription, resource_group) = placement;
@@ -406,7 +407,7 @@ impl Topology {
             subscription: subscription.into(),
         });
         let id = VmId(self.vms.len() as u32 - 1);
-        self.vm_by_name.insert(name.into(), id);
+        self.vm_by_name.insert(name_key(name), id);
         Ok(id)
     }
 
@@ -421,7 +422,7 @@ impl Topology {
         private_ip: IpAddr,
         vm: Option<VmId>,
     ) -> Result<NicId, TopologyError> {
-        if self.nic_by_name.contains_key(name) {
+        if self.nic_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
         }
         let s = &self.subnets[subnet.index()];
@@ -474,7 +475,7 @@ impl Topology {
         });
         let id = NicId(self.nics.len() as u32 - 1);
         self.nics_by_ip.entry(private_ip).or_default().push(id);
-        self.nic_by_name.insert(name.into(), id);
+        self.nic_by_name.insert(name_key(name), id);
         self.subnets[subnet.index()].nics.push(id);
         if let Some(v) = vm {
             self.vms[v.index()].nics.push(id);
@@ -680,31 +681,35 @@ impl Topology {
 
     /// The VNet with this name.
     pub fn vnet_by_name(&self, name: &str) -> Option<VnetId> {
-        self.vnets.iter().position(|v| v.name == name).map(|i| VnetId(i as u32))
+        self.vnets.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| VnetId(i as u32))
     }
     /// The subnet `name` of VNet `vnet`.
     pub fn subnet_by_name(&self, vnet: VnetId, name: &str) -> Option<SubnetId> {
-        self.vnets[vnet.index()].subnets.iter().copied().find(|s| self.subnets[s.index()].name == name)
+        self.vnets[vnet.index()]
+            .subnets
+            .iter()
+            .copied()
+            .find(|s| self.subnets[s.index()].name.eq_ignore_ascii_case(name))
     }
     /// The VM with this name.
     pub fn vm_by_name(&self, name: &str) -> Option<VmId> {
-        self.vm_by_name.get(name).copied()
+        self.vm_by_name.get(&name_key(name)).copied()
     }
     /// The NIC with this name.
     pub fn nic_by_name(&self, name: &str) -> Option<NicId> {
-        self.nic_by_name.get(name).copied()
+        self.nic_by_name.get(&name_key(name)).copied()
     }
     /// The NSG with this name.
     pub fn nsg_by_name(&self, name: &str) -> Option<NsgId> {
-        self.nsgs.iter().position(|v| v.name == name).map(|i| NsgId(i as u32))
+        self.nsgs.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| NsgId(i as u32))
     }
     /// The ASG with this name.
     pub fn asg_by_name(&self, name: &str) -> Option<AsgId> {
-        self.asgs.iter().position(|v| v.name == name).map(|i| AsgId(i as u32))
+        self.asgs.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| AsgId(i as u32))
     }
     /// The public IP with this name.
     pub fn public_ip_by_name(&self, name: &str) -> Option<PublicIpId> {
-        self.public_ip_by_name.get(name).copied()
+        self.public_ip_by_name.get(&name_key(name)).copied()
     }
 
     /// The NIC whose private address is `ip`, when exactly one NIC has it. `None` when none does,

@@ -23,6 +23,14 @@ pub use error::TopologyError;
 /// "Networking limits").
 pub const MAX_ASGS_PER_NIC: usize = 20;
 
+/// Azure's limit on subnets in one VNet (Azure subscription and service limits, networking
+/// limits: "Subnets per virtual network: 3,000").
+pub const MAX_SUBNETS_PER_VNET: usize = 3_000;
+
+/// Azure's limit on private IP addresses in one VNet (Azure subscription and service limits,
+/// networking limits: "Private IP addresses per virtual network: 65,536").
+pub const MAX_PRIVATE_IPS_PER_VNET: usize = 65_536;
+
 /// The reserved name of the subnet that holds Azure Bastion.
 pub const BASTION_SUBNET: &str = "AzureBastionSubnet";
 /// The reserved name of the subnet that holds Azure Firewall.
@@ -293,6 +301,14 @@ impl Topology {
                 name: format!("{}/{}", v.name, name),
             });
         }
+        if v.subnets.len() >= MAX_SUBNETS_PER_VNET {
+            return Err(TopologyError::VnetLimit {
+                vnet: v.name.clone(),
+                resource: format!("subnet '{name}'"),
+                limit: MAX_SUBNETS_PER_VNET,
+                what: "Subnets per virtual network: 3,000",
+            });
+        }
         if let Some((problem, valid)) = subnet_size_problem(&prefix) {
             return Err(TopologyError::SubnetSize { subnet: name.into(), prefix, problem, valid });
         }
@@ -450,6 +466,16 @@ impl Topology {
                 prefix: s.prefix,
                 first_usable,
                 last_usable,
+            });
+        }
+        let vnet = &self.vnets[s.vnet.index()];
+        let used: usize = vnet.subnets.iter().map(|id| self.subnets[id.index()].nics.len()).sum();
+        if used >= MAX_PRIVATE_IPS_PER_VNET {
+            return Err(TopologyError::VnetLimit {
+                vnet: vnet.name.clone(),
+                resource: format!("nic '{name}' ({private_ip})"),
+                limit: MAX_PRIVATE_IPS_PER_VNET,
+                what: "Private IP addresses per virtual network: 65,536",
             });
         }
         // Unique within the VNet only: VNets that are not connected are separate routing domains
@@ -807,6 +833,71 @@ mod tests {
         let v = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
         let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
         (t, v, s)
+    }
+
+    /// Issue 19 item 9: Azure's networking limits page, "Subnets per virtual network: 3,000" and
+    /// "Private IP addresses per virtual network: 65,536": the one past the limit is refused,
+    /// naming the VNet and quoting the limit.
+    #[test]
+    fn a_vnet_holds_at_most_3000_subnets_and_65536_private_addresses() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("big", vec![net("10.0.0.0/8")]).expect("vnet");
+        for i in 0..MAX_SUBNETS_PER_VNET as u32 {
+            let prefix =
+                IpNet::new(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i * 8)), 29).expect("prefix");
+            t.add_subnet(v, &format!("s{i}"), prefix).expect("within the limit");
+        }
+        let e = t.add_subnet(v, "one-more", net("10.255.0.0/29")).expect_err("the 3,001st subnet");
+        assert!(matches!(e, TopologyError::VnetLimit { limit: 3000, .. }), "{e}");
+        assert!(e.to_string().contains("\"Subnets per virtual network: 3,000\""), "{e}");
+
+        let mut t = Topology::new();
+        let v = t.add_vnet("big", vec![net("10.0.0.0/8")]).expect("vnet");
+        let a = t.add_subnet(v, "a", net("10.1.0.0/16")).expect("subnet");
+        let b = t.add_subnet(v, "b", net("10.2.0.0/16")).expect("subnet");
+        let mut added = 0usize;
+        'fill: for (subnet, base) in [(a, 0x0a01_0000u32), (b, 0x0a02_0000u32)] {
+            for host in 4..65_535u32 {
+                if added == MAX_PRIVATE_IPS_PER_VNET {
+                    break 'fill;
+                }
+                let ip = IpAddr::from(std::net::Ipv4Addr::from(base + host));
+                t.add_nic(&format!("n{added}"), subnet, ip, None).expect("within the limit");
+                added += 1;
+            }
+        }
+        let e = t.add_nic("one-more", b, ip("10.2.255.250"), None).expect_err("the 65,537th address");
+        assert!(matches!(e, TopologyError::VnetLimit { limit: 65_536, .. }), "{e}");
+        assert!(e.to_string().contains("\"Private IP addresses per virtual network: 65,536\""), "{e}");
+        // Another VNet has its own allowance.
+        let other = t.add_vnet("other", vec![net("192.168.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(other, "s", net("192.168.1.0/24")).expect("subnet");
+        t.add_nic("elsewhere", s, ip("192.168.1.4"), None).expect("another VNet's address");
+    }
+
+    /// Issue 19 item 3: Azure names are case-insensitive, so a second definition that differs
+    /// only in case is a duplicate, and lookups find the definition in any case.
+    #[test]
+    fn names_are_found_in_any_case_and_unique_without_regard_to_case() {
+        let (mut t, v, s) = small();
+        let vm = t.add_vm("vm-Web", Os::Linux, false, ("sub", "rg")).expect("vm");
+        t.add_nic("vm-web-nic", s, ip("10.0.1.4"), Some(vm)).expect("nic");
+        assert_eq!(t.vm_by_name("VM-WEB"), Some(vm));
+        assert!(t.nic_by_name("VM-Web-NIC").is_some());
+        assert_eq!(t.vnet_by_name("HUB"), Some(v));
+        assert_eq!(t.subnet_by_name(v, "Web"), Some(s));
+        assert!(matches!(
+            t.add_vm("VM-WEB", Os::Linux, false, ("sub", "rg")),
+            Err(TopologyError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            t.add_vnet("Hub", vec![net("10.9.0.0/16")]),
+            Err(TopologyError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            t.add_subnet(v, "WEB", net("10.0.2.0/24")),
+            Err(TopologyError::DuplicateName { .. })
+        ));
     }
 
     /// Audit (fidelity, F4): a NIC joins at most 20 ASGs; a rule's ASGs (source and destination)

@@ -8,6 +8,7 @@ mod caveats;
 mod cli_foundation;
 mod corpus;
 mod engineer;
+mod fidelity_names;
 mod http;
 mod import_inventory;
 mod import_pipeline;

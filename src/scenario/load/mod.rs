@@ -628,7 +628,7 @@ impl Loader<'_> {
                 let field = format!("users[{ui}].source_ip");
                 let source_ip: IpAddr =
                     u.source_ip.parse().map_err(|_| fault(&field, &u.source_ip, not_an_ip(&u.source_ip)))?;
-                if users.iter().any(|x: &User| x.name == u.name) {
+                if users.iter().any(|x: &User| crate::name::same_name(&x.name, &u.name)) {
                     return Err(fault(
                         format!("users[{ui}].name"),
                         &u.name,
@@ -957,7 +957,7 @@ impl Loader<'_> {
             if protocol.has_ports() { (src_port.unwrap_or(50000), port) } else { (0, 0) };
         Ok((
             FlowRequest { source, destination, protocol, src_port, dst_port, via },
-            Endpoints { from: from.to_string(), to: to.to_string() },
+            Endpoints { from: sc.endpoint_name(from), to: sc.endpoint_name(to) },
         ))
     }
 

@@ -9,6 +9,7 @@
 mod admin_lint;
 pub mod chain;
 pub mod diff;
+pub mod jit_drift;
 pub mod lint;
 pub mod space;
 #[cfg(test)]

@@ -53,6 +53,19 @@ use crate::scenario::schema::CaveatSpec;
 
 type Res<T> = Result<T, ImportError>;
 
+/// Why a value the scenario needs is unknown, and what would do instead: every evaluator reason
+/// says why; the ones that do not already say what is valid gain the two ways out.
+fn needed_but_unknown(reason: &str) -> String {
+    let says = ["valid", "pass it with", "write the value"];
+    if says.iter().any(|w| reason.contains(w)) {
+        reason.to_string()
+    } else {
+        format!(
+            "{reason}; valid: a value known offline (write the value into the template, or pass it with --parameters FILE)"
+        )
+    }
+}
+
 /// Properties every resource may carry that say nothing about traffic.
 const META: &[&str] = &[
     "id",
@@ -225,7 +238,7 @@ impl Inventory {
             Kind::PublicIp => self.public_ip(res, r, props, &psrc),
             Kind::Asg => self.asg(res, names, &r.src),
             Kind::Vm => self.vm(res, names, &r.body, props, &psrc, &r.src),
-            Kind::Bastion => self.bastion(res, names, props, &psrc, &r.src),
+            Kind::Bastion => self.bastion(res, r, props, &psrc),
             Kind::Gateway => self.gateway(res, names, props, &psrc, &r.src),
             Kind::LocalGateway => self.local_gateway(res, names, props, &psrc, &r.src),
             Kind::Connection => self.connection(res, names, props, &psrc, &r.src),
@@ -301,7 +314,7 @@ impl Inventory {
     /// The error for an unknown value at `src`: the expression and why it cannot be evaluated.
     fn unknown(&self, node: &Node, src: &Src) -> Option<ImportError> {
         match &node.value {
-            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, u.reason.clone())),
+            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, needed_but_unknown(&u.reason))),
             _ => None,
         }
     }
@@ -322,7 +335,7 @@ impl Inventory {
             Value::String(s) => Ok(Some(s.clone())),
             Value::Number(n) => Ok(Some(n.to_string())),
             Value::Bool(b) => Ok(Some(b.to_string())),
-            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, u.reason.clone())),
+            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, needed_but_unknown(&u.reason))),
             _ => {
                 Err(self.diag.invalid(at, &node.shown(), format!("expected a string, found {}", node.kind())))
             }

@@ -193,7 +193,7 @@ fn reference(p: &mut Parser<'_, '_>, a: &Args, list: bool) -> Res {
     match p.ev.scope.resources.as_ref().and_then(|r| r.reference(&target, full)) {
         Some(found) => found.map(V::J),
         None => Err(format!(
-            "{}('{}') reads a resource that is not in the template: only known at deployment",
+            "{}('{}') reads a resource that is not in the template: only known at deployment; valid: a resource declared in the template, or the value written into the template in its place",
             if list { "list*" } else { "reference" },
             shorten(&shown)
         )),

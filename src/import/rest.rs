@@ -108,7 +108,7 @@ fn graph_table(
             return Err(diag.invalid(
                 &at,
                 &cells.len().to_string(),
-                format!("the row has {} cells and the table {} columns", cells.len(), names.len()),
+                format!("the row has {} cells and the table {} columns; valid: one cell per column, in the order of 'columns'", cells.len(), names.len()),
             ));
         }
         let mut object = Object::new();

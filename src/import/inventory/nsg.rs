@@ -365,7 +365,7 @@ impl Inventory {
                 return Err(self.diag.invalid(
                     at,
                     entry,
-                    format!("security rule '{rule}': an empty address entry"),
+                    format!("security rule '{rule}': an empty address entry; valid: an IP address, a CIDR prefix, a service tag or '*'"),
                 ));
             }
             match parse_prefix(entry) {

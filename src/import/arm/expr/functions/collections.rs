@@ -234,7 +234,7 @@ fn range(a: &Args) -> Res {
     a.arity(2)?;
     let (start, count) = (a.int(0)?, a.int(1)?);
     if !(0..=MAX_RANGE).contains(&count) {
-        return Err(format!("the count is 0-{MAX_RANGE}, found {count}"));
+        return Err(format!("the count is {count}; valid: 0 to {MAX_RANGE}"));
     }
     let end = start.checked_add(count).filter(|end| *end <= i64::from(i32::MAX));
     let Some(end) = end.filter(|_| start >= i64::from(i32::MIN)) else {

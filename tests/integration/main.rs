@@ -13,6 +13,7 @@ mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod matcher;
+mod multi_ip;
 mod overlap;
 mod paths;
 mod replay;

@@ -8,7 +8,8 @@
 //! 1. [`net`] (protocols, ports, address sets, the 5-tuple `Flow`; no Azure), [`time`] (virtual
 //!    instants and durations), [`ids`] (typed indices into the topology's tables), [`hash`] (a
 //!    fast hasher for tables of nsgsim's own keys), [`text`] (user text made safe to print in
-//!    messages, files decoded as UTF-8 with a position).
+//!    messages, files decoded as UTF-8 with a position), [`name`] (Azure names, compared
+//!    without regard to case).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -35,6 +36,7 @@ pub mod import;
 pub mod jit;
 pub mod matcher;
 pub mod model;
+pub mod name;
 pub mod net;
 pub mod nsg;
 pub mod path;

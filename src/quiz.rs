@@ -327,7 +327,7 @@ impl Span {
         }
         let mut seen_users: Vec<&str> = Vec::new();
         for name in &users {
-            if let Some(u) = sim.users().iter().find(|u| u.name == *name)
+            if let Some(u) = sim.users().iter().find(|u| crate::name::same_name(&u.name, name))
                 && !seen_users.contains(&u.name.as_str())
             {
                 seen_users.push(&u.name);

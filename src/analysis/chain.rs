@@ -87,6 +87,18 @@ pub fn universe(topology: &Topology, nic: NicId, direction: Direction) -> Region
     Region::from_box(b)
 }
 
+/// The Internet addresses as the subnet of `nic` sees them (every address outside its VNet's
+/// domain), in the NIC's address family: a flow to the NIC's address comes from its own family.
+pub fn internet_seen_by(topology: &Topology, nic: NicId) -> AddrSet {
+    let n = topology.nic(nic);
+    let family = if n.private_ip.is_ipv4() {
+        AddrSet::from_ranges(vec![(0, u32::MAX)], vec![])
+    } else {
+        AddrSet::from_ranges(vec![], vec![(0, u128::MAX)])
+    };
+    topology.resolve_context_for_subnet(n.subnet).internet.intersect(&family)
+}
+
 /// The chain of `nic` in `direction` as labelled pieces covering its whole universe. For many
 /// NICs of one topology, use one [`Chains`], which compiles each NSG once.
 pub fn chain(topology: &Topology, nic: NicId, direction: Direction) -> Vec<Piece> {
@@ -164,6 +176,31 @@ impl<'t> Chains<'t> {
                 (d, region)
             })
             .collect()
+    }
+
+    /// The flows of `probe` that the inbound chain of `nic` allows, grouped by their deciding
+    /// rules, leaving out the pieces whose deciders `skip` says to.
+    pub fn allowed_inbound(
+        &self,
+        nic: NicId,
+        probe: &MatchBox,
+        skip: impl Fn(&[Decider]) -> bool,
+    ) -> Vec<(Vec<Decider>, Region)> {
+        let mut groups: Vec<(Vec<Decider>, Region)> = Vec::new();
+        for piece in self.chain(nic, Direction::Inbound) {
+            if piece.verdict != Access::Allow || skip(&piece.deciders) {
+                continue;
+            }
+            let open = piece.region.intersect_box(probe);
+            if open.is_empty() {
+                continue;
+            }
+            match groups.iter_mut().find(|(d, _)| *d == piece.deciders) {
+                Some(g) => g.1 = g.1.union(&open),
+                None => groups.push((piece.deciders, open)),
+            }
+        }
+        groups
     }
 
     /// The chain of `nic` in `direction` as labelled pieces covering its whole universe.

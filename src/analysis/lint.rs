@@ -30,7 +30,7 @@ use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
 use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, ServiceTag};
 use crate::path::Level;
 
-use super::chain::{Chains, Decider, compile, universe};
+use super::chain::{Chains, Decider, compile, internet_seen_by, universe};
 use super::space::{Region, describe_addrs, describe_box, partition};
 
 /// Azure Policy "Management ports should be closed on your virtual machines".
@@ -283,34 +283,14 @@ fn management_exposure(chains: &Chains, out: &mut Vec<Finding>) {
                     policies: vec![POLICY_INTERNET_FACING_NSG],
                 });
             }
-            // A flow to the NIC's address comes from its own address family.
-            let family = if n.private_ip.is_ipv4() {
-                AddrSet::from_ranges(vec![(0, u32::MAX)], vec![])
-            } else {
-                AddrSet::from_ranges(vec![], vec![(0, u128::MAX)])
-            };
-            let internet = topology.resolve_context_for_subnet(n.subnet).internet.intersect(&family);
+            let internet = internet_seen_by(topology, nic);
             let probe = MatchBox {
                 protocols: ProtocolSet::single(IpProtocol::TCP),
                 src: internet.clone(),
                 dst_ports: mgmt.clone(),
                 ..MatchBox::any()
             };
-            let mut groups: Vec<(Vec<Decider>, Region)> = Vec::new();
-            for piece in chains.chain(nic, Direction::Inbound) {
-                if piece.verdict != Access::Allow {
-                    continue;
-                }
-                let open = piece.region.intersect_box(&probe);
-                if open.is_empty() {
-                    continue;
-                }
-                match groups.iter_mut().find(|(d, _)| *d == piece.deciders) {
-                    Some(g) => g.1 = g.1.union(&open),
-                    None => groups.push((piece.deciders, open)),
-                }
-            }
-            for (deciders, region) in groups {
+            for (deciders, region) in chains.allowed_inbound(nic, &probe, |_| false) {
                 // Without any NSG, only a Basic public IP lets the Internet in (NSG006 says so).
                 let reachable = match pip {
                     Some(p) => p.sku == PublicIpSku::Basic || !no_nsg,

@@ -8,6 +8,7 @@
 //! and "which flows change verdict between two policies?" exactly, with no sampling.
 pub mod chain;
 pub mod diff;
+pub mod jit_drift;
 pub mod lint;
 pub mod space;
 #[cfg(test)]

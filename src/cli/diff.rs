@@ -1,6 +1,7 @@
 //! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change] [--strict]`: exactly
 //! which flows change verdict for each VM present in both policies, with the deciding rules on
-//! each side, and both scenarios' caveats.
+//! each side, what an apply of the new policy does to the rules Defender's JIT owns in the old
+//! one (`analysis::jit_drift`), and both scenarios' caveats.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use super::common::{at_offset, load, print_caveats, print_json, replay, strict_c
 use super::{EXIT_FAILED, EXIT_OK, Format};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, PolicyDiff, diff};
+use crate::analysis::jit_drift::{JitDrift, jit_drift};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
 use crate::model::Caveat;
@@ -71,6 +73,58 @@ fn change_json(c: &Change) -> serde_json::Value {
     })
 }
 
+/// One JIT drift as JSON: its kind, where, the sentence, and the planned rules that let the
+/// Internet in.
+fn drift_json(d: &JitDrift) -> serde_json::Value {
+    let mut value = json!({"vm": d.vm(), "nsg": d.nsg(), "rules": d.rules(), "message": d.to_string()});
+    let (kind, extra) = match d {
+        JitDrift::DenyRuleRemoved { deny, open, was_open } => (
+            "deny_rule_removed",
+            json!({"rule": deny.rule, "priority": deny.priority, "port": deny.port, "level": deny.level.as_str(),
+                   "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                   "was_open": was_open}),
+        ),
+        JitDrift::DenyRulePreceded { deny, open } => (
+            "deny_rule_preceded",
+            json!({"rule": deny.rule, "priority": deny.priority, "port": deny.port, "level": deny.level.as_str(),
+                   "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>()}),
+        ),
+        JitDrift::GrantRemoved { rule, port, requester, source, expires_at, .. } => (
+            "grant_removed",
+            json!({"rule": rule, "port": port, "requestor": requester, "source": source, "expires_at": expires_at.to_string()}),
+        ),
+    };
+    value["kind"] = kind.into();
+    if let (Some(v), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+        v.extend(extra.clone());
+    }
+    value
+}
+
+/// Where the user rules of `ds` are defined in what `s` was imported from (a Terraform plan's
+/// `file:line:column address`), each once.
+fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in ds.iter().filter(|d| d.user_rule) {
+        if let Some(at) = d.nsg.as_deref().and_then(|nsg| s.origin_of(nsg, Some(&d.rule)))
+            && !out.iter().any(|o| o == at)
+        {
+            out.push(at.to_string());
+        }
+    }
+    out
+}
+
+/// The deciders of the planned rules a drift names (those that let the Internet in).
+fn drift_deciders(d: &JitDrift) -> Vec<Decider> {
+    match d {
+        JitDrift::DenyRuleRemoved { open, .. } | JitDrift::DenyRulePreceded { open, .. } => {
+            open.iter().flat_map(|o| o.deciders.iter().cloned()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn rules(ds: &[Decider]) -> String {
     ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
 }
@@ -79,10 +133,12 @@ fn rules(ds: &[Decider]) -> String {
 /// totals, which name both sides' caveats. Built whole and printed at once (see `lint`'s
 /// `findings_text`).
 fn diff_text(
+    (old_scenario, new_scenario): (&Scenario, &Scenario),
     old: &Path,
     new: &Path,
     at: Duration,
     d: &PolicyDiff,
+    drifts: &[JitDrift],
     caveats: &[&Caveat],
 ) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
@@ -120,6 +176,21 @@ fn diff_text(
         }
         writeln!(out, "  before: {}", rules(&c.old))?;
         writeln!(out, "  after:  {}", rules(&c.new))?;
+        for at in origins(old_scenario, &c.old) {
+            writeln!(out, "  before, defined at: {at}")?;
+        }
+        for at in origins(new_scenario, &c.new) {
+            writeln!(out, "  after, defined at: {at}")?;
+        }
+    }
+    if !drifts.is_empty() {
+        writeln!(out, "rules Defender for Cloud's JIT owns in {}:", old.display())?;
+        for drift in drifts {
+            writeln!(out, "  {drift}")?;
+            for at in origins(new_scenario, &drift_deciders(drift)) {
+                writeln!(out, "    defined at: {at}")?;
+            }
+        }
     }
     let totals = if d.is_empty() {
         "no verdict changes".to_string()
@@ -143,6 +214,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     };
     let ((old_scenario, old, at), (new_scenario, new, _)) = (state(&args.old)?, state(&args.new)?);
     let d = diff(old.topology(), new.topology());
+    let drifts = jit_drift(old.topology(), old.jit(), new.topology());
     // A diff compares every VM of both, so every caveat of either side concerns it.
     let (old_caveats, new_caveats): (Vec<&Caveat>, Vec<&Caveat>) =
         (old_scenario.caveats.iter().collect(), new_scenario.caveats.iter().collect());
@@ -159,16 +231,29 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .collect()
     };
     match args.format {
-        Format::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &both)?),
+        Format::Text => print!(
+            "{}",
+            diff_text((&old_scenario, &new_scenario), &args.old, &args.new, at, &d, &drifts, &both)?
+        ),
         Format::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),
             "at": at.to_string(),
-            "changes": d.changes.iter().map(change_json).collect::<Vec<_>>(),
+            "changes": d.changes.iter().map(|c| {
+                let mut value = change_json(c);
+                value["old_defined_at"] = origins(&old_scenario, &c.old).into();
+                value["new_defined_at"] = origins(&new_scenario, &c.new).into();
+                value
+            }).collect::<Vec<_>>(),
             "added_vms": d.added_vms,
             "removed_vms": d.removed_vms,
             "moved_vms": d.moved_vms.iter().map(|(v, n, a, b)| json!({"vm": v, "nic": n, "old": a, "new": b})).collect::<Vec<_>>(),
             "added_nics": d.added_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
+            "jit": drifts.iter().map(|x| {
+                let mut value = drift_json(x);
+                value["defined_at"] = origins(&new_scenario, &drift_deciders(x)).into();
+                value
+            }).collect::<Vec<_>>(),
             "removed_nics": d.removed_nics.iter().map(|(v, n)| json!({"vm": v, "nic": n})).collect::<Vec<_>>(),
             "caveats": sided("old", &old_caveats).into_iter().chain(sided("new", &new_caveats)).collect::<Vec<_>>(),
         })),

@@ -73,6 +73,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         })?;
     let (source, destination) =
         scenario.endpoints(&args.from, &args.to).map_err(|e| anyhow::anyhow!("--{}: {e}", e.end.field()))?;
+    let (from, to) = (scenario.endpoint_name(&args.from), scenario.endpoint_name(&args.to));
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let (src_port, dst_port) = if protocol.has_ports() { (args.src_port, args.port) } else { (0, 0) };
     let via = args
@@ -101,14 +102,14 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             } else {
                 protocol.to_string()
             };
-            println!("{} -> {} {proto} at +{at} ({})", args.from, args.to, sim.now());
+            println!("{from} -> {to} {proto} at +{at} ({})", sim.now());
             print!("{}", trace_text(&trace, "  ", style()));
             if code == EXIT_FAILED {
                 eprintln!("expected {}", if trace.verdict == Access::Allow { "Deny" } else { "Allow" });
             }
         }
         Format::Json => {
-            let asked = FlowAsked { from: &args.from, to: &args.to, protocol, port: dst_port, at: sim.now() };
+            let asked = FlowAsked { from: &from, to: &to, protocol, port: dst_port, at: sim.now() };
             let value = flow_json(&trace, &asked, &caveats);
             print_json(&value);
         }

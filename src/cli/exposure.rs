@@ -90,7 +90,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         anyhow::bail!("--to must not be before --from");
     }
     let windows = exposure(scenario.world(), &scenario.steps, from, to)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))?;
     // Exposure answers about every VM, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {

@@ -18,7 +18,8 @@ use crate::sim::Instant;
 pub struct Args {
     /// JSON files: ARM templates, parameters files (recognised by their `$schema` or shape),
     /// `az network nsg|vnet|nic show|list` output, JIT policies (REST), Terraform plans and
-    /// state (`terraform show -json`).
+    /// state (`terraform show -json`); a directory stands for its `.json` files (a whole `az`
+    /// export).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// A parameters file for the templates (`{"parameters": {"NAME": {"value": ...}}}`, or the
@@ -70,6 +71,44 @@ pub struct Args {
     pub strict: bool,
 }
 
+/// The inputs with each directory replaced by its `.json` files (not its subdirectories), in
+/// name order: `nsgsim import export/` reads a whole `az` export (one file per `az … list`)
+/// as one scenario, with references linked across the files by resource id.
+///
+/// # Errors
+/// A directory that cannot be read, or that holds no `.json` file (nothing would be imported
+/// from it, which must not pass unnoticed).
+fn expand_directories(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if !input.is_dir() {
+            out.push(input.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(input)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read the directory: {e}", input.display()))?;
+        let mut found = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| anyhow::anyhow!("{}: cannot read the directory: {e}", input.display()))?
+                .path();
+            let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+            if json && path.is_file() {
+                found.push(path);
+            }
+        }
+        if found.is_empty() {
+            anyhow::bail!(
+                "{}: the directory holds no .json file; valid: JSON files, or directories of them (an `az … list` export, one file per command)",
+                input.display()
+            );
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// Runs the command: 0; 1 when the input yields no VNet and no NSG (nothing is written); or an
 /// error (exit 2) for invalid input or unresolvable references. The summary per resource type
 /// goes to standard error in every case but an error.
@@ -100,7 +139,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         parameters: args.parameters.clone(),
         strict: args.strict,
     };
-    let paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let files = expand_directories(&args.files)?;
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     // `az` takes a parameters file as `@FILE`; nsgsim takes it with or without the `@`.
     let parameter_files: Vec<&Path> =
         args.parameter_files.iter().map(|f| Path::new(f.strip_prefix('@').unwrap_or(f))).collect();

@@ -108,10 +108,11 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         ])),
         None => None,
     };
-    let user = scenario.users.iter().find(|u| u.name == args.user).ok_or_else(|| {
-        let names: Vec<&str> = scenario.users.iter().map(|u| u.name.as_str()).collect();
-        anyhow::anyhow!("--user: unknown user '{}'; valid: {}", args.user, names.join(", "))
-    })?;
+    let user =
+        scenario.users.iter().find(|u| crate::name::same_name(&u.name, &args.user)).ok_or_else(|| {
+            let names: Vec<&str> = scenario.users.iter().map(|u| u.name.as_str()).collect();
+            anyhow::anyhow!("--user: unknown user '{}'; valid: {}", args.user, names.join(", "))
+        })?;
     let mut ports = Vec::new();
     let mut vm_ids = Vec::new();
     for name in &args.vms {

@@ -1,6 +1,8 @@
-//! `nsgsim lint FILE [--at OFFSET] [--format json] [--strict]`: findings with severity, code, NSG,
-//! rules, why and a fix, and the scenario's caveats. Exit 1 when any finding is an error, or with
-//! `--strict` when the scenario has caveats.
+//! `nsgsim lint FILE [--at OFFSET] [--live LIVE] [--format json] [--strict]`: findings with
+//! severity, code, NSG, rules, why and a fix, and the scenario's caveats. Exit 1 when any finding
+//! is an error, or with `--strict` when the scenario has caveats. With `--live`, FILE is a plan
+//! and the findings include what its apply would do to the rules Defender's JIT owns in the live
+//! estate (`analysis::jit_drift`).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -9,9 +11,12 @@ use serde_json::json;
 
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, Format};
+use crate::analysis::jit_drift::{drift_findings, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
 use crate::report::{caveats_json, summary_with_caveats};
+use crate::scenario::Scenario;
+use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +33,11 @@ pub struct Args {
     /// so that CI refuses an incomplete model.
     #[arg(long)]
     pub strict: bool,
+    /// The live estate (a scenario imported from the `az` export, with its JIT policies and
+    /// active grants, at its start): FILE is then a plan, and lint warns where applying it
+    /// would remove JIT's deny rules or active grants, or put a rule before JIT's deny rule.
+    #[arg(long, value_name = "LIVE")]
+    pub live: Option<PathBuf>,
 }
 
 /// The findings as text, one block per finding under `heading`, then the totals, which name the
@@ -35,6 +45,7 @@ pub struct Args {
 /// once: a large policy has 100,000 lines of findings, and stdout writes each line separately
 /// when printed line by line.
 fn findings_text(
+    scenarios: &[&Scenario],
     heading: &str,
     findings: &[Finding],
     (errors, warnings, infos): (usize, usize, usize),
@@ -52,6 +63,9 @@ fn findings_text(
         if !f.rules.is_empty() {
             writeln!(out, "  rules: {}", f.rules.join(", "))?;
         }
+        for at in defined_at(scenarios, f) {
+            writeln!(out, "  defined at: {at}")?;
+        }
         writeln!(out, "  fix: {}", f.fix)?;
         for p in &f.policies {
             writeln!(out, "  see: {p}")?;
@@ -66,8 +80,29 @@ fn findings_text(
     Ok(out)
 }
 
-fn finding_json(f: &Finding) -> serde_json::Value {
+/// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
+/// from (a Terraform plan's `file:line:column address`), each once: the plan first, then the
+/// live estate of `--live`.
+fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
+    let Some(nsg) = &f.nsg else { return Vec::new() };
+    let mut out: Vec<String> = Vec::new();
+    for s in scenarios {
+        let rules: Vec<Option<&str>> =
+            if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
+        for rule in rules {
+            if let Some(at) = s.origin_of(nsg, rule)
+                && !out.iter().any(|o| o == at)
+            {
+                out.push(at.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn finding_json(scenarios: &[&Scenario], f: &Finding) -> serde_json::Value {
     json!({
+        "defined_at": defined_at(scenarios, f),
         "severity": f.severity.to_string(),
         "code": f.code,
         "nsg": f.nsg,
@@ -85,24 +120,38 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = load(&args.file)?;
     let at = at_offset(&scenario, args.at.as_deref())?;
     let sim = replay(&scenario, at)?;
-    let findings = lint(sim.topology(), sim.jit());
+    let mut findings = lint(sim.topology(), sim.jit());
+    // The live estate's caveats concern the comparison as much as the plan's own.
+    let mut live_caveats = Vec::new();
+    let live = args.live.as_deref().map(load).transpose()?;
+    if let Some(live) = &live {
+        let live_sim = replay(live, Duration::from_secs(0))?;
+        findings.extend(drift_findings(&jit_drift(live_sim.topology(), live_sim.jit(), sim.topology())));
+        findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+        live_caveats = live.caveats.clone();
+    }
+    // A finding's rules are looked up in the plan, then in the live estate.
+    let sources: Vec<&Scenario> = std::iter::once(&scenario).chain(live.as_ref()).collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     // Lint answers about the whole scenario, so every caveat concerns it.
-    let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
+    let caveats: Vec<&Caveat> = scenario.caveats.iter().chain(&live_caveats).collect();
     match args.format {
         Format::Text => {
             let heading = format!("{} at +{at} ({})", args.file.display(), sim.now());
-            print!("{}", findings_text(&heading, &findings, (errors, warnings, infos), &caveats)?);
+            print!("{}", findings_text(&sources, &heading, &findings, (errors, warnings, infos), &caveats)?);
         }
         Format::Json => print_json(&json!({
             "file": args.file.display().to_string(),
             "at": sim.now().to_string(),
-            "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
+            "findings": findings.iter().map(|f| finding_json(&sources, f)).collect::<Vec<_>>(),
             "summary": {"error": errors, "warning": warnings, "info": infos},
             "caveats": caveats_json(&caveats),
         })),
     }
-    print_caveats(&args.file, &caveats);
+    print_caveats(&args.file, &scenario.caveats.iter().collect::<Vec<_>>());
+    if let Some(live_path) = &args.live {
+        print_caveats(live_path, &live_caveats.iter().collect::<Vec<_>>());
+    }
     Ok(strict_code(args.strict, caveats.len(), if errors > 0 { EXIT_FAILED } else { EXIT_OK }))
 }

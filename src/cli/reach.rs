@@ -45,6 +45,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         let names: Vec<String> = t.vm_ids().map(|v| t.vm(v).name.clone()).collect();
         anyhow::anyhow!("--to: unknown vm '{}'; valid: {}", args.to, names.join(", "))
     })?;
+    let vm_name = &t.vm(vm).name;
     let classes = reach(t, sim.policies(), vm, ports.as_ref(), Classes::All(sim.users()));
     let ip = t.primary_nic(vm).map(|n| t.nic(n).private_ip.to_string()).unwrap_or_default();
     let caveats = scenario.caveats_for_vm(vm);
@@ -68,12 +69,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 })
                 .collect();
             print_json(
-                &json!({ "vm": args.to, "private_ip": ip, "at": sim.now().to_string(), "classes": classes, "caveats": caveats_json(&caveats) }),
+                &json!({ "vm": vm_name, "private_ip": ip, "at": sim.now().to_string(), "classes": classes, "caveats": caveats_json(&caveats) }),
             );
         }
         Format::Text => {
             let which = ports.as_ref().map(|p| format!(" on port {p}")).unwrap_or_default();
-            println!("who can reach vm '{}' ({ip}){which} at +{at} ({})", args.to, sim.now());
+            println!("who can reach vm '{vm_name}' ({ip}){which} at +{at} ({})", sim.now());
             for c in &classes {
                 if c.entries.is_empty() {
                     println!("  {}: no access", c.class);

@@ -344,12 +344,16 @@ impl JitEngine {
         out: &mut Effects,
     ) {
         let n = topology.nsg(nsg);
-        let Some(rule) = n.rules.iter().find(|r| r.name == name && r.direction == Direction::Inbound) else {
+        let Some(rule) = n
+            .rules
+            .iter()
+            .find(|r| crate::name::same_name(&r.name, name) && r.direction == Direction::Inbound)
+        else {
             return;
         };
         let change = RuleChange::Removed { nsg: n.name.clone(), rule: rule.clone() };
         let resource = format!("{}/securityRules/{name}", n.name);
-        topology.nsg_mut(nsg).rules.retain(|r| r.name != name);
+        topology.nsg_mut(nsg).rules.retain(|r| !crate::name::same_name(&r.name, name));
         self.record(
             LogKind::Rule,
             now,

@@ -138,7 +138,7 @@ impl PolicyScope {
         match self {
             PolicyScope::Subscription(s) => &vm.subscription == s,
             PolicyScope::ResourceGroup(r) => &vm.resource_group == r,
-            PolicyScope::Vm(v) => &vm.name == v,
+            PolicyScope::Vm(v) => crate::name::same_name(&vm.name, v),
         }
     }
 

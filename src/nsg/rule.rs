@@ -276,9 +276,9 @@ impl Nsg {
         rules
     }
 
-    /// The user rule called `name`, if any.
+    /// The user rule called `name` (compared without regard to case, as Azure does), if any.
     pub fn rule(&self, name: &str) -> Option<&SecurityRule> {
-        self.rules.iter().find(|r| r.name == name)
+        self.rules.iter().find(|r| crate::name::same_name(&r.name, name))
     }
 }
 

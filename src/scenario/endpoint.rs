@@ -89,7 +89,7 @@ impl Scenario {
     }
 
     fn written_source(&self, text: &str) -> Result<Written, String> {
-        if let Some(i) = self.users.iter().position(|u| u.name == text) {
+        if let Some(i) = self.users.iter().position(|u| crate::name::same_name(&u.name, text)) {
             return Ok(Written::Address(self.users[i].source_ip, Some(i)));
         }
         if let Some(nic) = self.nic_of(text) {
@@ -108,7 +108,7 @@ impl Scenario {
         if let Some(p) = self.topology.public_ip_by_name(text) {
             return Ok(Written::PublicIp(p));
         }
-        if let Some(i) = self.users.iter().position(|u| u.name == text) {
+        if let Some(i) = self.users.iter().position(|u| crate::name::same_name(&u.name, text)) {
             return Ok(Written::Address(self.users[i].source_ip, Some(i)));
         }
         if let Ok(ip) = text.parse::<IpAddr>() {
@@ -229,6 +229,21 @@ impl Scenario {
     }
 
     /// A VM's primary NIC, or the NIC of that name.
+    /// How an endpoint written as `text` is printed: the defined spelling of the user, VM, NIC or
+    /// public IP it names (names match in any case, as Azure's do; see [`crate::name`]), or the
+    /// text itself (an address, or a name nothing has).
+    pub fn endpoint_name(&self, text: &str) -> String {
+        let t = &self.topology;
+        if let Some(u) = self.users.iter().find(|u| crate::name::same_name(&u.name, text)) {
+            return u.name.clone();
+        }
+        t.vm_by_name(text)
+            .map(|v| t.vm(v).name.clone())
+            .or_else(|| t.nic_by_name(text).map(|n| t.nic(n).name.clone()))
+            .or_else(|| t.public_ip_by_name(text).map(|p| t.public_ip(p).name.clone()))
+            .unwrap_or_else(|| text.to_string())
+    }
+
     pub(super) fn nic_of(&self, name: &str) -> Option<NicId> {
         match self.topology.vm_by_name(name) {
             Some(vm) => self.topology.primary_nic(vm),

@@ -263,7 +263,7 @@ impl Loader<'_> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
-        if name == SETUP_PRINCIPAL || sc.users.iter().any(|u| u.name == name) {
+        if name == SETUP_PRINCIPAL || sc.users.iter().any(|u| crate::name::same_name(&u.name, name)) {
             return Ok(name.to_string());
         }
         let names: Vec<&str> = sc.users.iter().map(|u| u.name.as_str()).collect();

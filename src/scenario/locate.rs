@@ -38,6 +38,25 @@ pub struct SourceMap<'a> {
     newlines: Vec<usize>,
 }
 
+/// The characters RON skips as whitespace (Unicode's `Pattern_White_Space`, as `ron`'s own
+/// parser lists them): the scanner must skip exactly what RON skipped, or it stops recording and
+/// every later error loses its position (a fuzzed U+0085 after a value did that).
+fn is_ron_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t'
+            | '\n'
+            | '\r'
+            | '\x0B'
+            | '\x0C'
+            | '\u{85}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
 impl<'a> SourceMap<'a> {
     /// Scans `text` (which RON has parsed) and records every value's span.
     pub fn new(text: &'a str) -> SourceMap<'a> {
@@ -148,7 +167,11 @@ impl Scanner<'_> {
     fn skip_trivia(&mut self) {
         loop {
             match self.peek() {
-                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
+                Some(c) if c.is_ascii_whitespace() || c == 0x0B => self.pos += 1,
+                Some(c) if c >= 0x80 => match self.text[self.pos..].chars().next() {
+                    Some(c) if is_ron_whitespace(c) => self.pos += c.len_utf8(),
+                    _ => return,
+                },
                 Some(b'/') if self.bytes.get(self.pos + 1) == Some(&b'/') => {
                     while self.peek().is_some_and(|c| c != b'\n') {
                         self.pos += 1;
@@ -499,6 +522,16 @@ Scenario(
         assert_eq!(at("vnets[0].type"), Some("r#\"raw\"#"));
         assert_eq!(at("nsgs[0].name"), Some("\"n\""));
         assert_eq!(map.start("nsgs[0].name"), Some((4, 22)));
+    }
+
+    #[test]
+    fn unicode_whitespace_that_ron_skips_keeps_later_positions() {
+        for space in ['\u{85}', '\u{2028}', '\u{200E}', '\x0B', '\x0C'] {
+            let text = format!("S(a: [1, 2]{space},\n b: \"x\")");
+            let map = SourceMap::new(&text);
+            let at = text.find("\"x\"").expect("the value is in the text");
+            assert_eq!(map.span("b").map(|s| s.0), Some(at), "after {:?}", space);
+        }
     }
 
     #[test]

@@ -529,6 +529,11 @@ pub struct BastionSpec {
 pub struct NsgSpec {
     /// Name.
     pub name: String,
+    /// Where the NSG is defined in what it was imported from, `FILE:LINE:COLUMN ADDRESS`
+    /// (`nsgsim import` writes it for a Terraform plan or state, the address being the block to
+    /// edit, `module.hub.azurerm_network_security_group.web`); `lint` and `diff` name it.
+    #[serde(default)]
+    pub origin: Option<String>,
     /// Security rules (the default rules are implied).
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
@@ -606,6 +611,9 @@ pub struct RuleSpec {
     /// Free text, at most 140 characters.
     #[serde(default)]
     pub description: String,
+    /// Where the rule is defined in what it was imported from (see [`NsgSpec::origin`]).
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// A public IP address.

@@ -90,6 +90,9 @@ pub fn rule_line(r: &RuleSpec) -> String {
     if !r.description.is_empty() {
         let _ = write!(out, ", description: {}", string(&r.description));
     }
+    if let Some(origin) = &r.origin {
+        let _ = write!(out, ", origin: {}", string(origin));
+    }
     out.push(')');
     out
 }

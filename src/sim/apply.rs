@@ -23,9 +23,11 @@ impl Simulator {
         if name == SETUP_PRINCIPAL {
             return Ok(setup_principal());
         }
-        self.users.iter().find(|u| u.name == name).cloned().ok_or_else(|| ActionFault::UnknownUser {
-            name: name.into(),
-            valid: self.users.iter().map(|u| u.name.clone()).collect(),
+        self.users.iter().find(|u| crate::name::same_name(&u.name, name)).cloned().ok_or_else(|| {
+            ActionFault::UnknownUser {
+                name: name.into(),
+                valid: self.users.iter().map(|u| u.name.clone()).collect(),
+            }
         })
     }
 

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::jit::{RequestState, RequestStatus, Supportability, is_jit_rule};
 use crate::model::{NsgId, VmId};
+use crate::name::same_name;
 use crate::nsg::{Access, AddressSpec};
 use crate::path::{Destination, FlowRequest, Hop, HopKind, Source, Trace};
 
@@ -357,9 +358,11 @@ impl Simulator {
 }
 
 /// Whether an actual Azure rule name (`securityRules/x`) matches what a scenario expects
-/// (`securityRules/x`, `defaultSecurityRules/x` or bare `x`).
+/// (`securityRules/x`, `defaultSecurityRules/x` or bare `x`), without regard to case: Azure's names
+/// are case-insensitive, and Microsoft's articles write `DenyAllInbound` for the API's
+/// `DenyAllInBound`.
 fn rule_name_matches(actual: &str, expected: &str) -> bool {
-    actual == expected || actual.rsplit('/').next() == Some(expected)
+    same_name(actual, expected) || actual.rsplit('/').next().is_some_and(|bare| same_name(bare, expected))
 }
 
 #[cfg(test)]
@@ -405,6 +408,28 @@ mod tests {
             Some(("nsg-a".into(), Some("defaultSecurityRules/AllowVnetOutBound".into()), HopKind::Nsg))
         );
         assert_eq!(report.tally(), (3, 3));
+    }
+
+    /// Issue 19 item 3: Microsoft's articles spell the default rules `DenyAllInbound`,
+    /// `AllowVNetInBound` and `AllowInternetOutbound` (the API `DenyAllInBound`, …), and "Resource
+    /// names are case-insensitive": every name in an expectation matches in any case, and the
+    /// outcome prints the definition's spelling.
+    #[test]
+    fn names_in_expectations_match_without_regard_to_case() {
+        let report = play(
+            r#"(at: "0", expect: Flow(from: "VM2", to: "Vm1", port: 22, verdict: Allow, nsg: "NSG-A", rule: "Allow-SSH")),
+               (at: "0", expect: Flow(from: "vm1", to: "vm2", port: 23, verdict: Allow, rule: "AllowVNetOutBound")),
+               (at: "0", expect: Flow(from: "vm1", to: "203.0.113.9", port: 443, verdict: Allow, rule: "AllowInternetOutbound")),
+               (at: "0", expect: Flow(from: "vm2", to: "vm1", port: 23, verdict: Allow, rule: "allowvnetinbound")),
+               (at: "0", expect: Flow(from: "ALICE", to: "VM1", port: 80, verdict: Deny)),
+               (at: "0", expect: Rule(nsg: "Nsg-A", rule: "ALLOW-ssh", exists: true)),
+               (at: "0", expect: Flow(from: "vm1", to: "vm2", port: 23, verdict: Allow, rule: "AllowVNetOutBound2"))"#,
+        );
+        let got = outcomes(&report);
+        assert!(got[..6].iter().all(|g| g.0), "{got:?}");
+        assert!(!got[6].0, "a different name still fails: {got:?}");
+        assert_eq!(got[0].1, "Allow by NSG 'nsg-a' by rule Allow-SSH");
+        assert_eq!(got[0].2.to_string(), "Allow by NSG 'nsg-a' rule securityRules/allow-ssh");
     }
 
     #[test]

@@ -126,6 +126,7 @@ pub fn all(root: &Path) -> Vec<Target> {
     }
 
     let mut import_files = files_in(&data.join("import"), |p| has_ext(p, "json"));
+    import_files.extend(files_in(&data.join("terraform"), |p| has_ext(p, "json")));
     let shared = root.join("../shared/data/real-world");
     for dir in ["arm", "az", "terraform"] {
         import_files.extend(files_in(&shared.join(dir), |p| {

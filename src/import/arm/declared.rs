@@ -277,7 +277,7 @@ pub fn marker_reason(value: &Value) -> Option<&str> {
 }
 
 /// A body as JSON, each unknown value a marker.
-fn to_json_with_markers(node: &Node) -> Value {
+pub(super) fn to_json_with_markers(node: &Node) -> Value {
     match &node.value {
         NodeValue::Unknown(u) => marker(&u.reason),
         NodeValue::Array(items) => Value::Array(items.iter().map(to_json_with_markers).collect()),

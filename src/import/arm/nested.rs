@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use super::declared::{OutputsFn, marker};
+use super::declared::{OutputsFn, marker, to_json_with_markers};
 use super::expr::{ArmValue, Supplied, TemplateScope, eval_count, eval_json, eval_string};
 use super::template;
 use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
@@ -183,7 +183,37 @@ pub fn inner_scope(
     for (name, given) in
         props.and_then(|p| p.get("parameters")).and_then(Node::as_object).into_iter().flat_map(|o| o.iter())
     {
-        let value = if let Some(v) = given.get("value") {
+        // Bicep writes a conditional module parameter as one expression that builds the whole
+        // entry (`"[if(…, createObject('value', …), createObject('value', …))]"`); ARM
+        // evaluates it, then reads the entry it made.
+        let value = if let Some(raw) = given.as_str() {
+            match eval_json(&Value::String(raw.to_string()), scope) {
+                Ok(Value::Object(mut entry)) if entry.contains_key("value") => {
+                    Supplied::Value(entry.remove("value").unwrap_or(Value::Null))
+                }
+                Ok(other) => Supplied::Unknown(format!(
+                    "parameters('{name}'), passed in by the parent as an expression that gives {}, not an object with 'value'",
+                    shorten(&other.to_string())
+                )),
+                Err(e) if scope.budget().is_exceeded() => return Err(e),
+                Err(e) => Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {e}")),
+            }
+        } else if given.get("value").is_none() && given.get("copy").is_some_and(|c| c.as_array().is_some()) {
+            // A value that a property copy loop makes (`{"copy": [{"name": "value", "count": …,
+            // "input": …}]}`), as Bicep writes a module parameter built by a `for` expression.
+            match super::body::evaluate(given, scope, "") {
+                Ok(made) => match made.get("value") {
+                    Some(v) => Supplied::Value(to_json_with_markers(v)),
+                    None => Supplied::Unknown(format!(
+                        "parameters('{name}'), passed in by the parent: its copy loop does not make 'value'"
+                    )),
+                },
+                Err(e) if scope.budget().is_exceeded() => return Err(e.message),
+                Err(e) => {
+                    Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {}", e.message))
+                }
+            }
+        } else if let Some(v) = given.get("value") {
             match eval_json(&v.to_json(), scope) {
                 Ok(v) => Supplied::Value(v),
                 Err(e) if scope.budget().is_exceeded() => return Err(e),

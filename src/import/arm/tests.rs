@@ -171,6 +171,47 @@ fn nested_deployments_inner_and_outer_scopes_outputs_and_context() {
 }
 
 #[test]
+fn a_module_parameter_given_as_one_expression_is_evaluated_then_its_value_read() {
+    // Bicep's form for a conditional module parameter (sharepoint-adfs, line 812 of the real file).
+    let module = |entry: &str| {
+        format!(
+            r#"{{"parameters": {{"open": {{"type": "string", "defaultValue": "yes"}}}},
+              "resources": [{{"type": "Microsoft.Resources/deployments", "name": "mod",
+                "properties": {{"expressionEvaluationOptions": {{"scope": "inner"}},
+                  "parameters": {{"p": {entry}}},
+                  "template": {{"parameters": {{"p": {{"type": "array"}}}},
+                    "resources": [{{"copy": {{"name": "asgs", "count": "[length(parameters('p'))]"}},
+                      "type": "Microsoft.Network/applicationSecurityGroups",
+                      "name": "[parameters('p')[copyIndex()]]"}}]}}}}}}]}}"#
+        )
+    };
+    let conditional = r#""[if(equals(parameters('open'), 'no'), createObject('value', createArray()), createObject('value', createArray('asg-a', 'asg-b')))]""#;
+    let (out, _) = read(&module(conditional), &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out),
+        [
+            "Microsoft.Network/applicationSecurityGroups|asg-a",
+            "Microsoft.Network/applicationSecurityGroups|asg-b"
+        ]
+    );
+    // A parameter whose value a property copy loop makes (Bicep's `for` in a module parameter).
+    let looped =
+        r#"{"copy": [{"name": "value", "count": 2, "input": "[format('asg-{0}', copyIndex('value'))]"}]}"#;
+    let (out, _) = read(&module(looped), &Parameters::default()).expect("reads");
+    assert_eq!(
+        names_of(&out),
+        [
+            "Microsoft.Network/applicationSecurityGroups|asg-0",
+            "Microsoft.Network/applicationSecurityGroups|asg-1"
+        ]
+    );
+    // An expression that does not give an entry leaves the parameter without a value, and says why.
+    let err = read(&module(r#""[createArray('x')]""#), &Parameters::default()).expect_err("no value");
+    let text = err.to_string();
+    assert!(text.contains("not an object with 'value'"), "{text}");
+}
+
+#[test]
 fn a_remote_link_is_never_fetched_and_is_recorded_unresolved() {
     let text = r#"{"resources": [{"type": "Microsoft.Resources/deployments", "name": "linked",
         "properties": {"templateLink": {"uri": "https://example.com/t/nested.json"}, "mode": "Incremental"}}]}"#;

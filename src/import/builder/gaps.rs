@@ -22,7 +22,7 @@ impl Inventory {
     /// Records a gap at `src`: under `--strict` an error with `reason`; else a warning with
     /// `reason` and a caveat of `kind` about `resource`, affecting `affects` (scenario names;
     /// empty = everything).
-    pub(super) fn gap(
+    pub(in crate::import) fn gap(
         &mut self,
         kind: CaveatKindSpec,
         resource: impl Into<String>,

@@ -175,7 +175,8 @@ pub fn to_ron(f: &ScenarioFile) -> String {
     if !f.nsgs.is_empty() {
         o.push_str("    nsgs: [\n");
         for n in &f.nsgs {
-            let _ = writeln!(o, "        Nsg(name: {}, rules: [", s(&n.name));
+            let origin = n.origin.as_ref().map(|x| format!("origin: {}, ", s(x))).unwrap_or_default();
+            let _ = writeln!(o, "        Nsg(name: {}, {origin}rules: [", s(&n.name));
             for r in &n.rules {
                 let _ = writeln!(o, "            {},", rule_line(r));
             }

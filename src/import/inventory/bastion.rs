@@ -1,10 +1,18 @@
 //! Azure Bastion hosts: the subnet (so the VNet) they serve, and their public IP.
+//!
+//! The Developer SKU is another thing: "When you use the Developer SKU, a bastion host isn't
+//! deployed to your virtual network" (Microsoft Learn, "About Bastion configuration settings").
+//! It has no `AzureBastionSubnet`, no IP configuration and no public IP, only
+//! `properties.virtualNetwork`; nsgsim's Bastion is the dedicated host, so a Developer Bastion is
+//! left out with a caveat (it lets portal users reach the VNet's VMs), never an error that
+//! stops the whole import.
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
 use crate::import::json::Object;
-use crate::import::resource::Kind;
+use crate::import::resource::{Kind, Resource};
 use crate::import::source::Src;
+use crate::scenario::schema::CaveatKindSpec;
 
 /// A Bastion host.
 #[derive(Debug)]
@@ -24,14 +32,22 @@ pub struct BastionRec {
 const BASTION: &str = "microsoft.network/bastionhosts";
 
 impl Inventory {
-    pub(super) fn bastion(
-        &mut self,
-        res: usize,
-        names: &[String],
-        p: &Object,
-        src: &Src,
-        rsrc: &Src,
-    ) -> Res<()> {
+    pub(super) fn bastion(&mut self, res: usize, r: &Resource, p: &Object, src: &Src) -> Res<()> {
+        let (names, rsrc) = (&r.names, &r.src);
+        if !self.define(Kind::Bastion, names, rsrc, res) {
+            return Ok(());
+        }
+        let sku = r.body.get("sku").and_then(|s| s.get("name")).and_then(|n| n.as_str()).unwrap_or_default();
+        if sku.eq_ignore_ascii_case("Developer")
+            || (p.get("ipConfigurations").is_none() && p.get("virtualNetwork").is_some())
+        {
+            let reason = format!(
+                "bastion host '{}' is the Developer SKU: Azure deploys no host into the VNet for it (no AzureBastionSubnet, no public IP) and lets portal users reach the VNet's VMs through a shared service; nsgsim models the dedicated Basic, Standard and Premium hosts only, so it is not imported",
+                names[0]
+            );
+            let resource = format!("Microsoft.Network/bastionHosts/{}", names[0]);
+            return self.gap(CaveatKindSpec::UnmodelledResource, resource, rsrc, reason, Vec::new());
+        }
         self.check_props(
             BASTION,
             p,
@@ -49,9 +65,6 @@ impl Inventory {
             ],
             src,
         );
-        if !self.define(Kind::Bastion, names, rsrc, res) {
-            return Ok(());
-        }
         let (configs, csrc) = self.required_list(p, "ipConfigurations", src, "IP configurations", || {
             format!("bastion host '{}' has no ipConfigurations", names[0])
         })?;

@@ -221,7 +221,7 @@ impl Inventory {
             Kind::PublicIp => self.public_ip(res, r, props, &psrc),
             Kind::Asg => self.asg(res, names, &r.src),
             Kind::Vm => self.vm(res, names, &r.body, props, &psrc, &r.src),
-            Kind::Bastion => self.bastion(res, names, props, &psrc, &r.src),
+            Kind::Bastion => self.bastion(res, r, props, &psrc),
             Kind::Gateway => self.gateway(res, names, props, &psrc, &r.src),
             Kind::LocalGateway => self.local_gateway(res, names, props, &psrc, &r.src),
             Kind::Connection => self.connection(res, names, props, &psrc, &r.src),

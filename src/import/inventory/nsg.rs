@@ -242,6 +242,7 @@ impl Inventory {
             destination_asgs,
             destination_ports,
             description,
+            origin: None,
         };
         Ok(RuleRec { spec, asgs, src: rsrc.clone(), psrc: src.clone(), priority_at })
     }

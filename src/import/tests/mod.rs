@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{ImportError, ImportOptions, Imported, Position, import_texts, to_ron};
 use crate::scenario::load_str;
+use crate::scenario::schema::CaveatKindSpec;
 
 pub(super) fn import(files: &[(&str, &str)]) -> Result<Imported, ImportError> {
     let inputs: Vec<(PathBuf, String)> =
@@ -535,6 +536,23 @@ fn unmodelled_properties_of_vms_and_bastions_are_reported() {
     assert!(notes[0].contains("property 'spotMagic' of microsoft.compute/virtualmachines"), "{w}");
     assert!(notes[1].contains("property 'virtualNetwork' of microsoft.network/bastionhosts"), "{w}");
     assert!(notes[2].contains("property 'networkInterfaceConfigurations' of networkProfile"), "{w}");
+}
+
+#[test]
+fn a_developer_bastion_is_left_out_with_a_caveat_not_an_error() {
+    // The shape of the real nat-gateway-hub-spoke-firewall quickstart: no ipConfigurations, the
+    // VNet named in properties.virtualNetwork, sku Developer.
+    let text = r#"[{"type": "Microsoft.Network/bastionHosts", "name": "dev-bastion", "sku": {"name": "Developer"},
+                        "properties": {"virtualNetwork": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v"}}},
+                       {"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                        "subnets": [{"name": "web", "properties": {"addressPrefix": "10.0.1.0/24"}}]}}]"#;
+    let imported = import(&[("t.json", text)]).expect("imports");
+    let caveat = imported.scenario.caveats.iter().find(|c| c.resource.ends_with("bastionHosts/dev-bastion"));
+    let caveat = caveat.expect("a caveat names the Developer Bastion");
+    assert_eq!(caveat.kind, CaveatKindSpec::UnmodelledResource);
+    assert!(caveat.reason.contains("Developer SKU"), "{}", caveat.reason);
+    assert!(imported.scenario.bastions.is_empty());
+    assert!(!warnings(&imported).contains("not modelled; ignored"), "{}", warnings(&imported));
 }
 
 /// A small template: an NSG named by a parameter without a default, a rule port from another,

@@ -13,7 +13,7 @@ impl Topology {
     /// # Errors
     /// A duplicate name.
     pub fn add_route_table(&mut self, table: RouteTable) -> Result<RouteTableId, TopologyError> {
-        if self.route_tables.iter().any(|t| t.name == table.name) {
+        if self.route_tables.iter().any(|t| t.name.eq_ignore_ascii_case(&table.name)) {
             return Err(TopologyError::DuplicateName { kind: "route table", name: table.name });
         }
         self.route_tables.push(table);
@@ -48,7 +48,7 @@ impl Topology {
         mut firewall: Firewall,
         vnet: VnetId,
     ) -> Result<FirewallId, TopologyError> {
-        if self.firewalls.iter().any(|f| f.name == firewall.name) {
+        if self.firewalls.iter().any(|f| f.name.eq_ignore_ascii_case(&firewall.name)) {
             return Err(TopologyError::DuplicateName { kind: "firewall", name: firewall.name });
         }
         let vnet_name = self.vnets[vnet.index()].name.clone();
@@ -149,7 +149,7 @@ impl Topology {
         vnet: VnetId,
         public_ip: Option<PublicIpId>,
     ) -> Result<BastionId, TopologyError> {
-        if self.bastions.iter().any(|b| b.name == name) {
+        if self.bastions.iter().any(|b| b.name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName { kind: "bastion", name: name.into() });
         }
         let vnet_name = self.vnets[vnet.index()].name.clone();
@@ -215,15 +215,18 @@ impl Topology {
     }
     /// The route table with this name.
     pub fn route_table_by_name(&self, name: &str) -> Option<RouteTableId> {
-        self.route_tables.iter().position(|t| t.name == name).map(|i| RouteTableId(i as u32))
+        self.route_tables
+            .iter()
+            .position(|t| t.name.eq_ignore_ascii_case(name))
+            .map(|i| RouteTableId(i as u32))
     }
     /// The firewall with this name.
     pub fn firewall_by_name(&self, name: &str) -> Option<FirewallId> {
-        self.firewalls.iter().position(|f| f.name == name).map(|i| FirewallId(i as u32))
+        self.firewalls.iter().position(|f| f.name.eq_ignore_ascii_case(name)).map(|i| FirewallId(i as u32))
     }
     /// The Bastion host with this name.
     pub fn bastion_by_name(&self, name: &str) -> Option<BastionId> {
-        self.bastions.iter().position(|b| b.name == name).map(|i| BastionId(i as u32))
+        self.bastions.iter().position(|b| b.name.eq_ignore_ascii_case(name)).map(|i| BastionId(i as u32))
     }
     /// The firewall whose public IP resource is `p`.
     pub fn firewall_by_public_ip(&self, p: PublicIpId) -> Option<FirewallId> {

@@ -138,6 +138,20 @@ pub enum TopologyError {
         /// The NIC's VNet.
         nic_vnet: String,
     },
+    /// A VNet that would hold more of something (subnets, private IP addresses) than Azure allows.
+    #[error(
+        "vnet '{vnet}' cannot take {resource}: it already has {limit}, the most Azure allows (Azure subscription and service limits, networking limits: \"{what}\"); valid: at most {limit}"
+    )]
+    VnetLimit {
+        /// The VNet.
+        vnet: String,
+        /// What was refused.
+        resource: String,
+        /// The limit.
+        limit: usize,
+        /// The limit's line on Microsoft's page, quoted.
+        what: &'static str,
+    },
     /// A NIC in more application security groups than Azure allows.
     #[error(
         "nic '{nic}' cannot join application security group '{asg}': it is already in {limit}, and Azure allows at most {limit} per NIC (Azure limits, Networking limits: \"Application security groups per IP configuration, per NIC: 20\")"

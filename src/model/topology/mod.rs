@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use super::appliance::{Bastion, Firewall, RouteTable, RouteTableId};
 use super::service_tags::sample_service_tags;
 use crate::ids::{AsgId, NicId, NsgId, PublicIpId, SubnetId, VmId, VnetId};
+use crate::name::name_key;
 use crate::net::AddrSet;
 use crate::nsg::Nsg;
 
@@ -23,6 +24,14 @@ pub use ip_configs::IpConfig;
 /// Most application security groups one NIC (IP configuration) can join (Azure limits,
 /// "Networking limits").
 pub const MAX_ASGS_PER_NIC: usize = 20;
+
+/// Azure's limit on subnets in one VNet (Azure subscription and service limits, networking
+/// limits: "Subnets per virtual network: 3,000").
+pub const MAX_SUBNETS_PER_VNET: usize = 3_000;
+
+/// Azure's limit on private IP addresses in one VNet (Azure subscription and service limits,
+/// networking limits: "Private IP addresses per virtual network: 65,536").
+pub const MAX_PRIVATE_IPS_PER_VNET: usize = 65_536;
 
 /// The reserved name of the subnet that holds Azure Bastion.
 pub const BASTION_SUBNET: &str = "AzureBastionSubnet";
@@ -254,7 +263,7 @@ impl Topology {
     /// A duplicate name, overlapping address spaces, or a space that takes in a range Azure
     /// refuses (multicast, broadcast, loopback, link-local, the platform address).
     pub fn add_vnet(&mut self, name: &str, address_space: Vec<IpNet>) -> Result<VnetId, TopologyError> {
-        if self.vnets.iter().any(|v| v.name == name) {
+        if self.vnets.iter().any(|v| v.name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName { kind: "vnet", name: name.into() });
         }
         for (i, a) in address_space.iter().enumerate() {
@@ -296,10 +305,18 @@ impl Topology {
     /// overlap with a sibling.
     pub fn add_subnet(&mut self, vnet: VnetId, name: &str, prefix: IpNet) -> Result<SubnetId, TopologyError> {
         let v = &self.vnets[vnet.index()];
-        if v.subnets.iter().any(|s| self.subnets[s.index()].name == name) {
+        if v.subnets.iter().any(|s| self.subnets[s.index()].name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName {
                 kind: "subnet",
                 name: format!("{}/{}", v.name, name),
+            });
+        }
+        if v.subnets.len() >= MAX_SUBNETS_PER_VNET {
+            return Err(TopologyError::VnetLimit {
+                vnet: v.name.clone(),
+                resource: format!("subnet '{name}'"),
+                limit: MAX_SUBNETS_PER_VNET,
+                what: "Subnets per virtual network: 3,000",
             });
         }
         if let Some((problem, valid)) = subnet_size_problem(&prefix) {
@@ -344,7 +361,7 @@ impl Topology {
     /// # Errors
     /// A duplicate name.
     pub fn add_nsg(&mut self, nsg: Nsg) -> Result<NsgId, TopologyError> {
-        if self.nsgs.iter().any(|n| n.name == nsg.name) {
+        if self.nsgs.iter().any(|n| n.name.eq_ignore_ascii_case(&nsg.name)) {
             return Err(TopologyError::DuplicateName { kind: "nsg", name: nsg.name });
         }
         self.nsgs.push(nsg);
@@ -356,7 +373,7 @@ impl Topology {
     /// # Errors
     /// A duplicate name.
     pub fn add_asg(&mut self, name: &str) -> Result<AsgId, TopologyError> {
-        if self.asgs.iter().any(|a| a.name == name) {
+        if self.asgs.iter().any(|a| a.name.eq_ignore_ascii_case(name)) {
             return Err(TopologyError::DuplicateName {
                 kind: "application security group",
                 name: name.into(),
@@ -381,7 +398,7 @@ impl Topology {
         address: IpAddr,
         sku: PublicIpSku,
     ) -> Result<PublicIpId, TopologyError> {
-        if self.public_ip_by_name.contains_key(name) {
+        if self.public_ip_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "public IP", name: name.into() });
         }
         if let Some(other) = self.public_ip_by_addr.get(&address).map(|p| &self.public_ips[p.index()]) {
@@ -393,7 +410,7 @@ impl Topology {
         self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None, nic_config: 0 });
         let id = PublicIpId(self.public_ips.len() as u32 - 1);
         self.public_ip_by_addr.insert(address, id);
-        self.public_ip_by_name.insert(name.into(), id);
+        self.public_ip_by_name.insert(name_key(name), id);
         Ok(id)
     }
 
@@ -408,7 +425,7 @@ impl Topology {
         classic: bool,
         placement: (&str, &str),
     ) -> Result<VmId, TopologyError> {
-        if self.vm_by_name.contains_key(name) {
+        if self.vm_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "vm", name: name.into() });
         }
         let (subscription, resource_group) = placement;
@@ -421,7 +438,7 @@ impl Topology {
             subscription: subscription.into(),
         });
         let id = VmId(self.vms.len() as u32 - 1);
-        self.vm_by_name.insert(name.into(), id);
+        self.vm_by_name.insert(name_key(name), id);
         Ok(id)
     }
 
@@ -436,7 +453,7 @@ impl Topology {
         private_ip: IpAddr,
         vm: Option<VmId>,
     ) -> Result<NicId, TopologyError> {
-        if self.nic_by_name.contains_key(name) {
+        if self.nic_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
         }
         self.check_nic_address(name, subnet, private_ip)?;
@@ -454,7 +471,7 @@ impl Topology {
         });
         let id = NicId(self.nics.len() as u32 - 1);
         self.nics_by_ip.entry(private_ip).or_default().push(id);
-        self.nic_by_name.insert(name.into(), id);
+        self.nic_by_name.insert(name_key(name), id);
         self.subnets[subnet.index()].nics.push(id);
         if let Some(v) = vm {
             self.vms[v.index()].nics.push(id);
@@ -496,6 +513,16 @@ impl Topology {
                 prefix: s.prefix,
                 first_usable,
                 last_usable,
+            });
+        }
+        let vnet = &self.vnets[s.vnet.index()];
+        let used: usize = vnet.subnets.iter().map(|id| self.subnets[id.index()].nics.len()).sum();
+        if used >= MAX_PRIVATE_IPS_PER_VNET {
+            return Err(TopologyError::VnetLimit {
+                vnet: vnet.name.clone(),
+                resource: format!("nic '{name}' ({private_ip})"),
+                limit: MAX_PRIVATE_IPS_PER_VNET,
+                what: "Private IP addresses per virtual network: 65,536",
             });
         }
         // Unique within the VNet only: VNets that are not connected are separate routing domains
@@ -699,31 +726,35 @@ impl Topology {
 
     /// The VNet with this name.
     pub fn vnet_by_name(&self, name: &str) -> Option<VnetId> {
-        self.vnets.iter().position(|v| v.name == name).map(|i| VnetId(i as u32))
+        self.vnets.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| VnetId(i as u32))
     }
     /// The subnet `name` of VNet `vnet`.
     pub fn subnet_by_name(&self, vnet: VnetId, name: &str) -> Option<SubnetId> {
-        self.vnets[vnet.index()].subnets.iter().copied().find(|s| self.subnets[s.index()].name == name)
+        self.vnets[vnet.index()]
+            .subnets
+            .iter()
+            .copied()
+            .find(|s| self.subnets[s.index()].name.eq_ignore_ascii_case(name))
     }
     /// The VM with this name.
     pub fn vm_by_name(&self, name: &str) -> Option<VmId> {
-        self.vm_by_name.get(name).copied()
+        self.vm_by_name.get(&name_key(name)).copied()
     }
     /// The NIC with this name.
     pub fn nic_by_name(&self, name: &str) -> Option<NicId> {
-        self.nic_by_name.get(name).copied()
+        self.nic_by_name.get(&name_key(name)).copied()
     }
     /// The NSG with this name.
     pub fn nsg_by_name(&self, name: &str) -> Option<NsgId> {
-        self.nsgs.iter().position(|v| v.name == name).map(|i| NsgId(i as u32))
+        self.nsgs.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| NsgId(i as u32))
     }
     /// The ASG with this name.
     pub fn asg_by_name(&self, name: &str) -> Option<AsgId> {
-        self.asgs.iter().position(|v| v.name == name).map(|i| AsgId(i as u32))
+        self.asgs.iter().position(|v| v.name.eq_ignore_ascii_case(name)).map(|i| AsgId(i as u32))
     }
     /// The public IP with this name.
     pub fn public_ip_by_name(&self, name: &str) -> Option<PublicIpId> {
-        self.public_ip_by_name.get(name).copied()
+        self.public_ip_by_name.get(&name_key(name)).copied()
     }
 
     /// The NIC whose private address is `ip`, when exactly one NIC has it. `None` when none does,
@@ -821,6 +852,71 @@ mod tests {
         let v = t.add_vnet("hub", vec![net("10.0.0.0/16")]).expect("vnet");
         let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
         (t, v, s)
+    }
+
+    /// Issue 19 item 9: Azure's networking limits page, "Subnets per virtual network: 3,000" and
+    /// "Private IP addresses per virtual network: 65,536": the one past the limit is refused,
+    /// naming the VNet and quoting the limit.
+    #[test]
+    fn a_vnet_holds_at_most_3000_subnets_and_65536_private_addresses() {
+        let mut t = Topology::new();
+        let v = t.add_vnet("big", vec![net("10.0.0.0/8")]).expect("vnet");
+        for i in 0..MAX_SUBNETS_PER_VNET as u32 {
+            let prefix =
+                IpNet::new(IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i * 8)), 29).expect("prefix");
+            t.add_subnet(v, &format!("s{i}"), prefix).expect("within the limit");
+        }
+        let e = t.add_subnet(v, "one-more", net("10.255.0.0/29")).expect_err("the 3,001st subnet");
+        assert!(matches!(e, TopologyError::VnetLimit { limit: 3000, .. }), "{e}");
+        assert!(e.to_string().contains("\"Subnets per virtual network: 3,000\""), "{e}");
+
+        let mut t = Topology::new();
+        let v = t.add_vnet("big", vec![net("10.0.0.0/8")]).expect("vnet");
+        let a = t.add_subnet(v, "a", net("10.1.0.0/16")).expect("subnet");
+        let b = t.add_subnet(v, "b", net("10.2.0.0/16")).expect("subnet");
+        let mut added = 0usize;
+        'fill: for (subnet, base) in [(a, 0x0a01_0000u32), (b, 0x0a02_0000u32)] {
+            for host in 4..65_535u32 {
+                if added == MAX_PRIVATE_IPS_PER_VNET {
+                    break 'fill;
+                }
+                let ip = IpAddr::from(std::net::Ipv4Addr::from(base + host));
+                t.add_nic(&format!("n{added}"), subnet, ip, None).expect("within the limit");
+                added += 1;
+            }
+        }
+        let e = t.add_nic("one-more", b, ip("10.2.255.250"), None).expect_err("the 65,537th address");
+        assert!(matches!(e, TopologyError::VnetLimit { limit: 65_536, .. }), "{e}");
+        assert!(e.to_string().contains("\"Private IP addresses per virtual network: 65,536\""), "{e}");
+        // Another VNet has its own allowance.
+        let other = t.add_vnet("other", vec![net("192.168.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(other, "s", net("192.168.1.0/24")).expect("subnet");
+        t.add_nic("elsewhere", s, ip("192.168.1.4"), None).expect("another VNet's address");
+    }
+
+    /// Issue 19 item 3: Azure names are case-insensitive, so a second definition that differs
+    /// only in case is a duplicate, and lookups find the definition in any case.
+    #[test]
+    fn names_are_found_in_any_case_and_unique_without_regard_to_case() {
+        let (mut t, v, s) = small();
+        let vm = t.add_vm("vm-Web", Os::Linux, false, ("sub", "rg")).expect("vm");
+        t.add_nic("vm-web-nic", s, ip("10.0.1.4"), Some(vm)).expect("nic");
+        assert_eq!(t.vm_by_name("VM-WEB"), Some(vm));
+        assert!(t.nic_by_name("VM-Web-NIC").is_some());
+        assert_eq!(t.vnet_by_name("HUB"), Some(v));
+        assert_eq!(t.subnet_by_name(v, "Web"), Some(s));
+        assert!(matches!(
+            t.add_vm("VM-WEB", Os::Linux, false, ("sub", "rg")),
+            Err(TopologyError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            t.add_vnet("Hub", vec![net("10.9.0.0/16")]),
+            Err(TopologyError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            t.add_subnet(v, "WEB", net("10.0.2.0/24")),
+            Err(TopologyError::DuplicateName { .. })
+        ));
     }
 
     /// Audit (fidelity, F4): a NIC joins at most 20 ASGs; a rule's ASGs (source and destination)

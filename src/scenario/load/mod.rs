@@ -1,5 +1,6 @@
 //! Converting a parsed scenario file into model, NSG and simulator types.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -50,9 +51,23 @@ pub struct Scenario {
     /// What could not be read or modelled and can change traffic: every answer that depends on
     /// one names it ([`Scenario::caveats_for_vm`], [`Scenario::caveats_for_flow`]).
     pub caveats: Vec<Caveat>,
+    /// Where NSGs and rules are defined in what they were imported from (their `origin`):
+    /// (NSG, rule name, or `None` for the NSG) → `FILE:LINE:COLUMN ADDRESS`.
+    pub origins: BTreeMap<(String, Option<String>), String>,
 }
 
 impl Scenario {
+    /// Where the rule `rule` of NSG `nsg` (as Azure names it, `securityRules/NAME`, or the bare
+    /// name) is defined in what the scenario was imported from, else where the NSG is: the
+    /// `origin` `nsgsim import` wrote (`plan.json:112:9 module.hub.azurerm_network_security_group.web`).
+    pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<&str> {
+        let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r).to_string());
+        self.origins
+            .get(&(nsg.to_string(), rule))
+            .or_else(|| self.origins.get(&(nsg.to_string(), None)))
+            .map(String::as_str)
+    }
+
     /// The starting point of a simulation of this scenario.
     pub fn world(&self) -> World {
         World {
@@ -615,7 +630,7 @@ impl Loader<'_> {
                 let field = format!("users[{ui}].source_ip");
                 let source_ip: IpAddr =
                     u.source_ip.parse().map_err(|_| fault(&field, &u.source_ip, not_an_ip(&u.source_ip)))?;
-                if users.iter().any(|x: &User| x.name == u.name) {
+                if users.iter().any(|x: &User| crate::name::same_name(&x.name, &u.name)) {
                     return Err(fault(
                         format!("users[{ui}].name"),
                         &u.name,
@@ -632,6 +647,17 @@ impl Loader<'_> {
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();
+        let mut origins = BTreeMap::new();
+        for n in &file.nsgs {
+            if let Some(o) = &n.origin {
+                origins.insert((n.name.clone(), None), o.clone());
+            }
+            for r in &n.rules {
+                if let Some(o) = &r.origin {
+                    origins.insert((n.name.clone(), Some(r.name.clone())), o.clone());
+                }
+            }
+        }
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -643,6 +669,7 @@ impl Loader<'_> {
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
             caveats,
+            origins,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {
@@ -956,7 +983,7 @@ impl Loader<'_> {
             if protocol.has_ports() { (src_port.unwrap_or(50000), port) } else { (0, 0) };
         Ok((
             FlowRequest { source, destination, protocol, src_port, dst_port, via },
-            Endpoints { from: from.to_string(), to: to.to_string() },
+            Endpoints { from: sc.endpoint_name(from), to: sc.endpoint_name(to) },
         ))
     }
 

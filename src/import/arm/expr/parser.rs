@@ -130,7 +130,11 @@ impl<'p, 'a> Parser<'p, 'a> {
                 }
             }
             (other, index) => {
-                return Err(format!("cannot take {} of {}", index.describe(), type_name(other)));
+                return Err(format!(
+                    "cannot take {} of {}; valid: a property of an object or an index of an array",
+                    index.describe(),
+                    type_name(other)
+                ));
             }
         };
         if let Some(reason) = crate::import::arm::declared::marker_reason(&out) {

@@ -41,7 +41,12 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                 Value::Array(items) => items.len(),
                 Value::Object(m) => m.len(),
                 Value::String(s) => s.chars().count(),
-                other => return Err(format!("length() of {}", type_name(other))),
+                other => {
+                    return Err(format!(
+                        "length() of {}; valid: a string, an array or an object",
+                        type_name(other)
+                    ));
+                }
             };
             Ok(V::int(i64::try_from(n).unwrap_or(i64::MAX)))
         })(),
@@ -57,7 +62,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     Value::Array(inner) => out.extend(inner.iter().cloned()),
                     other => {
                         return Err(format!(
-                            "flatten() takes an array of arrays, found {} in it",
+                            "flatten() takes an array of arrays, found {} in it; valid: an array whose items are all arrays",
                             type_name(other)
                         ));
                     }
@@ -84,7 +89,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
             for item in a.array(0)? {
                 let Value::Object(m) = item else {
                     return Err(format!(
-                        "shallowMerge() takes an array of objects, found {} in it",
+                        "shallowMerge() takes an array of objects, found {} in it; valid: an array whose items are all objects",
                         type_name(item)
                     ));
                 };
@@ -118,7 +123,13 @@ fn concat_arrays(a: &Args) -> Res {
         match v {
             Value::Array(items) => out.extend(items.iter().cloned()),
             Value::Null => {}
-            other => return Err(format!("concat() of arrays: argument {} is {}", i + 1, type_name(other))),
+            other => {
+                return Err(format!(
+                    "concat() of arrays: argument {} is {}; valid: all arrays, or all strings and numbers",
+                    i + 1,
+                    type_name(other)
+                ));
+            }
         }
     }
     Ok(V::J(Value::Array(out)))
@@ -176,7 +187,7 @@ fn first_last(name: &str, a: &Args) -> Res {
             let c = if name == "first" { s.chars().next() } else { s.chars().last() };
             V::str(c.map(String::from).unwrap_or_default())
         }
-        other => return Err(format!("{name}() of {}", type_name(other))),
+        other => return Err(format!("{name}() of {}; valid: an array or a string", type_name(other))),
     })
 }
 
@@ -242,7 +253,11 @@ fn union(a: &Args) -> Res {
             let mut out: Vec<Value> = Vec::new();
             for (i, v) in a.json.iter().enumerate() {
                 let Value::Array(items) = v else {
-                    return Err(format!("union() of arrays: argument {} is {}", i + 1, type_name(v)));
+                    return Err(format!(
+                        "union() of arrays: argument {} is {}; valid: all arrays or all objects",
+                        i + 1,
+                        type_name(v)
+                    ));
                 };
                 for item in items {
                     if !out.iter().any(|o| same(o, item)) {
@@ -256,7 +271,11 @@ fn union(a: &Args) -> Res {
             let mut out = Map::new();
             for (i, v) in a.json.iter().enumerate() {
                 let Value::Object(m) = v else {
-                    return Err(format!("union() of objects: argument {} is {}", i + 1, type_name(v)));
+                    return Err(format!(
+                        "union() of objects: argument {} is {}; valid: all arrays or all objects",
+                        i + 1,
+                        type_name(v)
+                    ));
                 };
                 merge(&mut out, m);
             }
@@ -328,7 +347,11 @@ fn try_get(a: &Args) -> Res {
                 .unwrap_or(Value::Null),
             (Value::Null, _) => Value::Null,
             (other, key) => {
-                return Err(format!("cannot take {} of {}", shorten(&key.to_string()), type_name(other)));
+                return Err(format!(
+                    "cannot take {} of {}; valid: a property of an object or an index of an array",
+                    shorten(&key.to_string()),
+                    type_name(other)
+                ));
             }
         };
     }

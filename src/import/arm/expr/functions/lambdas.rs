@@ -21,7 +21,12 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                 match p.ev.call_lambda(f, vec![item.clone(), index(i)])? {
                     Value::Bool(true) => out.push(item.clone()),
                     Value::Bool(false) => {}
-                    other => return Err(format!("the lambda gives {}, not a boolean", type_name(&other))),
+                    other => {
+                        return Err(format!(
+                            "the lambda gives {}; valid: a lambda that gives a boolean",
+                            type_name(&other)
+                        ));
+                    }
                 }
             }
             Ok(V::J(Value::Array(out)))
@@ -58,7 +63,10 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                         Value::Bool(true) => at -= 1,
                         Value::Bool(false) => break,
                         other => {
-                            return Err(format!("the lambda gives {}, not a boolean", type_name(&other)));
+                            return Err(format!(
+                                "the lambda gives {}; valid: a lambda that gives a boolean",
+                                type_name(&other)
+                            ));
                         }
                     }
                 }

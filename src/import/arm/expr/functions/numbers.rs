@@ -35,7 +35,12 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                 Value::String(s) => {
                     s.trim().parse().map_err(|_| format!("'{}' is not a number", shorten(s)))?
                 }
-                other => return Err(format!("float() of {}", type_name(other))),
+                other => {
+                    return Err(format!(
+                        "float() of {}; valid: a number or a string that holds one",
+                        type_name(other)
+                    ));
+                }
             };
             serde_json::Number::from_f64(f)
                 .map(|n| V::J(Value::Number(n)))
@@ -122,8 +127,10 @@ fn compare(a: &Args) -> Result<Ordering, String> {
             .partial_cmp(&y.as_f64().unwrap_or(0.0))
             .ok_or_else(|| "the numbers do not compare".into()),
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
-        (x, y) => {
-            Err(format!("compares two numbers or two strings, found {} and {}", type_name(x), type_name(y)))
-        }
+        (x, y) => Err(format!(
+            "compares two numbers or two strings, found {} and {}; valid: two numbers or two strings",
+            type_name(x),
+            type_name(y)
+        )),
     }
 }

@@ -88,10 +88,10 @@ pub fn compile(topology: &Topology, nsg: NsgId, subnet: SubnetId, direction: Dir
     CompiledNsg::compile(topology.nsg(nsg), direction, &topology.resolve_context_for_subnet(subnet))
 }
 
-/// The flows that concern `nic` in `direction`: those to its address (inbound) or from it
-/// (outbound).
+/// The flows that concern `nic` in `direction`: those to its addresses (inbound) or from them
+/// (outbound), every IP configuration's.
 pub fn universe(topology: &Topology, nic: NicId, direction: Direction) -> Region {
-    let own = AddrSet::from_addr(topology.nic(nic).private_ip);
+    let own = topology.nic_addresses(nic).fold(AddrSet::empty(), |set, a| set.union(&AddrSet::from_addr(a)));
     let b = match direction {
         Direction::Inbound => MatchBox { dst: own, ..MatchBox::any() },
         Direction::Outbound => MatchBox { src: own, ..MatchBox::any() },

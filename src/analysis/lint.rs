@@ -252,8 +252,22 @@ fn management_exposure(chains: &Chains, out: &mut Vec<Finding>) {
         for &nic in &topology.vm(vm).nics {
             let n = topology.nic(nic);
             let no_nsg = n.nsg.is_none() && topology.subnet(n.subnet).nsg.is_none();
-            let pip = n.public_ip.map(|p| topology.public_ip(p));
-            let pip_text = pip.map(|p| format!("public IP '{}' {}, {:?} SKU", p.name, p.address, p.sku));
+            // Every IP configuration's public IP, the primary's first: a VM reached only through
+            // a secondary configuration's public IP is still Internet-facing.
+            let pips: Vec<&crate::model::PublicIp> = std::iter::once(n.public_ip)
+                .chain(n.secondary.iter().map(|c| c.public_ip))
+                .flatten()
+                .map(|p| topology.public_ip(p))
+                .collect();
+            // A Basic one decides NSG006's severity: it is open where no NSG denies.
+            let pip = pips.iter().find(|p| p.sku == PublicIpSku::Basic).or(pips.first()).copied();
+            let pip_text = (!pips.is_empty()).then(|| {
+                let each: Vec<String> = pips
+                    .iter()
+                    .map(|p| format!("public IP '{}' {}, {:?} SKU", p.name, p.address, p.sku))
+                    .collect();
+                each.join("; ")
+            });
             if no_nsg && let (Some(p), Some(pip_text)) = (pip, &pip_text) {
                 let basic = p.sku == PublicIpSku::Basic;
                 out.push(Finding {

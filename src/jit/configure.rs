@@ -279,6 +279,25 @@ impl JitEngine {
             let primary = (topology.nic(nic).name.clone(), vm_ip);
             out.warnings.push(JitWarning::OtherNicsUnprotected { vm: vm_name.clone(), primary, others });
         }
+        // The same for secondary IP configurations: the rules name the primary configuration's
+        // address alone.
+        let configs: Vec<(String, std::net::IpAddr)> = topology
+            .vm(vm)
+            .nics
+            .iter()
+            .flat_map(|&n| {
+                let name = &topology.nic(n).name;
+                topology.nic(n).secondary.iter().map(move |c| (format!("{name}/{}", c.name), c.private_ip))
+            })
+            .collect();
+        if !configs.is_empty() {
+            let primary = (topology.nic(nic).name.clone(), vm_ip);
+            out.warnings.push(JitWarning::OtherIpConfigsUnprotected {
+                vm: vm_name.clone(),
+                primary,
+                others: configs,
+            });
+        }
         self.configured.insert(vm, config);
         let mut cancelled = Vec::new();
         if editing {

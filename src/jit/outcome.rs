@@ -527,6 +527,16 @@ pub enum JitWarning {
         /// The other NICs and their private IPs.
         others: Vec<(String, IpAddr)>,
     },
+    /// The VM's NICs have secondary IP configurations: JIT's rules protect the primary NIC's
+    /// primary configuration's address only.
+    OtherIpConfigsUnprotected {
+        /// The VM.
+        vm: String,
+        /// The primary NIC and its primary configuration's private IP (the rules' destination).
+        primary: (String, IpAddr),
+        /// The secondary configurations, as `nic/configuration`, and their private IPs.
+        others: Vec<(String, IpAddr)>,
+    },
 }
 
 impl fmt::Display for JitWarning {
@@ -566,6 +576,16 @@ impl fmt::Display for JitWarning {
                     f,
                     "vm '{vm}' has {} NICs: JIT's rules protect the primary NIC '{}' ({}) only, so on NIC {} the protected ports are open or closed as its own NSGs say [model choice: Microsoft's rules name \"the VM's internal IP address\", one destination]",
                     others.len() + 1,
+                    primary.0,
+                    primary.1,
+                    list.join(", ")
+                )
+            }
+            JitWarning::OtherIpConfigsUnprotected { vm, primary, others } => {
+                let list: Vec<String> = others.iter().map(|(n, ip)| format!("'{n}' ({ip})")).collect();
+                write!(
+                    f,
+                    "vm '{vm}' has secondary IP configurations: JIT's rules protect the primary NIC '{}' primary configuration's address ({}) only, so at {} the protected ports are open or closed as the NSGs' own rules say [model choice: Microsoft's rules name \"the VM's internal IP address\", one destination, and a VM's own address is its primary NIC's primary IP configuration's]",
                     primary.0,
                     primary.1,
                     list.join(", ")

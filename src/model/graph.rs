@@ -257,13 +257,16 @@ impl TopologyGraph {
         for n in topology.nic_ids() {
             let nic = topology.nic(n);
             let vm = nic.vm.map(|v| topology.vm(v).name.clone()).unwrap_or_else(|| nic.name.clone());
+            let addresses: Vec<String> = topology.nic_addresses(n).map(|a| a.to_string()).collect();
             let node = g.add_node(GraphNode::Nic {
                 vm,
-                ip: nic.private_ip.to_string(),
+                ip: addresses.join(", "),
                 nsg: nic.nsg.map(|x| topology.nsg(x).name.clone()),
             });
             g.add_edge(subnets[nic.subnet.index()], node, GraphEdge::Contains);
-            if let Some(p) = nic.public_ip {
+            // Every IP configuration's public IP, the primary's first.
+            for p in std::iter::once(nic.public_ip).chain(nic.secondary.iter().map(|c| c.public_ip)).flatten()
+            {
                 public(&mut g, node, p);
             }
         }

@@ -42,7 +42,7 @@ pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
-    Asg, BASTION_SUBNET, FIREWALL_SUBNET, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet, Topology,
-    TopologyError, Vm, Vnet,
+    Asg, BASTION_SUBNET, FIREWALL_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet,
+    Topology, TopologyError, Vm, Vnet,
 };
 pub use user::User;

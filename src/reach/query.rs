@@ -298,6 +298,22 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
         fixed_port: None,
         via: None,
     }];
+    // A secondary IP configuration's public IP is another way in, to that configuration's address.
+    for c in &topology.nic(nic).secondary {
+        let Some(p) = c.public_ip else { continue };
+        internet_entries.push(EntryPoint {
+            destination: Destination::PublicIp(p),
+            label: format!(
+                "public IP '{}' ({}) of IP configuration '{}' ({})",
+                topology.public_ip(p).name,
+                topology.public_ip(p).address,
+                c.name,
+                c.private_ip
+            ),
+            fixed_port: None,
+            via: None,
+        });
+    }
     for fw in topology.firewall_ids() {
         let f = topology.firewall(fw);
         let Some(pip) = f.public_ip else { continue };

@@ -119,7 +119,7 @@ impl Loader<'_> {
     }
 
     /// The public IP an appliance (`field`) names, if it names one.
-    fn public_ip_ref(
+    pub(super) fn public_ip_ref(
         &self,
         t: &Topology,
         name: Option<&str>,

@@ -697,6 +697,25 @@ pub struct NicSpec {
     /// Public IP associated with the NIC.
     #[serde(default)]
     pub public_ip: Option<String>,
+    /// Secondary IP configurations, in the NIC's subnet; the fields above are the primary one.
+    #[serde(default)]
+    pub ip_configs: Vec<IpConfigSpec>,
+}
+
+/// A secondary IP configuration of a NIC: its own address, public IP and ASG memberships.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "IpConfig")]
+pub struct IpConfigSpec {
+    /// Name, unique among the NIC's configurations (e.g. `ipconfig2`).
+    pub name: String,
+    /// Private IP inside the NIC's subnet.
+    pub private_ip: String,
+    /// ASG memberships of this configuration.
+    #[serde(default)]
+    pub asgs: Vec<String>,
+    /// Public IP associated with this configuration.
+    #[serde(default)]
+    pub public_ip: Option<String>,
 }
 
 /// A person.

@@ -16,6 +16,7 @@ mod import_pipeline;
 mod jit_cli;
 mod live;
 mod matcher;
+mod multi_ip;
 mod overlap;
 mod paths;
 mod replay;

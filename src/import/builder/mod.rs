@@ -269,7 +269,13 @@ impl Inventory {
                     next_placeholder = next_placeholder.saturating_add(1);
                     let users: Vec<String> = vms
                         .iter()
-                        .filter(|v| v.nics.iter().any(|n| n.public_ip.as_deref() == Some(p.name.as_str())))
+                        .filter(|v| {
+                            v.nics.iter().any(|n| {
+                                std::iter::once(&n.public_ip)
+                                    .chain(n.ip_configs.iter().map(|c| &c.public_ip))
+                                    .any(|ip| ip.as_deref() == Some(p.name.as_str()))
+                            })
+                        })
                         .map(|v| v.name.clone())
                         .collect();
                     let reason = format!(

@@ -15,9 +15,9 @@ use ipnet::IpNet;
 
 use super::{ASG, NIC, NSG, PIP, Res, SUBNET, VNET};
 use crate::import::arm::{ResourceRef, key};
-use crate::import::inventory::Inventory;
+use crate::import::inventory::{Inventory, IpConfigRec};
 use crate::import::source::Src;
-use crate::scenario::schema::{CaveatKindSpec, NicSpec, OsSpec, VmSpec, VnetSpec};
+use crate::scenario::schema::{CaveatKindSpec, IpConfigSpec, NicSpec, OsSpec, VmSpec, VnetSpec};
 
 /// A NIC as the scenario will hold it, with where it came from.
 struct BuiltNic {
@@ -28,6 +28,8 @@ struct BuiltNic {
     src: Src,
     /// Where its private IP is given (or, when it is not, its IP configuration).
     ip_src: Src,
+    /// The same for each of its secondary IP configurations (`spec.ip_configs`).
+    config_ip_srcs: Vec<Src>,
 }
 
 impl Inventory {
@@ -178,6 +180,14 @@ impl Inventory {
             for (r, src) in &n.asgs {
                 asgs.push(self.asg_name(r, src)?);
             }
+            let mut ip_configs = Vec::new();
+            let mut config_ip_srcs = Vec::new();
+            for c in &n.ip_configs {
+                if let Some(config) = self.build_ip_config(n, c, &subnet_name)? {
+                    ip_configs.push(config);
+                    config_ip_srcs.push(c.ip_src.clone());
+                }
+            }
             out.push(BuiltNic {
                 spec: NicSpec {
                     name: n.name.clone(),
@@ -186,13 +196,65 @@ impl Inventory {
                     nsg,
                     asgs,
                     public_ip,
+                    ip_configs,
                 },
                 vm: n.vm.clone(),
                 src: n.src.clone(),
                 ip_src: n.ip_src.clone(),
+                config_ip_srcs,
             });
         }
         Ok(out)
+    }
+
+    /// A secondary IP configuration of NIC `n`, whose primary configuration is in subnet
+    /// `subnet_name`; `None` (with a caveat) when it names another subnet, which nsgsim does not
+    /// model.
+    fn build_ip_config(
+        &mut self,
+        n: &crate::import::inventory::NicRec,
+        c: &IpConfigRec,
+        subnet_name: &str,
+    ) -> Res<Option<IpConfigSpec>> {
+        let me = vec![n.name.clone()];
+        if let Some((r, src)) = &c.subnet {
+            let lost = format!(
+                "IP configuration '{}' of network interface '{}' is not imported: its subnet is not in the input",
+                c.name, n.name
+            );
+            let Some(own) = self.resolve_or_gap(r, src, SUBNET, &lost, me.clone())? else {
+                return Ok(None);
+            };
+            if own != subnet_name || !r.names[..1].eq(&n.subnet.0.names[..1]) {
+                let reason = format!(
+                    "IP configuration '{}' of network interface '{}' is in subnet '{own}', not the primary configuration's '{subnet_name}': nsgsim models a NIC's configurations in one subnet (model choice), so this configuration and its address are not imported",
+                    c.name, n.name
+                );
+                let resource = format!("ipConfigurations/{} of network interface '{}'", c.name, n.name);
+                self.gap(CaveatKindSpec::UnmodelledResource, resource, src, reason, me)?;
+                return Ok(None);
+            }
+        }
+        let public_ip = match &c.public_ip {
+            Some((r, src)) => {
+                let lost = format!(
+                    "IP configuration '{}' of network interface '{}' is imported without its public IP",
+                    c.name, n.name
+                );
+                self.resolve_or_gap(r, src, PIP, &lost, me)?
+            }
+            None => None,
+        };
+        let mut asgs = Vec::new();
+        for (r, src) in &c.asgs {
+            asgs.push(self.asg_name(r, src)?);
+        }
+        Ok(Some(IpConfigSpec {
+            name: c.name.clone(),
+            private_ip: c.private_ip.clone().unwrap_or_default(),
+            asgs,
+            public_ip,
+        }))
     }
 
     /// The name of the application security group `r` refers to. One that is not in the input
@@ -225,68 +287,112 @@ impl Inventory {
                 .and_then(|(_, p)| p.parse::<IpNet>().ok())
         };
         let vnet_of = |subnet: &str| subnet.split('/').next().unwrap_or_default().to_string();
-        // (VNet, address) → the NIC that has it: one VNet is one routing domain for its own
+        // Every address to place: each NIC's primary configuration, then its secondary ones.
+        let slots: Vec<(usize, Option<usize>)> = nics
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| {
+                std::iter::once((i, None)).chain((0..n.spec.ip_configs.len()).map(move |c| (i, Some(c))))
+            })
+            .collect();
+        // (VNet, address) → the slot that has it: one VNet is one routing domain for its own
         // addresses, and Azure refuses a second NIC with an address the VNet already uses.
-        let mut used: HashMap<(String, IpAddr), usize> = HashMap::new();
-        for (i, n) in nics.iter().enumerate() {
-            let Ok(ip) = n.spec.private_ip.trim().parse::<IpAddr>() else { continue };
+        let mut used: HashMap<(String, IpAddr), (usize, Option<usize>)> = HashMap::new();
+        for &(i, c) in &slots {
+            let n = &nics[i];
+            let given = address(n, c);
+            let Ok(ip) = given.trim().parse::<IpAddr>() else { continue };
             if let Some(prefix) = subnet_prefix(&n.spec.subnet)
                 && !prefix.contains(&ip)
             {
                 return Err(self.diag.invalid(
-                    &n.ip_src,
-                    &n.spec.private_ip,
+                    address_src(n, c),
+                    given,
                     format!(
-                        "network interface '{}': the address is outside its subnet '{}' ({prefix})",
-                        n.spec.name, n.spec.subnet
+                        "{}: the address is outside its subnet '{}' ({prefix})",
+                        label(n, c),
+                        n.spec.subnet
                     ),
                 ));
             }
-            if let Some(&first) = used.get(&(vnet_of(&n.spec.subnet), ip)) {
+            if let Some(&(first, fc)) = used.get(&(vnet_of(&n.spec.subnet), ip)) {
                 let other = &nics[first];
                 return Err(self.diag.invalid(
-                    &n.ip_src,
-                    &n.spec.private_ip,
+                    address_src(n, c),
+                    given,
                     format!(
-                        "network interface '{}' has the address of network interface '{}' ({}) in the same virtual network '{}'; Azure refuses an address already in use in a virtual network",
-                        n.spec.name,
-                        other.spec.name,
-                        self.diag.place(&other.ip_src),
+                        "{} has the address of {} ({}) in the same virtual network '{}'; Azure refuses an address already in use in a virtual network",
+                        label(n, c),
+                        label(other, fc),
+                        self.diag.place(address_src(other, fc)),
                         vnet_of(&n.spec.subnet)
                     ),
                 ));
             }
-            used.insert((vnet_of(&n.spec.subnet), ip), i);
+            used.insert((vnet_of(&n.spec.subnet), ip), (i, c));
         }
-        for (i, nic) in nics.iter_mut().enumerate() {
-            if !nic.spec.private_ip.is_empty() {
+        for &(i, c) in &slots {
+            if !address(&nics[i], c).is_empty() {
                 continue;
             }
-            let subnet = nic.spec.subnet.clone();
+            let subnet = nics[i].spec.subnet.clone();
             let taken: Vec<IpAddr> =
                 used.keys().filter(|(v, _)| *v == vnet_of(&subnet)).map(|(_, ip)| *ip).collect();
             let Some(ip) = subnet_prefix(&subnet).and_then(|p| first_free(&p, &taken)) else {
                 return Err(self.diag.invalid(
-                    &nic.ip_src,
+                    address_src(&nics[i], c),
                     &subnet,
-                    format!("no free address for network interface '{}' in its subnet", nic.spec.name),
+                    format!("no free address for {} in its subnet", label(&nics[i], c)),
                 ));
             };
-            used.insert((vnet_of(&subnet), ip), i);
-            nic.spec.private_ip = ip.to_string();
-            let name = nic.spec.name.clone();
+            used.insert((vnet_of(&subnet), ip), (i, c));
+            let nic = &mut nics[i];
+            match c {
+                None => nic.spec.private_ip = ip.to_string(),
+                Some(c) => nic.spec.ip_configs[c].private_ip = ip.to_string(),
+            }
+            let (name, what) = (nic.spec.name.clone(), label(nic, c));
+            let resource = match c {
+                None => format!("privateIPAddress of network interface '{name}'"),
+                Some(c) => format!(
+                    "privateIPAddress of IP configuration '{}' of network interface '{name}'",
+                    nic.spec.ip_configs[c].name
+                ),
+            };
             let reason = format!(
-                "network interface '{name}' has no privateIPAddress (dynamic allocation): Azure gives it the next free address of subnet '{subnet}' when it is created; nsgsim assumes {ip}, the first free one after the four Azure reserves, a placeholder"
+                "{what} has no privateIPAddress (dynamic allocation): Azure gives it the next free address of subnet '{subnet}' when it is created; nsgsim assumes {ip}, the first free one after the four Azure reserves, a placeholder"
             );
-            self.gap(
-                CaveatKindSpec::Placeholder,
-                format!("privateIPAddress of network interface '{name}'"),
-                &nic.ip_src,
-                reason,
-                vec![name],
-            )?;
+            let src = address_src(nic, c).clone();
+            self.gap(CaveatKindSpec::Placeholder, resource, &src, reason, vec![name])?;
         }
         Ok(())
+    }
+}
+
+/// The private address given for NIC `n`'s primary configuration (`None`) or secondary
+/// configuration `c`; empty when none is given.
+fn address(n: &BuiltNic, c: Option<usize>) -> &str {
+    match c {
+        None => &n.spec.private_ip,
+        Some(c) => &n.spec.ip_configs[c].private_ip,
+    }
+}
+
+/// Where that address is given (or its IP configuration, when it is not).
+fn address_src(n: &BuiltNic, c: Option<usize>) -> &Src {
+    match c {
+        None => &n.ip_src,
+        Some(c) => &n.config_ip_srcs[c],
+    }
+}
+
+/// The NIC, or the NIC's secondary configuration, as messages name it.
+fn label(n: &BuiltNic, c: Option<usize>) -> String {
+    match c {
+        None => format!("network interface '{}'", n.spec.name),
+        Some(c) => {
+            format!("network interface '{}' IP configuration '{}'", n.spec.name, n.spec.ip_configs[c].name)
+        }
     }
 }
 
@@ -299,6 +405,16 @@ fn clone_nic(n: &NicSpec) -> NicSpec {
         nsg: n.nsg.clone(),
         asgs: n.asgs.clone(),
         public_ip: n.public_ip.clone(),
+        ip_configs: n
+            .ip_configs
+            .iter()
+            .map(|c| IpConfigSpec {
+                name: c.name.clone(),
+                private_ip: c.private_ip.clone(),
+                asgs: c.asgs.clone(),
+                public_ip: c.public_ip.clone(),
+            })
+            .collect(),
     }
 }
 

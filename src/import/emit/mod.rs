@@ -28,6 +28,24 @@ fn nic(n: &NicSpec) -> String {
     if let Some(v) = &n.public_ip {
         let _ = write!(out, ", public_ip: {}", s(v));
     }
+    if !n.ip_configs.is_empty() {
+        let configs: Vec<String> = n
+            .ip_configs
+            .iter()
+            .map(|c| {
+                let mut one = format!("IpConfig(name: {}, private_ip: {}", s(&c.name), s(&c.private_ip));
+                if !c.asgs.is_empty() {
+                    let _ = write!(one, ", asgs: {}", list(&c.asgs));
+                }
+                if let Some(v) = &c.public_ip {
+                    let _ = write!(one, ", public_ip: {}", s(v));
+                }
+                one.push(')');
+                one
+            })
+            .collect();
+        let _ = write!(out, ", ip_configs: [{}]", configs.join(", "));
+    }
     out.push(')');
     out
 }

@@ -36,7 +36,7 @@ pub use firewall::{FirewallRec, GroupRec, IpGroupRec, PolicyRec};
 pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody, FwRuleRec};
 pub use gateway::{ConnectionRec, GatewayRec, LocalGatewayRec};
 pub use jit::{JitGrantRec, JitRec};
-pub use nic::NicRec;
+pub use nic::{IpConfigRec, NicRec};
 pub use nsg::{NsgRec, RuleRec};
 pub use public_ip::PipRec;
 pub use route_table::{NextHop, RouteRec, RouteTableRec};

@@ -1,5 +1,5 @@
-//! Network interfaces: the primary IP configuration's address, subnet, public IP and ASGs, and
-//! the NIC's NSG.
+//! Network interfaces: each IP configuration's address, subnet, public IP and ASGs (the primary
+//! one in the record's own fields, the others in `ip_configs`), and the NIC's NSG.
 
 use std::net::IpAddr;
 
@@ -28,10 +28,30 @@ pub struct NicRec {
     pub asgs: Vec<(ResourceRef, Src)>,
     /// The VM it is attached to (in `az` and REST output).
     pub vm: Option<ResourceRef>,
+    /// Its secondary IP configurations, in the order written.
+    pub ip_configs: Vec<IpConfigRec>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
     pub res: usize,
+}
+
+/// An IP configuration of a network interface (the record keeps the secondary ones).
+#[derive(Debug)]
+pub struct IpConfigRec {
+    /// Its name.
+    pub name: String,
+    /// Its subnet, with where the reference is (ARM requires one; Azure keeps every
+    /// configuration of a NIC in one VNet).
+    pub subnet: Option<(ResourceRef, Src)>,
+    /// Its private IP address, when given (else the builder allocates one).
+    pub private_ip: Option<String>,
+    /// Where the private IP is given (or, when it is not, the IP configuration).
+    pub ip_src: Src,
+    /// Its public IP.
+    pub public_ip: Option<(ResourceRef, Src)>,
+    /// Its application security groups.
+    pub asgs: Vec<(ResourceRef, Src)>,
 }
 
 const NIC: &str = "microsoft.network/networkinterfaces";
@@ -71,27 +91,44 @@ impl Inventory {
             props.get("primary").and_then(Node::as_bool) == Some(true)
         };
         let primary = configs.iter().position(is_primary).unwrap_or(0);
-        if configs.len() > 1 {
-            self.diag.warn(
-                &csrc,
-                format!(
-                    "network interface '{}' has {} IP configurations; nsgsim models the primary one",
-                    names[0],
-                    configs.len()
-                ),
-            );
+        let mut read = Vec::new();
+        for (i, config) in configs.iter().enumerate() {
+            read.push(self.ip_config(config, &csrc.item(i, config), &names[0])?);
         }
-        let Some(config) = configs.get(primary) else {
-            return Err(self.diag.invalid(&csrc, "[]", "expected an IP configuration object"));
-        };
-        let config_src = csrc.item(primary, config);
-        let Some((cp, cpsrc)) = properties(config, &config_src) else {
+        let c = read.remove(primary);
+        let subnet = c.subnet.ok_or_else(|| {
+            self.diag.invalid(&c.ip_src, "", format!("network interface '{}' has no subnet", names[0]))
+        })?;
+        let ip_configs = read;
+        let nsg = self.reference(p, "networkSecurityGroup", src)?;
+        let vm = self.reference(p, "virtualMachine", src)?.map(|(r, _)| r);
+        self.nics.push(NicRec {
+            name: names[0].clone(),
+            subnet,
+            private_ip: c.private_ip,
+            ip_src: c.ip_src,
+            nsg,
+            public_ip: c.public_ip,
+            asgs: c.asgs,
+            vm,
+            ip_configs,
+            src: src.clone(),
+            res,
+        });
+        Ok(())
+    }
+
+    /// One IP configuration of network interface `nic`: its name, subnet, private address (or
+    /// none, for dynamic allocation), public IP and ASGs.
+    fn ip_config(&mut self, config: &Node, config_src: &Src, nic: &str) -> Res<IpConfigRec> {
+        let Some((cp, cpsrc)) = properties(config, config_src) else {
             return Err(self.diag.invalid(
-                &config_src,
+                config_src,
                 &config.shown(),
                 "expected an IP configuration object",
             ));
         };
+        let name = config.get("name").and_then(Node::as_str).unwrap_or("ipconfig").to_string();
         self.check_props(
             "ipConfiguration",
             cp,
@@ -107,18 +144,12 @@ impl Inventory {
             ],
             &cpsrc,
         );
-        let subnet = self.reference(cp, "subnet", &cpsrc)?.ok_or_else(|| {
-            self.diag.invalid(
-                &member(cp, "subnet", &cpsrc).1,
-                "",
-                format!("network interface '{}' has no subnet", names[0]),
-            )
-        })?;
+        let subnet = self.reference(cp, "subnet", &cpsrc)?;
         let method =
             self.string(cp, "privateIPAllocationMethod", &cpsrc)?.unwrap_or_else(|| "Dynamic".into());
         let mut private_ip = self.string(cp, "privateIPAddress", &cpsrc)?;
         if private_ip.is_none() {
-            self.diag.warn(&cpsrc, format!("network interface '{}' has no privateIPAddress ({method} allocation); nsgsim assigns the subnet's first free address, as Azure's dynamic allocation does", names[0]));
+            self.diag.warn(&cpsrc, format!("network interface '{nic}' IP configuration '{name}' has no privateIPAddress ({method} allocation); nsgsim assigns the subnet's first free address, as Azure's dynamic allocation does"));
         }
         if private_ip.as_deref() == Some("") {
             private_ip = None;
@@ -139,20 +170,6 @@ impl Inventory {
             }
         }
         let public_ip = self.reference(cp, "publicIPAddress", &cpsrc)?;
-        let nsg = self.reference(p, "networkSecurityGroup", src)?;
-        let vm = self.reference(p, "virtualMachine", src)?.map(|(r, _)| r);
-        self.nics.push(NicRec {
-            name: names[0].clone(),
-            subnet,
-            private_ip,
-            ip_src,
-            nsg,
-            public_ip,
-            asgs,
-            vm,
-            src: src.clone(),
-            res,
-        });
-        Ok(())
+        Ok(IpConfigRec { name, subnet, private_ip, ip_src, public_ip, asgs })
     }
 }

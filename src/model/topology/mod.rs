@@ -16,10 +16,12 @@ use crate::nsg::Nsg;
 mod admin;
 mod appliances;
 mod error;
+mod ip_configs;
 mod peering;
 mod tags;
 
 pub use error::TopologyError;
+pub use ip_configs::IpConfig;
 
 /// Most application security groups one NIC (IP configuration) can join (Azure limits,
 /// "Networking limits").
@@ -87,7 +89,8 @@ pub struct Subnet {
     pub default_outbound_access: bool,
 }
 
-/// A network interface (its primary IP configuration).
+/// A network interface. Its own address, public IP and ASGs are its primary IP configuration's;
+/// further configurations are in `secondary` (see [`IpConfig`]).
 #[derive(Clone, Debug)]
 pub struct Nic {
     /// Name, unique in the topology.
@@ -106,6 +109,8 @@ pub struct Nic {
     pub vm: Option<VmId>,
     /// The public IP associated with it.
     pub public_ip: Option<PublicIpId>,
+    /// Its secondary IP configurations (the fields above are its primary configuration).
+    pub secondary: Vec<IpConfig>,
 }
 
 /// A VM's operating system, as JIT's defaults and the portal care about it.
@@ -154,6 +159,9 @@ pub struct PublicIp {
     pub sku: PublicIpSku,
     /// The NIC it is associated with, if any.
     pub nic: Option<NicId>,
+    /// The NIC's IP configuration it is associated with: 0 the primary, `i` the NIC's
+    /// `secondary[i - 1]`.
+    pub nic_config: usize,
 }
 
 /// An application security group.
@@ -163,8 +171,10 @@ pub struct Asg {
     pub name: String,
     /// The VNet of its first member: every member must be in it.
     pub vnet: Option<VnetId>,
-    /// Member NICs.
+    /// Member NICs (by their primary IP configuration).
     pub members: Vec<NicId>,
+    /// Member secondary IP configurations: the NIC and the index in its `secondary`.
+    pub config_members: Vec<(NicId, usize)>,
 }
 
 /// The whole network: every table, plus the service tag members known to the scenario.
@@ -374,7 +384,12 @@ impl Topology {
                 name: name.into(),
             });
         }
-        self.asgs.push(Asg { name: name.into(), vnet: None, members: Vec::new() });
+        self.asgs.push(Asg {
+            name: name.into(),
+            vnet: None,
+            members: Vec::new(),
+            config_members: Vec::new(),
+        });
         Ok(AsgId(self.asgs.len() as u32 - 1))
     }
 
@@ -397,7 +412,7 @@ impl Topology {
                 name: format!("{address} (also '{}')", other.name),
             });
         }
-        self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None });
+        self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None, nic_config: 0 });
         let id = PublicIpId(self.public_ips.len() as u32 - 1);
         self.public_ip_by_addr.insert(address, id);
         self.public_ip_by_name.insert(name_key(name), id);
@@ -446,6 +461,38 @@ impl Topology {
         if self.nic_by_name.contains_key(&name_key(name)) {
             return Err(TopologyError::DuplicateName { kind: "nic", name: name.into() });
         }
+        self.check_nic_address(name, subnet, private_ip)?;
+        let primary = vm.is_some_and(|v| self.vms[v.index()].nics.is_empty());
+        self.nics.push(Nic {
+            name: name.into(),
+            subnet,
+            private_ip,
+            nsg: None,
+            asgs: Vec::new(),
+            primary,
+            vm,
+            public_ip: None,
+            secondary: Vec::new(),
+        });
+        let id = NicId(self.nics.len() as u32 - 1);
+        self.nics_by_ip.entry(private_ip).or_default().push(id);
+        self.nic_by_name.insert(name_key(name), id);
+        self.subnets[subnet.index()].nics.push(id);
+        if let Some(v) = vm {
+            self.vms[v.index()].nics.push(id);
+        }
+        Ok(id)
+    }
+
+    /// Why Azure would refuse `private_ip` for NIC `name` in `subnet`: a subnet reserved for a
+    /// service, an address outside the subnet or among the five Azure reserves, or one another
+    /// NIC (or IP configuration) of the VNet already has.
+    pub(super) fn check_nic_address(
+        &self,
+        name: &str,
+        subnet: SubnetId,
+        private_ip: IpAddr,
+    ) -> Result<(), TopologyError> {
         let s = &self.subnets[subnet.index()];
         if let Some(service) = reserved_service(&s.name) {
             return Err(TopologyError::ReservedSubnet {
@@ -493,25 +540,7 @@ impl Topology {
                 vnet: self.vnets[s.vnet.index()].name.clone(),
             });
         }
-        let primary = vm.is_some_and(|v| self.vms[v.index()].nics.is_empty());
-        self.nics.push(Nic {
-            name: name.into(),
-            subnet,
-            private_ip,
-            nsg: None,
-            asgs: Vec::new(),
-            primary,
-            vm,
-            public_ip: None,
-        });
-        let id = NicId(self.nics.len() as u32 - 1);
-        self.nics_by_ip.entry(private_ip).or_default().push(id);
-        self.nic_by_name.insert(name_key(name), id);
-        self.subnets[subnet.index()].nics.push(id);
-        if let Some(v) = vm {
-            self.vms[v.index()].nics.push(id);
-        }
-        Ok(id)
+        Ok(())
     }
 
     /// Makes `nic` a member of `asg`.
@@ -520,18 +549,8 @@ impl Topology {
     /// When the ASG's members are in another VNet.
     pub fn join_asg(&mut self, nic: NicId, asg: AsgId) -> Result<(), TopologyError> {
         let nic_vnet = self.subnets[self.nics[nic.index()].subnet.index()].vnet;
+        self.check_asg_vnet(nic, asg, &self.nics[nic.index()].name)?;
         let a = &mut self.asgs[asg.index()];
-        match a.vnet {
-            Some(v) if v != nic_vnet => {
-                return Err(TopologyError::AsgVnetMismatch {
-                    asg: a.name.clone(),
-                    nic: self.nics[nic.index()].name.clone(),
-                    asg_vnet: self.vnets[v.index()].name.clone(),
-                    nic_vnet: self.vnets[nic_vnet.index()].name.clone(),
-                });
-            }
-            _ => {}
-        }
         if !a.members.contains(&nic) {
             if self.nics[nic.index()].asgs.len() >= MAX_ASGS_PER_NIC {
                 return Err(TopologyError::TooManyAsgsOnNic {

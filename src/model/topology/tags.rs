@@ -160,7 +160,10 @@ impl Topology {
         let mut asg_members = HashMap::new();
         for (i, asg) in self.asgs.iter().enumerate() {
             let ips: Vec<IpNet> = if asg.vnet.is_none_or(|v| self.is_self_or_peer(vnet, v)) {
-                asg.members.iter().map(|n| IpNet::from(self.nics[n.index()].private_ip)).collect()
+                let primaries = asg.members.iter().map(|n| self.nics[n.index()].private_ip);
+                let secondaries =
+                    asg.config_members.iter().map(|(n, c)| self.nics[n.index()].secondary[*c].private_ip);
+                primaries.chain(secondaries).map(IpNet::from).collect()
             } else {
                 Vec::new()
             };

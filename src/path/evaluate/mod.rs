@@ -569,20 +569,23 @@ impl Walk<'_> {
         if let Some(b) = t.bastion_by_public_ip(p) {
             return self.bastion_portal(flow, b);
         }
-        let Some(nic) = pip.nic else {
+        let Some((nic, private)) = t.public_ip_target(p) else {
             return self.deny(
                 HopKind::PublicIp,
                 &pip.name,
                 format!("public IP '{}' ({}) is not associated with anything", pip.name, pip.address),
             );
         };
-        let private = t.nic(nic).private_ip;
+        let config = match t.secondary_config_at(nic, private) {
+            Some(name) => format!(" (IP configuration '{name}' of nic '{}')", t.nic(nic).name),
+            None => String::new(),
+        };
         self.push(
             HopKind::PublicIp,
             &pip.name,
             Access::Allow,
             format!(
-                "{} ({:?} SKU) translates to {private}; inbound NSGs see the private address",
+                "{} ({:?} SKU) translates to {private}{config}; inbound NSGs see the private address",
                 pip.address, pip.sku
             ),
         );

@@ -15,7 +15,9 @@ use super::schema::{
     ScenarioFile, SkuSpec, StepSpec,
 };
 use crate::jit::{JitEngine, RoleBook};
-use crate::model::{Caveat, NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId};
+use crate::model::{
+    AsgId, Caveat, NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId,
+};
 use crate::net::{AddrSet, IpProtocol, PortRange, parse_prefix};
 use crate::nsg::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
@@ -829,34 +831,58 @@ impl Loader<'_> {
             t.set_nic_nsg(nic, Some(nsg));
         }
         for (ai, asg_name) in n.asgs.iter().enumerate() {
-            if self.is_skipped(asg_name) {
-                return Err(dependent(format!("{field}.asgs[{ai}]")));
-            }
-            let asg = t.asg_by_name(asg_name).ok_or_else(|| {
-                fault(
-                    format!("{field}.asgs[{ai}]"),
-                    asg_name,
-                    format!("unknown application security group '{asg_name}'; declare it in asgs"),
-                )
-            })?;
-            t.join_asg(nic, asg)
-                .map_err(|e| fault(format!("{field}.asgs[{ai}]"), asg_name, e.to_string()))?;
+            let at = format!("{field}.asgs[{ai}]");
+            let asg = self.asg_ref(t, asg_name, &at)?;
+            t.join_asg(nic, asg).map_err(|e| fault(&at, asg_name, e.to_string()))?;
         }
-        if let Some(pip_name) = &n.public_ip {
-            if self.is_skipped(pip_name) {
-                return Err(dependent(format!("{field}.public_ip")));
-            }
-            let pip = t.public_ip_by_name(pip_name).ok_or_else(|| {
-                fault(
-                    format!("{field}.public_ip"),
-                    pip_name,
-                    format!("unknown public IP '{pip_name}'; declare it in public_ips"),
-                )
+        if let Some(pip) = self.public_ip_ref(t, n.public_ip.as_deref(), field)? {
+            t.associate_public_ip(nic, pip).map_err(|e| {
+                fault(format!("{field}.public_ip"), t.public_ip(pip).name.clone(), e.to_string())
             })?;
-            t.associate_public_ip(nic, pip)
-                .map_err(|e| fault(format!("{field}.public_ip"), pip_name, e.to_string()))?;
+        }
+        for (ci, c) in n.ip_configs.iter().enumerate() {
+            self.ip_config(t, nic, c, &format!("{field}.ip_configs[{ci}]"))?;
         }
         Ok(())
+    }
+
+    /// A NIC's secondary IP configuration, with its ASGs and public IP.
+    fn ip_config(
+        &self,
+        t: &mut Topology,
+        nic: NicId,
+        c: &super::schema::IpConfigSpec,
+        field: &str,
+    ) -> Result<(), Fault> {
+        let ip: IpAddr = c
+            .private_ip
+            .parse()
+            .map_err(|_| fault(format!("{field}.private_ip"), &c.private_ip, not_an_ip(&c.private_ip)))?;
+        let config = t.add_ip_config(nic, &c.name, ip).map_err(|e| match e {
+            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &c.name, e.to_string()),
+            _ => fault(format!("{field}.private_ip"), &c.private_ip, e.to_string()),
+        })?;
+        for (ai, asg_name) in c.asgs.iter().enumerate() {
+            let at = format!("{field}.asgs[{ai}]");
+            let asg = self.asg_ref(t, asg_name, &at)?;
+            t.join_asg_config(nic, config, asg).map_err(|e| fault(&at, asg_name, e.to_string()))?;
+        }
+        if let Some(pip) = self.public_ip_ref(t, c.public_ip.as_deref(), field)? {
+            t.associate_public_ip_config(nic, config, pip).map_err(|e| {
+                fault(format!("{field}.public_ip"), t.public_ip(pip).name.clone(), e.to_string())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The ASG `name` at `field`.
+    fn asg_ref(&self, t: &Topology, name: &str, field: &str) -> Result<AsgId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
+        t.asg_by_name(name).ok_or_else(|| {
+            fault(field, name, format!("unknown application security group '{name}'; declare it in asgs"))
+        })
     }
 
     pub(super) fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {

@@ -19,6 +19,7 @@ mod replay;
 mod replay_stream;
 mod report;
 mod robustness;
+mod sarif;
 mod scenarios;
 mod serve;
 mod serve_browser;

@@ -48,6 +48,8 @@ pub struct Scenario {
     /// What could not be read or modelled and can change traffic: every answer that depends on
     /// one names it ([`Scenario::caveats_for_vm`], [`Scenario::caveats_for_flow`]).
     pub caveats: Vec<Caveat>,
+    /// Where its NSGs, rules, VMs and subnets are written, and where an import read them.
+    pub places: super::Places,
 }
 
 impl Scenario {
@@ -630,6 +632,7 @@ impl Loader<'_> {
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();
+        let places = super::Places::new(&file, &self.map, self.path);
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -641,6 +644,7 @@ impl Loader<'_> {
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
             caveats,
+            places,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {

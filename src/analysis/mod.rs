@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod diff;
 pub mod lint;
+mod lint_intent;
 pub mod space;
 #[cfg(test)]
 mod testing;

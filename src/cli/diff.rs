@@ -240,7 +240,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     match args.format {
         GateFormat::Sarif => {
             let log = diff_sarif(args, &d, (&old_scenario, &new_scenario), &both);
-            print_json(&sarif_json(&log, &std::env::current_dir()?));
+            super::common::print_compact_json(&sarif_json(&log, &std::env::current_dir()?))?;
         }
         GateFormat::Text => print!("{}", diff_text(&args.old, &args.new, at, &d, &both)?),
         GateFormat::Json => print_json(&json!({

@@ -142,7 +142,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
         GateFormat::Sarif => {
             let base = std::env::current_dir()?;
-            print_json(&sarif_json(&lint_sarif(&args.file, &findings, &caveats, &scenario.places), &base));
+            super::common::print_compact_json(&sarif_json(
+                &lint_sarif(&args.file, &findings, &caveats, &scenario.places),
+                &base,
+            ))?;
         }
         GateFormat::Json => print_json(&json!({
             "file": args.file.display().to_string(),

@@ -471,10 +471,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     match args.format {
         GateFormat::Sarif => {
-            super::common::print_json(&sarif_json(
+            super::common::print_compact_json(&sarif_json(
                 &suites_sarif(&args.files, &suites, &caveats),
                 &std::env::current_dir()?,
-            ));
+            ))?;
         }
         GateFormat::Text => {
             for s in &suites {

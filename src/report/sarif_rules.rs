@@ -63,18 +63,13 @@ pub fn lint_rule(code: &str, severity: Severity) -> SarifRule {
         ),
         "NSG007-rule-does-nothing" => (
             "A rule that deploys but does nothing",
-            "Azure accepts the rule, but no traffic where the NSG applies can match it: its destination (inbound) or source (outbound) is outside every address the NSG filters, or its protocol is one the subnet's only tenant never uses.",
+            "Azure accepts the rule, but no traffic where the NSG applies can match it: an IPsec (Ah, Esp) rule in an NSG that applies only on AzureBastionSubnet, which holds only Azure Bastion, whose traffic is TCP and UDP.",
             Some(NSG_OVERVIEW),
         ),
         "NSG008-multi-tenant-tag-management" => (
             "Management port restricted only by a multi-tenant service tag",
             "A management port is allowed from a service tag such as AzureCloud, whose ranges include the public IPs any Azure customer can use: anyone with a subscription can send from them.",
             Some(SERVICE_TAGS),
-        ),
-        "NSG009-management-exposure" => (
-            "Open management port, with its exposure width",
-            "A management port reachable from outside the virtual network, labelled wide (any source or a public service tag) or narrow (specific ranges), as Defender for Cloud's attack paths label exposure.",
-            Some(JIT_OVERVIEW),
         ),
         "JIT001-rule-defeats-jit" => (
             "An allow defeats a JIT deny rule",

@@ -15,6 +15,7 @@ mod jit_cli;
 mod matcher;
 mod overlap;
 mod paths;
+mod pipeline;
 mod replay;
 mod replay_stream;
 mod report;

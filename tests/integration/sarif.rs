@@ -11,11 +11,15 @@ use super::util::{TempDir, nsgsim, position, root};
 /// (20 runs per file, 25,000 results per run, 1,000 locations per result, 10 MB).
 #[track_caller]
 pub fn assert_valid_sarif(log: &Value, text: &str) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("tests/data/sarif/sarif-schema-2.1.0.json"))
-            .expect("the schema"),
-    )
-    .expect("the schema is JSON");
+    let text_of_schema =
+        std::fs::read_to_string(root().join("tests/data/sarif/sarif-schema-2.1.0.json")).expect("the schema");
+    // The published schema's `run.language` pattern has a stray `]` that ECMA-262 regular
+    // expressions (which the meta-schema's `format: regex` checks) refuse; escaped here, in
+    // memory, so that the file stays the TC's. nsgsim writes no `language`.
+    let bad = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert!(text_of_schema.contains(bad), "the schema's known erratum moved: review this fix");
+    let text_of_schema = text_of_schema.replace(bad, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
+    let schema: Value = serde_json::from_str(&text_of_schema).expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let errors: Vec<String> =
         validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path())).collect();

@@ -103,6 +103,7 @@ mod tests {
     fn findings(rules: &str, subnet: &str) -> Vec<Finding> {
         let text = format!(
             r#"Scenario(name: "t", start: "2025-01-06T09:00:00Z",
+                service_tags: {{"AzureCloud.westeurope": ["20.50.0.0/16"]}},
                 vnets: [Vnet(name: "v", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "{subnet}", prefix: "10.0.0.0/26", nsg: "n")])],
                 nsgs: [Nsg(name: "n", rules: [{rules}])])"#
         );

@@ -226,6 +226,11 @@ fn result_json(r: &SarifResult, rule_index: usize, log: &SarifLog, base: &Path) 
 /// documentation); `base` is the directory relative paths are written against (the current
 /// directory: a CI job runs at the repository's root).
 pub fn sarif_json(log: &SarifLog, base: &Path) -> Value {
+    sarif_json_within(log, base, GITHUB_MAX_RESULTS_PER_RUN, GITHUB_MAX_RUNS)
+}
+
+/// [`sarif_json`] with the limits given (the tests use small ones).
+fn sarif_json_within(log: &SarifLog, base: &Path, per_run: usize, max_runs: usize) -> Value {
     let version = env!("CARGO_PKG_VERSION");
     let driver = json!({
         "name": "nsgsim",
@@ -235,24 +240,21 @@ pub fn sarif_json(log: &SarifLog, base: &Path) -> Value {
         "rules": log.rules.iter().map(rule_json).collect::<Vec<_>>(),
     });
     let index = |id: &str| log.rules.iter().position(|r| r.id == id).unwrap_or(0);
-    let chunks: Vec<&[SarifResult]> = if log.results.is_empty() {
-        vec![&[][..]]
-    } else {
-        log.results.chunks(GITHUB_MAX_RESULTS_PER_RUN).collect()
-    };
-    let parts = chunks.len().min(GITHUB_MAX_RUNS);
-    let left_out: usize = chunks.iter().skip(GITHUB_MAX_RUNS).map(|c| c.len()).sum();
+    let chunks: Vec<&[SarifResult]> =
+        if log.results.is_empty() { vec![&[][..]] } else { log.results.chunks(per_run).collect() };
+    let parts = chunks.len().min(max_runs);
+    let left_out: usize = chunks.iter().skip(max_runs).map(|c| c.len()).sum();
     let mut notes: Vec<String> = log.notes.clone();
     if left_out > 0 {
         notes.push(format!(
-            "{left_out} result(s) left out: GitHub accepts at most {GITHUB_MAX_RUNS} runs of {GITHUB_MAX_RESULTS_PER_RUN} results per file; run `nsgsim {} --format json` for all of them",
+            "{left_out} result(s) left out: GitHub accepts at most {max_runs} runs of {per_run} results per file; run `nsgsim {} --format json` for all of them",
             log.command
         ));
     }
     let base_uri = format!("file://{}/", encode(&base.to_string_lossy().replace('\\', "/")));
     let runs: Vec<Value> = chunks
         .iter()
-        .take(GITHUB_MAX_RUNS)
+        .take(max_runs)
         .enumerate()
         .map(|(i, chunk)| {
             let category = if parts == 1 {
@@ -344,8 +346,9 @@ mod tests {
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[0]["results"].as_array().map(Vec::len), Some(GITHUB_MAX_RESULTS_PER_RUN));
         assert_ne!(runs[0]["automationDetails"]["id"], runs[1]["automationDetails"]["id"]);
-        let over = sarif_json(&log(GITHUB_MAX_RESULTS_PER_RUN * GITHUB_MAX_RUNS + 5), Path::new("/repo"));
-        assert_eq!(over["runs"].as_array().map(Vec::len), Some(GITHUB_MAX_RUNS));
+        // Beyond the runs allowed (here 3 of 10), the rest are counted, not dropped silently.
+        let over = sarif_json_within(&log(35), Path::new("/repo"), 10, 3);
+        assert_eq!(over["runs"].as_array().map(Vec::len), Some(3));
         assert_eq!(over["runs"][0]["properties"]["nsgsim/resultsLeftOut"], 5);
         let note =
             over["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].to_string();

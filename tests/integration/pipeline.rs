@@ -149,6 +149,7 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "without the pre-commit tool the test says it skips")]
 fn the_pre_commit_hooks_check_scenarios_and_lint_templates() {
     let tool = Command::new("pre-commit").arg("--version").output();
     if !tool.as_ref().is_ok_and(|o| o.status.success()) {

@@ -16,7 +16,7 @@
 //! | `JIT003-active-grant` | info | a management port open to the Internet only by an active JIT grant (it closes at the grant's end) |
 //! | `JIT004-port-5989` | warning | a JIT policy protects 5989, a training text's typo for WinRM's 5986 |
 //! | `BAS001-bastion-missing-rule` | error | the NSG on `AzureBastionSubnet` lacks one of Azure's required rules |
-//! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag ([`super::lint_intent`]) |
+//! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag (`analysis/lint_intent.rs`) |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.

@@ -17,6 +17,7 @@
 //! | `JIT004-port-5989` | warning | a JIT policy protects 5989, a training text's typo for WinRM's 5986 |
 //! | `BAS001-bastion-missing-rule` | error | the NSG on `AzureBastionSubnet` lacks one of Azure's required rules |
 //! | `AVNM001`–`AVNM003` | | Virtual Network Manager's security admin rules (`admin_lint.rs`) |
+//! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag (`analysis/lint_intent.rs`) |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.
@@ -100,6 +101,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     jit_checks(&chains, jit, &mut out);
     bastion_checks(topology, &mut out);
     super::admin_lint::admin_checks(&chains, jit, &mut out);
+    super::lint_intent::intent_checks(topology, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     out
 }

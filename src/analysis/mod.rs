@@ -11,6 +11,7 @@ pub mod chain;
 pub mod diff;
 pub mod jit_drift;
 pub mod lint;
+mod lint_intent;
 pub mod space;
 #[cfg(test)]
 mod testing;

@@ -96,6 +96,20 @@ pub fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
+/// Prints `value` as compact JSON on stdout, through one buffer: SARIF logs of large policies
+/// run to tens of megabytes, which pretty-printing doubles and unbuffered writes slow down.
+///
+/// # Errors
+/// Writing to stdout failed.
+pub fn print_compact_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints the caveat line of `file` on stderr when `caveats` is not empty. Stderr, whatever the
 /// format, so that a user sees it even when the answer on stdout is piped into a file or `jq`;
 /// the JSON answer carries the same caveats as data.

@@ -1,4 +1,4 @@
-//! `nsgsim diff OLD NEW [--at OFFSET] [--format json] [--fail-on-change] [--strict]`: exactly
+//! `nsgsim diff OLD NEW [--at OFFSET] [--format json|sarif] [--fail-on-change] [--strict]`: exactly
 //! which flows change verdict for each VM present in both policies, with the deciding rules on
 //! each side, what an apply of the new policy does to the rules Defender's JIT owns in the old
 //! one (`analysis::jit_drift`), and both scenarios' caveats.
@@ -9,15 +9,18 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
-use super::{EXIT_FAILED, EXIT_OK, Format};
+use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::chain::Decider;
 use crate::analysis::diff::{Change, PolicyDiff, diff};
 use crate::analysis::jit_drift::{JitDrift, jit_drift};
 use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
 use crate::model::Caveat;
-use crate::report::{caveat_json, summary_with_caveats};
+use crate::report::{
+    SarifLevel, SarifLog, SarifResult, SarifRule, caveat_json, lint_sarif, sarif_json, summary_with_caveats,
+};
 use crate::scenario::Scenario;
+use crate::scenario::{Part, Place};
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim diff`.
@@ -38,8 +41,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
 }
 
 fn decider_json(d: &Decider) -> serde_json::Value {
@@ -202,6 +205,82 @@ fn diff_text(
     Ok(out)
 }
 
+/// The places of a side's deciding user rules (where an import read them first), in `scenario`.
+fn decider_places(deciders: &[Decider], scenario: &Scenario) -> Vec<Place> {
+    deciders
+        .iter()
+        .filter(|d| d.user_rule)
+        .filter_map(|d| {
+            Some(Part::Rule { nsg: d.nsg.as_deref()?, rule: d.rule.strip_prefix("securityRules/")? })
+        })
+        .flat_map(|part| scenario.places.of(&part))
+        .collect()
+}
+
+/// The diff as SARIF: one `DIFF001-verdict-change` result per changed flow set (an error under
+/// `--fail-on-change`, else a warning), located at the rules that decide it in the new policy
+/// (then the VM, then the old rules), with an example flow and both sides' deciding rules.
+fn diff_sarif(
+    args: &Args,
+    d: &PolicyDiff,
+    (old, new): (&Scenario, &Scenario),
+    caveats: &[&Caveat],
+) -> SarifLog {
+    let mut log = lint_sarif(&args.new, &[], caveats, &new.places);
+    log.command = "diff".into();
+    let level = if args.fail_on_change { SarifLevel::Error } else { SarifLevel::Warning };
+    let mut results = Vec::new();
+    for c in &d.changes {
+        log.rule(SarifRule {
+            id: "DIFF001-verdict-change".into(),
+            short: "A flow changes verdict".into(),
+            full: "Between the old and the new policy, these flows of the VM change verdict (Allow to Deny or Deny to Allow); the message names an example flow and the rules that decide it on each side.".into(),
+            help_uri: Some("https://learn.microsoft.com/en-us/azure/virtual-network/network-security-group-how-it-works".into()),
+            level,
+        });
+        let rules = |ds: &[Decider]| ds.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ");
+        let example = c.boxes.first().map(describe_box).unwrap_or_default();
+        // What changed first: the new side's deciders the old side lacks (a default rule: its
+        // NSG), then the old side's the new lacks (a rule removed), then the VM and the rest.
+        let added: Vec<Decider> = c.new.iter().filter(|d| !c.old.contains(d)).cloned().collect();
+        let removed: Vec<Decider> = c.old.iter().filter(|d| !c.new.contains(d)).cloned().collect();
+        let mut places = decider_places(&added, new);
+        places.extend(
+            added
+                .iter()
+                .filter(|d| !d.user_rule)
+                .filter_map(|d| d.nsg.as_deref())
+                .flat_map(|n| new.places.of(&Part::Nsg(n))),
+        );
+        places.extend(decider_places(&removed, old));
+        places.extend(new.places.of(&Part::Vm(&c.vm)));
+        places.extend(decider_places(&c.new, new));
+        let mut seen = Vec::new();
+        places.retain(|p| {
+            if seen.contains(p) {
+                false
+            } else {
+                seen.push(p.clone());
+                true
+            }
+        });
+        places.sort_by_key(|p| p.in_scenario);
+        results.push(SarifResult {
+            rule_id: "DIFF001-verdict-change".into(),
+            level,
+            message: format!(
+                "{} flows of VM '{}' (NIC '{}') change from {} to {}, e.g. {example} ({} flow box(es)). Before: {}. After: {}.",
+                c.direction, c.vm, c.nic, c.old_verdict, c.new_verdict, c.boxes.len(), rules(&c.old), rules(&c.new)
+            ),
+            places,
+            identity: format!("{}|{}|{}|{:?}", c.vm, c.nic, c.direction, c.boxes.first().map(describe_box)),
+        });
+    }
+    results.append(&mut log.results);
+    log.results = results;
+    log
+}
+
 /// Runs the command: 0, or 1 with `--fail-on-change` when some verdict changes (or with
 /// `--strict` when either scenario has caveats).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
@@ -231,11 +310,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .collect()
     };
     match args.format {
-        Format::Text => print!(
+        GateFormat::Sarif => {
+            let log = diff_sarif(args, &d, (&old_scenario, &new_scenario), &both);
+            super::common::print_compact_json(&sarif_json(&log, &std::env::current_dir()?))?;
+        }
+        GateFormat::Text => print!(
             "{}",
             diff_text((&old_scenario, &new_scenario), &args.old, &args.new, at, &d, &drifts, &both)?
         ),
-        Format::Json => print_json(&json!({
+        GateFormat::Json => print_json(&json!({
             "old": args.old.display().to_string(),
             "new": args.new.display().to_string(),
             "at": at.to_string(),

@@ -156,6 +156,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_FAILED);
     }
+    // Where each part was read, relative to where the scenario is written, so that findings
+    // about it point into the input (`lint --format sarif`).
+    let dir = args.output.as_deref().map(|p| p.parent().unwrap_or(Path::new("")));
+    let mut imported = imported;
+    imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, dir);
     let text = to_ron(&imported.scenario);
     let shown = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
     // The output must be a scenario nsgsim accepts, and nothing is written unless it is. Import

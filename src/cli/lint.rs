@@ -1,34 +1,36 @@
-//! `nsgsim lint FILE [--at OFFSET] [--live LIVE] [--format json] [--strict]`: findings with
+//! `nsgsim lint FILE [--at OFFSET] [--live LIVE] [--format json|sarif] [--strict]`: findings with
 //! severity, code, NSG, rules, why and a fix, and the scenario's caveats. Exit 1 when any finding
 //! is an error, or with `--strict` when the scenario has caveats. With `--live`, FILE is a plan
 //! and the findings include what its apply would do to the rules Defender's JIT owns in the live
 //! estate (`analysis::jit_drift`).
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
-use super::{EXIT_FAILED, EXIT_OK, Format};
+use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::jit_drift::{drift_findings, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
-use crate::report::{caveats_json, summary_with_caveats};
+use crate::report::{caveats_json, lint_sarif, sarif_json, summary_with_caveats};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
 
 /// Arguments of `nsgsim lint`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Scenario file (hand-written or produced by `nsgsim import`).
+    /// Scenario file (hand-written or produced by `nsgsim import`), or JSON to import on the fly
+    /// (an ARM template or Bicep build, `az`/REST output, a Terraform plan): findings then point
+    /// into it.
     pub file: PathBuf,
     /// Lint the policy as it is at this offset of the timeline (JIT rules, steps applied): 90m, PT1H.
     #[arg(long, allow_hyphen_values = true)]
     pub at: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
     /// Exit 1 when the scenario has caveats (things that can change traffic were not modelled),
     /// so that CI refuses an incomplete model.
     #[arg(long)]
@@ -114,10 +116,53 @@ fn finding_json(scenarios: &[&Scenario], f: &Finding) -> serde_json::Value {
     })
 }
 
+/// Whether `file` is JSON to import (an ARM template or Bicep build, `az`/REST output, a
+/// Terraform plan) rather than a scenario.
+fn is_template(file: &Path) -> bool {
+    file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// The scenario `nsgsim import FILE` would write beside `file`, loaded without writing it: its
+/// origins point into `file`, so findings do. The import's warnings go to stderr as `import`
+/// prints them; what it could not model is in the scenario's caveats, which lint reports.
+fn imported(file: &Path) -> anyhow::Result<crate::scenario::Scenario> {
+    let options = crate::import::ImportOptions::default();
+    let mut imported = crate::import::import_files(&[file], &[], &options)?;
+    for warning in &imported.warnings {
+        super::common::print_warning(warning);
+    }
+    if imported.is_empty() {
+        anyhow::bail!(
+            "{}: the input yields no virtual network and no network security group, so there is nothing to lint (`nsgsim import {}` shows what was read and skipped)",
+            file.display(),
+            file.display()
+        );
+    }
+    let dir = file.parent().unwrap_or(Path::new(""));
+    imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, Some(dir));
+    let text = crate::import::to_ron(&imported.scenario);
+    crate::scenario::load_str(&text, file).map_err(|e| {
+        let at = e.field.as_deref().and_then(|f| imported.origin_of(f));
+        match at {
+            Some(o) => anyhow::anyhow!(
+                "{}: {}: {} (as imported; `nsgsim import` shows the same)",
+                crate::import::json_position::file_position(&o.file, o.position),
+                o.path,
+                e.message
+            ),
+            None => anyhow::anyhow!(
+                "{}: the imported scenario does not pass check: {}",
+                file.display(),
+                e.message
+            ),
+        }
+    })
+}
+
 /// Runs the command: 0 (no errors), 1 (an error finding, or caveats under `--strict`), or an
 /// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = if is_template(&args.file) { imported(&args.file)? } else { load(&args.file)? };
     let at = at_offset(&scenario, args.at.as_deref())?;
     let sim = replay(&scenario, at)?;
     let mut findings = lint(sim.topology(), sim.jit());
@@ -137,11 +182,18 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // Lint answers about the whole scenario, so every caveat concerns it.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().chain(&live_caveats).collect();
     match args.format {
-        Format::Text => {
+        GateFormat::Text => {
             let heading = format!("{} at +{at} ({})", args.file.display(), sim.now());
             print!("{}", findings_text(&sources, &heading, &findings, (errors, warnings, infos), &caveats)?);
         }
-        Format::Json => print_json(&json!({
+        GateFormat::Sarif => {
+            let base = std::env::current_dir()?;
+            super::common::print_compact_json(&sarif_json(
+                &lint_sarif(&args.file, &findings, &caveats, &scenario.places),
+                &base,
+            ))?;
+        }
+        GateFormat::Json => print_json(&json!({
             "file": args.file.display().to_string(),
             "at": sim.now().to_string(),
             "findings": findings.iter().map(|f| finding_json(&sources, f)).collect::<Vec<_>>(),

@@ -44,6 +44,19 @@ pub enum Format {
     Json,
 }
 
+/// Output format of the commands that gate CI (`lint`, `test`, `diff`, `replay`): SARIF too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum GateFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, Azure DevOps): each result located where the
+    /// user edits (docs/engineers.md, "SARIF").
+    Sarif,
+}
+
 /// nsgsim: an offline simulator of Azure NSGs and Defender for Cloud just-in-time VM access.
 #[derive(Debug, Parser)]
 #[command(name = "nsgsim", version, about, long_about = None)]

@@ -1,4 +1,4 @@
-//! `nsgsim test FILE... [--scenario PATH] [--junit OUT.xml] [--strict]`: assertion files (named
+//! `nsgsim test FILE... [--scenario PATH] [--junit OUT.xml] [--strict] [--format json|sarif]`: assertion files (named
 //! flows with the verdict each must get) run against a scenario or an imported policy, for CI
 //! gates. Each case names the caveats that can change its answer (those of either end of its
 //! flow); `--strict` fails such a case. Exit 1 when a case fails, 2 when a file or case is
@@ -9,13 +9,17 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::common::{load, print_caveats, print_error};
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, Format};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, GateFormat};
 use crate::import::assertions::{AssertionsFile, CaseProtocol, CaseSpec, CaseVerdict, parse};
 use crate::model::Caveat;
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
-use crate::report::{Style, caveat_line, caveat_names, caveats_json, summary_with_caveats, trace_text};
+use crate::report::{
+    SarifLevel, SarifLog, SarifResult, SarifRule, Style, caveat_line, caveat_names, caveats_json, lint_sarif,
+    sarif_json, summary_with_caveats, trace_text,
+};
+use crate::scenario::Place;
 use crate::scenario::{End, Scenario, SourceMap};
 use crate::sim::{Duration, Simulator, replay_until};
 use crate::text::{ReadError, read_file, safe_message};
@@ -37,8 +41,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
 }
 
 /// What happened to one case.
@@ -56,6 +60,8 @@ struct CaseResult {
     trace: String,
     /// The scenario's caveats that can change this case's answer.
     caveats: Vec<Caveat>,
+    /// Where the case is written in its assertion file (line, column), for SARIF.
+    position: Option<(usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -113,7 +119,14 @@ fn run_case(
     sims: &mut HashMap<i64, Simulator>,
     strict: bool,
 ) -> CaseResult {
-    let result = |outcome, trace| CaseResult { name: case.name.clone(), outcome, trace, caveats: Vec::new() };
+    let position = places.map.start(&format!("cases[{index}]"));
+    let result = |outcome, trace| CaseResult {
+        name: case.name.clone(),
+        outcome,
+        trace,
+        caveats: Vec::new(),
+        position,
+    };
     let invalid = |field: &str, value: &str, message: &str| {
         result(
             Outcome::Error(places.error(&format!("cases[{index}].{field}"), value, message)),
@@ -380,6 +393,66 @@ fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> any
     Ok(Suite { name, scenario: scenario_path.display().to_string(), cases, error: None, caveats })
 }
 
+/// The run as SARIF: a failed case (`TEST001-case-failed`) or an invalid one or file
+/// (`TEST002-invalid`) at its line in the assertion file, with the failure and the trace that
+/// proves it; then the caveats that can change some answer.
+fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> SarifLog {
+    let first = files.first().map_or_else(PathBuf::new, Clone::clone);
+    let mut log = lint_sarif(&first, &[], caveats, &crate::scenario::Places::default());
+    log.command = "test".into();
+    let rule = |id: &str, short: &str, full: &str| SarifRule {
+        id: id.into(),
+        short: short.into(),
+        full: full.into(),
+        help_uri: None,
+        level: SarifLevel::Error,
+    };
+    let at = |file: &Path, position: Option<(usize, usize)>| Place {
+        file: file.to_path_buf(),
+        line: position.map(|p| p.0),
+        column: position.map(|p| p.1),
+        path: String::new(),
+        in_scenario: true,
+    };
+    let mut results = Vec::new();
+    for (file, s) in files.iter().zip(suites) {
+        if let Some(m) = &s.error {
+            log.rule(rule("TEST002-invalid", "An invalid assertion file or case", "The assertion file or case cannot be run as written; the message names the field and what is valid."));
+            results.push(SarifResult {
+                rule_id: "TEST002-invalid".into(),
+                level: SarifLevel::Error,
+                message: safe_message(m),
+                places: vec![at(file, None)],
+                identity: file.display().to_string(),
+            });
+        }
+        for c in &s.cases {
+            let (id, message) = match &c.outcome {
+                Outcome::Pass => continue,
+                Outcome::Fail(m) => {
+                    ("TEST001-case-failed", format!("{} ({}): {m}\n{}", c.name, s.scenario, c.trace))
+                }
+                Outcome::Error(m) => ("TEST002-invalid", format!("{}: {}", c.name, safe_message(m))),
+            };
+            log.rule(if id == "TEST001-case-failed" {
+                rule(id, "A flow assertion failed", "The flow does not get the verdict (or deciding rule) the assertion file requires; the message holds the trace that proves it.")
+            } else {
+                rule(id, "An invalid assertion file or case", "The assertion file or case cannot be run as written; the message names the field and what is valid.")
+            });
+            results.push(SarifResult {
+                rule_id: id.into(),
+                level: SarifLevel::Error,
+                message,
+                places: vec![at(file, c.position)],
+                identity: format!("{}|{}", file.display(), c.name),
+            });
+        }
+    }
+    results.append(&mut log.results);
+    log.results = results;
+    log
+}
+
 /// Runs the command: 0 when every case passes, 1 when one fails, 2 for invalid files or cases.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let suites: Vec<Suite> =
@@ -397,7 +470,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
     }
     match args.format {
-        Format::Text => {
+        GateFormat::Sarif => {
+            super::common::print_compact_json(&sarif_json(
+                &suites_sarif(&args.files, &suites, &caveats),
+                &std::env::current_dir()?,
+            ))?;
+        }
+        GateFormat::Text => {
             for s in &suites {
                 if let Some(m) = &s.error {
                     println!("{}", s.name);
@@ -427,7 +506,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             let totals = format!("{passed} passed, {failed} failed, {errored} invalid{files}");
             println!("{}", summary_with_caveats(&totals, &caveats));
         }
-        Format::Json => super::common::print_json(&serde_json::json!({
+        GateFormat::Json => super::common::print_json(&serde_json::json!({
             "suites": suites.iter().map(|s| serde_json::json!({
                 "name": s.name,
                 "scenario": s.scenario,
@@ -484,12 +563,14 @@ mod tests {
                     outcome: Outcome::Pass,
                     trace: "t".into(),
                     caveats: Vec::new(),
+                    position: None,
                 },
                 CaseResult {
                     name: "bad \"one\"".into(),
                     outcome: Outcome::Fail("expected Deny & more".into()),
                     trace: "hop <1>".into(),
                     caveats: Vec::new(),
+                    position: None,
                 },
             ],
             error: None,

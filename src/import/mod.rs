@@ -36,6 +36,7 @@ mod emit;
 mod inventory;
 pub mod json;
 pub mod json_position;
+mod origin_map;
 mod resource;
 mod rest;
 mod source;
@@ -49,6 +50,7 @@ use std::path::{Path, PathBuf};
 pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
 pub use emit::to_ron;
 pub use json_position::Position;
+pub use origin_map::origin_map;
 pub use summary::{Relevance, SkipReason, Summary, TypeSummary};
 
 use crate::scenario::schema::ScenarioFile;

@@ -13,6 +13,8 @@ mod html;
 mod jit_status;
 mod json;
 mod outcome;
+mod sarif;
+mod sarif_rules;
 mod situation;
 mod svg;
 mod teach;
@@ -31,6 +33,11 @@ pub use json::{
     step_json, trace_json,
 };
 pub use outcome::{change_text, happened_text, rule_change_text};
+pub use sarif::{
+    GITHUB_MAX_LOCATIONS_PER_RESULT, GITHUB_MAX_RESULTS_PER_RUN, GITHUB_MAX_RUNS, SarifLevel, SarifLog,
+    SarifResult, SarifRule, sarif_json,
+};
+pub use sarif_rules::{lint_rule, lint_sarif};
 pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};
 pub use teach::{CorrectionsShown, correction_json, correction_line, known_claims_for};

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use super::schema_admin::*;
+pub use super::schema_origins::OriginSpec;
 pub use super::schema_peering::{PeeringOptionsSpec, PeeringSpec};
 pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
 
@@ -84,6 +85,12 @@ pub struct ScenarioFile {
     /// by hand); every answer that depends on one names it.
     #[serde(default)]
     pub caveats: Vec<CaveatSpec>,
+    /// Where each part was read, written by `nsgsim import`: part (`nsg/NAME`,
+    /// `nsg/NAME/rule/RULE`, `vm/NAME`, `nic/NAME`, `vnet/NAME/subnet/NAME`, `jit/NAME`, …) →
+    /// its origin in the template, plan or `az` output. Findings point there
+    /// (docs/scenario-format.md, "Origins").
+    #[serde(default)]
+    pub origins: BTreeMap<String, OriginSpec>,
 }
 
 /// One thing that could not be read or modelled and can change traffic:

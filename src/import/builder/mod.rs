@@ -204,6 +204,7 @@ impl Inventory {
             options: OptionsSpec::default(),
             timeline: Vec::new(),
             caveats: Vec::new(),
+            origins: BTreeMap::new(),
         };
         let origins = self.origins(&scenario);
         Ok((scenario, origins))

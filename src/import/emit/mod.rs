@@ -277,8 +277,32 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         }
         o.push_str("    ],\n");
     }
+    origins(&mut o, &f.origins);
     o.push_str(")\n");
     o
+}
+
+/// The `origins` field, last: where each part was read, for findings to point at (long, and
+/// read by tools rather than people); nothing when there are none.
+fn origins(
+    o: &mut String,
+    origins: &std::collections::BTreeMap<String, crate::scenario::schema::OriginSpec>,
+) {
+    if origins.is_empty() {
+        return;
+    }
+    o.push_str(
+        "    // Where each part was read: `lint --format sarif`, `test` and `diff` point findings there.\n",
+    );
+    o.push_str("    origins: {\n");
+    for (key, origin) in origins {
+        let _ = write!(o, "        {}: Origin(file: {}", s(key), s(&origin.file));
+        if let (Some(line), Some(column)) = (origin.line, origin.column) {
+            let _ = write!(o, ", line: {line}, column: {column}");
+        }
+        let _ = writeln!(o, ", path: {}),", s(&origin.path));
+    }
+    o.push_str("    },\n");
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Scenario {
     /// Where NSGs and rules are defined in what they were imported from (their `origin`):
     /// (NSG, rule name, or `None` for the NSG) → `FILE:LINE:COLUMN ADDRESS`.
     pub origins: BTreeMap<(String, Option<String>), String>,
+    /// Where its NSGs, rules, VMs and subnets are written, and where an import read them.
+    pub places: super::Places,
 }
 
 impl Scenario {
@@ -659,6 +661,7 @@ impl Loader<'_> {
                 }
             }
         }
+        let places = super::Places::new(&file, &self.map, self.path);
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -671,6 +674,7 @@ impl Loader<'_> {
             warnings: Vec::new(),
             caveats,
             origins,
+            places,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (si, s) in file.timeline.iter().enumerate() {

@@ -1,0 +1,255 @@
+//! What nsgsim's lint codes mean in SARIF: each code's short and full description and
+//! Microsoft's page, and a lint run as a [`SarifLog`] whose results are located at the rules,
+//! NSGs and VMs they name (where an import read them first, the scenario line next).
+//!
+//! Codes this catalogue does not know (a check added elsewhere) still get a rule, described by
+//! their code: a new finding is never dropped for want of a description.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::lint::{Finding, Severity};
+use crate::model::Caveat;
+use crate::scenario::{Part, Place, Places};
+
+use super::caveat::caveat_detail;
+use super::sarif::{SarifLevel, SarifLog, SarifResult, SarifRule};
+
+const NSG_OVERVIEW: &str =
+    "https://learn.microsoft.com/en-us/azure/virtual-network/network-security-groups-overview";
+const NSG_HOW: &str =
+    "https://learn.microsoft.com/en-us/azure/virtual-network/network-security-group-how-it-works";
+const JIT_OVERVIEW: &str =
+    "https://learn.microsoft.com/en-us/azure/defender-for-cloud/just-in-time-access-overview";
+const BASTION_NSG: &str = "https://learn.microsoft.com/en-us/azure/bastion/bastion-nsg";
+const PUBLIC_IP: &str =
+    "https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/public-ip-addresses";
+const SERVICE_TAGS: &str = "https://learn.microsoft.com/en-us/azure/virtual-network/service-tags-overview";
+
+/// The id of the rule that carries a scenario's caveats into SARIF.
+pub const CAVEAT_RULE: &str = "CAV001-not-modelled";
+
+/// The SARIF rule of a lint code (`NSG001-shadowed-rule`) at `severity`.
+pub fn lint_rule(code: &str, severity: Severity) -> SarifRule {
+    let (short, full, help): (&str, &str, Option<&str>) = match code {
+        "NSG001-shadowed-rule" => (
+            "A rule no flow ever reaches",
+            "Earlier rules of the same NSG and direction cover every flow the rule matches (or it matches no flow where the NSG applies), so it never takes effect: Azure stops at the first matching rule, by priority.",
+            Some(NSG_OVERVIEW),
+        ),
+        "NSG002-redundant-rule" => (
+            "A rule whose removal changes no verdict",
+            "The rules after it decide the same flows the same way; removing it changes nothing.",
+            Some(NSG_OVERVIEW),
+        ),
+        "NSG003-level-conflict" => (
+            "Subnet and NIC NSGs disagree",
+            "One NSG level (subnet or NIC) allows by a user rule what the other denies; traffic must be allowed by both, so the allow has no effect there.",
+            Some(NSG_HOW),
+        ),
+        "NSG004-management-port-open" => (
+            "Management port open to the Internet",
+            "SSH, RDP or WinRM (22, 3389, 5985, 5986) is allowed from any source or the Internet; Azure Policy 22730e10-96f6-4aac-ad84-9383d35b5917 and b0f33259-77d7-4c9e-aac6-3aabcfae693c flag it; use just-in-time VM access or Azure Bastion.",
+            Some(JIT_OVERVIEW),
+        ),
+        "NSG005-unassociated-nsg" => (
+            "NSG associated with nothing",
+            "The NSG is on no subnet and no network interface, so it filters nothing.",
+            Some(NSG_OVERVIEW),
+        ),
+        "NSG006-internet-facing-vm-without-nsg" => (
+            "Internet-facing VM without an NSG",
+            "A VM with a public IP has no NSG on its subnet or NIC: a Basic public IP is open by default; a Standard one is closed until an NSG allows.",
+            Some(PUBLIC_IP),
+        ),
+        "NSG007-rule-does-nothing" => (
+            "A rule that deploys but does nothing",
+            "Azure accepts the rule, but no traffic where the NSG applies can match it: an IPsec (Ah, Esp) rule in an NSG that applies only on AzureBastionSubnet, which holds only Azure Bastion, whose traffic is TCP and UDP.",
+            Some(NSG_OVERVIEW),
+        ),
+        "NSG008-multi-tenant-tag-management" => (
+            "Management port restricted only by a multi-tenant service tag",
+            "A management port is allowed from a service tag such as AzureCloud, whose ranges include the public IPs any Azure customer can use: anyone with a subscription can send from them.",
+            Some(SERVICE_TAGS),
+        ),
+        "JIT001-rule-defeats-jit" => (
+            "An allow defeats a JIT deny rule",
+            "An allow with higher precedence than the JIT deny rule keeps the port open without a JIT request.",
+            Some(JIT_OVERVIEW),
+        ),
+        "JIT002-any-source" => (
+            "JIT requests may name any source",
+            "The JIT policy lets a request open the port to any address ('*'), not only the requester's.",
+            Some(JIT_OVERVIEW),
+        ),
+        "JIT003-active-grant" => (
+            "Port open by an active JIT grant",
+            "A management port is open to the Internet only by an active JIT grant; it closes at the grant's end.",
+            Some(JIT_OVERVIEW),
+        ),
+        "JIT004-port-5989" => (
+            "JIT protects 5989, not WinRM's 5986",
+            "Port 5989 is a training text's typo for WinRM's 5986, which is then left unprotected.",
+            Some(JIT_OVERVIEW),
+        ),
+        "BAS001-bastion-missing-rule" => (
+            "Bastion subnet NSG lacks a required rule",
+            "An NSG on AzureBastionSubnet must carry every rule Azure Bastion requires, or Bastion stops working.",
+            Some(BASTION_NSG),
+        ),
+        CAVEAT_RULE => (
+            "Something that can change traffic was not modelled",
+            "Part of the input could not be read or modelled and can change traffic; answers about what it affects may be incomplete.",
+            None,
+        ),
+        _ => ("", "", None),
+    };
+    let (short, full) = if short.is_empty() {
+        (
+            format!("nsgsim finding {code}"),
+            format!("nsgsim finding {code}; see docs/engineers.md for the code."),
+        )
+    } else {
+        (short.to_string(), full.to_string())
+    };
+    SarifRule {
+        id: code.to_string(),
+        short,
+        full,
+        help_uri: help.map(str::to_string),
+        level: level(severity),
+    }
+}
+
+/// SARIF's level of a severity.
+pub fn level(severity: Severity) -> SarifLevel {
+    match severity {
+        Severity::Error => SarifLevel::Error,
+        Severity::Warning => SarifLevel::Warning,
+        Severity::Info => SarifLevel::Note,
+    }
+}
+
+/// The NSG and rule a finding's rule names: `securityRules/X` (of the finding's NSG) or
+/// `NSG securityRules/X`; default rules are not written anywhere, so they have no place.
+fn rule_part<'a>(finding_nsg: Option<&'a str>, rule: &'a str) -> Option<Part<'a>> {
+    let (nsg, rule) = match rule.split_once(' ') {
+        Some((nsg, rule)) => (Some(nsg), rule),
+        None => (finding_nsg, rule),
+    };
+    let name = rule.strip_prefix("securityRules/")?;
+    Some(Part::Rule { nsg: nsg?, rule: name })
+}
+
+/// Every place of a finding: its rules, its NSG, its VM, each where it was imported from and
+/// where the scenario writes it; the first is where the user edits.
+pub fn finding_places(f: &Finding, places: &Places) -> Vec<Place> {
+    let mut parts: Vec<Part<'_>> = f.rules.iter().filter_map(|r| rule_part(f.nsg.as_deref(), r)).collect();
+    parts.extend(f.nsg.as_deref().map(Part::Nsg));
+    parts.extend(f.vm.as_deref().map(Part::Vm));
+    let mut out: Vec<Place> = Vec::new();
+    for part in &parts {
+        for p in places.of(part) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    // Where the user edits first: imported places before scenario lines.
+    out.sort_by_key(|p| p.in_scenario);
+    out
+}
+
+/// `file:LINE:COLUMN` (as caveats record their source) as a place; the whole text as the file
+/// when it has no position.
+fn caveat_place(source: &str) -> Option<Place> {
+    if source.is_empty() {
+        return None;
+    }
+    let mut parts = source.rsplitn(3, ':');
+    let (column, line, file) = (parts.next(), parts.next(), parts.next());
+    let place = match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok())) {
+        (Some(file), Some(line), Some(column)) => Place {
+            file: PathBuf::from(file),
+            line: Some(line),
+            column: Some(column),
+            path: String::new(),
+            in_scenario: false,
+        },
+        _ => Place {
+            file: PathBuf::from(source),
+            line: None,
+            column: None,
+            path: String::new(),
+            in_scenario: false,
+        },
+    };
+    Some(place)
+}
+
+/// A lint run as a SARIF log: one result per finding, then one warning per caveat (located at
+/// what was not modelled, so that code scanning never shows an all-clear the caveats deny).
+pub fn lint_sarif(file: &Path, findings: &[Finding], caveats: &[&Caveat], places: &Places) -> SarifLog {
+    let mut log = SarifLog::new("lint", file);
+    for f in findings {
+        log.rule(lint_rule(f.code, f.severity));
+        let mut message = f.message.trim_end().to_string();
+        if !message.ends_with('.') {
+            message.push('.');
+        }
+        if !f.rules.is_empty() {
+            message.push_str(&format!(" Rules: {}.", f.rules.join(", ")));
+        }
+        message.push_str(&format!(" Fix: {}.", f.fix.trim_end_matches('.')));
+        for p in &f.policies {
+            message.push_str(&format!(" See {p}."));
+        }
+        log.results.push(SarifResult {
+            rule_id: f.code.to_string(),
+            level: level(f.severity),
+            message,
+            places: finding_places(f, places),
+            identity: format!("{:?}|{:?}|{}", f.nsg, f.vm, f.rules.join(",")),
+        });
+    }
+    for c in caveats {
+        log.rule(lint_rule(CAVEAT_RULE, Severity::Warning));
+        let text =
+            format!("not modelled: {}; answers about what it affects may be incomplete", caveat_detail(c));
+        log.notes.push(text.clone());
+        log.results.push(SarifResult {
+            rule_id: CAVEAT_RULE.to_string(),
+            level: SarifLevel::Warning,
+            message: text,
+            places: caveat_place(&c.source).into_iter().collect(),
+            identity: format!("{}|{}", c.resource, c.source),
+        });
+    }
+    log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_in_findings_become_parts() {
+        assert_eq!(rule_part(Some("n"), "securityRules/a"), Some(Part::Rule { nsg: "n", rule: "a" }));
+        assert_eq!(rule_part(None, "web securityRules/b"), Some(Part::Rule { nsg: "web", rule: "b" }));
+        assert_eq!(rule_part(Some("n"), "defaultSecurityRules/DenyAllInBound"), None);
+    }
+
+    #[test]
+    fn caveat_sources_become_places() {
+        let p = caveat_place("infra/azuredeploy.json:120:7").expect("a place");
+        assert_eq!((p.file.to_str(), p.line, p.column), (Some("infra/azuredeploy.json"), Some(120), Some(7)));
+        assert_eq!(caveat_place("plan.json").and_then(|p| p.line), None);
+        assert!(caveat_place("").is_none());
+    }
+
+    #[test]
+    fn an_unknown_code_still_gets_a_described_rule() {
+        let r = lint_rule("DRIFT001-something-new", Severity::Error);
+        assert!(r.short.contains("DRIFT001"), "{r:?}");
+        assert_eq!(r.level, SarifLevel::Error);
+    }
+}

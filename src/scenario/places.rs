@@ -1,0 +1,212 @@
+//! Where each named part of a scenario is written, and where it was imported from, so that a
+//! finding about an NSG, a rule or a VM can point at the line the user edits (SARIF's
+//! locations, `lint --format sarif`).
+//!
+//! Two kinds of place: the part's own line and column in the scenario file (found with
+//! [`SourceMap`], so hand-written scenarios locate their findings), and, for a scenario that
+//! `nsgsim import` wrote, the part's origin in the template, plan or `az` output it was read
+//! from (the scenario's `origins` field). An imported origin comes first: that is the file the
+//! user edits; the scenario line follows as a related place.
+//!
+//! Parts are keyed by kind and name, as `origins` writes them (`nsg/NAME/rule/RULE`), without
+//! ASCII case, as Azure compares resource names.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::hash::FastBuild;
+
+use super::SourceMap;
+use super::schema::{OriginSpec, ScenarioFile};
+
+/// One place: a file, a 1-based line and column when known, and the logical path there (a JSON
+/// path, a Terraform address, or the scenario field path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The file (an imported origin's file is resolved against the scenario's directory).
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The JSON path, the Terraform address, or the scenario's field path.
+    pub path: String,
+    /// Whether the place is in the scenario file itself (otherwise: where it was imported from).
+    pub in_scenario: bool,
+}
+
+/// A named part of a scenario that a finding can be about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// A network security group, by name.
+    Nsg(&'a str),
+    /// A security rule of an NSG, by the NSG's and the rule's names.
+    Rule {
+        /// The NSG's name.
+        nsg: &'a str,
+        /// The rule's name.
+        rule: &'a str,
+    },
+    /// A virtual machine, by name.
+    Vm(&'a str),
+    /// A JIT policy, by name.
+    JitPolicy(&'a str),
+    /// A subnet, by VNet and subnet names.
+    Subnet {
+        /// The VNet's name.
+        vnet: &'a str,
+        /// The subnet's name.
+        subnet: &'a str,
+    },
+}
+
+impl Part<'_> {
+    /// The key `origins` uses for the part: `nsg/NAME/rule/RULE`, lower-cased.
+    pub fn key(&self) -> String {
+        let key = match self {
+            Part::Nsg(n) => format!("nsg/{n}"),
+            Part::Rule { nsg, rule } => format!("nsg/{nsg}/rule/{rule}"),
+            Part::Vm(n) => format!("vm/{n}"),
+            Part::JitPolicy(n) => format!("jit/{n}"),
+            Part::Subnet { vnet, subnet } => format!("vnet/{vnet}/subnet/{subnet}"),
+        };
+        key.to_ascii_lowercase()
+    }
+}
+
+/// The places of a scenario's parts.
+#[derive(Clone, Debug, Default)]
+pub struct Places {
+    /// The scenario file.
+    file: PathBuf,
+    /// Part key → (line, column, field path) in the scenario file.
+    written: HashMap<String, (usize, usize, String), FastBuild>,
+    /// Part key → where it was imported from.
+    imported: HashMap<String, Place, FastBuild>,
+}
+
+impl Places {
+    /// The places of `file`'s parts: their spans in `map` (the scenario's text, read from
+    /// `path`) and the `origins` the file records, resolved against `path`'s directory.
+    pub fn new(file: &ScenarioFile, map: &SourceMap, path: &Path) -> Places {
+        let mut written = HashMap::default();
+        let mut put = |key: String, field: String| {
+            if let Some((line, column)) = map.start(&field) {
+                written.entry(key.to_ascii_lowercase()).or_insert((line, column, field));
+            }
+        };
+        for (i, v) in file.vnets.iter().enumerate() {
+            for (j, s) in v.subnets.iter().enumerate() {
+                put(format!("vnet/{}/subnet/{}", v.name, s.name), format!("vnets[{i}].subnets[{j}]"));
+            }
+        }
+        for (i, n) in file.nsgs.iter().enumerate() {
+            put(format!("nsg/{}", n.name), format!("nsgs[{i}]"));
+            for (j, r) in n.rules.iter().enumerate() {
+                put(format!("nsg/{}/rule/{}", n.name, r.name), format!("nsgs[{i}].rules[{j}]"));
+            }
+        }
+        for (i, v) in file.vms.iter().enumerate() {
+            put(format!("vm/{}", v.name), format!("vms[{i}]"));
+        }
+        for (i, j) in file.jit_policies.iter().enumerate() {
+            put(format!("jit/{}", j.name), format!("jit_policies[{i}]"));
+        }
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let imported =
+            file.origins.iter().map(|(key, o)| (key.to_ascii_lowercase(), imported_place(o, dir))).collect();
+        Places { file: path.to_path_buf(), written, imported }
+    }
+
+    /// The scenario file.
+    pub fn scenario_file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Where `part` was imported from, when the scenario records it.
+    pub fn imported(&self, part: &Part<'_>) -> Option<&Place> {
+        self.imported.get(&part.key())
+    }
+
+    /// Where `part` is written in the scenario file, when it is written there (rules JIT adds
+    /// at run time are not).
+    pub fn written(&self, part: &Part<'_>) -> Option<Place> {
+        self.written.get(&part.key()).map(|(line, column, field)| Place {
+            file: self.file.clone(),
+            line: Some(*line),
+            column: Some(*column),
+            path: field.clone(),
+            in_scenario: true,
+        })
+    }
+
+    /// Every place of `part`: where it was imported from first (the file the user edits), then
+    /// its line in the scenario.
+    pub fn of(&self, part: &Part<'_>) -> Vec<Place> {
+        self.imported(part).cloned().into_iter().chain(self.written(part)).collect()
+    }
+}
+
+fn imported_place(o: &OriginSpec, dir: &Path) -> Place {
+    let file = Path::new(&o.file);
+    let positive = |n: Option<i64>| n.and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
+    Place {
+        file: if file.is_absolute() { file.to_path_buf() } else { dir.join(file) },
+        line: positive(o.line),
+        column: positive(o.column),
+        path: o.path.clone(),
+        in_scenario: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"Scenario(
+    name: "p",
+    start: "2025-01-06T09:00:00Z",
+    nsgs: [
+        Nsg(name: "web-nsg", rules: [
+            Rule(name: "AllowRdp", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "3389"),
+        ]),
+    ],
+    origins: {
+        "nsg/web-nsg/rule/AllowRdp": Origin(file: "azuredeploy.json", line: 40, column: 7, path: "resources[2].properties.securityRules[0]"),
+    },
+)"#;
+
+    fn places() -> Places {
+        let options =
+            ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let file: ScenarioFile = options.from_str(TEXT).expect("parses");
+        Places::new(&file, &SourceMap::new(TEXT), Path::new("gates/prod.ron"))
+    }
+
+    #[test]
+    fn a_rule_is_found_at_its_line_and_at_its_origin_first() {
+        let places = places();
+        let rule = Part::Rule { nsg: "WEB-NSG", rule: "allowrdp" };
+        let found = places.of(&rule);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0].file,
+            Path::new("gates/azuredeploy.json"),
+            "relative to the scenario's directory"
+        );
+        assert_eq!((found[0].line, found[0].column), (Some(40), Some(7)));
+        assert!(!found[0].in_scenario);
+        assert_eq!(found[1].file, Path::new("gates/prod.ron"));
+        assert_eq!((found[1].line, found[1].column), (Some(6), Some(13)));
+        assert_eq!(found[1].path, "nsgs[0].rules[0]");
+    }
+
+    #[test]
+    fn a_part_without_origin_has_its_scenario_line_only() {
+        let places = places();
+        let nsg = places.of(&Part::Nsg("web-nsg"));
+        assert_eq!(nsg.len(), 1);
+        assert_eq!(nsg[0].line, Some(5));
+        assert!(places.of(&Part::Vm("nope")).is_empty());
+    }
+}

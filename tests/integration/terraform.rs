@@ -27,7 +27,7 @@ fn a_plan_with_nested_modules_imports_with_its_unknown_ids_linked_through_the_co
         "  azurerm_resource_group: 1 read, 0 imported, 1 skipped (not modelled; cannot change NSG traffic)\n",
         "1 skipped resource(s) can or may change traffic",
         // The dynamic address is a labelled placeholder, at the NIC's block.
-        "hub-plan.json:181:13: resource_changes[5](azurerm_network_interface.app).change.after.ip_configuration[0]: network interface 'nic-app' has no privateIPAddress (Dynamic allocation)",
+        "hub-plan.json:181:13: resource_changes[5](azurerm_network_interface.app).change.after.ip_configuration[0]: network interface 'nic-app' IP configuration 'internal' has no privateIPAddress (Dynamic allocation)",
         "resource_changes[8](azurerm_network_security_group.old).change: the plan destroys it",
         "imported 1 vnet(s), 1 nsg(s), 1 vm(s), 0 jit policies",
     ]);

@@ -342,7 +342,7 @@ impl Inventory {
                 return Err(self.diag.invalid(
                     address_src(&nics[i], c),
                     &subnet,
-                    format!("no free address for {} in its subnet", label(&nics[i], c)),
+                    format!("no free address for {} in its subnet; valid: a subnet with a free address (a larger prefix), or a privateIPAddress given", label(&nics[i], c)),
                 ));
             };
             used.insert((vnet_of(&subnet), ip), (i, c));

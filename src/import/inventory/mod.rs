@@ -54,10 +54,11 @@ use crate::scenario::schema::CaveatSpec;
 type Res<T> = Result<T, ImportError>;
 
 /// Why a value the scenario needs is unknown, and what would do instead: every evaluator reason
-/// says why; the ones that do not already say what is valid gain the two ways out.
+/// says why; one that is only known at deployment and does not already say what is valid gains
+/// the two ways out. (A template error, such as a variable that refers to itself, says its own.)
 fn needed_but_unknown(reason: &str) -> String {
     let says = ["valid", "pass it with", "write the value"];
-    if says.iter().any(|w| reason.contains(w)) {
+    if !reason.contains("only known at deployment") || says.iter().any(|w| reason.contains(w)) {
         reason.to_string()
     } else {
         format!(

@@ -615,7 +615,7 @@ impl Eval<'_> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some(definition) = declarations.functions.get(&name.to_ascii_lowercase()) else {
             return Err(format!(
-                "unsupported template function '{name}()': the template defines no such user-defined function"
+                "unsupported template function '{name}()': the template defines no such user-defined function; valid: a function declared in the template's functions section"
             ));
         };
         let params: Vec<&str> = definition

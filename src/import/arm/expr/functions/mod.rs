@@ -169,7 +169,7 @@ impl Parser<'_, '_> {
         match found {
             Some(result) => result,
             None => Err(format!(
-                "unsupported template function '{}()'; see docs/engineers.md for the functions nsgsim evaluates",
+                "unsupported template function '{}()'; valid: a template function nsgsim evaluates (docs/engineers.md lists them) or a user-defined function the template declares",
                 shorten(name)
             )),
         }

@@ -96,7 +96,10 @@ impl Header {
                 ));
             };
             if columns.contains(&column) {
-                return Err(error(cell.column, format!("header: column '{}' appears twice", cell.text)));
+                return Err(error(
+                    cell.column,
+                    format!("header: column '{}' appears twice; valid: each column named once", cell.text),
+                ));
             }
             columns.push(column);
         }
@@ -343,7 +346,7 @@ mod tests {
         );
         assert_eq!(
             error("src,dst,src,dst_port,protocol\n"),
-            "flows.csv:1:9: header: column 'src' appears twice"
+            "flows.csv:1:9: header: column 'src' appears twice; valid: each column named once"
         );
         assert_eq!(
             error("# only a comment\n"),

@@ -3,12 +3,12 @@
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
-use crate::import::json::Object;
+use crate::import::json::{Object, Value};
 use crate::import::resource::Kind;
 use crate::import::source::Src;
 use crate::net::{PortRange, parse_prefix};
 use crate::nsg::ServiceTag;
-use crate::scenario::schema::{AccessSpec, DirectionSpec, ProtocolSpec, RuleSpec};
+use crate::scenario::schema::{AccessSpec, CaveatKindSpec, DirectionSpec, ProtocolSpec, RuleSpec};
 
 /// A network security group.
 #[derive(Debug)]
@@ -70,6 +70,20 @@ impl Inventory {
         );
         if !self.define(Kind::Nsg, names, rsrc, res) {
             return Ok(());
+        }
+        // "When enabled, flows created from Network Security Group connections will be
+        // re-evaluated when rules are updates" (the REST API's NetworkSecurityGroupPropertiesFormat).
+        // nsgsim keeps established connections through rule changes, as Azure does by default, so
+        // an NSG that flushes them is a gap every answer about its timeline must name.
+        if let (Some(flush), at) = member(props, "flushConnection", src)
+            && matches!(flush.value, Value::Bool(true))
+        {
+            let reason = format!(
+                "network security group '{}' has flushConnection: true: Azure re-evaluates its established connections when a rule changes, and nsgsim keeps them (the default), so a timeline's open connections may close in Azure where nsgsim shows them open",
+                names[0]
+            );
+            let resource = format!("Microsoft.Network/networkSecurityGroups/{}", names[0]);
+            self.gap(CaveatKindSpec::Other, resource, &at, reason, Vec::new())?;
         }
         let mut rules: Vec<RuleRec> = Vec::new();
         if let Some((list, lsrc)) = self.list(props, "securityRules", src, "rules")? {

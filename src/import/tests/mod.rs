@@ -555,6 +555,24 @@ fn a_developer_bastion_is_left_out_with_a_caveat_not_an_error() {
     assert!(!warnings(&imported).contains("not modelled; ignored"), "{}", warnings(&imported));
 }
 
+#[test]
+fn an_nsg_that_flushes_connections_is_a_caveat_never_silent() {
+    let nsg = |flush: &str| {
+        format!(
+            r#"[{{"type": "Microsoft.Network/networkSecurityGroups", "name": "web-nsg", "properties": {{"flushConnection": {flush}, "securityRules": []}}}}]"#
+        )
+    };
+    let imported = import(&[("t.json", &nsg("true"))]).expect("imports");
+    let caveat =
+        imported.scenario.caveats.iter().find(|c| c.resource.ends_with("networkSecurityGroups/web-nsg"));
+    let caveat = caveat.expect("a caveat names the NSG");
+    assert!(caveat.reason.contains("flushConnection: true"), "{}", caveat.reason);
+    assert!(caveat.source.starts_with("t.json:1:"), "{}", caveat.source);
+    // The default (false) is what nsgsim models: nothing to say.
+    let imported = import(&[("t.json", &nsg("false"))]).expect("imports");
+    assert!(imported.scenario.caveats.is_empty());
+}
+
 /// A small template: an NSG named by a parameter without a default, a rule port from another,
 /// and a storage account named with `uniqueString()`.
 const PARAMETERISED: &str = r#"{

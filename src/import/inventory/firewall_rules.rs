@@ -383,7 +383,11 @@ impl Inventory {
                 let port = match self.string(pobj, "port", &iat)? {
                     None => None,
                     Some(text) => Some(text.trim().parse::<u16>().map_err(|_| {
-                        self.diag.invalid(&member(pobj, "port", &iat).1, &text, "a port is 0-65535")
+                        self.diag.invalid(
+                            &member(pobj, "port", &iat).1,
+                            &text,
+                            "not a port; valid: a port number 0-65535",
+                        )
                     })?),
                 };
                 protocols.push((kind, port));

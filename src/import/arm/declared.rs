@@ -194,7 +194,7 @@ impl Declared {
                     m.insert("location".into(), Value::String(location));
                 }
                 if entry.existing {
-                    m.insert("properties".into(), marker(&format!("the properties of existing resource '{}' are not in the template: only known at deployment", m.get("name").and_then(Value::as_str).unwrap_or_default())));
+                    m.insert("properties".into(), marker(&format!("the properties of existing resource '{}' are not in the template: only known at deployment; valid: the resource declared in the template, or the value written into the template in its place", m.get("name").and_then(Value::as_str).unwrap_or_default())));
                 }
                 if let Some(outputs) = &entry.outputs {
                     let values = (outputs.0)(&scope)?;

@@ -249,7 +249,7 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
             }
             Link::Remote(r) => {
                 return Err(format!(
-                    "the outputs of a nested template that is not local ({}) are only known at deployment",
+                    "the outputs of a nested template that is not local ({}) are only known at deployment; valid: a local link (relativePath or a file: URI nsgsim can read), or the value written into the template in its place",
                     shorten(&r)
                 ));
             }

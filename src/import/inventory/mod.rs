@@ -53,20 +53,6 @@ use crate::scenario::schema::CaveatSpec;
 
 type Res<T> = Result<T, ImportError>;
 
-/// Why a value the scenario needs is unknown, and what would do instead: every evaluator reason
-/// says why; one that is only known at deployment and does not already say what is valid gains
-/// the two ways out. (A template error, such as a variable that refers to itself, says its own.)
-fn needed_but_unknown(reason: &str) -> String {
-    let says = ["valid", "pass it with", "write the value"];
-    if !reason.contains("only known at deployment") || says.iter().any(|w| reason.contains(w)) {
-        reason.to_string()
-    } else {
-        format!(
-            "{reason}; valid: a value known offline (write the value into the template, or pass it with --parameters FILE)"
-        )
-    }
-}
-
 /// Properties every resource may carry that say nothing about traffic.
 const META: &[&str] = &[
     "id",
@@ -315,7 +301,7 @@ impl Inventory {
     /// The error for an unknown value at `src`: the expression and why it cannot be evaluated.
     fn unknown(&self, node: &Node, src: &Src) -> Option<ImportError> {
         match &node.value {
-            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, needed_but_unknown(&u.reason))),
+            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, u.reason.clone())),
             _ => None,
         }
     }
@@ -336,7 +322,7 @@ impl Inventory {
             Value::String(s) => Ok(Some(s.clone())),
             Value::Number(n) => Ok(Some(n.to_string())),
             Value::Bool(b) => Ok(Some(b.to_string())),
-            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, needed_but_unknown(&u.reason))),
+            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, u.reason.clone())),
             _ => {
                 Err(self.diag.invalid(at, &node.shown(), format!("expected a string, found {}", node.kind())))
             }

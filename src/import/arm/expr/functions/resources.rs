@@ -69,7 +69,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             Ok(V::J(Value::Array(zones)))
         })(),
         "providers" => {
-            Err("providers() (deprecated) reads Azure's resource provider registry: only known at deployment"
+            Err("providers() (deprecated) reads Azure's resource provider registry: only known at deployment; valid: the value written into the template in its place"
                 .into())
         }
         _ if name.starts_with("list") => reference(p, a, true),

@@ -211,9 +211,16 @@ fn expression_errors_name_the_json_path() {
     assert_eq!(
         e,
         format!(
-            "{}: resources[0].properties.securityRules[0].name: '[concat('r', copyIndex('other'))]': copyIndex('other') is used outside a copy loop named 'other'",
+            "{}: resources[0].properties.securityRules[0].name: '[concat('r', copyIndex('other'))]': copyIndex('other') is used outside a copy loop named 'other'; valid here: copyIndex('securityRules')",
             place_of(text, "\"[concat", 0)
         )
+    );
+    // Outside every loop, the message says where copyIndex() is valid at all.
+    let text = r#"{"resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[concat('a', copyIndex())]"}]}"#;
+    let e = err(text);
+    assert!(
+        e.ends_with("copyIndex() is used outside a resource copy loop; valid only inside a copy loop (a resource's `copy`, or a `copy` entry of properties, variables or outputs), and no copy loop encloses this expression"),
+        "{e}"
     );
     let text = r#"{"resources": [{"condition": "[reference('x').enabled]", "type": "Microsoft.Network/applicationSecurityGroups", "name": "a"}]}"#;
     let e = err(text);

@@ -571,12 +571,37 @@ impl Eval<'_> {
                 format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with", b.index)
             }),
             None => Err(match name {
-                Some(n) => {
-                    format!("copyIndex('{}') is used outside a copy loop named '{}'", shorten(n), shorten(n))
+                Some(n) => format!(
+                    "copyIndex('{}') is used outside a copy loop named '{}'; {}",
+                    shorten(n),
+                    shorten(n),
+                    self.valid_copy_indexes()
+                ),
+                None => {
+                    format!("copyIndex() is used outside a resource copy loop; {}", self.valid_copy_indexes())
                 }
-                None => "copyIndex() is used outside a resource copy loop".into(),
             }),
         }
+    }
+
+    /// What `copyIndex()` may be called as here: the loops that enclose the expression.
+    fn valid_copy_indexes(&self) -> String {
+        if self.scope.copies.is_empty() {
+            return "valid only inside a copy loop (a resource's `copy`, or a `copy` entry of properties, \
+                    variables or outputs), and no copy loop encloses this expression"
+                .into();
+        }
+        let mut names: Vec<String> = Vec::new();
+        if self.scope.copies.iter().any(|c| c.resource) {
+            names.push("copyIndex()".into());
+        }
+        for c in self.scope.copies.iter().rev() {
+            let call = format!("copyIndex('{}')", shorten(&c.name));
+            if !names.contains(&call) {
+                names.push(call);
+            }
+        }
+        format!("valid here: {}", names.join(", "))
     }
 
     /// `lambdaVariables('x')`: the innermost lambda variable of that name.

@@ -29,7 +29,7 @@ pub enum NsgError {
     },
     /// Two rules of one direction with the same priority (Azure's `SecurityRuleConflict`).
     #[error(
-        "rule '{second}' conflicts with rule '{first}': rules cannot have the same priority ({priority}) and direction ({direction}) (Azure: SecurityRuleConflict)"
+        "rule '{second}' conflicts with rule '{first}': rules cannot have the same priority ({priority}) and direction ({direction}) (Azure: SecurityRuleConflict); valid: a priority in 100..=4096 that no other {direction} rule of the NSG has"
     )]
     DuplicatePriority {
         /// The earlier rule.

@@ -43,7 +43,11 @@ impl Loader<'_> {
             ));
         }
         if let Some(i) = q.choices.iter().position(|c| c.trim().is_empty()) {
-            return Err(fault(format!("{field}.choices[{i}]"), "", "a choice is empty"));
+            return Err(fault(
+                format!("{field}.choices[{i}]"),
+                "",
+                "a choice is empty; valid: the choice's text, shown after its letter",
+            ));
         }
         let letters: Vec<String> = (0..q.choices.len()).map(ConceptQuestion::letter).collect();
         let given = q.answer.trim().to_lowercase();

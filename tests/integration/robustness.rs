@@ -418,3 +418,21 @@ fn r21_a_jit_request_names_at_least_one_port() {
         "].action.ports: a request names at least one port; valid: ports of the VM's JIT policy, e.g. [22]",
     ]);
 }
+
+/// Found by fresh fuzz seeds 9109 and 9110: two refusals that said what is wrong but not what
+/// would be valid.
+#[test]
+fn r21_a_priority_clash_and_an_empty_choice_say_what_is_valid() {
+    refused_at(
+        "check",
+        "fuzz-scenario-duplicate-priority.ron",
+        "100, direction: Inbound, access: Deny",
+        "nsgs[0].rules[1].priority: rule 'deny-vnet-in' conflicts with rule 'allow-ssh': rules cannot have the same priority (100) and direction (Inbound) (Azure: SecurityRuleConflict); valid: a priority in 100..=4096 that no other Inbound rule of the NSG has",
+    );
+    refused_at(
+        "check",
+        "fuzz-scenario-empty-choice.ron",
+        "\"   \"",
+        "timeline[0].question.choices[1]: a choice is empty; valid: the choice's text, shown after its letter",
+    );
+}

@@ -40,11 +40,14 @@ pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, String> {
                     spec.push(d);
                 }
                 if !closed {
-                    return Err(format!("'{{{}' has no closing brace", shorten(&spec)));
+                    return Err(format!(
+                        "'{{{}' has no closing brace; valid: a placeholder closed by '}}' ({{0}}), or '{{{{' for a brace",
+                        shorten(&spec)
+                    ));
                 }
                 out.push_str(&placeholder(&spec, args)?);
             }
-            '}' => return Err("a lone '}' (write '}}' for a brace)".into()),
+            '}' => return Err("a lone '}'; valid: '}}' for a brace, or a placeholder such as {0}".into()),
             c => out.push(c),
         }
     }
@@ -60,11 +63,12 @@ fn placeholder(spec: &str, args: &[Value]) -> Result<String, String> {
         Some((i, a)) => (i, Some(a)),
         None => (head, None),
     };
-    let i: usize = index
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{{{}}}' is not a placeholder like {{0}}", shorten(spec)))?;
-    let value = args.get(i).ok_or_else(|| format!("'{{{i}}}' has no argument"))?;
+    let i: usize = index.trim().parse().map_err(|_| {
+        format!("'{{{}}}' is not a placeholder; valid: {}", shorten(spec), valid_placeholders(args))
+    })?;
+    let value = args
+        .get(i)
+        .ok_or_else(|| format!("'{{{i}}}' has no argument; valid: {}", valid_placeholders(args)))?;
     let text = match (value, format) {
         (Value::Number(n), Some(f)) => number(n, f.trim())?,
         (Value::String(s), _) => s.clone(),
@@ -80,11 +84,25 @@ fn placeholder(spec: &str, args: &[Value]) -> Result<String, String> {
         (other, _) => other.to_string(),
     };
     let Some(alignment) = alignment else { return Ok(text) };
-    let width: i64 =
-        alignment.trim().parse().map_err(|_| format!("'{}' is not an alignment", shorten(alignment)))?;
+    let width: i64 = alignment.trim().parse().map_err(|_| {
+        format!(
+            "'{}' is not an alignment; valid: an integer width, e.g. {{0,8}} or {{0,-8}}",
+            shorten(alignment)
+        )
+    })?;
     let pad =
         usize::try_from(width.unsigned_abs()).unwrap_or(0).min(16_384).saturating_sub(text.chars().count());
     Ok(if width < 0 { format!("{text}{}", " ".repeat(pad)) } else { format!("{}{text}", " ".repeat(pad)) })
+}
+
+/// What placeholders a format string with `args` may hold, for messages.
+fn valid_placeholders(args: &[Value]) -> String {
+    let forms = "{N}, {N,width} or {N:format}";
+    match args.len() {
+        0 => format!("{forms}, but format() was given no argument after the format string"),
+        1 => format!("{forms} with N = 0 (one argument after the format string)"),
+        n => format!("{forms} with N from 0 to {} ({n} arguments after the format string)", n - 1),
+    }
 }
 
 /// A number in a .NET numeric format.
@@ -209,5 +227,21 @@ mod tests {
         assert!(f("{0", &[json!(1)]).starts_with("error:"));
         assert!(f("{0:Q}", &[json!(1)]).starts_with("error: 'Q' is not a numeric format"));
         assert_eq!(f("{0:E2}", &[json!(1234.5)]), "1.23E+003");
+    }
+
+    /// Found by fresh fuzz seed 9112: a placeholder broken by an invisible character.
+    #[test]
+    fn a_bad_placeholder_says_which_are_valid() {
+        assert_eq!(
+            f("{0\u{feff}}-nic", &[json!("web")]),
+            "error: '{0\\u{feff}}' is not a placeholder; valid: {N}, {N,width} or {N:format} with N = 0 (one argument after the format string)"
+        );
+        assert_eq!(
+            f("{2}", &[json!(1), json!(2)]),
+            "error: '{2}' has no argument; valid: {N}, {N,width} or {N:format} with N from 0 to 1 (2 arguments after the format string)"
+        );
+        assert!(f("{0", &[json!(1)]).contains("valid: a placeholder closed by '}'"));
+        assert!(f("a}b", &[]).contains("valid: '}}' for a brace"));
+        assert!(f("{0,x}", &[json!(1)]).contains("valid: an integer width"));
     }
 }

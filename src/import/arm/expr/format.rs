@@ -234,7 +234,7 @@ mod tests {
     fn a_bad_placeholder_says_which_are_valid() {
         assert_eq!(
             f("{0\u{feff}}-nic", &[json!("web")]),
-            "error: '{0\\u{feff}}' is not a placeholder; valid: {N}, {N,width} or {N:format} with N = 0 (one argument after the format string)"
+            "error: '{0\u{feff}}' is not a placeholder; valid: {N}, {N,width} or {N:format} with N = 0 (one argument after the format string)"
         );
         assert_eq!(
             f("{2}", &[json!(1), json!(2)]),

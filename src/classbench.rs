@@ -41,7 +41,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The file is not UTF-8 text.
-    #[error("{}:{}:{}: {error}", path.display(), error.line, error.column)]
+    #[error("{}:{}: {error}", path.display(), error.position)]
     NotUtf8 {
         /// The file.
         path: PathBuf,
@@ -49,14 +49,12 @@ pub enum Error {
         error: crate::text::NotUtf8,
     },
     /// A line is malformed.
-    #[error("{}:{line}:{column}: invalid {field} '{value}': {reason}", path.display())]
+    #[error("{}:{position}: invalid {field} '{value}': {reason}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// 1-based column (character) where the bad field starts.
-        column: usize,
+        /// Where the bad field starts (the column counts characters).
+        position: crate::position::Position,
         /// The field, e.g. `source prefix`.
         field: &'static str,
         /// The text found (empty when the line ended early).
@@ -175,8 +173,7 @@ impl<'a> Line<'a> {
     fn error(&self, at: Option<Token<'_>>, field: &'static str, reason: impl Into<String>) -> Error {
         Error::Parse {
             path: self.path.to_path_buf(),
-            line: self.number,
-            column: at.map_or(self.end, |t| t.column),
+            position: crate::position::Position::new(self.number, at.map_or(self.end, |t| t.column)),
             field,
             value: at.map_or(String::new(), |t| t.text.to_string()),
             reason: reason.into(),

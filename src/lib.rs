@@ -9,7 +9,8 @@
 //!    instants and durations), [`ids`] (typed indices into the topology's tables), [`hash`] (a
 //!    fast hasher for tables of nsgsim's own keys), [`text`] (user text made safe to print in
 //!    messages, files decoded as UTF-8 with a position), [`name`] (Azure names, compared
-//!    without regard to case).
+//!    without regard to case), [`position`] (line and column in a text file, for every
+//!    diagnostic).
 //! 2. [`matcher`]: first-match classification of flows against prioritised rule lists;
 //!    [`classbench`]: ClassBench filter sets and traces, to test and measure it.
 //! 3. [`nsg`]: security rules as Azure defines them, default rules, resolution, one-NSG evaluation.
@@ -40,6 +41,7 @@ pub mod name;
 pub mod net;
 pub mod nsg;
 pub mod path;
+pub mod position;
 pub mod quiz;
 pub mod reach;
 pub mod replay;

@@ -157,10 +157,8 @@ pub fn safe_message(text: &str) -> String {
 /// byte, and the bad bytes themselves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotUtf8 {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, counting the characters before it on its line.
-    pub column: usize,
+    /// Where the first bad byte is (the column counts the characters before it on its line).
+    pub position: crate::position::Position,
     /// The invalid sequence (one to three bytes), or empty when the file ends inside a character.
     pub bytes: Vec<u8>,
 }
@@ -194,7 +192,7 @@ impl std::error::Error for NotUtf8 {}
 pub fn not_utf8_message(bytes: &[u8], error: std::str::Utf8Error) -> String {
     let good = error.valid_up_to();
     let bad = error.error_len().map_or(&[][..], |n| bytes.get(good..good + n).unwrap_or_default());
-    NotUtf8 { line: 0, column: 0, bytes: bad.to_vec() }.to_string()
+    NotUtf8 { position: crate::position::Position::new(0, 0), bytes: bad.to_vec() }.to_string()
 }
 
 /// `bytes` as text, or where the first byte that is not UTF-8 is.
@@ -206,7 +204,7 @@ pub fn not_utf8_message(bytes: &[u8], error: std::str::Utf8Error) -> String {
 /// ```
 /// use nsgsim::text::decode_utf8;
 /// let err = decode_utf8(b"ok\nab\xFFc".to_vec()).expect_err("not UTF-8");
-/// assert_eq!((err.line, err.column), (2, 3));
+/// assert_eq!(err.position.to_string(), "2:3");
 /// assert_eq!(err.to_string(), "byte 0xFF is not valid UTF-8; valid: text encoded as UTF-8 (save the file as UTF-8)");
 /// ```
 pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
@@ -222,7 +220,7 @@ pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
             Some(n) => bytes[good..good + n].to_vec(),
             None => Vec::new(),
         };
-        NotUtf8 { line, column, bytes: bad }
+        NotUtf8 { position: crate::position::Position::new(line, column), bytes: bad }
     })
 }
 
@@ -305,11 +303,11 @@ mod tests {
     fn decode_utf8_names_line_column_and_bytes() {
         assert_eq!(decode_utf8(b"fine \xC3\xA9".to_vec()).as_deref(), Ok("fine é"));
         let err = decode_utf8(b"l1\n\xC3\xA9\xC3(".to_vec()).expect_err("bad");
-        assert_eq!((err.line, err.column, err.bytes.clone()), (2, 2, vec![0xC3]));
+        assert_eq!((err.position.line, err.position.column, err.bytes.clone()), (2, 2, vec![0xC3]));
         let err = decode_utf8(b"abc\xE2\x82".to_vec()).expect_err("truncated");
-        assert_eq!((err.line, err.column), (1, 4));
+        assert_eq!((err.position.line, err.position.column), (1, 4));
         assert!(err.bytes.is_empty() && err.to_string().starts_with("the file ends"), "{err}");
         let err = decode_utf8(b"\xFF".to_vec()).expect_err("bad");
-        assert_eq!((err.line, err.column), (1, 1));
+        assert_eq!((err.position.line, err.position.column), (1, 1));
     }
 }

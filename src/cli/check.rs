@@ -39,9 +39,9 @@ fn replay_errors(scenario: &Scenario) -> Vec<String> {
     while errors.len() < MAX_REPLAY_ERRORS {
         let Err(e) = crate::sim::run(scenario.world(), &steps) else { break };
         errors.push(scenario.step_error(&e).to_string());
-        let failing = steps.iter().position(|s| s.at == e.at && s.line == e.line && s.column == e.column);
+        let failing = steps.iter().position(|s| s.at == e.at && s.position == e.position);
         match failing {
-            Some(i) if e.line.is_some() => {
+            Some(i) if e.position.is_some() => {
                 steps.remove(i);
             }
             _ => break,

@@ -15,6 +15,7 @@ use crate::model::Caveat;
 use crate::net::IpProtocol;
 use crate::nsg::Access;
 use crate::path::FlowRequest;
+use crate::position::Position;
 use crate::report::{
     SarifLevel, SarifLog, SarifResult, SarifRule, Style, caveat_line, caveat_names, caveats_json, lint_sarif,
     sarif_json, summary_with_caveats, trace_text,
@@ -61,7 +62,7 @@ struct CaseResult {
     /// The scenario's caveats that can change this case's answer.
     caveats: Vec<Caveat>,
     /// Where the case is written in its assertion file (line, column), for SARIF.
-    position: Option<(usize, usize)>,
+    position: Option<Position>,
 }
 
 #[derive(Debug)]
@@ -105,7 +106,7 @@ impl Places<'_> {
             .map
             .find(field, value)
             .or_else(|| self.map.start(""))
-            .map(|(l, c)| format!(":{l}:{c}"))
+            .map(|p| format!(":{p}"))
             .unwrap_or_default();
         format!("{}{position}: {field}: {message}", self.file.display())
     }
@@ -321,7 +322,7 @@ fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> Suite {
 
 fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> anyhow::Result<Suite> {
     let text = read_file(path).map_err(|e| match e {
-        ReadError::NotUtf8(at) => anyhow::anyhow!("{}:{}:{}: {at}", path.display(), at.line, at.column),
+        ReadError::NotUtf8(at) => anyhow::anyhow!("{}:{}: {at}", path.display(), at.position),
         ReadError::Io(e) => anyhow::anyhow!("{}: cannot read the file: {e}", path.display()),
     })?;
     let file = parse(&text, path)?;
@@ -407,10 +408,9 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
         help_uri: None,
         level: SarifLevel::Error,
     };
-    let at = |file: &Path, position: Option<(usize, usize)>| Place {
+    let at = |file: &Path, position: Option<Position>| Place {
         file: file.to_path_buf(),
-        line: position.map(|p| p.0),
-        column: position.map(|p| p.1),
+        position,
         path: String::new(),
         in_scenario: true,
     };

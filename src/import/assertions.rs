@@ -99,12 +99,12 @@ pub struct CaseSpec {
 
 /// Why an assertions file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}: {message}", file.display(), position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+#[error("{}{}: {message}", file.display(), position.map(|p| format!(":{p}")).unwrap_or_default())]
 pub struct AssertionsError {
     /// The file.
     pub file: PathBuf,
-    /// 1-based line and column, where known.
-    pub position: Option<(usize, usize)>,
+    /// Where in the file, when known.
+    pub position: Option<crate::position::Position>,
     /// What is wrong.
     pub message: String,
 }
@@ -117,7 +117,7 @@ pub fn parse(text: &str, path: &Path) -> Result<AssertionsFile, AssertionsError>
     let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let file: AssertionsFile = options.from_str(text).map_err(|e| AssertionsError {
         file: path.to_path_buf(),
-        position: Some((e.span.start.line, e.span.start.col)),
+        position: Some(crate::position::Position::new(e.span.start.line, e.span.start.col)),
         message: format!("{} (valid: the assertion format of docs/engineers.md, \"Assertions\")", e.code),
     })?;
     for (i, case) in file.cases.iter().enumerate() {
@@ -128,7 +128,11 @@ pub fn parse(text: &str, path: &Path) -> Result<AssertionsFile, AssertionsError>
                     let offset =
                         text.match_indices(&format!("\"{}\"", case.name)).nth(1).map_or(0, |(o, _)| o);
                     let before = &text[..offset];
-                    (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, str::len) + 1)
+                    // The column counts characters, as every position nsgsim prints does.
+                    crate::position::Position::new(
+                        before.matches('\n').count() + 1,
+                        before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                    )
                 }),
                 message: format!(
                     "cases[{i}].name: case name '{}' is used twice; names must be unique",
@@ -158,7 +162,7 @@ mod tests {
         ])"#;
         let err = parse(dup, Path::new("t.ron")).expect_err("duplicate");
         assert!(err.to_string().contains("used twice"), "{err}");
-        assert_eq!(err.position.map(|p| p.0), Some(3));
+        assert_eq!(err.position.map(|p| p.line), Some(3));
         let bad = parse("Assertions(cases: [Case(name: \"a\")])", Path::new("t.ron")).expect_err("missing");
         assert!(bad.to_string().starts_with("t.ron:1:"), "{bad}");
     }

@@ -35,20 +35,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-/// A 1-based line and column in a text; the column counts characters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Position {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters from the start of the line.
-    pub column: usize,
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+pub use crate::position::Position;
 
 /// The position of a serde_json error (`line`, and `column` in bytes, as serde_json counts) in
 /// `text`, with the column in characters. A column past the end of its line stays past it by as

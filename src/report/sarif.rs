@@ -155,9 +155,9 @@ fn artifact(file: &Path, base: &Path) -> Value {
 fn location(place: &Place, base: &Path, id: Option<usize>) -> Value {
     let mut physical = json!({"artifactLocation": artifact(&place.file, base)});
     // GitHub needs a line to show an annotation; a place without one is the file's first line.
-    let mut region = json!({"startLine": place.line.unwrap_or(1)});
-    if let Some(c) = place.column {
-        region["startColumn"] = json!(c);
+    let mut region = json!({"startLine": place.position.map_or(1, |p| p.line)});
+    if let Some(p) = place.position {
+        region["startColumn"] = json!(p.column);
     }
     physical["region"] = region;
     let mut out = json!({"physicalLocation": physical});
@@ -199,8 +199,7 @@ fn fingerprint(identity: &str) -> String {
 }
 
 fn result_json(r: &SarifResult, rule_index: usize, log: &SarifLog, base: &Path) -> Value {
-    let fallback =
-        [Place { file: log.file.clone(), line: None, column: None, path: String::new(), in_scenario: true }];
+    let fallback = [Place { file: log.file.clone(), position: None, path: String::new(), in_scenario: true }];
     let places = if r.places.is_empty() { &fallback[..] } else { &r.places[..] };
     let related: Vec<Value> = places[1..]
         .iter()
@@ -297,8 +296,7 @@ mod tests {
     fn place(file: &str, line: usize) -> Place {
         Place {
             file: file.into(),
-            line: Some(line),
-            column: Some(3),
+            position: Some(crate::position::Position::new(line, 3)),
             path: "nsgs[0]".into(),
             in_scenario: true,
         }

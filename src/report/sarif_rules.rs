@@ -170,18 +170,11 @@ fn caveat_place(source: &str) -> Option<Place> {
     let place = match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok())) {
         (Some(file), Some(line), Some(column)) => Place {
             file: PathBuf::from(file),
-            line: Some(line),
-            column: Some(column),
+            position: Some(crate::position::Position::new(line, column)),
             path: String::new(),
             in_scenario: false,
         },
-        _ => Place {
-            file: PathBuf::from(source),
-            line: None,
-            column: None,
-            path: String::new(),
-            in_scenario: false,
-        },
+        _ => Place { file: PathBuf::from(source), position: None, path: String::new(), in_scenario: false },
     };
     Some(place)
 }
@@ -241,8 +234,11 @@ mod tests {
     #[test]
     fn caveat_sources_become_places() {
         let p = caveat_place("infra/azuredeploy.json:120:7").expect("a place");
-        assert_eq!((p.file.to_str(), p.line, p.column), (Some("infra/azuredeploy.json"), Some(120), Some(7)));
-        assert_eq!(caveat_place("plan.json").and_then(|p| p.line), None);
+        assert_eq!(
+            (p.file.to_str(), p.position),
+            (Some("infra/azuredeploy.json"), Some(crate::position::Position::new(120, 7)))
+        );
+        assert_eq!(caveat_place("plan.json").and_then(|p| p.position), None);
         assert!(caveat_place("").is_none());
     }
 

@@ -336,9 +336,9 @@ mod tests {
     fn a_bad_kind_or_field_is_a_syntax_error_listing_what_is_valid() {
         let text = BASE.replace("kind: UnresolvedLink", "kind: LoadBalancer");
         let e = load(&text, "c.ron").expect_err("an unknown kind");
-        let (line, col) = super::super::testing::at(&text, "LoadBalancer", 0);
-        assert_eq!(e.position.map(|(l, _)| l), Some(line), "{e}");
-        assert!(e.position.is_some_and(|(_, c)| c >= col), "{e}");
+        let at = super::super::testing::at(&text, "LoadBalancer", 0);
+        assert_eq!(e.position.map(|p| p.line), Some(at.line), "{e}");
+        assert!(e.position.is_some_and(|p| p.column >= at.column), "{e}");
         for valid in ["UnmodelledResource", "UnresolvedLink", "UnresolvedReference", "Placeholder", "Other"] {
             assert!(e.message.contains(valid), "{e}");
         }

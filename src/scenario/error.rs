@@ -9,8 +9,8 @@ use std::path::PathBuf;
 pub struct LoadError {
     /// The file.
     pub file: PathBuf,
-    /// 1-based line and column, where known.
-    pub position: Option<(usize, usize)>,
+    /// Where in the file, when known.
+    pub position: Option<crate::position::Position>,
     /// The field path (`nsgs[0].rules[2].priority`), where known.
     pub field: Option<String>,
     /// The message: what is wrong, with the bad value and what is valid.
@@ -20,8 +20,8 @@ pub struct LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
-        if let Some((line, col)) = self.position {
-            write!(f, ":{line}:{col}")?;
+        if let Some(position) = self.position {
+            write!(f, ":{position}")?;
         }
         f.write_str(": ")?;
         if let Some(field) = &self.field {

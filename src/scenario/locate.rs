@@ -18,6 +18,7 @@
 //! recording rather than failing, and lookups fall back to shorter prefixes.
 
 use crate::hash::FastBuild;
+use crate::position::Position;
 use std::collections::HashMap;
 
 /// Field path → byte span.
@@ -80,9 +81,9 @@ impl<'a> SourceMap<'a> {
         self.spans.get(path).copied()
     }
 
-    /// The 1-based (line, column) of the value at `path` (or of the nearest recorded enclosing
+    /// The position of the value at `path` (or of the nearest recorded enclosing
     /// value), pointing at `value` where it is written inside that span.
-    pub fn find(&self, path: &str, value: &str) -> Option<(usize, usize)> {
+    pub fn find(&self, path: &str, value: &str) -> Option<Position> {
         let (start, end) = self.enclosing_span(path)?;
         let inside = &self.text[start..end];
         let offset = if value.is_empty() {
@@ -93,9 +94,9 @@ impl<'a> SourceMap<'a> {
         Some(self.position(start + offset.unwrap_or(0)))
     }
 
-    /// The 1-based (line, column) where the value at `path` (or its nearest recorded enclosing
+    /// The position where the value at `path` (or its nearest recorded enclosing
     /// value) starts.
-    pub fn start(&self, path: &str) -> Option<(usize, usize)> {
+    pub fn start(&self, path: &str) -> Option<Position> {
         self.enclosing_span(path).map(|(start, _)| self.position(start))
     }
 
@@ -110,14 +111,14 @@ impl<'a> SourceMap<'a> {
         }
     }
 
-    /// Converts a byte offset to 1-based (line, column in characters).
-    pub fn position(&self, offset: usize) -> (usize, usize) {
+    /// Converts a byte offset to its 1-based line and column (in characters).
+    pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
         // The newlines before `offset`, and where its line starts.
         let before = self.newlines.partition_point(|&n| n < offset);
         let line_start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
         let col = self.text.get(line_start..offset).map_or(0, |l| l.chars().count()) + 1;
-        (before + 1, col)
+        Position::new(before + 1, col)
     }
 }
 
@@ -477,13 +478,13 @@ Scenario(
             let before = &text[..offset];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            assert_eq!(map.position(offset), (line, column), "offset {offset}");
+            assert_eq!(map.position(offset), Position::new(line, column), "offset {offset}");
         }
         assert_eq!(map.position(text.len() + 5), map.position(text.len()));
     }
 
-    /// The (line, column) of the `nth` occurrence of `needle` in `TEXT`.
-    fn nth(needle: &str, nth: usize) -> (usize, usize) {
+    /// The position of the `nth` occurrence of `needle` in `TEXT`.
+    fn nth(needle: &str, nth: usize) -> Position {
         let (offset, _) = TEXT.match_indices(needle).nth(nth).expect("the needle occurs");
         SourceMap::new(TEXT).position(offset)
     }
@@ -521,7 +522,7 @@ Scenario(
         assert_eq!(at("vnets[0].name"), Some("\"v\""));
         assert_eq!(at("vnets[0].type"), Some("r#\"raw\"#"));
         assert_eq!(at("nsgs[0].name"), Some("\"n\""));
-        assert_eq!(map.start("nsgs[0].name"), Some((4, 22)));
+        assert_eq!(map.start("nsgs[0].name"), Some(Position::new(4, 22)));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::hash::FastBuild;
+use crate::position::Position;
 
 use super::SourceMap;
 use super::schema::{OriginSpec, ScenarioFile};
@@ -25,10 +26,8 @@ use super::schema::{OriginSpec, ScenarioFile};
 pub struct Place {
     /// The file (an imported origin's file is resolved against the scenario's directory).
     pub file: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
+    /// Where in the file, when known.
+    pub position: Option<crate::position::Position>,
     /// The JSON path, the Terraform address, or the scenario's field path.
     pub path: String,
     /// Whether the place is in the scenario file itself (otherwise: where it was imported from).
@@ -80,7 +79,7 @@ pub struct Places {
     /// The scenario file.
     file: PathBuf,
     /// Part key → (line, column, field path) in the scenario file.
-    written: HashMap<String, (usize, usize, String), FastBuild>,
+    written: HashMap<String, (Position, String), FastBuild>,
     /// Part key → where it was imported from.
     imported: HashMap<String, Place, FastBuild>,
 }
@@ -91,8 +90,8 @@ impl Places {
     pub fn new(file: &ScenarioFile, map: &SourceMap, path: &Path) -> Places {
         let mut written = HashMap::default();
         let mut put = |key: String, field: String| {
-            if let Some((line, column)) = map.start(&field) {
-                written.entry(key.to_ascii_lowercase()).or_insert((line, column, field));
+            if let Some(position) = map.start(&field) {
+                written.entry(key.to_ascii_lowercase()).or_insert((position, field));
             }
         };
         for (i, v) in file.vnets.iter().enumerate() {
@@ -131,10 +130,9 @@ impl Places {
     /// Where `part` is written in the scenario file, when it is written there (rules JIT adds
     /// at run time are not).
     pub fn written(&self, part: &Part<'_>) -> Option<Place> {
-        self.written.get(&part.key()).map(|(line, column, field)| Place {
+        self.written.get(&part.key()).map(|(position, field)| Place {
             file: self.file.clone(),
-            line: Some(*line),
-            column: Some(*column),
+            position: Some(*position),
             path: field.clone(),
             in_scenario: true,
         })
@@ -152,8 +150,8 @@ fn imported_place(o: &OriginSpec, dir: &Path) -> Place {
     let positive = |n: Option<i64>| n.and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
     Place {
         file: if file.is_absolute() { file.to_path_buf() } else { dir.join(file) },
-        line: positive(o.line),
-        column: positive(o.column),
+        // An origin with a line but no column points at the line's start.
+        position: positive(o.line).map(|line| Position::new(line, positive(o.column).unwrap_or(1))),
         path: o.path.clone(),
         in_scenario: false,
     }
@@ -194,10 +192,10 @@ mod tests {
             Path::new("gates/azuredeploy.json"),
             "relative to the scenario's directory"
         );
-        assert_eq!((found[0].line, found[0].column), (Some(40), Some(7)));
+        assert_eq!(found[0].position, Some(Position::new(40, 7)));
         assert!(!found[0].in_scenario);
         assert_eq!(found[1].file, Path::new("gates/prod.ron"));
-        assert_eq!((found[1].line, found[1].column), (Some(6), Some(13)));
+        assert_eq!(found[1].position, Some(Position::new(6, 13)));
         assert_eq!(found[1].path, "nsgs[0].rules[0]");
     }
 
@@ -206,7 +204,7 @@ mod tests {
         let places = places();
         let nsg = places.of(&Part::Nsg("web-nsg"));
         assert_eq!(nsg.len(), 1);
-        assert_eq!(nsg[0].line, Some(5));
+        assert_eq!(nsg[0].position.map(|p| p.line), Some(5));
         assert!(places.of(&Part::Vm("nope")).is_empty());
     }
 }

@@ -27,15 +27,18 @@ pub(super) fn broken(base: &str, file: &str, from: &str, to: &str) -> (String, L
     (text, e)
 }
 
-/// The 1-based (line, column) of the `nth` occurrence of `needle` in `text`, counted here by hand
+/// The position of the `nth` occurrence of `needle` in `text`, counted here by hand
 /// rather than by `SourceMap`, so that the tests check the loader's positions independently.
 ///
 /// # Panics
 /// When `needle` does not occur `nth + 1` times.
-pub(super) fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+pub(super) fn at(text: &str, needle: &str, nth: usize) -> crate::position::Position {
     let (offset, _) = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no {needle:?}"));
     let before = &text[..offset];
-    (before.matches('\n').count() + 1, before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+    crate::position::Position::new(
+        before.matches('\n').count() + 1,
+        before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+    )
 }
 
 /// Runs every case against `base` loaded as `file` and fails listing each case whose error does
@@ -47,8 +50,8 @@ pub(super) fn assert_cases(base: &str, file: &str, cases: &[Case]) {
     let mut wrong = Vec::new();
     for (from, to, field, (needle, nth), message) in cases {
         let (text, e) = broken(base, file, from, to);
-        let (line, col) = at(&text, needle, *nth);
-        let prefix = format!("{file}:{line}:{col}: {field}: ");
+        let position = at(&text, needle, *nth);
+        let prefix = format!("{file}:{position}: {field}: ");
         if !e.to_string().starts_with(&prefix) || !e.message.contains(message) {
             wrong.push(format!("{to}\n  want {prefix}…{message}\n  got  {e}"));
         }

@@ -124,7 +124,7 @@ impl Session {
         let next_step = (self.mode == Mode::Presenter)
             .then(|| lesson.timeline.get(self.next))
             .flatten()
-            .map(|(step, _)| json!({ "offset": step.at.to_string(), "at": start.plus(step.at).to_string(), "note": step.note, "line": step.line }));
+            .map(|(step, _)| json!({ "offset": step.at.to_string(), "at": start.plus(step.at).to_string(), "note": step.note, "line": step.position.map(|p| p.line) }));
         let next_expiry = self
             .sim
             .next_event_at()
@@ -560,7 +560,13 @@ impl Session {
         let expectation = step.expect.as_ref().map(|e| self.sim.check(e));
         self.next += 1;
         self.recorded.push(text.clone());
-        let mut value = self.played(StepKind::Timeline, step.line, step.note.clone(), outcome, expectation);
+        let mut value = self.played(
+            StepKind::Timeline,
+            step.position.map(|p| p.line),
+            step.note.clone(),
+            outcome,
+            expectation,
+        );
         if let Some(obj) = value.as_object_mut() {
             obj.insert("events".into(), Value::Array(events));
         }

@@ -124,8 +124,7 @@ impl ActionError {
         let action = format!("{}.action", step.path);
         SimError {
             at: step.at,
-            line: step.line,
-            column: step.column,
+            position: step.position,
             field: if self.field.is_empty() { action } else { format!("{action}.{}", self.field) },
             fault: self.fault,
         }
@@ -136,24 +135,18 @@ impl ActionError {
 /// `timeline[3].action.rule: step at 6m (line 19, column 9): NSG 'web' has no rule 'x'`;
 /// `scenario::Scenario::step_error` turns it into a `file:line:col` diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: step at {at}{}: {fault}", position_text(*line, *column))]
+#[error("{field}: step at {at}{}: {fault}", position_text(*position))]
 pub struct SimError {
     /// The step's offset.
     pub at: Duration,
-    /// The step's line in the file.
-    pub line: Option<usize>,
-    /// The step's column in the file.
-    pub column: Option<usize>,
+    /// Where the step is in the file.
+    pub position: Option<crate::position::Position>,
     /// The field the problem is in (`timeline[3].action.rule`).
     pub field: String,
     /// What is wrong (boxed: a `Result` carrying it stays small).
     pub fault: Box<ActionFault>,
 }
 
-fn position_text(line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-        (Some(l), None) => format!(" (line {l})"),
-        _ => String::new(),
-    }
+fn position_text(position: Option<crate::position::Position>) -> String {
+    position.map_or_else(String::new, |p| format!(" (line {}, column {})", p.line, p.column))
 }

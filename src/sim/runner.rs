@@ -377,7 +377,7 @@ pub fn run_until(world: World, steps: &[Step], until: Option<Duration>) -> Resul
             kind: StepKind::Timeline,
             offset: step.at,
             at,
-            line: step.line,
+            line: step.position.map(|p| p.line),
             note: step.note.clone(),
             correction: step.correction.clone(),
             question: step.question.clone(),
@@ -438,8 +438,8 @@ mod tests {
         );
         let e = run(s.world(), &s.steps).expect_err("a priority clash");
         assert_eq!((e.at.to_string().as_str(), e.field.as_str()), ("6m", "timeline[1].action.rule.priority"));
-        assert_eq!((e.line, e.column), (s.steps[1].line, s.steps[1].column));
-        assert!(e.line.is_some() && e.column.is_some());
+        assert_eq!(e.position, s.steps[1].position);
+        assert!(e.position.is_some());
         assert!(
             matches!(e.fault.as_ref(), ActionFault::Nsg { nsg, error: NsgError::DuplicatePriority { .. } } if nsg == "nsg-a"),
             "{e:?}"

@@ -259,10 +259,8 @@ pub struct Step {
     /// A concept question for the quiz, asked at this point of the story, if any (the run
     /// itself ignores it).
     pub question: Option<ConceptQuestion>,
-    /// Line of the step in the scenario file, for messages.
-    pub line: Option<usize>,
-    /// Column of the step in the scenario file, for messages.
-    pub column: Option<usize>,
+    /// Where the step is in the scenario file, for messages.
+    pub position: Option<crate::position::Position>,
     /// The step's field path in the file (`timeline[3]`), for messages.
     pub path: String,
 }

@@ -447,3 +447,29 @@ fn the_scanner_finds_crate_paths_however_written() {
         [PathBuf::from("src/x/testing.rs"), PathBuf::from("src/x/testing/mod.rs")]
     );
 }
+
+/// One position type (issue 23): a line and column is a `position::Position`, printed by its
+/// `Display`, never a tuple or a pair of loose fields that each error formats by hand. The
+/// scenario file's own `origin` entries (`schema_origins.rs`) are the file format, not a position.
+#[test]
+fn every_line_and_column_is_a_position() {
+    const SHAPES: &[&str] = &["pub column:", "column: Option<usize>", "position: Option<(usize, usize)>"];
+    const EXEMPT: &[&str] = &["src/position.rs", "src/scenario/schema_origins.rs"];
+    let root = root();
+    let mut wrong = Vec::new();
+    for source in sources() {
+        if EXEMPT.contains(&source.path.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(root.join(&source.path))
+            .unwrap_or_else(|e| panic!("{}: {e}", source.path));
+        // Unit tests may build their expectations however they like.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            if let Some(shape) = SHAPES.iter().find(|s| line.contains(*s)) {
+                wrong.push(format!("{}:{}: `{shape}`: use crate::position::Position", source.path, i + 1));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

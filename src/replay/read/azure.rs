@@ -69,8 +69,7 @@ pub(super) fn parse(
                 let p = raw.position(offset + e.valid_up_to());
                 Err(FlowLogError::At {
                     file: name.into(),
-                    line: p.line,
-                    column: p.column,
+                    position: p,
                     message: crate::text::not_utf8_message(&raw.bytes[offset..end], e),
                 })
             }
@@ -129,8 +128,7 @@ impl<'a> Walker<'a, '_> {
         let p = self.raw.position(self.base + e.offset);
         FlowLogError::At {
             file: self.name.into(),
-            line: p.line,
-            column: p.column,
+            position: p,
             message: format!("not valid JSON: {}", e.message),
         }
     }

@@ -19,6 +19,7 @@ use std::path::Path;
 use super::{BadInput, BadKind, Chunk, FlowLogError, Origin, RawChunk, Tuple};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::Access;
+use crate::position::Position;
 use crate::time::Duration;
 
 /// The header, for messages.
@@ -77,8 +78,7 @@ impl Header {
     pub(super) fn parse(path: &Path, line: usize, text: &str) -> Result<Header, FlowLogError> {
         let error = |column: usize, message: String| FlowLogError::At {
             file: path.to_path_buf(),
-            line,
-            column,
+            position: Position::new(line, column),
             message,
         };
         let mut columns: Vec<Column> = Vec::new();
@@ -127,8 +127,7 @@ pub(super) fn parse(
             let p = raw.position(e.valid_up_to());
             let error = FlowLogError::At {
                 file: path.to_path_buf(),
-                line: p.line,
-                column: p.column,
+                position: p,
                 message: crate::text::not_utf8_message(&raw.bytes, e),
             };
             if !skip_bad {
@@ -169,8 +168,7 @@ fn row(
 ) -> Result<Tuple, FlowLogError> {
     let error = |column: usize, message: String| FlowLogError::At {
         file: path.to_path_buf(),
-        line: number,
-        column,
+        position: Position::new(number, column),
         message,
     };
     let columns = &header.columns;

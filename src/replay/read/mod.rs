@@ -493,14 +493,12 @@ pub enum FlowLogError {
         source: std::io::Error,
     },
     /// A problem at a line and column (CSV, JSON syntax).
-    #[error("{}:{line}:{column}: {message}", file.display())]
+    #[error("{}:{position}: {message}", file.display())]
     At {
         /// The file.
         file: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
+        /// Where in the file.
+        position: Position,
         /// The bad value and what is valid.
         message: String,
     },

@@ -221,16 +221,16 @@ impl Stream {
 
     fn error_at_end(&self, message: String) -> FlowLogError {
         let p = self.end_position();
-        FlowLogError::At { file: self.file.clone(), line: p.line, column: p.column, message }
+        FlowLogError::At { file: self.file.clone(), position: p, message }
     }
 
     fn error_here(&self, message: String) -> FlowLogError {
-        FlowLogError::At { file: self.file.clone(), line: self.at.line, column: self.at.column, message }
+        FlowLogError::At { file: self.file.clone(), position: self.at, message }
     }
 
     fn error_at(&self, offset: usize, message: String) -> FlowLogError {
         let p = advance_position(self.at, &self.buf[self.pos..self.pos + offset.min(self.len - self.pos)]);
-        FlowLogError::At { file: self.file.clone(), line: p.line, column: p.column, message }
+        FlowLogError::At { file: self.file.clone(), position: p, message }
     }
 
     /// Consumes `n` bytes, copying them to `into` when given.
@@ -451,8 +451,7 @@ impl Splitter {
             }
             None => Err(FlowLogError::At {
                 file: self.file(),
-                line: 1,
-                column: 1,
+                position: Position::new(1, 1),
                 message: format!(
                     "the file is empty; valid: Azure flow-log JSON ({{\"records\": [...]}}) or CSV with the header {}",
                     csv::HEADER
@@ -599,15 +598,13 @@ impl Splitter {
             let Some(line) = line else {
                 return Err(FlowLogError::At {
                     file: self.file(),
-                    line: 1,
-                    column: 1,
+                    position: Position::new(1, 1),
                     message: format!("no header line; valid: {}", csv::HEADER),
                 });
             };
             let text = std::str::from_utf8(&line).map_err(|e| FlowLogError::At {
                 file: self.file(),
-                line: line_no,
-                column: 1 + chars_in(&line[..e.valid_up_to()]),
+                position: Position::new(line_no, 1 + chars_in(&line[..e.valid_up_to()])),
                 message: crate::text::not_utf8_message(&line, e),
             })?;
             let text = text.strip_suffix('\r').unwrap_or(text);

@@ -97,7 +97,7 @@ impl Scenario {
     pub fn step_error(&self, e: &SimError) -> LoadError {
         LoadError {
             file: self.file.clone(),
-            position: e.line.zip(e.column),
+            position: e.position,
             field: Some(e.field.clone()),
             message: format!("step at {}: {}", e.at, e.fault),
         }
@@ -159,7 +159,7 @@ pub fn load_file_all(path: &Path) -> Result<Scenario, LoadErrors> {
         LoadErrors::one(LoadError {
             file: path.to_path_buf(),
             position: match &e {
-                crate::text::ReadError::NotUtf8(at) => Some((at.line, at.column)),
+                crate::text::ReadError::NotUtf8(at) => Some(at.position),
                 crate::text::ReadError::Io(_) => None,
             },
             field: None,
@@ -188,7 +188,7 @@ pub fn load_str_all(text: &str, path: &Path) -> Result<Scenario, LoadErrors> {
     let file: ScenarioFile = options.from_str(text).map_err(|e| {
         LoadErrors::one(LoadError {
             file: path.to_path_buf(),
-            position: Some((e.span.start.line, e.span.start.col)),
+            position: Some(crate::position::Position::new(e.span.start.line, e.span.start.col)),
             field: None,
             message: syntax_message(&e.code),
         })
@@ -917,17 +917,7 @@ impl Loader<'_> {
             s.correction.as_ref().map(|c| self.correction(c, &format!("{field}.correction"))).transpose()?;
         let question =
             s.question.as_ref().map(|q| self.question(q, &format!("{field}.question"))).transpose()?;
-        Ok(Step {
-            at,
-            action,
-            expect,
-            note: s.note.clone(),
-            correction,
-            question,
-            line: position.map(|p| p.0),
-            column: position.map(|p| p.1),
-            path: field,
-        })
+        Ok(Step { at, action, expect, note: s.note.clone(), correction, question, position, path: field })
     }
 
     fn attachment(

@@ -126,7 +126,7 @@ fn peering_subnets_make_a_subnet_peering() {
         let (text, e) = broken(pair, &with(bad));
         let msg = e.to_string();
         assert!(msg.contains(field) && msg.contains(says), "{bad}: {msg}");
-        assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, "peerings:", 0).0), "{bad}: {e}");
+        assert_eq!(e.position.map(|p| p.line), Some(at(&text, "peerings:", 0).line), "{bad}: {e}");
     }
     // Overlapping spaces: refused for whole VNets, allowed for subnets outside the overlap,
     // refused for a peered subnet inside it.
@@ -184,7 +184,7 @@ fn peering_sides_carry_allow_virtual_network_access() {
         let line =
             format!(r#"peerings: [Peering(vnets: ("hub", "spoke"), allow_virtual_network_access: {bad})],"#);
         let (text, e) = broken(r#"peerings: [("hub", "spoke")],"#, &line);
-        assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, "peerings:", 0).0), "{bad}: {e}");
+        assert_eq!(e.position.map(|p| p.line), Some(at(&text, "peerings:", 0).line), "{bad}: {e}");
         assert!(e.to_string().contains("allow_virtual_network_access: (bool, bool)"), "{bad}: {e}");
     }
 }
@@ -218,12 +218,13 @@ fn peering_errors_name_the_field_at_its_value() {
         let line = format!("peerings: [{peering}],");
         let (text, e) = broken(r#"peerings: [("hub", "spoke")],"#, &line);
         assert!(e.to_string().contains(message), "{peering}: {e}");
-        let row = at(&text, &line, 0).0;
+        let row = at(&text, &line, 0).line;
         let col = line.find(at_value).unwrap_or_else(|| panic!("no {at_value:?}"))
             + 1
             + text.lines().nth(row - 1).map_or(0, |l| l.len() - l.trim_start().len());
         // RON places the error where it started reading the value, the space before it included.
-        let (erow, ecol) = e.position.unwrap_or_else(|| panic!("{peering}: no position in {e}"));
+        let crate::position::Position { line: erow, column: ecol } =
+            e.position.unwrap_or_else(|| panic!("{peering}: no position in {e}"));
         assert_eq!(erow, row, "{peering}: {e}");
         assert!(
             (col - 1..=col + at_value.len()).contains(&ecol),
@@ -246,7 +247,7 @@ fn a_pair_peered_twice_is_refused() {
                     .contains("peerings[1]: vnets 'spoke' and 'hub' are already peered by peerings[0]"),
             "{second}: {e}"
         );
-        assert_eq!(e.position.map(|(l, _)| l), Some(at(&text, &line, 0).0), "{second}: {e}");
+        assert_eq!(e.position.map(|p| p.line), Some(at(&text, &line, 0).line), "{second}: {e}");
     }
 }
 
@@ -314,10 +315,9 @@ fn loads_the_timeline_with_positions() {
         &s.steps[2].expect,
         Some(Expectation::Flow { verdict: Access::Allow, rule: Some(r), nsg: Some(_), .. }) if r == "allow-https"
     ));
-    let (line, col) = at(BASE, "(at: \"PT30M\"", 0);
     assert_eq!(
-        (s.steps[1].line, s.steps[1].column, s.steps[1].path.as_str()),
-        (Some(line), Some(col), "timeline[1]")
+        (s.steps[1].position, s.steps[1].path.as_str()),
+        (Some(at(BASE, "(at: \"PT30M\"", 0)), "timeline[1]")
     );
     assert_eq!(
         s.instant_at(Duration::from_secs(60)).map(|i| i.to_string()),

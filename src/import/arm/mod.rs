@@ -14,6 +14,10 @@
 //! inventory reads it; a template too big to evaluate ([`expr::budget`], ARM's 800 resources)
 //! is a positioned error.
 //!
+//! A string parameter given no value is a placeholder that may only name things; the reader
+//! writes it out and records where it stands ([`placeholders`]). A resource skipped by its type
+//! is named by its evaluated name when that needs no deployment function.
+//!
 //! The expression language is in [`expr`], resource ids in [`id`], parameter values in
 //! [`params`], what `reference()` answers in [`declared`].
 

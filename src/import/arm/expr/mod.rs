@@ -14,8 +14,9 @@
 //! computes them ([`hash`]). `reference()` and `list*()` of a resource the template declares
 //! answer from its declared properties through the [`Resources`] the reader gives the scope;
 //! anything else that cannot be known offline (a resource not in the input, a Key Vault secret,
-//! a parameter with no value) fails with a message saying why, which the template reader turns
-//! into an unknown value (an error only where nsgsim reads it).
+//! a non-string parameter with no value) fails with a message saying why, which the template
+//! reader turns into an unknown value (an error only where nsgsim reads it). A string parameter
+//! with no value is a [`placeholder`] that may only name things.
 //!
 //! Evaluation is bounded: an expression is at most [`MAX_EXPRESSION_CHARS`] characters (ARM's
 //! limit) and nests at most [`MAX_DEPTH`] levels; a variable or parameter that refers to

@@ -189,7 +189,7 @@ fn a_template_imported_alone_names_with_placeholders_and_routes_to_its_firewall(
         "--parameter",
         "vmName=web1",
         "--parameter",
-        "adminPassword=x",
+        "adminPassword=correct-horse-battery",
     ]);
     given.assert_code(0);
     assert!(!given.stderr.contains("param."), "{}", given.stderr);

@@ -323,6 +323,8 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
             rest::read(root, *file, &mut diag, &mut collected)?;
         }
     }
+    let placeholders = arm::report_placeholders(&collected.placeholders, options.strict, &mut diag)?;
+    collected.caveats.extend(placeholders);
     for given in parameters.iter() {
         if declared.iter().any(|d| d.eq_ignore_ascii_case(&given.name)) {
             continue;

@@ -81,6 +81,9 @@ pub struct Collected {
     /// What a reader could not read or follow and can change traffic, for the scenario's
     /// caveats.
     pub caveats: Vec<crate::scenario::schema::CaveatSpec>,
+    /// Where the placeholder of an ARM parameter given no value stands (a name, a resource
+    /// id): the parameter and the place, for the warning and caveat each parameter gets.
+    pub placeholders: Vec<(String, Src)>,
 }
 
 impl Collected {
@@ -307,9 +310,23 @@ pub fn resource_names(
 /// can change traffic, and the resources declared inside it (by their types alone: nothing of
 /// them is evaluated).
 pub fn skip_unmodelled(kind: &str, node: &Node, src: &Src, out: &mut Collected, diag: &mut Diagnostics) {
+    let name = node.get("name").map(Node::shown).unwrap_or_default();
+    skip_unmodelled_named(kind, name, node, src, out, diag);
+}
+
+/// [`skip_unmodelled`] for a resource whose name the reader could evaluate without evaluating
+/// anything else of it (an ARM name expression that needs no deployment): caveats then read
+/// `natGateways/nat-hub`, not the expression.
+pub fn skip_unmodelled_named(
+    kind: &str,
+    name: String,
+    node: &Node,
+    src: &Src,
+    out: &mut Collected,
+    diag: &mut Diagnostics,
+) {
     let reason = SkipReason::NotModelled(relevance(kind));
     diag.warn(src, format!("resource type '{kind}' is not imported: {reason}"));
-    let name = node.get("name").map(Node::shown).unwrap_or_default();
     out.skipped.push(Skipped { kind: kind.to_string(), name, src: src.clone(), reason });
     let children = src.member(node, "resources");
     for (i, child) in node.get("resources").and_then(Node::as_array).into_iter().flatten().enumerate() {

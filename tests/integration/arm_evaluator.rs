@@ -117,3 +117,92 @@ fn each_robustness_reproducer_ends_at_once_with_a_positioned_error() {
         assert!(took < Duration::from_secs(5), "{file} took {took:?}");
     }
 }
+
+/// Issue 17: a template imported alone, as an engineer first tries one. Parameters that only
+/// name things (a VM, an NSG, a password) become placeholders, the same in every reference; the
+/// route to `reference(firewall)…privateIPAddress` points at the address Azure allocates the
+/// firewall; the skipped NAT gateway is named by its evaluated name; `--strict` refuses the
+/// placeholders, and a parameter that decides traffic is still the error naming it.
+#[test]
+fn a_template_imported_alone_names_with_placeholders_and_routes_to_its_firewall() {
+    let dir = TempDir::new("arm-alone");
+    let out = dir.path().join("out.ron").display().to_string();
+    let template = data("import/template-alone.json");
+    let run = nsgsim(&["import", &template, "-o", &out]);
+    run.assert_code(0).stderr_has(&[
+        "resources[1].name: parameters('nsgName') has no value and no defaultValue (Azure asks for it at deployment): the names it makes read 'param.nsgName' (a model choice), in resources[1].name, resources[3].properties.subnets[1].properties.networkSecurityGroup.id; give it with --parameters FILE or --parameter nsgName=VALUE",
+        "parameters('vmName') has no value and no defaultValue",
+        "imported 1 vnet(s), 1 nsg(s), 1 vm(s), 0 jit policies",
+    ]);
+    // The password never reaches a field nsgsim reads: no warning names it.
+    assert!(!run.stderr.contains("adminPassword"), "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).expect("written");
+    for expected in [
+        "Subnet(name: \"workload\", prefix: \"10.0.2.0/24\", nsg: \"param.nsgName\", route_table: \"to-firewall\")",
+        "Nsg(name: \"param.nsgName\"",
+        "Vm(name: \"param.vmName\", os: Windows",
+        "Nic(name: \"param.vmname-nic\", subnet: \"hub-vnet/workload\"",
+        "next_hop: VirtualAppliance(\"10.0.1.4\")",
+        "Firewall(name: \"hub-firewall\", vnet: \"hub-vnet\", private_ip: \"10.0.1.4\"",
+        "resource: \"Microsoft.Network/natGateways/hub-nat\"",
+        "resource: \"parameters('nsgName')\"",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    let check = nsgsim(&["check", &out]);
+    check.assert_code(0);
+    assert!(check.stdout.contains("a placeholder for parameters('nsgName')"), "{}", check.stdout);
+    // The workload's default route goes through the firewall, which allows 443 out.
+    let eval = nsgsim(&[
+        "eval",
+        &out,
+        "--from",
+        "param.vmName",
+        "--to",
+        "203.0.113.5",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ]);
+    eval.assert_code(0);
+    let verdict: serde_json::Value = serde_json::from_str(&eval.stdout).expect("JSON");
+    assert_eq!(verdict["rule"], "classic/outbound/web", "{}", eval.stdout);
+    assert!(
+        verdict["hops"].as_array().is_some_and(|hops| hops.iter().any(|h| h["kind"] == "firewall")),
+        "{}",
+        eval.stdout
+    );
+    // --strict refuses the placeholder, at the first place it stands.
+    let strict = nsgsim(&["import", &template, "-o", &out, "--strict"]);
+    strict.assert_code(2).stderr_has(&[
+        "resources[1].name: 'param.nsgName': parameters('nsgName') has no value and no defaultValue (Azure asks for it at deployment); --strict refuses its placeholder 'param.nsgName'; valid: pass it with --parameters FILE or --parameter nsgName=VALUE",
+    ]);
+    // Given values, no placeholder is left.
+    let given = nsgsim(&[
+        "import",
+        &template,
+        "-o",
+        &out,
+        "--parameter",
+        "nsgName=web-nsg",
+        "--parameter",
+        "vmName=web1",
+        "--parameter",
+        "adminPassword=correct-horse-battery",
+    ]);
+    given.assert_code(0);
+    assert!(!given.stderr.contains("param."), "{}", given.stderr);
+    // A parameter that decides traffic is never a placeholder: the error names it.
+    let port = dir.write(
+        "port.json",
+        r#"{"parameters": {"name": {"type": "string"}, "prefix": {"type": "string"}},
+ "resources": [{"type": "Microsoft.Network/networkSecurityGroups", "name": "[parameters('name')]",
+   "properties": {"securityRules": [{"name": "r", "properties": {"priority": 100, "direction": "Inbound",
+     "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "[parameters('prefix')]", "sourcePortRange": "*",
+     "destinationAddressPrefix": "*", "destinationPortRange": "22"}}]}}]}"#,
+    );
+    nsgsim(&["import", &port, "-o", &out]).assert_code(2).stderr_has(&[
+        "sourceAddressPrefix: '[parameters('prefix')]': parameters('prefix'): the parameter has no value and no defaultValue, and property 'sourceAddressPrefix' needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter prefix=VALUE",
+    ]);
+}

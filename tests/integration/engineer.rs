@@ -300,7 +300,7 @@ fn import_unresolvable_reference_names_the_json_path() {
     nsgsim(&["import", &not_json]).assert_code(2).stderr_has(&["x.json:1:", "not valid JSON"]);
     let missing_param = dir.write(
         "p.json",
-        r#"{"parameters": {"n": {"type": "string"}}, "resources": [
+        r#"{"parameters": {"n": {"type": "int"}}, "resources": [
             {"type": "Microsoft.Network/networkSecurityGroups", "name": "[parameters('n')]", "properties": {}}]}"#,
     );
     nsgsim(&["import", &missing_param]).assert_code(2).stderr_has(&[

@@ -76,10 +76,12 @@ fn import_applies_parameters_files_and_command_line_values() {
     nsgsim(&["import", &template, "--parameter", "prefix"])
         .assert_code(2)
         .stderr_has(&["--parameter prefix: expected NAME=VALUE"]);
-    // Without values: the error names the parameter and how to give it.
-    let (line, column) = position(TEMPLATE, "\"[concat(parameters('prefix'), '-nsg')]\"", 0);
+    // Without values: the prefix only names things (a placeholder), but the rule's source, which
+    // decides traffic, is the error naming its parameter and how to give it (its allowedValues
+    // are no licence to pick one).
+    let (line, column) = position(TEMPLATE, "\"[parameters('rdpSource')]\"", 0);
     nsgsim(&["import", &template]).assert_code(2).stderr_has(&[&format!(
-        "t.json:{line}:{column}: resources[1].name: '[concat(parameters('prefix'), '-nsg')]': parameters('prefix'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter prefix=VALUE"
+        "t.json:{line}:{column}: resources[1].properties.securityRules[0].properties.sourceAddressPrefix: '[parameters('rdpSource')]': parameters('rdpSource'): the parameter has no value and no defaultValue, and property 'sourceAddressPrefix' needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter rdpSource=VALUE"
     )]);
 }
 

@@ -15,7 +15,9 @@
 //! input) is an error, as ARM refuses the template.
 
 use super::declared::UNKNOWN_MARKER;
+use super::expr::placeholder;
 use super::expr::{ArmValue, TemplateScope, eval_count, eval_string};
+use super::id::parse_id;
 use crate::import::json::{Node, Object, Unknown, Value};
 use crate::import::source::join;
 
@@ -99,16 +101,72 @@ fn evaluate_string(text: &str, node: &Node, scope: &TemplateScope, path: &str) -
     if !text.trim_start().starts_with('[') {
         return Ok(node.clone());
     }
+    let key = last_key(path);
     Ok(match eval_string(text, scope) {
-        Ok(ArmValue::Str(s)) => Node::new(Value::String(s), node.position),
+        Ok(ArmValue::Str(s)) => {
+            placeholder_guard(Node::new(Value::String(s), node.position), key, text, in_sku(path))
+        }
         Ok(ArmValue::Int(n)) => Node::new(Value::Number(n.into()), node.position),
         Ok(ArmValue::Ref(r)) => Node::new(Value::String(r.id(&scope.deployment)), node.position),
-        Ok(ArmValue::Json(v)) => with_unknowns(Node::from_json(&v, node.position)),
+        Ok(ArmValue::Json(v)) => {
+            placeholder_guard(with_unknowns(Node::from_json(&v, node.position)), key, text, in_sku(path))
+        }
         Err(reason) if scope.budget().is_exceeded() => {
             return Err(BodyError { path: path.to_string(), position: node.position, message: reason });
         }
         Err(reason) => unknown(text, reason, node),
     })
+}
+
+/// The member name a relative path ends in: `id` of `properties.subnet.id`, `name` of
+/// `securityRules[0].name`; empty for an item.
+fn last_key(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    if last.ends_with(']') { "" } else { last }
+}
+
+/// Whether a string holding a placeholder (a parameter given no value) may stand at member
+/// `key`: only as a name or a resource id, which name things and decide nothing.
+/// A `sku`'s `name` is a tier, which can change traffic (a Basic public IP is open by default).
+fn placeholder_may_stand(key: &str, text: &str) -> bool {
+    key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("id") || parse_id(text).is_some()
+}
+
+/// Whether `path` (relative to the resource) is inside its `sku`, where nothing is only a name.
+fn in_sku(path: &str) -> bool {
+    path.split(['.', '[']).any(|segment| segment.eq_ignore_ascii_case("sku"))
+}
+
+/// `node` (made by `expression`, at member `key`) with every string that holds a placeholder
+/// where a placeholder may not stand made an unknown value naming the parameter: a placeholder
+/// never becomes an address, a port, a protocol or an access (see [`placeholder`]).
+fn placeholder_guard(node: Node, key: &str, expression: &str, sku: bool) -> Node {
+    let position = node.position;
+    let value = match node.value {
+        Value::String(s) if placeholder::in_str(&s) && (sku || !placeholder_may_stand(key, &s)) => {
+            let mut names = std::collections::BTreeSet::new();
+            placeholder::names_in_str(&s, &mut names);
+            let what = if key.is_empty() { "this value".to_string() } else { format!("property '{key}'") };
+            let reason = placeholder::needed(&names, &what);
+            return Node::new(
+                Value::Unknown(Box::new(Unknown { expression: expression.to_string(), reason })),
+                position,
+            );
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|n| placeholder_guard(n, key, expression, sku)).collect())
+        }
+        Value::Object(o) => {
+            let mut out = Object::new();
+            for (k, n) in o.iter() {
+                let sku = sku || k.eq_ignore_ascii_case("sku");
+                out.insert(k.to_string(), placeholder_guard(n.clone(), k, expression, sku));
+            }
+            Value::Object(out)
+        }
+        other => other,
+    };
+    Node::new(value, position)
 }
 
 /// `node` with every marker of a value only known at deployment made an unknown value again.

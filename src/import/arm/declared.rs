@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use super::body;
 use super::expr::{ArmValue, Resources, Target, TemplateScope, eval_count, eval_string};
-use super::id::key;
+use super::id::{ResourceRef, key, parse_id};
 use crate::import::json::{Node, Value as NodeValue};
 
 /// The key of the marker object that stands for a value only known at deployment.
@@ -186,6 +186,9 @@ impl Declared {
                 let id = r.id(&scope.deployment);
                 if let Some(Value::Object(p)) = m.get_mut("properties") {
                     add_child_ids(p, &id);
+                    if kind.eq_ignore_ascii_case(FIREWALLS) && !entry.existing {
+                        self.allocate_firewall_address(p);
+                    }
                 }
                 m.insert("id".into(), Value::String(id));
                 m.insert("name".into(), Value::String(name));
@@ -210,6 +213,62 @@ impl Declared {
         self.memo.borrow_mut().insert(memo_key, out.clone());
         out
     }
+}
+
+impl Declared {
+    /// Gives a declared Azure Firewall's first IP configuration the private address Azure
+    /// allocates it, when the template does not write one: the first address of its subnet
+    /// after the four Azure reserves, the placeholder the builder gives the firewall (and labels
+    /// with a caveat), so that a route whose next hop is
+    /// `reference(firewall).ipConfigurations[0].properties.privateIPAddress` points at it.
+    /// Nothing is added when the subnet's prefix is not in the template.
+    fn allocate_firewall_address(&self, properties: &mut Map<String, Value>) {
+        let Some(Value::Array(configs)) = properties.get_mut("ipConfigurations") else { return };
+        let Some(Value::Object(config)) = configs.first_mut() else { return };
+        let Some(Value::Object(p)) = config.get_mut("properties") else { return };
+        if p.contains_key("privateIPAddress") {
+            return;
+        }
+        let subnet = p.get("subnet").and_then(|s| s.get("id")).and_then(Value::as_str).and_then(parse_id);
+        let Some(prefix) = subnet.and_then(|s| self.subnet_prefix(&s)) else { return };
+        if let Some(address) = first_address(&prefix) {
+            p.insert("privateIPAddress".into(), Value::String(address));
+        }
+    }
+
+    /// The address prefix of the subnet `subnet` as the template declares it: a subnet resource
+    /// of its own, or one of its VNet's `subnets`.
+    fn subnet_prefix(&self, subnet: &ResourceRef) -> Option<String> {
+        let prefix_of = |p: &Value| {
+            p.get("addressPrefix")
+                .and_then(Value::as_str)
+                .or_else(|| p.get("addressPrefixes")?.get(0)?.as_str())
+                .map(str::to_string)
+        };
+        if let Some(Ok(p)) = self.reference(&Target::Id(subnet.clone()), false) {
+            return prefix_of(&p);
+        }
+        let (vnet, name) = (subnet.names.first()?, subnet.names.get(1)?);
+        let kind = subnet.kind.rsplit_once('/')?.0.to_string();
+        let vnet = ResourceRef { kind, names: vec![vnet.clone()], subscription: None, resource_group: None };
+        let Some(Ok(p)) = self.reference(&Target::Id(vnet), false) else { return None };
+        let subnets = p.get("subnets")?.as_array()?;
+        let found = subnets
+            .iter()
+            .find(|s| s.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name)))?;
+        prefix_of(found.get("properties")?)
+    }
+}
+
+/// The type of Azure Firewalls.
+const FIREWALLS: &str = "Microsoft.Network/azureFirewalls";
+
+/// The first address Azure allocates in an IPv4 subnet `prefix`: the network address plus four
+/// (Azure reserves the first four).
+fn first_address(prefix: &str) -> Option<String> {
+    let net: ipnet::Ipv4Net = prefix.trim().parse().ok()?;
+    let first = u32::from(net.network()).checked_add(4)?;
+    (first < u32::from(net.broadcast())).then(|| std::net::Ipv4Addr::from(first).to_string())
 }
 
 impl Resources for Declared {

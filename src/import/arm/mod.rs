@@ -14,6 +14,10 @@
 //! inventory reads it; a template too big to evaluate ([`expr::budget`], ARM's 800 resources)
 //! is a positioned error.
 //!
+//! A string parameter given no value is a placeholder that may only name things; the reader
+//! writes it out and records where it stands ([`placeholders`]). A resource skipped by its type
+//! is named by its evaluated name when that needs no deployment function.
+//!
 //! The expression language is in [`expr`], resource ids in [`id`], parameter values in
 //! [`params`], what `reference()` answers in [`declared`].
 
@@ -23,6 +27,7 @@ mod expr;
 mod id;
 mod nested;
 mod params;
+mod placeholders;
 mod template;
 
 use std::collections::HashMap;
@@ -32,11 +37,12 @@ use std::rc::Rc;
 pub use expr::{ArmValue, Deployment, TemplateScope, eval_condition, eval_count, eval_string};
 pub use id::{ResourceRef, key, parse_id};
 pub use params::{Origin, Parameters, command_line, is_parameters_file, read_file as read_parameters_file};
+pub use placeholders::report as report_placeholders;
 
 use super::ImportError;
 use super::json::Node;
 use super::resource::{
-    Collected, Kind, Resource, Skipped, full_kind, resource_names, skip_unmodelled, skip_untyped,
+    Collected, Kind, Resource, Skipped, full_kind, resource_names, skip_unmodelled_named, skip_untyped,
 };
 use super::source::{Diagnostics, Src, join};
 use super::summary::SkipReason;
@@ -183,7 +189,8 @@ impl Reader<'_> {
         let kind = full_kind(&written, parent.map(|p| p.0));
         let nested = kind.eq_ignore_ascii_case(nested::DEPLOYMENTS);
         if Kind::of(&kind).is_none() && !nested {
-            skip_unmodelled(&kind, node, src, self.out, self.diag);
+            let name = skipped_name(node, scope);
+            skip_unmodelled_named(&kind, name, node, src, self.out, self.diag);
             return Ok(());
         }
         let Some(copy) = obj.get("copy") else {
@@ -245,11 +252,13 @@ impl Reader<'_> {
             // evaluated is shown as written.
             Some(name) if !deploy => {
                 let raw = self.text(name, &name_src, scope).unwrap_or_else(|_| name.shown());
+                let raw = expr::placeholder::render(&raw);
                 resource_names(kind, &raw, relative, parent_names, id)
                     .unwrap_or_else(|_| raw.split('/').map(str::to_string).collect())
             }
             Some(name) => {
                 let raw = self.text(name, &name_src, scope)?;
+                let raw = placeholders::name(&raw, &name_src, &mut self.out.placeholders);
                 resource_names(kind, &raw, relative, parent_names, id)
                     .map_err(|e| self.diag.invalid(&name_src, &raw, e))?
             }
@@ -282,6 +291,7 @@ impl Reader<'_> {
                 let at = Src { file: src.file, path: join(&src.path, &e.path), position: Some(e.position) };
                 self.diag.invalid(&at, "", e.message)
             })?;
+            let body = placeholders::body(body, src, &mut self.out.placeholders);
             self.out.resources.push(Resource {
                 kind: kind.to_string(),
                 names: names.clone(),
@@ -405,6 +415,19 @@ impl Reader<'_> {
                 format!("expected a string, found {}", super::json::kind_of(&other)),
             )),
         }
+    }
+}
+
+/// The name of a resource skipped by its type, for its warning and caveat: evaluated when that
+/// needs nothing the resource's evaluation would report (a deployment function's stand-in is
+/// not reported for a name alone), else as written (a `copyIndex()` outside its loop, a
+/// `reference()`). A placeholder reads as in a scenario.
+fn skipped_name(node: &Node, scope: &TemplateScope) -> String {
+    let Some(name) = node.get("name") else { return String::new() };
+    let quiet = scope.quiet();
+    match name.as_str().map(|text| eval_string(text, &quiet)) {
+        Some(Ok(ArmValue::Str(s))) if quiet.take_stand_ins().is_empty() => expr::placeholder::render(&s),
+        _ => name.shown(),
     }
 }
 

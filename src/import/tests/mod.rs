@@ -630,15 +630,31 @@ fn r17_h_a_parameters_file_among_the_inputs_applies_to_the_template() {
         w.contains("t.parameters.json:7:22: parameters.adminPassword: parameter 'adminPassword' is a Key Vault reference (secret 'vm-admin'"),
         "{w}"
     );
-    // Without it, the error names the parameter and how to pass it.
+    // Without it, the NSG's name is a placeholder (a name decides nothing), and the port, which
+    // decides what the rule lets through, is the error naming the parameter and how to pass it.
     let e = import_with(&[("t.json", PARAMETERISED)], &[]).expect_err("no value").to_string();
     assert_eq!(
         e,
         format!(
-            "{}: resources[1].name: '[parameters('nsgName')]': parameters('nsgName'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter nsgName=VALUE",
-            place_of(PARAMETERISED, "\"[parameters('nsgName')]\"", 0)
+            "{}: resources[1].properties.securityRules[0].properties.destinationPortRange: '[string(parameters('port'))]': parameters('port'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter port=VALUE",
+            place_of(PARAMETERISED, "\"[string(parameters('port'))]\"", 0)
         )
     );
+    let i = import_with(&[("t.json", PARAMETERISED)], &["port=22"]).expect("a placeholder name");
+    assert_eq!(i.scenario.nsgs[0].name, "param.nsgName");
+    let w = warnings(&i);
+    assert!(w.contains("parameters('nsgName') has no value and no defaultValue (Azure asks for it at deployment): the names it makes read 'param.nsgName' (a model choice), in resources[1].name"), "{w}");
+    assert!(
+        i.scenario.caveats.iter().any(|c| c.resource == "parameters('nsgName')"),
+        "{:?}",
+        i.scenario.caveats
+    );
+    let strict =
+        ImportOptions { parameters: vec!["port=22".into()], strict: true, ..ImportOptions::default() };
+    let e = import_texts(&[(PathBuf::from("t.json"), PARAMETERISED.to_string())], &strict)
+        .expect_err("strict")
+        .to_string();
+    assert!(e.contains("--strict refuses its placeholder 'param.nsgName'; valid: pass it with --parameters FILE or --parameter nsgName=VALUE"), "{e}");
 }
 
 #[test]

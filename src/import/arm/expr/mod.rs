@@ -14,8 +14,9 @@
 //! computes them ([`hash`]). `reference()` and `list*()` of a resource the template declares
 //! answer from its declared properties through the [`Resources`] the reader gives the scope;
 //! anything else that cannot be known offline (a resource not in the input, a Key Vault secret,
-//! a parameter with no value) fails with a message saying why, which the template reader turns
-//! into an unknown value (an error only where nsgsim reads it).
+//! a non-string parameter with no value) fails with a message saying why, which the template
+//! reader turns into an unknown value (an error only where nsgsim reads it). A string parameter
+//! with no value is a [`placeholder`] that may only name things.
 //!
 //! Evaluation is bounded: an expression is at most [`MAX_EXPRESSION_CHARS`] characters (ARM's
 //! limit) and nests at most [`MAX_DEPTH`] levels; a variable or parameter that refers to
@@ -38,6 +39,7 @@ mod format;
 mod functions;
 pub mod hash;
 mod parser;
+pub mod placeholder;
 
 pub use budget::Budget;
 pub use context::Deployment;
@@ -243,6 +245,12 @@ impl TemplateScope {
         Rc::clone(&self.budget)
     }
 
+    /// The same scope with a set of deployment functions used of its own, so that what it
+    /// evaluates is not reported with the template's (see [`TemplateScope::take_stand_ins`]).
+    pub fn quiet(&self) -> TemplateScope {
+        TemplateScope { stand_ins: Rc::default(), ..self.clone() }
+    }
+
     /// The deployment functions evaluated with offline stand-ins so far (`resourceGroup()`,
     /// `subscription()`, `utcNow()`, …), drained.
     pub fn take_stand_ins(&self) -> Vec<String> {
@@ -298,6 +306,11 @@ pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, Stri
         V::J(Value::Bool(b)) => Ok(b),
         V::J(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
         V::J(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        V::J(v) if placeholder::in_json(&v) => {
+            let mut names = std::collections::BTreeSet::new();
+            placeholder::names_in_json(&v, &mut names);
+            Err(placeholder::needed(&names, "a condition"))
+        }
         other => Err(format!("a condition must be a boolean, found {}", other.describe())),
     }
 }
@@ -312,6 +325,11 @@ pub fn eval_count(value: &Value, scope: &TemplateScope) -> Result<i64, String> {
         ArmValue::Int(n) => Err(format!(
             "a copy count is 0-{MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\"), found {n}"
         )),
+        ArmValue::Str(s) if placeholder::in_str(&s) => {
+            let mut names = std::collections::BTreeSet::new();
+            placeholder::names_in_str(&s, &mut names);
+            Err(placeholder::needed(&names, "a copy count"))
+        }
         ArmValue::Str(s) => Err(format!("a copy count is an integer, found the string '{}'", shorten(&s))),
         ArmValue::Ref(r) => Err(format!("a copy count is an integer, found the resource id of {}", r.kind)),
         ArmValue::Json(v) => Err(format!("a copy count is an integer, found {}", type_name(&v))),
@@ -547,6 +565,11 @@ impl Eval<'_> {
         let Some(default) = param.get("defaultValue") else {
             if param.get("nullable").and_then(Value::as_bool) == Some(true) {
                 return Ok(V::J(Value::Null));
+            }
+            // A string the deployment would ask for: a placeholder that may only name things.
+            let declared = param.get("type").and_then(Value::as_str).unwrap_or("");
+            if declared.eq_ignore_ascii_case("string") || declared.eq_ignore_ascii_case("securestring") {
+                return Ok(V::str(placeholder::make(k)));
             }
             return Err(format!(
                 "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"

@@ -8,7 +8,9 @@
 
 use serde_json::Value;
 
-use super::{Eval, Lambda, MAX_DEPTH, V, type_name};
+use std::collections::BTreeSet;
+
+use super::{Eval, Lambda, MAX_DEPTH, V, placeholder, type_name};
 use crate::import::json::shorten;
 
 pub(super) struct Parser<'p, 'a> {
@@ -102,6 +104,16 @@ impl<'p, 'a> Parser<'p, 'a> {
         let json = value.json(&self.ev.scope.deployment);
         if let Some(reason) = crate::import::arm::declared::marker_reason(&json) {
             return Err(reason.to_string());
+        }
+        let mut placeholders = BTreeSet::new();
+        if let Value::String(s) = &json {
+            placeholder::names_in_str(s, &mut placeholders);
+        }
+        if let V::J(Value::String(s)) = index {
+            placeholder::names_in_str(s, &mut placeholders);
+        }
+        if !placeholders.is_empty() {
+            return Err(placeholder::needed(&placeholders, "a property or an index"));
         }
         let out = match (&json, index) {
             (Value::Array(items), V::J(Value::Number(n))) => {
@@ -254,7 +266,24 @@ impl<'p, 'a> Parser<'p, 'a> {
         if self.skipping > 0 {
             return Ok(V::J(Value::Null));
         }
-        let out = self.apply(&name, args).map_err(|e| {
+        if placeholder::kept_whole(
+            &lower,
+            args.first().and_then(|a| if let V::J(v) = a { Some(v) } else { None }),
+        ) {
+            return Ok(args.swap_remove(0));
+        }
+        let placeholders = placeholders_in(&args);
+        let given = (!placeholders.is_empty())
+            .then(|| args.iter().map(|a| a.json(&self.ev.scope.deployment)).collect::<Vec<_>>());
+        let out = self.apply(&name, args);
+        let out = match given {
+            Some(given) => {
+                let result = out.as_ref().map(|v| v.json(&self.ev.scope.deployment)).map_err(Clone::clone);
+                placeholder::check_call(&lower, &given, &result, &placeholders).and(out)
+            }
+            None => out,
+        };
+        let out = out.map_err(|e| {
             // Messages that already name a call (`parameters('x'): …`) stand as they are.
             let named = e
                 .find('(')
@@ -324,4 +353,17 @@ impl<'p, 'a> Parser<'p, 'a> {
         let body = self.chars[*body_start..*body_end].iter().collect();
         Ok(V::Lambda(std::rc::Rc::new(Lambda { params, body })))
     }
+}
+
+/// The parameters whose placeholders a call's arguments hold (usually none).
+fn placeholders_in(args: &[V]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for a in args {
+        match a {
+            V::J(v) => placeholder::names_in_json(v, &mut names),
+            V::Ref(r) => r.names.iter().for_each(|n| placeholder::names_in_str(n, &mut names)),
+            V::Lambda(_) => {}
+        }
+    }
+    names
 }

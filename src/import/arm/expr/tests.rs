@@ -6,6 +6,8 @@ fn scope() -> TemplateScope {
     let v: Value = serde_json::json!({
         "parameters": {"nsgName": {"type": "string", "defaultValue": "web-nsg"},
                        "noDefault": {"type": "string"},
+                       "noDefaultPort": {"type": "int"},
+                       "password": {"type": "secureString"},
                        "ports": {"type": "array", "defaultValue": ["22", "3389"]},
                        "location": {"type": "string", "defaultValue": "[resourceGroup().location]"},
                        "deploy": {"type": "bool", "defaultValue": false}},
@@ -47,13 +49,19 @@ fn expressions_resolve_parameters_variables_and_resource_ids() {
         panic!("not a ref")
     };
     assert_eq!(slash.key(), r.key());
-    let err = eval_string("[parameters('noDefault')]", &sc).expect_err("no default");
+    // A string parameter given nothing is a placeholder (see `placeholder`); any other type is
+    // an error.
+    assert_eq!(eval_string("[parameters('noDefault')]", &sc), Ok(s(&placeholder::make("noDefault"))));
+    let err = eval_string("[parameters('noDefaultPort')]", &sc).expect_err("no default");
     assert_eq!(
         err,
-        "parameters('noDefault'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter noDefault=VALUE"
+        "parameters('noDefaultPort'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter noDefaultPort=VALUE"
     );
     let err = eval_string("[parameters('nothing')]", &sc).expect_err("undeclared");
-    assert!(err.ends_with("(declared: deploy, location, noDefault, nsgName, ports)"), "{err}");
+    assert!(
+        err.ends_with("(declared: deploy, location, noDefault, noDefaultPort, nsgName, password, ports)"),
+        "{err}"
+    );
     assert_eq!(eval_string("[[literal]", &sc), Ok(s("[literal]")));
     assert_eq!(eval_string("plain", &sc), Ok(s("plain")));
 }
@@ -273,4 +281,56 @@ fn user_defined_functions_see_only_their_parameters() {
     assert_eq!(eval_string("[CONTOSO.UNIQUENAME(parameters('nsgName'))]", &sc), Ok(s("web-nsg-nsg")));
     assert!(eval_string("[contoso.loop()]", &sc).expect_err("recursion").contains("calls itself"));
     assert!(eval_string("[contoso.nothing()]", &sc).is_err());
+}
+
+#[test]
+fn a_placeholder_names_things_but_never_decides_anything() {
+    let v: Value = serde_json::json!({
+        "parameters": {"vmName": {"type": "string"}, "password": {"type": "secureString"},
+                       "port": {"type": "int"}},
+        "variables": {"vms": [{"name": "dc", "password": "[parameters('password')]"},
+                              {"name": "sql", "password": "[parameters('password')]"}],
+                      "nic": "[concat(toLower(parameters('vmName')), '-nic')]"}
+    });
+    let sc = TemplateScope::template(
+        v["parameters"].as_object().cloned().unwrap_or_default(),
+        v["variables"].as_object().cloned().unwrap_or_default(),
+        HashMap::new(),
+        Deployment::default(),
+    );
+    let p = |name: &str| placeholder::make(name);
+    // Names are built with it, the same every time, and resource ids link by it.
+    assert_eq!(eval_string("[variables('nic')]", &sc), Ok(s(&format!("{}-nic", p("vmname")))));
+    let ArmValue::Ref(r) =
+        eval_string("[resourceId('Microsoft.Compute/virtualMachines', parameters('vmName'))]", &sc)
+            .expect("an id")
+    else {
+        panic!("not a ref")
+    };
+    assert_eq!(r.names, [p("vmName")]);
+    // A name kept within a length is kept whole.
+    assert_eq!(eval_string("[take(parameters('vmName'), 3)]", &sc), Ok(s(&p("vmName"))));
+    // An array that holds a password has its length: a copy count needs only that (sharepoint-adfs).
+    assert_eq!(eval_count(&serde_json::json!("[length(variables('vms'))]"), &sc), Ok(2));
+    // Whatever reads the placeholder's value is refused, naming the parameter and how to give it.
+    for (expression, needs) in [
+        ("[equals(parameters('vmName'), 'Yes')]", "equals()"),
+        ("[length(parameters('vmName'))]", "length()"),
+        ("[split(parameters('vmName'), ',')]", "split()"),
+        ("[uniqueString(parameters('vmName'))]", "uniquestring()"),
+        ("[if(empty(parameters('vmName')), 'a', 'b')]", "empty()"),
+        ("[parameters('vmName').id]", "a property or an index"),
+    ] {
+        let e = eval_string(expression, &sc).expect_err(expression);
+        assert!(e.starts_with("parameters('vmName'): the parameter has no value"), "{expression}: {e}");
+        assert!(e.contains(&format!("{needs} needs its value")), "{expression}: {e}");
+        assert!(e.contains("--parameter vmName=VALUE"), "{e}");
+    }
+    let e = eval_condition(&serde_json::json!("[parameters('vmName')]"), &sc).expect_err("condition");
+    assert!(e.contains("a condition needs its value"), "{e}");
+    let e = eval_count(&serde_json::json!("[parameters('vmName')]"), &sc).expect_err("count");
+    assert!(e.contains("a copy count needs its value"), "{e}");
+    // A number is never a placeholder.
+    let e = eval_string("[parameters('port')]", &sc).expect_err("an int");
+    assert!(e.contains("pass it with --parameters FILE or --parameter port=VALUE"), "{e}");
 }

@@ -114,14 +114,14 @@ fn drift_json(d: &JitDrift) -> serde_json::Value {
 }
 
 /// Where the user rules of `ds` are defined in what `s` was imported from (a Terraform plan's
-/// `file:line:column address`), each once.
+/// `file:line:column address`, a template's `file:line:column JSON path`), each once.
 fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for d in ds.iter().filter(|d| d.user_rule) {
         if let Some(at) = d.nsg.as_deref().and_then(|nsg| s.origin_of(nsg, Some(&d.rule)))
-            && !out.iter().any(|o| o == at)
+            && !out.contains(&at)
         {
-            out.push(at.to_string());
+            out.push(at);
         }
     }
     out

@@ -94,9 +94,9 @@ fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
             if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
         for rule in rules {
             if let Some(at) = s.origin_of(nsg, rule)
-                && !out.iter().any(|o| o == at)
+                && !out.contains(&at)
             {
-                out.push(at.to_string());
+                out.push(at);
             }
         }
     }

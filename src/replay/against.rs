@@ -90,6 +90,8 @@ pub struct PathImpact {
     pub after: Option<Side>,
     /// Observed flows on it.
     pub flows: usize,
+    /// Where the first record of its class was read (`file:LINE`, or `file: JSON path`).
+    pub record: String,
 }
 
 /// The impact of a proposal on the observed flows.
@@ -200,10 +202,11 @@ impl ImpactPartial {
             p.flows += 1;
             // A path decided differently at different times is impacted if it ever is.
             if class < p.class {
-                (p.class, p.before, p.after) = (class, before, after);
+                (p.class, p.before, p.after, p.record) = (class, before, after, record.origin.clone());
             }
         } else if self.paths.len() < MAX_PATHS {
-            self.paths.insert(path, PathImpact { path, class, before, after, flows: 1 });
+            let record = record.origin.clone();
+            self.paths.insert(path, PathImpact { path, class, before, after, flows: 1, record });
         } else {
             self.not_listed += 1;
         }
@@ -227,7 +230,7 @@ impl Impact {
                     Some(q) => {
                         q.flows += v.flows;
                         if v.class < q.class {
-                            (q.class, q.before, q.after) = (v.class, v.before, v.after);
+                            (q.class, q.before, q.after, q.record) = (v.class, v.before, v.after, v.record);
                         }
                     }
                     None => {

@@ -17,7 +17,8 @@ fn lint_of_an_imported_arm_template_says_where_the_rule_is_defined() {
     let dir = TempDir::new("origins-arm");
     let real = root().join("tests/data/import/real");
     let template = real.join("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.json");
-    let parameters = real.join("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.parameters.json");
+    let parameters =
+        real.join("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.parameters.json");
     let out = dir.path().join("out.ron").display().to_string();
     let (template, parameters) = (template.display().to_string(), parameters.display().to_string());
     nsgsim(&["import", &template, "--parameters", &parameters, "-o", &out]).assert_code(0);
@@ -27,20 +28,26 @@ fn lint_of_an_imported_arm_template_says_where_the_rule_is_defined() {
     let at = defined_at(&lint.stdout);
     // The rule's object in the template (line 128, column 11), with its JSON path.
     assert!(
-        at.iter().any(|a| a.contains("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.json:128:11 ")
+        at.iter().any(|a| a
+            .contains("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.json:128:11 ")
             && a.contains(".properties.securityRules[0]")),
         "{}",
         lint.stdout
     );
     // The same place through the template linted on the fly.
     let direct = nsgsim(&["lint", &template]);
-    assert!(defined_at(&direct.stdout).iter().any(|a| a.contains("azuredeploy.json:128:11 ")), "{}", direct.stdout);
+    assert!(
+        defined_at(&direct.stdout).iter().any(|a| a.contains("azuredeploy.json:128:11 ")),
+        "{}",
+        direct.stdout
+    );
 }
 
 #[test]
 fn rules_a_copy_loop_makes_are_defined_at_the_loop_with_their_index() {
     let corpus = root().join("../shared/data/real-world/arm");
-    let template = corpus.join("quickstarts-microsoft.network-nsg-create-with-diagnostic-logs.azuredeploy.json");
+    let template =
+        corpus.join("quickstarts-microsoft.network-nsg-create-with-diagnostic-logs.azuredeploy.json");
     if !template.is_file() {
         eprintln!("note: {} is not checked out; skipped", template.display());
         return;
@@ -64,6 +71,9 @@ fn rules_a_copy_loop_makes_are_defined_at_the_loop_with_their_index() {
     };
     // Both are made by the loop's input (line 77 of the template), told apart by their index.
     let (first, second) = (of(0), of(1));
-    assert!(first.contains("azuredeploy.json:7") && second.contains("azuredeploy.json:7"), "{first} / {second}");
+    assert!(
+        first.contains("azuredeploy.json:7") && second.contains("azuredeploy.json:7"),
+        "{first} / {second}"
+    );
     assert_ne!(first, second);
 }

@@ -44,6 +44,7 @@ fn lint_of_an_imported_arm_template_says_where_the_rule_is_defined() {
 }
 
 #[test]
+#[expect(clippy::print_stderr, reason = "without the corpus the test says it skips")]
 fn rules_a_copy_loop_makes_are_defined_at_the_loop_with_their_index() {
     let corpus = root().join("../shared/data/real-world/arm");
     let template =

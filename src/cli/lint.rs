@@ -84,20 +84,18 @@ fn findings_text(
 }
 
 /// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
-/// from (a Terraform plan's `file:line:column address`), each once: the plan first, then the
-/// live estate of `--live`.
+/// from (a Terraform plan's `file:line:column address`, a template's `file:line:column path`),
+/// each once: for each rule, in the plan if it says, else in the live estate of `--live`.
 fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
     let Some(nsg) = &f.nsg else { return Vec::new() };
     let mut out: Vec<String> = Vec::new();
-    for s in scenarios {
-        let rules: Vec<Option<&str>> =
-            if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
-        for rule in rules {
-            if let Some(at) = s.origin_of(nsg, rule)
-                && !out.contains(&at)
-            {
-                out.push(at);
-            }
+    let rules: Vec<Option<&str>> =
+        if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
+    for rule in rules {
+        if let Some(at) = scenarios.iter().find_map(|s| s.origin_of(nsg, rule))
+            && !out.contains(&at)
+        {
+            out.push(at);
         }
     }
     out

@@ -13,7 +13,9 @@
 //! level of the same NIC (by VM and NIC name): by its name, or as any JIT deny rule of the same
 //! shape. Then the new NSG chain is partitioned exactly ([`super::chain`]) over the flows from
 //! the Internet to the port, and the pieces it allows (other than by JIT's own allow rules) are
-//! what the apply leaves open. A grant is removed when an allow rule JIT wrote for it is not
+//! what the apply leaves open. A policy in force beside a plan (`in_force_from`) is checked in
+//! the plan alone ([`in_force_drift`]): each NSG JIT manages that lacks its deny rule. A grant
+//! is removed when an allow rule JIT wrote for it is not
 //! in the new NSG of that name. The result is data ([`JitDrift`]); its `Display` is the sentence
 //! `diff` and `lint` print.
 
@@ -88,6 +90,44 @@ pub enum JitDrift {
         /// What the new policy allows from the Internet to the port, and by which rules.
         open: Vec<OpenFlows>,
     },
+    /// A JIT policy is in force in Azure (imported from `az`/REST JSON beside a plan) but the
+    /// planned NSG has no JIT deny rule for the port: the apply removes the one JIT keeps there.
+    /// Found in the plan alone ([`in_force_drift`]), so the live rule's name is not known.
+    DenyRuleAbsent {
+        /// The VM JIT protects.
+        vm: String,
+        /// The planned NSG without the deny rule.
+        nsg: String,
+        /// Subnet or NIC level.
+        level: Level,
+        /// The protected port.
+        port: u16,
+        /// The JIT policy in force.
+        policy: String,
+        /// Where it was read (`jit.json:12:9`).
+        from: String,
+        /// What the planned NSGs allow from the Internet to the port (empty: they deny it).
+        open: Vec<OpenFlows>,
+    },
+    /// A JIT policy is in force beside a plan and one of its grants is open, but the planned
+    /// NSG has no allow rule for it: the apply ends the access before its end time. Found in
+    /// the plan alone ([`in_force_drift`]).
+    GrantAbsent {
+        /// The VM.
+        vm: String,
+        /// The planned NSG without the grant's rule.
+        nsg: String,
+        /// The port.
+        port: u16,
+        /// Who asked for the access.
+        requester: String,
+        /// The source allowed.
+        source: String,
+        /// When the grant ends.
+        expires_at: Instant,
+        /// Where the policy in force was read.
+        from: String,
+    },
     /// An allow rule JIT wrote for an active grant is not in the new policy: the apply ends
     /// the access before its end time.
     GrantRemoved {
@@ -113,7 +153,9 @@ impl JitDrift {
     pub fn vm(&self) -> &str {
         match self {
             JitDrift::DenyRuleRemoved { deny, .. } | JitDrift::DenyRulePreceded { deny, .. } => &deny.vm,
-            JitDrift::GrantRemoved { vm, .. } => vm,
+            JitDrift::DenyRuleAbsent { vm, .. }
+            | JitDrift::GrantAbsent { vm, .. }
+            | JitDrift::GrantRemoved { vm, .. } => vm,
         }
     }
 
@@ -121,7 +163,9 @@ impl JitDrift {
     pub fn nsg(&self) -> &str {
         match self {
             JitDrift::DenyRuleRemoved { deny, .. } | JitDrift::DenyRulePreceded { deny, .. } => &deny.nsg,
-            JitDrift::GrantRemoved { nsg, .. } => nsg,
+            JitDrift::DenyRuleAbsent { nsg, .. }
+            | JitDrift::GrantAbsent { nsg, .. }
+            | JitDrift::GrantRemoved { nsg, .. } => nsg,
         }
     }
 
@@ -131,16 +175,25 @@ impl JitDrift {
         match self {
             JitDrift::DenyRuleRemoved { deny, open, .. } | JitDrift::DenyRulePreceded { deny, open } => {
                 let mut out = vec![format!("securityRules/{}", deny.rule)];
-                for d in open.iter().flat_map(|o| &o.deciders).filter(|d| d.user_rule) {
-                    if !out.contains(&d.rule) {
-                        out.push(d.rule.clone());
-                    }
-                }
+                out.extend(user_rules(open));
                 out
             }
+            JitDrift::DenyRuleAbsent { open, .. } => user_rules(open),
+            JitDrift::GrantAbsent { .. } => Vec::new(),
             JitDrift::GrantRemoved { rule, .. } => vec![format!("securityRules/{rule}")],
         }
     }
+}
+
+/// The user rules that decide `open`, each once, in order.
+fn user_rules(open: &[OpenFlows]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in open.iter().flat_map(|o| &o.deciders).filter(|d| d.user_rule) {
+        if !out.contains(&d.rule) {
+            out.push(d.rule.clone());
+        }
+    }
+    out
 }
 
 /// The label of what "an apply removes" assumes (docs/fidelity.md, "Drift and JIT").
@@ -211,6 +264,20 @@ impl fmt::Display for JitDrift {
                 }?;
                 f.write_str(APPLY_MODEL_CHOICE)
             }
+            JitDrift::DenyRuleAbsent { vm, nsg, level, port, policy, from, open } => {
+                write!(
+                    f,
+                    "JIT policy '{policy}' (in force, from {from}) protects {port} on {vm}, but the planned NSG {nsg} ({} level) has no JIT deny rule for it, so an apply removes the one JIT keeps there: ",
+                    level.as_str()
+                )?;
+                let what = format!("{} from the Internet", service(*port));
+                if open.is_empty() {
+                    write!(f, "{what} stays denied by the planned rules, but JIT no longer owns the port")?;
+                } else {
+                    write!(f, "{what} becomes {}", allowed_by(open))?;
+                }
+                f.write_str(APPLY_MODEL_CHOICE)
+            }
             JitDrift::DenyRulePreceded { deny, open } => write!(
                 f,
                 "a planned rule takes precedence over JIT's deny rule for {} on {} ({} in {}, priority {}): {} from the Internet is {} without a JIT request",
@@ -221,6 +288,11 @@ impl fmt::Display for JitDrift {
                 deny.priority,
                 service(deny.port),
                 allowed_by(open)
+            ),
+            JitDrift::GrantAbsent { vm, nsg, port, requester, source, expires_at, from } => write!(
+                f,
+                "the active grant of {requester} (expires {expires_at}) for {} on {vm} from {source}, in the JIT policy in force (from {from}), has no allow rule in the planned NSG {nsg}: the access ends at the apply{APPLY_MODEL_CHOICE}",
+                service(*port)
             ),
             JitDrift::GrantRemoved { vm, nsg, rule, port, requester, source, expires_at } => write!(
                 f,
@@ -279,6 +351,50 @@ pub fn jit_drift(old: &Topology, old_jit: &JitEngine, new: &Topology) -> Vec<Jit
             }
         }
         grants_removed(old, old_jit, vm, new, &mut out);
+    }
+    out
+}
+
+/// What an apply of a plan does to the JIT policies in force beside it (`in_force_from`, a
+/// policy imported from `az`/REST JSON with the plan), found in the plan alone: for every VM
+/// where such a policy is taken over, each NSG JIT manages that lacks its deny rule for a
+/// protected port, with what the planned NSGs then let in from the Internet.
+pub fn in_force_drift(topology: &Topology, jit: &JitEngine) -> Vec<JitDrift> {
+    let chains = Chains::new(topology);
+    let mut out = Vec::new();
+    for vm in topology.vm_ids() {
+        let Some(scoped) = jit.scoped_policy_for(topology, vm) else { continue };
+        let (Some(from), Some(policy), Some(nic)) =
+            (&scoped.in_force_from, jit.policy(vm), topology.primary_nic(vm))
+        else {
+            continue;
+        };
+        for (nsg, port) in jit.missing_deny_rules(topology, vm) {
+            let Some(protocol) = policy.port(port).map(|p| p.protocol) else { continue };
+            let level =
+                if nsg_at(topology, nic, Level::Nic) == Some(nsg) { Level::Nic } else { Level::Subnet };
+            out.push(JitDrift::DenyRuleAbsent {
+                vm: topology.vm(vm).name.clone(),
+                nsg: topology.nsg(nsg).name.clone(),
+                level,
+                port,
+                policy: scoped.name.clone(),
+                from: from.clone(),
+                open: open_flows(&chains, nic, port, protocol),
+            });
+        }
+        for (grant, nsg) in jit.missing_grant_rules(topology, vm) {
+            let g = jit.grant(grant);
+            out.push(JitDrift::GrantAbsent {
+                vm: topology.vm(vm).name.clone(),
+                nsg: topology.nsg(nsg).name.clone(),
+                port: g.port,
+                requester: g.requester.clone(),
+                source: g.source.to_string(),
+                expires_at: g.expires_at,
+                from: from.clone(),
+            });
+        }
     }
     out
 }
@@ -356,7 +472,7 @@ pub fn drift_findings(drifts: &[JitDrift]) -> Vec<Finding> {
         .iter()
         .map(|d| {
             let (code, fix) = match d {
-                JitDrift::DenyRuleRemoved { .. } => (
+                JitDrift::DenyRuleRemoved { .. } | JitDrift::DenyRuleAbsent { .. } => (
                     "JIT005-apply-removes-jit-deny",
                     "declare the NSG's rules so that the apply leaves JIT's rules alone (separate azurerm_network_security_rule resources instead of inline security_rule blocks, or lifecycle { ignore_changes = [security_rule] }), or re-enable JIT on the VM after the apply so that Defender writes its deny rules again",
                 ),
@@ -364,7 +480,7 @@ pub fn drift_findings(drifts: &[JitDrift]) -> Vec<Finding> {
                     "JIT006-planned-rule-precedes-jit",
                     "remove the planned allow rule for the port, or restrict its source to your admin ranges: JIT's deny rule only protects the port when no rule before it allows the Internet",
                 ),
-                JitDrift::GrantRemoved { .. } => (
+                JitDrift::GrantRemoved { .. } | JitDrift::GrantAbsent { .. } => (
                     "JIT007-apply-removes-active-grant",
                     "apply after the grant ends, or tell its requester to request access again after the apply",
                 ),
@@ -394,26 +510,92 @@ mod tests {
     const JIT_DENY_3389: &str = "SecurityCenter-JITRule_-1_0a1b2c3d4e5f60718293a4b5c6d7e8f9";
     const JIT_ALLOW_22: &str = "SecurityCenter-JITRule-1-4d5e6f708192a3b4c5d6e7f8091a2b3c";
 
-    /// One VM at 10.1.1.4 with a Standard public IP behind `nsg-web` holding `rules`; with
-    /// `jit`, a JIT policy on 22 and 3389 enabled at the start with alice's grant on 22.
-    fn sim(rules: &str, jit: bool) -> Simulator {
-        let policy = if jit {
-            r#"jit_policies: [JitPolicy(name: "default/vm-web", scope: Vm("vm-web"), enable_at_start: true,
-                ports: [Port(number: 22, protocol: Any), Port(number: 3389, protocol: Any)],
-                active_grants: [Grant(vm: "vm-web", port: 22, source: "198.51.100.9", requestor: "alice@contoso.com", ends_at: "2025-01-06T11:30:00Z")])],"#
-        } else {
-            ""
-        };
+    const POLICY: &str = r#"JitPolicy(name: "default/vm-web", scope: Vm("vm-web"), enable_at_start: true, {in_force}
+        ports: [Port(number: 22, protocol: Any), Port(number: 3389, protocol: Any)],
+        active_grants: [Grant(vm: "vm-web", port: 22, source: "198.51.100.9", requestor: "alice@contoso.com", ends_at: "2025-01-06T11:30:00Z")])"#;
+
+    /// One VM at 10.1.1.4 with a Standard public IP behind `nsg-web` holding `rules`, and the
+    /// JIT policies `policies`, at the start.
+    fn scenario(rules: &str, policies: &str) -> Simulator {
         let text = format!(
             r#"Scenario(name: "t", start: "2025-01-06T09:00:00Z",
                 vnets: [Vnet(name: "v", address_space: ["10.1.0.0/16"], subnets: [Subnet(name: "s", prefix: "10.1.1.0/24", nsg: "nsg-web")])],
                 nsgs: [Nsg(name: "nsg-web", rules: [{rules}])],
                 public_ips: [PublicIp(name: "pip", address: "20.61.10.4", sku: Standard)],
                 vms: [Vm(name: "vm-web", os: Linux, nics: [Nic(name: "nic-web", subnet: "v/s", private_ip: "10.1.1.4", public_ip: "pip")])],
-                {policy})"#
+                jit_policies: [{policies}])"#
         );
         let s = load_str(&text, Path::new("t.ron")).unwrap_or_else(|e| panic!("loads: {e}\n{text}"));
         replay_until(s.world(), &s.steps, Duration::from_secs(0)).expect("replays")
+    }
+
+    /// `rules` behind `nsg-web`; with `jit`, a JIT policy on 22 and 3389 enabled at the start
+    /// with alice's grant on 22.
+    fn sim(rules: &str, jit: bool) -> Simulator {
+        scenario(rules, &if jit { POLICY.replace("{in_force}", "") } else { String::new() })
+    }
+
+    /// As [`sim`] with JIT, the policy taken as in force beside a plan (`in_force_from`).
+    fn in_force(rules: &str) -> Simulator {
+        scenario(rules, &POLICY.replace("{in_force}", r#"in_force_from: "jit.json:10:15","#))
+    }
+
+    #[test]
+    fn a_policy_in_force_beside_a_plan_without_jits_rules_is_a_removed_deny_rule_and_grant() {
+        let plan = in_force(
+            r#"Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#,
+        );
+        // Nothing of JIT's was written into the planned NSG: it is as the plan says.
+        let nsg = plan.topology().nsg_by_name("nsg-web").expect("nsg");
+        let names: Vec<&str> = plan.topology().nsg(nsg).rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["allow-rdp-legacy"]);
+        let d = in_force_drift(plan.topology(), plan.jit());
+        assert_eq!(d.len(), 3, "{d:?}");
+        let rdp = d
+            .iter()
+            .find_map(|x| match x {
+                JitDrift::DenyRuleAbsent { port: 3389, open, from, level, .. } => Some((open, from, *level)),
+                _ => None,
+            })
+            .expect("3389");
+        assert_eq!((rdp.1.as_str(), rdp.2), ("jit.json:10:15", Level::Subnet));
+        assert!(
+            rdp.0[0].whole_internet && rdp.0[0].deciders.iter().any(|d| d.rule.ends_with("allow-rdp-legacy"))
+        );
+        assert!(
+            d.iter().any(|x| matches!(x, JitDrift::DenyRuleAbsent { port: 22, open, .. } if open.is_empty()))
+        );
+        let text = d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+        assert!(
+            text.contains("protects 3389 on vm-web, but the planned NSG nsg-web (subnet level) has no JIT deny rule for it")
+                && text.contains("RDP from the Internet becomes allowed by allow-rdp-legacy in nsg-web (priority 300)")
+                && text.contains("the active grant of alice@contoso.com (expires 2025-01-06T11:30:00Z) for SSH on vm-web from 198.51.100.9"),
+            "{text}"
+        );
+        let codes: Vec<&str> = drift_findings(&d).iter().map(|f| f.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "JIT005-apply-removes-jit-deny",
+                "JIT005-apply-removes-jit-deny",
+                "JIT007-apply-removes-active-grant"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_policy_in_force_beside_a_plan_that_keeps_jits_rules_has_no_drift_and_takes_them_over() {
+        let plan = in_force(&format!(
+            r#"Rule(name: "{JIT_ALLOW_22}", priority: 100, direction: Inbound, access: Allow, protocol: Any, source: "198.51.100.9", destination: "10.1.1.4", destination_ports: "22"),
+               Rule(name: "{JIT_DENY_3389}", priority: 200, direction: Inbound, access: Deny, protocol: Any, destination: "10.1.1.4", destination_ports: "3389"),
+               Rule(name: "SecurityCenter-JITRule_-2_1b2c3d4e5f60718293a4b5c6d7e8f90a", priority: 201, direction: Inbound, access: Deny, protocol: Any, destination: "10.1.1.4", destination_ports: "22"),"#
+        ));
+        assert!(in_force_drift(plan.topology(), plan.jit()).is_empty());
+        let nsg = plan.topology().nsg_by_name("nsg-web").expect("nsg");
+        assert_eq!(plan.topology().nsg(nsg).rules.len(), 3, "JIT wrote nothing beside its own rules");
+        // The same policy enabled (not in force) is not checked in the plan alone.
+        let enabled = sim("", true);
+        assert!(in_force_drift(enabled.topology(), enabled.jit()).is_empty());
     }
 
     fn live() -> Simulator {

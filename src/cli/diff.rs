@@ -92,6 +92,15 @@ fn drift_json(d: &JitDrift) -> serde_json::Value {
             json!({"rule": deny.rule, "priority": deny.priority, "port": deny.port, "level": deny.level.as_str(),
                    "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>()}),
         ),
+        JitDrift::DenyRuleAbsent { port, level, policy, from, open, .. } => (
+            "deny_rule_absent",
+            json!({"port": port, "level": level.as_str(), "policy": policy, "in_force_from": from,
+                   "open_by": open.iter().map(|o| o.deciders.iter().map(decider_json).collect::<Vec<_>>()).collect::<Vec<_>>()}),
+        ),
+        JitDrift::GrantAbsent { port, requester, source, expires_at, from, .. } => (
+            "grant_absent",
+            json!({"port": port, "requestor": requester, "source": source, "expires_at": expires_at.to_string(), "in_force_from": from}),
+        ),
         JitDrift::GrantRemoved { rule, port, requester, source, expires_at, .. } => (
             "grant_removed",
             json!({"rule": rule, "port": port, "requestor": requester, "source": source, "expires_at": expires_at.to_string()}),
@@ -105,14 +114,14 @@ fn drift_json(d: &JitDrift) -> serde_json::Value {
 }
 
 /// Where the user rules of `ds` are defined in what `s` was imported from (a Terraform plan's
-/// `file:line:column address`), each once.
+/// `file:line:column address`, a template's `file:line:column JSON path`), each once.
 fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for d in ds.iter().filter(|d| d.user_rule) {
         if let Some(at) = d.nsg.as_deref().and_then(|nsg| s.origin_of(nsg, Some(&d.rule)))
-            && !out.iter().any(|o| o == at)
+            && !out.contains(&at)
         {
-            out.push(at.to_string());
+            out.push(at);
         }
     }
     out
@@ -121,7 +130,9 @@ fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
 /// The deciders of the planned rules a drift names (those that let the Internet in).
 fn drift_deciders(d: &JitDrift) -> Vec<Decider> {
     match d {
-        JitDrift::DenyRuleRemoved { open, .. } | JitDrift::DenyRulePreceded { open, .. } => {
+        JitDrift::DenyRuleRemoved { open, .. }
+        | JitDrift::DenyRulePreceded { open, .. }
+        | JitDrift::DenyRuleAbsent { open, .. } => {
             open.iter().flat_map(|o| o.deciders.iter().cloned()).collect()
         }
         _ => Vec::new(),

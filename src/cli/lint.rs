@@ -2,7 +2,8 @@
 //! severity, code, NSG, rules, why and a fix, and the scenario's caveats. Exit 1 when any finding
 //! is an error, or with `--strict` when the scenario has caveats. With `--live`, FILE is a plan
 //! and the findings include what its apply would do to the rules Defender's JIT owns in the live
-//! estate (`analysis::jit_drift`).
+//! estate (`analysis::jit_drift`). Without `--live`, a JIT policy in force beside a plan (imported
+//! from `az`/REST JSON with it) is checked against the plan's NSGs alone.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, GateFormat};
-use crate::analysis::jit_drift::{drift_findings, jit_drift};
+use crate::analysis::jit_drift::{JitDrift, drift_findings, in_force_drift, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
 use crate::report::{caveats_json, lint_sarif, sarif_json, summary_with_caveats};
@@ -83,20 +84,18 @@ fn findings_text(
 }
 
 /// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
-/// from (a Terraform plan's `file:line:column address`), each once: the plan first, then the
-/// live estate of `--live`.
+/// from (a Terraform plan's `file:line:column address`, a template's `file:line:column path`),
+/// each once: for each rule, in the plan if it says, else in the live estate of `--live`.
 fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
     let Some(nsg) = &f.nsg else { return Vec::new() };
     let mut out: Vec<String> = Vec::new();
-    for s in scenarios {
-        let rules: Vec<Option<&str>> =
-            if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
-        for rule in rules {
-            if let Some(at) = s.origin_of(nsg, rule)
-                && !out.iter().any(|o| o == at)
-            {
-                out.push(at.to_string());
-            }
+    let rules: Vec<Option<&str>> =
+        if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
+    for rule in rules {
+        if let Some(at) = scenarios.iter().find_map(|s| s.origin_of(nsg, rule))
+            && !out.contains(&at)
+        {
+            out.push(at);
         }
     }
     out
@@ -159,6 +158,21 @@ fn imported(file: &Path) -> anyhow::Result<crate::scenario::Scenario> {
     })
 }
 
+/// Whether `plan` (a deny rule or grant's rule the plan lacks beside a policy in force) and
+/// `live` (a rule of the live estate an apply removes) say the same: same VM, NSG and port.
+fn same_removal(plan: &JitDrift, live: &JitDrift) -> bool {
+    match (plan, live) {
+        (JitDrift::DenyRuleAbsent { vm, nsg, port, .. }, JitDrift::DenyRuleRemoved { deny, .. }) => {
+            deny.vm == *vm && deny.nsg == *nsg && deny.port == *port
+        }
+        (
+            JitDrift::GrantAbsent { vm, nsg, port, requester, .. },
+            JitDrift::GrantRemoved { vm: v, nsg: n, port: p, requester: r, .. },
+        ) => v == vm && n == nsg && p == port && r == requester,
+        _ => false,
+    }
+}
+
 /// Runs the command: 0 (no errors), 1 (an error finding, or caveats under `--strict`), or an
 /// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
@@ -166,14 +180,23 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let at = at_offset(&scenario, args.at.as_deref())?;
     let sim = replay(&scenario, at)?;
     let mut findings = lint(sim.topology(), sim.jit());
+    // JIT policies in force beside the plan (imported from az/REST JSON with it).
+    let mut drifts = in_force_drift(sim.topology(), sim.jit());
     // The live estate's caveats concern the comparison as much as the plan's own.
     let mut live_caveats = Vec::new();
     let live = args.live.as_deref().map(load).transpose()?;
     if let Some(live) = &live {
         let live_sim = replay(live, Duration::from_secs(0))?;
-        findings.extend(drift_findings(&jit_drift(live_sim.topology(), live_sim.jit(), sim.topology())));
-        findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+        let from_live = jit_drift(live_sim.topology(), live_sim.jit(), sim.topology());
+        // The live estate names the deny rule an apply removes: its finding stands for the
+        // plan's own about the same port.
+        drifts.retain(|d| !from_live.iter().any(|l| same_removal(d, l)));
+        drifts.extend(from_live);
         live_caveats = live.caveats.clone();
+    }
+    if !drifts.is_empty() {
+        findings.extend(drift_findings(&drifts));
+        findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     }
     // A finding's rules are looked up in the plan, then in the live estate.
     let sources: Vec<&Scenario> = std::iter::once(&scenario).chain(live.as_ref()).collect();

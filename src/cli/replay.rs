@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::common::{flag_offset, load, print_caveats, print_json, style};
-use super::{EXIT_FAILED, EXIT_OK, Format};
+use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::model::Caveat;
 use crate::nsg::Direction;
 use crate::replay::read::{self, FlowRecord};
@@ -18,7 +18,7 @@ use crate::replay::{
     Check, Impact, ImpactClass, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Side,
     Timing, replay_against,
 };
-use crate::report::{Style, caveats_json, trace_json, trace_text};
+use crate::report::{Style, caveats_json, replay_sarif, sarif_json, side_text, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
 
 /// Arguments of `nsgsim replay`.
@@ -40,8 +40,8 @@ pub struct Args {
     #[arg(long)]
     pub log_start: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -120,6 +120,11 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let timing = Timing { at, log_start };
     let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list) };
     let world = scenario.world();
+    if args.format == GateFormat::Sarif && args.against.is_none() {
+        anyhow::bail!(
+            "--format sarif: SARIF lists the observed flows a proposal would break; give --against PROPOSED.ron, or use --format text|json"
+        );
+    }
     let proposal = args.against.as_deref().map(load).transpose()?;
     let proposed_world = proposal.as_ref().map(|p| p.world());
     let proposed = proposal.as_ref().zip(proposed_world.as_ref()).map(|(p, w)| (w, p.steps.as_slice()));
@@ -148,8 +153,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // Records come from anywhere in the network, so every caveat concerns the replay.
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {
-        Format::Text => print!("{}", run.text(style())),
-        Format::Json => {
+        GateFormat::Text => print!("{}", run.text(style())),
+        GateFormat::Sarif => {
+            let (Some(p), Some(path), Some(impact)) = (&proposal, &args.against, &result.impact) else {
+                anyhow::bail!("--format sarif needs --against PROPOSED.ron");
+            };
+            // The current scenario's caveats concern the replay, the proposal's its answers.
+            let all: Vec<&Caveat> = caveats.iter().copied().chain(&p.caveats).collect();
+            let log = replay_sarif(path, impact, &p.places, &all, args.fail_on_break);
+            super::common::print_compact_json(&sarif_json(&log, &std::env::current_dir()?))?;
+        }
+        GateFormat::Json => {
             let mut value = run.json();
             if let Some(obj) = value.as_object_mut() {
                 obj.insert("caveats".into(), caveats_json(&caveats));
@@ -170,22 +184,6 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     let breaks = result.impact.as_ref().is_some_and(|i| i.breaks > 0);
     Ok(if t.disagreements == 0 && !(args.fail_on_break && breaks) { EXIT_OK } else { EXIT_FAILED })
-}
-
-/// `Allow by NSG securityRules/x (priority 100)`.
-fn side_text(side: Option<&Side>) -> String {
-    let Some(s) = side else { return "not placed in this scenario".into() };
-    let mut out = s.access.to_string();
-    match (&s.nsg, &s.rule) {
-        (Some(nsg), Some(rule)) => out.push_str(&format!(" by {nsg} {rule}")),
-        (None, Some(rule)) => out.push_str(&format!(" by {rule}")),
-        (Some(nsg), None) => out.push_str(&format!(" at {nsg}")),
-        (None, None) => {}
-    }
-    if let Some(p) = s.priority {
-        out.push_str(&format!(" (priority {p})"));
-    }
-    out
 }
 
 fn side_json(side: Option<&Side>) -> Value {

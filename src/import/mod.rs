@@ -306,10 +306,13 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     let mut collected = resource::Collected::default();
     let mut declared: Vec<String> = Vec::new();
     let mut templates = 0;
+    let mut declared_files = Vec::new();
     for (file, root, _) in documents.iter().filter(|(file, _, _)| !parameter_files.contains(file)) {
         if terraform::is_terraform(root) {
+            declared_files.push(*file);
             terraform::read(root, *file, &mut diag, &mut collected)?;
         } else if arm::is_template(root) {
+            declared_files.push(*file);
             templates += 1;
             declared.extend(arm::read_template(
                 root,
@@ -349,6 +352,7 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     }
     let kinds = collected.summary_types();
     let mut inventory = inventory::Inventory::new(diag);
+    inventory.declared_files = declared_files;
     inventory.read_all(&collected.resources)?;
     let mut imported = builder::build(inventory, &kinds, &collected.skipped, options)?;
     imported.scenario.caveats.extend(collected.caveats);

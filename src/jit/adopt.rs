@@ -5,7 +5,8 @@
 //! open grant is taken over here: the allow rules for its port and source in the NSGs JIT manages
 //! become the grant's (an NSG that lacks one gets one, as a grant would write it), and the grant
 //! ends at its end time like any other, deleting them. A grant whose end time has passed by the
-//! start ends at the start.
+//! start ends at the start. For a policy taken over as in force beside a plan, a missing allow
+//! rule is not written: the apply leaves the NSG without it, and `lint` says so.
 
 use crate::model::{Topology, VmId};
 use crate::nsg::Direction;
@@ -75,6 +76,11 @@ impl JitEngine {
         for &nsg in &config.nsgs {
             if let Some(existing) = existing_allow_rules(topology.nsg(nsg), &port, vm_ip, &source).first() {
                 rules.push((nsg, existing.name.clone()));
+                continue;
+            }
+            // A policy in force beside a plan: the plan's NSG is what an apply leaves, without
+            // the grant's rule (`lint` reports it).
+            if config.in_force {
                 continue;
             }
             // As a grant writes it: ahead of the VM's deny rule and of any deny that would defeat it.

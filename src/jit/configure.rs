@@ -23,6 +23,16 @@ use super::{
     NsgLevels, Permission, PolicyChange, PolicyEdit, Supportability, default_ports, supportability,
 };
 
+/// What a policy write does with the deny rules: enable (write those missing), edit (the same,
+/// on a VM where JIT is enabled only), or take over a policy in force in Azure while the NSGs
+/// are as a plan writes them (keep those found, write none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PolicyWrite {
+    Enable,
+    Edit,
+    InForce,
+}
+
 /// A protected port that an existing rule still opens: the rule allows the port ahead of JIT's
 /// deny rule, so JIT does not protect it (Defender's portal warns about these).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +78,61 @@ impl JitEngine {
         actor: &User,
         now: Instant,
     ) -> JitOutcome {
-        self.write_policy(topology, vm, change, actor, now, false)
+        self.write_policy(topology, vm, change, actor, now, PolicyWrite::Enable)
+    }
+
+    /// Takes over a JIT policy that is in force in Azure on `vm` while its NSGs are as a plan
+    /// writes them (`in_force_from` of an imported policy): JIT is enabled with the policy and
+    /// keeps the deny rules it finds, but writes none that is missing, because an apply of the
+    /// plan leaves the NSGs without them. Each missing one is a warning
+    /// ([`JitWarning::DenyRulesMissing`]); `lint` reports what the Internet then reaches
+    /// (`analysis::jit_drift`).
+    pub fn take_over_in_force(
+        &mut self,
+        topology: &mut Topology,
+        vm: VmId,
+        change: PolicyChange,
+        actor: &User,
+        now: Instant,
+    ) -> JitOutcome {
+        self.write_policy(topology, vm, change, actor, now, PolicyWrite::InForce)
+    }
+
+    /// The (NSG, port) pairs where JIT, enabled on `vm`, protects the port but the NSG holds no
+    /// deny rule of JIT's for it (a plan's NSG written without them, or a rule deleted by hand):
+    /// in the NSGs JIT manages for the VM, in its policy's port order.
+    pub fn missing_deny_rules(&self, topology: &Topology, vm: VmId) -> Vec<(NsgId, u16)> {
+        let Some(config) = self.configured.get(&vm) else { return Vec::new() };
+        let mut out = Vec::new();
+        for &nsg in &config.nsgs {
+            for port in &config.policy.ports {
+                let present = config.deny_rules.iter().any(|(n, p, name)| {
+                    *n == nsg && *p == port.number && topology.nsg(nsg).rule(name).is_some()
+                });
+                if !present {
+                    out.push((nsg, port.number));
+                }
+            }
+        }
+        out
+    }
+
+    /// The NSGs JIT manages for `vm` where an active grant of a VM taken over as in force
+    /// ([`JitEngine::take_over_in_force`]) has no allow rule: the plan dropped it, so the access
+    /// ends at an apply. Each as (grant, NSG).
+    pub fn missing_grant_rules(&self, topology: &Topology, vm: VmId) -> Vec<(GrantId, NsgId)> {
+        let Some(config) = self.configured.get(&vm).filter(|c| c.in_force) else { return Vec::new() };
+        let mut out = Vec::new();
+        for g in self.grants.iter().filter(|g| g.vm == vm && g.state == GrantState::Active) {
+            for &nsg in &config.nsgs {
+                let held =
+                    g.rules.iter().any(|(n, name)| *n == nsg && topology.nsg(nsg).rule(name).is_some());
+                if !held {
+                    out.push((g.id, nsg));
+                }
+            }
+        }
+        out
     }
 
     /// Edits the JIT policy of a configured VM, as the portal's Edit does (it is offered only on
@@ -82,7 +146,7 @@ impl JitEngine {
         actor: &User,
         now: Instant,
     ) -> JitOutcome {
-        self.write_policy(topology, vm, change, actor, now, true)
+        self.write_policy(topology, vm, change, actor, now, PolicyWrite::Edit)
     }
 
     /// Whether `actor` may configure JIT: the action their roles lack, as a refusal.
@@ -106,11 +170,11 @@ impl JitEngine {
         vm: VmId,
         change: PolicyChange,
         actor: &User,
-        edit_only: bool,
+        write: PolicyWrite,
     ) -> Result<(JitPolicy, Vec<NsgId>, NicId), JitError> {
         let vm_name = topology.vm(vm).name.clone();
         self.check_configure(actor)?;
-        if edit_only && !self.configured.contains_key(&vm) {
+        if write == PolicyWrite::Edit && !self.configured.contains_key(&vm) {
             return Err(JitError::EditNotConfigured { vm: vm_name, status: self.status(topology, vm) });
         }
         let status =
@@ -158,12 +222,12 @@ impl JitEngine {
         change: PolicyChange,
         actor: &User,
         now: Instant,
-        edit_only: bool,
+        write: PolicyWrite,
     ) -> JitOutcome {
         let vm_name = topology.vm(vm).name.clone();
         let resource = policy_resource(&vm_name);
         let operation = "Update JIT Network Access Policy";
-        let (policy, nsgs, nic) = match self.plan_policy(topology, vm, change, actor, edit_only) {
+        let (policy, nsgs, nic) = match self.plan_policy(topology, vm, change, actor, write) {
             Ok(planned) => planned,
             Err(e) => return self.refuse(LogKind::Policy, now, &actor.name, operation, &resource, e),
         };
@@ -219,6 +283,7 @@ impl JitEngine {
             self.delete_rule(topology, *nsg, name, now, &mut out);
         }
         let mut deny_rules = kept;
+        let mut missing = Vec::new();
         for &nsg in &nsgs {
             for port in &policy.ports {
                 if deny_rules.iter().any(|(n, p, _)| *n == nsg && *p == port.number) {
@@ -229,6 +294,10 @@ impl JitEngine {
                 // next to another.
                 if let Some(existing) = existing_deny_rule(topology.nsg(nsg), port, vm_ip) {
                     deny_rules.push((nsg, port.number, existing.name.clone()));
+                    continue;
+                }
+                if write == PolicyWrite::InForce {
+                    missing.push((topology.nsg(nsg).name.clone(), port.number));
                     continue;
                 }
                 let nsg_name = topology.nsg(nsg).name.clone();
@@ -257,9 +326,20 @@ impl JitEngine {
             fw.mode == FirewallMode::Classic && fw.public_ip.is_some()
         });
         let edit = before.map(|b| PolicyEdit::between(&b, &policy));
-        let config = VmJit { policy, nsgs, deny_rules, firewall };
-        out.warnings.extend(open_ports_of(&config, topology, vm).into_iter().map(JitWarning::OpenPort));
-        if config.deny_rules.is_empty() && firewall.is_none() {
+        let in_force = write == PolicyWrite::InForce;
+        let config = VmJit { policy, nsgs, deny_rules, firewall, in_force };
+        // A port without JIT's deny rule (a policy in force beside a plan) has no deny rule to
+        // keep precedence over: DenyRulesMissing says so instead.
+        let no_deny = |o: &OpenPort| missing.iter().any(|(nsg, port)| *nsg == o.nsg && *port == o.port);
+        out.warnings.extend(
+            open_ports_of(&config, topology, vm)
+                .into_iter()
+                .filter(|o| !no_deny(o))
+                .map(JitWarning::OpenPort),
+        );
+        if !missing.is_empty() {
+            out.warnings.push(JitWarning::DenyRulesMissing { vm: vm_name.clone(), missing });
+        } else if config.deny_rules.is_empty() && firewall.is_none() {
             out.warnings.push(JitWarning::NoRuleWritten { vm: vm_name.clone(), levels: self.options.levels });
         }
         if let Some(f) = firewall {
@@ -332,7 +412,7 @@ impl JitEngine {
         now: Instant,
     ) -> JitOutcome {
         for &vm in vms {
-            if let Err(e) = self.plan_policy(topology, vm, change.clone(), actor, false) {
+            if let Err(e) = self.plan_policy(topology, vm, change.clone(), actor, PolicyWrite::Enable) {
                 let resource = policy_resource(&topology.vm(vm).name);
                 return self.refuse(
                     LogKind::Policy,
@@ -347,7 +427,7 @@ impl JitEngine {
         let mut out = Effects::default();
         let mut events = Vec::new();
         for &vm in vms {
-            let one = self.write_policy(topology, vm, change.clone(), actor, now, false);
+            let one = self.write_policy(topology, vm, change.clone(), actor, now, PolicyWrite::Enable);
             events.push(out.absorb(one));
         }
         out.finish(JitEvent::EnabledOnVms(events))

@@ -74,6 +74,9 @@ pub(super) struct VmJit {
     pub(super) deny_rules: Vec<(NsgId, u16, String)>,
     /// The classic Azure Firewall in the VM's VNet (with a public IP) JIT also manages.
     pub(super) firewall: Option<FirewallId>,
+    /// Taken over as in force while the NSGs are as a plan writes them: rules JIT would own
+    /// that are missing (deny rules, grants' allow rules) are not written.
+    pub(super) in_force: bool,
 }
 
 /// All JIT state of a simulation.

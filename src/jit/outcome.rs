@@ -509,6 +509,14 @@ pub enum JitWarning {
         /// The option's levels.
         levels: NsgLevels,
     },
+    /// A JIT policy in force in Azure was taken over while the VM's NSGs are as a plan writes
+    /// them, and they lack JIT's deny rule for these ports: nothing JIT owns denies them.
+    DenyRulesMissing {
+        /// The VM.
+        vm: String,
+        /// Each (NSG, port) without JIT's deny rule.
+        missing: Vec<(String, u16)>,
+    },
     /// The VM is behind a classic Azure Firewall: grants also get a DNAT rule there.
     BehindFirewall {
         /// The VM.
@@ -563,6 +571,14 @@ impl fmt::Display for JitWarning {
                 f,
                 "JIT wrote no rule for vm '{vm}': with jit_nsg_levels {levels:?} no NSG of the VM is at that level, so grants will open nothing"
             ),
+            JitWarning::DenyRulesMissing { vm, missing } => {
+                let list: Vec<String> = missing.iter().map(|(nsg, port)| format!("{port} in NSG '{nsg}'")).collect();
+                write!(
+                    f,
+                    "JIT's policy for vm '{vm}' is in force, but the NSGs as planned have no JIT deny rule for port {}: an apply leaves those ports to the NSGs' other rules (`nsgsim lint` says what the Internet then reaches) [model choice: JIT is taken to write no deny rule again until its policy is saved anew]",
+                    list.join(", ")
+                )
+            }
             JitWarning::BehindFirewall { vm, firewall } => write!(
                 f,
                 "vm '{vm}' is protected by Azure Firewall '{firewall}': grants will also add a DNAT rule there (connect to the firewall's public IP and the mapped port)"

@@ -174,6 +174,10 @@ pub struct ScopedPolicy {
     pub policy: JitPolicy,
     /// Enable JIT with this policy on every supported VM in scope at the scenario's start.
     pub enable_at_start: bool,
+    /// The policy is in force in Azure (read from this file and position) while the NSGs are
+    /// as a plan writes them: at the start JIT takes over the deny rules it finds and writes
+    /// none that is missing ([`super::JitEngine::take_over_in_force`]).
+    pub in_force_from: Option<String>,
     /// Access granted before the start and open then, taken over when JIT is enabled at the
     /// start ([`super::ActiveGrant`]).
     pub active_grants: Vec<super::ActiveGrant>,

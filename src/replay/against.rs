@@ -90,6 +90,8 @@ pub struct PathImpact {
     pub after: Option<Side>,
     /// Observed flows on it.
     pub flows: usize,
+    /// Where the first record of its class was read (`file:LINE`, or `file: JSON path`).
+    pub record: String,
 }
 
 /// The impact of a proposal on the observed flows.
@@ -137,7 +139,9 @@ fn side(outcome: &Outcome, trace: Option<&crate::path::Trace>) -> Option<Side> {
 impl ImpactPartial {
     /// Adds one observed flow, evaluated at `at` in state `current` of `now` and `proposed` of
     /// `then`. `logged` numbers the record's logging place, rule and direction (they decide
-    /// whether it can be placed), `None` for a CSV row.
+    /// whether it can be placed), `None` for a CSV row. `origin` says where the record was read
+    /// (made only for the first record of a listed path: formatting it for every flow would
+    /// slow the replay).
     #[expect(
         clippy::too_many_arguments,
         reason = "the two timelines, their states, the record and its instant are all needed; a struct would only rename them"
@@ -151,6 +155,7 @@ impl ImpactPartial {
         record: &FlowRecord,
         logged: Option<(u32, u32, u8)>,
         at: Instant,
+        origin: &dyn Fn() -> String,
     ) {
         let mut flow = record.flow;
         if !now.snapshots[current].source_ports_matter && !then.snapshots[proposed].source_ports_matter {
@@ -200,10 +205,11 @@ impl ImpactPartial {
             p.flows += 1;
             // A path decided differently at different times is impacted if it ever is.
             if class < p.class {
-                (p.class, p.before, p.after) = (class, before, after);
+                (p.class, p.before, p.after, p.record) = (class, before, after, origin());
             }
         } else if self.paths.len() < MAX_PATHS {
-            self.paths.insert(path, PathImpact { path, class, before, after, flows: 1 });
+            let record = origin();
+            self.paths.insert(path, PathImpact { path, class, before, after, flows: 1, record });
         } else {
             self.not_listed += 1;
         }
@@ -227,7 +233,7 @@ impl Impact {
                     Some(q) => {
                         q.flows += v.flows;
                         if v.class < q.class {
-                            (q.class, q.before, q.after) = (v.class, v.before, v.after);
+                            (q.class, q.before, q.after, q.record) = (v.class, v.before, v.after, v.record);
                         }
                     }
                     None => {

@@ -419,7 +419,8 @@ impl Shard<'_> {
         if let (Some(impact), Some(then)) = (&mut self.impact, ctx.proposed) {
             let logged = t.logged.zip(group).map(|(l, g)| (g.place, g.rule_id, l.direction as u8));
             let record = fast::record_of(group, t);
-            impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when);
+            let origin = || ctx.catalog.origin(chunk.file, t.origin);
+            impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when, &origin);
         }
         let Shard { evaluator, partial, .. } = self;
         let fact = evaluator.evaluate(state, group.map(|g| (g, g.rule_id)), t, when);

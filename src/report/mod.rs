@@ -14,6 +14,7 @@ mod jit_status;
 mod json;
 mod outcome;
 mod sarif;
+mod sarif_replay;
 mod sarif_rules;
 mod situation;
 mod svg;
@@ -37,6 +38,7 @@ pub use sarif::{
     GITHUB_MAX_LOCATIONS_PER_RESULT, GITHUB_MAX_RESULTS_PER_RUN, GITHUB_MAX_RUNS, SarifLevel, SarifLog,
     SarifResult, SarifRule, sarif_json,
 };
+pub use sarif_replay::{replay_sarif, side_text};
 pub use sarif_rules::{lint_rule, lint_sarif};
 pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};

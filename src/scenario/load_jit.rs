@@ -59,11 +59,21 @@ impl Loader<'_> {
             let scope = self.scope(&p.scope, t, &format!("{field}.scope"))?;
             let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field)?;
             let active_grants = self.active_grants(p, &scope, &policy, t, &field)?;
+            if let Some(from) = &p.in_force_from
+                && !p.enable_at_start
+            {
+                return Err(fault(
+                    format!("{field}.in_force_from"),
+                    from,
+                    "a policy in force is taken over at the start; add enable_at_start: true",
+                ));
+            }
             out.push(ScopedPolicy {
                 name: p.name.clone(),
                 scope,
                 policy,
                 enable_at_start: p.enable_at_start,
+                in_force_from: p.in_force_from.clone(),
                 active_grants,
             });
         }
@@ -641,6 +651,13 @@ mod tests {
                 "jit_policies[0].approvers[0]",
                 (r#""Owners""#, 0),
                 "unknown role 'Owners'",
+            ),
+            (
+                r#"vm2-policy", scope: Vm("vm2"))"#,
+                r#"vm2-policy", scope: Vm("vm2"), in_force_from: "jit.json:3:5")"#,
+                "jit_policies[1].in_force_from",
+                (r#""jit.json:3:5""#, 0),
+                "a policy in force is taken over at the start; add enable_at_start: true",
             ),
             (
                 r#"vm2-policy", scope: Vm("vm2"))"#,

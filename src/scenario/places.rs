@@ -34,6 +34,24 @@ pub struct Place {
     pub in_scenario: bool,
 }
 
+impl Place {
+    /// `FILE:LINE:COLUMN PATH` (what is known of it), as `lint` and `diff` print "defined at".
+    pub fn shown(&self) -> String {
+        let mut out = self.file.display().to_string();
+        if let Some(line) = self.line {
+            out.push_str(&format!(":{line}"));
+            if let Some(column) = self.column {
+                out.push_str(&format!(":{column}"));
+            }
+        }
+        if !self.path.is_empty() {
+            out.push(' ');
+            out.push_str(&self.path);
+        }
+        out
+    }
+}
+
 /// A named part of a scenario that a finding can be about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part<'a> {

@@ -235,6 +235,13 @@ pub struct JitPolicySpec {
     /// Enable JIT with this policy on every supported VM in scope at the start.
     #[serde(default)]
     pub enable_at_start: bool,
+    /// The policy is in force in Azure, read from this file (`jit.json:3:5`, written by
+    /// `nsgsim import` for a JIT policy in `az`/REST JSON imported beside a plan or template),
+    /// while the NSGs are as the plan writes them: at the start JIT takes over the deny rules
+    /// and grants it finds but writes no deny rule that is missing, because an apply of the
+    /// plan leaves the NSGs without them; `lint` reports each (JIT005). Needs `enable_at_start`.
+    #[serde(default)]
+    pub in_force_from: Option<String>,
     /// Access granted before the start and still open then (what `nsgsim import` reads from a
     /// policy's `requests`): when the policy is enabled at the start, JIT takes over the allow
     /// rules already in the VM's NSGs for each grant (or writes them) and ends the grant at its

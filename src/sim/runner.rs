@@ -162,16 +162,26 @@ impl Simulator {
                     let vm_name = &self.topology.vm(vm).name;
                     let grants: Vec<ActiveGrant> =
                         s.active_grants.iter().filter(|g| g.vm == *vm_name).cloned().collect();
-                    (s.name.clone(), s.policy.clone(), grants)
+                    (s.name.clone(), s.policy.clone(), grants, s.in_force_from.is_some())
                 });
-            let Some((name, policy, grants)) = wants else { continue };
+            let Some((name, policy, grants, in_force)) = wants else { continue };
             if matches!(self.jit.status(&self.topology, vm), Supportability::Unsupported(_)) {
                 continue;
             }
             let before =
                 if record_changes { self.rules_snapshot_of(self.nsgs_of_vm(vm)) } else { Vec::new() };
             let logged = self.jit.log().entries().len();
-            let out = self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now);
+            let out = if in_force {
+                self.jit.take_over_in_force(
+                    &mut self.topology,
+                    vm,
+                    policy.into(),
+                    &setup_principal(),
+                    self.now,
+                )
+            } else {
+                self.jit.enable(&mut self.topology, vm, policy.into(), &setup_principal(), self.now)
+            };
             let mut outcome = self.absorb(out);
             outcome.nsg_changes = self.changes_since(before);
             outcome.log = logged..self.jit.log().entries().len();

@@ -142,3 +142,58 @@ fn findings_name_the_terraform_block_that_defines_the_planned_rules() {
     // An az export has no Terraform address: nothing is added.
     assert!(!std::fs::read_to_string(root().join(LIVE)).expect("committed").contains("origin:"));
 }
+
+/// Issue 18 item 3: a JIT policy in force (the REST GET body of
+/// `Microsoft.Security/locations/jitNetworkAccessPolicies`) imported together with the plan. The
+/// written scenario holds the policy `in_force_from` its file and the planned NSG as the plan
+/// writes it (no JIT rule re-created), so `lint` of the plan alone reports the drop.
+#[test]
+fn a_rest_jit_policy_imported_with_the_plan_is_in_force_and_lint_alone_reports_the_drop() {
+    let dir = TempDir::new("in-force");
+    let out = dir.path().join("plan-import.ron");
+    let out = out.to_str().expect("utf-8");
+    nsgsim(&["import", "tests/data/live/plan.json", "tests/data/live/jit-policy-rest.json", "-o", out])
+        .assert_code(0)
+        .stderr_has(&[
+            "jit-policy-rest.json:10:15: properties.virtualMachines[0].id: JIT policy 'default' for VM 'vm-web' is taken as in force",
+            "Microsoft.Security/locations/jitNetworkAccessPolicies: 1 read, 1 imported",
+        ]);
+    let written = std::fs::read_to_string(out).expect("written");
+    assert!(written.contains("enable_at_start: true, in_force_from: \""), "{written}");
+    assert!(written.contains("jit-policy-rest.json:10:15\""), "{written}");
+    assert!(!written.contains("SecurityCenter-JITRule"), "{written}");
+    let lint = nsgsim(&["lint", out]);
+    lint.assert_code(1).stdout_has(&[
+        "warning[JIT005-apply-removes-jit-deny] nsg 'nsg-web': JIT policy 'default/vm-web' (in force, from ",
+        "protects 3389 on vm-web, but the planned NSG nsg-web (subnet level) has no JIT deny rule for it, so an apply removes the one JIT keeps there: RDP from the Internet becomes allowed by allow-rdp-legacy in nsg-web (priority 300)",
+        "  defined at: tests/data/live/plan.json:210:13 module.network.azurerm_network_security_group.web",
+        "warning[JIT007-apply-removes-active-grant] nsg 'nsg-web': the active grant of alice@contoso.com (expires 2025-01-06T11:30:00Z) for SSH on vm-web",
+    ]);
+    let json = nsgsim(&["lint", out, "--format", "json"]).json();
+    let codes: Vec<&str> = array(&json, "findings").iter().map(|f| string(f, "code")).collect();
+    assert_eq!(
+        codes.iter().filter(|c| c.starts_with("JIT005") || c.starts_with("JIT007")).count(),
+        3,
+        "{codes:?}"
+    );
+    // With the live estate, its findings (which name JIT's real rules) stand for the plan's own.
+    let both = nsgsim(&["lint", out, "--live", LIVE, "--format", "json"]).json();
+    let findings = array(&both, "findings");
+    let jit: Vec<&str> = findings
+        .iter()
+        .map(|f| string(f, "code"))
+        .filter(|c| c.starts_with("JIT00") && *c != "JIT002-any-source")
+        .collect();
+    assert_eq!(
+        jit,
+        [
+            "JIT005-apply-removes-jit-deny",
+            "JIT005-apply-removes-jit-deny",
+            "JIT007-apply-removes-active-grant"
+        ],
+        "{both}"
+    );
+    assert!(findings.iter().all(|f| !string(f, "message").contains("in force, from")), "{both}");
+    // Every command's output says the deny rules are missing: the timeline of `run`.
+    nsgsim(&["run", out]).stdout_has(&["is in force, but the NSGs as planned have no JIT deny rule for port 22 in NSG 'nsg-web', 3389 in NSG 'nsg-web'"]);
+}

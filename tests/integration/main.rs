@@ -17,6 +17,7 @@ mod jit_cli;
 mod live;
 mod matcher;
 mod multi_ip;
+mod origins;
 mod overlap;
 mod paths;
 mod pipeline;

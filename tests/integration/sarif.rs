@@ -142,3 +142,65 @@ fn lint_sarif_of_a_clean_scenario_is_an_empty_valid_run() {
     assert!(results(&log).is_empty(), "{log:#}");
     assert_eq!(log["runs"][0]["tool"]["driver"]["name"], "nsgsim");
 }
+
+/// `replay --against --format sarif` (issue 25 item 1): each observed path the proposal would
+/// break is a result at the proposed rule that denies it, with the flow-log record as a related
+/// location; `--fail-on-break` makes them errors and exits 1.
+#[test]
+fn replay_against_sarif_points_at_the_proposed_rule_that_breaks_observed_flows() {
+    let dir = TempDir::new("sarif-replay");
+    let current =
+        std::fs::read_to_string(super::util::scenario("01-nsg-evaluation-order.ron")).expect("scenario");
+    let from = "Rule(name: \"allow-https\", priority: 200, direction: Inbound, access: Allow,";
+    assert!(current.contains(from), "the scenario's HTTPS rule moved");
+    let denied =
+        current.replace(from, "Rule(name: \"allow-https\", priority: 200, direction: Inbound, access: Deny,");
+    let proposed = dir.write("proposed.ron", &denied);
+    let flowlog = root().join("tests/data/flowlogs/nsg-v1-web-nic.json").display().to_string();
+    let current_path = super::util::scenario("01-nsg-evaluation-order.ron");
+    let base = [
+        "replay",
+        current_path.as_str(),
+        flowlog.as_str(),
+        "--at",
+        "0",
+        "--against",
+        proposed.as_str(),
+        "--quiet",
+        "--format",
+        "sarif",
+    ];
+    let log = sarif(&base, 0);
+    let r = with_rule(&log, "REPLAY001-flow-would-break", "Tcp 198.18.0.1 -> 10.0.1.4:443");
+    assert_eq!(r["level"], "warning");
+    let text = r["message"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("allowed now (Allow by web-nic-nsg securityRules/allow-https (priority 200))")
+            && text.contains("(Deny by web-nic-nsg securityRules/allow-https (priority 200))"),
+        "{text}"
+    );
+    let (uri, line, _) = region(r);
+    assert!(uri.ends_with("proposed.ron"), "{uri}");
+    assert_eq!(line as usize, position(&denied, "Rule(name: \"allow-https\", priority: 200", 0).0, "{r}");
+    let related = &r["relatedLocations"][0];
+    assert!(
+        related["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("nsg-v1-web-nic.json")),
+        "{r}"
+    );
+    assert!(
+        related["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("records[")),
+        "{r}"
+    );
+    // The totals are a notification; the gate makes the results errors and exits 1.
+    let gated = sarif(&[&base[..], &["--fail-on-break"]].concat(), 1);
+    assert_eq!(with_rule(&gated, "REPLAY001-flow-would-break", "10.0.1.4:443")["level"], "error");
+    assert!(gated.to_string().contains("observed flow(s) allowed now would be denied"), "{gated}");
+    // SARIF lists what a proposal breaks: without one it is a usage error.
+    nsgsim(&["replay", current_path.as_str(), flowlog.as_str(), "--format", "sarif"])
+        .assert_code(2)
+        .stderr_has(&["--format sarif", "--against"]);
+}

@@ -9,9 +9,19 @@
 //! allow rules of its open grants, rather than writing a second set. A JIT allow rule no open
 //! grant accounts for would stay open for ever in the scenario, where Defender deletes it at
 //! the grant's end: a gap.
+//!
+//! A policy read from `az`/REST JSON (`az security jit-policy list`, the REST GET body) beside
+//! a Terraform plan or an ARM template is different: the policy is what is in force in Azure,
+//! and the NSGs are what the plan or template will make them, which an apply enforces, JIT's
+//! rules or not. Such a policy is written `in_force_from` its file: JIT takes over what it finds
+//! at the start and writes no missing deny rule, so the planned scenario shows the NSGs as the
+//! apply leaves them and `lint` reports each deny rule the plan drops (JIT005), rather than the
+//! import re-creating them and hiding the drop.
 
 use super::{Res, VM};
 use crate::import::inventory::Inventory;
+use crate::import::json_position::file_position;
+use crate::import::source::Src;
 use crate::jit::JIT_RULE_PREFIX;
 use crate::scenario::schema::{
     AccessSpec, ActiveGrantSpec, CaveatKindSpec, JitPolicySpec, NsgSpec, ScopeSpec, VmSpec,
@@ -57,18 +67,37 @@ impl Inventory {
                 })
                 .collect();
             self.imported(j.res);
+            let in_force_from = self.in_force_from(src, &j.policy, &vm);
             out.push(JitPolicySpec {
                 name: format!("{}/{vm}", j.policy),
                 scope: ScopeSpec::Vm(vm),
                 ports: Some(j.ports.clone()),
                 approvers: Vec::new(),
                 enable_at_start: true,
+                in_force_from,
                 active_grants,
             });
         }
         self.jit = records;
         self.defender_rules(vms, nsgs, &out)?;
         Ok(out)
+    }
+
+    /// Where a JIT policy read at `src` is in force from, when it was read from `az`/REST JSON
+    /// beside a plan or template (which says what the NSGs will be): the scenario then takes the
+    /// policy over as it stands, and JIT's deny rules the plan drops stay absent (module docs).
+    fn in_force_from(&mut self, src: &Src, policy: &str, vm: &str) -> Option<String> {
+        if self.declared_files.is_empty() || self.declared_files.contains(&src.file) {
+            return None;
+        }
+        let from = file_position(self.diag.file(src.file), src.position);
+        self.diag.warn(
+            src,
+            format!(
+                "JIT policy '{policy}' for VM '{vm}' is taken as in force in Azure while the NSGs are as the plan or template declares them: JIT's deny rules that the NSGs lack are not written again (an apply removes them); `nsgsim lint` reports each (JIT005)"
+            ),
+        );
+        Some(from)
     }
 
     /// Defender's rules in the NSGs: each is said to be JIT's (taken over at the start) or,

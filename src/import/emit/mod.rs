@@ -248,6 +248,9 @@ pub fn to_ron(f: &ScenarioFile) -> String {
             if j.enable_at_start {
                 o.push_str(", enable_at_start: true");
             }
+            if let Some(from) = &j.in_force_from {
+                let _ = write!(o, ", in_force_from: {}", s(from));
+            }
             if !j.approvers.is_empty() {
                 let _ = write!(o, ", approvers: {}", list(&j.approvers));
             }

@@ -173,6 +173,10 @@ pub struct Inventory {
     pub placeholder_tags: BTreeMap<String, (String, Src)>,
     /// What happened to each resource, by index.
     pub outcomes: Vec<Outcome>,
+    /// The inputs that declare what a deployment makes (Terraform plans and states, ARM
+    /// templates), by file index: a JIT policy read from another input (`az`/REST JSON) is in
+    /// force in Azure while the NSGs are as these declare them.
+    pub declared_files: Vec<usize>,
     /// (resource kind, property) → (first place, count), for one warning each.
     ignored: BTreeMap<(String, String), (Src, usize)>,
 }

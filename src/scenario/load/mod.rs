@@ -61,13 +61,19 @@ pub struct Scenario {
 impl Scenario {
     /// Where the rule `rule` of NSG `nsg` (as Azure names it, `securityRules/NAME`, or the bare
     /// name) is defined in what the scenario was imported from, else where the NSG is: the
-    /// `origin` `nsgsim import` wrote (`plan.json:112:9 module.hub.azurerm_network_security_group.web`).
-    pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<&str> {
+    /// `origin` `nsgsim import` wrote for a Terraform block
+    /// (`plan.json:112:9 module.hub.azurerm_network_security_group.web`), else the part's entry
+    /// in the scenario's `origins` map, which every import writes (an ARM template's
+    /// `azuredeploy.json:123:9 resources[2].properties.securityRules[0]`, a copy loop's iteration
+    /// in its path: `resources[1](copyIndex=2)`), as `FILE:LINE:COLUMN PATH`.
+    pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<String> {
         let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r).to_string());
-        self.origins
-            .get(&(nsg.to_string(), rule))
-            .or_else(|| self.origins.get(&(nsg.to_string(), None)))
-            .map(String::as_str)
+        let written = |rule: Option<String>| self.origins.get(&(nsg.to_string(), rule)).cloned();
+        let mapped = |part: super::Part<'_>| self.places.imported(&part).map(super::Place::shown);
+        let of_rule = rule.as_deref().and_then(|r| {
+            written(Some(r.to_string())).or_else(|| mapped(super::Part::Rule { nsg, rule: r }))
+        });
+        of_rule.or_else(|| written(None)).or_else(|| mapped(super::Part::Nsg(nsg)))
     }
 
     /// The starting point of a simulation of this scenario.

@@ -65,10 +65,10 @@ fn rule_places(side: Option<&Side>, places: &Places) -> Vec<Place> {
 /// The place of a flow-log record's origin as the replay reader writes it (`file:LINE` for a CSV
 /// row, `file: JSON path` for a flow-log tuple, whose line the streaming reader does not keep).
 fn record_place(origin: &str) -> Place {
+    // A CSV record is a whole row: it starts at the row's first column.
     let at = |file: &str, line: Option<usize>, path: &str| Place {
         file: PathBuf::from(file),
-        line,
-        column: None,
+        position: line.map(|line| crate::position::Position::new(line, 1)),
         path: path.to_string(),
         in_scenario: false,
     };
@@ -179,10 +179,13 @@ mod tests {
     #[test]
     fn record_origins_become_places() {
         let csv = record_place("flows.csv:12");
-        assert_eq!((csv.file.to_str(), csv.line, csv.path.as_str()), (Some("flows.csv"), Some(12), ""));
+        assert_eq!(
+            (csv.file.to_str(), csv.position, csv.path.as_str()),
+            (Some("flows.csv"), Some(crate::position::Position::new(12, 1)), "")
+        );
         let json = record_place("PT1H.json: records[0].properties.flows[1].flows[0].flowTuples[3]");
         assert_eq!(
-            (json.file.to_str(), json.line, json.path.as_str()),
+            (json.file.to_str(), json.position, json.path.as_str()),
             (Some("PT1H.json"), None, "records[0].properties.flows[1].flows[0].flowTuples[3]")
         );
         assert_eq!(record_place("stdin").file.to_str(), Some("stdin"));

@@ -38,11 +38,8 @@ impl Place {
     /// `FILE:LINE:COLUMN PATH` (what is known of it), as `lint` and `diff` print "defined at".
     pub fn shown(&self) -> String {
         let mut out = self.file.display().to_string();
-        if let Some(line) = self.line {
-            out.push_str(&format!(":{line}"));
-            if let Some(column) = self.column {
-                out.push_str(&format!(":{column}"));
-            }
+        if let Some(position) = self.position {
+            out.push_str(&format!(":{position}"));
         }
         if !self.path.is_empty() {
             out.push(' ');

@@ -1080,6 +1080,7 @@ mod tests {
             mode: crate::model::FirewallMode::Classic,
             groups: Vec::new(),
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         let e = t.associate_public_ip(other, pip).expect_err("a second NIC");
         assert_eq!(

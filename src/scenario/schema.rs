@@ -564,6 +564,11 @@ pub struct NsgSpec {
     /// Security rules (the default rules are implied).
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Azure's `flushConnection`: when true, a change to the NSG's rules re-evaluates its
+    /// established connections and closes those the new rules deny. Default false, as in Azure
+    /// (established connections outlive rule changes).
+    #[serde(default)]
+    pub flush_connection: bool,
 }
 
 /// Rule direction.

@@ -165,6 +165,7 @@ mod tests {
             mode: FirewallMode::Classic,
             groups: Vec::new(),
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         let fw = f.topology.add_firewall(firewall, vnet).expect("firewall");
         let mut jit = JitEngine::new(JitOptions::default(), RoleBook::default(), vec![]);

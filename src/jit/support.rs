@@ -204,6 +204,7 @@ mod tests {
             mode,
             groups: Vec::new(),
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         t.add_firewall(fw, v).expect("firewall")
     }
@@ -297,6 +298,7 @@ mod tests {
             mode: FirewallMode::Classic,
             groups: Vec::new(),
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         t.add_firewall(fw, other).expect("firewall");
         assert_eq!(firewall_for(&t, vm), None);

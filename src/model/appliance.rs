@@ -194,6 +194,100 @@ pub struct Firewall {
     /// Older documented DNAT behaviour: translated traffic gets an implicit network allow that
     /// explicit network deny rules override (scenario option `firewall_dnat_legacy_network_rules`).
     pub legacy_dnat: bool,
+    /// The destinations network-rule traffic is not SNAT-ed to (`privateRanges`).
+    pub private_ranges: SnatPrivateRanges,
+}
+
+/// The name Azure Firewall gives its default private ranges, RFC 1918 and RFC 6598.
+pub const IANA_PRIVATE_RANGES: &str = "IANAPrivateRanges";
+
+/// The prefixes `IANAPrivateRanges` stands for (Microsoft, "Azure Firewall SNAT private IP
+/// address ranges": "a private IP address range per IANA RFC 1918 or shared address space per
+/// IANA RFC 6598").
+const IANA_PREFIXES: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"];
+
+fn iana_nets() -> Vec<IpNet> {
+    IANA_PREFIXES.iter().filter_map(|p| p.parse::<IpNet>().ok()).collect()
+}
+
+/// An Azure Firewall's SNAT private IP address ranges: network-rule traffic to an address inside
+/// them keeps its source; to any other address it is SNAT-ed (to the firewall's private address,
+/// or its public IP when it leaves for the Internet). `0.0.0.0/0` means never SNAT,
+/// `255.255.255.255/32` (alone) means always: both fall out of the same test. Application rules
+/// always SNAT whatever these are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnatPrivateRanges {
+    /// The entries as written (`IANAPrivateRanges`, `198.51.100.0/24`), for traces.
+    written: Vec<String>,
+    /// Their addresses, `IANAPrivateRanges` expanded.
+    addresses: AddrSet,
+    /// Firewall Policy's `autoLearnPrivateRanges`: Azure learns more ranges from an Azure Route
+    /// Server every hour, which no offline model can do; nsgsim uses the written ranges and says so.
+    pub auto_learn: bool,
+}
+
+impl Default for SnatPrivateRanges {
+    /// `IANAPrivateRanges`, Azure's default.
+    fn default() -> SnatPrivateRanges {
+        SnatPrivateRanges {
+            written: vec![IANA_PRIVATE_RANGES.to_string()],
+            addresses: AddrSet::from_nets(&iana_nets()),
+            auto_learn: false,
+        }
+    }
+}
+
+impl SnatPrivateRanges {
+    /// Reads the entries of a `privateRanges` list: `IANAPrivateRanges` (any case), an address or
+    /// a CIDR prefix. An empty list is Azure's default. The error is the bad entry's index and
+    /// what is wrong with it and what is valid.
+    pub fn new<S: AsRef<str>>(entries: &[S]) -> Result<SnatPrivateRanges, (usize, String)> {
+        if entries.is_empty() {
+            return Ok(SnatPrivateRanges::default());
+        }
+        let mut written = Vec::new();
+        let mut nets = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let entry = entry.as_ref().trim();
+            if entry.eq_ignore_ascii_case(IANA_PRIVATE_RANGES) {
+                nets.extend(iana_nets());
+                written.push(IANA_PRIVATE_RANGES.to_string());
+                continue;
+            }
+            let net = crate::net::parse_prefix(entry).map_err(|e| {
+                (index, format!("{} (a SNAT private range is {IANA_PRIVATE_RANGES}, an address such as 192.168.1.10, or a prefix such as 192.168.1.0/24)", e.reason))
+            })?;
+            nets.push(net);
+            written.push(entry.to_string());
+        }
+        Ok(SnatPrivateRanges { written, addresses: AddrSet::from_nets(&nets), auto_learn: false })
+    }
+
+    /// Whether network-rule traffic to `destination` keeps its source (no SNAT).
+    pub fn contains(&self, destination: IpAddr) -> bool {
+        self.addresses.contains(destination)
+    }
+
+    /// The entries as written.
+    pub fn written(&self) -> &[String] {
+        &self.written
+    }
+
+    /// Whether these are Azure's default (`IANAPrivateRanges` alone, auto-learn off).
+    pub fn is_default(&self) -> bool {
+        !self.auto_learn && self.written.len() == 1 && self.written[0] == IANA_PRIVATE_RANGES
+    }
+}
+
+impl fmt::Display for SnatPrivateRanges {
+    /// `[IANAPrivateRanges, 198.51.100.0/24]`, and the auto-learn note when it is on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}]", self.written.join(", "))?;
+        if self.auto_learn {
+            f.write_str(" (autoLearnPrivateRanges is on: the ranges Azure learns from Azure Route Server are not known offline, model choice)")?;
+        }
+        Ok(())
+    }
 }
 
 /// An Azure Bastion host.
@@ -209,4 +303,58 @@ pub struct Bastion {
     pub public_ip: Option<PublicIpId>,
     /// The address its sessions to VMs come from (model choice: the subnet's first usable address).
     pub private_ip: IpAddr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
+    }
+
+    #[test]
+    fn iana_private_ranges_are_rfc_1918_and_rfc_6598_by_default() {
+        let default = SnatPrivateRanges::default();
+        assert!(default.is_default());
+        for kept in
+            ["10.2.1.4", "172.16.0.1", "172.31.255.255", "192.168.1.10", "100.64.0.1", "100.127.255.255"]
+        {
+            assert!(default.contains(ip(kept)), "{kept} is private per IANA");
+        }
+        for snat in ["198.51.100.4", "172.32.0.1", "100.128.0.1", "20.30.0.10", "11.0.0.1"] {
+            assert!(!default.contains(ip(snat)), "{snat} is not");
+        }
+        assert_eq!(SnatPrivateRanges::new::<&str>(&[]), Ok(default.clone()), "an empty list is the default");
+        assert_eq!(SnatPrivateRanges::new(&["ianaprivateranges"]), Ok(default), "any case");
+    }
+
+    #[test]
+    fn never_and_always_snat_fall_out_of_the_ranges() {
+        let never = SnatPrivateRanges::new(&["0.0.0.0/0"]).expect("valid");
+        assert!(never.contains(ip("203.0.113.9")) && never.contains(ip("10.0.0.1")));
+        let always = SnatPrivateRanges::new(&["255.255.255.255/32"]).expect("valid");
+        assert!(!always.contains(ip("10.0.0.1")) && !always.contains(ip("192.168.1.1")));
+        // Custom ranges replace the default unless IANAPrivateRanges is listed too.
+        let custom = SnatPrivateRanges::new(&["198.51.100.0/24"]).expect("valid");
+        assert!(custom.contains(ip("198.51.100.4")) && !custom.contains(ip("10.0.0.1")));
+        let both = SnatPrivateRanges::new(&["IANAPrivateRanges", " 192.0.2.10 "]).expect("valid");
+        assert!(
+            both.contains(ip("192.0.2.10"))
+                && both.contains(ip("10.0.0.1"))
+                && !both.contains(ip("192.0.2.11"))
+        );
+        assert_eq!(both.to_string(), "[IANAPrivateRanges, 192.0.2.10]");
+    }
+
+    #[test]
+    fn a_bad_entry_is_named_by_index_with_what_is_valid() {
+        let (index, reason) =
+            SnatPrivateRanges::new(&["IANAPrivateRanges", "10.0.0.5/8"]).expect_err("host bits");
+        assert_eq!(index, 1);
+        assert!(reason.contains("10.0.0.0/8") && reason.contains("IANAPrivateRanges"), "{reason}");
+        let (index, reason) = SnatPrivateRanges::new(&["RFC1918"]).expect_err("not a range");
+        assert_eq!(index, 0);
+        assert!(reason.contains("192.168.1.0/24"), "{reason}");
+    }
 }

@@ -353,6 +353,7 @@ mod tests {
             groups: Vec::new(),
             mode: FirewallMode::Classic,
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         let id = t.add_firewall(fw, a).expect("firewall");
         assert_eq!(t.firewall_in_vnet(a, ip("10.0.1.4")), Some(id));

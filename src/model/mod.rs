@@ -34,7 +34,8 @@ pub use admin::{
 };
 pub use appliance::{
     ApplicationRule, Bastion, BastionId, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallId,
-    FirewallMode, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection, RuleCollectionGroup,
+    FirewallMode, IANA_PRIVATE_RANGES, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection,
+    RuleCollectionGroup, SnatPrivateRanges,
 };
 pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use domain::Site;

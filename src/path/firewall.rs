@@ -45,6 +45,103 @@ pub enum Decision {
     DefaultDeny,
 }
 
+/// What the firewall does to the source of traffic it allowed and forwards (Microsoft, "Azure
+/// Firewall SNAT private IP address ranges").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Snat {
+    /// A network rule allowed it and the destination is in the private ranges: the source is kept.
+    Kept {
+        /// The destination.
+        destination: IpAddr,
+        /// The firewall's private ranges, as written.
+        ranges: String,
+    },
+    /// SNAT to the firewall's private address in `AzureFirewallSubnet`: an application rule
+    /// allowed it, or the destination is outside the private ranges and not on the Internet (or
+    /// the firewall has no public IP: forced tunnelling).
+    Private {
+        /// The firewall's private address, the new source.
+        address: IpAddr,
+        /// Why: an application rule, or the destination outside these ranges.
+        reason: SnatReason,
+    },
+    /// To the Internet through the firewall's public IP.
+    Public {
+        /// The firewall's public address, the new source.
+        address: IpAddr,
+    },
+    /// A network rule allowed traffic to the Internet whose destination the private ranges
+    /// include: the firewall does not SNAT it and cannot send it out ("With this configuration,
+    /// Azure Firewall can't route traffic directly to the Internet").
+    Stranded {
+        /// The destination.
+        destination: IpAddr,
+        /// The firewall's private ranges, as written.
+        ranges: String,
+    },
+}
+
+/// Why traffic was SNAT-ed to the firewall's private address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnatReason {
+    /// Application rules always SNAT.
+    ApplicationRule,
+    /// The destination is not in the private ranges (written as given).
+    OutsidePrivateRanges {
+        /// The destination.
+        destination: IpAddr,
+        /// The firewall's private ranges, as written.
+        ranges: String,
+    },
+}
+
+impl std::fmt::Display for Snat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Snat::Kept { destination, ranges } => write!(
+                f,
+                "no SNAT: destination {destination} is in the private ranges {ranges}, so the source is kept"
+            ),
+            Snat::Private { address, reason: SnatReason::ApplicationRule } => write!(
+                f,
+                "application rules always SNAT, so the source becomes {address} (AzureFirewallSubnet)"
+            ),
+            Snat::Private { address, reason: SnatReason::OutsidePrivateRanges { destination, ranges } } => {
+                write!(
+                    f,
+                    "SNAT to {address}, the firewall's private address in AzureFirewallSubnet: destination {destination} is not in the private ranges {ranges}"
+                )
+            }
+            Snat::Public { address } => write!(f, "SNAT to its public IP {address} for the Internet"),
+            Snat::Stranded { destination, ranges } => write!(
+                f,
+                "destination {destination} is on the Internet and in the private ranges {ranges}, so a network rule's traffic to it is not SNAT-ed and the firewall cannot send it to the Internet"
+            ),
+        }
+    }
+}
+
+/// How the firewall translates the source of `flow`, which a rule allowed (an application rule
+/// when `application`). `internet` is the firewall's public address when the flow leaves for the
+/// Internet through it; a firewall without a public IP (forced tunnelling) sends Internet-bound
+/// traffic on by its routes like any other.
+pub fn snat(firewall: &Firewall, flow: &Flow, application: bool, internet: Option<IpAddr>) -> Snat {
+    let ranges = || firewall.private_ranges.to_string();
+    let kept = !application && firewall.private_ranges.contains(flow.dst);
+    match (internet, kept) {
+        (Some(_), true) => Snat::Stranded { destination: flow.dst, ranges: ranges() },
+        (None, true) => Snat::Kept { destination: flow.dst, ranges: ranges() },
+        (Some(address), false) => Snat::Public { address },
+        (None, false) if application => {
+            Snat::Private { address: firewall.private_ip, reason: SnatReason::ApplicationRule }
+        }
+        (None, false) => Snat::Private {
+            address: firewall.private_ip,
+            reason: SnatReason::OutsidePrivateRanges { destination: flow.dst, ranges: ranges() },
+        },
+    }
+}
+
 /// The collections of every group in processing order (group priority, then collection priority).
 fn ordered(firewall: &Firewall) -> Vec<(&str, &RuleCollection)> {
     let mut groups: Vec<_> = firewall.groups.iter().collect();
@@ -180,30 +277,29 @@ impl Walk<'_> {
                 return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
             }
         };
-        // Leaving the firewall: to the Internet with its public IP; on to a private address with
-        // the source kept after a network rule ("Azure Firewall doesn't SNAT when the destination
-        // IP address is a private IP range"), but with the firewall's own address after an
-        // application rule ("traffic processed by application rules are always SNAT-ed", FAQ).
         let egress = match f.public_ip {
             Some(p) => Egress::Public(t.public_ip(p).address),
             None => Egress::Keep,
         };
         let fw_vnet = t.subnet(f.subnet).vnet;
-        let leaving_to_internet =
+        let to_internet =
             t.vnet_seen_from(fw_vnet, flow.dst).is_none() && t.gateway_seen_from(fw_vnet, flow.dst).is_none();
-        let out = match egress {
-            Egress::Public(a) if leaving_to_internet => Flow { src: a, ..flow },
-            _ if application => {
-                if let Some(last) = self.hops.last_mut() {
-                    last.detail.push_str(&format!(
-                        "; application rules always SNAT, so the source becomes {} (AzureFirewallSubnet)",
-                        f.private_ip
-                    ));
-                }
-                Flow { src: f.private_ip, ..flow }
-            }
-            _ => flow,
+        let internet = match egress {
+            Egress::Public(address) if to_internet => Some(address),
+            _ => None,
         };
+        let snat = snat(f, &flow, application, internet);
+        let out = match &snat {
+            Snat::Kept { .. } => flow,
+            Snat::Private { address, .. } | Snat::Public { address } => Flow { src: *address, ..flow },
+            Snat::Stranded { .. } => {
+                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': {snat} (Microsoft: \"With this configuration, Azure Firewall can't route traffic directly to the Internet\")"));
+            }
+        };
+        if let Some(last) = self.hops.last_mut() {
+            last.detail.push_str("; ");
+            last.detail.push_str(&snat.to_string());
+        }
         self.deliver(out, Position::Subnet(f.subnet), egress)
     }
 
@@ -261,7 +357,10 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ApplicationRule, DnatRule, FirewallMode, NetworkRule, RuleCollectionGroup, SubnetId};
+    use crate::model::{
+        ApplicationRule, DnatRule, FirewallMode, NetworkRule, RuleCollectionGroup, SnatPrivateRanges,
+        SubnetId,
+    };
     use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
 
     fn ip(text: &str) -> IpAddr {
@@ -327,6 +426,7 @@ mod tests {
             mode: FirewallMode::Policy,
             groups,
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         }
     }
 
@@ -435,6 +535,54 @@ mod tests {
         assert_eq!(dnat(&fw, &tcp("20.0.0.2", 2222)), None, "another address is not the rule's destination");
         // Filtering (traffic routed through the firewall) never translates.
         assert_eq!(filter(&fw, &inbound), Decision::Deny { rule: "net/deny-all/all".into() });
+    }
+
+    #[test]
+    fn network_rules_snat_outside_the_private_ranges_and_application_rules_always() {
+        // Microsoft: "If your organization uses registered IP address ranges outside of IANA RFC
+        // 1918 or IANA RFC 6598 for private networks, Azure Firewall SNATs the traffic to one of
+        // the firewall's private IP addresses in AzureFirewallSubnet."
+        let mut fw = firewall(vec![]);
+        let private = ip("10.0.1.4");
+        let registered = tcp("198.51.100.4", 443);
+        let outside = |ranges: &str| SnatReason::OutsidePrivateRanges {
+            destination: ip("198.51.100.4"),
+            ranges: ranges.into(),
+        };
+        assert_eq!(
+            snat(&fw, &registered, false, None),
+            Snat::Private { address: private, reason: outside("[IANAPrivateRanges]") }
+        );
+        assert_eq!(
+            snat(&fw, &tcp("10.2.1.4", 443), false, None),
+            Snat::Kept { destination: ip("10.2.1.4"), ranges: "[IANAPrivateRanges]".into() }
+        );
+        assert_eq!(
+            snat(&fw, &tcp("100.64.1.4", 443), false, None),
+            Snat::Kept { destination: ip("100.64.1.4"), ranges: "[IANAPrivateRanges]".into() },
+            "RFC 6598 shared address space is private too"
+        );
+        // "Application rules are always SNATed ... regardless of the destination IP address."
+        assert_eq!(
+            snat(&fw, &tcp("10.2.1.4", 443), true, None),
+            Snat::Private { address: private, reason: SnatReason::ApplicationRule }
+        );
+        // The registered range configured as private keeps the source.
+        fw.private_ranges = SnatPrivateRanges::new(&["IANAPrivateRanges", "198.51.100.0/24"]).expect("valid");
+        assert!(matches!(snat(&fw, &registered, false, None), Snat::Kept { .. }));
+        // To the Internet through the public IP; with 0.0.0.0/0 the firewall cannot.
+        let public = ip("20.0.0.1");
+        assert_eq!(
+            snat(&fw, &tcp("203.0.113.9", 443), false, Some(public)),
+            Snat::Public { address: public }
+        );
+        fw.private_ranges = SnatPrivateRanges::new(&["0.0.0.0/0"]).expect("valid");
+        assert!(matches!(snat(&fw, &tcp("203.0.113.9", 443), false, Some(public)), Snat::Stranded { .. }));
+        assert!(matches!(snat(&fw, &registered, false, None), Snat::Kept { .. }), "never SNAT");
+        assert_eq!(snat(&fw, &tcp("203.0.113.9", 443), true, Some(public)), Snat::Public { address: public });
+        // 255.255.255.255/32: always SNAT, even to RFC 1918 destinations.
+        fw.private_ranges = SnatPrivateRanges::new(&["255.255.255.255/32"]).expect("valid");
+        assert!(matches!(snat(&fw, &tcp("10.2.1.4", 443), false, None), Snat::Private { .. }));
     }
 
     #[test]

@@ -118,5 +118,6 @@ pub fn tcp_firewall(name: &str, private_ip: &str, public_ip: Option<PublicIpId>)
             }],
         }],
         legacy_dnat: false,
+        private_ranges: crate::model::SnatPrivateRanges::default(),
     }
 }

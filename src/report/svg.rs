@@ -526,6 +526,7 @@ mod tests {
                 mode: FirewallMode::Classic,
                 groups: vec![],
                 legacy_dnat: false,
+                private_ranges: crate::model::SnatPrivateRanges::default(),
             },
             hub,
         )

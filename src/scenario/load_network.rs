@@ -10,7 +10,8 @@ use super::schema::{
 };
 use crate::model::{
     ApplicationRule, CollectionRules, DnatRule, Firewall, FirewallAction, FirewallMode, NetworkRule, NextHop,
-    Route, RouteTable, RuleCollection, RuleCollectionGroup, SubnetId, Topology, TopologyError,
+    Route, RouteTable, RuleCollection, RuleCollectionGroup, SnatPrivateRanges, SubnetId, Topology,
+    TopologyError,
 };
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet, parse_prefix};
 use crate::nsg::ServiceTag;
@@ -203,6 +204,14 @@ impl Loader<'_> {
                 self.collections(&g.collections, &ctx, &fqdns, public_address, &format!("{gf}.collections"))?;
             groups.push(RuleCollectionGroup { name: g.name.clone(), priority, collections });
         }
+        let mut private_ranges = SnatPrivateRanges::new(&f.private_ranges).map_err(|(i, reason)| {
+            fault(
+                format!("{field}.private_ranges[{i}]"),
+                f.private_ranges.get(i).map_or("", String::as_str),
+                reason,
+            )
+        })?;
+        private_ranges.auto_learn = f.auto_learn_private_ranges;
         let firewall = Firewall {
             name: f.name.clone(),
             subnet: SubnetId(0),
@@ -211,6 +220,7 @@ impl Loader<'_> {
             mode,
             groups,
             legacy_dnat: false,
+            private_ranges,
         };
         t.add_firewall(firewall, vnet).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &f.name, e.to_string()),

@@ -397,6 +397,18 @@ pub struct FirewallSpec {
     /// Rule collection groups (Firewall Policy).
     #[serde(default)]
     pub rule_collection_groups: Vec<RuleCollectionGroupSpec>,
+    /// SNAT private IP address ranges (the classic firewall's `Network.SNAT.PrivateRanges`, a
+    /// Firewall Policy's `snat.privateRanges`): network-rule traffic to these keeps its source,
+    /// to any other address it is SNAT-ed to the firewall. Entries: `IANAPrivateRanges` (RFC 1918
+    /// and RFC 6598), addresses, CIDR prefixes; `0.0.0.0/0` never SNATs, `255.255.255.255/32`
+    /// always does. Default (empty): `IANAPrivateRanges`.
+    #[serde(default)]
+    pub private_ranges: Vec<String>,
+    /// A Firewall Policy's `snat.autoLearnPrivateRanges`: Azure learns more private ranges from an
+    /// Azure Route Server; offline nsgsim keeps `private_ranges` and says so in every trace through
+    /// the firewall (model choice). Default false.
+    #[serde(default)]
+    pub auto_learn_private_ranges: bool,
 }
 
 /// Firewall management mode.
@@ -559,6 +571,11 @@ pub struct NsgSpec {
     /// Security rules (the default rules are implied).
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Azure's `flushConnection`: when true, a change to the NSG's rules re-evaluates its
+    /// established connections and closes those the new rules deny. Default false, as in Azure
+    /// (established connections outlive rule changes).
+    #[serde(default)]
+    pub flush_connection: bool,
 }
 
 /// Rule direction.

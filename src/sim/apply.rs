@@ -97,6 +97,43 @@ impl Simulator {
         dropped
     }
 
+    /// NSG `flushConnection` ("When enabled, flows created from Network Security Group
+    /// connections will be re-evaluated when rules are updated", REST API): after the rules of
+    /// some NSGs changed (`changed`, from [`Simulator::changes_since`]), every open connection is
+    /// evaluated again and closed when the NSG now denying it is one of them with flushing on.
+    /// NSGs without it keep their established connections (Azure's default). Returns the
+    /// connections closed.
+    pub(super) fn drop_sessions_flushed_by_nsgs(&mut self, changed: &[NsgChange]) -> Vec<Change> {
+        let t = &self.topology;
+        let flushing: Vec<&str> = changed
+            .iter()
+            .map(|c| c.nsg.as_str())
+            .filter(|name| t.nsg_by_name(name).is_some_and(|id| t.flushes_connections(id)))
+            .collect();
+        if flushing.is_empty() {
+            return Vec::new();
+        }
+        let mut dropped = Vec::new();
+        let open: Vec<String> =
+            self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
+        for name in open {
+            let trace = self.evaluate(&self.connections[&name].request);
+            let Some(hop) = trace
+                .deciding_hop()
+                .filter(|h| trace.verdict == Access::Deny && h.kind == HopKind::Nsg)
+                .filter(|h| flushing.iter().any(|n| crate::name::same_name(n, &h.resource)))
+            else {
+                continue;
+            };
+            let cause = DropCause::NsgFlush { nsg: hop.resource.clone(), detail: hop.detail.clone() };
+            if let Some(c) = self.connections.get_mut(&name) {
+                c.open = false;
+            }
+            dropped.push(Change::ConnectionDropped(DroppedConnection { connection: name, cause }));
+        }
+        dropped
+    }
+
     /// What setting `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`
     /// did. By default only `vnet`'s `VirtualNetwork` tag changes, and open connections stay open
     /// (NSGs are stateful, as for a rule change). Under option `peering_access_blocks_all_traffic`
@@ -187,6 +224,8 @@ impl Simulator {
         let mut outcome = result?;
         outcome.nsg_changes = self.changes_since(before);
         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
+        let flushed = self.drop_sessions_flushed_by_nsgs(&outcome.nsg_changes);
+        outcome.changes.extend(flushed);
         self.log_manual(action, &outcome);
         outcome.log = logged..self.jit.log().entries().len();
         Ok(outcome)

@@ -213,6 +213,14 @@ pub enum DropCause {
         /// The firewall hop's explanation, as the trace gives it.
         detail: String,
     },
+    /// The rules of an NSG with `flushConnection: true` changed and now deny it: Azure
+    /// re-evaluates such an NSG's established flows when its rules are updated.
+    NsgFlush {
+        /// The NSG.
+        nsg: String,
+        /// The NSG hop's explanation, as the trace gives it.
+        detail: String,
+    },
     /// Option `peering_access_blocks_all_traffic`: the peering it crosses carries no traffic.
     PeeringBlocked {
         /// One VNet of the peering.
@@ -238,6 +246,10 @@ impl fmt::Display for DroppedConnection {
             DropCause::FirewallRuleChange { firewall, detail } => write!(
                 f,
                 "connection '{connection}' dropped: the rules of Azure Firewall '{firewall}' changed and now deny it ({detail}); a firewall drops existing sessions that a rule change denies, unlike an NSG"
+            ),
+            DropCause::NsgFlush { nsg, detail } => write!(
+                f,
+                "connection '{connection}' closed: the rules of NSG '{nsg}' changed and it has flushConnection: true, so its established connections were evaluated again and the new rules deny this one ({detail})"
             ),
             DropCause::PeeringBlocked { vnet, remote } => write!(
                 f,

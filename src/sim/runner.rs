@@ -222,6 +222,8 @@ impl Simulator {
                         self.cache.flush(&self.topology);
                         outcome.nsg_changes = self.changes_since(before);
                         outcome.changes.extend(self.drop_sessions_denied_by_firewalls(firewalls_before));
+                        let flushed = self.drop_sessions_flushed_by_nsgs(&outcome.nsg_changes);
+                        outcome.changes.extend(flushed);
                         if self.jit.options().expiry_drops_sessions {
                             let vm = self.jit.grant(grant).vm;
                             outcome.warnings.extend(self.drop_denied_sessions(vm));

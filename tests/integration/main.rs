@@ -10,6 +10,7 @@ mod cli_foundation;
 mod corpus;
 mod engineer;
 mod fidelity_names;
+mod firewall_snat;
 mod http;
 mod import_inventory;
 mod import_pipeline;

@@ -186,6 +186,7 @@ impl Inventory {
             other_addresses: addresses.iter().skip(1).flatten().cloned().collect(),
             fqdns: BTreeMap::new(),
         };
+        let mut snat = (f.private_ranges.clone().unwrap_or_default(), false);
         let (mode, collections, groups) = match &f.policy {
             Some((r, src)) => {
                 if !f.collections.is_empty() {
@@ -202,7 +203,10 @@ impl Inventory {
                     f.name
                 );
                 let groups = match self.resolve_or_gap(r, src, POLICY, &lost, Vec::new())? {
-                    Some(policy) => self.policy_groups(&policy, &mut target)?,
+                    Some(policy) => {
+                        snat = self.policy_snat(&policy, f)?;
+                        self.policy_groups(&policy, &mut target)?
+                    }
                     None => Vec::new(),
                 };
                 (FirewallModeSpec::Policy, Vec::new(), groups)
@@ -221,7 +225,42 @@ impl Inventory {
             fqdns: target.fqdns,
             collections,
             rule_collection_groups: groups,
+            private_ranges: snat.0,
+            auto_learn_private_ranges: snat.1,
         }))
+    }
+
+    /// The SNAT private ranges of a firewall managed by Firewall Policy `policy`: the policy's
+    /// `snat` (model choice: the policy's settings win over the firewall's own
+    /// `Network.SNAT.PrivateRanges`, as its rules do; a firewall naming both is warned about).
+    /// Auto-learn is kept and named in every trace through the firewall.
+    fn policy_snat(&mut self, policy: &str, f: &FirewallRec) -> Res<(Vec<String>, bool)> {
+        let Some(p) = self.policies.iter().find(|p| p.name == policy) else {
+            return Ok((f.private_ranges.clone().unwrap_or_default(), false));
+        };
+        let (ranges, auto_learn) = (p.private_ranges.clone(), p.auto_learn.clone());
+        if f.private_ranges.is_some() && ranges.is_some() {
+            self.diag.warn(
+                &f.src,
+                format!(
+                    "Azure Firewall '{}' sets Network.SNAT.PrivateRanges and its Firewall Policy '{policy}' sets snat.privateRanges; nsgsim uses the policy's (model choice)",
+                    f.name
+                ),
+            );
+        }
+        if let Some(at) = &auto_learn {
+            let reason = format!(
+                "firewall policy '{policy}' learns SNAT private ranges from an Azure Route Server (autoLearnPrivateRanges: Enabled), which nsgsim cannot know offline: it uses the written ranges, so a destination Azure learns as private may keep its source in Azure where nsgsim shows it SNAT-ed to the firewall"
+            );
+            self.gap(
+                CaveatKindSpec::Other,
+                format!("Microsoft.Network/firewallPolicies/{policy} snat.autoLearnPrivateRanges"),
+                at,
+                reason,
+                Vec::new(),
+            )?;
+        }
+        Ok((ranges.or_else(|| f.private_ranges.clone()).unwrap_or_default(), auto_learn.is_some()))
     }
 
     /// A threat intelligence mode of `Deny` drops traffic to and from known malicious addresses,

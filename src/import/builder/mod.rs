@@ -169,7 +169,12 @@ impl Inventory {
                     .map(|r| RuleSpec { origin: self.terraform_origin(&r.src), ..r.spec.clone() })
                     .collect();
                 rules.sort_by_key(|r| (r.direction as u8, r.priority));
-                NsgSpec { name: n.name.clone(), origin: self.terraform_origin(&n.src), rules }
+                NsgSpec {
+                    name: n.name.clone(),
+                    origin: self.terraform_origin(&n.src),
+                    rules,
+                    flush_connection: n.flush_connection,
+                }
             })
             .collect();
         let jit_policies = self.jit_policy_specs(&vms, &nsgs)?;

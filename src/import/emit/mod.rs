@@ -176,7 +176,8 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         o.push_str("    nsgs: [\n");
         for n in &f.nsgs {
             let origin = n.origin.as_ref().map(|x| format!("origin: {}, ", s(x))).unwrap_or_default();
-            let _ = writeln!(o, "        Nsg(name: {}, {origin}rules: [", s(&n.name));
+            let flush = if n.flush_connection { "flush_connection: true, " } else { "" };
+            let _ = writeln!(o, "        Nsg(name: {}, {origin}{flush}rules: [", s(&n.name));
             for r in &n.rules {
                 let _ = writeln!(o, "            {},", rule_line(r));
             }

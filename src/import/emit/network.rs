@@ -61,6 +61,12 @@ pub(super) fn firewalls(o: &mut String, firewalls: &[FirewallSpec]) {
             None => {}
         }
         o.push_str(",\n");
+        if !f.private_ranges.is_empty() {
+            let _ = writeln!(o, "            private_ranges: {},", list(&f.private_ranges));
+        }
+        if f.auto_learn_private_ranges {
+            o.push_str("            auto_learn_private_ranges: true,\n");
+        }
         if !f.fqdns.is_empty() {
             o.push_str("            // FQDN -> addresses for application rules: the firewall resolves them through DNS at\n");
             o.push_str("            // run time, so fill in the empty ones (until then their rules match nothing).\n");

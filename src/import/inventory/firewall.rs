@@ -13,6 +13,7 @@ use crate::import::arm::ResourceRef;
 use crate::import::json::{Node, Object};
 use crate::import::resource::Kind;
 use crate::import::source::Src;
+use crate::model::SnatPrivateRanges;
 
 /// An Azure Firewall.
 #[derive(Debug)]
@@ -37,6 +38,9 @@ pub struct FirewallRec {
     pub threat_intel: Option<String>,
     /// The Virtual WAN hub it sits in (`virtualHub`).
     pub hub: Option<(ResourceRef, Src)>,
+    /// Its SNAT private ranges (`additionalProperties["Network.SNAT.PrivateRanges"]`, a
+    /// comma-separated string), each checked; `None` when not set (Azure's default).
+    pub private_ranges: Option<Vec<String>>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
@@ -54,6 +58,10 @@ pub struct PolicyRec {
     pub threat_intel: Option<String>,
     /// Premium features that can drop traffic: `intrusionDetection.mode`, when not `Off`.
     pub idps: Option<String>,
+    /// `snat.privateRanges`, each checked; `None` when not set (Azure's default).
+    pub private_ranges: Option<Vec<String>>,
+    /// `snat.autoLearnPrivateRanges` is `Enabled`, and where it says so.
+    pub auto_learn: Option<Src>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
@@ -86,6 +94,8 @@ const FIREWALL: &str = "microsoft.network/azurefirewalls";
 const POLICY: &str = "microsoft.network/firewallpolicies";
 const GROUP: &str = "microsoft.network/firewallpolicies/rulecollectiongroups";
 const IP_GROUP: &str = "microsoft.network/ipgroups";
+/// The classic firewall's `additionalProperties` key for its SNAT private ranges.
+const SNAT_PRIVATE_RANGES: &str = "Network.SNAT.PrivateRanges";
 
 impl Inventory {
     pub(super) fn firewall(
@@ -150,6 +160,22 @@ impl Inventory {
         let policy = self.reference(p, "firewallPolicy", src)?;
         let threat_intel = self.string(p, "threatIntelMode", src)?;
         let hub = self.reference(p, "virtualHub", src)?;
+        let (additional, asrc) = member(p, "additionalProperties", src);
+        // Azure writes one comma-separated string; Terraform's `private_ip_ranges` arrives as a list.
+        let private_ranges = match additional.and_then(Node::as_object) {
+            Some(o) if o.member(SNAT_PRIVATE_RANGES).is_some() => {
+                let entries = self
+                    .strings(o, SNAT_PRIVATE_RANGES, &asrc)?
+                    .into_iter()
+                    .flat_map(|(text, at)| {
+                        text.split(',').map(|e| (e.trim().to_string(), at.clone())).collect::<Vec<_>>()
+                    })
+                    .filter(|(e, _)| !e.is_empty())
+                    .collect();
+                Some(self.snat_ranges(entries)?)
+            }
+            _ => None,
+        };
         self.firewalls.push(FirewallRec {
             name: names[0].clone(),
             tier: sku_text("tier"),
@@ -161,6 +187,7 @@ impl Inventory {
             policy,
             threat_intel,
             hub,
+            private_ranges,
             src: rsrc.clone(),
             res,
         });
@@ -207,15 +234,55 @@ impl Inventory {
             Some(o) => self.string(o, "mode", &isrc)?.filter(|m| !m.eq_ignore_ascii_case("off")),
             None => None,
         };
+        let (snat, ssrc) = member(p, "snat", src);
+        let (private_ranges, auto_learn) = match snat.and_then(Node::as_object) {
+            Some(o) => {
+                let ranges = match o.member("privateRanges") {
+                    Some(_) => Some(self.snat_ranges(self.strings(o, "privateRanges", &ssrc)?)?),
+                    None => None,
+                };
+                let learn = self.string(o, "autoLearnPrivateRanges", &ssrc)?;
+                let at = member(o, "autoLearnPrivateRanges", &ssrc).1;
+                let auto_learn = match learn.as_deref().map(str::trim) {
+                    None => None,
+                    Some(v) if v.eq_ignore_ascii_case("enabled") => Some(at),
+                    Some(v) if v.eq_ignore_ascii_case("disabled") => None,
+                    Some(v) => {
+                        return Err(self.diag.invalid(
+                            &at,
+                            v,
+                            "not a value of autoLearnPrivateRanges (valid: Enabled, Disabled)",
+                        ));
+                    }
+                };
+                (ranges, auto_learn)
+            }
+            None => (None, None),
+        };
         self.policies.push(PolicyRec {
             name: names[0].clone(),
             base,
             threat_intel,
             idps,
+            private_ranges,
+            auto_learn,
             src: rsrc.clone(),
             res,
         });
         Ok(())
+    }
+
+    /// SNAT private range entries, each checked where it is written: `IANAPrivateRanges`, an
+    /// address or a CIDR prefix (Microsoft, "Azure Firewall SNAT private IP address ranges").
+    fn snat_ranges(&self, entries: Vec<(String, Src)>) -> Res<Vec<String>> {
+        let mut out = Vec::new();
+        for (entry, at) in entries {
+            if let Err((_, reason)) = SnatPrivateRanges::new(std::slice::from_ref(&entry)) {
+                return Err(self.diag.invalid(&at, &entry, format!("not a SNAT private range: {reason}")));
+            }
+            out.push(entry);
+        }
+        Ok(out)
     }
 
     /// A rule collection group, a child resource of its policy.

@@ -8,7 +8,7 @@ use crate::import::resource::Kind;
 use crate::import::source::Src;
 use crate::net::{PortRange, parse_prefix};
 use crate::nsg::ServiceTag;
-use crate::scenario::schema::{AccessSpec, CaveatKindSpec, DirectionSpec, ProtocolSpec, RuleSpec};
+use crate::scenario::schema::{AccessSpec, DirectionSpec, ProtocolSpec, RuleSpec};
 
 /// A network security group.
 #[derive(Debug)]
@@ -22,6 +22,8 @@ pub struct NsgRec {
     pub nics: Vec<(ResourceRef, Src)>,
     /// The subnets it is associated with (`subnets`), likewise.
     pub subnets: Vec<(ResourceRef, Src)>,
+    /// `flushConnection: true`: a rule change re-evaluates its established connections.
+    pub flush_connection: bool,
     /// Where its properties are.
     pub src: Src,
     /// The resource's index.
@@ -72,19 +74,20 @@ impl Inventory {
             return Ok(());
         }
         // "When enabled, flows created from Network Security Group connections will be
-        // re-evaluated when rules are updates" (the REST API's NetworkSecurityGroupPropertiesFormat).
-        // nsgsim keeps established connections through rule changes, as Azure does by default, so
-        // an NSG that flushes them is a gap every answer about its timeline must name.
-        if let (Some(flush), at) = member(props, "flushConnection", src)
-            && matches!(flush.value, Value::Bool(true))
-        {
-            let reason = format!(
-                "network security group '{}' has flushConnection: true: Azure re-evaluates its established connections when a rule changes, and nsgsim keeps them (the default), so a timeline's open connections may close in Azure where nsgsim shows them open",
-                names[0]
-            );
-            let resource = format!("Microsoft.Network/networkSecurityGroups/{}", names[0]);
-            self.gap(CaveatKindSpec::Other, resource, &at, reason, Vec::new())?;
-        }
+        // re-evaluated when rules are updates" (the REST API's NetworkSecurityGroupPropertiesFormat):
+        // the scenario's `flush_connection`, which the timeline models.
+        let flush_connection = match member(props, "flushConnection", src) {
+            (Some(flush), at) => match &flush.value {
+                Value::Bool(b) => *b,
+                Value::Null => false,
+                _ => {
+                    return Err(self.unknown(flush, &at).unwrap_or_else(|| {
+                        self.diag.invalid(&at, &flush.shown(), "flushConnection: expected true or false")
+                    }));
+                }
+            },
+            (None, _) => false,
+        };
         let mut rules: Vec<RuleRec> = Vec::new();
         if let Some((list, lsrc)) = self.list(props, "securityRules", src, "rules")? {
             for (i, r) in list.iter().enumerate() {
@@ -112,7 +115,15 @@ impl Inventory {
         }
         let nics = self.references(props, "networkInterfaces", src, "network interfaces")?;
         let subnets = self.references(props, "subnets", src, "subnets")?;
-        self.nsgs.push(NsgRec { name: names[0].clone(), rules, nics, subnets, src: src.clone(), res });
+        self.nsgs.push(NsgRec {
+            name: names[0].clone(),
+            rules,
+            nics,
+            subnets,
+            flush_connection,
+            src: src.clone(),
+            res,
+        });
         Ok(())
     }
 

@@ -168,6 +168,12 @@ impl<'a> Reader<'a, '_> {
                 props.push((property, collections));
             }
         }
+        let ranges = a.texts("private_ip_ranges", self.diag)?;
+        if let Some((n, _)) = a.value("private_ip_ranges") {
+            let ranges = super::attrs::texts(n.position, &ranges);
+            props
+                .push(("additionalProperties", object(n.position, [("Network.SNAT.PrivateRanges", ranges)])));
+        }
         let read = [
             "sku_name",
             "sku_tier",
@@ -175,8 +181,9 @@ impl<'a> Reader<'a, '_> {
             "management_ip_configuration",
             "firewall_policy_id",
             "threat_intel_mode",
+            "private_ip_ranges",
         ];
-        let harmless = ["zones", "dns_servers", "dns_proxy_enabled", "private_ip_ranges"];
+        let harmless = ["zones", "dns_servers", "dns_proxy_enabled"];
         let kind = self.instances[i].kind.clone();
         self.note_unread(&kind, &a, &read, &harmless);
         Ok(Some(vec![("properties", object(a.position(), props))]))
@@ -194,7 +201,28 @@ impl<'a> Reader<'a, '_> {
         if let Some((n, _)) = a.value("sku") {
             props.push(("sku", object(n.position, [("tier", n.clone())])));
         }
-        let read = ["base_policy_id", "threat_intelligence_mode", "sku"];
+        let mut snat = Vec::new();
+        let ranges = a.texts("private_ip_ranges", self.diag)?;
+        if let Some((n, _)) = a.value("private_ip_ranges") {
+            snat.push(("privateRanges", super::attrs::texts(n.position, &ranges)));
+        }
+        if let Some((learn, n)) = a.flag("auto_learn_private_ranges_enabled", self.diag)? {
+            snat.push((
+                "autoLearnPrivateRanges",
+                text(n.position, if learn { "Enabled" } else { "Disabled" }),
+            ));
+        }
+        if let Some((_, first)) = snat.first() {
+            let at = first.position;
+            props.push(("snat", object(at, snat)));
+        }
+        let read = [
+            "base_policy_id",
+            "threat_intelligence_mode",
+            "sku",
+            "private_ip_ranges",
+            "auto_learn_private_ranges_enabled",
+        ];
         let harmless = [
             "child_policies",
             "firewalls",
@@ -206,7 +234,6 @@ impl<'a> Reader<'a, '_> {
             "threat_intelligence_allowlist",
             "tls_certificate",
             "sql_redirect_allowed",
-            "auto_learn_private_ranges_enabled",
             "explicit_proxy",
         ];
         let kind = self.instances[i].kind.clone();

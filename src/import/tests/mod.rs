@@ -562,22 +562,24 @@ fn a_developer_bastion_is_left_out_with_a_caveat_not_an_error() {
     assert!(!warnings(&imported).contains("not modelled; ignored"), "{}", warnings(&imported));
 }
 
+/// `flushConnection` is modelled now (issue 19 item 8): `true` reaches the scenario's
+/// `flush_connection`, which the timeline applies, so it is no longer a caveat; a value that is
+/// not a boolean is an error at its position.
 #[test]
-fn an_nsg_that_flushes_connections_is_a_caveat_never_silent() {
+fn an_nsg_that_flushes_connections_is_imported_as_flush_connection() {
     let nsg = |flush: &str| {
         format!(
             r#"[{{"type": "Microsoft.Network/networkSecurityGroups", "name": "web-nsg", "properties": {{"flushConnection": {flush}, "securityRules": []}}}}]"#
         )
     };
     let imported = import(&[("t.json", &nsg("true"))]).expect("imports");
-    let caveat =
-        imported.scenario.caveats.iter().find(|c| c.resource.ends_with("networkSecurityGroups/web-nsg"));
-    let caveat = caveat.expect("a caveat names the NSG");
-    assert!(caveat.reason.contains("flushConnection: true"), "{}", caveat.reason);
-    assert!(caveat.source.starts_with("t.json:1:"), "{}", caveat.source);
-    // The default (false) is what nsgsim models: nothing to say.
+    assert!(imported.scenario.caveats.is_empty(), "modelled, not a gap");
+    assert!(imported.scenario.nsgs.iter().any(|n| n.name == "web-nsg" && n.flush_connection));
     let imported = import(&[("t.json", &nsg("false"))]).expect("imports");
     assert!(imported.scenario.caveats.is_empty());
+    assert!(imported.scenario.nsgs.iter().all(|n| !n.flush_connection), "Azure's default");
+    let err = import(&[("t.json", &nsg(r#""yes""#))]).expect_err("not a boolean");
+    assert!(err.to_string().contains("flushConnection: expected true or false"), "{err}");
 }
 
 /// A small template: an NSG named by a parameter without a default, a rule port from another,

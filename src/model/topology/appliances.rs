@@ -280,6 +280,7 @@ mod tests {
             mode: FirewallMode::Classic,
             groups: vec![],
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         let (mut t, v, _) = small();
         let fw_subnet = t.add_subnet(v, FIREWALL_SUBNET, net("10.0.1.0/26"));

@@ -212,6 +212,9 @@ pub struct Topology {
     /// Scenario option `peering_access_blocks_all_traffic` (older documentation): a peering with
     /// `allowVirtualNetworkAccess: false` on either side carries no traffic at all.
     peering_access_blocks_all_traffic: bool,
+    /// The NSGs whose `flushConnection` is true: a rule change re-evaluates their established
+    /// connections (kept beside the NSGs rather than in [`Nsg`], whose literal every test builds).
+    flushing_nsgs: std::collections::BTreeSet<NsgId>,
 }
 
 /// Whether two prefixes share an address.
@@ -720,6 +723,19 @@ impl Topology {
     pub fn vm_ids(&self) -> impl Iterator<Item = VmId> + '_ {
         (0..self.vms.len() as u32).map(VmId)
     }
+    /// Sets an NSG's `flushConnection` (Azure's default is false).
+    pub fn set_flush_connection(&mut self, id: NsgId, flush: bool) {
+        if flush {
+            self.flushing_nsgs.insert(id);
+        } else {
+            self.flushing_nsgs.remove(&id);
+        }
+    }
+    /// Whether an NSG's `flushConnection` is true: "flows created from Network Security Group
+    /// connections will be re-evaluated when rules are updated" (REST API).
+    pub fn flushes_connections(&self, id: NsgId) -> bool {
+        self.flushing_nsgs.contains(&id)
+    }
     /// Every NSG id.
     pub fn nsg_ids(&self) -> impl Iterator<Item = NsgId> + '_ {
         (0..self.nsgs.len() as u32).map(NsgId)
@@ -1080,6 +1096,7 @@ mod tests {
             mode: crate::model::FirewallMode::Classic,
             groups: Vec::new(),
             legacy_dnat: false,
+            private_ranges: crate::model::SnatPrivateRanges::default(),
         };
         let e = t.associate_public_ip(other, pip).expect_err("a second NIC");
         assert_eq!(

@@ -396,6 +396,7 @@ fn dnat_topology(rules: Vec<crate::nsg::SecurityRule>) -> (Topology, crate::mode
             }],
         }],
         legacy_dnat: false,
+        private_ranges: crate::model::SnatPrivateRanges::default(),
     };
     t.add_firewall(firewall, hub).expect("firewall");
     let id = nsg(&mut t, "work-nsg", rules);

@@ -495,7 +495,9 @@ impl Loader<'_> {
                 }
                 let nsg = Nsg { name: n.name.clone(), rules };
                 validate_nsg(&nsg).map_err(|e| self.nsg_fault(&e, ni, n))?;
-                t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
+                let id =
+                    t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
+                t.set_flush_connection(id, n.flush_connection);
                 Ok(())
             });
         }

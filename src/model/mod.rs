@@ -39,11 +39,11 @@ pub use appliance::{
 };
 pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use domain::Site;
+pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use load_balancer::{
     BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer,
     LoadBalancerId, NatRule, NatTarget, Probe, ProbeProtocol,
 };
-pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{

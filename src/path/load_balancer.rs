@@ -44,17 +44,25 @@ impl Walk<'_> {
     }
 
     /// A packet at frontend `frontend` of load balancer `lb`.
-    pub(in crate::path) fn through_load_balancer(&mut self, flow: Flow, lb: LoadBalancerId, frontend: usize) -> bool {
+    pub(in crate::path) fn through_load_balancer(
+        &mut self,
+        flow: Flow,
+        lb: LoadBalancerId,
+        frontend: usize,
+    ) -> bool {
         let t = self.topology;
         let l = t.load_balancer(lb);
         let fe = &l.frontends[frontend];
-        let head = format!("load balancer '{}' ({} SKU) frontend '{}' ({})", l.name, l.sku, fe.name, flow.dst);
+        let head =
+            format!("load balancer '{}' ({} SKU) frontend '{}' ({})", l.name, l.sku, fe.name, flow.dst);
         // Inbound NAT rules: one port (or one port of a range) to one member.
-        for rule in l.nat_rules.iter().filter(|r| r.frontend == frontend && r.protocol.matches(flow.protocol)) {
+        for rule in l.nat_rules.iter().filter(|r| r.frontend == frontend && r.protocol.matches(flow.protocol))
+        {
             if !(rule.frontend_port_start..=rule.frontend_port_end).contains(&flow.dst_port) {
                 continue;
             }
-            let Some((_, member)) = l.nat_members(rule).into_iter().find(|(port, _)| *port == flow.dst_port) else {
+            let Some((_, member)) = l.nat_members(rule).into_iter().find(|(port, _)| *port == flow.dst_port)
+            else {
                 let detail = format!(
                     "{head}: inbound NAT rule '{}' takes ports {}-{}, but its pool has no member for port {}",
                     rule.name, rule.frontend_port_start, rule.frontend_port_end, flow.dst_port
@@ -109,7 +117,10 @@ impl Walk<'_> {
                     pool.name,
                     t.nic(n).name
                 ),
-                None => format!("{head}: rule '{}' sends to pool '{}', which has no members", rule.name, pool.name),
+                None => format!(
+                    "{head}: rule '{}' sends to pool '{}', which has no members",
+                    rule.name, pool.name
+                ),
             };
             return self.lb_hop(&l.name, Some(&rule.name), Access::Deny, detail);
         }
@@ -123,7 +134,11 @@ impl Walk<'_> {
                 (!up).then(|| {
                     hops.iter()
                         .find(|h| h.access == Access::Deny)
-                        .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()).trim_end().to_string())
+                        .map(|h| {
+                            format!("{} {}", h.resource, h.rule.clone().unwrap_or_default())
+                                .trim_end()
+                                .to_string()
+                        })
                         .unwrap_or_else(|| "an NSG".into())
                 })
             });
@@ -148,7 +163,8 @@ impl Walk<'_> {
                 }
             })
             .collect();
-        let pick = answers.iter().position(|a| a.allowed).or_else(|| answers.iter().position(|a| a.down.is_none()));
+        let pick =
+            answers.iter().position(|a| a.allowed).or_else(|| answers.iter().position(|a| a.down.is_none()));
         let probe_note = match probe {
             Some(p) => format!("health probe '{}' on port {}", p.name, p.port),
             None => "no health probe".into(),
@@ -231,8 +247,8 @@ fn protocol_name(p: IpProtocol) -> &'static str {
 #[cfg(test)]
 mod tests {
     use crate::model::{
-        BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer, NatRule,
-        NatTarget, NicId, Probe, ProbeProtocol, PublicIpSku, SubnetId, Topology,
+        BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer,
+        NatRule, NatTarget, NicId, Probe, ProbeProtocol, PublicIpSku, SubnetId, Topology,
     };
     use crate::nsg::{Access, AddressSpec, Direction::Inbound, RuleProtocol::Tcp};
     use crate::path::testing::{ip, net, nsg, prefix, rule, run, tag, tcp, vm};
@@ -298,7 +314,8 @@ mod tests {
         assert_eq!(last.kind, HopKind::LoadBalancer);
         assert!(last.detail.contains("closed to inbound connections unless an NSG"), "{}", last.detail);
         // An NSG that allows 80 only from the client's address: it sees the client, not the LB.
-        let allow = rule("web", 100, Inbound, Access::Allow, Tcp, (prefix("203.0.113.7/32"), AddressSpec::Any), "80");
+        let allow =
+            rule("web", 100, Inbound, Access::Allow, Tcp, (prefix("203.0.113.7/32"), AddressSpec::Any), "80");
         let id = nsg(&mut t, "web-nsg", vec![allow]);
         t.set_subnet_nsg(s, Some(id)).expect("nsg");
         let trace = run(&t, tcp(client(), frontend(), 80));
@@ -323,7 +340,8 @@ mod tests {
     #[test]
     fn a_nat_rule_publishes_one_vms_rdp_and_only_to_that_vm() {
         let (mut t, s, [a, b]) = estate(LbSku::Standard);
-        let allow = rule("rdp", 100, Inbound, Access::Allow, Tcp, (AddressSpec::Any, AddressSpec::Any), "3389");
+        let allow =
+            rule("rdp", 100, Inbound, Access::Allow, Tcp, (AddressSpec::Any, AddressSpec::Any), "3389");
         let id = nsg(&mut t, "web-nsg", vec![allow]);
         t.set_subnet_nsg(s, Some(id)).expect("nsg");
         let trace = run(&t, tcp(client(), frontend(), 50001));
@@ -340,7 +358,15 @@ mod tests {
     fn a_member_whose_probe_is_denied_is_down_and_gets_no_flows() {
         let (mut t, _, [a, b]) = estate(LbSku::Standard);
         let web = rule("web", 100, Inbound, Access::Allow, Tcp, (AddressSpec::Any, AddressSpec::Any), "80");
-        let no_probe = rule("no-probe", 90, Inbound, Access::Deny, Tcp, (tag("AzureLoadBalancer"), AddressSpec::Any), "*");
+        let no_probe = rule(
+            "no-probe",
+            90,
+            Inbound,
+            Access::Deny,
+            Tcp,
+            (tag("AzureLoadBalancer"), AddressSpec::Any),
+            "*",
+        );
         let open = nsg(&mut t, "open", vec![web.clone()]);
         let blind = nsg(&mut t, "blind", vec![no_probe, web]);
         t.set_nic_nsg(a, Some(blind));

@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use super::{PublicIpSku, Topology, TopologyError};
 use crate::ids::{NicId, PublicIpId, VnetId};
-use crate::model::load_balancer::{BackendMember, FrontendAddress, LbSku, LoadBalancer, LoadBalancerId, NatTarget};
+use crate::model::load_balancer::{
+    BackendMember, FrontendAddress, LbSku, LoadBalancer, LoadBalancerId, NatTarget,
+};
 
 impl Topology {
     /// Adds a load balancer.
@@ -23,7 +25,8 @@ impl Topology {
             return Err(TopologyError::DuplicateName { kind: "load balancer", name: lb.name });
         }
         let resource = format!("load balancer '{}'", lb.name);
-        let requirement = |problem: String| TopologyError::Requirement { resource: resource.clone(), problem };
+        let requirement =
+            |problem: String| TopologyError::Requirement { resource: resource.clone(), problem };
         for f in &lb.frontends {
             match f.address {
                 FrontendAddress::Public(p) => {
@@ -96,7 +99,10 @@ impl Topology {
         }
         for r in &lb.rules {
             if r.frontend >= lb.frontends.len() || r.pool >= lb.pools.len() {
-                return Err(requirement(format!("rule '{}' names a frontend or pool that does not exist", r.name)));
+                return Err(requirement(format!(
+                    "rule '{}' names a frontend or pool that does not exist",
+                    r.name
+                )));
             }
             if r.probe.is_some_and(|p| p >= lb.probes.len()) {
                 return Err(requirement(format!("rule '{}' names a probe that does not exist", r.name)));
@@ -110,7 +116,10 @@ impl Topology {
         }
         for n in &lb.nat_rules {
             if n.frontend >= lb.frontends.len() {
-                return Err(requirement(format!("NAT rule '{}' names a frontend that does not exist", n.name)));
+                return Err(requirement(format!(
+                    "NAT rule '{}' names a frontend that does not exist",
+                    n.name
+                )));
             }
             if n.frontend_port_end < n.frontend_port_start {
                 return Err(requirement(format!(
@@ -120,10 +129,18 @@ impl Topology {
             }
             match &n.target {
                 NatTarget::Pool(p) if *p >= lb.pools.len() => {
-                    return Err(requirement(format!("NAT rule '{}' names a pool that does not exist", n.name)));
+                    return Err(requirement(format!(
+                        "NAT rule '{}' names a pool that does not exist",
+                        n.name
+                    )));
                 }
-                NatTarget::Member(m) if self.nics.get(m.nic.index()).is_none_or(|nic| m.config > nic.secondary.len()) => {
-                    return Err(requirement(format!("NAT rule '{}' names a NIC IP configuration that does not exist", n.name)));
+                NatTarget::Member(m)
+                    if self.nics.get(m.nic.index()).is_none_or(|nic| m.config > nic.secondary.len()) =>
+                {
+                    return Err(requirement(format!(
+                        "NAT rule '{}' names a NIC IP configuration that does not exist",
+                        n.name
+                    )));
                 }
                 _ => {}
             }
@@ -199,7 +216,8 @@ impl Topology {
 
     /// The load balancer holding public IP `p`, written as errors name it.
     pub(super) fn load_balancer_holding(&self, p: PublicIpId) -> Option<String> {
-        self.load_balancer_by_public_ip(p).map(|(lb, _)| format!("load balancer '{}'", self.load_balancer(lb).name))
+        self.load_balancer_by_public_ip(p)
+            .map(|(lb, _)| format!("load balancer '{}'", self.load_balancer(lb).name))
     }
 }
 
@@ -240,13 +258,17 @@ mod tests {
         let member = BackendMember { nic, config: 0 };
         let basic = t.add_public_ip("basic", ip("20.0.0.1"), PublicIpSku::Basic).expect("pip");
         let err = t.add_load_balancer(lb(LbSku::Standard, FrontendAddress::Public(basic), vec![member]));
-        assert!(matches!(err, Err(TopologyError::Requirement { ref problem, .. }) if problem.contains("must match")));
+        assert!(
+            matches!(err, Err(TopologyError::Requirement { ref problem, .. }) if problem.contains("must match"))
+        );
         let std_ip = t.add_public_ip("std", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
         let mut ha = lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]);
         ha.rules[0].protocol = LbProtocol::All;
         ha.rules[0].frontend_port = 0;
         assert!(matches!(t.add_load_balancer(ha), Err(TopologyError::Requirement { .. })));
-        let id = t.add_load_balancer(lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member])).expect("lb");
+        let id = t
+            .add_load_balancer(lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]))
+            .expect("lb");
         assert_eq!(t.load_balancer_by_public_ip(std_ip), Some((id, 0)));
         assert_eq!(t.public_ip_holder(std_ip).as_deref(), Some("load balancer 'lb'"));
         assert!(matches!(t.associate_public_ip(nic, std_ip), Err(TopologyError::PublicIpInUse { .. })));

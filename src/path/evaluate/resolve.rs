@@ -191,7 +191,9 @@ fn addressed_vnet(topology: &Topology, req: &FlowRequest, ip: IpAddr) -> Option<
 pub fn destination_vnet(topology: &Topology, req: &FlowRequest) -> Option<VnetId> {
     match req.destination {
         Destination::Nic(n) => Some(topology.vnet_of_nic(n)),
-        Destination::Address(ip) | Destination::Backend { address: ip, .. } => addressed_vnet(topology, req, ip),
+        Destination::Address(ip) | Destination::Backend { address: ip, .. } => {
+            addressed_vnet(topology, req, ip)
+        }
         Destination::PublicIp(_) => None,
     }
 }

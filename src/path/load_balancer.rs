@@ -89,7 +89,7 @@ impl Walk<'_> {
                 flow.src
             );
             self.lb_hop(&l.name, Some(&rule.name), Access::Allow, detail);
-            return self.to_member(flow, lb, member, rule.backend_port, rule.floating_ip);
+            return self.forward_to_member(flow, lb, member, rule.backend_port, rule.floating_ip);
         }
         // Load-balancing rules: a port to a pool.
         let Some((rule, backend_port)) = l
@@ -144,7 +144,7 @@ impl Walk<'_> {
             });
             let (allowed, hops) = match down {
                 Some(_) => (false, Vec::new()),
-                None => self.aside(|w| w.to_member(flow, lb, member, backend_port, rule.floating_ip)),
+                None => self.aside(|w| w.forward_to_member(flow, lb, member, backend_port, rule.floating_ip)),
             };
             answers.push(MemberAnswer { member, down, allowed, hops });
         }
@@ -197,7 +197,7 @@ impl Walk<'_> {
     /// Forwards a flow the load balancer took to `member` on `backend_port`: the Standard SKU's
     /// closed default, the asymmetric-reply check of a public frontend, then the member's
     /// inbound NSG chain.
-    fn to_member(
+    fn forward_to_member(
         &mut self,
         flow: Flow,
         lb: LoadBalancerId,

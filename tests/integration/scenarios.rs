@@ -322,8 +322,8 @@ fn the_format_doc_names_every_field_and_variant_of_the_schema() {
         "src/scenario/schema_admin.rs",
         "src/scenario/schema_lb.rs",
     ]
-        .map(|f| std::fs::read_to_string(crate::util::root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
-        .join("\n");
+    .map(|f| std::fs::read_to_string(crate::util::root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+    .join("\n");
     let mut missing = Vec::new();
     for line in schema.lines() {
         let trimmed = line.trim_start();

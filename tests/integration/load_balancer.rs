@@ -4,6 +4,11 @@
 
 use crate::util::{TempDir, nsgsim, root};
 
+/// `nsgsim eval FILE` from the customer's address 198.18.0.1 to `to` on `port`, expecting `expect`.
+fn eval(file: &str, to: &str, port: &str, expect: &str) -> crate::util::Output {
+    nsgsim(&["eval", file, "--from", "198.18.0.1", "--to", to, "--port", port, "--expect", expect])
+}
+
 fn scenario() -> String {
     root().join("scenarios/42-load-balancer.ron").display().to_string()
 }
@@ -16,48 +21,15 @@ fn scenario() -> String {
 fn standard_is_closed_until_an_nsg_allows_basic_is_open_and_the_nsg_sees_the_client() {
     let file = scenario();
     nsgsim(&["run", &file]).assert_code(0).stdout_has(&["load-balancer: 10 passed, 0 failed"]);
-    nsgsim(&[
-        "eval",
-        &file,
-        "--from",
-        "198.18.0.1",
-        "--to",
-        "lb-app-pip",
-        "--port",
-        "443",
-        "--expect",
-        "deny",
-    ])
-    .assert_code(0)
-    .stdout_has(&["closed to inbound connections unless an NSG opens them"]);
-    nsgsim(&[
-        "eval",
-        &file,
-        "--from",
-        "198.18.0.1",
-        "--to",
-        "lb-legacy-pip",
-        "--port",
-        "22",
-        "--expect",
-        "allow",
-    ])
-    .assert_code(0)
-    .stdout_has(&["load balancer 'lb-legacy' (Basic SKU)"]);
-    nsgsim(&[
-        "eval",
-        &file,
-        "--from",
-        "198.18.0.1",
-        "--to",
-        "lb-web-pip",
-        "--port",
-        "80",
-        "--expect",
-        "allow",
-    ])
-    .assert_code(0)
-    .stdout_has(&["the client's source 198.18.0.1 is kept", "allow-http"]);
+    eval(&file, "lb-app-pip", "443", "deny")
+        .assert_code(0)
+        .stdout_has(&["closed to inbound connections unless an NSG opens them"]);
+    eval(&file, "lb-legacy-pip", "22", "allow")
+        .assert_code(0)
+        .stdout_has(&["load balancer 'lb-legacy' (Basic SKU)"]);
+    eval(&file, "lb-web-pip", "80", "allow")
+        .assert_code(0)
+        .stdout_has(&["the client's source 198.18.0.1 is kept", "allow-http"]);
 }
 
 /// A NAT rule that publishes RDP counts in `exposure`, labelled with the load balancer and rule;
@@ -82,34 +54,11 @@ fn a_member_whose_health_probe_an_nsg_denies_gets_no_new_connections() {
             Rule(name: "allow-http", priority: 110,"#,
     );
     let file = dir.write("probe.ron", &text);
-    nsgsim(&[
-        "eval",
-        &file,
-        "--from",
-        "198.18.0.1",
-        "--to",
-        "lb-web-pip",
-        "--port",
-        "80",
-        "--expect",
-        "deny",
-    ])
-    .assert_code(0)
-    .stdout_has(&["no healthy member", "is denied by web-nsg securityRules/no-probes"]);
+    eval(&file, "lb-web-pip", "80", "deny")
+        .assert_code(0)
+        .stdout_has(&["no healthy member", "is denied by web-nsg securityRules/no-probes"]);
     // NAT rules use no probe: RDP through the NAT rule still gets in.
-    nsgsim(&[
-        "eval",
-        &file,
-        "--from",
-        "198.18.0.1",
-        "--to",
-        "lb-web-pip",
-        "--port",
-        "50001",
-        "--expect",
-        "allow",
-    ])
-    .assert_code(0);
+    eval(&file, "lb-web-pip", "50001", "allow").assert_code(0);
 }
 
 /// A bad reference is a positioned error naming what is valid.

@@ -20,6 +20,7 @@ mod caveat;
 mod describe;
 mod domain;
 mod graph;
+mod load_balancer;
 mod service_tags;
 mod teaching;
 mod topology;
@@ -40,6 +41,10 @@ pub use appliance::{
 pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
 pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
+pub use load_balancer::{
+    BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer,
+    LoadBalancerId, NatRule, NatTarget, Probe, ProbeProtocol,
+};
 pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{

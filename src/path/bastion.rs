@@ -222,7 +222,7 @@ impl Walk<'_> {
         // Bastion connects to a private IP as its own VNet sees it (it and the VNets peered with
         // it); an address outside them that one NIC has is that NIC, and is refused below.
         let target = match req.destination {
-            Destination::Nic(n) => Some(n),
+            Destination::Nic(n) | Destination::Backend { nic: n, .. } => Some(n),
             Destination::PublicIp(p) => t.public_ip(p).nic,
             Destination::Address(a) => match t.vnet_seen_from(bastion.vnet, a) {
                 Some(v) => t.nic_in_vnet(v, a),

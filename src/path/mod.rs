@@ -15,6 +15,7 @@ mod admin;
 mod bastion;
 mod evaluate;
 mod firewall;
+mod load_balancer;
 pub mod platform;
 mod policy;
 pub mod route;
@@ -52,6 +53,9 @@ pub enum HopKind {
     /// NSGs: the matching rule (Allow goes on to the NSGs, AlwaysAllow skips them, Deny stops),
     /// or none.
     AdminRule,
+    /// Azure Load Balancer: the inbound NAT rule or load-balancing rule that took the flow (or
+    /// none), the member it goes to, a Standard SKU's closed default.
+    LoadBalancer,
 }
 
 impl HopKind {
@@ -66,6 +70,7 @@ impl HopKind {
             HopKind::Bastion => "bastion",
             HopKind::Platform => "platform",
             HopKind::AdminRule => "admin-rule",
+            HopKind::LoadBalancer => "load-balancer",
         }
     }
 }

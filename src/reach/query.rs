@@ -341,6 +341,7 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
             }
         }
     }
+    internet_entries.extend(load_balancer_entries(topology, nic));
     let bastion_entries: Vec<EntryPoint> = topology
         .bastion_ids()
         .filter(|&b| cache.private_reach().vnet_reaches(topology.bastion(b).vnet, target_vnet))
@@ -431,6 +432,57 @@ fn classes(topology: &Topology, cache: &PolicyCache, nic: NicId, which: Classes<
                 via: None,
             }],
         });
+    }
+    out
+}
+
+/// The ways in from the Internet through public load balancers to `nic`: each inbound NAT rule
+/// port that goes to one of its IP configurations, and each load-balancing rule whose pool holds
+/// one, at its own frontend port (an HA ports rule, every port). Each is asked for this member
+/// ([`Destination::Backend`]): Azure's hash may send a flow to any healthy member, so every
+/// member is exposed through the rule as far as its own NSGs allow.
+fn load_balancer_entries(topology: &Topology, nic: NicId) -> Vec<EntryPoint> {
+    let mut out = Vec::new();
+    for id in topology.load_balancer_ids() {
+        let l = topology.load_balancer(id);
+        let public = |frontend: usize| {
+            matches!(l.frontends[frontend].address, crate::model::FrontendAddress::Public(_))
+                .then(|| topology.frontend_address(id, frontend))
+        };
+        for rule in &l.nat_rules {
+            let Some(address) = public(rule.frontend) else { continue };
+            for (port, member) in l.nat_members(rule).into_iter().filter(|(_, m)| m.nic == nic) {
+                out.push(EntryPoint {
+                    destination: Destination::Backend { address, nic: member.nic },
+                    label: format!(
+                        "load balancer '{}' NAT rule '{}' {address}:{port} -> :{}",
+                        l.name, rule.name, rule.backend_port
+                    ),
+                    fixed_port: Some((port, rule.backend_port)),
+                    via: None,
+                });
+            }
+        }
+        for rule in l.rules.iter().filter(|r| topology.nic_in_pool(id, r.pool, nic)) {
+            let Some(address) = public(rule.frontend) else { continue };
+            let (label, fixed_port) = if rule.ha_ports() {
+                (format!("load balancer '{}' rule '{}' {address} (HA ports)", l.name, rule.name), None)
+            } else {
+                (
+                    format!(
+                        "load balancer '{}' rule '{}' {address}:{} -> :{}",
+                        l.name, rule.name, rule.frontend_port, rule.backend_port
+                    ),
+                    Some((rule.frontend_port, rule.backend_port)),
+                )
+            };
+            out.push(EntryPoint {
+                destination: Destination::Backend { address, nic },
+                label,
+                fixed_port,
+                via: None,
+            });
+        }
     }
     out
 }

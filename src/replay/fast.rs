@@ -391,7 +391,11 @@ impl<'s> Evaluator<'s> {
                 // After the chain of an outbound flow, a firewall decides the path's verdict,
                 // which the logged decision does not depend on.
                 HopKind::Firewall if l.direction == Direction::Outbound && reached => {}
-                HopKind::Firewall | HopKind::Bastion | HopKind::Platform | HopKind::AdminRule => return None,
+                HopKind::Firewall
+                | HopKind::Bastion
+                | HopKind::Platform
+                | HopKind::AdminRule
+                | HopKind::LoadBalancer => return None,
             }
         }
         let upstream = match (reached, trace.verdict) {

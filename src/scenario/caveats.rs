@@ -35,7 +35,7 @@ impl Scenario {
             Source::Address(ip) | Source::AddressAt(ip, _) => end_of_address(t, ip),
         };
         let destination = match request.destination {
-            Destination::Nic(nic) => End::Nic(nic),
+            Destination::Nic(nic) | Destination::Backend { nic, .. } => End::Nic(nic),
             Destination::PublicIp(p) => t.public_ip(p).nic.map_or(End::Unknown, End::Nic),
             Destination::Address(ip) => end_of_address(t, ip),
         };

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use super::schema_admin::*;
+pub use super::schema_lb::*;
 pub use super::schema_origins::OriginSpec;
 pub use super::schema_peering::{PeeringOptionsSpec, PeeringSpec};
 pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
@@ -61,6 +62,9 @@ pub struct ScenarioFile {
     /// Azure Bastion hosts.
     #[serde(default)]
     pub bastions: Vec<BastionSpec>,
+    /// Azure Load Balancers (`schema_lb.rs`).
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerSpec>,
     /// Azure Virtual Network Manager's network groups: the VNets security admin configurations
     /// apply to.
     #[serde(default)]

@@ -119,6 +119,7 @@ impl fmt::Display for Found {
                         let what = match h.kind {
                             HopKind::Firewall => "Azure Firewall",
                             HopKind::AdminRule => "security admin configuration",
+                            HopKind::LoadBalancer => "load balancer",
                             _ => "NSG",
                         };
                         write!(

@@ -16,6 +16,7 @@ mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod live;
+mod load_balancer;
 mod matcher;
 mod multi_ip;
 mod origins;

@@ -316,9 +316,14 @@ fn the_format_doc_names_every_field_and_variant_of_the_schema() {
     let doc = format_doc();
     // The schema, its teaching part (corrections and questions) and its Virtual Network Manager
     // part, each kept in a file of its own.
-    let schema = ["src/scenario/schema.rs", "src/scenario/schema_teach.rs", "src/scenario/schema_admin.rs"]
-        .map(|f| std::fs::read_to_string(crate::util::root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
-        .join("\n");
+    let schema = [
+        "src/scenario/schema.rs",
+        "src/scenario/schema_teach.rs",
+        "src/scenario/schema_admin.rs",
+        "src/scenario/schema_lb.rs",
+    ]
+    .map(|f| std::fs::read_to_string(crate::util::root().join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+    .join("\n");
     let mut missing = Vec::new();
     for line in schema.lines() {
         let trimmed = line.trim_start();

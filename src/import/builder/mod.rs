@@ -202,6 +202,7 @@ impl Inventory {
             route_tables,
             firewalls,
             bastions,
+            load_balancers: Vec::new(),
             network_groups,
             security_admin_configurations,
             roles: BTreeMap::new(),

@@ -17,6 +17,7 @@ mod admin;
 mod appliances;
 mod error;
 mod ip_configs;
+mod load_balancers;
 mod peering;
 mod tags;
 
@@ -192,6 +193,8 @@ pub struct Topology {
     route_tables: Vec<RouteTable>,
     firewalls: Vec<Firewall>,
     bastions: Vec<Bastion>,
+    /// Azure Load Balancers (`load_balancers.rs`).
+    load_balancers: Vec<super::load_balancer::LoadBalancer>,
     /// Virtual Network Manager's network groups and security admin configurations (`admin.rs`).
     network_groups: Vec<NetworkGroup>,
     admin_configurations: Vec<SecurityAdminConfiguration>,
@@ -628,7 +631,7 @@ impl Topology {
     }
 
     /// The resource a public IP is associated with, written as errors name it (`nic 'x'`,
-    /// `firewall 'y'`, `bastion 'z'`), or `None` when it is free.
+    /// `firewall 'y'`, `bastion 'z'`, `load balancer 'w'`), or `None` when it is free.
     pub fn public_ip_holder(&self, public_ip: PublicIpId) -> Option<String> {
         if let Some(nic) = self.public_ips[public_ip.index()].nic {
             return Some(format!("nic '{}'", self.nics[nic.index()].name));
@@ -636,7 +639,10 @@ impl Topology {
         if let Some(f) = self.firewalls.iter().find(|f| f.public_ip == Some(public_ip)) {
             return Some(format!("firewall '{}'", f.name));
         }
-        self.bastions.iter().find(|b| b.public_ip == Some(public_ip)).map(|b| format!("bastion '{}'", b.name))
+        if let Some(b) = self.bastions.iter().find(|b| b.public_ip == Some(public_ip)) {
+            return Some(format!("bastion '{}'", b.name));
+        }
+        self.load_balancer_holding(public_ip)
     }
 
     /// Whether Azure lets an NSG be associated with `subnet`: not with `AzureFirewallSubnet`,

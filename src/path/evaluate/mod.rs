@@ -42,6 +42,15 @@ pub enum Destination {
     /// A raw address: a public IP's address, an address routed from the source (a NIC's private
     /// address as seen from the source's VNet: see `model::domain`), or something outside.
     Address(IpAddr),
+    /// A load balancer frontend's address, answered for one backend member: Azure sends each
+    /// flow of a load-balancing rule to one healthy member by a 5-tuple hash, so a question about
+    /// one VM behind it names the VM (`reach` and `exposure` ask this way).
+    Backend {
+        /// The frontend's address (public or private).
+        address: IpAddr,
+        /// The member NIC asked about.
+        nic: NicId,
+    },
 }
 
 /// One flow to evaluate.
@@ -102,7 +111,7 @@ pub const DEFAULT_OUTBOUND_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(
 
 /// Evaluates `req` through `topology`, using the compiled NSGs in `cache`.
 pub fn evaluate(topology: &Topology, cache: &PolicyCache, req: &FlowRequest) -> Trace {
-    let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0, intended: None };
+    let mut walk = Walk { topology, cache, hops: Vec::new(), depth: 0, intended: None, backend: None };
     let allowed = match req.via {
         Some(bastion) => walk.via_bastion(req, bastion),
         None => walk.start(req),
@@ -120,6 +129,8 @@ pub(in crate::path) struct Walk<'a> {
     /// packet must arrive at that NIC, not at another NIC of another routing domain that reuses
     /// the address.
     intended: Option<NicId>,
+    /// The backend member a load balancer is asked about ([`Destination::Backend`]).
+    pub(in crate::path) backend: Option<NicId>,
 }
 
 pub(in crate::path) fn hop(
@@ -285,6 +296,10 @@ impl Walk<'_> {
             }
             Destination::PublicIp(p) => t.public_ip(p).address,
             Destination::Address(a) => a,
+            Destination::Backend { address, nic } => {
+                self.backend = Some(nic);
+                address
+            }
         };
         let flow = Flow::new(req.protocol, src_ip, req.src_port, dst, req.dst_port);
         if let Some(service) = platform::service_of(&flow, t)
@@ -569,6 +584,9 @@ impl Walk<'_> {
         if let Some(b) = t.bastion_by_public_ip(p) {
             return self.bastion_portal(flow, b);
         }
+        if let Some((lb, frontend)) = t.load_balancer_by_public_ip(p) {
+            return self.through_load_balancer(flow, lb, frontend);
+        }
         let Some((nic, private)) = t.public_ip_target(p) else {
             return self.deny(
                 HopKind::PublicIp,
@@ -597,19 +615,26 @@ impl Walk<'_> {
                 "a Standard public IP is closed to inbound traffic unless an NSG allows it, and neither the subnet nor the NIC has an NSG",
             );
         }
-        // Replies of a connection that came in through the VM's own public IP follow the subnet's
-        // routes; a default route to an appliance sends them to the firewall, which drops them.
-        if let Some(route) = route::select(t, n.subnet, flow.src)
-            && let RouteHop::Appliance(ip) = route.next_hop
-        {
-            return self.deny(
-                HopKind::Route,
-                format!("subnet '{}'", t.subnet(n.subnet).name),
-                format!("asymmetric routing: replies to {} would follow {} via {} to appliance {ip}, which drops them (model choice; see docs/fidelity.md)", flow.src, route.prefix, route.source),
-            );
+        if let Some(denied) = self.asymmetric_reply(&flow, nic) {
+            return denied;
         }
         let inbound = Flow { dst: private, ..flow };
         self.chain(&inbound, nic, Direction::Inbound)
+    }
+
+    /// Replies of a connection that came in through a public address (the VM's own public IP, a
+    /// public load balancer) follow the subnet's routes; a default route to an appliance sends
+    /// them to the firewall, which drops them. `Some(false)` (with its hop) when that happens.
+    pub(in crate::path) fn asymmetric_reply(&mut self, flow: &Flow, nic: NicId) -> Option<bool> {
+        let t = self.topology;
+        let n = t.nic(nic);
+        let route = route::select(t, n.subnet, flow.src)?;
+        let RouteHop::Appliance(ip) = route.next_hop else { return None };
+        Some(self.deny(
+            HopKind::Route,
+            format!("subnet '{}'", t.subnet(n.subnet).name),
+            format!("asymmetric routing: replies to {} would follow {} via {} to appliance {ip}, which drops them (model choice; see docs/fidelity.md)", flow.src, route.prefix, route.source),
+        ))
     }
 
     /// A packet arriving at a private address of `vnet`: the inbound chain of the NIC of `vnet`
@@ -622,6 +647,9 @@ impl Walk<'_> {
         }
         match nic {
             Some(nic) => self.chain(&flow, nic, Direction::Inbound),
+            None if let Some((lb, frontend)) = t.load_balancer_in_vnet(vnet, flow.dst) => {
+                self.through_load_balancer(flow, lb, frontend)
+            }
             None if t.firewall_in_vnet(vnet, flow.dst).is_some() => self.deny(
                 HopKind::Route,
                 "routing",

@@ -191,7 +191,9 @@ fn addressed_vnet(topology: &Topology, req: &FlowRequest, ip: IpAddr) -> Option<
 pub fn destination_vnet(topology: &Topology, req: &FlowRequest) -> Option<VnetId> {
     match req.destination {
         Destination::Nic(n) => Some(topology.vnet_of_nic(n)),
-        Destination::Address(ip) => addressed_vnet(topology, req, ip),
+        Destination::Address(ip) | Destination::Backend { address: ip, .. } => {
+            addressed_vnet(topology, req, ip)
+        }
         Destination::PublicIp(_) => None,
     }
 }
@@ -200,7 +202,7 @@ pub fn destination_vnet(topology: &Topology, req: &FlowRequest) -> Option<VnetId
 /// the destination address in the VNet the sender sees it in ([`destination_vnet`]).
 pub fn destination_nic(topology: &Topology, req: &FlowRequest) -> Option<NicId> {
     match req.destination {
-        Destination::Nic(n) => Some(n),
+        Destination::Nic(n) | Destination::Backend { nic: n, .. } => Some(n),
         Destination::PublicIp(p) => topology.public_ip(p).nic,
         Destination::Address(ip) => {
             addressed_vnet(topology, req, ip).and_then(|v| topology.nic_in_vnet(v, ip))
@@ -220,7 +222,7 @@ pub fn reply_source(topology: &Topology, req: &FlowRequest) -> Option<Source> {
             Some(v) => Source::AddressAt(ip, Site::Vnet(v)),
             None => Source::Address(ip),
         }),
-        Destination::Nic(_) | Destination::PublicIp(_) => None,
+        Destination::Nic(_) | Destination::PublicIp(_) | Destination::Backend { .. } => None,
     }
 }
 

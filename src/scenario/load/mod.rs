@@ -593,6 +593,8 @@ impl Loader<'_> {
             });
         }
         self.item(&[], || self.public_ips_not_private(&file, &t));
+        // Load balancers after the VMs: their pools name NICs.
+        self.load_balancers(&file.load_balancers, &mut t);
         // ASGs are bound to a VNet by their members, known only now.
         for (ni, n) in file.nsgs.iter().enumerate() {
             let Some(id) = t.nsg_by_name(&n.name) else { continue };
@@ -654,7 +656,8 @@ impl Loader<'_> {
         }
 
         self.item(&[], || self.unambiguous_names(&file));
-        let caveats = self.item(&[], || self.caveats(&file.caveats, &t)).unwrap_or_default();
+        let mut caveats = self.item(&[], || self.caveats(&file.caveats, &t)).unwrap_or_default();
+        caveats.extend(super::load_lb::outbound_rule_caveats(&t));
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();

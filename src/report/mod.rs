@@ -15,6 +15,7 @@ mod json;
 mod outcome;
 mod sarif;
 mod sarif_rules;
+mod service_tags;
 mod situation;
 mod svg;
 mod teach;
@@ -38,6 +39,7 @@ pub use sarif::{
     SarifResult, SarifRule, sarif_json,
 };
 pub use sarif_rules::{lint_rule, lint_sarif};
+pub use service_tags::{TagsUsed, service_tags_json, service_tags_note, tags_used};
 pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};
 pub use teach::{CorrectionsShown, correction_json, correction_line, known_claims_for};

@@ -28,6 +28,26 @@ impl Position {
     pub const fn new(line: usize, column: usize) -> Self {
         Position { line, column }
     }
+
+    /// The position of `line` and a 1-based column counted in **bytes** (as serde_json counts in
+    /// its errors) in `text`, with the column in characters. A column past the end of its line
+    /// stays past it by as many columns.
+    #[must_use]
+    pub fn from_byte_column(text: &str, line: usize, column: usize) -> Self {
+        let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
+            return Position { line, column };
+        };
+        let bytes = column.saturating_sub(1);
+        let within = bytes.min(line_text.len());
+        Position { line, column: chars_in(&line_text.as_bytes()[..within]) + (bytes - within) + 1 }
+    }
+}
+
+/// The characters in a run of UTF-8 bytes that starts on a character boundary: the bytes that do
+/// not continue a multi-byte sequence. A run cut inside a character counts that character.
+#[must_use]
+pub fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 /// `LINE:COLUMN`, the form that follows a file name in a diagnostic.
@@ -46,6 +66,13 @@ impl fmt::Display for Position {
 #[cfg(test)]
 mod tests {
     use super::Position;
+
+    #[test]
+    fn byte_columns_become_character_columns() {
+        assert_eq!(Position::from_byte_column("{\n  \"é\": 1", 2, 9), Position::new(2, 8));
+        assert_eq!(Position::from_byte_column("ab", 1, 9), Position::new(1, 9));
+        assert_eq!(Position::from_byte_column("ab", 7, 2), Position::new(7, 2));
+    }
 
     #[test]
     fn positions_order_by_line_then_column() {

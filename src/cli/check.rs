@@ -14,7 +14,7 @@ use super::common::{print_error, print_json};
 use super::{EXIT_INVALID, EXIT_OK, Format};
 use crate::model::Caveat;
 use crate::report::{caveat_detail, caveat_line, caveats_json};
-use crate::scenario::{Scenario, load_file_all};
+use crate::scenario::{Scenario, load_file_all_with};
 use crate::sim::Step;
 
 /// Arguments of `nsgsim check`.
@@ -26,6 +26,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// The steps of the timeline that cannot be applied at their time, each as a diagnostic. The
@@ -60,7 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     for file in &args.files {
         // Every step must apply at its time: replay the timeline, ignoring what it prints and
         // whether its expectations hold (that is `run`'s answer, exit 1, not invalid input).
-        let checked = match load_file_all(file) {
+        let checked = match load_file_all_with(file, &args.tags.options()?) {
             Ok(s) => match replay_errors(&s) {
                 errors if errors.is_empty() => Ok(s),
                 errors => Err(errors),
@@ -96,6 +99,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                     for w in &warnings {
                         println!("  warning: {}", crate::text::safe_message(w));
                     }
+                    for line in crate::report::service_tags_note(t) {
+                        println!("  note: {}", crate::text::safe_message(&line));
+                    }
                     // Check is where caveats are listed in full: the line that names them,
                     // then each with its reason and what it affects.
                     if let Some(line) = caveat_line(&file.display().to_string(), &caveats) {
@@ -105,7 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                         }
                     }
                 }
-                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings, "caveats": caveats_json(&caveats)}));
+                results.push(json!({"file": file.display().to_string(), "valid": true, "summary": summary, "warnings": warnings, "caveats": caveats_json(&caveats), "service_tags": crate::report::service_tags_json(t)}));
             }
             Err(errors) => {
                 code = EXIT_INVALID;

@@ -1,17 +1,61 @@
 //! Helpers every command shares: loading scenarios, printing, colour.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use crate::model::Caveat;
-use crate::report::{Style, caveat_line};
-use crate::scenario::{Scenario, load_file};
+use crate::model::{Caveat, ServiceTagFile};
+use crate::report::{Style, caveat_line, service_tags_note};
+use crate::scenario::{LoadOptions, Scenario, load_file_with, read_service_tag_file};
 use crate::sim::Duration;
 use crate::text::safe_message;
 
-/// Loads a scenario, turning a load error into the one-line diagnostic.
-pub fn load(path: &Path) -> anyhow::Result<Scenario> {
-    load_file(path).map_err(|e| anyhow::anyhow!("{e}"))
+/// `--service-tags FILE`, shared by every command that loads a scenario.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TagArgs {
+    /// Microsoft's "Azure IP Ranges and Service Tags" JSON (the weekly download, or what `az
+    /// network list-service-tags` prints): service tags take their members from it. Overrides
+    /// the scenario's `service_tags_file`.
+    #[arg(long = "service-tags", value_name = "FILE")]
+    pub service_tags: Option<PathBuf>,
+    /// The file, read once for every scenario the command loads.
+    #[arg(skip)]
+    read: OnceLock<Arc<ServiceTagFile>>,
+}
+
+impl TagArgs {
+    /// The load options these arguments give: Microsoft's file, read on first use.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not Microsoft's shape (positioned, see
+    /// `scenario::read_service_tag_file`).
+    pub fn options(&self) -> anyhow::Result<LoadOptions> {
+        let Some(path) = &self.service_tags else { return Ok(LoadOptions::default()) };
+        if let Some(file) = self.read.get() {
+            return Ok(LoadOptions { service_tags: Some(Arc::clone(file)) });
+        }
+        let file = read_service_tag_file(path, &path.display().to_string())
+            .map_err(|e| anyhow::anyhow!("--service-tags: {e}"))?;
+        let file = Arc::clone(self.read.get_or_init(|| Arc::new(file)));
+        Ok(LoadOptions { service_tags: Some(file) })
+    }
+}
+
+/// Loads a scenario with Microsoft's service-tag file when one is given, turning a load error
+/// into the one-line diagnostic, and prints where the tags its rules name come from
+/// ([`print_tag_note`]).
+pub fn load(path: &Path, tags: &TagArgs) -> anyhow::Result<Scenario> {
+    let scenario = load_file_with(path, &tags.options()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    print_tag_note(&scenario);
+    Ok(scenario)
+}
+
+/// Prints on stderr where the service tags the scenario's rules name come from: Microsoft's
+/// file with its cloud and change number, or the built-in sample, "not Microsoft's list".
+pub fn print_tag_note(scenario: &Scenario) {
+    for line in service_tags_note(&scenario.topology) {
+        eprintln!("note: {}: {}", scenario.file.display(), safe_message(&line));
+    }
 }
 
 /// The simulation of `scenario` at the `--at` offset (its start when absent): every step and

@@ -43,6 +43,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     pub format: GateFormat,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 fn decider_json(d: &Decider) -> serde_json::Value {
@@ -297,7 +300,7 @@ fn diff_sarif(
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     // The offset is checked against each scenario's calendar (their starts may differ).
     let state = |path: &PathBuf| -> anyhow::Result<(Scenario, crate::sim::Simulator, Duration)> {
-        let s = load(path)?;
+        let s = load(path, &args.tags)?;
         let at = at_offset(&s, args.at.as_deref())?;
         let sim = replay(&s, at)?;
         Ok((s, sim, at))

@@ -25,11 +25,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let (sim, _) = simulate_at(&scenario, args.at.as_deref())?;
     let t = sim.topology();
     let vm = t.vm_by_name(&args.vm).ok_or_else(|| {
@@ -44,6 +47,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             let mut value = effective_json(&args.vm, &rules);
             if let Some(obj) = value.as_object_mut() {
                 obj.insert("caveats".into(), caveats_json(&caveats));
+                obj.insert("service_tags".into(), crate::report::service_tags_json(&scenario.topology));
             }
             print_json(&value);
         }

@@ -46,6 +46,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// A verdict given on the command line.
@@ -60,7 +63,7 @@ pub enum ExpectedVerdict {
 /// Runs the command: 0, or 1 when `--expect` was given and not met (or, with `--strict`, when
 /// caveats can change the answer).
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let protocol = IpProtocol::parse(&args.protocol)
         .filter(|p| {
             [IpProtocol::TCP, IpProtocol::UDP, IpProtocol::ICMP, IpProtocol::ESP, IpProtocol::AH].contains(p)
@@ -110,7 +113,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
         Format::Json => {
             let asked = FlowAsked { from: &from, to: &to, protocol, port: dst_port, at: sim.now() };
-            let value = flow_json(&trace, &asked, &caveats);
+            let mut value = flow_json(&trace, &asked, &caveats);
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("service_tags".into(), crate::report::service_tags_json(&scenario.topology));
+            }
             print_json(&value);
         }
     }

@@ -30,6 +30,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 fn parse(scenario: &Scenario, flag: &str, text: &Option<String>) -> anyhow::Result<Option<Duration>> {
@@ -83,7 +86,7 @@ fn exposure_text(
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let from = parse(&scenario, "--from", &args.from)?.unwrap_or_default();
     let to = parse(&scenario, "--to", &args.to)?;
     if to.is_some_and(|t| t < from) {
@@ -111,7 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 })
                 .collect();
             print_json(
-                &json!({ "management_ports": MANAGEMENT_PORTS, "windows": list, "caveats": caveats_json(&caveats) }),
+                &json!({ "management_ports": MANAGEMENT_PORTS, "windows": list, "caveats": caveats_json(&caveats), "service_tags": crate::report::service_tags_json(&scenario.topology) }),
             );
         }
         Format::Text => print!("{}", exposure_text(&scenario, &windows, &caveats)?),

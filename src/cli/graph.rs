@@ -18,11 +18,14 @@ pub struct Args {
     /// Output format: text is Graphviz DOT; JSON lists nodes and edges.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let graph = TopologyGraph::new(&scenario.topology);
     let caveats: Vec<&Caveat> = scenario.caveats.iter().collect();
     match args.format {

@@ -52,6 +52,9 @@ pub struct RequestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Arguments of `nsgsim jit status`.
@@ -65,6 +68,9 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs a `jit` subcommand.
@@ -76,7 +82,7 @@ pub fn run(command: &JitCommand) -> anyhow::Result<u8> {
 }
 
 fn status(args: &StatusArgs) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let (sim, at) = simulate_at(&scenario, args.at.as_deref())?;
     let vms: Vec<crate::model::VmId> = sim.topology().vm_ids().collect();
     // The status lists every VM, so every caveat concerns it.
@@ -99,7 +105,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
     use crate::path::{Destination, FlowRequest};
     use crate::sim::Action;
 
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let duration = Duration::parse(&args.duration).map_err(|m| anyhow::anyhow!("--duration: {m}"))?;
     let source = match args.source.as_deref().map(str::trim) {
         Some("*") => Some(crate::jit::RequestSource::Any),

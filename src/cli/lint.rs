@@ -41,6 +41,9 @@ pub struct Args {
     /// would remove JIT's deny rules or active grants, or put a rule before JIT's deny rule.
     #[arg(long, value_name = "LIVE")]
     pub live: Option<PathBuf>,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// The findings as text, one block per finding under `heading`, then the totals, which name the
@@ -124,7 +127,7 @@ fn is_template(file: &Path) -> bool {
 /// The scenario `nsgsim import FILE` would write beside `file`, loaded without writing it: its
 /// origins point into `file`, so findings do. The import's warnings go to stderr as `import`
 /// prints them; what it could not model is in the scenario's caveats, which lint reports.
-fn imported(file: &Path) -> anyhow::Result<crate::scenario::Scenario> {
+fn imported(file: &Path, tags: &super::common::TagArgs) -> anyhow::Result<crate::scenario::Scenario> {
     let options = crate::import::ImportOptions::default();
     let mut imported = crate::import::import_files(&[file], &[], &options)?;
     for warning in &imported.warnings {
@@ -140,7 +143,7 @@ fn imported(file: &Path) -> anyhow::Result<crate::scenario::Scenario> {
     let dir = file.parent().unwrap_or(Path::new(""));
     imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, Some(dir));
     let text = crate::import::to_ron(&imported.scenario);
-    crate::scenario::load_str(&text, file).map_err(|e| {
+    let scenario = crate::scenario::load_str_with(&text, file, &tags.options()?).map_err(|e| {
         let at = e.field.as_deref().and_then(|f| imported.origin_of(f));
         match at {
             Some(o) => anyhow::anyhow!(
@@ -155,7 +158,9 @@ fn imported(file: &Path) -> anyhow::Result<crate::scenario::Scenario> {
                 e.message
             ),
         }
-    })
+    })?;
+    super::common::print_tag_note(&scenario);
+    Ok(scenario)
 }
 
 /// Whether `plan` (a deny rule or grant's rule the plan lacks beside a policy in force) and
@@ -176,7 +181,11 @@ fn same_removal(plan: &JitDrift, live: &JitDrift) -> bool {
 /// Runs the command: 0 (no errors), 1 (an error finding, or caveats under `--strict`), or an
 /// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = if is_template(&args.file) { imported(&args.file)? } else { load(&args.file)? };
+    let scenario = if is_template(&args.file) {
+        imported(&args.file, &args.tags)?
+    } else {
+        load(&args.file, &args.tags)?
+    };
     let at = at_offset(&scenario, args.at.as_deref())?;
     let sim = replay(&scenario, at)?;
     let mut findings = lint(sim.topology(), sim.jit());
@@ -184,7 +193,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut drifts = in_force_drift(sim.topology(), sim.jit());
     // The live estate's caveats concern the comparison as much as the plan's own.
     let mut live_caveats = Vec::new();
-    let live = args.live.as_deref().map(load).transpose()?;
+    let live = args.live.as_deref().map(|path| load(path, &args.tags)).transpose()?;
     if let Some(live) = &live {
         let live_sim = replay(live, Duration::from_secs(0))?;
         let from_live = jit_drift(live_sim.topology(), live_sim.jit(), sim.topology());
@@ -211,10 +220,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
         GateFormat::Sarif => {
             let base = std::env::current_dir()?;
-            super::common::print_compact_json(&sarif_json(
-                &lint_sarif(&args.file, &findings, &caveats, &scenario.places),
-                &base,
-            ))?;
+            let mut log = lint_sarif(&args.file, &findings, &caveats, &scenario.places);
+            // Where the tags the findings rest on come from (Microsoft's file, or the sample).
+            log.notes.extend(crate::report::service_tags_note(&scenario.topology));
+            super::common::print_compact_json(&sarif_json(&log, &base))?;
         }
         GateFormat::Json => print_json(&json!({
             "file": args.file.display().to_string(),
@@ -222,6 +231,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "findings": findings.iter().map(|f| finding_json(&sources, f)).collect::<Vec<_>>(),
             "summary": {"error": errors, "warning": warnings, "info": infos},
             "caveats": caveats_json(&caveats),
+            "service_tags": crate::report::service_tags_json(&scenario.topology),
         })),
     }
     print_caveats(&args.file, &scenario.caveats.iter().collect::<Vec<_>>());

@@ -26,12 +26,15 @@ pub struct Args {
     /// `--answers` when they are given.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the quiz: 0 when every answer was right (or, in JSON without answers, always), 1
 /// otherwise.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let report = run_timeline(&scenario)?;
     let questions = questions(&scenario.world(), &scenario.steps, &report)
         .map_err(|e| anyhow::anyhow!("{}", scenario.step_error(&e)))?;

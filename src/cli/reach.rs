@@ -28,11 +28,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let ports = match &args.port {
         Some(p) => Some(PortSet::from_ranges([p
             .parse::<PortRange>()
@@ -69,7 +72,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                 })
                 .collect();
             print_json(
-                &json!({ "vm": vm_name, "private_ip": ip, "at": sim.now().to_string(), "classes": classes, "caveats": caveats_json(&caveats) }),
+                &json!({ "vm": vm_name, "private_ip": ip, "at": sim.now().to_string(), "classes": classes, "caveats": caveats_json(&caveats), "service_tags": crate::report::service_tags_json(&scenario.topology) }),
             );
         }
         Format::Text => {

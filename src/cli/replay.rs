@@ -66,6 +66,9 @@ pub struct Args {
     /// With --against: exit 1 when an observed flow allowed now would be denied.
     #[arg(long, requires = "against")]
     pub fail_on_break: bool,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Progress on standard error, drawn by indicatif.
@@ -102,7 +105,7 @@ fn progress_bar(quiet: bool) -> Option<Bar> {
 /// Runs the command: 0 when nsgsim agrees with every logged decision and expectation, 1 when it
 /// disagrees with one.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.scenario)?;
+    let scenario = load(&args.scenario, &args.tags)?;
     let at = args.at.as_deref().map(|text| flag_offset(&scenario, "--at", text)).transpose()?;
     let log_start = match args.log_start.as_deref() {
         None => None,
@@ -125,7 +128,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             "--format sarif: SARIF lists the observed flows a proposal would break; give --against PROPOSED.ron, or use --format text|json"
         );
     }
-    let proposal = args.against.as_deref().map(load).transpose()?;
+    let proposal = args.against.as_deref().map(|path| load(path, &args.tags)).transpose()?;
     let proposed_world = proposal.as_ref().map(|p| p.world());
     let proposed = proposal.as_ref().zip(proposed_world.as_ref()).map(|(p, w)| (w, p.steps.as_slice()));
     let bar = progress_bar(args.quiet);

@@ -18,6 +18,9 @@ pub struct Args {
     /// Write the timeline of JIT grants here, as SVG.
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command: 0, or 1 when an expectation of the scenario failed (the report is written
@@ -27,7 +30,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         eprintln!("error: give --html OUT.html and/or --svg OUT.svg");
         return Ok(EXIT_INVALID);
     }
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let report = run_timeline(&scenario)?;
     let file = args.file.display().to_string();
     let caveats: Vec<&crate::model::Caveat> = scenario.caveats.iter().collect();

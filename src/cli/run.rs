@@ -51,6 +51,9 @@ pub struct Args {
     /// Output format (JSON: one document per scenario, in an array).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command: 0 when every expectation passed, 1 when one failed, 2 on invalid input.
@@ -72,7 +75,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let mut code = EXIT_OK;
     let mut documents = Vec::new();
     for file in &args.files {
-        let scenario = match load(file) {
+        let scenario = match load(file, &args.tags) {
             Ok(s) => s,
             Err(e) => {
                 print_error(&format_args!("{e:#}"));

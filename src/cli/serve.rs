@@ -28,11 +28,14 @@ pub struct Args {
     /// forgotten when one more opens.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub max_sessions: u16,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// Runs the command: serves until the process is interrupted.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let scenario = load(&args.file)?;
+    let scenario = load(&args.file, &args.tags)?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("{}: cannot read the file: {e}", args.file.display()))?;
     let caveats: Vec<&crate::model::Caveat> = scenario.caveats.iter().collect();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::common::{load, print_caveats, print_error};
+use super::common::{TagArgs, load, print_caveats, print_error};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, GateFormat};
 use crate::import::assertions::{AssertionsFile, CaseProtocol, CaseSpec, CaseVerdict, parse};
 use crate::model::Caveat;
@@ -44,6 +44,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     pub format: GateFormat,
+    /// Microsoft's service-tag file (`--service-tags FILE`).
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// What happened to one case.
@@ -307,8 +310,8 @@ fn junit(suites: &[Suite]) -> String {
 
 /// Runs one assertions file; a file that cannot be run becomes a suite with an error, so that
 /// the other files still run and the JUnit report still says what happened.
-fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> Suite {
-    run_suite(path, override_scenario, strict).unwrap_or_else(|e| Suite {
+fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool, tags: &TagArgs) -> Suite {
+    run_suite(path, override_scenario, strict, tags).unwrap_or_else(|e| Suite {
         name: path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -320,7 +323,12 @@ fn suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> Suite {
     })
 }
 
-fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> anyhow::Result<Suite> {
+fn run_suite(
+    path: &Path,
+    override_scenario: Option<&Path>,
+    strict: bool,
+    tags: &TagArgs,
+) -> anyhow::Result<Suite> {
     let text = read_file(path).map_err(|e| match e {
         ReadError::NotUtf8(at) => anyhow::anyhow!("{}:{}: {at}", path.display(), at.position),
         ReadError::Io(e) => anyhow::anyhow!("{}: cannot read the file: {e}", path.display()),
@@ -366,7 +374,7 @@ fn run_suite(path: &Path, override_scenario: Option<&Path>, strict: bool) -> any
             )
         );
     }
-    let scenario = match (load(&scenario_path), override_scenario, &file.scenario) {
+    let scenario = match (load(&scenario_path, tags), override_scenario, &file.scenario) {
         (Ok(s), _, _) => s,
         // The scenario this file names: say which file names it, and where.
         (Err(e), None, Some(named)) => anyhow::bail!(
@@ -455,8 +463,11 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
 
 /// Runs the command: 0 when every case passes, 1 when one fails, 2 for invalid files or cases.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let suites: Vec<Suite> =
-        args.files.iter().map(|path| suite(path, args.scenario.as_deref(), args.strict)).collect();
+    let suites: Vec<Suite> = args
+        .files
+        .iter()
+        .map(|path| suite(path, args.scenario.as_deref(), args.strict, &args.tags))
+        .collect();
     let all: Vec<&CaseResult> = suites.iter().flat_map(|s| s.cases.iter()).collect();
     let failed = all.iter().filter(|c| matches!(c.outcome, Outcome::Fail(_))).count();
     let errored = all.iter().filter(|c| matches!(c.outcome, Outcome::Error(_))).count();

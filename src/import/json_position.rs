@@ -36,23 +36,13 @@ use std::borrow::Cow;
 use std::path::Path;
 
 pub use crate::position::Position;
+use crate::position::chars_in;
 
 /// The position of a serde_json error (`line`, and `column` in bytes, as serde_json counts) in
 /// `text`, with the column in characters. A column past the end of its line stays past it by as
 /// many columns.
 pub fn from_serde(text: &str, line: usize, column: usize) -> Position {
-    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
-        return Position { line, column };
-    };
-    let bytes = column.saturating_sub(1);
-    let within = bytes.min(line_text.len());
-    Position { line, column: chars_in(&line_text.as_bytes()[..within]) + (bytes - within) + 1 }
-}
-
-/// The characters in a run of UTF-8 bytes that starts on a character boundary: the bytes that do
-/// not continue a multi-byte sequence. A run cut inside a character counts that character.
-fn chars_in(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+    Position::from_byte_column(text, line, column)
 }
 
 /// Where serde_json's syntax error `e` in `text` is (column in characters, see [`from_serde`]),

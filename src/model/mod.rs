@@ -45,7 +45,10 @@ pub use load_balancer::{
     BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer,
     LoadBalancerId, NatRule, NatTarget, Probe, ProbeProtocol,
 };
-pub use service_tags::{PLATFORM_HOST_ADDRESS, internet_space, sample_service_tags};
+pub use service_tags::{
+    PLATFORM_HOST_ADDRESS, ServiceTagFile, TagFacts, TagProvenance, internet_space, nearest_names,
+    sample_service_tags,
+};
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet,

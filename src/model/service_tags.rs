@@ -2,8 +2,13 @@
 //!
 //! `VirtualNetwork` and `Internet` are computed per VNet (see `Topology::resolve_context`).
 //! Tags such as `AzureCloud` or `GatewayManager` are long lists of Microsoft prefixes that
-//! change weekly; nsgsim ships a small *sample* of each (labelled so in every output that uses
-//! them) and a scenario may define the members it wants in `service_tags`.
+//! change weekly. Microsoft publishes them every week as the "Azure IP Ranges and Service Tags"
+//! file (the shape `az network list-service-tags` prints); a scenario reads it through
+//! [`ServiceTagFile`] (`--service-tags FILE` or its `service_tags_file` field), and every output
+//! that uses a tag then names the file's cloud and change number. Without a file nsgsim falls
+//! back on a small *sample* of a few tags (labelled "built-in sample, not Microsoft's list" in
+//! every output that uses them), and a scenario may define the members it wants in
+//! `service_tags`.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -47,6 +52,98 @@ pub fn sample_service_tags() -> BTreeMap<String, AddrSet> {
     tags
 }
 
+/// What Microsoft's service-tag file says of one tag besides its prefixes.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TagFacts {
+    /// The region of a regional tag (`westeurope` for `Storage.WestEurope`); empty for a global tag.
+    pub region: String,
+    /// The service the tag belongs to (`AzureStorage`), as the file writes it; may be empty.
+    pub system_service: String,
+    /// The tag's own change number.
+    pub change_number: u64,
+    /// Where Azure lets the tag be used (`API`, `NSG`, `UDR`, `FW`, `VSE`); `None` when the file
+    /// gives no list (it does not for about half of the regional tags).
+    pub network_features: Option<Vec<String>>,
+}
+
+impl TagFacts {
+    /// Whether the file lists `NSG` among the tag's network features: `Some(false)` when it
+    /// gives a list without it, `None` when it gives no list at all.
+    pub fn usable_in_nsg(&self) -> Option<bool> {
+        self.network_features.as_ref().map(|list| list.iter().any(|f| f.eq_ignore_ascii_case("NSG")))
+    }
+}
+
+/// Microsoft's "Azure IP Ranges and Service Tags" file, read (see `scenario::read_service_tag_file`).
+#[derive(Clone, Debug, Default)]
+pub struct ServiceTagFile {
+    /// The file as the user named it.
+    pub path: String,
+    /// Its `cloud` (`Public`, `AzureGovernment`, …).
+    pub cloud: String,
+    /// Its `changeNumber`: the week's version of the whole file.
+    pub change_number: u64,
+    /// Each tag's members, by the name the file gives (`AzureCloud`, `Storage.WestEurope`).
+    pub members: BTreeMap<String, AddrSet>,
+    /// Each tag's facts, by the same names.
+    pub facts: BTreeMap<String, TagFacts>,
+    /// How many IPv6 prefixes the file holds (kept as members of their tags).
+    pub ipv6_prefixes: usize,
+}
+
+impl ServiceTagFile {
+    /// The file as outputs name it: `Microsoft's service tags ServiceTags_Public.json (cloud
+    /// Public, changeNumber 376)`.
+    pub fn label(&self) -> String {
+        format!(
+            "Microsoft's service tags {} (cloud {}, changeNumber {})",
+            self.path, self.cloud, self.change_number
+        )
+    }
+}
+
+/// Where the members of a tag a rule names come from.
+#[derive(Clone, Copy, Debug)]
+pub enum TagProvenance<'a> {
+    /// `VirtualNetwork`, `Internet`, `AzureLoadBalancer`: computed from the topology.
+    Computed,
+    /// Defined by the scenario's `service_tags`.
+    Scenario,
+    /// Read from Microsoft's file.
+    File(&'a ServiceTagFile),
+    /// nsgsim's built-in sample: not Microsoft's list.
+    Sample,
+}
+
+/// The names of `known` nearest to `name` (by edit distance, ignoring case), closest first, at
+/// most `count` of them: what an error about an unknown tag suggests when there are thousands.
+pub fn nearest_names<'a>(name: &str, known: impl Iterator<Item = &'a str>, count: usize) -> Vec<&'a str> {
+    let wanted = name.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &str)> =
+        known.map(|k| (edit_distance(&wanted, &k.to_ascii_lowercase()), k)).collect();
+    scored.sort_unstable();
+    scored.into_iter().take(count).map(|(_, k)| k).collect()
+}
+
+/// Levenshtein distance between two strings, by characters, in O(len(a) × len(b)) time and
+/// O(len(b)) memory; the lengths are cut at 256 characters (a tag name is short; a longer text
+/// is not a tag name and needs no finer ranking).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(256).collect();
+    let b: Vec<char> = b.chars().take(256).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The public address space: what the `Internet` tag covers before the VNet's own space is
 /// taken out. Model choice (docs/fidelity.md): IPv4 unicast minus the private, shared, loopback,
 /// link-local, multicast and reserved blocks; IPv6 global unicast 2000::/3.
@@ -77,5 +174,27 @@ mod tests {
         assert!(!internet.contains("192.168.1.1".parse().expect("ip")));
         assert!(internet.contains("2001:db8::1".parse().expect("ip")));
         assert!(!internet.contains("fd00::1".parse().expect("ip")));
+    }
+
+    #[test]
+    fn nearest_names_rank_by_edit_distance_without_case() {
+        let known = ["AzureCloud", "AzureCloud.WestEurope", "Storage", "Storage.WestEurope", "Sql"];
+        assert_eq!(nearest_names("azurecloud.westeurope", known.into_iter(), 1), ["AzureCloud.WestEurope"]);
+        assert_eq!(
+            nearest_names("Storag.WestEurope", known.into_iter(), 2),
+            ["Storage.WestEurope", "AzureCloud.WestEurope"]
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn a_tag_is_usable_in_an_nsg_only_when_its_features_list_nsg() {
+        let mut facts = TagFacts::default();
+        assert_eq!(facts.usable_in_nsg(), None);
+        facts.network_features = Some(vec!["API".into()]);
+        assert_eq!(facts.usable_in_nsg(), Some(false));
+        facts.network_features = Some(vec!["API".into(), "NSG".into()]);
+        assert_eq!(facts.usable_in_nsg(), Some(true));
     }
 }

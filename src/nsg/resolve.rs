@@ -21,8 +21,9 @@ pub struct ResolveContext {
     pub internet: AddrSet,
     /// Members of `AzureLoadBalancer`.
     pub load_balancer: AddrSet,
-    /// Members of every other known tag, by name.
-    pub tags: HashMap<String, AddrSet>,
+    /// Members of every other known tag, by name: shared with the topology (Microsoft's file
+    /// has thousands of tags, which each context would otherwise copy).
+    pub tags: std::sync::Arc<std::collections::BTreeMap<String, AddrSet>>,
     /// The private addresses of the NICs in each application security group.
     pub asg_members: HashMap<AsgId, AddrSet>,
     /// `VirtualNetwork` as the list of prefixes it is made of, unmerged, in the order Azure's

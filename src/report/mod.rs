@@ -16,6 +16,7 @@ mod outcome;
 mod sarif;
 mod sarif_replay;
 mod sarif_rules;
+mod service_tags;
 mod situation;
 mod svg;
 mod teach;
@@ -40,6 +41,7 @@ pub use sarif::{
 };
 pub use sarif_replay::{replay_sarif, side_text};
 pub use sarif_rules::{lint_rule, lint_sarif};
+pub use service_tags::{TagsUsed, service_tags_json, service_tags_note, tags_used};
 pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};
 pub use teach::{CorrectionsShown, correction_json, correction_line, known_claims_for};

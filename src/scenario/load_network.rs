@@ -403,8 +403,12 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
             }) {
                 // An unknown tag would resolve to no address at all, silently.
                 Some(ServiceTag::Other(name)) if !ctx.tags.contains_key(&name) => {
-                    let mut known: Vec<&str> = ctx.tags.keys().map(String::as_str).collect();
-                    known.sort_unstable();
+                    // Microsoft's file has thousands of tags: name the nearest then.
+                    let known: Vec<&str> = if ctx.tags.len() <= 20 {
+                        ctx.tags.keys().map(String::as_str).collect()
+                    } else {
+                        crate::model::nearest_names(&name, ctx.tags.keys().map(String::as_str), 5)
+                    };
                     return Err(fault(
                         format!("{field}[{i}]"),
                         a,

@@ -28,14 +28,19 @@ mod schema_lb;
 mod schema_origins;
 mod schema_peering;
 mod schema_teach;
+mod service_tag_file;
 #[cfg(test)]
 mod testing;
 pub mod write;
 
 pub use endpoint::{End, EndpointError};
 pub use error::LoadError;
-pub use load::{Scenario, load_file, load_file_all, load_str, load_str_all};
+pub use load::{
+    LoadOptions, Scenario, load_file, load_file_all, load_file_all_with, load_file_with, load_str,
+    load_str_all, load_str_all_with, load_str_with,
+};
 pub use locate::SourceMap;
 pub use places::{Part, Place, Places};
 pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};
+pub use service_tag_file::{MAX_TAG_FILE_BYTES, parse_service_tag_file, read_service_tag_file};

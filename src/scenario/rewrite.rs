@@ -23,6 +23,8 @@ impl Scenario {
     pub fn resolve_step(&self, spec: &StepSpec, index: usize) -> Result<Step, LoadError> {
         let loader = Loader {
             path: &self.file,
+            // The scenario's topology already holds its service tags.
+            options: &super::LoadOptions::default(),
             map: SourceMap::new(""),
             warnings: Default::default(),
             errors: Default::default(),

@@ -32,6 +32,10 @@ pub struct ScenarioFile {
     /// Members of service tags the scenario defines or overrides: tag → prefixes.
     #[serde(default)]
     pub service_tags: BTreeMap<String, Vec<String>>,
+    /// Microsoft's "Azure IP Ranges and Service Tags" JSON to take tag members from, relative to
+    /// the scenario file; the command line's `--service-tags FILE` overrides it.
+    #[serde(default)]
+    pub service_tags_file: Option<String>,
     /// Virtual networks with their subnets.
     #[serde(default)]
     pub vnets: Vec<VnetSpec>,

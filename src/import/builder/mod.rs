@@ -192,6 +192,7 @@ impl Inventory {
             description: format!("Imported by nsgsim from {}", sources.join(", ")),
             start: options.start.clone(),
             service_tags,
+            service_tags_file: None,
             vnets,
             peerings,
             nsgs,

@@ -188,8 +188,13 @@ pub struct Topology {
     public_ips: Vec<PublicIp>,
     nsgs: Vec<Nsg>,
     asgs: Vec<Asg>,
-    service_tags: BTreeMap<String, AddrSet>,
+    /// Every known tag's members (sample, Microsoft's file, the scenario's): shared, as each
+    /// resolve context and each copy of the topology holds them and Microsoft's file has
+    /// thousands of tags.
+    service_tags: std::sync::Arc<BTreeMap<String, AddrSet>>,
     custom_tags: Vec<String>,
+    /// Microsoft's service-tag file the members come from, when one was given.
+    tag_file: Option<std::sync::Arc<super::service_tags::ServiceTagFile>>,
     route_tables: Vec<RouteTable>,
     firewalls: Vec<Firewall>,
     bastions: Vec<Bastion>,
@@ -265,7 +270,7 @@ fn subnet_size_problem(prefix: &IpNet) -> Option<(&'static str, &'static str)> {
 impl Topology {
     /// An empty topology whose service tags are nsgsim's samples.
     pub fn new() -> Topology {
-        Topology { service_tags: sample_service_tags(), ..Topology::default() }
+        Topology { service_tags: std::sync::Arc::new(sample_service_tags()), ..Topology::default() }
     }
 
     /// Adds a VNet.

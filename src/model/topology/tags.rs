@@ -1,13 +1,17 @@
-//! What symbolic addresses mean in a topology: service tags (sample or the scenario's), the
-//! `VirtualNetwork` tag of each VNet and subnet, and the resolve context NSGs are compiled with.
+//! What symbolic addresses mean in a topology: service tags (Microsoft's file, the built-in
+//! sample, or the scenario's), the `VirtualNetwork` tag of each VNet and subnet, and the resolve
+//! context NSGs are compiled with.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 
 use super::super::appliance::RouteTableId;
-use super::super::service_tags::{PLATFORM_HOST_ADDRESS, internet_space};
+use super::super::service_tags::{
+    PLATFORM_HOST_ADDRESS, ServiceTagFile, TagFacts, TagProvenance, internet_space, sample_service_tags,
+};
 use super::Topology;
 use crate::ids::{AsgId, SubnetId, VnetId};
 use crate::net::AddrSet;
@@ -16,8 +20,52 @@ use crate::nsg::ResolveContext;
 impl Topology {
     /// Defines (or redefines) a service tag's members.
     pub fn define_service_tag(&mut self, name: &str, members: AddrSet) {
-        self.service_tags.insert(name.to_string(), members);
+        Arc::make_mut(&mut self.service_tags).insert(name.to_string(), members);
         self.custom_tags.push(name.to_string());
+    }
+
+    /// Takes every tag's members from Microsoft's file instead of the built-in sample. The
+    /// platform tags the file does not hold (`AzurePlatformDNS`, `AzurePlatformIMDS`,
+    /// `AzurePlatformLKM`: Microsoft documents them on the NSG page, not in the file) keep their
+    /// built-in members; tags the scenario defined stay as defined.
+    pub fn use_service_tag_file(&mut self, file: Arc<ServiceTagFile>) {
+        let mut tags = file.members.clone();
+        for (name, members) in sample_service_tags() {
+            if name.starts_with("AzurePlatform") && !tags.contains_key(&name) {
+                tags.insert(name, members);
+            }
+        }
+        for name in &self.custom_tags {
+            if let Some(members) = self.service_tags.get(name) {
+                tags.insert(name.clone(), members.clone());
+            }
+        }
+        self.service_tags = Arc::new(tags);
+        self.tag_file = Some(file);
+    }
+
+    /// Microsoft's service-tag file the tags come from, when one was given.
+    pub fn service_tag_file(&self) -> Option<&ServiceTagFile> {
+        self.tag_file.as_deref()
+    }
+
+    /// What Microsoft's file says of a tag (its region, network features), when a file was
+    /// given and holds it.
+    pub fn service_tag_facts(&self, name: &str) -> Option<&TagFacts> {
+        self.tag_file.as_ref().and_then(|f| f.facts.get(name))
+    }
+
+    /// Where the members of the known tag `name` (canonical spelling) come from.
+    pub fn service_tag_provenance(&self, name: &str) -> TagProvenance<'_> {
+        if matches!(name, "VirtualNetwork" | "Internet" | "AzureLoadBalancer") {
+            TagProvenance::Computed
+        } else if self.custom_tags.iter().any(|t| t == name) {
+            TagProvenance::Scenario
+        } else if let Some(file) = self.tag_file.as_deref().filter(|f| f.members.contains_key(name)) {
+            TagProvenance::File(file)
+        } else {
+            TagProvenance::Sample
+        }
     }
 
     /// Whether a tag of that name is known (built in, sample, or defined by the scenario).
@@ -44,7 +92,8 @@ impl Topology {
 
     /// Whether the tag's members come from nsgsim's sample table rather than the scenario.
     pub fn is_sample_tag(&self, name: &str) -> bool {
-        self.service_tags.contains_key(name) && !self.custom_tags.iter().any(|t| t == name)
+        self.service_tags.contains_key(name)
+            && matches!(self.service_tag_provenance(name), TagProvenance::Sample)
     }
 
     /// Names of every known tag.
@@ -53,6 +102,39 @@ impl Topology {
             ["VirtualNetwork", "Internet", "AzureLoadBalancer"].map(String::from).to_vec();
         names.extend(self.service_tags.keys().cloned());
         names
+    }
+
+    /// The tags other than the three computed ones that some NSG rule names (source or
+    /// destination), canonical spelling, sorted: what an answer's provenance note covers.
+    pub fn service_tags_named(&self) -> std::collections::BTreeSet<String> {
+        use crate::nsg::{AddressSpec, ServiceTag};
+        self.nsgs
+            .iter()
+            .flat_map(|n| &n.rules)
+            .flat_map(|r| [&r.source, &r.destination])
+            .filter_map(|spec| match spec {
+                AddressSpec::Tag(ServiceTag::Other(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// What an error about the unknown tag `name` offers instead: every known tag while there
+    /// are few (the built-in sample), else the five nearest names (Microsoft's file has
+    /// thousands), and where the members come from.
+    pub fn known_tags_hint(&self, name: &str) -> String {
+        let names = self.service_tag_names();
+        let listed = if names.len() <= 20 {
+            names.join(", ")
+        } else {
+            let nearest =
+                super::super::service_tags::nearest_names(name, names.iter().map(String::as_str), 5);
+            format!("the nearest of {} known tags: {}", names.len(), nearest.join(", "))
+        };
+        match self.service_tag_file() {
+            Some(file) => format!("{listed} (from {})", file.label()),
+            None => listed,
+        }
     }
 
     /// The members of `VirtualNetwork` as seen from `vnet`: its address spaces, its connected
@@ -174,7 +256,7 @@ impl Topology {
             virtual_network,
             internet,
             load_balancer: AddrSet::from_addr(PLATFORM_HOST_ADDRESS),
-            tags: self.service_tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            tags: Arc::clone(&self.service_tags),
             asg_members,
         }
     }

@@ -134,7 +134,7 @@ impl Loader<'_> {
                     format!(
                         "unknown service tag '{}'; valid: {}, or define it in service_tags",
                         tag.name(),
-                        t.service_tag_names().join(", ")
+                        t.known_tags_hint(tag.name())
                     ),
                 ));
             };

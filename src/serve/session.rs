@@ -449,7 +449,11 @@ impl Session {
             port: request.dst_port,
             at: self.sim.now(),
         };
-        let value = flow_json(&trace, &asked, &lesson.scenario.caveats_for_flow(request));
+        let mut value = flow_json(&trace, &asked, &lesson.scenario.caveats_for_flow(request));
+        // The same shape as `eval --format json`: where the service tags' members came from.
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("service_tags".into(), crate::report::service_tags_json(&lesson.scenario.topology));
+        }
         self.last_flow = Some(value.clone());
         // The verdict it got, and the rule that decided it, as the expectation the lesson checks.
         let verdict = if trace.verdict == Access::Allow { AccessSpec::Allow } else { AccessSpec::Deny };

@@ -26,18 +26,19 @@ fn lint_of_an_imported_arm_template_says_where_the_rule_is_defined() {
     // The quickstart allows SSH from any source to a VM with a public IP.
     lint.assert_code(1).stdout_has(&["error[NSG004-management-port-open]", "securityRules/default-allow-22"]);
     let at = defined_at(&lint.stdout);
-    // The rule's object in the template (line 128, column 11), with its JSON path.
+    // The rule's `properties` in the template (line 130, column 27), with its JSON path: the
+    // place every import records for a rule (the copy-loop test below agrees).
     assert!(
         at.iter().any(|a| a
-            .contains("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.json:128:11 ")
-            && a.contains(".properties.securityRules[0]")),
+            .contains("quickstarts-microsoft.compute-vm-multiple-ipconfig.azuredeploy.json:130:27 ")
+            && a.contains(".properties.securityRules[0].properties")),
         "{}",
         lint.stdout
     );
     // The same place through the template linted on the fly.
     let direct = nsgsim(&["lint", &template]);
     assert!(
-        defined_at(&direct.stdout).iter().any(|a| a.contains("azuredeploy.json:128:11 ")),
+        defined_at(&direct.stdout).iter().any(|a| a.contains("azuredeploy.json:130:27 ")),
         "{}",
         direct.stdout
     );

@@ -436,3 +436,14 @@ fn r21_a_priority_clash_and_an_empty_choice_say_what_is_valid() {
         "timeline[0].question.choices[1]: a choice is empty; valid: the choice's text, shown after its letter",
     );
 }
+
+/// Found by CI's fresh fuzz seed 1796613454130286963: overlapping address spaces of one VNet.
+#[test]
+fn r21_overlapping_address_spaces_say_what_is_valid() {
+    refused_at(
+        "check",
+        "fuzz-scenario-overlapping-address-spaces.ron",
+        "\"10.0.1.4/32\"",
+        "vnets[0].address_space: vnet 'hub': address spaces 10.0.0.0/16 and 10.0.1.4/32 overlap; valid: address spaces that share no address (keep the wider one, or give the other a range of its own)",
+    );
+}

@@ -17,7 +17,9 @@ pub enum TopologyError {
         name: String,
     },
     /// Two address spaces of one VNet overlap.
-    #[error("vnet '{vnet}': address spaces {first} and {second} overlap")]
+    #[error(
+        "vnet '{vnet}': address spaces {first} and {second} overlap; valid: address spaces that share no address (keep the wider one, or give the other a range of its own)"
+    )]
     AddressSpaceOverlap {
         /// The VNet.
         vnet: String,
@@ -165,7 +167,9 @@ pub enum TopologyError {
         limit: usize,
     },
     /// Peering two VNets whose spaces overlap.
-    #[error("vnets '{first}' and '{second}' cannot be peered: their address spaces overlap")]
+    #[error(
+        "vnets '{first}' and '{second}' cannot be peered: their address spaces overlap; valid: VNets whose address spaces share no address, or a subnet peering of subnets that do not overlap"
+    )]
     PeeringOverlap {
         /// One VNet.
         first: String,

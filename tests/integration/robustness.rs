@@ -447,3 +447,14 @@ fn r21_overlapping_address_spaces_say_what_is_valid() {
         "vnets[0].address_space: vnet 'hub': address spaces 10.0.0.0/16 and 10.0.1.4/32 overlap; valid: address spaces that share no address (keep the wider one, or give the other a range of its own)",
     );
 }
+
+/// Found by fresh fuzz seed 9202: a VNet peered with itself.
+#[test]
+fn r21_a_self_peering_says_what_is_valid() {
+    refused_at(
+        "check",
+        "fuzz-scenario-self-peering.ron",
+        "(\"spoke\", \"spoke\")",
+        "peerings[0]: vnet 'spoke' cannot be peered with itself; valid: a peering of two different VNets",
+    );
+}

@@ -115,7 +115,9 @@ pub enum TopologyError {
         last_usable: IpAddr,
     },
     /// Two NICs with one address in one VNet.
-    #[error("nic '{second}': private IP {ip} is already used by nic '{first}' in vnet '{vnet}'")]
+    #[error(
+        "nic '{second}': private IP {ip} is already used by nic '{first}' in vnet '{vnet}'; valid: an address of the subnet that no other NIC of the VNet has"
+    )]
     DuplicateIp {
         /// The address.
         ip: IpAddr,
@@ -231,7 +233,7 @@ pub enum TopologyError {
         table: String,
     },
     /// A VNet peered with itself.
-    #[error("vnet '{vnet}' cannot be peered with itself")]
+    #[error("vnet '{vnet}' cannot be peered with itself; valid: a peering of two different VNets")]
     SelfPeering {
         /// The VNet.
         vnet: String,

@@ -268,7 +268,7 @@ mod tests {
         assert!(matches!(e, TopologyError::DuplicateIp { .. }), "{e}");
         assert_eq!(
             e.to_string(),
-            "nic 'again': private IP 10.0.1.4 is already used by nic 'nic-a' in vnet 'vnet-a'"
+            "nic 'again': private IP 10.0.1.4 is already used by nic 'nic-a' in vnet 'vnet-a'; valid: an address of the subnet that no other NIC of the VNet has"
         );
     }
 

@@ -75,6 +75,25 @@ impl Simulator {
         if changed.is_empty() {
             return Vec::new();
         }
+        self.close_connections_denied_by(
+            HopKind::Firewall,
+            |name| changed.contains(&name.to_string()),
+            |hop| DropCause::FirewallRuleChange {
+                firewall: hop.resource.clone(),
+                detail: hop.detail.clone(),
+            },
+        )
+    }
+
+    /// Evaluates every open connection again and closes those now denied at a hop of `kind`
+    /// whose resource `closes` accepts; `cause` says why, from that hop. Returns the connections
+    /// closed.
+    fn close_connections_denied_by(
+        &mut self,
+        kind: HopKind,
+        closes: impl Fn(&str) -> bool,
+        cause: impl Fn(&crate::path::Hop) -> DropCause,
+    ) -> Vec<Change> {
         let mut dropped = Vec::new();
         let open: Vec<String> =
             self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
@@ -82,13 +101,11 @@ impl Simulator {
             let trace = self.evaluate(&self.connections[&name].request);
             let Some(hop) = trace
                 .deciding_hop()
-                .filter(|h| trace.verdict == Access::Deny && h.kind == HopKind::Firewall)
-                .filter(|h| changed.contains(&h.resource))
+                .filter(|h| trace.verdict == Access::Deny && h.kind == kind && closes(&h.resource))
             else {
                 continue;
             };
-            let cause =
-                DropCause::FirewallRuleChange { firewall: hop.resource.clone(), detail: hop.detail.clone() };
+            let cause = cause(hop);
             if let Some(c) = self.connections.get_mut(&name) {
                 c.open = false;
             }
@@ -113,25 +130,11 @@ impl Simulator {
         if flushing.is_empty() {
             return Vec::new();
         }
-        let mut dropped = Vec::new();
-        let open: Vec<String> =
-            self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
-        for name in open {
-            let trace = self.evaluate(&self.connections[&name].request);
-            let Some(hop) = trace
-                .deciding_hop()
-                .filter(|h| trace.verdict == Access::Deny && h.kind == HopKind::Nsg)
-                .filter(|h| flushing.iter().any(|n| crate::name::same_name(n, &h.resource)))
-            else {
-                continue;
-            };
-            let cause = DropCause::NsgFlush { nsg: hop.resource.clone(), detail: hop.detail.clone() };
-            if let Some(c) = self.connections.get_mut(&name) {
-                c.open = false;
-            }
-            dropped.push(Change::ConnectionDropped(DroppedConnection { connection: name, cause }));
-        }
-        dropped
+        self.close_connections_denied_by(
+            HopKind::Nsg,
+            |name| flushing.iter().any(|n| crate::name::same_name(n, name)),
+            |hop| DropCause::NsgFlush { nsg: hop.resource.clone(), detail: hop.detail.clone() },
+        )
     }
 
     /// What setting `allowVirtualNetworkAccess` on `vnet`'s side of its peering with `remote`

@@ -149,7 +149,7 @@ pub fn count_resources(decls: &[Decl<'_>], scope: &TemplateScope) -> Option<(usi
             return Some((
                 i,
                 format!(
-                    "the template declares more than {MAX_RESOURCES} resources, copies counted ({total} with this one); ARM refuses it (\"800 resources (including copy count)\"); split it into nested templates"
+                    "the template declares more than {MAX_RESOURCES} resources, copies counted ({total} with this one); ARM refuses it (\"800 resources (including copy count)\"); valid: at most {MAX_RESOURCES} resources per template, copies counted (split it into nested templates)"
                 ),
             ));
         }

@@ -591,7 +591,7 @@ impl Eval<'_> {
         };
         match binding {
             Some(b) => b.index.checked_add(offset).map(V::int).ok_or_else(|| {
-                format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with", b.index)
+                format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with; valid: {}..={}", b.index, i64::MIN, i64::MAX)
             }),
             None => Err(match name {
                 Some(n) => format!(

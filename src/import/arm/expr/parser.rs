@@ -121,8 +121,12 @@ impl<'p, 'a> Parser<'p, 'a> {
                 match i.and_then(|i| items.get(i)) {
                     Some(v) => v.clone(),
                     None => {
+                        let valid = match items.len() {
+                            0 => "none, the array is empty".to_string(),
+                            len => format!("0..={}", len - 1),
+                        };
                         return Err(format!(
-                            "index {n} is out of range for an array of {} item(s)",
+                            "index {n} is out of range for an array of {} item(s); valid: {valid}",
                             items.len()
                         ));
                     }

@@ -147,7 +147,14 @@ fn text_of(v: &V, deployment: &Deployment) -> String {
 
 /// An integer result, checked: ARM computes with 64-bit integers.
 fn checked(out: Option<i64>, what: impl FnOnce() -> String) -> Res {
-    out.map(V::int).ok_or_else(|| format!("{} is beyond the 64-bit integers ARM computes with", what()))
+    out.map(V::int).ok_or_else(|| {
+        format!(
+            "{} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+            what(),
+            i64::MIN,
+            i64::MAX
+        )
+    })
 }
 
 impl Parser<'_, '_> {

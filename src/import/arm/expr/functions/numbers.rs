@@ -24,7 +24,11 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     // Truncation toward zero, as .NET's conversion of a float to an integer.
                     Ok(V::int(f as i64))
                 } else {
-                    Err(format!("{n} is beyond the 64-bit integers ARM computes with"))
+                    Err(format!(
+                        "{n} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+                        i64::MIN,
+                        i64::MAX
+                    ))
                 }
             }
             _ => a.int(0).map(V::int),

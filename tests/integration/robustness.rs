@@ -509,3 +509,17 @@ fn r21_an_arm_index_out_of_range_names_the_valid_indexes() {
         "{name}:{line}:{column}: resources[0].properties.securityRules[2].name: '[parameters('rules')[copyIndex('securityRules')].name]': index 2 is out of range for an array of 2 item(s); valid: 0..=1"
     )]);
 }
+
+/// Found by fresh fuzz seed 9337: an ARM variable that refers to itself named the cycle but
+/// not what is valid.
+#[test]
+fn r21_a_self_referring_arm_variable_says_what_is_valid() {
+    let name = "fuzz-arm-variable-refers-to-itself.json";
+    let (line, column) = position(&regression_text(name), "\"[variables('vnetName')]\"", 1);
+    let dir = TempDir::new("arm-cycle");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: resources[0].name: '[variables('vnetName')]': variables('vnetName') refers to itself: variables('vnetName') -> variables('vnetName'); valid: a value that does not depend on itself (break the cycle at one of these)"
+    )]);
+}

@@ -4,6 +4,12 @@
 //! Run: `cargo bench --bench matcher` (a few minutes on 2 cores); one group:
 //! `cargo bench --bench matcher -- evaluate/`. Inputs are built outside the timed closures from
 //! `tests/data/classbench/` and from the seeded generator `nsgsim::matcher::synth`.
+//!
+//! Group `service_tags` (issue 19 item 7): the load time of a service-tag file in the shape of
+//! Microsoft's weekly download (generated at the real Public file's size, and Microsoft's own
+//! file when `../shared/data/real-world/service-tags/` is beside the checkout), and an NSG whose
+//! rule names `AzureCloud` (13,155 prefixes) from that file: its compiled size (printed once)
+//! and its lookup rate. `cargo bench --bench matcher -- service_tags/`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -16,6 +22,9 @@ use nsgsim::net::{AddrSet, Flow, IpProtocol, PortRange, PortSet, ProtocolSet};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+
+#[path = "common/service_tag_file.rs"]
+mod service_tag_file;
 
 const SETS: [&str; 3] = ["acl1_10K", "fw1_10K", "ipc1_10K"];
 const NSG_SIZES: [usize; 3] = [10, 100, 1000];
@@ -158,5 +167,90 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compile, evaluate, update, batch);
+/// Microsoft's Public file beside the checkout (`../shared/...`), when it is there.
+fn real_tag_file() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/real-world/service-tags/ServiceTags_Public.json");
+    path.exists().then_some(path)
+}
+
+/// An NSG of 100 rules led by TCP 443 allowed from `AzureCloud` (its members from the file), and
+/// 10,000 flows: half from addresses of `AzureCloud` to port 443, half aimed at the other rules.
+fn nsg_naming_azure_cloud(file: &nsgsim::model::ServiceTagFile) -> (Vec<MatchRule>, Vec<Flow>) {
+    let cloud = file.members.get("AzureCloud").expect("the file holds AzureCloud").clone();
+    let (mut rules, mut flows) = nsg(100);
+    let sources: Vec<(u32, u32)> = cloud.v4_ranges().to_vec();
+    rules.insert(
+        0,
+        MatchRule::from_box(MatchBox {
+            protocols: ProtocolSet::single(IpProtocol::TCP),
+            src: cloud,
+            src_ports: PortSet::any(),
+            dst: AddrSet::any(),
+            dst_ports: PortSet::from_ranges([PortRange::single(443)]),
+        }),
+    );
+    let mut rng = StdRng::seed_from_u64(13_155);
+    for flow in flows.iter_mut().step_by(2) {
+        let (lo, hi) = sources[rand::RngExt::random_range(&mut rng, 0..sources.len())];
+        flow.src = std::net::IpAddr::V4(rand::RngExt::random_range(&mut rng, lo..=hi).into());
+        flow.protocol = IpProtocol::TCP;
+        flow.dst_port = 443;
+    }
+    (rules, flows)
+}
+
+fn service_tags(c: &mut Criterion) {
+    let mut group = c.benchmark_group("service_tags");
+    group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    let text = service_tag_file::text();
+    let generated = std::path::Path::new("generated.json");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("load/generated", |b| {
+        b.iter(|| nsgsim::scenario::parse_service_tag_file(black_box(&text), generated, "generated.json"))
+    });
+    let mut files = vec![(
+        "generated",
+        nsgsim::scenario::parse_service_tag_file(&text, generated, "generated.json").expect("generated file"),
+    )];
+    if let Some(path) = real_tag_file() {
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        group.throughput(Throughput::Bytes(size));
+        group.bench_function("load/microsoft_public", |b| {
+            b.iter(|| nsgsim::scenario::read_service_tag_file(black_box(&path), "ServiceTags_Public.json"))
+        });
+        let file = nsgsim::scenario::read_service_tag_file(&path, "ServiceTags_Public.json")
+            .expect("Microsoft's file");
+        files.push(("microsoft_public", file));
+    }
+    for (name, file) in &files {
+        let (rules, flows) = nsg_naming_azure_cloud(file);
+        let matcher = Matcher::build(Engine::Compiled, rules.clone()).expect("builds");
+        let stats = matcher.compiled_stats().expect("compiled");
+        #[expect(clippy::print_stderr, reason = "the compiled size is a figure of the bench, printed once")]
+        {
+            eprintln!(
+                "service_tags/{name}: AzureCloud {} IPv4 + {} IPv6 prefixes -> {} IPv4 + {} IPv6 ranges; NSG of {} rules compiles to {} boxes, source intervals {:?}, {} heap bytes",
+                file.members["AzureCloud"].to_prefixes().iter().filter(|p| p.addr().is_ipv4()).count(),
+                file.members["AzureCloud"].to_prefixes().iter().filter(|p| p.addr().is_ipv6()).count(),
+                file.members["AzureCloud"].v4_ranges().len(),
+                file.members["AzureCloud"].v6_ranges().len(),
+                stats.rules,
+                stats.boxes,
+                stats.src_intervals,
+                stats.heap_bytes
+            );
+        }
+        group.bench_function(BenchmarkId::new("compile_azure_cloud_nsg", name), |b| {
+            b.iter(|| CompiledMatcher::build(black_box(&rules)).expect("builds"))
+        });
+        group.throughput(Throughput::Elements(flows.len() as u64));
+        group.bench_function(BenchmarkId::new("evaluate_azure_cloud_nsg", name), |b| {
+            b.iter(|| evaluate_all(&matcher, &flows))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, compile, evaluate, update, batch, service_tags);
 criterion_main!(benches);

@@ -18,6 +18,8 @@
 //! | `BAS001-bastion-missing-rule` | error | the NSG on `AzureBastionSubnet` lacks one of Azure's required rules |
 //! | `AVNM001`–`AVNM003` | | Virtual Network Manager's security admin rules (`admin_lint.rs`) |
 //! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag (`analysis/lint_intent.rs`) |
+//! | `NSG009-…`, `NSG010-…` | | tags whose `networkFeatures` in Microsoft's file lack `NSG`, or that have no list (`analysis/lint_tags.rs`) |
+//! | `NSG011-management-exposure-width` | warning | a management port the Internet reaches wide: any Internet address, all of `AzureCloud`, more than a /16, a JIT grant from any source (`analysis/lint_width.rs`) |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.
@@ -102,6 +104,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     bastion_checks(topology, &mut out);
     super::admin_lint::admin_checks(&chains, jit, &mut out);
     super::lint_intent::intent_checks(topology, &mut out);
+    super::lint_tags::tag_feature_checks(topology, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     out
 }
@@ -326,6 +329,11 @@ fn management_exposure(chains: &Chains, out: &mut Vec<Finding>) {
                         d.access == Access::Allow
                             && is_jit_rule(d.rule.rsplit('/').next().unwrap_or_default())
                     });
+                if reachable && pip_text.is_some() {
+                    out.extend(super::lint_width::width_finding(
+                        topology, &vm_name, &n.name, &ports, &sources, &internet, &user, jit_grant,
+                    ));
+                }
                 if jit_grant {
                     out.push(Finding {
                         severity: Severity::Info,

@@ -12,6 +12,8 @@ pub mod diff;
 pub mod jit_drift;
 pub mod lint;
 mod lint_intent;
+mod lint_tags;
+mod lint_width;
 pub mod space;
 #[cfg(test)]
 mod testing;

@@ -1,6 +1,7 @@
 //! `nsgsim exposure FILE [--from OFFSET --to OFFSET]`: for each VM, when its management ports
-//! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline, with the
-//! scenario's caveats.
+//! (22, 3389, 5985, 5986) were reachable from the Internet over the timeline, each window
+//! labelled wide or narrow (`reach::width`: a JIT grant from any source opens a wide window for
+//! its duration, one from an address a narrow one), with the scenario's caveats.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -71,10 +72,12 @@ fn exposure_text(
             let from = w.sources.describe_within(&internet, "the Internet", 6);
             writeln!(
                 out,
-                "    port {:<5} +{} ({}) -> {end}  from {from}",
+                "    port {:<5} +{} ({}) -> {end}  from {from}  [{}: {}]",
                 w.port,
                 w.from.since(scenario.start),
-                w.from
+                w.from,
+                w.width.width,
+                w.width.why
             )?;
             for way in &w.ways {
                 writeln!(out, "        {way}")?;
@@ -109,6 +112,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
                         "from_offset": w.from.since(scenario.start).to_string(),
                         "to_offset": w.to.map(|t| t.since(scenario.start).to_string()),
                         "sources": w.sources.to_string(),
+                        "width": w.width.width.to_string(),
+                        "width_reason": w.width.why,
                         "ways": w.ways,
                     })
                 })

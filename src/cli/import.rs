@@ -10,7 +10,7 @@ use super::common::print_warning;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::import::json_position::file_position;
 use crate::import::{Deployment, ImportOptions, import_files, to_ron};
-use crate::scenario::load_str;
+use crate::scenario::load_str_with;
 use crate::sim::Instant;
 
 /// Arguments of `nsgsim import`.
@@ -69,6 +69,11 @@ pub struct Args {
     /// caveat in the scenario.
     #[arg(long)]
     pub strict: bool,
+    /// Microsoft's service tags (`--service-tags FILE`): the scenario records the file as its
+    /// `service_tags_file` (relative to the written scenario), tags the file holds need no
+    /// placeholder, and a tag it lacks is reported with its nearest tag names.
+    #[command(flatten)]
+    pub tags: super::common::TagArgs,
 }
 
 /// The inputs with each directory replaced by its `.json` files (not its subdirectories), in
@@ -138,6 +143,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         deployment,
         parameters: args.parameters.clone(),
         strict: args.strict,
+        service_tags: args.tags.options()?.service_tags,
     };
     let files = expand_directories(&args.files)?;
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -161,12 +167,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let dir = args.output.as_deref().map(|p| p.parent().unwrap_or(Path::new("")));
     let mut imported = imported;
     imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, dir);
+    // The scenario reads the tag file relative to itself; on stdout, relative to here.
+    imported.scenario.service_tags_file = args.tags.service_tags.as_deref().map(|file| {
+        let written = dir.map_or_else(|| file.to_path_buf(), |dir| crate::import::relative_path(file, dir));
+        written.to_string_lossy().replace('\\', "/")
+    });
     let text = to_ron(&imported.scenario);
     let shown = args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
     // The output must be a scenario nsgsim accepts, and nothing is written unless it is. Import
     // checks values where it reads them; this catches the rest (overlapping address spaces, a
     // reserved address) and reports it at the JSON that defines the part concerned.
-    if let Err(e) = load_str(&text, &shown) {
+    if let Err(e) = load_str_with(&text, &shown, &args.tags.options()?) {
         let field = e.field.clone().unwrap_or_default();
         match imported.origin_of(&field) {
             Some(o) => anyhow::bail!(

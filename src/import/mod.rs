@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
 pub use emit::to_ron;
 pub use json_position::Position;
-pub use origin_map::origin_map;
+pub use origin_map::{origin_map, relative as relative_path};
 pub use summary::{Relevance, SkipReason, Summary, TypeSummary};
 
 use crate::scenario::schema::ScenarioFile;
@@ -163,6 +163,10 @@ pub struct ImportOptions {
     /// does not model, a reference to a resource not in the input, a placeholder for a value
     /// only a deployment knows) is an error instead of a caveat.
     pub strict: bool,
+    /// Microsoft's service-tag file (`import --service-tags FILE`): a tag a rule names that the
+    /// file holds needs no placeholder, and one it lacks is reported with the file's nearest
+    /// tag names.
+    pub service_tags: Option<std::sync::Arc<crate::model::ServiceTagFile>>,
 }
 
 impl Default for ImportOptions {
@@ -173,6 +177,7 @@ impl Default for ImportOptions {
             deployment: Deployment::default(),
             parameters: Vec::new(),
             strict: false,
+            service_tags: None,
         }
     }
 }

@@ -77,7 +77,7 @@ pub fn origin_map(
 
 /// `file` relative to `dir`, both taken from the current directory when relative; `file` as
 /// given when they cannot be related (another drive, a path that does not exist).
-fn relative(file: &Path, dir: &Path) -> PathBuf {
+pub fn relative(file: &Path, dir: &Path) -> PathBuf {
     let absolute = |p: &Path| std::path::absolute(p).ok().map(|p| normal(&p));
     let (Some(f), Some(d)) = (absolute(file), absolute(dir)) else { return file.to_path_buf() };
     let (fc, dc): (Vec<Component>, Vec<Component>) = (f.components().collect(), d.components().collect());

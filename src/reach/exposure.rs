@@ -33,6 +33,8 @@ pub struct ExposureWindow {
     pub sources: AddrSet,
     /// How: entry and deciding rule, one line each.
     pub ways: Vec<String>,
+    /// Wide or narrow, and why (see `reach::width`).
+    pub width: super::WidthLabel,
 }
 
 /// What is exposed on `vms` at one instant: per (VM, port), the sources and ways.
@@ -180,11 +182,16 @@ pub fn exposure(
                     }
                 }
                 if let Some((sources, ways)) = answer {
+                    let internet = t
+                        .primary_nic(vm)
+                        .map(|n| t.resolve_context(t.vnet_of_nic(n)).internet)
+                        .unwrap_or_default();
                     let window = ExposureWindow {
                         vm: t.vm(vm).name.clone(),
                         port,
                         from: now,
                         to: None,
+                        width: super::width_of(&sources, &internet, t),
                         sources,
                         ways,
                     };

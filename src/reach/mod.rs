@@ -9,6 +9,8 @@
 
 mod exposure;
 mod query;
+mod width;
 
 pub use exposure::{ExposureWindow, MANAGEMENT_PORTS, exposure};
 pub use query::{ClassReach, Classes, ReachEntry, reach};
+pub use width::{WIDE_IPV4_ADDRESSES, WIDE_IPV6_ADDRESSES, Width, WidthLabel, width_of};

@@ -71,6 +71,21 @@ pub fn lint_rule(code: &str, severity: Severity) -> SarifRule {
             "A management port is allowed from a service tag such as AzureCloud, whose ranges include the public IPs any Azure customer can use: anyone with a subscription can send from them.",
             Some(SERVICE_TAGS),
         ),
+        "NSG009-tag-not-marked-for-nsg" => (
+            "Service tag not marked for NSGs in Microsoft's file",
+            "A rule names a service tag whose networkFeatures in Microsoft's service-tag file lack NSG. Microsoft says the downloadable file holds tags NSG rules do not take (the Service Tag Discovery API lists those they do): Azure may refuse the rule, or it may not match as written.",
+            Some(SERVICE_TAGS),
+        ),
+        "NSG010-tag-nsg-use-unknown" => (
+            "Service tag whose use in NSGs the file does not state",
+            "A rule names a service tag for which Microsoft's service-tag file gives no networkFeatures list, so whether NSG rules take it cannot be known from the file; the Service Tag Discovery API lists the tags NSG rules take.",
+            Some(SERVICE_TAGS),
+        ),
+        "NSG011-management-exposure-width" => (
+            "Management port exposed wide to the Internet",
+            "A management port (22, 3389, 5985, 5986) the Internet reaches wide: from any Internet address, every address of AzureCloud, or more than a /16, as Defender for Cloud weighs the scope of an internet exposure; a JIT grant from any source is wide for its duration. Narrow exposures (specific prefixes) are labelled by nsgsim exposure.",
+            Some(JIT_OVERVIEW),
+        ),
         "JIT001-rule-defeats-jit" => (
             "An allow defeats a JIT deny rule",
             "An allow with higher precedence than the JIT deny rule keeps the port open without a JIT request.",

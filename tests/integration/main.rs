@@ -31,6 +31,7 @@ mod sarif;
 mod scenarios;
 mod serve;
 mod serve_browser;
+mod service_tags;
 mod teach;
 mod terraform;
 mod util;

@@ -245,7 +245,9 @@ fn exposure_text_lists_each_vm_once_with_its_windows_in_order() {
     let windows: Vec<&str> = lines.iter().filter(|l| l.starts_with("    port ")).copied().collect();
     assert_eq!(windows.len(), 4, "{text}");
     assert!(windows[0].starts_with("    port 22    +0s (2025-01-06T09:00:00Z) -> +1m"), "{text}");
-    assert!(windows[1].ends_with("from 203.0.113.10/32"), "{text}");
+    // Each window is labelled: the open rule wide, alice's JIT grant from her address narrow.
+    assert!(windows[0].ends_with("[wide: any Internet address]"), "{text}");
+    assert!(windows[1].ends_with("from 203.0.113.10/32  [narrow: only 1 IPv4 address]"), "{text}");
     assert!(windows[3].starts_with("    port 5985  +2h"), "{text}");
     assert!(lines[3].contains("allowed by servers-nsg securityRules/allow-ssh-anywhere"), "{text}");
 }

@@ -178,7 +178,8 @@ impl Inventory {
             })
             .collect();
         let jit_policies = self.jit_policy_specs(&vms, &nsgs)?;
-        let service_tags = self.placeholder_service_tags(&nsgs, &firewalls)?;
+        let service_tags =
+            self.placeholder_service_tags(&nsgs, &firewalls, options.service_tags.as_deref())?;
         let imported: Vec<usize> = (self.pips.iter().map(|p| p.res))
             .chain(self.nsgs.iter().map(|n| n.res))
             .chain(self.asgs.iter().map(|(_, res)| *res))
@@ -487,11 +488,14 @@ impl Inventory {
 
     /// The placeholder `service_tags` entries for tags nsgsim does not know that NSG and
     /// firewall rules use, each a gap: a rule naming one matches nothing until its prefixes
-    /// are filled in.
+    /// are filled in. With Microsoft's file (`--service-tags`) a tag the file holds (in any
+    /// case, as Azure compares names) needs none, and the gap of one it lacks names the file
+    /// and its nearest tags.
     fn placeholder_service_tags(
         &mut self,
         nsgs: &[NsgSpec],
         firewalls: &[FirewallSpec],
+        tag_file: Option<&crate::model::ServiceTagFile>,
     ) -> Res<BTreeMap<String, Vec<String>>> {
         let mut service_tags = BTreeMap::new();
         let used = |tag: &str| {
@@ -501,10 +505,19 @@ impl Inventory {
                 || firewalls.iter().any(|f| firewall::names_address(f, tag))
         };
         for (name, src) in std::mem::take(&mut self.placeholder_tags).into_values().filter(|(n, _)| used(n)) {
-            let reason = format!(
-                "service tag '{name}' has no members in nsgsim (it computes VirtualNetwork, Internet and AzureLoadBalancer and has samples of {}); the scenario gets a placeholder `service_tags` entry with no members, so rules naming it match nothing until you fill in its prefixes (from `az network list-service-tags --location <region>` or Microsoft's weekly JSON)",
-                crate::model::sample_service_tags().into_keys().collect::<Vec<_>>().join(", ")
-            );
+            let reason = match tag_file {
+                Some(file) if file.members.keys().any(|k| k.eq_ignore_ascii_case(&name)) => continue,
+                Some(file) => format!(
+                    "service tag '{name}' is not in {}; the nearest of its {} tags: {}; the scenario gets a placeholder `service_tags` entry with no members, so rules naming it match nothing until you fill in its prefixes (or give the file of the cloud the template deploys to)",
+                    file.label(),
+                    file.members.len(),
+                    crate::model::nearest_names(&name, file.members.keys().map(String::as_str), 5).join(", ")
+                ),
+                None => format!(
+                    "service tag '{name}' has no members in nsgsim (it computes VirtualNetwork, Internet and AzureLoadBalancer and has samples of {}); the scenario gets a placeholder `service_tags` entry with no members, so rules naming it match nothing until you fill in its prefixes (from `az network list-service-tags --location <region>` or Microsoft's weekly JSON, which `import --service-tags FILE` reads)",
+                    crate::model::sample_service_tags().into_keys().collect::<Vec<_>>().join(", ")
+                ),
+            };
             self.gap(CaveatKindSpec::Placeholder, format!("service tag '{name}'"), &src, reason, Vec::new())?;
             service_tags.insert(name, Vec::new());
         }

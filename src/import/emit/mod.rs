@@ -94,6 +94,12 @@ pub fn to_ron(f: &ScenarioFile) -> String {
     let _ = writeln!(o, "    description: {},", s(&f.description));
     let _ = writeln!(o, "    start: {},", s(&f.start));
     caveats(&mut o, &f.caveats);
+    if let Some(file) = &f.service_tags_file {
+        o.push_str(
+            "    // Microsoft's service tags the import was checked against (relative to this file).\n",
+        );
+        let _ = writeln!(o, "    service_tags_file: {},", s(file));
+    }
     if !f.service_tags.is_empty() {
         o.push_str("    service_tags: {\n");
         for (tag, members) in &f.service_tags {

@@ -117,7 +117,9 @@ pub fn questions(world: &World, steps: &[Step], report: &RunReport) -> Result<Ve
             let sim = replayed(&mut at_offset, world, steps, reported.offset)?;
             out.push(span.take(concept(q, reported.offset), sim));
         }
-        let (Some(outcome), Some(expectation)) = (&reported.expectation, &step.expect) else { continue };
+        let (Some(outcome), Some(expectation)) = (&reported.expectation, step.expect.as_deref()) else {
+            continue;
+        };
         let when = format!("At {} (+{})", reported.at, reported.offset);
         let asked = match expectation {
             Expectation::Flow { endpoints, request, .. } => {

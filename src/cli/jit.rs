@@ -148,7 +148,7 @@ fn request(args: &RequestArgs) -> anyhow::Result<u8> {
         note: None,
         correction: None,
         question: None,
-        action: Some(outcome.clone()),
+        action: Some(Box::new(outcome.clone())),
         expectation: None,
     };
     let corrections = CorrectionsShown::default().for_step(&step, sim.topology());

@@ -561,17 +561,20 @@ pub fn replay_against(
                 }
             }
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
-            let parsed: Vec<Result<Chunk, FlowLogError>> = raws
+            // Each chunk is parsed and dealt out to shards by its worker (dealing is per tuple:
+            // on the collecting thread it was a serial part of every wave).
+            let parsed: Vec<Result<Dealt, FlowLogError>> = raws
                 .par_iter()
                 .map(|raw| {
                     let name = &names[raw.file as usize];
-                    read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
+                    read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at)).map(deal)
                 })
                 .collect();
             drop(raws);
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
-            for chunk in parsed {
-                let chunk = chunk?;
+            for d in parsed {
+                let d = d?;
+                let chunk = &d.chunk;
                 if let Some(f) = formats.get_mut(chunk.file as usize) {
                     f.0 = f.0.max(chunk.nsg_version);
                     f.1 |= chunk.vnet;
@@ -588,7 +591,7 @@ pub fn replay_against(
                     }
                 }
                 tuples += chunk.tuples.len();
-                dealt.push(deal(chunk));
+                dealt.push(d);
             }
             let dealt = &dealt;
             let ctx = &ctx;

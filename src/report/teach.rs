@@ -84,7 +84,7 @@ impl CorrectionsShown {
     /// its outcome calls for; a known correction already shown in this run is left out.
     pub fn for_step(&mut self, step: &StepReport, topology: &Topology) -> Vec<Correction> {
         let mut out = Vec::new();
-        let attached = step.correction.iter().cloned();
+        let attached = step.correction.as_deref().cloned().into_iter();
         let called: Vec<Correction> = step
             .action
             .as_ref()

@@ -564,7 +564,7 @@ mod tests {
         let s = load(BASE).unwrap_or_else(|e| panic!("{e}"));
         let t = &s.topology;
         let (vm1, vm2) = (t.vm_by_name("vm1").expect("vm1"), t.vm_by_name("vm2").expect("vm2"));
-        let actions: Vec<&Action> = s.steps.iter().filter_map(|st| st.action.as_ref()).collect();
+        let actions: Vec<&Action> = s.steps.iter().filter_map(|st| st.action.as_deref()).collect();
         let Action::EnableJit { vm, actor, change, edit } = actions[0] else { panic!("{:?}", actions[0]) };
         assert_eq!((*vm, actor.as_deref(), *edit), (vm2, Some("alice"), false));
         let ports = change.ports.as_ref().expect("ports given");
@@ -589,7 +589,7 @@ mod tests {
         assert!(matches!(actions[4], Action::DenyJit { reason, .. } if reason == "denied"));
         assert!(matches!(actions[5], Action::RevokeJit { actor, .. } if actor == "alice"));
         assert!(matches!(actions[6], Action::DisableJit { vm, actor: None } if *vm == vm2));
-        let expects: Vec<&Expectation> = s.steps.iter().filter_map(|st| st.expect.as_ref()).collect();
+        let expects: Vec<&Expectation> = s.steps.iter().filter_map(|st| st.expect.as_deref()).collect();
         assert!(
             matches!(expects[0], Expectation::JitStatus { vm, status, reason: Some(r) } if *vm == vm1 && status == "Configured" && r == "x")
         );

@@ -25,8 +25,17 @@ use std::collections::HashMap;
 ///
 /// The map is built from the scenario's own text and holds a key per value written (three per
 /// timeline step), so it uses nsgsim's fast hasher: SipHash cost a third of loading a long
-/// timeline.
-type Spans = HashMap<String, (usize, usize), FastBuild>;
+/// timeline. Keys are boxed (no spare capacity) and the table is sized from the text before the
+/// scan (see [`expected_values`]): growing it rehashed every key several times over a
+/// million-step timeline.
+type Spans = HashMap<Box<str>, (usize, usize), FastBuild>;
+
+/// About how many values `text` holds, counted cheaply: a named field has a `:` and a struct or
+/// tuple a `(` (colons inside strings count too, and plain list elements not). Only a size hint
+/// for [`Spans`].
+fn expected_values(text: &str) -> usize {
+    text.bytes().filter(|b| matches!(b, b':' | b'(')).count()
+}
 
 /// The byte span of every value of one source text, by field path.
 #[derive(Debug, Clone)]
@@ -61,7 +70,9 @@ fn is_ron_whitespace(c: char) -> bool {
 impl<'a> SourceMap<'a> {
     /// Scans `text` (which RON has parsed) and records every value's span.
     pub fn new(text: &'a str) -> SourceMap<'a> {
-        let mut scanner = Scanner { text, bytes: text.as_bytes(), pos: 0, spans: Spans::default(), depth: 0 };
+        let spans = Spans::with_capacity_and_hasher(expected_values(text), FastBuild::default());
+        let mut scanner =
+            Scanner { text, bytes: text.as_bytes(), pos: 0, spans, depth: 0, path: String::new() };
         scanner.skip_trivia();
         // Inner attributes such as `#![enable(implicit_some)]` come before the value.
         while scanner.bytes[scanner.pos..].starts_with(b"#!") {
@@ -71,7 +82,7 @@ impl<'a> SourceMap<'a> {
             scanner.pos += 1;
             scanner.skip_trivia();
         }
-        scanner.value(String::new());
+        scanner.value();
         let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
         SourceMap { text, spans: scanner.spans, newlines }
     }
@@ -157,9 +168,13 @@ struct Scanner<'a> {
     pos: usize,
     spans: Spans,
     depth: usize,
+    /// The field path of the value being scanned: each container appends its element's
+    /// segment, scans it and cuts the segment off again, so a path is allocated once, as its
+    /// key.
+    path: String,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -200,8 +215,8 @@ impl Scanner<'_> {
         }
     }
 
-    /// Scans one value and records its span under `path`.
-    fn value(&mut self, path: String) {
+    /// Scans one value and records its span under the current path.
+    fn value(&mut self) {
         self.skip_trivia();
         let start = self.pos;
         if self.depth > MAX_DEPTH {
@@ -217,14 +232,14 @@ impl Scanner<'_> {
                 self.pos += 1;
                 self.string();
             }
-            Some(b'[') => self.list(&path),
-            Some(b'{') => self.map(&path),
-            Some(b'(') => self.body(&path),
+            Some(b'[') => self.list(),
+            Some(b'{') => self.map(),
+            Some(b'(') => self.body(),
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 self.identifier();
                 self.skip_trivia();
                 if self.peek() == Some(b'(') {
-                    self.body(&path);
+                    self.body();
                 }
             }
             Some(_) => self.atom(),
@@ -232,7 +247,7 @@ impl Scanner<'_> {
         }
         self.depth -= 1;
         if self.pos > start {
-            self.spans.insert(path, (start, self.pos.min(self.bytes.len())));
+            self.spans.insert(self.path.as_str().into(), (start, self.pos.min(self.bytes.len())));
         }
     }
 
@@ -316,7 +331,17 @@ impl Scanner<'_> {
         }
     }
 
-    fn list(&mut self, path: &str) {
+    /// Scans `child` (the segment after the current path: `[3]`, `.name`) as the next value.
+    fn child(&mut self, child: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        let len = self.path.len();
+        // Writing to a `String` cannot fail.
+        let _ = self.path.write_fmt(child);
+        self.value();
+        self.path.truncate(len);
+    }
+
+    fn list(&mut self) {
         self.pos += 1;
         let mut i = 0;
         loop {
@@ -330,7 +355,7 @@ impl Scanner<'_> {
                 _ => {}
             }
             let before = self.pos;
-            self.value(format!("{path}[{i}]"));
+            self.child(format_args!("[{i}]"));
             i += 1;
             if self.pos == before || !self.separator(b']') {
                 self.pos = self.bytes.len();
@@ -339,7 +364,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn map(&mut self, path: &str) {
+    fn map(&mut self) {
         self.pos += 1;
         loop {
             self.skip_trivia();
@@ -356,7 +381,7 @@ impl Scanner<'_> {
                 Some(b'"') => self.string(),
                 _ => self.atom(),
             }
-            let key = self.text[key_start..self.pos].trim_matches('"').to_string();
+            let key_end = self.pos;
             self.skip_trivia();
             if self.peek() != Some(b':') {
                 self.pos = self.bytes.len();
@@ -365,11 +390,16 @@ impl Scanner<'_> {
             self.pos += 1;
             // A map entry spans its key and its value, so that an error about the key (a tag
             // that cannot be defined) points at the key.
-            let entry = format!("{path}[\"{key}\"]");
-            self.value(entry.clone());
-            if let Some(span) = self.spans.get_mut(&entry) {
+            let key = self.text[key_start..key_end].trim_matches('"');
+            let len = self.path.len();
+            self.path.push_str("[\"");
+            self.path.push_str(key);
+            self.path.push_str("\"]");
+            self.value();
+            if let Some(span) = self.spans.get_mut(self.path.as_str()) {
                 span.0 = key_start;
             }
+            self.path.truncate(len);
             if !self.separator(b'}') {
                 self.pos = self.bytes.len();
                 return;
@@ -378,7 +408,7 @@ impl Scanner<'_> {
     }
 
     /// The inside of `( … )`: named fields (`name: value`) or positional elements.
-    fn body(&mut self, path: &str) {
+    fn body(&mut self) {
         self.pos += 1;
         let mut i = 0;
         loop {
@@ -393,12 +423,10 @@ impl Scanner<'_> {
             }
             let before = self.pos;
             match self.field_name() {
-                Some(name) => {
-                    let child = if path.is_empty() { name } else { format!("{path}.{name}") };
-                    self.value(child);
-                }
+                Some(name) if self.path.is_empty() => self.child(format_args!("{name}")),
+                Some(name) => self.child(format_args!(".{name}")),
                 None => {
-                    self.value(format!("{path}[{i}]"));
+                    self.child(format_args!("[{i}]"));
                     i += 1;
                 }
             }
@@ -410,7 +438,7 @@ impl Scanner<'_> {
     }
 
     /// `ident :` (not `::`) at the cursor: consumes it and returns the name.
-    fn field_name(&mut self) -> Option<String> {
+    fn field_name(&mut self) -> Option<&'a str> {
         let start = self.pos;
         if !self.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') {
             return None;
@@ -418,7 +446,7 @@ impl Scanner<'_> {
         self.identifier();
         // A raw identifier names the field without its `r#`.
         let written = &self.text[start..self.pos];
-        let name = written.strip_prefix("r#").unwrap_or(written).to_string();
+        let name = written.strip_prefix("r#").unwrap_or(written);
         self.skip_trivia();
         if self.peek() == Some(b':') && self.bytes.get(self.pos + 1) != Some(&b':') {
             self.pos += 1;

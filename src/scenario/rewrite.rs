@@ -114,18 +114,18 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
         let scenario = load_str(BASE, Path::new("r.ron")).unwrap_or_else(|e| panic!("{e}"));
         let spec = StepSpec {
             at: "10m".into(),
-            action: Some(ActionSpec::DisableJit { vm: "vm1".into(), by: Some("alice".into()) }),
+            action: Some(Box::new(ActionSpec::DisableJit { vm: "vm1".into(), by: Some("alice".into()) })),
             expect: None,
             note: None,
             correction: None,
             question: None,
         };
         let step = scenario.resolve_step(&spec, 2).expect("resolves");
-        assert!(matches!(step.action, Some(crate::sim::Action::DisableJit { .. })));
+        assert!(matches!(step.action.as_deref(), Some(crate::sim::Action::DisableJit { .. })));
         assert_eq!(step.path, "timeline[2]");
         let spec = StepSpec {
             at: "10m".into(),
-            action: Some(ActionSpec::DisableJit { vm: "vm9".into(), by: None }),
+            action: Some(Box::new(ActionSpec::DisableJit { vm: "vm9".into(), by: None })),
             expect: None,
             note: None,
             correction: None,

@@ -771,6 +771,9 @@ pub struct UserSpec {
 }
 
 /// One timeline step: at an offset, do something, expect something, or just narrate.
+///
+/// The optional parts are boxed: inline they made a step 704 bytes, and a million-step timeline
+/// is read whole before it is loaded.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Step")]
 pub struct StepSpec {
@@ -778,19 +781,19 @@ pub struct StepSpec {
     pub at: String,
     /// A change to apply.
     #[serde(default)]
-    pub action: Option<ActionSpec>,
+    pub action: Option<Box<ActionSpec>>,
     /// A check to make.
     #[serde(default)]
-    pub expect: Option<ExpectSpec>,
+    pub expect: Option<Box<ExpectSpec>>,
     /// A sentence for the narrative.
     #[serde(default)]
     pub note: Option<String>,
     /// A training text's claim and Microsoft's answer, shown with the step.
     #[serde(default)]
-    pub correction: Option<CorrectionSpec>,
+    pub correction: Option<Box<CorrectionSpec>>,
     /// A concept question the quiz asks at this point of the story.
     #[serde(default)]
-    pub question: Option<QuestionSpec>,
+    pub question: Option<Box<QuestionSpec>>,
 }
 
 /// Something a step does.

@@ -319,8 +319,8 @@ pub fn step(s: &StepSpec) -> String {
     fields(
         &mut out,
         &[
-            ("action", s.action.as_ref().map(action)),
-            ("expect", s.expect.as_ref().map(expectation)),
+            ("action", s.action.as_deref().map(action)),
+            ("expect", s.expect.as_deref().map(expectation)),
             ("note", quoted(&s.note)),
         ],
     );

@@ -51,7 +51,7 @@ impl Lesson {
                     at,
                     line: None,
                     note: None,
-                    action: Some(outcome),
+                    action: Some(Box::new(outcome)),
                     expectation: None,
                     correction: None,
                     question: None,

@@ -348,7 +348,7 @@ impl Session {
         }
         let spec = StepSpec {
             at: self.offset().to_string(),
-            action: Some(action),
+            action: Some(Box::new(action)),
             expect: None,
             note: None,
             correction: None,
@@ -365,7 +365,7 @@ impl Session {
             .sim
             .apply(resolved)
             .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.field, e.fault.to_string()))?;
-        if let Some(ActionSpec::RequestJit { id, .. }) = &spec.action {
+        if let Some(ActionSpec::RequestJit { id, .. }) = spec.action.as_deref() {
             self.request_ids.insert(id.clone());
         }
         self.recorded.push(write::step(&spec));
@@ -383,7 +383,7 @@ impl Session {
     ) -> Value {
         let now = self.sim.now();
         let mut report = report(kind, self.offset(), now, line, note, outcome);
-        report.expectation = expectation;
+        report.expectation = expectation.map(Box::new);
         let value = step_json(&report, self.sim.topology());
         self.push_history(value.clone());
         json!({ "step": value, "now": now.to_string(), "offset": self.offset().to_string() })
@@ -429,13 +429,13 @@ impl Session {
         let spec = StepSpec {
             at: self.offset().to_string(),
             action: None,
-            expect: Some(expect(AccessSpec::Allow, None)),
+            expect: Some(Box::new(expect(AccessSpec::Allow, None))),
             note: None,
             correction: None,
             question: None,
         };
         let step = self.resolve(lesson, &spec)?;
-        let Some(Expectation::Flow { request, .. }) = &step.expect else {
+        let Some(Expectation::Flow { request, .. }) = step.expect.as_deref() else {
             return Err(ApiError::general(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "a resolved flow step has no flow",
@@ -458,7 +458,7 @@ impl Session {
         // The verdict it got, and the rule that decided it, as the expectation the lesson checks.
         let verdict = if trace.verdict == Access::Allow { AccessSpec::Allow } else { AccessSpec::Deny };
         let rule = trace.deciding_hop().and_then(|h| h.rule.clone());
-        let spec = StepSpec { expect: Some(expect(verdict, rule)), ..spec };
+        let spec = StepSpec { expect: Some(Box::new(expect(verdict, rule))), ..spec };
         let checked = self.resolve(lesson, &spec)?;
         let outcome = checked.expect.as_ref().map(|e| self.sim.check(e));
         if self.mode == Mode::Sandbox {
@@ -606,5 +606,15 @@ fn report(
     note: Option<String>,
     action: Option<ActionOutcome>,
 ) -> StepReport {
-    StepReport { kind, offset, at, line, note, action, expectation: None, correction: None, question: None }
+    StepReport {
+        kind,
+        offset,
+        at,
+        line,
+        note,
+        action: action.map(Box::new),
+        expectation: None,
+        correction: None,
+        question: None,
+    }
 }

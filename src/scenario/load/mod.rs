@@ -616,7 +616,7 @@ impl Loader<'_> {
             start,
             topology: t,
             users,
-            steps: Vec::new(),
+            steps: Vec::with_capacity(file.timeline.len()),
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
             caveats,
@@ -634,7 +634,7 @@ impl Loader<'_> {
             };
             scenario.steps.push(step);
             if let Some(ActionSpec::RequestJit { id, .. } | ActionSpec::ConnectPageRequest { id, .. }) =
-                &s.action
+                s.action.as_deref()
                 && let Some(first) = request_ids.insert(id, si)
             {
                 self.refuse_item(fault(
@@ -660,15 +660,17 @@ impl Loader<'_> {
         request_ids: &std::collections::HashMap<&str, usize>,
         si: usize,
     ) -> Result<(), Fault> {
-        let request_step = match &step.action {
+        let request_step = match step.action.as_deref() {
             Some(Action::RequestJit { .. }) => Some(si),
             Some(Action::ApproveJit { request, .. }) => request_ids.get(request.as_str()).copied(),
             _ => None,
         };
         let Some(ri) = request_step else { return Ok(()) };
-        let Some(ActionSpec::RequestJit { duration, .. }) = &timeline[ri].action else { return Ok(()) };
+        let Some(ActionSpec::RequestJit { duration, .. }) = timeline[ri].action.as_deref() else {
+            return Ok(());
+        };
         let request = if ri == si { Some(step) } else { sc.steps.get(ri) };
-        let Some(Action::RequestJit { duration: length, .. }) = request.and_then(|s| s.action.as_ref())
+        let Some(Action::RequestJit { duration: length, .. }) = request.and_then(|s| s.action.as_deref())
         else {
             return Ok(());
         };
@@ -864,7 +866,16 @@ impl Loader<'_> {
             s.correction.as_ref().map(|c| self.correction(c, &format!("{field}.correction"))).transpose()?;
         let question =
             s.question.as_ref().map(|q| self.question(q, &format!("{field}.question"))).transpose()?;
-        Ok(Step { at, action, expect, note: s.note.clone(), correction, question, position, path: field })
+        Ok(Step {
+            at,
+            action: action.map(Box::new),
+            expect: expect.map(Box::new),
+            note: s.note.clone(),
+            correction: correction.map(Box::new),
+            question: question.map(Box::new),
+            position,
+            path: field,
+        })
     }
 
     fn attachment(

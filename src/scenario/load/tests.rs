@@ -310,9 +310,9 @@ fn loads_the_timeline_with_positions() {
     let offsets: Vec<String> = s.steps.iter().map(|st| st.at.to_string()).collect();
     assert_eq!(offsets, ["0s", "30m", "1h"]);
     assert_eq!(s.steps[0].note.as_deref(), Some("start"));
-    assert!(matches!(&s.steps[1].action, Some(Action::AddRule { rule, .. }) if rule.name == "x"));
+    assert!(matches!(s.steps[1].action.as_deref(), Some(Action::AddRule { rule, .. }) if rule.name == "x"));
     assert!(matches!(
-        &s.steps[2].expect,
+        s.steps[2].expect.as_deref(),
         Some(Expectation::Flow { verdict: Access::Allow, rule: Some(r), nsg: Some(_), .. }) if r == "allow-https"
     ));
     assert_eq!(

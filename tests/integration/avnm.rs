@@ -170,3 +170,74 @@ fn import_reads_groups_configurations_and_rules_and_says_deployment_is_assumed()
     // --strict refuses the assumption.
     nsgsim(&["import", &input, "--strict"]).assert_code(2).stderr_has(&["--strict refuses"]);
 }
+
+#[test]
+fn deploying_replaces_the_managers_configuration_keeps_open_sessions_and_undeploying_undoes_it() {
+    // "Configurations don't take effect until they're deployed"; a commit is the manager's goal
+    // state and "Only one security configuration can be deployed to a region".
+    let out = nsgsim(&["run", &scenario(AVNM)]);
+    out.assert_code(0).stdout_has(&[
+        "deployed security admin configuration 'lab-lockdown' of network manager 'avnm-contoso' to every VNet of its network groups (nsgsim has no regions: model choice); it replaces 'org-baseline'",
+        "warning: connection 'lab-rdp' stays open, but a new connection like it would be denied now: security admin rule 'lab-lockdown/deny-all-rdp/deny-rdp'",
+        "PASS expect connection 'lab-rdp': open",
+        "removed the deployment of security admin configuration 'lab-lockdown'",
+        "PASS expect attacker -> vm-erp01 Tcp port 3389: Allow by NSG 'snet-erp-nsg' rule securityRules/allow-rdp-anywhere",
+    ]);
+    let json = nsgsim(&["run", &scenario(AVNM), "--format", "json"]).assert_code(0).json();
+    let text = json.to_string();
+    assert!(text.contains("removed the deployment of security admin configuration 'lab-lockdown'"), "{text}");
+}
+
+#[test]
+fn a_deployment_step_naming_no_configuration_or_removing_one_not_deployed_says_what_is_valid() {
+    let dir = TempDir::new("avnm-deploy-bad");
+    let text = std::fs::read_to_string(scenario(AVNM)).expect("scenario");
+    let unknown = replace_once(
+        &text,
+        r#"DeployAdminConfiguration(configuration: "lab-lockdown")"#,
+        r#"DeployAdminConfiguration(configuration: "lab-lockdwn")"#,
+    );
+    let file = dir.write("unknown.ron", &unknown);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[
+        "unknown.ron:",
+        "configuration",
+        "unknown security admin configuration 'lab-lockdwn'; valid: org-baseline, lab-lockdown",
+    ]);
+    let twice = replace_once(
+        &text,
+        r#"(at: "6m", action: DeployAdminConfiguration(configuration: "org-baseline")),"#,
+        r#"(at: "6m", action: UndeployAdminConfiguration(configuration: "org-baseline")),"#,
+    );
+    let file = dir.write("twice.ron", &twice);
+    let out = nsgsim(&["run", &file]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    out.assert_no_panic();
+    assert!(
+        out.stderr.contains(
+            "security admin configuration 'org-baseline' is not deployed; valid: a deployed configuration (none is deployed)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn graph_draws_network_groups_and_the_admin_configurations_applied_to_them() {
+    let out = nsgsim(&["graph", &scenario(AVNM)]);
+    out.assert_code(0).stdout_has(&[
+        "network group ng-production\\nadmin rules of 'org-baseline' (deployed)",
+        "network group ng-lab\\nadmin rules of 'lab-lockdown' (not deployed: no effect)",
+        "[label=\"member\", style=dashed, color=purple]",
+    ]);
+    let dir = TempDir::new("avnm-report");
+    let html = dir.path().join("report.html").display().to_string();
+    nsgsim(&["report", &scenario(AVNM), "--html", &html]).assert_code(0);
+    let page = std::fs::read_to_string(&html).expect("written");
+    assert!(page.contains(r#"data-group="ng-production" data-admin="org-baseline""#), "{page}");
+    assert!(
+        page.contains(
+            "AVNM network group ng-lab: admin rules of &#39;lab-lockdown&#39; (not deployed: no effect)"
+        ),
+        "{page}"
+    );
+}

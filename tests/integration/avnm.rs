@@ -241,3 +241,44 @@ fn graph_draws_network_groups_and_the_admin_configurations_applied_to_them() {
         "{page}"
     );
 }
+
+#[test]
+fn a_terraform_plan_imports_the_manager_and_its_deployment_decides_what_is_deployed() {
+    // `azurerm_network_manager_deployment` lists the configurations it commits: 'org-baseline'
+    // is deployed, 'draft-open-rdp' (an AlwaysAllow of RDP) is not, and nothing is assumed.
+    let dir = TempDir::new("avnm-terraform");
+    let input = crate::util::root().join("tests/data/terraform/avnm-plan.json").display().to_string();
+    let out = dir.path().join("out.ron").display().to_string();
+    let run = nsgsim(&["import", &input, "-o", &out]);
+    run.assert_code(0).stderr_has(&[
+        "azurerm_network_manager_admin_rule: 2 read, 2 imported",
+        "azurerm_network_manager_static_member: 1 read, 1 imported",
+    ]);
+    assert!(!run.stderr.contains("imported as deployed"), "{}", run.stderr);
+    let ron = std::fs::read_to_string(&out).expect("written");
+    assert!(ron.contains(r#"NetworkGroup(name: "ng-production", vnets: ["vnet-prod"])"#), "{ron}");
+    assert!(
+        ron.contains(r#"SecurityAdminConfiguration(name: "org-baseline", network_manager: "avnm-contoso", deployed: true"#),
+        "{ron}"
+    );
+    assert!(
+        ron.contains(r#"SecurityAdminConfiguration(name: "draft-open-rdp", network_manager: "avnm-contoso", deployed: false"#),
+        "{ron}"
+    );
+    assert!(
+        ron.contains(r#"sources: ["Internet"], source_ports: "0-65535", destination_ports: "3389""#),
+        "{ron}"
+    );
+    // The admin hop is in the trace, with only the deployed configuration's inbound rule.
+    let t = eval(&out, &["--from", "10.80.1.9", "--to", "vm-app", "--port", "3389"]);
+    assert_eq!(kinds(&t)[0], "admin-rule", "{t}");
+    let inbound = t["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .find(|h| h["kind"] == "admin-rule" && h["direction"] == "Inbound")
+        .expect("an inbound admin hop");
+    let detail = inbound["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("(1 inbound rule(s) checked)"), "{detail}");
+    assert_eq!(t["verdict"], "Allow", "the undeployed AlwaysAllow does not decide: {t}");
+}

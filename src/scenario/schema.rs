@@ -841,19 +841,6 @@ pub enum ActionSpec {
         /// The new value.
         allow: bool,
     },
-    /// Commit a Virtual Network Manager security admin configuration: it becomes its manager's
-    /// deployed configuration, replacing the one deployed before (Azure's goal state: one
-    /// security admin configuration per region; nsgsim has no regions, so every VNet of the
-    /// manager's groups).
-    DeployAdminConfiguration {
-        /// The configuration's name.
-        configuration: String,
-    },
-    /// Remove the deployment of a security admin configuration (Azure's commit of "None").
-    UndeployAdminConfiguration {
-        /// The configuration's name.
-        configuration: String,
-    },
     /// Open a connection (if the flow is allowed) and track it by name.
     Connect {
         /// Name to refer to it.
@@ -986,6 +973,19 @@ pub enum ActionSpec {
         request: String,
         /// Who.
         by: String,
+    },
+    /// Commit a Virtual Network Manager security admin configuration: it becomes its manager's
+    /// deployed configuration, replacing the one deployed before (Azure's goal state: one
+    /// security admin configuration per region; nsgsim has no regions, so every VNet of the
+    /// manager's groups).
+    DeployAdminConfiguration {
+        /// The configuration's name.
+        configuration: String,
+    },
+    /// Remove the deployment of a security admin configuration (Azure's commit of "None").
+    UndeployAdminConfiguration {
+        /// The configuration's name.
+        configuration: String,
     },
 }
 

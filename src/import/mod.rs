@@ -359,6 +359,7 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     let mut inventory = inventory::Inventory::new(diag);
     inventory.declared_files = declared_files;
     inventory.read_all(&collected.resources)?;
+    inventory.avnm.deployments = std::mem::take(&mut collected.admin_deployments);
     let mut imported = builder::build(inventory, &kinds, &collected.skipped, options)?;
     imported.scenario.caveats.extend(collected.caveats);
     Ok(imported)

@@ -84,6 +84,18 @@ pub struct Collected {
     /// Where the placeholder of an ARM parameter given no value stands (a name, a resource
     /// id): the parameter and the place, for the warning and caveat each parameter gets.
     pub placeholders: Vec<(String, Src)>,
+    /// Virtual Network Manager deployments the input records (Terraform's
+    /// `azurerm_network_manager_deployment`): which security admin configurations are deployed.
+    pub admin_deployments: Vec<AdminDeployment>,
+}
+
+/// A deployment (commit) of security admin configurations, as an input records it.
+#[derive(Clone, Debug)]
+pub struct AdminDeployment {
+    /// The network manager's name.
+    pub network_manager: String,
+    /// The configurations deployed: (manager, configuration) names.
+    pub configurations: Vec<Vec<String>>,
 }
 
 impl Collected {

@@ -82,6 +82,33 @@ pub enum GraphNode {
         /// Its address space.
         space: String,
     },
+    /// A Virtual Network Manager network group (linked to its member VNets by
+    /// [`GraphEdge::Member`]).
+    NetworkGroup {
+        /// Name.
+        name: String,
+        /// The security admin configurations with a rule collection applied to the group, and
+        /// whether each is deployed (only then do its rules apply).
+        configurations: Vec<(String, bool)>,
+    },
+}
+
+impl GraphNode {
+    /// What a network group node says about its admin configurations, one entry per
+    /// configuration: `admin rules of 'C' (deployed)` or `… (not deployed: no effect)`; `None`
+    /// for other nodes.
+    pub fn admin_labels(&self) -> Option<Vec<String>> {
+        let GraphNode::NetworkGroup { configurations, .. } = self else { return None };
+        Some(
+            configurations
+                .iter()
+                .map(|(c, deployed)| {
+                    let state = if *deployed { "deployed" } else { "not deployed: no effect" };
+                    format!("admin rules of '{c}' ({state})")
+                })
+                .collect(),
+        )
+    }
 }
 
 /// An edge of the topology graph.
@@ -101,6 +128,8 @@ pub enum GraphEdge {
     /// A user-defined route from a subnet to an appliance (the route table and route names, and
     /// the prefix).
     Route(String),
+    /// A VNet's membership of a Virtual Network Manager network group.
+    Member,
 }
 
 /// Which networks reach which privately, read off the graph: a VNet reaches itself and the VNets
@@ -306,6 +335,19 @@ impl TopologyGraph {
                         GraphEdge::Route(format!("{}/{} {}", table.name, route.name, route.prefix)),
                     );
                 }
+            }
+        }
+        for id in topology.network_group_ids() {
+            let group = topology.network_group(id);
+            let configurations = topology
+                .admin_configuration_ids()
+                .map(|c| topology.admin_configuration(c))
+                .filter(|c| c.collections.iter().any(|k| k.applies_to.contains(&id)))
+                .map(|c| (c.name.clone(), c.deployed))
+                .collect();
+            let node = g.add_node(GraphNode::NetworkGroup { name: group.name.clone(), configurations });
+            for vnet in &group.members {
+                g.add_edge(node, vnets[vnet.index()], GraphEdge::Member);
             }
         }
         TopologyGraph {
@@ -524,6 +566,13 @@ impl TopologyGraph {
                 GraphNode::Firewall { name, ip } => (format!("Azure Firewall {name}\\n{ip}"), "hexagon"),
                 GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "octagon"),
                 GraphNode::OnPremises { space } => (format!("on-premises\\n{space}"), "cylinder"),
+                node @ GraphNode::NetworkGroup { name, .. } => {
+                    let mut label = format!("network group {name}");
+                    for line in node.admin_labels().unwrap_or_default() {
+                        let _ = write!(label, "\\n{line}");
+                    }
+                    (label, "tab")
+                }
             };
             let _ =
                 writeln!(out, "  n{} [label=\"{}\", shape={shape}];", i.index(), label.replace('"', "\\\""));
@@ -541,6 +590,7 @@ impl TopologyGraph {
                 GraphEdge::Gateway => " [label=\"gateway\", style=dotted]".into(),
                 GraphEdge::GatewayTransit => " [label=\"uses remote gateway\", style=dotted]".into(),
                 GraphEdge::Route(r) => format!(" [label=\"UDR {r}\", color=red]"),
+                GraphEdge::Member => " [label=\"member\", style=dashed, color=purple]".into(),
             };
             let _ = writeln!(out, "  n{} -- n{}{style};", a.index(), b.index());
         }

@@ -45,6 +45,14 @@ pub fn action_text(action: &Action, topology: &Topology) -> String {
             endpoints.from, endpoints.to, request.dst_port
         ),
         Action::Disconnect { name } => format!("connection '{name}' is closed by its user"),
+        Action::DeployAdminConfiguration { configuration } => format!(
+            "the central team deploys security admin configuration '{}'",
+            topology.admin_configuration(*configuration).name
+        ),
+        Action::UndeployAdminConfiguration { configuration } => format!(
+            "the central team removes the deployment of security admin configuration '{}'",
+            topology.admin_configuration(*configuration).name
+        ),
         Action::EnableJit { vm: id, actor, change, edit: false } => {
             format!("{} enables JIT on {} with {}", who(actor), vm(*id), ports_of(&change.ports))
         }

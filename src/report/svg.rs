@@ -241,6 +241,20 @@ pub fn topology_svg(topology: &Topology) -> String {
                 );
             }
         }
+        // Virtual Network Manager: the VNet's network groups and the admin configurations applied
+        // to them; `data-admin` names the configuration, so that a page can mark an admin hop.
+        for (group, configuration, text) in admin_lines(&graph, v) {
+            y += 14.0;
+            let admin_attr =
+                configuration.map(|c| format!(r#" data-admin="{}""#, escape(&c))).unwrap_or_default();
+            let _ = write!(
+                texts,
+                r#"<text x="{}" y="{y}" class="admin" data-group="{}"{admin_attr}>{}</text>"#,
+                x0 + 10.0,
+                escape(&group),
+                escape(&text)
+            );
+        }
         y += 12.0;
         for subnet in graph.parts(v) {
             let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
@@ -406,7 +420,7 @@ pub fn topology_svg(topology: &Topology) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{total_w}" height="{h}" viewBox="0 0 {total_w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
         h = max_y + 40.0
     );
-    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.blocked{stroke:#c62828;stroke-dasharray:6,4}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
+    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.admin{fill:#4a148c;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.blocked{stroke:#c62828;stroke-dasharray:6,4}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##);
     let _ = write!(
         svg,
@@ -445,6 +459,29 @@ pub fn topology_svg(topology: &Topology) -> String {
     svg
 }
 
+/// The header lines of VNet `v`'s Virtual Network Manager part: per network group it is a member
+/// of, one line per admin configuration applied to the group (or one saying none is), each as
+/// (group, configuration, text).
+fn admin_lines(graph: &TopologyGraph, v: NodeIndex) -> Vec<(String, Option<String>, String)> {
+    let g = graph.graph();
+    let mut out = Vec::new();
+    for group in graph.neighbours(v, &GraphEdge::Member) {
+        let GraphNode::NetworkGroup { name, configurations } = &g[group] else { continue };
+        let labels = g[group].admin_labels().unwrap_or_default();
+        if labels.is_empty() {
+            out.push((name.clone(), None, format!("AVNM network group {name}: no admin configuration")));
+        }
+        for ((configuration, _), label) in configurations.iter().zip(labels) {
+            out.push((
+                name.clone(),
+                Some(configuration.clone()),
+                format!("AVNM network group {name}: {label}"),
+            ));
+        }
+    }
+    out
+}
+
 /// The approximate width of `text` in the drawing's font: 12 px Helvetica averages about 7 px a
 /// character (bold a little more), the 10 px labels about 6.
 fn text_width(text: &str, size: f64) -> f64 {
@@ -462,6 +499,9 @@ fn column_width(graph: &TopologyGraph, vnets: &[NodeIndex]) -> f64 {
         if let GraphNode::Vnet { name, spaces } = &g[v] {
             fit(10.0, &format!("VNet {name}"), 13.0);
             fit(10.0, spaces, 10.0);
+        }
+        for (_, _, text) in admin_lines(graph, v) {
+            fit(10.0, &text, 10.0);
         }
         for subnet in graph.parts(v) {
             let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
@@ -617,5 +657,27 @@ mod tests {
             svg.contains(">peering, no traffic (allowVirtualNetworkAccess false on spoke&#39;s side)</text>")
         );
         assert!(svg.contains(r#"<path class="peering blocked" "#));
+    }
+
+    #[test]
+    fn topology_drawing_shows_network_groups_and_their_admin_configurations() {
+        let text = include_str!("../../scenarios/40-avnm-admin-rules.ron");
+        let s = crate::scenario::load_str(text, std::path::Path::new("40.ron")).expect("scenario 40 loads");
+        let svg = topology_svg(&s.topology);
+        assert!(
+            svg.contains(r#"class="admin" data-group="ng-production" data-admin="org-baseline">AVNM network group ng-production: admin rules of &#39;org-baseline&#39; (deployed)</text>"#),
+            "{svg}"
+        );
+        assert!(svg.contains("AVNM network group ng-lab: admin rules of"), "{svg}");
+        assert!(svg.contains("lab-lockdown"), "{svg}");
+        assert!(svg.contains("(not deployed: no effect)"), "{svg}");
+        let dot = TopologyGraph::new(&s.topology).to_dot();
+        assert!(
+            dot.contains(
+                "network group ng-production\\nadmin rules of 'org-baseline' (deployed)\", shape=tab]"
+            ),
+            "{dot}"
+        );
+        assert_eq!(dot.matches("[label=\"member\", style=dashed, color=purple]").count(), 2, "{dot}");
     }
 }

@@ -39,6 +39,28 @@ impl Loader<'_> {
         }
     }
 
+    /// The security admin configuration called `name`, for a timeline step's `configuration`.
+    pub(super) fn admin_config(
+        &self,
+        t: &Topology,
+        name: &str,
+        field: &str,
+    ) -> Result<crate::model::AdminConfigId, Fault> {
+        if self.is_skipped(name) {
+            return Err(dependent(field));
+        }
+        t.admin_configuration_by_name(name).ok_or_else(|| {
+            let names: Vec<String> =
+                t.admin_configuration_ids().map(|c| t.admin_configuration(c).name.clone()).collect();
+            let valid = if names.is_empty() {
+                "(none: the scenario has no security_admin_configurations)".to_string()
+            } else {
+                names.join(", ")
+            };
+            fault(field, name, format!("unknown security admin configuration '{name}'; valid: {valid}"))
+        })
+    }
+
     fn admin_configuration(
         &self,
         c: &AdminConfigurationSpec,

@@ -977,6 +977,19 @@ pub enum ActionSpec {
         /// Who.
         by: String,
     },
+    /// Commit a Virtual Network Manager security admin configuration: it becomes its manager's
+    /// deployed configuration, replacing the one deployed before (Azure's goal state: one
+    /// security admin configuration per region; nsgsim has no regions, so every VNet of the
+    /// manager's groups).
+    DeployAdminConfiguration {
+        /// The configuration's name.
+        configuration: String,
+    },
+    /// Remove the deployment of a security admin configuration (Azure's commit of "None").
+    UndeployAdminConfiguration {
+        /// The configuration's name.
+        configuration: String,
+    },
 }
 
 /// A VM's JIT status.

@@ -179,6 +179,12 @@ pub fn action(a: &ActionSpec) -> String {
             ],
         ),
         ActionSpec::Disconnect { name } => format!("Disconnect(name: {})", string(name)),
+        ActionSpec::DeployAdminConfiguration { configuration } => {
+            format!("DeployAdminConfiguration(configuration: {})", string(configuration))
+        }
+        ActionSpec::UndeployAdminConfiguration { configuration } => {
+            format!("UndeployAdminConfiguration(configuration: {})", string(configuration))
+        }
         ActionSpec::EnableJit { vm, vms, by, ports: p, approvers } => {
             // One VM (`vm`), or several in one action (`vms`), or both as written.
             let (first, vms) = match vm {

@@ -277,6 +277,8 @@ impl Simulator {
             Action::AttachNsg { .. }
             | Action::DetachNsg { .. }
             | Action::SetPeeringAccess { .. }
+            | Action::DeployAdminConfiguration { .. }
+            | Action::UndeployAdminConfiguration { .. }
             | Action::Connect { .. }
             | Action::Disconnect { .. }
             | Action::DenyJit { .. } => Some(Vec::new()),
@@ -389,6 +391,12 @@ impl Simulator {
                     .map_err(|e| ActionError::new("remote", ActionFault::Topology(e)))?;
                 self.cache.rebuild(&self.topology);
                 Ok(self.peering_access_set(*vnet, *remote, *allow))
+            }
+            Action::DeployAdminConfiguration { configuration } => {
+                self.set_admin_deployment(*configuration, true)
+            }
+            Action::UndeployAdminConfiguration { configuration } => {
+                self.set_admin_deployment(*configuration, false)
             }
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {

@@ -67,6 +67,13 @@ pub enum ActionFault {
     },
     /// A JIT operation names a request that has not been made.
     Jit(JitError),
+    /// Removing the deployment of a security admin configuration that is not deployed.
+    AdminNotDeployed {
+        /// The configuration.
+        configuration: String,
+        /// The configurations deployed now.
+        deployed: Vec<String>,
+    },
 }
 
 impl fmt::Display for ActionFault {
@@ -97,6 +104,11 @@ impl fmt::Display for ActionFault {
                 write!(f, "unknown user '{name}'; valid: {}", valid.join(", "))
             }
             ActionFault::Jit(e) => write!(f, "{e}"),
+            ActionFault::AdminNotDeployed { configuration, deployed } => write!(
+                f,
+                "security admin configuration '{configuration}' is not deployed; valid: a deployed configuration ({})",
+                if deployed.is_empty() { "none is deployed".to_string() } else { deployed.join(", ") }
+            ),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! renders them. The [`Simulator`]'s state and the runs are in `runner.rs`; applying an action in
 //! `apply.rs`; checking an expectation in `expect.rs`.
 
+mod admin_deploy;
 mod apply;
 mod error;
 mod event;

@@ -137,6 +137,25 @@ pub enum Happened {
         /// What it did to traffic.
         effect: PeeringEffect,
     },
+    /// A security admin configuration was committed to its network manager's VNets.
+    AdminConfigurationDeployed {
+        /// The configuration.
+        configuration: String,
+        /// Its network manager.
+        network_manager: String,
+        /// The configurations of the same manager that were deployed before and are removed by
+        /// the commit (Azure's goal state: one security admin configuration per region).
+        replaced: Vec<String>,
+        /// Whether it was deployed already (the commit changes nothing).
+        already: bool,
+    },
+    /// A deployed security admin configuration was removed.
+    AdminConfigurationUndeployed {
+        /// The configuration.
+        configuration: String,
+        /// Its network manager.
+        network_manager: String,
+    },
     /// A tracked connection was attempted.
     ConnectionAttempted {
         /// Its name.
@@ -190,6 +209,27 @@ impl fmt::Display for Happened {
                     ),
                 }
             }
+            Happened::AdminConfigurationDeployed { configuration, network_manager, replaced, already } => {
+                write!(
+                    f,
+                    "deployed security admin configuration '{configuration}' of network manager '{network_manager}' to every VNet of its network groups (nsgsim has no regions: model choice)"
+                )?;
+                if *already {
+                    f.write_str("; it was deployed already, so nothing changes")?;
+                }
+                if !replaced.is_empty() {
+                    write!(
+                        f,
+                        "; it replaces {} in the manager's goal state (one security admin configuration per region)",
+                        replaced.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ")
+                    )?;
+                }
+                Ok(())
+            }
+            Happened::AdminConfigurationUndeployed { configuration, network_manager } => write!(
+                f,
+                "removed the deployment of security admin configuration '{configuration}' of network manager '{network_manager}': its admin rules no longer apply"
+            ),
             Happened::ConnectionAttempted { connection, from, to, port, opened: true } => {
                 write!(f, "{from} opened connection '{connection}' to {to} port {port}")
             }
@@ -279,6 +319,14 @@ pub enum Warning {
         /// The connection.
         connection: String,
     },
+    /// A security admin configuration was deployed whose admin rules deny an open connection;
+    /// the connection stays open (model choice, see `sim/admin_deploy.rs`).
+    AdminDenyKeepsConnection {
+        /// The connection.
+        connection: String,
+        /// The admin hop's explanation, as the trace gives it.
+        detail: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -288,6 +336,10 @@ impl fmt::Display for Warning {
             Warning::SessionDroppedAtExpiry { connection } => write!(
                 f,
                 "connection '{connection}' dropped at expiry (option jit_expiry_drops_sessions, training-text behaviour; Azure keeps established connections)"
+            ),
+            Warning::AdminDenyKeepsConnection { connection, detail } => write!(
+                f,
+                "connection '{connection}' stays open, but a new connection like it would be denied now: {detail} (model choice: Microsoft does not say what a deployment does to established flows; nsgsim keeps them, as an NSG rule change without flushConnection does)"
             ),
         }
     }

@@ -23,13 +23,35 @@ const BASE: &str = r#"Scenario(
         Vm(name: "vm2", os: Linux, nics: [Nic(name: "vm2-nic", subnet: "v/b", private_ip: "10.0.2.4")]),
     ],
     users: [User(name: "alice", roles: ["Owner"], source_ip: "203.0.113.5")],
+    EXTRA
     timeline: [TIMELINE],
 )"#;
 
 /// Two VMs in two subnets of one VNet, the first subnet's NSG allowing SSH from the second, and
 /// `timeline` as the steps.
 pub(super) fn scenario(timeline: &str) -> Scenario {
-    load_str(&BASE.replace("TIMELINE", timeline), Path::new("t.ron")).unwrap_or_else(|e| panic!("{e}"))
+    scenario_with("", timeline)
+}
+
+/// [`scenario`] with more top-level fields (`extra`, each ending in a comma).
+pub(super) fn scenario_with(extra: &str, timeline: &str) -> Scenario {
+    let text = BASE.replace("EXTRA", extra).replace("TIMELINE", timeline);
+    load_str(&text, Path::new("t.ron")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The run of [`scenario_with`].
+pub(super) fn play_with(extra: &str, timeline: &str) -> RunReport {
+    let s = scenario_with(extra, timeline);
+    run(s.world(), &s.steps).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The error of the run of [`scenario_with`], which must fail.
+pub(super) fn run_with_error(extra: &str, timeline: &str) -> String {
+    let s = scenario_with(extra, timeline);
+    match run(s.world(), &s.steps) {
+        Ok(_) => panic!("the run should fail"),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// The run of [`scenario`].

@@ -1,7 +1,7 @@
 //! The timeline's steps, with every name already resolved to ids by the loader.
 
 use crate::jit::{PolicyChange, PortRequest, RequestSource, RequestStatus};
-use crate::model::{ConceptQuestion, Correction, NicId, NsgId, SubnetId, VmId, VnetId};
+use crate::model::{AdminConfigId, ConceptQuestion, Correction, NicId, NsgId, SubnetId, VmId, VnetId};
 use crate::nsg::{Access, SecurityRule};
 use crate::path::FlowRequest;
 
@@ -62,6 +62,20 @@ pub enum Action {
         remote: VnetId,
         /// The new value.
         allow: bool,
+    },
+    /// Commit a security admin configuration of Virtual Network Manager: it becomes its network
+    /// manager's deployed security admin configuration (the goal state), replacing the one
+    /// deployed before. nsgsim has no regions: the commit covers every VNet of the manager's
+    /// network groups (model choice).
+    DeployAdminConfiguration {
+        /// The configuration.
+        configuration: AdminConfigId,
+    },
+    /// Remove a deployed security admin configuration (a commit of no security admin
+    /// configuration, Azure's "None", for its network manager).
+    UndeployAdminConfiguration {
+        /// The configuration.
+        configuration: AdminConfigId,
     },
     /// Open and track a connection if the flow is allowed.
     Connect {

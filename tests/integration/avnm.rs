@@ -170,3 +170,115 @@ fn import_reads_groups_configurations_and_rules_and_says_deployment_is_assumed()
     // --strict refuses the assumption.
     nsgsim(&["import", &input, "--strict"]).assert_code(2).stderr_has(&["--strict refuses"]);
 }
+
+#[test]
+fn deploying_replaces_the_managers_configuration_keeps_open_sessions_and_undeploying_undoes_it() {
+    // "Configurations don't take effect until they're deployed"; a commit is the manager's goal
+    // state and "Only one security configuration can be deployed to a region".
+    let out = nsgsim(&["run", &scenario(AVNM)]);
+    out.assert_code(0).stdout_has(&[
+        "deployed security admin configuration 'lab-lockdown' of network manager 'avnm-contoso' to every VNet of its network groups (nsgsim has no regions: model choice); it replaces 'org-baseline'",
+        "warning: connection 'lab-rdp' stays open, but a new connection like it would be denied now: security admin rule 'lab-lockdown/deny-all-rdp/deny-rdp'",
+        "PASS expect connection 'lab-rdp': open",
+        "removed the deployment of security admin configuration 'lab-lockdown'",
+        "PASS expect attacker -> vm-erp01 Tcp port 3389: Allow by NSG 'snet-erp-nsg' rule securityRules/allow-rdp-anywhere",
+    ]);
+    let json = nsgsim(&["run", &scenario(AVNM), "--format", "json"]).assert_code(0).json();
+    let text = json.to_string();
+    assert!(text.contains("removed the deployment of security admin configuration 'lab-lockdown'"), "{text}");
+}
+
+#[test]
+fn a_deployment_step_naming_no_configuration_or_removing_one_not_deployed_says_what_is_valid() {
+    let dir = TempDir::new("avnm-deploy-bad");
+    let text = std::fs::read_to_string(scenario(AVNM)).expect("scenario");
+    let unknown = replace_once(
+        &text,
+        r#"DeployAdminConfiguration(configuration: "lab-lockdown")"#,
+        r#"DeployAdminConfiguration(configuration: "lab-lockdwn")"#,
+    );
+    let file = dir.write("unknown.ron", &unknown);
+    nsgsim(&["check", &file]).assert_code(2).stderr_has(&[
+        "unknown.ron:",
+        "configuration",
+        "unknown security admin configuration 'lab-lockdwn'; valid: org-baseline, lab-lockdown",
+    ]);
+    let twice = replace_once(
+        &text,
+        r#"(at: "6m", action: DeployAdminConfiguration(configuration: "org-baseline")),"#,
+        r#"(at: "6m", action: UndeployAdminConfiguration(configuration: "org-baseline")),"#,
+    );
+    let file = dir.write("twice.ron", &twice);
+    let out = nsgsim(&["run", &file]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    out.assert_no_panic();
+    assert!(
+        out.stderr.contains(
+            "security admin configuration 'org-baseline' is not deployed; valid: a deployed configuration (none is deployed)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn graph_draws_network_groups_and_the_admin_configurations_applied_to_them() {
+    let out = nsgsim(&["graph", &scenario(AVNM)]);
+    out.assert_code(0).stdout_has(&[
+        "network group ng-production\\nadmin rules of 'org-baseline' (deployed)",
+        "network group ng-lab\\nadmin rules of 'lab-lockdown' (not deployed: no effect)",
+        "[label=\"member\", style=dashed, color=purple]",
+    ]);
+    let dir = TempDir::new("avnm-report");
+    let html = dir.path().join("report.html").display().to_string();
+    nsgsim(&["report", &scenario(AVNM), "--html", &html]).assert_code(0);
+    let page = std::fs::read_to_string(&html).expect("written");
+    assert!(page.contains(r#"data-group="ng-production" data-admin="org-baseline""#), "{page}");
+    assert!(
+        page.contains(
+            "AVNM network group ng-lab: admin rules of &#39;lab-lockdown&#39; (not deployed: no effect)"
+        ),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_terraform_plan_imports_the_manager_and_its_deployment_decides_what_is_deployed() {
+    // `azurerm_network_manager_deployment` lists the configurations it commits: 'org-baseline'
+    // is deployed, 'draft-open-rdp' (an AlwaysAllow of RDP) is not, and nothing is assumed.
+    let dir = TempDir::new("avnm-terraform");
+    let input = crate::util::root().join("tests/data/terraform/avnm-plan.json").display().to_string();
+    let out = dir.path().join("out.ron").display().to_string();
+    let run = nsgsim(&["import", &input, "-o", &out]);
+    run.assert_code(0).stderr_has(&[
+        "azurerm_network_manager_admin_rule: 2 read, 2 imported",
+        "azurerm_network_manager_static_member: 1 read, 1 imported",
+    ]);
+    assert!(!run.stderr.contains("imported as deployed"), "{}", run.stderr);
+    let ron = std::fs::read_to_string(&out).expect("written");
+    assert!(ron.contains(r#"NetworkGroup(name: "ng-production", vnets: ["vnet-prod"])"#), "{ron}");
+    assert!(
+        ron.contains(r#"SecurityAdminConfiguration(name: "org-baseline", network_manager: "avnm-contoso", deployed: true"#),
+        "{ron}"
+    );
+    assert!(
+        ron.contains(r#"SecurityAdminConfiguration(name: "draft-open-rdp", network_manager: "avnm-contoso", deployed: false"#),
+        "{ron}"
+    );
+    assert!(
+        ron.contains(r#"sources: ["Internet"], source_ports: "0-65535", destination_ports: "3389""#),
+        "{ron}"
+    );
+    // The admin hop is in the trace, with only the deployed configuration's inbound rule.
+    let t = eval(&out, &["--from", "10.80.1.9", "--to", "vm-app", "--port", "3389"]);
+    assert_eq!(kinds(&t)[0], "admin-rule", "{t}");
+    let inbound = t["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .find(|h| h["kind"] == "admin-rule" && h["direction"] == "Inbound")
+        .expect("an inbound admin hop");
+    let detail = inbound["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("(1 inbound rule(s) checked)"), "{detail}");
+    assert_eq!(t["verdict"], "Allow", "the undeployed AlwaysAllow does not decide: {t}");
+}

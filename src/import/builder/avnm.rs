@@ -95,6 +95,23 @@ impl Inventory {
             }
             affected.sort();
             affected.dedup();
+            self.imported(c.res);
+            // A deployment the input records decides; else the configuration is assumed deployed.
+            let recorded: Vec<_> = recs
+                .deployments
+                .iter()
+                .filter(|d| d.network_manager.eq_ignore_ascii_case(&c.names[0]))
+                .collect();
+            if !recorded.is_empty() {
+                let deployed = recorded.iter().any(|d| d.configurations.iter().any(|n| same(n, &c.names)));
+                configs.push(AdminConfigurationSpec {
+                    name: c.names[1].clone(),
+                    network_manager: Some(c.names[0].clone()),
+                    deployed: Some(deployed),
+                    rule_collections: collections,
+                });
+                continue;
+            }
             let reason = format!(
                 "security admin configuration '{}' of network manager '{}' is imported as deployed: a configuration takes effect only once deployed to a region (a commit, which the input does not record); nsgsim assumes it is (model choice), set deployed: false to see the VNets without it",
                 c.names[1], c.names[0]
@@ -104,7 +121,6 @@ impl Inventory {
                 c.names[0], c.names[1]
             );
             self.gap(CaveatKindSpec::Other, resource, &c.src, reason, affected)?;
-            self.imported(c.res);
             configs.push(AdminConfigurationSpec {
                 name: c.names[1].clone(),
                 network_manager: Some(c.names[0].clone()),

@@ -80,6 +80,9 @@ pub struct AvnmRecs {
     pub collections: Vec<AdminCollectionRec>,
     /// Rules.
     pub rules: Vec<AdminRuleRec>,
+    /// The deployments the input records (Terraform's `azurerm_network_manager_deployment`);
+    /// a manager with none is assumed deployed (a caveat).
+    pub deployments: Vec<crate::import::resource::AdminDeployment>,
 }
 
 impl Inventory {

@@ -52,6 +52,21 @@ pub const LOCAL_GATEWAY: &str = "Microsoft.Network/localNetworkGateways";
 /// `Microsoft.Network/connections`.
 pub const CONNECTION: &str = "Microsoft.Network/connections";
 
+/// `Microsoft.Network/networkManagers`.
+pub const NETWORK_MANAGER: &str = "Microsoft.Network/networkManagers";
+/// `Microsoft.Network/networkManagers/networkGroups`.
+pub const NETWORK_GROUP: &str = "Microsoft.Network/networkManagers/networkGroups";
+/// `Microsoft.Network/networkManagers/networkGroups/staticMembers`.
+pub const STATIC_MEMBER: &str = "Microsoft.Network/networkManagers/networkGroups/staticMembers";
+/// `Microsoft.Network/networkManagers/securityAdminConfigurations`.
+pub const ADMIN_CONFIG: &str = "Microsoft.Network/networkManagers/securityAdminConfigurations";
+/// `Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections`.
+pub const ADMIN_COLLECTION: &str =
+    "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections";
+/// `Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules`.
+pub const ADMIN_RULE: &str =
+    "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules";
+
 /// A Terraform type nsgsim translates: its Azure type, and the attributes that give its names
 /// (parent first; `@attr` is a parent named by the reference `attr`).
 #[derive(Clone, Copy, Debug)]
@@ -91,13 +106,29 @@ pub const MAPPINGS: &[Mapping] = &[
     m("azurerm_virtual_network_gateway", GATEWAY, &["name"]),
     m("azurerm_local_network_gateway", LOCAL_GATEWAY, &["name"]),
     m("azurerm_virtual_network_gateway_connection", CONNECTION, &["name"]),
+    // `@@attr`: every name of the parent the reference `attr` names (a nested parent).
+    m("azurerm_network_manager", NETWORK_MANAGER, &["name"]),
+    m("azurerm_network_manager_network_group", NETWORK_GROUP, &["@@network_manager_id", "name"]),
+    m("azurerm_network_manager_static_member", STATIC_MEMBER, &["@@network_group_id", "name"]),
+    m(
+        "azurerm_network_manager_security_admin_configuration",
+        ADMIN_CONFIG,
+        &["@@network_manager_id", "name"],
+    ),
+    m(
+        "azurerm_network_manager_admin_rule_collection",
+        ADMIN_COLLECTION,
+        &["@@security_admin_configuration_id", "name"],
+    ),
+    m("azurerm_network_manager_admin_rule", ADMIN_RULE, &["@@admin_rule_collection_id", "name"]),
 ];
 
 /// When an instance of Terraform type `kind` is translated: what others refer to comes first
 /// (VNets, NSGs, public IPs before subnets and rules, those before NICs, NICs before VMs).
 pub fn rank(kind: &str) -> u8 {
     match mapping(kind).map(|m| m.arm) {
-        Some(VNET | NSG | ASG | PIP | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY) => 0,
+        Some(VNET | NSG | ASG | PIP | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY | NETWORK_MANAGER) => 0,
+        Some(NETWORK_GROUP | ADMIN_CONFIG) => 1,
         Some(SUBNET | RULE | ROUTE | PEERING | GROUP) => 1,
         Some(NIC | BASTION | FIREWALL | GATEWAY) => 2,
         _ => 3,
@@ -246,6 +277,12 @@ impl<'a> Reader<'a, '_> {
             "azurerm_virtual_network_gateway" => self.gateway(i)?,
             "azurerm_local_network_gateway" => self.local_gateway(i)?,
             "azurerm_virtual_network_gateway_connection" => self.connection(i)?,
+            "azurerm_network_manager"
+            | "azurerm_network_manager_network_group"
+            | "azurerm_network_manager_security_admin_configuration" => self.avnm_container(i)?,
+            "azurerm_network_manager_static_member" => self.avnm_static_member(i)?,
+            "azurerm_network_manager_admin_rule_collection" => self.avnm_rule_collection(i)?,
+            "azurerm_network_manager_admin_rule" => self.avnm_admin_rule(i)?,
             _ => None,
         };
         // `None`: the translation skipped the instance and said why.

@@ -24,6 +24,7 @@
 //! position, path and address; a reference that cannot be followed is a warning and a caveat.
 
 mod attrs;
+mod avnm;
 mod azapi;
 mod azurerm;
 mod compute;
@@ -182,6 +183,8 @@ impl<'a> Reader<'a, '_> {
             }
             if inst.kind == "azapi_resource" {
                 self.azapi(i)?;
+            } else if inst.kind == "azurerm_network_manager_deployment" {
+                self.avnm_deployment(i)?;
             } else if azurerm::mapping(&inst.kind).is_some() {
                 self.translate(i)?;
             } else {
@@ -256,6 +259,22 @@ impl<'a> Reader<'a, '_> {
         let attrs = Attrs { node: values, unknown: inst.unknown, src: inst.src.clone() };
         let mut names = Vec::new();
         for field in mapping.names {
+            if let Some(parent) = field.strip_prefix("@@") {
+                match self.parent_names(i, &attrs, parent, 0)? {
+                    Some(parents) => names.extend(parents),
+                    None => {
+                        // The parent's names stand in for an unknown parent, one per level.
+                        let levels = mapping.arm.split('/').count().saturating_sub(2).max(1);
+                        let message = format!(
+                            "{}: the parent '{parent}' names cannot be followed; the resource is named after its Terraform address",
+                            inst.address
+                        );
+                        self.diag.warn(&attrs.src.member(values, parent), message);
+                        names.extend(std::iter::repeat_n(inst.name.clone(), levels));
+                    }
+                }
+                continue;
+            }
             let name = match field.strip_prefix('@') {
                 Some(parent) => self.parent_name(i, &attrs, parent)?,
                 None => self.name_part(i, &attrs, field)?,
@@ -309,6 +328,51 @@ impl<'a> Reader<'a, '_> {
         let inst = &self.instances[i];
         let Some(expression) = self.config.expression(inst, &[Seg::Attr(field)]) else { return Ok(None) };
         Ok(self.config.targets(inst, expression).iter().find_map(|t| self.single_name(i, t)))
+    }
+
+    /// Every name of the parent resource the reference `field` of instance `i` names, parent's
+    /// parents first (`["nm", "ng"]` for a static member's `network_group_id`): from the id
+    /// when the plan knows it, else from the configuration's reference to the parent, whose own
+    /// names are found the same way (`depth` bounds the walk).
+    fn parent_names(
+        &self,
+        i: usize,
+        attrs: &Attrs<'_>,
+        field: &str,
+        depth: usize,
+    ) -> Res<Option<Vec<String>>> {
+        if let Some((text, _, at)) = attrs.text(field, self.diag)? {
+            return match parse_id(&text) {
+                Some(r) => Ok(Some(r.names)),
+                None => Err(self.diag.invalid(&at, &text, format!("{field}: not an Azure resource id"))),
+            };
+        }
+        if depth > 4 {
+            return Ok(None);
+        }
+        let inst = &self.instances[i];
+        let Some(expression) = self.config.expression(inst, &[Seg::Attr(field)]) else { return Ok(None) };
+        for t in self.config.targets(inst, expression) {
+            let [j] = self.find(&t)[..] else { continue };
+            if j == i {
+                continue;
+            }
+            let Some(mapping) = azurerm::mapping(&self.instances[j].kind) else { continue };
+            let Some(parent) = self.attrs(j) else { continue };
+            let mut names = Vec::new();
+            for f in mapping.names {
+                let part = match f.strip_prefix("@@") {
+                    Some(up) => self.parent_names(j, &parent, up, depth + 1)?,
+                    None => parent.text(f.trim_start_matches('@'), self.diag)?.map(|(s, _, _)| vec![s]),
+                };
+                match part {
+                    Some(p) => names.extend(p),
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some(names));
+        }
+        Ok(None)
     }
 
     /// The `name` of the one instance `t` names (not `i` itself), when its values know it.

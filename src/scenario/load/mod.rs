@@ -1003,6 +1003,12 @@ impl Loader<'_> {
                 Action::Connect { name: name.clone(), request, endpoints }
             }
             ActionSpec::Disconnect { name } => Action::Disconnect { name: name.clone() },
+            ActionSpec::DeployAdminConfiguration { configuration } => Action::DeployAdminConfiguration {
+                configuration: self.admin_config(t, configuration, &format!("{field}.configuration"))?,
+            },
+            ActionSpec::UndeployAdminConfiguration { configuration } => Action::UndeployAdminConfiguration {
+                configuration: self.admin_config(t, configuration, &format!("{field}.configuration"))?,
+            },
             other => self.jit_action(sc, other, field)?,
         })
     }

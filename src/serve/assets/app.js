@@ -293,6 +293,8 @@ function markPath(flow) {
   for (const h of flow.hops) {
     const cls = h.access === "Deny" ? "stopped" : "on-path";
     if (h.kind === "nsg") mark(`[data-nsg="${CSS.escape(h.resource)}"]`, cls);
+    // A matching admin rule's hop names its configuration.
+    if (h.kind === "admin-rule") mark(`[data-admin="${CSS.escape(h.resource)}"]`, cls);
     if (h.kind === "firewall" || h.kind === "bastion" || h.kind === "public-ip") mark(named(h.resource), cls);
   }
 }

@@ -327,7 +327,7 @@ pub fn eval_count(value: &Value, scope: &TemplateScope) -> Result<i64, ExprError
     match eval_value(value, scope)? {
         ArmValue::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(n),
         ArmValue::Int(n) => Err(format!(
-            "a copy count is 0-{MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\"), found {n}"
+            "a copy count is {n}; valid: 0..={MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\")"
         )
         .into()),
         ArmValue::Str(s) if placeholder::in_str(&s) => {
@@ -527,7 +527,7 @@ impl Eval<'_> {
             };
             if !(0..=MAX_COPY_COUNT).contains(&count) {
                 return Err(format!(
-                    "variables('{name}'): a copy count is 0-{MAX_COPY_COUNT}, found {count}"
+                    "variables('{name}'): a copy count is {count}; valid: 0..={MAX_COPY_COUNT}"
                 )
                 .into());
             }

@@ -18,6 +18,7 @@
 //! | `BAS001-bastion-missing-rule` | error | the NSG on `AzureBastionSubnet` lacks one of Azure's required rules |
 //! | `AVNM001`–`AVNM003` | | Virtual Network Manager's security admin rules (`admin_lint.rs`) |
 //! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag (`analysis/lint_intent.rs`) |
+//! | `LB001-…`–`LB003-…` | | load balancer rules no NSG opens, Basic load balancers and NAT rules publishing management ports (`analysis/lint_lb.rs`) |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.
@@ -102,6 +103,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     bastion_checks(topology, &mut out);
     super::admin_lint::admin_checks(&chains, jit, &mut out);
     super::lint_intent::intent_checks(topology, &mut out);
+    super::lint_lb::lb_checks(&chains, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     out
 }

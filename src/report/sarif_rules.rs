@@ -23,6 +23,7 @@ const JIT_OVERVIEW: &str =
 const BASTION_NSG: &str = "https://learn.microsoft.com/en-us/azure/bastion/bastion-nsg";
 const PUBLIC_IP: &str =
     "https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/public-ip-addresses";
+const LB_OVERVIEW: &str = "https://learn.microsoft.com/en-us/azure/load-balancer/load-balancer-overview";
 const SERVICE_TAGS: &str = "https://learn.microsoft.com/en-us/azure/virtual-network/service-tags-overview";
 
 /// The id of the rule that carries a scenario's caveats into SARIF.
@@ -70,6 +71,21 @@ pub fn lint_rule(code: &str, severity: Severity) -> SarifRule {
             "Management port restricted only by a multi-tenant service tag",
             "A management port is allowed from a service tag such as AzureCloud, whose ranges include the public IPs any Azure customer can use: anyone with a subscription can send from them.",
             Some(SERVICE_TAGS),
+        ),
+        "LB001-standard-rule-closed" => (
+            "A Standard load balancer rule no NSG opens",
+            "A Standard load balancer's load-balancing or inbound NAT rule sends to members whose NSGs allow none of its traffic: Standard load balancers are closed to inbound connections unless an NSG opens them, so the rule forwards nothing.",
+            Some(LB_OVERVIEW),
+        ),
+        "LB002-basic-management-port" => (
+            "A Basic load balancer publishes a management port",
+            "A Basic load balancer's public rule sends 22, 3389, 5985 or 5986 to a member no NSG closes it on: a Basic load balancer is open to the Internet by default.",
+            Some(LB_OVERVIEW),
+        ),
+        "LB003-nat-rule-management-port" => (
+            "An inbound NAT rule publishes SSH or RDP",
+            "An inbound NAT rule publishes SSH (22) or RDP (3389) to the Internet: the standing workaround that just-in-time VM access replaces by opening the port only on request, to the requester's address, for a limited time.",
+            Some(JIT_OVERVIEW),
         ),
         "JIT001-rule-defeats-jit" => (
             "An allow defeats a JIT deny rule",

@@ -458,3 +458,19 @@ fn r21_a_self_peering_says_what_is_valid() {
         "peerings[0]: vnet 'spoke' cannot be peered with itself; valid: a peering of two different VNets",
     );
 }
+
+/// Found by fresh fuzz seed 9315: an Azure Firewall in a subnet of another name said where
+/// Azure deploys a firewall, in words the rule "say what is valid" did not recognise.
+#[test]
+fn r21_a_firewall_outside_its_subnet_says_what_is_valid() {
+    let name = "fuzz-arm-firewall-wrong-subnet.json";
+    let text = regression_text(name);
+    let (line, column) =
+        position(&text, "\"[resourceId('Microsoft.Network/virtualNetworks/subnets', 'hub', 'Azu+e", 0);
+    let dir = TempDir::new("fw-subnet");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: resources[2].properties.ipConfigurations[0].properties.subnet.id: 'Azu+eFirewallSubnet': Azure Firewall 'fw' is in subnet 'Azu+eFirewallSubnet'; valid: the subnet named AzureFirewallSubnet, the only one Azure deploys a firewall into"
+    )]);
+}

@@ -110,7 +110,7 @@ impl Inventory {
                 subnet_src,
                 &subnet,
                 format!(
-                    "Azure Firewall '{}' is in subnet '{subnet}'; Azure deploys a firewall only into the subnet named {FIREWALL_SUBNET}",
+                    "Azure Firewall '{}' is in subnet '{subnet}'; valid: the subnet named {FIREWALL_SUBNET}, the only one Azure deploys a firewall into",
                     f.name
                 ),
             ));

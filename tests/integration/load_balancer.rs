@@ -123,10 +123,11 @@ fn import_reads_a_load_balancer_from_az_output_with_members_from_both_sides() {
     nsgsim(&["reach", &out, "--to", "vm-web-1-nic-vm", "--port", "3389"]).assert_code(0).stdout_has(&[
         "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389; allowed by web-nsg securityRules/allow-rdp",
     ]);
-    nsgsim(&["exposure", &out]).stdout_has(&[
-        "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389, allowed by web-nsg securityRules/allow-rdp",
-        "inboundNatPools/vmss-rdp",
-    ]);
+    nsgsim(&["exposure", &out])
+        .stdout_has(&[
+            "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389, allowed by web-nsg securityRules/allow-rdp",
+        ])
+        .stderr_has(&["inboundNatPools/vmss-rdp"]);
     // The load balancer's own lint finding names the NAT rule.
     nsgsim(&["lint", &out])
         .assert_code(1)
@@ -158,7 +159,7 @@ fn real_templates_import_their_load_balancers() {
     .stderr_has(&["load balancer 'loadBalancer' has no sku: Azure creates a Basic load balancer"]);
     let text = std::fs::read_to_string(&out).expect("written");
     assert!(text.contains(r#"LoadBalancer(name: "loadBalancer", sku: Basic,"#), "{text}");
-    assert!(text.contains(r#"NatRule(name: "rdp", frontend: "LBFE", protocol: Tcp, frontend_port: 3389, backend_port: 3389, target: "rdpVM-nic"),"#), "{text}");
+    assert!(text.contains(r#"NatRule(name: "rdp", frontend: "LBFE", protocol: Tcp, frontend_port: 50001, backend_port: 3389, target: "rdpVM-nic"),"#), "{text}");
     nsgsim(&["lint", &out]).stdout_has(&["LB003-nat-rule-management-port", "NAT rule 'rdp' publishes RDP"]);
 
     let out = dir.path().join("gw.ron").display().to_string();
@@ -198,4 +199,25 @@ fn lint_reports_a_closed_standard_rule_a_basic_management_port_and_an_rdp_nat_ru
     let sarif = nsgsim(&["lint", &scenario(), "--format", "sarif"]);
     assert!(sarif.stdout.contains("\"LB003-nat-rule-management-port\""), "{}", sarif.stdout);
     assert!(sarif.stdout.contains("An inbound NAT rule publishes SSH or RDP"), "{}", sarif.stdout);
+}
+
+/// Drawings (issue 19 item 4): the topology graph has each load balancer as a node with its
+/// SKU and frontend addresses, its public IPs, and an edge to each member's NIC labelled with the
+/// rules and NAT rules that send to it; the HTML report's topology SVG draws the same edges.
+#[test]
+fn graph_and_topology_svg_draw_the_load_balancer_and_its_backend_edges() {
+    let out = nsgsim(&["graph", &scenario()]);
+    out.assert_code(0).stdout_has(&[
+        r"Azure Load Balancer lb-web (Standard)\n20.30.0.10",
+        "shape=trapezium",
+        r#"[label="rule http, NAT rule rdp-web-1", color=blue]"#,
+        r#"[label="rule http", color=blue]"#,
+        r"Azure Load Balancer lb-legacy (Basic)\n20.30.0.30",
+    ]);
+    let dir = TempDir::new("lb-svg");
+    let html = dir.path().join("lb.html").display().to_string();
+    nsgsim(&["report", &scenario(), "--html", &html]).assert_code(0);
+    let text = std::fs::read_to_string(&html).expect("written");
+    assert!(text.contains("Azure Load Balancer lb-web (Standard)  20.30.0.10"), "no load balancer row");
+    assert!(text.contains("<title>load balancer: rule http, NAT rule rdp-web-1</title>"), "no backend edge");
 }

@@ -416,6 +416,21 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
         help_uri: None,
         level: SarifLevel::Error,
     };
+    let (failed, invalid) = ("TEST001-case-failed", "TEST002-invalid");
+    let failed_rule = || {
+        rule(
+            failed,
+            "A flow assertion failed",
+            "The flow does not get the verdict (or deciding rule) the assertion file requires; the message holds the trace that proves it.",
+        )
+    };
+    let invalid_rule = || {
+        rule(
+            invalid,
+            "An invalid assertion file or case",
+            "The assertion file or case cannot be run as written; the message names the field and what is valid.",
+        )
+    };
     let at = |file: &Path, position: Option<Position>| Place {
         file: file.to_path_buf(),
         position,
@@ -425,9 +440,9 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
     let mut results = Vec::new();
     for (file, s) in files.iter().zip(suites) {
         if let Some(m) = &s.error {
-            log.rule(rule("TEST002-invalid", "An invalid assertion file or case", "The assertion file or case cannot be run as written; the message names the field and what is valid."));
+            log.rule(invalid_rule());
             results.push(SarifResult {
-                rule_id: "TEST002-invalid".into(),
+                rule_id: invalid.into(),
                 level: SarifLevel::Error,
                 message: safe_message(m),
                 places: vec![at(file, None)],
@@ -435,18 +450,14 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
             });
         }
         for c in &s.cases {
-            let (id, message) = match &c.outcome {
+            let (id, message, described) = match &c.outcome {
                 Outcome::Pass => continue,
                 Outcome::Fail(m) => {
-                    ("TEST001-case-failed", format!("{} ({}): {m}\n{}", c.name, s.scenario, c.trace))
+                    (failed, format!("{} ({}): {m}\n{}", c.name, s.scenario, c.trace), failed_rule())
                 }
-                Outcome::Error(m) => ("TEST002-invalid", format!("{}: {}", c.name, safe_message(m))),
+                Outcome::Error(m) => (invalid, format!("{}: {}", c.name, safe_message(m)), invalid_rule()),
             };
-            log.rule(if id == "TEST001-case-failed" {
-                rule(id, "A flow assertion failed", "The flow does not get the verdict (or deciding rule) the assertion file requires; the message holds the trace that proves it.")
-            } else {
-                rule(id, "An invalid assertion file or case", "The assertion file or case cannot be run as written; the message names the field and what is valid.")
-            });
+            log.rule(described);
             results.push(SarifResult {
                 rule_id: id.into(),
                 level: SarifLevel::Error,

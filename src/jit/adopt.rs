@@ -17,7 +17,7 @@ use super::log::{LogKind, LogStatus};
 use super::outcome::{Effects, PortAccess};
 use super::request::{PortRequest, Request, RequestId, RequestSource, RequestState};
 use super::rules::{allow_blocker, allow_priority, allow_rule, existing_allow_rules};
-use super::{GrantSummary, JitEngine, JitError, JitEvent, JitOutcome};
+use super::{GrantSummary, JitEngine, JitError, JitEvent, JitOutcome, JitWarning};
 
 /// Access to one port of a VM granted before the scenario's start and open then (Azure's
 /// `requests[].virtualMachines[].ports[]` with status `Initiated`).
@@ -73,14 +73,16 @@ impl JitEngine {
         let mut out = Effects::default();
         let mut rules = Vec::new();
         let mut written = 0;
+        let mut absent = Vec::new();
         for &nsg in &config.nsgs {
             if let Some(existing) = existing_allow_rules(topology.nsg(nsg), &port, vm_ip, &source).first() {
                 rules.push((nsg, existing.name.clone()));
                 continue;
             }
             // A policy in force beside a plan: the plan's NSG is what an apply leaves, without
-            // the grant's rule (`lint` reports it).
+            // the grant's rule (`lint` reports it, and the outcome's warning says so).
             if config.in_force {
+                absent.push(topology.nsg(nsg).name.clone());
                 continue;
             }
             // As a grant writes it: ahead of the VM's deny rule and of any deny that would defeat it.
@@ -100,6 +102,15 @@ impl JitEngine {
             rules.push((nsg, rule.name.clone()));
             self.write_rule(topology, nsg, rule, now, &mut out);
             written += 1;
+        }
+        if !absent.is_empty() {
+            out.warnings.push(JitWarning::GrantRuleAbsent {
+                requester: grant.requester.clone(),
+                vm: vm_name.clone(),
+                port: grant.port,
+                ends_at: grant.ends_at,
+                nsgs: absent,
+            });
         }
         let expires_at = grant.ends_at.max(now);
         let id = RequestId(self.requests.len() as u32);

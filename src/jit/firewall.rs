@@ -55,6 +55,7 @@ impl JitEngine {
             destination_port: mapped,
             translated_address: vm_ip,
             translated_port: port.number,
+            written_by_jit: true,
         };
         let f = topology.firewall_mut(fw);
         if f.groups.is_empty() {

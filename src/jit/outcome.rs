@@ -517,6 +517,21 @@ pub enum JitWarning {
         /// Each (NSG, port) without JIT's deny rule.
         missing: Vec<(String, u16)>,
     },
+    /// A grant open in Azure, on a VM whose JIT policy is taken over as in force beside a plan,
+    /// for which the NSGs as planned hold no allow rule: after an apply the port is closed to
+    /// its requester, although Defender still lists the request until it ends.
+    GrantRuleAbsent {
+        /// Who holds the grant.
+        requester: String,
+        /// The VM.
+        vm: String,
+        /// The port.
+        port: u16,
+        /// When the grant ends in Azure.
+        ends_at: Instant,
+        /// The NSGs JIT manages for the VM that lack the grant's allow rule.
+        nsgs: Vec<String>,
+    },
     /// The VM is behind a classic Azure Firewall: grants also get a DNAT rule there.
     BehindFirewall {
         /// The VM.
@@ -576,6 +591,14 @@ impl fmt::Display for JitWarning {
                 write!(
                     f,
                     "JIT's policy for vm '{vm}' is in force, but the NSGs as planned have no JIT deny rule for port {}: an apply leaves those ports to the NSGs' other rules (`nsgsim lint` says what the Internet then reaches) [model choice: JIT is taken to write no deny rule again until its policy is saved anew]",
+                    list.join(", ")
+                )
+            }
+            JitWarning::GrantRuleAbsent { requester, vm, port, ends_at, nsgs } => {
+                let list: Vec<String> = nsgs.iter().map(|n| format!("'{n}'")).collect();
+                write!(
+                    f,
+                    "the grant of {requester} for {vm}:{port} is open in Azure until {ends_at}, but the NSGs as planned have no allow rule for it (NSG {}): after an apply the port is closed to {requester}, although Defender lists the request until it ends (`nsgsim lint` reports JIT007) [model choice: Defender is taken not to write the allow rule again]",
                     list.join(", ")
                 )
             }

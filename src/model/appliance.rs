@@ -110,6 +110,9 @@ pub struct DnatRule {
     pub translated_address: IpAddr,
     /// The port it translates to.
     pub translated_port: u16,
+    /// Whether JIT wrote it for a grant (JIT behind a classic firewall): the trace then says
+    /// the VM's NSGs see the firewall's address. A rule of the scenario is never JIT's.
+    pub written_by_jit: bool,
 }
 
 /// A network rule.

@@ -41,31 +41,47 @@ pub fn parse_prefix(text: &str) -> Result<IpNet, ParseAddrError> {
 
 /// The special-purpose range `addr` is in, when it is one that no public (Internet-routable)
 /// address is taken from: private use (RFC 1918, fc00::/7), shared address space (RFC 6598),
-/// loopback, link-local, "this network", multicast and reserved. Returns the range and its name.
+/// loopback, link-local, "this network", multicast and reserved. Returns the range, its name and
+/// whether it is for private use.
 ///
 /// The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are
 /// not listed: examples and tests use them for public addresses.
-pub fn non_public_range(addr: IpAddr) -> Option<(&'static str, &'static str)> {
-    const V4: &[(&str, &str)] = &[
-        ("10.0.0.0/8", "RFC 1918"),
-        ("172.16.0.0/12", "RFC 1918"),
-        ("192.168.0.0/16", "RFC 1918"),
-        ("100.64.0.0/10", "shared address space, RFC 6598"),
-        ("127.0.0.0/8", "loopback"),
-        ("169.254.0.0/16", "link-local"),
-        ("0.0.0.0/8", "this network"),
-        ("224.0.0.0/4", "multicast"),
-        ("240.0.0.0/4", "reserved"),
+pub fn non_public_range(addr: IpAddr) -> Option<NonPublicRange> {
+    const fn r(range: &'static str, name: &'static str, private: bool) -> NonPublicRange {
+        NonPublicRange { range, name, private }
+    }
+    const V4: &[NonPublicRange] = &[
+        r("10.0.0.0/8", "RFC 1918", true),
+        r("172.16.0.0/12", "RFC 1918", true),
+        r("192.168.0.0/16", "RFC 1918", true),
+        r("100.64.0.0/10", "shared address space, RFC 6598", false),
+        r("127.0.0.0/8", "loopback", false),
+        r("169.254.0.0/16", "link-local", false),
+        r("0.0.0.0/8", "this network", false),
+        r("224.0.0.0/4", "multicast", false),
+        r("240.0.0.0/4", "reserved", false),
     ];
-    const V6: &[(&str, &str)] = &[
-        ("fc00::/7", "unique local"),
-        ("fe80::/10", "link-local"),
-        ("::1/128", "loopback"),
-        ("::/128", "unspecified"),
-        ("ff00::/8", "multicast"),
+    const V6: &[NonPublicRange] = &[
+        r("fc00::/7", "unique local", true),
+        r("fe80::/10", "link-local", false),
+        r("::1/128", "loopback", false),
+        r("::/128", "unspecified", false),
+        r("ff00::/8", "multicast", false),
     ];
     let table = if addr.is_ipv4() { V4 } else { V6 };
-    table.iter().copied().find(|(net, _)| net.parse::<IpNet>().is_ok_and(|n| n.contains(&addr)))
+    table.iter().copied().find(|r| r.range.parse::<IpNet>().is_ok_and(|n| n.contains(&addr)))
+}
+
+/// A special-purpose range no public address is taken from (see [`non_public_range`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonPublicRange {
+    /// The range, e.g. `10.0.0.0/8`.
+    pub range: &'static str,
+    /// Its name, e.g. `RFC 1918` or `loopback`.
+    pub name: &'static str,
+    /// Whether it is for private use (RFC 1918, IPv6 unique local), rather than another
+    /// special purpose.
+    pub private: bool,
 }
 
 /// A set of addresses of both families, each family a normalised list of ranges.
@@ -299,7 +315,7 @@ mod tests {
 
     #[test]
     fn non_public_ranges() {
-        let range = |a: &str| non_public_range(a.parse().expect("an address")).map(|(net, _)| net);
+        let range = |a: &str| non_public_range(a.parse().expect("an address")).map(|r| r.range);
         assert_eq!(range("10.0.1.4"), Some("10.0.0.0/8"));
         assert_eq!(range("172.31.255.255"), Some("172.16.0.0/12"));
         assert_eq!(range("172.32.0.1"), None);
@@ -309,6 +325,11 @@ mod tests {
         assert_eq!(range("224.0.0.1"), Some("224.0.0.0/4"));
         assert_eq!(range("255.255.255.255"), Some("240.0.0.0/4"));
         assert_eq!(range("fd00::1"), Some("fc00::/7"));
+        let private = |a: &str| non_public_range(a.parse().expect("an address")).map(|r| r.private);
+        assert_eq!(private("192.168.0.1"), Some(true));
+        assert_eq!(private("fd00::1"), Some(true));
+        assert_eq!(private("100.64.0.1"), Some(false), "shared address space is not private use");
+        assert_eq!(private("fe80::1"), Some(false));
         assert_eq!(range("::1"), Some("::1/128"));
         for public in ["20.10.0.4", "52.1.1.10", "192.0.2.10", "203.0.113.10", "2001:db8::1", "2603:1000::1"]
         {

@@ -13,8 +13,8 @@ mod protocol;
 mod range;
 
 pub use addr::{
-    AddrSet, ParseAddrError, non_public_range, parse_prefix, range_to_prefixes_v4, range_to_prefixes_v6,
-    split_at,
+    AddrSet, NonPublicRange, ParseAddrError, non_public_range, parse_prefix, range_to_prefixes_v4,
+    range_to_prefixes_v6, split_at,
 };
 pub use flow::Flow;
 pub use port::{ParsePortError, PortRange, PortSet};

@@ -27,6 +27,8 @@ pub enum Decision {
         address: IpAddr,
         /// Private port.
         port: u16,
+        /// Whether JIT wrote the rule for a grant.
+        written_by_jit: bool,
     },
     /// A network or application rule allowed it.
     Allow {
@@ -169,6 +171,7 @@ pub fn dnat(firewall: &Firewall, flow: &Flow) -> Option<Decision> {
                         rule: format!("{group}/{}/{}", c.name, r.name),
                         address: r.translated_address,
                         port: r.translated_port,
+                        written_by_jit: r.written_by_jit,
                     });
                 }
             }
@@ -308,7 +311,7 @@ impl Walk<'_> {
         let t = self.topology;
         let f = t.firewall(fw);
         let name = f.name.clone();
-        let Some(Decision::Dnat { rule, address, port }) = dnat(f, &flow) else {
+        let Some(Decision::Dnat { rule, address, port, written_by_jit }) = dnat(f, &flow) else {
             return self.deny(
                 HopKind::Firewall,
                 &name,
@@ -329,7 +332,7 @@ impl Walk<'_> {
                     flow.dst,
                     flow.dst_port,
                     f.private_ip,
-                    if rule.contains("/JIT-") {
+                    if written_by_jit {
                         ". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)"
                     } else {
                         ""
@@ -410,6 +413,7 @@ mod tests {
             destination_port: public_port,
             translated_address: ip(to),
             translated_port: to_port,
+            written_by_jit: false,
         }])
     }
 
@@ -529,12 +533,39 @@ mod tests {
         let inbound = Flow::new(IpProtocol::TCP, ip("203.0.113.9"), 50000, ip("20.0.0.1"), 2222);
         assert_eq!(
             dnat(&fw, &inbound),
-            Some(Decision::Dnat { rule: "nat/inbound/ssh".into(), address: ip("10.2.1.4"), port: 22 })
+            Some(Decision::Dnat {
+                rule: "nat/inbound/ssh".into(),
+                address: ip("10.2.1.4"),
+                port: 22,
+                written_by_jit: false
+            })
         );
         assert_eq!(dnat(&fw, &tcp("20.0.0.1", 2223)), None, "another port has no DNAT rule");
         assert_eq!(dnat(&fw, &tcp("20.0.0.2", 2222)), None, "another address is not the rule's destination");
         // Filtering (traffic routed through the firewall) never translates.
         assert_eq!(filter(&fw, &inbound), Decision::Deny { rule: "net/deny-all/all".into() });
+    }
+
+    #[test]
+    fn a_dnat_rule_is_jits_by_its_mark_never_by_its_name() {
+        // A scenario's collection named as JIT names its own is still the scenario's; the rule
+        // JIT writes carries the mark whatever its name.
+        let named_like_jit = firewall(vec![group(
+            "nat",
+            100,
+            vec![collection("JIT-vm1-22-0", 100, dnat_rules("JIT-vm1-22", 2222, "10.2.1.4", 22))],
+        )]);
+        let inbound = Flow::new(IpProtocol::TCP, ip("203.0.113.9"), 50000, ip("20.0.0.1"), 2222);
+        assert!(matches!(
+            dnat(&named_like_jit, &inbound),
+            Some(Decision::Dnat { written_by_jit: false, .. })
+        ));
+        let mut rules = dnat_rules("anything", 2222, "10.2.1.4", 22);
+        if let CollectionRules::Dnat(rs) = &mut rules {
+            rs[0].written_by_jit = true;
+        }
+        let written = firewall(vec![group("nat", 100, vec![collection("c", 100, rules)])]);
+        assert!(matches!(dnat(&written, &inbound), Some(Decision::Dnat { written_by_jit: true, .. })));
     }
 
     #[test]

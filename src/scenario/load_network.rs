@@ -280,6 +280,7 @@ impl Loader<'_> {
                             destination_port: port(r.destination_port, &format!("{rf}.destination_port"))?,
                             translated_address,
                             translated_port: port(r.translated_port, &format!("{rf}.translated_port"))?,
+                            written_by_jit: false,
                         });
                     }
                     RuleCollection { name: name.clone(), priority, rules: CollectionRules::Dnat(out_rules) }

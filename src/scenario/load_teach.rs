@@ -30,7 +30,11 @@ impl Loader<'_> {
     /// A step's concept question.
     pub(super) fn question(&self, q: &QuestionSpec, field: &str) -> Result<ConceptQuestion, Fault> {
         if q.ask.trim().is_empty() {
-            return Err(fault(format!("{field}.ask"), &q.ask, "the question is empty"));
+            return Err(fault(
+                format!("{field}.ask"),
+                &q.ask,
+                "the question is empty; valid: the question's text, shown before its choices",
+            ));
         }
         if q.choices.len() < 2 || q.choices.len() > MAX_CHOICES {
             return Err(fault(

@@ -12,17 +12,22 @@
 //!   (`NSGSIM_FUZZ_SECONDS`), shared by the fixed seeds and one fresh seed, which is printed
 //!   before the run and again with anything it finds, so that it replays exactly. Every run,
 //!   CI's included, explores a little new ground this way, as issue 21 asks. The fixed seeds
-//!   gate; the fresh seed's findings are printed loudly ("NOT GATING") and saved, but do not fail
-//!   the run unless `NSGSIM_FUZZ_FRESH=gate`: on 2026-12-06, 11 of the first 18 fresh seeds
-//!   (4,000 cases each) found an error message that did not say what is valid, so a gate on a
-//!   fresh seed would flip on the same commit. `NSGSIM_FUZZ_FRESH=0` leaves the fresh seed out
+//!   gate on the whole invariant. The fresh seed gates on every fact about a run (a panic, a
+//!   signal, the time or memory limit, an exit code, a raw control character, a value echoed
+//!   whole, an error without a position); its *wording* finds, an exit-2 error whose words the
+//!   heuristic list `SAYS_WHAT_IS_VALID` does not read as saying what is valid, are printed loudly
+//!   ("NOT GATING") and saved, but fail the run only under `NSGSIM_FUZZ_FRESH=gate`. Why: a word
+//!   list cannot judge every phrasing (seed 9315 found "Azure deploys a firewall only into the
+//!   subnet named AzureFirewallSubnet", which does say it), and a gate must give the same answer
+//!   on the same commit. The record: on 2026-12-06, 11 of the first 18 fresh seeds (4,000 cases
+//!   each) found a message that did not say what is valid; on 2026-12-07, seeds 9301–9340 found
+//!   one wording gap (9315, fixed) and no fact. `NSGSIM_FUZZ_FRESH=0` leaves the fresh seed out
 //!   (to compare two builds on the same inputs). Replay: `NSGSIM_FUZZ_SEED=N` (that seed gates,
 //!   whatever it is) and `NSGSIM_FUZZ_CASE=I` for one input. A longer run: `NSGSIM_FUZZ_SECONDS=3600 cargo test --release --test fuzz
 //!   -- --nocapture`. A failing input is saved under `target/tmp/fuzz-failures/` with its
 //!   command line; once fixed, it joins `tests/data/regressions/` (README there).
 //! - `regressions_keep_the_invariant`: every input of `tests/data/regressions/INDEX` with its
 //!   command and expected exit code.
-//! - `pending_regressions` (ignored): the reproducers that other work still has to fix.
 
 #![expect(clippy::print_stderr, reason = "the fuzz run prints its seeds, for reproduction, and its counts")]
 
@@ -67,16 +72,19 @@ fn env_number(name: &str) -> Option<u64> {
 struct Failure {
     /// The seed whose case failed.
     seed: u64,
+    /// Whether only the wording test failed ([`invariant::Violation::wording`]).
+    wording: bool,
     text: String,
 }
 
-/// Runs one case of `seed` in `dir`; `Err` describes a failure (and saves its input).
+/// Runs one case of `seed` in `dir`; `Err` describes a failure (and saves its input), with
+/// whether only its wording failed.
 fn run_case(
     target: &targets::Target,
     (seed, case): (u64, u64),
     dir: &Path,
     prlimit: bool,
-) -> Result<Duration, String> {
+) -> Result<Duration, (bool, String)> {
     let mut rng = case_rng(seed, case);
     let input = target.case(&mut rng, dir, &root());
     if let Some((name, bytes)) = &input.file {
@@ -85,7 +93,7 @@ fn run_case(
     let run = invariant::run(&input.args, dir, prlimit);
     match invariant::check(&run, &target.exceptions) {
         Ok(()) => Ok(run.elapsed),
-        Err(reason) => {
+        Err(invariant::Violation { wording, text: reason }) => {
             let saved_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
             std::fs::create_dir_all(&saved_dir).expect("the failure directory is writable");
             let stem = format!("{}-seed{seed}-case{case}", target.name);
@@ -99,13 +107,16 @@ fn run_case(
                 saved = format!("\n  input saved: {}", path.display());
             }
             let command: Vec<String> = input.args.iter().map(|a| a.chars().take(120).collect()).collect();
-            Err(format!(
-                "{reason}\n  target {}, fault '{}' in {}\n  replay: NSGSIM_FUZZ_SEED={seed} NSGSIM_FUZZ_CASE={case} cargo test --release --test fuzz bounded\n  command: nsgsim {}{saved}\n  stderr: {}",
-                target.name,
-                input.fault,
-                input.seed,
-                command.join(" "),
-                run.stderr.chars().take(600).collect::<String>()
+            Err((
+                wording,
+                format!(
+                    "{reason}\n  target {}, fault '{}' in {}\n  replay: NSGSIM_FUZZ_SEED={seed} NSGSIM_FUZZ_CASE={case} cargo test --release --test fuzz bounded\n  command: nsgsim {}{saved}\n  stderr: {}",
+                    target.name,
+                    input.fault,
+                    input.seed,
+                    command.join(" "),
+                    run.stderr.chars().take(600).collect::<String>()
+                ),
             ))
         }
     }
@@ -175,11 +186,11 @@ fn bounded_fuzz_run() {
                                         (elapsed, format!("{} seed {seed} case {case}", targets[which].name));
                                 }
                             }
-                            Err(text) => {
+                            Err((wording, text)) => {
                                 failed.fetch_add(1, Ordering::Relaxed);
                                 let mut f = failures.lock().expect("no worker panics");
                                 if f.len() < MAX_REPORTED {
-                                    f.push(Failure { seed, text });
+                                    f.push(Failure { seed, wording, text });
                                 }
                             }
                         }
@@ -201,21 +212,24 @@ fn bounded_fuzz_run() {
     );
     let mut failures = failures.into_inner().expect("no worker panics");
     let failed = failed.load(Ordering::Relaxed);
-    // What the fresh seed finds is shown, saved and counted, but does not decide the verdict
-    // unless asked (`NSGSIM_FUZZ_FRESH=gate`): a gate must give the same answer on the same
-    // commit, and fresh seeds still find new message gaps (docs in the module header).
-    let fresh_gates = std::env::var_os("NSGSIM_FUZZ_FRESH").is_some_and(|v| v == "gate");
+    // The fresh seed gates on every fact about a run (a panic, a signal, the time or memory
+    // limit, an exit code, a raw control character, a value echoed whole, an error without a
+    // position). Its wording finds (an error whose words the heuristic list does not read as
+    // saying what is valid) are shown, saved and counted but do not decide the verdict unless
+    // asked (`NSGSIM_FUZZ_FRESH=gate`): a gate must give the same answer on the same commit, and a
+    // word list cannot judge every phrasing (docs in the module header).
+    let fresh_gates_wording = std::env::var_os("NSGSIM_FUZZ_FRESH").is_some_and(|v| v == "gate");
     let explored = env_number("NSGSIM_FUZZ_SEED").is_none() && seeds.len() > FIXED_SEEDS.len();
-    if explored && !fresh_gates {
+    if explored && !fresh_gates_wording {
         let (found, gating): (Vec<Failure>, Vec<Failure>) =
-            failures.into_iter().partition(|f| f.seed == fresh);
+            failures.into_iter().partition(|f| f.seed == fresh && f.wording);
         if !found.is_empty() {
             // Written to the process's standard error directly: the test harness captures
             // `eprintln!` of a test that passes, and this must be seen in CI's log.
             use std::io::Write as _;
             let _ = writeln!(
                 std::io::stderr(),
-                "fuzz: NOT GATING: the fresh seed {fresh} found {} input(s) that break the invariant; replay with NSGSIM_FUZZ_SEED={fresh}, fix, and add the input to tests/data/regressions:\n\n{}",
+                "fuzz: NOT GATING: the fresh seed {fresh} found {} error(s) whose words do not say what is valid; replay with NSGSIM_FUZZ_SEED={fresh}, fix the message, and add the input to tests/data/regressions:\n\n{}",
                 found.len(),
                 found.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join("\n\n")
             );
@@ -282,8 +296,8 @@ fn replay_index(dir: &Path) -> Vec<String> {
             dir.display()
         );
         let run = invariant::run(&r.args, &scratch, prlimit);
-        if let Err(reason) = invariant::check(&run, &[]) {
-            problems.push(format!("{}: {reason}", r.file));
+        if let Err(violation) = invariant::check(&run, &[]) {
+            problems.push(format!("{}: {}", r.file, violation.text));
         } else if run.code != Some(r.code) {
             problems.push(format!("{}: exit {:?}, expected {}: {}", r.file, run.code, r.code, run.stderr));
         }
@@ -295,15 +309,6 @@ fn replay_index(dir: &Path) -> Vec<String> {
 #[test]
 fn regressions_keep_the_invariant() {
     let problems = replay_index(&root().join("tests/data/regressions"));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-/// The reproducers of issue 21 that other work fixes (the ARM evaluator's bounds, the import
-/// reader's positions): `cargo test --release --test fuzz -- --ignored` shows where they stand.
-#[test]
-#[ignore = "waits for the ARM evaluator and import rewrite (issues 21 and 23); see tests/data/regressions/pending/INDEX"]
-fn pending_regressions() {
-    let problems = replay_index(&root().join("tests/data/regressions/pending"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

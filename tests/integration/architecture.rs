@@ -7,6 +7,8 @@
 //! - Only `scenario` and `import` implement `Deserialize`; nothing implements `Serialize`.
 //! - Only `cli` (and `main.rs`) knows clap and `anyhow`.
 //! - No source file is over 1,200 lines, except the few listed below that wait for their split.
+//! - No code outside `report` decides by a message's words: the engine's phrases (a route's
+//!   `system (…)`, a JIT rule's `JIT-`, a range's `RFC 1918`, `refused`, …) are never tested for.
 //!
 //! Unit tests are exempt (`#[cfg(test)]` items and the files they declare): a test may build
 //! its fixture with a module above the one it tests (a scenario file is the quickest world).
@@ -55,6 +57,10 @@ struct Source {
     /// The names listed in its `#[derive(..)]` attributes and the traits it implements by hand,
     /// outside unit tests.
     traits: Vec<Use>,
+    /// The string literals it tests text against, outside unit tests: the argument of
+    /// `.contains("…")`, `.starts_with("…")`, `.ends_with("…")`, `.strip_prefix("…")`,
+    /// `.strip_suffix("…")`, `.find("…")`, and the right side of `== "…"` and `!= "…"`.
+    words: Vec<Use>,
     /// Files it declares under `#[cfg(test)]` (`mod testing;`).
     test_modules: Vec<PathBuf>,
     /// How many lines it has.
@@ -132,9 +138,32 @@ fn scan(stream: TokenStream, source: &mut Source, dir: &Path) {
                 }
                 scan(g.stream(), source, dir);
             }
+            TokenTree::Punct(p)
+                if matches!(p.as_char(), '=' | '!')
+                    && p.spacing() == proc_macro2::Spacing::Joint
+                    && is_punct(tokens.get(i + 1), '=') =>
+            {
+                // `x == "…"`, `x != "…"` (not `a <= b`: the scanner sees `=` after `<`).
+                if !matches!(i.checked_sub(1).and_then(|q| tokens.get(q)), Some(TokenTree::Punct(q)) if q.spacing() == proc_macro2::Spacing::Joint)
+                    && let Some(word) = string_literal(tokens.get(i + 2))
+                {
+                    let (line, column) = position(p.span());
+                    source.words.push(Use { name: word, line, column });
+                }
+            }
             TokenTree::Ident(id) => {
                 let name = id.to_string();
                 let (line, column) = position(id.span());
+                const TESTS: &[&str] =
+                    &["contains", "starts_with", "ends_with", "strip_prefix", "strip_suffix", "find"];
+                if TESTS.contains(&name.as_str())
+                    && is_punct(i.checked_sub(1).and_then(|p| tokens.get(p)), '.')
+                    && let Some(TokenTree::Group(args)) = tokens.get(i + 1)
+                    && args.delimiter() == Delimiter::Parenthesis
+                    && let Some(word) = string_literal(args.stream().into_iter().next().as_ref())
+                {
+                    source.words.push(Use { name: word, line, column });
+                }
                 let path_sep = is_punct(tokens.get(i + 1), ':') && is_punct(tokens.get(i + 2), ':');
                 // `impl<'de> Deserialize<'de> for X`, `impl serde::Serialize for X`.
                 if name == "impl" {
@@ -198,6 +227,17 @@ fn scan(stream: TokenStream, source: &mut Source, dir: &Path) {
     }
 }
 
+/// The text of a plain string literal (`"…"`), without its quotes.
+fn string_literal(tree: Option<&TokenTree>) -> Option<String> {
+    match tree {
+        Some(TokenTree::Literal(l)) => {
+            let text = l.to_string();
+            text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 /// Every `.rs` file under `src/`, read, sorted by path.
 fn sources() -> Vec<Source> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -245,6 +285,7 @@ fn sources() -> Vec<Source> {
                 paths: Vec::new(),
                 macros: Vec::new(),
                 traits: Vec::new(),
+                words: Vec::new(),
                 test_modules: Vec::new(),
                 lines: text.lines().count(),
             };
@@ -420,9 +461,10 @@ fn the_scanner_finds_crate_paths_however_written() {
         struct S;
         impl<'de> Deserialize<'de> for T {}
         #[cfg(test)]
-        mod tests { use crate::scenario::load_str; }
+        mod tests { use crate::scenario::load_str; fn t(s: &str) -> bool { s.contains("in a test") } }
         #[cfg(test)]
         mod testing;
+        fn h(s: &str) -> bool { s == "system (Internet)" || s.starts_with("refused: ") || s <= "b" || s.len() != 3 }
     "#;
     let mut source = Source {
         path: "x.rs".into(),
@@ -431,6 +473,7 @@ fn the_scanner_finds_crate_paths_however_written() {
         paths: Vec::new(),
         macros: Vec::new(),
         traits: Vec::new(),
+        words: Vec::new(),
         test_modules: Vec::new(),
         lines: 0,
     };
@@ -445,6 +488,39 @@ fn the_scanner_finds_crate_paths_however_written() {
     assert_eq!(
         source.test_modules,
         [PathBuf::from("src/x/testing.rs"), PathBuf::from("src/x/testing/mod.rs")]
+    );
+    let words: Vec<&str> = source.words.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(words, ["system (Internet)", "refused: "]);
+}
+
+/// Outcomes are data (issue 23): no code outside `report` (which renders messages) decides by
+/// testing a message for the words the engine writes. Each phrase below was once tested for
+/// (`selected.source == "system (Internet)"`, `rule.contains("/JIT-")`, a range's name
+/// `starts_with("RFC 1918")`, …); the fact now travels as a variant or a field.
+#[test]
+fn no_code_outside_report_decides_by_a_messages_words() {
+    const PHRASES: &[&str] = &[
+        "system (",
+        "user route",
+        "JIT-",
+        "RFC 1918",
+        "unique local",
+        "refused",
+        "only known at deployment",
+        "TEST00",
+        "is not an integer",
+        "argument(s)",
+    ];
+    let mut wrong = Vec::new();
+    for source in sources().iter().filter(|s| s.module.as_deref() != Some("report")) {
+        for w in source.words.iter().filter(|w| PHRASES.iter().any(|p| w.name.contains(p))) {
+            wrong.push(format!("{}:{}:{}: tests text for \"{}\"", source.path, w.line, w.column, w.name));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "decisions by a message's words (match a variant or a field instead):\n{}",
+        wrong.join("\n")
     );
 }
 

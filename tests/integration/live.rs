@@ -197,3 +197,22 @@ fn a_rest_jit_policy_imported_with_the_plan_is_in_force_and_lint_alone_reports_t
     // Every command's output says the deny rules are missing: the timeline of `run`.
     nsgsim(&["run", out]).stdout_has(&["is in force, but the NSGs as planned have no JIT deny rule for port 22 in NSG 'nsg-web', 3389 in NSG 'nsg-web'"]);
 }
+
+#[test]
+fn the_run_timeline_says_an_in_force_grant_loses_its_allow_rule_at_an_apply() {
+    // Issue 18: an open grant that the planned NSG lacks was shown as granted, full stop. What
+    // Azure has after the apply: Defender still lists alice's request, but no allow rule opens the
+    // port (lint's JIT007 says the same).
+    let dir = TempDir::new("in-force-grant");
+    let out = dir.path().join("plan-import.ron");
+    let out = out.to_str().expect("utf-8");
+    nsgsim(&["import", "tests/data/live/plan.json", "tests/data/live/jit-policy-rest.json", "-o", out])
+        .assert_code(0);
+    nsgsim(&["run", out]).stdout_has(&[
+        "alice@contoso.com was granted access to vm-web:22 from 198.51.100.9 until 2025-01-06T11:30:00Z",
+        "warning: the grant of alice@contoso.com for vm-web:22 is open in Azure until 2025-01-06T11:30:00Z, but the NSGs as planned have no allow rule for it (NSG 'nsg-web'): after an apply the port is closed to alice@contoso.com",
+    ]);
+    // And the flow the grant would let in is denied, as after the apply.
+    nsgsim(&["eval", out, "--from", "198.51.100.9", "--to", "vm-web", "--port", "22", "--at", "1h"])
+        .stdout_has(&["verdict: Deny", "defaultSecurityRules/DenyAllInBound denies"]);
+}

@@ -474,3 +474,38 @@ fn r21_a_firewall_outside_its_subnet_says_what_is_valid() {
         "{name}:{line}:{column}: resources[2].properties.ipConfigurations[0].properties.subnet.id: 'Azu+eFirewallSubnet': Azure Firewall 'fw' is in subnet 'Azu+eFirewallSubnet'; valid: the subnet named AzureFirewallSubnet, the only one Azure deploys a firewall into"
     )]);
 }
+
+/// Found by fresh fuzz seeds 9328 and 9331: an empty concept question, and a Terraform
+/// reference that is not a resource id, said what is wrong but not what is valid.
+#[test]
+fn r21_an_empty_question_and_a_bad_terraform_id_say_what_is_valid() {
+    refused_at(
+        "check",
+        "fuzz-scenario-empty-question.ron",
+        "\" \"",
+        "timeline[0].question.ask: the question is empty; valid: the question's text, shown before its choices",
+    );
+    let name = "fuzz-terraform-nic-id-not-an-id.json";
+    let (line, column) = position(&regression_text(name), "\"source_port_range\"", 0);
+    let dir = TempDir::new("tf-id");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: values.root_module.resources[1](azurerm_windows_virtual_machine.web).values.network_interface_ids[0]: 'source_port_range': network_interface_ids: not an Azure resource id (valid: /subscriptions/…/resourceGroups/…/providers/<namespace>/<type>/<name>)"
+    )]);
+}
+
+/// Found by fresh fuzz seed 9327: an index past the end of an ARM array said what is wrong but
+/// not which indexes are valid.
+#[test]
+fn r21_an_arm_index_out_of_range_names_the_valid_indexes() {
+    let name = "fuzz-arm-index-out-of-range.json";
+    let (line, column) =
+        position(&regression_text(name), "\"[parameters('rules')[copyIndex('securityRules')].name]\"", 0);
+    let dir = TempDir::new("arm-index");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: resources[0].properties.securityRules[2].name: '[parameters('rules')[copyIndex('securityRules')].name]': index 2 is out of range for an array of 2 item(s); valid: 0..=1"
+    )]);
+}

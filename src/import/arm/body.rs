@@ -112,9 +112,13 @@ fn evaluate_string(text: &str, node: &Node, scope: &TemplateScope, path: &str) -
             placeholder_guard(with_unknowns(Node::from_json(&v, node.position)), key, text, in_sku(path))
         }
         Err(reason) if scope.budget().is_exceeded() => {
-            return Err(BodyError { path: path.to_string(), position: node.position, message: reason });
+            return Err(BodyError {
+                path: path.to_string(),
+                position: node.position,
+                message: reason.into(),
+            });
         }
-        Err(reason) => unknown(text, reason, node),
+        Err(reason) => unknown(text, reason.into(), node),
     })
 }
 

@@ -195,7 +195,7 @@ pub fn inner_scope(
                     "parameters('{name}'), passed in by the parent as an expression that gives {}, not an object with 'value'",
                     shorten(&other.to_string())
                 )),
-                Err(e) if scope.budget().is_exceeded() => return Err(e),
+                Err(e) if scope.budget().is_exceeded() => return Err(e.into()),
                 Err(e) => Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {e}")),
             }
         } else if given.get("value").is_none() && given.get("copy").is_some_and(|c| c.as_array().is_some()) {
@@ -216,7 +216,7 @@ pub fn inner_scope(
         } else if let Some(v) = given.get("value") {
             match eval_json(&v.to_json(), scope) {
                 Ok(v) => Supplied::Value(v),
-                Err(e) if scope.budget().is_exceeded() => return Err(e),
+                Err(e) if scope.budget().is_exceeded() => return Err(e.into()),
                 Err(e) => Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {e}")),
             }
         } else if let Some(r) = given.get("reference") {
@@ -266,7 +266,7 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
             let value = match output.get("copy") {
                 Some(copy) => output_copy(copy, &inner),
                 None => match output.get("value") {
-                    Some(v) => eval_json(&v.to_json(), &inner),
+                    Some(v) => eval_json(&v.to_json(), &inner).map_err(String::from),
                     None => Err("the output has neither a value nor a copy loop".to_string()),
                 },
             };

@@ -85,13 +85,44 @@ fn object(root: &Node, key: &str) -> Map<String, Value> {
 pub fn scope(root: &Node, supplied: HashMap<String, Supplied>, deployment: Deployment) -> TemplateScope {
     let text = |key: &str| root.get(key).and_then(Node::as_str).unwrap_or_default().to_string();
     let functions = root.get("functions").map(Node::to_json).unwrap_or(Value::Null);
-    TemplateScope::template(object(root, "parameters"), object(root, "variables"), supplied, deployment)
+    TemplateScope::template(parameter_declarations(root), object(root, "variables"), supplied, deployment)
         .with_template_details(&functions, &text("$schema"), &text("contentVersion"))
 }
 
-/// The declared parameters of `root`, as JSON.
+/// The declared parameters of `root`, as JSON, each typed by a user-defined type
+/// (`"$ref": "#/definitions/NAME"`) taking that type's `type` and `nullable` where it does not
+/// declare its own: a parameter of a nullable type answers `null` when given nothing, as one
+/// declared `"nullable": true` does (every Azure Verified Module's optional parameters are so).
 pub fn parameter_declarations(root: &Node) -> Map<String, Value> {
-    object(root, "parameters")
+    let definitions = object(root, "definitions");
+    let mut parameters = object(root, "parameters");
+    for declaration in parameters.values_mut() {
+        resolve_type_ref(declaration, &definitions);
+    }
+    parameters
+}
+
+/// Fills `declaration`'s missing `type` and `nullable` from the user-defined type its `$ref`
+/// names, following a chain of references up to a small depth (a cycle ends there).
+fn resolve_type_ref(declaration: &mut Value, definitions: &Map<String, Value>) {
+    const MAX_CHAIN: usize = 16;
+    let Some(fields) = declaration.as_object_mut() else { return };
+    let mut target = fields.get("$ref").and_then(Value::as_str).map(str::to_string);
+    for _ in 0..MAX_CHAIN {
+        let Some(name) = target.as_deref().and_then(|r| r.strip_prefix("#/definitions/")) else { return };
+        let Some(definition) = definitions.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, d)| d)
+        else {
+            return;
+        };
+        for key in ["type", "nullable"] {
+            if let Some(value) = definition.get(key)
+                && !fields.contains_key(key)
+            {
+                fields.insert(key.to_string(), value.clone());
+            }
+        }
+        target = definition.get("$ref").and_then(Value::as_str).map(str::to_string);
+    }
 }
 
 /// The `file:` URI of `path`, as `deployment().properties.templateLink.uri` gives it offline.
@@ -149,7 +180,7 @@ pub fn count_resources(decls: &[Decl<'_>], scope: &TemplateScope) -> Option<(usi
             return Some((
                 i,
                 format!(
-                    "the template declares more than {MAX_RESOURCES} resources, copies counted ({total} with this one); ARM refuses it (\"800 resources (including copy count)\"); split it into nested templates"
+                    "the template declares more than {MAX_RESOURCES} resources, copies counted ({total} with this one); ARM refuses it (\"800 resources (including copy count)\"); valid: at most {MAX_RESOURCES} resources per template, copies counted (split it into nested templates)"
                 ),
             ));
         }

@@ -123,6 +123,33 @@ fn language_version_2_reads_symbolic_resources_existing_references_and_copies() 
 }
 
 #[test]
+fn a_parameter_of_a_nullable_user_defined_type_is_null_when_given_nothing() {
+    // The shape of every Azure Verified Module's optional parameters: `$ref` to a definition that
+    // is `nullable`, read through `coalesce(...)` in a property copy count.
+    let text = r##"{"languageVersion": "2.0", "contentVersion": "1.0.0.0",
+      "definitions": {"rulesT": {"type": "array", "items": {"type": "object"}, "nullable": true},
+                      "aliasT": {"$ref": "#/definitions/rulesT"},
+                      "requiredT": {"type": "array", "items": {"type": "object"}}},
+      "parameters": {"rules": {"$ref": "#/definitions/rulesT"}, "aliased": {"$ref": "#/definitions/aliasT"},
+                     "required": {"$ref": "#/definitions/requiredT"}},
+      "resources": {
+        "nsg": {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-11-01",
+                "name": "[format('nsg-{0}-{1}', length(coalesce(parameters('rules'), createArray())), if(equals(parameters('aliased'), null()), 'none', 'some'))]",
+                "properties": {"copy": [{"name": "securityRules", "count": "[length(coalesce(parameters('rules'), createArray()))]",
+                                         "input": {"name": "[coalesce(parameters('rules'), createArray())[copyIndex('securityRules')].name]"}}]}}
+      }}"##;
+    let (out, _) = read(text, &Parameters::default()).expect("reads");
+    assert_eq!(names_of(&out), ["Microsoft.Network/networkSecurityGroups|nsg-0-none"]);
+    assert_eq!(prop(&out.resources[0], &["properties", "securityRules"]), serde_json::json!([]));
+    // A type that is not nullable still needs a value, and the error says how to give it.
+    let needs = text
+        .replace("nsg-{0}-{1}", "nsg-{0}-{1}-{2}")
+        .replace("'none', 'some'))]", "'none', 'some'), length(parameters('required')))]");
+    let err = read(&needs, &Parameters::default()).expect_err("required has no value").to_string();
+    assert!(err.contains("parameters('required'): the parameter has no value and no defaultValue"), "{err}");
+}
+
+#[test]
 fn reference_resolves_a_declared_resource_by_id_and_a_cycle_is_named() {
     let text = r#"{"resources": [
         {"type": "Microsoft.Network/networkInterfaces", "name": "nic",

@@ -303,7 +303,7 @@ impl<'a> Reader<'a, '_> {
         if let Some((text, _, at)) = attrs.text(field, self.diag)? {
             return match parse_id(&text) {
                 Some(r) => Ok(Some(r.name().to_string())),
-                None => Err(self.diag.invalid(&at, &text, format!("{field}: not an Azure resource id"))),
+                None => Err(self.diag.invalid(&at, &text, format!("{field}: not an Azure resource id (valid: /subscriptions/…/resourceGroups/…/providers/<namespace>/<type>/<name>)"))),
             };
         }
         let inst = &self.instances[i];
@@ -531,7 +531,7 @@ impl<'a> Reader<'a, '_> {
         if !attrs.has_unknown(name) {
             for (text, node, at) in attrs.texts(name, self.diag)? {
                 let Some(r) = parse_id(&text) else {
-                    return Err(self.diag.invalid(&at, &text, format!("{name}: not an Azure resource id")));
+                    return Err(self.diag.invalid(&at, &text, format!("{name}: not an Azure resource id (valid: /subscriptions/…/resourceGroups/…/providers/<namespace>/<type>/<name>)")));
                 };
                 if !expected.is_empty() && !expected.iter().any(|e| e.eq_ignore_ascii_case(&r.kind)) {
                     return Err(self.diag.invalid(

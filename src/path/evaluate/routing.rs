@@ -82,7 +82,7 @@ impl Walk<'_> {
             RouteHop::Internet => {
                 if let Some(dst_vnet) = t.vnet_seen_from(s.vnet, flow.dst).filter(|d| *d != s.vnet)
                     && t.peered_subnets(dst_vnet, s.vnet).is_some()
-                    && selected.source == "system (Internet)"
+                    && selected.source == route::RouteSource::Internet
                 {
                     let (here, there) = (&t.vnet(s.vnet).name, &t.vnet(dst_vnet).name);
                     let what = match t.subnet_in_vnet(dst_vnet, flow.dst) {

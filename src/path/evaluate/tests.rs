@@ -379,6 +379,7 @@ fn dnat_topology(rules: Vec<crate::nsg::SecurityRule>) -> (Topology, crate::mode
         destination_port: 50022,
         translated_address: ip("10.1.1.4"),
         translated_port: 22,
+        written_by_jit: false,
     };
     let firewall = Firewall {
         name: "fw".into(),

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::json::{Cursor, SyntaxError, value_end};
 use super::{FlowLogError, csv};
 use crate::import::json_position::Position;
+use crate::position::chars_in;
 
 /// The size a chunk is cut at (it ends at the first record boundary past it).
 pub const CHUNK_BYTES: usize = 1 << 17;
@@ -291,11 +292,6 @@ pub(super) fn advance_position(at: Position, bytes: &[u8]) -> Position {
     };
     let (count, last) = newlines.fold((1, first), |(n, _), i| (n + 1, i));
     Position { line: at.line + count, column: 1 + chars_in(&bytes[last + 1..]) }
-}
-
-/// The characters in a run of UTF-8 bytes: the bytes that do not continue a sequence.
-fn chars_in(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 /// What a chunk holds.

@@ -463,18 +463,16 @@ impl Loader<'_> {
                     .address
                     .parse()
                     .map_err(|_| fault(format!("{field}.address"), &p.address, not_an_ip(&p.address)))?;
-                if let Some((range, what)) = crate::net::non_public_range(address) {
+                if let Some(special) = crate::net::non_public_range(address) {
                     return Err(fault(
                         format!("{field}.address"),
                         &p.address,
                         format!(
-                            "public IP '{}': {address} is a {} address ({range}, {what}); valid: a public, Internet-routable address such as 20.10.0.4 (Azure allocates public IPs from its public ranges)",
+                            "public IP '{}': {address} is a {} address ({}, {}); valid: a public, Internet-routable address such as 20.10.0.4 (Azure allocates public IPs from its public ranges)",
                             p.name,
-                            if what.starts_with("RFC 1918") || what == "unique local" {
-                                "private"
-                            } else {
-                                "non-public"
-                            },
+                            if special.private { "private" } else { "non-public" },
+                            special.range,
+                            special.name,
                         ),
                     ));
                 }

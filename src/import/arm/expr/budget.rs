@@ -54,7 +54,8 @@ impl Budget {
     /// The message of a spent budget.
     pub fn exhausted() -> String {
         format!(
-            "the template's expressions build or copy more than {} MiB of strings, arrays and objects (nsgsim's bound; ARM itself refuses a template larger than 4 MB once its loops are expanded and its variables and parameters resolved)",
+            "the template's expressions build or copy more than {} MiB of strings, arrays and objects (nsgsim's bound; ARM itself refuses a template larger than 4 MB once its loops are expanded and its variables and parameters resolved); valid: expressions that build at most {} MiB in all (split the template into nested ones, or pass smaller values)",
+            MAX_BUILT_BYTES / (1024 * 1024),
             MAX_BUILT_BYTES / (1024 * 1024)
         )
     }

@@ -10,13 +10,14 @@
 
 use serde_json::Value;
 
+use super::ExprError;
 use crate::import::json::shorten;
 
 /// Formats `args` into `fmt`.
 ///
 /// # Errors
 /// A malformed placeholder, an index with no argument, or a format that does not apply.
-pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, String> {
+pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, ExprError> {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
     while let Some(c) = chars.next() {
@@ -43,7 +44,7 @@ pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, String> {
                     return Err(format!(
                         "'{{{}' has no closing brace; valid: a placeholder closed by '}}' ({{0}}), or '{{{{' for a brace",
                         shorten(&spec)
-                    ));
+                    ).into());
                 }
                 out.push_str(&placeholder(&spec, args)?);
             }
@@ -54,7 +55,7 @@ pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, String> {
     Ok(out)
 }
 
-fn placeholder(spec: &str, args: &[Value]) -> Result<String, String> {
+fn placeholder(spec: &str, args: &[Value]) -> Result<String, ExprError> {
     let (head, format) = match spec.split_once(':') {
         Some((h, f)) => (h, Some(f)),
         None => (spec, None),
@@ -106,7 +107,7 @@ fn valid_placeholders(args: &[Value]) -> String {
 }
 
 /// A number in a .NET numeric format.
-fn number(n: &serde_json::Number, format: &str) -> Result<String, String> {
+fn number(n: &serde_json::Number, format: &str) -> Result<String, ExprError> {
     let value = n.as_f64().unwrap_or(0.0);
     let mut chars = format.chars();
     let kind = chars.next().unwrap_or('G');
@@ -121,7 +122,7 @@ fn number(n: &serde_json::Number, format: &str) -> Result<String, String> {
     Ok(match kind.to_ascii_uppercase() {
         'D' => {
             let Some(i) = n.as_i64() else {
-                return Err(format!("format 'D' takes an integer, found {n}"));
+                return Err(format!("format 'D' takes an integer, found {n}").into());
             };
             let digits = i.unsigned_abs().to_string();
             let width = precision.unwrap_or(0);
@@ -133,7 +134,7 @@ fn number(n: &serde_json::Number, format: &str) -> Result<String, String> {
         }
         'X' => {
             let Some(i) = n.as_i64() else {
-                return Err(format!("format 'X' takes an integer, found {n}"));
+                return Err(format!("format 'X' takes an integer, found {n}").into());
             };
             let hex = if kind == 'x' { format!("{i:x}") } else { format!("{i:X}") };
             format!("{}{hex}", "0".repeat(precision.unwrap_or(0).saturating_sub(hex.len())))
@@ -174,12 +175,13 @@ fn grouped(value: f64, decimals: usize) -> String {
 
 /// A custom numeric format of `0` (a digit, always), `#` (a digit when significant), `,`
 /// (thousands separators, when between digit placeholders) and `.` (the decimal point).
-fn custom(value: f64, format: &str) -> Result<String, String> {
+fn custom(value: f64, format: &str) -> Result<String, ExprError> {
     if !format.chars().all(|c| matches!(c, '0' | '#' | ',' | '.')) {
         return Err(format!(
             "'{}' is not a numeric format nsgsim evaluates (D, X, N, F, E, G, P, or a pattern of 0 # , .)",
             shorten(format)
-        ));
+        )
+        .into());
     }
     let (int_part, frac_part) = format.split_once('.').unwrap_or((format, ""));
     let decimals = frac_part.chars().filter(|c| matches!(c, '0' | '#')).count();

@@ -35,6 +35,7 @@ use crate::import::json::{kind_of as type_name, shorten};
 
 pub mod budget;
 mod context;
+mod error;
 mod format;
 mod functions;
 pub mod hash;
@@ -43,6 +44,7 @@ pub mod placeholder;
 
 pub use budget::Budget;
 pub use context::Deployment;
+pub use error::{ArgKind, ExprError};
 use parser::Parser;
 
 /// How deep expressions, and chains of variables and parameters, may nest.
@@ -130,7 +132,7 @@ struct Declarations {
     schema: String,
     content_version: String,
     /// Variables and parameter defaults already evaluated, by their label (lower case).
-    memo: RefCell<HashMap<String, Result<Value, String>>>,
+    memo: RefCell<HashMap<String, Result<Value, ExprError>>>,
 }
 
 /// The template's `parameters` (declarations and given values) and `variables`, the deployment
@@ -263,7 +265,7 @@ impl TemplateScope {
 ///
 /// # Errors
 /// A message saying what cannot be evaluated and why.
-pub fn eval_string(text: &str, scope: &TemplateScope) -> Result<ArmValue, String> {
+pub fn eval_string(text: &str, scope: &TemplateScope) -> Result<ArmValue, ExprError> {
     let mut ev = Eval { scope, stack: Vec::new() };
     ev.text(text).map(V::into_arm)
 }
@@ -273,10 +275,12 @@ pub fn eval_string(text: &str, scope: &TemplateScope) -> Result<ArmValue, String
 ///
 /// # Errors
 /// See [`eval_string`].
-pub fn eval_value(value: &Value, scope: &TemplateScope) -> Result<ArmValue, String> {
+pub fn eval_value(value: &Value, scope: &TemplateScope) -> Result<ArmValue, ExprError> {
     match value {
         Value::String(s) => eval_string(s, scope),
-        Value::Number(n) => n.as_i64().map(ArmValue::Int).ok_or_else(|| format!("{n} is not an integer")),
+        Value::Number(n) => {
+            n.as_i64().map(ArmValue::Int).ok_or_else(|| format!("{n} is not an integer").into())
+        }
         other => {
             let mut ev = Eval { scope, stack: Vec::new() };
             ev.deep(other).map(V::into_arm)
@@ -288,7 +292,7 @@ pub fn eval_value(value: &Value, scope: &TemplateScope) -> Result<ArmValue, Stri
 ///
 /// # Errors
 /// See [`eval_string`].
-pub fn eval_json(value: &Value, scope: &TemplateScope) -> Result<Value, String> {
+pub fn eval_json(value: &Value, scope: &TemplateScope) -> Result<Value, ExprError> {
     let mut ev = Eval { scope, stack: Vec::new() };
     Ok(ev.deep(value)?.json(&scope.deployment))
 }
@@ -297,7 +301,7 @@ pub fn eval_json(value: &Value, scope: &TemplateScope) -> Result<Value, String> 
 ///
 /// # Errors
 /// An expression that cannot be evaluated, or a value that is not a boolean.
-pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, String> {
+pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, ExprError> {
     let v = match value {
         Value::String(s) => Eval { scope, stack: Vec::new() }.text(s)?,
         other => V::J(other.clone()),
@@ -309,9 +313,9 @@ pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, Stri
         V::J(v) if placeholder::in_json(&v) => {
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_json(&v, &mut names);
-            Err(placeholder::needed(&names, "a condition"))
+            Err(placeholder::needed(&names, "a condition").into())
         }
-        other => Err(format!("a condition must be a boolean, found {}", other.describe())),
+        other => Err(format!("a condition must be a boolean, found {}", other.describe()).into()),
     }
 }
 
@@ -319,20 +323,25 @@ pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, Stri
 ///
 /// # Errors
 /// An expression that cannot be evaluated, or a value that is not such an integer.
-pub fn eval_count(value: &Value, scope: &TemplateScope) -> Result<i64, String> {
+pub fn eval_count(value: &Value, scope: &TemplateScope) -> Result<i64, ExprError> {
     match eval_value(value, scope)? {
         ArmValue::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(n),
         ArmValue::Int(n) => Err(format!(
             "a copy count is 0-{MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\"), found {n}"
-        )),
+        )
+        .into()),
         ArmValue::Str(s) if placeholder::in_str(&s) => {
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_str(&s, &mut names);
-            Err(placeholder::needed(&names, "a copy count"))
+            Err(placeholder::needed(&names, "a copy count").into())
         }
-        ArmValue::Str(s) => Err(format!("a copy count is an integer, found the string '{}'", shorten(&s))),
-        ArmValue::Ref(r) => Err(format!("a copy count is an integer, found the resource id of {}", r.kind)),
-        ArmValue::Json(v) => Err(format!("a copy count is an integer, found {}", type_name(&v))),
+        ArmValue::Str(s) => {
+            Err(format!("a copy count is an integer, found the string '{}'", shorten(&s)).into())
+        }
+        ArmValue::Ref(r) => {
+            Err(format!("a copy count is an integer, found the resource id of {}", r.kind).into())
+        }
+        ArmValue::Json(v) => Err(format!("a copy count is an integer, found {}", type_name(&v)).into()),
     }
 }
 
@@ -404,7 +413,7 @@ struct Eval<'a> {
 
 impl Eval<'_> {
     /// A string as ARM reads it: `[[…` is a literal, `[…]` an expression, anything else literal.
-    fn text(&mut self, text: &str) -> Result<V, String> {
+    fn text(&mut self, text: &str) -> Result<V, ExprError> {
         let trimmed = text.trim();
         if let Some(rest) = trimmed.strip_prefix("[[") {
             return Ok(V::str(format!("[{rest}")));
@@ -416,13 +425,14 @@ impl Eval<'_> {
     }
 
     /// The expression `body` (without its brackets).
-    fn expression(&mut self, body: &str) -> Result<V, String> {
+    fn expression(&mut self, body: &str) -> Result<V, ExprError> {
         let chars: Vec<char> = body.chars().collect();
         if chars.len() > MAX_EXPRESSION_CHARS {
             return Err(format!(
                 "the template expression has {} characters; ARM's limit is {MAX_EXPRESSION_CHARS}",
                 chars.len()
-            ));
+            )
+            .into());
         }
         let mut parser = Parser::new(chars, self);
         let parsed = parser.expression().and_then(|value| parser.end().map(|()| value));
@@ -430,7 +440,7 @@ impl Eval<'_> {
     }
 
     /// A JSON value with every expression in it evaluated (a variable's or parameter's value).
-    fn deep(&mut self, value: &Value) -> Result<V, String> {
+    fn deep(&mut self, value: &Value) -> Result<V, ExprError> {
         match value {
             Value::String(s) => self.text(s),
             Value::Array(items) => {
@@ -454,7 +464,7 @@ impl Eval<'_> {
     /// Evaluates `value` as the definition of `label` (`variables('a')`), refusing cycles, once:
     /// the result is remembered for the template (`memo`), or not at all (`None`, for values that
     /// depend on a copy loop).
-    fn named(&mut self, label: String, value: &Value, memo: bool) -> Result<V, String> {
+    fn named(&mut self, label: String, value: &Value, memo: bool) -> Result<V, ExprError> {
         let key = label.to_ascii_lowercase();
         if memo && let Some(done) = self.scope.declarations.memo.borrow().get(&key) {
             return done.clone().map(V::J);
@@ -462,13 +472,18 @@ impl Eval<'_> {
         if let Some(at) = self.stack.iter().position(|s| s.eq_ignore_ascii_case(&label)) {
             let mut chain: Vec<&str> = self.stack[at..].iter().map(String::as_str).collect();
             chain.push(&label);
-            return Err(format!("{label} refers to itself: {}", chain.join(" -> ")));
+            return Err(format!(
+                "{label} refers to itself: {}; valid: a value that does not depend on itself (break the cycle at one of these)",
+                chain.join(" -> ")
+            )
+            .into());
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(format!(
                 "parameters and variables refer to each other more than {MAX_DEPTH} levels deep ({})",
                 self.stack.join(" -> ")
-            ));
+            )
+            .into());
         }
         self.stack.push(label);
         let out = self.deep(value).map(|v| v.json(&self.scope.deployment));
@@ -480,7 +495,7 @@ impl Eval<'_> {
         out.map(V::J)
     }
 
-    fn variable(&mut self, name: &str) -> Result<V, String> {
+    fn variable(&mut self, name: &str) -> Result<V, ExprError> {
         let declarations = Rc::clone(&self.scope.declarations);
         let vars = &declarations.variables;
         if let Some((k, value)) = vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name) && *k != "copy") {
@@ -498,7 +513,7 @@ impl Eval<'_> {
             }
             let count = match l.get("count") {
                 Some(c) => self.deep(c)?,
-                None => return Err(format!("variables('{name}'): the copy loop has no count")),
+                None => return Err(format!("variables('{name}'): the copy loop has no count").into()),
             };
             let count = match count {
                 V::J(Value::Number(n)) => n.as_i64().unwrap_or(-1),
@@ -506,13 +521,15 @@ impl Eval<'_> {
                     return Err(format!(
                         "variables('{name}'): a copy count is an integer, not {}",
                         other.describe()
-                    ));
+                    )
+                    .into());
                 }
             };
             if !(0..=MAX_COPY_COUNT).contains(&count) {
                 return Err(format!(
                     "variables('{name}'): a copy count is 0-{MAX_COPY_COUNT}, found {count}"
-                ));
+                )
+                .into());
             }
             let null = Value::Null;
             let input = l.get("input").unwrap_or(&null);
@@ -536,12 +553,13 @@ impl Eval<'_> {
             } else {
                 known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             })
-        ))
+        )
+        .into())
     }
 
     /// A parameter: the value given at deployment, as it is, else its `defaultValue`
     /// (evaluated in the template's scope), else `null` for a nullable parameter.
-    fn parameter(&mut self, name: &str) -> Result<V, String> {
+    fn parameter(&mut self, name: &str) -> Result<V, ExprError> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some((k, param)) = declarations.parameters.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
         else {
@@ -550,16 +568,17 @@ impl Eval<'_> {
             return Err(format!(
                 "parameters('{name}'): the template declares no parameter '{name}' (declared: {})",
                 shorten(&if known.is_empty() { "none".to_string() } else { known.join(", ") })
-            ));
+            )
+            .into());
         };
         match declarations.supplied.get(&k.to_ascii_lowercase()) {
             Some(Supplied::Value(v)) => return Ok(V::J(v.clone())),
             Some(Supplied::KeyVault { secret, vault }) => {
                 return Err(format!(
                     "parameters('{k}'): a Key Vault reference (secret '{secret}' of {vault}) is only read at deployment; give the value with --parameter {k}=VALUE"
-                ));
+                ).into());
             }
-            Some(Supplied::Unknown(reason)) => return Err(reason.clone()),
+            Some(Supplied::Unknown(reason)) => return Err(reason.clone().into()),
             None => {}
         }
         let Some(default) = param.get("defaultValue") else {
@@ -573,7 +592,7 @@ impl Eval<'_> {
             }
             return Err(format!(
                 "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"
-            ));
+            ).into());
         };
         self.named(format!("parameters('{k}')"), default, true)
     }
@@ -584,16 +603,17 @@ impl Eval<'_> {
         self.stack.iter().rev().find(|s| s.starts_with("parameters('")).map(String::as_str)
     }
 
-    fn copy_index(&self, name: Option<&str>, offset: i64) -> Result<V, String> {
+    fn copy_index(&self, name: Option<&str>, offset: i64) -> Result<V, ExprError> {
         let binding = match name {
             Some(n) => self.scope.copies.iter().rev().find(|c| c.name.eq_ignore_ascii_case(n)),
             None => self.scope.copies.iter().rev().find(|c| c.resource),
         };
         match binding {
             Some(b) => b.index.checked_add(offset).map(V::int).ok_or_else(|| {
-                format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with", b.index)
+                format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with; valid: {}..={}", b.index, i64::MIN, i64::MAX)
+                    .into()
             }),
-            None => Err(match name {
+            None => Err(ExprError::from(match name {
                 Some(n) => format!(
                     "copyIndex('{}') is used outside a copy loop named '{}'; {}",
                     shorten(n),
@@ -603,7 +623,7 @@ impl Eval<'_> {
                 None => {
                     format!("copyIndex() is used outside a resource copy loop; {}", self.valid_copy_indexes())
                 }
-            }),
+            })),
         }
     }
 
@@ -628,7 +648,7 @@ impl Eval<'_> {
     }
 
     /// `lambdaVariables('x')`: the innermost lambda variable of that name.
-    fn lambda_variable(&self, name: &str) -> Result<V, String> {
+    fn lambda_variable(&self, name: &str) -> Result<V, ExprError> {
         self.scope
             .lambdas
             .iter()
@@ -637,17 +657,19 @@ impl Eval<'_> {
             .map(|(_, v)| V::J(v.clone()))
             .ok_or_else(|| {
                 format!("lambdaVariables('{}'): no lambda variable of that name is in scope", shorten(name))
+                    .into()
             })
     }
 
     /// Calls `lambda` with `values` bound to its variables.
-    fn call_lambda(&mut self, lambda: &Lambda, values: Vec<Value>) -> Result<Value, String> {
+    fn call_lambda(&mut self, lambda: &Lambda, values: Vec<Value>) -> Result<Value, ExprError> {
         if lambda.params.len() > values.len() {
             return Err(format!(
                 "the lambda takes {} variable(s), the function gives {}",
                 lambda.params.len(),
                 values.len()
-            ));
+            )
+            .into());
         }
         let mut scope = self.scope.clone();
         for (name, value) in lambda.params.iter().zip(values) {
@@ -659,12 +681,12 @@ impl Eval<'_> {
 
     /// A user-defined function `namespace.name(args)`: its `output.value` with its parameters
     /// bound to `args` (they are the only names it sees, as in ARM).
-    fn user_function(&mut self, name: &str, args: Vec<Value>) -> Result<V, String> {
+    fn user_function(&mut self, name: &str, args: Vec<Value>) -> Result<V, ExprError> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some(definition) = declarations.functions.get(&name.to_ascii_lowercase()) else {
             return Err(format!(
                 "unsupported template function '{name}()': the template defines no such user-defined function; valid: a function declared in the template's functions section"
-            ));
+            ).into());
         };
         let params: Vec<&str> = definition
             .get("parameters")
@@ -674,14 +696,14 @@ impl Eval<'_> {
             .filter_map(|p| p.get("name").and_then(Value::as_str))
             .collect();
         if params.len() != args.len() {
-            return Err(format!("{name}() takes {} argument(s), given {}", params.len(), args.len()));
+            return Err(format!("{name}() takes {} argument(s), given {}", params.len(), args.len()).into());
         }
         let Some(output) = definition.get("output").and_then(|o| o.get("value")) else {
-            return Err(format!("{name}(): the function has no output value"));
+            return Err(format!("{name}(): the function has no output value").into());
         };
         let label = format!("{name}()");
         if self.stack.iter().filter(|s| **s == label).count() > 0 || self.stack.len() >= MAX_DEPTH {
-            return Err(format!("{label} calls itself"));
+            return Err(format!("{label} calls itself").into());
         }
         let declarations = Declarations {
             parameters: params
@@ -718,14 +740,17 @@ mod tests;
 
 /// A syntax error of a template expression, with what would be valid (once, however deep the
 /// expression that failed is nested).
-fn with_syntax_hint(message: String) -> String {
+fn with_syntax_hint(error: ExprError) -> ExprError {
+    // The parser's syntax errors are still sentences (`ExprError::Message`): their words are all
+    // that says which they are.
+    let message = error.to_string();
     let syntax = message.starts_with("unsupported template expression")
         || message.contains("unterminated string literal");
     if syntax && !message.contains("; valid:") {
-        format!(
+        ExprError::Message(format!(
             "{message}; valid: an expression as ARM writes it, such as [concat(parameters('name'), '-nsg')]: function calls with their arguments in parentheses, 'single-quoted' strings, numbers, .property and [index]"
-        )
+        ))
     } else {
-        message
+        error
     }
 }

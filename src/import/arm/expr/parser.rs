@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use std::collections::BTreeSet;
 
+use super::ExprError;
 use super::{Eval, Lambda, MAX_DEPTH, V, placeholder, type_name};
 use crate::import::json::shorten;
 
@@ -29,14 +30,15 @@ impl<'p, 'a> Parser<'p, 'a> {
     }
 
     /// Checks that the whole text was read.
-    pub(super) fn end(&mut self) -> Result<(), String> {
+    pub(super) fn end(&mut self) -> Result<(), ExprError> {
         self.skip_ws();
         if self.pos != self.chars.len() {
             return Err(format!(
                 "unsupported template expression: unexpected '{}' at character {}",
                 shorten(&self.chars[self.pos..].iter().collect::<String>()),
                 self.pos + 2
-            ));
+            )
+            .into());
         }
         Ok(())
     }
@@ -47,10 +49,10 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
     }
 
-    pub(super) fn expression(&mut self) -> Result<V, String> {
+    pub(super) fn expression(&mut self) -> Result<V, ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(format!("the template expression nests more than {MAX_DEPTH} levels deep"));
+            return Err(format!("the template expression nests more than {MAX_DEPTH} levels deep").into());
         }
         self.skip_ws();
         let mut value = match self.chars.get(self.pos) {
@@ -61,7 +63,8 @@ impl<'p, 'a> Parser<'p, 'a> {
                 return Err(format!(
                     "unsupported template expression: unexpected '{}'",
                     shorten(&c.to_string())
-                ));
+                )
+                .into());
             }
             None => return Err("empty template expression".into()),
         };
@@ -97,13 +100,13 @@ impl<'p, 'a> Parser<'p, 'a> {
     }
 
     /// `value.name` or `value[index]`: properties found without case, as ARM finds them.
-    fn member(&self, value: V, index: &V) -> Result<V, String> {
+    fn member(&self, value: V, index: &V) -> Result<V, ExprError> {
         if self.skipping > 0 {
             return Ok(V::J(Value::Null));
         }
         let json = value.json(&self.ev.scope.deployment);
         if let Some(reason) = crate::import::arm::declared::marker_reason(&json) {
-            return Err(reason.to_string());
+            return Err(reason.to_string().into());
         }
         let mut placeholders = BTreeSet::new();
         if let Value::String(s) = &json {
@@ -113,7 +116,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             placeholder::names_in_str(s, &mut placeholders);
         }
         if !placeholders.is_empty() {
-            return Err(placeholder::needed(&placeholders, "a property or an index"));
+            return Err(placeholder::needed(&placeholders, "a property or an index").into());
         }
         let out = match (&json, index) {
             (Value::Array(items), V::J(Value::Number(n))) => {
@@ -121,10 +124,15 @@ impl<'p, 'a> Parser<'p, 'a> {
                 match i.and_then(|i| items.get(i)) {
                     Some(v) => v.clone(),
                     None => {
+                        let valid = match items.len() {
+                            0 => "none, the array is empty".to_string(),
+                            len => format!("0..={}", len - 1),
+                        };
                         return Err(format!(
-                            "index {n} is out of range for an array of {} item(s)",
+                            "index {n} is out of range for an array of {} item(s); valid: {valid}",
                             items.len()
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -137,7 +145,8 @@ impl<'p, 'a> Parser<'p, 'a> {
                             "the object has no property '{}' (it has: {})",
                             shorten(k),
                             shorten(&keys)
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -146,11 +155,12 @@ impl<'p, 'a> Parser<'p, 'a> {
                     "cannot take {} of {}; valid: a property of an object or an index of an array",
                     index.describe(),
                     type_name(other)
-                ));
+                )
+                .into());
             }
         };
         if let Some(reason) = crate::import::arm::declared::marker_reason(&out) {
-            return Err(reason.to_string());
+            return Err(reason.to_string().into());
         }
         self.ev.scope.budget.charge_value(&out)?;
         Ok(V::J(out))
@@ -164,7 +174,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         self.chars[start..self.pos].iter().collect()
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, ExprError> {
         self.pos += 1;
         let mut out = String::new();
         loop {
@@ -186,7 +196,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
     }
 
-    fn number(&mut self) -> Result<V, String> {
+    fn number(&mut self) -> Result<V, ExprError> {
         let start = self.pos;
         self.pos += 1;
         while self.chars.get(self.pos).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
@@ -198,11 +208,12 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
             Some(n) if text.contains('.') => Ok(V::J(Value::Number(n))),
-            _ => Err(format!("'{}' is not a number ARM computes with (integers are 64-bit)", shorten(&text))),
+            _ => Err(format!("'{}' is not a number ARM computes with (integers are 64-bit)", shorten(&text))
+                .into()),
         }
     }
 
-    fn call(&mut self) -> Result<V, String> {
+    fn call(&mut self) -> Result<V, ExprError> {
         let mut name = self.identifier();
         // A user-defined function is called as `namespace.name(...)`.
         if self.chars.get(self.pos) == Some(&'.') {
@@ -222,7 +233,8 @@ impl<'p, 'a> Parser<'p, 'a> {
                 "unsupported template expression: '{}' is not a function call (write {}())",
                 shorten(&name),
                 shorten(&name)
-            ));
+            )
+            .into());
         }
         self.pos += 1;
         let lower = name.to_ascii_lowercase();
@@ -283,13 +295,8 @@ impl<'p, 'a> Parser<'p, 'a> {
             }
             None => out,
         };
-        let out = out.map_err(|e| {
-            // Messages that already name a call (`parameters('x'): …`) stand as they are.
-            let named = e
-                .find('(')
-                .is_some_and(|i| i > 0 && e[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '.'));
-            if named { e } else { format!("{name}(): {e}") }
-        })?;
+        // A failure that already names a call (`parameters('x'): …`) stands as it is.
+        let out = out.map_err(|e| e.in_call(&name))?;
         if let V::J(v) = &out {
             self.ev.scope.budget.charge_value(v)?;
         }
@@ -297,7 +304,7 @@ impl<'p, 'a> Parser<'p, 'a> {
     }
 
     /// After an argument: `,` (then another) or `)` (the end, consumed).
-    fn separator(&mut self, name: &str) -> Result<(), String> {
+    fn separator(&mut self, name: &str) -> Result<(), ExprError> {
         self.skip_ws();
         match self.chars.get(self.pos) {
             Some(',' | ')') => {
@@ -305,13 +312,14 @@ impl<'p, 'a> Parser<'p, 'a> {
                 Ok(())
             }
             _ => {
-                Err(format!("unsupported template expression: expected ',' or ')' in {}(...)", shorten(name)))
+                Err(format!("unsupported template expression: expected ',' or ')' in {}(...)", shorten(name))
+                    .into())
             }
         }
     }
 
     /// `lambda('x', ..., body)`: variable names (string literals) and a body kept as text.
-    fn lambda(&mut self) -> Result<V, String> {
+    fn lambda(&mut self) -> Result<V, ExprError> {
         let mut spans = Vec::new();
         loop {
             self.skip_ws();
@@ -343,7 +351,8 @@ impl<'p, 'a> Parser<'p, 'a> {
                     return Err(format!(
                         "lambda(): a lambda variable is named by a string literal, found {}",
                         shorten(text)
-                    ));
+                    )
+                    .into());
                 }
             }
         }

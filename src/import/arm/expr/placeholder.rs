@@ -20,6 +20,7 @@
 
 use std::collections::BTreeSet;
 
+use super::ExprError;
 use serde_json::Value;
 
 /// Opens a placeholder's parameter name (Unicode private use: no template writes it, and no
@@ -163,10 +164,10 @@ pub fn kept_whole(function: &str, first: Option<&Value>) -> bool {
 pub fn check_call(
     function: &str,
     args: &[Value],
-    result: &Result<Value, String>,
+    result: &Result<Value, ExprError>,
     names: &BTreeSet<String>,
-) -> Result<(), String> {
-    let refuse = || Err(needed(names, &format!("{function}()")));
+) -> Result<(), ExprError> {
+    let refuse = || Err(ExprError::from(needed(names, &format!("{function}()"))));
     let Ok(result) = result else { return refuse() };
     // A string's characters are its value: only carrying it on keeps the placeholder whole
     // (`first('abc')`, `take('abc', 2)` and `length('abc')` read them).
@@ -228,7 +229,7 @@ mod tests {
             ("first", vec![p.clone()], json!("\u{E000}")),
             ("tolower", vec![p.clone()], json!("lost")),
         ] {
-            let e = check_call(f, &args, &Ok(out), &used).expect_err(f);
+            let e = check_call(f, &args, &Ok(out), &used).expect_err(f).to_string();
             assert!(e.starts_with("parameters('x'): the parameter has no value"), "{e}");
             assert!(
                 e.contains(&format!("{f}() needs its value")) && e.contains("--parameter x=VALUE"),
@@ -237,7 +238,8 @@ mod tests {
         }
         // A call that fails on a placeholder says the parameter has no value, not why it failed.
         let e = check_call("int", std::slice::from_ref(&p), &Err("not an integer".into()), &used)
-            .expect_err("int");
+            .expect_err("int")
+            .to_string();
         assert!(e.contains("int() needs its value"), "{e}");
     }
 }

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use serde_json::{Value, json};
 
 use super::{Args, Res};
-use crate::import::arm::expr::V;
+use crate::import::arm::expr::{ExprError, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
@@ -43,7 +43,7 @@ pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
             let last = number(&net.broadcast());
             let usable_last = if net.max_prefix_len() == 32 { last.saturating_sub(1) } else { last };
             if host > usable_last {
-                return Err(format!("{} has no usable host at index {index}", net));
+                return Err(format!("{} has no usable host at index {index}", net).into());
             }
             Ok(V::str(address(&net, host)?.to_string()))
         })(),
@@ -51,11 +51,11 @@ pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
     })
 }
 
-fn network(text: &str) -> Result<IpNet, String> {
+fn network(text: &str) -> Result<IpNet, ExprError> {
     text.trim()
         .parse::<IpNet>()
         .map(|n| n.trunc())
-        .map_err(|_| format!("'{}' is not an address range in CIDR notation", shorten(text)))
+        .map_err(|_| format!("'{}' is not an address range in CIDR notation", shorten(text)).into())
 }
 
 fn number(ip: &IpAddr) -> u128 {
@@ -65,7 +65,7 @@ fn number(ip: &IpAddr) -> u128 {
     }
 }
 
-fn address(net: &IpNet, n: u128) -> Result<IpAddr, String> {
+fn address(net: &IpNet, n: u128) -> Result<IpAddr, ExprError> {
     match net {
         IpNet::V4(_) => u32::try_from(n)
             .map(|v| IpAddr::from(std::net::Ipv4Addr::from(v)))

@@ -45,7 +45,8 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     return Err(format!(
                         "length() of {}; valid: a string, an array or an object",
                         type_name(other)
-                    ));
+                    )
+                    .into());
                 }
             };
             Ok(V::int(i64::try_from(n).unwrap_or(i64::MAX)))
@@ -64,7 +65,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                         return Err(format!(
                             "flatten() takes an array of arrays, found {} in it; valid: an array whose items are all arrays",
                             type_name(other)
-                        ));
+                        ).into());
                     }
                 }
             }
@@ -91,7 +92,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     return Err(format!(
                         "shallowMerge() takes an array of objects, found {} in it; valid: an array whose items are all objects",
                         type_name(item)
-                    ));
+                    ).into());
                 };
                 for (k, v) in m {
                     insert_any_case(&mut out, k, v.clone());
@@ -103,7 +104,9 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
         "json" => (|| {
             a.arity(1)?;
             let s = a.text(0)?;
-            serde_json::from_str(&s).map(V::J).map_err(|e| format!("'{}' is not JSON: {e}", shorten(&s)))
+            serde_json::from_str(&s)
+                .map(V::J)
+                .map_err(|e| format!("'{}' is not JSON: {e}", shorten(&s)).into())
         })(),
         _ => return None,
     })
@@ -128,7 +131,8 @@ fn concat_arrays(a: &Args) -> Res {
                     "concat() of arrays: argument {} is {}; valid: all arrays, or all strings and numbers",
                     i + 1,
                     type_name(other)
-                ));
+                )
+                .into());
             }
         }
     }
@@ -142,7 +146,7 @@ fn create_object(a: &Args) -> Res {
     let mut m = Map::new();
     for pair in a.json.chunks(2) {
         let Value::String(k) = &pair[0] else {
-            return Err(format!("a key must be a string, found {}", type_name(&pair[0])));
+            return Err(format!("a key must be a string, found {}", type_name(&pair[0])).into());
         };
         insert_any_case(&mut m, k, pair[1].clone());
     }
@@ -187,7 +191,7 @@ fn first_last(name: &str, a: &Args) -> Res {
             let c = if name == "first" { s.chars().next() } else { s.chars().last() };
             V::str(c.map(String::from).unwrap_or_default())
         }
-        other => return Err(format!("{name}() of {}; valid: an array or a string", type_name(other))),
+        other => return Err(format!("{name}() of {}; valid: an array or a string", type_name(other)).into()),
     })
 }
 
@@ -234,13 +238,13 @@ fn range(a: &Args) -> Res {
     a.arity(2)?;
     let (start, count) = (a.int(0)?, a.int(1)?);
     if !(0..=MAX_RANGE).contains(&count) {
-        return Err(format!("the count is {count}; valid: 0 to {MAX_RANGE}"));
+        return Err(format!("the count is {count}; valid: 0 to {MAX_RANGE}").into());
     }
     let end = start.checked_add(count).filter(|end| *end <= i64::from(i32::MAX));
     let Some(end) = end.filter(|_| start >= i64::from(i32::MIN)) else {
         return Err(format!(
             "range({start}, {count}) goes beyond 2147483647: \"The sum of startIndex and count must be no greater than 2147483647\""
-        ));
+        ).into());
     };
     Ok(V::J(Value::Array((start..end).map(Value::from).collect())))
 }
@@ -257,7 +261,8 @@ fn union(a: &Args) -> Res {
                         "union() of arrays: argument {} is {}; valid: all arrays or all objects",
                         i + 1,
                         type_name(v)
-                    ));
+                    )
+                    .into());
                 };
                 for item in items {
                     if !out.iter().any(|o| same(o, item)) {
@@ -275,7 +280,8 @@ fn union(a: &Args) -> Res {
                         "union() of objects: argument {} is {}; valid: all arrays or all objects",
                         i + 1,
                         type_name(v)
-                    ));
+                    )
+                    .into());
                 };
                 merge(&mut out, m);
             }
@@ -351,7 +357,8 @@ fn try_get(a: &Args) -> Res {
                     "cannot take {} of {}; valid: a property of an object or an index of an array",
                     shorten(&key.to_string()),
                     type_name(other)
-                ));
+                )
+                .into());
             }
         };
     }

@@ -9,8 +9,8 @@
 use jiff::{Span, Timestamp, tz::TimeZone};
 
 use super::{Args, Res};
-use crate::import::arm::expr::V;
 use crate::import::arm::expr::parser::Parser;
+use crate::import::arm::expr::{ExprError, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -58,16 +58,18 @@ fn utc_now(p: &mut Parser<'_, '_>, a: &Args) -> Res {
 }
 
 /// An instant written as ISO 8601 / RFC 3339 (a date alone is midnight UTC).
-fn parse(text: &str) -> Result<Timestamp, String> {
+fn parse(text: &str) -> Result<Timestamp, ExprError> {
     let t = text.trim();
     t.parse::<Timestamp>()
         .or_else(|_| format!("{t}Z").parse::<Timestamp>())
         .or_else(|_| format!("{t}T00:00:00Z").parse::<Timestamp>())
-        .map_err(|_| format!("'{}' is not a date and time such as 2020-04-07T14:53:14Z", shorten(text)))
+        .map_err(|_| {
+            format!("'{}' is not a date and time such as 2020-04-07T14:53:14Z", shorten(text)).into()
+        })
 }
 
 /// `t` in a .NET date and time format.
-fn format_time(t: Timestamp, format: &str) -> Result<String, String> {
+fn format_time(t: Timestamp, format: &str) -> Result<String, ExprError> {
     let pattern = match format {
         "u" => "yyyy-MM-dd HH:mm:ssZ",
         "s" => "yyyy-MM-ddTHH:mm:ss",
@@ -77,7 +79,8 @@ fn format_time(t: Timestamp, format: &str) -> Result<String, String> {
             return Err(format!(
                 "'{}' is not a date format nsgsim evaluates (u, s, o, d, or a custom pattern)",
                 shorten(other)
-            ));
+            )
+            .into());
         }
         other => other,
     };

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{Lambda, V, type_name};
+use crate::import::arm::expr::{ExprError, Lambda, V, type_name};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -25,7 +25,8 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                         return Err(format!(
                             "the lambda gives {}; valid: a lambda that gives a boolean",
                             type_name(&other)
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -66,7 +67,8 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                             return Err(format!(
                                 "the lambda gives {}; valid: a lambda that gives a boolean",
                                 type_name(&other)
-                            ));
+                            )
+                            .into());
                         }
                     }
                 }
@@ -115,11 +117,13 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
     })
 }
 
-fn lambda(a: &Args, i: usize) -> Result<&Lambda, String> {
+fn lambda(a: &Args, i: usize) -> Result<&Lambda, ExprError> {
     match a.vals.get(i) {
         Some(V::Lambda(l)) => Ok(l),
-        Some(other) => Err(format!("argument {} must be a lambda(...), found {}", i + 1, other.describe())),
-        None => Err(format!("argument {} (a lambda) is missing", i + 1)),
+        Some(other) => {
+            Err(format!("argument {} must be a lambda(...), found {}", i + 1, other.describe()).into())
+        }
+        None => Err(format!("argument {} (a lambda) is missing", i + 1).into()),
     }
 }
 
@@ -127,10 +131,10 @@ fn index(i: usize) -> Value {
     Value::from(i64::try_from(i).unwrap_or(i64::MAX))
 }
 
-fn key_text(key: Value) -> Result<String, String> {
+fn key_text(key: Value) -> Result<String, ExprError> {
     match key {
         Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(format!("a key must be a string, found {}", shorten(&other.to_string()))),
+        other => Err(format!("a key must be a string, found {}", shorten(&other.to_string())).into()),
     }
 }

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::parser::Parser;
 use super::{Deployment, V, type_name};
+use crate::import::arm::expr::{ArgKind, ExprError};
 use crate::import::json::shorten;
 
 /// A call's evaluated arguments, with the accessors every function uses.
@@ -33,7 +34,7 @@ pub(super) struct Args {
     deployment: Deployment,
 }
 
-type Res = Result<V, String>;
+type Res = Result<V, ExprError>;
 
 impl Args {
     fn new(vals: Vec<V>, deployment: &Deployment) -> Args {
@@ -46,60 +47,57 @@ impl Args {
     }
 
     /// Exactly `n` arguments.
-    fn arity(&self, n: usize) -> Result<(), String> {
-        if self.len() == n { Ok(()) } else { Err(format!("takes {n} argument(s), given {}", self.len())) }
+    fn arity(&self, n: usize) -> Result<(), ExprError> {
+        self.arity_between(n, n)
     }
 
     /// Between `min` and `max` arguments.
-    fn arity_between(&self, min: usize, max: usize) -> Result<(), String> {
+    fn arity_between(&self, min: usize, max: usize) -> Result<(), ExprError> {
         if (min..=max).contains(&self.len()) {
             Ok(())
         } else {
-            Err(format!("takes {min} to {max} arguments, given {}", self.len()))
+            Err(ExprError::Arity { min, max, given: self.len() })
         }
     }
 
     /// Argument `i` as an integer (a string of digits too, as ARM converts).
-    fn int(&self, i: usize) -> Result<i64, String> {
+    fn int(&self, i: usize) -> Result<i64, ExprError> {
         match self.json.get(i) {
-            Some(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("{n} is not an integer")),
-            Some(Value::String(s)) => {
-                s.trim().parse().map_err(|_| format!("'{}' is not an integer", shorten(s)))
+            Some(Value::Number(n)) => {
+                n.as_i64().ok_or_else(|| ExprError::NotAnInteger { value: n.to_string(), string: false })
             }
-            Some(other) => Err(format!("argument {} must be an integer, found {}", i + 1, type_name(other))),
-            None => Err(format!("argument {} (an integer) is missing", i + 1)),
+            Some(Value::String(s)) => {
+                s.trim().parse().map_err(|_| ExprError::NotAnInteger { value: shorten(s), string: true })
+            }
+            other => Err(Args::kind_error(i, ArgKind::Integer, other)),
         }
     }
 
     /// Argument `i` as a boolean (`'true'` and `'false'` too).
-    fn boolean(&self, i: usize) -> Result<bool, String> {
+    fn boolean(&self, i: usize) -> Result<bool, ExprError> {
         match self.json.get(i) {
             Some(Value::Bool(b)) => Ok(*b),
             Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
             Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-            Some(other) => Err(format!("argument {} must be a boolean, found {}", i + 1, type_name(other))),
-            None => Err(format!("argument {} (a boolean) is missing", i + 1)),
+            other => Err(Args::kind_error(i, ArgKind::Boolean, other)),
         }
     }
 
     /// Argument `i` as text: strings as they are, numbers and booleans as ARM writes them
     /// (`True`), null as empty, arrays and objects as compact JSON.
-    fn text(&self, i: usize) -> Result<String, String> {
+    fn text(&self, i: usize) -> Result<String, ExprError> {
         match self.vals.get(i) {
             Some(v) => Ok(text_of(v, &self.deployment)),
-            None => Err(format!("argument {} (a string) is missing", i + 1)),
+            None => Err(Args::kind_error(i, ArgKind::String, None)),
         }
     }
 
     /// Argument `i`, which must be a string.
-    fn string(&self, i: usize) -> Result<String, String> {
-        match (self.vals.get(i), self.json.get(i)) {
+    fn string(&self, i: usize) -> Result<String, ExprError> {
+        match self.json.get(i) {
             // A resource reference's JSON form is its id string.
-            (_, Some(Value::String(s))) => Ok(s.clone()),
-            (_, Some(other)) => {
-                Err(format!("argument {} must be a string, found {}", i + 1, type_name(other)))
-            }
-            _ => Err(format!("argument {} (a string) is missing", i + 1)),
+            Some(Value::String(s)) => Ok(s.clone()),
+            other => Err(Args::kind_error(i, ArgKind::String, other)),
         }
     }
 
@@ -109,20 +107,26 @@ impl Args {
     }
 
     /// Argument `i`, which must be an array.
-    fn array(&self, i: usize) -> Result<&Vec<Value>, String> {
+    fn array(&self, i: usize) -> Result<&Vec<Value>, ExprError> {
         match self.json.get(i) {
             Some(Value::Array(items)) => Ok(items),
-            Some(other) => Err(format!("argument {} must be an array, found {}", i + 1, type_name(other))),
-            None => Err(format!("argument {} (an array) is missing", i + 1)),
+            other => Err(Args::kind_error(i, ArgKind::Array, other)),
         }
     }
 
     /// Argument `i`, which must be an object.
-    fn object(&self, i: usize) -> Result<&serde_json::Map<String, Value>, String> {
+    fn object(&self, i: usize) -> Result<&serde_json::Map<String, Value>, ExprError> {
         match self.json.get(i) {
             Some(Value::Object(m)) => Ok(m),
-            Some(other) => Err(format!("argument {} must be an object, found {}", i + 1, type_name(other))),
-            None => Err(format!("argument {} (an object) is missing", i + 1)),
+            other => Err(Args::kind_error(i, ArgKind::Object, other)),
+        }
+    }
+
+    /// Argument `i` (from 0) is not `expected`: it is of another type, or missing (`None`).
+    fn kind_error(i: usize, expected: ArgKind, found: Option<&Value>) -> ExprError {
+        match found {
+            Some(other) => ExprError::WrongType { position: i + 1, expected, found: type_name(other) },
+            None => ExprError::MissingArgument { position: i + 1, expected },
         }
     }
 }
@@ -147,7 +151,15 @@ fn text_of(v: &V, deployment: &Deployment) -> String {
 
 /// An integer result, checked: ARM computes with 64-bit integers.
 fn checked(out: Option<i64>, what: impl FnOnce() -> String) -> Res {
-    out.map(V::int).ok_or_else(|| format!("{} is beyond the 64-bit integers ARM computes with", what()))
+    out.map(V::int).ok_or_else(|| {
+        format!(
+            "{} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+            what(),
+            i64::MIN,
+            i64::MAX
+        )
+        .into()
+    })
 }
 
 impl Parser<'_, '_> {
@@ -168,10 +180,7 @@ impl Parser<'_, '_> {
             .or_else(|| lambdas::call(self, &lower, &args));
         match found {
             Some(result) => result,
-            None => Err(format!(
-                "unsupported template function '{}()'; valid: a template function nsgsim evaluates (docs/engineers.md lists them) or a user-defined function the template declares",
-                shorten(name)
-            )),
+            None => Err(ExprError::UnsupportedFunction { name: shorten(name) }),
         }
     }
 }

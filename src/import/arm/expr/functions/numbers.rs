@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::collections::same;
 use super::{Args, Res, checked};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{V, type_name};
+use crate::import::arm::expr::{ExprError, V, type_name};
 use crate::import::json::shorten;
 
 pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -24,7 +24,12 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     // Truncation toward zero, as .NET's conversion of a float to an integer.
                     Ok(V::int(f as i64))
                 } else {
-                    Err(format!("{n} is beyond the 64-bit integers ARM computes with"))
+                    Err(format!(
+                        "{n} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+                        i64::MIN,
+                        i64::MAX
+                    )
+                    .into())
                 }
             }
             _ => a.int(0).map(V::int),
@@ -39,12 +44,13 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     return Err(format!(
                         "float() of {}; valid: a number or a string that holds one",
                         type_name(other)
-                    ));
+                    )
+                    .into());
                 }
             };
             serde_json::Number::from_f64(f)
                 .map(|n| V::J(Value::Number(n)))
-                .ok_or_else(|| format!("{f} is not a finite number"))
+                .ok_or_else(|| format!("{f} is not a finite number").into())
         }),
         "bool" => a.arity(1).and_then(|()| match &a.json[0] {
             Value::Number(n) => Ok(V::bool(n.as_f64() != Some(0.0))),
@@ -93,7 +99,7 @@ fn arithmetic(name: &str, a: &Args) -> Res {
     a.arity(2)?;
     let (x, y) = (a.int(0)?, a.int(1)?);
     if matches!(name, "div" | "mod") && y == 0 {
-        return Err(format!("{name}({x}, 0) divides by zero"));
+        return Err(format!("{name}({x}, 0) divides by zero").into());
     }
     let out = match name {
         "add" => x.checked_add(y),
@@ -112,14 +118,16 @@ fn min_max(name: &str, a: &Args) -> Res {
     };
     let ints = numbers
         .iter()
-        .map(|n| n.as_i64().ok_or_else(|| format!("takes integers, found {}", shorten(&n.to_string()))))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|n| {
+            n.as_i64().ok_or_else(|| format!("takes integers, found {}", shorten(&n.to_string())).into())
+        })
+        .collect::<Result<Vec<_>, ExprError>>()?;
     let out = if name == "min" { ints.iter().min() } else { ints.iter().max() };
     Ok(V::int(*out.ok_or("needs at least one integer")?))
 }
 
 /// Numbers by value, strings ordinally, as ARM compares them.
-fn compare(a: &Args) -> Result<Ordering, String> {
+fn compare(a: &Args) -> Result<Ordering, ExprError> {
     match (&a.json[0], &a.json[1]) {
         (Value::Number(x), Value::Number(y)) => x
             .as_f64()
@@ -131,6 +139,7 @@ fn compare(a: &Args) -> Result<Ordering, String> {
             "compares two numbers or two strings, found {} and {}; valid: two numbers or two strings",
             type_name(x),
             type_name(y)
-        )),
+        )
+        .into()),
     }
 }

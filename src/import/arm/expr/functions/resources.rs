@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{Target, V};
+use crate::import::arm::expr::{ExprError, Target, V};
 use crate::import::arm::id::{ResourceRef, parse_id};
 use crate::import::json::shorten;
 
@@ -50,11 +50,11 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             a.arity(1)?;
             let symbolic = a.text(0)?;
             match p.ev.scope.resources.as_ref().and_then(|r| r.info(&symbolic)) {
-                Some(found) => found.map(V::J),
+                Some(found) => found.map(V::J).map_err(ExprError::from),
                 None => Err(format!(
                     "resourceInfo('{}'): the template declares no resource of that symbolic name",
                     shorten(&symbolic)
-                )),
+                ).into()),
             }
         })(),
         "pickzones" => (|| {
@@ -62,7 +62,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             let count = if a.len() > 3 { a.int(3)? } else { 1 };
             let offset = if a.len() > 4 { a.int(4)? } else { 0 };
             if !(0..=3).contains(&count) || !(0..=2).contains(&offset) {
-                return Err(format!("a region has at most 3 zones; asked for {count} from offset {offset}"));
+                return Err(format!("a region has at most 3 zones; asked for {count} from offset {offset}").into());
             }
             p.ev.note("pickZones()");
             let zones = (offset..offset + count).map(|i| Value::String(((i % 3) + 1).to_string())).collect();
@@ -90,17 +90,17 @@ fn typed(kind: &str, names: &[String]) -> String {
     out
 }
 
-fn check_names(kind: &str, names: &[String]) -> Result<(), String> {
+fn check_names(kind: &str, names: &[String]) -> Result<(), ExprError> {
     let segments = kind.trim_end_matches('/').split('/').count().saturating_sub(1);
     if names.len() == segments {
         Ok(())
     } else {
-        Err(format!("'{}' needs {segments} name(s), got {}", shorten(kind), names.len()))
+        Err(format!("'{}' needs {segments} name(s), got {}", shorten(kind), names.len()).into())
     }
 }
 
 /// The first argument that is a resource type (`Namespace.Provider/type`).
-fn type_position(parts: &[String]) -> Result<usize, String> {
+fn type_position(parts: &[String]) -> Result<usize, ExprError> {
     parts
         .iter()
         .position(|p| p.contains('/') && p.split('/').next().is_some_and(|ns| ns.contains('.')))
@@ -132,7 +132,7 @@ fn resource_id(a: &Args) -> Res {
 fn scoped_id(
     a: &Args,
     before: usize,
-    write: impl FnOnce(&[String], &str, &[String]) -> Result<String, String>,
+    write: impl FnOnce(&[String], &str, &[String]) -> Result<String, ExprError>,
 ) -> Res {
     let parts = a.texts();
     let at = type_position(&parts)?;
@@ -191,11 +191,11 @@ fn reference(p: &mut Parser<'_, '_>, a: &Args, list: bool) -> Res {
         Target::Symbolic(s) | Target::Name(s) => s.clone(),
     };
     match p.ev.scope.resources.as_ref().and_then(|r| r.reference(&target, full)) {
-        Some(found) => found.map(V::J),
+        Some(found) => found.map(V::J).map_err(ExprError::from),
         None => Err(format!(
             "{}('{}') reads a resource that is not in the template: only known at deployment; valid: a resource declared in the template, or the value written into the template in its place",
             if list { "list*" } else { "reference" },
             shorten(&shown)
-        )),
+        ).into()),
     }
 }

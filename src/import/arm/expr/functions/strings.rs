@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::super::format::format_string;
 use super::super::hash;
 use super::{Args, Res};
-use crate::import::arm::expr::V;
 use crate::import::arm::expr::parser::Parser;
+use crate::import::arm::expr::{ExprError, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -55,7 +55,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             let text = decoded_text(&a.text(0)?)?;
             serde_json::from_str(&text)
                 .map(V::J)
-                .map_err(|e| format!("'{}' is not JSON: {e}", shorten(&text)))
+                .map_err(|e| format!("'{}' is not JSON: {e}", shorten(&text)).into())
         })(),
         "datauri" => a
             .arity(1)
@@ -89,7 +89,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
 }
 
 /// `uniqueString` and `guid` take strings only ("The function parameters must be strings").
-fn strings_only(a: &Args) -> Result<Vec<String>, String> {
+fn strings_only(a: &Args) -> Result<Vec<String>, ExprError> {
     (0..a.len()).map(|i| a.string(i)).collect()
 }
 
@@ -135,7 +135,7 @@ fn substring(a: &Args) -> Res {
     };
     match start.checked_add(len) {
         Some(end) if end <= s.len() => Ok(V::str(s[start..end].iter().collect::<String>())),
-        _ => Err(format!("{start}+{len} is beyond the string's {} characters", s.len())),
+        _ => Err(format!("{start}+{len} is beyond the string's {} characters", s.len()).into()),
     }
 }
 
@@ -145,12 +145,12 @@ fn pad_left(a: &Args) -> Res {
     let s = a.text(0)?;
     let total = a.int(1)?;
     if !(0..=16_384).contains(&total) {
-        return Err(format!("the total length is 0-16384, found {total}"));
+        return Err(format!("the total length is 0-16384, found {total}").into());
     }
     let pad = if a.len() == 3 { a.text(2)? } else { " ".to_string() };
     let mut pad_chars = pad.chars();
     let (Some(c), None) = (pad_chars.next(), pad_chars.next()) else {
-        return Err(format!("the padding is one character, found '{}'", shorten(&pad)));
+        return Err(format!("the padding is one character, found '{}'", shorten(&pad)).into());
     };
     let have = s.chars().count();
     let want = usize::try_from(total).unwrap_or(0);
@@ -175,13 +175,13 @@ fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
-fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+fn base64_decode(text: &str) -> Result<Vec<u8>, ExprError> {
     let mut bits = 0u32;
     let mut count = 0;
     let mut out = Vec::new();
     for c in text.trim().chars().filter(|c| *c != '=') {
         let Some(v) = B64.iter().position(|b| char::from(*b) == c) else {
-            return Err(format!("'{}' is not base64", shorten(text)));
+            return Err(format!("'{}' is not base64", shorten(text)).into());
         };
         bits = (bits << 6) | u32::try_from(v).unwrap_or(0);
         count += 6;
@@ -193,14 +193,14 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn decoded_text(text: &str) -> Result<String, String> {
+fn decoded_text(text: &str) -> Result<String, ExprError> {
     String::from_utf8(base64_decode(text)?)
-        .map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)))
+        .map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)).into())
 }
 
-fn data_uri_to_string(uri: &str) -> Result<String, String> {
+fn data_uri_to_string(uri: &str) -> Result<String, ExprError> {
     let Some((head, data)) = uri.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
-        return Err(format!("'{}' is not a data URI (data:[type];base64,DATA)", shorten(uri)));
+        return Err(format!("'{}' is not a data URI (data:[type];base64,DATA)", shorten(uri)).into());
     };
     if head.ends_with(";base64") { decoded_text(data) } else { uri_decode(data) }
 }
@@ -236,7 +236,7 @@ fn uri_component(text: &str) -> String {
     out
 }
 
-fn uri_decode(text: &str) -> Result<String, String> {
+fn uri_decode(text: &str) -> Result<String, ExprError> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -244,7 +244,7 @@ fn uri_decode(text: &str) -> Result<String, String> {
         if bytes[i] == b'%' {
             let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
             let Some(byte) = hex else {
-                return Err(format!("'{}' has a '%' not followed by two hex digits", shorten(text)));
+                return Err(format!("'{}' has a '%' not followed by two hex digits", shorten(text)).into());
             };
             out.push(byte);
             i += 3;
@@ -253,7 +253,7 @@ fn uri_decode(text: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)))
+    String::from_utf8(out).map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)).into())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::import::arm::expr::{ArmValue, Deployment, TemplateScope, eval_string};
+use crate::import::arm::expr::{ArgKind, ArmValue, Deployment, ExprError, TemplateScope, eval_string};
 
 fn scope() -> TemplateScope {
     let vars = json!({
@@ -205,4 +205,43 @@ fn date_cidr_and_resource_id_functions() {
     assert_eq!(ev("[tenant().tenantId]"), sub);
     assert_eq!(ev("[deployment().name]"), "nsgsim-import");
     assert_eq!(ev("[managementGroup().name]"), sub);
+}
+
+/// The error of `text`, which must fail.
+fn failure(text: &str) -> ExprError {
+    eval_string(text, &scope()).expect_err(text)
+}
+
+#[test]
+fn argument_failures_are_data_naming_the_call() {
+    let in_call = |function: &str, cause: ExprError| ExprError::InCall {
+        function: function.into(),
+        cause: Box::new(cause),
+    };
+    assert_eq!(failure("[length()]"), in_call("length", ExprError::Arity { min: 1, max: 1, given: 0 }));
+    assert_eq!(
+        failure("[substring('abc')]"),
+        in_call("substring", ExprError::Arity { min: 2, max: 3, given: 1 })
+    );
+    assert!(matches!(
+        failure("[flatten('x')]"),
+        ExprError::InCall { cause, .. }
+            if matches!(*cause, ExprError::WrongType { position: 1, expected: ArgKind::Array, .. })
+    ));
+    assert_eq!(
+        failure("[first(createObject('a', 1), 1)]"),
+        in_call("first", ExprError::Arity { min: 1, max: 1, given: 2 })
+    );
+    assert_eq!(
+        failure("[substring('abc', 'x')]"),
+        in_call("substring", ExprError::NotAnInteger { value: "x".into(), string: true })
+    );
+    assert_eq!(
+        failure("[noSuchFunction(1)]"),
+        in_call("noSuchFunction", ExprError::UnsupportedFunction { name: "noSuchFunction".into() })
+    );
+    // A failure inside a nested call keeps the inner call's name.
+    let nested = failure("[concat('a', length())]");
+    assert_eq!(nested, in_call("length", ExprError::Arity { min: 1, max: 1, given: 0 }));
+    assert_eq!(nested.to_string(), "length(): takes 1 argument(s), given 0");
 }

@@ -456,7 +456,7 @@ impl Inventory {
         let Some(text) = self.string(m, field, src)? else { return Ok(None) };
         match text.trim().parse::<i64>() {
             Ok(n) if (0..=65535).contains(&n) => Ok(Some(n)),
-            _ => Err(self.diag.invalid(&member(m, field, src).1, &text, "a port: a whole number 0–65535")),
+            _ => Err(self.diag.invalid(&member(m, field, src).1, &text, "not a port; valid: a whole number 0–65535")),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! | `NSG007-…`, `NSG008-…` | | rules that deploy but do nothing, management ports behind a multi-tenant tag (`analysis/lint_intent.rs`) |
 //! | `NSG009-…`, `NSG010-…` | | tags whose `networkFeatures` in Microsoft's file lack `NSG`, or that have no list (`analysis/lint_tags.rs`) |
 //! | `NSG011-management-exposure-width` | warning | a management port the Internet reaches wide: any Internet address, all of `AzureCloud`, more than a /16, a JIT grant from any source (`analysis/lint_width.rs`) |
+//! | `LB001-…`–`LB003-…` | | load balancer rules no NSG opens, Basic load balancers and NAT rules publishing management ports (`analysis/lint_lb.rs`) |
 //!
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.
@@ -105,6 +106,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     super::admin_lint::admin_checks(&chains, jit, &mut out);
     super::lint_intent::intent_checks(topology, &mut out);
     super::lint_tags::tag_feature_checks(topology, &mut out);
+    super::lint_lb::lb_checks(&chains, &mut out);
     out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
     out
 }

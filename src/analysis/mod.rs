@@ -12,6 +12,7 @@ pub mod diff;
 pub mod jit_drift;
 pub mod lint;
 mod lint_intent;
+mod lint_lb;
 mod lint_tags;
 mod lint_width;
 pub mod space;

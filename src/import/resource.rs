@@ -167,6 +167,12 @@ pub enum Kind {
     AdminRuleCollection,
     /// `Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules`.
     AdminRule,
+    /// `Microsoft.Network/loadBalancers`.
+    LoadBalancer,
+    /// `Microsoft.Network/loadBalancers/inboundNatRules`.
+    LbNatRule,
+    /// `Microsoft.Network/loadBalancers/backendAddressPools`.
+    LbPool,
 }
 
 impl Kind {
@@ -204,6 +210,9 @@ impl Kind {
             "microsoft.network/networkmanagers/securityadminconfigurations/rulecollections/rules" => {
                 Kind::AdminRule
             }
+            "microsoft.network/loadbalancers" => Kind::LoadBalancer,
+            "microsoft.network/loadbalancers/inboundnatrules" => Kind::LbNatRule,
+            "microsoft.network/loadbalancers/backendaddresspools" => Kind::LbPool,
             _ => return None,
         })
     }
@@ -241,6 +250,9 @@ impl Kind {
             Kind::AdminRule => {
                 "Microsoft.Network/networkManagers/securityAdminConfigurations/ruleCollections/rules"
             }
+            Kind::LoadBalancer => "Microsoft.Network/loadBalancers",
+            Kind::LbNatRule => "Microsoft.Network/loadBalancers/inboundNatRules",
+            Kind::LbPool => "Microsoft.Network/loadBalancers/backendAddressPools",
         }
     }
 
@@ -273,6 +285,9 @@ impl Kind {
             Kind::AdminConfiguration => "security admin configuration",
             Kind::AdminRuleCollection => "admin rule collection",
             Kind::AdminRule => "security admin rule",
+            Kind::LoadBalancer => "load balancer",
+            Kind::LbNatRule => "inbound NAT rule",
+            Kind::LbPool => "backend address pool",
         }
     }
 }

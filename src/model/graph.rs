@@ -77,6 +77,15 @@ pub enum GraphNode {
         /// Name.
         name: String,
     },
+    /// An Azure Load Balancer.
+    LoadBalancer {
+        /// Name.
+        name: String,
+        /// `Basic` or `Standard`.
+        sku: String,
+        /// Its frontends' addresses.
+        frontends: String,
+    },
     /// An on-premises network behind a VNet's gateway.
     OnPremises {
         /// Its address space.
@@ -130,6 +139,8 @@ pub enum GraphEdge {
     Route(String),
     /// A VNet's membership of a Virtual Network Manager network group.
     Member,
+    /// A load balancer to a backend member's NIC (the rules and NAT rules that send to it).
+    Backend(String),
 }
 
 /// Which networks reach which privately, read off the graph: a VNet reaches itself and the VNets
@@ -283,6 +294,7 @@ impl TopologyGraph {
             g.add_edge(owner, node, GraphEdge::Public);
             g.add_edge(node, internet, GraphEdge::Public);
         };
+        let mut nic_nodes = Vec::new();
         for n in topology.nic_ids() {
             let nic = topology.nic(n);
             let vm = nic.vm.map(|v| topology.vm(v).name.clone()).unwrap_or_else(|| nic.name.clone());
@@ -293,6 +305,7 @@ impl TopologyGraph {
                 nsg: nic.nsg.map(|x| topology.nsg(x).name.clone()),
             });
             g.add_edge(subnets[nic.subnet.index()], node, GraphEdge::Contains);
+            nic_nodes.push(node);
             // Every IP configuration's public IP, the primary's first.
             for p in std::iter::once(nic.public_ip).chain(nic.secondary.iter().map(|c| c.public_ip)).flatten()
             {
@@ -317,6 +330,9 @@ impl TopologyGraph {
             if let Some(p) = bastion.public_ip {
                 public(&mut g, node, p);
             }
+        }
+        for l in topology.load_balancer_ids() {
+            load_balancer(topology, &mut g, l, &subnets, &nic_nodes, &public);
         }
         for s in topology.subnet_ids() {
             let Some(rt) = topology.subnet(s).route_table else { continue };
@@ -485,6 +501,17 @@ impl TopologyGraph {
         self.neighbours(node, &GraphEdge::Public)
     }
 
+    /// Every load balancer's edge to a backend member: (load balancer node, NIC node, the rules).
+    pub fn backends(&self) -> Vec<(NodeIndex, NodeIndex, &str)> {
+        self.graph
+            .edge_references()
+            .filter_map(|e| match e.weight() {
+                GraphEdge::Backend(label) => Some((e.source(), e.target(), label.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every route edge: (subnet node, firewall node, label).
     pub fn routes(&self) -> Vec<(NodeIndex, NodeIndex, &str)> {
         self.graph
@@ -565,6 +592,9 @@ impl TopologyGraph {
                 }
                 GraphNode::Firewall { name, ip } => (format!("Azure Firewall {name}\\n{ip}"), "hexagon"),
                 GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "octagon"),
+                GraphNode::LoadBalancer { name, sku, frontends } => {
+                    (format!("Azure Load Balancer {name} ({sku})\\n{frontends}"), "trapezium")
+                }
                 GraphNode::OnPremises { space } => (format!("on-premises\\n{space}"), "cylinder"),
                 node @ GraphNode::NetworkGroup { name, .. } => {
                     let mut label = format!("network group {name}");
@@ -591,11 +621,72 @@ impl TopologyGraph {
                 GraphEdge::GatewayTransit => " [label=\"uses remote gateway\", style=dotted]".into(),
                 GraphEdge::Route(r) => format!(" [label=\"UDR {r}\", color=red]"),
                 GraphEdge::Member => " [label=\"member\", style=dashed, color=purple]".into(),
+                GraphEdge::Backend(r) => format!(" [label=\"{}\", color=blue]", r.replace('"', "\\\"")),
             };
             let _ = writeln!(out, "  n{} -- n{}{style};", a.index(), b.index());
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// Adds load balancer `l`: its node (in the subnet of an internal frontend, else of its first
+/// member, so the drawing places it beside what it serves), its public frontends' public IPs, and
+/// an edge to each member's NIC labelled with the rules and NAT rules that send to it.
+fn load_balancer(
+    topology: &Topology,
+    g: &mut UnGraph<GraphNode, GraphEdge>,
+    l: super::LoadBalancerId,
+    subnets: &[NodeIndex],
+    nic_nodes: &[NodeIndex],
+    public: &impl Fn(&mut UnGraph<GraphNode, GraphEdge>, NodeIndex, PublicIpId),
+) {
+    let lb = topology.load_balancer(l);
+    let frontends: Vec<String> =
+        (0..lb.frontends.len()).map(|f| topology.frontend_address(l, f).to_string()).collect();
+    let node = g.add_node(GraphNode::LoadBalancer {
+        name: lb.name.clone(),
+        sku: lb.sku.to_string(),
+        frontends: frontends.join(", "),
+    });
+    // Each member's NIC, with the rules that reach it, in the order the load balancer lists them.
+    let mut members: Vec<(super::NicId, Vec<String>)> = Vec::new();
+    let mut add = |nic: super::NicId, rule: String| match members.iter_mut().find(|(n, _)| *n == nic) {
+        Some((_, rules)) => {
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+        None => members.push((nic, vec![rule])),
+    };
+    for r in &lb.rules {
+        for m in lb.pools.get(r.pool).map(|p| p.members.as_slice()).unwrap_or_default() {
+            add(m.nic, format!("rule {}", r.name));
+        }
+    }
+    for n in &lb.nat_rules {
+        for (_, m) in lb.nat_members(n) {
+            add(m.nic, format!("NAT rule {}", n.name));
+        }
+    }
+    let home = lb
+        .frontends
+        .iter()
+        .find_map(|f| match f.address {
+            super::FrontendAddress::Private { subnet, .. } => Some(subnet),
+            super::FrontendAddress::Public(_) => None,
+        })
+        .or_else(|| lb.pools.iter().flat_map(|p| &p.members).next().map(|m| topology.nic(m.nic).subnet));
+    if let Some(subnet) = home {
+        g.add_edge(subnets[subnet.index()], node, GraphEdge::Contains);
+    }
+    for f in &lb.frontends {
+        if let super::FrontendAddress::Public(p) = f.address {
+            public(g, node, p);
+        }
+    }
+    for (nic, rules) in members {
+        g.add_edge(node, nic_nodes[nic.index()], GraphEdge::Backend(rules.join(", ")));
     }
 }
 

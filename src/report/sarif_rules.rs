@@ -23,6 +23,7 @@ const JIT_OVERVIEW: &str =
 const BASTION_NSG: &str = "https://learn.microsoft.com/en-us/azure/bastion/bastion-nsg";
 const PUBLIC_IP: &str =
     "https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/public-ip-addresses";
+const LB_OVERVIEW: &str = "https://learn.microsoft.com/en-us/azure/load-balancer/load-balancer-overview";
 const SERVICE_TAGS: &str = "https://learn.microsoft.com/en-us/azure/virtual-network/service-tags-overview";
 
 /// The id of the rule that carries a scenario's caveats into SARIF.
@@ -84,6 +85,21 @@ pub fn lint_rule(code: &str, severity: Severity) -> SarifRule {
         "NSG011-management-exposure-width" => (
             "Management port exposed wide to the Internet",
             "A management port (22, 3389, 5985, 5986) the Internet reaches wide: from any Internet address, every address of AzureCloud, or more than a /16, as Defender for Cloud weighs the scope of an internet exposure; a JIT grant from any source is wide for its duration. Narrow exposures (specific prefixes) are labelled by nsgsim exposure.",
+            Some(JIT_OVERVIEW),
+        ),
+        "LB001-standard-rule-closed" => (
+            "A Standard load balancer rule no NSG opens",
+            "A Standard load balancer's load-balancing or inbound NAT rule sends to members whose NSGs allow none of its traffic: Standard load balancers are closed to inbound connections unless an NSG opens them, so the rule forwards nothing.",
+            Some(LB_OVERVIEW),
+        ),
+        "LB002-basic-management-port" => (
+            "A Basic load balancer publishes a management port",
+            "A Basic load balancer's public rule sends 22, 3389, 5985 or 5986 to a member no NSG closes it on: a Basic load balancer is open to the Internet by default.",
+            Some(LB_OVERVIEW),
+        ),
+        "LB003-nat-rule-management-port" => (
+            "An inbound NAT rule publishes SSH or RDP",
+            "An inbound NAT rule publishes SSH (22) or RDP (3389) to the Internet: the standing workaround that just-in-time VM access replaces by opening the port only on request, to the requester's address, for a limited time.",
             Some(JIT_OVERVIEW),
         ),
         "JIT001-rule-defeats-jit" => (

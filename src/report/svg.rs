@@ -309,6 +309,9 @@ pub fn topology_svg(topology: &Topology) -> String {
                         (format!("Azure Firewall {name}  {ip}"), "appliance", name)
                     }
                     GraphNode::Bastion { name } => (format!("Azure Bastion {name}"), "appliance", name),
+                    GraphNode::LoadBalancer { name, sku, frontends } => {
+                        (format!("Azure Load Balancer {name} ({sku})  {frontends}"), "appliance", name)
+                    }
                     _ => continue,
                 };
                 let _ = write!(
@@ -414,13 +417,28 @@ pub fn topology_svg(topology: &Topology) -> String {
             escape(&format!("UDR {label}"))
         );
     }
+    // A load balancer to each backend member, on the left margin: the rules that send to it.
+    for (lb, nic, label) in graph.backends() {
+        let (Some(&(ll, _, ly)), Some(&(nl, _, ny))) = (row_at.get(&lb), row_at.get(&nic)) else {
+            continue;
+        };
+        let _ = write!(
+            edges,
+            r#"<path class="backend" d="M{x1},{ly} C{c1},{ly} {c2},{ny} {x2},{ny}" marker-end="url(#arrow)"><title>{}</title></path>"#,
+            escape(&format!("load balancer: {label}")),
+            x1 = ll + 8.0,
+            x2 = nl + 8.0,
+            c1 = ll - 18.0,
+            c2 = nl - 18.0,
+        );
+    }
     let mut svg = String::new();
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{total_w}" height="{h}" viewBox="0 0 {total_w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
         h = max_y + 40.0
     );
-    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.admin{fill:#4a148c;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.blocked{stroke:#c62828;stroke-dasharray:6,4}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}</style>"##);
+    svg.push_str(r##"<style>.vnet{fill:#e3f2fd;stroke:#1565c0}.subnet{fill:#fff;stroke:#90caf9}.title{font-weight:bold}.small{fill:#555;font-size:10px}.gateway{fill:#2e7d32;font-size:10px}.admin{fill:#4a148c;font-size:10px}.vm{fill:#111}.nsg{fill:#6a1b9a;font-size:10px}.appliance{fill:#bf360c;font-weight:bold}.peering{stroke:#1565c0;stroke-width:2;fill:none}.blocked{stroke:#c62828;stroke-dasharray:6,4}.transit{stroke:#2e7d32;stroke-width:1.5;stroke-dasharray:2,3;fill:none}.pip{fill:#fff8e1;stroke:#f9a825}.pip-text{fill:#6d4c00;font-size:10px}.public{stroke:#f9a825;stroke-dasharray:4,3}.route{stroke:#c62828;stroke-width:1.5;fill:none;opacity:.85}.internet{fill:#fffde7;stroke:#f9a825}.backend{stroke:#1565c0;stroke-width:1.2;fill:none;opacity:.8}</style>"##);
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##);
     let _ = write!(
         svg,
@@ -528,6 +546,9 @@ fn column_width(graph: &TopologyGraph, vnets: &[NodeIndex]) -> f64 {
                         fit(22.0, &format!("Azure Firewall {name}  {ip}"), 13.0)
                     }
                     GraphNode::Bastion { name } => fit(22.0, &format!("Azure Bastion {name}"), 13.0),
+                    GraphNode::LoadBalancer { name, sku, frontends } => {
+                        fit(22.0, &format!("Azure Load Balancer {name} ({sku})  {frontends}"), 13.0)
+                    }
                     _ => {}
                 }
                 for pip in graph.public_ips(part) {

@@ -78,3 +78,146 @@ fn a_pool_member_that_is_no_nic_is_an_error_at_its_position() {
     );
     assert!(out.stderr.contains("bad.ron:"), "{}", out.stderr);
 }
+
+fn data(path: &str) -> String {
+    root().join("tests/data").join(path).display().to_string()
+}
+
+/// Import (issue 19 item 4): a load balancer from `az`/REST output, in the shape of the real
+/// `custodian.loadBalancers.list.json` with its NICs beside it. Pool members are read from both
+/// sides (the NIC's `loadBalancerBackendAddressPools`, the pool's `backendIPConfigurations`) and
+/// a member given by IP address and VNet is mapped to the NIC that has it; a single-port NAT rule
+/// takes its target from the NIC's `loadBalancerInboundNatRules`; the port-range NAT rule keeps
+/// its pool; a NAT pool with no modelled member and the outbound rule are caveats, never silent.
+#[test]
+fn import_reads_a_load_balancer_from_az_output_with_members_from_both_sides() {
+    let dir = TempDir::new("lb-import");
+    let out = dir.path().join("lb.ron").display().to_string();
+    let run = nsgsim(&[
+        "import",
+        &data("import/lb/loadBalancers.list.json"),
+        &data("import/lb/network.list.json"),
+        "-o",
+        &out,
+    ]);
+    run.assert_code(0).stderr_has(&[
+        "Microsoft.Network/loadBalancers: 1 read, 1 imported",
+        "inbound NAT pool 'vmss-rdp' of load balancer 'lb-web' forwards frontend ports 50100-50199 to port 3389 of a scale set's instances, which nsgsim does not model; not imported",
+        "outbound rule 'egress' of load balancer 'lb-web' is not modelled",
+    ]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    for line in [
+        r#"LoadBalancer(name: "lb-web", sku: Standard,"#,
+        r#"Frontend(name: "fe", public_ip: "lb-web-pip"),"#,
+        r#"Pool(name: "web", members: ["vm-web-1-nic", "vm-web-2-nic"]),"#,
+        r#"Probe(name: "http", protocol: Http, port: 80),"#,
+        r#"LbRule(name: "http", frontend: "fe", protocol: Tcp, frontend_port: 80, backend_port: 80, pool: "web", probe: "http"),"#,
+        r#"NatRule(name: "rdp-web-1", frontend: "fe", protocol: Tcp, frontend_port: 50001, backend_port: 3389, target: "vm-web-1-nic"),"#,
+        r#"NatRule(name: "ssh-range", frontend: "fe", protocol: Tcp, frontend_port: 60001, frontend_port_end: 60010, backend_port: 22, pool: "web"),"#,
+        r#"outbound_rules: ["egress"],"#,
+        r#"resource: "Microsoft.Network/loadBalancers/lb-web/inboundNatPools/vmss-rdp","#,
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    // The imported load balancer answers: the NAT rule publishes RDP, named in reach and exposure.
+    nsgsim(&["reach", &out, "--to", "vm-web-1-nic-vm", "--port", "3389"]).assert_code(0).stdout_has(&[
+        "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389; allowed by web-nsg securityRules/allow-rdp",
+    ]);
+    nsgsim(&["exposure", &out])
+        .stdout_has(&[
+            "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389, allowed by web-nsg securityRules/allow-rdp",
+        ])
+        .stderr_has(&["inboundNatPools/vmss-rdp"]);
+    // The load balancer's own lint finding names the NAT rule.
+    nsgsim(&["lint", &out])
+        .assert_code(1)
+        .stdout_has(&["LB003-nat-rule-management-port", "NAT rule 'rdp-web-1' publishes RDP"]);
+}
+
+/// Real published templates import with their load balancers: Microsoft's quickstart
+/// "vm-with-rdp-port" publishes RDP through an inbound NAT rule of a load balancer with no SKU
+/// (Basic, as Azure creates it), joined from the NIC's `loadBalancerInboundNatRules`; the
+/// Gateway load balancer demo's Gateway SKU is a caveat, and its standard load balancer's pool,
+/// declared as a child resource with members by IP address and VNet, is mapped to the NICs.
+#[test]
+fn real_templates_import_their_load_balancers() {
+    let corpus = root().join("../shared/data/real-world/arm");
+    if !corpus.exists() {
+        return;
+    }
+    let dir = TempDir::new("lb-real");
+    let t = |name: &str| corpus.join(name).display().to_string();
+    let out = dir.path().join("rdp.ron").display().to_string();
+    nsgsim(&[
+        "import",
+        &t("quickstarts-microsoft.compute-vm-with-rdp-port.azuredeploy.json"),
+        &t("quickstarts-microsoft.compute-vm-with-rdp-port.azuredeploy.parameters.json"),
+        "-o",
+        &out,
+    ])
+    .assert_code(0)
+    .stderr_has(&["load balancer 'loadBalancer' has no sku: Azure creates a Basic load balancer"]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains(r#"LoadBalancer(name: "loadBalancer", sku: Basic,"#), "{text}");
+    assert!(text.contains(r#"NatRule(name: "rdp", frontend: "LBFE", protocol: Tcp, frontend_port: 50001, backend_port: 3389, target: "rdpVM-nic"),"#), "{text}");
+    nsgsim(&["lint", &out]).stdout_has(&["LB003-nat-rule-management-port", "NAT rule 'rdp' publishes RDP"]);
+
+    let out = dir.path().join("gw.ron").display().to_string();
+    nsgsim(&[
+        "import",
+        &t("demos-load-balancer-gateway.azuredeploy.json"),
+        &t("demos-load-balancer-gateway.azuredeploy.parameters.json"),
+        "-o",
+        &out,
+    ])
+    .assert_code(0)
+    .stderr_has(&[
+        "load balancer 'gwlb' is a Gateway load balancer",
+        "frontend 'elbFrontEnd' of load balancer 'elb' is chained to a Gateway load balancer",
+    ]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains(r#"Pool(name: "elbBackEndPool", members: ["#), "{text}");
+    assert!(!text.contains(r#"Pool(name: "elbBackEndPool", members: []"#), "{text}");
+    nsgsim(&["check", &out]).assert_code(0);
+}
+
+/// Lint of load balancers, on scenario 42: lb-app (Standard) sends 443 to a member no NSG opens
+/// (LB001); lb-legacy (Basic) publishes SSH with no NSG (LB002); lb-web's NAT rule publishes RDP
+/// from anywhere (LB003, whose fix names just-in-time access). SARIF carries their rules.
+#[test]
+fn lint_reports_a_closed_standard_rule_a_basic_management_port_and_an_rdp_nat_rule() {
+    let run = nsgsim(&["lint", &scenario()]);
+    run.assert_code(1).stdout_has(&[
+        "LB001-standard-rule-closed",
+        "load balancer 'lb-app' (Standard SKU) rule",
+        "LB002-basic-management-port",
+        "load balancer 'lb-legacy' (Basic SKU) rule 'ssh' publishes management port 22",
+        "LB003-nat-rule-management-port",
+        "load balancer 'lb-web' NAT rule 'rdp-web-1' publishes RDP (TCP 3389) at 20.30.0.10:50001 to the Internet",
+        "just-in-time VM access",
+    ]);
+    let sarif = nsgsim(&["lint", &scenario(), "--format", "sarif"]);
+    assert!(sarif.stdout.contains("\"LB003-nat-rule-management-port\""), "{}", sarif.stdout);
+    assert!(sarif.stdout.contains("An inbound NAT rule publishes SSH or RDP"), "{}", sarif.stdout);
+}
+
+/// Drawings (issue 19 item 4): the topology graph has each load balancer as a node with its
+/// SKU and frontend addresses, its public IPs, and an edge to each member's NIC labelled with the
+/// rules and NAT rules that send to it; the HTML report's topology SVG draws the same edges.
+#[test]
+fn graph_and_topology_svg_draw_the_load_balancer_and_its_backend_edges() {
+    let out = nsgsim(&["graph", &scenario()]);
+    out.assert_code(0).stdout_has(&[
+        r"Azure Load Balancer lb-web (Standard)\n20.30.0.10",
+        "shape=trapezium",
+        r#"[label="rule http, NAT rule rdp-web-1", color=blue]"#,
+        r#"[label="rule http", color=blue]"#,
+        r"Azure Load Balancer lb-legacy (Basic)\n20.30.0.30",
+    ]);
+    let dir = TempDir::new("lb-svg");
+    let html = dir.path().join("lb.html").display().to_string();
+    nsgsim(&["report", &scenario(), "--html", &html]).assert_code(0);
+    let text = std::fs::read_to_string(&html).expect("written");
+    assert!(text.contains("Azure Load Balancer lb-web (Standard)  20.30.0.10"), "no load balancer row");
+    assert!(text.contains("<title>load balancer: rule http, NAT rule rdp-web-1</title>"), "no backend edge");
+}

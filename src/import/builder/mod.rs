@@ -17,6 +17,7 @@ mod avnm;
 mod firewall;
 mod gaps;
 mod jit;
+mod load_balancers;
 mod peered_spaces;
 mod routes;
 mod transit;
@@ -158,6 +159,7 @@ impl Inventory {
         self.firewall_subnet_tables(&mut vnets, &route_tables, &firewalls)?;
         self.appliance_routes(&route_tables, &firewalls, &vnets)?;
         let bastions = self.bastion_specs()?;
+        let load_balancers = self.load_balancer_specs(&vms, &vnets)?;
         let (network_groups, security_admin_configurations) = self.avnm_specs()?;
         let nsgs: Vec<NsgSpec> = self
             .nsgs
@@ -204,7 +206,7 @@ impl Inventory {
             route_tables,
             firewalls,
             bastions,
-            load_balancers: Vec::new(),
+            load_balancers,
             network_groups,
             security_admin_configurations,
             roles: BTreeMap::new(),
@@ -599,6 +601,11 @@ impl Inventory {
         for (i, f) in firewalls.iter().enumerate() {
             if let Some(rec) = self.firewalls.iter().find(|r| r.name == f.name) {
                 add(format!("firewalls[{i}]"), &rec.src);
+            }
+        }
+        for (i, l) in scenario.load_balancers.iter().enumerate() {
+            if let Some(rec) = self.load_balancers.iter().find(|r| r.name == l.name) {
+                add(format!("load_balancers[{i}]"), &rec.src);
             }
         }
         for (i, t) in self.route_tables.iter().enumerate() {

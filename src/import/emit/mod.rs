@@ -5,6 +5,7 @@
 //! loader's contract), and the output reads like the files in `scenarios/`, which is what people
 //! edit after an import. The import tests load every output back with `scenario::load_str`.
 
+mod load_balancer;
 mod network;
 
 use std::fmt::Write;
@@ -242,6 +243,7 @@ pub fn to_ron(f: &ScenarioFile) -> String {
         }
         o.push_str("    ],\n");
     }
+    load_balancer::load_balancers(&mut o, &f.load_balancers);
     network::avnm(&mut o, &f.network_groups, &f.security_admin_configurations);
     if !f.jit_policies.is_empty() {
         o.push_str("    jit_policies: [\n");

@@ -6,7 +6,7 @@
 //! [`nic`], [`public_ip`], [`asg`], [`vm`], [`bastion`], [`gateway`] (VPN gateways, local
 //! network gateways, connections), [`route_table`] (route tables and routes), [`firewall`]
 //! (Azure Firewalls, Firewall Policies and their rule collection groups, IP groups, with the
-//! rule collections of both shapes in [`firewall_rules`]) and [`jit`]. Each reads the body's values where they are and
+//! rule collections of both shapes in [`firewall_rules`]), [`load_balancer`] and [`jit`]. Each reads the body's values where they are and
 //! checks them with the scenario loader's rules, so that a bad value is reported at its JSON
 //! path and position. References are only recorded here; the builder resolves them across all
 //! inputs.
@@ -21,6 +21,7 @@ mod firewall;
 mod firewall_rules;
 mod gateway;
 mod jit;
+mod load_balancer;
 mod nic;
 mod nsg;
 mod public_ip;
@@ -36,6 +37,7 @@ pub use firewall::{FirewallRec, GroupRec, IpGroupRec, PolicyRec};
 pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody, FwRuleRec};
 pub use gateway::{ConnectionRec, GatewayRec, LocalGatewayRec};
 pub use jit::{JitGrantRec, JitRec};
+pub use load_balancer::{FrontendRec, LbRec, NatRuleRec, PoolAddressRec, PoolRec};
 pub use nic::{IpConfigRec, NicRec};
 pub use nsg::{NsgRec, RuleRec};
 pub use public_ip::PipRec;
@@ -163,6 +165,12 @@ pub struct Inventory {
     pub groups: Vec<Child<GroupRec>>,
     /// IP groups.
     pub ip_groups: Vec<IpGroupRec>,
+    /// Load balancers.
+    pub load_balancers: Vec<LbRec>,
+    /// Backend pools given as resources of their own.
+    pub lb_child_pools: Vec<Child<PoolRec>>,
+    /// Inbound NAT rules given as resources of their own.
+    pub lb_child_nat_rules: Vec<Child<NatRuleRec>>,
     /// What the builder left out that can change traffic, as the scenario's caveats.
     pub caveats: Vec<CaveatSpec>,
     /// `--strict`: what would be a caveat is an error instead.
@@ -254,6 +262,9 @@ impl Inventory {
             | Kind::AdminConfiguration
             | Kind::AdminRuleCollection
             | Kind::AdminRule => self.avnm(kind, res, names, props, &psrc, &r.src),
+            Kind::LoadBalancer => self.load_balancer(res, r, props, &psrc),
+            Kind::LbPool => self.lb_child_pool(r, res),
+            Kind::LbNatRule => self.lb_child_nat_rule(r, res),
         }
     }
 

@@ -30,6 +30,10 @@ pub struct NicRec {
     pub vm: Option<ResourceRef>,
     /// Its secondary IP configurations, in the order written.
     pub ip_configs: Vec<IpConfigRec>,
+    /// The name of its primary IP configuration.
+    pub primary_config: String,
+    /// Its IP configurations' load balancer backend pools, inbound NAT rules and NAT pools.
+    pub lb_links: Vec<LbLinkRec>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
@@ -52,6 +56,19 @@ pub struct IpConfigRec {
     pub public_ip: Option<(ResourceRef, Src)>,
     /// Its application security groups.
     pub asgs: Vec<(ResourceRef, Src)>,
+    /// Its load balancer backend pools, inbound NAT rules and NAT pools.
+    pub lb_links: Vec<LbLinkRec>,
+}
+
+/// An IP configuration's membership of a load balancer's backend pool, inbound NAT rule or
+/// inbound NAT pool (`loadBalancerBackendAddressPools`, `loadBalancerInboundNatRules`,
+/// `loadBalancerInboundNatPools`).
+#[derive(Clone, Debug)]
+pub struct LbLinkRec {
+    /// The NIC's IP configuration.
+    pub config: String,
+    /// The pool, rule or NAT pool (its type says which), with where the reference is.
+    pub target: (ResourceRef, Src),
 }
 
 const NIC: &str = "microsoft.network/networkinterfaces";
@@ -95,6 +112,7 @@ impl Inventory {
         for (i, config) in configs.iter().enumerate() {
             read.push(self.ip_config(config, &csrc.item(i, config), &names[0])?);
         }
+        let lb_links: Vec<LbLinkRec> = read.iter().flat_map(|c| c.lb_links.iter().cloned()).collect();
         let c = read.remove(primary);
         let subnet = c.subnet.ok_or_else(|| {
             self.diag.invalid(&c.ip_src, "", format!("network interface '{}' has no subnet", names[0]))
@@ -112,6 +130,8 @@ impl Inventory {
             asgs: c.asgs,
             vm,
             ip_configs,
+            primary_config: c.name,
+            lb_links,
             src: src.clone(),
             res,
         });
@@ -141,6 +161,9 @@ impl Inventory {
                 "primary",
                 "privateIPAddressVersion",
                 "privateIPAddressPrefixLength",
+                "loadBalancerBackendAddressPools",
+                "loadBalancerInboundNatRules",
+                "loadBalancerInboundNatPools",
             ],
             &cpsrc,
         );
@@ -170,6 +193,14 @@ impl Inventory {
             }
         }
         let public_ip = self.reference(cp, "publicIPAddress", &cpsrc)?;
-        Ok(IpConfigRec { name, subnet, private_ip, ip_src, public_ip, asgs })
+        let mut lb_links = Vec::new();
+        for field in
+            ["loadBalancerBackendAddressPools", "loadBalancerInboundNatRules", "loadBalancerInboundNatPools"]
+        {
+            for target in self.references(cp, field, &cpsrc, "load balancer references")? {
+                lb_links.push(LbLinkRec { config: name.clone(), target });
+            }
+        }
+        Ok(IpConfigRec { name, subnet, private_ip, ip_src, public_ip, asgs, lb_links })
     }
 }

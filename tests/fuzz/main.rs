@@ -20,8 +20,8 @@
 //!   list cannot judge every phrasing (seed 9315 found "Azure deploys a firewall only into the
 //!   subnet named AzureFirewallSubnet", which does say it), and a gate must give the same answer
 //!   on the same commit. The record: on 2026-12-06, 11 of the first 18 fresh seeds (4,000 cases
-//!   each) found a message that did not say what is valid; on 2026-12-07, seeds 9301–9340 found
-//!   no fact and five wording gaps (9315, 9327, 9328, 9331, 9337), each fixed. `NSGSIM_FUZZ_FRESH=0` leaves the fresh seed out
+//!   each) found a message that did not say what is valid; on 2026-12-07, seeds 9301–9370 found
+//!   one fact (9355, a stack overflow) and seven wording gaps, each fixed. `NSGSIM_FUZZ_FRESH=0` leaves the fresh seed out
 //!   (to compare two builds on the same inputs). Replay: `NSGSIM_FUZZ_SEED=N` (that seed gates,
 //!   whatever it is) and `NSGSIM_FUZZ_CASE=I` for one input. A longer run: `NSGSIM_FUZZ_SECONDS=3600 cargo test --release --test fuzz
 //!   -- --nocapture`. A failing input is saved under `target/tmp/fuzz-failures/` with its

@@ -523,3 +523,47 @@ fn r21_a_self_referring_arm_variable_says_what_is_valid() {
         "{name}:{line}:{column}: resources[0].name: '[variables('vnetName')]': variables('vnetName') refers to itself: variables('vnetName') -> variables('vnetName'); valid: a value that does not depend on itself (break the cycle at one of these)"
     )]);
 }
+
+/// Found by fresh fuzz seed 9342: a resource `copy` that is not an object.
+#[test]
+fn r21_a_resource_copy_that_is_not_an_object_says_what_is_valid() {
+    let name = "fuzz-arm-copy-not-an-object.json";
+    let (line, column) = position(&regression_text(name), "\"[format('{0}{1}', 'pip', 2)]\"", 0);
+    let dir = TempDir::new("arm-copy");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: resources[0].copy: '[format('{{0}}{{1}}', 'pip', 2)]': a resource copy loop is not an object; valid: an object {{\"name\": ..., \"count\": ...}} (property loops go inside 'properties')"
+    )]);
+}
+
+/// Found by fresh fuzz seed 9355, the first fact a fresh seed found since the fresh seed gates
+/// on facts: `reference('network')` in a resource's own name, with no symbolic name `network`,
+/// searched the resources by name, evaluating that same name again, until the stack overflowed.
+#[test]
+fn r21_a_reference_inside_its_own_name_ends_with_a_positioned_error() {
+    let name = "fuzz-arm-reference-names-its-own-name.json";
+    let (line, column) = position(&regression_text(name), "\"[format('{0}-{1}-nic'", 0);
+    let dir = TempDir::new("arm-own-name");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:{line}:{column}: resources.nic.name: '[format('{{0}}-{{1}}-nic', parameters('prefix'), reference('network').outputs.subnetName.value)]': reference('network') reads a resource that is not in the template"
+    )]);
+    assert!(!out.stderr.contains("overflow"), "{}", out.stderr);
+}
+
+/// Found by fresh fuzz seed 9363: `json()` of a text that is not JSON gave serde_json's reason
+/// without what is valid.
+#[test]
+fn r21_json_of_a_text_that_is_not_json_says_what_is_valid() {
+    let name = "fuzz-arm-json-function-not-json.json";
+    let (line, column) = position(&regression_text(name), "\"[variables('config').name]\"", 0);
+    let dir = TempDir::new("arm-json");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[
+        &format!("{name}:{line}:{column}: resources[0].name: '[variables('config').name]': json(): '{{\"name\": \"web\\u{{1d}}nsg\"}}' is not JSON: control character"),
+        "; valid: a JSON text (RFC 8259)",
+    ]);
+}

@@ -64,6 +64,10 @@ pub struct Declared {
     /// Bodies already evaluated and the evaluations in progress.
     memo: RefCell<HashMap<(usize, i64), Result<Value, String>>>,
     active: RefCell<Vec<String>>,
+    /// The entries whose type, name or copy count [`Declared::find`] is evaluating: a
+    /// `reference()` inside one of them cannot name that entry, so the search skips it rather
+    /// than evaluate the same name again without end (fresh fuzz seed 9355: a stack overflow).
+    naming: RefCell<Vec<usize>>,
 }
 
 impl Declared {
@@ -105,6 +109,18 @@ impl Declared {
         }
     }
 
+    /// `look()` at entry `i`'s type, name or copy count, unless they are already being evaluated
+    /// further up (then `None`: an entry's own name cannot depend on finding that entry).
+    fn naming_entry<T>(&self, i: usize, look: impl FnOnce() -> Option<T>) -> Option<T> {
+        if self.naming.borrow().contains(&i) {
+            return None;
+        }
+        self.naming.borrow_mut().push(i);
+        let found = look();
+        self.naming.borrow_mut().pop();
+        found
+    }
+
     /// The entry and iteration `target` names.
     fn find(&self, target: &Target) -> Option<(usize, Option<(String, i64)>)> {
         match target {
@@ -132,21 +148,25 @@ impl Declared {
             Target::Id(r) => {
                 let wanted = r.key();
                 self.entries.iter().enumerate().find_map(|(i, e)| {
-                    let kind = self.text(e, "type", None)?;
-                    if !kind.eq_ignore_ascii_case(&r.kind) {
-                        return None;
-                    }
-                    self.iterations(e).into_iter().find_map(|it| {
-                        let name = self.text(e, "name", it.as_ref())?;
-                        let names: Vec<String> = name.split('/').map(str::to_string).collect();
-                        (key(&kind, &names) == wanted).then_some((i, it))
+                    self.naming_entry(i, || {
+                        let kind = self.text(e, "type", None)?;
+                        if !kind.eq_ignore_ascii_case(&r.kind) {
+                            return None;
+                        }
+                        self.iterations(e).into_iter().find_map(|it| {
+                            let name = self.text(e, "name", it.as_ref())?;
+                            let names: Vec<String> = name.split('/').map(str::to_string).collect();
+                            (key(&kind, &names) == wanted).then_some((i, it))
+                        })
                     })
                 })
             }
             Target::Name(n) => self.entries.iter().enumerate().find_map(|(i, e)| {
-                self.iterations(e).into_iter().find_map(|it| {
-                    let name = self.text(e, "name", it.as_ref())?;
-                    name.eq_ignore_ascii_case(n).then_some((i, it))
+                self.naming_entry(i, || {
+                    self.iterations(e).into_iter().find_map(|it| {
+                        let name = self.text(e, "name", it.as_ref())?;
+                        name.eq_ignore_ascii_case(n).then_some((i, it))
+                    })
                 })
             }),
         }

@@ -203,7 +203,7 @@ impl Reader<'_> {
             return Err(self.diag.invalid(
                 &at,
                 &copy.shown(),
-                "a resource copy loop is an object {\"name\": ..., \"count\": ...} (property loops go inside 'properties')",
+                "a resource copy loop is not an object; valid: an object {\"name\": ..., \"count\": ...} (property loops go inside 'properties')",
             ));
         }
         let Some(name) = copy.get("name").and_then(Node::as_str) else {

@@ -104,9 +104,9 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
         "json" => (|| {
             a.arity(1)?;
             let s = a.text(0)?;
-            serde_json::from_str(&s)
-                .map(V::J)
-                .map_err(|e| format!("'{}' is not JSON: {e}", shorten(&s)).into())
+            serde_json::from_str(&s).map(V::J).map_err(|e| {
+                format!("'{}' is not JSON: {e}; valid: a JSON text (RFC 8259)", shorten(&s)).into()
+            })
         })(),
         _ => return None,
     })

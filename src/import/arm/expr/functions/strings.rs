@@ -53,9 +53,9 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
         "base64tojson" => (|| {
             a.arity(1)?;
             let text = decoded_text(&a.text(0)?)?;
-            serde_json::from_str(&text)
-                .map(V::J)
-                .map_err(|e| format!("'{}' is not JSON: {e}", shorten(&text)).into())
+            serde_json::from_str(&text).map(V::J).map_err(|e| {
+                format!("'{}' is not JSON: {e}; valid: a JSON text (RFC 8259)", shorten(&text)).into()
+            })
         })(),
         "datauri" => a
             .arity(1)

@@ -151,7 +151,7 @@ fn placeholder_guard(node: Node, key: &str, expression: &str, sku: bool) -> Node
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_str(&s, &mut names);
             let what = if key.is_empty() { "this value".to_string() } else { format!("property '{key}'") };
-            let reason = placeholder::needed(&names, &what);
+            let reason = placeholder::needed(&names, &what).to_string();
             return Node::new(
                 Value::Unknown(Box::new(Unknown { expression: expression.to_string(), reason })),
                 position,
@@ -241,7 +241,7 @@ fn expand_loops(
                     let inner = scope.with_copy(name, n, false);
                     let item = evaluate(input, &inner, &join(&at, "input"))?;
                     // What a loop makes counts against the budget as it is made.
-                    scope.budget().charge(node_size(&item)).map_err(|message| error("input", &message))?;
+                    scope.budget().charge(node_size(&item)).map_err(|e| error("input", &e.to_string()))?;
                     items.push(item);
                 }
                 Node::new(Value::Array(items), l.position)

@@ -20,7 +20,7 @@ use std::rc::{Rc, Weak};
 use serde_json::{Map, Value, json};
 
 use super::body;
-use super::expr::{ArmValue, Resources, Target, TemplateScope, eval_count, eval_string};
+use super::expr::{ArmValue, ExprError, Resources, Target, TemplateScope, eval_count, eval_string};
 use super::id::{ResourceRef, key, parse_id};
 use crate::import::json::{Node, Value as NodeValue};
 
@@ -43,7 +43,7 @@ pub struct Entry {
 }
 
 /// Evaluates a nested deployment's outputs in the scope it is declared in.
-pub type OutputsFn = Rc<dyn Fn(&TemplateScope) -> Result<Value, String>>;
+pub type OutputsFn = Rc<dyn Fn(&TemplateScope) -> Result<Value, super::nested::NestedError>>;
 
 /// How a nested deployment's outputs are evaluated, given the scope it is declared in.
 pub struct Outputs(pub OutputsFn);
@@ -62,7 +62,7 @@ pub struct Declared {
     parent: Option<Rc<Declared>>,
     me: RefCell<Weak<Declared>>,
     /// Bodies already evaluated and the evaluations in progress.
-    memo: RefCell<HashMap<(usize, i64), Result<Value, String>>>,
+    memo: RefCell<HashMap<(usize, i64), Result<Value, ExprError>>>,
     active: RefCell<Vec<String>>,
     /// The entries whose type, name or copy count [`Declared::find`] is evaluating: a
     /// `reference()` inside one of them cannot name that entry, so the search skips it rather
@@ -173,7 +173,7 @@ impl Declared {
     }
 
     /// The declared body of entry `i` in `iteration`, as JSON with markers for unknown values.
-    fn body(&self, i: usize, iteration: Option<&(String, i64)>) -> Result<Value, String> {
+    fn body(&self, i: usize, iteration: Option<&(String, i64)>) -> Result<Value, ExprError> {
         let entry = &self.entries[i];
         let memo_key = (i, iteration.map_or(-1, |(_, ix)| *ix));
         if let Some(done) = self.memo.borrow().get(&memo_key) {
@@ -185,8 +185,9 @@ impl Declared {
             iteration.map(|(_, ix)| format!("[{ix}]")).unwrap_or_default()
         );
         if self.active.borrow().contains(&label) {
-            let chain = self.active.borrow().join(" -> ");
-            return Err(format!("reference() runs in a cycle: {chain} -> {label}"));
+            let mut chain = self.active.borrow().clone();
+            chain.push(label);
+            return Err(ExprError::ReferenceCycle(chain));
         }
         self.active.borrow_mut().push(label);
         let scope = self.scope_of(entry);
@@ -196,7 +197,7 @@ impl Declared {
         };
         let out = body::evaluate_resource(&entry.node, &scope)
             .map(|n| to_json_with_markers(&n))
-            .map_err(|e| e.message);
+            .map_err(|e| ExprError::Relayed { reason: e.message });
         let out = out.and_then(|mut body| {
             let name = self.text(entry, "name", iteration).unwrap_or_default();
             let kind = self.text(entry, "type", None).unwrap_or_default();
@@ -220,7 +221,8 @@ impl Declared {
                     m.insert("properties".into(), marker(&format!("the properties of existing resource '{}' are not in the template: only known at deployment; valid: the resource declared in the template, or the value written into the template in its place", m.get("name").and_then(Value::as_str).unwrap_or_default())));
                 }
                 if let Some(outputs) = &entry.outputs {
-                    let values = (outputs.0)(&scope)?;
+                    let values =
+                        (outputs.0)(&scope).map_err(|e| ExprError::Relayed { reason: e.to_string() })?;
                     let properties = m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(p) = properties {
                         p.insert("outputs".into(), values);
@@ -292,7 +294,7 @@ fn first_address(prefix: &str) -> Option<String> {
 }
 
 impl Resources for Declared {
-    fn reference(&self, target: &Target, full: bool) -> Option<Result<Value, String>> {
+    fn reference(&self, target: &Target, full: bool) -> Option<Result<Value, ExprError>> {
         let Some((i, iteration)) = self.find(target) else {
             return self.parent.as_ref().and_then(|p| p.reference(target, full));
         };
@@ -305,7 +307,7 @@ impl Resources for Declared {
         }))
     }
 
-    fn info(&self, symbolic: &str) -> Option<Result<Value, String>> {
+    fn info(&self, symbolic: &str) -> Option<Result<Value, ExprError>> {
         let Some((i, iteration)) = self.find(&Target::Symbolic(symbolic.to_string())) else {
             return self.parent.as_ref().and_then(|p| p.info(symbolic));
         };

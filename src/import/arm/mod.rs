@@ -366,7 +366,7 @@ impl Reader<'_> {
                 let root = match nested::load(&path) {
                     Ok(root) => root,
                     Err(why) => {
-                        unresolved(self, path.display().to_string(), why);
+                        unresolved(self, path.display().to_string(), why.to_string());
                         return Ok(());
                     }
                 };

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::declared::{OutputsFn, marker, to_json_with_markers};
-use super::expr::{ArmValue, Supplied, TemplateScope, eval_count, eval_json, eval_string};
+use super::expr::{ArmValue, ExprError, Supplied, TemplateScope, eval_count, eval_json, eval_string};
 use super::template;
 use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
 
@@ -32,6 +32,95 @@ pub const DEPLOYMENTS: &str = "microsoft.resources/deployments";
 
 /// How deep nested deployments may nest (ARM documents no limit; nsgsim's bound).
 pub const MAX_NESTING: usize = 32;
+
+/// Why a nested deployment's template, scope or outputs cannot be read: the facts; `Display`
+/// writes what the importer prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NestedError {
+    /// Neither `properties.template` nor `properties.templateLink`.
+    NoTemplate,
+    /// A `templateLink` with no `uri`, `relativePath` or `id`.
+    NoLinkTarget,
+    /// A linked template file that cannot be read.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        reason: String,
+    },
+    /// A linked template file larger than the input bound.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A linked template file that is not JSON.
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// Where the parser stopped.
+        position: crate::position::Position,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// The outputs of a template that is not local, which only the deployment knows.
+    RemoteOutputs {
+        /// The link as written.
+        link: String,
+    },
+    /// An output with neither a value nor a copy loop.
+    NoOutputValue,
+    /// An output copy loop with no count.
+    NoOutputCount,
+    /// An expression of the nested template that cannot be evaluated (a spent budget, in
+    /// [`inner_scope`]).
+    Expr(ExprError),
+    /// The nested template's declarations, or a parameter passed in, refused by the reader: its
+    /// message (positioned where it has one).
+    Read(String),
+}
+
+impl std::fmt::Display for NestedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NestedError::NoTemplate => {
+                f.write_str("a nested deployment needs properties.template or properties.templateLink")
+            }
+            NestedError::NoLinkTarget => {
+                f.write_str("properties.templateLink needs a uri, a relativePath or an id")
+            }
+            NestedError::Unreadable { path, reason } => {
+                write!(f, "{}: cannot read the linked template: {reason}", path.display())
+            }
+            NestedError::TooLarge { path } => {
+                write!(f, "{}: the linked template is larger than {MAX_INPUT_BYTES} bytes", path.display())
+            }
+            NestedError::NotJson { path, position, reason } => {
+                write!(f, "{}:{position}: not valid JSON: {reason}", path.display())
+            }
+            NestedError::RemoteOutputs { link } => write!(
+                f,
+                "the outputs of a nested template that is not local ({}) are only known at deployment; valid: a local link (relativePath or a file: URI nsgsim can read), or the value written into the template in its place",
+                shorten(link)
+            ),
+            NestedError::NoOutputValue => f.write_str("the output has neither a value nor a copy loop"),
+            NestedError::NoOutputCount => f.write_str("the output's copy loop has no count"),
+            NestedError::Expr(e) => write!(f, "{e}"),
+            NestedError::Read(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<ExprError> for NestedError {
+    fn from(e: ExprError) -> NestedError {
+        NestedError::Expr(e)
+    }
+}
+
+impl From<NestedError> for String {
+    fn from(e: NestedError) -> String {
+        e.to_string()
+    }
+}
 
 /// Where a nested deployment's template is.
 #[derive(Debug)]
@@ -49,26 +138,26 @@ pub enum Link {
 ///
 /// # Errors
 /// A deployment with neither `template` nor `templateLink`.
-pub fn link(node: &Node, scope: &TemplateScope, file: &Path) -> Result<Link, String> {
+pub fn link(node: &Node, scope: &TemplateScope, file: &Path) -> Result<Link, NestedError> {
     let props = node.get("properties");
     if let Some(t) = props.and_then(|p| p.get("template")) {
         return Ok(Link::Inline(t.clone()));
     }
     let Some(l) = props.and_then(|p| p.get("templateLink")) else {
-        return Err("a nested deployment needs properties.template or properties.templateLink".into());
+        return Err(NestedError::NoTemplate);
     };
-    let text = |field: &str| -> Option<Result<String, String>> {
+    // The link's text evaluated, or as written when it cannot be (a link to name, not follow).
+    let text = |field: &str| -> Option<Result<String, &str>> {
         let raw = l.get(field)?.as_str()?;
         Some(match eval_string(raw, scope) {
             Ok(ArmValue::Str(s)) => Ok(s),
-            Ok(_) => Err(raw.to_string()),
-            Err(_) => Err(raw.to_string()),
+            Ok(_) | Err(_) => Err(raw),
         })
     };
     if let Some(relative) = text("relativePath") {
         return Ok(match relative {
             Ok(r) => Link::Local(template::relative_to(file, &r)),
-            Err(raw) => Link::Remote(raw),
+            Err(raw) => Link::Remote(raw.to_string()),
         });
     }
     if let Some(uri) = text("uri") {
@@ -77,13 +166,14 @@ pub fn link(node: &Node, scope: &TemplateScope, file: &Path) -> Result<Link, Str
                 let path = u[7..].split(['?', '#']).next().unwrap_or_default();
                 Link::Local(PathBuf::from(percent_decoded(path)))
             }
-            Ok(u) | Err(u) => Link::Remote(u),
+            Ok(u) => Link::Remote(u),
+            Err(raw) => Link::Remote(raw.to_string()),
         });
     }
     if let Some(id) = text("id") {
-        return Ok(Link::Remote(id.unwrap_or_else(|raw| raw)));
+        return Ok(Link::Remote(id.unwrap_or_else(str::to_string)));
     }
-    Err("properties.templateLink needs a uri, a relativePath or an id".into())
+    Err(NestedError::NoLinkTarget)
 }
 
 fn percent_decoded(text: &str) -> String {
@@ -108,21 +198,19 @@ fn percent_decoded(text: &str) -> String {
 /// Reads a linked template file.
 ///
 /// # Errors
-/// The file cannot be read, is too large or is not JSON: the message says which.
-pub fn load(path: &Path) -> Result<Node, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("{}: cannot read the linked template: {e}", path.display()))?
-        .len();
+/// The file cannot be read, is too large or is not JSON.
+pub fn load(path: &Path) -> Result<Node, NestedError> {
+    let unreadable =
+        |e: std::io::Error| NestedError::Unreadable { path: path.to_path_buf(), reason: e.to_string() };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_INPUT_BYTES as u64 {
-        return Err(format!(
-            "{}: the linked template is larger than {MAX_INPUT_BYTES} bytes",
-            path.display()
-        ));
+        return Err(NestedError::TooLarge { path: path.to_path_buf() });
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("{}: cannot read the linked template: {e}", path.display()))?;
-    parse(&bytes).map_err(|e| {
-        format!("{}:{}:{}: not valid JSON: {}", path.display(), e.position.line, e.position.column, e.message)
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    parse(&bytes).map_err(|e| NestedError::NotJson {
+        path: path.to_path_buf(),
+        position: e.position,
+        reason: e.message,
     })
 }
 
@@ -145,7 +233,7 @@ pub fn inner_scope(
     root: &Node,
     scope: &TemplateScope,
     uri: Option<String>,
-) -> Result<TemplateScope, String> {
+) -> Result<TemplateScope, NestedError> {
     let props = node.get("properties");
     let inner = uri.is_some()
         || props
@@ -208,7 +296,7 @@ pub fn inner_scope(
                         "parameters('{name}'), passed in by the parent: its copy loop does not make 'value'"
                     )),
                 },
-                Err(e) if scope.budget().is_exceeded() => return Err(e.message),
+                Err(e) if scope.budget().is_exceeded() => return Err(NestedError::Read(e.message)),
                 Err(e) => {
                     Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {}", e.message))
                 }
@@ -247,16 +335,11 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
                 let uri = template::file_uri(&p);
                 (load(&p)?, p, Some(uri))
             }
-            Link::Remote(r) => {
-                return Err(format!(
-                    "the outputs of a nested template that is not local ({}) are only known at deployment; valid: a local link (relativePath or a file: URI nsgsim can read), or the value written into the template in its place",
-                    shorten(&r)
-                ));
-            }
+            Link::Remote(link) => return Err(NestedError::RemoteOutputs { link }),
         };
         let inner = inner_scope(&node, &root, scope, uri)?;
         let at = crate::import::source::Src { file: 0, path: String::new(), position: None };
-        let decls = template::declarations(&root, &at).map_err(|(_, _, m)| m)?;
+        let decls = template::declarations(&root, &at).map_err(|(_, _, m)| NestedError::Read(m))?;
         let table = template::table(&decls, &inner, &path, None);
         let inner = inner.with_resources(table);
         let mut out = Map::new();
@@ -266,14 +349,14 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
             let value = match output.get("copy") {
                 Some(copy) => output_copy(copy, &inner),
                 None => match output.get("value") {
-                    Some(v) => eval_json(&v.to_json(), &inner).map_err(String::from),
-                    None => Err("the output has neither a value nor a copy loop".to_string()),
+                    Some(v) => eval_json(&v.to_json(), &inner).map_err(NestedError::Expr),
+                    None => Err(NestedError::NoOutputValue),
                 },
             };
             let value = match value {
                 Ok(v) => v,
                 Err(e) if inner.budget().is_exceeded() => return Err(e),
-                Err(e) => marker(&e),
+                Err(e) => marker(&e.to_string()),
             };
             out.insert(name.to_string(), serde_json::json!({"type": kind, "value": value}));
         }
@@ -287,8 +370,8 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
 ///
 /// # Errors
 /// A count that is not 0-800, or an input that cannot be evaluated offline.
-fn output_copy(copy: &Node, scope: &TemplateScope) -> Result<Value, String> {
-    let count = copy.get("count").ok_or("the output's copy loop has no count")?;
+fn output_copy(copy: &Node, scope: &TemplateScope) -> Result<Value, NestedError> {
+    let count = copy.get("count").ok_or(NestedError::NoOutputCount)?;
     let count = eval_count(&count.to_json(), scope)?;
     let input = copy.get("input").map(Node::to_json).unwrap_or(Value::Null);
     let mut items = Vec::new();

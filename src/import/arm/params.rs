@@ -226,9 +226,11 @@ pub fn supplied(
             (_, Some(v)) => v.clone(),
         },
     };
-    check(name, &declared, declaration, &value).map_err(|message| match &given.origin {
-        Origin::File(src) => diag.invalid(src, &shown(&value), message),
-        Origin::CommandLine(argument) => ImportError::Parameter { argument: argument.clone(), message },
+    check(name, &declared, declaration, &value).map_err(|refusal| match &given.origin {
+        Origin::File(src) => diag.invalid(src, &shown(&value), refusal.to_string()),
+        Origin::CommandLine(argument) => {
+            ImportError::Parameter { argument: argument.clone(), message: refusal.to_string() }
+        }
     })?;
     Ok(Supplied::Value(value))
 }
@@ -240,8 +242,100 @@ fn shown(value: &J) -> String {
     }
 }
 
+/// Why ARM refuses a parameter's value at deployment: the parameter, the value and the bound of
+/// its declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParameterRefusal {
+    /// A value of another type than declared.
+    Type {
+        /// The parameter.
+        name: String,
+        /// Its declared type, lower case.
+        declared: String,
+        /// The value's JSON type.
+        found: &'static str,
+    },
+    /// A value (or an item of an array value) not among `allowedValues`.
+    NotAllowed {
+        /// The parameter.
+        name: String,
+        /// The value, as shown.
+        value: String,
+        /// The allowed values, as shown.
+        allowed: Vec<String>,
+    },
+    /// An integer below `minValue`.
+    BelowMin {
+        /// The parameter.
+        name: String,
+        /// The value.
+        value: i64,
+        /// Its `minValue`.
+        min: i64,
+    },
+    /// An integer above `maxValue`.
+    AboveMax {
+        /// The parameter.
+        name: String,
+        /// The value.
+        value: i64,
+        /// Its `maxValue`.
+        max: i64,
+    },
+    /// A string or array shorter than `minLength`.
+    TooShort {
+        /// The parameter.
+        name: String,
+        /// Its length.
+        len: usize,
+        /// `characters` or `items`.
+        unit: &'static str,
+        /// Its `minLength`.
+        min: i64,
+    },
+    /// A string or array longer than `maxLength`.
+    TooLong {
+        /// The parameter.
+        name: String,
+        /// Its length.
+        len: usize,
+        /// `characters` or `items`.
+        unit: &'static str,
+        /// Its `maxLength`.
+        max: i64,
+    },
+}
+
+impl std::fmt::Display for ParameterRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParameterRefusal::Type { name, declared, found } => {
+                write!(f, "parameter '{name}' is declared as {declared}, and the value is {found}")
+            }
+            ParameterRefusal::NotAllowed { name, value, allowed } => write!(
+                f,
+                "parameter '{name}': '{value}' is not one of the allowedValues ({}); Azure refuses the deployment (\"The parameter value is not part of the allowed values\")",
+                allowed.join(", ")
+            ),
+            ParameterRefusal::BelowMin { name, value, min } => {
+                write!(f, "parameter '{name}': {value} is below its minValue {min}")
+            }
+            ParameterRefusal::AboveMax { name, value, max } => {
+                write!(f, "parameter '{name}': {value} is above its maxValue {max}")
+            }
+            ParameterRefusal::TooShort { name, len, unit, min } => {
+                write!(f, "parameter '{name}' has {len} {unit}, fewer than its minLength {min}")
+            }
+            ParameterRefusal::TooLong { name, len, unit, max } => {
+                write!(f, "parameter '{name}' has {len} {unit}, more than its maxLength {max}")
+            }
+        }
+    }
+}
+
 /// ARM's checks of a parameter value against its declaration.
-fn check(name: &str, declared: &str, declaration: &J, value: &J) -> Result<(), String> {
+fn check(name: &str, declared: &str, declaration: &J, value: &J) -> Result<(), ParameterRefusal> {
+    let name_ = || name.to_string();
     let type_ok = match declared {
         "string" | "securestring" => value.is_string(),
         "int" => value.as_i64().is_some(),
@@ -251,10 +345,11 @@ fn check(name: &str, declared: &str, declaration: &J, value: &J) -> Result<(), S
         _ => true,
     };
     if !type_ok {
-        return Err(format!(
-            "parameter '{name}' is declared as {declared}, and the value is {}",
-            kind(value)
-        ));
+        return Err(ParameterRefusal::Type {
+            name: name_(),
+            declared: declared.to_string(),
+            found: kind(value),
+        });
     }
     if let Some(J::Array(allowed)) = declaration.get("allowedValues") {
         let items: Vec<&J> = match value {
@@ -263,22 +358,21 @@ fn check(name: &str, declared: &str, declaration: &J, value: &J) -> Result<(), S
         };
         for item in items {
             if !allowed.iter().any(|a| same(a, item)) {
-                let list: Vec<String> = allowed.iter().map(shown).collect();
-                return Err(format!(
-                    "parameter '{name}': '{}' is not one of the allowedValues ({}); Azure refuses the deployment (\"The parameter value is not part of the allowed values\")",
-                    shown(item),
-                    list.join(", ")
-                ));
+                return Err(ParameterRefusal::NotAllowed {
+                    name: name_(),
+                    value: shown(item),
+                    allowed: allowed.iter().map(shown).collect(),
+                });
             }
         }
     }
     let bound = |key: &str| declaration.get(key).and_then(J::as_i64);
     if let Some(n) = value.as_i64() {
         if let Some(min) = bound("minValue").filter(|min| n < *min) {
-            return Err(format!("parameter '{name}': {n} is below its minValue {min}"));
+            return Err(ParameterRefusal::BelowMin { name: name_(), value: n, min });
         }
         if let Some(max) = bound("maxValue").filter(|max| n > *max) {
-            return Err(format!("parameter '{name}': {n} is above its maxValue {max}"));
+            return Err(ParameterRefusal::AboveMax { name: name_(), value: n, max });
         }
     }
     let length = match value {
@@ -289,10 +383,10 @@ fn check(name: &str, declared: &str, declaration: &J, value: &J) -> Result<(), S
     if let Some((len, unit)) = length {
         let len_i = i64::try_from(len).unwrap_or(i64::MAX);
         if let Some(min) = bound("minLength").filter(|min| len_i < *min) {
-            return Err(format!("parameter '{name}' has {len} {unit}, fewer than its minLength {min}"));
+            return Err(ParameterRefusal::TooShort { name: name_(), len, unit, min });
         }
         if let Some(max) = bound("maxLength").filter(|max| len_i > *max) {
-            return Err(format!("parameter '{name}' has {len} {unit}, more than its maxLength {max}"));
+            return Err(ParameterRefusal::TooLong { name: name_(), len, unit, max });
         }
     }
     Ok(())

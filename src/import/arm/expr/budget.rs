@@ -6,10 +6,11 @@
 //! property or an item taken from a value) and every item a copy loop makes is counted as it is
 //! made, by its approximate size in bytes ([`size_of`]), against one [`Budget`] of
 //! [`MAX_BUILT_BYTES`] for the whole import. Once it is spent, evaluation fails with the
-//! message [`Budget::exhausted`] gives, and the reader turns that into a positioned error
+//! [`BudgetExceeded`], and the reader turns that into a positioned error
 //! (never into an unknown value: a template that is too big is an error wherever it is).
 
 use std::cell::Cell;
+use std::fmt;
 
 use serde_json::Value;
 
@@ -27,13 +28,13 @@ impl Budget {
     /// Counts `bytes` more.
     ///
     /// # Errors
-    /// The budget is spent: the message says so.
-    pub fn charge(&self, bytes: u64) -> Result<(), String> {
+    /// The budget is spent.
+    pub fn charge(&self, bytes: u64) -> Result<(), BudgetExceeded> {
         let used = self.used.get().saturating_add(bytes);
         self.used.set(used);
         if used > MAX_BUILT_BYTES {
             self.exceeded.set(true);
-            return Err(Budget::exhausted());
+            return Err(BudgetExceeded { limit: MAX_BUILT_BYTES });
         }
         Ok(())
     }
@@ -42,7 +43,7 @@ impl Budget {
     ///
     /// # Errors
     /// See [`Budget::charge`].
-    pub fn charge_value(&self, value: &Value) -> Result<(), String> {
+    pub fn charge_value(&self, value: &Value) -> Result<(), BudgetExceeded> {
         self.charge(size_of(value, MAX_BUILT_BYTES.saturating_add(1)))
     }
 
@@ -50,16 +51,26 @@ impl Budget {
     pub fn is_exceeded(&self) -> bool {
         self.exceeded.get()
     }
+}
 
-    /// The message of a spent budget.
-    pub fn exhausted() -> String {
-        format!(
-            "the template's expressions build or copy more than {} MiB of strings, arrays and objects (nsgsim's bound; ARM itself refuses a template larger than 4 MB once its loops are expanded and its variables and parameters resolved); valid: expressions that build at most {} MiB in all (split the template into nested ones, or pass smaller values)",
-            MAX_BUILT_BYTES / (1024 * 1024),
-            MAX_BUILT_BYTES / (1024 * 1024)
+/// The budget is spent: the expressions of one import built or copied more than `limit` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BudgetExceeded {
+    /// The bound, in bytes ([`MAX_BUILT_BYTES`]).
+    pub limit: u64,
+}
+
+impl fmt::Display for BudgetExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mib = self.limit / (1024 * 1024);
+        write!(
+            f,
+            "the template's expressions build or copy more than {mib} MiB of strings, arrays and objects (nsgsim's bound; ARM itself refuses a template larger than 4 MB once its loops are expanded and its variables and parameters resolved); valid: expressions that build at most {mib} MiB in all (split the template into nested ones, or pass smaller values)"
         )
     }
 }
+
+impl std::error::Error for BudgetExceeded {}
 
 /// The approximate size of `value` in bytes (16 for each value, plus the bytes of each string
 /// and key), counted no further than `cap`.
@@ -95,9 +106,15 @@ mod tests {
         let b = Budget::default();
         assert!(b.charge(MAX_BUILT_BYTES - 10).is_ok());
         assert!(!b.is_exceeded());
-        assert!(b.charge_value(&Value::String("x".repeat(100))).is_err());
+        assert_eq!(
+            b.charge_value(&Value::String("x".repeat(100))),
+            Err(BudgetExceeded { limit: MAX_BUILT_BYTES })
+        );
         assert!(b.is_exceeded());
-        assert!(b.charge(0).is_err(), "spent stays spent");
+        assert_eq!(b.charge(0), Err(BudgetExceeded { limit: MAX_BUILT_BYTES }), "spent stays spent");
+        assert!(BudgetExceeded { limit: MAX_BUILT_BYTES }.to_string().starts_with(
+            "the template's expressions build or copy more than 64 MiB of strings, arrays and objects (nsgsim's bound;"
+        ));
         assert_eq!(size_of(&serde_json::json!({"ab": [1, "xyz"]}), u64::MAX), 16 + 2 + 16 + 16 + 16 + 3);
         assert!(size_of(&serde_json::json!([[1, 2, 3], [4, 5, 6]]), 20) <= 20 + 16);
     }

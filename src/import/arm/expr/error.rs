@@ -1,14 +1,23 @@
 //! Why a template expression cannot be evaluated, as data: the function, the argument, the value
 //! and what is valid. `Display` writes the words the importer prints (unchanged from when the
-//! evaluator returned sentences); callers that must branch match on the variants.
+//! evaluator returned sentences); callers that must branch match on the variants or ask the
+//! query methods ([`ExprError::names_a_call`], [`SyntaxError::wants_hint`]), never the words.
 //!
 //! The common failures every function shares (argument count, a missing argument, an argument
 //! of another type, a value that is not an integer, an unknown function, a failure inside a
-//! call) are variants with their facts. The other failures are still sentences
-//! ([`ExprError::Message`]), written where they are found; they become variants as they are
-//! needed.
+//! call), the parser's syntax errors ([`SyntaxError`]), the references (parameters, variables,
+//! copy loops, lambdas, user-defined functions) and the bounds are variants with their facts.
+//! The failures particular to one built-in function (a CIDR out of range, a date that does not
+//! parse, …) are [`FunctionError`]'s. One variant holds words rather than facts:
+//! [`ExprError::Relayed`], a failure another evaluation found whose words reached here through
+//! JSON (a declared resource's body, a parent template's parameter, a value marked unknown).
 
 use std::fmt;
+
+use super::budget::BudgetExceeded;
+use super::function_error::FunctionError;
+use super::{MAX_COPY_COUNT, MAX_DEPTH};
+use crate::import::json::shorten;
 
 /// What an argument of a template function must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +32,8 @@ pub enum ArgKind {
     Array,
     /// An object.
     Object,
+    /// A `lambda(...)`.
+    Lambda,
 }
 
 impl fmt::Display for ArgKind {
@@ -33,8 +44,168 @@ impl fmt::Display for ArgKind {
             ArgKind::String => "a string",
             ArgKind::Array => "an array",
             ArgKind::Object => "an object",
+            ArgKind::Lambda => "a lambda",
         })
     }
+}
+
+/// Why the text of an expression is not one nsgsim can read (values as written, shortened).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyntaxError {
+    /// Text left over after a whole expression.
+    TrailingText {
+        /// What is left (shortened).
+        rest: String,
+        /// Where it starts: the character's place in the JSON string, from 1 (the `[` is 1).
+        at: usize,
+    },
+    /// A character no expression starts with.
+    Unexpected {
+        /// The character.
+        found: char,
+    },
+    /// Nothing where an expression must be.
+    Empty,
+    /// A `.` not followed by a property name.
+    PropertyNameExpected,
+    /// An index not closed by `]`.
+    IndexNotClosed,
+    /// A string literal not closed by `'`.
+    UnterminatedString,
+    /// A number that is neither a 64-bit integer nor a finite decimal.
+    NotANumber {
+        /// The number as written (shortened).
+        text: String,
+    },
+    /// A name not followed by `(`.
+    NotACall {
+        /// The name (shortened).
+        name: String,
+    },
+    /// An argument not followed by `,` or `)`.
+    SeparatorExpected {
+        /// The function being called (shortened).
+        function: String,
+    },
+    /// `lambda()` with no body.
+    LambdaWithoutBody,
+    /// A lambda variable named by something other than a string literal.
+    LambdaVariableNotLiteral {
+        /// What names it (shortened).
+        found: String,
+    },
+    /// An expression nested deeper than [`MAX_DEPTH`] levels.
+    TooDeep,
+    /// An expression longer than ARM's limit.
+    TooLong {
+        /// Its length, in characters.
+        chars: usize,
+        /// ARM's limit.
+        limit: usize,
+    },
+}
+
+impl SyntaxError {
+    /// Whether the error is one of reading the expression's form, after which the importer
+    /// shows what a valid expression looks like.
+    pub fn wants_hint(&self) -> bool {
+        matches!(
+            self,
+            SyntaxError::TrailingText { .. }
+                | SyntaxError::Unexpected { .. }
+                | SyntaxError::PropertyNameExpected
+                | SyntaxError::IndexNotClosed
+                | SyntaxError::UnterminatedString
+                | SyntaxError::NotACall { .. }
+                | SyntaxError::SeparatorExpected { .. }
+        )
+    }
+
+    /// Whether its words begin with the call it is in (`lambda(`).
+    fn names_a_call(&self) -> bool {
+        matches!(self, SyntaxError::LambdaWithoutBody | SyntaxError::LambdaVariableNotLiteral { .. })
+    }
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNSUPPORTED: &str = "unsupported template expression";
+        match self {
+            SyntaxError::TrailingText { rest, at } => {
+                write!(f, "{UNSUPPORTED}: unexpected '{rest}' at character {at}")
+            }
+            SyntaxError::Unexpected { found } => {
+                write!(f, "{UNSUPPORTED}: unexpected '{}'", shorten(&found.to_string()))
+            }
+            SyntaxError::Empty => f.write_str("empty template expression"),
+            SyntaxError::PropertyNameExpected => {
+                write!(f, "{UNSUPPORTED}: expected a property name after '.'")
+            }
+            SyntaxError::IndexNotClosed => write!(f, "{UNSUPPORTED}: expected ']' after an index"),
+            SyntaxError::UnterminatedString => {
+                f.write_str("unterminated string literal in template expression")
+            }
+            SyntaxError::NotANumber { text } => {
+                write!(f, "'{text}' is not a number ARM computes with (integers are 64-bit)")
+            }
+            SyntaxError::NotACall { name } => {
+                write!(f, "{UNSUPPORTED}: '{name}' is not a function call (write {name}())")
+            }
+            SyntaxError::SeparatorExpected { function } => {
+                write!(f, "{UNSUPPORTED}: expected ',' or ')' in {function}(...)")
+            }
+            SyntaxError::LambdaWithoutBody => f.write_str("lambda() needs at least a body"),
+            SyntaxError::LambdaVariableNotLiteral { found } => {
+                write!(f, "lambda(): a lambda variable is named by a string literal, found {found}")
+            }
+            SyntaxError::TooDeep => {
+                write!(f, "the template expression nests more than {MAX_DEPTH} levels deep")
+            }
+            SyntaxError::TooLong { chars, limit } => {
+                write!(f, "the template expression has {chars} characters; ARM's limit is {limit}")
+            }
+        }
+    }
+}
+
+/// Why a copy loop's `count` is not one: what it is instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyCountError {
+    /// An integer outside 0..=[`MAX_COPY_COUNT`].
+    OutOfRange(i64),
+    /// A string (shortened).
+    String(String),
+    /// A resource id, of this resource type.
+    ResourceId(String),
+    /// Another JSON value, of this type (`an array`, …).
+    Json(&'static str),
+}
+
+impl fmt::Display for CopyCountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopyCountError::OutOfRange(n) => write!(
+                f,
+                "a copy count is {n}; valid: 0..={MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\")"
+            ),
+            CopyCountError::String(s) => write!(f, "a copy count is an integer, found the string '{s}'"),
+            CopyCountError::ResourceId(kind) => {
+                write!(f, "a copy count is an integer, found the resource id of {kind}")
+            }
+            CopyCountError::Json(kind) => write!(f, "a copy count is an integer, found {kind}"),
+        }
+    }
+}
+
+/// Why a variable copy loop (`"copy": [{"name": …, "count": …, "input": …}]`) makes no array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VariableCopyError {
+    /// It has no `count`.
+    NoCount,
+    /// Its count is not an integer: what it is (`the string 'x'`, …).
+    NotAnInteger(String),
+    /// Its count is outside 0..=[`MAX_COPY_COUNT`].
+    OutOfRange(i64),
 }
 
 /// Why a template expression cannot be evaluated.
@@ -84,13 +255,163 @@ pub enum ExprError {
         /// What went wrong in it.
         cause: Box<ExprError>,
     },
-    /// Any other failure, in the words of the place that found it.
-    Message(String),
+    /// The expression's text cannot be read.
+    Syntax {
+        /// What is wrong with it.
+        error: SyntaxError,
+        /// Whether what a valid expression looks like follows (once, however deep the
+        /// expression that failed is nested).
+        hint: bool,
+    },
+    /// The expressions of the import built more than the budget allows.
+    Budget(BudgetExceeded),
+    /// Parameters with no value (placeholders) where their value is needed.
+    NeedsParameter {
+        /// The parameters, as declared, in order.
+        names: Vec<String>,
+        /// What needs the value (`a condition`, `equals()`, …).
+        what: String,
+    },
+    /// A failure another evaluation found, whose words reached here through JSON: a value
+    /// marked unknown in a declared resource's body or a parent template's parameter (why it is
+    /// only known at deployment), or the failure of a declared resource's body that
+    /// `reference()` reads.
+    Relayed {
+        /// The words of the evaluation that found it.
+        reason: String,
+    },
+    /// `reference()` of declared resources whose bodies read each other: the chain, the first
+    /// and the last the same.
+    ReferenceCycle(Vec<String>),
+    /// A parameter given as a Key Vault reference, whose secret only the deployment reads.
+    KeyVault {
+        /// The parameter, as declared.
+        parameter: String,
+        /// The secret's name.
+        secret: String,
+        /// The vault's resource id.
+        vault: String,
+    },
+    /// A parameter with no value, no default, not nullable and not a string.
+    NoParameterValue {
+        /// The parameter, as declared.
+        parameter: String,
+    },
+    /// `parameters('name')` of a parameter the template does not declare.
+    UndeclaredParameter {
+        /// The name as written.
+        name: String,
+        /// The parameters it declares, sorted.
+        declared: Vec<String>,
+    },
+    /// `variables('name')` of a variable the template does not declare.
+    UndeclaredVariable {
+        /// The name as written.
+        name: String,
+        /// The variables it declares, sorted.
+        declared: Vec<String>,
+    },
+    /// A variable copy loop that makes no array.
+    VariableCopy {
+        /// The loop's name as written.
+        name: String,
+        /// Why.
+        error: VariableCopyError,
+    },
+    /// A condition that is not a boolean: what it is (`the string 'x'`, …).
+    ConditionNotBoolean(String),
+    /// A copy loop's count that is not one.
+    CopyCount(CopyCountError),
+    /// Parameters and variables that refer to themselves: the chain, the first and the last
+    /// the same (`variables('a')`, `variables('b')`, `variables('a')`).
+    Cycle(Vec<String>),
+    /// Parameters and variables that refer to each other more than [`MAX_DEPTH`] levels deep:
+    /// the chain.
+    TooDeepReferences(Vec<String>),
+    /// `copyIndex()` or `copyIndex('name')` where no such loop encloses the expression.
+    CopyIndexOutside {
+        /// The loop's name, if one is given (shortened).
+        name: Option<String>,
+        /// The calls valid here (`copyIndex()`, `copyIndex('x')`), innermost loop first; none
+        /// if no loop encloses the expression.
+        valid: Vec<String>,
+    },
+    /// `copyIndex()` plus its offset beyond the 64-bit integers.
+    CopyIndexOverflow {
+        /// The loop's index.
+        index: i64,
+        /// The offset.
+        offset: i64,
+    },
+    /// `lambdaVariables('name')` where no lambda variable of that name is in scope.
+    NoLambdaVariable {
+        /// The name (shortened).
+        name: String,
+    },
+    /// A lambda of more variables than the function gives it.
+    LambdaArity {
+        /// The variables it takes.
+        takes: usize,
+        /// The values the function gives.
+        given: usize,
+    },
+    /// `ns.name()` of a user-defined function the template does not define.
+    UndefinedFunction {
+        /// The name as written.
+        name: String,
+    },
+    /// A user-defined function given another number of arguments than it declares.
+    UserFunctionArity {
+        /// The function (`ns.name`).
+        name: String,
+        /// The parameters it declares.
+        takes: usize,
+        /// The arguments given.
+        given: usize,
+    },
+    /// A user-defined function with no `output.value`.
+    NoOutput {
+        /// The function (`ns.name`).
+        name: String,
+    },
+    /// A user-defined function that calls itself (or nests too deep).
+    Recursion {
+        /// The function (`ns.name`).
+        name: String,
+    },
+    /// An index outside an array.
+    IndexOutOfRange {
+        /// The index as written.
+        index: String,
+        /// The array's length.
+        len: usize,
+    },
+    /// A property an object does not have.
+    NoProperty {
+        /// The property.
+        property: String,
+        /// The properties it has.
+        has: Vec<String>,
+    },
+    /// A property or index of a value that has none.
+    NotIndexable {
+        /// The property or index (`the string 'x'`, `a number 1`).
+        index: String,
+        /// What the value is (`a string`, …).
+        of: &'static str,
+    },
+    /// A failure particular to one built-in function.
+    Function(FunctionError),
+}
+
+/// Whether `name` reads as a function's name (`concat`, `ns.fn`) when written before `(`.
+fn is_call_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
 }
 
 impl ExprError {
     /// The failure inside a call of `function`, unless it already names the call it is in: a
-    /// failure inside a call, or a sentence that begins with one (`parameters('x'): …`).
+    /// failure inside a call, or one whose words begin with a call (`parameters('x'): …`).
     pub fn in_call(self, function: &str) -> ExprError {
         if self.names_a_call() {
             self
@@ -100,16 +421,60 @@ impl ExprError {
     }
 
     /// Whether its words begin with a call (`name(`), so that a caller adds no name of its own.
-    fn names_a_call(&self) -> bool {
-        let call_name =
-            |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    pub fn names_a_call(&self) -> bool {
         match self {
-            ExprError::InCall { function, .. } => call_name(function),
-            // A sentence not yet a variant: the words its place wrote are all there is.
-            ExprError::Message(text) => text.find('(').is_some_and(|i| call_name(&text[..i])),
-            _ => false,
+            ExprError::InCall { function, .. } => is_call_name(function),
+            ExprError::Syntax { error, .. } => error.names_a_call(),
+            ExprError::NeedsParameter { .. }
+            | ExprError::KeyVault { .. }
+            | ExprError::NoParameterValue { .. }
+            | ExprError::UndeclaredParameter { .. }
+            | ExprError::UndeclaredVariable { .. }
+            | ExprError::VariableCopy { .. }
+            | ExprError::Cycle(_)
+            | ExprError::CopyIndexOutside { .. }
+            | ExprError::CopyIndexOverflow { .. }
+            | ExprError::NoLambdaVariable { .. }
+            | ExprError::ReferenceCycle(_) => true,
+            ExprError::UserFunctionArity { name, .. }
+            | ExprError::NoOutput { name }
+            | ExprError::Recursion { name } => is_call_name(name),
+            ExprError::Function(e) => e.names_a_call(),
+            // Words another evaluation wrote, carried as words through JSON: the call they may
+            // begin with is all there is to go by.
+            ExprError::Relayed { reason } => reason.find('(').is_some_and(|i| is_call_name(&reason[..i])),
+            ExprError::Arity { .. }
+            | ExprError::MissingArgument { .. }
+            | ExprError::WrongType { .. }
+            | ExprError::NotAnInteger { .. }
+            | ExprError::UnsupportedFunction { .. }
+            | ExprError::Budget(_)
+            | ExprError::ConditionNotBoolean(_)
+            | ExprError::CopyCount(_)
+            | ExprError::TooDeepReferences(_)
+            | ExprError::LambdaArity { .. }
+            | ExprError::UndefinedFunction { .. }
+            | ExprError::IndexOutOfRange { .. }
+            | ExprError::NoProperty { .. }
+            | ExprError::NotIndexable { .. } => false,
         }
     }
+
+    /// The same error followed by what a valid expression looks like, if it is a syntax error
+    /// that wants one and has none yet.
+    pub fn with_syntax_hint(self) -> ExprError {
+        match self {
+            ExprError::Syntax { error, hint: false } if error.wants_hint() => {
+                ExprError::Syntax { error, hint: true }
+            }
+            other => other,
+        }
+    }
+}
+
+/// `a, b, c`, or `none`, shortened.
+fn listed(names: &[String]) -> String {
+    shorten(&if names.is_empty() { "none".to_string() } else { names.join(", ") })
 }
 
 impl fmt::Display for ExprError {
@@ -134,22 +499,149 @@ impl fmt::Display for ExprError {
                 "unsupported template function '{name}()'; valid: a template function nsgsim evaluates (docs/engineers.md lists them) or a user-defined function the template declares"
             ),
             ExprError::InCall { function, cause } => write!(f, "{function}(): {cause}"),
-            ExprError::Message(text) => f.write_str(text),
+            ExprError::Syntax { error, hint } => {
+                write!(f, "{error}")?;
+                if *hint {
+                    f.write_str("; valid: an expression as ARM writes it, such as [concat(parameters('name'), '-nsg')]: function calls with their arguments in parentheses, 'single-quoted' strings, numbers, .property and [index]")?;
+                }
+                Ok(())
+            }
+            ExprError::Budget(e) => write!(f, "{e}"),
+            ExprError::NeedsParameter { names, what } => {
+                let first = names.first().map_or("", String::as_str);
+                let calls: Vec<String> = names.iter().map(|n| format!("parameters('{n}')")).collect();
+                write!(
+                    f,
+                    "{}: the parameter has no value and no defaultValue, and {what} needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter {first}=VALUE",
+                    calls.join(", ")
+                )
+            }
+            ExprError::Relayed { reason } => f.write_str(reason),
+            ExprError::ReferenceCycle(chain) => {
+                write!(f, "reference() runs in a cycle: {}", chain.join(" -> "))
+            }
+            ExprError::KeyVault { parameter: k, secret, vault } => write!(
+                f,
+                "parameters('{k}'): a Key Vault reference (secret '{secret}' of {vault}) is only read at deployment; give the value with --parameter {k}=VALUE"
+            ),
+            ExprError::NoParameterValue { parameter: k } => write!(
+                f,
+                "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"
+            ),
+            ExprError::UndeclaredParameter { name, declared } => write!(
+                f,
+                "parameters('{name}'): the template declares no parameter '{name}' (declared: {})",
+                listed(declared)
+            ),
+            ExprError::UndeclaredVariable { name, declared } => write!(
+                f,
+                "variables('{name}'): the template declares no variable '{name}' (declared: {})",
+                listed(declared)
+            ),
+            ExprError::VariableCopy { name, error } => match error {
+                VariableCopyError::NoCount => write!(f, "variables('{name}'): the copy loop has no count"),
+                VariableCopyError::NotAnInteger(found) => {
+                    write!(f, "variables('{name}'): a copy count is an integer, not {found}")
+                }
+                VariableCopyError::OutOfRange(count) => {
+                    write!(f, "variables('{name}'): a copy count is {count}; valid: 0..={MAX_COPY_COUNT}")
+                }
+            },
+            ExprError::ConditionNotBoolean(found) => {
+                write!(f, "a condition must be a boolean, found {found}")
+            }
+            ExprError::CopyCount(e) => write!(f, "{e}"),
+            ExprError::Cycle(chain) => write!(
+                f,
+                "{} refers to itself: {}; valid: a value that does not depend on itself (break the cycle at one of these)",
+                chain.last().map_or("", String::as_str),
+                chain.join(" -> ")
+            ),
+            ExprError::TooDeepReferences(chain) => write!(
+                f,
+                "parameters and variables refer to each other more than {MAX_DEPTH} levels deep ({})",
+                chain.join(" -> ")
+            ),
+            ExprError::CopyIndexOutside { name, valid } => {
+                match name {
+                    Some(n) => write!(f, "copyIndex('{n}') is used outside a copy loop named '{n}'; ")?,
+                    None => f.write_str("copyIndex() is used outside a resource copy loop; ")?,
+                }
+                if valid.is_empty() {
+                    f.write_str(
+                        "valid only inside a copy loop (a resource's `copy`, or a `copy` entry of properties, \
+                         variables or outputs), and no copy loop encloses this expression",
+                    )
+                } else {
+                    write!(f, "valid here: {}", valid.join(", "))
+                }
+            }
+            ExprError::CopyIndexOverflow { index, offset } => write!(
+                f,
+                "copyIndex(): {index} + {offset} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+                i64::MIN,
+                i64::MAX
+            ),
+            ExprError::NoLambdaVariable { name } => {
+                write!(f, "lambdaVariables('{name}'): no lambda variable of that name is in scope")
+            }
+            ExprError::LambdaArity { takes, given } => {
+                write!(f, "the lambda takes {takes} variable(s), the function gives {given}")
+            }
+            ExprError::UndefinedFunction { name } => write!(
+                f,
+                "unsupported template function '{name}()': the template defines no such user-defined function; valid: a function declared in the template's functions section"
+            ),
+            ExprError::UserFunctionArity { name, takes, given } => {
+                write!(f, "{name}() takes {takes} argument(s), given {given}")
+            }
+            ExprError::NoOutput { name } => write!(f, "{name}(): the function has no output value"),
+            ExprError::Recursion { name } => write!(f, "{name}() calls itself"),
+            ExprError::IndexOutOfRange { index, len } => {
+                write!(f, "index {index} is out of range for an array of {len} item(s); valid: ")?;
+                match len {
+                    0 => f.write_str("none, the array is empty"),
+                    len => write!(f, "0..={}", len - 1),
+                }
+            }
+            ExprError::NoProperty { property, has } => write!(
+                f,
+                "the object has no property '{}' (it has: {})",
+                shorten(property),
+                shorten(&has.join(", "))
+            ),
+            ExprError::NotIndexable { index, of } => write!(
+                f,
+                "cannot take {index} of {of}; valid: a property of an object or an index of an array"
+            ),
+            ExprError::Function(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for ExprError {}
 
-impl From<String> for ExprError {
-    fn from(text: String) -> ExprError {
-        ExprError::Message(text)
+impl From<SyntaxError> for ExprError {
+    fn from(error: SyntaxError) -> ExprError {
+        ExprError::Syntax { error, hint: false }
     }
 }
 
-impl From<&str> for ExprError {
-    fn from(text: &str) -> ExprError {
-        ExprError::Message(text.to_string())
+impl From<BudgetExceeded> for ExprError {
+    fn from(e: BudgetExceeded) -> ExprError {
+        ExprError::Budget(e)
+    }
+}
+
+impl From<FunctionError> for ExprError {
+    fn from(e: FunctionError) -> ExprError {
+        ExprError::Function(e)
+    }
+}
+
+impl From<CopyCountError> for ExprError {
+    fn from(e: CopyCountError) -> ExprError {
+        ExprError::CopyCount(e)
     }
 }
 
@@ -172,6 +664,8 @@ mod tests {
         );
         let missing = ExprError::MissingArgument { position: 2, expected: ArgKind::Integer };
         assert_eq!(missing.to_string(), "argument 2 (an integer) is missing");
+        let lambda = ExprError::MissingArgument { position: 2, expected: ArgKind::Lambda };
+        assert_eq!(lambda.to_string(), "argument 2 (a lambda) is missing");
         let wrong = ExprError::WrongType { position: 1, expected: ArgKind::Array, found: "a string" };
         assert_eq!(wrong.to_string(), "argument 1 must be an array, found a string");
         assert_eq!(
@@ -182,6 +676,48 @@ mod tests {
             ExprError::NotAnInteger { value: "1.5".into(), string: false }.to_string(),
             "1.5 is not an integer"
         );
+        let cycle =
+            ExprError::Cycle(vec!["variables('a')".into(), "variables('b')".into(), "variables('a')".into()]);
+        assert_eq!(
+            cycle.to_string(),
+            "variables('a') refers to itself: variables('a') -> variables('b') -> variables('a'); valid: a value that does not depend on itself (break the cycle at one of these)"
+        );
+        let outside = ExprError::CopyIndexOutside { name: None, valid: vec![] };
+        assert!(outside.to_string().ends_with("and no copy loop encloses this expression"), "{outside}");
+        let inside =
+            ExprError::CopyIndexOutside { name: Some("x".into()), valid: vec!["copyIndex()".into()] };
+        assert_eq!(
+            inside.to_string(),
+            "copyIndex('x') is used outside a copy loop named 'x'; valid here: copyIndex()"
+        );
+        assert_eq!(
+            ExprError::IndexOutOfRange { index: "5".into(), len: 0 }.to_string(),
+            "index 5 is out of range for an array of 0 item(s); valid: none, the array is empty"
+        );
+        assert_eq!(
+            ExprError::IndexOutOfRange { index: "5".into(), len: 2 }.to_string(),
+            "index 5 is out of range for an array of 2 item(s); valid: 0..=1"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_gets_its_hint_once_and_only_if_it_is_about_the_form() {
+        let bad: ExprError = SyntaxError::IndexNotClosed.into();
+        assert_eq!(bad.to_string(), "unsupported template expression: expected ']' after an index");
+        let hinted = bad.with_syntax_hint();
+        assert!(matches!(hinted, ExprError::Syntax { error: SyntaxError::IndexNotClosed, hint: true }));
+        assert_eq!(hinted.clone().with_syntax_hint(), hinted);
+        assert!(hinted.to_string().contains("; valid: an expression as ARM writes it"), "{hinted}");
+        // A bound, not a form: no hint.
+        let deep = ExprError::from(SyntaxError::TooDeep).with_syntax_hint();
+        assert!(matches!(deep, ExprError::Syntax { hint: false, .. }));
+        assert_eq!(
+            deep.to_string(),
+            format!("the template expression nests more than {MAX_DEPTH} levels deep")
+        );
+        // A failure inside a call is not the expression's form.
+        let inside = ExprError::from(SyntaxError::UnterminatedString).in_call("map").with_syntax_hint();
+        assert!(matches!(inside, ExprError::InCall { .. }));
     }
 
     #[test]
@@ -192,11 +728,22 @@ mod tests {
         let outer = inner.clone().in_call("concat");
         assert_eq!(outer, inner);
         assert_eq!(outer.to_string(), "length(): takes 1 argument(s), given 0");
-        // A sentence that begins with its call stands as it is; another is named.
-        let named = ExprError::from("parameters('x'): no value".to_string()).in_call("concat");
-        assert_eq!(named.to_string(), "parameters('x'): no value");
-        let unnamed = ExprError::from("a copy count is 0-800".to_string()).in_call("concat");
-        assert_eq!(unnamed.to_string(), "concat(): a copy count is 0-800");
+        // An error whose words begin with its call stands as it is; another is named.
+        let named = ExprError::NoParameterValue { parameter: "x".into() }.in_call("concat");
+        assert!(matches!(named, ExprError::NoParameterValue { .. }));
+        let function = ExprError::from(FunctionError::DivideByZero { function: "div".into(), dividend: 1 });
+        assert_eq!(function.clone().in_call("div"), function);
+        let unnamed = ExprError::from(CopyCountError::OutOfRange(900)).in_call("concat");
+        assert!(matches!(&unnamed, ExprError::InCall { function, cause }
+            if function == "concat" && **cause == ExprError::CopyCount(CopyCountError::OutOfRange(900))));
+        // A user-defined function's name is a call's name only if it reads as one.
+        assert!(ExprError::NoOutput { name: "ns.f".into() }.names_a_call());
+        assert!(!ExprError::NoOutput { name: "my_ns.f".into() }.names_a_call());
+        // Words relayed from another evaluation: the call they begin with, if any.
+        assert!(ExprError::Relayed { reason: "parameters('x'): no value".into() }.names_a_call());
+        assert!(
+            !ExprError::Relayed { reason: "the properties of 'x' (a) are unknown".into() }.names_a_call()
+        );
         // An unknown function is named by the call that failed, as before.
         let unknown = ExprError::UnsupportedFunction { name: "foo".into() }.in_call("foo");
         assert!(unknown.to_string().starts_with("foo(): unsupported template function 'foo()'"));

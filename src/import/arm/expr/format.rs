@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::ExprError;
+use super::{ExprError, FunctionError, TextKind};
 use crate::import::json::shorten;
 
 /// Formats `args` into `fmt`.
@@ -41,14 +41,11 @@ pub fn format_string(fmt: &str, args: &[Value]) -> Result<String, ExprError> {
                     spec.push(d);
                 }
                 if !closed {
-                    return Err(format!(
-                        "'{{{}' has no closing brace; valid: a placeholder closed by '}}' ({{0}}), or '{{{{' for a brace",
-                        shorten(&spec)
-                    ).into());
+                    return Err(FunctionError::UnclosedPlaceholder(shorten(&spec)).into());
                 }
                 out.push_str(&placeholder(&spec, args)?);
             }
-            '}' => return Err("a lone '}'; valid: '}}' for a brace, or a placeholder such as {0}".into()),
+            '}' => return Err(FunctionError::LoneBrace.into()),
             c => out.push(c),
         }
     }
@@ -64,12 +61,11 @@ fn placeholder(spec: &str, args: &[Value]) -> Result<String, ExprError> {
         Some((i, a)) => (i, Some(a)),
         None => (head, None),
     };
-    let i: usize = index.trim().parse().map_err(|_| {
-        format!("'{{{}}}' is not a placeholder; valid: {}", shorten(spec), valid_placeholders(args))
-    })?;
-    let value = args
-        .get(i)
-        .ok_or_else(|| format!("'{{{i}}}' has no argument; valid: {}", valid_placeholders(args)))?;
+    let i: usize = index
+        .trim()
+        .parse()
+        .map_err(|_| FunctionError::NotAPlaceholder { spec: shorten(spec), args: args.len() })?;
+    let value = args.get(i).ok_or(FunctionError::NoArgument { index: i, args: args.len() })?;
     let text = match (value, format) {
         (Value::Number(n), Some(f)) => number(n, f.trim())?,
         (Value::String(s), _) => s.clone(),
@@ -85,25 +81,13 @@ fn placeholder(spec: &str, args: &[Value]) -> Result<String, ExprError> {
         (other, _) => other.to_string(),
     };
     let Some(alignment) = alignment else { return Ok(text) };
-    let width: i64 = alignment.trim().parse().map_err(|_| {
-        format!(
-            "'{}' is not an alignment; valid: an integer width, e.g. {{0,8}} or {{0,-8}}",
-            shorten(alignment)
-        )
-    })?;
+    let width: i64 = alignment
+        .trim()
+        .parse()
+        .map_err(|_| FunctionError::Unreadable { text: shorten(alignment), expected: TextKind::Alignment })?;
     let pad =
         usize::try_from(width.unsigned_abs()).unwrap_or(0).min(16_384).saturating_sub(text.chars().count());
     Ok(if width < 0 { format!("{text}{}", " ".repeat(pad)) } else { format!("{}{text}", " ".repeat(pad)) })
-}
-
-/// What placeholders a format string with `args` may hold, for messages.
-fn valid_placeholders(args: &[Value]) -> String {
-    let forms = "{N}, {N,width} or {N:format}";
-    match args.len() {
-        0 => format!("{forms}, but format() was given no argument after the format string"),
-        1 => format!("{forms} with N = 0 (one argument after the format string)"),
-        n => format!("{forms} with N from 0 to {} ({n} arguments after the format string)", n - 1),
-    }
 }
 
 /// A number in a .NET numeric format.
@@ -122,7 +106,7 @@ fn number(n: &serde_json::Number, format: &str) -> Result<String, ExprError> {
     Ok(match kind.to_ascii_uppercase() {
         'D' => {
             let Some(i) = n.as_i64() else {
-                return Err(format!("format 'D' takes an integer, found {n}").into());
+                return Err(FunctionError::FormatNeedsInteger { format: 'D', found: n.to_string() }.into());
             };
             let digits = i.unsigned_abs().to_string();
             let width = precision.unwrap_or(0);
@@ -134,7 +118,7 @@ fn number(n: &serde_json::Number, format: &str) -> Result<String, ExprError> {
         }
         'X' => {
             let Some(i) = n.as_i64() else {
-                return Err(format!("format 'X' takes an integer, found {n}").into());
+                return Err(FunctionError::FormatNeedsInteger { format: 'X', found: n.to_string() }.into());
             };
             let hex = if kind == 'x' { format!("{i:x}") } else { format!("{i:X}") };
             format!("{}{hex}", "0".repeat(precision.unwrap_or(0).saturating_sub(hex.len())))
@@ -177,11 +161,9 @@ fn grouped(value: f64, decimals: usize) -> String {
 /// (thousands separators, when between digit placeholders) and `.` (the decimal point).
 fn custom(value: f64, format: &str) -> Result<String, ExprError> {
     if !format.chars().all(|c| matches!(c, '0' | '#' | ',' | '.')) {
-        return Err(format!(
-            "'{}' is not a numeric format nsgsim evaluates (D, X, N, F, E, G, P, or a pattern of 0 # , .)",
-            shorten(format)
-        )
-        .into());
+        return Err(
+            FunctionError::Unreadable { text: shorten(format), expected: TextKind::NumericFormat }.into()
+        );
     }
     let (int_part, frac_part) = format.split_once('.').unwrap_or((format, ""));
     let decimals = frac_part.chars().filter(|c| matches!(c, '0' | '#')).count();

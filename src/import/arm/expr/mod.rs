@@ -37,6 +37,7 @@ pub mod budget;
 mod context;
 mod error;
 mod format;
+mod function_error;
 mod functions;
 pub mod hash;
 mod parser;
@@ -44,7 +45,8 @@ pub mod placeholder;
 
 pub use budget::Budget;
 pub use context::Deployment;
-pub use error::{ArgKind, ExprError};
+pub use error::{ArgKind, CopyCountError, ExprError, SyntaxError, VariableCopyError};
+pub use function_error::{FunctionError, TextKind, Usage};
 use parser::Parser;
 
 /// How deep expressions, and chains of variables and parameters, may nest.
@@ -112,11 +114,11 @@ pub trait Resources: std::fmt::Debug {
     /// The declared resource `target` as `reference()` gives it: its properties, or with
     /// `full` the whole resource (`id`, `name`, `type`, `location`, `sku`, `properties`, …).
     /// `None` when the template declares no such resource.
-    fn reference(&self, target: &Target, full: bool) -> Option<Result<Value, String>>;
+    fn reference(&self, target: &Target, full: bool) -> Option<Result<Value, ExprError>>;
 
     /// `resourceInfo('symbolic')`: `id`, `name`, `type` and `apiVersion`. `None` when the
     /// template declares no such symbolic name.
-    fn info(&self, symbolic: &str) -> Option<Result<Value, String>>;
+    fn info(&self, symbolic: &str) -> Option<Result<Value, ExprError>>;
 }
 
 /// A template's declarations and the values given for its parameters.
@@ -278,9 +280,10 @@ pub fn eval_string(text: &str, scope: &TemplateScope) -> Result<ArmValue, ExprEr
 pub fn eval_value(value: &Value, scope: &TemplateScope) -> Result<ArmValue, ExprError> {
     match value {
         Value::String(s) => eval_string(s, scope),
-        Value::Number(n) => {
-            n.as_i64().map(ArmValue::Int).ok_or_else(|| format!("{n} is not an integer").into())
-        }
+        Value::Number(n) => n
+            .as_i64()
+            .map(ArmValue::Int)
+            .ok_or_else(|| ExprError::NotAnInteger { value: n.to_string(), string: false }),
         other => {
             let mut ev = Eval { scope, stack: Vec::new() };
             ev.deep(other).map(V::into_arm)
@@ -313,9 +316,9 @@ pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, Expr
         V::J(v) if placeholder::in_json(&v) => {
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_json(&v, &mut names);
-            Err(placeholder::needed(&names, "a condition").into())
+            Err(placeholder::needed(&names, "a condition"))
         }
-        other => Err(format!("a condition must be a boolean, found {}", other.describe()).into()),
+        other => Err(ExprError::ConditionNotBoolean(other.describe())),
     }
 }
 
@@ -326,22 +329,15 @@ pub fn eval_condition(value: &Value, scope: &TemplateScope) -> Result<bool, Expr
 pub fn eval_count(value: &Value, scope: &TemplateScope) -> Result<i64, ExprError> {
     match eval_value(value, scope)? {
         ArmValue::Int(n) if (0..=MAX_COPY_COUNT).contains(&n) => Ok(n),
-        ArmValue::Int(n) => Err(format!(
-            "a copy count is {n}; valid: 0..={MAX_COPY_COUNT} (ARM's limit: \"The count can't exceed 800\")"
-        )
-        .into()),
+        ArmValue::Int(n) => Err(CopyCountError::OutOfRange(n).into()),
         ArmValue::Str(s) if placeholder::in_str(&s) => {
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_str(&s, &mut names);
-            Err(placeholder::needed(&names, "a copy count").into())
+            Err(placeholder::needed(&names, "a copy count"))
         }
-        ArmValue::Str(s) => {
-            Err(format!("a copy count is an integer, found the string '{}'", shorten(&s)).into())
-        }
-        ArmValue::Ref(r) => {
-            Err(format!("a copy count is an integer, found the resource id of {}", r.kind).into())
-        }
-        ArmValue::Json(v) => Err(format!("a copy count is an integer, found {}", type_name(&v)).into()),
+        ArmValue::Str(s) => Err(CopyCountError::String(shorten(&s)).into()),
+        ArmValue::Ref(r) => Err(CopyCountError::ResourceId(r.kind.to_string()).into()),
+        ArmValue::Json(v) => Err(CopyCountError::Json(type_name(&v)).into()),
     }
 }
 
@@ -408,7 +404,44 @@ impl V {
 struct Eval<'a> {
     scope: &'a TemplateScope,
     /// The parameters and variables being evaluated, outermost first (cycle detection).
-    stack: Vec<String>,
+    stack: Vec<Frame>,
+}
+
+/// What an evaluation is inside of, for cycles, depth and the places `utcNow()` may be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Frame {
+    /// A parameter's default value (its name as declared).
+    Parameter(String),
+    /// A variable's value (its name as declared).
+    Variable(String),
+    /// An item of a variable copy loop: the loop's name as written, and the index.
+    CopyItem(String, i64),
+    /// A user-defined function's output (`ns.name`).
+    Function(String),
+}
+
+impl Frame {
+    /// Whether `self` and `other` are the same declaration (names compared without case, as
+    /// ARM compares them).
+    fn is(&self, other: &Frame) -> bool {
+        self.to_string().eq_ignore_ascii_case(&other.to_string())
+    }
+}
+
+impl std::fmt::Display for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Frame::Parameter(name) => write!(f, "parameters('{name}')"),
+            Frame::Variable(name) => write!(f, "variables('{name}')"),
+            Frame::CopyItem(name, i) => write!(f, "variables('{name}')[{i}]"),
+            Frame::Function(name) => write!(f, "{name}()"),
+        }
+    }
+}
+
+/// The error of variable copy loop `name`.
+fn variable_copy(name: &str, error: VariableCopyError) -> ExprError {
+    ExprError::VariableCopy { name: name.to_string(), error }
 }
 
 impl Eval<'_> {
@@ -428,15 +461,11 @@ impl Eval<'_> {
     fn expression(&mut self, body: &str) -> Result<V, ExprError> {
         let chars: Vec<char> = body.chars().collect();
         if chars.len() > MAX_EXPRESSION_CHARS {
-            return Err(format!(
-                "the template expression has {} characters; ARM's limit is {MAX_EXPRESSION_CHARS}",
-                chars.len()
-            )
-            .into());
+            return Err(SyntaxError::TooLong { chars: chars.len(), limit: MAX_EXPRESSION_CHARS }.into());
         }
         let mut parser = Parser::new(chars, self);
         let parsed = parser.expression().and_then(|value| parser.end().map(|()| value));
-        parsed.map_err(with_syntax_hint)
+        parsed.map_err(ExprError::with_syntax_hint)
     }
 
     /// A JSON value with every expression in it evaluated (a variable's or parameter's value).
@@ -464,26 +493,18 @@ impl Eval<'_> {
     /// Evaluates `value` as the definition of `label` (`variables('a')`), refusing cycles, once:
     /// the result is remembered for the template (`memo`), or not at all (`None`, for values that
     /// depend on a copy loop).
-    fn named(&mut self, label: String, value: &Value, memo: bool) -> Result<V, ExprError> {
-        let key = label.to_ascii_lowercase();
+    fn named(&mut self, label: Frame, value: &Value, memo: bool) -> Result<V, ExprError> {
+        let key = label.to_string().to_ascii_lowercase();
         if memo && let Some(done) = self.scope.declarations.memo.borrow().get(&key) {
             return done.clone().map(V::J);
         }
-        if let Some(at) = self.stack.iter().position(|s| s.eq_ignore_ascii_case(&label)) {
-            let mut chain: Vec<&str> = self.stack[at..].iter().map(String::as_str).collect();
-            chain.push(&label);
-            return Err(format!(
-                "{label} refers to itself: {}; valid: a value that does not depend on itself (break the cycle at one of these)",
-                chain.join(" -> ")
-            )
-            .into());
+        if let Some(at) = self.stack.iter().position(|s| s.is(&label)) {
+            let mut chain: Vec<String> = self.stack[at..].iter().map(Frame::to_string).collect();
+            chain.push(label.to_string());
+            return Err(ExprError::Cycle(chain));
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(format!(
-                "parameters and variables refer to each other more than {MAX_DEPTH} levels deep ({})",
-                self.stack.join(" -> ")
-            )
-            .into());
+            return Err(ExprError::TooDeepReferences(self.stack.iter().map(Frame::to_string).collect()));
         }
         self.stack.push(label);
         let out = self.deep(value).map(|v| v.json(&self.scope.deployment));
@@ -499,7 +520,7 @@ impl Eval<'_> {
         let declarations = Rc::clone(&self.scope.declarations);
         let vars = &declarations.variables;
         if let Some((k, value)) = vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(name) && *k != "copy") {
-            return self.named(format!("variables('{k}')"), value, true);
+            return self.named(Frame::Variable(k.clone()), value, true);
         }
         // A variable copy loop: `"copy": [{"name": "x", "count": n, "input": ...}]`.
         if let Some(Value::Array(loops)) = vars.get("copy")
@@ -513,23 +534,14 @@ impl Eval<'_> {
             }
             let count = match l.get("count") {
                 Some(c) => self.deep(c)?,
-                None => return Err(format!("variables('{name}'): the copy loop has no count").into()),
+                None => return Err(variable_copy(name, VariableCopyError::NoCount)),
             };
             let count = match count {
                 V::J(Value::Number(n)) => n.as_i64().unwrap_or(-1),
-                other => {
-                    return Err(format!(
-                        "variables('{name}'): a copy count is an integer, not {}",
-                        other.describe()
-                    )
-                    .into());
-                }
+                other => return Err(variable_copy(name, VariableCopyError::NotAnInteger(other.describe()))),
             };
             if !(0..=MAX_COPY_COUNT).contains(&count) {
-                return Err(format!(
-                    "variables('{name}'): a copy count is {count}; valid: 0..={MAX_COPY_COUNT}"
-                )
-                .into());
+                return Err(variable_copy(name, VariableCopyError::OutOfRange(count)));
             }
             let null = Value::Null;
             let input = l.get("input").unwrap_or(&null);
@@ -537,24 +549,16 @@ impl Eval<'_> {
             for i in 0..count {
                 let inner = self.scope.with_copy(name, i, false);
                 let mut ev = Eval { scope: &inner, stack: self.stack.clone() };
-                let label = format!("variables('{name}')[{i}]");
+                let label = Frame::CopyItem(name.to_string(), i);
                 items.push(ev.named(label, input, false)?.json(&inner.deployment));
             }
             let out = Value::Array(items);
             declarations.memo.borrow_mut().insert(key, Ok(out.clone()));
             return Ok(V::J(out));
         }
-        let mut known: Vec<&String> = vars.keys().filter(|k| *k != "copy").collect();
-        known.sort();
-        Err(format!(
-            "variables('{name}'): the template declares no variable '{name}' (declared: {})",
-            shorten(&if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            })
-        )
-        .into())
+        let mut declared: Vec<String> = vars.keys().filter(|k| *k != "copy").cloned().collect();
+        declared.sort();
+        Err(ExprError::UndeclaredVariable { name: name.to_string(), declared })
     }
 
     /// A parameter: the value given at deployment, as it is, else its `defaultValue`
@@ -563,22 +567,20 @@ impl Eval<'_> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some((k, param)) = declarations.parameters.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
         else {
-            let mut known: Vec<&str> = declarations.parameters.keys().map(String::as_str).collect();
-            known.sort_unstable();
-            return Err(format!(
-                "parameters('{name}'): the template declares no parameter '{name}' (declared: {})",
-                shorten(&if known.is_empty() { "none".to_string() } else { known.join(", ") })
-            )
-            .into());
+            let mut declared: Vec<String> = declarations.parameters.keys().cloned().collect();
+            declared.sort_unstable();
+            return Err(ExprError::UndeclaredParameter { name: name.to_string(), declared });
         };
         match declarations.supplied.get(&k.to_ascii_lowercase()) {
             Some(Supplied::Value(v)) => return Ok(V::J(v.clone())),
             Some(Supplied::KeyVault { secret, vault }) => {
-                return Err(format!(
-                    "parameters('{k}'): a Key Vault reference (secret '{secret}' of {vault}) is only read at deployment; give the value with --parameter {k}=VALUE"
-                ).into());
+                return Err(ExprError::KeyVault {
+                    parameter: k.clone(),
+                    secret: secret.clone(),
+                    vault: vault.clone(),
+                });
             }
-            Some(Supplied::Unknown(reason)) => return Err(reason.clone().into()),
+            Some(Supplied::Unknown(reason)) => return Err(ExprError::Relayed { reason: reason.clone() }),
             None => {}
         }
         let Some(default) = param.get("defaultValue") else {
@@ -590,17 +592,15 @@ impl Eval<'_> {
             if declared.eq_ignore_ascii_case("string") || declared.eq_ignore_ascii_case("securestring") {
                 return Ok(V::str(placeholder::make(k)));
             }
-            return Err(format!(
-                "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"
-            ).into());
+            return Err(ExprError::NoParameterValue { parameter: k.clone() });
         };
-        self.named(format!("parameters('{k}')"), default, true)
+        self.named(Frame::Parameter(k.clone()), default, true)
     }
 
     /// Whether a parameter's default value is being evaluated (where `utcNow()` and
-    /// `newGuid()` are allowed), and which.
-    fn parameter_default(&self) -> Option<&str> {
-        self.stack.iter().rev().find(|s| s.starts_with("parameters('")).map(String::as_str)
+    /// `newGuid()` are allowed), and which: `parameters('name')`.
+    fn parameter_default(&self) -> Option<String> {
+        self.stack.iter().rev().find(|s| matches!(s, Frame::Parameter(_))).map(Frame::to_string)
     }
 
     fn copy_index(&self, name: Option<&str>, offset: i64) -> Result<V, ExprError> {
@@ -609,31 +609,20 @@ impl Eval<'_> {
             None => self.scope.copies.iter().rev().find(|c| c.resource),
         };
         match binding {
-            Some(b) => b.index.checked_add(offset).map(V::int).ok_or_else(|| {
-                format!("copyIndex(): {} + {offset} is beyond the 64-bit integers ARM computes with; valid: {}..={}", b.index, i64::MIN, i64::MAX)
-                    .into()
-            }),
-            None => Err(ExprError::from(match name {
-                Some(n) => format!(
-                    "copyIndex('{}') is used outside a copy loop named '{}'; {}",
-                    shorten(n),
-                    shorten(n),
-                    self.valid_copy_indexes()
-                ),
-                None => {
-                    format!("copyIndex() is used outside a resource copy loop; {}", self.valid_copy_indexes())
-                }
-            })),
+            Some(b) => b
+                .index
+                .checked_add(offset)
+                .map(V::int)
+                .ok_or(ExprError::CopyIndexOverflow { index: b.index, offset }),
+            None => {
+                Err(ExprError::CopyIndexOutside { name: name.map(shorten), valid: self.valid_copy_indexes() })
+            }
         }
     }
 
-    /// What `copyIndex()` may be called as here: the loops that enclose the expression.
-    fn valid_copy_indexes(&self) -> String {
-        if self.scope.copies.is_empty() {
-            return "valid only inside a copy loop (a resource's `copy`, or a `copy` entry of properties, \
-                    variables or outputs), and no copy loop encloses this expression"
-                .into();
-        }
+    /// What `copyIndex()` may be called as here: the loops that enclose the expression, the
+    /// innermost first (none outside every loop).
+    fn valid_copy_indexes(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         if self.scope.copies.iter().any(|c| c.resource) {
             names.push("copyIndex()".into());
@@ -644,7 +633,7 @@ impl Eval<'_> {
                 names.push(call);
             }
         }
-        format!("valid here: {}", names.join(", "))
+        names
     }
 
     /// `lambdaVariables('x')`: the innermost lambda variable of that name.
@@ -655,21 +644,13 @@ impl Eval<'_> {
             .rev()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| V::J(v.clone()))
-            .ok_or_else(|| {
-                format!("lambdaVariables('{}'): no lambda variable of that name is in scope", shorten(name))
-                    .into()
-            })
+            .ok_or_else(|| ExprError::NoLambdaVariable { name: shorten(name) })
     }
 
     /// Calls `lambda` with `values` bound to its variables.
     fn call_lambda(&mut self, lambda: &Lambda, values: Vec<Value>) -> Result<Value, ExprError> {
         if lambda.params.len() > values.len() {
-            return Err(format!(
-                "the lambda takes {} variable(s), the function gives {}",
-                lambda.params.len(),
-                values.len()
-            )
-            .into());
+            return Err(ExprError::LambdaArity { takes: lambda.params.len(), given: values.len() });
         }
         let mut scope = self.scope.clone();
         for (name, value) in lambda.params.iter().zip(values) {
@@ -684,9 +665,7 @@ impl Eval<'_> {
     fn user_function(&mut self, name: &str, args: Vec<Value>) -> Result<V, ExprError> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some(definition) = declarations.functions.get(&name.to_ascii_lowercase()) else {
-            return Err(format!(
-                "unsupported template function '{name}()': the template defines no such user-defined function; valid: a function declared in the template's functions section"
-            ).into());
+            return Err(ExprError::UndefinedFunction { name: name.to_string() });
         };
         let params: Vec<&str> = definition
             .get("parameters")
@@ -696,14 +675,18 @@ impl Eval<'_> {
             .filter_map(|p| p.get("name").and_then(Value::as_str))
             .collect();
         if params.len() != args.len() {
-            return Err(format!("{name}() takes {} argument(s), given {}", params.len(), args.len()).into());
+            return Err(ExprError::UserFunctionArity {
+                name: name.to_string(),
+                takes: params.len(),
+                given: args.len(),
+            });
         }
         let Some(output) = definition.get("output").and_then(|o| o.get("value")) else {
-            return Err(format!("{name}(): the function has no output value").into());
+            return Err(ExprError::NoOutput { name: name.to_string() });
         };
-        let label = format!("{name}()");
-        if self.stack.iter().filter(|s| **s == label).count() > 0 || self.stack.len() >= MAX_DEPTH {
-            return Err(format!("{label} calls itself").into());
+        let label = Frame::Function(name.to_string());
+        if self.stack.contains(&label) || self.stack.len() >= MAX_DEPTH {
+            return Err(ExprError::Recursion { name: name.to_string() });
         }
         let declarations = Declarations {
             parameters: params
@@ -737,20 +720,3 @@ impl Eval<'_> {
 
 #[cfg(test)]
 mod tests;
-
-/// A syntax error of a template expression, with what would be valid (once, however deep the
-/// expression that failed is nested).
-fn with_syntax_hint(error: ExprError) -> ExprError {
-    // The parser's syntax errors are still sentences (`ExprError::Message`): their words are all
-    // that says which they are.
-    let message = error.to_string();
-    let syntax = message.starts_with("unsupported template expression")
-        || message.contains("unterminated string literal");
-    if syntax && !message.contains("; valid:") {
-        ExprError::Message(format!(
-            "{message}; valid: an expression as ARM writes it, such as [concat(parameters('name'), '-nsg')]: function calls with their arguments in parentheses, 'single-quoted' strings, numbers, .property and [index]"
-        ))
-    } else {
-        error
-    }
-}

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use std::collections::BTreeSet;
 
-use super::ExprError;
 use super::{Eval, Lambda, MAX_DEPTH, V, placeholder, type_name};
+use super::{ExprError, SyntaxError};
 use crate::import::json::shorten;
 
 pub(super) struct Parser<'p, 'a> {
@@ -33,11 +33,10 @@ impl<'p, 'a> Parser<'p, 'a> {
     pub(super) fn end(&mut self) -> Result<(), ExprError> {
         self.skip_ws();
         if self.pos != self.chars.len() {
-            return Err(format!(
-                "unsupported template expression: unexpected '{}' at character {}",
-                shorten(&self.chars[self.pos..].iter().collect::<String>()),
-                self.pos + 2
-            )
+            return Err(SyntaxError::TrailingText {
+                rest: shorten(&self.chars[self.pos..].iter().collect::<String>()),
+                at: self.pos + 2,
+            }
             .into());
         }
         Ok(())
@@ -52,7 +51,7 @@ impl<'p, 'a> Parser<'p, 'a> {
     pub(super) fn expression(&mut self) -> Result<V, ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(format!("the template expression nests more than {MAX_DEPTH} levels deep").into());
+            return Err(SyntaxError::TooDeep.into());
         }
         self.skip_ws();
         let mut value = match self.chars.get(self.pos) {
@@ -60,13 +59,9 @@ impl<'p, 'a> Parser<'p, 'a> {
             Some(c) if c.is_ascii_digit() || *c == '-' => self.number()?,
             Some(c) if c.is_ascii_alphabetic() || *c == '_' => self.call()?,
             Some(c) => {
-                return Err(format!(
-                    "unsupported template expression: unexpected '{}'",
-                    shorten(&c.to_string())
-                )
-                .into());
+                return Err(SyntaxError::Unexpected { found: *c }.into());
             }
-            None => return Err("empty template expression".into()),
+            None => return Err(SyntaxError::Empty.into()),
         };
         loop {
             self.skip_ws();
@@ -76,9 +71,7 @@ impl<'p, 'a> Parser<'p, 'a> {
                     self.skip_ws();
                     let name = self.identifier();
                     if name.is_empty() {
-                        return Err(
-                            "unsupported template expression: expected a property name after '.'".into()
-                        );
+                        return Err(SyntaxError::PropertyNameExpected.into());
                     }
                     value = self.member(value, &V::str(name))?;
                 }
@@ -87,7 +80,7 @@ impl<'p, 'a> Parser<'p, 'a> {
                     let index = self.expression()?;
                     self.skip_ws();
                     if self.chars.get(self.pos) != Some(&']') {
-                        return Err("unsupported template expression: expected ']' after an index".into());
+                        return Err(SyntaxError::IndexNotClosed.into());
                     }
                     self.pos += 1;
                     value = self.member(value, &index)?;
@@ -106,7 +99,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         let json = value.json(&self.ev.scope.deployment);
         if let Some(reason) = crate::import::arm::declared::marker_reason(&json) {
-            return Err(reason.to_string().into());
+            return Err(ExprError::Relayed { reason: reason.to_string() });
         }
         let mut placeholders = BTreeSet::new();
         if let Value::String(s) = &json {
@@ -116,7 +109,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             placeholder::names_in_str(s, &mut placeholders);
         }
         if !placeholders.is_empty() {
-            return Err(placeholder::needed(&placeholders, "a property or an index").into());
+            return Err(placeholder::needed(&placeholders, "a property or an index"));
         }
         let out = match (&json, index) {
             (Value::Array(items), V::J(Value::Number(n))) => {
@@ -124,15 +117,7 @@ impl<'p, 'a> Parser<'p, 'a> {
                 match i.and_then(|i| items.get(i)) {
                     Some(v) => v.clone(),
                     None => {
-                        let valid = match items.len() {
-                            0 => "none, the array is empty".to_string(),
-                            len => format!("0..={}", len - 1),
-                        };
-                        return Err(format!(
-                            "index {n} is out of range for an array of {} item(s); valid: {valid}",
-                            items.len()
-                        )
-                        .into());
+                        return Err(ExprError::IndexOutOfRange { index: n.to_string(), len: items.len() });
                     }
                 }
             }
@@ -140,27 +125,19 @@ impl<'p, 'a> Parser<'p, 'a> {
                 match m.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)) {
                     Some((_, v)) => v.clone(),
                     None => {
-                        let keys = m.keys().cloned().collect::<Vec<_>>().join(", ");
-                        return Err(format!(
-                            "the object has no property '{}' (it has: {})",
-                            shorten(k),
-                            shorten(&keys)
-                        )
-                        .into());
+                        return Err(ExprError::NoProperty {
+                            property: k.clone(),
+                            has: m.keys().cloned().collect(),
+                        });
                     }
                 }
             }
             (other, index) => {
-                return Err(format!(
-                    "cannot take {} of {}; valid: a property of an object or an index of an array",
-                    index.describe(),
-                    type_name(other)
-                )
-                .into());
+                return Err(ExprError::NotIndexable { index: index.describe(), of: type_name(other) });
             }
         };
         if let Some(reason) = crate::import::arm::declared::marker_reason(&out) {
-            return Err(reason.to_string().into());
+            return Err(ExprError::Relayed { reason: reason.to_string() });
         }
         self.ev.scope.budget.charge_value(&out)?;
         Ok(V::J(out))
@@ -191,7 +168,7 @@ impl<'p, 'a> Parser<'p, 'a> {
                     out.push(*c);
                     self.pos += 1;
                 }
-                None => return Err("unterminated string literal in template expression".into()),
+                None => return Err(SyntaxError::UnterminatedString.into()),
             }
         }
     }
@@ -208,8 +185,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
             Some(n) if text.contains('.') => Ok(V::J(Value::Number(n))),
-            _ => Err(format!("'{}' is not a number ARM computes with (integers are 64-bit)", shorten(&text))
-                .into()),
+            _ => Err(SyntaxError::NotANumber { text: shorten(&text) }.into()),
         }
     }
 
@@ -229,12 +205,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         self.skip_ws();
         if self.chars.get(self.pos) != Some(&'(') {
-            return Err(format!(
-                "unsupported template expression: '{}' is not a function call (write {}())",
-                shorten(&name),
-                shorten(&name)
-            )
-            .into());
+            return Err(SyntaxError::NotACall { name: shorten(&name) }.into());
         }
         self.pos += 1;
         let lower = name.to_ascii_lowercase();
@@ -311,10 +282,7 @@ impl<'p, 'a> Parser<'p, 'a> {
                 self.pos += 1;
                 Ok(())
             }
-            _ => {
-                Err(format!("unsupported template expression: expected ',' or ')' in {}(...)", shorten(name))
-                    .into())
-            }
+            _ => Err(SyntaxError::SeparatorExpected { function: shorten(name) }.into()),
         }
     }
 
@@ -339,7 +307,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             }
         }
         let Some(((body_start, body_end), names)) = spans.split_last() else {
-            return Err("lambda() needs at least a body".into());
+            return Err(SyntaxError::LambdaWithoutBody.into());
         };
         let mut params = Vec::new();
         for (start, end) in names {
@@ -348,11 +316,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             match text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
                 Some(name) if !name.contains('\'') => params.push(name.to_string()),
                 _ => {
-                    return Err(format!(
-                        "lambda(): a lambda variable is named by a string literal, found {}",
-                        shorten(text)
-                    )
-                    .into());
+                    return Err(SyntaxError::LambdaVariableNotLiteral { found: shorten(text) }.into());
                 }
             }
         }

@@ -91,13 +91,8 @@ pub fn render(text: &str) -> String {
 }
 
 /// The error for a placeholder of `names` used where its value matters: `what` says where.
-pub fn needed(names: &BTreeSet<String>, what: &str) -> String {
-    let first = names.iter().next().map_or("", String::as_str);
-    let listed: Vec<String> = names.iter().map(|n| format!("parameters('{n}')")).collect();
-    format!(
-        "{}: the parameter has no value and no defaultValue, and {what} needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter {first}=VALUE",
-        listed.join(", ")
-    )
+pub fn needed(names: &BTreeSet<String>, what: &str) -> ExprError {
+    ExprError::NeedsParameter { names: names.iter().cloned().collect(), what: what.to_string() }
 }
 
 /// The functions that pass a placeholder on into what they build (a name, an id): their result
@@ -167,7 +162,7 @@ pub fn check_call(
     result: &Result<Value, ExprError>,
     names: &BTreeSet<String>,
 ) -> Result<(), ExprError> {
-    let refuse = || Err(ExprError::from(needed(names, &format!("{function}()"))));
+    let refuse = || Err(needed(names, &format!("{function}()")));
     let Ok(result) = result else { return refuse() };
     // A string's characters are its value: only carrying it on keeps the placeholder whole
     // (`first('abc')`, `take('abc', 2)` and `length('abc')` read them).
@@ -229,17 +224,16 @@ mod tests {
             ("first", vec![p.clone()], json!("\u{E000}")),
             ("tolower", vec![p.clone()], json!("lost")),
         ] {
-            let e = check_call(f, &args, &Ok(out), &used).expect_err(f).to_string();
-            assert!(e.starts_with("parameters('x'): the parameter has no value"), "{e}");
-            assert!(
-                e.contains(&format!("{f}() needs its value")) && e.contains("--parameter x=VALUE"),
-                "{e}"
-            );
+            let e = check_call(f, &args, &Ok(out), &used).expect_err(f);
+            assert_eq!(e, ExprError::NeedsParameter { names: vec!["x".into()], what: format!("{f}()") });
         }
         // A call that fails on a placeholder says the parameter has no value, not why it failed.
-        let e = check_call("int", std::slice::from_ref(&p), &Err("not an integer".into()), &used)
-            .expect_err("int")
-            .to_string();
-        assert!(e.contains("int() needs its value"), "{e}");
+        let failed = Err(ExprError::NotAnInteger { value: make("x"), string: true });
+        let e = check_call("int", std::slice::from_ref(&p), &failed, &used).expect_err("int");
+        assert_eq!(e, ExprError::NeedsParameter { names: vec!["x".into()], what: "int()".into() });
+        assert_eq!(
+            e.to_string(),
+            "parameters('x'): the parameter has no value and no defaultValue, and int() needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter x=VALUE"
+        );
     }
 }

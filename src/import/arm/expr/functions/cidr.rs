@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use serde_json::{Value, json};
 
 use super::{Args, Res};
-use crate::import::arm::expr::{ExprError, V};
+use crate::import::arm::expr::{ExprError, FunctionError, TextKind, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
@@ -23,14 +23,16 @@ pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
             let new = u8::try_from(new)
                 .ok()
                 .filter(|n| *n >= net.prefix_len() && *n <= net.max_prefix_len())
-                .ok_or_else(|| {
-                    format!("the new CIDR is {}-{}, found {new}", net.prefix_len(), net.max_prefix_len())
+                .ok_or(FunctionError::CidrPrefix {
+                    min: net.prefix_len(),
+                    max: net.max_prefix_len(),
+                    found: new,
                 })?;
             let count = 1u128.checked_shl(u32::from(new - net.prefix_len())).unwrap_or(u128::MAX);
             let index = u128::try_from(index)
                 .ok()
                 .filter(|i| *i < count)
-                .ok_or_else(|| format!("the subnet index is 0-{}, found {index}", count.saturating_sub(1)))?;
+                .ok_or(FunctionError::SubnetIndex { last: count.saturating_sub(1), found: index })?;
             let size = 1u128.checked_shl(u32::from(net.max_prefix_len() - new)).unwrap_or(0);
             let start = address(&net, number(&net.network()) + index * size)?;
             Ok(V::str(format!("{start}/{new}")))
@@ -38,12 +40,13 @@ pub(super) fn call(name: &str, a: &Args) -> Option<Res> {
         "cidrhost" => (|| {
             a.arity(2)?;
             let net = network(&a.text(0)?)?;
-            let index = u128::try_from(a.int(1)?).map_err(|_| "a negative host index".to_string())?;
-            let host = number(&net.network()).checked_add(index + 1).ok_or("the host index is too large")?;
+            let index = u128::try_from(a.int(1)?).map_err(|_| FunctionError::NegativeHostIndex)?;
+            let host =
+                number(&net.network()).checked_add(index + 1).ok_or(FunctionError::HostIndexTooLarge)?;
             let last = number(&net.broadcast());
             let usable_last = if net.max_prefix_len() == 32 { last.saturating_sub(1) } else { last };
             if host > usable_last {
-                return Err(format!("{} has no usable host at index {index}", net).into());
+                return Err(FunctionError::NoUsableHost { network: net.to_string(), index }.into());
             }
             Ok(V::str(address(&net, host)?.to_string()))
         })(),
@@ -55,7 +58,7 @@ fn network(text: &str) -> Result<IpNet, ExprError> {
     text.trim()
         .parse::<IpNet>()
         .map(|n| n.trunc())
-        .map_err(|_| format!("'{}' is not an address range in CIDR notation", shorten(text)).into())
+        .map_err(|_| FunctionError::Unreadable { text: shorten(text), expected: TextKind::Cidr }.into())
 }
 
 fn number(ip: &IpAddr) -> u128 {
@@ -69,7 +72,7 @@ fn address(net: &IpNet, n: u128) -> Result<IpAddr, ExprError> {
     match net {
         IpNet::V4(_) => u32::try_from(n)
             .map(|v| IpAddr::from(std::net::Ipv4Addr::from(v)))
-            .map_err(|_| "beyond the IPv4 addresses".into()),
+            .map_err(|_| FunctionError::BeyondIpv4.into()),
         IpNet::V6(_) => Ok(IpAddr::from(std::net::Ipv6Addr::from(n))),
     }
 }

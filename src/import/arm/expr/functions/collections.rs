@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{V, type_name};
+use crate::import::arm::expr::{ExprError, FunctionError, Usage, V, type_name};
 use crate::import::json::shorten;
 
 /// ARM's limit on `range()`'s count ("count: ... up to 10000").
@@ -42,10 +42,11 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                 Value::Object(m) => m.len(),
                 Value::String(s) => s.chars().count(),
                 other => {
-                    return Err(format!(
-                        "length() of {}; valid: a string, an array or an object",
-                        type_name(other)
-                    )
+                    return Err(FunctionError::OfType {
+                        function: "length".into(),
+                        found: type_name(other),
+                        valid: "a string, an array or an object",
+                    }
                     .into());
                 }
             };
@@ -62,10 +63,12 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                 match item {
                     Value::Array(inner) => out.extend(inner.iter().cloned()),
                     other => {
-                        return Err(format!(
-                            "flatten() takes an array of arrays, found {} in it; valid: an array whose items are all arrays",
-                            type_name(other)
-                        ).into());
+                        return Err(FunctionError::ItemOfType {
+                            function: "flatten",
+                            items: "arrays",
+                            found: type_name(other),
+                        }
+                        .into());
                     }
                 }
             }
@@ -89,10 +92,12 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
             let mut out = Map::new();
             for item in a.array(0)? {
                 let Value::Object(m) = item else {
-                    return Err(format!(
-                        "shallowMerge() takes an array of objects, found {} in it; valid: an array whose items are all objects",
-                        type_name(item)
-                    ).into());
+                    return Err(FunctionError::ItemOfType {
+                        function: "shallowMerge",
+                        items: "objects",
+                        found: type_name(item),
+                    }
+                    .into());
                 };
                 for (k, v) in m {
                     insert_any_case(&mut out, k, v.clone());
@@ -104,9 +109,9 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
         "json" => (|| {
             a.arity(1)?;
             let s = a.text(0)?;
-            serde_json::from_str(&s).map(V::J).map_err(|e| {
-                format!("'{}' is not JSON: {e}; valid: a JSON text (RFC 8259)", shorten(&s)).into()
-            })
+            serde_json::from_str(&s)
+                .map(V::J)
+                .map_err(|e| FunctionError::NotJson { text: shorten(&s), reason: e.to_string() }.into())
         })(),
         _ => return None,
     })
@@ -127,11 +132,12 @@ fn concat_arrays(a: &Args) -> Res {
             Value::Array(items) => out.extend(items.iter().cloned()),
             Value::Null => {}
             other => {
-                return Err(format!(
-                    "concat() of arrays: argument {} is {}; valid: all arrays, or all strings and numbers",
-                    i + 1,
-                    type_name(other)
-                )
+                return Err(FunctionError::MixedArguments {
+                    call: "concat() of arrays",
+                    position: i + 1,
+                    found: type_name(other),
+                    valid: "all arrays, or all strings and numbers",
+                }
                 .into());
             }
         }
@@ -141,12 +147,12 @@ fn concat_arrays(a: &Args) -> Res {
 
 fn create_object(a: &Args) -> Res {
     if !a.len().is_multiple_of(2) {
-        return Err("takes key, value pairs".into());
+        return Err(FunctionError::Usage(Usage::KeyValuePairs).into());
     }
     let mut m = Map::new();
     for pair in a.json.chunks(2) {
         let Value::String(k) = &pair[0] else {
-            return Err(format!("a key must be a string, found {}", type_name(&pair[0])).into());
+            return Err(FunctionError::KeyNotString(type_name(&pair[0]).to_string()).into());
         };
         insert_any_case(&mut m, k, pair[1].clone());
     }
@@ -191,7 +197,14 @@ fn first_last(name: &str, a: &Args) -> Res {
             let c = if name == "first" { s.chars().next() } else { s.chars().last() };
             V::str(c.map(String::from).unwrap_or_default())
         }
-        other => return Err(format!("{name}() of {}; valid: an array or a string", type_name(other)).into()),
+        other => {
+            return Err(FunctionError::OfType {
+                function: name.to_string(),
+                found: type_name(other),
+                valid: "an array or a string",
+            }
+            .into());
+        }
     })
 }
 
@@ -238,13 +251,11 @@ fn range(a: &Args) -> Res {
     a.arity(2)?;
     let (start, count) = (a.int(0)?, a.int(1)?);
     if !(0..=MAX_RANGE).contains(&count) {
-        return Err(format!("the count is {count}; valid: 0 to {MAX_RANGE}").into());
+        return Err(FunctionError::RangeCount { count, max: MAX_RANGE }.into());
     }
     let end = start.checked_add(count).filter(|end| *end <= i64::from(i32::MAX));
     let Some(end) = end.filter(|_| start >= i64::from(i32::MIN)) else {
-        return Err(format!(
-            "range({start}, {count}) goes beyond 2147483647: \"The sum of startIndex and count must be no greater than 2147483647\""
-        ).into());
+        return Err(FunctionError::RangeBeyond { start, count }.into());
     };
     Ok(V::J(Value::Array((start..end).map(Value::from).collect())))
 }
@@ -257,11 +268,12 @@ fn union(a: &Args) -> Res {
             let mut out: Vec<Value> = Vec::new();
             for (i, v) in a.json.iter().enumerate() {
                 let Value::Array(items) = v else {
-                    return Err(format!(
-                        "union() of arrays: argument {} is {}; valid: all arrays or all objects",
-                        i + 1,
-                        type_name(v)
-                    )
+                    return Err(FunctionError::MixedArguments {
+                        call: "union() of arrays",
+                        position: i + 1,
+                        found: type_name(v),
+                        valid: "all arrays or all objects",
+                    }
                     .into());
                 };
                 for item in items {
@@ -276,18 +288,19 @@ fn union(a: &Args) -> Res {
             let mut out = Map::new();
             for (i, v) in a.json.iter().enumerate() {
                 let Value::Object(m) = v else {
-                    return Err(format!(
-                        "union() of objects: argument {} is {}; valid: all arrays or all objects",
-                        i + 1,
-                        type_name(v)
-                    )
+                    return Err(FunctionError::MixedArguments {
+                        call: "union() of objects",
+                        position: i + 1,
+                        found: type_name(v),
+                        valid: "all arrays or all objects",
+                    }
                     .into());
                 };
                 merge(&mut out, m);
             }
             Ok(V::J(Value::Object(out)))
         }
-        _ => Err("takes arrays or objects".into()),
+        _ => Err(FunctionError::Usage(Usage::ArraysOrObjects).into()),
     }
 }
 
@@ -329,14 +342,14 @@ fn intersection(a: &Args) -> Res {
             }
             Ok(V::J(Value::Object(out)))
         }
-        _ => Err("takes arrays or objects".into()),
+        _ => Err(FunctionError::Usage(Usage::ArraysOrObjects).into()),
     }
 }
 
 /// `tryGet(itemToTest, keyOrIndex, ...)`: the value at the path, or null where it is absent.
 fn try_get(a: &Args) -> Res {
     if a.len() < 2 {
-        return Err("takes a value and at least one key or index".into());
+        return Err(FunctionError::Usage(Usage::ValueAndKeys).into());
     }
     let mut current = a.json[0].clone();
     for key in &a.json[1..] {
@@ -353,12 +366,10 @@ fn try_get(a: &Args) -> Res {
                 .unwrap_or(Value::Null),
             (Value::Null, _) => Value::Null,
             (other, key) => {
-                return Err(format!(
-                    "cannot take {} of {}; valid: a property of an object or an index of an array",
-                    shorten(&key.to_string()),
-                    type_name(other)
-                )
-                .into());
+                return Err(ExprError::NotIndexable {
+                    index: shorten(&key.to_string()),
+                    of: type_name(other),
+                });
             }
         };
     }

@@ -10,7 +10,7 @@ use jiff::{Span, Timestamp, tz::TimeZone};
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{ExprError, V};
+use crate::import::arm::expr::{ExprError, FunctionError, TextKind, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -20,21 +20,24 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             a.arity_between(2, 3)?;
             let base = parse(&a.text(0)?)?;
             let duration = a.text(1)?;
-            let span: Span = duration.parse().map_err(|_| {
-                format!("'{}' is not an ISO 8601 duration such as PT1H or -P9D", shorten(&duration))
+            let span: Span = duration.parse().map_err(|_| FunctionError::Unreadable {
+                text: shorten(&duration),
+                expected: TextKind::Duration,
             })?;
             let zoned = base.to_zoned(TimeZone::UTC);
-            let added = zoned
-                .checked_add(span)
-                .map_err(|e| format!("adding {} to {} is out of range: {e}", shorten(&duration), base))?;
+            let added = zoned.checked_add(span).map_err(|e| FunctionError::DateAddOutOfRange {
+                duration: shorten(&duration),
+                base: base.to_string(),
+                reason: e.to_string(),
+            })?;
             let fmt = if a.len() == 3 { a.text(2)? } else { "yyyy-MM-ddTHH:mm:ssZ".into() };
             format_time(added.timestamp(), &fmt).map(V::str)
         })(),
         "datetimefromepoch" => (|| {
             a.arity(1)?;
             let secs = a.int(0)?;
-            let t =
-                Timestamp::from_second(secs).map_err(|e| format!("{secs} seconds is out of range: {e}"))?;
+            let t = Timestamp::from_second(secs)
+                .map_err(|e| FunctionError::EpochOutOfRange { seconds: secs, reason: e.to_string() })?;
             format_time(t, "yyyy-MM-ddTHH:mm:ssZ").map(V::str)
         })(),
         "datetimetoepoch" => {
@@ -47,9 +50,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
 fn utc_now(p: &mut Parser<'_, '_>, a: &Args) -> Res {
     a.arity_between(0, 1)?;
     if p.ev.parameter_default().is_none() {
-        return Err(
-            "utcNow() can only be used in the default value of a parameter (ARM refuses it elsewhere)".into(),
-        );
+        return Err(FunctionError::OnlyInParameterDefault { function: "utcNow" }.into());
     }
     p.ev.note("utcNow()");
     let now = parse(&p.ev.scope.deployment.utc_now)?;
@@ -63,9 +64,7 @@ fn parse(text: &str) -> Result<Timestamp, ExprError> {
     t.parse::<Timestamp>()
         .or_else(|_| format!("{t}Z").parse::<Timestamp>())
         .or_else(|_| format!("{t}T00:00:00Z").parse::<Timestamp>())
-        .map_err(|_| {
-            format!("'{}' is not a date and time such as 2020-04-07T14:53:14Z", shorten(text)).into()
-        })
+        .map_err(|_| FunctionError::Unreadable { text: shorten(text), expected: TextKind::DateTime }.into())
 }
 
 /// `t` in a .NET date and time format.
@@ -76,11 +75,9 @@ fn format_time(t: Timestamp, format: &str) -> Result<String, ExprError> {
         "o" | "O" => "yyyy-MM-ddTHH:mm:ss.fffffffZ",
         "d" => "MM/dd/yyyy",
         other if other.chars().count() == 1 && other.chars().all(char::is_alphabetic) && other != "Z" => {
-            return Err(format!(
-                "'{}' is not a date format nsgsim evaluates (u, s, o, d, or a custom pattern)",
-                shorten(other)
-            )
-            .into());
+            return Err(
+                FunctionError::Unreadable { text: shorten(other), expected: TextKind::DateFormat }.into()
+            );
         }
         other => other,
     };

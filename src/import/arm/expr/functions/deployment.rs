@@ -6,9 +6,9 @@
 use serde_json::{Value, json};
 
 use super::{Args, Res};
-use crate::import::arm::expr::V;
 use crate::import::arm::expr::context::environment_object;
 use crate::import::arm::expr::parser::Parser;
+use crate::import::arm::expr::{FunctionError, Usage, V};
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
     let d = p.ev.scope.deployment.clone();
@@ -20,7 +20,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             [Value::Number(_)] => a.int(0).and_then(|o| p.ev.copy_index(None, o)),
             [Value::String(s)] => p.ev.copy_index(Some(s), 0),
             [Value::String(s), _] => a.int(1).and_then(|o| p.ev.copy_index(Some(s), o)),
-            _ => Err("copyIndex() takes an optional loop name and an optional offset".into()),
+            _ => Err(FunctionError::Usage(Usage::CopyIndex).into()),
         },
         "resourcegroup" => scope_function(p, a, "resourceGroup()", d.resource_group_object()),
         "subscription" => scope_function(p, a, "subscription()", d.subscription_object()),

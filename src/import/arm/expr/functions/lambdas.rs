@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{ExprError, Lambda, V, type_name};
+use crate::import::arm::expr::{ArgKind, ExprError, FunctionError, Lambda, V, type_name};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -22,11 +22,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                     Value::Bool(true) => out.push(item.clone()),
                     Value::Bool(false) => {}
                     other => {
-                        return Err(format!(
-                            "the lambda gives {}; valid: a lambda that gives a boolean",
-                            type_name(&other)
-                        )
-                        .into());
+                        return Err(FunctionError::LambdaNotBoolean(type_name(&other)).into());
                     }
                 }
             }
@@ -64,11 +60,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                         Value::Bool(true) => at -= 1,
                         Value::Bool(false) => break,
                         other => {
-                            return Err(format!(
-                                "the lambda gives {}; valid: a lambda that gives a boolean",
-                                type_name(&other)
-                            )
-                            .into());
+                            return Err(FunctionError::LambdaNotBoolean(type_name(&other)).into());
                         }
                     }
                 }
@@ -99,7 +91,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
                 let k = key_text(p.ev.call_lambda(key, vec![item.clone()])?)?;
                 match out.entry(k).or_insert_with(|| Value::Array(Vec::new())) {
                     Value::Array(group) => group.push(item.clone()),
-                    _ => return Err("a group is not an array".into()),
+                    _ => return Err(FunctionError::GroupNotArray.into()),
                 }
             }
             Ok(V::J(Value::Object(out)))
@@ -120,10 +112,8 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
 fn lambda(a: &Args, i: usize) -> Result<&Lambda, ExprError> {
     match a.vals.get(i) {
         Some(V::Lambda(l)) => Ok(l),
-        Some(other) => {
-            Err(format!("argument {} must be a lambda(...), found {}", i + 1, other.describe()).into())
-        }
-        None => Err(format!("argument {} (a lambda) is missing", i + 1).into()),
+        Some(other) => Err(FunctionError::NotALambda { position: i + 1, found: other.describe() }.into()),
+        None => Err(ExprError::MissingArgument { position: i + 1, expected: ArgKind::Lambda }),
     }
 }
 
@@ -135,6 +125,6 @@ fn key_text(key: Value) -> Result<String, ExprError> {
     match key {
         Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(format!("a key must be a string, found {}", shorten(&other.to_string())).into()),
+        other => Err(FunctionError::KeyNotString(shorten(&other.to_string())).into()),
     }
 }

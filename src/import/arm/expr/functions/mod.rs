@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::parser::Parser;
 use super::{Deployment, V, type_name};
-use crate::import::arm::expr::{ArgKind, ExprError};
+use crate::import::arm::expr::{ArgKind, ExprError, FunctionError};
 use crate::import::json::shorten;
 
 /// A call's evaluated arguments, with the accessors every function uses.
@@ -149,16 +149,12 @@ fn text_of(v: &V, deployment: &Deployment) -> String {
     }
 }
 
-/// An integer result, checked: ARM computes with 64-bit integers.
-fn checked(out: Option<i64>, what: impl FnOnce() -> String) -> Res {
+/// An integer result, checked: ARM computes with 64-bit integers. `what` gives the function
+/// and its operands, for the error.
+fn checked(out: Option<i64>, what: impl FnOnce() -> (Option<String>, String)) -> Res {
     out.map(V::int).ok_or_else(|| {
-        format!(
-            "{} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
-            what(),
-            i64::MIN,
-            i64::MAX
-        )
-        .into()
+        let (function, operands) = what();
+        FunctionError::Overflow { function, operands }.into()
     })
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::collections::same;
 use super::{Args, Res, checked};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{ExprError, V, type_name};
+use crate::import::arm::expr::{ExprError, FunctionError, TextKind, Usage, V, type_name};
 use crate::import::json::shorten;
 
 pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -24,12 +24,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
                     // Truncation toward zero, as .NET's conversion of a float to an integer.
                     Ok(V::int(f as i64))
                 } else {
-                    Err(format!(
-                        "{n} is beyond the 64-bit integers ARM computes with; valid: {}..={}",
-                        i64::MIN,
-                        i64::MAX
-                    )
-                    .into())
+                    Err(FunctionError::Overflow { function: None, operands: n.to_string() }.into())
                 }
             }
             _ => a.int(0).map(V::int),
@@ -37,20 +32,22 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
         "float" => a.arity(1).and_then(|()| {
             let f = match &a.json[0] {
                 Value::Number(n) => n.as_f64().unwrap_or(0.0),
-                Value::String(s) => {
-                    s.trim().parse().map_err(|_| format!("'{}' is not a number", shorten(s)))?
-                }
+                Value::String(s) => s.trim().parse().map_err(|_| FunctionError::Unreadable {
+                    text: shorten(s),
+                    expected: TextKind::Number,
+                })?,
                 other => {
-                    return Err(format!(
-                        "float() of {}; valid: a number or a string that holds one",
-                        type_name(other)
-                    )
+                    return Err(FunctionError::OfType {
+                        function: "float".into(),
+                        found: type_name(other),
+                        valid: "a number or a string that holds one",
+                    }
                     .into());
                 }
             };
             serde_json::Number::from_f64(f)
                 .map(|n| V::J(Value::Number(n)))
-                .ok_or_else(|| format!("{f} is not a finite number").into())
+                .ok_or_else(|| FunctionError::NotFinite(f.to_string()).into())
         }),
         "bool" => a.arity(1).and_then(|()| match &a.json[0] {
             Value::Number(n) => Ok(V::bool(n.as_f64() != Some(0.0))),
@@ -62,7 +59,7 @@ pub(super) fn call(_p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res>
         "not" => a.arity(1).and_then(|()| a.boolean(0)).map(|b| V::bool(!b)),
         "and" | "or" => (|| {
             if a.len() < 2 {
-                return Err("takes at least 2 booleans".into());
+                return Err(FunctionError::Usage(Usage::TwoBooleans).into());
             }
             // Left to right, stopping where the answer is known: the arguments after it were
             // not evaluated (the parser skipped them).
@@ -99,7 +96,7 @@ fn arithmetic(name: &str, a: &Args) -> Res {
     a.arity(2)?;
     let (x, y) = (a.int(0)?, a.int(1)?);
     if matches!(name, "div" | "mod") && y == 0 {
-        return Err(format!("{name}({x}, 0) divides by zero").into());
+        return Err(FunctionError::DivideByZero { function: name.to_string(), dividend: x }.into());
     }
     let out = match name {
         "add" => x.checked_add(y),
@@ -108,7 +105,7 @@ fn arithmetic(name: &str, a: &Args) -> Res {
         "div" => x.checked_div(y),
         _ => x.checked_rem(y),
     };
-    checked(out, || format!("{name}({x}, {y})"))
+    checked(out, || (Some(name.to_string()), format!("{x}, {y}")))
 }
 
 fn min_max(name: &str, a: &Args) -> Res {
@@ -118,12 +115,10 @@ fn min_max(name: &str, a: &Args) -> Res {
     };
     let ints = numbers
         .iter()
-        .map(|n| {
-            n.as_i64().ok_or_else(|| format!("takes integers, found {}", shorten(&n.to_string())).into())
-        })
+        .map(|n| n.as_i64().ok_or_else(|| FunctionError::NotIntegers(shorten(&n.to_string())).into()))
         .collect::<Result<Vec<_>, ExprError>>()?;
     let out = if name == "min" { ints.iter().min() } else { ints.iter().max() };
-    Ok(V::int(*out.ok_or("needs at least one integer")?))
+    Ok(V::int(*out.ok_or(FunctionError::Usage(Usage::OneInteger))?))
 }
 
 /// Numbers by value, strings ordinally, as ARM compares them.
@@ -133,13 +128,8 @@ fn compare(a: &Args) -> Result<Ordering, ExprError> {
             .as_f64()
             .unwrap_or(0.0)
             .partial_cmp(&y.as_f64().unwrap_or(0.0))
-            .ok_or_else(|| "the numbers do not compare".into()),
+            .ok_or_else(|| FunctionError::Incomparable.into()),
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
-        (x, y) => Err(format!(
-            "compares two numbers or two strings, found {} and {}; valid: two numbers or two strings",
-            type_name(x),
-            type_name(y)
-        )
-        .into()),
+        (x, y) => Err(FunctionError::CompareTypes { left: type_name(x), right: type_name(y) }.into()),
     }
 }

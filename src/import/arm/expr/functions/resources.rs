@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{ExprError, Target, V};
+use crate::import::arm::expr::{ExprError, FunctionError, Target, Usage, V};
 use crate::import::arm::id::{ResourceRef, parse_id};
 use crate::import::json::shorten;
 
@@ -37,7 +37,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
         .map(|s| fill_management_group(p, s)),
         "extensionresourceid" => (|| {
             if a.len() < 3 {
-                return Err("takes a base resource id, a type and at least one name".into());
+                return Err(FunctionError::Usage(Usage::ExtensionId).into());
             }
             let base = a.text(0)?;
             let kind = a.text(1)?;
@@ -50,11 +50,8 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             a.arity(1)?;
             let symbolic = a.text(0)?;
             match p.ev.scope.resources.as_ref().and_then(|r| r.info(&symbolic)) {
-                Some(found) => found.map(V::J).map_err(ExprError::from),
-                None => Err(format!(
-                    "resourceInfo('{}'): the template declares no resource of that symbolic name",
-                    shorten(&symbolic)
-                ).into()),
+                Some(found) => found.map(V::J),
+                None => Err(FunctionError::NoSymbolicName(shorten(&symbolic)).into()),
             }
         })(),
         "pickzones" => (|| {
@@ -62,16 +59,13 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             let count = if a.len() > 3 { a.int(3)? } else { 1 };
             let offset = if a.len() > 4 { a.int(4)? } else { 0 };
             if !(0..=3).contains(&count) || !(0..=2).contains(&offset) {
-                return Err(format!("a region has at most 3 zones; asked for {count} from offset {offset}").into());
+                return Err(FunctionError::Zones { count, offset }.into());
             }
             p.ev.note("pickZones()");
             let zones = (offset..offset + count).map(|i| Value::String(((i % 3) + 1).to_string())).collect();
             Ok(V::J(Value::Array(zones)))
         })(),
-        "providers" => {
-            Err("providers() (deprecated) reads Azure's resource provider registry: only known at deployment; valid: the value written into the template in its place"
-                .into())
-        }
+        "providers" => Err(FunctionError::Providers.into()),
         _ if name.starts_with("list") => reference(p, a, true),
         _ => return None,
     })
@@ -95,7 +89,7 @@ fn check_names(kind: &str, names: &[String]) -> Result<(), ExprError> {
     if names.len() == segments {
         Ok(())
     } else {
-        Err(format!("'{}' needs {segments} name(s), got {}", shorten(kind), names.len()).into())
+        Err(FunctionError::ResourceNames { kind: shorten(kind), segments, given: names.len() }.into())
     }
 }
 
@@ -104,7 +98,7 @@ fn type_position(parts: &[String]) -> Result<usize, ExprError> {
     parts
         .iter()
         .position(|p| p.contains('/') && p.split('/').next().is_some_and(|ns| ns.contains('.')))
-        .ok_or_else(|| "needs a resource type such as 'Microsoft.Network/networkSecurityGroups'".into())
+        .ok_or_else(|| FunctionError::Usage(Usage::ResourceType).into())
 }
 
 /// `resourceId([subscriptionId], [resourceGroupName], type, names...)`: a reference that
@@ -122,7 +116,7 @@ fn resource_id(a: &Args) -> Res {
         2 => (Some(parts[0].clone()), Some(parts[1].clone())),
         1 => (None, Some(parts[0].clone())),
         0 => (None, None),
-        _ => return Err("too many arguments before the resource type".into()),
+        _ => return Err(FunctionError::Usage(Usage::TooManyBeforeType).into()),
     };
     Ok(V::Ref(ResourceRef { kind, names, subscription, resource_group }))
 }
@@ -137,7 +131,7 @@ fn scoped_id(
     let parts = a.texts();
     let at = type_position(&parts)?;
     if at > before {
-        return Err("too many arguments before the resource type".into());
+        return Err(FunctionError::Usage(Usage::TooManyBeforeType).into());
     }
     let kind = parts[at].trim_end_matches('/').to_string();
     let names: Vec<String> = parts[at + 1..].to_vec();
@@ -172,7 +166,7 @@ fn fill_management_group(p: &Parser<'_, '_>, v: V) -> V {
 /// `reference(target, [apiVersion], ['Full'])` and `list*(target, apiVersion, ...)`.
 fn reference(p: &mut Parser<'_, '_>, a: &Args, list: bool) -> Res {
     if a.len() == 0 {
-        return Err("takes the resource's name, symbolic name or id".into());
+        return Err(FunctionError::Usage(Usage::ResourceTarget).into());
     }
     let full = !list && a.len() >= 3 && a.text(2)?.eq_ignore_ascii_case("full");
     let target = match &a.vals[0] {
@@ -191,11 +185,7 @@ fn reference(p: &mut Parser<'_, '_>, a: &Args, list: bool) -> Res {
         Target::Symbolic(s) | Target::Name(s) => s.clone(),
     };
     match p.ev.scope.resources.as_ref().and_then(|r| r.reference(&target, full)) {
-        Some(found) => found.map(V::J).map_err(ExprError::from),
-        None => Err(format!(
-            "{}('{}') reads a resource that is not in the template: only known at deployment; valid: a resource declared in the template, or the value written into the template in its place",
-            if list { "list*" } else { "reference" },
-            shorten(&shown)
-        ).into()),
+        Some(found) => found.map(V::J),
+        None => Err(FunctionError::NotInTemplate { list, target: shorten(&shown) }.into()),
     }
 }

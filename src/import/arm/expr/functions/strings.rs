@@ -11,7 +11,7 @@ use super::super::format::format_string;
 use super::super::hash;
 use super::{Args, Res};
 use crate::import::arm::expr::parser::Parser;
-use crate::import::arm::expr::{ExprError, V};
+use crate::import::arm::expr::{ExprError, FunctionError, TextKind, Usage, V};
 use crate::import::json::shorten;
 
 pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> {
@@ -26,7 +26,7 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
             a.arity(3)?;
             let old = a.text(1)?;
             if old.is_empty() {
-                return Err("the string to replace is empty".into());
+                return Err(FunctionError::EmptyReplace.into());
             }
             Ok(V::str(a.text(0)?.replace(&old, &a.text(2)?)))
         })(),
@@ -53,9 +53,9 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
         "base64tojson" => (|| {
             a.arity(1)?;
             let text = decoded_text(&a.text(0)?)?;
-            serde_json::from_str(&text).map(V::J).map_err(|e| {
-                format!("'{}' is not JSON: {e}; valid: a JSON text (RFC 8259)", shorten(&text)).into()
-            })
+            serde_json::from_str(&text)
+                .map(V::J)
+                .map_err(|e| FunctionError::NotJson { text: shorten(&text), reason: e.to_string() }.into())
         })(),
         "datauri" => a
             .arity(1)
@@ -71,14 +71,14 @@ pub(super) fn call(p: &mut Parser<'_, '_>, name: &str, a: &Args) -> Option<Res> 
         }
         "uniquestring" => {
             if a.len() == 0 {
-                Err("takes at least 1 string".into())
+                Err(FunctionError::Usage(Usage::OneString).into())
             } else {
                 strings_only(a).map(|parts| V::str(hash::unique_string(&parts)))
             }
         }
         "guid" => {
             if a.len() == 0 {
-                Err("takes at least 1 string".into())
+                Err(FunctionError::Usage(Usage::OneString).into())
             } else {
                 strings_only(a).map(|parts| V::str(hash::guid(&parts)))
             }
@@ -98,11 +98,8 @@ fn strings_only(a: &Args) -> Result<Vec<String>, ExprError> {
 /// value twice (an assumption, reported once).
 fn new_guid(p: &mut Parser<'_, '_>, a: &Args) -> Res {
     a.arity(0)?;
-    let Some(label) = p.ev.parameter_default().map(str::to_string) else {
-        return Err(
-            "newGuid() can only be used in the default value of a parameter (ARM refuses it elsewhere)"
-                .into(),
-        );
+    let Some(label) = p.ev.parameter_default() else {
+        return Err(FunctionError::OnlyInParameterDefault { function: "newGuid" }.into());
     };
     p.ev.note("newGuid()");
     let name = p.ev.scope.deployment.name.clone();
@@ -127,15 +124,15 @@ fn split(a: &Args) -> Res {
 fn substring(a: &Args) -> Res {
     a.arity_between(2, 3)?;
     let s: Vec<char> = a.text(0)?.chars().collect();
-    let start = usize::try_from(a.int(1)?).map_err(|_| "a negative start index".to_string())?;
+    let start = usize::try_from(a.int(1)?).map_err(|_| FunctionError::NegativeStart)?;
     let len = if a.len() > 2 {
-        usize::try_from(a.int(2)?).map_err(|_| "a negative length".to_string())?
+        usize::try_from(a.int(2)?).map_err(|_| FunctionError::NegativeLength)?
     } else {
         s.len().saturating_sub(start)
     };
     match start.checked_add(len) {
         Some(end) if end <= s.len() => Ok(V::str(s[start..end].iter().collect::<String>())),
-        _ => Err(format!("{start}+{len} is beyond the string's {} characters", s.len()).into()),
+        _ => Err(FunctionError::SubstringBeyond { start, len, chars: s.len() }.into()),
     }
 }
 
@@ -145,12 +142,12 @@ fn pad_left(a: &Args) -> Res {
     let s = a.text(0)?;
     let total = a.int(1)?;
     if !(0..=16_384).contains(&total) {
-        return Err(format!("the total length is 0-16384, found {total}").into());
+        return Err(FunctionError::PadLength(total).into());
     }
     let pad = if a.len() == 3 { a.text(2)? } else { " ".to_string() };
     let mut pad_chars = pad.chars();
     let (Some(c), None) = (pad_chars.next(), pad_chars.next()) else {
-        return Err(format!("the padding is one character, found '{}'", shorten(&pad)).into());
+        return Err(FunctionError::PadCharacter(shorten(&pad)).into());
     };
     let have = s.chars().count();
     let want = usize::try_from(total).unwrap_or(0);
@@ -181,7 +178,7 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, ExprError> {
     let mut out = Vec::new();
     for c in text.trim().chars().filter(|c| *c != '=') {
         let Some(v) = B64.iter().position(|b| char::from(*b) == c) else {
-            return Err(format!("'{}' is not base64", shorten(text)).into());
+            return Err(unreadable(text, TextKind::Base64));
         };
         bits = (bits << 6) | u32::try_from(v).unwrap_or(0);
         count += 6;
@@ -194,13 +191,12 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, ExprError> {
 }
 
 fn decoded_text(text: &str) -> Result<String, ExprError> {
-    String::from_utf8(base64_decode(text)?)
-        .map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)).into())
+    String::from_utf8(base64_decode(text)?).map_err(|_| unreadable(text, TextKind::Utf8))
 }
 
 fn data_uri_to_string(uri: &str) -> Result<String, ExprError> {
     let Some((head, data)) = uri.strip_prefix("data:").and_then(|r| r.split_once(',')) else {
-        return Err(format!("'{}' is not a data URI (data:[type];base64,DATA)", shorten(uri)).into());
+        return Err(unreadable(uri, TextKind::DataUri));
     };
     if head.ends_with(";base64") { decoded_text(data) } else { uri_decode(data) }
 }
@@ -244,7 +240,7 @@ fn uri_decode(text: &str) -> Result<String, ExprError> {
         if bytes[i] == b'%' {
             let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
             let Some(byte) = hex else {
-                return Err(format!("'{}' has a '%' not followed by two hex digits", shorten(text)).into());
+                return Err(unreadable(text, TextKind::PercentEscapes));
             };
             out.push(byte);
             i += 3;
@@ -253,7 +249,12 @@ fn uri_decode(text: &str) -> Result<String, ExprError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("'{}' does not decode to UTF-8 text", shorten(text)).into())
+    String::from_utf8(out).map_err(|_| unreadable(text, TextKind::Utf8))
+}
+
+/// `text` (shortened) does not read as `expected`.
+fn unreadable(text: &str, expected: TextKind) -> ExprError {
+    FunctionError::Unreadable { text: shorten(text), expected }.into()
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::import::arm::expr::{ArgKind, ArmValue, Deployment, ExprError, TemplateScope, eval_string};
+use crate::import::arm::expr::{
+    ArgKind, ArmValue, Deployment, ExprError, FunctionError, TemplateScope, eval_string,
+};
 
 fn scope() -> TemplateScope {
     let vars = json!({
@@ -48,7 +50,11 @@ fn string_functions() {
     assert_eq!(ev("[format('{0}-{1:D3}', 'nsg', 7)]"), "nsg-007");
     assert_eq!(ev("[guid('test', 'value')]"), "95b33d6a-06a0-5961-9b94-a0f6c648352b");
     assert_eq!(ev("[uniqueString('test', 'value')]"), "bhxq2thzm5dym");
-    assert!(ev("[uniqueString(1)]").as_str().is_some_and(|e| e.contains("must be a string")));
+    assert!(matches!(
+        failure("[uniqueString(1)]"),
+        ExprError::InCall { cause, .. }
+            if matches!(*cause, ExprError::WrongType { position: 1, expected: ArgKind::String, found: "a number" })
+    ));
     assert_eq!(ev("[split('a,b;c', createArray(',', ';'))]"), json!(["a", "b", "c"]));
     assert_eq!(ev("[join(createArray('a', 'b'), '-')]"), "a-b");
     assert_eq!(ev("[substring('hello', 1, 3)]"), "ell");
@@ -105,7 +111,10 @@ fn numeric_comparison_and_logical_functions() {
     // `and` stops at the first false, `or` at the first true: what follows is not evaluated.
     assert_eq!(ev("[and(contains(createObject(), 'enabled'), createObject().enabled)]"), false);
     assert_eq!(ev("[or(empty(createArray()), equals(createArray()[0], 'x'))]"), true);
-    assert!(ev("[and(true(), createObject().enabled)]").as_str().is_some_and(|e| e.contains("no property")));
+    assert_eq!(
+        failure("[and(true(), createObject().enabled)]"),
+        ExprError::NoProperty { property: "enabled".into(), has: vec![] }
+    );
     assert_eq!(ev("[bool('TRUE')]"), true);
     assert_eq!(ev("[if(equals(1, 2), 'y', 'n')]"), "n");
 }
@@ -153,10 +162,12 @@ fn lambda_functions_as_microsofts_examples() {
         ev("[mapValues(createObject('a', 1), lambda('v', mul(lambdaVariables('v'), 10)))]"),
         json!({"a": 10})
     );
-    assert!(
-        ev("[map(createArray(1), 'notalambda')]").as_str().is_some_and(|e| e.contains("must be a lambda"))
-    );
-    assert!(ev("[lambdaVariables('x')]").as_str().is_some_and(|e| e.contains("no lambda variable")));
+    assert!(matches!(
+        failure("[map(createArray(1), 'notalambda')]"),
+        ExprError::InCall { function, cause }
+            if function == "map" && matches!(*cause, ExprError::Function(FunctionError::NotALambda { position: 2, .. }))
+    ));
+    assert_eq!(failure("[lambdaVariables('x')]"), ExprError::NoLambdaVariable { name: "x".into() });
 }
 
 #[test]
@@ -194,13 +205,19 @@ fn date_cidr_and_resource_id_functions() {
         "/providers/Microsoft.Management/managementGroups/mg1/providers/Microsoft.Authorization/policyDefinitions/p"
     );
     assert_eq!(ev("[pickZones('Microsoft.Compute', 'virtualMachines', 'westus2', 2)]"), json!(["1", "2"]));
-    assert!(ev("[reference('x')]").as_str().is_some_and(|e| e.contains("only known at deployment")));
-    assert!(
-        ev("[listKeys('x', '2021-01-01')]").as_str().is_some_and(|e| e.contains("only known at deployment"))
+    assert_eq!(
+        failure("[reference('x')]"),
+        ExprError::Function(FunctionError::NotInTemplate { list: false, target: "x".into() })
     );
+    let list = failure("[listKeys('x', '2021-01-01')]");
+    let not_in_template =
+        ExprError::Function(FunctionError::NotInTemplate { list: true, target: "x".into() });
+    assert_eq!(list, not_in_template.clone().in_call("listKeys"));
     assert!(
-        ev("[providers('Microsoft.Web')]").as_str().is_some_and(|e| e.contains("only known at deployment"))
+        list.to_string().starts_with("listKeys(): list*('x') reads a resource that is not in the template"),
+        "{list}"
     );
+    assert_eq!(failure("[providers('Microsoft.Web')]"), ExprError::Function(FunctionError::Providers));
     assert_eq!(ev("[environment().suffixes.storage]"), "core.windows.net");
     assert_eq!(ev("[tenant().tenantId]"), sub);
     assert_eq!(ev("[deployment().name]"), "nsgsim-import");

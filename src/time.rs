@@ -29,23 +29,15 @@ impl Instant {
     /// Parses an RFC 3339 timestamp such as `2025-01-06T09:00:00Z`.
     ///
     /// # Errors
-    /// A message saying what is valid.
-    pub fn parse(text: &str) -> Result<Instant, String> {
-        let ts: jiff::Timestamp = text.parse().map_err(|e| {
+    /// What the text is instead ([`TimeError`], whose words say what is valid).
+    pub fn parse(text: &str) -> Result<Instant, TimeError> {
+        let ts: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| {
             // A date and time that reads well but lies outside the calendar (9999-12-31T23:59:59Z)
             // gets the range, not the date library's arithmetic.
             if jiff::fmt::temporal::Pieces::parse(text).is_ok() {
-                format!(
-                    "'{}' is outside the calendar nsgsim can represent; valid: a UTC timestamp from {} to {}",
-                    shown(text),
-                    Self::MIN,
-                    Self::MAX
-                )
+                TimeError::OutsideCalendar { text: shown(text) }
             } else {
-                format!(
-                    "'{}' is not an RFC 3339 UTC timestamp ({e}); valid: e.g. 2025-01-06T09:00:00Z",
-                    shown(text)
-                )
+                TimeError::NotATimestamp { text: shown(text), reason: e.to_string() }
             }
         })?;
         // jiff's range is the calendar's; keep to it even if that ever changes.
@@ -104,28 +96,13 @@ impl Duration {
     /// `P1D`.
     ///
     /// # Errors
-    /// A message saying what is valid.
-    pub fn parse(text: &str) -> Result<Duration, String> {
-        let invalid = || {
-            format!(
-                "'{}' is not a duration; valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
-                shown(text)
-            )
-        };
-        let too_long = || {
-            format!(
-                "'{}' is too long: a duration is at most {} seconds (and an offset must stay within the calendar, up to {}); valid: e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
-                shown(text),
-                i64::MAX,
-                Instant::MAX
-            )
-        };
+    /// What the text is instead ([`TimeError`], whose words say what is valid).
+    pub fn parse(text: &str) -> Result<Duration, TimeError> {
+        let invalid = || TimeError::NotADuration { text: shown(text) };
+        let too_long = || TimeError::DurationTooLong { text: shown(text) };
         let t = text.trim();
         if t.starts_with('-') {
-            return Err(format!(
-                "'{}' is negative; valid: 0 or more, e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M",
-                shown(text)
-            ));
+            return Err(TimeError::NegativeDuration { text: shown(text) });
         }
         if t == "0" {
             return Ok(Duration(0));
@@ -221,6 +198,79 @@ impl fmt::Display for Duration {
     }
 }
 
+/// Why a text is not an instant or a duration: the text (shortened, control characters
+/// escaped) and what it is instead; `Display` says what is valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeError {
+    /// A timestamp that reads well but lies outside [`Instant::MIN`]..=[`Instant::MAX`].
+    OutsideCalendar {
+        /// The text.
+        text: String,
+    },
+    /// Not an RFC 3339 UTC timestamp.
+    NotATimestamp {
+        /// The text.
+        text: String,
+        /// The date library's reason.
+        reason: String,
+    },
+    /// Not a duration.
+    NotADuration {
+        /// The text.
+        text: String,
+    },
+    /// A duration of more seconds than an `i64` holds.
+    DurationTooLong {
+        /// The text.
+        text: String,
+    },
+    /// A negative duration.
+    NegativeDuration {
+        /// The text.
+        text: String,
+    },
+}
+
+/// The forms of a duration, for messages.
+const DURATION_FORMS: &str = "e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M";
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::OutsideCalendar { text } => write!(
+                f,
+                "'{text}' is outside the calendar nsgsim can represent; valid: a UTC timestamp from {} to {}",
+                Instant::MIN,
+                Instant::MAX
+            ),
+            TimeError::NotATimestamp { text, reason } => write!(
+                f,
+                "'{text}' is not an RFC 3339 UTC timestamp ({reason}); valid: e.g. 2025-01-06T09:00:00Z"
+            ),
+            TimeError::NotADuration { text } => {
+                write!(f, "'{text}' is not a duration; valid: {DURATION_FORMS}")
+            }
+            TimeError::DurationTooLong { text } => write!(
+                f,
+                "'{text}' is too long: a duration is at most {} seconds (and an offset must stay within the calendar, up to {}); valid: {DURATION_FORMS}",
+                i64::MAX,
+                Instant::MAX
+            ),
+            TimeError::NegativeDuration { text } => {
+                write!(f, "'{text}' is negative; valid: 0 or more, {DURATION_FORMS}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TimeError {}
+
+impl From<TimeError> for String {
+    fn from(e: TimeError) -> String {
+        e.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,8 +291,9 @@ mod tests {
         }
         for huge in ["999999999999999d", "99999999999999999999h", "9223372036854775808s"] {
             let err = Duration::parse(huge).expect_err(huge);
-            assert!(err.contains("is too long"), "{err}");
+            assert_eq!(err, TimeError::DurationTooLong { text: huge.into() });
         }
+        assert_eq!(Duration::parse("1x"), Err(TimeError::NotADuration { text: "1x".into() }));
     }
 
     #[test]
@@ -260,16 +311,25 @@ mod tests {
     #[test]
     fn refusals_give_the_valid_range_and_not_the_date_librarys_words() {
         let err = Instant::parse("9999-12-31T23:59:59Z").expect_err("past the calendar");
+        assert_eq!(err, TimeError::OutsideCalendar { text: "9999-12-31T23:59:59Z".into() });
         assert_eq!(
-            err,
+            err.to_string(),
             "'9999-12-31T23:59:59Z' is outside the calendar nsgsim can represent; valid: a UTC timestamp from -9999-01-02T01:59:59Z to 9999-12-30T22:00:00Z"
         );
         assert!(Instant::parse("9999-12-30T22:00:00Z").is_ok());
         let err = Instant::parse("2025-13-01T00:00:00Z").expect_err("no month 13");
-        assert!(err.contains("is not an RFC 3339 UTC timestamp"), "{err}");
+        assert!(
+            matches!(&err, TimeError::NotATimestamp { text, reason } if text == "2025-13-01T00:00:00Z" && !reason.is_empty()),
+            "{err:?}"
+        );
         let err = Duration::parse("-5m").expect_err("negative");
-        assert!(err.starts_with("'-5m' is negative; valid: 0 or more"), "{err}");
-        let err = Duration::parse(&format!("{}\u{202e}", "9".repeat(10_000))).expect_err("too long");
+        assert_eq!(err, TimeError::NegativeDuration { text: "-5m".into() });
+        assert_eq!(
+            err.to_string(),
+            "'-5m' is negative; valid: 0 or more, e.g. 90m, 2h30m, 45s, 1d, 0, or ISO 8601 like PT1H30M"
+        );
+        let err =
+            Duration::parse(&format!("{}\u{202e}", "9".repeat(10_000))).expect_err("too long").to_string();
         assert!(err.len() < 600 && !err.contains('\u{202e}'), "{err}");
     }
 

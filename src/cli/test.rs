@@ -141,7 +141,7 @@ fn run_case(
     let at = match &case.at {
         Some(text) => match scenario.offset(text) {
             Ok(d) => d,
-            Err(m) => return invalid("at", text, &m),
+            Err(m) => return invalid("at", text, &m.to_string()),
         },
         None => {
             file.at.as_deref().map_or(Ok(Duration::from_secs(0)), |t| scenario.offset(t)).unwrap_or_default()
@@ -165,12 +165,12 @@ fn run_case(
                 End::From => &case.from,
                 End::To => &case.to,
             };
-            return invalid(e.end.field(), value, &e.message);
+            return invalid(e.end.field(), value, &e.to_string());
         }
     };
     let via = match case.via.as_deref().map(|b| scenario.bastion(b)).transpose() {
         Ok(v) => v,
-        Err(m) => return invalid("via", case.via.as_deref().unwrap_or_default(), &m),
+        Err(m) => return invalid("via", case.via.as_deref().unwrap_or_default(), &m.to_string()),
     };
     let protocol = protocol(case.protocol);
     let (src_port, dst_port) =
@@ -385,7 +385,7 @@ fn run_suite(
     };
     // The file's `at` is every case's default: an invalid one is the file's error, once.
     if let Some(at) = &file.at {
-        scenario.offset(at).map_err(|m| anyhow::anyhow!("{}", places.error("at", at, &m)))?;
+        scenario.offset(at).map_err(|m| anyhow::anyhow!("{}", places.error("at", at, &m.to_string())))?;
     }
     let mut sims = HashMap::new();
     let cases: Vec<CaseResult> = file

@@ -37,14 +37,99 @@ impl End {
 }
 
 /// An end of a flow that does not resolve: unknown, or an address that more than one routing
-/// domain holds with nothing to say which one is meant. The message names what would be valid.
+/// domain holds with nothing to say which one is meant. `Display` names what would be valid.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("{fault}")]
 pub struct EndpointError {
     /// The end at fault.
     pub end: End,
-    /// What is wrong and what would be valid.
-    pub message: String,
+    /// What is wrong with it (boxed: an ambiguous address carries its candidates).
+    pub fault: Box<EndpointFault>,
+}
+
+/// What is wrong with an end of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointFault {
+    /// A name nothing has, and not an address.
+    Unknown {
+        /// The text as written.
+        text: String,
+        /// The scenario's VMs.
+        vms: Vec<String>,
+        /// Its users.
+        users: Vec<String>,
+    },
+    /// An address more than one routing domain holds, which the other end does not decide.
+    Ambiguous {
+        /// The address.
+        address: IpAddr,
+        /// The user whose `source_ip` it is, when it was written as a user's name.
+        user: Option<String>,
+        /// Where it is, one label per routing domain (`vm-b (vnet-b)`).
+        places: Vec<String>,
+        /// Why the other end does not decide.
+        other: OtherEnd,
+        /// The VMs at the address, which could be named instead.
+        vms: Vec<String>,
+    },
+}
+
+/// Why the other end of a flow does not decide which routing domain an address is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OtherEnd {
+    /// The destination, as written, reaches none of them privately or more than one of them;
+    /// another destination could decide.
+    Destination {
+        /// The destination as written.
+        to: String,
+        /// Whether it reaches more than one (else none).
+        reaches_several: bool,
+    },
+    /// The source is the host platform's 168.63.129.16, which reaches every VNet.
+    PlatformSource,
+}
+
+impl std::fmt::Display for EndpointFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointFault::Unknown { text, vms, users } => write!(
+                f,
+                "'{text}' is not a VM, NIC, public IP, user or IP address; valid: VMs [{}], users [{}], or an IP address",
+                vms.join(", "),
+                users.join(", ")
+            ),
+            EndpointFault::Ambiguous { address, user, places, other, vms } => {
+                match user {
+                    Some(name) => write!(f, "user '{name}' has source_ip {address}, which")?,
+                    None => write!(f, "{address}")?,
+                }
+                write!(f, " is in more than one routing domain: {}; ", places.join(", "))?;
+                match other {
+                    OtherEnd::Destination { to, reaches_several: false } => {
+                        write!(f, "the destination '{to}' reaches none of them privately")?;
+                    }
+                    OtherEnd::Destination { to, reaches_several: true } => {
+                        write!(f, "the destination '{to}' reaches more than one of them")?;
+                    }
+                    OtherEnd::PlatformSource => f.write_str("the source 168.63.129.16 reaches every VNet")?,
+                }
+                f.write_str(", so it does not say which is meant; ")?;
+                let mut ways = Vec::new();
+                if !vms.is_empty() {
+                    ways.push(format!("name the VM instead ({})", vms.join(" or ")));
+                }
+                if matches!(other, OtherEnd::Destination { .. }) {
+                    ways.push(
+                        "give as the other end a VM, or an address that only one of them reaches".to_string(),
+                    );
+                }
+                if ways.is_empty() {
+                    ways.push("give the address of a modelled VM".to_string());
+                }
+                f.write_str(&ways.join(", or "))
+            }
+        }
+    }
 }
 
 /// An end as written, before its address is placed.
@@ -65,7 +150,7 @@ impl Scenario {
     /// An unknown name, or an address that separate routing domains share when the other end
     /// does not decide which one is meant; the message lists the candidates and how to choose.
     pub fn endpoints(&self, from: &str, to: &str) -> Result<(Source, Destination), EndpointError> {
-        let fail = |end, message| EndpointError { end, message };
+        let fail = |end, fault| EndpointError { end, fault: Box::new(fault) };
         let src = self.written_source(from).map_err(|m| fail(End::From, m))?;
         let dst = self.written_destination(to).map_err(|m| fail(End::To, m))?;
         let source = match src {
@@ -88,7 +173,7 @@ impl Scenario {
         Ok((source, destination))
     }
 
-    fn written_source(&self, text: &str) -> Result<Written, String> {
+    fn written_source(&self, text: &str) -> Result<Written, EndpointFault> {
         if let Some(i) = self.users.iter().position(|u| crate::name::same_name(&u.name, text)) {
             return Ok(Written::Address(self.users[i].source_ip, Some(i)));
         }
@@ -101,7 +186,7 @@ impl Scenario {
         Err(self.unknown_endpoint(text))
     }
 
-    fn written_destination(&self, text: &str) -> Result<Written, String> {
+    fn written_destination(&self, text: &str) -> Result<Written, EndpointFault> {
         if let Some(nic) = self.nic_of(text) {
             return Ok(Written::Nic(nic));
         }
@@ -126,7 +211,7 @@ impl Scenario {
         user: Option<usize>,
         dst: Written,
         to: &str,
-    ) -> Result<Source, String> {
+    ) -> Result<Source, EndpointFault> {
         let t = &self.topology;
         if ip == PLATFORM_HOST_ADDRESS {
             return Ok(Source::Address(ip));
@@ -145,21 +230,12 @@ impl Scenario {
                         Written::PublicIp(_) => false,
                     })
                     .collect();
-                let decides = if fits.is_empty() {
-                    "reaches none of them privately"
-                } else {
-                    "reaches more than one of them"
-                };
                 match fits.as_slice() {
                     [one] => *one,
                     _ => {
-                        return Err(self.ambiguous(
-                            ip,
-                            user,
-                            many,
-                            &format!("the destination '{to}' {decides}"),
-                            true,
-                        ));
+                        let other =
+                            OtherEnd::Destination { to: to.to_string(), reaches_several: !fits.is_empty() };
+                        return Err(self.ambiguous(ip, user, many, other));
                     }
                 }
             }
@@ -174,32 +250,20 @@ impl Scenario {
 
     /// Refuses a destination address of several VNets for a flow from 168.63.129.16, which
     /// reaches every VNet: nothing says which one is meant.
-    fn platform_destination(&self, ip: IpAddr, user: Option<usize>) -> Result<(), String> {
+    fn platform_destination(&self, ip: IpAddr, user: Option<usize>) -> Result<(), EndpointFault> {
         let t = &self.topology;
         let sites: Vec<Site> = t.vnets_holding(ip).map(Site::Vnet).collect();
         if sites.len() < 2 {
             return Ok(());
         }
-        Err(self.ambiguous(ip, user, &sites, "the source 168.63.129.16 reaches every VNet", false))
+        Err(self.ambiguous(ip, user, &sites, OtherEnd::PlatformSource))
     }
 
-    /// The message for `ip` (a user's `source_ip` when `user` is given) at more than one of
-    /// `sites`, which the other end does not decide (`other` says why); `other_may_decide` when
-    /// another other end could.
-    fn ambiguous(
-        &self,
-        ip: IpAddr,
-        user: Option<usize>,
-        sites: &[Site],
-        other: &str,
-        other_may_decide: bool,
-    ) -> String {
+    /// The refusal of `ip` (a user's `source_ip` when `user` is given) at more than one of
+    /// `sites`, which the `other` end does not decide.
+    fn ambiguous(&self, ip: IpAddr, user: Option<usize>, sites: &[Site], other: OtherEnd) -> EndpointFault {
         let t = &self.topology;
-        let what = match user {
-            Some(i) => format!("user '{}' has source_ip {ip}, which", self.users[i].name),
-            None => ip.to_string(),
-        };
-        let labels: Vec<String> = sites.iter().map(|s| t.site_label(*s, ip)).collect();
+        let places: Vec<String> = sites.iter().map(|s| t.site_label(*s, ip)).collect();
         let vms: Vec<String> = sites
             .iter()
             .filter_map(|s| match s {
@@ -211,21 +275,13 @@ impl Scenario {
                 nic.vm.map_or_else(|| nic.name.clone(), |vm| t.vm(vm).name.clone())
             })
             .collect();
-        let mut ways = Vec::new();
-        if !vms.is_empty() {
-            ways.push(format!("name the VM instead ({})", vms.join(" or ")));
+        EndpointFault::Ambiguous {
+            address: ip,
+            user: user.map(|i| self.users[i].name.clone()),
+            places,
+            other,
+            vms,
         }
-        if other_may_decide {
-            ways.push("give as the other end a VM, or an address that only one of them reaches".to_string());
-        }
-        if ways.is_empty() {
-            ways.push("give the address of a modelled VM".to_string());
-        }
-        format!(
-            "{what} is in more than one routing domain: {}; {other}, so it does not say which is meant; {}",
-            labels.join(", "),
-            ways.join(", or ")
-        )
     }
 
     /// A VM's primary NIC, or the NIC of that name.
@@ -251,14 +307,12 @@ impl Scenario {
         }
     }
 
-    fn unknown_endpoint(&self, text: &str) -> String {
-        let vms: Vec<String> = self.topology.vm_ids().map(|v| self.topology.vm(v).name.clone()).collect();
-        let users: Vec<String> = self.users.iter().map(|u| u.name.clone()).collect();
-        format!(
-            "'{text}' is not a VM, NIC, public IP, user or IP address; valid: VMs [{}], users [{}], or an IP address",
-            vms.join(", "),
-            users.join(", ")
-        )
+    fn unknown_endpoint(&self, text: &str) -> EndpointFault {
+        EndpointFault::Unknown {
+            text: text.to_string(),
+            vms: self.topology.vm_ids().map(|v| self.topology.vm(v).name.clone()).collect(),
+            users: self.users.iter().map(|u| u.name.clone()).collect(),
+        }
     }
 }
 
@@ -360,29 +414,49 @@ mod tests {
         let s = twins();
         let e = s.endpoints("10.0.1.5", "8.8.8.8").expect_err("both reach the Internet");
         assert_eq!(e.end, End::From);
+        assert!(
+            matches!(e.fault.as_ref(), EndpointFault::Ambiguous { user: None, other: OtherEnd::Destination { reaches_several: false, .. }, vms, .. } if vms == &["vm-a2", "vm-b"]),
+            "{e:?}"
+        );
         assert_eq!(
-            e.message,
+            e.to_string(),
             "10.0.1.5 is in more than one routing domain: vm-a2 (vnet-a), vm-b (vnet-b); the destination '8.8.8.8' reaches none of them privately, so it does not say which is meant; name the VM instead (vm-a2 or vm-b), or give as the other end a VM, or an address that only one of them reaches"
         );
         let e = s.endpoints("ops", "10.0.1.4").expect_err("both VNets hold 10.0.1.4");
         assert!(
-            e.message
+            matches!(e.fault.as_ref(), EndpointFault::Ambiguous { user: Some(u), other: OtherEnd::Destination { reaches_several: true, .. }, .. } if u == "ops"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
                 .starts_with("user 'ops' has source_ip 10.0.1.5, which is in more than one routing domain"),
             "{e}"
         );
-        assert!(e.message.contains("reaches more than one of them"), "{e}");
         let e = s.endpoints("192.168.7.7", "8.8.8.8").expect_err("two gateways");
-        assert!(e.message.contains("an on-premises host behind the gateway of vnet-a, an on-premises host behind the gateway of vnet-b"), "{e}");
-        assert!(!e.message.contains("name the VM"), "no VM has that address: {e}");
+        let EndpointFault::Ambiguous { places, vms, .. } = e.fault.as_ref() else { panic!("{e:?}") };
+        assert_eq!(
+            places,
+            &[
+                "an on-premises host behind the gateway of vnet-a",
+                "an on-premises host behind the gateway of vnet-b"
+            ]
+        );
+        assert!(vms.is_empty(), "no VM has that address: {e}");
         let e = s.endpoints("168.63.129.16", "10.0.1.5").expect_err("the platform reaches both");
         assert_eq!(e.end, End::To);
         assert!(
-            e.message
-                .contains("vm-a2 (vnet-a), vm-b (vnet-b); the source 168.63.129.16 reaches every VNet, so"),
-            "{e}"
+            matches!(e.fault.as_ref(), EndpointFault::Ambiguous { other: OtherEnd::PlatformSource, places, .. } if places == &["vm-a2 (vnet-a)", "vm-b (vnet-b)"]),
+            "{e:?}"
         );
         let e = s.endpoints("vm-a1", "nobody").expect_err("unknown");
         assert_eq!(e.end, End::To);
-        assert!(e.message.contains("valid: VMs [vm-a1, vm-a2, vm-b, vm-c], users [ops]"), "{e}");
+        assert_eq!(
+            *e.fault,
+            EndpointFault::Unknown {
+                text: "nobody".into(),
+                vms: vec!["vm-a1".into(), "vm-a2".into(), "vm-b".into(), "vm-c".into()],
+                users: vec!["ops".into()],
+            }
+        );
     }
 }

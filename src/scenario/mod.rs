@@ -31,9 +31,10 @@ mod schema_teach;
 mod service_tag_file;
 #[cfg(test)]
 mod testing;
+mod timeline_error;
 pub mod write;
 
-pub use endpoint::{End, EndpointError};
+pub use endpoint::{End, EndpointError, EndpointFault, OtherEnd};
 pub use error::LoadError;
 pub use load::{
     LoadOptions, Scenario, load_file, load_file_all, load_file_all_with, load_file_with, load_str,
@@ -44,3 +45,4 @@ pub use places::{Part, Place, Places};
 pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};
 pub use service_tag_file::{MAX_TAG_FILE_BYTES, parse_service_tag_file, read_service_tag_file};
+pub use timeline_error::TimelineError;

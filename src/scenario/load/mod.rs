@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use super::LoadError;
 use super::endpoint::End;
 use super::locate::SourceMap;
 use super::recover::LoadErrors;
@@ -14,6 +13,7 @@ use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, PeeringSpec, ProtocolSpec, RuleSpec,
     ScenarioFile, SkuSpec, StepSpec,
 };
+use super::{LoadError, TimelineError};
 use crate::jit::{JitEngine, RoleBook};
 use crate::model::{
     AsgId, Caveat, NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId,
@@ -95,12 +95,11 @@ impl Scenario {
     /// Resolves a Bastion host by name.
     ///
     /// # Errors
-    /// A message listing the Bastion hosts.
-    pub fn bastion(&self, name: &str) -> Result<crate::model::BastionId, String> {
-        self.topology.bastion_by_name(name).ok_or_else(|| {
-            let names: Vec<String> =
-                self.topology.bastion_ids().map(|b| self.topology.bastion(b).name.clone()).collect();
-            format!("unknown bastion '{name}'; valid: {}", list_or_none(&names))
+    /// No such Bastion host: the error lists those there are.
+    pub fn bastion(&self, name: &str) -> Result<crate::model::BastionId, TimelineError> {
+        self.topology.bastion_by_name(name).ok_or_else(|| TimelineError::UnknownBastion {
+            name: name.to_string(),
+            declared: self.topology.bastion_ids().map(|b| self.topology.bastion(b).name.clone()).collect(),
         })
     }
 
@@ -118,9 +117,9 @@ impl Scenario {
     /// The instant `offset` after the start, if the calendar reaches it.
     ///
     /// # Errors
-    /// A message with the last offset that is valid.
-    pub fn instant_at(&self, offset: Duration) -> Result<Instant, String> {
-        self.start.checked_plus(offset).ok_or_else(|| out_of_time(self.start, offset))
+    /// The instant is past the calendar (the error says the last offset that is valid).
+    pub fn instant_at(&self, offset: Duration) -> Result<Instant, TimelineError> {
+        self.start.checked_plus(offset).ok_or(TimelineError::PastCalendar { start: self.start, offset })
     }
 
     /// Reads an offset of this scenario's timeline (`90m`, `PT1H`): a duration of 0 or more that
@@ -128,8 +127,8 @@ impl Scenario {
     /// the command line.
     ///
     /// # Errors
-    /// A message with the value and what is valid (the last offset the calendar reaches).
-    pub fn offset(&self, text: &str) -> Result<Duration, String> {
+    /// Not a duration, or past the calendar (the error says the last offset it reaches).
+    pub fn offset(&self, text: &str) -> Result<Duration, TimelineError> {
         let offset = Duration::parse(text)?;
         self.instant_at(offset)?;
         Ok(offset)
@@ -139,16 +138,13 @@ impl Scenario {
     /// is never cut short at the calendar's end.
     ///
     /// # Errors
-    /// A message with the longest duration that is valid at `offset`.
-    pub fn grant_fits(&self, offset: Duration, duration: Duration) -> Result<(), String> {
+    /// The grant would end past the calendar (the error says the longest duration that is
+    /// valid at `offset`).
+    pub fn grant_fits(&self, offset: Duration, duration: Duration) -> Result<(), TimelineError> {
         let from = self.instant_at(offset)?;
         match from.checked_plus(duration) {
             Some(_) => Ok(()),
-            None => Err(format!(
-                "a {duration} grant from offset {offset} would end past {}, the last instant nsgsim can represent; valid: a duration up to {} at this offset",
-                Instant::MAX,
-                Instant::MAX.since(from)
-            )),
+            None => Err(TimelineError::GrantPastCalendar { duration, offset, from }),
         }
     }
 }
@@ -905,7 +901,7 @@ impl Loader<'_> {
         let via = via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), b, m))).transpose()?;
         let (source, destination) = sc.endpoints(from, to).map_err(|e| {
             let value = if e.end == End::From { from } else { to };
-            fault(format!("{field}.{}", e.end.field()), value, e.message)
+            fault(format!("{field}.{}", e.end.field()), value, e.to_string())
         })?;
         let protocol = match protocol.unwrap_or(ProtocolSpec::Tcp) {
             ProtocolSpec::Tcp => IpProtocol::TCP,
@@ -1070,15 +1066,6 @@ where
     T: TryFrom<i64> + Into<i64> + Copy,
 {
     T::try_from(value).ok().filter(|_| (lo.into()..=hi.into()).contains(&value))
-}
-
-/// The message for an offset that takes the clock past the last instant nsgsim can represent.
-fn out_of_time(start: Instant, offset: Duration) -> String {
-    format!(
-        "offset {offset} after the start {start} is past {}, the last instant nsgsim can represent; valid: an offset up to {}",
-        Instant::MAX,
-        Instant::MAX.since(start)
-    )
 }
 
 /// The refusal of a text that should be an IP address, with what is valid.

@@ -411,11 +411,15 @@ impl Inventory {
         }
         let translated_address = match translated_address.clone() {
             Some(Ok(address)) => address,
-            Some(Err(why)) => {
+            Some(Err(unknown)) => {
                 return self.lost_rule(
                     r,
                     context,
-                    &format!("its translatedAddress is only known at deployment ({why})"),
+                    &format!(
+                        "its translatedAddress is only known at deployment ('{}': {})",
+                        crate::import::json::shorten(&unknown.expression),
+                        unknown.reason
+                    ),
                 );
             }
             None => {
@@ -470,11 +474,11 @@ impl Inventory {
                 );
             }
             [Ok(d)] => Some(d.clone()),
-            [Err(expression)] => {
+            [Err(unknown)] => {
                 let reason = format!(
                     "DNAT rule '{}' of {context} listens on an address only known at deployment ('{}'); nsgsim assumes the firewall's public IP",
                     r.name,
-                    crate::import::json::shorten(expression)
+                    crate::import::json::shorten(&unknown.expression)
                 );
                 self.gap(
                     CaveatKindSpec::Placeholder,

@@ -96,11 +96,11 @@ impl Inventory {
         };
         let next_hop = match &r.next_hop {
             NextHop::VirtualAppliance(Ok(ip)) => NextHopSpec::VirtualAppliance(ip.to_string()),
-            NextHop::VirtualAppliance(Err(expression)) => {
+            NextHop::VirtualAppliance(Err(unknown)) => {
                 let reason = format!(
                     "route '{}' of route table '{table}' sends {prefix} to a virtual appliance whose address is only known at deployment ('{}'); the route is not imported",
                     r.name,
-                    crate::import::json::shorten(expression)
+                    crate::import::json::shorten(&unknown.expression)
                 );
                 self.gap(CaveatKindSpec::Placeholder, resource, &r.src, reason, served.to_vec())?;
                 return Ok(None);

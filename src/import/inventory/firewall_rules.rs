@@ -11,7 +11,7 @@
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
-use crate::import::json::{Node, Object, Value, shorten};
+use crate::import::json::{Node, Object, Unknown, Value};
 use crate::import::source::Src;
 
 /// A rule collection.
@@ -70,14 +70,15 @@ pub enum FwRuleBody {
         protocols: Vec<String>,
         /// Sources.
         sources: FwAddresses,
-        /// The public addresses it listens on (an expression nsgsim cannot evaluate stays `Err`
-        /// with its text).
-        destinations: Vec<Result<String, String>>,
+        /// The public addresses it listens on (an expression nsgsim cannot evaluate stays `Err`,
+        /// with its text and why).
+        destinations: Vec<Result<String, Unknown>>,
         /// Public ports, as written.
         destination_ports: Vec<String>,
-        /// The private target (`None` with a `translatedFqdn`); `Err` with the reason when only
-        /// a deployment knows it (a NIC's dynamic private IP read through `reference()`).
-        translated_address: Option<Result<String, String>>,
+        /// The private target (`None` with a `translatedFqdn`); `Err` with the expression and
+        /// why when only a deployment knows it (a NIC's dynamic private IP read through
+        /// `reference()`).
+        translated_address: Option<Result<String, Unknown>>,
         /// `translatedFqdn`, which nsgsim does not resolve.
         translated_fqdn: Option<String>,
         /// The private port, as written.
@@ -290,12 +291,12 @@ impl Inventory {
         if let Some(items) = node.and_then(Node::as_array) {
             for (i, item) in items.iter().enumerate() {
                 match &item.value {
-                    Value::Unknown(u) => destinations.push(Err(u.expression.clone())),
+                    Value::Unknown(u) => destinations.push(Err((**u).clone())),
                     _ => destinations.push(Ok(self.text(item, &dsrc.item(i, item))?.unwrap_or_default())),
                 }
             }
         } else if let Some(Value::Unknown(u)) = node.map(|n| &n.value) {
-            destinations.push(Err(u.expression.clone()));
+            destinations.push(Err((**u).clone()));
         } else {
             destinations =
                 self.strings(r, "destinationAddresses", at)?.into_iter().map(|(s, _)| Ok(s)).collect();
@@ -306,7 +307,7 @@ impl Inventory {
             destinations,
             destination_ports: self.strings(r, "destinationPorts", at)?.into_iter().map(|(s, _)| s).collect(),
             translated_address: match member(r, "translatedAddress", at).0.map(|n| &n.value) {
-                Some(Value::Unknown(u)) => Some(Err(format!("'{}': {}", shorten(&u.expression), u.reason))),
+                Some(Value::Unknown(u)) => Some(Err((**u).clone())),
                 _ => self.string(r, "translatedAddress", at)?.filter(|s| !s.is_empty()).map(Ok),
             },
             translated_fqdn: self.string(r, "translatedFqdn", at)?.filter(|s| !s.is_empty()),

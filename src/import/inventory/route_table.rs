@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
-use crate::import::json::{Object, Value};
+use crate::import::json::{Object, Unknown, Value};
 use crate::import::resource::Kind;
 use crate::import::source::Src;
 
@@ -45,9 +45,9 @@ pub struct RouteRec {
 /// Where a route sends traffic (Azure's `nextHopType`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NextHop {
-    /// `VirtualAppliance`, at this address; `None` when the address is only known at
-    /// deployment (an expression nsgsim cannot evaluate), with the expression.
-    VirtualAppliance(Result<IpAddr, String>),
+    /// `VirtualAppliance`, at this address; `Err` when the address is only known at
+    /// deployment (an expression nsgsim cannot evaluate, and why).
+    VirtualAppliance(Result<IpAddr, Unknown>),
     /// `Internet`.
     Internet,
     /// `VnetLocal`.
@@ -133,7 +133,7 @@ impl Inventory {
             "virtualappliance" => {
                 let (node, ip_at) = member(p, "nextHopIpAddress", src);
                 let address = match node.map(|n| &n.value) {
-                    Some(Value::Unknown(u)) => Err(u.expression.clone()),
+                    Some(Value::Unknown(u)) => Err((**u).clone()),
                     _ => {
                         let text = self.string(p, "nextHopIpAddress", src)?.unwrap_or_default();
                         Ok(text.trim().parse::<IpAddr>().map_err(|_| {

@@ -20,7 +20,7 @@ pub struct VmRec {
     /// Its name.
     pub name: String,
     /// Its OS, or what was missing to tell it.
-    pub os: Result<OsSpec, String>,
+    pub os: Result<OsSpec, UnknownOs>,
     /// Its NICs, the primary first, with where each reference is.
     pub nics: Vec<(ResourceRef, Src)>,
     /// The subscription of its literal id.
@@ -164,8 +164,52 @@ const LINUX_WORDS: &[&str] = &[
     "rocky",
 ];
 
+/// Why a VM's OS is not known: what each place Azure records it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownOs {
+    /// Whether `storageProfile.osDisk.osType` is there but only known at deployment (else it
+    /// is not there).
+    pub os_type_at_deployment: bool,
+    /// What the image says.
+    pub image: ImageClue,
+}
+
+/// What a VM's `storageProfile.imageReference` says of its OS, when it does not say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageClue {
+    /// There is no image reference.
+    Missing,
+    /// The image (or its publisher) is only known at deployment.
+    AtDeployment,
+    /// A custom image (`imageReference.id`), whose OS the JSON does not say.
+    Custom,
+    /// A marketplace image nsgsim does not know: its offer, SKU and publisher.
+    Unrecognised(String),
+}
+
+impl std::fmt::Display for UnknownOs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.os_type_at_deployment {
+            "storageProfile.osDisk.osType is only known at deployment"
+        } else {
+            "no storageProfile.osDisk.osType"
+        })?;
+        f.write_str(", no osProfile.windowsConfiguration or linuxConfiguration, ")?;
+        match &self.image {
+            ImageClue::Missing => f.write_str("no storageProfile.imageReference"),
+            ImageClue::AtDeployment => {
+                f.write_str("the image (storageProfile.imageReference) is only known at deployment")
+            }
+            ImageClue::Custom => {
+                f.write_str("the image is a custom image (imageReference.id), whose OS the JSON does not say")
+            }
+            ImageClue::Unrecognised(words) => write!(f, "an image nsgsim does not know ({words})"),
+        }
+    }
+}
+
 /// The OS of a VM's properties `p`, or what was missing to tell it.
-fn os_of(p: &Object) -> Result<OsSpec, String> {
+fn os_of(p: &Object) -> Result<OsSpec, UnknownOs> {
     let text = |node: Option<&Node>| node.and_then(Node::as_str).map(str::to_ascii_lowercase);
     let storage = p.get("storageProfile");
     match text(storage.and_then(|s| s.get("osDisk")).and_then(|d| d.get("osType"))).as_deref() {
@@ -204,25 +248,14 @@ fn os_of(p: &Object) -> Result<OsSpec, String> {
     }
     // Say what was there, so the user knows what to add.
     let unknown = |node: Option<&Node>| matches!(node.map(|n| &n.value), Some(Value::Unknown(_)));
-    let mut missing = Vec::new();
     let os_type = storage.and_then(|s| s.get("osDisk")).and_then(|d| d.get("osType"));
-    missing.push(if unknown(os_type) {
-        "storageProfile.osDisk.osType is only known at deployment".to_string()
-    } else {
-        "no storageProfile.osDisk.osType".to_string()
-    });
-    missing.push("no osProfile.windowsConfiguration or linuxConfiguration".to_string());
-    missing.push(match image {
-        None => "no storageProfile.imageReference".to_string(),
-        Some(i) if unknown(Some(i)) || unknown(i.get("publisher")) => {
-            "the image (storageProfile.imageReference) is only known at deployment".to_string()
-        }
-        Some(i) if i.get("id").is_some() && i.get("publisher").is_none() => {
-            "the image is a custom image (imageReference.id), whose OS the JSON does not say".to_string()
-        }
-        Some(_) => format!("an image nsgsim does not know ({})", words.trim()),
-    });
-    Err(missing.join(", "))
+    let image = match image {
+        None => ImageClue::Missing,
+        Some(i) if unknown(Some(i)) || unknown(i.get("publisher")) => ImageClue::AtDeployment,
+        Some(i) if i.get("id").is_some() && i.get("publisher").is_none() => ImageClue::Custom,
+        Some(_) => ImageClue::Unrecognised(words.trim().to_string()),
+    };
+    Err(UnknownOs { os_type_at_deployment: unknown(os_type), image })
 }
 
 #[cfg(test)]
@@ -230,7 +263,7 @@ mod tests {
     use super::*;
     use crate::import::json::parse;
 
-    fn os(text: &str) -> Result<OsSpec, String> {
+    fn os(text: &str) -> Result<OsSpec, UnknownOs> {
         let node = parse(text.as_bytes()).expect("JSON");
         os_of(node.as_object().expect("object"))
     }
@@ -256,12 +289,15 @@ mod tests {
         assert!(linux(&image("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2")));
         assert!(linux(&image("RedHat", "RHEL", "9-lvm-gen2")));
         let e = os(&image("contoso", "appliance", "v1")).expect_err("unknown");
-        assert!(e.contains("an image nsgsim does not know (appliance v1 contoso)"), "{e}");
+        assert_eq!(e.image, ImageClue::Unrecognised("appliance v1 contoso".into()));
+        assert!(e.to_string().ends_with(", an image nsgsim does not know (appliance v1 contoso)"), "{e}");
         let e = os(r#"{"storageProfile": {"imageReference": {"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/images/golden"}}}"#)
             .expect_err("custom image");
-        assert!(e.contains("custom image"), "{e}");
+        assert_eq!(e, UnknownOs { os_type_at_deployment: false, image: ImageClue::Custom });
+        let nothing = os("{}").expect_err("nothing");
+        assert_eq!(nothing, UnknownOs { os_type_at_deployment: false, image: ImageClue::Missing });
         assert_eq!(
-            os("{}").expect_err("nothing"),
+            nothing.to_string(),
             "no storageProfile.osDisk.osType, no osProfile.windowsConfiguration or linuxConfiguration, no storageProfile.imageReference"
         );
     }

@@ -213,7 +213,7 @@ fn doubling_variables_are_evaluated_once_and_stop_at_the_budget() {
     assert_eq!(eval_string("[length(variables('v10'))]", &sc), Ok(ArmValue::Int(16 * 1024)));
     assert_eq!(
         eval_string("[substring(variables('v40'), 0, 3)]", &sc),
-        Err(ExprError::Budget(budget::BudgetExceeded { limit: budget::MAX_BUILT_BYTES }))
+        Err(ExprError::Budget(budget::BudgetExceeded { limit: budget::MAX_BUILT_BYTES }).in_call("variables"))
     );
     assert!(sc.budget().is_exceeded());
     assert!(start.elapsed().as_secs() < 10, "bounded in time too");
@@ -248,7 +248,6 @@ fn integer_arithmetic_is_checked() {
         eval_string(&format!("[range({max}, 2)]"), &sc),
         function(FunctionError::RangeBeyond { start: max, count: 2 })
     );
-    assert_eq!(eval_string("[range(0, 10001)]", &sc).map_err(|e| e.names_a_call()), Err(false));
     assert_eq!(
         eval_string("[range(0, 10001)]", &sc),
         Err(ExprError::InCall {

@@ -31,35 +31,73 @@ pub fn intersect(a: &MatchBox, b: &MatchBox) -> Option<MatchBox> {
 }
 
 /// `a \ b` as at most five pairwise-disjoint non-empty boxes.
+///
+/// Each piece copies only the fields it keeps from `a`, and a field of `a` inside `b`'s (its
+/// part outside `b` is empty, as with `*` ports) is borrowed rather than intersected: lint runs
+/// this millions of times on the 10,000-VM scenario, where the copies were most of the
+/// allocator's work. The pieces are exactly those of peeling field by field (see
+/// `subtract_reference` in the tests, which checks it).
 pub fn subtract(a: &MatchBox, b: &MatchBox) -> Vec<MatchBox> {
+    use std::borrow::Cow;
     if !a.overlaps(b) {
         return vec![a.clone()];
     }
     let mut out = Vec::with_capacity(5);
-    let mut rest = a.clone();
-    let protocols = rest.protocols.subtract(&b.protocols);
+    // Field by field: the part of `a` outside `b` in this field (earlier fields inside `b`), then
+    // the field narrowed to `b` for the pieces after it.
+    let protocols = a.protocols.subtract(&b.protocols);
     if !protocols.is_empty() {
-        out.push(MatchBox { protocols, ..rest.clone() });
+        out.push(MatchBox { protocols, ..a.clone() });
     }
-    rest.protocols = rest.protocols.intersect(&b.protocols);
-    let src = rest.src.subtract(&b.src);
-    if !src.is_empty() {
-        out.push(MatchBox { src, ..rest.clone() });
-    }
-    rest.src = rest.src.intersect(&b.src);
-    let src_ports = rest.src_ports.subtract(&b.src_ports);
-    if !src_ports.is_empty() {
-        out.push(MatchBox { src_ports, ..rest.clone() });
-    }
-    rest.src_ports = rest.src_ports.intersect(&b.src_ports);
-    let dst = rest.dst.subtract(&b.dst);
-    if !dst.is_empty() {
-        out.push(MatchBox { dst, ..rest.clone() });
-    }
-    rest.dst = rest.dst.intersect(&b.dst);
-    let dst_ports = rest.dst_ports.subtract(&b.dst_ports);
-    if !dst_ports.is_empty() {
-        out.push(MatchBox { dst_ports, ..rest });
+    let protocols = a.protocols.intersect(&b.protocols);
+    let outside = a.src.subtract(&b.src);
+    let src = if outside.is_empty() {
+        Cow::Borrowed(&a.src)
+    } else {
+        out.push(MatchBox {
+            protocols,
+            src: outside,
+            src_ports: a.src_ports.clone(),
+            dst: a.dst.clone(),
+            dst_ports: a.dst_ports.clone(),
+        });
+        Cow::Owned(a.src.intersect(&b.src))
+    };
+    let outside = a.src_ports.subtract(&b.src_ports);
+    let src_ports = if outside.is_empty() {
+        Cow::Borrowed(&a.src_ports)
+    } else {
+        out.push(MatchBox {
+            protocols,
+            src: src.clone().into_owned(),
+            src_ports: outside,
+            dst: a.dst.clone(),
+            dst_ports: a.dst_ports.clone(),
+        });
+        Cow::Owned(a.src_ports.intersect(&b.src_ports))
+    };
+    let outside = a.dst.subtract(&b.dst);
+    let dst = if outside.is_empty() {
+        Cow::Borrowed(&a.dst)
+    } else {
+        out.push(MatchBox {
+            protocols,
+            src: src.clone().into_owned(),
+            src_ports: src_ports.clone().into_owned(),
+            dst: outside,
+            dst_ports: a.dst_ports.clone(),
+        });
+        Cow::Owned(a.dst.intersect(&b.dst))
+    };
+    let outside = a.dst_ports.subtract(&b.dst_ports);
+    if !outside.is_empty() {
+        out.push(MatchBox {
+            protocols,
+            src: src.into_owned(),
+            src_ports: src_ports.into_owned(),
+            dst: dst.into_owned(),
+            dst_ports: outside,
+        });
     }
     out
 }
@@ -306,6 +344,76 @@ mod tests {
             dst: AddrSet::from_ranges(vec![(d0, d1)], vec![]),
             dst_ports: PortSet::from_ranges([PortRange::new(q0 as u16, q1 as u16).expect("ordered")]),
         }
+    }
+
+    /// `a \ b` peeled field by field with whole copies, as `subtract` was first written: the
+    /// reference the faster `subtract` must equal piece for piece.
+    fn subtract_reference(a: &MatchBox, b: &MatchBox) -> Vec<MatchBox> {
+        if !a.overlaps(b) {
+            return vec![a.clone()];
+        }
+        let mut out = Vec::with_capacity(5);
+        let mut rest = a.clone();
+        let protocols = rest.protocols.subtract(&b.protocols);
+        if !protocols.is_empty() {
+            out.push(MatchBox { protocols, ..rest.clone() });
+        }
+        rest.protocols = rest.protocols.intersect(&b.protocols);
+        let src = rest.src.subtract(&b.src);
+        if !src.is_empty() {
+            out.push(MatchBox { src, ..rest.clone() });
+        }
+        rest.src = rest.src.intersect(&b.src);
+        let src_ports = rest.src_ports.subtract(&b.src_ports);
+        if !src_ports.is_empty() {
+            out.push(MatchBox { src_ports, ..rest.clone() });
+        }
+        rest.src_ports = rest.src_ports.intersect(&b.src_ports);
+        let dst = rest.dst.subtract(&b.dst);
+        if !dst.is_empty() {
+            out.push(MatchBox { dst, ..rest.clone() });
+        }
+        rest.dst = rest.dst.intersect(&b.dst);
+        let dst_ports = rest.dst_ports.subtract(&b.dst_ports);
+        if !dst_ports.is_empty() {
+            out.push(MatchBox { dst_ports, ..rest });
+        }
+        out
+    }
+
+    /// A box whose every field is sometimes `*`, sometimes a part (both address families).
+    fn varied_box(rng: &mut StdRng) -> MatchBox {
+        let mut box_ = small_box(rng);
+        if rng.random_range(0..3) == 0 {
+            box_.src = AddrSet::any();
+        }
+        if rng.random_range(0..3) == 0 {
+            box_.dst = AddrSet::from_ranges(vec![(0, 9)], vec![(5, 70)]);
+        }
+        if rng.random_range(0..2) == 0 {
+            let a = rng.random_range(0..60u16);
+            box_.src_ports = PortSet::from_ranges([PortRange::new(a, a + 9).expect("ordered")]);
+        }
+        if rng.random_range(0..3) == 0 {
+            box_.dst_ports = PortSet::any();
+        }
+        if rng.random_range(0..3) == 0 {
+            box_.protocols = ProtocolSet::ALL;
+        }
+        box_
+    }
+
+    #[test]
+    fn subtract_gives_the_pieces_of_whole_copy_peeling() {
+        let mut rng = StdRng::seed_from_u64(25);
+        let mut split = 0;
+        for _ in 0..20_000 {
+            let (a, b) = (varied_box(&mut rng), varied_box(&mut rng));
+            let fast = subtract(&a, &b);
+            assert_eq!(fast, subtract_reference(&a, &b), "{a:?} \\ {b:?}");
+            split += usize::from(fast.len() > 1);
+        }
+        assert!(split > 1_000, "{split}: the boxes must often cut each other");
     }
 
     fn flows() -> Vec<Flow> {

@@ -140,15 +140,18 @@ pub fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
-/// Prints `value` as compact JSON on stdout, through one buffer: SARIF logs of large policies
-/// run to tens of megabytes, which pretty-printing doubles and unbuffered writes slow down.
+/// Prints `log` as SARIF on stdout (compact JSON and a newline), written as it goes through one
+/// buffer: SARIF logs of large policies run to tens of megabytes, which a `Value` tree, pretty-
+/// printing or unbuffered writes would slow down. Relative paths are written against the
+/// current directory (a CI job runs at the repository's root).
 ///
 /// # Errors
-/// Writing to stdout failed.
-pub fn print_compact_json(value: &serde_json::Value) -> anyhow::Result<()> {
+/// The current directory is unknown, or writing to stdout failed.
+pub fn print_sarif(log: &crate::report::SarifLog) -> anyhow::Result<()> {
     use std::io::Write as _;
+    let base = std::env::current_dir()?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer(&mut out, value)?;
+    crate::report::write_sarif(log, &base, &mut out)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

@@ -17,7 +17,7 @@ use crate::analysis::space::{describe_box, describe_protocols};
 use crate::matcher::MatchBox;
 use crate::model::Caveat;
 use crate::report::{
-    SarifLevel, SarifLog, SarifResult, SarifRule, caveat_json, lint_sarif, sarif_json, summary_with_caveats,
+    SarifLevel, SarifLog, SarifResult, SarifRule, caveat_json, lint_sarif, summary_with_caveats,
 };
 use crate::scenario::Scenario;
 use crate::scenario::{Part, Place};
@@ -326,7 +326,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     match args.format {
         GateFormat::Sarif => {
             let log = diff_sarif(args, &d, (&old_scenario, &new_scenario), &both);
-            super::common::print_compact_json(&sarif_json(&log, &std::env::current_dir()?))?;
+            super::common::print_sarif(&log)?;
         }
         GateFormat::Text => print!(
             "{}",

@@ -15,7 +15,7 @@ use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::jit_drift::{JitDrift, drift_findings, in_force_drift, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
-use crate::report::{caveats_json, lint_sarif, sarif_json, summary_with_caveats};
+use crate::report::{caveats_json, lint_sarif, summary_with_caveats};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
 
@@ -219,11 +219,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             print!("{}", findings_text(&sources, &heading, &findings, (errors, warnings, infos), &caveats)?);
         }
         GateFormat::Sarif => {
-            let base = std::env::current_dir()?;
             let mut log = lint_sarif(&args.file, &findings, &caveats, &scenario.places);
             // Where the tags the findings rest on come from (Microsoft's file, or the sample).
             log.notes.extend(crate::report::service_tags_note(&scenario.topology));
-            super::common::print_compact_json(&sarif_json(&log, &base))?;
+            super::common::print_sarif(&log)?;
         }
         GateFormat::Json => print_json(&json!({
             "file": args.file.display().to_string(),

@@ -18,7 +18,7 @@ use crate::replay::{
     Check, Impact, ImpactClass, Options, Outcome, Progress, ProgressState, Replay, ReplayError, Shown, Side,
     Timing, replay_against,
 };
-use crate::report::{Style, caveats_json, replay_sarif, sarif_json, side_text, trace_json, trace_text};
+use crate::report::{Style, caveats_json, replay_sarif, side_text, trace_json, trace_text};
 use crate::sim::{Duration, Instant};
 
 /// Arguments of `nsgsim replay`.
@@ -164,7 +164,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             // The current scenario's caveats concern the replay, the proposal's its answers.
             let all: Vec<&Caveat> = caveats.iter().copied().chain(&p.caveats).collect();
             let log = replay_sarif(path, impact, &p.places, &all, args.fail_on_break);
-            super::common::print_compact_json(&sarif_json(&log, &std::env::current_dir()?))?;
+            super::common::print_sarif(&log)?;
         }
         GateFormat::Json => {
             let mut value = run.json();

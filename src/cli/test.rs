@@ -18,7 +18,7 @@ use crate::path::FlowRequest;
 use crate::position::Position;
 use crate::report::{
     SarifLevel, SarifLog, SarifResult, SarifRule, Style, caveat_line, caveat_names, caveats_json, lint_sarif,
-    sarif_json, summary_with_caveats, trace_text,
+    summary_with_caveats, trace_text,
 };
 use crate::scenario::Place;
 use crate::scenario::{End, Scenario, SourceMap};
@@ -493,10 +493,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     match args.format {
         GateFormat::Sarif => {
-            super::common::print_compact_json(&sarif_json(
-                &suites_sarif(&args.files, &suites, &caveats),
-                &std::env::current_dir()?,
-            ))?;
+            super::common::print_sarif(&suites_sarif(&args.files, &suites, &caveats))?;
         }
         GateFormat::Text => {
             for s in &suites {

@@ -14,8 +14,11 @@ mod jit_status;
 mod json;
 mod outcome;
 mod sarif;
+#[cfg(test)]
+mod sarif_reference;
 mod sarif_replay;
 mod sarif_rules;
+mod sarif_write;
 mod service_tags;
 mod situation;
 mod svg;
@@ -37,7 +40,7 @@ pub use json::{
 pub use outcome::{change_text, happened_text, rule_change_text};
 pub use sarif::{
     GITHUB_MAX_LOCATIONS_PER_RESULT, GITHUB_MAX_RESULTS_PER_RUN, GITHUB_MAX_RUNS, SarifLevel, SarifLog,
-    SarifResult, SarifRule, sarif_json,
+    SarifResult, SarifRule, sarif_json, write_sarif,
 };
 pub use sarif_replay::{replay_sarif, side_text};
 pub use sarif_rules::{lint_rule, lint_sarif};

@@ -77,14 +77,15 @@ pub enum Part<'a> {
 impl Part<'_> {
     /// The key `origins` uses for the part: `nsg/NAME/rule/RULE`, lower-cased.
     pub fn key(&self) -> String {
-        let key = match self {
+        let mut key = match self {
             Part::Nsg(n) => format!("nsg/{n}"),
             Part::Rule { nsg, rule } => format!("nsg/{nsg}/rule/{rule}"),
             Part::Vm(n) => format!("vm/{n}"),
             Part::JitPolicy(n) => format!("jit/{n}"),
             Part::Subnet { vnet, subnet } => format!("vnet/{vnet}/subnet/{subnet}"),
         };
-        key.to_ascii_lowercase()
+        key.make_ascii_lowercase();
+        key
     }
 }
 
@@ -145,7 +146,12 @@ impl Places {
     /// Where `part` is written in the scenario file, when it is written there (rules JIT adds
     /// at run time are not).
     pub fn written(&self, part: &Part<'_>) -> Option<Place> {
-        self.written.get(&part.key()).map(|(position, field)| Place {
+        self.written_at(&part.key())
+    }
+
+    /// [`Places::written`] by the part's key.
+    fn written_at(&self, key: &str) -> Option<Place> {
+        self.written.get(key).map(|(position, field)| Place {
             file: self.file.clone(),
             position: Some(*position),
             path: field.clone(),
@@ -156,7 +162,9 @@ impl Places {
     /// Every place of `part`: where it was imported from first (the file the user edits), then
     /// its line in the scenario.
     pub fn of(&self, part: &Part<'_>) -> Vec<Place> {
-        self.imported(part).cloned().into_iter().chain(self.written(part)).collect()
+        // The key once: lint's SARIF asks for the places of every finding's parts.
+        let key = part.key();
+        self.imported.get(&key).cloned().into_iter().chain(self.written_at(&key)).collect()
     }
 }
 

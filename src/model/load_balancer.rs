@@ -347,7 +347,7 @@ impl LoadBalancer {
         let Some(pool) = self.pools.get(r.pool) else {
             return problem("pool", format!("outbound rule '{}' names a pool that does not exist", r.name));
         };
-        if r.allocated_ports % 8 != 0 {
+        if !r.allocated_ports.is_multiple_of(8) {
             return problem(
                 "allocated_outbound_ports",
                 format!(

@@ -104,7 +104,15 @@ fn protocols_the_rule_does_not_translate_have_no_way_out() {
                                           allocated_outbound_ports"#,
     );
     let file = dir.write("all.ron", &text);
-    assert_eq!(eval_json(&file, "vm-web-2", "53", "udp")["verdict"], "Allow");
+    // UDP now leaves by the rule; the partner's NSG, which allows TCP 443 only, then refuses it.
+    let udp = eval_json(&file, "vm-web-2", "53", "udp");
+    let lb = hops(&udp, "load-balancer");
+    assert_eq!(
+        lb.first().map(|h| (h["rule"].clone(), h["access"].clone())),
+        Some(("egress".into(), "Allow".into())),
+        "{udp:#}"
+    );
+    assert_eq!(udp["nsg"], "partner-nsg", "{udp:#}");
     let icmp = eval_json(&file, "vm-web-2", "0", "icmp");
     assert_eq!(icmp["verdict"], "Deny");
     assert!(icmp.to_string().contains("doesn't support ICMP for outbound NAT"), "{icmp:#}");
@@ -138,33 +146,36 @@ fn a_load_balancing_rule_without_disable_outbound_snat_translates_to_its_fronten
 fn a_bad_outbound_rule_is_an_error_at_its_field() {
     let dir = TempDir::new("lb-outbound-bad");
     let original = std::fs::read_to_string(scenario()).expect("scenario");
-    for (from, to, expected) in [
-        (", disable_outbound_snat: true", "", "load_balancers[0].outbound_rules[0].frontends: "),
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        // The outbound rule takes the frontend the load-balancing rule still SNATs through.
         (
-            "allocated_outbound_ports: 16000",
-            "allocated_outbound_ports: 16001",
+            &[
+                (", disable_outbound_snat: true", ""),
+                (r#"frontends: ["out-fe"]"#, r#"frontends: ["web-fe"]"#),
+            ],
+            "load_balancers[0].outbound_rules[0].frontends: ",
+        ),
+        (
+            &[("allocated_outbound_ports: 16000", "allocated_outbound_ports: 16001")],
             "load_balancers[0].outbound_rules[0].allocated_outbound_ports: ",
         ),
         (
-            "idle_timeout_minutes: 15",
-            "idle_timeout_minutes: 2",
+            &[("idle_timeout_minutes: 15", "idle_timeout_minutes: 2")],
             "load_balancers[0].outbound_rules[0].idle_timeout_minutes: ",
         ),
         (
-            r#"frontends: ["out-fe"]"#,
-            r#"frontends: ["nope"]"#,
+            &[(r#"frontends: ["out-fe"]"#, r#"frontends: ["nope"]"#)],
             "load_balancers[0].outbound_rules[0].frontends[0]: unknown frontend 'nope'",
         ),
-        (
-            r#"protocol: Tcp,
-                                          allocated"#,
-            r#"protocol: Tcp, colour: "blue",
-                                          allocated"#,
-            "colour",
-        ),
-    ] {
-        assert!(original.contains(from), "{from}");
-        let file = dir.write("bad.ron", &original.replacen(from, to, 1));
+        (&[("enable_tcp_reset: true", r#"enable_tcp_reset: true, colour: "blue""#)], "colour"),
+    ];
+    for (changes, expected) in cases {
+        let mut text = original.clone();
+        for (from, to) in changes {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+        }
+        let file = dir.write("bad.ron", &text);
         let out = nsgsim(&["check", &file]);
         out.assert_code(2);
         assert!(out.stderr.contains(expected), "{expected} not in {}", out.stderr);

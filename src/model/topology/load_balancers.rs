@@ -285,7 +285,8 @@ mod tests {
         let mut good = clash.clone();
         good.rules[0].disable_outbound_snat = true;
         assert_eq!(good.outbound_rule_problem(0), None);
-        let changes: [(fn(&mut OutboundRule), &str); 7] = [
+        type Change = fn(&mut OutboundRule);
+        let changes: [(Change, &str); 7] = [
             (|r| r.frontends.clear(), "frontends"),
             (|r| r.frontends = vec![3], "frontends"),
             (|r| r.pool = 2, "pool"),

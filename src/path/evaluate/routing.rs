@@ -152,7 +152,7 @@ impl Walk<'_> {
                         (
                             address,
                             format!(
-                                "; outbound SNAT through load balancer '{name}': the source becomes its frontend address {address} (next hop)"
+                                "; outbound SNAT through load balancer '{name}': the source becomes its frontend address {address} (the load-balancer hop says by which rule)"
                             ),
                         )
                     }

@@ -632,7 +632,8 @@ impl TopologyGraph {
 
 /// Adds load balancer `l`: its node (in the subnet of an internal frontend, else of its first
 /// member, so the drawing places it beside what it serves), its public frontends' public IPs, and
-/// an edge to each member's NIC labelled with the rules and NAT rules that send to it.
+/// an edge to each member's NIC labelled with the rules and NAT rules that send to it and the
+/// outbound rules that translate its traffic to the Internet.
 fn load_balancer(
     topology: &Topology,
     g: &mut UnGraph<GraphNode, GraphEdge>,
@@ -667,6 +668,11 @@ fn load_balancer(
     for n in &lb.nat_rules {
         for (_, m) in lb.nat_members(n) {
             add(m.nic, format!("NAT rule {}", n.name));
+        }
+    }
+    for o in &lb.outbound_rules {
+        for m in lb.pools.get(o.pool).map(|p| p.members.as_slice()).unwrap_or_default() {
+            add(m.nic, format!("outbound rule {}", o.name));
         }
     }
     let home = lb

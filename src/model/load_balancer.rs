@@ -1,12 +1,17 @@
 //! Azure Load Balancer: frontends, backend pools of NIC IP configurations, load-balancing rules,
-//! inbound NAT rules and health probes, as plain data.
+//! inbound NAT rules, health probes and outbound rules, as plain data.
 //!
 //! A load balancer is a pass-through: it translates the destination (frontend address and port)
 //! to a backend member's private address and port and keeps the client's source, so the
 //! backend's NSGs see the client ("The source port and address range applied are from the
 //! originating computer, not the load balancer", Network security groups). How a flow goes
 //! through one is `path::load_balancer`'s job; the checks Azure makes when one is created are
-//! `Topology::add_load_balancer`'s.
+//! `Topology::add_load_balancer`'s (and, for outbound rules, [`LoadBalancer::outbound_rule_problem`]).
+//!
+//! Outbound, a public load balancer is a source translation: an outbound rule, or a
+//! load-balancing rule whose outbound SNAT is not disabled, gives its pool's members a frontend's
+//! public address as their source to the Internet. Which of a VM's ways out wins is
+//! `path::outbound`'s decision.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -154,6 +159,10 @@ pub struct LbRule {
     /// Floating IP (direct server return): the backend receives the frontend's address as the
     /// destination, so its NSGs see that address.
     pub floating_ip: bool,
+    /// Azure's `disableOutboundSnat`: when false (Azure's default) a public frontend's rule also
+    /// gives its pool's members outbound SNAT to the frontend's address for the rule's protocol
+    /// ("Load-balancing rules provide automatic programming of outbound NAT").
+    pub disable_outbound_snat: bool,
 }
 
 impl LbRule {
@@ -220,15 +229,159 @@ pub struct LoadBalancer {
     pub rules: Vec<LbRule>,
     /// Inbound NAT rules (and NAT pools, as rules whose target is a pool).
     pub nat_rules: Vec<NatRule>,
-    /// Names of its outbound rules: not modelled (they change the source address of traffic to
-    /// the Internet); the scenario records a caveat for each.
-    pub outbound_rules: Vec<String>,
+    /// Outbound rules: the source address its pools' members take to the Internet.
+    pub outbound_rules: Vec<OutboundRule>,
+}
+
+/// The SNAT ports one public IP address of a frontend gives (Microsoft, "Outbound rules Azure
+/// Load Balancer": "Each public IP address contributes up to 64,000 ephemeral ports").
+pub const SNAT_PORTS_PER_ADDRESS: u32 = 64_000;
+
+/// An outbound rule (Azure's `outboundRules`): the members of `pool` reach the Internet with a
+/// frontend's public address as their source, for `protocol` (Microsoft: "An outbound rule
+/// configures outbound NAT for all virtual machines identified by the backend pool to be
+/// translated to the frontend"). Standard public load balancers only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundRule {
+    /// Name, unique in the load balancer.
+    pub name: String,
+    /// Indexes into the load balancer's frontends (`frontendIPConfigurations`): at least one,
+    /// each public. Azure uses their addresses one at a time, the first until its ports run out.
+    pub frontends: Vec<usize>,
+    /// Index into the load balancer's pools (`backendAddressPool`).
+    pub pool: usize,
+    /// The protocols translated: `Tcp`, `Udp` or `All` (both; ICMP never is).
+    pub protocol: LbProtocol,
+    /// `allocatedOutboundPorts`: SNAT ports per member, a multiple of 8; 0 for Azure's default
+    /// allocation by pool size.
+    pub allocated_ports: u32,
+    /// `idleTimeoutInMinutes`: 4 to 120 (default 4).
+    pub idle_timeout_minutes: u32,
+    /// `enableTcpReset`: a TCP reset to both ends when an idle flow times out.
+    pub tcp_reset: bool,
+}
+
+/// What Azure refuses in an outbound rule, and the rule's field at fault (the scenario's name
+/// for it: `frontends`, `pool`, `allocated_outbound_ports`, `idle_timeout_minutes`; the rule
+/// itself when empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundRuleProblem {
+    /// The field at fault (empty: the rule as a whole).
+    pub field: &'static str,
+    /// What is wrong and what would be valid.
+    pub problem: String,
+}
+
+impl fmt::Display for OutboundRuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
 }
 
 impl LoadBalancer {
     /// Whether it is internal (every frontend private).
     pub fn is_internal(&self) -> bool {
         self.frontends.iter().all(|f| matches!(f.address, FrontendAddress::Private { .. }))
+    }
+
+    /// Whether pool `pool` holds `member`.
+    pub fn pool_has(&self, pool: usize, member: BackendMember) -> bool {
+        self.pools.get(pool).is_some_and(|p| p.members.contains(&member))
+    }
+
+    /// What Azure refuses in outbound rule `index`, if anything (docs/fidelity.md, "Outbound
+    /// rules"): any on a Basic load balancer ("Outbound Rules: Not available"); no frontend, or a
+    /// private one (outbound rules translate to public addresses); a frontend a load-balancing
+    /// rule already uses for outbound SNAT ("The operation to configure an outbound rule fails
+    /// if you attempt to redefine an IP address that is used for inbound. Disable the outbound
+    /// NAT of the load-balancing rule first"); ports not a multiple of 8, or more than the
+    /// frontends' addresses hold for the pool's members; an idle timeout outside 4–120 minutes;
+    /// an index (frontend, pool) out of range.
+    ///
+    /// # Panics
+    /// When `index` is not an outbound rule's index.
+    pub fn outbound_rule_problem(&self, index: usize) -> Option<OutboundRuleProblem> {
+        let r = &self.outbound_rules[index];
+        let problem = |field: &'static str, problem: String| Some(OutboundRuleProblem { field, problem });
+        if self.sku == LbSku::Basic {
+            return problem(
+                "",
+                format!(
+                    "outbound rule '{}': a Basic load balancer has no outbound rules (Azure: \"Outbound Rules: Not available\" for Basic); valid: sku Standard",
+                    r.name
+                ),
+            );
+        }
+        if r.frontends.is_empty() {
+            return problem(
+                "frontends",
+                format!("outbound rule '{}' names no frontend; valid: one or more public frontends", r.name),
+            );
+        }
+        for &f in &r.frontends {
+            let Some(fe) = self.frontends.get(f) else {
+                return problem(
+                    "frontends",
+                    format!("outbound rule '{}' names a frontend that does not exist", r.name),
+                );
+            };
+            if matches!(fe.address, FrontendAddress::Private { .. }) {
+                return problem(
+                    "frontends",
+                    format!(
+                        "outbound rule '{}': frontend '{}' is private, and an outbound rule translates to public addresses; valid: a frontend with a public IP",
+                        r.name, fe.name
+                    ),
+                );
+            }
+            if let Some(rule) = self.rules.iter().find(|l| l.frontend == f && !l.disable_outbound_snat) {
+                return problem(
+                    "frontends",
+                    format!(
+                        "outbound rule '{}': frontend '{}' already gives outbound SNAT through load-balancing rule '{}', and Azure refuses an outbound rule that redefines it (\"Disable the outbound NAT of the load-balancing rule first\"); valid: disable_outbound_snat: true on rule '{}', or another frontend",
+                        r.name, fe.name, rule.name, rule.name
+                    ),
+                );
+            }
+        }
+        let Some(pool) = self.pools.get(r.pool) else {
+            return problem("pool", format!("outbound rule '{}' names a pool that does not exist", r.name));
+        };
+        if !r.allocated_ports.is_multiple_of(8) {
+            return problem(
+                "allocated_outbound_ports",
+                format!(
+                    "outbound rule '{}': {} SNAT ports is not a multiple of 8, which Azure rejects; valid: 0 (the default allocation) or a multiple of 8",
+                    r.name, r.allocated_ports
+                ),
+            );
+        }
+        let available = SNAT_PORTS_PER_ADDRESS.saturating_mul(r.frontends.len() as u32);
+        let wanted = u64::from(r.allocated_ports) * pool.members.len() as u64;
+        if wanted > u64::from(available) {
+            return problem(
+                "allocated_outbound_ports",
+                format!(
+                    "outbound rule '{}': {} ports for each of the {} members of pool '{}' is {wanted}, more than the {available} its {} frontend address(es) give (64,000 each), which Azure rejects; valid: at most {} per member, or more frontends",
+                    r.name,
+                    r.allocated_ports,
+                    pool.members.len(),
+                    pool.name,
+                    r.frontends.len(),
+                    available / pool.members.len().max(1) as u32 / 8 * 8
+                ),
+            );
+        }
+        if !(4..=120).contains(&r.idle_timeout_minutes) {
+            return problem(
+                "idle_timeout_minutes",
+                format!(
+                    "outbound rule '{}': an idle timeout of {} minutes is outside Azure's range; valid: 4 to 120",
+                    r.name, r.idle_timeout_minutes
+                ),
+            );
+        }
+        None
     }
 
     /// Every member a NAT rule sends to, with its frontend port: one for a single-member rule,

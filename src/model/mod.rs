@@ -43,7 +43,8 @@ pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use load_balancer::{
     BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer,
-    LoadBalancerId, NatRule, NatTarget, Probe, ProbeProtocol,
+    LoadBalancerId, NatRule, NatTarget, OutboundRule, OutboundRuleProblem, Probe, ProbeProtocol,
+    SNAT_PORTS_PER_ADDRESS,
 };
 pub use service_tags::{
     PLATFORM_HOST_ADDRESS, ServiceTagFile, TagFacts, TagProvenance, internet_space, nearest_names,

@@ -215,7 +215,7 @@ impl Walk<'_> {
             return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
         };
         let portal = Flow::new(IpProtocol::TCP, src_ip, req.src_port, t.public_ip(pip).address, 443);
-        if !self.deliver(portal, position, self.egress(req.source, position)) {
+        if !self.deliver(portal, position, self.egress(req.source, position, portal.protocol)) {
             return false;
         }
         self.depth = 0;

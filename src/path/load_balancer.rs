@@ -280,6 +280,7 @@ mod tests {
                 pool: 0,
                 probe: Some(0),
                 floating_ip: false,
+                disable_outbound_snat: false,
             }],
             nat_rules: vec![NatRule {
                 name: "rdp-a".into(),

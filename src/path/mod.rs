@@ -16,6 +16,7 @@ mod bastion;
 mod evaluate;
 mod firewall;
 mod load_balancer;
+pub mod outbound;
 pub mod platform;
 mod policy;
 pub mod route;
@@ -54,7 +55,9 @@ pub enum HopKind {
     /// or none.
     AdminRule,
     /// Azure Load Balancer: the inbound NAT rule or load-balancing rule that took the flow (or
-    /// none), the member it goes to, a Standard SKU's closed default.
+    /// none), the member it goes to, a Standard SKU's closed default; outbound, the outbound rule
+    /// or load-balancing rule that translates a member's source to a frontend's address, or why
+    /// none does.
     LoadBalancer,
 }
 

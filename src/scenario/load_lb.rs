@@ -1,16 +1,15 @@
 //! Converting a scenario's load balancers (`schema_lb.rs`) into the model, with every error at
 //! its field: names resolved (frontends, pools, probes of the same load balancer; public IPs,
 //! subnets and NICs of the scenario), ports in range, and what Azure refuses
-//! (`Topology::add_load_balancer`).
+//! (`Topology::add_load_balancer`; an outbound rule's refusals at the rule's field).
 
 use std::net::IpAddr;
 
 use super::load::{Fault, Loader, dependent, fault, in_range, not_an_ip};
 use super::schema_lb::{LbProtocolSpec, LbSkuSpec, LoadBalancerSpec, NatRuleSpec, ProbeProtocolSpec};
 use crate::model::{
-    Affected, BackendMember, BackendPool, Caveat, CaveatKind, CaveatTarget, Frontend, FrontendAddress,
-    LbProtocol, LbRule, LbSku, LoadBalancer, NatRule, NatTarget, Probe, ProbeProtocol, Topology,
-    TopologyError,
+    BackendMember, BackendPool, Frontend, FrontendAddress, LbProtocol, LbRule, LbSku, LoadBalancer, NatRule,
+    NatTarget, OutboundRule, Probe, ProbeProtocol, SNAT_PORTS_PER_ADDRESS, Topology, TopologyError,
 };
 
 impl Loader<'_> {
@@ -151,6 +150,7 @@ impl Loader<'_> {
                     None => None,
                 },
                 floating_ip: r.floating_ip,
+                disable_outbound_snat: r.disable_outbound_snat,
             });
         }
         let mut nat_rules = Vec::new();
@@ -160,6 +160,45 @@ impl Loader<'_> {
             nat_rules
                 .push(self.nat_rule(t, n, frontend, &nf, &|name, f| index(pool_names(), name, "pool", f))?);
         }
+        let mut outbound_rules = Vec::new();
+        for (oi, o) in l.outbound_rules.iter().enumerate() {
+            let of = format!("{field}.outbound_rules[{oi}]");
+            unique(
+                &l.outbound_rules[..oi].iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+                &o.name,
+                &format!("{of}.name"),
+                "outbound rule",
+            )?;
+            let frontends = o
+                .frontends
+                .iter()
+                .enumerate()
+                .map(|(i, f)| index(frontend_names(), f, "frontend", format!("{of}.frontends[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let allocated = o.allocated_outbound_ports.unwrap_or(0);
+            let idle = o.idle_timeout_minutes.unwrap_or(4);
+            outbound_rules.push(OutboundRule {
+                name: o.name.clone(),
+                frontends,
+                pool: index(pool_names(), &o.pool, "pool", format!("{of}.pool"))?,
+                protocol: protocol_of(o.protocol),
+                allocated_ports: in_range(allocated, 0, SNAT_PORTS_PER_ADDRESS).ok_or_else(|| {
+                    fault(
+                        format!("{of}.allocated_outbound_ports"),
+                        allocated.to_string(),
+                        format!("{allocated} SNAT ports per member is outside 0..=64000 (64,000 is what one public address gives); valid: 0 (Azure's default allocation) or a multiple of 8 up to 64000"),
+                    )
+                })?,
+                idle_timeout_minutes: in_range(idle, 4, 120).ok_or_else(|| {
+                    fault(
+                        format!("{of}.idle_timeout_minutes"),
+                        idle.to_string(),
+                        format!("an idle timeout of {idle} minutes is outside Azure's range; valid: 4 to 120"),
+                    )
+                })?,
+                tcp_reset: o.enable_tcp_reset,
+            });
+        }
         let lb = LoadBalancer {
             name: l.name.clone(),
             sku,
@@ -168,8 +207,26 @@ impl Loader<'_> {
             probes,
             rules,
             nat_rules,
-            outbound_rules: l.outbound_rules.clone(),
+            outbound_rules,
         };
+        // What Azure refuses in an outbound rule, at the rule's field.
+        if let Some((oi, p)) =
+            (0..lb.outbound_rules.len()).find_map(|i| lb.outbound_rule_problem(i).map(|p| (i, p)))
+        {
+            let of = format!("{field}.outbound_rules[{oi}]");
+            let (at, value) = match p.field {
+                "" => (format!("{of}.name"), l.outbound_rules[oi].name.clone()),
+                "allocated_outbound_ports" => {
+                    (format!("{of}.{}", p.field), lb.outbound_rules[oi].allocated_ports.to_string())
+                }
+                "idle_timeout_minutes" => {
+                    (format!("{of}.{}", p.field), lb.outbound_rules[oi].idle_timeout_minutes.to_string())
+                }
+                "pool" => (format!("{of}.pool"), l.outbound_rules[oi].pool.clone()),
+                _ => (format!("{of}.{}", p.field), l.outbound_rules[oi].frontends.join(", ")),
+            };
+            return Err(fault(at, value, p.problem));
+        }
         t.add_load_balancer(lb).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &l.name, e.to_string()),
             _ => fault(field, &l.name, e.to_string()),
@@ -262,33 +319,6 @@ impl Loader<'_> {
         };
         Ok(BackendMember { nic, config })
     }
-}
-
-/// A caveat for every outbound rule of every load balancer: they change the source address of
-/// the pool members' traffic to the Internet, which nsgsim does not model.
-pub(super) fn outbound_rule_caveats(t: &Topology) -> Vec<Caveat> {
-    let mut out = Vec::new();
-    for id in t.load_balancer_ids() {
-        let l = t.load_balancer(id);
-        let mut affects: Vec<Affected> = Vec::new();
-        for m in l.pools.iter().flat_map(|p| &p.members) {
-            let Some(vm) = t.nic(m.nic).vm else { continue };
-            let name = t.vm(vm).name.clone();
-            if !affects.iter().any(|a| a.name == name) {
-                affects.push(Affected { name, targets: vec![CaveatTarget::Vm(vm)] });
-            }
-        }
-        for rule in &l.outbound_rules {
-            out.push(Caveat {
-                kind: CaveatKind::UnmodelledResource,
-                resource: format!("Microsoft.Network/loadBalancers/{}/outboundRules/{rule}", l.name),
-                source: String::new(),
-                reason: "a load balancer outbound rule gives the pool's members its frontend addresses as their source to the Internet (SNAT); nsgsim does not model outbound rules, so the source a receiver sees from these VMs may differ".into(),
-                affects: affects.clone(),
-            });
-        }
-    }
-    out
 }
 
 fn protocol_of(p: LbProtocolSpec) -> LbProtocol {

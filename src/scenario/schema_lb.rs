@@ -8,7 +8,9 @@
 //!     rules: [LbRule(name: "http", frontend: "fe", protocol: Tcp, frontend_port: 80,
 //!                    backend_port: 80, pool: "web", probe: "http")],
 //!     nat_rules: [NatRule(name: "rdp-a", frontend: "fe", protocol: Tcp, frontend_port: 50001,
-//!                         backend_port: 3389, target: "vm-a-nic")])
+//!                         backend_port: 3389, target: "vm-a-nic")],
+//!     outbound_rules: [OutboundRule(name: "egress", frontends: ["fe-out"], pool: "web",
+//!                                   protocol: All, allocated_outbound_ports: 10000)])
 //! ```
 
 use serde::Deserialize;
@@ -37,10 +39,34 @@ pub struct LoadBalancerSpec {
     /// `pool` target and a range).
     #[serde(default)]
     pub nat_rules: Vec<NatRuleSpec>,
-    /// Names of outbound rules: not modelled; each is a caveat on every answer about the pool's
-    /// members.
+    /// Outbound rules: the pool members' source address to the Internet (Standard only).
     #[serde(default)]
-    pub outbound_rules: Vec<String>,
+    pub outbound_rules: Vec<OutboundRuleSpec>,
+}
+
+/// An outbound rule (Azure's `outboundRules`): SNAT of a pool's members' traffic to the
+/// Internet to the frontends' public addresses.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "OutboundRule")]
+pub struct OutboundRuleSpec {
+    /// Name, unique in the load balancer.
+    pub name: String,
+    /// The public frontends' names (`frontendIPConfigurations`), at least one.
+    pub frontends: Vec<String>,
+    /// The backend pool's name (`backendAddressPool`).
+    pub pool: String,
+    /// `Tcp`, `Udp` or `All`.
+    pub protocol: LbProtocolSpec,
+    /// `allocatedOutboundPorts`: SNAT ports per member, a multiple of 8; 0 (the default) for
+    /// Azure's allocation by pool size.
+    #[serde(default)]
+    pub allocated_outbound_ports: Option<i64>,
+    /// `idleTimeoutInMinutes`: 4 to 120 (default 4).
+    #[serde(default)]
+    pub idle_timeout_minutes: Option<i64>,
+    /// `enableTcpReset` (default false).
+    #[serde(default)]
+    pub enable_tcp_reset: bool,
 }
 
 /// Load balancer SKU.
@@ -142,6 +168,10 @@ pub struct LbRuleSpec {
     /// destination.
     #[serde(default)]
     pub floating_ip: bool,
+    /// Azure's `disableOutboundSnat` (default false: a public frontend's rule also gives its
+    /// pool outbound SNAT to the frontend's address for the rule's protocol).
+    #[serde(default)]
+    pub disable_outbound_snat: bool,
 }
 
 /// An inbound NAT rule: `frontend_port` to `target`'s `backend_port`, or a range

@@ -88,7 +88,8 @@ fn data(path: &str) -> String {
 /// sides (the NIC's `loadBalancerBackendAddressPools`, the pool's `backendIPConfigurations`) and
 /// a member given by IP address and VNet is mapped to the NIC that has it; a single-port NAT rule
 /// takes its target from the NIC's `loadBalancerInboundNatRules`; the port-range NAT rule keeps
-/// its pool; a NAT pool with no modelled member and the outbound rule are caveats, never silent.
+/// its pool; a NAT pool with no modelled member is a caveat, never silent; the outbound rule is
+/// modelled, and the load-balancing rule that disables its own outbound SNAT says so.
 #[test]
 fn import_reads_a_load_balancer_from_az_output_with_members_from_both_sides() {
     let dir = TempDir::new("lb-import");
@@ -103,7 +104,6 @@ fn import_reads_a_load_balancer_from_az_output_with_members_from_both_sides() {
     run.assert_code(0).stderr_has(&[
         "Microsoft.Network/loadBalancers: 1 read, 1 imported",
         "inbound NAT pool 'vmss-rdp' of load balancer 'lb-web' forwards frontend ports 50100-50199 to port 3389 of a scale set's instances, which nsgsim does not model; not imported",
-        "outbound rule 'egress' of load balancer 'lb-web' is not modelled",
     ]);
     let text = std::fs::read_to_string(&out).expect("written");
     for line in [
@@ -111,14 +111,18 @@ fn import_reads_a_load_balancer_from_az_output_with_members_from_both_sides() {
         r#"Frontend(name: "fe", public_ip: "lb-web-pip"),"#,
         r#"Pool(name: "web", members: ["vm-web-1-nic", "vm-web-2-nic"]),"#,
         r#"Probe(name: "http", protocol: Http, port: 80),"#,
-        r#"LbRule(name: "http", frontend: "fe", protocol: Tcp, frontend_port: 80, backend_port: 80, pool: "web", probe: "http"),"#,
+        r#"LbRule(name: "http", frontend: "fe", protocol: Tcp, frontend_port: 80, backend_port: 80, pool: "web", probe: "http", disable_outbound_snat: true),"#,
         r#"NatRule(name: "rdp-web-1", frontend: "fe", protocol: Tcp, frontend_port: 50001, backend_port: 3389, target: "vm-web-1-nic"),"#,
         r#"NatRule(name: "ssh-range", frontend: "fe", protocol: Tcp, frontend_port: 60001, frontend_port_end: 60010, backend_port: 22, pool: "web"),"#,
-        r#"outbound_rules: ["egress"],"#,
+        r#"OutboundRule(name: "egress", frontends: ["fe"], pool: "web", protocol: All),"#,
         r#"resource: "Microsoft.Network/loadBalancers/lb-web/inboundNatPools/vmss-rdp","#,
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
+    // The imported outbound rule translates the pool's traffic to the Internet.
+    nsgsim(&["eval", &out, "--from", "vm-web-1-nic-vm", "--to", "8.8.8.8", "--port", "443"])
+        .assert_code(0)
+        .stdout_has(&["outbound rule 'egress' of load balancer 'lb-web'", "frontend 'fe' 20.30.0.10"]);
     // The imported load balancer answers: the NAT rule publishes RDP, named in reach and exposure.
     nsgsim(&["reach", &out, "--to", "vm-web-1-nic-vm", "--port", "3389"]).assert_code(0).stdout_has(&[
         "via load balancer 'lb-web' NAT rule 'rdp-web-1' 20.30.0.10:50001 -> :3389; allowed by web-nsg securityRules/allow-rdp",

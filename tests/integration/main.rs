@@ -15,6 +15,7 @@ mod http;
 mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
+mod lb_outbound;
 mod live;
 mod load_balancer;
 mod matcher;

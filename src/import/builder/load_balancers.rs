@@ -8,8 +8,10 @@
 //! caveat, or an error under `--strict`), never dropped silently: a Gateway or cross-region load
 //! balancer, a frontend whose public IP or subnet is not in the input, a member given by an
 //! address no imported NIC has, a scale set's instances, an inbound NAT rule or NAT pool with no
-//! member in the input. Outbound rules are carried by name; the scenario loader makes each a
-//! caveat on the pool members' VMs (docs/fidelity.md, "Azure Load Balancer").
+//! member in the input, an outbound rule without a pool or without any of its frontends. What
+//! Azure refuses in an outbound rule (on a Basic load balancer, ports not a multiple of 8, a
+//! frontend a load-balancing rule already SNATs through) is an error at its field
+//! (docs/fidelity.md, "Outbound rules").
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -23,9 +25,10 @@ use crate::import::inventory::{FrontendRec, Inventory, LbRec, NatRuleRec, Outcom
 use crate::import::resource::Kind;
 use crate::import::source::Src;
 use crate::import::summary::{Relevance, SkipReason};
+use crate::model::SNAT_PORTS_PER_ADDRESS;
 use crate::scenario::schema::{
-    CaveatKindSpec, FrontendSpec, LbRuleSpec, LoadBalancerSpec, NatRuleSpec, PoolSpec, ProbeSpec, VmSpec,
-    VnetSpec,
+    CaveatKindSpec, FrontendSpec, LbRuleSpec, LbSkuSpec, LoadBalancerSpec, NatRuleSpec, OutboundRuleSpec,
+    PoolSpec, ProbeSpec, VmSpec, VnetSpec,
 };
 
 const PIP: &str = "microsoft.network/publicipaddresses";
@@ -234,6 +237,7 @@ impl Inventory {
                 pool: pool.clone(),
                 probe: r.probe.clone(),
                 floating_ip: r.floating_ip,
+                disable_outbound_snat: r.disable_outbound_snat,
             });
         }
         let mut nat_rules = Vec::new();
@@ -242,9 +246,7 @@ impl Inventory {
                 nat_rules.push(spec);
             }
         }
-        for (name, src) in &l.outbound_rules {
-            self.diag.warn(src, format!("outbound rule '{name}' of load balancer '{}' is not modelled: the scenario carries it by name and every answer about the pool's members says so (a caveat)", l.name));
-        }
+        let outbound_rules = self.outbound_rule_specs(l, &frontends, &pools, &rules, &everyone)?;
         Ok(Some(LoadBalancerSpec {
             name: l.name.clone(),
             sku: Some(l.sku),
@@ -253,8 +255,100 @@ impl Inventory {
             probes,
             rules,
             nat_rules,
-            outbound_rules: l.outbound_rules.iter().map(|(n, _)| n.clone()).collect(),
+            outbound_rules,
         }))
+    }
+
+    /// The outbound rules of `l` the scenario can carry: what Azure refuses is an error at its
+    /// field; a rule without a pool, or whose frontends are all left out, is a gap about the
+    /// members' VMs (their source to the Internet is then not what Azure gives them).
+    fn outbound_rule_specs(
+        &mut self,
+        l: &LbRec,
+        frontends: &[FrontendSpec],
+        pools: &[PoolSpec],
+        rules: &[LbRuleSpec],
+        members: &[String],
+    ) -> Res<Vec<OutboundRuleSpec>> {
+        let mut out = Vec::new();
+        for o in &l.outbound_rules {
+            if matches!(l.sku, LbSkuSpec::Basic) {
+                return Err(self.diag.invalid(
+                    &o.src,
+                    &o.name,
+                    format!("outbound rule '{}' of load balancer '{}': a Basic load balancer (no sku is Basic) has no outbound rules (Azure: \"Outbound Rules: Not available\" for Basic); valid: sku Standard", o.name, l.name),
+                ));
+            }
+            if let Some((n, at)) = &o.allocated_ports
+                && (!(0..=i64::from(SNAT_PORTS_PER_ADDRESS)).contains(n) || n % 8 != 0)
+            {
+                return Err(self.diag.invalid(at, &n.to_string(), "Azure rejects SNAT ports that are not a multiple of 8 or more than one address's 64,000; valid: 0 (the default allocation) or a multiple of 8 up to 64000"));
+            }
+            if let Some((n, at)) = &o.idle_timeout_minutes
+                && !(4..=120).contains(n)
+            {
+                return Err(self.diag.invalid(
+                    at,
+                    &n.to_string(),
+                    "outside Azure's outbound idle timeout range; valid: 4 to 120 minutes",
+                ));
+            }
+            let resource = format!("Microsoft.Network/loadBalancers/{}/outboundRules/{}", l.name, o.name);
+            let Some(pool) = &o.pool else {
+                let reason = format!(
+                    "outbound rule '{}' of load balancer '{}' has no backend pool, so it translates nothing; not imported",
+                    o.name, l.name
+                );
+                self.gap(CaveatKindSpec::UnresolvedReference, resource, &o.src, reason, members.to_vec())?;
+                continue;
+            };
+            let mut names = Vec::new();
+            for (f, at) in &o.frontends {
+                if let Some(rule) =
+                    rules.iter().find(|r| r.frontend.eq_ignore_ascii_case(f) && !r.disable_outbound_snat)
+                {
+                    return Err(self.diag.invalid(at, f, format!("outbound rule '{}': frontend '{f}' already gives outbound SNAT through load-balancing rule '{}', and Azure refuses an outbound rule that redefines it (\"Disable the outbound NAT of the load-balancing rule first\"); valid: disableOutboundSnat true on rule '{}', or another frontend", o.name, rule.name, rule.name)));
+                }
+                if frontends.iter().any(|x| x.name.eq_ignore_ascii_case(f)) {
+                    names.push(f.clone());
+                }
+            }
+            if names.is_empty() {
+                let reason = format!(
+                    "outbound rule '{}' of load balancer '{}' has none of its frontends in the scenario, so the source its pool's members take to the Internet is not known; not imported",
+                    o.name, l.name
+                );
+                self.gap(CaveatKindSpec::UnresolvedReference, resource, &o.src, reason, members.to_vec())?;
+                continue;
+            }
+            // Microsoft's known issue: a pool by IP address gets default outbound access instead.
+            if let Some(p) = l.pools.iter().find(|p| p.name.eq_ignore_ascii_case(pool))
+                && p.addresses.iter().any(|a| matches!(a, PoolAddressRec::Address { .. }))
+            {
+                let reason = format!(
+                    "pool '{}' of load balancer '{}' is configured by IP address, and Microsoft: \"When a backend pool is configured by IP address, it will behave as a Basic Load Balancer with default outbound enabled\"; nsgsim translates its members by outbound rule '{}' as for a pool of NICs, so their source to the Internet may differ",
+                    p.name, l.name, o.name
+                );
+                self.gap(CaveatKindSpec::Other, resource.clone(), &o.src, reason, members.to_vec())?;
+            }
+            let size =
+                pools.iter().find(|p| p.name.eq_ignore_ascii_case(pool)).map_or(0, |p| p.members.len());
+            if let Some((n, at)) = &o.allocated_ports
+                && n.unsigned_abs() * size as u64 > u64::from(SNAT_PORTS_PER_ADDRESS) * names.len() as u64
+            {
+                return Err(self.diag.invalid(at, &n.to_string(), format!("{n} ports for each of the {size} members of pool '{pool}' is more than the {} ports its {} frontend address(es) give, which Azure rejects; valid: fewer ports per member, or more frontends", u64::from(SNAT_PORTS_PER_ADDRESS) * names.len() as u64, names.len())));
+            }
+            out.push(OutboundRuleSpec {
+                name: o.name.clone(),
+                frontends: names,
+                pool: pool.clone(),
+                protocol: o.protocol,
+                allocated_outbound_ports: o.allocated_ports.as_ref().map(|(n, _)| *n).filter(|n| *n != 0),
+                idle_timeout_minutes: o.idle_timeout_minutes.as_ref().map(|(n, _)| *n),
+                enable_tcp_reset: o.tcp_reset,
+            });
+        }
+        Ok(out)
     }
 
     /// A frontend's spec; `None` (a gap) when its public IP or subnet is not in the input, which

@@ -77,6 +77,9 @@ pub(super) fn load_balancers(o: &mut String, lbs: &[LoadBalancerSpec]) {
                 if r.floating_ip {
                     line.push_str(", floating_ip: true");
                 }
+                if r.disable_outbound_snat {
+                    line.push_str(", disable_outbound_snat: true");
+                }
                 let _ = writeln!(o, "                {line}),");
             }
             o.push_str("            ],\n");
@@ -109,8 +112,27 @@ pub(super) fn load_balancers(o: &mut String, lbs: &[LoadBalancerSpec]) {
             o.push_str("            ],\n");
         }
         if !l.outbound_rules.is_empty() {
-            o.push_str("            // Outbound rules are not modelled: every answer about the pool's members says so.\n");
-            let _ = writeln!(o, "            outbound_rules: {},", list(&l.outbound_rules));
+            o.push_str("            outbound_rules: [\n");
+            for r in &l.outbound_rules {
+                let mut line = format!(
+                    "OutboundRule(name: {}, frontends: {}, pool: {}, protocol: {}",
+                    s(&r.name),
+                    list(&r.frontends),
+                    s(&r.pool),
+                    protocol(r.protocol)
+                );
+                if let Some(p) = r.allocated_outbound_ports {
+                    let _ = write!(line, ", allocated_outbound_ports: {p}");
+                }
+                if let Some(m) = r.idle_timeout_minutes {
+                    let _ = write!(line, ", idle_timeout_minutes: {m}");
+                }
+                if r.enable_tcp_reset {
+                    line.push_str(", enable_tcp_reset: true");
+                }
+                let _ = writeln!(o, "                {line}),");
+            }
+            o.push_str("            ],\n");
         }
         o.push_str("        ),\n");
     }

@@ -40,8 +40,8 @@ pub struct LbRec {
     pub rules: Vec<LbRuleRec>,
     /// Inbound NAT rules and inbound NAT pools.
     pub nat_rules: Vec<NatRuleRec>,
-    /// Outbound rules, by name, with where each is.
-    pub outbound_rules: Vec<(String, Src)>,
+    /// Outbound rules.
+    pub outbound_rules: Vec<OutboundRuleRec>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
@@ -122,6 +122,31 @@ pub struct LbRuleRec {
     pub probe: Option<String>,
     /// Floating IP.
     pub floating_ip: bool,
+    /// `disableOutboundSnat` (absent: false, Azure's default).
+    pub disable_outbound_snat: bool,
+    /// Where it is.
+    pub src: Src,
+}
+
+/// An outbound rule (`outboundRules`; Terraform's `azurerm_lb_outbound_rule`), each field with
+/// its ARM name's meaning; the builder checks what Azure refuses.
+#[derive(Debug)]
+pub struct OutboundRuleRec {
+    /// Its name.
+    pub name: String,
+    /// The names of its frontends (`frontendIPConfigurations`, each a reference), with where
+    /// each is.
+    pub frontends: Vec<(String, Src)>,
+    /// The backend pool's name (`backendAddressPool`).
+    pub pool: Option<String>,
+    /// `protocol`: Tcp, Udp or All.
+    pub protocol: LbProtocolSpec,
+    /// `allocatedOutboundPorts` (absent: `None`, Azure's default allocation), with where it is.
+    pub allocated_ports: Option<(i64, Src)>,
+    /// `idleTimeoutInMinutes` (absent: `None`, 4), with where it is.
+    pub idle_timeout_minutes: Option<(i64, Src)>,
+    /// `enableTcpReset` (absent: false).
+    pub tcp_reset: bool,
     /// Where it is.
     pub src: Src,
 }
@@ -244,11 +269,10 @@ impl Inventory {
         for (node, at) in self.named_items(p, "inboundNatPools", src, "inbound NAT pools")? {
             nat_rules.push(self.lb_nat_rule(node, at, true)?);
         }
-        let outbound_rules = self
-            .named_items(p, "outboundRules", src, "outbound rules")?
-            .into_iter()
-            .map(|(node, at)| (item_name(node), at))
-            .collect();
+        let mut outbound_rules = Vec::new();
+        for (node, at) in self.named_items(p, "outboundRules", src, "outbound rules")? {
+            outbound_rules.push(self.lb_outbound_rule(node, at)?);
+        }
         self.load_balancers.push(LbRec {
             name,
             sku,
@@ -403,6 +427,36 @@ impl Inventory {
             pool,
             probe: self.lb_part(rp, "probe", &rsrc)?,
             floating_ip: self.flag(rp, "enableFloatingIP", &rsrc, "load-balancing rule")?.unwrap_or(false),
+            disable_outbound_snat: self
+                .flag(rp, "disableOutboundSnat", &rsrc, "load-balancing rule")?
+                .unwrap_or(false),
+            src: at,
+        })
+    }
+
+    fn lb_outbound_rule(&mut self, node: &Node, at: Src) -> Res<OutboundRuleRec> {
+        let (op, osrc) = self.child_props(node, &at, "an outbound rule")?;
+        let frontends = self
+            .references(op, "frontendIPConfigurations", &osrc, "frontend references")?
+            .into_iter()
+            .map(|(r, s)| (r.name().to_string(), s))
+            .collect();
+        let number = |this: &Self, field: &str, valid: &str| -> Res<Option<(i64, Src)>> {
+            let Some(text) = this.string(op, field, &osrc)? else { return Ok(None) };
+            let at = member(op, field, &osrc).1;
+            match text.trim().parse::<i64>() {
+                Ok(n) => Ok(Some((n, at))),
+                Err(_) => Err(this.diag.invalid(&at, &text, format!("not a whole number; valid: {valid}"))),
+            }
+        };
+        Ok(OutboundRuleRec {
+            name: item_name(node),
+            frontends,
+            pool: self.lb_part(op, "backendAddressPool", &osrc)?,
+            protocol: self.lb_protocol(op, &osrc)?,
+            allocated_ports: number(self, "allocatedOutboundPorts", "0 or a multiple of 8 up to 64000")?,
+            idle_timeout_minutes: number(self, "idleTimeoutInMinutes", "4 to 120")?,
+            tcp_reset: self.flag(op, "enableTcpReset", &osrc, "outbound rule")?.unwrap_or(false),
             src: at,
         })
     }

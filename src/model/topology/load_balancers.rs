@@ -19,7 +19,8 @@ impl Topology {
     /// the load balancer must match"); a private frontend outside its subnet or on an address a
     /// NIC has; a backend member missing or in another VNet than the pool's first member; an HA
     /// ports rule on a public or Basic load balancer (HA ports are a feature of internal Standard
-    /// load balancers); an index (frontend, pool, probe) out of range.
+    /// load balancers); an index (frontend, pool, probe) out of range; what
+    /// [`LoadBalancer::outbound_rule_problem`] finds in an outbound rule.
     pub fn add_load_balancer(&mut self, lb: LoadBalancer) -> Result<LoadBalancerId, TopologyError> {
         if self.load_balancers.iter().any(|l| l.name.eq_ignore_ascii_case(&lb.name)) {
             return Err(TopologyError::DuplicateName { kind: "load balancer", name: lb.name });
@@ -145,6 +146,9 @@ impl Topology {
                 _ => {}
             }
         }
+        if let Some(problem) = (0..lb.outbound_rules.len()).find_map(|i| lb.outbound_rule_problem(i)) {
+            return Err(requirement(problem.problem));
+        }
         self.load_balancers.push(lb);
         Ok(LoadBalancerId(self.load_balancers.len() as u32 - 1))
     }
@@ -224,7 +228,7 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ip, small};
-    use crate::model::load_balancer::{BackendPool, Frontend, LbProtocol, LbRule};
+    use crate::model::load_balancer::{BackendPool, Frontend, LbProtocol, LbRule, OutboundRule};
     use crate::model::{LbSku, LoadBalancer, PublicIpSku, TopologyError};
 
     use super::*;
@@ -245,10 +249,72 @@ mod tests {
                 pool: 0,
                 probe: None,
                 floating_ip: false,
+                disable_outbound_snat: false,
             }],
             nat_rules: Vec::new(),
             outbound_rules: Vec::new(),
         }
+    }
+
+    fn outbound(frontends: Vec<usize>) -> OutboundRule {
+        OutboundRule {
+            name: "egress".into(),
+            frontends,
+            pool: 0,
+            protocol: LbProtocol::All,
+            allocated_ports: 0,
+            idle_timeout_minutes: 4,
+            tcp_reset: false,
+        }
+    }
+
+    #[test]
+    fn azure_refuses_outbound_rules_it_cannot_program() {
+        let (mut t, _v, s) = small();
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let member = BackendMember { nic, config: 0 };
+        let std_ip = t.add_public_ip("std", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
+        let public = lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]);
+        let field = |l: &LoadBalancer| l.outbound_rule_problem(0).map(|p| p.field);
+        // The load-balancing rule still SNATs through the frontend: the outbound rule would
+        // redefine it.
+        let mut clash = public.clone();
+        clash.outbound_rules.push(outbound(vec![0]));
+        assert_eq!(field(&clash), Some("frontends"));
+        assert!(matches!(t.add_load_balancer(clash.clone()), Err(TopologyError::Requirement { .. })));
+        let mut good = clash.clone();
+        good.rules[0].disable_outbound_snat = true;
+        assert_eq!(good.outbound_rule_problem(0), None);
+        type Change = fn(&mut OutboundRule);
+        let changes: [(Change, &str); 7] = [
+            (|r| r.frontends.clear(), "frontends"),
+            (|r| r.frontends = vec![3], "frontends"),
+            (|r| r.pool = 2, "pool"),
+            (|r| r.allocated_ports = 1020, "allocated_outbound_ports"),
+            (|r| r.allocated_ports = 64_008, "allocated_outbound_ports"),
+            (|r| r.idle_timeout_minutes = 3, "idle_timeout_minutes"),
+            (|r| r.idle_timeout_minutes = 121, "idle_timeout_minutes"),
+        ];
+        for (change, at) in changes {
+            let mut bad = good.clone();
+            change(&mut bad.outbound_rules[0]);
+            assert_eq!(field(&bad), Some(at), "{:?}", bad.outbound_rules[0]);
+        }
+        // 64,000 ports for the pool's one member fits one address exactly.
+        let mut all = good.clone();
+        all.outbound_rules[0].allocated_ports = 64_000;
+        assert_eq!(all.outbound_rule_problem(0), None);
+        // Basic: no outbound rules at all.
+        let mut basic = good.clone();
+        basic.sku = LbSku::Basic;
+        assert_eq!(field(&basic), Some(""));
+        // A private frontend translates to nothing public.
+        let private = FrontendAddress::Private { subnet: s, address: ip("10.0.1.10") };
+        let mut internal = lb(LbSku::Standard, private, vec![member]);
+        internal.outbound_rules.push(outbound(vec![0]));
+        assert_eq!(field(&internal), Some("frontends"));
+        let id = t.add_load_balancer(good).expect("a valid outbound rule");
+        assert_eq!(t.load_balancer(id).outbound_rules.len(), 1);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 
 use std::net::IpAddr;
 
-use crate::model::{BastionId, NicId, PublicIpId, PublicIpSku, Site, SubnetId, Topology, VnetId};
+use crate::model::{
+    BastionId, LoadBalancerId, NicId, PublicIpId, PublicIpSku, Site, SubnetId, Topology, VnetId,
+};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
+use super::outbound::{NoOutbound, OutboundSource, SnatBy, outbound_source};
 use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
 use super::{Hop, HopKind, PolicyCache, Trace};
@@ -95,10 +98,22 @@ pub(in crate::path) enum Position {
 pub(in crate::path) enum Egress {
     /// A public IP of the sender (the VM's own, or the firewall's): the source becomes it.
     Public(IpAddr),
+    /// A load balancer's frontend, by its outbound rule or load-balancing rule (`path::outbound`).
+    LoadBalancer {
+        /// The sending NIC.
+        nic: NicId,
+        /// The load balancer.
+        lb: LoadBalancerId,
+        /// The rule that translates.
+        by: SnatBy,
+        /// The frontend whose address becomes the source.
+        frontend: usize,
+    },
     /// No public IP, in a subnet with default outbound access: an implicit Microsoft address.
     DefaultOutbound,
-    /// No public IP, in a private subnet (`defaultOutboundAccess` false): no way out.
-    NoOutbound,
+    /// No way out: a private subnet (`defaultOutboundAccess` false), or a Standard load
+    /// balancer's member that nothing translates (with the NIC).
+    NoOutbound(NoOutbound, Option<NicId>),
     /// A sender outside Azure's VNets (an Internet or on-premises client): the source is kept.
     Keep,
 }
@@ -255,20 +270,30 @@ impl Walk<'_> {
         ))
     }
 
-    /// How a sender at `position` leaves for the Internet when it does so directly.
-    pub(in crate::path) fn egress(&self, source: Source, position: Position) -> Egress {
+    /// How a sender at `position` leaves for the Internet with `protocol` when it does so
+    /// directly: a NIC as `path::outbound` decides; a host of a subnet that is not a modelled
+    /// NIC by default outbound access unless the subnet is private.
+    pub(in crate::path) fn egress(&self, source: Source, position: Position, protocol: IpProtocol) -> Egress {
         let t = self.topology;
         let subnet = match (source, position) {
             (Source::Nic(n), _) => {
-                if let Some(p) = t.nic(n).public_ip {
-                    return Egress::Public(t.public_ip(p).address);
-                }
-                t.nic(n).subnet
+                return match outbound_source(t, n, protocol) {
+                    OutboundSource::InstancePublicIp(p) => Egress::Public(t.public_ip(p).address),
+                    OutboundSource::LoadBalancer { lb, by, frontend } => {
+                        Egress::LoadBalancer { nic: n, lb, by, frontend }
+                    }
+                    OutboundSource::DefaultOutbound => Egress::DefaultOutbound,
+                    OutboundSource::None(why) => Egress::NoOutbound(why, Some(n)),
+                };
             }
             (_, Position::Subnet(s)) => s,
             _ => return Egress::Keep,
         };
-        if t.subnet(subnet).default_outbound_access { Egress::DefaultOutbound } else { Egress::NoOutbound }
+        if t.subnet(subnet).default_outbound_access {
+            Egress::DefaultOutbound
+        } else {
+            Egress::NoOutbound(NoOutbound::PrivateSubnet, None)
+        }
     }
 
     fn start(&mut self, req: &FlowRequest) -> bool {
@@ -328,7 +353,7 @@ impl Walk<'_> {
         if !leaves {
             return false;
         }
-        let egress = self.egress(req.source, position);
+        let egress = self.egress(req.source, position, flow.protocol);
         self.deliver(flow, position, egress)
     }
 

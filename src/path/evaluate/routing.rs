@@ -5,10 +5,11 @@ use crate::model::{SubnetId, VnetId};
 use crate::net::Flow;
 use crate::nsg::Access;
 
+use super::super::outbound::{NoOutbound, no_snat_reason, protocol_name, snat_detail};
 use super::super::route::{self, Hop as RouteHop};
-use super::super::{HopKind, PolicyCache};
+use super::super::{Hop, HopKind, PolicyCache};
 use super::resolve::vnet_names;
-use super::{DEFAULT_OUTBOUND_ADDRESS, Egress, Position, Walk};
+use super::{DEFAULT_OUTBOUND_ADDRESS, Egress, Position, Walk, hop};
 
 impl Walk<'_> {
     pub(super) fn route_from_subnet(&mut self, flow: Flow, subnet: SubnetId, egress: Egress) -> bool {
@@ -134,10 +135,26 @@ impl Walk<'_> {
                         ),
                     );
                 }
+                let mut snat_hop = None;
                 let (src, how) = match egress {
                     Egress::Public(a) if a == flow.src => (a, String::new()),
                     Egress::Public(a) => {
                         (a, format!("; outbound SNAT: the source becomes the public IP {a}"))
+                    }
+                    Egress::LoadBalancer { nic, lb, by, frontend } => {
+                        let (rule, detail) = snat_detail(t, nic, lb, by, frontend, flow.protocol);
+                        let name = t.load_balancer(lb).name.clone();
+                        snat_hop = Some(Hop {
+                            rule: Some(rule),
+                            ..hop(HopKind::LoadBalancer, &name, Access::Allow, detail)
+                        });
+                        let address = t.frontend_address(lb, frontend);
+                        (
+                            address,
+                            format!(
+                                "; outbound SNAT through load balancer '{name}': the source becomes its frontend address {address} (the load-balancer hop says by which rule)"
+                            ),
+                        )
                     }
                     Egress::DefaultOutbound => (
                         DEFAULT_OUTBOUND_ADDRESS,
@@ -145,7 +162,19 @@ impl Walk<'_> {
                             "; no public IP, so default outbound access: the source becomes an implicit Microsoft public address (nsgsim shows it as {DEFAULT_OUTBOUND_ADDRESS}; model choice, see docs/fidelity.md)"
                         ),
                     ),
-                    Egress::NoOutbound => {
+                    Egress::NoOutbound(NoOutbound::StandardLoadBalancer(lb), Some(nic)) => {
+                        let l = t.load_balancer(lb);
+                        let detail = format!(
+                            "to {}: {via}: nic '{}' belongs to Standard load balancer '{}', so it has no default outbound access (\"An outbound scenario must be explicitly created\"), and no load balancer translates its {} traffic: {}; add an outbound rule (protocol All), a public IP on the NIC, or a NAT gateway",
+                            flow.dst,
+                            t.nic(nic).name,
+                            l.name,
+                            protocol_name(flow.protocol),
+                            no_snat_reason(t, nic, lb, flow.protocol)
+                        );
+                        return self.push(HopKind::LoadBalancer, l.name.clone(), Access::Deny, detail);
+                    }
+                    Egress::NoOutbound(..) => {
                         return self.deny(
                             HopKind::Route,
                             where_,
@@ -157,6 +186,9 @@ impl Walk<'_> {
                     Egress::Keep => (flow.src, String::new()),
                 };
                 self.push(HopKind::Route, where_, Access::Allow, format!("to {}: {via}{how}", flow.dst));
+                if let Some(h) = snat_hop {
+                    self.hops.push(h);
+                }
                 let out = Flow { src, ..flow };
                 match t.public_ip_by_address(flow.dst) {
                     Some(p) => self.arrive_public(out, p),

@@ -588,8 +588,7 @@ impl Loader<'_> {
         }
 
         self.item(&[], || self.unambiguous_names(&file));
-        let mut caveats = self.item(&[], || self.caveats(&file.caveats, &t)).unwrap_or_default();
-        caveats.extend(super::load_lb::outbound_rule_caveats(&t));
+        let caveats = self.item(&[], || self.caveats(&file.caveats, &t)).unwrap_or_default();
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();

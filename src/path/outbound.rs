@@ -1,0 +1,420 @@
+//! Where a VM's traffic to the Internet gets its public source address: the decision among
+//! Azure's ways out, and the trace hop that names the load balancer rule translating it.
+//!
+//! The order, quoted in docs/fidelity.md ("Outbound connectivity through a load balancer"):
+//! 1. the IP configuration's own public IP: "Azure uses the public IP assigned to the IP
+//!    configuration of the instance's NIC for all outbound flows. [...] It doesn't matter
+//!    whether the VM is load balanced or not. This scenario takes precedence over the others",
+//!    and "Outbound rules will only be followed if the backend VM doesn't have an
+//!    instance-level public IP address" (a NAT gateway, which would come first, is not
+//!    modelled);
+//! 2. an outbound rule of a Standard public load balancer whose pool holds the NIC's primary IP
+//!    configuration, for the rule's protocols (TCP, UDP or both; never ICMP): the source becomes
+//!    the rule's first frontend address ("frontend IPs are consumed one at a time");
+//! 3. a load-balancing rule of a public load balancer whose outbound SNAT is not disabled
+//!    ("Load-balancing rules provide automatic programming of outbound NAT"), for the rule's
+//!    protocol ("the automatic outbound NAT provided matches the transport protocol of the
+//!    load-balancing rule"): the source becomes the rule's frontend address;
+//! 4. none of those, and the NIC's primary IP configuration belongs to a Standard load balancer
+//!    (a pool member or a NAT rule's target): no way out ("An outbound scenario must be
+//!    explicitly created"; "Outbound connectivity isn't available for an internal standard load
+//!    balancer until it has been explicitly declared"; "When only inbound NAT rules are used, no
+//!    outbound NAT is provided");
+//! 5. otherwise default outbound access, unless the subnet is private.
+//!
+//! Only the primary IP configuration counts: "Outbound rules can only be applied to primary IPv4
+//! configuration of a NIC", and "Secondary IP configurations of a network interface don't
+//! provide outbound communication (unless a public IP is associated to it) via a load balancer".
+//! Which of two load balancers wins when both would translate (Azure allows one public load
+//! balancer per IP configuration, so only an odd estate has two) is the first declared: a
+//! **model choice**, as is preferring an outbound rule to a load-balancing rule's SNAT.
+
+use crate::ids::{NicId, PublicIpId};
+use crate::model::{BackendMember, FrontendAddress, LbProtocol, LbSku, LoadBalancerId, NatTarget, Topology};
+use crate::net::IpProtocol;
+
+/// Which setting of a load balancer translates the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnatBy {
+    /// An outbound rule (index into the load balancer's `outbound_rules`).
+    OutboundRule(usize),
+    /// A load-balancing rule whose outbound SNAT is not disabled (index into its `rules`).
+    LbRule(usize),
+}
+
+/// Why a NIC has no way to the Internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoOutbound {
+    /// No public IP, in a private subnet (`default_outbound_access: false`), and no load
+    /// balancer translates it.
+    PrivateSubnet,
+    /// Its primary IP configuration belongs to Standard load balancer `lb`, which takes away
+    /// default outbound access, and nothing of a load balancer translates this protocol for it.
+    StandardLoadBalancer(LoadBalancerId),
+}
+
+/// How traffic from a NIC to a public address gets its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboundSource {
+    /// The NIC's own (instance-level) public IP.
+    InstancePublicIp(PublicIpId),
+    /// A load balancer's frontend, by an outbound rule or a load-balancing rule.
+    LoadBalancer {
+        /// The load balancer.
+        lb: LoadBalancerId,
+        /// The rule that translates.
+        by: SnatBy,
+        /// The frontend whose address becomes the source (index into its frontends).
+        frontend: usize,
+    },
+    /// Default outbound access: an implicit Microsoft address.
+    DefaultOutbound,
+    /// No way out.
+    None(NoOutbound),
+}
+
+/// Whether a load balancer's outbound SNAT for `protocol` translates `flow`'s protocol: TCP and
+/// UDP only ("Load balancer doesn't support ICMP for outbound NAT, the only supported protocols
+/// are TCP and UDP").
+pub fn translates(protocol: LbProtocol, flow: IpProtocol) -> bool {
+    let transport = flow == IpProtocol::TCP || flow == IpProtocol::UDP;
+    transport && protocol.matches(flow)
+}
+
+/// How `nic`'s traffic of `protocol` to a public address gets its source (see the module's
+/// order).
+pub fn outbound_source(t: &Topology, nic: NicId, protocol: IpProtocol) -> OutboundSource {
+    let n = t.nic(nic);
+    if let Some(p) = n.public_ip {
+        return OutboundSource::InstancePublicIp(p);
+    }
+    let member = BackendMember { nic, config: 0 };
+    for id in t.load_balancer_ids() {
+        let l = t.load_balancer(id);
+        if let Some(i) = l
+            .outbound_rules
+            .iter()
+            .position(|r| l.pool_has(r.pool, member) && translates(r.protocol, protocol))
+            && let Some(&frontend) = l.outbound_rules[i].frontends.first()
+        {
+            return OutboundSource::LoadBalancer { lb: id, by: SnatBy::OutboundRule(i), frontend };
+        }
+    }
+    for id in t.load_balancer_ids() {
+        let l = t.load_balancer(id);
+        let snat = l.rules.iter().position(|r| {
+            !r.disable_outbound_snat
+                && matches!(l.frontends[r.frontend].address, FrontendAddress::Public(_))
+                && l.pool_has(r.pool, member)
+                && translates(r.protocol, protocol)
+        });
+        if let Some(i) = snat {
+            return OutboundSource::LoadBalancer {
+                lb: id,
+                by: SnatBy::LbRule(i),
+                frontend: l.rules[i].frontend,
+            };
+        }
+    }
+    if let Some(lb) = standard_load_balancer_of(t, member) {
+        return OutboundSource::None(NoOutbound::StandardLoadBalancer(lb));
+    }
+    if t.subnet(n.subnet).default_outbound_access {
+        OutboundSource::DefaultOutbound
+    } else {
+        OutboundSource::None(NoOutbound::PrivateSubnet)
+    }
+}
+
+/// The first Standard load balancer `member` belongs to: in one of its pools, or the target of
+/// one of its inbound NAT rules.
+fn standard_load_balancer_of(t: &Topology, member: BackendMember) -> Option<LoadBalancerId> {
+    t.load_balancer_ids().find(|&id| {
+        let l = t.load_balancer(id);
+        l.sku == LbSku::Standard
+            && ((0..l.pools.len()).any(|p| l.pool_has(p, member))
+                || l.nat_rules.iter().any(|r| r.target == NatTarget::Member(member)))
+    })
+}
+
+/// The trace's sentence for a translation by `lb`'s rule `by` to `frontend`, for `nic`'s
+/// traffic of `protocol`: the rule's name and the sentence.
+pub(in crate::path) fn snat_detail(
+    t: &Topology,
+    nic: NicId,
+    lb: LoadBalancerId,
+    by: SnatBy,
+    frontend: usize,
+    protocol: IpProtocol,
+) -> (String, String) {
+    let l = t.load_balancer(lb);
+    let n = t.nic(nic);
+    let fe = &l.frontends[frontend].name;
+    let address = t.frontend_address(lb, frontend);
+    let proto = protocol_name(protocol);
+    match by {
+        SnatBy::OutboundRule(i) => {
+            let r = &l.outbound_rules[i];
+            let ports = match r.allocated_ports {
+                0 => "SNAT ports per member: Azure's default allocation by pool size".to_string(),
+                p => format!("{p} SNAT ports per member"),
+            };
+            let reset = if r.tcp_reset { ", TCP reset on idle" } else { "" };
+            let others = if r.frontends.len() > 1 {
+                let names: Vec<String> = r
+                    .frontends
+                    .iter()
+                    .map(|&f| format!("'{}' {}", l.frontends[f].name, t.frontend_address(lb, f)))
+                    .collect();
+                format!(
+                    "; of its frontends {}, nsgsim shows the first: Azure uses them one at a time, the next when the first's ports run out (model choice)",
+                    names.join(", ")
+                )
+            } else {
+                String::new()
+            };
+            let detail = format!(
+                "outbound rule '{}' of load balancer '{}' ({} SKU, protocol {}) translates {proto} from nic '{}' ({}, pool '{}') to frontend '{fe}' {address}, so the receiver sees {address} as the source (\"An outbound rule configures outbound NAT for all virtual machines identified by the backend pool to be translated to the frontend\"); {ports}; idle timeout {} minutes{reset}{others}",
+                r.name,
+                l.name,
+                l.sku,
+                r.protocol,
+                n.name,
+                n.private_ip,
+                l.pools[r.pool].name,
+                r.idle_timeout_minutes
+            );
+            (r.name.clone(), detail)
+        }
+        SnatBy::LbRule(i) => {
+            let r = &l.rules[i];
+            let detail = format!(
+                "load-balancing rule '{}' of load balancer '{}' ({} SKU) does not disable outbound SNAT (disable_outbound_snat false, Azure's default), so it translates {proto} from its pool '{}' too: nic '{}' ({}) leaves as frontend '{fe}' {address}, which the receiver sees as the source (\"Load-balancing rules provide automatic programming of outbound NAT\"; Microsoft recommends an outbound rule instead)",
+                r.name, l.name, l.sku, l.pools[r.pool].name, n.name, n.private_ip
+            );
+            (r.name.clone(), detail)
+        }
+    }
+}
+
+/// Why nothing of Standard load balancer `lb` (or another load balancer) translates `nic`'s
+/// traffic of `protocol`: the clause after "nothing translates it", for the trace.
+pub(in crate::path) fn no_snat_reason(
+    t: &Topology,
+    nic: NicId,
+    lb: LoadBalancerId,
+    protocol: IpProtocol,
+) -> String {
+    if protocol != IpProtocol::TCP && protocol != IpProtocol::UDP {
+        return "a load balancer translates TCP and UDP only (\"Load balancer doesn't support ICMP for outbound NAT, the only supported protocols are TCP and UDP\")".into();
+    }
+    let member = BackendMember { nic, config: 0 };
+    let mut partial = Vec::new();
+    for id in t.load_balancer_ids() {
+        let l = t.load_balancer(id);
+        for r in l.outbound_rules.iter().filter(|r| l.pool_has(r.pool, member)) {
+            partial
+                .push(format!("outbound rule '{}' of '{}' translates {} only", r.name, l.name, r.protocol));
+        }
+        for r in l.rules.iter().filter(|r| {
+            !r.disable_outbound_snat
+                && matches!(l.frontends[r.frontend].address, FrontendAddress::Public(_))
+                && l.pool_has(r.pool, member)
+        }) {
+            partial.push(format!(
+                "load-balancing rule '{}' of '{}' translates {} only (\"the automatic outbound NAT provided matches the transport protocol of the load-balancing rule\")",
+                r.name, l.name, r.protocol
+            ));
+        }
+    }
+    if !partial.is_empty() {
+        return partial.join("; ");
+    }
+    let l = t.load_balancer(lb);
+    if l.is_internal() {
+        "it is internal (\"Outbound connectivity isn't available for an internal standard load balancer until it has been explicitly declared\")".into()
+    } else {
+        "it has no outbound rule for the NIC's pool, and no load-balancing rule of it translates (outbound SNAT disabled, or only inbound NAT rules: \"When only inbound NAT rules are used, no outbound NAT is provided\")".into()
+    }
+}
+
+/// A protocol's name in the trace's sentences.
+pub(in crate::path) fn protocol_name(p: IpProtocol) -> &'static str {
+    match p {
+        IpProtocol::TCP => "TCP",
+        IpProtocol::UDP => "UDP",
+        IpProtocol::ICMP => "ICMP",
+        _ => "IP",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        BackendPool, Frontend, LbRule, LoadBalancer, NatRule, OutboundRule, PublicIpSku, SubnetId,
+    };
+    use crate::path::testing::{ip, net, vm};
+
+    /// A VNet with subnet `web` (private when `private`) and vm-a, vm-b in it; a Standard public
+    /// IP `lb-pip` (20.0.0.10) for a load balancer.
+    fn estate(private: bool) -> (Topology, SubnetId, [NicId; 2], crate::model::PublicIpId) {
+        let mut t = Topology::new();
+        let v = t.add_vnet("vnet", vec![net("10.0.0.0/16")]).expect("vnet");
+        let s = t.add_subnet(v, "web", net("10.0.1.0/24")).expect("subnet");
+        t.set_subnet_default_outbound_access(s, !private);
+        let a = vm(&mut t, "vm-a", s, "10.0.1.4", None);
+        let b = vm(&mut t, "vm-b", s, "10.0.1.5", None);
+        let pip = t.add_public_ip("lb-pip", ip("20.0.0.10"), PublicIpSku::Standard).expect("pip");
+        (t, s, [a, b], pip)
+    }
+
+    fn rule(snat: bool) -> LbRule {
+        LbRule {
+            name: "http".into(),
+            frontend: 0,
+            protocol: LbProtocol::Tcp,
+            frontend_port: 80,
+            backend_port: 80,
+            pool: 0,
+            probe: None,
+            floating_ip: false,
+            disable_outbound_snat: !snat,
+        }
+    }
+
+    fn outbound(protocol: LbProtocol) -> OutboundRule {
+        OutboundRule {
+            name: "egress".into(),
+            frontends: vec![0],
+            pool: 0,
+            protocol,
+            allocated_ports: 0,
+            idle_timeout_minutes: 4,
+            tcp_reset: false,
+        }
+    }
+
+    fn lb(
+        frontend: FrontendAddress,
+        members: Vec<NicId>,
+        rules: Vec<LbRule>,
+        out: Vec<OutboundRule>,
+    ) -> LoadBalancer {
+        LoadBalancer {
+            name: "lb".into(),
+            sku: LbSku::Standard,
+            frontends: vec![Frontend { name: "fe".into(), address: frontend }],
+            pools: vec![BackendPool {
+                name: "web".into(),
+                members: members.into_iter().map(|nic| BackendMember { nic, config: 0 }).collect(),
+            }],
+            probes: Vec::new(),
+            rules,
+            nat_rules: Vec::new(),
+            outbound_rules: out,
+        }
+    }
+
+    #[test]
+    fn an_outbound_rule_translates_its_pool_for_its_protocols_only() {
+        let (mut t, _, [a, b], pip) = estate(true);
+        let id = t
+            .add_load_balancer(lb(
+                FrontendAddress::Public(pip),
+                vec![a],
+                vec![rule(false)],
+                vec![outbound(LbProtocol::Tcp)],
+            ))
+            .expect("lb");
+        let by_rule = OutboundSource::LoadBalancer { lb: id, by: SnatBy::OutboundRule(0), frontend: 0 };
+        assert_eq!(outbound_source(&t, a, IpProtocol::TCP), by_rule);
+        // UDP: the member is a Standard load balancer's, so no default outbound access either.
+        assert_eq!(
+            outbound_source(&t, a, IpProtocol::UDP),
+            OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
+        );
+        assert!(no_snat_reason(&t, a, id, IpProtocol::UDP).contains("translates Tcp only"));
+        // ICMP is never translated, even by a rule for All.
+        assert!(!translates(LbProtocol::All, IpProtocol::ICMP));
+        assert!(no_snat_reason(&t, a, id, IpProtocol::ICMP).contains("doesn't support ICMP"));
+        // vm-b is in no pool: the private subnet leaves it without a way out.
+        assert_eq!(outbound_source(&t, b, IpProtocol::TCP), OutboundSource::None(NoOutbound::PrivateSubnet));
+    }
+
+    #[test]
+    fn the_vms_own_public_ip_takes_precedence_over_the_load_balancer() {
+        let (mut t, _, [a, _], pip) = estate(true);
+        let own = t.add_public_ip("vm-a-pip", ip("20.0.0.20"), PublicIpSku::Standard).expect("pip");
+        t.associate_public_ip(a, own).expect("free");
+        t.add_load_balancer(lb(
+            FrontendAddress::Public(pip),
+            vec![a],
+            vec![rule(false)],
+            vec![outbound(LbProtocol::All)],
+        ))
+        .expect("lb");
+        assert_eq!(outbound_source(&t, a, IpProtocol::TCP), OutboundSource::InstancePublicIp(own));
+    }
+
+    #[test]
+    fn a_load_balancing_rule_snats_for_its_protocol_unless_disabled() {
+        let (mut t, _, [a, _], pip) = estate(false);
+        let id = t
+            .add_load_balancer(lb(FrontendAddress::Public(pip), vec![a], vec![rule(true)], Vec::new()))
+            .expect("lb");
+        assert_eq!(
+            outbound_source(&t, a, IpProtocol::TCP),
+            OutboundSource::LoadBalancer { lb: id, by: SnatBy::LbRule(0), frontend: 0 }
+        );
+        // The subnet has default outbound access, but a Standard load balancer's member does not.
+        assert_eq!(
+            outbound_source(&t, a, IpProtocol::UDP),
+            OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
+        );
+    }
+
+    #[test]
+    fn an_internal_standard_load_balancer_takes_default_outbound_access_away_and_basic_does_not() {
+        let (mut t, s, [a, b], _) = estate(false);
+        let private = FrontendAddress::Private { subnet: s, address: ip("10.0.1.10") };
+        let id = t.add_load_balancer(lb(private, vec![a], vec![rule(true)], Vec::new())).expect("lb");
+        assert_eq!(
+            outbound_source(&t, a, IpProtocol::TCP),
+            OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
+        );
+        assert!(no_snat_reason(&t, a, id, IpProtocol::TCP).contains("internal"));
+        let mut basic = lb(
+            FrontendAddress::Private { subnet: s, address: ip("10.0.1.11") },
+            vec![b],
+            vec![rule(true)],
+            Vec::new(),
+        );
+        basic.name = "basic".into();
+        basic.sku = LbSku::Basic;
+        t.add_load_balancer(basic).expect("basic");
+        assert_eq!(outbound_source(&t, b, IpProtocol::TCP), OutboundSource::DefaultOutbound);
+    }
+
+    #[test]
+    fn a_nat_rule_alone_gives_no_outbound() {
+        let (mut t, _, [a, _], pip) = estate(false);
+        let mut l = lb(FrontendAddress::Public(pip), Vec::new(), Vec::new(), Vec::new());
+        l.nat_rules.push(NatRule {
+            name: "ssh".into(),
+            frontend: 0,
+            protocol: LbProtocol::Tcp,
+            frontend_port_start: 50022,
+            frontend_port_end: 50022,
+            backend_port: 22,
+            target: NatTarget::Member(BackendMember { nic: a, config: 0 }),
+            floating_ip: false,
+        });
+        let id = t.add_load_balancer(l).expect("lb");
+        assert_eq!(
+            outbound_source(&t, a, IpProtocol::TCP),
+            OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
+        );
+        assert!(no_snat_reason(&t, a, id, IpProtocol::TCP).contains("only inbound NAT rules"));
+    }
+}

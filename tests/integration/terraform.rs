@@ -199,7 +199,7 @@ fn the_fixtures_have_the_shape_of_the_real_plans() {
 fn lb_plan_with_http(access: &str) -> String {
     let text = std::fs::read_to_string(data("lb-plan.json")).expect("fixture");
     let mut plan: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let mut set = |values: &mut serde_json::Value| {
+    let set = |values: &mut serde_json::Value| {
         for rule in values["security_rule"].as_array_mut().into_iter().flatten() {
             if rule["name"] == "http" {
                 rule["access"] = access.into();

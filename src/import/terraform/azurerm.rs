@@ -4,7 +4,8 @@
 //! The translations themselves are one file per area: [`super::network`] (virtual networks,
 //! subnets, peerings, route tables, VPN gateways), [`super::security`] (NSGs, their rules, ASGs),
 //! [`super::compute`] (NICs, public IPs, VMs, Bastion) and [`super::firewall`] (Azure Firewall,
-//! Firewall Policy, IP groups); [`super::fold`] folds the association resources into what they
+//! Firewall Policy, IP groups), [`super::load_balancer`] (load balancers and their parts);
+//! [`super::fold`] folds the association resources into what they
 //! associate. The attribute names are those of the azurerm provider's documentation (docs/
 //! engineers.md lists them with the Azure property each becomes).
 
@@ -51,6 +52,21 @@ pub const GATEWAY: &str = "Microsoft.Network/virtualNetworkGateways";
 pub const LOCAL_GATEWAY: &str = "Microsoft.Network/localNetworkGateways";
 /// `Microsoft.Network/connections`.
 pub const CONNECTION: &str = "Microsoft.Network/connections";
+
+/// `Microsoft.Network/loadBalancers`.
+pub const LB: &str = "Microsoft.Network/loadBalancers";
+/// `Microsoft.Network/loadBalancers/backendAddressPools`.
+pub const LB_POOL: &str = "Microsoft.Network/loadBalancers/backendAddressPools";
+/// `Microsoft.Network/loadBalancers/probes`.
+pub const LB_PROBE: &str = "Microsoft.Network/loadBalancers/probes";
+/// `Microsoft.Network/loadBalancers/loadBalancingRules`.
+pub const LB_RULE: &str = "Microsoft.Network/loadBalancers/loadBalancingRules";
+/// `Microsoft.Network/loadBalancers/inboundNatRules`.
+pub const LB_NAT_RULE: &str = "Microsoft.Network/loadBalancers/inboundNatRules";
+/// `Microsoft.Network/loadBalancers/inboundNatPools`.
+pub const LB_NAT_POOL: &str = "Microsoft.Network/loadBalancers/inboundNatPools";
+/// `Microsoft.Network/loadBalancers/outboundRules`.
+pub const LB_OUTBOUND: &str = "Microsoft.Network/loadBalancers/outboundRules";
 
 /// `Microsoft.Network/networkManagers`.
 pub const NETWORK_MANAGER: &str = "Microsoft.Network/networkManagers";
@@ -106,6 +122,15 @@ pub const MAPPINGS: &[Mapping] = &[
     m("azurerm_virtual_network_gateway", GATEWAY, &["name"]),
     m("azurerm_local_network_gateway", LOCAL_GATEWAY, &["name"]),
     m("azurerm_virtual_network_gateway_connection", CONNECTION, &["name"]),
+    // A load balancer's parts are folded into it (`super::load_balancer`); their ids are
+    // Azure's ids of the parts, which rules and NIC associations refer to.
+    m("azurerm_lb", LB, &["name"]),
+    m("azurerm_lb_backend_address_pool", LB_POOL, &["@loadbalancer_id", "name"]),
+    m("azurerm_lb_probe", LB_PROBE, &["@loadbalancer_id", "name"]),
+    m("azurerm_lb_rule", LB_RULE, &["@loadbalancer_id", "name"]),
+    m("azurerm_lb_nat_rule", LB_NAT_RULE, &["@loadbalancer_id", "name"]),
+    m("azurerm_lb_nat_pool", LB_NAT_POOL, &["@loadbalancer_id", "name"]),
+    m("azurerm_lb_outbound_rule", LB_OUTBOUND, &["@loadbalancer_id", "name"]),
     // `@@attr`: every name of the parent the reference `attr` names (a nested parent).
     m("azurerm_network_manager", NETWORK_MANAGER, &["name"]),
     m("azurerm_network_manager_network_group", NETWORK_GROUP, &["@@network_manager_id", "name"]),
@@ -124,14 +149,16 @@ pub const MAPPINGS: &[Mapping] = &[
 ];
 
 /// When an instance of Terraform type `kind` is translated: what others refer to comes first
-/// (VNets, NSGs, public IPs before subnets and rules, those before NICs, NICs before VMs).
+/// (VNets, NSGs, public IPs before subnets and rules, those before load balancers, load
+/// balancers before the NICs in their pools, NICs before VMs).
 pub fn rank(kind: &str) -> u8 {
     match mapping(kind).map(|m| m.arm) {
         Some(VNET | NSG | ASG | PIP | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY | NETWORK_MANAGER) => 0,
         Some(NETWORK_GROUP | ADMIN_CONFIG) => 1,
         Some(SUBNET | RULE | ROUTE | PEERING | GROUP) => 1,
-        Some(NIC | BASTION | FIREWALL | GATEWAY) => 2,
-        _ => 3,
+        Some(LB) => 2,
+        Some(NIC | BASTION | FIREWALL | GATEWAY) => 3,
+        _ => 4,
     }
 }
 
@@ -277,6 +304,7 @@ impl<'a> Reader<'a, '_> {
             "azurerm_virtual_network_gateway" => self.gateway(i)?,
             "azurerm_local_network_gateway" => self.local_gateway(i)?,
             "azurerm_virtual_network_gateway_connection" => self.connection(i)?,
+            "azurerm_lb" => self.load_balancer(i)?,
             "azurerm_network_manager"
             | "azurerm_network_manager_network_group"
             | "azurerm_network_manager_security_admin_configuration" => self.avnm_container(i)?,

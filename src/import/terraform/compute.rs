@@ -14,6 +14,7 @@ use super::attrs::{Blocks, flag, list, object, text};
 use super::azurerm::{NIC, NSG, PIP, SUBNET};
 use super::config::Seg;
 use super::fold::FoldKind;
+use super::load_balancer::NIC_LINKS;
 use super::network::Members;
 use super::{Reader, Res};
 use crate::import::json::Node;
@@ -40,6 +41,7 @@ impl<'a> Reader<'a, '_> {
             }
         };
         let mut configs = Vec::new();
+        let mut names = Vec::new();
         for (k, b) in blocks.iter().enumerate() {
             let block = [Seg::Attr("ip_configuration"), Seg::Index(k)];
             let name =
@@ -89,6 +91,23 @@ impl<'a> Reader<'a, '_> {
             if !asgs.is_empty() {
                 cp.push(("applicationSecurityGroups", list(b.position(), asgs)));
             }
+            // Load balancer pools and inbound NAT rules: associations folded in, or azurerm
+            // 1.x's lists on the configuration.
+            for &(property, inline, kind) in NIC_LINKS {
+                let mut links = self.folded_lb_links(i, &name, property);
+                let mut path = block.to_vec();
+                path.push(Seg::Attr(inline));
+                if self.is_written(i, b, inline, &path) {
+                    let (nodes, missing) = self.references(i, b, inline, &path, &[kind])?;
+                    let consequence = "left out, so the configuration is not a member of it";
+                    self.not_followed(i, b, inline, &missing, consequence);
+                    links.extend(nodes);
+                }
+                if !links.is_empty() {
+                    cp.push((property, list(b.position(), links)));
+                }
+            }
+            names.push(name.clone());
             // A gateway load balancer chained to the configuration is not harmless: it is noted.
             let read = [
                 "name",
@@ -99,6 +118,8 @@ impl<'a> Reader<'a, '_> {
                 "primary",
                 "public_ip_address_id",
                 "application_security_group_ids",
+                "load_balancer_backend_address_pools_ids",
+                "load_balancer_inbound_nat_rules_ids",
             ];
             self.note_unread("azurerm_network_interface.ip_configuration", b, &read, &[]);
             configs.push(object(
@@ -106,6 +127,7 @@ impl<'a> Reader<'a, '_> {
                 [("name", text(b.position(), &name)), ("properties", object(b.position(), cp))],
             ));
         }
+        self.unmatched_lb_links(i, &names);
         let at = a.node.get("ip_configuration").map_or(a.position(), |n| n.position);
         let mut props = vec![("ipConfigurations", list(at, configs))];
         // The NIC's NSG: an association folded in, or `network_security_group_id` (azurerm 1.x).

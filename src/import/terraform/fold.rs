@@ -4,14 +4,18 @@
 //! `azurerm_network_interface_security_group_association` the NIC's `networkSecurityGroup`,
 //! `azurerm_network_interface_application_security_group_association` an ASG of the NIC's IP
 //! configurations (the provider adds it to every configuration of the NIC, its
-//! `ip_configuration_name` of azurerm 1.x to that one), and the classic
-//! `azurerm_firewall_*_rule_collection` resources the firewall's rule collections.
+//! `ip_configuration_name` of azurerm 1.x to that one),
+//! `azurerm_network_interface_backend_address_pool_association` and
+//! `azurerm_network_interface_nat_rule_association` the `loadBalancerBackendAddressPools` and
+//! `loadBalancerInboundNatRules` of the NIC's IP configuration they name, the classic
+//! `azurerm_firewall_*_rule_collection` resources the firewall's rule collections, and a load
+//! balancer's parts (`azurerm_lb_rule`, …, see [`super::load_balancer`]) its lists.
 //!
 //! An association whose two ends cannot both be followed is skipped with a warning and a
 //! caveat: the NSG it would attach filters traffic the scenario then does not see.
 
 use super::attrs::list;
-use super::azurerm::{ASG, FIREWALL, NIC, NSG, ROUTE_TABLE, SUBNET};
+use super::azurerm::{ASG, FIREWALL, LB_NAT_RULE, LB_POOL, NIC, NSG, ROUTE_TABLE, SUBNET};
 use super::config::Seg;
 use super::{Fold, Located, Reader, Res};
 use crate::import::json::Node;
@@ -30,6 +34,13 @@ pub enum FoldKind {
     /// A rule collection of a classic firewall, under this Azure property
     /// (`networkRuleCollections`).
     Collection(&'static str),
+    /// A part of a load balancer, under this Azure property (`loadBalancingRules`).
+    LbPart(&'static str),
+    /// A backend address of the load balancer's pool of this name.
+    LbAddress(String),
+    /// A NIC's IP configuration (this name) in a load balancer's pool or inbound NAT rule,
+    /// under this Azure property of the configuration (`loadBalancerBackendAddressPools`).
+    LbLink(String, &'static str),
 }
 
 /// An association type: the attribute naming what it associates (and that resource's Azure
@@ -76,6 +87,22 @@ const ASSOCIATIONS: &[Association] = &[
         value_kind: ASG,
         what: FoldKind::Asg(None),
     },
+    Association {
+        terraform: "azurerm_network_interface_backend_address_pool_association",
+        target: "network_interface_id",
+        target_kind: NIC,
+        value: "backend_address_pool_id",
+        value_kind: LB_POOL,
+        what: FoldKind::LbLink(String::new(), "loadBalancerBackendAddressPools"),
+    },
+    Association {
+        terraform: "azurerm_network_interface_nat_rule_association",
+        target: "network_interface_id",
+        target_kind: NIC,
+        value: "nat_rule_id",
+        value_kind: LB_NAT_RULE,
+        what: FoldKind::LbLink(String::new(), "loadBalancerInboundNatRules"),
+    },
 ];
 
 /// The classic firewall rule collection types, with the Azure property each fills.
@@ -87,7 +114,9 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
 
 /// Whether Terraform type `kind` is folded into another resource.
 pub fn is_association(kind: &str) -> bool {
-    ASSOCIATIONS.iter().any(|a| a.terraform == kind) || COLLECTIONS.iter().any(|(t, _)| *t == kind)
+    ASSOCIATIONS.iter().any(|a| a.terraform == kind)
+        || COLLECTIONS.iter().any(|(t, _)| *t == kind)
+        || super::load_balancer::is_part(kind)
 }
 
 impl<'a> Reader<'a, '_> {
@@ -96,6 +125,9 @@ impl<'a> Reader<'a, '_> {
         let kind = self.instances[i].kind.clone();
         if let Some((_, property)) = COLLECTIONS.iter().find(|(t, _)| *t == kind) {
             return self.fold_collection(i, property);
+        }
+        if super::load_balancer::is_part(&kind) {
+            return self.fold_lb_part(i);
         }
         let Some(spec) = ASSOCIATIONS.iter().find(|a| a.terraform == kind) else { return Ok(()) };
         let Some(a) = self.attrs(i) else { return Ok(()) };
@@ -142,6 +174,21 @@ impl<'a> Reader<'a, '_> {
         };
         let what = match &spec.what {
             FoldKind::Asg(_) => FoldKind::Asg(a.text("ip_configuration_name", self.diag)?.map(|(s, _, _)| s)),
+            FoldKind::LbLink(_, property) => match a.text("ip_configuration_name", self.diag)? {
+                Some((config, _, _)) => FoldKind::LbLink(config, property),
+                None if a.is_unknown("ip_configuration_name") => {
+                    let why = "'ip_configuration_name' is only known after the apply".to_string();
+                    self.unfollowed(i, "association", why);
+                    return Ok(());
+                }
+                None => {
+                    return Err(self.diag.invalid(
+                        &a.src.member(a.node, "ip_configuration_name"),
+                        "",
+                        format!("{kind} needs ip_configuration_name"),
+                    ));
+                }
+            },
             other => other.clone(),
         };
         self.push_fold(i, key, what, value);
@@ -179,7 +226,7 @@ impl<'a> Reader<'a, '_> {
         Ok(())
     }
 
-    fn push_fold(&mut self, i: usize, key: (usize, Option<String>), what: FoldKind, node: Node) {
+    pub(super) fn push_fold(&mut self, i: usize, key: (usize, Option<String>), what: FoldKind, node: Node) {
         let inst = &self.instances[i];
         let fold = Fold {
             what,

@@ -31,6 +31,7 @@ mod compute;
 mod config;
 mod firewall;
 mod fold;
+mod load_balancer;
 mod network;
 mod plan;
 mod security;

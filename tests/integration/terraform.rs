@@ -243,7 +243,6 @@ fn a_plan_with_a_load_balancer_imports_it_and_the_frontend_reaches_the_members()
         "  azurerm_network_interface_backend_address_pool_association: 2 read, 2 imported\n",
         "  azurerm_network_interface_nat_rule_association: 1 read, 1 imported\n",
         // What the model does not have is said, at the Terraform address of the part.
-        "(azurerm_lb_outbound_rule.egress).change.after: outbound rule 'egress' of load balancer 'lbex-lb' is not modelled",
         "(azurerm_lb_nat_pool.vmss).change.after: inbound NAT pool 'vmss-ssh' of load balancer 'lbex-lb' forwards frontend ports 50200-50299 to port 22 of a scale set's instances",
         "imported 1 vnet(s), 1 nsg(s), 2 vm(s), 0 jit policies",
     ]);
@@ -254,11 +253,11 @@ fn a_plan_with_a_load_balancer_imports_it_and_the_frontend_reaches_the_members()
         r#"Pool(name: "BackEndAddressPool", members: ["lbex-nic0", "lbex-nic1"]),"#,
         r#"Pool(name: "ByAddress", members: ["lbex-nic1"]),"#,
         r#"Probe(name: "http-probe", protocol: Tcp, port: 80),"#,
-        r#"LbRule(name: "HTTP", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 80, backend_port: 80, pool: "BackEndAddressPool", probe: "http-probe"),"#,
-        r#"LbRule(name: "HTTPS", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 8443, backend_port: 443, pool: "ByAddress", probe: "http-probe"),"#,
+        r#"LbRule(name: "HTTP", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 80, backend_port: 80, pool: "BackEndAddressPool", probe: "http-probe", disable_outbound_snat: true),"#,
+        r#"LbRule(name: "HTTPS", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 8443, backend_port: 443, pool: "ByAddress", probe: "http-probe", disable_outbound_snat: true),"#,
         r#"NatRule(name: "ssh-vm0", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 50022, backend_port: 22, target: "lbex-nic0"),"#,
         r#"NatRule(name: "ssh-range", frontend: "PublicIPAddress", protocol: Tcp, frontend_port: 50100, frontend_port_end: 50109, backend_port: 22, pool: "BackEndAddressPool"),"#,
-        r#"outbound_rules: ["egress"],"#,
+        r#"OutboundRule(name: "egress", frontends: ["PublicIPAddress"], pool: "BackEndAddressPool", protocol: All, allocated_outbound_ports: 1024, idle_timeout_minutes: 4, enable_tcp_reset: true),"#,
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
@@ -284,6 +283,17 @@ fn a_plan_with_a_load_balancer_imports_it_and_the_frontend_reaches_the_members()
         "NSG 'tls_webserver' on subnet 'lbex-network/internal' (Inbound): securityRules/http allows",
     ]);
     eval(&out, "50022", "allow").assert_code(0);
+    // The outbound rule is modelled, not a caveat: a pool member without a public IP of its own
+    // leaves by the rule's frontend, and the receiver sees that address.
+    let run = nsgsim(&["import", &data("lb-plan.json"), "-o", &out]);
+    assert!(!run.stderr.contains("is not modelled"), "the outbound rule is modelled:\n{}", run.stderr);
+    nsgsim(&["eval", &out, "--from", "lbex-vm0", "--to", "198.18.0.1", "--port", "443"])
+        .assert_code(0)
+        .stdout_has(&[
+            "verdict: Allow",
+            "outbound rule 'egress' of load balancer 'lbex-lb' (Standard SKU, protocol All) translates TCP from nic 'lbex-nic0'",
+            "so the receiver sees 192.0.2.10 as the source",
+        ]);
     // The same plan with the NSG's rule for port 80 turned to Deny: the frontend reaches no one.
     let denied = dir.write("deny.json", &lb_plan_with_http("Deny"));
     let denied_out = dir.path().join("deny.ron").display().to_string();

@@ -631,9 +631,10 @@ mod tests {
 
     #[test]
     fn speculative_windows_read_what_exact_cutting_reads() {
-        let text = log(60, "");
+        // Larger than the first exact chunk (CHUNK_BYTES), after which windows are cut.
+        let text = log(1000, "");
         let exact = parse(Path::new("t.json"), &text).expect("valid").records;
-        assert_eq!(exact.len(), 180);
+        assert_eq!(exact.len(), 3000);
         for cutting in [Cutting { piece: 1, window: 300 }, Cutting { piece: 700, window: 3000 }] {
             let (records, kept, _) = speculative(&text, cutting).expect("valid");
             assert!(kept > 3, "{cutting:?}: pieces were kept ({kept})");
@@ -645,7 +646,7 @@ mod tests {
     fn a_record_straddling_a_candidate_boundary_is_read_again_exactly() {
         // Every record holds an object that starts like a record, after a comma: pieces cut
         // there straddle a record and are dropped, and that part is read again exactly.
-        let text = log(40, "\"extra\":[0,\n{\"time\":1}],");
+        let text = log(1000, "\"extra\":[0,\n{\"time\":1}],");
         let exact = parse(Path::new("t.json"), &text).expect("valid").records;
         let (records, kept, dropped) = speculative(&text, Cutting { piece: 1, window: 2000 }).expect("valid");
         assert!(dropped > 0, "some pieces straddled a record");
@@ -661,15 +662,15 @@ mod tests {
 
     #[test]
     fn an_error_past_kept_pieces_is_where_exact_reading_puts_it() {
-        let text = replace_nth(&log(60, ""), "10.0.1.4,1025,443,T", "10.0.1.4,1025,443,X", 49);
+        let text = replace_nth(&log(1000, ""), "10.0.1.4,1025,443,T", "10.0.1.4,1025,443,X", 700);
         let exact = parse(Path::new("t.json"), &text).expect_err("a bad tuple").to_string();
-        assert!(exact.contains("records[49].properties.flows[0].flows[0].flowTuples[1]"), "{exact}");
+        assert!(exact.contains("records[700].properties.flows[0].flows[0].flowTuples[1]"), "{exact}");
         for cutting in [Cutting { piece: 1, window: 300 }, Cutting { piece: 500, window: 5000 }] {
             let err = speculative(&text, cutting).expect_err("a bad tuple").to_string();
             assert_eq!(err, exact, "{cutting:?}");
         }
         // A structure error likewise.
-        let broken = replace_nth(&log(60, ""), "]}]}]}}", "]}]}]}]", 45);
+        let broken = replace_nth(&log(1000, ""), "]}]}]}}", "]}]}]}]", 745);
         let exact = parse(Path::new("t.json"), &broken).expect_err("broken").to_string();
         let err = speculative(&broken, Cutting { piece: 1, window: 300 }).expect_err("broken").to_string();
         assert_eq!(err, exact);

@@ -3,7 +3,9 @@
 //!
 //! The inputs are read as streams ([`read`]: NSG and virtual network flow logs, CSV; files,
 //! directories, gzip, standard input) and never held whole: a reader thread cuts each input into
-//! chunks of whole records, a wave of chunks is parsed in parallel, and the wave's tuples are then
+//! chunks of whole records, or into windows of pieces at candidate record boundaries that the
+//! workers check (the reader waits for each window's verdict: the pieces proved whole are kept,
+//! the rest is cut again exactly), a wave of chunks is parsed in parallel, and the wave's tuples are then
 //! handed to [`SHARDS`] shards, by connection, that evaluate them in parallel and keep totals
 //! ([`Tally`]). Memory is bounded by the chunks in flight, the open connections (see `select`),
 //! each worker's bounded tables of shared evaluations (see `fast`), and the totals: per rule and
@@ -46,7 +48,10 @@ use crate::path::Trace;
 use crate::sim::{Duration, Instant, SimError, Step, World};
 
 use fast::{Evaluator, Fact};
-use read::{BadKind, Catalog, Chunk, FlowLogError, InputFormat, RawChunk, Source, Splitter, Tuple};
+use read::{
+    BadKind, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, RawChunk, Source, Splitter, Tuple,
+    Verdict, Window,
+};
 use select::{ConnectionKey, Connections};
 use states::States;
 use tally::Partial;
@@ -330,6 +335,8 @@ enum Message {
     Start { name: String },
     /// A chunk of it.
     Chunk(RawChunk),
+    /// A window of speculative pieces of it; the reader waits for the verdict.
+    Window { window: Window, reply: SyncSender<Verdict> },
     /// It ends; whether it was JSON.
     End { file: u32, json: Option<bool> },
     /// It could not be read on from here.
@@ -357,11 +364,23 @@ fn read_inputs(
                 return;
             }
         };
-        let mut splitter = Splitter::new(reader, file, name.into(), gzip);
+        let mut splitter = Splitter::new(reader, file, name.into(), gzip).speculate(Cutting::default());
         loop {
-            match splitter.next_chunk() {
-                Ok(Some(chunk)) => {
+            match splitter.next() {
+                Ok(Some(Cut::Chunk(chunk))) => {
                     if tx.send(Message::Chunk(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Ok(Some(Cut::Window(window))) => {
+                    let (reply, verdict) = sync_channel(1);
+                    if tx.send(Message::Window { window, reply }).is_err() {
+                        return;
+                    }
+                    // The collector settles the window before it evaluates it.
+                    let Ok(verdict) = verdict.recv() else { return };
+                    if let Err(error) = splitter.settle(&verdict) {
+                        let _ = tx.send(Message::Error { error });
                         return;
                     }
                 }
@@ -400,8 +419,7 @@ struct Context<'a> {
 }
 
 impl Shard<'_> {
-    fn handle(&mut self, ctx: &Context<'_>, chunk: &Chunk, index: usize) {
-        let t = &chunk.tuples[index];
+    fn handle(&mut self, ctx: &Context<'_>, chunk: &Chunk, index: usize, t: &Tuple) {
         let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
         if let (Some(l), Some(g)) = (t.logged, group)
             && !self.connections.counts(ConnectionKey::of(g, t), l.state, l.access)
@@ -441,14 +459,18 @@ impl Shard<'_> {
     }
 }
 
-/// A parsed chunk with its tuples dealt out to shards.
+/// A parsed chunk with its tuples dealt out to shards: each shard's tuples are copied, with
+/// their index in the chunk, so that a shard reads them in order from memory of its own (read
+/// by index from the chunk, at random, they were the slowest part of the whole replay once the
+/// chunks of a wave no longer fit in the cache).
 struct Dealt {
     chunk: Chunk,
-    shards: Vec<Vec<u32>>,
+    shards: Vec<Vec<(u32, Tuple)>>,
 }
 
 fn deal(chunk: Chunk) -> Dealt {
-    let mut shards = vec![Vec::new(); SHARDS];
+    let expected = chunk.tuples.len() / SHARDS + chunk.tuples.len() / (4 * SHARDS) + 1;
+    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| Vec::with_capacity(expected)).collect();
     for (i, t) in chunk.tuples.iter().enumerate() {
         let shard = match t.logged {
             Some(l) => {
@@ -457,7 +479,7 @@ fn deal(chunk: Chunk) -> Dealt {
             }
             None => (i + chunk.seq as usize) % SHARDS,
         };
-        shards[shard].push(i as u32);
+        shards[shard].push((i as u32, *t));
     }
     Dealt { chunk, shards }
 }
@@ -532,17 +554,33 @@ pub fn replay_against(
         let reader_bytes = bytes.clone();
         scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, options.skip_bad, tx));
         let mut done = false;
+        let mut stashed: Option<Message> = None;
         while !done {
-            // A wave: the chunks that are ready, at least one, at most `wave`.
+            // A wave: the chunks that are ready, at least one, at most `wave`; or a window of
+            // speculative pieces on its own.
             let mut raws: Vec<RawChunk> = Vec::new();
+            let mut speculative: Option<(u32, SyncSender<Verdict>)> = None;
             let mut stop: Option<FlowLogError> = None;
             while raws.len() < wave {
-                let message = if raws.is_empty() { rx.recv().ok() } else { rx.try_recv().ok() };
+                let message = match stashed.take() {
+                    Some(m) => Some(m),
+                    None if raws.is_empty() => rx.recv().ok(),
+                    None => rx.try_recv().ok(),
+                };
                 let Some(message) = message else {
                     done = raws.is_empty() || done;
                     break;
                 };
                 match message {
+                    Message::Window { window, reply } => {
+                        if raws.is_empty() {
+                            raws = window.pieces;
+                            speculative = Some((window.first_index, reply));
+                        } else {
+                            stashed = Some(Message::Window { window, reply });
+                        }
+                        break;
+                    }
                     Message::Start { name } => {
                         inputs.push(InputSummary { name, format: InputFormat::Csv });
                         formats.push((None, false, false));
@@ -563,13 +601,30 @@ pub fn replay_against(
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
             // Each chunk is parsed and dealt out to shards by its worker (dealing is per tuple:
             // on the collecting thread it was a serial part of every wave).
-            let parsed: Vec<Result<Dealt, FlowLogError>> = raws
-                .par_iter()
-                .map(|raw| {
-                    let name = &names[raw.file as usize];
-                    read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at)).map(deal)
-                })
-                .collect();
+            let parsed: Vec<Result<Dealt, FlowLogError>> =
+                if let Some((first_index, reply)) = speculative.take() {
+                    let mut chunks: Vec<Chunk> = raws
+                        .par_iter()
+                        .map(|raw| {
+                            let name = &names[raw.file as usize];
+                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    // Keep the pieces proved to be whole records; the reader reads the rest again,
+                    // exactly, while this wave is evaluated.
+                    let verdict = read::settle(first_index, chunks.iter_mut());
+                    chunks.truncate(verdict.pieces);
+                    let _ = reply.send(verdict);
+                    chunks.into_par_iter().map(|c| Ok(deal(c))).collect()
+                } else {
+                    raws.par_iter()
+                        .map(|raw| {
+                            let name = &names[raw.file as usize];
+                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
+                                .map(deal)
+                        })
+                        .collect()
+                };
             drop(raws);
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
             for d in parsed {
@@ -598,8 +653,8 @@ pub fn replay_against(
             shards.par_iter().enumerate().for_each(|(s, shard)| {
                 let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
                 for d in dealt {
-                    for &i in &d.shards[s] {
-                        shard.handle(ctx, &d.chunk, i as usize);
+                    for (i, t) in &d.shards[s] {
+                        shard.handle(ctx, &d.chunk, *i as usize, t);
                     }
                 }
             });

@@ -124,13 +124,18 @@ pub(crate) struct Partial {
     pub disagreement_samples: Vec<Sample>,
     /// The states records were evaluated in.
     pub states: BTreeSet<usize>,
+    /// The state added last (most tuples of a replay share it: no set insertion for them).
+    last_state: Option<usize>,
 }
 
 impl Partial {
     /// Adds one evaluated or unmapped tuple; returns whether it is a disagreement or unmapped
     /// (a sample candidate).
     pub fn add(&mut self, fact: &Fact, when: Instant, state: usize) -> bool {
-        self.states.insert(state);
+        if self.last_state != Some(state) {
+            self.states.insert(state);
+            self.last_state = Some(state);
+        }
         match fact {
             Fact::Unmapped { unknown } => {
                 self.unmapped += 1;

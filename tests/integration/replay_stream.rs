@@ -227,6 +227,52 @@ fn output_does_not_depend_on_the_number_of_threads_on_a_log_of_many_chunks() {
     }
 }
 
+/// The line and column (1-based, the column in characters) of byte `at` of `text`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[test]
+fn records_cut_in_parallel_give_exact_answers_and_exactly_placed_errors() {
+    let dir = TempDir::new("replay-speculate");
+    let records = 10_000;
+    let plain = generated_log(records);
+    // Every record also holds an object that starts as a record does, after a comma: the
+    // reader's candidate boundaries there are wrong, and records must still be read whole.
+    let tricky = plain.replace("\"operationName\"", "\"extra\": [0,\n {\"time\": 1}], \"operationName\"");
+    let plain_file = dir.write("plain.json", &plain);
+    let tricky_file = dir.write("tricky.json", &tricky);
+    let run = |file: &str, threads: &str| {
+        let s = scenario(SCENARIO);
+        nsgsim(&["replay", &s, file, "--at", "0", "-q", "--format", "json", "--threads", threads])
+    };
+    let expected = answers(&run(&plain_file, "1").assert_code(0).json());
+    assert_eq!(expected["records"], 5 * records);
+    for threads in ["1", "2"] {
+        assert_eq!(answers(&run(&plain_file, threads).assert_code(0).json()), expected, "{threads} threads");
+        assert_eq!(answers(&run(&tricky_file, threads).assert_code(0).json()), expected, "{threads} threads");
+    }
+
+    // A malformed tuple deep in the log, far past the first windows: its line, column and path
+    // are exact, whatever the number of threads.
+    let record = 7_123;
+    let needle = format!("{},22,T,I,D", 1024 + record);
+    let at = plain.find(&needle).expect("the record's first tuple");
+    let quote = plain[..at].rfind('"').expect("the tuple's opening quote");
+    let (line, column) = line_column(&plain, quote);
+    let bad = format!("{}{},22,X,I,D{}", &plain[..at], 1024 + record, &plain[at + needle.len()..]);
+    let bad_file = dir.write("bad.json", &bad);
+    let message = format!(
+        "bad.json:{line}:{column}: records[{record}].properties.flows[0].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP)"
+    );
+    for threads in ["1", "2"] {
+        run(&bad_file, threads).assert_code(2).stderr_has(&[&message]);
+    }
+}
+
 #[test]
 fn rules_carry_their_flows_per_hour_and_when_they_were_first_and_last_seen() {
     let out = nsgsim(&[

@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::json::{Cursor, Kind as JsonKind, SyntaxError, value_end};
+use super::json::{Containers, Cursor, Kind as JsonKind, SyntaxError, value_end};
 use super::source::shown;
 use super::{
     BadInput, BadKind, Catalog, Chunk, FlowLogError, FlowState, Group, LoggedAt, LoggedRule, Origin,
@@ -56,13 +56,27 @@ pub(super) fn parse(
     skip_bad: bool,
     chunk: &mut Chunk,
 ) -> Result<(), FlowLogError> {
+    let mut containers = Containers::default();
     for (k, &(index, offset)) in records.iter().enumerate() {
         let end = records.get(k + 1).map_or(raw.bytes.len(), |r| r.1);
         let before = (chunk.tuples.len(), chunk.groups.len(), chunk.bad.len());
         let result = match std::str::from_utf8(&raw.bytes[offset..end]) {
             Ok(text) => {
-                let mut w =
-                    Walker { text, base: offset, raw, name, catalog, chunk: &mut *chunk, skip_bad, index };
+                // The record's structure in one pass; a broken one is reported where the walk
+                // meets the break.
+                let _ = containers.scan(text.as_bytes());
+                let containers = &containers;
+                let mut w = Walker {
+                    text,
+                    base: offset,
+                    raw,
+                    name,
+                    catalog,
+                    chunk: &mut *chunk,
+                    skip_bad,
+                    index,
+                    containers,
+                };
                 w.record(records_key)
             }
             Err(e) => {
@@ -107,6 +121,8 @@ struct Walker<'a, 'c> {
     chunk: &'c mut Chunk,
     skip_bad: bool,
     index: u32,
+    /// Where the record's objects and arrays end.
+    containers: &'c Containers,
 }
 
 /// `at.name`, or `name` at the top.
@@ -166,6 +182,11 @@ impl<'a> Walker<'a, '_> {
         while let Some((key, _)) = m.next_key(&mut c).map_err(|e| self.syntax(e))? {
             let value = c.pos();
             if walked.iter().any(|w| key.eq_ignore_ascii_case(w)) {
+                if let Some(end) = self.containers.end_of(value) {
+                    c = self.cursor(end);
+                    out.push(Member { key, value });
+                    continue;
+                }
                 match value_end(&self.text.as_bytes()[value..], &mut stack) {
                     Ok(Some(len)) => c = self.cursor(value + len),
                     Ok(None) => {

@@ -379,6 +379,46 @@ impl Items {
 /// brackets); `Ok(None)` when `bytes` ends first. Brackets must pair up; everything else is
 /// checked when the value is read with a [`Cursor`].
 pub(crate) fn value_end(bytes: &[u8], stack: &mut Vec<u8>) -> Result<Option<usize>, SyntaxError> {
+    scan(bytes, stack, None)
+}
+
+/// Where every object and array of one value starts and ends (byte offsets, the end just past
+/// the closing bracket), in the order they open: the value's structure, found in one pass so that
+/// a reader that walks into nested members needs not scan each one again to skip over it.
+#[derive(Debug, Default)]
+pub(crate) struct Containers {
+    spans: Vec<(u32, u32)>,
+    stack: Vec<u8>,
+    open: Vec<usize>,
+}
+
+impl Containers {
+    /// Scans the value that starts at `bytes[0]` (as [`value_end`]), keeping its containers.
+    pub fn scan(&mut self, bytes: &[u8]) -> Result<Option<usize>, SyntaxError> {
+        self.spans.clear();
+        self.open.clear();
+        if bytes.len() > u32::MAX as usize {
+            return Ok(None);
+        }
+        let mut stack = std::mem::take(&mut self.stack);
+        let result = scan(bytes, &mut stack, Some(self));
+        self.stack = stack;
+        result
+    }
+
+    /// The end of the container that starts at `start`, if one does.
+    pub fn end_of(&self, start: usize) -> Option<usize> {
+        let i = self.spans.binary_search_by_key(&(start as u64), |s| u64::from(s.0)).ok()?;
+        let end = self.spans[i].1 as usize;
+        (end > start).then_some(end)
+    }
+}
+
+fn scan(
+    bytes: &[u8],
+    stack: &mut Vec<u8>,
+    mut index: Option<&mut Containers>,
+) -> Result<Option<usize>, SyntaxError> {
     stack.clear();
     let mut i = 0;
     match bytes.first() {
@@ -408,6 +448,10 @@ pub(crate) fn value_end(bytes: &[u8], stack: &mut Vec<u8>) -> Result<Option<usiz
                     });
                 }
                 stack.push(open);
+                if let Some(c) = index.as_deref_mut() {
+                    c.open.push(c.spans.len());
+                    c.spans.push((i as u32, 0));
+                }
                 i += 1;
             }
             close @ (b'}' | b']') => {
@@ -423,6 +467,11 @@ pub(crate) fn value_end(bytes: &[u8], stack: &mut Vec<u8>) -> Result<Option<usiz
                     return Err(SyntaxError { offset: i, message });
                 }
                 i += 1;
+                if let Some(c) = index.as_deref_mut()
+                    && let Some(k) = c.open.pop()
+                {
+                    c.spans[k].1 = i as u32;
+                }
                 if stack.is_empty() {
                     return Ok(Some(i));
                 }
@@ -521,5 +570,20 @@ mod tests {
         assert_eq!(value_end(b"123,", &mut stack), Ok(Some(3)));
         assert_eq!(value_end(b"\"x\",", &mut stack), Ok(Some(3)));
         assert_eq!(value_end(br#"{"a": [1}"#, &mut stack).map_err(|e| e.offset), Err(8));
+    }
+
+    #[test]
+    fn containers_are_indexed_in_one_pass() {
+        let text = br#"{"a": "[{", "b": [1, {"c": []}], "d": {}} , {"#;
+        let mut c = Containers::default();
+        assert_eq!(c.scan(text), Ok(Some(41)));
+        assert_eq!(c.end_of(0), Some(41));
+        assert_eq!(c.end_of(17), Some(31));
+        assert_eq!(c.end_of(21), Some(30));
+        assert_eq!(c.end_of(27), Some(29));
+        assert_eq!(c.end_of(38), Some(40));
+        assert_eq!(c.end_of(7), None, "inside a string is no container");
+        assert_eq!(c.scan(br#"{"a": [1"#), Ok(None));
+        assert_eq!(c.end_of(0), None, "an unclosed container has no end");
     }
 }

@@ -11,6 +11,12 @@
 //! at which the chunk starts, so that a chunk can be parsed on any thread and still place its
 //! errors. The buffer holds at most one record beyond a chunk; a record larger than
 //! [`MAX_RECORD_BYTES`] is refused. Memory is therefore bounded whatever the size of the input.
+//!
+//! With [`Splitter::speculate`], inside a flow log's records array, [`Splitter::next`] hands out
+//! windows of pieces cut at candidate record boundaries instead (see `speculate`), and goes on
+//! from where [`Splitter::settle`] says the window was read as whole records; what was not is cut
+//! exactly. A window spans at most the stream's buffer: about [`super::WINDOW_BYTES`] and one
+//! read more.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -18,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::json::{Cursor, SyntaxError, value_end};
+use super::speculate::{self, Cut, Cutting, Verdict, Window};
 use super::{FlowLogError, csv};
 use crate::import::json_position::Position;
 use crate::position::chars_in;
@@ -150,6 +157,10 @@ struct Stream {
     eof: bool,
     /// The position of `buf[pos]`.
     at: Position,
+    /// Bytes consumed so far (the offset of `buf[pos]` in the stream).
+    consumed: u64,
+    /// Why the stream cannot be read further, once it failed: asked again, it fails again.
+    failure: Option<String>,
     file: PathBuf,
     gzip: bool,
 }
@@ -163,6 +174,8 @@ impl Stream {
             len: 0,
             eof: false,
             at: Position { line: 1, column: 1 },
+            consumed: 0,
+            failure: None,
             file,
             gzip,
         }
@@ -174,6 +187,9 @@ impl Stream {
 
     /// Reads more; false at the end of the stream.
     fn fill(&mut self) -> Result<bool, FlowLogError> {
+        if let Some(what) = &self.failure {
+            return Err(self.error_at_end(what.clone()));
+        }
         if self.eof {
             return Ok(false);
         }
@@ -209,6 +225,7 @@ impl Stream {
                     } else {
                         format!("cannot read further ({e})")
                     };
+                    self.failure = Some(what.clone());
                     return Err(self.error_at_end(what));
                 }
             }
@@ -242,6 +259,14 @@ impl Stream {
             out.extend_from_slice(bytes);
         }
         self.pos += n;
+        self.consumed += n as u64;
+    }
+
+    /// Consumes `n` bytes whose end position is already known.
+    fn skip_known(&mut self, n: usize, at: Position) {
+        self.pos += n;
+        self.consumed += n as u64;
+        self.at = at;
     }
 
     /// Skips whitespace (refilling); the next byte, or `None` at the end.
@@ -297,6 +322,13 @@ pub(super) fn advance_position(at: Position, bytes: &[u8]) -> Position {
 /// What a chunk holds.
 #[derive(Debug)]
 pub enum RawKind {
+    /// A piece of a speculative [`Window`]: it starts just after a flow-log record (if the
+    /// piece before it ended cleanly) and ends before a `,` that seems to start a record; its
+    /// records are found by the worker that parses it ([`super::speculate`]).
+    Piece {
+        /// The records array's key as the file spells it.
+        records_key: Arc<str>,
+    },
     /// Flow-log records: each one's index in `records` and byte offset in the chunk.
     Json {
         /// (record index, offset) pairs.
@@ -337,9 +369,23 @@ impl RawChunk {
 
 enum State {
     Detect,
-    Top { first: bool },
-    Records { first: bool, index: u32 },
-    Csv { header: Arc<csv::Header>, line: usize },
+    Top {
+        first: bool,
+    },
+    Records {
+        first: bool,
+        index: u32,
+    },
+    /// A window was handed out: waiting for [`Splitter::settle`].
+    Settling {
+        index: u32,
+        bytes: usize,
+        pieces: usize,
+    },
+    Csv {
+        header: Arc<csv::Header>,
+        line: usize,
+    },
     Done,
 }
 
@@ -355,6 +401,11 @@ pub struct Splitter {
     records_key: Option<Arc<str>>,
     /// The format, once detected.
     json: Option<bool>,
+    /// How windows are cut (`None`: chunks of exactly cut records only).
+    cutting: Option<Cutting>,
+    /// No window is tried before the stream reaches this offset (after a window that found no
+    /// candidate, or whose speculation failed).
+    exact_until: u64,
 }
 
 impl std::fmt::Debug for Splitter {
@@ -375,7 +426,15 @@ impl Splitter {
             root: Position { line: 1, column: 1 },
             records_key: None,
             json: None,
+            cutting: None,
+            exact_until: 0,
         }
+    }
+
+    /// Lets [`Splitter::next`] hand out speculative windows cut as `cutting` says.
+    pub fn speculate(mut self, cutting: Cutting) -> Splitter {
+        self.cutting = Some(cutting);
+        self
     }
 
     /// Whether the input is JSON (after the first chunk).
@@ -405,10 +464,97 @@ impl Splitter {
         result
     }
 
+    /// The next chunk or speculative window, or `None` at the end of the input. After a
+    /// window, [`Splitter::settle`] must be called before `next` is called again.
+    ///
+    /// # Errors
+    /// As [`Splitter::next_chunk`]; calling `next` before settling a window.
+    pub fn next(&mut self) -> Result<Option<Cut>, FlowLogError> {
+        if let State::Records { first: false, index } = self.state
+            && let Some(cutting) = self.cutting
+            && self.stream.consumed >= self.exact_until
+        {
+            if let Some(window) = self.window(index, cutting) {
+                return Ok(Some(Cut::Window(window)));
+            }
+        }
+        Ok(self.next_chunk()?.map(Cut::Chunk))
+    }
+
+    /// Cuts a window of pieces from the records at the stream's position (just after a record),
+    /// without consuming them; `None` when no candidate boundary is found.
+    fn window(&mut self, index: u32, cutting: Cutting) -> Option<Window> {
+        let s = &mut self.stream;
+        while s.available().len() < cutting.window {
+            match s.fill() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => {
+                    // The exact reading reads what is whole before the failure, then fails the
+                    // same way, at the same place.
+                    self.exact_until = u64::MAX;
+                    return None;
+                }
+            }
+        }
+        let available = s.available();
+        let cuts = speculate::cuts(available, cutting.piece);
+        let Some(&last) = cuts.last() else {
+            // Nothing to speculate on here: exact chunks up to the end of what was looked at.
+            self.exact_until = s.consumed + available.len() as u64;
+            return None;
+        };
+        let records_key = self.records_key.clone().unwrap_or_else(|| Arc::from("records"));
+        let mut pieces = Vec::with_capacity(cuts.len());
+        let mut from = 0;
+        for &cut in &cuts {
+            let bytes = available[from..cut].to_vec();
+            pieces.push(RawChunk {
+                file: self.file,
+                seq: self.seq,
+                bytes,
+                // Positions are known once the pieces before are settled; a piece that does not
+                // parse cleanly is read again, exactly, from its true position.
+                start: s.at,
+                kind: RawKind::Piece { records_key: records_key.clone() },
+            });
+            self.seq += 1;
+            from = cut;
+        }
+        self.state = State::Settling { index, bytes: last, pieces: pieces.len() };
+        Some(Window { pieces, first_index: index })
+    }
+
+    /// Settles the window handed out last: `verdict` says how much of it was read as whole
+    /// records (a prefix of its pieces); the stream goes on after that, and exactly (record by
+    /// record) over the rest of the window.
+    ///
+    /// # Errors
+    /// A verdict that does not fit the window (more pieces or bytes than it had).
+    pub fn settle(&mut self, verdict: &Verdict) -> Result<(), FlowLogError> {
+        let State::Settling { index, bytes, pieces } = self.state else {
+            return Err(self.stream.error_here("internal: a window settled twice".into()));
+        };
+        if verdict.pieces > pieces || verdict.bytes > bytes || verdict.bytes > self.stream.available().len() {
+            self.state = State::Done;
+            return Err(self.stream.error_here("internal: a verdict larger than its window".into()));
+        }
+        let at = verdict.advance.apply(self.stream.at);
+        self.stream.skip_known(verdict.bytes, at);
+        if verdict.pieces < pieces {
+            self.exact_until = self.stream.consumed + (bytes - verdict.bytes) as u64;
+        }
+        self.state = State::Records { first: false, index: index + verdict.records };
+        Ok(())
+    }
+
     fn step(&mut self) -> Result<Option<RawChunk>, FlowLogError> {
         loop {
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Done => return Ok(None),
+                State::Settling { .. } => {
+                    return Err(self.stream.error_here("internal: a window was not settled".into()));
+                }
                 State::Detect => self.detect()?,
                 State::Top { first } => {
                     if !self.top_member(first)? {

@@ -54,9 +54,7 @@ impl Place {
     /// whole JSON path the address sits in.
     pub fn defined_at(&self) -> String {
         match terraform_address(&self.path) {
-            Some(address) if !self.in_scenario => {
-                Place { path: address.to_string(), ..self.clone() }.shown()
-            }
+            Some(address) if !self.in_scenario => Place { path: address.to_string(), ..self.clone() }.shown(),
             _ => self.shown(),
         }
     }
@@ -279,17 +277,25 @@ mod tests {
         assert_eq!(place.defined_at(), "plan.json:192:13 module.net.azurerm_network_security_group.web");
         let arm = Place { path: "resources[2](copyIndex=1).properties".to_string(), ..place };
         assert_eq!(arm.defined_at(), arm.shown(), "a copy loop's index is no address");
-        assert_eq!(terraform_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"), Some("azurerm_subnet.a[\"x\"]"));
+        assert_eq!(
+            terraform_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"),
+            Some("azurerm_subnet.a[\"x\"]")
+        );
         assert_eq!(terraform_address("[0].securityRules[1]"), None);
     }
 
     #[test]
     fn an_older_origin_is_read_as_a_place() {
-        let o = older_origin("tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web");
+        let o = older_origin(
+            "tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web",
+        );
         assert_eq!(o.file, Path::new("tests/data/live/plan.json"));
         assert_eq!(o.position, Some(Position::new(186, 18)));
         assert_eq!(o.path, "module.network.azurerm_network_security_group.web");
-        assert_eq!(o.shown(), "tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web");
+        assert_eq!(
+            o.shown(),
+            "tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web"
+        );
         // A Windows drive, a file name with a space, and no position at all.
         let w = older_origin("C:/infra/my plan.json:3:4 azurerm_network_security_group.a");
         assert_eq!((w.file.to_str(), w.position), (Some("C:/infra/my plan.json"), Some(Position::new(3, 4))));

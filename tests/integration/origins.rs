@@ -107,9 +107,8 @@ fn a_scenario_with_the_older_origin_field_loads_with_a_warning_and_keeps_its_pla
     let lint = nsgsim(&["lint", older]);
     lint.assert_code(1).stdout_has(&["error[NSG004-management-port-open]", "securityRules/allow-rdp-legacy"]);
     assert!(
-        defined_at(&lint.stdout).contains(
-            &"tests/data/live/plan.json:210:13 module.network.azurerm_network_security_group.web"
-        ),
+        defined_at(&lint.stdout)
+            .contains(&"tests/data/live/plan.json:210:13 module.network.azurerm_network_security_group.web"),
         "{}",
         lint.stdout
     );

@@ -169,12 +169,7 @@ impl Inventory {
                 // `origins` below), for every source alike: no `origin` field.
                 let mut rules: Vec<RuleSpec> = n.rules.iter().map(|r| r.spec.clone()).collect();
                 rules.sort_by_key(|r| (r.direction as u8, r.priority));
-                NsgSpec {
-                    name: n.name.clone(),
-                    origin: None,
-                    rules,
-                    flush_connection: n.flush_connection,
-                }
+                NsgSpec { name: n.name.clone(), origin: None, rules, flush_connection: n.flush_connection }
             })
             .collect();
         let jit_policies = self.jit_policy_specs(&vms, &nsgs)?;

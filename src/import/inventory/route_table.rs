@@ -99,7 +99,9 @@ impl Inventory {
                         ),
                     ));
                 }
-                if let (Some(Node { value: Value::Unknown(u), .. }), prefix_at) = member(rp, "addressPrefix", &rpsrc) {
+                if let (Some(Node { value: Value::Unknown(u), .. }), prefix_at) =
+                    member(rp, "addressPrefix", &rpsrc)
+                {
                     // A destination only a deployment knows (a public IP's address Azure
                     // allocates, `reference(pip).ipAddress`): the route is left out and the gap
                     // recorded, never guessed; `--strict` refuses it.

@@ -73,7 +73,8 @@ impl Scenario {
     pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<String> {
         let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r));
         let mapped = |part: super::Part<'_>| self.places.imported(&part).map(super::Place::defined_at);
-        rule.and_then(|r| mapped(super::Part::Rule { nsg, rule: r })).or_else(|| mapped(super::Part::Nsg(nsg)))
+        rule.and_then(|r| mapped(super::Part::Rule { nsg, rule: r }))
+            .or_else(|| mapped(super::Part::Nsg(nsg)))
     }
 
     /// The starting point of a simulation of this scenario.

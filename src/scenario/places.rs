@@ -53,6 +53,19 @@ impl Place {
     /// `plan.json:192:13 module.network.azurerm_network_security_group.web`) rather than the
     /// whole JSON path the address sits in.
     pub fn defined_at(&self) -> String {
+        // An imported place is resolved against the scenario's directory; a file under the
+        // current directory is shown relative to it, as the import was given it.
+        let cwd = std::env::current_dir().ok();
+        let relative = cwd.as_deref().and_then(|cwd| self.file.strip_prefix(cwd).ok());
+        if let Some(file) = relative.filter(|_| !self.in_scenario) {
+            let shown = Place { file: file.to_path_buf(), ..self.clone() };
+            return shown.defined_at_as_is();
+        }
+        self.defined_at_as_is()
+    }
+
+    /// [`Place::defined_at`] with the file as resolved.
+    fn defined_at_as_is(&self) -> String {
         match terraform_address(&self.path) {
             Some(address) if !self.in_scenario => Place { path: address.to_string(), ..self.clone() }.shown(),
             _ => self.shown(),

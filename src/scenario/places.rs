@@ -47,6 +47,64 @@ impl Place {
         }
         out
     }
+
+    /// What `lint` and `diff` print as "defined at": [`Place::shown`], except that a place read
+    /// from a Terraform plan or state names its block's address (the block to edit,
+    /// `plan.json:192:13 module.network.azurerm_network_security_group.web`) rather than the
+    /// whole JSON path the address sits in.
+    pub fn defined_at(&self) -> String {
+        // An imported place is resolved against the scenario's directory; a file under the
+        // current directory is shown relative to it, as the import was given it.
+        let cwd = std::env::current_dir().ok();
+        let relative = cwd.as_deref().and_then(|cwd| self.file.strip_prefix(cwd).ok());
+        if let Some(file) = relative.filter(|_| !self.in_scenario) {
+            let shown = Place { file: file.to_path_buf(), ..self.clone() };
+            return shown.defined_at_as_is();
+        }
+        self.defined_at_as_is()
+    }
+
+    /// [`Place::defined_at`] with the file as resolved.
+    fn defined_at_as_is(&self) -> String {
+        match terraform_address(&self.path) {
+            Some(address) if !self.in_scenario => Place { path: address.to_string(), ..self.clone() }.shown(),
+            _ => self.shown(),
+        }
+    }
+}
+
+/// The Terraform address a path read from a plan or state carries after its resource's index
+/// (`resource_changes[2](module.hub.azurerm_network_security_group.web).change.after` →
+/// `module.hub.azurerm_network_security_group.web`); `None` for any other path, an ARM copy
+/// loop's iteration (`resources[2](copyIndex=1)`) included.
+pub fn terraform_address(path: &str) -> Option<&str> {
+    let start = path.find("](")? + 2;
+    let rest = &path[start..];
+    let end = rest.find(").").or_else(|| rest.strip_suffix(')').map(str::len))?;
+    let address = &rest[..end];
+    (!address.contains('=') && address.contains('.')).then_some(address)
+}
+
+/// An NSG's or rule's `origin` as scenarios written before the `origins` map hold it,
+/// `FILE:LINE:COLUMN ADDRESS`, as a place: the file as written (those scenarios wrote it as the
+/// import was given it), the position when the text has one, the rest as the path.
+pub fn older_origin(text: &str) -> Place {
+    let positioned = text.match_indices(' ').map(|(i, _)| i).chain([text.len()]).find_map(|i| {
+        let (head, rest) = text.split_at(i);
+        let (head, column) = head.rsplit_once(':')?;
+        let (file, line) = head.rsplit_once(':')?;
+        let position = Position::new(line.parse().ok()?, column.parse().ok()?);
+        (!file.is_empty() && position.line > 0).then(|| (file, position, rest.trim_start()))
+    });
+    match positioned {
+        Some((file, position, path)) => Place {
+            file: PathBuf::from(file),
+            position: Some(position),
+            path: path.to_string(),
+            in_scenario: false,
+        },
+        None => Place { file: PathBuf::from(text), position: None, path: String::new(), in_scenario: false },
+    }
 }
 
 /// A named part of a scenario that a finding can be about.
@@ -131,6 +189,12 @@ impl Places {
         let imported =
             file.origins.iter().map(|(key, o)| (key.to_ascii_lowercase(), imported_place(o, dir))).collect();
         Places { file: path.to_path_buf(), written, imported }
+    }
+
+    /// Records `place` as where `key`'s part was imported from, unless the scenario's `origins`
+    /// already says (an older scenario's `origin` field, read by the loader, yields to it).
+    pub fn add_imported(&mut self, key: &str, place: Place) {
+        self.imported.entry(key.to_ascii_lowercase()).or_insert(place);
     }
 
     /// The scenario file.
@@ -220,6 +284,55 @@ mod tests {
         assert_eq!(found[1].file, Path::new("gates/prod.ron"));
         assert_eq!(found[1].position, Some(Position::new(6, 13)));
         assert_eq!(found[1].path, "nsgs[0].rules[0]");
+    }
+
+    #[test]
+    fn a_terraform_place_is_defined_at_its_block_address() {
+        let place = Place {
+            file: PathBuf::from("plan.json"),
+            position: Some(Position::new(192, 13)),
+            path: "resource_changes[2](module.net.azurerm_network_security_group.web).change.after.security_rule[0]"
+                .to_string(),
+            in_scenario: false,
+        };
+        assert_eq!(place.defined_at(), "plan.json:192:13 module.net.azurerm_network_security_group.web");
+        let arm = Place { path: "resources[2](copyIndex=1).properties".to_string(), ..place };
+        assert_eq!(arm.defined_at(), arm.shown(), "a copy loop's index is no address");
+        assert_eq!(
+            terraform_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"),
+            Some("azurerm_subnet.a[\"x\"]")
+        );
+        assert_eq!(terraform_address("[0].securityRules[1]"), None);
+    }
+
+    #[test]
+    fn an_older_origin_is_read_as_a_place() {
+        let o = older_origin(
+            "tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web",
+        );
+        assert_eq!(o.file, Path::new("tests/data/live/plan.json"));
+        assert_eq!(o.position, Some(Position::new(186, 18)));
+        assert_eq!(o.path, "module.network.azurerm_network_security_group.web");
+        assert_eq!(
+            o.shown(),
+            "tests/data/live/plan.json:186:18 module.network.azurerm_network_security_group.web"
+        );
+        // A Windows drive, a file name with a space, and no position at all.
+        let w = older_origin("C:/infra/my plan.json:3:4 azurerm_network_security_group.a");
+        assert_eq!((w.file.to_str(), w.position), (Some("C:/infra/my plan.json"), Some(Position::new(3, 4))));
+        let bare = older_origin("somewhere");
+        assert_eq!((bare.file.to_str(), bare.position, bare.path.as_str()), (Some("somewhere"), None, ""));
+    }
+
+    #[test]
+    fn the_origins_map_wins_over_an_older_origin() {
+        let mut places = places();
+        places.add_imported("NSG/web-nsg/rule/AllowRdp", older_origin("old.json:1:1 a.b"));
+        places.add_imported("nsg/web-nsg", older_origin("old.json:2:1 a.b"));
+        let rule = places.imported(&Part::Rule { nsg: "web-nsg", rule: "AllowRdp" }).expect("origin");
+        assert_eq!(rule.position, Some(Position::new(40, 7)));
+        let nsg = places.imported(&Part::Nsg("web-nsg")).expect("older origin");
+        assert_eq!(nsg.shown(), "old.json:2:1 a.b");
     }
 
     #[test]

@@ -121,10 +121,15 @@ fn lint_of_the_plan_against_the_live_estate_warns_about_jit() {
 
 #[test]
 fn findings_name_the_terraform_block_that_defines_the_planned_rules() {
-    // The plan's NSG is declared with inline rules in module.network: every rule of it is defined
-    // at the NSG's block, whose place in plan.json the import wrote as the rules' origin.
+    // The plan's NSG is declared with inline rules in module.network: each rule is read at its
+    // `security_rule` block inside the NSG's, and the import records that place in the one
+    // `origins` map (the JSON path there carries the block's address); no `origin` field.
     let planned = std::fs::read_to_string(root().join(PLANNED)).expect("committed");
-    assert!(planned.contains("origin: \"tests/data/live/plan.json:"), "{planned}");
+    assert!(
+        planned.contains("\"nsg/nsg-web/rule/allow-rdp-legacy\": Origin(file: \"plan.json\", line: 210, column: 13, path: \"resource_changes[2](module.network.azurerm_network_security_group.web)"),
+        "{planned}"
+    );
+    assert!(!planned.contains(" origin: "), "one shape for provenance: {planned}");
     let block = "module.network.azurerm_network_security_group.web";
     let lint = nsgsim(&["lint", PLANNED, "--live", LIVE]);
     lint.stdout_has(&["  defined at: tests/data/live/plan.json:", block]);

@@ -91,3 +91,43 @@ fn rules_a_copy_loop_makes_are_defined_at_the_loop_with_their_index() {
         lint.stdout
     );
 }
+
+/// Issue 18's leftover: a Terraform import wrote an NSG's and a rule's place twice, as an
+/// `origin` field and in the `origins` map. Now only `origins` is written; a scenario in the
+/// older shape (`tests/data/import/older-origin.ron`, the committed output of that version with
+/// its `origins` map taken out) still loads, says per field how to move to `origins`, and its
+/// findings still name the Terraform block.
+#[test]
+fn a_scenario_with_the_older_origin_field_loads_with_a_warning_and_keeps_its_places() {
+    let older = "tests/data/import/older-origin.ron";
+    nsgsim(&["check", older]).assert_code(0).stdout_has(&[
+        "older-origin.ron:21:221: nsgs[0].rules[1].origin: `origin` is the older shape of import provenance; it is read as the `origins` entry \"nsg/nsg-web/rule/allow-rdp-legacy\"",
+        "re-import the source, or move it to `origins:",
+    ]);
+    let lint = nsgsim(&["lint", older]);
+    lint.assert_code(1).stdout_has(&["error[NSG004-management-port-open]", "securityRules/allow-rdp-legacy"]);
+    assert!(
+        defined_at(&lint.stdout)
+            .contains(&"tests/data/live/plan.json:210:13 module.network.azurerm_network_security_group.web"),
+        "{}",
+        lint.stdout
+    );
+}
+
+#[test]
+fn a_terraform_import_writes_origins_only_and_findings_name_the_block() {
+    let dir = TempDir::new("origins-terraform");
+    let out = dir.path().join("planned.ron").display().to_string();
+    nsgsim(&["import", "tests/data/live/plan.json", "-o", &out]).assert_code(0);
+    let written = std::fs::read_to_string(&out).expect("written");
+    assert!(!written.contains(" origin: "), "{written}");
+    assert!(written.contains("\"nsg/nsg-web\": Origin("), "{written}");
+    let lint = nsgsim(&["lint", &out]);
+    assert!(
+        defined_at(&lint.stdout)
+            .iter()
+            .any(|a| a.ends_with("plan.json:210:13 module.network.azurerm_network_security_group.web")),
+        "{}",
+        lint.stdout
+    );
+}

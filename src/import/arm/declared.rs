@@ -210,6 +210,9 @@ impl Declared {
                     if kind.eq_ignore_ascii_case(FIREWALLS) && !entry.existing {
                         self.allocate_firewall_address(p);
                     }
+                    if kind.eq_ignore_ascii_case(PUBLIC_IPS) && !entry.existing {
+                        allocated_public_address(p, &name);
+                    }
                 }
                 m.insert("id".into(), Value::String(id));
                 m.insert("name".into(), Value::String(name));
@@ -285,6 +288,23 @@ impl Declared {
 /// The type of Azure Firewalls.
 const FIREWALLS: &str = "Microsoft.Network/azureFirewalls";
 
+/// The type of public IP addresses.
+const PUBLIC_IPS: &str = "Microsoft.Network/publicIPAddresses";
+
+/// Marks a declared public IP's `ipAddress`, when the template does not write one, as a value
+/// only known at deployment: Azure allocates the address then (a Static one is kept for the
+/// resource's life, but the template cannot know which it is). `reference(pip).ipAddress` then
+/// reads as that unknown value with its reason, not as a property the resource lacks.
+fn allocated_public_address(properties: &mut Map<String, Value>, name: &str) {
+    if properties.keys().any(|k| k.eq_ignore_ascii_case("ipAddress")) {
+        return;
+    }
+    let reason = format!(
+        "public IP '{name}' gets its address from Azure at deployment, so its ipAddress is only known then; valid: the address written into the template in its place"
+    );
+    properties.insert("ipAddress".into(), marker(&reason));
+}
+
 /// The first address Azure allocates in an IPv4 subnet `prefix`: the network address plus four
 /// (Azure reserves the first four).
 fn first_address(prefix: &str) -> Option<String> {
@@ -326,20 +346,23 @@ impl Resources for Declared {
     }
 }
 
-/// Gives each child resource declared inline (an object with a `name` and `properties` in an
-/// array property, as a VNet's `subnets`, an NSG's `securityRules`, a NIC's `ipConfigurations`) the
-/// `id` Azure gives it at deployment, `{parent id}/{array property}/{name}`, unless it has one:
-/// what `reference(vnet).subnets[0].id` reads. **Model choice**: the runtime state's other
-/// read-only properties are not invented.
+/// Gives each child resource declared inline (a named object in an array property, as a VNet's
+/// `subnets`, an NSG's `securityRules`, a NIC's `ipConfigurations`, a load balancer's
+/// `backendAddressPools`, which may hold only a `name`) the `id` Azure gives it at deployment,
+/// `{parent id}/{array property}/{name}`, unless it has one: what
+/// `reference(vnet).subnets[0].id` and `reference(lb).backendAddressPools[0].id` read. Property
+/// names are found without case, as ARM finds them (`"Name"`). **Model choice**: the runtime
+/// state's other read-only properties are not invented.
 fn add_child_ids(properties: &mut Map<String, Value>, parent: &str) {
     for (key, value) in properties.iter_mut() {
         let Value::Array(items) = value else { continue };
         for item in items {
             let Value::Object(child) = item else { continue };
-            if child.contains_key("id") || !child.contains_key("properties") {
+            if child.keys().any(|k| k.eq_ignore_ascii_case("id")) {
                 continue;
             }
-            if let Some(Value::String(name)) = child.get("name") {
+            let name = child.iter().find(|(k, _)| k.eq_ignore_ascii_case("name")).map(|(_, v)| v);
+            if let Some(Value::String(name)) = name {
                 let id = format!("{parent}/{key}/{name}");
                 child.insert("id".into(), Value::String(id));
             }

@@ -34,6 +34,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+/// How a parameter given no value reads where it stands in a name or id: `param.NAME`.
+pub use expr::placeholder::VISIBLE_PREFIX as VISIBLE_PLACEHOLDER_PREFIX;
 pub use expr::{ArmValue, Deployment, TemplateScope, eval_condition, eval_count, eval_string};
 pub use id::{ResourceRef, key, parse_id};
 pub use params::{Origin, Parameters, command_line, is_parameters_file, read_file as read_parameters_file};

@@ -165,18 +165,11 @@ impl Inventory {
             .nsgs
             .iter()
             .map(|n| {
-                let mut rules: Vec<RuleSpec> = n
-                    .rules
-                    .iter()
-                    .map(|r| RuleSpec { origin: self.terraform_origin(&r.src), ..r.spec.clone() })
-                    .collect();
+                // Where each NSG and rule was read goes in the scenario's `origins` map (see
+                // `origins` below), for every source alike: no `origin` field.
+                let mut rules: Vec<RuleSpec> = n.rules.iter().map(|r| r.spec.clone()).collect();
                 rules.sort_by_key(|r| (r.direction as u8, r.priority));
-                NsgSpec {
-                    name: n.name.clone(),
-                    origin: self.terraform_origin(&n.src),
-                    rules,
-                    flush_connection: n.flush_connection,
-                }
+                NsgSpec { name: n.name.clone(), origin: None, rules, flush_connection: n.flush_connection }
             })
             .collect();
         let jit_policies = self.jit_policy_specs(&vms, &nsgs)?;
@@ -526,16 +519,6 @@ impl Inventory {
         Ok(service_tags)
     }
 
-    /// `FILE:LINE:COLUMN ADDRESS` for a value the Terraform reader read (its path names the
-    /// resource instance's address: `resource_changes[2](module.hub.azurerm_subnet.web).…`),
-    /// written into the scenario so that `lint` and `diff` findings name the block to edit;
-    /// `None` for other sources, whose messages already carry their place.
-    fn terraform_origin(&self, src: &Src) -> Option<String> {
-        let path = self.diag.shown(src);
-        let address = terraform_address(&path)?;
-        Some(format!("{} {address}", file_position(self.diag.file(src.file), src.position)))
-    }
-
     /// Where each part of the scenario came from, so that a problem the scenario loader finds
     /// can still be reported at its JSON path.
     fn origins(&self, scenario: &ScenarioFile) -> Vec<Origin> {
@@ -677,34 +660,5 @@ fn parent_ref(kind: Kind, names: &[String]) -> ResourceRef {
         names: names.to_vec(),
         subscription: None,
         resource_group: None,
-    }
-}
-
-/// The Terraform address in a path the Terraform reader wrote: the text in the parentheses after
-/// the first `]` (`resource_changes[2](module.hub.azurerm_subnet.web).change.after` gives
-/// `module.hub.azurerm_subnet.web`); `None` when there is none, or for an ARM copy iteration
-/// (`resources[2](copyIndex=1)`).
-fn terraform_address(path: &str) -> Option<&str> {
-    let start = path.find("](")? + 2;
-    let rest = &path[start..];
-    let end = rest.find(").").or_else(|| rest.strip_suffix(')').map(str::len))?;
-    let address = &rest[..end];
-    (!address.contains('=') && address.contains('.')).then_some(address)
-}
-
-#[cfg(test)]
-mod terraform_address_tests {
-    use super::terraform_address;
-
-    #[test]
-    fn the_address_is_read_from_a_terraform_path_and_never_from_an_arm_copy_loop() {
-        let path = "resource_changes[2](module.hub.azurerm_network_security_group.web).change.after.security_rule[0]";
-        assert_eq!(terraform_address(path), Some("module.hub.azurerm_network_security_group.web"));
-        assert_eq!(
-            terraform_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"),
-            Some("azurerm_subnet.a[\"x\"]")
-        );
-        assert_eq!(terraform_address("resources[2](copyIndex=1).properties"), None);
-        assert_eq!(terraform_address("[0].securityRules[1]"), None);
     }
 }

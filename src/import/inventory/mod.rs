@@ -486,6 +486,21 @@ impl Inventory {
         };
         match parse_id(text) {
             Some(r) => Ok((r, at)),
+            // A parameter given no value stands for a whole id here (the template takes the id
+            // of a resource it does not declare): say which value is missing.
+            None if text.strip_prefix(crate::import::arm::VISIBLE_PLACEHOLDER_PREFIX).is_some_and(|n| {
+                !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
+            }) =>
+            {
+                let name = &text[crate::import::arm::VISIBLE_PLACEHOLDER_PREFIX.len()..];
+                Err(self.diag.invalid(
+                    &at,
+                    text,
+                    format!(
+                        "parameter '{name}' has no value and stands for a whole resource id here (of a resource the input does not declare); pass it with --parameters FILE or --parameter {name}=/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/<type>/<name>"
+                    ),
+                ))
+            }
             None => Err(self.diag.invalid(
                 &at,
                 text,

@@ -6,9 +6,10 @@ use std::net::IpAddr;
 
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
-use crate::import::json::{Object, Unknown, Value};
+use crate::import::json::{Node, Object, Unknown, Value, shorten};
 use crate::import::resource::Kind;
 use crate::import::source::Src;
+use crate::scenario::schema::CaveatKindSpec;
 
 /// A route table.
 #[derive(Debug)]
@@ -97,6 +98,21 @@ impl Inventory {
                             self.diag.place(&first.src)
                         ),
                     ));
+                }
+                if let (Some(Node { value: Value::Unknown(u), .. }), prefix_at) =
+                    member(rp, "addressPrefix", &rpsrc)
+                {
+                    // A destination only a deployment knows (a public IP's address Azure
+                    // allocates, `reference(pip).ipAddress`): the route is left out and the gap
+                    // recorded, never guessed; `--strict` refuses it.
+                    let reason = format!(
+                        "route '{name}' of {what} is not imported: its addressPrefix '{}' cannot be made offline: {}",
+                        shorten(&u.expression),
+                        u.reason
+                    );
+                    let resource = format!("Microsoft.Network/routeTables/{}/routes/{name}", names[0]);
+                    self.gap(CaveatKindSpec::Placeholder, resource, &prefix_at, reason, Vec::new())?;
+                    continue;
                 }
                 routes.push(self.route(name, rp, &rpsrc, res)?);
             }

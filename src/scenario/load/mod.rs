@@ -1,6 +1,5 @@
 //! Converting a parsed scenario file into model, NSG and simulator types.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -57,9 +56,6 @@ pub struct Scenario {
     /// What could not be read or modelled and can change traffic: every answer that depends on
     /// one names it ([`Scenario::caveats_for_vm`], [`Scenario::caveats_for_flow`]).
     pub caveats: Vec<Caveat>,
-    /// Where NSGs and rules are defined in what they were imported from (their `origin`):
-    /// (NSG, rule name, or `None` for the NSG) → `FILE:LINE:COLUMN ADDRESS`.
-    pub origins: BTreeMap<(String, Option<String>), String>,
     /// Where its NSGs, rules, VMs and subnets are written, and where an import read them.
     pub places: super::Places,
 }
@@ -67,19 +63,18 @@ pub struct Scenario {
 impl Scenario {
     /// Where the rule `rule` of NSG `nsg` (as Azure names it, `securityRules/NAME`, or the bare
     /// name) is defined in what the scenario was imported from, else where the NSG is: the
-    /// `origin` `nsgsim import` wrote for a Terraform block
-    /// (`plan.json:112:9 module.hub.azurerm_network_security_group.web`), else the part's entry
-    /// in the scenario's `origins` map, which every import writes (an ARM template's
+    /// part's entry in the scenario's `origins` map, which every import writes, as
+    /// `FILE:LINE:COLUMN PATH` (an ARM template's
     /// `azuredeploy.json:123:9 resources[2].properties.securityRules[0]`, a copy loop's iteration
-    /// in its path: `resources[1](copyIndex=2)`), as `FILE:LINE:COLUMN PATH`.
+    /// in its path: `resources[1](copyIndex=2)`), a Terraform place as its block's address
+    /// (`plan.json:192:13 module.hub.azurerm_network_security_group.web`, see
+    /// [`super::Place::defined_at`]). An older scenario's `origin` field is read into the same
+    /// places by the loader.
     pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<String> {
-        let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r).to_string());
-        let written = |rule: Option<String>| self.origins.get(&(nsg.to_string(), rule)).cloned();
-        let mapped = |part: super::Part<'_>| self.places.imported(&part).map(super::Place::shown);
-        let of_rule = rule.as_deref().and_then(|r| {
-            written(Some(r.to_string())).or_else(|| mapped(super::Part::Rule { nsg, rule: r }))
-        });
-        of_rule.or_else(|| written(None)).or_else(|| mapped(super::Part::Nsg(nsg)))
+        let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r));
+        let mapped = |part: super::Part<'_>| self.places.imported(&part).map(super::Place::defined_at);
+        rule.and_then(|r| mapped(super::Part::Rule { nsg, rule: r }))
+            .or_else(|| mapped(super::Part::Nsg(nsg)))
     }
 
     /// The starting point of a simulation of this scenario.
@@ -592,18 +587,8 @@ impl Loader<'_> {
         let options = self.item(&[], || self.options(&file.options, &t)).unwrap_or_default();
         let scoped =
             self.item(&[], || self.scoped_policies(&file.jit_policies, &t, &roles)).unwrap_or_default();
-        let mut origins = BTreeMap::new();
-        for n in &file.nsgs {
-            if let Some(o) = &n.origin {
-                origins.insert((n.name.clone(), None), o.clone());
-            }
-            for r in &n.rules {
-                if let Some(o) = &r.origin {
-                    origins.insert((n.name.clone(), Some(r.name.clone())), o.clone());
-                }
-            }
-        }
-        let places = super::Places::new(&file, &self.map, self.path);
+        let mut places = super::Places::new(&file, &self.map, self.path);
+        self.older_origins(&file, &mut places);
         let mut scenario = Scenario {
             file: self.path.to_path_buf(),
             name: file.name,
@@ -615,7 +600,6 @@ impl Loader<'_> {
             jit: JitEngine::new(options, roles, scoped),
             warnings: Vec::new(),
             caveats,
-            origins,
             places,
         };
         let mut request_ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -1079,6 +1063,7 @@ fn list_or_none(names: &[String]) -> String {
     if names.is_empty() { "(none declared)".into() } else { names.join(", ") }
 }
 
+mod older_origins;
 pub(super) mod rules;
 use rules::{access, rule_error_part};
 

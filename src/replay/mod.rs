@@ -366,7 +366,7 @@ fn read_inputs(
         };
         let mut splitter = Splitter::new(reader, file, name.into(), gzip).speculate(Cutting::default());
         loop {
-            match splitter.next() {
+            match splitter.next_cut() {
                 Ok(Some(Cut::Chunk(chunk))) => {
                     if tx.send(Message::Chunk(chunk)).is_err() {
                         return;

@@ -585,7 +585,7 @@ mod tests {
         let (mut records, mut kept, mut dropped) = (Vec::new(), 0, 0);
         let mut add =
             |chunk: &Chunk| records.extend((0..chunk.tuples.len()).map(|i| catalog.record(chunk, i)));
-        while let Some(cut) = splitter.next()? {
+        while let Some(cut) = splitter.next_cut()? {
             match cut {
                 Cut::Chunk(raw) => add(&parse_chunk(&raw, &catalog, path, false)?),
                 Cut::Window(window) => {

@@ -12,7 +12,7 @@
 //! errors. The buffer holds at most one record beyond a chunk; a record larger than
 //! [`MAX_RECORD_BYTES`] is refused. Memory is therefore bounded whatever the size of the input.
 //!
-//! With [`Splitter::speculate`], inside a flow log's records array, [`Splitter::next`] hands out
+//! With [`Splitter::speculate`], inside a flow log's records array, [`Splitter::next_cut`] hands out
 //! windows of pieces cut at candidate record boundaries instead (see `speculate`), and goes on
 //! from where [`Splitter::settle`] says the window was read as whole records; what was not is cut
 //! exactly. A window spans at most the stream's buffer: about [`super::WINDOW_BYTES`] and one
@@ -431,7 +431,7 @@ impl Splitter {
         }
     }
 
-    /// Lets [`Splitter::next`] hand out speculative windows cut as `cutting` says.
+    /// Lets [`Splitter::next_cut`] hand out speculative windows cut as `cutting` says.
     pub fn speculate(mut self, cutting: Cutting) -> Splitter {
         self.cutting = Some(cutting);
         self
@@ -465,18 +465,17 @@ impl Splitter {
     }
 
     /// The next chunk or speculative window, or `None` at the end of the input. After a
-    /// window, [`Splitter::settle`] must be called before `next` is called again.
+    /// window, [`Splitter::settle`] must be called before `next_cut` is called again.
     ///
     /// # Errors
-    /// As [`Splitter::next_chunk`]; calling `next` before settling a window.
-    pub fn next(&mut self) -> Result<Option<Cut>, FlowLogError> {
+    /// As [`Splitter::next_chunk`]; calling `next_cut` before settling a window.
+    pub fn next_cut(&mut self) -> Result<Option<Cut>, FlowLogError> {
         if let State::Records { first: false, index } = self.state
             && let Some(cutting) = self.cutting
             && self.stream.consumed >= self.exact_until
+            && let Some(window) = self.window(index, cutting)
         {
-            if let Some(window) = self.window(index, cutting) {
-                return Ok(Some(Cut::Window(window)));
-            }
+            return Ok(Some(Cut::Window(window)));
         }
         Ok(self.next_chunk()?.map(Cut::Chunk))
     }

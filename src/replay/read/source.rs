@@ -324,7 +324,7 @@ pub(super) fn advance_position(at: Position, bytes: &[u8]) -> Position {
 pub enum RawKind {
     /// A piece of a speculative [`Window`]: it starts just after a flow-log record (if the
     /// piece before it ended cleanly) and ends before a `,` that seems to start a record; its
-    /// records are found by the worker that parses it ([`super::speculate`]).
+    /// records are found by the worker that parses it (`read::speculate`).
     Piece {
         /// The records array's key as the file spells it.
         records_key: Arc<str>,

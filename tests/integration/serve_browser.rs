@@ -287,7 +287,10 @@ fn a_class_enables_jit_requests_access_and_watches_it_expire_in_the_browser() {
     // Jump past the expiry and try again: denied by JIT's deny rule.
     page.click("#jump-expiry");
     page.wait_for("document.getElementById('outcome-summary').textContent.includes('expired')");
-    assert_eq!(page.text("#offset"), "+1h");
+    // The page shows the clock's outcome first and then refreshes the state, the offset with it
+    // (app.js `act`): wait for that refresh rather than read the offset in between, which a loaded
+    // machine made fail (`+0s`).
+    page.wait_for("document.getElementById('offset').textContent === '+1h'");
     page.click("#flow-try");
     page.wait_for("document.getElementById('verdict').textContent === 'Deny'");
     assert!(page.text("#verdict-detail").contains("SecurityCenter-JITRule_-"), "the JIT deny rule decided");

@@ -38,6 +38,17 @@ impl<'a> Attrs<'a> {
         self.node.position
     }
 
+    /// Azure's `sku` object (`name`, and `tier` when set) from the provider's `sku` and
+    /// `sku_tier` attributes, at the `sku` attribute; `None` when `sku` is not set.
+    pub fn sku(&self) -> Option<Node> {
+        let (name, _) = self.value("sku")?;
+        let mut sku = vec![("name", name.clone())];
+        if let Some((tier, _)) = self.value("sku_tier") {
+            sku.push(("tier", tier.clone()));
+        }
+        Some(object(name.position, sku))
+    }
+
     /// The value of `name` when it is set (not absent, `null`, `""` or `[]`), and where it is.
     pub fn value(&self, name: &str) -> Option<(&'a Node, Src)> {
         let node = self.node.get(name)?;

@@ -170,12 +170,8 @@ impl<'a> Reader<'a, '_> {
             }
         }
         let mut members = vec![("properties", object(a.position(), props))];
-        if let Some((n, _)) = a.value("sku") {
-            let mut sku = vec![("name", n.clone())];
-            if let Some((tier, _)) = a.value("sku_tier") {
-                sku.push(("tier", tier.clone()));
-            }
-            members.push(("sku", object(n.position, sku)));
+        if let Some(sku) = a.sku() {
+            members.push(("sku", sku));
         }
         let harmless = [
             "sku",

@@ -108,14 +108,7 @@ impl<'a> Reader<'a, '_> {
     /// An `azurerm_lb`: its SKU, its frontends, and the parts folded into it.
     pub(super) fn load_balancer(&mut self, i: usize) -> Res<Option<Members>> {
         let a = self.values(i)?;
-        let blocks = match a.blocks("frontend_ip_configuration", self.diag)? {
-            Blocks::Known(blocks) => blocks,
-            Blocks::Unknown => {
-                let why = "its frontend_ip_configuration is only known after the apply".to_string();
-                self.unfollowed(i, "load balancer", why);
-                return Ok(None);
-            }
-        };
+        let Some(blocks) = self.frontend_blocks(i, &a, "load balancer")? else { return Ok(None) };
         let mut frontends = Vec::new();
         for (k, b) in blocks.iter().enumerate() {
             if let Some(frontend) = self.lb_frontend_block(i, b, k)? {
@@ -126,12 +119,8 @@ impl<'a> Reader<'a, '_> {
         let mut props = vec![("frontendIPConfigurations", list(at, frontends))];
         props.extend(self.lb_parts(i));
         let mut members = vec![("properties", object(a.position(), props))];
-        if let Some((n, _)) = a.value("sku") {
-            let mut sku = vec![("name", n.clone())];
-            if let Some((tier, _)) = a.value("sku_tier") {
-                sku.push(("tier", tier.clone()));
-            }
-            members.push(("sku", object(n.position, sku)));
+        if let Some(sku) = a.sku() {
+            members.push(("sku", sku));
         }
         let kind = self.instances[i].kind.clone();
         let read = ["frontend_ip_configuration", "sku", "sku_tier"];
@@ -413,17 +402,23 @@ impl<'a> Reader<'a, '_> {
         reference(at, &format!("{lb_id}/frontendIPConfigurations/{name}"))
     }
 
+    /// The `frontend_ip_configuration` blocks of a load balancer or an outbound rule (`what`);
+    /// `None`, with a warning and a caveat, when only the apply knows them.
+    fn frontend_blocks<'b>(&mut self, i: usize, a: &Attrs<'b>, what: &str) -> Res<Option<Vec<Attrs<'b>>>> {
+        match a.blocks("frontend_ip_configuration", self.diag)? {
+            Blocks::Known(blocks) => Ok(Some(blocks)),
+            Blocks::Unknown => {
+                let why = "its frontend_ip_configuration is only known after the apply".to_string();
+                self.unfollowed(i, what, why);
+                Ok(None)
+            }
+        }
+    }
+
     /// An outbound rule's frontends (its `frontend_ip_configuration` blocks name them); `None`
     /// when only the apply knows them (the rule is skipped).
     fn lb_outbound_frontends(&mut self, i: usize, a: &Attrs<'_>, lb: usize) -> Res<Option<Node>> {
-        let blocks = match a.blocks("frontend_ip_configuration", self.diag)? {
-            Blocks::Known(blocks) => blocks,
-            Blocks::Unknown => {
-                let why = "its frontend_ip_configuration is only known after the apply".to_string();
-                self.unfollowed(i, "outbound rule", why);
-                return Ok(None);
-            }
-        };
+        let Some(blocks) = self.frontend_blocks(i, a, "outbound rule")? else { return Ok(None) };
         let mut refs = Vec::new();
         for b in &blocks {
             let Some((name, node, at)) = b.text("name", self.diag)? else {

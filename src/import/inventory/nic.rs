@@ -171,8 +171,10 @@ impl Inventory {
         let method =
             self.string(cp, "privateIPAllocationMethod", &cpsrc)?.unwrap_or_else(|| "Dynamic".into());
         let mut private_ip = self.string(cp, "privateIPAddress", &cpsrc)?;
-        if private_ip.is_none() {
-            self.diag.warn(&cpsrc, format!("network interface '{nic}' IP configuration '{name}' has no privateIPAddress ({method} allocation); nsgsim assigns the subnet's first free address, as Azure's dynamic allocation does"));
+        // A missing address under Dynamic allocation is said once, by the builder, with the address
+        // it assumes (and a Placeholder caveat); only a Static one without an address is odd here.
+        if private_ip.is_none() && method.eq_ignore_ascii_case("Static") {
+            self.diag.warn(&cpsrc, format!("network interface '{nic}' IP configuration '{name}' has privateIPAllocationMethod Static but no privateIPAddress; nsgsim treats it as Dynamic (a model choice)"));
         }
         if private_ip.as_deref() == Some("") {
             private_ip = None;

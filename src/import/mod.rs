@@ -357,6 +357,9 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     }
     let kinds = collected.summary_types();
     let mut inventory = inventory::Inventory::new(diag);
+    // Gaps found while reading (a stand-in id, a route to an allocated address) obey `--strict`
+    // as the builder's do.
+    inventory.strict = options.strict;
     inventory.declared_files = declared_files;
     inventory.read_all(&collected.resources)?;
     inventory.avnm.deployments = std::mem::take(&mut collected.admin_deployments);

@@ -269,21 +269,26 @@ fn a_route_to_an_address_azure_allocates_is_left_out_with_a_caveat() {
     assert!(written.contains(r#"name: "to-appliance""#), "{written}");
     assert!(!written.contains(r#"name: "egress-ip-direct""#), "{written}");
     assert!(written.contains("Placeholder") && written.contains("egress-ip-direct"), "{written}");
-    // Under --strict the first gap refuses the import: the public IP's own placeholder address,
-    // read before the route table.
-    nsgsim(&["import", &template, "--strict", "-o", &out])
-        .assert_code(2)
-        .stderr_has(&["public IP 'pip-egress' has no ipAddress", "--strict refuses"]);
+    // Under --strict the first gap refuses the import at its place: the route left out, found
+    // while the inventory reads the route table (before the builder meets the public IP's
+    // placeholder address; until `Inventory::strict` was set before reading, this gap was only
+    // a caveat even under --strict).
+    nsgsim(&["import", &template, "--strict", "-o", &out]).assert_code(2).stderr_has(&[
+        "route-to-allocated-address.json:27:32: resources[1].properties.routes[1].properties.addressPrefix: ",
+        "route 'egress-ip-direct' of route table 'rt-egress' is not imported",
+        "--strict refuses",
+    ]);
 }
 
 /// Held-out set, December (quickstarts `vnet-peering-create`, `extend-vnet-to-multi-vnet`): a
 /// parameter given no value that stands for a whole resource id (a peer VNet the template does
-/// not declare) says which value is missing, not that `param.NAME` is no resource id.
+/// not declare) is named, not reported as "`param.NAME` is no resource id": under `--strict`
+/// as the positioned error (without it the peering is left out with a caveat, see
+/// `held_out::a_peering_whose_remote_id_is_a_parameter_without_value_is_left_out_with_a_caveat_naming_it`).
 #[test]
 fn a_parameter_that_stands_for_a_whole_id_is_named_when_it_has_no_value() {
-    nsgsim(&["import", &data("import/peering-id-parameter.json")]).assert_code(2).stderr_has(&[
+    nsgsim(&["import", &data("import/peering-id-parameter.json"), "--strict"]).assert_code(2).stderr_has(&[
         "peering-id-parameter.json:22:41: resources[1].properties.remoteVirtualNetwork.id: ",
-        "'param.remoteVirtualNetworkId': parameter 'remoteVirtualNetworkId' has no value and stands for a whole resource id here",
-        "--parameter remoteVirtualNetworkId=/subscriptions/",
+        "remoteVirtualNetworkId",
     ]);
 }

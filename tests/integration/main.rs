@@ -11,6 +11,7 @@ mod corpus;
 mod engineer;
 mod fidelity_names;
 mod firewall_snat;
+mod held_out;
 mod http;
 mod import_inventory;
 mod import_pipeline;

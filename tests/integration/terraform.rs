@@ -95,6 +95,36 @@ fn a_plan_with_no_azurerm_network_resource_exits_1_with_the_summary() {
     assert!(!out.exists(), "nothing is written");
 }
 
+/// Issue 18's leftover: the caveat for a skipped Terraform instance names its Terraform address
+/// (`module.hub.azurerm_virtual_hub.main`), as the warning does, not a path built from the type
+/// and the address (`azurerm_virtual_hub/module.hub.…`), so an engineer finds the block to edit.
+#[test]
+fn a_skipped_terraform_instance_is_named_by_its_address_in_the_caveat_and_every_answer() {
+    let dir = TempDir::new("tf-skip-caveat");
+    let out = dir.path().join("skip.ron").display().to_string();
+    let file = data("module-skip-plan.json");
+    // The warning points at the `{` of the instance's values, after `"after": `.
+    let (line, key) = position(&std::fs::read_to_string(&file).expect("fixture"), r#""after": {"#, 1);
+    let column = key + r#""after": "#.len();
+    nsgsim(&["import", &file, "-o", &out]).assert_code(0).stderr_has(&[&format!(
+        "module-skip-plan.json:{line}:{column}: resource_changes[1](module.hub.azurerm_virtual_hub.main).change.after: resource type 'azurerm_virtual_hub' is not imported"
+    )]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains(r#"resource: "module.hub.azurerm_virtual_hub.main","#), "{text}");
+    assert!(!text.contains("azurerm_virtual_hub/module.hub"), "{text}");
+    let lint = nsgsim(&["lint", &out]);
+    lint.stdout_has(&[
+        "1 caveat: module.hub.azurerm_virtual_hub.main (",
+        &format!("module-skip-plan.json:{line}:{column})"),
+    ]);
+    let shown = format!("{}{}", lint.stdout, lint.stderr);
+    assert!(!shown.contains("azurerm_virtual_hub/module.hub"), "{shown}");
+    // --strict refuses the skip, naming the instance by its address.
+    nsgsim(&["import", &file, "--strict", "-o", &out])
+        .assert_code(2)
+        .stderr_has(&["'module.hub.azurerm_virtual_hub.main' is not imported", "--strict refuses"]);
+}
+
 #[test]
 fn a_bad_value_is_reported_at_its_place_with_the_json_path_and_the_terraform_address() {
     let text = std::fs::read_to_string(data("hub-plan.json")).expect("fixture");

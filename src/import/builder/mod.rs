@@ -602,9 +602,18 @@ impl Inventory {
 }
 
 /// The caveat the scenario records for a skipped resource that can change traffic: it affects
-/// everything, since nothing of the resource was read.
+/// everything, since nothing of the resource was read. It names the resource as its reader
+/// does: an Azure resource by its type and name (`Microsoft.Network/natGateways/ng`), a
+/// Terraform instance by its address alone (`module.hub.azurerm_nat_gateway.main`, which holds
+/// its type), as the warning does, so an engineer finds the block to edit.
 fn caveat(s: &Skipped, diag: &Diagnostics) -> CaveatSpec {
-    let resource = if s.name.is_empty() { s.kind.clone() } else { format!("{}/{}", s.kind, s.name) };
+    let resource = if s.name.is_empty() {
+        s.kind.clone()
+    } else if is_terraform_type(&s.kind) {
+        s.name.clone()
+    } else {
+        format!("{}/{}", s.kind, s.name)
+    };
     let source = file_position(diag.file(s.src.file), s.src.position);
     let reason = match s.reason {
         SkipReason::NotModelled(Relevance::Traffic(why)) => format!("not modelled: {why}"),
@@ -615,6 +624,13 @@ fn caveat(s: &Skipped, diag: &Diagnostics) -> CaveatSpec {
         _ => "not modelled, and nsgsim does not know whether it changes traffic".to_string(),
     };
     CaveatSpec::new(CaveatKindSpec::UnmodelledResource, resource, source, reason)
+}
+
+/// Whether `kind` is a Terraform resource type (`azurerm_nat_gateway`, `azapi_resource`): an
+/// Azure type always holds a `/` (`Microsoft.Network/natGateways`), a Terraform type never does,
+/// and the Terraform reader records a skipped instance with its type and its address.
+fn is_terraform_type(kind: &str) -> bool {
+    !kind.is_empty() && !kind.contains('/') && kind.contains('_')
 }
 
 /// Makes each caveat's `affects` name only what the scenario holds: a NIC's name (which stands
@@ -660,5 +676,19 @@ fn parent_ref(kind: Kind, names: &[String]) -> ResourceRef {
         names: names.to_vec(),
         subscription: None,
         resource_group: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_terraform_type;
+
+    #[test]
+    fn terraform_types_are_told_from_azure_types() {
+        assert!(is_terraform_type("azurerm_nat_gateway"));
+        assert!(is_terraform_type("azapi_resource"));
+        assert!(!is_terraform_type("Microsoft.Network/natGateways"));
+        assert!(!is_terraform_type("Microsoft.Network/virtualNetworks/virtual_thing"));
+        assert!(!is_terraform_type(""));
     }
 }

@@ -1,6 +1,7 @@
 //! Virtual network gateways, local network gateways and the connections between them: where
 //! the on-premises address spaces behind a VNet come from.
 
+use super::stand_in::{GATEWAY_TYPE, LOCAL_GATEWAY_TYPE};
 use super::{Inventory, Res, member};
 use crate::import::arm::ResourceRef;
 use crate::import::json::{Node, Object};
@@ -184,8 +185,8 @@ impl Inventory {
         let kind = self.string(p, "connectionType", src)?.unwrap_or_default();
         let what = format!("connection '{}'", names[0]);
         let bgp = self.flag(p, "enableBgp", src, &what)?.unwrap_or(false);
-        let gateway = self.reference(p, "virtualNetworkGateway1", src)?;
-        let local = self.reference(p, "localNetworkGateway2", src)?;
+        let gateway = self.reference_outside(p, "virtualNetworkGateway1", src, GATEWAY_TYPE, &what)?;
+        let local = self.reference_outside(p, "localNetworkGateway2", src, LOCAL_GATEWAY_TYPE, &what)?;
         self.connections.push(ConnectionRec {
             name: names[0].clone(),
             kind,

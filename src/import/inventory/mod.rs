@@ -26,6 +26,7 @@ mod nic;
 mod nsg;
 mod public_ip;
 mod route_table;
+mod stand_in;
 mod vm;
 mod vnet;
 

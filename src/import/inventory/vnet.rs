@@ -1,5 +1,6 @@
 //! Virtual networks, their subnets and their peerings (inline, or resources of their own).
 
+use super::stand_in::VNET_TYPE;
 use super::{Inventory, Res, member, properties};
 use crate::import::arm::ResourceRef;
 use crate::import::json::Object;
@@ -176,8 +177,10 @@ impl Inventory {
             ],
             src,
         );
-        let Some(remote) = self.reference(p, "remoteVirtualNetwork", src)? else { return Ok(None) };
         let what = format!("peering '{name}'");
+        let Some(remote) = self.reference_outside(p, "remoteVirtualNetwork", src, VNET_TYPE, &what)? else {
+            return Ok(None);
+        };
         let allow_gateway_transit = self.flag(p, "allowGatewayTransit", src, &what)?.unwrap_or(false);
         let use_remote_gateways = self.flag(p, "useRemoteGateways", src, &what)?.unwrap_or(false);
         let allow_virtual_network_access =

@@ -562,7 +562,9 @@ impl Eval<'_> {
     }
 
     /// A parameter: the value given at deployment, as it is, else its `defaultValue`
-    /// (evaluated in the template's scope), else `null` for a nullable parameter.
+    /// (evaluated in the template's scope), else `null` for a nullable parameter. A `null`
+    /// given for a parameter that has a `defaultValue` counts as not given: the default is
+    /// used (**model choice**, see [`null_takes_the_default`]).
     fn parameter(&mut self, name: &str) -> Result<V, ExprError> {
         let declarations = Rc::clone(&self.scope.declarations);
         let Some((k, param)) = declarations.parameters.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -572,6 +574,7 @@ impl Eval<'_> {
             return Err(ExprError::UndeclaredParameter { name: name.to_string(), declared });
         };
         match declarations.supplied.get(&k.to_ascii_lowercase()) {
+            Some(Supplied::Value(v)) if null_takes_the_default(v, param) => {}
             Some(Supplied::Value(v)) => return Ok(V::J(v.clone())),
             Some(Supplied::KeyVault { secret, vault }) => {
                 return Err(ExprError::KeyVault {
@@ -716,6 +719,16 @@ impl Eval<'_> {
     fn note(&self, what: &str) {
         self.scope.stand_ins.borrow_mut().insert(what.to_string());
     }
+}
+
+/// Whether the value `given` for the parameter declared as `param` counts as not given, so that
+/// its `defaultValue` is used: a `null` for a parameter that has a default. **Model choice**:
+/// Microsoft's own Bicep-built modules rely on it (the Azure Verified Module for virtual
+/// networks passes `tryGet(peering, 'name')` to its peering module, `null` when the caller
+/// gave no name, and documents the parameter as "If not provided, default value will be
+/// peer-localVnetName-remoteVnetName"); a parameter without a default keeps the `null`.
+fn null_takes_the_default(given: &Value, param: &Value) -> bool {
+    given.is_null() && param.get("defaultValue").is_some()
 }
 
 #[cfg(test)]

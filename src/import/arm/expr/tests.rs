@@ -168,6 +168,25 @@ fn given_parameter_values_win_over_defaults_and_are_not_evaluated() {
 }
 
 #[test]
+fn a_null_given_for_a_parameter_with_a_default_takes_the_default() {
+    let v = serde_json::json!({"name": {"type": "string", "defaultValue": "[concat('peer-', 'x')]"},
+                               "plain": {"type": "string", "nullable": true}});
+    let supplied = HashMap::from([
+        ("name".to_string(), Supplied::Value(Value::Null)),
+        ("plain".to_string(), Supplied::Value(Value::Null)),
+    ]);
+    let sc = TemplateScope::template(
+        v.as_object().cloned().unwrap_or_default(),
+        Map::new(),
+        supplied,
+        Deployment::default(),
+    );
+    assert_eq!(eval_string("[parameters('name')]", &sc), Ok(s("peer-x")));
+    // Without a default the null stays: there is nothing else to take.
+    assert_eq!(eval_json(&Value::String("[parameters('plain')]".into()), &sc), Ok(Value::Null));
+}
+
+#[test]
 fn conditions_and_counts() {
     let sc = scope();
     assert_eq!(eval_condition(&Value::Bool(false), &sc), Ok(false));

@@ -88,10 +88,12 @@ fn the_avm_virtual_network_module_imports_with_the_parameters_it_needs() {
     nsgsim(&["import", &module, "--parameters", &params, "-o", &out]).assert_code(0).stderr_has(&[
         "  Microsoft.Network/virtualNetworks: 1 read, 1 imported\n",
         "  Microsoft.Network/virtualNetworks/subnets: 2 read, 2 imported\n",
-        "peering to virtual network 'vnet-hub', which is not in the input; not modelled",
+        "to virtual network 'vnet-hub', which is not in the input; not modelled",
         "imported 1 vnet(s)",
     ]);
     let text = std::fs::read_to_string(&out).expect("written");
+    // The hub it peers with is not in the input: the answers say so.
+    assert!(text.contains(r#"resource: "Microsoft.Network/virtualNetworks/vnet-hub","#), "{text}");
     assert!(text.contains(r#"name: "vnet-avm""#), "{text}");
     assert!(text.contains(r#"Subnet(name: "snet-web", prefix: "10.50.1.0/24")"#), "{text}");
     assert!(text.contains(r#"Subnet(name: "snet-db", prefix: "10.50.2.0/24")"#), "{text}");

@@ -202,3 +202,28 @@ fn skipped_resources_that_can_change_traffic_are_named_by_every_answer() {
     ]);
     nsgsim(&["lint", &out, "--strict"]).assert_code(1);
 }
+
+/// A peering to a VNet outside the input is not modelled (its space is neither routed nor in the
+/// VirtualNetwork tag), and that changes answers: it is a caveat every answer names, not only an
+/// import warning; `--strict` refuses it at the peering's `remoteVirtualNetwork.id`.
+#[test]
+fn a_peering_to_a_vnet_outside_the_input_is_a_caveat_of_every_answer() {
+    let dir = TempDir::new("peering-outside");
+    let template =
+        crate::util::root().join("tests/data/import/peering-outside-input.json").display().to_string();
+    let out = dir.path().join("a.ron").display().to_string();
+    nsgsim(&["import", &template, "-o", &out]).assert_code(0).stderr_has(&[
+        "peering-outside-input.json:15:47: resources[0].properties.virtualNetworkPeerings[0].properties.remoteVirtualNetwork.id: peering 'a-to-hub' of virtual network 'vnet-a' to virtual network 'vnet-hub', which is not in the input; not modelled",
+    ]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("kind: UnresolvedReference,"), "{text}");
+    assert!(text.contains("resource: \"Microsoft.Network/virtualNetworks/vnet-hub\","), "{text}");
+    assert!(text.contains("affects: [\"vnet-a\"]"), "{text}");
+    nsgsim(&["lint", &out]).assert_code(0).stdout_has(&[
+        "but 1 caveat: an unresolved reference to Microsoft.Network/virtualNetworks/vnet-hub (",
+        "peering-outside-input.json:15:47) — answers may be incomplete",
+    ]);
+    nsgsim(&["import", &template, "--strict", "-o", &out])
+        .assert_code(2)
+        .stderr_has(&["peering-outside-input.json:15:47:", "--strict refuses"]);
+}

@@ -32,6 +32,8 @@ impl Inventory {
     pub(super) fn sites(&mut self) -> Res<BTreeMap<String, Site>> {
         let mut sites: BTreeMap<String, Site> = BTreeMap::new();
         let mut notes: Vec<(Src, String)> = Vec::new();
+        // What is left out that changes routing (on-premises spaces unknown): a caveat each.
+        let mut gaps: Vec<Gap> = Vec::new();
         // Gateway key → the name of its VNet.
         let mut located: HashMap<String, String> = HashMap::new();
         // The resources that give the scenario something: gateways placed, and the
@@ -104,7 +106,7 @@ impl Inventory {
                 )),
             };
             if let Some(message) = skip {
-                notes.push((c.src.clone(), message));
+                gaps.push(Gap::connection(CaveatKindSpec::UnmodelledResource, &c.src, name, message));
                 continue;
             }
             let (Some((g, gsrc)), Some((l, lsrc))) = (&c.gateway, &c.local) else {
@@ -127,14 +129,12 @@ impl Inventory {
                 .into_iter()
                 .find(|(r, _, _)| !self.defined.contains_key(&r.key()));
             if let Some((r, at, kind)) = missing {
-                notes.push((
-                    at.clone(),
-                    format!(
-                        "connection '{name}': {} '{}' is not in the input, so the on-premises spaces of the connection are unknown; not modelled",
-                        kind_label(kind),
-                        r.name()
-                    ),
-                ));
+                let reason = format!(
+                    "connection '{name}': {} '{}' is not in the input, so the on-premises spaces of the connection are unknown; not modelled",
+                    kind_label(kind),
+                    r.name()
+                );
+                gaps.push(Gap::connection(CaveatKindSpec::UnresolvedReference, at, name, reason));
                 continue;
             }
             let Some(vnet) = located.get(&g.key()).cloned() else {
@@ -216,6 +216,9 @@ impl Inventory {
         for (src, message) in notes {
             self.diag.warn(&src, message);
         }
+        for g in gaps {
+            self.gap(g.kind, g.resource, &g.src, g.reason, g.affects)?;
+        }
         for res in modelled {
             self.imported(res);
         }
@@ -235,19 +238,27 @@ impl Inventory {
             rec: &'a PeeringRec,
         }
         let mut notes: Vec<(Src, String)> = Vec::new();
+        let mut gaps: Vec<Gap> = Vec::new();
         let mut sides: Vec<Side> = Vec::new();
         let mut modelled: Vec<usize> = Vec::new();
         for v in &self.vnets {
             for p in &v.peers {
                 let (r, rsrc) = &p.remote;
                 if !self.defined.contains_key(&r.key()) {
-                    notes.push((
-                        rsrc.clone(),
-                        format!(
-                            "peering to virtual network '{}', which is not in the input; not modelled",
+                    // Peered, its space would be in the VirtualNetwork tag of `v` and routed to:
+                    // the answers must say it is missing.
+                    gaps.push(Gap {
+                        kind: CaveatKindSpec::UnresolvedReference,
+                        src: rsrc.clone(),
+                        resource: format!("Microsoft.Network/virtualNetworks/{}", r.names.join("/")),
+                        reason: format!(
+                            "peering '{}' of virtual network '{}' to virtual network '{}', which is not in the input; not modelled: its address space is neither routed nor in the VirtualNetwork service tag here",
+                            p.name,
+                            v.name,
                             r.name()
                         ),
-                    ));
+                        affects: vec![v.name.clone()],
+                    });
                     continue;
                 }
                 let remote = self.resolve(r, rsrc, VNET)?;
@@ -442,6 +453,9 @@ impl Inventory {
         }
         for (src, message) in notes {
             self.diag.warn(&src, message);
+        }
+        for g in gaps {
+            self.gap(g.kind, g.resource, &g.src, g.reason, g.affects)?;
         }
         for (src, resource, why, affects) in refused {
             self.gap(CaveatKindSpec::Other, resource, &src, why, affects)?;
@@ -913,6 +927,28 @@ mod tests {
     }
 
     #[test]
+    fn what_is_left_out_of_routing_is_a_caveat_not_only_a_warning() {
+        // A connection whose on-premises routes are not in the JSON (ExpressRoute).
+        let er = vpn("hub", "192.168.0.0/16", false)
+            .replace(r#""connectionType": "IPsec""#, r#""connectionType": "ExpressRoute""#);
+        let (i, _) = ok(&template(&[hub(&[]), er]));
+        let caveat =
+            i.scenario.caveats.iter().find(|c| c.resource == "Microsoft.Network/connections/hub-s2s");
+        let caveat = caveat.unwrap_or_else(|| panic!("{:?}", i.scenario.caveats));
+        assert_eq!(caveat.kind, CaveatKindSpec::UnmodelledResource);
+        assert!(caveat.affects.is_empty(), "{caveat:?}");
+        // A peering to a VNet outside the input concerns the VNet that has it.
+        let (i, _) = ok(&template(&[spoke(&[side("spoke-to-hub", "hub", "")])]));
+        let caveat =
+            i.scenario.caveats.iter().find(|c| c.resource == "Microsoft.Network/virtualNetworks/hub");
+        let caveat = caveat.unwrap_or_else(|| panic!("{:?}", i.scenario.caveats));
+        assert_eq!(
+            (caveat.kind, caveat.affects.as_slice()),
+            (CaveatKindSpec::UnresolvedReference, &["spoke".to_string()][..])
+        );
+    }
+
+    #[test]
     fn a_vnet_uses_remote_gateways_on_one_peering_only() {
         let text = template(&[
             hub(&[side("hub-to-spoke", "spoke", ALLOW)]),
@@ -1159,5 +1195,31 @@ mod tests {
             "{}",
             peering_warnings(&i)
         );
+    }
+}
+
+/// Something left out that changes traffic, recorded as a caveat (a warning; under `--strict` an
+/// error) once the loop that found it no longer borrows the inventory.
+struct Gap {
+    kind: CaveatKindSpec,
+    src: Src,
+    /// The resource, as `Microsoft.Network/…/name`.
+    resource: String,
+    reason: String,
+    /// The scenario names it concerns (empty: everything).
+    affects: Vec<String>,
+}
+
+impl Gap {
+    /// A gateway connection `name` left out for `reason`: the on-premises spaces behind it are
+    /// unknown, which concerns every answer.
+    fn connection(kind: CaveatKindSpec, src: &Src, name: &str, reason: String) -> Gap {
+        Gap {
+            kind,
+            src: src.clone(),
+            resource: format!("Microsoft.Network/connections/{name}"),
+            reason,
+            affects: Vec::new(),
+        }
     }
 }

@@ -194,6 +194,8 @@ impl Inventory {
             nsgs,
             asgs: self.asgs.iter().map(|(name, _)| name.clone()).collect(),
             public_ips,
+            public_ip_prefixes: Vec::new(),
+            nat_gateways: Vec::new(),
             vms,
             users: Vec::new(),
             route_tables,
@@ -244,6 +246,7 @@ impl Inventory {
                     nsg,
                     route_table,
                     default_outbound_access: s.default_outbound_access,
+                    nat_gateway: None,
                 });
             }
             let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
@@ -291,7 +294,7 @@ impl Inventory {
                     a
                 }
             };
-            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku) });
+            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku), prefix: None });
         }
         self.pips = records;
         Ok(public_ips)

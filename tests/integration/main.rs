@@ -16,6 +16,7 @@ mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod lb_outbound;
+mod nat_gateway;
 mod live;
 mod load_balancer;
 mod matcher;

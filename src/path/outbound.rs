@@ -480,6 +480,58 @@ mod tests {
     }
 
     #[test]
+    fn the_subnets_nat_gateway_comes_before_the_vms_public_ip_and_the_load_balancer() {
+        let (mut t, s, [a, b], pip) = estate(true);
+        let own = t.add_public_ip("vm-a-pip", ip("20.0.0.20"), PublicIpSku::Standard).expect("pip");
+        t.associate_public_ip(a, own).expect("free");
+        t.add_load_balancer(lb(
+            FrontendAddress::Public(pip),
+            vec![b],
+            vec![rule(false)],
+            vec![outbound(LbProtocol::All)],
+        ))
+        .expect("lb");
+        let nat_pip = t.add_public_ip("nat-pip", ip("20.0.0.30"), PublicIpSku::Standard).expect("pip");
+        let gw = t
+            .add_nat_gateway(crate::model::NatGateway {
+                name: "nat".into(),
+                sku: crate::model::NatSku::Standard,
+                public_ips: vec![nat_pip],
+                public_ip_prefixes: Vec::new(),
+                idle_timeout_minutes: 4,
+            })
+            .expect("gw");
+        t.set_subnet_nat_gateway(s, gw).expect("attach");
+        for nic in [a, b] {
+            assert_eq!(outbound_source(&t, nic, IpProtocol::TCP), OutboundSource::NatGateway(gw));
+            assert_eq!(outbound_source(&t, nic, IpProtocol::UDP), OutboundSource::NatGateway(gw));
+            assert_eq!(
+                outbound_source(&t, nic, IpProtocol::ICMP),
+                OutboundSource::None(NoOutbound::NatGateway(gw))
+            );
+        }
+        assert!(nat_gateway_refusal(&t, gw, IpProtocol::ICMP).contains("doesn't support ICMP"));
+        assert!(nat_gateway_detail(&t, gw, "nic 'vm-a-nic'", IpProtocol::TCP).contains("20.0.0.30"));
+    }
+
+    #[test]
+    fn a_nat_gateway_without_addresses_leaves_no_way_out() {
+        let (mut t, s, [a, _], _) = estate(false);
+        let gw = t
+            .add_nat_gateway(crate::model::NatGateway {
+                name: "empty".into(),
+                sku: crate::model::NatSku::Standard,
+                public_ips: Vec::new(),
+                public_ip_prefixes: Vec::new(),
+                idle_timeout_minutes: 4,
+            })
+            .expect("gw");
+        t.set_subnet_nat_gateway(s, gw).expect("attach");
+        assert_eq!(outbound_source(&t, a, IpProtocol::TCP), OutboundSource::None(NoOutbound::NatGateway(gw)));
+        assert!(nat_gateway_refusal(&t, gw, IpProtocol::TCP).contains("no public IP or prefix"));
+    }
+
+    #[test]
     fn a_nat_rule_alone_gives_no_outbound() {
         let (mut t, _, [a, _], pip) = estate(false);
         let mut l = lb(FrontendAddress::Public(pip), Vec::new(), Vec::new(), Vec::new());

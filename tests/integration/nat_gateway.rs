@@ -19,7 +19,18 @@ fn data(name: &str) -> String {
 /// `nsgsim eval FILE --from FROM --to TO --port PORT --protocol PROTOCOL --format json`.
 fn eval_json(file: &str, from: &str, to: &str, port: &str, protocol: &str) -> Value {
     let out = nsgsim(&[
-        "eval", file, "--from", from, "--to", to, "--port", port, "--protocol", protocol, "--format", "json",
+        "eval",
+        file,
+        "--from",
+        from,
+        "--to",
+        to,
+        "--port",
+        port,
+        "--protocol",
+        protocol,
+        "--format",
+        "json",
     ]);
     out.assert_code(0);
     serde_json::from_str(&out.stdout).expect("eval's JSON")
@@ -45,7 +56,9 @@ fn a_vm_with_its_own_public_ip_leaves_through_the_subnets_nat_gateway() {
     assert_eq!(nat.len(), 1, "{trace:#}");
     assert_eq!(nat[0]["resource"], "nat-shop");
     let detail = nat[0]["detail"].as_str().expect("detail");
-    for part in ["the source becomes its address 20.41.0.10", "20.41.1.0, 20.41.1.1", "idle timeout 10 minutes"] {
+    for part in
+        ["the source becomes its address 20.41.0.10", "20.41.1.0, 20.41.1.1", "idle timeout 10 minutes"]
+    {
         assert!(detail.contains(part), "{part}: {detail}");
     }
     assert!(hops(&trace, "load-balancer").is_empty(), "{trace:#}");
@@ -65,7 +78,18 @@ fn the_gateway_supersedes_the_load_balancers_outbound_rule_and_removing_it_resto
     let text = std::fs::read_to_string(scenario()).expect("scenario");
     let without = replace_once(&text, ", nat_gateway: \"nat-shop\")", ")");
     let file = dir.write("without.ron", &without);
-    let out = nsgsim(&["eval", &file, "--from", "vm-web-1", "--to", "partner-pip", "--port", "443", "--format", "json"]);
+    let out = nsgsim(&[
+        "eval",
+        &file,
+        "--from",
+        "vm-web-1",
+        "--to",
+        "partner-pip",
+        "--port",
+        "443",
+        "--format",
+        "json",
+    ]);
     let trace: Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(trace["verdict"], "Deny", "{trace:#}");
     assert_eq!(hops(&trace, "load-balancer")[0]["rule"], "egress", "{trace:#}");
@@ -111,13 +135,14 @@ fn what_azure_refuses_is_a_positioned_error() {
     let dir = TempDir::new("natgw-refused");
     let cases = [
         (
-            replace_once(&text, "address: \"20.41.0.10\", sku: Standard", "address: \"20.41.0.10\", sku: Basic"),
+            replace_once(
+                &text,
+                "address: \"20.41.0.10\", sku: Standard",
+                "address: \"20.41.0.10\", sku: Basic",
+            ),
             "can't be used with basic SKU public IP addresses",
         ),
-        (
-            replace_once(&text, "prefix: \"20.41.1.0/31\"", "prefix: \"20.41.1.0/28\""),
-            "17 public addresses",
-        ),
+        (replace_once(&text, "prefix: \"20.41.1.0/31\"", "prefix: \"20.41.1.0/28\""), "17 public addresses"),
         (replace_once(&text, "idle_timeout_minutes: 10", "idle_timeout_minutes: 121"), "4 to 120 minutes"),
         (
             replace_once(
@@ -128,7 +153,11 @@ fn what_azure_refuses_is_a_positioned_error() {
             "can't be used with a gateway subnet",
         ),
         (
-            replace_once(&text, "address: \"20.41.0.30\", sku: Standard", "address: \"20.41.0.30\", sku: Basic"),
+            replace_once(
+                &text,
+                "address: \"20.41.0.30\", sku: Standard",
+                "address: \"20.41.0.30\", sku: Basic",
+            ),
             "aren't compatible with NAT gateway",
         ),
     ];

@@ -158,7 +158,7 @@ impl Inventory {
         let mut public_ips = self.public_ip_specs(&vms)?;
         let public_ip_prefixes = self.public_ip_prefix_specs()?;
         self.public_ip_prefix_links(&mut public_ips, &public_ip_prefixes)?;
-        let nat_gateways = self.nat_gateway_specs(&vnets)?;
+        let nat_gateways = self.nat_gateway_specs(&vnets, &vms)?;
         let firewalls = self.firewall_specs(&vnets, &public_ips)?;
         self.firewall_subnet_tables(&mut vnets, &route_tables, &firewalls)?;
         self.appliance_routes(&route_tables, &firewalls, &vnets)?;

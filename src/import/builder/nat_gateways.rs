@@ -7,7 +7,7 @@
 use super::Res;
 use crate::import::inventory::Inventory;
 use crate::scenario::schema::{
-    CaveatKindSpec, NatGatewaySpec, NatSkuSpec, PublicIpPrefixSpec, PublicIpSpec, VnetSpec,
+    CaveatKindSpec, NatGatewaySpec, NatSkuSpec, PublicIpPrefixSpec, PublicIpSpec, VmSpec, VnetSpec,
 };
 
 pub(super) const NAT_GATEWAY: &str = "microsoft.network/natgateways";
@@ -85,7 +85,16 @@ impl Inventory {
 
     /// The NAT gateways, each with the public IPs and prefixes of the input it names (one not in
     /// the input is a gap concerning the gateway's subnets).
-    pub(super) fn nat_gateway_specs(&mut self, vnets: &[VnetSpec]) -> Res<Vec<NatGatewaySpec>> {
+    ///
+    /// A public IP that a NIC of the input also has is left out of the gateway with a caveat:
+    /// Azure associates a public IP with one resource only, so the input contradicts itself (the
+    /// anonymised batfish export does), and the NIC's association, which decides inbound
+    /// traffic, is kept (model choice).
+    pub(super) fn nat_gateway_specs(
+        &mut self,
+        vnets: &[VnetSpec],
+        vms: &[VmSpec],
+    ) -> Res<Vec<NatGatewaySpec>> {
         let records = std::mem::take(&mut self.nat_gateways);
         let mut out = Vec::new();
         for g in &records {
@@ -102,9 +111,22 @@ impl Inventory {
             let mut public_ips = Vec::new();
             for (r, src) in &g.public_ips {
                 let lost = format!("NAT gateway '{}' is imported without this public IP", g.name);
-                if let Some(name) = self.resolve_or_gap(r, src, PIP, &lost, affects.clone())? {
-                    public_ips.push(name);
+                let Some(name) = self.resolve_or_gap(r, src, PIP, &lost, affects.clone())? else { continue };
+                let holder = vms.iter().flat_map(|v| &v.nics).find(|n| {
+                    std::iter::once(&n.public_ip)
+                        .chain(n.ip_configs.iter().map(|c| &c.public_ip))
+                        .any(|p| p.as_deref() == Some(name.as_str()))
+                });
+                if let Some(nic) = holder {
+                    let reason = format!(
+                        "public IP '{name}' is named by NAT gateway '{}' and by nic '{}'; Azure associates a public IP with one resource only, so the input contradicts itself: the NIC keeps it and the gateway is imported without it (model choice), so its subnets' way out may differ",
+                        g.name, nic.name
+                    );
+                    let resource = format!("Microsoft.Network/natGateways/{}", g.name);
+                    self.gap(CaveatKindSpec::Other, resource, src, reason, affects.clone())?;
+                    continue;
                 }
+                public_ips.push(name);
             }
             let mut public_ip_prefixes = Vec::new();
             for (r, src) in &g.prefixes {

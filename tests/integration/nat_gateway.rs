@@ -221,3 +221,30 @@ fn a_terraform_state_with_a_nat_gateway_imports_and_the_vm_leaves_through_it() {
     let detail = hops(&trace, "nat-gateway")[0]["detail"].as_str().expect("detail").to_string();
     assert!(detail.contains("the source becomes its address 20.42.0.10"), "{detail}");
 }
+
+/// Microsoft's quickstart "nat-gateway-hub-spoke-firewall" (a real file): the NAT gateway sits on
+/// AzureFirewallSubnet, so the spoke VM's Internet traffic goes through the firewall, which hands
+/// it to the gateway from its private IP ("Azure Firewall instances will send the traffic to NAT
+/// gateway using their private IP address"), and leaves with the gateway's address.
+#[test]
+fn a_nat_gateway_on_the_firewall_subnet_takes_the_firewalls_internet_traffic() {
+    let real = root().join("../shared/data/real-world/arm");
+    let base = "quickstarts-microsoft.network-nat-gateway-hub-spoke-firewall";
+    let template = real.join(format!("{base}.azuredeploy.json")).display().to_string();
+    let parameters = real.join(format!("{base}.azuredeploy.parameters.json")).display().to_string();
+    let dir = TempDir::new("natgw-firewall");
+    let out = dir.path().join("hub.ron").display().to_string();
+    nsgsim(&["import", &template, "--parameters", &parameters, "-o", &out]).assert_code(0);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("Subnet(name: \"AzureFirewallSubnet\", prefix: \"10.0.1.64/26\", nat_gateway: "),
+        "{text}"
+    );
+    let trace = eval_json(&out, "natfw-7wyu56wahitxs-vm-spoke", "8.8.8.8", "443", "tcp");
+    assert_eq!(trace["verdict"], "Allow", "{trace:#}");
+    let firewall = hops(&trace, "firewall");
+    assert!(firewall[0]["detail"].as_str().expect("detail").contains("SNAT to 10.0.1.68"), "{trace:#}");
+    let nat = hops(&trace, "nat-gateway");
+    assert_eq!(nat[0]["resource"], "natfw-7wyu56wahitxs-nat-gateway", "{trace:#}");
+    assert!(nat[0]["detail"].as_str().expect("detail").contains("from 10.0.1.68"), "{trace:#}");
+}

@@ -173,6 +173,10 @@ pub enum Kind {
     LbNatRule,
     /// `Microsoft.Network/loadBalancers/backendAddressPools`.
     LbPool,
+    /// `Microsoft.Network/natGateways`.
+    NatGateway,
+    /// `Microsoft.Network/publicIPPrefixes`.
+    PublicIpPrefix,
 }
 
 impl Kind {
@@ -213,6 +217,8 @@ impl Kind {
             "microsoft.network/loadbalancers" => Kind::LoadBalancer,
             "microsoft.network/loadbalancers/inboundnatrules" => Kind::LbNatRule,
             "microsoft.network/loadbalancers/backendaddresspools" => Kind::LbPool,
+            "microsoft.network/natgateways" => Kind::NatGateway,
+            "microsoft.network/publicipprefixes" => Kind::PublicIpPrefix,
             _ => return None,
         })
     }
@@ -253,6 +259,8 @@ impl Kind {
             Kind::LoadBalancer => "Microsoft.Network/loadBalancers",
             Kind::LbNatRule => "Microsoft.Network/loadBalancers/inboundNatRules",
             Kind::LbPool => "Microsoft.Network/loadBalancers/backendAddressPools",
+            Kind::NatGateway => "Microsoft.Network/natGateways",
+            Kind::PublicIpPrefix => "Microsoft.Network/publicIPPrefixes",
         }
     }
 
@@ -288,6 +296,8 @@ impl Kind {
             Kind::LoadBalancer => "load balancer",
             Kind::LbNatRule => "inbound NAT rule",
             Kind::LbPool => "backend address pool",
+            Kind::NatGateway => "NAT gateway",
+            Kind::PublicIpPrefix => "public IP prefix",
         }
     }
 }

@@ -46,6 +46,9 @@ pub enum GraphNode {
         route_table: Option<String>,
         /// Whether default outbound access is off (a private subnet).
         private: bool,
+        /// The NAT gateway attached to the subnet and its addresses: `nat-web (20.0.0.1,
+        /// 20.0.1.0)`.
+        nat_gateway: Option<String>,
     },
     /// A NIC.
     Nic {
@@ -280,6 +283,11 @@ impl TopologyGraph {
                 nsg: subnet.nsg.map(|n| topology.nsg(n).name.clone()),
                 route_table: subnet.route_table.map(|r| topology.route_table(r).name.clone()),
                 private: !subnet.default_outbound_access,
+                nat_gateway: subnet.nat_gateway.map(|gw| {
+                    let addresses: Vec<String> =
+                        topology.nat_gateway_addresses(gw).iter().map(ToString::to_string).collect();
+                    format!("{} ({})", topology.nat_gateway(gw).name, addresses.join(", "))
+                }),
             });
             g.add_edge(vnets[subnet.vnet.index()], node, GraphEdge::Contains);
             subnets.push(node);
@@ -570,7 +578,7 @@ impl TopologyGraph {
             let (label, shape) = match &self.graph[i] {
                 GraphNode::Internet => ("Internet".to_string(), "doublecircle"),
                 GraphNode::Vnet { name, spaces } => (format!("VNet {name}\\n{spaces}"), "box3d"),
-                GraphNode::Subnet { name, prefix, nsg, route_table, private } => {
+                GraphNode::Subnet { name, prefix, nsg, route_table, private, nat_gateway } => {
                     let mut label = format!("subnet {name}\\n{prefix}");
                     if let Some(nsg) = nsg {
                         let _ = write!(label, "\\nNSG {nsg}");
@@ -580,6 +588,9 @@ impl TopologyGraph {
                     }
                     if *private {
                         label.push_str("\\nprivate (no default outbound access)");
+                    }
+                    if let Some(gw) = nat_gateway {
+                        let _ = write!(label, "\\nNAT gateway {gw}");
                     }
                     (label, "folder")
                 }

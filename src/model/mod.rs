@@ -21,6 +21,7 @@ mod describe;
 mod domain;
 mod graph;
 mod load_balancer;
+mod nat_gateway;
 mod service_tags;
 mod teaching;
 mod topology;
@@ -46,13 +47,17 @@ pub use load_balancer::{
     LoadBalancerId, NatRule, NatTarget, OutboundRule, OutboundRuleProblem, Probe, ProbeProtocol,
     SNAT_PORTS_PER_ADDRESS,
 };
+pub use nat_gateway::{
+    MAX_NAT_GATEWAY_ADDRESSES, NAT_IDLE_TIMEOUT_MINUTES, NAT_SNAT_PORTS_PER_ADDRESS, NatGateway,
+    NatGatewayId, NatSku, PublicIpPrefix, PublicIpPrefixId,
+};
 pub use service_tags::{
     PLATFORM_HOST_ADDRESS, ServiceTagFile, TagFacts, TagProvenance, internet_space, nearest_names,
     sample_service_tags,
 };
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
-    Asg, BASTION_SUBNET, FIREWALL_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp, PublicIpSku, Subnet,
-    Topology, TopologyError, Vm, Vnet,
+    Asg, BASTION_SUBNET, FIREWALL_SUBNET, GATEWAY_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp,
+    PublicIpSku, Subnet, Topology, TopologyError, Vm, Vnet,
 };
 pub use user::User;

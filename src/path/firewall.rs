@@ -280,13 +280,24 @@ impl Walk<'_> {
                 return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
             }
         };
-        let egress = match f.public_ip {
-            Some(p) => Egress::Public(t.public_ip(p).address),
-            None => Egress::Keep,
-        };
         let fw_vnet = t.subnet(f.subnet).vnet;
         let to_internet =
             t.vnet_seen_from(fw_vnet, flow.dst).is_none() && t.gateway_seen_from(fw_vnet, flow.dst).is_none();
+        // A NAT gateway on AzureFirewallSubnet takes the firewall's Internet traffic, which the
+        // firewall hands it from its private IP (Microsoft, "Scale SNAT ports with NAT Gateway":
+        // "all outbound Internet traffic will automatically use the public IP address of NAT
+        // gateway"; "Azure Firewall instances will send the traffic to NAT gateway using their
+        // private IP address rather than Azure Firewall public IP address").
+        let nat =
+            to_internet.then(|| super::outbound::nat_gateway_source(t, f.subnet, flow.protocol)).flatten();
+        let egress = match (nat, f.public_ip) {
+            (Some(super::outbound::OutboundSource::NatGateway(gw)), _) => {
+                Egress::NatGateway { gw, nic: None }
+            }
+            (Some(super::outbound::OutboundSource::None(why)), _) => Egress::NoOutbound(why, None),
+            (_, Some(p)) => Egress::Public(t.public_ip(p).address),
+            (_, None) => Egress::Keep,
+        };
         let internet = match egress {
             Egress::Public(address) if to_internet => Some(address),
             _ => None,

@@ -59,6 +59,9 @@ pub enum HopKind {
     /// or load-balancing rule that translates a member's source to a frontend's address, or why
     /// none does.
     LoadBalancer,
+    /// Azure NAT Gateway: the subnet's gateway translating a sender's source to one of its
+    /// public addresses on the way to the Internet, or why it gives no way out.
+    NatGateway,
 }
 
 impl HopKind {
@@ -74,6 +77,7 @@ impl HopKind {
             HopKind::Platform => "platform",
             HopKind::AdminRule => "admin-rule",
             HopKind::LoadBalancer => "load-balancer",
+            HopKind::NatGateway => "nat-gateway",
         }
     }
 }

@@ -1,13 +1,21 @@
 //! Where a VM's traffic to the Internet gets its public source address: the decision among
 //! Azure's ways out, and the trace hop that names the load balancer rule translating it.
 //!
-//! The order, quoted in docs/fidelity.md ("Outbound connectivity through a load balancer"):
+//! The order, quoted in docs/fidelity.md ("Outbound connectivity through a load balancer" and
+//! "NAT gateway"):
+//! 0. a NAT gateway on the NIC's subnet, before everything else: "In the presence of other
+//!    outbound configurations within a virtual network, such as a load balancer or
+//!    instance-level public IPs (IL PIPs), the NAT gateway takes precedence for outbound
+//!    connectivity", for TCP and UDP ("NAT Gateway interacts with IP and IP transport headers of
+//!    UDP and TCP flows [...] Other IP protocols aren't supported"); another protocol, or a
+//!    gateway without addresses, has no way out (**model choice**: the gateway is the subnet's
+//!    route to the Internet, "The NAT gateway becomes the subnet's default route to the
+//!    internet", and Microsoft does not say another way takes over);
 //! 1. the IP configuration's own public IP: "Azure uses the public IP assigned to the IP
 //!    configuration of the instance's NIC for all outbound flows. [...] It doesn't matter
 //!    whether the VM is load balanced or not. This scenario takes precedence over the others",
 //!    and "Outbound rules will only be followed if the backend VM doesn't have an
-//!    instance-level public IP address" (a NAT gateway, which would come first, is not
-//!    modelled);
+//!    instance-level public IP address";
 //! 2. an outbound rule of a Standard public load balancer whose pool holds the NIC's primary IP
 //!    configuration, for the rule's protocols (TCP, UDP or both; never ICMP): the source becomes
 //!    the rule's first frontend address ("frontend IPs are consumed one at a time");
@@ -30,7 +38,10 @@
 //! **model choice**, as is preferring an outbound rule to a load-balancing rule's SNAT.
 
 use crate::ids::{NicId, PublicIpId};
-use crate::model::{BackendMember, FrontendAddress, LbProtocol, LbSku, LoadBalancerId, NatTarget, Topology};
+use crate::model::{
+    BackendMember, FrontendAddress, LbProtocol, LbSku, LoadBalancerId, NatGatewayId, NatTarget, SubnetId,
+    Topology,
+};
 use crate::net::IpProtocol;
 
 /// Which setting of a load balancer translates the source.
@@ -51,11 +62,17 @@ pub enum NoOutbound {
     /// Its primary IP configuration belongs to Standard load balancer `lb`, which takes away
     /// default outbound access, and nothing of a load balancer translates this protocol for it.
     StandardLoadBalancer(LoadBalancerId),
+    /// The subnet's NAT gateway is its way out, but it translates TCP and UDP only, or it has
+    /// no public address.
+    NatGateway(NatGatewayId),
 }
 
 /// How traffic from a NIC to a public address gets its source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutboundSource {
+    /// The NAT gateway on the NIC's subnet; the source becomes one of its addresses (nsgsim
+    /// shows the first of [`Topology::nat_gateway_addresses`]).
+    NatGateway(NatGatewayId),
     /// The NIC's own (instance-level) public IP.
     InstancePublicIp(PublicIpId),
     /// A load balancer's frontend, by an outbound rule or a load-balancing rule.
@@ -85,6 +102,9 @@ pub fn translates(protocol: LbProtocol, flow: IpProtocol) -> bool {
 /// order).
 pub fn outbound_source(t: &Topology, nic: NicId, protocol: IpProtocol) -> OutboundSource {
     let n = t.nic(nic);
+    if let Some(way) = nat_gateway_source(t, n.subnet, protocol) {
+        return way;
+    }
     if let Some(p) = n.public_ip {
         return OutboundSource::InstancePublicIp(p);
     }
@@ -123,6 +143,69 @@ pub fn outbound_source(t: &Topology, nic: NicId, protocol: IpProtocol) -> Outbou
         OutboundSource::DefaultOutbound
     } else {
         OutboundSource::None(NoOutbound::PrivateSubnet)
+    }
+}
+
+/// The way out the NAT gateway of `subnet` gives traffic of `protocol`, or `None` when the subnet
+/// has no NAT gateway: its address for TCP and UDP, else no way out (module docs).
+pub fn nat_gateway_source(t: &Topology, subnet: SubnetId, protocol: IpProtocol) -> Option<OutboundSource> {
+    let gw = t.subnet(subnet).nat_gateway?;
+    let transport = protocol == IpProtocol::TCP || protocol == IpProtocol::UDP;
+    Some(if transport && !t.nat_gateway_addresses(gw).is_empty() {
+        OutboundSource::NatGateway(gw)
+    } else {
+        OutboundSource::None(NoOutbound::NatGateway(gw))
+    })
+}
+
+/// The trace's sentence for `gw` translating traffic of `protocol` from `sender` (`nic 'x'
+/// (10.0.1.4)` or `subnet 'web'`): the addresses the receiver may see and the one nsgsim shows.
+pub(in crate::path) fn nat_gateway_detail(
+    t: &Topology,
+    gw: NatGatewayId,
+    sender: &str,
+    protocol: IpProtocol,
+) -> String {
+    let g = t.nat_gateway(gw);
+    let addresses = t.nat_gateway_addresses(gw);
+    let shown = addresses.first().map_or_else(String::new, ToString::to_string);
+    let all: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    let others = if addresses.len() > 1 {
+        format!(
+            "; its addresses are {}: Azure picks one per flow, nsgsim shows the first (model choice), so an NSG or firewall at the receiver should allow them all",
+            all.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    let subnets: Vec<String> = t
+        .nat_gateway_subnets(gw)
+        .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
+        .collect();
+    format!(
+        "NAT gateway '{}' ({} SKU, on subnets {}) translates {} from {sender}: the source becomes its address {shown}, which the receiver's NSGs see (\"When configured on a subnet, the private IPs within your subnets SNAT to a NAT gateway's static public IP addresses to connect outbound to the internet\"; it \"takes precedence for outbound connectivity\" over instance-level public IPs and load balancers); TCP idle timeout {} minutes{others}",
+        g.name,
+        g.sku,
+        subnets.join(", "),
+        protocol_name(protocol),
+        g.idle_timeout_minutes
+    )
+}
+
+/// Why NAT gateway `gw` gives no way out for `protocol`: the clause for the trace.
+pub(in crate::path) fn nat_gateway_refusal(t: &Topology, gw: NatGatewayId, protocol: IpProtocol) -> String {
+    let g = t.nat_gateway(gw);
+    if t.nat_gateway_addresses(gw).is_empty() {
+        format!(
+            "NAT gateway '{}' on the subnet has no public IP or prefix, and it is the subnet's route to the Internet (\"The NAT gateway becomes the subnet's default route to the internet\"; outbound connectivity needs \"a NAT gateway with a subnet and at least one public IP address\"): no way out (model choice)",
+            g.name
+        )
+    } else {
+        format!(
+            "NAT gateway '{}' on the subnet translates TCP and UDP only (\"NAT gateway doesn't support ICMP\"; \"Other IP protocols aren't supported\"), and it is the subnet's route to the Internet: no way out for {} (model choice: Microsoft does not say another way takes over)",
+            g.name,
+            protocol_name(protocol)
+        )
     }
 }
 
@@ -394,6 +477,58 @@ mod tests {
         basic.sku = LbSku::Basic;
         t.add_load_balancer(basic).expect("basic");
         assert_eq!(outbound_source(&t, b, IpProtocol::TCP), OutboundSource::DefaultOutbound);
+    }
+
+    #[test]
+    fn the_subnets_nat_gateway_comes_before_the_vms_public_ip_and_the_load_balancer() {
+        let (mut t, s, [a, b], pip) = estate(true);
+        let own = t.add_public_ip("vm-a-pip", ip("20.0.0.20"), PublicIpSku::Standard).expect("pip");
+        t.associate_public_ip(a, own).expect("free");
+        t.add_load_balancer(lb(
+            FrontendAddress::Public(pip),
+            vec![b],
+            vec![rule(false)],
+            vec![outbound(LbProtocol::All)],
+        ))
+        .expect("lb");
+        let nat_pip = t.add_public_ip("nat-pip", ip("20.0.0.30"), PublicIpSku::Standard).expect("pip");
+        let gw = t
+            .add_nat_gateway(crate::model::NatGateway {
+                name: "nat".into(),
+                sku: crate::model::NatSku::Standard,
+                public_ips: vec![nat_pip],
+                public_ip_prefixes: Vec::new(),
+                idle_timeout_minutes: 4,
+            })
+            .expect("gw");
+        t.set_subnet_nat_gateway(s, gw).expect("attach");
+        for nic in [a, b] {
+            assert_eq!(outbound_source(&t, nic, IpProtocol::TCP), OutboundSource::NatGateway(gw));
+            assert_eq!(outbound_source(&t, nic, IpProtocol::UDP), OutboundSource::NatGateway(gw));
+            assert_eq!(
+                outbound_source(&t, nic, IpProtocol::ICMP),
+                OutboundSource::None(NoOutbound::NatGateway(gw))
+            );
+        }
+        assert!(nat_gateway_refusal(&t, gw, IpProtocol::ICMP).contains("doesn't support ICMP"));
+        assert!(nat_gateway_detail(&t, gw, "nic 'vm-a-nic'", IpProtocol::TCP).contains("20.0.0.30"));
+    }
+
+    #[test]
+    fn a_nat_gateway_without_addresses_leaves_no_way_out() {
+        let (mut t, s, [a, _], _) = estate(false);
+        let gw = t
+            .add_nat_gateway(crate::model::NatGateway {
+                name: "empty".into(),
+                sku: crate::model::NatSku::Standard,
+                public_ips: Vec::new(),
+                public_ip_prefixes: Vec::new(),
+                idle_timeout_minutes: 4,
+            })
+            .expect("gw");
+        t.set_subnet_nat_gateway(s, gw).expect("attach");
+        assert_eq!(outbound_source(&t, a, IpProtocol::TCP), OutboundSource::None(NoOutbound::NatGateway(gw)));
+        assert!(nat_gateway_refusal(&t, gw, IpProtocol::TCP).contains("no public IP or prefix"));
     }
 
     #[test]

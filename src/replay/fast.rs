@@ -426,7 +426,8 @@ impl<'s> Evaluator<'s> {
                 | HopKind::Bastion
                 | HopKind::Platform
                 | HopKind::AdminRule
-                | HopKind::LoadBalancer => return None,
+                | HopKind::LoadBalancer
+                | HopKind::NatGateway => return None,
             }
         }
         let upstream = match (reached, trace.verdict) {

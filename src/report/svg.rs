@@ -257,7 +257,10 @@ pub fn topology_svg(topology: &Topology) -> String {
         }
         y += 12.0;
         for subnet in graph.parts(v) {
-            let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
+            let GraphNode::Subnet { name, prefix, nsg, route_table, private, nat_gateway } = &g[subnet]
+            else {
+                continue;
+            };
             let short = name.split_once('/').map_or(name.as_str(), |(_, s)| s);
             let parts = graph.parts(subnet);
             let mut tags = Vec::new();
@@ -269,6 +272,9 @@ pub fn topology_svg(topology: &Topology) -> String {
             }
             if *private {
                 tags.push("private: no default outbound access".into());
+            }
+            if let Some(gw) = nat_gateway {
+                tags.push(format!("NAT gateway {gw}"));
             }
             // One row per part, plus one per public IP and one for a NIC's own NSG.
             let rows: f64 = parts
@@ -522,13 +528,17 @@ fn column_width(graph: &TopologyGraph, vnets: &[NodeIndex]) -> f64 {
             fit(10.0, &text, 10.0);
         }
         for subnet in graph.parts(v) {
-            let GraphNode::Subnet { name, prefix, nsg, route_table, private } = &g[subnet] else { continue };
+            let GraphNode::Subnet { name, prefix, nsg, route_table, private, nat_gateway } = &g[subnet]
+            else {
+                continue;
+            };
             let short = name.split_once('/').map_or(name.as_str(), |(_, s)| s);
             fit(18.0, &format!("{short} {prefix}"), 13.0);
             let tags: Vec<String> = [
                 nsg.as_ref().map(|n| format!("NSG {n}")),
                 route_table.as_ref().map(|r| format!("routes {r}")),
                 private.then(|| "private: no default outbound access".to_string()),
+                nat_gateway.as_ref().map(|gw| format!("NAT gateway {gw}")),
             ]
             .into_iter()
             .flatten()

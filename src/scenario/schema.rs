@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 pub use super::schema_admin::*;
 pub use super::schema_lb::*;
+pub use super::schema_nat::{NatGatewaySpec, NatSkuSpec, PublicIpPrefixSpec};
 pub use super::schema_origins::OriginSpec;
 pub use super::schema_peering::{PeeringOptionsSpec, PeeringSpec};
 pub use super::schema_teach::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
@@ -51,6 +52,12 @@ pub struct ScenarioFile {
     /// Public IP addresses.
     #[serde(default)]
     pub public_ips: Vec<PublicIpSpec>,
+    /// Public IP prefixes (`schema_nat.rs`).
+    #[serde(default)]
+    pub public_ip_prefixes: Vec<PublicIpPrefixSpec>,
+    /// NAT gateways, attached to subnets by their `nat_gateway` (`schema_nat.rs`).
+    #[serde(default)]
+    pub nat_gateways: Vec<NatGatewaySpec>,
     /// Virtual machines with their NICs.
     #[serde(default)]
     pub vms: Vec<VmSpec>,
@@ -339,6 +346,9 @@ pub struct SubnetSpec {
     /// Azure's `defaultOutboundAccess`; `false` makes a private subnet. Default true.
     #[serde(default)]
     pub default_outbound_access: Option<bool>,
+    /// The NAT gateway attached to the subnet (name of a `nat_gateways` entry).
+    #[serde(default)]
+    pub nat_gateway: Option<String>,
 }
 
 /// A route table.
@@ -674,6 +684,9 @@ pub struct PublicIpSpec {
     /// Basic or Standard (default Standard).
     #[serde(default)]
     pub sku: Option<SkuSpec>,
+    /// The public IP prefix it was allocated from (name of a `public_ip_prefixes` entry).
+    #[serde(default)]
+    pub prefix: Option<String>,
 }
 
 /// Public IP SKU.

@@ -120,6 +120,7 @@ impl fmt::Display for Found {
                             HopKind::Firewall => "Azure Firewall",
                             HopKind::AdminRule => "security admin configuration",
                             HopKind::LoadBalancer => "load balancer",
+                            HopKind::NatGateway => "NAT gateway",
                             _ => "NSG",
                         };
                         write!(

@@ -121,7 +121,7 @@ fn each_robustness_reproducer_ends_at_once_with_a_positioned_error() {
 /// Issue 17: a template imported alone, as an engineer first tries one. Parameters that only
 /// name things (a VM, an NSG, a password) become placeholders, the same in every reference; the
 /// route to `reference(firewall)…privateIPAddress` points at the address Azure allocates the
-/// firewall; the skipped NAT gateway is named by its evaluated name; `--strict` refuses the
+/// firewall; the NAT gateway is imported by its evaluated name; `--strict` refuses the
 /// placeholders, and a parameter that decides traffic is still the error naming it.
 #[test]
 fn a_template_imported_alone_names_with_placeholders_and_routes_to_its_firewall() {
@@ -144,7 +144,7 @@ fn a_template_imported_alone_names_with_placeholders_and_routes_to_its_firewall(
         "Nic(name: \"param.vmname-nic\", subnet: \"hub-vnet/workload\"",
         "next_hop: VirtualAppliance(\"10.0.1.4\")",
         "Firewall(name: \"hub-firewall\", vnet: \"hub-vnet\", private_ip: \"10.0.1.4\"",
-        "resource: \"Microsoft.Network/natGateways/hub-nat\"",
+        "NatGateway(name: \"hub-nat\", sku: Standard)",
         "resource: \"parameters('nsgName')\"",
     ] {
         assert!(text.contains(expected), "{expected}\n{text}");

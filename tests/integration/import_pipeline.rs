@@ -111,13 +111,14 @@ fn import_of_nothing_to_simulate_exits_1_with_the_summary() {
     let dir = TempDir::new("import-empty");
     let lb = dir.write(
         "lb.json",
-        r#"{"value": [{"type": "Microsoft.Network/natGateways", "name": "nat1", "properties": {}},
-                      {"type": "Microsoft.Network/natGateways", "name": "nat2", "properties": {}}]}"#,
+        // Application gateways: still skipped (NAT gateways, used here before, are imported).
+        r#"{"value": [{"type": "Microsoft.Network/applicationGateways", "name": "agw1", "properties": {}},
+                      {"type": "Microsoft.Network/applicationGateways", "name": "agw2", "properties": {}}]}"#,
     );
     let out = dir.path().join("out.ron");
     let run = nsgsim(&["import", &lb, "-o", &out.display().to_string()]);
     run.assert_code(1).stderr_has(&[
-        "  Microsoft.Network/natGateways: 2 read, 0 imported, 2 skipped (not modelled yet; CAN change traffic: a NAT gateway changes the outbound path",
+        "  Microsoft.Network/applicationGateways: 2 read, 0 imported, 2 skipped (not modelled yet; CAN change traffic: an application gateway forwards traffic",
         "  2 skipped resource(s) can or may change traffic",
         "the input yields no virtual network and no network security group",
         "nothing written",
@@ -189,15 +190,15 @@ fn skipped_resources_that_can_change_traffic_are_named_by_every_answer() {
     let dir = TempDir::new("import-caveats");
     let template = dir.write(
         "lb.json",
-        "{\"resources\": [\n  {\"type\": \"Microsoft.Network/natGateways\", \"name\": \"nat-web\"},\n  {\"type\": \"Microsoft.Storage/storageAccounts\", \"name\": \"[uniqueString('x')]\"},\n  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"n\"}]}",
+        "{\"resources\": [\n  {\"type\": \"Microsoft.Network/applicationGateways\", \"name\": \"agw-web\"},\n  {\"type\": \"Microsoft.Storage/storageAccounts\", \"name\": \"[uniqueString('x')]\"},\n  {\"type\": \"Microsoft.Network/networkSecurityGroups\", \"name\": \"n\"}]}",
     );
     let out = dir.path().join("lb.ron").display().to_string();
     nsgsim(&["import", &template, "-o", &out]).assert_code(0);
     let text = std::fs::read_to_string(&out).expect("written");
-    assert!(text.contains("resource: \"Microsoft.Network/natGateways/nat-web\","), "{text}");
+    assert!(text.contains("resource: \"Microsoft.Network/applicationGateways/agw-web\","), "{text}");
     assert!(!text.contains("storageAccounts"), "a harmless type is no caveat:\n{text}");
     nsgsim(&["lint", &out]).assert_code(0).stdout_has(&[
-        "but 1 caveat: Microsoft.Network/natGateways/nat-web (",
+        "but 1 caveat: Microsoft.Network/applicationGateways/agw-web (",
         "lb.json:2:3) — answers may be incomplete",
     ]);
     nsgsim(&["lint", &out, "--strict"]).assert_code(1);

@@ -21,6 +21,7 @@ mod live;
 mod load_balancer;
 mod matcher;
 mod multi_ip;
+mod nat_gateway;
 mod origins;
 mod overlap;
 mod paths;

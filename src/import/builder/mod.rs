@@ -18,6 +18,7 @@ mod firewall;
 mod gaps;
 mod jit;
 mod load_balancers;
+mod nat_gateways;
 mod peered_spaces;
 mod routes;
 mod transit;
@@ -154,7 +155,10 @@ impl Inventory {
         let peerings = self.peerings(&sites)?;
         let route_tables = self.route_table_specs(&vnets, &peerings)?;
         let vms = self.vms_with_nics(&vnets)?;
-        let public_ips = self.public_ip_specs(&vms)?;
+        let mut public_ips = self.public_ip_specs(&vms)?;
+        let public_ip_prefixes = self.public_ip_prefix_specs()?;
+        self.public_ip_prefix_links(&mut public_ips, &public_ip_prefixes)?;
+        let nat_gateways = self.nat_gateway_specs(&vnets, &vms)?;
         let firewalls = self.firewall_specs(&vnets, &public_ips)?;
         self.firewall_subnet_tables(&mut vnets, &route_tables, &firewalls)?;
         self.appliance_routes(&route_tables, &firewalls, &vnets)?;
@@ -194,6 +198,8 @@ impl Inventory {
             nsgs,
             asgs: self.asgs.iter().map(|(name, _)| name.clone()).collect(),
             public_ips,
+            public_ip_prefixes,
+            nat_gateways,
             vms,
             users: Vec::new(),
             route_tables,
@@ -238,12 +244,22 @@ impl Inventory {
                     }
                     None => None,
                 };
+                let nat_gateway = match &s.nat_gateway {
+                    Some((r, src)) => {
+                        let lost = format!(
+                            "subnet '{place}' is imported without its NAT gateway, so its way to the Internet (and the source address the receiver sees) is not its gateway's"
+                        );
+                        self.resolve_or_gap(r, src, nat_gateways::NAT_GATEWAY, &lost, vec![place.clone()])?
+                    }
+                    None => None,
+                };
                 subnets.push(SubnetSpec {
                     name: s.name.clone(),
                     prefix: s.prefix.clone(),
                     nsg,
                     route_table,
                     default_outbound_access: s.default_outbound_access,
+                    nat_gateway,
                 });
             }
             let on_premises = sites.get(&v.name).map(|s| s.spaces.clone()).unwrap_or_default();
@@ -291,7 +307,7 @@ impl Inventory {
                     a
                 }
             };
-            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku) });
+            public_ips.push(PublicIpSpec { name: p.name.clone(), address, sku: Some(p.sku), prefix: None });
         }
         self.pips = records;
         Ok(public_ips)

@@ -138,6 +138,9 @@ pub fn to_ron(f: &ScenarioFile) -> String {
                     if let Some(enabled) = sub.default_outbound_access {
                         let _ = write!(o, ", default_outbound_access: {enabled}");
                     }
+                    if let Some(g) = &sub.nat_gateway {
+                        let _ = write!(o, ", nat_gateway: {}", s(g));
+                    }
                     o.push_str("),\n");
                 }
                 o.push_str("            ],\n");
@@ -201,10 +204,14 @@ pub fn to_ron(f: &ScenarioFile) -> String {
                 Some(SkuSpec::Standard) => o.push_str(", sku: Standard"),
                 None => {}
             }
+            if let Some(q) = &p.prefix {
+                let _ = write!(o, ", prefix: {}", s(q));
+            }
             o.push_str("),\n");
         }
         o.push_str("    ],\n");
     }
+    network::nat_gateways(&mut o, &f.public_ip_prefixes, &f.nat_gateways);
     if !f.vms.is_empty() {
         o.push_str("    vms: [\n");
         for v in &f.vms {

@@ -1,4 +1,4 @@
-//! Writing route tables and Azure Firewalls, in the layout of `scenarios/20-*.ron` and
+//! Writing route tables, Azure Firewalls, public IP prefixes and NAT gateways, in the layout of `scenarios/20-*.ron` and
 //! `23-*.ron`: one route or rule per line, collections and groups as blocks.
 
 use std::fmt::Write;
@@ -6,8 +6,8 @@ use std::fmt::Write;
 use super::{list, s};
 use crate::scenario::schema::{
     AdminActionSpec, AdminConfigurationSpec, AppProtocolSpec, CollectionSpec, DirectionSpec,
-    FirewallActionSpec, FirewallModeSpec, FirewallSpec, NetworkGroupSpec, NextHopSpec, ProtocolSpec,
-    RouteTableSpec,
+    FirewallActionSpec, FirewallModeSpec, FirewallSpec, NatGatewaySpec, NatSkuSpec, NetworkGroupSpec,
+    NextHopSpec, ProtocolSpec, PublicIpPrefixSpec, RouteTableSpec,
 };
 
 /// The `route_tables` field; nothing when there are none.
@@ -255,6 +255,40 @@ pub(super) fn avnm(o: &mut String, groups: &[NetworkGroupSpec], configs: &[Admin
             o.push_str("            ]),\n");
         }
         o.push_str("        ]),\n");
+    }
+    o.push_str("    ],\n");
+}
+
+/// The `public_ip_prefixes` and `nat_gateways` fields; nothing when there are none.
+pub(super) fn nat_gateways(o: &mut String, prefixes: &[PublicIpPrefixSpec], gateways: &[NatGatewaySpec]) {
+    if !prefixes.is_empty() {
+        o.push_str("    public_ip_prefixes: [\n");
+        for q in prefixes {
+            let _ = writeln!(o, "        PublicIpPrefix(name: {}, prefix: {}),", s(&q.name), s(&q.prefix));
+        }
+        o.push_str("    ],\n");
+    }
+    if gateways.is_empty() {
+        return;
+    }
+    o.push_str("    nat_gateways: [\n");
+    for g in gateways {
+        let _ = write!(o, "        NatGateway(name: {}", s(&g.name));
+        if !g.public_ips.is_empty() {
+            let _ = write!(o, ", public_ips: {}", list(&g.public_ips));
+        }
+        if !g.public_ip_prefixes.is_empty() {
+            let _ = write!(o, ", public_ip_prefixes: {}", list(&g.public_ip_prefixes));
+        }
+        if let Some(m) = g.idle_timeout_minutes {
+            let _ = write!(o, ", idle_timeout_minutes: {m}");
+        }
+        match g.sku {
+            Some(NatSkuSpec::Standard) => o.push_str(", sku: Standard"),
+            Some(NatSkuSpec::StandardV2) => o.push_str(", sku: StandardV2"),
+            None => {}
+        }
+        o.push_str("),\n");
     }
     o.push_str("    ],\n");
 }

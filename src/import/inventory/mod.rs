@@ -22,6 +22,7 @@ mod firewall_rules;
 mod gateway;
 mod jit;
 mod load_balancer;
+mod nat_gateway;
 mod nic;
 mod nsg;
 mod public_ip;
@@ -39,6 +40,7 @@ pub use firewall_rules::{CollectionKind, CollectionRec, FwAddresses, FwRuleBody,
 pub use gateway::{ConnectionRec, GatewayRec, LocalGatewayRec};
 pub use jit::{JitGrantRec, JitRec};
 pub use load_balancer::{FrontendRec, LbRec, NatRuleRec, PoolAddressRec, PoolRec};
+pub use nat_gateway::{NatGatewayRec, PrefixRec};
 pub use nic::{IpConfigRec, NicRec};
 pub use nsg::{NsgRec, RuleRec};
 pub use public_ip::PipRec;
@@ -172,6 +174,10 @@ pub struct Inventory {
     pub lb_child_pools: Vec<Child<PoolRec>>,
     /// Inbound NAT rules given as resources of their own.
     pub lb_child_nat_rules: Vec<Child<NatRuleRec>>,
+    /// NAT gateways.
+    pub nat_gateways: Vec<NatGatewayRec>,
+    /// Public IP prefixes.
+    pub public_ip_prefixes: Vec<PrefixRec>,
     /// What the builder left out that can change traffic, as the scenario's caveats.
     pub caveats: Vec<CaveatSpec>,
     /// `--strict`: what would be a caveat is an error instead.
@@ -266,6 +272,8 @@ impl Inventory {
             Kind::LoadBalancer => self.load_balancer(res, r, props, &psrc),
             Kind::LbPool => self.lb_child_pool(r, res),
             Kind::LbNatRule => self.lb_child_nat_rule(r, res),
+            Kind::NatGateway => self.nat_gateway(res, r, props, &psrc),
+            Kind::PublicIpPrefix => self.public_ip_prefix(res, r, props, &psrc),
         }
     }
 

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 
 use super::{Inventory, Res, member};
+use crate::import::arm::ResourceRef;
 use crate::import::json::{Node, Object};
 use crate::import::resource::{Kind, Resource};
 use crate::import::source::Src;
@@ -24,6 +25,8 @@ pub struct PipRec {
     pub address: Option<String>,
     /// Its SKU.
     pub sku: SkuSpec,
+    /// The public IP prefix it is allocated from, with where the reference is.
+    pub prefix: Option<(ResourceRef, Src)>,
     /// Where the resource is.
     pub src: Src,
     /// The resource's index.
@@ -146,7 +149,8 @@ impl Inventory {
                 ),
             ));
         }
-        self.pips.push(PipRec { name: names[0].clone(), address, sku, src: r.src.clone(), res });
+        let prefix = self.reference(p, "publicIPPrefix", src)?;
+        self.pips.push(PipRec { name: names[0].clone(), address, sku, prefix, src: r.src.clone(), res });
         Ok(())
     }
 }

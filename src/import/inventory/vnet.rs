@@ -38,6 +38,8 @@ pub struct SubnetRec {
     pub route_table: Option<(ResourceRef, Src)>,
     /// Azure's `defaultOutboundAccess` (false: a private subnet), when the JSON says.
     pub default_outbound_access: Option<bool>,
+    /// Its NAT gateway, with where the reference is.
+    pub nat_gateway: Option<(ResourceRef, Src)>,
     /// Where its properties are.
     pub src: Src,
 }
@@ -234,6 +236,7 @@ impl Inventory {
                 "serviceEndpoints",
                 "defaultOutboundAccess",
                 "routeTable",
+                "natGateway",
             ],
             src,
         );
@@ -261,6 +264,15 @@ impl Inventory {
         let route_table = self.reference(p, "routeTable", src)?;
         let default_outbound_access =
             self.flag(p, "defaultOutboundAccess", src, &format!("subnet '{name}'"))?;
-        Ok(SubnetRec { name, prefix, nsg, route_table, default_outbound_access, src: src.clone() })
+        let nat_gateway = self.reference(p, "natGateway", src)?;
+        Ok(SubnetRec {
+            name,
+            prefix,
+            nsg,
+            route_table,
+            default_outbound_access,
+            nat_gateway,
+            src: src.clone(),
+        })
     }
 }

@@ -68,6 +68,11 @@ pub const LB_NAT_POOL: &str = "Microsoft.Network/loadBalancers/inboundNatPools";
 /// `Microsoft.Network/loadBalancers/outboundRules`.
 pub const LB_OUTBOUND: &str = "Microsoft.Network/loadBalancers/outboundRules";
 
+/// `Microsoft.Network/natGateways`.
+pub const NAT_GATEWAY: &str = "Microsoft.Network/natGateways";
+/// `Microsoft.Network/publicIPPrefixes`.
+pub const PUBLIC_IP_PREFIX: &str = "Microsoft.Network/publicIPPrefixes";
+
 /// `Microsoft.Network/networkManagers`.
 pub const NETWORK_MANAGER: &str = "Microsoft.Network/networkManagers";
 /// `Microsoft.Network/networkManagers/networkGroups`.
@@ -109,6 +114,8 @@ pub const MAPPINGS: &[Mapping] = &[
     m("azurerm_application_security_group", ASG, &["name"]),
     m("azurerm_network_interface", NIC, &["name"]),
     m("azurerm_public_ip", PIP, &["name"]),
+    m("azurerm_public_ip_prefix", PUBLIC_IP_PREFIX, &["name"]),
+    m("azurerm_nat_gateway", NAT_GATEWAY, &["name"]),
     m("azurerm_linux_virtual_machine", VM, &["name"]),
     m("azurerm_windows_virtual_machine", VM, &["name"]),
     m("azurerm_virtual_machine", VM, &["name"]),
@@ -153,8 +160,11 @@ pub const MAPPINGS: &[Mapping] = &[
 /// balancers before the NICs in their pools, NICs before VMs).
 pub fn rank(kind: &str) -> u8 {
     match mapping(kind).map(|m| m.arm) {
-        Some(VNET | NSG | ASG | PIP | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY | NETWORK_MANAGER) => 0,
-        Some(NETWORK_GROUP | ADMIN_CONFIG) => 1,
+        Some(
+            VNET | NSG | ASG | PIP | PUBLIC_IP_PREFIX | ROUTE_TABLE | IP_GROUP | POLICY | LOCAL_GATEWAY
+            | NETWORK_MANAGER,
+        ) => 0,
+        Some(NETWORK_GROUP | ADMIN_CONFIG | NAT_GATEWAY) => 1,
         Some(SUBNET | RULE | ROUTE | PEERING | GROUP) => 1,
         Some(LB) => 2,
         Some(NIC | BASTION | FIREWALL | GATEWAY) => 3,
@@ -186,8 +196,6 @@ const AZURE_TYPE_OF: &[(&str, &str)] = &[
         "azurerm_web_application_firewall_policy",
         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
     ),
-    ("azurerm_nat_gateway", "Microsoft.Network/natGateways"),
-    ("azurerm_subnet_nat_gateway_association", "Microsoft.Network/natGateways"),
     ("azurerm_private_endpoint", "Microsoft.Network/privateEndpoints"),
     ("azurerm_private_link_service", "Microsoft.Network/privateLinkServices"),
     ("azurerm_network_manager", "Microsoft.Network/networkManagers"),
@@ -210,7 +218,6 @@ const AZURE_TYPE_OF: &[(&str, &str)] = &[
     ("azurerm_dns", "Microsoft.Network/dnsZones"),
     ("azurerm_private_dns", "Microsoft.Network/privateDnsZones"),
     ("azurerm_network_watcher", "Microsoft.Network/networkWatchers"),
-    ("azurerm_public_ip_prefix", "Microsoft.Network/publicIPPrefixes"),
     ("azurerm_virtual_machine_extension", "Microsoft.Compute/virtualMachines/extensions"),
     ("azurerm_managed_disk", "Microsoft.Compute/disks"),
     ("azurerm_virtual_machine_data_disk_attachment", "Microsoft.Compute/disks"),
@@ -291,6 +298,8 @@ impl<'a> Reader<'a, '_> {
             "azurerm_application_security_group" => Some(Vec::new()),
             "azurerm_network_interface" => self.network_interface(i)?,
             "azurerm_public_ip" => self.public_ip(i)?,
+            "azurerm_public_ip_prefix" => self.public_ip_prefix(i)?,
+            "azurerm_nat_gateway" => self.nat_gateway(i)?,
             "azurerm_linux_virtual_machine"
             | "azurerm_windows_virtual_machine"
             | "azurerm_virtual_machine" => self.virtual_machine(i)?,

@@ -11,7 +11,7 @@
 //! Interface on the Virtual Machine" (the provider's `network_interface_ids`).
 
 use super::attrs::{Blocks, flag, list, object, text};
-use super::azurerm::{NIC, NSG, PIP, SUBNET};
+use super::azurerm::{NIC, NSG, PIP, PUBLIC_IP_PREFIX, SUBNET};
 use super::config::Seg;
 use super::fold::FoldKind;
 use super::load_balancer::NIC_LINKS;
@@ -169,6 +169,9 @@ impl<'a> Reader<'a, '_> {
                 props.push((azure, n.clone()));
             }
         }
+        if let Some(prefix) = self.own_reference(i, &a, "public_ip_prefix_id", &[], PUBLIC_IP_PREFIX)? {
+            props.push(("publicIPPrefix", prefix));
+        }
         let mut members = vec![("properties", object(a.position(), props))];
         if let Some(sku) = a.sku() {
             members.push(("sku", sku));
@@ -185,10 +188,14 @@ impl<'a> Reader<'a, '_> {
             "ip_tags",
             "reverse_fqdn",
             "zones",
-            "public_ip_prefix_id",
         ];
         let kind = self.instances[i].kind.clone();
-        self.note_unread(&kind, &a, &["allocation_method", "ip_address", "ip_version"], &harmless);
+        self.note_unread(
+            &kind,
+            &a,
+            &["allocation_method", "ip_address", "ip_version", "public_ip_prefix_id"],
+            &harmless,
+        );
         Ok(Some(members))
     }
 

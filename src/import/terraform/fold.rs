@@ -9,13 +9,18 @@
 //! `azurerm_network_interface_nat_rule_association` the `loadBalancerBackendAddressPools` and
 //! `loadBalancerInboundNatRules` of the NIC's IP configuration they name, the classic
 //! `azurerm_firewall_*_rule_collection` resources the firewall's rule collections, and a load
-//! balancer's parts (`azurerm_lb_rule`, …, see [`super::load_balancer`]) its lists.
+//! balancer's parts (`azurerm_lb_rule`, …, see [`super::load_balancer`]) its lists;
+//! `azurerm_subnet_nat_gateway_association` the subnet's `natGateway`, and
+//! `azurerm_nat_gateway_public_ip_association` and `..._public_ip_prefix_association` the NAT
+//! gateway's `publicIpAddresses` and `publicIpPrefixes`.
 //!
 //! An association whose two ends cannot both be followed is skipped with a warning and a
 //! caveat: the NSG it would attach filters traffic the scenario then does not see.
 
 use super::attrs::list;
-use super::azurerm::{ASG, FIREWALL, LB_NAT_RULE, LB_POOL, NIC, NSG, ROUTE_TABLE, SUBNET};
+use super::azurerm::{
+    ASG, FIREWALL, LB_NAT_RULE, LB_POOL, NAT_GATEWAY, NIC, NSG, PIP, PUBLIC_IP_PREFIX, ROUTE_TABLE, SUBNET,
+};
 use super::config::Seg;
 use super::{Fold, Located, Reader, Res};
 use crate::import::json::Node;
@@ -41,6 +46,12 @@ pub enum FoldKind {
     /// A NIC's IP configuration (this name) in a load balancer's pool or inbound NAT rule,
     /// under this Azure property of the configuration (`loadBalancerBackendAddressPools`).
     LbLink(String, &'static str),
+    /// The NAT gateway of a subnet.
+    NatGateway,
+    /// A public IP of a NAT gateway.
+    NatPublicIp,
+    /// A public IP prefix of a NAT gateway.
+    NatPrefix,
 }
 
 /// An association type: the attribute naming what it associates (and that resource's Azure
@@ -102,6 +113,30 @@ const ASSOCIATIONS: &[Association] = &[
         value: "nat_rule_id",
         value_kind: LB_NAT_RULE,
         what: FoldKind::LbLink(String::new(), "loadBalancerInboundNatRules"),
+    },
+    Association {
+        terraform: "azurerm_subnet_nat_gateway_association",
+        target: "subnet_id",
+        target_kind: SUBNET,
+        value: "nat_gateway_id",
+        value_kind: NAT_GATEWAY,
+        what: FoldKind::NatGateway,
+    },
+    Association {
+        terraform: "azurerm_nat_gateway_public_ip_association",
+        target: "nat_gateway_id",
+        target_kind: NAT_GATEWAY,
+        value: "public_ip_address_id",
+        value_kind: PIP,
+        what: FoldKind::NatPublicIp,
+    },
+    Association {
+        terraform: "azurerm_nat_gateway_public_ip_prefix_association",
+        target: "nat_gateway_id",
+        target_kind: NAT_GATEWAY,
+        value: "public_ip_prefix_id",
+        value_kind: PUBLIC_IP_PREFIX,
+        what: FoldKind::NatPrefix,
     },
 ];
 
@@ -258,6 +293,17 @@ impl<'a> Reader<'a, '_> {
             self.diag.warn(src, message);
         }
         Some(first)
+    }
+
+    /// Every value of kind `what` folded into `key`, in order (a NAT gateway's public IPs).
+    pub(super) fn folded_all(&self, key: &(usize, Option<String>), what: &FoldKind) -> Vec<Node> {
+        self.folds
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|f| &f.what == what)
+            .map(|f| f.node.clone())
+            .collect()
     }
 
     /// The ASG references folded into a NIC for its IP configuration `config`.

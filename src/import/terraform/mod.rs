@@ -32,6 +32,7 @@ mod config;
 mod firewall;
 mod fold;
 mod load_balancer;
+mod nat_gateway;
 mod network;
 mod plan;
 mod security;

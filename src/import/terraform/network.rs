@@ -156,6 +156,9 @@ impl<'a> Reader<'a, '_> {
                 props.push(("routeTable", table));
             }
         }
+        if let Some(gateway) = self.folded(&key, FoldKind::NatGateway) {
+            props.push(("natGateway", gateway));
+        }
         Ok(object(a.position(), props))
     }
 

@@ -714,7 +714,7 @@ fn a_key_vault_value_fails_only_where_nsgsim_needs_it() {
 fn the_summary_counts_each_type_read_imported_and_skipped() {
     let text = r#"{"resources": [
         {"type": "Microsoft.Storage/storageAccounts", "name": "[uniqueString('x')]"},
-        {"type": "Microsoft.Network/natGateways", "name": "nat", "copy": {"name": "c", "count": 3}},
+        {"type": "Microsoft.Network/applicationGateways", "name": "agw", "copy": {"name": "c", "count": 3}},
         {"type": "Microsoft.Network/applicationSecurityGroups", "name": "a"},
         {"type": "Microsoft.Network/applicationSecurityGroups", "name": "A"},
         {"condition": false, "type": "Microsoft.Network/applicationSecurityGroups", "name": "b"},
@@ -725,7 +725,7 @@ fn the_summary_counts_each_type_read_imported_and_skipped() {
     let shown = i.summary.to_string();
     assert!(shown.contains("  Microsoft.Storage/storageAccounts: 1 read, 0 imported, 1 skipped (not modelled; cannot change NSG traffic)\n"), "{shown}");
     // A copy loop of a skipped type is one declaration: its count is not evaluated.
-    assert!(shown.contains("  Microsoft.Network/natGateways: 1 read, 0 imported, 1 skipped (not modelled yet; CAN change traffic: "), "{shown}");
+    assert!(shown.contains("  Microsoft.Network/applicationGateways: 1 read, 0 imported, 1 skipped (not modelled yet; CAN change traffic: "), "{shown}");
     assert!(
         shown.contains("  Microsoft.Network/applicationSecurityGroups: 3 read, 1 imported, 2 skipped (1 condition false: not deployed; 1 defined more than once; the first definition is kept)\n"),
         "{shown}"
@@ -826,7 +826,7 @@ fn r17_c_older_property_casings_are_read() {
 fn skipped_resources_that_can_change_traffic_become_caveats() {
     let text = r#"{"resources": [
   {"type": "Microsoft.Storage/storageAccounts", "name": "[uniqueString('x')]"},
-  {"type": "Microsoft.Network/natGateways", "name": "[variables('nat')]"},
+  {"type": "Microsoft.Network/applicationGateways", "name": "[variables('agw')]"},
   {"type": "Microsoft.Example/gadgets", "name": "g"},
   {"type": "Microsoft.Network/networkSecurityGroups", "name": "n"}]}"#;
     let (i, ron) = ok(text);
@@ -835,12 +835,12 @@ fn skipped_resources_that_can_change_traffic_become_caveats() {
     assert_eq!(
         caveats,
         [
-            ("Microsoft.Network/natGateways/[variables('nat')]", "t.json:3:3"),
+            ("Microsoft.Network/applicationGateways/[variables('agw')]", "t.json:3:3"),
             ("Microsoft.Example/gadgets/g", "t.json:4:3")
         ]
     );
     assert!(
-        i.scenario.caveats[0].reason.starts_with("not modelled: a NAT gateway changes the outbound path")
+        i.scenario.caveats[0].reason.starts_with("not modelled: an application gateway forwards traffic")
     );
     assert_eq!(
         i.scenario.caveats[1].reason,

@@ -18,11 +18,13 @@ mod appliances;
 mod error;
 mod ip_configs;
 mod load_balancers;
+mod nat_gateways;
 mod peering;
 mod tags;
 
 pub use error::TopologyError;
 pub use ip_configs::IpConfig;
+pub use nat_gateways::GATEWAY_SUBNET;
 
 /// Most application security groups one NIC (IP configuration) can join (Azure limits,
 /// "Networking limits").
@@ -88,6 +90,9 @@ pub struct Subnet {
     /// Azure's `defaultOutboundAccess`: a VM without its own public IP reaches the Internet
     /// through an implicit Microsoft address. `false` makes it a private subnet.
     pub default_outbound_access: bool,
+    /// The NAT gateway attached to the subnet, if any: its way to the Internet
+    /// (`topology/nat_gateways.rs`, `path::outbound`).
+    pub nat_gateway: Option<super::nat_gateway::NatGatewayId>,
 }
 
 /// A network interface. Its own address, public IP and ASGs are its primary IP configuration's;
@@ -163,6 +168,8 @@ pub struct PublicIp {
     /// The NIC's IP configuration it is associated with: 0 the primary, `i` the NIC's
     /// `secondary[i - 1]`.
     pub nic_config: usize,
+    /// The public IP prefix it was allocated from, if any.
+    pub prefix: Option<super::nat_gateway::PublicIpPrefixId>,
 }
 
 /// An application security group.
@@ -200,6 +207,9 @@ pub struct Topology {
     bastions: Vec<Bastion>,
     /// Azure Load Balancers (`load_balancers.rs`).
     load_balancers: Vec<super::load_balancer::LoadBalancer>,
+    /// Public IP prefixes and NAT gateways (`nat_gateways.rs`).
+    public_ip_prefixes: Vec<super::nat_gateway::PublicIpPrefix>,
+    nat_gateways: Vec<super::nat_gateway::NatGateway>,
     /// Virtual Network Manager's network groups and security admin configurations (`admin.rs`).
     network_groups: Vec<NetworkGroup>,
     admin_configurations: Vec<SecurityAdminConfiguration>,
@@ -366,6 +376,7 @@ impl Topology {
             route_table: None,
             nics: Vec::new(),
             default_outbound_access: true,
+            nat_gateway: None,
         });
         let id = SubnetId(self.subnets.len() as u32 - 1);
         self.vnets[vnet.index()].subnets.push(id);
@@ -423,7 +434,14 @@ impl Topology {
                 name: format!("{address} (also '{}')", other.name),
             });
         }
-        self.public_ips.push(PublicIp { name: name.into(), address, sku, nic: None, nic_config: 0 });
+        self.public_ips.push(PublicIp {
+            name: name.into(),
+            address,
+            sku,
+            nic: None,
+            nic_config: 0,
+            prefix: None,
+        });
         let id = PublicIpId(self.public_ips.len() as u32 - 1);
         self.public_ip_by_addr.insert(address, id);
         self.public_ip_by_name.insert(name_key(name), id);
@@ -636,7 +654,8 @@ impl Topology {
     }
 
     /// The resource a public IP is associated with, written as errors name it (`nic 'x'`,
-    /// `firewall 'y'`, `bastion 'z'`, `load balancer 'w'`), or `None` when it is free.
+    /// `firewall 'y'`, `bastion 'z'`, `load balancer 'w'`, `NAT gateway 'v'`), or `None` when it
+    /// is free.
     pub fn public_ip_holder(&self, public_ip: PublicIpId) -> Option<String> {
         if let Some(nic) = self.public_ips[public_ip.index()].nic {
             return Some(format!("nic '{}'", self.nics[nic.index()].name));
@@ -647,7 +666,7 @@ impl Topology {
         if let Some(b) = self.bastions.iter().find(|b| b.public_ip == Some(public_ip)) {
             return Some(format!("bastion '{}'", b.name));
         }
-        self.load_balancer_holding(public_ip)
+        self.load_balancer_holding(public_ip).or_else(|| self.nat_gateway_holding(public_ip))
     }
 
     /// Whether Azure lets an NSG be associated with `subnet`: not with `AzureFirewallSubnet`,

@@ -3,12 +3,12 @@
 use std::net::IpAddr;
 
 use crate::model::{
-    BastionId, LoadBalancerId, NicId, PublicIpId, PublicIpSku, Site, SubnetId, Topology, VnetId,
+    BastionId, LoadBalancerId, NatGatewayId, NicId, PublicIpId, PublicIpSku, Site, SubnetId, Topology, VnetId,
 };
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
-use super::outbound::{NoOutbound, OutboundSource, SnatBy, outbound_source};
+use super::outbound::{NoOutbound, OutboundSource, SnatBy, nat_gateway_source, outbound_source};
 use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
 use super::{Hop, HopKind, PolicyCache, Trace};
@@ -108,6 +108,13 @@ pub(in crate::path) enum Egress {
         by: SnatBy,
         /// The frontend whose address becomes the source.
         frontend: usize,
+    },
+    /// The sender's subnet's NAT gateway (`path::outbound`); `nic` is the sending NIC, if one.
+    NatGateway {
+        /// The gateway.
+        gw: NatGatewayId,
+        /// The sending NIC, when the sender is one.
+        nic: Option<NicId>,
     },
     /// No public IP, in a subnet with default outbound access: an implicit Microsoft address.
     DefaultOutbound,
@@ -278,6 +285,7 @@ impl Walk<'_> {
         let subnet = match (source, position) {
             (Source::Nic(n), _) => {
                 return match outbound_source(t, n, protocol) {
+                    OutboundSource::NatGateway(gw) => Egress::NatGateway { gw, nic: Some(n) },
                     OutboundSource::InstancePublicIp(p) => Egress::Public(t.public_ip(p).address),
                     OutboundSource::LoadBalancer { lb, by, frontend } => {
                         Egress::LoadBalancer { nic: n, lb, by, frontend }
@@ -289,6 +297,11 @@ impl Walk<'_> {
             (_, Position::Subnet(s)) => s,
             _ => return Egress::Keep,
         };
+        match nat_gateway_source(t, subnet, protocol) {
+            Some(OutboundSource::NatGateway(gw)) => return Egress::NatGateway { gw, nic: None },
+            Some(OutboundSource::None(why)) => return Egress::NoOutbound(why, None),
+            _ => {}
+        }
         if t.subnet(subnet).default_outbound_access {
             Egress::DefaultOutbound
         } else {
@@ -591,11 +604,28 @@ impl Walk<'_> {
 
     /// A packet from outside a subnet to an address no modelled network holds.
     fn outside_every_network(&mut self, flow: Flow) -> bool {
+        if let Some(gw) = self.topology.nat_gateway_with_address(flow.dst) {
+            return self.nat_gateway_no_inbound(flow, gw);
+        }
         self.push(
             HopKind::Route,
             "routing",
             Access::Allow,
             format!("{} is outside every modelled network", flow.dst),
+        )
+    }
+
+    /// Traffic from the Internet to an address of NAT gateway `gw`, which is no connection's
+    /// reply (a reply is stateful and never walked): refused.
+    fn nat_gateway_no_inbound(&mut self, flow: Flow, gw: crate::model::NatGatewayId) -> bool {
+        let name = self.topology.nat_gateway(gw).name.clone();
+        self.deny(
+            HopKind::NatGateway,
+            &name,
+            format!(
+                "{} is an address of NAT gateway '{name}', which takes no connection from the Internet (\"NAT Gateway doesn't provide unsolicited inbound connections from the internet. DNAT is only performed for packets that arrive as a response to an outbound packet\")",
+                flow.dst
+            ),
         )
     }
 
@@ -611,6 +641,9 @@ impl Walk<'_> {
         }
         if let Some((lb, frontend)) = t.load_balancer_by_public_ip(p) {
             return self.through_load_balancer(flow, lb, frontend);
+        }
+        if let Some(gw) = t.nat_gateway_with_address(flow.dst) {
+            return self.nat_gateway_no_inbound(flow, gw);
         }
         let Some((nic, private)) = t.public_ip_target(p) else {
             return self.deny(

@@ -5,7 +5,9 @@ use crate::model::{SubnetId, VnetId};
 use crate::net::Flow;
 use crate::nsg::Access;
 
-use super::super::outbound::{NoOutbound, no_snat_reason, protocol_name, snat_detail};
+use super::super::outbound::{
+    NoOutbound, nat_gateway_detail, nat_gateway_refusal, no_snat_reason, protocol_name, snat_detail,
+};
 use super::super::route::{self, Hop as RouteHop};
 use super::super::{Hop, HopKind, PolicyCache};
 use super::resolve::vnet_names;
@@ -155,6 +157,28 @@ impl Walk<'_> {
                                 "; outbound SNAT through load balancer '{name}': the source becomes its frontend address {address} (the load-balancer hop says by which rule)"
                             ),
                         )
+                    }
+                    Egress::NatGateway { gw, nic } => {
+                        let sender = match nic {
+                            Some(n) => format!("nic '{}' ({})", t.nic(n).name, t.nic(n).private_ip),
+                            None => format!("{} in subnet '{}'", flow.src, s.name),
+                        };
+                        let name = t.nat_gateway(gw).name.clone();
+                        let detail = nat_gateway_detail(t, gw, &sender, flow.protocol);
+                        snat_hop = Some(hop(HopKind::NatGateway, &name, Access::Allow, detail));
+                        let address = t.nat_gateway_addresses(gw)[0];
+                        (
+                            address,
+                            format!(
+                                "; the subnet's NAT gateway '{name}' is its route to the Internet: the source becomes {address} (the nat-gateway hop says how)"
+                            ),
+                        )
+                    }
+                    Egress::NoOutbound(NoOutbound::NatGateway(gw), _) => {
+                        let name = t.nat_gateway(gw).name.clone();
+                        let detail =
+                            format!("to {}: {via}: {}", flow.dst, nat_gateway_refusal(t, gw, flow.protocol));
+                        return self.push(HopKind::NatGateway, name, Access::Deny, detail);
                     }
                     Egress::DefaultOutbound => (
                         DEFAULT_OUTBOUND_ADDRESS,

@@ -481,6 +481,7 @@ impl Loader<'_> {
             });
         }
 
+        self.nat_gateways(&file, &mut t);
         self.network(&file, &mut t);
         self.admin(&file, &mut t);
         t.set_peering_access_blocks_all_traffic(file.options.peering_access_blocks_all_traffic);
@@ -522,6 +523,7 @@ impl Loader<'_> {
         self.item(&[], || self.public_ips_not_private(&file, &t));
         // Load balancers after the VMs: their pools name NICs.
         self.load_balancers(&file.load_balancers, &mut t);
+        self.nat_gateway_conflicts(&file, &t);
         // ASGs are bound to a VNet by their members, known only now.
         for (ni, n) in file.nsgs.iter().enumerate() {
             let Some(id) = t.nsg_by_name(&n.name) else { continue };

@@ -49,8 +49,8 @@ use crate::sim::{Duration, Instant, SimError, Step, World};
 
 use fast::{Evaluator, Fact};
 use read::{
-    BadKind, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, RawChunk, Source, Splitter, Tuple,
-    Verdict, Window,
+    BadKind, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, PIECE_BYTES, RawChunk, Source,
+    Splitter, Tuple, Verdict, WINDOW_BYTES, Window,
 };
 use select::{ConnectionKey, Connections};
 use states::States;
@@ -468,9 +468,68 @@ struct Dealt {
     shards: Vec<Vec<(u32, Tuple)>>,
 }
 
-fn deal(chunk: Chunk) -> Dealt {
+/// Lists of earlier waves, emptied, to fill again: new lists were fresh memory every wave, and
+/// the page faults to map it (and the allocator's trimming to give it back) were a tenth of a
+/// replay's time.
+struct Recycled<T> {
+    lists: Mutex<Vec<Vec<T>>>,
+    /// The most lists kept.
+    most: usize,
+    /// The longest list kept: a list filled from a very large record is freed, so that what is
+    /// kept stays bounded (`most * longest` items).
+    longest: usize,
+}
+
+impl<T> Recycled<T> {
+    fn new(most: usize, longest: usize) -> Recycled<T> {
+        Recycled { lists: Mutex::new(Vec::new()), most, longest }
+    }
+
+    /// An empty list with room for `capacity` items.
+    fn take(&self, capacity: usize) -> Vec<T> {
+        let list = self.lists.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut list = list.unwrap_or_default();
+        list.reserve(capacity);
+        list
+    }
+
+    fn give_back(&self, lists: impl IntoIterator<Item = Vec<T>>) {
+        let mut kept = self.lists.lock().unwrap_or_else(|e| e.into_inner());
+        for mut list in lists {
+            if kept.len() < self.most && list.capacity() <= self.longest {
+                list.clear();
+                kept.push(list);
+            }
+        }
+    }
+}
+
+/// The lists a replay recycles: each chunk's tuples, and the shards' tuples dealt from them.
+struct Lists {
+    chunks: Recycled<Tuple>,
+    dealt: Recycled<(u32, Tuple)>,
+}
+
+impl Lists {
+    /// A wave is `2 * threads` chunks, or a window's pieces, of up to about 3,000 tuples
+    /// (128 KiB) each, each dealt to `SHARDS` lists: two waves' lists are kept, at most about
+    /// 40 MB on 2 threads.
+    fn new(threads: usize) -> Lists {
+        let chunks = 2 * (2 * threads.clamp(1, 16)).max(WINDOW_BYTES / PIECE_BYTES);
+        Lists { chunks: Recycled::new(chunks, 4096), dealt: Recycled::new(chunks * SHARDS, 1024) }
+    }
+
+    fn give_back(&self, dealt: Vec<Dealt>) {
+        for d in dealt {
+            self.chunks.give_back([d.chunk.tuples]);
+            self.dealt.give_back(d.shards);
+        }
+    }
+}
+
+fn deal(chunk: Chunk, lists: &Lists) -> Dealt {
     let expected = chunk.tuples.len() / SHARDS + chunk.tuples.len() / (4 * SHARDS) + 1;
-    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| Vec::with_capacity(expected)).collect();
+    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| lists.dealt.take(expected)).collect();
     for (i, t) in chunk.tuples.iter().enumerate() {
         let shard = match t.logged {
             Some(l) => {
@@ -547,6 +606,7 @@ pub fn replay_against(
     let mut skipped = Skipped::default();
     let mut tuples = 0usize;
     let wave = 2 * rayon::current_num_threads().max(1);
+    let lists = &Lists::new(rayon::current_num_threads());
 
     std::thread::scope(|scope| -> Result<(), ReplayError> {
         let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
@@ -601,30 +661,33 @@ pub fn replay_against(
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
             // Each chunk is parsed and dealt out to shards by its worker (dealing is per tuple:
             // on the collecting thread it was a serial part of every wave).
-            let parsed: Vec<Result<Dealt, FlowLogError>> =
-                if let Some((first_index, reply)) = speculative.take() {
-                    let mut chunks: Vec<Chunk> = raws
-                        .par_iter()
-                        .map(|raw| {
-                            let name = &names[raw.file as usize];
-                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
-                        })
-                        .collect::<Result<_, _>>()?;
-                    // Keep the pieces proved to be whole records; the reader reads the rest again,
-                    // exactly, while this wave is evaluated.
-                    let verdict = read::settle(first_index, chunks.iter_mut());
-                    chunks.truncate(verdict.pieces);
-                    let _ = reply.send(verdict);
-                    chunks.into_par_iter().map(|c| Ok(deal(c))).collect()
-                } else {
-                    raws.par_iter()
-                        .map(|raw| {
-                            let name = &names[raw.file as usize];
-                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
-                                .map(deal)
-                        })
-                        .collect()
-                };
+            let parsed: Vec<Result<Dealt, FlowLogError>> = if let Some((first_index, reply)) =
+                speculative.take()
+            {
+                let mut chunks: Vec<Chunk> = raws
+                    .par_iter()
+                    .map(|raw| {
+                        let name = &names[raw.file as usize];
+                        let into = lists.chunks.take(0);
+                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
+                    })
+                    .collect::<Result<_, _>>()?;
+                // Keep the pieces proved to be whole records; the reader reads the rest again,
+                // exactly, while this wave is evaluated.
+                let verdict = read::settle(first_index, chunks.iter_mut());
+                chunks.truncate(verdict.pieces);
+                let _ = reply.send(verdict);
+                chunks.into_par_iter().map(|c| Ok(deal(c, lists))).collect()
+            } else {
+                raws.par_iter()
+                    .map(|raw| {
+                        let name = &names[raw.file as usize];
+                        let into = lists.chunks.take(0);
+                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
+                            .map(|c| deal(c, lists))
+                    })
+                    .collect()
+            };
             drop(raws);
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
             for d in parsed {
@@ -648,16 +711,16 @@ pub fn replay_against(
                 tuples += chunk.tuples.len();
                 dealt.push(d);
             }
-            let dealt = &dealt;
             let ctx = &ctx;
             shards.par_iter().enumerate().for_each(|(s, shard)| {
                 let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-                for d in dealt {
+                for d in &dealt {
                     for (i, t) in &d.shards[s] {
                         shard.handle(ctx, &d.chunk, *i as usize, t);
                     }
                 }
             });
+            lists.give_back(dealt);
             if let Some(error) = stop {
                 if !options.skip_bad || matches!(error, FlowLogError::Read { .. }) {
                     return Err(error.into());

@@ -49,8 +49,8 @@ use crate::sim::{Duration, Instant, SimError, Step, World};
 
 use fast::{Evaluator, Fact};
 use read::{
-    BadKind, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, PIECE_BYTES, RawChunk, Source,
-    Splitter, Tuple, Verdict, WINDOW_BYTES, Window,
+    BadKind, CHUNK_BYTES, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, PIECE_BYTES, RawChunk,
+    Recycled, Source, Splitter, Tuple, Verdict, WINDOW_BYTES, Window,
 };
 use select::{ConnectionKey, Connections};
 use states::States;
@@ -348,6 +348,7 @@ fn read_inputs(
     sources: &[Source],
     catalog: &Catalog,
     bytes: &Arc<AtomicU64>,
+    buffers: &Arc<Recycled<u8>>,
     skip_bad: bool,
     tx: SyncSender<Message>,
 ) {
@@ -364,7 +365,9 @@ fn read_inputs(
                 return;
             }
         };
-        let mut splitter = Splitter::new(reader, file, name.into(), gzip).speculate(Cutting::default());
+        let mut splitter = Splitter::new(reader, file, name.into(), gzip)
+            .speculate(Cutting::default())
+            .recycling(buffers.clone());
         loop {
             match splitter.next_cut() {
                 Ok(Some(Cut::Chunk(chunk))) => {
@@ -468,44 +471,10 @@ struct Dealt {
     shards: Vec<Vec<(u32, Tuple)>>,
 }
 
-/// Lists of earlier waves, emptied, to fill again: new lists were fresh memory every wave, and
-/// the page faults to map it (and the allocator's trimming to give it back) were a tenth of a
-/// replay's time.
-struct Recycled<T> {
-    lists: Mutex<Vec<Vec<T>>>,
-    /// The most lists kept.
-    most: usize,
-    /// The longest list kept: a list filled from a very large record is freed, so that what is
-    /// kept stays bounded (`most * longest` items).
-    longest: usize,
-}
-
-impl<T> Recycled<T> {
-    fn new(most: usize, longest: usize) -> Recycled<T> {
-        Recycled { lists: Mutex::new(Vec::new()), most, longest }
-    }
-
-    /// An empty list with room for `capacity` items.
-    fn take(&self, capacity: usize) -> Vec<T> {
-        let list = self.lists.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut list = list.unwrap_or_default();
-        list.reserve(capacity);
-        list
-    }
-
-    fn give_back(&self, lists: impl IntoIterator<Item = Vec<T>>) {
-        let mut kept = self.lists.lock().unwrap_or_else(|e| e.into_inner());
-        for mut list in lists {
-            if kept.len() < self.most && list.capacity() <= self.longest {
-                list.clear();
-                kept.push(list);
-            }
-        }
-    }
-}
-
-/// The lists a replay recycles: each chunk's tuples, and the shards' tuples dealt from them.
+/// The lists a replay recycles: each chunk's bytes and tuples, and the shards' tuples dealt
+/// from them.
 struct Lists {
+    bytes: Arc<Recycled<u8>>,
     chunks: Recycled<Tuple>,
     dealt: Recycled<(u32, Tuple)>,
 }
@@ -516,7 +485,12 @@ impl Lists {
     /// 40 MB on 2 threads.
     fn new(threads: usize) -> Lists {
         let chunks = 2 * (2 * threads.clamp(1, 16)).max(WINDOW_BYTES / PIECE_BYTES);
-        Lists { chunks: Recycled::new(chunks, 4096), dealt: Recycled::new(chunks * SHARDS, 1024) }
+        Lists {
+            // Pieces and chunks are 128 KiB and a little more (a chunk ends at a whole record).
+            bytes: Arc::new(Recycled::new(chunks, 2 * CHUNK_BYTES)),
+            chunks: Recycled::new(chunks, 8192),
+            dealt: Recycled::new(chunks * SHARDS, 1024),
+        }
     }
 
     fn give_back(&self, dealt: Vec<Dealt>) {
@@ -612,7 +586,8 @@ pub fn replay_against(
         let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
         let catalog = &catalog;
         let reader_bytes = bytes.clone();
-        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, options.skip_bad, tx));
+        let buffers = lists.bytes.clone();
+        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, &buffers, options.skip_bad, tx));
         let mut done = false;
         let mut stashed: Option<Message> = None;
         while !done {
@@ -688,7 +663,7 @@ pub fn replay_against(
                     })
                     .collect()
             };
-            drop(raws);
+            lists.bytes.give_back(raws.into_iter().map(|r| r.bytes));
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
             for d in parsed {
                 let d = d?;

@@ -642,6 +642,31 @@ mod tests {
     }
 
     #[test]
+    fn a_tuple_with_escapes_is_read_as_its_value_through_the_json_reader() {
+        // `\u0031` is `1`: the in-place reader leaves strings with escapes to the JSON
+        // reader, and the tuples are the same.
+        let plain = parse_str(NSG_V2).expect("Microsoft's sample parses");
+        let text = NSG_V2.replacen("\"1542110402,", "\"\\u0031542110402,", 1).replacen(
+            "T,O,A,E,1,66,1,66",
+            "T,O,A,E,1,66,\\u0031,66",
+            1,
+        );
+        assert_ne!(text, NSG_V2);
+        let escaped = parse_str(&text).expect("escapes are JSON");
+        assert_eq!(escaped.records, plain.records);
+        // And a wrong one is placed and told as before, with the string's value.
+        let text = NSG_V2.replacen(
+            "\"1542110402,192.0.2.190,10.5.16.4,28746,443,U",
+            "\"\\u0031542110402,192.0.2.190,10.5.16.4,28746,443,X",
+            1,
+        );
+        assert_eq!(
+            error(&text),
+            "log.json:18:10: records[0].properties.flows[0].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP) in \"1542110402,192.0.2.190,10.5.16.4,28746,443,X,I,D,B,,,,\""
+        );
+    }
+
+    #[test]
     fn tuples_with_the_wrong_number_of_fields_say_how_many_are_expected() {
         let text = NSG_V1.replace("61771,3389,T,I,A", "61771,3389,T,I,A,B,,,,");
         assert!(error(&text).contains("flowTuples[0]: 13 fields; a version 1 NSG flow tuple has 8 fields"));

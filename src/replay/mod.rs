@@ -49,8 +49,8 @@ use crate::sim::{Duration, Instant, SimError, Step, World};
 
 use fast::{Evaluator, Fact};
 use read::{
-    BadKind, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, RawChunk, Source, Splitter, Tuple,
-    Verdict, Window,
+    BadKind, CHUNK_BYTES, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, PIECE_BYTES, RawChunk,
+    Recycled, Source, Splitter, Tuple, Verdict, WINDOW_BYTES, Window,
 };
 use select::{ConnectionKey, Connections};
 use states::States;
@@ -348,6 +348,7 @@ fn read_inputs(
     sources: &[Source],
     catalog: &Catalog,
     bytes: &Arc<AtomicU64>,
+    buffers: &Arc<Recycled<u8>>,
     skip_bad: bool,
     tx: SyncSender<Message>,
 ) {
@@ -364,7 +365,9 @@ fn read_inputs(
                 return;
             }
         };
-        let mut splitter = Splitter::new(reader, file, name.into(), gzip).speculate(Cutting::default());
+        let mut splitter = Splitter::new(reader, file, name.into(), gzip)
+            .speculate(Cutting::default())
+            .recycling(buffers.clone());
         loop {
             match splitter.next_cut() {
                 Ok(Some(Cut::Chunk(chunk))) => {
@@ -468,9 +471,39 @@ struct Dealt {
     shards: Vec<Vec<(u32, Tuple)>>,
 }
 
-fn deal(chunk: Chunk) -> Dealt {
+/// The lists a replay recycles: each chunk's bytes and tuples, and the shards' tuples dealt
+/// from them.
+struct Lists {
+    bytes: Arc<Recycled<u8>>,
+    chunks: Recycled<Tuple>,
+    dealt: Recycled<(u32, Tuple)>,
+}
+
+impl Lists {
+    /// A wave is `2 * threads` chunks, or a window's pieces, of up to about 3,000 tuples
+    /// (128 KiB) each, each dealt to `SHARDS` lists: two waves' lists are kept, at most about
+    /// 40 MB on 2 threads.
+    fn new(threads: usize) -> Lists {
+        let chunks = 2 * (2 * threads.clamp(1, 16)).max(WINDOW_BYTES / PIECE_BYTES);
+        Lists {
+            // Pieces and chunks are 128 KiB and a little more (a chunk ends at a whole record).
+            bytes: Arc::new(Recycled::new(chunks, 2 * CHUNK_BYTES)),
+            chunks: Recycled::new(chunks, 8192),
+            dealt: Recycled::new(chunks * SHARDS, 1024),
+        }
+    }
+
+    fn give_back(&self, dealt: Vec<Dealt>) {
+        for d in dealt {
+            self.chunks.give_back([d.chunk.tuples]);
+            self.dealt.give_back(d.shards);
+        }
+    }
+}
+
+fn deal(chunk: Chunk, lists: &Lists) -> Dealt {
     let expected = chunk.tuples.len() / SHARDS + chunk.tuples.len() / (4 * SHARDS) + 1;
-    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| Vec::with_capacity(expected)).collect();
+    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| lists.dealt.take(expected)).collect();
     for (i, t) in chunk.tuples.iter().enumerate() {
         let shard = match t.logged {
             Some(l) => {
@@ -547,12 +580,14 @@ pub fn replay_against(
     let mut skipped = Skipped::default();
     let mut tuples = 0usize;
     let wave = 2 * rayon::current_num_threads().max(1);
+    let lists = &Lists::new(rayon::current_num_threads());
 
     std::thread::scope(|scope| -> Result<(), ReplayError> {
         let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
         let catalog = &catalog;
         let reader_bytes = bytes.clone();
-        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, options.skip_bad, tx));
+        let buffers = lists.bytes.clone();
+        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, &buffers, options.skip_bad, tx));
         let mut done = false;
         let mut stashed: Option<Message> = None;
         while !done {
@@ -601,31 +636,34 @@ pub fn replay_against(
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
             // Each chunk is parsed and dealt out to shards by its worker (dealing is per tuple:
             // on the collecting thread it was a serial part of every wave).
-            let parsed: Vec<Result<Dealt, FlowLogError>> =
-                if let Some((first_index, reply)) = speculative.take() {
-                    let mut chunks: Vec<Chunk> = raws
-                        .par_iter()
-                        .map(|raw| {
-                            let name = &names[raw.file as usize];
-                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
-                        })
-                        .collect::<Result<_, _>>()?;
-                    // Keep the pieces proved to be whole records; the reader reads the rest again,
-                    // exactly, while this wave is evaluated.
-                    let verdict = read::settle(first_index, chunks.iter_mut());
-                    chunks.truncate(verdict.pieces);
-                    let _ = reply.send(verdict);
-                    chunks.into_par_iter().map(|c| Ok(deal(c))).collect()
-                } else {
-                    raws.par_iter()
-                        .map(|raw| {
-                            let name = &names[raw.file as usize];
-                            read::parse_chunk_until(raw, catalog, name, options.skip_bad, Some(latest_at))
-                                .map(deal)
-                        })
-                        .collect()
-                };
-            drop(raws);
+            let parsed: Vec<Result<Dealt, FlowLogError>> = if let Some((first_index, reply)) =
+                speculative.take()
+            {
+                let mut chunks: Vec<Chunk> = raws
+                    .par_iter()
+                    .map(|raw| {
+                        let name = &names[raw.file as usize];
+                        let into = lists.chunks.take(0);
+                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
+                    })
+                    .collect::<Result<_, _>>()?;
+                // Keep the pieces proved to be whole records; the reader reads the rest again,
+                // exactly, while this wave is evaluated.
+                let verdict = read::settle(first_index, chunks.iter_mut());
+                chunks.truncate(verdict.pieces);
+                let _ = reply.send(verdict);
+                chunks.into_par_iter().map(|c| Ok(deal(c, lists))).collect()
+            } else {
+                raws.par_iter()
+                    .map(|raw| {
+                        let name = &names[raw.file as usize];
+                        let into = lists.chunks.take(0);
+                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
+                            .map(|c| deal(c, lists))
+                    })
+                    .collect()
+            };
+            lists.bytes.give_back(raws.into_iter().map(|r| r.bytes));
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
             for d in parsed {
                 let d = d?;
@@ -648,16 +686,16 @@ pub fn replay_against(
                 tuples += chunk.tuples.len();
                 dealt.push(d);
             }
-            let dealt = &dealt;
             let ctx = &ctx;
             shards.par_iter().enumerate().for_each(|(s, shard)| {
                 let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-                for d in dealt {
+                for d in &dealt {
                     for (i, t) in &d.shards[s] {
                         shard.handle(ctx, &d.chunk, *i as usize, t);
                     }
                 }
             });
+            lists.give_back(dealt);
             if let Some(error) = stop {
                 if !options.skip_bad || matches!(error, FlowLogError::Read { .. }) {
                     return Err(error.into());

@@ -151,7 +151,10 @@ impl Connections {
         *self.young.entry(key).or_insert(earlier) += 1;
         if self.young.len() >= MAX_OPEN / 2 {
             self.forgotten += self.old.len() as u64;
-            self.old = std::mem::take(&mut self.young);
+            // The old generation's table is emptied and kept for the young one: a new table
+            // would grow again, rehashing at every doubling.
+            std::mem::swap(&mut self.old, &mut self.young);
+            self.young.clear();
         }
     }
 

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::json::{Cursor, SyntaxError, value_end};
 use super::speculate::{self, Cut, Cutting, Verdict, Window};
-use super::{FlowLogError, csv};
+use super::{FlowLogError, Recycled, csv};
 use crate::import::json_position::Position;
 use crate::position::chars_in;
 
@@ -389,6 +389,14 @@ enum State {
     Done,
 }
 
+/// An empty byte list with room for `capacity` bytes, from `buffers` when there are.
+fn buffer(buffers: &Option<Arc<Recycled<u8>>>, capacity: usize) -> Vec<u8> {
+    match buffers {
+        Some(b) => b.take(capacity),
+        None => Vec::with_capacity(capacity),
+    }
+}
+
 /// Cuts one input into chunks.
 pub struct Splitter {
     stream: Stream,
@@ -406,6 +414,8 @@ pub struct Splitter {
     /// No window is tried before the stream reaches this offset (after a window that found no
     /// candidate, or whose speculation failed).
     exact_until: u64,
+    /// Where chunks' byte lists come from, when the caller gives them back.
+    buffers: Option<Arc<Recycled<u8>>>,
 }
 
 impl std::fmt::Debug for Splitter {
@@ -428,7 +438,15 @@ impl Splitter {
             json: None,
             cutting: None,
             exact_until: 0,
+            buffers: None,
         }
+    }
+
+    /// Takes chunks' byte lists from `buffers` (the caller gives them back when it is done
+    /// with the chunks) rather than allocating new ones.
+    pub fn recycling(mut self, buffers: Arc<Recycled<u8>>) -> Splitter {
+        self.buffers = Some(buffers);
+        self
     }
 
     /// Lets [`Splitter::next_cut`] hand out speculative windows cut as `cutting` says.
@@ -507,7 +525,8 @@ impl Splitter {
         let mut pieces = Vec::with_capacity(cuts.len());
         let mut from = 0;
         for &cut in &cuts {
-            let bytes = available[from..cut].to_vec();
+            let mut bytes = buffer(&self.buffers, cut - from);
+            bytes.extend_from_slice(&available[from..cut]);
             pieces.push(RawChunk {
                 file: self.file,
                 seq: self.seq,
@@ -692,7 +711,7 @@ impl Splitter {
 
     /// Records up to a chunk's worth.
     fn records(&mut self, mut first: bool, mut index: u32) -> Result<RawChunk, FlowLogError> {
-        let mut bytes = Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4);
+        let mut bytes = buffer(&self.buffers, CHUNK_BYTES + CHUNK_BYTES / 4);
         let mut records = Vec::new();
         let start = self.stream.at;
         let records_key = self.records_key.clone().unwrap_or_else(|| Arc::from("records"));
@@ -793,7 +812,7 @@ impl Splitter {
             }
         };
         let start = s.at;
-        let mut bytes = Vec::with_capacity(take);
+        let mut bytes = buffer(&self.buffers, take);
         s.advance(take, Some(&mut bytes));
         let next_line = s.at.line;
         self.state = State::Csv { header: header.clone(), line: next_line };

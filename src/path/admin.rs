@@ -10,7 +10,7 @@
 
 use crate::model::{AdminAction, SubnetId};
 use crate::net::Flow;
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 use super::evaluate::Walk;
 use super::{Hop, HopKind};
@@ -83,7 +83,7 @@ impl Walk<'_> {
             resource: a.configuration.name.clone(),
             level: None,
             direction: Some(direction),
-            rule: Some(format!("ruleCollections/{}/rules/{}", a.collection.name, rule.name)),
+            rule: Some(RuleRef::Admin { collection: a.collection.name.clone(), rule: rule.name.clone() }),
             priority: Some(rule.priority),
             access,
             detail: format!(
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny, "{trace:?}");
         let decided = trace.deciding_hop().expect("hop");
         assert_eq!(decided.kind, HopKind::AdminRule);
-        assert_eq!(decided.rule.as_deref(), Some("ruleCollections/high-risk/rules/deny-rdp"));
+        assert_eq!(decided.rule_name().as_deref(), Some("ruleCollections/high-risk/rules/deny-rdp"));
         assert!(!trace.hops.iter().any(|h| h.kind == HopKind::Nsg), "NSGs are not evaluated: {trace:?}");
         // Port 22 matches no admin rule: the hop says so and the NSG decides.
         let ssh = from_internet(&t, 22);
@@ -199,14 +199,14 @@ mod tests {
         let always = from_internet(&t, 8080);
         assert_eq!(always.verdict, Access::Allow, "{always:?}");
         assert_eq!(
-            always.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            always.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
             Some("ruleCollections/high-risk/rules/always")
         );
         assert!(!always.hops.iter().any(|h| h.kind == HopKind::Nsg));
         let allow = from_internet(&t, 9090);
         assert_eq!(allow.verdict, Access::Deny, "Allow goes on to the NSG, whose DenyAllInBound denies");
         assert_eq!(
-            allow.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            allow.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
             Some("defaultSecurityRules/DenyAllInBound")
         );
     }

@@ -21,7 +21,7 @@
 
 use crate::model::{BackendMember, LbSku, LoadBalancerId, PLATFORM_HOST_ADDRESS};
 use crate::net::{Flow, IpProtocol};
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 use super::evaluate::Walk;
 use super::{Hop, HopKind};
@@ -135,7 +135,7 @@ impl Walk<'_> {
                     hops.iter()
                         .find(|h| h.access == Access::Deny)
                         .map(|h| {
-                            format!("{} {}", h.resource, h.rule.clone().unwrap_or_default())
+                            format!("{} {}", h.resource, h.rule_name().unwrap_or_default())
                                 .trim_end()
                                 .to_string()
                         })
@@ -229,7 +229,7 @@ impl Walk<'_> {
 
     fn lb_hop(&mut self, lb: &str, rule: Option<&str>, access: Access, detail: String) -> bool {
         self.hops.push(Hop {
-            rule: rule.map(|r| r.to_string()),
+            rule: rule.map(|r| RuleRef::LoadBalancer { name: r.to_string() }),
             ..super::evaluate::hop(HopKind::LoadBalancer, lb, access, detail)
         });
         access == Access::Allow
@@ -321,7 +321,7 @@ mod tests {
         t.set_subnet_nsg(s, Some(id)).expect("nsg");
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Allow, "{trace:?}");
-        assert_eq!(trace.deciding_hop().and_then(|h| h.rule.as_deref()), Some("securityRules/web"));
+        assert_eq!(trace.deciding_hop().and_then(|h| h.rule_name()).as_deref(), Some("securityRules/web"));
         let other = run(&t, tcp(Source::Address(ip("198.51.100.1")), frontend(), 80));
         assert_eq!(other.verdict, Access::Deny);
         // A port no rule takes is dropped by the load balancer itself.

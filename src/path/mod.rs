@@ -30,7 +30,7 @@ pub use evaluate::{
 };
 pub use policy::PolicyCache;
 
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 /// What a hop was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,9 +108,9 @@ pub struct Hop {
     pub level: Option<Level>,
     /// For NSG hops: the direction evaluated.
     pub direction: Option<Direction>,
-    /// For NSG hops: the deciding rule as Azure names it (`securityRules/NAME`,
-    /// `defaultSecurityRules/NAME`).
-    pub rule: Option<String>,
+    /// The deciding rule: an NSG's (printed as Azure names it, `securityRules/NAME`,
+    /// `defaultSecurityRules/NAME`), a security admin rule, a firewall or load balancer rule.
+    pub rule: Option<RuleRef>,
     /// For NSG hops: the deciding rule's priority.
     pub priority: Option<u16>,
     /// What the hop did with the flow.
@@ -126,6 +126,13 @@ pub struct Trace {
     pub verdict: Access,
     /// The hops in path order; evaluation stops at the first deny.
     pub hops: Vec<Hop>,
+}
+
+impl Hop {
+    /// The deciding rule as Azure spells it (what JSON and messages show), if the hop has one.
+    pub fn rule_name(&self) -> Option<String> {
+        self.rule.as_ref().map(ToString::to_string)
+    }
 }
 
 impl Trace {

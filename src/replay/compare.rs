@@ -97,7 +97,7 @@ fn hits_of(trace: &Trace, direction: Option<Direction>) -> Vec<RuleHit> {
         .iter()
         .filter(|h| h.kind == HopKind::Nsg && (direction.is_none() || h.direction == direction))
         .filter_map(|h| {
-            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule.clone()? })
+            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule_name()? })
         })
         .collect()
 }
@@ -107,7 +107,7 @@ fn decision_of(hop: Option<&Hop>, verdict: Access) -> Decision {
         Some(h) => Decision {
             access: verdict,
             nsg: matches!(h.kind, HopKind::Nsg | HopKind::Firewall).then(|| h.resource.clone()),
-            rule: h.rule.clone(),
+            rule: h.rule_name(),
         },
         None => Decision { access: verdict, nsg: None, rule: None },
     }

@@ -102,12 +102,12 @@ impl Walk<'_> {
             resource: name.clone(),
             level: Some(level),
             direction: Some(direction),
-            rule: Some(hit.rule.azure_name()),
+            rule: Some(hit.rule.rule_ref()),
             priority: Some(hit.rule.priority.0),
             access,
             detail: format!(
                 "NSG '{name}' on {where_} ({direction}): {} {verb} (priority {}){note}",
-                hit.rule.azure_name(),
+                hit.rule.rule_ref(),
                 hit.rule.priority
             ),
         });

@@ -8,7 +8,7 @@ use crate::path::testing::{ip, net, nsg, prefix, rule, run, tag, tcp, tcp_firewa
 
 /// The rule names of the NSG hops, in order.
 fn rules(trace: &Trace) -> Vec<String> {
-    trace.hops.iter().filter_map(|h| h.rule.clone()).collect()
+    trace.hops.iter().filter_map(Hop::rule_name).collect()
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn a_vm_without_a_public_ip_reaches_public_addresses_through_default_outbound_ac
     let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
     assert_eq!(trace.verdict, Access::Deny);
     assert_eq!(
-        trace.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+        trace.deciding_hop().and_then(Hop::rule_name).as_deref(),
         Some("defaultSecurityRules/DenyAllInBound")
     );
     let route = trace.hops.iter().find(|h| h.kind == HopKind::Route).expect("a route hop");
@@ -182,7 +182,7 @@ fn a_side_without_virtual_network_access_loses_the_peer_from_its_virtual_network
     let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
     assert_eq!(out.verdict, Access::Deny);
     let deny = out.deciding_hop().expect("a deciding hop");
-    assert_eq!(deny.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{out:#?}");
+    assert_eq!(deny.rule_name().as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{out:#?}");
     assert!(
         deny.detail.contains(
             "the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on hub's side)"
@@ -357,7 +357,7 @@ fn a_flow_the_firewall_has_no_rule_for_is_denied_at_the_firewall_hop() {
     let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 53));
     assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
     let fw = trace.hops.iter().find(|h| h.kind == HopKind::Firewall).expect("a firewall hop");
-    assert_eq!(fw.rule.as_deref(), Some("classic/net/all"));
+    assert_eq!(fw.rule_name().as_deref(), Some("classic/net/all"));
 }
 
 /// hub (firewall 10.0.1.4 with public IP 20.0.0.1, DNAT 50022 -> 10.1.1.4:22) peered with a
@@ -423,7 +423,7 @@ fn dnat_translates_at_the_firewall_and_the_nsgs_see_the_firewall_as_the_source()
     let nsg_hop = kinds.iter().position(|k| *k == HopKind::Nsg).expect("an NSG hop");
     assert!(fw < nsg_hop, "DNAT happens before the NSGs: {kinds:?}");
     assert_eq!(trace.hops[fw].access, Access::Allow);
-    assert_eq!(trace.hops[fw].rule.as_deref(), Some("classic/in/ssh"));
+    assert_eq!(trace.hops[fw].rule_name().as_deref(), Some("classic/in/ssh"));
     assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/deny-ssh"));
     // A rule for the firewall's subnet admits it, on the translated port.
     let from_firewall = rule(
@@ -535,7 +535,7 @@ fn subnet_peering_carries_only_the_peered_subnets() {
     let to_data = run(&t, tcp(Source::Nic(w), Destination::Nic(x), 22));
     assert_eq!(to_data.verdict, Access::Deny);
     let hop = to_data.deciding_hop().expect("deciding hop");
-    assert_eq!(hop.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{to_data:#?}");
+    assert_eq!(hop.rule_name().as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{to_data:#?}");
     assert!(
         hop.detail.contains("10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
         "{}",

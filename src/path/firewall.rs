@@ -14,7 +14,7 @@ use crate::net::Flow;
 use crate::nsg::{Access, RuleRef};
 
 use super::evaluate::{Egress, Position, Walk, hop};
-use super::{Hop, HopKind};
+use super::{Hop, HopDetail, HopKind};
 
 /// What the firewall decided for a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -264,7 +264,13 @@ impl Walk<'_> {
                         HopKind::Firewall,
                         &name,
                         Access::Allow,
-                        format!("Azure Firewall '{name}': rule {rule} allows {flow}"),
+                        HopDetail::FirewallRule {
+                            firewall: name.clone(),
+                            rule,
+                            access: Access::Allow,
+                            flow,
+                            snat: None,
+                        },
                     )
                 });
                 application
@@ -276,13 +282,23 @@ impl Walk<'_> {
                         HopKind::Firewall,
                         &name,
                         Access::Deny,
-                        format!("Azure Firewall '{name}': rule {rule} denies {flow}"),
+                        HopDetail::FirewallRule {
+                            firewall: name.clone(),
+                            rule,
+                            access: Access::Deny,
+                            flow,
+                            snat: None,
+                        },
                     )
                 });
                 return false;
             }
             Decision::DefaultDeny | Decision::Dnat { .. } => {
-                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
+                return self.deny(
+                    HopKind::Firewall,
+                    &name,
+                    HopDetail::FirewallDefaultDeny { firewall: name.clone(), flow },
+                );
             }
         };
         let egress = match f.public_ip {
@@ -301,12 +317,16 @@ impl Walk<'_> {
             Snat::Kept { .. } => flow,
             Snat::Private { address, .. } | Snat::Public { address } => Flow { src: *address, ..flow },
             Snat::Stranded { .. } => {
-                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': {snat} (Microsoft: \"With this configuration, Azure Firewall can't route traffic directly to the Internet\")"));
+                return self.deny(
+                    HopKind::Firewall,
+                    &name,
+                    HopDetail::FirewallStranded { firewall: name.clone(), snat },
+                );
             }
         };
-        if let Some(last) = self.hops.last_mut() {
-            last.detail.push_str("; ");
-            last.detail.push_str(&snat.to_string());
+        // The allow hop just pushed says what the firewall did to the source.
+        if let Some(Hop { detail: HopDetail::FirewallRule { snat: said, .. }, .. }) = self.hops.last_mut() {
+            *said = Some(snat);
         }
         self.deliver(out, Position::Subnet(f.subnet), egress)
     }
@@ -320,7 +340,7 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::Firewall,
                 &name,
-                format!("Azure Firewall '{name}': no DNAT rule for {flow}; the firewall denies by default"),
+                HopDetail::FirewallNoDnat { firewall: name.clone(), flow },
             );
         };
         // The source becomes the firewall's address in AzureFirewallSubnet (Microsoft, "Azure
@@ -332,17 +352,14 @@ impl Walk<'_> {
                 HopKind::Firewall,
                 &name,
                 Access::Allow,
-                format!(
-                    "Azure Firewall '{name}': DNAT rule {rule} translates {}:{} to {address}:{port}; the source becomes {} (AzureFirewallSubnet){}",
-                    flow.dst,
-                    flow.dst_port,
-                    f.private_ip,
-                    if written_by_jit {
-                        ". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)"
-                    } else {
-                        ""
-                    }
-                ),
+                HopDetail::FirewallDnat {
+                    firewall: name.clone(),
+                    rule,
+                    original: (flow.dst, flow.dst_port),
+                    translated: (address, port),
+                    source: f.private_ip,
+                    written_by_jit,
+                },
             )
         });
         if f.legacy_dnat
@@ -350,7 +367,12 @@ impl Walk<'_> {
         {
             self.hops.push(Hop {
                 rule: Some(deny_rule.clone()),
-                ..hop(HopKind::Firewall, &name, Access::Deny, format!("Azure Firewall '{name}': network rule {deny_rule} overrides the implicit DNAT allow (option firewall_dnat_legacy_network_rules, older documentation)"))
+                ..hop(
+                    HopKind::Firewall,
+                    &name,
+                    Access::Deny,
+                    HopDetail::FirewallLegacyDeny { firewall: name.clone(), rule: deny_rule },
+                )
             });
             return false;
         }

@@ -313,7 +313,11 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny);
         let last = trace.hops.last().expect("a hop");
         assert_eq!(last.kind, HopKind::LoadBalancer);
-        assert!(last.detail.contains("closed to inbound connections unless an NSG"), "{}", last.detail);
+        assert!(
+            last.detail.to_string().contains("closed to inbound connections unless an NSG"),
+            "{}",
+            last.detail
+        );
         // An NSG that allows 80 only from the client's address: it sees the client, not the LB.
         let allow =
             rule("web", 100, Inbound, Access::Allow, Tcp, (prefix("203.0.113.7/32"), AddressSpec::Any), "80");
@@ -348,7 +352,7 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 50001));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.contains("inbound NAT rule 'rdp-a'"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("inbound NAT rule 'rdp-a'"), "{}", lb.detail);
         let to_a = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: a }, 50001));
         assert_eq!(to_a.verdict, Access::Allow);
         let to_b = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: b }, 50001));
@@ -375,11 +379,11 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.contains("nic 'vm-a-nic' is down"), "{}", lb.detail);
-        assert!(lb.detail.contains("Shown: nic 'vm-b-nic'"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("nic 'vm-a-nic' is down"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("Shown: nic 'vm-b-nic'"), "{}", lb.detail);
         t.set_nic_nsg(b, Some(blind));
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Deny);
-        assert!(trace.hops.last().is_some_and(|h| h.detail.contains("no healthy member")));
+        assert!(trace.hops.last().is_some_and(|h| h.detail.to_string().contains("no healthy member")));
     }
 }

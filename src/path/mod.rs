@@ -13,6 +13,7 @@
 
 mod admin;
 mod bastion;
+mod detail;
 mod evaluate;
 mod firewall;
 mod load_balancer;
@@ -24,10 +25,12 @@ pub mod route;
 mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
+pub use detail::HopDetail;
 pub use evaluate::{
     DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, destination_nic, destination_vnet, evaluate,
     reply_source, sending_vnet, source_at,
 };
+pub use firewall::Snat;
 pub use policy::PolicyCache;
 
 use crate::nsg::{Access, Direction, RuleRef};
@@ -115,8 +118,8 @@ pub struct Hop {
     pub priority: Option<u16>,
     /// What the hop did with the flow.
     pub access: Access,
-    /// A sentence for people.
-    pub detail: String,
+    /// What the hop says, with its facts; its `Display` is the sentence for people.
+    pub detail: HopDetail,
 }
 
 /// The outcome of evaluating a flow: the verdict and every hop that led to it.

@@ -26,7 +26,7 @@ pub fn trace_json(trace: &Trace) -> Value {
                 "rule": h.rule_name(),
                 "priority": h.priority,
                 "access": h.access.to_string(),
-                "detail": h.detail,
+                "detail": h.detail.to_string(),
             })
         })
         .collect();

@@ -234,8 +234,8 @@ mod tests {
     use crate::path::Trace;
     use crate::path::testing::{ip, net, nsg, rule, run, tcp, tcp_firewall, vm};
 
-    fn last_detail(trace: &Trace) -> &str {
-        trace.hops.last().map_or("", |h| h.detail.as_str())
+    fn last_detail(trace: &Trace) -> String {
+        trace.hops.last().map_or_else(String::new, |h| h.detail.to_string())
     }
 
     /// The NSG names met on the path.

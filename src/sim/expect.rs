@@ -56,8 +56,9 @@ pub enum Found {
     Flow {
         /// The verdict.
         verdict: Access,
-        /// The deciding hop, if any hop decided.
-        decided: Option<Hop>,
+        /// The deciding hop, if any hop decided (boxed: a hop with its detail is large beside the
+        /// other outcomes).
+        decided: Option<Box<Hop>>,
     },
     /// A reply of a tracked connection.
     Reply(ReplyFound),
@@ -184,7 +185,7 @@ impl Simulator {
                     passed &=
                         by_rule.and_then(|h| h.rule.as_ref()).is_some_and(|actual| actual.answers_to(rule));
                 }
-                let actual = Found::Flow { verdict: trace.verdict, decided };
+                let actual = Found::Flow { verdict: trace.verdict, decided: decided.map(Box::new) };
                 ExpectationOutcome { description, passed, expected, actual, trace: Some(trace) }
             }
             Expectation::Reply { connection, verdict } => {

@@ -12,7 +12,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::model::{AdminAction, PublicIpSku};
-use crate::net::Flow;
+use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction, RuleRef};
 
 use super::Snat;
@@ -147,6 +147,56 @@ pub enum HopDetail {
     },
     /// A Standard public IP whose NIC has no NSG at either level: closed to inbound traffic.
     PublicIpClosed,
+    /// Traffic to a Bastion host's public IP that is not TCP 443.
+    BastionOnly443 {
+        /// The Bastion host.
+        bastion: String,
+    },
+    /// A user connected to the Bastion host's portal.
+    BastionConnects {
+        /// The Bastion host.
+        bastion: String,
+        /// The user's address.
+        from: IpAddr,
+    },
+    /// A Bastion host without a public IP: nobody can connect to it.
+    BastionNoPublicIp {
+        /// The Bastion host.
+        bastion: String,
+    },
+    /// A Bastion session asked for a protocol or port Bastion does not open.
+    BastionNotRdpOrSsh {
+        /// The protocol asked for.
+        protocol: IpProtocol,
+        /// The port asked for.
+        port: u16,
+    },
+    /// The target VM's VNet is peered with the Bastion host's, but the subnet peering leaves out
+    /// one of the subnets.
+    BastionOutsideSubnetPeering {
+        /// The Bastion host.
+        bastion: String,
+        /// Which subnet the subnet peering leaves out, a clause.
+        why: String,
+    },
+    /// The target VM's VNet is neither the Bastion host's nor peered with it.
+    BastionOutOfReach {
+        /// The Bastion host.
+        bastion: String,
+        /// The Bastion host's VNet.
+        vnet: String,
+        /// The target's VNet.
+        target_vnet: String,
+    },
+    /// The Bastion host opened the session to the VM.
+    BastionSession {
+        /// The Bastion host.
+        bastion: String,
+        /// Its private address in AzureBastionSubnet, the session's source.
+        from: IpAddr,
+        /// The VM's address and port.
+        to: (IpAddr, u16),
+    },
     /// A sentence written where the hop was made: the kinds of hop not converted to data yet.
     Text(String),
 }
@@ -257,6 +307,30 @@ impl fmt::Display for HopDetail {
             }
             HopDetail::PublicIpClosed => f.write_str(
                 "a Standard public IP is closed to inbound traffic unless an NSG allows it, and neither the subnet nor the NIC has an NSG",
+            ),
+            HopDetail::BastionOnly443 { bastion } => {
+                write!(f, "Azure Bastion '{bastion}' accepts connections on TCP 443 only")
+            }
+            HopDetail::BastionConnects { bastion, from } => {
+                write!(f, "{from} connects to Azure Bastion '{bastion}' on 443")
+            }
+            HopDetail::BastionNoPublicIp { bastion } => write!(f, "Azure Bastion '{bastion}' has no public IP"),
+            HopDetail::BastionNotRdpOrSsh { protocol, port } => write!(
+                f,
+                "Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {protocol} port {port} is not one (custom ports need the Standard SKU, not modelled)"
+            ),
+            HopDetail::BastionOutsideSubnetPeering { bastion, why } => write!(
+                f,
+                "Azure Bastion '{bastion}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+            ),
+            HopDetail::BastionOutOfReach { bastion, vnet, target_vnet } => write!(
+                f,
+                "Azure Bastion '{bastion}' reaches VMs in vnet '{vnet}' and peered VNets; vnet '{target_vnet}' is neither"
+            ),
+            HopDetail::BastionSession { bastion, from, to } => write!(
+                f,
+                "Azure Bastion '{bastion}' opens the session from {from} (AzureBastionSubnet) to {}:{}",
+                to.0, to.1
             ),
             HopDetail::Text(text) => f.write_str(text),
         }

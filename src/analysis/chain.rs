@@ -18,7 +18,7 @@ use std::rc::Rc;
 use crate::matcher::{MatchBox, MatchRule};
 use crate::model::{AdminAction, NicId, NsgId, SubnetId, Topology};
 use crate::net::AddrSet;
-use crate::nsg::{Access, CompiledNsg, Direction, RuleKind};
+use crate::nsg::{Access, CompiledNsg, Direction, RuleRef};
 use crate::path::Level;
 
 use super::space::{Region, partition};
@@ -30,19 +30,24 @@ pub struct Decider {
     pub nsg: Option<String>,
     /// Subnet or NIC.
     pub level: Level,
-    /// The rule as Azure names it (`securityRules/NAME`, `defaultSecurityRules/NAME`), or
-    /// `(no NSG)`.
-    pub rule: String,
+    /// The rule (printed as Azure names it, `securityRules/NAME`, `defaultSecurityRules/NAME`),
+    /// or [`RuleRef::NoNsg`].
+    pub rule: RuleRef,
     /// The rule's priority.
     pub priority: Option<u16>,
     /// What it did.
     pub access: Access,
-    /// Whether it is a user rule (not a default rule, not a missing NSG).
-    pub user_rule: bool,
     /// `Some(action)` when the decider is a security admin rule of Virtual Network Manager (Deny
     /// or AlwaysAllow: an admin Allow leaves the NSGs to decide): then `nsg` is the
     /// configuration's name, `rule` is `ruleCollections/C/rules/R`, and `level` means nothing.
     pub admin: Option<AdminAction>,
+}
+
+impl Decider {
+    /// Whether it is an NSG user rule (not a default rule, not a missing NSG, not an admin rule).
+    pub fn user_rule(&self) -> bool {
+        self.rule.is_user_rule()
+    }
 }
 
 impl std::fmt::Display for Decider {
@@ -201,10 +206,9 @@ impl<'t> Chains<'t> {
             let d = Decider {
                 nsg: None,
                 level,
-                rule: "(no NSG)".into(),
+                rule: RuleRef::NoNsg,
                 priority: None,
                 access: Access::Allow,
-                user_rule: false,
                 admin: None,
             };
             return vec![(d, universe.clone())];
@@ -221,10 +225,9 @@ impl<'t> Chains<'t> {
                 let d = Decider {
                     nsg: Some(name.clone()),
                     level,
-                    rule: rule.azure_name(),
+                    rule: rule.rule_ref(),
                     priority: Some(rule.priority.0),
                     access: rule.access,
-                    user_rule: rule.kind == RuleKind::Security,
                     admin: None,
                 };
                 (d, region)
@@ -262,10 +265,9 @@ impl<'t> Chains<'t> {
             let d = Decider {
                 nsg: Some(a.configuration.name.clone()),
                 level: Level::Subnet,
-                rule: format!("ruleCollections/{}/rules/{}", a.collection.name, a.rule.name),
+                rule: RuleRef::Admin { collection: a.collection.name.clone(), rule: a.rule.name.clone() },
                 priority: Some(a.rule.priority),
                 access: verdict,
-                user_rule: false,
                 admin: Some(a.rule.action),
             };
             out.push(Piece { region, verdict, deciders: vec![d] });
@@ -390,7 +392,7 @@ mod tests {
                             let (verdict, rules) = oracle(&t, nic, direction, &flow);
                             assert_eq!(holding[0].verdict, verdict, "{flow} ({subnet_nsg}, {nic_nsg})");
                             let deciders: Vec<String> =
-                                holding[0].deciders.iter().map(|d| d.rule.clone()).collect();
+                                holding[0].deciders.iter().map(|d| d.rule.to_string()).collect();
                             assert_eq!(deciders, rules, "{flow}");
                             checked += 1;
                         }
@@ -418,6 +420,6 @@ mod tests {
         assert_eq!(pieces.len(), 1);
         assert_eq!(pieces[0].verdict, Access::Allow);
         assert_eq!(pieces[0].deciders[0].to_string(), "no NSG on the subnet (Allow)");
-        assert!(!pieces[0].deciders[0].user_rule);
+        assert!(!pieces[0].deciders[0].user_rule());
     }
 }

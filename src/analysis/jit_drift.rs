@@ -188,9 +188,10 @@ impl JitDrift {
 /// The user rules that decide `open`, each once, in order.
 fn user_rules(open: &[OpenFlows]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for d in open.iter().flat_map(|o| &o.deciders).filter(|d| d.user_rule) {
-        if !out.contains(&d.rule) {
-            out.push(d.rule.clone());
+    for d in open.iter().flat_map(|o| &o.deciders).filter(|d| d.user_rule()) {
+        let rule = d.rule.to_string();
+        if !out.contains(&rule) {
+            out.push(rule);
         }
     }
     out
@@ -216,9 +217,9 @@ fn allowed_by(open: &[OpenFlows]) -> String {
             let by = o
                 .deciders
                 .iter()
-                .filter(|d| d.user_rule)
+                .filter(|d| d.user_rule())
                 .map(|d| match (&d.nsg, d.priority) {
-                    (Some(nsg), Some(p)) => format!("{} in {nsg} (priority {p})", short(&d.rule)),
+                    (Some(nsg), Some(p)) => format!("{} in {nsg} (priority {p})", d.rule.bare_name()),
                     _ => d.to_string(),
                 })
                 .collect::<Vec<_>>();
@@ -239,10 +240,6 @@ fn allowed_by(open: &[OpenFlows]) -> String {
 }
 
 /// A rule's name without `securityRules/`.
-fn short(rule: &str) -> &str {
-    rule.strip_prefix("securityRules/").unwrap_or(rule)
-}
-
 impl fmt::Display for JitDrift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -432,7 +429,8 @@ fn open_flows(chains: &Chains, nic: NicId, port: u16, protocol: JitProtocol) -> 
         dst_ports: crate::net::PortSet::from_ranges([crate::net::PortRange::single(port)]),
         ..MatchBox::any()
     };
-    let by_jit = |deciders: &[Decider]| deciders.iter().any(|d| is_jit_rule(short(&d.rule)));
+    let by_jit =
+        |deciders: &[Decider]| deciders.iter().any(|d| d.rule.user_rule_name().is_some_and(is_jit_rule));
     chains
         .allowed_inbound(nic, &probe, by_jit)
         .into_iter()
@@ -560,7 +558,8 @@ mod tests {
             .expect("3389");
         assert_eq!((rdp.1.as_str(), rdp.2), ("jit.json:10:15", Level::Subnet));
         assert!(
-            rdp.0[0].whole_internet && rdp.0[0].deciders.iter().any(|d| d.rule.ends_with("allow-rdp-legacy"))
+            rdp.0[0].whole_internet
+                && rdp.0[0].deciders.iter().any(|d| d.rule.bare_name() == "allow-rdp-legacy")
         );
         assert!(
             d.iter().any(|x| matches!(x, JitDrift::DenyRuleAbsent { port: 22, open, .. } if open.is_empty()))
@@ -636,7 +635,7 @@ mod tests {
             rdp.1[0]
                 .deciders
                 .iter()
-                .any(|d| d.rule == "securityRules/allow-rdp-legacy" && d.priority == Some(300))
+                .any(|d| d.rule.user_rule_name() == Some("allow-rdp-legacy") && d.priority == Some(300))
         );
         let text = d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
         assert!(

@@ -347,13 +347,13 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
                 deciders.iter().map(Decider::to_string).collect::<Vec<_>>().join(" then ")
             )
         };
-        let user: Vec<&Decider> = deciders.iter().filter(|d| d.user_rule).collect();
+        let user: Vec<&Decider> = deciders.iter().filter(|d| d.user_rule()).collect();
         // Open only by JIT's own allow rules: a granted request, which closes at its end
         // time. That is JIT working, not a management port left open.
         let jit_grant = !user.is_empty()
-            && user.iter().all(|d| {
-                d.access == Access::Allow && is_jit_rule(d.rule.rsplit('/').next().unwrap_or_default())
-            });
+            && user
+                .iter()
+                .all(|d| d.access == Access::Allow && d.rule.user_rule_name().is_some_and(is_jit_rule));
         if reachable && pip_text.is_some() {
             out.extend(super::lint_width::width_finding(
                 topology, &vm_name, &n.name, &ports, &sources, &internet, &user, jit_grant,
@@ -365,7 +365,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
                 code: "JIT003-active-grant",
                 nsg: user.first().and_then(|d| d.nsg.clone()),
                 vm: Some(vm_name.clone()),
-                rules: user.iter().map(|d| d.rule.clone()).collect(),
+                rules: user.iter().map(|d| d.rule.to_string()).collect(),
                 message: format!(
                     "VM '{vm_name}' (NIC '{}') accepts TCP {ports} from {from} through an active JIT grant ({by}): opened on request, it closes at the grant's end time",
                     n.name
@@ -396,7 +396,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
             code: "NSG004-management-port-open",
             nsg: user.first().and_then(|d| d.nsg.clone()),
             vm: Some(vm_name.clone()),
-            rules: user.iter().map(|d| d.rule.clone()).collect(),
+            rules: user.iter().map(|d| d.rule.to_string()).collect(),
             message,
             fix: "restrict the source to your admin ranges or remove the rule, and enable just-in-time VM access (Defender for Cloud) or use Azure Bastion".into(),
             policies: vec![POLICY_MANAGEMENT_PORTS_CLOSED, POLICY_MANAGEMENT_PORTS_JIT],
@@ -420,8 +420,8 @@ fn level_conflicts(chains: &Chains, out: &mut Vec<Finding>) {
                 for (ds, rs) in &subnet {
                     for (dn, rn) in &nic_level {
                         let (allow, deny) = match (ds.access, dn.access) {
-                            (Access::Allow, Access::Deny) if ds.user_rule => (ds, dn),
-                            (Access::Deny, Access::Allow) if dn.user_rule => (dn, ds),
+                            (Access::Allow, Access::Deny) if ds.user_rule() => (ds, dn),
+                            (Access::Deny, Access::Allow) if dn.user_rule() => (dn, ds),
                             _ => continue,
                         };
                         let both = rs.intersect(rn);
@@ -551,9 +551,8 @@ fn jit_nic_checks(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece], out:
                 continue;
             }
             let Some(allow) = piece.deciders.iter().find(|x| x.level == *level) else { continue };
-            let bare = allow.rule.rsplit('/').next().unwrap_or_default();
             // A JIT allow rule is a granted request, not a defeat.
-            if !allow.user_rule || is_jit_rule(bare) {
+            if allow.rule.user_rule_name().is_none_or(is_jit_rule) {
                 continue;
             }
             match groups.iter_mut().find(|(a, i, _)| a == allow && *i == d) {
@@ -572,7 +571,7 @@ fn jit_nic_checks(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece], out:
             code: "JIT001-rule-defeats-jit",
             nsg: Some(nsg_name.clone()),
             vm: Some(vm_name.clone()),
-            rules: vec![allow.rule.clone(), deny.azure_name()],
+            rules: vec![allow.rule.to_string(), deny.azure_name()],
             message: format!(
                 "{} (priority {}) allows {example}{} ahead of the JIT deny rule {} (priority {}) for VM '{vm_name}', and the other NSG level lets it through too: the port is open without a JIT request (Defender keeps existing rules for a port above its deny rule)",
                 allow.rule,

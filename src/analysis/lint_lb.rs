@@ -131,9 +131,10 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
             };
             let rules_of = |opened: &[(String, Vec<Decider>)]| -> Vec<String> {
                 let mut rules: Vec<String> = Vec::new();
-                for d in opened.iter().flat_map(|(_, d)| d.iter()).filter(|d| d.user_rule) {
-                    if !rules.contains(&d.rule) {
-                        rules.push(d.rule.clone());
+                for d in opened.iter().flat_map(|(_, d)| d.iter()).filter(|d| d.user_rule()) {
+                    let rule = d.rule.to_string();
+                    if !rules.contains(&rule) {
+                        rules.push(rule);
                     }
                 }
                 rules

@@ -38,7 +38,7 @@ pub fn width_finding(
         return None;
     }
     let by = if jit_grant { "an active JIT grant" } else { "the NSG rules" };
-    let rules: Vec<String> = user.iter().map(|d| d.rule.clone()).collect();
+    let rules: Vec<String> = user.iter().map(|d| d.rule.to_string()).collect();
     let fix = if jit_grant {
         "have JIT requests name the requester's address instead of any source (the policy's allowed source addresses), so each grant opens a narrow window"
     } else {

@@ -49,7 +49,7 @@ pub struct Args {
 }
 
 fn decider_json(d: &Decider) -> serde_json::Value {
-    json!({"nsg": d.nsg, "level": d.level.as_str(), "rule": d.rule, "priority": d.priority, "access": d.access.to_string()})
+    json!({"nsg": d.nsg, "level": d.level.as_str(), "rule": d.rule.to_string(), "priority": d.priority, "access": d.access.to_string()})
 }
 
 fn box_json(b: &MatchBox) -> serde_json::Value {
@@ -120,7 +120,7 @@ fn drift_json(d: &JitDrift) -> serde_json::Value {
 /// `file:line:column address`, a template's `file:line:column JSON path`), each once.
 fn origins(s: &Scenario, ds: &[Decider]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for d in ds.iter().filter(|d| d.user_rule) {
+    for d in ds.iter().filter(|d| d.user_rule()) {
         if let Some(at) = d.nsg.as_deref().and_then(|nsg| s.origin_of(nsg, Some(&d.rule)))
             && !out.contains(&at)
         {
@@ -223,10 +223,7 @@ fn diff_text(
 fn decider_places(deciders: &[Decider], scenario: &Scenario) -> Vec<Place> {
     deciders
         .iter()
-        .filter(|d| d.user_rule)
-        .filter_map(|d| {
-            Some(Part::Rule { nsg: d.nsg.as_deref()?, rule: d.rule.strip_prefix("securityRules/")? })
-        })
+        .filter_map(|d| Some(Part::Rule { nsg: d.nsg.as_deref()?, rule: d.rule.user_rule_name()? }))
         .flat_map(|part| scenario.places.of(&part))
         .collect()
 }
@@ -262,7 +259,7 @@ fn diff_sarif(
         places.extend(
             added
                 .iter()
-                .filter(|d| !d.user_rule)
+                .filter(|d| !d.user_rule())
                 .filter_map(|d| d.nsg.as_deref())
                 .flat_map(|n| new.places.of(&Part::Nsg(n))),
         );

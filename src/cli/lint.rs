@@ -15,6 +15,7 @@ use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::jit_drift::{JitDrift, drift_findings, in_force_drift, jit_drift};
 use crate::analysis::lint::{Finding, Severity, lint};
 use crate::model::Caveat;
+use crate::nsg::{RuleRef, SecurityRule};
 use crate::report::{caveats_json, lint_sarif, summary_with_caveats};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
@@ -86,6 +87,14 @@ fn findings_text(
     Ok(out)
 }
 
+/// The rule of NSG `nsg` in `s` that a finding names. Findings still name their rules in Azure's
+/// spelling (`securityRules/NAME`), so this looks for the rule that prints so, rather than cutting
+/// the text apart; a rule of no NSG of `s` (a default rule, an admin rule) is `None`.
+fn named_rule(s: &Scenario, nsg: &str, written: &str) -> Option<RuleRef> {
+    let id = s.topology.nsg_by_name(nsg)?;
+    s.topology.nsg(id).rules.iter().map(SecurityRule::rule_ref).find(|r| r.to_string() == written)
+}
+
 /// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
 /// from (a Terraform plan's `file:line:column address`, a template's `file:line:column path`),
 /// each once: for each rule, in the plan if it says, else in the live estate of `--live`.
@@ -95,7 +104,8 @@ fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
     let rules: Vec<Option<&str>> =
         if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
     for rule in rules {
-        if let Some(at) = scenarios.iter().find_map(|s| s.origin_of(nsg, rule))
+        if let Some(at) =
+            scenarios.iter().find_map(|s| s.origin_of(nsg, rule.and_then(|r| named_rule(s, nsg, r)).as_ref()))
             && !out.contains(&at)
         {
             out.push(at);

@@ -90,11 +90,6 @@ fn protocol(p: Option<CaseProtocol>) -> IpProtocol {
     }
 }
 
-/// Whether the expected rule name (`securityRules/X`, `defaultSecurityRules/X` or `X`) is `actual`.
-fn rule_matches(expected: &str, actual: &str) -> bool {
-    actual == expected || actual.rsplit('/').next() == Some(expected)
-}
-
 /// Where a field of an assertions file is written, for messages: `file:line:col: cases[2].from`.
 struct Places<'a> {
     file: &'a Path,
@@ -193,7 +188,7 @@ fn run_case(
     };
     let hop = trace.deciding_hop();
     let decided = hop
-        .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()).trim().to_string())
+        .map(|h| format!("{} {}", h.resource, h.rule_name().unwrap_or_default()).trim().to_string())
         .unwrap_or_default();
     let mut problems = Vec::new();
     if trace.verdict != want {
@@ -205,7 +200,7 @@ fn run_case(
         problems.push(format!("expected NSG '{nsg}' to decide, got '{decided}'"));
     }
     if let Some(rule) = &case.rule
-        && !hop.and_then(|h| h.rule.as_deref()).is_some_and(|r| rule_matches(rule, r))
+        && !hop.and_then(|h| h.rule.as_ref()).is_some_and(|r| r.answers_to(rule))
     {
         problems.push(format!("expected rule '{rule}' to decide, got '{decided}'"));
     }
@@ -562,13 +557,16 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nsg::RuleRef;
 
     #[test]
-    fn rule_names_match_with_or_without_prefix() {
-        assert!(rule_matches("deny-ssh", "securityRules/deny-ssh"));
-        assert!(rule_matches("securityRules/deny-ssh", "securityRules/deny-ssh"));
-        assert!(rule_matches("DenyAllInBound", "defaultSecurityRules/DenyAllInBound"));
-        assert!(!rule_matches("deny", "securityRules/deny-ssh"));
+    fn rule_names_match_with_or_without_prefix_in_any_case() {
+        let deny_ssh = RuleRef::Security { name: "deny-ssh".into() };
+        assert!(deny_ssh.answers_to("deny-ssh"));
+        assert!(deny_ssh.answers_to("securityRules/deny-ssh"));
+        assert!(deny_ssh.answers_to("Deny-SSH"));
+        assert!(RuleRef::Default { name: "DenyAllInBound".into() }.answers_to("DenyAllInbound"));
+        assert!(!deny_ssh.answers_to("deny"));
     }
 
     #[test]

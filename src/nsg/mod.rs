@@ -15,6 +15,7 @@ mod compiled;
 mod default_rules;
 mod resolve;
 mod rule;
+mod rule_ref;
 mod validate;
 
 pub use compiled::{CompiledNsg, RuleHit};
@@ -24,6 +25,7 @@ pub use rule::{
     Access, AddressSpec, Direction, Nsg, PortSpec, Priority, RuleKind, RuleProtocol, SecurityRule,
     ServiceTag, display_net,
 };
+pub use rule_ref::RuleRef;
 pub use validate::{
     MAX_ASGS_PER_FIELD, MAX_ASGS_PER_NSG, MAX_PREFIXES_PER_FIELD, MAX_RULES_PER_NSG, NsgError, validate_nsg,
     validate_rule,

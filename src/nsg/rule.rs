@@ -250,9 +250,14 @@ impl SecurityRule {
     /// The rule's name as IP flow verify and effective security rules print it:
     /// `securityRules/NAME` or `defaultSecurityRules/NAME`.
     pub fn azure_name(&self) -> String {
+        self.rule_ref().to_string()
+    }
+
+    /// The rule as a [`super::RuleRef`]: a user rule or a default rule, by name.
+    pub fn rule_ref(&self) -> super::RuleRef {
         match self.kind {
-            RuleKind::Security => format!("securityRules/{}", self.name),
-            RuleKind::Default => format!("defaultSecurityRules/{}", self.name),
+            RuleKind::Security => super::RuleRef::Security { name: self.name.clone() },
+            RuleKind::Default => super::RuleRef::Default { name: self.name.clone() },
         }
     }
 }

@@ -10,10 +10,10 @@
 
 use crate::model::{AdminAction, SubnetId};
 use crate::net::Flow;
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 use super::evaluate::Walk;
-use super::{Hop, HopKind};
+use super::{Hop, HopDetail, HopKind};
 
 impl Walk<'_> {
     /// The admin-rule hop of `subnet`'s VNet in `direction`: `Some(verdict)` when an AlwaysAllow
@@ -42,7 +42,6 @@ impl Walk<'_> {
             }
         };
         let vnet_name = &t.vnet(vnet).name;
-        let way = direction.to_string().to_lowercase();
         let Some(i) = compiled.iter().position(|m| m.contains(flow)) else {
             self.hops.push(Hop {
                 kind: HopKind::AdminRule,
@@ -52,52 +51,37 @@ impl Walk<'_> {
                 rule: None,
                 priority: None,
                 access: Access::Allow,
-                detail: format!(
-                    "no security admin rule of the deployed Virtual Network Manager configurations applying to vnet '{vnet_name}' matches this {way} flow ({} {way} rule(s) checked): the NSGs decide",
-                    applied.len()
-                ),
+                detail: HopDetail::AdminNoMatch {
+                    vnet: vnet_name.clone(),
+                    direction,
+                    checked: applied.len(),
+                },
             });
             return None;
         };
         let a = applied[i];
         let rule = a.rule;
-        let (access, decided, what) = match rule.action {
-            AdminAction::Allow => (
-                Access::Allow,
-                None,
-                "Allow: the traffic goes on to the NSGs, which still decide (\"When the traffic is allowed by a security admin rule, it will be further evaluated by NSG rules\")",
-            ),
-            AdminAction::AlwaysAllow => (
-                Access::Allow,
-                Some(true),
-                "AlwaysAllow: delivered without evaluating the NSGs of this direction (\"the traffic won't hit NSGs, and instead deliver directly to VMs\")",
-            ),
-            AdminAction::Deny => (
-                Access::Deny,
-                Some(false),
-                "Deny: stopped before the NSGs, whose rules are not evaluated, the allow rules Defender's JIT writes into them included (\"When Deny is used, evaluation and therefore traffic is stopped without being delivered to the destination\")",
-            ),
+        let (access, decided) = match rule.action {
+            AdminAction::Allow => (Access::Allow, None),
+            AdminAction::AlwaysAllow => (Access::Allow, Some(true)),
+            AdminAction::Deny => (Access::Deny, Some(false)),
         };
         self.hops.push(Hop {
             kind: HopKind::AdminRule,
             resource: a.configuration.name.clone(),
             level: None,
             direction: Some(direction),
-            rule: Some(format!("ruleCollections/{}/rules/{}", a.collection.name, rule.name)),
+            rule: Some(RuleRef::Admin { collection: a.collection.name.clone(), rule: rule.name.clone() }),
             priority: Some(rule.priority),
             access,
-            detail: format!(
-                "security admin rule '{}' (priority {}) of network manager '{}', applied to vnet '{vnet_name}' through network group(s) {}: {what}",
-                a.path(),
-                rule.priority,
-                a.configuration.network_manager,
-                a.collection
-                    .applies_to
-                    .iter()
-                    .map(|g| format!("'{}'", t.network_group(*g).name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            detail: HopDetail::AdminRule {
+                path: a.path(),
+                priority: rule.priority,
+                network_manager: a.configuration.network_manager.clone(),
+                vnet: vnet_name.clone(),
+                groups: a.collection.applies_to.iter().map(|g| t.network_group(*g).name.clone()).collect(),
+                action: rule.action,
+            },
         });
         decided
     }
@@ -169,7 +153,7 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny, "{trace:?}");
         let decided = trace.deciding_hop().expect("hop");
         assert_eq!(decided.kind, HopKind::AdminRule);
-        assert_eq!(decided.rule.as_deref(), Some("ruleCollections/high-risk/rules/deny-rdp"));
+        assert_eq!(decided.rule_name().as_deref(), Some("ruleCollections/high-risk/rules/deny-rdp"));
         assert!(!trace.hops.iter().any(|h| h.kind == HopKind::Nsg), "NSGs are not evaluated: {trace:?}");
         // Port 22 matches no admin rule: the hop says so and the NSG decides.
         let ssh = from_internet(&t, 22);
@@ -199,14 +183,14 @@ mod tests {
         let always = from_internet(&t, 8080);
         assert_eq!(always.verdict, Access::Allow, "{always:?}");
         assert_eq!(
-            always.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            always.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
             Some("ruleCollections/high-risk/rules/always")
         );
         assert!(!always.hops.iter().any(|h| h.kind == HopKind::Nsg));
         let allow = from_internet(&t, 9090);
         assert_eq!(allow.verdict, Access::Deny, "Allow goes on to the NSG, whose DenyAllInBound denies");
         assert_eq!(
-            allow.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+            allow.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
             Some("defaultSecurityRules/DenyAllInBound")
         );
     }

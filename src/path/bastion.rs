@@ -11,7 +11,7 @@ use crate::net::{AddrSet, Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction, ResolveContext, ServiceTag};
 
 use super::evaluate::{Position, Walk};
-use super::{Destination, FlowRequest, HopKind};
+use super::{Destination, FlowRequest, HopDetail, HopKind};
 
 /// A source or destination in a required rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,17 +189,13 @@ impl Walk<'_> {
         let bastion = t.bastion(b);
         let name = bastion.name.clone();
         if flow.protocol != IpProtocol::TCP || flow.dst_port != 443 {
-            return self.deny(
-                HopKind::Bastion,
-                &name,
-                format!("Azure Bastion '{name}' accepts connections on TCP 443 only"),
-            );
+            return self.deny(HopKind::Bastion, &name, HopDetail::BastionOnly443 { bastion: name.clone() });
         }
         self.push(
             HopKind::Bastion,
             &name,
             Access::Allow,
-            format!("{} connects to Azure Bastion '{name}' on 443", flow.src),
+            HopDetail::BastionConnects { bastion: name.clone(), from: flow.src },
         );
         let inbound = Flow { dst: bastion.private_ip, ..flow };
         self.subnet_nsg(&inbound, bastion.subnet, Direction::Inbound)
@@ -212,7 +208,11 @@ impl Walk<'_> {
         let name = bastion.name.clone();
         let Some((src_ip, position)) = self.position_or_deny(req.source) else { return false };
         let Some(pip) = bastion.public_ip else {
-            return self.deny(HopKind::Bastion, &name, format!("Azure Bastion '{name}' has no public IP"));
+            return self.deny(
+                HopKind::Bastion,
+                &name,
+                HopDetail::BastionNoPublicIp { bastion: name.clone() },
+            );
         };
         let portal = Flow::new(IpProtocol::TCP, src_ip, req.src_port, t.public_ip(pip).address, 443);
         if !self.deliver(portal, position, self.egress(req.source, position, portal.protocol)) {
@@ -236,7 +236,7 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::Bastion,
                 &name,
-                format!("Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {} port {} is not one (custom ports need the Standard SKU, not modelled)", req.protocol, req.dst_port),
+                HopDetail::BastionNotRdpOrSsh { protocol: req.protocol, port: req.dst_port },
             );
         }
         let target_vnet = t.vnet_of_nic(target);
@@ -252,9 +252,7 @@ impl Walk<'_> {
                 return self.deny(
                     HopKind::Bastion,
                     &name,
-                    format!(
-                        "Azure Bastion '{name}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
-                    ),
+                    HopDetail::BastionOutsideSubnetPeering { bastion: name.clone(), why },
                 );
             }
         }
@@ -262,11 +260,11 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::Bastion,
                 &name,
-                format!(
-                    "Azure Bastion '{name}' reaches VMs in vnet '{}' and peered VNets; vnet '{}' is neither",
-                    t.vnet(bastion.vnet).name,
-                    t.vnet(target_vnet).name
-                ),
+                HopDetail::BastionOutOfReach {
+                    bastion: name.clone(),
+                    vnet: t.vnet(bastion.vnet).name.clone(),
+                    target_vnet: t.vnet(target_vnet).name.clone(),
+                },
             );
         }
         let session =
@@ -275,10 +273,11 @@ impl Walk<'_> {
             HopKind::Bastion,
             &name,
             Access::Allow,
-            format!(
-                "Azure Bastion '{name}' opens the session from {} (AzureBastionSubnet) to {}:{}",
-                bastion.private_ip, session.dst, session.dst_port
-            ),
+            HopDetail::BastionSession {
+                bastion: name.clone(),
+                from: bastion.private_ip,
+                to: (session.dst, session.dst_port),
+            },
         );
         if !self.subnet_nsg(&session, bastion.subnet, Direction::Outbound) {
             return false;

@@ -11,10 +11,10 @@ use std::net::IpAddr;
 
 use crate::model::{CollectionRules, Firewall, FirewallAction, FirewallId, RuleCollection};
 use crate::net::Flow;
-use crate::nsg::Access;
+use crate::nsg::{Access, RuleRef};
 
 use super::evaluate::{Egress, Position, Walk, hop};
-use super::{Hop, HopKind};
+use super::{Hop, HopDetail, HopKind};
 
 /// What the firewall decided for a flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub enum Decision {
     /// A DNAT rule matched: forward to the translated address and port.
     Dnat {
         /// `group/collection/rule`.
-        rule: String,
+        rule: RuleRef,
         /// Private target.
         address: IpAddr,
         /// Private port.
@@ -33,7 +33,7 @@ pub enum Decision {
     /// A network or application rule allowed it.
     Allow {
         /// `group/collection/rule`.
-        rule: String,
+        rule: RuleRef,
         /// Whether an application rule allowed it: application-rule traffic is always SNAT-ed
         /// (Azure Firewall FAQ), network-rule traffic to private addresses keeps its source.
         application: bool,
@@ -41,7 +41,7 @@ pub enum Decision {
     /// A network or application rule denied it.
     Deny {
         /// `group/collection/rule`.
-        rule: String,
+        rule: RuleRef,
     },
     /// Nothing matched: Azure Firewall's default deny.
     DefaultDeny,
@@ -168,7 +168,7 @@ pub fn dnat(firewall: &Firewall, flow: &Flow) -> Option<Decision> {
                     && r.destination_port == flow.dst_port
                 {
                     return Some(Decision::Dnat {
-                        rule: format!("{group}/{}/{}", c.name, r.name),
+                        rule: firewall_rule(group, &c.name, &r.name),
                         address: r.translated_address,
                         port: r.translated_port,
                         written_by_jit: r.written_by_jit,
@@ -198,7 +198,7 @@ fn network_phase(collections: &[(&str, &RuleCollection)], flow: &Flow) -> Option
                     && r.destinations.contains(flow.dst)
                     && r.destination_ports.contains(flow.dst_port)
                 {
-                    return Some(decide(*action, format!("{group}/{}/{}", c.name, r.name), false));
+                    return Some(decide(*action, firewall_rule(group, &c.name, &r.name), false));
                 }
             }
         }
@@ -219,7 +219,7 @@ fn application_phase(collections: &[(&str, &RuleCollection)], flow: &Flow) -> Op
                     && r.destinations.contains(flow.dst)
                     && r.ports.contains(flow.dst_port)
                 {
-                    return Some(decide(*action, format!("{group}/{}/{}", c.name, r.name), true));
+                    return Some(decide(*action, firewall_rule(group, &c.name, &r.name), true));
                 }
             }
         }
@@ -227,7 +227,12 @@ fn application_phase(collections: &[(&str, &RuleCollection)], flow: &Flow) -> Op
     None
 }
 
-fn decide(action: FirewallAction, rule: String, application: bool) -> Decision {
+/// The firewall rule `name` of collection `collection` in group `group`.
+fn firewall_rule(group: &str, collection: &str, name: &str) -> RuleRef {
+    RuleRef::Firewall { group: group.to_string(), collection: collection.to_string(), rule: name.to_string() }
+}
+
+fn decide(action: FirewallAction, rule: RuleRef, application: bool) -> Decision {
     match action {
         FirewallAction::Allow => Decision::Allow { rule, application },
         FirewallAction::Deny => Decision::Deny { rule },
@@ -238,7 +243,7 @@ fn decide(action: FirewallAction, rule: String, application: bool) -> Decision {
 /// translated traffic, if any. Only network rules can: the older documentation's override is "a
 /// network rule collection with deny rules that match the translated traffic", and application
 /// rules are not applied to inbound connections.
-pub fn legacy_network_deny(firewall: &Firewall, translated: &Flow) -> Option<String> {
+pub fn legacy_network_deny(firewall: &Firewall, translated: &Flow) -> Option<RuleRef> {
     match network_phase(&ordered(firewall), translated) {
         Some(Decision::Deny { rule }) => Some(rule),
         _ => None,
@@ -259,7 +264,13 @@ impl Walk<'_> {
                         HopKind::Firewall,
                         &name,
                         Access::Allow,
-                        format!("Azure Firewall '{name}': rule {rule} allows {flow}"),
+                        HopDetail::FirewallRule {
+                            firewall: name.clone(),
+                            rule,
+                            access: Access::Allow,
+                            flow,
+                            snat: None,
+                        },
                     )
                 });
                 application
@@ -271,13 +282,23 @@ impl Walk<'_> {
                         HopKind::Firewall,
                         &name,
                         Access::Deny,
-                        format!("Azure Firewall '{name}': rule {rule} denies {flow}"),
+                        HopDetail::FirewallRule {
+                            firewall: name.clone(),
+                            rule,
+                            access: Access::Deny,
+                            flow,
+                            snat: None,
+                        },
                     )
                 });
                 return false;
             }
             Decision::DefaultDeny | Decision::Dnat { .. } => {
-                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': no network or application rule matches {flow}; the firewall denies by default"));
+                return self.deny(
+                    HopKind::Firewall,
+                    &name,
+                    HopDetail::FirewallDefaultDeny { firewall: name.clone(), flow },
+                );
             }
         };
         let fw_vnet = t.subnet(f.subnet).vnet;
@@ -307,12 +328,16 @@ impl Walk<'_> {
             Snat::Kept { .. } => flow,
             Snat::Private { address, .. } | Snat::Public { address } => Flow { src: *address, ..flow },
             Snat::Stranded { .. } => {
-                return self.deny(HopKind::Firewall, &name, format!("Azure Firewall '{name}': {snat} (Microsoft: \"With this configuration, Azure Firewall can't route traffic directly to the Internet\")"));
+                return self.deny(
+                    HopKind::Firewall,
+                    &name,
+                    HopDetail::FirewallStranded { firewall: name.clone(), snat },
+                );
             }
         };
-        if let Some(last) = self.hops.last_mut() {
-            last.detail.push_str("; ");
-            last.detail.push_str(&snat.to_string());
+        // The allow hop just pushed says what the firewall did to the source.
+        if let Some(Hop { detail: HopDetail::FirewallRule { snat: said, .. }, .. }) = self.hops.last_mut() {
+            *said = Some(snat);
         }
         self.deliver(out, Position::Subnet(f.subnet), egress)
     }
@@ -326,7 +351,7 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::Firewall,
                 &name,
-                format!("Azure Firewall '{name}': no DNAT rule for {flow}; the firewall denies by default"),
+                HopDetail::FirewallNoDnat { firewall: name.clone(), flow },
             );
         };
         // The source becomes the firewall's address in AzureFirewallSubnet (Microsoft, "Azure
@@ -338,17 +363,14 @@ impl Walk<'_> {
                 HopKind::Firewall,
                 &name,
                 Access::Allow,
-                format!(
-                    "Azure Firewall '{name}': DNAT rule {rule} translates {}:{} to {address}:{port}; the source becomes {} (AzureFirewallSubnet){}",
-                    flow.dst,
-                    flow.dst_port,
-                    f.private_ip,
-                    if written_by_jit {
-                        ". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)"
-                    } else {
-                        ""
-                    }
-                ),
+                HopDetail::FirewallDnat {
+                    firewall: name.clone(),
+                    rule,
+                    original: (flow.dst, flow.dst_port),
+                    translated: (address, port),
+                    source: f.private_ip,
+                    written_by_jit,
+                },
             )
         });
         if f.legacy_dnat
@@ -356,7 +378,12 @@ impl Walk<'_> {
         {
             self.hops.push(Hop {
                 rule: Some(deny_rule.clone()),
-                ..hop(HopKind::Firewall, &name, Access::Deny, format!("Azure Firewall '{name}': network rule {deny_rule} overrides the implicit DNAT allow (option firewall_dnat_legacy_network_rules, older documentation)"))
+                ..hop(
+                    HopKind::Firewall,
+                    &name,
+                    Access::Deny,
+                    HopDetail::FirewallLegacyDeny { firewall: name.clone(), rule: deny_rule },
+                )
             });
             return false;
         }
@@ -376,6 +403,10 @@ mod tests {
         SubnetId,
     };
     use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
+
+    fn rule(group: &str, collection: &str, rule: &str) -> RuleRef {
+        RuleRef::Firewall { group: group.into(), collection: collection.into(), rule: rule.into() }
+    }
 
     fn ip(text: &str) -> IpAddr {
         text.parse().expect("ip")
@@ -485,10 +516,13 @@ mod tests {
                 ],
             ),
         ]);
-        assert_eq!(filter(&fw, &tcp("10.2.1.4", 22)), Decision::Deny { rule: "early/deny-ssh/ssh".into() });
+        assert_eq!(
+            filter(&fw, &tcp("10.2.1.4", 22)),
+            Decision::Deny { rule: rule("early", "deny-ssh", "ssh") }
+        );
         assert_eq!(
             filter(&fw, &tcp("10.2.1.4", 443)),
-            Decision::Allow { rule: "early/allow-https/https".into(), application: false }
+            Decision::Allow { rule: rule("early", "allow-https", "https"), application: false }
         );
     }
 
@@ -514,7 +548,7 @@ mod tests {
         ]);
         assert_eq!(
             filter(&fw, &tcp("10.2.1.4", 443)),
-            Decision::Allow { rule: "net/allow-net/net".into(), application: false }
+            Decision::Allow { rule: rule("net", "allow-net", "net"), application: false }
         );
         // Where no network rule matches, the application phase decides.
         let only_app = firewall(vec![group(
@@ -524,7 +558,7 @@ mod tests {
         )]);
         assert_eq!(
             filter(&only_app, &tcp("10.2.1.4", 443)),
-            Decision::Allow { rule: "apps/allow-app/app".into(), application: true }
+            Decision::Allow { rule: rule("apps", "allow-app", "app"), application: true }
         );
         // Application rules are HTTP(S)/MSSQL over TCP: UDP to the same port is not theirs.
         let udp = Flow::new(IpProtocol::UDP, ip("10.1.1.4"), 50000, ip("10.2.1.4"), 443);
@@ -545,7 +579,7 @@ mod tests {
         assert_eq!(
             dnat(&fw, &inbound),
             Some(Decision::Dnat {
-                rule: "nat/inbound/ssh".into(),
+                rule: rule("nat", "inbound", "ssh"),
                 address: ip("10.2.1.4"),
                 port: 22,
                 written_by_jit: false
@@ -554,7 +588,7 @@ mod tests {
         assert_eq!(dnat(&fw, &tcp("20.0.0.1", 2223)), None, "another port has no DNAT rule");
         assert_eq!(dnat(&fw, &tcp("20.0.0.2", 2222)), None, "another address is not the rule's destination");
         // Filtering (traffic routed through the firewall) never translates.
-        assert_eq!(filter(&fw, &inbound), Decision::Deny { rule: "net/deny-all/all".into() });
+        assert_eq!(filter(&fw, &inbound), Decision::Deny { rule: rule("net", "deny-all", "all") });
     }
 
     #[test]
@@ -648,7 +682,7 @@ mod tests {
         )]);
         assert_eq!(
             filter(&app_deny, &translated),
-            Decision::Deny { rule: "g/deny-app/app".into() },
+            Decision::Deny { rule: rule("g", "deny-app", "app") },
             "the application phase would deny it when filtering"
         );
         assert_eq!(legacy_network_deny(&app_deny, &translated), None, "but it cannot override a DNAT");
@@ -660,7 +694,7 @@ mod tests {
                 collection("allow-net", 300, net_rules("ssh", FirewallAction::Allow, "10.2.0.0/16", 22)),
             ],
         )]);
-        assert_eq!(legacy_network_deny(&net_deny, &translated), Some("g/deny-net/ssh".into()));
+        assert_eq!(legacy_network_deny(&net_deny, &translated), Some(rule("g", "deny-net", "ssh")));
         let net_allow_first = firewall(vec![group(
             "g",
             100,

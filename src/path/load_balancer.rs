@@ -21,7 +21,7 @@
 
 use crate::model::{BackendMember, LbSku, LoadBalancerId, PLATFORM_HOST_ADDRESS};
 use crate::net::{Flow, IpProtocol};
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 use super::evaluate::Walk;
 use super::{Hop, HopKind};
@@ -135,7 +135,7 @@ impl Walk<'_> {
                     hops.iter()
                         .find(|h| h.access == Access::Deny)
                         .map(|h| {
-                            format!("{} {}", h.resource, h.rule.clone().unwrap_or_default())
+                            format!("{} {}", h.resource, h.rule_name().unwrap_or_default())
                                 .trim_end()
                                 .to_string()
                         })
@@ -229,7 +229,7 @@ impl Walk<'_> {
 
     fn lb_hop(&mut self, lb: &str, rule: Option<&str>, access: Access, detail: String) -> bool {
         self.hops.push(Hop {
-            rule: rule.map(|r| r.to_string()),
+            rule: rule.map(|r| RuleRef::LoadBalancer { name: r.to_string() }),
             ..super::evaluate::hop(HopKind::LoadBalancer, lb, access, detail)
         });
         access == Access::Allow
@@ -313,7 +313,11 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny);
         let last = trace.hops.last().expect("a hop");
         assert_eq!(last.kind, HopKind::LoadBalancer);
-        assert!(last.detail.contains("closed to inbound connections unless an NSG"), "{}", last.detail);
+        assert!(
+            last.detail.to_string().contains("closed to inbound connections unless an NSG"),
+            "{}",
+            last.detail
+        );
         // An NSG that allows 80 only from the client's address: it sees the client, not the LB.
         let allow =
             rule("web", 100, Inbound, Access::Allow, Tcp, (prefix("203.0.113.7/32"), AddressSpec::Any), "80");
@@ -321,7 +325,7 @@ mod tests {
         t.set_subnet_nsg(s, Some(id)).expect("nsg");
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Allow, "{trace:?}");
-        assert_eq!(trace.deciding_hop().and_then(|h| h.rule.as_deref()), Some("securityRules/web"));
+        assert_eq!(trace.deciding_hop().and_then(|h| h.rule_name()).as_deref(), Some("securityRules/web"));
         let other = run(&t, tcp(Source::Address(ip("198.51.100.1")), frontend(), 80));
         assert_eq!(other.verdict, Access::Deny);
         // A port no rule takes is dropped by the load balancer itself.
@@ -348,7 +352,7 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 50001));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.contains("inbound NAT rule 'rdp-a'"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("inbound NAT rule 'rdp-a'"), "{}", lb.detail);
         let to_a = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: a }, 50001));
         assert_eq!(to_a.verdict, Access::Allow);
         let to_b = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: b }, 50001));
@@ -375,11 +379,11 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.contains("nic 'vm-a-nic' is down"), "{}", lb.detail);
-        assert!(lb.detail.contains("Shown: nic 'vm-b-nic'"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("nic 'vm-a-nic' is down"), "{}", lb.detail);
+        assert!(lb.detail.to_string().contains("Shown: nic 'vm-b-nic'"), "{}", lb.detail);
         t.set_nic_nsg(b, Some(blind));
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Deny);
-        assert!(trace.hops.last().is_some_and(|h| h.detail.contains("no healthy member")));
+        assert!(trace.hops.last().is_some_and(|h| h.detail.to_string().contains("no healthy member")));
     }
 }

@@ -13,6 +13,7 @@
 
 mod admin;
 mod bastion;
+mod detail;
 mod evaluate;
 mod firewall;
 mod load_balancer;
@@ -24,13 +25,15 @@ pub mod route;
 mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
+pub use detail::HopDetail;
 pub use evaluate::{
     DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, destination_nic, destination_vnet, evaluate,
     reply_source, sending_vnet, source_at,
 };
+pub use firewall::Snat;
 pub use policy::PolicyCache;
 
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 
 /// What a hop was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,15 +115,15 @@ pub struct Hop {
     pub level: Option<Level>,
     /// For NSG hops: the direction evaluated.
     pub direction: Option<Direction>,
-    /// For NSG hops: the deciding rule as Azure names it (`securityRules/NAME`,
-    /// `defaultSecurityRules/NAME`).
-    pub rule: Option<String>,
+    /// The deciding rule: an NSG's (printed as Azure names it, `securityRules/NAME`,
+    /// `defaultSecurityRules/NAME`), a security admin rule, a firewall or load balancer rule.
+    pub rule: Option<RuleRef>,
     /// For NSG hops: the deciding rule's priority.
     pub priority: Option<u16>,
     /// What the hop did with the flow.
     pub access: Access,
-    /// A sentence for people.
-    pub detail: String,
+    /// What the hop says, with its facts; its `Display` is the sentence for people.
+    pub detail: HopDetail,
 }
 
 /// The outcome of evaluating a flow: the verdict and every hop that led to it.
@@ -130,6 +133,13 @@ pub struct Trace {
     pub verdict: Access,
     /// The hops in path order; evaluation stops at the first deny.
     pub hops: Vec<Hop>,
+}
+
+impl Hop {
+    /// The deciding rule as Azure spells it (what JSON and messages show), if the hop has one.
+    pub fn rule_name(&self) -> Option<String> {
+        self.rule.as_ref().map(ToString::to_string)
+    }
 }
 
 impl Trace {

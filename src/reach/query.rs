@@ -134,7 +134,7 @@ pub fn reach(
                     let by = trace
                         .deciding_hop()
                         .filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall | HopKind::AdminRule))
-                        .map(|h| format!("{} {}", h.resource, h.rule.clone().unwrap_or_default()))
+                        .map(|h| format!("{} {}", h.resource, h.rule_name().unwrap_or_default()))
                         .unwrap_or_else(|| "no NSG on the path".into());
                     let translated = entry.fixed_port.map(|(_, target)| target);
                     Some((entry.label.clone(), *protocol, (*lo, *hi), (*piece).clone(), by, translated))

@@ -131,7 +131,7 @@ fn side(outcome: &Outcome, trace: Option<&crate::path::Trace>) -> Option<Side> {
     Some(Side {
         access: trace.verdict,
         nsg: hop.filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall)).map(|h| h.resource.clone()),
-        rule: hop.and_then(|h| h.rule.clone()),
+        rule: hop.and_then(|h| h.rule_name()),
         priority: hop.and_then(|h| h.priority),
     })
 }

@@ -97,7 +97,7 @@ fn hits_of(trace: &Trace, direction: Option<Direction>) -> Vec<RuleHit> {
         .iter()
         .filter(|h| h.kind == HopKind::Nsg && (direction.is_none() || h.direction == direction))
         .filter_map(|h| {
-            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule.clone()? })
+            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule_name()? })
         })
         .collect()
 }
@@ -107,7 +107,7 @@ fn decision_of(hop: Option<&Hop>, verdict: Access) -> Decision {
         Some(h) => Decision {
             access: verdict,
             nsg: matches!(h.kind, HopKind::Nsg | HopKind::Firewall).then(|| h.resource.clone()),
-            rule: h.rule.clone(),
+            rule: h.rule_name(),
         },
         None => Decision { access: verdict, nsg: None, rule: None },
     }
@@ -307,7 +307,7 @@ fn logged_record(
         hits.extend(by_itself.iter().map(|(h, _)| h.clone()));
         let before = format!(
             "the flow is denied before it reaches {point_text}: {}",
-            denier.map_or_else(|| "no hop".to_string(), |h| h.detail.clone())
+            denier.map_or_else(|| "no hop".to_string(), |h| h.detail.to_string())
         );
         let agrees = logged.access == Access::Deny
             && by_itself.iter().any(|(h, a)| *a == Access::Deny && matches_rule(&h.rule));
@@ -327,7 +327,7 @@ fn logged_record(
         hits.extend(by_itself.iter().map(|(h, _)| h.clone()));
         let note = format!(
             "nsgsim's path does not pass {point_text} (it ends: {}); {point_text} evaluated alone on the logged tuple",
-            trace.hops.last().map_or("no hop", |h| h.detail.as_str())
+            trace.hops.last().map_or_else(|| "no hop".to_string(), |h| h.detail.to_string())
         );
         (access, nsgsim, agrees, Some(note))
     };

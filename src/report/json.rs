@@ -6,7 +6,7 @@ use crate::jit::{JitEvent, LogEntry, LogKind, RequestState, is_jit_rule};
 use crate::model::{Caveat, NsgId, Topology};
 use crate::net::IpProtocol;
 use crate::nsg::{Access, Direction, SecurityRule};
-use crate::path::Trace;
+use crate::path::{Hop, Trace};
 use crate::sim::{Happened, Instant, RunReport, Simulator, StepKind, StepReport};
 
 use super::teach::{CorrectionsShown, correction_json};
@@ -23,10 +23,10 @@ pub fn trace_json(trace: &Trace) -> Value {
                 "resource": h.resource,
                 "level": h.level.map(|l| l.as_str()),
                 "direction": h.direction.map(|d| d.to_string()),
-                "rule": h.rule,
+                "rule": h.rule_name(),
                 "priority": h.priority,
                 "access": h.access.to_string(),
-                "detail": h.detail,
+                "detail": h.detail.to_string(),
             })
         })
         .collect();
@@ -34,7 +34,7 @@ pub fn trace_json(trace: &Trace) -> Value {
     json!({
         "verdict": trace.verdict.to_string(),
         "nsg": decided.filter(|h| h.rule.is_some()).map(|h| h.resource.clone()),
-        "rule": decided.and_then(|h| h.rule.clone()),
+        "rule": decided.and_then(Hop::rule_name),
         "hops": hops,
     })
 }

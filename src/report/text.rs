@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::jit::{LogKind, LogStatus, is_jit_rule};
-use crate::nsg::{Access, AddressSpec, Direction};
+use crate::nsg::{Access, AddressSpec, Direction, RuleRef};
 use crate::path::Trace;
 use crate::sim::{Duration, Found, RunReport, StepReport};
 
@@ -211,7 +211,7 @@ impl<'a> Narrator<'a> {
 /// (`Deny by NSG 'n' JIT deny rule, priority 4095`), for `--brief`.
 fn brief_found(found: &Found) -> String {
     if let Found::Flow { verdict, decided: Some(hop) } = found
-        && let Some(rule) = hop.rule.as_deref().and_then(|r| r.strip_prefix("securityRules/"))
+        && let Some(rule) = hop.rule.as_ref().and_then(RuleRef::user_rule_name)
         && is_jit_rule(rule)
     {
         let kind = if hop.access == Access::Allow { "allow" } else { "deny" };

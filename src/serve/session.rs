@@ -457,7 +457,7 @@ impl Session {
         self.last_flow = Some(value.clone());
         // The verdict it got, and the rule that decided it, as the expectation the lesson checks.
         let verdict = if trace.verdict == Access::Allow { AccessSpec::Allow } else { AccessSpec::Deny };
-        let rule = trace.deciding_hop().and_then(|h| h.rule.clone());
+        let rule = trace.deciding_hop().and_then(|h| h.rule_name());
         let spec = StepSpec { expect: Some(Box::new(expect(verdict, rule))), ..spec };
         let checked = self.resolve(lesson, &spec)?;
         let outcome = checked.expect.as_ref().map(|e| self.sim.check(e));

@@ -83,7 +83,7 @@ impl Simulator {
         for connection in allowed_before {
             let trace = self.evaluate(&self.connections[&connection].request);
             if trace.verdict == Access::Deny {
-                let detail = trace.deciding_hop().map(|h| h.detail.clone()).unwrap_or_default();
+                let detail = trace.deciding_hop().map(|h| h.detail.to_string()).unwrap_or_default();
                 outcome.warnings.push(Warning::AdminDenyKeepsConnection { connection, detail });
             }
         }

@@ -7,7 +7,6 @@ use std::fmt;
 
 use crate::jit::{RequestState, RequestStatus, Supportability, is_jit_rule};
 use crate::model::{NsgId, VmId};
-use crate::name::same_name;
 use crate::nsg::{Access, AddressSpec};
 use crate::path::{Destination, FlowRequest, Hop, HopKind, Source, Trace};
 
@@ -57,8 +56,9 @@ pub enum Found {
     Flow {
         /// The verdict.
         verdict: Access,
-        /// The deciding hop, if any hop decided.
-        decided: Option<Hop>,
+        /// The deciding hop, if any hop decided (boxed: a hop with its detail is large beside the
+        /// other outcomes).
+        decided: Option<Box<Hop>>,
     },
     /// A reply of a tracked connection.
     Reply(ReplyFound),
@@ -123,12 +123,7 @@ impl fmt::Display for Found {
                             HopKind::NatGateway => "NAT gateway",
                             _ => "NSG",
                         };
-                        write!(
-                            f,
-                            " by {what} '{}' rule {}",
-                            h.resource,
-                            h.rule.as_deref().unwrap_or_default()
-                        )
+                        write!(f, " by {what} '{}' rule {}", h.resource, h.rule_name().unwrap_or_default())
                     }
                     Some(h) => write!(f, " ({})", h.detail),
                     None => Ok(()),
@@ -188,11 +183,10 @@ impl Simulator {
                 }
                 if let Some(rule) = rule {
                     expected.push_str(&format!(" by rule {rule}"));
-                    passed &= by_rule
-                        .and_then(|h| h.rule.as_deref())
-                        .is_some_and(|actual| rule_name_matches(actual, rule));
+                    passed &=
+                        by_rule.and_then(|h| h.rule.as_ref()).is_some_and(|actual| actual.answers_to(rule));
                 }
-                let actual = Found::Flow { verdict: trace.verdict, decided };
+                let actual = Found::Flow { verdict: trace.verdict, decided: decided.map(Box::new) };
                 ExpectationOutcome { description, passed, expected, actual, trace: Some(trace) }
             }
             Expectation::Reply { connection, verdict } => {
@@ -363,17 +357,10 @@ impl Simulator {
     }
 }
 
-/// Whether an actual Azure rule name (`securityRules/x`) matches what a scenario expects
-/// (`securityRules/x`, `defaultSecurityRules/x` or bare `x`), without regard to case: Azure's names
-/// are case-insensitive, and Microsoft's articles write `DenyAllInbound` for the API's
-/// `DenyAllInBound`.
-fn rule_name_matches(actual: &str, expected: &str) -> bool {
-    same_name(actual, expected) || actual.rsplit('/').next().is_some_and(|bare| same_name(bare, expected))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nsg::RuleRef;
     use crate::sim::testing::{outcomes, play};
 
     #[test]
@@ -398,7 +385,10 @@ mod tests {
         assert_eq!((got[3].0, got[3].1.as_str()), (false, "Deny"));
         assert_eq!(
             decided(&got[3].2),
-            (Access::Allow, Some(("nsg-a".into(), Some("securityRules/allow-ssh".into()), HopKind::Nsg)))
+            (
+                Access::Allow,
+                Some(("nsg-a".into(), Some(RuleRef::Security { name: "allow-ssh".into() }), HopKind::Nsg))
+            )
         );
         assert_eq!(got[3].2.to_string(), "Allow by NSG 'nsg-a' rule securityRules/allow-ssh");
         // No NSG decided (no route from the Internet to a VM without a public IP): an expectation
@@ -411,7 +401,7 @@ mod tests {
         assert_eq!((got[5].0, got[5].1.as_str()), (true, "Allow by NSG 'nsg-a'"));
         assert_eq!(
             decided(&got[5].2).1,
-            Some(("nsg-a".into(), Some("defaultSecurityRules/AllowVnetOutBound".into()), HopKind::Nsg))
+            Some(("nsg-a".into(), Some(RuleRef::Default { name: "AllowVnetOutBound".into() }), HopKind::Nsg))
         );
         assert_eq!(report.tally(), (3, 3));
     }

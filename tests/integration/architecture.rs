@@ -518,6 +518,12 @@ fn no_code_outside_report_decides_by_a_messages_words() {
         "unterminated string literal",
         "; valid:",
         "parameters('",
+        // A hop's and a chain decider's rule was once Azure's spelling that diff, the scenario's
+        // origins, lint and JIT drift cut apart again (`strip_prefix("securityRules/")`); it is
+        // a `RuleRef` now, asked `user_rule_name()`.
+        "securityRules/",
+        "ruleCollections/",
+        "(no NSG)",
     ];
     let mut wrong = Vec::new();
     for source in sources().iter().filter(|s| s.module.as_deref() != Some("report")) {

@@ -65,7 +65,7 @@ fn verdicts(s: &Scenario, outside: &[&str]) -> Vec<(String, Access, Option<Strin
                         via: None,
                     };
                     let trace = sim.evaluate(&req);
-                    let rule = trace.deciding_hop().and_then(|h| h.rule.clone());
+                    let rule = trace.deciding_hop().and_then(|h| h.rule_name());
                     out.push((format!("{sname} -> {dname} {protocol} {port}"), trace.verdict, rule));
                 }
             }

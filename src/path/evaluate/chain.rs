@@ -5,7 +5,7 @@ use crate::model::{NicId, SubnetId};
 use crate::net::Flow;
 use crate::nsg::{Access, CompiledNsg, Direction};
 
-use super::super::{Hop, HopKind, Level};
+use super::super::{Hop, HopDetail, HopKind, Level};
 use super::{Walk, hop};
 
 impl Walk<'_> {
@@ -68,10 +68,7 @@ impl Walk<'_> {
                     HopKind::NoNsg,
                     where_.clone(),
                     Access::Allow,
-                    format!(
-                        "{where_} has no NSG: {} traffic passes this level",
-                        direction.to_string().to_lowercase()
-                    ),
+                    HopDetail::NoNsg { place: where_, direction },
                 )
             });
             return true;
@@ -89,10 +86,6 @@ impl Walk<'_> {
         };
         let hit = compiled.evaluate(flow);
         let access = hit.rule.access;
-        let verb = match access {
-            Access::Allow => "allows",
-            Access::Deny => "denies",
-        };
         let note = match access {
             Access::Deny => self.peering_tag_note(flow, subnet, direction),
             Access::Allow => String::new(),
@@ -102,14 +95,18 @@ impl Walk<'_> {
             resource: name.clone(),
             level: Some(level),
             direction: Some(direction),
-            rule: Some(hit.rule.azure_name()),
+            rule: Some(hit.rule.rule_ref()),
             priority: Some(hit.rule.priority.0),
             access,
-            detail: format!(
-                "NSG '{name}' on {where_} ({direction}): {} {verb} (priority {}){note}",
-                hit.rule.azure_name(),
-                hit.rule.priority
-            ),
+            detail: HopDetail::Nsg {
+                nsg: name,
+                place: where_,
+                direction,
+                rule: hit.rule.rule_ref(),
+                priority: hit.rule.priority.0,
+                access,
+                peering_note: note,
+            },
         });
         access == Access::Allow
     }

@@ -11,7 +11,7 @@ use crate::nsg::{Access, Direction};
 use super::outbound::{NoOutbound, OutboundSource, SnatBy, nat_gateway_source, outbound_source};
 use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
-use super::{Hop, HopKind, PolicyCache, Trace};
+use super::{Hop, HopDetail, HopKind, PolicyCache, Trace};
 
 mod chain;
 mod resolve;
@@ -159,7 +159,7 @@ pub(in crate::path) fn hop(
     kind: HopKind,
     resource: impl Into<String>,
     access: Access,
-    detail: impl Into<String>,
+    detail: impl Into<HopDetail>,
 ) -> Hop {
     Hop {
         kind,
@@ -179,7 +179,7 @@ impl Walk<'_> {
         kind: HopKind,
         resource: impl Into<String>,
         access: Access,
-        detail: impl Into<String>,
+        detail: impl Into<HopDetail>,
     ) -> bool {
         self.hops.push(hop(kind, resource, access, detail));
         access == Access::Allow
@@ -189,7 +189,7 @@ impl Walk<'_> {
         &mut self,
         kind: HopKind,
         resource: impl Into<String>,
-        detail: impl Into<String>,
+        detail: impl Into<HopDetail>,
     ) -> bool {
         self.push(kind, resource, Access::Deny, detail)
     }
@@ -649,29 +649,20 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::PublicIp,
                 &pip.name,
-                format!("public IP '{}' ({}) is not associated with anything", pip.name, pip.address),
+                HopDetail::PublicIpUnassociated { name: pip.name.clone(), address: pip.address },
             );
         };
-        let config = match t.secondary_config_at(nic, private) {
-            Some(name) => format!(" (IP configuration '{name}' of nic '{}')", t.nic(nic).name),
-            None => String::new(),
-        };
+        let config =
+            t.secondary_config_at(nic, private).map(|name| (name.to_string(), t.nic(nic).name.clone()));
         self.push(
             HopKind::PublicIp,
             &pip.name,
             Access::Allow,
-            format!(
-                "{} ({:?} SKU) translates to {private}{config}; inbound NSGs see the private address",
-                pip.address, pip.sku
-            ),
+            HopDetail::PublicIpTranslates { address: pip.address, sku: pip.sku, private, config },
         );
         let n = t.nic(nic);
         if pip.sku == PublicIpSku::Standard && n.nsg.is_none() && t.subnet(n.subnet).nsg.is_none() {
-            return self.deny(
-                HopKind::PublicIp,
-                &pip.name,
-                "a Standard public IP is closed to inbound traffic unless an NSG allows it, and neither the subnet nor the NIC has an NSG",
-            );
+            return self.deny(HopKind::PublicIp, &pip.name, HopDetail::PublicIpClosed);
         }
         if let Some(denied) = self.asymmetric_reply(&flow, nic) {
             return denied;

@@ -234,8 +234,8 @@ mod tests {
     use crate::path::Trace;
     use crate::path::testing::{ip, net, nsg, rule, run, tcp, tcp_firewall, vm};
 
-    fn last_detail(trace: &Trace) -> &str {
-        trace.hops.last().map_or("", |h| h.detail.as_str())
+    fn last_detail(trace: &Trace) -> String {
+        trace.hops.last().map_or_else(String::new, |h| h.detail.to_string())
     }
 
     /// The NSG names met on the path.
@@ -284,7 +284,10 @@ mod tests {
         let trace = run(&t, tcp(Source::Nic(a1), Destination::Address(ip("10.0.1.5")), 22));
         assert_eq!(trace.verdict, Access::Deny, "{trace:#?}");
         assert_eq!(nsgs(&trace), ["a-nsg", "a-nsg"], "a2's subnet NSG decides, never b-nsg: {trace:#?}");
-        assert_eq!(trace.deciding_hop().and_then(|h| h.rule.as_deref()), Some("securityRules/deny-ssh-in"));
+        assert_eq!(
+            trace.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
+            Some("securityRules/deny-ssh-in")
+        );
     }
 
     #[test]
@@ -374,7 +377,7 @@ mod tests {
         t.nsg_mut(a_nsg).rules.push(from_asg);
         let trace = run(&t, tcp(Source::Nic(a2), Destination::Nic(a1), 22));
         assert_eq!(
-            trace.deciding_hop().and_then(|h| h.rule.as_deref()),
+            trace.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
             Some("securityRules/deny-ssh-in"),
             "{trace:#?}"
         );
@@ -403,7 +406,10 @@ mod tests {
         t.set_subnet_route_table(t.nic(a1).subnet, rt).expect("associate");
         let trace = run(&t, tcp(Source::Nic(a1), Destination::Address(ip("10.0.1.5")), 22));
         assert!(trace.hops.iter().any(|h| h.kind == HopKind::Firewall && h.resource == "fw"), "{trace:#?}");
-        assert_eq!(trace.deciding_hop().and_then(|h| h.rule.as_deref()), Some("securityRules/deny-ssh-in"));
+        assert_eq!(
+            trace.deciding_hop().and_then(|h| h.rule_name()).as_deref(),
+            Some("securityRules/deny-ssh-in")
+        );
         assert!(!nsgs(&trace).contains(&"b-nsg"), "{trace:#?}");
     }
 

@@ -3,7 +3,7 @@
 
 use crate::model::{SubnetId, VnetId};
 use crate::net::Flow;
-use crate::nsg::Access;
+use crate::nsg::{Access, RuleRef};
 
 use super::super::outbound::{
     NoOutbound, nat_gateway_detail, nat_gateway_refusal, no_snat_reason, protocol_name, snat_detail,
@@ -147,7 +147,7 @@ impl Walk<'_> {
                         let (rule, detail) = snat_detail(t, nic, lb, by, frontend, flow.protocol);
                         let name = t.load_balancer(lb).name.clone();
                         snat_hop = Some(Hop {
-                            rule: Some(rule),
+                            rule: Some(RuleRef::LoadBalancer { name: rule }),
                             ..hop(HopKind::LoadBalancer, &name, Access::Allow, detail)
                         });
                         let address = t.frontend_address(lb, frontend);

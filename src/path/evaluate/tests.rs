@@ -8,7 +8,7 @@ use crate::path::testing::{ip, net, nsg, prefix, rule, run, tag, tcp, tcp_firewa
 
 /// The rule names of the NSG hops, in order.
 fn rules(trace: &Trace) -> Vec<String> {
-    trace.hops.iter().filter_map(|h| h.rule.clone()).collect()
+    trace.hops.iter().filter_map(Hop::rule_name).collect()
 }
 
 #[test]
@@ -84,11 +84,11 @@ fn a_vm_without_a_public_ip_reaches_public_addresses_through_default_outbound_ac
     let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
     assert_eq!(trace.verdict, Access::Deny);
     assert_eq!(
-        trace.deciding_hop().and_then(|h| h.rule.clone()).as_deref(),
+        trace.deciding_hop().and_then(Hop::rule_name).as_deref(),
         Some("defaultSecurityRules/DenyAllInBound")
     );
     let route = trace.hops.iter().find(|h| h.kind == HopKind::Route).expect("a route hop");
-    assert!(route.detail.contains("default outbound access"), "{}", route.detail);
+    assert!(route.detail.to_string().contains("default outbound access"), "{}", route.detail);
     // An Internet rule admits it, with the stand-in address as the source.
     let internet_ssh = rule(
         "ssh-from-internet",
@@ -102,14 +102,14 @@ fn a_vm_without_a_public_ip_reaches_public_addresses_through_default_outbound_ac
     t.nsg_mut(id).rules.push(internet_ssh);
     let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
     assert_eq!(trace.verdict, Access::Allow);
-    assert!(trace.hops.iter().any(|h| h.detail.contains(&DEFAULT_OUTBOUND_ADDRESS.to_string())));
+    assert!(trace.hops.iter().any(|h| h.detail.to_string().contains(&DEFAULT_OUTBOUND_ADDRESS.to_string())));
     // A private subnet has no default outbound access: the flow ends at the route hop.
     t.set_subnet_default_outbound_access(s, false);
     let trace = run(&t, tcp(Source::Nic(a), Destination::PublicIp(b_pip), 22));
     assert_eq!(trace.verdict, Access::Deny);
     let last = trace.hops.last().expect("a hop");
     assert_eq!(last.kind, HopKind::Route);
-    assert!(last.detail.contains("private"), "{}", last.detail);
+    assert!(last.detail.to_string().contains("private"), "{}", last.detail);
     // A VM with its own public IP is not affected by the subnet's setting.
     let trace = run(&t, tcp(Source::Nic(b), Destination::Address(ip("8.8.8.8")), 443));
     assert_eq!(trace.verdict, Access::Allow);
@@ -147,7 +147,11 @@ fn peering_is_not_transitive() {
     assert_eq!(trace.verdict, Access::Deny);
     let last = trace.hops.last().expect("a hop");
     assert_eq!(last.kind, HopKind::Route);
-    assert!(last.detail.contains("not peered") && last.detail.contains("hub"), "{}", last.detail);
+    assert!(
+        last.detail.to_string().contains("not peered") && last.detail.to_string().contains("hub"),
+        "{}",
+        last.detail
+    );
 }
 
 /// hub (10.0.0.0/16: VM h at 10.0.1.4, a Bastion with public IP 20.0.0.9) peered with spoke
@@ -182,9 +186,19 @@ fn a_side_without_virtual_network_access_loses_the_peer_from_its_virtual_network
     let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
     assert_eq!(out.verdict, Access::Deny);
     let deny = out.deciding_hop().expect("a deciding hop");
-    assert_eq!(deny.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{out:#?}");
+    assert_eq!(deny.rule_name().as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{out:#?}");
+    // The facts are in the hop's detail as data, not only in its sentence.
     assert!(
-        deny.detail.contains(
+        matches!(
+            &deny.detail,
+            HopDetail::Nsg { rule: crate::nsg::RuleRef::Default { name }, access: Access::Deny, direction: Outbound, peering_note, .. }
+                if name == "DenyAllOutBound" && !peering_note.is_empty()
+        ),
+        "{:?}",
+        deny.detail
+    );
+    assert!(
+        deny.detail.to_string().contains(
             "the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on hub's side)"
         ),
         "{}",
@@ -198,7 +212,11 @@ fn a_side_without_virtual_network_access_loses_the_peer_from_its_virtual_network
         rules(&back),
         ["defaultSecurityRules/AllowVnetOutBound", "defaultSecurityRules/DenyAllInBound"]
     );
-    assert!(back.hops.last().is_some_and(|h| h.detail.contains("is not in this NSG's VirtualNetwork tag")));
+    assert!(
+        back.hops
+            .last()
+            .is_some_and(|h| h.detail.to_string().contains("is not in this NSG's VirtualNetwork tag"))
+    );
     // A rule naming the spoke's prefix lets it through: the peering itself is open.
     let by_prefix =
         rule("to-spoke", 100, Outbound, Access::Allow, Tcp, (AddressSpec::Any, prefix("10.1.0.0/16")), "22");
@@ -212,7 +230,7 @@ fn a_side_without_virtual_network_access_loses_the_peer_from_its_virtual_network
     t.set_peering_access(hub, spoke, true).expect("hub's side");
     let out = run(&t, tcp(Source::Nic(h), Destination::Nic(s), 22));
     assert_eq!(out.verdict, Access::Allow);
-    assert!(out.hops.iter().all(|h| !h.detail.contains("VirtualNetwork tag")));
+    assert!(out.hops.iter().all(|h| !h.detail.to_string().contains("VirtualNetwork tag")));
 }
 
 /// Option `peering_access_blocks_all_traffic` (the older documentation: "traffic doesn't flow
@@ -231,13 +249,17 @@ fn the_legacy_option_stops_all_traffic_over_a_peering_without_access() {
         assert_eq!(out.verdict, Access::Deny, "{out:#?}");
         let last = out.hops.last().expect("a hop");
         assert_eq!(last.kind, HopKind::Route);
-        assert!(last.detail.contains("blocks virtual network access (allowVirtualNetworkAccess false on hub's side) and carries no traffic either way"), "{}", last.detail);
-        assert!(last.detail.contains("option peering_access_blocks_all_traffic"), "{}", last.detail);
+        assert!(last.detail.to_string().contains("blocks virtual network access (allowVirtualNetworkAccess false on hub's side) and carries no traffic either way"), "{}", last.detail);
+        assert!(
+            last.detail.to_string().contains("option peering_access_blocks_all_traffic"),
+            "{}",
+            last.detail
+        );
     }
     // Addressed by a raw private address the route still selects the peering, which drops it.
     let out = run(&t, tcp(Source::Nic(h), Destination::Address(ip("10.1.1.9")), 22));
     assert_eq!(out.verdict, Access::Deny);
-    assert!(out.hops.last().is_some_and(|h| h.detail.contains("VNetPeering to 'spoke'")));
+    assert!(out.hops.last().is_some_and(|h| h.detail.to_string().contains("VNetPeering to 'spoke'")));
 }
 
 /// Bastion reaches VMs in peered VNets over the peering. By default the session is traffic
@@ -258,7 +280,7 @@ fn bastion_sessions_over_a_peering_without_access() {
     let last = out.hops.last().expect("a hop");
     assert_eq!(last.kind, HopKind::Route);
     assert_eq!(last.resource, "bastion");
-    assert!(last.detail.starts_with("Azure Bastion 'bastion' reaches VMs in peered VNets over the peering; the peering hub->spoke blocks"), "{}", last.detail);
+    assert!(last.detail.to_string().starts_with("Azure Bastion 'bastion' reaches VMs in peered VNets over the peering; the peering hub->spoke blocks"), "{}", last.detail);
 }
 
 /// Under the legacy option the gateway transit over a blocked peering carries nothing either
@@ -280,11 +302,11 @@ fn the_legacy_option_stops_gateway_transit_over_a_blocked_peering() {
     t.set_peering_access_blocks_all_traffic(true);
     let out = run(&t, tcp(office, Destination::Nic(s), 22));
     assert_eq!(out.verdict, Access::Deny);
-    assert!(out.hops[0].detail.contains("through gateway transit, over the peering; the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on spoke's side)"), "{}", out.hops[0].detail);
+    assert!(out.hops[0].detail.to_string().contains("through gateway transit, over the peering; the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on spoke's side)"), "{}", out.hops[0].detail);
     let back = run(&t, tcp(Source::Nic(s), Destination::Address(ip("192.168.10.20")), 22));
     assert_eq!(back.verdict, Access::Deny);
     assert!(
-        back.hops.last().is_some_and(|h| h.detail.contains("the peering spoke->hub blocks")),
+        back.hops.last().is_some_and(|h| h.detail.to_string().contains("the peering spoke->hub blocks")),
         "{back:#?}"
     );
 }
@@ -303,7 +325,9 @@ fn a_udr_to_the_firewall_joins_the_spokes_and_the_longest_prefix_wins() {
     ]);
     let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
     assert_eq!(trace.verdict, Access::Deny);
-    assert!(trace.hops.last().is_some_and(|h| h.detail.contains("10.2.1.0/24") && h.detail.contains("None")));
+    assert!(trace.hops.last().is_some_and(
+        |h| h.detail.to_string().contains("10.2.1.0/24") && h.detail.to_string().contains("None")
+    ));
 }
 
 #[test]
@@ -313,7 +337,7 @@ fn a_udr_beats_the_system_route_of_the_same_prefix() {
     let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
     assert_eq!(trace.verdict, Access::Deny);
     let last = trace.hops.last().expect("a hop");
-    assert!(last.detail.contains("user route 'rt/no-hub'"), "{}", last.detail);
+    assert!(last.detail.to_string().contains("user route 'rt/no-hub'"), "{}", last.detail);
     let (t, a, _) = hub_and_spokes(vec![]);
     let trace = run(&t, tcp(Source::Nic(a), Destination::Address(ip("10.0.5.5")), 443));
     assert_eq!(trace.verdict, Access::Allow, "without the UDR the peering route carries it");
@@ -331,14 +355,18 @@ fn the_legacy_option_stops_routes_to_and_from_the_firewall_over_a_blocked_peerin
     let out = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
     assert_eq!(out.verdict, Access::Deny);
     let last = out.hops.last().expect("a hop");
-    assert!(last.detail.contains("(Azure Firewall 'fw'); the peering spoke1->hub blocks"), "{}", last.detail);
+    assert!(
+        last.detail.to_string().contains("(Azure Firewall 'fw'); the peering spoke1->hub blocks"),
+        "{}",
+        last.detail
+    );
     t.set_peering_access(s1, hub, true).expect("spoke1's side");
     t.set_peering_access(hub, s2, false).expect("the hub's side to spoke2");
     let out = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 443));
     assert_eq!(out.verdict, Access::Deny);
     assert!(out.hops.iter().any(|h| h.kind == HopKind::Firewall && h.access == Access::Allow));
     let last = out.hops.last().expect("a hop");
-    assert!(last.detail.contains("the peering hub->spoke2 blocks"), "{}", last.detail);
+    assert!(last.detail.to_string().contains("the peering hub->spoke2 blocks"), "{}", last.detail);
 }
 
 #[test]
@@ -352,12 +380,12 @@ fn a_flow_the_firewall_has_no_rule_for_is_denied_at_the_firewall_hop() {
     assert_eq!(trace.verdict, Access::Deny);
     let last = trace.hops.last().expect("a hop");
     assert_eq!((last.kind, last.access), (HopKind::Firewall, Access::Deny));
-    assert!(last.detail.contains("denies by default"), "{}", last.detail);
+    assert!(last.detail.to_string().contains("denies by default"), "{}", last.detail);
     // The same flow over TCP is allowed by the rule, which the hop names.
     let trace = run(&t, tcp(Source::Nic(a), Destination::Nic(b), 53));
     assert_eq!(trace.verdict, Access::Allow, "{trace:#?}");
     let fw = trace.hops.iter().find(|h| h.kind == HopKind::Firewall).expect("a firewall hop");
-    assert_eq!(fw.rule.as_deref(), Some("classic/net/all"));
+    assert_eq!(fw.rule_name().as_deref(), Some("classic/net/all"));
 }
 
 /// hub (firewall 10.0.1.4 with public IP 20.0.0.1, DNAT 50022 -> 10.1.1.4:22) peered with a
@@ -423,7 +451,7 @@ fn dnat_translates_at_the_firewall_and_the_nsgs_see_the_firewall_as_the_source()
     let nsg_hop = kinds.iter().position(|k| *k == HopKind::Nsg).expect("an NSG hop");
     assert!(fw < nsg_hop, "DNAT happens before the NSGs: {kinds:?}");
     assert_eq!(trace.hops[fw].access, Access::Allow);
-    assert_eq!(trace.hops[fw].rule.as_deref(), Some("classic/in/ssh"));
+    assert_eq!(trace.hops[fw].rule_name().as_deref(), Some("classic/in/ssh"));
     assert_eq!(rules(&trace).last().map(String::as_str), Some("securityRules/deny-ssh"));
     // A rule for the firewall's subnet admits it, on the translated port.
     let from_firewall = rule(
@@ -467,7 +495,7 @@ fn on_premises_reaches_a_spoke_only_through_gateway_transit() {
     assert_eq!(trace.verdict, Access::Deny);
     let last = trace.hops.last().expect("a hop");
     assert_eq!(last.kind, HopKind::Route, "{trace:#?}");
-    assert!(last.detail.contains("gateway transit, which is off"), "{}", last.detail);
+    assert!(last.detail.to_string().contains("gateway transit, which is off"), "{}", last.detail);
     // With transit the on-premises space joins the spoke's VirtualNetwork tag.
     let (t, nic) = build(true);
     let trace = run(&t, tcp(Source::Address(ip("192.168.5.5")), Destination::Nic(nic), 22));
@@ -523,9 +551,13 @@ fn subnet_peering_carries_only_the_peered_subnets() {
     assert_eq!(from_db.verdict, Access::Deny);
     let hop = from_db.deciding_hop().expect("deciding hop");
     assert_eq!(hop.kind, HopKind::Route, "{from_db:#?}");
-    assert!(hop.detail.contains("10.1.1.0/24 via system (VNetPeering to 'spoke')"), "{}", hop.detail);
     assert!(
-        hop.detail.contains("the sender's subnet 'db' of 'hub' is not in the subnet peering hub<->spoke (peerCompleteVnets false; peered subnets of 'hub': web, AzureBastionSubnet)"),
+        hop.detail.to_string().contains("10.1.1.0/24 via system (VNetPeering to 'spoke')"),
+        "{}",
+        hop.detail
+    );
+    assert!(
+        hop.detail.to_string().contains("the sender's subnet 'db' of 'hub' is not in the subnet peering hub<->spoke (peerCompleteVnets false; peered subnets of 'hub': web, AzureBastionSubnet)"),
         "{}",
         hop.detail
     );
@@ -535,9 +567,9 @@ fn subnet_peering_carries_only_the_peered_subnets() {
     let to_data = run(&t, tcp(Source::Nic(w), Destination::Nic(x), 22));
     assert_eq!(to_data.verdict, Access::Deny);
     let hop = to_data.deciding_hop().expect("deciding hop");
-    assert_eq!(hop.rule.as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{to_data:#?}");
+    assert_eq!(hop.rule_name().as_deref(), Some("defaultSecurityRules/DenyAllOutBound"), "{to_data:#?}");
     assert!(
-        hop.detail.contains("10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
+        hop.detail.to_string().contains("10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
         "{}",
         hop.detail
     );
@@ -552,7 +584,7 @@ fn subnet_peering_carries_only_the_peered_subnets() {
     let hop = to_data.deciding_hop().expect("deciding hop");
     assert_eq!(hop.kind, HopKind::Route);
     assert!(
-        hop.detail.contains("10.1.2.4 is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
+        hop.detail.to_string().contains("10.1.2.4 is in subnet 'data' of 'spoke', which is not in the subnet peering hub<->spoke (peerCompleteVnets false)"),
         "{}",
         hop.detail
     );
@@ -563,6 +595,7 @@ fn subnet_peering_carries_only_the_peered_subnets() {
             .deciding_hop()
             .expect("hop")
             .detail
+            .to_string()
             .contains("10.0.2.4 is in subnet 'db' of 'hub', which is not in the subnet peering spoke<->hub")
     );
 
@@ -578,6 +611,7 @@ fn subnet_peering_carries_only_the_peered_subnets() {
     assert_eq!(hop.kind, HopKind::Bastion);
     assert!(
         hop.detail
+            .to_string()
             .contains("the destination's subnet 'data' of 'spoke' is not in the subnet peering spoke<->hub"),
         "{}",
         hop.detail

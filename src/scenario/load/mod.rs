@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
+use crate::nsg::RuleRef;
+
 use super::endpoint::End;
 use super::locate::SourceMap;
 use super::recover::LoadErrors;
@@ -61,8 +63,7 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Where the rule `rule` of NSG `nsg` (as Azure names it, `securityRules/NAME`, or the bare
-    /// name) is defined in what the scenario was imported from, else where the NSG is: the
+    /// Where the rule `rule` of NSG `nsg` (a user rule; any other kind has no place) is defined in what the scenario was imported from, else where the NSG is: the
     /// part's entry in the scenario's `origins` map, which every import writes, as
     /// `FILE:LINE:COLUMN PATH` (an ARM template's
     /// `azuredeploy.json:123:9 resources[2].properties.securityRules[0]`, a copy loop's iteration
@@ -70,8 +71,8 @@ impl Scenario {
     /// (`plan.json:192:13 module.hub.azurerm_network_security_group.web`, see
     /// [`super::Place::defined_at`]). An older scenario's `origin` field is read into the same
     /// places by the loader.
-    pub fn origin_of(&self, nsg: &str, rule: Option<&str>) -> Option<String> {
-        let rule = rule.map(|r| r.strip_prefix("securityRules/").unwrap_or(r));
+    pub fn origin_of(&self, nsg: &str, rule: Option<&RuleRef>) -> Option<String> {
+        let rule = rule.and_then(RuleRef::user_rule_name);
         let mapped = |part: super::Part<'_>| self.places.imported(&part).map(super::Place::defined_at);
         rule.and_then(|r| mapped(super::Part::Rule { nsg, rule: r }))
             .or_else(|| mapped(super::Part::Nsg(nsg)))

@@ -1,0 +1,395 @@
+//! What a hop says, as data: the facts of each kind of step (the NSG and rule that decided, the
+//! place without an NSG, the security admin rule, the firewall rule), rendered into the sentence
+//! people read by one `Display`.
+//!
+//! Hops used to carry that sentence only, so code that wanted a fact (which rule, which address)
+//! had to find it in the words again (issue 23). The kinds of hop converted so far are variants
+//! with fields; the others still arrive as [`HopDetail::Text`], a sentence written where the hop
+//! is made, to be converted one kind at a time. Every variant prints exactly what the sentence
+//! said before, byte for byte.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::model::{AdminAction, PublicIpSku};
+use crate::net::{Flow, IpProtocol};
+use crate::nsg::{Access, Direction, RuleRef};
+
+use super::Snat;
+
+/// What one hop says about the flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HopDetail {
+    /// An NSG decided: `NSG 'web' on subnet 'vnet/web' (Inbound): securityRules/ssh allows
+    /// (priority 100)`.
+    Nsg {
+        /// The NSG.
+        nsg: String,
+        /// Where it is associated, as the trace names it (`subnet 'vnet/web'`, `nic 'web-nic'`).
+        place: String,
+        /// The direction evaluated.
+        direction: Direction,
+        /// The deciding rule.
+        rule: RuleRef,
+        /// The deciding rule's priority.
+        priority: u16,
+        /// What it did.
+        access: Access,
+        /// For a deny: why a peered VNet missed the `VirtualNetwork` rules, a clause beginning
+        /// with `; `; empty otherwise.
+        peering_note: String,
+    },
+    /// No NSG at a level: `subnet 'vnet/web' has no NSG: inbound traffic passes this level`.
+    NoNsg {
+        /// The level without an NSG, as the trace names it.
+        place: String,
+        /// The direction of the traffic.
+        direction: Direction,
+    },
+    /// No security admin rule of the VNet's deployed Virtual Network Manager configurations
+    /// matched: the NSGs decide.
+    AdminNoMatch {
+        /// The VNet.
+        vnet: String,
+        /// The direction of the traffic.
+        direction: Direction,
+        /// How many admin rules were checked.
+        checked: usize,
+    },
+    /// A security admin rule matched.
+    AdminRule {
+        /// `configuration/collection/rule`.
+        path: String,
+        /// The rule's priority.
+        priority: u16,
+        /// Its network manager.
+        network_manager: String,
+        /// The VNet it applies to.
+        vnet: String,
+        /// The network groups through which it applies.
+        groups: Vec<String>,
+        /// What it does.
+        action: AdminAction,
+    },
+    /// An Azure Firewall network or application rule allowed or denied the flow.
+    FirewallRule {
+        /// The firewall.
+        firewall: String,
+        /// The rule.
+        rule: RuleRef,
+        /// Allow or deny.
+        access: Access,
+        /// The flow as the firewall saw it.
+        flow: Flow,
+        /// For an allowed flow the firewall forwards: what it did to the source.
+        snat: Option<Snat>,
+    },
+    /// No network or application rule of the firewall matched: its default deny.
+    FirewallDefaultDeny {
+        /// The firewall.
+        firewall: String,
+        /// The flow.
+        flow: Flow,
+    },
+    /// Traffic to the firewall's public IP that no DNAT rule translates.
+    FirewallNoDnat {
+        /// The firewall.
+        firewall: String,
+        /// The flow.
+        flow: Flow,
+    },
+    /// A DNAT rule translated the traffic to the firewall's public IP.
+    FirewallDnat {
+        /// The firewall.
+        firewall: String,
+        /// The DNAT rule.
+        rule: RuleRef,
+        /// The address and port the traffic was sent to.
+        original: (IpAddr, u16),
+        /// The private address and port it goes on to.
+        translated: (IpAddr, u16),
+        /// The source the VM sees: the firewall's private address.
+        source: IpAddr,
+        /// Whether JIT wrote the rule for a grant.
+        written_by_jit: bool,
+    },
+    /// Under the legacy DNAT behaviour, a network deny rule overrode the implicit DNAT allow.
+    FirewallLegacyDeny {
+        /// The firewall.
+        firewall: String,
+        /// The network rule.
+        rule: RuleRef,
+    },
+    /// Allowed traffic the firewall cannot send on: it may not SNAT to the Internet.
+    FirewallStranded {
+        /// The firewall.
+        firewall: String,
+        /// What its SNAT settings do to the flow ([`Snat::Stranded`]).
+        snat: Snat,
+    },
+    /// A public IP associated with nothing.
+    PublicIpUnassociated {
+        /// The public IP's name.
+        name: String,
+        /// Its address.
+        address: IpAddr,
+    },
+    /// A public IP translated inbound traffic to a NIC's private address.
+    PublicIpTranslates {
+        /// The public address.
+        address: IpAddr,
+        /// Its SKU.
+        sku: PublicIpSku,
+        /// The private address it translates to.
+        private: IpAddr,
+        /// For a secondary IP configuration: its name and its NIC's.
+        config: Option<(String, String)>,
+    },
+    /// A Standard public IP whose NIC has no NSG at either level: closed to inbound traffic.
+    PublicIpClosed,
+    /// Traffic to a Bastion host's public IP that is not TCP 443.
+    BastionOnly443 {
+        /// The Bastion host.
+        bastion: String,
+    },
+    /// A user connected to the Bastion host's portal.
+    BastionConnects {
+        /// The Bastion host.
+        bastion: String,
+        /// The user's address.
+        from: IpAddr,
+    },
+    /// A Bastion host without a public IP: nobody can connect to it.
+    BastionNoPublicIp {
+        /// The Bastion host.
+        bastion: String,
+    },
+    /// A Bastion session asked for a protocol or port Bastion does not open.
+    BastionNotRdpOrSsh {
+        /// The protocol asked for.
+        protocol: IpProtocol,
+        /// The port asked for.
+        port: u16,
+    },
+    /// The target VM's VNet is peered with the Bastion host's, but the subnet peering leaves out
+    /// one of the subnets.
+    BastionOutsideSubnetPeering {
+        /// The Bastion host.
+        bastion: String,
+        /// Which subnet the subnet peering leaves out, a clause.
+        why: String,
+    },
+    /// The target VM's VNet is neither the Bastion host's nor peered with it.
+    BastionOutOfReach {
+        /// The Bastion host.
+        bastion: String,
+        /// The Bastion host's VNet.
+        vnet: String,
+        /// The target's VNet.
+        target_vnet: String,
+    },
+    /// The Bastion host opened the session to the VM.
+    BastionSession {
+        /// The Bastion host.
+        bastion: String,
+        /// Its private address in AzureBastionSubnet, the session's source.
+        from: IpAddr,
+        /// The VM's address and port.
+        to: (IpAddr, u16),
+    },
+    /// A sentence written where the hop was made: the kinds of hop not converted to data yet.
+    Text(String),
+}
+
+impl From<String> for HopDetail {
+    fn from(text: String) -> Self {
+        HopDetail::Text(text)
+    }
+}
+
+impl From<&str> for HopDetail {
+    fn from(text: &str) -> Self {
+        HopDetail::Text(text.to_string())
+    }
+}
+
+impl fmt::Display for HopDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HopDetail::Nsg { nsg, place, direction, rule, priority, access, peering_note } => {
+                let verb = match access {
+                    Access::Allow => "allows",
+                    Access::Deny => "denies",
+                };
+                write!(
+                    f,
+                    "NSG '{nsg}' on {place} ({direction}): {rule} {verb} (priority {priority}){peering_note}"
+                )
+            }
+            HopDetail::NoNsg { place, direction } => {
+                write!(
+                    f,
+                    "{place} has no NSG: {} traffic passes this level",
+                    direction.to_string().to_lowercase()
+                )
+            }
+            HopDetail::AdminNoMatch { vnet, direction, checked } => {
+                let way = direction.to_string().to_lowercase();
+                write!(
+                    f,
+                    "no security admin rule of the deployed Virtual Network Manager configurations applying to vnet '{vnet}' matches this {way} flow ({checked} {way} rule(s) checked): the NSGs decide"
+                )
+            }
+            HopDetail::AdminRule { path, priority, network_manager, vnet, groups, action } => {
+                let what = match action {
+                    AdminAction::Allow => {
+                        "Allow: the traffic goes on to the NSGs, which still decide (\"When the traffic is allowed by a security admin rule, it will be further evaluated by NSG rules\")"
+                    }
+                    AdminAction::AlwaysAllow => {
+                        "AlwaysAllow: delivered without evaluating the NSGs of this direction (\"the traffic won't hit NSGs, and instead deliver directly to VMs\")"
+                    }
+                    AdminAction::Deny => {
+                        "Deny: stopped before the NSGs, whose rules are not evaluated, the allow rules Defender's JIT writes into them included (\"When Deny is used, evaluation and therefore traffic is stopped without being delivered to the destination\")"
+                    }
+                };
+                let groups = groups.iter().map(|g| format!("'{g}'")).collect::<Vec<_>>().join(", ");
+                write!(
+                    f,
+                    "security admin rule '{path}' (priority {priority}) of network manager '{network_manager}', applied to vnet '{vnet}' through network group(s) {groups}: {what}"
+                )
+            }
+            HopDetail::FirewallRule { firewall, rule, access, flow, snat } => {
+                let verb = match access {
+                    Access::Allow => "allows",
+                    Access::Deny => "denies",
+                };
+                write!(f, "Azure Firewall '{firewall}': rule {rule} {verb} {flow}")?;
+                match snat {
+                    Some(snat) => write!(f, "; {snat}"),
+                    None => Ok(()),
+                }
+            }
+            HopDetail::FirewallDefaultDeny { firewall, flow } => write!(
+                f,
+                "Azure Firewall '{firewall}': no network or application rule matches {flow}; the firewall denies by default"
+            ),
+            HopDetail::FirewallNoDnat { firewall, flow } => {
+                write!(f, "Azure Firewall '{firewall}': no DNAT rule for {flow}; the firewall denies by default")
+            }
+            HopDetail::FirewallDnat { firewall, rule, original, translated, source, written_by_jit } => {
+                write!(
+                    f,
+                    "Azure Firewall '{firewall}': DNAT rule {rule} translates {}:{} to {}:{}; the source becomes {source} (AzureFirewallSubnet)",
+                    original.0, original.1, translated.0, translated.1
+                )?;
+                if *written_by_jit {
+                    f.write_str(". This is a JIT rule: the VM's NSGs see the firewall's address, so a JIT NSG rule for the requester's IP does not match (reported by users, azure-docs#46777)")?;
+                }
+                Ok(())
+            }
+            HopDetail::FirewallLegacyDeny { firewall, rule } => write!(
+                f,
+                "Azure Firewall '{firewall}': network rule {rule} overrides the implicit DNAT allow (option firewall_dnat_legacy_network_rules, older documentation)"
+            ),
+            HopDetail::FirewallStranded { firewall, snat } => write!(
+                f,
+                "Azure Firewall '{firewall}': {snat} (Microsoft: \"With this configuration, Azure Firewall can't route traffic directly to the Internet\")"
+            ),
+            HopDetail::PublicIpUnassociated { name, address } => {
+                write!(f, "public IP '{name}' ({address}) is not associated with anything")
+            }
+            HopDetail::PublicIpTranslates { address, sku, private, config } => {
+                write!(f, "{address} ({sku:?} SKU) translates to {private}")?;
+                if let Some((config, nic)) = config {
+                    write!(f, " (IP configuration '{config}' of nic '{nic}')")?;
+                }
+                f.write_str("; inbound NSGs see the private address")
+            }
+            HopDetail::PublicIpClosed => f.write_str(
+                "a Standard public IP is closed to inbound traffic unless an NSG allows it, and neither the subnet nor the NIC has an NSG",
+            ),
+            HopDetail::BastionOnly443 { bastion } => {
+                write!(f, "Azure Bastion '{bastion}' accepts connections on TCP 443 only")
+            }
+            HopDetail::BastionConnects { bastion, from } => {
+                write!(f, "{from} connects to Azure Bastion '{bastion}' on 443")
+            }
+            HopDetail::BastionNoPublicIp { bastion } => write!(f, "Azure Bastion '{bastion}' has no public IP"),
+            HopDetail::BastionNotRdpOrSsh { protocol, port } => write!(
+                f,
+                "Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {protocol} port {port} is not one (custom ports need the Standard SKU, not modelled)"
+            ),
+            HopDetail::BastionOutsideSubnetPeering { bastion, why } => write!(
+                f,
+                "Azure Bastion '{bastion}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+            ),
+            HopDetail::BastionOutOfReach { bastion, vnet, target_vnet } => write!(
+                f,
+                "Azure Bastion '{bastion}' reaches VMs in vnet '{vnet}' and peered VNets; vnet '{target_vnet}' is neither"
+            ),
+            HopDetail::BastionSession { bastion, from, to } => write!(
+                f,
+                "Azure Bastion '{bastion}' opens the session from {from} (AzureBastionSubnet) to {}:{}",
+                to.0, to.1
+            ),
+            HopDetail::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::IpProtocol;
+
+    #[test]
+    fn each_kind_of_hop_prints_the_sentence_it_always_printed() {
+        let nsg = HopDetail::Nsg {
+            nsg: "web-nsg".into(),
+            place: "subnet 'prod/web'".into(),
+            direction: Direction::Inbound,
+            rule: RuleRef::Security { name: "ssh".into() },
+            priority: 100,
+            access: Access::Allow,
+            peering_note: String::new(),
+        };
+        assert_eq!(
+            nsg.to_string(),
+            "NSG 'web-nsg' on subnet 'prod/web' (Inbound): securityRules/ssh allows (priority 100)"
+        );
+        let none = HopDetail::NoNsg { place: "nic 'web-nic'".into(), direction: Direction::Outbound };
+        assert_eq!(none.to_string(), "nic 'web-nic' has no NSG: outbound traffic passes this level");
+        let unmatched =
+            HopDetail::AdminNoMatch { vnet: "hub".into(), direction: Direction::Inbound, checked: 2 };
+        assert_eq!(
+            unmatched.to_string(),
+            "no security admin rule of the deployed Virtual Network Manager configurations applying to vnet 'hub' matches this inbound flow (2 inbound rule(s) checked): the NSGs decide"
+        );
+        let admin = HopDetail::AdminRule {
+            path: "cfg/high-risk/deny-rdp".into(),
+            priority: 10,
+            network_manager: "avnm".into(),
+            vnet: "hub".into(),
+            groups: vec!["all".into(), "prod".into()],
+            action: AdminAction::Deny,
+        };
+        assert!(
+            admin.to_string().starts_with(
+                "security admin rule 'cfg/high-risk/deny-rdp' (priority 10) of network manager 'avnm', applied to vnet 'hub' through network group(s) 'all', 'prod': Deny: stopped before the NSGs"
+            ),
+            "{admin}"
+        );
+        let flow = Flow::new(
+            IpProtocol::TCP,
+            "10.0.0.4".parse().expect("ip"),
+            50000,
+            "10.1.0.4".parse().expect("ip"),
+            22,
+        );
+        let rule = RuleRef::Firewall { group: "g".into(), collection: "c".into(), rule: "ssh".into() };
+        let fw =
+            HopDetail::FirewallRule { firewall: "fw".into(), rule, access: Access::Deny, flow, snat: None };
+        assert_eq!(fw.to_string(), format!("Azure Firewall 'fw': rule g/c/ssh denies {flow}"));
+        assert_eq!(HopDetail::from("as written").to_string(), "as written");
+    }
+}

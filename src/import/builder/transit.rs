@@ -652,6 +652,32 @@ pub(super) fn peering_line(p: &PeeringRec) -> String {
 }
 
 /// Gateway transit: a hub with a VPN gateway to one on-premises site, and a spoke.
+/// Something left out that changes traffic, recorded as a caveat (a warning; under `--strict` an
+/// error) once the loop that found it no longer borrows the inventory.
+struct Gap {
+    kind: CaveatKindSpec,
+    src: Src,
+    /// The resource, as `Microsoft.Network/…/name`.
+    resource: String,
+    reason: String,
+    /// The scenario names it concerns (empty: everything).
+    affects: Vec<String>,
+}
+
+impl Gap {
+    /// A gateway connection `name` left out for `reason`: the on-premises spaces behind it are
+    /// unknown, which concerns every answer.
+    fn connection(kind: CaveatKindSpec, src: &Src, name: &str, reason: String) -> Gap {
+        Gap {
+            kind,
+            src: src.clone(),
+            resource: format!("Microsoft.Network/connections/{name}"),
+            reason,
+            affects: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1195,31 +1221,5 @@ mod tests {
             "{}",
             peering_warnings(&i)
         );
-    }
-}
-
-/// Something left out that changes traffic, recorded as a caveat (a warning; under `--strict` an
-/// error) once the loop that found it no longer borrows the inventory.
-struct Gap {
-    kind: CaveatKindSpec,
-    src: Src,
-    /// The resource, as `Microsoft.Network/…/name`.
-    resource: String,
-    reason: String,
-    /// The scenario names it concerns (empty: everything).
-    affects: Vec<String>,
-}
-
-impl Gap {
-    /// A gateway connection `name` left out for `reason`: the on-premises spaces behind it are
-    /// unknown, which concerns every answer.
-    fn connection(kind: CaveatKindSpec, src: &Src, name: &str, reason: String) -> Gap {
-        Gap {
-            kind,
-            src: src.clone(),
-            resource: format!("Microsoft.Network/connections/{name}"),
-            reason,
-            affects: Vec::new(),
-        }
     }
 }

@@ -17,6 +17,7 @@ mod import_inventory;
 mod import_pipeline;
 mod jit_cli;
 mod lb_outbound;
+mod limits;
 mod live;
 mod load_balancer;
 mod matcher;

@@ -567,3 +567,22 @@ fn r21_json_of_a_text_that_is_not_json_says_what_is_valid() {
         "; valid: a JSON text (RFC 8259)",
     ]);
 }
+
+/// Found by the fuzz run of `.ci/check` the day NAT gateways were imported: a Basic public IP on a
+/// NAT gateway (its `sku` deleted, so Azure's default Basic) was refused by the scenario check
+/// with no position, because NAT gateways and prefixes had no origins. It is now told at the
+/// gateway's definition, naming the Terraform address.
+#[test]
+fn r21_a_basic_public_ip_on_a_nat_gateway_is_refused_where_the_gateway_is() {
+    let name = "fuzz-tf-nat-gateway-basic-ip.json";
+    let text = regression_text(name);
+    let (line, _) = position(&text, "\"address\": \"azurerm_nat_gateway.main\"", 0);
+    let dir = TempDir::new("nat-basic-ip");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[
+        &format!("{name}:{}:16: values.root_module.resources[4](azurerm_nat_gateway.main).values: NAT gateway 'ng-web': public IP 'pip-nat' is Basic SKU", line + 6),
+        "valid: a Standard public IP (scenario field nat_gateways[0]); nothing written",
+    ]);
+    assert!(!output.exists(), "nothing written");
+}

@@ -607,6 +607,16 @@ impl Inventory {
                 add(format!("load_balancers[{i}]"), &rec.src);
             }
         }
+        for (i, g) in scenario.nat_gateways.iter().enumerate() {
+            if let Some(rec) = self.nat_gateways.iter().find(|r| r.name == g.name) {
+                add(format!("nat_gateways[{i}]"), &rec.src);
+            }
+        }
+        for (i, q) in scenario.public_ip_prefixes.iter().enumerate() {
+            if let Some(rec) = self.public_ip_prefixes.iter().find(|r| r.name == q.name) {
+                add(format!("public_ip_prefixes[{i}]"), &rec.src);
+            }
+        }
         for (i, t) in self.route_tables.iter().enumerate() {
             add(format!("route_tables[{i}]"), &t.src);
             for (j, r) in t.routes.iter().enumerate() {

@@ -24,6 +24,8 @@ pub struct NatGatewayRec {
     pub prefixes: Vec<(ResourceRef, Src)>,
     /// The resource's index.
     pub res: usize,
+    /// Where the gateway is defined: where an error the scenario check finds in it is told.
+    pub src: Src,
 }
 
 /// A public IP prefix.
@@ -102,6 +104,7 @@ impl Inventory {
             public_ips,
             prefixes,
             res,
+            src: r.src.clone(),
         });
         Ok(())
     }

@@ -225,3 +225,25 @@ fn graph_and_topology_svg_draw_the_load_balancer_and_its_backend_edges() {
     assert!(text.contains("Azure Load Balancer lb-web (Standard)  20.30.0.10"), "no load balancer row");
     assert!(text.contains("<title>load balancer: rule http, NAT rule rdp-web-1</title>"), "no backend edge");
 }
+
+/// A frontend whose addresses come from a public IP prefix (`publicIPPrefix`) is not modelled:
+/// it is left out with its rules, and the caveat names the prefix, never "no public IP nor
+/// subnet" (which read as a broken template) and never silently.
+#[test]
+fn a_frontend_drawn_from_a_public_ip_prefix_is_a_caveat_naming_the_prefix() {
+    let dir = TempDir::new("lb-prefix");
+    let out = dir.path().join("lb.ron").display().to_string();
+    nsgsim(&["import", &data("import/lb/frontend-prefix.json"), "-o", &out]).assert_code(0).stderr_has(&[
+        "frontend-prefix.json:13:92: resources[3].properties.frontendIPConfigurations[0].properties.publicIPPrefix.id: frontend 'fe' of load balancer 'lb' takes its addresses from public IP prefix 'pfx', which nsgsim does not model for a load balancer frontend; not imported, nor its rules",
+    ]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("kind: UnmodelledResource,"), "{text}");
+    assert!(
+        text.contains(r#"resource: "Microsoft.Network/loadBalancers/lb/frontendIPConfigurations/fe","#),
+        "{text}"
+    );
+    nsgsim(&["lint", &out]).assert_code(0).stdout_has(&["caveat", "frontendIPConfigurations/fe"]);
+    nsgsim(&["import", &data("import/lb/frontend-prefix.json"), "--strict", "-o", &out])
+        .assert_code(2)
+        .stderr_has(&["--strict refuses"]);
+}

@@ -385,6 +385,18 @@ impl Inventory {
                 private_ip: None,
             }));
         }
+        if let (None, Some((r, src))) = (&f.subnet, &f.prefix) {
+            let reason = format!(
+                "frontend '{}' of load balancer '{}' takes its addresses from public IP prefix '{}', which nsgsim does not model for a load balancer frontend; not imported, nor its rules",
+                f.name,
+                l.name,
+                r.name()
+            );
+            let resource =
+                format!("Microsoft.Network/loadBalancers/{}/frontendIPConfigurations/{}", l.name, f.name);
+            self.gap(CaveatKindSpec::UnmodelledResource, resource, src, reason, members.to_vec())?;
+            return Ok(None);
+        }
         let Some((r, src)) = &f.subnet else {
             let reason = format!(
                 "frontend '{}' of load balancer '{}' has neither a public IP nor a subnet; not imported, nor its rules",

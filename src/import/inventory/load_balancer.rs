@@ -57,6 +57,8 @@ pub struct FrontendRec {
     pub public_ip: Option<(ResourceRef, Src)>,
     /// Its subnet (an internal frontend).
     pub subnet: Option<(ResourceRef, Src)>,
+    /// The public IP prefix it takes its addresses from (not modelled for a frontend).
+    pub prefix: Option<(ResourceRef, Src)>,
     /// Its private address, when given.
     pub private_ip: Option<String>,
     /// The gateway load balancer frontend it chains to, if any.
@@ -347,6 +349,7 @@ impl Inventory {
         );
         let public_ip = self.reference(fp, "publicIPAddress", &fsrc)?;
         let subnet = self.reference(fp, "subnet", &fsrc)?;
+        let prefix = self.reference(fp, "publicIPPrefix", &fsrc)?;
         let private_ip = self.string(fp, "privateIPAddress", &fsrc)?.filter(|a| !a.is_empty());
         if let Some(ip) = &private_ip
             && ip.trim().parse::<std::net::IpAddr>().is_err()
@@ -356,7 +359,7 @@ impl Inventory {
         }
         let gateway =
             fp.member("gatewayLoadBalancer").filter(|(_, n)| !n.is_null()).map(|(k, n)| fsrc.child(k, n));
-        Ok(FrontendRec { name: item_name(node), public_ip, subnet, private_ip, gateway, src: at })
+        Ok(FrontendRec { name: item_name(node), public_ip, subnet, prefix, private_ip, gateway, src: at })
     }
 
     fn lb_pool(&mut self, node: &Node, at: Src) -> Res<PoolRec> {

@@ -586,3 +586,16 @@ fn r21_a_basic_public_ip_on_a_nat_gateway_is_refused_where_the_gateway_is() {
     ]);
     assert!(!output.exists(), "nothing written");
 }
+
+/// Found by fresh fuzz seed 9422: two VMs claiming one NIC (a plan whose second VM instance lost
+/// its index) were refused without saying what is valid.
+#[test]
+fn r21_a_nic_claimed_by_two_vms_says_what_is_valid() {
+    let name = "fuzz-tf-nic-attached-twice.json";
+    let dir = TempDir::new("nic-twice");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[
+        &format!("{name}:1608:14: resource_changes[25](azurerm_linux_virtual_machine.main).change.after: cannot resolve Microsoft.Network/networkInterfaces/lbex-nic0: network interface 'lbex-nic0' is already attached to virtual machine 'lbex-vm0'; valid: a network interface attached to one virtual machine only"),
+    ]);
+}

@@ -60,7 +60,7 @@ impl Inventory {
                         src,
                         r,
                         format!(
-                            "network interface '{name}' is already attached to virtual machine '{owner}'"
+                            "network interface '{name}' is already attached to virtual machine '{owner}'; valid: a network interface attached to one virtual machine only (Azure attaches a NIC to one VM)"
                         ),
                     ));
                 }

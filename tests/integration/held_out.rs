@@ -101,3 +101,29 @@ fn the_avm_virtual_network_module_imports_with_the_parameters_it_needs() {
     // Alone it needs what Azure asks for: the module's name and an address space.
     nsgsim(&["import", &module, "-o", &out]).assert_code(2).stderr_has(&["has no address space"]);
 }
+
+/// Held-out batch 4, quickstart `fwm-docs-qs` (a fixture of the same shape): an Azure Firewall in
+/// a Virtual WAN hub is left out with a caveat, and the import summary counts it, its Firewall
+/// Policy and the policy's rule collection group among the skipped resources that can change
+/// traffic (before: "left out, see the warnings", with no warning naming the policy, and a count
+/// of 2 that left the firewall out).
+#[test]
+fn a_hub_firewall_and_its_policy_are_counted_as_able_to_change_traffic() {
+    let dir = TempDir::new("held-out-hub-firewall");
+    let out = dir.path().join("s.ron").display().to_string();
+    let file = data("import/hub-firewall.json");
+    let why = "not modelled yet; CAN change traffic: an Azure Firewall in a Virtual WAN hub filters the traffic the hub routes through it";
+    nsgsim(&["import", &file, "-o", &out]).assert_code(0).stderr_has(&[
+        "hub-firewall.json:54:5: resources[4]: Azure Firewall 'hub-fw' sits in a Virtual WAN hub, which nsgsim does not model; not imported",
+        &format!("  Microsoft.Network/azureFirewalls: 1 read, 0 imported, 1 skipped ({why})\n"),
+        &format!("  Microsoft.Network/firewallPolicies: 1 read, 0 imported, 1 skipped ({why})\n"),
+        &format!("  Microsoft.Network/firewallPolicies/ruleCollectionGroups: 1 read, 0 imported, 1 skipped ({why})\n"),
+        "  5 skipped resource(s) can or may change traffic: answers from this scenario do not account for them",
+        "imported 1 vnet(s)",
+    ]);
+    let written = std::fs::read_to_string(&out).expect("written");
+    assert!(written.contains(r#"resource: "Microsoft.Network/azureFirewalls/hub-fw","#), "{written}");
+    nsgsim(&["check", &out]).assert_code(0);
+    // --strict refuses the firewall it would leave out, at its place.
+    nsgsim(&["import", &file, "--strict", "-o", &out]).assert_code(2).stderr_has(&["hub-firewall.json:"]);
+}

@@ -19,9 +19,10 @@ use super::vms::first_free;
 use super::{PIP, Res, SUBNET, VNET};
 use crate::import::arm::key;
 use crate::import::inventory::{
-    CollectionKind, CollectionRec, FirewallRec, FwAddresses, FwRuleBody, FwRuleRec, Inventory,
+    CollectionKind, CollectionRec, FirewallRec, FwAddresses, FwRuleBody, FwRuleRec, Inventory, Outcome,
 };
 use crate::import::source::Src;
+use crate::import::summary::{Relevance, SkipReason};
 use crate::net::{PortRange, parse_prefix};
 use crate::scenario::schema::{
     AppProtocolSpec, ApplicationRuleSpec, CaveatKindSpec, CollectionSpec, DnatRuleSpec, FirewallActionSpec,
@@ -32,6 +33,11 @@ use crate::scenario::schema::{
 const POLICY: &str = "microsoft.network/firewallpolicies";
 const IP_GROUP: &str = "microsoft.network/ipgroups";
 const FIREWALL_SUBNET: &str = "AzureFirewallSubnet";
+/// How a firewall in a Virtual WAN hub (and the policy and rule collection groups only it uses)
+/// changes traffic, for the import summary: it is skipped, and it is one of the resources the
+/// summary counts as able to change traffic, like any other type not modelled yet.
+const HUB_FIREWALL: &str =
+    "an Azure Firewall in a Virtual WAN hub filters the traffic the hub routes through it";
 
 /// What a firewall's rules are converted with: its name (for messages), the address its DNAT
 /// rules listen on, and the FQDNs its application rules name.
@@ -77,6 +83,34 @@ impl Inventory {
         Ok(out)
     }
 
+    /// Marks firewall `f`, which sits in a Virtual WAN hub, as skipped for a reason that can
+    /// change traffic, with its Firewall Policy and that policy's rule collection groups: the
+    /// import summary then counts them with the other skipped resources that can change traffic
+    /// instead of "left out". A policy a firewall in a VNet also uses is imported by that
+    /// firewall whichever comes first ([`Inventory::imported`] overrides a skip; a skip never
+    /// overrides an import).
+    fn skip_hub_firewall(&mut self, f: &FirewallRec) {
+        let reason = Outcome::Skipped(SkipReason::NotModelled(Relevance::Traffic(HUB_FIREWALL)));
+        let skip = |outcomes: &mut [Outcome], res: usize| {
+            if let Some(o) = outcomes.get_mut(res)
+                && *o != Outcome::Imported
+            {
+                *o = reason;
+            }
+        };
+        skip(&mut self.outcomes, f.res);
+        let Some((policy, _)) = &f.policy else { return };
+        let policy = policy.name();
+        for p in self.policies.iter().filter(|p| p.name.eq_ignore_ascii_case(policy)) {
+            skip(&mut self.outcomes, p.res);
+        }
+        for g in
+            self.groups.iter().filter(|g| g.parent.first().is_some_and(|p| p.eq_ignore_ascii_case(policy)))
+        {
+            skip(&mut self.outcomes, g.res);
+        }
+    }
+
     /// One firewall; `None` (after recording the gap) when it cannot be placed.
     fn firewall_spec(
         &mut self,
@@ -91,6 +125,7 @@ impl Inventory {
                 f.name
             );
             self.gap(CaveatKindSpec::UnmodelledResource, resource, &f.src, reason, Vec::new())?;
+            self.skip_hub_firewall(f);
             return Ok(None);
         }
         let Some((subnet_ref, subnet_src)) = &f.subnet else {

@@ -739,6 +739,69 @@ fn the_summary_counts_each_type_read_imported_and_skipped() {
     assert!(!i.is_empty());
 }
 
+/// Held-out batch 4 (`fwm-docs-qs`): a firewall in a Virtual WAN hub is left out with a caveat;
+/// the summary counted it, its policy and the policy's rule collection groups as "left out, see
+/// the warnings" (no warning names the policy) and not among what can change traffic.
+#[test]
+fn a_hub_firewall_and_its_policy_count_among_the_skipped_resources_that_change_traffic() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "s", "properties": {"addressPrefix": "10.0.0.0/24"}}]}},
+        {"type": "Microsoft.Network/firewallPolicies", "name": "pol", "properties": {}},
+        {"type": "Microsoft.Network/firewallPolicies/ruleCollectionGroups", "name": "pol/rcg",
+         "properties": {"priority": 100, "ruleCollections": []}},
+        {"type": "Microsoft.Network/azureFirewalls", "name": "fw", "properties": {
+            "sku": {"name": "AZFW_Hub", "tier": "Standard"},
+            "virtualHub": {"id": "[resourceId('Microsoft.Network/virtualHubs', 'hub')]"},
+            "firewallPolicy": {"id": "[resourceId('Microsoft.Network/firewallPolicies', 'pol')]"}}}
+    ]}"#;
+    let (i, ron) = ok(text);
+    let shown = i.summary.to_string();
+    let why = "not modelled yet; CAN change traffic: an Azure Firewall in a Virtual WAN hub filters the traffic the hub routes through it";
+    for kind in [
+        "Microsoft.Network/azureFirewalls",
+        "Microsoft.Network/firewallPolicies",
+        "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+    ] {
+        assert!(
+            shown.contains(&format!("  {kind}: 1 read, 0 imported, 1 skipped ({why})\n")),
+            "{kind}:\n{shown}"
+        );
+    }
+    assert!(!shown.contains("left out"), "{shown}");
+    assert!(shown.ends_with("  3 skipped resource(s) can or may change traffic: answers from this scenario do not account for them\n"), "{shown}");
+    assert!(ron.contains(r#"resource: "Microsoft.Network/azureFirewalls/fw","#), "{ron}");
+}
+
+/// A policy that a firewall in a VNet also uses stays imported, whichever firewall comes first.
+#[test]
+fn a_policy_shared_with_a_vnet_firewall_stays_imported() {
+    let hub = r#"{"type": "Microsoft.Network/azureFirewalls", "name": "hubfw", "properties": {
+            "sku": {"name": "AZFW_Hub", "tier": "Standard"},
+            "virtualHub": {"id": "[resourceId('Microsoft.Network/virtualHubs', 'hub')]"},
+            "firewallPolicy": {"id": "[resourceId('Microsoft.Network/firewallPolicies', 'pol')]"}}}"#;
+    let vnet_fw = r#"{"type": "Microsoft.Network/azureFirewalls", "name": "fw", "properties": {
+            "ipConfigurations": [{"name": "c", "properties": {
+                "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 'AzureFirewallSubnet')]"}}}],
+            "firewallPolicy": {"id": "[resourceId('Microsoft.Network/firewallPolicies', 'pol')]"}}}"#;
+    for (first, second) in [(hub, vnet_fw), (vnet_fw, hub)] {
+        let text = format!(
+            r#"{{"resources": [
+            {{"type": "Microsoft.Network/virtualNetworks", "name": "v", "properties": {{
+                "addressSpace": {{"addressPrefixes": ["10.0.0.0/16"]}},
+                "subnets": [{{"name": "AzureFirewallSubnet", "properties": {{"addressPrefix": "10.0.0.0/26"}}}}]}}}},
+            {{"type": "Microsoft.Network/firewallPolicies", "name": "pol", "properties": {{}}}},
+            {first}, {second}
+        ]}}"#
+        );
+        let (i, _) = ok(&text);
+        let shown = i.summary.to_string();
+        assert!(shown.contains("  Microsoft.Network/firewallPolicies: 1 read, 1 imported\n"), "{shown}");
+        assert!(shown.contains("  Microsoft.Network/azureFirewalls: 2 read, 1 imported, 1 skipped (not modelled yet; CAN change traffic: an Azure Firewall in a Virtual WAN hub"), "{shown}");
+    }
+}
+
 /// Issue 17, wrong answer (b): `az vm show` output with extensions (`resources`) was read as a
 /// template and the VM dropped, exit 0.
 #[test]

@@ -19,15 +19,29 @@
 # networkSecurityGroups (a `"type": "..."` member, in the template or an inline nested one), and no
 # Terraform azurerm_virtual_network or azurerm_network_security_group, is marked "nonet" in the
 # first column and kept out of the figure (it must still never end "empty"). A VNet that only a
-# remote `templateLink` would deploy is not declared by the file.
+# remote `templateLink` would deploy is not declared by the file; one in a local
+# `templateLink.relativePath` file (resolved next to the template, as ARM resolves it) is.
+#
+# Two figures are printed. Per import: every run above. Per template, as an engineer deploys it:
+# each template once, with its published parameters file where there is one, else alone; a
+# template never leaves the denominator (issue 17 counts templates).
 set -u
 dir=${1:?usage: measure.sh DIR [NSGSIM]}
 bin=${2:-target/release/nsgsim}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-total=0; good=0; defects=0
-declares() {
+total=0; good=0; defects=0; ttotal=0; tgood=0; last_outcome=; last_net=
+declares_here() {
   grep -qiE '"type"[[:space:]]*:[[:space:]]*"(Microsoft\.Network/(virtualNetworks|networkSecurityGroups)|azurerm_(virtual_network|network_security_group))"' "$1"
+}
+declares() { # the file, or a local file it links with templateLink.relativePath (one level)
+  declares_here "$1" && return 0
+  local rel linked
+  while IFS= read -r rel; do
+    linked="$(dirname "$1")/$rel"
+    [ -f "$linked" ] && declares_here "$linked" && return 0
+  done < <(grep -oiE '"relativePath"[[:space:]]*:[[:space:]]*"[^"[]+"' "$1" | sed -E 's/.*"([^"]+)"$/\1/')
+  return 1
 }
 run() { # label file [extra args...]
   local label=$1 file=$2; shift 2
@@ -51,12 +65,19 @@ run() { # label file [extra args...]
     [ "$outcome" = ok ] && good=$((good + 1))
   fi
   case $outcome in empty|check|crash) defects=$((defects + 1)) ;; esac
+  last_outcome=$outcome; last_net=$net
 }
 for f in "$dir"/*.json; do
   case $f in *.parameters.json) continue ;; esac
   params="${f%.json}.parameters.json"
   run alone "$f"
   [ -f "$params" ] && run "with $(basename "$params")" "$f" --parameters "$params"
+  # the template as deployed: the last run (with its parameters file when there is one)
+  if [ "$last_net" = net ]; then
+    ttotal=$((ttotal + 1))
+    [ "$last_outcome" = ok ] && tgood=$((tgood + 1))
+  fi
 done
 echo "imports of files that declare a VNet or NSG: $total; into a non-empty scenario that passes check: $good"
+echo "templates that declare a VNet or NSG (each once, with its published parameters file where there is one): $ttotal; imported into a non-empty scenario that passes check: $tgood"
 echo "defects (exit 0 with nothing imported, check failing, crash): $defects"

@@ -599,3 +599,17 @@ fn r21_a_nic_claimed_by_two_vms_says_what_is_valid() {
         &format!("{name}:1608:14: resource_changes[25](azurerm_linux_virtual_machine.main).change.after: cannot resolve Microsoft.Network/networkInterfaces/lbex-nic0: network interface 'lbex-nic0' is already attached to virtual machine 'lbex-vm0'; valid: a network interface attached to one virtual machine only"),
     ]);
 }
+
+/// Found by fresh fuzz seed 9451: a network interface whose `ipConfigurations` is an empty list
+/// panicked the importer (it took the primary configuration out of an empty list).
+#[test]
+fn r22_a_nic_with_no_ip_configuration_is_a_positioned_error() {
+    let name = "fuzz-az-nic-empty-ip-configurations.json";
+    let dir = TempDir::new("nic-empty-ipconfigs");
+    let output = dir.path().join("out.ron");
+    let out = nsgsim(&["import", &regression(name), "-o", &output.to_string_lossy()]);
+    out.assert_code(2).stderr_has(&[&format!(
+        "{name}:24:27: [1].properties.ipConfigurations: '[]': network interface 'vm1-nic' has an empty ipConfigurations: a network interface needs at least one IP configuration (its primary)"
+    )]);
+    assert!(!output.exists(), "nothing written");
+}

@@ -103,6 +103,16 @@ impl Inventory {
         let (configs, csrc) = self.required_list(p, "ipConfigurations", src, "IP configurations", || {
             format!("network interface '{}' has no ipConfigurations", names[0])
         })?;
+        if configs.is_empty() {
+            return Err(self.diag.invalid(
+                &csrc,
+                "[]",
+                format!(
+                    "network interface '{}' has an empty ipConfigurations: a network interface needs at least one IP configuration (its primary)",
+                    names[0]
+                ),
+            ));
+        }
         let is_primary = |c: &Node| {
             let props = c.get("properties").filter(|p| p.as_object().is_some()).unwrap_or(c);
             props.get("primary").and_then(Node::as_bool) == Some(true)

@@ -187,7 +187,11 @@ fn key_of(node: &Node, field: &str, src: &Src, diag: &Diagnostics) -> Res<Option
         Some(Value::String(s)) => Ok(Some(Key::Name(s.clone()))),
         Some(_) => {
             let shown = node.get(field).map(Node::shown).unwrap_or_default();
-            Err(diag.invalid(&src.member(node, field), &shown, "an instance key is a number or a string"))
+            Err(diag.invalid(
+                &src.member(node, field),
+                &shown,
+                "an instance key is expected to be a number (a count index) or a string (a for_each key)",
+            ))
         }
     }
 }

@@ -51,11 +51,11 @@
 //! reader thread copied each window, a megabyte, into its pieces: a quarter of its time, and the
 //! reader thread is serial work beside the workers. Now a piece is a range of the buffer; the
 //! stream goes on in a spare buffer while pieces hold the last one. The reader thread went from
-//! ~11 % of all CPU to ~8 %. What remains (`perf record`, one thread, after that round): reading
-//! tuples (~19 %, one pass over ~60 bytes each), dealing tuples to shards (~8 %: the shards'
-//! lists are written cold, 120 bytes a tuple), the connection table (~12 %), the evaluation
-//! (~17 % with the chain's rules and the matcher), the kernel's copy of the file (~5 %), the
-//! structure of records (~7 %). Figures and their history: README.md and
+//! ~11.5 % of all CPU to ~8–9 %. What remains (`perf record`, one thread, after that round):
+//! reading tuples (~20 %, one pass over ~60 bytes each), dealing tuples to shards (~9 %: the
+//! shards' lists are written cold, 120 bytes a tuple), the connection table (~9 %), the
+//! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
+//! (~5 %), the structure of records (~7 %). Figures and their history: README.md and
 //! docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,

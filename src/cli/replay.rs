@@ -193,7 +193,7 @@ fn side_json(side: Option<&Side>) -> Value {
     match side {
         None => Value::Null,
         Some(s) => {
-            json!({"access": s.access.to_string(), "nsg": s.nsg, "rule": s.rule, "priority": s.priority})
+            json!({"access": s.access.to_string(), "nsg": s.nsg, "rule": s.rule.as_ref().map(ToString::to_string), "priority": s.priority})
         }
     }
 }
@@ -513,7 +513,7 @@ impl Run<'_> {
                 json!({
                     "nsg": rc.hit.nsg,
                     "direction": rc.hit.direction.to_string(),
-                    "rule": rc.hit.rule,
+                    "rule": rc.hit.rule.to_string(),
                     "flows": rc.flows,
                     "first_seen": rc.seen.map(|s| s.0.to_string()),
                     "last_seen": rc.seen.map(|s| s.1.to_string()),
@@ -524,9 +524,9 @@ impl Run<'_> {
         let unused: Vec<Value> = t
             .unused
             .iter()
-            .map(|u| json!({"nsg": u.nsg, "direction": u.direction.to_string(), "rule": u.rule, "priority": u.priority}))
+            .map(|u| json!({"nsg": u.nsg, "direction": u.direction.to_string(), "rule": u.rule.to_string(), "priority": u.priority}))
             .collect();
-        let decision = |d: &crate::replay::Decision| json!({"access": d.access.to_string(), "nsg": d.nsg, "rule": d.rule});
+        let decision = |d: &crate::replay::Decision| json!({"access": d.access.to_string(), "nsg": d.nsg, "rule": d.rule.as_ref().map(ToString::to_string)});
         let listed = self.args.list;
         let disagreements: Vec<Value> = r
             .disagreements

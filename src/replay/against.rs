@@ -18,7 +18,7 @@ use std::net::IpAddr;
 
 use crate::hash::FastMap;
 use crate::net::{Flow, IpProtocol};
-use crate::nsg::Access;
+use crate::nsg::{Access, RuleRef};
 use crate::path::HopKind;
 use crate::sim::Instant;
 
@@ -38,7 +38,7 @@ pub struct Side {
     /// The NSG or firewall that decided.
     pub nsg: Option<String>,
     /// The rule (`securityRules/NAME`, `defaultSecurityRules/NAME`, a firewall rule).
-    pub rule: Option<String>,
+    pub rule: Option<RuleRef>,
     /// The rule's priority, for NSG rules.
     pub priority: Option<u16>,
 }
@@ -131,7 +131,7 @@ fn side(outcome: &Outcome, trace: Option<&crate::path::Trace>) -> Option<Side> {
     Some(Side {
         access: trace.verdict,
         nsg: hop.filter(|h| matches!(h.kind, HopKind::Nsg | HopKind::Firewall)).map(|h| h.resource.clone()),
-        rule: hop.and_then(|h| h.rule_name()),
+        rule: hop.and_then(|h| h.rule.clone()),
         priority: hop.and_then(|h| h.priority),
     })
 }

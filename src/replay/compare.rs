@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::read::{FlowRecord, Logged, LoggedAt, LoggedRule};
 use crate::model::{NsgId, SubnetId, Topology};
-use crate::nsg::{Access, CompiledNsg, Direction};
+use crate::nsg::{Access, CompiledNsg, Direction, RuleRef};
 use crate::path::{Destination, FlowRequest, Hop, HopKind, PolicyCache, Source, Trace, evaluate};
 use crate::sim::Instant;
 
@@ -97,7 +97,7 @@ fn hits_of(trace: &Trace, direction: Option<Direction>) -> Vec<RuleHit> {
         .iter()
         .filter(|h| h.kind == HopKind::Nsg && (direction.is_none() || h.direction == direction))
         .filter_map(|h| {
-            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule_name()? })
+            Some(RuleHit { nsg: h.resource.clone(), direction: h.direction?, rule: h.rule.clone()? })
         })
         .collect()
 }
@@ -107,7 +107,7 @@ fn decision_of(hop: Option<&Hop>, verdict: Access) -> Decision {
         Some(h) => Decision {
             access: verdict,
             nsg: matches!(h.kind, HopKind::Nsg | HopKind::Firewall).then(|| h.resource.clone()),
-            rule: h.rule_name(),
+            rule: h.rule.clone(),
         },
         None => Decision { access: verdict, nsg: None, rule: None },
     }
@@ -178,7 +178,7 @@ fn alone(
     };
     let hit = compiled.evaluate(&record.flow);
     let name = topology.nsg(nsg).name.clone();
-    (RuleHit { nsg: name, direction, rule: hit.rule.azure_name() }, hit.rule.access)
+    (RuleHit { nsg: name, direction, rule: hit.rule.rule_ref() }, hit.rule.access)
 }
 
 /// A flow-log record: the decision where Azure logged it (see [`Check`]).
@@ -264,7 +264,7 @@ fn logged_record(
             LoggedAt::Nsg(_) => names.first().map(|n| n.to_string()),
             LoggedAt::Acl(acl) => Some(acl.clone()),
         },
-        rule: logged.rule.azure_name(),
+        rule: logged.rule.rule_ref(),
     };
 
     let trace = evaluate(t, cache, &request(t, record));
@@ -287,11 +287,11 @@ fn logged_record(
         }
         out
     };
-    let matches_rule = |rule: &str| logged.rule.is(rule);
+    let matches_rule = |rule: &RuleRef| logged.rule.is(rule);
     let (verdict, nsgsim, agrees, note) = if !path_hops.is_empty() {
         let hop = path_hops.iter().find(|h| h.access == Access::Deny).or(path_hops.last()).copied();
         let nsgsim = decision_of(hop, hop.map_or(Access::Allow, |h| h.access));
-        let same_rule = nsgsim.rule.as_deref().is_some_and(matches_rule)
+        let same_rule = nsgsim.rule.as_ref().is_some_and(matches_rule)
             // With several NSGs at the point, Azure may log at either level.
             || (point.len() > 1
                 && evaluate_alone_all(t, cache, &point, subnet, direction, record)
@@ -423,7 +423,7 @@ mod tests {
         ));
         let c = check(&agree);
         assert!(c.agrees, "{c:?}");
-        assert_eq!(c.nsgsim.rule.as_deref(), Some("securityRules/deny-ssh"));
+        assert_eq!(c.nsgsim.rule, Some(RuleRef::Security { name: "deny-ssh".into() }));
         let other_rule = outcome(&logged(
             "203.0.113.10",
             "10.0.1.4",

@@ -28,14 +28,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use crate::hash::FastMap;
-use crate::model::{NsgId, PLATFORM_HOST_ADDRESS, SubnetId, Topology};
+use crate::model::{NicId, NsgId, PLATFORM_HOST_ADDRESS, SubnetId, Topology};
 use crate::net::Flow;
 use crate::nsg::{Access, CompiledNsg, Direction};
 use crate::path::{HopKind, Trace, platform};
 use crate::sim::Instant;
 
 use super::compare::evaluate_traced;
-use super::read::{FlowRecord, Group, LoggedAt, Tuple};
+use super::read::{FlowRecord, Group, LoggedAt, LoggedRule, Tuple};
 use super::states::{Snapshot, States};
 use super::{Outcome, RuleHit};
 
@@ -169,8 +169,8 @@ struct Shape<'s> {
     upstream: Upstream,
     direction: Direction,
     logged_access: Access,
-    /// The logged rule as nsgsim names it (`securityRules/NAME`).
-    logged_rule: String,
+    /// The logged rule.
+    logged_rule: LoggedRule,
 }
 
 #[derive(Clone, Debug)]
@@ -204,6 +204,10 @@ pub(crate) struct Evaluator<'s> {
     scratch: Fact,
     /// How tuples were evaluated.
     pub counts: EvaluationCounts,
+    /// The logging NIC of the tuple before: (state, its local address, the NIC). A flow log
+    /// writes a NIC's tuples together, so nearly every tuple asks for the NIC the one before it
+    /// asked for, and the topology's table (keyed with SipHash) was a few percent of a replay.
+    last_nic: Option<(usize, IpAddr, Option<NicId>)>,
 }
 
 /// The unspecified address of `ip`'s family: what an outside address becomes in a key.
@@ -241,6 +245,7 @@ impl<'s> Evaluator<'s> {
             hits: HitTable::default(),
             scratch: Fact::Unmapped { unknown: Vec::new() },
             counts: EvaluationCounts::default(),
+            last_nic: None,
         }
     }
 
@@ -261,7 +266,7 @@ impl<'s> Evaluator<'s> {
             self.chain_hits.clear();
         }
         if let (Some(l), Some((g, _))) = (t.logged, group)
-            && let Some(shape_key) = self.shape_key(snap, key, l.direction, t)
+            && let Some(shape_key) = self.shape_key(state, key, l.direction, t)
         {
             match self.memo.get(&shape_key) {
                 Some(Memo::Shape(shape)) => {
@@ -306,7 +311,8 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The key of the shape `t` would share, when its remote address is outside the scenario.
-    fn shape_key(&self, snap: &Snapshot, key: Key, direction: Direction, t: &Tuple) -> Option<Key> {
+    fn shape_key(&mut self, state: usize, key: Key, direction: Direction, t: &Tuple) -> Option<Key> {
+        let snap: &'s Snapshot = &self.states.snapshots[state];
         let topology = &snap.topology;
         let (remote, local) = match direction {
             Direction::Inbound => (t.flow.src, t.flow.dst),
@@ -321,7 +327,14 @@ impl<'s> Evaluator<'s> {
         {
             return None;
         }
-        let nic = topology.nic_by_private_ip(local)?;
+        let nic = match self.last_nic {
+            Some((s, ip, nic)) if s == state && ip == local => nic,
+            _ => {
+                let nic = topology.nic_by_private_ip(local);
+                self.last_nic = Some((state, local, nic));
+                nic
+            }
+        }?;
         let mut shape_key = key;
         shape_key.route = u32::MAX;
         match direction {
@@ -376,7 +389,10 @@ impl<'s> Evaluator<'s> {
         let topology = &snap.topology;
         let trace = trace?;
         let l = t.logged?;
-        let logged_rule = group.rule.azure_name()?;
+        if matches!(group.rule, LoggedRule::Other(_)) {
+            return None;
+        }
+        let logged_rule = group.rule.clone();
         let local = match l.direction {
             Direction::Inbound => t.flow.dst,
             Direction::Outbound => t.flow.src,
@@ -470,7 +486,7 @@ impl<'s> Evaluator<'s> {
                 let rule = RuleHit {
                     nsg: snap.topology.nsg(link.nsg).name.clone(),
                     direction,
-                    rule: hit.rule.azure_name(),
+                    rule: hit.rule.rule_ref(),
                 };
                 let id = self.hits.id(&rule);
                 self.chain_hits.insert(key, id);
@@ -481,7 +497,7 @@ impl<'s> Evaluator<'s> {
     }
 
     fn is_logged_rule(&self, shape: &Shape<'_>, id: HitId) -> bool {
-        self.hits.get(id).rule.eq_ignore_ascii_case(&shape.logged_rule)
+        shape.logged_rule.is(&self.hits.get(id).rule)
     }
 
     /// Decides `flow` with `shape` into `self.scratch`, as `compare::logged_record` would;

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::nsg::{Access, Direction, RuleKind};
+use crate::nsg::{Access, Direction, RuleKind, RuleRef};
 use crate::path::Trace;
 use crate::sim::{Duration, Instant, SimError, Step, World};
 
@@ -80,8 +80,8 @@ pub struct Decision {
     pub access: Access,
     /// The NSG (or firewall) that decided, as the scenario names it.
     pub nsg: Option<String>,
-    /// The rule, as nsgsim names it (`securityRules/NAME`, `defaultSecurityRules/NAME`).
-    pub rule: Option<String>,
+    /// The rule (printed as Azure spells it: `securityRules/NAME`, `defaultSecurityRules/NAME`).
+    pub rule: Option<RuleRef>,
 }
 
 impl std::fmt::Display for Decision {
@@ -134,8 +134,9 @@ pub struct RuleHit {
     pub nsg: String,
     /// The direction it was evaluated in.
     pub direction: Direction,
-    /// The rule (`securityRules/NAME`, `defaultSecurityRules/NAME`).
-    pub rule: String,
+    /// The rule (a user or default rule; printed `securityRules/NAME`,
+    /// `defaultSecurityRules/NAME`). Tallies are keyed by it, never by its text.
+    pub rule: RuleRef,
 }
 
 /// What nsgsim made of one record.
@@ -157,6 +158,10 @@ pub struct Evaluation {
 
 /// What became of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made only for records evaluated in full or shown, and nearly all are evaluated: boxing would allocate for the common case"
+)]
 pub enum Outcome {
     /// Logged before `--log-start`: not on the timeline, not evaluated.
     BeforeStart,
@@ -186,8 +191,8 @@ pub struct InventoryRule {
     pub direction: Direction,
     /// Its priority.
     pub priority: u16,
-    /// The rule (`securityRules/NAME`).
-    pub rule: String,
+    /// The rule (a user rule: printed `securityRules/NAME`).
+    pub rule: RuleRef,
 }
 
 /// How a replay runs.
@@ -471,8 +476,9 @@ struct Dealt {
     shards: Vec<Vec<(u32, Tuple)>>,
 }
 
-/// The lists a replay recycles: each chunk's bytes and tuples, and the shards' tuples dealt
-/// from them.
+/// The lists a replay recycles: each exactly cut chunk's bytes (a window's pieces share the
+/// stream's buffer instead, `read::SharedBytes`), every chunk's tuples, and the shards' tuples
+/// dealt from them.
 struct Lists {
     bytes: Arc<Recycled<u8>>,
     chunks: Recycled<Tuple>,
@@ -486,7 +492,7 @@ impl Lists {
     fn new(threads: usize) -> Lists {
         let chunks = 2 * (2 * threads.clamp(1, 16)).max(WINDOW_BYTES / PIECE_BYTES);
         Lists {
-            // Pieces and chunks are 128 KiB and a little more (a chunk ends at a whole record).
+            // Chunks are 128 KiB and a little more (a chunk ends at a whole record).
             bytes: Arc::new(Recycled::new(chunks, 2 * CHUNK_BYTES)),
             chunks: Recycled::new(chunks, 8192),
             dealt: Recycled::new(chunks * SHARDS, 1024),
@@ -663,7 +669,7 @@ pub fn replay_against(
                     })
                     .collect()
             };
-            lists.bytes.give_back(raws.into_iter().map(|r| r.bytes));
+            lists.bytes.give_back(raws.into_iter().filter_map(|r| r.bytes.into_list()));
             let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
             for d in parsed {
                 let d = d?;
@@ -729,7 +735,7 @@ pub fn replay_against(
                     nsg: nsg.name.clone(),
                     direction: rule.direction,
                     priority: rule.priority.0,
-                    rule: rule.azure_name(),
+                    rule: rule.rule_ref(),
                 });
             }
         }
@@ -839,7 +845,7 @@ mod tests {
         let d = Decision {
             access: Access::Deny,
             nsg: Some("web-nic-nsg".into()),
-            rule: Some("securityRules/deny-ssh".into()),
+            rule: Some(RuleRef::Security { name: "deny-ssh".into() }),
         };
         assert_eq!(d.to_string(), "Deny by web-nic-nsg securityRules/deny-ssh");
         assert_eq!(Decision { access: Access::Allow, nsg: None, rule: None }.to_string(), "Allow");

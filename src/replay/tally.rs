@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::hash::FastMap;
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 use crate::sim::Instant;
 
 use super::fast::{Fact, HitTable};
@@ -77,11 +77,18 @@ pub struct Sample {
     pub at: Instant,
 }
 
+/// One rule's flows, first and last time, and flows per hour.
+///
+/// Why the current hour is counted apart: a rule's flows come in time order as the log is
+/// written, nearly all in the hour of the flow before, and a table look-up per rule and flow was
+/// a share of the replay's time; the count moves to the table when the hour changes.
 #[derive(Clone, Debug, Default)]
 struct RuleStats {
     flows: usize,
     seen: Option<(Instant, Instant)>,
     hours: FastMap<i64, usize>,
+    /// The hour counted last and its flows not yet in `hours`.
+    current: Option<(i64, usize)>,
 }
 
 impl RuleStats {
@@ -91,7 +98,21 @@ impl RuleStats {
             None => (when, when),
             Some((a, b)) => (a.min(when), b.max(when)),
         });
-        *self.hours.entry(when.as_secs().div_euclid(3600)).or_default() += 1;
+        let hour = when.as_secs().div_euclid(3600);
+        match &mut self.current {
+            Some((h, n)) if *h == hour => *n += 1,
+            _ => {
+                self.settle();
+                self.current = Some((hour, 1));
+            }
+        }
+    }
+
+    /// Moves the current hour's count into the table.
+    fn settle(&mut self) {
+        if let Some((h, n)) = self.current.take() {
+            *self.hours.entry(h).or_default() += n;
+        }
     }
 
     fn merge(&mut self, other: &RuleStats) {
@@ -100,9 +121,18 @@ impl RuleStats {
             (None, s) | (s, None) => s,
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
         };
-        for (h, n) in &other.hours {
+        for (h, n) in other.hours.iter().chain(other.current.as_ref().map(|(h, n)| (h, n))) {
             *self.hours.entry(*h).or_default() += n;
         }
+    }
+}
+
+/// The place of a direction in [`Partial`]'s arrays.
+fn slot(direction: Option<Direction>) -> usize {
+    match direction {
+        None => 0,
+        Some(Direction::Inbound) => 1,
+        Some(Direction::Outbound) => 2,
     }
 }
 
@@ -114,8 +144,11 @@ pub(crate) struct Partial {
     pub unmapped: usize,
     pub unknown: FastMap<IpAddr, usize>,
     pub unknown_overflow: usize,
-    pub verdicts: BTreeMap<Option<Direction>, VerdictCounts>,
-    pub logged: BTreeMap<Direction, VerdictCounts>,
+    /// By direction: none, inbound, outbound ([`slot`]); arrays, not maps, as they are added
+    /// to for every tuple.
+    verdicts: [VerdictCounts; 3],
+    /// By direction: inbound, outbound.
+    logged: [VerdictCounts; 2],
     pub compared: usize,
     pub disagreements: usize,
     /// By hit number of the worker's evaluator.
@@ -158,7 +191,7 @@ impl Partial {
             }
             Fact::Evaluated { verdict, direction, hits, compared } => {
                 self.evaluated += 1;
-                self.verdicts.entry(*direction).or_default().add(*verdict);
+                self.verdicts[slot(*direction)].add(*verdict);
                 let mut unique: [u32; 8] = [u32::MAX; 8];
                 let mut extra: Vec<u32> = Vec::new();
                 for (i, &id) in hits.iter().enumerate() {
@@ -182,7 +215,7 @@ impl Partial {
                     if c.logged
                         && let Some(d) = direction
                     {
-                        self.logged.entry(*d).or_default().add(c.reference);
+                        self.logged[slot(Some(*d)) - 1].add(c.reference);
                     }
                     if !c.agrees {
                         self.disagreements += 1;
@@ -228,6 +261,37 @@ pub struct Tally {
     pub disagreement_samples: Vec<Sample>,
 }
 
+/// `rule` with its names in ASCII lower case: equal for rules Azure takes as the same.
+fn folded(rule: &RuleRef) -> RuleRef {
+    let low = |s: &String| s.to_ascii_lowercase();
+    match rule {
+        RuleRef::Security { name } => RuleRef::Security { name: low(name) },
+        RuleRef::Default { name } => RuleRef::Default { name: low(name) },
+        RuleRef::Admin { collection, rule } => {
+            RuleRef::Admin { collection: low(collection), rule: low(rule) }
+        }
+        RuleRef::Firewall { group, collection, rule } => {
+            RuleRef::Firewall { group: low(group), collection: low(collection), rule: low(rule) }
+        }
+        RuleRef::LoadBalancer { name } => RuleRef::LoadBalancer { name: low(name) },
+        RuleRef::NoNsg => RuleRef::NoNsg,
+    }
+}
+
+/// The order of rules with as many flows in one NSG and direction: as people read them, Azure's
+/// spelling in byte order (default rules, `defaultSecurityRules/…`, before user rules,
+/// `securityRules/…`; then by name). The NSG rules a replay counts are compared by their kind and
+/// name; any other kind of rule (none is counted today) by its printed form.
+fn as_spelled(a: &RuleRef, b: &RuleRef) -> std::cmp::Ordering {
+    match (a, b) {
+        (RuleRef::Default { name: x }, RuleRef::Default { name: y })
+        | (RuleRef::Security { name: x }, RuleRef::Security { name: y }) => x.cmp(y),
+        (RuleRef::Default { .. }, RuleRef::Security { .. }) => std::cmp::Ordering::Less,
+        (RuleRef::Security { .. }, RuleRef::Default { .. }) => std::cmp::Ordering::Greater,
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
 /// Keeps the first `n` samples by input order.
 fn first_samples(mut all: Vec<Sample>, n: usize) -> Vec<Sample> {
     all.sort_by_key(|s| s.ordinal);
@@ -254,11 +318,17 @@ impl Tally {
             t.compared += p.compared;
             t.disagreements += p.disagreements;
             t.unknown_overflow += p.unknown_overflow;
-            for (d, c) in p.verdicts {
-                t.verdicts.entry(d).or_default().merge(c);
-            }
-            for (d, c) in p.logged {
-                t.logged.entry(d).or_default().merge(c);
+            for d in [None, Some(Direction::Inbound), Some(Direction::Outbound)] {
+                let c = p.verdicts[slot(d)];
+                if c != VerdictCounts::default() {
+                    t.verdicts.entry(d).or_default().merge(c);
+                }
+                if let Some(d) = d {
+                    let c = p.logged[slot(Some(d)) - 1];
+                    if c != VerdictCounts::default() {
+                        t.logged.entry(d).or_default().merge(c);
+                    }
+                }
             }
             for (ip, n) in p.unknown {
                 *unknown.entry(ip).or_default() += n;
@@ -281,25 +351,26 @@ impl Tally {
         }
         t.unknown_addresses = unknown.into_iter().collect();
 
+        // NSG and rule names are compared without regard to case, as Azure compares them: the
+        // keys are the typed rule with its names folded, never its printed text.
         let judged: BTreeSet<(String, Direction)> =
             rules.keys().map(|h| (h.nsg.to_ascii_lowercase(), h.direction)).collect();
-        let used: BTreeSet<(String, Direction, String)> = rules
-            .keys()
-            .map(|h| (h.nsg.to_ascii_lowercase(), h.direction, h.rule.to_ascii_lowercase()))
-            .collect();
+        let used: BTreeSet<(String, Direction, RuleRef)> =
+            rules.keys().map(|h| (h.nsg.to_ascii_lowercase(), h.direction, folded(&h.rule))).collect();
         // A rule whose priority changed over the timeline is in the inventory twice: list it once.
-        let mut listed: BTreeSet<(String, Direction, String)> = BTreeSet::new();
+        let mut listed: BTreeSet<(String, Direction, RuleRef)> = BTreeSet::new();
         t.unused = inventory
             .iter()
             .filter(|r| {
-                let key = (r.nsg.to_ascii_lowercase(), r.direction, r.rule.to_ascii_lowercase());
+                let key = (r.nsg.to_ascii_lowercase(), r.direction, folded(&r.rule));
                 judged.contains(&(key.0.clone(), r.direction)) && !used.contains(&key) && listed.insert(key)
             })
             .cloned()
             .collect();
         let mut counts: Vec<RuleCount> = rules
             .into_iter()
-            .map(|(hit, s)| {
+            .map(|(hit, mut s)| {
+                s.settle();
                 let hours: BTreeMap<i64, usize> = s.hours.into_iter().collect();
                 RuleCount {
                     hit,
@@ -313,12 +384,9 @@ impl Tally {
             })
             .collect();
         counts.sort_by(|a, b| {
-            (&a.hit.nsg, a.hit.direction, std::cmp::Reverse(a.flows), &a.hit.rule).cmp(&(
-                &b.hit.nsg,
-                b.hit.direction,
-                std::cmp::Reverse(b.flows),
-                &b.hit.rule,
-            ))
+            (&a.hit.nsg, a.hit.direction, std::cmp::Reverse(a.flows))
+                .cmp(&(&b.hit.nsg, b.hit.direction, std::cmp::Reverse(b.flows)))
+                .then_with(|| as_spelled(&a.hit.rule, &b.hit.rule))
         });
         t.rules = counts;
         t
@@ -330,8 +398,16 @@ mod tests {
     use super::*;
     use crate::replay::fast::Compared;
 
-    fn hit(nsg: &str, direction: Direction, rule: &str) -> RuleHit {
-        RuleHit { nsg: nsg.into(), direction, rule: rule.into() }
+    fn hit(nsg: &str, direction: Direction, rule: RuleRef) -> RuleHit {
+        RuleHit { nsg: nsg.into(), direction, rule }
+    }
+
+    fn user(name: &str) -> RuleRef {
+        RuleRef::Security { name: name.into() }
+    }
+
+    fn default(name: &str) -> RuleRef {
+        RuleRef::Default { name: name.into() }
     }
 
     fn evaluated(verdict: Access, hits: Vec<u32>, agrees: Option<bool>) -> Fact {
@@ -351,13 +427,13 @@ mod tests {
             nsg: nsg.into(),
             direction,
             priority: 100,
-            rule: rule.into(),
+            rule: user(rule),
         };
         let mut table_a = HitTable::default();
-        let a = table_a.id(&hit("web", Direction::Inbound, "securityRules/a"));
-        let deny = table_a.id(&hit("web", Direction::Inbound, "defaultSecurityRules/DenyAllInBound"));
+        let a = table_a.id(&hit("web", Direction::Inbound, user("a")));
+        let deny = table_a.id(&hit("web", Direction::Inbound, default("DenyAllInBound")));
         let mut table_b = HitTable::default();
-        let b_a = table_b.id(&hit("web", Direction::Inbound, "securityRules/a"));
+        let b_a = table_b.id(&hit("web", Direction::Inbound, user("a")));
         let mut one = Partial::default();
         let mut two = Partial::default();
         assert!(!one.add(&evaluated(Access::Allow, vec![a, a], Some(true)), nine, 0));
@@ -370,12 +446,12 @@ mod tests {
         assert!(two.add(&Fact::Unmapped { unknown: vec![] }, nine, 0));
         two.before_start += 1;
         let inventory: BTreeSet<InventoryRule> = [
-            inv("web", Direction::Inbound, "securityRules/a"),
-            inv("web", Direction::Inbound, "securityRules/b"),
+            inv("web", Direction::Inbound, "a"),
+            inv("web", Direction::Inbound, "b"),
             // No outbound flow was seen at web: its outbound rules are not judged.
-            inv("web", Direction::Outbound, "securityRules/c"),
+            inv("web", Direction::Outbound, "c"),
             // Nor any flow at other.
-            inv("other", Direction::Inbound, "securityRules/d"),
+            inv("other", Direction::Inbound, "d"),
         ]
         .into_iter()
         .collect();
@@ -386,15 +462,47 @@ mod tests {
         assert_eq!(unknown, vec![("172.16.0.1".to_string(), 2), ("172.16.0.2".to_string(), 1)]);
         assert_eq!(t.verdicts[&Some(Direction::Inbound)], VerdictCounts { allowed: 2, denied: 1 });
         assert_eq!(t.logged[&Direction::Inbound], VerdictCounts { allowed: 3, denied: 0 });
-        let rules: Vec<(&str, usize)> = t.rules.iter().map(|r| (r.hit.rule.as_str(), r.flows)).collect();
-        assert_eq!(rules, vec![("securityRules/a", 2), ("defaultSecurityRules/DenyAllInBound", 1)]);
+        let rules: Vec<(&RuleRef, usize)> = t.rules.iter().map(|r| (&r.hit.rule, r.flows)).collect();
+        assert_eq!(rules, vec![(&user("a"), 2), (&default("DenyAllInBound"), 1)]);
         assert_eq!(t.rules[0].seen, Some((nine, ten)));
         let hours: Vec<(String, usize)> = t.rules[0].hours.iter().map(|(h, n)| (h.to_string(), *n)).collect();
         assert_eq!(
             hours,
             vec![("2025-01-06T09:00:00Z".to_string(), 1), ("2025-01-06T10:00:00Z".to_string(), 1)]
         );
-        let unused: Vec<&str> = t.unused.iter().map(|r| r.rule.as_str()).collect();
-        assert_eq!(unused, vec!["securityRules/b"]);
+        let unused: Vec<&RuleRef> = t.unused.iter().map(|r| &r.rule).collect();
+        assert_eq!(unused, vec![&user("b")]);
+    }
+
+    #[test]
+    fn rules_with_as_many_flows_list_as_spelled_and_unused_rules_match_in_any_case() {
+        let when = Instant::parse("2025-01-06T09:10:00Z").expect("instant");
+        let mut table = HitTable::default();
+        let ids: Vec<u32> = [user("b"), default("DenyAllInBound"), user("B-upper"), user("a")]
+            .into_iter()
+            .map(|r| table.id(&hit("web", Direction::Inbound, r)))
+            .collect();
+        let mut p = Partial::default();
+        for &id in &ids {
+            p.add(&evaluated(Access::Allow, vec![id], None), when, 0);
+        }
+        // The inventory spells `a` in another case: it was used, not unused; `c` was not.
+        let inventory: BTreeSet<InventoryRule> = ["A", "c"]
+            .into_iter()
+            .map(|n| InventoryRule {
+                nsg: "WEB".into(),
+                direction: Direction::Inbound,
+                priority: 100,
+                rule: user(n),
+            })
+            .collect();
+        let t = Tally::merge(vec![(p, &table)], &inventory, 10);
+        let order: Vec<String> = t.rules.iter().map(|r| r.hit.rule.to_string()).collect();
+        let mut spelled = order.clone();
+        spelled.sort();
+        assert_eq!(order, spelled, "ties are in the byte order of Azure's spelling");
+        assert_eq!(order[0], "defaultSecurityRules/DenyAllInBound");
+        let unused: Vec<&RuleRef> = t.unused.iter().map(|r| &r.rule).collect();
+        assert_eq!(unused, vec![&user("c")]);
     }
 }

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::model::Caveat;
-use crate::nsg::Access;
+use crate::nsg::{Access, RuleRef};
 use crate::replay::{Impact, ImpactClass, PathImpact, Side};
 use crate::scenario::{Part, Place, Places};
 
@@ -52,7 +52,7 @@ pub fn side_text(side: Option<&Side>) -> String {
 fn rule_places(side: Option<&Side>, places: &Places) -> Vec<Place> {
     let Some(Side { nsg: Some(nsg), rule, .. }) = side else { return Vec::new() };
     let mut out = Vec::new();
-    if let Some(name) = rule.as_deref().and_then(|r| r.strip_prefix("securityRules/")) {
+    if let Some(name) = rule.as_ref().and_then(RuleRef::user_rule_name) {
         out.extend(places.of(&Part::Rule { nsg, rule: name }));
     }
     if out.is_empty() {

@@ -43,11 +43,20 @@
 //! writes it is read in one pass over its bytes in the text, up to its closing quote (`tuple`;
 //! anything else, and every error, by the field reader as before), and chunks' bytes, their tuples
 //! and the shards' tuples go back to bounded pools after each wave (`recycle`): 27,000 page
-//! faults a run became 7,000, and the CPU time a quarter less. What remains: reading tuples
-//! (~17 %), the evaluation (~15 %), the connection table (~10 %), dealing tuples to shards
-//! (~8 %), the kernel's copy of the file (~5 %), the structure of records (~7 %). Exact cutting
-//! alone (no speculation) costs the same CPU on one thread but about a tenth more on two (the
-//! workers wait for the reader), so speculative cutting stays. Figures: README.md.
+//! faults a run became 7,000, and the CPU time a quarter less. Exact cutting alone (no
+//! speculation) costs the same CPU on one thread but about a tenth more on two (the workers wait
+//! for the reader), so speculative cutting stays.
+//!
+//! Why a window's pieces share the stream's buffer (`shared`; third round, 2026-12-07): the
+//! reader thread copied each window, a megabyte, into its pieces: a quarter of its time, and the
+//! reader thread is serial work beside the workers. Now a piece is a range of the buffer; the
+//! stream goes on in a spare buffer while pieces hold the last one. The reader thread went from
+//! ~11.5 % of all CPU to ~8–9 %. What remains (`perf record`, one thread, after that round):
+//! reading tuples (~20 %, one pass over ~60 bytes each), dealing tuples to shards (~9 %: the
+//! shards' lists are written cold, 120 bytes a tuple), the connection table (~9 %), the
+//! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
+//! (~5 %), the structure of records (~7 %). Figures and their history: README.md and
+//! docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,
 //! the line and column, the JSON path of a flow-log field, the bad value and what would be valid.
@@ -57,6 +66,7 @@ mod azure;
 mod csv;
 mod json;
 mod recycle;
+mod shared;
 mod source;
 mod speculate;
 mod tuple;
@@ -67,10 +77,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::import::json_position::{Position, file_position};
 use crate::net::Flow;
-use crate::nsg::{Access, Direction};
+use crate::nsg::{Access, Direction, RuleRef};
 use crate::time::{Duration, Instant};
 
 pub use recycle::Recycled;
+pub use shared::SharedBytes;
 pub use source::{CHUNK_BYTES, MAX_RECORD_BYTES, RawChunk, RawKind, Source, Splitter, expand, open};
 pub use speculate::{Advance, Cut, Cutting, PIECE_BYTES, Speculation, Verdict, WINDOW_BYTES, Window, settle};
 
@@ -145,12 +156,12 @@ impl LoggedRule {
         }
     }
 
-    /// The rule as nsgsim names it (`securityRules/NAME`, `defaultSecurityRules/NAME`); `None`
-    /// for a rule that is not an NSG rule.
-    pub fn azure_name(&self) -> Option<String> {
+    /// The NSG rule the log names (a user or a default rule); `None` for a rule that is not an
+    /// NSG rule.
+    pub fn rule_ref(&self) -> Option<RuleRef> {
         match self {
-            LoggedRule::User(n) => Some(format!("securityRules/{n}")),
-            LoggedRule::Default(n) => Some(format!("defaultSecurityRules/{n}")),
+            LoggedRule::User(n) => Some(RuleRef::Security { name: n.clone() }),
+            LoggedRule::Default(n) => Some(RuleRef::Default { name: n.clone() }),
             LoggedRule::Other(_) => None,
         }
     }
@@ -164,10 +175,14 @@ impl LoggedRule {
         }
     }
 
-    /// Whether nsgsim's rule name (`securityRules/NAME`, `defaultSecurityRules/NAME`) is this
-    /// rule. Rule names are compared without regard to case, as Azure compares resource names.
-    pub fn is(&self, azure_name: &str) -> bool {
-        self.azure_name().is_some_and(|n| n.eq_ignore_ascii_case(azure_name))
+    /// Whether nsgsim's `rule` is this rule: the same kind (user or default) and name. Rule names
+    /// are compared without regard to case, as Azure compares resource names.
+    pub fn is(&self, rule: &RuleRef) -> bool {
+        match (self, rule) {
+            (LoggedRule::User(n), RuleRef::Security { name })
+            | (LoggedRule::Default(n), RuleRef::Default { name }) => n.eq_ignore_ascii_case(name),
+            _ => false,
+        }
     }
 }
 
@@ -595,9 +610,17 @@ mod tests {
             LoggedRule::Default("DenyAllInBound".into())
         );
         assert_eq!(LoggedRule::parse("Internet"), LoggedRule::Other("Internet".into()));
-        assert!(LoggedRule::parse("UserRule_Allow-RDP").is("securityRules/allow-rdp"));
-        assert!(!LoggedRule::parse("UserRule_allow-rdp").is("defaultSecurityRules/allow-rdp"));
-        assert!(!LoggedRule::parse("unspecified").is("securityRules/unspecified"));
+        let user = |name: &str| RuleRef::Security { name: name.into() };
+        assert!(LoggedRule::parse("UserRule_Allow-RDP").is(&user("allow-rdp")));
+        assert!(!LoggedRule::parse("UserRule_allow-rdp").is(&RuleRef::Default { name: "allow-rdp".into() }));
+        assert!(
+            LoggedRule::parse("defaultrule_DenyAllInBound")
+                .is(&RuleRef::Default { name: "DenyAllInbound".into() })
+        );
+        assert!(!LoggedRule::parse("unspecified").is(&user("unspecified")));
+        assert!(!LoggedRule::parse("UserRule_allow").is(&user("allow-rdp")));
+        assert_eq!(LoggedRule::parse("UserRule_x").rule_ref(), Some(user("x")));
+        assert_eq!(LoggedRule::parse("unspecified").rule_ref(), None);
         assert_eq!(LoggedRule::parse("DefaultRule_X").logged_name(), "DefaultRule_X");
     }
 
@@ -695,6 +718,47 @@ mod tests {
         }
         assert!(dropped_in_all > 0, "some pieces straddled a record");
         assert!(kept_in_all > 0, "some pieces were kept");
+    }
+
+    #[test]
+    fn pieces_held_while_the_stream_reads_on_keep_their_bytes() {
+        // The pieces of every window share the stream's buffer (`shared`): held until the end,
+        // while the stream fills and moves on in other buffers, each still reads what it was
+        // cut from, and the records are the exact ones.
+        let text = log(1000, "");
+        let exact = parse(Path::new("t.json"), &text).expect("valid").records;
+        let path = Path::new("t.json");
+        let catalog = Catalog::default();
+        let file = catalog.add_file("t.json".into());
+        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let mut splitter =
+            Splitter::new(reader, file, path.into(), false).speculate(Cutting { piece: 700, window: 3000 });
+        let (mut records, mut held) = (Vec::new(), Vec::new());
+        while let Some(cut) = splitter.next_cut().expect("valid") {
+            let chunks = match cut {
+                Cut::Chunk(raw) => vec![parse_chunk(&raw, &catalog, path, false).expect("valid")],
+                Cut::Window(window) => {
+                    let mut chunks: Vec<Chunk> = window
+                        .pieces
+                        .iter()
+                        .map(|raw| parse_chunk(raw, &catalog, path, false).expect("pieces never fail"))
+                        .collect();
+                    let verdict = settle(window.first_index, chunks.iter_mut());
+                    splitter.settle(&verdict).expect("fits");
+                    chunks.truncate(verdict.pieces);
+                    held.extend(window.pieces.into_iter().map(|p| (p.bytes.to_vec(), p)));
+                    chunks
+                }
+            };
+            for chunk in &chunks {
+                records.extend((0..chunk.tuples.len()).map(|i| catalog.record(chunk, i)));
+            }
+        }
+        assert_eq!(records, exact);
+        assert!(held.len() > 10, "windows were cut ({})", held.len());
+        for (i, (copy, piece)) in held.iter().enumerate() {
+            assert_eq!(&copy[..], &piece.bytes[..], "piece {i}");
+        }
     }
 
     /// `text` with its `n`th (from 0) `from` replaced by `to`.

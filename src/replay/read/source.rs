@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::json::{Cursor, SyntaxError, value_end};
+use super::shared::SharedBytes;
 use super::speculate::{self, Cut, Cutting, Verdict, Window};
 use super::{FlowLogError, Recycled, csv};
 use crate::import::json_position::Position;
@@ -149,7 +150,18 @@ pub fn open(source: &Source, read: Arc<AtomicU64>) -> Result<(Box<dyn Read + Sen
 /// A stream read through a buffer, knowing the line and column of the next byte.
 struct Stream {
     reader: Box<dyn Read + Send>,
-    buf: Vec<u8>,
+    /// Shared with the pieces of a window in flight ([`SharedBytes`]).
+    #[expect(
+        clippy::rc_buffer,
+        reason = "the stream grows the buffer in place for a large record (`Arc::make_mut`), and an exact chunk's list goes back to its pool as a `Vec`"
+    )]
+    buf: Arc<Vec<u8>>,
+    /// Buffers given up while pieces held them, to go on in once they are let go of.
+    #[expect(
+        clippy::rc_buffer,
+        reason = "the stream grows the buffer in place for a large record (`Arc::make_mut`), and an exact chunk's list goes back to its pool as a `Vec`"
+    )]
+    spare: Vec<Arc<Vec<u8>>>,
     /// The next byte to consume.
     pos: usize,
     /// The end of what was read.
@@ -169,7 +181,8 @@ impl Stream {
     fn new(reader: Box<dyn Read + Send>, file: PathBuf, gzip: bool) -> Stream {
         Stream {
             reader,
-            buf: vec![0; READ_BYTES],
+            buf: Arc::new(vec![0; READ_BYTES]),
+            spare: Vec::new(),
             pos: 0,
             len: 0,
             eof: false,
@@ -193,8 +206,12 @@ impl Stream {
         if self.eof {
             return Ok(false);
         }
+        if Arc::strong_count(&self.buf) > 1 {
+            self.go_on_in_spare();
+        }
         if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.len, 0);
+            let (pos, len) = (self.pos, self.len);
+            Arc::make_mut(&mut self.buf).copy_within(pos..len, 0);
             self.len -= self.pos;
             self.pos = 0;
         }
@@ -206,10 +223,12 @@ impl Stream {
                 )));
             }
             let grown = (self.buf.len() * 2).min(MAX_RECORD_BYTES + READ_BYTES);
-            self.buf.resize(grown, 0);
+            Arc::make_mut(&mut self.buf).resize(grown, 0);
         }
+        // The buffer is the stream's alone here (`go_on_in_spare`): no copy is made.
+        let buf = Arc::make_mut(&mut self.buf);
         loop {
-            match self.reader.read(&mut self.buf[self.len..]) {
+            match self.reader.read(&mut buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
@@ -230,6 +249,33 @@ impl Stream {
                 }
             }
         }
+    }
+
+    /// Goes on in a buffer of the stream's own, the current one being held by pieces of a
+    /// window: a spare one that no piece holds any more, or a new one; the bytes not consumed
+    /// yet move to its start.
+    fn go_on_in_spare(&mut self) {
+        let size = self.buf.len();
+        let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1 && Arc::weak_count(b) == 0);
+        let mut next = match free {
+            Some(i) => self.spare.swap_remove(i),
+            None => Arc::new(Vec::new()),
+        };
+        let unread = self.len - self.pos;
+        let list = Arc::make_mut(&mut next);
+        if list.len() < size {
+            list.resize(size, 0);
+        }
+        list[..unread].copy_from_slice(&self.buf[self.pos..self.len]);
+        let held = std::mem::replace(&mut self.buf, next);
+        // Two windows are in flight at most; a buffer beyond the spares, or grown for a large
+        // record, is freed by its last piece (memory stays within what the copies took: the
+        // buffer and one window).
+        if self.spare.len() < 3 && held.len() <= 4 * READ_BYTES {
+            self.spare.push(held);
+        }
+        self.pos = 0;
+        self.len = unread;
     }
 
     /// The position after the last byte read so far.
@@ -353,7 +399,7 @@ pub struct RawChunk {
     /// The chunk's number within the input.
     pub seq: u32,
     /// The bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: SharedBytes,
     /// The position of the first byte.
     pub start: Position,
     /// What the bytes are.
@@ -466,7 +512,7 @@ impl Splitter {
 
     fn chunk(&mut self, bytes: Vec<u8>, start: Position, kind: RawKind) -> RawChunk {
         self.seq += 1;
-        RawChunk { file: self.file, seq: self.seq - 1, bytes, start, kind }
+        RawChunk { file: self.file, seq: self.seq - 1, bytes: SharedBytes::own(bytes), start, kind }
     }
 
     /// The next chunk, or `None` at the end of the input.
@@ -525,12 +571,11 @@ impl Splitter {
         let mut pieces = Vec::with_capacity(cuts.len());
         let mut from = 0;
         for &cut in &cuts {
-            let mut bytes = buffer(&self.buffers, cut - from);
-            bytes.extend_from_slice(&available[from..cut]);
             pieces.push(RawChunk {
                 file: self.file,
                 seq: self.seq,
-                bytes,
+                // The stream's buffer, shared: no copy (see `shared`).
+                bytes: SharedBytes::range(&s.buf, s.pos + from..s.pos + cut),
                 // Positions are known once the pieces before are settled; a piece that does not
                 // parse cleanly is read again, exactly, from its true position.
                 start: s.at,

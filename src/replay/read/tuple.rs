@@ -88,36 +88,84 @@ fn trim(text: &str) -> &str {
     }
 }
 
-/// An address: dotted-quad IPv4 read directly (most of a flow log), anything else by std.
-fn address(text: &str) -> Option<IpAddr> {
-    let mut octets = [0u8; 4];
-    let mut n = 0;
-    let mut value: u32 = 0;
-    let mut digits = 0;
-    for &b in text.as_bytes() {
+/// A dotted-quad IPv4 address read a byte at a time, as std reads one: at most three digits
+/// and 255 an octet, no leading zero (`01`), four octets. The one accumulator behind both
+/// readers of addresses ([`address`] on a field, [`Bytes::ipv4`] in the JSON text); it was two
+/// copies of the same loop (issue 20, third round).
+#[derive(Clone, Copy, Debug, Default)]
+struct Quad {
+    octets: [u8; 4],
+    /// Octets done.
+    n: usize,
+    /// The octet being read and its digits so far.
+    value: u32,
+    digits: u32,
+}
+
+/// What one byte did to a [`Quad`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fed {
+    /// A digit or a dot, taken.
+    Taken,
+    /// A byte that is not part of a dotted quad (the end of the field, or another syntax).
+    Other,
+    /// A digit or a dot that makes the text no address at all (an octet over 255, a leading
+    /// zero): std refuses it too.
+    Refused,
+}
+
+impl Quad {
+    /// Feeds one byte.
+    #[inline(always)]
+    fn feed(&mut self, b: u8) -> Fed {
         match b {
-            b'0'..=b'9' if digits < 3 => {
-                // A leading zero (`01`) is not a dotted quad; std refuses it too.
-                if digits == 1 && value == 0 {
-                    return None;
+            b'0'..=b'9' if self.digits < 3 => {
+                if self.digits == 1 && self.value == 0 {
+                    return Fed::Refused;
                 }
-                value = value * 10 + u32::from(b - b'0');
-                digits += 1;
+                self.value = self.value * 10 + u32::from(b - b'0');
+                self.digits += 1;
+                Fed::Taken
             }
-            b'.' if digits > 0 && n < 3 => {
-                octets[n] = u8::try_from(value).ok()?;
-                n += 1;
-                value = 0;
-                digits = 0;
+            b'.' if self.digits > 0 && self.n < 3 => {
+                let Ok(octet) = u8::try_from(self.value) else { return Fed::Refused };
+                self.octets[self.n] = octet;
+                self.n += 1;
+                self.value = 0;
+                self.digits = 0;
+                Fed::Taken
             }
-            _ => return text.parse().ok(),
+            _ => Fed::Other,
         }
     }
-    if n != 3 || digits == 0 {
-        return text.parse().ok();
+
+    /// The address, if the bytes fed were a whole dotted quad: `Err(())` for four octets with
+    /// the last one over 255 (no address), `Ok(None)` for anything short of four octets.
+    #[inline(always)]
+    fn finish(mut self) -> Result<Option<IpAddr>, ()> {
+        if self.n != 3 || self.digits == 0 {
+            return Ok(None);
+        }
+        self.octets[3] = u8::try_from(self.value).map_err(|_| ())?;
+        Ok(Some(IpAddr::from(self.octets)))
     }
-    octets[3] = u8::try_from(value).ok()?;
-    Some(IpAddr::from(octets))
+}
+
+/// An address: dotted-quad IPv4 read directly (most of a flow log), anything else by std.
+fn address(text: &str) -> Option<IpAddr> {
+    let mut quad = Quad::default();
+    for &b in text.as_bytes() {
+        match quad.feed(b) {
+            Fed::Taken => {}
+            Fed::Refused => return None,
+            Fed::Other => return text.parse().ok(),
+        }
+    }
+    match quad.finish() {
+        Ok(Some(ip)) => Some(ip),
+        Ok(None) => text.parse().ok(),
+        Err(()) => None,
+    }
 }
 
 /// A tuple's fields.
@@ -285,30 +333,13 @@ impl Bytes<'_> {
     /// A dotted-quad IPv4 address and its comma, by [`address`]'s rules (no leading zeros, at
     /// most three digits and 255 an octet).
     fn ipv4(&mut self) -> Option<IpAddr> {
-        let mut octets = [0u8; 4];
-        let mut n = 0;
-        let mut value: u32 = 0;
-        let mut digits = 0;
+        let mut quad = Quad::default();
         loop {
-            match self.byte()? {
-                b @ b'0'..=b'9' if digits < 3 => {
-                    if digits == 1 && value == 0 {
-                        return None;
-                    }
-                    value = value * 10 + u32::from(b - b'0');
-                    digits += 1;
-                }
-                b'.' if digits > 0 && n < 3 => {
-                    octets[n] = u8::try_from(value).ok()?;
-                    n += 1;
-                    value = 0;
-                    digits = 0;
-                }
-                b',' if n == 3 && digits > 0 => {
-                    octets[3] = u8::try_from(value).ok()?;
-                    return Some(IpAddr::from(octets));
-                }
-                _ => return None,
+            let b = self.byte()?;
+            match quad.feed(b) {
+                Fed::Taken => {}
+                Fed::Other if b == b',' => return quad.finish().ok().flatten(),
+                Fed::Other | Fed::Refused => return None,
             }
         }
     }
@@ -585,6 +616,106 @@ mod tests {
         let message =
             parse_tuple(wrong, Kind::Nsg { version: 2 }).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.starts_with("field 5 (destination port) '70000'"), "{message}");
+    }
+
+    /// The two address readers before they shared [`Quad`] (issue 20, third round), kept to
+    /// hold the merged one to them.
+    mod before_quad {
+        use std::net::IpAddr;
+
+        pub fn address(text: &str) -> Option<IpAddr> {
+            let mut octets = [0u8; 4];
+            let mut n = 0;
+            let mut value: u32 = 0;
+            let mut digits = 0;
+            for &b in text.as_bytes() {
+                match b {
+                    b'0'..=b'9' if digits < 3 => {
+                        if digits == 1 && value == 0 {
+                            return None;
+                        }
+                        value = value * 10 + u32::from(b - b'0');
+                        digits += 1;
+                    }
+                    b'.' if digits > 0 && n < 3 => {
+                        octets[n] = u8::try_from(value).ok()?;
+                        n += 1;
+                        value = 0;
+                        digits = 0;
+                    }
+                    _ => return text.parse().ok(),
+                }
+            }
+            if n != 3 || digits == 0 {
+                return text.parse().ok();
+            }
+            octets[3] = u8::try_from(value).ok()?;
+            Some(IpAddr::from(octets))
+        }
+
+        /// The raw reader's loop: the address and how many bytes it took with its comma.
+        pub fn ipv4(bytes: &[u8]) -> Option<(IpAddr, usize)> {
+            let mut octets = [0u8; 4];
+            let mut n = 0;
+            let mut value: u32 = 0;
+            let mut digits = 0;
+            let mut pos = 0;
+            loop {
+                let b = *bytes.get(pos)?;
+                pos += 1;
+                match b {
+                    b'0'..=b'9' if digits < 3 => {
+                        if digits == 1 && value == 0 {
+                            return None;
+                        }
+                        value = value * 10 + u32::from(b - b'0');
+                        digits += 1;
+                    }
+                    b'.' if digits > 0 && n < 3 => {
+                        octets[n] = u8::try_from(value).ok()?;
+                        n += 1;
+                        value = 0;
+                        digits = 0;
+                    }
+                    b',' if n == 3 && digits > 0 => {
+                        octets[3] = u8::try_from(value).ok()?;
+                        return Some((IpAddr::from(octets), pos));
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_merged_address_reader_answers_as_the_two_before_it() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let octet = prop_oneof![4 => (0u16..256).prop_map(|o| o.to_string()), 1 => "[0-9]{0,4}"];
+        let text = prop_oneof![
+            4 => proptest::collection::vec(octet.clone(), 4..5).prop_map(|o| o.join(".")),
+            2 => proptest::collection::vec(octet, 1..7).prop_map(|o| o.join(".")),
+            1 => "[0-9.:a-f,]{0,18}",
+            1 => Just("::ffff:10.0.0.1".to_string()),
+        ];
+        // What follows the address in the JSON text: its comma, mostly.
+        let after = prop_oneof![3 => ",[0-9\"]{0,2}", 1 => "[,\"0-9.]{0,3}"];
+        let mut runner = TestRunner::new(Config { cases: 20_000, ..Config::default() });
+        let found = std::cell::Cell::new(0u32);
+        runner
+            .run(&(text, after), |(text, after)| {
+                prop_assert_eq!(address(&text), before_quad::address(&text), "{:?}", text);
+                let raw = format!("{text}{after}");
+                let mut r = Bytes { bytes: raw.as_bytes(), pos: 0 };
+                let merged = r.ipv4().map(|ip| (ip, r.pos));
+                prop_assert_eq!(merged, before_quad::ipv4(raw.as_bytes()), "{:?}", raw);
+                if merged.is_some() {
+                    found.set(found.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(found.get() > 1000, "{}", found.get());
     }
 
     #[test]

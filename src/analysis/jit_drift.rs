@@ -692,13 +692,20 @@ mod tests {
             r#"Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#,
             false,
         );
-        let findings = drift_findings(&drift(&live(), &plan));
+        let drifts = drift(&live(), &plan);
+        let findings = drift_findings(&drifts);
         let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
         assert!(
             codes.contains(&"JIT005-apply-removes-jit-deny")
                 && codes.contains(&"JIT007-apply-removes-active-grant")
         );
-        let rdp = findings.iter().find(|f| f.message.contains("for 3389")).expect("3389");
+        // One finding per drift, in order: the finding of the drift that removes 3389's deny rule.
+        assert_eq!(findings.len(), drifts.len());
+        let (_, rdp) = drifts
+            .iter()
+            .zip(&findings)
+            .find(|(d, _)| matches!(d, JitDrift::DenyRuleRemoved { deny, .. } if deny.port == 3389))
+            .expect("3389");
         assert_eq!(rdp.rules, [user_rule(JIT_DENY_3389), user_rule("allow-rdp-legacy")]);
         assert_eq!(
             (rdp.vm.as_deref(), rdp.nsg.as_deref(), rdp.severity),

@@ -18,7 +18,7 @@ use crate::net::{IpProtocol, PortRange, PortSet, ProtocolSet};
 use crate::nsg::{Access, Direction, RuleKind};
 
 use super::chain::{Chains, universe};
-use super::lint::{Finding, MANAGEMENT_PORTS, Severity};
+use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, Severity};
 use super::space::{Region, describe_box, partition};
 
 /// The admin rules of `subnet`'s VNet in `direction`, resolved there, and the region each
@@ -70,13 +70,13 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                         continue;
                     }
                     // The flows an admin Deny or AlwaysAllow decides never reach the NSGs.
-                    let mut by = Vec::new();
+                    let mut by: Vec<FindingRule> = Vec::new();
                     let mut denied = false;
                     for (a, _, part) in admin.iter().filter(|(a, _, _)| a.rule.action != AdminAction::Allow) {
                         let before = region.clone();
                         region = region.subtract(part);
                         if before.boxes() != region.boxes() {
-                            by.push(format!("{} ({})", a.path(), a.rule.action));
+                            by.push(FindingRule::admin(a, true));
                             denied |= a.rule.action == AdminAction::Deny;
                         }
                     }
@@ -89,12 +89,12 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                         code: "AVNM001-nsg-allow-overridden",
                         nsg: Some(nsg_name.clone()),
                         vm: None,
-                        rules: std::iter::once(rule.azure_name()).chain(by.iter().cloned()).collect(),
+                        rules: std::iter::once(FindingRule::own(rule.rule_ref())).chain(by.iter().cloned()).collect(),
                         message: format!(
                             "{} of NSG '{nsg_name}' (priority {}) allows only {direction} traffic that the security admin rule(s) {} of Virtual Network Manager decide first in vnet '{}': admin rules are evaluated before NSG rules, a Deny stops the traffic and an AlwaysAllow skips the NSGs, so this allow never decides anything (what it was meant to let in, a Deny stops)",
                             rule.azure_name(),
                             rule.priority,
-                            by.join(", "),
+                            by.iter().map(FindingRule::to_string).collect::<Vec<_>>().join(", "),
                             topology.vnet(topology.subnet(subnet).vnet).name
                         ),
                         fix: "remove the NSG rule, or ask the network manager's administrators for an exception (an admin Allow or AlwaysAllow rule of higher priority for this traffic)".into(),
@@ -141,7 +141,7 @@ fn always_allowed_management(topology: &Topology, out: &mut Vec<Finding>) {
                     code: "AVNM002-always-allow-management-port",
                     nsg: None,
                     vm: Some(topology.vm(vm).name.clone()),
-                    rules: vec![a.path()],
+                    rules: vec![FindingRule::admin(&a, false)],
                     message: format!(
                         "the security admin rule {} (priority {}, AlwaysAllow) of network manager '{}' lets {example} in from the Internet to VM '{}' without evaluating its NSGs: no NSG rule can close the port, and Defender's JIT, which works by NSG deny rules, cannot protect it",
                         a.path(),
@@ -186,7 +186,7 @@ fn jit_blocked(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
                 code: "AVNM003-admin-deny-blocks-jit",
                 nsg: None,
                 vm: Some(topology.vm(vm).name.clone()),
-                rules: denied.iter().map(|a| a.path()).collect(),
+                rules: denied.iter().map(|a| FindingRule::admin(a, false)).collect(),
                 message: format!(
                     "the JIT policy of VM '{}' protects port {}, but the security admin rule {} (priority {}, Deny) of network manager '{}' stops that traffic before the NSGs: a request is approved and Defender writes its NSG allow rule, yet the connection is still refused, because admin rules are evaluated before NSG rules (model choice: Microsoft does not document JIT with admin rules; the order of evaluation decides)",
                     topology.vm(vm).name,

@@ -27,12 +27,12 @@ use crate::jit::{GrantState, JitEngine, JitProtocol, is_jit_rule};
 use crate::matcher::MatchBox;
 use crate::model::{NicId, Topology, VmId};
 use crate::net::{AddrSet, IpProtocol, ProtocolSet};
-use crate::nsg::{Access, AddressSpec, Direction, PortSpec, SecurityRule};
+use crate::nsg::{Access, AddressSpec, Direction, PortSpec, RuleRef, SecurityRule};
 use crate::path::Level;
 use crate::time::Instant;
 
 use super::chain::{Chains, Decider, internet_seen_by, nsg_at};
-use super::lint::{Finding, POLICY_MANAGEMENT_PORTS_JIT, Severity};
+use super::lint::{Finding, FindingRule, POLICY_MANAGEMENT_PORTS_JIT, Severity};
 use super::space::describe_addrs;
 
 /// One JIT deny rule of the old policy, where it was.
@@ -171,25 +171,27 @@ impl JitDrift {
 
     /// The rules concerned, as Azure names them: JIT's rule, then the new policy's user rules
     /// that let the Internet in.
-    pub fn rules(&self) -> Vec<String> {
+    pub fn rules(&self) -> Vec<FindingRule> {
         match self {
             JitDrift::DenyRuleRemoved { deny, open, .. } | JitDrift::DenyRulePreceded { deny, open } => {
-                let mut out = vec![format!("securityRules/{}", deny.rule)];
+                let mut out = vec![FindingRule::own(RuleRef::Security { name: deny.rule.clone() })];
                 out.extend(user_rules(open));
                 out
             }
             JitDrift::DenyRuleAbsent { open, .. } => user_rules(open),
             JitDrift::GrantAbsent { .. } => Vec::new(),
-            JitDrift::GrantRemoved { rule, .. } => vec![format!("securityRules/{rule}")],
+            JitDrift::GrantRemoved { rule, .. } => {
+                vec![FindingRule::own(RuleRef::Security { name: rule.clone() })]
+            }
         }
     }
 }
 
 /// The user rules that decide `open`, each once, in order.
-fn user_rules(open: &[OpenFlows]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn user_rules(open: &[OpenFlows]) -> Vec<FindingRule> {
+    let mut out: Vec<FindingRule> = Vec::new();
     for d in open.iter().flat_map(|o| &o.deciders).filter(|d| d.user_rule()) {
-        let rule = d.rule.to_string();
+        let rule = FindingRule::own(d.rule.clone());
         if !out.contains(&rule) {
             out.push(rule);
         }
@@ -501,6 +503,7 @@ pub fn drift_findings(drifts: &[JitDrift]) -> Vec<Finding> {
 mod tests {
     use std::path::Path;
 
+    use super::super::testing::user_rule;
     use super::*;
     use crate::scenario::load_str;
     use crate::sim::{Duration, Simulator, replay_until};
@@ -689,17 +692,21 @@ mod tests {
             r#"Rule(name: "allow-rdp-legacy", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, source: "Internet", destination_ports: "3389"),"#,
             false,
         );
-        let findings = drift_findings(&drift(&live(), &plan));
+        let drifts = drift(&live(), &plan);
+        let findings = drift_findings(&drifts);
         let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
         assert!(
             codes.contains(&"JIT005-apply-removes-jit-deny")
                 && codes.contains(&"JIT007-apply-removes-active-grant")
         );
-        let rdp = findings.iter().find(|f| f.message.contains("for 3389")).expect("3389");
-        assert_eq!(
-            rdp.rules,
-            vec![format!("securityRules/{JIT_DENY_3389}"), "securityRules/allow-rdp-legacy".into()]
-        );
+        // One finding per drift, in order: the finding of the drift that removes 3389's deny rule.
+        assert_eq!(findings.len(), drifts.len());
+        let (_, rdp) = drifts
+            .iter()
+            .zip(&findings)
+            .find(|(d, _)| matches!(d, JitDrift::DenyRuleRemoved { deny, .. } if deny.port == 3389))
+            .expect("3389");
+        assert_eq!(rdp.rules, [user_rule(JIT_DENY_3389), user_rule("allow-rdp-legacy")]);
         assert_eq!(
             (rdp.vm.as_deref(), rdp.nsg.as_deref(), rdp.severity),
             (Some("vm-web"), Some("nsg-web"), Severity::Warning)

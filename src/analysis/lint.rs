@@ -25,7 +25,7 @@
 //! Rules written by JIT itself (`SecurityCenter-JITRule…`) are not reported as shadowed or
 //! redundant: Defender places them, and `JIT001` covers the case where they do not bite.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use std::rc::Rc;
@@ -34,10 +34,11 @@ use crate::jit::{AllowedSources, JitEngine, JitPolicy, is_jit_rule};
 use crate::matcher::MatchBox;
 use crate::model::{BASTION_SUBNET, NicId, NsgId, PublicIpSku, SubnetId, Topology, VmId};
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
-use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, ServiceTag};
+use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, RuleRef, ServiceTag};
 use crate::path::Level;
 
 use super::chain::{Chains, Decider, Piece, allowed, compile, universe};
+pub use super::finding_rule::FindingRule;
 use super::space::{Region, describe_addrs, describe_box, partition};
 
 /// Azure Policy "Management ports should be closed on your virtual machines".
@@ -84,8 +85,8 @@ pub struct Finding {
     pub nsg: Option<String>,
     /// The VM concerned.
     pub vm: Option<String>,
-    /// The rules concerned, as Azure names them.
-    pub rules: Vec<String>,
+    /// The rules concerned (rendered as Azure names them).
+    pub rules: Vec<FindingRule>,
     /// What is wrong and why.
     pub message: String,
     /// How to fix it.
@@ -173,7 +174,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                         code: "NSG001-shadowed-rule",
                         nsg: Some(name.clone()),
                         vm: None,
-                        rules: vec![azure.clone()],
+                        rules: vec![FindingRule::own(rule.rule_ref())],
                         message: format!("{azure} (priority {}, {direction}) matches no flow where the NSG applies (an ASG without members here, or ports on a protocol without ports)", rule.priority),
                         fix: "delete the rule, or correct its source, destination, ASGs or protocol".into(),
                         policies: Vec::new(),
@@ -183,10 +184,12 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                 // Only the rules that actually decide some of its flows: an earlier rule that is
                 // itself shadowed, or whose overlap a still earlier rule takes, covers nothing.
                 let mut covering = Vec::new();
+                let mut covering_rules = Vec::new();
                 for (j, earlier) in rules[..i].iter().enumerate() {
                     let decides = parts.iter().zip(&own).any(|(p, o)| !o.intersect(&p[j]).is_empty());
                     if decides {
                         covering.push(earlier.azure_name());
+                        covering_rules.push(FindingRule::own(earlier.rule_ref()));
                     }
                 }
                 let opposite =
@@ -196,7 +199,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                     code: "NSG001-shadowed-rule",
                     nsg: Some(name.clone()),
                     vm: None,
-                    rules: std::iter::once(azure.clone()).chain(covering.iter().cloned()).collect(),
+                    rules: std::iter::once(FindingRule::own(rule.rule_ref())).chain(covering_rules).collect(),
                     message: format!(
                         "{azure} (priority {}, {direction}, {}) is never matched: {} of the same NSG and direction come first and together cover every flow it matches{}",
                         rule.priority,
@@ -210,7 +213,8 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                 continue;
             }
             // Redundant: in every context, the rules after it decide its flows the same way.
-            let mut takers = BTreeSet::new();
+            // By Azure's name, the order the message lists them in.
+            let mut takers = BTreeMap::new();
             let mut redundant = true;
             for ((_, c), p) in compiled.iter().zip(&parts) {
                 if p[i].is_empty() {
@@ -225,17 +229,17 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                     if later.access != rule.access {
                         redundant = false;
                     }
-                    takers.insert(later.azure_name());
+                    takers.insert(later.azure_name(), later.rule_ref());
                 }
             }
             if redundant {
-                let takers: Vec<String> = takers.into_iter().collect();
+                let (takers, taker_rules): (Vec<String>, Vec<RuleRef>) = takers.into_iter().unzip();
                 out.push(Finding {
                     severity: Severity::Info,
                     code: "NSG002-redundant-rule",
                     nsg: Some(name.clone()),
                     vm: None,
-                    rules: std::iter::once(azure.clone()).chain(takers.iter().cloned()).collect(),
+                    rules: std::iter::once(rule.rule_ref()).chain(taker_rules).map(FindingRule::own).collect(),
                     message: format!(
                         "removing {azure} (priority {}, {direction}, {}) changes no verdict: without it, {} would {} the same flows",
                         rule.priority,
@@ -365,7 +369,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
                 code: "JIT003-active-grant",
                 nsg: user.first().and_then(|d| d.nsg.clone()),
                 vm: Some(vm_name.clone()),
-                rules: user.iter().map(|d| d.rule.to_string()).collect(),
+                rules: user.iter().map(|d| FindingRule::own(d.rule.clone())).collect(),
                 message: format!(
                     "VM '{vm_name}' (NIC '{}') accepts TCP {ports} from {from} through an active JIT grant ({by}): opened on request, it closes at the grant's end time",
                     n.name
@@ -396,7 +400,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
             code: "NSG004-management-port-open",
             nsg: user.first().and_then(|d| d.nsg.clone()),
             vm: Some(vm_name.clone()),
-            rules: user.iter().map(|d| d.rule.to_string()).collect(),
+            rules: user.iter().map(|d| FindingRule::own(d.rule.clone())).collect(),
             message,
             fix: "restrict the source to your admin ranges or remove the rule, and enable just-in-time VM access (Defender for Cloud) or use Azure Bastion".into(),
             policies: vec![POLICY_MANAGEMENT_PORTS_CLOSED, POLICY_MANAGEMENT_PORTS_JIT],
@@ -441,8 +445,14 @@ fn level_conflicts(chains: &Chains, out: &mut Vec<Finding>) {
                             nsg: allow.nsg.clone(),
                             vm: Some(topology.vm(vm).name.clone()),
                             rules: vec![
-                                format!("{} {}", allow.nsg.clone().unwrap_or_default(), allow.rule),
-                                format!("{} {}", deny.nsg.clone().unwrap_or_default(), deny.rule),
+                                FindingRule::Nsg {
+                                    nsg: Some(allow.nsg.clone().unwrap_or_default()),
+                                    rule: allow.rule.clone(),
+                                },
+                                FindingRule::Nsg {
+                                    nsg: Some(deny.nsg.clone().unwrap_or_default()),
+                                    rule: deny.rule.clone(),
+                                },
                             ],
                             message: format!(
                                 "{direction} traffic of VM '{}' (nic '{}'): the {} NSG '{}' allows by {} what the {} NSG '{}' denies by {}, so it is denied: {example}{}",
@@ -571,7 +581,7 @@ fn jit_nic_checks(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece], out:
             code: "JIT001-rule-defeats-jit",
             nsg: Some(nsg_name.clone()),
             vm: Some(vm_name.clone()),
-            rules: vec![allow.rule.to_string(), deny.azure_name()],
+            rules: vec![FindingRule::own(allow.rule.clone()), FindingRule::own(deny.rule_ref())],
             message: format!(
                 "{} (priority {}) allows {example}{} ahead of the JIT deny rule {} (priority {}) for VM '{vm_name}', and the other NSG level lets it through too: the port is open without a JIT request (Defender keeps existing rules for a port above its deny rule)",
                 allow.rule,
@@ -744,8 +754,7 @@ fn bastion_checks(topology: &Topology, out: &mut Vec<Finding>) {
                 .iter()
                 .zip(&parts)
                 .find(|(r, p)| r.access == Access::Deny && !p.intersect(&missing).is_empty())
-                .map(|(r, _)| r.azure_name())
-                .unwrap_or_else(|| "no allowing rule".into());
+                .map_or(FindingRule::NoAllowingRule, |(r, _)| FindingRule::own(r.rule_ref()));
             let ports: Vec<String> = req.ports.iter().map(u16::to_string).collect();
             let what = format!(
                 "{} {} {} {}",
@@ -779,7 +788,7 @@ fn bastion_checks(topology: &Topology, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{self, RulePools};
+    use super::super::testing::{self, RulePools, user_rule};
     use std::net::IpAddr;
     use std::path::Path;
 
@@ -890,7 +899,8 @@ mod tests {
                 for rule in nsg.rules.iter().filter(|r| r.direction == direction) {
                     let azure = rule.azure_name();
                     let report = |code: &str| {
-                        found.iter().find(|f| f.code == code && f.rules.first() == Some(&azure)).cloned()
+                        let own = FindingRule::own(rule.rule_ref());
+                        found.iter().find(|f| f.code == code && f.rules.first() == Some(&own)).cloned()
                     };
                     let wins = winners.iter().any(|w| w.as_deref() == Some(rule.name.as_str()));
                     let shadowed = report("NSG001-shadowed-rule");
@@ -905,8 +915,7 @@ mod tests {
                         for coverer in &f.rules[1..] {
                             let decides = flows.iter().zip(&winners).any(|(flow, w)| {
                                 whole.all_matches(flow).iter().any(|h| h.rule.name == rule.name)
-                                    && w.as_deref().map(|n| format!("securityRules/{n}"))
-                                        == Some(coverer.clone())
+                                    && w.as_deref().map(user_rule) == Some(coverer.clone())
                             });
                             assert!(
                                 decides,
@@ -943,8 +952,8 @@ mod tests {
             Rule(name: "web-both", priority: 140, direction: Inbound, access: Allow, protocol: Tcp, source: "8.8.8.0/24", destination_ports: "85-95"),
             Rule(name: "deny-after", priority: 150, direction: Inbound, access: Deny, protocol: Tcp, source: "8.8.8.8", destination_ports: "85"),"#;
         let found = findings(&scenario(rules, "", ""));
-        let f = found.iter().find(|f| f.rules[0] == "securityRules/deny-after").expect("shadowed");
-        assert_eq!(f.rules, ["securityRules/deny-after", "securityRules/web1"]);
+        let f = found.iter().find(|f| f.rules[0] == user_rule("deny-after")).expect("shadowed");
+        assert_eq!(f.rules, [user_rule("deny-after"), user_rule("web1")]);
     }
 
     fn codes(found: &[Finding], code: &str) -> Vec<Finding> {
@@ -965,7 +974,7 @@ mod tests {
             "{}",
             found[0].message
         );
-        assert_eq!(found[0].rules, ["securityRules/halves"]);
+        assert_eq!(found[0].rules, [user_rule("halves")]);
         // The NIC's NSG denies it: nothing is open.
         assert!(
             codes(
@@ -1027,7 +1036,7 @@ mod tests {
         let subnet_only = codes(&findings(&scenario(allow, "", jit)), "JIT001-rule-defeats-jit");
         assert_eq!(subnet_only.len(), 1);
         assert_eq!(subnet_only[0].nsg.as_deref(), Some("sub"));
-        assert_eq!(subnet_only[0].rules[0], "securityRules/allow-ssh");
+        assert_eq!(subnet_only[0].rules[0], user_rule("allow-ssh"));
         assert!(
             subnet_only[0].message.contains("Tcp from 10.0.0.0/8 to 10.0.0.4 ports 22"),
             "{}",

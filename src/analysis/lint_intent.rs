@@ -13,7 +13,7 @@ use crate::jit::is_jit_rule;
 use crate::model::{BASTION_SUBNET, Topology};
 use crate::nsg::{Access, AddressSpec, Direction, RuleKind, RuleProtocol, ServiceTag};
 
-use super::lint::{Finding, MANAGEMENT_PORTS, Severity};
+use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, Severity};
 
 /// Whether `tag` is one whose ranges any Azure customer can send from: `AzureCloud` and its
 /// regional forms (Microsoft: "AzureCloud: All datacenter public IP addresses").
@@ -47,7 +47,7 @@ pub fn intent_checks(topology: &Topology, out: &mut Vec<Finding>) {
                     code: "NSG007-rule-does-nothing",
                     nsg: Some(nsg.name.clone()),
                     vm: None,
-                    rules: vec![rule.azure_name()],
+                    rules: vec![FindingRule::own(rule.rule_ref())],
                     message: format!(
                         "{} (priority {}, {}, {:?}) deploys but never matches: the NSG applies only on {BASTION_SUBNET}, which holds only Azure Bastion, and Bastion's traffic (the rules Azure requires on that subnet) is TCP and UDP, never IPsec {:?}",
                         rule.azure_name(),
@@ -78,7 +78,7 @@ pub fn intent_checks(topology: &Topology, out: &mut Vec<Finding>) {
                     code: "NSG008-multi-tenant-tag-management",
                     nsg: Some(nsg.name.clone()),
                     vm: None,
-                    rules: vec![rule.azure_name()],
+                    rules: vec![FindingRule::own(rule.rule_ref())],
                     message: format!(
                         "{} (priority {}) allows management port(s) {} from the service tag {tag}, its only source restriction: {tag} holds the public IP ranges of Azure's datacenters, including those any customer's VMs and services use, so anyone with an Azure subscription can send from them",
                         rule.azure_name(),
@@ -119,7 +119,7 @@ mod tests {
         let f = findings(ah, "AzureBastionSubnet");
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].code, "NSG007-rule-does-nothing");
-        assert_eq!(f[0].rules, vec!["securityRules/ah".to_string()]);
+        assert_eq!(f[0].rules, [super::super::testing::user_rule("ah")]);
         // On an ordinary subnet, VMs may speak IPsec: nothing to report.
         assert!(findings(ah, "web").is_empty());
         let tcp = r#"Rule(name: "t", priority: 300, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "443")"#;

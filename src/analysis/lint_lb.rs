@@ -17,7 +17,7 @@ use crate::model::{FrontendAddress, LbProtocol, LbSku, LoadBalancer, NatRule, To
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
 
 use super::chain::{Chains, Decider, internet_seen_by};
-use super::lint::{Finding, MANAGEMENT_PORTS, POLICY_MANAGEMENT_PORTS_JIT, Severity};
+use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, POLICY_MANAGEMENT_PORTS_JIT, Severity};
 
 /// One thing a load balancer forwards: a rule or a NAT rule, to each member's backend port.
 struct Published<'a> {
@@ -129,16 +129,6 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            let rules_of = |opened: &[(String, Vec<Decider>)]| -> Vec<String> {
-                let mut rules: Vec<String> = Vec::new();
-                for d in opened.iter().flat_map(|(_, d)| d.iter()).filter(|d| d.user_rule()) {
-                    let rule = d.rule.to_string();
-                    if !rules.contains(&rule) {
-                        rules.push(rule);
-                    }
-                }
-                rules
-            };
             let first_vm =
                 p.members.first().and_then(|m| topology.nic(m.nic).vm).map(|v| topology.vm(v).name.clone());
             let service = match p.backend_port {
@@ -168,45 +158,67 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
             if open_management.is_empty() || !matches!(p.protocol, LbProtocol::Tcp | LbProtocol::All) {
                 continue;
             }
-            if let Some(n) = p.nat {
-                if port == 22 || port == 3389 {
-                    out.push(Finding {
-                        severity: Severity::Error,
-                        code: "LB003-nat-rule-management-port",
-                        nsg: open_management[0].1.iter().find_map(|d| d.nsg.clone()),
-                        vm: first_vm,
-                        rules: rules_of(&open_management),
-                        message: format!(
-                            "load balancer '{}' NAT rule '{}' publishes {} (TCP {port}) at {address}:{} to the Internet: {}",
-                            lb.name,
-                            n.name,
-                            if port == 22 { "SSH" } else { "RDP" },
-                            p.frontend_port,
-                            by(&open_management)
-                        ),
-                        fix: "remove the NAT rule and use just-in-time VM access (Defender for Cloud), which opens the port to the requester's address only for the hours requested, or Azure Bastion; a NAT rule on a high frontend port is the standing workaround JIT replaces (obscurity, not access control)".into(),
-                        policies: vec![POLICY_MANAGEMENT_PORTS_JIT],
-                    });
+            let (code, message, fix) = if let Some(n) = p.nat {
+                if port != 22 && port != 3389 {
+                    continue;
                 }
+                (
+                    "LB003-nat-rule-management-port",
+                    format!(
+                        "load balancer '{}' NAT rule '{}' publishes {} (TCP {port}) at {address}:{} to the Internet: {}",
+                        lb.name,
+                        n.name,
+                        if port == 22 { "SSH" } else { "RDP" },
+                        p.frontend_port,
+                        by(&open_management)
+                    ),
+                    "remove the NAT rule and use just-in-time VM access (Defender for Cloud), which opens the port to the requester's address only for the hours requested, or Azure Bastion; a NAT rule on a high frontend port is the standing workaround JIT replaces (obscurity, not access control)",
+                )
             } else if lb.sku == LbSku::Basic && MANAGEMENT_PORTS.contains(&port) {
-                out.push(Finding {
-                    severity: Severity::Error,
-                    code: "LB002-basic-management-port",
-                    nsg: open_management[0].1.iter().find_map(|d| d.nsg.clone()),
-                    vm: first_vm,
-                    rules: rules_of(&open_management),
-                    message: format!(
+                (
+                    "LB002-basic-management-port",
+                    format!(
                         "load balancer '{}' (Basic SKU) {} publishes management port {port} at {address}:{} to the Internet: a Basic load balancer is open by default, and nothing closes it on {}",
                         lb.name,
                         p.label,
                         p.frontend_port,
                         by(&open_management)
                     ),
-                    fix: "deny the port from the Internet in the members' NSG and use just-in-time VM access or Azure Bastion; move to a Standard load balancer (Basic was retired on 30 September 2025), which is closed unless an NSG opens it".into(),
-                    policies: vec![POLICY_MANAGEMENT_PORTS_JIT],
-                });
-            }
+                    "deny the port from the Internet in the members' NSG and use just-in-time VM access or Azure Bastion; move to a Standard load balancer (Basic was retired on 30 September 2025), which is closed unless an NSG opens it",
+                )
+            } else {
+                continue;
+            };
+            out.push(published_management(code, message, fix, first_vm, &open_management));
         }
+    }
+}
+
+/// `LB002`/`LB003`: a management port a load balancer publishes to the Internet, an error that
+/// names the first open member's NSG and the user rules that let the port through, each once.
+fn published_management(
+    code: &'static str,
+    message: String,
+    fix: &str,
+    first_vm: Option<String>,
+    opened: &[(String, Vec<Decider>)],
+) -> Finding {
+    let mut rules: Vec<FindingRule> = Vec::new();
+    for d in opened.iter().flat_map(|(_, d)| d.iter()).filter(|d| d.user_rule()) {
+        let rule = FindingRule::own(d.rule.clone());
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    Finding {
+        severity: Severity::Error,
+        code,
+        nsg: opened.first().and_then(|(_, d)| d.iter().find_map(|d| d.nsg.clone())),
+        vm: first_vm,
+        rules,
+        message,
+        fix: fix.into(),
+        policies: vec![POLICY_MANAGEMENT_PORTS_JIT],
     }
 }
 

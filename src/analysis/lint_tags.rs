@@ -21,7 +21,7 @@ use crate::jit::is_jit_rule;
 use crate::model::{TagProvenance, Topology};
 use crate::nsg::{AddressSpec, RuleKind, ServiceTag};
 
-use super::lint::{Finding, Severity};
+use super::lint::{Finding, FindingRule, Severity};
 
 /// Where Microsoft says which tags NSG rules take: the Service Tag Discovery API.
 const CHECK_WITH_API: &str = "ask Azure which tags NSG rules take in the NSG's region (`az network list-service-tags --location <region>`, the Service Tag Discovery API Microsoft calls the source of truth), and use a tag listed there";
@@ -63,7 +63,7 @@ pub fn tag_feature_checks(topology: &Topology, out: &mut Vec<Finding>) {
                     code,
                     nsg: Some(nsg.name.clone()),
                     vm: None,
-                    rules: vec![rule.azure_name()],
+                    rules: vec![FindingRule::own(rule.rule_ref())],
                     message: format!(
                         "{} (priority {}) names the service tag {name} as its {field}: {why}",
                         rule.azure_name(),
@@ -110,7 +110,7 @@ mod tests {
         let f = findings("AzureResourceManager.NorwayEast", true);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!((f[0].code, f[0].severity), ("NSG009-tag-not-marked-for-nsg", Severity::Warning));
-        assert_eq!(f[0].rules, vec!["securityRules/out".to_string()]);
+        assert_eq!(f[0].rules, [super::super::testing::user_rule("out")]);
         assert!(f[0].message.contains("are [API], without NSG"), "{}", f[0].message);
         assert!(f[0].message.contains("cloud Public, changeNumber 377"), "{}", f[0].message);
         let f = findings("ActionGroup.WestEurope", true);

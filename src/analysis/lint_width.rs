@@ -13,7 +13,7 @@ use crate::net::{AddrSet, PortSet};
 use crate::reach::{Width, width_of};
 
 use super::chain::Decider;
-use super::lint::{Finding, Severity};
+use super::lint::{Finding, FindingRule, Severity};
 use super::space::describe_addrs;
 
 /// The finding of TCP `ports` of `vm` (NIC `nic`) reached from `sources`, a part of `internet`,
@@ -38,7 +38,7 @@ pub fn width_finding(
         return None;
     }
     let by = if jit_grant { "an active JIT grant" } else { "the NSG rules" };
-    let rules: Vec<String> = user.iter().map(|d| d.rule.to_string()).collect();
+    let rules: Vec<FindingRule> = user.iter().map(|d| FindingRule::own(d.rule.clone())).collect();
     let fix = if jit_grant {
         "have JIT requests name the requester's address instead of any source (the policy's allowed source addresses), so each grant opens a narrow window"
     } else {

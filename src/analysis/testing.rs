@@ -53,3 +53,8 @@ pub(super) fn random_rules(rng: &mut StdRng, n: usize, pools: &RulePools) -> Str
     }
     out
 }
+
+/// A user rule of a finding's own NSG, as findings name it: `securityRules/NAME`.
+pub(super) fn user_rule(name: &str) -> super::lint::FindingRule {
+    super::lint::FindingRule::own(crate::nsg::RuleRef::Security { name: name.into() })
+}

@@ -82,7 +82,8 @@ fn change_json(c: &Change) -> serde_json::Value {
 /// One JIT drift as JSON: its kind, where, the sentence, and the planned rules that let the
 /// Internet in.
 fn drift_json(d: &JitDrift) -> serde_json::Value {
-    let mut value = json!({"vm": d.vm(), "nsg": d.nsg(), "rules": d.rules(), "message": d.to_string()});
+    let rules: Vec<String> = d.rules().iter().map(ToString::to_string).collect();
+    let mut value = json!({"vm": d.vm(), "nsg": d.nsg(), "rules": rules, "message": d.to_string()});
     let (kind, extra) = match d {
         JitDrift::DenyRuleRemoved { deny, open, was_open } => (
             "deny_rule_removed",

@@ -13,10 +13,10 @@ use serde_json::json;
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::jit_drift::{JitDrift, drift_findings, in_force_drift, jit_drift};
-use crate::analysis::lint::{Finding, Severity, lint};
+use crate::analysis::lint::{Finding, FindingRule, Severity, lint};
 use crate::model::Caveat;
-use crate::nsg::{RuleRef, SecurityRule};
-use crate::report::{caveats_json, lint_sarif, summary_with_caveats};
+use crate::nsg::RuleRef;
+use crate::report::{caveats_json, lint_sarif, rule_list, summary_with_caveats};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
 
@@ -68,7 +68,7 @@ fn findings_text(
         };
         writeln!(out, "{}[{}]{subject}: {}", f.severity, f.code, f.message)?;
         if !f.rules.is_empty() {
-            writeln!(out, "  rules: {}", f.rules.join(", "))?;
+            writeln!(out, "  rules: {}", rule_list(&f.rules, ", "))?;
         }
         for at in defined_at(scenarios, f) {
             writeln!(out, "  defined at: {at}")?;
@@ -87,12 +87,13 @@ fn findings_text(
     Ok(out)
 }
 
-/// The rule of NSG `nsg` in `s` that a finding names. Findings still name their rules in Azure's
-/// spelling (`securityRules/NAME`), so this looks for the rule that prints so, rather than cutting
-/// the text apart; a rule of no NSG of `s` (a default rule, an admin rule) is `None`.
-fn named_rule(s: &Scenario, nsg: &str, written: &str) -> Option<RuleRef> {
+/// The rule of NSG `nsg` in `s` that a finding names as a rule of its own NSG, when `s` has it; a
+/// rule `s` does not have, a default rule, a rule the finding places in a named NSG (of
+/// `NSG003`'s two levels) and an admin rule are `None`, and the NSG stands for them.
+fn named_rule<'r>(s: &Scenario, nsg: &str, named: &'r FindingRule) -> Option<&'r RuleRef> {
+    let (None, rule) = named.nsg_rule()? else { return None };
     let id = s.topology.nsg_by_name(nsg)?;
-    s.topology.nsg(id).rules.iter().map(SecurityRule::rule_ref).find(|r| r.to_string() == written)
+    s.topology.nsg(id).rules.iter().any(|r| r.rule_ref() == *rule).then_some(rule)
 }
 
 /// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
@@ -101,11 +102,11 @@ fn named_rule(s: &Scenario, nsg: &str, written: &str) -> Option<RuleRef> {
 fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
     let Some(nsg) = &f.nsg else { return Vec::new() };
     let mut out: Vec<String> = Vec::new();
-    let rules: Vec<Option<&str>> =
-        if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(|r| Some(r.as_str())).collect() };
+    let rules: Vec<Option<&FindingRule>> =
+        if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(Some).collect() };
     for rule in rules {
         if let Some(at) =
-            scenarios.iter().find_map(|s| s.origin_of(nsg, rule.and_then(|r| named_rule(s, nsg, r)).as_ref()))
+            scenarios.iter().find_map(|s| s.origin_of(nsg, rule.and_then(|r| named_rule(s, nsg, r))))
             && !out.contains(&at)
         {
             out.push(at);
@@ -121,7 +122,7 @@ fn finding_json(scenarios: &[&Scenario], f: &Finding) -> serde_json::Value {
         "code": f.code,
         "nsg": f.nsg,
         "vm": f.vm,
-        "rules": f.rules,
+        "rules": f.rules.iter().map(FindingRule::to_string).collect::<Vec<_>>(),
         "message": f.message,
         "fix": f.fix,
         "policies": f.policies,

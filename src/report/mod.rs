@@ -43,7 +43,7 @@ pub use sarif::{
     SarifResult, SarifRule, sarif_json, write_sarif,
 };
 pub use sarif_replay::{replay_sarif, side_text};
-pub use sarif_rules::{lint_rule, lint_sarif};
+pub use sarif_rules::{lint_rule, lint_sarif, rule_list};
 pub use service_tags::{TagsUsed, service_tags_json, service_tags_note, tags_used};
 pub use situation::{action_subjects, action_text, user_facts, vm_facts, world_facts};
 pub use svg::{escape, timeline_svg, topology_svg};

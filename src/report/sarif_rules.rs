@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::lint::{Finding, Severity};
+use crate::analysis::lint::{Finding, FindingRule, Severity};
 use crate::model::Caveat;
 use crate::scenario::{Part, Place, Places};
 
@@ -160,15 +160,12 @@ pub fn level(severity: Severity) -> SarifLevel {
     }
 }
 
-/// The NSG and rule a finding's rule names: `securityRules/X` (of the finding's NSG) or
-/// `NSG securityRules/X`; default rules are not written anywhere, so they have no place.
-fn rule_part<'a>(finding_nsg: Option<&'a str>, rule: &'a str) -> Option<Part<'a>> {
-    let (nsg, rule) = match rule.split_once(' ') {
-        Some((nsg, rule)) => (Some(nsg), rule),
-        None => (finding_nsg, rule),
-    };
-    let name = rule.strip_prefix("securityRules/")?;
-    Some(Part::Rule { nsg: nsg?, rule: name })
+/// The NSG and rule a finding's rule names: a user rule of the NSG it names, else of the
+/// finding's NSG; default rules are not written anywhere, so they have no place, nor have admin
+/// rules here.
+fn rule_part<'a>(finding_nsg: Option<&'a str>, rule: &'a FindingRule) -> Option<Part<'a>> {
+    let (nsg, rule) = rule.nsg_rule()?;
+    Some(Part::Rule { nsg: nsg.or(finding_nsg)?, rule: rule.user_rule_name()? })
 }
 
 /// Every place of a finding: its rules, its NSG, its VM, each where it was imported from and
@@ -188,6 +185,11 @@ pub fn finding_places(f: &Finding, places: &Places) -> Vec<Place> {
     // Where the user edits first: imported places before scenario lines.
     out.sort_by_key(|p| p.in_scenario);
     out
+}
+
+/// The rules a finding names, as lint prints them (text, JSON, SARIF), joined by `sep`.
+pub fn rule_list(rules: &[FindingRule], sep: &str) -> String {
+    rules.iter().map(FindingRule::to_string).collect::<Vec<_>>().join(sep)
 }
 
 /// `file:LINE:COLUMN` (as caveats record their source) as a place; the whole text as the file
@@ -221,7 +223,7 @@ pub fn lint_sarif(file: &Path, findings: &[Finding], caveats: &[&Caveat], places
             message.push('.');
         }
         if !f.rules.is_empty() {
-            message.push_str(&format!(" Rules: {}.", f.rules.join(", ")));
+            message.push_str(&format!(" Rules: {}.", rule_list(&f.rules, ", ")));
         }
         message.push_str(&format!(" Fix: {}.", f.fix.trim_end_matches('.')));
         for p in &f.policies {
@@ -232,7 +234,7 @@ pub fn lint_sarif(file: &Path, findings: &[Finding], caveats: &[&Caveat], places
             level: level(f.severity),
             message,
             places: finding_places(f, places),
-            identity: format!("{:?}|{:?}|{}", f.nsg, f.vm, f.rules.join(",")),
+            identity: format!("{:?}|{:?}|{}", f.nsg, f.vm, rule_list(&f.rules, ",")),
         });
     }
     for c in caveats {
@@ -256,10 +258,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rule_names_in_findings_become_parts() {
-        assert_eq!(rule_part(Some("n"), "securityRules/a"), Some(Part::Rule { nsg: "n", rule: "a" }));
-        assert_eq!(rule_part(None, "web securityRules/b"), Some(Part::Rule { nsg: "web", rule: "b" }));
-        assert_eq!(rule_part(Some("n"), "defaultSecurityRules/DenyAllInBound"), None);
+    fn rules_in_findings_become_parts() {
+        use crate::nsg::RuleRef;
+        let user = |name: &str| RuleRef::Security { name: name.into() };
+        let own = FindingRule::own(user("a"));
+        assert_eq!(rule_part(Some("n"), &own), Some(Part::Rule { nsg: "n", rule: "a" }));
+        assert_eq!(rule_part(None, &own), None, "a rule of no NSG is nowhere");
+        let named = FindingRule::Nsg { nsg: Some("web".into()), rule: user("b") };
+        assert_eq!(rule_part(None, &named), Some(Part::Rule { nsg: "web", rule: "b" }));
+        assert_eq!(rule_part(Some("n"), &named), Some(Part::Rule { nsg: "web", rule: "b" }));
+        let default = FindingRule::own(RuleRef::Default { name: "DenyAllInBound".into() });
+        assert_eq!(rule_part(Some("n"), &default), None);
+        let admin = FindingRule::Admin {
+            configuration: "cfg".into(),
+            collection: "c".into(),
+            rule: "r".into(),
+            action: Some(crate::model::AdminAction::Deny),
+        };
+        assert_eq!(rule_part(Some("n"), &admin), None);
+        assert_eq!(rule_part(Some("n"), &FindingRule::NoAllowingRule), None);
     }
 
     #[test]

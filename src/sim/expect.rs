@@ -481,10 +481,14 @@ mod tests {
         assert_eq!(got[4].2.to_string(), "no such request has been made");
         assert!(got[5].0, "the reason is matched as shown, case aside: {:?}", got[5]);
         assert!(
-            got[5].2.to_string().starts_with(
-                "Refused: vm 'vm2' is not configured for JIT (Unsupported: Missing network security group"
-            ),
-            "{}",
+            matches!(&got[5].2, Found::JitRequest {
+                status: RequestStatus::Refused,
+                state: RequestState::Refused(crate::jit::JitError::NotConfigured {
+                    vm,
+                    status: Supportability::Unsupported(crate::jit::UnsupportedReason::NoNsgOrFirewall),
+                }),
+            } if vm == "vm2"),
+            "{:?}",
             got[5].2
         );
         assert_eq!(got[6].2.to_string(), "1 deny, 0 allow");

@@ -197,7 +197,7 @@ impl Declared {
         };
         let out = body::evaluate_resource(&entry.node, &scope)
             .map(|n| to_json_with_markers(&n))
-            .map_err(|e| ExprError::Relayed { reason: e.message });
+            .map_err(|e| ExprError::DeclaredBody { message: e.message });
         let out = out.and_then(|mut body| {
             let name = self.text(entry, "name", iteration).unwrap_or_default();
             let kind = self.text(entry, "type", None).unwrap_or_default();
@@ -225,7 +225,10 @@ impl Declared {
                 }
                 if let Some(outputs) = &entry.outputs {
                     let values =
-                        (outputs.0)(&scope).map_err(|e| ExprError::Relayed { reason: e.to_string() })?;
+                        (outputs.0)(&scope).map_err(|e| match e {
+                            super::nested::NestedError::Expr(e) => e,
+                            other => ExprError::NestedOutputs { message: other.to_string() },
+                        })?;
                     let properties = m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(p) = properties {
                         p.insert("outputs".into(), values);

@@ -23,7 +23,9 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use super::declared::{OutputsFn, marker, to_json_with_markers};
-use super::expr::{ArmValue, ExprError, Supplied, TemplateScope, eval_count, eval_json, eval_string};
+use super::expr::{
+    ArmValue, ExprError, ParentValue, Supplied, TemplateScope, eval_count, eval_json, eval_string,
+};
 use super::template;
 use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
 
@@ -279,12 +281,9 @@ pub fn inner_scope(
                 Ok(Value::Object(mut entry)) if entry.contains_key("value") => {
                     Supplied::Value(entry.remove("value").unwrap_or(Value::Null))
                 }
-                Ok(other) => Supplied::Unknown(format!(
-                    "parameters('{name}'), passed in by the parent as an expression that gives {}, not an object with 'value'",
-                    shorten(&other.to_string())
-                )),
+                Ok(other) => unknown(name, ParentValue::NotAnEntry { gives: other }),
                 Err(e) if scope.budget().is_exceeded() => return Err(e.into()),
-                Err(e) => Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {e}")),
+                Err(e) => unknown(name, ParentValue::Failed(Box::new(e))),
             }
         } else if given.get("value").is_none() && given.get("copy").is_some_and(|c| c.as_array().is_some()) {
             // A value that a property copy loop makes (`{"copy": [{"name": "value", "count": …,
@@ -292,20 +291,16 @@ pub fn inner_scope(
             match super::body::evaluate(given, scope, "") {
                 Ok(made) => match made.get("value") {
                     Some(v) => Supplied::Value(to_json_with_markers(v)),
-                    None => Supplied::Unknown(format!(
-                        "parameters('{name}'), passed in by the parent: its copy loop does not make 'value'"
-                    )),
+                    None => unknown(name, ParentValue::CopyMakesNoValue),
                 },
                 Err(e) if scope.budget().is_exceeded() => return Err(NestedError::Read(e.message)),
-                Err(e) => {
-                    Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {}", e.message))
-                }
+                Err(e) => unknown(name, ParentValue::CopyFailed { message: e.message }),
             }
         } else if let Some(v) = given.get("value") {
             match eval_json(&v.to_json(), scope) {
                 Ok(v) => Supplied::Value(v),
                 Err(e) if scope.budget().is_exceeded() => return Err(e.into()),
-                Err(e) => Supplied::Unknown(format!("parameters('{name}'), passed in by the parent: {e}")),
+                Err(e) => unknown(name, ParentValue::Failed(Box::new(e))),
             }
         } else if let Some(r) = given.get("reference") {
             let secret = r.get("secretName").and_then(Node::as_str).unwrap_or_default().to_string();
@@ -322,6 +317,11 @@ pub fn inner_scope(
         supplied.insert(name.to_string(), value);
     }
     Ok(template::scope(root, supplied, deployment).with_budget(scope.shared_budget()))
+}
+
+/// A parameter the parent passes in whose value cannot be known offline, and why.
+fn unknown(parameter: &str, why: ParentValue) -> Supplied {
+    Supplied::Unknown { parameter: parameter.to_string(), why }
 }
 
 /// What `reference()` of the deployment `node` (declared in `file`) answers under

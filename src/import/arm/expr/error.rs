@@ -8,9 +8,13 @@
 //! call), the parser's syntax errors ([`SyntaxError`]), the references (parameters, variables,
 //! copy loops, lambdas, user-defined functions) and the bounds are variants with their facts.
 //! The failures particular to one built-in function (a CIDR out of range, a date that does not
-//! parse, …) are [`FunctionError`]'s. One variant holds words rather than facts:
-//! [`ExprError::Relayed`], a failure another evaluation found whose words reached here through
-//! JSON (a declared resource's body, a parent template's parameter, a value marked unknown).
+//! parse, …) are [`FunctionError`]'s. A failure another evaluation found is relayed with its
+//! facts: a parent template's parameter ([`ExprError::ParentParameter`], the relayed error
+//! boxed), a declared resource's body or a nested template's outputs that `reference()` reads.
+//! Only a value marked unknown in JSON ([`ExprError::OnlyAtDeployment`]) still arrives as words:
+//! the marker is a JSON object that the body evaluator's unknown values (`import::json::Unknown`,
+//! a reason as text) also become, so whether the words begin with a call is read off them there,
+//! in [`ExprError::names_a_call`] alone.
 
 use std::fmt;
 
@@ -272,12 +276,33 @@ pub enum ExprError {
         /// What needs the value (`a condition`, `equals()`, …).
         what: String,
     },
-    /// A failure another evaluation found, whose words reached here through JSON: a value
-    /// marked unknown in a declared resource's body or a parent template's parameter (why it is
-    /// only known at deployment), or the failure of a declared resource's body that
-    /// `reference()` reads.
-    Relayed {
-        /// The words of the evaluation that found it.
+    /// A parameter whose value the parent template passes in (a nested deployment's or a
+    /// module's `parameters`) but that cannot be known offline.
+    ParentParameter {
+        /// The parameter, as the parent names it.
+        parameter: String,
+        /// Why its value cannot be known.
+        why: ParentValue,
+    },
+    /// A declared resource's body, which `reference()` reads, that cannot be evaluated: the
+    /// import's budget is spent, or a property copy loop lacks its name, input or count (the
+    /// body evaluator's message, which names no call).
+    DeclaredBody {
+        /// The body evaluator's message.
+        message: String,
+    },
+    /// A nested deployment whose outputs `reference()` reads, but whose template cannot be
+    /// read: no template or link, a linked file that cannot be read or is not JSON, a link only
+    /// the deployment can follow (the reader's message, which names no call).
+    NestedOutputs {
+        /// The reader's message.
+        message: String,
+    },
+    /// A value marked unknown in the JSON of a declared resource's body or a parameter (a
+    /// public IP's address, an existing resource's properties, an expression that could not be
+    /// evaluated): only known at deployment. The marker carries its words through JSON.
+    OnlyAtDeployment {
+        /// Why, as the evaluation that marked it wrote it.
         reason: String,
     },
     /// `reference()` of declared resources whose bodies read each other: the chain, the first
@@ -404,6 +429,27 @@ pub enum ExprError {
     Function(FunctionError),
 }
 
+/// Why the value a parent template passes in for a parameter cannot be known offline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParentValue {
+    /// An expression that builds the whole entry (as Bicep writes a conditional module
+    /// parameter) gave something other than an object with `value`.
+    NotAnEntry {
+        /// What it gave.
+        gives: serde_json::Value,
+    },
+    /// The value's expression failed.
+    Failed(Box<ExprError>),
+    /// A property copy loop that builds the value makes no `value`.
+    CopyMakesNoValue,
+    /// A property copy loop that builds the value cannot be evaluated (the body evaluator's
+    /// message).
+    CopyFailed {
+        /// The body evaluator's message.
+        message: String,
+    },
+}
+
 /// Whether `name` reads as a function's name (`concat`, `ns.fn`) when written before `(`.
 fn is_call_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
@@ -440,9 +486,15 @@ impl ExprError {
             | ExprError::NoOutput { name }
             | ExprError::Recursion { name } => is_call_name(name),
             ExprError::Function(e) => e.names_a_call(),
-            // Words another evaluation wrote, carried as words through JSON: the call they may
-            // begin with is all there is to go by.
-            ExprError::Relayed { reason } => reason.find('(').is_some_and(|i| is_call_name(&reason[..i])),
+            // `parameters('NAME'), passed in by the parent …`.
+            ExprError::ParentParameter { .. } => true,
+            // Words another evaluation wrote, carried as words through JSON (a marker, or the
+            // body evaluator's unknown value): the call they may begin with is all there is to
+            // go by. The one place left that reads words (issue 23): a typed reason on
+            // `import::json::Unknown` and in the marker would end it.
+            ExprError::OnlyAtDeployment { reason } => {
+                reason.find('(').is_some_and(|i| is_call_name(&reason[..i]))
+            }
             ExprError::Arity { .. }
             | ExprError::MissingArgument { .. }
             | ExprError::WrongType { .. }
@@ -456,7 +508,9 @@ impl ExprError {
             | ExprError::UndefinedFunction { .. }
             | ExprError::IndexOutOfRange { .. }
             | ExprError::NoProperty { .. }
-            | ExprError::NotIndexable { .. } => false,
+            | ExprError::NotIndexable { .. }
+            | ExprError::DeclaredBody { .. }
+            | ExprError::NestedOutputs { .. } => false,
         }
     }
 
@@ -516,7 +570,23 @@ impl fmt::Display for ExprError {
                     calls.join(", ")
                 )
             }
-            ExprError::Relayed { reason } => f.write_str(reason),
+            ExprError::ParentParameter { parameter, why } => {
+                write!(f, "parameters('{parameter}'), passed in by the parent")?;
+                match why {
+                    ParentValue::NotAnEntry { gives } => write!(
+                        f,
+                        " as an expression that gives {}, not an object with 'value'",
+                        shorten(&gives.to_string())
+                    ),
+                    ParentValue::Failed(e) => write!(f, ": {e}"),
+                    ParentValue::CopyMakesNoValue => f.write_str(": its copy loop does not make 'value'"),
+                    ParentValue::CopyFailed { message } => write!(f, ": {message}"),
+                }
+            }
+            ExprError::DeclaredBody { message } | ExprError::NestedOutputs { message } => {
+                f.write_str(message)
+            }
+            ExprError::OnlyAtDeployment { reason } => f.write_str(reason),
             ExprError::ReferenceCycle(chain) => {
                 write!(f, "reference() runs in a cycle: {}", chain.join(" -> "))
             }
@@ -739,10 +809,33 @@ mod tests {
         // A user-defined function's name is a call's name only if it reads as one.
         assert!(ExprError::NoOutput { name: "ns.f".into() }.names_a_call());
         assert!(!ExprError::NoOutput { name: "my_ns.f".into() }.names_a_call());
-        // Words relayed from another evaluation: the call they begin with, if any.
-        assert!(ExprError::Relayed { reason: "parameters('x'): no value".into() }.names_a_call());
+        // A parent's parameter names its call, whatever the failure it relays.
+        let failed = ExprError::Arity { min: 1, max: 1, given: 0 };
+        let parent =
+            ExprError::ParentParameter { parameter: "x".into(), why: ParentValue::Failed(Box::new(failed)) };
+        assert_eq!(parent.clone().in_call("concat"), parent);
+        assert_eq!(
+            parent.to_string(),
+            "parameters('x'), passed in by the parent: takes 1 argument(s), given 0"
+        );
+        let entry = ExprError::ParentParameter {
+            parameter: "y".into(),
+            why: ParentValue::NotAnEntry { gives: serde_json::json!(3) },
+        };
+        assert_eq!(
+            entry.to_string(),
+            "parameters('y'), passed in by the parent as an expression that gives 3, not an object with 'value'"
+        );
+        // A body's or a nested template's failure names none: the call that read it is named.
+        let body = ExprError::DeclaredBody { message: "a copy loop needs a count".into() };
         assert!(
-            !ExprError::Relayed { reason: "the properties of 'x' (a) are unknown".into() }.names_a_call()
+            matches!(body.in_call("reference"), ExprError::InCall { function, .. } if function == "reference")
+        );
+        // Words marked unknown in JSON: the call they begin with, if any.
+        assert!(ExprError::OnlyAtDeployment { reason: "parameters('x'): no value".into() }.names_a_call());
+        assert!(
+            !ExprError::OnlyAtDeployment { reason: "the properties of 'x' (a) are unknown".into() }
+                .names_a_call()
         );
         // An unknown function is named by the call that failed, as before.
         let unknown = ExprError::UnsupportedFunction { name: "foo".into() }.in_call("foo");

@@ -45,7 +45,7 @@ pub mod placeholder;
 
 pub use budget::Budget;
 pub use context::Deployment;
-pub use error::{ArgKind, CopyCountError, ExprError, SyntaxError, VariableCopyError};
+pub use error::{ArgKind, CopyCountError, ExprError, ParentValue, SyntaxError, VariableCopyError};
 pub use function_error::{FunctionError, TextKind, Usage};
 use parser::Parser;
 
@@ -93,8 +93,13 @@ pub enum Supplied {
         /// The vault's resource id.
         vault: String,
     },
-    /// A value the parent template passes in that cannot be known offline: why.
-    Unknown(String),
+    /// A value the parent template passes in that cannot be known offline.
+    Unknown {
+        /// The parameter, as the parent names it.
+        parameter: String,
+        /// Why its value cannot be known.
+        why: ParentValue,
+    },
 }
 
 /// What `reference()`, `list*()` and `resourceInfo()` may ask of the template's resources.
@@ -583,7 +588,9 @@ impl Eval<'_> {
                     vault: vault.clone(),
                 });
             }
-            Some(Supplied::Unknown(reason)) => return Err(ExprError::Relayed { reason: reason.clone() }),
+            Some(Supplied::Unknown { parameter, why }) => {
+                return Err(ExprError::ParentParameter { parameter: parameter.clone(), why: why.clone() });
+            }
             None => {}
         }
         let Some(default) = param.get("defaultValue") else {

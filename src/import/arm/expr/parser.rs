@@ -99,7 +99,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         let json = value.json(&self.ev.scope.deployment);
         if let Some(reason) = crate::import::arm::declared::marker_reason(&json) {
-            return Err(ExprError::Relayed { reason: reason.to_string() });
+            return Err(ExprError::OnlyAtDeployment { reason: reason.to_string() });
         }
         let mut placeholders = BTreeSet::new();
         if let Value::String(s) = &json {
@@ -137,7 +137,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             }
         };
         if let Some(reason) = crate::import::arm::declared::marker_reason(&out) {
-            return Err(ExprError::Relayed { reason: reason.to_string() });
+            return Err(ExprError::OnlyAtDeployment { reason: reason.to_string() });
         }
         self.ev.scope.budget.charge_value(&out)?;
         Ok(V::J(out))

@@ -1,12 +1,17 @@
 //! What a hop says, as data: the facts of each kind of step (the NSG and rule that decided, the
-//! place without an NSG, the security admin rule, the firewall rule), rendered into the sentence
-//! people read by one `Display`.
+//! place without an NSG, the security admin rule, the firewall rule, the route, the load
+//! balancer, the NAT gateway, the platform service), rendered into the sentence people read by
+//! `Display`.
 //!
 //! Hops used to carry that sentence only, so code that wanted a fact (which rule, which address)
-//! had to find it in the words again (issue 23). The kinds of hop converted so far are variants
-//! with fields; the others still arrive as [`HopDetail::Text`], a sentence written where the hop
-//! is made, to be converted one kind at a time. Every variant prints exactly what the sentence
-//! said before, byte for byte.
+//! had to find it in the words again (issue 23). Every kind of hop is now a variant with fields;
+//! the larger families live beside this file (`routing`, `load_balancer`, `outbound`,
+//! `platform`). Every variant prints exactly what the sentence said before, byte for byte.
+
+mod load_balancer;
+mod outbound;
+mod platform;
+mod routing;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -16,6 +21,14 @@ use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction, RuleRef};
 
 use super::Snat;
+
+pub use load_balancer::{LbDetail, LbFrontend, Member, MemberAnswer, Probe};
+pub use outbound::{NoSnat, OutboundDetail, PartialSnat, Sender, SnatFrontend, SnatMember};
+pub use platform::{PlatformAnswer, PlatformDetail};
+pub use routing::{
+    BlockedPeering, HostAt, PeeringLead, PeeringRole, PrivateWay, RouteDetail, RouteThen, RouteVia,
+    SubnetPeeringGap,
+};
 
 /// What one hop says about the flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,8 +189,8 @@ pub enum HopDetail {
     BastionOutsideSubnetPeering {
         /// The Bastion host.
         bastion: String,
-        /// Which subnet the subnet peering leaves out, a clause.
-        why: String,
+        /// Which subnet the subnet peering leaves out.
+        gap: SubnetPeeringGap,
     },
     /// The target VM's VNet is neither the Bastion host's nor peered with it.
     BastionOutOfReach {
@@ -197,19 +210,47 @@ pub enum HopDetail {
         /// The VM's address and port.
         to: (IpAddr, u16),
     },
-    /// A sentence written where the hop was made: the kinds of hop not converted to data yet.
-    Text(String),
+    /// Bastion cannot find the destination as a VM it connects to.
+    BastionNoTarget {
+        /// The Bastion host's VNet.
+        vnet: String,
+        /// The address asked for, when the destination was one.
+        address: Option<IpAddr>,
+        /// NICs of other routing domains with that address; empty when the destination is no
+        /// modelled NIC at all.
+        elsewhere: Vec<HostAt>,
+    },
+    /// A routing hop: the route chosen, peering and gateway transit, unreachable addresses.
+    Route(RouteDetail),
+    /// A load balancer hop on the way in.
+    LoadBalancer(LbDetail),
+    /// An outbound hop: NAT gateway or load balancer SNAT, or no way out.
+    Outbound(OutboundDetail),
+    /// A flow to a platform service.
+    Platform(PlatformDetail),
 }
 
-impl From<String> for HopDetail {
-    fn from(text: String) -> Self {
-        HopDetail::Text(text)
+impl From<RouteDetail> for HopDetail {
+    fn from(detail: RouteDetail) -> Self {
+        HopDetail::Route(detail)
     }
 }
 
-impl From<&str> for HopDetail {
-    fn from(text: &str) -> Self {
-        HopDetail::Text(text.to_string())
+impl From<LbDetail> for HopDetail {
+    fn from(detail: LbDetail) -> Self {
+        HopDetail::LoadBalancer(detail)
+    }
+}
+
+impl From<OutboundDetail> for HopDetail {
+    fn from(detail: OutboundDetail) -> Self {
+        HopDetail::Outbound(detail)
+    }
+}
+
+impl From<PlatformDetail> for HopDetail {
+    fn from(detail: PlatformDetail) -> Self {
+        HopDetail::Platform(detail)
     }
 }
 
@@ -319,9 +360,9 @@ impl fmt::Display for HopDetail {
                 f,
                 "Azure Bastion opens RDP (TCP 3389) and SSH (TCP 22) sessions; {protocol} port {port} is not one (custom ports need the Standard SKU, not modelled)"
             ),
-            HopDetail::BastionOutsideSubnetPeering { bastion, why } => write!(
+            HopDetail::BastionOutsideSubnetPeering { bastion, gap } => write!(
                 f,
-                "Azure Bastion '{bastion}' reaches VMs in peered VNets over the peering; {why} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+                "Azure Bastion '{bastion}' reaches VMs in peered VNets over the peering; {gap} (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
             ),
             HopDetail::BastionOutOfReach { bastion, vnet, target_vnet } => write!(
                 f,
@@ -332,7 +373,22 @@ impl fmt::Display for HopDetail {
                 "Azure Bastion '{bastion}' opens the session from {from} (AzureBastionSubnet) to {}:{}",
                 to.0, to.1
             ),
-            HopDetail::Text(text) => f.write_str(text),
+            HopDetail::BastionNoTarget { vnet, address: Some(address), elsewhere } if !elsewhere.is_empty() => {
+                let hosts: Vec<String> = elsewhere.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "Bastion connects to VMs by their private IP as vnet '{vnet}' and the VNets peered with it see it; there {address} is no modelled NIC ({} {} it, in other routing domains: name the VM)",
+                    hosts.join(", "),
+                    if hosts.len() == 1 { "has" } else { "have" }
+                )
+            }
+            HopDetail::BastionNoTarget { .. } => f.write_str(
+                "Bastion connects to VMs by their private IP; the destination is not a modelled NIC",
+            ),
+            HopDetail::Route(detail) => detail.fmt(f),
+            HopDetail::LoadBalancer(detail) => detail.fmt(f),
+            HopDetail::Outbound(detail) => detail.fmt(f),
+            HopDetail::Platform(detail) => detail.fmt(f),
         }
     }
 }
@@ -390,6 +446,49 @@ mod tests {
         let fw =
             HopDetail::FirewallRule { firewall: "fw".into(), rule, access: Access::Deny, flow, snat: None };
         assert_eq!(fw.to_string(), format!("Azure Firewall 'fw': rule g/c/ssh denies {flow}"));
-        assert_eq!(HopDetail::from("as written").to_string(), "as written");
+    }
+
+    #[test]
+    fn bastion_without_a_target() {
+        let none = HopDetail::BastionNoTarget { vnet: "hub".into(), address: None, elsewhere: Vec::new() };
+        assert_eq!(
+            none.to_string(),
+            "Bastion connects to VMs by their private IP; the destination is not a modelled NIC"
+        );
+        let elsewhere = HopDetail::BastionNoTarget {
+            vnet: "hub".into(),
+            address: Some("10.1.0.4".parse().expect("ip")),
+            elsewhere: vec![HostAt::Nic { owner: "vm-b".into(), vnet: "other".into() }],
+        };
+        assert_eq!(
+            elsewhere.to_string(),
+            "Bastion connects to VMs by their private IP as vnet 'hub' and the VNets peered with it see it; there 10.1.0.4 is no modelled NIC (vm-b (other) has it, in other routing domains: name the VM)"
+        );
+    }
+
+    #[test]
+    fn bastion_outside_a_subnet_peering() {
+        let gap = SubnetPeeringGap {
+            role: PeeringRole::BastionHost,
+            subnet: "AzureBastionSubnet".into(),
+            vnet: "hub".into(),
+            remote: "spoke".into(),
+            listed: vec!["web".into()],
+        };
+        assert_eq!(
+            HopDetail::BastionOutsideSubnetPeering { bastion: "bas".into(), gap }.to_string(),
+            "Azure Bastion 'bas' reaches VMs in peered VNets over the peering; the Bastion host's subnet 'AzureBastionSubnet' of 'hub' is not in the subnet peering hub<->spoke (peerCompleteVnets false; peered subnets of 'hub': web) (model choice, docs/fidelity.md: Bastion's session starts in AzureBastionSubnet, so both it and the VM's subnet must be in the subnet peering)"
+        );
+    }
+
+    #[test]
+    fn each_family_prints_through_its_own_display() {
+        let route = RouteDetail::Loop;
+        assert_eq!(HopDetail::from(route.clone()).to_string(), route.to_string());
+        let lb = LbDetail::StandardClosed { nic: "n".into() };
+        assert_eq!(HopDetail::from(lb.clone()).to_string(), lb.to_string());
+        let out =
+            OutboundDetail::NatGatewayNoInbound { dst: "20.0.0.1".parse().expect("ip"), gateway: "g".into() };
+        assert_eq!(HopDetail::from(out.clone()).to_string(), out.to_string());
     }
 }

@@ -26,9 +26,9 @@ mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
 pub use detail::{
-    BlockedPeering, HopDetail, HostAt, LbDetail, LbFrontend, Member, MemberAnswer, NoSnat, OutboundDetail,
-    PartialSnat, PeeringLead, PeeringRole, PlatformAnswer, PlatformDetail, PrivateWay, Probe, RouteDetail,
-    RouteThen, RouteVia, Sender, SnatFrontend, SnatMember, SubnetPeeringGap,
+    BlockedPeering, HopDetail, HostAt, LbDetail, LbFrontend, Member, MemberAnswer, NoSnat, NsgPlace,
+    OutboundDetail, PartialSnat, PeeringLead, PeeringRole, PeeringTagNote, PlatformAnswer, PlatformDetail,
+    PrivateWay, Probe, RouteDetail, RouteThen, RouteVia, Sender, SnatFrontend, SnatMember, SubnetPeeringGap,
 };
 pub use evaluate::{
     DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, destination_nic, destination_vnet, evaluate,

@@ -30,6 +30,94 @@ pub use routing::{
     SubnetPeeringGap,
 };
 
+/// The level an NSG hop is about: `subnet 'vnet/web'` or `nic 'web-nic'`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NsgPlace {
+    /// A subnet.
+    Subnet {
+        /// Its VNet.
+        vnet: String,
+        /// The subnet.
+        subnet: String,
+    },
+    /// A network interface.
+    Nic {
+        /// The NIC.
+        nic: String,
+    },
+}
+
+impl fmt::Display for NsgPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NsgPlace::Subnet { vnet, subnet } => write!(f, "subnet '{vnet}/{subnet}'"),
+            NsgPlace::Nic { nic } => write!(f, "nic '{nic}'"),
+        }
+    }
+}
+
+/// Why a denied flow's peered address is not in the NSG's `VirtualNetwork` tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeeringTagNote {
+    /// The address is in a subnet that the subnet peering leaves out.
+    OutsideSubnetPeering {
+        /// The address on the other side.
+        remote: IpAddr,
+        /// Its subnet in the peered VNet, if a modelled one.
+        subnet: Option<String>,
+        /// The NSG's VNet.
+        here: String,
+        /// The peered VNet.
+        peer: String,
+    },
+    /// The NSG's VNet sets `allowVirtualNetworkAccess: false` on its peering.
+    AccessBlocked {
+        /// The address on the other side.
+        remote: IpAddr,
+        /// The NSG's VNet.
+        here: String,
+        /// The peered VNet.
+        peer: String,
+        /// The direction evaluated (which default allow rule missed it).
+        direction: Direction,
+        /// Whether option `peering_access_blocks_all_traffic` is on.
+        blocks_all_traffic: bool,
+    },
+}
+
+impl fmt::Display for PeeringTagNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeeringTagNote::OutsideSubnetPeering { remote, subnet, here: h, peer: p } => {
+                write!(f, "; {remote} is not in this NSG's VirtualNetwork tag: it is in ")?;
+                match subnet {
+                    Some(d) => write!(f, "subnet '{d}' of '{p}'")?,
+                    None => write!(f, "no modelled subnet of '{p}'")?,
+                }
+                write!(
+                    f,
+                    ", which is not in the subnet peering {h}<->{p} (peerCompleteVnets false), and only the peered subnets' prefixes join vnet '{h}''s VirtualNetwork tag (model choice, docs/fidelity.md)"
+                )
+            }
+            PeeringTagNote::AccessBlocked { remote, here: h, peer: p, direction, blocks_all_traffic } => {
+                let default_rule = match direction {
+                    Direction::Inbound => "AllowVnetInBound",
+                    Direction::Outbound => "AllowVnetOutBound",
+                };
+                let then = if *blocks_all_traffic {
+                    "; under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
+                } else {
+                    "; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+                };
+                write!(
+                    f,
+                    "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it{then}"
+                )
+            }
+        }
+    }
+}
+
 /// What one hop says about the flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HopDetail {
@@ -38,8 +126,8 @@ pub enum HopDetail {
     Nsg {
         /// The NSG.
         nsg: String,
-        /// Where it is associated, as the trace names it (`subnet 'vnet/web'`, `nic 'web-nic'`).
-        place: String,
+        /// Where it is associated.
+        place: NsgPlace,
         /// The direction evaluated.
         direction: Direction,
         /// The deciding rule.
@@ -48,14 +136,13 @@ pub enum HopDetail {
         priority: u16,
         /// What it did.
         access: Access,
-        /// For a deny: why a peered VNet missed the `VirtualNetwork` rules, a clause beginning
-        /// with `; `; empty otherwise.
-        peering_note: String,
+        /// For a deny: why a peered VNet missed the `VirtualNetwork` rules, if that is the case.
+        peering_note: Option<PeeringTagNote>,
     },
     /// No NSG at a level: `subnet 'vnet/web' has no NSG: inbound traffic passes this level`.
     NoNsg {
-        /// The level without an NSG, as the trace names it.
-        place: String,
+        /// The level without an NSG.
+        place: NsgPlace,
         /// The direction of the traffic.
         direction: Direction,
     },
@@ -262,10 +349,11 @@ impl fmt::Display for HopDetail {
                     Access::Allow => "allows",
                     Access::Deny => "denies",
                 };
-                write!(
-                    f,
-                    "NSG '{nsg}' on {place} ({direction}): {rule} {verb} (priority {priority}){peering_note}"
-                )
+                write!(f, "NSG '{nsg}' on {place} ({direction}): {rule} {verb} (priority {priority})")?;
+                match peering_note {
+                    Some(note) => write!(f, "{note}"),
+                    None => Ok(()),
+                }
             }
             HopDetail::NoNsg { place, direction } => {
                 write!(
@@ -402,18 +490,21 @@ mod tests {
     fn each_kind_of_hop_prints_the_sentence_it_always_printed() {
         let nsg = HopDetail::Nsg {
             nsg: "web-nsg".into(),
-            place: "subnet 'prod/web'".into(),
+            place: NsgPlace::Subnet { vnet: "prod".into(), subnet: "web".into() },
             direction: Direction::Inbound,
             rule: RuleRef::Security { name: "ssh".into() },
             priority: 100,
             access: Access::Allow,
-            peering_note: String::new(),
+            peering_note: None,
         };
         assert_eq!(
             nsg.to_string(),
             "NSG 'web-nsg' on subnet 'prod/web' (Inbound): securityRules/ssh allows (priority 100)"
         );
-        let none = HopDetail::NoNsg { place: "nic 'web-nic'".into(), direction: Direction::Outbound };
+        let none = HopDetail::NoNsg {
+            place: NsgPlace::Nic { nic: "web-nic".into() },
+            direction: Direction::Outbound,
+        };
         assert_eq!(none.to_string(), "nic 'web-nic' has no NSG: outbound traffic passes this level");
         let unmatched =
             HopDetail::AdminNoMatch { vnet: "hub".into(), direction: Direction::Inbound, checked: 2 };
@@ -490,5 +581,62 @@ mod tests {
         let out =
             OutboundDetail::NatGatewayNoInbound { dst: "20.0.0.1".parse().expect("ip"), gateway: "g".into() };
         assert_eq!(HopDetail::from(out.clone()).to_string(), out.to_string());
+    }
+
+    #[test]
+    fn nsg_deny_with_each_peering_note() {
+        let deny = |note| {
+            HopDetail::Nsg {
+                nsg: "hub-nsg".into(),
+                place: NsgPlace::Subnet { vnet: "hub".into(), subnet: "work".into() },
+                direction: Direction::Outbound,
+                rule: RuleRef::Default { name: "DenyAllOutBound".into() },
+                priority: 65500,
+                access: Access::Deny,
+                peering_note: Some(note),
+            }
+            .to_string()
+        };
+        let head = "NSG 'hub-nsg' on subnet 'hub/work' (Outbound): defaultSecurityRules/DenyAllOutBound denies (priority 65500)";
+        let remote: IpAddr = "10.1.2.4".parse().expect("ip");
+        let gap = |subnet| PeeringTagNote::OutsideSubnetPeering {
+            remote,
+            subnet,
+            here: "hub".into(),
+            peer: "spoke".into(),
+        };
+        let tail = ", which is not in the subnet peering hub<->spoke (peerCompleteVnets false), and only the peered subnets' prefixes join vnet 'hub''s VirtualNetwork tag (model choice, docs/fidelity.md)";
+        assert_eq!(
+            deny(gap(Some("data".into()))),
+            format!(
+                "{head}; 10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in subnet 'data' of 'spoke'{tail}"
+            )
+        );
+        assert_eq!(
+            deny(gap(None)),
+            format!(
+                "{head}; 10.1.2.4 is not in this NSG's VirtualNetwork tag: it is in no modelled subnet of 'spoke'{tail}"
+            )
+        );
+        let blocked = |direction, blocks_all_traffic| PeeringTagNote::AccessBlocked {
+            remote,
+            here: "hub".into(),
+            peer: "spoke".into(),
+            direction,
+            blocks_all_traffic,
+        };
+        let middle = "; 10.1.2.4 (vnet 'spoke') is not in this NSG's VirtualNetwork tag: the peering hub->spoke blocks virtual network access (allowVirtualNetworkAccess false on hub's side), which leaves vnet 'spoke' out of the VirtualNetwork tag of vnet 'hub', so";
+        assert_eq!(
+            deny(blocked(Direction::Outbound, false)),
+            format!(
+                "{head}{middle} AllowVnetOutBound and rules naming VirtualNetwork do not match it; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
+            )
+        );
+        assert_eq!(
+            deny(blocked(Direction::Inbound, true)),
+            format!(
+                "{head}{middle} AllowVnetInBound and rules naming VirtualNetwork do not match it; under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
+            )
+        );
     }
 }

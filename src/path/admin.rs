@@ -75,7 +75,9 @@ impl Walk<'_> {
             priority: Some(rule.priority),
             access,
             detail: HopDetail::AdminRule {
-                path: a.path(),
+                configuration: a.configuration.name.clone(),
+                collection: a.collection.name.clone(),
+                rule: rule.name.clone(),
                 priority: rule.priority,
                 network_manager: a.configuration.network_manager.clone(),
                 vnet: vnet_name.clone(),

@@ -10,6 +10,7 @@ use crate::model::{BastionId, Site, Topology};
 use crate::net::{AddrSet, Flow, IpProtocol};
 use crate::nsg::{Access, CompiledNsg, Direction, ResolveContext, ServiceTag};
 
+use super::detail::{HostAt, PeeringLead, PeeringRole};
 use super::evaluate::{Position, Walk};
 use super::{Destination, FlowRequest, HopDetail, HopKind};
 
@@ -241,18 +242,20 @@ impl Walk<'_> {
         }
         let target_vnet = t.vnet_of_nic(target);
         if let Some(blocked) = self.blocked_peering(Position::Subnet(bastion.subnet), target_vnet) {
-            let prefix = format!("Azure Bastion '{name}' reaches VMs in peered VNets over the peering; ");
-            return self.deny_blocked_peering(name, &prefix, blocked);
+            let lead = PeeringLead::Bastion { bastion: name.clone() };
+            return self.deny_blocked_peering(name, lead, blocked);
         }
         if target_vnet != bastion.vnet {
-            let why = self
-                .outside_subnet_peering(bastion.subnet, target_vnet, "Bastion host")
-                .or_else(|| self.outside_subnet_peering(t.nic(target).subnet, bastion.vnet, "destination"));
-            if let Some(why) = why {
+            let gap = self
+                .outside_subnet_peering(bastion.subnet, target_vnet, PeeringRole::BastionHost)
+                .or_else(|| {
+                    self.outside_subnet_peering(t.nic(target).subnet, bastion.vnet, PeeringRole::Destination)
+                });
+            if let Some(gap) = gap {
                 return self.deny(
                     HopKind::Bastion,
                     &name,
-                    HopDetail::BastionOutsideSubnetPeering { bastion: name.clone(), why },
+                    HopDetail::BastionOutsideSubnetPeering { bastion: name.clone(), gap },
                 );
             }
         }
@@ -286,22 +289,15 @@ impl Walk<'_> {
     }
 
     /// Why Bastion `b` has no VM to open a session to at `destination`.
-    pub(super) fn no_bastion_target(&self, b: BastionId, destination: Destination) -> String {
+    pub(super) fn no_bastion_target(&self, b: BastionId, destination: Destination) -> HopDetail {
         let t = self.topology;
-        let generic = "Bastion connects to VMs by their private IP; the destination is not a modelled NIC";
-        let Destination::Address(a) = destination else { return generic.into() };
-        let nics = t.nics_with_ip(a);
-        if nics.is_empty() {
-            return generic.into();
-        }
-        let labels: Vec<String> =
-            nics.iter().map(|n| t.site_label(Site::Vnet(t.vnet_of_nic(*n)), a)).collect();
-        format!(
-            "Bastion connects to VMs by their private IP as vnet '{}' and the VNets peered with it see it; there {a} is no modelled NIC ({} {} it, in other routing domains: name the VM)",
-            t.vnet(t.bastion(b).vnet).name,
-            labels.join(", "),
-            if labels.len() == 1 { "has" } else { "have" }
-        )
+        let vnet = t.vnet(t.bastion(b).vnet).name.clone();
+        let Destination::Address(a) = destination else {
+            return HopDetail::BastionNoTarget { vnet, address: None, elsewhere: Vec::new() };
+        };
+        let elsewhere =
+            t.nics_with_ip(a).iter().map(|n| HostAt::of(t, Site::Vnet(t.vnet_of_nic(*n)), a)).collect();
+        HopDetail::BastionNoTarget { vnet, address: Some(a), elsewhere }
     }
 }
 

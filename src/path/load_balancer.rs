@@ -23,14 +23,15 @@ use crate::model::{BackendMember, LbSku, LoadBalancerId, PLATFORM_HOST_ADDRESS};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction, RuleRef};
 
+use super::detail::{LbDetail, LbFrontend, Member, MemberAnswer, Probe};
 use super::evaluate::Walk;
 use super::{Hop, HopKind};
 
-/// One member's answer to a load-balancing rule, for the trace.
-struct MemberAnswer {
+/// One member's answer to a load-balancing rule, with the hops after it.
+struct Answer {
     member: BackendMember,
-    /// Down: its health probe was stopped (by the hop given).
-    down: Option<String>,
+    /// Down: its health probe was stopped (by the NSG and rule given, when a hop said).
+    down: Option<Option<(String, Option<RuleRef>)>>,
     allowed: bool,
     hops: Vec<Hop>,
 }
@@ -54,7 +55,7 @@ impl Walk<'_> {
         let l = t.load_balancer(lb);
         let fe = &l.frontends[frontend];
         let head =
-            format!("load balancer '{}' ({} SKU) frontend '{}' ({})", l.name, l.sku, fe.name, flow.dst);
+            LbFrontend { lb: l.name.clone(), sku: l.sku, frontend: fe.name.clone(), address: flow.dst };
         // Inbound NAT rules: one port (or one port of a range) to one member.
         for rule in l.nat_rules.iter().filter(|r| r.frontend == frontend && r.protocol.matches(flow.protocol))
         {
@@ -63,31 +64,35 @@ impl Walk<'_> {
             }
             let Some((_, member)) = l.nat_members(rule).into_iter().find(|(port, _)| *port == flow.dst_port)
             else {
-                let detail = format!(
-                    "{head}: inbound NAT rule '{}' takes ports {}-{}, but its pool has no member for port {}",
-                    rule.name, rule.frontend_port_start, rule.frontend_port_end, flow.dst_port
-                );
+                let detail = LbDetail::NatNoMember {
+                    head,
+                    rule: rule.name.clone(),
+                    ports: (rule.frontend_port_start, rule.frontend_port_end),
+                    port: flow.dst_port,
+                };
                 return self.lb_hop(&l.name, Some(&rule.name), Access::Deny, detail);
             };
-            let nic = &t.nic(member.nic).name;
+            let nic = t.nic(member.nic).name.clone();
             if let Some(asked) = self.backend.filter(|n| *n != member.nic) {
-                let detail = format!(
-                    "{head}: inbound NAT rule '{}' forwards port {} to nic '{nic}', not to nic '{}'",
-                    rule.name,
-                    flow.dst_port,
-                    t.nic(asked).name
-                );
+                let detail = LbDetail::NatOtherMember {
+                    head,
+                    rule: rule.name.clone(),
+                    port: flow.dst_port,
+                    nic,
+                    asked: t.nic(asked).name.clone(),
+                };
                 return self.lb_hop(&l.name, Some(&rule.name), Access::Deny, detail);
             }
-            let detail = format!(
-                "{head}: inbound NAT rule '{}' forwards {} port {} to nic '{nic}' {}:{}; the client's source {} is kept (the load balancer is a pass-through), so the NSGs see it; NAT rules use no health probe",
-                rule.name,
-                rule.protocol,
-                flow.dst_port,
-                t.member_address(member),
-                rule.backend_port,
-                flow.src
-            );
+            let detail = LbDetail::NatForwards {
+                head,
+                rule: rule.name.clone(),
+                protocol: rule.protocol,
+                port: flow.dst_port,
+                nic,
+                address: t.member_address(member),
+                backend_port: rule.backend_port,
+                client: flow.src,
+            };
             self.lb_hop(&l.name, Some(&rule.name), Access::Allow, detail);
             return self.forward_to_member(flow, lb, member, rule.backend_port, rule.floating_ip);
         }
@@ -98,11 +103,7 @@ impl Walk<'_> {
             .filter(|r| r.frontend == frontend)
             .find_map(|r| r.backend_port_for(flow.protocol, flow.dst_port).map(|p| (r, p)))
         else {
-            let detail = format!(
-                "{head}: no load-balancing rule or inbound NAT rule takes {} port {}, so the load balancer forwards nothing there",
-                protocol_name(flow.protocol),
-                flow.dst_port
-            );
+            let detail = LbDetail::NoRule { head, protocol: flow.protocol, port: flow.dst_port };
             return self.lb_hop(&l.name, None, Access::Deny, detail);
         };
         let pool = &l.pools[rule.pool];
@@ -110,17 +111,10 @@ impl Walk<'_> {
         let members: Vec<BackendMember> =
             pool.members.iter().copied().filter(|m| asked.is_none_or(|n| n == m.nic)).collect();
         if members.is_empty() {
+            let (name, pool) = (rule.name.clone(), pool.name.clone());
             let detail = match asked {
-                Some(n) => format!(
-                    "{head}: rule '{}' sends to pool '{}', which nic '{}' is not in",
-                    rule.name,
-                    pool.name,
-                    t.nic(n).name
-                ),
-                None => format!(
-                    "{head}: rule '{}' sends to pool '{}', which has no members",
-                    rule.name, pool.name
-                ),
+                Some(n) => LbDetail::NotInPool { head, rule: name, pool, nic: t.nic(n).name.clone() },
+                None => LbDetail::EmptyPool { head, rule: name, pool },
             };
             return self.lb_hop(&l.name, Some(&rule.name), Access::Deny, detail);
         }
@@ -134,61 +128,55 @@ impl Walk<'_> {
                 (!up).then(|| {
                     hops.iter()
                         .find(|h| h.access == Access::Deny)
-                        .map(|h| {
-                            format!("{} {}", h.resource, h.rule_name().unwrap_or_default())
-                                .trim_end()
-                                .to_string()
-                        })
-                        .unwrap_or_else(|| "an NSG".into())
+                        .map(|h| (h.resource.clone(), h.rule.clone()))
                 })
             });
             let (allowed, hops) = match down {
                 Some(_) => (false, Vec::new()),
                 None => self.aside(|w| w.forward_to_member(flow, lb, member, backend_port, rule.floating_ip)),
             };
-            answers.push(MemberAnswer { member, down, allowed, hops });
+            answers.push(Answer { member, down, allowed, hops });
         }
-        let listing: Vec<String> = answers
+        let members: Vec<Member> = answers
             .iter()
-            .map(|a| {
-                let nic = &t.nic(a.member.nic).name;
-                match (&a.down, a.allowed) {
-                    (Some(by), _) => format!(
-                        "nic '{nic}' is down: its health probe '{}' (TCP {} from 168.63.129.16, AzureLoadBalancer) is denied by {by}, so it gets no new connections",
-                        probe.map_or("", |p| p.name.as_str()),
-                        probe.map_or(0, |p| p.port)
-                    ),
-                    (None, true) => format!("nic '{nic}' takes it"),
-                    (None, false) => format!("nic '{nic}' drops it"),
-                }
+            .map(|a| Member {
+                nic: t.nic(a.member.nic).name.clone(),
+                answer: match (&a.down, a.allowed) {
+                    (Some(by), _) => MemberAnswer::Down {
+                        by: by.as_ref().map(|(resource, _)| resource.clone()),
+                        rule: by.as_ref().and_then(|(_, rule)| rule.clone()),
+                    },
+                    (None, true) => MemberAnswer::Takes,
+                    (None, false) => MemberAnswer::Drops,
+                },
             })
             .collect();
         let pick =
             answers.iter().position(|a| a.allowed).or_else(|| answers.iter().position(|a| a.down.is_none()));
-        let probe_note = match probe {
-            Some(p) => format!("health probe '{}' on port {}", p.name, p.port),
-            None => "no health probe".into(),
-        };
+        let probe = probe.map(|p| Probe { name: p.name.clone(), port: p.port });
         let Some(pick) = pick else {
-            let detail = format!(
-                "{head}: rule '{}' ({probe_note}) has no healthy member in pool '{}' (when a health probe fails, the load balancer stops sending new connections to that instance): {}",
-                rule.name,
-                pool.name,
-                listing.join("; ")
-            );
+            let detail = LbDetail::NoHealthyMember {
+                head,
+                rule: rule.name.clone(),
+                probe,
+                pool: pool.name.clone(),
+                members,
+            };
             return self.lb_hop(&l.name, Some(&rule.name), Access::Deny, detail);
         };
         let chosen = answers.swap_remove(pick);
-        let detail = format!(
-            "{head}: rule '{}' sends {} port {} to pool '{}' port {backend_port} ({probe_note}); the client's source {} is kept, so the NSGs see it. Azure picks one healthy member per flow by a 5-tuple hash, so nsgsim answers for every member (model choice): {}. Shown: nic '{}'",
-            rule.name,
-            protocol_name(flow.protocol),
-            flow.dst_port,
-            pool.name,
-            flow.src,
-            listing.join("; "),
-            t.nic(chosen.member.nic).name
-        );
+        let detail = LbDetail::Balances {
+            head,
+            rule: rule.name.clone(),
+            protocol: flow.protocol,
+            port: flow.dst_port,
+            pool: pool.name.clone(),
+            backend_port,
+            probe,
+            client: flow.src,
+            members,
+            shown: t.nic(chosen.member.nic).name.clone(),
+        };
         self.lb_hop(&l.name, Some(&rule.name), Access::Allow, detail);
         self.hops.extend(chosen.hops);
         chosen.allowed
@@ -210,10 +198,7 @@ impl Walk<'_> {
         let n = t.nic(member.nic);
         let address = t.member_address(member);
         if l.sku == LbSku::Standard && n.nsg.is_none() && t.subnet(n.subnet).nsg.is_none() {
-            let detail = format!(
-                "a Standard load balancer is closed to inbound connections unless an NSG opens them, and neither the subnet nor nic '{}' has an NSG",
-                n.name
-            );
+            let detail = LbDetail::StandardClosed { nic: n.name.clone() };
             return self.lb_hop(&l.name, None, Access::Deny, detail);
         }
         if !l.is_internal()
@@ -227,20 +212,12 @@ impl Walk<'_> {
         self.chain(&inbound, member.nic, Direction::Inbound)
     }
 
-    fn lb_hop(&mut self, lb: &str, rule: Option<&str>, access: Access, detail: String) -> bool {
+    fn lb_hop(&mut self, lb: &str, rule: Option<&str>, access: Access, detail: LbDetail) -> bool {
         self.hops.push(Hop {
             rule: rule.map(|r| RuleRef::LoadBalancer { name: r.to_string() }),
             ..super::evaluate::hop(HopKind::LoadBalancer, lb, access, detail)
         });
         access == Access::Allow
-    }
-}
-
-fn protocol_name(p: IpProtocol) -> &'static str {
-    match p {
-        IpProtocol::TCP => "TCP",
-        IpProtocol::UDP => "UDP",
-        _ => "IP",
     }
 }
 
@@ -252,7 +229,7 @@ mod tests {
     };
     use crate::nsg::{Access, AddressSpec, Direction::Inbound, RuleProtocol::Tcp};
     use crate::path::testing::{ip, net, nsg, prefix, rule, run, tag, tcp, vm};
-    use crate::path::{Destination, HopKind, Source};
+    use crate::path::{Destination, HopDetail, HopKind, LbDetail, Member, MemberAnswer, Source};
 
     /// A VNet with subnet `web`, two VMs in it and a public load balancer of `sku` in front of
     /// both: rule `http` (80, probe on 80) and NAT rule `rdp-a` (50001 to vm-a's 3389).
@@ -313,11 +290,7 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny);
         let last = trace.hops.last().expect("a hop");
         assert_eq!(last.kind, HopKind::LoadBalancer);
-        assert!(
-            last.detail.to_string().contains("closed to inbound connections unless an NSG"),
-            "{}",
-            last.detail
-        );
+        assert_eq!(last.detail, HopDetail::LoadBalancer(LbDetail::StandardClosed { nic: "vm-a-nic".into() }));
         // An NSG that allows 80 only from the client's address: it sees the client, not the LB.
         let allow =
             rule("web", 100, Inbound, Access::Allow, Tcp, (prefix("203.0.113.7/32"), AddressSpec::Any), "80");
@@ -352,7 +325,11 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 50001));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.to_string().contains("inbound NAT rule 'rdp-a'"), "{}", lb.detail);
+        assert!(
+            matches!(&lb.detail, HopDetail::LoadBalancer(LbDetail::NatForwards { rule, backend_port: 3389, .. }) if rule == "rdp-a"),
+            "{:?}",
+            lb.detail
+        );
         let to_a = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: a }, 50001));
         assert_eq!(to_a.verdict, Access::Allow);
         let to_b = run(&t, tcp(client(), Destination::Backend { address: ip("20.0.0.10"), nic: b }, 50001));
@@ -379,11 +356,25 @@ mod tests {
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Allow);
         let lb = trace.hops.iter().find(|h| h.kind == HopKind::LoadBalancer).expect("lb hop");
-        assert!(lb.detail.to_string().contains("nic 'vm-a-nic' is down"), "{}", lb.detail);
-        assert!(lb.detail.to_string().contains("Shown: nic 'vm-b-nic'"), "{}", lb.detail);
+        match &lb.detail {
+            HopDetail::LoadBalancer(LbDetail::Balances { members, shown, .. }) => {
+                assert_eq!(shown, "vm-b-nic");
+                assert_eq!(members[0].nic, "vm-a-nic");
+                assert!(
+                    matches!(&members[0].answer, MemberAnswer::Down { by: Some(nsg), rule: Some(r) } if nsg == "blind" && r.to_string() == "securityRules/no-probe"),
+                    "{:?}",
+                    members[0]
+                );
+                assert_eq!(members[1], Member { nic: "vm-b-nic".into(), answer: MemberAnswer::Takes });
+            }
+            other => panic!("{other:?}"),
+        }
         t.set_nic_nsg(b, Some(blind));
         let trace = run(&t, tcp(client(), frontend(), 80));
         assert_eq!(trace.verdict, Access::Deny);
-        assert!(trace.hops.last().is_some_and(|h| h.detail.to_string().contains("no healthy member")));
+        assert!(trace.hops.last().is_some_and(|h| matches!(
+            &h.detail,
+            HopDetail::LoadBalancer(LbDetail::NoHealthyMember { pool, .. }) if pool == "web"
+        )));
     }
 }

@@ -25,7 +25,11 @@ pub mod route;
 mod testing;
 
 pub use bastion::{MissingBastionRule, missing_bastion_rules};
-pub use detail::HopDetail;
+pub use detail::{
+    BlockedPeering, HopDetail, HostAt, LbDetail, LbFrontend, Member, MemberAnswer, NoSnat, NsgPlace,
+    OutboundDetail, PartialSnat, PeeringLead, PeeringRole, PeeringTagNote, PlatformAnswer, PlatformDetail,
+    PrivateWay, Probe, RouteDetail, RouteThen, RouteVia, Sender, SnatFrontend, SnatMember, SubnetPeeringGap,
+};
 pub use evaluate::{
     DEFAULT_OUTBOUND_ADDRESS, Destination, FlowRequest, Source, destination_nic, destination_vnet, evaluate,
     reply_source, sending_vnet, source_at,

@@ -37,12 +37,16 @@
 //! balancer per IP configuration, so only an odd estate has two) is the first declared: a
 //! **model choice**, as is preferring an outbound rule to a load-balancing rule's SNAT.
 
+use std::net::IpAddr;
+
 use crate::ids::{NicId, PublicIpId};
 use crate::model::{
     BackendMember, FrontendAddress, LbProtocol, LbSku, LoadBalancerId, NatGatewayId, NatTarget, SubnetId,
     Topology,
 };
 use crate::net::IpProtocol;
+
+use super::detail::{NoSnat, OutboundDetail, PartialSnat, RouteVia, Sender, SnatFrontend, SnatMember};
 
 /// Which setting of a load balancer translates the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,54 +162,43 @@ pub fn nat_gateway_source(t: &Topology, subnet: SubnetId, protocol: IpProtocol) 
     })
 }
 
-/// The trace's sentence for `gw` translating traffic of `protocol` from `sender` (`nic 'x'
-/// (10.0.1.4)` or `subnet 'web'`): the addresses the receiver may see and the one nsgsim shows.
+/// The trace's hop for `gw` translating traffic of `protocol` from `sender`: the addresses the
+/// receiver may see and the one nsgsim shows.
 pub(in crate::path) fn nat_gateway_detail(
     t: &Topology,
     gw: NatGatewayId,
-    sender: &str,
+    sender: Sender,
     protocol: IpProtocol,
-) -> String {
+) -> OutboundDetail {
     let g = t.nat_gateway(gw);
-    let addresses = t.nat_gateway_addresses(gw);
-    let shown = addresses.first().map_or_else(String::new, ToString::to_string);
-    let all: Vec<String> = addresses.iter().map(ToString::to_string).collect();
-    let others = if addresses.len() > 1 {
-        format!(
-            "; its addresses are {}: Azure picks one per flow, nsgsim shows the first (model choice), so an NSG or firewall at the receiver should allow them all",
-            all.join(", ")
-        )
-    } else {
-        String::new()
-    };
-    let subnets: Vec<String> = t
-        .nat_gateway_subnets(gw)
-        .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
-        .collect();
-    format!(
-        "NAT gateway '{}' ({} SKU, on subnets {}) translates {} from {sender}: the source becomes its address {shown}, which the receiver's NSGs see (\"When configured on a subnet, the private IPs within your subnets SNAT to a NAT gateway's static public IP addresses to connect outbound to the internet\"; it \"takes precedence for outbound connectivity\" over instance-level public IPs and load balancers); TCP idle timeout {} minutes{others}",
-        g.name,
-        g.sku,
-        subnets.join(", "),
-        protocol_name(protocol),
-        g.idle_timeout_minutes
-    )
+    OutboundDetail::NatGatewayTranslates {
+        gateway: g.name.clone(),
+        sku: g.sku,
+        subnets: t
+            .nat_gateway_subnets(gw)
+            .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
+            .collect(),
+        protocol,
+        sender,
+        addresses: t.nat_gateway_addresses(gw),
+        idle_timeout_minutes: g.idle_timeout_minutes,
+    }
 }
 
-/// Why NAT gateway `gw` gives no way out for `protocol`: the clause for the trace.
-pub(in crate::path) fn nat_gateway_refusal(t: &Topology, gw: NatGatewayId, protocol: IpProtocol) -> String {
-    let g = t.nat_gateway(gw);
-    if t.nat_gateway_addresses(gw).is_empty() {
-        format!(
-            "NAT gateway '{}' on the subnet has no public IP or prefix, and it is the subnet's route to the Internet (\"The NAT gateway becomes the subnet's default route to the internet\"; outbound connectivity needs \"a NAT gateway with a subnet and at least one public IP address\"): no way out (model choice)",
-            g.name
-        )
-    } else {
-        format!(
-            "NAT gateway '{}' on the subnet translates TCP and UDP only (\"NAT gateway doesn't support ICMP\"; \"Other IP protocols aren't supported\"), and it is the subnet's route to the Internet: no way out for {} (model choice: Microsoft does not say another way takes over)",
-            g.name,
-            protocol_name(protocol)
-        )
+/// Why NAT gateway `gw` gives no way out for `protocol`, for a flow to `dst` by route `via`.
+pub(in crate::path) fn nat_gateway_refusal(
+    t: &Topology,
+    gw: NatGatewayId,
+    dst: IpAddr,
+    via: RouteVia,
+    protocol: IpProtocol,
+) -> OutboundDetail {
+    OutboundDetail::NatGatewayRefuses {
+        dst,
+        via,
+        gateway: t.nat_gateway(gw).name.clone(),
+        no_address: t.nat_gateway_addresses(gw).is_empty(),
+        protocol,
     }
 }
 
@@ -220,8 +213,8 @@ fn standard_load_balancer_of(t: &Topology, member: BackendMember) -> Option<Load
     })
 }
 
-/// The trace's sentence for a translation by `lb`'s rule `by` to `frontend`, for `nic`'s
-/// traffic of `protocol`: the rule's name and the sentence.
+/// The trace's hop for a translation by `lb`'s rule `by` to `frontend`, for `nic`'s traffic of
+/// `protocol`: the rule's name and the hop's detail.
 pub(in crate::path) fn snat_detail(
     t: &Topology,
     nic: NicId,
@@ -229,106 +222,98 @@ pub(in crate::path) fn snat_detail(
     by: SnatBy,
     frontend: usize,
     protocol: IpProtocol,
-) -> (String, String) {
+) -> (String, OutboundDetail) {
     let l = t.load_balancer(lb);
     let n = t.nic(nic);
-    let fe = &l.frontends[frontend].name;
-    let address = t.frontend_address(lb, frontend);
-    let proto = protocol_name(protocol);
+    let shown =
+        SnatFrontend { name: l.frontends[frontend].name.clone(), address: t.frontend_address(lb, frontend) };
+    let member = |pool: usize| SnatMember {
+        nic: n.name.clone(),
+        address: n.private_ip,
+        pool: l.pools[pool].name.clone(),
+    };
     match by {
         SnatBy::OutboundRule(i) => {
             let r = &l.outbound_rules[i];
-            let ports = match r.allocated_ports {
-                0 => "SNAT ports per member: Azure's default allocation by pool size".to_string(),
-                p => format!("{p} SNAT ports per member"),
-            };
-            let reset = if r.tcp_reset { ", TCP reset on idle" } else { "" };
-            let others = if r.frontends.len() > 1 {
-                let names: Vec<String> = r
-                    .frontends
+            let frontends = if r.frontends.len() > 1 {
+                r.frontends
                     .iter()
-                    .map(|&f| format!("'{}' {}", l.frontends[f].name, t.frontend_address(lb, f)))
-                    .collect();
-                format!(
-                    "; of its frontends {}, nsgsim shows the first: Azure uses them one at a time, the next when the first's ports run out (model choice)",
-                    names.join(", ")
-                )
+                    .map(|&f| SnatFrontend {
+                        name: l.frontends[f].name.clone(),
+                        address: t.frontend_address(lb, f),
+                    })
+                    .collect()
             } else {
-                String::new()
+                Vec::new()
             };
-            let detail = format!(
-                "outbound rule '{}' of load balancer '{}' ({} SKU, protocol {}) translates {proto} from nic '{}' ({}, pool '{}') to frontend '{fe}' {address}, so the receiver sees {address} as the source (\"An outbound rule configures outbound NAT for all virtual machines identified by the backend pool to be translated to the frontend\"); {ports}; idle timeout {} minutes{reset}{others}",
-                r.name,
-                l.name,
-                l.sku,
-                r.protocol,
-                n.name,
-                n.private_ip,
-                l.pools[r.pool].name,
-                r.idle_timeout_minutes
-            );
+            let detail = OutboundDetail::OutboundRule {
+                rule: r.name.clone(),
+                lb: l.name.clone(),
+                sku: l.sku,
+                rule_protocol: r.protocol,
+                protocol,
+                member: member(r.pool),
+                frontend: shown,
+                allocated_ports: r.allocated_ports,
+                idle_timeout_minutes: r.idle_timeout_minutes,
+                tcp_reset: r.tcp_reset,
+                frontends,
+            };
             (r.name.clone(), detail)
         }
         SnatBy::LbRule(i) => {
             let r = &l.rules[i];
-            let detail = format!(
-                "load-balancing rule '{}' of load balancer '{}' ({} SKU) does not disable outbound SNAT (disable_outbound_snat false, Azure's default), so it translates {proto} from its pool '{}' too: nic '{}' ({}) leaves as frontend '{fe}' {address}, which the receiver sees as the source (\"Load-balancing rules provide automatic programming of outbound NAT\"; Microsoft recommends an outbound rule instead)",
-                r.name, l.name, l.sku, l.pools[r.pool].name, n.name, n.private_ip
-            );
+            let detail = OutboundDetail::LbRuleSnat {
+                rule: r.name.clone(),
+                lb: l.name.clone(),
+                sku: l.sku,
+                protocol,
+                member: member(r.pool),
+                frontend: shown,
+            };
             (r.name.clone(), detail)
         }
     }
 }
 
 /// Why nothing of Standard load balancer `lb` (or another load balancer) translates `nic`'s
-/// traffic of `protocol`: the clause after "nothing translates it", for the trace.
+/// traffic of `protocol`.
 pub(in crate::path) fn no_snat_reason(
     t: &Topology,
     nic: NicId,
     lb: LoadBalancerId,
     protocol: IpProtocol,
-) -> String {
+) -> NoSnat {
     if protocol != IpProtocol::TCP && protocol != IpProtocol::UDP {
-        return "a load balancer translates TCP and UDP only (\"Load balancer doesn't support ICMP for outbound NAT, the only supported protocols are TCP and UDP\")".into();
+        return NoSnat::NotTcpOrUdp;
     }
     let member = BackendMember { nic, config: 0 };
     let mut partial = Vec::new();
     for id in t.load_balancer_ids() {
         let l = t.load_balancer(id);
         for r in l.outbound_rules.iter().filter(|r| l.pool_has(r.pool, member)) {
-            partial
-                .push(format!("outbound rule '{}' of '{}' translates {} only", r.name, l.name, r.protocol));
+            partial.push(PartialSnat::OutboundRule {
+                rule: r.name.clone(),
+                lb: l.name.clone(),
+                protocol: r.protocol,
+            });
         }
         for r in l.rules.iter().filter(|r| {
             !r.disable_outbound_snat
                 && matches!(l.frontends[r.frontend].address, FrontendAddress::Public(_))
                 && l.pool_has(r.pool, member)
         }) {
-            partial.push(format!(
-                "load-balancing rule '{}' of '{}' translates {} only (\"the automatic outbound NAT provided matches the transport protocol of the load-balancing rule\")",
-                r.name, l.name, r.protocol
-            ));
+            partial.push(PartialSnat::LbRule {
+                rule: r.name.clone(),
+                lb: l.name.clone(),
+                protocol: r.protocol,
+            });
         }
     }
     if !partial.is_empty() {
-        return partial.join("; ");
+        return NoSnat::OtherProtocols(partial);
     }
-    let l = t.load_balancer(lb);
-    if l.is_internal() {
-        "it is internal (\"Outbound connectivity isn't available for an internal standard load balancer until it has been explicitly declared\")".into()
-    } else {
-        "it has no outbound rule for the NIC's pool, and no load-balancing rule of it translates (outbound SNAT disabled, or only inbound NAT rules: \"When only inbound NAT rules are used, no outbound NAT is provided\")".into()
-    }
-}
-
-/// A protocol's name in the trace's sentences.
-pub(in crate::path) fn protocol_name(p: IpProtocol) -> &'static str {
-    match p {
-        IpProtocol::TCP => "TCP",
-        IpProtocol::UDP => "UDP",
-        IpProtocol::ICMP => "ICMP",
-        _ => "IP",
-    }
+    if t.load_balancer(lb).is_internal() { NoSnat::Internal } else { NoSnat::NoRule }
 }
 
 #[cfg(test)]
@@ -337,6 +322,7 @@ mod tests {
     use crate::model::{
         BackendPool, Frontend, LbRule, LoadBalancer, NatRule, OutboundRule, PublicIpSku, SubnetId,
     };
+    use crate::path::detail::{NoSnat, OutboundDetail, PartialSnat, RouteVia, Sender};
     use crate::path::testing::{ip, net, vm};
 
     /// A VNet with subnet `web` (private when `private`) and vm-a, vm-b in it; a Standard public
@@ -417,10 +403,17 @@ mod tests {
             outbound_source(&t, a, IpProtocol::UDP),
             OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
         );
-        assert!(no_snat_reason(&t, a, id, IpProtocol::UDP).contains("translates Tcp only"));
+        assert_eq!(
+            no_snat_reason(&t, a, id, IpProtocol::UDP),
+            NoSnat::OtherProtocols(vec![PartialSnat::OutboundRule {
+                rule: "egress".into(),
+                lb: "lb".into(),
+                protocol: LbProtocol::Tcp
+            }])
+        );
         // ICMP is never translated, even by a rule for All.
         assert!(!translates(LbProtocol::All, IpProtocol::ICMP));
-        assert!(no_snat_reason(&t, a, id, IpProtocol::ICMP).contains("doesn't support ICMP"));
+        assert_eq!(no_snat_reason(&t, a, id, IpProtocol::ICMP), NoSnat::NotTcpOrUdp);
         // vm-b is in no pool: the private subnet leaves it without a way out.
         assert_eq!(outbound_source(&t, b, IpProtocol::TCP), OutboundSource::None(NoOutbound::PrivateSubnet));
     }
@@ -466,7 +459,7 @@ mod tests {
             outbound_source(&t, a, IpProtocol::TCP),
             OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
         );
-        assert!(no_snat_reason(&t, a, id, IpProtocol::TCP).contains("internal"));
+        assert_eq!(no_snat_reason(&t, a, id, IpProtocol::TCP), NoSnat::Internal);
         let mut basic = lb(
             FrontendAddress::Private { subnet: s, address: ip("10.0.1.11") },
             vec![b],
@@ -510,8 +503,19 @@ mod tests {
                 OutboundSource::None(NoOutbound::NatGateway(gw))
             );
         }
-        assert!(nat_gateway_refusal(&t, gw, IpProtocol::ICMP).contains("doesn't support ICMP"));
-        assert!(nat_gateway_detail(&t, gw, "nic 'vm-a-nic'", IpProtocol::TCP).contains("20.0.0.30"));
+        let via = RouteVia { prefix: net("0.0.0.0/0"), source: crate::path::route::RouteSource::Internet };
+        assert!(matches!(
+            nat_gateway_refusal(&t, gw, ip("8.8.8.8"), via, IpProtocol::ICMP),
+            OutboundDetail::NatGatewayRefuses { no_address: false, protocol: IpProtocol::ICMP, .. }
+        ));
+        let sender = Sender::Nic { name: "vm-a-nic".into(), address: ip("10.0.1.4") };
+        match nat_gateway_detail(&t, gw, sender, IpProtocol::TCP) {
+            OutboundDetail::NatGatewayTranslates { addresses, protocol, .. } => {
+                assert_eq!(addresses.first(), Some(&ip("20.0.0.30")));
+                assert_eq!(protocol, IpProtocol::TCP);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -528,7 +532,11 @@ mod tests {
             .expect("gw");
         t.set_subnet_nat_gateway(s, gw).expect("attach");
         assert_eq!(outbound_source(&t, a, IpProtocol::TCP), OutboundSource::None(NoOutbound::NatGateway(gw)));
-        assert!(nat_gateway_refusal(&t, gw, IpProtocol::TCP).contains("no public IP or prefix"));
+        let via = RouteVia { prefix: net("0.0.0.0/0"), source: crate::path::route::RouteSource::Internet };
+        assert!(matches!(
+            nat_gateway_refusal(&t, gw, ip("8.8.8.8"), via, IpProtocol::TCP),
+            OutboundDetail::NatGatewayRefuses { no_address: true, .. }
+        ));
     }
 
     #[test]
@@ -550,6 +558,6 @@ mod tests {
             outbound_source(&t, a, IpProtocol::TCP),
             OutboundSource::None(NoOutbound::StandardLoadBalancer(id))
         );
-        assert!(no_snat_reason(&t, a, id, IpProtocol::TCP).contains("only inbound NAT rules"));
+        assert_eq!(no_snat_reason(&t, a, id, IpProtocol::TCP), NoSnat::NoRule);
     }
 }

@@ -5,6 +5,7 @@ use crate::model::{NicId, SubnetId};
 use crate::net::Flow;
 use crate::nsg::{Access, CompiledNsg, Direction};
 
+use super::super::detail::{NsgPlace, PeeringTagNote};
 use super::super::{Hop, HopDetail, HopKind, Level};
 use super::{Walk, hop};
 
@@ -33,21 +34,21 @@ impl Walk<'_> {
         }
         let t = self.topology;
         let s = t.subnet(subnet);
-        let where_ = format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name);
-        self.nsg_hop(flow, s.nsg, subnet, Level::Subnet, direction, where_)
+        let place = NsgPlace::Subnet { vnet: t.vnet(s.vnet).name.clone(), subnet: s.name.clone() };
+        self.nsg_hop(flow, s.nsg, subnet, Level::Subnet, direction, place)
     }
 
     fn level(&mut self, flow: &Flow, nic: NicId, level: Level, direction: Direction) -> bool {
         let t = self.topology;
         let n = t.nic(nic);
-        let (nsg, where_) = match level {
-            Level::Nic => (n.nsg, format!("nic '{}'", n.name)),
+        let (nsg, place) = match level {
+            Level::Nic => (n.nsg, NsgPlace::Nic { nic: n.name.clone() }),
             Level::Subnet => {
                 let s = t.subnet(n.subnet);
-                (s.nsg, format!("subnet '{}/{}'", t.vnet(s.vnet).name, s.name))
+                (s.nsg, NsgPlace::Subnet { vnet: t.vnet(s.vnet).name.clone(), subnet: s.name.clone() })
             }
         };
-        self.nsg_hop(flow, nsg, n.subnet, level, direction, where_)
+        self.nsg_hop(flow, nsg, n.subnet, level, direction, place)
     }
 
     fn nsg_hop(
@@ -57,19 +58,14 @@ impl Walk<'_> {
         subnet: SubnetId,
         level: Level,
         direction: Direction,
-        where_: String,
+        place: NsgPlace,
     ) -> bool {
         let t = self.topology;
         let Some(nsg) = nsg else {
             self.hops.push(Hop {
                 level: Some(level),
                 direction: Some(direction),
-                ..hop(
-                    HopKind::NoNsg,
-                    where_.clone(),
-                    Access::Allow,
-                    HopDetail::NoNsg { place: where_, direction },
-                )
+                ..hop(HopKind::NoNsg, place.to_string(), Access::Allow, HopDetail::NoNsg { place, direction })
             });
             return true;
         };
@@ -88,7 +84,7 @@ impl Walk<'_> {
         let access = hit.rule.access;
         let note = match access {
             Access::Deny => self.peering_tag_note(flow, subnet, direction),
-            Access::Allow => String::new(),
+            Access::Allow => None,
         };
         self.hops.push(Hop {
             kind: HopKind::Nsg,
@@ -100,7 +96,7 @@ impl Walk<'_> {
             access,
             detail: HopDetail::Nsg {
                 nsg: name,
-                place: where_,
+                place,
                 direction,
                 rule: hit.rule.rule_ref(),
                 priority: hit.rule.priority.0,
@@ -115,47 +111,41 @@ impl Walk<'_> {
     /// own VNet sets `allowVirtualNetworkAccess: false` on its peering to that VNet, which takes
     /// the remote spaces out of its `VirtualNetwork` tag (Microsoft: the setting "only changes the
     /// definition of the VirtualNetwork service tag"). Empty when that is not the case.
-    fn peering_tag_note(&self, flow: &Flow, subnet: SubnetId, direction: Direction) -> String {
+    fn peering_tag_note(
+        &self,
+        flow: &Flow,
+        subnet: SubnetId,
+        direction: Direction,
+    ) -> Option<PeeringTagNote> {
         let t = self.topology;
         let here = t.subnet(subnet).vnet;
         let remote = match direction {
             Direction::Inbound => flow.src,
             Direction::Outbound => flow.dst,
         };
-        let Some(peer) = t.vnet_seen_from(here, remote) else { return String::new() };
+        let peer = t.vnet_seen_from(here, remote)?;
         if peer == here
             || !t.vnet(here).peerings.contains(&peer)
             || t.virtual_network_tag_contains(subnet, remote)
         {
-            return String::new();
+            return None;
         }
+        let (h, p) = (t.vnet(here).name.clone(), t.vnet(peer).name.clone());
         if t.peered_subnets(peer, here).is_some()
             && !t.peered_prefixes(here, peer).iter().any(|n| n.contains(&remote))
         {
-            let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
-            let what = match t.subnet_in_vnet(peer, remote) {
-                Some(d) => format!("subnet '{}' of '{p}'", t.subnet(d).name),
-                None => format!("no modelled subnet of '{p}'"),
-            };
-            return format!(
-                "; {remote} is not in this NSG's VirtualNetwork tag: it is in {what}, which is not in the subnet peering {h}<->{p} (peerCompleteVnets false), and only the peered subnets' prefixes join vnet '{h}''s VirtualNetwork tag (model choice, docs/fidelity.md)"
-            );
+            let subnet = t.subnet_in_vnet(peer, remote).map(|d| t.subnet(d).name.clone());
+            return Some(PeeringTagNote::OutsideSubnetPeering { remote, subnet, here: h, peer: p });
         }
         if t.allows_virtual_network_access(here, peer) {
-            return String::new();
+            return None;
         }
-        let (h, p) = (&t.vnet(here).name, &t.vnet(peer).name);
-        let default_rule = match direction {
-            Direction::Inbound => "AllowVnetInBound",
-            Direction::Outbound => "AllowVnetOutBound",
-        };
-        let then = if t.peering_access_blocks_all_traffic() {
-            "; under option peering_access_blocks_all_traffic the peering carries no traffic anyway"
-        } else {
-            "; a rule naming its prefix still lets it through (Microsoft: the setting \"only changes the definition of the VirtualNetwork service tag\")"
-        };
-        format!(
-            "; {remote} (vnet '{p}') is not in this NSG's VirtualNetwork tag: the peering {h}->{p} blocks virtual network access (allowVirtualNetworkAccess false on {h}'s side), which leaves vnet '{p}' out of the VirtualNetwork tag of vnet '{h}', so {default_rule} and rules naming VirtualNetwork do not match it{then}"
-        )
+        Some(PeeringTagNote::AccessBlocked {
+            remote,
+            here: h,
+            peer: p,
+            direction,
+            blocks_all_traffic: t.peering_access_blocks_all_traffic(),
+        })
     }
 }

@@ -8,6 +8,10 @@ use crate::model::{
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
+use super::detail::{
+    BlockedPeering, OutboundDetail, PeeringLead, PeeringRole, PlatformAnswer, PlatformDetail, PrivateWay,
+    RouteDetail, RouteVia, SubnetPeeringGap,
+};
 use super::outbound::{NoOutbound, OutboundSource, SnatBy, nat_gateway_source, outbound_source};
 use super::platform::{self, Exemption, PlatformService};
 use super::route::{self, Hop as RouteHop};
@@ -17,7 +21,7 @@ mod chain;
 mod resolve;
 mod routing;
 pub use resolve::{destination_nic, destination_vnet, reply_source, sending_vnet, source_at};
-use resolve::{site_labels, vnet_names};
+use resolve::{hosts_at, vnet_list};
 
 /// Where a flow starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,19 +238,20 @@ impl Walk<'_> {
 
     /// Denies at `resource` a packet that would cross the peering of `from` and `to`, which
     /// carries no traffic because `side` sets `allowVirtualNetworkAccess: false` (option
-    /// `peering_access_blocks_all_traffic`). `prefix` goes before the explanation.
+    /// `peering_access_blocks_all_traffic`). `lead` says what led the packet there.
     pub(in crate::path) fn deny_blocked_peering(
         &mut self,
         resource: impl Into<String>,
-        prefix: &str,
+        lead: PeeringLead,
         (from, to, side): (VnetId, VnetId, VnetId),
     ) -> bool {
         let t = self.topology;
-        let (a, b, side) = (&t.vnet(from).name, &t.vnet(to).name, &t.vnet(side).name);
-        let detail = format!(
-            "{prefix}the peering {a}->{b} blocks virtual network access (allowVirtualNetworkAccess false on {side}'s side) and carries no traffic either way: option peering_access_blocks_all_traffic follows Microsoft's older peering documentation (\"When this setting is disabled, traffic doesn't flow between the peered virtual networks\"); without the option only {side}'s VirtualNetwork tag changes, as the current documentation says"
-        );
-        self.deny(HopKind::Route, resource, detail)
+        let peering = BlockedPeering {
+            from: t.vnet(from).name.clone(),
+            to: t.vnet(to).name.clone(),
+            side: t.vnet(side).name.clone(),
+        };
+        self.deny(HopKind::Route, resource, RouteDetail::PeeringBlocked { lead, peering })
     }
 
     /// Why `subnet` cannot use its VNet's subnet peering with `remote` (Azure's
@@ -256,25 +261,26 @@ impl Walk<'_> {
         &self,
         subnet: SubnetId,
         remote: VnetId,
-        role: &str,
-    ) -> Option<String> {
+        role: PeeringRole,
+    ) -> Option<SubnetPeeringGap> {
         let t = self.topology;
         if t.subnet_in_peering(subnet, remote) {
             return None;
         }
         let s = t.subnet(subnet);
-        let (here, there) = (&t.vnet(s.vnet).name, &t.vnet(remote).name);
-        let listed: Vec<&str> = t
+        let listed: Vec<String> = t
             .peered_subnets(s.vnet, remote)
             .unwrap_or_default()
             .iter()
-            .map(|p| t.subnet(*p).name.as_str())
+            .map(|p| t.subnet(*p).name.clone())
             .collect();
-        Some(format!(
-            "the {role}'s subnet '{}' of '{here}' is not in the subnet peering {here}<->{there} (peerCompleteVnets false; peered subnets of '{here}': {})",
-            s.name,
-            listed.join(", ")
-        ))
+        Some(SubnetPeeringGap {
+            role,
+            subnet: s.name.clone(),
+            vnet: t.vnet(s.vnet).name.clone(),
+            remote: t.vnet(remote).name.clone(),
+            listed,
+        })
     }
 
     /// How a sender at `position` leaves for the Internet with `protocol` when it does so
@@ -345,12 +351,11 @@ impl Walk<'_> {
         {
             match self.platform_rule_disabled_by(service, subnet) {
                 Some(route) => {
-                    let detail = format!(
-                        "{} at {}: the platform rule that lets it past the NSGs is disabled by route '{route}' (0.0.0.0/0) of this subnet, so the flow is filtered and routed like any other ({}; reading a user-defined 0.0.0.0/0 route as that configuration is a model choice)",
-                        service.name,
-                        flow.dst,
-                        platform::KMS_SOURCE
-                    );
+                    let detail = PlatformDetail {
+                        service,
+                        dst: flow.dst,
+                        answer: PlatformAnswer::RuleDisabledByRoute { route },
+                    };
                     self.push(HopKind::Route, "Azure platform", Access::Allow, detail);
                 }
                 None => return self.answer_platform(req, &flow, subnet, service),
@@ -398,8 +403,8 @@ impl Walk<'_> {
             Source::Address(_) | Source::AddressAt(..) => t.subnet(subnet).nsg.into_iter().collect(),
         };
         let targeted = service.tag.filter(|tag| nsgs.iter().any(|&id| platform::targets_tag(t.nsg(id), tag)));
-        let detail = match targeted {
-            Some(tag) => {
+        let answer = match targeted {
+            Some(_) => {
                 let leaves = match req.source {
                     Source::Nic(n) => self.chain(flow, n, Direction::Outbound),
                     Source::Address(_) | Source::AddressAt(..) => {
@@ -409,29 +414,12 @@ impl Walk<'_> {
                 if !leaves {
                     return false;
                 }
-                format!(
-                    "{} at {} answers; the NSGs evaluated this flow because a rule on the path names the {tag} service tag",
-                    service.name, flow.dst
-                )
+                PlatformAnswer::TagTargeted
             }
-            None if service.exemption == Exemption::PlatformRule => format!(
-                "{} at {} is let out by a platform rule without NSG evaluation ({}); an outbound deny rule to the {} service tag would block it, and a user-defined 0.0.0.0/0 route in the subnet would disable the platform rule",
-                service.name,
-                flow.dst,
-                platform::KMS_SOURCE,
-                platform::KMS_TAG
-            ),
-            None => format!(
-                "{} at {} is answered by the host node without NSG evaluation ({}){}",
-                service.name,
-                flow.dst,
-                platform::SOURCE,
-                match service.tag {
-                    Some(tag) => format!("; an outbound deny rule to the {tag} service tag would block it"),
-                    None => String::new(),
-                }
-            ),
+            None if service.exemption == Exemption::PlatformRule => PlatformAnswer::PlatformRule,
+            None => PlatformAnswer::HostNode,
         };
+        let detail = PlatformDetail { service, dst: flow.dst, answer };
         self.push(HopKind::Platform, "Azure platform", Access::Allow, detail)
     }
 
@@ -446,7 +434,7 @@ impl Walk<'_> {
         let t = self.topology;
         self.depth += 1;
         if self.depth > 8 {
-            return self.deny(HopKind::Route, "routing", "routing loop: more than 8 appliance hops");
+            return self.deny(HopKind::Route, "routing", RouteDetail::Loop);
         }
         if let Some(p) = t.public_ip_by_address(flow.dst) {
             return match position {
@@ -468,80 +456,57 @@ impl Walk<'_> {
             return self.deny(
                 HopKind::Route,
                 "routing",
-                format!(
-                    "vnet '{}' is not peered with {} (peering is not transitive)",
-                    t.vnet(v).name,
-                    vnet_names(t, &holders)
-                ),
+                RouteDetail::NotPeered { vnet: t.vnet(v).name.clone(), holders: vnet_list(t, &holders) },
             );
         };
         let on_premises = matches!(position, Position::OnPremises(_));
         if let Some(blocked) = self.blocked_peering(position, dst_vnet) {
-            let prefix = if on_premises {
-                format!(
-                    "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering; ",
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name
-                )
+            let lead = if on_premises {
+                PeeringLead::OnPremisesTransit {
+                    vnet: t.vnet(v).name.clone(),
+                    dst_vnet: t.vnet(dst_vnet).name.clone(),
+                }
             } else {
-                String::new()
+                PeeringLead::Direct
             };
-            return self.deny_blocked_peering("routing", &prefix, blocked);
+            return self.deny_blocked_peering("routing", lead, blocked);
         }
         if v != dst_vnet
             && self.privately_reaches(position, dst_vnet)
-            && let Some(why) = t
+            && let Some(gap) = t
                 .subnet_in_vnet(dst_vnet, flow.dst)
-                .and_then(|d| self.outside_subnet_peering(d, v, "destination"))
+                .and_then(|d| self.outside_subnet_peering(d, v, PeeringRole::Destination))
         {
-            let how = if on_premises {
-                format!(
-                    "the on-premises network behind the gateway of vnet '{}' reaches vnet '{}' through gateway transit, over the peering, and only its peered subnets: Microsoft, subnet peering \"prevents unnecessary exposure of the entire virtual network address space through gateways to on-premises environments\"",
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name
-                )
-            } else {
-                format!("from vnet '{}' over the peering", t.vnet(v).name)
+            let detail = RouteDetail::DestinationOutsideSubnetPeering {
+                from: t.vnet(v).name.clone(),
+                transit_to: on_premises.then(|| t.vnet(dst_vnet).name.clone()),
+                gap,
             };
-            return self.deny(HopKind::Route, "routing", format!("{how}; {why}"));
+            return self.deny(HopKind::Route, "routing", detail);
         }
         if self.privately_reaches(position, dst_vnet) {
+            let (vnet, dst_name) = (t.vnet(v).name.clone(), t.vnet(dst_vnet).name.clone());
             let how = match (on_premises, v == dst_vnet) {
-                (true, true) => {
-                    format!("on-premises network connected to vnet '{}' through its gateway", t.vnet(v).name)
-                }
-                (true, false) => format!(
-                    "on-premises network connected to vnet '{}' through its gateway; vnet '{}' uses that gateway through peering (gateway transit)",
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name
-                ),
-                (false, _) => format!("inside vnet '{}'", t.vnet(v).name),
+                (true, true) => PrivateWay::OnPremises { vnet },
+                (true, false) => PrivateWay::OnPremisesTransit { vnet, dst_vnet: dst_name },
+                (false, _) => PrivateWay::Inside { vnet },
             };
-            self.push(HopKind::Route, "routing", Access::Allow, how);
+            self.push(HopKind::Route, "routing", Access::Allow, RouteDetail::Private(how));
             self.arrive_private(flow, dst_vnet)
         } else if on_premises && t.vnet(v).peerings.contains(&dst_vnet) {
             self.deny(
                 HopKind::Route,
                 "routing",
-                format!(
-                    "the on-premises network behind the gateway of vnet '{}' reaches peered vnet '{}' only through gateway transit, which is off (in Azure: 'allow gateway transit' on {}'s peering and 'use remote gateways' on {}'s; scenario: Peering(vnets: (\"{}\", \"{}\"), allow_gateway_transit: true, use_remote_gateways: true))",
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name,
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name,
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name
-                ),
+                RouteDetail::TransitOff { vnet: t.vnet(v).name.clone(), peer: t.vnet(dst_vnet).name.clone() },
             )
         } else {
             self.deny(
                 HopKind::Route,
                 "routing",
-                format!(
-                    "vnet '{}' is not peered with vnet '{}' (peering is not transitive)",
-                    t.vnet(v).name,
-                    t.vnet(dst_vnet).name
-                ),
+                RouteDetail::NotPeered {
+                    vnet: t.vnet(v).name.clone(),
+                    holders: vec![t.vnet(dst_vnet).name.clone()],
+                },
             )
         }
     }
@@ -561,11 +526,7 @@ impl Walk<'_> {
         self.deny(
             HopKind::Route,
             "routing",
-            format!(
-                "{} is a private address in {}: not routable from the Internet",
-                flow.dst,
-                vnet_names(t, &holders)
-            ),
+            RouteDetail::PrivateFromInternet { dst: flow.dst, holders: vnet_list(t, &holders) },
         )
     }
 
@@ -585,20 +546,11 @@ impl Walk<'_> {
                 return self.deny(
                     HopKind::Route,
                     "routing",
-                    format!(
-                        "168.63.129.16 reaches every VNet, and {} is an address of more than one: {}; name the VM to say which",
-                        flow.dst,
-                        site_labels(t, &sites, flow.dst)
-                    ),
+                    RouteDetail::PlatformAmbiguous { dst: flow.dst, hosts: hosts_at(t, &sites, flow.dst) },
                 );
             }
         };
-        self.push(
-            HopKind::Route,
-            "routing",
-            Access::Allow,
-            "from the host platform address 168.63.129.16, which reaches every VNet; traffic from it is the Azure Load Balancer's health probe, which NSGs filter (the AzureLoadBalancer tag, AllowAzureLoadBalancerInBound)",
-        );
+        self.push(HopKind::Route, "routing", Access::Allow, RouteDetail::FromPlatform);
         self.arrive_private(flow, dst_vnet)
     }
 
@@ -611,7 +563,7 @@ impl Walk<'_> {
             HopKind::Route,
             "routing",
             Access::Allow,
-            format!("{} is outside every modelled network", flow.dst),
+            RouteDetail::OutsideEveryNetwork { dst: flow.dst },
         )
     }
 
@@ -622,10 +574,7 @@ impl Walk<'_> {
         self.deny(
             HopKind::NatGateway,
             &name,
-            format!(
-                "{} is an address of NAT gateway '{name}', which takes no connection from the Internet (\"NAT Gateway doesn't provide unsolicited inbound connections from the internet. DNAT is only performed for packets that arrive as a response to an outbound packet\")",
-                flow.dst
-            ),
+            OutboundDetail::NatGatewayNoInbound { dst: flow.dst, gateway: name.clone() },
         )
     }
 
@@ -682,7 +631,11 @@ impl Walk<'_> {
         Some(self.deny(
             HopKind::Route,
             format!("subnet '{}'", t.subnet(n.subnet).name),
-            format!("asymmetric routing: replies to {} would follow {} via {} to appliance {ip}, which drops them (model choice; see docs/fidelity.md)", flow.src, route.prefix, route.source),
+            RouteDetail::AsymmetricReply {
+                client: flow.src,
+                via: RouteVia { prefix: route.prefix, source: route.source },
+                appliance: ip,
+            },
         ))
     }
 
@@ -699,23 +652,18 @@ impl Walk<'_> {
             None if let Some((lb, frontend)) = t.load_balancer_in_vnet(vnet, flow.dst) => {
                 self.through_load_balancer(flow, lb, frontend)
             }
-            None if t.firewall_in_vnet(vnet, flow.dst).is_some() => self.deny(
-                HopKind::Route,
-                "routing",
-                format!(
-                    "{} is the firewall's own address; traffic to the firewall itself is not modelled",
-                    flow.dst
-                ),
-            ),
+            None if t.firewall_in_vnet(vnet, flow.dst).is_some() => {
+                self.deny(HopKind::Route, "routing", RouteDetail::FirewallItself { dst: flow.dst })
+            }
             None => self.push(
                 HopKind::Route,
                 "routing",
                 Access::Allow,
-                format!(
-                    "{} is an unmodelled host in the VNet; no NSG of its is known{}",
-                    flow.dst,
-                    self.elsewhere_note(vnet, flow.dst)
-                ),
+                RouteDetail::UnmodelledHost {
+                    dst: flow.dst,
+                    elsewhere: self.elsewhere(vnet, flow.dst),
+                    vnet: t.vnet(vnet).name.clone(),
+                },
             ),
         }
     }

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use crate::model::{NicId, Site, Topology, VnetId};
 use crate::net::Flow;
 
+use super::super::detail::{HostAt, RouteDetail, RouteVia};
 use super::{Destination, FlowRequest, HopKind, Position, Source, Walk};
 
 impl Walk<'_> {
@@ -44,10 +45,8 @@ impl Walk<'_> {
                     Source::Address(a) | Source::AddressAt(a, _) => a,
                     Source::Nic(n) => self.topology.nic(n).private_ip,
                 };
-                let detail = format!(
-                    "the source address {a} is ambiguous: it is {}, in separate routing domains; name the VM, or let the destination decide (a VM, or an address that only one of them reaches)",
-                    site_labels(self.topology, &sites, a)
-                );
+                let detail =
+                    RouteDetail::AmbiguousSource { address: a, hosts: hosts_at(self.topology, &sites, a) };
                 self.deny(HopKind::Route, "routing", detail);
                 None
             }
@@ -61,63 +60,44 @@ impl Walk<'_> {
         flow: &Flow,
         vnet: VnetId,
         nic: Option<NicId>,
-    ) -> Option<String> {
+    ) -> Option<RouteDetail> {
         let t = self.topology;
         let target = self.intended?;
         if nic == Some(target) || flow.dst != t.nic(target).private_ip {
             return None;
         }
         let target_vnet = t.vnet_of_nic(target);
-        Some(format!(
-            "{} is the private address of {}, but the packet stays in vnet '{}', whose own address space holds it (VnetLocal: Azure routes an address of a VNet's space within that VNet): it reaches {} there, never vnet '{}'",
-            flow.dst,
-            t.site_label(Site::Vnet(target_vnet), flow.dst),
-            t.vnet(vnet).name,
-            t.site_label(Site::Vnet(vnet), flow.dst),
-            t.vnet(target_vnet).name
-        ))
+        Some(RouteDetail::NotTheIntendedNic {
+            dst: flow.dst,
+            target: HostAt::of(t, Site::Vnet(target_vnet), flow.dst),
+            vnet: t.vnet(vnet).name.clone(),
+            reached: HostAt::of(t, Site::Vnet(vnet), flow.dst),
+            target_vnet: t.vnet(target_vnet).name.clone(),
+        })
     }
 
     /// For an address of `vnet` that no NIC there has: the NICs of other VNets that have it, which
-    /// this packet does not reach; empty when there are none.
-    pub(super) fn elsewhere_note(&self, vnet: VnetId, ip: IpAddr) -> String {
+    /// this packet does not reach.
+    pub(super) fn elsewhere(&self, vnet: VnetId, ip: IpAddr) -> Vec<HostAt> {
         let t = self.topology;
-        let others: Vec<String> = t
-            .nics_with_ip(ip)
+        t.nics_with_ip(ip)
             .iter()
             .map(|n| t.vnet_of_nic(*n))
             .filter(|v| *v != vnet)
-            .map(|v| t.site_label(Site::Vnet(v), ip))
-            .collect();
-        if others.is_empty() {
-            return String::new();
-        }
-        format!(
-            " ({ip} is also {}, in a VNet this packet does not enter: the address is looked up in vnet '{}', which holds it)",
-            others.join(", "),
-            t.vnet(vnet).name
-        )
+            .map(|v| HostAt::of(t, Site::Vnet(v), ip))
+            .collect()
     }
 
     /// Why a route's next hop `ip` is not an appliance the subnet's VNet (`vnet`) reaches.
-    pub(super) fn no_appliance_at(&self, vnet: VnetId, ip: IpAddr, via: &str) -> String {
+    pub(super) fn no_appliance_at(&self, vnet: VnetId, ip: IpAddr, via: RouteVia) -> RouteDetail {
         let t = self.topology;
-        let elsewhere: Vec<String> = t
+        let elsewhere = t
             .firewall_ids()
             .map(|f| t.firewall(f))
             .filter(|f| f.private_ip == ip)
-            .map(|f| format!("Azure Firewall '{}' (vnet '{}')", f.name, t.vnet(t.subnet(f.subnet).vnet).name))
+            .map(|f| (f.name.clone(), t.vnet(t.subnet(f.subnet).vnet).name.clone()))
             .collect();
-        if elsewhere.is_empty() {
-            return format!(
-                "{via}: {ip} is not a modelled appliance; nsgsim models Azure Firewall as the only virtual appliance"
-            );
-        }
-        format!(
-            "{via}: the next hop {ip} is not an address of vnet '{}' or of a VNet peered with it ({} has it, in another routing domain); Microsoft: \"A next hop private IP address must have direct connectivity\", and a next hop without it \"results in an invalid user-defined routing configuration\", so the packet is dropped",
-            t.vnet(vnet).name,
-            elsewhere.join(", ")
-        )
+        RouteDetail::NoAppliance { via, ip, vnet: t.vnet(vnet).name.clone(), elsewhere }
     }
 }
 
@@ -129,15 +109,14 @@ fn position_at(t: &Topology, a: IpAddr, site: Site) -> Position {
     }
 }
 
-/// `vnet 'a'`, or `vnets 'a', 'b'`.
-pub(super) fn vnet_names(t: &Topology, vnets: &[VnetId]) -> String {
-    let names: Vec<String> = vnets.iter().map(|v| format!("'{}'", t.vnet(*v).name)).collect();
-    format!("{} {}", if names.len() == 1 { "vnet" } else { "vnets" }, names.join(", "))
+/// The VNets' names.
+pub(super) fn vnet_list(t: &Topology, vnets: &[VnetId]) -> Vec<String> {
+    vnets.iter().map(|v| t.vnet(*v).name.clone()).collect()
 }
 
-/// Each site of `ip` in words, comma separated (`vm-a (vnet-a), vm-b (vnet-b)`).
-pub(super) fn site_labels(t: &Topology, sites: &[Site], ip: IpAddr) -> String {
-    sites.iter().map(|s| t.site_label(*s, ip)).collect::<Vec<_>>().join(", ")
+/// The host at `ip` of each site.
+pub(super) fn hosts_at(t: &Topology, sites: &[Site], ip: IpAddr) -> Vec<HostAt> {
+    sites.iter().map(|s| HostAt::of(t, *s, ip)).collect()
 }
 
 /// The source at address `ip` of `site`: the NIC of that VNet with the address, else the address
@@ -231,11 +210,15 @@ mod tests {
     use super::*;
     use crate::model::{GraphEdge, GraphNode, NextHop, PublicIpSku, Route, RouteTable, TopologyGraph};
     use crate::nsg::{Access, AddressSpec, Direction::*, RuleProtocol::Tcp};
-    use crate::path::Trace;
     use crate::path::testing::{ip, net, nsg, rule, run, tcp, tcp_firewall, vm};
+    use crate::path::{HopDetail, Trace};
 
-    fn last_detail(trace: &Trace) -> String {
-        trace.hops.last().map_or_else(String::new, |h| h.detail.to_string())
+    fn last_detail(trace: &Trace) -> HopDetail {
+        trace.hops.last().expect("a hop").detail.clone()
+    }
+
+    fn nic_host(owner: &str, vnet: &str) -> HostAt {
+        HostAt::Nic { owner: owner.into(), vnet: vnet.into() }
     }
 
     /// The NSG names met on the path.
@@ -297,7 +280,13 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny);
         assert_eq!(
             last_detail(&trace),
-            "10.0.1.5 is the private address of b (vnet-b), but the packet stays in vnet 'vnet-a', whose own address space holds it (VnetLocal: Azure routes an address of a VNet's space within that VNet): it reaches a2 (vnet-a) there, never vnet 'vnet-b'"
+            HopDetail::Route(RouteDetail::NotTheIntendedNic {
+                dst: ip("10.0.1.5"),
+                target: nic_host("b", "vnet-b"),
+                vnet: "vnet-a".into(),
+                reached: nic_host("a2", "vnet-a"),
+                target_vnet: "vnet-b".into(),
+            })
         );
         assert!(!nsgs(&trace).contains(&"b-nsg"));
     }
@@ -308,10 +297,13 @@ mod tests {
         let trace = run(&t, tcp(Source::Nic(a1), Destination::Address(ip("10.0.1.6")), 22));
         assert_eq!(trace.verdict, Access::Allow, "the model choice for unmodelled hosts: {trace:#?}");
         assert_eq!(nsgs(&trace), ["a-nsg"], "b2's NSG is never met");
-        assert!(
-            last_detail(&trace).ends_with("(10.0.1.6 is also b2 (vnet-b), in a VNet this packet does not enter: the address is looked up in vnet 'vnet-a', which holds it)"),
-            "{}",
-            last_detail(&trace)
+        assert_eq!(
+            last_detail(&trace),
+            HopDetail::Route(RouteDetail::UnmodelledHost {
+                dst: ip("10.0.1.6"),
+                elsewhere: vec![nic_host("b2", "vnet-b")],
+                vnet: "vnet-a".into(),
+            })
         );
     }
 
@@ -322,10 +314,12 @@ mod tests {
         let trace = run(&t, tcp(Source::Address(ip("10.0.1.5")), Destination::Address(ip("8.8.8.8")), 443));
         assert_eq!(trace.verdict, Access::Deny);
         assert_eq!(trace.hops.len(), 1, "{trace:#?}");
-        assert!(
-            last_detail(&trace).starts_with("the source address 10.0.1.5 is ambiguous: it is a2 (vnet-a), b (vnet-b), in separate routing domains"),
-            "{}",
-            last_detail(&trace)
+        assert_eq!(
+            last_detail(&trace),
+            HopDetail::Route(RouteDetail::AmbiguousSource {
+                address: ip("10.0.1.5"),
+                hosts: vec![nic_host("a2", "vnet-a"), nic_host("b", "vnet-b")],
+            })
         );
         let placed = Source::AddressAt(ip("10.0.1.77"), Site::Vnet(vnet_b));
         let trace = run(&t, tcp(placed, Destination::Nic(b), 22));
@@ -342,17 +336,33 @@ mod tests {
         assert_eq!((trace.verdict, nsgs(&trace)), (Access::Allow, vec!["b-nsg"]), "{trace:#?}");
         let trace =
             run(&t, tcp(Source::Address(ip("192.168.1.10")), Destination::Address(ip("10.0.1.5")), 22));
-        assert!(last_detail(&trace).contains("an on-premises host behind the gateway of vnet-a, an on-premises host behind the gateway of vnet-b"), "{trace:#?}");
+        let on_premises = |vnet: &str| HostAt::OnPremises { vnet: vnet.into() };
+        assert_eq!(
+            last_detail(&trace),
+            HopDetail::Route(RouteDetail::AmbiguousSource {
+                address: ip("192.168.1.10"),
+                hosts: vec![on_premises("vnet-a"), on_premises("vnet-b")],
+            })
+        );
         let trace =
             run(&t, tcp(Source::Address(ip("203.0.113.9")), Destination::Address(ip("10.0.1.5")), 22));
         assert_eq!(
             last_detail(&trace),
-            "10.0.1.5 is a private address in vnets 'vnet-a', 'vnet-b': not routable from the Internet"
+            HopDetail::Route(RouteDetail::PrivateFromInternet {
+                dst: ip("10.0.1.5"),
+                holders: vec!["vnet-a".into(), "vnet-b".into()],
+            })
         );
         let platform = Source::Address(crate::model::PLATFORM_HOST_ADDRESS);
         let trace = run(&t, tcp(platform, Destination::Address(ip("10.0.1.5")), 80));
         assert_eq!(trace.verdict, Access::Deny);
-        assert!(last_detail(&trace).starts_with("168.63.129.16 reaches every VNet, and 10.0.1.5 is an address of more than one: a2 (vnet-a), b (vnet-b)"), "{trace:#?}");
+        assert_eq!(
+            last_detail(&trace),
+            HopDetail::Route(RouteDetail::PlatformAmbiguous {
+                dst: ip("10.0.1.5"),
+                hosts: vec![nic_host("a2", "vnet-a"), nic_host("b", "vnet-b")],
+            })
+        );
         let trace = run(&t, tcp(platform, Destination::Nic(b), 22));
         assert_eq!((trace.verdict, nsgs(&trace)), (Access::Allow, vec!["b-nsg"]), "{trace:#?}");
     }
@@ -461,10 +471,16 @@ mod tests {
         assert_eq!(firewalls, ["fw1"], "spoke1 is peered with hub1 only");
         let trace = run(&t, tcp(Source::Nic(two), Destination::Address(ip("8.8.8.8")), 443));
         assert_eq!(trace.verdict, Access::Deny);
-        assert_eq!(
-            last_detail(&trace),
-            "0.0.0.0/0 via user route 'rt/all' (VirtualAppliance 10.100.1.4): the next hop 10.100.1.4 is not an address of vnet 'spoke2' or of a VNet peered with it (Azure Firewall 'fw1' (vnet 'hub1'), Azure Firewall 'fw2' (vnet 'hub2') has it, in another routing domain); Microsoft: \"A next hop private IP address must have direct connectivity\", and a next hop without it \"results in an invalid user-defined routing configuration\", so the packet is dropped"
-        );
+        match last_detail(&trace) {
+            HopDetail::Route(RouteDetail::NoAppliance { via, ip: next_hop, vnet, elsewhere }) => {
+                assert_eq!(via.prefix, net("0.0.0.0/0"));
+                assert!(via.source.is_user());
+                assert_eq!((next_hop, vnet.as_str()), (ip("10.100.1.4"), "spoke2"));
+                let fw = |f: &str, v: &str| (f.to_string(), v.to_string());
+                assert_eq!(elsewhere, [fw("fw1", "hub1"), fw("fw2", "hub2")]);
+            }
+            other => panic!("{other:?}"),
+        }
         // The drawing joins spoke1's subnet to fw1 only, and spoke2's to neither.
         let g = TopologyGraph::new(&t);
         let routes: Vec<(String, String)> = g
@@ -500,7 +516,11 @@ mod tests {
         assert_eq!(trace.verdict, Access::Deny);
         assert_eq!(
             last_detail(&trace),
-            "Bastion connects to VMs by their private IP as vnet 'vnet-b' and the VNets peered with it see it; there 10.0.1.4 is no modelled NIC (a1 (vnet-a) has it, in other routing domains: name the VM)"
+            HopDetail::BastionNoTarget {
+                vnet: "vnet-b".into(),
+                address: Some(ip("10.0.1.4")),
+                elsewhere: vec![nic_host("a1", "vnet-a")],
+            }
         );
     }
 

@@ -83,7 +83,7 @@ impl Simulator {
         for connection in allowed_before {
             let trace = self.evaluate(&self.connections[&connection].request);
             if trace.verdict == Access::Deny {
-                let detail = trace.deciding_hop().map(|h| h.detail.to_string()).unwrap_or_default();
+                let detail = trace.deciding_hop().map(|h| h.detail.clone());
                 outcome.warnings.push(Warning::AdminDenyKeepsConnection { connection, detail });
             }
         }
@@ -140,7 +140,7 @@ mod tests {
         );
         assert!(
             matches!(&deployed.warnings[..], [Warning::AdminDenyKeepsConnection { connection, detail }]
-                if connection == "ssh" && detail.contains("deny-ssh/c/deny-22")),
+                if connection == "ssh" && detail.as_ref().is_some_and(|d| d.to_string().contains("deny-ssh/c/deny-22"))),
             "{:?}",
             deployed.warnings
         );

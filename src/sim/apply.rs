@@ -80,7 +80,7 @@ impl Simulator {
             |name| changed.contains(&name.to_string()),
             |hop| DropCause::FirewallRuleChange {
                 firewall: hop.resource.clone(),
-                detail: hop.detail.to_string(),
+                detail: hop.detail.clone(),
             },
         )
     }
@@ -133,7 +133,7 @@ impl Simulator {
         self.close_connections_denied_by(
             HopKind::Nsg,
             |name| flushing.iter().any(|n| crate::name::same_name(n, name)),
-            |hop| DropCause::NsgFlush { nsg: hop.resource.clone(), detail: hop.detail.to_string() },
+            |hop| DropCause::NsgFlush { nsg: hop.resource.clone(), detail: hop.detail.clone() },
         )
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::jit::{JitError, JitEvent, JitWarning, RuleChange};
 use crate::nsg::SecurityRule;
-use crate::path::Trace;
+use crate::path::{HopDetail, Trace};
 
 /// What an action did.
 #[derive(Clone, Debug)]
@@ -251,7 +251,7 @@ pub enum DropCause {
         /// The firewall.
         firewall: String,
         /// The firewall hop's explanation, as the trace gives it.
-        detail: String,
+        detail: HopDetail,
     },
     /// The rules of an NSG with `flushConnection: true` changed and now deny it: Azure
     /// re-evaluates such an NSG's established flows when its rules are updated.
@@ -259,7 +259,7 @@ pub enum DropCause {
         /// The NSG.
         nsg: String,
         /// The NSG hop's explanation, as the trace gives it.
-        detail: String,
+        detail: HopDetail,
     },
     /// Option `peering_access_blocks_all_traffic`: the peering it crosses carries no traffic.
     PeeringBlocked {
@@ -324,8 +324,9 @@ pub enum Warning {
     AdminDenyKeepsConnection {
         /// The connection.
         connection: String,
-        /// The admin hop's explanation, as the trace gives it.
-        detail: String,
+        /// The deciding hop's explanation, as the trace gives it (`None` when no hop decided,
+        /// which a denied trace does not leave).
+        detail: Option<HopDetail>,
     },
 }
 
@@ -339,7 +340,8 @@ impl fmt::Display for Warning {
             ),
             Warning::AdminDenyKeepsConnection { connection, detail } => write!(
                 f,
-                "connection '{connection}' stays open, but a new connection like it would be denied now: {detail} (model choice: Microsoft does not say what a deployment does to established flows; nsgsim keeps them, as an NSG rule change without flushConnection does)"
+                "connection '{connection}' stays open, but a new connection like it would be denied now: {} (model choice: Microsoft does not say what a deployment does to established flows; nsgsim keeps them, as an NSG rule change without flushConnection does)",
+                detail.as_ref().map_or(String::new(), ToString::to_string)
             ),
         }
     }

@@ -16,8 +16,11 @@
 //! it can change, including traffic that only passes through the thing skipped; when that is not
 //! known, the list is left empty, which concerns every answer.
 
+use std::path::PathBuf;
+
 use super::topology::Topology;
 use crate::ids::{NicId, SubnetId, VmId, VnetId};
+use crate::position::Position;
 
 /// What kind of gap a caveat records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,12 +108,56 @@ pub struct Caveat {
     pub kind: CaveatKind,
     /// The resource concerned, e.g. `Microsoft.Network/loadBalancers/lb-web`, or a template link.
     pub resource: String,
-    /// Where it is in the imported input (`azuredeploy.json:120:7`); empty when not known.
-    pub source: String,
+    /// Where it is in the imported input (`azuredeploy.json:120:7`); `None` when not known.
+    pub source: Option<CaveatSource>,
     /// Why it matters: what it can do to traffic.
     pub reason: String,
     /// Whose traffic it can change; empty = everything.
     pub affects: Vec<Affected>,
+}
+
+/// Where a caveat's resource is in the imported input: a file and, when known, a line and column.
+///
+/// The scenario format writes it as one string, `file:LINE:COLUMN`; [`CaveatSource::parse`] reads
+/// that string once, at load, so that reports (SARIF's locations) use the fields instead of
+/// splitting the text again. `Display` writes it back as the scenario wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaveatSource {
+    /// The file, as the scenario names it (relative to wherever the import ran).
+    pub file: PathBuf,
+    /// Its line and column in that file, when the text ends in `:LINE:COLUMN`.
+    pub position: Option<Position>,
+}
+
+impl CaveatSource {
+    /// Reads the scenario's `source` text: `None` when empty; `file:LINE:COLUMN` when the last
+    /// two `:`-separated parts are numbers (the file may itself hold `:`, as a Windows drive
+    /// letter does: `C:\t\a.json:3:9` is `C:\t\a.json` at 3:9); otherwise the whole text is
+    /// the file, with no position.
+    pub fn parse(text: &str) -> Option<CaveatSource> {
+        if text.is_empty() {
+            return None;
+        }
+        let mut parts = text.rsplitn(3, ':');
+        let (column, line, file) = (parts.next(), parts.next(), parts.next());
+        let source = match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok())) {
+            (Some(file), Some(line), Some(column)) => {
+                CaveatSource { file: PathBuf::from(file), position: Some(Position::new(line, column)) }
+            }
+            _ => CaveatSource { file: PathBuf::from(text), position: None },
+        };
+        Some(source)
+    }
+}
+
+impl std::fmt::Display for CaveatSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        Ok(())
+    }
 }
 
 impl Caveat {
@@ -173,7 +220,7 @@ mod tests {
         Caveat {
             kind: CaveatKind::UnmodelledResource,
             resource: "Microsoft.Network/loadBalancers/lb".into(),
-            source: String::new(),
+            source: None,
             reason: "load balancers are not modelled".into(),
             affects,
         }
@@ -244,5 +291,28 @@ mod tests {
             ["UnmodelledResource", "UnresolvedLink", "UnresolvedReference", "Placeholder", "Other"]
         );
         assert_eq!(CaveatKind::UnresolvedLink.to_string(), "UnresolvedLink");
+    }
+
+    #[test]
+    fn sources_are_read_once_into_a_file_and_a_position() {
+        let at = |file: &str, line, column| {
+            Some(CaveatSource { file: file.into(), position: Some(Position::new(line, column)) })
+        };
+        let whole = |file: &str| Some(CaveatSource { file: file.into(), position: None });
+        assert_eq!(CaveatSource::parse(""), None);
+        assert_eq!(CaveatSource::parse("azuredeploy.json:120:7"), at("azuredeploy.json", 120, 7));
+        // A Windows path keeps its drive letter's ':' in the file.
+        assert_eq!(CaveatSource::parse(r"C:\t\main.json:3:9"), at(r"C:\t\main.json", 3, 9));
+        assert_eq!(CaveatSource::parse(r"C:\t\main.json"), whole(r"C:\t\main.json"));
+        // No position, or one that is not two numbers: the whole text is the file.
+        assert_eq!(CaveatSource::parse("main.json"), whole("main.json"));
+        assert_eq!(CaveatSource::parse("main.json:12"), whole("main.json:12"));
+        assert_eq!(CaveatSource::parse("main.json:x:7"), whole("main.json:x:7"));
+        assert_eq!(CaveatSource::parse("main.json:3:"), whole("main.json:3:"));
+        assert_eq!(CaveatSource::parse("https://example.com/a.json"), whole("https://example.com/a.json"));
+        // Written back as the scenario wrote it.
+        for text in ["azuredeploy.json:120:7", r"C:\t\main.json:3:9", "main.json", "main.json:x:7", "a:b"] {
+            assert_eq!(CaveatSource::parse(text).map(|s| s.to_string()).as_deref(), Some(text));
+        }
     }
 }

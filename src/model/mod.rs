@@ -39,7 +39,7 @@ pub use appliance::{
     FirewallMode, IANA_PRIVATE_RANGES, NetworkRule, NextHop, Route, RouteTable, RouteTableId, RuleCollection,
     RuleCollectionGroup, SnatPrivateRanges,
 };
-pub use caveat::{Affected, Caveat, CaveatKind, CaveatTarget};
+pub use caveat::{Affected, Caveat, CaveatKind, CaveatSource, CaveatTarget};
 pub use domain::Site;
 pub use graph::{GraphEdge, GraphNode, PrivateReach, TopologyGraph};
 pub use load_balancer::{

@@ -48,8 +48,8 @@ pub fn caveat_name(c: &Caveat) -> String {
         out.push(' ');
     }
     out.push_str(&printable(&c.resource));
-    if !c.source.is_empty() {
-        let _ = write!(out, " ({})", printable(&c.source));
+    if let Some(source) = &c.source {
+        let _ = write!(out, " ({})", printable(&source.to_string()));
     }
     out
 }
@@ -100,7 +100,7 @@ pub fn summary_with_caveats(summary: &str, caveats: &[&Caveat]) -> String {
 /// One caveat in full, for `check`: `UnmodelledResource Microsoft.Network/loadBalancers/lb-web
 /// (azuredeploy.json:120:7): load balancers are not modelled…; affects vm-web`.
 pub fn caveat_detail(c: &Caveat) -> String {
-    let source = if c.source.is_empty() { String::new() } else { format!(" ({})", printable(&c.source)) };
+    let source = c.source.as_ref().map_or(String::new(), |s| format!(" ({})", printable(&s.to_string())));
     let affects = if c.affects_everything() {
         "everything".to_string()
     } else {
@@ -115,7 +115,7 @@ pub fn caveat_json(c: &Caveat) -> Value {
     json!({
         "kind": c.kind.as_str(),
         "resource": c.resource,
-        "source": c.source,
+        "source": c.source.as_ref().map_or(String::new(), |s| s.to_string()),
         "reason": c.reason,
         "affects": c.affects.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
     })
@@ -151,7 +151,7 @@ mod tests {
         Caveat {
             kind: CaveatKind::UnmodelledResource,
             resource: "Microsoft.Network/loadBalancers/lb-web".into(),
-            source: "azuredeploy.json:120:7".into(),
+            source: crate::model::CaveatSource::parse("azuredeploy.json:120:7"),
             reason: "load balancers are not modelled".into(),
             affects: vec![Affected { name: "vm-web".into(), targets: vec![CaveatTarget::Vm(VmId(0))] }],
         }
@@ -161,7 +161,7 @@ mod tests {
         Caveat {
             kind: CaveatKind::UnresolvedLink,
             resource: "https://example.com/nested.json".into(),
-            source: String::new(),
+            source: None,
             reason: "the nested template is not local".into(),
             affects: Vec::new(),
         }
@@ -193,9 +193,8 @@ mod tests {
 
     #[test]
     fn a_long_list_is_cut_and_scenario_text_is_made_printable() {
-        let many: Vec<Caveat> = (0..LISTED + 3)
-            .map(|i| Caveat { resource: format!("r{i}"), source: String::new(), ..lb() })
-            .collect();
+        let many: Vec<Caveat> =
+            (0..LISTED + 3).map(|i| Caveat { resource: format!("r{i}"), source: None, ..lb() }).collect();
         let refs: Vec<&Caveat> = many.iter().collect();
         let line = caveat_line("f", &refs).expect("a line");
         assert!(

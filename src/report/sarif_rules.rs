@@ -5,10 +5,10 @@
 //! Codes this catalogue does not know (a check added elsewhere) still get a rule, described by
 //! their code: a new finding is never dropped for want of a description.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::analysis::lint::{Finding, FindingRule, Severity};
-use crate::model::Caveat;
+use crate::model::{Caveat, CaveatSource};
 use crate::scenario::{Part, Place, Places};
 
 use super::caveat::caveat_detail;
@@ -192,24 +192,10 @@ pub fn rule_list(rules: &[FindingRule], sep: &str) -> String {
     rules.iter().map(FindingRule::to_string).collect::<Vec<_>>().join(sep)
 }
 
-/// `file:LINE:COLUMN` (as caveats record their source) as a place; the whole text as the file
-/// when it has no position.
-fn caveat_place(source: &str) -> Option<Place> {
-    if source.is_empty() {
-        return None;
-    }
-    let mut parts = source.rsplitn(3, ':');
-    let (column, line, file) = (parts.next(), parts.next(), parts.next());
-    let place = match (file, line.and_then(|l| l.parse().ok()), column.and_then(|c| c.parse().ok())) {
-        (Some(file), Some(line), Some(column)) => Place {
-            file: PathBuf::from(file),
-            position: Some(crate::position::Position::new(line, column)),
-            path: String::new(),
-            in_scenario: false,
-        },
-        _ => Place { file: PathBuf::from(source), position: None, path: String::new(), in_scenario: false },
-    };
-    Some(place)
+/// Where a caveat's resource is in the imported input, as a SARIF place (no position when the
+/// caveat's source has none).
+fn caveat_place(source: &CaveatSource) -> Place {
+    Place { file: source.file.clone(), position: source.position, path: String::new(), in_scenario: false }
 }
 
 /// A lint run as a SARIF log: one result per finding, then one warning per caveat (located at
@@ -246,8 +232,12 @@ pub fn lint_sarif(file: &Path, findings: &[Finding], caveats: &[&Caveat], places
             rule_id: CAVEAT_RULE.to_string(),
             level: SarifLevel::Warning,
             message: text,
-            places: caveat_place(&c.source).into_iter().collect(),
-            identity: format!("{}|{}", c.resource, c.source),
+            places: c.source.iter().map(caveat_place).collect(),
+            identity: format!(
+                "{}|{}",
+                c.resource,
+                c.source.as_ref().map_or(String::new(), |s| s.to_string())
+            ),
         });
     }
     log
@@ -281,13 +271,15 @@ mod tests {
 
     #[test]
     fn caveat_sources_become_places() {
-        let p = caveat_place("infra/azuredeploy.json:120:7").expect("a place");
+        let place = |text: &str| CaveatSource::parse(text).map(|s| caveat_place(&s));
+        let p = place("infra/azuredeploy.json:120:7").expect("a place");
         assert_eq!(
             (p.file.to_str(), p.position),
             (Some("infra/azuredeploy.json"), Some(crate::position::Position::new(120, 7)))
         );
-        assert_eq!(caveat_place("plan.json").and_then(|p| p.position), None);
-        assert!(caveat_place("").is_none());
+        assert!(!p.in_scenario && p.path.is_empty());
+        assert_eq!(place("plan.json").and_then(|p| p.position), None);
+        assert!(place("").is_none());
     }
 
     #[test]

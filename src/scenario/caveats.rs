@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use super::load::{Fault, Loader, Scenario, fault};
 use super::schema::{CaveatKindSpec, CaveatSpec};
-use crate::model::{Affected, Caveat, CaveatKind, CaveatTarget, NicId, Topology, VmId};
+use crate::model::{Affected, Caveat, CaveatKind, CaveatSource, CaveatTarget, NicId, Topology, VmId};
 use crate::path::{Destination, FlowRequest, Source};
 
 impl Scenario {
@@ -123,7 +123,7 @@ fn caveat(c: &CaveatSpec, t: &Topology, field: &str) -> Result<Caveat, Fault> {
     Ok(Caveat {
         kind: kind(c.kind),
         resource: c.resource.clone(),
-        source: c.source.clone(),
+        source: CaveatSource::parse(&c.source),
         reason: c.reason.clone(),
         affects,
     })
@@ -208,7 +208,7 @@ mod tests {
         let lb = &s.caveats[0];
         assert_eq!(lb.kind, CaveatKind::UnmodelledResource);
         assert_eq!(lb.resource, "Microsoft.Network/loadBalancers/lb-web");
-        assert_eq!(lb.source, "azuredeploy.json:120:7");
+        assert_eq!(lb.source.as_ref().map(|s| s.to_string()).as_deref(), Some("azuredeploy.json:120:7"));
         let t = &s.topology;
         let vm_web = t.vm_by_name("vm-web").expect("vm-web");
         let prod = t.vnet_by_name("prod").expect("prod");
@@ -225,7 +225,7 @@ mod tests {
             ]
         );
         let link = &s.caveats[1];
-        assert_eq!((link.kind, link.source.as_str()), (CaveatKind::UnresolvedLink, ""));
+        assert_eq!((link.kind, &link.source), (CaveatKind::UnresolvedLink, &None));
         assert!(link.affects_everything());
     }
 

@@ -81,20 +81,28 @@ function showStep(result) {
 }
 
 // Runs one user operation: shows what went wrong, refreshes what changed.
-async function act(operation) {
-  if (ui.busy) return null;
-  ui.busy = true;
-  try {
-    const result = await operation();
-    await refresh();
-    return result;
-  } catch (e) {
-    showError(e);
-    await refresh().catch(() => {});
-    return null;
-  } finally {
-    ui.busy = false;
-  }
+// The user's actions run one after another: a click while an earlier action or the refresh after
+// it is still in flight waits for it instead of being dropped (a "Try" right after a request used
+// to vanish without a word on a loaded machine). The clock's play tick still skips while busy.
+let pending = Promise.resolve();
+
+function act(operation) {
+  const run = pending.then(async () => {
+    ui.busy = true;
+    try {
+      const result = await operation();
+      await refresh();
+      return result;
+    } catch (e) {
+      showError(e);
+      await refresh().catch(() => {});
+      return null;
+    } finally {
+      ui.busy = false;
+    }
+  });
+  pending = run.catch(() => {});
+  return run;
 }
 
 const sendAction = (action) => api("POST", sessionPath("/actions"), action);

@@ -127,3 +127,27 @@ fn a_hub_firewall_and_its_policy_are_counted_as_able_to_change_traffic() {
     // --strict refuses the firewall it would leave out, at its place.
     nsgsim(&["import", &file, "--strict", "-o", &out]).assert_code(2).stderr_has(&["hub-firewall.json:"]);
 }
+
+/// Held-out batch 5 (`84961/SandBoxBudgets`): a template published with the parameters file's
+/// `$schema` (`deploymentParameters.json`) was read as a parameters file, and the import failed
+/// with "parameter 'budgetName': expected {"value": …}" on the template's own declarations. A
+/// file with `resources` is a template whatever its `$schema`: it imports alone (defaults) and
+/// with its parameters file (whose value wins).
+#[test]
+fn a_template_with_the_parameters_schema_is_read_as_a_template() {
+    let dir = TempDir::new("held-out-params-schema");
+    let out = dir.path().join("s.ron").display().to_string();
+    let file = data("import/template-with-parameters-schema.json");
+    nsgsim(&["import", &file, "-o", &out]).assert_code(0).stderr_has(&["imported 0 vnet(s), 1 nsg(s)"]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("\"budget-nsg\"") && text.contains("source: \"10.1.0.0/16\""), "{text}");
+    nsgsim(&["check", &out]).assert_code(0);
+    let params = data("import/template-with-parameters-schema.parameters.json");
+    nsgsim(&["import", &file, "--parameters", &params, "-o", &out]).assert_code(0);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("source: \"192.168.4.0/24\""), "{text}");
+    // Given as two plain inputs, the parameters file is still recognised as one.
+    nsgsim(&["import", &file, &params, "-o", &out]).assert_code(0);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("source: \"192.168.4.0/24\""), "{text}");
+}

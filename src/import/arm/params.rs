@@ -112,19 +112,27 @@ pub fn command_line(argument: &str) -> Result<Given, ImportError> {
     })
 }
 
-/// Whether `root` is a parameters file rather than a template or resources: its `$schema` says
-/// `deploymentParameters`, or it holds only `parameters` (with `$schema`/`contentVersion`), or
-/// every member is `{"value": …}` or `{"reference": …}` (the bare form).
+/// Whether `root` is a parameters file rather than a template or resources: it has no
+/// `resources` or `type` member, and its `$schema` says `deploymentParameters`, or it holds only
+/// `parameters` (with `$schema`/`contentVersion`), or every member is `{"value": …}` or
+/// `{"reference": …}` (the bare form).
+///
+/// The structure decides before the `$schema`: a parameters file never has `resources`, and a
+/// published template may carry the parameters schema by a copy-and-paste slip (held-out batch 5,
+/// `84961/SandBoxBudgets`); `az deployment group create --template-file` sends such a file as the
+/// template, so nsgsim reads it as one (**model choice**: whether ARM checks the `$schema` is not
+/// documented; Microsoft describes it as the schema "that describes the version of the template
+/// language" for editors).
 pub fn is_parameters_file(root: &Node) -> bool {
     let Some(o) = root.as_object() else { return false };
+    if o.contains_key("resources") || o.contains_key("type") {
+        return false;
+    }
     if o.get("$schema")
         .and_then(Node::as_str)
         .is_some_and(|s| s.to_ascii_lowercase().contains("deploymentparameters"))
     {
         return true;
-    }
-    if o.contains_key("resources") || o.contains_key("type") {
-        return false;
     }
     let values = |node: &Node| node.as_object().is_some_and(|m| m.iter().all(|(_, v)| is_value_object(v)));
     match o.get("parameters") {
@@ -451,6 +459,22 @@ mod tests {
         {
             assert!(!is_parameters_file(&file(not).0), "{not}");
         }
+    }
+
+    /// Held-out batch 5 (`84961/SandBoxBudgets`): a template whose `$schema` names the parameters
+    /// schema is still a template when it has `resources`; a file with the same `$schema` and
+    /// only `parameters` stays a parameters file.
+    #[test]
+    fn a_template_with_the_parameters_schema_is_a_template() {
+        let schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
+        let (template, _) = file(&format!(
+            r#"{{"$schema": "{schema}", "contentVersion": "1.0.0.0",
+                "parameters": {{"budgetName": {{"type": "string", "defaultValue": "b"}}}}, "resources": []}}"#
+        ));
+        assert!(!is_parameters_file(&template));
+        let (params, _) =
+            file(&format!(r#"{{"$schema": "{schema}", "parameters": {{"budgetName": {{"value": "b"}}}}}}"#));
+        assert!(is_parameters_file(&params));
     }
 
     #[test]

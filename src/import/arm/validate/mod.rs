@@ -30,7 +30,9 @@
 mod functions;
 mod syntax;
 
+use std::collections::HashSet;
 use std::fmt;
+use std::rc::Rc;
 
 use super::nested::DEPLOYMENTS;
 use crate::import::ImportError;
@@ -48,14 +50,48 @@ pub fn template(root: &Node, at: &Src, diag: &Diagnostics) -> Result<(), ImportE
     Walk { diag }.template(root, at, &names)
 }
 
+/// A set of declared names: as declared (for messages) and lower case (for look-ups), shared
+/// between the scopes that see it.
+#[derive(Debug, Default)]
+struct Set {
+    names: Vec<String>,
+    lower: HashSet<String>,
+}
+
+impl Set {
+    fn new(names: Vec<String>) -> Rc<Set> {
+        let lower = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        Rc::new(Set { names, lower })
+    }
+}
+
+/// The layers of sets a scope sees (a nested template's own, then its parent's): a look-up is
+/// a hash look-up per layer, and a nested template shares its parent's sets instead of copying
+/// them, so the walk stays linear however many names and nested templates there are.
+type Layers = Vec<Rc<Set>>;
+
+/// Whether any layer of `layers` has `name`, compared without case as Azure compares names.
+fn has(layers: &Layers, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    layers.iter().any(|s| s.lower.contains(&lower))
+}
+
+/// Every name of `layers`, sorted, each once (for a message).
+fn declared(layers: &Layers) -> Vec<String> {
+    let mut all: Vec<String> = layers.iter().flat_map(|s| s.names.iter().cloned()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// What a template's expressions may name: its parameters, variables and user-defined
 /// functions, as declared. `None`: not checked there (variables inside a user-defined function,
 /// which Azure forbids in other words).
 #[derive(Clone, Debug, Default)]
 struct Names {
-    parameters: Option<Vec<String>>,
-    variables: Option<Vec<String>>,
-    functions: Vec<String>,
+    parameters: Option<Layers>,
+    variables: Option<Layers>,
+    functions: Layers,
     /// Inside the user-defined function of this name.
     function: Option<String>,
 }
@@ -85,19 +121,24 @@ impl Names {
             let members = namespace.get("members").and_then(Node::as_object);
             functions.extend(members.into_iter().flat_map(|m| m.keys()).map(|name| format!("{ns}.{name}")));
         }
-        Names { parameters: Some(keys("parameters")), variables: Some(variables), functions, function: None }
+        Names {
+            parameters: Some(vec![Set::new(keys("parameters"))]),
+            variables: Some(vec![Set::new(variables)]),
+            functions: vec![Set::new(functions)],
+            function: None,
+        }
     }
 
     /// These names and `other`'s (an outer-scoped nested template sees both, see the module).
     fn union(&self, other: &Names) -> Names {
-        let join = |a: &Option<Vec<String>>, b: &Option<Vec<String>>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.iter().chain(b).cloned().collect()),
+        let join = |a: &Option<Layers>, b: &Option<Layers>| match (a, b) {
+            (Some(a), Some(b)) => Some(b.iter().chain(a).cloned().collect()),
             _ => None,
         };
         Names {
             parameters: join(&self.parameters, &other.parameters),
             variables: join(&self.variables, &other.variables),
-            functions: self.functions.iter().chain(&other.functions).cloned().collect(),
+            functions: other.functions.iter().chain(&self.functions).cloned().collect(),
             function: None,
         }
     }
@@ -106,10 +147,9 @@ impl Names {
     /// parameters, and the template's functions.
     fn in_function(&self, name: String, definition: &Node) -> Names {
         let parameters = definition.get("parameters").and_then(Node::as_array).into_iter().flatten();
+        let parameters = parameters.filter_map(|p| p.get("name").and_then(Node::as_str)).map(str::to_string);
         Names {
-            parameters: Some(
-                parameters.filter_map(|p| p.get("name").and_then(Node::as_str)).map(str::to_string).collect(),
-            ),
+            parameters: Some(vec![Set::new(parameters.collect())]),
             variables: None,
             functions: self.functions.clone(),
             function: Some(name),
@@ -174,11 +214,6 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Whether `names` has `name`, compared without case as Azure compares names.
-fn has(names: &[String], name: &str) -> bool {
-    names.iter().any(|n| n.eq_ignore_ascii_case(name))
-}
-
 /// The first problem in `expr`, depth first.
 fn check(expr: &Expr, names: &Names) -> Option<Problem> {
     match expr {
@@ -199,27 +234,23 @@ fn call(name: &str, args: &[Expr], names: &Names) -> Option<Problem> {
         if namespaced && has(&names.functions, name) {
             return None;
         }
-        let user_defined = namespaced.then(|| names.functions.clone());
+        let user_defined = namespaced.then(|| declared(&names.functions));
         return Some(Problem::UnknownFunction { name: shorten(name), user_defined });
     }
     let [Expr::Str(given)] = args else { return None };
     if name.eq_ignore_ascii_case("variables")
-        && let Some(declared) = &names.variables
-        && !has(declared, given)
+        && let Some(layers) = &names.variables
+        && !has(layers, given)
     {
-        let mut declared = declared.clone();
-        declared.sort_unstable();
-        return Some(Problem::UndefinedVariable { name: shorten(given), declared });
+        return Some(Problem::UndefinedVariable { name: shorten(given), declared: declared(layers) });
     }
     if name.eq_ignore_ascii_case("parameters")
-        && let Some(declared) = &names.parameters
-        && !has(declared, given)
+        && let Some(layers) = &names.parameters
+        && !has(layers, given)
     {
-        let mut declared = declared.clone();
-        declared.sort_unstable();
         return Some(Problem::UndefinedParameter {
             name: shorten(given),
-            declared,
+            declared: declared(layers),
             function: names.function.clone(),
         });
     }

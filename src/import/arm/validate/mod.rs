@@ -23,7 +23,8 @@
 //! - `languageVersion` 2.0 resources keyed by symbolic name alike.
 //!
 //! Only names written as literals are checked: `variables(concat('a', 'b'))` is not checkable
-//! offline and is left to the evaluator. The first problem, in document order, is a positioned
+//! offline and is left to the evaluator; nor are names in the branches of `if()` (and after the
+//! first argument of `and()`/`or()`), which Azure evaluates only when they are taken. The first problem, in document order, is a positioned
 //! error (exit 2). The walk visits each value once and reads each string once ([`syntax`]), so
 //! its time is linear in the document, which the JSON reader already bounds.
 
@@ -221,10 +222,17 @@ fn check(expr: &Expr, names: &Names) -> Option<Problem> {
         Expr::Access { target, index } => {
             check(target, names).or_else(|| index.as_deref().and_then(|i| check(i, names)))
         }
-        Expr::Call { name, args } => {
-            call(name, args, names).or_else(|| args.iter().find_map(|a| check(a, names)))
-        }
+        Expr::Call { name, args } => call(name, args, names)
+            .or_else(|| args.iter().take(checked_args(name)).find_map(|a| check(a, names))),
     }
+}
+
+/// How many arguments of a call of `name` Azure always evaluates: the branches of `if()` only
+/// when taken ("only the true value is evaluated"), and **model choice**, as the evaluator
+/// reads them, `and()`/`or()` only until one decides; so a name in those is not checked (its
+/// syntax is, as Azure parses it all).
+fn checked_args(name: &str) -> usize {
+    if ["if", "and", "or"].iter().any(|f| name.eq_ignore_ascii_case(f)) { 1 } else { usize::MAX }
 }
 
 /// What is wrong with the call of `name` with `args`, itself (not its arguments).

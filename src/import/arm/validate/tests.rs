@@ -145,3 +145,15 @@ fn nesting_beyond_the_readers_depth_is_not_checked_rather_than_refused() {
     assert!(matches!(read(&deep), Some(Err(Unread::TooDeep))));
     assert_eq!(validate(&format!(r#"{{"variables": {{"d": "{deep}"}}}}"#)), Ok(()));
 }
+
+#[test]
+fn names_in_branches_azure_may_not_evaluate_are_not_checked_but_their_syntax_is() {
+    let t = r#"{"parameters": {"p": {"type": "bool", "defaultValue": false}},
+"resources": [{"type": "X/y", "name": "[if(parameters('p'), variables('onlyIfP'), 'n')]",
+  "properties": {"a": "[and(parameters('p'), nope())]", "b": "[or(true(), variables('x'))]"}}]}"#;
+    assert_eq!(validate(t), Ok(()));
+    assert!(
+        refused(r#"{"variables": {"v": "[if(true(), 'a', concat('b']"}}"#).contains("expected ',' or ')'")
+    );
+    assert!(refused(r#"{"variables": {"v": "[if(variables('c'), 'a', 'b')]"}}"#).contains("variables('c')"));
+}

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod arm_evaluator;
+mod arm_validation;
 mod avnm;
 mod caveats;
 mod cli_foundation;

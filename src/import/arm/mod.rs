@@ -18,6 +18,10 @@
 //! writes it out and records where it stands ([`placeholders`]). A resource skipped by its type
 //! is named by its evaluated name when that needs no deployment function.
 //!
+//! Before anything is evaluated, [`validate`] checks every expression of the template as Azure
+//! does (syntax, function names, the variables and parameters named), including those of
+//! resources the reader skips: Azure refuses the whole template for one bad expression.
+//!
 //! The expression language is in [`expr`], resource ids in [`id`], parameter values in
 //! [`params`], what `reference()` answers in [`declared`].
 
@@ -29,6 +33,7 @@ mod nested;
 mod params;
 mod placeholders;
 mod template;
+mod validate;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -76,6 +81,8 @@ pub fn read_template(
     diag: &mut Diagnostics,
     out: &mut Collected,
 ) -> Result<Vec<String>, ImportError> {
+    // Azure refuses a template with an invalid expression anywhere, deployed or not.
+    validate::template(root, &Src::root(file, root), diag)?;
     let declarations = template::parameter_declarations(root);
     let mut supplied = HashMap::new();
     for (name, declaration) in &declarations {
@@ -374,6 +381,7 @@ impl Reader<'_> {
                 };
                 let f = self.diag.add_file(&path);
                 let at = Src::root(f, &root);
+                validate::template(&root, &at, self.diag)?;
                 (root, at, Some(template::file_uri(&path)))
             }
         };

@@ -889,7 +889,7 @@ fn r17_c_older_property_casings_are_read() {
 fn skipped_resources_that_can_change_traffic_become_caveats() {
     let text = r#"{"resources": [
   {"type": "Microsoft.Storage/storageAccounts", "name": "[uniqueString('x')]"},
-  {"type": "Microsoft.Network/applicationGateways", "name": "[variables('agw')]"},
+  {"type": "Microsoft.Network/applicationGateways", "name": "[concat('agw-', resourceGroup().name)]"},
   {"type": "Microsoft.Example/gadgets", "name": "g"},
   {"type": "Microsoft.Network/networkSecurityGroups", "name": "n"}]}"#;
     let (i, ron) = ok(text);
@@ -898,7 +898,7 @@ fn skipped_resources_that_can_change_traffic_become_caveats() {
     assert_eq!(
         caveats,
         [
-            ("Microsoft.Network/applicationGateways/[variables('agw')]", "t.json:3:3"),
+            ("Microsoft.Network/applicationGateways/[concat('agw-', resourceGroup().name)]", "t.json:3:3"),
             ("Microsoft.Example/gadgets/g", "t.json:4:3")
         ]
     );

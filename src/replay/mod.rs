@@ -445,7 +445,7 @@ impl Shard<'_> {
         if let (Some(impact), Some(then)) = (&mut self.impact, ctx.proposed) {
             let logged = t.logged.zip(group).map(|(l, g)| (g.place, g.rule_id, l.direction as u8));
             let record = fast::record_of(group, t);
-            let origin = || ctx.catalog.origin(chunk.file, t.origin);
+            let origin = || ctx.catalog.origin(chunk.file, chunk.origin(index));
             impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when, &origin);
         }
         let Shard { evaluator, partial, .. } = self;

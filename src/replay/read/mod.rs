@@ -346,9 +346,23 @@ pub struct Chunk {
     pub csv: bool,
     /// For a piece of a speculative window: what its worker found ([`settle`] keeps it or not).
     pub speculation: Option<Speculation>,
+    /// What to add to the record number of its tuples' JSON origins: a piece's records are
+    /// numbered from 0 as it is parsed, and [`settle`] says where it starts among the input's
+    /// records (kept here rather than added to every tuple: on two threads that pass over a
+    /// window's tuples, cold in the cache, was serial work between the workers' two steps).
+    pub record_base: u32,
 }
 
 impl Chunk {
+    /// Where tuple `index` is in its input.
+    pub fn origin(&self, index: usize) -> Origin {
+        let mut origin = self.tuples[index].origin;
+        if let Origin::Json { record, .. } = &mut origin {
+            *record = record.saturating_add(self.record_base);
+        }
+        origin
+    }
+
     /// The ordinal of tuple `index`.
     pub fn ordinal(&self, index: usize) -> Ordinal {
         Ordinal { file: self.file, chunk: self.seq, index: index as u32 }
@@ -424,7 +438,7 @@ impl Catalog {
     pub fn record(&self, chunk: &Chunk, index: usize) -> FlowRecord {
         let t = &chunk.tuples[index];
         let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
-        FlowRecord::of(self.origin(chunk.file, t.origin), group, t)
+        FlowRecord::of(self.origin(chunk.file, chunk.origin(index)), group, t)
     }
 }
 

@@ -55,8 +55,10 @@
 //! reading tuples (~20 %, one pass over ~60 bytes each), dealing tuples to shards (~9 %: the
 //! shards' lists are written cold, 120 bytes a tuple), the connection table (~9 %), the
 //! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
-//! (~5 %), the structure of records (~7 %). Figures and their history: README.md and
-//! docs/replay-performance.md.
+//! (~5 %), the structure of records (~7 %). The fourth round stopped dealing on one worker
+//! thread (its chunks are cut exactly and handled in place; `super::Dealt`) and numbers a
+//! settled piece's records once ([`Chunk::record_base`]). Figures and their history: README.md
+//! and docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,
 //! the line and column, the JSON path of a flow-log field, the bad value and what would be valid.

@@ -477,8 +477,8 @@ impl Shard<'_> {
 ///
 /// On one worker thread nothing is dealt (`shards` is empty): the worker handles each tuple of
 /// the chunk it has just parsed, in place, each in its shard ([`shard_of`]). Measured (fourth
-/// round, 2026-12-07, `perf stat` task-clock, load 7-10): about 5 % less CPU than dealing, and a
-/// third less memory. On two threads, handling the tuples in place by groups of shards (each
+/// round, 2026-12-07, `perf stat` task-clock, side by side): the same CPU as dealing to 3 % less,
+/// and a third less memory (docs/replay-performance.md). On two threads, handling the tuples in place by groups of shards (each
 /// group reading its tuples by index from a window's chunks) cost 10-20 % more CPU than these
 /// copies, so more threads still deal.
 struct Dealt {

@@ -7,7 +7,8 @@
 //! workers check (the reader waits for each window's verdict: the pieces proved whole are kept,
 //! the rest is cut again exactly), a wave of chunks is parsed in parallel, and the wave's tuples are then
 //! handed to [`SHARDS`] shards, by connection, that evaluate them in parallel and keep totals
-//! ([`Tally`]). Memory is bounded by the chunks in flight, the open connections (see `select`),
+//! ([`Tally`]). On one worker thread the records are cut exactly and each chunk's tuples are
+//! handed to their shards in place as soon as it is parsed (see `Dealt`). Memory is bounded by the chunks in flight, the open connections (see `select`),
 //! each worker's bounded tables of shared evaluations (see `fast`), and the totals: per rule and
 //! hour, per unknown address (capped), and the first few records shown.
 //!
@@ -348,13 +349,14 @@ enum Message {
     Error { error: FlowLogError },
 }
 
-/// Reads the inputs in order on its own thread, sending chunks.
+/// Reads the inputs in order on its own thread, sending chunks; flow-log records in speculative
+/// windows cut as `cutting` says, or all exactly when it is `None`.
 fn read_inputs(
     sources: &[Source],
     catalog: &Catalog,
     bytes: &Arc<AtomicU64>,
     buffers: &Arc<Recycled<u8>>,
-    skip_bad: bool,
+    (skip_bad, cutting): (bool, Option<Cutting>),
     tx: SyncSender<Message>,
 ) {
     for source in sources {
@@ -370,9 +372,10 @@ fn read_inputs(
                 return;
             }
         };
-        let mut splitter = Splitter::new(reader, file, name.into(), gzip)
-            .speculate(Cutting::default())
-            .recycling(buffers.clone());
+        let mut splitter = Splitter::new(reader, file, name.into(), gzip).recycling(buffers.clone());
+        if let Some(cutting) = cutting {
+            splitter = splitter.speculate(cutting);
+        }
         loop {
             match splitter.next_cut() {
                 Ok(Some(Cut::Chunk(chunk))) => {
@@ -445,7 +448,7 @@ impl Shard<'_> {
         if let (Some(impact), Some(then)) = (&mut self.impact, ctx.proposed) {
             let logged = t.logged.zip(group).map(|(l, g)| (g.place, g.rule_id, l.direction as u8));
             let record = fast::record_of(group, t);
-            let origin = || ctx.catalog.origin(chunk.file, t.origin);
+            let origin = || ctx.catalog.origin(chunk.file, chunk.origin(index));
             impact.add(ctx.states, state, then, then.index_at(when), &record, logged, when, &origin);
         }
         let Shard { evaluator, partial, .. } = self;
@@ -471,6 +474,13 @@ impl Shard<'_> {
 /// their index in the chunk, so that a shard reads them in order from memory of its own (read
 /// by index from the chunk, at random, they were the slowest part of the whole replay once the
 /// chunks of a wave no longer fit in the cache).
+///
+/// On one worker thread nothing is dealt (`shards` is empty): the worker handles each tuple of
+/// the chunk it has just parsed, in place, each in its shard ([`shard_of`]). Measured (fourth
+/// round, 2026-12-07, `perf stat` task-clock, side by side): the same CPU as dealing to 3 % less,
+/// and a third less memory (docs/replay-performance.md). On two threads, handling the tuples in place by groups of shards (each
+/// group reading its tuples by index from a window's chunks) cost 10-20 % more CPU than these
+/// copies, so more threads still deal.
 struct Dealt {
     chunk: Chunk,
     shards: Vec<Vec<(u32, Tuple)>>,
@@ -507,18 +517,27 @@ impl Lists {
     }
 }
 
-fn deal(chunk: Chunk, lists: &Lists) -> Dealt {
+/// The shard of tuple `i` of `chunk`: a flow-log tuple's by its connection (all the records of
+/// one connection in one shard), any other's in turn.
+fn shard_of(chunk: &Chunk, i: usize, t: &Tuple) -> usize {
+    match t.logged {
+        Some(l) => {
+            let key = ConnectionKey::of(&chunk.groups[l.group as usize], t);
+            (key.shard_hash() % SHARDS as u64) as usize
+        }
+        None => (i + chunk.seq as usize) % SHARDS,
+    }
+}
+
+/// `chunk`'s tuples dealt out to the shards; with `in_place`, not dealt ([`Dealt`]).
+fn deal(chunk: Chunk, lists: &Lists, in_place: bool) -> Dealt {
+    if in_place {
+        return Dealt { chunk, shards: Vec::new() };
+    }
     let expected = chunk.tuples.len() / SHARDS + chunk.tuples.len() / (4 * SHARDS) + 1;
     let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| lists.dealt.take(expected)).collect();
     for (i, t) in chunk.tuples.iter().enumerate() {
-        let shard = match t.logged {
-            Some(l) => {
-                let key = ConnectionKey::of(&chunk.groups[l.group as usize], t);
-                (key.shard_hash() % SHARDS as u64) as usize
-            }
-            None => (i + chunk.seq as usize) % SHARDS,
-        };
-        shards[shard].push((i as u32, *t));
+        shards[shard_of(&chunk, i, t)].push((i as u32, *t));
     }
     Dealt { chunk, shards }
 }
@@ -585,15 +604,26 @@ pub fn replay_against(
     let mut formats: Vec<(Option<u8>, bool, bool)> = Vec::new();
     let mut skipped = Skipped::default();
     let mut tuples = 0usize;
-    let wave = 2 * rayon::current_num_threads().max(1);
+    // One worker thread parses each chunk and at once evaluates its tuples, while they are in
+    // the cache: a wave is one chunk, cut exactly by the reader thread (which runs beside the
+    // worker and needs no verdict from it). Measured (2026-12-07, fourth round): a wave of a
+    // window's eight pieces, parsed before any was evaluated, left the tuples (120 bytes each,
+    // about 2 MB a window) out of the cache by the time they were evaluated; and speculation
+    // only moves the reader thread's work to the workers, which on one worker is the slower
+    // side. More threads: waves of two chunks a thread, or a speculative window.
+    let threads = rayon::current_num_threads().max(1);
+    let (wave, cutting) = if threads == 1 { (1, None) } else { (2 * threads, Some(Cutting::default())) };
     let lists = &Lists::new(rayon::current_num_threads());
+    let in_place = threads == 1;
 
     std::thread::scope(|scope| -> Result<(), ReplayError> {
         let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
         let catalog = &catalog;
         let reader_bytes = bytes.clone();
         let buffers = lists.bytes.clone();
-        scope.spawn(move || read_inputs(sources, catalog, &reader_bytes, &buffers, options.skip_bad, tx));
+        scope.spawn(move || {
+            read_inputs(sources, catalog, &reader_bytes, &buffers, (options.skip_bad, cutting), tx)
+        });
         let mut done = false;
         let mut stashed: Option<Message> = None;
         while !done {
@@ -640,32 +670,34 @@ pub fn replay_against(
                 }
             }
             let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
-            // Each chunk is parsed and dealt out to shards by its worker (dealing is per tuple:
-            // on the collecting thread it was a serial part of every wave).
+            // Each chunk is parsed and its tuples' shards found by its worker (dealing is per
+            // tuple: on the collecting thread it was a serial part of every wave); a window's
+            // pieces too, before they are settled, so that a wave has one parallel step less.
             let parsed: Vec<Result<Dealt, FlowLogError>> = if let Some((first_index, reply)) =
                 speculative.take()
             {
-                let mut chunks: Vec<Chunk> = raws
+                let mut chunks: Vec<Dealt> = raws
                     .par_iter()
                     .map(|raw| {
                         let name = &names[raw.file as usize];
                         let into = lists.chunks.take(0);
                         read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
+                            .map(|c| deal(c, lists, in_place))
                     })
                     .collect::<Result<_, _>>()?;
                 // Keep the pieces proved to be whole records; the reader reads the rest again,
                 // exactly, while this wave is evaluated.
-                let verdict = read::settle(first_index, chunks.iter_mut());
-                chunks.truncate(verdict.pieces);
+                let verdict = read::settle(first_index, chunks.iter_mut().map(|d| &mut d.chunk));
+                lists.give_back(chunks.split_off(verdict.pieces.min(chunks.len())));
                 let _ = reply.send(verdict);
-                chunks.into_par_iter().map(|c| Ok(deal(c, lists))).collect()
+                chunks.into_iter().map(Ok).collect()
             } else {
                 raws.par_iter()
                     .map(|raw| {
                         let name = &names[raw.file as usize];
                         let into = lists.chunks.take(0);
                         read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
-                            .map(|c| deal(c, lists))
+                            .map(|c| deal(c, lists, in_place))
                     })
                     .collect()
             };
@@ -693,14 +725,24 @@ pub fn replay_against(
                 dealt.push(d);
             }
             let ctx = &ctx;
-            shards.par_iter().enumerate().for_each(|(s, shard)| {
-                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            if in_place {
+                let mut all: Vec<_> =
+                    shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner())).collect();
                 for d in &dealt {
-                    for (i, t) in &d.shards[s] {
-                        shard.handle(ctx, &d.chunk, *i as usize, t);
+                    for (i, t) in d.chunk.tuples.iter().enumerate() {
+                        all[shard_of(&d.chunk, i, t)].handle(ctx, &d.chunk, i, t);
                     }
                 }
-            });
+            } else {
+                shards.par_iter().enumerate().for_each(|(s, shard)| {
+                    let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                    for d in &dealt {
+                        for (i, t) in &d.shards[s] {
+                            shard.handle(ctx, &d.chunk, *i as usize, t);
+                        }
+                    }
+                });
+            }
             lists.give_back(dealt);
             if let Some(error) = stop {
                 if !options.skip_bad || matches!(error, FlowLogError::Read { .. }) {

@@ -55,8 +55,10 @@
 //! reading tuples (~20 %, one pass over ~60 bytes each), dealing tuples to shards (~9 %: the
 //! shards' lists are written cold, 120 bytes a tuple), the connection table (~9 %), the
 //! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
-//! (~5 %), the structure of records (~7 %). Figures and their history: README.md and
-//! docs/replay-performance.md.
+//! (~5 %), the structure of records (~7 %). The fourth round stopped dealing on one worker
+//! thread (its chunks are cut exactly and handled in place; `super::Dealt`) and numbers a
+//! settled piece's records once ([`Chunk::record_base`]). Figures and their history: README.md
+//! and docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,
 //! the line and column, the JSON path of a flow-log field, the bad value and what would be valid.
@@ -346,9 +348,23 @@ pub struct Chunk {
     pub csv: bool,
     /// For a piece of a speculative window: what its worker found ([`settle`] keeps it or not).
     pub speculation: Option<Speculation>,
+    /// What to add to the record number of its tuples' JSON origins: a piece's records are
+    /// numbered from 0 as it is parsed, and [`settle`] says where it starts among the input's
+    /// records (kept here rather than added to every tuple: on two threads that pass over a
+    /// window's tuples, cold in the cache, was serial work between the workers' two steps).
+    pub record_base: u32,
 }
 
 impl Chunk {
+    /// Where tuple `index` is in its input.
+    pub fn origin(&self, index: usize) -> Origin {
+        let mut origin = self.tuples[index].origin;
+        if let Origin::Json { record, .. } = &mut origin {
+            *record = record.saturating_add(self.record_base);
+        }
+        origin
+    }
+
     /// The ordinal of tuple `index`.
     pub fn ordinal(&self, index: usize) -> Ordinal {
         Ordinal { file: self.file, chunk: self.seq, index: index as u32 }
@@ -424,7 +440,7 @@ impl Catalog {
     pub fn record(&self, chunk: &Chunk, index: usize) -> FlowRecord {
         let t = &chunk.tuples[index];
         let group = t.logged.map(|l| &chunk.groups[l.group as usize]);
-        FlowRecord::of(self.origin(chunk.file, t.origin), group, t)
+        FlowRecord::of(self.origin(chunk.file, chunk.origin(index)), group, t)
     }
 }
 

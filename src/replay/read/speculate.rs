@@ -33,7 +33,7 @@ use memchr::memmem;
 
 use super::json::value_end;
 use super::source::{RawChunk, RawKind};
-use super::{Catalog, Chunk, Origin, azure};
+use super::{Catalog, Chunk, azure};
 use crate::import::json_position::Position;
 use crate::position::chars_in;
 
@@ -237,19 +237,14 @@ pub(super) fn parse_piece(
     chunk.speculation = Some(speculation);
 }
 
-/// Settles a window whose pieces were parsed into `chunks` (in order): numbers the tuples'
-/// records of its clean prefix from `first_index` ([`Window::first_index`]) and says how far the
-/// reader may go on; the caller keeps the first [`Verdict::pieces`] chunks and drops the rest.
+/// Settles a window whose pieces were parsed into `chunks` (in order): numbers the records of
+/// its clean prefix from `first_index` ([`Window::first_index`]; [`Chunk::record_base`]) and
+/// says how far the reader may go on; the caller keeps the first [`Verdict::pieces`] chunks and drops the rest.
 pub fn settle<'c>(first_index: u32, chunks: impl IntoIterator<Item = &'c mut Chunk>) -> Verdict {
     let mut verdict = Verdict::default();
     for chunk in chunks {
         let Some(s) = chunk.speculation.filter(|s| s.clean) else { break };
-        let base = first_index.saturating_add(verdict.records);
-        for t in &mut chunk.tuples {
-            if let Origin::Json { record, .. } = &mut t.origin {
-                *record = record.saturating_add(base);
-            }
-        }
+        chunk.record_base = first_index.saturating_add(verdict.records);
         verdict.pieces += 1;
         verdict.bytes += s.bytes;
         verdict.records = verdict.records.saturating_add(s.records);

@@ -207,7 +207,13 @@ pub fn rule_list(rules: &[FindingRule], sep: &str) -> String {
 /// Where a caveat's resource is in the imported input, as a SARIF place (no position when the
 /// caveat's source has none).
 fn caveat_place(source: &CaveatSource) -> Place {
-    Place { file: source.file.clone(), position: source.position, path: String::new(), in_scenario: false }
+    Place {
+        file: source.file.clone(),
+        position: source.position,
+        path: String::new(),
+        address: None,
+        in_scenario: false,
+    }
 }
 
 /// A lint run as a SARIF log: one result per finding, then one warning per caveat (located at

@@ -43,7 +43,7 @@ pub use load::{
     load_str_all, load_str_all_with, load_str_with,
 };
 pub use locate::SourceMap;
-pub use places::{Part, Place, Places, older_origin, terraform_address};
+pub use places::{Part, Place, Places, older_origin};
 pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};
 pub use service_tag_file::{MAX_TAG_FILE_BYTES, parse_service_tag_file, read_service_tag_file};

@@ -11,6 +11,7 @@
 mod caveats;
 mod endpoint;
 mod error;
+mod field_path;
 mod load;
 mod load_admin;
 mod load_jit;
@@ -38,6 +39,7 @@ pub mod write;
 
 pub use endpoint::{End, EndpointError, EndpointFault, OtherEnd};
 pub use error::LoadError;
+pub use field_path::{FieldPath, Segment};
 pub use load::{
     LoadOptions, Scenario, load_file, load_file_all, load_file_all_with, load_file_with, load_str,
     load_str_all, load_str_all_with, load_str_with,

@@ -22,7 +22,7 @@ mod nat_gateways;
 mod peering;
 mod tags;
 
-pub use error::TopologyError;
+pub use error::{SubnetPeeringProblem, TopologyError};
 pub use ip_configs::IpConfig;
 pub use nat_gateways::GATEWAY_SUBNET;
 

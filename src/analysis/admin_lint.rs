@@ -18,6 +18,7 @@ use crate::net::{IpProtocol, PortRange, PortSet, ProtocolSet};
 use crate::nsg::{Access, Direction, RuleKind};
 
 use super::chain::{Chains, universe};
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, Severity};
 use super::space::{Region, describe_box, partition};
 
@@ -86,7 +87,7 @@ fn overridden_allows(chains: &Chains, out: &mut Vec<Finding>) {
                     }
                     out.push(Finding {
                         severity: Severity::Warning,
-                        code: "AVNM001-nsg-allow-overridden",
+                        code: FindingCode::NsgAllowOverridden,
                         nsg: Some(nsg_name.clone()),
                         vm: None,
                         rules: std::iter::once(FindingRule::own(rule.rule_ref())).chain(by.iter().cloned()).collect(),
@@ -138,7 +139,7 @@ fn always_allowed_management(topology: &Topology, out: &mut Vec<Finding>) {
                 }
                 out.push(Finding {
                     severity: Severity::Error,
-                    code: "AVNM002-always-allow-management-port",
+                    code: FindingCode::AlwaysAllowManagementPort,
                     nsg: None,
                     vm: Some(topology.vm(vm).name.clone()),
                     rules: vec![FindingRule::admin(&a, false)],
@@ -183,7 +184,7 @@ fn jit_blocked(topology: &Topology, jit: &JitEngine, out: &mut Vec<Finding>) {
             let Some(first) = denied.first() else { continue };
             out.push(Finding {
                 severity: Severity::Warning,
-                code: "AVNM003-admin-deny-blocks-jit",
+                code: FindingCode::AdminDenyBlocksJit,
                 nsg: None,
                 vm: Some(topology.vm(vm).name.clone()),
                 rules: denied.iter().map(|a| FindingRule::admin(a, false)).collect(),

@@ -32,6 +32,7 @@ use crate::path::Level;
 use crate::time::Instant;
 
 use super::chain::{Chains, Decider, internet_seen_by, nsg_at};
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, POLICY_MANAGEMENT_PORTS_JIT, Severity};
 use super::space::describe_addrs;
 
@@ -473,15 +474,15 @@ pub fn drift_findings(drifts: &[JitDrift]) -> Vec<Finding> {
         .map(|d| {
             let (code, fix) = match d {
                 JitDrift::DenyRuleRemoved { .. } | JitDrift::DenyRuleAbsent { .. } => (
-                    "JIT005-apply-removes-jit-deny",
+                    FindingCode::ApplyRemovesJitDeny,
                     "declare the NSG's rules so that the apply leaves JIT's rules alone (separate azurerm_network_security_rule resources instead of inline security_rule blocks, or lifecycle { ignore_changes = [security_rule] }), or re-enable JIT on the VM after the apply so that Defender writes its deny rules again",
                 ),
                 JitDrift::DenyRulePreceded { .. } => (
-                    "JIT006-planned-rule-precedes-jit",
+                    FindingCode::PlannedRulePrecedesJit,
                     "remove the planned allow rule for the port, or restrict its source to your admin ranges: JIT's deny rule only protects the port when no rule before it allows the Internet",
                 ),
                 JitDrift::GrantRemoved { .. } | JitDrift::GrantAbsent { .. } => (
-                    "JIT007-apply-removes-active-grant",
+                    FindingCode::ApplyRemovesActiveGrant,
                     "apply after the grant ends, or tell its requester to request access again after the apply",
                 ),
             };
@@ -574,13 +575,13 @@ mod tests {
                 && text.contains("the active grant of alice@contoso.com (expires 2025-01-06T11:30:00Z) for SSH on vm-web from 198.51.100.9"),
             "{text}"
         );
-        let codes: Vec<&str> = drift_findings(&d).iter().map(|f| f.code).collect();
+        let codes: Vec<FindingCode> = drift_findings(&d).iter().map(|f| f.code).collect();
         assert_eq!(
             codes,
             [
-                "JIT005-apply-removes-jit-deny",
-                "JIT005-apply-removes-jit-deny",
-                "JIT007-apply-removes-active-grant"
+                FindingCode::ApplyRemovesJitDeny,
+                FindingCode::ApplyRemovesJitDeny,
+                FindingCode::ApplyRemovesActiveGrant
             ]
         );
     }
@@ -694,10 +695,10 @@ mod tests {
         );
         let drifts = drift(&live(), &plan);
         let findings = drift_findings(&drifts);
-        let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+        let codes: Vec<FindingCode> = findings.iter().map(|f| f.code).collect();
         assert!(
-            codes.contains(&"JIT005-apply-removes-jit-deny")
-                && codes.contains(&"JIT007-apply-removes-active-grant")
+            codes.contains(&FindingCode::ApplyRemovesJitDeny)
+                && codes.contains(&FindingCode::ApplyRemovesActiveGrant)
         );
         // One finding per drift, in order: the finding of the drift that removes 3389's deny rule.
         assert_eq!(findings.len(), drifts.len());

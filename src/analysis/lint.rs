@@ -38,6 +38,7 @@ use crate::nsg::{Access, CompiledNsg, Direction, RuleKind, RuleRef, ServiceTag};
 use crate::path::Level;
 
 use super::chain::{Chains, Decider, Piece, allowed, compile, universe};
+pub use super::finding_code::FindingCode;
 pub use super::finding_rule::FindingRule;
 use super::space::{Region, describe_addrs, describe_box, partition};
 
@@ -79,8 +80,8 @@ impl fmt::Display for Severity {
 pub struct Finding {
     /// Severity.
     pub severity: Severity,
-    /// Stable code, e.g. `NSG001-shadowed-rule`.
-    pub code: &'static str,
+    /// Which check found it; its stable code (`NSG001-shadowed-rule`) is [`FindingCode::as_str`].
+    pub code: FindingCode,
     /// The NSG concerned.
     pub nsg: Option<String>,
     /// The VM concerned.
@@ -110,7 +111,7 @@ pub fn lint(topology: &Topology, jit: &JitEngine) -> Vec<Finding> {
     super::lint_intent::intent_checks(topology, &mut out);
     super::lint_tags::tag_feature_checks(topology, &mut out);
     super::lint_lb::lb_checks(&chains, &mut out);
-    out.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+    out.sort_by_key(|f| (f.severity, f.code));
     out
 }
 
@@ -138,7 +139,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
     if subnets.is_empty() {
         out.push(Finding {
             severity: Severity::Info,
-            code: "NSG005-unassociated-nsg",
+            code: FindingCode::UnassociatedNsg,
             nsg: Some(name),
             vm: None,
             rules: Vec::new(),
@@ -171,7 +172,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                 if own.iter().all(Region::is_empty) {
                     out.push(Finding {
                         severity: Severity::Warning,
-                        code: "NSG001-shadowed-rule",
+                        code: FindingCode::ShadowedRule,
                         nsg: Some(name.clone()),
                         vm: None,
                         rules: vec![FindingRule::own(rule.rule_ref())],
@@ -196,7 +197,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                     rules[..i].iter().any(|r| covering.contains(&r.azure_name()) && r.access != rule.access);
                 out.push(Finding {
                     severity: Severity::Warning,
-                    code: "NSG001-shadowed-rule",
+                    code: FindingCode::ShadowedRule,
                     nsg: Some(name.clone()),
                     vm: None,
                     rules: std::iter::once(FindingRule::own(rule.rule_ref())).chain(covering_rules).collect(),
@@ -236,7 +237,7 @@ fn nsg_checks(chains: &Chains, nsg: NsgId, out: &mut Vec<Finding>) {
                 let (takers, taker_rules): (Vec<String>, Vec<RuleRef>) = takers.into_iter().unzip();
                 out.push(Finding {
                     severity: Severity::Info,
-                    code: "NSG002-redundant-rule",
+                    code: FindingCode::RedundantRule,
                     nsg: Some(name.clone()),
                     vm: None,
                     rules: std::iter::once(rule.rule_ref()).chain(taker_rules).map(FindingRule::own).collect(),
@@ -307,7 +308,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
         let basic = p.sku == PublicIpSku::Basic;
         out.push(Finding {
             severity: if basic { Severity::Error } else { Severity::Warning },
-            code: "NSG006-internet-facing-vm-without-nsg",
+            code: FindingCode::InternetFacingVmWithoutNsg,
             nsg: None,
             vm: Some(vm_name.clone()),
             rules: Vec::new(),
@@ -366,7 +367,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
         if jit_grant {
             out.push(Finding {
                 severity: Severity::Info,
-                code: "JIT003-active-grant",
+                code: FindingCode::ActiveGrant,
                 nsg: user.first().and_then(|d| d.nsg.clone()),
                 vm: Some(vm_name.clone()),
                 rules: user.iter().map(|d| FindingRule::own(d.rule.clone())).collect(),
@@ -397,7 +398,7 @@ fn management_exposure(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece],
         };
         out.push(Finding {
             severity,
-            code: "NSG004-management-port-open",
+            code: FindingCode::ManagementPortOpen,
             nsg: user.first().and_then(|d| d.nsg.clone()),
             vm: Some(vm_name.clone()),
             rules: user.iter().map(|d| FindingRule::own(d.rule.clone())).collect(),
@@ -441,7 +442,7 @@ fn level_conflicts(chains: &Chains, out: &mut Vec<Finding>) {
                         };
                         out.push(Finding {
                             severity: Severity::Warning,
-                            code: "NSG003-level-conflict",
+                            code: FindingCode::LevelConflict,
                             nsg: allow.nsg.clone(),
                             vm: Some(topology.vm(vm).name.clone()),
                             rules: vec![
@@ -493,7 +494,7 @@ fn jit_vm_checks(topology: &Topology, vm: VmId, policy: &JitPolicy, out: &mut Ve
     if policy.port(5989).is_some() {
         out.push(Finding {
             severity: Severity::Warning,
-            code: "JIT004-port-5989",
+            code: FindingCode::JitPort5989,
             nsg: None,
             vm: Some(vm_name.clone()),
             rules: Vec::new(),
@@ -507,7 +508,7 @@ fn jit_vm_checks(topology: &Topology, vm: VmId, policy: &JitPolicy, out: &mut Ve
     if !any.is_empty() {
         out.push(Finding {
             severity: Severity::Warning,
-            code: "JIT002-any-source",
+            code: FindingCode::JitAnySource,
             nsg: None,
             vm: Some(vm_name.clone()),
             rules: Vec::new(),
@@ -578,7 +579,7 @@ fn jit_nic_checks(chains: &Chains, vm: VmId, nic: NicId, inbound: &[Piece], out:
         let more = merged.boxes().len().saturating_sub(1);
         out.push(Finding {
             severity: Severity::Error,
-            code: "JIT001-rule-defeats-jit",
+            code: FindingCode::RuleDefeatsJit,
             nsg: Some(nsg_name.clone()),
             vm: Some(vm_name.clone()),
             rules: vec![FindingRule::own(allow.rule.clone()), FindingRule::own(deny.rule_ref())],
@@ -612,7 +613,7 @@ fn jit_scoped_checks(jit: &JitEngine, out: &mut Vec<Finding>) {
         if !any.is_empty() {
             out.push(Finding {
                 severity: Severity::Warning,
-                code: "JIT002-any-source",
+                code: FindingCode::JitAnySource,
                 nsg: None,
                 vm: None,
                 rules: Vec::new(),
@@ -768,7 +769,7 @@ fn bastion_checks(topology: &Topology, out: &mut Vec<Finding>) {
             );
             out.push(Finding {
                 severity: Severity::Error,
-                code: "BAS001-bastion-missing-rule",
+                code: FindingCode::BastionMissingRule,
                 nsg: Some(topology.nsg(nsg).name.clone()),
                 vm: None,
                 rules: vec![blocker.clone()],
@@ -898,12 +899,12 @@ mod tests {
                     flows.iter().map(|f| Some(whole.evaluate(f).rule.name.clone())).collect();
                 for rule in nsg.rules.iter().filter(|r| r.direction == direction) {
                     let azure = rule.azure_name();
-                    let report = |code: &str| {
+                    let report = |code: FindingCode| {
                         let own = FindingRule::own(rule.rule_ref());
                         found.iter().find(|f| f.code == code && f.rules.first() == Some(&own)).cloned()
                     };
                     let wins = winners.iter().any(|w| w.as_deref() == Some(rule.name.as_str()));
-                    let shadowed = report("NSG001-shadowed-rule");
+                    let shadowed = report(FindingCode::ShadowedRule);
                     assert_eq!(
                         shadowed.is_some(),
                         !wins,
@@ -930,7 +931,7 @@ mod tests {
                     let cut = CompiledNsg::compile(&without, direction, &ctx);
                     let changes =
                         flows.iter().any(|f| cut.evaluate(f).rule.access != whole.evaluate(f).rule.access);
-                    let redundant = report("NSG002-redundant-rule");
+                    let redundant = report(FindingCode::RedundantRule);
                     assert_eq!(
                         redundant.is_some(),
                         !changes,
@@ -956,7 +957,7 @@ mod tests {
         assert_eq!(f.rules, [user_rule("deny-after"), user_rule("web1")]);
     }
 
-    fn codes(found: &[Finding], code: &str) -> Vec<Finding> {
+    fn codes(found: &[Finding], code: FindingCode) -> Vec<Finding> {
         found.iter().filter(|f| f.code == code).cloned().collect()
     }
 
@@ -966,7 +967,7 @@ mod tests {
         let pip = r#"public_ips: [PublicIp(name: "pip", address: "20.1.1.1")]"#;
         // Standard public IP, open subnet rule: an error naming the rule and all of the Internet.
         let found =
-            codes(&findings(&scenario(halves, ", public_ip: \"pip\"", pip)), "NSG004-management-port-open");
+            codes(&findings(&scenario(halves, ", public_ip: \"pip\"", pip)), FindingCode::ManagementPortOpen);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].severity, Severity::Error);
         assert!(
@@ -979,19 +980,21 @@ mod tests {
         assert!(
             codes(
                 &findings(&scenario(halves, ", public_ip: \"pip\", nsg: \"nic\"", pip)),
-                "NSG004-management-port-open"
+                FindingCode::ManagementPortOpen
             )
             .is_empty()
         );
         // No public IP: only a warning that says why.
-        let found = codes(&findings(&scenario(halves, "", "")), "NSG004-management-port-open");
+        let found = codes(&findings(&scenario(halves, "", "")), FindingCode::ManagementPortOpen);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
         assert!(found[0].message.contains("has no public IP"), "{}", found[0].message);
         // A source narrower than the Internet is named.
         let narrow = halves.replace("0.0.0.0/1,128.0.0.0/1", "203.0.113.0/24");
-        let found =
-            codes(&findings(&scenario(&narrow, ", public_ip: \"pip\"", pip)), "NSG004-management-port-open");
+        let found = codes(
+            &findings(&scenario(&narrow, ", public_ip: \"pip\"", pip)),
+            FindingCode::ManagementPortOpen,
+        );
         assert!(
             found[0].message.contains("from the Internet addresses 203.0.113.0/24"),
             "{}",
@@ -1010,8 +1013,8 @@ mod tests {
             )
         };
         let basic = findings(&text("Basic"));
-        assert_eq!(codes(&basic, "NSG006-internet-facing-vm-without-nsg")[0].severity, Severity::Error);
-        let open = codes(&basic, "NSG004-management-port-open");
+        assert_eq!(codes(&basic, FindingCode::InternetFacingVmWithoutNsg)[0].severity, Severity::Error);
+        let open = codes(&basic, FindingCode::ManagementPortOpen);
         assert_eq!(open.len(), 1);
         assert!(
             open[0].message.contains("TCP 22,3389,5985-5986 from any Internet address"),
@@ -1020,8 +1023,8 @@ mod tests {
         );
         // Standard: closed by default, so no open port, but the missing NSG is still reported.
         let standard = findings(&text("Standard"));
-        assert_eq!(codes(&standard, "NSG006-internet-facing-vm-without-nsg")[0].severity, Severity::Warning);
-        assert!(codes(&standard, "NSG004-management-port-open").is_empty());
+        assert_eq!(codes(&standard, FindingCode::InternetFacingVmWithoutNsg)[0].severity, Severity::Warning);
+        assert!(codes(&standard, FindingCode::ManagementPortOpen).is_empty());
     }
 
     #[test]
@@ -1031,9 +1034,9 @@ mod tests {
         let allow = r#"Rule(name: "allow-ssh", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, source: "10.0.0.0/8", destination_ports: "22"),"#;
         // The subnet allows, the JIT deny rule in the NIC NSG still denies: JIT works.
         let both = findings(&scenario(allow, ", nsg: \"nic\"", jit));
-        assert!(codes(&both, "JIT001-rule-defeats-jit").is_empty(), "{both:?}");
+        assert!(codes(&both, FindingCode::RuleDefeatsJit).is_empty(), "{both:?}");
         // Without a NIC NSG, the subnet's allow lets SSH through ahead of the JIT deny rule.
-        let subnet_only = codes(&findings(&scenario(allow, "", jit)), "JIT001-rule-defeats-jit");
+        let subnet_only = codes(&findings(&scenario(allow, "", jit)), FindingCode::RuleDefeatsJit);
         assert_eq!(subnet_only.len(), 1);
         assert_eq!(subnet_only[0].nsg.as_deref(), Some("sub"));
         assert_eq!(subnet_only[0].rules[0], user_rule("allow-ssh"));

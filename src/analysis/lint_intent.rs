@@ -13,6 +13,7 @@ use crate::jit::is_jit_rule;
 use crate::model::{BASTION_SUBNET, Topology};
 use crate::nsg::{Access, AddressSpec, Direction, RuleKind, RuleProtocol, ServiceTag};
 
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, Severity};
 
 /// Whether `tag` is one whose ranges any Azure customer can send from: `AzureCloud` and its
@@ -44,7 +45,7 @@ pub fn intent_checks(topology: &Topology, out: &mut Vec<Finding>) {
             if only_bastion && matches!(rule.protocol, RuleProtocol::Ah | RuleProtocol::Esp) {
                 out.push(Finding {
                     severity: Severity::Warning,
-                    code: "NSG007-rule-does-nothing",
+                    code: FindingCode::RuleDoesNothing,
                     nsg: Some(nsg.name.clone()),
                     vm: None,
                     rules: vec![FindingRule::own(rule.rule_ref())],
@@ -75,7 +76,7 @@ pub fn intent_checks(topology: &Topology, out: &mut Vec<Finding>) {
                 let ports: Vec<String> = mgmt.iter().map(u16::to_string).collect();
                 out.push(Finding {
                     severity: Severity::Error,
-                    code: "NSG008-multi-tenant-tag-management",
+                    code: FindingCode::MultiTenantTagManagement,
                     nsg: Some(nsg.name.clone()),
                     vm: None,
                     rules: vec![FindingRule::own(rule.rule_ref())],
@@ -118,7 +119,7 @@ mod tests {
         let ah = r#"Rule(name: "ah", priority: 300, direction: Inbound, access: Allow, protocol: Ah, destination_ports: "*")"#;
         let f = findings(ah, "AzureBastionSubnet");
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(f[0].code, "NSG007-rule-does-nothing");
+        assert_eq!(f[0].code, FindingCode::RuleDoesNothing);
         assert_eq!(f[0].rules, [super::super::testing::user_rule("ah")]);
         // On an ordinary subnet, VMs may speak IPsec: nothing to report.
         assert!(findings(ah, "web").is_empty());
@@ -134,7 +135,7 @@ mod tests {
             );
             let f = findings(&rule, "web");
             assert_eq!(f.len(), 1, "{source}: {f:?}");
-            assert_eq!((f[0].code, f[0].severity), ("NSG008-multi-tenant-tag-management", Severity::Error));
+            assert_eq!((f[0].code, f[0].severity), (FindingCode::MultiTenantTagManagement, Severity::Error));
             assert!(f[0].message.contains("3389"), "{}", f[0].message);
         }
         let narrow = r#"Rule(name: "rdp", priority: 200, direction: Inbound, access: Allow, protocol: Tcp, source: "203.0.113.0/24", destination_ports: "3389")"#;

@@ -17,6 +17,7 @@ use crate::model::{FrontendAddress, LbProtocol, LbSku, LoadBalancer, NatRule, To
 use crate::net::{AddrSet, IpProtocol, PortRange, PortSet, ProtocolSet};
 
 use super::chain::{Chains, Decider, internet_seen_by};
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, MANAGEMENT_PORTS, POLICY_MANAGEMENT_PORTS_JIT, Severity};
 
 /// One thing a load balancer forwards: a rule or a NAT rule, to each member's backend port.
@@ -138,7 +139,7 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
             if lb.sku == LbSku::Standard && !any_allowed {
                 out.push(Finding {
                     severity: Severity::Warning,
-                    code: "LB001-standard-rule-closed",
+                    code: FindingCode::StandardRuleClosed,
                     nsg: None,
                     vm: first_vm.clone(),
                     rules: Vec::new(),
@@ -163,7 +164,7 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
                     continue;
                 }
                 (
-                    "LB003-nat-rule-management-port",
+                    FindingCode::NatRuleManagementPort,
                     format!(
                         "load balancer '{}' NAT rule '{}' publishes {} (TCP {port}) at {address}:{} to the Internet: {}",
                         lb.name,
@@ -176,7 +177,7 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
                 )
             } else if lb.sku == LbSku::Basic && MANAGEMENT_PORTS.contains(&port) {
                 (
-                    "LB002-basic-management-port",
+                    FindingCode::BasicManagementPort,
                     format!(
                         "load balancer '{}' (Basic SKU) {} publishes management port {port} at {address}:{} to the Internet: a Basic load balancer is open by default, and nothing closes it on {}",
                         lb.name,
@@ -197,7 +198,7 @@ pub fn lb_checks(chains: &Chains, out: &mut Vec<Finding>) {
 /// `LB002`/`LB003`: a management port a load balancer publishes to the Internet, an error that
 /// names the first open member's NSG and the user rules that let the port through, each once.
 fn published_management(
-    code: &'static str,
+    code: FindingCode,
     message: String,
     fix: &str,
     first_vm: Option<String>,

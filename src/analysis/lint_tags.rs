@@ -21,6 +21,7 @@ use crate::jit::is_jit_rule;
 use crate::model::{TagProvenance, Topology};
 use crate::nsg::{AddressSpec, RuleKind, ServiceTag};
 
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, Severity};
 
 /// Where Microsoft says which tags NSG rules take: the Service Tag Discovery API.
@@ -42,7 +43,7 @@ pub fn tag_feature_checks(topology: &Topology, out: &mut Vec<Finding>) {
                     (Some(true), _) => continue,
                     (Some(false), Some(list)) => (
                         Severity::Warning,
-                        "NSG009-tag-not-marked-for-nsg",
+                        FindingCode::TagNotMarkedForNsg,
                         format!(
                             "its networkFeatures in {} are [{}], without NSG. Microsoft documents no meaning for networkFeatures, but says the downloadable file holds tags NSG rules do not take (\"the API data represents a subset of the tags currently in the downloadable JSON file\"), so Azure may refuse this rule at deployment or it may not match as written; nsgsim evaluates it with the file's members (model choice)",
                             file.label(),
@@ -51,7 +52,7 @@ pub fn tag_feature_checks(topology: &Topology, out: &mut Vec<Finding>) {
                     ),
                     _ => (
                         Severity::Info,
-                        "NSG010-tag-nsg-use-unknown",
+                        FindingCode::TagNsgUseUnknown,
                         format!(
                             "{} gives no networkFeatures list for it (as for about half of its regional tags), so whether NSG rules take it cannot be known from the file; nsgsim evaluates it with the file's members (model choice)",
                             file.label()
@@ -109,13 +110,13 @@ mod tests {
     fn a_list_without_nsg_warns_and_a_missing_list_says_what_cannot_be_known() {
         let f = findings("AzureResourceManager.NorwayEast", true);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!((f[0].code, f[0].severity), ("NSG009-tag-not-marked-for-nsg", Severity::Warning));
+        assert_eq!((f[0].code, f[0].severity), (FindingCode::TagNotMarkedForNsg, Severity::Warning));
         assert_eq!(f[0].rules, [super::super::testing::user_rule("out")]);
         assert!(f[0].message.contains("are [API], without NSG"), "{}", f[0].message);
         assert!(f[0].message.contains("cloud Public, changeNumber 377"), "{}", f[0].message);
         let f = findings("ActionGroup.WestEurope", true);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!((f[0].code, f[0].severity), ("NSG010-tag-nsg-use-unknown", Severity::Info));
+        assert_eq!((f[0].code, f[0].severity), (FindingCode::TagNsgUseUnknown, Severity::Info));
         assert!(f[0].message.contains("cannot be known from the file"), "{}", f[0].message);
         // A tag the file marks for NSG, a computed tag and a scenario's own tag: nothing.
         for quiet in ["Storage.WestEurope", "Internet", "Own"] {

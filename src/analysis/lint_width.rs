@@ -13,6 +13,7 @@ use crate::net::{AddrSet, PortSet};
 use crate::reach::{Width, width_of};
 
 use super::chain::Decider;
+use super::finding_code::FindingCode;
 use super::lint::{Finding, FindingRule, Severity};
 use super::space::describe_addrs;
 
@@ -47,7 +48,7 @@ pub fn width_finding(
     let window = if jit_grant { ", for the grant's duration" } else { "" };
     Some(Finding {
         severity: Severity::Warning,
-        code: "NSG011-management-exposure-width",
+        code: FindingCode::ManagementExposureWidth,
         nsg: user.first().and_then(|d| d.nsg.clone()),
         vm: Some(vm.to_string()),
         rules,

@@ -9,6 +9,7 @@
 mod admin_lint;
 pub mod chain;
 pub mod diff;
+pub mod finding_code;
 pub mod finding_rule;
 pub mod jit_drift;
 pub mod lint;

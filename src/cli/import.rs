@@ -178,7 +178,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // checks values where it reads them; this catches the rest (overlapping address spaces, a
     // reserved address) and reports it at the JSON that defines the part concerned.
     if let Err(e) = load_str_with(&text, &shown, &args.tags.options()?) {
-        let field = e.field.clone().unwrap_or_default();
+        let field = e.field_text().unwrap_or_default();
         match imported.origin_of(&field) {
             Some(o) => anyhow::bail!(
                 "{}: {}: {} (scenario field {field}); nothing written",
@@ -189,7 +189,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             // The position would be in the scenario text, which is not written: name the field.
             None => anyhow::bail!(
                 "the imported scenario does not pass check: {}{}; nothing written",
-                e.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default(),
+                e.field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default(),
                 e.message
             ),
         }

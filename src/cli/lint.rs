@@ -5,7 +5,6 @@
 //! estate (`analysis::jit_drift`). Without `--live`, a JIT policy in force beside a plan (imported
 //! from `az`/REST JSON with it) is checked against the plan's NSGs alone.
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -13,10 +12,9 @@ use serde_json::json;
 use super::common::{at_offset, load, print_caveats, print_json, replay, strict_code};
 use super::{EXIT_FAILED, EXIT_OK, GateFormat};
 use crate::analysis::jit_drift::{JitDrift, drift_findings, in_force_drift, jit_drift};
-use crate::analysis::lint::{Finding, FindingRule, Severity, lint};
+use crate::analysis::lint::{Severity, lint};
 use crate::model::Caveat;
-use crate::nsg::RuleRef;
-use crate::report::{caveats_json, lint_sarif, rule_list, summary_with_caveats};
+use crate::report::{caveats_json, finding_json, findings_text, lint_sarif};
 use crate::scenario::Scenario;
 use crate::sim::Duration;
 
@@ -47,88 +45,6 @@ pub struct Args {
     pub tags: super::common::TagArgs,
 }
 
-/// The findings as text, one block per finding under `heading`, then the totals, which name the
-/// caveats (`no findings` is never printed alone when caveats exist). Built whole and printed at
-/// once: a large policy has 100,000 lines of findings, and stdout writes each line separately
-/// when printed line by line.
-fn findings_text(
-    scenarios: &[&Scenario],
-    heading: &str,
-    findings: &[Finding],
-    (errors, warnings, infos): (usize, usize, usize),
-    caveats: &[&Caveat],
-) -> Result<String, std::fmt::Error> {
-    let mut out = String::new();
-    writeln!(out, "{heading}")?;
-    for f in findings {
-        let subject = match (&f.nsg, &f.vm) {
-            (Some(nsg), _) => format!(" nsg '{nsg}'"),
-            (None, Some(vm)) => format!(" vm '{vm}'"),
-            (None, None) => String::new(),
-        };
-        writeln!(out, "{}[{}]{subject}: {}", f.severity, f.code, f.message)?;
-        if !f.rules.is_empty() {
-            writeln!(out, "  rules: {}", rule_list(&f.rules, ", "))?;
-        }
-        for at in defined_at(scenarios, f) {
-            writeln!(out, "  defined at: {at}")?;
-        }
-        writeln!(out, "  fix: {}", f.fix)?;
-        for p in &f.policies {
-            writeln!(out, "  see: {p}")?;
-        }
-    }
-    let totals = if findings.is_empty() {
-        "no findings".to_string()
-    } else {
-        format!("{errors} error(s), {warnings} warning(s), {infos} info")
-    };
-    writeln!(out, "{}", summary_with_caveats(&totals, caveats))?;
-    Ok(out)
-}
-
-/// The rule of NSG `nsg` in `s` that a finding names as a rule of its own NSG, when `s` has it; a
-/// rule `s` does not have, a default rule, a rule the finding places in a named NSG (of
-/// `NSG003`'s two levels) and an admin rule are `None`, and the NSG stands for them.
-fn named_rule<'r>(s: &Scenario, nsg: &str, named: &'r FindingRule) -> Option<&'r RuleRef> {
-    let (None, rule) = named.nsg_rule()? else { return None };
-    let id = s.topology.nsg_by_name(nsg)?;
-    s.topology.nsg(id).rules.iter().any(|r| r.rule_ref() == *rule).then_some(rule)
-}
-
-/// Where the finding's rules (else its NSG) are defined in what the scenarios were imported
-/// from (a Terraform plan's `file:line:column address`, a template's `file:line:column path`),
-/// each once: for each rule, in the plan if it says, else in the live estate of `--live`.
-fn defined_at(scenarios: &[&Scenario], f: &Finding) -> Vec<String> {
-    let Some(nsg) = &f.nsg else { return Vec::new() };
-    let mut out: Vec<String> = Vec::new();
-    let rules: Vec<Option<&FindingRule>> =
-        if f.rules.is_empty() { vec![None] } else { f.rules.iter().map(Some).collect() };
-    for rule in rules {
-        if let Some(at) =
-            scenarios.iter().find_map(|s| s.origin_of(nsg, rule.and_then(|r| named_rule(s, nsg, r))))
-            && !out.contains(&at)
-        {
-            out.push(at);
-        }
-    }
-    out
-}
-
-fn finding_json(scenarios: &[&Scenario], f: &Finding) -> serde_json::Value {
-    json!({
-        "defined_at": defined_at(scenarios, f),
-        "severity": f.severity.to_string(),
-        "code": f.code,
-        "nsg": f.nsg,
-        "vm": f.vm,
-        "rules": f.rules.iter().map(FindingRule::to_string).collect::<Vec<_>>(),
-        "message": f.message,
-        "fix": f.fix,
-        "policies": f.policies,
-    })
-}
-
 /// Whether `file` is JSON to import (an ARM template or Bicep build, `az`/REST output, a
 /// Terraform plan) rather than a scenario.
 fn is_template(file: &Path) -> bool {
@@ -155,7 +71,7 @@ fn imported(file: &Path, tags: &super::common::TagArgs) -> anyhow::Result<crate:
     imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, Some(dir));
     let text = crate::import::to_ron(&imported.scenario);
     let scenario = crate::scenario::load_str_with(&text, file, &tags.options()?).map_err(|e| {
-        let at = e.field.as_deref().and_then(|f| imported.origin_of(f));
+        let at = e.field_text().and_then(|f| imported.origin_of(&f));
         match at {
             Some(o) => anyhow::anyhow!(
                 "{}: {}: {} (as imported; `nsgsim import` shows the same)",
@@ -216,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     if !drifts.is_empty() {
         findings.extend(drift_findings(&drifts));
-        findings.sort_by(|a, b| (a.severity, a.code).cmp(&(b.severity, b.code)));
+        findings.sort_by_key(|f| (f.severity, f.code));
     }
     // A finding's rules are looked up in the plan, then in the live estate.
     let sources: Vec<&Scenario> = std::iter::once(&scenario).chain(live.as_ref()).collect();

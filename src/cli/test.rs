@@ -430,6 +430,7 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
         file: file.to_path_buf(),
         position,
         path: String::new(),
+        address: None,
         in_scenario: true,
     };
     let mut results = Vec::new();

@@ -58,6 +58,6 @@ pub use service_tags::{
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
     Asg, BASTION_SUBNET, FIREWALL_SUBNET, GATEWAY_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp,
-    PublicIpSku, Subnet, Topology, TopologyError, Vm, Vnet,
+    PublicIpSku, Subnet, SubnetPeeringProblem, Topology, TopologyError, Vm, Vnet,
 };
 pub use user::User;

@@ -244,6 +244,11 @@ mod tests {
         let mut eleven = rule("many", 100, Direction::Inbound);
         eleven.destination = AddressSpec::Asgs((0..11).map(AsgId).collect());
         let e = validate_rule(&eleven).expect_err("11 ASGs in one field");
+        assert_eq!(
+            e,
+            NsgError::TooManyEntries { rule: "many".into(), field: "destination", count: 11, limit: 10 }
+        );
+        // The words, once: the limit and where it comes from.
         assert!(
             e.to_string().contains("at most 10 are allowed")
                 && e.to_string().contains(
@@ -272,6 +277,10 @@ mod tests {
         let mut prefixes = rule("wide", 100, Direction::Inbound);
         prefixes.source = AddressSpec::Prefixes(vec!["10.0.0.0/8".parse().expect("net"); 4001]);
         let e = validate_rule(&prefixes).expect_err("4001 prefixes");
+        assert_eq!(
+            e,
+            NsgError::TooManyEntries { rule: "wide".into(), field: "source", count: 4001, limit: 4000 }
+        );
         assert!(e.to_string().contains("at most 4000") && e.to_string().contains("4,000"), "{e}");
     }
 
@@ -298,6 +307,15 @@ mod tests {
             rules: vec![rule("a", 100, Direction::Inbound), rule("b", 100, Direction::Inbound)],
         };
         let err = validate_nsg(&clash).expect_err("conflict");
+        assert_eq!(
+            err,
+            NsgError::DuplicatePriority {
+                first: "a".into(),
+                second: "b".into(),
+                priority: 100,
+                direction: Direction::Inbound
+            }
+        );
         assert!(err.to_string().contains("SecurityRuleConflict"), "{err}");
         let dup = Nsg {
             name: "n".into(),

@@ -12,6 +12,7 @@ mod effective;
 mod html;
 mod jit_status;
 mod json;
+mod lint_findings;
 mod outcome;
 mod sarif;
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use json::{
     FlowAsked, effective_json, flow_json, log_entries_json, log_json, nsgs_json, requests_json, run_json,
     step_json, trace_json,
 };
+pub use lint_findings::{finding_json, findings_text};
 pub use outcome::{change_text, happened_text, rule_change_text};
 pub use sarif::{
     GITHUB_MAX_LOCATIONS_PER_RESULT, GITHUB_MAX_RESULTS_PER_RUN, GITHUB_MAX_RUNS, SarifLevel, SarifLog,

@@ -168,6 +168,7 @@ mod tests {
             file: file.into(),
             position: Some(crate::position::Position::new(line, 3)),
             path: "nsgs[0]".into(),
+            address: None,
             in_scenario: true,
         }
     }

@@ -73,7 +73,13 @@ fn rule_json(r: &SarifRule) -> Value {
 }
 
 fn result_json(r: &SarifResult, rule_index: usize, log: &SarifLog, base: &Path) -> Value {
-    let fallback = [Place { file: log.file.clone(), position: None, path: String::new(), in_scenario: true }];
+    let fallback = [Place {
+        file: log.file.clone(),
+        position: None,
+        path: String::new(),
+        address: None,
+        in_scenario: true,
+    }];
     let places = if r.places.is_empty() { &fallback[..] } else { &r.places[..] };
     let related: Vec<Value> = places[1..]
         .iter()
@@ -166,6 +172,7 @@ mod tests {
             file: file.into(),
             position: position.map(|(l, c)| crate::position::Position::new(l, c)),
             path: path.into(),
+            address: None,
             in_scenario,
         }
     }

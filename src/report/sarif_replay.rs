@@ -70,6 +70,7 @@ fn record_place(origin: &str) -> Place {
         file: PathBuf::from(file),
         position: line.map(|line| crate::position::Position::new(line, 1)),
         path: path.to_string(),
+        address: None,
         in_scenario: false,
     };
     if let Some((file, path)) = origin.split_once(": ") {

@@ -12,9 +12,16 @@ pub struct LoadError {
     /// Where in the file, when known.
     pub position: Option<crate::position::Position>,
     /// The field path (`nsgs[0].rules[2].priority`), where known.
-    pub field: Option<String>,
+    pub field: Option<super::FieldPath>,
     /// The message: what is wrong, with the bad value and what is valid.
     pub message: String,
+}
+
+impl LoadError {
+    /// The field path as the message writes it (`nsgs[0].rules[2].priority`), where known.
+    pub fn field_text(&self) -> Option<String> {
+        self.field.as_ref().map(ToString::to_string)
+    }
 }
 
 impl fmt::Display for LoadError {

@@ -209,7 +209,7 @@ mod tests {
             ),
         ] {
             let e = load(&step).expect_err(&step);
-            assert_eq!(e.field.as_deref(), Some(field), "{e}");
+            assert_eq!(e.field_text().as_deref(), Some(field), "{e}");
             assert!(e.message.contains(message), "{e}");
             assert!(e.position.is_some(), "{e}");
         }

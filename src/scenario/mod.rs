@@ -11,6 +11,7 @@
 mod caveats;
 mod endpoint;
 mod error;
+mod field_path;
 mod load;
 mod load_admin;
 mod load_jit;
@@ -38,12 +39,13 @@ pub mod write;
 
 pub use endpoint::{End, EndpointError, EndpointFault, OtherEnd};
 pub use error::LoadError;
+pub use field_path::{FieldPath, Segment};
 pub use load::{
     LoadOptions, Scenario, load_file, load_file_all, load_file_all_with, load_file_with, load_str,
     load_str_all, load_str_all_with, load_str_with,
 };
 pub use locate::SourceMap;
-pub use places::{Part, Place, Places, older_origin, terraform_address};
+pub use places::{Part, Place, Places, older_origin};
 pub use recover::LoadErrors;
 pub use rewrite::{timeline_steps, with_timeline};
 pub use service_tag_file::{MAX_TAG_FILE_BYTES, parse_service_tag_file, read_service_tag_file};

@@ -30,6 +30,10 @@ pub struct Place {
     pub position: Option<crate::position::Position>,
     /// The JSON path, the Terraform address, or the scenario's field path.
     pub path: String,
+    /// The Terraform address of the block the place is in, when it is in a plan or state
+    /// (`module.hub.azurerm_network_security_group.web`): read once at load from the written
+    /// origin (`schema_origins::written_address`).
+    pub address: Option<String>,
     /// Whether the place is in the scenario file itself (otherwise: where it was imported from).
     pub in_scenario: bool,
 }
@@ -66,23 +70,11 @@ impl Place {
 
     /// [`Place::defined_at`] with the file as resolved.
     fn defined_at_as_is(&self) -> String {
-        match terraform_address(&self.path) {
-            Some(address) if !self.in_scenario => Place { path: address.to_string(), ..self.clone() }.shown(),
+        match &self.address {
+            Some(address) if !self.in_scenario => Place { path: address.clone(), ..self.clone() }.shown(),
             _ => self.shown(),
         }
     }
-}
-
-/// The Terraform address a path read from a plan or state carries after its resource's index
-/// (`resource_changes[2](module.hub.azurerm_network_security_group.web).change.after` →
-/// `module.hub.azurerm_network_security_group.web`); `None` for any other path, an ARM copy
-/// loop's iteration (`resources[2](copyIndex=1)`) included.
-pub fn terraform_address(path: &str) -> Option<&str> {
-    let start = path.find("](")? + 2;
-    let rest = &path[start..];
-    let end = rest.find(").").or_else(|| rest.strip_suffix(')').map(str::len))?;
-    let address = &rest[..end];
-    (!address.contains('=') && address.contains('.')).then_some(address)
 }
 
 /// An NSG's or rule's `origin` as scenarios written before the `origins` map hold it,
@@ -101,9 +93,16 @@ pub fn older_origin(text: &str) -> Place {
             file: PathBuf::from(file),
             position: Some(position),
             path: path.to_string(),
+            address: None,
             in_scenario: false,
         },
-        None => Place { file: PathBuf::from(text), position: None, path: String::new(), in_scenario: false },
+        None => Place {
+            file: PathBuf::from(text),
+            position: None,
+            path: String::new(),
+            address: None,
+            in_scenario: false,
+        },
     }
 }
 
@@ -219,6 +218,7 @@ impl Places {
             file: self.file.clone(),
             position: Some(*position),
             path: field.clone(),
+            address: None,
             in_scenario: true,
         })
     }
@@ -240,6 +240,7 @@ fn imported_place(o: &OriginSpec, dir: &Path) -> Place {
         // An origin with a line but no column points at the line's start.
         position: positive(o.line).map(|line| Position::new(line, positive(o.column).unwrap_or(1))),
         path: o.path.clone(),
+        address: super::schema_origins::written_address(&o.path).map(str::to_string),
         in_scenario: false,
     }
 }
@@ -293,16 +294,30 @@ mod tests {
             position: Some(Position::new(192, 13)),
             path: "resource_changes[2](module.net.azurerm_network_security_group.web).change.after.security_rule[0]"
                 .to_string(),
+            address: Some("module.net.azurerm_network_security_group.web".to_string()),
             in_scenario: false,
         };
         assert_eq!(place.defined_at(), "plan.json:192:13 module.net.azurerm_network_security_group.web");
-        let arm = Place { path: "resources[2](copyIndex=1).properties".to_string(), ..place };
-        assert_eq!(arm.defined_at(), arm.shown(), "a copy loop's index is no address");
+        let arm = Place { path: "resources[2](copyIndex=1).properties".to_string(), address: None, ..place };
+        assert_eq!(arm.defined_at(), arm.shown(), "no address, the whole path");
+    }
+
+    #[test]
+    fn a_written_terraform_origin_loads_with_its_address() {
+        let origin = OriginSpec {
+            file: "plan.json".into(),
+            line: Some(192),
+            column: Some(13),
+            path: "resource_changes[2](module.net.azurerm_network_security_group.web).change.after".into(),
+        };
+        let place = imported_place(&origin, Path::new("gates"));
+        assert_eq!(place.address.as_deref(), Some("module.net.azurerm_network_security_group.web"));
         assert_eq!(
-            terraform_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"),
-            Some("azurerm_subnet.a[\"x\"]")
+            place.defined_at(),
+            "gates/plan.json:192:13 module.net.azurerm_network_security_group.web"
         );
-        assert_eq!(terraform_address("[0].securityRules[1]"), None);
+        let arm = OriginSpec { path: "resources[2](copyIndex=1).properties".into(), ..origin };
+        assert_eq!(imported_place(&arm, Path::new("")).address, None);
     }
 
     #[test]

@@ -97,7 +97,7 @@ mod tests {
                 (at: "soon", note: "x"),
             ])"#;
         let errors = load_str_all(text, Path::new("t.ron")).expect_err("broken in many places");
-        let fields: Vec<&str> = errors.iter().filter_map(|e| e.field.as_deref()).collect();
+        let fields: Vec<String> = errors.iter().filter_map(crate::scenario::LoadError::field_text).collect();
         assert_eq!(
             fields,
             [

@@ -132,7 +132,7 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
             question: None,
         };
         let e = scenario.resolve_step(&spec, 2).expect_err("no such VM");
-        assert_eq!(e.field.as_deref(), Some("timeline[2].action.vm"));
+        assert_eq!(e.field_text().as_deref(), Some("timeline[2].action.vm"));
         assert!(e.message.contains("vm9"), "{e}");
         assert_eq!(e.position, None);
     }

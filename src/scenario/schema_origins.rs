@@ -25,3 +25,40 @@ pub struct OriginSpec {
     #[serde(default)]
     pub path: String,
 }
+
+/// The Terraform address an origin's written `path` carries after its resource's index
+/// (`resource_changes[2](module.hub.azurerm_network_security_group.web).change.after` →
+/// `module.hub.azurerm_network_security_group.web`), as `nsgsim import` writes it; `None` for any
+/// other path, an ARM copy loop's iteration (`resources[2](copyIndex=1)`) included. The one
+/// reader of the written text: the loader calls it once per origin, and places keep the address
+/// as data.
+pub fn written_address(path: &str) -> Option<&str> {
+    let start = path.find("](")? + 2;
+    let rest = &path[start..];
+    let end = rest.find(").").or_else(|| rest.strip_suffix(')').map(str::len))?;
+    let address = &rest[..end];
+    (!address.contains('=') && address.contains('.')).then_some(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_path_gives_its_terraform_address() {
+        assert_eq!(
+            written_address(
+                "resource_changes[2](module.net.azurerm_network_security_group.web).change.after"
+            ),
+            Some("module.net.azurerm_network_security_group.web")
+        );
+        assert_eq!(
+            written_address("values.root_module.resources[0](azurerm_subnet.a[\"x\"])"),
+            Some("azurerm_subnet.a[\"x\"]")
+        );
+        assert_eq!(written_address("resources[2](copyIndex=1).properties"), None, "a copy loop's index");
+        assert_eq!(written_address("[0].securityRules[1]"), None);
+        assert_eq!(written_address("resources[0](nodot).x"), None);
+        assert_eq!(written_address(""), None);
+    }
+}

@@ -111,7 +111,7 @@ pub fn read_service_tag_file(path: &Path, shown_path: &str) -> Result<ServiceTag
     let fail = |position: Option<Position>, field: Option<String>, message: String| LoadError {
         file: path.to_path_buf(),
         position,
-        field,
+        field: field.as_deref().map(super::FieldPath::parse),
         message,
     };
     let size = std::fs::metadata(path)
@@ -148,7 +148,7 @@ pub fn parse_service_tag_file(
     let fail = |position: Option<Position>, field: Option<String>, message: String| LoadError {
         file: path.to_path_buf(),
         position,
-        field,
+        field: field.as_deref().map(super::FieldPath::parse),
         message,
     };
     let mut de = serde_json::Deserializer::from_str(text);
@@ -295,7 +295,7 @@ mod tests {
     fn a_bad_prefix_is_positioned_with_its_path_and_what_is_valid() {
         let text = GOOD.replace("4.145.74.52/30", "4.145.74.520/30");
         let e = parse(&text).expect_err("bad prefix");
-        assert_eq!(e.field.as_deref(), Some("values[1].properties.addressPrefixes[0]"));
+        assert_eq!(e.field_text().as_deref(), Some("values[1].properties.addressPrefixes[0]"));
         assert_eq!(e.position.expect("position").line, 11);
         assert!(e.message.contains("'4.145.74.520/30' is not an address prefix"), "{e}");
         assert!(e.message.contains("valid: an IPv4 or IPv6 CIDR prefix"), "{e}");
@@ -305,11 +305,11 @@ mod tests {
     #[test]
     fn shape_errors_name_the_field_and_the_shape() {
         let e = parse(r#"{"cloud": "Public", "values": [{"name": "X"}]}"#).expect_err("no properties");
-        assert_eq!(e.field.as_deref(), Some("values[0]"));
+        assert_eq!(e.field_text().as_deref(), Some("values[0]"));
         assert!(e.message.contains("missing field `properties`"), "{e}");
         assert!(e.message.contains("valid: Microsoft's"), "{e}");
         let e = parse(r#"{"changeNumber": "x7", "values": []}"#).expect_err("bad change number");
-        assert_eq!(e.field.as_deref(), Some("changeNumber"));
+        assert_eq!(e.field_text().as_deref(), Some("changeNumber"));
         let e = parse("[1, 2]").expect_err("not an object");
         assert_eq!(e.position.map(|p| p.line), Some(1));
         assert!(e.message.contains("expected struct FileSpec") || e.message.contains("invalid type"), "{e}");
@@ -321,7 +321,7 @@ mod tests {
     fn a_tag_listed_twice_or_named_as_a_computed_tag_is_refused_where_it_is() {
         let twice = GOOD.replace("AzureResourceManager.NorwayEast", "azurecloud");
         let e = parse(&twice).expect_err("twice");
-        assert_eq!(e.field.as_deref(), Some("values[2].name"));
+        assert_eq!(e.field_text().as_deref(), Some("values[2].name"));
         assert_eq!(e.position.map(|p| p.line), Some(12));
         assert!(e.message.contains("listed twice"), "{e}");
         let computed = GOOD.replace("\"AzureCloud\"", "\"Internet\"");

@@ -35,10 +35,7 @@ impl ApiError {
     /// A loader error about a step written through the API: its field path without the step's
     /// own prefix (`timeline[4].action.user` becomes `user`, `timeline[4].expect.port` `port`).
     pub fn from_load(e: &LoadError) -> ApiError {
-        let field = e.field.as_deref().map(|f| {
-            let inside = f.split_once(".action.").or_else(|| f.split_once(".expect.")).map(|(_, rest)| rest);
-            inside.unwrap_or(f).to_string()
-        });
+        let field = e.field.as_ref().map(|f| f.within_step().as_ref().unwrap_or(f).to_string());
         ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, field, message: e.message.clone() }
     }
 }
@@ -64,20 +61,21 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::scenario::FieldPath;
 
     #[test]
     fn a_load_error_names_the_field_inside_the_step() {
         let e = LoadError {
             file: PathBuf::from("x.ron"),
             position: None,
-            field: Some("timeline[3].action.user".into()),
+            field: Some(FieldPath::parse("timeline[3].action.user")),
             message: "unknown user 'bob'; valid: alice".into(),
         };
         let api = ApiError::from_load(&e);
         assert_eq!(api.field.as_deref(), Some("user"));
         assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(api.to_string(), "user: unknown user 'bob'; valid: alice");
-        let e = LoadError { field: Some("timeline[3].at".into()), ..e };
+        let e = LoadError { field: Some(FieldPath::parse("timeline[3].at")), ..e };
         assert_eq!(ApiError::from_load(&e).field.as_deref(), Some("timeline[3].at"));
     }
 }

@@ -557,7 +557,7 @@ impl Session {
         let outcome = match &step.action {
             Some(a) => Some(self.sim.apply(a).map_err(|e| {
                 let e = lesson.scenario.step_error(&e.at_step(step));
-                ApiError::new(StatusCode::CONFLICT, e.field.clone().unwrap_or_default(), e.to_string())
+                ApiError::new(StatusCode::CONFLICT, e.field_text().unwrap_or_default(), e.to_string())
             })?),
             None => None,
         };

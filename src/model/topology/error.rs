@@ -246,6 +246,16 @@ pub enum TopologyError {
         /// What is wrong and what would be valid.
         problem: String,
     },
+    /// A subnet peering Azure refuses.
+    #[error("the subnet peering of vnets '{a}' and '{b}': {problem}")]
+    SubnetPeering {
+        /// The first VNet.
+        a: String,
+        /// The second VNet.
+        b: String,
+        /// What is wrong (boxed: a `Result` carrying the error stays small).
+        problem: Box<SubnetPeeringProblem>,
+    },
     /// A public IP associated with a second resource: Azure associates a public IP address
     /// resource with one resource only (a NIC's IP configuration, a firewall, a Bastion host).
     #[error(
@@ -258,5 +268,45 @@ pub enum TopologyError {
         holder: String,
         /// The resource that asked for it, written the same way.
         resource: String,
+    },
+}
+
+/// Why Azure refuses a subnet peering.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubnetPeeringProblem {
+    /// The VNets are peered already.
+    #[error("the vnets are already peered; Azure allows only one peering link between two virtual networks")]
+    AlreadyPeered,
+    /// One side names no subnet.
+    #[error("names no subnet of vnet '{vnet}'; a subnet peering needs at least one subnet on each side")]
+    NoSubnet {
+        /// The VNet whose side is empty.
+        vnet: String,
+    },
+    /// A subnet named on a side is in another VNet.
+    #[error("subnet '{subnet}' is not in vnet '{vnet}'")]
+    SubnetNotInVnet {
+        /// The subnet.
+        subnet: String,
+        /// The VNet of the side that names it.
+        vnet: String,
+    },
+    /// A subnet's address space overlaps an address space of the other VNet.
+    #[error(
+        "subnet '{subnet}' ({prefix}) of vnet '{vnet}' belongs to address space {space}, which overlaps {theirs} of vnet '{other}'; Azure: \"The participating subnets must be unique and must belong to unique address spaces\""
+    )]
+    SharedAddressSpace {
+        /// The subnet.
+        subnet: String,
+        /// Its prefix.
+        prefix: IpNet,
+        /// Its VNet.
+        vnet: String,
+        /// The address space of its VNet that holds it.
+        space: IpNet,
+        /// The other VNet's address space that overlaps `space`.
+        theirs: IpNet,
+        /// The other VNet.
+        other: String,
     },
 }

@@ -22,7 +22,7 @@ mod nat_gateways;
 mod peering;
 mod tags;
 
-pub use error::TopologyError;
+pub use error::{SubnetPeeringProblem, TopologyError};
 pub use ip_configs::IpConfig;
 pub use nat_gateways::GATEWAY_SUBNET;
 
@@ -918,7 +918,13 @@ mod tests {
             t.add_subnet(v, &format!("s{i}"), prefix).expect("within the limit");
         }
         let e = t.add_subnet(v, "one-more", net("10.255.0.0/29")).expect_err("the 3,001st subnet");
-        assert!(matches!(e, TopologyError::VnetLimit { limit: 3000, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TopologyError::VnetLimit { limit: 3000, what: "Subnets per virtual network: 3,000", .. }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("\"Subnets per virtual network: 3,000\""), "{e}");
 
         let mut t = Topology::new();
@@ -937,8 +943,17 @@ mod tests {
             }
         }
         let e = t.add_nic("one-more", b, ip("10.2.255.250"), None).expect_err("the 65,537th address");
-        assert!(matches!(e, TopologyError::VnetLimit { limit: 65_536, .. }), "{e}");
-        assert!(e.to_string().contains("\"Private IP addresses per virtual network: 65,536\""), "{e}");
+        assert!(
+            matches!(
+                e,
+                TopologyError::VnetLimit {
+                    limit: 65_536,
+                    what: "Private IP addresses per virtual network: 65,536",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         // Another VNet has its own allowance.
         let other = t.add_vnet("other", vec![net("192.168.0.0/16")]).expect("vnet");
         let s = t.add_subnet(other, "s", net("192.168.1.0/24")).expect("subnet");
@@ -1048,8 +1063,10 @@ mod tests {
         let (mut t, v, _) = small();
         for too_small in ["10.0.9.0/30", "10.0.9.4/32", "10.0.9.0/31"] {
             let e = t.add_subnet(v, "x", net(too_small)).expect_err(too_small);
-            assert!(matches!(e, TopologyError::SubnetSize { .. }), "{too_small}: {e}");
-            assert!(e.to_string().contains("valid: a prefix length of /2 to /29"), "{e}");
+            assert!(
+                matches!(e, TopologyError::SubnetSize { valid: "a prefix length of /2 to /29", .. }),
+                "{too_small}: {e}"
+            );
         }
         assert!(t.add_subnet(v, "smallest", net("10.0.9.0/29")).is_ok());
         let big = t.add_vnet("big", vec![net("0.0.0.0/2")]).expect("a /2 space");
@@ -1058,6 +1075,7 @@ mod tests {
         assert!(t.add_subnet(v6, "ok", net("fd00::/64")).is_ok());
         for wrong in ["fd00:0:0:1::/80", "fd00:0:0:2::/63"] {
             let e = t.add_subnet(v6, "x", net(wrong)).expect_err(wrong);
+            assert!(matches!(e, TopologyError::SubnetSize { prefix, .. } if prefix == net(wrong)), "{e}");
             assert!(e.to_string().contains("exactly /64"), "{e}");
         }
     }

@@ -3,7 +3,7 @@
 
 use ipnet::IpNet;
 
-use super::{Topology, TopologyError, overlaps};
+use super::{SubnetPeeringProblem, Topology, TopologyError, overlaps};
 use crate::ids::{SubnetId, VnetId};
 use crate::net::AddrSet;
 
@@ -83,26 +83,26 @@ impl Topology {
         if a == b {
             return Err(TopologyError::SelfPeering { vnet: an });
         }
-        let requirement = |problem: String| TopologyError::Requirement {
-            resource: format!("the subnet peering of vnets '{an}' and '{bn}'"),
-            problem,
+        let refuse = |problem: SubnetPeeringProblem| TopologyError::SubnetPeering {
+            a: an.clone(),
+            b: bn.clone(),
+            problem: Box::new(problem),
         };
         if self.vnets[a.index()].peerings.contains(&b) {
-            return Err(requirement(
-                "the vnets are already peered; Azure allows only one peering link between two virtual networks".into(),
-            ));
+            return Err(refuse(SubnetPeeringProblem::AlreadyPeered));
         }
         for (vnet, other, list) in [(a, b, a_subnets), (b, a, b_subnets)] {
             let (vname, oname) = (&self.vnets[vnet.index()].name, &self.vnets[other.index()].name);
             if list.is_empty() {
-                return Err(requirement(format!(
-                    "names no subnet of vnet '{vname}'; a subnet peering needs at least one subnet on each side"
-                )));
+                return Err(refuse(SubnetPeeringProblem::NoSubnet { vnet: vname.clone() }));
             }
             for s in list {
                 let sub = &self.subnets[s.index()];
                 if sub.vnet != vnet {
-                    return Err(requirement(format!("subnet '{}' is not in vnet '{vname}'", sub.name)));
+                    return Err(refuse(SubnetPeeringProblem::SubnetNotInVnet {
+                        subnet: sub.name.clone(),
+                        vnet: vname.clone(),
+                    }));
                 }
                 for space in
                     self.vnets[vnet.index()].address_space.iter().filter(|x| overlaps(x, &sub.prefix))
@@ -110,10 +110,14 @@ impl Topology {
                     if let Some(theirs) =
                         self.vnets[other.index()].address_space.iter().find(|y| overlaps(space, y))
                     {
-                        return Err(requirement(format!(
-                            "subnet '{}' ({}) of vnet '{vname}' belongs to address space {space}, which overlaps {theirs} of vnet '{oname}'; Azure: \"The participating subnets must be unique and must belong to unique address spaces\"",
-                            sub.name, sub.prefix
-                        )));
+                        return Err(refuse(SubnetPeeringProblem::SharedAddressSpace {
+                            subnet: sub.name.clone(),
+                            prefix: sub.prefix,
+                            vnet: vname.clone(),
+                            space: *space,
+                            theirs: *theirs,
+                            other: oname.clone(),
+                        }));
                     }
                 }
             }
@@ -281,22 +285,46 @@ mod tests {
         let data = t.add_subnet(spoke, "data", net("10.1.2.0/24")).expect("subnet");
         assert!(t.peer(hub, spoke).is_err(), "whole VNets with overlapping spaces");
         let e = t.peer_subnets(hub, spoke, &[web, shared], &[app]).expect_err("172.16.0.0/16 is in both");
-        assert!(e.to_string().contains("subnet 'shared' (172.16.1.0/24) of vnet 'hub' belongs to address space 172.16.0.0/16, which overlaps 172.16.0.0/16 of vnet 'spoke'"), "{e}");
-        assert!(
-            t.peer_subnets(hub, spoke, &[], &[app])
-                .expect_err("empty")
-                .to_string()
-                .contains("names no subnet of vnet 'hub'")
+        let TopologyError::SubnetPeering { problem, .. } = &e else { panic!("{e:?}") };
+        let SubnetPeeringProblem::SharedAddressSpace { subnet, space, theirs, other, .. } = problem.as_ref()
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (subnet.as_str(), *space, *theirs, other.as_str()),
+            ("shared", net("172.16.0.0/16"), net("172.16.0.0/16"), "spoke")
         );
+        // The words, once per problem.
+        assert!(e.to_string().contains("subnet 'shared' (172.16.1.0/24) of vnet 'hub' belongs to address space 172.16.0.0/16, which overlaps 172.16.0.0/16 of vnet 'spoke'"), "{e}");
+        let empty = t.peer_subnets(hub, spoke, &[], &[app]).expect_err("empty");
         assert!(
-            t.peer_subnets(hub, spoke, &[app], &[app])
-                .expect_err("wrong vnet")
-                .to_string()
-                .contains("subnet 'app' is not in vnet 'hub'")
+            matches!(&empty, TopologyError::SubnetPeering { problem, .. } if matches!(problem.as_ref(), SubnetPeeringProblem::NoSubnet { vnet } if vnet == "hub")),
+            "{empty:?}"
+        );
+        assert!(empty.to_string().contains("names no subnet of vnet 'hub'"), "{empty}");
+        let wrong = t.peer_subnets(hub, spoke, &[app], &[app]).expect_err("wrong vnet");
+        assert_eq!(
+            wrong,
+            TopologyError::SubnetPeering {
+                a: "hub".into(),
+                b: "spoke".into(),
+                problem: Box::new(SubnetPeeringProblem::SubnetNotInVnet {
+                    subnet: "app".into(),
+                    vnet: "hub".into()
+                })
+            }
+        );
+        assert_eq!(
+            wrong.to_string(),
+            "the subnet peering of vnets 'hub' and 'spoke': subnet 'app' is not in vnet 'hub'"
         );
         assert!(t.vnet(hub).peerings.is_empty(), "a refused peering leaves nothing behind");
         t.peer_subnets(hub, spoke, &[web], &[app]).expect("subnet peering");
-        assert!(t.peer_subnets(hub, spoke, &[web], &[app]).is_err(), "one link between two VNets");
+        let twice = t.peer_subnets(hub, spoke, &[web], &[app]).expect_err("one link between two VNets");
+        assert!(
+            matches!(&twice, TopologyError::SubnetPeering { problem, .. } if **problem == SubnetPeeringProblem::AlreadyPeered),
+            "{twice:?}"
+        );
         assert_eq!(t.peered_prefixes(hub, spoke), [net("10.1.1.0/24")]);
         assert_eq!(t.peered_prefixes(spoke, hub), [net("10.0.1.0/24")]);
         assert!(t.subnet_in_peering(web, spoke) && !t.subnet_in_peering(db, spoke));

@@ -140,7 +140,7 @@ impl Loader<'_> {
                     e = LoadError {
                         file: self.path.to_path_buf(),
                         position: self.map.find("service_tags_file", written),
-                        field: Some("service_tags_file".into()),
+                        field: Some(super::super::FieldPath::parse("service_tags_file")),
                         message: format!(
                             "'{}' (read as {}): {}; valid: the path of Microsoft's service tag JSON, relative to the scenario",
                             crate::text::shown(written),

@@ -105,7 +105,7 @@ impl Scenario {
         LoadError {
             file: self.file.clone(),
             position: e.position,
-            field: Some(e.field.clone()),
+            field: Some(super::FieldPath::parse(&e.field)),
             message: format!("step at {}: {}", e.at, e.fault),
         }
     }
@@ -183,7 +183,7 @@ impl Loader<'_> {
         LoadError {
             file: self.path.to_path_buf(),
             position: self.map.find(&f.field, &f.value),
-            field: Some(f.field),
+            field: Some(super::FieldPath::parse(&f.field)),
             message: f.message,
         }
     }

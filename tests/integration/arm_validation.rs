@@ -22,6 +22,7 @@ fn an_undefined_variable_in_a_skipped_resource_fails_the_import_with_its_positio
         &format!("undefined-variable-skipped.json:{line}:{column}: resources[1].sku.name: '[variables('storageSku')]'"),
         "variables('storageSku'): the template declares no variable 'storageSku' (declared: location, prefix)",
         "refuses the whole template (\"The template variable 'storageSku' is not found\")",
+        "nsgsim checks every resource alike, those it does not import included, and those under a false condition or a copy count of 0 (model choice",
     ]);
     assert!(!std::path::Path::new(&out).exists(), "nothing is written for a template Azure refuses");
 }

@@ -1,5 +1,6 @@
 //! The validation pass: every expression of a template checked as Azure Resource Manager checks
-//! it before deploying anything, whether or not its resource is deployed or imported.
+//! it before deploying anything, whether or not nsgsim imports its resource (and, a model choice
+//! said in every message, whether or not the resource is deployed).
 //!
 //! The reader skips a resource of a type nsgsim does not model before evaluating it, and a
 //! resource whose `condition` is false, or whose copy count is 0, is never evaluated either; an
@@ -174,7 +175,11 @@ enum Problem {
 }
 
 /// Why it matters, after every problem.
-const WHOLE: &str = "Azure reads every expression of a template before it deploys anything, whether or not its resource is deployed (or imported by nsgsim), and refuses the whole template";
+const WHOLE: &str =
+    "Azure validates a template's expressions before it deploys anything, and refuses the whole template";
+
+/// What nsgsim decided where Microsoft is silent, after Azure's own words.
+const ALIKE: &str = "; nsgsim checks every resource alike, those it does not import included, and those under a false condition or a copy count of 0 (model choice: Microsoft's pages do not say)";
 
 /// `a, b, c` or `none`, shortened.
 fn listed(names: &[String]) -> String {
@@ -185,30 +190,30 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Syntax(error) => {
-                write!(f, "{error}; {WHOLE} (\"Unable to parse language expression\")")
+                write!(f, "{error}; {WHOLE} (\"Unable to parse language expression\"){ALIKE}")
             }
             Problem::UnknownFunction { name, user_defined: None } => write!(
                 f,
-                "the template function '{name}' is not valid: ARM has no function of that name; valid: a function of Microsoft's template function reference (docs/engineers.md lists them); {WHOLE} (\"The template function '{name}' is not valid\")"
+                "the template function '{name}' is not valid: ARM has no function of that name; valid: a function of Microsoft's template function reference (docs/engineers.md lists them); {WHOLE} (\"The template function '{name}' is not valid\"){ALIKE}"
             ),
             Problem::UnknownFunction { name, user_defined: Some(declared) } => write!(
                 f,
-                "the template function '{name}' is not valid: the template declares no user-defined function of that name (declared: {}); {WHOLE} (\"The template function '{name}' is not valid\")",
+                "the template function '{name}' is not valid: the template declares no user-defined function of that name (declared: {}); {WHOLE} (\"The template function '{name}' is not valid\"){ALIKE}",
                 listed(declared)
             ),
             Problem::UndefinedVariable { name, declared } => write!(
                 f,
-                "variables('{name}'): the template declares no variable '{name}' (declared: {}); {WHOLE} (\"The template variable '{name}' is not found\")",
+                "variables('{name}'): the template declares no variable '{name}' (declared: {}); {WHOLE} (\"The template variable '{name}' is not found\"){ALIKE}",
                 listed(declared)
             ),
             Problem::UndefinedParameter { name, declared, function: None } => write!(
                 f,
-                "parameters('{name}'): the template declares no parameter '{name}' (declared: {}); {WHOLE} (\"The template parameter '{name}' is not found\")",
+                "parameters('{name}'): the template declares no parameter '{name}' (declared: {}); {WHOLE} (\"The template parameter '{name}' is not found\"){ALIKE}",
                 listed(declared)
             ),
             Problem::UndefinedParameter { name, declared, function: Some(function) } => write!(
                 f,
-                "parameters('{name}'): the user-defined function '{function}' declares no parameter '{name}' (its parameters: {}), and a user-defined function \"can only use parameters that are defined in the function\"; {WHOLE}",
+                "parameters('{name}'): the user-defined function '{function}' declares no parameter '{name}' (its parameters: {}), and a user-defined function \"can only use parameters that are defined in the function\"; {WHOLE}{ALIKE}",
                 listed(declared)
             ),
         }

@@ -25,7 +25,7 @@ fn an_undefined_variable_in_a_skipped_type_is_refused_with_its_place() {
     );
     assert_eq!(
         e,
-        "t.json:3:23: resources[0].properties.x: '[variables('missing')]': variables('missing'): the template declares no variable 'missing' (declared: a, b); Azure reads every expression of a template before it deploys anything, whether or not its resource is deployed (or imported by nsgsim), and refuses the whole template (\"The template variable 'missing' is not found\")"
+        "t.json:3:23: resources[0].properties.x: '[variables('missing')]': variables('missing'): the template declares no variable 'missing' (declared: a, b); Azure validates a template's expressions before it deploys anything, and refuses the whole template (\"The template variable 'missing' is not found\"); nsgsim checks every resource alike, those it does not import included, and those under a false condition or a copy count of 0 (model choice: Microsoft's pages do not say)"
     );
 }
 

@@ -71,6 +71,7 @@ mod recycle;
 mod shared;
 mod source;
 mod speculate;
+mod swar;
 mod tuple;
 
 use std::collections::HashMap;

@@ -71,7 +71,6 @@ mod recycle;
 mod shared;
 mod source;
 mod speculate;
-mod swar;
 mod tuple;
 
 use std::collections::HashMap;

@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 
-use super::{FlowState, swar, unix_instant};
+use super::{FlowState, unix_instant};
 use crate::net::{Flow, IpProtocol};
 use crate::nsg::{Access, Direction};
 
@@ -313,35 +313,9 @@ impl Bytes<'_> {
         Some(b)
     }
 
-    /// Plain digits, at most `max` (at most 18) of them, and the comma after them: the number
-    /// and how many digits (0 for an empty field). Eight bytes at a time ([`swar`]); the same
-    /// answer as [`Bytes::number_bytes`], which reads the last few bytes of the buffer.
-    #[inline(always)]
+    /// Plain digits, at most `max` of them, and the comma after them: the number and how many
+    /// digits (0 for an empty field).
     fn number(&mut self, max: usize) -> Option<(u64, usize)> {
-        let start = self.pos;
-        let mut n = 0u64;
-        let mut count = 0;
-        loop {
-            let Some(w) = swar::load(self.bytes, self.pos) else {
-                self.pos = start;
-                return self.number_bytes(max);
-            };
-            let k = swar::first(swar::non_digits(w));
-            count += k;
-            if count > max {
-                return None;
-            }
-            n = n * swar::pow10(k) + swar::number(w, k);
-            self.pos += k;
-            if k < 8 {
-                self.pos += 1;
-                return (swar::byte(w, k) == b',').then_some((n, count));
-            }
-        }
-    }
-
-    /// [`Bytes::number`] a byte at a time.
-    fn number_bytes(&mut self, max: usize) -> Option<(u64, usize)> {
         let mut n = 0u64;
         let mut count = 0;
         loop {
@@ -357,34 +331,8 @@ impl Bytes<'_> {
     }
 
     /// A dotted-quad IPv4 address and its comma, by [`address`]'s rules (no leading zeros, at
-    /// most three digits and 255 an octet). An octet and the byte after it in one word
-    /// ([`swar`]); the same answer as [`Bytes::ipv4_bytes`], which reads the last few bytes of
-    /// the buffer.
-    #[inline(always)]
+    /// most three digits and 255 an octet).
     fn ipv4(&mut self) -> Option<IpAddr> {
-        let start = self.pos;
-        let mut octets = [0u8; 4];
-        for (i, octet) in octets.iter_mut().enumerate() {
-            let Some(w) = swar::load(self.bytes, self.pos) else {
-                self.pos = start;
-                return self.ipv4_bytes();
-            };
-            let k = swar::first(swar::non_digits(w));
-            if k == 0 || k > 3 || (k > 1 && swar::byte(w, 0) == b'0') {
-                return None;
-            }
-            *octet = u8::try_from(swar::number(w, k)).ok()?;
-            let end = if i < 3 { b'.' } else { b',' };
-            if swar::byte(w, k) != end {
-                return None;
-            }
-            self.pos += k + 1;
-        }
-        Some(IpAddr::from(octets))
-    }
-
-    /// [`Bytes::ipv4`] a byte at a time.
-    fn ipv4_bytes(&mut self) -> Option<IpAddr> {
         let mut quad = Quad::default();
         loop {
             let b = self.byte()?;
@@ -397,33 +345,8 @@ impl Bytes<'_> {
     }
 
     /// The rest of the string: `commas` more commas, then the closing quote (its offset). No
-    /// escape and no control character: the text is then the string's value as written. Eight
-    /// bytes at a time ([`swar`]); the same answer as [`Bytes::rest_bytes`], which reads the
-    /// last few bytes of the buffer.
-    #[inline(always)]
+    /// escape and no control character: the text is then the string's value as written.
     fn rest(&mut self, commas: usize) -> Option<usize> {
-        let start = self.pos;
-        let mut seen = 0;
-        loop {
-            let Some(w) = swar::load(self.bytes, self.pos) else {
-                self.pos = start;
-                return self.rest_bytes(commas);
-            };
-            let (stops, commas_here) = swar::stops_and_commas(w);
-            if stops == 0 {
-                seen += commas_here.count_ones() as usize;
-                self.pos += 8;
-                continue;
-            }
-            let i = swar::first(stops);
-            seen += (commas_here & ((1u64 << (8 * i)) - 1)).count_ones() as usize;
-            self.pos += i + 1;
-            return (swar::byte(w, i) == b'"' && seen == commas).then_some(self.pos - 1);
-        }
-    }
-
-    /// [`Bytes::rest`] a byte at a time.
-    fn rest_bytes(&mut self, commas: usize) -> Option<usize> {
         let mut seen = 0;
         loop {
             match self.byte()? {
@@ -793,63 +716,6 @@ mod tests {
             })
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(found.get() > 1000, "{}", found.get());
-    }
-
-    #[test]
-    fn the_word_readers_answer_as_the_byte_readers() {
-        use proptest::prelude::*;
-        use proptest::test_runner::{Config, TestRunner};
-        // Text near what the readers take (digits, dots, commas, quotes, escapes, control
-        // characters), of every length around the 8-byte word, so that both the word path and
-        // its fall-back near the end of the buffer are taken.
-        let text = proptest::collection::vec(
-            prop_oneof![
-                8 => "[0-9]".prop_map(|s| s.as_bytes()[0]),
-                3 => Just(b'.'),
-                3 => Just(b','),
-                1 => Just(b'"'),
-                1 => Just(b'\\'),
-                1 => prop_oneof![Just(b'\t'), Just(0u8), Just(0x1f), Just(b' '), Just(b'T'), Just(0xc3)],
-            ],
-            0..40,
-        );
-        // Mostly after an address or a run of digits, so that long numbers and addresses come.
-        let lead = prop_oneof![
-            1 => Just(String::new()),
-            2 => (0u8.., 0u8.., 0u8.., 0u8..).prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
-            2 => "[0-9]{1,20}",
-        ];
-        let text = (lead, text).prop_map(|(lead, text)| [lead.into_bytes(), text].concat());
-        let mut runner = TestRunner::new(Config { cases: 30_000, ..Config::default() });
-        let answers = std::cell::Cell::new([0u32; 3]);
-        runner
-            .run(&(text, 0usize..19, 0usize..6), |(text, max, commas)| {
-                let at = |pos| Bytes { bytes: &text, pos };
-                let (mut a, mut b) = (at(0), at(0));
-                let (word, byte) = (a.number(max), b.number_bytes(max));
-                prop_assert_eq!(word, byte, "{:?}", text);
-                if word.is_some() {
-                    prop_assert_eq!(a.pos, b.pos, "{:?}", text);
-                }
-                let (mut a, mut b) = (at(0), at(0));
-                let (word_ip, byte_ip) = (a.ipv4(), b.ipv4_bytes());
-                prop_assert_eq!(word_ip, byte_ip, "{:?}", text);
-                if word_ip.is_some() {
-                    prop_assert_eq!(a.pos, b.pos, "{:?}", text);
-                }
-                let (mut a, mut b) = (at(0), at(0));
-                let (word_rest, byte_rest) = (a.rest(commas), b.rest_bytes(commas));
-                prop_assert_eq!(word_rest, byte_rest, "{:?}", text);
-                let mut n = answers.get();
-                n[0] += u32::from(word.is_some_and(|(_, d)| d > 8));
-                n[1] += u32::from(word_ip.is_some());
-                n[2] += u32::from(word_rest.is_some());
-                answers.set(n);
-                Ok(())
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
-        // Not vacuous: each reader answered, and numbers longer than a word were read.
-        assert!(answers.get().iter().all(|&n| n > 100), "{:?}", answers.get());
     }
 
     #[test]

@@ -16,9 +16,9 @@
 
 use super::declared::UNKNOWN_MARKER;
 use super::expr::placeholder;
-use super::expr::{ArmValue, TemplateScope, eval_count, eval_string};
+use super::expr::{ArmValue, ExprError, TemplateScope, eval_count, eval_string};
 use super::id::parse_id;
-use crate::import::json::{Node, Object, Unknown, Value};
+use crate::import::json::{Node, Object, Unknown, UnknownReason, Value};
 use crate::import::source::join;
 
 /// A malformed copy loop: the path relative to the value evaluated, where, and why.
@@ -118,7 +118,7 @@ fn evaluate_string(text: &str, node: &Node, scope: &TemplateScope, path: &str) -
                 message: reason.into(),
             });
         }
-        Err(reason) => unknown(text, reason.into(), node),
+        Err(error) => unknown(text, reason_of(error), node),
     })
 }
 
@@ -151,7 +151,7 @@ fn placeholder_guard(node: Node, key: &str, expression: &str, sku: bool) -> Node
             let mut names = std::collections::BTreeSet::new();
             placeholder::names_in_str(&s, &mut names);
             let what = if key.is_empty() { "this value".to_string() } else { format!("property '{key}'") };
-            let reason = placeholder::needed(&names, &what).to_string();
+            let reason = reason_of(placeholder::needed(&names, &what));
             return Node::new(
                 Value::Unknown(Box::new(Unknown { expression: expression.to_string(), reason })),
                 position,
@@ -177,9 +177,9 @@ fn placeholder_guard(node: Node, key: &str, expression: &str, sku: bool) -> Node
 fn with_unknowns(node: Node) -> Node {
     if let Value::Object(o) = &node.value
         && o.len() == 1
-        && let Some(reason) = o.get(UNKNOWN_MARKER).and_then(Node::as_str)
+        && let Some(reason) = o.get(UNKNOWN_MARKER).and_then(|m| UnknownReason::from_json(&m.to_json()))
     {
-        return unknown("[reference(...)]", reason.to_string(), &node);
+        return unknown("[reference(...)]", reason, &node);
     }
     let value = match node.value {
         Value::Array(items) => Value::Array(items.into_iter().map(with_unknowns).collect()),
@@ -195,7 +195,16 @@ fn with_unknowns(node: Node) -> Node {
     Node::new(value, node.position)
 }
 
-fn unknown(expression: &str, reason: String, at: &Node) -> Node {
+/// Why an expression that failed with `error` is unknown: a value it read that is itself unknown
+/// keeps that value's reason; any other failure is the evaluator's, with whether it names a call.
+fn reason_of(error: ExprError) -> UnknownReason {
+    match error {
+        ExprError::OnlyAtDeployment { reason } => reason,
+        other => UnknownReason::Expression { names_a_call: other.names_a_call(), message: other.to_string() },
+    }
+}
+
+fn unknown(expression: &str, reason: UnknownReason, at: &Node) -> Node {
     Node::new(Value::Unknown(Box::new(Unknown { expression: expression.to_string(), reason })), at.position)
 }
 
@@ -248,7 +257,8 @@ fn expand_loops(
             }
             Err(reason) => {
                 let shown = count.as_str().map_or_else(|| count.to_json().to_string(), str::to_string);
-                unknown(&shown, format!("the count of copy loop '{name}': {reason}"), count)
+                let reason = UnknownReason::CopyCount { copy: name.to_string(), message: reason.to_string() };
+                unknown(&shown, reason, count)
             }
         };
         out.insert(name.to_string(), made);
@@ -304,7 +314,11 @@ mod tests {
         let later = rules[0].get("properties").and_then(|p| p.get("later")).expect("later");
         let Value::Unknown(u) = &later.value else { panic!("{later:?}") };
         assert_eq!(u.expression, "[reference('x')]");
-        assert!(u.reason.contains("only known at deployment"), "{}", u.reason);
+        assert!(
+            matches!(&u.reason, UnknownReason::Expression { names_a_call: true, message } if message.starts_with("reference('x')")),
+            "{:?}",
+            u.reason
+        );
     }
 
     #[test]
@@ -315,7 +329,11 @@ mod tests {
         let disks =
             out.get("properties").and_then(|p| p.get("storageProfile")).and_then(|s| s.get("dataDisks"));
         let Some(Value::Unknown(u)) = disks.map(|d| &d.value) else { panic!("{disks:?}") };
-        assert!(u.reason.starts_with("the count of copy loop 'dataDisks': parameters('n')"), "{}", u.reason);
+        assert!(
+            matches!(&u.reason, UnknownReason::CopyCount { copy, message } if copy == "dataDisks" && message.starts_with("parameters('n')")),
+            "{:?}",
+            u.reason
+        );
         let bad = parse(br#"{"properties": {"copy": [{"name": "r", "count": 1}]}}"#).expect("JSON");
         let e = evaluate_resource(&bad, &scope()).expect_err("no input");
         assert_eq!(e.path, "properties.copy[0].input");
@@ -326,6 +344,10 @@ mod tests {
         let out = evaluate_resource(&bad, &scope()).expect("an unknown item, not an error");
         let item = out.get("properties").and_then(|p| p.get("r")).and_then(Node::as_array).expect("array");
         let Value::Unknown(u) = &item[0].value else { panic!("{item:?}") };
-        assert!(u.reason.contains("copyIndex('other')"), "{}", u.reason);
+        assert!(
+            matches!(&u.reason, UnknownReason::Expression { message, .. } if message.contains("copyIndex('other')")),
+            "{:?}",
+            u.reason
+        );
     }
 }

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use super::body;
 use super::expr::{ArmValue, ExprError, Resources, Target, TemplateScope, eval_count, eval_string};
 use super::id::{ResourceRef, key, parse_id};
-use crate::import::json::{Node, Value as NodeValue};
+use crate::import::json::{Node, UnknownReason, Value as NodeValue};
 
 /// The key of the marker object that stands for a value only known at deployment.
 pub const UNKNOWN_MARKER: &str = "$nsgsimUnknown";
@@ -203,7 +203,12 @@ impl Declared {
             let kind = self.text(entry, "type", None).unwrap_or_default();
             if let Value::Object(m) = &mut body {
                 let names: Vec<String> = name.split('/').map(str::to_string).collect();
-                let r = crate::import::arm::id::ResourceRef { kind: kind.clone(), names, subscription: None, resource_group: None };
+                let r = crate::import::arm::id::ResourceRef {
+                    kind: kind.clone(),
+                    names,
+                    subscription: None,
+                    resource_group: None,
+                };
                 let id = r.id(&scope.deployment);
                 if let Some(Value::Object(p)) = m.get_mut("properties") {
                     add_child_ids(p, &id);
@@ -221,14 +226,14 @@ impl Declared {
                     m.insert("location".into(), Value::String(location));
                 }
                 if entry.existing {
-                    m.insert("properties".into(), marker(&format!("the properties of existing resource '{}' are not in the template: only known at deployment; valid: the resource declared in the template, or the value written into the template in its place", m.get("name").and_then(Value::as_str).unwrap_or_default())));
+                    let resource = m.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                    m.insert("properties".into(), marker(&UnknownReason::ExistingProperties { resource }));
                 }
                 if let Some(outputs) = &entry.outputs {
-                    let values =
-                        (outputs.0)(&scope).map_err(|e| match e {
-                            super::nested::NestedError::Expr(e) => e,
-                            other => ExprError::NestedOutputs { message: other.to_string() },
-                        })?;
+                    let values = (outputs.0)(&scope).map_err(|e| match e {
+                        super::nested::NestedError::Expr(e) => e,
+                        other => ExprError::NestedOutputs { message: other.to_string() },
+                    })?;
                     let properties = m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(p) = properties {
                         p.insert("outputs".into(), values);
@@ -302,9 +307,7 @@ fn allocated_public_address(properties: &mut Map<String, Value>, name: &str) {
     if properties.keys().any(|k| k.eq_ignore_ascii_case("ipAddress")) {
         return;
     }
-    let reason = format!(
-        "public IP '{name}' gets its address from Azure at deployment, so its ipAddress is only known then; valid: the address written into the template in its place"
-    );
+    let reason = UnknownReason::AllocatedAddress { public_ip: name.to_string() };
     properties.insert("ipAddress".into(), marker(&reason));
 }
 
@@ -373,14 +376,18 @@ fn add_child_ids(properties: &mut Map<String, Value>, parent: &str) {
     }
 }
 
-/// The marker object for a value only known at deployment, with the reason.
-pub fn marker(reason: &str) -> Value {
-    json!({ UNKNOWN_MARKER: reason })
+/// The marker object for a value only known at deployment, with the reason and its facts.
+pub fn marker(reason: &UnknownReason) -> Value {
+    json!({ UNKNOWN_MARKER: reason.to_json() })
 }
 
 /// The reason a marker object gives, if `value` is one.
-pub fn marker_reason(value: &Value) -> Option<&str> {
-    value.as_object().filter(|m| m.len() == 1).and_then(|m| m.get(UNKNOWN_MARKER)).and_then(Value::as_str)
+pub fn marker_reason(value: &Value) -> Option<UnknownReason> {
+    value
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.get(UNKNOWN_MARKER))
+        .and_then(UnknownReason::from_json)
 }
 
 /// A body as JSON, each unknown value a marker.

@@ -27,7 +27,7 @@ use super::expr::{
     ArmValue, ExprError, ParentValue, Supplied, TemplateScope, eval_count, eval_json, eval_string,
 };
 use super::template;
-use crate::import::json::{MAX_INPUT_BYTES, Node, parse, shorten};
+use crate::import::json::{MAX_INPUT_BYTES, Node, UnknownReason, parse, shorten};
 
 /// The nested deployment type, lower case.
 pub const DEPLOYMENTS: &str = "microsoft.resources/deployments";
@@ -356,7 +356,10 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
             let value = match value {
                 Ok(v) => v,
                 Err(e) if inner.budget().is_exceeded() => return Err(e),
-                Err(e) => marker(&e.to_string()),
+                Err(e) => {
+                    let names_a_call = matches!(&e, NestedError::Expr(e) if e.names_a_call());
+                    marker(&UnknownReason::NestedOutput { message: e.to_string(), names_a_call })
+                }
             };
             out.insert(name.to_string(), serde_json::json!({"type": kind, "value": value}));
         }

@@ -325,7 +325,7 @@ impl Inventory {
     /// The error for an unknown value at `src`: the expression and why it cannot be evaluated.
     fn unknown(&self, node: &Node, src: &Src) -> Option<ImportError> {
         match &node.value {
-            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, u.reason.clone())),
+            Value::Unknown(u) => Some(self.diag.invalid(src, &u.expression, u.reason.to_string())),
             _ => None,
         }
     }
@@ -346,7 +346,7 @@ impl Inventory {
             Value::String(s) => Ok(Some(s.clone())),
             Value::Number(n) => Ok(Some(n.to_string())),
             Value::Bool(b) => Ok(Some(b.to_string())),
-            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, u.reason.clone())),
+            Value::Unknown(u) => Err(self.diag.invalid(at, &u.expression, u.reason.to_string())),
             _ => {
                 Err(self.diag.invalid(at, &node.shown(), format!("expected a string, found {}", node.kind())))
             }

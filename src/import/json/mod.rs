@@ -29,8 +29,10 @@
 //! that is not UTF-8 (at the first bad byte).
 
 mod parse;
+mod unknown;
 
 pub use parse::{MAX_DEPTH, MAX_INPUT_BYTES, SyntaxError, parse};
+pub use unknown::UnknownReason;
 
 use super::json_position::Position;
 
@@ -69,8 +71,8 @@ pub enum Value {
 pub struct Unknown {
     /// The expression as written (`[uniqueString(resourceGroup().id)]`).
     pub expression: String,
-    /// Why it cannot be evaluated offline, and what would help.
-    pub reason: String,
+    /// Why it cannot be evaluated offline, with its facts (`Display` says what would help).
+    pub reason: UnknownReason,
 }
 
 /// The members of a JSON object, in text order, each key once (compared without ASCII case).
@@ -313,7 +315,10 @@ mod tests {
         assert!(shown.ends_with('…'));
         assert_eq!(shorten("a\nb\u{1b}c"), "a\\nb\\u{1b}c");
         let unknown = Node::new(
-            Value::Unknown(Box::new(Unknown { expression: "[guid()]".into(), reason: "r".into() })),
+            Value::Unknown(Box::new(Unknown {
+                expression: "[guid()]".into(),
+                reason: UnknownReason::KnownAfterApply { attribute: "r".into() },
+            })),
             at(1, 1),
         );
         assert_eq!(unknown.shown(), "[guid()]");

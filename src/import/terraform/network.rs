@@ -13,7 +13,7 @@ use super::azurerm::{ASG, GATEWAY, LOCAL_GATEWAY, NSG, PIP, ROUTE_TABLE, SUBNET,
 use super::config::Seg;
 use super::fold::FoldKind;
 use super::{Reader, Res};
-use crate::import::json::{Node, Unknown, Value};
+use crate::import::json::{Node, Unknown, UnknownReason, Value};
 use crate::import::resource::Kind;
 use crate::scenario::schema::CaveatKindSpec;
 
@@ -413,7 +413,7 @@ fn route_properties(a: &Attrs<'_>) -> Node {
             // the route table's reader records as such, never an error.
             let unknown = Unknown {
                 expression: format!("{terraform} (known after apply)"),
-                reason: format!("'{terraform}' is only known after the apply"),
+                reason: UnknownReason::KnownAfterApply { attribute: terraform.to_string() },
             };
             props.push((azure, Node { value: Value::Unknown(Box::new(unknown)), position: a.position() }));
         }

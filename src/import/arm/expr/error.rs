@@ -11,17 +11,16 @@
 //! parse, …) are [`FunctionError`]'s. A failure another evaluation found is relayed with its
 //! facts: a parent template's parameter ([`ExprError::ParentParameter`], the relayed error
 //! boxed), a declared resource's body or a nested template's outputs that `reference()` reads.
-//! Only a value marked unknown in JSON ([`ExprError::OnlyAtDeployment`]) still arrives as words:
-//! the marker is a JSON object that the body evaluator's unknown values (`import::json::Unknown`,
-//! a reason as text) also become, so whether the words begin with a call is read off them there,
-//! in [`ExprError::names_a_call`] alone.
+//! A value marked unknown in JSON ([`ExprError::OnlyAtDeployment`]) carries its typed
+//! [`UnknownReason`] through the marker object, so whether its words begin with a call is a fact
+//! of the reason ([`UnknownReason::names_a_call`]), not read off the words.
 
 use std::fmt;
 
 use super::budget::BudgetExceeded;
 use super::function_error::FunctionError;
 use super::{MAX_COPY_COUNT, MAX_DEPTH};
-use crate::import::json::shorten;
+use crate::import::json::{UnknownReason, shorten};
 
 /// What an argument of a template function must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,10 +299,10 @@ pub enum ExprError {
     },
     /// A value marked unknown in the JSON of a declared resource's body or a parameter (a
     /// public IP's address, an existing resource's properties, an expression that could not be
-    /// evaluated): only known at deployment. The marker carries its words through JSON.
+    /// evaluated): only known at deployment. The marker carries its reason through JSON.
     OnlyAtDeployment {
-        /// Why, as the evaluation that marked it wrote it.
-        reason: String,
+        /// Why, with its facts, as the evaluation that marked it found it.
+        reason: UnknownReason,
     },
     /// `reference()` of declared resources whose bodies read each other: the chain, the first
     /// and the last the same.
@@ -488,13 +487,8 @@ impl ExprError {
             ExprError::Function(e) => e.names_a_call(),
             // `parameters('NAME'), passed in by the parent …`.
             ExprError::ParentParameter { .. } => true,
-            // Words another evaluation wrote, carried as words through JSON (a marker, or the
-            // body evaluator's unknown value): the call they may begin with is all there is to
-            // go by. The one place left that reads words (issue 23): a typed reason on
-            // `import::json::Unknown` and in the marker would end it.
-            ExprError::OnlyAtDeployment { reason } => {
-                reason.find('(').is_some_and(|i| is_call_name(&reason[..i]))
-            }
+            // A reason another evaluation found, carried through JSON with its facts.
+            ExprError::OnlyAtDeployment { reason } => reason.names_a_call(),
             ExprError::Arity { .. }
             | ExprError::MissingArgument { .. }
             | ExprError::WrongType { .. }
@@ -586,7 +580,7 @@ impl fmt::Display for ExprError {
             ExprError::DeclaredBody { message } | ExprError::NestedOutputs { message } => {
                 f.write_str(message)
             }
-            ExprError::OnlyAtDeployment { reason } => f.write_str(reason),
+            ExprError::OnlyAtDeployment { reason } => write!(f, "{reason}"),
             ExprError::ReferenceCycle(chain) => {
                 write!(f, "reference() runs in a cycle: {}", chain.join(" -> "))
             }
@@ -831,12 +825,12 @@ mod tests {
         assert!(
             matches!(body.in_call("reference"), ExprError::InCall { function, .. } if function == "reference")
         );
-        // Words marked unknown in JSON: the call they begin with, if any.
-        assert!(ExprError::OnlyAtDeployment { reason: "parameters('x'): no value".into() }.names_a_call());
-        assert!(
-            !ExprError::OnlyAtDeployment { reason: "the properties of 'x' (a) are unknown".into() }
-                .names_a_call()
-        );
+        // A value marked unknown in JSON: its reason says whether it names a call.
+        let named =
+            UnknownReason::Expression { message: "parameters('x'): no value".into(), names_a_call: true };
+        assert!(ExprError::OnlyAtDeployment { reason: named }.names_a_call());
+        let existing = UnknownReason::ExistingProperties { resource: "x".into() };
+        assert!(!ExprError::OnlyAtDeployment { reason: existing }.names_a_call());
         // An unknown function is named by the call that failed, as before.
         let unknown = ExprError::UnsupportedFunction { name: "foo".into() }.in_call("foo");
         assert!(unknown.to_string().starts_with("foo(): unsupported template function 'foo()'"));

@@ -99,7 +99,7 @@ impl<'p, 'a> Parser<'p, 'a> {
         }
         let json = value.json(&self.ev.scope.deployment);
         if let Some(reason) = crate::import::arm::declared::marker_reason(&json) {
-            return Err(ExprError::OnlyAtDeployment { reason: reason.to_string() });
+            return Err(ExprError::OnlyAtDeployment { reason });
         }
         let mut placeholders = BTreeSet::new();
         if let Value::String(s) = &json {
@@ -137,7 +137,7 @@ impl<'p, 'a> Parser<'p, 'a> {
             }
         };
         if let Some(reason) = crate::import::arm::declared::marker_reason(&out) {
-            return Err(ExprError::OnlyAtDeployment { reason: reason.to_string() });
+            return Err(ExprError::OnlyAtDeployment { reason });
         }
         self.ev.scope.budget.charge_value(&out)?;
         Ok(V::J(out))

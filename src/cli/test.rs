@@ -426,13 +426,7 @@ fn suites_sarif(files: &[PathBuf], suites: &[Suite], caveats: &[&Caveat]) -> Sar
             "The assertion file or case cannot be run as written; the message names the field and what is valid.",
         )
     };
-    let at = |file: &Path, position: Option<Position>| Place {
-        file: file.to_path_buf(),
-        position,
-        path: String::new(),
-        address: None,
-        in_scenario: true,
-    };
+    let at = Place::in_scenario_file;
     let mut results = Vec::new();
     for (file, s) in files.iter().zip(suites) {
         if let Some(m) = &s.error {

@@ -73,13 +73,7 @@ fn rule_json(r: &SarifRule) -> Value {
 }
 
 fn result_json(r: &SarifResult, rule_index: usize, log: &SarifLog, base: &Path) -> Value {
-    let fallback = [Place {
-        file: log.file.clone(),
-        position: None,
-        path: String::new(),
-        address: None,
-        in_scenario: true,
-    }];
+    let fallback = [Place::in_scenario_file(&log.file, None)];
     let places = if r.places.is_empty() { &fallback[..] } else { &r.places[..] };
     let related: Vec<Value> = places[1..]
         .iter()

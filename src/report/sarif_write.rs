@@ -222,13 +222,7 @@ pub(super) fn write_sarif_within<W: Write>(
         notifications.write_all(b"}")?;
     }
     let base_uri = format!("file://{}/", encode(&base.to_string_lossy().replace('\\', "/")));
-    let fallback = [Place {
-        file: log.file.clone(),
-        position: None,
-        path: String::new(),
-        address: None,
-        in_scenario: true,
-    }];
+    let fallback = [Place::in_scenario_file(&log.file, None)];
     let mut artifacts = Artifacts { base, written: HashMap::new() };
     out.write_all(b"{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"runs\":[")?;
     for (i, chunk) in chunks.iter().take(max_runs).enumerate() {

@@ -39,6 +39,12 @@ pub struct Place {
 }
 
 impl Place {
+    /// A place in the scenario file itself: at `position`, or the whole file when there is none
+    /// (SARIF's fallback location, `test`'s results).
+    pub fn in_scenario_file(file: &Path, position: Option<Position>) -> Place {
+        Place { file: file.to_path_buf(), position, path: String::new(), address: None, in_scenario: true }
+    }
+
     /// `FILE:LINE:COLUMN PATH` (what is known of it), as `lint` and `diff` print "defined at".
     pub fn shown(&self) -> String {
         let mut out = self.file.display().to_string();

@@ -514,9 +514,9 @@ pub fn parse_chunk_into(
     }
     match &raw.kind {
         RawKind::Piece { .. } => {}
-        RawKind::Json { records, records_key } => {
+        RawKind::Json { records, records_key, containers } => {
             chunk.tuples.reserve(raw.bytes.len() / 56);
-            azure::parse(raw, records, records_key, catalog, name, skip_bad, &mut chunk)?;
+            azure::parse(raw, (records, containers), records_key, catalog, name, skip_bad, &mut chunk)?;
         }
         RawKind::Csv { first_line, header } => {
             chunk.csv = true;

@@ -192,17 +192,20 @@ pub struct EvaluationCounts {
     pub full: u64,
 }
 
+/// A rule of a compiled NSG chain in a state: (state, NSG, direction, the rule's index).
+type ChainKey = (u32, NsgId, Direction, u32);
+
 /// One worker's evaluator.
 #[derive(Debug)]
 pub(crate) struct Evaluator<'s> {
     states: &'s States,
     memo: FastMap<Key, Memo<'s>>,
     /// (state, NSG, direction, rule index) → hit.
-    chain_hits: FastMap<(u32, NsgId, Direction, u32), HitId>,
+    chain_hits: FastMap<ChainKey, HitId>,
     /// The last few of `chain_hits`' answers, by the rule's index: consecutive tuples mostly
     /// meet the same rules, and hashing the key was a few percent of a replay (sixth round).
     /// A key always gets the same hit number, so a copy is never stale.
-    recent_hits: [Option<((u32, NsgId, Direction, u32), HitId)>; 4],
+    recent_hits: [Option<(ChainKey, HitId)>; 4],
     /// The rules numbered so far.
     pub hits: HitTable,
     scratch: Fact,

@@ -264,7 +264,7 @@ fn several_inputs_with_a_broken_one_read_the_same_on_one_thread_and_on_two() {
         if format == "json" {
             let json: Value = serde_json::from_str(&one.stdout).expect("json");
             assert_eq!(json["skipped"]["rest_of_inputs"].as_u64(), Some(1), "{}", one.stdout);
-            assert_eq!(array(&json["inputs"]).len(), 4);
+            assert_eq!(array(&json, "inputs").len(), 4);
         }
     }
     // Without --skip-bad the broken input stops the replay, at the same place.

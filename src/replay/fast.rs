@@ -192,13 +192,20 @@ pub struct EvaluationCounts {
     pub full: u64,
 }
 
+/// A rule of a compiled NSG chain in a state: (state, NSG, direction, the rule's index).
+type ChainKey = (u32, NsgId, Direction, u32);
+
 /// One worker's evaluator.
 #[derive(Debug)]
 pub(crate) struct Evaluator<'s> {
     states: &'s States,
     memo: FastMap<Key, Memo<'s>>,
     /// (state, NSG, direction, rule index) → hit.
-    chain_hits: FastMap<(u32, NsgId, Direction, u32), HitId>,
+    chain_hits: FastMap<ChainKey, HitId>,
+    /// The last few of `chain_hits`' answers, by the rule's index: consecutive tuples mostly
+    /// meet the same rules, and hashing the key was a few percent of a replay (sixth round).
+    /// A key always gets the same hit number, so a copy is never stale.
+    recent_hits: [Option<(ChainKey, HitId)>; 4],
     /// The rules numbered so far.
     pub hits: HitTable,
     scratch: Fact,
@@ -208,6 +215,12 @@ pub(crate) struct Evaluator<'s> {
     /// writes a NIC's tuples together, so nearly every tuple asks for the NIC the one before it
     /// asked for, and the topology's table (keyed with SipHash) was a few percent of a replay.
     last_nic: Option<(usize, IpAddr, Option<NicId>)>,
+    /// The shape the tuple before was decided by, with its key: the tuples a flow log writes
+    /// together mostly share one (the same NIC, port, decision and rule, another remote
+    /// address), and looking it up in `memo` (hashing a key of some 60 bytes) was a few percent
+    /// of a replay. Exactly what `memo` holds for that key (entries are never replaced; it is
+    /// forgotten when `memo` is cleared), so nothing but the time changes.
+    last_shape: Option<(Key, Arc<Shape<'s>>)>,
 }
 
 /// The unspecified address of `ip`'s family: what an outside address becomes in a key.
@@ -242,10 +255,12 @@ impl<'s> Evaluator<'s> {
             states,
             memo: FastMap::default(),
             chain_hits: FastMap::default(),
+            recent_hits: [None; 4],
             hits: HitTable::default(),
             scratch: Fact::Unmapped { unknown: Vec::new() },
             counts: EvaluationCounts::default(),
             last_nic: None,
+            last_shape: None,
         }
     }
 
@@ -261,6 +276,7 @@ impl<'s> Evaluator<'s> {
         let key = Key { state: state as u32, flow, logged, expected: t.expected, route: 0 };
         if self.memo.len() >= MAX_MEMO {
             self.memo.clear();
+            self.last_shape = None;
         }
         if self.chain_hits.len() >= MAX_MEMO {
             self.chain_hits.clear();
@@ -268,32 +284,38 @@ impl<'s> Evaluator<'s> {
         if let (Some(l), Some((g, _))) = (t.logged, group)
             && let Some(shape_key) = self.shape_key(state, key, l.direction, t)
         {
-            match self.memo.get(&shape_key) {
-                Some(Memo::Shape(shape)) => {
-                    let shape = Arc::clone(shape);
-                    self.counts.chain += 1;
-                    if self.apply(state, snap, &shape, &t.flow) {
+            let last = self.last_shape.take().filter(|(k, _)| *k == shape_key);
+            let shape = match last {
+                Some(last) => Some(last),
+                None => match self.memo.get(&shape_key) {
+                    Some(Memo::Shape(shape)) => Some((shape_key, Arc::clone(shape))),
+                    Some(Memo::Fact(_)) => {
+                        self.counts.shared += 1;
+                        let Some(Memo::Fact(f)) = self.memo.get(&shape_key) else { unreachable!() };
+                        return f;
+                    }
+                    Some(Memo::PerTuple) => None,
+                    None => {
+                        let (fact, trace) = self.reference(snap, Some(g), t, at);
+                        self.counts.full += 1;
+                        let memo = match &fact {
+                            Fact::Unmapped { .. } => Memo::Fact(fact.clone()),
+                            Fact::Evaluated { .. } => match self.learn(state, g, t, trace.as_ref(), &fact) {
+                                Some(shape) => Memo::Shape(Arc::new(shape)),
+                                None => Memo::PerTuple,
+                            },
+                        };
+                        self.memo.insert(shape_key, memo);
+                        self.scratch = fact;
                         return &self.scratch;
                     }
-                }
-                Some(Memo::Fact(_)) => {
-                    self.counts.shared += 1;
-                    let Some(Memo::Fact(f)) = self.memo.get(&shape_key) else { unreachable!() };
-                    return f;
-                }
-                Some(Memo::PerTuple) => {}
-                None => {
-                    let (fact, trace) = self.reference(snap, Some(g), t, at);
-                    self.counts.full += 1;
-                    let memo = match &fact {
-                        Fact::Unmapped { .. } => Memo::Fact(fact.clone()),
-                        Fact::Evaluated { .. } => match self.learn(state, g, t, trace.as_ref(), &fact) {
-                            Some(shape) => Memo::Shape(Arc::new(shape)),
-                            None => Memo::PerTuple,
-                        },
-                    };
-                    self.memo.insert(shape_key, memo);
-                    self.scratch = fact;
+                },
+            };
+            if let Some((k, shape)) = shape {
+                self.counts.chain += 1;
+                let decided = self.apply(state, snap, &shape, &t.flow);
+                self.last_shape = Some((k, shape));
+                if decided {
                     return &self.scratch;
                 }
             }
@@ -480,6 +502,12 @@ impl<'s> Evaluator<'s> {
     ) -> (HitId, Access) {
         let hit = link.compiled.evaluate(flow);
         let key = (state as u32, link.nsg, direction, hit.index as u32);
+        let slot = (hit.index ^ link.nsg.0 as usize) & 3;
+        if let Some((k, id)) = self.recent_hits[slot]
+            && k == key
+        {
+            return (id, hit.rule.access);
+        }
         let id = match self.chain_hits.get(&key) {
             Some(&id) => id,
             None => {
@@ -493,6 +521,7 @@ impl<'s> Evaluator<'s> {
                 id
             }
         };
+        self.recent_hits[slot] = Some((key, id));
         (id, hit.rule.access)
     }
 

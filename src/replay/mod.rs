@@ -7,8 +7,9 @@
 //! workers check (the reader waits for each window's verdict: the pieces proved whole are kept,
 //! the rest is cut again exactly), a wave of chunks is parsed in parallel, and the wave's tuples are then
 //! handed to [`SHARDS`] shards, by connection, that evaluate them in parallel and keep totals
-//! ([`Tally`]). On one worker thread the records are cut exactly and each chunk's tuples are
-//! handed to their shards in place as soon as it is parsed (see `Dealt`). Memory is bounded by the chunks in flight, the open connections (see `select`),
+//! ([`Tally`]). On one worker thread there is no reader thread (`--threads 1` is one core, see
+//! `Feed`): the worker cuts each chunk exactly, parses it, and hands its tuples to their shards
+//! in place (see `Dealt`). Memory is bounded by the chunks in flight, the open connections (see `select`),
 //! each worker's bounded tables of shared evaluations (see `fast`), and the totals: per rule and
 //! hour, per unknown address (capped), and the first few records shown.
 //!
@@ -349,63 +350,172 @@ enum Message {
     Error { error: FlowLogError },
 }
 
-/// Reads the inputs in order on its own thread, sending chunks; flow-log records in speculative
-/// windows cut as `cutting` says, or all exactly when it is `None`.
-fn read_inputs(
-    sources: &[Source],
-    catalog: &Catalog,
-    bytes: &Arc<AtomicU64>,
-    buffers: &Arc<Recycled<u8>>,
-    (skip_bad, cutting): (bool, Option<Cutting>),
-    tx: SyncSender<Message>,
-) {
-    for source in sources {
-        let name = source.name();
-        let file = catalog.add_file(name.clone());
-        if tx.send(Message::Start { name: name.clone() }).is_err() {
-            return;
+/// The inputs, read in order, one message at a time: on a reader thread of their own
+/// ([`read_inputs`]), or on one worker thread by the collector itself ([`Feed::Inline`]).
+struct Inputs<'a> {
+    sources: &'a [Source],
+    catalog: &'a Catalog,
+    bytes: Arc<AtomicU64>,
+    buffers: Arc<Recycled<u8>>,
+    skip_bad: bool,
+    cutting: Option<Cutting>,
+    /// The next source to open.
+    next: usize,
+    /// The input being read and its index.
+    current: Option<(u32, Splitter)>,
+    /// Messages made and not given yet.
+    queue: std::collections::VecDeque<Message>,
+    /// Nothing more is read (all read, or an input could not be read on and `skip_bad` is off).
+    finished: bool,
+}
+
+/// What the inputs give next.
+enum Pulled {
+    /// A message for the collector.
+    Message(Message),
+    /// A window of speculative pieces: the reader waits for its verdict ([`Inputs::settle`]).
+    Window(Window),
+}
+
+impl<'a> Inputs<'a> {
+    fn new(
+        sources: &'a [Source],
+        catalog: &'a Catalog,
+        bytes: Arc<AtomicU64>,
+        buffers: Arc<Recycled<u8>>,
+        (skip_bad, cutting): (bool, Option<Cutting>),
+    ) -> Inputs<'a> {
+        Inputs {
+            sources,
+            catalog,
+            bytes,
+            buffers,
+            skip_bad,
+            cutting,
+            next: 0,
+            current: None,
+            queue: std::collections::VecDeque::new(),
+            finished: false,
         }
-        let (reader, gzip) = match read::open(source, bytes.clone()) {
-            Ok(r) => r,
-            Err(error) => {
-                let _ = tx.send(Message::Error { error });
-                return;
-            }
-        };
-        let mut splitter = Splitter::new(reader, file, name.into(), gzip).recycling(buffers.clone());
-        if let Some(cutting) = cutting {
-            splitter = splitter.speculate(cutting);
-        }
+    }
+
+    /// The next message, or `None` when all is read: an input's start, its chunks (or
+    /// windows), its end; an error ends everything unless `skip_bad` (the rest of that input is
+    /// skipped; an input that cannot be opened ends everything).
+    fn pull(&mut self) -> Option<Pulled> {
         loop {
+            if let Some(m) = self.queue.pop_front() {
+                return Some(Pulled::Message(m));
+            }
+            if self.finished {
+                return None;
+            }
+            let Some((file, splitter)) = &mut self.current else {
+                let Some(source) = self.sources.get(self.next) else {
+                    self.finished = true;
+                    continue;
+                };
+                self.next += 1;
+                let name = source.name();
+                let file = self.catalog.add_file(name.clone());
+                self.queue.push_back(Message::Start { name: name.clone() });
+                match read::open(source, self.bytes.clone()) {
+                    Ok((reader, gzip)) => {
+                        let mut splitter =
+                            Splitter::new(reader, file, name.into(), gzip).recycling(self.buffers.clone());
+                        if let Some(cutting) = self.cutting {
+                            splitter = splitter.speculate(cutting);
+                        }
+                        self.current = Some((file, splitter));
+                    }
+                    Err(error) => {
+                        self.queue.push_back(Message::Error { error });
+                        self.finished = true;
+                    }
+                }
+                continue;
+            };
             match splitter.next_cut() {
-                Ok(Some(Cut::Chunk(chunk))) => {
-                    if tx.send(Message::Chunk(chunk)).is_err() {
-                        return;
-                    }
+                Ok(Some(Cut::Chunk(chunk))) => return Some(Pulled::Message(Message::Chunk(chunk))),
+                Ok(Some(Cut::Window(window))) => return Some(Pulled::Window(window)),
+                Ok(None) => {
+                    self.queue.push_back(Message::End { file: *file, json: splitter.is_json() });
+                    self.current = None;
                 }
-                Ok(Some(Cut::Window(window))) => {
-                    let (reply, verdict) = sync_channel(1);
-                    if tx.send(Message::Window { window, reply }).is_err() {
-                        return;
-                    }
-                    // The collector settles the window before it evaluates it.
-                    let Ok(verdict) = verdict.recv() else { return };
-                    if let Err(error) = splitter.settle(&verdict) {
-                        let _ = tx.send(Message::Error { error });
-                        return;
-                    }
-                }
-                Ok(None) => break,
                 Err(error) => {
-                    if tx.send(Message::Error { error }).is_err() || !skip_bad {
-                        return;
+                    let end = Message::End { file: *file, json: splitter.is_json() };
+                    self.queue.push_back(Message::Error { error });
+                    if self.skip_bad {
+                        self.queue.push_back(end);
+                    } else {
+                        self.finished = true;
                     }
-                    break;
+                    self.current = None;
                 }
             }
         }
-        if tx.send(Message::End { file, json: splitter.is_json() }).is_err() {
-            return;
+    }
+
+    /// Settles the window given last; an error when the reader cannot go on from it.
+    fn settle(&mut self, verdict: &Verdict) -> Option<Message> {
+        let (_, splitter) = self.current.as_mut()?;
+        let error = splitter.settle(verdict).err()?;
+        self.finished = true;
+        self.current = None;
+        Some(Message::Error { error })
+    }
+}
+
+/// Reads the inputs on a thread of its own, sending each message; waits for each window's
+/// verdict.
+fn read_inputs(mut inputs: Inputs<'_>, tx: SyncSender<Message>) {
+    while let Some(pulled) = inputs.pull() {
+        match pulled {
+            Pulled::Message(m) => {
+                if tx.send(m).is_err() {
+                    return;
+                }
+            }
+            Pulled::Window(window) => {
+                let (reply, verdict) = sync_channel(1);
+                if tx.send(Message::Window { window, reply }).is_err() {
+                    return;
+                }
+                // The collector settles the window before it evaluates it.
+                let Ok(verdict) = verdict.recv() else { return };
+                if let Some(error) = inputs.settle(&verdict) {
+                    let _ = tx.send(error);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Where the collector gets the inputs' messages from.
+///
+/// On one worker thread the inputs are read by the collector itself, when it needs the next
+/// chunk (`Inline`): `--threads 1` is one core. Measured (sixth round of issue 20, `perf stat`,
+/// the 1,000,000-tuple log): the reader thread beside the worker made one "thread" use 1.2 cores
+/// (its wall time was not one core's) and cost the hand-over of every chunk between two threads
+/// (wake-ups, and the chunk's bytes moving between the cores' caches); see
+/// docs/replay-performance.md for the figures. More threads keep a reader thread, which cuts
+/// speculative windows while the workers evaluate.
+enum Feed<'a> {
+    Thread(Receiver<Message>),
+    Inline(Box<Inputs<'a>>),
+}
+
+impl Feed<'_> {
+    /// The next message: waiting for one when `wait`, else only one that is ready.
+    fn next(&mut self, wait: bool) -> Option<Message> {
+        match self {
+            Feed::Thread(rx) if wait => rx.recv().ok(),
+            Feed::Thread(rx) => rx.try_recv().ok(),
+            Feed::Inline(inputs) => match inputs.pull()? {
+                Pulled::Message(m) => Some(m),
+                Pulled::Window(_) => unreachable!("inline reading cuts records exactly: no windows"),
+            },
         }
     }
 }
@@ -605,8 +715,7 @@ pub fn replay_against(
     let mut skipped = Skipped::default();
     let mut tuples = 0usize;
     // One worker thread parses each chunk and at once evaluates its tuples, while they are in
-    // the cache: a wave is one chunk, cut exactly by the reader thread (which runs beside the
-    // worker and needs no verdict from it). Measured (2026-12-07, fourth round): a wave of a
+    // the cache: a wave is one chunk, cut exactly, and read by the worker itself (`Feed`). Measured (2026-12-07, fourth round): a wave of a
     // window's eight pieces, parsed before any was evaluated, left the tuples (120 bytes each,
     // about 2 MB a window) out of the cache by the time they were evaluated; and speculation
     // only moves the reader thread's work to the workers, which on one worker is the slower
@@ -617,13 +726,16 @@ pub fn replay_against(
     let in_place = threads == 1;
 
     std::thread::scope(|scope| -> Result<(), ReplayError> {
-        let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
         let catalog = &catalog;
-        let reader_bytes = bytes.clone();
-        let buffers = lists.bytes.clone();
-        scope.spawn(move || {
-            read_inputs(sources, catalog, &reader_bytes, &buffers, (options.skip_bad, cutting), tx)
-        });
+        let reading =
+            Inputs::new(sources, catalog, bytes.clone(), lists.bytes.clone(), (options.skip_bad, cutting));
+        let mut feed = if threads == 1 {
+            Feed::Inline(Box::new(reading))
+        } else {
+            let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
+            scope.spawn(move || read_inputs(reading, tx));
+            Feed::Thread(rx)
+        };
         let mut done = false;
         let mut stashed: Option<Message> = None;
         while !done {
@@ -635,8 +747,7 @@ pub fn replay_against(
             while raws.len() < wave {
                 let message = match stashed.take() {
                     Some(m) => Some(m),
-                    None if raws.is_empty() => rx.recv().ok(),
-                    None => rx.try_recv().ok(),
+                    None => feed.next(raws.is_empty()),
                 };
                 let Some(message) = message else {
                     done = raws.is_empty() || done;

@@ -227,6 +227,54 @@ fn output_does_not_depend_on_the_number_of_threads_on_a_log_of_many_chunks() {
     }
 }
 
+#[test]
+fn several_inputs_with_a_broken_one_read_the_same_on_one_thread_and_on_two() {
+    // On one thread the worker reads the inputs itself (no reader thread): each input's start,
+    // its chunks, an error that skips the rest of an input, and the next input must come in the
+    // same order as from a reader thread.
+    let dir = TempDir::new("replay-inputs-in-order");
+    let big = dir.write("big.json", &generated_log(3_000));
+    let whole = generated_log(3_000);
+    let cut = dir.write("cut.json", &whole[..whole.len() * 2 / 3]);
+    let csv = root().join("tests/data/flowlogs/flows.csv").display().to_string();
+    let s = scenario(SCENARIO);
+    for format in ["text", "json"] {
+        let run = |threads: &str| {
+            nsgsim(&[
+                "replay",
+                &s,
+                &big,
+                &cut,
+                &csv,
+                &big,
+                "--at",
+                "0",
+                "-q",
+                "--skip-bad",
+                "--format",
+                format,
+                "--threads",
+                threads,
+            ])
+        };
+        let (one, two) = (run("1"), run("2"));
+        one.assert_code(0);
+        assert_eq!(one.stdout, two.stdout, "{format}");
+        assert_eq!(one.stderr, two.stderr, "{format}");
+        if format == "json" {
+            let json: Value = serde_json::from_str(&one.stdout).expect("json");
+            assert_eq!(json["skipped"]["rest_of_inputs"].as_u64(), Some(1), "{}", one.stdout);
+            assert_eq!(array(&json, "inputs").len(), 4);
+        }
+    }
+    // Without --skip-bad the broken input stops the replay, at the same place.
+    let run =
+        |threads: &str| nsgsim(&["replay", &s, &big, &cut, &csv, "--at", "0", "-q", "--threads", threads]);
+    let (one, two) = (run("1"), run("2"));
+    one.assert_code(2).stderr_has(&["cut.json:"]);
+    assert_eq!(one.stderr, two.stderr);
+}
+
 /// The line and column (1-based, the column in characters) of byte `at` of `text`.
 fn line_column(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at];

@@ -35,26 +35,22 @@ const NSG_CATEGORY: &str = "NetworkSecurityGroupFlowEvent";
 /// The category of virtual network flow-log records.
 const VNET_CATEGORY: &str = "FlowLogFlowEvent";
 
-/// Parses the records of a chunk into `chunk`.
+/// Parses the records of a chunk into `chunk`: `records` are their (index, offset) pairs and
+/// `containers` their structure at the chunk's offsets, found as they were cut.
 pub(super) fn parse(
     raw: &RawChunk,
-    records: &[(u32, usize)],
+    (records, containers): (&[(u32, usize)], &Containers),
     records_key: &str,
     catalog: &Catalog,
     name: &Path,
     skip_bad: bool,
     chunk: &mut Chunk,
 ) -> Result<(), FlowLogError> {
-    let mut containers = Containers::default();
     for (k, &(index, offset)) in records.iter().enumerate() {
         let end = records.get(k + 1).map_or(raw.bytes.len(), |r| r.1);
         let before = (chunk.tuples.len(), chunk.groups.len(), chunk.bad.len());
         let result = match std::str::from_utf8(&raw.bytes[offset..end]) {
             Ok(text) => {
-                // The record's structure in one pass; a broken one is reported where the walk
-                // meets the break.
-                let _ = containers.scan(text.as_bytes());
-                let containers = &containers;
                 let mut w = Walker {
                     text,
                     base: offset,
@@ -110,7 +106,7 @@ struct Walker<'a, 'c> {
     chunk: &'c mut Chunk,
     skip_bad: bool,
     index: u32,
-    /// Where the record's objects and arrays end.
+    /// Where the chunk's objects and arrays end (offsets in the chunk).
     containers: &'c Containers,
 }
 
@@ -171,7 +167,7 @@ impl<'a> Walker<'a, '_> {
         while let Some((key, _)) = m.next_key(&mut c).map_err(|e| self.syntax(e))? {
             let value = c.pos();
             if walked.iter().any(|w| key.eq_ignore_ascii_case(w)) {
-                if let Some(end) = self.containers.end_of(value) {
+                if let Some(end) = self.containers.end_of(self.base + value).map(|e| e - self.base) {
                     c = self.cursor(end);
                     out.push(Member { key, value });
                     continue;

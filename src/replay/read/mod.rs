@@ -32,8 +32,10 @@
 //! scanned every record's structure four more times, once per level it walked into (record,
 //! `properties`, `flows`, the MAC's `flowTuples`), to skip over the nested members. Now the
 //! reader only looks for candidates and copies bytes, and the worker that reads a record scans
-//! its structure twice: to find where it ends in its piece, and once more to index where each of
-//! its objects and arrays ends (`json::Containers`), which the walk then looks up.
+//! its structure once, to find where it ends in its piece and index where each of its objects
+//! and arrays ends (`json::Containers`), which the walk then looks up. A record cut exactly is
+//! indexed by the scan that cut it, and the index travels with its chunk (sixth round: the
+//! second scan was ~6 % of a replay's CPU on one thread).
 //!
 //! Why tuples are read from the JSON text and lists are recycled (measured with `perf record`
 //! on that log, one thread, 2026-12-07, the second round): reading tuples was the largest cost
@@ -57,8 +59,11 @@
 //! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
 //! (~5 %), the structure of records (~7 %). The fourth round stopped dealing on one worker
 //! thread (its chunks are cut exactly and handled in place; `super::Dealt`) and numbers a
-//! settled piece's records once ([`Chunk::record_base`]). Figures and their history: README.md
-//! and docs/replay-performance.md.
+//! settled piece's records once ([`Chunk::record_base`]). The sixth round scans each record's
+//! structure once (above), counts the lines of cut records in blocks rather than by memchr's
+//! iterator (a call per line: ~3 % on one thread), and on one worker thread reads the inputs on
+//! the worker itself (`super::Feed`). Figures and their history: README.md and
+//! docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,
 //! the line and column, the JSON path of a flow-log field, the bad value and what would be valid.
@@ -514,9 +519,9 @@ pub fn parse_chunk_into(
     }
     match &raw.kind {
         RawKind::Piece { .. } => {}
-        RawKind::Json { records, records_key } => {
+        RawKind::Json { records, records_key, containers } => {
             chunk.tuples.reserve(raw.bytes.len() / 56);
-            azure::parse(raw, records, records_key, catalog, name, skip_bad, &mut chunk)?;
+            azure::parse(raw, (records, containers), records_key, catalog, name, skip_bad, &mut chunk)?;
         }
         RawKind::Csv { first_line, header } => {
             chunk.csv = true;

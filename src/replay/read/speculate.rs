@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use memchr::memmem;
 
-use super::json::value_end;
+use super::json::Containers;
 use super::source::{RawChunk, RawKind};
 use super::{Catalog, Chunk, azure};
 use crate::import::json_position::Position;
@@ -178,16 +178,17 @@ fn is_space(b: u8) -> bool {
 
 /// The records of a piece: (index from 0, offset), if the piece is `,` record, `,` record, … to
 /// its end with whitespace between, each record an object whose brackets pair up.
-fn records_of(bytes: &[u8]) -> Option<Vec<(u32, usize)>> {
+/// Their containers are kept as they are found, for the walk (`json::Containers`).
+fn records_of(bytes: &[u8]) -> Option<(Vec<(u32, usize)>, Containers)> {
     let mut out = Vec::new();
-    let mut stack = Vec::new();
+    let mut containers = Containers::default();
     let mut i = 0;
     loop {
         while i < bytes.len() && is_space(bytes[i]) {
             i += 1;
         }
         if i == bytes.len() {
-            return (!out.is_empty()).then_some(out);
+            return (!out.is_empty()).then_some((out, containers));
         }
         if bytes[i] != b',' {
             return None;
@@ -199,7 +200,7 @@ fn records_of(bytes: &[u8]) -> Option<Vec<(u32, usize)>> {
         if bytes.get(i) != Some(&b'{') {
             return None;
         }
-        let len = value_end(&bytes[i..], &mut stack).ok()??;
+        let len = containers.append(&bytes[i..], i).ok()??;
         out.push((u32::try_from(out.len()).ok()?, i));
         i += len;
     }
@@ -217,10 +218,10 @@ pub(super) fn parse_piece(
 ) {
     let mut speculation =
         Speculation { clean: false, records: 0, bytes: raw.bytes.len(), advance: Advance::default() };
-    if let Some(records) = records_of(&raw.bytes) {
+    if let Some((records, containers)) = records_of(&raw.bytes) {
         // A tuple as Network Watcher writes it is some 60 bytes: no growing and copying.
         chunk.tuples.reserve(raw.bytes.len() / 56);
-        let parsed = azure::parse(raw, &records, records_key, catalog, name, false, chunk);
+        let parsed = azure::parse(raw, (&records, &containers), records_key, catalog, name, false, chunk);
         if parsed.is_ok() && chunk.bad.is_empty() {
             speculation.clean = true;
             speculation.records = records.len() as u32;
@@ -280,12 +281,12 @@ mod tests {
 
     #[test]
     fn pieces_are_records_after_commas_or_nothing() {
-        assert_eq!(records_of(b" ,{\"a\":[1]},\n{\"b\":\"}\"} "), Some(vec![(0, 2), (1, 13)]));
-        assert_eq!(records_of(b"{\"a\":1}"), None, "a piece starts after a record");
-        assert_eq!(records_of(b",{\"a\":[1}"), None, "brackets must pair up");
-        assert_eq!(records_of(b",{\"a\":[1"), None, "a record must end in the piece");
-        assert_eq!(records_of(b",{\"a\":1}]}"), None, "the end of the array is read exactly");
-        assert_eq!(records_of(b"  "), None);
+        assert_eq!(records_of(b" ,{\"a\":[1]},\n{\"b\":\"}\"} ").map(|r| r.0), Some(vec![(0, 2), (1, 13)]));
+        assert!(records_of(b"{\"a\":1}").is_none(), "a piece starts after a record");
+        assert!(records_of(b",{\"a\":[1}").is_none(), "brackets must pair up");
+        assert!(records_of(b",{\"a\":[1").is_none(), "a record must end in the piece");
+        assert!(records_of(b",{\"a\":1}]}").is_none(), "the end of the array is read exactly");
+        assert!(records_of(b"  ").is_none());
     }
 
     #[test]

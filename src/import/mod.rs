@@ -228,15 +228,11 @@ impl Imported {
     }
 
     /// The JSON origin of a scenario field (`nsgs[0].rules[2].destination_ports`): the origin
-    /// with the longest field path that is a prefix of it.
-    pub fn origin_of(&self, field: &str) -> Option<&Origin> {
-        self.origins
-            .iter()
-            .filter(|o| {
-                field == o.field
-                    || field.strip_prefix(o.field.as_str()).is_some_and(|rest| rest.starts_with(['.', '[']))
-            })
-            .max_by_key(|o| o.field.len())
+    /// of the field itself, else of the nearest field enclosing it (`nsgs[0].rules[2]`); of two
+    /// origins of one field, the later.
+    pub fn origin_of(&self, field: &crate::scenario::FieldPath) -> Option<&Origin> {
+        let (text, ends) = field.written_with_parents();
+        ends.into_iter().find_map(|end| self.origins.iter().rev().find(|o| o.field == text[..end]))
     }
 }
 

@@ -279,5 +279,5 @@ pub struct Step {
     /// Where the step is in the scenario file, for messages.
     pub position: Option<crate::position::Position>,
     /// The step's field path in the file (`timeline[3]`), for messages.
-    pub path: String,
+    pub path: crate::scenario::FieldPath,
 }

@@ -198,8 +198,8 @@ pub struct Input {
 /// (`nsgs[0].rules[2]`) and the JSON file and path that define it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// The scenario field path, as the scenario loader names fields.
-    pub field: String,
+    /// The scenario field path, as the scenario loader names fields (`nsgs[0].rules[2]`).
+    pub field: crate::scenario::FieldPath,
     /// The JSON file.
     pub file: PathBuf,
     /// Where the value at `path` starts in the file, when the path is in the text.
@@ -231,8 +231,10 @@ impl Imported {
     /// of the field itself, else of the nearest field enclosing it (`nsgs[0].rules[2]`); of two
     /// origins of one field, the later.
     pub fn origin_of(&self, field: &crate::scenario::FieldPath) -> Option<&Origin> {
-        let (text, ends) = field.written_with_parents();
-        ends.into_iter().find_map(|end| self.origins.iter().rev().find(|o| o.field == text[..end]))
+        let segments = field.segments();
+        (1..=segments.len())
+            .rev()
+            .find_map(|n| self.origins.iter().rev().find(|o| o.field.segments() == &segments[..n]))
     }
 }
 

@@ -7,10 +7,13 @@
 //!
 //! A field is a `FieldPath`, built, never parsed back: the loader builds each path segment by
 //! segment while it walks the file ([`FieldPath::root`], then [`FieldPath::field`],
-//! [`FieldPath::index`], [`FieldPath::key`]), the simulator builds a step's from the step's own
-//! path, and a serde error's path is converted segment by segment
-//! ([`FieldPath::from_serde_path`]). Text is only written, never read: the
-//! [`super::SourceMap`] that positions an error is keyed by the written text.
+//! [`FieldPath::index`], [`FieldPath::key`]), the simulator joins the field it names inside an
+//! action to the step's own path ([`FieldPath::join`]), import names each origin's part by one,
+//! and a serde error's path (Microsoft's service-tag file) is converted segment by segment
+//! ([`FieldPath::from_serde_path`]). There is no parser: text is only written, never read back.
+//! The [`super::SourceMap`] that positions an error is keyed by the text it writes, and finds a
+//! path left out of the file by the written text of its enclosing paths
+//! ([`FieldPath::written_with_parents`]), not by cutting text.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -117,8 +117,12 @@ impl<'a> SourceMap<'a> {
     /// The span of `path`, or of its longest prefix that was written in the file (down to its
     /// root field: a path of the file's root is only found when it is the empty path).
     fn enclosing_span(&self, path: &FieldPath) -> Option<(usize, usize)> {
+        // The path itself first: a step's start, looked up for every step, is always written.
+        if let Some(span) = self.span(path) {
+            return Some(span);
+        }
         let (text, ends) = path.written_with_parents();
-        ends.into_iter().find_map(|end| self.spans.get(&text[..end]).copied())
+        ends.into_iter().skip(1).find_map(|end| self.spans.get(&text[..end]).copied())
     }
 
     /// Converts a byte offset to its 1-based line and column (in characters).

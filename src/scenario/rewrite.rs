@@ -126,7 +126,7 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
         };
         let step = scenario.resolve_step(&spec, 2).expect("resolves");
         assert!(matches!(step.action.as_deref(), Some(crate::sim::Action::DisableJit { .. })));
-        assert_eq!(step.path, FieldPath::root("timeline").index(2));
+        assert_eq!((step.index, step.path()), (2, FieldPath::root("timeline").index(2)));
         let spec = StepSpec {
             at: "10m".into(),
             action: Some(Box::new(ActionSpec::DisableJit { vm: "vm9".into(), by: None })),

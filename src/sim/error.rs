@@ -138,7 +138,7 @@ impl ActionError {
         SimError {
             at: step.at,
             position: step.position,
-            field: step.path.field("action").join(&self.field),
+            field: step.path().field("action").join(&self.field),
             fault: self.fault,
         }
     }

@@ -889,7 +889,7 @@ impl Loader<'_> {
             correction: correction.map(Box::new),
             question: question.map(Box::new),
             position,
-            path: field,
+            index: si,
         })
     }
 

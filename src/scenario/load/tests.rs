@@ -316,7 +316,7 @@ fn loads_the_timeline_with_positions() {
         Some(Expectation::Flow { verdict: Access::Allow, rule: Some(r), nsg: Some(_), .. }) if r == "allow-https"
     ));
     assert_eq!(
-        (s.steps[1].position, &s.steps[1].path),
+        (s.steps[1].position, &s.steps[1].path()),
         (Some(at(BASE, "(at: \"PT30M\"", 0)), &FieldPath::root("timeline").index(1))
     );
     assert_eq!(

@@ -179,7 +179,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     // reserved address) and reports it at the JSON that defines the part concerned.
     if let Err(e) = load_str_with(&text, &shown, &args.tags.options()?) {
         let field = e.field_text().unwrap_or_default();
-        match imported.origin_of(&field) {
+        match e.field.as_ref().and_then(|f| imported.origin_of(f)) {
             Some(o) => anyhow::bail!(
                 "{}: {}: {} (scenario field {field}); nothing written",
                 file_position(&o.file, o.position),

@@ -71,7 +71,7 @@ fn imported(file: &Path, tags: &super::common::TagArgs) -> anyhow::Result<crate:
     imported.scenario.origins = crate::import::origin_map(&imported.scenario, &imported.origins, Some(dir));
     let text = crate::import::to_ron(&imported.scenario);
     let scenario = crate::scenario::load_str_with(&text, file, &tags.options()?).map_err(|e| {
-        let at = e.field_text().and_then(|f| imported.origin_of(&f));
+        let at = e.field.as_ref().and_then(|f| imported.origin_of(f));
         match at {
             Some(o) => anyhow::anyhow!(
                 "{}: {}: {} (as imported; `nsgsim import` shows the same)",

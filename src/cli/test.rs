@@ -21,7 +21,7 @@ use crate::report::{
     summary_with_caveats, trace_text,
 };
 use crate::scenario::Place;
-use crate::scenario::{End, Scenario, SourceMap};
+use crate::scenario::{End, FieldPath, Scenario, SourceMap};
 use crate::sim::{Duration, Simulator, replay_until};
 use crate::text::{ReadError, read_file, safe_message};
 
@@ -98,12 +98,12 @@ struct Places<'a> {
 
 impl Places<'_> {
     /// `file:line:col: field: message`, pointing at `value` where it is written in the field.
-    fn error(&self, field: &str, value: &str, message: &str) -> String {
+    fn error(&self, field: &FieldPath, value: &str, message: &str) -> String {
         // A field left out of the file: the start of the file's value (`Assertions(`).
         let position = self
             .map
             .find(field, value)
-            .or_else(|| self.map.start(""))
+            .or_else(|| self.map.start(&FieldPath::default()))
             .map(|p| format!(":{p}"))
             .unwrap_or_default();
         format!("{}{position}: {field}: {message}", self.file.display())
@@ -118,7 +118,7 @@ fn run_case(
     sims: &mut HashMap<i64, Simulator>,
     strict: bool,
 ) -> CaseResult {
-    let position = places.map.start(&format!("cases[{index}]"));
+    let position = places.map.start(&FieldPath::root("cases").index(index));
     let result = |outcome, trace| CaseResult {
         name: case.name.clone(),
         outcome,
@@ -126,9 +126,9 @@ fn run_case(
         caveats: Vec::new(),
         position,
     };
-    let invalid = |field: &str, value: &str, message: &str| {
+    let invalid = |field: &'static str, value: &str, message: &str| {
         result(
-            Outcome::Error(places.error(&format!("cases[{index}].{field}"), value, message)),
+            Outcome::Error(places.error(&FieldPath::root("cases").index(index).field(field), value, message)),
             String::new(),
         )
     };
@@ -335,7 +335,7 @@ fn run_suite(
         anyhow::bail!(
             "{}",
             places.error(
-                "cases",
+                &FieldPath::root("cases"),
                 "",
                 "the file has no cases; a gate with no cases would pass without checking anything; valid: one Case(...) or more"
             )
@@ -347,7 +347,7 @@ fn run_suite(
         (None, None) => anyhow::bail!(
             "{}",
             places.error(
-                "scenario",
+                &FieldPath::root("scenario"),
                 "",
                 "the file names no scenario; valid: `scenario: \"path/to/scenario.ron\"` in the file, or --scenario"
             )
@@ -360,7 +360,7 @@ fn run_suite(
         anyhow::bail!(
             "{}",
             places.error(
-                "scenario",
+                &FieldPath::root("scenario"),
                 named,
                 &format!(
                     "{} is not a file; valid: the path of a scenario file, relative to this assertion file",
@@ -374,13 +374,19 @@ fn run_suite(
         // The scenario this file names: say which file names it, and where.
         (Err(e), None, Some(named)) => anyhow::bail!(
             "{}",
-            places.error("scenario", named, &format!("the scenario this file names does not load: {e:#}"))
+            places.error(
+                &FieldPath::root("scenario"),
+                named,
+                &format!("the scenario this file names does not load: {e:#}")
+            )
         ),
         (Err(e), _, _) => return Err(e),
     };
     // The file's `at` is every case's default: an invalid one is the file's error, once.
     if let Some(at) = &file.at {
-        scenario.offset(at).map_err(|m| anyhow::anyhow!("{}", places.error("at", at, &m.to_string())))?;
+        scenario
+            .offset(at)
+            .map_err(|m| anyhow::anyhow!("{}", places.error(&FieldPath::root("at"), at, &m.to_string())))?;
     }
     let mut sims = HashMap::new();
     let cases: Vec<CaseResult> = file

@@ -198,8 +198,8 @@ pub struct Input {
 /// (`nsgs[0].rules[2]`) and the JSON file and path that define it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
-    /// The scenario field path, as the scenario loader names fields.
-    pub field: String,
+    /// The scenario field path, as the scenario loader names fields (`nsgs[0].rules[2]`).
+    pub field: crate::scenario::FieldPath,
     /// The JSON file.
     pub file: PathBuf,
     /// Where the value at `path` starts in the file, when the path is in the text.
@@ -228,15 +228,13 @@ impl Imported {
     }
 
     /// The JSON origin of a scenario field (`nsgs[0].rules[2].destination_ports`): the origin
-    /// with the longest field path that is a prefix of it.
-    pub fn origin_of(&self, field: &str) -> Option<&Origin> {
-        self.origins
-            .iter()
-            .filter(|o| {
-                field == o.field
-                    || field.strip_prefix(o.field.as_str()).is_some_and(|rest| rest.starts_with(['.', '[']))
-            })
-            .max_by_key(|o| o.field.len())
+    /// of the field itself, else of the nearest field enclosing it (`nsgs[0].rules[2]`); of two
+    /// origins of one field, the later.
+    pub fn origin_of(&self, field: &crate::scenario::FieldPath) -> Option<&Origin> {
+        let segments = field.segments();
+        (1..=segments.len())
+            .rev()
+            .find_map(|n| self.origins.iter().rev().find(|o| o.field.segments() == &segments[..n]))
     }
 }
 

@@ -10,14 +10,23 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::scenario::schema::{OriginSpec, ScenarioFile};
+use crate::scenario::{FieldPath, Segment};
 
 use super::Origin;
 
-/// The part key of a scenario field path (`vms[1].nics[0]` → `nic/NAME`), when it names one.
-fn key(scenario: &ScenarioFile, field: &str) -> Option<String> {
-    let mut steps = field.split('.');
-    let (collection, index) = indexed(steps.next()?)?;
-    let inner = steps.next().map(indexed);
+/// The part key of a scenario field path (`vms[1].nics[0]` → `nic/NAME`), when it names one:
+/// read from the path's segments (a collection and its item, then, for a part inside one, a
+/// collection of it and its item).
+fn key(scenario: &ScenarioFile, field: &FieldPath) -> Option<String> {
+    let (collection, index, inner) = match field.segments() {
+        [Segment::Field(c), Segment::Index(i)] => (c.as_ref(), *i, None),
+        [Segment::Field(c), Segment::Index(i), Segment::Field(n), Segment::Index(j), ..] => {
+            (c.as_ref(), *i, Some(Some((n.as_ref(), *j))))
+        }
+        // A field of a part that is not itself a part (`vnets[0].name`).
+        [Segment::Field(c), Segment::Index(i), ..] => (c.as_ref(), *i, Some(None)),
+        _ => return None,
+    };
     let key = match (collection, inner) {
         ("vnets", None) => format!("vnet/{}", scenario.vnets.get(index)?.name),
         ("vnets", Some(Some(("subnets", j)))) => {
@@ -43,12 +52,6 @@ fn key(scenario: &ScenarioFile, field: &str) -> Option<String> {
         _ => return None,
     };
     Some(key)
-}
-
-/// `nsgs[3]` → (`nsgs`, 3).
-fn indexed(step: &str) -> Option<(&str, usize)> {
-    let (name, rest) = step.split_once('[')?;
-    Some((name, rest.strip_suffix(']')?.parse().ok()?))
 }
 
 /// The origins of `scenario`'s parts, their files written relative to `dir` (the directory of
@@ -127,7 +130,26 @@ mod tests {
 
     #[test]
     fn field_paths_become_part_keys() {
-        assert_eq!(indexed("nsgs[12]"), Some(("nsgs", 12)));
-        assert_eq!(indexed("nsgs"), None);
+        let text = r#"Scenario(name: "k", start: "2025-01-06T09:00:00Z",
+            vnets: [Vnet(name: "hub", address_space: ["10.0.0.0/16"], subnets: [Subnet(name: "web", prefix: "10.0.1.0/24")])],
+            nsgs: [Nsg(name: "a"), Nsg(name: "b", rules: [Rule(name: "r", priority: 100, direction: Inbound, access: Allow, protocol: Tcp, destination_ports: "22")])])"#;
+        let options =
+            ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let scenario: ScenarioFile = options.from_str(text).expect("a scenario");
+        let key = |p: FieldPath| key(&scenario, &p);
+        let nsgs = FieldPath::root("nsgs");
+        assert_eq!(key(nsgs.index(1)).as_deref(), Some("nsg/b"));
+        assert_eq!(key(nsgs.index(1).field("rules").index(0)).as_deref(), Some("nsg/b/rule/r"));
+        assert_eq!(
+            key(nsgs.index(1).field("rules").index(0).field("priority")).as_deref(),
+            Some("nsg/b/rule/r")
+        );
+        assert_eq!(
+            key(FieldPath::root("vnets").index(0).field("subnets").index(0)).as_deref(),
+            Some("vnet/hub/subnet/web")
+        );
+        assert_eq!(key(FieldPath::root("vnets").index(0).field("name")), None, "a field, not a part");
+        assert_eq!(key(nsgs.index(2)), None, "no such NSG");
+        assert_eq!(key(nsgs), None);
     }
 }

@@ -13,6 +13,7 @@
 
 use std::net::IpAddr;
 
+use super::FieldPath;
 use super::load::{Fault, Loader, Scenario, fault};
 use super::schema::{CaveatKindSpec, CaveatSpec};
 use crate::model::{Affected, Caveat, CaveatKind, CaveatSource, CaveatTarget, NicId, Topology, VmId};
@@ -87,15 +88,15 @@ fn end_of_address(t: &Topology, ip: IpAddr) -> End {
 impl Loader<'_> {
     /// The scenario's caveats, with their `affects` names resolved.
     pub(super) fn caveats(&self, specs: &[CaveatSpec], t: &Topology) -> Result<Vec<Caveat>, Fault> {
-        specs.iter().enumerate().map(|(i, c)| caveat(c, t, &format!("caveats[{i}]"))).collect()
+        specs.iter().enumerate().map(|(i, c)| caveat(c, t, &FieldPath::root("caveats").index(i))).collect()
     }
 }
 
-fn caveat(c: &CaveatSpec, t: &Topology, field: &str) -> Result<Caveat, Fault> {
+fn caveat(c: &CaveatSpec, t: &Topology, field: &FieldPath) -> Result<Caveat, Fault> {
     for (name, value) in [("resource", &c.resource), ("reason", &c.reason)] {
         if value.trim().is_empty() {
             return Err(fault(
-                format!("{field}.{name}"),
+                field.field(name),
                 "",
                 format!(
                     "a caveat's {name} is empty; valid: {}",
@@ -116,7 +117,7 @@ fn caveat(c: &CaveatSpec, t: &Topology, field: &str) -> Result<Caveat, Fault> {
         }
         let targets = targets(t, name);
         if targets.is_empty() {
-            return Err(fault(format!("{field}.affects[{i}]"), name, unknown_name(t, name)));
+            return Err(fault(field.field("affects").index(i), name, unknown_name(t, name)));
         }
         affects.push(Affected { name: name.clone(), targets });
     }

@@ -1,6 +1,7 @@
 //! Converting a scenario's Azure Virtual Network Manager part: network groups (static members)
 //! and security admin configurations, their rule collections and rules.
 
+use super::FieldPath;
 use super::load::rules::{direction, ports, protocol};
 use super::load::{Fault, Loader, dependent, fault, in_range};
 use super::schema::{AdminActionSpec, AdminConfigurationSpec, AdminRuleSpec, ScenarioFile};
@@ -15,26 +16,26 @@ impl Loader<'_> {
     pub(super) fn admin(&self, file: &ScenarioFile, t: &mut Topology) {
         for (gi, g) in file.network_groups.iter().enumerate() {
             self.item(&[&g.name], || -> Result<(), Fault> {
-                let field = format!("network_groups[{gi}]");
+                let field = FieldPath::root("network_groups").index(gi);
                 let members = g
                     .vnets
                     .iter()
                     .enumerate()
                     .map(|(i, v)| {
                         if self.is_skipped(v) {
-                            return Err(dependent(format!("{field}.vnets[{i}]")));
+                            return Err(dependent(field.field("vnets").index(i)));
                         }
-                        self.vnet(t, v, &format!("{field}.vnets[{i}]"))
+                        self.vnet(t, v, &field.field("vnets").index(i))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 t.add_network_group(&g.name, members)
-                    .map_err(|e| fault(format!("{field}.name"), &g.name, e.to_string()))?;
+                    .map_err(|e| fault(field.field("name"), &g.name, e.to_string()))?;
                 Ok(())
             });
         }
         for (ci, c) in file.security_admin_configurations.iter().enumerate() {
             self.item(&[&c.name], || {
-                self.admin_configuration(c, t, &format!("security_admin_configurations[{ci}]"))
+                self.admin_configuration(c, t, &FieldPath::root("security_admin_configurations").index(ci))
             });
         }
     }
@@ -44,7 +45,7 @@ impl Loader<'_> {
         &self,
         t: &Topology,
         name: &str,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<crate::model::AdminConfigId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
@@ -65,14 +66,14 @@ impl Loader<'_> {
         &self,
         c: &AdminConfigurationSpec,
         t: &mut Topology,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<(), Fault> {
         let mut collections = Vec::new();
         for (ki, k) in c.rule_collections.iter().enumerate() {
-            let kf = format!("{field}.rule_collections[{ki}]");
+            let kf = field.field("rule_collections").index(ki);
             if k.applies_to.is_empty() {
                 return Err(fault(
-                    format!("{kf}.applies_to"),
+                    kf.field("applies_to"),
                     "",
                     format!(
                         "rule collection '{}' applies to no network group; Azure requires appliesToGroups; valid: the names of one or more network_groups",
@@ -85,7 +86,7 @@ impl Loader<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| {
-                    let gf = format!("{kf}.applies_to[{i}]");
+                    let gf = kf.field("applies_to").index(i);
                     if self.is_skipped(g) {
                         return Err(dependent(gf));
                     }
@@ -109,11 +110,11 @@ impl Loader<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut rules = Vec::new();
             for (ri, r) in k.rules.iter().enumerate() {
-                let rf = format!("{kf}.rules[{ri}]");
+                let rf = kf.field("rules").index(ri);
                 let rule = self.admin_rule(t, r, &rf)?;
                 if let Some(o) = rules.iter().find(|o: &&AdminRule| o.priority == rule.priority) {
                     return Err(fault(
-                        format!("{rf}.priority"),
+                        rf.field("priority"),
                         r.priority.to_string(),
                         format!(
                             "admin rule '{}': priority {} is already used by rule '{}' of collection '{}'; Azure: \"The priority number must be unique for each rule in the collection\"; valid: another priority in 1..=4096",
@@ -123,7 +124,7 @@ impl Loader<'_> {
                 }
                 if let Some(o) = rules.iter().find(|o: &&AdminRule| o.name.eq_ignore_ascii_case(&r.name)) {
                     return Err(fault(
-                        format!("{rf}.name"),
+                        rf.field("name"),
                         &r.name,
                         format!(
                             "admin rule name '{}' is used twice in collection '{}'; valid: a name of its own",
@@ -141,24 +142,23 @@ impl Loader<'_> {
             deployed: c.deployed.unwrap_or(true),
             collections,
         };
-        t.add_admin_configuration(config)
-            .map_err(|e| fault(format!("{field}.name"), &c.name, e.to_string()))?;
+        t.add_admin_configuration(config).map_err(|e| fault(field.field("name"), &c.name, e.to_string()))?;
         Ok(())
     }
 
-    fn admin_rule(&self, t: &Topology, r: &AdminRuleSpec, field: &str) -> Result<AdminRule, Fault> {
+    fn admin_rule(&self, t: &Topology, r: &AdminRuleSpec, field: &FieldPath) -> Result<AdminRule, Fault> {
         let priority = in_range(r.priority, 1u16, 4096).ok_or_else(|| {
             fault(
-                format!("{field}.priority"),
+                field.field("priority"),
                 r.priority.to_string(),
                 format!("admin rule '{}': priority {} is outside 1..=4096", r.name, r.priority),
             )
         })?;
-        let addresses = |list: &[String], name: &str| -> Result<Vec<AddressSpec>, Fault> {
+        let addresses = |list: &[String], name: &'static str| -> Result<Vec<AddressSpec>, Fault> {
             let mut out = Vec::new();
             for (i, a) in list.iter().enumerate() {
-                let f = format!("{field}.{name}[{i}]");
-                match self.address(t, Some(a), &[], &f)? {
+                let f = field.field(name).index(i);
+                match self.address(t, Some(a), &[], &f, &f)? {
                     AddressSpec::Any => return Ok(Vec::new()),
                     spec => out.push(spec),
                 }
@@ -167,8 +167,8 @@ impl Loader<'_> {
         };
         let sources = addresses(&r.sources, "sources")?;
         let destinations = addresses(&r.destinations, "destinations")?;
-        let port_field = |text: Option<&str>, name: &str| -> Result<PortSpec, Fault> {
-            ports(text.unwrap_or("*")).map_err(|(v, m)| fault(format!("{field}.{name}"), v, m))
+        let port_field = |text: Option<&str>, name: &'static str| -> Result<PortSpec, Fault> {
+            ports(text.unwrap_or("*")).map_err(|(v, m)| fault(field.field(name), v, m))
         };
         Ok(AdminRule {
             name: r.name.clone(),

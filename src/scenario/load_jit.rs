@@ -1,6 +1,7 @@
 //! Converting the JIT parts of a scenario: options, scoped policies, JIT actions and
 //! expectations.
 
+use super::FieldPath;
 use super::load::{Fault, Loader, Scenario, dependent, fault, in_range};
 use super::schema::{
     ActionSpec, ExpectSpec, JitPolicySpec, JitPortSpec, JitProtocolSpec, JitStatusSpec, NsgLevelsSpec,
@@ -19,7 +20,11 @@ impl Loader<'_> {
     pub(super) fn options(&self, o: &OptionsSpec, t: &Topology) -> Result<JitOptions, Fault> {
         let mut disabled = Vec::new();
         for (i, s) in o.jit_disabled_scopes.iter().enumerate() {
-            disabled.push(self.scope(s, t, &format!("options.jit_disabled_scopes[{i}]"))?);
+            disabled.push(self.scope(
+                s,
+                t,
+                &FieldPath::root("options").field("jit_disabled_scopes").index(i),
+            )?);
         }
         Ok(JitOptions {
             levels: match o.jit_nsg_levels {
@@ -36,7 +41,7 @@ impl Loader<'_> {
         })
     }
 
-    fn scope(&self, s: &ScopeSpec, t: &Topology, field: &str) -> Result<PolicyScope, Fault> {
+    fn scope(&self, s: &ScopeSpec, t: &Topology, field: &FieldPath) -> Result<PolicyScope, Fault> {
         Ok(match s {
             ScopeSpec::Subscription(name) => PolicyScope::Subscription(name.clone()),
             ScopeSpec::ResourceGroup(name) => PolicyScope::ResourceGroup(name.clone()),
@@ -55,15 +60,15 @@ impl Loader<'_> {
     ) -> Result<Vec<ScopedPolicy>, Fault> {
         let mut out = Vec::new();
         for (i, p) in specs.iter().enumerate() {
-            let field = format!("jit_policies[{i}]");
-            let scope = self.scope(&p.scope, t, &format!("{field}.scope"))?;
+            let field = FieldPath::root("jit_policies").index(i);
+            let scope = self.scope(&p.scope, t, &field.field("scope"))?;
             let policy = self.policy(p.ports.as_deref(), Some(&p.approvers), roles, &field)?;
             let active_grants = self.active_grants(p, &scope, &policy, t, &field)?;
             if let Some(from) = &p.in_force_from
                 && !p.enable_at_start
             {
                 return Err(fault(
-                    format!("{field}.in_force_from"),
+                    field.field("in_force_from"),
                     from,
                     "a policy in force is taken over at the start; add enable_at_start: true",
                 ));
@@ -88,11 +93,11 @@ impl Loader<'_> {
         scope: &PolicyScope,
         policy: &JitPolicy,
         t: &Topology,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<Vec<ActiveGrant>, Fault> {
         let mut out = Vec::new();
         for (i, g) in p.active_grants.iter().enumerate() {
-            let gf = format!("{field}.active_grants[{i}]");
+            let gf = field.field("active_grants").index(i);
             if !p.enable_at_start {
                 return Err(fault(
                     &gf,
@@ -100,10 +105,10 @@ impl Loader<'_> {
                     "grants open at the start are taken over when JIT is enabled at the start; add enable_at_start: true",
                 ));
             }
-            let vm = self.vm(t, &g.vm, &format!("{gf}.vm"))?;
+            let vm = self.vm(t, &g.vm, &gf.field("vm"))?;
             if !scope.covers(t.vm(vm)) {
                 return Err(fault(
-                    format!("{gf}.vm"),
+                    gf.field("vm"),
                     &g.vm,
                     format!("vm '{}' is not in the policy's scope ({scope})", g.vm),
                 ));
@@ -112,7 +117,7 @@ impl Loader<'_> {
                 in_range(g.port, 0u16, u16::MAX).filter(|n| policy.port(*n).is_some()).ok_or_else(|| {
                     let listed: Vec<String> = policy.ports.iter().map(|x| x.number.to_string()).collect();
                     fault(
-                        format!("{gf}.port"),
+                        gf.field("port"),
                         g.port.to_string(),
                         format!("port {} is not in the policy; valid: {}", g.port, listed.join(", ")),
                     )
@@ -124,13 +129,13 @@ impl Loader<'_> {
                 for part in g.source.split(',') {
                     nets.push(
                         parse_prefix(part.trim())
-                            .map_err(|e| fault(format!("{gf}.source"), &g.source, e.to_string()))?,
+                            .map_err(|e| fault(gf.field("source"), &g.source, e.to_string()))?,
                     );
                 }
                 RequestSource::Prefixes(nets)
             };
             let ends_at =
-                Instant::parse(&g.ends_at).map_err(|m| fault(format!("{gf}.ends_at"), &g.ends_at, m))?;
+                Instant::parse(&g.ends_at).map_err(|m| fault(gf.field("ends_at"), &g.ends_at, m))?;
             out.push(ActiveGrant { vm: g.vm.clone(), port, source, requester: g.requestor.clone(), ends_at });
         }
         Ok(out)
@@ -142,18 +147,18 @@ impl Loader<'_> {
         ports: Option<&[JitPortSpec]>,
         approvers: Option<&Vec<String>>,
         roles: &RoleBook,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<JitPolicy, Fault> {
         let ports = match ports {
             None => crate::jit::default_ports(),
             Some(list) => {
                 let mut out: Vec<PortPolicy> = Vec::new();
                 for (i, p) in list.iter().enumerate() {
-                    let pf = format!("{field}.ports[{i}]");
+                    let pf = field.field("ports").index(i);
                     let port = self.port(p, &pf)?;
                     if let Some(first) = out.iter().position(|x| x.number == port.number) {
                         return Err(fault(
-                            format!("{pf}.number"),
+                            pf.field("number"),
                             p.number.to_string(),
                             format!(
                                 "port {} is listed twice (also {field}.ports[{first}]); valid: each port once in a policy",
@@ -165,7 +170,7 @@ impl Loader<'_> {
                 }
                 if out.is_empty() {
                     return Err(fault(
-                        format!("{field}.ports"),
+                        field.field("ports"),
                         "ports",
                         "a JIT policy needs at least one port (omit `ports` for the defaults 22, 3389, 5985, 5986)",
                     ));
@@ -178,7 +183,7 @@ impl Loader<'_> {
             if !roles.has(r) {
                 let known: Vec<&str> = roles.names().collect();
                 return Err(fault(
-                    format!("{field}.approvers[{i}]"),
+                    field.field("approvers").index(i),
                     r,
                     format!("unknown role '{r}'; valid: {}", known.join(", ")),
                 ));
@@ -187,10 +192,10 @@ impl Loader<'_> {
         Ok(JitPolicy { ports, approver_roles })
     }
 
-    fn port(&self, p: &JitPortSpec, field: &str) -> Result<PortPolicy, Fault> {
+    fn port(&self, p: &JitPortSpec, field: &FieldPath) -> Result<PortPolicy, Fault> {
         let number = in_range(p.number, 0u16, u16::MAX).ok_or_else(|| {
             fault(
-                format!("{field}.number"),
+                field.field("number"),
                 p.number.to_string(),
                 format!("port {} is outside 0..=65535", p.number),
             )
@@ -198,10 +203,10 @@ impl Loader<'_> {
         let max_duration = match &p.max_duration {
             None => DEFAULT_MAX_DURATION,
             Some(text) => {
-                let d = Duration::parse(text).map_err(|m| fault(format!("{field}.max_duration"), text, m))?;
+                let d = Duration::parse(text).map_err(|m| fault(field.field("max_duration"), text, m))?;
                 if d < MIN_MAX_DURATION || d > MAX_MAX_DURATION {
                     return Err(fault(
-                        format!("{field}.max_duration"),
+                        field.field("max_duration"),
                         text,
                         format!("maximum request duration {text} is outside PT5M..P1D (5 minutes to 1 day)"),
                     ));
@@ -214,7 +219,7 @@ impl Loader<'_> {
             Some(list) if list.iter().any(|s| s.trim() == "*") => {
                 if list.len() > 1 {
                     return Err(fault(
-                        format!("{field}.allowed_sources"),
+                        field.field("allowed_sources"),
                         "*",
                         "'*' cannot be combined with prefixes (allowedSourceAddressPrefix and allowedSourceAddressPrefixes are exclusive)",
                     ));
@@ -223,7 +228,7 @@ impl Loader<'_> {
             }
             Some(list) if list.is_empty() => {
                 return Err(fault(
-                    format!("{field}.allowed_sources"),
+                    field.field("allowed_sources"),
                     "allowed_sources",
                     "give '*' or at least one IP/CIDR",
                 ));
@@ -233,7 +238,7 @@ impl Loader<'_> {
                     .enumerate()
                     .map(|(i, s)| {
                         parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.allowed_sources[{i}]"), s, e.to_string()))
+                            .map_err(|e| fault(field.field("allowed_sources").index(i), s, e.to_string()))
                     })
                     .collect::<Result<_, _>>()?,
             ),
@@ -242,7 +247,7 @@ impl Loader<'_> {
             // A training text's list of default ports reads 5989 for WinRM over HTTPS; Azure
             // accepts any port, so this is a warning, not an error.
             self.warn(fault(
-                format!("{field}.number"),
+                field.field("number"),
                 "5989",
                 "port 5989 is not a WinRM port (WinRM uses 5985 for HTTP and 5986 for HTTPS, the ports Defender for Cloud pre-lists with 22 and 3389); a training text's typo: did you mean 5986?",
             ));
@@ -259,7 +264,7 @@ impl Loader<'_> {
         })
     }
 
-    fn vm(&self, t: &Topology, name: &str, field: &str) -> Result<VmId, Fault> {
+    fn vm(&self, t: &Topology, name: &str, field: &FieldPath) -> Result<VmId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -269,7 +274,7 @@ impl Loader<'_> {
         })
     }
 
-    fn user(&self, sc: &Scenario, name: &str, field: &str) -> Result<String, Fault> {
+    fn user(&self, sc: &Scenario, name: &str, field: &FieldPath) -> Result<String, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -287,7 +292,7 @@ impl Loader<'_> {
         sc: &Scenario,
         ports: Option<&[JitPortSpec]>,
         approvers: Option<&Vec<String>>,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<PolicyChange, Fault> {
         let parsed = self.policy(ports, approvers, sc.jit.roles(), field)?;
         Ok(PolicyChange {
@@ -296,24 +301,29 @@ impl Loader<'_> {
         })
     }
 
-    pub(super) fn jit_action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
+    pub(super) fn jit_action(
+        &self,
+        sc: &Scenario,
+        a: &ActionSpec,
+        field: &FieldPath,
+    ) -> Result<Action, Fault> {
         let t = &sc.topology;
         Ok(match a {
             ActionSpec::EnableJit { vm, vms, by, ports, approvers } => {
-                let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
+                let actor = by.as_ref().map(|b| self.user(sc, b, &field.field("by"))).transpose()?;
                 let change = self.policy_change(sc, ports.as_deref(), approvers.as_ref(), field)?;
                 match (vm, vms.is_empty()) {
                     (Some(vm), true) => {
-                        let id = self.vm(t, vm, &format!("{field}.vm"))?;
+                        let id = self.vm(t, vm, &field.field("vm"))?;
                         Action::EnableJit { vm: id, actor, change, edit: false }
                     }
                     (None, false) => {
                         let mut ids = Vec::new();
                         for (i, name) in vms.iter().enumerate() {
-                            let id = self.vm(t, name, &format!("{field}.vms[{i}]"))?;
+                            let id = self.vm(t, name, &field.field("vms").index(i))?;
                             if ids.contains(&id) {
                                 return Err(fault(
-                                    format!("{field}.vms[{i}]"),
+                                    field.field("vms").index(i),
                                     name,
                                     format!("vm '{name}' is listed twice"),
                                 ));
@@ -324,7 +334,7 @@ impl Loader<'_> {
                     }
                     (Some(vm), false) => {
                         return Err(fault(
-                            format!("{field}.vm"),
+                            field.field("vm"),
                             vm,
                             "give either vm (one VM) or vms (Enable JIT on n VMs), not both",
                         ));
@@ -339,39 +349,39 @@ impl Loader<'_> {
                 }
             }
             ActionSpec::EditJit { vm, by, ports, approvers } => {
-                let id = self.vm(t, vm, &format!("{field}.vm"))?;
-                let actor = by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?;
+                let id = self.vm(t, vm, &field.field("vm"))?;
+                let actor = by.as_ref().map(|b| self.user(sc, b, &field.field("by"))).transpose()?;
                 let change = self.policy_change(sc, ports.as_deref(), approvers.as_ref(), field)?;
                 Action::EnableJit { vm: id, actor, change, edit: true }
             }
             ActionSpec::SetDefenderPlan2 { enabled, by } => Action::SetDefenderPlan2 {
                 enabled: *enabled,
-                actor: by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?,
+                actor: by.as_ref().map(|b| self.user(sc, b, &field.field("by"))).transpose()?,
             },
             ActionSpec::ConnectPageRequest { id, user, vm, enable, justification } => {
                 Action::ConnectPageRequest {
                     name: id.clone(),
-                    user: self.user(sc, user, &format!("{field}.user"))?,
-                    vm: self.vm(t, vm, &format!("{field}.vm"))?,
+                    user: self.user(sc, user, &field.field("user"))?,
+                    vm: self.vm(t, vm, &field.field("vm"))?,
                     enable: *enable,
                     justification: justification.clone(),
                 }
             }
             ActionSpec::DisableJit { vm, by } => Action::DisableJit {
-                vm: self.vm(t, vm, &format!("{field}.vm"))?,
-                actor: by.as_ref().map(|b| self.user(sc, b, &format!("{field}.by"))).transpose()?,
+                vm: self.vm(t, vm, &field.field("vm"))?,
+                actor: by.as_ref().map(|b| self.user(sc, b, &field.field("by"))).transpose()?,
             },
             ActionSpec::RequestJit { id, user, vms, vm, ports, duration, source, justification } => {
-                let user = self.user(sc, user, &format!("{field}.user"))?;
-                let mut names: Vec<(&String, String)> =
-                    vms.iter().enumerate().map(|(i, v)| (v, format!("{field}.vms[{i}]"))).collect();
-                names.extend(vm.iter().map(|v| (v, format!("{field}.vm"))));
+                let user = self.user(sc, user, &field.field("user"))?;
+                let mut names: Vec<(&String, FieldPath)> =
+                    vms.iter().enumerate().map(|(i, v)| (v, field.field("vms").index(i))).collect();
+                names.extend(vm.iter().map(|v| (v, field.field("vm"))));
                 if names.is_empty() {
                     return Err(fault(field, "", "a request names at least one VM (vm or vms)"));
                 }
                 if ports.is_empty() {
                     return Err(fault(
-                        format!("{field}.ports"),
+                        field.field("ports"),
                         "",
                         "a request names at least one port; valid: ports of the VM's JIT policy, e.g. [22]",
                     ));
@@ -380,7 +390,7 @@ impl Loader<'_> {
                 for (i, &number) in ports.iter().enumerate() {
                     let port = in_range(number, 0u16, u16::MAX).ok_or_else(|| {
                         fault(
-                            format!("{field}.ports[{i}]"),
+                            field.field("ports").index(i),
                             number.to_string(),
                             format!("port {number} is outside 0..=65535"),
                         )
@@ -393,11 +403,11 @@ impl Loader<'_> {
                     requested.extend(numbers.iter().map(|&number| PortRequest { vm, number }));
                 }
                 let duration =
-                    Duration::parse(duration).map_err(|m| fault(format!("{field}.duration"), duration, m))?;
+                    Duration::parse(duration).map_err(|m| fault(field.field("duration"), duration, m))?;
                 let source = match source {
                     Some(s) if s.trim() == "*" => Some(crate::jit::RequestSource::Any),
                     Some(s) => Some(crate::jit::RequestSource::Prefixes(vec![
-                        parse_prefix(s).map_err(|e| fault(format!("{field}.source"), s, e.to_string()))?,
+                        parse_prefix(s).map_err(|e| fault(field.field("source"), s, e.to_string()))?,
                     ])),
                     None => None,
                 };
@@ -412,17 +422,16 @@ impl Loader<'_> {
             }
             ActionSpec::ApproveJit { request, by } => Action::ApproveJit {
                 request: request.clone(),
-                approver: self.user(sc, by, &format!("{field}.by"))?,
+                approver: self.user(sc, by, &field.field("by"))?,
             },
             ActionSpec::DenyJit { request, by, reason } => Action::DenyJit {
                 request: request.clone(),
-                approver: self.user(sc, by, &format!("{field}.by"))?,
+                approver: self.user(sc, by, &field.field("by"))?,
                 reason: reason.clone().unwrap_or_else(|| "denied".into()),
             },
-            ActionSpec::RevokeJit { request, by } => Action::RevokeJit {
-                request: request.clone(),
-                actor: self.user(sc, by, &format!("{field}.by"))?,
-            },
+            ActionSpec::RevokeJit { request, by } => {
+                Action::RevokeJit { request: request.clone(), actor: self.user(sc, by, &field.field("by"))? }
+            }
             _ => return Err(fault(field, "action", "internal: not a JIT action")),
         })
     }
@@ -431,12 +440,12 @@ impl Loader<'_> {
         &self,
         sc: &Scenario,
         e: &ExpectSpec,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<Expectation, Fault> {
         let t = &sc.topology;
         Ok(match e {
             ExpectSpec::JitStatus { vm, status, reason } => Expectation::JitStatus {
-                vm: self.vm(t, vm, &format!("{field}.vm"))?,
+                vm: self.vm(t, vm, &field.field("vm"))?,
                 status: match status {
                     JitStatusSpec::Configured => "Configured",
                     // The portal's tab says "Not configured"; "Recommended" is the older keyword.
@@ -461,10 +470,10 @@ impl Loader<'_> {
                 reason: reason.clone(),
             },
             ExpectSpec::JitRules { vm, nsg, deny, allow } => Expectation::JitRules {
-                vm: self.vm(t, vm, &format!("{field}.vm"))?,
-                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &format!("{field}.nsg"))).transpose()?,
-                deny: count(*deny, &format!("{field}.deny"))?,
-                allow: count(*allow, &format!("{field}.allow"))?,
+                vm: self.vm(t, vm, &field.field("vm"))?,
+                nsg: nsg.as_ref().map(|n| self.nsg(t, n, &field.field("nsg"))).transpose()?,
+                deny: count(*deny, &field.field("deny"))?,
+                allow: count(*allow, &field.field("allow"))?,
             },
             _ => return Err(fault(field, "expect", "internal: not a JIT expectation")),
         })
@@ -472,7 +481,7 @@ impl Loader<'_> {
 }
 
 /// An expected number of rules: 0 or more.
-fn count(value: Option<i64>, field: &str) -> Result<Option<usize>, Fault> {
+fn count(value: Option<i64>, field: &FieldPath) -> Result<Option<usize>, Fault> {
     value
         .map(|n| {
             usize::try_from(n).map_err(|_| {

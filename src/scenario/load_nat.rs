@@ -3,6 +3,7 @@
 //! refuses (`Topology::add_nat_gateway`, `set_subnet_nat_gateway`, `set_public_ip_prefix`,
 //! `nat_gateway_conflict`).
 
+use super::FieldPath;
 use super::load::{Fault, Loader, dependent, fault, in_range};
 use super::schema::{NatSkuSpec, ScenarioFile};
 use crate::model::{NatGateway, NatSku, Topology};
@@ -15,12 +16,12 @@ impl Loader<'_> {
     pub(super) fn nat_gateways(&self, file: &ScenarioFile, t: &mut Topology) {
         for (qi, q) in file.public_ip_prefixes.iter().enumerate() {
             self.item(&[&q.name], || -> Result<(), Fault> {
-                let field = format!("public_ip_prefixes[{qi}]");
+                let field = FieldPath::root("public_ip_prefixes").index(qi);
                 let prefix = parse_prefix(&q.prefix)
-                    .map_err(|e| fault(format!("{field}.prefix"), &q.prefix, e.to_string()))?;
+                    .map_err(|e| fault(field.field("prefix"), &q.prefix, e.to_string()))?;
                 if let Some(special) = non_public_range(prefix.network()) {
                     return Err(fault(
-                        format!("{field}.prefix"),
+                        field.field("prefix"),
                         &q.prefix,
                         format!(
                             "public IP prefix '{}': {prefix} is in a non-public range ({}, {}); valid: a public, Internet-routable range such as 20.50.0.0/30",
@@ -28,13 +29,13 @@ impl Loader<'_> {
                         ),
                     ));
                 }
-                t.add_public_ip_prefix(&q.name, prefix).map_err(|e| fault(format!("{field}.prefix"), &q.prefix, e.to_string()))?;
+                t.add_public_ip_prefix(&q.name, prefix).map_err(|e| fault(field.field("prefix"), &q.prefix, e.to_string()))?;
                 Ok(())
             });
         }
         for (pi, p) in file.public_ips.iter().enumerate() {
             let Some(name) = &p.prefix else { continue };
-            let field = format!("public_ips[{pi}].prefix");
+            let field = FieldPath::root("public_ips").index(pi).field("prefix");
             self.item(&[&p.name], || -> Result<(), Fault> {
                 let pip = t.public_ip_by_name(&p.name).ok_or_else(|| dependent(&field))?;
                 let prefix = self.prefix_ref(t, name, &field)?;
@@ -43,10 +44,10 @@ impl Loader<'_> {
         }
         for (gi, g) in file.nat_gateways.iter().enumerate() {
             self.item(&[&g.name], || -> Result<(), Fault> {
-                let field = format!("nat_gateways[{gi}]");
+                let field = FieldPath::root("nat_gateways").index(gi);
                 let mut public_ips = Vec::new();
                 for (i, name) in g.public_ips.iter().enumerate() {
-                    let f = format!("{field}.public_ips[{i}]");
+                    let f = field.field("public_ips").index(i);
                     if self.is_skipped(name) {
                         return Err(dependent(f));
                     }
@@ -57,13 +58,13 @@ impl Loader<'_> {
                 }
                 let mut public_ip_prefixes = Vec::new();
                 for (i, name) in g.public_ip_prefixes.iter().enumerate() {
-                    public_ip_prefixes.push(self.prefix_ref(t, name, &format!("{field}.public_ip_prefixes[{i}]"))?);
+                    public_ip_prefixes.push(self.prefix_ref(t, name, &field.field("public_ip_prefixes").index(i))?);
                 }
                 let idle_timeout_minutes = match g.idle_timeout_minutes {
                     None => 4,
                     Some(v) => in_range(v, 4u16, 120).ok_or_else(|| {
                         fault(
-                            format!("{field}.idle_timeout_minutes"),
+                            field.field("idle_timeout_minutes"),
                             v.to_string(),
                             "a NAT gateway's TCP idle timeout is 4 to 120 minutes (\"A NAT gateway provides a configurable idle timeout range of 4 minutes to 120 minutes for TCP protocols\")",
                         )
@@ -89,7 +90,8 @@ impl Loader<'_> {
             for (si, s) in v.subnets.iter().enumerate() {
                 let Some(name) = &s.nat_gateway else { continue };
                 let Some(subnet) = t.subnet_by_name(vnet, &s.name) else { continue };
-                let field = format!("vnets[{vi}].subnets[{si}].nat_gateway");
+                let field =
+                    FieldPath::root("vnets").index(vi).field("subnets").index(si).field("nat_gateway");
                 self.item(&[], || -> Result<(), Fault> {
                     if self.is_skipped(name) {
                         return Err(dependent(&field));
@@ -126,7 +128,15 @@ impl Loader<'_> {
                 };
                 if let Some(problem) = t.nat_gateway_conflict(subnet) {
                     self.refuse_item(
-                        fault(format!("vnets[{vi}].subnets[{si}].nat_gateway"), name, problem),
+                        fault(
+                            FieldPath::root("vnets")
+                                .index(vi)
+                                .field("subnets")
+                                .index(si)
+                                .field("nat_gateway"),
+                            name,
+                            problem,
+                        ),
                         &[],
                     );
                 }
@@ -138,7 +148,7 @@ impl Loader<'_> {
         &self,
         t: &Topology,
         name: &str,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<crate::model::PublicIpPrefixId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));

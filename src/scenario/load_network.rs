@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::FieldPath;
 use super::load::{Fault, Loader, dependent, fault, in_range, not_an_ip};
 use super::schema::{
     AppProtocolSpec, CollectionSpec, FirewallActionSpec, FirewallModeSpec, FirewallSpec, NextHopSpec,
@@ -26,7 +27,7 @@ impl Loader<'_> {
             let Ok(address) = p.address.parse::<IpAddr>() else { continue };
             if let Some(nic) = t.nic_ids().map(|n| t.nic(n)).find(|nic| nic.private_ip == address) {
                 return Err(fault(
-                    format!("public_ips[{pi}].address"),
+                    FieldPath::root("public_ips").index(pi).field("address"),
                     &p.address,
                     format!(
                         "public IP '{}': {address} is the private IP of nic '{}'; valid: a public address that no NIC uses as its private IP",
@@ -43,14 +44,17 @@ impl Loader<'_> {
     /// still checked.
     pub(super) fn network(&self, file: &ScenarioFile, t: &mut Topology) {
         for (ti, table) in file.route_tables.iter().enumerate() {
-            self.item(&[&table.name], || self.route_table(table, t, &format!("route_tables[{ti}]")));
+            self.item(&[&table.name], || {
+                self.route_table(table, t, &FieldPath::root("route_tables").index(ti))
+            });
         }
         for (vi, v) in file.vnets.iter().enumerate() {
             let Some(vnet) = t.vnet_by_name(&v.name).filter(|_| !self.is_skipped(&v.name)) else { continue };
             for (si, s) in v.subnets.iter().enumerate() {
                 let Some(name) = &s.route_table else { continue };
                 let Some(subnet) = t.subnet_by_name(vnet, &s.name) else { continue };
-                let field = format!("vnets[{vi}].subnets[{si}].route_table");
+                let field =
+                    FieldPath::root("vnets").index(vi).field("subnets").index(si).field("route_table");
                 self.item(&[], || -> Result<(), Fault> {
                     if self.is_skipped(name) {
                         return Err(dependent(&field));
@@ -72,10 +76,10 @@ impl Loader<'_> {
             }
         }
         for (fi, f) in file.firewalls.iter().enumerate() {
-            self.item(&[&f.name], || self.firewall(f, t, &format!("firewalls[{fi}]")));
+            self.item(&[&f.name], || self.firewall(f, t, &FieldPath::root("firewalls").index(fi)));
         }
         for (bi, b) in file.bastions.iter().enumerate() {
-            self.item(&[&b.name], || self.bastion(b, t, &format!("bastions[{bi}]")));
+            self.item(&[&b.name], || self.bastion(b, t, &FieldPath::root("bastions").index(bi)));
         }
     }
 
@@ -83,16 +87,16 @@ impl Loader<'_> {
         &self,
         table: &super::schema::RouteTableSpec,
         t: &mut Topology,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<(), Fault> {
         let mut routes = Vec::new();
         for (ri, r) in table.routes.iter().enumerate() {
-            let rf = format!("{field}.routes[{ri}]");
-            let prefix = parse_prefix(&r.prefix)
-                .map_err(|e| fault(format!("{rf}.prefix"), &r.prefix, e.to_string()))?;
+            let rf = field.field("routes").index(ri);
+            let prefix =
+                parse_prefix(&r.prefix).map_err(|e| fault(rf.field("prefix"), &r.prefix, e.to_string()))?;
             let next_hop = match &r.next_hop {
                 NextHopSpec::VirtualAppliance(ip) => NextHop::VirtualAppliance(ip.parse::<IpAddr>().map_err(|_| {
-                    fault(format!("{rf}.next_hop"), ip, format!("'{ip}' is not an IP address; valid: the appliance's private IP, such as 10.0.0.4"))
+                    fault(rf.field("next_hop"), ip, format!("'{ip}' is not an IP address; valid: the appliance's private IP, such as 10.0.0.4"))
                 })?),
                 NextHopSpec::Internet => NextHop::Internet,
                 NextHopSpec::VnetLocal => NextHop::VnetLocal,
@@ -102,19 +106,24 @@ impl Loader<'_> {
             routes.push(Route { name: r.name.clone(), prefix, next_hop });
         }
         t.add_route_table(RouteTable { name: table.name.clone(), routes })
-            .map_err(|e| fault(format!("{field}.name"), &table.name, e.to_string()))?;
+            .map_err(|e| fault(field.field("name"), &table.name, e.to_string()))?;
         Ok(())
     }
 
-    fn bastion(&self, b: &super::schema::BastionSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
-        let vnet = self.vnet(t, &b.vnet, &format!("{field}.vnet"))?;
+    fn bastion(
+        &self,
+        b: &super::schema::BastionSpec,
+        t: &mut Topology,
+        field: &FieldPath,
+    ) -> Result<(), Fault> {
+        let vnet = self.vnet(t, &b.vnet, &field.field("vnet"))?;
         let public_ip = self.public_ip_ref(t, b.public_ip.as_deref(), field)?;
         t.add_bastion(&b.name, vnet, public_ip).map_err(|e| match e {
-            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &b.name, e.to_string()),
+            TopologyError::DuplicateName { .. } => fault(field.field("name"), &b.name, e.to_string()),
             TopologyError::PublicIpInUse { .. } => {
-                fault(format!("{field}.public_ip"), b.public_ip.as_deref().unwrap_or(""), e.to_string())
+                fault(field.field("public_ip"), b.public_ip.as_deref().unwrap_or(""), e.to_string())
             }
-            _ => fault(format!("{field}.vnet"), &b.vnet, e.to_string()),
+            _ => fault(field.field("vnet"), &b.vnet, e.to_string()),
         })?;
         Ok(())
     }
@@ -124,27 +133,27 @@ impl Loader<'_> {
         &self,
         t: &Topology,
         name: Option<&str>,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<Option<crate::model::PublicIpId>, Fault> {
         let Some(name) = name else { return Ok(None) };
         if self.is_skipped(name) {
-            return Err(dependent(format!("{field}.public_ip")));
+            return Err(dependent(field.field("public_ip")));
         }
         t.public_ip_by_name(name).map(Some).ok_or_else(|| {
             fault(
-                format!("{field}.public_ip"),
+                field.field("public_ip"),
                 name,
                 format!("unknown public IP '{name}'; declare it in public_ips"),
             )
         })
     }
 
-    fn firewall(&self, f: &FirewallSpec, t: &mut Topology, field: &str) -> Result<(), Fault> {
-        let vnet = self.vnet(t, &f.vnet, &format!("{field}.vnet"))?;
+    fn firewall(&self, f: &FirewallSpec, t: &mut Topology, field: &FieldPath) -> Result<(), Fault> {
+        let vnet = self.vnet(t, &f.vnet, &field.field("vnet"))?;
         let private_ip: IpAddr = f
             .private_ip
             .parse()
-            .map_err(|_| fault(format!("{field}.private_ip"), &f.private_ip, not_an_ip(&f.private_ip)))?;
+            .map_err(|_| fault(field.field("private_ip"), &f.private_ip, not_an_ip(&f.private_ip)))?;
         let public_ip = self.public_ip_ref(t, f.public_ip.as_deref(), field)?;
         let public_address = public_ip.map(|p| t.public_ip(p).address);
         let mut fqdns = std::collections::BTreeMap::new();
@@ -153,8 +162,9 @@ impl Loader<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    parse_prefix(a)
-                        .map_err(|e| fault(format!("{field}.fqdns[\"{name}\"][{i}]"), a, e.to_string()))
+                    parse_prefix(a).map_err(|e| {
+                        fault(field.field("fqdns").key(name.as_str()).index(i), a, e.to_string())
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             fqdns.insert(name.clone(), AddrSet::from_nets(&nets));
@@ -163,21 +173,21 @@ impl Loader<'_> {
         let mode = match (f.mode, f.collections.is_empty(), f.rule_collection_groups.is_empty()) {
             (_, false, false) => {
                 return Err(fault(
-                    format!("{field}.rule_collection_groups"),
+                    field.field("rule_collection_groups"),
                     "",
                     "a firewall has classic rule collections (collections) or a Firewall Policy (rule_collection_groups), not both; valid: move the collections into a RuleCollectionGroup, or remove rule_collection_groups",
                 ));
             }
             (Some(FirewallModeSpec::Classic), _, false) => {
                 return Err(fault(
-                    format!("{field}.rule_collection_groups"),
+                    field.field("rule_collection_groups"),
                     "",
                     "rule collection groups belong to a Firewall Policy, but the firewall has mode: Classic; valid: mode: Policy, or classic rules in collections",
                 ));
             }
             (Some(FirewallModeSpec::Policy), false, _) => {
                 return Err(fault(
-                    format!("{field}.collections"),
+                    field.field("collections"),
                     "",
                     "classic rule collections need mode: Classic, but the firewall has mode: Policy; valid: put them in rule_collection_groups, or mode: Classic",
                 ));
@@ -188,25 +198,20 @@ impl Loader<'_> {
         let ctx = t.resolve_context(vnet);
         let mut groups = Vec::new();
         if !f.collections.is_empty() {
-            let collections = self.collections(
-                &f.collections,
-                &ctx,
-                &fqdns,
-                public_address,
-                &format!("{field}.collections"),
-            )?;
+            let collections =
+                self.collections(&f.collections, &ctx, &fqdns, public_address, &field.field("collections"))?;
             groups.push(RuleCollectionGroup { name: "classic".into(), priority: 100, collections });
         }
         for (gi, g) in f.rule_collection_groups.iter().enumerate() {
-            let gf = format!("{field}.rule_collection_groups[{gi}]");
-            let priority = check_priority(g.priority, &format!("{gf}.priority"), &g.name)?;
+            let gf = field.field("rule_collection_groups").index(gi);
+            let priority = check_priority(g.priority, &gf.field("priority"), &g.name)?;
             let collections =
-                self.collections(&g.collections, &ctx, &fqdns, public_address, &format!("{gf}.collections"))?;
+                self.collections(&g.collections, &ctx, &fqdns, public_address, &gf.field("collections"))?;
             groups.push(RuleCollectionGroup { name: g.name.clone(), priority, collections });
         }
         let mut private_ranges = SnatPrivateRanges::new(&f.private_ranges).map_err(|(i, reason)| {
             fault(
-                format!("{field}.private_ranges[{i}]"),
+                field.field("private_ranges").index(i),
                 f.private_ranges.get(i).map_or("", String::as_str),
                 reason,
             )
@@ -223,14 +228,14 @@ impl Loader<'_> {
             private_ranges,
         };
         t.add_firewall(firewall, vnet).map_err(|e| match e {
-            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &f.name, e.to_string()),
+            TopologyError::DuplicateName { .. } => fault(field.field("name"), &f.name, e.to_string()),
             TopologyError::IpOutsideSubnet { .. } => {
-                fault(format!("{field}.private_ip"), &f.private_ip, e.to_string())
+                fault(field.field("private_ip"), &f.private_ip, e.to_string())
             }
             TopologyError::PublicIpInUse { .. } => {
-                fault(format!("{field}.public_ip"), f.public_ip.as_deref().unwrap_or(""), e.to_string())
+                fault(field.field("public_ip"), f.public_ip.as_deref().unwrap_or(""), e.to_string())
             }
-            _ => fault(format!("{field}.vnet"), &f.vnet, e.to_string()),
+            _ => fault(field.field("vnet"), &f.vnet, e.to_string()),
         })?;
         Ok(())
     }
@@ -241,25 +246,25 @@ impl Loader<'_> {
         ctx: &crate::nsg::ResolveContext,
         fqdns: &std::collections::BTreeMap<String, AddrSet>,
         public_address: Option<IpAddr>,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<Vec<RuleCollection>, Fault> {
         let mut out = Vec::new();
         for (ci, c) in specs.iter().enumerate() {
-            let cf = format!("{field}[{ci}]");
+            let cf = field.index(ci);
             let collection = match c {
                 CollectionSpec::Dnat { name, priority, rules } => {
-                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &cf.field("priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
-                        let rf = format!("{cf}.rules[{ri}]");
+                        let rf = cf.field("rules").index(ri);
                         let destination = match (&r.destination, public_address) {
                             (Some(d), _) => d
                                 .parse::<IpAddr>()
-                                .map_err(|_| fault(format!("{rf}.destination"), d, not_an_ip(d)))?,
+                                .map_err(|_| fault(rf.field("destination"), d, not_an_ip(d)))?,
                             (None, Some(p)) => p,
                             (None, None) => {
                                 return Err(fault(
-                                    format!("{rf}.destination"),
+                                    rf.field("destination"),
                                     &r.name,
                                     "the firewall has no public IP; give the DNAT rule a destination",
                                 ));
@@ -267,7 +272,7 @@ impl Loader<'_> {
                         };
                         let translated_address = r.translated_address.parse::<IpAddr>().map_err(|_| {
                             fault(
-                                format!("{rf}.translated_address"),
+                                rf.field("translated_address"),
                                 &r.translated_address,
                                 not_an_ip(&r.translated_address),
                             )
@@ -275,30 +280,27 @@ impl Loader<'_> {
                         out_rules.push(DnatRule {
                             name: r.name.clone(),
                             protocols: protocols(&r.protocols),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
+                            sources: addresses(&r.sources, ctx, &rf.field("sources"))?,
                             destination,
-                            destination_port: port(r.destination_port, &format!("{rf}.destination_port"))?,
+                            destination_port: port(r.destination_port, &rf.field("destination_port"))?,
                             translated_address,
-                            translated_port: port(r.translated_port, &format!("{rf}.translated_port"))?,
+                            translated_port: port(r.translated_port, &rf.field("translated_port"))?,
                             written_by_jit: false,
                         });
                     }
                     RuleCollection { name: name.clone(), priority, rules: CollectionRules::Dnat(out_rules) }
                 }
                 CollectionSpec::Network { name, priority, action, rules } => {
-                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &cf.field("priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
-                        let rf = format!("{cf}.rules[{ri}]");
+                        let rf = cf.field("rules").index(ri);
                         out_rules.push(NetworkRule {
                             name: r.name.clone(),
                             protocols: protocols(&r.protocols),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
-                            destinations: addresses(&r.destinations, ctx, &format!("{rf}.destinations"))?,
-                            destination_ports: ports(
-                                &r.destination_ports,
-                                &format!("{rf}.destination_ports"),
-                            )?,
+                            sources: addresses(&r.sources, ctx, &rf.field("sources"))?,
+                            destinations: addresses(&r.destinations, ctx, &rf.field("destinations"))?,
+                            destination_ports: ports(&r.destination_ports, &rf.field("destination_ports"))?,
                         });
                     }
                     RuleCollection {
@@ -308,15 +310,15 @@ impl Loader<'_> {
                     }
                 }
                 CollectionSpec::Application { name, priority, action, rules } => {
-                    let priority = check_priority(*priority, &format!("{cf}.priority"), name)?;
+                    let priority = check_priority(*priority, &cf.field("priority"), name)?;
                     let mut out_rules = Vec::new();
                     for (ri, r) in rules.iter().enumerate() {
-                        let rf = format!("{cf}.rules[{ri}]");
+                        let rf = cf.field("rules").index(ri);
                         let mut destinations = AddrSet::empty();
                         for (i, fqdn) in r.fqdns.iter().enumerate() {
                             let set = fqdns.get(fqdn).ok_or_else(|| {
                                 fault(
-                                    format!("{rf}.fqdns[{i}]"),
+                                    rf.field("fqdns").index(i),
                                     fqdn,
                                     format!(
                                         "FQDN '{fqdn}' has no addresses; valid: an FQDN that the firewall's fqdns map lists"
@@ -334,7 +336,7 @@ impl Loader<'_> {
                         }));
                         out_rules.push(ApplicationRule {
                             name: r.name.clone(),
-                            sources: addresses(&r.sources, ctx, &format!("{rf}.sources"))?,
+                            sources: addresses(&r.sources, ctx, &rf.field("sources"))?,
                             fqdns: r.fqdns.clone(),
                             destinations,
                             ports,
@@ -353,13 +355,13 @@ impl Loader<'_> {
     }
 }
 
-fn check_priority(priority: i64, field: &str, name: &str) -> Result<u32, Fault> {
+fn check_priority(priority: i64, field: &FieldPath, name: &str) -> Result<u32, Fault> {
     in_range(priority, 100u32, 65000).ok_or_else(|| {
         fault(field, priority.to_string(), format!("'{name}': priority {priority} is outside 100..=65000"))
     })
 }
 
-fn port(number: i64, field: &str) -> Result<u16, Fault> {
+fn port(number: i64, field: &FieldPath) -> Result<u16, Fault> {
     in_range(number, 0u16, u16::MAX)
         .ok_or_else(|| fault(field, number.to_string(), format!("port {number} is outside 0..=65535")))
 }
@@ -387,7 +389,7 @@ fn protocols(list: &[ProtocolSpec]) -> ProtocolSet {
 }
 
 /// `*`, IPs, CIDRs, or service tags (resolved in the firewall's VNet).
-fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> Result<AddrSet, Fault> {
+fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &FieldPath) -> Result<AddrSet, Fault> {
     if list.is_empty() || list.iter().any(|a| a.trim() == "*") {
         return Ok(AddrSet::any());
     }
@@ -411,7 +413,7 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
                         crate::model::nearest_names(&name, ctx.tags.keys().map(String::as_str), 5)
                     };
                     return Err(fault(
-                        format!("{field}[{i}]"),
+                        field.index(i),
                         a,
                         format!(
                             "'{a}' is neither an address nor a known service tag ({e}); valid: '*', an IP, a CIDR prefix, VirtualNetwork, Internet, AzureLoadBalancer, {}, or a tag defined in service_tags",
@@ -420,7 +422,7 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
                     ));
                 }
                 Some(tag) => ctx.tag(&tag),
-                None => return Err(fault(format!("{field}[{i}]"), a, e.to_string())),
+                None => return Err(fault(field.index(i), a, e.to_string())),
             },
         };
         set = set.union(&part);
@@ -428,13 +430,11 @@ fn addresses(list: &[String], ctx: &crate::nsg::ResolveContext, field: &str) -> 
     Ok(set)
 }
 
-fn ports(list: &[String], field: &str) -> Result<PortSet, Fault> {
+fn ports(list: &[String], field: &FieldPath) -> Result<PortSet, Fault> {
     let ranges = list
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            p.trim().parse::<PortRange>().map_err(|e| fault(format!("{field}[{i}]"), p, e.to_string()))
-        })
+        .map(|(i, p)| p.trim().parse::<PortRange>().map_err(|e| fault(field.index(i), p, e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(PortSet::from_ranges(ranges))
 }

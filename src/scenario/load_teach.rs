@@ -1,22 +1,23 @@
 //! Converting a step's teaching material: a correction of a training text (one nsgsim knows, or
 //! the scenario's own, with its source) and a concept question for the quiz.
 
+use super::FieldPath;
 use super::load::{Fault, Loader, fault};
 use super::schema::{CorrectionSpec, KnownClaimSpec, QuestionSpec, SourceSpec};
 use crate::model::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, SourceRef};
 
 impl Loader<'_> {
     /// A step's correction.
-    pub(super) fn correction(&self, c: &CorrectionSpec, field: &str) -> Result<Correction, Fault> {
+    pub(super) fn correction(&self, c: &CorrectionSpec, field: &FieldPath) -> Result<Correction, Fault> {
         match c {
             CorrectionSpec::Known(k) => Ok(known(*k).correction()),
             CorrectionSpec::Correction { claim, answer, source } => {
                 for (name, text) in [("claim", claim), ("answer", answer)] {
                     if text.trim().is_empty() {
-                        return Err(fault(format!("{field}.{name}"), text, format!("the {name} is empty")));
+                        return Err(fault(field.field(name), text, format!("the {name} is empty")));
                     }
                 }
-                let source = self.source(source, &format!("{field}.source"))?;
+                let source = self.source(source, &field.field("source"))?;
                 Ok(Correction {
                     known: None,
                     claim: claim.clone(),
@@ -28,17 +29,17 @@ impl Loader<'_> {
     }
 
     /// A step's concept question.
-    pub(super) fn question(&self, q: &QuestionSpec, field: &str) -> Result<ConceptQuestion, Fault> {
+    pub(super) fn question(&self, q: &QuestionSpec, field: &FieldPath) -> Result<ConceptQuestion, Fault> {
         if q.ask.trim().is_empty() {
             return Err(fault(
-                format!("{field}.ask"),
+                field.field("ask"),
                 &q.ask,
                 "the question is empty; valid: the question's text, shown before its choices",
             ));
         }
         if q.choices.len() < 2 || q.choices.len() > MAX_CHOICES {
             return Err(fault(
-                format!("{field}.choices"),
+                field.field("choices"),
                 "",
                 format!(
                     "a question has {} choice(s); valid: 2 to {MAX_CHOICES}, answered a, b, …",
@@ -48,7 +49,7 @@ impl Loader<'_> {
         }
         if let Some(i) = q.choices.iter().position(|c| c.trim().is_empty()) {
             return Err(fault(
-                format!("{field}.choices[{i}]"),
+                field.field("choices").index(i),
                 "",
                 "a choice is empty; valid: the choice's text, shown after its letter",
             ));
@@ -57,7 +58,7 @@ impl Loader<'_> {
         let given = q.answer.trim().to_lowercase();
         let Some(answer) = letters.iter().position(|l| *l == given) else {
             return Err(fault(
-                format!("{field}.answer"),
+                field.field("answer"),
                 &q.answer,
                 format!(
                     "answer '{}' is not one of the choices' letters; valid: {}",
@@ -76,7 +77,7 @@ impl Loader<'_> {
         };
         let mut sources = Vec::new();
         if let Some(s) = &q.source {
-            sources.push(self.source(s, &format!("{field}.source"))?);
+            sources.push(self.source(s, &field.field("source"))?);
         }
         if let Some(c) = correction {
             sources.extend(c.sources.into_iter().filter(|s| !sources.contains(s)).collect::<Vec<_>>());
@@ -91,15 +92,15 @@ impl Loader<'_> {
         Ok(ConceptQuestion { ask: q.ask.clone(), choices: q.choices.clone(), answer, why, sources })
     }
 
-    fn source(&self, s: &SourceSpec, field: &str) -> Result<SourceRef, Fault> {
+    fn source(&self, s: &SourceSpec, field: &FieldPath) -> Result<SourceRef, Fault> {
         if s.title.trim().is_empty() {
-            return Err(fault(format!("{field}.title"), &s.title, "the source's title is empty"));
+            return Err(fault(field.field("title"), &s.title, "the source's title is empty"));
         }
         if !(s.url.starts_with("https://") || s.url.starts_with("http://"))
             || s.url.contains(char::is_whitespace)
         {
             return Err(fault(
-                format!("{field}.url"),
+                field.field("url"),
                 &s.url,
                 format!(
                     "'{}' is not a web address; valid: https://… (the page where Microsoft says it)",
@@ -134,7 +135,7 @@ mod tests {
     use std::path::Path;
 
     use crate::model::KnownClaim;
-    use crate::scenario::{LoadError, Scenario, load_str};
+    use crate::scenario::{FieldPath, LoadError, Scenario, load_str};
 
     fn load(steps: &str) -> Result<Scenario, LoadError> {
         let text = format!(
@@ -182,34 +183,34 @@ mod tests {
         for (step, field, message) in [
             (
                 format!(r#"(at: "0", question: Question(ask: "Q", choices: ["x"], answer: "a", why: "w", {source}))"#),
-                "timeline[0].question.choices",
+                FieldPath::root("timeline").index(0).field("question").field("choices"),
                 "a question has 1 choice(s); valid: 2 to 26",
             ),
             (
                 format!(r#"(at: "0", question: Question(ask: "Q", choices: ["x", "y"], answer: "c", why: "w", {source}))"#),
-                "timeline[0].question.answer",
+                FieldPath::root("timeline").index(0).field("question").field("answer"),
                 "answer 'c' is not one of the choices' letters; valid: a, b",
             ),
             (
                 r#"(at: "0", question: Question(ask: "Q", choices: ["x", "y"], answer: "a", why: "w"))"#.to_string(),
-                "timeline[0].question",
+                FieldPath::root("timeline").index(0).field("question"),
                 "a question needs source",
             ),
             (
                 r#"(at: "0", correction: Correction(claim: "c", answer: "a", source: Source(title: "T", url: "learn.microsoft.com")))"#
                     .to_string(),
-                "timeline[0].correction.source.url",
+                FieldPath::root("timeline").index(0).field("correction").field("source").field("url"),
                 "is not a web address",
             ),
             (
                 r#"(at: "0", correction: Correction(claim: " ", answer: "a", source: Source(title: "T", url: "https://x")))"#
                     .to_string(),
-                "timeline[0].correction.claim",
+                FieldPath::root("timeline").index(0).field("correction").field("claim"),
                 "the claim is empty",
             ),
         ] {
             let e = load(&step).expect_err(&step);
-            assert_eq!(e.field_text().as_deref(), Some(field), "{e}");
+            assert_eq!(e.field, Some(field), "{e}");
             assert!(e.message.contains(message), "{e}");
             assert!(e.position.is_some(), "{e}");
         }

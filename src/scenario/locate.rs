@@ -9,8 +9,9 @@
 //! the value of `action`, its fields are `action.nsg`, …); positional elements of tuples and
 //! tuple variants (`("hub", "spoke")`, `Some("x")`, `VirtualAppliance("10.0.0.4")`) are `[i]`.
 //!
-//! An error then names its field path and its offending value; [`SourceMap::find`] looks the path
-//! up (or its longest recorded prefix, for fields left out of the file), and points at the value
+//! An error then names its field path (a [`FieldPath`], built by the loader) and its offending
+//! value; [`SourceMap::find`] looks the path up by its written text (or its longest recorded
+//! prefix, for fields left out of the file, found by the path's segments), and points at the value
 //! inside that span when it is written there, else at the span's start. Positions therefore come
 //! from the entity's own place in the file, never from the first look-alike text elsewhere.
 //!
@@ -20,6 +21,8 @@
 use crate::hash::FastBuild;
 use crate::position::Position;
 use std::collections::HashMap;
+
+use super::FieldPath;
 
 /// Field path → byte span.
 ///
@@ -88,13 +91,13 @@ impl<'a> SourceMap<'a> {
     }
 
     /// The byte span of the value at exactly `path`.
-    pub fn span(&self, path: &str) -> Option<(usize, usize)> {
-        self.spans.get(path).copied()
+    pub fn span(&self, path: &FieldPath) -> Option<(usize, usize)> {
+        self.spans.get(path.to_string().as_str()).copied()
     }
 
     /// The position of the value at `path` (or of the nearest recorded enclosing
     /// value), pointing at `value` where it is written inside that span.
-    pub fn find(&self, path: &str, value: &str) -> Option<Position> {
+    pub fn find(&self, path: &FieldPath, value: &str) -> Option<Position> {
         let (start, end) = self.enclosing_span(path)?;
         let inside = &self.text[start..end];
         let offset = if value.is_empty() {
@@ -107,19 +110,19 @@ impl<'a> SourceMap<'a> {
 
     /// The position where the value at `path` (or its nearest recorded enclosing
     /// value) starts.
-    pub fn start(&self, path: &str) -> Option<Position> {
+    pub fn start(&self, path: &FieldPath) -> Option<Position> {
         self.enclosing_span(path).map(|(start, _)| self.position(start))
     }
 
-    /// The span of `path`, or of its longest prefix that was written in the file.
-    fn enclosing_span(&self, path: &str) -> Option<(usize, usize)> {
-        let mut path = path;
-        loop {
-            if let Some(span) = self.spans.get(path) {
-                return Some(*span);
-            }
-            path = parent(path)?;
+    /// The span of `path`, or of its longest prefix that was written in the file (down to its
+    /// root field: a path of the file's root is only found when it is the empty path).
+    fn enclosing_span(&self, path: &FieldPath) -> Option<(usize, usize)> {
+        // The path itself first: a step's start, looked up for every step, is always written.
+        if let Some(span) = self.span(path) {
+            return Some(span);
         }
+        let (text, ends) = path.written_with_parents();
+        ends.into_iter().skip(1).find_map(|end| self.spans.get(&text[..end]).copied())
     }
 
     /// Converts a byte offset to its 1-based line and column (in characters).
@@ -131,21 +134,6 @@ impl<'a> SourceMap<'a> {
         let col = self.text.get(line_start..offset).map_or(0, |l| l.chars().count()) + 1;
         Position::new(before + 1, col)
     }
-}
-
-/// The path one level up: `a.b[2]` → `a.b`, `a.b` → `a`, `a` → none. Brackets inside a quoted map
-/// key (`roles["x[1]"]`) are not taken for an index.
-fn parent(path: &str) -> Option<&str> {
-    if path.is_empty() {
-        return None;
-    }
-    if let Some(stripped) = path.strip_suffix("\"]") {
-        // A map key: cut at the `["` that opens it.
-        let open = stripped.rfind("[\"")?;
-        return Some(&path[..open]);
-    }
-    let cut = path.rfind(['.', '['])?;
-    Some(&path[..cut])
 }
 
 /// The offset of `word` where it is not part of a longer identifier or number.
@@ -483,19 +471,37 @@ Scenario(
     #[test]
     fn records_every_value_by_field_path() {
         let map = SourceMap::new(TEXT);
-        let at = |path: &str| map.span(path).map(|(s, e)| &TEXT[s..e]);
-        assert_eq!(at("name"), Some("\"t\""));
-        assert_eq!(at("service_tags[\"Storage.WestEurope\"][0]"), Some("\"20.0.0.0/8\""));
-        assert_eq!(at("vnets[1].name"), Some("\"v\""));
-        assert_eq!(at("vnets[1].subnets[0].nsg"), Some("Some(\"n1\")"));
-        assert_eq!(at("vnets[1].subnets[0].nsg[0]"), Some("\"n1\""));
-        assert_eq!(at("peerings[0][1]"), Some("\"w\""));
-        assert_eq!(at("nsgs[0].rules[1].priority"), Some("-1"));
-        assert_eq!(at("nsgs[0].rules[0].description"), Some("r#\"raw \"quoted\" text\"#"));
-        assert_eq!(at("timeline[1].action.ports[1].number"), Some("22"));
-        assert_eq!(at("timeline[1].action.vm"), Some("\"vm1\""));
-        assert!(at("timeline[1].at").is_some());
-        assert_eq!(at("timeline[2]"), None);
+        let at = |path: &FieldPath| map.span(path).map(|(s, e)| &TEXT[s..e]);
+        assert_eq!(at(&FieldPath::root("name")), Some("\"t\""));
+        assert_eq!(
+            at(&FieldPath::root("service_tags").key("Storage.WestEurope").index(0)),
+            Some("\"20.0.0.0/8\"")
+        );
+        assert_eq!(at(&FieldPath::root("vnets").index(1).field("name")), Some("\"v\""));
+        assert_eq!(
+            at(&FieldPath::root("vnets").index(1).field("subnets").index(0).field("nsg")),
+            Some("Some(\"n1\")")
+        );
+        assert_eq!(
+            at(&FieldPath::root("vnets").index(1).field("subnets").index(0).field("nsg").index(0)),
+            Some("\"n1\"")
+        );
+        assert_eq!(at(&FieldPath::root("peerings").index(0).index(1)), Some("\"w\""));
+        assert_eq!(
+            at(&FieldPath::root("nsgs").index(0).field("rules").index(1).field("priority")),
+            Some("-1")
+        );
+        assert_eq!(
+            at(&FieldPath::root("nsgs").index(0).field("rules").index(0).field("description")),
+            Some("r#\"raw \"quoted\" text\"#")
+        );
+        assert_eq!(
+            at(&FieldPath::root("timeline").index(1).field("action").field("ports").index(1).field("number")),
+            Some("22")
+        );
+        assert_eq!(at(&FieldPath::root("timeline").index(1).field("action").field("vm")), Some("\"vm1\""));
+        assert!(at(&FieldPath::root("timeline").index(1).field("at")).is_some());
+        assert_eq!(at(&FieldPath::root("timeline").index(2)), None);
     }
 
     #[test]
@@ -521,36 +527,66 @@ Scenario(
     fn finds_the_value_inside_its_own_entity() {
         let map = SourceMap::new(TEXT);
         // The second VNet's name, not the first's.
-        assert_eq!(map.find("vnets[1].name", "v"), Some(nth("\"v\"", 1)));
-        assert_eq!(map.find("vnets[0].name", "v"), Some(nth("\"v\"", 0)));
+        assert_eq!(map.find(&FieldPath::root("vnets").index(1).field("name"), "v"), Some(nth("\"v\"", 1)));
+        assert_eq!(map.find(&FieldPath::root("vnets").index(0).field("name"), "v"), Some(nth("\"v\"", 0)));
         // The second Port of the step, not the NSG rule's "22" nor the first Port.
-        assert_eq!(map.find("timeline[1].action.ports[1]", "22"), Some(nth("22)", 1)));
-        assert_eq!(map.find("timeline[1].action.ports[0].number", "22"), Some(nth("22)", 0)));
+        assert_eq!(
+            map.find(&FieldPath::root("timeline").index(1).field("action").field("ports").index(1), "22"),
+            Some(nth("22)", 1))
+        );
+        assert_eq!(
+            map.find(
+                &FieldPath::root("timeline").index(1).field("action").field("ports").index(0).field("number"),
+                "22"
+            ),
+            Some(nth("22)", 0))
+        );
         // A rule name differing only in case.
-        assert_eq!(map.find("nsgs[0].rules[1].name", "A"), Some(nth("\"A\"", 0)));
+        assert_eq!(
+            map.find(&FieldPath::root("nsgs").index(0).field("rules").index(1).field("name"), "A"),
+            Some(nth("\"A\"", 0))
+        );
         // The value is not written (an empty port entry): the field's start.
-        assert_eq!(map.find("nsgs[0].rules[0].destination_ports", ""), Some(nth("\"22,,23\"", 0)));
+        assert_eq!(
+            map.find(
+                &FieldPath::root("nsgs").index(0).field("rules").index(0).field("destination_ports"),
+                ""
+            ),
+            Some(nth("\"22,,23\"", 0))
+        );
         // A value inside a longer string is found where it is written.
-        assert_eq!(map.find("nsgs[0].rules[0].destination_ports", "23"), Some(nth("23\"", 0)));
+        assert_eq!(
+            map.find(
+                &FieldPath::root("nsgs").index(0).field("rules").index(0).field("destination_ports"),
+                "23"
+            ),
+            Some(nth("23\"", 0))
+        );
         // A field left out of the file: its nearest written parent.
-        assert_eq!(map.find("nsgs[0].rules[1].source_ports", "x"), map.start("nsgs[0].rules[1]"));
-        assert_eq!(map.start("nsgs[0].rules[1]"), Some(nth("Rule(name: \"A\"", 0)));
-        assert_eq!(map.start("timeline[1]"), Some(nth("(at: \"5m\"", 0)));
-        assert_eq!(map.start("service_tags[\"Office\"]"), Some(nth("\"Office\"", 0)));
-        assert_eq!(map.start("service_tags[\"Office\"][0]"), Some(nth("\"203", 0)));
-        assert_eq!(map.find("no_such_field", "x"), None);
+        assert_eq!(
+            map.find(&FieldPath::root("nsgs").index(0).field("rules").index(1).field("source_ports"), "x"),
+            map.start(&FieldPath::root("nsgs").index(0).field("rules").index(1))
+        );
+        assert_eq!(
+            map.start(&FieldPath::root("nsgs").index(0).field("rules").index(1)),
+            Some(nth("Rule(name: \"A\"", 0))
+        );
+        assert_eq!(map.start(&FieldPath::root("timeline").index(1)), Some(nth("(at: \"5m\"", 0)));
+        assert_eq!(map.start(&FieldPath::root("service_tags").key("Office")), Some(nth("\"Office\"", 0)));
+        assert_eq!(map.start(&FieldPath::root("service_tags").key("Office").index(0)), Some(nth("\"203", 0)));
+        assert_eq!(map.find(&FieldPath::root("no_such_field"), "x"), None);
     }
 
     #[test]
     fn raw_identifiers_name_their_fields_and_keep_later_positions() {
         let text = "Scenario(\n    r#name: \"t\",\n    r#vnets: [r#Vnet(name: \"v\", r#type: r#\"raw\"#)],\n    nsgs: [Nsg(name: \"n\")],\n)";
         let map = SourceMap::new(text);
-        let at = |path: &str| map.span(path).map(|(s, e)| &text[s..e]);
-        assert_eq!(at("name"), Some("\"t\""));
-        assert_eq!(at("vnets[0].name"), Some("\"v\""));
-        assert_eq!(at("vnets[0].type"), Some("r#\"raw\"#"));
-        assert_eq!(at("nsgs[0].name"), Some("\"n\""));
-        assert_eq!(map.start("nsgs[0].name"), Some(Position::new(4, 22)));
+        let at = |path: &FieldPath| map.span(path).map(|(s, e)| &text[s..e]);
+        assert_eq!(at(&FieldPath::root("name")), Some("\"t\""));
+        assert_eq!(at(&FieldPath::root("vnets").index(0).field("name")), Some("\"v\""));
+        assert_eq!(at(&FieldPath::root("vnets").index(0).field("type")), Some("r#\"raw\"#"));
+        assert_eq!(at(&FieldPath::root("nsgs").index(0).field("name")), Some("\"n\""));
+        assert_eq!(map.start(&FieldPath::root("nsgs").index(0).field("name")), Some(Position::new(4, 22)));
     }
 
     #[test]
@@ -559,16 +595,7 @@ Scenario(
             let text = format!("S(a: [1, 2]{space},\n b: \"x\")");
             let map = SourceMap::new(&text);
             let at = text.find("\"x\"").expect("the value is in the text");
-            assert_eq!(map.span("b").map(|s| s.0), Some(at), "after {:?}", space);
+            assert_eq!(map.span(&FieldPath::root("b")).map(|s| s.0), Some(at), "after {:?}", space);
         }
-    }
-
-    #[test]
-    fn parents() {
-        assert_eq!(parent("a.b[2]"), Some("a.b"));
-        assert_eq!(parent("a.b"), Some("a"));
-        assert_eq!(parent("roles[\"x[1].y\"]"), Some("roles"));
-        assert_eq!(parent("a"), None);
-        assert_eq!(parent(""), None);
     }
 }

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use crate::hash::FastBuild;
 use crate::position::Position;
 
-use super::SourceMap;
 use super::schema::{OriginSpec, ScenarioFile};
+use super::{FieldPath, SourceMap};
 
 /// One place: a file, a 1-based line and column when known, and the logical path there (a JSON
 /// path, a Terraform address, or the scenario field path).
@@ -168,27 +168,33 @@ impl Places {
     /// `path`) and the `origins` the file records, resolved against `path`'s directory.
     pub fn new(file: &ScenarioFile, map: &SourceMap, path: &Path) -> Places {
         let mut written = HashMap::default();
-        let mut put = |key: String, field: String| {
+        let mut put = |key: String, field: FieldPath| {
             if let Some(position) = map.start(&field) {
-                written.entry(key.to_ascii_lowercase()).or_insert((position, field));
+                written.entry(key.to_ascii_lowercase()).or_insert((position, field.to_string()));
             }
         };
         for (i, v) in file.vnets.iter().enumerate() {
             for (j, s) in v.subnets.iter().enumerate() {
-                put(format!("vnet/{}/subnet/{}", v.name, s.name), format!("vnets[{i}].subnets[{j}]"));
+                put(
+                    format!("vnet/{}/subnet/{}", v.name, s.name),
+                    FieldPath::root("vnets").index(i).field("subnets").index(j),
+                );
             }
         }
         for (i, n) in file.nsgs.iter().enumerate() {
-            put(format!("nsg/{}", n.name), format!("nsgs[{i}]"));
+            put(format!("nsg/{}", n.name), FieldPath::root("nsgs").index(i));
             for (j, r) in n.rules.iter().enumerate() {
-                put(format!("nsg/{}/rule/{}", n.name, r.name), format!("nsgs[{i}].rules[{j}]"));
+                put(
+                    format!("nsg/{}/rule/{}", n.name, r.name),
+                    FieldPath::root("nsgs").index(i).field("rules").index(j),
+                );
             }
         }
         for (i, v) in file.vms.iter().enumerate() {
-            put(format!("vm/{}", v.name), format!("vms[{i}]"));
+            put(format!("vm/{}", v.name), FieldPath::root("vms").index(i));
         }
         for (i, j) in file.jit_policies.iter().enumerate() {
-            put(format!("jit/{}", j.name), format!("jit_policies[{i}]"));
+            put(format!("jit/{}", j.name), FieldPath::root("jit_policies").index(i));
         }
         let dir = path.parent().unwrap_or(Path::new(""));
         let imported =

@@ -73,7 +73,7 @@ impl Loader<'_> {
 mod tests {
     use std::path::Path;
 
-    use crate::scenario::load_str_all;
+    use crate::scenario::{FieldPath, load_str_all};
 
     #[test]
     fn every_independent_error_is_reported_and_references_to_refused_items_are_not() {
@@ -97,16 +97,16 @@ mod tests {
                 (at: "soon", note: "x"),
             ])"#;
         let errors = load_str_all(text, Path::new("t.ron")).expect_err("broken in many places");
-        let fields: Vec<String> = errors.iter().filter_map(crate::scenario::LoadError::field_text).collect();
+        let fields: Vec<FieldPath> = errors.iter().filter_map(|e| e.field.clone()).collect();
         assert_eq!(
             fields,
             [
-                "vnets[1].address_space[0]",
-                "nsgs[0].rules[0].priority",
-                "vms[1].nics[0].private_ip",
-                "users[0].source_ip",
-                "timeline[1].action.vm",
-                "timeline[2].at",
+                FieldPath::root("vnets").index(1).field("address_space").index(0),
+                FieldPath::root("nsgs").index(0).field("rules").index(0).field("priority"),
+                FieldPath::root("vms").index(1).field("nics").index(0).field("private_ip"),
+                FieldPath::root("users").index(0).field("source_ip"),
+                FieldPath::root("timeline").index(1).field("action").field("vm"),
+                FieldPath::root("timeline").index(2).field("at"),
             ],
             "{errors:#?}"
         );

@@ -6,6 +6,7 @@
 //! the original text with only its `timeline` replaced, so the topology, comments and layout stay
 //! as their author wrote them, and the steps are read back by the same code that reads them now.
 
+use super::FieldPath;
 use super::load::Loader;
 use super::locate::SourceMap;
 use super::schema::StepSpec;
@@ -38,7 +39,10 @@ impl Scenario {
 /// in file order; empty when it has no timeline.
 pub fn timeline_steps(text: &str) -> Vec<&str> {
     let map = SourceMap::new(text);
-    (0..).map_while(|i| map.span(&format!("timeline[{i}]"))).map(|(start, end)| &text[start..end]).collect()
+    (0..)
+        .map_while(|i| map.span(&FieldPath::root("timeline").index(i)))
+        .map(|(start, end)| &text[start..end])
+        .collect()
 }
 
 /// `text` (a scenario that loaded) with its timeline replaced by `steps` (each one step's RON
@@ -53,12 +57,12 @@ pub fn with_timeline(text: &str, steps: &[String]) -> String {
         list.push_str(",\n");
     }
     list.push_str("    ]");
-    if let Some((start, end)) = map.span("timeline") {
+    if let Some((start, end)) = map.span(&FieldPath::root("timeline")) {
         return format!("{}{list}{}", &text[..start], &text[end..]);
     }
     // No timeline: add the field before the root's closing parenthesis, after a comma unless the
     // last field already has one.
-    let Some((_, root_end)) = map.span("") else { return text.to_string() };
+    let Some((_, root_end)) = map.span(&FieldPath::default()) else { return text.to_string() };
     let close = text[..root_end].rfind(')').unwrap_or(root_end);
     let before = text[..close].trim_end();
     let comma = if before.ends_with(',') || before.ends_with('(') { "" } else { "," };
@@ -122,7 +126,7 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
         };
         let step = scenario.resolve_step(&spec, 2).expect("resolves");
         assert!(matches!(step.action.as_deref(), Some(crate::sim::Action::DisableJit { .. })));
-        assert_eq!(step.path, "timeline[2]");
+        assert_eq!((step.index, step.path()), (2, FieldPath::root("timeline").index(2)));
         let spec = StepSpec {
             at: "10m".into(),
             action: Some(Box::new(ActionSpec::DisableJit { vm: "vm9".into(), by: None })),
@@ -132,7 +136,7 @@ Scenario(name: "r", start: "2025-01-06T09:00:00Z",
             question: None,
         };
         let e = scenario.resolve_step(&spec, 2).expect_err("no such VM");
-        assert_eq!(e.field_text().as_deref(), Some("timeline[2].action.vm"));
+        assert_eq!(e.field, Some(FieldPath::root("timeline").index(2).field("action").field("vm")));
         assert!(e.message.contains("vm9"), "{e}");
         assert_eq!(e.position, None);
     }

@@ -22,7 +22,7 @@ use std::path::Path;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use super::LoadError;
+use super::{FieldPath, LoadError};
 use crate::model::{ServiceTagFile, TagFacts};
 use crate::net::AddrSet;
 use crate::nsg::ServiceTag;
@@ -108,10 +108,10 @@ impl<'de> Deserialize<'de> for Prefix {
 /// of the file's shape, holds a prefix that is not one, a tag name nsgsim cannot use, or the same
 /// tag twice; each at its `file:line:column` with the JSON path and what is valid.
 pub fn read_service_tag_file(path: &Path, shown_path: &str) -> Result<ServiceTagFile, LoadError> {
-    let fail = |position: Option<Position>, field: Option<String>, message: String| LoadError {
+    let fail = |position: Option<Position>, field: Option<FieldPath>, message: String| LoadError {
         file: path.to_path_buf(),
         position,
-        field: field.as_deref().map(super::FieldPath::parse),
+        field,
         message,
     };
     let size = std::fs::metadata(path)
@@ -145,18 +145,20 @@ pub fn parse_service_tag_file(
     path: &Path,
     shown_path: &str,
 ) -> Result<ServiceTagFile, LoadError> {
-    let fail = |position: Option<Position>, field: Option<String>, message: String| LoadError {
+    let fail = |position: Option<Position>, field: Option<FieldPath>, message: String| LoadError {
         file: path.to_path_buf(),
         position,
-        field: field.as_deref().map(super::FieldPath::parse),
+        field,
         message,
     };
     let mut de = serde_json::Deserializer::from_str(text);
     let spec: FileSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
+        // serde_path_to_error's path, converted segment by segment; a path that writes as nothing
+        // (the whole file, or one member with an empty name) names no field.
+        let field = FieldPath::from_serde_path(e.path());
+        let field = Some(field).filter(|f| !f.to_string().is_empty());
         let inner = e.into_inner();
         let position = (inner.line() > 0).then(|| Position::from_byte_column(text, inner.line(), inner.column()));
-        let field = (field != "." && !field.is_empty()).then_some(field);
         fail(
             position,
             field,
@@ -174,12 +176,12 @@ pub fn parse_service_tag_file(
     };
     let mut lower_names = std::collections::HashSet::new();
     for (i, tag) in spec.values.into_iter().enumerate() {
-        let field = format!("values[{i}].name");
+        let field = FieldPath::root("values").index(i).field("name");
         let at = || position_of_name(text, &tag.name);
         if !matches!(ServiceTag::parse(&tag.name), Some(ServiceTag::Other(_))) {
             return Err(fail(
                 at(),
-                Some(field),
+                Some(field.clone()),
                 format!(
                     "'{}' cannot be a tag of the file: VirtualNetwork, Internet and AzureLoadBalancer are computed from the topology, and a tag name is a letter then letters, digits, '.', '_' or '-'; valid: a name such as AzureCloud or Storage.WestEurope",
                     shown(&tag.name)
@@ -295,7 +297,10 @@ mod tests {
     fn a_bad_prefix_is_positioned_with_its_path_and_what_is_valid() {
         let text = GOOD.replace("4.145.74.52/30", "4.145.74.520/30");
         let e = parse(&text).expect_err("bad prefix");
-        assert_eq!(e.field_text().as_deref(), Some("values[1].properties.addressPrefixes[0]"));
+        assert_eq!(
+            e.field,
+            Some(FieldPath::root("values").index(1).field("properties").field("addressPrefixes").index(0))
+        );
         assert_eq!(e.position.expect("position").line, 11);
         assert!(e.message.contains("'4.145.74.520/30' is not an address prefix"), "{e}");
         assert!(e.message.contains("valid: an IPv4 or IPv6 CIDR prefix"), "{e}");
@@ -305,11 +310,11 @@ mod tests {
     #[test]
     fn shape_errors_name_the_field_and_the_shape() {
         let e = parse(r#"{"cloud": "Public", "values": [{"name": "X"}]}"#).expect_err("no properties");
-        assert_eq!(e.field_text().as_deref(), Some("values[0]"));
+        assert_eq!(e.field, Some(FieldPath::root("values").index(0)));
         assert!(e.message.contains("missing field `properties`"), "{e}");
         assert!(e.message.contains("valid: Microsoft's"), "{e}");
         let e = parse(r#"{"changeNumber": "x7", "values": []}"#).expect_err("bad change number");
-        assert_eq!(e.field_text().as_deref(), Some("changeNumber"));
+        assert_eq!(e.field, Some(FieldPath::root("changeNumber")));
         let e = parse("[1, 2]").expect_err("not an object");
         assert_eq!(e.position.map(|p| p.line), Some(1));
         assert!(e.message.contains("expected struct FileSpec") || e.message.contains("invalid type"), "{e}");
@@ -321,7 +326,7 @@ mod tests {
     fn a_tag_listed_twice_or_named_as_a_computed_tag_is_refused_where_it_is() {
         let twice = GOOD.replace("AzureResourceManager.NorwayEast", "azurecloud");
         let e = parse(&twice).expect_err("twice");
-        assert_eq!(e.field_text().as_deref(), Some("values[2].name"));
+        assert_eq!(e.field, Some(FieldPath::root("values").index(2).field("name")));
         assert_eq!(e.position.map(|p| p.line), Some(12));
         assert!(e.message.contains("listed twice"), "{e}");
         let computed = GOOD.replace("\"AzureCloud\"", "\"Internet\"");

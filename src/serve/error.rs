@@ -68,14 +68,14 @@ mod tests {
         let e = LoadError {
             file: PathBuf::from("x.ron"),
             position: None,
-            field: Some(FieldPath::parse("timeline[3].action.user")),
+            field: Some(FieldPath::root("timeline").index(3).field("action").field("user")),
             message: "unknown user 'bob'; valid: alice".into(),
         };
         let api = ApiError::from_load(&e);
         assert_eq!(api.field.as_deref(), Some("user"));
         assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(api.to_string(), "user: unknown user 'bob'; valid: alice");
-        let e = LoadError { field: Some(FieldPath::parse("timeline[3].at")), ..e };
+        let e = LoadError { field: Some(FieldPath::root("timeline").index(3).field("at")), ..e };
         assert_eq!(ApiError::from_load(&e).field.as_deref(), Some("timeline[3].at"));
     }
 }

@@ -364,7 +364,7 @@ impl Session {
         let outcome = self
             .sim
             .apply(resolved)
-            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.field, e.fault.to_string()))?;
+            .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.field.to_string(), e.fault.to_string()))?;
         if let Some(ActionSpec::RequestJit { id, .. }) = spec.action.as_deref() {
             self.request_ids.insert(id.clone());
         }

@@ -46,7 +46,7 @@ impl Simulator {
                 .map(|c| c.name.clone())
                 .collect();
             return Err(ActionError::new(
-                "configuration",
+                &["configuration"],
                 ActionFault::AdminNotDeployed { configuration: name, deployed },
             ));
         }

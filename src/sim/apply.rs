@@ -327,7 +327,7 @@ impl Simulator {
                     Attachment::Subnet(s) => self
                         .topology
                         .set_subnet_nsg(s, Some(*nsg))
-                        .map_err(|e| ActionError::new("subnet", ActionFault::Topology(e)))?,
+                        .map_err(|e| ActionError::new(&["subnet"], ActionFault::Topology(e)))?,
                     Attachment::Nic(n) => self.topology.set_nic_nsg(n, Some(*nsg)),
                 }
                 self.cache.rebuild(&self.topology);
@@ -345,7 +345,7 @@ impl Simulator {
                         Attachment::Subnet(_) => "subnet",
                         Attachment::Nic(_) => "nic",
                     };
-                    return Err(ActionError::new(field, ActionFault::NoNsgToDetach { target: attached }));
+                    return Err(ActionError::new(&[field], ActionFault::NoNsgToDetach { target: attached }));
                 };
                 match *target {
                     // Dissociating never fails.
@@ -364,12 +364,12 @@ impl Simulator {
                         ActionFault::Nsg {
                             error: NsgError::DuplicatePriority { .. } | NsgError::PriorityOutOfRange { .. },
                             ..
-                        } => "rule.priority",
+                        } => &["rule", "priority"][..],
                         ActionFault::Nsg {
                             error: NsgError::DuplicateName { .. } | NsgError::InvalidName { .. },
                             ..
-                        } => "rule.name",
-                        _ => "rule",
+                        } => &["rule", "name"],
+                        _ => &["rule"],
                     };
                     ActionError::new(field, fault)
                 })?;
@@ -379,7 +379,7 @@ impl Simulator {
                 Ok(outcome)
             }
             Action::RemoveRule { nsg, name } => {
-                let changes = self.delete_rule(*nsg, name).map_err(|e| ActionError::new("rule", e))?;
+                let changes = self.delete_rule(*nsg, name).map_err(|e| ActionError::new(&["rule"], e))?;
                 let nsg = self.topology.nsg(*nsg).name.clone();
                 let mut outcome = ActionOutcome::of(Happened::RuleRemoved { nsg, rule: name.clone() });
                 outcome.changes = changes.into_iter().map(Change::Rule).collect();
@@ -388,7 +388,7 @@ impl Simulator {
             Action::SetPeeringAccess { vnet, remote, allow } => {
                 self.topology
                     .set_peering_access(*vnet, *remote, *allow)
-                    .map_err(|e| ActionError::new("remote", ActionFault::Topology(e)))?;
+                    .map_err(|e| ActionError::new(&["remote"], ActionFault::Topology(e)))?;
                 self.cache.rebuild(&self.topology);
                 Ok(self.peering_access_set(*vnet, *remote, *allow))
             }
@@ -401,7 +401,7 @@ impl Simulator {
             Action::Connect { name, request, endpoints } => {
                 if self.connections.get(name).is_some_and(|c| c.open) {
                     return Err(ActionError::new(
-                        "name",
+                        &["name"],
                         ActionFault::ConnectionOpen { connection: name.clone() },
                     ));
                 }
@@ -437,7 +437,7 @@ impl Simulator {
                     let open =
                         self.connections.iter().filter(|(_, c)| c.open).map(|(n, _)| n.clone()).collect();
                     Err(ActionError::new(
-                        "name",
+                        &["name"],
                         ActionFault::ConnectionNotOpen { connection: name.clone(), open },
                     ))
                 }
@@ -445,7 +445,7 @@ impl Simulator {
             Action::EnableJit { vm, actor, change, edit } => {
                 let actor = self
                     .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
-                    .map_err(|e| ActionError::new("by", e))?;
+                    .map_err(|e| ActionError::new(&["by"], e))?;
                 let out = if *edit {
                     self.jit.edit(&mut self.topology, *vm, change.clone(), &actor, self.now)
                 } else {
@@ -456,19 +456,19 @@ impl Simulator {
             Action::EnableJitOnVms { vms, actor, change } => {
                 let actor = self
                     .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
-                    .map_err(|e| ActionError::new("by", e))?;
+                    .map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self.jit.enable_many(&mut self.topology, vms, change.clone(), &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::SetDefenderPlan2 { enabled, actor } => {
                 let actor = self
                     .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
-                    .map_err(|e| ActionError::new("by", e))?;
+                    .map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self.jit.set_plan2(&self.topology, *enabled, &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::ConnectPageRequest { name, user, vm, enable, justification } => {
-                let user = self.user(user).map_err(|e| ActionError::new("user", e))?;
+                let user = self.user(user).map_err(|e| ActionError::new(&["user"], e))?;
                 let out = self.jit.connect_page(
                     &mut self.topology,
                     name,
@@ -483,12 +483,12 @@ impl Simulator {
             Action::DisableJit { vm, actor } => {
                 let actor = self
                     .user(actor.as_deref().unwrap_or(SETUP_PRINCIPAL))
-                    .map_err(|e| ActionError::new("by", e))?;
+                    .map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self.jit.disable(&mut self.topology, *vm, &actor, self.now);
                 Ok(self.absorb(out))
             }
             Action::RequestJit { name, user, ports, duration, source, justification } => {
-                let user = self.user(user).map_err(|e| ActionError::new("user", e))?;
+                let user = self.user(user).map_err(|e| ActionError::new(&["user"], e))?;
                 let out = self.jit.request(
                     &mut self.topology,
                     name,
@@ -502,27 +502,27 @@ impl Simulator {
                 Ok(self.absorb(out))
             }
             Action::ApproveJit { request, approver } => {
-                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
+                let approver = self.user(approver).map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self
                     .jit
                     .approve(&mut self.topology, request, &approver, self.now)
-                    .map_err(|e| ActionError::new("request", ActionFault::Jit(e)))?;
+                    .map_err(|e| ActionError::new(&["request"], ActionFault::Jit(e)))?;
                 Ok(self.absorb(out))
             }
             Action::DenyJit { request, approver, reason } => {
-                let approver = self.user(approver).map_err(|e| ActionError::new("by", e))?;
+                let approver = self.user(approver).map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self
                     .jit
                     .deny(&self.topology, request, &approver, reason, self.now)
-                    .map_err(|e| ActionError::new("request", ActionFault::Jit(e)))?;
+                    .map_err(|e| ActionError::new(&["request"], ActionFault::Jit(e)))?;
                 Ok(self.absorb(out))
             }
             Action::RevokeJit { request, actor } => {
-                let actor = self.user(actor).map_err(|e| ActionError::new("by", e))?;
+                let actor = self.user(actor).map_err(|e| ActionError::new(&["by"], e))?;
                 let out = self
                     .jit
                     .revoke(&mut self.topology, request, &actor, self.now)
-                    .map_err(|e| ActionError::new("request", ActionFault::Jit(e)))?;
+                    .map_err(|e| ActionError::new(&["request"], ActionFault::Jit(e)))?;
                 Ok(self.absorb(out))
             }
         }
@@ -720,7 +720,7 @@ mod tests {
             actor: Some("bob".into()),
         };
         let e = sim.apply(&action).expect_err("no such user");
-        assert_eq!(e.field, "by");
+        assert_eq!(e.field, crate::scenario::FieldPath::root("by"));
         assert_eq!(*e.fault, ActionFault::UnknownUser { name: "bob".into(), valid: vec!["alice".into()] });
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use crate::jit::JitError;
 use crate::model::TopologyError;
 use crate::nsg::NsgError;
+use crate::scenario::FieldPath;
 
 use super::{Attached, Duration, Step};
 
@@ -116,28 +117,28 @@ impl fmt::Display for ActionFault {
 impl std::error::Error for ActionFault {}
 
 /// Why an action cannot be applied, and the field of the action at fault (`rule.priority`,
-/// `request`; empty for the action as a whole).
+/// `request`, relative to the action; empty for the action as a whole).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{fault}")]
 pub struct ActionError {
-    /// The field of the action at fault.
-    pub field: &'static str,
+    /// The field of the action at fault, relative to the action.
+    pub field: FieldPath,
     /// What is wrong (boxed: a `Result` carrying it stays small).
     pub fault: Box<ActionFault>,
 }
 
 impl ActionError {
-    pub(super) fn new(field: &'static str, fault: ActionFault) -> ActionError {
-        ActionError { field, fault: Box::new(fault) }
+    /// An error at the action's fields `fields` in turn (`&["rule", "priority"]`).
+    pub(super) fn new(fields: &[&'static str], fault: ActionFault) -> ActionError {
+        ActionError { field: FieldPath::fields(fields), fault: Box::new(fault) }
     }
 
-    /// The error of `step`, whose action this is.
+    /// The error of `step`, whose action this is: its field is the step's action's.
     pub fn at_step(self, step: &Step) -> SimError {
-        let action = format!("{}.action", step.path);
         SimError {
             at: step.at,
             position: step.position,
-            field: if self.field.is_empty() { action } else { format!("{action}.{}", self.field) },
+            field: step.path().field("action").join(&self.field),
             fault: self.fault,
         }
     }
@@ -153,8 +154,8 @@ pub struct SimError {
     pub at: Duration,
     /// Where the step is in the file.
     pub position: Option<crate::position::Position>,
-    /// The field the problem is in (`timeline[3].action.rule`).
-    pub field: String,
+    /// The field the problem is in (`timeline[3].action.rule`), as segments.
+    pub field: FieldPath,
     /// What is wrong (boxed: a `Result` carrying it stays small).
     pub fault: Box<ActionFault>,
 }

@@ -431,6 +431,7 @@ mod tests {
     use super::*;
     use crate::jit::JitError;
     use crate::nsg::NsgError;
+    use crate::scenario::FieldPath;
     use crate::sim::testing::{play, scenario};
     use crate::sim::{ActionFault, Attached};
 
@@ -453,7 +454,11 @@ mod tests {
             access: Deny, protocol: Any, destination_ports: "*")))"#,
         );
         let e = run(s.world(), &s.steps).expect_err("a priority clash");
-        assert_eq!((e.at.to_string().as_str(), e.field.as_str()), ("6m", "timeline[1].action.rule.priority"));
+        assert_eq!(e.at.to_string(), "6m");
+        assert_eq!(
+            e.field,
+            FieldPath::root("timeline").index(1).field("action").field("rule").field("priority")
+        );
         assert_eq!(e.position, s.steps[1].position);
         assert!(e.position.is_some());
         assert!(
@@ -502,7 +507,7 @@ mod tests {
         ] {
             let s = scenario(step);
             let e = run(s.world(), &s.steps).expect_err(step);
-            assert_eq!(e.field, format!("timeline[0].action.{field}"), "{step}");
+            assert_eq!(e.field, FieldPath::root("timeline").index(0).field("action").field(field), "{step}");
             assert_eq!(*e.fault, fault, "{step}");
             // The same step stops a replay to a later offset.
             let replayed = replay_until(s.world(), &s.steps, Duration::from_secs(3600)).expect_err(step);

@@ -278,6 +278,14 @@ pub struct Step {
     pub question: Option<Box<ConceptQuestion>>,
     /// Where the step is in the scenario file, for messages.
     pub position: Option<crate::position::Position>,
+    /// The step's place in the scenario's timeline: it is written at the field
+    /// `timeline[index]` ([`Step::path`]).
+    pub index: usize,
+}
+
+impl Step {
     /// The step's field path in the file (`timeline[3]`), for messages.
-    pub path: String,
+    pub fn path(&self) -> crate::scenario::FieldPath {
+        crate::scenario::FieldPath::root("timeline").index(self.index)
+    }
 }

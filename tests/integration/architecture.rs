@@ -572,3 +572,86 @@ fn every_line_and_column_is_a_position() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A field of a scenario is a `scenario::FieldPath` (issue 23), built segment by segment
+/// (`FieldPath::root("nsgs").index(i).field("rules")`), never written as text
+/// (`format!("nsgs[{i}].rules")`) for other code to read back. Where scenario fields are named
+/// (the loader, the simulator, the classroom, the command line, the importer's origins), no
+/// `format!` writes a literal in the path's shape: a name or `{x}`, then `.name`, `.{x}`, `[{i}]`
+/// or `[0]` steps. The JSON paths of input files (ARM, flow logs) are another grammar, not
+/// checked here.
+#[test]
+fn a_scenario_field_is_built_never_formatted() {
+    const WHERE: &[&str] = &[
+        "src/scenario/",
+        "src/sim/",
+        "src/serve/",
+        "src/cli/",
+        "src/import/builder/",
+        "src/import/origin_map.rs",
+    ];
+    let root = root();
+    let mut wrong = Vec::new();
+    for source in sources().iter().filter(|s| WHERE.iter().any(|w| s.path.starts_with(w))) {
+        let text = std::fs::read_to_string(root.join(&source.path))
+            .unwrap_or_else(|e| panic!("{}: {e}", source.path));
+        // Unit tests may write the text they expect.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            for literal in line.split("format!(\"").skip(1).filter_map(|rest| rest.split('"').next()) {
+                if is_field_path_text(literal) {
+                    wrong.push(format!(
+                        "{}:{}: format!(\"{literal}\"): build a FieldPath",
+                        source.path,
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Whether `text` has the shape of a field path with at least one step after its start.
+fn is_field_path_text(text: &str) -> bool {
+    // A field's name: a lowercase letter or `_`, then those and digits (`192.0.2.{x}` is none).
+    let name = |s: &str| {
+        s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let hole = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).is_some_and(name);
+    let start = text.find(['.', '[']).unwrap_or(text.len());
+    let (first, mut rest) = text.split_at(start);
+    if !(name(first) || hole(first)) || rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            if !(name(&after[..end]) || hole(&after[..end])) {
+                return false;
+            }
+            rest = &after[end..];
+        } else if let Some((inside, after)) = rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            if !(hole(inside) || (!inside.is_empty() && inside.bytes().all(|b| b.is_ascii_digit()))) {
+                return false;
+            }
+            rest = after;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn a_field_path_written_as_text_is_recognised() {
+    for path in ["nsgs[{ni}].rules", "{field}.name", "{field}[{i}]", "vms[0].nics", "{of}.{x}"] {
+        assert!(is_field_path_text(path), "{path}");
+    }
+    for text in
+        ["[{}]", "nsg/{}", "{field}", "name", "port {number} is outside", "{a}:{b}", "x.{}", "192.0.2.{n}"]
+    {
+        assert!(!is_field_path_text(text), "{text}");
+    }
+}

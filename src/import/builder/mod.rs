@@ -33,6 +33,7 @@ use super::resource::{Kind, Skipped};
 use super::source::{Diagnostics, Src};
 use super::summary::{Relevance, SkipReason, Summary};
 use super::{ImportError, ImportOptions, Imported, Origin};
+use crate::scenario::FieldPath;
 use crate::scenario::schema::{
     BastionSpec, CaveatKindSpec, CaveatSpec, FirewallSpec, NsgSpec, OptionsSpec, PublicIpSpec, RuleSpec,
     ScenarioFile, SubnetSpec, VmSpec, VnetSpec,
@@ -542,7 +543,7 @@ impl Inventory {
         let (public_ips, bastions, jit) = (&scenario.public_ips, &scenario.bastions, &scenario.jit_policies);
         let firewalls = &scenario.firewalls;
         let mut out = Vec::new();
-        let mut add = |field: String, src: &Src| {
+        let mut add = |field: FieldPath, src: &Src| {
             out.push(Origin {
                 field,
                 file: self.diag.file(src.file).to_path_buf(),
@@ -552,40 +553,40 @@ impl Inventory {
         };
         for (i, v) in vnets.iter().enumerate() {
             let Some(rec) = self.vnets.iter().find(|r| r.name == v.name) else { continue };
-            add(format!("vnets[{i}]"), &rec.src);
+            add(FieldPath::root("vnets").index(i), &rec.src);
             for (j, s) in v.subnets.iter().enumerate() {
                 if let Some(sr) = rec.subnets.iter().find(|r| r.name == s.name) {
-                    add(format!("vnets[{i}].subnets[{j}]"), &sr.src);
+                    add(FieldPath::root("vnets").index(i).field("subnets").index(j), &sr.src);
                 }
             }
         }
         for (i, n) in nsgs.iter().enumerate() {
             let Some(rec) = self.nsgs.iter().find(|r| r.name == n.name) else { continue };
-            add(format!("nsgs[{i}]"), &rec.src);
+            add(FieldPath::root("nsgs").index(i), &rec.src);
             for (j, r) in n.rules.iter().enumerate() {
                 if let Some(rr) = rec.rules.iter().find(|x| x.spec.name == r.name) {
-                    add(format!("nsgs[{i}].rules[{j}]"), &rr.psrc);
+                    add(FieldPath::root("nsgs").index(i).field("rules").index(j), &rr.psrc);
                 }
             }
         }
         for (i, v) in vms.iter().enumerate() {
             if let Some(rec) = self.vms.iter().find(|r| r.name == v.name) {
-                add(format!("vms[{i}]"), &rec.src);
+                add(FieldPath::root("vms").index(i), &rec.src);
             }
             for (j, n) in v.nics.iter().enumerate() {
                 if let Some(rec) = self.nics.iter().find(|r| r.name == n.name) {
-                    add(format!("vms[{i}].nics[{j}]"), &rec.src);
+                    add(FieldPath::root("vms").index(i).field("nics").index(j), &rec.src);
                 }
             }
         }
         for (i, p) in public_ips.iter().enumerate() {
             if let Some(rec) = self.pips.iter().find(|r| r.name == p.name) {
-                add(format!("public_ips[{i}]"), &rec.src);
+                add(FieldPath::root("public_ips").index(i), &rec.src);
             }
         }
         for (i, b) in bastions.iter().enumerate() {
             if let Some(rec) = self.bastions.iter().find(|r| r.name == b.name) {
-                add(format!("bastions[{i}]"), &rec.src);
+                add(FieldPath::root("bastions").index(i), &rec.src);
             }
         }
         for (i, j) in jit.iter().enumerate() {
@@ -594,33 +595,33 @@ impl Inventory {
                 .iter()
                 .find(|r| format!("{}/{}", r.policy, r.vm.0.name()).eq_ignore_ascii_case(&j.name))
             {
-                add(format!("jit_policies[{i}]"), &rec.vm.1);
+                add(FieldPath::root("jit_policies").index(i), &rec.vm.1);
             }
         }
         for (i, f) in firewalls.iter().enumerate() {
             if let Some(rec) = self.firewalls.iter().find(|r| r.name == f.name) {
-                add(format!("firewalls[{i}]"), &rec.src);
+                add(FieldPath::root("firewalls").index(i), &rec.src);
             }
         }
         for (i, l) in scenario.load_balancers.iter().enumerate() {
             if let Some(rec) = self.load_balancers.iter().find(|r| r.name == l.name) {
-                add(format!("load_balancers[{i}]"), &rec.src);
+                add(FieldPath::root("load_balancers").index(i), &rec.src);
             }
         }
         for (i, g) in scenario.nat_gateways.iter().enumerate() {
             if let Some(rec) = self.nat_gateways.iter().find(|r| r.name == g.name) {
-                add(format!("nat_gateways[{i}]"), &rec.src);
+                add(FieldPath::root("nat_gateways").index(i), &rec.src);
             }
         }
         for (i, q) in scenario.public_ip_prefixes.iter().enumerate() {
             if let Some(rec) = self.public_ip_prefixes.iter().find(|r| r.name == q.name) {
-                add(format!("public_ip_prefixes[{i}]"), &rec.src);
+                add(FieldPath::root("public_ip_prefixes").index(i), &rec.src);
             }
         }
         for (i, t) in self.route_tables.iter().enumerate() {
-            add(format!("route_tables[{i}]"), &t.src);
+            add(FieldPath::root("route_tables").index(i), &t.src);
             for (j, r) in t.routes.iter().enumerate() {
-                add(format!("route_tables[{i}].routes[{j}]"), &r.src);
+                add(FieldPath::root("route_tables").index(i).field("routes").index(j), &r.src);
             }
         }
         out

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{ImportError, ImportOptions, Imported, Position, import_texts, to_ron};
-use crate::scenario::load_str;
 use crate::scenario::schema::CaveatKindSpec;
+use crate::scenario::{FieldPath, load_str};
 
 pub(super) fn import(files: &[(&str, &str)]) -> Result<Imported, ImportError> {
     let inputs: Vec<(PathBuf, String)> =
@@ -366,7 +366,7 @@ fn warnings_and_origins_carry_line_and_column() {
         ),
         "{w}"
     );
-    let o = i.origin_of("nsgs[0]").expect("an origin");
+    let o = i.origin_of(&FieldPath::root("nsgs").index(0)).expect("an origin");
     assert_eq!(o.position, Some(Position { line: 2, column: 82 }), "{o:?}");
     assert_eq!(&text.lines().nth(1).expect("line 2")[81..82], "{");
     // With a byte order mark, columns start after it (as serde_json's do).
@@ -525,10 +525,15 @@ fn network_values_are_checked_at_their_json_path() {
 #[test]
 fn scenario_fields_map_back_to_their_json() {
     let (i, _) = ok(&nsg_with(&rule_with("priority", "100")));
-    let o = i.origin_of("nsgs[0].rules[0].destination_ports").expect("an origin");
+    let o = i
+        .origin_of(&FieldPath::root("nsgs").index(0).field("rules").index(0).field("destination_ports"))
+        .expect("an origin");
     assert_eq!(o.path, "resources[0].properties.securityRules[0].properties");
-    assert_eq!(i.origin_of("nsgs[0]").map(|o| o.path.as_str()), Some("resources[0].properties"));
-    assert!(i.origin_of("nsgs[10]").is_none());
+    assert_eq!(
+        i.origin_of(&FieldPath::root("nsgs").index(0)).map(|o| o.path.as_str()),
+        Some("resources[0].properties")
+    );
+    assert!(i.origin_of(&FieldPath::root("nsgs").index(10)).is_none());
 }
 
 #[test]

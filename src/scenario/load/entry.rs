@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use super::{Loader, Scenario};
-use crate::scenario::LoadError;
 use crate::scenario::locate::SourceMap;
 use crate::scenario::recover::LoadErrors;
 use crate::scenario::schema::ScenarioFile;
+use crate::scenario::{FieldPath, LoadError};
 
 /// How a scenario is loaded beyond what its own text says.
 #[derive(Clone, Debug, Default)]
@@ -139,8 +139,8 @@ impl Loader<'_> {
                     // The file could not be opened: point at the field that names it.
                     e = LoadError {
                         file: self.path.to_path_buf(),
-                        position: self.map.find("service_tags_file", written),
-                        field: Some(super::super::FieldPath::parse("service_tags_file")),
+                        position: self.map.find(&FieldPath::root("service_tags_file"), written),
+                        field: Some(FieldPath::root("service_tags_file")),
                         message: format!(
                             "'{}' (read as {}): {}; valid: the path of Microsoft's service tag JSON, relative to the scenario",
                             crate::text::shown(written),

@@ -14,7 +14,7 @@ use super::schema::{
     AccessSpec, ActionSpec, DirectionSpec, ExpectSpec, OsSpec, PeeringSpec, ProtocolSpec, RuleSpec,
     ScenarioFile, SkuSpec, StepSpec,
 };
-use super::{LoadError, TimelineError};
+use super::{FieldPath, LoadError, TimelineError};
 use crate::jit::{JitEngine, RoleBook};
 use crate::model::{
     AsgId, Caveat, NicId, Os, PublicIpSku, SubnetId, Topology, TopologyError, User, VmId, VnetId,
@@ -105,7 +105,7 @@ impl Scenario {
         LoadError {
             file: self.file.clone(),
             position: e.position,
-            field: Some(super::FieldPath::parse(&e.field)),
+            field: Some(e.field.clone()),
             message: format!("step at {}: {}", e.at, e.fault),
         }
     }
@@ -161,7 +161,7 @@ pub(super) struct Loader<'a> {
 /// A meaning error before it gets its position: the field path (which locates it in the file),
 /// the offending value (pointed at when it is written inside that field), and the message.
 pub(super) struct Fault {
-    field: String,
+    field: FieldPath,
     value: String,
     message: String,
     /// The fault only follows from an item already refused (a reference to a VNet whose own
@@ -169,12 +169,16 @@ pub(super) struct Fault {
     pub(super) dependent: bool,
 }
 
-pub(super) fn fault(field: impl Into<String>, value: impl Into<String>, message: impl Into<String>) -> Fault {
+pub(super) fn fault(
+    field: impl Into<FieldPath>,
+    value: impl Into<String>,
+    message: impl Into<String>,
+) -> Fault {
     Fault { field: field.into(), value: value.into(), message: message.into(), dependent: false }
 }
 
 /// A fault at `field` that follows from an item already refused.
-pub(super) fn dependent(field: impl Into<String>) -> Fault {
+pub(super) fn dependent(field: impl Into<FieldPath>) -> Fault {
     Fault { field: field.into(), value: String::new(), message: String::new(), dependent: true }
 }
 
@@ -183,7 +187,7 @@ impl Loader<'_> {
         LoadError {
             file: self.path.to_path_buf(),
             position: self.map.find(&f.field, &f.value),
-            field: Some(super::FieldPath::parse(&f.field)),
+            field: Some(f.field),
             message: f.message,
         }
     }
@@ -209,7 +213,9 @@ impl Loader<'_> {
     /// reports every independent error; the scenario is returned only when there was none.
     fn build(&self, file: ScenarioFile) -> Scenario {
         let start = self
-            .item(&[], || Instant::parse(&file.start).map_err(|m| fault("start", &file.start, m)))
+            .item(&[], || {
+                Instant::parse(&file.start).map_err(|m| fault(FieldPath::root("start"), &file.start, m))
+            })
             .unwrap_or(Instant::MIN);
         let mut t = Topology::new();
         if let Some(tags) = self.service_tag_file(file.service_tags_file.as_deref()) {
@@ -223,7 +229,7 @@ impl Loader<'_> {
                 continue;
             }
             self.item(&[tag], || -> Result<(), Fault> {
-            let field = format!("service_tags[\"{tag}\"]");
+            let field = FieldPath::root("service_tags").key(tag.as_str());
             if ServiceTag::parse(tag).is_none_or(|t| !matches!(t, ServiceTag::Other(_))) {
                 return Err(fault(
                     &field,
@@ -236,7 +242,7 @@ impl Loader<'_> {
             let nets = prefixes
                 .iter()
                 .enumerate()
-                .map(|(i, p)| parse_prefix(p).map_err(|e| fault(format!("{field}[{i}]"), p, e.to_string())))
+                .map(|(i, p)| parse_prefix(p).map_err(|e| fault(field.index(i), p, e.to_string())))
                 .collect::<Result<Vec<_>, _>>()?;
             t.define_service_tag(tag, AddrSet::from_nets(&nets));
             Ok(())
@@ -245,34 +251,32 @@ impl Loader<'_> {
 
         for (vi, v) in file.vnets.iter().enumerate() {
             self.item(&[&v.name], || -> Result<(), Fault> {
-                let field = format!("vnets[{vi}]");
+                let field = FieldPath::root("vnets").index(vi);
                 let spaces = v
                     .address_space
                     .iter()
                     .enumerate()
                     .map(|(i, s)| {
                         parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.address_space[{i}]"), s, e.to_string()))
+                            .map_err(|e| fault(field.field("address_space").index(i), s, e.to_string()))
                     })
                     .collect::<Result<Vec<IpNet>, _>>()?;
                 if spaces.is_empty() {
                     return Err(fault(
-                        format!("{field}.address_space"),
+                        field.field("address_space"),
                         &v.name,
                         "a VNet needs at least one address space",
                     ));
                 }
                 let vnet = t.add_vnet(&v.name, spaces).map_err(|e| match e {
-                    TopologyError::DuplicateName { .. } => {
-                        fault(format!("{field}.name"), &v.name, e.to_string())
-                    }
+                    TopologyError::DuplicateName { .. } => fault(field.field("name"), &v.name, e.to_string()),
                     TopologyError::ReservedAddressSpace { space, .. } => {
-                        fault(format!("{field}.address_space"), space.to_string(), e.to_string())
+                        fault(field.field("address_space"), space.to_string(), e.to_string())
                     }
                     TopologyError::AddressSpaceOverlap { second, .. } => {
-                        fault(format!("{field}.address_space"), second.to_string(), e.to_string())
+                        fault(field.field("address_space"), second.to_string(), e.to_string())
                     }
-                    _ => fault(format!("{field}.address_space"), "", e.to_string()),
+                    _ => fault(field.field("address_space"), "", e.to_string()),
                 })?;
                 let on_prem = v
                     .on_premises
@@ -280,7 +284,7 @@ impl Loader<'_> {
                     .enumerate()
                     .map(|(i, s)| {
                         parse_prefix(s)
-                            .map_err(|e| fault(format!("{field}.on_premises[{i}]"), s, e.to_string()))
+                            .map_err(|e| fault(field.field("on_premises").index(i), s, e.to_string()))
                     })
                     .collect::<Result<Vec<IpNet>, _>>()?;
                 t.connect_on_premises(vnet, on_prem).map_err(|e| {
@@ -288,17 +292,17 @@ impl Loader<'_> {
                         TopologyError::AddressSpaceOverlap { second, .. } => second.to_string(),
                         _ => String::new(),
                     };
-                    fault(format!("{field}.on_premises"), value, e.to_string())
+                    fault(field.field("on_premises"), value, e.to_string())
                 })?;
                 for (si, s) in v.subnets.iter().enumerate() {
-                    let sfield = format!("{field}.subnets[{si}]");
+                    let sfield = field.field("subnets").index(si);
                     let prefix = parse_prefix(&s.prefix)
-                        .map_err(|e| fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()))?;
+                        .map_err(|e| fault(sfield.field("prefix"), &s.prefix, e.to_string()))?;
                     let subnet = t.add_subnet(vnet, &s.name, prefix).map_err(|e| match e {
                         TopologyError::DuplicateName { .. } => {
-                            fault(format!("{sfield}.name"), &s.name, e.to_string())
+                            fault(sfield.field("name"), &s.name, e.to_string())
                         }
-                        _ => fault(format!("{sfield}.prefix"), &s.prefix, e.to_string()),
+                        _ => fault(sfield.field("prefix"), &s.prefix, e.to_string()),
                     })?;
                     if let Some(enabled) = s.default_outbound_access {
                         t.set_subnet_default_outbound_access(subnet, enabled);
@@ -312,11 +316,11 @@ impl Loader<'_> {
         let mut peered_pairs: Vec<((VnetId, VnetId), usize)> = Vec::new();
         for (pi, p) in file.peerings.iter().enumerate() {
             self.item(&[], || -> Result<(), Fault> {
-            let field = format!("peerings[{pi}]");
+            let field = FieldPath::root("peerings").index(pi);
             let (a, b) = p.vnets();
             let (field_a, field_b) = match p {
-                PeeringSpec::Pair(..) => (format!("{field}[0]"), format!("{field}[1]")),
-                PeeringSpec::Options(_) => (format!("{field}.vnets[0]"), format!("{field}.vnets[1]")),
+                PeeringSpec::Pair(..) => (field.index(0), field.index(1)),
+                PeeringSpec::Options(_) => (field.field("vnets").index(0), field.field("vnets").index(1)),
             };
             let va = self.vnet(&t, a, &field_a)?;
             let vb = self.vnet(&t, b, &field_b)?;
@@ -340,7 +344,7 @@ impl Loader<'_> {
                     for (i, (vnet, vname, names)) in
                         [(va, a, names_a), (vb, b, names_b)].into_iter().enumerate()
                     {
-                        let sfield = format!("{field}.subnets[{i}]");
+                        let sfield = field.field("subnets").index(i);
                         if names.is_empty() {
                             return Err(fault(
                                 &sfield,
@@ -355,7 +359,7 @@ impl Loader<'_> {
                                 let known: Vec<&str> =
                                     t.vnet(vnet).subnets.iter().map(|s| t.subnet(*s).name.as_str()).collect();
                                 return Err(fault(
-                                    format!("{sfield}[{k}]"),
+                                    sfield.index(k),
                                     name,
                                     format!(
                                         "vnet '{vname}' has no subnet '{name}'; valid: {}",
@@ -369,7 +373,7 @@ impl Loader<'_> {
                             };
                             if ids[i].contains(&id) {
                                 return Err(fault(
-                                    format!("{sfield}[{k}]"),
+                                    sfield.index(k),
                                     name,
                                     format!("subnet '{name}' of vnet '{vname}' is listed twice"),
                                 ));
@@ -378,14 +382,14 @@ impl Loader<'_> {
                         }
                     }
                     t.peer_subnets(va, vb, &ids[0], &ids[1])
-                        .map_err(|e| fault(format!("{field}.subnets"), "", e.to_string()))?;
+                        .map_err(|e| fault(field.field("subnets"), "", e.to_string()))?;
                 }
             }
             let (a_access, b_access) = p.virtual_network_access();
             for (from, to, allow, i) in [(va, vb, a_access, 0), (vb, va, b_access, 1)] {
                 t.set_peering_access(from, to, allow).map_err(|e| {
                     fault(
-                        format!("{field}.allow_virtual_network_access[{i}]"),
+                        field.field("allow_virtual_network_access").index(i),
                         allow.to_string(),
                         e.to_string(),
                     )
@@ -395,7 +399,7 @@ impl Loader<'_> {
             if use_remote_gateways {
                 if !allow_gateway_transit {
                     return Err(fault(
-                        format!("{field}.use_remote_gateways"),
+                        field.field("use_remote_gateways"),
                         "true",
                         format!(
                             "vnet '{b}' cannot use the gateway of vnet '{a}': its peering does not allow gateway transit; valid: allow_gateway_transit: true with use_remote_gateways: true"
@@ -403,7 +407,7 @@ impl Loader<'_> {
                     ));
                 }
                 t.use_remote_gateway(vb, va)
-                    .map_err(|e| fault(format!("{field}.use_remote_gateways"), "true", e.to_string()))?;
+                    .map_err(|e| fault(field.field("use_remote_gateways"), "true", e.to_string()))?;
             }
             Ok(())
             });
@@ -411,7 +415,7 @@ impl Loader<'_> {
 
         for (ai, name) in file.asgs.iter().enumerate() {
             self.item(&[name], || {
-                t.add_asg(name).map_err(|e| fault(format!("asgs[{ai}]"), name, e.to_string()))
+                t.add_asg(name).map_err(|e| fault(FieldPath::root("asgs").index(ai), name, e.to_string()))
             });
         }
 
@@ -421,12 +425,17 @@ impl Loader<'_> {
             self.item(&[&n.name], || -> Result<(), Fault> {
                 let mut rules = Vec::new();
                 for (ri, r) in n.rules.iter().enumerate() {
-                    rules.push(self.rule(&t, r, &format!("nsgs[{ni}].rules[{ri}]"))?);
+                    rules.push(self.rule(
+                        &t,
+                        r,
+                        &FieldPath::root("nsgs").index(ni).field("rules").index(ri),
+                    )?);
                 }
                 let nsg = Nsg { name: n.name.clone(), rules };
                 validate_nsg(&nsg).map_err(|e| self.nsg_fault(&e, ni, n))?;
-                let id =
-                    t.add_nsg(nsg).map_err(|e| fault(format!("nsgs[{ni}].name"), &n.name, e.to_string()))?;
+                let id = t.add_nsg(nsg).map_err(|e| {
+                    fault(FieldPath::root("nsgs").index(ni).field("name"), &n.name, e.to_string())
+                })?;
                 t.set_flush_connection(id, n.flush_connection);
                 Ok(())
             });
@@ -438,7 +447,7 @@ impl Loader<'_> {
             for (si, s) in v.subnets.iter().enumerate() {
                 let Some(subnet) = t.subnet_by_name(vnet, &s.name) else { continue };
                 if let Some(nsg_name) = &s.nsg {
-                    let field = format!("vnets[{vi}].subnets[{si}].nsg");
+                    let field = FieldPath::root("vnets").index(vi).field("subnets").index(si).field("nsg");
                     self.item(&[], || -> Result<(), Fault> {
                         let nsg = self.nsg(&t, nsg_name, &field)?;
                         t.set_subnet_nsg(subnet, Some(nsg))
@@ -450,14 +459,14 @@ impl Loader<'_> {
 
         for (pi, p) in file.public_ips.iter().enumerate() {
             self.item(&[&p.name], || -> Result<(), Fault> {
-                let field = format!("public_ips[{pi}]");
+                let field = FieldPath::root("public_ips").index(pi);
                 let address: IpAddr = p
                     .address
                     .parse()
-                    .map_err(|_| fault(format!("{field}.address"), &p.address, not_an_ip(&p.address)))?;
+                    .map_err(|_| fault(field.field("address"), &p.address, not_an_ip(&p.address)))?;
                 if let Some(special) = crate::net::non_public_range(address) {
                     return Err(fault(
-                        format!("{field}.address"),
+                        field.field("address"),
                         &p.address,
                         format!(
                             "public IP '{}': {address} is a {} address ({}, {}); valid: a public, Internet-routable address such as 20.10.0.4 (Azure allocates public IPs from its public ranges)",
@@ -474,9 +483,9 @@ impl Loader<'_> {
                 };
                 t.add_public_ip(&p.name, address, sku).map_err(|e| match e {
                     TopologyError::DuplicateName { kind: "public IP", .. } => {
-                        fault(format!("{field}.name"), &p.name, e.to_string())
+                        fault(field.field("name"), &p.name, e.to_string())
                     }
-                    _ => fault(format!("{field}.address"), &p.address, e.to_string()),
+                    _ => fault(field.field("address"), &p.address, e.to_string()),
                 })?;
                 Ok(())
             });
@@ -496,7 +505,7 @@ impl Loader<'_> {
             let mut names: Vec<&str> = vec![&v.name];
             names.extend(v.nics.iter().map(|n| n.name.as_str()));
             self.item(&names, || -> Result<(), Fault> {
-                let field = format!("vms[{vi}]");
+                let field = FieldPath::root("vms").index(vi);
                 let os = match v.os {
                     OsSpec::Linux => Os::Linux,
                     OsSpec::Windows => Os::Windows,
@@ -507,16 +516,16 @@ impl Loader<'_> {
                 );
                 let vm = t
                     .add_vm(&v.name, os, v.classic, placement)
-                    .map_err(|e| fault(format!("{field}.name"), &v.name, e.to_string()))?;
+                    .map_err(|e| fault(field.field("name"), &v.name, e.to_string()))?;
                 if v.nics.is_empty() {
                     return Err(fault(
-                        format!("{field}.nics"),
+                        field.field("nics"),
                         "",
                         format!("vm '{}' has no NIC; a VM needs at least one", v.name),
                     ));
                 }
                 for (ni, n) in v.nics.iter().enumerate() {
-                    self.nic(&mut t, vm, n, &format!("{field}.nics[{ni}]"))?;
+                    self.nic(&mut t, vm, n, &field.field("nics").index(ni))?;
                 }
                 Ok(())
             });
@@ -531,7 +540,15 @@ impl Loader<'_> {
             for (ri, rule) in t.nsg(id).rules.iter().enumerate() {
                 if let Some((side, asg, message)) = t.rule_asgs_vnet_conflict(rule) {
                     self.refuse_item(
-                        fault(format!("nsgs[{ni}].rules[{ri}].{side}_asgs"), &asg, message),
+                        fault(
+                            FieldPath::root("nsgs")
+                                .index(ni)
+                                .field("rules")
+                                .index(ri)
+                                .field(format!("{side}_asgs")),
+                            &asg,
+                            message,
+                        ),
                         &[],
                     );
                 }
@@ -542,7 +559,7 @@ impl Loader<'_> {
         for (name, role) in &file.roles {
             if role.actions.is_empty() {
                 let f = fault(
-                    format!("roles[\"{name}\"]"),
+                    FieldPath::root("roles").key(name.as_str()),
                     name,
                     format!("custom role '{name}' has no actions; valid: at least one action pattern"),
                 );
@@ -556,12 +573,12 @@ impl Loader<'_> {
             self.item(&[&u.name], || -> Result<(), Fault> {
                 for (ri, role) in u.roles.iter().enumerate() {
                     if self.is_skipped(role) {
-                        return Err(dependent(format!("users[{ui}].roles[{ri}]")));
+                        return Err(dependent(FieldPath::root("users").index(ui).field("roles").index(ri)));
                     }
                     if !roles.has(role) {
                         let known: Vec<&str> = roles.names().collect();
                         return Err(fault(
-                            format!("users[{ui}].roles[{ri}]"),
+                            FieldPath::root("users").index(ui).field("roles").index(ri),
                             role,
                             format!(
                                 "unknown role '{role}'; valid: {}, or define it in roles",
@@ -570,12 +587,12 @@ impl Loader<'_> {
                         ));
                     }
                 }
-                let field = format!("users[{ui}].source_ip");
+                let field = FieldPath::root("users").index(ui).field("source_ip");
                 let source_ip: IpAddr =
                     u.source_ip.parse().map_err(|_| fault(&field, &u.source_ip, not_an_ip(&u.source_ip)))?;
                 if users.iter().any(|x: &User| crate::name::same_name(&x.name, &u.name)) {
                     return Err(fault(
-                        format!("users[{ui}].name"),
+                        FieldPath::root("users").index(ui).field("name"),
                         &u.name,
                         format!("user name '{}' is used twice; names must be unique", u.name),
                     ));
@@ -620,7 +637,7 @@ impl Loader<'_> {
                 && let Some(first) = request_ids.insert(id, si)
             {
                 self.refuse_item(fault(
-                    format!("timeline[{si}].action.id"),
+                    FieldPath::root("timeline").index(si).field("action").field("id"),
                     id,
                     format!(
                         "request id '{id}' is already used by timeline[{first}]; valid: an id of its own for each RequestJit, which ApproveJit, DenyJit, RevokeJit and JitRequest refer to"
@@ -656,29 +673,34 @@ impl Loader<'_> {
         else {
             return Ok(());
         };
-        sc.grant_fits(step.at, *length)
-            .map_err(|m| fault(format!("timeline[{ri}].action.duration"), duration, m))
+        sc.grant_fits(step.at, *length).map_err(|m| {
+            fault(FieldPath::root("timeline").index(ri).field("action").field("duration"), duration, m)
+        })
     }
 
     /// Flow endpoints are written by name, so one name must not mean two things. Of two
     /// writings of a name, the later in the file is reported, at its own field.
     fn unambiguous_names(&self, file: &ScenarioFile) -> Result<(), Fault> {
-        let mut seen: std::collections::HashMap<&str, (&'static str, String)> =
+        let mut seen: std::collections::HashMap<&str, (&'static str, FieldPath)> =
             std::collections::HashMap::new();
-        let users =
-            file.users.iter().enumerate().map(|(i, u)| (u.name.as_str(), "user", format!("users[{i}].name")));
-        let vms = file.vms.iter().enumerate().map(|(i, v)| (v.name.as_str(), "vm", format!("vms[{i}].name")));
-        let nics = file.vms.iter().enumerate().flat_map(|(i, v)| {
-            v.nics
-                .iter()
-                .enumerate()
-                .map(move |(j, n)| (n.name.as_str(), "nic", format!("vms[{i}].nics[{j}].name")))
-        });
-        let pips = file
-            .public_ips
+        let users = file
+            .users
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.name.as_str(), "public IP", format!("public_ips[{i}].name")));
+            .map(|(i, u)| (u.name.as_str(), "user", FieldPath::root("users").index(i).field("name")));
+        let vms = file
+            .vms
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.name.as_str(), "vm", FieldPath::root("vms").index(i).field("name")));
+        let nics = file.vms.iter().enumerate().flat_map(|(i, v)| {
+            v.nics.iter().enumerate().map(move |(j, n)| {
+                (n.name.as_str(), "nic", FieldPath::root("vms").index(i).field("nics").index(j).field("name"))
+            })
+        });
+        let pips = file.public_ips.iter().enumerate().map(|(i, p)| {
+            (p.name.as_str(), "public IP", FieldPath::root("public_ips").index(i).field("name"))
+        });
         for (name, kind, field) in users.chain(vms).chain(nics).chain(pips) {
             if let Some((other, other_field)) = seen.insert(name, (kind, field.clone())) {
                 let ((first, _), (second, at)) = if self.map.start(&other_field) <= self.map.start(&field) {
@@ -698,7 +720,12 @@ impl Loader<'_> {
         Ok(())
     }
 
-    pub(super) fn vnet(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::VnetId, Fault> {
+    pub(super) fn vnet(
+        &self,
+        t: &Topology,
+        name: &str,
+        field: &FieldPath,
+    ) -> Result<crate::model::VnetId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -708,7 +735,12 @@ impl Loader<'_> {
         })
     }
 
-    pub(super) fn nsg(&self, t: &Topology, name: &str, field: &str) -> Result<crate::model::NsgId, Fault> {
+    pub(super) fn nsg(
+        &self,
+        t: &Topology,
+        name: &str,
+        field: &FieldPath,
+    ) -> Result<crate::model::NsgId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -718,7 +750,7 @@ impl Loader<'_> {
         })
     }
 
-    pub(super) fn subnet(&self, t: &Topology, path: &str, field: &str) -> Result<SubnetId, Fault> {
+    pub(super) fn subnet(&self, t: &Topology, path: &str, field: &FieldPath) -> Result<SubnetId, Fault> {
         let all = || -> Vec<String> {
             t.subnet_ids()
                 .map(|s| format!("{}/{}", t.vnet(t.subnet(s).vnet).name, t.subnet(s).name))
@@ -738,7 +770,7 @@ impl Loader<'_> {
         })
     }
 
-    fn nic_ref(&self, t: &Topology, name: &str, field: &str) -> Result<NicId, Fault> {
+    fn nic_ref(&self, t: &Topology, name: &str, field: &FieldPath) -> Result<NicId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -748,35 +780,38 @@ impl Loader<'_> {
         })
     }
 
-    fn nic(&self, t: &mut Topology, vm: VmId, n: &super::schema::NicSpec, field: &str) -> Result<(), Fault> {
-        let subnet = self.subnet(t, &n.subnet, &format!("{field}.subnet"))?;
+    fn nic(
+        &self,
+        t: &mut Topology,
+        vm: VmId,
+        n: &super::schema::NicSpec,
+        field: &FieldPath,
+    ) -> Result<(), Fault> {
+        let subnet = self.subnet(t, &n.subnet, &field.field("subnet"))?;
         let ip: IpAddr = n
             .private_ip
             .parse()
-            .map_err(|_| fault(format!("{field}.private_ip"), &n.private_ip, not_an_ip(&n.private_ip)))?;
+            .map_err(|_| fault(field.field("private_ip"), &n.private_ip, not_an_ip(&n.private_ip)))?;
         let nic = t.add_nic(&n.name, subnet, ip, Some(vm)).map_err(|e| match e {
-            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &n.name, e.to_string()),
-            TopologyError::ReservedSubnet { .. } => {
-                fault(format!("{field}.subnet"), &n.subnet, e.to_string())
-            }
-            _ => fault(format!("{field}.private_ip"), &n.private_ip, e.to_string()),
+            TopologyError::DuplicateName { .. } => fault(field.field("name"), &n.name, e.to_string()),
+            TopologyError::ReservedSubnet { .. } => fault(field.field("subnet"), &n.subnet, e.to_string()),
+            _ => fault(field.field("private_ip"), &n.private_ip, e.to_string()),
         })?;
         if let Some(nsg_name) = &n.nsg {
-            let nsg = self.nsg(t, nsg_name, &format!("{field}.nsg"))?;
+            let nsg = self.nsg(t, nsg_name, &field.field("nsg"))?;
             t.set_nic_nsg(nic, Some(nsg));
         }
         for (ai, asg_name) in n.asgs.iter().enumerate() {
-            let at = format!("{field}.asgs[{ai}]");
+            let at = field.field("asgs").index(ai);
             let asg = self.asg_ref(t, asg_name, &at)?;
             t.join_asg(nic, asg).map_err(|e| fault(&at, asg_name, e.to_string()))?;
         }
         if let Some(pip) = self.public_ip_ref(t, n.public_ip.as_deref(), field)? {
-            t.associate_public_ip(nic, pip).map_err(|e| {
-                fault(format!("{field}.public_ip"), t.public_ip(pip).name.clone(), e.to_string())
-            })?;
+            t.associate_public_ip(nic, pip)
+                .map_err(|e| fault(field.field("public_ip"), t.public_ip(pip).name.clone(), e.to_string()))?;
         }
         for (ci, c) in n.ip_configs.iter().enumerate() {
-            self.ip_config(t, nic, c, &format!("{field}.ip_configs[{ci}]"))?;
+            self.ip_config(t, nic, c, &field.field("ip_configs").index(ci))?;
         }
         Ok(())
     }
@@ -787,31 +822,30 @@ impl Loader<'_> {
         t: &mut Topology,
         nic: NicId,
         c: &super::schema::IpConfigSpec,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<(), Fault> {
         let ip: IpAddr = c
             .private_ip
             .parse()
-            .map_err(|_| fault(format!("{field}.private_ip"), &c.private_ip, not_an_ip(&c.private_ip)))?;
+            .map_err(|_| fault(field.field("private_ip"), &c.private_ip, not_an_ip(&c.private_ip)))?;
         let config = t.add_ip_config(nic, &c.name, ip).map_err(|e| match e {
-            TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &c.name, e.to_string()),
-            _ => fault(format!("{field}.private_ip"), &c.private_ip, e.to_string()),
+            TopologyError::DuplicateName { .. } => fault(field.field("name"), &c.name, e.to_string()),
+            _ => fault(field.field("private_ip"), &c.private_ip, e.to_string()),
         })?;
         for (ai, asg_name) in c.asgs.iter().enumerate() {
-            let at = format!("{field}.asgs[{ai}]");
+            let at = field.field("asgs").index(ai);
             let asg = self.asg_ref(t, asg_name, &at)?;
             t.join_asg_config(nic, config, asg).map_err(|e| fault(&at, asg_name, e.to_string()))?;
         }
         if let Some(pip) = self.public_ip_ref(t, c.public_ip.as_deref(), field)? {
-            t.associate_public_ip_config(nic, config, pip).map_err(|e| {
-                fault(format!("{field}.public_ip"), t.public_ip(pip).name.clone(), e.to_string())
-            })?;
+            t.associate_public_ip_config(nic, config, pip)
+                .map_err(|e| fault(field.field("public_ip"), t.public_ip(pip).name.clone(), e.to_string()))?;
         }
         Ok(())
     }
 
     /// The ASG `name` at `field`.
-    fn asg_ref(&self, t: &Topology, name: &str, field: &str) -> Result<AsgId, Fault> {
+    fn asg_ref(&self, t: &Topology, name: &str, field: &FieldPath) -> Result<AsgId, Fault> {
         if self.is_skipped(name) {
             return Err(dependent(field));
         }
@@ -821,8 +855,8 @@ impl Loader<'_> {
     }
 
     pub(super) fn step(&self, sc: &Scenario, s: &StepSpec, si: usize) -> Result<Step, Fault> {
-        let field = format!("timeline[{si}]");
-        let at = sc.offset(&s.at).map_err(|m| fault(format!("{field}.at"), &s.at, m))?;
+        let field = FieldPath::root("timeline").index(si);
+        let at = sc.offset(&s.at).map_err(|m| fault(field.field("at"), &s.at, m))?;
         let position = self.map.start(&field);
         if s.action.is_none()
             && s.expect.is_none()
@@ -837,17 +871,16 @@ impl Loader<'_> {
             ));
         }
         let action = match &s.action {
-            Some(a) => Some(self.action(sc, a, &format!("{field}.action"))?),
+            Some(a) => Some(self.action(sc, a, &field.field("action"))?),
             None => None,
         };
         let expect = match &s.expect {
-            Some(e) => Some(self.expectation(sc, e, &format!("{field}.expect"))?),
+            Some(e) => Some(self.expectation(sc, e, &field.field("expect"))?),
             None => None,
         };
         let correction =
-            s.correction.as_ref().map(|c| self.correction(c, &format!("{field}.correction"))).transpose()?;
-        let question =
-            s.question.as_ref().map(|q| self.question(q, &format!("{field}.question"))).transpose()?;
+            s.correction.as_ref().map(|c| self.correction(c, &field.field("correction"))).transpose()?;
+        let question = s.question.as_ref().map(|q| self.question(q, &field.field("question"))).transpose()?;
         Ok(Step {
             at,
             action: action.map(Box::new),
@@ -856,7 +889,7 @@ impl Loader<'_> {
             correction: correction.map(Box::new),
             question: question.map(Box::new),
             position,
-            path: field,
+            index: si,
         })
     }
 
@@ -865,14 +898,12 @@ impl Loader<'_> {
         t: &Topology,
         subnet: &Option<String>,
         nic: &Option<String>,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<Attachment, Fault> {
         match (subnet, nic) {
-            (Some(s), None) => Ok(Attachment::Subnet(self.subnet(t, s, &format!("{field}.subnet"))?)),
-            (None, Some(n)) => Ok(Attachment::Nic(self.nic_ref(t, n, &format!("{field}.nic"))?)),
-            (Some(_), Some(n)) => {
-                Err(fault(format!("{field}.nic"), n, "give either subnet or nic, not both"))
-            }
+            (Some(s), None) => Ok(Attachment::Subnet(self.subnet(t, s, &field.field("subnet"))?)),
+            (None, Some(n)) => Ok(Attachment::Nic(self.nic_ref(t, n, &field.field("nic"))?)),
+            (Some(_), Some(n)) => Err(fault(field.field("nic"), n, "give either subnet or nic, not both")),
             (None, None) => Err(fault(field, "", "give a subnet (vnet/subnet) or a nic")),
         }
     }
@@ -881,13 +912,13 @@ impl Loader<'_> {
         &self,
         sc: &Scenario,
         spec: FlowSpec<'_>,
-        field: &str,
+        field: &FieldPath,
     ) -> Result<(FlowRequest, Endpoints), Fault> {
         let FlowSpec { from, to, port, protocol, src_port, via } = spec;
-        let via = via.map(|b| sc.bastion(b).map_err(|m| fault(format!("{field}.via"), b, m))).transpose()?;
+        let via = via.map(|b| sc.bastion(b).map_err(|m| fault(field.field("via"), b, m))).transpose()?;
         let (source, destination) = sc.endpoints(from, to).map_err(|e| {
             let value = if e.end == End::From { from } else { to };
-            fault(format!("{field}.{}", e.end.field()), value, e.to_string())
+            fault(field.field(e.end.field()), value, e.to_string())
         })?;
         let protocol = match protocol.unwrap_or(ProtocolSpec::Tcp) {
             ProtocolSpec::Tcp => IpProtocol::TCP,
@@ -897,19 +928,15 @@ impl Loader<'_> {
             ProtocolSpec::Ah => IpProtocol::AH,
             ProtocolSpec::Any => {
                 return Err(fault(
-                    format!("{field}.protocol"),
+                    field.field("protocol"),
                     "Any",
                     "a flow has one protocol: Tcp, Udp, Icmp, Esp or Ah",
                 ));
             }
         };
-        let port_in_range = |number: i64, name: &str| {
+        let port_in_range = |number: i64, name: &'static str| {
             in_range(number, 0u16, u16::MAX).ok_or_else(|| {
-                fault(
-                    format!("{field}.{name}"),
-                    number.to_string(),
-                    format!("port {number} is outside 0..=65535"),
-                )
+                fault(field.field(name), number.to_string(), format!("port {number} is outside 0..=65535"))
             })
         };
         let port = port_in_range(port, "port")?;
@@ -922,7 +949,7 @@ impl Loader<'_> {
         ))
     }
 
-    fn action(&self, sc: &Scenario, a: &ActionSpec, field: &str) -> Result<Action, Fault> {
+    fn action(&self, sc: &Scenario, a: &ActionSpec, field: &FieldPath) -> Result<Action, Fault> {
         let t = &sc.topology;
         Ok(match a {
             ActionSpec::AttachNsg { nsg, subnet, nic } => {
@@ -930,29 +957,29 @@ impl Loader<'_> {
                 // Refused here too, so that `check` names the step before anything is replayed.
                 if let crate::sim::Attachment::Subnet(s) = target {
                     t.check_subnet_nsg(s).map_err(|e| {
-                        fault(format!("{field}.subnet"), subnet.as_deref().unwrap_or_default(), e.to_string())
+                        fault(field.field("subnet"), subnet.as_deref().unwrap_or_default(), e.to_string())
                     })?;
                 }
-                Action::AttachNsg { nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?, target }
+                Action::AttachNsg { nsg: self.nsg(t, nsg, &field.field("nsg"))?, target }
             }
             ActionSpec::DetachNsg { subnet, nic } => {
                 Action::DetachNsg { target: self.attachment(t, subnet, nic, field)? }
             }
             ActionSpec::AddRule { nsg, rule } => {
-                let id = self.nsg(t, nsg, &format!("{field}.nsg"))?;
-                let rule = self.rule(t, rule, &format!("{field}.rule"))?;
+                let id = self.nsg(t, nsg, &field.field("nsg"))?;
+                let rule = self.rule(t, rule, &field.field("rule"))?;
                 crate::nsg::validate_rule(&rule).map_err(|e| {
                     let (sub, value) = rule_error_part(&e);
-                    fault(format!("{field}.rule.{sub}"), value, e.to_string())
+                    fault(field.field("rule").field(sub), value, e.to_string())
                 })?;
                 Action::AddRule { nsg: id, rule }
             }
             ActionSpec::RemoveRule { nsg, rule } => {
-                let id = self.nsg(t, nsg, &format!("{field}.nsg"))?;
+                let id = self.nsg(t, nsg, &field.field("nsg"))?;
                 if let Some(default) = default_rules().into_iter().find(|d| d.name.eq_ignore_ascii_case(rule))
                 {
                     return Err(fault(
-                        format!("{field}.rule"),
+                        field.field("rule"),
                         rule,
                         format!(
                             "'{}' is one of the default rules, which cannot be removed (Azure: they can only be overridden by user rules of higher priority); valid: the name of a user rule",
@@ -963,13 +990,13 @@ impl Loader<'_> {
                 Action::RemoveRule { nsg: id, name: rule.clone() }
             }
             ActionSpec::SetPeeringAccess { vnet, remote, allow } => {
-                let id = self.vnet(t, vnet, &format!("{field}.vnet"))?;
-                let remote_id = self.vnet(t, remote, &format!("{field}.remote"))?;
+                let id = self.vnet(t, vnet, &field.field("vnet"))?;
+                let remote_id = self.vnet(t, remote, &field.field("remote"))?;
                 if !t.vnet(id).peerings.contains(&remote_id) {
                     let peers: Vec<String> =
                         t.vnet(id).peerings.iter().map(|p| t.vnet(*p).name.clone()).collect();
                     return Err(fault(
-                        format!("{field}.remote"),
+                        field.field("remote"),
                         remote,
                         format!(
                             "vnet '{vnet}' is not peered with '{remote}'; valid: a VNet peered with '{vnet}' ({})",
@@ -986,16 +1013,16 @@ impl Loader<'_> {
             }
             ActionSpec::Disconnect { name } => Action::Disconnect { name: name.clone() },
             ActionSpec::DeployAdminConfiguration { configuration } => Action::DeployAdminConfiguration {
-                configuration: self.admin_config(t, configuration, &format!("{field}.configuration"))?,
+                configuration: self.admin_config(t, configuration, &field.field("configuration"))?,
             },
             ActionSpec::UndeployAdminConfiguration { configuration } => Action::UndeployAdminConfiguration {
-                configuration: self.admin_config(t, configuration, &format!("{field}.configuration"))?,
+                configuration: self.admin_config(t, configuration, &field.field("configuration"))?,
             },
             other => self.jit_action(sc, other, field)?,
         })
     }
 
-    fn expectation(&self, sc: &Scenario, e: &ExpectSpec, field: &str) -> Result<Expectation, Fault> {
+    fn expectation(&self, sc: &Scenario, e: &ExpectSpec, field: &FieldPath) -> Result<Expectation, Fault> {
         let t = &sc.topology;
         Ok(match e {
             ExpectSpec::Flow { from, to, port, protocol, src_port, via, verdict, nsg, rule } => {
@@ -1009,7 +1036,7 @@ impl Loader<'_> {
                 };
                 let (request, endpoints) = self.flow(sc, spec, field)?;
                 let nsg = match nsg {
-                    Some(n) => Some(self.nsg(t, n, &format!("{field}.nsg"))?),
+                    Some(n) => Some(self.nsg(t, n, &field.field("nsg"))?),
                     None => None,
                 };
                 Expectation::Flow { request, endpoints, verdict: access(*verdict), nsg, rule: rule.clone() }
@@ -1024,11 +1051,11 @@ impl Loader<'_> {
                 self.jit_expectation(sc, e, field)?
             }
             ExpectSpec::BastionRules { bastion, missing } => Expectation::BastionRules {
-                bastion: sc.bastion(bastion).map_err(|m| fault(format!("{field}.bastion"), bastion, m))?,
+                bastion: sc.bastion(bastion).map_err(|m| fault(field.field("bastion"), bastion, m))?,
                 missing: missing.clone(),
             },
             ExpectSpec::Rule { nsg, rule, exists } => Expectation::Rule {
-                nsg: self.nsg(t, nsg, &format!("{field}.nsg"))?,
+                nsg: self.nsg(t, nsg, &field.field("nsg"))?,
                 name: rule.clone(),
                 exists: *exists,
             },

@@ -12,11 +12,18 @@ impl Loader<'_> {
     pub(super) fn older_origins(&self, file: &ScenarioFile, places: &mut super::super::Places) {
         for (i, n) in file.nsgs.iter().enumerate() {
             let nsg_key = format!("nsg/{}", n.name);
-            let parts = std::iter::once((format!("nsgs[{i}].origin"), nsg_key.clone(), &n.origin)).chain(
-                n.rules.iter().enumerate().map(|(j, r)| {
-                    (format!("nsgs[{i}].rules[{j}].origin"), format!("{nsg_key}/rule/{}", r.name), &r.origin)
-                }),
-            );
+            let parts = std::iter::once((
+                FieldPath::root("nsgs").index(i).field("origin"),
+                nsg_key.clone(),
+                &n.origin,
+            ))
+            .chain(n.rules.iter().enumerate().map(|(j, r)| {
+                (
+                    FieldPath::root("nsgs").index(i).field("rules").index(j).field("origin"),
+                    format!("{nsg_key}/rule/{}", r.name),
+                    &r.origin,
+                )
+            }));
             for (field, key, origin) in parts {
                 let Some(origin) = origin else { continue };
                 places.add_imported(&key, super::super::places::older_origin(origin));

@@ -35,33 +35,44 @@ impl Loader<'_> {
                 positions_of(second).into_iter().find(|&i| i > after_first).unwrap_or(0)
             }
             E::DuplicateName { name } => positions_of(name).get(1).copied().unwrap_or(0),
-            _ => return fault(format!("nsgs[{ni}].rules"), "", e.to_string()),
+            _ => return fault(FieldPath::root("nsgs").index(ni).field("rules"), "", e.to_string()),
         };
         let (sub, value) = rule_error_part(e);
-        fault(format!("nsgs[{ni}].rules[{ri}].{sub}"), value, e.to_string())
+        fault(FieldPath::root("nsgs").index(ni).field("rules").index(ri).field(sub), value, e.to_string())
     }
 
-    pub(super) fn rule(&self, t: &Topology, r: &RuleSpec, field: &str) -> Result<SecurityRule, Fault> {
+    pub(super) fn rule(&self, t: &Topology, r: &RuleSpec, field: &FieldPath) -> Result<SecurityRule, Fault> {
         let priority = in_range(r.priority, Priority::MIN_USER, Priority::MAX_USER).ok_or_else(|| {
             fault(
-                format!("{field}.priority"),
+                field.field("priority"),
                 r.priority.to_string(),
                 format!("rule '{}': priority {} is outside 100..=4096", r.name, r.priority),
             )
         })?;
-        let source = self.address(t, r.source.as_deref(), &r.source_asgs, &format!("{field}.source"))?;
-        let destination =
-            self.address(t, r.destination.as_deref(), &r.destination_asgs, &format!("{field}.destination"))?;
+        let source = self.address(
+            t,
+            r.source.as_deref(),
+            &r.source_asgs,
+            &field.field("source"),
+            &field.field("source_asgs"),
+        )?;
+        let destination = self.address(
+            t,
+            r.destination.as_deref(),
+            &r.destination_asgs,
+            &field.field("destination"),
+            &field.field("destination_asgs"),
+        )?;
         let source_ports = ports(r.source_ports.as_deref().unwrap_or("*"))
-            .map_err(|(v, m)| fault(format!("{field}.source_ports"), v, m))?;
-        let destination_ports = ports(&r.destination_ports)
-            .map_err(|(v, m)| fault(format!("{field}.destination_ports"), v, m))?;
+            .map_err(|(v, m)| fault(field.field("source_ports"), v, m))?;
+        let destination_ports =
+            ports(&r.destination_ports).map_err(|(v, m)| fault(field.field("destination_ports"), v, m))?;
         if let ProtocolSpec::Icmp | ProtocolSpec::Esp | ProtocolSpec::Ah = r.protocol {
             for (name, given) in [("source_ports", &source_ports), ("destination_ports", &destination_ports)]
             {
                 if !given.is_any() {
                     self.warn(fault(
-                        format!("{field}.{name}"),
+                        field.field(name),
                         given.to_string(),
                         format!(
                             "rule '{}': protocol {:?} has no ports, so {name} '{given}' makes the rule match no traffic in nsgsim (a rule of a portless protocol matches only with '*' ports). Azure accepts such a rule, but what it does with the port is undocumented; Microsoft says to use '*' (the portal sets it); valid: '*'",
@@ -91,7 +102,8 @@ impl Loader<'_> {
         t: &Topology,
         text: Option<&str>,
         asgs: &[String],
-        field: &str,
+        field: &FieldPath,
+        asgs_field: &FieldPath,
     ) -> Result<AddressSpec, Fault> {
         if !asgs.is_empty() {
             if let Some(text) = text {
@@ -109,7 +121,7 @@ impl Loader<'_> {
                 .map(|(i, a)| {
                     t.asg_by_name(a).ok_or_else(|| {
                         fault(
-                            format!("{field}_asgs[{i}]"),
+                            asgs_field.index(i),
                             a,
                             format!("unknown application security group '{a}'; declare it in asgs"),
                         )

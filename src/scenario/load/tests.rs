@@ -316,8 +316,8 @@ fn loads_the_timeline_with_positions() {
         Some(Expectation::Flow { verdict: Access::Allow, rule: Some(r), nsg: Some(_), .. }) if r == "allow-https"
     ));
     assert_eq!(
-        (s.steps[1].position, s.steps[1].path.as_str()),
-        (Some(at(BASE, "(at: \"PT30M\"", 0)), "timeline[1]")
+        (s.steps[1].position, &s.steps[1].path()),
+        (Some(at(BASE, "(at: \"PT30M\"", 0)), &FieldPath::root("timeline").index(1))
     );
     assert_eq!(
         s.instant_at(Duration::from_secs(60)).map(|i| i.to_string()),
@@ -638,14 +638,14 @@ fn removing_a_default_rule_and_repeating_a_request_id_are_load_errors() {
         (at: "1m", action: RemoveRule(nsg: "web-nsg", rule: "denyallinbound")),"#;
     let text = BASE.replacen(r#"(at: "0", note: "start"),"#, steps, 1);
     let e = load(&text).expect_err("default rule");
-    assert_eq!(e.field_text().as_deref(), Some("timeline[1].action.rule"));
+    assert_eq!(e.field, Some(FieldPath::root("timeline").index(1).field("action").field("rule")));
     assert!(e.message.contains("'DenyAllInBound' is one of the default rules"), "{e}");
 
     let steps = r#"(at: "0", action: RequestJit(id: "r", user: "alice", vm: "vm-web", ports: [22], duration: "1h")),
         (at: "1m", action: RequestJit(id: "r", user: "alice", vm: "vm-web", ports: [22], duration: "1h")),"#;
     let text = BASE.replacen(r#"(at: "0", note: "start"),"#, steps, 1);
     let e = load(&text).expect_err("repeated id");
-    assert_eq!(e.field_text().as_deref(), Some("timeline[1].action.id"));
+    assert_eq!(e.field, Some(FieldPath::root("timeline").index(1).field("action").field("id")));
     assert_eq!(e.position, Some(at(&text, "\"r\"", 1)));
     assert!(e.message.contains("request id 'r' is already used by timeline[0]"), "{e}");
 }
@@ -653,7 +653,7 @@ fn removing_a_default_rule_and_repeating_a_request_id_are_load_errors() {
 #[test]
 fn offsets_past_the_calendar_are_refused_with_the_last_valid_offset() {
     let (_, e) = broken(r#"at: "1h""#, r#"at: "9223372036854775807s""#);
-    assert_eq!(e.field_text().as_deref(), Some("timeline[2].at"));
+    assert_eq!(e.field, Some(FieldPath::root("timeline").index(2).field("at")));
     assert!(e.message.contains("is past 9999-12-30T22:00:00Z"), "{e}");
     assert!(
         e.message.contains(&format!(
@@ -674,7 +674,10 @@ fn ports_on_a_portless_protocol_are_a_warning() {
     let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     let w = &s.warnings[0];
-    assert_eq!(w.field_text().as_deref(), Some("timeline[1].action.rule.destination_ports"));
+    assert_eq!(
+        w.field,
+        Some(FieldPath::root("timeline").index(1).field("action").field("rule").field("destination_ports"))
+    );
     assert_eq!(w.position, Some(at(&text, "\"53\"", 0)));
     assert!(w.message.contains("protocol Icmp has no ports") && w.message.contains("valid: '*'"), "{w}");
 }

@@ -58,7 +58,8 @@ pub use service_tags::{
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
     AdminRuleProblem, ApplianceProblem, Asg, BASTION_SUBNET, FIREWALL_SUBNET, GATEWAY_SUBNET, IpConfig,
-    LoadBalancerProblem, MAX_ASGS_PER_NIC, NatGatewayProblem, Nic, Os, PeeringProblem, PublicIp, PublicIpSku,
-    RequirementProblem, Resource, Subnet, SubnetPeeringProblem, Topology, TopologyError, Vm, Vnet,
+    LoadBalancerProblem, MAX_ASGS_PER_NIC, NatGatewayConflict, NatGatewayProblem, Nic, Os, PeeringProblem,
+    PublicIp, PublicIpSku, RequirementProblem, Resource, Subnet, SubnetPeeringProblem, Topology,
+    TopologyError, Vm, Vnet,
 };
 pub use user::User;

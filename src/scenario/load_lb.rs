@@ -214,18 +214,18 @@ impl Loader<'_> {
             (0..lb.outbound_rules.len()).find_map(|i| lb.outbound_rule_problem(i).map(|p| (i, p)))
         {
             let of = format!("{field}.outbound_rules[{oi}]");
-            let (at, value) = match p.field {
+            let (at, value) = match p.field() {
                 "" => (format!("{of}.name"), l.outbound_rules[oi].name.clone()),
                 "allocated_outbound_ports" => {
-                    (format!("{of}.{}", p.field), lb.outbound_rules[oi].allocated_ports.to_string())
+                    (format!("{of}.{}", p.field()), lb.outbound_rules[oi].allocated_ports.to_string())
                 }
                 "idle_timeout_minutes" => {
-                    (format!("{of}.{}", p.field), lb.outbound_rules[oi].idle_timeout_minutes.to_string())
+                    (format!("{of}.{}", p.field()), lb.outbound_rules[oi].idle_timeout_minutes.to_string())
                 }
                 "pool" => (format!("{of}.pool"), l.outbound_rules[oi].pool.clone()),
-                _ => (format!("{of}.{}", p.field), l.outbound_rules[oi].frontends.join(", ")),
+                _ => (format!("{of}.{}", p.field()), l.outbound_rules[oi].frontends.join(", ")),
             };
-            return Err(fault(at, value, p.problem));
+            return Err(fault(at, value, p.to_string()));
         }
         t.add_load_balancer(lb).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(format!("{field}.name"), &l.name, e.to_string()),

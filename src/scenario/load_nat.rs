@@ -126,7 +126,7 @@ impl Loader<'_> {
                 };
                 if let Some(problem) = t.nat_gateway_conflict(subnet) {
                     self.refuse_item(
-                        fault(format!("vnets[{vi}].subnets[{si}].nat_gateway"), name, problem),
+                        fault(format!("vnets[{vi}].subnets[{si}].nat_gateway"), name, problem.to_string()),
                         &[],
                     );
                 }

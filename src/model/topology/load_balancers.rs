@@ -219,7 +219,9 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ip, small};
-    use crate::model::load_balancer::{BackendPool, Frontend, LbProtocol, LbRule, OutboundRule};
+    use crate::model::load_balancer::{
+        BackendPool, Frontend, LbProtocol, LbRule, OutboundRule, OutboundRuleProblem,
+    };
     use crate::model::{LbSku, LoadBalancer, PublicIpSku, RequirementProblem, TopologyError};
 
     /// The load balancer family's problem of a refusal (`None`: another error).
@@ -274,7 +276,7 @@ mod tests {
         let member = BackendMember { nic, config: 0 };
         let std_ip = t.add_public_ip("std", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
         let public = lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]);
-        let field = |l: &LoadBalancer| l.outbound_rule_problem(0).map(|p| p.field);
+        let field = |l: &LoadBalancer| l.outbound_rule_problem(0).map(|p| p.field());
         // The load-balancing rule still SNATs through the frontend: the outbound rule would
         // redefine it.
         let mut clash = public.clone();
@@ -282,7 +284,11 @@ mod tests {
         assert_eq!(field(&clash), Some("frontends"));
         let err = t.add_load_balancer(clash.clone());
         assert!(
-            matches!(problem(&err), Some(LoadBalancerProblem::OutboundRule(p)) if p.field == "frontends"),
+            matches!(
+                problem(&err),
+                Some(LoadBalancerProblem::OutboundRule(OutboundRuleProblem::FrontendSnatInUse { lb_rule, .. }))
+                    if lb_rule == "http"
+            ),
             "{err:?}"
         );
         assert!(

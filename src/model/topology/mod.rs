@@ -27,8 +27,8 @@ pub use error::{SubnetPeeringProblem, TopologyError};
 pub use ip_configs::IpConfig;
 pub use nat_gateways::GATEWAY_SUBNET;
 pub use requirement::{
-    AdminRuleProblem, ApplianceProblem, LoadBalancerProblem, NatGatewayProblem, PeeringProblem,
-    RequirementProblem, Resource,
+    AdminRuleProblem, ApplianceProblem, LoadBalancerProblem, NatGatewayConflict, NatGatewayProblem,
+    PeeringProblem, RequirementProblem, Resource,
 };
 
 /// Most application security groups one NIC (IP configuration) can join (Azure limits,

@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{NatGatewayProblem as P, PublicIpSku, Resource, Topology, TopologyError, overlaps};
+use super::{
+    NatGatewayConflict, NatGatewayProblem as P, PublicIpSku, Resource, Topology, TopologyError, overlaps,
+};
 use crate::ids::{PublicIpId, SubnetId};
 use crate::model::load_balancer::LbSku;
 use crate::model::nat_gateway::{
@@ -171,11 +173,10 @@ impl Topology {
     /// Basic public IP, or a member of a Basic load balancer ("Basic load balancers and basic
     /// public IP addresses aren't compatible with NAT gateway"). `None` when there is no gateway
     /// or nothing Basic. Checked once the whole topology is loaded.
-    pub fn nat_gateway_conflict(&self, subnet: SubnetId) -> Option<String> {
+    pub fn nat_gateway_conflict(&self, subnet: SubnetId) -> Option<NatGatewayConflict> {
         let gw = self.subnets[subnet.index()].nat_gateway?;
         let g = &self.nat_gateways[gw.0 as usize];
         let s = &self.subnets[subnet.index()];
-        let quote = "\"Basic load balancers and basic public IP addresses aren't compatible with NAT gateway. Use standard SKU load balancers and public IPs instead\"";
         for &n in &s.nics {
             let nic = &self.nics[n.index()];
             let basic = std::iter::once(nic.public_ip)
@@ -183,13 +184,12 @@ impl Topology {
                 .flatten()
                 .find(|p| self.public_ips[p.index()].sku == PublicIpSku::Basic);
             if let Some(p) = basic {
-                return Some(format!(
-                    "NAT gateway '{}' is on subnet '{}', where nic '{}' has Basic public IP '{}': {quote}",
-                    g.name,
-                    s.name,
-                    nic.name,
-                    self.public_ips[p.index()].name
-                ));
+                return Some(NatGatewayConflict::BasicPublicIp {
+                    gateway: g.name.clone(),
+                    subnet: s.name.clone(),
+                    nic: nic.name.clone(),
+                    public_ip: self.public_ips[p.index()].name.clone(),
+                });
             }
         }
         for id in self.load_balancer_ids() {
@@ -203,13 +203,12 @@ impl Topology {
                 .flat_map(|p| p.members.iter())
                 .find(|m| self.nics[m.nic.index()].subnet == subnet);
             if let Some(m) = member {
-                return Some(format!(
-                    "NAT gateway '{}' is on subnet '{}', where nic '{}' is in a pool of Basic load balancer '{}': {quote}",
-                    g.name,
-                    s.name,
-                    self.nics[m.nic.index()].name,
-                    l.name
-                ));
+                return Some(NatGatewayConflict::BasicLoadBalancer {
+                    gateway: g.name.clone(),
+                    subnet: s.name.clone(),
+                    nic: self.nics[m.nic.index()].name.clone(),
+                    load_balancer: l.name.clone(),
+                });
             }
         }
         None
@@ -392,6 +391,24 @@ mod tests {
             vnet: "other".into(),
         };
         assert_eq!(problem(&e), Some(&two), "{e}");
+    }
+
+    #[test]
+    fn a_gateway_conflicts_with_a_basic_public_ip_in_its_subnet() {
+        let (mut t, s) = base();
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let basic = t.add_public_ip("basic", ip("20.0.0.1"), PublicIpSku::Basic).expect("pip");
+        t.associate_public_ip(nic, basic).expect("associate");
+        assert_eq!(t.nat_gateway_conflict(s), None, "no gateway yet");
+        let id = t.add_nat_gateway(gw("nat", vec![], vec![])).expect("gw");
+        t.set_subnet_nat_gateway(s, id).expect("attach");
+        let conflict = NatGatewayConflict::BasicPublicIp {
+            gateway: "nat".into(),
+            subnet: "web".into(),
+            nic: "nic".into(),
+            public_ip: "basic".into(),
+        };
+        assert_eq!(t.nat_gateway_conflict(s), Some(conflict));
     }
 
     #[test]

@@ -299,6 +299,45 @@ pub enum NatGatewayProblem {
     },
 }
 
+/// Why Azure refuses a subnet's NAT gateway given what else is in the subnet ("Basic load
+/// balancers and basic public IP addresses aren't compatible with NAT gateway"), found once the
+/// whole topology is loaded ([`super::Topology::nat_gateway_conflict`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NatGatewayConflict {
+    /// A NIC of the subnet has a Basic public IP.
+    #[error(
+        "NAT gateway '{gateway}' is on subnet '{subnet}', where nic '{nic}' has Basic public IP '{public_ip}': {BASIC_QUOTE}"
+    )]
+    BasicPublicIp {
+        /// The NAT gateway.
+        gateway: String,
+        /// The subnet.
+        subnet: String,
+        /// The NIC.
+        nic: String,
+        /// Its Basic public IP.
+        public_ip: String,
+    },
+    /// A NIC of the subnet is in a pool of a Basic load balancer.
+    #[error(
+        "NAT gateway '{gateway}' is on subnet '{subnet}', where nic '{nic}' is in a pool of Basic load balancer '{load_balancer}': {BASIC_QUOTE}"
+    )]
+    BasicLoadBalancer {
+        /// The NAT gateway.
+        gateway: String,
+        /// The subnet.
+        subnet: String,
+        /// The NIC.
+        nic: String,
+        /// The Basic load balancer.
+        load_balancer: String,
+    },
+}
+
+/// Microsoft's words on Basic resources beside a NAT gateway, quoted.
+const BASIC_QUOTE: &str = "\"Basic load balancers and basic public IP addresses aren't compatible with NAT gateway. Use standard SKU load balancers and public IPs instead\"";
+
 /// Why Azure refuses a load balancer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -781,18 +781,27 @@ mod tests {
 
     #[test]
     fn remote_gateways_are_refused_as_azure_refuses_them() {
+        use super::super::PeeringProblem;
         let mut t = Topology::new();
         let hub = t.add_vnet("hub", vec!["10.0.0.0/16".parse().expect("net")]).expect("vnet");
         let a = t.add_vnet("a", vec!["10.1.0.0/16".parse().expect("net")]).expect("vnet");
-        let err = t.use_remote_gateway(a, hub).expect_err("not peered").to_string();
-        assert!(err.contains("not peered"), "{err}");
+        let problem = |r: Result<(), super::super::TopologyError>| {
+            r.expect_err("refused").requirement_problem().cloned().expect("a requirement")
+        };
+        let remote = || "hub".to_string();
+        let not_peered = PeeringProblem::NotPeered { remote: remote() };
+        assert_eq!(problem(t.use_remote_gateway(a, hub)), not_peered.into());
         t.peer(hub, a).expect("peer");
-        let err = t.use_remote_gateway(a, hub).expect_err("no gateway").to_string();
-        assert!(err.contains("has none"), "{err}");
+        let none = PeeringProblem::RemoteHasNoGateway { remote: remote() };
+        assert_eq!(problem(t.use_remote_gateway(a, hub)), none.into());
         t.connect_on_premises(hub, vec!["192.168.0.0/16".parse().expect("net")]).expect("gateway");
         t.connect_on_premises(a, vec!["172.16.0.0/16".parse().expect("net")]).expect("gateway");
-        let err = t.use_remote_gateway(a, hub).expect_err("own gateway").to_string();
-        assert!(err.contains("gateway of its own"), "{err}");
+        let err = t.use_remote_gateway(a, hub).expect_err("own gateway");
+        assert_eq!(err.requirement_problem(), Some(&PeeringProblem::HasOwnGateway.into()), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "vnet 'a': has a gateway of its own (on_premises); a VNet with a gateway cannot use remote gateways"
+        );
     }
 
     #[test]

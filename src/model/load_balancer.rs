@@ -261,20 +261,119 @@ pub struct OutboundRule {
     pub tcp_reset: bool,
 }
 
-/// What Azure refuses in an outbound rule, and the rule's field at fault (the scenario's name
-/// for it: `frontends`, `pool`, `allocated_outbound_ports`, `idle_timeout_minutes`; the rule
-/// itself when empty).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboundRuleProblem {
-    /// The field at fault (empty: the rule as a whole).
-    pub field: &'static str,
-    /// What is wrong and what would be valid.
-    pub problem: String,
+/// What Azure refuses in an outbound rule, with the facts; [`OutboundRuleProblem::field`] names
+/// the rule's field at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboundRuleProblem {
+    /// An outbound rule on a Basic load balancer.
+    #[error(
+        "outbound rule '{rule}': a Basic load balancer has no outbound rules (Azure: \"Outbound Rules: Not available\" for Basic); valid: sku Standard"
+    )]
+    BasicSku {
+        /// The outbound rule.
+        rule: String,
+    },
+    /// No frontend.
+    #[error("outbound rule '{rule}' names no frontend; valid: one or more public frontends")]
+    NoFrontend {
+        /// The outbound rule.
+        rule: String,
+    },
+    /// A frontend index out of range.
+    #[error("outbound rule '{rule}' names a frontend that does not exist")]
+    FrontendMissing {
+        /// The outbound rule.
+        rule: String,
+    },
+    /// A private frontend.
+    #[error(
+        "outbound rule '{rule}': frontend '{frontend}' is private, and an outbound rule translates to public addresses; valid: a frontend with a public IP"
+    )]
+    PrivateFrontend {
+        /// The outbound rule.
+        rule: String,
+        /// The frontend.
+        frontend: String,
+    },
+    /// A frontend a load-balancing rule already uses for outbound SNAT.
+    #[error(
+        "outbound rule '{rule}': frontend '{frontend}' already gives outbound SNAT through load-balancing rule '{lb_rule}', and Azure refuses an outbound rule that redefines it (\"Disable the outbound NAT of the load-balancing rule first\"); valid: disable_outbound_snat: true on rule '{lb_rule}', or another frontend"
+    )]
+    FrontendSnatInUse {
+        /// The outbound rule.
+        rule: String,
+        /// The frontend.
+        frontend: String,
+        /// The load-balancing rule that SNATs through it.
+        lb_rule: String,
+    },
+    /// A pool index out of range.
+    #[error("outbound rule '{rule}' names a pool that does not exist")]
+    PoolMissing {
+        /// The outbound rule.
+        rule: String,
+    },
+    /// A port count not a multiple of 8.
+    #[error(
+        "outbound rule '{rule}': {ports} SNAT ports is not a multiple of 8, which Azure rejects; valid: 0 (the default allocation) or a multiple of 8"
+    )]
+    PortsNotMultipleOf8 {
+        /// The outbound rule.
+        rule: String,
+        /// The ports given.
+        ports: u32,
+    },
+    /// More ports for the pool's members than the frontends' addresses hold.
+    #[error(
+        "outbound rule '{rule}': {ports} ports for each of the {members} members of pool '{pool}' is {wanted}, more than the {available} its {frontends} frontend address(es) give (64,000 each), which Azure rejects; valid: at most {most} per member, or more frontends"
+    )]
+    TooManyPorts {
+        /// The outbound rule.
+        rule: String,
+        /// The ports given for each member.
+        ports: u32,
+        /// The pool's members.
+        members: usize,
+        /// The pool.
+        pool: String,
+        /// `ports` times `members`.
+        wanted: u64,
+        /// The ports the frontends' addresses hold.
+        available: u32,
+        /// The rule's frontends.
+        frontends: usize,
+        /// The most ports per member that fit (a multiple of 8).
+        most: u32,
+    },
+    /// An idle timeout outside 4–120 minutes.
+    #[error(
+        "outbound rule '{rule}': an idle timeout of {minutes} minutes is outside Azure's range; valid: 4 to 120"
+    )]
+    IdleTimeout {
+        /// The outbound rule.
+        rule: String,
+        /// The timeout given.
+        minutes: u32,
+    },
 }
 
-impl fmt::Display for OutboundRuleProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.problem)
+impl OutboundRuleProblem {
+    /// The rule's field at fault, as the scenario names it: `frontends`, `pool`,
+    /// `allocated_outbound_ports`, `idle_timeout_minutes`; empty for the rule as a whole.
+    pub fn field(&self) -> &'static str {
+        match self {
+            OutboundRuleProblem::BasicSku { .. } => "",
+            OutboundRuleProblem::NoFrontend { .. }
+            | OutboundRuleProblem::FrontendMissing { .. }
+            | OutboundRuleProblem::PrivateFrontend { .. }
+            | OutboundRuleProblem::FrontendSnatInUse { .. } => "frontends",
+            OutboundRuleProblem::PoolMissing { .. } => "pool",
+            OutboundRuleProblem::PortsNotMultipleOf8 { .. } | OutboundRuleProblem::TooManyPorts { .. } => {
+                "allocated_outbound_ports"
+            }
+            OutboundRuleProblem::IdleTimeout { .. } => "idle_timeout_minutes",
+        }
     }
 }
 
@@ -302,84 +401,53 @@ impl LoadBalancer {
     /// When `index` is not an outbound rule's index.
     pub fn outbound_rule_problem(&self, index: usize) -> Option<OutboundRuleProblem> {
         let r = &self.outbound_rules[index];
-        let problem = |field: &'static str, problem: String| Some(OutboundRuleProblem { field, problem });
+        let rule = || r.name.clone();
         if self.sku == LbSku::Basic {
-            return problem(
-                "",
-                format!(
-                    "outbound rule '{}': a Basic load balancer has no outbound rules (Azure: \"Outbound Rules: Not available\" for Basic); valid: sku Standard",
-                    r.name
-                ),
-            );
+            return Some(OutboundRuleProblem::BasicSku { rule: rule() });
         }
         if r.frontends.is_empty() {
-            return problem(
-                "frontends",
-                format!("outbound rule '{}' names no frontend; valid: one or more public frontends", r.name),
-            );
+            return Some(OutboundRuleProblem::NoFrontend { rule: rule() });
         }
         for &f in &r.frontends {
             let Some(fe) = self.frontends.get(f) else {
-                return problem(
-                    "frontends",
-                    format!("outbound rule '{}' names a frontend that does not exist", r.name),
-                );
+                return Some(OutboundRuleProblem::FrontendMissing { rule: rule() });
             };
             if matches!(fe.address, FrontendAddress::Private { .. }) {
-                return problem(
-                    "frontends",
-                    format!(
-                        "outbound rule '{}': frontend '{}' is private, and an outbound rule translates to public addresses; valid: a frontend with a public IP",
-                        r.name, fe.name
-                    ),
-                );
+                return Some(OutboundRuleProblem::PrivateFrontend {
+                    rule: rule(),
+                    frontend: fe.name.clone(),
+                });
             }
-            if let Some(rule) = self.rules.iter().find(|l| l.frontend == f && !l.disable_outbound_snat) {
-                return problem(
-                    "frontends",
-                    format!(
-                        "outbound rule '{}': frontend '{}' already gives outbound SNAT through load-balancing rule '{}', and Azure refuses an outbound rule that redefines it (\"Disable the outbound NAT of the load-balancing rule first\"); valid: disable_outbound_snat: true on rule '{}', or another frontend",
-                        r.name, fe.name, rule.name, rule.name
-                    ),
-                );
+            if let Some(l) = self.rules.iter().find(|l| l.frontend == f && !l.disable_outbound_snat) {
+                return Some(OutboundRuleProblem::FrontendSnatInUse {
+                    rule: rule(),
+                    frontend: fe.name.clone(),
+                    lb_rule: l.name.clone(),
+                });
             }
         }
         let Some(pool) = self.pools.get(r.pool) else {
-            return problem("pool", format!("outbound rule '{}' names a pool that does not exist", r.name));
+            return Some(OutboundRuleProblem::PoolMissing { rule: rule() });
         };
         if !r.allocated_ports.is_multiple_of(8) {
-            return problem(
-                "allocated_outbound_ports",
-                format!(
-                    "outbound rule '{}': {} SNAT ports is not a multiple of 8, which Azure rejects; valid: 0 (the default allocation) or a multiple of 8",
-                    r.name, r.allocated_ports
-                ),
-            );
+            return Some(OutboundRuleProblem::PortsNotMultipleOf8 { rule: rule(), ports: r.allocated_ports });
         }
         let available = SNAT_PORTS_PER_ADDRESS.saturating_mul(r.frontends.len() as u32);
         let wanted = u64::from(r.allocated_ports) * pool.members.len() as u64;
         if wanted > u64::from(available) {
-            return problem(
-                "allocated_outbound_ports",
-                format!(
-                    "outbound rule '{}': {} ports for each of the {} members of pool '{}' is {wanted}, more than the {available} its {} frontend address(es) give (64,000 each), which Azure rejects; valid: at most {} per member, or more frontends",
-                    r.name,
-                    r.allocated_ports,
-                    pool.members.len(),
-                    pool.name,
-                    r.frontends.len(),
-                    available / pool.members.len().max(1) as u32 / 8 * 8
-                ),
-            );
+            return Some(OutboundRuleProblem::TooManyPorts {
+                rule: rule(),
+                ports: r.allocated_ports,
+                members: pool.members.len(),
+                pool: pool.name.clone(),
+                wanted,
+                available,
+                frontends: r.frontends.len(),
+                most: available / pool.members.len().max(1) as u32 / 8 * 8,
+            });
         }
         if !(4..=120).contains(&r.idle_timeout_minutes) {
-            return problem(
-                "idle_timeout_minutes",
-                format!(
-                    "outbound rule '{}': an idle timeout of {} minutes is outside Azure's range; valid: 4 to 120",
-                    r.name, r.idle_timeout_minutes
-                ),
-            );
+            return Some(OutboundRuleProblem::IdleTimeout { rule: rule(), minutes: r.idle_timeout_minutes });
         }
         None
     }

@@ -57,7 +57,9 @@ pub use service_tags::{
 };
 pub use teaching::{ConceptQuestion, Correction, KnownClaim, MAX_CHOICES, MicrosoftPage, SourceRef};
 pub use topology::{
-    Asg, BASTION_SUBNET, FIREWALL_SUBNET, GATEWAY_SUBNET, IpConfig, MAX_ASGS_PER_NIC, Nic, Os, PublicIp,
-    PublicIpSku, Subnet, SubnetPeeringProblem, Topology, TopologyError, Vm, Vnet,
+    AdminRuleProblem, ApplianceProblem, Asg, BASTION_SUBNET, FIREWALL_SUBNET, GATEWAY_SUBNET, IpConfig,
+    LoadBalancerProblem, MAX_ASGS_PER_NIC, NatGatewayConflict, NatGatewayProblem, Nic, Os, PeeringProblem,
+    PublicIp, PublicIpSku, RequirementProblem, Resource, Subnet, SubnetPeeringProblem, Topology,
+    TopologyError, Vm, Vnet,
 };
 pub use user::User;

@@ -211,18 +211,18 @@ impl Loader<'_> {
             (0..lb.outbound_rules.len()).find_map(|i| lb.outbound_rule_problem(i).map(|p| (i, p)))
         {
             let of = field.field("outbound_rules").index(oi);
-            let (at, value) = match p.field {
+            let (at, value) = match p.field() {
                 "" => (of.field("name"), l.outbound_rules[oi].name.clone()),
                 "allocated_outbound_ports" => {
-                    (of.field(p.field), lb.outbound_rules[oi].allocated_ports.to_string())
+                    (of.field(p.field()), lb.outbound_rules[oi].allocated_ports.to_string())
                 }
                 "idle_timeout_minutes" => {
-                    (of.field(p.field), lb.outbound_rules[oi].idle_timeout_minutes.to_string())
+                    (of.field(p.field()), lb.outbound_rules[oi].idle_timeout_minutes.to_string())
                 }
                 "pool" => (of.field("pool"), l.outbound_rules[oi].pool.clone()),
-                _ => (of.field(p.field), l.outbound_rules[oi].frontends.join(", ")),
+                _ => (of.field(p.field()), l.outbound_rules[oi].frontends.join(", ")),
             };
-            return Err(fault(at, value, p.problem));
+            return Err(fault(at, value, p.to_string()));
         }
         t.add_load_balancer(lb).map_err(|e| match e {
             TopologyError::DuplicateName { .. } => fault(field.field("name"), &l.name, e.to_string()),

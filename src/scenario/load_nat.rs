@@ -135,7 +135,7 @@ impl Loader<'_> {
                                 .index(si)
                                 .field("nat_gateway"),
                             name,
-                            problem,
+                            problem.to_string(),
                         ),
                         &[],
                     );

@@ -195,13 +195,10 @@ fn with_unknowns(node: Node) -> Node {
     Node::new(value, node.position)
 }
 
-/// Why an expression that failed with `error` is unknown: a value it read that is itself unknown
-/// keeps that value's reason; any other failure is the evaluator's, with whether it names a call.
+/// Why an expression that failed with `error` is unknown: [`ExprError::unknown_reason`] (a value
+/// it read that is itself unknown keeps that value's reason).
 fn reason_of(error: ExprError) -> UnknownReason {
-    match error {
-        ExprError::OnlyAtDeployment { reason } => reason,
-        other => UnknownReason::Expression { names_a_call: other.names_a_call(), message: other.to_string() },
-    }
+    error.unknown_reason()
 }
 
 fn unknown(expression: &str, reason: UnknownReason, at: &Node) -> Node {
@@ -257,7 +254,8 @@ fn expand_loops(
             }
             Err(reason) => {
                 let shown = count.as_str().map_or_else(|| count.to_json().to_string(), str::to_string);
-                let reason = UnknownReason::CopyCount { copy: name.to_string(), message: reason.to_string() };
+                let reason =
+                    UnknownReason::CopyCount { copy: name.to_string(), reason: Box::new(reason_of(reason)) };
                 unknown(&shown, reason, count)
             }
         };
@@ -272,7 +270,7 @@ mod tests {
 
     use super::*;
     use crate::import::arm::expr::Deployment;
-    use crate::import::json::parse;
+    use crate::import::json::{DeploymentFunction, parse};
 
     fn scope() -> TemplateScope {
         let v = serde_json::json!({"ports": {"type": "array", "defaultValue": ["22", "3389"]}});
@@ -314,8 +312,9 @@ mod tests {
         let later = rules[0].get("properties").and_then(|p| p.get("later")).expect("later");
         let Value::Unknown(u) = &later.value else { panic!("{later:?}") };
         assert_eq!(u.expression, "[reference('x')]");
+        assert!(u.reason.names_a_call() && u.reason.to_string().starts_with("reference('x') reads"));
         assert!(
-            matches!(&u.reason, UnknownReason::Expression { names_a_call: true, message } if message.starts_with("reference('x')")),
+            matches!(&u.reason, UnknownReason::DeploymentFunction(DeploymentFunction::NotInTemplate { list: false, target }) if target == "x"),
             "{:?}",
             u.reason
         );
@@ -330,7 +329,7 @@ mod tests {
             out.get("properties").and_then(|p| p.get("storageProfile")).and_then(|s| s.get("dataDisks"));
         let Some(Value::Unknown(u)) = disks.map(|d| &d.value) else { panic!("{disks:?}") };
         assert!(
-            matches!(&u.reason, UnknownReason::CopyCount { copy, message } if copy == "dataDisks" && message.starts_with("parameters('n')")),
+            matches!(&u.reason, UnknownReason::CopyCount { copy, reason } if copy == "dataDisks" && matches!(&**reason, UnknownReason::Expression { message, names_a_call: true } if message.starts_with("parameters('n')"))),
             "{:?}",
             u.reason
         );

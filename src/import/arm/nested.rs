@@ -357,8 +357,13 @@ pub fn outputs_of(node: Node, file: PathBuf) -> OutputsFn {
                 Ok(v) => v,
                 Err(e) if inner.budget().is_exceeded() => return Err(e),
                 Err(e) => {
-                    let names_a_call = matches!(&e, NestedError::Expr(e) if e.names_a_call());
-                    marker(&UnknownReason::NestedOutput { message: e.to_string(), names_a_call })
+                    let reason = match e {
+                        NestedError::Expr(e) => e.unknown_reason(),
+                        other => {
+                            UnknownReason::Expression { message: other.to_string(), names_a_call: false }
+                        }
+                    };
+                    marker(&UnknownReason::NestedOutput { reason: Box::new(reason) })
                 }
             };
             out.insert(name.to_string(), serde_json::json!({"type": kind, "value": value}));

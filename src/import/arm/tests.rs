@@ -45,7 +45,8 @@ fn given_values_win_over_defaults_and_unneeded_unknowns_cost_nothing() {
     assert_eq!(out.resources[0].names, ["from-cli"]);
     let secret = out.resources[0].body.get("properties").and_then(|p| p.get("secret")).expect("kept");
     assert!(
-        matches!(&secret.value, Value::Unknown(u) if matches!(&u.reason, crate::import::json::UnknownReason::Expression { message, names_a_call: true } if message.contains("--parameter adminPassword=VALUE")))
+        matches!(&secret.value, Value::Unknown(u) if matches!(&u.reason, crate::import::json::UnknownReason::ParameterNeeded { parameters, .. } if parameters == &["adminPassword"]) && u.reason.names_a_call() && u.reason.to_string().contains("--parameter adminPassword=VALUE")),
+        "{secret:?}"
     );
 }
 

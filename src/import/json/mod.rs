@@ -32,7 +32,7 @@ mod parse;
 mod unknown;
 
 pub use parse::{MAX_DEPTH, MAX_INPUT_BYTES, SyntaxError, parse};
-pub use unknown::UnknownReason;
+pub use unknown::{DeploymentFunction, UnknownReason, Via, is_call_name};
 
 use super::json_position::Position;
 

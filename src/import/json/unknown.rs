@@ -17,23 +17,59 @@ use serde_json::{Value as J, json};
 /// Why a value cannot be known before the deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UnknownReason {
-    /// A template expression the evaluator cannot evaluate offline (a parameter given no value,
-    /// a function only the deployment can call, a value it reads that is itself unknown): the
-    /// evaluator's error as it prints it, and whether those words begin with the call that
-    /// failed (`parameters('x'): …`), as the error said of itself.
+    /// A template expression the evaluator cannot evaluate offline, for a failure that has no
+    /// better shape here: a function given arguments it does not take, a name the template does
+    /// not declare, a syntax error, a bound reached, a nested template that cannot be read, …
+    /// The evaluator's error as it prints it, and whether those words begin with the call that
+    /// failed (`parameters('x'): …`), as the error said of itself. A parameter given no value, a
+    /// function only the deployment can call and a value read through calls from another
+    /// unknown value have variants of their own.
     Expression {
         /// The evaluator's error, as printed.
         message: String,
         /// Whether `message` begins with a call, so that a caller names no call of its own.
         names_a_call: bool,
     },
+    /// Parameters given no value (placeholders) where their value is needed, not only as a name
+    /// or a resource id.
+    ParameterNeeded {
+        /// The parameters, as declared, in order.
+        parameters: Vec<String>,
+        /// What needs the value (`a condition`, `property 'priority'`, …).
+        what: String,
+    },
+    /// A parameter with no value, no default, not nullable and not a string.
+    NoParameterValue {
+        /// The parameter, as declared.
+        parameter: String,
+    },
+    /// A parameter given as a Key Vault reference, whose secret only the deployment reads.
+    KeyVault {
+        /// The parameter, as declared.
+        parameter: String,
+        /// The secret's name.
+        secret: String,
+        /// The vault's resource id.
+        vault: String,
+    },
+    /// A template function whose answer only the deployment has.
+    DeploymentFunction(DeploymentFunction),
+    /// A value whose expression reaches another reason through calls or a parent template's
+    /// parameter: `concat()` of a public IP's allocated address, a module parameter the parent
+    /// gives no value. The links outermost first, and the reason at the end of them.
+    Through {
+        /// The calls and parameters the failure passed through, outermost first (never empty).
+        via: Vec<Via>,
+        /// The reason at the end.
+        reason: Box<UnknownReason>,
+    },
     /// The count of a property copy loop that cannot be evaluated offline: the array it makes is
     /// unknown.
     CopyCount {
         /// The copy loop's name (the array it makes).
         copy: String,
-        /// The evaluator's error for the count, as printed.
-        message: String,
+        /// Why the count is unknown.
+        reason: Box<UnknownReason>,
     },
     /// The `properties` of a resource declared `existing`: the template does not hold them.
     ExistingProperties {
@@ -45,13 +81,10 @@ pub enum UnknownReason {
         /// The public IP's name.
         public_ip: String,
     },
-    /// An output of a nested deployment that cannot be evaluated offline: the reason as printed
-    /// and whether it begins with a call.
+    /// An output of a nested deployment that cannot be evaluated offline.
     NestedOutput {
-        /// The nested evaluation's error, as printed.
-        message: String,
-        /// Whether `message` begins with a call.
-        names_a_call: bool,
+        /// Why, as the nested evaluation found it.
+        reason: Box<UnknownReason>,
     },
     /// A Terraform attribute the plan shows as "(known after apply)".
     KnownAfterApply {
@@ -60,17 +93,102 @@ pub enum UnknownReason {
     },
 }
 
+/// A template function whose answer only the deployment has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeploymentFunction {
+    /// `providers()`, which reads Azure's resource provider registry.
+    Providers,
+    /// `reference()` or a `list*()` function of a resource the template does not declare.
+    NotInTemplate {
+        /// A `list*()` function rather than `reference()`.
+        list: bool,
+        /// The resource as written (shortened).
+        target: String,
+    },
+}
+
+impl DeploymentFunction {
+    /// The function's name as the words write it: `providers`, `reference` or `list*`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeploymentFunction::Providers => "providers",
+            DeploymentFunction::NotInTemplate { list: false, .. } => "reference",
+            DeploymentFunction::NotInTemplate { list: true, .. } => "list*",
+        }
+    }
+}
+
+impl fmt::Display for DeploymentFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeploymentFunction::Providers => f.write_str(
+                "providers() (deprecated) reads Azure's resource provider registry: only known at deployment; valid: the value written into the template in its place",
+            ),
+            DeploymentFunction::NotInTemplate { target, .. } => write!(
+                f,
+                "{}('{target}') reads a resource that is not in the template: only known at deployment; valid: a resource declared in the template, or the value written into the template in its place",
+                self.name()
+            ),
+        }
+    }
+}
+
+/// One link of [`UnknownReason::Through`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A call of this function (as written: `concat`, `ns.fn`).
+    Call(String),
+    /// A parameter whose value the parent template passes in, as the parent names it.
+    ParentParameter(String),
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Via::Call(function) => write!(f, "{function}(): "),
+            Via::ParentParameter(p) => write!(f, "parameters('{p}'), passed in by the parent: "),
+        }
+    }
+}
+
+/// Whether `name` reads as a function's name (`concat`, `ns.fn`) when written before `(`.
+pub fn is_call_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+}
+
 impl UnknownReason {
     /// Whether the words begin with a call (`name(`), so that an error quoting them adds no
-    /// call name of its own.
+    /// call name of its own: a fact of the variant (and of [`UnknownReason::Expression`]'s
+    /// flag), never read off the words.
     pub fn names_a_call(&self) -> bool {
         match self {
-            UnknownReason::Expression { names_a_call, .. }
-            | UnknownReason::NestedOutput { names_a_call, .. } => *names_a_call,
+            UnknownReason::Expression { names_a_call, .. } => *names_a_call,
+            UnknownReason::ParameterNeeded { .. }
+            | UnknownReason::NoParameterValue { .. }
+            | UnknownReason::KeyVault { .. } => true,
+            UnknownReason::DeploymentFunction(d) => is_call_name(d.name()),
+            UnknownReason::Through { via, .. } => match via.first() {
+                Some(Via::Call(function)) => is_call_name(function),
+                Some(Via::ParentParameter(_)) => true,
+                None => false,
+            },
+            UnknownReason::NestedOutput { reason } => reason.names_a_call(),
             UnknownReason::CopyCount { .. }
             | UnknownReason::ExistingProperties { .. }
             | UnknownReason::AllocatedAddress { .. }
             | UnknownReason::KnownAfterApply { .. } => false,
+        }
+    }
+
+    /// The same reason reached through `link` first: a [`UnknownReason::Through`] with `link`
+    /// outermost.
+    pub fn through(self, link: Via) -> UnknownReason {
+        match self {
+            UnknownReason::Through { mut via, reason } => {
+                via.insert(0, link);
+                UnknownReason::Through { via, reason }
+            }
+            other => UnknownReason::Through { via: vec![link], reason: Box::new(other) },
         }
     }
 
@@ -80,8 +198,33 @@ impl UnknownReason {
             UnknownReason::Expression { message, names_a_call } => {
                 json!({"kind": "expression", "message": message, "namesACall": names_a_call})
             }
-            UnknownReason::CopyCount { copy, message } => {
-                json!({"kind": "copyCount", "copy": copy, "message": message})
+            UnknownReason::ParameterNeeded { parameters, what } => {
+                json!({"kind": "parameterNeeded", "parameters": parameters, "what": what})
+            }
+            UnknownReason::NoParameterValue { parameter } => {
+                json!({"kind": "noParameterValue", "parameter": parameter})
+            }
+            UnknownReason::KeyVault { parameter, secret, vault } => {
+                json!({"kind": "keyVault", "parameter": parameter, "secret": secret, "vault": vault})
+            }
+            UnknownReason::DeploymentFunction(DeploymentFunction::Providers) => {
+                json!({"kind": "deploymentFunction", "function": "providers"})
+            }
+            UnknownReason::DeploymentFunction(DeploymentFunction::NotInTemplate { list, target }) => {
+                json!({"kind": "deploymentFunction", "function": if *list { "list" } else { "reference" }, "target": target})
+            }
+            UnknownReason::Through { via, reason } => {
+                let via: Vec<J> = via
+                    .iter()
+                    .map(|v| match v {
+                        Via::Call(f) => json!({"call": f}),
+                        Via::ParentParameter(p) => json!({"parentParameter": p}),
+                    })
+                    .collect();
+                json!({"kind": "through", "via": via, "reason": reason.to_json()})
+            }
+            UnknownReason::CopyCount { copy, reason } => {
+                json!({"kind": "copyCount", "copy": copy, "reason": reason.to_json()})
             }
             UnknownReason::ExistingProperties { resource } => {
                 json!({"kind": "existingProperties", "resource": resource})
@@ -89,8 +232,8 @@ impl UnknownReason {
             UnknownReason::AllocatedAddress { public_ip } => {
                 json!({"kind": "allocatedAddress", "publicIp": public_ip})
             }
-            UnknownReason::NestedOutput { message, names_a_call } => {
-                json!({"kind": "nestedOutput", "message": message, "namesACall": names_a_call})
+            UnknownReason::NestedOutput { reason } => {
+                json!({"kind": "nestedOutput", "reason": reason.to_json()})
             }
             UnknownReason::KnownAfterApply { attribute } => {
                 json!({"kind": "knownAfterApply", "attribute": attribute})
@@ -100,19 +243,67 @@ impl UnknownReason {
 
     /// The reason [`UnknownReason::to_json`] wrote, or `None` for any other value.
     pub fn from_json(value: &J) -> Option<UnknownReason> {
+        Self::from_json_within(value, 0)
+    }
+
+    /// [`UnknownReason::from_json`] at nesting `depth`: a reason nested deeper than the
+    /// evaluator ever nests one is not one it wrote.
+    fn from_json_within(value: &J, depth: usize) -> Option<UnknownReason> {
+        const MAX_NESTING: usize = 64;
+        if depth > MAX_NESTING {
+            return None;
+        }
         let m = value.as_object()?;
         let text = |k: &str| m.get(k).and_then(J::as_str).map(str::to_string);
         let flag = |k: &str| m.get(k).and_then(J::as_bool);
+        let inner = |k: &str| m.get(k).and_then(|r| Self::from_json_within(r, depth + 1)).map(Box::new);
         Some(match m.get("kind").and_then(J::as_str)? {
             "expression" => {
                 UnknownReason::Expression { message: text("message")?, names_a_call: flag("namesACall")? }
             }
-            "copyCount" => UnknownReason::CopyCount { copy: text("copy")?, message: text("message")? },
+            "parameterNeeded" => UnknownReason::ParameterNeeded {
+                parameters: m
+                    .get("parameters")?
+                    .as_array()?
+                    .iter()
+                    .map(|p| p.as_str().map(str::to_string))
+                    .collect::<Option<_>>()?,
+                what: text("what")?,
+            },
+            "noParameterValue" => UnknownReason::NoParameterValue { parameter: text("parameter")? },
+            "keyVault" => UnknownReason::KeyVault {
+                parameter: text("parameter")?,
+                secret: text("secret")?,
+                vault: text("vault")?,
+            },
+            "deploymentFunction" => UnknownReason::DeploymentFunction(match text("function")?.as_str() {
+                "providers" => DeploymentFunction::Providers,
+                "reference" => DeploymentFunction::NotInTemplate { list: false, target: text("target")? },
+                "list" => DeploymentFunction::NotInTemplate { list: true, target: text("target")? },
+                _ => return None,
+            }),
+            "through" => {
+                let via = m
+                    .get("via")?
+                    .as_array()?
+                    .iter()
+                    .map(|v| {
+                        let o = v.as_object()?;
+                        let name = |k: &str| o.get(k).and_then(J::as_str).map(str::to_string);
+                        name("call")
+                            .map(Via::Call)
+                            .or_else(|| name("parentParameter").map(Via::ParentParameter))
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                if via.is_empty() {
+                    return None;
+                }
+                UnknownReason::Through { via, reason: inner("reason")? }
+            }
+            "copyCount" => UnknownReason::CopyCount { copy: text("copy")?, reason: inner("reason")? },
             "existingProperties" => UnknownReason::ExistingProperties { resource: text("resource")? },
             "allocatedAddress" => UnknownReason::AllocatedAddress { public_ip: text("publicIp")? },
-            "nestedOutput" => {
-                UnknownReason::NestedOutput { message: text("message")?, names_a_call: flag("namesACall")? }
-            }
+            "nestedOutput" => UnknownReason::NestedOutput { reason: inner("reason")? },
             "knownAfterApply" => UnknownReason::KnownAfterApply { attribute: text("attribute")? },
             _ => return None,
         })
@@ -122,11 +313,34 @@ impl UnknownReason {
 impl fmt::Display for UnknownReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UnknownReason::Expression { message, .. } | UnknownReason::NestedOutput { message, .. } => {
-                f.write_str(message)
+            UnknownReason::Expression { message, .. } => f.write_str(message),
+            UnknownReason::ParameterNeeded { parameters, what } => {
+                let first = parameters.first().map_or("", String::as_str);
+                let calls: Vec<String> = parameters.iter().map(|n| format!("parameters('{n}')")).collect();
+                write!(
+                    f,
+                    "{}: the parameter has no value and no defaultValue, and {what} needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter {first}=VALUE",
+                    calls.join(", ")
+                )
             }
-            UnknownReason::CopyCount { copy, message } => {
-                write!(f, "the count of copy loop '{copy}': {message}")
+            UnknownReason::NoParameterValue { parameter: k } => write!(
+                f,
+                "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"
+            ),
+            UnknownReason::KeyVault { parameter: k, secret, vault } => write!(
+                f,
+                "parameters('{k}'): a Key Vault reference (secret '{secret}' of {vault}) is only read at deployment; give the value with --parameter {k}=VALUE"
+            ),
+            UnknownReason::DeploymentFunction(d) => write!(f, "{d}"),
+            UnknownReason::Through { via, reason } => {
+                for link in via {
+                    write!(f, "{link}")?;
+                }
+                write!(f, "{reason}")
+            }
+            UnknownReason::NestedOutput { reason } => write!(f, "{reason}"),
+            UnknownReason::CopyCount { copy, reason } => {
+                write!(f, "the count of copy loop '{copy}': {reason}")
             }
             UnknownReason::ExistingProperties { resource } => write!(
                 f,
@@ -151,10 +365,35 @@ mod tests {
         vec![
             UnknownReason::Expression { message: "parameters('x'): no value".into(), names_a_call: true },
             UnknownReason::ExistingProperties { resource: "hub".into() },
-            UnknownReason::CopyCount { copy: "disks".into(), message: "parameters('n'): no value".into() },
+            UnknownReason::CopyCount {
+                copy: "disks".into(),
+                reason: Box::new(UnknownReason::Expression {
+                    message: "parameters('n'): no value".into(),
+                    names_a_call: true,
+                }),
+            },
             UnknownReason::AllocatedAddress { public_ip: "pip".into() },
-            UnknownReason::NestedOutput { message: "the output has neither".into(), names_a_call: false },
+            UnknownReason::NestedOutput {
+                reason: Box::new(UnknownReason::Expression {
+                    message: "the output has neither".into(),
+                    names_a_call: false,
+                }),
+            },
             UnknownReason::KnownAfterApply { attribute: "next_hop_in_ip_address".into() },
+            UnknownReason::ParameterNeeded {
+                parameters: vec!["a".into(), "b".into()],
+                what: "a condition".into(),
+            },
+            UnknownReason::NoParameterValue { parameter: "n".into() },
+            UnknownReason::KeyVault { parameter: "pw".into(), secret: "s".into(), vault: "/kv".into() },
+            UnknownReason::DeploymentFunction(DeploymentFunction::Providers),
+            UnknownReason::DeploymentFunction(DeploymentFunction::NotInTemplate {
+                list: true,
+                target: "x".into(),
+            }),
+            UnknownReason::AllocatedAddress { public_ip: "pip".into() }
+                .through(Via::ParentParameter("ip".into()))
+                .through(Via::Call("concat".into())),
         ]
     }
 
@@ -169,9 +408,53 @@ mod tests {
     }
 
     #[test]
-    fn only_an_expression_may_name_a_call() {
+    fn names_a_call_follows_the_variant() {
         let named: Vec<bool> = all().iter().map(UnknownReason::names_a_call).collect();
-        assert_eq!(named, [true, false, false, false, false, false]);
+        assert_eq!(named, [true, false, false, false, false, false, true, true, true, true, false, true]);
+        let nested = UnknownReason::NestedOutput { reason: Box::new(all()[6].clone()) };
+        assert!(nested.names_a_call(), "as the nested reason says");
+    }
+
+    #[test]
+    fn parameters_without_a_value_show_how_to_give_one() {
+        assert_eq!(
+            all()[6].to_string(),
+            "parameters('a'), parameters('b'): the parameter has no value and no defaultValue, and a condition needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter a=VALUE"
+        );
+        assert_eq!(
+            all()[7].to_string(),
+            "parameters('n'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter n=VALUE"
+        );
+        assert_eq!(
+            all()[8].to_string(),
+            "parameters('pw'): a Key Vault reference (secret 's' of /kv) is only read at deployment; give the value with --parameter pw=VALUE"
+        );
+    }
+
+    #[test]
+    fn a_deployment_function_shows_its_name() {
+        assert!(all()[9].to_string().starts_with("providers() (deprecated) reads"));
+        assert!(all()[10].to_string().starts_with("list*('x') reads a resource that is not in the template"));
+    }
+
+    #[test]
+    fn a_chain_shows_its_links_outermost_first() {
+        let UnknownReason::Through { via, reason } = &all()[11] else { panic!("{:?}", all()[11]) };
+        assert_eq!(via, &[Via::Call("concat".into()), Via::ParentParameter("ip".into())]);
+        assert_eq!(**reason, all()[3]);
+        assert_eq!(
+            all()[11].to_string(),
+            format!("concat(): parameters('ip'), passed in by the parent: {}", all()[3])
+        );
+    }
+
+    #[test]
+    fn a_marker_nested_without_end_is_refused() {
+        let mut j = all()[0].to_json();
+        for _ in 0..100 {
+            j = json!({"kind": "nestedOutput", "reason": j});
+        }
+        assert_eq!(UnknownReason::from_json(&j), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Virtual Network Manager's tables: network groups and security admin configurations, behind
 //! checked constructors, and the admin rules that apply to a VNet in evaluation order.
 
-use super::{Topology, TopologyError};
+use super::{AdminRuleProblem, Resource, Topology, TopologyError};
 use crate::ids::VnetId;
 use crate::model::admin::{
     ADMIN_PRIORITY_RANGE, AdminConfigId, AppliedAdminRule, NetworkGroup, NetworkGroupId,
@@ -74,18 +74,25 @@ impl Topology {
                 });
             }
             if let Some(g) = c.applies_to.iter().find(|g| g.0 as usize >= self.network_groups.len()) {
-                return Err(TopologyError::Requirement {
-                    resource: format!("rule collection '{}/{}'", config.name, c.name),
-                    problem: format!("network group #{} does not exist", g.0),
-                });
+                return Err(TopologyError::requirement(
+                    Resource::RuleCollection {
+                        configuration: config.name.clone(),
+                        collection: c.name.clone(),
+                    },
+                    AdminRuleProblem::NoSuchNetworkGroup { group: g.0 },
+                ));
             }
             for (ri, r) in c.rules.iter().enumerate() {
-                let resource = format!("admin rule '{}/{}/{}'", config.name, c.name, r.name);
+                let resource = || Resource::AdminRule {
+                    configuration: config.name.clone(),
+                    collection: c.name.clone(),
+                    rule: r.name.clone(),
+                };
                 if !ADMIN_PRIORITY_RANGE.contains(&r.priority) {
-                    return Err(TopologyError::Requirement {
-                        resource,
-                        problem: format!("priority {} is outside 1..=4096", r.priority),
-                    });
+                    return Err(TopologyError::requirement(
+                        resource(),
+                        AdminRuleProblem::PriorityOutOfRange { priority: r.priority },
+                    ));
                 }
                 if let Some(o) = c.rules[..ri].iter().find(|o| o.name.eq_ignore_ascii_case(&r.name)) {
                     return Err(TopologyError::DuplicateName {
@@ -94,19 +101,13 @@ impl Topology {
                     });
                 }
                 if let Some(o) = c.rules[..ri].iter().find(|o| o.priority == r.priority) {
-                    return Err(TopologyError::Requirement {
-                        resource,
-                        problem: format!(
-                            "priority {} is already used by rule '{}' of the same collection; Azure: \"The priority number must be unique for each rule in the collection\"",
-                            r.priority, o.name
-                        ),
-                    });
+                    return Err(TopologyError::requirement(
+                        resource(),
+                        AdminRuleProblem::PriorityTaken { priority: r.priority, other: o.name.clone() },
+                    ));
                 }
                 if r.sources.iter().chain(&r.destinations).any(|a| matches!(a, AddressSpec::Asgs(_))) {
-                    return Err(TopologyError::Requirement {
-                        resource,
-                        problem: "an admin rule's sources and destinations are IP prefixes or service tags, not application security groups".into(),
-                    });
+                    return Err(TopologyError::requirement(resource(), AdminRuleProblem::AsgAddress));
                 }
             }
         }
@@ -174,6 +175,7 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RequirementProblem;
     use crate::model::admin::{AdminAction, AdminRule, AdminRuleCollection};
     use crate::nsg::{PortSpec, RuleProtocol};
 
@@ -234,15 +236,26 @@ mod tests {
     fn refuses_what_azure_refuses() {
         let (mut t, _, _, g) = topology();
         let zero = t.add_admin_configuration(config("c0", g, vec![rule("r", 0, AdminAction::Deny)]));
-        assert!(matches!(zero, Err(TopologyError::Requirement { .. })), "{zero:?}");
+        let problem =
+            |r: &Result<AdminConfigId, TopologyError>| match r.as_ref().err()?.requirement_problem()? {
+                RequirementProblem::AdminRule(p) => Some(p.clone()),
+                _ => None,
+            };
+        assert_eq!(problem(&zero), Some(AdminRuleProblem::PriorityOutOfRange { priority: 0 }), "{zero:?}");
+        let at = Resource::AdminRule { configuration: "c0".into(), collection: "c".into(), rule: "r".into() };
+        assert!(
+            matches!(&zero, Err(TopologyError::Requirement { resource, .. }) if *resource == at),
+            "{zero:?}"
+        );
         let high = t.add_admin_configuration(config("c1", g, vec![rule("r", 4097, AdminAction::Deny)]));
-        assert!(matches!(high, Err(TopologyError::Requirement { .. })), "{high:?}");
+        assert_eq!(problem(&high), Some(AdminRuleProblem::PriorityOutOfRange { priority: 4097 }), "{high:?}");
         let twice = t.add_admin_configuration(config(
             "c2",
             g,
             vec![rule("r1", 5, AdminAction::Deny), rule("r2", 5, AdminAction::Allow)],
         ));
-        assert!(matches!(twice, Err(TopologyError::Requirement { .. })), "{twice:?}");
+        let taken = AdminRuleProblem::PriorityTaken { priority: 5, other: "r1".into() };
+        assert_eq!(problem(&twice), Some(taken), "{twice:?}");
         t.add_admin_configuration(config("ok", g, vec![rule("r", 4096, AdminAction::Deny)])).expect("4096");
         let again = t.add_admin_configuration(config("OK", g, vec![]));
         assert!(matches!(again, Err(TopologyError::DuplicateName { .. })), "{again:?}");

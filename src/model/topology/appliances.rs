@@ -3,8 +3,11 @@
 
 use ipnet::IpNet;
 
-use super::super::appliance::{Bastion, BastionId, Firewall, FirewallId, RouteTable, RouteTableId};
-use super::{BASTION_SUBNET, FIREWALL_SUBNET, PublicIpSku, Topology, TopologyError, usable_range};
+use super::super::appliance::{Bastion, BastionId, Firewall, FirewallId, NextHop, RouteTable, RouteTableId};
+use super::{
+    ApplianceProblem, BASTION_SUBNET, FIREWALL_SUBNET, PublicIpSku, Resource, Topology, TopologyError,
+    usable_range,
+};
 use crate::ids::{PublicIpId, SubnetId, VnetId};
 
 impl Topology {
@@ -94,27 +97,27 @@ impl Topology {
     /// NSG cannot be there: [`Topology::check_subnet_nsg`]): a route table there must send `0.0.0.0/0` to the Internet (Azure's `AzureFirewallSubnetRouteTableMustHaveDefaultRouteToInternet`),
     /// and the public IP must be Standard.
     fn check_firewall_subnet(&self, firewall: &Firewall, subnet: SubnetId) -> Result<(), TopologyError> {
-        let resource = format!("firewall '{}'", firewall.name);
+        let resource = || Resource::Firewall(firewall.name.clone());
         let s = &self.subnets[subnet.index()];
         if let Some(rt) = s.route_table {
             let table = &self.route_tables[rt.0 as usize];
-            let default = table.default_route();
-            if default.is_none_or(|r| r.next_hop != super::super::appliance::NextHop::Internet) {
-                let found = match default {
-                    Some(r) => format!("its 0.0.0.0/0 route '{}' goes to {}", r.name, r.next_hop),
-                    None => "it has no 0.0.0.0/0 route".into(),
-                };
-                return Err(TopologyError::Requirement {
-                    resource,
-                    problem: format!(
-                        "route table '{}' on AzureFirewallSubnet must have a 0.0.0.0/0 route with next hop Internet (the firewall needs direct Internet connectivity); {found}",
-                        table.name
-                    ),
-                });
+            let problem = match table.default_route() {
+                None => Some(ApplianceProblem::NoDefaultRoute { table: table.name.clone() }),
+                Some(r) if r.next_hop != NextHop::Internet => {
+                    Some(ApplianceProblem::DefaultRouteNotInternet {
+                        table: table.name.clone(),
+                        route: r.name.clone(),
+                        next_hop: r.next_hop,
+                    })
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                return Err(TopologyError::requirement(resource(), problem));
             }
         }
         if let Some(p) = firewall.public_ip {
-            self.require_standard_ip(p, resource, "Azure Firewall")?;
+            self.require_standard_ip(p, resource(), "Azure Firewall")?;
         }
         Ok(())
     }
@@ -122,20 +125,17 @@ impl Topology {
     fn require_standard_ip(
         &self,
         p: PublicIpId,
-        resource: String,
-        service: &str,
+        resource: Resource,
+        service: &'static str,
     ) -> Result<(), TopologyError> {
         let pip = &self.public_ips[p.index()];
         if pip.sku == PublicIpSku::Standard {
             return Ok(());
         }
-        Err(TopologyError::Requirement {
+        Err(TopologyError::requirement(
             resource,
-            problem: format!(
-                "public IP '{}' is {:?} SKU; {service} requires a Standard SKU public IP",
-                pip.name, pip.sku
-            ),
-        })
+            ApplianceProblem::NotStandardPublicIp { public_ip: pip.name.clone(), sku: pip.sku, service },
+        ))
     }
 
     /// Adds an Azure Bastion host in `vnet`'s `AzureBastionSubnet` (/26 or larger).
@@ -178,7 +178,7 @@ impl Topology {
             });
         }
         if let Some(p) = public_ip {
-            self.require_standard_ip(p, format!("bastion '{name}'"), "Azure Bastion")?;
+            self.require_standard_ip(p, Resource::Bastion(name.into()), "Azure Bastion")?;
         }
         let private_ip = usable_range(&prefix).map(|(first, _)| first).unwrap_or(prefix.network());
         self.bastions.push(Bastion { name: name.into(), vnet, subnet, public_ip, private_ip });
@@ -256,7 +256,15 @@ mod tests {
         let v2 = t.add_vnet("v2", vec![net("10.9.0.0/16")]).expect("vnet");
         let good = t.add_subnet(v2, BASTION_SUBNET, net("10.9.0.0/26")).expect("subnet");
         let err = t.add_bastion("b", v2, Some(basic)).expect_err("basic SKU");
-        assert!(err.to_string().contains("requires a Standard SKU public IP"), "{err}");
+        let not_standard = ApplianceProblem::NotStandardPublicIp {
+            public_ip: "basic".into(),
+            sku: PublicIpSku::Basic,
+            service: "Azure Bastion",
+        };
+        assert_eq!(err.requirement_problem(), Some(&not_standard.into()), "{err}");
+        assert!(
+            matches!(&err, TopologyError::Requirement { resource: Resource::Bastion(b), .. } if b == "b")
+        );
         let b = t.add_bastion("b", v2, Some(standard)).expect("a valid Bastion");
         assert_eq!(t.bastion(b).subnet, good);
         assert_eq!(t.bastion(b).private_ip, ip("10.9.0.4"), "the first usable address");
@@ -291,7 +299,9 @@ mod tests {
         let nsg = t.add_nsg(crate::nsg::Nsg { name: "n".into(), rules: vec![] }).expect("nsg");
         // The association itself is refused, firewall or not, so no firewall ever meets one.
         let err = t.set_subnet_nsg(s, Some(nsg)).expect_err("an NSG on AzureFirewallSubnet");
-        assert!(err.to_string().contains("NSGs are not supported on AzureFirewallSubnet"), "{err}");
+        assert_eq!(err.requirement_problem(), Some(&ApplianceProblem::NsgOnFirewallSubnet.into()), "{err}");
+        let subnet = Resource::Subnet { vnet: "hub".into(), subnet: FIREWALL_SUBNET.into() };
+        assert!(matches!(&err, TopologyError::Requirement { resource, .. } if *resource == subnet), "{err}");
         assert_eq!(t.subnet(s).nsg, None);
         t.set_subnet_nsg(s, None).expect("dissociating always works");
         let to_itself = Route {
@@ -302,7 +312,19 @@ mod tests {
         let rt = t.add_route_table(RouteTable { name: "rt".into(), routes: vec![to_itself] }).expect("table");
         t.set_subnet_route_table(s, rt).expect("associate");
         let err = t.add_firewall(fw.clone(), v).expect_err("a default route back at the firewall");
-        assert!(err.to_string().contains("next hop Internet"), "{err}");
+        let elsewhere = ApplianceProblem::DefaultRouteNotInternet {
+            table: "rt".into(),
+            route: "d".into(),
+            next_hop: NextHop::VirtualAppliance(ip("10.0.2.4")),
+        };
+        assert_eq!(err.requirement_problem(), Some(&elsewhere.into()), "{err}");
+        let empty = t.add_route_table(RouteTable { name: "empty".into(), routes: vec![] }).expect("table");
+        t.set_subnet_route_table(s, empty).expect("associate");
+        let err = t.add_firewall(fw.clone(), v).expect_err("no default route");
+        assert_eq!(
+            err.requirement_problem(),
+            Some(&ApplianceProblem::NoDefaultRoute { table: "empty".into() }.into())
+        );
         let internet = Route { name: "d".into(), prefix: net("0.0.0.0/0"), next_hop: NextHop::Internet };
         let ok = t.add_route_table(RouteTable { name: "ok".into(), routes: vec![internet] }).expect("table");
         t.set_subnet_route_table(s, ok).expect("associate");

@@ -4,6 +4,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::requirement::{RequirementProblem, Resource};
+
 /// Why a topology is not one Azure would accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -242,9 +244,10 @@ pub enum TopologyError {
     #[error("{resource}: {problem}")]
     Requirement {
         /// The resource, e.g. `firewall 'hub-fw'`.
-        resource: String,
-        /// What is wrong and what would be valid.
-        problem: String,
+        resource: Resource,
+        /// What is wrong and what would be valid (boxed: a `Result` carrying the error stays
+        /// small).
+        problem: Box<RequirementProblem>,
     },
     /// A subnet peering Azure refuses.
     #[error("the subnet peering of vnets '{a}' and '{b}': {problem}")]
@@ -269,6 +272,21 @@ pub enum TopologyError {
         /// The resource that asked for it, written the same way.
         resource: String,
     },
+}
+
+impl TopologyError {
+    /// A [`TopologyError::Requirement`]: `resource` breaks `problem`, a problem of its family.
+    pub fn requirement(resource: Resource, problem: impl Into<RequirementProblem>) -> Self {
+        TopologyError::Requirement { resource, problem: Box::new(problem.into()) }
+    }
+
+    /// The problem of a [`TopologyError::Requirement`], for matching on its family and facts.
+    pub fn requirement_problem(&self) -> Option<&RequirementProblem> {
+        match self {
+            TopologyError::Requirement { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
 }
 
 /// Why Azure refuses a subnet peering.

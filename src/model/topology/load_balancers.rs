@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::{PublicIpSku, Topology, TopologyError};
+use super::{LoadBalancerProblem, PublicIpSku, Resource, Topology, TopologyError};
 use crate::ids::{NicId, PublicIpId, VnetId};
 use crate::model::load_balancer::{
     BackendMember, FrontendAddress, LbSku, LoadBalancer, LoadBalancerId, NatTarget,
@@ -26,8 +26,9 @@ impl Topology {
             return Err(TopologyError::DuplicateName { kind: "load balancer", name: lb.name });
         }
         let resource = format!("load balancer '{}'", lb.name);
-        let requirement =
-            |problem: String| TopologyError::Requirement { resource: resource.clone(), problem };
+        let requirement = |problem: LoadBalancerProblem| {
+            TopologyError::requirement(Resource::LoadBalancer(lb.name.clone()), problem)
+        };
         for f in &lb.frontends {
             match f.address {
                 FrontendAddress::Public(p) => {
@@ -44,10 +45,12 @@ impl Topology {
                         (PublicIpSku::Basic, LbSku::Basic) | (PublicIpSku::Standard, LbSku::Standard)
                     );
                     if !matches {
-                        return Err(requirement(format!(
-                            "frontend '{}': public IP '{}' is {:?} SKU but the load balancer is {} SKU; the SKU of the public IP and the load balancer must match",
-                            f.name, pip.name, pip.sku, lb.sku
-                        )));
+                        return Err(requirement(LoadBalancerProblem::SkuMismatch {
+                            frontend: f.name.clone(),
+                            public_ip: pip.name.clone(),
+                            ip_sku: pip.sku,
+                            lb_sku: lb.sku,
+                        }));
                     }
                 }
                 FrontendAddress::Private { subnet, address } => {
@@ -75,79 +78,67 @@ impl Topology {
             let mut vnet: Option<VnetId> = None;
             for m in &pool.members {
                 let Some(nic) = self.nics.get(m.nic.index()) else {
-                    return Err(requirement(format!("pool '{}': a member NIC does not exist", pool.name)));
+                    return Err(requirement(LoadBalancerProblem::MissingMember { pool: pool.name.clone() }));
                 };
                 if m.config > nic.secondary.len() {
-                    return Err(requirement(format!(
-                        "pool '{}': nic '{}' has no IP configuration number {}",
-                        pool.name, nic.name, m.config
-                    )));
+                    return Err(requirement(LoadBalancerProblem::NoSuchIpConfig {
+                        pool: pool.name.clone(),
+                        nic: nic.name.clone(),
+                        config: m.config,
+                    }));
                 }
                 let v = self.subnets[nic.subnet.index()].vnet;
                 match vnet {
                     Some(first) if first != v => {
-                        return Err(requirement(format!(
-                            "pool '{}': nic '{}' is in vnet '{}' but the pool's first member is in vnet '{}'; a backend pool's members are in one virtual network",
-                            pool.name,
-                            nic.name,
-                            self.vnets[v.index()].name,
-                            self.vnets[first.index()].name
-                        )));
+                        return Err(requirement(LoadBalancerProblem::PoolAcrossVnets {
+                            pool: pool.name.clone(),
+                            nic: nic.name.clone(),
+                            vnet: self.vnets[v.index()].name.clone(),
+                            first_vnet: self.vnets[first.index()].name.clone(),
+                        }));
                     }
                     _ => vnet = Some(v),
                 }
             }
         }
         for r in &lb.rules {
+            let rule = r.name.clone();
             if r.frontend >= lb.frontends.len() || r.pool >= lb.pools.len() {
-                return Err(requirement(format!(
-                    "rule '{}' names a frontend or pool that does not exist",
-                    r.name
-                )));
+                return Err(requirement(LoadBalancerProblem::RuleTargetMissing { rule }));
             }
             if r.probe.is_some_and(|p| p >= lb.probes.len()) {
-                return Err(requirement(format!("rule '{}' names a probe that does not exist", r.name)));
+                return Err(requirement(LoadBalancerProblem::RuleProbeMissing { rule }));
             }
             if r.ha_ports() && (lb.sku != LbSku::Standard || !lb.is_internal()) {
-                return Err(requirement(format!(
-                    "rule '{}' is an HA ports rule (protocol All, port 0), which only an internal Standard load balancer has; valid: protocol Tcp or Udp with a port, or an internal Standard load balancer",
-                    r.name
-                )));
+                return Err(requirement(LoadBalancerProblem::HaPorts { rule }));
             }
         }
         for n in &lb.nat_rules {
+            let rule = n.name.clone();
             if n.frontend >= lb.frontends.len() {
-                return Err(requirement(format!(
-                    "NAT rule '{}' names a frontend that does not exist",
-                    n.name
-                )));
+                return Err(requirement(LoadBalancerProblem::NatRuleFrontendMissing { rule }));
             }
             if n.frontend_port_end < n.frontend_port_start {
-                return Err(requirement(format!(
-                    "NAT rule '{}': frontend port range {}-{} ends before it starts",
-                    n.name, n.frontend_port_start, n.frontend_port_end
-                )));
+                return Err(requirement(LoadBalancerProblem::NatRulePortRange {
+                    rule,
+                    start: n.frontend_port_start,
+                    end: n.frontend_port_end,
+                }));
             }
             match &n.target {
                 NatTarget::Pool(p) if *p >= lb.pools.len() => {
-                    return Err(requirement(format!(
-                        "NAT rule '{}' names a pool that does not exist",
-                        n.name
-                    )));
+                    return Err(requirement(LoadBalancerProblem::NatRulePoolMissing { rule }));
                 }
                 NatTarget::Member(m)
                     if self.nics.get(m.nic.index()).is_none_or(|nic| m.config > nic.secondary.len()) =>
                 {
-                    return Err(requirement(format!(
-                        "NAT rule '{}' names a NIC IP configuration that does not exist",
-                        n.name
-                    )));
+                    return Err(requirement(LoadBalancerProblem::NatRuleMemberMissing { rule }));
                 }
                 _ => {}
             }
         }
         if let Some(problem) = (0..lb.outbound_rules.len()).find_map(|i| lb.outbound_rule_problem(i)) {
-            return Err(requirement(problem.problem));
+            return Err(requirement(LoadBalancerProblem::OutboundRule(problem)));
         }
         self.load_balancers.push(lb);
         Ok(LoadBalancerId(self.load_balancers.len() as u32 - 1))
@@ -228,8 +219,18 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{ip, small};
-    use crate::model::load_balancer::{BackendPool, Frontend, LbProtocol, LbRule, OutboundRule};
-    use crate::model::{LbSku, LoadBalancer, PublicIpSku, TopologyError};
+    use crate::model::load_balancer::{
+        BackendPool, Frontend, LbProtocol, LbRule, OutboundRule, OutboundRuleProblem,
+    };
+    use crate::model::{LbSku, LoadBalancer, PublicIpSku, RequirementProblem, TopologyError};
+
+    /// The load balancer family's problem of a refusal (`None`: another error).
+    fn problem<T>(r: &Result<T, TopologyError>) -> Option<&LoadBalancerProblem> {
+        match r.as_ref().err()?.requirement_problem()? {
+            RequirementProblem::LoadBalancer(p) => Some(p),
+            _ => None,
+        }
+    }
 
     use super::*;
 
@@ -275,13 +276,24 @@ mod tests {
         let member = BackendMember { nic, config: 0 };
         let std_ip = t.add_public_ip("std", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
         let public = lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]);
-        let field = |l: &LoadBalancer| l.outbound_rule_problem(0).map(|p| p.field);
+        let field = |l: &LoadBalancer| l.outbound_rule_problem(0).map(|p| p.field());
         // The load-balancing rule still SNATs through the frontend: the outbound rule would
         // redefine it.
         let mut clash = public.clone();
         clash.outbound_rules.push(outbound(vec![0]));
         assert_eq!(field(&clash), Some("frontends"));
-        assert!(matches!(t.add_load_balancer(clash.clone()), Err(TopologyError::Requirement { .. })));
+        let err = t.add_load_balancer(clash.clone());
+        assert!(
+            matches!(
+                problem(&err),
+                Some(LoadBalancerProblem::OutboundRule(OutboundRuleProblem::FrontendSnatInUse { lb_rule, .. }))
+                    if lb_rule == "http"
+            ),
+            "{err:?}"
+        );
+        assert!(
+            matches!(&err, Err(TopologyError::Requirement { resource: Resource::LoadBalancer(n), .. }) if n == "lb")
+        );
         let mut good = clash.clone();
         good.rules[0].disable_outbound_snat = true;
         assert_eq!(good.outbound_rule_problem(0), None);
@@ -324,14 +336,19 @@ mod tests {
         let member = BackendMember { nic, config: 0 };
         let basic = t.add_public_ip("basic", ip("20.0.0.1"), PublicIpSku::Basic).expect("pip");
         let err = t.add_load_balancer(lb(LbSku::Standard, FrontendAddress::Public(basic), vec![member]));
-        assert!(
-            matches!(err, Err(TopologyError::Requirement { ref problem, .. }) if problem.contains("must match"))
-        );
+        let mismatch = LoadBalancerProblem::SkuMismatch {
+            frontend: "fe".into(),
+            public_ip: "basic".into(),
+            ip_sku: PublicIpSku::Basic,
+            lb_sku: LbSku::Standard,
+        };
+        assert_eq!(problem(&err), Some(&mismatch), "{err:?}");
         let std_ip = t.add_public_ip("std", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
         let mut ha = lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]);
         ha.rules[0].protocol = LbProtocol::All;
         ha.rules[0].frontend_port = 0;
-        assert!(matches!(t.add_load_balancer(ha), Err(TopologyError::Requirement { .. })));
+        let err = t.add_load_balancer(ha);
+        assert_eq!(problem(&err), Some(&LoadBalancerProblem::HaPorts { rule: "http".into() }), "{err:?}");
         let id = t
             .add_load_balancer(lb(LbSku::Standard, FrontendAddress::Public(std_ip), vec![member]))
             .expect("lb");

@@ -20,11 +20,16 @@ mod ip_configs;
 mod load_balancers;
 mod nat_gateways;
 mod peering;
+mod requirement;
 mod tags;
 
 pub use error::{SubnetPeeringProblem, TopologyError};
 pub use ip_configs::IpConfig;
 pub use nat_gateways::GATEWAY_SUBNET;
+pub use requirement::{
+    AdminRuleProblem, ApplianceProblem, LoadBalancerProblem, NatGatewayConflict, NatGatewayProblem,
+    PeeringProblem, RequirementProblem, Resource,
+};
 
 /// Most application security groups one NIC (IP configuration) can join (Azure limits,
 /// "Networking limits").
@@ -678,10 +683,10 @@ impl Topology {
     pub fn check_subnet_nsg(&self, subnet: SubnetId) -> Result<(), TopologyError> {
         let s = &self.subnets[subnet.index()];
         if s.name == FIREWALL_SUBNET {
-            return Err(TopologyError::Requirement {
-                resource: format!("subnet '{}/{}'", self.vnets[s.vnet.index()].name, s.name),
-                problem: "NSGs are not supported on AzureFirewallSubnet (Azure disables subnet-level NSGs there; the firewall has its own platform protection); remove the subnet's nsg, or put the NSG on another subnet or a NIC".into(),
-            });
+            return Err(TopologyError::requirement(
+                Resource::Subnet { vnet: self.vnets[s.vnet.index()].name.clone(), subnet: s.name.clone() },
+                ApplianceProblem::NsgOnFirewallSubnet,
+            ));
         }
         Ok(())
     }

@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{PublicIpSku, Topology, TopologyError, overlaps};
+use super::{
+    NatGatewayConflict, NatGatewayProblem as P, PublicIpSku, Resource, Topology, TopologyError, overlaps,
+};
 use crate::ids::{PublicIpId, SubnetId};
 use crate::model::load_balancer::LbSku;
 use crate::model::nat_gateway::{
@@ -35,13 +37,10 @@ impl Topology {
         }
         let prefix = prefix.trunc();
         if let Some(other) = self.public_ip_prefixes.iter().find(|p| overlaps(&p.prefix, &prefix)) {
-            return Err(TopologyError::Requirement {
-                resource: format!("public IP prefix '{name}'"),
-                problem: format!(
-                    "{prefix} overlaps public IP prefix '{}' ({}); Azure allocates each prefix its own range of addresses",
-                    other.name, other.prefix
-                ),
-            });
+            return Err(TopologyError::requirement(
+                Resource::PublicIpPrefix(name.into()),
+                P::PrefixOverlap { prefix, other: other.name.clone(), other_prefix: other.prefix },
+            ));
         }
         self.public_ip_prefixes.push(PublicIpPrefix { name: name.into(), prefix });
         Ok(PublicIpPrefixId(self.public_ip_prefixes.len() as u32 - 1))
@@ -60,24 +59,18 @@ impl Topology {
     ) -> Result<(), TopologyError> {
         let p = &self.public_ip_prefixes[prefix.0 as usize];
         let pip = &self.public_ips[public_ip.index()];
-        let resource = format!("public IP '{}'", pip.name);
+        let resource = || Resource::PublicIp(pip.name.clone());
         if !p.prefix.contains(&pip.address) {
-            return Err(TopologyError::Requirement {
-                resource,
-                problem: format!(
-                    "its address {} is outside public IP prefix '{}' ({}); valid: an address of the prefix",
-                    pip.address, p.name, p.prefix
-                ),
-            });
+            return Err(TopologyError::requirement(
+                resource(),
+                P::AddressOutsidePrefix { address: pip.address, prefix: p.name.clone(), range: p.prefix },
+            ));
         }
         if let Some(g) = self.nat_gateways.iter().find(|g| g.public_ip_prefixes.contains(&prefix)) {
-            return Err(TopologyError::Requirement {
-                resource,
-                problem: format!(
-                    "public IP prefix '{}' is NAT gateway '{}''s whole: \"If you assign a public IP prefix, the entire public IP prefix is used. You can't assign a public IP prefix and then break out individual IP addresses to assign to other resources\"",
-                    p.name, g.name
-                ),
-            });
+            return Err(TopologyError::requirement(
+                resource(),
+                P::PrefixUsedWhole { prefix: p.name.clone(), gateway: g.name.clone() },
+            ));
         }
         self.public_ips[public_ip.index()].prefix = Some(prefix);
         Ok(())
@@ -95,67 +88,48 @@ impl Topology {
         if self.nat_gateways.iter().any(|g| g.name.eq_ignore_ascii_case(&gw.name)) {
             return Err(TopologyError::DuplicateName { kind: "NAT gateway", name: gw.name });
         }
-        let resource = format!("NAT gateway '{}'", gw.name);
         let requirement =
-            |problem: String| TopologyError::Requirement { resource: resource.clone(), problem };
+            |problem: P| TopologyError::requirement(Resource::NatGateway(gw.name.clone()), problem);
         if !NAT_IDLE_TIMEOUT_MINUTES.contains(&gw.idle_timeout_minutes) {
-            return Err(requirement(format!(
-                "idle timeout {} minutes is outside 4 to 120 (\"A NAT gateway provides a configurable idle timeout range of 4 minutes to 120 minutes for TCP protocols\")",
-                gw.idle_timeout_minutes
-            )));
+            return Err(requirement(P::IdleTimeout { minutes: gw.idle_timeout_minutes }));
         }
         for (i, &p) in gw.public_ips.iter().enumerate() {
             let pip = &self.public_ips[p.index()];
+            let public_ip = pip.name.clone();
             if gw.public_ips[..i].contains(&p) {
-                return Err(requirement(format!("public IP '{}' is listed twice", pip.name)));
+                return Err(requirement(P::PublicIpTwice { public_ip }));
             }
             if pip.sku == PublicIpSku::Basic {
-                return Err(requirement(format!(
-                    "public IP '{}' is Basic SKU: \"A NAT gateway can't be used with basic SKU public IP addresses\"; valid: a Standard public IP",
-                    pip.name
-                )));
+                return Err(requirement(P::BasicPublicIp { public_ip }));
             }
             if pip.address.is_ipv6() {
-                return Err(requirement(format!(
-                    "public IP '{}' ({}) is IPv6: \"A NAT gateway can't be used with IPv6 public IP addresses or prefixes\"",
-                    pip.name, pip.address
-                )));
+                return Err(requirement(P::Ipv6PublicIp { public_ip, address: pip.address }));
             }
             if let Some(holder) = self.public_ip_holder(p) {
-                return Err(TopologyError::PublicIpInUse { public_ip: pip.name.clone(), holder, resource });
+                let resource = Resource::NatGateway(gw.name.clone()).to_string();
+                return Err(TopologyError::PublicIpInUse { public_ip, holder, resource });
             }
         }
         let mut total = gw.public_ips.len() as u64;
         for (i, &q) in gw.public_ip_prefixes.iter().enumerate() {
             let prefix = &self.public_ip_prefixes[q.0 as usize];
+            let name = prefix.name.clone();
             if gw.public_ip_prefixes[..i].contains(&q) {
-                return Err(requirement(format!("public IP prefix '{}' is listed twice", prefix.name)));
+                return Err(requirement(P::PrefixTwice { prefix: name }));
             }
             if matches!(prefix.prefix, IpNet::V6(_)) {
-                return Err(requirement(format!(
-                    "public IP prefix '{}' ({}) is IPv6: \"A NAT gateway can't be used with IPv6 public IP addresses or prefixes\"",
-                    prefix.name, prefix.prefix
-                )));
+                return Err(requirement(P::Ipv6Prefix { prefix: name, range: prefix.prefix }));
             }
             if let Some(g) = self.nat_gateways.iter().find(|g| g.public_ip_prefixes.contains(&q)) {
-                return Err(requirement(format!(
-                    "public IP prefix '{}' is already NAT gateway '{}''s",
-                    prefix.name, g.name
-                )));
+                return Err(requirement(P::PrefixTaken { prefix: name, gateway: g.name.clone() }));
             }
             if let Some(pip) = self.public_ips.iter().find(|p| p.prefix == Some(q)) {
-                return Err(requirement(format!(
-                    "public IP '{}' is drawn from public IP prefix '{}': \"If you assign a public IP prefix, the entire public IP prefix is used. You can't assign a public IP prefix and then break out individual IP addresses to assign to other resources\"",
-                    pip.name, prefix.name
-                )));
+                return Err(requirement(P::PrefixPartlyUsed { public_ip: pip.name.clone(), prefix: name }));
             }
             total = total.saturating_add(prefix.size());
         }
         if total > MAX_NAT_GATEWAY_ADDRESSES {
-            return Err(requirement(format!(
-                "{total} public addresses ({} public IPs and the prefixes' addresses): \"A NAT gateway can use public IP addresses or prefixes in any combination up to a total of 16 IP addresses\"",
-                gw.public_ips.len()
-            )));
+            return Err(requirement(P::TooManyAddresses { total, public_ips: gw.public_ips.len() }));
         }
         self.nat_gateways.push(gw);
         Ok(NatGatewayId(self.nat_gateways.len() as u32 - 1))
@@ -174,28 +148,22 @@ impl Topology {
     ) -> Result<(), TopologyError> {
         let s = &self.subnets[subnet.index()];
         let g = &self.nat_gateways[gw.0 as usize];
-        let resource = format!("NAT gateway '{}'", g.name);
+        let resource = || Resource::NatGateway(g.name.clone());
+        let vnet = || self.vnets[s.vnet.index()].name.clone();
         if s.name.eq_ignore_ascii_case(GATEWAY_SUBNET) {
-            return Err(TopologyError::Requirement {
-                resource,
-                problem: format!(
-                    "it cannot be attached to {GATEWAY_SUBNET} of vnet '{}': \"A NAT gateway can't be used with a gateway subnet\"",
-                    self.vnets[s.vnet.index()].name
-                ),
-            });
+            return Err(TopologyError::requirement(resource(), P::GatewaySubnet { vnet: vnet() }));
         }
         if let Some(other) = self.nat_gateway_subnets(gw).find(|o| self.subnets[o.index()].vnet != s.vnet) {
             let o = &self.subnets[other.index()];
-            return Err(TopologyError::Requirement {
-                resource,
-                problem: format!(
-                    "it is attached to subnet '{}' of vnet '{}' and cannot also serve subnet '{}' of vnet '{}': \"A NAT gateway can't be attached to subnets from different virtual networks\"",
-                    o.name,
-                    self.vnets[o.vnet.index()].name,
-                    s.name,
-                    self.vnets[s.vnet.index()].name
-                ),
-            });
+            return Err(TopologyError::requirement(
+                resource(),
+                P::SubnetsOfTwoVnets {
+                    attached: o.name.clone(),
+                    attached_vnet: self.vnets[o.vnet.index()].name.clone(),
+                    subnet: s.name.clone(),
+                    vnet: vnet(),
+                },
+            ));
         }
         self.subnets[subnet.index()].nat_gateway = Some(gw);
         Ok(())
@@ -205,11 +173,10 @@ impl Topology {
     /// Basic public IP, or a member of a Basic load balancer ("Basic load balancers and basic
     /// public IP addresses aren't compatible with NAT gateway"). `None` when there is no gateway
     /// or nothing Basic. Checked once the whole topology is loaded.
-    pub fn nat_gateway_conflict(&self, subnet: SubnetId) -> Option<String> {
+    pub fn nat_gateway_conflict(&self, subnet: SubnetId) -> Option<NatGatewayConflict> {
         let gw = self.subnets[subnet.index()].nat_gateway?;
         let g = &self.nat_gateways[gw.0 as usize];
         let s = &self.subnets[subnet.index()];
-        let quote = "\"Basic load balancers and basic public IP addresses aren't compatible with NAT gateway. Use standard SKU load balancers and public IPs instead\"";
         for &n in &s.nics {
             let nic = &self.nics[n.index()];
             let basic = std::iter::once(nic.public_ip)
@@ -217,13 +184,12 @@ impl Topology {
                 .flatten()
                 .find(|p| self.public_ips[p.index()].sku == PublicIpSku::Basic);
             if let Some(p) = basic {
-                return Some(format!(
-                    "NAT gateway '{}' is on subnet '{}', where nic '{}' has Basic public IP '{}': {quote}",
-                    g.name,
-                    s.name,
-                    nic.name,
-                    self.public_ips[p.index()].name
-                ));
+                return Some(NatGatewayConflict::BasicPublicIp {
+                    gateway: g.name.clone(),
+                    subnet: s.name.clone(),
+                    nic: nic.name.clone(),
+                    public_ip: self.public_ips[p.index()].name.clone(),
+                });
             }
         }
         for id in self.load_balancer_ids() {
@@ -237,13 +203,12 @@ impl Topology {
                 .flat_map(|p| p.members.iter())
                 .find(|m| self.nics[m.nic.index()].subnet == subnet);
             if let Some(m) = member {
-                return Some(format!(
-                    "NAT gateway '{}' is on subnet '{}', where nic '{}' is in a pool of Basic load balancer '{}': {quote}",
-                    g.name,
-                    s.name,
-                    self.nics[m.nic.index()].name,
-                    l.name
-                ));
+                return Some(NatGatewayConflict::BasicLoadBalancer {
+                    gateway: g.name.clone(),
+                    subnet: s.name.clone(),
+                    nic: self.nics[m.nic.index()].name.clone(),
+                    load_balancer: l.name.clone(),
+                });
             }
         }
         None
@@ -347,7 +312,15 @@ impl AllAddresses for IpNet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::NatSku;
+    use crate::model::{NatSku, RequirementProblem};
+
+    /// The NAT family's problem of a refusal (`None`: another error).
+    fn problem(e: &TopologyError) -> Option<&P> {
+        match e.requirement_problem()? {
+            RequirementProblem::NatGateway(p) => Some(p),
+            _ => None,
+        }
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
@@ -375,11 +348,14 @@ mod tests {
         let (mut t, s) = base();
         let basic = t.add_public_ip("basic", ip("20.0.0.1"), PublicIpSku::Basic).expect("pip");
         let e = t.add_nat_gateway(gw("nat", vec![basic], vec![])).expect_err("basic");
-        assert!(e.to_string().contains("can't be used with basic SKU"), "{e}");
+        assert_eq!(problem(&e), Some(&P::BasicPublicIp { public_ip: "basic".into() }), "{e}");
+        assert!(
+            matches!(&e, TopologyError::Requirement { resource: Resource::NatGateway(n), .. } if n == "nat")
+        );
         let std1 = t.add_public_ip("std1", ip("20.0.0.2"), PublicIpSku::Standard).expect("pip");
         let p28 = t.add_public_ip_prefix("p28", "20.1.0.0/28".parse().expect("net")).expect("prefix");
         let e = t.add_nat_gateway(gw("nat", vec![std1], vec![p28])).expect_err("17 addresses");
-        assert!(e.to_string().contains("17 public addresses"), "{e}");
+        assert_eq!(problem(&e), Some(&P::TooManyAddresses { total: 17, public_ips: 1 }), "{e}");
         let p30 = t.add_public_ip_prefix("p30", "20.2.0.0/30".parse().expect("net")).expect("prefix");
         let id = t.add_nat_gateway(gw("nat", vec![std1], vec![p30])).expect("5 addresses");
         assert_eq!(
@@ -392,7 +368,8 @@ mod tests {
         assert_eq!(t.nat_gateway_subnets(id).collect::<Vec<_>>(), vec![s]);
         let mut slow = gw("slow", vec![], vec![]);
         slow.idle_timeout_minutes = 121;
-        assert!(t.add_nat_gateway(slow).is_err());
+        let e = t.add_nat_gateway(slow).expect_err("121 minutes");
+        assert_eq!(problem(&e), Some(&P::IdleTimeout { minutes: 121 }), "{e}");
     }
 
     #[test]
@@ -404,10 +381,34 @@ mod tests {
         let os = t.add_subnet(other, "app", "10.9.1.0/24".parse().expect("net")).expect("subnet");
         let id = t.add_nat_gateway(gw("nat", vec![], vec![])).expect("gw");
         let e = t.set_subnet_nat_gateway(gs, id).expect_err("gateway subnet");
-        assert!(e.to_string().contains("can't be used with a gateway subnet"), "{e}");
+        assert_eq!(problem(&e), Some(&P::GatewaySubnet { vnet: "vnet".into() }), "{e}");
         t.set_subnet_nat_gateway(s, id).expect("attach");
         let e = t.set_subnet_nat_gateway(os, id).expect_err("other vnet");
-        assert!(e.to_string().contains("subnets from different virtual networks"), "{e}");
+        let two = P::SubnetsOfTwoVnets {
+            attached: "web".into(),
+            attached_vnet: "vnet".into(),
+            subnet: "app".into(),
+            vnet: "other".into(),
+        };
+        assert_eq!(problem(&e), Some(&two), "{e}");
+    }
+
+    #[test]
+    fn a_gateway_conflicts_with_a_basic_public_ip_in_its_subnet() {
+        let (mut t, s) = base();
+        let nic = t.add_nic("nic", s, ip("10.0.1.4"), None).expect("nic");
+        let basic = t.add_public_ip("basic", ip("20.0.0.1"), PublicIpSku::Basic).expect("pip");
+        t.associate_public_ip(nic, basic).expect("associate");
+        assert_eq!(t.nat_gateway_conflict(s), None, "no gateway yet");
+        let id = t.add_nat_gateway(gw("nat", vec![], vec![])).expect("gw");
+        t.set_subnet_nat_gateway(s, id).expect("attach");
+        let conflict = NatGatewayConflict::BasicPublicIp {
+            gateway: "nat".into(),
+            subnet: "web".into(),
+            nic: "nic".into(),
+            public_ip: "basic".into(),
+        };
+        assert_eq!(t.nat_gateway_conflict(s), Some(conflict));
     }
 
     #[test]
@@ -416,10 +417,13 @@ mod tests {
         let p = t.add_public_ip_prefix("p", "20.3.0.0/30".parse().expect("net")).expect("prefix");
         let pip = t.add_public_ip("from-p", ip("20.3.0.1"), PublicIpSku::Standard).expect("pip");
         let outside = t.add_public_ip("outside", ip("20.4.0.1"), PublicIpSku::Standard).expect("pip");
-        assert!(t.set_public_ip_prefix(outside, p).is_err());
+        let e = t.set_public_ip_prefix(outside, p).expect_err("outside");
+        assert!(matches!(problem(&e), Some(P::AddressOutsidePrefix { prefix, .. }) if prefix == "p"), "{e}");
         t.set_public_ip_prefix(pip, p).expect("inside");
         let e = t.add_nat_gateway(gw("nat", vec![], vec![p])).expect_err("broken out");
-        assert!(e.to_string().contains("the entire public IP prefix is used"), "{e}");
-        assert!(t.add_public_ip_prefix("q", "20.3.0.2/31".parse().expect("net")).is_err(), "overlap");
+        let partly = P::PrefixPartlyUsed { public_ip: "from-p".into(), prefix: "p".into() };
+        assert_eq!(problem(&e), Some(&partly), "{e}");
+        let e = t.add_public_ip_prefix("q", "20.3.0.2/31".parse().expect("net")).expect_err("overlap");
+        assert!(matches!(problem(&e), Some(P::PrefixOverlap { other, .. }) if other == "p"), "{e}");
     }
 }

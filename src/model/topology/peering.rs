@@ -3,7 +3,7 @@
 
 use ipnet::IpNet;
 
-use super::{SubnetPeeringProblem, Topology, TopologyError, overlaps};
+use super::{PeeringProblem, Resource, SubnetPeeringProblem, Topology, TopologyError, overlaps};
 use crate::ids::{SubnetId, VnetId};
 use crate::net::AddrSet;
 
@@ -187,13 +187,10 @@ impl Topology {
     ) -> Result<(), TopologyError> {
         let v = &self.vnets[vnet.index()];
         if !v.peerings.contains(&remote) {
-            return Err(TopologyError::Requirement {
-                resource: format!("vnet '{}'", v.name),
-                problem: format!(
-                    "is not peered with vnet '{}'; peer them first",
-                    self.vnets[remote.index()].name
-                ),
-            });
+            return Err(TopologyError::requirement(
+                Resource::Vnet(v.name.clone()),
+                PeeringProblem::NotPeered { remote: self.vnets[remote.index()].name.clone() },
+            ));
         }
         let without = &mut self.vnets[vnet.index()].peerings_without_access;
         without.retain(|r| *r != remote);
@@ -239,24 +236,18 @@ impl Topology {
     pub fn use_remote_gateway(&mut self, vnet: VnetId, remote: VnetId) -> Result<(), TopologyError> {
         let (v, r) = (&self.vnets[vnet.index()], &self.vnets[remote.index()]);
         let problem = if !v.peerings.contains(&remote) {
-            Some(format!("is not peered with vnet '{}'; peer them first", r.name))
+            Some(PeeringProblem::NotPeered { remote: r.name.clone() })
         } else if r.on_premises.is_empty() {
-            Some(format!("cannot use the gateway of vnet '{}': it has none (no on_premises spaces)", r.name))
+            Some(PeeringProblem::RemoteHasNoGateway { remote: r.name.clone() })
         } else if !v.on_premises.is_empty() {
-            Some(
-                "has a gateway of its own (on_premises); a VNet with a gateway cannot use remote gateways"
-                    .into(),
-            )
+            Some(PeeringProblem::HasOwnGateway)
         } else if let Some(other) = v.remote_gateway.filter(|o| *o != remote) {
-            Some(format!(
-                "already uses the gateway of vnet '{}'; a VNet can use one remote gateway",
-                self.vnets[other.index()].name
-            ))
+            Some(PeeringProblem::UsesAnotherGateway { other: self.vnets[other.index()].name.clone() })
         } else {
             None
         };
         if let Some(problem) = problem {
-            return Err(TopologyError::Requirement { resource: format!("vnet '{}'", v.name), problem });
+            return Err(TopologyError::requirement(Resource::Vnet(v.name.clone()), problem));
         }
         self.vnets[vnet.index()].remote_gateway = Some(remote);
         Ok(())
@@ -352,7 +343,9 @@ mod tests {
         let spoke = t.add_vnet("spoke", vec![net("10.1.0.0/16")]).expect("vnet");
         let public = t.add_vnet("public", vec![net("20.50.0.0/16")]).expect("vnet");
         let web = t.subnet_by_name(hub, "web").expect("web");
-        assert!(t.set_peering_access(hub, spoke, false).is_err(), "not peered yet");
+        let err = t.set_peering_access(hub, spoke, false).expect_err("not peered yet");
+        let not_peered = PeeringProblem::NotPeered { remote: "spoke".into() };
+        assert_eq!(err.requirement_problem(), Some(&not_peered.into()), "{err}");
         t.peer(hub, spoke).expect("peer");
         t.peer(hub, public).expect("peer");
         assert!(t.allows_virtual_network_access(hub, spoke), "Azure's default");

@@ -20,7 +20,7 @@ use std::fmt;
 use super::budget::BudgetExceeded;
 use super::function_error::FunctionError;
 use super::{MAX_COPY_COUNT, MAX_DEPTH};
-use crate::import::json::{UnknownReason, shorten};
+use crate::import::json::{DeploymentFunction, UnknownReason, Via, is_call_name, shorten};
 
 /// What an argument of a template function must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,11 +449,6 @@ pub enum ParentValue {
     },
 }
 
-/// Whether `name` reads as a function's name (`concat`, `ns.fn`) when written before `(`.
-fn is_call_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
-}
-
 impl ExprError {
     /// The failure inside a call of `function`, unless it already names the call it is in: a
     /// failure inside a call, or one whose words begin with a call (`parameters('x'): …`).
@@ -508,6 +503,50 @@ impl ExprError {
         }
     }
 
+    /// Why a value this error leaves unknown is unknown, with the facts wherever the reason has
+    /// a shape for them: a parameter given no value, a function only the deployment can call, a
+    /// value read from another unknown value (the reason it carries), and any of these reached
+    /// through calls or a parent's parameter ([`UnknownReason::Through`]). Any other failure is
+    /// an [`UnknownReason::Expression`] with its words and whether they name a call. The words
+    /// are this error's, byte for byte.
+    pub fn unknown_reason(self) -> UnknownReason {
+        match self {
+            ExprError::OnlyAtDeployment { reason } => reason,
+            ExprError::NeedsParameter { names, what } => {
+                UnknownReason::ParameterNeeded { parameters: names, what }
+            }
+            ExprError::NoParameterValue { parameter } => UnknownReason::NoParameterValue { parameter },
+            ExprError::KeyVault { parameter, secret, vault } => {
+                UnknownReason::KeyVault { parameter, secret, vault }
+            }
+            ExprError::Function(FunctionError::Providers) => {
+                UnknownReason::DeploymentFunction(DeploymentFunction::Providers)
+            }
+            ExprError::Function(FunctionError::NotInTemplate { list, target }) => {
+                UnknownReason::DeploymentFunction(DeploymentFunction::NotInTemplate { list, target })
+            }
+            ExprError::InCall { function, cause } => match cause.as_ref().clone().unknown_reason() {
+                UnknownReason::Expression { .. } => ExprError::InCall { function, cause }.expression_reason(),
+                reason => reason.through(Via::Call(function)),
+            },
+            ExprError::ParentParameter { parameter, why: ParentValue::Failed(cause) } => {
+                match cause.as_ref().clone().unknown_reason() {
+                    UnknownReason::Expression { .. } => {
+                        ExprError::ParentParameter { parameter, why: ParentValue::Failed(cause) }
+                            .expression_reason()
+                    }
+                    reason => reason.through(Via::ParentParameter(parameter)),
+                }
+            }
+            other => other.expression_reason(),
+        }
+    }
+
+    /// The error as an [`UnknownReason::Expression`]: its words and whether they name a call.
+    fn expression_reason(self) -> UnknownReason {
+        UnknownReason::Expression { names_a_call: self.names_a_call(), message: self.to_string() }
+    }
+
     /// The same error followed by what a valid expression looks like, if it is a syntax error
     /// that wants one and has none yet.
     pub fn with_syntax_hint(self) -> ExprError {
@@ -555,14 +594,10 @@ impl fmt::Display for ExprError {
                 Ok(())
             }
             ExprError::Budget(e) => write!(f, "{e}"),
+            // The words of a reason a value is unknown are the reason's own.
             ExprError::NeedsParameter { names, what } => {
-                let first = names.first().map_or("", String::as_str);
-                let calls: Vec<String> = names.iter().map(|n| format!("parameters('{n}')")).collect();
-                write!(
-                    f,
-                    "{}: the parameter has no value and no defaultValue, and {what} needs its value (nsgsim puts a placeholder only in a name or a resource id); valid: pass it with --parameters FILE or --parameter {first}=VALUE",
-                    calls.join(", ")
-                )
+                let reason = UnknownReason::ParameterNeeded { parameters: names.clone(), what: what.clone() };
+                write!(f, "{reason}")
             }
             ExprError::ParentParameter { parameter, why } => {
                 write!(f, "parameters('{parameter}'), passed in by the parent")?;
@@ -584,14 +619,17 @@ impl fmt::Display for ExprError {
             ExprError::ReferenceCycle(chain) => {
                 write!(f, "reference() runs in a cycle: {}", chain.join(" -> "))
             }
-            ExprError::KeyVault { parameter: k, secret, vault } => write!(
-                f,
-                "parameters('{k}'): a Key Vault reference (secret '{secret}' of {vault}) is only read at deployment; give the value with --parameter {k}=VALUE"
-            ),
-            ExprError::NoParameterValue { parameter: k } => write!(
-                f,
-                "parameters('{k}'): the parameter has no value and no defaultValue; pass it with --parameters FILE or --parameter {k}=VALUE"
-            ),
+            ExprError::KeyVault { parameter, secret, vault } => {
+                let reason = UnknownReason::KeyVault {
+                    parameter: parameter.clone(),
+                    secret: secret.clone(),
+                    vault: vault.clone(),
+                };
+                write!(f, "{reason}")
+            }
+            ExprError::NoParameterValue { parameter } => {
+                write!(f, "{}", UnknownReason::NoParameterValue { parameter: parameter.clone() })
+            }
             ExprError::UndeclaredParameter { name, declared } => write!(
                 f,
                 "parameters('{name}'): the template declares no parameter '{name}' (declared: {})",
@@ -834,5 +872,71 @@ mod tests {
         // An unknown function is named by the call that failed, as before.
         let unknown = ExprError::UnsupportedFunction { name: "foo".into() }.in_call("foo");
         assert!(unknown.to_string().starts_with("foo(): unsupported template function 'foo()'"));
+    }
+}
+
+#[cfg(test)]
+mod unknown_reason_tests {
+    use super::*;
+
+    /// Errors of every shape the reason distinguishes, and some it keeps as words.
+    fn errors() -> Vec<ExprError> {
+        let allocated = UnknownReason::AllocatedAddress { public_ip: "pip".into() };
+        let at_deployment = ExprError::OnlyAtDeployment { reason: allocated };
+        let not_in_template = FunctionError::NotInTemplate { list: true, target: "kv".into() };
+        vec![
+            ExprError::NeedsParameter { names: vec!["a".into()], what: "a condition".into() },
+            ExprError::NoParameterValue { parameter: "n".into() },
+            ExprError::KeyVault { parameter: "pw".into(), secret: "s".into(), vault: "/kv".into() },
+            ExprError::Function(FunctionError::Providers),
+            ExprError::Function(not_in_template.clone()),
+            at_deployment.clone(),
+            ExprError::InCall { function: "concat".into(), cause: Box::new(at_deployment.clone()) },
+            ExprError::InCall { function: "listKeys".into(), cause: Box::new(not_in_template.into()) },
+            ExprError::ParentParameter {
+                parameter: "ip".into(),
+                why: ParentValue::Failed(Box::new(ExprError::InCall {
+                    function: "string".into(),
+                    cause: Box::new(at_deployment),
+                })),
+            },
+            ExprError::InCall {
+                function: "concat".into(),
+                cause: Box::new(ExprError::Arity { min: 1, max: 1, given: 0 }),
+            },
+            ExprError::UnsupportedFunction { name: "nope".into() },
+        ]
+    }
+
+    #[test]
+    fn a_reason_has_the_words_and_the_call_of_its_error() {
+        for e in errors() {
+            let reason = e.clone().unknown_reason();
+            assert_eq!(reason.to_string(), e.to_string(), "{e:?}");
+            assert_eq!(reason.names_a_call(), e.names_a_call(), "{e:?}");
+            assert_eq!(UnknownReason::from_json(&reason.to_json()), Some(reason.clone()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_reason_has_the_shape_of_its_error() {
+        let shapes: Vec<UnknownReason> = errors().into_iter().map(ExprError::unknown_reason).collect();
+        assert!(
+            matches!(&shapes[0], UnknownReason::ParameterNeeded { parameters, .. } if parameters == &["a"])
+        );
+        assert!(matches!(&shapes[1], UnknownReason::NoParameterValue { parameter } if parameter == "n"));
+        assert!(matches!(&shapes[2], UnknownReason::KeyVault { parameter, .. } if parameter == "pw"));
+        assert_eq!(shapes[3], UnknownReason::DeploymentFunction(DeploymentFunction::Providers));
+        assert!(matches!(&shapes[5], UnknownReason::AllocatedAddress { public_ip } if public_ip == "pip"));
+        let UnknownReason::Through { via, reason } = &shapes[6] else { panic!("{:?}", shapes[6]) };
+        assert_eq!((via.as_slice(), &**reason), ([Via::Call("concat".into())].as_slice(), &shapes[5]));
+        let UnknownReason::Through { via, reason } = &shapes[7] else { panic!("{:?}", shapes[7]) };
+        assert_eq!(via, &[Via::Call("listKeys".into())]);
+        assert_eq!(**reason, shapes[4]);
+        let UnknownReason::Through { via, .. } = &shapes[8] else { panic!("{:?}", shapes[8]) };
+        assert_eq!(via, &[Via::ParentParameter("ip".into()), Via::Call("string".into())]);
+        // A failure with no better shape keeps its words, whatever call it is in.
+        assert!(matches!(&shapes[9], UnknownReason::Expression { names_a_call: true, .. }));
+        assert!(matches!(&shapes[10], UnknownReason::Expression { names_a_call: false, .. }));
     }
 }

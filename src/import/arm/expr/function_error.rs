@@ -7,6 +7,7 @@ use std::fmt;
 
 #[cfg(doc)]
 use super::ExprError;
+use crate::import::json::DeploymentFunction;
 
 /// A text that does not read as what a function needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -344,9 +345,14 @@ impl fmt::Display for FunctionError {
                 TextKind::Cidr => write!(f, "'{text}' is not an address range in CIDR notation"),
                 TextKind::Number => write!(f, "'{text}' is not a number"),
                 TextKind::Duration => write!(f, "'{text}' is not an ISO 8601 duration such as PT1H or -P9D"),
-                TextKind::DateTime => write!(f, "'{text}' is not a date and time such as 2020-04-07T14:53:14Z"),
+                TextKind::DateTime => {
+                    write!(f, "'{text}' is not a date and time such as 2020-04-07T14:53:14Z")
+                }
                 TextKind::DateFormat => {
-                    write!(f, "'{text}' is not a date format nsgsim evaluates (u, s, o, d, or a custom pattern)")
+                    write!(
+                        f,
+                        "'{text}' is not a date format nsgsim evaluates (u, s, o, d, or a custom pattern)"
+                    )
                 }
                 TextKind::NumericFormat => write!(
                     f,
@@ -357,7 +363,10 @@ impl fmt::Display for FunctionError {
                 TextKind::DataUri => write!(f, "'{text}' is not a data URI (data:[type];base64,DATA)"),
                 TextKind::PercentEscapes => write!(f, "'{text}' has a '%' not followed by two hex digits"),
                 TextKind::Alignment => {
-                    write!(f, "'{text}' is not an alignment; valid: an integer width, e.g. {{0,8}} or {{0,-8}}")
+                    write!(
+                        f,
+                        "'{text}' is not an alignment; valid: an integer width, e.g. {{0,8}} or {{0,-8}}"
+                    )
                 }
             },
             FunctionError::NotJson { text, reason } => {
@@ -369,12 +378,19 @@ impl fmt::Display for FunctionError {
                     Some(function) => write!(f, "{function}({operands})")?,
                     None => f.write_str(operands)?,
                 }
-                write!(f, " is beyond the 64-bit integers ARM computes with; valid: {}..={}", i64::MIN, i64::MAX)
+                write!(
+                    f,
+                    " is beyond the 64-bit integers ARM computes with; valid: {}..={}",
+                    i64::MIN,
+                    i64::MAX
+                )
             }
             FunctionError::DivideByZero { function, dividend } => {
                 write!(f, "{function}({dividend}, 0) divides by zero")
             }
-            FunctionError::OfType { function, found, valid } => write!(f, "{function}() of {found}; valid: {valid}"),
+            FunctionError::OfType { function, found, valid } => {
+                write!(f, "{function}() of {found}; valid: {valid}")
+            }
             FunctionError::ItemOfType { function, items, found } => write!(
                 f,
                 "{function}() takes an array of {items}, found {found} in it; valid: an array whose items are all {items}"
@@ -405,8 +421,12 @@ impl fmt::Display for FunctionError {
                 f,
                 "{function}() can only be used in the default value of a parameter (ARM refuses it elsewhere)"
             ),
-            FunctionError::CidrPrefix { min, max, found } => write!(f, "the new CIDR is {min}-{max}, found {found}"),
-            FunctionError::SubnetIndex { last, found } => write!(f, "the subnet index is 0-{last}, found {found}"),
+            FunctionError::CidrPrefix { min, max, found } => {
+                write!(f, "the new CIDR is {min}-{max}, found {found}")
+            }
+            FunctionError::SubnetIndex { last, found } => {
+                write!(f, "the subnet index is 0-{last}, found {found}")
+            }
             FunctionError::NegativeHostIndex => f.write_str("a negative host index"),
             FunctionError::HostIndexTooLarge => f.write_str("the host index is too large"),
             FunctionError::NoUsableHost { network, index } => {
@@ -450,17 +470,14 @@ impl fmt::Display for FunctionError {
             FunctionError::Zones { count, offset } => {
                 write!(f, "a region has at most 3 zones; asked for {count} from offset {offset}")
             }
-            FunctionError::Providers => f.write_str(
-                "providers() (deprecated) reads Azure's resource provider registry: only known at deployment; valid: the value written into the template in its place",
-            ),
+            // The words of a function only the deployment can call are the unknown reason's own.
+            FunctionError::Providers => write!(f, "{}", DeploymentFunction::Providers),
             FunctionError::ResourceNames { kind, segments, given } => {
                 write!(f, "'{kind}' needs {segments} name(s), got {given}")
             }
-            FunctionError::NotInTemplate { list, target } => write!(
-                f,
-                "{}('{target}') reads a resource that is not in the template: only known at deployment; valid: a resource declared in the template, or the value written into the template in its place",
-                if *list { "list*" } else { "reference" }
-            ),
+            FunctionError::NotInTemplate { list, target } => {
+                write!(f, "{}", DeploymentFunction::NotInTemplate { list: *list, target: target.clone() })
+            }
         }
     }
 }

@@ -277,6 +277,17 @@ pub fn eval_string(text: &str, scope: &TemplateScope) -> Result<ArmValue, ExprEr
     ev.text(text).map(V::into_arm)
 }
 
+/// Reads the body of an expression (the text between `[` and `]`) as the evaluator reads it,
+/// evaluating nothing: `Ok` when it reads, else the syntax error (for the test that the
+/// validator's reader agrees).
+#[cfg(test)]
+pub(crate) fn read_only(body: &str) -> Result<(), ExprError> {
+    let scope = TemplateScope::template(Map::new(), Map::new(), HashMap::new(), Deployment::default());
+    let mut ev = Eval { scope: &scope, stack: Vec::new() };
+    let mut parser = parser::Parser::new(body.chars().collect(), &mut ev).reading_only();
+    parser.expression().and_then(|_| parser.end())
+}
+
 /// Evaluates any JSON value that may hold an expression: strings are evaluated, numbers pass,
 /// arrays and objects are returned with every expression in them evaluated.
 ///

@@ -29,6 +29,13 @@ impl<'p, 'a> Parser<'p, 'a> {
         Parser { chars, pos: 0, depth: 0, skipping: 0, ev }
     }
 
+    /// The parser reading without evaluating anything, as it reads an `if` branch not taken.
+    #[cfg(test)]
+    pub(super) fn reading_only(mut self) -> Self {
+        self.skipping = 1;
+        self
+    }
+
     /// Checks that the whole text was read.
     pub(super) fn end(&mut self) -> Result<(), ExprError> {
         self.skip_ws();

@@ -4,7 +4,9 @@
 //! The grammar is the evaluator's (`expr::parser`), so that validation never refuses what the
 //! evaluator reads: a literal (`'text'` with `''` for a quote, an integer or a decimal), or a
 //! call `name(args)` / `namespace.name(args)`, each followed by any number of `.property` and
-//! `[index]`. Syntax errors are the evaluator's [`SyntaxError`]s, so both word them alike.
+//! `[index]`; `lambda(...)` with a body and its variables as string literals. Syntax errors are
+//! the evaluator's [`SyntaxError`]s, so both word them alike; a property test (`agreement`) reads
+//! random and mutated expressions with both and requires the same verdict.
 //!
 //! Reading is bounded: one pass over the characters, nesting at most [`MAX_DEPTH`] levels (an
 //! expression nested deeper is not checked: the limit is nsgsim's, not ARM's).
@@ -203,13 +205,16 @@ impl Reader {
         }
         self.pos += 1;
         let mut args = Vec::new();
+        let mut spans = Vec::new();
         loop {
             self.skip_ws();
             if self.peek() == Some(')') {
                 self.pos += 1;
                 break;
             }
+            let start = self.pos;
             args.push(self.expression()?);
+            spans.push((start, self.pos));
             self.skip_ws();
             match self.peek() {
                 Some(',') => self.pos += 1,
@@ -220,6 +225,128 @@ impl Reader {
                 _ => return Err(invalid(SyntaxError::SeparatorExpected { function: shorten(&name) })),
             }
         }
+        if name.eq_ignore_ascii_case("lambda") {
+            self.lambda(&args, &spans)?;
+        }
         Ok(Expr::Call { name, args })
+    }
+
+    /// What the evaluator requires of `lambda(...)`'s form: a body (the last argument), and
+    /// variables (the others) named by string literals without a quote.
+    fn lambda(&self, args: &[Expr], spans: &[(usize, usize)]) -> Result<(), Unread> {
+        let Some((_, variables)) = args.split_last() else {
+            return Err(invalid(SyntaxError::LambdaWithoutBody));
+        };
+        for (arg, (start, end)) in variables.iter().zip(spans) {
+            if !matches!(arg, Expr::Str(name) if !name.contains('\'')) {
+                let text: String = self.chars[*start..*end].iter().collect();
+                return Err(invalid(SyntaxError::LambdaVariableNotLiteral { found: shorten(text.trim()) }));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The validator's reader and the evaluator's parser accept and refuse the same expressions,
+/// with the same syntax error: random expressions of a small grammar (literals, calls,
+/// user-defined calls, `.property`, `[index]`, lambdas), each then mutated (a character deleted,
+/// a token inserted, the text cut short).
+#[cfg(test)]
+mod agreement {
+    use proptest::prelude::*;
+
+    use super::{Unread, read};
+    use crate::import::arm::expr::{ExprError, SyntaxError, read_only};
+
+    /// What a reader made of a body: read, refused with a syntax error, or not compared (deeper
+    /// than nsgsim reads).
+    #[derive(Debug, PartialEq)]
+    enum Verdict {
+        Read,
+        Refused(SyntaxError),
+        Uncompared,
+    }
+
+    fn syntax(e: ExprError) -> Verdict {
+        match e {
+            ExprError::Syntax { error: SyntaxError::TooDeep, .. } => Verdict::Uncompared,
+            ExprError::Syntax { error, .. } => Verdict::Refused(error),
+            other => panic!("reading alone fails only on syntax: {other:?}"),
+        }
+    }
+
+    fn validator(body: &str) -> Verdict {
+        match read(&format!("[{body}]")) {
+            None => Verdict::Uncompared,
+            Some(Ok(_)) => Verdict::Read,
+            Some(Err(Unread::TooDeep)) => Verdict::Uncompared,
+            Some(Err(Unread::Invalid(e))) => syntax(e),
+        }
+    }
+
+    fn evaluator(body: &str) -> Verdict {
+        match read_only(body) {
+            Ok(()) => Verdict::Read,
+            Err(e) => syntax(e),
+        }
+    }
+
+    fn expression() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            "[a-z' ]{0,4}".prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
+            (-20i64..2000).prop_map(|n| n.to_string()),
+            "-?[0-9]{1,3}\\.[0-9]{0,2}",
+            Just("99999999999999999999".to_string()),
+            "[a-zA-Z_][a-zA-Z0-9_$]{0,5}\\(\\)",
+        ];
+        leaf.prop_recursive(4, 24, 3, |inner| {
+            prop_oneof![
+                ("[a-zA-Z_][a-zA-Z0-9_]{0,5}", prop::collection::vec(inner.clone(), 0..3))
+                    .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+                ("[a-z]{1,3}", "[a-z]{1,3}", prop::collection::vec(inner.clone(), 0..2))
+                    .prop_map(|(ns, f, args)| format!("{ns}.{f}({})", args.join(","))),
+                (inner.clone(), "[a-zA-Z_$][a-zA-Z0-9]{0,4}").prop_map(|(e, p)| format!("{e}.{p}")),
+                (inner.clone(), inner.clone()).prop_map(|(e, i)| format!("{e}[{i}]")),
+                (prop::collection::vec("[a-z]{1,2}", 0..2), inner.clone()).prop_map(|(vars, body)| {
+                    let vars: Vec<String> = vars.iter().map(|v| format!("'{v}', ")).collect();
+                    format!("lambda({}{body})", vars.concat())
+                }),
+                (inner.clone(), inner).prop_map(|(a, b)| format!(" {a} ,{b} ")),
+            ]
+        })
+    }
+
+    /// A token to insert: what the grammar is made of.
+    const TOKENS: &[&str] = &[
+        "(", ")", "'", "''", ",", ".", "[", "]", " ", "-", "1", "1.5", "a", "x(", "lambda(", "ns.", "#", "é",
+    ];
+
+    fn mutated() -> impl Strategy<Value = String> {
+        (expression(), 0..4usize, any::<prop::sample::Index>(), 0..TOKENS.len()).prop_map(
+            |(text, how, at, token)| {
+                let chars: Vec<char> = text.chars().collect();
+                let i = at.index(chars.len() + 1);
+                let (head, tail) = chars.split_at(i);
+                let (head, tail): (String, String) = (head.iter().collect(), tail.iter().collect());
+                match how {
+                    0 => text,
+                    1 => format!("{head}{}", tail.chars().skip(1).collect::<String>()),
+                    2 => format!("{head}{}{tail}", TOKENS[token]),
+                    _ => head,
+                }
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn both_readers_agree(body in mutated()) {
+            let (v, e) = (validator(&body), evaluator(&body));
+            if v != Verdict::Uncompared && e != Verdict::Uncompared {
+                prop_assert_eq!(v, e, "body: {}", body);
+            }
+        }
     }
 }

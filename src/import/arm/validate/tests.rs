@@ -139,6 +139,27 @@ fn the_reader_mirrors_the_evaluators_grammar() {
     }
 }
 
+/// Found by the property test that both readers agree (`syntax::agreement`): the reader took any
+/// arguments for `lambda(...)`, the evaluator refuses one with no body or with a variable that is
+/// not a string literal; now both refuse them alike.
+#[test]
+fn a_lambda_is_read_as_the_evaluator_reads_it() {
+    use crate::import::arm::expr::{ExprError, SyntaxError};
+    let error = |text: &str| match read(text) {
+        Some(Err(Unread::Invalid(ExprError::Syntax { error, .. }))) => Some(error),
+        _ => None,
+    };
+    assert_eq!(error("[lambda()]"), Some(SyntaxError::LambdaWithoutBody));
+    let quote = SyntaxError::LambdaVariableNotLiteral { found: "''''".into() };
+    assert_eq!(error("[LAMBDA('''', 1)]"), Some(quote));
+    let call = SyntaxError::LambdaVariableNotLiteral { found: "concat('y')".into() };
+    assert_eq!(error("[lambda('x', concat('y'), 1)]"), Some(call));
+    assert!(matches!(read("[lambda('x', 'y', 1)]"), Some(Ok(_))));
+    assert!(matches!(read("[ns.lambda()]"), Some(Ok(_))), "a user-defined function may be called lambda");
+    let e = refused(r#"{"variables": {"v": "[map(createArray(1), lambda(1, 2))]"}}"#);
+    assert!(e.contains("variables.v"), "{e}");
+}
+
 #[test]
 fn nesting_beyond_the_readers_depth_is_not_checked_rather_than_refused() {
     let deep = format!("[{}'a'{}]", "string(".repeat(100), ")".repeat(100));

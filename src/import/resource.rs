@@ -311,19 +311,35 @@ pub fn full_kind(kind: &str, parent: Option<&str>) -> String {
     }
 }
 
+/// A resource's name that does not have as many parts as its type has levels
+/// (`Microsoft.Network/virtualNetworks/subnets` needs two: `vnet/subnet`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameCountError {
+    /// The resource's full type.
+    pub kind: String,
+    /// How many names, separated by `/`, the type needs.
+    pub needed: usize,
+}
+
+impl std::fmt::Display for NameCountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a {} needs {} name(s) separated by '/'", self.kind, self.needed)
+    }
+}
+
 /// The chain of names of a resource of full type `kind` named `raw` (`vnet/subnet`): a child
 /// declared inside its parent with a relative type gets the parent's names in front; a child in
 /// `az` output, which gives only its own name, takes its parent's from its literal `id`.
 ///
 /// # Errors
-/// The number of names does not match the type; the message says what is needed.
+/// The number of names does not match the type: the error says how many are needed.
 pub fn resource_names(
     kind: &str,
     raw: &str,
     relative: bool,
     parent_names: &[String],
     id: Option<&str>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, NameCountError> {
     let mut names: Vec<String> = raw.split('/').map(str::to_string).collect();
     if relative {
         let mut full = parent_names.to_vec();
@@ -338,7 +354,7 @@ pub fn resource_names(
         names = r.names;
     }
     if names.iter().any(String::is_empty) || names.len() != segments.max(1) {
-        return Err(format!("a {kind} needs {} name(s) separated by '/'", segments.max(1)));
+        return Err(NameCountError { kind: kind.to_string(), needed: segments.max(1) });
     }
     Ok(names)
 }
@@ -406,10 +422,9 @@ mod tests {
         assert_eq!(resource_names(subnet, "s", true, &["v".into()], None), Ok(vec!["v".into(), "s".into()]));
         let id = "/subscriptions/x/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/s";
         assert_eq!(resource_names(subnet, "s", false, &[], Some(id)), Ok(vec!["v".into(), "s".into()]));
-        assert_eq!(
-            resource_names(subnet, "s", false, &[], None),
-            Err(format!("a {subnet} needs 2 name(s) separated by '/'"))
-        );
+        let err = resource_names(subnet, "s", false, &[], None);
+        assert_eq!(err, Err(NameCountError { kind: subnet.to_string(), needed: 2 }));
+        assert_eq!(err.unwrap_err().to_string(), format!("a {subnet} needs 2 name(s) separated by '/'"));
         assert!(resource_names("Microsoft.Network/virtualNetworks", "", false, &[], None).is_err());
         assert_eq!(full_kind("subnets", Some("Microsoft.Network/virtualNetworks")), subnet);
         assert_eq!(full_kind(subnet, Some("Microsoft.Network/virtualNetworks")), subnet);

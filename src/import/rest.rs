@@ -165,7 +165,7 @@ pub(super) fn resource(
     };
     let id = obj.get("id").and_then(Node::as_str);
     let names = resource_names(&kind, &raw, relative, parent.map_or(&[][..], |p| p.1), id)
-        .map_err(|e| diag.invalid(&name_src, &raw, e))?;
+        .map_err(|e| diag.invalid(&name_src, &raw, e.to_string()))?;
     let mut body = Object::new();
     for (key, value) in obj.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("resources")) {
         body.insert(key.to_string(), value.clone());

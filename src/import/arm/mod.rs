@@ -269,10 +269,10 @@ impl Reader<'_> {
                 let raw = self.text(name, &name_src, scope)?;
                 let raw = placeholders::name(&raw, &name_src, &mut self.out.placeholders);
                 resource_names(kind, &raw, relative, parent_names, id)
-                    .map_err(|e| self.diag.invalid(&name_src, &raw, e))?
+                    .map_err(|e| self.diag.invalid(&name_src, &raw, e.to_string()))?
             }
             None => resource_names(kind, "", relative, parent_names, id)
-                .map_err(|e| self.diag.invalid(&name_src, "", e))?,
+                .map_err(|e| self.diag.invalid(&name_src, "", e.to_string()))?,
         };
         if !deploy {
             // ARM does not cascade a condition to nested resources: they keep their own.

@@ -1,5 +1,8 @@
-//! Typed indices into a [`Topology`](crate::model::Topology)'s tables. An id is only meaningful for the topology
-//! that issued it.
+//! Every typed id of nsgsim, in one place: indices into a [`Topology`](crate::model::Topology)'s
+//! tables and into the JIT engine's requests and grants. An id is only meaningful for the
+//! topology or engine that issued it; a newtype per table keeps a subnet's index from being
+//! used as a NIC's. The modules that own each table re-export their ids where they have always
+//! been named.
 
 use std::fmt;
 
@@ -10,7 +13,7 @@ macro_rules! id_type {
         pub struct $name(pub u32);
 
         impl $name {
-            /// The index into the topology's table.
+            /// The index into the table that issued it.
             pub fn index(self) -> usize {
                 self.0 as usize
             }
@@ -39,4 +42,28 @@ id_type!(
     NsgId,
     /// An application security group.
     AsgId,
+    /// Identifies a route table.
+    RouteTableId,
+    /// Identifies an Azure Firewall.
+    FirewallId,
+    /// Identifies an Azure Bastion host.
+    BastionId,
+    /// Identifies a load balancer.
+    LoadBalancerId,
+    /// Identifies a NAT gateway.
+    NatGatewayId,
+    /// Identifies a public IP prefix.
+    PublicIpPrefixId,
+    /// Identifies a network group.
+    NetworkGroupId,
+    /// Identifies a security admin configuration.
+    AdminConfigId,
+);
+
+// The JIT engine's ids (`crate::jit` re-exports them).
+id_type!(
+    /// Identifies a request within one engine.
+    RequestId,
+    /// Identifies a grant (one port of one VM for one request) within one engine.
+    GrantId,
 );

@@ -18,9 +18,8 @@ use super::{
     RequestState, SupersededGrant,
 };
 
-/// Identifies a grant (one port of one VM for one request) within one engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GrantId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::GrantId;
 
 /// A grant's life; every change goes through one chokepoint in the engine (`end_grant`).
 #[derive(Clone, Debug, PartialEq, Eq)]

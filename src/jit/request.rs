@@ -22,9 +22,8 @@ use super::{
     Permission,
 };
 
-/// Identifies a request within one engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequestId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::RequestId;
 
 /// One port of one VM in a request.
 #[derive(Clone, Debug, PartialEq, Eq)]

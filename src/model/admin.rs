@@ -17,13 +17,8 @@ use crate::matcher::MatchRule;
 use crate::net::AddrSet;
 use crate::nsg::{AddressSpec, Direction, PortSpec, ResolveContext, RuleProtocol, resolve_fields};
 
-/// Identifies a network group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NetworkGroupId(pub u32);
-
-/// Identifies a security admin configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AdminConfigId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::{AdminConfigId, NetworkGroupId};
 
 /// The lowest and highest priority of a security admin rule (REST `AdminPropertiesFormat`: "The
 /// value can be between 1 and 4096").

@@ -10,15 +10,8 @@ use ipnet::IpNet;
 use crate::ids::{PublicIpId, SubnetId, VnetId};
 use crate::net::{AddrSet, PortSet, ProtocolSet};
 
-/// Identifies a route table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RouteTableId(pub u32);
-/// Identifies an Azure Firewall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FirewallId(pub u32);
-/// Identifies an Azure Bastion host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BastionId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::{BastionId, FirewallId, RouteTableId};
 
 /// Where a user-defined route sends traffic (Azure's `nextHopType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

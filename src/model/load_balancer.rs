@@ -19,9 +19,8 @@ use std::net::IpAddr;
 use crate::ids::{NicId, PublicIpId, SubnetId};
 use crate::net::IpProtocol;
 
-/// Identifies a load balancer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LoadBalancerId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::LoadBalancerId;
 
 /// Load balancer SKU: decides whether a public frontend is open or closed without an NSG.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

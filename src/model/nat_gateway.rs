@@ -15,13 +15,8 @@ use ipnet::IpNet;
 
 use crate::ids::PublicIpId;
 
-/// Identifies a NAT gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NatGatewayId(pub u32);
-
-/// Identifies a public IP prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PublicIpPrefixId(pub u32);
+/// Typed ids live in [`crate::ids`]; re-exported here where they have always been named.
+pub use crate::ids::{NatGatewayId, PublicIpPrefixId};
 
 /// Most public addresses one NAT gateway can use, its public IPs and prefixes together ("A NAT
 /// gateway can use public IP addresses or prefixes in any combination up to a total of 16 IP

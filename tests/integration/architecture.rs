@@ -550,6 +550,36 @@ fn no_code_outside_report_decides_by_a_messages_words() {
 /// One position type (issue 23): a line and column is a `position::Position`, printed by its
 /// `Display`, never a tuple or a pair of loose fields that each error formats by hand. The
 /// scenario file's own `origin` entries (`schema_origins.rs`) are the file format, not a position.
+/// Every typed id is declared in `src/ids.rs` (issue 23), the bottom layer, so that any layer
+/// can name any id and a newcomer finds them in one place; the modules that own a table
+/// re-export theirs. A `pub struct …Id` declared anywhere else fails here.
+#[test]
+fn every_typed_id_is_declared_in_ids_rs() {
+    let root = root();
+    let mut wrong = Vec::new();
+    for source in sources() {
+        if source.path == "src/ids.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(root.join(&source.path))
+            .unwrap_or_else(|e| panic!("{}: {e}", source.path));
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            if let Some(rest) = line.trim_start().strip_prefix("pub struct ") {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if name.ends_with("Id") {
+                    wrong.push(format!("{}:{}: `{name}`: declare it in src/ids.rs", source.path, i + 1));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let ids = std::fs::read_to_string(root.join("src/ids.rs")).expect("src/ids.rs");
+    for name in ["VnetId", "NicId", "FirewallId", "LoadBalancerId", "GrantId", "RequestId"] {
+        assert!(ids.contains(&format!("    {name},")), "src/ids.rs declares {name}");
+    }
+}
+
 #[test]
 fn every_line_and_column_is_a_position() {
     const SHAPES: &[&str] = &["pub column:", "column: Option<usize>", "position: Option<(usize, usize)>"];

@@ -94,7 +94,11 @@ impl Loader<'_> {
 
     fn source(&self, s: &SourceSpec, field: &FieldPath) -> Result<SourceRef, Fault> {
         if s.title.trim().is_empty() {
-            return Err(fault(field.field("title"), &s.title, "the source's title is empty"));
+            return Err(fault(
+                field.field("title"),
+                &s.title,
+                "the source's title is empty; valid: the title of the page where Microsoft says it",
+            ));
         }
         if !(s.url.starts_with("https://") || s.url.starts_with("http://"))
             || s.url.contains(char::is_whitespace)

@@ -485,6 +485,13 @@ fn r21_an_empty_question_and_a_bad_terraform_id_say_what_is_valid() {
         "\" \"",
         "timeline[0].question.ask: the question is empty; valid: the question's text, shown before its choices",
     );
+    // Fresh seed 9537: a concept question's source with a blank title.
+    refused_at(
+        "check",
+        "fuzz-scenario-empty-source-title.ron",
+        "\"  \"",
+        "timeline[0].question.source.title: the source's title is empty; valid: the title of the page where Microsoft says it",
+    );
     let name = "fuzz-terraform-nic-id-not-an-id.json";
     let (line, column) = position(&regression_text(name), "\"source_port_range\"", 0);
     let dir = TempDir::new("tf-id");

@@ -42,7 +42,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     pub format: GateFormat,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core). With 1, the one thread also reads the input (one
+    /// core); with more, a reader thread cuts records for the workers. The report is the same.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// How many disagreements and unmapped records text output shows.

@@ -2,7 +2,7 @@
 //! `scenarios/01-nsg-evaluation-order.ron` (see `flowlog_gen.rs`):
 //! - `replay/read`: cutting the log into chunks and parsing its tuples, one thread;
 //! - `replay/full/{threads}`: the whole replay (read, one flow per connection, evaluation,
-//!   totals) on a pool of 1 and 2 threads.
+//!   totals) on 1 and 2 threads (lanes).
 //!
 //! Throughput is in tuples (flow-log records). Run: `cargo bench --bench replay`.
 //! `NSGSIM_WRITE_FLOWLOG=FILE [NSGSIM_FLOWLOG_TUPLES=N] cargo bench --bench replay` writes a log
@@ -60,21 +60,20 @@ fn bench_full(c: &mut Criterion) {
     let scenario = load_file(Path::new("scenarios/01-nsg-evaluation-order.ron")).expect("the scenario loads");
     let world = scenario.world();
     let sources = nsgsim::replay::read::expand(std::slice::from_ref(&path)).expect("the log is there");
-    let options = Options {
+    let options = |threads| Options {
         timing: Timing { at: Some(Duration::from_secs(0)), log_start: None },
         skip_bad: false,
         samples: 10,
+        threads,
     };
     let mut group = c.benchmark_group("replay");
     group.throughput(Throughput::Elements(TUPLES as u64));
     group.sample_size(10);
     for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+        let options = options(threads);
         group.bench_with_input(BenchmarkId::new("full", threads), &threads, |b, _| {
             b.iter(|| {
-                let r = pool
-                    .install(|| replay(&world, &scenario.steps, &sources, &options, &NoProgress))
-                    .expect("the replay runs");
+                let r = replay(&world, &scenario.steps, &sources, &options, &NoProgress).expect("the replay runs");
                 assert_eq!(r.tuples, TUPLES);
                 assert_eq!(r.tally.disagreements, 0, "the generated log agrees with scenario 01");
                 r.tally.evaluated

@@ -116,13 +116,12 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         }
     };
     let sources = read::expand(&args.flowlogs)?;
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(args.threads.map_or(0, usize::from)).build().map_err(
-            |e| anyhow::anyhow!("--threads: cannot start the worker threads ({e}); valid: fewer threads"),
-        )?;
-    let threads = pool.current_num_threads();
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     let timing = Timing { at, log_start };
-    let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list) };
+    let options = Options { timing, skip_bad: args.skip_bad, samples: args.show.max(args.list), threads };
     let world = scenario.world();
     if args.format == GateFormat::Sarif && args.against.is_none() {
         anyhow::bail!(
@@ -135,12 +134,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let bar = progress_bar(args.quiet);
     // The wall clock is read here, in the CLI, only to report throughput.
     let started = std::time::Instant::now();
-    let result = pool.install(|| match &bar {
+    let result = match &bar {
         Some(bar) => replay_against(&world, &scenario.steps, proposed, &sources, &options, bar),
-        None => {
-            replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress)
-        }
-    });
+        None => replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress),
+    };
     if let Some(bar) = &bar {
         bar.0.finish_and_clear();
     }
@@ -150,6 +147,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             Some(p) => anyhow::anyhow!("{}", p.step_error(&e)),
             None => anyhow::anyhow!("{e}"),
         },
+        ReplayError::Lanes { .. } => anyhow::anyhow!("--threads: {e}"),
         other => anyhow::anyhow!("{other}"),
     })?;
     let seconds = started.elapsed().as_secs_f64();

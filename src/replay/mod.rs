@@ -32,6 +32,7 @@
 mod against;
 mod compare;
 mod fast;
+mod lanes;
 pub mod read;
 mod select;
 mod states;
@@ -39,21 +40,15 @@ mod tally;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-
-use rayon::prelude::*;
 
 use crate::nsg::{Access, Direction, RuleKind, RuleRef};
 use crate::path::Trace;
 use crate::sim::{Duration, Instant, SimError, Step, World};
 
 use fast::{Evaluator, Fact};
-use read::{
-    BadKind, CHUNK_BYTES, Catalog, Chunk, Cut, Cutting, FlowLogError, InputFormat, PIECE_BYTES, RawChunk,
-    Recycled, Source, Splitter, Tuple, Verdict, WINDOW_BYTES, Window,
-};
+use read::{Catalog, Chunk, FlowLogError, InputFormat, Source, Tuple};
 use select::{ConnectionKey, Connections};
 use states::States;
 use tally::Partial;
@@ -206,6 +201,8 @@ pub struct Options {
     pub skip_bad: bool,
     /// How many disagreements and unmapped records to keep for showing (each).
     pub samples: usize,
+    /// How many threads read, parse and evaluate (at least 1; at most [`SHARDS`] are used).
+    pub threads: usize,
 }
 
 /// Where a replay is, for a progress display.
@@ -323,6 +320,14 @@ pub enum ReplayError {
     /// An input cannot be read.
     #[error(transparent)]
     Input(#[from] FlowLogError),
+    /// The threads asked for cannot be started.
+    #[error("cannot start {lanes} replay threads ({source}); valid: fewer threads")]
+    Lanes {
+        /// How many were asked for.
+        lanes: usize,
+        /// Why one could not be started.
+        source: std::io::Error,
+    },
 }
 
 /// Where on the timeline a tuple is evaluated: its offset, or `None` before `log_start`.
@@ -333,190 +338,6 @@ fn placement(t: &Tuple, at: Duration, timing: &Timing) -> Option<Duration> {
     match (timing.log_start, t.time) {
         (Some(origin), Some(time)) => (time >= origin).then(|| time.since(origin)),
         _ => Some(at),
-    }
-}
-
-/// What the reader thread sends.
-enum Message {
-    /// An input starts.
-    Start { name: String },
-    /// A chunk of it.
-    Chunk(RawChunk),
-    /// A window of speculative pieces of it; the reader waits for the verdict.
-    Window { window: Window, reply: SyncSender<Verdict> },
-    /// It ends; whether it was JSON.
-    End { file: u32, json: Option<bool> },
-    /// It could not be read on from here.
-    Error { error: FlowLogError },
-}
-
-/// The inputs, read in order, one message at a time: on a reader thread of their own
-/// ([`read_inputs`]), or on one worker thread by the collector itself ([`Feed::Inline`]).
-struct Inputs<'a> {
-    sources: &'a [Source],
-    catalog: &'a Catalog,
-    bytes: Arc<AtomicU64>,
-    buffers: Arc<Recycled<u8>>,
-    skip_bad: bool,
-    cutting: Option<Cutting>,
-    /// The next source to open.
-    next: usize,
-    /// The input being read and its index.
-    current: Option<(u32, Splitter)>,
-    /// Messages made and not given yet.
-    queue: std::collections::VecDeque<Message>,
-    /// Nothing more is read (all read, or an input could not be read on and `skip_bad` is off).
-    finished: bool,
-}
-
-/// What the inputs give next.
-enum Pulled {
-    /// A message for the collector.
-    Message(Message),
-    /// A window of speculative pieces: the reader waits for its verdict ([`Inputs::settle`]).
-    Window(Window),
-}
-
-impl<'a> Inputs<'a> {
-    fn new(
-        sources: &'a [Source],
-        catalog: &'a Catalog,
-        bytes: Arc<AtomicU64>,
-        buffers: Arc<Recycled<u8>>,
-        (skip_bad, cutting): (bool, Option<Cutting>),
-    ) -> Inputs<'a> {
-        Inputs {
-            sources,
-            catalog,
-            bytes,
-            buffers,
-            skip_bad,
-            cutting,
-            next: 0,
-            current: None,
-            queue: std::collections::VecDeque::new(),
-            finished: false,
-        }
-    }
-
-    /// The next message, or `None` when all is read: an input's start, its chunks (or
-    /// windows), its end; an error ends everything unless `skip_bad` (the rest of that input is
-    /// skipped; an input that cannot be opened ends everything).
-    fn pull(&mut self) -> Option<Pulled> {
-        loop {
-            if let Some(m) = self.queue.pop_front() {
-                return Some(Pulled::Message(m));
-            }
-            if self.finished {
-                return None;
-            }
-            let Some((file, splitter)) = &mut self.current else {
-                let Some(source) = self.sources.get(self.next) else {
-                    self.finished = true;
-                    continue;
-                };
-                self.next += 1;
-                let name = source.name();
-                let file = self.catalog.add_file(name.clone());
-                self.queue.push_back(Message::Start { name: name.clone() });
-                match read::open(source, self.bytes.clone()) {
-                    Ok((reader, gzip)) => {
-                        let mut splitter =
-                            Splitter::new(reader, file, name.into(), gzip).recycling(self.buffers.clone());
-                        if let Some(cutting) = self.cutting {
-                            splitter = splitter.speculate(cutting);
-                        }
-                        self.current = Some((file, splitter));
-                    }
-                    Err(error) => {
-                        self.queue.push_back(Message::Error { error });
-                        self.finished = true;
-                    }
-                }
-                continue;
-            };
-            match splitter.next_cut() {
-                Ok(Some(Cut::Chunk(chunk))) => return Some(Pulled::Message(Message::Chunk(chunk))),
-                Ok(Some(Cut::Window(window))) => return Some(Pulled::Window(window)),
-                Ok(None) => {
-                    self.queue.push_back(Message::End { file: *file, json: splitter.is_json() });
-                    self.current = None;
-                }
-                Err(error) => {
-                    let end = Message::End { file: *file, json: splitter.is_json() };
-                    self.queue.push_back(Message::Error { error });
-                    if self.skip_bad {
-                        self.queue.push_back(end);
-                    } else {
-                        self.finished = true;
-                    }
-                    self.current = None;
-                }
-            }
-        }
-    }
-
-    /// Settles the window given last; an error when the reader cannot go on from it.
-    fn settle(&mut self, verdict: &Verdict) -> Option<Message> {
-        let (_, splitter) = self.current.as_mut()?;
-        let error = splitter.settle(verdict).err()?;
-        self.finished = true;
-        self.current = None;
-        Some(Message::Error { error })
-    }
-}
-
-/// Reads the inputs on a thread of its own, sending each message; waits for each window's
-/// verdict.
-fn read_inputs(mut inputs: Inputs<'_>, tx: SyncSender<Message>) {
-    while let Some(pulled) = inputs.pull() {
-        match pulled {
-            Pulled::Message(m) => {
-                if tx.send(m).is_err() {
-                    return;
-                }
-            }
-            Pulled::Window(window) => {
-                let (reply, verdict) = sync_channel(1);
-                if tx.send(Message::Window { window, reply }).is_err() {
-                    return;
-                }
-                // The collector settles the window before it evaluates it.
-                let Ok(verdict) = verdict.recv() else { return };
-                if let Some(error) = inputs.settle(&verdict) {
-                    let _ = tx.send(error);
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Where the collector gets the inputs' messages from.
-///
-/// On one worker thread the inputs are read by the collector itself, when it needs the next
-/// chunk (`Inline`): `--threads 1` is one core. Measured (sixth round of issue 20, `perf stat`,
-/// the 1,000,000-tuple log): the reader thread beside the worker made one "thread" use 1.2 cores
-/// (its wall time was not one core's) and cost the hand-over of every chunk between two threads
-/// (wake-ups, and the chunk's bytes moving between the cores' caches); see
-/// docs/replay-performance.md for the figures. More threads keep a reader thread, which cuts
-/// speculative windows while the workers evaluate.
-enum Feed<'a> {
-    Thread(Receiver<Message>),
-    Inline(Box<Inputs<'a>>),
-}
-
-impl Feed<'_> {
-    /// The next message: waiting for one when `wait`, else only one that is ready.
-    fn next(&mut self, wait: bool) -> Option<Message> {
-        match self {
-            Feed::Thread(rx) if wait => rx.recv().ok(),
-            Feed::Thread(rx) => rx.try_recv().ok(),
-            Feed::Inline(inputs) => match inputs.pull()? {
-                Pulled::Message(m) => Some(m),
-                Pulled::Window(_) => unreachable!("inline reading cuts records exactly: no windows"),
-            },
-        }
     }
 }
 
@@ -580,53 +401,6 @@ impl Shard<'_> {
     }
 }
 
-/// A parsed chunk with its tuples dealt out to shards: each shard's tuples are copied, with
-/// their index in the chunk, so that a shard reads them in order from memory of its own (read
-/// by index from the chunk, at random, they were the slowest part of the whole replay once the
-/// chunks of a wave no longer fit in the cache).
-///
-/// On one worker thread nothing is dealt (`shards` is empty): the worker handles each tuple of
-/// the chunk it has just parsed, in place, each in its shard ([`shard_of`]). Measured (fourth
-/// round, 2026-12-07, `perf stat` task-clock, side by side): the same CPU as dealing to 3 % less,
-/// and a third less memory (docs/replay-performance.md). On two threads, handling the tuples in place by groups of shards (each
-/// group reading its tuples by index from a window's chunks) cost 10-20 % more CPU than these
-/// copies, so more threads still deal.
-struct Dealt {
-    chunk: Chunk,
-    shards: Vec<Vec<(u32, Tuple)>>,
-}
-
-/// The lists a replay recycles: each exactly cut chunk's bytes (a window's pieces share the
-/// stream's buffer instead, `read::SharedBytes`), every chunk's tuples, and the shards' tuples
-/// dealt from them.
-struct Lists {
-    bytes: Arc<Recycled<u8>>,
-    chunks: Recycled<Tuple>,
-    dealt: Recycled<(u32, Tuple)>,
-}
-
-impl Lists {
-    /// A wave is `2 * threads` chunks, or a window's pieces, of up to about 3,000 tuples
-    /// (128 KiB) each, each dealt to `SHARDS` lists: two waves' lists are kept, at most about
-    /// 40 MB on 2 threads.
-    fn new(threads: usize) -> Lists {
-        let chunks = 2 * (2 * threads.clamp(1, 16)).max(WINDOW_BYTES / PIECE_BYTES);
-        Lists {
-            // Chunks are 128 KiB and a little more (a chunk ends at a whole record).
-            bytes: Arc::new(Recycled::new(chunks, 2 * CHUNK_BYTES)),
-            chunks: Recycled::new(chunks, 8192),
-            dealt: Recycled::new(chunks * SHARDS, 1024),
-        }
-    }
-
-    fn give_back(&self, dealt: Vec<Dealt>) {
-        for d in dealt {
-            self.chunks.give_back([d.chunk.tuples]);
-            self.dealt.give_back(d.shards);
-        }
-    }
-}
-
 /// The shard of tuple `i` of `chunk`: a flow-log tuple's by its connection (all the records of
 /// one connection in one shard), any other's in turn.
 fn shard_of(chunk: &Chunk, i: usize, t: &Tuple) -> usize {
@@ -637,19 +411,6 @@ fn shard_of(chunk: &Chunk, i: usize, t: &Tuple) -> usize {
         }
         None => (i + chunk.seq as usize) % SHARDS,
     }
-}
-
-/// `chunk`'s tuples dealt out to the shards; with `in_place`, not dealt ([`Dealt`]).
-fn deal(chunk: Chunk, lists: &Lists, in_place: bool) -> Dealt {
-    if in_place {
-        return Dealt { chunk, shards: Vec::new() };
-    }
-    let expected = chunk.tuples.len() / SHARDS + chunk.tuples.len() / (4 * SHARDS) + 1;
-    let mut shards: Vec<Vec<(u32, Tuple)>> = (0..SHARDS).map(|_| lists.dealt.take(expected)).collect();
-    for (i, t) in chunk.tuples.iter().enumerate() {
-        shards[shard_of(&chunk, i, t)].push((i as u32, *t));
-    }
-    Dealt { chunk, shards }
 }
 
 /// Replays `sources` against the scenario made of `world` and `steps`, on the caller's rayon
@@ -690,13 +451,6 @@ pub fn replay_against(
     // The last offset the calendar reaches: a CSV `at` past it is refused, as `--at` is.
     let latest_at = Instant::MAX.since(states.start);
     let catalog = Catalog::default();
-    let bytes = Arc::new(AtomicU64::new(0));
-    let sizes: Vec<Option<u64>> = sources.iter().map(Source::size).collect();
-    let mut shown = ProgressState {
-        inputs: sources.len(),
-        total_bytes: sizes.iter().copied().sum::<Option<u64>>(),
-        ..ProgressState::default()
-    };
     let shards: Vec<Mutex<Shard<'_>>> = (0..SHARDS)
         .map(|_| {
             Mutex::new(Shard {
@@ -710,168 +464,8 @@ pub fn replay_against(
         })
         .collect();
     let ctx = Context { states: &states, proposed: proposed_states.as_ref(), catalog: &catalog, at, options };
-    let mut inputs: Vec<InputSummary> = Vec::new();
-    let mut formats: Vec<(Option<u8>, bool, bool)> = Vec::new();
-    let mut skipped = Skipped::default();
-    let mut tuples = 0usize;
-    // One worker thread parses each chunk and at once evaluates its tuples, while they are in
-    // the cache: a wave is one chunk, cut exactly, and read by the worker itself (`Feed`). Measured (2026-12-07, fourth round): a wave of a
-    // window's eight pieces, parsed before any was evaluated, left the tuples (120 bytes each,
-    // about 2 MB a window) out of the cache by the time they were evaluated; and speculation
-    // only moves the reader thread's work to the workers, which on one worker is the slower
-    // side. More threads: waves of two chunks a thread, or a speculative window.
-    let threads = rayon::current_num_threads().max(1);
-    let (wave, cutting) = if threads == 1 { (1, None) } else { (2 * threads, Some(Cutting::default())) };
-    let lists = &Lists::new(rayon::current_num_threads());
-    let in_place = threads == 1;
-
-    std::thread::scope(|scope| -> Result<(), ReplayError> {
-        let catalog = &catalog;
-        let reading =
-            Inputs::new(sources, catalog, bytes.clone(), lists.bytes.clone(), (options.skip_bad, cutting));
-        let mut feed = if threads == 1 {
-            Feed::Inline(Box::new(reading))
-        } else {
-            let (tx, rx): (SyncSender<Message>, Receiver<Message>) = sync_channel(wave);
-            scope.spawn(move || read_inputs(reading, tx));
-            Feed::Thread(rx)
-        };
-        let mut done = false;
-        let mut stashed: Option<Message> = None;
-        while !done {
-            // A wave: the chunks that are ready, at least one, at most `wave`; or a window of
-            // speculative pieces on its own.
-            let mut raws: Vec<RawChunk> = Vec::new();
-            let mut speculative: Option<(u32, SyncSender<Verdict>)> = None;
-            let mut stop: Option<FlowLogError> = None;
-            while raws.len() < wave {
-                let message = match stashed.take() {
-                    Some(m) => Some(m),
-                    None => feed.next(raws.is_empty()),
-                };
-                let Some(message) = message else {
-                    done = raws.is_empty() || done;
-                    break;
-                };
-                match message {
-                    Message::Window { window, reply } => {
-                        if raws.is_empty() {
-                            raws = window.pieces;
-                            speculative = Some((window.first_index, reply));
-                        } else {
-                            stashed = Some(Message::Window { window, reply });
-                        }
-                        break;
-                    }
-                    Message::Start { name } => {
-                        inputs.push(InputSummary { name, format: InputFormat::Csv });
-                        formats.push((None, false, false));
-                    }
-                    Message::Chunk(raw) => raws.push(raw),
-                    Message::End { file, json } => {
-                        if let Some(f) = formats.get_mut(file as usize) {
-                            f.2 = json == Some(false);
-                        }
-                        shown.inputs_done += 1;
-                    }
-                    Message::Error { error } => {
-                        stop = Some(error);
-                        break;
-                    }
-                }
-            }
-            let names: Vec<std::path::PathBuf> = inputs.iter().map(|i| i.name.clone().into()).collect();
-            // Each chunk is parsed and its tuples' shards found by its worker (dealing is per
-            // tuple: on the collecting thread it was a serial part of every wave); a window's
-            // pieces too, before they are settled, so that a wave has one parallel step less.
-            let parsed: Vec<Result<Dealt, FlowLogError>> = if let Some((first_index, reply)) =
-                speculative.take()
-            {
-                let mut chunks: Vec<Dealt> = raws
-                    .par_iter()
-                    .map(|raw| {
-                        let name = &names[raw.file as usize];
-                        let into = lists.chunks.take(0);
-                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
-                            .map(|c| deal(c, lists, in_place))
-                    })
-                    .collect::<Result<_, _>>()?;
-                // Keep the pieces proved to be whole records; the reader reads the rest again,
-                // exactly, while this wave is evaluated.
-                let verdict = read::settle(first_index, chunks.iter_mut().map(|d| &mut d.chunk));
-                lists.give_back(chunks.split_off(verdict.pieces.min(chunks.len())));
-                let _ = reply.send(verdict);
-                chunks.into_iter().map(Ok).collect()
-            } else {
-                raws.par_iter()
-                    .map(|raw| {
-                        let name = &names[raw.file as usize];
-                        let into = lists.chunks.take(0);
-                        read::parse_chunk_into(raw, catalog, name, options.skip_bad, Some(latest_at), into)
-                            .map(|c| deal(c, lists, in_place))
-                    })
-                    .collect()
-            };
-            lists.bytes.give_back(raws.into_iter().filter_map(|r| r.bytes.into_list()));
-            let mut dealt: Vec<Dealt> = Vec::with_capacity(parsed.len());
-            for d in parsed {
-                let d = d?;
-                let chunk = &d.chunk;
-                if let Some(f) = formats.get_mut(chunk.file as usize) {
-                    f.0 = f.0.max(chunk.nsg_version);
-                    f.1 |= chunk.vnet;
-                    f.2 |= chunk.csv;
-                }
-                for bad in &chunk.bad {
-                    match bad.what {
-                        BadKind::Tuple => skipped.tuples += 1,
-                        BadKind::Record => skipped.records += 1,
-                        BadKind::RestOfInput => skipped.rest_of_inputs += 1,
-                    }
-                    if skipped.first.len() < options.samples {
-                        skipped.first.push(bad.error.to_string());
-                    }
-                }
-                tuples += chunk.tuples.len();
-                dealt.push(d);
-            }
-            let ctx = &ctx;
-            if in_place {
-                let mut all: Vec<_> =
-                    shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner())).collect();
-                for d in &dealt {
-                    for (i, t) in d.chunk.tuples.iter().enumerate() {
-                        all[shard_of(&d.chunk, i, t)].handle(ctx, &d.chunk, i, t);
-                    }
-                }
-            } else {
-                shards.par_iter().enumerate().for_each(|(s, shard)| {
-                    let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-                    for d in &dealt {
-                        for (i, t) in &d.shards[s] {
-                            shard.handle(ctx, &d.chunk, *i as usize, t);
-                        }
-                    }
-                });
-            }
-            lists.give_back(dealt);
-            if let Some(error) = stop {
-                if !options.skip_bad || matches!(error, FlowLogError::Read { .. }) {
-                    return Err(error.into());
-                }
-                skipped.rest_of_inputs += 1;
-                if skipped.first.len() < options.samples {
-                    skipped.first.push(format!("{error} (the rest of this input is skipped)"));
-                }
-                shown.inputs_done += 1;
-            }
-            shown.bytes = bytes.load(Ordering::Relaxed);
-            shown.tuples = tuples as u64;
-            progress.update(&shown);
-        }
-        Ok(())
-    })?;
-
+    let reading = lanes::Reading { sources, bytes: Arc::new(AtomicU64::new(0)), lanes: options.threads, latest_at };
+    let lanes::Bookkeeping { mut inputs, formats, skipped, tuples } = lanes::run(reading, &ctx, &shards, progress)?;
     for (input, (version, vnet, csv)) in inputs.iter_mut().zip(&formats) {
         input.format = read::input_format(*version, *vnet, *csv);
     }

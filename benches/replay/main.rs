@@ -73,7 +73,8 @@ fn bench_full(c: &mut Criterion) {
         let options = options(threads);
         group.bench_with_input(BenchmarkId::new("full", threads), &threads, |b, _| {
             b.iter(|| {
-                let r = replay(&world, &scenario.steps, &sources, &options, &NoProgress).expect("the replay runs");
+                let r = replay(&world, &scenario.steps, &sources, &options, &NoProgress)
+                    .expect("the replay runs");
                 assert_eq!(r.tuples, TUPLES);
                 assert_eq!(r.tally.disagreements, 0, "the generated log agrees with scenario 01");
                 r.tally.evaluated

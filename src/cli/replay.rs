@@ -42,8 +42,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     pub format: GateFormat,
-    /// Worker threads (default: one per core). With 1, the one thread also reads the input (one
-    /// core); with more, a reader thread cuts records for the workers. The report is the same.
+    /// Threads (default: one per core; at most 16 are used). Every thread reads, parses and
+    /// evaluates: 1 is one core. The report is the same whatever the number.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// How many disagreements and unmapped records text output shows.
@@ -136,7 +136,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let result = match &bar {
         Some(bar) => replay_against(&world, &scenario.steps, proposed, &sources, &options, bar),
-        None => replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress),
+        None => {
+            replay_against(&world, &scenario.steps, proposed, &sources, &options, &crate::replay::NoProgress)
+        }
     };
     if let Some(bar) = &bar {
         bar.0.finish_and_clear();

@@ -27,11 +27,13 @@
 //! waits.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use super::read::{self, BadKind, Catalog, Chunk, FlowLogError, InputFormat, RawChunk, Recycled, Source, Splitter};
+use super::read::{
+    self, BadKind, Catalog, Chunk, FlowLogError, InputFormat, RawChunk, Recycled, Source, Splitter,
+};
 use super::{Context, InputSummary, Progress, ProgressState, ReplayError, SHARDS, Shard, Skipped, shard_of};
 use crate::sim::Duration;
 
@@ -128,7 +130,7 @@ struct Reader<'a> {
     /// The next item's number.
     next: u64,
     /// The inputs' names by index, for parsing their chunks.
-    names: Vec<Arc<PathBuf>>,
+    names: Vec<Arc<Path>>,
 }
 
 /// A parsed chunk and the shard of each of its tuples.
@@ -303,7 +305,8 @@ pub(super) fn run(
                 }
             }
         }
-        let mut kept = Keeping { bookkeeping: Bookkeeping::default(), shown, progress, bytes: &reading.bytes };
+        let mut kept =
+            Keeping { bookkeeping: Bookkeeping::default(), shown, progress, bytes: &reading.bytes };
         drive(shared, shards, 0, Some(&mut kept));
         for handle in others {
             if let Err(panic) = handle.join() {
@@ -397,7 +400,8 @@ fn drive(
 ) {
     let lanes = shared.lanes;
     // This lane's shards, held for the whole replay: shard `s` is `mine[s / lanes]`.
-    let mut mine: Vec<MutexGuard<'_, Shard<'_>>> = shards.iter().skip(lane).step_by(lanes).map(lock).collect();
+    let mut mine: Vec<MutexGuard<'_, Shard<'_>>> =
+        shards.iter().skip(lane).step_by(lanes).map(lock).collect();
     let mut next = 0u64;
     loop {
         let step = {
@@ -480,7 +484,7 @@ fn read_one(shared: &Shared<'_, '_>) {
         };
         reader.next += 1;
         if let Message::Start { name } = &message {
-            reader.names.push(Arc::new(PathBuf::from(name)));
+            reader.names.push(Arc::from(Path::new(name)));
         }
         let name = match &message {
             Message::Chunk(raw) => reader.names.get(raw.file as usize).cloned(),
@@ -502,17 +506,21 @@ fn read_one(shared: &Shared<'_, '_>) {
             }
         }
         Message::Chunk(raw) => {
-            let name = name.unwrap_or_default();
+            let name = name.unwrap_or_else(|| Arc::from(Path::new("")));
             let into = shared.tuple_lists.take(0);
-            let parsed =
-                read::parse_chunk_into(&raw, shared.catalog, &name, shared.skip_bad, Some(shared.latest_at), into);
-            shared.buffers.give_back(raw.bytes.into_list());
+            let parsed = read::parse_chunk_into(
+                &raw,
+                shared.catalog,
+                &name,
+                shared.skip_bad,
+                Some(shared.latest_at),
+                into,
+            );
+            shared.buffers.give_back([raw.bytes]);
             match parsed {
                 Ok(chunk) => {
                     let mut shards = shared.shard_lists.take(chunk.tuples.len());
-                    shards.extend(
-                        chunk.tuples.iter().enumerate().map(|(i, t)| shard_of(&chunk, i, t) as u8),
-                    );
+                    shards.extend(chunk.tuples.iter().enumerate().map(|(i, t)| shard_of(&chunk, i, t) as u8));
                     (Item::Chunk(Parsed { chunk, shards }), None)
                 }
                 Err(error) => (Item::Stop, Some(error)),
@@ -529,4 +537,69 @@ fn read_one(shared: &Shared<'_, '_>) {
         ring.slot(number).0 = Some(Arc::new(item));
     }
     shared.changed.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::{NoProgress, Options, Replay, Timing, replay};
+    use super::*;
+    use crate::scenario::load_str;
+
+    /// A CSV replay of scenario 01 of `rows` rows (many chunks), with a bad port at `bad`.
+    fn csv(rows: usize, bad: Option<usize>) -> String {
+        let mut out = String::from("src,dst,src_port,dst_port,protocol,expected,at\n");
+        for i in 0..rows {
+            let port = if Some(i) == bad { "99999".to_string() } else { [443, 22, 3389][i % 3].to_string() };
+            let expected = if i % 3 == 0 { "allow" } else { "deny" };
+            out.push_str(&format!(
+                "198.18.{}.{},10.0.1.4,{},{port},tcp,{expected},0\n",
+                i / 250 % 250,
+                i % 250 + 1,
+                1024 + i % 60_000
+            ));
+        }
+        out
+    }
+
+    /// What a replay answered, without what may differ (nothing may).
+    fn answer(r: &Replay) -> String {
+        format!("{:?} {} {} {:?} {:?} {:?}", r.tally, r.tuples, r.flows, r.skipped, r.inputs, r.counts)
+    }
+
+    fn run(files: &[PathBuf], threads: usize, skip_bad: bool) -> Result<String, String> {
+        let text = include_str!("../../scenarios/01-nsg-evaluation-order.ron");
+        let scenario = load_str(text, Path::new("01.ron")).expect("loads");
+        let sources: Vec<Source> = files.iter().cloned().map(Source::File).collect();
+        let options = Options { timing: Timing::default(), skip_bad, samples: 5, threads };
+        replay(&scenario.world(), &scenario.steps, &sources, &options, &NoProgress)
+            .map(|r| answer(&r))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn any_number_of_lanes_answers_as_one_and_stops_at_the_first_error_in_input_order() {
+        let dir = std::env::temp_dir().join(format!("nsgsim-lanes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).expect("written");
+            path
+        };
+        // About 40 bytes a row: 30,000 rows are about ten chunks.
+        let good = write("good.csv", &csv(30_000, None));
+        let late = write("late.csv", &csv(30_000, Some(25_000)));
+        let early = write("early.csv", &csv(30_000, Some(100)));
+        let files = [good.clone(), late.clone(), good.clone(), early.clone()];
+        let one = run(&files, 1, true).expect("skips the bad rows");
+        assert!(one.contains("tuples: 2"), "two bad rows skipped: {one}");
+        let stopped = run(&files, 1, false).expect_err("the first bad row stops it");
+        assert!(stopped.contains("late.csv:25002:"), "{stopped}");
+        for lanes in [2, 3, 5, 16, 40] {
+            assert_eq!(run(&files, lanes, true).as_ref(), Ok(&one), "{lanes} lanes");
+            assert_eq!(run(&files, lanes, false).as_ref(), Err(&stopped), "{lanes} lanes");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

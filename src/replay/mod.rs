@@ -2,16 +2,14 @@
 //! these flows the way production did?", at the scale of an estate's flow logs.
 //!
 //! The inputs are read as streams ([`read`]: NSG and virtual network flow logs, CSV; files,
-//! directories, gzip, standard input) and never held whole: a reader thread cuts each input into
-//! chunks of whole records, or into windows of pieces at candidate record boundaries that the
-//! workers check (the reader waits for each window's verdict: the pieces proved whole are kept,
-//! the rest is cut again exactly), a wave of chunks is parsed in parallel, and the wave's tuples are then
-//! handed to [`SHARDS`] shards, by connection, that evaluate them in parallel and keep totals
-//! ([`Tally`]). On one worker thread there is no reader thread (`--threads 1` is one core, see
-//! `Feed`): the worker cuts each chunk exactly, parses it, and hands its tuples to their shards
-//! in place (see `Dealt`). Memory is bounded by the chunks in flight, the open connections (see `select`),
-//! each worker's bounded tables of shared evaluations (see `fast`), and the totals: per rule and
-//! hour, per unknown address (capped), and the first few records shown.
+//! directories, gzip, standard input) and never held whole: each input is cut into chunks of
+//! whole records, and the tuples go to [`SHARDS`] shards, by connection, that evaluate them and
+//! keep totals ([`Tally`]). The work runs on lanes ([`Options::threads`], see `lanes`): every
+//! lane cuts and parses chunks and evaluates the tuples of its own shards, in input order; on one
+//! lane a chunk is cut, parsed and evaluated on one core, while its tuples are in the cache.
+//! Memory is bounded by the chunks in flight, the open connections (see `select`), each shard's
+//! bounded tables of shared evaluations (see `fast`), and the totals: per rule and hour, per
+//! unknown address (capped), and the first few records shown.
 //!
 //! Each record is evaluated in the state of the scenario at the record's offset of the timeline
 //! (see `states`):
@@ -25,8 +23,8 @@
 //! What is compared (see [`Check`]) and counted (see [`Tally`]) is documented on the items; the
 //! choices are recorded in docs/fidelity.md. The reference evaluation (`compare`: the whole path
 //! for every record) is kept; the batched one (`fast`) must give its answers, and the records
-//! shown to people are evaluated again by the reference, with their traces. Shards, waves and
-//! workers change nothing in the result: totals are sums, lists are sorted or kept in input order.
+//! shown to people are evaluated again by the reference, with their traces. Shards and lanes
+//! change nothing in the result: totals are sums, lists are sorted or kept in input order.
 //! This module reads no clock; it reads the inputs it is given.
 
 mod against;
@@ -220,7 +218,7 @@ pub struct ProgressState {
     pub tuples: u64,
 }
 
-/// Told how a replay advances (after each wave of chunks).
+/// Told how a replay advances (after each chunk, and at each input's end).
 pub trait Progress: Sync {
     /// The replay has advanced to `state`.
     fn update(&self, state: &ProgressState);
@@ -464,8 +462,10 @@ pub fn replay_against(
         })
         .collect();
     let ctx = Context { states: &states, proposed: proposed_states.as_ref(), catalog: &catalog, at, options };
-    let reading = lanes::Reading { sources, bytes: Arc::new(AtomicU64::new(0)), lanes: options.threads, latest_at };
-    let lanes::Bookkeeping { mut inputs, formats, skipped, tuples } = lanes::run(reading, &ctx, &shards, progress)?;
+    let reading =
+        lanes::Reading { sources, bytes: Arc::new(AtomicU64::new(0)), lanes: options.threads, latest_at };
+    let lanes::Bookkeeping { mut inputs, formats, skipped, tuples } =
+        lanes::run(reading, &ctx, &shards, progress)?;
     for (input, (version, vnet, csv)) in inputs.iter_mut().zip(&formats) {
         input.format = read::input_format(*version, *vnet, *csv);
     }

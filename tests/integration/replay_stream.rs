@@ -206,8 +206,9 @@ fn output_does_not_depend_on_the_number_of_threads_on_a_log_of_many_chunks() {
     for (args, env) in [
         (vec!["--threads", "1"], vec![]),
         (vec!["--threads", "2"], vec![]),
-        (vec![], vec![("RAYON_NUM_THREADS", "1")]),
-        (vec![], vec![("RAYON_NUM_THREADS", "2")]),
+        (vec!["--threads", "3"], vec![]),
+        (vec!["--threads", "40"], vec![]),
+        (vec![], vec![]),
     ] {
         for format in ["text", "json"] {
             let s = scenario(SCENARIO);
@@ -228,10 +229,10 @@ fn output_does_not_depend_on_the_number_of_threads_on_a_log_of_many_chunks() {
 }
 
 #[test]
-fn several_inputs_with_a_broken_one_read_the_same_on_one_thread_and_on_two() {
-    // On one thread the worker reads the inputs itself (no reader thread): each input's start,
-    // its chunks, an error that skips the rest of an input, and the next input must come in the
-    // same order as from a reader thread.
+fn several_inputs_with_a_broken_one_read_the_same_on_one_two_and_three_threads() {
+    // Lanes read the inputs in turn and parse chunks out of order: each input's start, its
+    // chunks, an error that skips the rest of an input, and the next input must be accounted in
+    // input order whatever the number of lanes.
     let dir = TempDir::new("replay-inputs-in-order");
     let big = dir.write("big.json", &generated_log(3_000));
     let whole = generated_log(3_000);
@@ -257,10 +258,12 @@ fn several_inputs_with_a_broken_one_read_the_same_on_one_thread_and_on_two() {
                 threads,
             ])
         };
-        let (one, two) = (run("1"), run("2"));
+        let (one, two, three) = (run("1"), run("2"), run("3"));
         one.assert_code(0);
         assert_eq!(one.stdout, two.stdout, "{format}");
         assert_eq!(one.stderr, two.stderr, "{format}");
+        assert_eq!(one.stdout, three.stdout, "{format}");
+        assert_eq!(one.stderr, three.stderr, "{format}");
         if format == "json" {
             let json: Value = serde_json::from_str(&one.stdout).expect("json");
             assert_eq!(json["skipped"]["rest_of_inputs"].as_u64(), Some(1), "{}", one.stdout);
@@ -285,11 +288,11 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 #[test]
 fn records_cut_in_parallel_give_exact_answers_and_exactly_placed_errors() {
-    let dir = TempDir::new("replay-speculate");
+    let dir = TempDir::new("replay-lanes");
     let records = 10_000;
     let plain = generated_log(records);
-    // Every record also holds an object that starts as a record does, after a comma: the
-    // reader's candidate boundaries there are wrong, and records must still be read whole.
+    // Every record also holds an object that starts as a record does, after a comma: records
+    // must still be read whole (a reader guessing record boundaries would be wrong there).
     let tricky = plain.replace("\"operationName\"", "\"extra\": [0,\n {\"time\": 1}], \"operationName\"");
     let plain_file = dir.write("plain.json", &plain);
     let tricky_file = dir.write("tricky.json", &tricky);
@@ -299,13 +302,14 @@ fn records_cut_in_parallel_give_exact_answers_and_exactly_placed_errors() {
     };
     let expected = answers(&run(&plain_file, "1").assert_code(0).json());
     assert_eq!(expected["records"], 5 * records);
-    for threads in ["1", "2"] {
+    for threads in ["1", "2", "3"] {
         assert_eq!(answers(&run(&plain_file, threads).assert_code(0).json()), expected, "{threads} threads");
         assert_eq!(answers(&run(&tricky_file, threads).assert_code(0).json()), expected, "{threads} threads");
     }
 
-    // A malformed tuple deep in the log, far past the first windows: its line, column and path
-    // are exact, whatever the number of threads.
+    // A malformed tuple deep in the log, many chunks in: its line, column and path are exact,
+    // whatever the number of threads (lanes parse chunks out of order and stop at the first error
+    // in input order).
     let record = 7_123;
     let needle = format!("{},22,T,I,D", 1024 + record);
     let at = plain.find(&needle).expect("the record's first tuple");
@@ -316,7 +320,7 @@ fn records_cut_in_parallel_give_exact_answers_and_exactly_placed_errors() {
     let message = format!(
         "bad.json:{line}:{column}: records[{record}].properties.flows[0].flows[0].flowTuples[0]: field 6 (protocol) 'X': valid: T (TCP) or U (UDP)"
     );
-    for threads in ["1", "2"] {
+    for threads in ["1", "2", "3"] {
         run(&bad_file, threads).assert_code(2).stderr_has(&[&message]);
     }
 }

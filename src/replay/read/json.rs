@@ -388,8 +388,7 @@ pub(crate) fn value_end(bytes: &[u8], stack: &mut Vec<u8>) -> Result<Option<usiz
 /// over it.
 ///
 /// The offsets are the chunk's ([`Containers::append`] takes where the value starts in it), so
-/// that whoever cut the records (the reader thread, exactly; a worker, a speculative piece's)
-/// hands their structure to the worker that reads them, which then scans nothing again: the
+/// that whoever cut the records hands their structure to the lane that reads them, which then scans nothing again: the
 /// scan was ~6 % of a replay's CPU (sixth round of issue 20, `perf record`, one thread).
 #[derive(Debug, Default)]
 pub struct Containers {

@@ -7,15 +7,10 @@
 //! network records are told apart by their shape), anything else is CSV with a header line.
 //!
 //! Reading is in two stages so that a large input is read in parallel with bounded memory:
-//! [`Splitter`] cuts a stream into [`RawChunk`]s (one thread per input), and [`parse_chunk`]
-//! turns a chunk into compact [`Tuple`]s (any thread). Inside a flow log's records array the
-//! splitter does not read the records' structure: it cuts a window of the stream at *candidate*
-//! record boundaries (`,{"time"`) and the workers find and check the records of each piece in
-//! parallel; the pieces proved to be whole records are kept in order, and whatever is not (a
-//! wrong guess, a malformed record, the end of the array) is cut again exactly, record by record,
-//! on the reader thread (see `speculate`). The header of a document, its end, CSV, and logs whose
-//! records do not start with `time` are cut exactly: chunks of about 128 KiB of whole records or
-//! lines. Either way a chunk's tuples are the same, and so is every error and its position.
+//! [`Splitter`] cuts a stream into [`RawChunk`]s of about 128 KiB of whole records or lines (one
+//! thread at a time per input), and [`parse_chunk`] turns a chunk into compact [`Tuple`]s (any
+//! thread). The scan that cuts a record finds its structure, which travels with the chunk, so
+//! the parse scans nothing again.
 //! Tuples are the 5-tuple as the logging NSG saw it, the log's time, and for flow logs what Azure decided,
 //! with the NSG and rule held once per group ([`Group`]), not per tuple. Tuples are parsed in the
 //! record's own bytes: no `String` per tuple. A [`FlowRecord`], the full form with its origin as
@@ -27,42 +22,28 @@
 //! 1,000,000-tuple version 2 log (61.7 MB; `benches/replay`), one thread, AMD EPYC (2 cores,
 //! shared): see the figures in README.md's Performance table.
 //!
-//! Why speculative cutting (measured with `perf record` on that log, one thread, 2026-12-07):
-//! the reader thread's exact cutting was an eighth of all the CPU time, serial; and each worker
-//! scanned every record's structure four more times, once per level it walked into (record,
-//! `properties`, `flows`, the MAC's `flowTuples`), to skip over the nested members. Now the
-//! reader only looks for candidates and copies bytes, and the worker that reads a record scans
-//! its structure once, to find where it ends in its piece and index where each of its objects
-//! and arrays ends (`json::Containers`), which the walk then looks up. A record cut exactly is
-//! indexed by the scan that cut it, and the index travels with its chunk (sixth round: the
-//! second scan was ~6 % of a replay's CPU on one thread).
+//! Why each record's structure is scanned once (sixth round of issue 20, `perf record` on that
+//! log, one thread): a record's parse walks into its nested members (record, `properties`,
+//! `flows`, the MAC's `flowTuples`) and, scanning each to skip over it, read the record's
+//! structure four more times. Now the scan that cuts a record indexes where each of its objects
+//! and arrays ends (`json::Containers`), the index travels with its chunk, and the walk looks
+//! ends up (the second scan was ~6 % of a replay's CPU on one thread).
 //!
 //! Why tuples are read from the JSON text and lists are recycled (measured with `perf record`
 //! on that log, one thread, 2026-12-07, the second round): reading tuples was the largest cost
 //! (the string found and checked for escapes, then split into fields, then each field read: a
-//! third of the time), and the page faults to map fresh chunk and shard lists every wave, and
-//! the allocator's trimming to give them back, were a tenth. Now a tuple as Network Watcher
-//! writes it is read in one pass over its bytes in the text, up to its closing quote (`tuple`;
-//! anything else, and every error, by the field reader as before), and chunks' bytes, their tuples
-//! and the shards' tuples go back to bounded pools after each wave (`recycle`): 27,000 page
-//! faults a run became 7,000, and the CPU time a quarter less. Exact cutting alone (no
-//! speculation) costs the same CPU on one thread but about a tenth more on two (the workers wait
-//! for the reader), so speculative cutting stays.
+//! third of the time), and the page faults to map fresh lists for every chunk, and the
+//! allocator's trimming to give them back, were a tenth. Now a tuple as Network Watcher writes
+//! it is read in one pass over its bytes in the text, up to its closing quote (`tuple`; anything
+//! else, and every error, by the field reader as before), and chunks' bytes and tuples go back
+//! to bounded pools (`recycle`): 27,000 page faults a run became 7,000, and the CPU time a
+//! quarter less. Lines of cut records are counted in blocks (`source::count_newlines`).
 //!
-//! Why a window's pieces share the stream's buffer (`shared`; third round, 2026-12-07): the
-//! reader thread copied each window, a megabyte, into its pieces: a quarter of its time, and the
-//! reader thread is serial work beside the workers. Now a piece is a range of the buffer; the
-//! stream goes on in a spare buffer while pieces hold the last one. The reader thread went from
-//! ~11.5 % of all CPU to ~8–9 %. What remains (`perf record`, one thread, after that round):
-//! reading tuples (~20 %, one pass over ~60 bytes each), dealing tuples to shards (~9 %: the
-//! shards' lists are written cold, 120 bytes a tuple), the connection table (~9 %), the
-//! evaluation (~13 % with the chain's rules and the matcher), the kernel's copy of the file
-//! (~5 %), the structure of records (~7 %). The fourth round stopped dealing on one worker
-//! thread (its chunks are cut exactly and handled in place; `super::Dealt`) and numbers a
-//! settled piece's records once ([`Chunk::record_base`]). The sixth round scans each record's
-//! structure once (above), counts the lines of cut records in blocks rather than by memchr's
-//! iterator (a call per line: ~3 % on one thread), and on one worker thread reads the inputs on
-//! the worker itself (`super::Feed`). Figures and their history: README.md and
+//! Cut exactly, always: earlier rounds cut windows of the stream at *candidate* record
+//! boundaries (`,{"time"`) for workers to check, because the reader thread's serial cutting
+//! held two threads back. Since the seventh round every lane cuts its own chunks (the reader's
+//! lock is held only while a chunk is cut; `super::lanes`), which measured faster on two threads
+//! than the speculative windows, so they were removed. Figures and their history: README.md and
 //! docs/replay-performance.md.
 //!
 //! Contract: reading never panics; a malformed input is a [`FlowLogError`] that names the file,
@@ -73,9 +54,7 @@ mod azure;
 mod csv;
 mod json;
 mod recycle;
-mod shared;
 mod source;
-mod speculate;
 mod tuple;
 
 use std::collections::HashMap;
@@ -88,9 +67,7 @@ use crate::nsg::{Access, Direction, RuleRef};
 use crate::time::{Duration, Instant};
 
 pub use recycle::Recycled;
-pub use shared::SharedBytes;
 pub use source::{CHUNK_BYTES, MAX_RECORD_BYTES, RawChunk, RawKind, Source, Splitter, expand, open};
-pub use speculate::{Advance, Cut, Cutting, PIECE_BYTES, Speculation, Verdict, WINDOW_BYTES, Window, settle};
 
 /// Which kind of input a file was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,23 +328,12 @@ pub struct Chunk {
     pub vnet: bool,
     /// Whether the chunk is CSV.
     pub csv: bool,
-    /// For a piece of a speculative window: what its worker found ([`settle`] keeps it or not).
-    pub speculation: Option<Speculation>,
-    /// What to add to the record number of its tuples' JSON origins: a piece's records are
-    /// numbered from 0 as it is parsed, and [`settle`] says where it starts among the input's
-    /// records (kept here rather than added to every tuple: on two threads that pass over a
-    /// window's tuples, cold in the cache, was serial work between the workers' two steps).
-    pub record_base: u32,
 }
 
 impl Chunk {
     /// Where tuple `index` is in its input.
     pub fn origin(&self, index: usize) -> Origin {
-        let mut origin = self.tuples[index].origin;
-        if let Origin::Json { record, .. } = &mut origin {
-            *record = record.saturating_add(self.record_base);
-        }
-        origin
+        self.tuples[index].origin
     }
 
     /// The ordinal of tuple `index`.
@@ -513,12 +479,7 @@ pub fn parse_chunk_into(
 ) -> Result<Chunk, FlowLogError> {
     tuples.clear();
     let mut chunk = Chunk { file: raw.file, seq: raw.seq, tuples, ..Chunk::default() };
-    if let Some(records_key) = speculate::piece_key(raw) {
-        speculate::parse_piece(raw, records_key, catalog, name, &mut chunk);
-        return Ok(chunk);
-    }
     match &raw.kind {
-        RawKind::Piece { .. } => {}
         RawKind::Json { records, records_key, containers } => {
             chunk.tuples.reserve(raw.bytes.len() / 56);
             azure::parse(raw, (records, containers), records_key, catalog, name, skip_bad, &mut chunk)?;
@@ -650,158 +611,6 @@ mod tests {
         let err = parse(Path::new("empty.json"), "  \n").expect_err("empty input is refused");
         let text = err.to_string();
         assert!(text.starts_with("empty.json:1:1: the file is empty"), "{text}");
-    }
-
-    /// Reads `text` as the replay does, with speculative windows cut as `cutting` says and
-    /// settled in order; its records, and how many pieces were kept and dropped.
-    fn speculative(text: &str, cutting: Cutting) -> Result<(Vec<FlowRecord>, usize, usize), FlowLogError> {
-        let path = Path::new("t.json");
-        let catalog = Catalog::default();
-        let file = catalog.add_file("t.json".into());
-        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        let mut splitter = Splitter::new(reader, file, path.into(), false).speculate(cutting);
-        let (mut records, mut kept, mut dropped) = (Vec::new(), 0, 0);
-        let mut add =
-            |chunk: &Chunk| records.extend((0..chunk.tuples.len()).map(|i| catalog.record(chunk, i)));
-        while let Some(cut) = splitter.next_cut()? {
-            match cut {
-                Cut::Chunk(raw) => add(&parse_chunk(&raw, &catalog, path, false)?),
-                Cut::Window(window) => {
-                    let mut chunks = window
-                        .pieces
-                        .iter()
-                        .map(|raw| parse_chunk(raw, &catalog, path, false))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let verdict = settle(window.first_index, chunks.iter_mut());
-                    splitter.settle(&verdict)?;
-                    kept += verdict.pieces;
-                    dropped += chunks.len() - verdict.pieces;
-                    chunks.iter().take(verdict.pieces).for_each(&mut add);
-                }
-            }
-        }
-        Ok((records, kept, dropped))
-    }
-
-    /// A version 2 log of `records` records of three tuples each, as Network Watcher writes it;
-    /// `extra` is a member written into every record before its properties.
-    fn log(records: usize, extra: &str) -> String {
-        let mut out = String::from("{\"records\":[");
-        for r in 0..records {
-            if r > 0 {
-                out.push_str(",\n");
-            }
-            out.push_str(&format!(
-                "{{\"time\":\"2025-01-06T09:{:02}:00Z\",\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":\"/X/NETWORKSECURITYGROUPS/WEB-NSG\",{extra}\"properties\":{{\"Version\":2,\"flows\":[{{\"rule\":\"UserRule_allow-https\",\"flows\":[{{\"mac\":\"000D3A1B2C3D\",\"flowTuples\":[\n",
-                r % 60
-            ));
-            let tuples: Vec<String> = (0..3)
-                .map(|t| {
-                    format!("\"1736154000,198.18.0.{},10.0.1.4,{},443,T,I,A,B,,,,\"", r % 250 + 1, 1024 + t)
-                })
-                .collect();
-            out.push_str(&tuples.join(",\n"));
-            out.push_str("]}]}]}}");
-        }
-        out.push_str("],\n\"after\": [1, {\"time\": 2}]}\n");
-        out
-    }
-
-    #[test]
-    fn speculative_windows_read_what_exact_cutting_reads() {
-        // Larger than the first exact chunk (CHUNK_BYTES), after which windows are cut.
-        let text = log(1000, "");
-        let exact = parse(Path::new("t.json"), &text).expect("valid").records;
-        assert_eq!(exact.len(), 3000);
-        for cutting in [Cutting { piece: 1, window: 300 }, Cutting { piece: 700, window: 3000 }] {
-            let (records, kept, _) = speculative(&text, cutting).expect("valid");
-            assert!(kept > 3, "{cutting:?}: pieces were kept ({kept})");
-            assert_eq!(records, exact, "{cutting:?}");
-        }
-    }
-
-    #[test]
-    fn a_record_straddling_a_candidate_boundary_is_read_again_exactly() {
-        // Every record holds an object that starts like a record, after a comma: pieces cut
-        // there straddle a record and are dropped, and that part is read again exactly.
-        let text = log(1000, "\"extra\":[0,\n{\"time\":1}],");
-        let exact = parse(Path::new("t.json"), &text).expect("valid").records;
-        // A piece ends at a candidate: with the smallest pieces every one ends inside a record
-        // (the inner object comes first) and is dropped; larger pieces end at a record's start
-        // as often as not, and are kept. Whatever is dropped or kept, the records are the exact ones.
-        let (mut kept_in_all, mut dropped_in_all) = (0, 0);
-        for piece in [1, 97, 700, 1500] {
-            let cutting = Cutting { piece, window: 4000 };
-            let (records, kept, dropped) = speculative(&text, cutting).expect("valid");
-            assert_eq!(records, exact, "{cutting:?}");
-            kept_in_all += kept;
-            dropped_in_all += dropped;
-        }
-        assert!(dropped_in_all > 0, "some pieces straddled a record");
-        assert!(kept_in_all > 0, "some pieces were kept");
-    }
-
-    #[test]
-    fn pieces_held_while_the_stream_reads_on_keep_their_bytes() {
-        // The pieces of every window share the stream's buffer (`shared`): held until the end,
-        // while the stream fills and moves on in other buffers, each still reads what it was
-        // cut from, and the records are the exact ones.
-        let text = log(1000, "");
-        let exact = parse(Path::new("t.json"), &text).expect("valid").records;
-        let path = Path::new("t.json");
-        let catalog = Catalog::default();
-        let file = catalog.add_file("t.json".into());
-        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        let mut splitter =
-            Splitter::new(reader, file, path.into(), false).speculate(Cutting { piece: 700, window: 3000 });
-        let (mut records, mut held) = (Vec::new(), Vec::new());
-        while let Some(cut) = splitter.next_cut().expect("valid") {
-            let chunks = match cut {
-                Cut::Chunk(raw) => vec![parse_chunk(&raw, &catalog, path, false).expect("valid")],
-                Cut::Window(window) => {
-                    let mut chunks: Vec<Chunk> = window
-                        .pieces
-                        .iter()
-                        .map(|raw| parse_chunk(raw, &catalog, path, false).expect("pieces never fail"))
-                        .collect();
-                    let verdict = settle(window.first_index, chunks.iter_mut());
-                    splitter.settle(&verdict).expect("fits");
-                    chunks.truncate(verdict.pieces);
-                    held.extend(window.pieces.into_iter().map(|p| (p.bytes.to_vec(), p)));
-                    chunks
-                }
-            };
-            for chunk in &chunks {
-                records.extend((0..chunk.tuples.len()).map(|i| catalog.record(chunk, i)));
-            }
-        }
-        assert_eq!(records, exact);
-        assert!(held.len() > 10, "windows were cut ({})", held.len());
-        for (i, (copy, piece)) in held.iter().enumerate() {
-            assert_eq!(&copy[..], &piece.bytes[..], "piece {i}");
-        }
-    }
-
-    /// `text` with its `n`th (from 0) `from` replaced by `to`.
-    fn replace_nth(text: &str, from: &str, to: &str, n: usize) -> String {
-        let (at, _) = text.match_indices(from).nth(n).expect("an occurrence");
-        format!("{}{to}{}", &text[..at], &text[at + from.len()..])
-    }
-
-    #[test]
-    fn an_error_past_kept_pieces_is_where_exact_reading_puts_it() {
-        let text = replace_nth(&log(1000, ""), "10.0.1.4,1025,443,T", "10.0.1.4,1025,443,X", 700);
-        let exact = parse(Path::new("t.json"), &text).expect_err("a bad tuple").to_string();
-        assert!(exact.contains("records[700].properties.flows[0].flows[0].flowTuples[1]"), "{exact}");
-        for cutting in [Cutting { piece: 1, window: 300 }, Cutting { piece: 500, window: 5000 }] {
-            let err = speculative(&text, cutting).expect_err("a bad tuple").to_string();
-            assert_eq!(err, exact, "{cutting:?}");
-        }
-        // A structure error likewise.
-        let broken = replace_nth(&log(1000, ""), "]}]}]}}", "]}]}]}]", 745);
-        let exact = parse(Path::new("t.json"), &broken).expect_err("broken").to_string();
-        let err = speculative(&broken, Cutting { piece: 1, window: 300 }).expect_err("broken").to_string();
-        assert_eq!(err, exact);
     }
 
     #[test]

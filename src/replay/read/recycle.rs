@@ -1,7 +1,7 @@
-//! Lists of earlier waves of a replay, emptied, to fill again.
+//! Lists of earlier chunks of a replay, emptied, to fill again.
 //!
-//! Why: a replay allocates the same lists wave after wave (a chunk's bytes, its tuples, the
-//! tuples dealt to each shard), and new lists were fresh memory every time: the page faults to
+//! Why: a replay allocates the same lists chunk after chunk (a chunk's bytes, its tuples, the
+//! shard of each tuple), and new lists were fresh memory every time: the page faults to
 //! map it, and the allocator's trimming to give it back, were a tenth of a replay's time
 //! (`perf record`, 2026-12-07). What is kept is bounded: a number of lists, each no longer than
 //! a bound, so a list grown by one very large record is freed.

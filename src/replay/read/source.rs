@@ -11,12 +11,6 @@
 //! at which the chunk starts, so that a chunk can be parsed on any thread and still place its
 //! errors. The buffer holds at most one record beyond a chunk; a record larger than
 //! [`MAX_RECORD_BYTES`] is refused. Memory is therefore bounded whatever the size of the input.
-//!
-//! With [`Splitter::speculate`], inside a flow log's records array, [`Splitter::next_cut`] hands out
-//! windows of pieces cut at candidate record boundaries instead (see `speculate`), and goes on
-//! from where [`Splitter::settle`] says the window was read as whole records; what was not is cut
-//! exactly. A window spans at most the stream's buffer: about [`super::WINDOW_BYTES`] and one
-//! read more.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -24,8 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::json::{Containers, Cursor, SyntaxError, value_end};
-use super::shared::SharedBytes;
-use super::speculate::{self, Cut, Cutting, Verdict, Window};
 use super::{FlowLogError, Recycled, csv};
 use crate::import::json_position::Position;
 use crate::position::chars_in;
@@ -150,18 +142,7 @@ pub fn open(source: &Source, read: Arc<AtomicU64>) -> Result<(Box<dyn Read + Sen
 /// A stream read through a buffer, knowing the line and column of the next byte.
 struct Stream {
     reader: Box<dyn Read + Send>,
-    /// Shared with the pieces of a window in flight ([`SharedBytes`]).
-    #[expect(
-        clippy::rc_buffer,
-        reason = "the stream grows the buffer in place for a large record (`Arc::make_mut`), and an exact chunk's list goes back to its pool as a `Vec`"
-    )]
-    buf: Arc<Vec<u8>>,
-    /// Buffers given up while pieces held them, to go on in once they are let go of.
-    #[expect(
-        clippy::rc_buffer,
-        reason = "the stream grows the buffer in place for a large record (`Arc::make_mut`), and an exact chunk's list goes back to its pool as a `Vec`"
-    )]
-    spare: Vec<Arc<Vec<u8>>>,
+    buf: Vec<u8>,
     /// The next byte to consume.
     pos: usize,
     /// The end of what was read.
@@ -181,8 +162,7 @@ impl Stream {
     fn new(reader: Box<dyn Read + Send>, file: PathBuf, gzip: bool) -> Stream {
         Stream {
             reader,
-            buf: Arc::new(vec![0; READ_BYTES]),
-            spare: Vec::new(),
+            buf: vec![0; READ_BYTES],
             pos: 0,
             len: 0,
             eof: false,
@@ -206,12 +186,9 @@ impl Stream {
         if self.eof {
             return Ok(false);
         }
-        if Arc::strong_count(&self.buf) > 1 {
-            self.go_on_in_spare();
-        }
         if self.pos > 0 {
             let (pos, len) = (self.pos, self.len);
-            Arc::make_mut(&mut self.buf).copy_within(pos..len, 0);
+            self.buf.copy_within(pos..len, 0);
             self.len -= self.pos;
             self.pos = 0;
         }
@@ -223,12 +200,10 @@ impl Stream {
                 )));
             }
             let grown = (self.buf.len() * 2).min(MAX_RECORD_BYTES + READ_BYTES);
-            Arc::make_mut(&mut self.buf).resize(grown, 0);
+            self.buf.resize(grown, 0);
         }
-        // The buffer is the stream's alone here (`go_on_in_spare`): no copy is made.
-        let buf = Arc::make_mut(&mut self.buf);
         loop {
-            match self.reader.read(&mut buf[self.len..]) {
+            match self.reader.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);
@@ -249,33 +224,6 @@ impl Stream {
                 }
             }
         }
-    }
-
-    /// Goes on in a buffer of the stream's own, the current one being held by pieces of a
-    /// window: a spare one that no piece holds any more, or a new one; the bytes not consumed
-    /// yet move to its start.
-    fn go_on_in_spare(&mut self) {
-        let size = self.buf.len();
-        let free = self.spare.iter().position(|b| Arc::strong_count(b) == 1 && Arc::weak_count(b) == 0);
-        let mut next = match free {
-            Some(i) => self.spare.swap_remove(i),
-            None => Arc::new(Vec::new()),
-        };
-        let unread = self.len - self.pos;
-        let list = Arc::make_mut(&mut next);
-        if list.len() < size {
-            list.resize(size, 0);
-        }
-        list[..unread].copy_from_slice(&self.buf[self.pos..self.len]);
-        let held = std::mem::replace(&mut self.buf, next);
-        // Two windows are in flight at most; a buffer beyond the spares, or grown for a large
-        // record, is freed by its last piece (memory stays within what the copies took: the
-        // buffer and one window).
-        if self.spare.len() < 3 && held.len() <= 4 * READ_BYTES {
-            self.spare.push(held);
-        }
-        self.pos = 0;
-        self.len = unread;
     }
 
     /// The position after the last byte read so far.
@@ -306,13 +254,6 @@ impl Stream {
         }
         self.pos += n;
         self.consumed += n as u64;
-    }
-
-    /// Consumes `n` bytes whose end position is already known.
-    fn skip_known(&mut self, n: usize, at: Position) {
-        self.pos += n;
-        self.consumed += n as u64;
-        self.at = at;
     }
 
     /// Skips whitespace (refilling); the next byte, or `None` at the end.
@@ -396,13 +337,6 @@ fn count_newlines(bytes: &[u8]) -> usize {
 /// What a chunk holds.
 #[derive(Debug)]
 pub enum RawKind {
-    /// A piece of a speculative [`Window`]: it starts just after a flow-log record (if the
-    /// piece before it ended cleanly) and ends before a `,` that seems to start a record; its
-    /// records are found by the worker that parses it (`read::speculate`).
-    Piece {
-        /// The records array's key as the file spells it.
-        records_key: Arc<str>,
-    },
     /// Flow-log records: each one's index in `records` and byte offset in the chunk.
     Json {
         /// (record index, offset) pairs.
@@ -429,7 +363,7 @@ pub struct RawChunk {
     /// The chunk's number within the input.
     pub seq: u32,
     /// The bytes.
-    pub bytes: SharedBytes,
+    pub bytes: Vec<u8>,
     /// The position of the first byte.
     pub start: Position,
     /// What the bytes are.
@@ -445,23 +379,9 @@ impl RawChunk {
 
 enum State {
     Detect,
-    Top {
-        first: bool,
-    },
-    Records {
-        first: bool,
-        index: u32,
-    },
-    /// A window was handed out: waiting for [`Splitter::settle`].
-    Settling {
-        index: u32,
-        bytes: usize,
-        pieces: usize,
-    },
-    Csv {
-        header: Arc<csv::Header>,
-        line: usize,
-    },
+    Top { first: bool },
+    Records { first: bool, index: u32 },
+    Csv { header: Arc<csv::Header>, line: usize },
     Done,
 }
 
@@ -485,11 +405,6 @@ pub struct Splitter {
     records_key: Option<Arc<str>>,
     /// The format, once detected.
     json: Option<bool>,
-    /// How windows are cut (`None`: chunks of exactly cut records only).
-    cutting: Option<Cutting>,
-    /// No window is tried before the stream reaches this offset (after a window that found no
-    /// candidate, or whose speculation failed).
-    exact_until: u64,
     /// Where chunks' byte lists come from, when the caller gives them back.
     buffers: Option<Arc<Recycled<u8>>>,
 }
@@ -512,8 +427,6 @@ impl Splitter {
             root: Position { line: 1, column: 1 },
             records_key: None,
             json: None,
-            cutting: None,
-            exact_until: 0,
             buffers: None,
         }
     }
@@ -522,12 +435,6 @@ impl Splitter {
     /// with the chunks) rather than allocating new ones.
     pub fn recycling(mut self, buffers: Arc<Recycled<u8>>) -> Splitter {
         self.buffers = Some(buffers);
-        self
-    }
-
-    /// Lets [`Splitter::next_cut`] hand out speculative windows cut as `cutting` says.
-    pub fn speculate(mut self, cutting: Cutting) -> Splitter {
-        self.cutting = Some(cutting);
         self
     }
 
@@ -542,7 +449,7 @@ impl Splitter {
 
     fn chunk(&mut self, bytes: Vec<u8>, start: Position, kind: RawKind) -> RawChunk {
         self.seq += 1;
-        RawChunk { file: self.file, seq: self.seq - 1, bytes: SharedBytes::own(bytes), start, kind }
+        RawChunk { file: self.file, seq: self.seq - 1, bytes, start, kind }
     }
 
     /// The next chunk, or `None` at the end of the input.
@@ -558,96 +465,10 @@ impl Splitter {
         result
     }
 
-    /// The next chunk or speculative window, or `None` at the end of the input. After a
-    /// window, [`Splitter::settle`] must be called before `next_cut` is called again.
-    ///
-    /// # Errors
-    /// As [`Splitter::next_chunk`]; calling `next_cut` before settling a window.
-    pub fn next_cut(&mut self) -> Result<Option<Cut>, FlowLogError> {
-        if let State::Records { first: false, index } = self.state
-            && let Some(cutting) = self.cutting
-            && self.stream.consumed >= self.exact_until
-            && let Some(window) = self.window(index, cutting)
-        {
-            return Ok(Some(Cut::Window(window)));
-        }
-        Ok(self.next_chunk()?.map(Cut::Chunk))
-    }
-
-    /// Cuts a window of pieces from the records at the stream's position (just after a record),
-    /// without consuming them; `None` when no candidate boundary is found.
-    fn window(&mut self, index: u32, cutting: Cutting) -> Option<Window> {
-        let s = &mut self.stream;
-        while s.available().len() < cutting.window {
-            match s.fill() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => {
-                    // The exact reading reads what is whole before the failure, then fails the
-                    // same way, at the same place.
-                    self.exact_until = u64::MAX;
-                    return None;
-                }
-            }
-        }
-        let available = s.available();
-        let cuts = speculate::cuts(available, cutting.piece);
-        let Some(&last) = cuts.last() else {
-            // Nothing to speculate on here: exact chunks up to the end of what was looked at.
-            self.exact_until = s.consumed + available.len() as u64;
-            return None;
-        };
-        let records_key = self.records_key.clone().unwrap_or_else(|| Arc::from("records"));
-        let mut pieces = Vec::with_capacity(cuts.len());
-        let mut from = 0;
-        for &cut in &cuts {
-            pieces.push(RawChunk {
-                file: self.file,
-                seq: self.seq,
-                // The stream's buffer, shared: no copy (see `shared`).
-                bytes: SharedBytes::range(&s.buf, s.pos + from..s.pos + cut),
-                // Positions are known once the pieces before are settled; a piece that does not
-                // parse cleanly is read again, exactly, from its true position.
-                start: s.at,
-                kind: RawKind::Piece { records_key: records_key.clone() },
-            });
-            self.seq += 1;
-            from = cut;
-        }
-        self.state = State::Settling { index, bytes: last, pieces: pieces.len() };
-        Some(Window { pieces, first_index: index })
-    }
-
-    /// Settles the window handed out last: `verdict` says how much of it was read as whole
-    /// records (a prefix of its pieces); the stream goes on after that, and exactly (record by
-    /// record) over the rest of the window.
-    ///
-    /// # Errors
-    /// A verdict that does not fit the window (more pieces or bytes than it had).
-    pub fn settle(&mut self, verdict: &Verdict) -> Result<(), FlowLogError> {
-        let State::Settling { index, bytes, pieces } = self.state else {
-            return Err(self.stream.error_here("internal: a window settled twice".into()));
-        };
-        if verdict.pieces > pieces || verdict.bytes > bytes || verdict.bytes > self.stream.available().len() {
-            self.state = State::Done;
-            return Err(self.stream.error_here("internal: a verdict larger than its window".into()));
-        }
-        let at = verdict.advance.apply(self.stream.at);
-        self.stream.skip_known(verdict.bytes, at);
-        if verdict.pieces < pieces {
-            self.exact_until = self.stream.consumed + (bytes - verdict.bytes) as u64;
-        }
-        self.state = State::Records { first: false, index: index + verdict.records };
-        Ok(())
-    }
-
     fn step(&mut self) -> Result<Option<RawChunk>, FlowLogError> {
         loop {
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Done => return Ok(None),
-                State::Settling { .. } => {
-                    return Err(self.stream.error_here("internal: a window was not settled".into()));
-                }
                 State::Detect => self.detect()?,
                 State::Top { first } => {
                     if !self.top_member(first)? {

@@ -163,7 +163,7 @@ struct Ring {
     total: Option<u64>,
     /// The first item that stops the replay, and its error.
     stop: Option<(u64, FlowLogError)>,
-    /// A lane could not be started: every lane stops.
+    /// A lane could not be started, or one panicked: every lane stops.
     aborted: bool,
 }
 
@@ -399,6 +399,7 @@ fn drive(
     mut keeping: Option<&mut Keeping<'_>>,
 ) {
     let lanes = shared.lanes;
+    let _stop_all_if_this_lane_panics = StopAllOnPanic(shared);
     // This lane's shards, held for the whole replay: shard `s` is `mine[s / lanes]`.
     let mut mine: Vec<MutexGuard<'_, Shard<'_>>> =
         shards.iter().skip(lane).step_by(lanes).map(lock).collect();
@@ -439,6 +440,19 @@ fn drive(
                 went_past(shared, next);
                 next += 1;
             }
+        }
+    }
+}
+
+/// Stops every lane when the lane holding it panics (a defect), so that the others do not wait
+/// for it for ever: the panic then reaches the caller once every lane has stopped.
+struct StopAllOnPanic<'s, 'a, 'c>(&'s Shared<'a, 'c>);
+
+impl Drop for StopAllOnPanic<'_, '_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.ring).aborted = true;
+            self.0.changed.notify_all();
         }
     }
 }
@@ -576,6 +590,38 @@ mod tests {
         replay(&scenario.world(), &scenario.steps, &sources, &options, &NoProgress)
             .map(|r| answer(&r))
             .map_err(|e| e.to_string())
+    }
+
+    /// A progress display that panics, standing for a defect on lane 0.
+    struct Boom;
+
+    impl Progress for Boom {
+        fn update(&self, _: &ProgressState) {
+            panic!("boom");
+        }
+    }
+
+    #[test]
+    fn a_lane_that_panics_stops_the_others_and_the_panic_reaches_the_caller() {
+        let dir = std::env::temp_dir().join(format!("nsgsim-lanes-panic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let path = dir.join("many.csv");
+        std::fs::write(&path, csv(60_000, None)).expect("written");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sources = vec![Source::File(path)];
+        std::thread::spawn(move || {
+            let text = include_str!("../../scenarios/01-nsg-evaluation-order.ron");
+            let scenario = load_str(text, Path::new("01.ron")).expect("loads");
+            let options = Options { timing: Timing::default(), skip_bad: false, samples: 5, threads: 3 };
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                replay(&scenario.world(), &scenario.steps, &sources, &options, &Boom).is_ok()
+            }));
+            let _ = tx.send(outcome.is_err());
+        });
+        // Without the guard the other lanes wait for lane 0 for ever.
+        let panicked = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the replay ends");
+        assert!(panicked, "the panic reaches the caller");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -368,7 +368,7 @@ impl Keeping<'_> {
                 if b.skipped.first.len() < samples {
                     b.skipped.first.push(format!("{error} (the rest of this input is skipped)"));
                 }
-                self.shown.inputs_done += 1;
+                // The input's end follows (and counts it done).
             }
             Item::Stop => {}
         }
@@ -621,6 +621,40 @@ mod tests {
         // Without the guard the other lanes wait for lane 0 for ever.
         let panicked = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the replay ends");
         assert!(panicked, "the panic reaches the caller");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A progress display that keeps the last state it was shown.
+    #[derive(Default)]
+    struct Last(Mutex<ProgressState>);
+
+    impl Progress for Last {
+        fn update(&self, state: &ProgressState) {
+            *lock(&self.0) = *state;
+        }
+    }
+
+    #[test]
+    fn progress_counts_each_input_done_once_even_when_the_rest_of_one_is_skipped() {
+        let dir = std::env::temp_dir().join(format!("nsgsim-lanes-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let log = include_str!("../../tests/data/flowlogs/nsg-v2-web-subnet.json");
+        let cut = dir.join("cut.json");
+        std::fs::write(&cut, &log[..log.len() * 2 / 3]).expect("written");
+        let good = dir.join("good.csv");
+        std::fs::write(&good, csv(30_000, None)).expect("written");
+        let text = include_str!("../../scenarios/01-nsg-evaluation-order.ron");
+        let scenario = load_str(text, Path::new("01.ron")).expect("loads");
+        for threads in [1, 2] {
+            let last = Last::default();
+            let options = Options { timing: Timing::default(), skip_bad: true, samples: 5, threads };
+            let sources = [Source::File(cut.clone()), Source::File(good.clone())];
+            let r = replay(&scenario.world(), &scenario.steps, &sources, &options, &last).expect("skips");
+            assert_eq!(r.skipped.rest_of_inputs, 1, "{threads} threads");
+            let shown = *lock(&last.0);
+            assert_eq!((shown.inputs_done, shown.inputs), (2, 2), "{threads} threads");
+            assert_eq!(shown.tuples, r.tuples as u64, "{threads} threads");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -292,3 +292,33 @@ fn a_parameter_that_stands_for_a_whole_id_is_named_when_it_has_no_value() {
         "remoteVirtualNetworkId",
     ]);
 }
+
+/// Held-out batch 7 (quickstarts `dsc-linux-azure-storage-on-ubuntu` and
+/// `dsc-linux-public-storage-on-ubuntu`): a VM, its network interface and its public IP given one
+/// name, which Azure deploys (names are unique per resource type). Before, the import built a
+/// scenario the loader refused ("'web' names both a vm and a nic"), exit 2. Now the VM keeps the
+/// name, the NIC and the public IP get their own with a warning (a model choice), and references
+/// follow them.
+#[test]
+fn a_vm_its_nic_and_its_public_ip_of_one_name_import_with_names_of_their_own() {
+    let dir = TempDir::new("arm-one-name");
+    let out = dir.path().join("out.ron").display().to_string();
+    nsgsim(&["import", &data("import/one-name-vm-nic-pip.json"), "-o", &out]).assert_code(0).stderr_has(&[
+        "network interface 'web' is named 'web-nic' in the scenario: a VM has its name",
+        "public IP 'web' is named 'web-pip' in the scenario: a VM or network interface has its name",
+        "(model choice)",
+    ]);
+    let scenario = std::fs::read_to_string(&out).expect("written");
+    for expected in [
+        "PublicIp(name: \"web-pip\"",
+        "Vm(name: \"web\", os: Linux, nics: [",
+        "Nic(name: \"web-nic\", subnet: \"vnet/default\", private_ip: \"10.0.0.4\", public_ip: \"web-pip\")",
+    ] {
+        assert!(scenario.contains(expected), "{expected} in {scenario}");
+    }
+    nsgsim(&["check", &out]).assert_code(0);
+    // The public IP still leads to the VM: the NSG on its subnet decides.
+    nsgsim(&["eval", &out, "--from", "203.0.113.9", "--to", "web-pip", "--port", "22"])
+        .assert_code(0)
+        .stdout_has(&["verdict: Allow", "securityRules/allow-ssh allows"]);
+}

@@ -65,8 +65,9 @@ impl Inventory {
                     }
                 }
                 Association::NicNsg => {
-                    let Some(n) = self.nics.iter_mut().find(|n| n.name.eq_ignore_ascii_case(target.name()))
-                    else {
+                    // By the name the NIC has in the scenario (see `inventory::endpoint_names`).
+                    let Some(named) = self.defined.get(&target.key()).cloned() else { continue };
+                    let Some(n) = self.nics.iter_mut().find(|n| n.name == named) else {
                         continue;
                     };
                     &mut n.nsg

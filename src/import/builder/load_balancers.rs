@@ -587,7 +587,8 @@ impl Inventory {
         if let Some((r, src)) = &n.target
             && r.kind.eq_ignore_ascii_case(IP_CONFIG)
             && r.names.len() == 2
-            && let Some(nic) = self.nics.iter().find(|x| x.name.eq_ignore_ascii_case(&r.names[0]))
+            && let Some(named) = self.defined.get(&key(Kind::Nic.azure_type(), &r.names[..1]))
+            && let Some(nic) = self.nics.iter().find(|x| x.name == *named)
         {
             let member = if nic.primary_config.eq_ignore_ascii_case(&r.names[1]) {
                 nic.name.clone()

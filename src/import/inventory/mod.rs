@@ -17,6 +17,7 @@
 mod asg;
 mod avnm;
 mod bastion;
+mod endpoint_names;
 mod firewall;
 mod firewall_rules;
 mod gateway;
@@ -211,6 +212,7 @@ impl Inventory {
         for (res, resource) in resources.iter().enumerate() {
             self.read(res, resource)?;
         }
+        self.separate_endpoint_names();
         self.report_ignored();
         Ok(())
     }

@@ -18,9 +18,10 @@ impl Inventory {
     /// Gives each NIC and public IP whose name a VM (or, for a public IP, a NIC) already has a
     /// name of its own; see the module docs.
     pub(super) fn separate_endpoint_names(&mut self) {
-        let mut taken: HashSet<String> = self.vms.iter().map(|v| v.name.clone()).collect();
+        // Names are compared without case, as a scenario finds them.
+        let mut taken: HashSet<String> = self.vms.iter().map(|v| v.name.to_lowercase()).collect();
         // A NIC's VM that is not in the input is made from the NIC's reference, with its name.
-        taken.extend(self.nics.iter().filter_map(|n| n.vm.as_ref()).map(|r| r.name().to_string()));
+        taken.extend(self.nics.iter().filter_map(|n| n.vm.as_ref()).map(|r| r.name().to_lowercase()));
         for i in 0..self.nics.len() {
             let old = self.nics[i].name.clone();
             if let Some(new) = own_name(&old, "nic", &taken) {
@@ -29,7 +30,7 @@ impl Inventory {
                 self.diag.warn(&src, renamed("network interface", &old, &new, "a VM"));
                 self.nics[i].name = new;
             }
-            taken.insert(self.nics[i].name.clone());
+            taken.insert(self.nics[i].name.to_lowercase());
         }
         for i in 0..self.pips.len() {
             let old = self.pips[i].name.clone();
@@ -40,18 +41,21 @@ impl Inventory {
                 self.diag.warn(&src, renamed("public IP", &old, &new, "a VM or network interface"));
                 self.pips[i].name = new;
             }
-            taken.insert(self.pips[i].name.clone());
+            taken.insert(self.pips[i].name.to_lowercase());
         }
     }
 }
 
-/// A name for `name` that is not taken, when `name` is: `name-suffix`, then `name-suffix-2`, ….
+/// A name for `name` that is not taken (`taken` holds lower-case names), when `name` is:
+/// `name-suffix`, then `name-suffix-2`, ….
 fn own_name(name: &str, suffix: &str, taken: &HashSet<String>) -> Option<String> {
-    if !taken.contains(name) {
+    if !taken.contains(&name.to_lowercase()) {
         return None;
     }
     let first = format!("{name}-{suffix}");
-    (1..).map(|n| if n == 1 { first.clone() } else { format!("{first}-{n}") }).find(|c| !taken.contains(c))
+    (1..)
+        .map(|n| if n == 1 { first.clone() } else { format!("{first}-{n}") })
+        .find(|c| !taken.contains(&c.to_lowercase()))
 }
 
 fn renamed(what: &str, old: &str, new: &str, other: &str) -> String {
@@ -70,5 +74,7 @@ mod tests {
         assert_eq!(own_name("app", "nic", &taken), None);
         assert_eq!(own_name("db", "nic", &taken).as_deref(), Some("db-nic"));
         assert_eq!(own_name("web", "nic", &taken).as_deref(), Some("web-nic-2"));
+        // Without case, as a scenario finds names.
+        assert_eq!(own_name("WEB", "nic", &taken).as_deref(), Some("WEB-nic-2"));
     }
 }

@@ -678,10 +678,11 @@ impl Loader<'_> {
         })
     }
 
-    /// Flow endpoints are written by name, so one name must not mean two things. Of two
-    /// writings of a name, the later in the file is reported, at its own field.
+    /// Flow endpoints are written by name, and names are found without case, so one name (in
+    /// any case) must not mean two things. Of two writings of a name, the later in the file is
+    /// reported, at its own field.
     fn unambiguous_names(&self, file: &ScenarioFile) -> Result<(), Fault> {
-        let mut seen: std::collections::HashMap<&str, (&'static str, FieldPath)> =
+        let mut seen: std::collections::HashMap<String, (&str, &'static str, FieldPath)> =
             std::collections::HashMap::new();
         let users = file
             .users
@@ -702,17 +703,25 @@ impl Loader<'_> {
             (p.name.as_str(), "public IP", FieldPath::root("public_ips").index(i).field("name"))
         });
         for (name, kind, field) in users.chain(vms).chain(nics).chain(pips) {
-            if let Some((other, other_field)) = seen.insert(name, (kind, field.clone())) {
-                let ((first, _), (second, at)) = if self.map.start(&other_field) <= self.map.start(&field) {
-                    ((other, other_field), (kind, field))
+            if let Some((other_name, other, other_field)) =
+                seen.insert(name.to_lowercase(), (name, kind, field.clone()))
+            {
+                let ((first_name, first, _), (written, second, at)) =
+                    if self.map.start(&other_field) <= self.map.start(&field) {
+                        ((other_name, other, other_field), (name, kind, field))
+                    } else {
+                        ((name, kind, field), (other_name, other, other_field))
+                    };
+                let spelled = if first_name == written {
+                    String::new()
                 } else {
-                    ((kind, field), (other, other_field))
+                    format!(" ('{first_name}': names are found without case)")
                 };
                 return Err(fault(
                     at,
-                    name,
+                    written,
                     format!(
-                        "'{name}' names both a {first} and a {second}; flows refer to endpoints by name, so names of users, VMs, NICs and public IPs must be distinct"
+                        "'{written}' names both a {first}{spelled} and a {second}; flows refer to endpoints by name, so names of users, VMs, NICs and public IPs must be distinct"
                     ),
                 ));
             }

@@ -563,6 +563,14 @@ fn each_validation_error_names_its_field_and_position() {
             "'web-pip' names both a public IP and a vm",
         ),
         (
+            // Names are found without case: `WEB-PIP` would be either.
+            r#"Vm(name: "vm-app""#,
+            r#"Vm(name: "WEB-PIP""#,
+            "vms[1].name",
+            (r#""WEB-PIP""#, 0),
+            "'WEB-PIP' names both a public IP ('web-pip': names are found without case) and a vm",
+        ),
+        (
             r#"roles: ["Owner"]"#,
             r#"roles: ["Owner", "Ownr"]"#,
             "users[0].roles[1]",

@@ -211,9 +211,7 @@ struct Shared<'a, 'c> {
     changed: Condvar,
     lanes: usize,
     ahead: u64,
-    catalog: &'a Catalog,
     ctx: &'a Context<'c>,
-    skip_bad: bool,
     latest_at: Duration,
     /// Chunks' bytes (the reader takes them, parsing gives them back).
     buffers: Arc<Recycled<u8>>,
@@ -272,9 +270,7 @@ pub(super) fn run(
         changed: Condvar::new(),
         lanes,
         ahead,
-        catalog: ctx.catalog,
         ctx,
-        skip_bad: ctx.options.skip_bad,
         latest_at: reading.latest_at,
         buffers,
         tuple_lists: Recycled::new(lists, 8192),
@@ -513,7 +509,7 @@ fn read_one(shared: &Shared<'_, '_>) {
         Message::Start { name } => (Item::Start { name }, None),
         Message::End { file, json } => (Item::End { file, json }, None),
         Message::Error { error } => {
-            if shared.skip_bad && !matches!(error, FlowLogError::Read { .. }) {
+            if shared.ctx.options.skip_bad && !matches!(error, FlowLogError::Read { .. }) {
                 (Item::Skipped { error }, None)
             } else {
                 (Item::Stop, Some(error))
@@ -524,9 +520,9 @@ fn read_one(shared: &Shared<'_, '_>) {
             let into = shared.tuple_lists.take(0);
             let parsed = read::parse_chunk_into(
                 &raw,
-                shared.catalog,
+                shared.ctx.catalog,
                 &name,
-                shared.skip_bad,
+                shared.ctx.options.skip_bad,
                 Some(shared.latest_at),
                 into,
             );

@@ -338,7 +338,7 @@ fn a_parameter_the_template_does_not_declare_is_refused_unless_allowed() {
     let refused = nsgsim(&["import", &template, "--parameters", &params, "-o", &out]);
     refused.assert_code(2).stderr_has(&[
         "undeclared-parameter.parameters.json:6:5: parameters.adminPassword: parameter 'adminPassword' is not declared by the template ",
-        "undeclared-parameter.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares: nsgName, vnetName; remove it from the parameters file, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)",
+        "undeclared-parameter.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: nsgName, vnetName; remove it from the parameters file, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)",
     ]);
     assert!(!refused.stderr.contains("'nsgName' is not declared"), "{}", refused.stderr);
     assert!(!std::path::Path::new(&out).exists(), "nothing is written");
@@ -354,7 +354,7 @@ fn a_parameter_the_template_does_not_declare_is_refused_unless_allowed() {
     // declare: refused at its name there.
     nsgsim(&["import", &template, "-o", &out]).assert_code(2).stderr_has(&[
         "undeclared-parameter.json:36:11: resources[1].properties.parameters.dnsServers: parameter 'dnsServers' is not declared by the template of nested deployment 'network'; Azure refuses the deployment",
-        "it declares: vnetName; remove it from the deployment's properties.parameters",
+        "declared: vnetName; remove it from the deployment's properties.parameters",
     ]);
     // The leniency, named: both are warnings, the declared value applies, the import succeeds.
     nsgsim(&["import", &template, "--parameters", &params, "--allow-undeclared-parameters", "-o", &out])

@@ -104,7 +104,7 @@ fn r17_h_a_parameters_file_given_as_an_input_is_applied() {
     nsgsim(&["import", &template, &bare]).assert_code(2).stderr_has(&[
         "bare.json:1:69: extra: parameter 'extra' is not declared by the template ",
         "t.json; Azure refuses the deployment",
-        "it declares: prefix, rdpSource; remove it from the parameters file, or pass --allow-undeclared-parameters",
+        "declared: prefix, rdpSource; remove it from the parameters file, or pass --allow-undeclared-parameters",
     ]);
     nsgsim(&["import", &template, &bare, "--allow-undeclared-parameters"]).assert_code(0).stdout_has(&["\"bare-nsg\"", "source: \"10.0.0.0/8\""]).stderr_has(&[
         "bare.json:1:69: extra: parameter 'extra' is not declared by the template, and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)",

@@ -175,7 +175,7 @@ fn reference_resolves_a_declared_resource_by_id_and_a_cycle_is_named() {
 }
 
 /// A nested template with its own scope is given `properties.parameters`, which Azure checks
-/// against what it declares: one it does not declare is refused at its name, every one in one
+/// against what declared: one it does not declare is refused at its name, every one in one
 /// message; `--allow-undeclared-parameters` warns and deploys the rest. An `outer` template,
 /// which has no parameters of its own, is not checked (model choice).
 #[test]
@@ -193,7 +193,7 @@ fn a_nested_deployment_passing_an_undeclared_parameter_is_refused_at_its_name() 
     let e = read(text, &Parameters::default()).expect_err("undeclared");
     assert_eq!(
         e.to_string(),
-        "t.json:5:14: resources[0].properties.parameters.extra: 2 parameters are not declared by the template of nested deployment 'mod': 'extra' (here), 'other' (t.json:5:37: resources[0].properties.parameters.other); Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares: p; remove them from the deployment's properties.parameters, or pass --allow-undeclared-parameters to import without them, with a warning (model choice)"
+        "t.json:5:14: resources[0].properties.parameters.extra: 2 parameters are not declared by the template of nested deployment 'mod': 'extra' (here), 'other' (t.json:5:37: resources[0].properties.parameters.other); Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: p; remove them from the deployment's properties.parameters, or pass --allow-undeclared-parameters to import without them, with a warning (model choice)"
     );
     let (out, diag) = read_allowing(text, &Parameters::default(), true).expect("reads");
     assert_eq!(

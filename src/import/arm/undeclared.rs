@@ -125,9 +125,14 @@ impl std::fmt::Display for UndeclaredParameters {
             "; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\")",
         )?;
         match self.declared.len() {
-            0 => f.write_str("; it declares no parameter")?,
-            n if n <= LISTED => write!(f, "; it declares: {}", listed(&self.declared))?,
-            n => write!(f, "; it declares: {}, and {} more", listed(&self.declared[..LISTED]), n - LISTED)?,
+            0 => f.write_str("; parameters declared: none")?,
+            n if n <= LISTED => write!(f, "; parameters declared: {}", listed(&self.declared))?,
+            n => write!(
+                f,
+                "; parameters declared: {}, and {} more",
+                listed(&self.declared[..LISTED]),
+                n - LISTED
+            )?,
         }
         let (it, from) = match (&self.receiver, self.given.len()) {
             (Receiver::Nested { .. }, 1) => ("it", "the deployment's properties.parameters"),
@@ -288,7 +293,7 @@ mod tests {
         };
         assert_eq!(
             u.to_string(),
-            "p.json:7:5: parameters.adminPassword: parameter 'adminPassword' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares: location, vnetName; remove it from the parameters file, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)"
+            "p.json:7:5: parameters.adminPassword: parameter 'adminPassword' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: location, vnetName; remove it from the parameters file, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)"
         );
         assert_eq!(
             u.warning(&u.given[0]),
@@ -313,7 +318,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("; it declares: p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 3 more; remove them from the parameters files and arguments, or pass --allow-undeclared-parameters to import without them"), "{text}");
+        assert!(text.contains("; parameters declared: p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, and 3 more; remove them from the parameters files and arguments, or pass --allow-undeclared-parameters to import without them"), "{text}");
         let cli = UndeclaredParameters {
             given: vec![Undeclared {
                 name: "colour".into(),
@@ -324,7 +329,7 @@ mod tests {
         };
         assert_eq!(
             cli.to_string(),
-            "--parameter colour=blue: parameter 'colour' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares no parameter; remove the argument from the command, or pass --allow-undeclared-parameters to import without the argument, with a warning (model choice)"
+            "--parameter colour=blue: parameter 'colour' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: none; remove the argument from the command, or pass --allow-undeclared-parameters to import without the argument, with a warning (model choice)"
         );
     }
 
@@ -340,7 +345,7 @@ mod tests {
         };
         assert_eq!(
             u.to_string(),
-            "t.json:30:13: resources[1].properties.parameters.extra: parameter 'extra' is not declared by the template of nested deployment 'inner'; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares: vnetName; remove it from the deployment's properties.parameters, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)"
+            "t.json:30:13: resources[1].properties.parameters.extra: parameter 'extra' is not declared by the template of nested deployment 'inner'; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: vnetName; remove it from the deployment's properties.parameters, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)"
         );
         assert_eq!(
             u.warning(&u.given[0]),

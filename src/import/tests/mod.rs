@@ -698,7 +698,7 @@ fn command_line_values_win_over_files_and_are_checked_against_the_declaration() 
     let e = import_with(&files, &["nsgname=x-nsg", "colour=blue"]).expect_err("undeclared").to_string();
     assert_eq!(
         e,
-        "--parameter colour=blue: parameter 'colour' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); it declares: nsgName, port, adminPassword; remove the argument from the command, or pass --allow-undeclared-parameters to import without the argument, with a warning (model choice)"
+        "--parameter colour=blue: parameter 'colour' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: nsgName, port, adminPassword; remove the argument from the command, or pass --allow-undeclared-parameters to import without the argument, with a warning (model choice)"
     );
     // --allow-undeclared-parameters imports it with a warning instead.
     let inputs: Vec<(PathBuf, String)> =

@@ -1,4 +1,5 @@
-//! `nsgsim import FILE... [--parameters FILE]... [--parameter NAME=VALUE]... [-o OUT] [--strict]`:
+//! `nsgsim import FILE... [--parameters FILE]... [--parameter NAME=VALUE]...
+//! [--allow-undeclared-parameters] [-o OUT] [--strict]`:
 //! Azure JSON (ARM templates with their parameters, `az` output, REST responses and API examples,
 //! Resource Graph answers) to a scenario file that `nsgsim check` accepts, with a summary per
 //! resource type of what was read, imported and skipped, and the caveats of what was left out
@@ -24,13 +25,19 @@ pub struct Args {
     pub files: Vec<PathBuf>,
     /// A parameters file for the templates (`{"parameters": {"NAME": {"value": ...}}}`, or the
     /// bare `{"NAME": {"value": ...}}`; `@FILE` as `az` writes it is accepted); repeatable,
-    /// later files win.
+    /// later files win. A parameter the template does not declare is an error, as Azure refuses
+    /// it (see --allow-undeclared-parameters).
     #[arg(long = "parameters", value_name = "FILE")]
     pub parameter_files: Vec<String>,
     /// A template parameter value, read as JSON when it is JSON, else as a string; repeatable,
     /// wins over parameters files.
     #[arg(long = "parameter", value_name = "NAME=VALUE")]
     pub parameters: Vec<String>,
+    /// Import although a parameters file, a --parameter or a nested deployment gives a value
+    /// for a parameter its template does not declare, which Azure refuses: the value is ignored
+    /// with a warning (a leniency of nsgsim's, model choice).
+    #[arg(long = "allow-undeclared-parameters")]
+    pub allow_undeclared_parameters: bool,
     /// Write the scenario here (default: standard output).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -143,6 +150,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         deployment,
         parameters: args.parameters.clone(),
         strict: args.strict,
+        allow_undeclared_parameters: args.allow_undeclared_parameters,
         service_tags: args.tags.options()?.service_tags,
     };
     let files = expand_directories(&args.files)?;

@@ -1,4 +1,5 @@
-//! `nsgsim lint FILE [--at OFFSET] [--live LIVE] [--format json|sarif] [--strict]`: findings with
+//! `nsgsim lint FILE [--at OFFSET] [--live LIVE] [--format json|sarif] [--strict]
+//! [--allow-undeclared-parameters]`: findings with
 //! severity, code, NSG, rules, why and a fix, and the scenario's caveats. Exit 1 when any finding
 //! is an error, or with `--strict` when the scenario has caveats. With `--live`, FILE is a plan
 //! and the findings include what its apply would do to the rules Defender's JIT owns in the live
@@ -40,6 +41,11 @@ pub struct Args {
     /// would remove JIT's deny rules or active grants, or put a rule before JIT's deny rule.
     #[arg(long, value_name = "LIVE")]
     pub live: Option<PathBuf>,
+    /// When FILE is a template to import: a nested deployment passing its template a parameter
+    /// it does not declare, which Azure refuses, is a warning and the value is ignored (as
+    /// `import --allow-undeclared-parameters`; model choice).
+    #[arg(long = "allow-undeclared-parameters")]
+    pub allow_undeclared_parameters: bool,
     /// Microsoft's service-tag file (`--service-tags FILE`).
     #[command(flatten)]
     pub tags: super::common::TagArgs,
@@ -54,8 +60,12 @@ fn is_template(file: &Path) -> bool {
 /// The scenario `nsgsim import FILE` would write beside `file`, loaded without writing it: its
 /// origins point into `file`, so findings do. The import's warnings go to stderr as `import`
 /// prints them; what it could not model is in the scenario's caveats, which lint reports.
-fn imported(file: &Path, tags: &super::common::TagArgs) -> anyhow::Result<crate::scenario::Scenario> {
-    let options = crate::import::ImportOptions::default();
+fn imported(
+    file: &Path,
+    tags: &super::common::TagArgs,
+    allow_undeclared_parameters: bool,
+) -> anyhow::Result<crate::scenario::Scenario> {
+    let options = crate::import::ImportOptions { allow_undeclared_parameters, ..Default::default() };
     let mut imported = crate::import::import_files(&[file], &[], &options)?;
     for warning in &imported.warnings {
         super::common::print_warning(warning);
@@ -109,7 +119,7 @@ fn same_removal(plan: &JitDrift, live: &JitDrift) -> bool {
 /// error for invalid input.
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     let scenario = if is_template(&args.file) {
-        imported(&args.file, &args.tags)?
+        imported(&args.file, &args.tags, args.allow_undeclared_parameters)?
     } else {
         load(&args.file, &args.tags)?
     };

@@ -47,7 +47,10 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use arm::{ArmValue, Deployment, ResourceRef, TemplateScope, eval_string, parse_id};
+pub use arm::{
+    ArmValue, Deployment, ResourceRef, TemplateScope, Undeclared, UndeclaredParameters, UndeclaredPlace,
+    UndeclaredReceiver, eval_string, parse_id,
+};
 pub use emit::to_ron;
 pub use json_position::Position;
 pub use origin_map::{origin_map, relative as relative_path};
@@ -88,6 +91,11 @@ pub enum ImportError {
         /// What is wrong and what is valid.
         message: String,
     },
+    /// Values given for parameters the template does not declare (in parameters files, as
+    /// `--parameter`, or passed to a nested deployment), which Azure refuses: every one, at its
+    /// name.
+    #[error("{0}")]
+    UndeclaredParameters(Box<UndeclaredParameters>),
     /// A reference to a resource that is not in the input (or of the wrong kind).
     #[error("{}: {path}: cannot resolve {reference}: {message}", json_position::file_position(file, *position))]
     Unresolved {
@@ -163,6 +171,10 @@ pub struct ImportOptions {
     /// does not model, a reference to a resource not in the input, a placeholder for a value
     /// only a deployment knows) is an error instead of a caveat.
     pub strict: bool,
+    /// `--allow-undeclared-parameters`: a value given for a parameter the template does not
+    /// declare is ignored with a warning (a named leniency, **model choice**) instead of the
+    /// error Azure gives.
+    pub allow_undeclared_parameters: bool,
     /// Microsoft's service-tag file (`import --service-tags FILE`): a tag a rule names that the
     /// file holds needs no placeholder, and one it lacks is reported with the file's nearest
     /// tag names.
@@ -177,6 +189,7 @@ impl Default for ImportOptions {
             deployment: Deployment::default(),
             parameters: Vec::new(),
             strict: false,
+            allow_undeclared_parameters: false,
             service_tags: None,
         }
     }
@@ -306,9 +319,39 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
     for argument in &options.parameters {
         parameters.extend(vec![arm::command_line(argument)?]);
     }
+    // Azure checks the names given against the template before it deploys anything; with
+    // several templates in one input, a name counts as declared when any of them declares it
+    // (**model choice**: nsgsim imports them as one, Azure would deploy each on its own).
+    let roots: Vec<(usize, &json::Node)> = documents
+        .iter()
+        .filter(|(file, root, _)| {
+            !parameter_files.contains(file) && !terraform::is_terraform(root) && arm::is_template(root)
+        })
+        .map(|(file, root, _)| (*file, root))
+        .collect();
+    if roots.is_empty() {
+        for given in parameters.iter() {
+            let message =
+                format!("parameter '{}' is given, but no ARM template is in the input; ignored", given.name);
+            match &given.origin {
+                arm::Origin::File { name, .. } => diag.warn(name, message),
+                arm::Origin::CommandLine(argument) => diag.push(Warning {
+                    file: PathBuf::from(format!("--parameter {}", json::shorten(argument))),
+                    position: None,
+                    path: String::new(),
+                    message,
+                }),
+            }
+        }
+    } else if let Some(refused) = arm::undeclared_parameters(&parameters, &roots, &diag) {
+        if !options.allow_undeclared_parameters {
+            return Err(ImportError::UndeclaredParameters(Box::new(refused)));
+        }
+        for warning in refused.warnings() {
+            diag.push(warning);
+        }
+    }
     let mut collected = resource::Collected::default();
-    let mut declared: Vec<String> = Vec::new();
-    let mut templates = 0;
     let mut declared_files = Vec::new();
     for (file, root, _) in documents.iter().filter(|(file, _, _)| !parameter_files.contains(file)) {
         if terraform::is_terraform(root) {
@@ -316,43 +359,21 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
             terraform::read(root, *file, &mut diag, &mut collected)?;
         } else if arm::is_template(root) {
             declared_files.push(*file);
-            templates += 1;
-            declared.extend(arm::read_template(
+            arm::read_template(
                 root,
                 *file,
                 &parameters,
                 &options.deployment,
+                options.allow_undeclared_parameters,
                 &mut diag,
                 &mut collected,
-            )?);
+            )?;
         } else {
             rest::read(root, *file, &mut diag, &mut collected)?;
         }
     }
     let placeholders = arm::report_placeholders(&collected.placeholders, options.strict, &mut diag)?;
     collected.caveats.extend(placeholders);
-    for given in parameters.iter() {
-        if declared.iter().any(|d| d.eq_ignore_ascii_case(&given.name)) {
-            continue;
-        }
-        let message = if templates == 0 {
-            format!("parameter '{}' is given, but no ARM template is in the input; ignored", given.name)
-        } else {
-            format!(
-                "parameter '{}' is not declared by the template; Azure refuses a deployment given a parameter its template does not declare; ignored",
-                given.name
-            )
-        };
-        match &given.origin {
-            arm::Origin::File(src) => diag.warn(src, message),
-            arm::Origin::CommandLine(argument) => diag.push(Warning {
-                file: PathBuf::from(format!("--parameter {argument}")),
-                position: None,
-                path: String::new(),
-                message,
-            }),
-        }
-    }
     let kinds = collected.summary_types();
     let mut inventory = inventory::Inventory::new(diag);
     // Gaps found while reading (a stand-in id, a route to an allocated address) obey `--strict`

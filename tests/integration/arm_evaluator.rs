@@ -2,7 +2,8 @@
 //! offline. A Bicep build with user-defined types (`languageVersion` 2.0) and a module (a nested
 //! deployment with outputs), a `relativePath` link read next to its parent, a remote link never
 //! fetched (a warning, and a caveat that `lint` names), the offline deployment context, and each
-//! robustness reproducer of `tests/data/regressions/` ending at once with a positioned error.
+//! robustness reproducer of `tests/data/regressions/` ending at once with a positioned error; a
+//! parameter the template does not declare refused as Azure refuses it.
 
 use std::time::{Duration, Instant};
 
@@ -321,4 +322,54 @@ fn a_vm_its_nic_and_its_public_ip_of_one_name_import_with_names_of_their_own() {
     nsgsim(&["eval", &out, "--from", "203.0.113.9", "--to", "web-pip", "--port", "22"])
         .assert_code(0)
         .stdout_has(&["verdict: Allow", "securityRules/allow-ssh allows"]);
+}
+
+/// Issue 17, fidelity: a parameters file (or a `--parameter`) naming a parameter the template does
+/// not declare is refused, as Azure refuses it ("If your parameter file contains extra parameters
+/// that don't match the template's parameters, you receive an error"), every one at its name in
+/// one message; so is a nested deployment passing its template an undeclared parameter.
+/// `--allow-undeclared-parameters` imports with a warning for each instead.
+#[test]
+fn a_parameter_the_template_does_not_declare_is_refused_unless_allowed() {
+    let dir = TempDir::new("undeclared-parameter");
+    let out = dir.path().join("s.ron").display().to_string();
+    let template = data("import/undeclared-parameter.json");
+    let params = data("import/undeclared-parameter.parameters.json");
+    let refused = nsgsim(&["import", &template, "--parameters", &params, "-o", &out]);
+    refused.assert_code(2).stderr_has(&[
+        "undeclared-parameter.parameters.json:6:5: parameters.adminPassword: parameter 'adminPassword' is not declared by the template ",
+        "undeclared-parameter.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: nsgName, vnetName; remove it from the parameters file, or pass --allow-undeclared-parameters to import without it, with a warning (model choice)",
+    ]);
+    assert!(!refused.stderr.contains("'nsgName' is not declared"), "{}", refused.stderr);
+    assert!(!std::path::Path::new(&out).exists(), "nothing is written");
+    // Every undeclared value is named in the one message, an argument as given.
+    nsgsim(&["import", &template, "--parameters", &params, "--parameter", "colour=blue", "-o", &out])
+        .assert_code(2)
+        .stderr_has(&[
+            "undeclared-parameter.parameters.json:6:5: parameters.adminPassword: 2 parameters are not declared by the template ",
+            "'adminPassword' (here), 'colour' (--parameter colour=blue); Azure refuses the deployment",
+            "remove them from the parameters files and arguments",
+        ]);
+    // Alone, the template's nested deployment passes `dnsServers`, which its template does not
+    // declare: refused at its name there.
+    nsgsim(&["import", &template, "-o", &out]).assert_code(2).stderr_has(&[
+        "undeclared-parameter.json:36:11: resources[1].properties.parameters.dnsServers: parameter 'dnsServers' is not declared by the template of nested deployment 'network'; Azure refuses the deployment",
+        "declared: vnetName; remove it from the deployment's properties.parameters",
+    ]);
+    // The leniency, named: both are warnings, the declared value applies, the import succeeds.
+    nsgsim(&["import", &template, "--parameters", &params, "--allow-undeclared-parameters", "-o", &out])
+        .assert_code(0)
+        .stderr_has(&[
+            "undeclared-parameter.parameters.json:6:5: parameters.adminPassword: parameter 'adminPassword' is not declared by the template, and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)",
+            "undeclared-parameter.json:36:11: resources[1].properties.parameters.dnsServers: parameter 'dnsServers' is not declared by the template of nested deployment 'network', and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)",
+            "imported 1 vnet(s), 1 nsg(s)",
+        ]);
+    let written = std::fs::read_to_string(&out).expect("written");
+    assert!(written.contains("\"prod-nsg\""), "the declared value applies:\n{written}");
+    nsgsim(&["check", &out]).assert_code(0);
+    // `lint` imports a template the same way, and takes the same leniency.
+    nsgsim(&["lint", &template]).assert_code(2).stderr_has(&["parameter 'dnsServers' is not declared"]);
+    let lenient = nsgsim(&["lint", &template, "--allow-undeclared-parameters"]);
+    lenient.assert_no_panic().stderr_has(&["ignored (--allow-undeclared-parameters, a model choice)"]);
+    assert!(lenient.code == 0 || lenient.code == 1, "lint ran: {}", lenient.stderr);
 }

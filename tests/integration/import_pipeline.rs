@@ -99,8 +99,15 @@ fn r17_h_a_parameters_file_given_as_an_input_is_applied() {
         r#"{"prefix": {"value": "bare"}, "rdpSource": {"value": "10.0.0.0/8"}, "extra": {"value": 1}}"#,
     );
     nsgsim(&["import", &template, &params]).assert_code(0).stdout_has(&["\"prod-nsg\""]);
-    nsgsim(&["import", &template, &bare]).assert_code(0).stdout_has(&["\"bare-nsg\"", "source: \"10.0.0.0/8\""]).stderr_has(&[
-        "bare.json:1:88: extra.value: parameter 'extra' is not declared by the template; Azure refuses a deployment given a parameter its template does not declare; ignored",
+    // The parameter no template declares is refused, as Azure refuses it, at its name (wp-params:
+    // before, a warning); `--allow-undeclared-parameters` keeps the warning and imports.
+    nsgsim(&["import", &template, &bare]).assert_code(2).stderr_has(&[
+        "bare.json:1:69: extra: parameter 'extra' is not declared by the template ",
+        "t.json; Azure refuses the deployment",
+        "declared: prefix, rdpSource; remove it from the parameters file, or pass --allow-undeclared-parameters",
+    ]);
+    nsgsim(&["import", &template, &bare, "--allow-undeclared-parameters"]).assert_code(0).stdout_has(&["\"bare-nsg\"", "source: \"10.0.0.0/8\""]).stderr_has(&[
+        "bare.json:1:69: extra: parameter 'extra' is not declared by the template, and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)",
     ]);
 }
 

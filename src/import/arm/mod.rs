@@ -33,6 +33,7 @@ mod nested;
 mod params;
 mod placeholders;
 mod template;
+mod undeclared;
 mod validate;
 
 use std::collections::HashMap;
@@ -45,6 +46,10 @@ pub use expr::{ArmValue, Deployment, TemplateScope, eval_condition, eval_count, 
 pub use id::{ResourceRef, key, parse_id};
 pub use params::{Origin, Parameters, command_line, is_parameters_file, read_file as read_parameters_file};
 pub use placeholders::report as report_placeholders;
+pub use undeclared::{
+    Place as UndeclaredPlace, Receiver as UndeclaredReceiver, Undeclared, UndeclaredParameters,
+    of_templates as undeclared_parameters,
+};
 
 use super::ImportError;
 use super::json::Node;
@@ -67,17 +72,21 @@ pub fn is_template(root: &Node) -> bool {
 
 /// Reads the template `root` of file `file` with the given parameter values: the resources it
 /// deploys (and those its nested deployments deploy) go to `out`. Returns the names of the
-/// parameters the template declares.
+/// parameters the template declares. A nested deployment that passes a parameter its template
+/// does not declare is refused as Azure refuses it, unless `allow_undeclared`
+/// (`--allow-undeclared-parameters`), which warns and ignores the value.
 ///
 /// # Errors
 /// Anything the template needs that is wrong or cannot be evaluated: a resource's type, name,
 /// condition or copy count, a malformed property copy loop or nested deployment, a parameter
-/// value its declaration refuses, more than 800 resources, a template too big to evaluate.
+/// value its declaration refuses, a parameter a nested template does not declare, more than 800
+/// resources, a template too big to evaluate.
 pub fn read_template(
     root: &Node,
     file: usize,
     parameters: &Parameters,
     deployment: &Deployment,
+    allow_undeclared: bool,
     diag: &mut Diagnostics,
     out: &mut Collected,
 ) -> Result<Vec<String>, ImportError> {
@@ -96,7 +105,7 @@ pub fn read_template(
     }
     let scope = template::scope(root, supplied, deployment.clone());
     let top = Src::root(file, root);
-    let mut reader = Reader { diag, out, links: Vec::new(), depth: 0 };
+    let mut reader = Reader { diag, out, links: Vec::new(), depth: 0, allow_undeclared };
     reader.links.push(reader.diag.file(file).to_path_buf());
     reader.template(root, &top, &scope, None)?;
     let file_level = Src { file, path: String::new(), position: None };
@@ -145,6 +154,9 @@ struct Reader<'a> {
     links: Vec<PathBuf>,
     /// How deep nested deployments are.
     depth: usize,
+    /// `--allow-undeclared-parameters`: a parameter a nested template does not declare is a
+    /// warning, not an error.
+    allow_undeclared: bool,
 }
 
 /// A child resource's parent: its full type and names.
@@ -385,6 +397,19 @@ impl Reader<'_> {
                 (root, at, Some(template::file_uri(&path)))
             }
         };
+        // A template with its own scope receives `properties.parameters`, which Azure checks
+        // against what it declares (an `outer` one shares its parent's: **model choice**, see
+        // docs/fidelity.md).
+        if nested::own_scope(node, uri.is_some())
+            && let Some(refused) = undeclared::of_nested(node, src, &root, &name, self.diag)
+        {
+            if !self.allow_undeclared {
+                return Err(ImportError::UndeclaredParameters(Box::new(refused)));
+            }
+            for warning in refused.warnings() {
+                self.diag.push(warning);
+            }
+        }
         let inner =
             nested::inner_scope(node, &root, scope, uri).map_err(|e| self.diag.invalid(src, "", e))?;
         self.out.skipped.push(Skipped {

@@ -237,13 +237,7 @@ pub fn inner_scope(
     uri: Option<String>,
 ) -> Result<TemplateScope, NestedError> {
     let props = node.get("properties");
-    let inner = uri.is_some()
-        || props
-            .and_then(|p| p.get("expressionEvaluationOptions"))
-            .and_then(|o| o.get("scope"))
-            .and_then(Node::as_str)
-            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
-    if !inner {
+    if !own_scope(node, uri.is_some()) {
         return Ok(scope.clone());
     }
     let mut deployment = scope.deployment.clone();
@@ -317,6 +311,18 @@ pub fn inner_scope(
         supplied.insert(name.to_string(), value);
     }
     Ok(template::scope(root, supplied, deployment).with_budget(scope.shared_budget()))
+}
+
+/// Whether the deployment `node`'s template has its own parameters, variables and context: it
+/// is `linked`, or inline with `properties.expressionEvaluationOptions.scope` `inner`.
+pub fn own_scope(node: &Node, linked: bool) -> bool {
+    linked
+        || node
+            .get("properties")
+            .and_then(|p| p.get("expressionEvaluationOptions"))
+            .and_then(|o| o.get("scope"))
+            .and_then(Node::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"))
 }
 
 /// A parameter the parent passes in whose value cannot be known offline, and why.

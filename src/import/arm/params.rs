@@ -23,8 +23,13 @@ use crate::import::source::{Diagnostics, Src};
 /// Where a given value comes from.
 #[derive(Clone, Debug)]
 pub enum Origin {
-    /// A parameters file, at the value.
-    File(Src),
+    /// A parameters file.
+    File {
+        /// At the value (or the Key Vault reference).
+        value: Src,
+        /// At the parameter's name.
+        name: Src,
+    },
     /// A `--parameter NAME=VALUE` argument, as given.
     CommandLine(String),
 }
@@ -199,9 +204,10 @@ pub fn read_file(root: &Node, file: usize, diag: &mut Diagnostics) -> Result<Vec
                 format!("parameter '{name}': expected {{\"value\": …}} or a Key Vault {{\"reference\": …}}"),
             ));
         };
+        let name_at = Src { position: object.key_position(name).or(at.position), ..at.clone() };
         let origin = match entry.get("value") {
-            Some(_) => Origin::File(at.member(entry, "value")),
-            None => Origin::File(at),
+            Some(_) => Origin::File { value: at.member(entry, "value"), name: name_at },
+            None => Origin::File { value: at, name: name_at },
         };
         out.push(Given { name: name.to_string(), value, origin });
     }
@@ -235,7 +241,7 @@ pub fn supplied(
         },
     };
     check(name, &declared, declaration, &value).map_err(|refusal| match &given.origin {
-        Origin::File(src) => diag.invalid(src, &shown(&value), refusal.to_string()),
+        Origin::File { value: src, .. } => diag.invalid(src, &shown(&value), refusal.to_string()),
         Origin::CommandLine(argument) => {
             ImportError::Parameter { argument: argument.clone(), message: refusal.to_string() }
         }
@@ -438,10 +444,14 @@ mod tests {
         let given = read_file(&root, 0, &mut diag).expect("reads");
         assert_eq!(given.len(), 2);
         assert!(matches!(&given[0].value, GivenValue::Json(J::String(s)) if s == "prod"));
-        let Origin::File(src) = &given[0].origin else { panic!("a file") };
+        let Origin::File { value: src, name } = &given[0].origin else { panic!("a file") };
         assert_eq!(
             (src.path.as_str(), src.position.map(|p| (p.line, p.column))),
             ("parameters.vnetName.value", Some((3, 54)))
+        );
+        assert_eq!(
+            (name.path.as_str(), name.position.map(|p| (p.line, p.column))),
+            ("parameters.vnetName", Some((3, 32)))
         );
         assert!(matches!(&given[1].value, GivenValue::KeyVault { secret, .. } if secret == "pw"));
         let warnings = diag.into_warnings();

@@ -8,11 +8,19 @@ use crate::import::json::Value;
 use crate::import::json::parse;
 
 fn read(text: &str, parameters: &Parameters) -> Result<(Collected, Diagnostics), ImportError> {
+    read_allowing(text, parameters, false)
+}
+
+fn read_allowing(
+    text: &str,
+    parameters: &Parameters,
+    allow_undeclared: bool,
+) -> Result<(Collected, Diagnostics), ImportError> {
     let mut diag = Diagnostics::default();
     let file = diag.add_file(Path::new("t.json"));
     let root = parse(text.as_bytes()).expect("JSON");
     let mut out = Collected::default();
-    read_template(&root, file, parameters, &Deployment::default(), &mut diag, &mut out)?;
+    read_template(&root, file, parameters, &Deployment::default(), allow_undeclared, &mut diag, &mut out)?;
     Ok((out, diag))
 }
 
@@ -164,6 +172,42 @@ fn reference_resolves_a_declared_resource_by_id_and_a_cycle_is_named() {
     assert!(id.to_string().contains("/virtualNetworks/v/subnets/s"), "{id}");
     let cycle = prop(nic, &["properties", "other"]);
     assert!(cycle.as_str().is_some_and(|c| c.contains("cycle")), "{cycle}");
+}
+
+/// A nested template with its own scope is given `properties.parameters`, which Azure checks
+/// against what declared: one it does not declare is refused at its name, every one in one
+/// message; `--allow-undeclared-parameters` warns and deploys the rest. An `outer` template,
+/// which has no parameters of its own, is not checked (model choice).
+#[test]
+fn a_nested_deployment_passing_an_undeclared_parameter_is_refused_at_its_name() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Resources/deployments", "name": "mod",
+         "properties": {"expressionEvaluationOptions": {"scope": "inner"},
+           "parameters": {"p": {"value": "x"},
+             "extra": {"value": 1}, "other": {"value": 2}},
+           "template": {"parameters": {"p": {"type": "string"}},
+             "resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "[parameters('p')]"}]}}},
+        {"type": "Microsoft.Resources/deployments", "name": "outer",
+         "properties": {"parameters": {"ignored": {"value": 1}},
+           "template": {"resources": [{"type": "Microsoft.Network/applicationSecurityGroups", "name": "o"}]}}}]}"#;
+    let e = read(text, &Parameters::default()).expect_err("undeclared");
+    assert_eq!(
+        e.to_string(),
+        "t.json:5:14: resources[0].properties.parameters.extra: 2 parameters are not declared by the template of nested deployment 'mod': 'extra' (here), 'other' (t.json:5:37: resources[0].properties.parameters.other); Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: p; remove them from the deployment's properties.parameters, or pass --allow-undeclared-parameters to import without them, with a warning (model choice)"
+    );
+    let (out, diag) = read_allowing(text, &Parameters::default(), true).expect("reads");
+    assert_eq!(
+        names_of(&out),
+        ["Microsoft.Network/applicationSecurityGroups|x", "Microsoft.Network/applicationSecurityGroups|o"]
+    );
+    let w: Vec<String> = diag.into_warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        [
+            "t.json:5:14: resources[0].properties.parameters.extra: parameter 'extra' is not declared by the template of nested deployment 'mod', and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)",
+            "t.json:5:37: resources[0].properties.parameters.other: parameter 'other' is not declared by the template of nested deployment 'mod', and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)"
+        ]
+    );
 }
 
 #[test]

@@ -76,9 +76,15 @@ pub struct Unknown {
 }
 
 /// The members of a JSON object, in text order, each key once (compared without ASCII case).
+///
+/// Each key parsed from a text keeps where it starts ([`Object::key_position`]): a member that
+/// must not be there at all (a parameter a template does not declare) is reported at its name.
 #[derive(Clone, Debug, Default)]
 pub struct Object {
     members: Vec<(String, Node)>,
+    /// Where each member's key starts, parallel to `members`, for objects [`parse()`] read;
+    /// empty for objects built in code (then no key has a position).
+    keys_at: Vec<Option<Position>>,
 }
 
 impl Object {
@@ -106,9 +112,26 @@ impl Object {
     /// place and takes the new spelling, as a later duplicate key does in a JSON text.
     pub fn insert(&mut self, key: String, node: Node) {
         match self.members.iter().position(|(k, _)| k.eq_ignore_ascii_case(&key)) {
-            Some(i) => self.members[i] = (key, node),
-            None => self.members.push((key, node)),
+            Some(i) => {
+                self.members[i] = (key, node);
+                if let Some(at) = self.keys_at.get_mut(i) {
+                    *at = None;
+                }
+            }
+            None => {
+                self.members.push((key, node));
+                if !self.keys_at.is_empty() {
+                    self.keys_at.push(None);
+                }
+            }
         }
+    }
+
+    /// Where the key of member `key` (compared without ASCII case) starts in the text it was
+    /// parsed from, at its opening quote; `None` when absent or built in code.
+    pub fn key_position(&self, key: &str) -> Option<Position> {
+        let i = self.members.iter().position(|(k, _)| k.eq_ignore_ascii_case(key))?;
+        self.keys_at.get(i).copied().flatten()
     }
 
     /// The members in text order.
@@ -131,9 +154,11 @@ impl Object {
         self.members.is_empty()
     }
 
-    /// Builds an object from members already known to have distinct keys (the parser checks).
-    fn from_distinct(members: Vec<(String, Node)>) -> Object {
-        Object { members }
+    /// Builds an object from members already known to have distinct keys (the parser checks),
+    /// each with where its key starts.
+    fn from_distinct(members: Vec<(String, Node)>, keys_at: Vec<Option<Position>>) -> Object {
+        debug_assert_eq!(members.len(), keys_at.len());
+        Object { members, keys_at }
     }
 }
 
@@ -294,6 +319,25 @@ mod tests {
         assert_eq!(key, "Properties");
         assert_eq!(props.get("ADDRESSPREFIX").and_then(Node::as_str), Some("10.0.0.0/24"));
         assert!(node.get("nothing").is_none());
+    }
+
+    #[test]
+    fn parsed_keys_keep_where_they_start_and_keys_built_in_code_have_none() {
+        let node = parse("{\"a\": 1,\n  \"Bé\": {\"c\": 2}, \"A\": 3}".as_bytes()).expect("JSON");
+        let o = node.as_object().expect("object");
+        // A key given again counts at its last occurrence, as its value does.
+        assert_eq!(o.key_position("a"), Some(at(2, 19)));
+        assert_eq!(o.key_position("BÉ"), None);
+        assert_eq!(o.key_position("bé"), Some(at(2, 3)));
+        let inner = o.get("bé").and_then(Node::as_object);
+        assert_eq!(inner.and_then(|i| i.key_position("C")), Some(at(2, 10)));
+        assert_eq!(o.key_position("nothing"), None);
+        let mut made = Object::new();
+        made.insert("x".into(), Node::new(Value::Null, at(1, 1)));
+        assert_eq!(made.key_position("x"), None);
+        let mut parsed = o.clone();
+        parsed.insert("d".into(), Node::new(Value::Null, at(1, 1)));
+        assert_eq!((parsed.key_position("d"), parsed.key_position("Bé")), (None, Some(at(2, 3))));
     }
 
     #[test]

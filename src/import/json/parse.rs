@@ -213,17 +213,19 @@ impl Parser<'_> {
         self.nest(depth, at)?;
         self.pos += 1;
         let mut members: Vec<(String, Node)> = Vec::new();
+        let mut keys_at: Vec<Option<Position>> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         self.skip_blank()?;
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Value::Object(Object::from_distinct(members)));
+            return Ok(Value::Object(Object::from_distinct(members, keys_at)));
         }
         loop {
             if self.bytes.get(self.pos) != Some(&b'"') {
                 return Err(self
                     .error_here(format!("expected a member name in double quotes, found {}", self.found())));
             }
+            let key_at = self.position(self.pos);
             let key = self.string()?;
             self.skip_blank()?;
             if self.bytes.get(self.pos) != Some(&b':') {
@@ -246,12 +248,16 @@ impl Parser<'_> {
                 index.get(&key.to_ascii_lowercase()).copied()
             };
             match existing {
-                Some(i) => members[i] = (key, node),
+                Some(i) => {
+                    members[i] = (key, node);
+                    keys_at[i] = Some(key_at);
+                }
                 None => {
                     if !index.is_empty() {
                         index.insert(key.to_ascii_lowercase(), members.len());
                     }
                     members.push((key, node));
+                    keys_at.push(Some(key_at));
                 }
             }
             self.skip_blank()?;
@@ -262,7 +268,7 @@ impl Parser<'_> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Value::Object(Object::from_distinct(members)));
+                    return Ok(Value::Object(Object::from_distinct(members, keys_at)));
                 }
                 _ => {
                     return Err(self.error_here(format!(

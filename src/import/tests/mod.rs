@@ -694,12 +694,64 @@ fn command_line_values_win_over_files_and_are_checked_against_the_declaration() 
         )),
         "{e}"
     );
-    // A name no template declares is warned about (Azure refuses it).
-    let i = import_with(&files, &["nsgname=x-nsg", "colour=blue"]).expect("imports");
+    // A name no template declares is refused, as Azure refuses it; names compare without case.
+    let e = import_with(&files, &["nsgname=x-nsg", "colour=blue"]).expect_err("undeclared").to_string();
+    assert_eq!(
+        e,
+        "--parameter colour=blue: parameter 'colour' is not declared by the template t.json; Azure refuses the deployment (\"If your parameter file contains extra parameters that don't match the template's parameters, you receive an error\"); parameters declared: nsgName, port, adminPassword; remove the argument from the command, or pass --allow-undeclared-parameters to import without the argument, with a warning (model choice)"
+    );
+    // --allow-undeclared-parameters imports it with a warning instead.
+    let inputs: Vec<(PathBuf, String)> =
+        files.iter().map(|(name, text)| (PathBuf::from(name), text.to_string())).collect();
+    let lenient = ImportOptions {
+        parameters: vec!["nsgname=x-nsg".into(), "colour=blue".into()],
+        allow_undeclared_parameters: true,
+        ..ImportOptions::default()
+    };
+    let i = import_texts(&inputs, &lenient).expect("imports");
     assert_eq!(i.scenario.nsgs[0].name, "x-nsg", "names compare without case");
     let w = warnings(&i);
     assert!(
-        w.contains("--parameter colour=blue: parameter 'colour' is not declared by the template; Azure refuses a deployment given a parameter its template does not declare; ignored"),
+        w.contains("--parameter colour=blue: parameter 'colour' is not declared by the template, and Azure refuses a deployment given it; ignored (--allow-undeclared-parameters, a model choice)"),
+        "{w}"
+    );
+}
+
+/// Every undeclared parameter is named in one error, each at its name in its parameters file or
+/// as its argument, before anything is evaluated; without a template they stay a warning.
+#[test]
+fn undeclared_parameters_are_all_refused_at_their_names() {
+    let extra = PARAMETERS.replace(
+        "\"nsgName\": {\"value\": \"web-nsg\"},",
+        "\"nsgName\": {\"value\": \"web-nsg\"},\n    \"vmSize\": {\"value\": \"Standard_B2s\"},\n    \"Location\": {\"value\": \"westeurope\"},",
+    );
+    let e = import_with(&[("t.json", PARAMETERISED), ("p.json", &extra)], &["colour=blue"])
+        .expect_err("undeclared");
+    let ImportError::UndeclaredParameters(refused) = &e else { panic!("{e}") };
+    let names: Vec<(&str, String)> =
+        refused.given.iter().map(|g| (g.name.as_str(), g.place.to_string())).collect();
+    assert_eq!(
+        names,
+        [
+            ("vmSize", "p.json:6:5: parameters.vmSize".to_string()),
+            ("Location", "p.json:7:5: parameters.Location".to_string()),
+            ("colour", "--parameter colour=blue".to_string())
+        ]
+    );
+    assert!(
+        e.to_string().starts_with(
+            "p.json:6:5: parameters.vmSize: 3 parameters are not declared by the template t.json: 'vmSize' (here), 'Location' (p.json:7:5: parameters.Location), 'colour' (--parameter colour=blue); Azure refuses the deployment"
+        ),
+        "{e}"
+    );
+    // With no template, a parameter applies to nothing: a warning, at its name.
+    let nsg = r#"{"type": "Microsoft.Network/networkSecurityGroups", "name": "nsgA",
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsgA",
+        "securityRules": []}"#;
+    let i = import_with(&[("az.json", nsg), ("p.json", &extra)], &[]).expect("imports");
+    let w = warnings(&i);
+    assert!(
+        w.contains("p.json:6:5: parameters.vmSize: parameter 'vmSize' is given, but no ARM template is in the input; ignored"),
         "{w}"
     );
 }

@@ -66,7 +66,9 @@ impl Loader<'_> {
                         fault(
                             field.field("idle_timeout_minutes"),
                             v.to_string(),
-                            "a NAT gateway's TCP idle timeout is 4 to 120 minutes (\"A NAT gateway provides a configurable idle timeout range of 4 minutes to 120 minutes for TCP protocols\")",
+                            format!(
+                                "a TCP idle timeout of {v} minutes is outside a NAT gateway's range; valid: 4 to 120 minutes (\"A NAT gateway provides a configurable idle timeout range of 4 minutes to 120 minutes for TCP protocols\")"
+                            ),
                         )
                     })?,
                 };

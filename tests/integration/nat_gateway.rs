@@ -143,7 +143,10 @@ fn what_azure_refuses_is_a_positioned_error() {
             "can't be used with basic SKU public IP addresses",
         ),
         (replace_once(&text, "prefix: \"20.41.1.0/31\"", "prefix: \"20.41.1.0/28\""), "17 public addresses"),
-        (replace_once(&text, "idle_timeout_minutes: 10", "idle_timeout_minutes: 121"), "4 to 120 minutes"),
+        (
+            replace_once(&text, "idle_timeout_minutes: 10", "idle_timeout_minutes: 121"),
+            "a TCP idle timeout of 121 minutes is outside a NAT gateway's range; valid: 4 to 120 minutes",
+        ),
         (
             replace_once(
                 &text,

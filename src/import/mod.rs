@@ -333,15 +333,8 @@ pub fn import_inputs(inputs: &[Input], options: &ImportOptions) -> Result<Import
         for given in parameters.iter() {
             let message =
                 format!("parameter '{}' is given, but no ARM template is in the input; ignored", given.name);
-            match &given.origin {
-                arm::Origin::File { name, .. } => diag.warn(name, message),
-                arm::Origin::CommandLine(argument) => diag.push(Warning {
-                    file: PathBuf::from(format!("--parameter {}", json::shorten(argument))),
-                    position: None,
-                    path: String::new(),
-                    message,
-                }),
-            }
+            let warning = UndeclaredPlace::of(&given.origin, &diag).warning(message);
+            diag.push(warning);
         }
     } else if let Some(refused) = arm::undeclared_parameters(&parameters, &roots, &diag) {
         if !options.allow_undeclared_parameters {

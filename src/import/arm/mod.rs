@@ -44,7 +44,7 @@ use std::rc::Rc;
 pub use expr::placeholder::VISIBLE_PREFIX as VISIBLE_PLACEHOLDER_PREFIX;
 pub use expr::{ArmValue, Deployment, TemplateScope, eval_condition, eval_count, eval_string};
 pub use id::{ResourceRef, key, parse_id};
-pub use params::{Origin, Parameters, command_line, is_parameters_file, read_file as read_parameters_file};
+pub use params::{Parameters, command_line, is_parameters_file, read_file as read_parameters_file};
 pub use placeholders::report as report_placeholders;
 pub use undeclared::{
     Place as UndeclaredPlace, Receiver as UndeclaredReceiver, Undeclared, UndeclaredParameters,
@@ -71,8 +71,7 @@ pub fn is_template(root: &Node) -> bool {
 }
 
 /// Reads the template `root` of file `file` with the given parameter values: the resources it
-/// deploys (and those its nested deployments deploy) go to `out`. Returns the names of the
-/// parameters the template declares. A nested deployment that passes a parameter its template
+/// deploys (and those its nested deployments deploy) go to `out`. A nested deployment that passes a parameter its template
 /// does not declare is refused as Azure refuses it, unless `allow_undeclared`
 /// (`--allow-undeclared-parameters`), which warns and ignores the value.
 ///
@@ -89,7 +88,7 @@ pub fn read_template(
     allow_undeclared: bool,
     diag: &mut Diagnostics,
     out: &mut Collected,
-) -> Result<Vec<String>, ImportError> {
+) -> Result<(), ImportError> {
     // Azure refuses a template with an invalid expression anywhere, deployed or not.
     validate::template(root, &Src::root(file, root), diag)?;
     let declarations = template::parameter_declarations(root);
@@ -143,7 +142,7 @@ pub fn read_template(
             format!("{function} is only known at deployment; evaluated offline as {answer}"),
         );
     }
-    Ok(declarations.keys().cloned().collect())
+    Ok(())
 }
 
 /// The walk over a template's resources, and the nested templates it reaches.

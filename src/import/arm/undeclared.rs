@@ -40,6 +40,31 @@ pub enum Place {
     CommandLine(String),
 }
 
+impl Place {
+    /// Where the value `origin` was given: at the parameter's name in its file, or its argument.
+    pub fn of(origin: &Origin, diag: &Diagnostics) -> Place {
+        match origin {
+            Origin::File { name, .. } => place(name, diag),
+            Origin::CommandLine(argument) => Place::CommandLine(argument.clone()),
+        }
+    }
+
+    /// A warning `message` at this place (an argument is named as the warning's file).
+    pub fn warning(&self, message: String) -> Warning {
+        match self {
+            Place::File { file, position, path } => {
+                Warning { file: file.clone(), position: *position, path: path.clone(), message }
+            }
+            Place::CommandLine(argument) => Warning {
+                file: PathBuf::from(format!("--parameter {}", shown(argument))),
+                position: None,
+                path: String::new(),
+                message,
+            },
+        }
+    }
+}
+
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -152,23 +177,7 @@ impl UndeclaredParameters {
     /// The warnings `--allow-undeclared-parameters` gives instead of the error: one per value,
     /// at its place.
     pub fn warnings(&self) -> Vec<Warning> {
-        self.given
-            .iter()
-            .map(|given| {
-                let message = self.warning(given);
-                match &given.place {
-                    Place::File { file, position, path } => {
-                        Warning { file: file.clone(), position: *position, path: path.clone(), message }
-                    }
-                    Place::CommandLine(argument) => Warning {
-                        file: PathBuf::from(format!("--parameter {}", shown(argument))),
-                        position: None,
-                        path: String::new(),
-                        message,
-                    },
-                }
-            })
-            .collect()
+        self.given.iter().map(|given| given.place.warning(self.warning(given))).collect()
     }
 
     /// The warning for one value that `--allow-undeclared-parameters` lets through.
@@ -206,13 +215,7 @@ pub fn of_templates(
     let given: Vec<Undeclared> = parameters
         .iter()
         .filter(|g| !declared.iter().any(|d| d.eq_ignore_ascii_case(&g.name)))
-        .map(|g| Undeclared {
-            name: g.name.clone(),
-            place: match &g.origin {
-                Origin::File { name, .. } => place(name, diag),
-                Origin::CommandLine(argument) => Place::CommandLine(argument.clone()),
-            },
-        })
+        .map(|g| Undeclared { name: g.name.clone(), place: Place::of(&g.origin, diag) })
         .collect();
     if given.is_empty() {
         return None;

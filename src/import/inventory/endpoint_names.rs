@@ -13,15 +13,16 @@ use std::collections::HashSet;
 
 use super::{Inventory, key};
 use crate::import::resource::Kind;
+use crate::name::name_key;
 
 impl Inventory {
     /// Gives each NIC and public IP whose name a VM (or, for a public IP, a NIC) already has a
     /// name of its own; see the module docs.
     pub(super) fn separate_endpoint_names(&mut self) {
-        // Names are compared without case, as a scenario finds them.
-        let mut taken: HashSet<String> = self.vms.iter().map(|v| v.name.to_lowercase()).collect();
+        // Names are compared as a scenario finds them ([`name_key`]).
+        let mut taken: HashSet<String> = self.vms.iter().map(|v| name_key(&v.name)).collect();
         // A NIC's VM that is not in the input is made from the NIC's reference, with its name.
-        taken.extend(self.nics.iter().filter_map(|n| n.vm.as_ref()).map(|r| r.name().to_lowercase()));
+        taken.extend(self.nics.iter().filter_map(|n| n.vm.as_ref()).map(|r| name_key(r.name())));
         for i in 0..self.nics.len() {
             let old = self.nics[i].name.clone();
             if let Some(new) = own_name(&old, "nic", &taken) {
@@ -30,7 +31,7 @@ impl Inventory {
                 self.diag.warn(&src, renamed("network interface", &old, &new, "a VM"));
                 self.nics[i].name = new;
             }
-            taken.insert(self.nics[i].name.to_lowercase());
+            taken.insert(name_key(&self.nics[i].name));
         }
         for i in 0..self.pips.len() {
             let old = self.pips[i].name.clone();
@@ -41,21 +42,21 @@ impl Inventory {
                 self.diag.warn(&src, renamed("public IP", &old, &new, "a VM or network interface"));
                 self.pips[i].name = new;
             }
-            taken.insert(self.pips[i].name.to_lowercase());
+            taken.insert(name_key(&self.pips[i].name));
         }
     }
 }
 
-/// A name for `name` that is not taken (`taken` holds lower-case names), when `name` is:
+/// A name for `name` that is not taken (`taken` holds [`name_key`]s), when `name` is:
 /// `name-suffix`, then `name-suffix-2`, ….
 fn own_name(name: &str, suffix: &str, taken: &HashSet<String>) -> Option<String> {
-    if !taken.contains(&name.to_lowercase()) {
+    if !taken.contains(&name_key(name)) {
         return None;
     }
     let first = format!("{name}-{suffix}");
     (1..)
         .map(|n| if n == 1 { first.clone() } else { format!("{first}-{n}") })
-        .find(|c| !taken.contains(&c.to_lowercase()))
+        .find(|c| !taken.contains(&name_key(c)))
 }
 
 fn renamed(what: &str, old: &str, new: &str, other: &str) -> String {

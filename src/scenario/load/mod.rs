@@ -704,7 +704,7 @@ impl Loader<'_> {
         });
         for (name, kind, field) in users.chain(vms).chain(nics).chain(pips) {
             if let Some((other_name, other, other_field)) =
-                seen.insert(name.to_lowercase(), (name, kind, field.clone()))
+                seen.insert(crate::name::name_key(name), (name, kind, field.clone()))
             {
                 let ((first_name, first, _), (written, second, at)) =
                     if self.map.start(&other_field) <= self.map.start(&field) {
